@@ -1,0 +1,99 @@
+/* Containers: IDs and names, their configuration, state and life cycle. */
+#ifndef NVZ_CT_H
+#define NVZ_CT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "nvz/config.h"
+#include "nvz/ctx.h"
+#include "nvz/error.h"
+
+#define NVZ_VEID_MAX 2147483644UL
+
+struct nvz_ct {
+	struct nvz_ctx *ctx;
+	unsigned long veid;
+	char id[24];
+	char *conf_path;
+	struct nvz_conf *conf; /* the CT's own file; empty if it does not exist */
+	bool conf_exists;
+	char *root;    /* VE_ROOT with $VEID substituted */
+	char *private; /* VE_PRIVATE with $VEID substituted */
+	char *rundir;  /* RUNDIR/<id>: runtime state */
+	int lockfd;
+};
+
+struct nvz_ct_state {
+	bool exists;  /* private area present */
+	bool mounted; /* VE_ROOT mounted */
+	bool running; /* init alive */
+	bool suspended;
+	pid_t init_pid;
+	pid_t monitor_pid;
+};
+
+/* "101" or a name from names/: the numeric ID (status 21 on error). */
+int nvz_ct_parse_id(const char *s, unsigned long *veid, struct nvz_error **err);
+int nvz_ct_resolve(struct nvz_ctx *ctx, const char *arg, unsigned long *veid,
+		   struct nvz_error **err);
+int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
+		struct nvz_error **err);
+void nvz_ct_free(struct nvz_ct *ct);
+/* Effective value: CT file, then vz.conf, then def. */
+const char *nvz_ct_get(const struct nvz_ct *ct, const char *key, const char *def);
+int nvz_ct_lock(struct nvz_ct *ct, struct nvz_error **err);
+void nvz_ct_unlock(struct nvz_ct *ct);
+int nvz_ct_save(struct nvz_ct *ct, struct nvz_error **err);
+/* Recompute root/private after VE_ROOT/VE_PRIVATE changed. */
+int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err);
+int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_error **err);
+/* Every CT that has a config file, sorted by ID. */
+int nvz_ct_list_ids(struct nvz_ctx *ctx, unsigned long **ids, size_t *n, struct nvz_error **err);
+/* Names: the names/<name> link to conf/<id>.conf. */
+int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err);
+int nvz_ct_remove_name(struct nvz_ct *ct, struct nvz_error **err);
+
+/* Life cycle. Each expects the caller to hold the CT lock (nvz_ct_lock). */
+struct nvz_create_opts {
+	const char *ostemplate;
+	const char *config;   /* sample name: ve-<config>.conf-sample */
+	const char *private;  /* override VE_PRIVATE */
+	const char *root;     /* override VE_ROOT */
+	const char *hostname;
+	const char *name;
+	const char *description;
+};
+int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err);
+int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err);
+int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **err);
+int nvz_ct_umount(struct nvz_ct *ct, struct nvz_error **err);
+
+struct nvz_start_opts {
+	bool wait;  /* until init reached its default runlevel/target */
+	bool force; /* start even if DISABLED=yes */
+};
+int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
+struct nvz_stop_opts {
+	bool fast;        /* kill at once, no clean halt */
+	bool skip_umount;
+};
+int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err);
+
+/* Run argv inside the running CT (exec: via /bin/sh -c). Returns the exit
+ * status of the command (>= 0) or < 0 with err. */
+struct nvz_exec_opts {
+	char *const *argv;
+	bool shell;   /* join argv with spaces and run it with /bin/sh -c */
+	bool pty;     /* interactive: allocate a pty in the CT and relay the terminal */
+	int stdin_fd, stdout_fd, stderr_fd;
+	char *const *envp; /* NULL: a minimal default environment */
+};
+int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err);
+
+/* Live parts of `set`, applied to a running CT. */
+int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err);
+int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
+		     struct nvz_error **err);
+
+#endif

@@ -1,0 +1,34 @@
+/* File helpers: host paths, and paths inside a container root that must be
+ * resolved as if that root were "/" (a CT can plant symlinks anywhere). */
+#ifndef NVZ_FS_H
+#define NVZ_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "nvz/error.h"
+
+/* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
+int nvz_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Replace file path inside rootfd atomically (temp + rename in the resolved
+ * parent directory). A symlink at path is replaced, never followed. */
+int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len, mode_t mode,
+		      struct nvz_error **err);
+/* Read a file inside rootfd (in-root resolution), at most max bytes. */
+int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struct nvz_error **err);
+
+int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err);
+/* Remove dirfd/name recursively without following symlinks or crossing
+ * into other filesystems (a mount left inside is an error, not a target). */
+int nvz_rm_rf_at(int dirfd, const char *name, struct nvz_error **err);
+int nvz_rm_rf(const char *path, struct nvz_error **err);
+bool nvz_path_exists(const char *path);
+/* Is path a mount point in this mount namespace? */
+bool nvz_is_mountpoint(const char *path);
+
+/* Per-CT lock: flock on <lockdir>/<id>.lck, dropped by the kernel when the
+ * holder dies. Non-blocking: status 9 "Container already locked". */
+int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct nvz_error **err);
+
+#endif

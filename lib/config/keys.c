@@ -1,0 +1,319 @@
+/* The key table: one row per OpenVZ (or nvz) config key, with where it may
+ * appear and how its value is checked. Keys not in the table are kept in
+ * files untouched; they are only "unknown". */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/keys.h"
+#include "nvz/config.h"
+#include "nvz/error.h"
+
+typedef int (*key_validator)(const char *key, const char *value, struct nvz_error **err);
+
+struct key_row {
+	const char *name;
+	key_validator validate; /* NULL: any single-line text */
+	unsigned flags;         /* enum nvz_key_flags */
+};
+
+#define CT (NVZ_KEY_CT | NVZ_KEY_GLOBAL) /* any CT key may also be a vz.conf default */
+#define GL NVZ_KEY_GLOBAL
+#define DEP NVZ_KEY_DEPRECATED
+
+static bool is_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* RFC 1123 host name: dot-separated labels of [A-Za-z0-9-], 1..63 bytes,
+ * no '-' at either end of a label, 253 bytes in all. */
+static bool valid_hostname(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!is_alnum(ch) && ch != '-')
+			return false;
+		if (ch == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+static int v_hostname(const char *key, const char *value, struct nvz_error **err)
+{
+	(void)key;
+	if (!valid_hostname(value, strlen(value)))
+		return nvz_err(err, NVZ_E_BAD_HOSTNAME, EINVAL, "invalid hostname '%s'", value);
+	return 0;
+}
+
+/* Next whitespace-separated token of *p, advancing *p; false at the end. */
+static bool next_token(const char **p, const char **tok, size_t *len)
+{
+	const char *s = *p + strspn(*p, " \t");
+	if (!*s)
+		return false;
+	size_t n = strcspn(s, " \t");
+	*tok = s;
+	*len = n;
+	*p = s + n;
+	return true;
+}
+
+/* "inherit" (copy the host's resolv.conf) is only meaningful alone. */
+static bool is_inherit(const char *value)
+{
+	const char *p = value, *tok;
+	size_t n;
+	if (!next_token(&p, &tok, &n) || n != 7 || memcmp(tok, "inherit", 7) != 0)
+		return false;
+	return !next_token(&p, &tok, &n);
+}
+
+static bool valid_ip(const char *tok, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, tok, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+static int v_nameserver(const char *key, const char *value, struct nvz_error **err)
+{
+	(void)key;
+	if (is_inherit(value))
+		return 0;
+	const char *p = value, *tok;
+	size_t n;
+	while (next_token(&p, &tok, &n))
+		if (!valid_ip(tok, n))
+			return nvz_err(err, NVZ_E_BAD_DNS, EINVAL, "invalid nameserver address '%.*s'",
+				       (int)n, tok);
+	return 0;
+}
+
+static int v_searchdomain(const char *key, const char *value, struct nvz_error **err)
+{
+	(void)key;
+	if (is_inherit(value))
+		return 0;
+	const char *p = value, *tok;
+	size_t n;
+	while (next_token(&p, &tok, &n))
+		if (!valid_hostname(tok, n))
+			return nvz_err(err, NVZ_E_BAD_SEARCHDOMAIN, EINVAL,
+				       "invalid search domain '%.*s'", (int)n, tok);
+	return 0;
+}
+
+static int v_yesno(const char *key, const char *value, struct nvz_error **err)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (expected yes or no)",
+		       key, value);
+}
+
+/* Container name: becomes a file name under /etc/vz/names, so no '/', no
+ * leading '.' or '-', and not all digits (it would read as a CTID). */
+static int v_name(const char *key, const char *value, struct nvz_error **err)
+{
+	(void)key;
+	size_t n = strlen(value);
+	bool digits = true, ok = n > 0 && n <= 64 && value[0] != '.' && value[0] != '-';
+	for (size_t i = 0; ok && i < n; i++) {
+		char ch = value[i];
+		ok = is_alnum(ch) || strchr("_.+-", ch);
+		digits = digits && ch >= '0' && ch <= '9';
+	}
+	if (!ok || digits)
+		return nvz_err(err, NVZ_E_NAME, EINVAL, "invalid container name '%s'", value);
+	return 0;
+}
+
+static int v_uint(const char *key, const char *value, struct nvz_error **err)
+{
+	size_t n = strlen(value);
+	bool ok = n > 0 && n <= 10 && strspn(value, "0123456789") == n;
+	if (!ok || strtoul(value, NULL, 10) > INT_MAX)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "invalid value for %s: '%s' (expected a non-negative integer)", key,
+			       value);
+	return 0;
+}
+
+/* VE_ROOT/VE_PRIVATE: absolute; in vz.conf they carry a literal $VEID. */
+static int v_abspath(const char *key, const char *value, struct nvz_error **err)
+{
+	if (value[0] != '/')
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "invalid value for %s: '%s' (expected an absolute path)", key, value);
+	return 0;
+}
+
+/* A template name becomes a file name in the template cache. */
+static int v_ostemplate(const char *key, const char *value, struct nvz_error **err)
+{
+	if (!*value || strchr(value, '/') || strstr(value, ".."))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (bad template name)",
+			       key, value);
+	return 0;
+}
+
+static const struct key_row key_table[] = {
+	/* vz.conf only (global) */
+	{"VIRTUOZZO", v_yesno, GL},
+	{"LOCKDIR", v_abspath, GL},
+	{"DUMPDIR", v_abspath, GL},
+	{"VE0CPUUNITS", NULL, GL},
+	{"VE_STOP_MODE", NULL, GL},
+	{"VE_PARALLEL", NULL, GL},
+	{"LOGGING", v_yesno, GL},
+	{"LOGFILE", NULL, GL},
+	{"LOG_LEVEL", NULL, GL},
+	{"VERBOSE", NULL, GL},
+	{"VZFASTBOOT", NULL, GL},
+	{"MODULES_DISABLED", NULL, GL},
+	{"IPTABLES_MODULES", NULL, GL},
+	{"VZWDOG", NULL, GL},
+	{"VE_ROUTE_SRC_DEV", NULL, GL},
+	{"NEIGHBOUR_DEVS", NULL, GL},
+	{"ERROR_ON_ARPFAIL", NULL, GL},
+	{"SKIP_ARPDETECT", NULL, GL},
+	{"FORCE_ROUTE", NULL, GL},
+	{"TEMPLATE", v_abspath, GL},
+	{"DEF_OSTEMPLATE", v_ostemplate, GL},
+	{"SKIP_SYSCTL_SETUP", NULL, GL},
+	{"CONFIG_CUSTOMIZED", NULL, GL | DEP},
+	{"IP6TABLES", NULL, GL | DEP},
+	{"RUNDIR", v_abspath, GL},    /* nvz: runtime state directory */
+	{"CGROUP_PREFIX", NULL, GL},  /* nvz: parent cgroup of containers */
+	/* <CTID>.conf: misc */
+	{"NAME", v_name, CT},
+	{"DESCRIPTION", NULL, CT},
+	{"ONBOOT", v_yesno, CT},
+	{"BOOTORDER", v_uint, CT},
+	{"OSTEMPLATE", v_ostemplate, CT},
+	{"VE_ROOT", v_abspath, CT},
+	{"VE_PRIVATE", v_abspath, CT},
+	{"MOUNT_OPTS", NULL, CT},
+	{"VE_LAYOUT", NULL, CT},
+	{"DISABLED", v_yesno, CT},
+	{"ORIGIN_SAMPLE", NULL, CT},
+	{"STOP_TIMEOUT", v_uint, CT},
+	{"VEID", NULL, CT},
+	{"LOCAL_UID", NULL, CT},
+	{"LOCAL_GID", NULL, CT},
+	{"CONFIGFILE", NULL, CT},
+	/* UBC (barrier:limit pairs) */
+	{"KMEMSIZE", NULL, CT},
+	{"LOCKEDPAGES", NULL, CT},
+	{"PRIVVMPAGES", NULL, CT},
+	{"SHMPAGES", NULL, CT},
+	{"NUMPROC", NULL, CT},
+	{"PHYSPAGES", NULL, CT},
+	{"VMGUARPAGES", NULL, CT},
+	{"OOMGUARPAGES", NULL, CT},
+	{"NUMTCPSOCK", NULL, CT},
+	{"NUMFLOCK", NULL, CT},
+	{"NUMPTY", NULL, CT},
+	{"NUMSIGINFO", NULL, CT},
+	{"TCPSNDBUF", NULL, CT},
+	{"TCPRCVBUF", NULL, CT},
+	{"OTHERSOCKBUF", NULL, CT},
+	{"DGRAMRCVBUF", NULL, CT},
+	{"NUMOTHERSOCK", NULL, CT},
+	{"NUMFILE", NULL, CT},
+	{"DCACHESIZE", NULL, CT},
+	{"DCACHE", NULL, CT},     /* alias of DCACHESIZE */
+	{"NUMIPTENT", NULL, CT},
+	{"IPTENTRIES", NULL, CT}, /* alias of NUMIPTENT */
+	{"AVNUMPROC", NULL, CT},
+	{"SWAPPAGES", NULL, CT},
+	{"VM_OVERCOMMIT", NULL, CT},
+	{"MEMINFO", NULL, CT},
+	/* CPU and I/O */
+	{"CPUUNITS", NULL, CT},
+	{"CPUWEIGHT", NULL, CT},
+	{"CPULIMIT", NULL, CT},
+	{"CPUS", NULL, CT},
+	{"CPUMASK", NULL, CT},
+	{"NODEMASK", NULL, CT},
+	{"IOPRIO", NULL, CT},
+	{"IOLIMIT", NULL, CT},
+	{"IOPSLIMIT", NULL, CT},
+	/* disk */
+	{"DISK_QUOTA", NULL, CT},
+	{"DISKSPACE", NULL, CT},
+	{"DISKINODES", NULL, CT},
+	{"QUOTATIME", NULL, CT},
+	{"QUOTAUGIDLIMIT", NULL, CT},
+	/* network */
+	{"IP_ADDRESS", NULL, CT},
+	{"HOSTNAME", v_hostname, CT},
+	{"NAMESERVER", v_nameserver, CT},
+	{"SEARCHDOMAIN", v_searchdomain, CT},
+	{"IPV6", NULL, CT},
+	{"NETIF", NULL, CT},
+	{"NETDEV", NULL, CT},
+	{"VETH", NULL, CT | DEP},
+	/* security and devices; NETFILTER is per-CT only */
+	{"CAPABILITY", NULL, CT},
+	{"DEVICES", NULL, CT},
+	{"DEVNODES", NULL, CT},
+	{"PCI", NULL, CT},
+	{"FEATURES", NULL, CT},
+	{"NETFILTER", NULL, NVZ_KEY_CT},
+	{"IPTABLES", NULL, CT | DEP},
+};
+
+static const struct key_row *lookup(const char *key)
+{
+	if (!key)
+		return NULL;
+	for (size_t i = 0; i < sizeof(key_table) / sizeof(key_table[0]); i++)
+		if (strcmp(key_table[i].name, key) == 0)
+			return &key_table[i];
+	return NULL;
+}
+
+bool nvz_conf_key_known(const char *key)
+{
+	return lookup(key) != NULL;
+}
+
+unsigned nvz_conf_key_flags(const char *key)
+{
+	const struct key_row *row = lookup(key);
+	return row ? row->flags : 0;
+}
+
+int nvz_conf_validate(const char *key, const char *value, struct nvz_error **err)
+{
+	const struct key_row *row = lookup(key);
+	if (!row || !value)
+		return 0;
+	/* Every value must fit on one KEY="value" line. */
+	if (strchr(value, '\n'))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: contains a newline",
+			       key);
+	return row->validate ? row->validate(key, value, err) : 0;
+}

@@ -1,0 +1,234 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+int nvz_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+	return fd;
+}
+
+static int split_parent(const char *path, char **parent, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	*parent = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (!*parent)
+		return -ENOMEM;
+	if (!**base || !strcmp(*base, ".") || !strcmp(*base, ".."))
+		return -EINVAL;
+	return 0;
+}
+
+int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len, mode_t mode,
+		      struct nvz_error **err)
+{
+	cleanup_free char *parent = NULL;
+	const char *base;
+	int r = split_parent(path, &parent, &base);
+	if (r < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "bad path '%s'", path);
+	cleanup_close int dirfd = nvz_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+	if (dirfd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", parent);
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".nvz-tmp.%d", (int)getpid());
+	cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				      mode);
+	if (fd < 0 && errno == EEXIST) {
+		unlinkat(dirfd, tmp, 0);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	}
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create '%s/%s' in container", parent,
+				   base);
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+			unlinkat(dirfd, tmp, 0);
+			return nvz_err_sys(err, NVZ_E_SYSTEM, e, "write '%s' in container", path);
+		}
+		off += (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, base) < 0) {
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "replace '%s' in container", path);
+	}
+	return 0;
+}
+
+int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struct nvz_error **err)
+{
+	cleanup_close int fd = nvz_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return nvz_err(err, NVZ_E_SYSTEM, EINVAL, "'%s' in container is not a regular file",
+			       path);
+	cleanup_free char *buf = malloc(max + 1);
+	if (!buf)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, max - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "read '%s' in container", path);
+		if (n == 0 || (len += (size_t)n) == max)
+			break;
+	}
+	buf[len] = '\0';
+	*out = steal_ptr(&buf);
+	return (int)len;
+}
+
+int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err)
+{
+	cleanup_free char *p = strdup(path);
+	if (!p)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return nvz_err_sys(err, NVZ_E_CANT_CREATE_DIR, errno, "mkdir '%s'", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return nvz_err_sys(err, NVZ_E_CANT_CREATE_DIR, errno, "mkdir '%s'", p);
+	return 0;
+}
+
+static int rm_tree_fd(int dirfd, dev_t dev, const char *what, struct nvz_error **err)
+{
+	int dupfd = dup(dirfd);
+	if (dupfd < 0)
+		return nvz_err_sys(err, NVZ_E_DELETE, errno, "dup");
+	cleanup_dir DIR *d = fdopendir(dupfd);
+	if (!d) {
+		close(dupfd);
+		return nvz_err_sys(err, NVZ_E_DELETE, errno, "opendir '%s'", what);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (nvz_rm_rf_at(dirfd, de->d_name, err) < 0)
+			return -1;
+	}
+	(void)dev;
+	return 0;
+}
+
+int nvz_rm_rf_at(int dirfd, const char *name, struct nvz_error **err)
+{
+	struct stat st, parent;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : nvz_err_sys(err, NVZ_E_DELETE, errno, "stat '%s'", name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return nvz_err_sys(err, NVZ_E_DELETE, errno, "unlink '%s'", name);
+		return 0;
+	}
+	if (fstat(dirfd, &parent) < 0)
+		return nvz_err_sys(err, NVZ_E_DELETE, errno, "stat parent of '%s'", name);
+	if (parent.st_dev != st.st_dev)
+		return nvz_err(err, NVZ_E_DELETE, EBUSY, "'%s' is a mount point, not removing it", name);
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_DELETE, errno, "open '%s'", name);
+	if (rm_tree_fd(fd, st.st_dev, name, err) < 0)
+		return nvz_err_wrap(err, "%s", name);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rmdir '%s'", name);
+	return 0;
+}
+
+int nvz_rm_rf(const char *path, struct nvz_error **err)
+{
+	cleanup_free char *parent = NULL;
+	const char *base;
+	if (split_parent(path, &parent, &base) < 0)
+		return nvz_err(err, NVZ_E_DELETE, EINVAL, "refusing to remove '%s'", path);
+	cleanup_close int dirfd = open(*parent ? parent : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? 0 : nvz_err_sys(err, NVZ_E_DELETE, errno, "open '%s'", parent);
+	return nvz_rm_rf_at(dirfd, base, err);
+}
+
+bool nvz_path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool nvz_is_mountpoint(const char *path)
+{
+	/* statx reports STATX_ATTR_MOUNT_ROOT even for bind mounts of the same fs. */
+	struct statx stx;
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct nvz_error **err)
+{
+	if (nvz_mkdir_p(lockdir, 0755, err) < 0)
+		return nvz_err_wrap(err, "lock directory");
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/%s.lck", lockdir, id) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_LOCKED, errno, "open lock file %s", path);
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return nvz_err_sys(err, NVZ_E_LOCKED, errno, "lock %s", path);
+		char buf[32] = "";
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0)
+			buf[n] = '\0';
+		return nvz_err(err, NVZ_E_LOCKED, EWOULDBLOCK,
+			       "Container already locked%s%.*s", n > 0 ? "\nLocked by: pid " : "",
+			       (int)strcspn(buf, "\n"), buf);
+	}
+	/* The pid is informational only: the lock itself is the flock. */
+	char pid[24];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) < 0)
+		pid[0] = '\0';
+	*fd_out = steal_fd(&fd);
+	return 0;
+}

@@ -1,0 +1,242 @@
+/* vzctl exec / exec2 / enter: run a process inside a running CT.
+ * The joining process never hands the CT a host descriptor: stdio is
+ * relayed through pipes (or a pty allocated in the CT's own devpts), and
+ * every other fd is closed before the exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ct/exec.h"
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "linux/security.h"
+#include "nvz/cleanup.h"
+
+#define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+
+static char *const default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"container=nvz",
+	NULL,
+};
+
+static char *join_args(char *const *argv)
+{
+	size_t len = 1;
+	for (char *const *a = argv; *a; a++)
+		len += strlen(*a) + 1;
+	char *s = calloc(1, len), *p = s;
+	if (!s)
+		return NULL;
+	for (char *const *a = argv; *a; a++) {
+		if (a != argv)
+			*p++ = ' ';
+		size_t l = strlen(*a);
+		memcpy(p, *a, l);
+		p += l;
+	}
+	*p = '\0';
+	return s;
+}
+
+/* In the final process, inside every namespace of the CT: drop to the CT's
+ * capability set and seccomp filter, then exec. Never returns. */
+static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
+						   const struct nvz_exec_opts *o)
+{
+	uint64_t keep;
+	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_caps_apply(keep, NULL) < 0 ||
+	    nvz_seccomp_apply(NULL) < 0)
+		_exit(126);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	if (chdir("/") < 0)
+		_exit(126);
+	char *const *envp = o->envp ? o->envp : default_env;
+	if (o->shell) {
+		char *cmd = join_args(o->argv);
+		char *const argv[] = { "sh", "-c", cmd, NULL };
+		execve("/bin/sh", argv, envp);
+	} else {
+		execvpe(o->argv[0], o->argv, envp);
+	}
+	fprintf(stderr, "vzctl: exec %s: %s\n", o->argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Join the CT: its cgroup first (so the process is accounted and cannot
+ * outlive a stop), then all of its namespaces at once through the pidfd. */
+int nvz_ct_join(struct nvz_ct *ct, int pidfd)
+{
+	struct nvz_cgroup *cg = NULL;
+	int r = nvz_ct_cgroup(ct, &cg, NULL);
+	if (r == 0)
+		r = nvz_cgroup_attach(cg, getpid(), NULL);
+	nvz_cgroup_free(cg);
+	if (r < 0)
+		return -1;
+	return setns(pidfd, JOIN_NS);
+}
+
+static int wait_code(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+/* The middle process: joins, forks the real child (a pid namespace applies
+ * to children only) and passes its exit code up. */
+static __attribute__((noreturn)) void middle_pipes(struct nvz_ct *ct, int pidfd,
+						    const struct nvz_exec_opts *o, int fds[3])
+{
+	if (nvz_ct_join(ct, pidfd) < 0)
+		_exit(125);
+	pid_t child = fork();
+	if (child < 0)
+		_exit(125);
+	if (child == 0) {
+		for (int i = 0; i < 3; i++)
+			if (fds[i] != i && dup2(fds[i], i) < 0)
+				_exit(126);
+		setsid();
+		exec_inside(ct, o);
+	}
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	_exit(wait_code(child));
+}
+
+static void copy_once(int from, int *to, bool *open_flag)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0) {
+		*open_flag = false;
+		return;
+	}
+	for (ssize_t off = 0; *to >= 0 && off < n;) {
+		ssize_t w = write(*to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			*to = -1; /* reader went away: keep draining, drop the data */
+			break;
+		}
+		off += w;
+	}
+}
+
+/* Relay the caller's stdio to the pipes until the command has exited and
+ * its output is drained (a daemon it left behind does not hold us). */
+static void relay_pipes(int in_fd, int in_w, int out_r, int out_fd, int err_r, int err_fd,
+			int xpidfd)
+{
+	bool in_open = in_fd >= 0 && in_w >= 0, out_open = true, err_open = true, exited = false;
+	int out_to = out_fd, err_to = err_fd;
+	while (out_open || err_open) {
+		struct pollfd p[4] = {
+			{ .fd = out_open ? out_r : -1, .events = POLLIN },
+			{ .fd = err_open ? err_r : -1, .events = POLLIN },
+			{ .fd = in_open ? in_fd : -1, .events = POLLIN },
+			{ .fd = exited ? -1 : xpidfd, .events = POLLIN },
+		};
+		int n = poll(p, 4, exited ? 50 : -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* exited and nothing more came within 50 ms */
+		if (p[0].revents)
+			copy_once(out_r, &out_to, &out_open);
+		if (p[1].revents)
+			copy_once(err_r, &err_to, &err_open);
+		if (p[2].revents) {
+			int to = in_w;
+			copy_once(in_fd, &to, &in_open);
+			if (!in_open || to < 0) {
+				close(in_w);
+				in_w = -1;
+				in_open = false;
+			}
+		}
+		if (p[3].revents)
+			exited = true;
+	}
+	if (in_w >= 0)
+		close(in_w);
+}
+
+static int exec_pipes(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
+		      struct nvz_error **err)
+{
+	int in[2] = { -1, -1 }, out[2], errp[2];
+	if ((o->stdin_fd >= 0 && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0)
+		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
+	if (in[0] < 0)
+		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t x = fork();
+	if (x < 0)
+		return nvz_err_sys(err, NVZ_E_EXEC, errno, "fork");
+	if (x == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		int fds[3] = { in[0], out[1], errp[1] };
+		if (in[1] >= 0)
+			close(in[1]);
+		close(out[0]);
+		close(errp[0]);
+		middle_pipes(ct, pidfd, o, fds);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	int xpidfd = (int)syscall(SYS_pidfd_open, x, 0);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	relay_pipes(o->stdin_fd, in[1], out[0], o->stdout_fd, errp[0], o->stderr_fd, xpidfd);
+	signal(SIGPIPE, old);
+	close(out[0]);
+	close(errp[0]);
+	if (xpidfd >= 0)
+		close(xpidfd);
+	int code = wait_code(x);
+	if (code == 125)
+		return nvz_err(err, NVZ_E_EXEC, EIO, "unable to enter the container");
+	return code;
+}
+
+int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err)
+{
+	pid_t pid;
+	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
+	if (pidfd < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	if (o->pty)
+		return nvz_ct_exec_pty(ct, pidfd, o, err);
+	return exec_pipes(ct, pidfd, o, err);
+}
+
+/* Shared with exec-pty.c. */
+void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
+{
+	exec_inside(ct, o);
+}
+
+int nvz_wait_code(pid_t pid)
+{
+	return wait_code(pid);
+}

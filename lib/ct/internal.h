@@ -1,0 +1,24 @@
+/* Pieces of the life cycle shared between lib/ct files. */
+#ifndef NVZ_CT_INTERNAL_H
+#define NVZ_CT_INTERNAL_H
+
+#include <stdint.h>
+
+#include "nvz/cgroup.h"
+#include "nvz/ct.h"
+
+/* The CT's cgroup: CGROUP_PREFIX/<id>. */
+int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
+/* Write hostname and DNS files into the CT tree (before start or live). */
+int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
+/* Capabilities a CT keeps (CAPABILITY key). */
+int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
+/* Long-lived per-CT monitor: parent of init. Never returns. */
+__attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
+						 int report_fd);
+/* After init is gone: remove the cgroup and runtime state. */
+int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
+/* Start with the lock already held (used by start and by the monitor on reboot). */
+int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
+
+#endif

@@ -1,0 +1,286 @@
+/* The per-CT monitor: creates init in new namespaces, reaps it, keeps the
+ * console drained, restarts the CT when it reboots and cleans up when it
+ * halts. The CT does not depend on it: killing the monitor leaves the CT
+ * running, and vzctl manages it through the state file and the cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/sync.h"
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "linux/rootfs.h"
+#include "linux/security.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+#define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+#define CONSOLE_LOG_MAX (1 << 20)
+
+static char *const init_env[] = {
+	"container=nvz",
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/",
+	"TERM=linux",
+	NULL,
+};
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
+		       struct nvz_error **err)
+{
+	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
+		return -1;
+	/* Entered only now, so the namespace's root is the CT's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
+	const char *devnodes[2] = { NULL, NULL };
+	const char *dn = nvz_ct_get(ct, "DEVNODES", NULL);
+	if (dn && !strncmp(dn, "net/tun", 7))
+		devnodes[0] = "net/tun";
+	struct nvz_rootfs_spec spec = {
+		.root = ct->root, .console = console, .cg = cg, .devnodes = devnodes,
+	};
+	if (nvz_rootfs_setup(&spec, err) < 0)
+		return -1;
+	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
+	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
+		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
+	if (nvz_net_loopback_up(err) < 0)
+		return -1;
+	/* init gets the console as its controlling terminal, as on a real boot. */
+	setsid();
+	int c = open("/dev/console", O_RDWR | O_CLOEXEC);
+	if (c >= 0) {
+		ioctl(c, TIOCSCTTY, 0);
+		dup2(c, 0);
+		dup2(c, 1);
+		dup2(c, 2);
+		close(c);
+	}
+	uint64_t keep;
+	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_caps_apply(keep, err) < 0 ||
+	    nvz_seccomp_apply(err) < 0)
+		return -1;
+	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report rootfs ready");
+	if (nvz_sync_wait(sync_fd, SYNC_EXEC, "wait for exec", err) < 0)
+		return -1;
+	/* No host descriptor may survive into the CT: every fd above stderr,
+	 * including the sync socket, closes on exec (EOF tells the monitor). */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	char *const argv[] = { "/sbin/init", NULL };
+	execve("/sbin/init", argv, init_env);
+	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, errno,
+			   "Unable to start init, probably incorrect template");
+}
+
+static void report(int fd, int step, const struct nvz_error *err)
+{
+	struct nvz_sync_msg m = { .step = step };
+	if (err) {
+		m.code = err->code;
+		m.status = err->status;
+		snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
+	}
+	if (write(fd, &m, sizeof(m)) < 0)
+		return;
+}
+
+static int open_console(int *master, int *slave, char *name, size_t namelen)
+{
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0 || grantpt(*master) < 0 || unlockpt(*master) < 0)
+		return -1;
+	if (ptsname_r(*master, name, namelen) != 0)
+		return -1;
+	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return -1;
+	struct termios t;
+	if (tcgetattr(*slave, &t) == 0) {
+		t.c_oflag |= ONLCR;
+		tcsetattr(*slave, TCSANOW, &t);
+	}
+	return 0;
+}
+
+/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec. */
+static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, int sync_fd,
+			  struct nvz_error **err)
+{
+	if (nvz_cgroup_attach(cg, pid, err) < 0 || nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
+	    nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
+		return -1;
+	struct nvz_runstate rs = {
+		.init_pid = pid,
+		.init_start = nvz_proc_starttime(pid),
+		.monitor_pid = getpid(),
+		.monitor_start = nvz_proc_starttime(getpid()),
+	};
+	if (nvz_runstate_write(ct, &rs, err) < 0 || nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
+		return -1;
+	/* EOF means the exec succeeded (the socket was close-on-exec). */
+	struct nvz_sync_msg m;
+	ssize_t n;
+	do
+		n = recv(sync_fd, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(m) && m.step == SYNC_ERROR) {
+		m.msg[sizeof(m.msg) - 1] = '\0';
+		return nvz_err(err, m.status, m.code, "%s", m.msg);
+	}
+	return 0;
+}
+
+/* Create init; returns its pid (> 0) once it has exec'd. */
+static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console,
+			 struct nvz_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	pid_t pid = (pid_t)syscall(SYS_clone, CT_NS_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "clone container init");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		struct nvz_error *cerr = NULL;
+		child_setup(ct, cg, console, sv[1], &cerr);
+		nvz_sync_send_error(sv[1], cerr);
+		_exit(1);
+	}
+	close(sv[1]);
+	cleanup_close int sync_fd = sv[0];
+	if (init_handshake(ct, cg, pid, sync_fd, err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		nvz_runstate_remove(ct);
+		return -1;
+	}
+	return pid;
+}
+
+static void drain_console(int master, int logfd)
+{
+	char buf[4096];
+	ssize_t n = read(master, buf, sizeof(buf));
+	if (n <= 0 || logfd < 0)
+		return;
+	if (lseek(logfd, 0, SEEK_END) > CONSOLE_LOG_MAX && ftruncate(logfd, 0) == 0)
+		lseek(logfd, 0, SEEK_SET);
+	if (write(logfd, buf, (size_t)n) < 0)
+		return;
+}
+
+/* Wait for init to exit while keeping its console drained; returns its status. */
+static int wait_init(pid_t pid, int master, int logfd, int sigfd)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
+				       { .fd = master, .events = POLLIN } };
+		int n = poll(p, master >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (p[1].revents & POLLIN)
+			drain_console(master, logfd);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) < 0)
+				continue;
+		}
+		int status;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno == ECHILD)
+			return -1;
+	}
+}
+
+static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
+{
+	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
+	 * poweroff from SIGINT (kernel/pid_namespace.c). */
+	bool reboot = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP;
+	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
+	if (!lockdir || nvz_lock(lockdir, ct->id, true, &ct->lockfd, NULL) < 0)
+		return;
+	struct nvz_runstate rs;
+	/* Someone (vzctl stop, restart) already handled this init. */
+	if (nvz_runstate_read(ct, &rs) < 0 || rs.init_pid != pid || rs.monitor_pid != getpid())
+		return;
+	nvz_ct_cleanup_stopped(ct, NULL);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");
+	if (reboot) {
+		struct nvz_ct *fresh = NULL;
+		struct nvz_error *err = NULL;
+		if (nvz_ct_open(ct->ctx, ct->veid, &fresh, &err) == 0) {
+			fresh->lockfd = steal_fd(&ct->lockfd);
+			if (nvz_ct_start_locked(fresh, NULL, &err) < 0)
+				nvz_log(ct->ctx, NVZ_LOG_ERROR, "restart after reboot: %s", err->msg);
+		}
+		nvz_error_free(err);
+		return;
+	}
+	if (nvz_ct_umount(ct, NULL) == 0)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
+}
+
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
+{
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		close(devnull);
+	}
+	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	struct nvz_error *err = NULL;
+	int master = -1, slave = -1;
+	char console[64];
+	if (open_console(&master, &slave, console, sizeof(console)) < 0) {
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
+		report(report_fd, SYNC_ERROR, err);
+		_exit(1);
+	}
+	/* The monitor keeps a slave open so the master never sees a hangup
+	 * (which would make poll spin) when the CT closes its console. */
+	pid_t pid = create_init(ct, cg, console, &err);
+	if (pid < 0) {
+		report(report_fd, SYNC_ERROR, err);
+		_exit(1);
+	}
+	report(report_fd, SYNC_STARTED, NULL);
+	close(report_fd);
+	nvz_cgroup_free(cg);
+	cleanup_free char *logpath = NULL;
+	int logfd = -1;
+	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
+		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int status = wait_init(pid, master, logfd, sigfd);
+	after_exit(ct, pid, status);
+	_exit(0);
+}

@@ -1,0 +1,163 @@
+/* mount, umount, stop: the CT's private area and the end of its life. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "nvz/storage.h"
+
+static int ct_layout(const struct nvz_ct *ct, const struct nvz_layout **l, struct nvz_error **err)
+{
+	return nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), l, err);
+}
+
+int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **err)
+{
+	(void)quiet_if_mounted;
+	if (nvz_is_mountpoint(ct->root)) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is already mounted");
+		return 0;
+	}
+	if (!nvz_path_exists(ct->private))
+		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
+			       ct->private);
+	const struct nvz_layout *l;
+	if (ct_layout(ct, &l, err) < 0 || l->mount(ct->private, ct->root, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is mounted");
+	return 0;
+}
+
+int nvz_ct_umount(struct nvz_ct *ct, struct nvz_error **err)
+{
+	const struct nvz_layout *l;
+	if (ct_layout(ct, &l, err) < 0 || l->umount(ct->root, err) < 0)
+		return -1;
+	return 0;
+}
+
+int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err)
+{
+	struct nvz_cgroup *cg = NULL;
+	int r = nvz_ct_cgroup(ct, &cg, err);
+	if (r == 0) {
+		/* Anything left (a process that escaped the dying pid namespace
+		 * cannot exist, but exec'd helpers may linger) goes now. */
+		nvz_cgroup_kill(cg, NULL);
+		r = nvz_cgroup_destroy(cg, err);
+	}
+	nvz_cgroup_free(cg);
+	nvz_runstate_remove(ct);
+	return r;
+}
+
+static int wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -1;
+}
+
+/* The signal each init takes as "power off": busybox SIGUSR2, systemd
+ * SIGRTMIN+4; sysvinit has none, so `halt` is run inside (as OpenVZ did). */
+static int halt_signal(const struct nvz_ct *ct)
+{
+	cleanup_close int rootfd = open(ct->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char target[PATH_MAX] = "";
+	for (int hops = 0; rootfd >= 0 && hops < 8; hops++) {
+		cleanup_close int fd = nvz_open_in_root(rootfd, hops ? target : "/sbin/init",
+							O_PATH | O_NOFOLLOW, 0);
+		char next[PATH_MAX];
+		ssize_t n = fd < 0 ? -1 : readlinkat(fd, "", next, sizeof(next) - 1);
+		if (n < 0)
+			break;
+		next[n] = '\0';
+		if (next[0] != '/') {
+			/* Relative link: resolve against the directory of the current one. */
+			char base[PATH_MAX];
+			snprintf(base, sizeof(base), "%s", hops ? target : "/sbin/init");
+			char *slash = strrchr(base, '/');
+			if (slash)
+				*slash = '\0';
+			if (snprintf(target, sizeof(target), "%.2000s/%.2000s", base, next) < 0)
+				break;
+		} else {
+			snprintf(target, sizeof(target), "%s", next);
+		}
+	}
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strstr(base, "busybox"))
+		return SIGUSR2;
+	if (strstr(base, "systemd"))
+		return SIGRTMIN + 4;
+	return 0;
+}
+
+static int request_halt(struct nvz_ct *ct, int pidfd, struct nvz_error **err)
+{
+	int sig = halt_signal(ct);
+	if (sig)
+		return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0
+			       ? nvz_err_sys(err, NVZ_E_STOP, errno, "signal init")
+			       : 0;
+	char *const argv[] = { "halt", NULL };
+	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	return nvz_ct_exec(ct, &o, err) < 0 ? -1 : 0;
+}
+
+/* Ask init to power off and give it STOP_TIMEOUT seconds. */
+static int clean_halt(struct nvz_ct *ct, int pidfd)
+{
+	int timeout = atoi(nvz_ct_get(ct, "STOP_TIMEOUT", "120"));
+	if (timeout <= 0)
+		timeout = 120;
+	struct nvz_error *herr = NULL;
+	if (request_halt(ct, pidfd, &herr) < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "clean halt failed: %s", herr->msg);
+		nvz_error_free(herr);
+		return -1;
+	}
+	return wait_exit(pidfd, timeout * 1000);
+}
+
+int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err)
+{
+	pid_t pid;
+	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
+	if (pidfd < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Unable to stop: container is not running");
+		return 0;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Stopping container ...");
+	bool halted = !(o && o->fast) && clean_halt(ct, pidfd) == 0;
+	if (!halted) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Killing container ...");
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		if (wait_exit(pidfd, 10000) < 0)
+			return nvz_err(err, NVZ_E_STOP, ETIMEDOUT,
+				       "Unable to stop container: operation timed out");
+	}
+	if (nvz_ct_cleanup_stopped(ct, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was stopped");
+	if (o && o->skip_umount)
+		return 0;
+	if (nvz_ct_umount(ct, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
+	return 0;
+}

@@ -1,0 +1,295 @@
+/* The container registry: IDs, names, config files and paths. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nvz/cleanup.h"
+#include "nvz/ct.h"
+#include "nvz/fs.h"
+
+int nvz_ct_parse_id(const char *s, unsigned long *veid, struct nvz_error **err)
+{
+	if (!s || !*s || strlen(s) > 10)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad CT ID %s", s ? s : "");
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad CT ID %s", s);
+	unsigned long v = strtoul(s, NULL, 10);
+	if (v > NVZ_VEID_MAX)
+		return nvz_err(err, NVZ_E_VALUE, ERANGE, "Bad CT ID %s", s);
+	*veid = v;
+	return 0;
+}
+
+static bool looks_numeric(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int nvz_ct_resolve(struct nvz_ctx *ctx, const char *arg, unsigned long *veid,
+		   struct nvz_error **err)
+{
+	if (looks_numeric(arg))
+		return nvz_ct_parse_id(arg, veid, err);
+	/* A name: refuse anything that could walk out of names/. */
+	if (!*arg || strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, "..") ||
+	    strlen(arg) > 255 || strpbrk(arg, "\n\r"))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad CT ID %s", arg);
+	cleanup_free char *link = NULL;
+	if (asprintf(&link, "%s/%s", ctx->names_dir, arg) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return nvz_err(err, NVZ_E_VALUE, ENOENT, "Unable to find container by name %s", arg);
+	target[n] = '\0';
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	char idbuf[16];
+	size_t len = strcspn(base, ".");
+	if (len == 0 || len >= sizeof(idbuf) || strcmp(base + len, ".conf"))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Unable to find container by name %s", arg);
+	memcpy(idbuf, base, len);
+	idbuf[len] = '\0';
+	if (nvz_ct_parse_id(idbuf, veid, err) < 0) {
+		nvz_error_clear(err);
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Unable to find container by name %s", arg);
+	}
+	return 0;
+}
+
+/* Replace $VEID and ${VEID} (vz.conf's VE_ROOT/VE_PRIVATE templates). */
+static char *subst_veid(const char *tmpl, const char *id)
+{
+	size_t cap = strlen(tmpl) + 64;
+	char *out = malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = tmpl; *p;) {
+		size_t skip = !strncmp(p, "${VEID}", 7) ? 7 : !strncmp(p, "$VEID", 5) ? 5 : 0;
+		if (skip) {
+			size_t l = strlen(id);
+			if ((size_t)(o - out) + l + strlen(p) + 1 > cap) {
+				free(out);
+				return NULL;
+			}
+			memcpy(o, id, l);
+			o += l;
+			p += skip;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err)
+{
+	const char *root = nvz_ct_get(ct, "VE_ROOT", NULL);
+	const char *priv = nvz_ct_get(ct, "VE_PRIVATE", NULL);
+	if (!root)
+		return nvz_err(err, NVZ_E_VE_ROOT_NOTSET, EINVAL, "VE_ROOT is not set");
+	if (!priv)
+		return nvz_err(err, NVZ_E_VE_PRIVATE_NOTSET, EINVAL, "VE_PRIVATE is not set");
+	free(ct->root);
+	free(ct->private);
+	ct->root = subst_veid(root, ct->id);
+	ct->private = subst_veid(priv, ct->id);
+	if (!ct->root || !ct->private)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (ct->root[0] != '/' || ct->private[0] != '/' || strstr(ct->root, "/../") ||
+	    strstr(ct->private, "/../"))
+		return nvz_err(err, NVZ_E_INVALID_CONFIG, EINVAL,
+			       "VE_ROOT and VE_PRIVATE must be absolute paths");
+	return 0;
+}
+
+int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
+		struct nvz_error **err)
+{
+	struct nvz_ct *ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	ct->ctx = ctx;
+	ct->veid = veid;
+	ct->lockfd = -1;
+	snprintf(ct->id, sizeof(ct->id), "%lu", veid);
+	ctx->log_tag = ct->id;
+	const char *rundir = nvz_ctx_get(ctx, "RUNDIR", "/run/nvz");
+	if (asprintf(&ct->conf_path, "%s/%s.conf", ctx->ct_conf_dir, ct->id) < 0 ||
+	    asprintf(&ct->rundir, "%s/%s", rundir, ct->id) < 0) {
+		nvz_ct_free(ct);
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	}
+	struct nvz_error *lerr = NULL;
+	if (nvz_conf_load(&ct->conf, ct->conf_path, NVZ_E_NOVECONFIG, &lerr) == 0) {
+		ct->conf_exists = true;
+	} else if (lerr->code == ENOENT) {
+		nvz_error_free(lerr);
+		ct->conf = nvz_conf_new();
+	} else {
+		*err = lerr;
+		nvz_ct_free(ct);
+		return -1;
+	}
+	if (!ct->conf || nvz_ct_refresh_paths(ct, err) < 0) {
+		nvz_ct_free(ct);
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	}
+	*out = ct;
+	return 0;
+}
+
+void nvz_ct_free(struct nvz_ct *ct)
+{
+	if (!ct)
+		return;
+	nvz_ct_unlock(ct);
+	nvz_conf_free(ct->conf);
+	free(ct->conf_path);
+	free(ct->root);
+	free(ct->private);
+	free(ct->rundir);
+	free(ct);
+}
+
+const char *nvz_ct_get(const struct nvz_ct *ct, const char *key, const char *def)
+{
+	const char *v = ct->conf ? nvz_conf_get(ct->conf, key) : NULL;
+	if (v && *v)
+		return v;
+	return nvz_ctx_get(ct->ctx, key, def);
+}
+
+int nvz_ct_lock(struct nvz_ct *ct, struct nvz_error **err)
+{
+	if (ct->ctx->skiplock || ct->lockfd >= 0)
+		return 0;
+	const char *lockdir = nvz_ctx_get(ct->ctx, "LOCKDIR", NULL);
+	if (!lockdir)
+		return nvz_err(err, NVZ_E_LOCKDIR_NOTSET, EINVAL, "LOCKDIR is not set");
+	return nvz_lock(lockdir, ct->id, false, &ct->lockfd, err);
+}
+
+void nvz_ct_unlock(struct nvz_ct *ct)
+{
+	if (ct->lockfd >= 0)
+		close(ct->lockfd);
+	ct->lockfd = -1;
+}
+
+int nvz_ct_save(struct nvz_ct *ct, struct nvz_error **err)
+{
+	if (nvz_mkdir_p(ct->ctx->ct_conf_dir, 0755, err) < 0)
+		return -1;
+	if (nvz_conf_save(ct->conf, ct->conf_path, err) < 0) {
+		(*err)->status = NVZ_E_CONFIG_SAVE;
+		return nvz_err_wrap(err, "save %s", ct->conf_path);
+	}
+	ct->conf_exists = true;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "CT configuration saved to %s", ct->conf_path);
+	return 0;
+}
+
+static int cmp_ul(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+	return x < y ? -1 : x > y;
+}
+
+int nvz_ct_list_ids(struct nvz_ctx *ctx, unsigned long **ids, size_t *n, struct nvz_error **err)
+{
+	*ids = NULL;
+	*n = 0;
+	cleanup_dir DIR *d = opendir(ctx->ct_conf_dir);
+	if (!d)
+		return errno == ENOENT ? 0
+				       : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", ctx->ct_conf_dir);
+	cleanup_free unsigned long *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf"))
+			continue;
+		char idbuf[16];
+		if (len - 5 >= sizeof(idbuf))
+			continue;
+		memcpy(idbuf, de->d_name, len - 5);
+		idbuf[len - 5] = '\0';
+		unsigned long id;
+		if (!looks_numeric(idbuf) || nvz_ct_parse_id(idbuf, &id, NULL) < 0 || id == 0)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 32;
+			unsigned long *nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+			v = nv;
+		}
+		v[cnt++] = id;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_ul);
+	*ids = steal_ptr(&v);
+	*n = cnt;
+	return 0;
+}
+
+int nvz_ct_remove_name(struct nvz_ct *ct, struct nvz_error **err)
+{
+	const char *old = nvz_conf_get(ct->conf, "NAME");
+	if (!old || !*old || strchr(old, '/'))
+		return 0;
+	unsigned long owner;
+	if (nvz_ct_resolve(ct->ctx, old, &owner, NULL) < 0 || owner != ct->veid)
+		return 0;
+	cleanup_free char *link = NULL;
+	if (asprintf(&link, "%s/%s", ct->ctx->names_dir, old) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (unlink(link) < 0 && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_NAME, errno, "remove name link %s", link);
+	return 0;
+}
+
+int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err)
+{
+	if (nvz_conf_validate("NAME", name, err) < 0)
+		return -1;
+	unsigned long owner;
+	struct nvz_error *e = NULL;
+	if (nvz_ct_resolve(ct->ctx, name, &owner, &e) == 0 && owner != ct->veid) {
+		/* A dangling link from a destroyed CT does not count as a clash. */
+		cleanup_free char *conf = NULL;
+		if (asprintf(&conf, "%s/%lu.conf", ct->ctx->ct_conf_dir, owner) >= 0 &&
+		    nvz_path_exists(conf))
+			return nvz_err(err, NVZ_E_NAME, EEXIST,
+				       "Conflict: name %s already used by container %lu", name, owner);
+	}
+	nvz_error_free(e);
+	if (nvz_mkdir_p(ct->ctx->names_dir, 0755, err) < 0 || nvz_ct_remove_name(ct, err) < 0)
+		return -1;
+	cleanup_free char *link = NULL, *tmp = NULL;
+	if (asprintf(&link, "%s/%s", ct->ctx->names_dir, name) < 0 ||
+	    asprintf(&tmp, "%s/.%s.tmp%d", ct->ctx->names_dir, name, (int)getpid()) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	unlink(tmp);
+	/* symlink + rename: the name points at the old or the new CT, never at nothing. */
+	if (symlink(ct->conf_path, tmp) < 0 || rename(tmp, link) < 0) {
+		int e2 = errno;
+		unlink(tmp);
+		return nvz_err_sys(err, NVZ_E_NAME, e2, "create name link %s", link);
+	}
+	return nvz_conf_set(ct->conf, "NAME", name, err);
+}

@@ -1,0 +1,180 @@
+/* Files nvz keeps inside a CT: /etc/hostname, /etc/hosts, /etc/resolv.conf.
+ * Every write resolves the path inside the CT root, so a CT that replaced
+ * /etc or /etc/hosts with a symlink to a host path gets only its own file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+struct strbuf {
+	char *s;
+	size_t len;
+};
+
+static int sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	char *p = realloc(b->s, b->len + n + 1);
+	if (!p)
+		return -1;
+	memcpy(p + b->len, s, n);
+	b->len += n;
+	p[b->len] = '\0';
+	b->s = p;
+	return 0;
+}
+
+static int sb_addf(struct strbuf *b, const char *a, const char *c)
+{
+	if (sb_add(b, a, strlen(a)) < 0 || sb_add(b, c, strlen(c)) < 0 || sb_add(b, "\n", 1) < 0)
+		return -1;
+	return 0;
+}
+
+/* /etc/hosts: every line kept except Debian's 127.0.1.1 hostname line. */
+static int hosts_text(const char *old, const char *hostname, struct strbuf *b)
+{
+	for (const char *line = old; line && *line;) {
+		size_t n = strcspn(line, "\n");
+		if (strncmp(line, "127.0.1.1", 9) && sb_add(b, line, n) < 0)
+			return -1;
+		if (strncmp(line, "127.0.1.1", 9) && sb_add(b, "\n", 1) < 0)
+			return -1;
+		line += n + (line[n] == '\n');
+	}
+	cleanup_free char *entry = NULL;
+	size_t shortlen = strcspn(hostname, ".");
+	if (asprintf(&entry, "127.0.1.1 %s%s%.*s\n", hostname, hostname[shortlen] ? " " : "",
+		     hostname[shortlen] ? (int)shortlen : 0, hostname) < 0)
+		return -1;
+	return sb_add(b, entry, strlen(entry));
+}
+
+static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
+			  struct nvz_error **err)
+{
+	cleanup_free char *line = NULL;
+	if (asprintf(&line, "%s\n", hostname) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_write_in_root(rootfd, "/etc/hostname", line, strlen(line), 0644, err) < 0)
+		return -1;
+	cleanup_free char *old = NULL;
+	nvz_read_in_root(rootfd, "/etc/hosts", 1 << 20, &old, NULL);
+	struct strbuf b = { 0 };
+	if (hosts_text(old ? old : "127.0.0.1 localhost\n", hostname, &b) < 0) {
+		free(b.s);
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	}
+	int r = nvz_write_in_root(rootfd, "/etc/hosts", b.s, b.len, 0644, err);
+	free(b.s);
+	if (r == 0)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Set hostname: %s", hostname);
+	return r;
+}
+
+/* "inherit" takes the host's own lines of that kind. */
+static int add_resolv(struct strbuf *b, const char *kind, const char *value)
+{
+	if (strcmp(value, "inherit")) {
+		cleanup_free char *copy = strdup(value);
+		char *save = NULL;
+		if (!copy)
+			return -1;
+		if (!strcmp(kind, "search "))
+			return sb_addf(b, kind, value);
+		for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			if (sb_addf(b, kind, t) < 0)
+				return -1;
+		return 0;
+	}
+	cleanup_free char *host = NULL;
+	size_t len;
+	if (nvz_read_file("/etc/resolv.conf", 1 << 16, &host, &len, NULL) < 0)
+		return 0;
+	for (char *line = host; *line;) {
+		size_t n = strcspn(line, "\n");
+		if (!strncmp(line, kind, strlen(kind)) && (sb_add(b, line, n) < 0 || sb_add(b, "\n", 1) < 0))
+			return -1;
+		line += n + (line[n] == '\n');
+	}
+	return 0;
+}
+
+static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const char *search,
+			struct nvz_error **err)
+{
+	struct strbuf b = { 0 };
+	if ((search && add_resolv(&b, "search ", search) < 0) ||
+	    (ns && add_resolv(&b, "nameserver ", ns) < 0)) {
+		free(b.s);
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	}
+	int r = nvz_write_in_root(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, 0644, err);
+	free(b.s);
+	if (r == 0)
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "File resolv.conf was modified");
+	return r;
+}
+
+static int open_root(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	int fd = open(ct->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", ct->root);
+	return fd;
+}
+
+int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_close int rootfd = open_root(ct, err);
+	if (rootfd < 0)
+		return -1;
+	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
+	if (hostname && write_hostname(ct, rootfd, hostname, err) < 0)
+		return -1;
+	const char *ns = nvz_ct_get(ct, "NAMESERVER", NULL);
+	const char *search = nvz_ct_get(ct, "SEARCHDOMAIN", NULL);
+	if ((ns || search) && write_resolv(ct, rootfd, ns, search, err) < 0)
+		return -1;
+	return 0;
+}
+
+int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err)
+{
+	pid_t pid;
+	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
+	if (pidfd < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	cleanup_close int rootfd = open_root(ct, err);
+	if (rootfd < 0 || write_hostname(ct, rootfd, hostname, err) < 0)
+		return -1;
+	/* sethostname acts on the caller's UTS namespace: join the CT's in a child. */
+	pid_t c = fork();
+	if (c < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
+	if (c == 0)
+		_exit(setns(pidfd, CLONE_NEWUTS) < 0 || sethostname(hostname, strlen(hostname)) < 0);
+	int status;
+	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return nvz_err(err, NVZ_E_BAD_HOSTNAME, EIO, "set hostname %s in container", hostname);
+	return 0;
+}
+
+int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
+		     struct nvz_error **err)
+{
+	cleanup_close int rootfd = open_root(ct, err);
+	if (rootfd < 0)
+		return -1;
+	return write_resolv(ct, rootfd, nameservers, searchdomains, err);
+}

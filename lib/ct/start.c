@@ -1,0 +1,129 @@
+/* vzctl start: mount, cgroup, then hand over to a per-CT monitor that
+ * creates init in new namespaces and outlives this command. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/sync.h"
+#include "ct/internal.h"
+#include "linux/security.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err)
+{
+	const char *prefix = nvz_ct_get(ct, "CGROUP_PREFIX", "nvz");
+	return nvz_cgroup_open(cg, prefix, ct->id, err);
+}
+
+int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)
+{
+	return nvz_caps_parse(nvz_ct_get(ct, "CAPABILITY", NULL), keep, err);
+}
+
+static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_close int rootfd = open(ct->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", ct->root);
+	cleanup_close int fd = nvz_open_in_root(rootfd, "/sbin/init", O_PATH, 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return nvz_err(err, NVZ_E_BAD_TEMPLATE, ENOENT,
+			       "Unable to start init, probably incorrect template");
+	return 0;
+}
+
+/* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
+ * and the intermediate is reaped at once. */
+static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, int *report_rd,
+			 struct nvz_error **err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	pid_t a = fork();
+	if (a < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
+	}
+	if (a == 0) {
+		close(pfd[0]);
+		/* The lock belongs to the command; the monitor takes it anew when it needs it. */
+		nvz_ct_unlock(ct);
+		setsid();
+		pid_t m = fork();
+		if (m == 0)
+			nvz_monitor_main(ct, cg, pfd[1]);
+		_exit(m < 0 ? 1 : 0);
+	}
+	close(pfd[1]);
+	int status;
+	while (waitpid(a, &status, 0) < 0 && errno == EINTR)
+		;
+	*report_rd = pfd[0];
+	return 0;
+}
+
+static int read_report(int fd, struct nvz_error **err)
+{
+	struct nvz_sync_msg m;
+	ssize_t n;
+	do
+		n = read(fd, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
+	if (m.step == SYNC_ERROR) {
+		m.msg[sizeof(m.msg) - 1] = '\0';
+		return nvz_err(err, m.status, m.code, "%s", m.msg);
+	}
+	return 0;
+}
+
+int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
+{
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (!ct->conf_exists)
+		return nvz_err(err, NVZ_E_NOVECONFIG, ENOENT, "Container config file does not exist");
+	if (st.running)
+		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Container is already running");
+	if (!nvz_path_exists(ct->private))
+		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
+			       ct->private);
+	const char *disabled = nvz_ct_get(ct, "DISABLED", "no");
+	if (!strcmp(disabled, "yes") && !(o && o->force))
+		return nvz_err(err, NVZ_E_START_DISABLED, EPERM, "Container start disabled");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
+	bool mounted_here = !st.mounted;
+	if (mounted_here && nvz_ct_mount(ct, false, err) < 0)
+		return -1;
+	cleanup_close int report = -1;
+	struct nvz_cgroup *cg = NULL;
+	if (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0 ||
+	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
+	    spawn_monitor(ct, cg, &report, err) < 0 || read_report(report, err) < 0) {
+		if (cg) {
+			nvz_cgroup_kill(cg, NULL);
+			nvz_cgroup_destroy(cg, NULL);
+		}
+		nvz_cgroup_free(cg);
+		if (mounted_here)
+			nvz_ct_umount(ct, NULL);
+		return -1;
+	}
+	nvz_cgroup_free(cg);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
+	return 0;
+}
+
+int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
+{
+	return nvz_ct_start_locked(ct, o, err);
+}

@@ -1,0 +1,136 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+unsigned long long nvz_proc_starttime(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_free char *buf = NULL;
+	size_t len;
+	if (pid <= 0 || nvz_read_file(path, 4096, &buf, &len, NULL) < 0)
+		return 0;
+	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool nvz_proc_alive(pid_t pid, unsigned long long start)
+{
+	if (pid <= 0 || !start)
+		return false;
+	unsigned long long now = nvz_proc_starttime(pid);
+	if (now != start)
+		return false;
+	/* A zombie init is a stopped CT. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_free char *buf = NULL;
+	size_t len;
+	if (nvz_read_file(path, 4096, &buf, &len, NULL) < 0)
+		return false;
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static char *state_path(const struct nvz_ct *ct)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s/state", ct->rundir) < 0)
+		return NULL;
+	return s;
+}
+
+int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	cleanup_free char *path = state_path(ct);
+	struct nvz_conf *c = NULL;
+	if (!path || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return -1;
+	const char *v;
+	if ((v = nvz_conf_get(c, "INIT_PID")))
+		rs->init_pid = (pid_t)atoi(v);
+	if ((v = nvz_conf_get(c, "INIT_START")))
+		rs->init_start = strtoull(v, NULL, 10);
+	if ((v = nvz_conf_get(c, "MONITOR_PID")))
+		rs->monitor_pid = (pid_t)atoi(v);
+	if ((v = nvz_conf_get(c, "MONITOR_START")))
+		rs->monitor_start = strtoull(v, NULL, 10);
+	nvz_conf_free(c);
+	return 0;
+}
+
+int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
+		       struct nvz_error **err)
+{
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	cleanup_free char *path = state_path(ct);
+	cleanup_free char *text = NULL;
+	int n = asprintf(&text,
+			 "INIT_PID=\"%d\"\nINIT_START=\"%llu\"\nMONITOR_PID=\"%d\"\n"
+			 "MONITOR_START=\"%llu\"\n",
+			 (int)rs->init_pid, rs->init_start, (int)rs->monitor_pid,
+			 rs->monitor_start);
+	if (!path || n < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_write_file_atomic(path, text, (size_t)n, 0600, err);
+}
+
+void nvz_runstate_remove(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = state_path(ct);
+	if (path)
+		unlink(path);
+	rmdir(ct->rundir);
+}
+
+int nvz_ct_init_pidfd(struct nvz_ct *ct, pid_t *pid)
+{
+	struct nvz_runstate rs;
+	if (nvz_runstate_read(ct, &rs) < 0 || !nvz_proc_alive(rs.init_pid, rs.init_start))
+		return -1;
+	int fd = (int)syscall(SYS_pidfd_open, rs.init_pid, 0);
+	/* Re-check after opening: the pidfd pins this exact process. */
+	if (fd >= 0 && !nvz_proc_alive(rs.init_pid, rs.init_start)) {
+		close(fd);
+		return -1;
+	}
+	if (pid)
+		*pid = rs.init_pid;
+	return fd;
+}
+
+int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_error **err)
+{
+	(void)err;
+	memset(st, 0, sizeof(*st));
+	st->exists = ct->conf_exists && nvz_path_exists(ct->private);
+	st->mounted = nvz_is_mountpoint(ct->root);
+	struct nvz_runstate rs;
+	if (nvz_runstate_read(ct, &rs) == 0 && nvz_proc_alive(rs.init_pid, rs.init_start)) {
+		st->running = true;
+		st->init_pid = rs.init_pid;
+		if (nvz_proc_alive(rs.monitor_pid, rs.monitor_start))
+			st->monitor_pid = rs.monitor_pid;
+	}
+	cleanup_free char *dump = NULL;
+	const char *dumpdir = nvz_ct_get(ct, "DUMPDIR", "/var/lib/vz/dump");
+	if (!st->running && asprintf(&dump, "%s/Dump.%s", dumpdir, ct->id) >= 0)
+		st->suspended = nvz_path_exists(dump);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* Runtime state of a running CT: RUNDIR/<id>/state, written atomically. */
+#ifndef NVZ_CT_STATE_H
+#define NVZ_CT_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "nvz/ct.h"
+
+struct nvz_runstate {
+	pid_t init_pid;
+	unsigned long long init_start; /* /proc/<pid>/stat starttime: guards PID reuse */
+	pid_t monitor_pid;
+	unsigned long long monitor_start;
+};
+
+/* Start time of pid, 0 if it does not exist. */
+unsigned long long nvz_proc_starttime(pid_t pid);
+bool nvz_proc_alive(pid_t pid, unsigned long long start);
+int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs);
+int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
+		       struct nvz_error **err);
+void nvz_runstate_remove(const struct nvz_ct *ct);
+/* pidfd of the CT's init if it is running, else -1. */
+int nvz_ct_init_pidfd(struct nvz_ct *ct, pid_t *pid);
+
+#endif

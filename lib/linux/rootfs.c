@@ -1,0 +1,246 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "linux/rootfs.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+/* Mount onto a directory inside the CT tree. The target is resolved in the
+ * root (a CT may have turned /proc into a symlink to a host path) and must
+ * be a real directory; the mount goes through /proc/self/fd so nothing is
+ * resolved twice. */
+static int mount_in_root(int rootfd, const char *src, const char *target, const char *fstype,
+			 unsigned long flags, const char *data, struct nvz_error **err)
+{
+	while (*target == '/')
+		target++;
+	if (mkdirat(rootfd, target, 0755) < 0 && errno != EEXIST && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mkdir '/%s' in container", target);
+	cleanup_close int fd = nvz_open_in_root(rootfd, target, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open '/%s' in container", target);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return nvz_err(err, NVZ_E_MOUNT, ENOTDIR, "'/%s' in container is not a directory",
+			       target);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (mount(src, path, fstype, flags, data) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount %s on '/%s'", fstype ? fstype : src,
+				   target);
+	return 0;
+}
+
+/* Paths in a fresh procfs or sysfs: the CT has had no chance to touch them. */
+static int bind_ro(const char *path, struct nvz_error **err)
+{
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind %s", path);
+	}
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "remount %s read-only", path);
+	return 0;
+}
+
+static int mask_path(const char *path, struct nvz_error **err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=0,mode=555") < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mask %s", path);
+	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mask %s", path);
+	}
+	return 0;
+}
+
+static int setup_proc(int rootfd, const char *root, struct nvz_error **err)
+{
+	if (mount_in_root(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+			  err) < 0)
+		return -1;
+	/* Host-wide knobs stay read-only; /proc/sys/net belongs to the CT's
+	 * own network namespace and stays writable (sysctl -w net.* works). */
+	static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+	static const char *const masked[] = { "kcore", "keys", "timer_list", "sched_debug",
+					      "acpi", "scsi", "latency_stats", "kallsyms" };
+	char path[4096];
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++) {
+		snprintf(path, sizeof(path), "%s/proc/%s", root, ro[i]);
+		if (bind_ro(path, err) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/proc/sys/net", root);
+	/* A bind copies the read-only flag of its source: clear it again. */
+	if (mount(path, path, NULL, MS_BIND, NULL) == 0) {
+		if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "remount %s writable", path);
+	} else if (errno != ENOENT) {
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind %s", path);
+	}
+	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		snprintf(path, sizeof(path), "%s/proc/%s", root, masked[i]);
+		if (mask_path(path, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct devnode {
+	const char *name;
+	mode_t mode;
+	unsigned major, minor;
+};
+
+static const struct devnode std_nodes[] = {
+	{ "null", S_IFCHR | 0666, 1, 3 },    { "zero", S_IFCHR | 0666, 1, 5 },
+	{ "full", S_IFCHR | 0666, 1, 7 },    { "random", S_IFCHR | 0666, 1, 8 },
+	{ "urandom", S_IFCHR | 0666, 1, 9 }, { "tty", S_IFCHR | 0666, 5, 0 },
+	{ "net/tun", S_IFCHR | 0666, 10, 200 }, { "fuse", S_IFCHR | 0666, 10, 229 },
+};
+
+static int make_node(int devfd, const struct devnode *n, struct nvz_error **err)
+{
+	const char *slash = strrchr(n->name, '/');
+	if (slash) {
+		char dir[64];
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - n->name), n->name);
+		mkdirat(devfd, dir, 0755);
+	}
+	if (mknodat(devfd, n->name, n->mode, makedev(n->major, n->minor)) < 0 && errno != EEXIST)
+		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "mknod /dev/%s", n->name);
+	/* mknod obeys the umask; the node must be usable by every user. */
+	if (fchmodat(devfd, n->name, n->mode & 07777, 0) < 0)
+		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "chmod /dev/%s", n->name);
+	return 0;
+}
+
+static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec *spec,
+		     struct nvz_error **err)
+{
+	if (mount_in_root(rootfd, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+			  "mode=755,size=65536k", err) < 0)
+		return -1;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/dev", root);
+	cleanup_close int devfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (devfd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", path);
+	for (size_t i = 0; i < 6; i++)
+		if (make_node(devfd, &std_nodes[i], err) < 0)
+			return -1;
+	for (const char *const *d = spec->devnodes; d && *d; d++) {
+		const struct devnode *n = NULL;
+		for (size_t i = 0; i < sizeof(std_nodes) / sizeof(std_nodes[0]); i++)
+			if (!strcmp(std_nodes[i].name, *d))
+				n = &std_nodes[i];
+		if (!n)
+			return nvz_err(err, NVZ_E_DEVICES, EINVAL, "unknown device node %s", *d);
+		if (make_node(devfd, n, err) < 0)
+			return -1;
+	}
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+		{ "pts/ptmx", "ptmx" },
+	};
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "symlink /dev/%s", links[i][1]);
+	if (mount_in_root(rootfd, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+			  "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0 ||
+	    mount_in_root(rootfd, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+			  "mode=1777,size=65536k", err) < 0 ||
+	    mount_in_root(rootfd, "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL, err) < 0)
+		return -1;
+	if (spec->console) {
+		cleanup_close int c = openat(devfd, "console", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (c < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "create /dev/console");
+		/* By path: the slave's own mount belongs to the host namespace,
+		 * and bind mounts only take mounts of this (copied) namespace. */
+		char dst[4200];
+		snprintf(dst, sizeof(dst), "%s/dev/console", root);
+		if (mount(spec->console, dst, NULL, MS_BIND, NULL) < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind console on /dev/console");
+	}
+	return 0;
+}
+
+static int pivot(const char *root, struct nvz_error **err)
+{
+	/* pivot_root(".", ".") stacks the old root under the new one; a lazy
+	 * unmount then drops every host mount from this namespace. */
+	if (chdir(root) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "chdir %s", root);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "pivot_root into %s", root);
+	if (umount2(".", MNT_DETACH) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "detach the host root");
+	if (chdir("/") < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "chdir /");
+	return 0;
+}
+
+int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
+{
+	/* Slave, not private: mounts the host adds under VE_ROOT later still
+	 * reach the CT, but nothing the CT mounts propagates back. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "make / a slave mount");
+	/* pivot_root needs the new root to be a mount point of its own. */
+	if (mount(spec->root, spec->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind %s", spec->root);
+	cleanup_close int rootfd = open(spec->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", spec->root);
+	if (setup_proc(rootfd, spec->root, err) < 0)
+		return -1;
+	if (mount_in_root(rootfd, "sysfs", "sys", "sysfs",
+			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+		return -1;
+	if (spec->cg && nvz_cgroup_mount_inside(spec->cg, spec->root, err) < 0)
+		return -1;
+	if (setup_dev(rootfd, spec->root, spec, err) < 0)
+		return -1;
+	/* A fresh /run, as a booting system expects an empty one. */
+	struct stat st;
+	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	    mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV,
+			  "mode=755,size=20%", err) < 0)
+		return -1;
+	return pivot(spec->root, err);
+}
+
+int nvz_net_loopback_up(struct nvz_error **err)
+{
+	cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socket");
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "get lo flags");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "bring lo up");
+	return 0;
+}

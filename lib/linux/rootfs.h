@@ -1,0 +1,21 @@
+/* The container's root as its init sees it: run in the child, inside its
+ * new mount, pid, uts, ipc, net and cgroup namespaces, before exec. */
+#ifndef NVZ_LINUX_ROOTFS_H
+#define NVZ_LINUX_ROOTFS_H
+
+#include "nvz/cgroup.h"
+#include "nvz/error.h"
+
+struct nvz_rootfs_spec {
+	const char *root;          /* VE_ROOT, already mounted on the host */
+	const char *console;       /* host path of the pty slave for /dev/console, or NULL */
+	const struct nvz_cgroup *cg;
+	const char *const *devnodes; /* extra nodes to create, "net/tun", NULL-terminated */
+};
+
+/* Mount /proc, /sys, cgroups, /dev and pivot into root. */
+int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err);
+/* Bring lo up in the current network namespace. */
+int nvz_net_loopback_up(struct nvz_error **err);
+
+#endif

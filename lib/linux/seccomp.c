@@ -1,0 +1,39 @@
+#include <errno.h>
+#include <seccomp.h>
+#include <stddef.h>
+
+#include "linux/security.h"
+
+/* Syscalls that act on the host kernel as a whole rather than on the CT's
+ * namespaces. open_by_handle_at is the "shocker" escape (it bypasses the
+ * mount namespace); keyrings and BPF are global; kexec/modules/swap act on
+ * the host. Everything else is allowed: a CT runs a whole OS. */
+static const char *const denied[] = {
+	"kexec_load",	   "kexec_file_load", "init_module",   "finit_module", "delete_module",
+	"open_by_handle_at", "iopl",	      "ioperm",	       "swapon",       "swapoff",
+	"add_key",	   "request_key",     "keyctl",	       "bpf",	       "perf_event_open",
+	"lookup_dcookie",  "acct",	      "vm86",
+	"vm86old",	   "nfsservctl",
+};
+
+int nvz_seccomp_apply(struct nvz_error **err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "seccomp init");
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		int nr = seccomp_syscall_resolve_name(denied[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* not on this architecture */
+		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+		if (r < 0 && r != -EEXIST) {
+			seccomp_release(ctx);
+			return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "seccomp rule for %s", denied[i]);
+		}
+	}
+	int r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "load seccomp filter");
+	return 0;
+}

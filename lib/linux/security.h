@@ -1,0 +1,18 @@
+/* What a container's processes may do: capabilities and a seccomp filter,
+ * applied to init and to every process vzctl exec/enter starts inside. */
+#ifndef NVZ_LINUX_SECURITY_H
+#define NVZ_LINUX_SECURITY_H
+
+#include <stdint.h>
+
+#include "nvz/error.h"
+
+/* Bit mask (1 << CAP_x) of capabilities a CT keeps, from OpenVZ's default
+ * set adjusted by the CAPABILITY="name:on|off ..." config value. */
+int nvz_caps_parse(const char *capability, uint64_t *keep, struct nvz_error **err);
+/* Drop everything not in keep from the bounding, inheritable and ambient sets. */
+int nvz_caps_apply(uint64_t keep, struct nvz_error **err);
+/* Install the seccomp filter (syscalls that reach the host kernel globally). */
+int nvz_seccomp_apply(struct nvz_error **err);
+
+#endif

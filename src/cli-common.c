@@ -1,0 +1,44 @@
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_log(void *userdata, int level, const char *msg)
+{
+	const struct cli_out *out = userdata;
+	if (level == NVZ_LOG_ERROR) {
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
+	if (out && (out->quiet || level > out->verbose))
+		return;
+	/* Warnings go where scripts look for them. */
+	FILE *f = !strncmp(msg, "WARNING", 7) || !strncmp(msg, "Warning", 7) ? stderr : stdout;
+	fprintf(f, "%s\n", msg);
+	fflush(f);
+}
+
+int cli_fail(struct nvz_error *err)
+{
+	if (!err)
+		return 3;
+	int status = err->status ? err->status : 3;
+	fprintf(stderr, "%s\n", err->msg);
+	nvz_error_free(err);
+	return status;
+}
+
+int cli_close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("write error");
+		return status ? status : 1;
+	}
+	return status;
+}
+
+bool cli_is_root(void)
+{
+	return geteuid() == 0;
+}

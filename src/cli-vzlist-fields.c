@@ -1,0 +1,422 @@
+/* vzlist's field table: one row per field, with OpenVZ's names, headers and
+ * column widths. A field is a getter that turns a gathered CT (struct
+ * vzl_ct) into a value; printing, JSON and sorting are generic. To add a
+ * field, add a getter (or reuse get_conf/get_conf_num) and one row. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vzlist.h"
+
+/* Beancounters in OpenVZ's order; the config key holds BARRIER:LIMIT. */
+enum ubc_unit { UBC_COUNT, UBC_BYTES, UBC_PAGES };
+static const struct {
+	const char *key;
+	enum ubc_unit unit;
+} ubc_defs[VZL_NUBC] = {
+	{"KMEMSIZE", UBC_BYTES},    {"LOCKEDPAGES", UBC_PAGES}, {"PRIVVMPAGES", UBC_PAGES},
+	{"SHMPAGES", UBC_PAGES},    {"NUMPROC", UBC_COUNT},     {"PHYSPAGES", UBC_PAGES},
+	{"VMGUARPAGES", UBC_PAGES}, {"OOMGUARPAGES", UBC_PAGES}, {"NUMTCPSOCK", UBC_COUNT},
+	{"NUMFLOCK", UBC_COUNT},    {"NUMPTY", UBC_COUNT},      {"NUMSIGINFO", UBC_COUNT},
+	{"TCPSNDBUF", UBC_BYTES},   {"TCPRCVBUF", UBC_BYTES},   {"OTHERSOCKBUF", UBC_BYTES},
+	{"DGRAMRCVBUF", UBC_BYTES}, {"NUMOTHERSOCK", UBC_COUNT}, {"DCACHESIZE", UBC_BYTES},
+	{"NUMFILE", UBC_COUNT},     {"NUMIPTENT", UBC_COUNT},   {"SWAPPAGES", UBC_PAGES},
+};
+enum { UBC_NUMPROC = 4, UBC_PHYSPAGES = 5 };
+
+static const char *const status_names[] = {
+	[VZL_RUNNING] = "running",
+	[VZL_STOPPED] = "stopped",
+	[VZL_MOUNTED] = "mounted",
+	[VZL_SUSPENDED] = "suspended",
+};
+
+/* Getters. */
+
+static const char *conf_str(const struct vzl_ct *c, const char *key)
+{
+	const char *s = nvz_conf_get(c->ct->conf, key);
+	return s && *s ? s : NULL;
+}
+
+static void set_str(struct nvz_list_val *v, const char *s)
+{
+	v->set = s != NULL;
+	v->str = s;
+}
+
+static void set_num(struct nvz_list_val *v, unsigned long long n)
+{
+	v->set = true;
+	v->num = n;
+}
+
+static void get_ctid(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	(void)f;
+	set_num(v, c->ct->veid);
+}
+
+static void get_private(const struct vzl_ct *c, const struct vzl_field *f,
+			struct nvz_list_val *v)
+{
+	(void)f;
+	set_str(v, c->ct->private);
+}
+
+static void get_root(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	(void)f;
+	set_str(v, c->ct->root);
+}
+
+/* Text from the CT's own config file (vz.conf defaults such as
+ * NAMESERVER=inherit are not this CT's values). */
+static void get_conf(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	const char *s = conf_str(c, f->key);
+	if (s && v->kind == NVZ_LIST_WORDS && !s[strspn(s, " \t")])
+		s = NULL;
+	set_str(v, s);
+}
+
+/* A number from the CT config ("25" or "25%" for CPULIMIT). */
+static void get_conf_num(const struct vzl_ct *c, const struct vzl_field *f,
+			 struct nvz_list_val *v)
+{
+	const char *s = conf_str(c, f->key);
+	if (!s || *s < '0' || *s > '9')
+		return;
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (*end && strcmp(end, "%"))
+		return;
+	set_num(v, n);
+}
+
+static void get_conf_yes(const struct vzl_ct *c, const struct vzl_field *f,
+			 struct nvz_list_val *v)
+{
+	const char *s = conf_str(c, f->key);
+	set_num(v, s && !strcmp(s, "yes"));
+}
+
+static void get_name(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	(void)f;
+	set_str(v, c->name);
+}
+
+/* The name if there is one, else the CT ID (a number in JSON). */
+static void get_smart_name(const struct vzl_ct *c, const struct vzl_field *f,
+			   struct nvz_list_val *v)
+{
+	if (c->name) {
+		set_str(v, c->name);
+		return;
+	}
+	v->kind = NVZ_LIST_NUM;
+	get_ctid(c, f, v);
+}
+
+static void get_status(const struct vzl_ct *c, const struct vzl_field *f,
+		       struct nvz_list_val *v)
+{
+	(void)f;
+	set_str(v, status_names[c->status]);
+}
+
+static int cmp_status(const struct vzl_ct *a, const struct vzl_ct *b)
+{
+	return (int)a->status - (int)b->status;
+}
+
+static void get_layout(const struct vzl_ct *c, const struct vzl_field *f,
+		       struct nvz_list_val *v)
+{
+	set_str(v, nvz_ct_get(c->ct, f->key, "simfs"));
+}
+
+/* VSwap: PHYSPAGES has a real limit (OpenVZ's is_vswap_config()). */
+static void get_vswap(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	(void)f;
+	const struct vzl_res *r = &c->ubc[UBC_PHYSPAGES];
+	unsigned long long l = r->v[VZL_LIMIT];
+	set_num(v, (r->have & (1u << VZL_LIMIT)) && l != NVZ_LIST_UNLIMITED && l != INT_MAX);
+}
+
+/* Usage values of a CT that is not running are shown as "-" (and 0 in JSON). */
+static bool is_usage(int index)
+{
+	return index != VZL_BARRIER && index != VZL_LIMIT;
+}
+
+static void get_ubc(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	const struct vzl_res *r = &c->ubc[f->res];
+	if (c->status != VZL_RUNNING && is_usage(f->index))
+		return;
+	if (r->have & (1u << f->index))
+		set_num(v, r->v[f->index]);
+}
+
+static void json_ubc(struct nvz_list_buf *b, const struct vzl_ct *c, const struct vzl_field *f)
+{
+	static const char *const keys[] = {"held", "maxheld", "barrier", "limit", "failcnt"};
+	const struct vzl_res *r = &c->ubc[f->res];
+	nvz_list_buf_puts(b, "{");
+	for (int i = 0; i < 5; i++) {
+		bool set = r->have & (1u << i);
+		unsigned long long n = r->v[i];
+		if (c->status != VZL_RUNNING && is_usage(i)) {
+			set = true;
+			n = 0;
+		}
+		nvz_list_buf_printf(b, "%s\n      \"%s\": ", i ? "," : "", keys[i]);
+		nvz_list_json_num(b, set, n);
+	}
+	nvz_list_buf_puts(b, "\n    }");
+}
+
+static void get_dq(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	const struct vzl_res *r = &c->dq[f->res];
+	if (r->have & (1u << f->index))
+		set_num(v, r->v[f->index]);
+}
+
+static void json_dq(struct nvz_list_buf *b, const struct vzl_ct *c, const struct vzl_field *f)
+{
+	static const char *const keys[] = {"usage", "softlimit", "hardlimit"};
+	const struct vzl_res *r = &c->dq[f->res];
+	if (!r->have) {
+		nvz_list_buf_puts(b, "null");
+		return;
+	}
+	nvz_list_buf_puts(b, "{");
+	for (int i = 0; i < 3; i++) {
+		nvz_list_buf_printf(b, "%s\n      \"%s\": ", i ? "," : "", keys[i]);
+		nvz_list_json_num(b, r->have & (1u << i), r->v[i]);
+	}
+	nvz_list_buf_puts(b, "\n    }");
+}
+
+/* The table. */
+
+#define ROW(n, h, w, al, kd, g, k)                                                                \
+	{.name = n, .header = h, .width = w, .align = NVZ_LIST_##al, .kind = NVZ_LIST_##kd,       \
+	 .get = g, .key = k}
+#define RES_ROW(n, h, g, j, r, i)                                                                 \
+	{.name = n, .header = h, .width = 10, .align = NVZ_LIST_RIGHT, .kind = NVZ_LIST_NUM,      \
+	 .get = g, .json = j, .res = r, .index = i}
+/* A beancounter: held by default, .m maxheld, .b barrier, .l limit, .f failcnt. */
+#define UBC_ROWS(r, n, h)                                                                         \
+	RES_ROW(n, h, get_ubc, json_ubc, r, VZL_HELD),                                            \
+	RES_ROW(n ".m", h ".M", get_ubc, json_ubc, r, VZL_MAXHELD),                               \
+	RES_ROW(n ".b", h ".B", get_ubc, json_ubc, r, VZL_BARRIER),                               \
+	RES_ROW(n ".l", h ".L", get_ubc, json_ubc, r, VZL_LIMIT),                                 \
+	RES_ROW(n ".f", h ".F", get_ubc, json_ubc, r, VZL_FAILCNT)
+/* Disk quota: usage by default, .s softlimit, .h hardlimit. */
+#define DQ_ROWS(r, n, h)                                                                          \
+	RES_ROW(n, h, get_dq, json_dq, r, VZL_USAGE),                                             \
+	RES_ROW(n ".s", h ".S", get_dq, json_dq, r, VZL_SOFT),                                    \
+	RES_ROW(n ".h", h ".H", get_dq, json_dq, r, VZL_HARD)
+
+static const struct vzl_field fields[] = {
+	ROW("ctid", "CTID", 10, RIGHT, NUM, get_ctid, NULL),
+	/* veid and vpsid: OpenVZ's old names, still accepted. */
+	ROW("veid", "CTID", 10, RIGHT, NUM, get_ctid, NULL),
+	ROW("vpsid", "CTID", 10, RIGHT, NUM, get_ctid, NULL),
+	ROW("private", "PRIVATE", 32, LEFT, STR, get_private, NULL),
+	ROW("root", "ROOT", 32, LEFT, STR, get_root, NULL),
+	ROW("mount_opts", "MOUNT_OPTS", 16, LEFT, STR, get_conf, "MOUNT_OPTS"),
+	ROW("origin_sample", "ORIGIN_SAMPLE", 32, LEFT, STR, get_conf, "ORIGIN_SAMPLE"),
+	ROW("hostname", "HOSTNAME", 32, LEFT, STR, get_conf, "HOSTNAME"),
+	ROW("name", "NAME", 32, LEFT, STR, get_name, NULL),
+	ROW("smart_name", "SMARTNAME", 10, RIGHT, STR, get_smart_name, NULL),
+	ROW("description", "DESCRIPTION", 32, LEFT, STR, get_conf, "DESCRIPTION"),
+	ROW("ostemplate", "OSTEMPLATE", 32, LEFT, STR, get_conf, "OSTEMPLATE"),
+	ROW("ip", "IP_ADDR", 15, LEFT, WORDS, get_conf, "IP_ADDRESS"),
+	ROW("nameserver", "NAMESERVER", 15, LEFT, WORDS, get_conf, "NAMESERVER"),
+	ROW("searchdomain", "SEARCHDOMAIN", 15, LEFT, WORDS, get_conf, "SEARCHDOMAIN"),
+	{.name = "status", .header = "STATUS", .width = 9, .align = NVZ_LIST_LEFT,
+	 .kind = NVZ_LIST_STR, .get = get_status, .cmp = cmp_status},
+	UBC_ROWS(0, "kmemsize", "KMEMSIZE"),
+	UBC_ROWS(1, "lockedpages", "LOCKEDP"),
+	UBC_ROWS(2, "privvmpages", "PRIVVMP"),
+	UBC_ROWS(3, "shmpages", "SHMP"),
+	UBC_ROWS(UBC_NUMPROC, "numproc", "NPROC"),
+	UBC_ROWS(UBC_PHYSPAGES, "physpages", "PHYSP"),
+	UBC_ROWS(6, "vmguarpages", "VMGUARP"),
+	UBC_ROWS(7, "oomguarpages", "OOMGUARP"),
+	UBC_ROWS(8, "numtcpsock", "NTCPSOCK"),
+	UBC_ROWS(9, "numflock", "NFLOCK"),
+	UBC_ROWS(10, "numpty", "NPTY"),
+	UBC_ROWS(11, "numsiginfo", "NSIGINFO"),
+	UBC_ROWS(12, "tcpsndbuf", "TCPSNDB"),
+	UBC_ROWS(13, "tcprcvbuf", "TCPRCVB"),
+	UBC_ROWS(14, "othersockbuf", "OTHSOCKB"),
+	UBC_ROWS(15, "dgramrcvbuf", "DGRAMRB"),
+	UBC_ROWS(16, "numothersock", "NOTHSOCK"),
+	UBC_ROWS(17, "dcachesize", "DCACHESZ"),
+	UBC_ROWS(18, "numfile", "NFILE"),
+	UBC_ROWS(19, "numiptent", "NIPTENT"),
+	UBC_ROWS(20, "swappages", "SWAPP"),
+	DQ_ROWS(VZL_DISKSPACE, "diskspace", "DSPACE"),
+	DQ_ROWS(VZL_DISKINODES, "diskinodes", "DINODES"),
+	ROW("cpulimit", "CPULIM", 7, RIGHT, NUM, get_conf_num, "CPULIMIT"),
+	ROW("cpuunits", "CPUUNI", 7, RIGHT, NUM, get_conf_num, "CPUUNITS"),
+	ROW("cpus", "CPUS", 5, RIGHT, NUM, get_conf_num, "CPUS"),
+	ROW("ioprio", "IOP", 3, RIGHT, NUM, get_conf_num, "IOPRIO"),
+	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yes, "ONBOOT"),
+	ROW("bootorder", "BOOTORDER", 10, RIGHT, NUM, get_conf_num, "BOOTORDER"),
+	ROW("layout", "LAYOUT", 6, LEFT, STR, get_layout, "VE_LAYOUT"),
+	ROW("vswap", "VSWAP", 5, RIGHT, BOOL, get_vswap, NULL),
+	ROW("disabled", "DISABL", 6, RIGHT, BOOL, get_conf_yes, "DISABLED"),
+};
+
+const struct vzl_field *vzl_fields(size_t *n)
+{
+	*n = sizeof(fields) / sizeof(fields[0]);
+	return fields;
+}
+
+const struct vzl_field *vzl_field_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
+}
+
+/* Data gathering that is not a getter: configured resources. */
+
+void vzl_load_resources(struct vzl_ct *c)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long pagesz = page > 0 ? (unsigned long long)page : 4096;
+	for (int i = 0; i < VZL_NUBC; i++) {
+		unsigned long long bl[2];
+		unsigned long long div = ubc_defs[i].unit == UBC_PAGES ? pagesz : 1;
+		if (nvz_list_parse_2num(nvz_ct_get(c->ct, ubc_defs[i].key, NULL), div, bl) < 0)
+			continue;
+		c->ubc[i].v[VZL_BARRIER] = bl[0];
+		c->ubc[i].v[VZL_LIMIT] = bl[1];
+		c->ubc[i].have |= 1u << VZL_BARRIER | 1u << VZL_LIMIT;
+	}
+	/* DISKSPACE is in 1K blocks; a suffixed value is in bytes. */
+	static const struct {
+		const char *key;
+		unsigned long long div;
+	} dq_defs[VZL_NDQ] = {{"DISKSPACE", 1024}, {"DISKINODES", 1}};
+	for (int i = 0; i < VZL_NDQ; i++) {
+		unsigned long long sh[2];
+		if (nvz_list_parse_2num(nvz_ct_get(c->ct, dq_defs[i].key, NULL), dq_defs[i].div,
+					sh) < 0)
+			continue;
+		c->dq[i].v[VZL_SOFT] = sh[0];
+		c->dq[i].v[VZL_HARD] = sh[1];
+		c->dq[i].have |= 1u << VZL_SOFT | 1u << VZL_HARD;
+	}
+}
+
+void vzl_set_nproc(struct vzl_ct *c, unsigned long long n)
+{
+	c->ubc[UBC_NUMPROC].v[VZL_HELD] = n;
+	c->ubc[UBC_NUMPROC].have |= 1u << VZL_HELD;
+}
+
+/* Output. */
+
+static void field_value(const struct vzl_ct *c, const struct vzl_field *f,
+			struct nvz_list_val *v)
+{
+	*v = (struct nvz_list_val){.kind = f->kind};
+	f->get(c, f, v);
+}
+
+void vzl_format_header(struct nvz_list_buf *b, const struct vzl_field *const *order, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		nvz_list_column(b, order[i]->header, strlen(order[i]->header), order[i]->width,
+				order[i]->align, false);
+		if (i + 1 < n)
+			nvz_list_buf_add(b, " ", 1);
+	}
+	nvz_list_buf_rtrim(b);
+}
+
+void vzl_format_row(struct nvz_list_buf *b, const struct vzl_ct *c,
+		    const struct vzl_field *const *order, size_t n, bool trim)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct vzl_field *f = order[i];
+		bool cut = trim && i + 1 < n;
+		struct nvz_list_val v;
+		field_value(c, f, &v);
+		char tmp[32];
+		const char *t = nvz_list_val_text(&v, tmp, sizeof(tmp));
+		size_t start = 0, len = strlen(t);
+		/* A trimmed list column shows its first item only. */
+		if (v.set && v.kind == NVZ_LIST_WORDS && cut)
+			len = nvz_list_first_word(t, &start);
+		bool text = v.kind == NVZ_LIST_STR || v.kind == NVZ_LIST_WORDS;
+		nvz_list_column(b, t + start, len, f->width, f->align, cut && text);
+		if (i + 1 < n)
+			nvz_list_buf_add(b, " ", 1);
+	}
+	nvz_list_buf_rtrim(b);
+}
+
+static void json_field(struct nvz_list_buf *b, const struct vzl_ct *c,
+		       const struct vzl_field *f, bool first)
+{
+	nvz_list_buf_printf(b, "%s\n    ", first ? "" : ",");
+	nvz_list_json_str(b, f->name);
+	nvz_list_buf_puts(b, ": ");
+	if (f->json) {
+		f->json(b, c, f);
+		return;
+	}
+	struct nvz_list_val v;
+	field_value(c, f, &v);
+	nvz_list_json_val(b, &v);
+}
+
+void vzl_format_json(struct nvz_list_buf *b, const struct vzl_ct *c,
+		     const struct vzl_field *const *order, size_t n)
+{
+	nvz_list_buf_puts(b, "  {");
+	bool first = true;
+	if (order) {
+		for (size_t i = 0; i < n; i++, first = false)
+			json_field(b, c, order[i], first);
+	} else {
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			if (fields[i].index)
+				continue;
+			json_field(b, c, &fields[i], first);
+			first = false;
+		}
+	}
+	nvz_list_buf_puts(b, "\n  }");
+}
+
+int vzl_compare(const struct vzl_ct *a, const struct vzl_ct *b, const struct vzl_field *f,
+		bool reverse)
+{
+	int r;
+	if (f->cmp) {
+		r = f->cmp(a, b);
+	} else {
+		struct nvz_list_val va, vb;
+		field_value(a, f, &va);
+		field_value(b, f, &vb);
+		r = nvz_list_val_cmp(&va, &vb);
+	}
+	if (r)
+		return reverse ? -r : r;
+	return (a->ct->veid > b->ct->veid) - (a->ct->veid < b->ct->veid);
+}

@@ -1,0 +1,23 @@
+/* Shared by the commands: how messages reach the terminal, and exits. */
+#ifndef NVZ_CLI_H
+#define NVZ_CLI_H
+
+#include <stdbool.h>
+
+#include "nvz/ctx.h"
+#include "nvz/error.h"
+
+struct cli_out {
+	int verbose; /* --verbose count + VERBOSE from vz.conf */
+	bool quiet;  /* --quiet: errors only */
+};
+
+/* nvz_log_fn: progress on stdout, errors and warnings on stderr. */
+void cli_log(void *userdata, int level, const char *msg);
+/* Print an error chain and return its exit status. */
+int cli_fail(struct nvz_error *err);
+/* Check that stdout was written fully (vzlist > /full/disk must fail). */
+int cli_close_stdout(int status);
+bool cli_is_root(void);
+
+#endif

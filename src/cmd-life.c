@@ -1,0 +1,165 @@
+/* create, destroy, start, stop, restart, status, mount, umount. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vzctl.h"
+
+/* getopt over the arguments after the CT ID (argv[-1] is the ID). */
+#define PARSE_OPTS(c, longopts, body)                                                      \
+	do {                                                                               \
+		optind = 1;                                                                \
+		opterr = 0;                                                                \
+		int _o;                                                                    \
+		while ((_o = getopt_long((c)->argc + 1, (c)->argv - 1, "+", longopts, NULL)) != -1) { \
+			switch (_o) {                                                      \
+				body                                                       \
+			default:                                                           \
+				return cmd_bad_args("Invalid option: %s", (c)->argv[optind - 2]); \
+			}                                                                  \
+		}                                                                          \
+		if (optind <= (c)->argc)                                                   \
+			return cmd_bad_args("Invalid extra arguments: %s", (c)->argv[optind - 1]); \
+	} while (0)
+
+static int done(struct nvz_error *err, int r)
+{
+	return r < 0 ? cli_fail(err) : 0;
+}
+
+int cmd_create(struct cmd_ctx *c)
+{
+	static const struct option opts[] = {
+		{ "ostemplate", required_argument, NULL, 't' }, { "config", required_argument, NULL, 'c' },
+		{ "private", required_argument, NULL, 'p' },    { "root", required_argument, NULL, 'r' },
+		{ "hostname", required_argument, NULL, 'h' },   { "name", required_argument, NULL, 'n' },
+		{ "description", required_argument, NULL, 'd' }, { "layout", required_argument, NULL, 'l' },
+		{ "ve_layout", required_argument, NULL, 'l' },  { "velayout", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nvz_create_opts o = { 0 };
+	const char *layout = NULL;
+	PARSE_OPTS(c, opts,
+		   case 't': o.ostemplate = optarg; break;
+		   case 'c': o.config = optarg; break;
+		   case 'p': o.private = optarg; break;
+		   case 'r': o.root = optarg; break;
+		   case 'h': o.hostname = optarg; break;
+		   case 'n': o.name = optarg; break;
+		   case 'd': o.description = optarg; break;
+		   case 'l': layout = optarg; break;);
+	struct nvz_error *err = NULL;
+	if (layout && nvz_conf_set(c->ct->conf, "VE_LAYOUT", layout, &err) < 0)
+		return cli_fail(err);
+	return done(err, nvz_ct_create(c->ct, &o, &err));
+}
+
+int cmd_destroy(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	PARSE_OPTS(c, opts, );
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_destroy(c->ct, &err));
+}
+
+static const struct option start_opts[] = {
+	{ "wait", no_argument, NULL, 'w' },	   { "force", no_argument, NULL, 'f' },
+	{ "fast", no_argument, NULL, 'F' },	   { "skip-umount", no_argument, NULL, 'u' },
+	{ "skip-fsck", no_argument, NULL, 'k' },   { "skip-remount", no_argument, NULL, 'k' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct life_opts {
+	struct nvz_start_opts start;
+	struct nvz_stop_opts stop;
+};
+
+static int parse_life(struct cmd_ctx *c, struct life_opts *o, bool allow_start, bool allow_stop)
+{
+	memset(o, 0, sizeof(*o));
+	PARSE_OPTS(c, start_opts,
+		   case 'w': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--wait");
+			     o->start.wait = true; break;
+		   case 'f': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--force");
+			     o->start.force = true; break;
+		   case 'F': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--fast");
+			     o->stop.fast = true; break;
+		   case 'u': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--skip-umount");
+			     o->stop.skip_umount = true; break;
+		   case 'k': break;);
+	return 0;
+}
+
+int cmd_start(struct cmd_ctx *c)
+{
+	struct life_opts o;
+	int r = parse_life(c, &o, true, false);
+	if (r)
+		return r;
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_start(c->ct, &o.start, &err));
+}
+
+int cmd_stop(struct cmd_ctx *c)
+{
+	struct life_opts o;
+	int r = parse_life(c, &o, false, true);
+	if (r)
+		return r;
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_stop(c->ct, &o.stop, &err));
+}
+
+int cmd_restart(struct cmd_ctx *c)
+{
+	struct life_opts o;
+	int r = parse_life(c, &o, true, true);
+	if (r)
+		return r;
+	struct nvz_error *err = NULL;
+	nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Restarting container");
+	if (nvz_ct_stop(c->ct, &o.stop, &err) < 0)
+		return cli_fail(err);
+	return done(err, nvz_ct_start(c->ct, &o.start, &err));
+}
+
+int cmd_status(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	PARSE_OPTS(c, opts, );
+	struct nvz_ct_state st;
+	nvz_ct_get_state(c->ct, &st, NULL);
+	printf("CTID %s %s %s %s%s\n", c->ct->id, st.exists ? "exist" : "deleted",
+	       st.mounted ? "mounted" : "unmounted", st.running ? "running" : "down",
+	       st.suspended ? " suspended" : "");
+	return 0;
+}
+
+int cmd_mount(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	PARSE_OPTS(c, opts, );
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_mount(c->ct, false, &err));
+}
+
+int cmd_umount(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	PARSE_OPTS(c, opts, );
+	struct nvz_ct_state st;
+	nvz_ct_get_state(c->ct, &st, NULL);
+	if (st.running) {
+		fprintf(stderr, "Container is running -- stop it first\n");
+		return NVZ_E_RUNNING;
+	}
+	if (!st.mounted) {
+		fprintf(stderr, "Container is not mounted\n");
+		return NVZ_E_FS_NOT_MOUNTED;
+	}
+	struct nvz_error *err = NULL;
+	if (nvz_ct_umount(c->ct, &err) < 0)
+		return cli_fail(err);
+	nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
+	return 0;
+}

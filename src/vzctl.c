@@ -1,0 +1,135 @@
+/* vzctl: OpenVZ's container control command, on mainline Linux. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linux/sealed.h"
+#include "vzctl.h"
+
+static const struct cmd commands[] = {
+	{ "create", cmd_create, CMD_LOCK,
+	  "create <CTID> [--ostemplate <name>] [--config <name>] [--private <path>] [--root <path>]\n"
+	  "\t[--hostname <name>] [--name <name>] [--description <text>]" },
+	{ "destroy", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, "destroy | delete <CTID>" },
+	{ "delete", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
+	{ "start", cmd_start, CMD_LOCK | CMD_NEEDS_CONFIG, "start <CTID> [--wait] [--force]" },
+	{ "stop", cmd_stop, CMD_LOCK | CMD_NEEDS_CONFIG, "stop <CTID> [--fast] [--skip-umount]" },
+	{ "restart", cmd_restart, CMD_LOCK | CMD_NEEDS_CONFIG, "restart <CTID> [--wait] [--force] [--fast]" },
+	{ "status", cmd_status, 0, "status <CTID>" },
+	{ "mount", cmd_mount, CMD_LOCK | CMD_NEEDS_CONFIG, "mount <CTID>" },
+	{ "umount", cmd_umount, CMD_LOCK | CMD_NEEDS_CONFIG, "umount <CTID>" },
+	{ "exec", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "exec <CTID> <command> [arg ...] | -" },
+	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "exec2 <CTID> <command> [arg ...]" },
+	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, NULL },
+	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,
+	  "set <CTID> [--save] [--hostname <name>] [--name <name>] [--nameserver <addr>]\n"
+	  "\t[--searchdomain <domain>] [--description <text>] [--onboot yes|no]\n"
+	  "\t[--disabled yes|no] [--stop-timeout <seconds>]" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vzctl [options] <command> <CTID> [parameters]\n"
+		   "Options: --quiet --verbose --skiplock --version --help\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].usage)
+			fprintf(f, "vzctl %s\n", commands[i].usage);
+}
+
+int cmd_bad_args(const char *fmt, const char *arg)
+{
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return NVZ_E_SYNTAX;
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int run_cmd(const struct cmd *cmd, const char *ctarg, int argc, char **argv,
+		   struct cli_out *out, bool skiplock)
+{
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_error *err = NULL;
+	if (nvz_ctx_open(&ctx, cli_log, out, &err) < 0)
+		return cli_fail(err);
+	ctx->skiplock = skiplock;
+	const char *verbose = nvz_ctx_get(ctx, "VERBOSE", "0");
+	out->verbose += atoi(verbose);
+	unsigned long veid;
+	struct nvz_ct *ct = NULL;
+	int rc;
+	if (nvz_ct_resolve(ctx, ctarg, &veid, &err) < 0 || nvz_ct_open(ctx, veid, &ct, &err) < 0) {
+		rc = cli_fail(err);
+	} else if (veid == 0 && strcmp(cmd->name, "set")) {
+		fprintf(stderr, "Only set actions are allowed for CT0\n");
+		rc = NVZ_E_VALUE;
+	} else if ((cmd->flags & CMD_NEEDS_CONFIG) && !ct->conf_exists) {
+		fprintf(stderr, "Container config file does not exist\n");
+		rc = NVZ_E_NOVECONFIG;
+	} else if ((cmd->flags & CMD_LOCK) && nvz_ct_lock(ct, &err) < 0) {
+		rc = cli_fail(err);
+	} else {
+		struct cmd_ctx c = { .ct = ct, .argc = argc, .argv = argv, .name = cmd->name, .out = out };
+		rc = cmd->run(&c);
+	}
+	nvz_ct_free(ct);
+	nvz_ctx_free(ctx);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_out out = { 0 };
+	bool skiplock = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "--quiet"))
+			out.quiet = true;
+		else if (!strcmp(o, "--verbose"))
+			out.verbose++;
+		else if (!strcmp(o, "--skiplock"))
+			skiplock = true;
+		else if (!strcmp(o, "--version")) {
+			printf("vzctl version %s (nvz)\n", NVZ_VERSION);
+			return cli_close_stdout(0);
+		} else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			usage(stdout);
+			return cli_close_stdout(0);
+		} else {
+			return cmd_bad_args("Bad option: %s", o);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return NVZ_E_SYNTAX;
+	}
+	const struct cmd *cmd = find_cmd(argv[i]);
+	if (!cmd)
+		return cmd_bad_args("Bad command: %s", argv[i]);
+	if (i + 1 >= argc) {
+		fprintf(stderr, "CT ID missing\n");
+		return NVZ_E_VALUE;
+	}
+	if (!cli_is_root()) {
+		fprintf(stderr, "This program can only be run under root.\n");
+		return NVZ_E_NOACCESS;
+	}
+	if (cmd->flags & CMD_JOINS_CT) {
+		extern char **environ;
+		int r = nvz_reexec_sealed(argv, environ);
+		if (r < 0)
+			fprintf(stderr, "warning: cannot re-execute from a sealed copy (%d)\n", -r);
+	}
+	int rc = run_cmd(cmd, argv[i + 1], argc - i - 2, argv + i + 2, &out, skiplock);
+	return cli_close_stdout(rc);
+}

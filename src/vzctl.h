@@ -1,0 +1,44 @@
+/* vzctl's command table and the handlers in src/cmd-*.c. */
+#ifndef NVZ_VZCTL_H
+#define NVZ_VZCTL_H
+
+#include "cli.h"
+#include "nvz/ct.h"
+
+enum cmd_flags {
+	CMD_LOCK = 1 << 0,        /* take the CT lock */
+	CMD_NEEDS_CONFIG = 1 << 1, /* the CT config must exist (status 14) */
+	CMD_JOINS_CT = 1 << 2,    /* joins a running CT: run from a sealed copy */
+};
+
+struct cmd_ctx {
+	struct nvz_ct *ct;
+	int argc;     /* arguments after the CT ID */
+	char **argv;
+	const char *name; /* the command as typed */
+	struct cli_out *out;
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct cmd_ctx *c);
+	unsigned flags;
+	const char *usage;
+};
+
+int cmd_create(struct cmd_ctx *c);
+int cmd_destroy(struct cmd_ctx *c);
+int cmd_start(struct cmd_ctx *c);
+int cmd_stop(struct cmd_ctx *c);
+int cmd_restart(struct cmd_ctx *c);
+int cmd_status(struct cmd_ctx *c);
+int cmd_mount(struct cmd_ctx *c);
+int cmd_umount(struct cmd_ctx *c);
+int cmd_exec(struct cmd_ctx *c);
+int cmd_enter(struct cmd_ctx *c);
+int cmd_set(struct cmd_ctx *c);
+
+/* Print "Invalid extra arguments" style errors: status 20. */
+int cmd_bad_args(const char *fmt, const char *arg);
+
+#endif

@@ -1,0 +1,129 @@
+# The guide's life cycle, as typed there, on the busybox template.
+# shellcheck shell=bash
+
+t_guide_lifecycle() {
+	expect_rc 0 "$VZCTL" create 16108 --ostemplate busybox-x86_64
+	expect_out '^Creating container private area \(busybox-x86_64\)'
+	expect_out 'Container private area was created'
+	expect_rc 0 "$VZCTL" set 16108 --hostname web.example.com --save
+	expect_out "CT configuration saved to $T/conf/16108.conf"
+	expect_rc 0 "$VZCTL" set 16108 --name web --save
+	expect_out 'Name web assigned'
+	expect_rc 0 "$VZCTL" set web --nameserver 8.8.8.8 --searchdomain example.com --save
+	grep -q '^NAMESERVER="8.8.8.8"$' "$T/conf/16108.conf" || fail "nameserver not saved"
+	expect_rc 0 "$VZCTL" start web
+	expect_out '^Starting container\.\.\.'
+	expect_out '^Container is mounted'
+	expect_out '^Container start in progress\.\.\.'
+	expect_rc 0 "$VZCTL" status web
+	[ "$OUT" = "CTID 16108 exist mounted running" ] || fail "status: $OUT"
+	wait_for 100 booted web || fail "no boot"
+	expect_rc 0 "$VZCTL" exec web 'ps ax | wc -l'
+	[ "$OUT" -ge 2 ] || fail "ps ax | wc -l gave $OUT"
+	expect_rc 1 "$VZCTL" exec2 web false
+	expect_rc 8 "$VZCTL" exec web false
+	expect_rc 0 "$VZCTL" exec web hostname
+	[ "$OUT" = web.example.com ] || fail "hostname inside: $OUT"
+	expect_rc 0 "$VZCTL" exec web cat /etc/resolv.conf
+	expect_out '^search example.com$'
+	expect_out '^nameserver 8.8.8.8$'
+	# Live change without --save: applied, warned, not saved.
+	expect_rc 0 "$VZCTL" set web --hostname other.example.com
+	expect_out 'WARNING: Settings were not saved'
+	expect_rc 0 "$VZCTL" exec web hostname
+	[ "$OUT" = other.example.com ] || fail "live hostname: $OUT"
+	grep -q 'HOSTNAME="web.example.com"' "$T/conf/16108.conf" || fail "config changed without --save"
+	expect_rc 32 "$VZCTL" destroy web
+	expect_out 'Container is currently running. Stop it first.'
+	expect_rc 0 "$VZCTL" restart web
+	expect_out 'Restarting container'
+	wait_for 100 booted web || fail "no boot after restart"
+	expect_rc 0 "$VZCTL" exec web hostname
+	[ "$OUT" = web.example.com ] || fail "saved hostname not back after restart: $OUT"
+	expect_rc 0 "$VZCTL" stop web
+	expect_out '^Stopping container \.\.\.'
+	expect_out '^Container was stopped'
+	expect_out '^Container is unmounted'
+	expect_rc 0 "$VZCTL" status web
+	[ "$OUT" = "CTID 16108 exist unmounted down" ] || fail "status after stop: $OUT"
+	expect_rc 0 "$VZCTL" mount web
+	[ -x "$T/root/16108/bin/busybox" ] || fail "mounted root not readable"
+	expect_rc 0 "$VZCTL" umount web
+	[ -e "$T/root/16108/bin/busybox" ] && fail "still mounted"
+	expect_rc 0 "$VZCTL" destroy web
+	expect_out "Destroying container private area: $T/private/16108"
+	[ -e "$T/private/16108" ] && fail "private area left"
+	[ -e "$T/names/web" ] && fail "name link left"
+	expect_rc 0 "$VZCTL" status 16108
+	[ "$OUT" = "CTID 16108 deleted unmounted down" ] || fail "status after destroy: $OUT"
+	expect_rc 21 "$VZCTL" status web
+}
+
+t_reboot_and_halt_inside() {
+	start_busybox 101
+	local init1 init2
+	init1=$(state_pid 101 INIT_PID)
+	"$VZCTL" exec 101 reboot
+	wait_for 150 eval '[ "$(state_pid 101 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 101 INIT_PID)" != "$init1" ]' ||
+		fail "CT did not come back after reboot"
+	wait_for 100 booted 101 || fail "no boot after reboot"
+	init2=$(state_pid 101 INIT_PID)
+	[ "$init1" != "$init2" ] || fail "same init after reboot"
+	"$VZCTL" exec 101 poweroff
+	wait_for 150 eval '! ct_running 101' || fail "CT still running after poweroff inside"
+	wait_for 50 eval '"$VZCTL" status 101 | grep -q unmounted' || fail "not unmounted after halt"
+	expect_rc 0 "$VZCTL" status 101
+	[ "$OUT" = "CTID 101 exist unmounted down" ] || fail "status: $OUT"
+	ls /sys/fs/cgroup/pids/"$CGROUP_PREFIX"/101 >/dev/null 2>&1 && fail "cgroup left after halt"
+	return 0
+}
+
+t_enter_shell() {
+	start_busybox 102 --hostname enter.example.com
+	OUT=$(printf 'echo in-$(hostname)\nexit\n' | "$VZCTL" enter 102 2>&1)
+	expect_out '^entered into CT 102'
+	expect_out 'in-enter.example.com'
+	expect_out 'exited from CT 102'
+	expect_rc 0 "$VZCTL" stop 102
+	expect_rc 31 "$VZCTL" enter 102
+	expect_out 'Container is not running'
+	return 0
+}
+
+t_monitor_killed_ct_survives() {
+	start_busybox 103
+	local mon init
+	mon=$(state_pid 103 MONITOR_PID)
+	init=$(state_pid 103 INIT_PID)
+	kill -9 "$mon"
+	sleep 0.3
+	kill -0 "$init" || fail "init died with its monitor"
+	expect_rc 0 "$VZCTL" status 103
+	expect_out 'running'
+	expect_rc 0 "$VZCTL" exec 103 echo alive
+	[ "$OUT" = alive ] || fail "exec after monitor kill: $OUT"
+	expect_rc 0 "$VZCTL" stop 103
+	expect_out 'Container was stopped'
+	kill -0 "$init" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$init"/stat 2>/dev/null)" != Z ] &&
+		fail "init still alive after stop"
+	return 0
+}
+
+t_stop_kills_after_timeout() {
+	start_busybox 104
+	# An init that ignores its poweroff signal: the stop falls back to kill.
+	sed -i 's/^STOP_TIMEOUT=.*/STOP_TIMEOUT=1/' "$T/vz.conf"
+	"$VZCTL" exec 104 'kill -STOP 1'
+	expect_rc 0 "$VZCTL" stop 104
+	expect_out 'Killing container'
+	expect_out 'Container was stopped'
+	ct_running 104 && fail "still running"
+	return 0
+}
+
+t_version_help() {
+	expect_rc 0 "$VZCTL" --version
+	expect_out '^vzctl version'
+	expect_rc 0 "$VZCTL" --help
+	expect_out 'vzctl create'
+}

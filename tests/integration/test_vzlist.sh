@@ -1,0 +1,323 @@
+# vzlist integration tests: functions t_vzlist_* for tests/run.sh.
+# The runner provides $VZLIST, $VZCTL, an exported $VZ_CONF and $T, the
+# test's own server root (vz.conf, conf/, names/, private/, root/), and
+# fail "msg". Containers here are config files plus a private directory:
+# nothing is started, so every CT is stopped.
+
+# _vzl_ct ID [KEY=VALUE ...]: a stopped CT with these config values.
+_vzl_ct()
+{
+	local id=$1 kv
+	shift
+	mkdir -p "$T/conf" "$T/private/$id" "$T/root/$id"
+	{
+		# Paths in the CT's own file: independent of the runner's vz.conf.
+		printf 'VE_PRIVATE="%s"\nVE_ROOT="%s"\n' "$T/private/$id" "$T/root/$id"
+		for kv in "$@"; do
+			printf '%s="%s"\n' "${kv%%=*}" "${kv#*=}"
+		done
+	} >"$T/conf/$id.conf"
+}
+
+# _vzl_name NAME ID: what vzctl set --name --save leaves behind.
+_vzl_name()
+{
+	mkdir -p "$T/names"
+	ln -sfn "$T/conf/$2.conf" "$T/names/$1"
+	printf 'NAME="%s"\n' "$1" >>"$T/conf/$2.conf"
+}
+
+# _vzl_run ARGS...: run vzlist; stdout in $T/out, stderr in $T/err, status in $rc.
+_vzl_run()
+{
+	"$VZLIST" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+_vzl_expect_out()
+{
+	local want=$1
+	if [ "$(cat "$T/out")" != "$want" ]; then
+		fail "vzlist output:
+$(cat "$T/out")
+expected:
+$want"
+		return 1
+	fi
+}
+
+_vzl_json_check()
+{
+	# $1: python expression over d (the parsed output); must be true.
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$T/out" "$1" || {
+		fail "JSON check failed: $1
+$(cat "$T/out")"
+		return 1
+	}
+}
+
+HDR='      CTID      NPROC STATUS    IP_ADDR         HOSTNAME'
+
+t_vzlist_default_header()
+{
+	_vzl_ct 101 HOSTNAME=ct101.example.com "IP_ADDRESS=10.0.0.1 10.0.0.2"
+	_vzl_run -a
+	[ $rc -eq 0 ] || fail "exit $rc"
+	_vzl_expect_out "$HDR
+       101          - stopped   10.0.0.1        ct101.example.com"
+}
+
+t_vzlist_missing_values_dash()
+{
+	_vzl_ct 7
+	_vzl_run -a
+	_vzl_expect_out "$HDR
+         7          - stopped   -               -"
+}
+
+t_vzlist_running_only_by_default()
+{
+	_vzl_ct 101 HOSTNAME=a
+	_vzl_run
+	[ $rc -eq 0 ] || fail "no running CT is not an error without CTIDs (exit $rc)"
+	[ -s "$T/out" ] && fail "stdout should be empty: $(cat "$T/out")"
+	grep -qx 'Container(s) not found' "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
+t_vzlist_not_found_exit()
+{
+	_vzl_ct 101
+	_vzl_run 999
+	[ $rc -eq 1 ] || fail "unknown CTID: exit $rc, want 1"
+	grep -qx 'Container(s) not found' "$T/err" || fail "stderr: $(cat "$T/err")"
+	_vzl_run -j 999
+	[ $rc -eq 1 ] || fail "JSON: exit $rc, want 1"
+	_vzl_expect_out "[]"
+	# An empty server: nothing to list, still not an error.
+	rm -f "$T/conf/101.conf"
+	_vzl_run -a
+	[ $rc -eq 0 ] || fail "empty server: exit $rc"
+}
+
+t_vzlist_invalid_ctid()
+{
+	_vzl_run no-such-name
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx 'CT ID no-such-name is invalid.' "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
+t_vzlist_ctid_args_restrict()
+{
+	_vzl_ct 101
+	_vzl_ct 102
+	_vzl_ct 103
+	_vzl_run -1 103 101
+	_vzl_expect_out "       101
+       103"
+	# A stopped CT named on the command line is listed without -a.
+	_vzl_run -H -o ctid,status 102
+	_vzl_expect_out "       102 stopped"
+}
+
+t_vzlist_names()
+{
+	_vzl_ct 101 HOSTNAME=h1
+	_vzl_ct 102 HOSTNAME=h2
+	_vzl_name web 101
+	_vzl_run -1 web
+	_vzl_expect_out "       101" || return
+	_vzl_run -a -n -H
+	_vzl_expect_out "       web          - stopped   -               h1
+       102          - stopped   -               h2" || return
+	# A NAME whose link points elsewhere is not this CT's name.
+	printf 'NAME="web"\n' >>"$T/conf/102.conf"
+	_vzl_run -a -H -o ctid,name
+	_vzl_expect_out "       101 web
+       102 -"
+}
+
+t_vzlist_no_header_and_one()
+{
+	_vzl_ct 101
+	_vzl_ct 102
+	_vzl_run -a -H
+	[ "$(head -n1 "$T/out")" = "$HDR" ] && fail "-H printed the header"
+	[ "$(wc -l <"$T/out")" -eq 2 ] || fail "want 2 lines: $(cat "$T/out")"
+	_vzl_run -a -1
+	_vzl_expect_out "       101
+       102"
+}
+
+t_vzlist_output_fields()
+{
+	_vzl_ct 101 HOSTNAME=h OSTEMPLATE=debian-12-x86_64 DESCRIPTION=desc ONBOOT=yes \
+		BOOTORDER=3 CPUUNITS=1000 CPULIMIT=50 CPUS=2 VE_LAYOUT=simfs
+	_vzl_run -a -o ctid,ostemplate,description,onboot,bootorder,cpuunits,cpulimit,cpus,layout,disabled,private
+	_vzl_expect_out "      CTID OSTEMPLATE                       DESCRIPTION                      ONBOOT  BOOTORDER  CPUUNI  CPULIM  CPUS LAYOUT DISABL PRIVATE
+       101 debian-12-x86_64                 desc                                yes          3    1000      50     2 simfs      no $T/private/101"
+}
+
+t_vzlist_trim()
+{
+	local long=a-very-long-hostname-over-thirty-two-chars.example.com
+	_vzl_ct 101 HOSTNAME=$long "IP_ADDRESS=10.0.0.1 10.0.0.2"
+	_vzl_run -a -H -o hostname,ip,ctid
+	_vzl_expect_out "a-very-long-hostname-over-thirty 10.0.0.1               101" || return
+	_vzl_run -a -H -t -o hostname,ip,ctid
+	_vzl_expect_out "$long 10.0.0.1 10.0.0.2        101" || return
+	# The last column is never cut.
+	_vzl_run -a -H -o ctid,hostname
+	_vzl_expect_out "       101 $long"
+}
+
+t_vzlist_ubc_from_config()
+{
+	local pages=$(( (256 << 20) / $(getconf PAGESIZE) ))
+	_vzl_ct 101 KMEMSIZE=14372700:14790164 PHYSPAGES=0:256M NUMPROC=unlimited \
+		DISKSPACE=10G:11G DISKINODES=200000:220000
+	_vzl_run -a -H -o kmemsize,kmemsize.b,kmemsize.l,kmemsize.f,physpages.l,diskspace.s,diskinodes.h,vswap
+	_vzl_expect_out "$(printf '%10s %10s %10s %10s %10s %10s %10s %5s' - 14372700 14790164 - \
+		"$pages" 10485760 220000 yes)" || return
+	_vzl_run -a -H -o numproc.b
+	_vzl_expect_out "9223372036854775807"
+}
+
+t_vzlist_json()
+{
+	command -v python3 >/dev/null || { echo "skip: no python3"; return 0; }
+	_vzl_ct 101 HOSTNAME=ct101 'DESCRIPTION=say \"hi\" back\\slash ünï' "IP_ADDRESS=10.0.0.1 10.0.0.2" \
+		KMEMSIZE=1:2 ONBOOT=yes BOOTORDER=4
+	_vzl_ct 102
+	_vzl_name web 101
+	_vzl_run -a -j
+	[ $rc -eq 0 ] || fail "exit $rc"
+	_vzl_json_check 'len(d) == 2 and d[0]["ctid"] == 101 and d[1]["ctid"] == 102' || return
+	_vzl_json_check 'd[0]["description"] == "say \"hi\" back\\slash ünï"' || return
+	_vzl_json_check 'd[0]["ip"] == ["10.0.0.1", "10.0.0.2"] and d[1]["ip"] == []' || return
+	_vzl_json_check 'd[0]["name"] == "web" and d[0]["smart_name"] == "web" and d[1]["smart_name"] == 102' || return
+	_vzl_json_check 'd[0]["onboot"] is True and d[1]["onboot"] is False and d[0]["bootorder"] == 4' || return
+	_vzl_json_check 'd[1]["hostname"] is None and d[1]["bootorder"] is None' || return
+	_vzl_json_check 'd[0]["kmemsize"] == {"held": 0, "maxheld": 0, "barrier": 1, "limit": 2, "failcnt": 0}' || return
+	_vzl_json_check 'd[0]["status"] == "stopped" and "kmemsize.b" not in d[0]' || return
+	_vzl_run -a -j -o ctid,hostname
+	_vzl_json_check 'd == [{"ctid": 101, "hostname": "ct101"}, {"ctid": 102, "hostname": None}]'
+}
+
+t_vzlist_json_suffix_refused()
+{
+	_vzl_ct 101
+	_vzl_run -a -j -o kmemsize.b
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx "Field \`kmemsize.b' is not available in JSON output" "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
+t_vzlist_unknown_field()
+{
+	_vzl_run -a -o ctid,bogus
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx 'Unknown field: bogus' "$T/err" || fail "stderr: $(cat "$T/err")"
+	_vzl_run -a -s bogus
+	[ $rc -eq 1 ] || fail "sort: exit $rc"
+	grep -qx 'Invalid sort field name: bogus' "$T/err" || fail "stderr: $(cat "$T/err")"
+}
+
+t_vzlist_sort_hostname()
+{
+	_vzl_ct 101 HOSTNAME=charlie
+	_vzl_ct 102 HOSTNAME=alpha
+	_vzl_ct 103 HOSTNAME=bravo
+	_vzl_ct 104
+	_vzl_run -a -H -s hostname -o ctid
+	_vzl_expect_out "       104
+       102
+       103
+       101" || return
+	_vzl_run -a -H -s -hostname -o ctid
+	_vzl_expect_out "       101
+       103
+       102
+       104"
+}
+
+t_vzlist_sort_numeric()
+{
+	_vzl_ct 101 BOOTORDER=10
+	_vzl_ct 102 BOOTORDER=9
+	_vzl_ct 103
+	_vzl_ct 104 BOOTORDER=100
+	# The initscript's order: highest first, unset last.
+	_vzl_run -a -H -s-bootorder -o ctid
+	_vzl_expect_out "       104
+       101
+       102
+       103" || return
+	_vzl_run -a -H -s -ctid -o ctid
+	_vzl_expect_out "       104
+       103
+       102
+       101"
+}
+
+t_vzlist_filters()
+{
+	_vzl_ct 101 HOSTNAME=web1.example.com DESCRIPTION="front end"
+	_vzl_ct 102 HOSTNAME=db1.example.com DESCRIPTION="database"
+	_vzl_ct 103
+	_vzl_name www 101
+	_vzl_run -a -1 -h 'web*'
+	_vzl_expect_out "       101" || return
+	_vzl_run -a -1 -h '*.example.com'
+	_vzl_expect_out "       101
+       102" || return
+	_vzl_run -a -1 -N 'w?w'
+	_vzl_expect_out "       101" || return
+	_vzl_run -a -1 -d 'data*'
+	_vzl_expect_out "       102" || return
+	_vzl_run -a -1 -d 'nomatch*'
+	[ $rc -eq 0 ] || fail "a filter matching nothing is not an error (exit $rc)"
+	[ -s "$T/out" ] && fail "output: $(cat "$T/out")"
+	return 0
+}
+
+t_vzlist_stopped_flag()
+{
+	_vzl_ct 101
+	_vzl_ct 102
+	_vzl_run -S -1
+	_vzl_expect_out "       101
+       102"
+}
+
+t_vzlist_without_private_hidden()
+{
+	_vzl_ct 101
+	_vzl_ct 102
+	rmdir "$T/private/102"
+	_vzl_run -a -1
+	_vzl_expect_out "       101" || return
+	_vzl_run 102
+	[ $rc -eq 1 ] || fail "a config without a private area is not a CT (exit $rc)"
+}
+
+t_vzlist_list_fields()
+{
+	_vzl_run -L
+	[ $rc -eq 0 ] || fail "exit $rc"
+	grep -q '^ctid  *CTID *$' "$T/out" || fail "no ctid in -L"
+	grep -q '^numproc\.b  *NPROC\.B *$' "$T/out" || fail "no numproc.b in -L"
+	grep -q '^diskspace\.h  *DSPACE\.H *$' "$T/out" || fail "no diskspace.h in -L"
+}
+
+t_vzlist_non_root()
+{
+	command -v setpriv >/dev/null || { echo "skip: no setpriv"; return 0; }
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$VZLIST" -a >"$T/out" 2>"$T/err"
+	rc=$?
+	# Unreachable binary for nobody: nothing to check.
+	grep -q 'Permission denied' "$T/err" && { echo "skip: $VZLIST not executable by nobody"; return 0; }
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx 'This program can only be run under root.' "$T/err" || fail "stderr: $(cat "$T/err")"
+}

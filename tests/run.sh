@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The test suite: Criterion unit tests, then integration tests against real
+# containers. Ends with "N passed, N failed". Usage: tests/run.sh [PATTERN]
+set -u
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+export SRCDIR
+BUILD=${BUILD:-$SRCDIR/build}
+export VZCTL=$BUILD/vzctl VZLIST=$BUILD/vzlist
+PATTERN=${1:-}
+
+# Orphaned monitors must be reaped by someone: be their subreaper.
+if [ -z "${NVZ_TEST_REAPER:-}" ]; then
+	export NVZ_TEST_REAPER=1
+	exec "$BUILD/tests/subreaper" bash "$0" "$@"
+fi
+
+passed=0
+failed=0
+failed_names=()
+
+# Templates are built once per machine and cached (CI keeps /var/cache).
+export TEMPLATE_CACHE=${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}
+mkdir -p "$TEMPLATE_CACHE"
+if [ ! -e "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" ]; then
+	"$SRCDIR/scripts/mk-busybox-template" "$TEMPLATE_CACHE" >/dev/null || {
+		echo "cannot build the busybox template" >&2
+		exit 1
+	}
+fi
+if [ -z "${NVZ_SKIP_DEBIAN:-}" ] && [ ! -e "$TEMPLATE_CACHE/debian-12-x86_64-minbase.tar.gz" ]; then
+	echo "# building the Debian 12 template with mmdebstrap (cached afterwards)"
+	"$SRCDIR/scripts/mk-debian-template" "$TEMPLATE_CACHE" >"$TEMPLATE_CACHE/mk-debian.log" 2>&1 ||
+		echo "# Debian template build failed: see $TEMPLATE_CACHE/mk-debian.log"
+fi
+
+# --- unit tests (Criterion) ---
+if [ -z "$PATTERN" ] || [ "$PATTERN" = unit ]; then
+	for t in "$BUILD"/unit/*; do
+		[ -x "$t" ] || continue
+		out=$(cd "$SRCDIR" && "$t" --jobs 2 2>&1)
+		line=$(printf '%s\n' "$out" | grep -a 'Synthesis:' | tail -1)
+		p=$(printf '%s' "$line" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+		f=$(printf '%s' "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+		c=$(printf '%s' "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+		if [ -z "$p" ]; then
+			p=0 f=1 c=0
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f + c))
+		echo "# unit $(basename "$t"): ${p} passed, $((f + c)) failed"
+		if [ $((f + c)) -ne 0 ]; then
+			printf '%s\n' "$out" | grep -a -E '\[(FAIL|----)\]' | head -20
+			failed_names+=("unit:$(basename "$t")")
+		fi
+	done
+fi
+
+# --- integration tests ---
+. "$SRCDIR/tests/lib.sh"
+n=0
+for file in "$SRCDIR"/tests/integration/test_*.sh; do
+	. "$file"
+done
+for t in $(declare -F | awk '{print $3}' | grep '^t_' ); do
+	if [ -n "$PATTERN" ] && [[ "$t" != *$PATTERN* ]]; then
+		continue
+	fi
+	n=$((n + 1))
+	T=$(mktemp -d /tmp/nvz-test.XXXXXX)
+	prefix="nvz-test-$$-$n"
+	new_server "$T" "$prefix"
+	start=$EPOCHREALTIME
+	(
+		export T VZ_CONF=$T/vz.conf CGROUP_PREFIX=$prefix
+		cd "$T" || exit 1
+		"$t"
+	) >"$T.out" 2>&1 </dev/null
+	rc=$?
+	dur=$(awk -v a="$EPOCHREALTIME" -v b="$start" 'BEGIN { print a - b }')
+	teardown_server "$T" "$prefix"
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'ok %d - %s (%.1fs)\n' "$n" "$t" "$dur"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$t")
+		printf 'not ok %d - %s (%.1fs)\n' "$n" "$t" "$dur"
+		sed 's/^/    /' "$T.out" | tail -25
+	fi
+	rm -f "$T.out"
+done
+
+if [ ${#failed_names[@]} -gt 0 ]; then
+	echo "# failed: ${failed_names[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -281,15 +281,21 @@ static int gather(struct nvz_ctx *ctx, const struct vzl_opts *o, const unsigned 
 	return 0;
 }
 
+/* A config value as the fields show it: empty is unset. */
+static const char *conf_value(const struct vzl_ct *c, const char *key)
+{
+	const char *s = nvz_conf_get(c->ct->conf, key);
+	return s && *s ? s : NULL;
+}
+
 static void filter(struct vzl_list *l, const struct vzl_opts *o)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct vzl_ct *c = &l->v[i];
-		const struct nvz_conf *conf = c->ct->conf;
 		if ((o->stopped && c->status == VZL_RUNNING) ||
-		    !nvz_list_glob(o->host_pat, nvz_conf_get(conf, "HOSTNAME")) ||
+		    !nvz_list_glob(o->host_pat, conf_value(c, "HOSTNAME")) ||
 		    !nvz_list_glob(o->name_pat, c->name) ||
-		    !nvz_list_glob(o->desc_pat, nvz_conf_get(conf, "DESCRIPTION")))
+		    !nvz_list_glob(o->desc_pat, conf_value(c, "DESCRIPTION")))
 			c->hidden = true;
 	}
 }

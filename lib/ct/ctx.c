@@ -44,6 +44,8 @@ int nvz_ctx_open(struct nvz_ctx **out, nvz_log_fn log, void *log_data, struct nv
 		nvz_ctx_free(ctx);
 		return nvz_err_wrap(err, "global configuration");
 	}
+	for (const char *const *w = nvz_conf_warnings(ctx->global); w && *w; w++)
+		nvz_log(ctx, NVZ_LOG_WARN, "Warning: %s", *w);
 	const char *logging = nvz_ctx_get(ctx, "LOGGING", "yes");
 	const char *logfile = nvz_ctx_get(ctx, "LOGFILE", "/var/log/vzctl.log");
 	if (!strcmp(logging, "yes"))

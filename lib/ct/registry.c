@@ -135,6 +135,8 @@ int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
 	struct nvz_error *lerr = NULL;
 	if (nvz_conf_load(&ct->conf, ct->conf_path, NVZ_E_NOVECONFIG, &lerr) == 0) {
 		ct->conf_exists = true;
+		for (const char *const *w = nvz_conf_warnings(ct->conf); w && *w; w++)
+			nvz_log(ctx, NVZ_LOG_WARN, "Warning: %s", *w);
 	} else if (lerr->code == ENOENT) {
 		nvz_error_free(lerr);
 		ct->conf = nvz_conf_new();

@@ -229,7 +229,7 @@ static int write_data(struct archive *a, int fd, struct archive_entry *e, const 
 			return nvz_err(err, NVZ_E_BAD_TEMPLATE,
 				       archive_errno(a) > 0 ? archive_errno(a) : EIO,
 				       "template entry '%s': read data: %s", path,
-				       archive_error_string(a));
+				       archive_error_string(a) ? archive_error_string(a) : "error");
 		if (off < 0 || (uint64_t)off > INT64_MAX - len)
 			return refuse(err, path, "has a bad data offset");
 		if (off + (off_t)len > end)

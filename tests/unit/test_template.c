@@ -186,10 +186,22 @@ static int unpack(const char *archive, struct nvz_unpack_stats *st, struct nvz_e
 	return nvz_template_unpack(T.rootfd, archive, st, err);
 }
 
+static int count_fds(void)
+{
+	cleanup_dir DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	return n;
+}
+
 static void expect_refused(const char *needle)
 {
 	struct nvz_error *err = NULL;
+	int fds = count_fds();
 	cr_assert_lt(unpack(T.archive, NULL, &err), 0);
+	cr_assert_eq(count_fds(), fds, "file descriptors leaked");
 	cr_assert_not_null(err);
 	cr_assert_eq(err->status, NVZ_E_BAD_TEMPLATE, "status %d: %s", err->status, err->msg);
 	if (needle)
@@ -201,8 +213,10 @@ static void expect_refused(const char *needle)
 static void expect_ok(struct nvz_unpack_stats *st)
 {
 	struct nvz_error *err = NULL;
+	int fds = count_fds();
 	int r = unpack(T.archive, st, &err);
 	cr_assert_eq(r, 0, "unpack: %s", err ? err->msg : "?");
+	cr_assert_eq(count_fds(), fds, "file descriptors leaked");
 	assert_host_untouched();
 }
 

@@ -1,0 +1,104 @@
+# Bad input: a clear message, OpenVZ's exit code, nothing lost.
+# shellcheck shell=bash
+
+t_bad_commands_and_ids() {
+	expect_rc 20 "$VZCTL" frobnicate 101
+	expect_out 'Bad command: frobnicate'
+	expect_rc 21 "$VZCTL" status
+	expect_out 'CT ID missing'
+	expect_rc 21 "$VZCTL" status 99999999999
+	expect_out 'Bad CT ID'
+	expect_rc 21 "$VZCTL" status ../../etc
+	expect_rc 21 "$VZCTL" status "$(printf 'a\nb')"
+	expect_rc 21 "$VZCTL" status "$(head -c 300 /dev/zero | tr '\0' a)"
+	expect_rc 21 "$VZCTL" start nosuchname
+	expect_out 'Unable to find container by name nosuchname'
+	expect_rc 14 "$VZCTL" start 4242
+	expect_out 'Container config file does not exist'
+	expect_rc 20 "$VZCTL" create 4242 --no-such-option
+	expect_rc 0 "$VZCTL" status 4242
+	[ "$OUT" = "CTID 4242 deleted unmounted down" ] || fail "status: $OUT"
+}
+
+t_create_errors() {
+	expect_rc 91 "$VZCTL" create 201 --ostemplate no-such-template
+	expect_out "Cached OS template $T/template/cache/no-such-template.tar"
+	[ -e "$T/private/201" ] && fail "private area left after failed create"
+	expect_rc 0 "$VZCTL" create 201 --ostemplate busybox-x86_64
+	expect_rc 44 "$VZCTL" create 201 --ostemplate busybox-x86_64
+	expect_out 'Private area already exists'
+	expect_rc 82 "$VZCTL" create 202 --config nosuchsample
+	expect_out 'Sample config .* not found'
+	expect_rc 0 "$VZCTL" create 203 --config vswap-256m
+	grep -q '^PHYSPAGES="0:256M"' "$T/conf/203.conf" || fail "sample not applied"
+}
+
+t_name_clash_and_validation() {
+	expect_rc 0 "$VZCTL" create 301 --ostemplate busybox-x86_64 --name alpha
+	expect_rc 0 "$VZCTL" create 302 --ostemplate busybox-x86_64
+	expect_rc 131 "$VZCTL" set 302 --name alpha --save
+	expect_out 'Conflict: name alpha already used by container 301'
+	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
+	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	expect_rc 70 "$VZCTL" set 302 --hostname 'bad host!' --save
+	grep -q 'bad host' "$T/conf/302.conf" && fail "bad hostname saved"
+	expect_rc 72 "$VZCTL" set 302 --nameserver not-an-ip --save
+	expect_rc 20 "$VZCTL" set 302 --bogus 1 --save
+	expect_rc 0 "$VZCTL" status alpha
+	expect_out 'CTID 301 exist'
+}
+
+t_malformed_config_survives() {
+	expect_rc 0 "$VZCTL" create 401 --ostemplate busybox-x86_64
+	printf '# my comment\nthis line is garbage\nCUSTOM_KEY="kept"\n' >>"$T/conf/401.conf"
+	expect_rc 0 "$VZCTL" set 401 --hostname h401.example.com --save
+	expect_out 'malformed line'
+	grep -q '^# my comment$' "$T/conf/401.conf" || fail "comment lost"
+	grep -q '^this line is garbage$' "$T/conf/401.conf" || fail "malformed line lost"
+	grep -q '^CUSTOM_KEY="kept"$' "$T/conf/401.conf" || fail "unknown key lost"
+	grep -q '^HOSTNAME="h401.example.com"$' "$T/conf/401.conf" || fail "hostname not saved"
+	expect_rc 0 "$VZCTL" start 401
+	wait_for 100 booted 401 || fail "no boot"
+	expect_rc 32 "$VZCTL" start 401
+	expect_out 'Container is already running'
+	expect_rc 32 "$VZCTL" destroy 401
+	expect_rc 0 "$VZCTL" stop 401
+	expect_rc 0 "$VZCTL" stop 401
+	expect_out 'container is not running'
+	expect_rc 31 "$VZCTL" exec2 401 true
+	expect_rc 8 "$VZCTL" exec 401 true
+}
+
+t_missing_global_config() {
+	VZ_CONF=$T/nonexistent.conf expect_rc 10 "$VZCTL" status 101
+}
+
+t_lock_held_exits_9() {
+	expect_rc 0 "$VZCTL" create 501 --ostemplate busybox-x86_64
+	mkdir -p "$T/lock"
+	# Another holder of the CT lock (as a second vzctl would be).
+	flock "$T/lock/501.lck" sleep 3 &
+	local holder=$!
+	sleep 0.3
+	expect_rc 9 "$VZCTL" set 501 --hostname x.example.com --save
+	expect_out 'Container already locked'
+	wait "$holder"
+	expect_rc 0 "$VZCTL" set 501 --hostname x.example.com --save
+}
+
+t_parallel_commands_one_ct() {
+	expect_rc 0 "$VZCTL" create 502 --ostemplate busybox-x86_64
+	local i pids=() rc ok=0 locked=0
+	for i in 1 2 3 4 5 6; do
+		"$VZCTL" --quiet set 502 --description "writer $i" --save >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+		rc=$?
+		case $rc in 0) ok=$((ok + 1)) ;; 9) locked=$((locked + 1)) ;; *) fail "set exited $rc" ;; esac
+	done
+	[ $ok -ge 1 ] || fail "no writer succeeded"
+	grep -Eq '^DESCRIPTION="writer [1-6]"$' "$T/conf/502.conf" || fail "config corrupt: $(cat "$T/conf/502.conf")"
+	grep -q '^OSTEMPLATE="busybox-x86_64"$' "$T/conf/502.conf" || fail "config lost keys"
+}

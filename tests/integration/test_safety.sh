@@ -1,0 +1,91 @@
+# Hostile templates, symlinks planted by a CT, and what exec hands a CT.
+# shellcheck shell=bash
+
+# A template tarball that tries every escape at once, plus a sentinel dir
+# outside the CT that must stay empty.
+make_evil_template() {
+	local name=$1 s="$T/stage"
+	mkdir -p "$s/a/sbin" "$s/b/escape" "$T/outside"
+	cp "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" "$T/base.tar.gz"
+	ln -s "$T/outside" "$s/a/escape"
+	echo pwned >"$s/b/escape/pwned"
+	(cd "$s/a" && tar -cf "$T/evil.tar" escape)
+	(cd "$s/b" && tar -rf "$T/evil.tar" escape/pwned)
+	(cd "$s" && echo dotdot >"$T/dotdot-src" && tar -rPf "$T/evil.tar" --transform "s|.*|../../outside/dotdot|" "$T/dotdot-src")
+	gzip -c "$T/evil.tar" >"$T/template/cache/$name.tar.gz"
+}
+
+t_hostile_template_refused() {
+	make_evil_template evil
+	"$VZCTL" create 601 --ostemplate evil >"$T/out" 2>&1
+	local rc=$?
+	[ "$(ls -A "$T/outside")" = "" ] || fail "template wrote outside the CT: $(ls -A "$T/outside")"
+	[ -e "$T/dotdot" ] || [ -e "$T/../outside/dotdot" ] && fail "'..' entry escaped"
+	[ $rc -ne 0 ] || fail "hostile template accepted"
+	[ $rc -eq 47 ] || fail "exit $rc, expected 47: $(cat "$T/out")"
+	[ -e "$T/private/601" ] && fail "private area left"
+	[ -e "$T/private/601.tmp" ] && fail "half-unpacked private area left"
+	"$VZCTL" status 601 | grep -q 'deleted' || fail "status after refused create"
+	return 0
+}
+
+# A CT replaces /etc/hosts and /etc/resolv.conf with symlinks to host files,
+# and /etc/hostname's directory with one to a host dir: set must not follow.
+t_planted_symlinks_not_followed() {
+	start_busybox 602
+	mkdir -p "$T/hostdir"
+	echo host-hosts >"$T/hostdir/hosts"
+	echo host-resolv >"$T/hostdir/resolv"
+	"$VZCTL" exec 602 "ln -sf $T/hostdir/hosts /etc/hosts; ln -sf $T/hostdir/resolv /etc/resolv.conf"
+	expect_rc 0 "$VZCTL" set 602 --hostname evil.example.com --nameserver 192.0.2.53 --save
+	[ "$(cat "$T/hostdir/hosts")" = host-hosts ] || fail "host file behind /etc/hosts was written"
+	[ "$(cat "$T/hostdir/resolv")" = host-resolv ] || fail "host file behind resolv.conf was written"
+	expect_rc 0 "$VZCTL" exec 602 cat /etc/resolv.conf
+	expect_out 'nameserver 192.0.2.53'
+	# Whole /etc replaced by a link to a host directory, CT stopped.
+	expect_rc 0 "$VZCTL" stop 602
+	expect_rc 0 "$VZCTL" mount 602
+	mv "$T/root/602/etc" "$T/root/602/etc.real"
+	ln -s "$T/hostdir" "$T/root/602/etc"
+	expect_rc 0 "$VZCTL" umount 602
+	"$VZCTL" set 602 --hostname again.example.com --save >/dev/null 2>&1
+	"$VZCTL" start 602 >/dev/null 2>&1
+	[ ! -e "$T/hostdir/hostname" ] || fail "start wrote /etc/hostname through a CT symlink to the host"
+	[ "$(cat "$T/hostdir/hosts")" = host-hosts ] || fail "start wrote through /etc symlink"
+	return 0
+}
+
+# exec hands the CT only pipes: no host fd, no host terminal, no host binary.
+t_exec_leaks_nothing() {
+	start_busybox 603
+	exec 7<"$SRCDIR/Makefile"
+	expect_rc 0 "$VZCTL" exec 603 'ls -l /proc/self/fd/ 2>/dev/null | sed -n "s/.*-> //p"'
+	exec 7<&-
+	printf '%s\n' "$OUT" | grep -vE '^(pipe:|/dev/null|/proc/[0-9]+/fd)' | grep . &&
+		fail "exec'd process holds a non-pipe fd: $OUT"
+	# Every process the CT can see is its own: none runs a host binary.
+	expect_rc 0 "$VZCTL" exec 603 'for p in /proc/[0-9]*; do readlink $p/exe; done'
+	printf '%s\n' "$OUT" | grep -E 'vzctl|memfd' && fail "host binary visible inside: $OUT"
+	# The joining vzctl runs from a sealed copy: its exe is a memfd.
+	"$VZCTL" exec 603 'sleep 2' &
+	local bg=$! p
+	sleep 0.5
+	for p in $(pgrep -P $bg) $bg; do
+		readlink /proc/$p/exe | grep -q memfd || fail "vzctl exec ($p) runs from $(readlink /proc/$p/exe)"
+	done
+	wait $bg
+	# Capabilities: no module loading, no raw I/O inside.
+	expect_rc 0 "$VZCTL" exec 603 'grep CapBnd /proc/self/status'
+	local bnd=$((16#${OUT##*:	}))
+	[ $((bnd >> 16 & 1)) -eq 0 ] || fail "CAP_SYS_MODULE kept"
+	[ $((bnd >> 17 & 1)) -eq 0 ] || fail "CAP_SYS_RAWIO kept"
+	[ $((bnd >> 21 & 1)) -eq 1 ] || fail "CAP_SYS_ADMIN dropped (a CT runs a whole OS)"
+	expect_rc 0 "$VZCTL" exec 603 'grep Seccomp: /proc/self/status'
+	expect_out '2$'
+	# Masked and read-only proc paths.
+	"$VZCTL" exec2 603 'echo 1 > /proc/sysrq-trigger' && fail "sysrq-trigger writable"
+	expect_rc 0 "$VZCTL" exec 603 'cat /proc/kcore 2>/dev/null | wc -c'
+	[ "$OUT" = 0 ] || fail "/proc/kcore readable"
+	"$VZCTL" exec2 603 'echo x > /sys/kernel/uevent_helper' && fail "/sys writable"
+	return 0
+}

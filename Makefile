@@ -4,6 +4,7 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec/nvz
 SHAREDIR ?= $(PREFIX)/share/nvz
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /etc/systemd/system
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -15,7 +16,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 XCFLAGS := -std=gnu17 $(WARN) -Iinclude -Ilib -D_GNU_SOURCE -DNVZ_VERSION='"$(VERSION)"' \
 	-DNVZ_LIBEXECDIR='"$(LIBEXECDIR)"' -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
 	$(shell pkg-config --cflags $(PKGS))
-LIBS := $(shell pkg-config --libs $(PKGS))
+LIBS := $(shell pkg-config --libs $(PKGS)) -lcrypt
 SAN ?=
 ifneq ($(SAN),)
 XCFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer
@@ -70,7 +71,11 @@ check: all unit
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(CMD_BIN) $(DESTDIR)$(SBINDIR)/
-	install -m 0755 scripts/mk-busybox-template scripts/mk-debian-template $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 scripts/mk-busybox-template scripts/mk-debian-template scripts/nvz-onboot \
+		$(DESTDIR)$(LIBEXECDIR)/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' etc/nvz.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/nvz.service
 	install -d $(DESTDIR)$(SHAREDIR)/conf
 	install -m 0644 etc/vz.conf etc/ve-*.conf-sample $(DESTDIR)$(SHAREDIR)/conf/
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf ]; then \

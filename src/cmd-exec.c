@@ -70,3 +70,33 @@ int cmd_enter(struct cmd_ctx *c)
 	printf("exited from CT %s\n", c->ct->id);
 	return 0;
 }
+
+int cmd_console(struct cmd_ctx *c)
+{
+	if (c->argc > 1 || (c->argc == 1 && strcmp(c->argv[0], "1")))
+		return cmd_bad_args("Invalid extra arguments: %s", c->argv[c->argc - 1]);
+	struct nvz_ct_state st;
+	nvz_ct_get_state(c->ct, &st, NULL);
+	if (!st.running) {
+		fprintf(stderr, "Container is not running\n");
+		return NVZ_E_NOT_RUNNING;
+	}
+	printf("Attached to CT %s (ESC . to detach)\n", c->ct->id);
+	fflush(stdout);
+	struct nvz_error *err = NULL;
+	if (nvz_ct_console(c->ct, 0, 1, &err) < 0)
+		return cli_fail(err);
+	printf("\r\nDetached from CT %s\n", c->ct->id);
+	return 0;
+}
+
+int cmd_runscript(struct cmd_ctx *c)
+{
+	if (c->argc != 1)
+		return cmd_bad_args("%s", c->argc ? "Invalid extra arguments" : "Script not specified");
+	struct nvz_error *err = NULL;
+	int code = nvz_ct_runscript(c->ct, c->argv[0], &err);
+	if (code < 0)
+		return cli_fail(err);
+	return code;
+}

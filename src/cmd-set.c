@@ -12,6 +12,7 @@ enum set_flags {
 	SET_HOSTNAME = 1 << 1, /* applied live with sethostname + files */
 	SET_DNS = 1 << 2,      /* applied live by rewriting resolv.conf */
 	SET_NAME = 1 << 3,     /* names/ link */
+	SET_PASSWD = 1 << 4,   /* --userpasswd: applied to the CT's files, never saved */
 };
 
 struct set_opt {
@@ -32,6 +33,7 @@ static const struct set_opt set_opts[] = {
 	{ "disabled", "DISABLED", 0 },
 	{ "stop-timeout", "STOP_TIMEOUT", 0 },
 	{ "ostemplate", "OSTEMPLATE", 0 },
+	{ "userpasswd", NULL, SET_PASSWD },
 };
 #define N_SET_OPTS (sizeof(set_opts) / sizeof(set_opts[0]))
 
@@ -86,7 +88,7 @@ static int validate(struct set_req *r)
 			continue;
 		any = true;
 		struct nvz_error *err = NULL;
-		if (nvz_conf_validate(set_opts[i].key, r->value[i], &err) < 0)
+		if (set_opts[i].key && nvz_conf_validate(set_opts[i].key, r->value[i], &err) < 0)
 			return cli_fail(err);
 	}
 	if (!any)
@@ -112,6 +114,8 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r, bool *applied)
 		/* Each option replaces its whole list; the other keeps its value. */
 		const char *ns = NULL, *search = NULL;
 		for (size_t i = 0; i < N_SET_OPTS; i++) {
+			if (!set_opts[i].key)
+				continue;
 			const char *v = r->value[i] ? r->value[i] : nvz_ct_get(ct, set_opts[i].key, NULL);
 			if (!strcmp(set_opts[i].key, "NAMESERVER"))
 				ns = v;
@@ -129,7 +133,7 @@ static int save(struct nvz_ct *ct, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	for (size_t i = 0; i < N_SET_OPTS; i++) {
-		if (!r->value[i])
+		if (!r->value[i] || !set_opts[i].key)
 			continue;
 		int rc = (set_opts[i].flags & SET_NAME)
 				 ? nvz_ct_set_name(ct, r->value[i], &err)
@@ -151,13 +155,26 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return rc;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
-	bool applied = false;
+	bool applied = false, only_passwd = true;
+	for (size_t i = 0; i < N_SET_OPTS; i++) {
+		if (!r->value[i])
+			continue;
+		if (!(set_opts[i].flags & SET_PASSWD)) {
+			only_passwd = false;
+			continue;
+		}
+		struct nvz_error *err = NULL;
+		if (nvz_ct_set_userpasswd(c->ct, r->value[i], &err) < 0)
+			return cli_fail(err);
+	}
+	if (only_passwd && !r->save)
+		return 0;
 	if (st.running && (rc = apply_live(c->ct, r, &applied)))
 		return rc;
 	/* A name lives only in config and names/: it is always saved. */
 	bool name_only = true;
 	for (size_t i = 0; i < N_SET_OPTS; i++)
-		if (r->value[i] && !(set_opts[i].flags & SET_NAME))
+		if (r->value[i] && !(set_opts[i].flags & (SET_NAME | SET_PASSWD)))
 			name_only = false;
 	if (r->save || name_only)
 		return save(c->ct, r);

@@ -24,10 +24,12 @@ static const struct cmd commands[] = {
 	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "exec2 <CTID> <command> [arg ...]" },
 	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, NULL },
 	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
+	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },
 	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,
 	  "set <CTID> [--save] [--hostname <name>] [--name <name>] [--nameserver <addr>]\n"
 	  "\t[--searchdomain <domain>] [--description <text>] [--onboot yes|no]\n"
-	  "\t[--disabled yes|no] [--stop-timeout <seconds>]" },
+	  "\t[--disabled yes|no] [--stop-timeout <seconds>] [--userpasswd <user>:<password>]" },
 };
 
 static void usage(FILE *f)

@@ -37,6 +37,8 @@ int cmd_umount(struct cmd_ctx *c);
 int cmd_exec(struct cmd_ctx *c);
 int cmd_enter(struct cmd_ctx *c);
 int cmd_set(struct cmd_ctx *c);
+int cmd_console(struct cmd_ctx *c);
+int cmd_runscript(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */
 int cmd_bad_args(const char *fmt, const char *arg);

@@ -91,8 +91,17 @@ struct nvz_exec_opts {
 };
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err);
 
+/* Run a host script with the CT's /bin/sh (running CT: like exec; stopped
+ * CT: in its root and namespaces, without init). Returns its exit code. */
+int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err);
+
+/* Attach the caller's terminal to the CT console until Esc . (or EOF). */
+int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err);
+
 /* Live parts of `set`, applied to a running CT. */
 int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err);
+/* user:password, on the CT's own files (running or stopped); never saved. */
+int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_error **err);
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

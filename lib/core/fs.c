@@ -75,6 +75,13 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 		}
 		off += (size_t)w;
 	}
+	/* Replacing a file keeps its owner and mode (/etc/shadow is root:shadow 0640). */
+	struct stat old;
+	if (fstatat(dirfd, base, &old, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(old.st_mode)) {
+		mode = old.st_mode & 07777;
+		if (fchown(fd, old.st_uid, old.st_gid) < 0)
+			mode &= 0777;
+	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, base) < 0) {
 		int e = errno;
 		unlinkat(dirfd, tmp, 0);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/sync.h"
+#include "ct/console.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "linux/rootfs.h"
@@ -187,17 +188,32 @@ static void drain_console(int master, int logfd)
 		return;
 }
 
-/* Wait for init to exit while keeping its console drained; returns its status. */
-static int wait_init(pid_t pid, int master, int logfd, int sigfd)
+/* Wait for init to exit while keeping its console drained (or lent to a
+ * `vzctl console` client); returns init's wait status. */
+static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd)
 {
+	int client = -1;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN },
-				       { .fd = master, .events = POLLIN } };
-		int n = poll(p, master >= 0 ? 2 : 1, -1);
+		struct pollfd p[4] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = client < 0 ? master : -1, .events = POLLIN },
+			{ .fd = client < 0 ? listen_fd : -1, .events = POLLIN },
+			{ .fd = client, .events = POLLIN },
+		};
+		int n = poll(p, 4, -1);
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents & POLLIN)
 			drain_console(master, logfd);
+		if (p[2].revents & POLLIN)
+			client = nvz_console_accept(listen_fd, master);
+		if (p[3].revents) {
+			char c;
+			if (read(client, &c, 1) <= 0) {
+				close(client);
+				client = -1;
+			}
+		}
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sigfd, &si, sizeof(si)) < 0)
@@ -205,8 +221,11 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd)
 		}
 		int status;
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+		if (r == pid) {
+			if (client >= 0)
+				close(client);
 			return status;
+		}
 		if (r < 0 && errno == ECHILD)
 			return -1;
 	}
@@ -280,7 +299,8 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 	int logfd = -1;
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int status = wait_init(pid, master, logfd, sigfd);
+	int listen_fd = nvz_console_listen(ct);
+	int status = wait_init(pid, master, logfd, sigfd, listen_fd);
 	after_exit(ct, pid, status);
 	_exit(0);
 }

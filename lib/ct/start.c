@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -119,11 +121,56 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 		return -1;
 	}
 	nvz_cgroup_free(cg);
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
+	if (!o || !o->wait)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
+	return 0;
+}
+
+/* Run inside the CT: returns when its init reached its default target or
+ * runlevel. systemd says so itself; sysvinit through `runlevel`; busybox
+ * init has no runlevels, so the end of its sysinit script (rcS) counts. */
+static const char wait_script[] =
+	"n=$(($1 * 10)); i=0\n"
+	"case $(readlink /proc/1/exe) in */systemd)\n"
+	"  while [ $i -lt $n ]; do\n"
+	"    s=$(timeout \"$1\" systemctl is-system-running --wait 2>/dev/null)\n"
+	"    case $s in running|degraded) exit 0;; offline|initializing|starting|'') ;;\n"
+	"      *) echo \"$s\"; exit 1;; esac\n"
+	"    sleep 0.1; i=$((i+1))\n"
+	"  done; exit 1;;\n"
+	"esac\n"
+	"while [ $i -lt $n ]; do\n"
+	"  if command -v runlevel >/dev/null 2>&1; then\n"
+	"    case $(runlevel 2>/dev/null) in *[0-9S]) exit 0;; esac\n"
+	"  elif ! ps -o args 2>/dev/null | grep -q '^[/]etc/init.d/rc'; then exit 0; fi\n"
+	"  sleep 0.1; i=$((i+1))\n"
+	"done\n"
+	"exit 1\n";
+
+static int wait_booted(struct nvz_ct *ct, int timeout, struct nvz_error **err)
+{
+	char secs[16];
+	snprintf(secs, sizeof(secs), "%d", timeout);
+	char *const argv[] = { "/bin/sh", "-c", (char *)wait_script, "nvz-wait", secs, NULL };
+	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	int code = nvz_ct_exec(ct, &o, err);
+	if (code < 0)
+		return -1;
+	if (code != 0)
+		return nvz_err(err, NVZ_E_WAIT, ETIMEDOUT, "Container wait failed - timeout expired");
 	return 0;
 }
 
 int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
 {
-	return nvz_ct_start_locked(ct, o, err);
+	if (nvz_ct_start_locked(ct, o, err) < 0)
+		return -1;
+	if (!o || !o->wait)
+		return 0;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress, waiting ...");
+	int timeout = atoi(nvz_ct_get(ct, "START_TIMEOUT", "300"));
+	if (wait_booted(ct, timeout > 0 ? timeout : 300, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container started successfully");
+	return 0;
 }

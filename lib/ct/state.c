@@ -96,6 +96,9 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 	cleanup_free char *path = state_path(ct);
 	if (path)
 		unlink(path);
+	cleanup_free char *sock = NULL;
+	if (asprintf(&sock, "%s/console.sock", ct->rundir) >= 0)
+		unlink(sock);
 	rmdir(ct->rundir);
 }
 

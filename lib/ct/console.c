@@ -1,0 +1,206 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ct/console.h"
+#include "nvz/cleanup.h"
+
+static int sock_path(const struct nvz_ct *ct, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/console.sock", ct->rundir);
+	return n > 0 && (size_t)n < sizeof(sa->sun_path) ? 0 : -1;
+}
+
+int nvz_console_listen(const struct nvz_ct *ct)
+{
+	struct sockaddr_un sa;
+	if (sock_path(ct, &sa) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	unlink(sa.sun_path);
+	/* RUNDIR/<id> is 0700 root: only root reaches the socket. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 2) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int nvz_console_accept(int listen_fd, int master)
+{
+	int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return -1;
+	if (nvz_send_fd(c, master) < 0) {
+		close(c);
+		return -1;
+	}
+	return c;
+}
+
+int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err)
+{
+	struct sockaddr_un sa;
+	if (sock_path(ct, &sa) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "console socket path too long");
+	/* The socket stays open while attached: its close tells the monitor. */
+	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	cleanup_close int master = nvz_recv_fd(fd);
+	if (master < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, EBUSY, "console of CT %s is in use", ct->id);
+	nvz_relay_pty(master, in, out, true);
+	return 0;
+}
+
+int nvz_send_fd(int sock, int fd)
+{
+	char c = 0;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int nvz_recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+static bool write_all(int fd, const char *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, buf + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return false;
+		off += (size_t)w;
+	}
+	return true;
+}
+
+struct escape_state {
+	bool line_start;
+	bool saw_esc;
+};
+
+/* Forward typed bytes, watching for Esc . at the start of a line. */
+static bool forward_input(int in, int master, struct escape_state *e, bool escape)
+{
+	char buf[4096], out[4096];
+	ssize_t n = read(in, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	size_t o = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		char ch = buf[i];
+		if (escape && e->saw_esc) {
+			e->saw_esc = false;
+			if (ch == '.')
+				return false;
+			out[o++] = 0x1b;
+		} else if (escape && e->line_start && ch == 0x1b) {
+			e->saw_esc = true;
+			continue;
+		}
+		out[o++] = ch;
+		e->line_start = ch == '\r' || ch == '\n';
+	}
+	return write_all(master, out, o);
+}
+
+static void sync_winsize(int tty, int master)
+{
+	struct winsize ws;
+	if (ioctl(tty, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+}
+
+void nvz_relay_pty(int master, int in, int out, bool escape)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	cleanup_close int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	struct termios saved;
+	bool raw = in >= 0 && tcgetattr(in, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(in, TCSANOW, &t);
+		sync_winsize(in, master);
+	}
+	struct escape_state e = { .line_start = true };
+	bool in_open = in >= 0;
+	for (;;) {
+		struct pollfd p[3] = { { .fd = master, .events = POLLIN },
+				       { .fd = in_open ? in : -1, .events = POLLIN },
+				       { .fd = sigfd, .events = POLLIN } };
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			char buf[8192];
+			ssize_t n = read(master, buf, sizeof(buf));
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break;
+			if (n > 0 && !write_all(out, buf, (size_t)n))
+				break;
+		}
+		if (p[1].revents && !forward_input(in, master, &e, escape)) {
+			if (escape)
+				break; /* detach, or the user's input ended */
+			in_open = false;
+		}
+		if (p[2].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) > 0 && in >= 0)
+				sync_winsize(in, master);
+		}
+	}
+	if (raw)
+		tcsetattr(in, TCSANOW, &saved);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}

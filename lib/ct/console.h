@@ -1,0 +1,21 @@
+/* vzctl console: the monitor lends the console pty master to one client at
+ * a time over a unix socket in the CT's runtime directory. */
+#ifndef NVZ_CT_CONSOLE_H
+#define NVZ_CT_CONSOLE_H
+
+#include "nvz/ct.h"
+
+/* Monitor side. */
+int nvz_console_listen(const struct nvz_ct *ct);
+/* Accept a client and hand it the master; returns the client fd (the
+ * monitor stops reading the console until it closes) or -1. */
+int nvz_console_accept(int listen_fd, int master);
+
+/* fd passing, shared with enter. */
+int nvz_send_fd(int sock, int fd);
+int nvz_recv_fd(int sock);
+/* Relay a pty master to the caller's terminal until the master closes, or,
+ * with escape, until Esc . is typed at the start of a line. */
+void nvz_relay_pty(int master, int in, int out, bool escape);
+
+#endif

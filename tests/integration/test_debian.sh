@@ -1,0 +1,58 @@
+# A real Debian 12 with systemd, built by mmdebstrap (scripts/mk-debian-template).
+# shellcheck shell=bash
+
+DEBIAN_TMPL=debian-12-x86_64-minbase
+
+need_debian() {
+	[ -e "$T/template/cache/$DEBIAN_TMPL.tar.gz" ] ||
+		fail "Debian template missing (mmdebstrap failed? see $TEMPLATE_CACHE/mk-debian.log)"
+}
+
+t_debian_systemd_boot() {
+	need_debian
+	expect_rc 0 "$VZCTL" create 801 --ostemplate "$DEBIAN_TMPL" --hostname deb.example.com
+	expect_rc 0 "$VZCTL" set 801 --nameserver 192.0.2.1 --searchdomain example.com --save
+	expect_rc 0 "$VZCTL" start 801 --wait
+	expect_out 'Container started successfully'
+	expect_rc 0 "$VZCTL" exec 801 'systemctl is-system-running'
+	case $OUT in
+	running) ;;
+	degraded) "$VZCTL" exec 801 'systemctl --failed --no-legend' >&2 ;;
+	*) fail "systemd state: $OUT" ;;
+	esac
+	expect_rc 0 "$VZCTL" exec 801 'cat /proc/1/comm; hostname; cat /etc/resolv.conf; ps ax | wc -l'
+	expect_out '^systemd$'
+	expect_out '^deb.example.com$'
+	expect_out 'nameserver 192.0.2.1'
+	expect_rc 0 "$VZCTL" exec2 801 'systemctl is-active systemd-journald'
+	# Live hostname change reaches systemd's view too.
+	expect_rc 0 "$VZCTL" set 801 --hostname deb2.example.com --save
+	expect_rc 0 "$VZCTL" exec 801 'hostname; cat /etc/hostname'
+	[ "$OUT" = "$(printf 'deb2.example.com\ndeb2.example.com')" ] || fail "hostname: $OUT"
+	# Reboot inside: systemd goes down and comes back.
+	local init1
+	init1=$(state_pid 801 INIT_PID)
+	"$VZCTL" exec 801 'systemctl reboot' >/dev/null 2>&1
+	wait_for 300 eval '[ -n "$(state_pid 801 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 801 INIT_PID)" != "$init1" ]' ||
+		fail "no reboot"
+	wait_for 300 eval '"$VZCTL" exec 801 systemctl is-system-running | grep -Eq "^(running|degraded)$"' ||
+		fail "systemd did not come back up after reboot"
+	# Clean stop through systemd's own poweroff signal.
+	expect_rc 0 "$VZCTL" stop 801
+	expect_out 'Container was stopped'
+	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "systemd did not halt cleanly"
+	grep -q 'Stopping container' "$T/vzctl.log" || fail "nothing logged"
+	expect_rc 0 "$VZCTL" destroy 801
+}
+
+t_debian_userpasswd_login() {
+	need_debian
+	expect_rc 0 "$VZCTL" create 802 --ostemplate "$DEBIAN_TMPL"
+	expect_rc 0 "$VZCTL" set 802 --userpasswd admin:Secr3t
+	expect_rc 0 "$VZCTL" start 802 --wait
+	expect_rc 0 "$VZCTL" exec 802 'id admin; getent shadow admin | cut -d: -f2 | cut -c1-3'
+	expect_out 'uid=1000\(admin\)'
+	expect_out '^\$6\$'
+	# su from a normal user checks the password through PAM.
+	expect_rc 0 "$VZCTL" exec 802 "echo Secr3t | su -s /bin/sh admin -c 'echo ok' 2>&1 || true"
+}

@@ -1,0 +1,79 @@
+# The rest of the everyday set: console, runscript, userpasswd, --wait,
+# description, onboot.
+# shellcheck shell=bash
+
+t_console_attach_detach() {
+	start_busybox 701
+	OUT=$( (sleep 0.5; "$VZCTL" exec 701 'echo hello-from-console >/dev/console'; sleep 0.5; printf '\033.') |
+		timeout 20 "$VZCTL" console 701 2>&1)
+	expect_out '^Attached to CT 701 \(ESC \. to detach\)'
+	expect_out 'hello-from-console'
+	expect_out 'Detached from CT 701'
+	ct_running 701 || fail "console detach stopped the CT"
+	# A second attach works after the first detached.
+	OUT=$(printf '\033.' | timeout 20 "$VZCTL" console 701 2>&1) || fail "re-attach failed: $OUT"
+	expect_out 'Detached'
+}
+
+t_runscript_running_and_stopped() {
+	start_busybox 702 --hostname rs.example.com
+	printf 'echo script-on-$(hostname)\necho $$ >/tmp/pid\nexit 3\n' >"$T/script.sh"
+	expect_rc 3 "$VZCTL" runscript 702 "$T/script.sh"
+	expect_out 'script-on-rs.example.com'
+	expect_rc 0 "$VZCTL" stop 702
+	printf 'echo stopped-run-$(hostname)\ntouch /root/marker\n' >"$T/script2.sh"
+	expect_rc 0 "$VZCTL" runscript 702 "$T/script2.sh"
+	expect_out 'stopped-run-rs.example.com'
+	[ -e "$T/private/702/root/marker" ] || fail "script did not write into the CT"
+	expect_rc 0 "$VZCTL" status 702
+	[ "$OUT" = "CTID 702 exist unmounted down" ] || fail "runscript left state: $OUT"
+	[ -d /sys/fs/cgroup/pids/"$CGROUP_PREFIX"/702 ] && fail "runscript left a cgroup"
+	expect_rc 79 "$VZCTL" runscript 702 "$T/no-such-script"
+	return 0
+}
+
+t_userpasswd() {
+	start_busybox 703
+	expect_rc 0 "$VZCTL" set 703 --userpasswd root:s3cret
+	grep -q userpasswd "$T/conf/703.conf" && fail "password saved in config"
+	expect_rc 0 "$VZCTL" exec 703 'awk -F: '"'"'$1=="root"{print $2}'"'"' /etc/shadow'
+	local hash=$OUT salt
+	salt=$(printf '%s' "$hash" | cut -d'$' -f3)
+	expect_rc 0 "$VZCTL" exec 703 "mkpasswd -m sha512 s3cret $salt"
+	[ "$OUT" = "$hash" ] || fail "hash does not verify: $OUT vs $hash"
+	# New user, on a stopped CT.
+	expect_rc 0 "$VZCTL" stop 703
+	expect_rc 0 "$VZCTL" set 703 --userpasswd bob:pw
+	grep -q '^bob:x:1000:1000:' "$T/private/703/etc/passwd" || fail "bob not added"
+	grep -q '^bob:\$6\$' "$T/private/703/etc/shadow" || fail "bob has no hash"
+	expect_rc 21 "$VZCTL" set 703 --userpasswd 'no-colon'
+	expect_rc 21 "$VZCTL" set 703 --userpasswd '../x:pw'
+	"$VZCTL" status 703 | grep -q unmounted || fail "userpasswd left the CT mounted"
+}
+
+t_start_wait_and_description() {
+	expect_rc 0 "$VZCTL" create 704 --ostemplate busybox-x86_64 --description "my test CT"
+	grep -q '^DESCRIPTION="my test CT"$' "$T/conf/704.conf" || fail "description not saved"
+	expect_rc 0 "$VZCTL" start 704 --wait
+	expect_out 'Container start in progress, waiting \.\.\.'
+	expect_out 'Container started successfully'
+	expect_rc 0 "$VZCTL" exec 704 'test -e /run/nvz-boot.done'
+	expect_rc 0 "$VZCTL" set 704 --disabled yes --save
+	expect_rc 0 "$VZCTL" stop 704
+	expect_rc 105 "$VZCTL" start 704
+	expect_out 'Container start disabled'
+	expect_rc 0 "$VZCTL" start 704 --force
+}
+
+t_onboot_script() {
+	expect_rc 0 "$VZCTL" create 705 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" create 706 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 705 --onboot yes --save
+	expect_rc 0 "$VZCTL" set 706 --onboot no --save
+	VZCTL=$VZCTL VZLIST=$VZLIST expect_rc 0 "$SRCDIR/scripts/nvz-onboot" start
+	ct_running 705 || fail "ONBOOT=yes CT not started"
+	ct_running 706 && fail "ONBOOT=no CT started"
+	VZCTL=$VZCTL VZLIST=$VZLIST expect_rc 0 "$SRCDIR/scripts/nvz-onboot" stop
+	ct_running 705 && fail "CT not stopped at shutdown"
+	return 0
+}

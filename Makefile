@@ -78,11 +78,12 @@ install: all
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/nvz.service
 	install -d $(DESTDIR)$(SHAREDIR)/conf
 	install -m 0644 etc/vz.conf etc/ve-*.conf-sample $(DESTDIR)$(SHAREDIR)/conf/
+	install -d $(DESTDIR)$(SYSCONFDIR)/vz/conf $(DESTDIR)$(SYSCONFDIR)/vz/names
+	@# An existing vz.conf is the admin's: never overwritten.
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf ]; then \
-		install -d $(DESTDIR)$(SYSCONFDIR)/vz/conf $(DESTDIR)$(SYSCONFDIR)/vz/names; \
 		install -m 0644 etc/vz.conf $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf; \
 	fi
-	install -m 0644 etc/ve-*.conf-sample $(DESTDIR)$(SYSCONFDIR)/vz/conf/ 2>/dev/null || true
+	install -m 0644 etc/ve-*.conf-sample $(DESTDIR)$(SYSCONFDIR)/vz/conf/
 
 clean:
 	rm -rf $(B)

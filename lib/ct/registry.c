@@ -191,10 +191,27 @@ void nvz_ct_unlock(struct nvz_ct *ct)
 	ct->lockfd = -1;
 }
 
+/* A save killed between its temp file and the rename leaves ".<id>.conf.XXXXXX";
+ * under the CT lock nobody else writes this config, so sweep them. */
+static void sweep_temp_files(const struct nvz_ct *ct)
+{
+	cleanup_dir DIR *d = opendir(ct->ctx->ct_conf_dir);
+	if (!d)
+		return;
+	char prefix[40];
+	int n = snprintf(prefix, sizeof(prefix), ".%s.conf.", ct->id);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, (size_t)n) && strlen(de->d_name) == (size_t)n + 6)
+			unlinkat(dirfd(d), de->d_name, 0);
+}
+
 int nvz_ct_save(struct nvz_ct *ct, struct nvz_error **err)
 {
 	if (nvz_mkdir_p(ct->ctx->ct_conf_dir, 0755, err) < 0)
 		return -1;
+	if (ct->lockfd >= 0)
+		sweep_temp_files(ct);
 	if (nvz_conf_save(ct->conf, ct->conf_path, err) < 0) {
 		(*err)->status = NVZ_E_CONFIG_SAVE;
 		return nvz_err_wrap(err, "save %s", ct->conf_path);

@@ -13,6 +13,7 @@ enum set_flags {
 	SET_DNS = 1 << 2,      /* applied live by rewriting resolv.conf */
 	SET_NAME = 1 << 3,     /* names/ link */
 	SET_PASSWD = 1 << 4,   /* --userpasswd: applied to the CT's files, never saved */
+	SET_SAMPLE = 1 << 5,   /* --applyconfig: merge a sample config, saved */
 };
 
 struct set_opt {
@@ -34,6 +35,7 @@ static const struct set_opt set_opts[] = {
 	{ "stop-timeout", "STOP_TIMEOUT", 0 },
 	{ "ostemplate", "OSTEMPLATE", 0 },
 	{ "userpasswd", NULL, SET_PASSWD },
+	{ "applyconfig", NULL, SET_SAMPLE },
 };
 #define N_SET_OPTS (sizeof(set_opts) / sizeof(set_opts[0]))
 
@@ -129,9 +131,46 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r, bool *applied)
 	return 0;
 }
 
+/* OpenVZ's --applyconfig: every key of ve-NAME.conf-sample except the ones
+ * that identify this CT. Options given on the same command line win. */
+static int apply_sample(struct nvz_ct *ct, const char *name)
+{
+	static const char *const keep[] = { "HOSTNAME", "IP_ADDRESS", "OSTEMPLATE", "VE_ROOT",
+					    "VE_PRIVATE", "NAME", "ORIGIN_SAMPLE" };
+	struct nvz_error *err = NULL;
+	char *path = NULL;
+	if (strchr(name, '/') || asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, name) < 0) {
+		fprintf(stderr, "Sample config %s not found\n", name);
+		return 109;
+	}
+	struct nvz_conf *sample = NULL;
+	int rc = nvz_conf_load(&sample, path, 109, &err);
+	free(path);
+	if (rc < 0) {
+		nvz_error_free(err);
+		fprintf(stderr, "Sample config %s not found\n", name);
+		return 109;
+	}
+	const char *key, *value;
+	for (size_t i = 0; rc == 0 && nvz_conf_entry(sample, i, &key, &value); i++) {
+		bool skip = false;
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+			skip |= !strcmp(key, keep[k]);
+		if (!skip && nvz_conf_set(ct->conf, key, value, &err) < 0)
+			rc = cli_fail(err);
+	}
+	nvz_conf_free(sample);
+	return rc;
+}
+
 static int save(struct nvz_ct *ct, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
+	for (size_t i = 0; i < N_SET_OPTS; i++) {
+		int rc;
+		if (r->value[i] && (set_opts[i].flags & SET_SAMPLE) && (rc = apply_sample(ct, r->value[i])))
+			return rc;
+	}
 	for (size_t i = 0; i < N_SET_OPTS; i++) {
 		if (!r->value[i] || !set_opts[i].key)
 			continue;
@@ -176,6 +215,9 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	for (size_t i = 0; i < N_SET_OPTS; i++)
 		if (r->value[i] && !(set_opts[i].flags & (SET_NAME | SET_PASSWD)))
 			name_only = false;
+	for (size_t i = 0; i < N_SET_OPTS; i++)
+		if (r->value[i] && (set_opts[i].flags & SET_SAMPLE) && !r->save)
+			return cmd_bad_args("%s", "--applyconfig requires --save");
 	if (r->save || name_only)
 		return save(c->ct, r);
 	if (applied || !st.running)

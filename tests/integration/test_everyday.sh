@@ -77,3 +77,58 @@ t_onboot_script() {
 	ct_running 705 && fail "CT not stopped at shutdown"
 	return 0
 }
+
+# A CT config as found on an OpenVZ server (vzctl 4.x, VSwap era) loads and
+# runs as it is; --save keeps every line it does not change.
+t_openvz_config_loads() {
+	mkdir -p "$T/private/1626"
+	tar -xzf "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" -C "$T/private/1626"
+	cat >"$T/conf/1626.conf" <<'CONF'
+# RAM
+PHYSPAGES="0:262144"
+
+# Swap
+SWAPPAGES="0:524288"
+
+# Disk quota parameters (in form of softlimit:hardlimit)
+DISKSPACE="5242880:5242880"
+DISKINODES="2000000:2000000"
+QUOTATIME="0"
+
+# CPU fair scheduler parameter
+CPUUNITS="1000"
+
+KMEMSIZE="14372700:14790164"
+LOCKEDPAGES="256:256"
+PRIVVMPAGES="524288:524288"
+NUMPROC="240:240"
+TCPSNDBUF="4194304:5242880"
+NETFILTER="stateless"
+VE_ROOT="/vz/root/$VEID"
+VE_PRIVATE="/vz/private/$VEID"
+OSTEMPLATE="debian-6.0-x86_64-andago"
+ORIGIN_SAMPLE="vswap-256m"
+HOSTNAME="orthanc.andago.com"
+NAMESERVER="8.8.8.8"
+NETIF="ifname=eth0,mac=00:18:51:5E:4F:A2,host_ifname=veth1626.0,host_mac=00:18:51:3C:2D:11,bridge=br0"
+NAME="orthanc"
+CONF
+	# This server keeps its CTs elsewhere: the admin edits the two paths.
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=\"$T/root/\$VEID\"|; s|^VE_PRIVATE=.*|VE_PRIVATE=\"$T/private/\$VEID\"|" "$T/conf/1626.conf"
+	ln -s "$T/conf/1626.conf" "$T/names/orthanc"
+	cp "$T/conf/1626.conf" "$T/before.conf"
+	expect_rc 0 "$VZCTL" status orthanc
+	[ "$OUT" = "CTID 1626 exist unmounted down" ] || fail "status: $OUT"
+	expect_rc 0 "$VZCTL" start orthanc --wait
+	expect_rc 0 "$VZCTL" exec orthanc hostname
+	[ "$OUT" = orthanc.andago.com ] || fail "hostname: $OUT"
+	expect_rc 0 "$VZCTL" set orthanc --description "moved from OpenVZ" --save
+	diff <(grep -v '^DESCRIPTION=' "$T/conf/1626.conf") "$T/before.conf" >/dev/null ||
+		fail "save changed other lines: $(diff "$T/before.conf" "$T/conf/1626.conf")"
+	expect_rc 0 "$VZCTL" stop orthanc
+	# --applyconfig merges a sample but keeps the CT's identity.
+	expect_rc 0 "$VZCTL" set orthanc --applyconfig vswap-256m --save
+	grep -q '^PHYSPAGES="0:256M"$' "$T/conf/1626.conf" || fail "applyconfig did not merge"
+	grep -q '^HOSTNAME="orthanc.andago.com"$' "$T/conf/1626.conf" || fail "applyconfig changed HOSTNAME"
+	expect_rc 109 "$VZCTL" set orthanc --applyconfig nosuch --save
+}

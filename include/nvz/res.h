@@ -1,0 +1,72 @@
+/* Resources: OpenVZ's beancounter parameters (UBC), CPU and IO settings,
+ * parsed from options and config values, and mapped onto cgroup limits. */
+#ifndef NVZ_RES_H
+#define NVZ_RES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nvz/error.h"
+
+#define NVZ_UNLIMITED UINT64_MAX /* OpenVZ prints it as LONG_MAX */
+
+enum nvz_ubc_unit { NVZ_UNIT_ITEMS, NVZ_UNIT_PAGES, NVZ_UNIT_BYTES };
+
+/* Every beancounter, in /proc/user_beancounters order. */
+enum nvz_ubc_id {
+	UBC_KMEMSIZE, UBC_LOCKEDPAGES, UBC_PRIVVMPAGES, UBC_SHMPAGES, UBC_NUMPROC,
+	UBC_PHYSPAGES, UBC_VMGUARPAGES, UBC_OOMGUARPAGES, UBC_NUMTCPSOCK, UBC_NUMFLOCK,
+	UBC_NUMPTY, UBC_NUMSIGINFO, UBC_TCPSNDBUF, UBC_TCPRCVBUF, UBC_OTHERSOCKBUF,
+	UBC_DGRAMRCVBUF, UBC_NUMOTHERSOCK, UBC_DCACHESIZE, UBC_NUMFILE, UBC_NUMIPTENT,
+	UBC_SWAPPAGES,
+	UBC_COUNT,
+};
+
+struct nvz_ubc_info {
+	const char *name;      /* "kmemsize": option --kmemsize, vzlist field */
+	const char *key;       /* "KMEMSIZE": config key */
+	enum nvz_ubc_unit unit;
+	bool same_bl;          /* barrier and limit should be equal (man page) */
+};
+
+const struct nvz_ubc_info *nvz_ubc_info(enum nvz_ubc_id id);
+/* By option/field name or config key (case-insensitive); -1 if unknown.
+ * Accepts the aliases DCACHE and IPTENTRIES. */
+int nvz_ubc_lookup(const char *name);
+
+/* A barrier:limit pair in the parameter's own unit (pages for *pages). */
+struct nvz_ubc_value {
+	uint64_t barrier, limit;
+	bool set;
+};
+
+/* Parse "B[:L]" as vzctl does: numbers with optional K/M/G/T (x1024^n), P
+ * (pages) or B (bytes) suffix, or "unlimited"; a single value sets both.
+ * Suffixes are refused for item counts; the result is in the param's unit.
+ * Errors (status 21): "Invalid value for --NAME: X", barrier > limit. */
+int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+		  struct nvz_error **err);
+/* Config form: "B:L" in the param's unit, "unlimited" spelled out. */
+char *nvz_ubc_format(const struct nvz_ubc_value *v);
+
+/* --ram / --swap: bytes with K/M/G/T suffixes -> PHYSPAGES="0:pages",
+ * SWAPPAGES="0:pages". */
+int nvz_parse_bytes(const char *text, uint64_t *bytes, struct nvz_error **err);
+
+/* What the kernel is asked to enforce, computed from a CT's settings.
+ * NVZ_UNLIMITED where there is no limit; 0 for "not set" on the others. */
+struct nvz_res_limits {
+	uint64_t mem_bytes;        /* physpages limit (VSwap RAM), or derived */
+	uint64_t memsw_bytes;      /* RAM + swap */
+	uint64_t tcp_bytes;        /* tcpsndbuf + tcprcvbuf limits (v1 kmem.tcp) */
+	uint64_t pids;             /* numproc limit */
+	unsigned cpu_units;        /* CPUUNITS (OpenVZ 8..500000, default 1000) */
+	unsigned cpu_limit_pct;    /* CPULIMIT, % of one CPU, 0 = none */
+	unsigned cpus;             /* CPUS, 0 = all */
+	char cpumask[256];         /* CPUMASK as a cpuset list, "" = all */
+	uint64_t io_bps;           /* IOLIMIT bytes/s, 0 = none */
+	uint64_t io_iops;          /* IOPSLIMIT, 0 = none */
+	unsigned io_prio;          /* IOPRIO 0..7, default 4 */
+};
+
+#endif

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "nvz/error.h"
+#include "nvz/res.h"
 
 struct nvz_cgroup;
 
@@ -44,5 +45,30 @@ int nvz_cgroup_write(struct nvz_cgroup *cg, const char *controller, const char *
 		     const char *value, struct nvz_error **err);
 int nvz_cgroup_read(const struct nvz_cgroup *cg, const char *controller, const char *file,
 		    char **out, struct nvz_error **err);
+
+/* Is this controller available to the CT's cgroup (v1: mounted hierarchy;
+ * v2: listed in cgroup.controllers)? */
+bool nvz_cgroup_has_controller(const struct nvz_cgroup *cg, const char *controller);
+
+/* Apply every limit of l. Values the kernel refuses, or that need a
+ * controller this host lacks, fail the whole call with a clear message and
+ * every file already written is restored to the value it had before:
+ * nothing is half-applied. Order keeps memory+swap >= memory at each step. */
+int nvz_cgroup_set_limits(struct nvz_cgroup *cg, const struct nvz_res_limits *l,
+			  struct nvz_error **err);
+
+/* Device access: deny all, then allow the standard nodes a CT always has
+ * (null zero full random urandom tty console ptmx, pts devices) plus rules.
+ * v1: devices.deny/allow; v2: a BPF_PROG_TYPE_CGROUP_DEVICE program. */
+int nvz_cgroup_set_devices(struct nvz_cgroup *cg, const struct nvz_dev_rule *rules, size_t n,
+			   struct nvz_error **err);
+
+/* Live counters for the beancounter view, in the parameter's own unit. */
+struct nvz_cgroup_counter {
+	uint64_t held, maxheld, limit, failcnt;
+	bool valid; /* false: this kernel/cgroup version has no such counter */
+};
+int nvz_cgroup_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter out[UBC_COUNT],
+			struct nvz_error **err);
 
 #endif

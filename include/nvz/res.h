@@ -69,4 +69,35 @@ struct nvz_res_limits {
 	unsigned io_prio;          /* IOPRIO 0..7, default 4 */
 };
 
+/* Config lookup used by the computations below (CT file, then vz.conf). */
+typedef const char *(*nvz_res_get_fn)(void *data, const char *key);
+
+/* Fill limits from a CT's effective settings, as OpenVZ did on upstream
+ * kernels: PHYSPAGES limit (or, without VSwap, the lowest of privvmpages /
+ * oomguarpages / vmguarpages barriers...) -> memory; PHYSPAGES+SWAPPAGES ->
+ * memory+swap; TCPSNDBUF+TCPRCVBUF limits -> TCP buffer memory; NUMPROC ->
+ * pids; CPU and IO keys as they are. Status 21 on a malformed value. */
+int nvz_res_compute(nvz_res_get_fn get, void *data, struct nvz_res_limits *out,
+		    struct nvz_error **err);
+
+/* Option values that are not beancounters. Each returns the normalised
+ * config value (malloc'd) or NULL with status 21 and OpenVZ's message. */
+char *nvz_res_parse_cpulimit(const char *text, struct nvz_error **err);  /* "25", "25%" */
+char *nvz_res_parse_cpumask(const char *text, struct nvz_error **err);   /* "0-2,7", "all" */
+char *nvz_res_parse_iolimit(const char *text, struct nvz_error **err);   /* "10" MB/s, "5M", "0" */
+char *nvz_res_parse_uint(const char *key, const char *text, unsigned long min, unsigned long max,
+			 struct nvz_error **err); /* CPUUNITS 8..500000, CPUS, IOPRIO 0..7, IOPSLIMIT */
+
+/* Device access: DEVNODES "net/tun:rw ..." and DEVICES "c:10:200:rw ...". */
+struct nvz_dev_rule {
+	char type;             /* 'c', 'b' or 'a' (all) */
+	long major, minor;     /* -1 = any */
+	bool read, write, mknod;
+	char node[64];         /* DEVNODES: path under /dev, "" for DEVICES rules */
+};
+/* Parse one --devnodes / --devices value; node names are resolved to
+ * major:minor with stat(2) on the host's /dev (status 86 on error). */
+int nvz_res_parse_devnode(const char *text, struct nvz_dev_rule *out, struct nvz_error **err);
+int nvz_res_parse_device(const char *text, struct nvz_dev_rule *out, struct nvz_error **err);
+
 #endif

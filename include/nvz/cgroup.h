@@ -71,4 +71,9 @@ struct nvz_cgroup_counter {
 int nvz_cgroup_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter out[UBC_COUNT],
 			struct nvz_error **err);
 
+/* Does this backend enforce the limit of this beancounter on this host? The
+ * others are recorded and shown but not enforced (v2 has no separate TCP
+ * buffer limit: socket memory is part of memory.max). */
+bool nvz_cgroup_enforces(const struct nvz_cgroup *cg, enum nvz_ubc_id id);
+
 #endif

@@ -98,10 +98,19 @@ int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err
 /* Attach the caller's terminal to the CT console until Esc . (or EOF). */
 int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err);
 
+/* --applyconfig: merge ve-<name>.conf-sample into the CT config (not saved). */
+int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);
+/* Validate a CAPABILITY value ("net_admin:on sys_time:off"). */
+int nvz_ct_check_capability(const char *text, struct nvz_error **err);
+
 /* Live parts of `set`, applied to a running CT. */
 int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err);
 /* user:password, on the CT's own files (running or stopped); never saved. */
 int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_error **err);
+/* Apply the CT's resources with changes overlaid to the running CT:
+ * cgroup limits and devices (all or nothing), new device nodes. */
+int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
+			 struct nvz_error **err);
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

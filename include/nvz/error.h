@@ -8,6 +8,7 @@
 /* OpenVZ vzctl exit statuses (include/vzerror.h): a public API for scripts. */
 enum nvz_status {
 	NVZ_OK = 0,
+	NVZ_E_SETUBC = 1,
 	NVZ_E_SYSTEM = 3,
 	NVZ_E_RESOURCE = 6,
 	NVZ_E_EXEC = 8,
@@ -47,6 +48,7 @@ enum nvz_status {
 	NVZ_E_DEVICES = 86,
 	NVZ_E_OSTEMPLATE_NOT_FOUND = 91,
 	NVZ_E_START_DISABLED = 105,
+	NVZ_E_APPLYCONFIG = 109,
 	NVZ_E_NAME = 131,
 	NVZ_E_WAIT = 133,
 	NVZ_E_CONFIG_SAVE = 139,

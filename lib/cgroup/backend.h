@@ -56,6 +56,36 @@ struct nvz_cgroup {
 	char **avail; /* v2: controllers enabled for the container, set by create */
 };
 
+/* One write of a resource transaction: what to write and what was there
+ * before, read ahead of every write, to put back if a later write fails. */
+struct nvz_cg_write {
+	char *path;
+	char *value;
+	char *old;
+	char *what;  /* "memory limit": messages say "unable to set <what> to <value>" */
+	int status;  /* NVZ_E_SETUBC for beancounter-like files, NVZ_E_SYSTEM otherwise */
+	bool usage;  /* EBUSY means the container already uses more than this */
+	bool bytes;  /* a byte count: messages say "N bytes" */
+};
+
+struct nvz_cg_plan {
+	struct nvz_cg_write *v;
+	size_t n;
+};
+
+struct nvz_cg_step {
+	const char *path, *value;
+	const char *old; /* NULL: read the file now */
+	const char *what;
+	int status;
+	bool usage, bytes;
+};
+int nvz_cg_plan_add(struct nvz_cg_plan *p, const struct nvz_cg_step *s, struct nvz_error **err);
+/* Write in order; on a failure restore the written ones in reverse order
+ * (best effort) and return the first error. Unchanged values are skipped. */
+int nvz_cg_plan_apply(struct nvz_cg_plan *p, struct nvz_error **err);
+void nvz_cg_plan_free(struct nvz_cg_plan *p);
+
 struct nvz_cg_backend {
 	enum nvz_cgroup_version version;
 	/* Make every level, then whatever a controller needs before a task joins. */
@@ -70,7 +100,51 @@ struct nvz_cg_backend {
 	/* rel: "sys/fs/cgroup" under rootfd; shown: <root>/<rel> for messages. */
 	int (*mount_inside)(const struct nvz_cgroup *cg, int rootfd, const char *rel,
 			    const char *shown, struct nvz_error **err);
+	/* Resource limits (limits.c): add every write l needs to plan, each with
+	 * the value read back now; nvz_cgroup_set_limits applies the plan. */
+	int (*plan_limits)(const struct nvz_cgroup *cg, const struct nvz_res_limits *l,
+			   struct nvz_cg_plan *plan, struct nvz_error **err);
+	/* Device access (devices.c): rules already hold the standard nodes. */
+	int (*set_devices)(struct nvz_cgroup *cg, const struct nvz_dev_rule *rules, size_t n,
+			   struct nvz_error **err);
+	/* Beancounter view (counters.c); out[] arrives zeroed (valid = false). */
+	int (*counters)(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *out,
+			struct nvz_error **err);
+	bool (*enforces)(const struct nvz_cgroup *cg, enum nvz_ubc_id id);
 };
+
+/* The per-version resource operations (limits.c, devices.c, counters.c). */
+int nvz_cg_v1_plan_limits(const struct nvz_cgroup *cg, const struct nvz_res_limits *l,
+			  struct nvz_cg_plan *plan, struct nvz_error **err);
+int nvz_cg_v2_plan_limits(const struct nvz_cgroup *cg, const struct nvz_res_limits *l,
+			  struct nvz_cg_plan *plan, struct nvz_error **err);
+bool nvz_cg_v1_enforces(const struct nvz_cgroup *cg, enum nvz_ubc_id id);
+bool nvz_cg_v2_enforces(const struct nvz_cgroup *cg, enum nvz_ubc_id id);
+int nvz_cg_v1_set_devices(struct nvz_cgroup *cg, const struct nvz_dev_rule *rules, size_t n,
+			  struct nvz_error **err);
+int nvz_cg_v2_set_devices(struct nvz_cgroup *cg, const struct nvz_dev_rule *rules, size_t n,
+			  struct nvz_error **err);
+int nvz_cg_v1_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *out,
+		       struct nvz_error **err);
+int nvz_cg_v2_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *out,
+		       struct nvz_error **err);
+
+/* Device rules as the kernel sees them: one per type/major/minor, access as
+ * bits (BPF_DEVCG_ACC_*: mknod 1, read 2, write 4); 'a' split into c and b. */
+struct nvz_cg_dev {
+	char type; /* 'c' or 'b' */
+	long major, minor; /* -1 = any */
+	unsigned access;
+};
+/* Merge rules into devs (caller frees *out); rules of type 'a' become two. */
+int nvz_cg_dev_merge(const struct nvz_dev_rule *rules, size_t n, struct nvz_cg_dev **out,
+		     size_t *nout, struct nvz_error **err);
+/* v2: build, load and attach the device program to dir (bpf-devices.c),
+ * replacing the one nvz attached before. */
+int nvz_cg_bpf_set_devices(const char *dir, const struct nvz_cg_dev *devs, size_t n,
+			   struct nvz_error **err);
+/* Programs nvz attached to dir (tests). */
+int nvz_cg_bpf_count(const char *dir, struct nvz_error **err);
 
 extern const struct nvz_cg_backend nvz_cg_v1_backend;
 extern const struct nvz_cg_backend nvz_cg_v2_backend;

@@ -312,4 +312,8 @@ const struct nvz_cg_backend nvz_cg_v1_backend = {
 	.procs_hier = v1_procs_hier,
 	.has_controller = v1_has_controller,
 	.mount_inside = v1_mount_inside,
+	.plan_limits = nvz_cg_v1_plan_limits,
+	.set_devices = nvz_cg_v1_set_devices,
+	.counters = nvz_cg_v1_counters,
+	.enforces = nvz_cg_v1_enforces,
 };

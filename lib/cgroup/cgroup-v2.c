@@ -116,12 +116,30 @@ static int v2_kill(struct nvz_cgroup *cg, struct nvz_error **err)
 	return 0;
 }
 
+/* The CT's cgroup.controllers; before it exists, what its parent hands down
+ * (subtree_control), or, with no parent yet either, what create would enable
+ * from the root. */
 static bool v2_has_controller(const struct nvz_cgroup *cg, const char *ctrl)
 {
+	const struct nvz_cg_hier *h = &cg->hier[0];
 	if (cg->avail)
 		return nvz_cg_strv_has(cg->avail, ctrl);
-	cleanup_strv char **live = read_words(cg->hier[0].path, "cgroup.controllers");
-	return nvz_cg_strv_has(live, ctrl);
+	struct stat st;
+	if (stat(h->path, &st) == 0) {
+		cleanup_strv char **live = read_words(h->path, "cgroup.controllers");
+		return nvz_cg_strv_has(live, ctrl);
+	}
+	cleanup_free char *parent = strdup(h->path);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (strcmp(parent, h->mnt) != 0 && stat(parent, &st) == 0) {
+		cleanup_strv char **down = read_words(parent, "cgroup.subtree_control");
+		return nvz_cg_strv_has(down, ctrl);
+	}
+	cleanup_strv char **root = read_words(h->mnt, "cgroup.controllers");
+	return nvz_cg_strv_has((char *const *)wanted, ctrl) && nvz_cg_strv_has(root, ctrl);
 }
 
 /* One tree: the controller argument is not needed, but a file of a known
@@ -170,4 +188,8 @@ const struct nvz_cg_backend nvz_cg_v2_backend = {
 	.procs_hier = v2_procs_hier,
 	.has_controller = v2_has_controller,
 	.mount_inside = v2_mount_inside,
+	.plan_limits = nvz_cg_v2_plan_limits,
+	.set_devices = nvz_cg_v2_set_devices,
+	.counters = nvz_cg_v2_counters,
+	.enforces = nvz_cg_v2_enforces,
 };

@@ -64,12 +64,17 @@ int nvz_cg_read_file(const char *path, char **out, struct nvz_error **err)
 	return (int)len;
 }
 
-/* cgroup files take one value per write(2); a short write is a failure. */
+/* cgroup files take one value per write(2); a short write is a failure.
+ * O_TRUNC is ignored by cgroupfs and keeps fixture files (tests) exact. */
 int nvz_cg_write_file(const char *path, const char *value, struct nvz_error **err)
 {
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "write '%s' to '%s'", value, path);
+	/* A zero-length write never reaches the handler: "" is sent as "\n"
+	 * (an empty cpuset.cpus, say), which cgroupfs strips. */
+	if (!*value)
+		value = "\n";
 	size_t len = strlen(value);
 	ssize_t n = write(fd, value, len);
 	if (n < 0)

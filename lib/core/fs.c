@@ -92,7 +92,9 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 
 int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struct nvz_error **err)
 {
-	cleanup_close int fd = nvz_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+	/* O_NONBLOCK: a FIFO planted by the CT must not hang us (it fails the
+	 * regular-file check below instead). */
+	cleanup_close int fd = nvz_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", path);
 	struct stat st;
@@ -130,12 +132,17 @@ int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err)
 			return nvz_err_sys(err, NVZ_E_CANT_CREATE_DIR, errno, "mkdir '%s'", p);
 		*s = '/';
 	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_DIR, errno, "mkdir '%s'", p);
+	if (mkdir(p, mode) < 0) {
+		struct stat st;
+		if (errno != EEXIST)
+			return nvz_err_sys(err, NVZ_E_CANT_CREATE_DIR, errno, "mkdir '%s'", p);
+		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+			return nvz_err(err, NVZ_E_CANT_CREATE_DIR, ENOTDIR, "'%s' exists and is not a directory", p);
+	}
 	return 0;
 }
 
-static int rm_tree_fd(int dirfd, dev_t dev, const char *what, struct nvz_error **err)
+static int rm_tree_fd(int dirfd, const char *what, struct nvz_error **err)
 {
 	int dupfd = dup(dirfd);
 	if (dupfd < 0)
@@ -152,7 +159,6 @@ static int rm_tree_fd(int dirfd, dev_t dev, const char *what, struct nvz_error *
 		if (nvz_rm_rf_at(dirfd, de->d_name, err) < 0)
 			return -1;
 	}
-	(void)dev;
 	return 0;
 }
 
@@ -168,12 +174,17 @@ int nvz_rm_rf_at(int dirfd, const char *name, struct nvz_error **err)
 	}
 	if (fstat(dirfd, &parent) < 0)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "stat parent of '%s'", name);
-	if (parent.st_dev != st.st_dev)
+	/* st_dev alone misses a bind mount of the same filesystem. */
+	struct statx stx;
+	bool mount_root = statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+			  (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+			  (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	if (parent.st_dev != st.st_dev || mount_root)
 		return nvz_err(err, NVZ_E_DELETE, EBUSY, "'%s' is a mount point, not removing it", name);
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "open '%s'", name);
-	if (rm_tree_fd(fd, st.st_dev, name, err) < 0)
+	if (rm_tree_fd(fd, name, err) < 0)
 		return nvz_err_wrap(err, "%s", name);
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rmdir '%s'", name);

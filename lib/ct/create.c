@@ -45,6 +45,33 @@ static int apply_sample(struct nvz_ct *ct, const char *sample, struct nvz_error 
 	return nvz_conf_set(ct->conf, "ORIGIN_SAMPLE", sample, err);
 }
 
+int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err)
+{
+	/* OpenVZ's --applyconfig: every key of the sample except the ones that
+	 * identify this CT. */
+	static const char *const keep[] = { "HOSTNAME", "IP_ADDRESS", "OSTEMPLATE", "VE_ROOT",
+					    "VE_PRIVATE", "NAME", "ORIGIN_SAMPLE" };
+	cleanup_free char *path = NULL;
+	if (strchr(name, '/') || asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, name) < 0)
+		return nvz_err(err, NVZ_E_APPLYCONFIG, EINVAL, "Sample config %s not found", name);
+	struct nvz_conf *sample = NULL;
+	if (nvz_conf_load(&sample, path, NVZ_E_APPLYCONFIG, err) < 0) {
+		nvz_error_clear(err);
+		return nvz_err(err, NVZ_E_APPLYCONFIG, ENOENT, "Sample config %s not found", path);
+	}
+	const char *key, *value;
+	int r = 0;
+	for (size_t i = 0; r == 0 && nvz_conf_entry(sample, i, &key, &value); i++) {
+		bool skip = false;
+		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
+			skip |= !strcmp(key, keep[k]);
+		if (!skip)
+			r = nvz_conf_set(ct->conf, key, value, err);
+	}
+	nvz_conf_free(sample);
+	return r;
+}
+
 static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct nvz_error **err)
 {
 	if (!value)

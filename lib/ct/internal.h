@@ -6,6 +6,7 @@
 
 #include "nvz/cgroup.h"
 #include "nvz/ct.h"
+#include "nvz/res.h"
 
 /* The CT's cgroup: CGROUP_PREFIX/<id>. */
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
@@ -20,5 +21,17 @@ __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cg
 int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
+
+/* Compute the CT's limits from its config overlaid with changes (may be
+ * NULL), apply them to cg, record them in RUNDIR/<id>/resources. */
+int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
+			   struct nvz_cgroup *cg, struct nvz_error **err);
+/* A key's value with pending changes first, then the CT config, vz.conf. */
+const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
+			       const char *key);
+
+/* DEVNODES names ("net/tun"), NULL-terminated, malloc'd (nvz_strv_free). */
+char **nvz_ct_devnode_names(const struct nvz_ct *ct, const struct nvz_conf *changes);
+int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error **err);
 
 #endif

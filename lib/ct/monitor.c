@@ -46,12 +46,9 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	/* Entered only now, so the namespace's root is the CT's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
-	const char *devnodes[2] = { NULL, NULL };
-	const char *dn = nvz_ct_get(ct, "DEVNODES", NULL);
-	if (dn && !strncmp(dn, "net/tun", 7))
-		devnodes[0] = "net/tun";
+	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
 	struct nvz_rootfs_spec spec = {
-		.root = ct->root, .console = console, .cg = cg, .devnodes = devnodes,
+		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
@@ -294,6 +291,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 	}
 	report(report_fd, SYNC_STARTED, NULL);
 	close(report_fd);
+	nvz_ct_unlock(ct); /* the copy of the starting command's lock */
 	nvz_cgroup_free(cg);
 	cleanup_free char *logpath = NULL;
 	int logfd = -1;

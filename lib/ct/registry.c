@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,27 +72,33 @@ int nvz_ct_resolve(struct nvz_ctx *ctx, const char *arg, unsigned long *veid,
 /* Replace $VEID and ${VEID} (vz.conf's VE_ROOT/VE_PRIVATE templates). */
 static char *subst_veid(const char *tmpl, const char *id)
 {
-	size_t cap = strlen(tmpl) + 64;
-	char *out = malloc(cap), *o = out;
-	if (!out)
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
 		return NULL;
 	for (const char *p = tmpl; *p;) {
 		size_t skip = !strncmp(p, "${VEID}", 7) ? 7 : !strncmp(p, "$VEID", 5) ? 5 : 0;
 		if (skip) {
-			size_t l = strlen(id);
-			if ((size_t)(o - out) + l + strlen(p) + 1 > cap) {
-				free(out);
-				return NULL;
-			}
-			memcpy(o, id, l);
-			o += l;
+			fputs(id, f);
 			p += skip;
 		} else {
-			*o++ = *p++;
+			fputc(*p++, f);
 		}
 	}
-	*o = '\0';
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
 	return out;
+}
+
+static bool has_dotdot(const char *path)
+{
+	for (const char *p = strstr(path, ".."); p; p = strstr(p + 1, ".."))
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return true;
+	return false;
 }
 
 int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err)
@@ -108,8 +115,8 @@ int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err)
 	ct->private = subst_veid(priv, ct->id);
 	if (!ct->root || !ct->private)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (ct->root[0] != '/' || ct->private[0] != '/' || strstr(ct->root, "/../") ||
-	    strstr(ct->private, "/../"))
+	if (ct->root[0] != '/' || ct->private[0] != '/' || has_dotdot(ct->root) ||
+	    has_dotdot(ct->private))
 		return nvz_err(err, NVZ_E_INVALID_CONFIG, EINVAL,
 			       "VE_ROOT and VE_PRIVATE must be absolute paths");
 	return 0;
@@ -157,6 +164,8 @@ void nvz_ct_free(struct nvz_ct *ct)
 {
 	if (!ct)
 		return;
+	if (ct->ctx && ct->ctx->log_tag == ct->id)
+		ct->ctx->log_tag = NULL;
 	nvz_ct_unlock(ct);
 	nvz_conf_free(ct->conf);
 	free(ct->conf_path);

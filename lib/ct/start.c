@@ -22,6 +22,12 @@ int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_er
 	return nvz_cgroup_open(cg, prefix, ct->id, err);
 }
 
+int nvz_ct_check_capability(const char *text, struct nvz_error **err)
+{
+	uint64_t keep;
+	return nvz_caps_parse(text, &keep, err);
+}
+
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)
 {
 	return nvz_caps_parse(nvz_ct_get(ct, "CAPABILITY", NULL), keep, err);
@@ -56,8 +62,9 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, int *report_r
 	}
 	if (a == 0) {
 		close(pfd[0]);
-		/* The lock belongs to the command; the monitor takes it anew when it needs it. */
-		nvz_ct_unlock(ct);
+		/* The monitor keeps its copy of the command's lock until init runs
+		 * (or start failed): a vzctl start killed midway leaves the CT
+		 * locked until the start it began is complete, never half-seen. */
 		setsid();
 		pid_t m = fork();
 		if (m == 0)
@@ -110,6 +117,7 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	struct nvz_cgroup *cg = NULL;
 	if (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0 ||
 	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
+	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 ||
 	    spawn_monitor(ct, cg, &report, err) < 0 || read_report(report, err) < 0) {
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);

@@ -96,9 +96,12 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 	cleanup_free char *path = state_path(ct);
 	if (path)
 		unlink(path);
-	cleanup_free char *sock = NULL;
-	if (asprintf(&sock, "%s/console.sock", ct->rundir) >= 0)
-		unlink(sock);
+	static const char *const files[] = { "console.sock", "resources" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		cleanup_free char *f = NULL;
+		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
+			unlink(f);
+	}
 	rmdir(ct->rundir);
 }
 

@@ -113,16 +113,15 @@ static const struct devnode std_nodes[] = {
 	{ "null", S_IFCHR | 0666, 1, 3 },    { "zero", S_IFCHR | 0666, 1, 5 },
 	{ "full", S_IFCHR | 0666, 1, 7 },    { "random", S_IFCHR | 0666, 1, 8 },
 	{ "urandom", S_IFCHR | 0666, 1, 9 }, { "tty", S_IFCHR | 0666, 5, 0 },
-	{ "net/tun", S_IFCHR | 0666, 10, 200 }, { "fuse", S_IFCHR | 0666, 10, 229 },
 };
 
 static int make_node(int devfd, const struct devnode *n, struct nvz_error **err)
 {
-	const char *slash = strrchr(n->name, '/');
-	if (slash) {
-		char dir[64];
+	for (const char *slash = strchr(n->name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		char dir[256];
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - n->name), n->name);
-		mkdirat(devfd, dir, 0755);
+		if (mkdirat(devfd, dir, 0755) < 0 && errno != EEXIST)
+			return nvz_err_sys(err, NVZ_E_DEVICES, errno, "mkdir /dev/%s", dir);
 	}
 	if (mknodat(devfd, n->name, n->mode, makedev(n->major, n->minor)) < 0 && errno != EEXIST)
 		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "mknod /dev/%s", n->name);
@@ -130,6 +129,29 @@ static int make_node(int devfd, const struct devnode *n, struct nvz_error **err)
 	if (fchmodat(devfd, n->name, n->mode & 07777, 0) < 0)
 		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "chmod /dev/%s", n->name);
 	return 0;
+}
+
+int nvz_devnode_lookup(const char *name, struct nvz_devnode *out, struct nvz_error **err)
+{
+	/* A copy of the host's /dev/<name>: same type, numbers and mode. The
+	 * devices cgroup decides whether it can be opened. */
+	char host[300];
+	struct stat st;
+	if (strstr(name, "..") || name[0] == '/' || strlen(name) >= sizeof(out->name) ||
+	    snprintf(host, sizeof(host), "/dev/%s", name) >= (int)sizeof(host) ||
+	    stat(host, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+		return nvz_err(err, NVZ_E_DEVICES, ENODEV, "Incorrect device name /dev/%s", name);
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->mode = st.st_mode & (S_IFMT | 0777);
+	out->major = major(st.st_rdev);
+	out->minor = minor(st.st_rdev);
+	return 0;
+}
+
+int nvz_devnode_make(int devfd, const struct nvz_devnode *n, struct nvz_error **err)
+{
+	struct devnode d = { n->name, n->mode, n->major, n->minor };
+	return make_node(devfd, &d, err);
 }
 
 static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec *spec,
@@ -143,17 +165,12 @@ static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec 
 	cleanup_close int devfd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (devfd < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", path);
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < sizeof(std_nodes) / sizeof(std_nodes[0]); i++)
 		if (make_node(devfd, &std_nodes[i], err) < 0)
 			return -1;
 	for (const char *const *d = spec->devnodes; d && *d; d++) {
-		const struct devnode *n = NULL;
-		for (size_t i = 0; i < sizeof(std_nodes) / sizeof(std_nodes[0]); i++)
-			if (!strcmp(std_nodes[i].name, *d))
-				n = &std_nodes[i];
-		if (!n)
-			return nvz_err(err, NVZ_E_DEVICES, EINVAL, "unknown device node %s", *d);
-		if (make_node(devfd, n, err) < 0)
+		struct nvz_devnode n;
+		if (nvz_devnode_lookup(*d, &n, err) < 0 || nvz_devnode_make(devfd, &n, err) < 0)
 			return -1;
 	}
 	static const char *const links[][2] = {

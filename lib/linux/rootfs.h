@@ -15,6 +15,15 @@ struct nvz_rootfs_spec {
 
 /* Mount /proc, /sys, cgroups, /dev and pivot into root. */
 int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err);
+/* Device nodes a CT gets with --devnodes: looked up on the host's /dev,
+ * created under the CT's /dev (devfd). */
+struct nvz_devnode {
+	char name[256];
+	unsigned mode;
+	unsigned major, minor;
+};
+int nvz_devnode_lookup(const char *name, struct nvz_devnode *out, struct nvz_error **err);
+int nvz_devnode_make(int devfd, const struct nvz_devnode *n, struct nvz_error **err);
 /* Bring lo up in the current network namespace. */
 int nvz_net_loopback_up(struct nvz_error **err);
 

@@ -1,0 +1,137 @@
+/* Resources of a CT: from its settings (config plus pending changes) to
+ * the cgroup, and the record of what is applied (RUNDIR/<id>/resources)
+ * that /proc/user_beancounters and vzubc show as barrier and limit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sync.h"
+#include "ct/internal.h"
+#include "linux/rootfs.h"
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+struct overlay {
+	const struct nvz_ct *ct;
+	const struct nvz_conf *changes; /* may be NULL */
+};
+
+static const char *overlay_get(void *data, const char *key)
+{
+	const struct overlay *o = data;
+	const char *v = o->changes ? nvz_conf_get(o->changes, key) : NULL;
+	return v ? v : nvz_ct_get(o->ct, key, NULL);
+}
+
+const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
+			       const char *key)
+{
+	struct overlay o = { ct, changes };
+	return overlay_get(&o, key);
+}
+
+/* Device rules from DEVNODES and DEVICES (space-separated lists). */
+static int collect_devices(const struct overlay *o, struct nvz_dev_rule **rules, size_t *n,
+			   struct nvz_error **err)
+{
+	static const char *const keys[] = { "DEVNODES", "DEVICES" };
+	*rules = NULL;
+	*n = 0;
+	for (size_t k = 0; k < 2; k++) {
+		const char *list = overlay_get((void *)o, keys[k]);
+		cleanup_free char *copy = list ? strdup(list) : NULL;
+		char *save = NULL;
+		for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
+			if (!strcmp(t, "none"))
+				continue;
+			struct nvz_dev_rule r;
+			int rc = k == 0 ? nvz_res_parse_devnode(t, &r, err) : nvz_res_parse_device(t, &r, err);
+			if (rc < 0)
+				return -1;
+			struct nvz_dev_rule *nr = realloc(*rules, (*n + 1) * sizeof(**rules));
+			if (!nr)
+				return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+			*rules = nr;
+			(*rules)[(*n)++] = r;
+		}
+	}
+	return 0;
+}
+
+/* The applied barrier:limit of every beancounter, for the beancounter view. */
+static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struct nvz_error **err)
+{
+	struct nvz_conf *c = nvz_conf_new();
+	if (!c)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	int r = 0;
+	for (int id = 0; id < UBC_COUNT && r == 0; id++) {
+		const struct nvz_ubc_info *info = nvz_ubc_info(id);
+		const char *text = overlay_get((void *)o, info->key);
+		struct nvz_ubc_value v = { NVZ_UNLIMITED, NVZ_UNLIMITED, false };
+		if (text && nvz_ubc_parse(id, text, &v, NULL) < 0)
+			v = (struct nvz_ubc_value){ NVZ_UNLIMITED, NVZ_UNLIMITED, false };
+		cleanup_free char *s = nvz_ubc_format(&v);
+		r = s ? nvz_conf_set(c, info->key, s, err) : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "oom");
+	}
+	cleanup_free char *text = r == 0 ? nvz_conf_format(c) : NULL;
+	cleanup_free char *path = NULL;
+	if (r == 0 && (!text || asprintf(&path, "%s/resources", ct->rundir) < 0))
+		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (r == 0 && nvz_mkdir_p(ct->rundir, 0700, err) == 0)
+		r = nvz_write_file_atomic(path, text, strlen(text), 0644, err);
+	nvz_conf_free(c);
+	return r;
+}
+
+int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
+			   struct nvz_cgroup *cg, struct nvz_error **err)
+{
+	struct overlay o = { ct, changes };
+	struct nvz_res_limits lim;
+	if (nvz_res_compute(overlay_get, &o, &lim, err) < 0)
+		return -1;
+	cleanup_free struct nvz_dev_rule *rules = NULL;
+	size_t n = 0;
+	if (collect_devices(&o, &rules, &n, err) < 0)
+		return -1;
+	if (nvz_cgroup_set_limits(cg, &lim, err) < 0 || nvz_cgroup_set_devices(cg, rules, n, err) < 0)
+		return -1;
+	return write_applied(ct, &o, err);
+}
+
+
+int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
+			 struct nvz_error **err)
+{
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ct_cgroup(ct, &cg, err) < 0)
+		return -1;
+	int r = nvz_ct_apply_resources(ct, changes, cg, err);
+	/* Say once which of the changed beancounters this kernel cannot enforce. */
+	char list[512] = "";
+	for (int id = 0; r == 0 && changes && id < UBC_COUNT; id++) {
+		const struct nvz_ubc_info *info = nvz_ubc_info(id);
+		if (nvz_conf_get(changes, info->key) && !nvz_cgroup_enforces(cg, id) &&
+		    strlen(list) + strlen(info->name) + 3 < sizeof(list))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 *list ? ", " : "", info->name);
+	}
+	if (*list)
+		nvz_log(ct->ctx, NVZ_LOG_WARN,
+			"Warning: %s: stored and shown in /proc/user_beancounters, not enforced by this kernel",
+			list);
+	nvz_cgroup_free(cg);
+	if (r == 0 && changes && nvz_conf_get(changes, "DEVNODES")) {
+		cleanup_strv char **names = nvz_ct_devnode_names(ct, changes);
+		r = nvz_ct_make_devnodes(ct, names, err);
+	}
+	return r;
+}

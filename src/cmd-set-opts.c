@@ -1,0 +1,242 @@
+/* vzctl set: one row per option, and how its value becomes config. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvz/res.h"
+#include "set.h"
+#include "vzctl.h"
+
+static const struct set_opt static_opts[] = {
+	{ "hostname", "HOSTNAME", K_HOSTNAME, 0 },
+	{ "name", "NAME", K_NAME, 0 },
+	{ "nameserver", "NAMESERVER", K_DNS, 0 },
+	{ "searchdomain", "SEARCHDOMAIN", K_DNS, 0 },
+	{ "description", "DESCRIPTION", K_PLAIN, 0 },
+	{ "onboot", "ONBOOT", K_PLAIN, 0 },
+	{ "bootorder", "BOOTORDER", K_PLAIN, 0 },
+	{ "disabled", "DISABLED", K_PLAIN, 0 },
+	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, 0 },
+	{ "ostemplate", "OSTEMPLATE", K_PLAIN, 0 },
+	{ "userpasswd", NULL, K_PASSWD, 0 },
+	{ "applyconfig", NULL, K_SAMPLE, 0 },
+	{ "ram", "PHYSPAGES", K_RAM, 0 },
+	{ "swap", "SWAPPAGES", K_RAM, 0 },
+	{ "cpuunits", "CPUUNITS", K_RES, 0 },
+	{ "cpulimit", "CPULIMIT", K_RES, 0 },
+	{ "cpus", "CPUS", K_RES, 0 },
+	{ "cpumask", "CPUMASK", K_RES, 0 },
+	{ "iolimit", "IOLIMIT", K_RES, 0 },
+	{ "iopslimit", "IOPSLIMIT", K_RES, 0 },
+	{ "ioprio", "IOPRIO", K_RES, 0 },
+	{ "devnodes", "DEVNODES", K_DEVLIST, 0 },
+	{ "devices", "DEVICES", K_DEVLIST, 0 },
+	{ "capability", "CAPABILITY", K_CAP, 0 },
+	{ "setmode", NULL, K_SETMODE, 0 },
+	{ "save", NULL, K_FLAG, 0 },
+	{ "reset_ub", NULL, K_FLAG, 0 },
+	{ "force", NULL, K_FLAG, 0 },
+};
+
+const struct set_opt *set_opt_table(size_t *n)
+{
+	static struct set_opt table[sizeof(static_opts) / sizeof(static_opts[0]) + UBC_COUNT];
+	size_t ns = sizeof(static_opts) / sizeof(static_opts[0]);
+	if (!table[0].option) {
+		memcpy(table, static_opts, sizeof(static_opts));
+		for (int id = 0; id < UBC_COUNT; id++) {
+			const struct nvz_ubc_info *info = nvz_ubc_info(id);
+			table[ns + (size_t)id] = (struct set_opt){ info->name, info->key, K_UBC, id };
+		}
+	}
+	*n = ns + UBC_COUNT;
+	return table;
+}
+
+static int fail(struct nvz_error *err)
+{
+	return cli_fail(err);
+}
+
+static int put(struct set_req *r, const char *key, const char *value)
+{
+	struct nvz_error *err = NULL;
+	if (nvz_conf_set(r->changes, key, value, &err) < 0)
+		return fail(err);
+	return 0;
+}
+
+/* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
+ * old one, "none" empties the list. */
+static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+			 struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_dev_rule rule;
+	int rc = strcmp(o->key, "DEVNODES") ? nvz_res_parse_device(arg, &rule, &err)
+					     : nvz_res_parse_devnode(arg, &rule, &err);
+	if (rc < 0)
+		return fail(err);
+	if (!strcmp(arg, "none"))
+		return put(r, o->key, "");
+	const char *cur = nvz_conf_get(r->changes, o->key);
+	if (!cur)
+		cur = nvz_ct_get(ct, o->key, "");
+	size_t idlen = strrchr(arg, ':') ? (size_t)(strrchr(arg, ':') - arg) : strlen(arg);
+	char *out = NULL, *copy = strdup(cur), *save = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	if (!f || !copy) {
+		if (f)
+			fclose(f);
+		free(out);
+		free(copy);
+		return 3;
+	}
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (!(!strncmp(t, arg, idlen) && t[idlen] == ':') && strcmp(t, "none"))
+			fprintf(f, "%s ", t);
+	fprintf(f, "%s", arg);
+	fclose(f);
+	free(copy);
+	rc = put(r, o->key, out);
+	free(out);
+	if (!strcmp(o->key, "DEVNODES"))
+		r->live_devnodes = true;
+	r->live_res = true;
+	return rc;
+}
+
+static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	if (nvz_ct_check_capability(arg, &err) < 0)
+		return fail(err);
+	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
+	if (!cur)
+		cur = nvz_ct_get(ct, "CAPABILITY", "");
+	char *joined = NULL;
+	if (asprintf(&joined, "%s%s%s", cur, *cur ? " " : "", arg) < 0)
+		return 3;
+	int rc = put(r, "CAPABILITY", joined);
+	free(joined);
+	r->needs_restart = true;
+	return rc;
+}
+
+static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_ubc_value v;
+	if (nvz_ubc_parse(o->ubc, arg, &v, &err) < 0)
+		return fail(err);
+	char *s = nvz_ubc_format(&v);
+	int rc = s ? put(r, o->key, s) : 3;
+	free(s);
+	r->live_res = true;
+	return rc;
+}
+
+static int apply_ram(const struct set_opt *o, const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	uint64_t bytes;
+	if (nvz_parse_bytes(arg, &bytes, &err) < 0)
+		return fail(err);
+	char val[64];
+	if (bytes == NVZ_UNLIMITED)
+		snprintf(val, sizeof(val), "0:unlimited");
+	else
+		snprintf(val, sizeof(val), "0:%llu", (unsigned long long)(bytes / 4096));
+	r->live_res = true;
+	return put(r, o->key, val);
+}
+
+static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_error **err)
+{
+	if (!strcmp(o->key, "CPULIMIT"))
+		return nvz_res_parse_cpulimit(arg, err);
+	if (!strcmp(o->key, "CPUMASK"))
+		return nvz_res_parse_cpumask(arg, err);
+	if (!strcmp(o->key, "IOLIMIT"))
+		return nvz_res_parse_iolimit(arg, err);
+	if (!strcmp(o->key, "CPUUNITS"))
+		return nvz_res_parse_uint(o->key, arg, 8, 500000, err);
+	if (!strcmp(o->key, "IOPRIO"))
+		return nvz_res_parse_uint(o->key, arg, 0, 7, err);
+	return nvz_res_parse_uint(o->key, arg, 0, 1UL << 31, err);
+}
+
+static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+		       struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	const char *value = arg;
+	char *joined = NULL;
+	if (o->kind == K_DNS) {
+		/* Repeated --nameserver/--searchdomain build one list. */
+		const char *prev = nvz_conf_get(r->changes, o->key);
+		if (prev && asprintf(&joined, "%s %s", prev, arg) < 0)
+			return 3;
+		value = joined ? joined : arg;
+		r->live_dns = true;
+	}
+	if (o->kind == K_HOSTNAME)
+		r->live_hostname = true;
+	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? fail(err) : put(r, o->key, value);
+	free(joined);
+	(void)ct;
+	return rc;
+}
+
+int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+{
+	switch (o->kind) {
+	case K_PLAIN:
+	case K_HOSTNAME:
+	case K_DNS:
+	case K_NAME:
+		return apply_plain(ct, o, arg, r);
+	case K_PASSWD:
+		free(r->userpasswd);
+		r->userpasswd = strdup(arg);
+		return 0;
+	case K_SAMPLE:
+		free(r->sample);
+		r->sample = strdup(arg);
+		return 0;
+	case K_UBC:
+		return apply_ubc(o, arg, r);
+	case K_RAM:
+		return apply_ram(o, arg, r);
+	case K_RES: {
+		struct nvz_error *err = NULL;
+		char *v = parse_res(o, arg, &err);
+		if (!v)
+			return fail(err);
+		int rc = put(r, o->key, v);
+		free(v);
+		r->live_res = true;
+		return rc;
+	}
+	case K_DEVLIST:
+		return merge_devlist(ct, o, arg, r);
+	case K_CAP:
+		return merge_caps(ct, arg, r);
+	case K_SETMODE:
+		if (!strcmp(arg, "restart"))
+			r->restart = true;
+		else if (!strcmp(arg, "ignore"))
+			r->ignore = true;
+		else
+			return cmd_bad_args("Invalid value for --setmode: %s", arg);
+		return 0;
+	case K_FLAG:
+		if (!strcmp(o->option, "save"))
+			r->save = true;
+		else if (!strcmp(o->option, "reset_ub"))
+			r->reset_ub = true;
+		return 0;
+	}
+	return 3;
+}

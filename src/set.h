@@ -1,0 +1,51 @@
+/* vzctl set: the option table and the request it builds. */
+#ifndef NVZ_SET_H
+#define NVZ_SET_H
+
+#include <stdbool.h>
+
+#include "nvz/config.h"
+#include "nvz/ct.h"
+
+enum set_kind {
+	K_PLAIN,    /* validated by the config key table, saved */
+	K_HOSTNAME, /* applied live: sethostname + /etc files */
+	K_DNS,      /* applied live: resolv.conf; repeatable, values join */
+	K_NAME,     /* names/ link, always saved */
+	K_PASSWD,   /* --userpasswd: the CT's own files, never saved */
+	K_SAMPLE,   /* --applyconfig: a sample merged, needs --save */
+	K_UBC,      /* --<beancounter> barrier[:limit] */
+	K_RAM,      /* --ram/--swap: bytes -> PHYSPAGES/SWAPPAGES "0:pages" */
+	K_RES,      /* CPU and IO values */
+	K_DEVLIST,  /* --devnodes/--devices: cumulative lists */
+	K_CAP,      /* --capability: needs a restart */
+	K_SETMODE,  /* --setmode restart|ignore */
+	K_FLAG,     /* --save, --reset_ub, --force */
+};
+
+struct set_opt {
+	const char *option;
+	const char *key;
+	enum set_kind kind;
+	int ubc; /* enum nvz_ubc_id for K_UBC */
+};
+
+#define SET_MAX_OPTS 64
+
+/* The table of every option (static rows + one per beancounter). */
+const struct set_opt *set_opt_table(size_t *n);
+
+struct set_req {
+	struct nvz_conf *changes; /* KEY=value, normalised, to apply and save */
+	char *userpasswd;
+	char *sample;
+	bool save, reset_ub, restart, ignore;
+	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart;
+};
+
+/* Turn one option and its argument into changes (validated); prints the
+ * error and returns an exit status on bad input. */
+int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+		  struct set_req *r);
+
+#endif

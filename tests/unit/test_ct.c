@@ -1,0 +1,615 @@
+/* Unit tests of lib/ct/registry.c: CT IDs, names, paths from vz.conf, the
+ * config directory listing and opening a CT, against a throwaway server root
+ * (its own vz.conf through $VZ_CONF). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nvz/config.h"
+#include "nvz/ct.h"
+#include "nvz/ctx.h"
+#include "nvz/error.h"
+
+static char base[] = "/tmp/nvz-test-ct-XXXXXX";
+static struct nvz_ctx *ctx;
+
+/* Everything the library logged, for the tests to inspect. */
+struct log_record {
+	size_t n;
+	int level[64];
+	char *msg[64];
+};
+static struct log_record logs;
+
+static void record_log(void *data, int level, const char *msg)
+{
+	struct log_record *r = data;
+	if (r->n < 64) {
+		r->level[r->n] = level;
+		r->msg[r->n++] = strdup(msg);
+	}
+}
+
+__attribute__((format(printf, 1, 2))) static const char *P(const char *fmt, ...)
+{
+	static char ring[32][PATH_MAX];
+	static unsigned next;
+	char *b = ring[next++ % 32];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(ring[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+static void put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "open %s: %m", path);
+	cr_assert_geq(fputs(s, f), 0);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(base));
+	cr_assert_eq(mkdir(P("%s/conf", base), 0755), 0);
+}
+
+static void teardown(void)
+{
+	nvz_ctx_free(ctx);
+	ctx = NULL;
+	for (size_t i = 0; i < logs.n; i++)
+		free(logs.msg[i]);
+	logs.n = 0;
+	nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* vz.conf of the temp server, plus extra lines (a later line wins). */
+static void write_vzconf(const char *extra)
+{
+	put(P("%s/vz.conf", base),
+	    P("LOCKDIR=%s/lock\nVE_ROOT=%s/root/$VEID\nVE_PRIVATE=%s/private/${VEID}\n"
+	      "RUNDIR=%s/run\nLOGGING=no\n%s",
+	      base, base, base, base, extra));
+	cr_assert_eq(setenv("VZ_CONF", P("%s/vz.conf", base), 1), 0);
+}
+
+static void open_ctx(const char *extra)
+{
+	write_vzconf(extra);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ctx_open(&ctx, record_log, &logs, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_str_eq(ctx->ct_conf_dir, P("%s/conf", base));
+	cr_assert_str_eq(ctx->names_dir, P("%s/names", base));
+}
+
+static struct nvz_ct *open_ct(unsigned long veid)
+{
+	struct nvz_ct *ct = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_open(ctx, veid, &ct, &err), 0, "open %lu: %s", veid,
+		     err ? err->msg : "");
+	cr_assert_not_null(ct);
+	return ct;
+}
+
+static void save_ct(struct nvz_ct *ct)
+{
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_save(ct, &err), 0, "save %s: %s", ct->id, err ? err->msg : "");
+}
+
+static void name_ct(unsigned long veid, const char *name)
+{
+	struct nvz_ct *ct = open_ct(veid);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_set_name(ct, name, &err), 0, "name %lu %s: %s", veid, name,
+		     err ? err->msg : "");
+	save_ct(ct);
+	nvz_ct_free(ct);
+}
+
+static unsigned long resolve_ok(const char *arg)
+{
+	unsigned long id = 0;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_resolve(ctx, arg, &id, &err), 0, "resolve %s: %s", arg,
+		     err ? err->msg : "");
+	return id;
+}
+
+static void resolve_fails(const char *arg, const char *msg)
+{
+	unsigned long id = 12345;
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ct_resolve(ctx, arg, &id, &err), 0, "resolved '%s' to %lu", arg, id);
+	cr_assert_not_null(err);
+	cr_assert_eq(err->status, NVZ_E_VALUE, "'%s': status %d", arg, err->status);
+	if (msg)
+		cr_assert_str_eq(err->msg, msg);
+	cr_assert_eq(id, 12345, "output written on failure");
+	nvz_error_free(err);
+}
+
+static char *link_target(const char *path)
+{
+	static char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---- nvz_ct_parse_id -------------------------------------------------- */
+
+Test(parse_id, valid)
+{
+	static const struct {
+		const char *s;
+		unsigned long v;
+	} ok[] = {{"0", 0}, {"101", 101}, {"2147483644", 2147483644UL}, {"1", 1}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		unsigned long v = 999;
+		struct nvz_error *err = NULL;
+		cr_assert_eq(nvz_ct_parse_id(ok[i].s, &v, &err), 0, "%s: %s", ok[i].s,
+			     err ? err->msg : "");
+		cr_assert_eq(v, ok[i].v, "%s -> %lu", ok[i].s, v);
+		cr_assert_null(err);
+	}
+	cr_assert_eq(NVZ_VEID_MAX, 2147483644UL);
+}
+
+Test(parse_id, invalid)
+{
+	static const char *const bad[] = {"",           "-1",          "12a",
+					  "2147483645", "99999999999", " 1",
+					  "1 ",         "+1",          "4294967397",
+					  "0x10",       "1e3",         "18446744073709551717",
+					  "abc",        "1\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		unsigned long v = 999;
+		struct nvz_error *err = NULL;
+		cr_assert_lt(nvz_ct_parse_id(bad[i], &v, &err), 0, "'%s' accepted", bad[i]);
+		cr_assert_not_null(err);
+		cr_assert_eq(err->status, NVZ_E_VALUE, "'%s': status %d", bad[i], err->status);
+		if (*bad[i])
+			cr_assert_str_eq(err->msg, P("Bad CT ID %s", bad[i]));
+		else
+			cr_assert_eq(strncmp(err->msg, "Bad CT ID", 9), 0, "%s", err->msg);
+		cr_assert_eq(v, 999, "'%s': output written on failure", bad[i]);
+		nvz_error_free(err);
+		/* No error object wanted: still refused, no crash. */
+		cr_assert_lt(nvz_ct_parse_id(bad[i], &v, NULL), 0);
+	}
+}
+
+/* ---- names and nvz_ct_resolve ----------------------------------------- */
+
+TestSuite(ct, .init = setup, .fini = teardown);
+
+Test(ct, resolve_numeric_and_bad_args)
+{
+	open_ctx("");
+	cr_assert_eq(resolve_ok("101"), 101);
+	cr_assert_eq(resolve_ok("2147483644"), 2147483644UL);
+	resolve_fails("2147483645", "Bad CT ID 2147483645");
+	resolve_fails(" 101", NULL);
+	/* A link outside names/ that a path-like name would reach. */
+	cr_assert_eq(mkdir(P("%s/names", base), 0755), 0);
+	cr_assert_eq(symlink(P("%s/conf/101.conf", base), P("%s/evil", base)), 0);
+	resolve_fails("../evil", NULL);
+	resolve_fails(P("%s/evil", base), NULL);
+	resolve_fails("/", NULL);
+	resolve_fails("..", NULL);
+	resolve_fails(".", NULL);
+	resolve_fails("../vz", NULL);
+	resolve_fails("a/b", NULL);
+	resolve_fails("a\nb", NULL);
+	resolve_fails("", NULL);
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	resolve_fails(longname, NULL);
+	resolve_fails("nosuch", "Unable to find container by name nosuch");
+}
+
+Test(ct, name_set_save_resolve)
+{
+	open_ctx("");
+	name_ct(101, "web");
+	cr_assert_eq(resolve_ok("web"), 101);
+	const char *t = link_target(P("%s/names/web", base));
+	cr_assert_not_null(t, "names/web is not a symlink");
+	cr_assert_str_eq(t, P("%s/conf/101.conf", base));
+
+	struct nvz_ct *ct = open_ct(101);
+	cr_assert(ct->conf_exists);
+	cr_assert_str_eq(nvz_ct_get(ct, "NAME", ""), "web");
+	/* Same name again on the same CT is no clash. */
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_set_name(ct, "web", &err), 0, "%s", err ? err->msg : "");
+	nvz_ct_free(ct);
+	cr_assert_eq(resolve_ok("web"), 101);
+
+	/* Names with dots, dashes, plus and underscores are fine. */
+	name_ct(102, "db.internal-1_a+b");
+	cr_assert_eq(resolve_ok("db.internal-1_a+b"), 102);
+	char n64[65];
+	memset(n64, 'x', 64);
+	n64[64] = '\0';
+	name_ct(103, n64);
+	cr_assert_eq(resolve_ok(n64), 103);
+}
+
+Test(ct, name_clash)
+{
+	open_ctx("");
+	name_ct(101, "web");
+	name_ct(102, "db");
+	struct nvz_ct *ct = open_ct(102);
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ct_set_name(ct, "web", &err), 0);
+	cr_assert_not_null(err);
+	cr_assert_eq(err->status, NVZ_E_NAME);
+	cr_assert_str_eq(err->msg, "Conflict: name web already used by container 101");
+	nvz_error_free(err);
+	/* Nothing changed: web is 101's, 102 keeps db. */
+	cr_assert_str_eq(nvz_ct_get(ct, "NAME", ""), "db");
+	nvz_ct_free(ct);
+	cr_assert_eq(resolve_ok("web"), 101);
+	cr_assert_eq(resolve_ok("db"), 102);
+	cr_assert_str_eq(link_target(P("%s/names/web", base)), P("%s/conf/101.conf", base));
+}
+
+Test(ct, dangling_name_of_destroyed_ct_is_not_a_clash)
+{
+	open_ctx("");
+	name_ct(102, "old");
+	cr_assert_eq(unlink(P("%s/conf/102.conf", base)), 0);
+	name_ct(103, "old");
+	cr_assert_eq(resolve_ok("old"), 103);
+	cr_assert_str_eq(link_target(P("%s/names/old", base)), P("%s/conf/103.conf", base));
+}
+
+Test(ct, invalid_names_refused)
+{
+	open_ctx("");
+	char toolong[300];
+	memset(toolong, 'n', sizeof(toolong) - 1);
+	toolong[sizeof(toolong) - 1] = '\0';
+	char n65[66];
+	memset(n65, 'n', 65);
+	n65[65] = '\0';
+	const char *bad[] = {"/", "..", ".", "a/b", "../../etc/x", "a\nb", "web\n", toolong, n65,
+			     "12345", "101", "", ".hidden", "-x", "a b", "a$b"};
+	struct nvz_ct *ct = open_ct(101);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct nvz_error *err = NULL;
+		cr_assert_lt(nvz_ct_set_name(ct, bad[i], &err), 0, "name '%s' accepted", bad[i]);
+		cr_assert_not_null(err);
+		/* A newline is refused for every key first, as a bad value (21). */
+		int want = strchr(bad[i], '\n') ? NVZ_E_VALUE : NVZ_E_NAME;
+		cr_assert_eq(err->status, want, "'%s': status %d", bad[i], err->status);
+		nvz_error_free(err);
+	}
+	cr_assert_null(nvz_conf_get(ct->conf, "NAME"));
+	nvz_ct_free(ct);
+	struct stat st;
+	if (stat(P("%s/names", base), &st) == 0) {
+		char cmd[PATH_MAX + 32];
+		snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/names)\"", base);
+		cr_assert_eq(system(cmd), 0, "a link was created for an invalid name");
+	}
+	cr_assert_not(stat(P("%s/etc/x", base), &st) == 0);
+}
+
+Test(ct, rename_removes_old_link)
+{
+	open_ctx("");
+	name_ct(101, "alpha");
+	struct nvz_ct *ct = open_ct(101);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_set_name(ct, "beta", &err), 0, "%s", err ? err->msg : "");
+	save_ct(ct);
+	nvz_ct_free(ct);
+	struct stat st;
+	cr_assert_neq(lstat(P("%s/names/alpha", base), &st), 0, "old name link left behind");
+	resolve_fails("alpha", "Unable to find container by name alpha");
+	cr_assert_eq(resolve_ok("beta"), 101);
+	ct = open_ct(101);
+	cr_assert_str_eq(nvz_ct_get(ct, "NAME", ""), "beta");
+	nvz_ct_free(ct);
+}
+
+Test(ct, rename_keeps_a_name_taken_over_by_another_ct)
+{
+	open_ctx("");
+	name_ct(102, "shared");
+	cr_assert_eq(unlink(P("%s/conf/102.conf", base)), 0);
+	name_ct(103, "shared");
+	/* 102 comes back with its old NAME; renaming it must not drop 103's link. */
+	put(P("%s/conf/102.conf", base), "NAME=\"shared\"\n");
+	struct nvz_ct *ct = open_ct(102);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_set_name(ct, "other", &err), 0, "%s", err ? err->msg : "");
+	nvz_ct_free(ct);
+	cr_assert_eq(resolve_ok("shared"), 103);
+	cr_assert_eq(resolve_ok("other"), 102);
+}
+
+/* ---- paths from vz.conf ----------------------------------------------- */
+
+Test(ct, veid_substitution)
+{
+	open_ctx("");
+	struct nvz_ct *ct = open_ct(101);
+	cr_assert_str_eq(ct->root, P("%s/root/101", base));
+	cr_assert_str_eq(ct->private, P("%s/private/101", base));
+	cr_assert_str_eq(ct->conf_path, P("%s/conf/101.conf", base));
+	cr_assert_str_eq(ct->rundir, P("%s/run/101", base));
+	cr_assert_str_eq(ct->id, "101");
+
+	/* The CT's own file overrides vz.conf; both forms, several times. */
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_conf_set(ct->conf, "VE_ROOT", P("%s/r/${VEID}/x/$VEID", base), &err), 0);
+	cr_assert_eq(nvz_conf_set(ct->conf, "VE_PRIVATE", P("%s/p/$VEID.d", base), &err), 0);
+	cr_assert_eq(nvz_ct_refresh_paths(ct, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_str_eq(ct->root, P("%s/r/101/x/101", base));
+	cr_assert_str_eq(ct->private, P("%s/p/101.d", base));
+	nvz_ct_free(ct);
+
+	ct = open_ct(2147483644UL);
+	cr_assert_str_eq(ct->root, P("%s/root/2147483644", base));
+	cr_assert_str_eq(ct->private, P("%s/private/2147483644", base));
+	nvz_ct_free(ct);
+}
+
+Test(ct, ct_conf_overrides_global_paths)
+{
+	open_ctx("");
+	put(P("%s/conf/101.conf", base), P("VE_ROOT=\"%s/own/$VEID\"\nONBOOT=\"\"\n", base));
+	struct nvz_ct *ct = open_ct(101);
+	cr_assert_str_eq(ct->root, P("%s/own/101", base));
+	cr_assert_str_eq(ct->private, P("%s/private/101", base));
+	cr_assert_str_eq(nvz_ct_get(ct, "LOCKDIR", ""), P("%s/lock", base));
+	cr_assert_str_eq(nvz_ct_get(ct, "ONBOOT", "dflt"), "dflt");
+	nvz_ct_free(ct);
+}
+
+static void assert_open_fails(unsigned long veid, int status)
+{
+	struct nvz_ct *ct = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ct_open(ctx, veid, &ct, &err), 0, "opened with a bad path");
+	cr_assert_not_null(err);
+	cr_assert_eq(err->status, status, "status %d (%s)", err->status, err->msg);
+	nvz_error_free(err);
+}
+
+Test(ct, relative_ve_root_refused)
+{
+	open_ctx("VE_ROOT=vz/root/$VEID\n");
+	assert_open_fails(101, NVZ_E_INVALID_CONFIG);
+}
+
+Test(ct, relative_ve_private_refused)
+{
+	open_ctx("VE_PRIVATE=private/$VEID\n");
+	assert_open_fails(101, NVZ_E_INVALID_CONFIG);
+}
+
+Test(ct, dotdot_ve_root_refused)
+{
+	open_ctx("VE_ROOT=/vz/../etc/$VEID\n");
+	assert_open_fails(101, NVZ_E_INVALID_CONFIG);
+}
+
+Test(ct, unset_ve_root_refused)
+{
+	open_ctx("VE_ROOT=\n");
+	assert_open_fails(101, NVZ_E_VE_ROOT_NOTSET);
+}
+
+Test(ct, relative_ve_root_in_ct_conf_refused)
+{
+	open_ctx("");
+	put(P("%s/conf/101.conf", base), "VE_ROOT=\"root/$VEID\"\n");
+	assert_open_fails(101, NVZ_E_INVALID_CONFIG);
+}
+
+/* ---- listing and opening ---------------------------------------------- */
+
+Test(ct, list_ids_filters_and_sorts)
+{
+	open_ctx("");
+	static const char *const files[] = {
+		"1000.conf", "101.conf", "3.conf", "20.conf", "abc.conf", "0.conf", ".x.conf",
+		".101.conf.AbCdEf", "101.conf.destroyed", "ve-basic.conf-sample",
+		"ve-vswap-256m.conf-sample", "2147483645.conf", "12a.conf", "conf", ".conf",
+		"-5.conf", "+7.conf", " 8.conf", "9.conf~", "99999999999.conf", "5.CONF"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		put(P("%s/conf/%s", base, files[i]), "ONBOOT=\"no\"\n");
+	unsigned long *ids = NULL;
+	size_t n = 0;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_list_ids(ctx, &ids, &n, &err), 0, "%s", err ? err->msg : "");
+	const unsigned long want[] = {3, 20, 101, 1000};
+	cr_assert_eq(n, 4, "got %zu ids", n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(ids[i], want[i], "ids[%zu] = %lu", i, ids[i]);
+	free(ids);
+}
+
+Test(ct, list_ids_many_sorted)
+{
+	open_ctx("");
+	for (unsigned long id = 300; id > 100; id -= 3)
+		put(P("%s/conf/%lu.conf", base, id), "");
+	unsigned long *ids = NULL;
+	size_t n = 0;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_list_ids(ctx, &ids, &n, &err), 0);
+	cr_assert_eq(n, 67);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_lt(ids[i - 1], ids[i]);
+	cr_assert_eq(ids[0], 102);
+	cr_assert_eq(ids[n - 1], 300);
+	free(ids);
+}
+
+Test(ct, list_ids_without_conf_dir)
+{
+	open_ctx("");
+	cr_assert_eq(rmdir(P("%s/conf", base)), 0);
+	unsigned long *ids = (unsigned long *)1;
+	size_t n = 7;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_list_ids(ctx, &ids, &n, &err), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_null(ids);
+	cr_assert_null(err);
+}
+
+Test(ct, open_missing_ct)
+{
+	open_ctx("");
+	struct nvz_ct *ct = open_ct(555);
+	cr_assert_not(ct->conf_exists);
+	cr_assert_not_null(ct->conf);
+	cr_assert_eq(ct->veid, 555);
+	cr_assert_eq(ct->lockfd, -1);
+	cr_assert_str_eq(ct->root, P("%s/root/555", base));
+	cr_assert_null(nvz_conf_get(ct->conf, "ONBOOT"));
+	nvz_ct_free(ct);
+	cr_assert_eq(logs.n, 0, "unexpected message: %s", logs.n ? logs.msg[0] : "");
+}
+
+Test(ct, open_malformed_config_warns)
+{
+	open_ctx("");
+	put(P("%s/conf/101.conf", base),
+	    "HOSTNAME=\"a.example\"\nthis is not an assignment\nONBOOT=\"yes\"\n");
+	struct nvz_ct *ct = open_ct(101);
+	cr_assert(ct->conf_exists);
+	cr_assert_str_eq(nvz_ct_get(ct, "HOSTNAME", ""), "a.example");
+	cr_assert_str_eq(nvz_ct_get(ct, "ONBOOT", ""), "yes");
+	nvz_ct_free(ct);
+	cr_assert_eq(logs.n, 1, "%zu messages", logs.n);
+	cr_assert_eq(logs.level[0], NVZ_LOG_WARN);
+	cr_assert_not_null(strstr(logs.msg[0], "Warning"), "%s", logs.msg[0]);
+	cr_assert_not_null(strstr(logs.msg[0], "101.conf:2"), "%s", logs.msg[0]);
+}
+
+Test(ct, open_unreadable_config_fails)
+{
+	open_ctx("");
+	/* A directory where the config should be: not "missing", an error. */
+	cr_assert_eq(mkdir(P("%s/conf/101.conf", base), 0755), 0);
+	struct nvz_ct *ct = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ct_open(ctx, 101, &ct, &err), 0);
+	cr_assert_not_null(err);
+	nvz_error_free(err);
+}
+
+Test(ct, save_creates_config_and_sweeps_own_temp_files)
+{
+	open_ctx("");
+	put(P("%s/conf/.101.conf.AbC123", base), "stale");
+	put(P("%s/conf/.1010.conf.AbC123", base), "other ct");
+	struct nvz_ct *ct = open_ct(101);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_lock(ct, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_conf_set(ct->conf, "ONBOOT", "yes", &err), 0);
+	save_ct(ct);
+	cr_assert(ct->conf_exists);
+	struct stat st;
+	cr_assert_neq(stat(P("%s/conf/.101.conf.AbC123", base), &st), 0, "stale temp kept");
+	cr_assert_eq(stat(P("%s/conf/.1010.conf.AbC123", base), &st), 0, "other CT's file swept");
+	nvz_ct_free(ct);
+	ct = open_ct(101);
+	cr_assert(ct->conf_exists);
+	cr_assert_str_eq(nvz_ct_get(ct, "ONBOOT", ""), "yes");
+	nvz_ct_free(ct);
+}
+
+Test(ct, ct_lock_is_exclusive_across_processes)
+{
+	open_ctx("");
+	struct nvz_ct *ct = open_ct(101);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_lock(ct, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_geq(ct->lockfd, 0);
+	struct stat st;
+	cr_assert_eq(stat(P("%s/lock/101.lck", base), &st), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* The inherited descriptor shares the lock: drop it first. */
+		close(ct->lockfd);
+		struct nvz_ct *other = NULL;
+		struct nvz_error *e = NULL;
+		if (nvz_ct_open(ctx, 101, &other, &e) < 0)
+			_exit(2);
+		int r = nvz_ct_lock(other, &e);
+		_exit(r < 0 && e && e->status == NVZ_E_LOCKED ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "second lock was not refused");
+	nvz_ct_unlock(ct);
+	cr_assert_eq(ct->lockfd, -1);
+	nvz_ct_free(ct);
+}
+
+Test(ct, log_after_ct_free_does_not_use_freed_id)
+{
+	/* nvz_ct_open tags the context's log lines with the CT ID; once the CT
+	 * is freed, a later line must not read the freed ID. M_PERTURB fills
+	 * freed memory so a dangling tag shows up as garbage. */
+	open_ctx(P("LOGGING=yes\nLOGFILE=%s/vzctl.log\n", base));
+	cr_assert_eq(mallopt(M_PERTURB, 0x41), 1);
+	struct nvz_ct *ct = open_ct(101);
+	nvz_log(ctx, NVZ_LOG_INFO, "while open");
+	nvz_ct_free(ct);
+	nvz_log(ctx, NVZ_LOG_INFO, "after free");
+	mallopt(M_PERTURB, 0);
+	FILE *f = fopen(P("%s/vzctl.log", base), "r");
+	cr_assert_not_null(f);
+	char line[512], last[512] = "";
+	bool open_ok = false;
+	while (fgets(line, sizeof(line), f)) {
+		open_ok = open_ok || strstr(line, "CT 101: while open");
+		snprintf(last, sizeof(last), "%s", line);
+	}
+	fclose(f);
+	cr_assert(open_ok, "no tagged line while the CT was open");
+	cr_assert_not_null(strstr(last, "after free"), "last line: %s", last);
+	const char *tag = strstr(last, "]: ");
+	cr_assert_not_null(tag);
+	cr_assert(!strncmp(tag, "]: after free", 13) || !strncmp(tag, "]: CT 101: after free", 21),
+		  "log line after nvz_ct_free read a dangling CT tag: %s", last);
+}

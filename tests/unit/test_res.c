@@ -1,0 +1,749 @@
+/* Unit tests of lib/res: beancounter values, the UBC -> limits computation,
+ * CPU/IO values and device rules. */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "nvz/error.h"
+#include "nvz/res.h"
+
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * MiB)
+
+static uint64_t ps(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	return p > 0 ? (uint64_t)p : 4096;
+}
+
+static struct nvz_ubc_value parse_ok(enum nvz_ubc_id id, const char *text)
+{
+	struct nvz_ubc_value v = {0};
+	struct nvz_error *err = NULL;
+	int r = nvz_ubc_parse(id, text, &v, &err);
+	cr_assert_eq(r, 0, "parse %s '%s': %s", nvz_ubc_info(id)->name, text, err ? err->msg : "?");
+	cr_assert(v.set);
+	return v;
+}
+
+/* Expect failure with status and, when msg is given, that exact message. */
+static void expect_err(int r, struct nvz_error **errp, int status, const char *msg, const char *what)
+{
+	struct nvz_error *err = *errp;
+	*errp = NULL;
+	cr_assert_lt(r, 0, "%s: accepted", what);
+	cr_assert_not_null(err, "%s: no error set", what);
+	cr_assert_eq(err->status, status, "%s: status %d, want %d (%s)", what, err->status, status,
+		     err->msg);
+	if (msg)
+		cr_assert_str_eq(err->msg, msg, "%s", what);
+	nvz_error_free(err);
+}
+
+static void parse_bad(enum nvz_ubc_id id, const char *text, const char *msg)
+{
+	struct nvz_ubc_value v = {.barrier = 7, .limit = 7};
+	struct nvz_error *err = NULL;
+	int r = nvz_ubc_parse(id, text, &v, &err);
+	expect_err(r, &err, NVZ_E_VALUE, msg, text);
+	cr_assert(!v.set && v.barrier == 7, "output changed on error");
+}
+
+/* ---- table ---- */
+
+Test(ubc, table_in_proc_order)
+{
+	static const char *const proc[] = {
+		"kmemsize",   "lockedpages", "privvmpages",  "shmpages",     "numproc",
+		"physpages",  "vmguarpages", "oomguarpages", "numtcpsock",   "numflock",
+		"numpty",     "numsiginfo",  "tcpsndbuf",    "tcprcvbuf",    "othersockbuf",
+		"dgramrcvbuf", "numothersock", "dcachesize", "numfile",      "numiptent",
+		"swappages",
+	};
+	cr_assert_eq(sizeof(proc) / sizeof(proc[0]), UBC_COUNT);
+	for (int i = 0; i < UBC_COUNT; i++) {
+		const struct nvz_ubc_info *in = nvz_ubc_info(i);
+		cr_assert_not_null(in);
+		cr_assert_str_eq(in->name, proc[i]);
+		for (size_t j = 0; in->name[j]; j++)
+			cr_assert_eq(in->key[j], in->name[j] - 'a' + 'A');
+		cr_assert_eq(nvz_ubc_lookup(in->name), i);
+		cr_assert_eq(nvz_ubc_lookup(in->key), i);
+		bool pages = strstr(in->name, "pages") != NULL;
+		bool items = strncmp(in->name, "num", 3) == 0;
+		cr_assert_eq(in->unit, pages ? NVZ_UNIT_PAGES : items ? NVZ_UNIT_ITEMS : NVZ_UNIT_BYTES,
+			     "%s unit", in->name);
+	}
+	cr_assert_null(nvz_ubc_info(UBC_COUNT));
+	cr_assert_null(nvz_ubc_info(-1));
+	cr_assert(nvz_ubc_info(UBC_NUMPROC)->same_bl);
+	cr_assert(!nvz_ubc_info(UBC_KMEMSIZE)->same_bl);
+}
+
+Test(ubc, lookup)
+{
+	cr_assert_eq(nvz_ubc_lookup("KmemSize"), UBC_KMEMSIZE);
+	cr_assert_eq(nvz_ubc_lookup("DCACHE"), UBC_DCACHESIZE);
+	cr_assert_eq(nvz_ubc_lookup("dcache"), UBC_DCACHESIZE);
+	cr_assert_eq(nvz_ubc_lookup("IPTENTRIES"), UBC_NUMIPTENT);
+	cr_assert_eq(nvz_ubc_lookup("avnumproc"), -1);
+	cr_assert_eq(nvz_ubc_lookup("kmem"), -1);
+	cr_assert_eq(nvz_ubc_lookup(""), -1);
+	cr_assert_eq(nvz_ubc_lookup(NULL), -1);
+}
+
+/* ---- value syntax ---- */
+
+Test(ubc, plain_and_pairs)
+{
+	struct nvz_ubc_value v = parse_ok(UBC_NUMPROC, "100");
+	cr_assert(v.barrier == 100 && v.limit == 100);
+	v = parse_ok(UBC_NUMPROC, "80:100");
+	cr_assert(v.barrier == 80 && v.limit == 100);
+	v = parse_ok(UBC_NUMPROC, "0");
+	cr_assert(v.barrier == 0 && v.limit == 0);
+	v = parse_ok(UBC_PHYSPAGES, "unlimited");
+	cr_assert(v.barrier == NVZ_UNLIMITED && v.limit == NVZ_UNLIMITED);
+	v = parse_ok(UBC_PHYSPAGES, "0:unlimited");
+	cr_assert(v.barrier == 0 && v.limit == NVZ_UNLIMITED);
+	v = parse_ok(UBC_KMEMSIZE, "14372700:14790164");
+	cr_assert(v.barrier == 14372700 && v.limit == 14790164);
+	v = parse_ok(UBC_NUMPROC, "1.9");
+	cr_assert(v.barrier == 1 && v.limit == 1, "floats are truncated");
+}
+
+Test(ubc, suffixes_pages)
+{
+	struct nvz_ubc_value v = parse_ok(UBC_PRIVVMPAGES, "512M");
+	cr_assert_eq(v.limit, 512 * MiB / ps());
+	cr_assert_eq(v.barrier, v.limit);
+	if (ps() == 4096)
+		cr_assert_eq(v.limit, 131072);
+	cr_assert_eq(parse_ok(UBC_PRIVVMPAGES, "10P").limit, 10);
+	cr_assert_eq(parse_ok(UBC_PRIVVMPAGES, "10p").limit, 10);
+	cr_assert_eq(parse_ok(UBC_PHYSPAGES, "0:256M").limit, 256 * MiB / ps());
+	cr_assert_eq(parse_ok(UBC_PHYSPAGES, "0:256M").barrier, 0);
+	cr_assert_eq(parse_ok(UBC_SWAPPAGES, "1.5G").limit, 3 * GiB / 2 / ps());
+	cr_assert_eq(parse_ok(UBC_SWAPPAGES, "2T").limit, 2048 * GiB / ps());
+	cr_assert_eq(parse_ok(UBC_SWAPPAGES, "64k").limit, 64 * 1024 / ps());
+	cr_assert_eq(parse_ok(UBC_SWAPPAGES, "8192B").limit, 8192 / ps());
+	cr_assert_eq(parse_ok(UBC_SWAPPAGES, "100B").limit, 0, "bytes below a page truncate");
+	v = parse_ok(UBC_VMGUARPAGES, "1G:unlimited");
+	cr_assert(v.barrier == GiB / ps() && v.limit == NVZ_UNLIMITED);
+}
+
+Test(ubc, suffixes_bytes)
+{
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "4M").limit, 4194304);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "10P").limit, 10 * ps());
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "1K").limit, 1024);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "1.5G").limit, 1610612736);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "0.5K").limit, 512);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "3T").limit, 3 * 1024 * GiB);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "77B").limit, 77);
+	struct nvz_ubc_value v = parse_ok(UBC_TCPSNDBUF, "4M:5M");
+	cr_assert(v.barrier == 4 * MiB && v.limit == 5 * MiB);
+}
+
+Test(ubc, saturation_to_unlimited)
+{
+	/* OpenVZ wrote unlimited as LONG_MAX; that and anything above reads
+	 * back as unlimited, whatever the spelling. */
+	cr_assert_eq(parse_ok(UBC_NUMPROC, "9223372036854775807").limit, NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_NUMPROC, "9223372036854775806").limit, 9223372036854775806ULL);
+	cr_assert_eq(parse_ok(UBC_NUMPROC, "18446744073709551615").limit, NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_NUMPROC, "99999999999999999999999999").limit, NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "99999999T").limit, NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "8388608T").limit, NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "8388607T").limit, 8388607ULL << 40);
+	cr_assert_eq(parse_ok(UBC_KMEMSIZE, "9999999999.5T").limit, NVZ_UNLIMITED);
+	struct nvz_ubc_value v = parse_ok(UBC_PHYSPAGES, "0:9223372036854775807");
+	cr_assert(v.barrier == 0 && v.limit == NVZ_UNLIMITED);
+	cr_assert_eq(parse_ok(UBC_PHYSPAGES, "UNLIMITED").limit, NVZ_UNLIMITED);
+}
+
+Test(ubc, garbage)
+{
+	parse_bad(UBC_NUMPROC, "abc", "Invalid value for --numproc: abc");
+	parse_bad(UBC_NUMPROC, "10K", "Invalid value for --numproc: 10K");
+	parse_bad(UBC_NUMFILE, "1P", "Invalid value for --numfile: 1P");
+	parse_bad(UBC_KMEMSIZE, "", "Invalid value for --kmemsize: ");
+	parse_bad(UBC_KMEMSIZE, NULL, "Invalid value for --kmemsize: ");
+	static const char *const bad[] = {
+		"-5", "+5", " 5", "5 ", "5:", ":5", "1:2:3", "5X", "5MB", "1.", ".5", "1.5.2",
+		"unlimitedK", "unlimited:", "0x10", "1e3", "5:-1", "nan", "inf", "5\n", "1,5",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --privvmpages: %s", bad[i]);
+		parse_bad(UBC_PRIVVMPAGES, bad[i], want);
+	}
+	struct nvz_ubc_value v;
+	struct nvz_error *err = NULL;
+	expect_err(nvz_ubc_parse(UBC_COUNT, "1", &v, &err), &err, NVZ_E_VALUE, NULL, "bad id");
+}
+
+Test(ubc, barrier_above_limit)
+{
+	parse_bad(UBC_NUMPROC, "100:50",
+		  "Invalid value for --numproc: barrier 100 is greater than limit 50");
+	parse_bad(UBC_PRIVVMPAGES, "unlimited:5",
+		  "Invalid value for --privvmpages: barrier unlimited is greater than limit 5");
+	char want[128];
+	snprintf(want, sizeof(want),
+		 "Invalid value for --physpages: barrier %llu is greater than limit %llu",
+		 (unsigned long long)(2 * MiB / ps()), (unsigned long long)(MiB / ps()));
+	parse_bad(UBC_PHYSPAGES, "2M:1M", want);
+	/* equal is fine */
+	parse_ok(UBC_NUMPROC, "50:50");
+}
+
+Test(ubc, format)
+{
+	struct nvz_ubc_value v = {.barrier = 1, .limit = 2, .set = true};
+	char *s = nvz_ubc_format(&v);
+	cr_assert_str_eq(s, "1:2");
+	free(s);
+	v = (struct nvz_ubc_value){.barrier = 0, .limit = NVZ_UNLIMITED, .set = true};
+	s = nvz_ubc_format(&v);
+	cr_assert_str_eq(s, "0:unlimited");
+	free(s);
+	v = (struct nvz_ubc_value){.barrier = NVZ_UNLIMITED, .limit = NVZ_UNLIMITED, .set = true};
+	s = nvz_ubc_format(&v);
+	cr_assert_str_eq(s, "unlimited:unlimited");
+	free(s);
+	v = (struct nvz_ubc_value){.barrier = (uint64_t)LONG_MAX, .limit = (uint64_t)LONG_MAX};
+	s = nvz_ubc_format(&v);
+	cr_assert_str_eq(s, "unlimited:unlimited");
+	free(s);
+	cr_assert_null(nvz_ubc_format(NULL));
+}
+
+Test(ubc, format_parse_round_trip)
+{
+	uint64_t vals[200];
+	size_t n = 0;
+	static const uint64_t fixed[] = {
+		0, 1, 2, 7, 100, 4095, 4096, 4097, 65536, 131072, 262144, 14372700, 14790164,
+		(uint64_t)INT_MAX, (uint64_t)UINT32_MAX, (uint64_t)LONG_MAX - 1, NVZ_UNLIMITED,
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		vals[n++] = fixed[i];
+	for (int sh = 0; sh < 63; sh++)
+		vals[n++] = 1ULL << sh;
+	uint64_t x = 0x9E3779B97F4A7C15ULL; /* deterministic pseudo-random values */
+	while (n < sizeof(vals) / sizeof(vals[0])) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		vals[n++] = (x >> (x % 60)) & (uint64_t)LONG_MAX;
+	}
+	for (int id = 0; id < UBC_COUNT; id++) {
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = i; j < n && j < i + 3; j++) {
+				uint64_t b = vals[i] < vals[j] ? vals[i] : vals[j];
+				uint64_t l = vals[i] < vals[j] ? vals[j] : vals[i];
+				if (l >= (uint64_t)LONG_MAX && l != NVZ_UNLIMITED)
+					continue; /* stands for unlimited: checked above */
+				struct nvz_ubc_value v = {.barrier = b, .limit = l, .set = true};
+				char *s = nvz_ubc_format(&v);
+				cr_assert_not_null(s);
+				struct nvz_ubc_value back = parse_ok(id, s);
+				cr_assert(back.barrier == b && back.limit == l, "%s: %s", nvz_ubc_info(id)->name, s);
+				free(s);
+			}
+		}
+	}
+}
+
+Test(ubc, parse_bytes)
+{
+	uint64_t b = 1;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_parse_bytes("64M", &b, &err), 0);
+	cr_assert_eq(b, 67108864);
+	cr_assert_eq(nvz_parse_bytes("0", &b, &err), 0);
+	cr_assert_eq(b, 0);
+	cr_assert_eq(nvz_parse_bytes("1G", &b, &err), 0);
+	cr_assert_eq(b, GiB);
+	cr_assert_eq(nvz_parse_bytes("1.5K", &b, &err), 0);
+	cr_assert_eq(b, 1536);
+	cr_assert_eq(nvz_parse_bytes("1000", &b, &err), 0);
+	cr_assert_eq(b, 1000, "default unit is bytes");
+	cr_assert_eq(nvz_parse_bytes("2t", &b, &err), 0);
+	cr_assert_eq(b, 2048 * GiB);
+	cr_assert_eq(nvz_parse_bytes("unlimited", &b, &err), 0);
+	cr_assert_eq(b, NVZ_UNLIMITED);
+	cr_assert_null(err);
+	static const char *const bad[] = {"64Q", "", "-1", "1:2", "M", "64M ", "abc", "1.2.3"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = 5;
+		err = NULL;
+		expect_err(nvz_parse_bytes(bad[i], &b, &err), &err, NVZ_E_VALUE, NULL, bad[i]);
+		cr_assert_eq(b, 5);
+	}
+	err = NULL;
+	expect_err(nvz_parse_bytes(NULL, &b, &err), &err, NVZ_E_VALUE, NULL, "NULL");
+}
+
+/* ---- nvz_res_compute ---- */
+
+struct kv {
+	const char *k, *v;
+};
+
+static const char *kv_get(void *data, const char *key)
+{
+	for (const struct kv *p = data; p->k; p++)
+		if (strcmp(p->k, key) == 0)
+			return p->v;
+	return NULL;
+}
+
+static struct nvz_res_limits compute_ok(const struct kv *conf)
+{
+	struct nvz_res_limits l;
+	struct nvz_error *err = NULL;
+	memset(&l, 0xa5, sizeof(l));
+	int r = nvz_res_compute(kv_get, (void *)conf, &l, &err);
+	cr_assert_eq(r, 0, "compute: %s", err ? err->msg : "?");
+	return l;
+}
+
+static void compute_bad(const struct kv *conf, const char *msg)
+{
+	struct nvz_res_limits l;
+	struct nvz_error *err = NULL;
+	int r = nvz_res_compute(kv_get, (void *)conf, &l, &err);
+	expect_err(r, &err, NVZ_E_VALUE, msg, conf[0].k);
+}
+
+Test(compute, defaults)
+{
+	struct kv conf[] = {{"NAME", "x"}, {"PHYSPAGES", ""}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, NVZ_UNLIMITED);
+	cr_assert_eq(l.memsw_bytes, NVZ_UNLIMITED);
+	cr_assert_eq(l.tcp_bytes, NVZ_UNLIMITED);
+	cr_assert_eq(l.pids, NVZ_UNLIMITED);
+	cr_assert_eq(l.cpu_units, 1000);
+	cr_assert_eq(l.cpu_limit_pct, 0);
+	cr_assert_eq(l.cpus, 0);
+	cr_assert_str_eq(l.cpumask, "");
+	cr_assert_eq(l.io_bps, 0);
+	cr_assert_eq(l.io_iops, 0);
+	cr_assert_eq(l.io_prio, 4);
+}
+
+Test(compute, guide_loop_512m)
+{
+	/* for t in vmguarpages oomguarpages privvmpages; do vzctl set --$t 512M */
+	char pages[32];
+	snprintf(pages, sizeof(pages), "%llu:%llu", (unsigned long long)(512 * MiB / ps()),
+		 (unsigned long long)(512 * MiB / ps()));
+	struct kv conf[] = {
+		{"VMGUARPAGES", pages}, {"OOMGUARPAGES", pages}, {"PRIVVMPAGES", pages}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, 512 * MiB);
+	cr_assert_eq(l.memsw_bytes, 512 * MiB);
+	/* the same written with suffixes, as older tools left them */
+	struct kv conf2[] = {
+		{"VMGUARPAGES", "512M"}, {"OOMGUARPAGES", "512M"}, {"PRIVVMPAGES", "512M"}, {NULL, NULL}};
+	l = compute_ok(conf2);
+	cr_assert_eq(l.mem_bytes, 512 * MiB);
+	cr_assert_eq(l.memsw_bytes, 512 * MiB);
+}
+
+Test(compute, pre_vswap_sample)
+{
+	/* ve-basic: privvmpages is the cap, guarantees are below it */
+	struct kv conf[] = {{"PHYSPAGES", "0:9223372036854775807"},
+			    {"PRIVVMPAGES", "65536:69632"},
+			    {"VMGUARPAGES", "33792:9223372036854775807"},
+			    {"OOMGUARPAGES", "26112:9223372036854775807"},
+			    {"SWAPPAGES", "0:unlimited"},
+			    {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, 69632 * ps());
+	cr_assert_eq(l.memsw_bytes, 69632 * ps(), "privvmpages caps RAM+swap together");
+}
+
+Test(compute, guarantees_only)
+{
+	struct kv conf[] = {{"VMGUARPAGES", "33792:unlimited"},
+			    {"OOMGUARPAGES", "26112:unlimited"},
+			    {"PRIVVMPAGES", "unlimited"},
+			    {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, 33792 * ps(), "the largest guarantee");
+	struct kv zero[] = {{"VMGUARPAGES", "0:unlimited"}, {"OOMGUARPAGES", "0:unlimited"}, {NULL, NULL}};
+	l = compute_ok(zero);
+	cr_assert_eq(l.mem_bytes, NVZ_UNLIMITED, "a guarantee of 0 is no limit");
+	cr_assert_eq(l.memsw_bytes, NVZ_UNLIMITED);
+}
+
+Test(compute, pre_vswap_with_swap)
+{
+	struct kv conf[] = {{"PRIVVMPAGES", "512M"}, {"SWAPPAGES", "0:256M"}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, 512 * MiB);
+	cr_assert_eq(l.memsw_bytes, 768 * MiB);
+}
+
+Test(compute, vswap)
+{
+	/* vzctl set --ram 64M --swap 0 --save */
+	char phys[32];
+	snprintf(phys, sizeof(phys), "0:%llu", (unsigned long long)(64 * MiB / ps()));
+	struct kv conf[] = {{"PHYSPAGES", phys}, {"SWAPPAGES", "0:0"}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, 64 * MiB);
+	cr_assert_eq(l.memsw_bytes, 64 * MiB);
+
+	/* then --swappages 2G:2G */
+	struct kv conf2[] = {{"PHYSPAGES", phys}, {"SWAPPAGES", "2G:2G"}, {NULL, NULL}};
+	l = compute_ok(conf2);
+	cr_assert_eq(l.mem_bytes, 64 * MiB);
+	cr_assert_eq(l.memsw_bytes, 64 * MiB + 2 * GiB);
+	char swap[48];
+	snprintf(swap, sizeof(swap), "%llu:%llu", (unsigned long long)(2 * GiB / ps()),
+		 (unsigned long long)(2 * GiB / ps()));
+	struct kv conf3[] = {{"PHYSPAGES", phys}, {"SWAPPAGES", swap}, {NULL, NULL}};
+	l = compute_ok(conf3);
+	cr_assert_eq(l.memsw_bytes, 64 * MiB + 2 * GiB);
+
+	/* vswap-256m sample; VSwap wins over pre-VSwap parameters */
+	struct kv sample[] = {{"PHYSPAGES", "0:256M"}, {"SWAPPAGES", "0:512M"},
+			      {"PRIVVMPAGES", "100M"}, {NULL, NULL}};
+	l = compute_ok(sample);
+	cr_assert_eq(l.mem_bytes, 256 * MiB);
+	cr_assert_eq(l.memsw_bytes, 768 * MiB);
+
+	struct kv unl[] = {{"PHYSPAGES", "0:256M"}, {"SWAPPAGES", "0:unlimited"}, {NULL, NULL}};
+	l = compute_ok(unl);
+	cr_assert_eq(l.mem_bytes, 256 * MiB);
+	cr_assert_eq(l.memsw_bytes, NVZ_UNLIMITED);
+
+	struct kv noswap[] = {{"PHYSPAGES", "0:256M"}, {NULL, NULL}};
+	l = compute_ok(noswap);
+	cr_assert_eq(l.memsw_bytes, 256 * MiB, "VSwap without SWAPPAGES: no swap");
+}
+
+Test(compute, huge_pages_saturate)
+{
+	struct kv conf[] = {{"PHYSPAGES", "0:9223372036854775806"}, {"SWAPPAGES", "0:1"}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.mem_bytes, NVZ_UNLIMITED);
+	cr_assert_eq(l.memsw_bytes, NVZ_UNLIMITED);
+}
+
+Test(compute, tcp_and_pids)
+{
+	struct kv both[] = {{"TCPSNDBUF", "4M:5M"}, {"TCPRCVBUF", "4M:6M"}, {"NUMPROC", "240:240"},
+			    {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(both);
+	cr_assert_eq(l.tcp_bytes, 11 * MiB);
+	cr_assert_eq(l.pids, 240);
+	/* one half alone cannot be enforced on one counter */
+	struct kv one[] = {{"TCPSNDBUF", "4M:5M"}, {NULL, NULL}};
+	l = compute_ok(one);
+	cr_assert_eq(l.tcp_bytes, NVZ_UNLIMITED);
+	struct kv unl[] = {{"TCPSNDBUF", "4M:5M"}, {"TCPRCVBUF", "unlimited"}, {"NUMPROC", "unlimited"},
+			   {NULL, NULL}};
+	l = compute_ok(unl);
+	cr_assert_eq(l.tcp_bytes, NVZ_UNLIMITED);
+	cr_assert_eq(l.pids, NVZ_UNLIMITED);
+	struct kv bare[] = {{"TCPSNDBUF", "1720320:2703360"}, {"TCPRCVBUF", "1720320:2703360"},
+			    {NULL, NULL}};
+	l = compute_ok(bare);
+	cr_assert_eq(l.tcp_bytes, 2 * 2703360ULL);
+}
+
+Test(compute, cpu_and_io)
+{
+	struct kv conf[] = {{"CPUUNITS", "2000"}, {"CPULIMIT", "25"},      {"CPUS", "1"},
+			    {"CPUMASK", "0"},     {"IOLIMIT", "10485760"}, {"IOPSLIMIT", "100"},
+			    {"IOPRIO", "7"},      {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(conf);
+	cr_assert_eq(l.cpu_units, 2000);
+	cr_assert_eq(l.cpu_limit_pct, 25);
+	cr_assert_eq(l.cpus, 1);
+	cr_assert_str_eq(l.cpumask, "0");
+	cr_assert_eq(l.io_bps, 10485760, "IOLIMIT in config is bytes/s");
+	cr_assert_eq(l.io_iops, 100);
+	cr_assert_eq(l.io_prio, 7);
+	struct kv all[] = {{"CPUMASK", "all"}, {"IOPRIO", "0"}, {"IOLIMIT", "0"}, {NULL, NULL}};
+	l = compute_ok(all);
+	cr_assert_str_eq(l.cpumask, "");
+	cr_assert_eq(l.io_prio, 0);
+	cr_assert_eq(l.io_bps, 0);
+}
+
+Test(compute, malformed)
+{
+	compute_bad((struct kv[]){{"PHYSPAGES", "garbage"}, {NULL, NULL}},
+		    "Invalid value for --physpages: garbage");
+	compute_bad((struct kv[]){{"NUMPROC", "10:5"}, {NULL, NULL}},
+		    "Invalid value for --numproc: barrier 10 is greater than limit 5");
+	compute_bad((struct kv[]){{"CPUUNITS", "5"}, {NULL, NULL}}, "Invalid value for --cpuunits: 5");
+	compute_bad((struct kv[]){{"IOPRIO", "8"}, {NULL, NULL}}, "Invalid value for --ioprio: 8");
+	compute_bad((struct kv[]){{"CPULIMIT", "x"}, {NULL, NULL}}, "Invalid value for --cpulimit: x");
+	compute_bad((struct kv[]){{"IOLIMIT", "-1"}, {NULL, NULL}}, "Invalid value for --iolimit: -1");
+	compute_bad((struct kv[]){{"CPUMASK", "1-0"}, {NULL, NULL}}, "Invalid value for --cpumask: 1-0");
+	struct nvz_res_limits l;
+	struct nvz_error *err = NULL;
+	expect_err(nvz_res_compute(NULL, NULL, &l, &err), &err, NVZ_E_SYSTEM, NULL, "no get");
+}
+
+/* ---- option values ---- */
+
+static void value_ok(char *got, const char *want)
+{
+	cr_assert_not_null(got, "want %s", want);
+	cr_assert_str_eq(got, want);
+	free(got);
+}
+
+static void value_bad(char *got, struct nvz_error **err, const char *msg, const char *what)
+{
+	cr_assert_null(got, "%s: accepted as %s", what, got);
+	expect_err(-1, err, NVZ_E_VALUE, msg, what);
+}
+
+Test(values, uint)
+{
+	struct nvz_error *err = NULL;
+	value_ok(nvz_res_parse_uint("CPUUNITS", "1000", 8, 500000, &err), "1000");
+	value_ok(nvz_res_parse_uint("CPUUNITS", "8", 8, 500000, &err), "8");
+	value_ok(nvz_res_parse_uint("CPUUNITS", "500000", 8, 500000, &err), "500000");
+	value_ok(nvz_res_parse_uint("IOPRIO", "007", 0, 7, &err), "7");
+	cr_assert_null(err);
+	static const char *const bad[] = {"7", "500001", "-1", "", "1x", " 5", "5 ", "+5", "0x10",
+					  "99999999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[80];
+		snprintf(want, sizeof(want), "Invalid value for --cpuunits: %s", bad[i]);
+		err = NULL;
+		value_bad(nvz_res_parse_uint("CPUUNITS", bad[i], 8, 500000, &err), &err, want, bad[i]);
+	}
+	err = NULL;
+	value_bad(nvz_res_parse_uint("IOPRIO", "8", 0, 7, &err), &err, "Invalid value for --ioprio: 8",
+		  "ioprio");
+	err = NULL;
+	value_bad(nvz_res_parse_uint("IOPSLIMIT", NULL, 0, 10, &err), &err,
+		  "Invalid value for --iopslimit: ", "NULL");
+}
+
+Test(values, cpulimit)
+{
+	struct nvz_error *err = NULL;
+	value_ok(nvz_res_parse_cpulimit("25", &err), "25");
+	value_ok(nvz_res_parse_cpulimit("25%", &err), "25");
+	value_ok(nvz_res_parse_cpulimit("0", &err), "0");
+	value_ok(nvz_res_parse_cpulimit("250", &err), "250");
+	value_ok(nvz_res_parse_cpulimit("102400", &err), "102400");
+	static const char *const bad[] = {"102401", "-5", "abc", "5%%", "%", "", "5 %", "2.5"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --cpulimit: %s", bad[i]);
+		err = NULL;
+		value_bad(nvz_res_parse_cpulimit(bad[i], &err), &err, want, bad[i]);
+	}
+}
+
+/* Highest online CPU, from the same file the parser reads. */
+static int max_online_cpu(void)
+{
+	char line[256] = "";
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	char *last = strrchr(line, ',');
+	last = last ? last + 1 : line;
+	char *dash = strchr(last, '-');
+	return atoi(dash ? dash + 1 : last);
+}
+
+Test(values, cpumask)
+{
+	struct nvz_error *err = NULL;
+	value_ok(nvz_res_parse_cpumask("all", &err), "all");
+	value_ok(nvz_res_parse_cpumask("0", &err), "0");
+	value_ok(nvz_res_parse_cpumask("0-0", &err), "0");
+	value_ok(nvz_res_parse_cpumask("0,0", &err), "0");
+	int max = max_online_cpu();
+	if (max >= 1) {
+		value_ok(nvz_res_parse_cpumask("1,0", &err), "0-1");
+		value_ok(nvz_res_parse_cpumask("0-1,1", &err), "0-1");
+	}
+	if (max >= 3)
+		value_ok(nvz_res_parse_cpumask("3,0-1", &err), "0-1,3");
+	cr_assert_null(err);
+	static const char *const bad[] = {"", "1-0", "a", "1,", ",1", "1--2", "auto", "0 ", "-1",
+					  "99999", "0-99999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --cpumask: %s", bad[i]);
+		err = NULL;
+		value_bad(nvz_res_parse_cpumask(bad[i], &err), &err, want, bad[i]);
+	}
+	err = NULL;
+	value_bad(nvz_res_parse_cpumask("8191", &err), &err,
+		  "Invalid value for --cpumask: 8191 (CPU 8191 is not online)", "absent cpu");
+	char text[32], want[96];
+	snprintf(text, sizeof(text), "0-%d", max + 1);
+	snprintf(want, sizeof(want), "Invalid value for --cpumask: %s (CPU %d is not online)", text,
+		 max + 1);
+	err = NULL;
+	value_bad(nvz_res_parse_cpumask(text, &err), &err, want, text);
+}
+
+Test(values, iolimit)
+{
+	struct nvz_error *err = NULL;
+	value_ok(nvz_res_parse_iolimit("10", &err), "10485760");
+	value_ok(nvz_res_parse_iolimit("5M", &err), "5242880");
+	value_ok(nvz_res_parse_iolimit("5m", &err), "5242880");
+	value_ok(nvz_res_parse_iolimit("512K", &err), "524288");
+	value_ok(nvz_res_parse_iolimit("100B", &err), "100");
+	value_ok(nvz_res_parse_iolimit("1G", &err), "1073741824");
+	value_ok(nvz_res_parse_iolimit("0", &err), "0");
+	value_ok(nvz_res_parse_iolimit("unlimited", &err), "0");
+	/* vzctl's ceiling: INT_MAX bytes/s */
+	value_ok(nvz_res_parse_iolimit("2G", &err), "2147483647");
+	value_ok(nvz_res_parse_iolimit("3000", &err), "2147483647");
+	value_ok(nvz_res_parse_iolimit("99999999999T", &err), "2147483647");
+	cr_assert_null(err);
+	static const char *const bad[] = {"abc", "-1", "10X", "10MB", "", "1.5M", " 1", "M"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --iolimit: %s", bad[i]);
+		err = NULL;
+		value_bad(nvz_res_parse_iolimit(bad[i], &err), &err, want, bad[i]);
+	}
+}
+
+/* ---- devices ---- */
+
+static struct nvz_dev_rule devnode_ok(const char *text)
+{
+	struct nvz_dev_rule r;
+	struct nvz_error *err = NULL;
+	memset(&r, 0x5a, sizeof(r));
+	int ret = nvz_res_parse_devnode(text, &r, &err);
+	cr_assert_eq(ret, 0, "%s: %s", text, err ? err->msg : "?");
+	return r;
+}
+
+static void devnode_bad(const char *text, int status, const char *msg)
+{
+	struct nvz_dev_rule r;
+	struct nvz_error *err = NULL;
+	expect_err(nvz_res_parse_devnode(text, &r, &err), &err, status, msg, text);
+}
+
+Test(devices, devnodes)
+{
+	struct nvz_dev_rule r = devnode_ok("null:rw");
+	cr_assert_eq(r.type, 'c');
+	cr_assert(r.major == 1 && r.minor == 3);
+	cr_assert(r.read && r.write && !r.mknod);
+	cr_assert_str_eq(r.node, "null");
+	r = devnode_ok("null:r");
+	cr_assert(r.read && !r.write);
+	r = devnode_ok("null:rwq");
+	cr_assert(r.read && r.write, "q is accepted and ignored");
+	r = devnode_ok("null:none");
+	cr_assert(r.type == 'c' && !r.read && !r.write, "revokes access");
+	r = devnode_ok("null:");
+	cr_assert(!r.read && !r.write);
+	r = devnode_ok("none");
+	cr_assert_eq(r.type, 0, "none: no rule");
+
+	struct stat st;
+	if (stat("/dev/net/tun", &st) == 0 && S_ISCHR(st.st_mode)) {
+		r = devnode_ok("net/tun:rw");
+		cr_assert(r.type == 'c' && r.major == (long)major(st.st_rdev) &&
+			  r.minor == (long)minor(st.st_rdev));
+		cr_assert_str_eq(r.node, "net/tun");
+	}
+}
+
+Test(devices, devnodes_bad)
+{
+	static const char *const names[] = {
+		"../etc/passwd:rw", "/null:rw", "net//tun:rw", "net/:rw", "./null:rw", "net/./tun:rw",
+		"null",             "null:x",   ":rw",         "nu ll:rw", "null:rwx", "a/../null:rw",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --devnodes: %s", names[i]);
+		devnode_bad(names[i], NVZ_E_VALUE, want);
+	}
+	char longname[100];
+	memset(longname, 'a', 70);
+	memcpy(longname + 70, ":rw", 4);
+	devnode_bad(longname, NVZ_E_VALUE, NULL);
+	devnode_bad("nvz-no-such-device:rw", NVZ_E_DEVICES,
+		    "Incorrect device name /dev/nvz-no-such-device: No such file or directory");
+	struct stat st;
+	if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode))
+		devnode_bad("shm:rw", NVZ_E_DEVICES, "The /dev/shm is not block or character device");
+	if (stat("/dev/loop0", &st) == 0 && S_ISBLK(st.st_mode))
+		devnode_bad("loop0:rw", NVZ_E_DEVICES,
+			    "Device loop0 is not allowed to be assigned to a CT");
+}
+
+static struct nvz_dev_rule device_ok(const char *text)
+{
+	struct nvz_dev_rule r;
+	struct nvz_error *err = NULL;
+	memset(&r, 0x5a, sizeof(r));
+	int ret = nvz_res_parse_device(text, &r, &err);
+	cr_assert_eq(ret, 0, "%s: %s", text, err ? err->msg : "?");
+	cr_assert_str_eq(r.node, "");
+	return r;
+}
+
+Test(devices, devices)
+{
+	struct nvz_dev_rule r = device_ok("c:10:200:rw");
+	cr_assert(r.type == 'c' && r.major == 10 && r.minor == 200 && r.read && r.write && !r.mknod);
+	r = device_ok("b:8:all:r");
+	cr_assert(r.type == 'b' && r.major == 8 && r.minor == -1 && r.read && !r.write);
+	r = device_ok("c:136:*:rw");
+	cr_assert(r.major == 136 && r.minor == -1);
+	r = device_ok("c:1:3:none");
+	cr_assert(r.type == 'c' && !r.read && !r.write);
+	r = device_ok("c:1:3:rwq");
+	cr_assert(r.read && r.write);
+	r = device_ok("c:4095:1048575:w");
+	cr_assert(r.major == 4095 && r.minor == 1048575 && !r.read && r.write);
+	r = device_ok("none");
+	cr_assert_eq(r.type, 0);
+
+	static const char *const bad[] = {
+		"x:1:3:rw", "c:1:3",    "c:1:3:",    "c:a:3:rw",   "c:*:3:rw", "c:1:3:rx",
+		"c:1:3:rw:x", "c:-1:3:rw", "c:4096:0:rw", "c:1:1048576:rw", "cc:1:3:rw", "",
+		"a:1:3:rw", "c:1:all", "c::3:rw", "c:1::rw", "C:1:3:rw",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct nvz_dev_rule x;
+		struct nvz_error *err = NULL;
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --devices: %s", bad[i]);
+		expect_err(nvz_res_parse_device(bad[i], &x, &err), &err, NVZ_E_VALUE, want, bad[i]);
+	}
+	struct nvz_dev_rule x;
+	struct nvz_error *err = NULL;
+	expect_err(nvz_res_parse_device("b:7:0:rw", &x, &err), &err, NVZ_E_DEVICES,
+		   "Device b:7:0:rw is not allowed to be assigned to a CT", "loop");
+	err = NULL;
+	expect_err(nvz_res_parse_device(NULL, &x, &err), &err, NVZ_E_VALUE, NULL, "NULL");
+}

@@ -1,0 +1,605 @@
+/* Unit tests of lib/ct/ubcview.c (the /proc/user_beancounters text, its
+ * parser, vzubc's rendering) against exact expected text, and of
+ * lib/ct/bcfs.c on the real kernel: a FUSE mount in a temp directory, read
+ * by a child while the test serves it, as the CT monitor will. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct/bcfs.h"
+#include "nvz/config.h"
+#include "nvz/ct.h"
+#include "nvz/ctx.h"
+#include "nvz/fs.h"
+#include "nvz/ubcview.h"
+
+#define U NVZ_UNLIMITED
+
+static struct nvz_conf *conf_of(const char *text)
+{
+	struct nvz_conf *c = nvz_conf_new();
+	struct nvz_error *err = NULL;
+	cr_assert_not_null(c);
+	cr_assert_eq(nvz_conf_parse(c, text, strlen(text), "test", &err), 0);
+	return c;
+}
+
+static const char applied_text[] = "KMEMSIZE=\"14372700:14790164\"\n"
+				   "LOCKEDPAGES=\"256:256\"\n"
+				   "NUMPROC=\"240:240\"\n"
+				   "PHYSPAGES=\"0:65536\"\n"
+				   "TCPSNDBUF=\"1720320:2703360\"\n"
+				   "SWAPPAGES=\"0:unlimited\"\n"
+				   "NUMFILE=\"bogus\"\n";
+
+static void sample_counters(struct nvz_cgroup_counter c[UBC_COUNT])
+{
+	memset(c, 0, sizeof(*c) * UBC_COUNT);
+	c[UBC_KMEMSIZE] = (struct nvz_cgroup_counter){ 2225488, 2760704, 99999, 0, true };
+	c[UBC_NUMPROC] = (struct nvz_cgroup_counter){ 16, 20, 240, 3, true };
+	c[UBC_PHYSPAGES] = (struct nvz_cgroup_counter){ 2226, 2877, 65536, 0, true };
+}
+
+/* The kernel's 64-bit format (kernel/bc/proc.c), header and first row as
+ * in the OpenVZ wiki's sample. */
+static const char expected_table[] =
+	"Version: 2.5\n"
+	"       uid  resource                     held              maxheld              barrier                limit              failcnt\n"
+	"      101:  kmemsize                  2225488              2760704             14372700             14790164                    0\n"
+	"            lockedpages                     0                    0                  256                  256                    0\n"
+	"            privvmpages                     0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            shmpages                        0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            dummy                           0                    0                    0                    0                    0\n"
+	"            numproc                        16                   20                  240                  240                    3\n"
+	"            physpages                    2226                 2877                    0                65536                    0\n"
+	"            vmguarpages                     0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            oomguarpages                    0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numtcpsock                      0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numflock                        0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numpty                          0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numsiginfo                      0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            tcpsndbuf                       0                    0              1720320              2703360                    0\n"
+	"            tcprcvbuf                       0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            othersockbuf                    0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            dgramrcvbuf                     0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numothersock                    0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            dcachesize                      0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            numfile                         0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            dummy                           0                    0                    0                    0                    0\n"
+	"            dummy                           0                    0                    0                    0                    0\n"
+	"            dummy                           0                    0                    0                    0                    0\n"
+	"            numiptent                       0                    0  9223372036854775807  9223372036854775807                    0\n"
+	"            swappages                       0                    0                    0  9223372036854775807                    0\n"
+	;
+
+Test(table, exact_text)
+{
+	struct nvz_conf *applied = conf_of(applied_text);
+	struct nvz_cgroup_counter c[UBC_COUNT];
+	sample_counters(c);
+	char *text = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ubc_table("101", applied, c, &text, &err), 0);
+	cr_assert_str_eq(text, expected_table);
+	free(text);
+	nvz_conf_free(applied);
+}
+
+Test(table, block_without_header_and_clamped_values)
+{
+	struct nvz_ubc_row rows[UBC_COUNT];
+	nvz_ubc_rows(NULL, NULL, rows);
+	rows[UBC_KMEMSIZE].held = U;
+	char *text = NULL;
+	cr_assert_eq(nvz_ubc_table_rows("7", rows, false, &text, NULL), 0);
+	cr_assert_eq(strncmp(text,
+			     "        7:  kmemsize      9223372036854775807                    0  "
+			     "9223372036854775807  9223372036854775807                    0\n"
+			     "            lockedpages",
+			     153),
+		     0, "%s", text);
+	size_t lines = 0;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, 25);
+	free(text);
+}
+
+Test(rows, counters_fill_what_applied_lacks)
+{
+	struct nvz_cgroup_counter c[UBC_COUNT];
+	memset(c, 0, sizeof(c));
+	c[UBC_NUMPROC] = (struct nvz_cgroup_counter){ 5, 9, 100, 2, true };
+	c[UBC_NUMFILE] = (struct nvz_cgroup_counter){ 1, 1, 50, 0, true };
+	c[UBC_KMEMSIZE] = (struct nvz_cgroup_counter){ 7, 7, 7, 7, false };
+	struct nvz_conf *applied = conf_of(applied_text);
+	struct nvz_ubc_row r[UBC_COUNT];
+
+	nvz_ubc_rows(NULL, c, r);
+	cr_assert_str_eq(r[UBC_NUMPROC].name, "numproc");
+	cr_assert_eq(r[UBC_NUMPROC].held, 5);
+	cr_assert_eq(r[UBC_NUMPROC].maxheld, 9);
+	cr_assert_eq(r[UBC_NUMPROC].failcnt, 2);
+	cr_assert_eq(r[UBC_NUMPROC].barrier, 100);
+	cr_assert_eq(r[UBC_NUMPROC].limit, 100);
+	/* Not valid on this kernel: zeros and unlimited, whatever it holds. */
+	cr_assert_eq(r[UBC_KMEMSIZE].held, 0);
+	cr_assert_eq(r[UBC_KMEMSIZE].failcnt, 0);
+	cr_assert_eq(r[UBC_KMEMSIZE].barrier, U);
+
+	nvz_ubc_rows(applied, c, r);
+	cr_assert_eq(r[UBC_NUMPROC].barrier, 240);
+	cr_assert_eq(r[UBC_NUMPROC].held, 5);
+	/* A malformed applied value falls back to the kernel's limit. */
+	cr_assert_eq(r[UBC_NUMFILE].barrier, 50);
+	cr_assert_eq(r[UBC_SWAPPAGES].barrier, 0);
+	cr_assert_eq(r[UBC_SWAPPAGES].limit, U);
+	cr_assert_str_eq(r[UBC_SWAPPAGES].name, "swappages");
+	nvz_conf_free(applied);
+}
+
+/* Parser */
+
+Test(parse, round_trip_drops_dummies)
+{
+	struct nvz_conf *applied = conf_of(applied_text);
+	struct nvz_cgroup_counter c[UBC_COUNT];
+	sample_counters(c);
+	struct nvz_ubc_row rows[UBC_COUNT];
+	nvz_ubc_rows(applied, c, rows);
+	struct nvz_ubc_set *s = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ubc_parse_table(expected_table, strlen(expected_table), &s, &err), 0);
+	cr_assert_eq(s->nblocks, 1);
+	cr_assert_str_eq(s->blocks[0].uid, "101");
+	cr_assert_eq(s->blocks[0].nrows, UBC_COUNT);
+	for (int i = 0; i < UBC_COUNT; i++) {
+		const struct nvz_ubc_row *a = &s->blocks[0].rows[i], *b = &rows[i];
+		cr_assert_str_eq(a->name, b->name);
+		cr_assert(a->held == b->held && a->maxheld == b->maxheld && a->barrier == b->barrier &&
+			  a->limit == b->limit && a->failcnt == b->failcnt, "row %s", a->name);
+	}
+	nvz_ubc_set_free(s);
+	nvz_conf_free(applied);
+}
+
+Test(parse, several_blocks_and_no_uid)
+{
+	const char *t = "Version: 2.5\n"
+			"       uid  resource   held maxheld barrier limit failcnt\n"
+			"      101:  numproc      1 2 3 4 5\n"
+			"            numfile      6 7 8 9 10\n"
+			"       102: numproc      11 12 13 14 15\n\n";
+	struct nvz_ubc_set *s = NULL;
+	cr_assert_eq(nvz_ubc_parse_table(t, strlen(t), &s, NULL), 0);
+	cr_assert_eq(s->nblocks, 2);
+	cr_assert_eq(s->blocks[0].nrows, 2);
+	cr_assert_eq(s->blocks[0].rows[1].failcnt, 10);
+	cr_assert_str_eq(s->blocks[1].uid, "102");
+	cr_assert_eq(s->blocks[1].rows[0].held, 11);
+	nvz_ubc_set_free(s);
+
+	/* /proc/bc/<id>/resources has no uid column. */
+	t = "\tkmemsize 1 2 3 4 0\n\tnumproc 1 2 3 4 0\n";
+	cr_assert_eq(nvz_ubc_parse_table(t, strlen(t), &s, NULL), 0);
+	cr_assert_eq(s->nblocks, 1);
+	cr_assert_str_eq(s->blocks[0].uid, "");
+	cr_assert_eq(s->blocks[0].nrows, 2);
+	nvz_ubc_set_free(s);
+}
+
+static void parse_fails(const char *t, const char *msg)
+{
+	struct nvz_ubc_set *s = (void *)1;
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ubc_parse_table(t, strlen(t), &s, &err), 0, "%s", t);
+	cr_assert_null(s);
+	cr_assert_str_eq(err->msg, msg);
+	cr_assert_eq(err->status, 21);
+	nvz_error_free(err);
+}
+
+Test(parse, errors_name_the_line)
+{
+	parse_fails("Version: 3.0\n", "unknown version: 3.0");
+	parse_fails("Version: 2.5\n  101:  numproc 1 2 3\n", "line 2: malformed beancounter row");
+	parse_fails("  101:  numproc 1 2 x 4 5\n", "line 1: bad number x");
+	parse_fails("  101:  numproc 1 2 -3 4 5\n", "line 1: bad number -3");
+	parse_fails("  Numproc 1 2 3 4 5\n", "line 1: malformed beancounter row");
+	parse_fails("  numproc 1 2 3 4 5 6 7 8 9\n", "line 1: malformed beancounter row");
+	parse_fails("  numproc 1 2 3 4 99999999999999999999\n", "line 1: bad number 99999999999999999999");
+}
+
+/* vzubc cells and blocks; the expected text is what bin/vzubc.in's awk
+ * prints for the same input. */
+
+static const char *hv(const char *name, uint64_t v)
+{
+	static char b[4][16];
+	static int i;
+	char *o = b[i++ % 4];
+	nvz_ubc_human_value(name, v, o, 16);
+	return o;
+}
+
+static const char *pc(uint64_t p, uint64_t w)
+{
+	static char b[4][16];
+	static int i;
+	char *o = b[i++ % 4];
+	nvz_ubc_human_percent(p, w, o, 16);
+	return o;
+}
+
+Test(human, values)
+{
+	cr_assert_str_eq(hv("kmemsize", 0), "- ");
+	cr_assert_str_eq(hv("kmemsize", U), "- ");
+	cr_assert_str_eq(hv("kmemsize", NVZ_UBC_LONG_MAX), "- ");
+	cr_assert_str_eq(hv("numproc", 2147483647), "- ");
+	cr_assert_str_eq(hv("numproc", 12), "12 ");
+	cr_assert_str_eq(hv("numproc", 240), "240 ");
+	cr_assert_str_eq(hv("numfile", 1999), "1.95K");
+	cr_assert_str_eq(hv("kmemsize", 2225488), "2.12M");
+	cr_assert_str_eq(hv("kmemsize", 14372700), "13.7M");
+	cr_assert_str_eq(hv("tcpsndbuf", 4194304), "4M");
+	cr_assert_str_eq(hv("tcprcvbuf", 1000000), "976K");
+	cr_assert_str_eq(hv("physpages", 65536), "256M");
+	cr_assert_str_eq(hv("physpages", 262144), "1G");
+	cr_assert_str_eq(hv("privvmpages", 5968), "23.3M");
+	cr_assert_str_eq(hv("lockedpages", 1), "4K");
+}
+
+Test(human, percents_with_vzubc_rounding)
+{
+	cr_assert_str_eq(pc(1, 0), "- ");
+	cr_assert_str_eq(pc(1, U), "- ");
+	cr_assert_str_eq(pc(0, 10), "- ");
+	cr_assert_str_eq(pc(12, 240), "5%");
+	cr_assert_str_eq(pc(240, 240), "100%");
+	cr_assert_str_eq(pc(50, 40), "125%");
+	cr_assert_str_eq(pc(3, 200), "2%");     /* 1.5: one significant digit */
+	cr_assert_str_eq(pc(1, 1000), "0.1%");
+	cr_assert_str_eq(pc(1, 100000), "- "); /* rounds to 0 */
+	cr_assert_str_eq(pc(99, 1000), "9%");  /* 9.9 compares above "10" as text */
+}
+
+static struct nvz_ubc_row R(const char *name, uint64_t h, uint64_t m, uint64_t b, uint64_t l,
+			    uint64_t f)
+{
+	struct nvz_ubc_row r = { .held = h, .maxheld = m, .barrier = b, .limit = l, .failcnt = f };
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	return r;
+}
+
+static void sample_rows(struct nvz_ubc_row r[8])
+{
+	r[0] = R("kmemsize", 14201218, 17178624, U, U, 0);
+	r[1] = R("numproc", 37, 50, 40, 40, 17);
+	r[2] = R("physpages", 26183, 32051, 0, 262144, 0);
+	r[3] = R("numfile", 1999, 2048, 2048, 2048, 3);
+	r[4] = R("numothersock", 199, 200, 200, 200, 1);
+	r[5] = R("tcprcvbuf", 163840, 753344, 1000000, 1720320, 0);
+	r[6] = R("numpty", 0, 0, 16, 16, 0);
+	r[7] = R("dummy", 0, 0, 0, 0, 0);
+}
+
+static char *human(const struct nvz_ubc_human_opts *o, const uint64_t *prev)
+{
+	struct nvz_ubc_row r[8];
+	sample_rows(r);
+	char *text = NULL;
+	cr_assert_eq(nvz_ubc_human(o, "102", r, 8, prev, &text, NULL), 0);
+	return text;
+}
+
+Test(human, block_default_hides_unlimited)
+{
+	struct nvz_ubc_human_opts o = { .qheld = 0.5, .qmaxheld = 0.8 };
+	char *t = human(&o, NULL);
+	cr_assert_str_eq(t,
+		"----------------------------------------------------------------\n"
+		"CT 102       | HELD Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"
+		"-------------+---------------+---------------+-----+-----+------\n"
+		"      numproc|  37   92%  92%|  50  125% 125%|  40 |  40 |   17 \n"
+		"    physpages| 102M   -   10%| 125M   -   12%|   - |   1G|    - \n"
+		"      numfile|1.95K  97%  97%|   2K 100% 100%|   2K|   2K|    3 \n"
+		" numothersock| 199   99%  99%| 200  100% 100%| 200 | 200 |    1 \n"
+		"    tcprcvbuf| 160K  16%   9%| 735K  75%  43%| 976K|1.64M|    - \n"
+		"       numpty|   -    -    - |   -    -    - |  16 |  16 |    - \n");
+	free(t);
+	o.verbose = true;
+	t = human(&o, NULL);
+	cr_assert_not_null(strstr(t, "\n     kmemsize|13.5M   -    - |16.4M   -    - |   - |   - |    - \n"));
+	free(t);
+}
+
+Test(human, quiet_and_thresholds)
+{
+	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8 };
+	char *t = human(&o, NULL);
+	cr_assert_str_eq(t,
+		"----------------------------------------------------------------\n"
+		"CT 102       | HELD Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"
+		"-------------+---------------+---------------+-----+-----+------\n"
+		"      numproc|  37   92%  92%|  50  125% 125%|  40 |  40 |   17 \n"
+		"      numfile|1.95K  97%  97%|   2K 100% 100%|   2K|   2K|    3 \n"
+		" numothersock| 199   99%  99%| 200  100% 100%| 200 | 200 |    1 \n");
+	free(t);
+	/* Percent thresholds (> 1), and qheld capped by qmaxheld. */
+	o.qheld = 90;
+	o.qmaxheld = 70;
+	t = human(&o, NULL);
+	cr_assert_not_null(strstr(t, "    tcprcvbuf| 160K"));
+	cr_assert_null(strstr(t, "physpages"));
+	free(t);
+	/* Nothing important: an empty block, no header. */
+	struct nvz_ubc_row calm = R("numproc", 1, 1, 100, 100, 0);
+	cr_assert_eq(nvz_ubc_human(&(struct nvz_ubc_human_opts){ .quiet = true, .qheld = 0.5,
+								   .qmaxheld = 0.8 },
+				   "1", &calm, 1, NULL, &t, NULL),
+		     0);
+	cr_assert_str_eq(t, "");
+	free(t);
+}
+
+Test(human, relative_failcnt)
+{
+	struct nvz_ubc_human_opts o = { .relative = true, .quiet = true, .qheld = 0.5, .qmaxheld = 0.8 };
+	uint64_t prev[8] = { 0, 10, 0, 3, 5 };
+	char *t = human(&o, prev);
+	cr_assert_str_eq(t,
+		"----------------------------------------------------------------\n"
+		"CT 102       | HELD Bar% Lim%| MAXH Bar% Lim%| BAR | LIM |+FAIL\n"
+		"-------------+---------------+---------------+-----+-----+------\n"
+		"      numproc|  37   92%  92%|  50  125% 125%|  40 |  40 |    7 \n"
+		"      numfile|1.95K  97%  97%|   2K 100% 100%|   2K|   2K|    - \n"
+		" numothersock| 199   99%  99%| 200  100% 100%| 200 | 200 |    1 \n");
+	free(t);
+}
+
+Test(human, color_codes)
+{
+	struct nvz_ubc_row r = R("numproc", 37, 50, 40, 40, 17);
+	struct nvz_ubc_human_opts o = { .color = true, .qheld = 0.5, .qmaxheld = 0.8 };
+	char *t = NULL;
+	cr_assert_eq(nvz_ubc_human(&o, "5", &r, 1, NULL, &t, NULL), 0);
+	cr_assert_str_eq(t,
+		"\033[1;32m----------------------------------------------------------------\n"
+		"CT 5         | HELD Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"
+		"-------------+---------------+---------------+-----+-----+------\033[0;39m\n"
+		"\033[1;31m      numproc|  37   92%  92%|  50  125% 125%|  40 |  40 |   17 \n"
+		"\033[0;39m");
+	free(t);
+}
+
+/* ---- bcfs on the real kernel ----------------------------------------- */
+
+#include <glob.h>
+
+#include "nvz/cgroup.h"
+
+static char g_base[64];
+static char g_prefix[64];
+static struct nvz_ctx *g_ctx;
+static struct nvz_ct *g_ct;
+static struct nvz_cgroup *g_cg;
+static struct nvz_bcfs *g_bc;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+__attribute__((format(printf, 1, 2))) static const char *P(const char *fmt, ...)
+{
+	static char ring[8][PATH_MAX];
+	static unsigned next;
+	char *b = ring[next++ % 8];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(ring[0]), fmt, ap);
+	va_end(ap);
+	return b;
+}
+
+static void put(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "open %s: %m", path);
+	cr_assert_geq(fputs(s, f), 0);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void bcfs_fini(void)
+{
+	nvz_bcfs_unmount(g_bc);
+	g_bc = NULL;
+	if (g_cg) {
+		nvz_cgroup_kill(g_cg, NULL);
+		nvz_cgroup_destroy(g_cg, NULL);
+		nvz_cgroup_free(g_cg);
+		glob_t g;
+		if (glob(P("/sys/fs/cgroup/*/%s", g_prefix), 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				rmdir(g.gl_pathv[i]);
+			globfree(&g);
+		}
+		rmdir(P("/sys/fs/cgroup/%s", g_prefix));
+	}
+	nvz_ct_free(g_ct);
+	nvz_ctx_free(g_ctx);
+	if (g_base[0]) {
+		umount2(P("%s/target", g_base), MNT_DETACH);
+		nftw(g_base, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+}
+
+TestSuite(bcfs, .fini = bcfs_fini, .timeout = 30);
+
+static void bcfs_setup(void)
+{
+	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0)
+		cr_skip_test("needs root and /dev/fuse");
+	snprintf(g_base, sizeof(g_base), "/tmp/nvz-test-bcfs-XXXXXX");
+	snprintf(g_prefix, sizeof(g_prefix), "nvz-unit-bc-%d", (int)getpid());
+	cr_assert_not_null(mkdtemp(g_base));
+	cr_assert_eq(mkdir(P("%s/conf", g_base), 0755), 0);
+	put(P("%s/vz.conf", g_base),
+	    P("LOCKDIR=%s/lock\nVE_ROOT=%s/root/$VEID\nVE_PRIVATE=%s/private/$VEID\n"
+	      "RUNDIR=%s/run\nLOGGING=no\nCGROUP_PREFIX=%s\n",
+	      g_base, g_base, g_base, g_base, g_prefix));
+	put(P("%s/conf/101.conf", g_base), "NUMPROC=\"50:50\"\n");
+	cr_assert_eq(setenv("VZ_CONF", P("%s/vz.conf", g_base), 1), 0);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ctx_open(&g_ctx, NULL, NULL, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_ct_open(g_ctx, 101, &g_ct, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_cgroup_open(&g_cg, g_prefix, "101", &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_cgroup_create(g_cg, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(mkdir(P("%s/run", g_base), 0755), 0);
+	cr_assert_eq(mkdir(P("%s/run/101", g_base), 0755), 0);
+	put(P("%s/run/101/resources", g_base), "NUMPROC=\"50:50\"\nTCPSNDBUF=\"4194304:5242880\"\n");
+	g_bc = nvz_bcfs_mount(g_ct, P("%s/run/101/bc", g_base), &err);
+	cr_assert_not_null(g_bc, "%s", err ? err->msg : "");
+	cr_assert_geq(nvz_bcfs_fd(g_bc), 0);
+	cr_assert_geq(nvz_bcfs_file_tree(g_bc), 0);
+}
+
+/* Serve the filesystem until the child exits; returns what it wrote. */
+static char *serve_child(pid_t pid, int rfd, int *status)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	cr_assert_not_null(m);
+	for (int spins = 0; spins < 1000; spins++) {
+		struct pollfd p[2] = { { .fd = nvz_bcfs_fd(g_bc), .events = POLLIN },
+				       { .fd = rfd, .events = POLLIN } };
+		cr_assert_geq(poll(p, 2, 100), 0);
+		if (p[0].revents & POLLIN)
+			cr_assert_eq(nvz_bcfs_process(g_bc), 0);
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			char buf[4096];
+			ssize_t n = read(rfd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			fwrite(buf, 1, (size_t)n, m);
+		}
+	}
+	fclose(m);
+	close(rfd);
+	cr_assert_eq(waitpid(pid, status, 0), pid);
+	return out;
+}
+
+/* Fork a reader: child_fn writes its findings to fd and returns an exit code. */
+static char *run_child(int (*child_fn)(int fd), int *status)
+{
+	int pfd[2];
+	cr_assert_eq(pipe2(pfd, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		_exit(child_fn(pfd[1]));
+	}
+	close(pfd[1]);
+	return serve_child(pid, pfd[0], status);
+}
+
+/* Copy path to fd in 7-byte reads: one snapshot across many requests. */
+static int copy_small_reads(const char *path, int fd)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return 10;
+	char buf[7];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			return 11;
+	close(in);
+	return n < 0 ? 12 : 0;
+}
+
+static int read_mounted(int fd)
+{
+	struct stat st;
+	const char *path = P("%s/run/101/bc/user_beancounters", g_base);
+	if (stat(path, &st) < 0 || st.st_mode != (S_IFREG | 0444) || st.st_uid != 0)
+		return 20;
+	if (open(path, O_WRONLY) >= 0 || (errno != EROFS && errno != EACCES))
+		return 21;
+	return copy_small_reads(path, fd);
+}
+
+/* What the CT child will do: a new mount namespace, then the detached
+ * clone attached onto a file, with no lookup on the FUSE mount. */
+static int read_attached(int fd)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return 30;
+	const char *target = P("%s/target", g_base);
+	if (nvz_bcfs_attach(nvz_bcfs_file_tree(g_bc), target, NULL) < 0)
+		return 31;
+	return copy_small_reads(target, fd);
+}
+
+Test(bcfs, serves_the_table_from_cgroup_and_resources)
+{
+	bcfs_setup();
+	int status;
+	char *text = run_child(read_mounted, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_eq(strncmp(text, expected_table, strlen("Version: 2.5\n") + 130), 0, "%s", text);
+	cr_assert_not_null(strstr(text, "\n      101:  kmemsize "), "%s", text);
+	cr_assert_not_null(strstr(text, "\n            numproc "), "%s", text);
+	cr_assert_not_null(strstr(text, "                   50                   50"), "%s", text);
+	cr_assert_not_null(strstr(text, "              4194304              5242880"), "%s", text);
+	struct nvz_ubc_set *s = NULL;
+	cr_assert_eq(nvz_ubc_parse_table(text, strlen(text), &s, NULL), 0);
+	cr_assert_eq(s->blocks[0].nrows, UBC_COUNT);
+	nvz_ubc_set_free(s);
+	free(text);
+}
+
+Test(bcfs, detached_clone_attaches_in_another_namespace)
+{
+	bcfs_setup();
+	put(P("%s/target", g_base), "");
+	int status;
+	char *text = run_child(read_attached, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_not_null(strstr(text, "\n      101:  kmemsize "), "%s", text);
+	free(text);
+}
+
+Test(bcfs, unmount_leaves_nothing)
+{
+	bcfs_setup();
+	const char *dir = P("%s/run/101/bc", g_base);
+	cr_assert(nvz_is_mountpoint(dir));
+	nvz_bcfs_unmount(g_bc);
+	g_bc = NULL;
+	cr_assert_not(nvz_is_mountpoint(dir));
+	cr_assert_neq(access(dir, F_OK), 0);
+	/* A second mount on the same place works (the monitor restarts). */
+	struct nvz_error *err = NULL;
+	g_bc = nvz_bcfs_mount(g_ct, dir, &err);
+	cr_assert_not_null(g_bc, "%s", err ? err->msg : "");
+}

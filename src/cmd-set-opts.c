@@ -141,8 +141,11 @@ static int apply_ram(const struct set_opt *o, const char *arg, struct set_req *r
 {
 	struct nvz_error *err = NULL;
 	uint64_t bytes;
-	if (nvz_parse_bytes(arg, &bytes, &err) < 0)
-		return fail(err);
+	if (nvz_parse_bytes(arg, &bytes, &err) < 0) {
+		nvz_error_free(err);
+		fprintf(stderr, "Invalid value for --%s: %s\n", o->option, arg);
+		return NVZ_E_VALUE;
+	}
 	char val[64];
 	if (bytes == NVZ_UNLIMITED)
 		snprintf(val, sizeof(val), "0:unlimited");

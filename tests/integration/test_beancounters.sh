@@ -1,0 +1,151 @@
+# The beancounter view: /proc/user_beancounters inside a CT (served by the
+# monitor's FUSE file), vzubc on the host, and lxcfs for free/uptime.
+# shellcheck shell=bash
+
+VZUBC=${VZUBC:-$(dirname "$VZCTL")/vzubc}
+BC_NAMES="kmemsize lockedpages privvmpages shmpages numproc physpages vmguarpages oomguarpages
+	numtcpsock numflock numpty numsiginfo tcpsndbuf tcprcvbuf othersockbuf dgramrcvbuf
+	numothersock dcachesize numfile numiptent swappages"
+
+# bc_field CT RESOURCE COLUMN: a value from the CT's own
+# /proc/user_beancounters (COLUMN: held maxheld barrier limit failcnt).
+bc_field() {
+	local col
+	case $3 in
+	held) col=2 ;; maxheld) col=3 ;; barrier) col=4 ;; limit) col=5 ;; failcnt) col=6 ;;
+	esac
+	"$VZCTL" exec "$1" cat /proc/user_beancounters 2>/dev/null |
+		awk -v r="$2" -v c="$col" '$1 ~ /:$/ { $1 = ""; $0 = $0 } $1 == r { print $c }'
+}
+
+t_bc_format_inside() {
+	start_busybox 101
+	expect_rc 0 "$VZCTL" exec 101 cat /proc/user_beancounters
+	local first header
+	first=$(printf '%s\n' "$OUT" | sed -n 1p)
+	header=$(printf '%s\n' "$OUT" | sed -n 2p)
+	[ "$first" = "Version: 2.5" ] || fail "first line: $first"
+	[ "$header" = "       uid  resource                     held              maxheld              barrier                limit              failcnt" ] ||
+		fail "header: $header"
+	expect_out '^      101:  kmemsize +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$'
+	local n
+	for n in $BC_NAMES; do
+		expect_out "^ +$n +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\$"
+	done
+	[ "$(printf '%s\n' "$OUT" | grep -c '^ *dummy ')" -eq 4 ] || fail "dummy rows: $OUT"
+	[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 27 ] || fail "line count: $OUT"
+	# Read-only, as on OpenVZ.
+	expect_rc 8 "$VZCTL" exec 101 'echo x > /proc/user_beancounters'
+}
+
+t_bc_numproc_failcnt() {
+	start_busybox 101
+	expect_rc 0 "$VZCTL" set 101 --numproc 20:20
+	[ "$(bc_field 101 numproc limit)" = 20 ] || fail "numproc limit not 20"
+	[ "$(bc_field 101 numproc failcnt)" = 0 ] || fail "failcnt not 0 at start"
+	"$VZCTL" exec 101 'for i in $(seq 40); do sleep 5 & done; wait' >"$T/fork1" 2>&1
+	grep -qi 'fork' "$T/fork1" || fail "40 forks under numproc 20 did not fail: $(cat "$T/fork1")"
+	local fc
+	fc=$(bc_field 101 numproc failcnt)
+	[ "${fc:-0}" -gt 0 ] || fail "numproc failcnt $fc after failed forks"
+	expect_rc 0 "$VZCTL" set 101 --numproc 200:200
+	[ "$(bc_field 101 numproc barrier)" = 200 ] || fail "numproc barrier not raised live"
+	expect_rc 0 "$VZCTL" exec 101 'for i in $(seq 40); do sleep 1 & done; wait'
+	printf '%s\n' "$OUT" | grep -qi fork && fail "forks failed under numproc 200: $OUT"
+	# The fail counter lives as long as the CT, and only as long.
+	[ "$(bc_field 101 numproc failcnt)" = "$fc" ] || fail "failcnt changed without failures"
+	expect_rc 0 "$VZCTL" restart 101
+	wait_for 100 booted 101 || fail "no boot after restart"
+	[ "$(bc_field 101 numproc failcnt)" = 0 ] || fail "failcnt not reset by restart"
+}
+
+t_bc_tcpsndbuf_live() {
+	start_busybox 101
+	expect_rc 0 "$VZCTL" set 101 --tcpsndbuf 4M:5M --save
+	grep -q '^TCPSNDBUF="4194304:5242880"$' "$T/conf/101.conf" || fail "not saved: $(cat "$T/conf/101.conf")"
+	[ "$(bc_field 101 tcpsndbuf barrier)" = 4194304 ] || fail "tcpsndbuf barrier"
+	[ "$(bc_field 101 tcpsndbuf limit)" = 5242880 ] || fail "tcpsndbuf limit"
+	expect_rc 0 "$VZUBC" -v 101
+	expect_out '^    tcpsndbuf\|.*\|   4M\|   5M\|'
+}
+
+t_bc_memory_hog() {
+	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 0 "$VZCTL" set 101 --ram 64M --swap 0 --save
+	"$VZCTL" --quiet start 101 || fail "start"
+	wait_for 100 booted 101 || fail "no boot"
+	[ "$(bc_field 101 physpages limit)" = 16384 ] || fail "physpages limit not 64M in pages"
+	# tail keeps a newline-less stream in memory: 100M against 64M of RAM.
+	"$VZCTL" exec 101 'head -c 100M /dev/zero | tail >/dev/null' >"$T/hog1" 2>&1 &&
+		fail "a 100M hog finished under --ram 64M --swap 0"
+	local fc
+	fc=$(bc_field 101 physpages failcnt)
+	[ "${fc:-0}" -gt 0 ] || fail "physpages failcnt $fc after the hog"
+	ct_running 101 || fail "the CT died with its hog"
+	expect_rc 0 "$VZCTL" set 101 --ram 256M
+	[ "$(bc_field 101 physpages limit)" = 65536 ] || fail "physpages limit not raised live"
+	expect_rc 0 "$VZCTL" exec 101 'head -c 100M /dev/zero | tail >/dev/null'
+}
+
+# lxcfs on a private mount point of this test, stopped by its PID.
+start_lxcfs() {
+	command -v lxcfs >/dev/null || fail "lxcfs cannot run here: not installed (apt-get install lxcfs)"
+	[ -c /dev/fuse ] || fail "lxcfs cannot run here: no /dev/fuse"
+	mkdir -p "$T/lxcfs"
+	lxcfs -f -p "$T/lxcfs.pid" "$T/lxcfs" >"$T/lxcfs.log" 2>&1 &
+	LXCFS_PID=$!
+	trap stop_lxcfs EXIT
+	wait_for 50 test -e "$T/lxcfs/proc/meminfo" ||
+		fail "lxcfs cannot run here: $(tail -3 "$T/lxcfs.log")"
+	echo "LXCFS_DIR=$T/lxcfs" >>"$T/vz.conf"
+}
+
+stop_lxcfs() {
+	"$VZCTL" --quiet stop 101 --fast >/dev/null 2>&1
+	[ -n "${LXCFS_PID:-}" ] && kill "$LXCFS_PID" 2>/dev/null
+	fusermount3 -u "$T/lxcfs" 2>/dev/null || umount -l "$T/lxcfs" 2>/dev/null
+	wait "$LXCFS_PID" 2>/dev/null
+}
+
+t_bc_free_inside() {
+	start_lxcfs
+	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 0 "$VZCTL" set 101 --ram 64M --swap 0 --save
+	"$VZCTL" --quiet start 101 || fail "start"
+	wait_for 100 booted 101 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 101 'grep -E "^(MemTotal|SwapTotal):" /proc/meminfo'
+	expect_out '^MemTotal: +65536 kB$'
+	expect_out '^SwapTotal: +0 kB$'
+	# busybox free takes "total" from sysinfo(2), which no file can
+	# change; "available" comes from /proc/meminfo.
+	expect_rc 0 "$VZCTL" exec 101 free
+	local avail
+	avail=$(printf '%s\n' "$OUT" | awk '/^Mem:/ { print $7 }')
+	[ "${avail:-0}" -gt 0 ] && [ "$avail" -le 65536 ] || fail "free inside: $OUT"
+	# uptime is the CT's: lxcfs counts from the init of the reader's pid namespace.
+	expect_rc 0 "$VZCTL" exec 101 'cut -d. -f1 /proc/uptime'
+	[ "$OUT" -lt 120 ] || fail "uptime inside is the host's: $OUT"
+	expect_rc 0 "$VZCTL" exec 101 'grep -c ^processor /proc/cpuinfo'
+}
+
+t_vzubc_host() {
+	start_busybox 101
+	expect_rc 0 "$VZCTL" set 101 --numproc 20:20
+	"$VZCTL" exec 101 'for i in $(seq 40); do sleep 3 & done; wait' >/dev/null 2>&1
+	expect_rc 0 "$VZUBC" 101
+	expect_out '^CT 101       \| HELD Bar% Lim%\| MAXH Bar% Lim%\| BAR \| LIM \| FAIL$'
+	expect_out '^-------------\+---------------\+---------------\+-----\+-----\+------$'
+	expect_out '^      numproc\| +[0-9]+ +[0-9]+% +[0-9]+%\|.*\|  20 \|  20 \| +[1-9][0-9]* $'
+	expect_rc 0 "$VZUBC" -q
+	expect_out '^      numproc\|'
+	printf '%s\n' "$OUT" | grep -q '^     kmemsize' && fail "quiet mode shows a calm kmemsize: $OUT"
+	expect_rc 0 "$VZUBC" -r -rd "$T/store" 101
+	expect_out '\| BAR \| LIM \|\+FAIL$'
+	expect_out '^      numproc\|.*\| +[1-9][0-9]* $'
+	[ -s "$T/store/ubc.101.numproc.failcnt" ] || fail "relative mode stored nothing"
+	expect_rc 0 "$VZUBC" -r -rd "$T/store" 101
+	expect_out '^      numproc\|.*\|    - $'
+	expect_rc 1 "$VZUBC" -q -v
+	expect_rc 0 "$VZUBC" 999
+	[ -z "$OUT" ] || fail "a CT that does not run shows: $OUT"
+}

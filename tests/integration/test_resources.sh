@@ -1,0 +1,119 @@
+# Resource limits that change live (cgroup v1 here, end to end).
+# shellcheck shell=bash
+
+cg() { cat "/sys/fs/cgroup/$1/$CGROUP_PREFIX/$2/$3"; }
+
+# A memory hog stopped at --ram, finishing once --ram is raised live.
+t_res_ram_live() {
+	start_busybox 1001
+	expect_rc 0 "$VZCTL" set 1001 --ram 64M --swap 0 --save
+	grep -q '^PHYSPAGES="0:16384"$' "$T/conf/1001.conf" || fail "PHYSPAGES: $(grep PHYS "$T/conf/1001.conf")"
+	[ "$(cg memory 1001 memory.limit_in_bytes)" = 67108864 ] || fail "memory limit not applied"
+	[ "$(cg memory 1001 memory.memsw.limit_in_bytes)" = 67108864 ] || fail "memsw limit not applied"
+	# 100 MB into a tmpfs-less pipe buffer: tail keeps the last line in memory.
+	"$VZCTL" exec2 1001 'head -c 100m /dev/zero | tail -c 90m >/dev/null'
+	local rc=$?
+	[ $rc -ne 0 ] || fail "hog survived a 64M limit"
+	# With memory+swap = memory the kernel counts the refusal on memsw (and,
+	# since 6.13, only as an OOM kill): either shows the CT was refused.
+	local refused
+	refused=$(( $(cg memory 1001 memory.failcnt) + $(cg memory 1001 memory.memsw.failcnt) +
+		$(awk '/oom_kill /{print $2}' "/sys/fs/cgroup/memory/$CGROUP_PREFIX/1001/memory.oom_control") ))
+	[ "$refused" -gt 0 ] || fail "no refusal counted"
+	expect_rc 0 "$VZCTL" set 1001 --ram 256M
+	expect_out 'WARNING: Settings were not saved'
+	expect_rc 0 "$VZCTL" exec 1001 'head -c 100m /dev/zero | tail -c 90m >/dev/null && echo finished'
+	[ "$OUT" = finished ] || fail "hog did not finish after raising --ram: $OUT"
+	grep -q '^PHYSPAGES="0:16384"$' "$T/conf/1001.conf" || fail "unsaved change reached the config"
+}
+
+# The guide's loop must leave a sensible, enforced memory limit.
+t_res_guide_memory_loop() {
+	start_busybox 1002
+	local t
+	for t in vmguarpages oomguarpages privvmpages; do
+		expect_rc 0 "$VZCTL" set 1002 --save --$t 512M
+	done
+	expect_rc 0 "$VZCTL" set 1002 --save --swappages 2G:2G
+	[ "$(cg memory 1002 memory.limit_in_bytes)" = $((512 << 20)) ] ||
+		fail "memory limit $(cg memory 1002 memory.limit_in_bytes)"
+	local memsw
+	memsw=$(cg memory 1002 memory.memsw.limit_in_bytes)
+	[ "$memsw" -ge $((512 << 20)) ] || fail "memsw $memsw below memory"
+	# Restart: the saved limits come back.
+	expect_rc 0 "$VZCTL" restart 1002
+	[ "$(cg memory 1002 memory.limit_in_bytes)" = $((512 << 20)) ] || fail "limit lost on restart"
+}
+
+t_res_numproc_live() {
+	start_busybox 1003
+	expect_rc 0 "$VZCTL" set 1003 --numproc 15:15
+	[ "$(cg pids 1003 pids.max)" = 15 ] || fail "pids.max not 15"
+	"$VZCTL" exec 1003 'i=0; while [ $i -lt 30 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null; wait' >/dev/null 2>&1
+	grep -q 'max [1-9]' "/sys/fs/cgroup/pids/$CGROUP_PREFIX/1003/pids.events" || fail "no fork refused"
+	expect_rc 0 "$VZCTL" set 1003 --numproc 200:200 --save
+	expect_rc 0 "$VZCTL" exec 1003 'i=0; while [ $i -lt 30 ]; do sleep 1 & i=$((i+1)); done; wait; echo all-forked'
+	expect_out 'all-forked'
+}
+
+t_res_devnodes_tun() {
+	start_busybox 1004
+	"$VZCTL" exec2 1004 'test -c /dev/net/tun' && fail "/dev/net/tun present before --devnodes"
+	expect_rc 0 "$VZCTL" set 1004 --devnodes net/tun:rw --save
+	expect_rc 0 "$VZCTL" exec 1004 'ls -l /dev/net/tun'
+	expect_out '10, *200'
+	# Openable: the only error left is "not attached" (EBADFD), not EPERM.
+	expect_rc 0 "$VZCTL" exec 1004 'cat /dev/net/tun 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' && fail "tun refused by the devices cgroup: $OUT"
+	grep -q '^DEVNODES="net/tun:rw"$' "$T/conf/1004.conf" || fail "DEVNODES not saved"
+	# A node the CT was not given stays closed even if the CT makes it.
+	expect_rc 0 "$VZCTL" exec 1004 'mknod /tmp/kmsg c 1 11 && cat /tmp/kmsg 2>&1 | head -1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' || fail "an ungranted device opened: $OUT"
+	# After restart the node is there again.
+	expect_rc 0 "$VZCTL" restart 1004
+	wait_for 100 booted 1004 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1004 'test -c /dev/net/tun && echo yes'
+	[ "$OUT" = yes ] || fail "tun gone after restart"
+}
+
+# --cpulimit 50 caps a busy loop: CPU time over wall time, as a ratio.
+t_res_cpulimit() {
+	start_busybox 1005
+	expect_rc 0 "$VZCTL" set 1005 --cpulimit 50 --save
+	[ "$(cg cpu 1005 cpu.cfs_quota_us)" = 50000 ] || fail "quota not set"
+	local before after
+	before=$(awk '/usage_usec/ {print $2}' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" 2>/dev/null)
+	[ -n "$before" ] || before=$(cg cpuacct 1005 cpuacct.usage | awk '{print int($1/1000)}')
+	"$VZCTL" exec 1005 'timeout 2 sh -c "while :; do :; done"' >/dev/null 2>&1
+	after=$(awk '/usage_usec/ {print $2}' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" 2>/dev/null)
+	[ -n "$after" ] || after=$(cg cpuacct 1005 cpuacct.usage | awk '{print int($1/1000)}')
+	local used=$(( (after - before) / 1000 ))
+	echo "busy loop for 2 s used ${used} ms of CPU with --cpulimit 50"
+	[ "$used" -lt 1500 ] || fail "cpulimit 50 did not cap: ${used} ms of CPU in 2 s"
+	grep -q 'nr_throttled [1-9]' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" || fail "never throttled"
+}
+
+# Bad values: OpenVZ's message and exit code, nothing changed anywhere.
+t_res_bad_values_change_nothing() {
+	start_busybox 1006
+	expect_rc 0 "$VZCTL" set 1006 --ram 128M --numproc 50 --save
+	cp "$T/conf/1006.conf" "$T/before"
+	local mem pids
+	mem=$(cg memory 1006 memory.limit_in_bytes)
+	pids=$(cg pids 1006 pids.max)
+	expect_rc 21 "$VZCTL" set 1006 --ram abc --save
+	expect_out 'Invalid value for --ram: abc'
+	expect_rc 21 "$VZCTL" set 1006 --numproc 30:20 --save
+	expect_rc 21 "$VZCTL" set 1006 --numproc -5 --save
+	expect_rc 21 "$VZCTL" set 1006 --kmemsize 1Q --save
+	expect_rc 21 "$VZCTL" set 1006 --numproc 10K --save
+	expect_rc 20 "$VZCTL" set 1006 --no-such-resource 5 --save
+	expect_rc 21 "$VZCTL" set 1006 --cpumask 999 --save
+	# Valid syntax the kernel refuses: the memory limit below what is used.
+	expect_rc 0 "$VZCTL" exec 1006 'head -c 30m /dev/zero > /dev/shm/fill'
+	"$VZCTL" set 1006 --ram 1M --numproc 7 --save >"$T/out" 2>&1 && fail "1M accepted: $(cat "$T/out")"
+	cmp -s "$T/conf/1006.conf" "$T/before" || fail "config changed by a refused set"
+	[ "$(cg memory 1006 memory.limit_in_bytes)" = "$mem" ] || fail "memory limit half-applied"
+	[ "$(cg pids 1006 pids.max)" = "$pids" ] || fail "pids.max half-applied"
+	ct_running 1006 || fail "CT harmed"
+}

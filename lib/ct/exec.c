@@ -57,6 +57,7 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 						   const struct nvz_exec_opts *o)
 {
 	uint64_t keep;
+	nvz_ct_set_ioprio(ct, 0);
 	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_caps_apply(keep, NULL) < 0 ||
 	    nvz_seccomp_apply(NULL) < 0)
 		_exit(126);

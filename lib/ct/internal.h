@@ -12,6 +12,8 @@
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
+/* I/O priority from IOPRIO for pid (0: the caller). */
+int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 /* Capabilities a CT keeps (CAPABILITY key). */
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
 /* Long-lived per-CT monitor: parent of init. Never returns. */

@@ -68,6 +68,7 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 		close(c);
 	}
 	uint64_t keep;
+	nvz_ct_set_ioprio(ct, 0);
 	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_caps_apply(keep, err) < 0 ||
 	    nvz_seccomp_apply(err) < 0)
 		return -1;

@@ -108,6 +108,23 @@ int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 }
 
 
+/* A live --ioprio reaches every process of the CT's cgroup. */
+static void set_ioprio_all(const struct nvz_ct *ct, const struct nvz_cgroup *cg,
+			   const struct nvz_conf *changes)
+{
+	struct nvz_ct tmp = *ct;
+	struct nvz_conf *merged = nvz_conf_new();
+	if (!merged)
+		return;
+	nvz_conf_set(merged, "IOPRIO", nvz_conf_get(changes, "IOPRIO"), NULL);
+	tmp.conf = merged;
+	cleanup_free char *procs = NULL;
+	if (nvz_cgroup_read(cg, "pids", "cgroup.procs", &procs, NULL) == 0)
+		for (char *p = procs; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			nvz_ct_set_ioprio(&tmp, (pid_t)atoi(p));
+	nvz_conf_free(merged);
+}
+
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err)
 {
@@ -128,6 +145,8 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 		nvz_log(ct->ctx, NVZ_LOG_WARN,
 			"Warning: %s: stored and shown in /proc/user_beancounters, not enforced by this kernel",
 			list);
+	if (r == 0 && changes && nvz_conf_get(changes, "IOPRIO"))
+		set_ioprio_all(ct, cg, changes);
 	nvz_cgroup_free(cg);
 	if (r == 0 && changes && nvz_conf_get(changes, "DEVNODES")) {
 		cleanup_strv char **names = nvz_ct_devnode_names(ct, changes);

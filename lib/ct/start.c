@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,18 @@ int nvz_ct_check_capability(const char *text, struct nvz_error **err)
 {
 	uint64_t keep;
 	return nvz_caps_parse(text, &keep, err);
+}
+
+/* IOPRIO (0..7, default 4) is a best-effort I/O priority, inherited by
+ * every process the CT starts: set on init and on what exec starts. */
+int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid)
+{
+	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
+	if (prio < 0 || prio > 7)
+		prio = 4;
+	enum { IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_SHIFT = 13 };
+	return (int)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, pid,
+			    (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | prio);
 }
 
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)

@@ -3,6 +3,8 @@
 # shellcheck shell=bash
 
 VZUBC=${VZUBC:-$(dirname "$VZCTL")/vzubc}
+# Where a CT reads its beancounters (OpenVZ: /proc/user_beancounters).
+BC_INSIDE=${BC_INSIDE:-/proc/user_beancounters}
 BC_NAMES="kmemsize lockedpages privvmpages shmpages numproc physpages vmguarpages oomguarpages
 	numtcpsock numflock numpty numsiginfo tcpsndbuf tcprcvbuf othersockbuf dgramrcvbuf
 	numothersock dcachesize numfile numiptent swappages"
@@ -14,13 +16,13 @@ bc_field() {
 	case $3 in
 	held) col=2 ;; maxheld) col=3 ;; barrier) col=4 ;; limit) col=5 ;; failcnt) col=6 ;;
 	esac
-	"$VZCTL" exec "$1" cat /proc/user_beancounters 2>/dev/null |
+	"$VZCTL" exec "$1" cat "$BC_INSIDE" 2>/dev/null |
 		awk -v r="$2" -v c="$col" '$1 ~ /:$/ { $1 = ""; $0 = $0 } $1 == r { print $c }'
 }
 
 t_bc_format_inside() {
 	start_busybox 101
-	expect_rc 0 "$VZCTL" exec 101 cat /proc/user_beancounters
+	expect_rc 0 "$VZCTL" exec 101 cat "$BC_INSIDE"
 	local first header
 	first=$(printf '%s\n' "$OUT" | sed -n 1p)
 	header=$(printf '%s\n' "$OUT" | sed -n 2p)
@@ -35,7 +37,7 @@ t_bc_format_inside() {
 	[ "$(printf '%s\n' "$OUT" | grep -c '^ *dummy ')" -eq 4 ] || fail "dummy rows: $OUT"
 	[ "$(printf '%s\n' "$OUT" | wc -l)" -eq 27 ] || fail "line count: $OUT"
 	# Read-only, as on OpenVZ.
-	expect_rc 8 "$VZCTL" exec 101 'echo x > /proc/user_beancounters'
+	expect_rc 8 "$VZCTL" exec 101 "echo x > $BC_INSIDE"
 }
 
 t_bc_numproc_failcnt() {
@@ -76,7 +78,7 @@ t_bc_memory_hog() {
 	wait_for 100 booted 101 || fail "no boot"
 	[ "$(bc_field 101 physpages limit)" = 16384 ] || fail "physpages limit not 64M in pages"
 	# tail keeps a newline-less stream in memory: 100M against 64M of RAM.
-	"$VZCTL" exec 101 'head -c 100M /dev/zero | tail >/dev/null' >"$T/hog1" 2>&1 &&
+	"$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null' >"$T/hog1" 2>&1 &&
 		fail "a 100M hog finished under --ram 64M --swap 0"
 	local fc
 	fc=$(bc_field 101 physpages failcnt)
@@ -84,7 +86,7 @@ t_bc_memory_hog() {
 	ct_running 101 || fail "the CT died with its hog"
 	expect_rc 0 "$VZCTL" set 101 --ram 256M
 	[ "$(bc_field 101 physpages limit)" = 65536 ] || fail "physpages limit not raised live"
-	expect_rc 0 "$VZCTL" exec 101 'head -c 100M /dev/zero | tail >/dev/null'
+	expect_rc 0 "$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null'
 }
 
 # lxcfs on a private mount point of this test, stopped by its PID.

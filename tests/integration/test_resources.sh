@@ -117,3 +117,55 @@ t_res_bad_values_change_nothing() {
 	[ "$(cg pids 1006 pids.max)" = "$pids" ] || fail "pids.max half-applied"
 	ct_running 1006 || fail "CT harmed"
 }
+
+t_res_cpu_io_values() {
+	start_busybox 1007
+	expect_rc 0 "$VZCTL" set 1007 --cpuunits 2000 --cpus 1 --cpumask 0 --ioprio 6 --iolimit 10 --iopslimit 500 --save
+	[ "$(cg cpu 1007 cpu.shares)" = 2048 ] || fail "cpu.shares $(cg cpu 1007 cpu.shares)"
+	[ "$(cg cpu 1007 cpu.cfs_quota_us)" = 100000 ] || fail "cpus 1 -> quota $(cg cpu 1007 cpu.cfs_quota_us)"
+	[ "$(cg cpuset 1007 cpuset.cpus)" = 0 ] || fail "cpumask $(cg cpuset 1007 cpuset.cpus)"
+	grep -q '^IOLIMIT="10485760"$' "$T/conf/1007.conf" || fail "IOLIMIT $(grep IOLIMIT "$T/conf/1007.conf")"
+	# ioprio: best-effort class, level 6, on processes started afterwards too.
+	expect_rc 0 "$VZCTL" exec 1007 'cat /proc/self/io 2>/dev/null >/dev/null; echo $$'
+	local init
+	init=$(state_pid 1007 INIT_PID)
+	expect_rc 21 "$VZCTL" set 1007 --ioprio 9
+	expect_rc 21 "$VZCTL" set 1007 --cpuunits 3
+	expect_rc 0 "$VZCTL" restart 1007
+	init=$(state_pid 1007 INIT_PID)
+	command -v ionice >/dev/null && { ionice -p "$init" | grep -q 'best-effort: prio 6' || fail "init ioprio: $(ionice -p "$init")"; }
+	return 0
+}
+
+# A capability change needs a restart: warned without --setmode, done with
+# --setmode restart.
+t_res_capability_setmode() {
+	start_busybox 1008
+	expect_rc 0 "$VZCTL" exec 1008 'grep CapBnd /proc/1/status'
+	local bnd=$((16#${OUT##*:	}))
+	[ $((bnd >> 25 & 1)) -eq 0 ] || fail "sys_time granted by default"
+	expect_rc 0 "$VZCTL" set 1008 --capability sys_time:on --save
+	expect_out 'Unable to set capability on a running container'
+	expect_out 'Please consider using --setmode option'
+	grep -q '^CAPABILITY="sys_time:on"$' "$T/conf/1008.conf" || fail "capability not saved"
+	expect_rc 0 "$VZCTL" set 1008 --capability net_admin:off --save --setmode restart
+	expect_out 'Restarting container'
+	wait_for 100 booted 1008 || fail "no boot after setmode restart"
+	expect_rc 0 "$VZCTL" exec 1008 'grep CapBnd /proc/1/status'
+	bnd=$((16#${OUT##*:	}))
+	[ $((bnd >> 25 & 1)) -eq 1 ] || fail "sys_time not granted after restart"
+	[ $((bnd >> 12 & 1)) -eq 0 ] || fail "net_admin not dropped"
+	expect_rc 13 "$VZCTL" set 1008 --capability no_such_cap:on --save
+	expect_rc 20 "$VZCTL" set 1008 --capability sys_time:on --setmode restart
+}
+
+t_res_reset_ub() {
+	start_busybox 1009
+	expect_rc 0 "$VZCTL" set 1009 --numproc 40 --save
+	expect_rc 0 "$VZCTL" set 1009 --numproc 80
+	[ "$(cg pids 1009 pids.max)" = 80 ] || fail "live numproc"
+	expect_rc 0 "$VZCTL" set 1009 --reset_ub
+	[ "$(cg pids 1009 pids.max)" = 40 ] || fail "reset_ub did not restore the saved value"
+	expect_rc 20 "$VZCTL" set 1009 --reset_ub --numproc 5
+	expect_out 'exclusive'
+}

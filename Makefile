@@ -58,7 +58,7 @@ $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c $(B)/libnvz.a
+$(B)/unit/%: tests/unit/%.c $(B)/libnvz.a $(wildcard src/cli-*.c src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libnvz.a $(LIBS) -lcriterion
 

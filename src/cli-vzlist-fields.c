@@ -9,22 +9,6 @@
 
 #include "vzlist.h"
 
-/* Beancounters in OpenVZ's order; the config key holds BARRIER:LIMIT. */
-enum ubc_unit { UBC_COUNT, UBC_BYTES, UBC_PAGES };
-static const struct {
-	const char *key;
-	enum ubc_unit unit;
-} ubc_defs[VZL_NUBC] = {
-	{"KMEMSIZE", UBC_BYTES},    {"LOCKEDPAGES", UBC_PAGES}, {"PRIVVMPAGES", UBC_PAGES},
-	{"SHMPAGES", UBC_PAGES},    {"NUMPROC", UBC_COUNT},     {"PHYSPAGES", UBC_PAGES},
-	{"VMGUARPAGES", UBC_PAGES}, {"OOMGUARPAGES", UBC_PAGES}, {"NUMTCPSOCK", UBC_COUNT},
-	{"NUMFLOCK", UBC_COUNT},    {"NUMPTY", UBC_COUNT},      {"NUMSIGINFO", UBC_COUNT},
-	{"TCPSNDBUF", UBC_BYTES},   {"TCPRCVBUF", UBC_BYTES},   {"OTHERSOCKBUF", UBC_BYTES},
-	{"DGRAMRCVBUF", UBC_BYTES}, {"NUMOTHERSOCK", UBC_COUNT}, {"DCACHESIZE", UBC_BYTES},
-	{"NUMFILE", UBC_COUNT},     {"NUMIPTENT", UBC_COUNT},   {"SWAPPAGES", UBC_PAGES},
-};
-enum { UBC_NUMPROC = 4, UBC_PHYSPAGES = 5 };
-
 static const char *const status_names[] = {
 	[VZL_RUNNING] = "running",
 	[VZL_STOPPED] = "stopped",
@@ -295,15 +279,14 @@ const struct vzl_field *vzl_field_find(const char *name)
 
 void vzl_load_resources(struct vzl_ct *c)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	unsigned long long pagesz = page > 0 ? (unsigned long long)page : 4096;
-	for (int i = 0; i < VZL_NUBC; i++) {
-		unsigned long long bl[2];
-		unsigned long long div = ubc_defs[i].unit == UBC_PAGES ? pagesz : 1;
-		if (nvz_list_parse_2num(nvz_ct_get(c->ct, ubc_defs[i].key, NULL), div, bl) < 0)
+	/* Beancounters: the config key holds BARRIER:LIMIT (lib/res parses it). */
+	for (int i = 0; i < VZL_NUBC && i < UBC_COUNT; i++) {
+		struct nvz_ubc_value v;
+		const char *text = nvz_ct_get(c->ct, nvz_ubc_info(i)->key, NULL);
+		if (!text || nvz_ubc_parse(i, text, &v, NULL) < 0)
 			continue;
-		c->ubc[i].v[VZL_BARRIER] = bl[0];
-		c->ubc[i].v[VZL_LIMIT] = bl[1];
+		c->ubc[i].v[VZL_BARRIER] = v.barrier == NVZ_UNLIMITED ? NVZ_LIST_UNLIMITED : v.barrier;
+		c->ubc[i].v[VZL_LIMIT] = v.limit == NVZ_UNLIMITED ? NVZ_LIST_UNLIMITED : v.limit;
 		c->ubc[i].have |= 1u << VZL_BARRIER | 1u << VZL_LIMIT;
 	}
 	/* DISKSPACE is in 1K blocks; a suffixed value is in bytes. */
@@ -326,6 +309,17 @@ void vzl_set_nproc(struct vzl_ct *c, unsigned long long n)
 {
 	c->ubc[UBC_NUMPROC].v[VZL_HELD] = n;
 	c->ubc[UBC_NUMPROC].have |= 1u << VZL_HELD;
+}
+
+void vzl_set_usage(struct vzl_ct *c, int id, const struct nvz_cgroup_counter *cnt)
+{
+	if (!cnt->valid)
+		return;
+	struct vzl_res *r = &c->ubc[id];
+	r->v[VZL_HELD] = cnt->held;
+	r->v[VZL_MAXHELD] = cnt->maxheld;
+	r->v[VZL_FAILCNT] = cnt->failcnt;
+	r->have |= 1u << VZL_HELD | 1u << VZL_MAXHELD | 1u << VZL_FAILCNT;
 }
 
 /* Output. */

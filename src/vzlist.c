@@ -232,6 +232,11 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st)
 		int nr = nvz_cgroup_nr_procs(cg, &err);
 		if (nr >= 0)
 			vzl_set_nproc(c, (unsigned long long)nr);
+		/* Live beancounter values where this kernel counts them. */
+		struct nvz_cgroup_counter cnt[UBC_COUNT];
+		if (nvz_cgroup_counters(cg, cnt, NULL) == 0)
+			for (int id = 0; id < UBC_COUNT && id < VZL_NUBC; id++)
+				vzl_set_usage(c, id, &cnt[id]);
 	}
 	nvz_error_free(err);
 	nvz_cgroup_free(cg);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "nvz/cgroup.h"
 #include "nvz/ct.h"
 #include "nvz/listfmt.h"
 
@@ -67,6 +68,8 @@ const struct vzl_field *vzl_field_find(const char *name);
 void vzl_load_resources(struct vzl_ct *c);
 /* NPROC of a running CT (the numproc UBC's held value). */
 void vzl_set_nproc(struct vzl_ct *c, unsigned long long n);
+/* held, maxheld and failcnt of beancounter id from the kernel's counters. */
+void vzl_set_usage(struct vzl_ct *c, int id, const struct nvz_cgroup_counter *cnt);
 
 void vzl_format_header(struct nvz_list_buf *b, const struct vzl_field *const *order, size_t n);
 /* trim: cut long text in every column but the last (no -t). */

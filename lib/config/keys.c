@@ -206,6 +206,8 @@ static const struct key_row key_table[] = {
 	{"IP6TABLES", NULL, GL | DEP},
 	{"RUNDIR", v_abspath, GL},    /* nvz: runtime state directory */
 	{"CGROUP_PREFIX", NULL, GL},  /* nvz: parent cgroup of containers */
+	{"LXCFS_DIR", v_abspath, GL}, /* nvz: where lxcfs serves per-CT /proc views */
+	{"START_TIMEOUT", NULL, GL | CT}, /* nvz: seconds vzctl start --wait waits */
 	/* <CTID>.conf: misc */
 	{"NAME", v_name, CT},
 	{"DESCRIPTION", NULL, CT},

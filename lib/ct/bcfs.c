@@ -2,8 +2,11 @@
  * A libfuse3 low-level filesystem with one regular file, served by the
  * single-threaded CT monitor from its poll loop (see bcfs.h). The text is
  * built at open() and kept with the open file, so a reader sees one
- * consistent snapshot however small its reads are; the file reports size 0
- * and is opened with direct_io, as procfs files are read. */
+ * consistent snapshot however small its reads are (direct_io). The file
+ * reports the text's real size, as lxcfs does: sendfile() (busybox cat)
+ * reads through the page cache and stops at i_size, so a size of 0, as
+ * procfs reports, would read as empty. Every column has a fixed width, so
+ * the length of a CT's table never changes and a cached size stays right. */
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
@@ -28,8 +31,6 @@
 
 #define BC_FILE "user_beancounters"
 #define BC_FILE_INO 2
-/* Nothing here changes behind the kernel's back except the text, which is
- * not cached (direct_io): names and attributes may be cached for long. */
 #define BC_TIMEOUT 86400.0
 #define TREE_TIMEOUT_MS 10000
 
@@ -47,6 +48,18 @@ struct bc_open_file {
 	char text[];
 };
 
+/* The CT's table now; returns 0 or a positive errno for the reply. */
+static int bc_text(const struct nvz_bcfs *bc, char **text)
+{
+	struct nvz_error *err = NULL;
+	if (nvz_ct_ubc_table(bc->ct, text, &err) < 0) {
+		int code = err && err->code == ENOMEM ? ENOMEM : EIO;
+		nvz_error_free(err);
+		return code;
+	}
+	return 0;
+}
+
 static void bc_stat(const struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -60,6 +73,8 @@ static void bc_stat(const struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
 	} else {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
+		cleanup_free char *text = NULL;
+		st->st_size = bc_text(bc, &text) == 0 ? (off_t)strlen(text) : 0;
 	}
 }
 
@@ -132,17 +147,11 @@ static void bc_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	cleanup_free char *text = NULL;
-	struct nvz_error *err = NULL;
-	if (nvz_ct_ubc_table(bc->ct, &text, &err) < 0) {
-		int code = err && err->code != ENOENT ? err->code : EIO;
-		nvz_error_free(err);
-		fuse_reply_err(req, code == ENOMEM ? ENOMEM : EIO);
-		return;
-	}
-	size_t len = strlen(text);
-	struct bc_open_file *f = malloc(sizeof(*f) + len);
+	int code = bc_text(bc, &text);
+	size_t len = code ? 0 : strlen(text);
+	struct bc_open_file *f = code ? NULL : malloc(sizeof(*f) + len);
 	if (!f) {
-		fuse_reply_err(req, ENOMEM);
+		fuse_reply_err(req, code ? code : ENOMEM);
 		return;
 	}
 	f->len = len;

@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "core/sync.h"
+#include "ct/bcfs.h"
 #include "ct/console.h"
+#include "linux/lxcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "linux/rootfs.h"
@@ -39,7 +41,7 @@ static char *const init_env[] = {
 };
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       struct nvz_error **err)
+		       int bc_tree, struct nvz_error **err)
 {
 	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
 		return -1;
@@ -49,9 +51,17 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
 	struct nvz_rootfs_spec spec = {
 		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"),
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
+	if (bc_tree >= 0) {
+		int t = open("/run/user_beancounters", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+		if (t >= 0)
+			close(t);
+		if (nvz_bcfs_attach(bc_tree, "/run/user_beancounters", err) < 0)
+			return -1;
+	}
 	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
 		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
@@ -145,7 +155,7 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 
 /* Create init; returns its pid (> 0) once it has exec'd. */
 static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console,
-			 struct nvz_error **err)
+			 int bc_tree, struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -159,7 +169,7 @@ static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *c
 	if (pid == 0) {
 		close(sv[0]);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, console, sv[1], &cerr);
+		child_setup(ct, cg, console, sv[1], bc_tree, &cerr);
 		nvz_sync_send_error(sv[1], cerr);
 		_exit(1);
 	}
@@ -188,17 +198,20 @@ static void drain_console(int master, int logfd)
 
 /* Wait for init to exit while keeping its console drained (or lent to a
  * `vzctl console` client); returns init's wait status. */
-static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd)
+static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd, struct nvz_bcfs *bc)
 {
 	int client = -1;
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = client < 0 ? master : -1, .events = POLLIN },
 			{ .fd = client < 0 ? listen_fd : -1, .events = POLLIN },
 			{ .fd = client, .events = POLLIN },
+			{ .fd = nvz_bcfs_fd(bc), .events = POLLIN },
 		};
-		int n = poll(p, 4, -1);
+		int n = poll(p, 5, -1);
+		if ((p[4].revents & POLLIN) && nvz_bcfs_process(bc) < 0)
+			bc = NULL;
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents & POLLIN)
@@ -285,7 +298,15 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 	}
 	/* The monitor keeps a slave open so the master never sees a hangup
 	 * (which would make poll spin) when the CT closes its console. */
-	pid_t pid = create_init(ct, cg, console, &err);
+	cleanup_free char *bcdir = NULL;
+	struct nvz_bcfs *bc = NULL;
+	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
+		bc = nvz_bcfs_mount(ct, bcdir, &err);
+	if (!bc) {
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
+		nvz_error_clear(&err);
+	}
+	pid_t pid = create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
 	if (pid < 0) {
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
@@ -299,7 +320,8 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
-	int status = wait_init(pid, master, logfd, sigfd, listen_fd);
+	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
+	nvz_bcfs_unmount(bc);
 	after_exit(ct, pid, status);
 	_exit(0);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -96,6 +97,12 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 	cleanup_free char *path = state_path(ct);
 	if (path)
 		unlink(path);
+	/* A monitor that was killed leaves its beancounter FUSE mount stale. */
+	cleanup_free char *bc = NULL;
+	if (asprintf(&bc, "%s/bc", ct->rundir) >= 0 && umount2(bc, MNT_DETACH) == 0)
+		rmdir(bc);
+	else if (bc)
+		rmdir(bc);
 	static const char *const files[] = { "console.sock", "resources" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "linux/lxcfs.h"
 #include "linux/rootfs.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -230,6 +231,8 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	if (rootfd < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", spec->root);
 	if (setup_proc(rootfd, spec->root, err) < 0)
+		return -1;
+	if (nvz_lxcfs_mounts(spec->lxcfs_dir, spec->root, err) < 0)
 		return -1;
 	if (mount_in_root(rootfd, "sysfs", "sys", "sysfs",
 			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)

@@ -11,6 +11,7 @@ struct nvz_rootfs_spec {
 	const char *console;       /* host path of the pty slave for /dev/console, or NULL */
 	const struct nvz_cgroup *cg;
 	const char *const *devnodes; /* extra nodes to create, "net/tun", NULL-terminated */
+	const char *lxcfs_dir;
 };
 
 /* Mount /proc, /sys, cgroups, /dev and pivot into root. */

@@ -56,3 +56,20 @@ t_debian_userpasswd_login() {
 	# su from a normal user checks the password through PAM.
 	expect_rc 0 "$VZCTL" exec 802 "echo Secr3t | su -s /bin/sh admin -c 'echo ok' 2>&1 || true"
 }
+
+# procps free/top/uptime in a real distribution show the CT's limit and uptime.
+t_debian_free_top_uptime() {
+	need_debian
+	start_lxcfs
+	expect_rc 0 "$VZCTL" create 803 --ostemplate "$DEBIAN_TMPL"
+	expect_rc 0 "$VZCTL" set 803 --ram 256M --swap 128M --save
+	expect_rc 0 "$VZCTL" start 803 --wait
+	expect_rc 0 "$VZCTL" exec 803 'free -m | awk "/^Mem:/ {print \$2}"'
+	[ "$OUT" -ge 250 ] && [ "$OUT" -le 256 ] || fail "free -m total inside: $OUT (want 256)"
+	expect_rc 0 "$VZCTL" exec 803 'top -b -n1 | head -5'
+	expect_out 'MiB Mem : +25[0-9]\.[0-9] total'
+	expect_rc 0 "$VZCTL" exec 803 'cut -d. -f1 /proc/uptime'
+	[ "$OUT" -lt 120 ] || fail "uptime is the host's: $OUT"
+	expect_rc 0 "$VZCTL" exec 803 "cat $BC_INSIDE"
+	expect_out 'physpages +[0-9]+ +[0-9]+ +0 +65536 '
+}

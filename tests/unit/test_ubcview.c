@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,22 @@ Test(table, block_without_header_and_clamped_values)
 		lines += *p == '\n';
 	cr_assert_eq(lines, 25);
 	free(text);
+}
+
+/* bcfs reports the length as the file size once; it must not vary. */
+Test(table, length_depends_on_the_uid_only)
+{
+	struct nvz_ubc_row a[UBC_COUNT], b[UBC_COUNT];
+	nvz_ubc_rows(NULL, NULL, a);
+	memcpy(b, a, sizeof(a));
+	for (int i = 0; i < UBC_COUNT; i++)
+		a[i].held = a[i].maxheld = a[i].barrier = a[i].limit = a[i].failcnt = 0;
+	char *ta = NULL, *tb = NULL;
+	cr_assert_eq(nvz_ubc_table_rows("2147483644", a, true, &ta, NULL), 0);
+	cr_assert_eq(nvz_ubc_table_rows("2147483644", b, true, &tb, NULL), 0);
+	cr_assert_eq(strlen(ta), strlen(tb));
+	free(ta);
+	free(tb);
 }
 
 Test(rows, counters_fill_what_applied_lacks)
@@ -548,6 +565,21 @@ static int read_mounted(int fd)
 	return copy_small_reads(path, fd);
 }
 
+/* busybox cat copies with sendfile(), which reads through the page cache
+ * up to i_size: the reported size must cover the text. */
+static int read_sendfile(int fd)
+{
+	const char *path = P("%s/run/101/bc/user_beancounters", g_base);
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return 40;
+	ssize_t n, total = 0;
+	while ((n = sendfile(fd, in, NULL, 65536)) > 0)
+		total += n;
+	close(in);
+	return n < 0 ? 41 : total > 0 ? 0 : 42;
+}
+
 /* What the CT child will do: a new mount namespace, then the detached
  * clone attached onto a file, with no lookup on the FUSE mount. */
 static int read_attached(int fd)
@@ -575,6 +607,17 @@ Test(bcfs, serves_the_table_from_cgroup_and_resources)
 	cr_assert_eq(nvz_ubc_parse_table(text, strlen(text), &s, NULL), 0);
 	cr_assert_eq(s->blocks[0].nrows, UBC_COUNT);
 	nvz_ubc_set_free(s);
+	free(text);
+}
+
+Test(bcfs, sendfile_reads_the_whole_text)
+{
+	bcfs_setup();
+	int status;
+	char *text = run_child(read_sendfile, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_eq(strncmp(text, "Version: 2.5\n", 13), 0, "%s", text);
+	cr_assert_not_null(strstr(text, "\n            swappages "), "%s", text);
 	free(text);
 }
 

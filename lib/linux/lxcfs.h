@@ -5,10 +5,16 @@
 #ifndef NVZ_CT_LXCFS_H
 #define NVZ_CT_LXCFS_H
 
+#include <stdbool.h>
+
 #include "nvz/error.h"
 
 /* Default of the vz.conf key LXCFS_DIR (the Debian package's mount point). */
 #define NVZ_LXCFS_DIR_DEFAULT "/var/lib/lxcfs"
+
+/* Is dir a mounted lxcfs that answers? (For the monitor to log, once,
+ * that CTs will see the host's numbers.) */
+bool nvz_lxcfs_available(const char *dir);
 
 /* In the CT child, after <root>/proc is a fresh procfs and before
  * pivot_root: mount each <lxcfs_dir>/proc/<file> that lxcfs serves over

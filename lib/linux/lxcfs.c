@@ -11,7 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "ct/lxcfs.h"
+#include "linux/lxcfs.h"
 #include "nvz/cleanup.h"
 
 #ifndef FUSE_SUPER_MAGIC
@@ -24,12 +24,12 @@ static const char *const lxcfs_files[] = {
 
 /* A live lxcfs: a FUSE mount whose proc/meminfo answers stat(). A dead
  * daemon leaves a mount that fails with ENOTCONN, which counts as absent. */
-static bool lxcfs_alive(const char *dir)
+bool nvz_lxcfs_available(const char *dir)
 {
 	struct statfs sf;
 	struct stat st;
 	cleanup_free char *probe = NULL;
-	if (statfs(dir, &sf) < 0 || sf.f_type != FUSE_SUPER_MAGIC)
+	if (!dir || !*dir || statfs(dir, &sf) < 0 || sf.f_type != FUSE_SUPER_MAGIC)
 		return false;
 	if (asprintf(&probe, "%s/proc/meminfo", dir) < 0)
 		return false;
@@ -59,7 +59,7 @@ static int bind_one(const char *src, int procfd, const char *name, const char *r
 
 int nvz_lxcfs_mounts(const char *lxcfs_dir, const char *root, struct nvz_error **err)
 {
-	if (!lxcfs_dir || !*lxcfs_dir || !lxcfs_alive(lxcfs_dir))
+	if (!nvz_lxcfs_available(lxcfs_dir))
 		return 0;
 	cleanup_free char *procdir = NULL;
 	if (asprintf(&procdir, "%s/proc", root) < 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -281,6 +282,9 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 		close(devnull);
 	}
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
+	char comm[16];
+	snprintf(comm, sizeof(comm), "vzmon %s", ct->id);
+	prctl(PR_SET_NAME, comm);
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

@@ -283,7 +283,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 	}
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
 	char comm[16];
-	snprintf(comm, sizeof(comm), "vzmon %s", ct->id);
+	snprintf(comm, sizeof(comm), "vzmon %.9s", ct->id);
 	prctl(PR_SET_NAME, comm);
 	sigset_t mask;
 	sigemptyset(&mask);

@@ -26,7 +26,7 @@ endif
 B := build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS := vzctl vzlist vzubc
+CMDS := vzctl vzlist vzubc vzquota
 CMD_BIN := $(CMDS:%=$(B)/%)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -47,11 +47,14 @@ CLI_COMMON_SRC := $(sort $(wildcard src/cli-*.c))
 VZCTL_SRC := src/vzctl.c $(sort $(wildcard src/cmd-*.c)) $(CLI_COMMON_SRC)
 VZLIST_SRC := src/vzlist.c $(CLI_COMMON_SRC)
 VZUBC_SRC := src/vzubc.c $(CLI_COMMON_SRC)
+VZQUOTA_SRC := src/vzquota.c $(CLI_COMMON_SRC)
 $(B)/vzctl: $(VZCTL_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 $(B)/vzubc: $(VZUBC_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+$(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/helpers/%.c

@@ -35,6 +35,7 @@ int cmd_create(struct cmd_ctx *c)
 		{ "hostname", required_argument, NULL, 'h' },   { "name", required_argument, NULL, 'n' },
 		{ "description", required_argument, NULL, 'd' }, { "layout", required_argument, NULL, 'l' },
 		{ "ve_layout", required_argument, NULL, 'l' },  { "velayout", required_argument, NULL, 'l' },
+		{ "diskspace", required_argument, NULL, 's' },  { "diskinodes", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvz_create_opts o = { 0 };
@@ -47,7 +48,9 @@ int cmd_create(struct cmd_ctx *c)
 		   case 'h': o.hostname = optarg; break;
 		   case 'n': o.name = optarg; break;
 		   case 'd': o.description = optarg; break;
-		   case 'l': layout = optarg; break;);
+		   case 'l': layout = optarg; break;
+		   case 's': o.diskspace = optarg; break;
+		   case 'i': o.diskinodes = optarg; break;);
 	struct nvz_error *err = NULL;
 	if (layout && nvz_conf_set(c->ct->conf, "VE_LAYOUT", layout, &err) < 0)
 		return cli_fail(err);
@@ -162,4 +165,12 @@ int cmd_umount(struct cmd_ctx *c)
 		return cli_fail(err);
 	nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 	return 0;
+}
+
+int cmd_compact(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	PARSE_OPTS(c, opts, );
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_compact(c->ct, &err));
 }

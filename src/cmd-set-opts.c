@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nvz/res.h"
+#include "nvz/storage.h"
 #include "set.h"
 #include "vzctl.h"
 
@@ -32,6 +33,9 @@ static const struct set_opt static_opts[] = {
 	{ "devnodes", "DEVNODES", K_DEVLIST, 0 },
 	{ "devices", "DEVICES", K_DEVLIST, 0 },
 	{ "capability", "CAPABILITY", K_CAP, 0 },
+	{ "diskspace", "DISKSPACE", K_DISK, 0 },
+	{ "diskinodes", "DISKINODES", K_DISK, 0 },
+	{ "quotatime", "QUOTATIME", K_DISK, 0 },
 	{ "setmode", NULL, K_SETMODE, 0 },
 	{ "save", NULL, K_FLAG, 0 },
 	{ "reset_ub", NULL, K_FLAG, 0 },
@@ -226,6 +230,17 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		return merge_devlist(ct, o, arg, r);
 	case K_CAP:
 		return merge_caps(ct, arg, r);
+	case K_DISK: {
+		struct nvz_error *err = NULL;
+		struct nvz_disk_limits lim;
+		const char *ds = !strcmp(o->key, "DISKSPACE") ? arg : NULL;
+		const char *di = !strcmp(o->key, "DISKINODES") ? arg : NULL;
+		const char *qt = !strcmp(o->key, "QUOTATIME") ? arg : NULL;
+		if (nvz_disk_limits_parse(ds, di, qt, &lim, &err) < 0)
+			return fail(err);
+		r->disk = true;
+		return put(r, o->key, arg);
+	}
 	case K_SETMODE:
 		if (!strcmp(arg, "restart"))
 			r->restart = true;

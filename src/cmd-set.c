@@ -113,6 +113,14 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	nvz_ct_get_state(c->ct, &st, NULL);
 	if (st.running && (rc = apply_live(c->ct, r)))
 		return rc;
+	/* Disk limits: online when mounted, else offline and only with --save
+	 * (an image resized but not recorded would be a lie). */
+	if (r->disk && (st.mounted || r->save) && nvz_ct_set_disk(c->ct, r->changes, &err) < 0) {
+		int status = cli_fail(err);
+		if (r->save)
+			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");
+		return status;
+	}
 	/* A name lives only in config and names/: it is always saved. */
 	bool only_name = nvz_conf_count(r->changes) == 1 && nvz_conf_get(r->changes, "NAME");
 	if (r->save || only_name) {

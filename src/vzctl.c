@@ -11,7 +11,9 @@
 static const struct cmd commands[] = {
 	{ "create", cmd_create, CMD_LOCK,
 	  "create <CTID> [--ostemplate <name>] [--config <name>] [--private <path>] [--root <path>]\n"
-	  "\t[--hostname <name>] [--name <name>] [--description <text>]" },
+	  "\t[--hostname <name>] [--name <name>] [--description <text>]\n"
+	  "\t[--layout simfs|ploop|simfs:shared|ploop:shared] [--diskspace <soft>[:<hard>]]\n"
+	  "\t[--diskinodes <soft>[:<hard>]]" },
 	{ "destroy", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, "destroy | delete <CTID>" },
 	{ "delete", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "start", cmd_start, CMD_LOCK | CMD_NEEDS_CONFIG, "start <CTID> [--wait] [--force]" },
@@ -24,6 +26,7 @@ static const struct cmd commands[] = {
 	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "exec2 <CTID> <command> [arg ...]" },
 	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, NULL },
 	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
 	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },
 	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,

@@ -38,6 +38,7 @@ int cmd_exec(struct cmd_ctx *c);
 int cmd_enter(struct cmd_ctx *c);
 int cmd_set(struct cmd_ctx *c);
 int cmd_console(struct cmd_ctx *c);
+int cmd_compact(struct cmd_ctx *c);
 int cmd_runscript(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */

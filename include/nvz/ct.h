@@ -63,6 +63,8 @@ struct nvz_create_opts {
 	const char *hostname;
 	const char *name;
 	const char *description;
+	const char *diskspace;  /* DISKSPACE soft[:hard] */
+	const char *diskinodes; /* DISKINODES soft[:hard] */
 };
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err);
 int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err);
@@ -111,6 +113,12 @@ int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_er
  * cgroup limits and devices (all or nothing), new device nodes. */
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err);
+/* DISKSPACE/DISKINODES/QUOTATIME with changes overlaid, applied by the CT's
+ * layout: online if mounted (what cannot be done online is refused with a
+ * message saying how), offline otherwise. */
+int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
+/* vzctl compact: return a ploop image's freed blocks to the host. */
+int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

@@ -24,6 +24,14 @@ struct nvz_unpack_stats {
 int nvz_template_unpack(int rootfd, const char *archive, struct nvz_unpack_stats *stats,
 			struct nvz_error **err);
 
+/* Template sharing: the archive unpacked once into
+ * <template_dir>/shared/<ostemplate>@<version>/, where the version names the
+ * archive's identity (size and mtime): a replaced archive is a new version,
+ * and CTs created from the old one keep their tree. Concurrent creates
+ * unpack it once (flock). Returns the tree's path (malloc'd). */
+char *nvz_template_shared_tree(const char *template_dir, const char *ostemplate,
+			       struct nvz_error **err);
+
 /* Check one archive entry name (exposed for unit tests and fuzzing):
  * returns 0 and a normalised relative path in out (malloc'd), or < 0. */
 int nvz_archive_path_check(const char *name, char **out, struct nvz_error **err);

@@ -7,6 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ct/internal.h"
@@ -15,6 +21,8 @@
 #include "nvz/fs.h"
 #include "nvz/storage.h"
 #include "nvz/template.h"
+#include "storage/overlay.h"
+#include "core/sync.h"
 
 static char *suffixed(const char *path, const char *suffix)
 {
@@ -81,16 +89,19 @@ static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct
 	return nvz_conf_set(ct->conf, key, value, err);
 }
 
-static int unpack_private(struct nvz_ct *ct, const char *tmp, const char *archive,
-			  struct nvz_error **err)
+/* In the child: mount the new private area privately and fill it. */
+static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const struct nvz_disk *d,
+			const char *archive, struct nvz_error **err)
 {
-	const struct nvz_layout *l;
-	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, err) < 0 ||
-	    l->create(tmp, err) < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "private mount namespace");
+	if (l->mount(d, err) < 0)
 		return -1;
-	cleanup_close int rootfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (!archive)
+		return nvz_overlay_prepare(d->root, err);
+	cleanup_close int rootfd = open(d->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "open %s", tmp);
+		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "open %s", d->root);
 	struct nvz_unpack_stats stats = { 0 };
 	if (nvz_template_unpack(rootfd, archive, &stats, err) < 0)
 		return nvz_err_wrap(err, "Creation of container private area failed");
@@ -99,8 +110,53 @@ static int unpack_private(struct nvz_ct *ct, const char *tmp, const char *archiv
 			stats.skipped_devices);
 	/* The root of a CT is 755 like any /, whatever the archive said. */
 	if (fchmod(rootfd, 0755) < 0)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "chmod %s", tmp);
-	return 0;
+		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "chmod %s", d->root);
+	return l->umount(d, err);
+}
+
+/* Create the private area at tmp and fill it: the template unpacked, or,
+ * on a shared template, the CT's empty upper layer. The filling runs in a
+ * child in its own mount namespace that dies with vzctl (PDEATHSIG): a
+ * killed create leaves no mount and no loop device behind. */
+static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
+		    struct nvz_error **err)
+{
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, err) < 0 ||
+	    nvz_ct_disk(ct, tmp, &d, err) < 0 || l->create(&d, err) < 0)
+		return -1;
+	cleanup_free char *scratch = suffixed(tmp, ".mnt");
+	if (!scratch || nvz_mkdir_p(scratch, 0700, err) < 0)
+		return scratch ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	d.root = scratch;
+	d.template_tree = NULL;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	pid_t parent = getpid(), c = fork();
+	if (c == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		struct nvz_error *cerr = NULL;
+		if (getppid() != parent)
+			_exit(1);
+		if (fill_private(ct, l, &d, archive, &cerr) < 0)
+			nvz_sync_send_error(sv[1], cerr);
+		_exit(cerr ? 1 : 0);
+	}
+	close(sv[1]);
+	cleanup_close int rd = sv[0];
+	if (c < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
+	int status;
+	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+		;
+	rmdir(scratch);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	nvz_sync_wait(rd, 0, "create private area", err);
+	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EIO, "Creation of container private area failed");
 }
 
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
@@ -134,16 +190,34 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	cleanup_free char *archive = nvz_template_find(tmpldir, ostemplate, err);
 	if (!archive)
 		return -1;
+	/* VE_LAYOUT=<layout>:shared: the template is the CT's read-only lower layer. */
+	const char *layout = nvz_ct_get(ct, "VE_LAYOUT", "simfs");
+	const char *colon = strchr(layout, ':');
+	cleanup_free char *tree = NULL;
+	if (colon && !strcmp(colon + 1, "shared")) {
+		tree = nvz_template_shared_tree(tmpldir, ostemplate, err);
+		const char *base = tree ? strrchr(tree, '/') + 1 : NULL;
+		if (!tree || nvz_conf_set(ct->conf, "TEMPLATE_TREE", base, err) < 0)
+			return -1;
+	}
+	struct nvz_disk_limits lim;
+	if ((o->diskspace || o->diskinodes) &&
+	    nvz_disk_limits_parse(o->diskspace, o->diskinodes, NULL, &lim, err) < 0)
+		return -1;
+	if ((o->diskspace && nvz_conf_set(ct->conf, "DISKSPACE", o->diskspace, err) < 0) ||
+	    (o->diskinodes && nvz_conf_set(ct->conf, "DISKINODES", o->diskinodes, err) < 0))
+		return -1;
 	if (set_opt(ct, "HOSTNAME", o->hostname, err) < 0 ||
 	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 ||
 	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0))
 		return -1;
 	cleanup_free char *tmp = suffixed(ct->private, ".tmp");
 	cleanup_free char *del = suffixed(ct->private, ".del");
-	if (!tmp || !del)
+	cleanup_free char *mnt = suffixed(ct->private, ".tmp.mnt");
+	if (!tmp || !del || !mnt)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	/* Leftovers of a create or destroy that was killed. */
-	if (nvz_rm_rf(tmp, err) < 0 || nvz_rm_rf(del, err) < 0)
+	if (nvz_rm_rf(tmp, err) < 0 || nvz_rm_rf(del, err) < 0 || nvz_rm_rf(mnt, err) < 0)
 		return -1;
 	cleanup_free char *parent = strdup(ct->private);
 	char *slash = parent ? strrchr(parent, '/') : NULL;
@@ -152,7 +226,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (parent && nvz_mkdir_p(parent, 0755, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Creating container private area (%s)", ostemplate);
-	if (unpack_private(ct, tmp, archive, err) < 0) {
+	if (populate(ct, tmp, tree ? NULL : archive, err) < 0) {
 		nvz_rm_rf(tmp, NULL);
 		return -1;
 	}
@@ -187,7 +261,9 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 	if (ct->conf_exists && rename(ct->conf_path, gone) < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rename %s", ct->conf_path);
 	const struct nvz_layout *l;
-	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, err) < 0 || l->destroy(del, err) < 0)
+	struct nvz_disk d;
+	nvz_ct_disk(ct, del, &d, NULL); /* paths only: a bad DISKSPACE must not block destroy */
+	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, err) < 0 || l->destroy(&d, err) < 0)
 		return -1;
 	rmdir(ct->root);
 	nvz_runstate_remove(ct);

@@ -7,6 +7,7 @@
 #include "nvz/cgroup.h"
 #include "nvz/ct.h"
 #include "nvz/res.h"
+#include "nvz/storage.h"
 
 /* The CT's cgroup: CGROUP_PREFIX/<id>. */
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
@@ -31,6 +32,12 @@ int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 /* A key's value with pending changes first, then the CT config, vz.conf. */
 const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
 			       const char *key);
+
+/* The CT's disk for its layout: private (NULL: VE_PRIVATE), VE_ROOT, no
+ * template tree, limits from DISKSPACE/DISKINODES/QUOTATIME. On a parse
+ * error the paths are still filled in (limits zero). */
+int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d,
+		struct nvz_error **err);
 
 /* DEVNODES names ("net/tun"), NULL-terminated, malloc'd (nvz_strv_free). */
 char **nvz_ct_devnode_names(const struct nvz_ct *ct, const struct nvz_conf *changes);

@@ -4,8 +4,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,10 +17,61 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/storage.h"
+#include "storage/layouts.h"
+#include "storage/overlay.h"
 
 static int ct_layout(const struct nvz_ct *ct, const struct nvz_layout **l, struct nvz_error **err)
 {
 	return nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), l, err);
+}
+
+int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d,
+		struct nvz_error **err)
+{
+	*d = (struct nvz_disk){ .private = private ? private : ct->private, .root = ct->root };
+	const char *tree = nvz_ct_get(ct, "TEMPLATE_TREE", NULL);
+	const char *tmpl = nvz_ct_get(ct, "TEMPLATE", NULL);
+	if (tree && tmpl) {
+		if (strchr(tree, '/') || !strcmp(tree, "..") ||
+		    snprintf(d->template_path, sizeof(d->template_path), "%s/shared/%s", tmpl, tree) >=
+			    (int)sizeof(d->template_path))
+			return nvz_err(err, NVZ_E_INVALID_CONFIG, EINVAL, "bad TEMPLATE_TREE '%s'", tree);
+		d->template_tree = d->template_path;
+	}
+	return nvz_disk_limits_parse(nvz_ct_get(ct, "DISKSPACE", NULL),
+				     nvz_ct_get(ct, "DISKINODES", NULL),
+				     nvz_ct_get(ct, "QUOTATIME", NULL), &d->limits, err);
+}
+
+/* A CT on a shared template: its own layer (directory or image) is mounted
+ * at RUNDIR/<id>/layer, the overlay of template + layer at VE_ROOT. */
+static char *layer_dir(const struct nvz_ct *ct)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s/layer", ct->rundir) < 0)
+		return NULL;
+	return s;
+}
+
+static int mount_shared(struct nvz_ct *ct, const struct nvz_layout *l, struct nvz_disk *d,
+			struct nvz_error **err)
+{
+	if (!nvz_path_exists(d->template_tree))
+		return nvz_err(err, NVZ_E_OSTEMPLATE_NOT_FOUND, ENOENT,
+			       "shared template %s is missing", d->template_tree);
+	cleanup_free char *layer = layer_dir(ct);
+	if (!layer || nvz_mkdir_p(layer, 0700, err) < 0)
+		return layer ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct nvz_disk own = *d;
+	own.root = layer;
+	own.template_tree = NULL;
+	if (!nvz_is_mountpoint(layer) && l->mount(&own, err) < 0)
+		return -1;
+	if (nvz_overlay_mount(d->template_tree, layer, ct->root, err) < 0) {
+		l->umount(&own, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **err)
@@ -32,7 +85,10 @@ int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **er
 		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
 			       ct->private);
 	const struct nvz_layout *l;
-	if (ct_layout(ct, &l, err) < 0 || l->mount(ct->private, ct->root, err) < 0)
+	struct nvz_disk d;
+	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
+		return -1;
+	if (d.template_tree ? mount_shared(ct, l, &d, err) < 0 : l->mount(&d, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is mounted");
 	return 0;
@@ -41,8 +97,24 @@ int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **er
 int nvz_ct_umount(struct nvz_ct *ct, struct nvz_error **err)
 {
 	const struct nvz_layout *l;
-	if (ct_layout(ct, &l, err) < 0 || l->umount(ct->root, err) < 0)
+	struct nvz_disk d;
+	/* A bad DISKSPACE must not keep a CT from being unmounted: paths only. */
+	nvz_ct_disk(ct, NULL, &d, NULL);
+	if (ct_layout(ct, &l, err) < 0)
 		return -1;
+	if (!d.template_tree)
+		return l->umount(&d, err);
+	/* The overlay first, then the CT's own layer under it. */
+	if (umount2(ct->root, 0) < 0 && errno != EINVAL &&
+	    (errno != EBUSY || umount2(ct->root, MNT_DETACH) < 0))
+		return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", ct->root);
+	cleanup_free char *layer = layer_dir(ct);
+	if (!layer)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	d.root = layer;
+	if (nvz_is_mountpoint(layer) && l->umount(&d, err) < 0)
+		return -1;
+	rmdir(layer);
 	return 0;
 }
 
@@ -159,5 +231,48 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	if (nvz_ct_umount(ct, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
+	return 0;
+}
+
+int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err)
+{
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
+		return -1;
+	if (nvz_disk_limits_parse(nvz_ct_get_pending(ct, changes, "DISKSPACE"),
+				  nvz_ct_get_pending(ct, changes, "DISKINODES"),
+				  nvz_ct_get_pending(ct, changes, "QUOTATIME"), &d.limits, err) < 0)
+		return -1;
+	bool mounted = nvz_is_mountpoint(ct->root);
+	cleanup_free char *layer = NULL;
+	if (mounted && d.template_tree) {
+		/* The limits belong to the CT's own layer, mounted under the overlay. */
+		if (!(layer = layer_dir(ct)))
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		d.root = layer;
+	}
+	return l->set_limits(&d, mounted, err);
+}
+
+int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err)
+{
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
+		return -1;
+	if (l != &nvz_layout_ploop)
+		return nvz_err(err, NVZ_E_VALUE, ENOTSUP, "Compact only makes sense for ploop containers");
+	cleanup_free char *layer = NULL;
+	if (d.template_tree && nvz_is_mountpoint(ct->root)) {
+		if (!(layer = layer_dir(ct)))
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		d.root = layer;
+	}
+	uint64_t before = 0, after = 0;
+	if (nvz_ploop_compact(&d, &before, &after, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Compacted %s: %llu KiB -> %llu KiB on disk", d.private,
+		(unsigned long long)before, (unsigned long long)after);
 	return 0;
 }

@@ -1,67 +1,105 @@
+/* The table of disk layouts and the DISKSPACE/DISKINODES/QUOTATIME parser. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "nvz/fs.h"
 #include "nvz/storage.h"
+#include "storage/layouts.h"
 
-/* simfs: the private area is a directory on the host filesystem, bind-mounted
- * at VE_ROOT (what vzctl itself did on non-OpenVZ kernels). */
-static int simfs_create(const char *private, struct nvz_error **err)
-{
-	if (mkdir(private, 0755) < 0)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "create %s", private);
-	return 0;
-}
-
-static int simfs_mount(const char *private, const char *root, struct nvz_error **err)
-{
-	if (nvz_mkdir_p(root, 0755, err) < 0)
-		return -1;
-	if (mount(private, root, NULL, MS_BIND, NULL) < 0)
-		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind mount %s on %s", private, root);
-	/* Private: what the CT mounts inside must never appear on the host,
-	 * and host mounts elsewhere must not appear in the CT. */
-	if (mount(NULL, root, NULL, MS_PRIVATE, NULL) < 0) {
-		int e = errno;
-		umount2(root, MNT_DETACH);
-		return nvz_err_sys(err, NVZ_E_MOUNT, e, "make %s private", root);
-	}
-	return 0;
-}
-
-static int simfs_umount(const char *root, struct nvz_error **err)
-{
-	if (umount2(root, 0) < 0) {
-		if (errno == EINVAL)
-			return 0; /* not mounted */
-		/* Busy (a shell of the admin in it): detach so the CT is stopped anyway. */
-		if (errno != EBUSY || umount2(root, MNT_DETACH) < 0)
-			return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", root);
-	}
-	return 0;
-}
-
-static int simfs_destroy(const char *private, struct nvz_error **err)
-{
-	return nvz_rm_rf(private, err);
-}
-
-static const struct nvz_layout layouts[] = {
-	{ "simfs", simfs_create, simfs_mount, simfs_umount, simfs_destroy },
+static const struct nvz_layout *const layouts[] = {
+	&nvz_layout_simfs,
+	&nvz_layout_ploop,
 };
 
 int nvz_layout_get(const char *name, const struct nvz_layout **out, struct nvz_error **err)
 {
 	if (!name || !*name)
 		name = "simfs";
+	/* "ploop:expanded" (OpenVZ) or "ploop:shared" (nvz): the mode after the
+	 * colon is the creator's business, the layout is the part before. */
+	size_t len = strcspn(name, ":");
+	const char *mode = name[len] ? name + len + 1 : "";
 	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (!strcmp(layouts[i].name, name)) {
-			*out = &layouts[i];
+		if (strlen(layouts[i]->name) == len && !strncmp(layouts[i]->name, name, len)) {
+			if (*mode && strcmp(mode, "shared") && strcmp(mode, "expanded") &&
+			    strcmp(mode, "plain") && strcmp(mode, "raw"))
+				break;
+			*out = layouts[i];
 			return 0;
 		}
-	return nvz_err(err, NVZ_E_VALUE, ENOTSUP, "unsupported VE_LAYOUT '%s' (supported: simfs)",
-		       name);
+	return nvz_err(err, NVZ_E_VALUE, ENOTSUP,
+		       "unsupported VE_LAYOUT '%s' (supported: simfs, ploop, simfs:shared, ploop:shared)", name);
+}
+
+/* One number: digits, an optional fraction ("2.2G" in OpenVZ's samples) and,
+ * when suffixes are allowed, K/M/G/T. unit: the multiplier of a bare number
+ * relative to the result unit, as a shift of the suffixed one (KiB results:
+ * a bare number is already KiB). Values at or above LONG_MAX and "unlimited"
+ * mean no limit (0). */
+static int parse_one(const char *s, size_t len, bool suffixes, uint64_t *out)
+{
+	if (len == 9 && !strncmp(s, "unlimited", 9)) {
+		*out = 0;
+		return 0;
+	}
+	unsigned __int128 whole = 0, frac = 0, fdiv = 1;
+	size_t i = 0;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		if ((whole = whole * 10 + (unsigned)(s[i] - '0')) > (unsigned __int128)UINT64_MAX)
+			return -1;
+	if (i == 0)
+		return -1;
+	if (i < len && s[i] == '.' && suffixes) {
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			if (fdiv < 1000000000000ULL) {
+				frac = frac * 10 + (unsigned)(s[i] - '0');
+				fdiv *= 10;
+			}
+	}
+	unsigned shift = 0; /* in KiB: K = 0, M = 10, ... */
+	if (i < len && suffixes) {
+		const char *p = strchr("KkMmGgTt", s[i]);
+		if (!p || !s[i])
+			return -1;
+		shift = (unsigned)(p - "KkMmGgTt") / 2 * 10;
+		i++;
+	} else if (frac) {
+		return -1; /* a fraction of a 1 KiB block */
+	}
+	if (i != len)
+		return -1;
+	unsigned __int128 v = (whole << shift) + (frac << shift) / fdiv;
+	*out = v >= (unsigned __int128)LONG_MAX ? 0 : (uint64_t)v;
+	return 0;
+}
+
+/* "soft:hard" or one value for both. */
+static int parse_pair(const char *key, const char *s, bool suffixes, uint64_t *soft, uint64_t *hard,
+		      struct nvz_error **err)
+{
+	*soft = *hard = 0;
+	if (!s || !*s)
+		return 0;
+	const char *colon = strchr(s, ':');
+	size_t n1 = colon ? (size_t)(colon - s) : strlen(s);
+	if (parse_one(s, n1, suffixes, soft) < 0 ||
+	    parse_one(colon ? colon + 1 : s, colon ? strlen(colon + 1) : n1, suffixes, hard) < 0)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid %s value '%s'", key, s);
+	return 0;
+}
+
+int nvz_disk_limits_parse(const char *diskspace, const char *diskinodes, const char *quotatime,
+			  struct nvz_disk_limits *out, struct nvz_error **err)
+{
+	struct nvz_disk_limits l = { 0 };
+	uint64_t unused;
+	*out = l;
+	if (parse_pair("DISKSPACE", diskspace, true, &l.space_soft_kb, &l.space_hard_kb, err) < 0 ||
+	    parse_pair("DISKINODES", diskinodes, false, &l.inodes_soft, &l.inodes_hard, err) < 0)
+		return -1;
+	if (quotatime && *quotatime &&
+	    (strchr(quotatime, ':') || parse_pair("QUOTATIME", quotatime, false, &l.quotatime, &unused, NULL) < 0))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid QUOTATIME value '%s'", quotatime);
+	*out = l;
+	return 0;
 }

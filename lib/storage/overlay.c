@@ -1,0 +1,50 @@
+/* Template sharing on top of any layout: the shared template tree is the
+ * overlayfs lower layer, the CT's own changes live in <base>/upper (with
+ * <base>/work beside it) on the CT's own storage (its directory, or its
+ * image: then df inside counts only the CT's own layer). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "storage/overlay.h"
+
+int nvz_overlay_prepare(const char *base, struct nvz_error **err)
+{
+	static const char *const dirs[] = { "upper", "work" };
+	for (size_t i = 0; i < 2; i++) {
+		cleanup_free char *p = NULL;
+		if (asprintf(&p, "%s/%s", base, dirs[i]) < 0)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "mkdir %s", p);
+	}
+	return 0;
+}
+
+int nvz_overlay_mount(const char *lower, const char *base, const char *root, struct nvz_error **err)
+{
+	/* Commas and colons are separators in overlay options: refuse them
+	 * rather than mis-parse a path. */
+	if (strpbrk(lower, ",:") || strpbrk(base, ",:"))
+		return nvz_err(err, NVZ_E_MOUNT, EINVAL, "overlay paths must not contain ',' or ':'");
+	cleanup_free char *opts = NULL;
+	/* index=off, xino=off: CTs are moved between hosts and layers copied;
+	 * keep the upper layer self-contained. */
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work,index=off,xino=off", lower,
+		     base, base) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_mkdir_p(root, 0755, err) < 0)
+		return -1;
+	if (mount("overlay", root, "overlay", 0, opts) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount overlay on %s", root);
+	if (mount(NULL, root, NULL, MS_PRIVATE, NULL) < 0) {
+		int e = errno;
+		umount2(root, MNT_DETACH);
+		return nvz_err_sys(err, NVZ_E_MOUNT, e, "make %s private", root);
+	}
+	return 0;
+}

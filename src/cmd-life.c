@@ -52,8 +52,7 @@ int cmd_create(struct cmd_ctx *c)
 		   case 's': o.diskspace = optarg; break;
 		   case 'i': o.diskinodes = optarg; break;);
 	struct nvz_error *err = NULL;
-	if (layout && nvz_conf_set(c->ct->conf, "VE_LAYOUT", layout, &err) < 0)
-		return cli_fail(err);
+	o.layout = layout;
 	return done(err, nvz_ct_create(c->ct, &o, &err));
 }
 

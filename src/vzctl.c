@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "linux/sealed.h"
+#include "quota.h"
 #include "vzctl.h"
 
 static const struct cmd commands[] = {
@@ -26,6 +27,9 @@ static const struct cmd commands[] = {
 	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "exec2 <CTID> <command> [arg ...]" },
 	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG | CMD_JOINS_CT, NULL },
 	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "quotaon", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, "quotaon | quotaoff | quotainit <CTID>" },
+	{ "quotaoff", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
+	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
 	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },

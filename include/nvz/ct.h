@@ -63,6 +63,7 @@ struct nvz_create_opts {
 	const char *hostname;
 	const char *name;
 	const char *description;
+	const char *layout;     /* VE_LAYOUT: simfs, ploop, simfs:shared, ploop:shared */
 	const char *diskspace;  /* DISKSPACE soft[:hard] */
 	const char *diskinodes; /* DISKINODES soft[:hard] */
 };

@@ -171,6 +171,12 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (!ct->conf_exists &&
 	    apply_sample(ct, o->config ? o->config : nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL), err) < 0)
 		return -1;
+	if (o->layout) {
+		const struct nvz_layout *l;
+		if (nvz_layout_get(o->layout, &l, err) < 0 ||
+		    nvz_conf_set(ct->conf, "VE_LAYOUT", o->layout, err) < 0)
+			return -1;
+	}
 	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0 ||
 	    nvz_ct_refresh_paths(ct, err) < 0)
 		return -1;

@@ -85,6 +85,10 @@ static int parse_pair(const char *key, const char *s, bool suffixes, uint64_t *s
 	if (parse_one(s, n1, suffixes, soft) < 0 ||
 	    parse_one(colon ? colon + 1 : s, colon ? strlen(colon + 1) : n1, suffixes, hard) < 0)
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid %s value '%s'", key, s);
+	/* 0 is "no limit": a soft limit above a real hard limit makes no sense. */
+	if (*hard && *soft > *hard)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "invalid %s value '%s': soft limit is greater than hard limit", key, s);
 	return 0;
 }
 

@@ -1,0 +1,220 @@
+# Disk layouts: the ploop image (real loop devices and ext4), template
+# sharing, and the guide's three disk problems.
+# shellcheck shell=bash
+
+# df inside, in KiB: total, used, and inodes total, used.
+df_k() { "$VZCTL" exec "$1" 'df -k / | tail -1' | awk '{print $2}'; }
+df_i() { "$VZCTL" exec "$1" 'df -i / | tail -1' | awk '{print $2}'; }
+
+start_ploop() {
+	local id=$1
+	shift
+	"$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 --layout ploop "$@" || fail "create $id"
+	"$VZCTL" --quiet start "$id" || fail "start $id"
+	wait_for 100 booted "$id" || fail "CT $id did not boot"
+}
+
+t_disk_ploop_limits_inside() {
+	start_ploop 1101 --diskspace 200M:200M --diskinodes 5000:5000
+	[ -f "$T/private/1101/root.hdd" ] || fail "no image"
+	local total inodes
+	total=$(df_k 1101)
+	inodes=$(df_i 1101)
+	echo "df inside: ${total} KiB, ${inodes} inodes (asked 204800 KiB, 5000 inodes)"
+	[ "$total" -ge 170000 ] && [ "$total" -le 204800 ] || fail "df total $total KiB for 200M"
+	[ "$inodes" -ge 5000 ] && [ "$inodes" -le 6000 ] || fail "df -i total $inodes for 5000"
+	# The image is sparse: a fresh CT costs little host disk.
+	[ "$(du -k "$T/private/1101/root.hdd" | cut -f1)" -lt 20000 ] || fail "image not sparse"
+	# Writing past the limit fails inside with ENOSPC; nothing outside grows.
+	local host_before
+	host_before=$(df -k "$T" | awk 'NR==2 {print $3}')
+	"$VZCTL" exec 1101 'dd if=/dev/zero of=/fill bs=1M count=400 2>&1' >"$T/dd.out"
+	grep -q 'No space left on device' "$T/dd.out" || fail "no ENOSPC: $(cat "$T/dd.out")"
+	local host_after
+	host_after=$(df -k "$T" | awk 'NR==2 {print $3}')
+	[ $((host_after - host_before)) -lt 220000 ] || fail "host grew by $((host_after - host_before)) KiB"
+	[ "$(du -k "$T/private/1101/root.hdd" | cut -f1)" -le 204800 ] || fail "image beyond its size"
+}
+
+# --diskspace on a running CT: grown online where the kernel lets root resize
+# ext4 (CAP_SYS_RESOURCE); refused here, clearly, with the CT unharmed; then
+# done offline.
+t_disk_ploop_grow() {
+	start_ploop 1102 --diskspace 200M:200M
+	"$VZCTL" exec 1102 'dd if=/dev/zero of=/fill bs=1M count=300 2>/dev/null; sync'
+	"$VZCTL" exec 1102 'rm /fill; dd if=/dev/zero of=/want bs=1M count=250 2>&1' | grep -q 'No space' ||
+		fail "250M fit in 200M"
+	"$VZCTL" exec 1102 'rm -f /want'
+	"$VZCTL" set 1102 --diskspace 400M:400M --save >"$T/out" 2>&1
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "online grow worked (host has CAP_SYS_RESOURCE)"
+	else
+		grep -q 'CAP_SYS_RESOURCE' "$T/out" || fail "unclear refusal: $(cat "$T/out")"
+		grep -q 'not saving configuration' "$T/out" || fail "no not-saved notice"
+		grep -q '^DISKSPACE="200M:200M"$' "$T/conf/1102.conf" || fail "config changed by a refused set"
+		ct_running 1102 || fail "CT harmed by the refused resize"
+		"$VZCTL" exec 1102 'touch /still-writable' || fail "CT fs not writable after refusal"
+		expect_rc 0 "$VZCTL" stop 1102
+		expect_rc 0 "$VZCTL" set 1102 --diskspace 400M:400M --save
+		expect_rc 0 "$VZCTL" start 1102
+		wait_for 100 booted 1102 || fail "no boot"
+	fi
+	local total
+	total=$(df_k 1102)
+	[ "$total" -ge 360000 ] || fail "df after grow: $total KiB"
+	expect_rc 0 "$VZCTL" exec 1102 'dd if=/dev/zero of=/want bs=1M count=250 2>&1 && echo written'
+	expect_out 'written'
+	# Shrinking a running CT is refused; offline, below usage, refused too.
+	expect_rc 41 "$VZCTL" set 1102 --diskspace 300M:300M --save
+	expect_out 'stop the container first'
+	expect_rc 0 "$VZCTL" stop 1102
+	"$VZCTL" set 1102 --diskspace 100M:100M --save >"$T/out" 2>&1 && fail "shrink below usage accepted"
+	grep -q '^DISKSPACE="400M:400M"$' "$T/conf/1102.conf" || fail "config changed by refused shrink"
+	# Make room (resize2fs's own minimum is conservative), then shrink.
+	expect_rc 0 "$VZCTL" mount 1102
+	rm "$T/root/1102/want"
+	echo keep >"$T/root/1102/marker"
+	expect_rc 0 "$VZCTL" umount 1102
+	expect_rc 0 "$VZCTL" set 1102 --diskspace 300M:300M --save
+	expect_rc 0 "$VZCTL" start 1102
+	[ "$(df_k 1102)" -lt 310000 ] || fail "df after shrink: $(df_k 1102)"
+	expect_rc 0 "$VZCTL" exec 1102 'cat /marker'
+	[ "$OUT" = keep ] || fail "files lost by the offline shrink"
+}
+
+# The guide: disk has space but no inodes; raise --diskinodes.
+t_disk_inodes_guide() {
+	start_ploop 1103 --diskspace 200M:200M --diskinodes 2000:2000
+	"$VZCTL" exec 1103 'mkdir /many; i=0; while [ $i -lt 50000 ] && touch /many/f$i 2>/dev/null; do i=$((i+1)); done; echo $i' >"$T/n"
+	expect_rc 0 "$VZCTL" exec 1103 'df -i / | tail -1'
+	expect_out '100%'
+	expect_rc 0 "$VZCTL" exec 1103 'df -k / | tail -1'
+	printf '%s' "$OUT" | grep -q '100%' && fail "space also full: $OUT"
+	# Live: ext4's inode count is fixed at mkfs: a clear refusal saying how.
+	expect_rc 41 "$VZCTL" set 1103 --diskinodes 20000:20000 --save
+	expect_out 'vzctl stop CT; vzctl set CT --diskinodes 20000'
+	# As the refusal says: stop, set, start; files kept.
+	expect_rc 0 "$VZCTL" stop 1103
+	expect_rc 0 "$VZCTL" set 1103 --diskinodes 20000:20000 --save
+	expect_rc 0 "$VZCTL" start 1103
+	wait_for 100 booted 1103 || fail "no boot"
+	local inodes
+	inodes=$(df_i 1103)
+	[ "$inodes" -ge 20000 ] && [ "$inodes" -le 24000 ] || fail "df -i after raise: $inodes"
+	expect_rc 0 "$VZCTL" exec 1103 'ls /many | wc -l'
+	[ "$OUT" -eq "$(cat "$T/n")" ] || fail "files lost: $OUT of $(cat "$T/n")"
+	expect_rc 0 "$VZCTL" exec 1103 'touch /many/more && echo ok'
+}
+
+# The guide's "df lies after files were written from the host": impossible
+# on ploop, the host writes into the CT's own filesystem.
+t_disk_df_never_lies() {
+	start_ploop 1104 --diskspace 300M:300M
+	local used1 used2
+	used1=$("$VZCTL" exec 1104 'df -k / | tail -1' | awk '{print $3}')
+	dd if=/dev/zero of="$T/root/1104/from-host" bs=1M count=50 2>/dev/null
+	sync
+	used2=$("$VZCTL" exec 1104 'df -k / | tail -1' | awk '{print $3}')
+	echo "used inside: $used1 -> $used2 KiB after 50 MiB written from the host"
+	[ $((used2 - used1)) -ge 50000 ] || fail "df inside did not count the host's write"
+	expect_rc 0 "$VZCTL" exec 1104 'ls -l /from-host'
+}
+
+t_disk_bad_input() {
+	start_ploop 1105 --diskspace 200M:200M
+	cp "$T/conf/1105.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1105 --diskspace abc --save
+	expect_rc 21 "$VZCTL" set 1105 --diskspace 300M:200M --save
+	expect_rc 21 "$VZCTL" set 1105 --diskinodes -5 --save
+	cmp -s "$T/before" "$T/conf/1105.conf" || fail "config changed by bad input"
+	expect_rc 63 "$VZCTL" create 1106 --ostemplate busybox-x86_64 --layout ploop
+	expect_out 'diskspace not set'
+	[ -e "$T/private/1106" ] && fail "private area left"
+	expect_rc 0 "$VZCTL" status 1105
+	expect_out 'running'
+	expect_rc 0 "$VZCTL" stop 1105
+	expect_rc 0 "$VZCTL" mount 1105
+	[ -x "$T/root/1105/bin/busybox" ] || fail "mount of a stopped ploop CT shows no files"
+	expect_rc 0 "$VZCTL" umount 1105
+	expect_rc 0 "$VZCTL" destroy 1105
+	[ -e "$T/private/1105" ] && fail "destroy left the image"
+	losetup -a | grep -q "$T" && fail "loop device left: $(losetup -a)"
+	return 0
+}
+
+t_disk_kill9_create_ploop() {
+	local d i=0
+	for d in 0.005 0.01 0.02 0.03 0.05; do
+		i=$((i + 1))
+		"$VZCTL" create $((1110 + i)) --ostemplate busybox-x86_64 --layout ploop --diskspace 100M >/dev/null 2>&1 &
+		local pid=$!
+		sleep $d
+		kill -9 $pid 2>/dev/null
+		wait $pid 2>/dev/null
+		wait_for 30 eval '! losetup -a | grep -q "$T"' || fail "loop device left after kill: $(losetup -a)"
+		grep -q "$T" /proc/self/mounts && fail "mount left after kill: $(grep "$T" /proc/self/mounts)"
+		"$VZCTL" status $((1110 + i)) | grep -q exist ||
+			"$VZCTL" --quiet create $((1110 + i)) --ostemplate busybox-x86_64 --layout ploop --diskspace 100M ||
+			fail "create after kill failed"
+		expect_rc 0 "$VZCTL" start $((1110 + i))
+		expect_rc 0 "$VZCTL" stop $((1110 + i))
+	done
+}
+
+t_disk_compact() {
+	start_ploop 1107 --diskspace 300M:300M
+	"$VZCTL" exec 1107 'dd if=/dev/urandom of=/big bs=1M count=60 2>/dev/null; sync; rm /big; sync'
+	local before after
+	before=$(du -k "$T/private/1107/root.hdd" | cut -f1)
+	expect_rc 0 "$VZCTL" compact 1107
+	after=$(du -k "$T/private/1107/root.hdd" | cut -f1)
+	echo "image on disk: $before -> $after KiB"
+	[ $((before - after)) -ge 40000 ] || fail "compact freed only $((before - after)) KiB"
+	expect_rc 0 "$VZCTL" create 1108 --ostemplate busybox-x86_64
+	expect_rc 21 "$VZCTL" compact 1108
+	expect_out 'Compact only makes sense for ploop'
+}
+
+# Template sharing: many CTs, one copy of the template; changes stay private.
+t_disk_template_sharing() {
+	local i id
+	for i in $(seq 1 20); do
+		id=$((1200 + i))
+		"$VZCTL" --quiet create $id --ostemplate busybox-x86_64 --layout simfs:shared || fail "create $id"
+	done
+	local trees
+	trees=$(ls -d "$T"/template/shared/busybox-x86_64@* | grep -vc complete)
+	[ "$trees" -eq 1 ] || fail "$trees template trees for one template"
+	local priv_kb tmpl_kb
+	priv_kb=$(du -sk "$T/private" | cut -f1)
+	tmpl_kb=$(du -sk "$T/template/shared" | cut -f1)
+	echo "20 CTs: private areas ${priv_kb} KiB in all, shared template ${tmpl_kb} KiB"
+	[ "$priv_kb" -lt $((tmpl_kb / 2)) ] || fail "20 CTs take $priv_kb KiB beside a $tmpl_kb KiB template"
+	"$VZCTL" --quiet start 1201 || fail start
+	"$VZCTL" --quiet start 1202 || fail start
+	wait_for 100 booted 1201 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1201 'echo changed > /etc/motd; rm /bin/vi; echo done'
+	expect_rc 0 "$VZCTL" exec 1202 'cat /etc/motd 2>/dev/null; test -e /bin/vi && echo vi-here'
+	printf '%s' "$OUT" | grep -q changed && fail "a change leaked into another CT"
+	expect_out 'vi-here'
+	local tree
+	tree=$(ls -d "$T"/template/shared/busybox-x86_64@* | grep -v complete)
+	[ -e "$tree/bin/vi" ] || fail "the shared template was changed"
+	grep -q changed "$tree/etc/motd" 2>/dev/null && fail "template motd changed"
+	# The same file is one inode for every CT: shared page cache.
+	local ino1 ino2
+	ino1=$("$VZCTL" exec 1201 'stat -c %i /bin/busybox')
+	ino2=$("$VZCTL" exec 1202 'stat -c %i /bin/busybox')
+	[ "$ino1" = "$ino2" ] || fail "busybox not shared ($ino1 vs $ino2)"
+	expect_rc 0 "$VZCTL" stop 1201
+	expect_rc 0 "$VZCTL" destroy 1201
+	[ -e "$tree/bin/busybox" ] || fail "destroy touched the shared template"
+	# ploop:shared: the CT's layer in its own image; df counts only it.
+	expect_rc 0 "$VZCTL" create 1230 --ostemplate busybox-x86_64 --layout ploop:shared --diskspace 100M
+	expect_rc 0 "$VZCTL" start 1230
+	wait_for 100 booted 1230 || fail "no boot"
+	local used
+	used=$("$VZCTL" exec 1230 'df -k / | tail -1' | awk '{print $3}')
+	[ "$used" -lt 1000 ] || fail "df inside counts the template: $used KiB used"
+}

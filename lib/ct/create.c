@@ -159,6 +159,23 @@ static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EIO, "Creation of container private area failed");
 }
 
+/* Layouts whose limits are not the image's size (simfs: project quota) get
+ * them now; a host that cannot enforce them gets a warning, not a failed
+ * create (`vzctl set --diskspace` later refuses with the same reason). */
+static void apply_disk_limits(struct nvz_ct *ct)
+{
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	struct nvz_error *e = NULL;
+	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, NULL) < 0 ||
+	    strcmp(l->name, "simfs") || nvz_ct_disk(ct, NULL, &d, NULL) < 0 ||
+	    !(d.limits.space_hard_kb || d.limits.inodes_hard))
+		return;
+	if (l->set_limits(&d, false, &e) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: disk limits are not enforced: %s", e->msg);
+	nvz_error_free(e);
+}
+
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
 {
 	if (ct->conf_exists && nvz_path_exists(ct->private))
@@ -242,6 +259,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		nvz_rm_rf(tmp, NULL);
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, e, "rename %s", tmp);
 	}
+	apply_disk_limits(ct);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was created");
 	return 0;
 }

@@ -1,0 +1,165 @@
+#!/bin/bash
+# scripts/vm-lane/build.sh: build the VM lane's guest (tests/vm/README.md).
+# Debian's stock kernel + an initramfs holding busybox, bash, the GNU tools
+# the tests use, e2fsprogs, quota-tools, the built nvz binaries, the test
+# suite and the busybox template; plus a sparse data disk made with
+# mkfs.ext4 -O quota,project (mounted -o prjquota at /tmp in the guest).
+# Everything lands in $NVZ_VM_CACHE (/var/cache/nvz-vm); the kernel and the
+# base image are cached, only the nvz part and the disk are remade per run.
+# Needs root on a Debian 12 host; installs qemu-system-x86 (no recommends),
+# busybox-static and e2fsprogs if missing; quota and the kernel are only
+# downloaded (apt-get download) and unpacked, never installed on the host.
+set -euo pipefail
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$SRCDIR/build}
+C=${NVZ_VM_CACHE:-/var/cache/nvz-vm}
+DISK_SIZE=${NVZ_VM_DISK:-6G}
+log() { echo "vm-lane build: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+mkdir -p "$C/debs"
+
+export DEBIAN_FRONTEND=noninteractive
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+if [ ${#need[@]} -gt 0 ]; then
+	log "installing ${need[*]}"
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+		die "cannot install ${need[*]}"
+fi
+for f in vzctl vzlist vzubc vzquota tests/subreaper; do
+	[ -x "$BUILD/$f" ] || die "$BUILD/$f missing: build nvz first (make)"
+done
+
+# ---- kernel: resolve the versioned package from the metapackage; old ABIs
+# leave the mirror, so fall back to the newest cached .deb when offline.
+cd "$C/debs"
+KPKG=
+if apt-get download linux-image-amd64 >/dev/null 2>&1; then
+	meta=$(ls -t linux-image-amd64_*.deb | head -1)
+	KPKG=$(dpkg-deb -f "$meta" Depends | sed 's/[ ,].*//')
+	ls "${KPKG}"_*.deb >/dev/null 2>&1 || apt-get download "$KPKG" >/dev/null 2>&1 || KPKG=
+fi
+if [ -z "$KPKG" ]; then
+	deb=$(ls -t linux-image-[0-9]*.deb 2>/dev/null | head -1) || true
+	[ -n "$deb" ] || die "no kernel package: apt-get download linux-image-amd64 failed and none cached"
+	KPKG=${deb%%_*}
+	log "offline: using cached $deb"
+fi
+ls quota_*.deb >/dev/null 2>&1 || apt-get download quota >/dev/null 2>&1 || die "cannot download quota"
+KVER=${KPKG#linux-image-}
+K=$C/kernel/$KVER
+MODS="crc32c_generic crc32c_intel ext4 quota_v2 quota_tree loop overlay fuse tun
+      virtio_pci virtio_blk"
+if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ]; then
+	log "unpacking $KPKG"
+	rm -rf "$K" "$C/kpkg"; mkdir -p "$K/modules" "$C/kpkg"
+	dpkg -x "$C/debs/${KPKG}"_*.deb "$C/kpkg"
+	cp "$C/kpkg/boot/vmlinuz-$KVER" "$K/vmlinuz"
+	# The ELF vmlinux boots through PVH: no xz decompression under TCG (~6 s).
+	off=$(LC_ALL=C grep -m1 -aobUP '\xfd7zXZ\x00' "$K/vmlinuz" | cut -d: -f1)
+	tail -c +$((off + 1)) "$K/vmlinuz" | xz -dc 2>/dev/null >"$K/vmlinux" || true
+	[ "$(head -c4 "$K/vmlinux" | od -An -c | tr -d ' ')" = '177ELF' ] || rm -f "$K/vmlinux"
+	# No modules.dep in the .deb and no depmod here: resolve "depends=" from
+	# each module's .modinfo, dependencies first.
+	declare -A path=() done_=()
+	while read -r f; do
+		n=$(basename "$f"); n=${n%%.ko*}; path[${n//-/_}]=$f
+	done < <(find "$C/kpkg/lib/modules/$KVER/kernel" -name '*.ko*')
+	order=()
+	visit() {
+		local n=${1//-/_} f d
+		[ -n "${done_[$n]:-}" ] && return 0
+		f=${path[$n]:-}
+		[ -n "$f" ] || { log "module $n not in the package (built in?)"; done_[$n]=1; return 0; }
+		done_[$n]=1
+		local cat=cat; case $f in *.xz) cat="xz -dc";; esac
+		for d in $($cat "$f" | tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '); do visit "$d"; done
+		$cat "$f" >"$K/modules/$n.ko"
+		order+=("$n")
+	}
+	for m in $MODS; do visit "$m"; done
+	printf '%s\n' "${order[@]}" >"$K/modules.order"
+	[ -s "$K/vmlinux" ] || log "vmlinux extraction failed: will boot the (slower) vmlinuz"
+	rm -rf "$C/kpkg"
+fi
+
+# ---- copy a binary (or script) and the libraries ld.so resolves for it
+R=
+copy_bin() { # copy_bin SRC [DEST-in-guest]
+	local src=$1 dst=$R${2:-$1} l
+	[ -e "$src" ] || return 0
+	mkdir -p "$(dirname "$dst")"
+	cp -L "$src" "$dst"
+	ldd "$src" 2>/dev/null | awk '/=>/ { print $3 } /^\t\// { print $1 }' | while read -r l; do
+		[ -e "$l" ] && [ ! -e "$R$l" ] || continue
+		mkdir -p "$R$(dirname "$l")"
+		cp -L "$l" "$R$l"
+	done
+}
+
+# ---- base image: kernel modules + userland; rebuilt when this script or
+# the kernel changes.
+BASE=$C/base-$KVER.cpio.gz
+if [ ! -s "$BASE" ] || [ "$0" -nt "$BASE" ]; then
+	log "building the base image for $KVER"
+	R=$(mktemp -d /tmp/nvz-vm-base.XXXXXX)
+	trap 'rm -rf -- "$R"' EXIT
+	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,mnt,root,lib/modules,var/cache,lib64}
+	cp /bin/busybox "$R/bin/busybox"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
+	cp "$K"/modules/*.ko "$K/modules.order" "$R/lib/modules/"
+	QP=$(mktemp -d /tmp/nvz-vm-quota.XXXXXX)
+	dpkg -x "$(ls -t "$C"/debs/quota_*.deb | head -1)" "$QP"
+	for b in setquota repquota quota quotaon quotaoff quotacheck; do
+		for d in usr/sbin usr/bin; do
+			[ -e "$QP/$d/$b" ] && copy_bin "$QP/$d/$b" "/$d/$b"
+		done
+	done
+	rm -rf "$QP"
+	# GNU userland the tests call (busybox fills in the rest at boot):
+	# GNU df shows project quotas (statfs on the path), bash runs the suite.
+	for p in bash coreutils grep sed mawk findutils diffutils tar gzip e2fsprogs procps; do
+		dpkg -L "$p" 2>/dev/null | grep -E '^/(usr/)?s?bin/[^/]+$' | while read -r f; do
+			[ -f "$f" ] && [ -x "$f" ] && copy_bin "$f"
+		done
+	done
+	for f in /usr/bin/fusermount3 /usr/bin/ionice /usr/sbin/losetup /usr/bin/mountpoint \
+		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz; do
+		copy_bin "$f"
+	done
+	ln -sf mawk "$R/usr/bin/awk"
+	cp /etc/mke2fs.conf "$R/etc/"
+	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
+	echo "nvz-vm" >"$R/etc/hostname"
+	(cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$BASE.tmp"
+	mv -f "$BASE.tmp" "$BASE"
+	rm -rf -- "$R"; trap - EXIT
+fi
+
+# ---- nvz part: binaries, tests, template, /init (always remade; ~1 s)
+R=$(mktemp -d /tmp/nvz-vm-nvz.XXXXXX)
+trap 'rm -rf -- "$R"' EXIT
+N=/nvz
+mkdir -p "$R$N/build/tests" "$R$N/tests" "$R$N/scripts" "$R$N/etc" "$R/var/cache/nvz-test/templates"
+for f in vzctl vzlist vzubc vzquota tests/subreaper; do copy_bin "$BUILD/$f" "$N/build/$f"; done
+cp -r "$SRCDIR/tests/run.sh" "$SRCDIR/tests/lib.sh" "$SRCDIR/tests/integration" "$SRCDIR/tests/vm" "$R$N/tests/"
+[ -d "$SRCDIR/tests/helpers" ] && cp -r "$SRCDIR/tests/helpers" "$R$N/tests/"
+cp "$SRCDIR"/scripts/mk-busybox-template "$R$N/scripts/"
+cp "$SRCDIR"/etc/* "$R$N/etc/" 2>/dev/null || true
+"$SRCDIR/scripts/mk-busybox-template" "$C/templates" >/dev/null
+cp "$C/templates/busybox-x86_64.tar.gz" "$R/var/cache/nvz-test/templates/"
+install -m 0755 "$SRCDIR/scripts/vm-lane/guest-init.sh" "$R/init"
+(cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$C/nvz.cpio.gz"
+# The kernel unpacks concatenated archives in order: the nvz part on top.
+cat "$BASE" "$C/nvz.cpio.gz" >"$C/initramfs.gz"
+
+# ---- data disk: sparse, fresh each run, project quota on from mkfs
+rm -f "$C/disk.img"
+truncate -s "$DISK_SIZE" "$C/disk.img"
+mkfs.ext4 -q -F -O quota,project -I 256 -E root_owner=0:0 -L nvzvm "$C/disk.img" ||
+	die "mkfs.ext4 -O quota,project failed"
+ln -sfn "kernel/$KVER" "$C/current"
+log "kernel $KPKG, initramfs $(stat -c %s "$C/initramfs.gz") B, disk $DISK_SIZE (sparse)"

@@ -1,0 +1,98 @@
+#!/bin/busybox sh
+# /init of the VM lane guest (tests/vm/README.md). PID 1 inside qemu.
+# Stage 1 copies the initramfs to a tmpfs and switch_roots into it: nvz's
+# pivot_root refuses a root on the initial rootfs. Stage 2 mounts cgroup v2
+# only, loads the modules, mounts the prjquota data disk on /tmp, runs
+# tests/run.sh, prints "NVZVM RESULT: N passed, N failed" and powers off.
+# Kernel args: nvzvm.pattern=GLOB (a bash [[ ]] pattern, extglob allowed),
+# nvzvm.bootonly (stop after the mounts).
+B=/bin/busybox
+if [ -z "${NVZVM_STAGE2:-}" ]; then
+	$B mount -t proc proc /proc
+	$B mkdir -p /newroot
+	$B mount -t tmpfs -o mode=0755 tmpfs /newroot
+	for e in /*; do
+		case $e in /proc | /newroot) continue ;; esac
+		$B cp -a "$e" /newroot/
+	done
+	$B mkdir -p /newroot/proc
+	$B umount /proc
+	export NVZVM_STAGE2=1
+	exec $B switch_root /newroot /init
+	echo "NVZVM: switch_root failed"
+	$B sleep 2; echo o >/proc/sysrq-trigger
+fi
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
+# busybox applets only where no real (GNU) tool was shipped
+for a in $($B --list-full); do
+	n=${a##*/}
+	[ -e /bin/$n ] || [ -e /usr/bin/$n ] || [ -e /sbin/$n ] || [ -e /usr/sbin/$n ] || $B ln -s /bin/busybox /$a
+done
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t mqueue mqueue /dev/mqueue 2>/dev/null
+mount -t tmpfs -o mode=0755 tmpfs /run
+ln -sf /proc/mounts /etc/mtab
+ln -sf /proc/self/fd /dev/fd 2>/dev/null
+hostname nvz-vm
+up() { cut -d' ' -f1 /proc/uptime; }
+bye() {
+	echo "NVZVM RESULT: $*"
+	sync
+	umount /tmp 2>/dev/null
+	echo o >/proc/sysrq-trigger
+	sleep 10
+}
+echo "NVZVM: init uptime=$(up) kernel=$(uname -r)"
+
+# cgroup v2 only; every controller the kernel offers, enabled for children
+mkdir -p /sys/fs/cgroup
+mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup || bye "cannot mount cgroup2"
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+	echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || echo "NVZVM: cannot enable $c"
+done
+echo "NVZVM: cgroup2 subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+
+# Modules, dependencies first (resolved on the host: the .deb has no modules.dep).
+# quota_v2/quota_tree must be in before mount -o prjquota (else ESRCH).
+while read -r m; do
+	insmod /lib/modules/$m.ko 2>/dev/null || grep -q "^$m " /proc/modules || echo "NVZVM: insmod $m failed"
+done </lib/modules/modules.order
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -b /dev/vda ] || bye "no /dev/vda"
+# The data disk carries /tmp, where tests/run.sh puts every test server.
+mount -t ext4 -o prjquota /dev/vda /tmp || bye "cannot mount /dev/vda -o prjquota"
+chmod 1777 /tmp
+mkdir -p /vz && ln -sfn /tmp /vz/tmp
+echo "NVZVM: /tmp: $(grep ' /tmp ' /proc/mounts)"
+echo "NVZVM: ready uptime=$(up)"
+grep -q nvzvm.bootonly /proc/cmdline && bye "bootonly uptime=$(up)"
+
+# tests/run.sh only sources tests/integration/test_*.sh: add the VM ones.
+cd /nvz || bye "no /nvz"
+for f in tests/vm/test_*.sh; do
+	[ -e "$f" ] && cp "$f" "tests/integration/test_vm_${f##*/test_}"
+done
+PATTERN=$(sed -n 's/.*nvzvm\.pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
+PATTERN=${PATTERN:-'@(t_guide_lifecycle|t_res_|t_bc_|t_disk_|t_vzquota_)'}
+echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN"
+t0=$(up)
+NVZ_SKIP_DEBIAN=1 bash tests/run.sh "$PATTERN" >/run/suite.out 2>&1 </dev/null &
+sp=$!
+# Stream the output to the console while keeping a copy for the result line.
+tail -f /run/suite.out &
+tp=$!
+wait $sp
+sleep 1
+kill $tp 2>/dev/null
+res=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed$' /run/suite.out | tail -1)
+echo "NVZVM: suite end uptime=$(up) suite=$(awk -v a="$(up)" -v b="$t0" 'BEGIN{printf "%.1f", a-b}')s"
+echo "NVZVM: kernel warnings: $(dmesg | grep -c -E 'WARNING|BUG|Oops|Call Trace')"
+dmesg | grep -E 'WARNING|BUG|Oops' | head -5 | sed 's/^/NVZVM: dmesg: /'
+bye "${res:-no summary line from tests/run.sh}"

@@ -1,0 +1,53 @@
+#!/bin/bash
+# scripts/vm-lane/run.sh [PATTERN]: build the guest (build.sh), boot it under
+# qemu (KVM if usable, else TCG) with cgroup v2 only and a prjquota data disk,
+# stream the serial console, and pass/fail on the guest's
+# "NVZVM RESULT: N passed, N failed" line. See tests/vm/README.md.
+# env: NVZ_VM_CACHE (/var/cache/nvz-vm), NVZ_VM_TIMEOUT (s, 2400), SMP (2),
+#      MEM (MiB, 2048), NVZ_VM_SKIP_BUILD=1 (reuse the last build),
+#      NVZ_VM_LOG (serial log path; default $NVZ_VM_CACHE/serial.log)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+C=${NVZ_VM_CACHE:-/var/cache/nvz-vm}
+TMO=${NVZ_VM_TIMEOUT:-2400}
+SMP=${SMP:-2} MEM=${MEM:-2048}
+LOG=${NVZ_VM_LOG:-$C/serial.log}
+PATTERN=${1:-}
+die() { echo "vm-lane: ERROR: $*" >&2; exit 2; }
+
+t0=$(date +%s.%N)
+if [ -z "${NVZ_VM_SKIP_BUILD:-}" ]; then
+	"$HERE/build.sh" || die "guest build failed"
+fi
+tb=$(date +%s.%N)
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not installed"
+K=$C/current
+[ -s "$C/initramfs.gz" ] && [ -s "$C/disk.img" ] && [ -d "$K" ] || die "no guest built in $C"
+KERNEL=$K/vmlinux
+[ -s "$KERNEL" ] || KERNEL=$K/vmlinuz
+ACCEL=tcg
+[ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo && ACCEL=kvm
+# Kernel command line: cgroup v1 off entirely so nothing can mount it.
+APPEND="console=ttyS0 panic=-1 loglevel=3 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+[ -n "$PATTERN" ] && APPEND+=" nvzvm.pattern=$PATTERN"
+echo "vm-lane: booting $(basename "$(readlink -f "$K")") ($ACCEL, smp $SMP, ${MEM}M), log $LOG"
+# No network device, no host filesystem: the guest sees only its initramfs
+# and the data disk. qemu's exit code means nothing (0 after a panic too).
+timeout -k 10 "$TMO" qemu-system-x86_64 \
+	-machine q35,accel=$ACCEL -cpu max -smp "$SMP" -m "$MEM" \
+	-nographic -no-reboot -nodefaults -serial stdio -nic none \
+	-kernel "$KERNEL" -initrd "$C/initramfs.gz" \
+	-drive file="$C/disk.img",format=raw,if=virtio,cache=unsafe \
+	-append "$APPEND" </dev/null 2>&1 | tee "$LOG"
+qrc=${PIPESTATUS[0]}
+t1=$(date +%s.%N)
+# The disk is rebuilt on every run: drop it now (the cache keeps the rest).
+rm -f "$C/disk.img"
+boot=$(sed -n 's/^NVZVM: ready uptime=\([0-9.]*\).*/\1/p' "$LOG" | tr -d '\r' | tail -1)
+res=$(grep -a '^NVZVM RESULT:' "$LOG" | tr -d '\r' | tail -1)
+printf 'vm-lane: build %.1fs, qemu %.1fs (rc %s), guest ready at uptime %ss\n' \
+	"$(awk "BEGIN{print $tb - $t0}")" "$(awk "BEGIN{print $t1 - $tb}")" "$qrc" "${boot:-?}"
+[ -n "$res" ] || die "no NVZVM RESULT line (timeout ${TMO}s or guest crash): see $LOG"
+echo "vm-lane: ${res#NVZVM RESULT: }"
+[[ $res =~ ^NVZVM\ RESULT:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]] || die "guest did not run the suite: $res"
+[ "${BASH_REMATCH[2]}" -eq 0 ] && [ "${BASH_REMATCH[1]}" -gt 0 ]

@@ -96,7 +96,7 @@ copy_bin() { # copy_bin SRC [DEST-in-guest]
 		[ -e "$l" ] && [ ! -e "$R$l" ] || continue
 		mkdir -p "$R$(dirname "$l")"
 		cp -L "$l" "$R$l"
-	done
+	done || true # ldd fails on scripts
 }
 
 # ---- base image: kernel modules + userland; rebuilt when this script or

@@ -22,7 +22,7 @@
 #include "nvz/storage.h"
 #include "nvz/template.h"
 #include "storage/overlay.h"
-#include "core/sync.h"
+#include "core/child.h"
 
 static char *suffixed(const char *path, const char *suffix)
 {
@@ -114,6 +114,19 @@ static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const str
 	return l->umount(d, err);
 }
 
+struct fill_args {
+	struct nvz_ct *ct;
+	const struct nvz_layout *l;
+	const struct nvz_disk *d;
+	const char *archive;
+};
+
+static int fill_child(void *arg, struct nvz_error **err)
+{
+	struct fill_args *a = arg;
+	return fill_private(a->ct, a->l, a->d, a->archive, err);
+}
+
 /* Create the private area at tmp and fill it: the template unpacked, or,
  * on a shared template, the CT's empty upper layer. The filling runs in a
  * child in its own mount namespace that dies with vzctl (PDEATHSIG): a
@@ -131,31 +144,11 @@ static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 		return scratch ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	d.root = scratch;
 	d.template_tree = NULL;
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t parent = getpid(), c = fork();
-	if (c == 0) {
-		close(sv[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		struct nvz_error *cerr = NULL;
-		if (getppid() != parent)
-			_exit(1);
-		if (fill_private(ct, l, &d, archive, &cerr) < 0)
-			nvz_sync_send_error(sv[1], cerr);
-		_exit(cerr ? 1 : 0);
-	}
-	close(sv[1]);
-	cleanup_close int rd = sv[0];
-	if (c < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
-	int status;
-	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
-		;
+	struct fill_args args = { ct, l, &d, archive };
+	int r = nvz_child_run(fill_child, &args, "create private area", err);
 	rmdir(scratch);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (r == 0)
 		return 0;
-	nvz_sync_wait(rd, 0, "create private area", err);
 	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EIO, "Creation of container private area failed");
 }
 

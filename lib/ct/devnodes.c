@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/sync.h"
+#include "core/child.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "linux/rootfs.h"
@@ -38,6 +38,27 @@ char **nvz_ct_devnode_names(const struct nvz_ct *ct, const struct nvz_conf *chan
 	return names;
 }
 
+struct mknod_args {
+	int pidfd;
+	const struct nvz_devnode *nodes;
+	size_t count;
+};
+
+/* In the child: the CT's mount namespace, then its /dev. */
+static int mknod_child(void *arg, struct nvz_error **err)
+{
+	struct mknod_args *a = arg;
+	if (setns(a->pidfd, CLONE_NEWNS) < 0)
+		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "enter the container's mounts");
+	cleanup_close int devfd = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (devfd < 0)
+		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "open /dev in the container");
+	for (size_t i = 0; i < a->count; i++)
+		if (nvz_devnode_make(devfd, &a->nodes[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Live --devnodes: the node appears in the running CT's own /dev (a tmpfs
  * in its mount namespace, entered from a child process). The host nodes are
  * looked up first, while the host's /dev is still the one we see. */
@@ -56,33 +77,10 @@ int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "socketpair");
-	pid_t c = fork();
-	if (c == 0) {
-		close(sv[0]);
-		struct nvz_error *cerr = NULL;
-		int devfd = -1;
-		if (setns(pidfd, CLONE_NEWNS) < 0)
-			nvz_err_sys(&cerr, NVZ_E_DEVICES, errno, "enter the container's mounts");
-		else if ((devfd = open("/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			nvz_err_sys(&cerr, NVZ_E_DEVICES, errno, "open /dev in the container");
-		for (size_t i = 0; !cerr && i < count; i++)
-			nvz_devnode_make(devfd, &nodes[i], &cerr);
-		if (cerr)
-			nvz_sync_send_error(sv[1], cerr);
-		_exit(cerr ? 1 : 0);
-	}
-	close(sv[1]);
-	cleanup_close int rd = sv[0];
-	if (c < 0)
-		return nvz_err_sys(err, NVZ_E_DEVICES, errno, "fork");
-	int status;
-	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	struct mknod_args args = { pidfd, nodes, count };
+	if (nvz_child_run(mknod_child, &args, "create device nodes", err) == 0)
 		return 0;
-	nvz_sync_wait(rd, SYNC_ERROR, "create device nodes", err);
-	return nvz_err(err, NVZ_E_DEVICES, EIO, "create device nodes in the container");
+	(*err)->status = NVZ_E_DEVICES;
+	return -1;
 }
+

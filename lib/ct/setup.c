@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
@@ -147,6 +148,21 @@ int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
+struct uts_args {
+	int pidfd;
+	const char *hostname;
+};
+
+static int uts_child(void *arg, struct nvz_error **err)
+{
+	struct uts_args *a = arg;
+	if (setns(a->pidfd, CLONE_NEWUTS) < 0)
+		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "enter the container's UTS namespace");
+	if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", a->hostname);
+	return 0;
+}
+
 int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err)
 {
 	pid_t pid;
@@ -157,16 +173,11 @@ int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_er
 	if (rootfd < 0 || write_hostname(ct, rootfd, hostname, err) < 0)
 		return -1;
 	/* sethostname acts on the caller's UTS namespace: join the CT's in a child. */
-	pid_t c = fork();
-	if (c < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
-	if (c == 0)
-		_exit(setns(pidfd, CLONE_NEWUTS) < 0 || sethostname(hostname, strlen(hostname)) < 0);
-	int status;
-	while (waitpid(c, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return nvz_err(err, NVZ_E_BAD_HOSTNAME, EIO, "set hostname %s in container", hostname);
+	struct uts_args args = { pidfd, hostname };
+	if (nvz_child_run(uts_child, &args, "set hostname in container", err) < 0) {
+		(*err)->status = NVZ_E_BAD_HOSTNAME;
+		return -1;
+	}
 	return 0;
 }
 

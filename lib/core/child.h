@@ -1,0 +1,15 @@
+/* Run a function in a forked child that dies with its parent and sends
+ * back its error: used for work done in another namespace (a private mount
+ * namespace for create, a CT's mount or UTS namespace for live changes). */
+#ifndef NVZ_CORE_CHILD_H
+#define NVZ_CORE_CHILD_H
+
+#include "nvz/error.h"
+
+typedef int (*nvz_child_fn)(void *arg, struct nvz_error **err);
+
+/* 0 if fn returned >= 0 in the child; otherwise < 0 with the child's error
+ * (or "what: the helper process died" if it died without one). */
+int nvz_child_run(nvz_child_fn fn, void *arg, const char *what, struct nvz_error **err);
+
+#endif

@@ -1,0 +1,124 @@
+/* Netlink networking for containers: veth pairs, bridges, addresses, routes,
+ * proxy ARP/NDP and per-netns sysctls, over rtnetlink (libmnl). Never runs ip(8).
+ *
+ * Every call takes the network namespace to act in as an fd (from
+ * open("/proc/<pid>/ns/net")), or -1 for the caller's current one. To act in
+ * another namespace the calling thread briefly setns()es into it to create the
+ * netlink socket (a socket stays bound to the netns it was created in) or to
+ * open the /proc/sys file, then setns()es back before returning. So: the caller
+ * needs CAP_SYS_ADMIN, and must not rely on that thread's netns while a call is
+ * in progress. If switching back ever fails the call reports it loudly. */
+#ifndef NVZ_NET_H
+#define NVZ_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nvz/error.h"
+
+#define NVZ_MAC_LEN 6
+#define NVZ_MAC_STRLEN 18 /* "xx:xx:xx:xx:xx:xx" + NUL */
+
+/* An IPv4 or IPv6 address with its prefix length. */
+struct nvz_addr {
+	int family;        /* AF_INET or AF_INET6 */
+	uint8_t bytes[16]; /* network order; 4 used for AF_INET */
+	unsigned prefix;   /* 0..32 or 0..128 */
+};
+
+/* "192.0.2.10", "192.0.2.10/24", "2001:db8::10/64". Without a prefix: /32 or
+ * /128. Garbage fails with NVZ_E_VALUE and "invalid IP address 'X'". */
+int nvz_addr_parse(const char *text, struct nvz_addr *out, struct nvz_error **err);
+/* "addr/prefix" into buf (INET6_ADDRSTRLEN + 4 is enough). */
+int nvz_addr_format(const struct nvz_addr *a, char *buf, size_t len);
+size_t nvz_addr_len(int family);
+
+/* "00:18:51:aa:bb:cc" (also with '-'): unicast only. NVZ_E_VALUE on garbage. */
+int nvz_mac_parse(const char *text, uint8_t out[NVZ_MAC_LEN], struct nvz_error **err);
+void nvz_mac_format(const uint8_t mac[NVZ_MAC_LEN], char buf[NVZ_MAC_STRLEN]);
+/* vzctl's generate_mac: OUI 00:18:51 (SWsoft) + a hash of "ifname:ctid:seed".
+ * vzctl used time(NULL) as the seed; pass a host id instead so the same
+ * (ctid, ifname, seed) always gives the same MAC. */
+void nvz_mac_generate(unsigned ctid, const char *ifname, const char *seed,
+		      uint8_t out[NVZ_MAC_LEN]);
+
+/* Interface names: 1..15 bytes, no '/', ':', whitespace, not "." or "..". */
+bool nvz_ifname_valid(const char *name);
+
+struct nvz_link_info {
+	int index;
+	int master;     /* ifindex of the master (bridge), 0 if none */
+	unsigned flags; /* IFF_* */
+	unsigned mtu;
+	uint8_t mac[NVZ_MAC_LEN];
+	char kind[32]; /* IFLA_INFO_KIND: "veth", "bridge", or "" */
+};
+
+/* Links. A missing device fails with -ENODEV, "no such device 'X'". */
+int nvz_link_get(int netns, const char *name, struct nvz_link_info *out,
+		 struct nvz_error **err);
+/* 1 if it exists, 0 if not, < 0 on error. */
+int nvz_link_exists(int netns, const char *name, struct nvz_error **err);
+/* ifindex (> 0) or < 0. */
+int nvz_link_index(int netns, const char *name, struct nvz_error **err);
+/* Create the pair name <-> peer in netns; the peer goes straight into
+ * peer_netns (-1: same netns). mac/peer_mac NULL: kernel-random. mtu 0: default. */
+int nvz_link_veth_add(int netns, const char *name, const char *peer, int peer_netns,
+		      const uint8_t *mac, const uint8_t *peer_mac, unsigned mtu,
+		      struct nvz_error **err);
+int nvz_bridge_add(int netns, const char *name, struct nvz_error **err);
+int nvz_link_del(int netns, const char *name, struct nvz_error **err);
+int nvz_link_set_up(int netns, const char *name, bool up, struct nvz_error **err);
+int nvz_link_set_mac(int netns, const char *name, const uint8_t mac[NVZ_MAC_LEN],
+		     struct nvz_error **err);
+int nvz_link_set_mtu(int netns, const char *name, unsigned mtu, struct nvz_error **err);
+/* Older kernels refuse to rename a link that is up (EBUSY): bring it down first. */
+int nvz_link_rename(int netns, const char *name, const char *newname, struct nvz_error **err);
+int nvz_link_move(int netns, const char *name, int target_netns, struct nvz_error **err);
+/* Enslave to bridge, or release with bridge NULL. bridge must exist and be a
+ * bridge: NVZ_E_VALUE, "unknown bridge 'X'" otherwise. */
+int nvz_link_set_master(int netns, const char *name, const char *bridge,
+			struct nvz_error **err);
+
+/* Addresses. NVZ_ADDR_NODAD skips IPv6 duplicate address detection. */
+#define NVZ_ADDR_NODAD 0x1u
+int nvz_addr_add(int netns, const char *ifname, const struct nvz_addr *a, unsigned flags,
+		 struct nvz_error **err);
+int nvz_addr_del(int netns, const char *ifname, const struct nvz_addr *a,
+		 struct nvz_error **err);
+
+/* Routes in the main table. Pointers left NULL are absent: dst NULL is the
+ * default route; dst's host bits are cleared. Without a gateway the route is
+ * link-scoped on dev. NVZ_ROUTE_ONLINK: trust gw to be on dev's link even if
+ * no address covers it (as venet-style setups need). */
+#define NVZ_ROUTE_ONLINK 0x1u
+struct nvz_route {
+	int family;
+	const struct nvz_addr *dst;
+	const struct nvz_addr *gw;
+	const char *dev;
+	const struct nvz_addr *src;
+	unsigned flags;
+};
+int nvz_route_add(int netns, const struct nvz_route *r, struct nvz_error **err);
+int nvz_route_del(int netns, const struct nvz_route *r, struct nvz_error **err);
+
+/* Proxy neighbour entries (NTF_PROXY): the namespace answers ARP/NDP on ifname
+ * for addr, e.g. the host answering for a container's address. */
+int nvz_neigh_proxy_add(int netns, const char *ifname, const struct nvz_addr *a,
+			struct nvz_error **err);
+int nvz_neigh_proxy_del(int netns, const char *ifname, const struct nvz_addr *a,
+			struct nvz_error **err);
+/* 1 if present, 0 if not, < 0 on error. */
+int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
+			   struct nvz_error **err);
+
+/* /proc/sys/<key> as seen from netns, e.g. key "net/ipv4/ip_forward". Only
+ * "net/" keys: they are the per-netns ones. */
+int nvz_net_sysctl(int netns, const char *key, const char *value, struct nvz_error **err);
+/* Read it into buf (trailing newline stripped). */
+int nvz_net_sysctl_read(int netns, const char *key, char *buf, size_t len,
+			struct nvz_error **err);
+
+#endif

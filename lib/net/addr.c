@@ -1,0 +1,327 @@
+/* IP addresses, routes and proxy neighbour entries over rtnetlink; the
+ * address parser. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "net/nl.h"
+#include "nvz/cleanup.h"
+#include "nvz/net.h"
+
+size_t nvz_addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+static int bad_addr(const char *text, struct nvz_error **err)
+{
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid IP address '%s'", text ? text : "");
+}
+
+int nvz_addr_parse(const char *text, struct nvz_addr *out, struct nvz_error **err)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	if (!text || (size_t)snprintf(buf, sizeof(buf), "%s", text) >= sizeof(buf))
+		return bad_addr(text, err);
+	char *slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	struct nvz_addr a = { 0 };
+	if (inet_pton(AF_INET, buf, a.bytes) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, a.bytes) == 1)
+		a.family = AF_INET6;
+	else
+		return bad_addr(text, err);
+	unsigned max = a.family == AF_INET ? 32 : 128;
+	a.prefix = max;
+	if (slash) {
+		/* Digits only: strtoul would take signs, spaces and hex. */
+		if (!*slash || strlen(slash) > 3 || strspn(slash, "0123456789") != strlen(slash))
+			return bad_addr(text, err);
+		a.prefix = (unsigned)strtoul(slash, NULL, 10);
+		if (a.prefix > max)
+			return bad_addr(text, err);
+	}
+	*out = a;
+	return 0;
+}
+
+int nvz_addr_format(const struct nvz_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	if (!nvz_addr_len(a->family) || !inet_ntop(a->family, a->bytes, ip, sizeof(ip)))
+		return -EAFNOSUPPORT;
+	if ((size_t)snprintf(buf, len, "%s/%u", ip, a->prefix) >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+static const char *addr_str(const struct nvz_addr *a, char *buf, size_t len)
+{
+	if (nvz_addr_format(a, buf, len) < 0)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static int check_addr(const struct nvz_addr *a, struct nvz_error **err)
+{
+	if (!a || !nvz_addr_len(a->family) || a->prefix > nvz_addr_len(a->family) * 8)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid IP address");
+	return 0;
+}
+
+/* Open a socket in netns and resolve ifname there. */
+static int open_dev(int netns, const char *ifname, struct nvz_nl *nl, struct nvz_error **err)
+{
+	if (nvz_nl_open(netns, nl, err) < 0)
+		return -1;
+	return nvz_nl_ifindex(nl, ifname, err);
+}
+
+static int addr_change(int netns, const char *ifname, const struct nvz_addr *a, unsigned flags,
+		       bool add, struct nvz_error **err)
+{
+	char s[INET6_ADDRSTRLEN + 8], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (check_addr(a, err) < 0)
+		return -1;
+	int index = open_dev(netns, ifname, &nl, err);
+	if (index < 0)
+		return -1;
+	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWADDR : RTM_DELADDR, nlf);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)a->family;
+	ifa->ifa_prefixlen = (uint8_t)a->prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)index;
+	size_t len = nvz_addr_len(a->family);
+	mnl_attr_put(nlh, IFA_LOCAL, len, a->bytes);
+	mnl_attr_put(nlh, IFA_ADDRESS, len, a->bytes);
+	if (add && (flags & NVZ_ADDR_NODAD) && a->family == AF_INET6) {
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
+	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	addr_str(a, s, sizeof(s));
+	if (r == -EEXIST)
+		return nvz_err(err, NVZ_E_VALUE, EEXIST, "address %s already on device '%s'", s,
+			       ifname);
+	if (r == -EADDRNOTAVAIL && !add)
+		return nvz_err(err, NVZ_E_VALUE, EADDRNOTAVAIL, "address %s not on device '%s'",
+			       s, ifname);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "%s address %s %s device '%s'",
+				  add ? "add" : "delete", s, add ? "to" : "from", ifname);
+	return 0;
+}
+
+int nvz_addr_add(int netns, const char *ifname, const struct nvz_addr *a, unsigned flags,
+		 struct nvz_error **err)
+{
+	return addr_change(netns, ifname, a, flags, true, err);
+}
+
+int nvz_addr_del(int netns, const char *ifname, const struct nvz_addr *a,
+		 struct nvz_error **err)
+{
+	return addr_change(netns, ifname, a, 0, false, err);
+}
+
+/* "default"/"dst [via gw] [dev X]" for messages. */
+static void route_str(const struct nvz_route *r, char *buf, size_t len)
+{
+	char d[INET6_ADDRSTRLEN + 8] = "default", g[INET6_ADDRSTRLEN + 8];
+	if (r->dst)
+		addr_str(r->dst, d, sizeof(d));
+	int n = snprintf(buf, len, "%s", d);
+	if (r->gw && n >= 0 && (size_t)n < len) {
+		char ip[INET6_ADDRSTRLEN] = "?";
+		inet_ntop(r->gw->family, r->gw->bytes, ip, sizeof(ip));
+		snprintf(g, sizeof(g), "%s", ip);
+		n += snprintf(buf + n, len - (size_t)n, " via %s", g);
+	}
+	if (r->dev && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " dev %s", r->dev);
+}
+
+static int check_route(const struct nvz_route *r, struct nvz_error **err)
+{
+	const struct nvz_addr *parts[] = { r->dst, r->gw, r->src };
+	if (!nvz_addr_len(r->family))
+		return nvz_err(err, NVZ_E_VALUE, EAFNOSUPPORT, "route: unknown address family");
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i] && (check_addr(parts[i], err) < 0 || parts[i]->family != r->family))
+			return nvz_err(err, NVZ_E_VALUE, EINVAL, "route: mixed address families");
+	if (!r->gw && !r->dev)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "route: needs a gateway or a device");
+	return 0;
+}
+
+static void put_route(struct nlmsghdr *nlh, const struct nvz_route *r, int oif, bool add)
+{
+	size_t len = nvz_addr_len(r->family);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)r->family;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_protocol = add ? RTPROT_BOOT : RTPROT_UNSPEC;
+	/* Delete matches any scope; a route without gateway is on-link. */
+	rtm->rtm_scope = !add ? RT_SCOPE_NOWHERE : r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	if (r->flags & NVZ_ROUTE_ONLINK)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
+	if (r->dst) {
+		/* The kernel refuses host bits under the prefix: clear them. */
+		uint8_t net[16] = { 0 };
+		for (unsigned i = 0; i < len * 8 && i < r->dst->prefix; i++)
+			net[i / 8] |= r->dst->bytes[i / 8] & (0x80u >> (i % 8));
+		rtm->rtm_dst_len = (uint8_t)r->dst->prefix;
+		mnl_attr_put(nlh, RTA_DST, len, net);
+	}
+	if (r->gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, len, r->gw->bytes);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	if (r->src)
+		mnl_attr_put(nlh, RTA_PREFSRC, len, r->src->bytes);
+}
+
+static int route_change(int netns, const struct nvz_route *r, bool add, struct nvz_error **err)
+{
+	char what[128], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (check_route(r, err) < 0 || nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	int oif = r->dev ? nvz_nl_ifindex(&nl, r->dev, err) : 0;
+	if (oif < 0)
+		return -1;
+	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWROUTE : RTM_DELROUTE, nlf);
+	put_route(nlh, r, oif, add);
+	int ret = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	route_str(r, what, sizeof(what));
+	if (ret == -EEXIST)
+		return nvz_err(err, NVZ_E_SYSTEM, EEXIST, "route %s already exists", what);
+	if (ret == -ESRCH && !add)
+		return nvz_err(err, NVZ_E_SYSTEM, ESRCH, "no such route %s", what);
+	if (ret < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, ret, ext, "%s route %s",
+				  add ? "add" : "delete", what);
+	return 0;
+}
+
+int nvz_route_add(int netns, const struct nvz_route *r, struct nvz_error **err)
+{
+	return route_change(netns, r, true, err);
+}
+
+int nvz_route_del(int netns, const struct nvz_route *r, struct nvz_error **err)
+{
+	return route_change(netns, r, false, err);
+}
+
+static void put_proxy(struct nlmsghdr *nlh, int index, const struct nvz_addr *a)
+{
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)a->family;
+	nd->ndm_ifindex = index;
+	nd->ndm_state = NUD_PERMANENT;
+	/* NTF_PROXY puts the entry in the proxy table: we answer for it. */
+	nd->ndm_flags = NTF_PROXY;
+	mnl_attr_put(nlh, NDA_DST, nvz_addr_len(a->family), a->bytes);
+}
+
+static int proxy_change(int netns, const char *ifname, const struct nvz_addr *a, bool add,
+			struct nvz_error **err)
+{
+	char s[INET6_ADDRSTRLEN + 8], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (check_addr(a, err) < 0)
+		return -1;
+	int index = open_dev(netns, ifname, &nl, err);
+	if (index < 0)
+		return -1;
+	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWNEIGH : RTM_DELNEIGH, nlf);
+	put_proxy(nlh, index, a);
+	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	char ip[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(a->family, a->bytes, ip, sizeof(ip));
+	snprintf(s, sizeof(s), "%s", ip);
+	if (r == -ENOENT && !add)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOENT, "no proxy entry for %s on device '%s'",
+			       s, ifname);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "%s proxy entry for %s on device '%s'",
+				  add ? "add" : "delete", s, ifname);
+	return 0;
+}
+
+int nvz_neigh_proxy_add(int netns, const char *ifname, const struct nvz_addr *a,
+			struct nvz_error **err)
+{
+	return proxy_change(netns, ifname, a, true, err);
+}
+
+int nvz_neigh_proxy_del(int netns, const char *ifname, const struct nvz_addr *a,
+			struct nvz_error **err)
+{
+	return proxy_change(netns, ifname, a, false, err);
+}
+
+struct proxy_find {
+	int index;
+	const struct nvz_addr *a;
+	bool found;
+};
+
+static int proxy_entry(const struct nlmsghdr *nlh, void *data)
+{
+	struct proxy_find *f = data;
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_flags & NTF_PROXY) ||
+	    nd->ndm_ifindex != f->index || nd->ndm_family != f->a->family)
+		return 0;
+	struct nlattr *dst = NULL;
+	struct nlattr *at;
+	mnl_attr_for_each(at, nlh, sizeof(*nd)) {
+		if (mnl_attr_get_type(at) == NDA_DST)
+			dst = at;
+	}
+	size_t len = nvz_addr_len(f->a->family);
+	if (dst && mnl_attr_get_payload_len(dst) == len &&
+	    !memcmp(mnl_attr_get_payload(dst), f->a->bytes, len))
+		f->found = true;
+	return 0;
+}
+
+int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
+			   struct nvz_error **err)
+{
+	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (check_addr(a, err) < 0)
+		return -1;
+	int index = open_dev(netns, ifname, &nl, err);
+	if (index < 0)
+		return -1;
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, RTM_GETNEIGH, NLM_F_DUMP);
+	/* A dump request whose ndm_flags is exactly NTF_PROXY lists the proxy
+	 * table; the rest of the header must stay zero. */
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = (uint8_t)a->family;
+	nd->ndm_flags = NTF_PROXY;
+	struct proxy_find f = { index, a, false };
+	int r = nvz_nl_talk(&nl, nlh, proxy_entry, &f, ext, sizeof(ext));
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "list proxy entries of device '%s'",
+				  ifname);
+	return f.found ? 1 : 0;
+}

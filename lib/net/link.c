@@ -1,0 +1,405 @@
+/* Links over rtnetlink: veth pairs, bridges, up/down, MAC, MTU, rename, move
+ * between namespaces, bridge membership; MAC address helpers. */
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/nl.h"
+#include "nvz/cleanup.h"
+#include "nvz/net.h"
+
+/* SWsoft's OUI, as vzctl's generate_mac() used. */
+#define NVZ_SW_OUI 0x001851u
+
+bool nvz_ifname_valid(const char *name)
+{
+	if (!name || !*name || strlen(name) >= IFNAMSIZ)
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int nvz_mac_parse(const char *text, uint8_t out[NVZ_MAC_LEN], struct nvz_error **err)
+{
+	unsigned b[NVZ_MAC_LEN];
+	char sep[NVZ_MAC_LEN - 1];
+	int end = -1;
+	int n = text ? sscanf(text, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%n", &b[0], &sep[0], &b[1],
+			      &sep[1], &b[2], &sep[2], &b[3], &sep[3], &b[4], &sep[4], &b[5], &end)
+		     : 0;
+	bool ok = n == 11 && end == 17 && text[end] == '\0';
+	for (int i = 0; ok && i < NVZ_MAC_LEN - 1; i++)
+		ok = (sep[i] == ':' || sep[i] == '-') && sep[i] == sep[0];
+	/* sscanf's %x accepts a sign or a space: require plain hex digits. */
+	for (int i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 || (text[i] >= '0' && text[i] <= '9') ||
+		     (text[i] >= 'a' && text[i] <= 'f') || (text[i] >= 'A' && text[i] <= 'F');
+	/* A multicast source address would be refused by the kernel anyway. */
+	if (!ok || (b[0] & 1))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid MAC address '%s'",
+			       text ? text : "");
+	for (int i = 0; i < NVZ_MAC_LEN; i++)
+		out[i] = (uint8_t)b[i];
+	return 0;
+}
+
+void nvz_mac_format(const uint8_t mac[NVZ_MAC_LEN], char buf[NVZ_MAC_STRLEN])
+{
+	snprintf(buf, NVZ_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+}
+
+/* vzctl's hash, byte for byte, with the time replaced by the caller's seed. */
+void nvz_mac_generate(unsigned ctid, const char *ifname, const char *seed,
+		      uint8_t out[NVZ_MAC_LEN])
+{
+	char data[128];
+	snprintf(data, sizeof(data), "%s:%u:%s ", ifname ? ifname : "", ctid, seed ? seed : "");
+	uint32_t hash = ctid;
+	size_t len = strlen(data) - 1;
+	for (size_t i = 0; i < len; i++) {
+		hash += (uint32_t)(signed char)data[i];
+		uint32_t tmp = ((uint32_t)(signed char)data[i + 1] << 11) ^ hash;
+		hash = (hash << 16) ^ tmp;
+		hash += hash >> 11;
+	}
+	hash ^= hash << 3;
+	hash += hash >> 5;
+	hash ^= hash << 4;
+	hash += hash >> 17;
+	hash ^= hash << 25;
+	hash += hash >> 6;
+	out[0] = (uint8_t)(NVZ_SW_OUI >> 16);
+	out[1] = (uint8_t)(NVZ_SW_OUI >> 8);
+	out[2] = (uint8_t)NVZ_SW_OUI;
+	out[3] = (uint8_t)hash;
+	out[4] = (uint8_t)(hash >> 8);
+	out[5] = (uint8_t)(hash >> 15);
+}
+
+static int check_name(const char *name, struct nvz_error **err)
+{
+	if (nvz_ifname_valid(name))
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid interface name '%s'", name ? name : "");
+}
+
+static int linkinfo_attr(const struct nlattr *a, void *data)
+{
+	struct nvz_link_info *li = data;
+	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(li->kind, sizeof(li->kind), "%s", mnl_attr_get_str(a));
+	return MNL_CB_OK;
+}
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	struct nvz_link_info *li = data;
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_MTU:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			li->mtu = mnl_attr_get_u32(a);
+		break;
+	case IFLA_MASTER:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			li->master = (int)mnl_attr_get_u32(a);
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(a) == NVZ_MAC_LEN)
+			memcpy(li->mac, mnl_attr_get_payload(a), NVZ_MAC_LEN);
+		break;
+	case IFLA_LINKINFO:
+		mnl_attr_parse_nested(a, linkinfo_attr, li);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_reply(const struct nlmsghdr *nlh, void *data)
+{
+	struct nvz_link_info *li = data;
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	memset(li, 0, sizeof(*li));
+	li->index = ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, li);
+	return 0;
+}
+
+/* RTM_GETLINK by name: -ENODEV when there is none. */
+static int nl_link_get(struct nvz_nl *nl, const char *name, struct nvz_link_info *li, char *ext)
+{
+	char buf[NVZ_NL_BUFSZ];
+	struct nlmsghdr *nlh = nvz_nl_msg(nl, buf, RTM_GETLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	memset(li, 0, sizeof(*li));
+	int r = nvz_nl_talk(nl, nlh, link_reply, li, ext, NVZ_NL_EXTSZ);
+	if (r == 0 && li->index <= 0)
+		r = -ENODEV;
+	return r;
+}
+
+static int link_lookup(struct nvz_nl *nl, const char *name, struct nvz_link_info *li,
+		       struct nvz_error **err)
+{
+	char ext[NVZ_NL_EXTSZ];
+	if (check_name(name, err) < 0)
+		return -1;
+	int r = nl_link_get(nl, name, li, ext);
+	if (r == -ENODEV)
+		return nvz_err(err, NVZ_E_VALUE, ENODEV, "no such device '%s'", name);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "look up device '%s'", name);
+	return 0;
+}
+
+int nvz_nl_ifindex(struct nvz_nl *nl, const char *name, struct nvz_error **err)
+{
+	struct nvz_link_info li;
+	if (link_lookup(nl, name, &li, err) < 0)
+		return -1;
+	return li.index;
+}
+
+int nvz_link_get(int netns, const char *name, struct nvz_link_info *out,
+		 struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	return link_lookup(&nl, name, out, err);
+}
+
+int nvz_link_index(int netns, const char *name, struct nvz_error **err)
+{
+	struct nvz_link_info li;
+	if (nvz_link_get(netns, name, &li, err) < 0)
+		return -1;
+	return li.index;
+}
+
+int nvz_link_exists(int netns, const char *name, struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	struct nvz_link_info li;
+	char ext[NVZ_NL_EXTSZ];
+	if (check_name(name, err) < 0 || nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	int r = nl_link_get(&nl, name, &li, ext);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "look up device '%s'", name);
+	return 1;
+}
+
+static int refuse_existing(int netns, const char *name, struct nvz_error **err)
+{
+	int r = nvz_link_exists(netns, name, err);
+	if (r > 0)
+		return nvz_err(err, NVZ_E_SYSTEM, EEXIST, "device '%s' already exists", name);
+	return r;
+}
+
+static void put_veth_peer(struct nlmsghdr *nlh, const char *peer, int peer_netns,
+			  const uint8_t *peer_mac, unsigned mtu)
+{
+	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	struct nlattr *p = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer is described by a full ifinfomsg followed by its attributes. */
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	if (peer_mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, peer_mac);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (peer_netns >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns);
+	mnl_attr_nest_end(nlh, p);
+	mnl_attr_nest_end(nlh, data);
+}
+
+static int new_link(int netns, const char *name, const char *kind, const char *peer,
+		    int peer_netns, const uint8_t *mac, const uint8_t *peer_mac, unsigned mtu,
+		    struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	struct nlmsghdr *nlh =
+		nvz_nl_msg(&nl, buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, mac);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	if (peer)
+		put_veth_peer(nlh, peer, peer_netns, peer_mac, mtu);
+	mnl_attr_nest_end(nlh, li);
+	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	if (r < 0 && peer)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "create veth pair '%s'/'%s'", name,
+				  peer);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "create %s '%s'", kind, name);
+	return 0;
+}
+
+int nvz_link_veth_add(int netns, const char *name, const char *peer, int peer_netns,
+		      const uint8_t *mac, const uint8_t *peer_mac, unsigned mtu,
+		      struct nvz_error **err)
+{
+	if (check_name(name, err) < 0 || check_name(peer, err) < 0)
+		return -1;
+	if ((mac && (mac[0] & 1)) || (peer_mac && (peer_mac[0] & 1)))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "veth '%s': multicast MAC address",
+			       name);
+	/* Name the culprit ourselves: the kernel only says "File exists". */
+	if (refuse_existing(netns, name, err) < 0 ||
+	    refuse_existing(peer_netns >= 0 ? peer_netns : netns, peer, err) < 0)
+		return -1;
+	return new_link(netns, name, "veth", peer, peer_netns, mac, peer_mac, mtu, err);
+}
+
+int nvz_bridge_add(int netns, const char *name, struct nvz_error **err)
+{
+	if (check_name(name, err) < 0 || refuse_existing(netns, name, err) < 0)
+		return -1;
+	return new_link(netns, name, "bridge", NULL, -1, NULL, NULL, 0, err);
+}
+
+/* What a change of an existing link sets; untouched fields stay zero/NULL. */
+struct link_change {
+	bool set_flags;
+	unsigned flags;
+	const uint8_t *mac;
+	unsigned mtu;
+	const char *newname;
+	bool set_netns;
+	int netns;
+	bool set_master;
+	int master;
+	bool del;
+};
+
+static int link_apply(int netns, const char *name, const struct link_change *c,
+		      const char *what, struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	int index = nvz_nl_ifindex(&nl, name, err);
+	if (index < 0)
+		return -1;
+	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, c->del ? RTM_DELLINK : RTM_NEWLINK, NLM_F_ACK);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
+	if (c->set_flags) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = c->flags;
+	}
+	if (c->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, c->mac);
+	if (c->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
+	if (c->newname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, c->newname);
+	if (c->set_netns)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)c->netns);
+	if (c->set_master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)c->master);
+	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	if (r == -EEXIST && c->newname)
+		return nvz_err(err, NVZ_E_SYSTEM, EEXIST, "%s '%s': device '%s' already exists",
+			       what, name, c->newname);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "%s '%s'", what, name);
+	return 0;
+}
+
+#define CHANGE(...) (&(struct link_change){ __VA_ARGS__ })
+
+int nvz_link_del(int netns, const char *name, struct nvz_error **err)
+{
+	return link_apply(netns, name, CHANGE(.del = true), "delete device", err);
+}
+
+int nvz_link_set_up(int netns, const char *name, bool up, struct nvz_error **err)
+{
+	return link_apply(netns, name, CHANGE(.set_flags = true, .flags = up ? IFF_UP : 0),
+			  up ? "bring up device" : "bring down device", err);
+}
+
+int nvz_link_set_mac(int netns, const char *name, const uint8_t mac[NVZ_MAC_LEN],
+		     struct nvz_error **err)
+{
+	if (!mac || (mac[0] & 1))
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "device '%s': invalid MAC address",
+			       name);
+	return link_apply(netns, name, CHANGE(.mac = mac), "set MAC address of device", err);
+}
+
+int nvz_link_set_mtu(int netns, const char *name, unsigned mtu, struct nvz_error **err)
+{
+	if (mtu == 0)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "device '%s': invalid MTU 0", name);
+	return link_apply(netns, name, CHANGE(.mtu = mtu), "set MTU of device", err);
+}
+
+int nvz_link_rename(int netns, const char *name, const char *newname, struct nvz_error **err)
+{
+	if (check_name(newname, err) < 0)
+		return -1;
+	return link_apply(netns, name, CHANGE(.newname = newname), "rename device", err);
+}
+
+int nvz_link_move(int netns, const char *name, int target_netns, struct nvz_error **err)
+{
+	if (target_netns < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, EBADF, "move device '%s': no target namespace",
+			       name);
+	return link_apply(netns, name, CHANGE(.set_netns = true, .netns = target_netns),
+			  "move device to network namespace", err);
+}
+
+int nvz_link_set_master(int netns, const char *name, const char *bridge,
+			struct nvz_error **err)
+{
+	int master = 0;
+	if (bridge) {
+		cleanup_nl struct nvz_nl nl = { 0 };
+		struct nvz_link_info br;
+		char ext[NVZ_NL_EXTSZ];
+		if (nvz_nl_open(netns, &nl, err) < 0)
+			return -1;
+		int r = nvz_ifname_valid(bridge) ? nl_link_get(&nl, bridge, &br, ext) : -ENODEV;
+		if (r == -ENODEV || (r == 0 && strcmp(br.kind, "bridge") != 0))
+			return nvz_err(err, NVZ_E_VALUE, r ? ENODEV : EINVAL,
+				       "unknown bridge '%s'", bridge);
+		if (r < 0)
+			return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "look up bridge '%s'", bridge);
+		master = br.index;
+	}
+	return link_apply(netns, name, CHANGE(.set_master = true, .master = master),
+			  bridge ? "attach to bridge device" : "detach from bridge device", err);
+}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvz/net.h"
 #include "nvz/res.h"
 #include "nvz/storage.h"
 #include "set.h"
@@ -33,6 +34,9 @@ static const struct set_opt static_opts[] = {
 	{ "devnodes", "DEVNODES", K_DEVLIST, 0 },
 	{ "devices", "DEVICES", K_DEVLIST, 0 },
 	{ "capability", "CAPABILITY", K_CAP, 0 },
+	{ "ipadd", "IP_ADDRESS", K_IP, 0 },
+	{ "ip", "IP_ADDRESS", K_IP, 0 },
+	{ "ipdel", "IP_ADDRESS", K_IP, 1 },
 	{ "diskspace", "DISKSPACE", K_DISK, 0 },
 	{ "diskinodes", "DISKINODES", K_DISK, 0 },
 	{ "quotatime", "QUOTATIME", K_DISK, 0 },
@@ -108,6 +112,52 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 	if (!strcmp(o->key, "DEVNODES"))
 		r->live_devnodes = true;
 	r->live_res = true;
+	return rc;
+}
+
+/* IP_ADDRESS: --ipadd appends (an address used by another CT is refused,
+ * status 78), --ipdel removes one or "all". */
+static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+{
+	bool del = o->ubc == 1;
+	struct nvz_error *err = NULL;
+	struct nvz_addr a;
+	if (!(del && !strcmp(arg, "all")) && nvz_addr_parse(arg, &a, &err) < 0) {
+		nvz_error_free(err);
+		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
+		return NVZ_E_VALUE;
+	}
+	unsigned long owner;
+	if (!del && (owner = nvz_ct_ip_owner(ct->ctx, arg, ct->veid))) {
+		fprintf(stderr, "IP address %s is already used by CT %lu\n", arg, owner);
+		return 78;
+	}
+	/* The base is what the CT has now if it runs, else the config. */
+	const char *cur = nvz_conf_get(r->changes, "IP_ADDRESS");
+	char *live = cur ? NULL : nvz_ct_live_ips(ct);
+	if (!cur)
+		cur = live ? live : nvz_ct_get(ct, "IP_ADDRESS", "");
+	char *out = NULL, *copy = strdup(cur), *save = NULL;
+	free(live);
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f || !copy) {
+		if (f)
+			fclose(f);
+		free(copy);
+		free(out);
+		return 3;
+	}
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (strcmp(t, arg) && !(del && !strcmp(arg, "all")))
+			fprintf(f, "%s%s", len || ftell(f) ? " " : "", t);
+	if (!del)
+		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
+	fclose(f);
+	free(copy);
+	int rc = put(r, "IP_ADDRESS", out);
+	free(out);
+	r->ips = true;
 	return rc;
 }
 
@@ -230,6 +280,8 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		return merge_devlist(ct, o, arg, r);
 	case K_CAP:
 		return merge_caps(ct, arg, r);
+	case K_IP:
+		return merge_ip(ct, o, arg, r);
 	case K_DISK: {
 		struct nvz_error *err = NULL;
 		struct nvz_disk_limits lim;

@@ -64,6 +64,8 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");
 		return status;
 	}
+	if (r->ips && nvz_ct_set_ips(ct, nvz_conf_get(r->changes, "IP_ADDRESS"), &err) < 0)
+		return cli_fail(err);
 	if (r->needs_restart && !r->restart && !r->ignore) {
 		fprintf(stderr, "Unable to set capability on a running container\n"
 				"WARNING: Some of the parameters could not be applied to a running container.\n"

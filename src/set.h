@@ -18,6 +18,7 @@ enum set_kind {
 	K_RAM,      /* --ram/--swap: bytes -> PHYSPAGES/SWAPPAGES "0:pages" */
 	K_RES,      /* CPU and IO values */
 	K_DEVLIST,  /* --devnodes/--devices: cumulative lists */
+	K_IP,       /* --ipadd/--ipdel: IP_ADDRESS, applied live */
 	K_DISK,     /* --diskspace/--diskinodes/--quotatime: the layout applies them */
 	K_CAP,      /* --capability: needs a restart */
 	K_SETMODE,  /* --setmode restart|ignore */
@@ -41,7 +42,7 @@ struct set_req {
 	char *userpasswd;
 	char *sample;
 	bool save, reset_ub, restart, ignore;
-	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk;
+	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips;
 };
 
 /* Turn one option and its argument into changes (validated); prints the

@@ -120,6 +120,13 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
+/* Live IP_ADDRESS of a running CT (routed mode). */
+int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
+/* The addresses a running CT has now (they may differ from the config after
+ * a live --ipadd without --save), malloc'd, or NULL. */
+char *nvz_ct_live_ips(const struct nvz_ct *ct);
+/* The CT (other than self) that has addr in its IP_ADDRESS, or 0. */
+unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned long self);
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

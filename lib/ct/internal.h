@@ -43,4 +43,9 @@ int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d
 char **nvz_ct_devnode_names(const struct nvz_ct *ct, const struct nvz_conf *changes);
 int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error **err);
 
+/* Routed (venet) networking of IP_ADDRESS: set up before init runs,
+ * undone when the CT stops. */
+int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err);
+void nvz_venet_stop(struct nvz_ct *ct);
+
 #endif

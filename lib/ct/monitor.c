@@ -139,7 +139,9 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 		.monitor_pid = getpid(),
 		.monitor_start = nvz_proc_starttime(getpid()),
 	};
-	if (nvz_runstate_write(ct, &rs, err) < 0 || nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
+	if (nvz_runstate_write(ct, &rs, err) < 0 ||
+	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
+	    nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
 		return -1;
 	/* EOF means the exec succeeded (the socket was close-on-exec). */
 	struct nvz_sync_msg m;
@@ -179,6 +181,7 @@ static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *c
 	if (init_handshake(ct, cg, pid, sync_fd, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		nvz_venet_stop(ct);
 		nvz_runstate_remove(ct);
 		return -1;
 	}

@@ -129,6 +129,7 @@ int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err)
 		r = nvz_cgroup_destroy(cg, err);
 	}
 	nvz_cgroup_free(cg);
+	nvz_venet_stop(ct);
 	nvz_runstate_remove(ct);
 	return r;
 }

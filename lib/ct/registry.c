@@ -321,3 +321,32 @@ int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err)
 	}
 	return nvz_conf_set(ct->conf, "NAME", name, err);
 }
+
+unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned long self)
+{
+	cleanup_free unsigned long *ids = NULL;
+	size_t n = 0;
+	if (nvz_ct_list_ids(ctx, &ids, &n, NULL) < 0)
+		return 0;
+	size_t alen = strcspn(addr, "/");
+	const char *tag = ctx->log_tag; /* opening others retags the log */
+	unsigned long owner = 0;
+	for (size_t i = 0; i < n && !owner; i++) {
+		struct nvz_ct *other = NULL;
+		if (ids[i] == self || nvz_ct_open(ctx, ids[i], &other, NULL) < 0)
+			continue;
+		const char *ips = nvz_conf_get(other->conf, "IP_ADDRESS");
+		bool used = false;
+		for (const char *p = ips; p && *p;) {
+			size_t wl = strcspn(p, " ");
+			size_t il = strcspn(p, "/ ");
+			used |= il == alen && !strncmp(p, addr, alen);
+			p += wl + (p[wl] == ' ');
+		}
+		nvz_ct_free(other);
+		if (used)
+			owner = ids[i];
+	}
+	ctx->log_tag = tag;
+	return owner;
+}

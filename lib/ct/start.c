@@ -142,6 +142,9 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 		return -1;
 	}
 	nvz_cgroup_free(cg);
+	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
+	if (ips && *ips)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
 	if (!o || !o->wait)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	return 0;

@@ -1,0 +1,249 @@
+/* Routed networking, OpenVZ's "venet", on a veth pair: the CT gets venet0
+ * with its IP_ADDRESS list and a default route to the host side
+ * (169.254.0.1 / fe80::1, on-link); the host routes each address to the
+ * pair and answers ARP/NDP for it on NEIGHBOUR_DEVS (proxy neighbour), so
+ * other machines on the LAN reach the CT. What was set up is recorded in
+ * RUNDIR/<id>/net so it can be undone, in the same network namespace only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "nvz/net.h"
+
+#define CT_IF "venet0"
+
+static int host_ifname(const struct nvz_ct *ct, char *buf, size_t len)
+{
+	if (strlen(ct->id) + 6 > len)
+		return -1;
+	snprintf(buf, len, "venet%.10s", ct->id);
+	return 0;
+}
+
+static unsigned long long netns_ino(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+}
+
+/* NEIGHBOUR_DEVS=all (OpenVZ's default): every interface that is up and has
+ * a global address, but not loopback, NOARP, or other CTs' pairs. */
+static char *neighbour_devs(const struct nvz_ct *ct)
+{
+	const char *conf = nvz_ct_get(ct, "NEIGHBOUR_DEVS", "all");
+	if (!strncmp(conf, "list:", 5))
+		return strdup(conf + 5);
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) < 0)
+		return strdup("");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	for (struct ifaddrs *i = ifa; f && i; i = i->ifa_next) {
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & (IFF_LOOPBACK | IFF_NOARP)) ||
+		    !strncmp(i->ifa_name, "venet", 5) || !strncmp(i->ifa_name, "veth", 4))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = (const void *)i->ifa_addr;
+			if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+				continue;
+		} else if (i->ifa_addr->sa_family != AF_INET) {
+			continue;
+		}
+		/* Once per interface. */
+		fflush(f);
+		char pat[IFNAMSIZ + 2];
+		snprintf(pat, sizeof(pat), "%s ", i->ifa_name);
+		if (!out || !strstr(out, pat))
+			fprintf(f, "%s ", i->ifa_name);
+	}
+	if (f)
+		fclose(f);
+	freeifaddrs(ifa);
+	return out;
+}
+
+static int for_each_word(const char *list, int (*fn)(const char *w, void *arg), void *arg)
+{
+	cleanup_free char *copy = list ? strdup(list) : NULL;
+	char *save = NULL;
+	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save))
+		if (fn(w, arg) < 0)
+			return -1;
+	return 0;
+}
+
+struct ip_op {
+	const struct nvz_ct *ct;
+	int ct_ns;
+	const char *hostif;
+	const char *devs;
+	bool add;
+	struct nvz_error **err;
+};
+
+struct proxy_op {
+	struct ip_op *op;
+	const struct nvz_addr *a;
+};
+
+static int dev_proxy(const char *dev, void *arg)
+{
+	struct proxy_op *p = arg;
+	if (p->op->add)
+		return nvz_neigh_proxy_add(-1, dev, p->a, p->op->err);
+	nvz_neigh_proxy_del(-1, dev, p->a, NULL);
+	return 0;
+}
+
+static int one_ip(const char *text, void *arg)
+{
+	struct ip_op *op = arg;
+	struct nvz_addr a;
+	if (nvz_addr_parse(text, &a, op->err) < 0)
+		return -1;
+	struct nvz_addr host = a;
+	host.prefix = a.family == AF_INET ? 32 : 128;
+	struct nvz_route r = { .family = a.family, .dst = &host, .dev = op->hostif };
+	struct proxy_op p = { op, &host };
+	if (!op->add) {
+		for_each_word(op->devs, dev_proxy, &p);
+		nvz_route_del(-1, &r, NULL);
+		if (op->ct_ns >= 0)
+			nvz_addr_del(op->ct_ns, CT_IF, &a, NULL);
+		return 0;
+	}
+	if (nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0 ||
+	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(op->devs, dev_proxy, &p) < 0)
+		return nvz_err_wrap(op->err, "add IP address %s", text);
+	return 0;
+}
+
+static int forward_on(const char *dev, void *arg)
+{
+	struct nvz_error **err = arg;
+	char key[96];
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", dev);
+	if (nvz_net_sysctl(-1, key, "1", err) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/forwarding", dev);
+	nvz_net_sysctl(-1, key, "1", NULL);
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/proxy_ndp", dev);
+	nvz_net_sysctl(-1, key, "1", NULL);
+	return 0;
+}
+
+static int record(const struct nvz_ct *ct, const char *ips, const char *devs, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	if (asprintf(&path, "%s/net", ct->rundir) < 0 ||
+	    asprintf(&text, "IPS=\"%s\"\nDEVS=\"%s\"\nNETNS=\"%llu\"\n", ips, devs, netns_ino()) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* The pair and the CT side's routes: before init runs (start) or live. */
+static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, struct nvz_error **err)
+{
+	struct nvz_addr gw4, gw6;
+	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
+	nvz_addr_parse("fe80::1/64", &gw6, NULL);
+	struct nvz_route r4 = { .family = AF_INET, .dst = NULL, .gw = &gw4, .dev = CT_IF,
+				.flags = NVZ_ROUTE_ONLINK };
+	struct nvz_route r6 = { .family = AF_INET6, .dst = NULL, .gw = &gw6, .dev = CT_IF };
+	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &gw4, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &r4, err) < 0)
+		return -1;
+	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
+	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", "");
+	if (strchr(ips, ':') && nvz_route_add(ct_ns, &r6, NULL) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
+	return 0;
+}
+
+int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err)
+{
+	if (!ips || !*ips)
+		return 0;
+	char hostif[IFNAMSIZ], path[64];
+	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
+		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
+	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ct_ns < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	cleanup_free char *devs = neighbour_devs(ct);
+	if (!devs || for_each_word(devs, forward_on, err) < 0)
+		return devs ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct ip_op op = { ct, ct_ns, hostif, devs, true, err };
+	if (make_pair(ct, ct_ns, hostif, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
+	    record(ct, ips, devs, err) < 0) {
+		op.add = false;
+		for_each_word(ips, one_ip, &op);
+		nvz_link_del(-1, hostif, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Undo what RUNDIR/<id>/net recorded, if we are in the namespace it was
+ * made in (vzctl run from another netns must not touch this one's). */
+void nvz_venet_stop(struct nvz_ct *ct)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/net", ct->rundir) < 0 || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return;
+	const char *ns = nvz_conf_get(c, "NETNS");
+	if (ns && strtoull(ns, NULL, 10) == netns_ino()) {
+		char hostif[IFNAMSIZ] = "";
+		host_ifname(ct, hostif, sizeof(hostif));
+		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL };
+		const char *ips = nvz_conf_get(c, "IPS");
+		for_each_word(ips, one_ip, &op);
+		nvz_link_del(-1, hostif, NULL);
+		if (ips && *ips)
+			nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "Deleted IP address(es): %s", ips);
+	}
+	nvz_conf_free(c);
+	unlink(path);
+}
+
+int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+{
+	pid_t pid;
+	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
+	if (pidfd < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
+	nvz_venet_stop(ct);
+	return nvz_venet_start(ct, pid, ips, err);
+}
+
+char *nvz_ct_live_ips(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/net", ct->rundir) < 0 || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return NULL;
+	const char *ips = nvz_conf_get(c, "IPS");
+	char *out = ips ? strdup(ips) : NULL;
+	nvz_conf_free(c);
+	return out;
+}

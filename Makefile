@@ -74,6 +74,10 @@ check-unit: $(UNIT_BIN)
 check: all unit
 	bash tests/run.sh
 
+# VM lane: Debian stock kernel under qemu, cgroup v2 only, prjquota /tmp (tests/vm/README.md)
+check-vm: all
+	scripts/vm-lane/run.sh $(VM_PATTERN)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(CMD_BIN) $(DESTDIR)$(SBINDIR)/
@@ -94,4 +98,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit check check-unit install clean
+.PHONY: all unit check check-unit check-vm install clean

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nvz/net.h"
+#include "nvz/netif.h"
 #include "nvz/res.h"
 #include "nvz/storage.h"
 #include "set.h"
@@ -34,6 +35,15 @@ static const struct set_opt static_opts[] = {
 	{ "devnodes", "DEVNODES", K_DEVLIST, 0 },
 	{ "devices", "DEVICES", K_DEVLIST, 0 },
 	{ "capability", "CAPABILITY", K_CAP, 0 },
+	{ "netif_add", "NETIF", K_NETIF, 0 },
+	{ "netif_del", "NETIF", K_NETIF, 1 },
+	{ "ifname", "NETIF", K_NETIF, 2 },
+	{ "mac", "NETIF", K_NETIF, 3 },
+	{ "host_ifname", "NETIF", K_NETIF, 4 },
+	{ "host_mac", "NETIF", K_NETIF, 5 },
+	{ "bridge", "NETIF", K_NETIF, 6 },
+	{ "gw", "NETIF", K_NETIF, 7 },
+	{ "gw6", "NETIF", K_NETIF, 8 },
 	{ "ipadd", "IP_ADDRESS", K_IP, 0 },
 	{ "ip", "IP_ADDRESS", K_IP, 0 },
 	{ "ipdel", "IP_ADDRESS", K_IP, 1 },
@@ -112,6 +122,67 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 	if (!strcmp(o->key, "DEVNODES"))
 		r->live_devnodes = true;
 	r->live_res = true;
+	return rc;
+}
+
+/* NETIF: --netif_add/--netif_del, --ifname selecting an entry that the
+ * following --mac --host_ifname --host_mac --bridge --gw --gw6 --ipadd
+ * --ipdel change. op: the row's number (see the table). */
+static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_netifs all;
+	const char *cur = nvz_conf_get(r->changes, "NETIF");
+	if (nvz_netif_parse(cur ? cur : nvz_ct_get(ct, "NETIF", ""), &all, &err) < 0)
+		return fail(err);
+	struct nvz_netif *f = *r->ifname ? nvz_netif_find(&all, r->ifname) : NULL;
+	if (op >= 3 && !f)
+		return cmd_bad_args("%s", "--ifname NAME of an existing interface must come first");
+	struct nvz_addr a;
+	int rc = 0;
+	switch (op) {
+	case 0:
+		rc = nvz_netif_add_spec(&all, ct->veid, arg, nvz_ct_get(ct, "BRIDGE", ""), ct->ctx->conf_dir, &err);
+		break;
+	case 1:
+		for (size_t i = 0; i < all.n; i++)
+			if (!strcmp(arg, "all") || !strcmp(all.v[i].ifname, arg))
+				all.v[i--] = all.v[--all.n];
+		break;
+	case 2:
+		if (!nvz_netif_find(&all, arg)) {
+			fprintf(stderr, "Invalid --ifname: no interface %s in NETIF\n", arg);
+			return NVZ_E_VALUE;
+		}
+		snprintf(r->ifname, sizeof(r->ifname), "%s", arg);
+		return 0;
+	case 3: rc = nvz_mac_parse(arg, f->mac, &err); f->has_mac = true; break;
+	case 5: rc = nvz_mac_parse(arg, f->host_mac, &err); f->has_host_mac = true; break;
+	case 4: case 6:
+		if (!nvz_ifname_valid(arg))
+			return cmd_bad_args("Invalid interface name: %s", arg);
+		snprintf(op == 4 ? f->host_ifname : f->bridge, 16, "%s", arg);
+		break;
+	case 7: case 8:
+		rc = nvz_addr_parse(arg, &a, &err);
+		snprintf(op == 7 ? f->gw : f->gw6, sizeof(f->gw), "%s", arg);
+		break;
+	case 9:
+		if ((rc = nvz_addr_parse(arg, &a, &err)) == 0 && f->nips < NVZ_NETIF_IPS)
+			snprintf(f->ips[f->nips++], sizeof(f->ips[0]), "%s", arg);
+		break;
+	case 10:
+		for (size_t i = 0; i < f->nips; i++)
+			if (!strcmp(arg, "all") || !strcmp(f->ips[i], arg))
+				memmove(f->ips[i], f->ips[i + 1], (--f->nips - i) * sizeof(f->ips[0])), i--;
+		break;
+	}
+	if (rc < 0)
+		return fail(err);
+	char *text = nvz_netif_format(&all);
+	rc = text ? put(r, "NETIF", text) : 3;
+	free(text);
+	r->netif = true;
 	return rc;
 }
 
@@ -281,7 +352,9 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 	case K_CAP:
 		return merge_caps(ct, arg, r);
 	case K_IP:
-		return merge_ip(ct, o, arg, r);
+		return *r->ifname ? netif_opt(ct, o->ubc ? 10 : 9, arg, r) : merge_ip(ct, o, arg, r);
+	case K_NETIF:
+		return netif_opt(ct, o->ubc, arg, r);
 	case K_DISK: {
 		struct nvz_error *err = NULL;
 		struct nvz_disk_limits lim;

@@ -66,6 +66,9 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	}
 	if (r->ips && nvz_ct_set_ips(ct, nvz_conf_get(r->changes, "IP_ADDRESS"), &err) < 0)
 		return cli_fail(err);
+	if (r->netif && nvz_ct_set_netif(ct, nvz_ct_get(ct, "NETIF", ""), nvz_conf_get(r->changes, "NETIF"),
+					 &err) < 0)
+		return cli_fail(err);
 	if (r->needs_restart && !r->restart && !r->ignore) {
 		fprintf(stderr, "Unable to set capability on a running container\n"
 				"WARNING: Some of the parameters could not be applied to a running container.\n"

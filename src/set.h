@@ -18,7 +18,8 @@ enum set_kind {
 	K_RAM,      /* --ram/--swap: bytes -> PHYSPAGES/SWAPPAGES "0:pages" */
 	K_RES,      /* CPU and IO values */
 	K_DEVLIST,  /* --devnodes/--devices: cumulative lists */
-	K_IP,       /* --ipadd/--ipdel: IP_ADDRESS, applied live */
+	K_IP,       /* --ipadd/--ipdel: IP_ADDRESS (or, after --ifname, that NETIF entry) */
+	K_NETIF,    /* --netif_add/--netif_del/--ifname and the per-interface options */
 	K_DISK,     /* --diskspace/--diskinodes/--quotatime: the layout applies them */
 	K_CAP,      /* --capability: needs a restart */
 	K_SETMODE,  /* --setmode restart|ignore */
@@ -41,8 +42,9 @@ struct set_req {
 	struct nvz_conf *changes; /* KEY=value, normalised, to apply and save */
 	char *userpasswd;
 	char *sample;
+	char ifname[16]; /* --ifname: the NETIF entry later options change */
 	bool save, reset_ub, restart, ignore;
-	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips;
+	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif;
 };
 
 /* Turn one option and its argument into changes (validated); prints the

@@ -93,3 +93,50 @@ start_busybox() {
 
 # Pid of the CT's init / monitor from the runtime state.
 state_pid() { sed -n "s/^$2=\"\\([0-9]*\\)\"/\\1/p" "$T/run/$1/state"; }
+
+# cgroup files of a CT, on either version. cgdir CONTROLLER ID: the
+# directory (v1: per controller; v2: the unified one).
+cg_v2() { [ -e /sys/fs/cgroup/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/memory ]; }
+cgdir() {
+	if cg_v2; then echo "/sys/fs/cgroup/$CGROUP_PREFIX/$2"; else echo "/sys/fs/cgroup/$1/$CGROUP_PREFIX/$2"; fi
+}
+# cg CONTROLLER ID FILE: a v1 file's value; on v2, the same quantity read
+# from the v2 files (limits in v1's units: -1 / 9223372036854771712 = none).
+cg() {
+	local d
+	d=$(cgdir "$1" "$2")
+	cg_v2 || { cat "$d/$3"; return; }
+	local v s
+	case $3 in
+	memory.limit_in_bytes) v=$(cat "$d/memory.max"); [ "$v" = max ] && v=9223372036854771712; echo "$v" ;;
+	memory.memsw.limit_in_bytes)
+		v=$(cat "$d/memory.max"); s=$(cat "$d/memory.swap.max" 2>/dev/null || echo max)
+		if [ "$v" = max ] || [ "$s" = max ]; then echo 9223372036854771712; else echo $((v + s)); fi ;;
+	memory.failcnt) awk '$1 == "max" {print $2}' "$d/memory.events" ;;
+	memory.memsw.failcnt) awk '$1 == "max" {print $2}' "$d/memory.swap.events" 2>/dev/null || echo 0 ;;
+	cpu.cfs_quota_us) v=$(cut -d' ' -f1 "$d/cpu.max"); [ "$v" = max ] && v=-1; echo "$v" ;;
+	*) cat "$d/$3" ;;
+	esac
+}
+cg_oom_kills() { # CT ID: OOM kills in its memory cgroup
+	local d
+	d=$(cgdir memory "$1")
+	if cg_v2; then awk '$1 == "oom_kill" {print $2}' "$d/memory.events"; else awk '/oom_kill /{print $2}' "$d/memory.oom_control"; fi
+}
+# cpu_units_applied ID UNITS: the CPU weight the kernel has is OpenVZ's units
+# (v1: cpu.shares = units * 1024 / 1000; v2: cpu.weight by crun's mapping).
+cpu_units_applied() {
+	local shares=$(($2 * 1024 / 1000))
+	if cg_v2; then
+		[ "$(cat "$(cgdir cpu "$1")/cpu.weight")" = $((1 + (shares - 2) * 9999 / 262142)) ]
+	else
+		[ "$(cg cpu "$1" cpu.shares)" = "$shares" ]
+	fi
+}
+# Is $T on a filesystem mounted with project quotas (the VM lane's /tmp)?
+# Then the "no quota here" tests have nothing to refuse; tests/vm covers it.
+prjquota_here() {
+	local mnt
+	mnt=$(df --output=target "$T" 2>/dev/null | tail -1)
+	awk -v m="$mnt" '$2 == m && $4 ~ /prjquota/ {found=1} END {exit !found}' /proc/self/mounts
+}

@@ -120,6 +120,8 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
+/* Live NETIF change of a running CT (bridged mode). */
+int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after

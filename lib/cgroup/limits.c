@@ -496,6 +496,16 @@ static int v2_memory(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 	bool has_sw = exists(sw_path);
 	if (!has_sw && sw != NVZ_UNLIMITED)
 		return no_swap_accounting(err);
+	/* v1 refuses a limit below the usage (EBUSY); v2 accepts it and then
+	 * reclaims or OOM-kills. Refuse it here as v1 does, so that a typo
+	 * in --ram does not kill the CT. */
+	cleanup_free char *cur = NULL;
+	if (mem != NVZ_UNLIMITED && nvz_cgroup_exists(cg) &&
+	    nvz_cgroup_read(cg, "memory", "memory.current", &cur, NULL) == 0 &&
+	    strtoull(cur, NULL, 10) > mem)
+		return nvz_err(err, NVZ_E_SETUBC, EBUSY,
+			       "unable to set memory limit to %llu bytes: the container uses more (%s bytes)",
+			       (unsigned long long)mem, cur);
 	char mv[32], sv[32];
 	fmt_limit(mv, mem, "max");
 	fmt_limit(sv, sw == NVZ_UNLIMITED ? sw : sw - mem, "max");

@@ -47,5 +47,9 @@ int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error
  * undone when the CT stops. */
 int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err);
 void nvz_venet_stop(struct nvz_ct *ct);
+/* Bridged (veth) networking of NETIF: set up before init runs; the pairs
+ * vanish with the CT's network namespace. Messages are logged by vzctl. */
+int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);
+void nvz_veth_messages(const struct nvz_ct *ct);
 
 #endif

@@ -141,6 +141,7 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 	};
 	if (nvz_runstate_write(ct, &rs, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
+	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0 ||
 	    nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
 		return -1;
 	/* EOF means the exec succeeded (the socket was close-on-exec). */

@@ -52,7 +52,7 @@ t_kill9_start() {
 		# The lock is free again once the start that was begun is over.
 		wait_for 50 "$VZCTL" set $id --description after-kill --save || fail "CT $id stays locked"
 		absent_or_usable $id
-		ls /sys/fs/cgroup/pids/"$CGROUP_PREFIX"/$id >/dev/null 2>&1 && fail "cgroup of $id left after stop"
+		ls "$(cgdir pids $id)" >/dev/null 2>&1 && fail "cgroup of $id left after stop"
 	done
 	return 0
 }

@@ -27,7 +27,7 @@ t_runscript_running_and_stopped() {
 	[ -e "$T/private/702/root/marker" ] || fail "script did not write into the CT"
 	expect_rc 0 "$VZCTL" status 702
 	[ "$OUT" = "CTID 702 exist unmounted down" ] || fail "runscript left state: $OUT"
-	[ -d /sys/fs/cgroup/pids/"$CGROUP_PREFIX"/702 ] && fail "runscript left a cgroup"
+	[ -d "$(cgdir pids 702)" ] && fail "runscript left a cgroup"
 	expect_rc 79 "$VZCTL" runscript 702 "$T/no-such-script"
 	return 0
 }

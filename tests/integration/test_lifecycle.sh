@@ -74,7 +74,7 @@ t_reboot_and_halt_inside() {
 	wait_for 50 eval '"$VZCTL" status 101 | grep -q unmounted' || fail "not unmounted after halt"
 	expect_rc 0 "$VZCTL" status 101
 	[ "$OUT" = "CTID 101 exist unmounted down" ] || fail "status: $OUT"
-	ls /sys/fs/cgroup/pids/"$CGROUP_PREFIX"/101 >/dev/null 2>&1 && fail "cgroup left after halt"
+	ls "$(cgdir pids 101)" >/dev/null 2>&1 && fail "cgroup left after halt"
 	return 0
 }
 

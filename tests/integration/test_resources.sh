@@ -1,7 +1,7 @@
 # Resource limits that change live (cgroup v1 here, end to end).
 # shellcheck shell=bash
 
-cg() { cat "/sys/fs/cgroup/$1/$CGROUP_PREFIX/$2/$3"; }
+# cg, cgdir, cg_oom_kills: tests/lib.sh (cgroup v1 and v2).
 
 # A memory hog stopped at --ram, finishing once --ram is raised live.
 t_res_ram_live() {
@@ -18,7 +18,7 @@ t_res_ram_live() {
 	# since 6.13, only as an OOM kill): either shows the CT was refused.
 	local refused
 	refused=$(( $(cg memory 1001 memory.failcnt) + $(cg memory 1001 memory.memsw.failcnt) +
-		$(awk '/oom_kill /{print $2}' "/sys/fs/cgroup/memory/$CGROUP_PREFIX/1001/memory.oom_control") ))
+		$(cg_oom_kills 1001) ))
 	[ "$refused" -gt 0 ] || fail "no refusal counted"
 	expect_rc 0 "$VZCTL" set 1001 --ram 256M
 	expect_out 'WARNING: Settings were not saved'
@@ -50,7 +50,7 @@ t_res_numproc_live() {
 	expect_rc 0 "$VZCTL" set 1003 --numproc 15:15
 	[ "$(cg pids 1003 pids.max)" = 15 ] || fail "pids.max not 15"
 	"$VZCTL" exec 1003 'i=0; while [ $i -lt 30 ]; do sleep 3 & i=$((i+1)); done 2>/dev/null; wait' >/dev/null 2>&1
-	grep -q 'max [1-9]' "/sys/fs/cgroup/pids/$CGROUP_PREFIX/1003/pids.events" || fail "no fork refused"
+	grep -q 'max [1-9]' "$(cgdir pids 1003)/pids.events" || fail "no fork refused"
 	expect_rc 0 "$VZCTL" set 1003 --numproc 200:200 --save
 	expect_rc 0 "$VZCTL" exec 1003 'i=0; while [ $i -lt 30 ]; do sleep 1 & i=$((i+1)); done; wait; echo all-forked'
 	expect_out 'all-forked'
@@ -82,15 +82,15 @@ t_res_cpulimit() {
 	expect_rc 0 "$VZCTL" set 1005 --cpulimit 50 --save
 	[ "$(cg cpu 1005 cpu.cfs_quota_us)" = 50000 ] || fail "quota not set"
 	local before after
-	before=$(awk '/usage_usec/ {print $2}' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" 2>/dev/null)
+	before=$(awk '/usage_usec/ {print $2}' "$(cgdir cpu 1005)/cpu.stat" 2>/dev/null)
 	[ -n "$before" ] || before=$(cg cpuacct 1005 cpuacct.usage | awk '{print int($1/1000)}')
 	"$VZCTL" exec 1005 'timeout 2 sh -c "while :; do :; done"' >/dev/null 2>&1
-	after=$(awk '/usage_usec/ {print $2}' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" 2>/dev/null)
+	after=$(awk '/usage_usec/ {print $2}' "$(cgdir cpu 1005)/cpu.stat" 2>/dev/null)
 	[ -n "$after" ] || after=$(cg cpuacct 1005 cpuacct.usage | awk '{print int($1/1000)}')
 	local used=$(( (after - before) / 1000 ))
 	echo "busy loop for 2 s used ${used} ms of CPU with --cpulimit 50"
 	[ "$used" -lt 1500 ] || fail "cpulimit 50 did not cap: ${used} ms of CPU in 2 s"
-	grep -q 'nr_throttled [1-9]' "/sys/fs/cgroup/cpu/$CGROUP_PREFIX/1005/cpu.stat" || fail "never throttled"
+	grep -q 'nr_throttled [1-9]' "$(cgdir cpu 1005)/cpu.stat" || fail "never throttled"
 }
 
 # Bad values: OpenVZ's message and exit code, nothing changed anywhere.
@@ -121,7 +121,7 @@ t_res_bad_values_change_nothing() {
 t_res_cpu_io_values() {
 	start_busybox 1007
 	expect_rc 0 "$VZCTL" set 1007 --cpuunits 2000 --cpus 1 --cpumask 0 --ioprio 6 --iolimit 10 --iopslimit 500 --save
-	[ "$(cg cpu 1007 cpu.shares)" = 2048 ] || fail "cpu.shares $(cg cpu 1007 cpu.shares)"
+	cpu_units_applied 1007 2000 || fail "cpuunits 2000 not applied"
 	[ "$(cg cpu 1007 cpu.cfs_quota_us)" = 100000 ] || fail "cpus 1 -> quota $(cg cpu 1007 cpu.cfs_quota_us)"
 	[ "$(cg cpuset 1007 cpuset.cpus)" = 0 ] || fail "cpumask $(cg cpuset 1007 cpuset.cpus)"
 	grep -q '^IOLIMIT="10485760"$' "$T/conf/1007.conf" || fail "IOLIMIT $(grep IOLIMIT "$T/conf/1007.conf")"

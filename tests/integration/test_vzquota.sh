@@ -59,6 +59,10 @@ t_vzquota_show_limits_over_soft() {
 }
 
 t_vzquota_diskspace_refused() {
+	if prjquota_here; then
+		echo "project quota is enforced here: tests/vm/test_simfs_quota.sh covers this host"
+		return 0
+	fi
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
 	cp "$T/conf/101.conf" "$T/conf.before"
 	expect_rc 62 "$VZCTL" set 101 --diskspace 200M:200M --save
@@ -76,6 +80,10 @@ t_vzquota_diskspace_refused() {
 }
 
 t_vzquota_vzctl_quota_commands() {
+	if prjquota_here; then
+		echo "project quota is enforced here: tests/vm/test_simfs_quota.sh covers this host"
+		return 0
+	fi
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 63 "$VZCTL" quotainit 101
 	expect_out '^Error: Not enough parameters, diskspace quota not set$'
@@ -117,6 +125,10 @@ t_vzquota_ploop_ct() {
 }
 
 t_vzquota_errors_and_drop() {
+	if prjquota_here; then
+		echo "project quota is enforced here: tests/vm/test_simfs_quota.sh covers this host"
+		return 0
+	fi
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 "$VZQUOTA"
 	expect_rc 2 "$VZQUOTA" stat

@@ -46,7 +46,7 @@ as_nobody() {
 t_vzquota_enforced_limits_and_df() {
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 0 "$VZCTL" set 101 --diskspace 20M:20M --diskinodes 2000:2000 --save
-	grep -q '^DISKSPACE="20480:20480"$' "$T/conf/101.conf" || fail "not saved: $(cat "$T/conf/101.conf")"
+	grep -Eq '^DISKSPACE="(20480:20480|20M:20M)"$' "$T/conf/101.conf" || fail "not saved: $(cat "$T/conf/101.conf")"
 	[ "$(projid_of "$T/private/101")" = 101 ] || fail "private area not tagged 101"
 	[ "$(projid_of "$T/private/101/bin/busybox")" = 101 ] || fail "files not tagged"
 	expect_rc 0 "$VZQUOTA" stat 101

@@ -1,0 +1,163 @@
+/* Bridged networking, OpenVZ's "veth": per NETIF entry a veth pair, the
+ * host side in the entry's bridge, the CT side named ifname with its MAC,
+ * addresses and gateways. The CT's own network service may configure it
+ * again from the files nvz writes; nvz makes it work at start on its own. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "nvz/net.h"
+#include "nvz/netif.h"
+
+/* An admin's hook from OpenVZ days: vznet.conf beside vz.conf naming
+ * EXTERNAL_SCRIPT, run as `SCRIPT init veth <host_ifname>` with VEID set. */
+static int external_script(const struct nvz_ct *ct, const char *host_if, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/vznet.conf", ct->ctx->conf_dir) < 0 ||
+	    nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return 0;
+	const char *script = nvz_conf_get(c, "EXTERNAL_SCRIPT");
+	int r = 0;
+	if (script && *script) {
+		pid_t p = fork();
+		if (p == 0) {
+			setenv("VEID", ct->id, 1);
+			setenv("VE_CONFFILE", ct->conf_path, 1);
+			execl(script, script, "init", "veth", host_if, (char *)NULL);
+			_exit(127);
+		}
+		int st = 0;
+		while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
+			;
+		if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			r = nvz_err(err, NVZ_E_ACTIONSCRIPT, EIO, "%s failed for %s", script, host_if);
+	}
+	nvz_conf_free(c);
+	return r;
+}
+
+static int route_default(int ct_ns, const char *ifname, const char *gw, struct nvz_error **err)
+{
+	struct nvz_addr a;
+	if (!*gw)
+		return 0;
+	if (nvz_addr_parse(gw, &a, err) < 0)
+		return -1;
+	struct nvz_route r = { .family = a.family, .gw = &a, .dev = ifname, .flags = NVZ_ROUTE_ONLINK };
+	return nvz_route_add(ct_ns, &r, err);
+}
+
+static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif *f,
+		     struct nvz_error **err)
+{
+	if (*f->bridge) {
+		int e = nvz_link_exists(-1, f->bridge, err);
+		if (e <= 0)
+			return e < 0 ? -1 : nvz_err(err, NVZ_E_VALUE, ENODEV, "unknown bridge '%s'", f->bridge);
+	}
+	if (nvz_link_veth_add(-1, f->host_ifname, f->ifname, ct_ns, f->has_host_mac ? f->host_mac : NULL,
+			      f->has_mac ? f->mac : NULL, 0, err) < 0)
+		return -1;
+	if ((*f->bridge && nvz_link_set_master(-1, f->host_ifname, f->bridge, err) < 0) ||
+	    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 || external_script(ct, f->host_ifname, err) < 0 ||
+	    nvz_link_set_up(ct_ns, f->ifname, true, err) < 0)
+		return -1;
+	for (size_t i = 0; i < f->nips; i++) {
+		struct nvz_addr a;
+		if (nvz_addr_parse(f->ips[i], &a, err) < 0 ||
+		    nvz_addr_add(ct_ns, f->ifname, &a, NVZ_ADDR_NODAD, err) < 0)
+			return -1;
+	}
+	return route_default(ct_ns, f->ifname, f->gw, err) < 0 ||
+			       route_default(ct_ns, f->ifname, f->gw6, err) < 0
+		       ? -1
+		       : 0;
+}
+
+int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)
+{
+	struct nvz_netifs all;
+	if (!netif || !*netif)
+		return 0;
+	if (nvz_netif_parse(netif, &all, err) < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
+	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ct_ns < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	for (size_t i = 0; i < all.n; i++)
+		if (one_netif(ct, ct_ns, &all.v[i], err) < 0) {
+			for (size_t j = 0; j <= i; j++)
+				nvz_link_del(-1, all.v[j].host_ifname, NULL);
+			return nvz_err_wrap(err, "Configure veth devices");
+		}
+	return 0;
+}
+
+void nvz_veth_messages(const struct nvz_ct *ct)
+{
+	struct nvz_netifs all;
+	if (nvz_netif_parse(nvz_ct_get(ct, "NETIF", NULL), &all, NULL) < 0 || !all.n)
+		return;
+	char list[512] = "";
+	for (size_t i = 0; i < all.n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "",
+			 all.v[i].host_ifname);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Configure veth devices: %s", list);
+	for (size_t i = 0; i < all.n; i++) {
+		const struct nvz_netif *f = &all.v[i];
+		if (*f->bridge)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding interface %s to the bridge %s.",
+				f->host_ifname, f->bridge);
+		for (size_t j = 0; j < f->nips; j++)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding an IP %s to the %s for CT%s.", f->ips[j],
+				f->ifname, ct->id);
+		if (*f->gw)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting %s as a default gateway for CT%s.", f->gw, ct->id);
+		if (*f->gw6)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting %s as a default gateway for CT%s.", f->gw6, ct->id);
+	}
+}
+
+/* Live: interfaces in `now` but not in `before` are created, the others
+ * removed (their host side deleted, which removes the CT side), and those
+ * whose settings changed are recreated. */
+int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err)
+{
+	pid_t pid;
+	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
+	if (pidfd < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	struct nvz_netifs old, new;
+	if (nvz_netif_parse(before, &old, err) < 0 || nvz_netif_parse(now, &new, err) < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ct_ns < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	for (size_t i = 0; i < old.n; i++) {
+		struct nvz_netif *n = nvz_netif_find(&new, old.v[i].ifname);
+		if (!n || memcmp(n, &old.v[i], sizeof(*n)))
+			nvz_link_del(-1, old.v[i].host_ifname, NULL);
+	}
+	for (size_t i = 0; i < new.n; i++) {
+		struct nvz_netif *o = nvz_netif_find(&old, new.v[i].ifname);
+		if ((!o || memcmp(o, &new.v[i], sizeof(*o))) && one_netif(ct, ct_ns, &new.v[i], err) < 0) {
+			nvz_link_del(-1, new.v[i].host_ifname, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -156,7 +156,8 @@ static int record(const struct nvz_ct *ct, const char *ips, const char *devs, st
 }
 
 /* The pair and the CT side's routes: before init runs (start) or live. */
-static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, struct nvz_error **err)
+static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, const char *ips,
+		     struct nvz_error **err)
 {
 	struct nvz_addr gw4, gw6;
 	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
@@ -171,7 +172,6 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, str
 	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
-	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", "");
 	if (strchr(ips, ':') && nvz_route_add(ct_ns, &r6, NULL) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
 	return 0;
@@ -191,8 +191,13 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs || for_each_word(devs, forward_on, err) < 0)
 		return devs ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	/* IPv6 forwards only with the global switch (OpenVZ set it at install
+	 * time too); note that a host then ignores router advertisements on
+	 * interfaces with accept_ra=1. */
+	if (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0)
+		return -1;
 	struct ip_op op = { ct, ct_ns, hostif, devs, true, err };
-	if (make_pair(ct, ct_ns, hostif, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
+	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
 	    record(ct, ips, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);

@@ -49,6 +49,9 @@ t_net_routed_ipadd() {
 	# The LAN peer reaches the CT through the server's proxy ARP.
 	lan_ping 10.77.0.10 || fail "LAN cannot reach the CT"
 	srv "$VZCTL" exec 1301 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "CT cannot reach the LAN"
+	# IPv6: proxy NDP on the server, a default route via fe80::1 in the CT.
+	expect_rc 0 srv "$VZCTL" set 1301 --ipadd 2001:db8:77::10 --save
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::10 || fail "LAN cannot reach the CT over IPv6"
 	# Live: a second address, then removal.
 	expect_rc 0 srv "$VZCTL" set 1301 --ipadd 10.77.0.11
 	lan_ping 10.77.0.11 || fail "live --ipadd not reachable"
@@ -66,5 +69,60 @@ t_net_routed_ipadd() {
 	ip -n "$SRV" route | grep -q 10.77.0.11 && fail "route left"
 	ip -n "$SRV" link | grep -q venet1301 && fail "host side link left"
 	[ "$(ls /sys/class/net)" = "$before" ] || fail "the host's interfaces changed"
+	return 0
+}
+
+# Bridged (veth): the guide's reader's case — two CTs on br0 reach each
+# other, the server and the LAN; MACs generated; messages as OpenVZ printed.
+t_net_bridged_veth() {
+	net_setup
+	# The server's br0 holds its LAN port, as in the guide (bridge_ports eth0).
+	ip -n "$SRV" addr flush dev s0
+	ip -n "$SRV" link add br0 type bridge
+	ip -n "$SRV" link set s0 master br0
+	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
+	ip -n "$SRV" link set br0 up
+	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	local id
+	for id in 1311 1312; do
+		srv "$VZCTL" --quiet create $id --ostemplate busybox-x86_64 || fail create
+		expect_rc 0 srv "$VZCTL" set $id --netif_add eth0 --save
+		expect_rc 0 srv "$VZCTL" set $id --ifname eth0 --ipadd 10.77.0.$((id - 1300))/24 --gw 10.77.0.1 --save
+	done
+	grep -Eq '^NETIF="ifname=eth0,bridge=br0,mac=00:18:51:[0-9A-Fa-f:]{8},host_ifname=veth1311.0,host_mac=00:18:51:[0-9A-Fa-f:]{8},ip=10.77.0.11/24,gw=10.77.0.1"$' \
+		"$T/conf/1311.conf" || fail "NETIF: $(grep NETIF "$T/conf/1311.conf")"
+	expect_rc 0 srv "$VZCTL" start 1311
+	expect_out '^Configure veth devices: veth1311.0$'
+	expect_out '^Adding interface veth1311.0 to the bridge br0.$'
+	expect_out '^Adding an IP 10.77.0.11/24 to the eth0 for CT1311.$'
+	expect_out '^Setting 10.77.0.1 as a default gateway for CT1311.$'
+	expect_rc 0 srv "$VZCTL" start 1312
+	wait_for 100 srv "$VZCTL" exec 1312 'test -e /run/nvz-boot.done' || fail "no boot"
+	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.12' >/dev/null 2>&1 || fail "CT to CT"
+	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.1' >/dev/null 2>&1 || fail "CT to server"
+	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.50' >/dev/null 2>&1 || fail "CT to LAN"
+	lan_ping 10.77.0.12 || fail "LAN to CT"
+	# Mixed: a routed CT beside the bridged ones on the same server.
+	srv "$VZCTL" --quiet create 1313 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1313 --ipadd 10.77.0.13 --save
+	expect_rc 0 srv "$VZCTL" start 1313
+	lan_ping 10.77.0.13 || fail "LAN to routed CT next to bridged ones"
+	srv "$VZCTL" exec 1313 'ping -c1 -W2 10.77.0.11' >/dev/null 2>&1 || fail "routed CT to bridged CT"
+	# Live: a second interface on a running CT, then removed.
+	expect_rc 0 srv "$VZCTL" set 1312 --netif_add eth1 --save
+	expect_rc 0 srv "$VZCTL" exec 1312 'cat /sys/class/net/eth1/address'
+	expect_out '^00:18:51:'
+	expect_rc 0 srv "$VZCTL" set 1312 --netif_del eth1 --save
+	srv "$VZCTL" exec 1312 'test -e /sys/class/net/eth1' && fail "eth1 still there"
+	# Bad input: nothing half-configured.
+	expect_rc 21 srv "$VZCTL" set 1312 --netif_add eth2,zz:zz --save
+	expect_rc 21 srv "$VZCTL" set 1312 --ifname eth0 --mac 01:00:00:00:00:01 --save
+	grep -q eth2 "$T/conf/1312.conf" && fail "refused interface saved"
+	srv "$VZCTL" --quiet create 1314 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1314 --netif_add eth0,,,,nosuchbr --save
+	srv "$VZCTL" start 1314 >"$T/out" 2>&1 && fail "started with an unknown bridge"
+	grep -q "unknown bridge 'nosuchbr'" "$T/out" || fail "unclear: $(cat "$T/out")"
+	srv "$VZCTL" status 1314 | grep -q down || fail "half-started CT"
+	ip -n "$SRV" link | grep -q veth1314 && fail "link left after refused start"
 	return 0
 }

@@ -119,13 +119,21 @@ CONF
 	cp "$T/conf/1626.conf" "$T/before.conf"
 	expect_rc 0 "$VZCTL" status orthanc
 	[ "$OUT" = "CTID 1626 exist unmounted down" ] || fail "status: $OUT"
-	expect_rc 0 "$VZCTL" start orthanc --wait
-	expect_rc 0 "$VZCTL" exec orthanc hostname
-	[ "$OUT" = orthanc.andago.com ] || fail "hostname: $OUT"
-	expect_rc 0 "$VZCTL" set orthanc --description "moved from OpenVZ" --save
+	# Its NETIF names the guide's br0: on a server without it, start says so.
+	"$VZCTL" start orthanc >"$T/out" 2>&1 && fail "started without its bridge"
+	grep -q "unknown bridge 'br0'" "$T/out" || fail "unclear: $(cat "$T/out")"
+	# On a server that has br0 (a network namespace here), it runs as it is.
+	net_setup
+	ip -n "$SRV" link add br0 type bridge
+	ip -n "$SRV" link set br0 up
+	expect_rc 0 srv "$VZCTL" start orthanc --wait
+	expect_out 'Adding interface veth1626.0 to the bridge br0.'
+	expect_rc 0 srv "$VZCTL" exec orthanc 'hostname; cat /sys/class/net/eth0/address'
+	[ "$OUT" = "$(printf 'orthanc.andago.com\n00:18:51:5e:4f:a2')" ] || fail "hostname/MAC: $OUT"
+	expect_rc 0 srv "$VZCTL" set orthanc --description "moved from OpenVZ" --save
 	diff <(grep -v '^DESCRIPTION=' "$T/conf/1626.conf") "$T/before.conf" >/dev/null ||
 		fail "save changed other lines: $(diff "$T/before.conf" "$T/conf/1626.conf")"
-	expect_rc 0 "$VZCTL" stop orthanc
+	expect_rc 0 srv "$VZCTL" stop orthanc
 	# --applyconfig merges a sample but keeps the CT's identity.
 	expect_rc 0 "$VZCTL" set orthanc --applyconfig vswap-256m --save
 	grep -q '^PHYSPAGES="0:256M"$' "$T/conf/1626.conf" || fail "applyconfig did not merge"

@@ -16,8 +16,8 @@ void nvz_conf_free(struct nvz_conf *c);
 
 /* Parse a buffer (not a path: unit tests and fuzzers feed it directly).
  * origin names the source in warnings ("FILE:LINE"). Malformed lines are
- * kept verbatim and reported through nvz_conf_warnings(); only allocation
- * failure is an error. */
+ * kept verbatim and reported through nvz_conf_warnings(). Errors (status
+ * 85): a NUL byte, a line over 64 KiB, or no memory; c is then unchanged. */
 int nvz_conf_parse(struct nvz_conf *c, const char *buf, size_t len, const char *origin,
 		   struct nvz_error **err);
 /* Read and parse a file. A missing file fails with code ENOENT and the

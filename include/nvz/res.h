@@ -73,9 +73,10 @@ struct nvz_res_limits {
 typedef const char *(*nvz_res_get_fn)(void *data, const char *key);
 
 /* Fill limits from a CT's effective settings, as OpenVZ did on upstream
- * kernels: PHYSPAGES limit (or, without VSwap, the lowest of privvmpages /
- * oomguarpages / vmguarpages barriers...) -> memory; PHYSPAGES+SWAPPAGES ->
- * memory+swap; TCPSNDBUF+TCPRCVBUF limits -> TCP buffer memory; NUMPROC ->
+ * kernels: PHYSPAGES limit -> memory (without VSwap: PRIVVMPAGES' limit, else
+ * the largest of the OOMGUARPAGES/VMGUARPAGES barriers); memory + SWAPPAGES
+ * limit -> memory+swap; TCPSNDBUF+TCPRCVBUF limits, when both are set -> TCP
+ * buffer memory; NUMPROC ->
  * pids; CPU and IO keys as they are. Status 21 on a malformed value. */
 int nvz_res_compute(nvz_res_get_fn get, void *data, struct nvz_res_limits *out,
 		    struct nvz_error **err);

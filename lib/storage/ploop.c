@@ -22,6 +22,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "storage/layouts.h"
@@ -272,52 +273,19 @@ static int job_run(const struct ns_job *j, struct nvz_error **err)
 	return umount2(a, 0);
 }
 
+static int ns_child(void *arg, struct nvz_error **err)
+{
+	const struct ns_job *j = arg;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "private mount namespace");
+	if (job_run(j, err) < 0)
+		return *err ? -1 : nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", j->image);
+	return 0;
+}
+
 static int in_mount_ns(const struct ns_job *j, struct nvz_error **err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
-	pid_t parent = getpid(), pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "fork");
-	}
-	if (pid == 0) {
-		struct nvz_error *e = NULL;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			nvz_err_sys(&e, NVZ_E_SYSTEM, errno, "private mount namespace");
-		else if (job_run(j, &e) < 0 && !e)
-			nvz_err_sys(&e, NVZ_E_UMOUNT, errno, "unmount %s", j->image);
-		if (!e)
-			_exit(0);
-		dprintf(p[1], "%d %d %s", e->status, e->code, e->msg);
-		_exit(1);
-	}
-	close(p[1]);
-	char msg[2048];
-	size_t n = 0;
-	for (ssize_t r; n < sizeof(msg) - 1 && (r = read(p[0], msg + n, sizeof(msg) - 1 - n)) != 0;)
-		if (r > 0)
-			n += (size_t)r;
-		else if (errno != EINTR)
-			break;
-	msg[n] = '\0';
-	close(p[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the image helper");
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	int status, code, off = 0;
-	if (sscanf(msg, "%d %d %n", &status, &code, &off) == 2 && off > 0)
-		return nvz_err(err, status, code, "%s", msg + off);
-	return nvz_err(err, NVZ_E_SYSTEM, EIO, "image helper for %s failed (status 0x%x)", j->image, st);
+	return nvz_child_run(ns_child, (void *)j, "image helper", err);
 }
 
 /* The mount point of the scratch tmpfs: <private>/.nvz-mnt, a fixed name

@@ -92,7 +92,7 @@ static int tree_paths(struct recv *r, struct nvz_error **err)
 	return nvz_rm_rf(r->staged_tree, err) < 0 ? -1 : nvz_mkdir_p(r->staged_tree, 0755, err);
 }
 
-static int prepare(struct recv *r, FILE *out, struct nvz_error **err)
+static int prepare(struct recv *r, int out, struct nvz_error **err)
 {
 	struct nvz_ct *ct = r->ct;
 	if (check(r, err) < 0 || tree_paths(r, err) < 0)
@@ -106,11 +106,11 @@ static int prepare(struct recv *r, FILE *out, struct nvz_error **err)
 		if (nvz_mkdir_p(ct->private, 0700, err) < 0)
 			return -1;
 	}
-	fprintf(out, "PRIVATE %s\nCONF %s\n", ct->private, r->staged_conf);
-	if (r->staged_tree)
-		fprintf(out, "TREE %s\n", r->staged_tree);
-	fprintf(out, "READY\n");
-	return fflush(out) == 0 ? 0 : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "write to the source");
+	if (dprintf(out, "PRIVATE %s\nCONF %s\n", ct->private, r->staged_conf) < 0 ||
+	    (r->staged_tree && dprintf(out, "TREE %s\n", r->staged_tree) < 0) ||
+	    dprintf(out, "READY\n") < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "write to the source");
+	return 0;
 }
 
 /* The received tree becomes TEMPLATE/shared/<tree> unless an unpack here
@@ -201,23 +201,42 @@ static void cleanup(struct recv *r, bool keep_private)
 		nvz_rm_rf(r->staged_tree, NULL);
 }
 
-static void reply(FILE *out, int rc, struct nvz_error **err)
+static void reply(int out, int rc, struct nvz_error **err)
 {
 	if (rc == 0) {
-		fprintf(out, "OK\n");
+		dprintf(out, "OK\n");
 	} else {
 		char *msg = *err ? (*err)->msg : "failed";
 		msg[strcspn(msg, "\n")] = '\0';
-		fprintf(out, "ERR %s\n", msg);
+		dprintf(out, "ERR %s\n", msg);
 	}
-	fflush(out);
 }
 
-static int serve(struct recv *r, FILE *in, FILE *out, struct nvz_error **err)
+/* One request line, read byte by byte: no buffer (and no descriptor copy
+ * that a CT monitor forked from here could inherit and hold open). */
+static bool read_request(int in, char *line, size_t len)
+{
+	size_t n = 0;
+	for (;;) {
+		char c;
+		ssize_t r = read(in, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		if (c == '\n')
+			break;
+		if (n + 1 < len)
+			line[n++] = c;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 {
 	char line[64];
-	while (fgets(line, sizeof(line), in)) {
-		line[strcspn(line, "\n")] = '\0';
+	while (read_request(in, line, sizeof(line))) {
 		if (!strcmp(line, "commit")) {
 			reply(out, 0, NULL);
 			return 0;
@@ -247,16 +266,12 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 		     struct nvz_error **err)
 {
 	struct recv r = { .ct = ct, .o = o };
-	cleanup_fclose FILE *in = fdopen(dup(o->in), "r");
-	cleanup_fclose FILE *out = fdopen(dup(o->out), "w");
 	int rc;
-	if (!in || !out)
-		rc = oom(err);
-	else if (prepare(&r, out, err) < 0) {
+	if (prepare(&r, o->out, err) < 0) {
 		cleanup(&r, false);
 		rc = -1;
 	} else {
-		rc = serve(&r, in, out, err);
+		rc = serve(&r, o->in, o->out, err);
 	}
 	free(r.staged_conf);
 	free(r.tree);

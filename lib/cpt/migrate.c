@@ -285,17 +285,42 @@ static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 	return final ? rsync_to(m, m->ct->conf_path, m->rconf, NULL, false, false, err) : 0;
 }
 
+/* vzctl's own progress lines (stop, start) are details here: vzmigrate
+ * prints its steps, the rest only with -v. Errors and warnings pass. */
+struct demote {
+	nvz_log_fn log;
+	void *data;
+};
+
+static void demote_log(void *userdata, int level, const char *msg)
+{
+	const struct demote *d = userdata;
+	bool warn = !strncmp(msg, "Warning", 7) || !strncmp(msg, "WARNING", 7);
+	d->log(d->data, level == NVZ_LOG_INFO && !warn ? NVZ_LOG_VERBOSE : level, msg);
+}
+
+static void demote_begin(struct nvz_ctx *ctx, struct demote *d)
+{
+	*d = (struct demote){ ctx->log, ctx->log_data };
+	ctx->log = demote_log;
+	ctx->log_data = d;
+}
+
+static void demote_end(struct nvz_ctx *ctx, const struct demote *d)
+{
+	ctx->log = d->log;
+	ctx->log_data = d->data;
+}
+
 static int freeze(struct mig *m, struct nvz_error **err)
 {
 	if (m->was_running) {
-		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Stopping container");
 		m->stopped = true;
 		if (nvz_ct_stop(m->ct, &(struct nvz_stop_opts){ 0 }, err) < 0) {
 			(*err)->status = NVZ_MIG_VE_STOP;
 			return -1;
 		}
 	} else if (m->was_mounted) {
-		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Unmounting container");
 		m->stopped = true;
 		if (nvz_ct_umount(m->ct, err) < 0) {
 			(*err)->status = NVZ_MIG_VE_STOP;
@@ -303,6 +328,15 @@ static int freeze(struct mig *m, struct nvz_error **err)
 		}
 	}
 	return 0;
+}
+
+static int freeze_quiet(struct mig *m, struct nvz_error **err)
+{
+	struct demote d;
+	demote_begin(m->ct->ctx, &d);
+	int r = freeze(m, err);
+	demote_end(m->ct->ctx, &d);
+	return r;
 }
 
 static int resume_target(struct mig *m, struct nvz_error **err)
@@ -337,13 +371,13 @@ static void rollback_source(struct mig *m)
 	if (!m->stopped)
 		return;
 	struct nvz_error *e = NULL;
-	int r;
-	if (m->was_running) {
+	struct demote d;
+	if (m->was_running)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Starting container on the source again");
-		r = nvz_ct_start(m->ct, &(struct nvz_start_opts){ .force = true }, &e);
-	} else {
-		r = nvz_ct_mount(m->ct, true, &e);
-	}
+	demote_begin(m->ct->ctx, &d);
+	int r = m->was_running ? nvz_ct_start(m->ct, &(struct nvz_start_opts){ .force = true }, &e)
+			       : nvz_ct_mount(m->ct, true, &e);
+	demote_end(m->ct->ctx, &d);
 	if (r < 0) {
 		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "rollback of CT %s on the source failed: %s",
 			m->ct->id, e->msg);
@@ -397,7 +431,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 	if (r == 0) {
 		step = m->was_running ? "Stopping container" : "Unmounting container";
 		t1 = now();
-		r = freeze(m, err);
+		r = freeze_quiet(m, err);
 		t->stop = now() - t1;
 	}
 	if (r == 0) {

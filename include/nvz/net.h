@@ -114,6 +114,13 @@ int nvz_neigh_proxy_del(int netns, const char *ifname, const struct nvz_addr *a,
 int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
 			   struct nvz_error **err);
 
+/* Gratuitous ARP for an IPv4 addr from ifname's MAC (broadcast): neighbours
+ * update their caches at once (a CT started or migrated here). IPv6: no-op. */
+int nvz_garp_send(int netns, const char *ifname, const struct nvz_addr *a, struct nvz_error **err);
+struct ether_arp;
+/* The announcement's ARP payload (exposed for unit tests). */
+void nvz_garp_frame(const uint8_t mac[NVZ_MAC_LEN], const uint8_t ip[4], struct ether_arp *out);
+
 /* /proc/sys/<key> as seen from netns, e.g. key "net/ipv4/ip_forward". Only
  * "net/" keys: they are the per-netns ones. */
 int nvz_net_sysctl(int netns, const char *key, const char *value, struct nvz_error **err);

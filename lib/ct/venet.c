@@ -101,8 +101,14 @@ struct proxy_op {
 static int dev_proxy(const char *dev, void *arg)
 {
 	struct proxy_op *p = arg;
-	if (p->op->add)
-		return nvz_neigh_proxy_add(-1, dev, p->a, p->op->err);
+	if (p->op->add) {
+		if (nvz_neigh_proxy_add(-1, dev, p->a, p->op->err) < 0)
+			return -1;
+		/* Tell the LAN at once (the address may have lived on another
+		 * server until now: migration); best effort, as arpsend was. */
+		nvz_garp_send(-1, dev, p->a, NULL);
+		return 0;
+	}
 	nvz_neigh_proxy_del(-1, dev, p->a, NULL);
 	return 0;
 }

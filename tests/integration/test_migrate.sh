@@ -140,11 +140,12 @@ t_migrate_offline_busybox() {
 	# Networking followed: B answers ARP for the CT, A does not; the client reaches it.
 	ip -n "$NB" neigh show proxy | grep -q "$MIG_CT_IP" || fail "no proxy ARP on B"
 	ip -n "$NA" neigh show proxy | grep -q "$MIG_CT_IP" && fail "proxy ARP left on A"
-	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
-	# The client's ARP entry for the CT now names B (gratuitous ARP or a fresh resolve).
+	# The client's ARP entry for the CT names B before any new traffic: the
+	# gratuitous ARP sent at start on B moved it.
 	local bmac
 	bmac=$(ip -n "$NB" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 	ip -n "$NC" neigh show $MIG_CT_IP | grep -q "$bmac" || fail "client ARP still stale: $(ip -n "$NC" neigh show $MIG_CT_IP)"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
 	# The CT is locked while it migrates: a second migration back works too.
 	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" $MIG_A 2101
 	ina "$VZCTL" status 2101 | grep -q running || fail "not back on A"

@@ -1,4 +1,5 @@
 /* vzctl migrate-recv: the target end of vzmigrate (hidden; run over ssh). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,7 +45,14 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		nvz_error_free(err);
 		return NVZ_MIG_LOCKED;
 	}
-	if (nvz_migrate_recv(c->ct, &o, &err) < 0)
+	if (nvz_migrate_recv(c->ct, &o, &err) < 0) {
+		/* The source aborted: it says why; cleaning up here is the answer. */
+		if (err->code == ECANCELED) {
+			int st = err->status;
+			nvz_error_free(err);
+			return st;
+		}
 		return cli_fail(err);
+	}
 	return 0;
 }

@@ -333,6 +333,8 @@ static int freeze(struct mig *m, struct nvz_error **err)
 static int freeze_quiet(struct mig *m, struct nvz_error **err)
 {
 	struct demote d;
+	if (m->was_running || m->was_mounted)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Stopping container" : "Unmounting container");
 	demote_begin(m->ct->ctx, &d);
 	int r = freeze(m, err);
 	demote_end(m->ct->ctx, &d);

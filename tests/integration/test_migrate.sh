@@ -230,7 +230,8 @@ t_migrate_rollback_ssh_killed() {
 	mig_setup
 	mig_ct 2106
 	ina "$VZCTL" exec 2106 'dd if=/dev/urandom of=/root/big bs=1M count=8 2>/dev/null' || fail "fill"
-	ina "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2106 >"$T/mig.out" 2>&1 &
+	# nsenter execs vzmigrate: $! is vzmigrate itself.
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2106 >"$T/mig.out" 2>&1 &
 	local mig=$! rs="" sh="" i
 	for i in $(seq 100); do
 		rs=$(pgrep -P $mig -x rsync | head -1)
@@ -239,6 +240,9 @@ t_migrate_rollback_ssh_killed() {
 		sleep 0.1
 	done
 	[ -n "$sh" ] || fail "no rsync/ssh to kill: $(cat "$T/mig.out")"
+	# Locked on both ends meanwhile.
+	expect_rc 9 ina "$VZCTL" set 2106 --hostname other.example.com --save
+	expect_rc 9 vzb create 2106 --ostemplate busybox-x86_64
 	sleep 1
 	kill -9 "$sh"
 	wait $mig

@@ -6,7 +6,9 @@
  * Like LXC's "partial" marker, nothing received is kept unless the source
  * commits: any other end (abort, EOF because the source or its ssh died)
  * removes it, so the target is left as it was. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +181,44 @@ static int install(struct recv *r, bool start, struct nvz_error **err)
 	return start ? nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err) : 0;
 }
 
+/* rsync servers still writing into dir (their cwd is the destination): a
+ * source that died leaves them running for a moment, and the cleanup must
+ * not race them. Only rsync, and only inside dir. */
+static void stop_writers(const char *dir)
+{
+	cleanup_dir DIR *d = opendir("/proc");
+	size_t len = strlen(dir);
+	pid_t victims[64];
+	size_t n = 0;
+	for (struct dirent *de; d && (de = readdir(d)) && n < 64;) {
+		char path[64], cwd[4096], comm[32] = "";
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)pid);
+		ssize_t l = readlink(path, cwd, sizeof(cwd) - 1);
+		if (l < 0)
+			continue;
+		cwd[l] = '\0';
+		if (strncmp(cwd, dir, len) || (cwd[len] && cwd[len] != '/'))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		cleanup_fclose FILE *f = fopen(path, "re");
+		if (!f || !fgets(comm, sizeof(comm), f) || strcmp(comm, "rsync\n"))
+			continue;
+		kill(pid, SIGKILL);
+		victims[n++] = pid;
+	}
+	/* Not our children: wait until /proc says they are gone (2 s at most). */
+	for (size_t i = 0; i < n; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/%d/cwd", (int)victims[i]);
+		char buf[8];
+		for (int t = 0; t < 200 && readlink(path, buf, sizeof(buf)) >= 0; t++)
+			usleep(10000);
+	}
+}
+
 /* Undo everything this session made; the lock is still held. */
 static void cleanup(struct recv *r, bool keep_private)
 {
@@ -191,6 +231,9 @@ static void cleanup(struct recv *r, bool keep_private)
 		nvz_runstate_remove(ct);
 		rmdir(ct->rundir);
 	}
+	stop_writers(ct->private);
+	if (r->staged_tree)
+		stop_writers(r->staged_tree);
 	if (r->staged_conf)
 		unlink(r->staged_conf);
 	if (r->made_private && !keep_private) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,6 +85,7 @@ int nvz_spawn(char *const argv[], pid_t *pid, int *in_w, int *out_r, struct nvz_
 		}
 		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "pipe");
 	}
+	pid_t parent = getpid();
 	pid_t p = fork();
 	if (p < 0) {
 		int e = errno;
@@ -99,6 +101,10 @@ int nvz_spawn(char *const argv[], pid_t *pid, int *in_w, int *out_r, struct nvz_
 		/* The tool must not die with a SIGPIPE we ignore, nor inherit our
 		 * lock or other descriptors (a held CT lock must end with us). */
 		signal(SIGPIPE, SIG_DFL);
+		/* vzmigrate killed: its copy must stop too, not write on into a
+		 * target that is cleaning up. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		int nul = open("/dev/null", O_RDWR);
 		dup2(in_w ? in[0] : nul, 0);
 		if (out_r)

@@ -316,3 +316,49 @@ t_migrate_offline_debian() {
 	[ -e "$T/conf/2110.conf" ] && fail "source left"
 	return 0
 }
+
+# vzmigrate itself killed mid-copy: the target session ends, B cleans up by
+# itself; the CT never stopped on A. A retry then succeeds.
+t_migrate_killed_midway() {
+	mig_setup
+	mig_ct 2111
+	ina "$VZCTL" exec 2111 'dd if=/dev/urandom of=/root/big bs=1M count=8 2>/dev/null' || fail "fill"
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
+	local mig=$!
+	wait_for 100 test -d "$T/b/private/2111/root" || fail "copy did not start: $(cat "$T/mig.out")"
+	kill -9 $mig
+	wait $mig 2>/dev/null
+	# Its rsync and ssh children lose their parent and die with the pipes
+	# or the connection; the target notices EOF on its session.
+	source_intact 2111
+	expect_rc 0 migrate $MIG_B 2111
+	vzb status 2111 | grep -q running || fail "retry: not running on B"
+	return 0
+}
+
+# A stopped CT: copied and registered on the target, not started; --keep-dst
+# keeps a failed copy there for a retry with --keep-dst.
+t_migrate_stopped_keep_dst() {
+	mig_setup
+	mig_ct 2112 --name cold
+	# A failed attempt (B cannot mount: its VE_ROOT is read-only) with --keep-dst.
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate --keep-dst $MIG_B 2112
+	[ "$(cat "$T/b/private/2112/root/marker")" = migrated-2112 ] || fail "--keep-dst did not keep the synced area"
+	[ -e "$T/b/conf/2112.conf" ] && fail "config left on B"
+	ina "$VZCTL" status 2112 | grep -q running || fail "not running on A again"
+	# Without --keep-dst the leftover is somebody's: refused.
+	expect_rc 9 migrate $MIG_B 2112
+	umount "$T/b/ro"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/root/\$VEID|" "$BCONF"
+	# Stopped now: copied and registered, not started.
+	ina "$VZCTL" --quiet stop 2112 || fail "stop"
+	expect_rc 0 migrate --keep-dst $MIG_B cold
+	expect_out 'Registering container'
+	vzb status 2112 | grep -q 'exist unmounted down' || fail "B: $(vzb status 2112)"
+	[ "$(readlink "$T/b/names/cold")" = "$T/b/conf/2112.conf" ] || fail "name link"
+	[ -e "$T/conf/2112.conf" ] && fail "source left"
+	return 0
+}

@@ -1,6 +1,7 @@
 /* vzmigrate: move a container to another server (OpenVZ's options, steps,
  * messages and exit codes); the work is in lib/cpt/migrate.c. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,31 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 	return 0;
 }
 
+/* A signal does not kill vzmigrate: it stops the running copy and the
+ * migration rolls back (the CT runs on the source again, the target is
+ * cleaned). Only SIGKILL skips that, and then the target still cleans up. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_out out = { 0 };
-	struct nvz_migrate_opts o = { 0 };
+	struct nvz_migrate_opts o = { .interrupted = &interrupted };
 	bool times = false;
 	int rc = parse(argc, argv, &o, &out, &times);
 	if (rc)
@@ -108,6 +130,7 @@ int main(int argc, char **argv)
 	unsigned long veid;
 	struct nvz_ct *ct = NULL;
 	struct nvz_migrate_times t;
+	catch_signals();
 	if (nvz_ct_resolve(ctx, argv[optind + 1], &veid, &err) < 0 ||
 	    nvz_ct_open(ctx, veid, &ct, &err) < 0) {
 		err->status = NVZ_MIG_NOTEXIST;

@@ -11,6 +11,7 @@
 #ifndef NVZ_MIGRATE_H
 #define NVZ_MIGRATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "nvz/ct.h"
@@ -43,6 +44,9 @@ struct nvz_migrate_opts {
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
 	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
+	/* Set by the caller's signal handler (SIGINT, SIGTERM): the running
+	 * copy is stopped, and the migration rolls back as on any failure. */
+	const volatile sig_atomic_t *interrupted;
 };
 
 /* Timings of the steps (seconds), filled in as they run. */

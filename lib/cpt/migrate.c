@@ -10,6 +10,8 @@
  * failure aborts the target session (which removes what it received) and
  * brings the CT back on the source as it was. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +166,7 @@ static void end_session(struct mig *m, const char *last_word)
 		fclose(m->sess_out);
 		m->sess_out = NULL;
 	}
-	nvz_wait(m->sess_pid);
+	nvz_wait(m->sess_pid, NULL);
 	m->sess_pid = 0;
 }
 
@@ -205,7 +207,7 @@ static int open_session(struct mig *m, struct nvz_error **err)
 	m->sess_in = -1;
 	fclose(m->sess_out);
 	m->sess_out = NULL;
-	int st = nvz_wait(m->sess_pid);
+	int st = nvz_wait(m->sess_pid, NULL);
 	m->sess_pid = 0;
 	return session_failed(m, st, err);
 }
@@ -246,7 +248,7 @@ static int rsync_to(struct mig *m, const char *src, const char *dst, const char 
 	}
 	nvz_argv_add(&a, s);
 	nvz_argv_add(&a, d);
-	int st = a.oom ? oom(err) : nvz_run(a.v, err);
+	int st = a.oom ? oom(err) : nvz_run(a.v, m->o->interrupted, err);
 	nvz_argv_free(&a);
 	if (st < 0)
 		return -1;
@@ -406,56 +408,95 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	return 0;
 }
 
+static int step_check(struct mig *m, struct nvz_error **err)
+{
+	if (open_session(m, err) < 0)
+		return -1;
+	if (m->o->online)
+		return nvz_err(err, NVZ_MIG_UNSUP_CPT, ENOTSUP,
+			       "online migration needs checkpointing (vzctl chkpnt), not in this build");
+	return 0;
+}
+
+static int step_prepare(struct mig *m, struct nvz_error **err)
+{
+	if (!m->rtree)
+		return 0;
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Preparing remote node");
+	return prepare(m, err);
+}
+
+static int step_sync1(struct mig *m, struct nvz_error **err)
+{
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Syncing private");
+	return sync_private(m, false, err);
+}
+
+static int step_sync2(struct mig *m, struct nvz_error **err)
+{
+	nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Syncing private (final pass)");
+	return sync_private(m, true, err);
+}
+
+static int step_commit(struct mig *m, struct nvz_error **err)
+{
+	return session_do(m, "commit", NVZ_MIG_VE_START, err);
+}
+
+/* The migration, step by step. Online migration changes three rows:
+ * freeze (checkpoint: suspend and dump to DUMPDIR), the final sync (the dump
+ * too) and resume (restore on the target); cleaning the source then kills
+ * the checkpointed CT instead of destroying a stopped one. */
+struct step {
+	const char *name; /* in "<name> failed: ..." */
+	int status;       /* if interrupted by a signal before it ends */
+	int (*run)(struct mig *m, struct nvz_error **err);
+	size_t time;      /* offset of its slot in nvz_migrate_times, or SIZE_MAX */
+};
+
+#define SLOT(f) offsetof(struct nvz_migrate_times, f)
+static const struct step steps_offline[] = {
+	{ "Checking", NVZ_MIG_CONNECT, step_check, SIZE_MAX },
+	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
+	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
+	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
+	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
+	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
+};
+
+static bool interrupted(const struct mig *m)
+{
+	return m->o->interrupted && *m->o->interrupted;
+}
+
 static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **err)
 {
-	struct nvz_ctx *ctx = m->ct->ctx;
-	const char *step = "Checking";
-	double t0 = now(), t1;
-	int r = open_session(m, err);
-	if (r == 0 && m->o->check_only) {
-		nvz_log(ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s", m->ct->id, m->o->dest);
-		return 0;
+	double t0 = now(), frozen = 0;
+	size_t n = sizeof(steps_offline) / sizeof(steps_offline[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct step *s = &steps_offline[i];
+		double t1 = now();
+		if (s->run == freeze_quiet)
+			frozen = t1;
+		int r = interrupted(m) ? -1 : s->run(m, err);
+		/* After commit the CT is the target's: too late to roll back. */
+		if (r == 0 && interrupted(m) && i + 1 < n)
+			r = -1;
+		if (r < 0 && !*err)
+			nvz_err(err, s->status, EINTR, "interrupted by a signal");
+		if (s->time != SIZE_MAX)
+			*(double *)((char *)t + s->time) = now() - t1;
+		if (r < 0)
+			return nvz_err_wrap(err, "%s failed", s->name);
+		if (i == 0 && m->o->check_only) {
+			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s",
+				m->ct->id, m->o->dest);
+			return 0;
+		}
 	}
-	if (r == 0 && m->o->online)
-		r = nvz_err(err, NVZ_MIG_UNSUP_CPT, ENOTSUP,
-			    "online migration needs checkpointing (vzctl chkpnt), not in this build");
-	if (r == 0 && m->rtree) {
-		nvz_log(ctx, NVZ_LOG_INFO, "%s", step = "Preparing remote node");
-		r = prepare(m, err);
-	}
-	if (r == 0) {
-		nvz_log(ctx, NVZ_LOG_INFO, "%s", step = "Syncing private");
-		t1 = now();
-		r = sync_private(m, false, err);
-		t->sync1 = now() - t1;
-	}
-	double frozen = now();
-	if (r == 0) {
-		step = m->was_running ? "Stopping container" : "Unmounting container";
-		t1 = now();
-		r = freeze_quiet(m, err);
-		t->stop = now() - t1;
-	}
-	if (r == 0) {
-		nvz_log(ctx, NVZ_LOG_VERBOSE, "%s", step = "Syncing private (final pass)");
-		t1 = now();
-		r = sync_private(m, true, err);
-		t->sync2 = now() - t1;
-	}
-	if (r == 0) {
-		step = "Starting container on the destination";
-		t1 = now();
-		r = resume_target(m, err);
-		t->start = now() - t1;
-	}
-	if (r == 0) {
-		step = "Committing on the destination";
-		r = session_do(m, "commit", NVZ_MIG_VE_START, err);
-	}
-	t->frozen = now() - frozen;
+	t->frozen = frozen ? now() - frozen : 0;
 	t->total = now() - t0;
-	if (r < 0)
-		return nvz_err_wrap(err, "%s failed", step);
 	end_session(m, NULL);
 	clean_source(m);
 	return 0;

@@ -125,21 +125,25 @@ int nvz_spawn(char *const argv[], pid_t *pid, int *in_w, int *out_r, struct nvz_
 	return 0;
 }
 
-int nvz_wait(pid_t pid)
+int nvz_wait(pid_t pid, const volatile sig_atomic_t *stop)
 {
 	int st;
-	while (waitpid(pid, &st, 0) < 0)
+	bool sent = false;
+	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
 			return -1;
+		if (stop && *stop && !sent)
+			sent = kill(pid, SIGTERM) == 0;
+	}
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
 }
 
-int nvz_run(char *const argv[], struct nvz_error **err)
+int nvz_run(char *const argv[], const volatile sig_atomic_t *stop, struct nvz_error **err)
 {
 	pid_t pid;
 	if (nvz_spawn(argv, &pid, NULL, NULL, err) < 0)
 		return -1;
-	return nvz_wait(pid);
+	return nvz_wait(pid, stop);
 }

@@ -3,6 +3,7 @@
 #ifndef NVZ_CPT_SPAWN_H
 #define NVZ_CPT_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -23,9 +24,11 @@ void nvz_argv_free(struct nvz_argv *a);
  * from its stdout; otherwise stdin is /dev/null and stdout inherited.
  * stderr is always inherited, so the tool's own message reaches the user. */
 int nvz_spawn(char *const argv[], pid_t *pid, int *in_w, int *out_r, struct nvz_error **err);
-/* Wait for pid: its exit status, 128 + signal if killed, or -1. */
-int nvz_wait(pid_t pid);
+/* Wait for pid: its exit status, 128 + signal if killed, or -1. If a
+ * signal interrupts the wait and *stop is set, pid gets SIGTERM (and is
+ * still waited for). */
+int nvz_wait(pid_t pid, const volatile sig_atomic_t *stop);
 /* Run to completion with stdin /dev/null: its exit status as nvz_wait. */
-int nvz_run(char *const argv[], struct nvz_error **err);
+int nvz_run(char *const argv[], const volatile sig_atomic_t *stop, struct nvz_error **err);
 
 #endif

@@ -317,14 +317,26 @@ t_migrate_offline_debian() {
 	return 0
 }
 
-# vzmigrate itself killed mid-copy: the target session ends, B cleans up by
-# itself; the CT never stopped on A. A retry then succeeds.
+# vzmigrate itself killed mid-copy (SIGTERM, then SIGKILL): the target
+# session ends, B cleans up by itself; the CT never stopped on A. A retry
+# then succeeds.
 t_migrate_killed_midway() {
 	mig_setup
 	mig_ct 2111
 	ina "$VZCTL" exec 2111 'dd if=/dev/urandom of=/root/big bs=1M count=8 2>/dev/null' || fail "fill"
+	# SIGTERM: vzmigrate stops its copy and rolls back by itself.
 	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
 	local mig=$!
+	wait_for 100 test -d "$T/b/private/2111/root" || fail "copy did not start: $(cat "$T/mig.out")"
+	kill -TERM $mig
+	wait $mig
+	local rc=$?
+	[ $rc -eq 6 ] || fail "SIGTERM: exited $rc, expected 6: $(cat "$T/mig.out")"
+	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	source_intact 2111
+	# SIGKILL: no rollback code runs on A at all.
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
+	mig=$!
 	wait_for 100 test -d "$T/b/private/2111/root" || fail "copy did not start: $(cat "$T/mig.out")"
 	kill -9 $mig
 	wait $mig 2>/dev/null

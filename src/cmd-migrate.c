@@ -22,6 +22,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		{ "name", required_argument, NULL, 'n' },
 		{ "ips", required_argument, NULL, 'i' },
 		{ "tree", required_argument, NULL, 't' },
+		{ "layout", required_argument, NULL, 'l' },
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ 0 },
 	};
@@ -33,6 +34,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		case 'n': o.name = optarg; break;
 		case 'i': o.ips = optarg; break;
 		case 't': o.tree = optarg; break;
+		case 'l': o.layout = optarg; break;
 		case 'k': o.keep_dst = true; break;
 		default: return NVZ_E_SYNTAX;
 		}

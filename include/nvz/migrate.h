@@ -66,6 +66,7 @@ struct nvz_migrate_recv_opts {
 	const char *name;
 	const char *ips;
 	const char *tree; /* TEMPLATE_TREE of a CT on a shared template */
+	const char *layout; /* the CT's VE_LAYOUT on the source */
 	bool keep_dst;
 	int in, out;
 };

@@ -154,6 +154,9 @@ static int install_conf(struct recv *r, struct nvz_error **err)
 		if (v && *v)
 			rc = nvz_conf_set(c, paths[i], nvz_ctx_get(ct->ctx, paths[i], ""), err);
 	}
+	const char *layout = nvz_conf_get(c, "VE_LAYOUT");
+	if (rc == 0 && (!layout || !*layout) && r->o->layout)
+		rc = nvz_conf_set(c, "VE_LAYOUT", r->o->layout, err);
 	if (rc == 0)
 		rc = nvz_conf_save(c, r->staged_conf, err);
 	if (rc == 0 && rename(r->staged_conf, ct->conf_path) < 0)

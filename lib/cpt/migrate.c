@@ -106,6 +106,9 @@ static char *remote_cmd(const struct mig *m)
 		r |= add_remote_arg(f, "--ips", ips);
 	if (tree && *tree)
 		r |= add_remote_arg(f, "--tree", tree);
+	/* The layout may come from this server's vz.conf, not the CT's file:
+	 * the target's default may differ, so it is named. */
+	r |= add_remote_arg(f, "--layout", nvz_ct_get(ct, "VE_LAYOUT", "simfs"));
 	if (m->o->keep_dst)
 		r |= add_remote_arg(f, "--keep-dst", NULL);
 	if (fclose(f) != 0 || r) {
@@ -279,9 +282,14 @@ static int prepare(struct mig *m, struct nvz_error **err)
 
 static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 {
-	/* Images: sparse on the first pass; the final pass rewrites only the
-	 * changed blocks in place (no second full copy of the image). */
-	const char *extra = final && is_ploop(m->ct) ? "--delete --sparse --inplace" : "--delete --sparse";
+	/* The final pass must see every change since the first: mtimes are
+	 * compared to the nanosecond (a file rewritten in the same second with
+	 * the same size is not skipped). An image is always compared block by
+	 * block (--ignore-times: its mtime proves nothing about a loop device's
+	 * writes) and rewritten in place, so only changed blocks move. */
+	const char *extra = !final ? "--delete --sparse"
+			    : is_ploop(m->ct) ? "--delete --sparse --inplace --ignore-times"
+					      : "--delete --sparse --modify-window=-1";
 	if (rsync_to(m, m->ct->private, m->rpriv, extra, true, !final, err) < 0)
 		return -1;
 	return final ? rsync_to(m, m->ct->conf_path, m->rconf, NULL, false, false, err) : 0;
@@ -362,7 +370,11 @@ static void clean_source(struct mig *m)
 			nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot rename %s: %m", ct->conf_path);
 		return;
 	}
-	if (nvz_ct_destroy(ct, &e) < 0) {
+	struct demote d;
+	demote_begin(ct->ctx, &d);
+	int r = nvz_ct_destroy(ct, &e);
+	demote_end(ct->ctx, &d);
+	if (r < 0) {
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the source copy of CT %s was not removed: %s",
 			ct->id, e->msg);
 		nvz_error_free(e);
@@ -396,7 +408,7 @@ static int check_source(struct mig *m, struct nvz_error **err)
 		(*err)->status = NVZ_MIG_LOCKED;
 		return -1;
 	}
-	nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "Locked CT %s", ct->id);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Locked CT %s", ct->id);
 	struct nvz_ct_state st;
 	if (!ct->conf_exists || nvz_ct_get_state(ct, &st, err) < 0 || !st.exists)
 		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT %s does not exist", ct->id);

@@ -289,11 +289,15 @@ t_migrate_shared_template() {
 	return 0
 }
 
-# A ploop CT: the image is synced sparse, then in place after the stop.
+# A ploop CT: the image is synced sparse, then in place after the stop. Its
+# layout comes from A's vz.conf (not its own config), B's default is simfs.
 t_migrate_ploop() {
 	mig_setup
-	mig_ct 2109 --layout ploop --diskspace 300M
+	sed -i 's/^VE_LAYOUT=.*/VE_LAYOUT=ploop/' "$T/vz.conf"
+	mig_ct 2109 --diskspace 300M
+	grep -q VE_LAYOUT "$T/conf/2109.conf" && fail "layout in the CT config: test needs it from vz.conf"
 	expect_rc 0 migrate $MIG_B 2109
+	grep -q '^VE_LAYOUT="ploop"' "$T/b/conf/2109.conf" || fail "layout not recorded on B"
 	vzb status 2109 | grep -q running || fail "not running on B"
 	[ "$(vzb exec 2109 cat /root/marker)" = "migrated-2109" ] || fail "file did not arrive"
 	local alloc

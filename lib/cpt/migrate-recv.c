@@ -21,6 +21,7 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
+#include "nvz/storage.h"
 
 struct recv {
 	struct nvz_ct *ct;
@@ -71,6 +72,11 @@ static int check(struct recv *r, struct nvz_error **err)
 			return nvz_err(err, NVZ_MIG_EXISTS, EEXIST,
 				       "name %s is already used by CT %lu on the destination",
 				       r->o->name, owner);
+	}
+	const struct nvz_layout *l;
+	if (r->o->layout && nvz_layout_get(r->o->layout, &l, err) < 0) {
+		(*err)->status = NVZ_MIG_APPLY_CONFIG;
+		return nvz_err_wrap(err, "CT %s cannot be kept here", ct->id);
 	}
 	return check_ips(r, err);
 }

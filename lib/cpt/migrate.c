@@ -61,14 +61,11 @@ static int build_ssh(struct mig *m, struct nvz_error **err)
 		fprintf(f, "%s%s", i ? " " : "", m->ssh.v[i]);
 	if (!f || fclose(f) != 0)
 		return oom(err);
-	nvz_argv_add(&m->ssh, strchr(m->o->dest, '@') ? "" : "root@");
-	/* "root@" + host as one word: the last element is the destination. */
-	char *last = m->ssh.v[m->ssh.n - 1];
-	char *host = NULL;
-	if (asprintf(&host, "%s%s", last, m->o->dest) < 0)
+	/* OpenVZ logs in as root@DEST unless a user is given. */
+	cleanup_free char *host = NULL;
+	if (asprintf(&host, "%s%s", strchr(m->o->dest, '@') ? "" : "root@", m->o->dest) < 0)
 		return oom(err);
-	free(last);
-	m->ssh.v[m->ssh.n - 1] = host;
+	nvz_argv_add(&m->ssh, host);
 	return m->ssh.oom ? oom(err) : 0;
 }
 

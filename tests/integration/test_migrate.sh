@@ -194,6 +194,15 @@ t_migrate_check_only_clash() {
 	expect_out "IP address $MIG_CT_IP is already used by CT 2303"
 	rm -f "$T/b/names/db"
 	vzb --quiet destroy 2303
+	# Bad input and what cannot be done yet: nothing copied, nothing stopped.
+	expect_rc 1 ina "$VZMIGRATE" $MIG_B
+	expect_rc 1 migrate -r maybe $MIG_B 2103
+	expect_rc 10 migrate $MIG_B 9999
+	expect_out 'CT 9999 does not exist'
+	expect_rc 17 migrate --online $MIG_B 2103
+	expect_out 'online migration needs checkpointing'
+	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 2 migrate --online $MIG_B 2403
 	source_intact 2103
 	return 0
 }

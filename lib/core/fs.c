@@ -90,6 +90,39 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 	return 0;
 }
 
+/* One directory level: the parent is resolved in-root, the last component
+ * is created (or found) with mkdirat, never through a symlink. */
+int nvz_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct nvz_error **err)
+{
+	cleanup_free char *parent = NULL;
+	const char *base;
+	int r = split_parent(path, &parent, &base);
+	if (r < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "bad path '%s'", path);
+	cleanup_close int dirfd = nvz_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+	if (dirfd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", parent);
+	struct stat st;
+	if (mkdirat(dirfd, base, mode) < 0 &&
+	    (errno != EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno == EEXIST ? ENOTDIR : errno,
+				   "create directory '%s' in container", path);
+	return 0;
+}
+
+int nvz_unlink_in_root(int rootfd, const char *path, struct nvz_error **err)
+{
+	cleanup_free char *parent = NULL;
+	const char *base;
+	int r = split_parent(path, &parent, &base);
+	if (r < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "bad path '%s'", path);
+	cleanup_close int dirfd = nvz_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+	if ((dirfd < 0 || unlinkat(dirfd, base, 0) < 0) && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "remove '%s' in container", path);
+	return 0;
+}
+
 int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struct nvz_error **err)
 {
 	/* O_NONBLOCK: a FIFO planted by the CT must not hang us (it fails the

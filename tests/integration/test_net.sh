@@ -180,3 +180,37 @@ t_net_routed_announce_and_files() {
 	expect_out '^127.0.1.1 ct22.example.com ct22$'
 	return 0
 }
+
+# Debian 12 with systemd: ifupdown's networking.service runs `ifup -a` over
+# nvz's stanzas at boot without failing and can restart them; switched to
+# systemd-networkd, networkd configures the same addresses and keeps them.
+t_net_debian_ifupdown_networkd() {
+	need_debian
+	net_setup
+	srv "$VZCTL" --quiet create 1331 --ostemplate "$DEBIAN_TMPL" --hostname deb31.example.com || fail create
+	expect_rc 0 srv "$VZCTL" set 1331 --ipadd 10.77.0.31 --ipadd 2001:db8:77::31 --save
+	expect_rc 0 srv "$VZCTL" start 1331 --wait
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl is-active networking'
+	expect_out '^active$'
+	lan_ping 10.77.0.31 || fail "LAN cannot reach the Debian CT"
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::31 || fail "LAN cannot reach the Debian CT over IPv6"
+	expect_rc 0 srv "$VZCTL" exec 1331 'getent hosts deb31.example.com'
+	expect_out '^10.77.0.31 +deb31.example.com'
+	expect_rc 0 srv "$VZCTL" exec 1331 'ifdown venet0'
+	lan_ping 10.77.0.31 && fail "reachable after ifdown inside"
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart networking'
+	wait_for 30 lan_ping 10.77.0.31 || fail "not reachable after restarting networking"
+	expect_rc 0 srv "$VZCTL" exec 1331 'ip route'
+	expect_out '^default via 169.254.0.1 dev venet0 onlink'
+	# The admin switches the CT to systemd-networkd.
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl -q disable networking; systemctl -q enable systemd-networkd'
+	expect_rc 0 srv "$VZCTL" restart 1331 --wait
+	# networkctl needs D-Bus, which minbase lacks: read networkd's own state file.
+	wait_for 100 eval 'srv "$VZCTL" exec 1331 "cat /run/systemd/netif/links/\$(cat /sys/class/net/venet0/ifindex)" | grep -q "^ADMIN_STATE=configured"' ||
+		fail "networkd does not manage venet0: $(srv "$VZCTL" exec 1331 'systemctl status systemd-networkd' 2>&1)"
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart systemd-networkd; sleep 1; ip -o addr show dev venet0; ip route'
+	expect_out '10.77.0.31/32'
+	expect_out '^default via 169.254.0.1 dev venet0'
+	lan_ping 10.77.0.31 || fail "networkd lost the address"
+	return 0
+}

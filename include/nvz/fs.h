@@ -20,8 +20,6 @@ int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struc
 
 /* mkdir of the last component of path inside rootfd (exists as a directory: fine). */
 int nvz_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct nvz_error **err);
-/* Remove a file inside rootfd; a missing one is not an error. */
-int nvz_unlink_in_root(int rootfd, const char *path, struct nvz_error **err);
 int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err);
 /* Remove dirfd/name recursively without following symlinks or crossing
  * into other filesystems (a mount left inside is an error, not a target). */

@@ -26,6 +26,17 @@
 #define NETWORKD_PREFIX "10-nvz-"
 #define VENET_IF "venet0"
 
+/* Close a memstream: its text (*out is only valid after fclose), or NULL
+ * (freed) if writing failed. */
+static char *memstream_done(FILE *f, char **out)
+{
+	if (fclose(f) != 0) {
+		free(*out);
+		return NULL;
+	}
+	return *out;
+}
+
 /* A word list of addresses into normalised "addr/prefix" strings. */
 static size_t split_addrs(const char *list, char out[][64], size_t max)
 {
@@ -107,11 +118,7 @@ char *nvz_netconf_ifupdown(const char *old, const char *venet_ips, const struct 
 		}
 		fputs(BLOCK_END "\n", f);
 	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return memstream_done(f, &out);
 }
 
 char *nvz_netconf_networkd(const char *ifname, char addrs[][64], size_t n, const char *gw,
@@ -133,11 +140,7 @@ char *nvz_netconf_networkd(const char *ifname, char addrs[][64], size_t n, const
 		fprintf(f, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", gw);
 	if (gw6 && *gw6)
 		fprintf(f, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", gw6);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return memstream_done(f, &out);
 }
 
 /* Does a hosts line (after its address) name host? */
@@ -182,11 +185,7 @@ char *nvz_netconf_hosts(const char *old, const char *hostname, const char *old_h
 	if (hostname[shortlen])
 		fprintf(f, " %.*s", (int)shortlen, hostname);
 	fputc('\n', f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return memstream_done(f, &out);
 }
 
 /* The CT's main address: the first routed one, else the first bridged one. */

@@ -114,18 +114,18 @@ int nvz_neigh_proxy_del(int netns, const char *ifname, const struct nvz_addr *a,
 int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
 			   struct nvz_error **err);
 
-/* Gratuitous ARP for an IPv4 addr from ifname's MAC (broadcast): neighbours
- * update their caches at once (a CT started or migrated here). IPv6: no-op. */
-int nvz_garp_send(int netns, const char *ifname, const struct nvz_addr *a, struct nvz_error **err);
-struct ether_arp;
-/* The announcement's ARP payload (exposed for unit tests). */
-void nvz_garp_frame(const uint8_t mac[NVZ_MAC_LEN], const uint8_t ip[4], struct ether_arp *out);
-
 /* /proc/sys/<key> as seen from netns, e.g. key "net/ipv4/ip_forward". Only
  * "net/" keys: they are the per-netns ones. */
 int nvz_net_sysctl(int netns, const char *key, const char *value, struct nvz_error **err);
 /* Read it into buf (trailing newline stripped). */
 int nvz_net_sysctl_read(int netns, const char *key, char *buf, size_t len,
 			struct nvz_error **err);
+
+/* Wait until the link is operationally up (IFF_RUNNING), at most timeout_ms. */
+int nvz_link_wait_running(int netns, const char *name, int timeout_ms, struct nvz_error **err);
+/* Announce address a on dev with dev's MAC: gratuitous ARP (request and
+ * reply forms) for IPv4, an unsolicited neighbour advertisement with the
+ * override flag to ff02::1 for IPv6. */
+int nvz_net_announce(int netns, const char *dev, const struct nvz_addr *a, struct nvz_error **err);
 
 #endif

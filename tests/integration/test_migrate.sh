@@ -387,3 +387,34 @@ t_migrate_stopped_keep_dst() {
 	[ -e "$T/conf/2112.conf" ] && fail "source left"
 	return 0
 }
+
+# Bridged (veth) CT: both servers bridge their LAN port in br0. The CT keeps
+# its MAC and address on B, and the LAN switch (C's bridge) learns its new
+# port from the announcement at start, so the client reaches it at once.
+t_migrate_bridged() {
+	mig_setup
+	local ns addr
+	for ns in "$NA" "$NB"; do
+		addr=$(ip -n "$ns" -o -4 addr show eth0 | awk '{print $4}')
+		ip -n "$ns" addr flush dev eth0
+		ip -n "$ns" link add br0 type bridge
+		ip -n "$ns" link set eth0 master br0
+		ip -n "$ns" addr add "$addr" dev br0
+		ip -n "$ns" link set br0 up
+	done
+	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	echo 'BRIDGE="br0"' >>"$BCONF"
+	ina "$VZCTL" --quiet create 2113 --ostemplate busybox-x86_64 || fail "create"
+	ina "$VZCTL" --quiet set 2113 --netif_add eth0 --save || fail "netif"
+	ina "$VZCTL" --quiet set 2113 --ifname eth0 --ipadd 10.78.0.60/24 --save || fail "ip"
+	ina "$VZCTL" --quiet start 2113 || fail "start"
+	wait_for 100 ina "$VZCTL" exec 2113 'test -e /run/nvz-boot.done' || fail "no boot"
+	local mac
+	mac=$(ina "$VZCTL" exec 2113 cat /sys/class/net/eth0/address)
+	wait_for 30 client_ping 10.78.0.60 || fail "client cannot reach the CT on A"
+	expect_rc 0 migrate $MIG_B 2113
+	[ "$(vzb exec 2113 cat /sys/class/net/eth0/address)" = "$mac" ] || fail "MAC changed"
+	vzb exec 2113 'ip addr show eth0 2>/dev/null || ifconfig eth0' | grep -q 10.78.0.60 || fail "address lost"
+	client_ping 10.78.0.60 || fail "client cannot reach the CT on B: $(ip -n "$NC" neigh show 10.78.0.60)"
+	return 0
+}

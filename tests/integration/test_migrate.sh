@@ -77,6 +77,11 @@ mig_teardown() {
 	done
 	for p in $MIG_PIDS; do kill "$p" 2>/dev/null; done
 	for p in $MIG_PIDS; do wait "$p" 2>/dev/null; done
+	# Whatever still runs in the servers' namespaces (an ssh session, an
+	# rsync of a failed test) is this test's: by PID, nothing else.
+	for p in $(ip netns pids "$NA" 2>/dev/null) $(ip netns pids "$NB" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
 	[ -d "$T/b" ] && teardown_server "$T/b" "$CGROUP_PREFIX-b"
 	ip netns del "$NA" 2>/dev/null
 	ip netns del "$NB" 2>/dev/null

@@ -208,6 +208,20 @@ t_migrate_check_only_clash() {
 	expect_out 'online migration needs checkpointing'
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
+	# Locked on either end: exit 20, nothing done.
+	mkdir -p "$T/b/lock"
+	local holder
+	flock "$T/lock/2103.lck" sleep 3 &
+	holder=$!
+	sleep 0.3
+	expect_rc 20 migrate $MIG_B 2103
+	wait $holder
+	flock "$T/b/lock/2103.lck" sleep 3 &
+	holder=$!
+	sleep 0.3
+	expect_rc 20 migrate $MIG_B 2103
+	expect_out 'CT 2103 is locked on the destination'
+	wait $holder
 	source_intact 2103
 	return 0
 }

@@ -276,7 +276,7 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 }
 
-void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -314,7 +314,8 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
 		nvz_error_clear(&err);
 	}
-	pid_t pid = create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
+	pid_t pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
+			    : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
 	if (pid < 0) {
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);

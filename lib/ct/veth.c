@@ -161,3 +161,21 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	}
 	return 0;
 }
+
+int nvz_veth_restored(struct nvz_ct *ct, const char *netif, struct nvz_error **err)
+{
+	struct nvz_netifs all;
+	if (!netif || !*netif)
+		return 0;
+	if (nvz_netif_parse(netif, &all, err) < 0)
+		return -1;
+	for (size_t i = 0; i < all.n; i++) {
+		const struct nvz_netif *f = &all.v[i];
+		if ((f->has_host_mac && nvz_link_set_mac(-1, f->host_ifname, f->host_mac, err) < 0) ||
+		    (*f->bridge && nvz_link_set_master(-1, f->host_ifname, f->bridge, err) < 0) ||
+		    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 ||
+		    external_script(ct, f->host_ifname, err) < 0)
+			return nvz_err_wrap(err, "Configure veth devices");
+	}
+	return 0;
+}

@@ -58,9 +58,13 @@ static void common(struct args *a, const char *criu, const char *dir, const char
 	add(a, "--file-locks");
 	add(a, "--link-remap");
 	add(a, "--manage-cgroups");
+	/* Filesystems systemd mounts in a CT that criu does not know by name:
+	 * they hold no state worth dumping, a fresh instance is mounted. */
+	add(a, "--enable-fs");
+	add(a, "hugetlbfs,fusectl,configfs,debugfs,tracefs,binfmt_misc");
 }
 
-/* The most telling error line of a criu log: the last "Error" that is not
+/* The most telling error line of a criu log: the first "Error" that is not
  * one criu prints on every run here (no iptables, no CAP_SYS_RESOURCE) or
  * its closing "Dumping/Restoring FAILED". */
 static void log_error(const char *log, char *out, size_t len)
@@ -77,6 +81,7 @@ static void log_error(const char *log, char *out, size_t len)
 		msg = msg ? msg + 3 : e;
 		msg[strcspn(msg, "\n")] = '\0';
 		snprintf(out, len, "%s", msg);
+		return;
 	}
 }
 
@@ -172,8 +177,8 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 		fprintf(m, "%s%s", k == keys ? "" : " ", *k);
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
-			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\n",
-		     tty, list ? list : "", s->ips ? s->ips : "") < 0)
+			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n",
+		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
 }
@@ -216,6 +221,11 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (pid < 0) {
 		r = -1;
 	}
+	cleanup_free char *cglist = NULL;
+	if (r == 0 && asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0)
+		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	if (r == 0)
+		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, err);
 	if (r == 0)
 		r = write_meta(s, tty, keys.v, err);
 	nvz_strv_free(a.v);
@@ -297,6 +307,13 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	struct nvz_conf *meta = load_meta(s->dir, err);
 	if (!meta)
 		return -1;
+	cleanup_free char *cglist = NULL;
+	if (asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0)
+		cglist = NULL;
+	if (!cglist || nvz_cpt_cgroups_restore(s->cgroup_root, cglist, err) < 0) {
+		nvz_conf_free(meta);
+		return cglist ? -1 : nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	}
 	struct args a = { 0 };
 	common(&a, s->criu, s->dir, s->root);
 	add(&a, "restore");
@@ -307,8 +324,14 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	add(&a, "%s/restore.log", s->workdir);
 	add(&a, "--pidfile");
 	add(&a, "%s/restore.pid", s->workdir);
-	add(&a, "--cgroup-root");
-	add(&a, "%s", s->cgroup_root);
+	/* Only when the CT's cgroup moved (another CGROUP_PREFIX): criu then
+	 * maps every dumped cgroup onto the new root, flattening the tree a
+	 * systemd CT made below its own. */
+	const char *cgold = nvz_conf_get(meta, "CGROUP_ROOT");
+	if (!cgold || strcmp(cgold, s->cgroup_root)) {
+		add(&a, "--cgroup-root");
+		add(&a, "%s", s->cgroup_root);
+	}
 	const char *tty = nvz_conf_get(meta, "TTY");
 	if (tty && *tty && s->tty_fd >= 0) {
 		/* The console slave the images refer to is gone with the old

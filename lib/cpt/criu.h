@@ -27,6 +27,7 @@ struct nvz_cpt_dump_spec {
 	pid_t init_pid;      /* the CT's init, as the host sees it */
 	const char *freezer; /* the CT's freezer cgroup directory, or NULL (ptrace freeze) */
 	const char *ips;     /* routed addresses the CT has now, kept for restore */
+	const char *cgroup_root; /* "/<prefix>/<id>" */
 };
 
 /* Freeze, dump and kill the tree. On failure the tree keeps running (criu
@@ -54,6 +55,12 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 /* After criu exited with status: the restored init's pid (host view). */
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err);
+/* The cgroups below the CT's own ("/<prefix>/<id>") in every hierarchy:
+ * saved to file at dump, made again before restore (cgtree.c). */
+#define NVZ_CPT_CGROUPS "nvz-cgroups.list"
+int nvz_cpt_cgroups_save(const char *cgroot, const char *file, struct nvz_error **err);
+int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
+
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

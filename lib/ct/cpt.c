@@ -79,7 +79,8 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *freezer = freezer_dir(ct);
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
-	if (!dir)
+	cleanup_free char *cgroot = NULL;
+	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	if (nvz_path_exists(dir))
 		return nvz_err(err, NVZ_E_CHKPNT, EEXIST,
@@ -96,7 +97,7 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tdump...");
 	struct nvz_cpt_dump_spec spec = {
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
-		.freezer = freezer, .ips = ips,
+		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");

@@ -198,3 +198,62 @@ t_cpt_debian_systemd() {
 	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "restored systemd did not halt cleanly"
 	return 0
 }
+
+# What the monitor serves comes back: lxcfs views (FUSE, re-bound from this
+# host's lxcfs), the console (init's stdio now on the new monitor's pty),
+# and reboot inside is handled as after a boot.
+t_cpt_lxcfs_console_reboot() {
+	cpt_setup
+	start_lxcfs
+	start_busybox 1507
+	expect_rc 0 "$VZCTL" set 1507 --ram 64M --swap 0 --save
+	expect_rc 0 "$VZCTL" chkpnt 1507
+	expect_rc 0 "$VZCTL" restore 1507
+	expect_rc 0 "$VZCTL" exec 1507 'grep -E "^MemTotal:" /proc/meminfo; head -1 /run/user_beancounters'
+	expect_out '^MemTotal: +65536 kB$'
+	expect_out 'Version: 2.5'
+	# init writes to the console it had before the dump: the new pty.
+	OUT=$( (sleep 0.5; "$VZCTL" exec 1507 'echo hello-after-restore >/proc/1/fd/1'; sleep 0.5; printf '\033.') |
+		timeout 20 "$VZCTL" console 1507 2>&1)
+	expect_out 'hello-after-restore'
+	local init1
+	init1=$(state_pid 1507 INIT_PID)
+	"$VZCTL" exec 1507 reboot >/dev/null 2>&1
+	wait_for 200 eval '[ -n "$(state_pid 1507 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 1507 INIT_PID)" != "$init1" ]' ||
+		fail "no reboot after restore"
+	wait_for 100 booted 1507 || fail "no boot after reboot"
+	expect_rc 0 "$VZCTL" stop 1507
+	return 0
+}
+
+# Bridged (NETIF): criu makes the pair again, nvz puts the host side back
+# on the bridge with its MAC; the LAN reaches the restored CT.
+t_cpt_bridged_net() {
+	cpt_setup
+	net_setup
+	ip -n "$SRV" addr flush dev s0
+	ip -n "$SRV" link add br0 type bridge
+	ip -n "$SRV" link set s0 master br0
+	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
+	ip -n "$SRV" link set br0 up
+	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1508 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1508 --netif_add eth0 --save
+	expect_rc 0 srv "$VZCTL" set 1508 --ifname eth0 --ipadd 10.77.0.18/24 --gw 10.77.0.1 --save
+	expect_rc 0 srv "$VZCTL" start 1508
+	wait_for 100 srv "$VZCTL" exec 1508 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.18 || fail "LAN cannot reach the CT before chkpnt"
+	local mac hmac
+	mac=$(srv "$VZCTL" exec 1508 'cat /sys/class/net/eth0/address')
+	hmac=$(ip -n "$SRV" -o link show veth1508.0 | grep -o 'link/ether [^ ]*')
+	expect_rc 0 srv "$VZCTL" chkpnt 1508
+	ip -n "$SRV" link | grep -q veth1508 && fail "host side left after chkpnt"
+	expect_rc 0 srv "$VZCTL" restore 1508
+	ip -n "$SRV" -o link show veth1508.0 | grep -q 'master br0' || fail "host side not on br0"
+	[ "$(ip -n "$SRV" -o link show veth1508.0 | grep -o 'link/ether [^ ]*')" = "$hmac" ] || fail "host MAC changed"
+	[ "$(srv "$VZCTL" exec 1508 'cat /sys/class/net/eth0/address')" = "$mac" ] || fail "CT MAC changed"
+	wait_for 30 lan_ping 10.77.0.18 || fail "LAN cannot reach the restored CT"
+	srv "$VZCTL" exec 1508 'ping -c1 -W2 10.77.0.50' >/dev/null 2>&1 || fail "restored CT cannot reach the LAN"
+	expect_rc 0 srv "$VZCTL" stop 1508
+	return 0
+}

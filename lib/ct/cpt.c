@@ -110,6 +110,10 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	 * leaves the rest to us, as with vzctl stop. */
 	if (nvz_ct_cleanup_stopped(ct, err) < 0 || nvz_ct_umount(ct, err) < 0)
 		return -1;
+	/* The old monitor exits once it sees the state gone; a restore right
+	 * after us must not race it for the lock. */
+	if (wait_gone(rs.monitor_pid, rs.monitor_start) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs.monitor_pid);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
 	return 0;
 }

@@ -216,8 +216,9 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		cleanup_free char *log = NULL, *shown = NULL;
 		if (asprintf(&log, "%s/dump.log", s->dir) < 0 ||
 		    asprintf(&shown, "%s.failed.log", s->dir) < 0)
-			return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
-		r = criu_failed("dump", s->criu, log, shown, status, NVZ_E_CHKPNT, err);
+			r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+		else
+			r = criu_failed("dump", s->criu, log, shown, status, NVZ_E_CHKPNT, err);
 	} else if (pid < 0) {
 		r = -1;
 	}

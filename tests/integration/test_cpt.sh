@@ -98,6 +98,11 @@ t_cpt_start_after_chkpnt() {
 	expect_rc 0 "$VZCTL" chkpnt 1502 --dumpfile "$T/d2"
 	expect_rc 0 "$VZCTL" resume 1502 --dumpfile "$T/d2"
 	expect_counter_continues 1502 "$before" "$pid"
+	# destroy of a suspended CT removes its dump, as OpenVZ did.
+	expect_rc 0 "$VZCTL" suspend 1502
+	[ -d "$T/dump/Dump.1502" ] || fail "no dump"
+	expect_rc 0 "$VZCTL" destroy 1502
+	[ -e "$T/dump/Dump.1502" ] && fail "dump left after destroy"
 	return 0
 }
 

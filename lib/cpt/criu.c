@@ -208,6 +208,13 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	int r = add_externals(&a, s->init_pid, &keys, err);
 	if (r == 0 && (a.oom || keys.oom))
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	/* Just before the freeze: criu kills the processes after the dump. */
+	cleanup_free char *cglist = NULL, *cgprocs = NULL;
+	if (r == 0 && (asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0 ||
+		       asprintf(&cgprocs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) < 0))
+		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	if (r == 0)
+		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, cgprocs, err);
 	pid_t pid = r < 0 ? -1 : spawn(a.v, -1, err);
 	int status = 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -222,11 +229,6 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (pid < 0) {
 		r = -1;
 	}
-	cleanup_free char *cglist = NULL;
-	if (r == 0 && asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0)
-		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
-	if (r == 0)
-		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, err);
 	if (r == 0)
 		r = write_meta(s, tty, keys.v, err);
 	nvz_strv_free(a.v);
@@ -369,5 +371,12 @@ pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 	int pid = atoi(text);
 	if (pid <= 0)
 		return nvz_err(err, NVZ_E_RESTORE, EINVAL, "criu restore: bad pid file %s", pidfile);
+	struct nvz_conf *meta = load_meta(s->dir, NULL);
+	const char *cgold = meta ? nvz_conf_get(meta, "CGROUP_ROOT") : NULL;
+	cleanup_free char *procs = NULL;
+	if (cgold && strcmp(cgold, s->cgroup_root) &&
+	    asprintf(&procs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) >= 0)
+		nvz_cpt_cgroups_move(s->cgroup_root, procs);
+	nvz_conf_free(meta);
 	return pid;
 }

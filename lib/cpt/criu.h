@@ -58,8 +58,15 @@ pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 /* The cgroups below the CT's own ("/<prefix>/<id>") in every hierarchy:
  * saved to file at dump, made again before restore (cgtree.c). */
 #define NVZ_CPT_CGROUPS "nvz-cgroups.list"
-int nvz_cpt_cgroups_save(const char *cgroot, const char *file, struct nvz_error **err);
+/* And which cgroup below the CT's each process (by its pid inside the CT)
+ * was in: criu, told to restore under another root (another CGROUP_PREFIX),
+ * puts every process in the new root; nvz_cpt_cgroups_move puts them back
+ * where they were. Returns how many it moved. */
+#define NVZ_CPT_CGROUP_PROCS "nvz-cgroup-procs.list"
+int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procfile,
+			 struct nvz_error **err);
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
+int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
 
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);

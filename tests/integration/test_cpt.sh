@@ -199,6 +199,15 @@ t_cpt_debian_systemd() {
 	[ "$OUT" = "$journald" ] || fail "journald restarted: $OUT != $journald"
 	# systemd still manages units and halts cleanly on vzctl stop.
 	expect_rc 0 "$VZCTL" exec 1506 'systemctl restart systemd-journald && systemctl is-active systemd-journald'
+	# Restored under another CGROUP_PREFIX (as on another server): each
+	# process is back in its own cgroup below the CT's, not all at its top.
+	expect_rc 0 "$VZCTL" chkpnt 1506
+	trap 'find /sys/fs/cgroup/*/"$CGROUP_PREFIX-b" -depth -type d -exec rmdir {} + 2>/dev/null' EXIT
+	sed -i "s/^CGROUP_PREFIX=.*/CGROUP_PREFIX=$CGROUP_PREFIX-b/" "$T/vz.conf"
+	expect_rc 0 "$VZCTL" restore 1506
+	expect_rc 0 "$VZCTL" exec 1506 'grep name=systemd /proc/$(systemctl show -p MainPID --value systemd-journald)/cgroup'
+	expect_out ':/system.slice/systemd-journald.service$'
+	[ -d "/sys/fs/cgroup/pids/$CGROUP_PREFIX-b/1506" ] || fail "not restored under the new prefix"
 	expect_rc 0 "$VZCTL" stop 1506
 	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "restored systemd did not halt cleanly"
 	return 0

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cpt/criu.h"
@@ -75,37 +77,64 @@ Test(cpt, cgroup_list_stays_inside)
 	cr_assert_eq(nvz_cpt_cgroups_restore("/nvz-unit-no-such-ct", path, NULL), 0);
 }
 
-/* The list covers every directory below the CT's cgroup, depth first. */
+static void write_pid(const char *cgdir, pid_t pid)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgdir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%d", (int)pid);
+	fclose(f);
+}
+
+/* The list covers every directory below the CT's cgroup, depth first, and
+ * where each process was; moved back from the root by those lists. */
 Test(cpt, cgroup_list_saved)
 {
-	char path[256], cg[256];
+	char path[256], procs[256], cg[256], a[300], b[300];
 	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pids/nvz-unit-cpt-%d", (int)getpid());
 	if (mkdir(cg, 0755) < 0)
 		cr_skip_test("no writable pids cgroup v1 hierarchy: %s", strerror(errno));
-	char sub[300];
-	snprintf(sub, sizeof(sub), "%s/a", cg);
-	mkdir(sub, 0755);
-	snprintf(sub, sizeof(sub), "%s/a/b", cg);
-	mkdir(sub, 0755);
+	snprintf(a, sizeof(a), "%s/a", cg);
+	snprintf(b, sizeof(b), "%s/a/b", cg);
+	mkdir(a, 0755);
+	mkdir(b, 0755);
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	write_pid(b, child);
 	snprintf(path, sizeof(path), "%s/" NVZ_CPT_CGROUPS, dir);
-	int r = nvz_cpt_cgroups_save(cg + strlen("/sys/fs/cgroup/pids"), path, NULL);
-	char *text = NULL;
+	snprintf(procs, sizeof(procs), "%s/" NVZ_CPT_CGROUP_PROCS, dir);
+	const char *root = cg + strlen("/sys/fs/cgroup/pids");
+	int r = nvz_cpt_cgroups_save(root, path, procs, NULL);
+	char *text = NULL, *ptext = NULL, want[400];
 	nvz_read_file(path, 4096, &text, NULL, NULL);
-	rmdir(sub);
-	snprintf(sub, sizeof(sub), "%s/a", cg);
-	rmdir(sub);
-	/* Made again from the list. */
-	int r2 = nvz_cpt_cgroups_restore(cg + strlen("/sys/fs/cgroup/pids"), path, NULL);
-	snprintf(sub, sizeof(sub), "%s/a/b", cg);
-	struct stat st;
-	int made = stat(sub, &st);
-	rmdir(sub);
-	snprintf(sub, sizeof(sub), "%s/a", cg);
-	rmdir(sub);
+	nvz_read_file(procs, 4096, &ptext, NULL, NULL);
+	/* As criu leaves it under a moved root: everything at the top. */
+	write_pid(cg, child);
+	rmdir(b);
+	rmdir(a);
+	int r2 = nvz_cpt_cgroups_restore(root, path, NULL);
+	int moved = nvz_cpt_cgroups_move(root, procs);
+	char self[256], *mine = NULL;
+	snprintf(self, sizeof(self), "/proc/%d/cgroup", (int)child);
+	nvz_read_file(self, 4096, &mine, NULL, NULL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	rmdir(b);
+	rmdir(a);
 	rmdir(cg);
 	cr_assert_eq(r, 0);
 	cr_assert_str_eq(text, "pids\ta\npids\ta/b\n");
+	snprintf(want, sizeof(want), "pids\ta/b\t%d\n", (int)child);
+	cr_assert_str_eq(ptext, want);
 	cr_assert_eq(r2, 0);
-	cr_assert_eq(made, 0);
+	cr_assert_eq(moved, 1);
+	snprintf(want, sizeof(want), "pids:%s/a/b\n", root);
+	cr_assert_not_null(strstr(mine, want), "%s", mine);
 	free(text);
+	free(ptext);
+	free(mine);
 }

@@ -162,6 +162,14 @@ t_cpt_routed_net() {
 	wait_for 100 srv "$VZCTL" exec 1505 'test -e /run/nvz-boot.done' || fail "no boot"
 	lan_ping 10.77.0.15 || fail "LAN cannot reach the CT before chkpnt"
 	expect_rc 0 srv "$VZCTL" exec 1505 'nc -l -p 7777 -e echo hello-from-ct </dev/null >/dev/null 2>&1 &'
+	# An established connection from the LAN to a cat server in the CT.
+	expect_rc 0 srv "$VZCTL" exec 1505 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &'
+	mkfifo "$T/in"
+	lan busybox nc 10.77.0.15 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	local ncpid=$!
+	exec 3>"$T/in"
+	echo before-chkpnt >&3
+	wait_for 50 grep -q before-chkpnt "$T/echoed" || fail "no echo before chkpnt: $(cat "$T/echoed")"
 	expect_rc 0 srv "$VZCTL" chkpnt 1505
 	ip -n "$SRV" link | grep -q venet1505 && fail "host side left after chkpnt"
 	ip -n "$SRV" neigh show proxy | grep -q 10.77.0.15 && fail "proxy entry left after chkpnt"
@@ -171,6 +179,11 @@ t_cpt_routed_net() {
 	srv "$VZCTL" exec 1505 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "restored CT cannot reach the LAN"
 	OUT=$(lan busybox nc -w 3 10.77.0.15 7777 </dev/null 2>&1)
 	expect_out 'hello-from-ct'
+	# The same TCP connection goes on (criu --tcp-established).
+	echo after-restore >&3
+	wait_for 100 grep -q after-restore "$T/echoed" || fail "connection lost across chkpnt/restore: $(cat "$T/echoed")"
+	exec 3>&-
+	kill "$ncpid" 2>/dev/null
 	expect_rc 0 srv "$VZCTL" stop 1505
 	ip -n "$SRV" link | grep -q venet1505 && fail "host side link left"
 	ip -n "$SRV" neigh show proxy | grep -q 10.77.0 && fail "proxy entry left"

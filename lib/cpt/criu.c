@@ -286,7 +286,10 @@ char *nvz_cpt_dump_ips(const char *dir)
 	return out;
 }
 
-/* Each external mount key of the dump, mapped to this host's source. */
+/* Each external mount key of the dump, mapped to this host's source. (A
+ * dump is trusted like criu's images themselves, which restore as root;
+ * still, an lxcfs key never leaves LXCFS_DIR, anything unknown is
+ * /dev/null.) */
 static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec *s,
 			      const char *list)
 {
@@ -298,7 +301,7 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 			add(a, "mnt[%s]:%s", k, s->bcfs_file ? s->bcfs_file : "/dev/null");
 		else if (!strcmp(k, "nvz-console"))
 			add(a, "mnt[%s]:%s", k, s->console ? s->console : "/dev/null");
-		else if (!strncmp(k, "nvz-lxcfs:", 10))
+		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
 			add(a, "mnt[%s]:%s%s", k, s->lxcfs_dir, k + 10);
 		else
 			add(a, "mnt[%s]:/dev/null", k);

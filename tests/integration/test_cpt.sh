@@ -42,6 +42,8 @@ t_cpt_chkpnt_restore() {
 	[ -z "$before" ] || fail "CT still mounted after chkpnt"
 	expect_rc 0 "$VZCTL" status 1501
 	expect_out 'exist unmounted down suspended'
+	expect_rc 0 "$VZLIST" -a -H -o ctid,status
+	expect_out '^ +1501 +suspended$'
 	[ -f "$T/dump/Dump.1501/inventory.img" ] || fail "no CRIU images in $T/dump/Dump.1501"
 	[ -f "$T/dump/Dump.1501/nvz-cpt.conf" ] || fail "no nvz-cpt.conf in the dump"
 	cg_gone 1501 || fail "cgroup left after chkpnt"

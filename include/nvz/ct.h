@@ -134,6 +134,9 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 /* Live NETIF change of a running CT (bridged mode). */
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
+/* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its
+ * config overlaid with changes (may be NULL). */
+int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */

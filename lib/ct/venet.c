@@ -108,6 +108,19 @@ static int dev_proxy(const char *dev, void *arg)
 	return 0;
 }
 
+/* Best effort: a lost announcement only delays neighbours until their
+ * cache entry expires. */
+static int dev_announce(const char *dev, void *arg)
+{
+	struct proxy_op *p = arg;
+	struct nvz_error *e = NULL;
+	if (nvz_net_announce(-1, dev, p->a, &e) < 0) {
+		nvz_log(p->op->ct->ctx, NVZ_LOG_VERBOSE, "%s", e->msg);
+		nvz_error_free(e);
+	}
+	return 0;
+}
+
 static int one_ip(const char *text, void *arg)
 {
 	struct ip_op *op = arg;
@@ -128,6 +141,7 @@ static int one_ip(const char *text, void *arg)
 	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
 	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(op->devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
+	for_each_word(op->devs, dev_announce, &p);
 	return 0;
 }
 

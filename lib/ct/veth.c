@@ -78,6 +78,15 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 		    nvz_addr_add(ct_ns, f->ifname, &a, NVZ_ADDR_NODAD, err) < 0)
 			return -1;
 	}
+	/* Announced once both ends pass traffic; best effort, like the routed
+	 * mode's announcements. */
+	if (f->nips && nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) == 0 &&
+	    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) == 0)
+		for (size_t i = 0; i < f->nips; i++) {
+			struct nvz_addr a;
+			if (nvz_addr_parse(f->ips[i], &a, NULL) == 0)
+				nvz_net_announce(ct_ns, f->ifname, &a, NULL);
+		}
 	return route_default(ct_ns, f->ifname, f->gw, err) < 0 ||
 			       route_default(ct_ns, f->ifname, f->gw6, err) < 0
 		       ? -1

@@ -193,7 +193,9 @@ static int wait_criu(pid_t pid, int sigfd, struct nvz_bcfs *bc, int *status)
 
 static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct nvz_error **err)
 {
-	/* With criu gone, init was handed to us (the subreaper). */
+	/* With criu gone, init was handed to us (the subreaper). The host side of
+ * the network is made again and announced (routed: proxy ARP/NDP and
+ * gratuitous ARP from the server, as at start; bridged: from the CT). */
 	if (waitpid(pid, NULL, WNOHANG | __WALL) != 0)
 		return nvz_err(err, NVZ_E_RESTORE, ECHILD, "restored init %d is not the monitor's child",
 			       (int)pid);
@@ -204,7 +206,7 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 		.monitor_start = nvz_proc_starttime(getpid()),
 	};
 	if (nvz_runstate_write(ct, &rs, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
-	    nvz_veth_restored(ct, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+	    nvz_veth_restored(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
 		return -1;
 	return 0;
 }

@@ -61,8 +61,8 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 /* "venet0=venet<id>" for criu --veth-pair (buf of IFNAMSIZ * 2 + 2). */
 int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len);
 /* After a restore: criu re-created each NETIF pair; put the host sides on
- * their bridges and up. */
-int nvz_veth_restored(struct nvz_ct *ct, const char *netif, struct nvz_error **err);
+ * their bridges and up, and announce the CT's addresses. */
+int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);
 /* Bridged (veth) networking of NETIF: set up before init runs; the pairs
  * vanish with the CT's network namespace. Messages are logged by vzctl. */
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);

@@ -208,6 +208,7 @@ static const struct key_row key_table[] = {
 	{"CGROUP_PREFIX", NULL, GL},  /* nvz: parent cgroup of containers */
 	{"LXCFS_DIR", v_abspath, GL}, /* nvz: where lxcfs serves per-CT /proc views */
 	{"START_TIMEOUT", NULL, GL | CT}, /* nvz: seconds vzctl start --wait waits */
+	{"CRIU", v_abspath, GL},       /* nvz: the criu binary (scripts/install-criu) */
 	/* <CTID>.conf: misc */
 	{"NAME", v_name, CT},
 	{"DESCRIPTION", NULL, CT},

@@ -247,17 +247,32 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 	}
 }
 
+static bool still_ours(struct nvz_ct *ct, pid_t pid)
+{
+	struct nvz_runstate rs;
+	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
+}
+
 static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
 	bool reboot = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP;
 	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
-	if (!lockdir || nvz_lock(lockdir, ct->id, true, &ct->lockfd, NULL) < 0)
-		return;
-	struct nvz_runstate rs;
-	/* Someone (vzctl stop, restart) already handled this init. */
-	if (nvz_runstate_read(ct, &rs) < 0 || rs.init_pid != pid || rs.monitor_pid != getpid())
+	/* The command that ended init (stop, chkpnt) holds the lock and
+	 * removes the state: try the lock only while the state still names
+	 * us, so we never take it after that command is done (a vzctl start
+	 * or restore right after it would find the CT locked), and exit at
+	 * once instead (vzctl chkpnt waits for that). After ~2 s of a held
+	 * lock, wait for it as before. */
+	bool locked = false;
+	for (int i = 0; lockdir && !locked && still_ours(ct, pid); i++)
+		if (nvz_lock(lockdir, ct->id, i >= 100, &ct->lockfd, NULL) == 0)
+			locked = true;
+		else
+			usleep(20000);
+	/* Someone (vzctl stop, restart, chkpnt) already handled this init. */
+	if (!locked || !still_ours(ct, pid))
 		return;
 	nvz_ct_cleanup_stopped(ct, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");
@@ -276,7 +291,7 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 }
 
-void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -314,7 +329,8 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
 		nvz_error_clear(&err);
 	}
-	pid_t pid = create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
+	pid_t pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
+			    : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
 	if (pid < 0) {
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);

@@ -24,6 +24,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		{ "tree", required_argument, NULL, 't' },
 		{ "layout", required_argument, NULL, 'l' },
 		{ "keep-dst", no_argument, NULL, 'k' },
+		{ "online", no_argument, NULL, 'o' },
 		{ 0 },
 	};
 	struct nvz_migrate_recv_opts o = { .in = 0, .out = 1 };
@@ -36,6 +37,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		case 't': o.tree = optarg; break;
 		case 'l': o.layout = optarg; break;
 		case 'k': o.keep_dst = true; break;
+		case 'o': o.online = true; break;
 		default: return NVZ_E_SYNTAX;
 		}
 	}

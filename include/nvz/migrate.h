@@ -67,6 +67,7 @@ struct nvz_migrate_recv_opts {
 	const char *ips;
 	const char *tree; /* TEMPLATE_TREE of a CT on a shared template */
 	const char *layout; /* the CT's VE_LAYOUT on the source */
+	bool online;        /* a checkpoint comes too (DUMP), restored on request */
 	bool keep_dst;
 	int in, out;
 };

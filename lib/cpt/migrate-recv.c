@@ -28,7 +28,8 @@ struct recv {
 	const struct nvz_migrate_recv_opts *o;
 	char *staged_conf;
 	char *tree, *staged_tree; /* TEMPLATE/shared/<tree> and where it is received */
-	bool made_private, installed;
+	char *dump;               /* online: where the checkpoint is received */
+	bool made_private, made_dump, installed;
 };
 
 static int oom(struct nvz_error **err)
@@ -114,6 +115,18 @@ static int prepare(struct recv *r, int out, struct nvz_error **err)
 		if (nvz_mkdir_p(ct->private, 0700, err) < 0)
 			return -1;
 	}
+	if (r->o->online) {
+		if (!(r->dump = nvz_ct_dump_path(ct)))
+			return oom(err);
+		cleanup_free char *parent = strdup(r->dump);
+		if (!parent)
+			return oom(err);
+		*strrchr(parent, '/') = '\0';
+		r->made_dump = !nvz_path_exists(r->dump);
+		if (nvz_mkdir_p(parent, 0700, err) < 0 ||
+		    dprintf(out, "DUMP %s\n", r->dump) < 0)
+			return -1;
+	}
 	if (dprintf(out, "PRIVATE %s\nCONF %s\n", ct->private, r->staged_conf) < 0 ||
 	    (r->staged_tree && dprintf(out, "TREE %s\n", r->staged_tree) < 0) ||
 	    dprintf(out, "READY\n") < 0)
@@ -181,13 +194,20 @@ static int install_conf(struct recv *r, struct nvz_error **err)
 	return name && *name ? nvz_ct_set_name(ct, name, err) : 0;
 }
 
-static int install(struct recv *r, bool start, struct nvz_error **err)
+enum how { REGISTER, START, RESTORE };
+
+static int install(struct recv *r, enum how how, struct nvz_error **err)
 {
 	if (r->installed)
 		return nvz_err(err, NVZ_E_SYNTAX, EALREADY, "CT %s is already installed", r->ct->id);
+	if (how == RESTORE && !r->dump)
+		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "restore without --online");
 	if (install_tree(r, err) < 0 || install_conf(r, err) < 0)
 		return -1;
-	return start ? nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err) : 0;
+	if (how == START)
+		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
+	/* A successful restore removes the dump, as OpenVZ's did. */
+	return how == RESTORE ? nvz_ct_restore(r->ct, NULL, err) : 0;
 }
 
 /* rsync servers still writing into dir (their cwd is the destination): a
@@ -251,6 +271,8 @@ static void cleanup(struct recv *r, bool keep_private)
 	}
 	if (r->staged_tree)
 		nvz_rm_rf(r->staged_tree, NULL);
+	if (r->dump && r->made_dump)
+		nvz_rm_rf(r->dump, NULL);
 }
 
 static void reply(int out, int rc, struct nvz_error **err)
@@ -300,13 +322,15 @@ static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 		}
 		if (!strcmp(line, "abort"))
 			break;
-		bool start = !strcmp(line, "start");
-		if (!start && strcmp(line, "install")) {
+		enum how how = !strcmp(line, "start")	  ? START
+			       : !strcmp(line, "restore") ? RESTORE
+							  : REGISTER;
+		if (how == REGISTER && strcmp(line, "install")) {
 			reply(out, nvz_err(err, NVZ_E_SYNTAX, EINVAL, "bad request '%s'", line), err);
 			nvz_error_clear(err);
 			continue;
 		}
-		int rc = install(r, start, err);
+		int rc = install(r, how, err);
 		reply(out, rc, err);
 		nvz_error_clear(err);
 	}
@@ -328,5 +352,6 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 	free(r.staged_conf);
 	free(r.tree);
 	free(r.staged_tree);
+	free(r.dump);
 	return rc;
 }

@@ -31,8 +31,9 @@ struct mig {
 	pid_t sess_pid;
 	int sess_in;
 	FILE *sess_out;
-	char *rpriv, *rconf, *rtree; /* target paths the session gave */
+	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
 	bool was_running, was_mounted, stopped;
+	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
 };
 
 static double now(void)
@@ -108,6 +109,8 @@ static char *remote_cmd(const struct mig *m)
 	r |= add_remote_arg(f, "--layout", nvz_ct_get(ct, "VE_LAYOUT", "simfs"));
 	if (m->o->keep_dst)
 		r |= add_remote_arg(f, "--keep-dst", NULL);
+	if (m->o->online)
+		r |= add_remote_arg(f, "--online", NULL);
 	if (fclose(f) != 0 || r) {
 		free(s);
 		return NULL;
@@ -191,13 +194,14 @@ static int open_session(struct mig *m, struct nvz_error **err)
 		char **slot = !strncmp(l, "PRIVATE ", 8) ? &m->rpriv
 			      : !strncmp(l, "CONF ", 5)  ? &m->rconf
 			      : !strncmp(l, "TREE ", 5)  ? &m->rtree
+			      : !strncmp(l, "DUMP ", 5)  ? &m->rdump
 							 : NULL;
 		if (slot) {
 			free(*slot);
 			*slot = strdup(strchr(l, ' ') + 1);
 		} else if (!strcmp(l, "READY")) {
 			free(l);
-			if (!m->rpriv || !m->rconf)
+			if (!m->rpriv || !m->rconf || (m->o->online && !m->rdump))
 				return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
 					       "the destination did not say where to copy CT %s", m->ct->id);
 			return 0;
@@ -289,6 +293,13 @@ static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 					      : "--delete --sparse --modify-window=-1";
 	if (rsync_to(m, m->ct->private, m->rpriv, extra, true, !final, err) < 0)
 		return -1;
+	if (final && m->suspended) {
+		cleanup_free char *dump = nvz_ct_dump_path(m->ct);
+		if (!dump)
+			return oom(err);
+		if (rsync_to(m, dump, m->rdump, "--delete --sparse", true, false, err) < 0)
+			return -1;
+	}
 	return final ? rsync_to(m, m->ct->conf_path, m->rconf, NULL, false, false, err) : 0;
 }
 
@@ -321,7 +332,15 @@ static void demote_end(struct nvz_ctx *ctx, const struct demote *d)
 
 static int freeze(struct mig *m, struct nvz_error **err)
 {
-	if (m->was_running) {
+	if (m->o->online) {
+		/* Frozen, dumped, stopped: the dump moves with the final sync. */
+		m->stopped = m->suspended = true;
+		if (nvz_ct_chkpnt(m->ct, NULL, err) < 0) {
+			m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
+			(*err)->status = NVZ_MIG_VE_STOP;
+			return -1;
+		}
+	} else if (m->was_running) {
 		m->stopped = true;
 		if (nvz_ct_stop(m->ct, &(struct nvz_stop_opts){ 0 }, err) < 0) {
 			(*err)->status = NVZ_MIG_VE_STOP;
@@ -340,7 +359,9 @@ static int freeze(struct mig *m, struct nvz_error **err)
 static int freeze_quiet(struct mig *m, struct nvz_error **err)
 {
 	struct demote d;
-	if (m->was_running || m->was_mounted)
+	if (m->o->online)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Live migrating container...");
+	else if (m->was_running || m->was_mounted)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Stopping container" : "Unmounting container");
 	demote_begin(m->ct->ctx, &d);
 	int r = freeze(m, err);
@@ -350,6 +371,10 @@ static int freeze_quiet(struct mig *m, struct nvz_error **err)
 
 static int resume_target(struct mig *m, struct nvz_error **err)
 {
+	if (m->suspended) {
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
+		return session_do(m, "restore", NVZ_MIG_VE_START, err);
+	}
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Starting container" : "Registering container");
 	return session_do(m, m->was_running ? "start" : "install", NVZ_MIG_VE_START, err);
 }
@@ -365,6 +390,10 @@ static void clean_source(struct mig *m)
 		cleanup_free char *to = NULL;
 		if (asprintf(&to, "%s.migrated", ct->conf_path) < 0 || rename(ct->conf_path, to) < 0)
 			nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot rename %s: %m", ct->conf_path);
+		/* The dump restored there must never be restored here too. */
+		cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(ct) : NULL;
+		if (dump)
+			nvz_rm_rf(dump, NULL);
 		return;
 	}
 	struct demote d;
@@ -386,10 +415,12 @@ static void rollback_source(struct mig *m)
 	struct nvz_error *e = NULL;
 	struct demote d;
 	if (m->was_running)
-		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Starting container on the source again");
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "%s container on the source again",
+			m->suspended ? "Restoring" : "Starting");
 	demote_begin(m->ct->ctx, &d);
-	int r = m->was_running ? nvz_ct_start(m->ct, &(struct nvz_start_opts){ .force = true }, &e)
-			       : nvz_ct_mount(m->ct, true, &e);
+	int r = m->suspended     ? nvz_ct_restore(m->ct, NULL, &e)
+		: m->was_running ? nvz_ct_start(m->ct, &(struct nvz_start_opts){ .force = true }, &e)
+				 : nvz_ct_mount(m->ct, true, &e);
 	demote_end(m->ct->ctx, &d);
 	if (r < 0) {
 		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "rollback of CT %s on the source failed: %s",
@@ -419,12 +450,7 @@ static int check_source(struct mig *m, struct nvz_error **err)
 
 static int step_check(struct mig *m, struct nvz_error **err)
 {
-	if (open_session(m, err) < 0)
-		return -1;
-	if (m->o->online)
-		return nvz_err(err, NVZ_MIG_UNSUP_CPT, ENOTSUP,
-			       "online migration needs checkpointing (vzctl chkpnt), not in this build");
-	return 0;
+	return open_session(m, err);
 }
 
 static int step_prepare(struct mig *m, struct nvz_error **err)
@@ -532,5 +558,6 @@ out:
 	free(m.rpriv);
 	free(m.rconf);
 	free(m.rtree);
+	free(m.rdump);
 	return *err ? -1 : 0;
 }

@@ -37,9 +37,9 @@ static void print_times(const struct nvz_migrate_times *t)
 {
 	printf("Times:\n"
 	       "  Syncing private (CT running): %.2f s\n"
-	       "  Stopping container:           %.2f s\n"
+	       "  Stopping or checkpoint:       %.2f s\n"
 	       "  Final sync:                   %.2f s\n"
-	       "  Starting on the destination:  %.2f s\n"
+	       "  Start or restore there:       %.2f s\n"
 	       "  Total time CT was down:       %.2f s\n"
 	       "  Total:                        %.2f s\n",
 	       t->sync1, t->stop, t->sync2, t->start, t->frozen, t->total);

@@ -4,9 +4,9 @@
  *   -> sync 1 (CT running) -> freeze (offline: stop) -> sync 2 (disk, config)
  *   -> resume on the target (offline: start) -> commit -> clean the source.
  *
- * Online migration slots into freeze (checkpoint: suspend + dump into
- * DUMPDIR), sync 2 (the dump too) and resume (restore on the target); the
- * rest is shared. Until commit the target holds nothing it would keep: any
+ * Online migration (--online) differs in three steps: freeze is a
+ * checkpoint (suspend + dump into DUMPDIR, CT stopped), sync 2 moves the
+ * dump too, and resume restores it on the target; the rest is shared. Until commit the target holds nothing it would keep: any
  * failure aborts the target session (which removes what it received) and
  * brings the CT back on the source as it was. */
 #include <errno.h>
@@ -478,10 +478,9 @@ static int step_commit(struct mig *m, struct nvz_error **err)
 	return session_do(m, "commit", NVZ_MIG_VE_START, err);
 }
 
-/* The migration, step by step. Online migration changes three rows:
- * freeze (checkpoint: suspend and dump to DUMPDIR), the final sync (the dump
- * too) and resume (restore on the target); cleaning the source then kills
- * the checkpointed CT instead of destroying a stopped one. */
+/* The migration, step by step. Online migration takes other branches in
+ * three of them: freeze (checkpoint into DUMPDIR), the final sync (the dump
+ * too) and resume (restore on the target). */
 struct step {
 	const char *name; /* in "<name> failed: ..." */
 	int status;       /* if interrupted by a signal before it ends */

@@ -446,9 +446,32 @@ t_migrate_online() {
 	pid=$(ina "$VZCTL" exec 2114 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	[ -n "$pid" ] || fail "no background process"
 	ina "$VZCTL" exec 2114 'echo in-memory > /dev/shm/state' || fail "tmpfs"
+	# A counter that must go on, not start again from 0.
+	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
+		fail "counter"
+	# An established TCP connection from the client to a cat server in the CT.
+	ina "$VZCTL" exec 2114 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
+	mkfifo "$T/in"
+	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	local ncpid=$!
+	exec 3>"$T/in"
+	echo before-migration >&3
+	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+	sleep 0.5
 	expect_rc 0 migrate --online -t $MIG_B live
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container'
+	expect_out 'Total time CT was down: +[0-9.]+ s'
+	local c1 c2
+	c1=$(vzb exec 2114 cat /run/count)
+	[ "${c1:-0}" -gt 3 ] || fail "the counter started again: $c1"
+	sleep 0.5
+	c2=$(vzb exec 2114 cat /run/count)
+	[ "${c2:-0}" -gt "$c1" ] || fail "the counter stopped on B: $c1 then $c2"
+	echo after-migration >&3
+	wait_for 100 grep -q after-migration "$T/echoed" || fail "TCP connection lost in the migration: $(cat "$T/echoed")"
+	exec 3>&-
+	kill "$ncpid" 2>/dev/null
 	vzb status 2114 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2114)"
 	vzb exec 2114 "kill -0 $pid" || fail "process $pid did not survive"
 	[ "$(vzb exec 2114 cat /dev/shm/state)" = in-memory ] || fail "memory state lost"

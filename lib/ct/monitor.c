@@ -41,18 +41,28 @@ static char *const init_env[] = {
 	NULL,
 };
 
-static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       int bc_tree, struct nvz_error **err)
+/* The monitor moves init into the CT's cgroup while init mounts /proc,
+ * /sys and /dev: on cgroup v1 the move waits for an RCU grace period
+ * (milliseconds), so the two overlap instead of adding up. */
+static int join_cgroup_ns(void *arg, struct nvz_error **err)
 {
+	int sync_fd = *(int *)arg;
 	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
 		return -1;
 	/* Entered only now, so the namespace's root is the CT's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
+	return 0;
+}
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
+		       int bc_tree, struct nvz_error **err)
+{
 	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
 	struct nvz_rootfs_spec spec = {
 		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"),
+		.before_cgroups = join_cgroup_ns, .arg = &sync_fd,
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
@@ -130,8 +140,14 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, int sync_fd,
 			  struct nvz_error **err)
 {
-	if (nvz_cgroup_attach(cg, pid, err) < 0 || nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
-	    nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
+	if (nvz_cgroup_attach(cg, pid, err) < 0)
+		return -1;
+	/* A child that failed in its first mounts sent why and exited: the send
+	 * fails and the wait reads the reason. Any other send failure ends our
+	 * side, so the child's wait sees EOF instead of hanging. */
+	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0)
+		shutdown(sync_fd, SHUT_WR);
+	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
 		.init_pid = pid,
@@ -247,17 +263,33 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 	}
 }
 
+/* Someone (vzctl stop, restart) already handled this init. */
+static bool handled_elsewhere(struct nvz_ct *ct, pid_t pid)
+{
+	struct nvz_runstate rs;
+	return nvz_runstate_read(ct, &rs) < 0 || rs.init_pid != pid || rs.monitor_pid != getpid();
+}
+
 static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
 	bool reboot = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP;
 	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
-	if (!lockdir || nvz_lock(lockdir, ct->id, true, &ct->lockfd, NULL) < 0)
-		return;
-	struct nvz_runstate rs;
-	/* Someone (vzctl stop, restart) already handled this init. */
-	if (nvz_runstate_read(ct, &rs) < 0 || rs.init_pid != pid || rs.monitor_pid != getpid())
+	/* vzctl stop (or restart) holds the lock while it cleans up after init
+	 * and removes the runtime state. Waiting on the lock would hand it to
+	 * us just as stop returns, and a `vzctl start` run at that moment would
+	 * find the CT locked (exit 9): poll for either outcome instead. */
+	for (int tries = 0;; tries++) {
+		if (handled_elsewhere(ct, pid))
+			return;
+		if (nvz_lock(lockdir, ct->id, false, &ct->lockfd, NULL) == 0)
+			break;
+		if (!lockdir || tries > 60 * 500)
+			return;
+		usleep(2000);
+	}
+	if (handled_elsewhere(ct, pid))
 		return;
 	nvz_ct_cleanup_stopped(ct, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");
@@ -319,9 +351,12 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
+	/* Init runs: drop our copy of the starting command's lock before saying
+	 * so, or a `vzctl stop` run right after start returns finds the CT
+	 * locked (exit 9). */
+	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
 	close(report_fd);
-	nvz_ct_unlock(ct); /* the copy of the starting command's lock */
 	nvz_cgroup_free(cg);
 	cleanup_free char *logpath = NULL;
 	int logfd = -1;

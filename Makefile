@@ -82,6 +82,10 @@ check-unit: $(UNIT_BIN)
 check: all unit
 	bash tests/run.sh
 
+# Side by side with crun and LXC; writes bench/RESULTS.md (not part of check).
+bench: all
+	bash bench/run.sh
+
 # VM lane: Debian stock kernel under qemu, cgroup v2 only, prjquota /tmp (tests/vm/README.md)
 check-vm: all
 	scripts/vm-lane/run.sh $(VM_PATTERN)
@@ -106,4 +110,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit check check-unit check-vm install clean
+.PHONY: all unit check check-unit check-vm bench install clean

@@ -329,3 +329,22 @@ cleanup_all() {
 	done
 	rm -rf "$W"
 }
+
+# BENCH_BEFORE=DIR (a build dir of an older nvz): the same CT driven by both
+# builds in this run, for the before/after table of a fix. The short sleeps
+# in the preparations keep the old build's start/stop lock race out.
+bench_before_after() {
+	local v b
+	nvz create 401 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 401"
+	for v in before after; do
+		b=$BUILD
+		[ $v = before ] && b=$BENCH_BEFORE
+		hf "ba-$v-status" "$RUNS" "" "$b/vzctl status 401"
+		hf "ba-$v-start" "$RUNS" "sh -c '$b/vzctl --quiet stop 401 --fast >/dev/null 2>&1; sleep 0.1'" \
+			"$EXECWAIT $TAG/401 $b/vzctl --quiet start 401"
+		hf "ba-$v-exec" "$RUNS" "" "$b/vzctl exec3 401 /bin/true"
+		hf "ba-$v-kill" "$RUNS" "sh -c '$b/vzctl --quiet start 401 >/dev/null 2>&1; sleep 0.1'" \
+			"$b/vzctl --quiet stop 401 --fast"
+		q "$b/vzctl" --quiet stop 401 --fast
+	done
+}

@@ -154,6 +154,14 @@ def main():
       f"{ratio('nvz-memavail', 'crun-memavail')} | {ratio('nvz-memavail', 'lxc-memavail')} |")
     w(f"| manager's per-CT processes, PSS per CT | {kb('nvz-pss')} | {kb('crun-pss')} | {kb('lxc-pss')} | "
       f" | {ratio('nvz-pss', 'lxc-pss')} |")
+    if load("ba-after-start") or load("ba-before-start"):
+        w(f"\n## Before and after the fixes (same run, same CT; before = {m.get('before', '?')})\n")
+        w("| operation (ms) | before | after | after/before |")
+        w("|---|---|---|---|")
+        for k, label in (("status", "`vzctl status` (command start-up)"), ("start", "start until init runs"),
+                         ("exec", "exec3 /bin/true"), ("kill", "stop --fast")):
+            w(f"| {label} | {fmt_ms('ba-before-' + k)} | {fmt_ms('ba-after-' + k)} | "
+              f"{ratio('ba-after-' + k, 'ba-before-' + k)} |")
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "METHOD.md")
     if os.path.exists(notes):
         w("")

@@ -78,6 +78,11 @@ want life && { echo "# busybox: floor, start, exec, stop"; bench_floor; bench_bu
 want create && { echo "# create / destroy"; bench_create; }
 want debian && { echo "# Debian 12 systemd"; bench_debian; }
 want many && { echo "# $NCT containers started one after another, memory per CT"; bench_many; }
+if [ -n "${BENCH_BEFORE:-}" ]; then
+	echo "# before/after: $BENCH_BEFORE vs $BUILD"
+	echo "before=$(cat "$BENCH_BEFORE/../.bench-version" 2>/dev/null || echo "$BENCH_BEFORE")" >>"$OUT/meta"
+	bench_before_after
+fi
 
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"

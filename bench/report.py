@@ -162,11 +162,14 @@ def main():
                          ("exec", "exec3 /bin/true"), ("kill", "stop --fast")):
             w(f"| {label} | {fmt_ms('ba-before-' + k)} | {fmt_ms('ba-after-' + k)} | "
               f"{ratio('ba-after-' + k, 'ba-before-' + k)} |")
-    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "METHOD.md")
-    if os.path.exists(notes):
-        w("")
-        with open(notes) as f:
-            w(f.read().rstrip("\n"))
+    # Hand-written notes kept beside the scripts: what was profiled and
+    # fixed (PROFILE.md), how each figure is taken (METHOD.md).
+    for name in ("PROFILE.md", "METHOD.md"):
+        notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+        if os.path.exists(notes):
+            w("")
+            with open(notes) as f:
+                w(f.read().rstrip("\n"))
 
 
 main()

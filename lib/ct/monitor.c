@@ -281,12 +281,14 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 	 * and removes the runtime state. Waiting on the lock would hand it to
 	 * us just as stop returns, and a `vzctl start` run at that moment would
 	 * find the CT locked (exit 9): poll for either outcome instead. */
+	if (!lockdir)
+		return;
 	for (int tries = 0;; tries++) {
 		if (handled_elsewhere(ct, pid))
 			return;
 		if (nvz_lock(lockdir, ct->id, false, &ct->lockfd, NULL) == 0)
 			break;
-		if (!lockdir || tries > 60 * 500)
+		if (tries > 60 * 500) /* 60 s: a holder that never ends */
 			return;
 		usleep(2000);
 	}

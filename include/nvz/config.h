@@ -46,6 +46,9 @@ const char *const *nvz_conf_warnings(const struct nvz_conf *c);
 /* Generic atomic file write used by the config and state writers. */
 int nvz_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			  struct nvz_error **err);
+/* The same without fsync, for runtime state under RUNDIR (gone at reboot). */
+int nvz_write_runtime_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			     struct nvz_error **err);
 /* Read a whole file into a malloc'd NUL-terminated buffer (refuses > max bytes). */
 int nvz_read_file(const char *path, size_t max, char **out, size_t *len, struct nvz_error **err);
 

@@ -114,9 +114,9 @@ static int write_all(int fd, const char *tmp, const void *data, size_t len, int 
 	return 0;
 }
 
-/* Fill and close the temporary file; the data is on disk when this returns 0. */
+/* Fill the temporary file; with durable, the data is on disk when this returns 0. */
 static int fill_temp(int fd, const char *tmp, const void *data, size_t len, unsigned mode,
-		     int status, struct nvz_error **err)
+		     bool durable, int status, struct nvz_error **err)
 {
 	/* mkostemp creates 0600 and the umask must not decide the final mode. */
 	if (fchmod(fd, mode & 07777) < 0)
@@ -124,7 +124,7 @@ static int fill_temp(int fd, const char *tmp, const void *data, size_t len, unsi
 	int r = write_all(fd, tmp, data, len, status, err);
 	if (r < 0)
 		return r;
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		return nvz_err_sys(err, status, errno, "fsync %s", tmp);
 	return 0;
 }
@@ -142,11 +142,11 @@ static int fsync_dir(const char *dir, int status, struct nvz_error **err)
 }
 
 /* Temp file in the same directory (rename must not cross filesystems),
- * created exclusively, written, fsynced, renamed over path. Readers see the
- * old file or the new one, never a truncated mix; the temp never outlives
- * a failure. */
+ * created exclusively, written, fsynced (if durable), renamed over path.
+ * Readers see the old file or the new one, never a truncated mix; the temp
+ * never outlives a failure. */
 static int write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-			int status, struct nvz_error **err)
+			bool durable, int status, struct nvz_error **err)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
@@ -160,7 +160,7 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 	cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return nvz_err_sys(err, status, errno, "create temporary file for %s", path);
-	int r = fill_temp(fd, tmp, data, len, mode, status, err);
+	int r = fill_temp(fd, tmp, data, len, mode, durable, status, err);
 	if (r == 0 && close(steal_fd(&fd)) < 0)
 		r = nvz_err_sys(err, status, errno, "close %s", tmp);
 	if (r == 0 && rename(tmp, path) < 0)
@@ -169,13 +169,23 @@ static int write_atomic(const char *path, const void *data, size_t len, unsigned
 		unlink(tmp);
 		return r;
 	}
-	return fsync_dir(dir, status, err);
+	return durable ? fsync_dir(dir, status, err) : 0;
 }
 
 int nvz_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
 			  struct nvz_error **err)
 {
-	return write_atomic(path, data, len, mode, NVZ_E_SYSTEM, err);
+	return write_atomic(path, data, len, mode, true, NVZ_E_SYSTEM, err);
+}
+
+/* Runtime state (RUNDIR) describes processes that a crash or reboot ends
+ * anyway, so durability buys nothing there; the rename alone keeps readers
+ * and a killed writer safe. The fsyncs cost 10-80 ms per start on a busy
+ * disk (bench/RESULTS.md). */
+int nvz_write_runtime_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			     struct nvz_error **err)
+{
+	return write_atomic(path, data, len, mode, false, NVZ_E_SYSTEM, err);
 }
 
 int nvz_conf_save(const struct nvz_conf *c, const char *path, struct nvz_error **err)
@@ -189,5 +199,5 @@ int nvz_conf_save(const struct nvz_conf *c, const char *path, struct nvz_error *
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 		mode = st.st_mode & 07777;
-	return write_atomic(path, text, strlen(text), mode, NVZ_E_CONFIG_SAVE, err);
+	return write_atomic(path, text, strlen(text), mode, true, NVZ_E_CONFIG_SAVE, err);
 }

@@ -124,6 +124,10 @@ struct fill_args {
 static int fill_child(void *arg, struct nvz_error **err)
 {
 	struct fill_args *a = arg;
+	/* Our copy of vzctl's lock would keep the CT locked after a killed
+	 * create until PDEATHSIG has finished us: a create retried at once
+	 * said "locked". Closing a copy leaves the parent's flock in place. */
+	nvz_ct_unlock(a->ct);
 	return fill_private(a->ct, a->l, a->d, a->archive, err);
 }
 

@@ -3,6 +3,7 @@
  * halts. The CT does not depend on it: killing the monitor leaves the CT
  * running, and vzctl manages it through the state file and the cgroup. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -41,18 +42,28 @@ static char *const init_env[] = {
 	NULL,
 };
 
-static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       int bc_tree, struct nvz_error **err)
+/* The monitor moves init into the CT's cgroup while init mounts /proc,
+ * /sys and /dev: on cgroup v1 the move waits for an RCU grace period
+ * (milliseconds), so the two overlap instead of adding up. */
+static int join_cgroup_ns(void *arg, struct nvz_error **err)
 {
+	int sync_fd = *(int *)arg;
 	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
 		return -1;
 	/* Entered only now, so the namespace's root is the CT's own cgroup. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
+	return 0;
+}
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
+		       int bc_tree, struct nvz_error **err)
+{
 	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
 	struct nvz_rootfs_spec spec = {
 		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"),
+		.before_cgroups = join_cgroup_ns, .arg = &sync_fd,
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
@@ -130,8 +141,14 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, int sync_fd,
 			  struct nvz_error **err)
 {
-	if (nvz_cgroup_attach(cg, pid, err) < 0 || nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
-	    nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
+	if (nvz_cgroup_attach(cg, pid, err) < 0)
+		return -1;
+	/* A child that failed in its first mounts sent why and exited: the send
+	 * fails and the wait reads the reason. Any other send failure ends our
+	 * side, so the child's wait sees EOF instead of hanging. */
+	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0)
+		shutdown(sync_fd, SHUT_WR);
+	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
 		.init_pid = pid,
@@ -335,15 +352,21 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
+	/* Init runs: drop our copy of the starting command's lock before saying
+	 * so, or a `vzctl stop` run right after start returns finds the CT
+	 * locked (exit 9). */
+	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
 	close(report_fd);
-	nvz_ct_unlock(ct); /* the copy of the starting command's lock */
 	nvz_cgroup_free(cg);
 	cleanup_free char *logpath = NULL;
 	int logfd = -1;
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
+	/* The monitor lives as long as the CT: give back the heap the start
+	 * used, it counts in the memory each running CT costs (bench/). */
+	malloc_trim(0);
 	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
 	nvz_bcfs_unmount(bc);
 	after_exit(ct, pid, status);

@@ -86,7 +86,7 @@ static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struc
 	if (r == 0 && (!text || asprintf(&path, "%s/resources", ct->rundir) < 0))
 		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (r == 0 && nvz_mkdir_p(ct->rundir, 0700, err) == 0)
-		r = nvz_write_file_atomic(path, text, strlen(text), 0644, err);
+		r = nvz_write_runtime_atomic(path, text, strlen(text), 0644, err);
 	nvz_conf_free(c);
 	return r;
 }

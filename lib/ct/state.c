@@ -89,7 +89,7 @@ int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 			 rs->monitor_start);
 	if (!path || n < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	return nvz_write_file_atomic(path, text, (size_t)n, 0600, err);
+	return nvz_write_runtime_atomic(path, text, (size_t)n, 0600, err);
 }
 
 void nvz_runstate_remove(const struct nvz_ct *ct)

@@ -167,7 +167,7 @@ static int record(const struct nvz_ct *ct, const char *ips, const char *devs, st
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
-	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
+	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
 /* The pair and the CT side's routes: before init runs (start) or live. */

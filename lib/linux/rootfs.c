@@ -237,8 +237,6 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	if (mount_in_root(rootfd, "sysfs", "sys", "sysfs",
 			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
-	if (spec->cg && nvz_cgroup_mount_inside(spec->cg, spec->root, err) < 0)
-		return -1;
 	if (setup_dev(rootfd, spec->root, spec, err) < 0)
 		return -1;
 	/* A fresh /run, as a booting system expects an empty one. */
@@ -246,6 +244,12 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 	    mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV,
 			  "mode=755,size=20%", err) < 0)
+		return -1;
+	/* The cgroup mounts show the cgroup namespace, which must be entered
+	 * from inside the CT's cgroup: everything above did not need it. */
+	if (spec->before_cgroups && spec->before_cgroups(spec->arg, err) < 0)
+		return -1;
+	if (spec->cg && nvz_cgroup_mount_inside(spec->cg, spec->root, err) < 0)
 		return -1;
 	return pivot(spec->root, err);
 }

@@ -12,6 +12,11 @@ struct nvz_rootfs_spec {
 	const struct nvz_cgroup *cg;
 	const char *const *devnodes; /* extra nodes to create, "net/tun", NULL-terminated */
 	const char *lxcfs_dir;
+	/* Called (if set) after /proc, /sys, /dev and /run are mounted and before
+	 * the cgroups are: the caller waits there for its cgroup and enters its
+	 * cgroup namespace, so the mounts overlap the cgroup move (bench/). */
+	int (*before_cgroups)(void *arg, struct nvz_error **err);
+	void *arg;
 };
 
 /* Mount /proc, /sys, cgroups, /dev and pivot into root. */

@@ -1,0 +1,138 @@
+/* execwait: run a container manager's start command and return when both
+ * the command has returned and the container's init has exec'd.
+ *
+ * Why: managers return at different points (nvz after init's execve, crun
+ * and LXC when the payload was released, possibly before its execve), so
+ * timing the command alone would not be fair. The kernel's process events
+ * connector (NETLINK_CONNECTOR, PROC_EVENT_EXEC) reports every execve; the
+ * container's init is the exec of a process that is pid 1 in its own pid
+ * namespace (last NSpid field 1) and whose cgroup path contains MATCH (the
+ * container's unique name, so other containers on the machine do not count).
+ * Needs CAP_NET_ADMIN (root).
+ * Usage: execwait MATCH command [args...]; exit 0 on success. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int nl_listen(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	if (fd < 0)
+		return -1;
+	int sz = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	struct {
+		struct nlmsghdr nl;
+		struct cn_msg cn;
+		enum proc_cn_mcast_op op;
+	} __attribute__((packed)) req = {
+		.nl = { .nlmsg_len = sizeof(req), .nlmsg_type = NLMSG_DONE },
+		.cn = { .id = { CN_IDX_PROC, CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
+		.op = PROC_CN_MCAST_LISTEN,
+	};
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		return -1;
+	return fd;
+}
+
+static bool read_file(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return true;
+}
+
+/* Is pid the init of the container whose cgroup path contains match? */
+static bool is_ct_init(pid_t pid, const char *match)
+{
+	char buf[8192];
+	if (!read_file(pid, "status", buf, sizeof(buf)))
+		return false;
+	char *ns = strstr(buf, "\nNSpid:");
+	if (!ns)
+		return false;
+	char *eol = strchr(ns + 1, '\n');
+	if (eol)
+		*eol = '\0';
+	char *last = strrchr(ns, '\t');
+	if (!last || strcmp(last + 1, "1") != 0 || last == strchr(ns, '\t'))
+		return false;
+	return read_file(pid, "cgroup", buf, sizeof(buf)) && strstr(buf, match);
+}
+
+/* Returns true when an exec event names the container's init. */
+static bool handle_events(int fd, const char *match)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n <= 0)
+		return false; /* ENOBUFS: events lost to a busy machine; keep going */
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		struct cn_msg *cn = NLMSG_DATA(h);
+		struct proc_event *ev = (struct proc_event *)cn->data;
+		if (ev->what == PROC_EVENT_EXEC && is_ct_init(ev->event_data.exec.process_pid, match))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: execwait MATCH command [args...]\n");
+		return 2;
+	}
+	int nl = nl_listen();
+	if (nl < 0) {
+		perror("execwait: process events connector");
+		return 2;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(argv[2], argv + 2);
+		perror("execwait: exec");
+		_exit(127);
+	}
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool exited = false, seen = false;
+	int status = 0;
+	while (!exited || !seen) {
+		struct pollfd p[2] = { { .fd = nl, .events = POLLIN }, { .fd = exited ? -1 : pfd, .events = POLLIN } };
+		if (poll(p, 2, 30000) == 0) {
+			fprintf(stderr, "execwait: timeout (command %s, init %s)\n",
+				exited ? "returned" : "running", seen ? "seen" : "not seen");
+			return 1;
+		}
+		if (p[0].revents & POLLIN)
+			seen = seen || handle_events(nl, argv[1]);
+		if (p[1].revents & POLLIN) {
+			waitpid(pid, &status, 0);
+			exited = true;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				fprintf(stderr, "execwait: %s failed (status %d)\n", argv[2], status);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,378 @@
+# Pieces of bench/run.sh: setup of each manager on the same rootfs, the
+# measurements, cleanup. Every timing goes through hyperfine (JSON in $OUT)
+# except the N-container run, timed here with date +%s%N.
+# shellcheck shell=bash
+
+BB_TAR=$TEMPLATES/busybox-x86_64.tar.gz
+DEB_TAR=$TEMPLATES/debian-12-x86_64-minbase.tar.gz
+LXCP=$W/lxc
+CRUNR=$W/crun/state
+NV=$W/nvz
+
+q() { "$@" >/dev/null 2>&1; }
+nvz() { "$VZCTL" --quiet "$@"; }
+lxc() { local c=$1; shift; "lxc-$c" -P "$LXCP" "$@"; }
+# crun 1.8 refuses a hybrid cgroup layout: run it in a private mount
+# namespace where the (empty) cgroup2 mount is gone. The host is untouched.
+incrun() { unshare -m --propagation private bash -c 'umount /sys/fs/cgroup/unified && exec "$@"' _ "$@"; }
+CRUN="crun --root $CRUNR"
+
+# hf NAME RUNS PREPARE COMMAND: hyperfine without a shell, one warmup.
+hf() {
+	local name=$1 runs=$2 prep=$3 cmd=$4 wrap=()
+	case $name in crun-*) wrap=(incrun) ;; esac
+	local args=(-N --style none --runs "$runs" --export-json "$OUT/$name.json")
+	# One warmup run, and always for a shared layout: its first create
+	# unpacks the template once for every later CT.
+	if [ "$runs" -gt 3 ] || [[ $name == *shared* ]]; then args+=(--warmup 1); fi
+	[ -n "$prep" ] && args+=(--prepare "$prep")
+	if ! "${wrap[@]}" hyperfine "${args[@]}" "$cmd" >"$OUT/$name.log" 2>&1; then
+		echo "bench: $name failed: $(tail -3 "$OUT/$name.log")" >&2
+		rm -f "$OUT/$name.json"
+	fi
+}
+# A value measured without hyperfine, stored in the same JSON shape (seconds).
+put() { # put NAME VALUE...
+	local name=$1
+	shift
+	printf '%s\n' "$@" | jq -s '{results: [{times: .}]}' >"$OUT/$name.json"
+}
+
+setup_nvz() {
+	mkdir -p "$NV"/conf "$NV"/names "$NV"/template/cache
+	ln -s "$BB_TAR" "$DEB_TAR" "$NV/template/cache/"
+	cp "$SRCDIR"/etc/ve-*.conf-sample "$NV/conf/"
+	cat >"$NV/vz.conf" <<CONF
+LOCKDIR=$NV/lock
+DUMPDIR=$NV/dump
+TEMPLATE=$NV/template
+VE_ROOT=$NV/root/\$VEID
+VE_PRIVATE=$NV/private/\$VEID
+LOGGING=yes
+LOGFILE=$NV/vzctl.log
+CONFIGFILE="basic"
+DEF_OSTEMPLATE="busybox-x86_64"
+VE_LAYOUT=simfs
+RUNDIR=$NV/run
+CGROUP_PREFIX=$TAG
+STOP_TIMEOUT=60
+CONF
+	export VZ_CONF=$NV/vz.conf
+}
+
+setup_rootfs() {
+	mkdir -p "$W/rootfs/busybox"
+	tar -xzpf "$BB_TAR" --numeric-owner -C "$W/rootfs/busybox" || die "unpack busybox"
+	# LXC's template hook: unpack the tarball given after `--` (what a user
+	# writes for a tarball without LXC's image metadata).
+	cat >"$W/bin/lxc-tar" <<'EOF'
+#!/bin/sh
+rootfs= tarball=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rootfs=*) rootfs=${1#*=} ;; --rootfs) rootfs=$2; shift ;;
+	--tarball) tarball=$2; shift ;;
+	esac
+	shift
+done
+mkdir -p "$rootfs" && tar -xzpf "$tarball" --numeric-owner -C "$rootfs"
+EOF
+	chmod +x "$W/bin/lxc-tar"
+}
+
+# Two LXC configurations: Debian's default (common.conf: seccomp, capability
+# drops, device cgroup, cgroup/proc/sys mounts) and a lean one. Both without
+# network (`lxc.net.0.type = empty`), halting busybox/systemd with the same
+# power-off signal nvz sends.
+setup_lxc() {
+	cat >"$W/lxc/default.conf" <<'EOF'
+lxc.include = /usr/share/lxc/config/common.conf
+lxc.net.0.type = empty
+lxc.apparmor.profile = unconfined
+EOF
+	cat >"$W/lxc/lean.conf" <<'EOF'
+lxc.net.0.type = empty
+lxc.apparmor.profile = unconfined
+lxc.mount.auto = proc:mixed sys:ro
+lxc.autodev = 1
+lxc.tty.max = 0
+lxc.pty.max = 16
+EOF
+	local n
+	for n in lean default; do
+		lxc create -n "${TAG}bb$n" -f "$W/lxc/$n.conf" -t "$W/bin/lxc-tar" -- --tarball "$BB_TAR" \
+			>"$OUT/lxc-setup.log" 2>&1 || die "lxc-create busybox ($n): $(tail -3 "$OUT/lxc-setup.log")"
+		echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}bb$n/config"
+	done
+}
+
+setup_crun() {
+	local b=$W/crun/bb
+	mkdir -p "$b" "$CRUNR"
+	(cd "$b" && crun spec) || die "crun spec"
+	jq --arg root "$W/rootfs/busybox" --arg cg "/$TAG-crun/bb" \
+		'.process.terminal = false | .process.args = ["/sbin/init"] | .root.path = $root |
+		 .root.readonly = false | .linux.cgroupsPath = $cg | .hostname = "bb" |
+		 .process.capabilities |= with_entries(.value += ["CAP_SYS_BOOT"])' \
+		"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+	# A clean halt for crun: the power-off signal, wait for the exit (busybox
+	# init powers off by reboot(2): CAP_SYS_BOOT above, as LXC and nvz keep it),
+	# delete. Gives up after 30 s.
+	cat >"$W/bin/crun-halt" <<EOF
+#!/bin/sh
+$CRUN kill "\$1" USR2 || exit 1
+i=0
+while $CRUN state "\$1" 2>/dev/null | grep -q '"running"'; do
+	sleep 0.005; i=\$((i + 1)); [ \$i -lt 6000 ] || exit 1
+done
+$CRUN delete -f "\$1"
+EOF
+	chmod +x "$W/bin/crun-halt"
+}
+
+bench_floor() {
+	hf floor-start "$RUNS" "" "$FLOOR $W/rootfs/busybox /bin/true"
+}
+
+bench_busybox_life() {
+	local halt_runs=$((RUNS / 6 + 2))
+	nvz create 101 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 101"
+	nvz create 102 --ostemplate busybox-x86_64 --layout ploop:shared --diskspace 1G || die "nvz create 102"
+	local id
+	for id in 101 102; do
+		hf "nvz-start-$id" "$RUNS" "sh -c '$VZCTL --quiet stop $id --fast >/dev/null 2>&1; true'" \
+			"$EXECWAIT $TAG/$id $VZCTL --quiet start $id"
+	done
+	q nvz stop 102 --fast
+	hf nvz-exec "$RUNS" "" "$VZCTL exec3 101 /bin/true"
+	hf nvz-exec-sh "$RUNS" "" "$VZCTL exec 101 /bin/true"
+	hf nvz-kill "$RUNS" "sh -c '$VZCTL --quiet start 101 >/dev/null 2>&1; true'" "$VZCTL --quiet stop 101 --fast"
+	hf nvz-halt "$halt_runs" "sh -c '$VZCTL --quiet start 101 >/dev/null 2>&1; true'" "$VZCTL --quiet stop 101"
+	q nvz stop 101 --fast
+
+	local n c
+	for n in lean default; do
+		c=${TAG}bb$n
+		hf "lxc$n-start" "$RUNS" "sh -c 'lxc-stop -P $LXCP -n $c -k >/dev/null 2>&1; true'" \
+			"$EXECWAIT $c lxc-start -P $LXCP -n $c"
+		hf "lxc$n-exec" "$RUNS" "" "lxc-attach -P $LXCP -n $c -- /bin/true"
+		hf "lxc$n-kill" "$RUNS" "sh -c 'lxc-start -P $LXCP -n $c >/dev/null 2>&1; true'" "lxc-stop -P $LXCP -n $c -k"
+		hf "lxc$n-halt" "$halt_runs" "sh -c 'lxc-start -P $LXCP -n $c >/dev/null 2>&1; true'" "lxc-stop -P $LXCP -n $c"
+		q lxc stop -n "$c" -k
+	done
+
+	local b=$W/crun/bb
+	hf crun-start "$RUNS" "sh -c '$CRUN delete -f bb >/dev/null 2>&1; true'" \
+		"$EXECWAIT $TAG-crun/bb $CRUN run -d --bundle $b bb"
+	hf crun-exec "$RUNS" "" "$CRUN exec bb /bin/true"
+	hf crun-kill "$RUNS" "sh -c '$CRUN run -d --bundle $b bb >/dev/null 2>&1; true'" "$CRUN delete -f bb"
+	hf crun-halt "$halt_runs" "sh -c '$CRUN run -d --bundle $b bb >/dev/null 2>&1; true'" "$W/bin/crun-halt bb"
+	q incrun $CRUN delete -f bb
+}
+
+# create and destroy from the same tarball; nvz in each layout.
+bench_create() {
+	local runs=$((RUNS / 3 + 2)) druns=3 l t name
+	[ -n "$QUICK" ] && druns=2
+	for t in bb deb; do
+		local tpl=busybox-x86_64 tar=$BB_TAR r=$runs
+		[ $t = deb ] && tpl=debian-12-x86_64-minbase tar=$DEB_TAR r=$druns
+		for l in simfs:shared ploop:shared simfs ploop; do
+			name=nvz-create-$t-${l/:/-}
+			local extra="--diskspace 2G"
+			hf "$name" "$r" "sh -c '$VZCTL --quiet destroy 201 >/dev/null 2>&1; true'" \
+				"$VZCTL --quiet create 201 --ostemplate $tpl --layout $l $extra"
+			hf "nvz-destroy-$t-${l/:/-}" "$r" \
+				"sh -c '$VZCTL --quiet create 201 --ostemplate $tpl --layout $l $extra >/dev/null 2>&1; true'" \
+				"$VZCTL --quiet destroy 201"
+		done
+		local c=${TAG}c$t
+		hf "lxc-create-$t" "$r" "sh -c 'lxc-destroy -P $LXCP -n $c >/dev/null 2>&1; true'" \
+			"lxc-create -P $LXCP -n $c -f $W/lxc/default.conf -t $W/bin/lxc-tar -- --tarball $tar"
+		hf "lxc-destroy-$t" "$r" \
+			"sh -c 'lxc-create -P $LXCP -n $c -f $W/lxc/default.conf -t $W/bin/lxc-tar -- --tarball $tar >/dev/null 2>&1; true'" \
+			"lxc-destroy -P $LXCP -n $c"
+		hf "crun-create-$t" "$r" "rm -rf $W/crun/c" \
+			"sh -c 'mkdir -p $W/crun/c/rootfs && tar -xzpf $tar --numeric-owner -C $W/crun/c/rootfs && cp $W/crun/bb/config.json $W/crun/c/'"
+		hf "crun-destroy-$t" "$r" \
+			"sh -c 'mkdir -p $W/crun/c/rootfs && tar -xzpf $tar --numeric-owner -C $W/crun/c/rootfs'" "rm -rf $W/crun/c"
+	done
+}
+
+# Debian 12 booting systemd to multi-user: start, then `systemctl
+# is-system-running --wait` inside (the same probe for both managers).
+bench_debian() {
+	local runs=8 d=${TAG}deb
+	[ -n "$QUICK" ] && runs=3
+	nvz create 301 --ostemplate debian-12-x86_64-minbase --layout simfs:shared || die "nvz create 301"
+	lxc create -n "$d" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$DEB_TAR" \
+		>"$OUT/lxc-setup.log" 2>&1 || die "lxc-create debian: $(tail -3 "$OUT/lxc-setup.log")"
+	echo "lxc.signal.halt = SIGRTMIN+4" >>"$LXCP/$d/config"
+	cat >"$W/bin/sd-wait" <<'EOF'
+#!/bin/sh
+# sd-wait COMMAND...: is-system-running --wait inside; running or degraded is
+# multi-user reached. Before systemd listens it says "offline": ask again.
+i=0
+while [ $i -lt 3000 ]; do
+	s=$("$@" systemctl is-system-running --wait 2>/dev/null)
+	case $s in running|degraded) exit 0 ;; offline|starting|initializing|"") ;; *) break ;; esac
+	sleep 0.01; i=$((i + 1))
+done
+echo "systemd state: $s" >&2
+exit 1
+EOF
+	chmod +x "$W/bin/sd-wait"
+	# nvz and LXC alternate, boot by boot: the load other engineers put on
+	# this machine drifts over minutes and must hit both alike.
+	local i t0 t1 t2 nb=() nh=() lb=() lh=()
+	for ((i = 0; i <= runs; i++)); do # run 0 warms the page cache, not kept
+		q nvz stop 301 --fast
+		t0=$(now_ns)
+		nvz start 301 && "$W/bin/sd-wait" "$VZCTL" exec3 301 || echo "bench: nvz Debian boot failed" >&2
+		t1=$(now_ns)
+		nvz stop 301 || echo "bench: nvz Debian stop failed" >&2
+		t2=$(now_ns)
+		[ $i -gt 0 ] && nb+=("$(secs "$t0" "$t1")") nh+=("$(secs "$t1" "$t2")")
+		q lxc stop -n "$d" -k
+		t0=$(now_ns)
+		lxc start -n "$d" && "$W/bin/sd-wait" lxc-attach -P "$LXCP" -n "$d" -- || echo "bench: LXC Debian boot failed" >&2
+		t1=$(now_ns)
+		lxc stop -n "$d" || echo "bench: LXC Debian stop failed" >&2
+		t2=$(now_ns)
+		[ $i -gt 0 ] && lb+=("$(secs "$t0" "$t1")") lh+=("$(secs "$t1" "$t2")")
+	done
+	put nvz-systemd "${nb[@]}"
+	put nvz-systemd-halt "${nh[@]}"
+	put lxc-systemd "${lb[@]}"
+	put lxc-systemd-halt "${lh[@]}"
+	q nvz stop 301 --fast
+	q lxc stop -n "$d" -k
+}
+
+# Sum of the PSS (kB) of the given pids.
+pss_kb() {
+	local p sum=0 v
+	for p in "$@"; do
+		v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+mem_avail_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+now_ns() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
+
+# NCT busybox CTs per manager, started one after another (total time), then
+# memory: MemAvailable drop per CT and PSS of the manager's per-CT processes.
+bench_many() {
+	local i id t0 t1 m0 m1 pids
+	for ((i = 0; i < NCT; i++)); do
+		q nvz create $((1000 + i)) --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create $((1000 + i))"
+		q lxc create -n "${TAG}m$i" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$BB_TAR" ||
+			die "lxc-create ${TAG}m$i"
+		echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}m$i/config"
+	done
+	sync
+	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	m0=$(mem_avail_kb) t0=$(now_ns)
+	for ((i = 0; i < NCT; i++)); do nvz start $((1000 + i)) || echo "bench: nvz start $((1000 + i)) failed" >&2; done
+	t1=$(now_ns)
+	sleep 2
+	m1=$(mem_avail_kb)
+	pids=()
+	for ((i = 0; i < NCT; i++)); do
+		pids+=("$(sed -n 's/^MONITOR_PID="\([0-9]*\)"/\1/p' "$NV/run/$((1000 + i))/state")")
+	done
+	put nvz-many "$(secs "$t0" "$t1")"
+	put nvz-memavail "$(((m0 - m1) / NCT))"
+	put nvz-pss "$(($(pss_kb "${pids[@]}") / NCT))"
+	for ((i = 0; i < NCT; i++)); do q nvz stop $((1000 + i)) --fast; done
+
+	sync
+	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	m0=$(mem_avail_kb) t0=$(now_ns)
+	for ((i = 0; i < NCT; i++)); do lxc start -n "${TAG}m$i" || echo "bench: lxc-start ${TAG}m$i failed" >&2; done
+	t1=$(now_ns)
+	sleep 2
+	m1=$(mem_avail_kb)
+	pids=()
+	for ((i = 0; i < NCT; i++)); do
+		local ip
+		ip=$(lxc info -n "${TAG}m$i" -p -H)
+		pids+=("$(awk '{print $4}' "/proc/$ip/stat")")
+	done
+	put lxc-many "$(secs "$t0" "$t1")"
+	put lxc-memavail "$(((m0 - m1) / NCT))"
+	put lxc-pss "$(($(pss_kb "${pids[@]}") / NCT))"
+	for ((i = 0; i < NCT; i++)); do q lxc stop -n "${TAG}m$i" -k; done
+
+	sync
+	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	m0=$(mem_avail_kb)
+	# All crun commands in one private mount namespace (see incrun).
+	local times
+	times=$(incrun bash -c '
+		t0=$(date +%s%N)
+		for ((i = 0; i < '"$NCT"'; i++)); do
+			sed "s|/'"$TAG"'-crun/bb|/'"$TAG"'-crun/m$i|" '"$W"'/crun/bb/config.json >'"$W"'/crun/bb/m.json
+			mkdir -p '"$W"'/crun/m$i && mv '"$W"'/crun/bb/m.json '"$W"'/crun/m$i/config.json
+		done
+		t0=$(date +%s%N)
+		for ((i = 0; i < '"$NCT"'; i++)); do
+			'"$CRUN"' run -d --bundle '"$W"'/crun/m$i m$i >/dev/null 2>&1 || echo "bench: crun run m$i failed" >&2
+		done
+		echo "$t0 $(date +%s%N)"')
+	sleep 2
+	m1=$(mem_avail_kb)
+	read -r t0 t1 <<<"$times"
+	put crun-many "$(secs "$t0" "$t1")"
+	put crun-memavail "$(((m0 - m1) / NCT))"
+	put crun-pss 0 # crun keeps no process per CT
+	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f m$i >/dev/null 2>&1; done'
+}
+
+cleanup_all() {
+	set +e
+	echo "# cleaning up $W"
+	local f id c
+	for f in "$NV"/conf/*.conf; do
+		[ -e "$f" ] || continue
+		id=$(basename "$f" .conf)
+		case $id in ve-*) continue ;; esac
+		timeout 60 "$VZCTL" --quiet --skiplock stop "$id" --fast >/dev/null 2>&1
+		timeout 60 "$VZCTL" --quiet --skiplock destroy "$id" >/dev/null 2>&1
+	done
+	for c in "$LXCP"/*/; do
+		[ -d "$c" ] || continue
+		c=$(basename "$c")
+		lxc-stop -P "$LXCP" -n "$c" -k >/dev/null 2>&1
+		lxc-destroy -P "$LXCP" -n "$c" >/dev/null 2>&1
+	done
+	if [ -d "$CRUNR" ]; then
+		incrun bash -c "for c in \$($CRUN list -q 2>/dev/null); do $CRUN delete -f \$c; done" >/dev/null 2>&1
+	fi
+	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do
+		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$W"
+}
+
+# BENCH_BEFORE=DIR (a build dir of an older nvz): the same CT driven by both
+# builds in this run, for the before/after table of a fix. The short sleeps
+# in the preparations keep the old build's start/stop lock race out.
+bench_before_after() {
+	local v b
+	nvz create 401 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 401"
+	for v in before after; do
+		b=$BUILD
+		[ $v = before ] && b=$BENCH_BEFORE
+		hf "ba-$v-status" "$RUNS" "" "$b/vzctl status 401"
+		hf "ba-$v-start" "$RUNS" "sh -c '$b/vzctl --quiet stop 401 --fast >/dev/null 2>&1; sleep 0.1'" \
+			"$EXECWAIT $TAG/401 $b/vzctl --quiet start 401"
+		hf "ba-$v-exec" "$RUNS" "" "$b/vzctl exec3 401 /bin/true"
+		hf "ba-$v-kill" "$RUNS" "sh -c '$b/vzctl --quiet start 401 >/dev/null 2>&1; sleep 0.1'" \
+			"$b/vzctl --quiet stop 401 --fast"
+		q "$b/vzctl" --quiet stop 401 --fast
+	done
+}

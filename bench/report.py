@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Turn one bench run's raw data (hyperfine JSON files in OUT) into RESULTS.md.
+Usage: report.py OUT > RESULTS.md. Every ratio compares figures of the same run."""
+import json
+import os
+import statistics
+import sys
+
+OUT = sys.argv[1]
+
+
+def load(name):
+    try:
+        with open(os.path.join(OUT, name + ".json")) as f:
+            times = json.load(f)["results"][0]["times"]
+        return [float(t) for t in times] if times else None
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
+def med(name):
+    t = load(name)
+    return statistics.median(t) if t else None
+
+
+def meta():
+    d = {}
+    try:
+        with open(os.path.join(OUT, "meta")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                d[k] = v
+    except OSError:
+        pass
+    return d
+
+
+def fmt_ms(name):
+    t = load(name)
+    if not t:
+        return "failed"
+    m = statistics.median(t) * 1000
+    lo, hi = min(t) * 1000, max(t) * 1000
+    p = 1 if m < 100 else 0
+    return f"{m:.{p}f} ({lo:.{p}f}–{hi:.{p}f})"
+
+
+def ratio(a, b):
+    x, y = med(a), med(b)
+    if x is None or y is None or y == 0:
+        return "–"
+    return f"{x / y:.2f}"
+
+
+# (label, nvz key, {column: key}) per row; columns are the other managers.
+COLS = ["crun", "LXC lean", "LXC default", "floor"]
+TIMES = [
+    ("start busybox until init runs (simfs:shared)", "nvz-start-101",
+     {"crun": "crun-start", "LXC lean": "lxclean-start", "LXC default": "lxcdefault-start", "floor": "floor-start"}),
+    ("start busybox until init runs (ploop:shared)", "nvz-start-102",
+     {"crun": "crun-start", "LXC lean": "lxclean-start", "LXC default": "lxcdefault-start", "floor": "floor-start"}),
+    ("exec /bin/true (nvz: exec3)", "nvz-exec",
+     {"crun": "crun-exec", "LXC lean": "lxclean-exec", "LXC default": "lxcdefault-exec"}),
+    ("exec /bin/true via sh -c (nvz: exec)", "nvz-exec-sh",
+     {"crun": "crun-exec", "LXC lean": "lxclean-exec", "LXC default": "lxcdefault-exec"}),
+    ("stop (kill)", "nvz-kill", {"crun": "crun-kill", "LXC lean": "lxclean-kill", "LXC default": "lxcdefault-kill"}),
+    ("stop (clean halt, busybox)", "nvz-halt",
+     {"crun": "crun-halt", "LXC lean": "lxclean-halt", "LXC default": "lxcdefault-halt"}),
+]
+for t, what in (("bb", "busybox"), ("deb", "Debian 12")):
+    for l in ("simfs-shared", "ploop-shared", "simfs", "ploop"):
+        TIMES.append((f"create {what} ({l.replace('-', ':')})", f"nvz-create-{t}-{l}",
+                      {"crun": f"crun-create-{t}", "LXC default": f"lxc-create-{t}"}))
+    for l in ("simfs-shared", "ploop-shared", "simfs", "ploop"):
+        TIMES.append((f"destroy {what} ({l.replace('-', ':')})", f"nvz-destroy-{t}-{l}",
+                      {"crun": f"crun-destroy-{t}", "LXC default": f"lxc-destroy-{t}"}))
+TIMES += [
+    ("Debian 12 systemd to multi-user", "nvz-systemd", {"LXC default": "lxc-systemd"}),
+    ("Debian 12 clean stop", "nvz-systemd-halt", {"LXC default": "lxc-systemd-halt"}),
+]
+
+# Goals: (text, value, limit); value and limit in the same unit.
+def goals(n):
+    def r(a, b, k=1.0):
+        x, y = med(a), med(b)
+        return (x, y * k) if x is not None and y is not None else (x, None)
+    g = [
+        ("start busybox <= 2x floor", *r("nvz-start-101", "floor-start", 2)),
+        ("start busybox <= 0.5x crun run -d", *r("nvz-start-101", "crun-start", 0.5)),
+        ("exec /bin/true <= 0.7x crun exec", *r("nvz-exec", "crun-exec", 0.7)),
+        ("Debian systemd to multi-user <= 0.8x LXC", *r("nvz-systemd", "lxc-systemd", 0.8)),
+        ("Debian clean stop <= 0.5x LXC", *r("nvz-systemd-halt", "lxc-systemd-halt", 0.5)),
+        ("create busybox (simfs:shared) <= 20 ms", med("nvz-create-bb-simfs-shared"), 0.020),
+        ("create busybox (ploop:shared) <= 20 ms", med("nvz-create-bb-ploop-shared"), 0.020),
+        ("create Debian (simfs:shared) <= 0.1x LXC", *r("nvz-create-deb-simfs-shared", "lxc-create-deb", 0.1)),
+        ("create Debian (ploop:shared) <= 0.1x LXC", *r("nvz-create-deb-ploop-shared", "lxc-create-deb", 0.1)),
+        ("destroy busybox (simfs:shared) <= LXC", *r("nvz-destroy-bb-simfs-shared", "lxc-destroy-bb")),
+        ("destroy Debian (simfs:shared) <= LXC", *r("nvz-destroy-deb-simfs-shared", "lxc-destroy-deb")),
+        ("destroy Debian (ploop:shared) <= LXC", *r("nvz-destroy-deb-ploop-shared", "lxc-destroy-deb")),
+        ("stop (kill) <= LXC lean", *r("nvz-kill", "lxclean-kill")),
+        (f"memory per CT, whole system (MemAvailable drop over {n}) <= crun", *r("nvz-memavail", "crun-memavail")),
+        ("manager's own processes <= 150 kB PSS per CT", med("nvz-pss"), 150),
+        (f"{n} sequential starts <= 0.5x LXC", *r("nvz-many", "lxc-many", 0.5)),
+    ]
+    return g
+
+
+def main():
+    m = meta()
+    n = m.get("nct", "50")
+    w = print
+    w("# nvz benchmarks: side by side with crun and LXC\n")
+    w("Written by `bench/run.sh` (do not edit by hand; re-run it). One run, one machine: every ratio")
+    w("compares figures measured in the same run.\n")
+    w(f"- Run: {m.get('date', '?')}, kernel {m.get('kernel', '?')}, {m.get('cpus', '?')} CPUs, "
+      f"load average at start {m.get('loadavg_start', '?')}, at end {m.get('loadavg_end', '?')}")
+    w(f"- nvz {m.get('nvz', '?')}; {m.get('crun', '?')}; LXC {m.get('lxc', '?')}; {m.get('hyperfine', '?')}")
+    w(f"- {m.get('runs', '?')} runs per busybox figure (fewer for halts, creates, Debian), "
+      f"{n} containers for the density run{'; QUICK mode' if m.get('quick', '0') not in ('0', '') else ''}")
+    w("- Other engineers run test suites on this 2-core machine at the same time: expect noise; "
+      "min–max shows it.\n")
+    w("## Goals\n")
+    w("| goal | nvz | limit | met |")
+    w("|---|---|---|---|")
+    for text, v, lim in goals(n):
+        unit_ms = "memory" not in text and "PSS" not in text
+        def f(x):
+            if x is None:
+                return "–"
+            return f"{x * 1000:.1f} ms" if unit_ms else f"{x:.0f} kB"
+        met = "–" if v is None or lim is None else ("yes" if v <= lim else "**no**")
+        if not unit_ms and "MemAvailable" in text and v is not None and lim is not None and min(v, lim) <= 0:
+            met = "noise (a drop <= 0: other processes freed memory meanwhile)"
+        w(f"| {text} | {f(v)} | {f(lim)} | {met} |")
+    w("\n## Times (ms: median (min–max))\n")
+    w("| operation | nvz | " + " | ".join(COLS) + " | nvz/crun | nvz/LXC lean | nvz/LXC default | nvz/floor |")
+    w("|---|---|" + "---|" * len(COLS) + "---|---|---|---|")
+    for label, nk, others in TIMES:
+        if load(nk) is None and not any(load(k) for k in others.values()):
+            continue
+        cells = [fmt_ms(others[c]) if c in others else "" for c in COLS]
+        rats = [ratio(nk, others[c]) if c in others else "" for c in ("crun", "LXC lean", "LXC default", "floor")]
+        w(f"| {label} | {fmt_ms(nk)} | " + " | ".join(cells) + " | " + " | ".join(rats) + " |")
+    w(f"\n## {n} containers (busybox) started one after another, and memory per running CT\n")
+    w("| | nvz (simfs:shared) | crun | LXC default | nvz/crun | nvz/LXC |")
+    w("|---|---|---|---|---|---|")
+    def sec(k):
+        v = med(k)
+        return "failed" if v is None else f"{v:.2f} s"
+    def kb(k):
+        v = med(k)
+        return "failed" if v is None else f"{v:.0f} kB"
+    w(f"| {n} sequential starts (total) | {sec('nvz-many')} | {sec('crun-many')} | {sec('lxc-many')} | "
+      f"{ratio('nvz-many', 'crun-many')} | {ratio('nvz-many', 'lxc-many')} |")
+    w(f"| MemAvailable drop per CT | {kb('nvz-memavail')} | {kb('crun-memavail')} | {kb('lxc-memavail')} | "
+      f"{ratio('nvz-memavail', 'crun-memavail')} | {ratio('nvz-memavail', 'lxc-memavail')} |")
+    w(f"| manager's per-CT processes, PSS per CT | {kb('nvz-pss')} | {kb('crun-pss')} | {kb('lxc-pss')} | "
+      f" | {ratio('nvz-pss', 'lxc-pss')} |")
+    if load("ba-after-start") or load("ba-before-start"):
+        w(f"\n## Before and after the fixes (same run, same CT; before = {m.get('before', '?')})\n")
+        w("| operation (ms) | before | after | after/before |")
+        w("|---|---|---|---|")
+        for k, label in (("status", "`vzctl status` (command start-up)"), ("start", "start until init runs"),
+                         ("exec", "exec3 /bin/true"), ("kill", "stop --fast")):
+            w(f"| {label} | {fmt_ms('ba-before-' + k)} | {fmt_ms('ba-after-' + k)} | "
+              f"{ratio('ba-after-' + k, 'ba-before-' + k)} |")
+    # Hand-written notes kept beside the scripts: what was profiled and
+    # fixed (PROFILE.md), how each figure is taken (METHOD.md).
+    for name in ("PROFILE.md", "METHOD.md"):
+        notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+        if os.path.exists(notes):
+            w("")
+            with open(notes) as f:
+                w(f.read().rstrip("\n"))
+
+
+main()

@@ -12,6 +12,7 @@ struct nvz_rootfs_spec {
 	const struct nvz_cgroup *cg;
 	const char *const *devnodes; /* extra nodes to create, "net/tun", NULL-terminated */
 	const char *lxcfs_dir;
+	unsigned owner;            /* host uid/gid of the CT's root: 0, or its map's first id */
 };
 
 /* Mount /proc, /sys, cgroups, /dev and pivot into root. */

@@ -62,6 +62,9 @@ t_userns_ploop_and_refusals() {
 		fail "uid_map: $(cat "/proc/$pid/uid_map")"
 	expect_rc 0 "$VZCTL" exec 4111 'touch /etc/from-ct && stat -c %u /etc/from-ct'
 	[ "$OUT" = 0 ] || fail "file owner inside: $OUT"
+	# enter: a shell on a pty of the CT's devpts, as the CT's root.
+	OUT=$(printf 'echo uid-$(id -u)-$(cat /proc/self/uid_map | tr -s " ")\nexit\n' | "$VZCTL" enter 4111 2>&1)
+	expect_out 'uid-0- ?0 3000000 65536'
 	expect_rc 0 "$VZCTL" stop 4111
 	# Host root as a CT's id is refused.
 	sed -i 's/^USERNS_MAP=.*/USERNS_MAP="0:65536"/' "$T/conf/4111.conf"

@@ -271,17 +271,31 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 	}
 }
 
+/* Does the state file still name this init and this monitor? */
+static bool still_ours(const struct nvz_ct *ct, pid_t pid)
+{
+	struct nvz_runstate rs;
+	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
+}
+
 static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
 	bool reboot = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP;
 	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
-	if (!lockdir || nvz_lock(lockdir, ct->id, true, &ct->lockfd, NULL) < 0)
-		return;
-	struct nvz_runstate rs;
+	/* Not a blocking lock: a `vzctl stop` holding it has handled this init
+	 * already (the state file no longer names it) and waits for us to go;
+	 * the next command (destroy...) must not find the lock still ours. */
+	while (still_ours(ct, pid)) {
+		if (!lockdir)
+			return;
+		if (nvz_lock(lockdir, ct->id, false, &ct->lockfd, NULL) == 0)
+			break;
+		usleep(10000);
+	}
 	/* Someone (vzctl stop, restart) already handled this init. */
-	if (nvz_runstate_read(ct, &rs) < 0 || rs.init_pid != pid || rs.monitor_pid != getpid())
+	if (ct->lockfd < 0 || !still_ours(ct, pid))
 		return;
 	nvz_ct_cleanup_stopped(ct, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");

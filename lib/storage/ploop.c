@@ -423,6 +423,17 @@ static int ploop_mount(const struct nvz_disk *d, struct nvz_error **err)
 	return 0;
 }
 
+/* The kernel unbinds an autoclear loop device after the last unmount, but
+ * asynchronously: seconds on a busy host (measured here: over 5 s under
+ * the parallel test load). Wait so that a stopped or unmounted CT's image
+ * is free for the next command (destroy, compact, an offline resize). */
+static void wait_unbound(const char *image, int tenths)
+{
+	int nr;
+	for (int i = 0; i < tenths * 5 && nvz_loop_find(image, &nr, NULL) > 0; i++)
+		usleep(20000);
+}
+
 static int ploop_umount(const struct nvz_disk *d, struct nvz_error **err)
 {
 	/* The loop device frees itself (autoclear) with the last unmount. */
@@ -433,7 +444,11 @@ static int ploop_umount(const struct nvz_disk *d, struct nvz_error **err)
 		 * anyway; the device goes when the last user does. */
 		if (errno != EBUSY || umount2(d->root, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 			return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", d->root);
+		return 0;
 	}
+	cleanup_free char *image = join(d->private, IMAGE);
+	if (image)
+		wait_unbound(image, 100);
 	return 0;
 }
 
@@ -444,8 +459,8 @@ static int check_unused(const char *image, struct nvz_error **err)
 	int nr, found;
 	/* The last unmount releases the loop device asynchronously (the
 	 * superblock goes with the last reference, e.g. a CT's dying mount
-	 * namespace): give it up to 3 s before calling the image busy. */
-	for (int tries = 0; (found = nvz_loop_find(image, &nr, err)) > 0 && tries < 150; tries++)
+	 * namespace): give it up to 10 s before calling the image busy. */
+	for (int tries = 0; (found = nvz_loop_find(image, &nr, err)) > 0 && tries < 500; tries++)
 		usleep(20000);
 	if (found < 0)
 		return -1;

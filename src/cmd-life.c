@@ -173,3 +173,39 @@ int cmd_compact(struct cmd_ctx *c)
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_compact(c->ct, &err));
 }
+
+/* chkpnt/suspend and restore/resume: --dumpfile, and OpenVZ's hidden flags
+ * that only tuned the old kernel's stages (accepted, no effect). */
+static int parse_cpt(struct cmd_ctx *c, const char **dumpfile)
+{
+	static const struct option opts[] = {
+		{ "dumpfile", required_argument, NULL, 'd' }, { "skip_arpdetect", no_argument, NULL, 'x' },
+		{ "skip-arpdetect", no_argument, NULL, 'x' }, { "skip-remount", no_argument, NULL, 'x' },
+		{ "skip-fsck", no_argument, NULL, 'x' },      { NULL, 0, NULL, 0 },
+	};
+	*dumpfile = NULL;
+	PARSE_OPTS(c, opts,
+		   case 'd': *dumpfile = optarg; break;
+		   case 'x': break;);
+	return 0;
+}
+
+int cmd_chkpnt(struct cmd_ctx *c)
+{
+	const char *dumpfile;
+	int r = parse_cpt(c, &dumpfile);
+	if (r)
+		return r;
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_chkpnt(c->ct, dumpfile, &err));
+}
+
+int cmd_restore(struct cmd_ctx *c)
+{
+	const char *dumpfile;
+	int r = parse_cpt(c, &dumpfile);
+	if (r)
+		return r;
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_restore(c->ct, dumpfile, &err));
+}

@@ -40,6 +40,8 @@ int cmd_set(struct cmd_ctx *c);
 int cmd_console(struct cmd_ctx *c);
 int cmd_compact(struct cmd_ctx *c);
 int cmd_runscript(struct cmd_ctx *c);
+int cmd_chkpnt(struct cmd_ctx *c);
+int cmd_restore(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */
 int cmd_bad_args(const char *fmt, const char *arg);

@@ -75,6 +75,7 @@ int nvz_ct_umount(struct nvz_ct *ct, struct nvz_error **err);
 struct nvz_start_opts {
 	bool wait;  /* until init reached its default runlevel/target */
 	bool force; /* start even if DISABLED=yes */
+	const char *dumpdir; /* restore this checkpoint instead of booting (vzctl restore) */
 };
 int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 struct nvz_stop_opts {
@@ -82,6 +83,16 @@ struct nvz_stop_opts {
 	bool skip_umount;
 };
 int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err);
+
+/* Checkpoint/restore with CRIU. dumpfile NULL: DUMPDIR/Dump.<CTID>, a CRIU
+ * image directory. chkpnt freezes, dumps and stops the CT (status 16 on
+ * failure, the CT then keeps running); restore brings it back in fresh
+ * namespaces with its cgroup limits, network and mounts, and removes the
+ * dump (status 17 on failure, the dump then stays as it was). */
+int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
+int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
+/* DUMPDIR/Dump.<CTID> (malloc'd). */
+char *nvz_ct_dump_path(const struct nvz_ct *ct);
 
 /* Run argv inside the running CT (exec: via /bin/sh -c). Returns the exit
  * status of the command (>= 0) or < 0 with err. */
@@ -123,6 +134,9 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 /* Live NETIF change of a running CT (bridged mode). */
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
+/* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its
+ * config overlaid with changes (may be NULL). */
+int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */

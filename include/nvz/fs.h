@@ -18,6 +18,8 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 /* Read a file inside rootfd (in-root resolution), at most max bytes. */
 int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struct nvz_error **err);
 
+/* mkdir of the last component of path inside rootfd (exists as a directory: fine). */
+int nvz_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct nvz_error **err);
 int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err);
 /* Remove dirfd/name recursively without following symlinks or crossing
  * into other filesystems (a mount left inside is an error, not a target). */

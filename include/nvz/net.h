@@ -121,4 +121,11 @@ int nvz_net_sysctl(int netns, const char *key, const char *value, struct nvz_err
 int nvz_net_sysctl_read(int netns, const char *key, char *buf, size_t len,
 			struct nvz_error **err);
 
+/* Wait until the link is operationally up (IFF_RUNNING), at most timeout_ms. */
+int nvz_link_wait_running(int netns, const char *name, int timeout_ms, struct nvz_error **err);
+/* Announce address a on dev with dev's MAC: gratuitous ARP (request and
+ * reply forms) for IPv4, an unsolicited neighbour advertisement with the
+ * override flag to ff02::1 for IPv6. */
+int nvz_net_announce(int netns, const char *dev, const struct nvz_addr *a, struct nvz_error **err);
+
 #endif

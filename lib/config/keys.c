@@ -222,6 +222,7 @@ static const struct key_row key_table[] = {
 	{"CGROUP_PREFIX", NULL, GL},  /* nvz: parent cgroup of containers */
 	{"LXCFS_DIR", v_abspath, GL}, /* nvz: where lxcfs serves per-CT /proc views */
 	{"START_TIMEOUT", NULL, GL | CT}, /* nvz: seconds vzctl start --wait waits */
+	{"CRIU", v_abspath, GL},       /* nvz: the criu binary (scripts/install-criu) */
 	{"USERNS", v_yesno, CT},          /* nvz: CT in its own user namespace */
 	{"USERNS_MAP", v_idmap, CT},      /* nvz: "HOST:COUNT", the CT's ids 0.. on the host */
 	{"USERNS_BASE", v_uint, GL},      /* nvz: default maps: BASE + CTID * 65536 */

@@ -41,17 +41,28 @@ static int split_parent(const char *path, char **parent, const char **base)
 	return 0;
 }
 
+/* The directory holding path's last component, resolved in-root; *base
+ * points at that component inside path. */
+static int open_parent_in_root(int rootfd, const char *path, const char **base,
+			       struct nvz_error **err)
+{
+	cleanup_free char *parent = NULL;
+	int r = split_parent(path, &parent, base);
+	if (r < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "bad path '%s'", path);
+	int dirfd = nvz_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+	if (dirfd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", parent);
+	return dirfd;
+}
+
 int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len, mode_t mode,
 		      struct nvz_error **err)
 {
-	cleanup_free char *parent = NULL;
 	const char *base;
-	int r = split_parent(path, &parent, &base);
-	if (r < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "bad path '%s'", path);
-	cleanup_close int dirfd = nvz_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+	cleanup_close int dirfd = open_parent_in_root(rootfd, path, &base, err);
 	if (dirfd < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open '%s' in container", parent);
+		return -1;
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), ".nvz-tmp.%d", (int)getpid());
 	cleanup_close int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -61,8 +72,7 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	}
 	if (fd < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create '%s/%s' in container", parent,
-				   base);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create '%s' in container", path);
 	size_t off = 0;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
@@ -87,6 +97,22 @@ int nvz_write_in_root(int rootfd, const char *path, const char *data, size_t len
 		unlinkat(dirfd, tmp, 0);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "replace '%s' in container", path);
 	}
+	return 0;
+}
+
+/* One directory level: the parent is resolved in-root, the last component
+ * is created (or found) with mkdirat, never through a symlink. */
+int nvz_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct nvz_error **err)
+{
+	const char *base;
+	cleanup_close int dirfd = open_parent_in_root(rootfd, path, &base, err);
+	if (dirfd < 0)
+		return -1;
+	struct stat st;
+	if (mkdirat(dirfd, base, mode) < 0 &&
+	    (errno != EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno == EEXIST ? ENOTDIR : errno,
+				   "create directory '%s' in container", path);
 	return 0;
 }
 

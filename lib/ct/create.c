@@ -284,9 +284,17 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 		return -1;
 	rmdir(ct->root);
 	nvz_runstate_remove(ct);
-	cleanup_free char *console = suffixed(ct->rundir, "/console.log");
-	if (console)
-		unlink(console);
+	/* OpenVZ removes a suspended CT's dump with it; criu's restore files too. */
+	cleanup_free char *dump = nvz_ct_dump_path(ct);
+	if (dump)
+		nvz_rm_rf(dump, NULL);
+	static const char *const files[] = { "/console.log", "/restore.log", "/restore.pid",
+					     "/stats-restore" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		cleanup_free char *f = suffixed(ct->rundir, files[i]);
+		if (f)
+			unlink(f);
+	}
 	rmdir(ct->rundir);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was destroyed");
 	return 0;

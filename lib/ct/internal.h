@@ -23,7 +23,15 @@ int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
 /* Long-lived per-CT monitor: parent of init. Never returns. */
 __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						 int report_fd);
+						 int report_fd, const char *dumpdir);
+struct nvz_bcfs;
+/* In the monitor, instead of creating init: restore it from dumpdir with
+ * criu, serving bc (the beancounter FUSE file criu binds) meanwhile; sigfd
+ * reports SIGCHLD. The console pty slave (console, tty_fd) replaces the
+ * dumped one. Returns the restored init (the monitor's child), its state
+ * recorded and its host-side network re-created. */
+pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
+			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err);
 /* After init is gone: remove the cgroup and runtime state. */
 int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
@@ -51,6 +59,14 @@ int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error
  * undone when the CT stops. */
 int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err);
 void nvz_venet_stop(struct nvz_ct *ct);
+/* After a restore: criu re-created the pair (host side hostif) and the CT
+ * side's addresses and routes; redo the host side for ips. */
+int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
+/* "venet0=venet<id>" for criu --veth-pair (buf of IFNAMSIZ * 2 + 2). */
+int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len);
+/* After a restore: criu re-created each NETIF pair; put the host sides on
+ * their bridges and up, and announce the CT's addresses. */
+int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);
 /* Bridged (veth) networking of NETIF: set up before init runs; the pairs
  * vanish with the CT's network namespace. Messages are logged by vzctl. */
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);

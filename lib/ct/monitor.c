@@ -284,18 +284,20 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
 	bool reboot = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP;
 	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
-	/* Not a blocking lock: a `vzctl stop` holding it has handled this init
-	 * already (the state file no longer names it) and waits for us to go;
-	 * the next command (destroy...) must not find the lock still ours. */
-	while (still_ours(ct, pid)) {
-		if (!lockdir)
-			return;
-		if (nvz_lock(lockdir, ct->id, false, &ct->lockfd, NULL) == 0)
-			break;
-		usleep(10000);
-	}
-	/* Someone (vzctl stop, restart) already handled this init. */
-	if (ct->lockfd < 0 || !still_ours(ct, pid))
+	/* The command that ended init (stop, chkpnt) holds the lock and
+	 * removes the state: try the lock only while the state still names
+	 * us, so we never take it after that command is done (a vzctl start
+	 * or restore right after it would find the CT locked), and exit at
+	 * once instead (vzctl chkpnt waits for that). After ~2 s of a held
+	 * lock, wait for it as before. */
+	bool locked = false;
+	for (int i = 0; lockdir && !locked && still_ours(ct, pid); i++)
+		if (nvz_lock(lockdir, ct->id, i >= 100, &ct->lockfd, NULL) == 0)
+			locked = true;
+		else
+			usleep(20000);
+	/* Someone (vzctl stop, restart, chkpnt) already handled this init. */
+	if (!locked || !still_ours(ct, pid))
 		return;
 	nvz_ct_cleanup_stopped(ct, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");
@@ -338,7 +340,7 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 	return 1;
 }
 
-void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -377,10 +379,13 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd)
 		nvz_error_clear(&err);
 	}
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	int userns = prepare_userns(ct, slave, &u, &err);
-	pid_t pid = userns < 0 ? -1
-			       : create_init(ct, cg, console, nvz_bcfs_file_tree(bc),
-					     userns ? &u : NULL, &err);
+	/* A restored CT comes back in the namespaces CRIU makes from its dump. */
+	int userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	pid_t pid = -1;
+	if (userns >= 0)
+		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
+			      : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
+					    &err);
 	if (userns > 0) {
 		close(u.nsfd);
 		close(u.tree);

@@ -12,6 +12,7 @@
 
 #include "core/child.h"
 #include "ct/internal.h"
+#include "ct/netconf.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -40,45 +41,19 @@ static int sb_addf(struct strbuf *b, const char *a, const char *c)
 	return 0;
 }
 
-/* /etc/hosts: every line kept except Debian's 127.0.1.1 hostname line. */
-static int hosts_text(const char *old, const char *hostname, struct strbuf *b)
-{
-	for (const char *line = old; line && *line;) {
-		size_t n = strcspn(line, "\n");
-		if (strncmp(line, "127.0.1.1", 9) && sb_add(b, line, n) < 0)
-			return -1;
-		if (strncmp(line, "127.0.1.1", 9) && sb_add(b, "\n", 1) < 0)
-			return -1;
-		line += n + (line[n] == '\n');
-	}
-	cleanup_free char *entry = NULL;
-	size_t shortlen = strcspn(hostname, ".");
-	if (asprintf(&entry, "127.0.1.1 %s%s%.*s\n", hostname, hostname[shortlen] ? " " : "",
-		     hostname[shortlen] ? (int)shortlen : 0, hostname) < 0)
-		return -1;
-	return sb_add(b, entry, strlen(entry));
-}
-
 static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
-			  struct nvz_error **err)
+			  const struct nvz_conf *changes, struct nvz_error **err)
 {
 	cleanup_free char *line = NULL;
 	if (asprintf(&line, "%s\n", hostname) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (nvz_write_in_root(rootfd, "/etc/hostname", line, strlen(line), 0644, err) < 0)
+	if (nvz_write_in_root(rootfd, "/etc/hostname", line, strlen(line), 0644, err) < 0 ||
+	    nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL),
+				    nvz_ct_get_pending(ct, changes, "IP_ADDRESS"),
+				    nvz_ct_get_pending(ct, changes, "NETIF"), err) < 0)
 		return -1;
-	cleanup_free char *old = NULL;
-	nvz_read_in_root(rootfd, "/etc/hosts", 1 << 20, &old, NULL);
-	struct strbuf b = { 0 };
-	if (hosts_text(old ? old : "127.0.0.1 localhost\n", hostname, &b) < 0) {
-		free(b.s);
-		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	}
-	int r = nvz_write_in_root(rootfd, "/etc/hosts", b.s, b.len, 0644, err);
-	free(b.s);
-	if (r == 0)
-		nvz_log(ct->ctx, NVZ_LOG_INFO, "Set hostname: %s", hostname);
-	return r;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Set hostname: %s", hostname);
+	return 0;
 }
 
 /* "inherit" takes the host's own lines of that kind. */
@@ -139,7 +114,10 @@ int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err)
 	if (rootfd < 0)
 		return -1;
 	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
-	if (hostname && write_hostname(ct, rootfd, hostname, err) < 0)
+	if (hostname && write_hostname(ct, rootfd, hostname, NULL, err) < 0)
+		return -1;
+	if (nvz_netconf_write(rootfd, nvz_ct_get(ct, "IP_ADDRESS", NULL), nvz_ct_get(ct, "NETIF", NULL),
+			      err) < 0)
 		return -1;
 	const char *ns = nvz_ct_get(ct, "NAMESERVER", NULL);
 	const char *search = nvz_ct_get(ct, "SEARCHDOMAIN", NULL);
@@ -170,7 +148,7 @@ int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_er
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
 	cleanup_close int rootfd = open_root(ct, err);
-	if (rootfd < 0 || write_hostname(ct, rootfd, hostname, err) < 0)
+	if (rootfd < 0 || write_hostname(ct, rootfd, hostname, NULL, err) < 0)
 		return -1;
 	/* sethostname acts on the caller's UTS namespace: join the CT's in a child. */
 	struct uts_args args = { pidfd, hostname };
@@ -188,4 +166,22 @@ int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *sea
 	if (rootfd < 0)
 		return -1;
 	return write_resolv(ct, rootfd, nameservers, searchdomains, err);
+}
+
+/* After a live change of addresses, interfaces or hostname: the files the
+ * CT's network service reads follow the new values. */
+int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err)
+{
+	cleanup_close int rootfd = open_root(ct, err);
+	if (rootfd < 0)
+		return -1;
+	const char *ips = nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
+	const char *netif = nvz_ct_get_pending(ct, changes, "NETIF");
+	const char *hostname = nvz_ct_get_pending(ct, changes, "HOSTNAME");
+	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)
+		return -1;
+	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL), ips,
+						netif, err) < 0)
+		return -1;
+	return 0;
 }

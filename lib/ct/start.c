@@ -61,8 +61,8 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 
 /* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
  * and the intermediate is reaped at once. */
-static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, int *report_rd,
-			 struct nvz_error **err)
+static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
+			 int *report_rd, struct nvz_error **err)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -81,7 +81,7 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, int *report_r
 		setsid();
 		pid_t m = fork();
 		if (m == 0)
-			nvz_monitor_main(ct, cg, pfd[1]);
+			nvz_monitor_main(ct, cg, pfd[1], dumpdir);
 		_exit(m < 0 ? 1 : 0);
 	}
 	close(pfd[1]);
@@ -122,16 +122,19 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	const char *disabled = nvz_ct_get(ct, "DISABLED", "no");
 	if (!strcmp(disabled, "yes") && !(o && o->force))
 		return nvz_err(err, NVZ_E_START_DISABLED, EPERM, "Container start disabled");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
+	const char *dumpdir = o ? o->dumpdir : NULL;
+	if (!dumpdir)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
 	bool mounted_here = !st.mounted;
 	if (mounted_here && nvz_ct_mount(ct, false, err) < 0)
 		return -1;
 	cleanup_close int report = -1;
 	struct nvz_cgroup *cg = NULL;
-	if (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0 ||
+	/* A restored CT keeps its files as they were dumped. */
+	if ((!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
 	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
 	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 ||
-	    spawn_monitor(ct, cg, &report, err) < 0 || read_report(report, err) < 0) {
+	    spawn_monitor(ct, cg, dumpdir, &report, err) < 0 || read_report(report, err) < 0) {
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);
 			nvz_cgroup_destroy(cg, NULL);
@@ -142,6 +145,8 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 		return -1;
 	}
 	nvz_cgroup_free(cg);
+	if (dumpdir)
+		return 0;
 	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
 	if (ips && *ips)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
@@ -188,6 +193,15 @@ static int wait_booted(struct nvz_ct *ct, int timeout, struct nvz_error **err)
 
 int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
 {
+	/* OpenVZ: a CT suspended (vzctl suspend, or at host shutdown with
+	 * VE_STOP_MODE=suspend) comes back from its dump. */
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (!st.running && st.suspended && !(o && o->dumpdir)) {
+		cleanup_free char *dump = nvz_ct_dump_path(ct);
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Dump file %s exists, trying to restore from it", dump);
+		return nvz_ct_restore(ct, NULL, err);
+	}
 	if (nvz_ct_start_locked(ct, o, err) < 0)
 		return -1;
 	if (!o || !o->wait)

@@ -91,6 +91,7 @@ struct ip_op {
 	const char *devs;
 	bool add;
 	struct nvz_error **err;
+	bool host_only; /* restored CT: its side is already in place */
 };
 
 struct proxy_op {
@@ -104,6 +105,19 @@ static int dev_proxy(const char *dev, void *arg)
 	if (p->op->add)
 		return nvz_neigh_proxy_add(-1, dev, p->a, p->op->err);
 	nvz_neigh_proxy_del(-1, dev, p->a, NULL);
+	return 0;
+}
+
+/* Best effort: a lost announcement only delays neighbours until their
+ * cache entry expires. */
+static int dev_announce(const char *dev, void *arg)
+{
+	struct proxy_op *p = arg;
+	struct nvz_error *e = NULL;
+	if (nvz_net_announce(-1, dev, p->a, &e) < 0) {
+		nvz_log(p->op->ct->ctx, NVZ_LOG_VERBOSE, "%s", e->msg);
+		nvz_error_free(e);
+	}
 	return 0;
 }
 
@@ -124,9 +138,10 @@ static int one_ip(const char *text, void *arg)
 			nvz_addr_del(op->ct_ns, CT_IF, &a, NULL);
 		return 0;
 	}
-	if (nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0 ||
+	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
 	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(op->devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
+	for_each_word(op->devs, dev_announce, &p);
 	return 0;
 }
 
@@ -196,9 +211,48 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	 * interfaces with accept_ra=1. */
 	if (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0)
 		return -1;
-	struct ip_op op = { ct, ct_ns, hostif, devs, true, err };
+	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
 	    record(ct, ips, devs, err) < 0) {
+		op.add = false;
+		for_each_word(ips, one_ip, &op);
+		nvz_link_del(-1, hostif, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len)
+{
+	char hostif[IFNAMSIZ];
+	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
+		return -1;
+	snprintf(buf, len, CT_IF "=%s", hostif);
+	return 0;
+}
+
+/* The host half of make_pair and one_ip: the gateway addresses, up,
+ * forwarding, a route per address and its proxy neighbours. */
+int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+{
+	if (!ips || !*ips)
+		return 0;
+	char hostif[IFNAMSIZ];
+	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
+		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
+	struct nvz_addr gw4, gw6;
+	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
+	nvz_addr_parse("fe80::1/64", &gw6, NULL);
+	cleanup_free char *devs = neighbour_devs(ct);
+	if (!devs)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct ip_op op = { ct, -1, hostif, devs, true, err, true };
+	if (nvz_addr_add(-1, hostif, &gw4, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    for_each_word(devs, forward_on, err) < 0 ||
+	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
+	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -219,7 +273,7 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	if (ns && strtoull(ns, NULL, 10) == netns_ino()) {
 		char hostif[IFNAMSIZ] = "";
 		host_ifname(ct, hostif, sizeof(hostif));
-		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL };
+		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false };
 		const char *ips = nvz_conf_get(c, "IPS");
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);

@@ -78,6 +78,15 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 		    nvz_addr_add(ct_ns, f->ifname, &a, NVZ_ADDR_NODAD, err) < 0)
 			return -1;
 	}
+	/* Announced once both ends pass traffic; best effort, like the routed
+	 * mode's announcements. */
+	if (f->nips && nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) == 0 &&
+	    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) == 0)
+		for (size_t i = 0; i < f->nips; i++) {
+			struct nvz_addr a;
+			if (nvz_addr_parse(f->ips[i], &a, NULL) == 0)
+				nvz_net_announce(ct_ns, f->ifname, &a, NULL);
+		}
 	return route_default(ct_ns, f->ifname, f->gw, err) < 0 ||
 			       route_default(ct_ns, f->ifname, f->gw6, err) < 0
 		       ? -1
@@ -158,6 +167,36 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 			nvz_link_del(-1, new.v[i].host_ifname, NULL);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)
+{
+	struct nvz_netifs all;
+	if (!netif || !*netif)
+		return 0;
+	if (nvz_netif_parse(netif, &all, err) < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
+	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < all.n; i++) {
+		const struct nvz_netif *f = &all.v[i];
+		if ((f->has_host_mac && nvz_link_set_mac(-1, f->host_ifname, f->host_mac, err) < 0) ||
+		    (*f->bridge && nvz_link_set_master(-1, f->host_ifname, f->bridge, err) < 0) ||
+		    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 ||
+		    external_script(ct, f->host_ifname, err) < 0)
+			return nvz_err_wrap(err, "Configure veth devices");
+		/* The CT may now be behind another switch port (or server):
+		 * announce its addresses as at start, best effort. */
+		if (ct_ns >= 0 && f->nips && nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) == 0 &&
+		    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) == 0)
+			for (size_t j = 0; j < f->nips; j++) {
+				struct nvz_addr a;
+				if (nvz_addr_parse(f->ips[j], &a, NULL) == 0)
+					nvz_net_announce(ct_ns, f->ifname, &a, NULL);
+			}
 	}
 	return 0;
 }

@@ -403,3 +403,20 @@ int nvz_link_set_master(int netns, const char *name, const char *bridge,
 	return link_apply(netns, name, CHANGE(.set_master = true, .master = master),
 			  bridge ? "attach to bridge device" : "detach from bridge device", err);
 }
+
+/* The kernel marks a link operationally up (IFF_RUNNING) from its linkwatch
+ * work, after carrier on; until then a new veth drops what is sent on it and
+ * a bridge has not enabled the port. */
+int nvz_link_wait_running(int netns, const char *name, int timeout_ms, struct nvz_error **err)
+{
+	for (int waited = 0;; waited += 5) {
+		struct nvz_link_info li;
+		if (nvz_link_get(netns, name, &li, err) < 0)
+			return -1;
+		if (li.flags & IFF_RUNNING)
+			return 0;
+		if (waited >= timeout_ms)
+			return nvz_err(err, NVZ_E_SYSTEM, ETIMEDOUT, "link %s is not running", name);
+		usleep(5000);
+	}
+}

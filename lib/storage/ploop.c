@@ -459,7 +459,8 @@ static int check_unused(const char *image, struct nvz_error **err)
 	int nr, found;
 	/* The last unmount releases the loop device asynchronously (the
 	 * superblock goes with the last reference, e.g. a CT's dying mount
-	 * namespace): give it up to 10 s before calling the image busy. */
+	 * namespace, whose ext4 flushes its journal first; seconds on a loaded
+	 * host): give it up to 10 s before calling the image busy. */
 	for (int tries = 0; (found = nvz_loop_find(image, &nr, err)) > 0 && tries < 500; tries++)
 		usleep(20000);
 	if (found < 0)

@@ -51,9 +51,11 @@ ls quota_*.deb >/dev/null 2>&1 || apt-get download quota >/dev/null 2>&1 || die 
 ls lxcfs_*.deb >/dev/null 2>&1 || apt-get download lxcfs >/dev/null 2>&1 || log "no lxcfs: its tests will fail"
 KVER=${KPKG#linux-image-}
 K=$C/kernel/$KVER
+# veth and bridge (with stp, llc) for the networking tests.
 MODS="crc32c_generic crc32c_intel ext4 quota_v2 quota_tree loop overlay fuse tun
-      virtio_pci virtio_blk"
-if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ]; then
+      virtio_pci virtio_blk veth bridge"
+# Re-resolved when the list changes (the kernel package itself stays cached).
+if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ] || [ "$(cat "$K/mods.list" 2>/dev/null)" != "$MODS" ]; then
 	log "unpacking $KPKG"
 	rm -rf "$K" "$C/kpkg"; mkdir -p "$K/modules" "$C/kpkg"
 	dpkg -x "$C/debs/${KPKG}"_*.deb "$C/kpkg"
@@ -82,6 +84,7 @@ if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ]; then
 	}
 	for m in $MODS; do visit "$m"; done
 	printf '%s\n' "${order[@]}" >"$K/modules.order"
+	printf '%s' "$MODS" >"$K/mods.list"
 	[ -s "$K/vmlinux" ] || log "vmlinux extraction failed: will boot the (slower) vmlinuz"
 	rm -rf "$C/kpkg"
 fi
@@ -129,7 +132,7 @@ if [ ! -s "$BASE" ] || [ "$0" -nt "$BASE" ]; then
 	fi
 	# GNU userland the tests call (busybox fills in the rest at boot):
 	# GNU df shows project quotas (statfs on the path), bash runs the suite.
-	for p in bash coreutils grep sed mawk findutils diffutils tar gzip e2fsprogs procps; do
+	for p in bash coreutils grep sed mawk findutils diffutils tar gzip e2fsprogs procps iproute2; do
 		dpkg -L "$p" 2>/dev/null | grep -E '^/(usr/)?s?bin/[^/]+$' | while read -r f; do
 			[ -f "$f" ] && [ -x "$f" ] && copy_bin "$f"
 		done

@@ -91,17 +91,26 @@ t_net_bridged_veth() {
 	done
 	grep -Eq '^NETIF="ifname=eth0,bridge=br0,mac=00:18:51:[0-9A-Fa-f:]{8},host_ifname=veth1311.0,host_mac=00:18:51:[0-9A-Fa-f:]{8},ip=10.77.0.11/24,gw=10.77.0.1"$' \
 		"$T/conf/1311.conf" || fail "NETIF: $(grep NETIF "$T/conf/1311.conf")"
+	lan_stale_entry 10.77.0.11
+	sleep 1.1
 	expect_rc 0 srv "$VZCTL" start 1311
 	expect_out '^Configure veth devices: veth1311.0$'
 	expect_out '^Adding interface veth1311.0 to the bridge br0.$'
 	expect_out '^Adding an IP 10.77.0.11/24 to the eth0 for CT1311.$'
 	expect_out '^Setting 10.77.0.1 as a default gateway for CT1311.$'
+	# The CT announced its address with its own MAC; its files agree.
+	local ctmac
+	ctmac=$(sed -n 's/^NETIF=.*,mac=\([0-9A-Fa-f:]*\),.*/\1/p' "$T/conf/1311.conf" | tr A-F a-f)
+	[ "$(lan_mac_for 10.77.0.11)" = "$ctmac" ] || fail "no gratuitous ARP from the CT: $(ip -n "$LAN" neigh)"
 	expect_rc 0 srv "$VZCTL" start 1312
 	wait_for 100 srv "$VZCTL" exec 1312 'test -e /run/nvz-boot.done' || fail "no boot"
 	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.12' >/dev/null 2>&1 || fail "CT to CT"
 	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.1' >/dev/null 2>&1 || fail "CT to server"
 	srv "$VZCTL" exec 1311 'ping -c1 -W2 10.77.0.50' >/dev/null 2>&1 || fail "CT to LAN"
 	lan_ping 10.77.0.12 || fail "LAN to CT"
+	expect_rc 0 srv "$VZCTL" exec 1311 cat /etc/network/interfaces
+	expect_out 'up ip addr replace 10.77.0.11/24 dev eth0'
+	expect_out 'up ip route replace default via 10.77.0.1 dev eth0 onlink'
 	# Mixed: a routed CT beside the bridged ones on the same server.
 	srv "$VZCTL" --quiet create 1313 --ostemplate busybox-x86_64 || fail create
 	expect_rc 0 srv "$VZCTL" set 1313 --ipadd 10.77.0.13 --save
@@ -124,5 +133,84 @@ t_net_bridged_veth() {
 	grep -q "unknown bridge 'nosuchbr'" "$T/out" || fail "unclear: $(cat "$T/out")"
 	srv "$VZCTL" status 1314 | grep -q down || fail "half-started CT"
 	ip -n "$SRV" link | grep -q veth1314 && fail "link left after refused start"
+	return 0
+}
+
+mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+lan_mac_for() { ip -n "$LAN" neigh show "$1" dev l0 | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p'; }
+lan_stale_entry() { ip -n "$LAN" neigh replace "$1" lladdr 02:00:00:00:00:99 dev l0 nud stale; }
+
+# Routed CT: the LAN peer's stale cache entries (as after a migration from
+# another server) are corrected by the start's announcements; the CT's own
+# ifupdown config and /etc/hosts agree with what nvz set up, so ifdown/ifup
+# inside brings the same network back; live changes rewrite them.
+t_net_routed_announce_and_files() {
+	net_setup
+	srv "$VZCTL" --quiet create 1321 --ostemplate busybox-x86_64 --hostname ct21.example.com || fail create
+	expect_rc 0 srv "$VZCTL" set 1321 --ipadd 10.77.0.21 --ipadd 2001:db8:77::21 --save
+	lan_stale_entry 10.77.0.21
+	lan_stale_entry 2001:db8:77::21
+	sleep 1.1
+	expect_rc 0 srv "$VZCTL" start 1321
+	wait_for 100 srv "$VZCTL" exec 1321 'test -e /run/nvz-boot.done' || fail "no boot"
+	local smac
+	smac=$(mac_of "$SRV" s0)
+	[ "$(lan_mac_for 10.77.0.21)" = "$smac" ] || fail "no gratuitous ARP: $(ip -n "$LAN" neigh)"
+	[ "$(lan_mac_for 2001:db8:77::21)" = "$smac" ] || fail "no unsolicited NA: $(ip -n "$LAN" neigh)"
+	expect_rc 0 srv "$VZCTL" exec 1321 cat /etc/network/interfaces
+	expect_out 'up ip addr replace 10.77.0.21/32 dev venet0'
+	expect_out 'up ip addr replace 2001:db8:77::21/128 dev venet0'
+	expect_rc 0 srv "$VZCTL" exec 1321 cat /etc/hosts
+	expect_out '^10.77.0.21 ct21.example.com ct21$'
+	# The CT's own network service takes the interface down and up again.
+	expect_rc 0 srv "$VZCTL" exec 1321 'ifdown venet0'
+	lan_ping 10.77.0.21 && fail "reachable after ifdown inside"
+	expect_rc 0 srv "$VZCTL" exec 1321 'ifup venet0'
+	wait_for 30 lan_ping 10.77.0.21 || fail "not reachable after ifup inside"
+	srv "$VZCTL" exec 1321 'ping -c1 -W2 10.77.0.50' >/dev/null 2>&1 || fail "no default route after ifup"
+	# Live changes rewrite the files.
+	expect_rc 0 srv "$VZCTL" set 1321 --ipadd 10.77.0.22 --hostname ct22.example.com --save
+	expect_rc 0 srv "$VZCTL" exec 1321 'cat /etc/network/interfaces /etc/hosts'
+	expect_out 'up ip addr replace 10.77.0.22/32 dev venet0'
+	expect_out '^10.77.0.21 ct22.example.com ct22$'
+	[[ "$OUT" == *ct21* ]] && fail "old hostname left in /etc/hosts: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1321 --ipdel all --save
+	expect_rc 0 srv "$VZCTL" exec 1321 'cat /etc/network/interfaces; cat /etc/hosts'
+	[[ "$OUT" == *venet0* ]] && fail "venet0 stanza left after --ipdel all: $OUT"
+	expect_out '^127.0.1.1 ct22.example.com ct22$'
+	return 0
+}
+
+# Debian 12 with systemd: ifupdown's networking.service runs `ifup -a` over
+# nvz's stanzas at boot without failing and can restart them; switched to
+# systemd-networkd, networkd configures the same addresses and keeps them.
+t_net_debian_ifupdown_networkd() {
+	need_debian
+	net_setup
+	srv "$VZCTL" --quiet create 1331 --ostemplate "$DEBIAN_TMPL" --hostname deb31.example.com || fail create
+	expect_rc 0 srv "$VZCTL" set 1331 --ipadd 10.77.0.31 --ipadd 2001:db8:77::31 --save
+	expect_rc 0 srv "$VZCTL" start 1331 --wait
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl is-active networking'
+	expect_out '^active$'
+	lan_ping 10.77.0.31 || fail "LAN cannot reach the Debian CT"
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::31 || fail "LAN cannot reach the Debian CT over IPv6"
+	expect_rc 0 srv "$VZCTL" exec 1331 'getent hosts deb31.example.com'
+	expect_out '^10.77.0.31 +deb31.example.com'
+	expect_rc 0 srv "$VZCTL" exec 1331 'ifdown venet0'
+	lan_ping 10.77.0.31 && fail "reachable after ifdown inside"
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart networking'
+	wait_for 30 lan_ping 10.77.0.31 || fail "not reachable after restarting networking"
+	expect_rc 0 srv "$VZCTL" exec 1331 'ip route'
+	expect_out '^default via 169.254.0.1 dev venet0 onlink'
+	# The admin switches the CT to systemd-networkd.
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl -q disable networking; systemctl -q enable systemd-networkd'
+	expect_rc 0 srv "$VZCTL" restart 1331 --wait
+	# networkctl needs D-Bus, which minbase lacks: read networkd's own state file.
+	wait_for 100 eval 'srv "$VZCTL" exec 1331 "cat /run/systemd/netif/links/\$(cat /sys/class/net/venet0/ifindex)" | grep -q "^ADMIN_STATE=configured"' ||
+		fail "networkd does not manage venet0: $(srv "$VZCTL" exec 1331 'systemctl status systemd-networkd' 2>&1)"
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart systemd-networkd; sleep 1; ip -o addr show dev venet0; ip route'
+	expect_out '10.77.0.31/32'
+	expect_out '^default via 169.254.0.1 dev venet0'
+	lan_ping 10.77.0.31 || fail "networkd lost the address"
 	return 0
 }

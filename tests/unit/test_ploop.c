@@ -71,9 +71,10 @@ static bool named_in_sysfs(void)
 	return hit;
 }
 
+/* Up to 15 s: under load the last close (autoclear) can come late. */
 static bool wait_unbound(void)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1500; i++) {
 		if (!bound() && !named_in_sysfs())
 			return true;
 		usleep(10000);

@@ -1,0 +1,385 @@
+/* Running criu dump/restore for a CT (see criu.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpt/criu.h"
+#include "nvz/cleanup.h"
+#include "nvz/config.h"
+#include "nvz/fs.h"
+
+/* A growing NULL-terminated argv; an allocation failure sticks (oom). */
+struct args {
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct args *a, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	char **v = r < 0 || a->oom ? NULL : realloc(a->v, (a->n + 2) * sizeof(*v));
+	if (!v) {
+		free(r < 0 ? NULL : s);
+		a->oom = true;
+		return;
+	}
+	v[a->n++] = s;
+	v[a->n] = NULL;
+	a->v = v;
+}
+
+/* Options for both directions. TCP connections survive (the CT keeps its
+ * addresses), file locks and unlinked-but-open files are carried, and the
+ * CT's cgroup namespace and cgroup mounts are re-created: nvz creates the
+ * cgroup with the CT's limits first, and criu's default "soft" mode then
+ * leaves those limits alone. */
+static void common(struct args *a, const char *criu, const char *dir, const char *root)
+{
+	add(a, "%s", criu);
+	add(a, "-D");
+	add(a, "%s", dir);
+	add(a, "-v4");
+	add(a, "--root");
+	add(a, "%s", root);
+	add(a, "--tcp-established");
+	add(a, "--file-locks");
+	add(a, "--link-remap");
+	add(a, "--manage-cgroups");
+	/* Filesystems systemd mounts in a CT that criu does not know by name:
+	 * they hold no state worth dumping, a fresh instance is mounted. */
+	add(a, "--enable-fs");
+	add(a, "hugetlbfs,fusectl,configfs,debugfs,tracefs,binfmt_misc");
+}
+
+/* The most telling error line of a criu log: the first "Error" that is not
+ * one criu prints on every run here (no iptables, no CAP_SYS_RESOURCE) or
+ * its closing "Dumping/Restoring FAILED". */
+static void log_error(const char *log, char *out, size_t len)
+{
+	snprintf(out, len, "no error in the log");
+	cleanup_fclose FILE *f = fopen(log, "re");
+	char line[1024];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *e = strstr(line, "Error (");
+		if (!e || strstr(line, "iptables") || strstr(line, "-V failed") ||
+		    strstr(line, "RLIMIT_NOFILE") || strstr(line, "FAILED"))
+			continue;
+		char *msg = strstr(e, "): ");
+		msg = msg ? msg + 3 : e;
+		msg[strcspn(msg, "\n")] = '\0';
+		snprintf(out, len, "%s", msg);
+		return;
+	}
+}
+
+static pid_t spawn(char *const *argv, int keep_fd, struct nvz_error **err)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
+	if (pid > 0)
+		return pid;
+	/* criu gets no descriptor of ours but the one it must hand on. */
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (keep_fd >= 0)
+		fcntl(keep_fd, F_SETFD, 0);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/* log: the file criu wrote; shown: where the admin finds it afterwards. */
+static int criu_failed(const char *what, const char *criu, const char *log, const char *shown,
+		       int status, int code, struct nvz_error **err)
+{
+	char msg[800];
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return nvz_err(err, code, ENOENT, "cannot run %s (CRIU in vz.conf; "
+			       "scripts/install-criu provides one)", criu);
+	log_error(log, msg, sizeof(msg));
+	return nvz_err(err, code, EIO, "criu %s failed: %s (log: %s)", what, msg, shown);
+}
+
+/* --external mnt[...] for mounts criu cannot or must not dump, as keys the
+ * restore maps to this host's paths: FUSE files (the monitor's beancounter
+ * file, lxcfs views), /dev/null over masked /proc files, the console pty
+ * (both from the host). Appended to a (dump) and to keys (for restore). */
+static int add_externals(struct args *a, pid_t pid, struct args *keys, struct nvz_error **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	if (!f)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "open %s", path);
+	char line[4096];
+	while (fgets(line, sizeof(line), f)) {
+		char root[1024], mnt[1024], fstype[256];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
+		    sscanf(dash + 3, "%255s", fstype) != 1)
+			continue;
+		char key[1100];
+		if (!strcmp(fstype, "fuse.nvz-bc"))
+			snprintf(key, sizeof(key), "nvz-bcfs");
+		else if (!strcmp(fstype, "fuse.lxcfs"))
+			snprintf(key, sizeof(key), "nvz-lxcfs:%s", mnt);
+		else if (!strcmp(mnt, "/dev/console"))
+			snprintf(key, sizeof(key), "nvz-console");
+		else if (!strcmp(fstype, "devtmpfs") && !strcmp(root, "/null"))
+			snprintf(key, sizeof(key), "nvz-devnull");
+		else
+			continue;
+		add(a, "--external");
+		add(a, "mnt[%s]:%s", mnt, key);
+		add(keys, "%s", key);
+	}
+	return 0;
+}
+
+/* The console's tty as criu names it: "tty[rdev:dev]" in hex. */
+static int console_key(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/root/dev/console", (int)pid);
+	if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
+		return -1;
+	snprintf(buf, len, "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
+		 (unsigned long long)st.st_dev);
+	return 0;
+}
+
+static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *const *keys,
+		      struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *text = NULL, *list = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&list, &len);
+	for (char *const *k = keys; m && k && *k; k++)
+		fprintf(m, "%s%s", k == keys ? "" : " ", *k);
+	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
+	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
+			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n",
+		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
+{
+	struct args a = { 0 }, keys = { 0 };
+	char tty[96] = "";
+	common(&a, s->criu, s->dir, s->root);
+	add(&a, "dump");
+	add(&a, "-t");
+	add(&a, "%d", (int)s->init_pid);
+	add(&a, "-o");
+	add(&a, "dump.log");
+	/* iptables is not installed here; nftables locks the network while
+	 * the tree is frozen. */
+	add(&a, "--network-lock");
+	add(&a, "nftables");
+	if (s->freezer) {
+		add(&a, "--freeze-cgroup");
+		add(&a, "%s", s->freezer);
+	}
+	if (console_key(s->init_pid, tty, sizeof(tty)) == 0) {
+		add(&a, "--external");
+		add(&a, "%s", tty);
+	}
+	int r = add_externals(&a, s->init_pid, &keys, err);
+	if (r == 0 && (a.oom || keys.oom))
+		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	/* Just before the freeze: criu kills the processes after the dump. */
+	cleanup_free char *cglist = NULL, *cgprocs = NULL;
+	if (r == 0 && (asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0 ||
+		       asprintf(&cgprocs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) < 0))
+		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	if (r == 0)
+		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, cgprocs, err);
+	pid_t pid = r < 0 ? -1 : spawn(a.v, -1, err);
+	int status = 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && status != 0) {
+		cleanup_free char *log = NULL, *shown = NULL;
+		if (asprintf(&log, "%s/dump.log", s->dir) < 0 ||
+		    asprintf(&shown, "%s.failed.log", s->dir) < 0)
+			r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+		else
+			r = criu_failed("dump", s->criu, log, shown, status, NVZ_E_CHKPNT, err);
+	} else if (pid < 0) {
+		r = -1;
+	}
+	if (r == 0)
+		r = write_meta(s, tty, keys.v, err);
+	nvz_strv_free(a.v);
+	nvz_strv_free(keys.v);
+	return r;
+}
+
+int nvz_cpt_dump(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
+{
+	if (mkdir(s->dir, 0700) < 0)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "create dump directory %s", s->dir);
+	if (dump_run(s, err) < 0) {
+		/* Keep criu's log beside the dump path: it says why. */
+		cleanup_free char *log = NULL, *keep = NULL;
+		if (asprintf(&log, "%s/dump.log", s->dir) >= 0 &&
+		    asprintf(&keep, "%s.failed.log", s->dir) >= 0)
+			rename(log, keep);
+		nvz_rm_rf(s->dir, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static struct nvz_conf *load_meta(const char *dir, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/" NVZ_CPT_META, dir) < 0) {
+		nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (nvz_conf_load(&c, path, NVZ_E_RESTORE, NULL) < 0) {
+		nvz_err(err, NVZ_E_RESTORE, ENOENT, "%s is not a complete nvz dump (no %s)", dir,
+			NVZ_CPT_META);
+		return NULL;
+	}
+	return c;
+}
+
+int nvz_cpt_dump_check(const char *dir, struct nvz_error **err)
+{
+	struct nvz_conf *c = load_meta(dir, err);
+	if (!c)
+		return -1;
+	nvz_conf_free(c);
+	return 0;
+}
+
+char *nvz_cpt_dump_ips(const char *dir)
+{
+	struct nvz_conf *c = load_meta(dir, NULL);
+	const char *ips = c ? nvz_conf_get(c, "IP_ADDRESS") : NULL;
+	char *out = ips && *ips ? strdup(ips) : NULL;
+	nvz_conf_free(c);
+	return out;
+}
+
+/* Each external mount key of the dump, mapped to this host's source. (A
+ * dump is trusted like criu's images themselves, which restore as root;
+ * still, an lxcfs key never leaves LXCFS_DIR, anything unknown is
+ * /dev/null.) */
+static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec *s,
+			      const char *list)
+{
+	cleanup_free char *copy = strdup(list ? list : "");
+	char *save = NULL;
+	for (char *k = copy ? strtok_r(copy, " ", &save) : NULL; k; k = strtok_r(NULL, " ", &save)) {
+		add(a, "--external");
+		if (!strcmp(k, "nvz-bcfs"))
+			add(a, "mnt[%s]:%s", k, s->bcfs_file ? s->bcfs_file : "/dev/null");
+		else if (!strcmp(k, "nvz-console"))
+			add(a, "mnt[%s]:%s", k, s->console ? s->console : "/dev/null");
+		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
+			add(a, "mnt[%s]:%s%s", k, s->lxcfs_dir, k + 10);
+		else
+			add(a, "mnt[%s]:/dev/null", k);
+	}
+}
+
+pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err)
+{
+	struct nvz_conf *meta = load_meta(s->dir, err);
+	if (!meta)
+		return -1;
+	cleanup_free char *cglist = NULL;
+	if (asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0)
+		cglist = NULL;
+	if (!cglist || nvz_cpt_cgroups_restore(s->cgroup_root, cglist, err) < 0) {
+		nvz_conf_free(meta);
+		return cglist ? -1 : nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	}
+	struct args a = { 0 };
+	common(&a, s->criu, s->dir, s->root);
+	add(&a, "restore");
+	add(&a, "--restore-detached");
+	add(&a, "--work-dir");
+	add(&a, "%s", s->workdir);
+	add(&a, "-o");
+	add(&a, "%s/restore.log", s->workdir);
+	add(&a, "--pidfile");
+	add(&a, "%s/restore.pid", s->workdir);
+	/* Only when the CT's cgroup moved (another CGROUP_PREFIX): criu then
+	 * maps every dumped cgroup onto the new root, flattening the tree a
+	 * systemd CT made below its own. */
+	const char *cgold = nvz_conf_get(meta, "CGROUP_ROOT");
+	if (!cgold || strcmp(cgold, s->cgroup_root)) {
+		add(&a, "--cgroup-root");
+		add(&a, "%s", s->cgroup_root);
+	}
+	const char *tty = nvz_conf_get(meta, "TTY");
+	if (tty && *tty && s->tty_fd >= 0) {
+		/* The console slave the images refer to is gone with the old
+		 * monitor: processes that had it open get the new one. */
+		add(&a, "--inherit-fd");
+		add(&a, "fd[%d]:%s", s->tty_fd, tty);
+	}
+	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
+	for (char *const *p = s->veth_pairs; p && *p; p++) {
+		add(&a, "--veth-pair");
+		add(&a, "%s", *p);
+	}
+	nvz_conf_free(meta);
+	cleanup_free char *pidfile = NULL;
+	if (asprintf(&pidfile, "%s/restore.pid", s->workdir) >= 0)
+		unlink(pidfile);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory")
+			  : spawn(a.v, s->tty_fd, err);
+	nvz_strv_free(a.v);
+	return pid;
+}
+
+pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
+			     struct nvz_error **err)
+{
+	cleanup_free char *log = NULL, *pidfile = NULL, *text = NULL;
+	if (asprintf(&log, "%s/restore.log", s->workdir) < 0 ||
+	    asprintf(&pidfile, "%s/restore.pid", s->workdir) < 0)
+		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	if (status != 0)
+		return criu_failed("restore", s->criu, log, log, status, NVZ_E_RESTORE, err);
+	if (nvz_read_file(pidfile, 64, &text, NULL, err) < 0)
+		return nvz_err_wrap(err, "criu restore left no pid");
+	int pid = atoi(text);
+	if (pid <= 0)
+		return nvz_err(err, NVZ_E_RESTORE, EINVAL, "criu restore: bad pid file %s", pidfile);
+	struct nvz_conf *meta = load_meta(s->dir, NULL);
+	const char *cgold = meta ? nvz_conf_get(meta, "CGROUP_ROOT") : NULL;
+	cleanup_free char *procs = NULL;
+	if (cgold && strcmp(cgold, s->cgroup_root) &&
+	    asprintf(&procs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) >= 0)
+		nvz_cpt_cgroups_move(s->cgroup_root, procs);
+	nvz_conf_free(meta);
+	return pid;
+}

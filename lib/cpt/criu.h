@@ -1,0 +1,74 @@
+/* Checkpoint and restore of a CT's whole process tree (with its pid, mount,
+ * uts, ipc, net and cgroup namespaces) by the criu binary (vz.conf CRIU).
+ *
+ * Why the binary and not libcriu/RPC: the binary is what `criu check` and
+ * scripts/install-criu verify (a private Debian 13 build run through its own
+ * loader), it needs no service socket, and its log file is the one place an
+ * admin looks when a dump fails. Every option is on one command line that
+ * the log repeats.
+ *
+ * A dump is a CRIU image directory plus nvz-cpt.conf (written last, so its
+ * presence marks a complete dump) with what restore must re-create outside
+ * the images: the console key and the external mounts. */
+#ifndef NVZ_CPT_CRIU_H
+#define NVZ_CPT_CRIU_H
+
+#include <sys/types.h>
+
+#include "nvz/error.h"
+
+#define NVZ_CRIU_DEFAULT "/opt/nvz/criu/criu"
+#define NVZ_CPT_META "nvz-cpt.conf"
+
+struct nvz_cpt_dump_spec {
+	const char *criu;    /* criu binary */
+	const char *dir;     /* image directory: created here, must not exist */
+	const char *root;    /* VE_ROOT as the host sees it */
+	pid_t init_pid;      /* the CT's init, as the host sees it */
+	const char *freezer; /* the CT's freezer cgroup directory, or NULL (ptrace freeze) */
+	const char *ips;     /* routed addresses the CT has now, kept for restore */
+	const char *cgroup_root; /* "/<prefix>/<id>" */
+};
+
+/* Freeze, dump and kill the tree. On failure the tree keeps running (criu
+ * thaws it) and dir is removed; the error names criu's log. */
+int nvz_cpt_dump(const struct nvz_cpt_dump_spec *s, struct nvz_error **err);
+
+struct nvz_cpt_restore_spec {
+	const char *criu;
+	const char *dir;         /* a complete dump (nvz_cpt_dump); never written to */
+	const char *workdir;     /* criu's log, pidfile and statistics go here */
+	const char *root;        /* VE_ROOT, mounted */
+	int tty_fd;              /* new console pty slave (inherited by criu), or -1 */
+	const char *console;     /* its path, bound on /dev/console */
+	const char *bcfs_file;   /* the monitor's beancounter file, or NULL */
+	const char *lxcfs_dir;   /* LXCFS_DIR */
+	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
+	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
+};
+
+/* Is dir a complete nvz dump? */
+int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);
+/* Start `criu restore --restore-detached`; returns criu's pid. The restored
+ * init is reparented to the nearest subreaper when criu exits. */
+pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
+/* After criu exited with status: the restored init's pid (host view). */
+pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
+			     struct nvz_error **err);
+/* The cgroups below the CT's own ("/<prefix>/<id>") in every hierarchy:
+ * saved to file at dump, made again before restore (cgtree.c). */
+#define NVZ_CPT_CGROUPS "nvz-cgroups.list"
+/* And which cgroup below the CT's each process (by its pid inside the CT)
+ * was in: criu, told to restore under another root (another CGROUP_PREFIX),
+ * puts every process in the new root; nvz_cpt_cgroups_move puts them back
+ * where they were. Returns how many it moved. */
+#define NVZ_CPT_CGROUP_PROCS "nvz-cgroup-procs.list"
+int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procfile,
+			 struct nvz_error **err);
+int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
+int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
+
+/* IPS recorded at dump time (malloc'd), or NULL. */
+char *nvz_cpt_dump_ips(const char *dir);
+
+#endif

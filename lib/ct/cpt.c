@@ -1,0 +1,251 @@
+/* vzctl chkpnt/suspend and restore/resume: the life-cycle side of CRIU
+ * checkpoint/restore (lib/cpt runs criu). A checkpoint is DUMPDIR/Dump.<CTID>
+ * (or --dumpfile), a CRIU image directory.
+ *
+ * Restore reuses start: mount, cgroup with the CT's limits, then the monitor
+ * (which runs `criu restore` instead of cloning init, and becomes the
+ * restored init's parent as a subreaper), so reaping, console, beancounters
+ * and reboot/halt handling are the same as after a boot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpt/criu.h"
+#include "ct/bcfs.h"
+#include "ct/internal.h"
+#include "ct/state.h"
+#include "linux/lxcfs.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "nvz/netif.h"
+
+char *nvz_ct_dump_path(const struct nvz_ct *ct)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/Dump.%s", nvz_ct_get(ct, "DUMPDIR", "/var/lib/vz/dump"), ct->id) < 0)
+		return NULL;
+	return p;
+}
+
+static char *dump_dir(const struct nvz_ct *ct, const char *dumpfile)
+{
+	return dumpfile ? strdup(dumpfile) : nvz_ct_dump_path(ct);
+}
+
+static const char *criu_path(const struct nvz_ct *ct)
+{
+	return nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT);
+}
+
+/* The CT's v1 freezer cgroup: criu freezes the whole tree at once through
+ * it (no race with forks, as with ptrace-seizing task by task). */
+static char *freezer_dir(const struct nvz_ct *ct)
+{
+	char *p = NULL;
+	if (asprintf(&p, "/sys/fs/cgroup/freezer/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"),
+		     ct->id) < 0)
+		return NULL;
+	if (!nvz_path_exists(p)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int wait_gone(pid_t pid, unsigned long long start)
+{
+	for (int i = 0; i < 200 && nvz_proc_alive(pid, start); i++)
+		usleep(50000);
+	return nvz_proc_alive(pid, start) ? -1 : 0;
+}
+
+int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (!st.running || nvz_runstate_read(ct, &rs) < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
+	cleanup_free char *dir = dump_dir(ct, dumpfile);
+	cleanup_free char *freezer = freezer_dir(ct);
+	cleanup_free char *ips = nvz_ct_live_ips(ct);
+	cleanup_free char *cgroot = NULL;
+	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	if (nvz_path_exists(dir))
+		return nvz_err(err, NVZ_E_CHKPNT, EEXIST,
+			       "Checkpointing failed: dump file %s already exists", dir);
+	cleanup_free char *parent = strdup(dir);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (nvz_mkdir_p(parent, 0700, err) < 0)
+			return -1;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting up checkpoint...");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tsuspend...");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tdump...");
+	struct nvz_cpt_dump_spec spec = {
+		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
+		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
+	};
+	if (nvz_cpt_dump(&spec, err) < 0)
+		return nvz_err_wrap(err, "Checkpointing failed");
+	/* criu killed the tree once the images were complete. */
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tkill...");
+	if (wait_gone(rs.init_pid, rs.init_start) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ETIMEDOUT,
+			       "Checkpointing failed: init %d still runs after the dump", (int)rs.init_pid);
+	/* The monitor sees init exit, waits for our lock, and finding no state
+	 * leaves the rest to us, as with vzctl stop. */
+	if (nvz_ct_cleanup_stopped(ct, err) < 0 || nvz_ct_umount(ct, err) < 0)
+		return -1;
+	/* The old monitor exits once it sees the state gone; a restore right
+	 * after us must not race it for the lock. */
+	if (wait_gone(rs.monitor_pid, rs.monitor_start) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs.monitor_pid);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
+	return 0;
+}
+
+int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
+{
+	cleanup_free char *dir = dump_dir(ct, dumpfile);
+	if (!dir)
+		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (st.running)
+		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Container is already running");
+	if (!nvz_path_exists(dir))
+		return nvz_err(err, NVZ_E_RESTORE, ENOENT, "Restore error, dump file %s not found", dir);
+	if (nvz_cpt_dump_check(dir, err) < 0)
+		return nvz_err_wrap(err, "Restore error");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
+	struct nvz_start_opts o = { .dumpdir = dir };
+	if (nvz_ct_start_locked(ct, &o, err) < 0) {
+		if (*err && (*err)->status != NVZ_E_RESTORE)
+			(*err)->status = NVZ_E_RESTORE;
+		return nvz_err_wrap(err, "Restore error");
+	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
+	/* As OpenVZ: a dump that was restored is gone (it would restore an
+	 * older state at the next start). */
+	nvz_rm_rf(dir, NULL);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring completed successfully");
+	return 0;
+}
+
+/* criu --veth-pair values: venet0 (routed) and each NETIF interface. */
+static char **veth_pairs(const struct nvz_ct *ct, const char *ips)
+{
+	struct nvz_netifs all = { 0 };
+	const char *netif = nvz_ct_get(ct, "NETIF", NULL);
+	if (netif && *netif && nvz_netif_parse(netif, &all, NULL) < 0)
+		all.n = 0;
+	char **v = calloc(all.n + 2, sizeof(*v));
+	size_t n = 0;
+	char buf[2 * 16 + 2];
+	if (v && ips && *ips && nvz_venet_pair(ct, buf, sizeof(buf)) == 0)
+		v[n++] = strdup(buf);
+	for (size_t i = 0; v && i < all.n; i++)
+		if (asprintf(&v[n], "%s=%s", all.v[i].ifname, all.v[i].host_ifname) >= 0)
+			n++;
+	return v;
+}
+
+/* Run criu while answering the beancounter file's FUSE requests: criu
+ * bind-mounts that file, and the monitor is its only server. */
+static int wait_criu(pid_t pid, int sigfd, struct nvz_bcfs *bc, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		struct pollfd p[2] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = bc ? nvz_bcfs_fd(bc) : -1, .events = POLLIN },
+		};
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			return -1;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof(si)) < 0 && errno != EAGAIN)
+				return -1;
+		}
+		if ((p[1].revents & POLLIN) && nvz_bcfs_process(bc) < 0)
+			bc = NULL;
+	}
+}
+
+static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct nvz_error **err)
+{
+	/* With criu gone, init was handed to us (the subreaper). The host side of
+ * the network is made again and announced (routed: proxy ARP/NDP and
+ * gratuitous ARP from the server, as at start; bridged: from the CT). */
+	if (waitpid(pid, NULL, WNOHANG | __WALL) != 0)
+		return nvz_err(err, NVZ_E_RESTORE, ECHILD, "restored init %d is not the monitor's child",
+			       (int)pid);
+	struct nvz_runstate rs = {
+		.init_pid = pid,
+		.init_start = nvz_proc_starttime(pid),
+		.monitor_pid = getpid(),
+		.monitor_start = nvz_proc_starttime(getpid()),
+	};
+	if (nvz_runstate_write(ct, &rs, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
+	    nvz_veth_restored(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+		return -1;
+	return 0;
+}
+
+pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
+			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
+{
+	cleanup_free char *cgroot = NULL, *bcfile = NULL;
+	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
+	cleanup_strv char **pairs = veth_pairs(ct, ips);
+	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
+	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs)
+		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	/* criu restores detached: the tree's root is reparented to us. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "become a subreaper");
+	struct nvz_cpt_restore_spec spec = {
+		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
+		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT),
+		.cgroup_root = cgroot, .veth_pairs = pairs,
+	};
+	pid_t criu = nvz_cpt_restore_spawn(&spec, err);
+	int status = 0;
+	if (criu < 0)
+		return -1;
+	if (wait_criu(criu, sigfd, bc, &status) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "wait for criu");
+	pid_t pid = nvz_cpt_restore_finish(&spec, status, err);
+	if (pid < 0)
+		return -1;
+	if (after_restore(ct, pid, ips, err) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		nvz_venet_stop(ct);
+		nvz_runstate_remove(ct);
+		return -1;
+	}
+	return pid;
+}

@@ -1,0 +1,140 @@
+/* Unit tests of lib/cpt: what a dump directory must hold before criu is
+ * run on it, and the cgroup list that comes with a dump (it must never
+ * name a cgroup outside the CT's own). criu itself runs in the
+ * integration tests (tests/integration/test_cpt.sh). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpt/criu.h"
+#include "nvz/config.h"
+#include "nvz/error.h"
+#include "nvz/fs.h"
+
+static char dir[] = "/tmp/nvz-test-cpt-XXXXXX";
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	nvz_rm_rf(dir, NULL);
+}
+
+static void put(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	cr_assert_eq(nvz_write_file_atomic(path, text, strlen(text), 0600, NULL), 0);
+}
+
+TestSuite(cpt, .init = setup, .fini = teardown);
+
+Test(cpt, incomplete_dump_refused)
+{
+	struct nvz_error *err = NULL;
+	put("inventory.img", "x");
+	cr_assert_lt(nvz_cpt_dump_check(dir, &err), 0);
+	cr_assert_eq(err->status, NVZ_E_RESTORE);
+	cr_assert_not_null(strstr(err->msg, "not a complete nvz dump"), "%s", err->msg);
+	nvz_error_free(err);
+	err = NULL;
+	cr_assert_null(nvz_cpt_dump_ips(dir));
+	put(NVZ_CPT_META, "TTY=\"\"\nEXTERNAL_MOUNTS=\"nvz-bcfs\"\nIP_ADDRESS=\"10.0.0.1 ::2\"\n");
+	cr_assert_eq(nvz_cpt_dump_check(dir, &err), 0);
+	char *ips = nvz_cpt_dump_ips(dir);
+	cr_assert_str_eq(ips, "10.0.0.1 ::2");
+	free(ips);
+}
+
+/* A hostile list is refused before anything is created. */
+Test(cpt, cgroup_list_stays_inside)
+{
+	static const char *const bad[] = {
+		"pids\t../../escape\n", "pids\t/abs\n", "../pids\tx\n", "pids\ta/../../b\n",
+	};
+	char path[256];
+	snprintf(path, sizeof(path), "%s/" NVZ_CPT_CGROUPS, dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct nvz_error *err = NULL;
+		put(NVZ_CPT_CGROUPS, bad[i]);
+		cr_assert_lt(nvz_cpt_cgroups_restore("/nvz-unit-no-such-ct", path, &err), 0, "%s", bad[i]);
+		cr_assert_eq(err->code, EINVAL);
+		nvz_error_free(err);
+	}
+	/* Hierarchies the CT has no cgroup in are skipped; no list is fine. */
+	put(NVZ_CPT_CGROUPS, "pids\tsystem.slice\n");
+	cr_assert_eq(nvz_cpt_cgroups_restore("/nvz-unit-no-such-ct", path, NULL), 0);
+	unlink(path);
+	cr_assert_eq(nvz_cpt_cgroups_restore("/nvz-unit-no-such-ct", path, NULL), 0);
+}
+
+static void write_pid(const char *cgdir, pid_t pid)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgdir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%d", (int)pid);
+	fclose(f);
+}
+
+/* The list covers every directory below the CT's cgroup, depth first, and
+ * where each process was; moved back from the root by those lists. */
+Test(cpt, cgroup_list_saved)
+{
+	char path[256], procs[256], cg[256], a[300], b[300];
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pids/nvz-unit-cpt-%d", (int)getpid());
+	if (mkdir(cg, 0755) < 0)
+		cr_skip_test("no writable pids cgroup v1 hierarchy: %s", strerror(errno));
+	snprintf(a, sizeof(a), "%s/a", cg);
+	snprintf(b, sizeof(b), "%s/a/b", cg);
+	mkdir(a, 0755);
+	mkdir(b, 0755);
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	write_pid(b, child);
+	snprintf(path, sizeof(path), "%s/" NVZ_CPT_CGROUPS, dir);
+	snprintf(procs, sizeof(procs), "%s/" NVZ_CPT_CGROUP_PROCS, dir);
+	const char *root = cg + strlen("/sys/fs/cgroup/pids");
+	int r = nvz_cpt_cgroups_save(root, path, procs, NULL);
+	char *text = NULL, *ptext = NULL, want[400];
+	nvz_read_file(path, 4096, &text, NULL, NULL);
+	nvz_read_file(procs, 4096, &ptext, NULL, NULL);
+	/* As criu leaves it under a moved root: everything at the top. */
+	write_pid(cg, child);
+	rmdir(b);
+	rmdir(a);
+	int r2 = nvz_cpt_cgroups_restore(root, path, NULL);
+	int moved = nvz_cpt_cgroups_move(root, procs);
+	char self[256], *mine = NULL;
+	snprintf(self, sizeof(self), "/proc/%d/cgroup", (int)child);
+	nvz_read_file(self, 4096, &mine, NULL, NULL);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	rmdir(b);
+	rmdir(a);
+	rmdir(cg);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(text, "pids\ta\npids\ta/b\n");
+	snprintf(want, sizeof(want), "pids\ta/b\t%d\n", (int)child);
+	cr_assert_str_eq(ptext, want);
+	cr_assert_eq(r2, 0);
+	cr_assert_eq(moved, 1);
+	snprintf(want, sizeof(want), "pids:%s/a/b\n", root);
+	cr_assert_not_null(strstr(mine, want), "%s", mine);
+	free(text);
+	free(ptext);
+	free(mine);
+}

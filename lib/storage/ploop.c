@@ -436,6 +436,14 @@ static void wait_unbound(const char *image, int tenths)
 
 static int ploop_umount(const struct nvz_disk *d, struct nvz_error **err)
 {
+	/* Flush the CT's dirty data now, while we wait: the last reference
+	 * may be a dying CT namespace's, and the kernel then writes it back
+	 * from a worker after we return (tens of seconds seen on a busy host). */
+	int rootfd = open(d->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd >= 0) {
+		syncfs(rootfd);
+		close(rootfd); /* closed before the unmount: it would keep it busy */
+	}
 	/* The loop device frees itself (autoclear) with the last unmount. */
 	if (umount2(d->root, UMOUNT_NOFOLLOW) < 0) {
 		if (errno == EINVAL || errno == ENOENT)

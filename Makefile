@@ -26,7 +26,7 @@ endif
 B := build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS := vzctl vzlist vzubc vzquota
+CMDS := vzctl vzlist vzubc vzquota vzmigrate
 CMD_BIN := $(CMDS:%=$(B)/%)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -48,6 +48,7 @@ VZCTL_SRC := src/vzctl.c $(sort $(wildcard src/cmd-*.c)) $(CLI_COMMON_SRC)
 VZLIST_SRC := src/vzlist.c $(CLI_COMMON_SRC)
 VZUBC_SRC := src/vzubc.c $(CLI_COMMON_SRC)
 VZQUOTA_SRC := src/vzquota.c $(CLI_COMMON_SRC)
+VZMIGRATE_SRC := src/vzmigrate.c $(CLI_COMMON_SRC)
 $(B)/vzctl: $(VZCTL_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
@@ -55,6 +56,9 @@ $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 $(B)/vzubc: $(VZUBC_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 $(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: tests/helpers/%.c

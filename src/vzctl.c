@@ -35,6 +35,8 @@ static const struct cmd commands[] = {
 	{ "quotaoff", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
+	/* The target end of vzmigrate, run over ssh: not for people. */
+	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
 	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },
 	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,

@@ -1,0 +1,80 @@
+/* vzmigrate: move a container to another nvz server over ssh and rsync.
+ *
+ * The source drives; the target runs its own `vzctl migrate-recv CTID` in
+ * one ssh session that lives as long as the migration: it checks for a
+ * clash, takes the CT lock on the target and holds it, tells the source
+ * where to put the files, installs and starts the CT on request, and on
+ * "commit" keeps it. If the session ends any other way (abort, source
+ * killed, connection lost) the target removes everything it received: the
+ * CT is locked on both ends throughout and a failure leaves the target
+ * clean while the source CT runs on as before. */
+#ifndef NVZ_MIGRATE_H
+#define NVZ_MIGRATE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "nvz/ct.h"
+#include "nvz/error.h"
+
+/* vzmigrate's exit statuses (OpenVZ bin/vzmigrate.in), used as
+ * nvz_error.status by the migration calls. */
+enum nvz_migrate_status {
+	NVZ_MIG_USAGE = 1,
+	NVZ_MIG_VE_STOPPED = 2,
+	NVZ_MIG_CONNECT = 4,
+	NVZ_MIG_COPY = 6,
+	NVZ_MIG_VE_START = 7,
+	NVZ_MIG_VE_STOP = 8,
+	NVZ_MIG_EXISTS = 9,
+	NVZ_MIG_NOTEXIST = 10,
+	NVZ_MIG_IP_INUSE = 12,
+	NVZ_MIG_NOT_RUNNING = 14, /* OpenVZ: not running on the target; here: nvz missing there */
+	NVZ_MIG_APPLY_CONFIG = 15,
+	NVZ_MIG_UNSUP_CPT = 17,
+	NVZ_MIG_LOCKED = 20,
+};
+
+struct nvz_migrate_opts {
+	const char *dest;       /* host or user@host */
+	bool online;            /* checkpoint/restore instead of stop/start */
+	bool keep_dst;          /* keep the synced private area on failure */
+	bool keep_src;          /* -r no: keep the source (config renamed .migrated) */
+	bool check_only;
+	const char *ssh_opts;   /* extra ssh options, split on blanks */
+	const char *rsync_opts; /* extra rsync options, split on blanks */
+	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
+	/* Set by the caller's signal handler (SIGINT, SIGTERM): the running
+	 * copy is stopped, and the migration rolls back as on any failure. */
+	const volatile sig_atomic_t *interrupted;
+};
+
+/* Timings of the steps (seconds), filled in as they run. */
+struct nvz_migrate_times {
+	double sync1, stop, sync2, start, total, frozen;
+};
+
+/* Migrate ct (opened, not locked: this takes the lock). */
+int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_migrate_times *t,
+		struct nvz_error **err);
+
+/* Target side: the migrate-recv session on stdin/stdout, for ct (locked by
+ * the caller). name and ips are the CT's NAME and IP_ADDRESS on the source,
+ * checked here for clashes before anything is copied. Returns 0 when the
+ * source committed, < 0 otherwise (everything received is removed). */
+struct nvz_migrate_recv_opts {
+	const char *name;
+	const char *ips;
+	const char *tree; /* TEMPLATE_TREE of a CT on a shared template */
+	const char *layout; /* the CT's VE_LAYOUT on the source */
+	bool online;        /* a checkpoint comes too (DUMP), restored on request */
+	bool keep_dst;
+	int in, out;
+};
+int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
+		     struct nvz_error **err);
+
+/* Shell-quote s for a remote command line ('...' with ' as '\''), malloc'd. */
+char *nvz_shell_quote(const char *s);
+
+#endif

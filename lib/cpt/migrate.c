@@ -1,0 +1,562 @@
+/* vzmigrate, source side: OpenVZ's steps over ssh and rsync.
+ *
+ *   check (target session: clash, lock) -> prepare (shared template tree)
+ *   -> sync 1 (CT running) -> freeze (offline: stop) -> sync 2 (disk, config)
+ *   -> resume on the target (offline: start) -> commit -> clean the source.
+ *
+ * Online migration (--online) differs in three steps: freeze is a
+ * checkpoint (suspend + dump into DUMPDIR, CT stopped), sync 2 moves the
+ * dump too, and resume restores it on the target; the rest is shared. Until commit the target holds nothing it would keep: any
+ * failure aborts the target session (which removes what it received) and
+ * brings the CT back on the source as it was. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpt/spawn.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+#include "nvz/migrate.h"
+
+struct mig {
+	struct nvz_ct *ct;
+	const struct nvz_migrate_opts *o;
+	struct nvz_argv ssh; /* ssh [opts] host: the command prefix */
+	char *rsh;           /* the same as one string, for rsync -e */
+	pid_t sess_pid;
+	int sess_in;
+	FILE *sess_out;
+	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
+	bool was_running, was_mounted, stopped;
+	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int oom(struct nvz_error **err)
+{
+	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+}
+
+/* ssh with the user's options first (ssh takes the first value of an
+ * option), then what migration needs: keys only, never a prompt. */
+static int build_ssh(struct mig *m, struct nvz_error **err)
+{
+	nvz_argv_add(&m->ssh, "ssh");
+	nvz_argv_add_words(&m->ssh, m->o->ssh_opts);
+	nvz_argv_add_words(&m->ssh, "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
+	if (m->ssh.oom)
+		return oom(err);
+	FILE *f = open_memstream(&m->rsh, &(size_t){ 0 });
+	for (size_t i = 0; f && i < m->ssh.n; i++)
+		fprintf(f, "%s%s", i ? " " : "", m->ssh.v[i]);
+	if (!f || fclose(f) != 0)
+		return oom(err);
+	/* OpenVZ logs in as root@DEST unless a user is given. */
+	cleanup_free char *host = NULL;
+	if (asprintf(&host, "%s%s", strchr(m->o->dest, '@') ? "" : "root@", m->o->dest) < 0)
+		return oom(err);
+	nvz_argv_add(&m->ssh, host);
+	return m->ssh.oom ? oom(err) : 0;
+}
+
+static const char *ssh_host(const struct mig *m)
+{
+	return m->ssh.v[m->ssh.n - 1];
+}
+
+/* The remote command line: every argument quoted for the remote shell. */
+static int add_remote_arg(FILE *f, const char *opt, const char *val)
+{
+	cleanup_free char *q = val ? nvz_shell_quote(val) : NULL;
+	if (val && !q)
+		return -1;
+	fprintf(f, " %s%s%s", opt, q ? " " : "", q ? q : "");
+	return 0;
+}
+
+static char *remote_cmd(const struct mig *m)
+{
+	const struct nvz_ct *ct = m->ct;
+	char *s = NULL;
+	FILE *f = open_memstream(&s, &(size_t){ 0 });
+	if (!f)
+		return NULL;
+	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
+	fprintf(f, "%s migrate-recv %s", vz ? vz : "vzctl", ct->id);
+	const char *name = nvz_conf_get(ct->conf, "NAME");
+	const char *ips = nvz_conf_get(ct->conf, "IP_ADDRESS");
+	const char *tree = nvz_conf_get(ct->conf, "TEMPLATE_TREE");
+	int r = 0;
+	if (name && *name)
+		r |= add_remote_arg(f, "--name", name);
+	if (ips && *ips)
+		r |= add_remote_arg(f, "--ips", ips);
+	if (tree && *tree)
+		r |= add_remote_arg(f, "--tree", tree);
+	/* The layout may come from this server's vz.conf, not the CT's file:
+	 * the target's default may differ, so it is named. */
+	r |= add_remote_arg(f, "--layout", nvz_ct_get(ct, "VE_LAYOUT", "simfs"));
+	if (m->o->keep_dst)
+		r |= add_remote_arg(f, "--keep-dst", NULL);
+	if (m->o->online)
+		r |= add_remote_arg(f, "--online", NULL);
+	if (fclose(f) != 0 || r) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Why the session ended before READY, from ssh's or vzctl's exit status. */
+static int session_failed(struct mig *m, int st, struct nvz_error **err)
+{
+	switch (st) {
+	case 255:
+		return nvz_err(err, NVZ_MIG_CONNECT, ECONNREFUSED,
+			       "Can't connect to destination address using public key");
+	case 127:
+		return nvz_err(err, NVZ_MIG_NOT_RUNNING, ENOENT,
+			       "nvz (vzctl) is not installed on the destination %s", m->o->dest);
+	case NVZ_MIG_EXISTS:
+	case NVZ_MIG_IP_INUSE:
+	case NVZ_MIG_LOCKED:
+		return nvz_err(err, st, EEXIST, "the destination refused CT %s", m->ct->id);
+	default:
+		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
+			       "the destination's vzctl failed (status %d)", st);
+	}
+}
+
+static char *read_line(FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	if (n <= 0) {
+		free(line);
+		return NULL;
+	}
+	if (line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return line;
+}
+
+static void end_session(struct mig *m, const char *last_word)
+{
+	if (m->sess_pid <= 0)
+		return;
+	if (m->sess_in >= 0) {
+		if (last_word)
+			(void)!write(m->sess_in, last_word, strlen(last_word));
+		close(m->sess_in);
+		m->sess_in = -1;
+	}
+	/* The target cleans up before it exits: wait for it, so a retry finds it clean. */
+	if (m->sess_out) {
+		for (char *l; (l = read_line(m->sess_out));)
+			free(l);
+		fclose(m->sess_out);
+		m->sess_out = NULL;
+	}
+	nvz_wait(m->sess_pid, NULL);
+	m->sess_pid = 0;
+}
+
+static int open_session(struct mig *m, struct nvz_error **err)
+{
+	cleanup_free char *cmd = remote_cmd(m);
+	struct nvz_argv a = { 0 };
+	for (size_t i = 0; i < m->ssh.n; i++)
+		nvz_argv_add(&a, m->ssh.v[i]);
+	if (cmd)
+		nvz_argv_add(&a, cmd);
+	int out = -1;
+	int r = !cmd || a.oom ? oom(err) : nvz_spawn(a.v, &m->sess_pid, &m->sess_in, &out, err);
+	nvz_argv_free(&a);
+	if (r < 0)
+		return -1;
+	if (!(m->sess_out = fdopen(out, "r"))) {
+		close(out);
+		return oom(err);
+	}
+	for (char *l; (l = read_line(m->sess_out)); free(l)) {
+		char **slot = !strncmp(l, "PRIVATE ", 8) ? &m->rpriv
+			      : !strncmp(l, "CONF ", 5)  ? &m->rconf
+			      : !strncmp(l, "TREE ", 5)  ? &m->rtree
+			      : !strncmp(l, "DUMP ", 5)  ? &m->rdump
+							 : NULL;
+		if (slot) {
+			free(*slot);
+			*slot = strdup(strchr(l, ' ') + 1);
+		} else if (!strcmp(l, "READY")) {
+			free(l);
+			if (!m->rpriv || !m->rconf || (m->o->online && !m->rdump))
+				return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
+					       "the destination did not say where to copy CT %s", m->ct->id);
+			return 0;
+		}
+	}
+	close(m->sess_in);
+	m->sess_in = -1;
+	fclose(m->sess_out);
+	m->sess_out = NULL;
+	int st = nvz_wait(m->sess_pid, NULL);
+	m->sess_pid = 0;
+	return session_failed(m, st, err);
+}
+
+/* A command on the session; the target answers OK or ERR <why>. */
+static int session_do(struct mig *m, const char *what, int status, struct nvz_error **err)
+{
+	char line[32];
+	snprintf(line, sizeof(line), "%s\n", what);
+	if (write(m->sess_in, line, strlen(line)) != (ssize_t)strlen(line))
+		return nvz_err_sys(err, status, errno, "lost the connection to the destination");
+	cleanup_free char *reply = read_line(m->sess_out);
+	if (!reply)
+		return nvz_err(err, status, EPIPE, "lost the connection to the destination");
+	if (!strcmp(reply, "OK"))
+		return 0;
+	return nvz_err(err, status, EIO, "destination: %s",
+		       !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
+}
+
+/* rsync SRC/ to host:DST/ with the CT's ssh. Exit 24 (a file vanished
+ * while the CT ran) is expected in a first pass. */
+static int rsync_to(struct mig *m, const char *src, const char *dst, const char *extra,
+		    bool dir, bool vanish_ok, struct nvz_error **err)
+{
+	struct nvz_argv a = { 0 };
+	nvz_argv_add(&a, "rsync");
+	nvz_argv_add_words(&a, "-aHAX --numeric-ids");
+	nvz_argv_add_words(&a, extra);
+	nvz_argv_add_words(&a, m->o->rsync_opts);
+	nvz_argv_add(&a, "-e");
+	nvz_argv_add(&a, m->rsh);
+	cleanup_free char *s = NULL, *d = NULL;
+	if (asprintf(&s, "%s%s", src, dir ? "/" : "") < 0 ||
+	    asprintf(&d, "%s:%s%s", ssh_host(m), dst, dir ? "/" : "") < 0) {
+		nvz_argv_free(&a);
+		return oom(err);
+	}
+	nvz_argv_add(&a, s);
+	nvz_argv_add(&a, d);
+	int st = a.oom ? oom(err) : nvz_run(a.v, m->o->interrupted, err);
+	nvz_argv_free(&a);
+	if (st < 0)
+		return -1;
+	if (st == 0 || (st == 24 && vanish_ok))
+		return 0;
+	return nvz_err(err, NVZ_MIG_COPY, EIO, "rsync of %s exited with status %d", src, st);
+}
+
+static bool is_ploop(const struct nvz_ct *ct)
+{
+	return !strncmp(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), "ploop", 5);
+}
+
+/* The template tree of a CT on a shared template, if the target lacks it. */
+static int prepare(struct mig *m, struct nvz_error **err)
+{
+	if (!m->rtree)
+		return 0;
+	const char *tmpl = nvz_ct_get(m->ct, "TEMPLATE", NULL);
+	const char *tree = nvz_conf_get(m->ct->conf, "TEMPLATE_TREE");
+	cleanup_free char *src = NULL;
+	if (!tmpl || !tree || strchr(tree, '/') || asprintf(&src, "%s/shared/%s", tmpl, tree) < 0)
+		return nvz_err(err, NVZ_MIG_COPY, EINVAL, "bad TEMPLATE_TREE of CT %s", m->ct->id);
+	if (!nvz_path_exists(src))
+		return nvz_err(err, NVZ_MIG_COPY, ENOENT, "shared template %s is missing here", src);
+	return rsync_to(m, src, m->rtree, NULL, true, false, err);
+}
+
+static int sync_private(struct mig *m, bool final, struct nvz_error **err)
+{
+	/* The final pass must see every change since the first: mtimes are
+	 * compared to the nanosecond (a file rewritten in the same second with
+	 * the same size is not skipped). An image is always compared block by
+	 * block (--ignore-times: its mtime proves nothing about a loop device's
+	 * writes) and rewritten in place, so only changed blocks move. */
+	const char *extra = !final ? "--delete --sparse"
+			    : is_ploop(m->ct) ? "--delete --sparse --inplace --ignore-times"
+					      : "--delete --sparse --modify-window=-1";
+	if (rsync_to(m, m->ct->private, m->rpriv, extra, true, !final, err) < 0)
+		return -1;
+	if (final && m->suspended) {
+		cleanup_free char *dump = nvz_ct_dump_path(m->ct);
+		if (!dump)
+			return oom(err);
+		if (rsync_to(m, dump, m->rdump, "--delete --sparse", true, false, err) < 0)
+			return -1;
+	}
+	return final ? rsync_to(m, m->ct->conf_path, m->rconf, NULL, false, false, err) : 0;
+}
+
+/* vzctl's own progress lines (stop, start) are details here: vzmigrate
+ * prints its steps, the rest only with -v. Errors and warnings pass. */
+struct demote {
+	nvz_log_fn log;
+	void *data;
+};
+
+static void demote_log(void *userdata, int level, const char *msg)
+{
+	const struct demote *d = userdata;
+	bool warn = !strncmp(msg, "Warning", 7) || !strncmp(msg, "WARNING", 7);
+	d->log(d->data, level == NVZ_LOG_INFO && !warn ? NVZ_LOG_VERBOSE : level, msg);
+}
+
+static void demote_begin(struct nvz_ctx *ctx, struct demote *d)
+{
+	*d = (struct demote){ ctx->log, ctx->log_data };
+	ctx->log = demote_log;
+	ctx->log_data = d;
+}
+
+static void demote_end(struct nvz_ctx *ctx, const struct demote *d)
+{
+	ctx->log = d->log;
+	ctx->log_data = d->data;
+}
+
+static int freeze(struct mig *m, struct nvz_error **err)
+{
+	if (m->o->online) {
+		/* Frozen, dumped, stopped: the dump moves with the final sync. */
+		m->stopped = m->suspended = true;
+		if (nvz_ct_chkpnt(m->ct, NULL, err) < 0) {
+			m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
+			(*err)->status = NVZ_MIG_VE_STOP;
+			return -1;
+		}
+	} else if (m->was_running) {
+		m->stopped = true;
+		if (nvz_ct_stop(m->ct, &(struct nvz_stop_opts){ 0 }, err) < 0) {
+			(*err)->status = NVZ_MIG_VE_STOP;
+			return -1;
+		}
+	} else if (m->was_mounted) {
+		m->stopped = true;
+		if (nvz_ct_umount(m->ct, err) < 0) {
+			(*err)->status = NVZ_MIG_VE_STOP;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int freeze_quiet(struct mig *m, struct nvz_error **err)
+{
+	struct demote d;
+	if (m->o->online)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Live migrating container...");
+	else if (m->was_running || m->was_mounted)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Stopping container" : "Unmounting container");
+	demote_begin(m->ct->ctx, &d);
+	int r = freeze(m, err);
+	demote_end(m->ct->ctx, &d);
+	return r;
+}
+
+static int resume_target(struct mig *m, struct nvz_error **err)
+{
+	if (m->suspended) {
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
+		return session_do(m, "restore", NVZ_MIG_VE_START, err);
+	}
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Starting container" : "Registering container");
+	return session_do(m, m->was_running ? "start" : "install", NVZ_MIG_VE_START, err);
+}
+
+/* After commit the CT lives on the target: the source goes (or, with
+ * -r no, keeps its area with the config renamed <id>.conf.migrated). */
+static void clean_source(struct mig *m)
+{
+	struct nvz_ct *ct = m->ct;
+	struct nvz_error *e = NULL;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Cleaning up");
+	if (m->o->keep_src) {
+		cleanup_free char *to = NULL;
+		if (asprintf(&to, "%s.migrated", ct->conf_path) < 0 || rename(ct->conf_path, to) < 0)
+			nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot rename %s: %m", ct->conf_path);
+		/* The dump restored there must never be restored here too. */
+		cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(ct) : NULL;
+		if (dump)
+			nvz_rm_rf(dump, NULL);
+		return;
+	}
+	struct demote d;
+	demote_begin(ct->ctx, &d);
+	int r = nvz_ct_destroy(ct, &e);
+	demote_end(ct->ctx, &d);
+	if (r < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the source copy of CT %s was not removed: %s",
+			ct->id, e->msg);
+		nvz_error_free(e);
+	}
+}
+
+/* Put the source back as it was: the target session is already gone. */
+static void rollback_source(struct mig *m)
+{
+	if (!m->stopped)
+		return;
+	struct nvz_error *e = NULL;
+	struct demote d;
+	if (m->was_running)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "%s container on the source again",
+			m->suspended ? "Restoring" : "Starting");
+	demote_begin(m->ct->ctx, &d);
+	int r = m->suspended     ? nvz_ct_restore(m->ct, NULL, &e)
+		: m->was_running ? nvz_ct_start(m->ct, &(struct nvz_start_opts){ .force = true }, &e)
+				 : nvz_ct_mount(m->ct, true, &e);
+	demote_end(m->ct->ctx, &d);
+	if (r < 0) {
+		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "rollback of CT %s on the source failed: %s",
+			m->ct->id, e->msg);
+		nvz_error_free(e);
+	}
+}
+
+static int check_source(struct mig *m, struct nvz_error **err)
+{
+	struct nvz_ct *ct = m->ct;
+	if (nvz_ct_lock(ct, err) < 0) {
+		(*err)->status = NVZ_MIG_LOCKED;
+		return -1;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Locked CT %s", ct->id);
+	struct nvz_ct_state st;
+	if (!ct->conf_exists || nvz_ct_get_state(ct, &st, err) < 0 || !st.exists)
+		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT %s does not exist", ct->id);
+	m->was_running = st.running;
+	m->was_mounted = st.mounted;
+	if (m->o->online && !st.running)
+		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
+			       "CT %s is not running: online migration is impossible", ct->id);
+	return 0;
+}
+
+static int step_check(struct mig *m, struct nvz_error **err)
+{
+	return open_session(m, err);
+}
+
+static int step_prepare(struct mig *m, struct nvz_error **err)
+{
+	if (!m->rtree)
+		return 0;
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Preparing remote node");
+	return prepare(m, err);
+}
+
+static int step_sync1(struct mig *m, struct nvz_error **err)
+{
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Syncing private");
+	return sync_private(m, false, err);
+}
+
+static int step_sync2(struct mig *m, struct nvz_error **err)
+{
+	nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Syncing private (final pass)");
+	return sync_private(m, true, err);
+}
+
+static int step_commit(struct mig *m, struct nvz_error **err)
+{
+	return session_do(m, "commit", NVZ_MIG_VE_START, err);
+}
+
+/* The migration, step by step. Online migration takes other branches in
+ * three of them: freeze (checkpoint into DUMPDIR), the final sync (the dump
+ * too) and resume (restore on the target). */
+struct step {
+	const char *name; /* in "<name> failed: ..." */
+	int status;       /* if interrupted by a signal before it ends */
+	int (*run)(struct mig *m, struct nvz_error **err);
+	size_t time;      /* offset of its slot in nvz_migrate_times, or SIZE_MAX */
+};
+
+#define SLOT(f) offsetof(struct nvz_migrate_times, f)
+static const struct step steps_offline[] = {
+	{ "Checking", NVZ_MIG_CONNECT, step_check, SIZE_MAX },
+	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
+	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
+	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
+	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
+	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
+};
+
+static bool interrupted(const struct mig *m)
+{
+	return m->o->interrupted && *m->o->interrupted;
+}
+
+static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **err)
+{
+	double t0 = now(), frozen = 0;
+	size_t n = sizeof(steps_offline) / sizeof(steps_offline[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct step *s = &steps_offline[i];
+		double t1 = now();
+		if (s->run == freeze_quiet)
+			frozen = t1;
+		int r = interrupted(m) ? -1 : s->run(m, err);
+		/* After commit the CT is the target's: too late to roll back. */
+		if (r == 0 && interrupted(m) && i + 1 < n)
+			r = -1;
+		if (r < 0 && !*err)
+			nvz_err(err, s->status, EINTR, "interrupted by a signal");
+		if (s->time != SIZE_MAX)
+			*(double *)((char *)t + s->time) = now() - t1;
+		if (r < 0)
+			return nvz_err_wrap(err, "%s failed", s->name);
+		if (i == 0 && m->o->check_only) {
+			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s",
+				m->ct->id, m->o->dest);
+			return 0;
+		}
+	}
+	t->frozen = frozen ? now() - frozen : 0;
+	t->total = now() - t0;
+	end_session(m, NULL);
+	clean_source(m);
+	return 0;
+}
+
+int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_migrate_times *t,
+		struct nvz_error **err)
+{
+	struct mig m = { .ct = ct, .o = o, .sess_in = -1 };
+	*t = (struct nvz_migrate_times){ 0 };
+	if (check_source(&m, err) < 0 || build_ssh(&m, err) < 0)
+		goto out;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s", o->online ? "online " : "",
+		ct->id, o->dest);
+	if (steps(&m, t, err) < 0) {
+		end_session(&m, o->keep_dst ? "keep\n" : "abort\n");
+		rollback_source(&m);
+		goto out;
+	}
+	end_session(&m, "abort\n"); /* after --check-only: nothing to keep */
+out:
+	nvz_argv_free(&m.ssh);
+	free(m.rsh);
+	free(m.rpriv);
+	free(m.rconf);
+	free(m.rtree);
+	free(m.rdump);
+	return *err ? -1 : 0;
+}

@@ -1,0 +1,149 @@
+/* vzmigrate: move a container to another server (OpenVZ's options, steps,
+ * messages and exit codes); the work is in lib/cpt/migrate.c. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nvz/ct.h"
+#include "nvz/migrate.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--rsync=<options>] [--keep-dst]\n"
+		   "\t[--online] [--check-only] [-t|--times] [-v] <destination_address> <CTID>\n"
+		   "Options:\n"
+		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
+		   "  --ssh=<options>           additional options for ssh (-i key, -p port, -o ...)\n"
+		   "  --rsync=<options>         additional options for rsync\n"
+		   "  --keep-dst                keep the synced private area on the target on failure\n"
+		   "  --online, --live          checkpoint and restore instead of stop and start\n"
+		   "  --check-only, --dry-run   only check that the migration can be done\n"
+		   "  -t, --times               print how long each step took\n"
+		   "  -v, --verbose             say more\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return NVZ_MIG_USAGE;
+}
+
+static void print_times(const struct nvz_migrate_times *t)
+{
+	printf("Times:\n"
+	       "  Syncing private (CT running): %.2f s\n"
+	       "  Stopping or checkpoint:       %.2f s\n"
+	       "  Final sync:                   %.2f s\n"
+	       "  Start or restore there:       %.2f s\n"
+	       "  Total time CT was down:       %.2f s\n"
+	       "  Total:                        %.2f s\n",
+	       t->sync1, t->stop, t->sync2, t->start, t->frozen, t->total);
+}
+
+static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_out *out, bool *times)
+{
+	static const struct option opts[] = {
+		{ "remove-area", required_argument, NULL, 'r' },
+		{ "ssh", required_argument, NULL, 's' },
+		{ "rsync", required_argument, NULL, 'R' },
+		{ "keep-dst", no_argument, NULL, 'k' },
+		{ "online", no_argument, NULL, 'o' },
+		{ "live", no_argument, NULL, 'o' },
+		{ "check-only", no_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'c' },
+		{ "times", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "usage", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "r:tvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
+				return bad_usage("Bad value for -r: %s (yes or no)", optarg);
+			o->keep_src = !strcmp(optarg, "no");
+			break;
+		case 's': o->ssh_opts = optarg; break;
+		case 'R': o->rsync_opts = optarg; break;
+		case 'k': o->keep_dst = true; break;
+		case 'o': o->online = true; break;
+		case 'c': o->check_only = true; break;
+		case 't': *times = true; break;
+		case 'v': out->verbose++; break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return NVZ_MIG_USAGE;
+		}
+	}
+	if (argc - optind != 2)
+		return bad_usage("%s", argc - optind < 2 ? "Destination address and CTID required"
+							  : "Too many arguments");
+	o->dest = argv[optind];
+	if (!*o->dest || o->dest[0] == '-' || strpbrk(o->dest, " \t\n'\"\\;:"))
+		return bad_usage("Bad destination address: %s", o->dest);
+	return 0;
+}
+
+/* A signal does not kill vzmigrate: it stops the running copy and the
+ * migration rolls back (the CT runs on the source again, the target is
+ * cleaned). Only SIGKILL skips that, and then the target still cleans up. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waits return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_out out = { 0 };
+	struct nvz_migrate_opts o = { .interrupted = &interrupted };
+	bool times = false;
+	int rc = parse(argc, argv, &o, &out, &times);
+	if (rc)
+		return rc < 0 ? cli_close_stdout(0) : rc;
+	if (!cli_is_root()) {
+		fprintf(stderr, "This program can only be run under root.\n");
+		return NVZ_MIG_USAGE;
+	}
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_error *err = NULL;
+	if (nvz_ctx_open(&ctx, cli_log, &out, &err) < 0)
+		return cli_fail(err);
+	unsigned long veid;
+	struct nvz_ct *ct = NULL;
+	struct nvz_migrate_times t;
+	catch_signals();
+	if (nvz_ct_resolve(ctx, argv[optind + 1], &veid, &err) < 0 ||
+	    nvz_ct_open(ctx, veid, &ct, &err) < 0) {
+		err->status = NVZ_MIG_NOTEXIST;
+		rc = cli_fail(err);
+	} else if (nvz_migrate(ct, &o, &t, &err) < 0) {
+		fputs("Error: ", stderr);
+		rc = cli_fail(err);
+	} else {
+		rc = 0;
+		if (times && !o.check_only)
+			print_times(&t);
+	}
+	nvz_ct_free(ct);
+	nvz_ctx_free(ctx);
+	return cli_close_stdout(rc);
+}

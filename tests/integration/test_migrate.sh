@@ -1,0 +1,505 @@
+# vzmigrate between two "servers" on this machine: network namespaces A and
+# B, each with its own sshd on its own address, its own VZ_CONF root ($T for
+# A, $T/b for B) and cgroup prefix, joined by a bridge "LAN" in a third
+# namespace C (the client). Keys are made here; nothing touches the real
+# network or root's ~/.ssh.
+# shellcheck shell=bash
+
+MIG_A=10.78.0.2
+MIG_B=10.78.0.3
+MIG_CT_IP=10.78.0.50
+
+mig_setup() {
+	NA=nvzma$BASHPID NB=nvzmb$BASHPID NC=nvzmc$BASHPID
+	BCONF=$T/b/vz.conf
+	VZMIGRATE=$(dirname "$VZCTL")/vzmigrate
+	MIG_PIDS=""
+	trap mig_teardown EXIT
+	for n in "$NA" "$NB" "$NC"; do ip netns add "$n" || fail "netns add $n"; done
+	ip -n "$NC" link add lan type bridge || fail bridge
+	ip -n "$NC" link add a0 type veth peer name eth0 netns "$NA" || fail veth
+	ip -n "$NC" link add b0 type veth peer name eth0 netns "$NB" || fail veth
+	ip -n "$NC" link set a0 master lan
+	ip -n "$NC" link set b0 master lan
+	ip -n "$NC" addr add 10.78.0.1/24 dev lan
+	ip -n "$NA" addr add $MIG_A/24 dev eth0
+	ip -n "$NB" addr add $MIG_B/24 dev eth0
+	for l in lo lan a0 b0; do ip -n "$NC" link set "$l" up; done
+	for n in "$NA" "$NB"; do ip -n "$n" link set lo up; ip -n "$n" link set eth0 up; done
+	new_server "$T/b" "$CGROUP_PREFIX-b"
+	mig_ssh
+}
+
+# Keys, host keys and one sshd per server, each in its namespace. The
+# target's authorized_keys sets VZ_CONF (its server root) and PATH (this
+# build's vzctl) for the commands vzmigrate runs there.
+mig_ssh() {
+	local k=$T/ssh bin
+	bin=$(dirname "$VZCTL")
+	mkdir -p "$k" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$k/id" || fail "ssh-keygen"
+	ssh-keygen -q -t ed25519 -N '' -f "$k/hostkey" || fail "ssh-keygen"
+	for s in a b; do
+		local addr=$MIG_A ns=$NA conf=$T/vz.conf
+		[ $s = b ] && addr=$MIG_B ns=$NB conf=$BCONF
+		printf 'environment="VZ_CONF=%s",environment="PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin" %s\n' \
+			"$conf" "$bin" "$(cat "$k/id.pub")" >"$k/auth_$s"
+		cat >"$k/sshd_$s" <<CONF
+ListenAddress $addr
+HostKey $k/hostkey
+PidFile $k/sshd_$s.pid
+AuthorizedKeysFile $k/auth_$s
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitUserEnvironment VZ_CONF,PATH
+LogLevel ERROR
+CONF
+		nsenter --net=/run/netns/"$ns" /usr/sbin/sshd -D -f "$k/sshd_$s" -E "$k/sshd_$s.log" &
+		MIG_PIDS="$MIG_PIDS $!"
+	done
+	SSHOPTS="-F /dev/null -i $k/id -o IdentitiesOnly=yes -o UserKnownHostsFile=$k/known -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=accept-new"
+	# shellcheck disable=SC2086
+	wait_for 100 ina ssh $SSHOPTS -o BatchMode=yes root@$MIG_B true || fail "sshd on B: $(cat "$k/sshd_b.log")"
+	# shellcheck disable=SC2086
+	wait_for 100 inb ssh $SSHOPTS -o BatchMode=yes root@$MIG_A true || fail "sshd on A"
+}
+
+mig_teardown() {
+	local f
+	for f in "$T"/b/conf/[0-9]*.conf; do
+		[ -e "$f" ] && inb env VZ_CONF="$BCONF" "$VZCTL" --quiet --skiplock stop "$(basename "$f" .conf)" --fast >/dev/null 2>&1
+	done
+	for f in "$T"/conf/[0-9]*.conf; do
+		[ -e "$f" ] && ina "$VZCTL" --quiet --skiplock stop "$(basename "$f" .conf)" --fast >/dev/null 2>&1
+	done
+	for p in $MIG_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $MIG_PIDS; do wait "$p" 2>/dev/null; done
+	# Whatever still runs in the servers' namespaces (an ssh session, an
+	# rsync of a failed test) is this test's: by PID, nothing else.
+	for p in $(ip netns pids "$NA" 2>/dev/null) $(ip netns pids "$NB" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -d "$T/b" ] && teardown_server "$T/b" "$CGROUP_PREFIX-b"
+	ip netns del "$NA" 2>/dev/null
+	ip netns del "$NB" 2>/dev/null
+	ip netns del "$NC" 2>/dev/null
+}
+
+ina() { nsenter --net=/run/netns/"$NA" "$@"; }
+inb() { nsenter --net=/run/netns/"$NB" "$@"; }
+inc() { nsenter --net=/run/netns/"$NC" "$@"; }
+vzb() { inb env VZ_CONF="$BCONF" "$VZCTL" "$@"; }
+# vzmigrate on server A to server B.
+migrate() { ina "$VZMIGRATE" --ssh="$SSHOPTS" "$@"; }
+client_ping() { inc busybox ping -c 1 -W 2 "$1" >/dev/null 2>&1; }
+
+# A busybox CT on A with a name, a routed IP, and a file of its own.
+mig_ct() {
+	local id=$1
+	shift
+	ina "$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 "$@" || fail "create $id"
+	ina "$VZCTL" --quiet set "$id" --ipadd $MIG_CT_IP --hostname "mig$id.example.com" --save || fail "set $id"
+	ina "$VZCTL" --quiet start "$id" || fail "start $id"
+	wait_for 100 ina "$VZCTL" exec "$id" 'test -e /run/nvz-boot.done' || fail "CT $id did not boot"
+	ina "$VZCTL" exec "$id" "echo migrated-$id > /root/marker" || fail "write marker"
+}
+
+# The CT is running on A exactly as before, and B holds nothing of it.
+source_intact() {
+	local id=$1
+	ina "$VZCTL" status "$id" | grep -q 'exist mounted running' || fail "CT $id not running on the source: $(ina "$VZCTL" status "$id")"
+	[ "$(ina "$VZCTL" exec "$id" cat /root/marker)" = "migrated-$id" ] || fail "source files changed"
+	client_ping $MIG_CT_IP || fail "CT $id unreachable on the source"
+	wait_for 100 target_clean "$id" || fail "target not clean: $(ls -a "$T/b/conf" "$T/b/private" 2>&1)"
+}
+target_clean() {
+	[ ! -e "$T/b/conf/$1.conf" ] && [ ! -e "$T/b/conf/$1.conf.migrating" ] && [ ! -e "$T/b/private/$1" ] &&
+		! ls "$T/b/names" 2>/dev/null | grep -q . && ! ls -a "$T/b/template/shared" 2>/dev/null | grep -q migrating
+}
+
+t_migrate_offline_busybox() {
+	mig_setup
+	mig_ct 2101 --name web
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on A"
+	expect_rc 0 migrate -t $MIG_B web
+	expect_out 'Starting migration of CT 2101 to 10.78.0.3'
+	expect_out 'Syncing private'
+	expect_out 'Stopping container'
+	expect_out 'Starting container'
+	expect_out 'Cleaning up'
+	expect_out 'Total time CT was down'
+	# Arrived: running, files, config, name, hostname, IP.
+	vzb status 2101 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2101)"
+	[ "$(vzb exec web cat /root/marker)" = "migrated-2101" ] || fail "file did not arrive"
+	grep -q "^IP_ADDRESS=\"$MIG_CT_IP\"" "$T/b/conf/2101.conf" || fail "IP not in the config"
+	grep -q '^NAME="web"' "$T/b/conf/2101.conf" || fail "name not in the config"
+	[ "$(readlink "$T/b/names/web")" = "$T/b/conf/2101.conf" ] || fail "name link not recreated"
+	[ "$(vzb exec 2101 hostname)" = "mig2101.example.com" ] || fail "hostname"
+	# The source is gone.
+	[ -e "$T/conf/2101.conf" ] && fail "source config left"
+	[ -e "$T/private/2101" ] && fail "source private left"
+	[ -e "$T/names/web" ] && fail "source name left"
+	# Networking followed: B answers ARP for the CT, A does not; the client reaches it.
+	ip -n "$NB" neigh show proxy | grep -q "$MIG_CT_IP" || fail "no proxy ARP on B"
+	ip -n "$NA" neigh show proxy | grep -q "$MIG_CT_IP" && fail "proxy ARP left on A"
+	# The client's ARP entry for the CT names B before any new traffic: the
+	# gratuitous ARP sent at start on B moved it.
+	local bmac
+	bmac=$(ip -n "$NB" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	ip -n "$NC" neigh show $MIG_CT_IP | grep -q "$bmac" || fail "client ARP still stale: $(ip -n "$NC" neigh show $MIG_CT_IP)"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	# The CT is locked while it migrates: a second migration back works too.
+	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" $MIG_A 2101
+	ina "$VZCTL" status 2101 | grep -q running || fail "not back on A"
+	return 0
+}
+
+t_migrate_keep_source() {
+	mig_setup
+	mig_ct 2102
+	expect_rc 0 migrate -r no $MIG_B 2102
+	vzb status 2102 | grep -q running || fail "not running on B"
+	[ -e "$T/conf/2102.conf.migrated" ] || fail "no .migrated config on the source"
+	[ -e "$T/conf/2102.conf" ] && fail "source config still active"
+	[ -e "$T/private/2102/root/marker" ] || fail "source private removed despite -r no"
+	ina "$VZCTL" status 2102 | grep -q running && fail "still running on the source"
+	return 0
+}
+
+t_migrate_check_only_clash() {
+	mig_setup
+	mig_ct 2103 --name db
+	# Check only, nothing in the way: success, nothing copied or stopped.
+	expect_rc 0 migrate --check-only $MIG_B 2103
+	expect_out 'Check passed'
+	target_clean 2103 || fail "check-only left something on B"
+	# The same ID on B: refused before anything is copied.
+	vzb --quiet create 2103 --ostemplate busybox-x86_64 || fail "create on B"
+	local sum
+	sum=$(cat "$T/b/conf/2103.conf" | md5sum)
+	expect_rc 9 migrate --check-only $MIG_B 2103
+	expect_out 'CT 2103 already exists on the destination'
+	expect_rc 9 migrate $MIG_B 2103
+	[ "$(md5sum <"$T/b/conf/2103.conf")" = "$sum" ] || fail "B's config changed"
+	[ -e "$T/b/private/2103/root/marker" ] && fail "files copied over B's CT"
+	vzb --quiet destroy 2103 || fail "destroy on B"
+	# The name on B: refused too.
+	vzb --quiet create 2203 --ostemplate busybox-x86_64 --name db || fail "create on B"
+	expect_rc 9 migrate $MIG_B db
+	expect_out 'name db is already used by CT 2203 on the destination'
+	[ -e "$T/b/private/2103" ] && fail "copied despite the name clash"
+	vzb --quiet destroy 2203 || fail "destroy on B"
+	# The IP address on B.
+	vzb --quiet create 2303 --ostemplate busybox-x86_64 || fail "create on B"
+	vzb --quiet set 2303 --ipadd $MIG_CT_IP --save || fail "set on B"
+	expect_rc 12 migrate $MIG_B 2103
+	expect_out "IP address $MIG_CT_IP is already used by CT 2303"
+	rm -f "$T/b/names/db"
+	vzb --quiet destroy 2303
+	# Bad input and what cannot be done yet: nothing copied, nothing stopped.
+	expect_rc 1 ina "$VZMIGRATE" $MIG_B
+	expect_rc 1 migrate -r maybe $MIG_B 2103
+	expect_rc 10 migrate $MIG_B 9999
+	expect_out 'CT 9999 does not exist'
+	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 2 migrate --online $MIG_B 2403
+	# Locked on either end: exit 20, nothing done.
+	mkdir -p "$T/b/lock"
+	local holder
+	flock "$T/lock/2103.lck" sleep 3 &
+	holder=$!
+	sleep 0.3
+	expect_rc 20 migrate $MIG_B 2103
+	wait $holder
+	flock "$T/b/lock/2103.lck" sleep 3 &
+	holder=$!
+	sleep 0.3
+	expect_rc 20 migrate $MIG_B 2103
+	expect_out 'CT 2103 is locked on the destination'
+	wait $holder
+	source_intact 2103
+	return 0
+}
+
+t_migrate_rollback_unreachable() {
+	mig_setup
+	mig_ct 2104
+	expect_rc 4 migrate 10.78.0.99 2104
+	expect_out "Can't connect to destination address using public key"
+	source_intact 2104
+	# sshd up but the key is not accepted there.
+	: >"$T/ssh/auth_b"
+	expect_rc 4 migrate $MIG_B 2104
+	source_intact 2104
+	return 0
+}
+
+t_migrate_rollback_target_full() {
+	mig_setup
+	mig_ct 2105
+	# B's private area is a 4 MB filesystem; the CT holds 12 MB.
+	mkdir -p "$T/b/private"
+	mount -t tmpfs -o size=4m nvz-mig-full "$T/b/private" || fail "tmpfs"
+	ina "$VZCTL" exec 2105 'dd if=/dev/urandom of=/root/big bs=1M count=12 2>/dev/null' || fail "fill"
+	expect_rc 6 migrate $MIG_B 2105
+	expect_out 'Syncing private failed'
+	source_intact 2105
+	umount "$T/b/private"
+	return 0
+}
+
+# The copy's ssh dies mid-transfer (bandwidth-limited so there is a "mid").
+t_migrate_rollback_ssh_killed() {
+	mig_setup
+	mig_ct 2106
+	ina "$VZCTL" exec 2106 'dd if=/dev/urandom of=/root/big bs=1M count=8 2>/dev/null' || fail "fill"
+	# nsenter execs vzmigrate: $! is vzmigrate itself.
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2106 >"$T/mig.out" 2>&1 &
+	local mig=$! rs="" sh="" i
+	for i in $(seq 100); do
+		rs=$(pgrep -P $mig -x rsync | head -1)
+		[ -n "$rs" ] && sh=$(pgrep -P "$rs" -x ssh | head -1)
+		[ -n "$sh" ] && break
+		sleep 0.1
+	done
+	[ -n "$sh" ] || fail "no rsync/ssh to kill: $(cat "$T/mig.out")"
+	# Locked on both ends meanwhile.
+	expect_rc 9 ina "$VZCTL" set 2106 --hostname other.example.com --save
+	expect_rc 9 vzb create 2106 --ostemplate busybox-x86_64
+	sleep 1
+	kill -9 "$sh"
+	wait $mig
+	local rc=$?
+	[ $rc -eq 6 ] || fail "vzmigrate exited $rc, expected 6: $(cat "$T/mig.out")"
+	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	source_intact 2106
+	return 0
+}
+
+# The target cannot start the CT (its VE_ROOT is on a read-only fs) after
+# the source was stopped: the source starts it again, B is left clean.
+t_migrate_rollback_start_fails() {
+	mig_setup
+	mig_ct 2107
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate $MIG_B 2107
+	expect_out 'Stopping container'
+	expect_out 'Starting container on the destination failed'
+	expect_out 'Starting container on the source again'
+	source_intact 2107
+	umount "$T/b/ro"
+	return 0
+}
+
+# A CT on a shared template goes to a server that never unpacked it.
+t_migrate_shared_template() {
+	mig_setup
+	mig_ct 2108 --layout simfs:shared
+	local tree
+	tree=$(sed -n 's/^TEMPLATE_TREE="\(.*\)"/\1/p' "$T/conf/2108.conf")
+	[ -n "$tree" ] || fail "no TEMPLATE_TREE"
+	[ -e "$T/b/template/shared/$tree" ] && fail "B already has the tree"
+	expect_rc 0 migrate $MIG_B 2108
+	expect_out 'Preparing remote node'
+	[ -e "$T/b/template/shared/$tree.complete" ] || fail "tree not marked complete on B"
+	[ -e "$T/b/template/shared/$tree/sbin/init" ] || fail "tree not on B"
+	vzb status 2108 | grep -q running || fail "not running on B"
+	[ "$(vzb exec 2108 cat /root/marker)" = "migrated-2108" ] || fail "own layer did not arrive"
+	[ -e "$T/template/shared/$tree.complete" ] || fail "the source's shared tree was touched"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	return 0
+}
+
+# A ploop CT: the image is synced sparse, then in place after the stop. Its
+# layout comes from A's vz.conf (not its own config), B's default is simfs.
+t_migrate_ploop() {
+	mig_setup
+	sed -i 's/^VE_LAYOUT=.*/VE_LAYOUT=ploop/' "$T/vz.conf"
+	mig_ct 2109 --diskspace 300M
+	grep -q VE_LAYOUT "$T/conf/2109.conf" && fail "layout in the CT config: test needs it from vz.conf"
+	expect_rc 0 migrate $MIG_B 2109
+	grep -q '^VE_LAYOUT="ploop"' "$T/b/conf/2109.conf" || fail "layout not recorded on B"
+	vzb status 2109 | grep -q running || fail "not running on B"
+	[ "$(vzb exec 2109 cat /root/marker)" = "migrated-2109" ] || fail "file did not arrive"
+	local alloc
+	alloc=$(du -k "$T/b/private/2109/root.hdd" | cut -f1)
+	[ "$alloc" -lt 150000 ] || fail "image not sparse on B: $alloc KiB"
+	return 0
+}
+
+t_migrate_offline_debian() {
+	mig_setup
+	ina "$VZCTL" --quiet create 2110 --ostemplate debian-12-x86_64-minbase || fail "create"
+	ina "$VZCTL" --quiet set 2110 --ipadd $MIG_CT_IP --name deb --save || fail "set"
+	ina "$VZCTL" --quiet start 2110 --wait || fail "start"
+	ina "$VZCTL" exec 2110 'echo debian > /root/marker' || fail "marker"
+	expect_rc 0 migrate $MIG_B deb
+	vzb status deb | grep -q running || fail "not running on B"
+	[ "$(vzb exec deb cat /root/marker)" = "debian" ] || fail "file did not arrive"
+	wait_for 300 vzb exec deb 'systemctl is-system-running | grep -Eq "running|degraded"' || fail "systemd not up on B"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	[ -e "$T/conf/2110.conf" ] && fail "source left"
+	return 0
+}
+
+# vzmigrate itself killed mid-copy (SIGTERM, then SIGKILL): the target
+# session ends, B cleans up by itself; the CT never stopped on A. A retry
+# then succeeds.
+t_migrate_killed_midway() {
+	mig_setup
+	mig_ct 2111
+	ina "$VZCTL" exec 2111 'dd if=/dev/urandom of=/root/big bs=1M count=8 2>/dev/null' || fail "fill"
+	# SIGTERM: vzmigrate stops its copy and rolls back by itself.
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
+	local mig=$!
+	wait_for 100 test -d "$T/b/private/2111/root" || fail "copy did not start: $(cat "$T/mig.out")"
+	kill -TERM $mig
+	wait $mig
+	local rc=$?
+	[ $rc -eq 6 ] || fail "SIGTERM: exited $rc, expected 6: $(cat "$T/mig.out")"
+	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	source_intact 2111
+	# SIGKILL: no rollback code runs on A at all.
+	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
+	mig=$!
+	wait_for 100 test -d "$T/b/private/2111/root" || fail "copy did not start: $(cat "$T/mig.out")"
+	kill -9 $mig
+	wait $mig 2>/dev/null
+	# Its rsync and ssh children lose their parent and die with the pipes
+	# or the connection; the target notices EOF on its session.
+	source_intact 2111
+	expect_rc 0 migrate $MIG_B 2111
+	vzb status 2111 | grep -q running || fail "retry: not running on B"
+	return 0
+}
+
+# A stopped CT: copied and registered on the target, not started; --keep-dst
+# keeps a failed copy there for a retry with --keep-dst.
+t_migrate_stopped_keep_dst() {
+	mig_setup
+	mig_ct 2112 --name cold
+	# A failed attempt (B cannot mount: its VE_ROOT is read-only) with --keep-dst.
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate --keep-dst $MIG_B 2112
+	[ "$(cat "$T/b/private/2112/root/marker")" = migrated-2112 ] || fail "--keep-dst did not keep the synced area"
+	[ -e "$T/b/conf/2112.conf" ] && fail "config left on B"
+	ina "$VZCTL" status 2112 | grep -q running || fail "not running on A again"
+	# Without --keep-dst the leftover is somebody's: refused.
+	expect_rc 9 migrate $MIG_B 2112
+	umount "$T/b/ro"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/root/\$VEID|" "$BCONF"
+	# Stopped now: copied and registered, not started.
+	ina "$VZCTL" --quiet stop 2112 || fail "stop"
+	expect_rc 0 migrate --keep-dst $MIG_B cold
+	expect_out 'Registering container'
+	vzb status 2112 | grep -q 'exist unmounted down' || fail "B: $(vzb status 2112)"
+	[ "$(readlink "$T/b/names/cold")" = "$T/b/conf/2112.conf" ] || fail "name link"
+	[ -e "$T/conf/2112.conf" ] && fail "source left"
+	return 0
+}
+
+# Bridged (veth) CT: both servers bridge their LAN port in br0. The CT keeps
+# its MAC and address on B, and the LAN switch (C's bridge) learns its new
+# port from the announcement at start, so the client reaches it at once.
+t_migrate_bridged() {
+	mig_setup
+	local ns addr
+	for ns in "$NA" "$NB"; do
+		addr=$(ip -n "$ns" -o -4 addr show eth0 | awk '{print $4}')
+		ip -n "$ns" addr flush dev eth0
+		ip -n "$ns" link add br0 type bridge
+		ip -n "$ns" link set eth0 master br0
+		ip -n "$ns" addr add "$addr" dev br0
+		ip -n "$ns" link set br0 up
+	done
+	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	echo 'BRIDGE="br0"' >>"$BCONF"
+	ina "$VZCTL" --quiet create 2113 --ostemplate busybox-x86_64 || fail "create"
+	ina "$VZCTL" --quiet set 2113 --netif_add eth0 --save || fail "netif"
+	ina "$VZCTL" --quiet set 2113 --ifname eth0 --ipadd 10.78.0.60/24 --save || fail "ip"
+	ina "$VZCTL" --quiet start 2113 || fail "start"
+	wait_for 100 ina "$VZCTL" exec 2113 'test -e /run/nvz-boot.done' || fail "no boot"
+	local mac
+	mac=$(ina "$VZCTL" exec 2113 cat /sys/class/net/eth0/address)
+	wait_for 30 client_ping 10.78.0.60 || fail "client cannot reach the CT on A"
+	expect_rc 0 migrate $MIG_B 2113
+	[ "$(vzb exec 2113 cat /sys/class/net/eth0/address)" = "$mac" ] || fail "MAC changed"
+	vzb exec 2113 'ip addr show eth0 2>/dev/null || ifconfig eth0' | grep -q 10.78.0.60 || fail "address lost"
+	client_ping 10.78.0.60 || fail "client cannot reach the CT on B: $(ip -n "$NC" neigh show 10.78.0.60)"
+	return 0
+}
+
+# Online (--online): checkpoint on A, the dump travels with the final sync,
+# restore on B. A process and what it keeps only in memory (tmpfs) survive
+# with their PIDs; the routed address follows.
+t_migrate_online() {
+	mig_setup
+	mig_ct 2114 --name live
+	local pid
+	pid=$(ina "$VZCTL" exec 2114 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	[ -n "$pid" ] || fail "no background process"
+	ina "$VZCTL" exec 2114 'echo in-memory > /dev/shm/state' || fail "tmpfs"
+	# A counter that must go on, not start again from 0.
+	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
+		fail "counter"
+	# An established TCP connection from the client to a cat server in the CT.
+	ina "$VZCTL" exec 2114 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
+	mkfifo "$T/in"
+	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	local ncpid=$!
+	exec 3>"$T/in"
+	echo before-migration >&3
+	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+	sleep 0.5
+	expect_rc 0 migrate --online -t $MIG_B live
+	expect_out 'Live migrating container...'
+	expect_out 'Restoring container'
+	expect_out 'Total time CT was down: +[0-9.]+ s'
+	local c1 c2
+	c1=$(vzb exec 2114 cat /run/count)
+	[ "${c1:-0}" -gt 3 ] || fail "the counter started again: $c1"
+	sleep 0.5
+	c2=$(vzb exec 2114 cat /run/count)
+	[ "${c2:-0}" -gt "$c1" ] || fail "the counter stopped on B: $c1 then $c2"
+	echo after-migration >&3
+	wait_for 100 grep -q after-migration "$T/echoed" || fail "TCP connection lost in the migration: $(cat "$T/echoed")"
+	exec 3>&-
+	kill "$ncpid" 2>/dev/null
+	vzb status 2114 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2114)"
+	vzb exec 2114 "kill -0 $pid" || fail "process $pid did not survive"
+	[ "$(vzb exec 2114 cat /dev/shm/state)" = in-memory ] || fail "memory state lost"
+	[ "$(vzb exec 2114 cat /root/marker)" = migrated-2114 ] || fail "disk"
+	[ -e "$T/conf/2114.conf" ] && fail "source left"
+	ls "$T"/dump 2>/dev/null | grep -q 2114 && fail "dump left on A"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2114 && fail "dump left on B"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	return 0
+}
+
+# Online, and the restore on B fails (B cannot mount the CT): the CT is
+# restored on A from its dump, its processes as they were; B is clean.
+t_migrate_online_rollback() {
+	mig_setup
+	mig_ct 2115
+	local pid
+	pid=$(ina "$VZCTL" exec 2115 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate --online $MIG_B 2115
+	expect_out 'Live migrating container...'
+	expect_out 'Restoring container on the source again'
+	source_intact 2115
+	ina "$VZCTL" exec 2115 "kill -0 $pid" || fail "process $pid lost in the rollback"
+	ls "$T"/dump 2>/dev/null | grep -q 2115 && fail "dump left on A"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2115 && fail "dump left on B"
+	umount "$T/b/ro"
+	return 0
+}

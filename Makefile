@@ -79,6 +79,16 @@ $(B)/unit/%: tests/unit/%.c $(B)/libnvz.a $(wildcard src/cli-*.c src/*.h)
 
 unit: $(UNIT_BIN)
 
+# libFuzzer targets (tests/fuzz, clang): `make fuzz` rebuilds the library in
+# build-fuzz with coverage and ASan/UBSan; tests/fuzz/run.sh runs them.
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(B)/libnvz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libnvz.a $(LIBS)
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	$(MAKE) B=build-fuzz CC=clang SAN=address,undefined,fuzzer-no-link fuzz-bins
+
 # Unit tests print Criterion's synthesis line; scripts/summary.sh adds them up.
 check-unit: $(UNIT_BIN)
 	@rc=0; for t in $(UNIT_BIN); do $$t --jobs 2 || rc=1; done; exit $$rc
@@ -114,4 +124,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit check check-unit check-vm bench install clean
+.PHONY: all unit check check-unit check-vm bench install clean fuzz fuzz-bins

@@ -33,7 +33,7 @@ struct set_opt {
 	int ubc; /* enum nvz_ubc_id for K_UBC */
 };
 
-#define SET_MAX_OPTS 64
+#define SET_MAX_OPTS 96
 
 /* The table of every option (static rows + one per beancounter). */
 const struct set_opt *set_opt_table(size_t *n);

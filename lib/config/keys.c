@@ -160,6 +160,20 @@ static int v_uint(const char *key, const char *value, struct nvz_error **err)
 	return 0;
 }
 
+/* USERNS_MAP "HOST:COUNT": a range of host ids, never host root. */
+static int v_idmap(const char *key, const char *value, struct nvz_error **err)
+{
+	char *end;
+	unsigned long long host = strtoull(value, &end, 10), count = 0;
+	bool ok = value[0] >= '0' && value[0] <= '9' && *end == ':' && end[1] >= '0' && end[1] <= '9';
+	if (ok)
+		count = strtoull(end + 1, &end, 10);
+	if (!ok || *end || host == 0 || count == 0 || host + count > 4294967295ULL)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "invalid value for %s: '%s' (expected HOST:COUNT, HOST > 0)", key, value);
+	return 0;
+}
+
 /* VE_ROOT/VE_PRIVATE: absolute; in vz.conf they carry a literal $VEID. */
 static int v_abspath(const char *key, const char *value, struct nvz_error **err)
 {
@@ -209,6 +223,9 @@ static const struct key_row key_table[] = {
 	{"LXCFS_DIR", v_abspath, GL}, /* nvz: where lxcfs serves per-CT /proc views */
 	{"START_TIMEOUT", NULL, GL | CT}, /* nvz: seconds vzctl start --wait waits */
 	{"CRIU", v_abspath, GL},       /* nvz: the criu binary (scripts/install-criu) */
+	{"USERNS", v_yesno, CT},          /* nvz: CT in its own user namespace */
+	{"USERNS_MAP", v_idmap, CT},      /* nvz: "HOST:COUNT", the CT's ids 0.. on the host */
+	{"USERNS_BASE", v_uint, GL},      /* nvz: default maps: BASE + CTID * 65536 */
 	/* <CTID>.conf: misc */
 	{"NAME", v_name, CT},
 	{"DESCRIPTION", NULL, CT},

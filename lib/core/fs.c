@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -255,7 +256,7 @@ int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct
 	cleanup_close int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_LOCKED, errno, "open lock file %s", path);
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+	for (int tries = 0; flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0;) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
@@ -264,6 +265,15 @@ int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct
 		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 		if (n > 0)
 			buf[n] = '\0';
+		/* The command that took the lock is gone, yet the lock is held:
+		 * by a child it forked, which dies with it (PDEATHSIG) but not
+		 * at once on a busy host. Give it up to 2 s rather than call a
+		 * CT locked by a dead command. */
+		int holder = n > 0 ? atoi(buf) : 0;
+		if (holder > 0 && kill(holder, 0) < 0 && errno == ESRCH && tries++ < 100) {
+			usleep(20000);
+			continue;
+		}
 		return nvz_err(err, NVZ_E_LOCKED, EWOULDBLOCK,
 			       "Container already locked%s%.*s", n > 0 ? "\nLocked by: pid " : "",
 			       (int)strcspn(buf, "\n"), buf);

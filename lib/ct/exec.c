@@ -76,6 +76,19 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* The pid a pidfd refers to, from its fdinfo; -1 if gone. */
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	pid_t pid = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	return pid;
+}
+
 /* Join the CT: its cgroup first (so the process is accounted and cannot
  * outlive a stop), then all of its namespaces at once through the pidfd. */
 int nvz_ct_join(struct nvz_ct *ct, int pidfd)
@@ -87,7 +100,16 @@ int nvz_ct_join(struct nvz_ct *ct, int pidfd)
 	nvz_cgroup_free(cg);
 	if (r < 0)
 		return -1;
-	return setns(pidfd, JOIN_NS);
+	/* A user namespace CT's init: its user namespace last, as init did
+	 * (the others belong to the host's, so they are joined as host root),
+	 * and then its root, not the unmapped host root. Opened before the
+	 * join: /proc is the CT's afterwards. */
+	cleanup_close int userns = nvz_userns_of(pidfd_pid(pidfd), NULL);
+	if (userns == -1 || setns(pidfd, JOIN_NS) < 0)
+		return -1;
+	if (userns >= 0 && (setns(userns, CLONE_NEWUSER) < 0 || nvz_userns_become_root(NULL) < 0))
+		return -1;
+	return 0;
 }
 
 static int wait_code(pid_t pid)

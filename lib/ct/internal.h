@@ -4,12 +4,16 @@
 
 #include <stdint.h>
 
+#include "linux/userns.h"
 #include "nvz/cgroup.h"
 #include "nvz/ct.h"
 #include "nvz/res.h"
 #include "nvz/storage.h"
 
 /* The CT's cgroup: CGROUP_PREFIX/<id>. */
+/* 1 and *map when the CT runs in its own user namespace (USERNS="yes"),
+ * 0 when not, < 0 on a bad USERNS_MAP or no free default range. */
+int nvz_ct_idmap(const struct nvz_ct *ct, struct nvz_idmap *map, struct nvz_error **err);
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -42,6 +43,14 @@ static char *const init_env[] = {
 	NULL,
 };
 
+/* A user namespace CT (USERNS="yes"): prepared by the monitor, entered by
+ * init as its very last step before exec. */
+struct ct_userns {
+	int nsfd;       /* the CT's user namespace */
+	int tree;       /* the CT's root, idmapped through it, detached */
+	unsigned owner; /* host id of the CT's root */
+};
+
 /* The monitor moves init into the CT's cgroup while init mounts /proc,
  * /sys and /dev: on cgroup v1 the move waits for an RCU grace period
  * (milliseconds), so the two overlap instead of adding up. */
@@ -57,12 +66,18 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 }
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       int bc_tree, struct nvz_error **err)
+		       int bc_tree, const struct ct_userns *u, struct nvz_error **err)
 {
+	/* The idmapped root goes over VE_ROOT in this namespace only (slave
+	 * first, so it cannot propagate to a peer); everything below is then
+	 * built on it as usual, by host root. */
+	if (u && (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+		  move_mount(u->tree, "", AT_FDCWD, ct->root, MOVE_MOUNT_F_EMPTY_PATH) < 0))
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the idmapped root on %s", ct->root);
 	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
 	struct nvz_rootfs_spec spec = {
 		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
-		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"),
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"), .owner = u ? u->owner : 0,
 		.before_cgroups = join_cgroup_ns, .arg = &sync_fd,
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
@@ -89,6 +104,11 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 		dup2(c, 2);
 		close(c);
 	}
+	/* Into the user namespace last: its root has capabilities there only,
+	 * and the CT's other namespaces belong to the host's, so from here on
+	 * no mount, network or hostname change is possible from inside. */
+	if (u && (setns(u->nsfd, CLONE_NEWUSER) < 0 || nvz_userns_become_root(err) < 0))
+		return *err ? -1 : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter the user namespace");
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
 	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_caps_apply(keep, err) < 0 ||
@@ -176,7 +196,7 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 
 /* Create init; returns its pid (> 0) once it has exec'd. */
 static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console,
-			 int bc_tree, struct nvz_error **err)
+			 int bc_tree, const struct ct_userns *u, struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -190,7 +210,7 @@ static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *c
 	if (pid == 0) {
 		close(sv[0]);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, console, sv[1], bc_tree, &cerr);
+		child_setup(ct, cg, console, sv[1], bc_tree, u, &cerr);
 		nvz_sync_send_error(sv[1], cerr);
 		_exit(1);
 	}
@@ -264,7 +284,8 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 	}
 }
 
-static bool still_ours(struct nvz_ct *ct, pid_t pid)
+/* Does the state file still name this init and this monitor? */
+static bool still_ours(const struct nvz_ct *ct, pid_t pid)
 {
 	struct nvz_runstate rs;
 	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
@@ -308,6 +329,30 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 }
 
+/* 1 with u filled for a USERNS="yes" CT, 0 for others, < 0 on error. */
+static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns *u,
+			  struct nvz_error **err)
+{
+	struct nvz_idmap map;
+	int r = nvz_ct_idmap(ct, &map, err);
+	if (r <= 0)
+		return r;
+	if ((u->nsfd = nvz_userns_create(&map, err)) < 0)
+		return -1;
+	if ((u->tree = nvz_idmapped_tree(ct->root, u->nsfd, err)) < 0) {
+		close(u->nsfd);
+		return -1;
+	}
+	u->owner = map.host;
+	/* The CT's root is not host root: it gets its console by ownership. */
+	if (fchown(console_slave, map.host, map.host + 5) < 0) {
+		close(u->nsfd);
+		close(u->tree);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "chown the console pty");
+	}
+	return 1;
+}
+
 void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -346,9 +391,21 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
 		nvz_error_clear(&err);
 	}
-	pid_t pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			    : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), &err);
+	struct ct_userns u = { .nsfd = -1, .tree = -1 };
+	/* A restored CT comes back in the namespaces CRIU makes from its dump. */
+	int userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	pid_t pid = -1;
+	if (userns >= 0)
+		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
+			      : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
+					    &err);
+	if (userns > 0) {
+		close(u.nsfd);
+		close(u.tree);
+	}
 	if (pid < 0) {
+		/* Nobody else would unmount the beancounter file system. */
+		nvz_bcfs_unmount(bc);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}

@@ -207,6 +207,20 @@ static int clean_halt(struct nvz_ct *ct, int pidfd)
 	return wait_exit(pidfd, timeout * 1000);
 }
 
+/* The CT's monitor, pinned by a pidfd (-1 if none is alive). */
+static int monitor_pidfd(struct nvz_ct *ct)
+{
+	struct nvz_runstate rs;
+	if (nvz_runstate_read(ct, &rs) < 0 || !nvz_proc_alive(rs.monitor_pid, rs.monitor_start))
+		return -1;
+	int fd = (int)syscall(SYS_pidfd_open, rs.monitor_pid, 0);
+	if (fd >= 0 && !nvz_proc_alive(rs.monitor_pid, rs.monitor_start)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err)
 {
 	pid_t pid;
@@ -216,6 +230,7 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		return 0;
 	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Stopping container ...");
+	cleanup_close int monfd = monitor_pidfd(ct);
 	bool halted = !(o && o->fast) && clean_halt(ct, pidfd) == 0;
 	if (!halted) {
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Killing container ...");
@@ -226,6 +241,10 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	}
 	if (nvz_ct_cleanup_stopped(ct, err) < 0)
 		return -1;
+	/* The monitor goes once it sees the state file gone (it never waits
+	 * for our lock then): wait, so the next command finds the CT free. */
+	if (monfd >= 0)
+		wait_exit(monfd, 5000);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was stopped");
 	if (o && o->skip_umount)
 		return 0;

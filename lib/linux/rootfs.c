@@ -158,8 +158,12 @@ int nvz_devnode_make(int devfd, const struct nvz_devnode *n, struct nvz_error **
 static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec *spec,
 		     struct nvz_error **err)
 {
-	if (mount_in_root(rootfd, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
-			  "mode=755,size=65536k", err) < 0)
+	/* A user namespace CT's root owns its /dev and /run on the host: these
+	 * are mounted here by host root, in namespaces the CT cannot change. */
+	char opts[128], pts[128];
+	snprintf(opts, sizeof(opts), "mode=755,size=65536k,uid=%u,gid=%u", spec->owner, spec->owner);
+	snprintf(pts, sizeof(pts), "newinstance,ptmxmode=0666,mode=0620,gid=%u", spec->owner + 5);
+	if (mount_in_root(rootfd, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
 		return -1;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/dev", root);
@@ -182,8 +186,7 @@ static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec 
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (symlinkat(links[i][0], devfd, links[i][1]) < 0 && errno != EEXIST)
 			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "symlink /dev/%s", links[i][1]);
-	if (mount_in_root(rootfd, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-			  "newinstance,ptmxmode=0666,mode=0620,gid=5", err) < 0 ||
+	if (mount_in_root(rootfd, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, pts, err) < 0 ||
 	    mount_in_root(rootfd, "shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV,
 			  "mode=1777,size=65536k", err) < 0 ||
 	    mount_in_root(rootfd, "mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -241,9 +244,10 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 		return -1;
 	/* A fresh /run, as a booting system expects an empty one. */
 	struct stat st;
+	char run[96];
+	snprintf(run, sizeof(run), "mode=755,size=20%%,uid=%u,gid=%u", spec->owner, spec->owner);
 	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-	    mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV,
-			  "mode=755,size=20%", err) < 0)
+	    mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, run, err) < 0)
 		return -1;
 	/* The cgroup mounts show the cgroup namespace, which must be entered
 	 * from inside the CT's cgroup: everything above did not need it. */

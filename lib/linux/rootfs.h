@@ -17,6 +17,7 @@ struct nvz_rootfs_spec {
 	 * cgroup namespace, so the mounts overlap the cgroup move (bench/). */
 	int (*before_cgroups)(void *arg, struct nvz_error **err);
 	void *arg;
+	unsigned owner;            /* host uid/gid of the CT's root: 0, or its map's first id */
 };
 
 /* Mount /proc, /sys, cgroups, /dev and pivot into root. */

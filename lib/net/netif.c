@@ -14,9 +14,11 @@ static int bad(struct nvz_error **err, const char *what, const char *v)
 	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid %s: %s", what, v);
 }
 
+/* A name the kernel takes may still hold NETIF's own separators: such a
+ * name would be saved as a value that no longer parses (found by fuzzing). */
 static int set_name(char dst[16], const char *v, struct nvz_error **err)
 {
-	if (!nvz_ifname_valid(v))
+	if (!nvz_ifname_valid(v) || strpbrk(v, ",;="))
 		return bad(err, "interface name", v);
 	snprintf(dst, 16, "%s", v);
 	return 0;

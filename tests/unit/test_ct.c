@@ -591,7 +591,12 @@ Test(ct, log_after_ct_free_does_not_use_freed_id)
 	 * is freed, a later line must not read the freed ID. M_PERTURB fills
 	 * freed memory so a dangling tag shows up as garbage. */
 	open_ctx(P("LOGGING=yes\nLOGFILE=%s/vzctl.log\n", base));
-	cr_assert_eq(mallopt(M_PERTURB, 0x41), 1);
+	int perturb = mallopt(M_PERTURB, 0x41);
+#ifndef __SANITIZE_ADDRESS__
+	/* Under ASan mallopt is a no-op; ASan itself reports the use after free. */
+	cr_assert_eq(perturb, 1);
+#endif
+	(void)perturb;
 	struct nvz_ct *ct = open_ct(101);
 	nvz_log(ctx, NVZ_LOG_INFO, "while open");
 	nvz_ct_free(ct);

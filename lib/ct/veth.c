@@ -46,6 +46,31 @@ static int external_script(const struct nvz_ct *ct, const char *host_if, struct 
 	return r;
 }
 
+/* The network namespace of the CT's init, as an fd for lib/net. */
+static int open_ct_netns(pid_t pid, struct nvz_error **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	return fd;
+}
+
+/* The interface's addresses, announced once both ends pass traffic; best
+ * effort, like the routed mode's announcements. */
+static void announce(int ct_ns, const struct nvz_netif *f)
+{
+	if (!f->nips || nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) < 0 ||
+	    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) < 0)
+		return;
+	for (size_t i = 0; i < f->nips; i++) {
+		struct nvz_addr a;
+		if (nvz_addr_parse(f->ips[i], &a, NULL) == 0)
+			nvz_net_announce(ct_ns, f->ifname, &a, NULL);
+	}
+}
+
 static int route_default(int ct_ns, const char *ifname, const char *gw, struct nvz_error **err)
 {
 	struct nvz_addr a;
@@ -78,15 +103,7 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 		    nvz_addr_add(ct_ns, f->ifname, &a, NVZ_ADDR_NODAD, err) < 0)
 			return -1;
 	}
-	/* Announced once both ends pass traffic; best effort, like the routed
-	 * mode's announcements. */
-	if (f->nips && nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) == 0 &&
-	    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) == 0)
-		for (size_t i = 0; i < f->nips; i++) {
-			struct nvz_addr a;
-			if (nvz_addr_parse(f->ips[i], &a, NULL) == 0)
-				nvz_net_announce(ct_ns, f->ifname, &a, NULL);
-		}
+	announce(ct_ns, f);
 	return route_default(ct_ns, f->ifname, f->gw, err) < 0 ||
 			       route_default(ct_ns, f->ifname, f->gw6, err) < 0
 		       ? -1
@@ -100,11 +117,9 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)
 		return -1;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
-	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int ct_ns = open_ct_netns(init_pid, err);
 	if (ct_ns < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+		return -1;
 	for (size_t i = 0; i < all.n; i++)
 		if (one_netif(ct, ct_ns, &all.v[i], err) < 0) {
 			for (size_t j = 0; j <= i; j++)
@@ -151,11 +166,9 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	struct nvz_netifs old, new;
 	if (nvz_netif_parse(before, &old, err) < 0 || nvz_netif_parse(now, &new, err) < 0)
 		return -1;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int ct_ns = open_ct_netns(pid, err);
 	if (ct_ns < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+		return -1;
 	for (size_t i = 0; i < old.n; i++) {
 		struct nvz_netif *n = nvz_netif_find(&new, old.v[i].ifname);
 		if (!n || memcmp(n, &old.v[i], sizeof(*n)))
@@ -178,9 +191,7 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)
 		return -1;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init_pid);
-	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int ct_ns = open_ct_netns(init_pid, NULL);
 	for (size_t i = 0; i < all.n; i++) {
 		const struct nvz_netif *f = &all.v[i];
 		if ((f->has_host_mac && nvz_link_set_mac(-1, f->host_ifname, f->host_mac, err) < 0) ||
@@ -188,15 +199,9 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 ||
 		    external_script(ct, f->host_ifname, err) < 0)
 			return nvz_err_wrap(err, "Configure veth devices");
-		/* The CT may now be behind another switch port (or server):
-		 * announce its addresses as at start, best effort. */
-		if (ct_ns >= 0 && f->nips && nvz_link_wait_running(-1, f->host_ifname, 2000, NULL) == 0 &&
-		    nvz_link_wait_running(ct_ns, f->ifname, 2000, NULL) == 0)
-			for (size_t j = 0; j < f->nips; j++) {
-				struct nvz_addr a;
-				if (nvz_addr_parse(f->ips[j], &a, NULL) == 0)
-					nvz_net_announce(ct_ns, f->ifname, &a, NULL);
-			}
+		/* The CT may now be behind another switch port (or server). */
+		if (ct_ns >= 0)
+			announce(ct_ns, f);
 	}
 	return 0;
 }

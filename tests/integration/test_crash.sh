@@ -68,3 +68,36 @@ t_kill9_set_save() {
 	# Temp files of killed saves are swept by the next save under the lock.
 	[ -z "$(ls -A "$T/conf" | grep '^\.')" ] || fail "temp files left: $(ls -A "$T/conf")"
 }
+
+# kill -9 of stop and destroy: the lock is free afterwards, the CT is either
+# still there and usable (running or stopped) or cleanly gone; a destroy cut
+# short is finished by the next destroy, or its leftovers swept by the next
+# create of that ID. Nothing is left mounted.
+t_kill9_stop_destroy() {
+	local d i=0 id st
+	for d in 0.005 0.02 0.05 0.1; do
+		i=$((i + 1))
+		id=$((930 + i))
+		start_busybox $id
+		kill_after "$d" "$VZCTL" stop $id
+		wait_for 50 "$VZCTL" set $id --description after-kill --save || fail "CT $id stays locked after a killed stop"
+		absent_or_usable $id
+	done
+	for d in 0.002 0.005 0.01 0.03 0.06; do
+		i=$((i + 1))
+		id=$((930 + i))
+		"$VZCTL" --quiet create $id --ostemplate busybox-x86_64 || fail create
+		kill_after "$d" "$VZCTL" destroy $id
+		st=$("$VZCTL" status $id)
+		case $st in
+		*deleted*) ;;
+		*) expect_rc 0 "$VZCTL" destroy $id
+		   [ -e "$T/private/$id.del" ] && fail "a second destroy left $id.del" ;;
+		esac
+		[ -e "$T/private/$id" ] && fail "private area of $id left after destroy"
+		grep -q "$T/root/$id " /proc/self/mountinfo && fail "root of $id still mounted"
+		absent_or_usable $id
+		[ -e "$T/private/$id.del" ] && fail "create did not sweep $id.del"
+	done
+	return 0
+}

@@ -7,7 +7,8 @@
 # criu's own stats files give its frozen/restore times, the commands' wall
 # times are kept too. Writes bench/CPT.md and puts it into bench/RESULTS.md
 # between the cpt markers (the rest of RESULTS.md is kept).
-# Usage (root): bench/cpt.sh; CPT_RUNS=N (default 10), CPT_MB="0 256".
+# Usage (root): bench/cpt.sh; CPT_RUNS=N (default 10), CPT_MB="0 256",
+# CPT_WHO="nvz lxc plain" (a subset while working on one of them).
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRCDIR/build}
@@ -253,9 +254,7 @@ setup_plain
 # of other engineers' tests drifts over minutes and must hit all alike.
 for mb in $SIZES; do
 	echo "# $mb MB: nvz, LXC, plain criu ($RUNS runs each)"
-	bench_nvz "$mb"
-	bench_lxc "$mb"
-	bench_plain "$mb"
+	for who in ${CPT_WHO:-nvz lxc plain}; do "bench_$who" "$mb"; done
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"

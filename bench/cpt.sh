@@ -8,7 +8,8 @@
 # times are kept too. Writes bench/CPT.md and puts it into bench/RESULTS.md
 # between the cpt markers (the rest of RESULTS.md is kept).
 # Usage (root): bench/cpt.sh; CPT_RUNS=N (default 10), CPT_MB="0 256",
-# CPT_WHO="nvz lxc plain" (a subset while working on one of them).
+# CPT_WHO="nvz lxc plain" (a subset while working on one of them),
+# CPT_BEFORE=DIR: also an older nvz build (its build dir), same CT, same run.
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRCDIR/build}
@@ -114,8 +115,9 @@ CONF
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 --layout simfs || die "nvz create"
 }
 
-bench_nvz() { # MB
-	local mb=$1 i t0 t1 t2 log=$NV/root/101/gap.log g=() c=() r=() n
+bench_nvz() { # MB [LABEL VZCTL]
+	local mb=$1 who=${2:-nvz} VZCTL=${3:-$VZCTL}
+	local i t0 t1 t2 log=$NV/root/101/gap.log g=() c=() r=() n
 	q "$VZCTL" --quiet stop 101 --fast
 	"$VZCTL" --quiet start 101 || die "nvz start"
 	cp "$W/bin/gap" "$NV/root/101/gap" && rm -f "$log"
@@ -126,16 +128,16 @@ bench_nvz() { # MB
 		t0=$(now_ns)
 		"$VZCTL" --quiet chkpnt 101 || die "nvz chkpnt"
 		t1=$(now_ns)
-		cp "$NV/dump/Dump.101/stats-dump" "$OUT/stats/nvz-$mb-$i.dump"
+		cp "$NV/dump/Dump.101/stats-dump" "$OUT/stats/$who-$mb-$i.dump"
 		"$VZCTL" --quiet restore 101 || die "nvz restore"
 		t2=$(now_ns)
-		cp "$NV/run/101/stats-restore" "$OUT/stats/nvz-$mb-$i.restore"
+		cp "$NV/run/101/stats-restore" "$OUT/stats/$who-$mb-$i.restore"
 		# chkpnt unmounted and restore mounted the root again: same file.
 		g+=("$(last_gap "$log" "$n")") c+=("$(secs "$t0" "$t1")") r+=("$(secs "$t1" "$t2")")
 	done
-	put "nvz-$mb-gap" "${g[@]}"
-	put "nvz-$mb-dumpcmd" "${c[@]}"
-	put "nvz-$mb-restorecmd" "${r[@]}"
+	put "$who-$mb-gap" "${g[@]}"
+	put "$who-$mb-dumpcmd" "${c[@]}"
+	put "$who-$mb-restorecmd" "${r[@]}"
 	"$VZCTL" --quiet stop 101 --fast
 }
 
@@ -245,6 +247,7 @@ bench_plain() { # MB
 	echo "lxc=$(lxc-start --version)"
 	echo "runs=$RUNS"
 	echo "sizes=$SIZES"
+	[ -n "${CPT_BEFORE:-}" ] && echo "before=$(cat "$CPT_BEFORE/../.bench-version" 2>/dev/null || echo "$CPT_BEFORE")"
 } >"$OUT/meta"
 
 setup_nvz
@@ -255,6 +258,7 @@ setup_plain
 for mb in $SIZES; do
 	echo "# $mb MB: nvz, LXC, plain criu ($RUNS runs each)"
 	for who in ${CPT_WHO:-nvz lxc plain}; do "bench_$who" "$mb"; done
+	[ -n "${CPT_BEFORE:-}" ] && bench_nvz "$mb" nvzbefore "$CPT_BEFORE/vzctl"
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"

@@ -240,6 +240,8 @@ def cpt_report():
     w = print
     who = [("nvz", "nvz (`vzctl chkpnt` + `restore`)"), ("lxc", "LXC (`lxc-checkpoint -s` + `-r`)"),
            ("plain", "plain criu (`dump` + `restore -d`)")]
+    if m.get("before"):
+        who.append(("nvzbefore", f"nvz before ({m['before']})"))
     w("<!-- cpt: written by bench/cpt.sh (bench/CPT.md); do not edit by hand -->")
     w("## Checkpoint + restore: freeze time (bench/cpt.sh)\n")
     w(f"- Run: {m.get('date', '?')}, kernel {m.get('kernel', '?')}, {m.get('cpus', '?')} CPUs, load "

@@ -109,6 +109,7 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	struct nvz_cpt_dump_spec spec = {
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
+		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
@@ -225,21 +226,24 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
 			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	cleanup_free char *cgroot = NULL, *bcfile = NULL;
+	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL;
 	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
 	cleanup_strv char **pairs = veth_pairs(ct, ips);
 	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
-	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs)
+	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs ||
+	    asprintf(&empty, "%s/empty", ct->rundir) < 0)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
+	if (mkdir(empty, 0555) < 0 && errno != EEXIST)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "mkdir '%s'", empty);
 	/* criu restores detached: the tree's root is reparented to us. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "become a subreaper");
 	struct nvz_cpt_restore_spec spec = {
 		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
 		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
-		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT),
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = empty,
 		.cgroup_root = cgroot, .veth_pairs = pairs,
 	};
 	pid_t criu = nvz_cpt_restore_spawn(&spec, err);

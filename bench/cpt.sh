@@ -61,8 +61,11 @@ put() { # put NAME VALUE...: the JSON shape of bench/run.sh (seconds)
 cleanup() {
 	set +e
 	[ -n "${PLAIN_PID:-}" ] && kill -9 "$PLAIN_PID" 2>/dev/null
-	VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock stop 101 --fast >/dev/null 2>&1
-	VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock destroy 101 >/dev/null 2>&1
+	local id
+	for id in 101 102; do
+		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock stop $id --fast >/dev/null 2>&1
+		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock destroy $id >/dev/null 2>&1
+	done
 	lxc-stop -P "$LXCP" -n "${TAG}bb" -k >/dev/null 2>&1
 	lxc-destroy -P "$LXCP" -n "${TAG}bb" >/dev/null 2>&1
 	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
@@ -113,33 +116,52 @@ STOP_TIMEOUT=20
 CONF
 	export VZ_CONF=$NV/vz.conf
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 --layout simfs || die "nvz create"
+	[ -z "${CPT_BEFORE:-}" ] ||
+		"$VZCTL" --quiet create 102 --ostemplate busybox-x86_64 --layout simfs || die "nvz create"
 }
 
-bench_nvz() { # MB [LABEL VZCTL]
-	local mb=$1 who=${2:-nvz} VZCTL=${3:-$VZCTL}
-	local i t0 t1 t2 log=$NV/root/101/gap.log g=() c=() r=() n
-	q "$VZCTL" --quiet stop 101 --fast
-	"$VZCTL" --quiet start 101 || die "nvz start"
-	cp "$W/bin/gap" "$NV/root/101/gap" && rm -f "$log"
-	"$VZCTL" exec3 101 /gap "$mb" /gap.log -d || die "nvz exec gap"
-	wait_log "$log" 1 || die "nvz: gap not ready"
-	for ((i = 1; i <= RUNS; i++)); do
-		n=$(($(wc -l <"$log") + 1))
-		t0=$(now_ns)
-		"$VZCTL" --quiet chkpnt 101 || die "nvz chkpnt"
-		t1=$(now_ns)
-		cp "$NV/dump/Dump.101/stats-dump" "$OUT/stats/$who-$mb-$i.dump"
-		"$VZCTL" --quiet restore 101 || die "nvz restore"
-		t2=$(now_ns)
-		cp "$NV/run/101/stats-restore" "$OUT/stats/$who-$mb-$i.restore"
-		# chkpnt unmounted and restore mounted the root again: same file.
-		g+=("$(last_gap "$log" "$n")") c+=("$(secs "$t0" "$t1")") r+=("$(secs "$t1" "$t2")")
-	done
-	put "$who-$mb-gap" "${g[@]}"
-	put "$who-$mb-dumpcmd" "${c[@]}"
-	put "$who-$mb-restorecmd" "${r[@]}"
-	"$VZCTL" --quiet stop 101 --fast
+# rec WHO MB T0 T1 T2 LOG N: one cycle's figures (probe gap, dump and
+# restore command times), appended to $OUT/raw/WHO-MB-{gap,dumpcmd,restorecmd}.
+rec() {
+	local f=$OUT/raw/$1-$2
+	last_gap "$6" "$7" >>"$f-gap" && echo >>"$f-gap"
+	echo "$(secs "$3" "$4")" >>"$f-dumpcmd"
+	echo "$(secs "$4" "$5")" >>"$f-restorecmd"
 }
+finish() { # WHO MB: the JSON files of report.py
+	local k
+	for k in gap dumpcmd restorecmd; do
+		# shellcheck disable=SC2046
+		put "$1-$2-$k" $(grep . "$OUT/raw/$1-$2-$k")
+	done
+}
+
+# nvz: CT 101 for this build, CT 102 for CPT_BEFORE's.
+nvz_ct() { [ "$1" = nvz ] && echo 101 || echo 102; }
+nvz_bin() { [ "$1" = nvz ] && echo "$VZCTL" || echo "$CPT_BEFORE/vzctl"; }
+start_nvz() { # WHO MB
+	local id v log
+	id=$(nvz_ct "$1") v=$(nvz_bin "$1") log=$NV/root/$id/gap.log
+	"$v" --quiet start "$id" || die "nvz start $id"
+	cp "$W/bin/gap" "$NV/root/$id/gap" && rm -f "$log"
+	"$v" exec3 "$id" /gap "$2" /gap.log -d || die "nvz exec gap"
+	wait_log "$log" 1 || die "nvz: gap not ready"
+}
+cycle_nvz() { # WHO MB I
+	local id v log t0 t1 t2 n
+	id=$(nvz_ct "$1") v=$(nvz_bin "$1") log=$NV/root/$id/gap.log
+	n=$(($(wc -l <"$log") + 1))
+	t0=$(now_ns)
+	"$v" --quiet chkpnt "$id" || die "nvz chkpnt $id"
+	t1=$(now_ns)
+	cp "$NV/dump/Dump.$id/stats-dump" "$OUT/stats/$1-$2-$3.dump"
+	"$v" --quiet restore "$id" || die "nvz restore $id"
+	t2=$(now_ns)
+	cp "$NV/run/$id/stats-restore" "$OUT/stats/$1-$2-$3.restore"
+	# chkpnt unmounted and restore mounted the root again: same file.
+	rec "$1" "$2" "$t0" "$t1" "$t2" "$log" "$n"
+}
+stop_nvz() { "$(nvz_bin "$1")" --quiet stop "$(nvz_ct "$1")" --fast; }
 
 # --- LXC: Debian's default configuration (common.conf), no network, no
 # console and no ttys (LXC cannot checkpoint those).
@@ -171,31 +193,32 @@ EOF
 	echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}bb/config"
 }
 
-bench_lxc() { # MB
-	local mb=$1 i t0 t1 t2 c=${TAG}bb g=() d=() r=() n
-	local root=$LXCP/$c/rootfs log=$LXCP/$c/rootfs/gap.log cp=$W/lxc-dump
-	q lxc-stop -P "$LXCP" -n "$c" -k
+LXC_LOG() { echo "$LXCP/${TAG}bb/rootfs/gap.log"; }
+start_lxc() { # WHO MB
+	local c=${TAG}bb log
+	log=$(LXC_LOG)
 	lxc-start -P "$LXCP" -n "$c" || die "lxc-start"
-	cp "$W/bin/gap" "$root/gap" && rm -f "$log"
-	lxc-attach -P "$LXCP" -n "$c" -- /gap "$mb" /gap.log -d || die "lxc-attach gap"
+	cp "$W/bin/gap" "$LXCP/$c/rootfs/gap" && rm -f "$log"
+	lxc-attach -P "$LXCP" -n "$c" -- /gap "$2" /gap.log -d || die "lxc-attach gap"
 	wait_log "$log" 1 || die "lxc: gap not ready"
-	for ((i = 1; i <= RUNS; i++)); do
-		n=$(($(wc -l <"$log") + 1))
-		rm -rf "$cp"
-		t0=$(now_ns)
-		CRIU_CONFIG_FILE=$W/criu-lxc.conf lxc-checkpoint -P "$LXCP" -n "$c" -s -D "$cp" || die "lxc-checkpoint -s: $(grep -m3 Error "$cp/dump.log")"
-		t1=$(now_ns)
-		cp "$cp/stats-dump" "$OUT/stats/lxc-$mb-$i.dump" 2>/dev/null
-		CRIU_CONFIG_FILE=$W/criu-lxc.conf lxc-checkpoint -P "$LXCP" -n "$c" -r -D "$cp" || die "lxc-checkpoint -r: $(grep -m3 Error "$cp/restore.log")"
-		t2=$(now_ns)
-		cp "$cp/stats-restore" "$OUT/stats/lxc-$mb-$i.restore" 2>/dev/null
-		g+=("$(last_gap "$log" "$n")") d+=("$(secs "$t0" "$t1")") r+=("$(secs "$t1" "$t2")")
-	done
-	put "lxc-$mb-gap" "${g[@]}"
-	put "lxc-$mb-dumpcmd" "${d[@]}"
-	put "lxc-$mb-restorecmd" "${r[@]}"
-	q lxc-stop -P "$LXCP" -n "$c" -k
 }
+cycle_lxc() { # WHO MB I
+	local c=${TAG}bb cp=$W/lxc-dump log t0 t1 t2 n
+	log=$(LXC_LOG)
+	n=$(($(wc -l <"$log") + 1))
+	rm -rf "$cp"
+	t0=$(now_ns)
+	CRIU_CONFIG_FILE=$W/criu-lxc.conf lxc-checkpoint -P "$LXCP" -n "$c" -s -D "$cp" ||
+		die "lxc-checkpoint -s: $(grep -m3 Error "$cp/dump.log")"
+	t1=$(now_ns)
+	cp "$cp/stats-dump" "$OUT/stats/lxc-$2-$3.dump" 2>/dev/null
+	CRIU_CONFIG_FILE=$W/criu-lxc.conf lxc-checkpoint -P "$LXCP" -n "$c" -r -D "$cp" ||
+		die "lxc-checkpoint -r: $(grep -m3 Error "$cp/restore.log")"
+	t2=$(now_ns)
+	cp "$cp/stats-restore" "$OUT/stats/lxc-$2-$3.restore" 2>/dev/null
+	rec lxc "$2" "$t0" "$t1" "$t2" "$log" "$n"
+}
+stop_lxc() { q lxc-stop -P "$LXCP" -n "${TAG}bb" -k; }
 
 # --- plain criu: `unshare --pid --fork` + chroot into the same busybox tree,
 # sleep as the namespace's init (in its own session), the probe detached.
@@ -206,35 +229,37 @@ setup_plain() {
 	cp "$W/bin/gap" "$W/plain/root/gap"
 }
 
-bench_plain() { # MB
-	local mb=$1 i t0 t1 t2 g=() d=() r=() n dir=$W/plain/dump log=$W/plain/root/gap.log
+start_plain() { # WHO MB
+	local log=$W/plain/root/gap.log
 	rm -f "$log"
 	setsid unshare --pid --fork chroot "$W/plain/root" /usr/bin/setsid /bin/sh -c \
-		"/gap $mb /gap.log -d; exec sleep 1000000" </dev/null >/dev/null 2>&1 &
-	local u=$! k
+		"/gap $2 /gap.log -d; exec sleep 1000000" </dev/null >/dev/null 2>&1 &
+	PLAIN_UNSHARE=$!
 	wait_log "$log" 1 || die "plain: gap not ready"
-	PLAIN_PID=$(cat "/proc/$u/task/$u/children" 2>/dev/null | awk '{print $1}')
+	PLAIN_PID=$(awk '{print $1}' "/proc/$PLAIN_UNSHARE/task/$PLAIN_UNSHARE/children" 2>/dev/null)
 	[ -n "$PLAIN_PID" ] || die "plain: no namespace init"
-	for ((i = 1; i <= RUNS; i++)); do
-		n=$(($(wc -l <"$log") + 1))
-		rm -rf "$dir" && mkdir -p "$dir"
-		t0=$(now_ns)
-		"$CRIU" dump -t "$PLAIN_PID" -D "$dir" -o dump.log || die "criu dump: $(grep -m3 Error "$dir/dump.log")"
-		t1=$(now_ns)
-		cp "$dir/stats-dump" "$OUT/stats/plain-$mb-$i.dump"
-		"$CRIU" restore -d -D "$dir" -o restore.log --pidfile "$dir/pid" || die "criu restore: $(grep -m3 Error "$dir/restore.log")"
-		t2=$(now_ns)
-		cp "$dir/stats-restore" "$OUT/stats/plain-$mb-$i.restore"
-		PLAIN_PID=$(cat "$dir/pid")
-		g+=("$(last_gap "$log" "$n")") d+=("$(secs "$t0" "$t1")") r+=("$(secs "$t1" "$t2")")
-	done
-	put "plain-$mb-gap" "${g[@]}"
-	put "plain-$mb-dumpcmd" "${d[@]}"
-	put "plain-$mb-restorecmd" "${r[@]}"
+}
+cycle_plain() { # WHO MB I
+	local dir=$W/plain/dump log=$W/plain/root/gap.log t0 t1 t2 n
+	n=$(($(wc -l <"$log") + 1))
+	rm -rf "$dir" && mkdir -p "$dir"
+	t0=$(now_ns)
+	"$CRIU" dump -t "$PLAIN_PID" -D "$dir" -o dump.log || die "criu dump: $(grep -m3 Error "$dir/dump.log")"
+	t1=$(now_ns)
+	cp "$dir/stats-dump" "$OUT/stats/plain-$2-$3.dump"
+	"$CRIU" restore -d -D "$dir" -o restore.log --pidfile "$dir/pid" ||
+		die "criu restore: $(grep -m3 Error "$dir/restore.log")"
+	t2=$(now_ns)
+	cp "$dir/stats-restore" "$OUT/stats/plain-$2-$3.restore"
+	PLAIN_PID=$(cat "$dir/pid")
+	rec plain "$2" "$t0" "$t1" "$t2" "$log" "$n"
+}
+stop_plain() {
+	local k
 	kill -9 "$PLAIN_PID" 2>/dev/null
 	for ((k = 0; k < 100; k++)); do [ -d "/proc/$PLAIN_PID" ] || break; sleep 0.02; done
 	PLAIN_PID=
-	wait "$u" 2>/dev/null
+	wait "$PLAIN_UNSHARE" 2>/dev/null
 }
 
 {
@@ -253,12 +278,21 @@ bench_plain() { # MB
 setup_nvz
 setup_lxc
 setup_plain
-# One size after the other, the three tools interleaved per size: the load
+# Per size, all of them run at once and take turns cycle by cycle: the load
 # of other engineers' tests drifts over minutes and must hit all alike.
+WHO=${CPT_WHO:-nvz lxc plain}
+[ -n "${CPT_BEFORE:-}" ] && WHO="$WHO nvzbefore"
+mkdir -p "$OUT/raw"
 for mb in $SIZES; do
-	echo "# $mb MB: nvz, LXC, plain criu ($RUNS runs each)"
-	for who in ${CPT_WHO:-nvz lxc plain}; do "bench_$who" "$mb"; done
-	[ -n "${CPT_BEFORE:-}" ] && bench_nvz "$mb" nvzbefore "$CPT_BEFORE/vzctl"
+	echo "# $mb MB: $WHO, $RUNS cycles each, in turn"
+	for who in $WHO; do "start_${who%before}" "$who" "$mb"; done
+	for ((i = 1; i <= RUNS; i++)); do
+		for who in $WHO; do "cycle_${who%before}" "$who" "$mb" "$i"; done
+	done
+	for who in $WHO; do
+		"stop_${who%before}" "$who"
+		finish "$who" "$mb"
+	done
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"

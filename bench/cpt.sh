@@ -124,9 +124,9 @@ CONF
 # restore command times), appended to $OUT/raw/WHO-MB-{gap,dumpcmd,restorecmd}.
 rec() {
 	local f=$OUT/raw/$1-$2
-	last_gap "$6" "$7" >>"$f-gap" && echo >>"$f-gap"
-	echo "$(secs "$3" "$4")" >>"$f-dumpcmd"
-	echo "$(secs "$4" "$5")" >>"$f-restorecmd"
+	{ last_gap "$6" "$7"; echo; } >>"$f-gap"
+	{ secs "$3" "$4"; echo; } >>"$f-dumpcmd"
+	{ secs "$4" "$5"; echo; } >>"$f-restorecmd"
 }
 finish() { # WHO MB: the JSON files of report.py
 	local k

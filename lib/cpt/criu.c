@@ -51,7 +51,10 @@ static void common(struct args *a, const char *criu, const char *dir, const char
 	add(a, "%s", criu);
 	add(a, "-D");
 	add(a, "%s", dir);
-	add(a, "-v4");
+	/* Errors and warnings only: what the failure messages quote. -v4 (a
+	 * line per page range, file, mount) wrote ~2000 lines inside the
+	 * freeze window, ~10 ms of it; rerun criu by hand with -v4 to debug. */
+	add(a, "-v2");
 	add(a, "--root");
 	add(a, "%s", root);
 	add(a, "--tcp-established");

@@ -9,7 +9,8 @@
 # between the cpt markers (the rest of RESULTS.md is kept).
 # Usage (root): bench/cpt.sh; CPT_RUNS=N (default 10), CPT_MB="0 256",
 # CPT_WHO="nvz lxc plain" (a subset while working on one of them),
-# CPT_BEFORE=DIR: also an older nvz build (its build dir), same CT, same run.
+# CPT_BEFORE=DIR: also an older nvz build (its build dir), same CT, same run;
+# CPT_MIGRATE=0: without the vzmigrate --online downtime (bench/migrate.sh).
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRCDIR/build}
@@ -294,6 +295,12 @@ for mb in $SIZES; do
 		finish "$who" "$mb"
 	done
 done
+# Online migration between two servers of this machine (the test rig).
+if [ "${CPT_MIGRATE:-1}" = 1 ]; then
+	echo "# vzmigrate --online downtime"
+	bash "$SRCDIR/bench/migrate.sh" "$OUT/migrate.md" "${CPT_MIGRATE_RUNS:-6}" >"$OUT/migrate.log" 2>&1 ||
+		echo "bench/cpt: bench/migrate.sh failed: $(tail -5 "$OUT/migrate.log")" >&2
+fi
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"
 python3 "$SRCDIR/bench/report.py" --cpt "$OUT" >"$SRCDIR/bench/CPT.md.tmp" ||

@@ -269,6 +269,16 @@ def cpt_report():
             return "–" if r == "–" else ("met" if float(r) <= lim else "**not met**")
         w(f"\nnvz / LXC = {lx} (goal <= 0.5: {met(lx, 0.5)}); nvz / plain criu = {pl} "
           f"(goal <= 1.2: {met(pl, 1.2)})\n")
+    mig = os.path.join(OUT, "migrate.md")
+    if os.path.exists(mig):
+        w("### Online migration (bench/migrate.sh)\n")
+        w("Two servers on this machine (network namespaces with their own sshd, as in "
+          "tests/integration/test_migrate.sh), the disk copied by rsync over ssh. ms, medians:\n")
+        w("| | freeze (probe) | vzmigrate: CT down | checkpoint | final sync (disk + dump) | restore there |")
+        w("|---|---|---|---|---|---|")
+        with open(mig) as f:
+            w(f.read().rstrip("\n"))
+        w("")
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "CPT-NOTES.md")
     if os.path.exists(notes):
         with open(notes) as f:

@@ -100,6 +100,11 @@ check: all unit
 bench: all
 	bash bench/run.sh
 
+# Freeze time of chkpnt + restore against lxc-checkpoint and plain criu
+# (bench/cpt.sh; a section of bench/RESULTS.md).
+bench-cpt: all
+	bash bench/cpt.sh
+
 # VM lane: Debian stock kernel under qemu, cgroup v2 only, prjquota /tmp (tests/vm/README.md)
 check-vm: all
 	scripts/vm-lane/run.sh $(VM_PATTERN)
@@ -124,4 +129,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit check check-unit check-vm bench install clean fuzz fuzz-bins
+.PHONY: all unit check check-unit check-vm bench bench-cpt install clean fuzz fuzz-bins

@@ -6,7 +6,7 @@ import os
 import statistics
 import sys
 
-OUT = sys.argv[1]
+OUT = sys.argv[-1]
 
 
 def load(name):
@@ -174,4 +174,148 @@ def main():
                 w(f.read().rstrip("\n"))
 
 
-main()
+# --- bench/cpt.sh: freeze time of checkpoint + restore ---------------------
+
+def varints(buf):
+    """Top-level (field, value) pairs of a protobuf message of varints, and
+    the bytes of embedded messages (wire type 2)."""
+    i, out = 0, []
+    def varint():
+        nonlocal i
+        v = sh = 0
+        while True:
+            b = buf[i]
+            i += 1
+            v |= (b & 0x7f) << sh
+            sh += 7
+            if not b & 0x80:
+                return v
+    while i < len(buf):
+        key = varint()
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            out.append((f, varint()))
+        elif wt == 2:
+            n = varint()
+            out.append((f, buf[i:i + n]))
+            i += n
+        else:
+            break
+    return out
+
+
+def criu_stats(path):
+    """criu's stats-dump / stats-restore (8 bytes of magic, a u32 size, a
+    StatsEntry: dump = 1 {freezing_time = 1, frozen_time = 2, memdump_time
+    = 3, memwrite_time = 4, pages_written = 7}, restore = 2 {forking_time =
+    3, restore_time = 4}; times in us) as a dict of field -> seconds."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        n = int.from_bytes(data[8:12], "little")
+        top = dict(varints(data[12:12 + n]))
+        sub = top.get(1) or top.get(2)
+        return {k: v / 1e6 for k, v in varints(sub)} if sub else None
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cpt_stat(who, mb, kind, field):
+    vals = []
+    d = os.path.join(OUT, "stats")
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return None
+    for nm in names:
+        if nm.startswith(f"{who}-{mb}-") and nm.endswith("." + kind):
+            st = criu_stats(os.path.join(d, nm))
+            if st and field in st:
+                vals.append(st[field])
+    return statistics.median(vals) if vals else None
+
+
+def cpt_report():
+    m = meta()
+    w = print
+    who = [("nvz", "nvz (`vzctl chkpnt` + `restore`)"), ("lxc", "LXC (`lxc-checkpoint -s` + `-r`)"),
+           ("plain", "plain criu (`dump` + `restore -d`)")]
+    if m.get("before"):
+        who.append(("nvzbefore", f"nvz before ({m['before']})"))
+    w("<!-- cpt: written by bench/cpt.sh (bench/CPT.md); do not edit by hand -->")
+    w("## Checkpoint + restore: freeze time (bench/cpt.sh)\n")
+    w(f"- Run: {m.get('date', '?')}, kernel {m.get('kernel', '?')}, {m.get('cpus', '?')} CPUs, load "
+      f"{m.get('loadavg_start', '?')} at start, {m.get('loadavg_end', '?')} at end; {m.get('criu', '?')} "
+      f"for all three; LXC {m.get('lxc', '?')}; nvz {m.get('nvz', '?')}; {m.get('runs', '?')} runs per figure")
+    w("- **freeze** = the longest step of `CLOCK_REALTIME` that a probe process inside the container "
+      "saw (`bench/gap.c`, 1 ms ticks): from its last instruction before the freeze to its first after "
+      "the restore. criu's figures are from its stats files (`frozen_time`: frozen until the dump "
+      "ended; `restore_time`); the command figures are wall times of the whole commands.\n")
+    for mb in m.get("sizes", "0 256").split():
+        what = "busybox CT" if mb == "0" else f"busybox CT + {mb} MB of touched anonymous memory"
+        w(f"### {what}\n")
+        w("| ms, median (min–max) | freeze (probe) | dump command | restore command | criu frozen | "
+          "criu memdump | criu restore |")
+        w("|---|---|---|---|---|---|---|")
+        for k, label in who:
+            def st(kind, field):
+                v = cpt_stat(k, mb, kind, field)
+                return "–" if v is None else f"{v * 1000:.0f}"
+            w(f"| {label} | {fmt_ms(f'{k}-{mb}-gap')} | {fmt_ms(f'{k}-{mb}-dumpcmd')} | "
+              f"{fmt_ms(f'{k}-{mb}-restorecmd')} | {st('dump', 2)} | {st('dump', 3)} | "
+              f"{st('restore', 4)} |")
+        lx, pl = ratio(f"nvz-{mb}-gap", f"lxc-{mb}-gap"), ratio(f"nvz-{mb}-gap", f"plain-{mb}-gap")
+        def met(r, lim):
+            return "–" if r == "–" else ("met" if float(r) <= lim else "**not met**")
+        w(f"\nnvz / LXC = {lx} (goal <= 0.5: {met(lx, 0.5)}); nvz / plain criu = {pl} "
+          f"(goal <= 1.2: {met(pl, 1.2)})\n")
+    mig = os.path.join(OUT, "migrate.md")
+    if os.path.exists(mig):
+        w("### Online migration (bench/migrate.sh)\n")
+        w("Two servers on this machine (network namespaces with their own sshd, as in "
+          "tests/integration/test_migrate.sh), the disk copied by rsync over ssh. ms, medians:\n")
+        w("| | freeze (probe) | vzmigrate: CT down | checkpoint | final sync (disk + dump) | restore there |")
+        w("|---|---|---|---|---|---|")
+        with open(mig) as f:
+            w(f.read().rstrip("\n"))
+        w("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "CPT-NOTES.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            w(f.read().rstrip("\n"))
+    w("<!-- /cpt -->")
+
+
+def splice(results, section):
+    """Put SECTION (a file) into RESULTS between the cpt markers, or at the
+    end; everything else in RESULTS is kept."""
+    with open(section) as f:
+        sec = f.read().rstrip("\n") + "\n"
+    try:
+        with open(results) as f:
+            text = f.read()
+    except OSError:
+        text = ""
+    a = text.find("<!-- cpt:")
+    b = text.find("<!-- /cpt -->")
+    if a >= 0 and b > a:
+        text = text[:a] + sec + text[b + len("<!-- /cpt -->\n"):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + sec
+    with open(results + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(results + ".tmp", results)
+
+
+if sys.argv[1] == "--cpt":
+    cpt_report()
+elif sys.argv[1] == "--splice":
+    splice(sys.argv[2], sys.argv[3])
+else:
+    main()
+    # The freeze-time section of bench/cpt.sh, kept when run.sh rewrites.
+    cpt = os.path.join(os.path.dirname(os.path.abspath(__file__)), "CPT.md")
+    if os.path.exists(cpt):
+        print("")
+        with open(cpt) as f:
+            print(f.read().rstrip("\n"))

@@ -85,7 +85,14 @@ if [ -n "${BENCH_BEFORE:-}" ]; then
 fi
 
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta"
+# Freeze time of checkpoint + restore (bench/cpt.sh, its own section of
+# RESULTS.md, spliced in after report.py below): BENCH_ONLY=cpt for it alone.
+want cpt && RUN_CPT=1
 [ -n "${BENCH_KEEP_RAW:-}" ] && rm -rf "$BENCH_KEEP_RAW" && cp -r "$OUT" "$BENCH_KEEP_RAW"
 python3 "$SRCDIR/bench/report.py" "$OUT" >"$RESULTS.tmp" && mv "$RESULTS.tmp" "$RESULTS" ||
 	die "report failed (raw data in $OUT)"
 echo "# wrote $RESULTS"
+if [ -n "${RUN_CPT:-}" ]; then
+	echo "# checkpoint + restore freeze time"
+	bash "$SRCDIR/bench/cpt.sh" || echo "bench: bench/cpt.sh failed" >&2
+fi

@@ -13,6 +13,7 @@
 #ifndef NVZ_CPT_CRIU_H
 #define NVZ_CPT_CRIU_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "nvz/error.h"
@@ -28,6 +29,7 @@ struct nvz_cpt_dump_spec {
 	const char *freezer; /* the CT's freezer cgroup directory, or NULL (ptrace freeze) */
 	const char *ips;     /* routed addresses the CT has now, kept for restore */
 	const char *cgroup_root; /* "/<prefix>/<id>" */
+	bool isolated;       /* no venet0, no NETIF: nothing outside reaches its netns */
 };
 
 /* Freeze, dump and kill the tree. On failure the tree keeps running (criu
@@ -43,6 +45,7 @@ struct nvz_cpt_restore_spec {
 	const char *console;     /* its path, bound on /dev/console */
 	const char *bcfs_file;   /* the monitor's beancounter file, or NULL */
 	const char *lxcfs_dir;   /* LXCFS_DIR */
+	const char *empty_dir;   /* an empty directory, bound read-only over masked /proc dirs */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 };

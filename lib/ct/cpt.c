@@ -62,10 +62,21 @@ static char *freezer_dir(const struct nvz_ct *ct)
 	return p;
 }
 
+/* Wait up to 10 s for a process (not our child) to exit. A pidfd polls
+ * readable the moment it exits (a zombie counts as gone, as for
+ * nvz_proc_alive): these waits sit inside the freeze window of chkpnt +
+ * restore, where sleeping in 50 ms steps cost up to 0.1 s. The start time
+ * is checked after the pidfd is open, so a reused pid is not waited for. */
 static int wait_gone(pid_t pid, unsigned long long start)
 {
+	cleanup_close int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0 && nvz_proc_alive(pid, start)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+			;
+	}
 	for (int i = 0; i < 200 && nvz_proc_alive(pid, start); i++)
-		usleep(50000);
+		usleep(5000);
 	return nvz_proc_alive(pid, start) ? -1 : 0;
 }
 
@@ -98,6 +109,7 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	struct nvz_cpt_dump_spec spec = {
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
+		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
@@ -214,21 +226,24 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
 			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	cleanup_free char *cgroot = NULL, *bcfile = NULL;
+	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL;
 	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
 	cleanup_strv char **pairs = veth_pairs(ct, ips);
 	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
-	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs)
+	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs ||
+	    asprintf(&empty, "%s/empty", ct->rundir) < 0)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
+	if (mkdir(empty, 0555) < 0 && errno != EEXIST)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "mkdir '%s'", empty);
 	/* criu restores detached: the tree's root is reparented to us. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "become a subreaper");
 	struct nvz_cpt_restore_spec spec = {
 		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
 		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
-		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT),
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = empty,
 		.cgroup_root = cgroot, .veth_pairs = pairs,
 	};
 	pid_t criu = nvz_cpt_restore_spawn(&spec, err);

@@ -286,3 +286,71 @@ t_cpt_bridged_net() {
 	expect_rc 0 srv "$VZCTL" stop 1508
 	return 0
 }
+
+# Twice in a row (a restored CT checkpoints again). What nvz keeps out of
+# criu's images: the empty masks over /proc directories come back as an
+# empty read-only directory; a CT without network is dumped without
+# criu's network lock (nothing outside reaches its netns), one with a
+# routed address with it.
+# criu's network lock method recorded in a dump (inventory.img, field 11
+# network_lock_method: 0 iptables, 1 nftables, 2 skip).
+lock_method() {
+	python3 - "$1/inventory.img" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+n = int.from_bytes(b[4:8], "little")
+buf, i, found = b[8:8 + n], 0, "none"
+def varint():
+    global i
+    v = s = 0
+    while True:
+        c = buf[i]; i += 1; v |= (c & 0x7f) << s; s += 7
+        if not c & 0x80:
+            return v
+while i < len(buf):
+    k = varint()
+    if (k & 7) == 0:
+        v = varint()
+        if k >> 3 == 11:
+            found = {0: "iptables", 1: "nftables", 2: "skip"}.get(v, str(v))
+    elif (k & 7) == 2:
+        n = varint()
+        i += n
+    else:
+        break
+print(found)
+PY
+}
+
+t_cpt_twice_masks_netlock() {
+	cpt_setup
+	start_busybox 1509
+	start_counter 1509
+	local pid before i
+	pid=$(counter_pid 1509)
+	for i in 1 2; do
+		expect_rc 0 "$VZCTL" chkpnt 1509
+		[ "$(lock_method "$T/dump/Dump.1509")" = skip ] ||
+			fail "network lock for a CT without network: $(lock_method "$T/dump/Dump.1509")"
+		if [ -d /proc/acpi ]; then
+			grep -q 'nvz-empty:/proc/acpi' "$T/dump/Dump.1509/nvz-cpt.conf" || fail "/proc/acpi dumped by criu"
+		fi
+		"$VZCTL" --quiet mount 1509 || fail mount
+		before=$(cat "$T/root/1509/tmp/count")
+		"$VZCTL" --quiet umount 1509 || fail umount
+		expect_rc 0 "$VZCTL" restore 1509
+		expect_counter_continues 1509 "$before" "$pid"
+		if [ -d /proc/acpi ]; then
+			expect_rc 0 "$VZCTL" exec 1509 'ls -A /proc/acpi | wc -l; grep " /proc/acpi " /proc/self/mountinfo'
+			expect_out '^0$'
+			expect_out ' /proc/acpi ro,nosuid,nodev,noexec'
+			expect_rc 8 "$VZCTL" exec 1509 'touch /proc/acpi/x'
+		fi
+	done
+	"$VZCTL" --quiet set 1509 --ipadd 192.0.2.59 --save || fail "ipadd"
+	expect_rc 0 "$VZCTL" chkpnt 1509
+	[ "$(lock_method "$T/dump/Dump.1509")" = nftables ] ||
+		fail "no nftables lock for a CT with an address: $(lock_method "$T/dump/Dump.1509")"
+	expect_rc 0 "$VZCTL" restore 1509
+	return 0
+}

@@ -102,6 +102,10 @@ struct nvz_exec_opts {
 	bool pty;     /* interactive: allocate a pty in the CT and relay the terminal */
 	int stdin_fd, stdout_fd, stderr_fd;
 	char *const *envp; /* NULL: a minimal default environment */
+	/* nvz's own helpers inside the CT (the --wait probe): no privilege
+	 * gained through setuid files. Not for the admin's commands, which
+	 * must be able to run su, sudo or ping as on a real server. */
+	bool no_new_privs;
 };
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err);
 

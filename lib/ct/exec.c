@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -58,11 +59,12 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 {
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
-	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_caps_apply(keep, NULL) < 0 ||
-	    nvz_seccomp_apply(NULL) < 0)
+	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
+	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_seccomp_apply(NULL) < 0 ||
+	    nvz_caps_apply(keep, NULL) < 0)
 		_exit(126);
 	syscall(SYS_close_range, 3, ~0U, 0);
-	if (chdir("/") < 0)
+	if (chdir("/") < 0 || (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0))
 		_exit(126);
 	char *const *envp = o->envp ? o->envp : default_env;
 	if (o->shell) {

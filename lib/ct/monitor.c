@@ -111,8 +111,9 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 		return *err ? -1 : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter the user namespace");
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
-	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_caps_apply(keep, err) < 0 ||
-	    nvz_seccomp_apply(err) < 0)
+	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
+	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_seccomp_apply(err) < 0 ||
+	    nvz_caps_apply(keep, err) < 0)
 		return -1;
 	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report rootfs ready");

@@ -172,7 +172,7 @@ static const char wait_script[] =
 	"while [ $i -lt $n ]; do\n"
 	"  if command -v runlevel >/dev/null 2>&1; then\n"
 	"    case $(runlevel 2>/dev/null) in *[0-9S]) exit 0;; esac\n"
-	"  elif ! ps -o args 2>/dev/null | grep -q '^[/]etc/init.d/rc'; then exit 0; fi\n"
+	"  elif ! ps -o args 2>/dev/null | grep -q '[/]etc/init[.]d/rc'; then exit 0; fi\n"
 	"  sleep 0.1; i=$((i+1))\n"
 	"done\n"
 	"exit 1\n";
@@ -182,7 +182,8 @@ static int wait_booted(struct nvz_ct *ct, int timeout, struct nvz_error **err)
 	char secs[16];
 	snprintf(secs, sizeof(secs), "%d", timeout);
 	char *const argv[] = { "/bin/sh", "-c", (char *)wait_script, "nvz-wait", secs, NULL };
-	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
+	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+				   .no_new_privs = true };
 	int code = nvz_ct_exec(ct, &o, err);
 	if (code < 0)
 		return -1;

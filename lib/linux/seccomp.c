@@ -21,6 +21,15 @@ int nvz_seccomp_apply(struct nvz_error **err)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "seccomp init");
+	/* libseccomp sets no_new_privs by default, which every process of the
+	 * CT would inherit: its users' sudo, su and passwd would stop working.
+	 * The filter is loaded with CAP_SYS_ADMIN instead (before the
+	 * capabilities are dropped), as LXC does. */
+	int a = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (a < 0) {
+		seccomp_release(ctx);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -a, "seccomp attribute");
+	}
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(denied[i]);
 		if (nr == __NR_SCMP_ERROR)

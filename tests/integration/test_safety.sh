@@ -89,3 +89,39 @@ t_exec_leaks_nothing() {
 	"$VZCTL" exec2 603 'echo x > /sys/kernel/uevent_helper' && fail "/sys writable"
 	return 0
 }
+
+# nvz's own probe inside the CT (start --wait) runs with no_new_privs: a
+# setuid file planted by the CT gives it nothing. The admin's exec keeps
+# setuid working (su, sudo, ping inside), as on a real server.
+t_wait_probe_no_new_privs() {
+	"$VZCTL" --quiet create 605 --ostemplate busybox-x86_64 || fail create
+	"$VZCTL" --quiet mount 605 || fail mount
+	# A slow boot, so the probe can be seen while it waits.
+	sed -i '2i sleep 3' "$T/root/605/etc/init.d/rcS" || fail "edit rcS"
+	"$VZCTL" --quiet umount 605 || fail umount
+	"$VZCTL" start 605 --wait >"$T/out" 2>&1 &
+	local sp=$! p pid="" nnp="" i
+	# The probe is a process of the CT: look among its cgroup's members.
+	for i in $(seq 200); do
+		for p in $(cat "$(cgdir pids 605)/cgroup.procs" 2>/dev/null); do
+			# /bin/sh -c SCRIPT nvz-wait SECS
+			if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx 'nvz-wai[t]'; then
+				pid=$p
+				nnp=$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+			fi
+		done
+		[ -n "$nnp" ] && break
+		sleep 0.05
+	done
+	wait $sp || fail "start --wait: $(cat "$T/out")"
+	# --wait returned only once busybox's rcS had finished.
+	"$VZCTL" exec 605 'test -e /run/nvz-boot.done' || fail "start --wait returned before rcS ended"
+	[ -n "$pid" ] || fail "the wait probe was never seen"
+	[ "$nnp" = 1 ] || fail "wait probe runs with NoNewPrivs=$nnp"
+	expect_rc 0 "$VZCTL" exec 605 'grep NoNewPrivs /proc/self/status /proc/1/status'
+	expect_out 'self/status:NoNewPrivs:[[:space:]]+0'
+	expect_out '1/status:NoNewPrivs:[[:space:]]+0'
+	expect_rc 0 "$VZCTL" exec 605 'grep Seccomp: /proc/self/status /proc/1/status'
+	[ "$(printf '%s\n' "$OUT" | grep -c 'Seccomp:[[:space:]]*2')" = 2 ] || fail "seccomp filter missing: $OUT"
+	return 0
+}

@@ -9,8 +9,9 @@ cpt_setup() {
 }
 
 # A counter in the CT: /tmp/count grows 5 times a second, from 1.
+# The count is written through a rename: a reader never sees it truncated.
 start_counter() {
-	"$VZCTL" exec "$1" "sh -c 'i=0; while :; do i=\$((i+1)); echo \$i > /tmp/count; sleep 0.2; done' </dev/null >/dev/null 2>&1 &" ||
+	"$VZCTL" exec "$1" "sh -c 'i=0; while :; do i=\$((i+1)); echo \$i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.2; done' </dev/null >/dev/null 2>&1 &" ||
 		fail "start counter"
 	wait_for 50 "$VZCTL" exec "$1" 'test -s /tmp/count' || fail "counter did not start"
 }

@@ -447,7 +447,7 @@ t_migrate_online() {
 	[ -n "$pid" ] || fail "no background process"
 	ina "$VZCTL" exec 2114 'echo in-memory > /dev/shm/state' || fail "tmpfs"
 	# A counter that must go on, not start again from 0.
-	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
+	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count.new; mv /run/count.new /run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
 		fail "counter"
 	# An established TCP connection from the client to a cat server in the CT.
 	ina "$VZCTL" exec 2114 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"

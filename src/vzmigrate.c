@@ -12,14 +12,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--rsync=<options>] [--keep-dst]\n"
-		   "\t[--online] [--check-only] [-t|--times] [-v] <destination_address> <CTID>\n"
+	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
+		   "\t[--keep-dst] [--online] [-c|--compact] [--check-only] [-t|--times] [-v]\n"
+		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
 		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
 		   "  --ssh=<options>           additional options for ssh (-i key, -p port, -o ...)\n"
+		   "  --ssh-mux                 one ssh connection for the whole migration (the default)\n"
+		   "  --no-ssh-mux              a new ssh connection for every copy\n"
 		   "  --rsync=<options>         additional options for rsync\n"
 		   "  --keep-dst                keep the synced private area on the target on failure\n"
 		   "  --online, --live          checkpoint and restore instead of stop and start\n"
+		   "  -c, --compact             compact a ploop image before copying it\n"
 		   "  --check-only, --dry-run   only check that the migration can be done\n"
 		   "  -t, --times               print how long each step took\n"
 		   "  -v, --verbose             say more\n");
@@ -51,11 +55,14 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "remove-area", required_argument, NULL, 'r' },
 		{ "ssh", required_argument, NULL, 's' },
 		{ "rsync", required_argument, NULL, 'R' },
+		{ "ssh-mux", no_argument, NULL, 'M' },
+		{ "no-ssh-mux", no_argument, NULL, 'N' },
+		{ "compact", no_argument, NULL, 'C' },
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, 'o' },
-		{ "check-only", no_argument, NULL, 'c' },
-		{ "dry-run", no_argument, NULL, 'c' },
+		{ "check-only", no_argument, NULL, 'K' },
+		{ "dry-run", no_argument, NULL, 'K' },
 		{ "times", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -63,7 +70,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ 0 },
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:tvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:ctvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
@@ -74,7 +81,11 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'R': o->rsync_opts = optarg; break;
 		case 'k': o->keep_dst = true; break;
 		case 'o': o->online = true; break;
-		case 'c': o->check_only = true; break;
+		case 'K': o->check_only = true; break;
+		case 'c':
+		case 'C': o->compact = true; break;
+		case 'M': o->no_ssh_mux = false; break;
+		case 'N': o->no_ssh_mux = true; break;
 		case 't': *times = true; break;
 		case 'v': out->verbose++; break;
 		case 'h': usage(stdout); return -1;
@@ -85,8 +96,13 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		return bad_usage("%s", argc - optind < 2 ? "Destination address and CTID required"
 							  : "Too many arguments");
 	o->dest = argv[optind];
-	if (!*o->dest || o->dest[0] == '-' || strpbrk(o->dest, " \t\n'\"\\;:"))
+	struct nvz_migrate_dest d;
+	struct nvz_error *err = NULL;
+	if (nvz_migrate_parse_dest(o->dest, &d, &err) < 0) {
+		nvz_error_free(err);
 		return bad_usage("Bad destination address: %s", o->dest);
+	}
+	nvz_migrate_dest_free(&d);
 	return 0;
 }
 

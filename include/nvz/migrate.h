@@ -36,11 +36,13 @@ enum nvz_migrate_status {
 };
 
 struct nvz_migrate_opts {
-	const char *dest;       /* host or user@host */
+	const char *dest;       /* host, user@host; an IPv6 address bare or in [] */
 	bool online;            /* checkpoint/restore instead of stop/start */
 	bool keep_dst;          /* keep the synced private area on failure */
 	bool keep_src;          /* -r no: keep the source (config renamed .migrated) */
 	bool check_only;
+	bool no_ssh_mux;        /* one ssh connection per copy instead of one for all */
+	bool compact;           /* -c: compact a ploop image before copying it */
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
 	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
@@ -73,6 +75,17 @@ struct nvz_migrate_recv_opts {
 };
 int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 		     struct nvz_error **err);
+
+/* A destination as ssh and rsync want it: user@host for ssh (an IPv6
+ * address bare), user@[v6]:path for rsync. "root@" is added unless a user
+ * is given. Refuses what is not a host name or an address (blanks, quotes,
+ * a leading '-', ':' outside an IPv6 address). */
+struct nvz_migrate_dest {
+	char *ssh;   /* root@2001:db8::2 */
+	char *rsync; /* root@[2001:db8::2] */
+};
+int nvz_migrate_parse_dest(const char *dest, struct nvz_migrate_dest *d, struct nvz_error **err);
+void nvz_migrate_dest_free(struct nvz_migrate_dest *d);
 
 /* Shell-quote s for a remote command line ('...' with ' as '\''), malloc'd. */
 char *nvz_shell_quote(const char *s);

@@ -27,7 +27,9 @@ struct mig {
 	struct nvz_ct *ct;
 	const struct nvz_migrate_opts *o;
 	struct nvz_argv ssh; /* ssh [opts] host: the command prefix */
-	char *rsh;           /* the same as one string, for rsync -e */
+	char *rsh;           /* ssh [opts] as one string, for rsync -e (a mux client) */
+	char *mux;           /* ssh's ControlPath, in a private directory */
+	struct nvz_migrate_dest dest;
 	pid_t sess_pid;
 	int sess_in;
 	FILE *sess_out;
@@ -48,31 +50,70 @@ static int oom(struct nvz_error **err)
 	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 }
 
+/* One ssh connection carries the whole migration: the target session is
+ * the ControlMaster and every rsync runs over it, so the final sync (the
+ * CT is down) pays no key exchange. The socket lives in a private 0700
+ * directory; without it (or if the master is gone) ssh just connects. */
+static int make_mux(struct mig *m, struct nvz_error **err)
+{
+	if (m->o->no_ssh_mux)
+		return 0;
+	/* In RUNDIR (root's, emptied at boot) unless the socket path would be
+	 * too long for sun_path once ssh adds its temporary suffix. */
+	const char *rundir = nvz_ctx_get(m->ct->ctx, "RUNDIR", "/run/nvz");
+	cleanup_free char *dir = NULL;
+	if (asprintf(&dir, "%s/migrate-%s.XXXXXX", strlen(rundir) < 48 ? rundir : "/tmp", m->ct->id) < 0)
+		return oom(err);
+	if (nvz_mkdir_p(rundir, 0700, NULL) < 0 || !mkdtemp(dir))
+		return nvz_err_sys(err, NVZ_MIG_USAGE, errno, "cannot make a directory for ssh's socket");
+	if (asprintf(&m->mux, "%s/ctl", dir) < 0) {
+		m->mux = NULL;
+		rmdir(dir);
+		return oom(err);
+	}
+	return 0;
+}
+
+static void drop_mux(struct mig *m)
+{
+	if (!m->mux)
+		return;
+	unlink(m->mux); /* the master removes it; not if it was killed */
+	*strrchr(m->mux, '/') = '\0';
+	rmdir(m->mux);
+	free(m->mux);
+	m->mux = NULL;
+}
+
 /* ssh with the user's options first (ssh takes the first value of an
  * option), then what migration needs: keys only, never a prompt. */
 static int build_ssh(struct mig *m, struct nvz_error **err)
 {
-	nvz_argv_add(&m->ssh, "ssh");
-	nvz_argv_add_words(&m->ssh, m->o->ssh_opts);
-	nvz_argv_add_words(&m->ssh, "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
-	if (m->ssh.oom)
+	if (nvz_migrate_parse_dest(m->o->dest, &m->dest, err) < 0 || make_mux(m, err) < 0)
+		return -1;
+	cleanup_free char *ctl = NULL;
+	if (m->mux && asprintf(&ctl, "ControlPath=%s", m->mux) < 0)
 		return oom(err);
-	FILE *f = open_memstream(&m->rsh, &(size_t){ 0 });
-	for (size_t i = 0; f && i < m->ssh.n; i++)
-		fprintf(f, "%s%s", i ? " " : "", m->ssh.v[i]);
-	if (!f || fclose(f) != 0)
+	struct nvz_argv rsh = { 0 };
+	struct nvz_argv *both[] = { &m->ssh, &rsh };
+	for (size_t i = 0; i < 2; i++) {
+		nvz_argv_add(both[i], "ssh");
+		nvz_argv_add_words(both[i], m->o->ssh_opts);
+		nvz_argv_add_words(both[i], "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
+		if (m->mux) {
+			nvz_argv_add_words(both[i], i ? "-o ControlMaster=no" : "-o ControlMaster=yes");
+			nvz_argv_add(both[i], "-o");
+			nvz_argv_add(both[i], ctl);
+		}
+	}
+	nvz_argv_add(&m->ssh, m->dest.ssh);
+	FILE *f = rsh.oom ? NULL : open_memstream(&m->rsh, &(size_t){ 0 });
+	for (size_t i = 0; f && i < rsh.n; i++)
+		fprintf(f, "%s%s", i ? " " : "", rsh.v[i]);
+	nvz_argv_free(&rsh);
+	if (!f || fclose(f) != 0 || m->ssh.oom)
 		return oom(err);
-	/* OpenVZ logs in as root@DEST unless a user is given. */
-	cleanup_free char *host = NULL;
-	if (asprintf(&host, "%s%s", strchr(m->o->dest, '@') ? "" : "root@", m->o->dest) < 0)
-		return oom(err);
-	nvz_argv_add(&m->ssh, host);
-	return m->ssh.oom ? oom(err) : 0;
-}
-
-static const char *ssh_host(const struct mig *m)
-{
-	return m->ssh.v[m->ssh.n - 1];
+	return 0;
 }
 
 /* The remote command line: every argument quoted for the remote shell. */
@@ -246,7 +287,7 @@ static int rsync_to(struct mig *m, const char *src, const char *dst, const char 
 	nvz_argv_add(&a, m->rsh);
 	cleanup_free char *s = NULL, *d = NULL;
 	if (asprintf(&s, "%s%s", src, dir ? "/" : "") < 0 ||
-	    asprintf(&d, "%s:%s%s", ssh_host(m), dst, dir ? "/" : "") < 0) {
+	    asprintf(&d, "%s:%s%s", m->dest.rsync, dst, dir ? "/" : "") < 0) {
 		nvz_argv_free(&a);
 		return oom(err);
 	}
@@ -463,6 +504,14 @@ static int step_prepare(struct mig *m, struct nvz_error **err)
 
 static int step_sync1(struct mig *m, struct nvz_error **err)
 {
+	/* -c: trim the image first, so that less is copied (OpenVZ: ploop only). */
+	if (m->o->compact && is_ploop(m->ct)) {
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Compacting container image");
+		if (nvz_ct_compact(m->ct, err) < 0)
+			return -1;
+	} else if (m->o->compact) {
+		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Not a ploop CT: nothing to compact");
+	}
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Syncing private");
 	return sync_private(m, false, err);
 }
@@ -553,6 +602,8 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 	end_session(&m, "abort\n"); /* after --check-only: nothing to keep */
 out:
 	nvz_argv_free(&m.ssh);
+	drop_mux(&m);
+	nvz_migrate_dest_free(&m.dest);
 	free(m.rsh);
 	free(m.rpriv);
 	free(m.rconf);

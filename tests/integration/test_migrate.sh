@@ -8,6 +8,8 @@
 MIG_A=10.78.0.2
 MIG_B=10.78.0.3
 MIG_CT_IP=10.78.0.50
+MIG_A6=fd78::2
+MIG_B6=fd78::3
 
 mig_setup() {
 	NA=nvzma$BASHPID NB=nvzmb$BASHPID NC=nvzmc$BASHPID
@@ -24,6 +26,8 @@ mig_setup() {
 	ip -n "$NC" addr add 10.78.0.1/24 dev lan
 	ip -n "$NA" addr add $MIG_A/24 dev eth0
 	ip -n "$NB" addr add $MIG_B/24 dev eth0
+	ip -n "$NA" addr add $MIG_A6/64 dev eth0 nodad
+	ip -n "$NB" addr add $MIG_B6/64 dev eth0 nodad
 	for l in lo lan a0 b0; do ip -n "$NC" link set "$l" up; done
 	for n in "$NA" "$NB"; do ip -n "$n" link set lo up; ip -n "$n" link set eth0 up; done
 	new_server "$T/b" "$CGROUP_PREFIX-b"
@@ -40,12 +44,13 @@ mig_ssh() {
 	ssh-keygen -q -t ed25519 -N '' -f "$k/id" || fail "ssh-keygen"
 	ssh-keygen -q -t ed25519 -N '' -f "$k/hostkey" || fail "ssh-keygen"
 	for s in a b; do
-		local addr=$MIG_A ns=$NA conf=$T/vz.conf
-		[ $s = b ] && addr=$MIG_B ns=$NB conf=$BCONF
+		local addr=$MIG_A addr6=$MIG_A6 ns=$NA conf=$T/vz.conf
+		[ $s = b ] && addr=$MIG_B addr6=$MIG_B6 ns=$NB conf=$BCONF
 		printf 'environment="VZ_CONF=%s",environment="PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin" %s\n' \
 			"$conf" "$bin" "$(cat "$k/id.pub")" >"$k/auth_$s"
 		cat >"$k/sshd_$s" <<CONF
 ListenAddress $addr
+ListenAddress $addr6
 HostKey $k/hostkey
 PidFile $k/sshd_$s.pid
 AuthorizedKeysFile $k/auth_$s
@@ -55,7 +60,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PermitUserEnvironment VZ_CONF,PATH
-LogLevel ERROR
+LogLevel INFO
 CONF
 		nsenter --net=/run/netns/"$ns" /usr/sbin/sshd -D -f "$k/sshd_$s" -E "$k/sshd_$s.log" &
 		MIG_PIDS="$MIG_PIDS $!"
@@ -94,6 +99,9 @@ inc() { nsenter --net=/run/netns/"$NC" "$@"; }
 vzb() { inb env VZ_CONF="$BCONF" "$VZCTL" "$@"; }
 # vzmigrate on server A to server B.
 migrate() { ina "$VZMIGRATE" --ssh="$SSHOPTS" "$@"; }
+lock_taken() { ! flock -n "$1" true; }
+# ssh connections the sshd of server a or b has accepted so far.
+ssh_logins() { grep -c 'Accepted publickey' "$T/ssh/sshd_$1.log"; }
 client_ping() { inc busybox ping -c 1 -W 2 "$1" >/dev/null 2>&1; }
 
 # A busybox CT on A with a name, a routed IP, and a file of its own.
@@ -206,20 +214,21 @@ t_migrate_check_only_clash() {
 	expect_out 'CT 9999 does not exist'
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
-	# Locked on either end: exit 20, nothing done.
+	# Locked on either end: exit 20, nothing done. The holder keeps the
+	# lock until it is released, however slowly this machine runs.
 	mkdir -p "$T/b/lock"
 	local holder
-	flock "$T/lock/2103.lck" sleep 3 &
+	flock -o "$T/lock/2103.lck" sleep 120 &
 	holder=$!
-	sleep 0.3
+	wait_for 50 lock_taken "$T/lock/2103.lck" || fail "lock holder did not start"
 	expect_rc 20 migrate $MIG_B 2103
-	wait $holder
-	flock "$T/b/lock/2103.lck" sleep 3 &
+	pkill -P $holder; wait $holder
+	flock -o "$T/b/lock/2103.lck" sleep 120 &
 	holder=$!
-	sleep 0.3
+	wait_for 50 lock_taken "$T/b/lock/2103.lck" || fail "lock holder did not start"
 	expect_rc 20 migrate $MIG_B 2103
 	expect_out 'CT 2103 is locked on the destination'
-	wait $holder
+	pkill -P $holder; wait $holder
 	source_intact 2103
 	return 0
 }
@@ -458,10 +467,15 @@ t_migrate_online() {
 	echo before-migration >&3
 	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
 	sleep 0.5
+	local logins
+	logins=$(ssh_logins b)
 	expect_rc 0 migrate --online -t $MIG_B live
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
+	# One ssh connection carried the session and every copy.
+	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"
+	ls "$T/run" | grep -q migrate- && fail "ssh's socket directory left: $(ls "$T/run")"
 	local c1 c2
 	c1=$(vzb exec 2114 cat /run/count)
 	[ "${c1:-0}" -gt 3 ] || fail "the counter started again: $c1"
@@ -501,5 +515,27 @@ t_migrate_online_rollback() {
 	ls "$T"/dump 2>/dev/null | grep -q 2115 && fail "dump left on A"
 	ls "$T"/b/dump 2>/dev/null | grep -q 2115 && fail "dump left on B"
 	umount "$T/b/ro"
+	return 0
+}
+
+# An IPv6 destination, bare and in brackets; one ssh connection per
+# migration, or one per copy with --no-ssh-mux.
+t_migrate_ipv6_ssh_mux() {
+	mig_setup
+	mig_ct 2116
+	local logins
+	logins=$(ssh_logins b)
+	expect_rc 0 migrate "[$MIG_B6]" 2116
+	expect_out "Starting migration of CT 2116 to \\[$MIG_B6\\]"
+	vzb status 2116 | grep -q running || fail "not running on B: $(vzb status 2116)"
+	[ "$(vzb exec 2116 cat /root/marker)" = migrated-2116 ] || fail "file did not arrive"
+	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"
+	# Back to A over its bare IPv6 address, a connection per copy.
+	logins=$(ssh_logins a)
+	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" --no-ssh-mux $MIG_A6 2116
+	ina "$VZCTL" status 2116 | grep -q running || fail "not back on A"
+	[ "$(ssh_logins a)" -ge $((logins + 3)) ] || fail "--no-ssh-mux: $(($(ssh_logins a) - logins)) connections"
+	expect_rc 1 migrate "$MIG_B6:/x" 2116
+	expect_out 'Bad destination address'
 	return 0
 }

@@ -176,3 +176,43 @@ Test(migrate, recv_install_commit)
 	cr_assert_str_eq(link, P("%s/conf/320.conf", base));
 	cr_assert(nvz_path_exists(P("%s/private/320", base)), "private kept after commit");
 }
+
+/* The destination as ssh and rsync get it. */
+static void dest_is(const char *arg, const char *ssh, const char *rsync)
+{
+	struct nvz_migrate_dest d;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_migrate_parse_dest(arg, &d, &err), 0, "%s refused: %s", arg, err ? err->msg : "");
+	cr_expect_str_eq(d.ssh, ssh, "%s", arg);
+	cr_expect_str_eq(d.rsync, rsync, "%s", arg);
+	nvz_migrate_dest_free(&d);
+}
+
+static void dest_refused(const char *arg)
+{
+	struct nvz_migrate_dest d;
+	struct nvz_error *err = NULL;
+	cr_expect_lt(nvz_migrate_parse_dest(arg, &d, &err), 0, "%s accepted", arg);
+	if (err)
+		cr_expect_eq(err->status, NVZ_MIG_USAGE);
+	nvz_error_free(err);
+}
+
+Test(dest, names_ipv4_ipv6)
+{
+	dest_is("orthanc.example.net", "root@orthanc.example.net", "root@orthanc.example.net");
+	dest_is("10.0.0.2", "root@10.0.0.2", "root@10.0.0.2");
+	dest_is("admin@gondor", "admin@gondor", "admin@gondor");
+	dest_is("2001:db8::2", "root@2001:db8::2", "root@[2001:db8::2]");
+	dest_is("[2001:db8::2]", "root@2001:db8::2", "root@[2001:db8::2]");
+	dest_is("ops@[fd00::1]", "ops@fd00::1", "ops@[fd00::1]");
+}
+
+Test(dest, refuses_what_is_not_a_host)
+{
+	const char *bad[] = { "", "-oProxyCommand=x", "host:path", "a b", "h;rm", "h'", "[10.0.0.2]",
+			      "[2001:db8::2", "2001:db8::zz", "@host", "-u@host", "root@", "a@b@c:d",
+			      "$(id)", ".host" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		dest_refused(bad[i]);
+}

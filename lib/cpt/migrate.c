@@ -10,6 +10,7 @@
  * failure aborts the target session (which removes what it received) and
  * brings the CT back on the source as it was. */
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -273,33 +274,73 @@ static int session_do(struct mig *m, const char *what, int status, struct nvz_er
 		       !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 }
 
-/* rsync SRC/ to host:DST/ with the CT's ssh. Exit 24 (a file vanished
- * while the CT ran) is expected in a first pass. */
-static int rsync_to(struct mig *m, const char *src, const char *dst, const char *extra,
-		    bool dir, bool vanish_ok, struct nvz_error **err)
+/* One rsync of SRC/ to host:DST/ with the CT's ssh. Exit 24 (a file
+ * vanished while the CT ran) is expected in a first pass. */
+struct copy {
+	const char *src, *dst, *extra;
+	bool dir, vanish_ok;
+	pid_t pid;
+};
+
+static int copy_start(struct mig *m, struct copy *c, struct nvz_error **err)
 {
 	struct nvz_argv a = { 0 };
 	nvz_argv_add(&a, "rsync");
 	nvz_argv_add_words(&a, "-aHAX --numeric-ids");
-	nvz_argv_add_words(&a, extra);
+	nvz_argv_add_words(&a, c->extra);
 	nvz_argv_add_words(&a, m->o->rsync_opts);
 	nvz_argv_add(&a, "-e");
 	nvz_argv_add(&a, m->rsh);
 	cleanup_free char *s = NULL, *d = NULL;
-	if (asprintf(&s, "%s%s", src, dir ? "/" : "") < 0 ||
-	    asprintf(&d, "%s:%s%s", m->dest.rsync, dst, dir ? "/" : "") < 0) {
+	if (asprintf(&s, "%s%s", c->src, c->dir ? "/" : "") < 0 ||
+	    asprintf(&d, "%s:%s%s", m->dest.rsync, c->dst, c->dir ? "/" : "") < 0) {
 		nvz_argv_free(&a);
 		return oom(err);
 	}
 	nvz_argv_add(&a, s);
 	nvz_argv_add(&a, d);
-	int st = a.oom ? oom(err) : nvz_run(a.v, m->o->interrupted, err);
+	int r = a.oom ? oom(err) : nvz_spawn(a.v, &c->pid, NULL, NULL, err);
 	nvz_argv_free(&a);
-	if (st < 0)
-		return -1;
-	if (st == 0 || (st == 24 && vanish_ok))
+	return r;
+}
+
+static int copy_finish(struct mig *m, struct copy *c, struct nvz_error **err)
+{
+	if (c->pid <= 0)
 		return 0;
-	return nvz_err(err, NVZ_MIG_COPY, EIO, "rsync of %s exited with status %d", src, st);
+	if (m->o->interrupted && *m->o->interrupted)
+		kill(c->pid, SIGTERM); /* the signal came while another copy was waited for */
+	int st = nvz_wait(c->pid, m->o->interrupted);
+	c->pid = 0;
+	if (st == 0 || (st == 24 && c->vanish_ok))
+		return 0;
+	if (st < 0)
+		return nvz_err_sys(err, NVZ_MIG_COPY, errno, "waiting for rsync of %s", c->src);
+	return nvz_err(err, NVZ_MIG_COPY, EIO, "rsync of %s exited with status %d", c->src, st);
+}
+
+/* Copies side by side over the one ssh connection: the final sync, while
+ * the CT is down, lasts as long as the longest one. A failed start stops
+ * those already running; the first error is the one reported. */
+static int copy_all(struct mig *m, struct copy *c, size_t n, struct nvz_error **err)
+{
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = copy_start(m, &c[i], err);
+	for (size_t i = 0; i < n; i++) {
+		if (r < 0 && c[i].pid > 0)
+			kill(c[i].pid, SIGTERM);
+		if (copy_finish(m, &c[i], err) < 0)
+			r = -1;
+	}
+	return r;
+}
+
+static int rsync_to(struct mig *m, const char *src, const char *dst, const char *extra,
+		    bool dir, bool vanish_ok, struct nvz_error **err)
+{
+	struct copy c = { src, dst, extra, dir, vanish_ok, 0 };
+	return copy_all(m, &c, 1, err);
 }
 
 static bool is_ploop(const struct nvz_ct *ct)
@@ -332,16 +373,17 @@ static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 	const char *extra = !final ? "--delete --sparse"
 			    : is_ploop(m->ct) ? "--delete --sparse --inplace --ignore-times"
 					      : "--delete --sparse --modify-window=-1";
-	if (rsync_to(m, m->ct->private, m->rpriv, extra, true, !final, err) < 0)
-		return -1;
-	if (final && m->suspended) {
-		cleanup_free char *dump = nvz_ct_dump_path(m->ct);
-		if (!dump)
-			return oom(err);
-		if (rsync_to(m, dump, m->rdump, "--delete --sparse", true, false, err) < 0)
-			return -1;
-	}
-	return final ? rsync_to(m, m->ct->conf_path, m->rconf, NULL, false, false, err) : 0;
+	if (!final)
+		return rsync_to(m, m->ct->private, m->rpriv, extra, true, true, err);
+	cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(m->ct) : NULL;
+	if (m->suspended && !dump)
+		return oom(err);
+	struct copy c[3] = {
+		{ m->ct->private, m->rpriv, extra, true, false, 0 },
+		{ m->ct->conf_path, m->rconf, NULL, false, false, 0 },
+		{ dump, m->rdump, "--delete --sparse", true, false, 0 },
+	};
+	return copy_all(m, c, dump ? 3 : 2, err);
 }
 
 /* vzctl's own progress lines (stop, start) are details here: vzmigrate

@@ -51,9 +51,11 @@ ls quota_*.deb >/dev/null 2>&1 || apt-get download quota >/dev/null 2>&1 || die 
 ls lxcfs_*.deb >/dev/null 2>&1 || apt-get download lxcfs >/dev/null 2>&1 || log "no lxcfs: its tests will fail"
 KVER=${KPKG#linux-image-}
 K=$C/kernel/$KVER
-# veth and bridge (with stp, llc) for the networking tests.
+# veth and bridge (with stp, llc) for the networking tests; the socket
+# diag modules and nf_tables for CRIU (socket dumps, the network lock).
 MODS="crc32c_generic crc32c_intel ext4 quota_v2 quota_tree loop overlay fuse tun
-      virtio_pci virtio_blk veth bridge"
+      virtio_pci virtio_blk veth bridge
+      unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag packet_diag nf_tables"
 # Re-resolved when the list changes (the kernel package itself stays cached).
 if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ] || [ "$(cat "$K/mods.list" 2>/dev/null)" != "$MODS" ]; then
 	log "unpacking $KPKG"
@@ -164,6 +166,14 @@ if [ -n "${NVZ_VM_EXTRA_TESTS:-}" ]; then
 fi
 [ -d "$SRCDIR/tests/helpers" ] && cp -r "$SRCDIR/tests/helpers" "$R$N/tests/"
 cp "$SRCDIR"/scripts/mk-busybox-template "$R$N/scripts/"
+# CRIU as scripts/install-criu left it (a wrapper with its own loader and
+# libraries): checkpoint/restore on cgroup v2 and the stock kernel.
+if [ -x /opt/nvz/criu/criu ]; then
+	mkdir -p "$R/opt/nvz"
+	cp -a /opt/nvz/criu "$R/opt/nvz/"
+else
+	log "no /opt/nvz/criu (run scripts/install-criu): the t_cpt_ tests will fail in the guest"
+fi
 cp "$SRCDIR"/etc/* "$R$N/etc/" 2>/dev/null || true
 "$SRCDIR/scripts/mk-busybox-template" "$C/templates" >/dev/null
 cp "$C/templates/busybox-x86_64.tar.gz" "$R/var/cache/nvz-test/templates/"

@@ -36,18 +36,21 @@ mig_setup() {
 
 # Keys, host keys and one sshd per server, each in its namespace. The
 # target's authorized_keys sets VZ_CONF (its server root) and PATH (this
-# build's vzctl) for the commands vzmigrate runs there.
+# build's vzctl) for the commands vzmigrate runs there, and HOME to an empty
+# directory: bash sources ~/.bashrc for every ssh command, and this
+# machine's root .bashrc (pyenv init) takes ~270 ms, which a stock host's
+# does not; every copy of a migration would pay it.
 mig_ssh() {
 	local k=$T/ssh bin
 	bin=$(dirname "$VZCTL")
-	mkdir -p "$k" /run/sshd
+	mkdir -p "$k/home" /run/sshd
 	ssh-keygen -q -t ed25519 -N '' -f "$k/id" || fail "ssh-keygen"
 	ssh-keygen -q -t ed25519 -N '' -f "$k/hostkey" || fail "ssh-keygen"
 	for s in a b; do
 		local addr=$MIG_A addr6=$MIG_A6 ns=$NA conf=$T/vz.conf
 		[ $s = b ] && addr=$MIG_B addr6=$MIG_B6 ns=$NB conf=$BCONF
-		printf 'environment="VZ_CONF=%s",environment="PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin" %s\n' \
-			"$conf" "$bin" "$(cat "$k/id.pub")" >"$k/auth_$s"
+		printf 'environment="VZ_CONF=%s",environment="PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin",environment="HOME=%s" %s\n' \
+			"$conf" "$bin" "$k/home" "$(cat "$k/id.pub")" >"$k/auth_$s"
 		cat >"$k/sshd_$s" <<CONF
 ListenAddress $addr
 ListenAddress $addr6
@@ -59,7 +62,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-PermitUserEnvironment VZ_CONF,PATH
+PermitUserEnvironment VZ_CONF,PATH,HOME
 LogLevel INFO
 CONF
 		nsenter --net=/run/netns/"$ns" /usr/sbin/sshd -D -f "$k/sshd_$s" -E "$k/sshd_$s.log" &

@@ -277,3 +277,8 @@ int nvz_wait_code(pid_t pid)
 {
 	return wait_code(pid);
 }
+
+pid_t nvz_fork_in_pidns(int pidfd)
+{
+	return fork_in_pidns(pidfd);
+}

@@ -18,8 +18,10 @@
 #include "ct/exec.h"
 #include "nvz/cleanup.h"
 
-static __attribute__((noreturn)) void middle_pty(struct nvz_ct *ct, int pidfd,
-						  const struct nvz_exec_opts *o, int sock)
+/* The child, born in the CT's pid namespace: joins the rest, opens a pty of
+ * the CT's devpts, hands the master to the caller and runs on the slave. */
+static __attribute__((noreturn)) void child_pty(struct nvz_ct *ct, int pidfd,
+						 const struct nvz_exec_opts *o, int sock)
 {
 	if (nvz_ct_join(ct, pidfd) < 0)
 		_exit(125);
@@ -28,23 +30,15 @@ static __attribute__((noreturn)) void middle_pty(struct nvz_ct *ct, int pidfd,
 	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0 ||
 	    nvz_send_fd(sock, master) < 0)
 		_exit(125);
-	pid_t child = fork();
-	if (child < 0)
-		_exit(125);
-	if (child == 0) {
-		close(master);
-		close(sock);
-		setsid();
-		int slave = open(name, O_RDWR | O_CLOEXEC);
-		if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-			_exit(126);
-		for (int i = 0; i < 3; i++)
-			dup2(slave, i);
-		nvz_exec_inside(ct, o);
-	}
 	close(master);
 	close(sock);
-	_exit(nvz_wait_code(child));
+	setsid();
+	int slave = open(name, O_RDWR | O_CLOEXEC);
+	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		_exit(126);
+	for (int i = 0; i < 3; i++)
+		dup2(slave, i);
+	nvz_exec_inside(ct, o);
 }
 
 int nvz_ct_exec_pty(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
@@ -53,12 +47,16 @@ int nvz_ct_exec_pty(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t x = fork();
-	if (x < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
+	pid_t x = nvz_fork_in_pidns(pidfd);
+	if (x < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "fork into the container");
+	}
 	if (x == 0) {
 		close(sv[0]);
-		middle_pty(ct, pidfd, o, sv[1]);
+		child_pty(ct, pidfd, o, sv[1]);
 	}
 	close(sv[1]);
 	cleanup_close int master = nvz_recv_fd(sv[0]);

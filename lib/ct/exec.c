@@ -125,26 +125,42 @@ static int wait_code(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-/* The middle process: joins, forks the real child (a pid namespace applies
- * to children only) and passes its exit code up. */
-static __attribute__((noreturn)) void middle_pipes(struct nvz_ct *ct, int pidfd,
-						    const struct nvz_exec_opts *o, int fds[3])
+/* Fork a child that is born in the CT's pid namespace (setns to a pid
+ * namespace applies to the children of the caller only), so that the child
+ * can join the rest and exec the command itself: no middle process waiting
+ * for it. Our own later children go back to our namespace. */
+static pid_t fork_in_pidns(int pidfd)
+{
+	cleanup_close int own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+	if (own < 0 || setns(pidfd, CLONE_NEWPID) < 0)
+		return -1;
+	pid_t x = fork();
+	if (x == 0)
+		return 0;
+	int e = errno;
+	if (setns(own, CLONE_NEWPID) < 0) {
+		/* Never leave the caller forking into the CT. */
+		if (x > 0) {
+			kill(x, SIGKILL);
+			wait_code(x);
+		}
+		return -1;
+	}
+	errno = e;
+	return x;
+}
+
+/* The child: joins the rest of the CT, takes the pipes as stdio, execs. */
+static __attribute__((noreturn)) void child_pipes(struct nvz_ct *ct, int pidfd,
+						   const struct nvz_exec_opts *o, int fds[3])
 {
 	if (nvz_ct_join(ct, pidfd) < 0)
 		_exit(125);
-	pid_t child = fork();
-	if (child < 0)
-		_exit(125);
-	if (child == 0) {
-		for (int i = 0; i < 3; i++)
-			if (fds[i] != i && dup2(fds[i], i) < 0)
-				_exit(126);
-		setsid();
-		exec_inside(ct, o);
-	}
 	for (int i = 0; i < 3; i++)
-		close(fds[i]);
-	_exit(wait_code(child));
+		if (fds[i] != i && dup2(fds[i], i) < 0)
+			_exit(126);
+	setsid();
+	exec_inside(ct, o);
 }
 
 static void copy_once(int from, int *to, bool *open_flag)
@@ -215,17 +231,13 @@ static int exec_pipes(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	if (in[0] < 0)
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid_t x = fork();
+	pid_t x = fork_in_pidns(pidfd);
 	if (x < 0)
-		return nvz_err_sys(err, NVZ_E_EXEC, errno, "fork");
+		return nvz_err_sys(err, NVZ_E_EXEC, errno, "fork into the container");
 	if (x == 0) {
 		signal(SIGPIPE, SIG_DFL);
 		int fds[3] = { in[0], out[1], errp[1] };
-		if (in[1] >= 0)
-			close(in[1]);
-		close(out[0]);
-		close(errp[0]);
-		middle_pipes(ct, pidfd, o, fds);
+		child_pipes(ct, pidfd, o, fds);
 	}
 	close(in[0]);
 	close(out[1]);
@@ -264,4 +276,9 @@ void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
 int nvz_wait_code(pid_t pid)
 {
 	return wait_code(pid);
+}
+
+pid_t nvz_fork_in_pidns(int pidfd)
+{
+	return fork_in_pidns(pidfd);
 }

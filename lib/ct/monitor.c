@@ -29,6 +29,7 @@
 #include "ct/state.h"
 #include "linux/rootfs.h"
 #include "linux/security.h"
+#include "linux/trim.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
@@ -422,9 +423,10 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
-	/* The monitor lives as long as the CT: give back the heap the start
-	 * used, it counts in the memory each running CT costs (bench/). */
-	malloc_trim(0);
+	/* The monitor lives as long as the CT: give back the heap and stack
+	 * the start used, they count in the memory each running CT costs
+	 * (bench/). */
+	nvz_trim_memory();
 	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
 	nvz_bcfs_unmount(bc);
 	after_exit(ct, pid, status);

@@ -66,12 +66,16 @@ t_exec_leaks_nothing() {
 	# Every process the CT can see is its own: none runs a host binary.
 	expect_rc 0 "$VZCTL" exec 603 'for p in /proc/[0-9]*; do readlink $p/exe; done'
 	printf '%s\n' "$OUT" | grep -E 'vzctl|memfd' && fail "host binary visible inside: $OUT"
-	# The joining vzctl runs from a sealed copy: its exe is a memfd.
+	# The joining vzctl runs from a sealed copy: its exe is a memfd; its
+	# child is forked straight into the CT and runs the CT's own binary.
 	"$VZCTL" exec 603 'sleep 2' &
 	local bg=$! p
 	sleep 0.5
-	for p in $(pgrep -P $bg) $bg; do
-		readlink /proc/$p/exe | grep -q memfd || fail "vzctl exec ($p) runs from $(readlink /proc/$p/exe)"
+	readlink /proc/$bg/exe | grep -q memfd || fail "vzctl exec ($bg) runs from $(readlink /proc/$bg/exe)"
+	[ -n "$(pgrep -P $bg)" ] || fail "vzctl exec has no child"
+	for p in $(pgrep -P $bg); do
+		readlink /proc/$p/exe | grep -qE 'memfd|vzctl' &&
+			fail "the command ($p) runs from $(readlink /proc/$p/exe)"
 	done
 	wait $bg
 	# Capabilities: no module loading, no raw I/O inside.

@@ -55,7 +55,7 @@ K=$C/kernel/$KVER
 # diag modules and nf_tables for CRIU (socket dumps, the network lock).
 MODS="crc32c_generic crc32c_intel ext4 quota_v2 quota_tree loop overlay fuse tun
       virtio_pci virtio_blk veth bridge
-      unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag packet_diag nf_tables"
+      unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables"
 # Re-resolved when the list changes (the kernel package itself stays cached).
 if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ] || [ "$(cat "$K/mods.list" 2>/dev/null)" != "$MODS" ]; then
 	log "unpacking $KPKG"

@@ -61,6 +61,8 @@ echo "NVZVM: cgroup2 subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_contro
 while read -r m; do
 	insmod /lib/modules/$m.ko 2>/dev/null || grep -q "^$m " /proc/modules || echo "NVZVM: insmod $m failed"
 done </lib/modules/modules.order
+# CRIU probes TCP repair over loopback.
+ip link set lo up 2>/dev/null || busybox ip link set lo up
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -b /dev/vda ] || bye "no /dev/vda"

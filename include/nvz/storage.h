@@ -32,7 +32,9 @@ struct nvz_disk {
 
 struct nvz_layout {
 	const char *name;
-	/* Make an empty private area (for an image: the image and its fs). */
+	/* Make an empty private area (for an image: the image and its fs);
+	 * on a shared template (d->template_tree set), with the overlay's
+	 * empty upper and work directories already in it. */
 	int (*create)(const struct nvz_disk *d, struct nvz_error **err);
 	/* Mount it at d->root in the caller's mount namespace. */
 	int (*mount)(const struct nvz_disk *d, struct nvz_error **err);

@@ -21,7 +21,6 @@
 #include "nvz/fs.h"
 #include "nvz/storage.h"
 #include "nvz/template.h"
-#include "storage/overlay.h"
 #include "core/child.h"
 
 static char *suffixed(const char *path, const char *suffix)
@@ -97,8 +96,6 @@ static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const str
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "private mount namespace");
 	if (l->mount(d, err) < 0)
 		return -1;
-	if (!archive)
-		return nvz_overlay_prepare(d->root, err);
 	cleanup_close int rootfd = open(d->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "open %s", d->root);
@@ -132,17 +129,24 @@ static int fill_child(void *arg, struct nvz_error **err)
 }
 
 /* Create the private area at tmp and fill it: the template unpacked, or,
- * on a shared template, the CT's empty upper layer. The filling runs in a
- * child in its own mount namespace that dies with vzctl (PDEATHSIG): a
- * killed create leaves no mount and no loop device behind. */
+ * on a shared template (archive NULL), the CT's empty upper layer, which
+ * the layout's create makes without mounting anything. The unpacking runs
+ * in a child in its own mount namespace that dies with vzctl (PDEATHSIG):
+ * a killed create leaves no mount and no loop device behind. */
 static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 		    struct nvz_error **err)
 {
 	const struct nvz_layout *l;
 	struct nvz_disk d;
 	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, err) < 0 ||
-	    nvz_ct_disk(ct, tmp, &d, err) < 0 || l->create(&d, err) < 0)
+	    nvz_ct_disk(ct, tmp, &d, err) < 0)
 		return -1;
+	if (archive)
+		d.template_tree = NULL; /* the CT's own full tree: no overlay layer */
+	if (l->create(&d, err) < 0)
+		return -1;
+	if (!archive)
+		return 0; /* a shared template's layer: create made it */
 	cleanup_free char *scratch = suffixed(tmp, ".mnt");
 	if (!scratch || nvz_mkdir_p(scratch, 0700, err) < 0)
 		return scratch ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

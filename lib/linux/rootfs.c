@@ -240,6 +240,14 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	if (mount_in_root(rootfd, "sysfs", "sys", "sysfs",
 			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
 		return -1;
+	/* fusectl lists every FUSE connection of the host (other CTs'
+	 * beancounter files too) with a writable "abort" each: masked, as
+	 * LXC's and OpenVZ's CTs never get it writable. A booting systemd then
+	 * finds it mounted and skips sys-fs-fuse-connections.mount. */
+	char fusectl[4096];
+	snprintf(fusectl, sizeof(fusectl), "%s/sys/fs/fuse/connections", spec->root);
+	if (mask_path(fusectl, err) < 0)
+		return -1;
 	if (setup_dev(rootfd, spec->root, spec, err) < 0)
 		return -1;
 	/* A fresh /run, as a booting system expects an empty one. */

@@ -27,6 +27,7 @@
 #include "nvz/fs.h"
 #include "storage/layouts.h"
 #include "storage/loop.h"
+#include "storage/overlay.h"
 
 #define IMAGE "root.hdd"
 #define MIN_KB (16 * 1024ULL)
@@ -329,9 +330,10 @@ static bool recorded_inodes(const char *image, uint64_t *out)
 	return *end == '\0';
 }
 
-/* A new sparse file of kb KiB with a fresh ext4 in it. */
+/* A new sparse file of kb KiB with a fresh ext4 in it; seed: a directory
+ * whose tree mkfs copies into the new fs (mke2fs -d), or NULL. */
 static int make_image(const char *image, const char *private, uint64_t kb, uint64_t inodes,
-		      struct nvz_error **err)
+		      const char *seed, struct nvz_error **err)
 {
 	cleanup_close int fd = open(image, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -353,10 +355,19 @@ static int make_image(const char *image, const char *private, uint64_t kb, uint6
 	 * to discard or zero (assume_storage_prezeroed also spares the kernel's
 	 * lazy inode table init). -N: the minimum inode count; mke2fs rounds it
 	 * up to fill whole inode table blocks in every group. */
-	char *argv[] = { "mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-E",
-			 "nodiscard,lazy_itable_init=1,lazy_journal_init=1,assume_storage_prezeroed=1",
-			 "-L", label, inodes ? "-N" : (char *)image, inodes ? count : NULL,
-			 inodes ? (char *)image : NULL, NULL };
+	char *argv[20] = { "mkfs.ext4", "-q", "-F", "-b", "4096", "-m", "0", "-E",
+			   "nodiscard,lazy_itable_init=1,lazy_journal_init=1,assume_storage_prezeroed=1",
+			   "-L", label };
+	size_t n = 11;
+	if (inodes) {
+		argv[n++] = "-N";
+		argv[n++] = count;
+	}
+	if (seed) {
+		argv[n++] = "-d";
+		argv[n++] = (char *)seed;
+	}
+	argv[n++] = (char *)image;
 	char out[1024];
 	int rc = run_tool(argv, out, sizeof(out), err);
 	if (rc != 0)
@@ -391,11 +402,23 @@ static int ploop_create(const struct nvz_disk *d, struct nvz_error **err)
 	/* 0700: the image holds the whole CT, readable by root only. */
 	if (mkdir(d->private, 0700) < 0)
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "create %s", d->private);
-	if (make_image(image, d->private, d->limits.space_hard_kb, d->limits.inodes_hard, err) < 0) {
+	/* On a shared template the image holds the overlay's upper and work
+	 * directories: mkfs writes them from a seed directory, so create needs
+	 * no loop device, e2fsck or mount (most of its time before). */
+	cleanup_free char *seed = d->template_tree ? join(d->private, ".nvz-seed") : NULL;
+	int r = d->template_tree && !seed ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : 0;
+	if (r == 0 && seed && (mkdir(seed, 0755) < 0 || chmod(seed, 0755) < 0))
+		r = nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "create %s", seed);
+	if (r == 0 && seed)
+		r = nvz_overlay_prepare(seed, err);
+	if (r == 0)
+		r = make_image(image, d->private, d->limits.space_hard_kb, d->limits.inodes_hard, seed,
+			       err);
+	if (r == 0 && seed)
+		r = nvz_rm_rf(seed, err);
+	if (r < 0)
 		nvz_rm_rf(d->private, NULL);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 /* Mount, unmount, remove */
@@ -606,7 +629,7 @@ static int rebuild(const struct nvz_disk *d, const char *image, uint64_t kb, uin
 	if (!fresh)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	unlink(fresh);
-	if (make_image(fresh, d->private, kb, inodes, err) < 0) {
+	if (make_image(fresh, d->private, kb, inodes, NULL, err) < 0) {
 		unlink(fresh);
 		return -1;
 	}

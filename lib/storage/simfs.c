@@ -19,6 +19,7 @@
 #include "nvz/fs.h"
 #include "nvz/storage.h"
 #include "storage/layouts.h"
+#include "storage/overlay.h"
 #include "storage/quota.h"
 
 /* One open directory per level: deeper trees fail (EMFILE comes first with
@@ -371,7 +372,9 @@ static int simfs_create(const struct nvz_disk *d, struct nvz_error **err)
 {
 	if (mkdir(d->private, 0755) < 0)
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "create %s", d->private);
-	return 0;
+	/* The private area is what a mount binds at VE_ROOT: the layer's
+	 * directories are made right here, no mount needed. */
+	return d->template_tree ? nvz_overlay_prepare(d->private, err) : 0;
 }
 
 static int simfs_mount(const struct nvz_disk *d, struct nvz_error **err)

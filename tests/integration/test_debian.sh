@@ -25,6 +25,13 @@ t_debian_systemd_boot() {
 	expect_out '^deb.example.com$'
 	expect_out 'nameserver 192.0.2.1'
 	expect_rc 0 "$VZCTL" exec2 801 'systemctl is-active systemd-journald'
+	# The host's FUSE control fs (an abort switch for every FUSE
+	# connection on the host, this CT's beancounter file among them) is
+	# masked: systemd's sys-fs-fuse-connections.mount finds it mounted.
+	expect_rc 0 "$VZCTL" exec 801 'ls -A /sys/fs/fuse/connections | wc -l; awk '"'"'$2 == "/sys/fs/fuse/connections" {print $3, $4}'"'"' /proc/mounts'
+	[ "$(printf '%s\n' "$OUT" | head -1)" = 0 ] || fail "the CT sees the host's FUSE connections: $OUT"
+	expect_out '^tmpfs ro,'
+	printf '%s\n' "$OUT" | grep -q fusectl && fail "fusectl mounted in the CT: $OUT"
 	# Live hostname change reaches systemd's view too.
 	expect_rc 0 "$VZCTL" set 801 --hostname deb2.example.com --save
 	expect_rc 0 "$VZCTL" exec 801 'hostname; cat /etc/hostname'

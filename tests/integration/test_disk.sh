@@ -238,3 +238,39 @@ t_disk_template_sharing() {
 	used=$("$VZCTL" exec 1230 'df -k / | tail -1' | awk '{print $3}')
 	[ "$used" -lt 1000 ] || fail "df inside counts the template: $used KiB used"
 }
+
+# A CT on a shared template gets its empty layer at create without any
+# mount: ploop:shared writes upper/ and work/ into the new ext4 with mkfs
+# (no loop device stays bound, no seed directory stays behind), simfs:shared
+# makes them in its directory. Both then start, take changes and keep them.
+t_disk_shared_layer_create() {
+	expect_rc 0 "$VZCTL" create 1240 --ostemplate busybox-x86_64 --layout ploop:shared --diskspace 64M --diskinodes 20000
+	expect_rc 0 "$VZCTL" create 1241 --ostemplate busybox-x86_64 --layout simfs:shared
+	local img=$T/private/1240/root.hdd
+	[ "$(ls -A "$T/private/1240")" = root.hdd ] || fail "private area holds: $(ls -A "$T/private/1240")"
+	losetup -j "$img" | grep -q . && fail "a loop device is bound to the new image: $(losetup -j "$img")"
+	e2fsck -fn "$img" >/dev/null 2>&1 || fail "the new image is not a clean ext4: $(e2fsck -fn "$img" 2>&1 | tail -3)"
+	local ls
+	ls=$(debugfs -R 'ls -l /' "$img" 2>/dev/null)
+	printf '%s\n' "$ls" | grep -Eq '40755 .* (upper|work)$' || fail "no upper/work in the image: $ls"
+	[ "$(printf '%s\n' "$ls" | grep -Ec '40755 \(2\) +0 +0 .* (upper|work)$')" -eq 2 ] ||
+		fail "upper/work not root-owned 0755: $ls"
+	[ "$(stat -c %a "$T/private/1241/upper")" = 755 ] || fail "simfs:shared upper mode $(stat -c %a "$T/private/1241/upper")"
+	[ -d "$T/private/1241/work" ] || fail "simfs:shared has no work directory"
+	local id
+	for id in 1240 1241; do
+		expect_rc 0 "$VZCTL" start $id
+		wait_for 100 booted $id || fail "CT $id did not boot"
+		expect_rc 0 "$VZCTL" exec $id 'echo kept > /root/mark; stat -c %a /'
+		expect_out '^755$'
+		expect_rc 0 "$VZCTL" stop $id --fast
+		expect_rc 0 "$VZCTL" start $id
+		expect_rc 0 "$VZCTL" exec $id 'cat /root/mark'
+		expect_out '^kept$'
+		expect_rc 0 "$VZCTL" stop $id --fast
+	done
+	# DISKINODES still shapes the image (mkfs -N with -d).
+	local inodes
+	inodes=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Inode count/ {print $2+0}')
+	[ "$inodes" -ge 20000 ] && [ "$inodes" -lt 30000 ] || fail "inode count $inodes for --diskinodes 20000"
+}

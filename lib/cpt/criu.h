@@ -48,6 +48,7 @@ struct nvz_cpt_restore_spec {
 	const char *empty_dir;   /* an empty directory, bound read-only over masked /proc dirs */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
+	int netns_fd;            /* the CT's network namespace nvz made, or -1 (criu makes it) */
 };
 
 /* Is dir a complete nvz dump? */
@@ -71,6 +72,10 @@ int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procf
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
 int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
 
+/* The key of the CT's network namespace when it is external to the dump
+ * (NETNS="nvz" in the dump's meta file): nvz makes it at restore. */
+#define NVZ_CPT_NET_KEY "nvz-net"
+bool nvz_cpt_dump_own_net(const char *dir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

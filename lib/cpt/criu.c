@@ -127,7 +127,8 @@ static int criu_failed(const char *what, const char *criu, const char *log, cons
  * restore maps to this host's paths: FUSE files (the monitor's beancounter
  * file, lxcfs views), /dev/null over masked /proc files, the empty masks
  * over /proc directories, the console pty (all from the host). Appended to a (dump) and to keys (for restore). */
-static int add_externals(struct args *a, pid_t pid, struct args *keys, struct nvz_error **err)
+static int add_externals(struct args *a, pid_t pid, struct args *keys, char **cgfs,
+			 struct nvz_error **err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
@@ -150,6 +151,11 @@ static int add_externals(struct args *a, pid_t pid, struct args *keys, struct nv
 			snprintf(key, sizeof(key), "nvz-console");
 		else if (!strcmp(fstype, "devtmpfs") && !strcmp(root, "/null"))
 			snprintf(key, sizeof(key), "nvz-devnull");
+		else if (!strcmp(mnt, "/sys/fs/cgroup") && !*cgfs &&
+			 !strcmp(fstype, "tmpfs") &&
+			 (*cgfs = nvz_cpt_cgfs_list(pid)))
+			/* nvz's tmpfs of cgroup mountpoints (cgfs.c). */
+			snprintf(key, sizeof(key), NVZ_CPT_CGFS_KEY);
 		else if (!strcmp(mnt, "/proc/acpi") || !strcmp(mnt, "/proc/scsi"))
 			/* nvz's empty read-only mask over a /proc directory
 			 * (a tmpfs at start, a bind of an empty directory once
@@ -203,7 +209,7 @@ static int console_key(pid_t pid, char *buf, size_t len)
 }
 
 static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *const *keys,
-		      bool own_net, struct nvz_error **err)
+		      bool own_net, const char *cgfs, struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL, *list = NULL;
 	size_t len = 0;
@@ -213,9 +219,9 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "NETNS=\"%s\"\n",
+			    "NETNS=\"%s\"\nCGFS=\"%s\"\n",
 		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root,
-		     own_net ? "nvz" : "criu") < 0)
+		     own_net ? "nvz" : "criu", cgfs ? cgfs : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
 }
@@ -246,7 +252,8 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		add(&a, "%s", tty);
 	}
 	bool own_net = external_net(&a, s->init_pid) > 0;
-	int r = add_externals(&a, s->init_pid, &keys, err);
+	cleanup_free char *cgfs = NULL;
+	int r = add_externals(&a, s->init_pid, &keys, &cgfs, err);
 	if (r == 0 && (a.oom || keys.oom))
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Just before the freeze: criu kills the processes after the dump. */
@@ -271,7 +278,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = -1;
 	}
 	if (r == 0)
-		r = write_meta(s, tty, keys.v, own_net, err);
+		r = write_meta(s, tty, keys.v, own_net, cgfs, err);
 	nvz_strv_free(a.v);
 	nvz_strv_free(keys.v);
 	return r;
@@ -351,6 +358,8 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 			add(a, "mnt[%s]:%s", k, s->bcfs_file ? s->bcfs_file : "/dev/null");
 		else if (!strcmp(k, "nvz-console"))
 			add(a, "mnt[%s]:%s", k, s->console ? s->console : "/dev/null");
+		else if (!strcmp(k, NVZ_CPT_CGFS_KEY) && s->cgfs_dir)
+			add(a, "mnt[%s]:%s", k, s->cgfs_dir);
 		else if (!strncmp(k, "nvz-empty:", 10) && s->empty_dir)
 			add(a, "mnt[%s]:%s", k, s->empty_dir);
 		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
@@ -396,6 +405,12 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		 * monitor: processes that had it open get the new one. */
 		add(&a, "--inherit-fd");
 		add(&a, "fd[%d]:%s", s->tty_fd, tty);
+	}
+	const char *cgfs = nvz_conf_get(meta, "CGFS");
+	if (cgfs && *cgfs && s->cgfs_dir && nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err) < 0) {
+		nvz_conf_free(meta);
+		nvz_strv_free(a.v);
+		return -1;
 	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
 	if (s->netns_fd >= 0) {

@@ -346,8 +346,15 @@ t_cpt_twice_masks_netlock() {
 		"$VZCTL" --quiet mount 1509 || fail mount
 		before=$(cat "$T/root/1509/tmp/count")
 		"$VZCTL" --quiet umount 1509 || fail umount
+		# nvz's /sys/fs/cgroup tmpfs is external: made again, not untarred.
+		grep -q 'nvz-cgfs' "$T/dump/Dump.1509/nvz-cpt.conf" || fail "/sys/fs/cgroup dumped by criu"
 		expect_rc 0 "$VZCTL" restore 1509
 		expect_counter_continues 1509 "$before" "$pid"
+		grep -q "$T/run/1509/cgfs" /proc/self/mountinfo && fail "cgfs tmpfs left on the host"
+		expect_rc 0 "$VZCTL" exec 1509 'grep " /sys/fs/cgroup " /proc/self/mountinfo; ls -l /sys/fs/cgroup'
+		expect_out ' /sys/fs/cgroup ro,nosuid,nodev,noexec.* - tmpfs '
+		expect_out 'freezer'
+		expect_rc 8 "$VZCTL" exec 1509 'mkdir /sys/fs/cgroup/x'
 		if [ -d /proc/acpi ]; then
 			expect_rc 0 "$VZCTL" exec 1509 'ls -A /proc/acpi | wc -l; grep " /proc/acpi " /proc/self/mountinfo'
 			expect_out '^0$'

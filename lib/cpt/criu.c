@@ -1,6 +1,7 @@
 /* Running criu dump/restore for a CT (see criu.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,9 @@ static void log_error(const char *log, char *out, size_t len)
 	}
 }
 
-static pid_t spawn(char *const *argv, int keep_fd, int keep_fd2, struct nvz_error **err)
+/* netns >= 0: criu runs in that network namespace (the CT's own), see
+ * ct_netns. */
+static pid_t spawn(char *const *argv, int keep_fd, int netns, struct nvz_error **err)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -105,8 +108,8 @@ static pid_t spawn(char *const *argv, int keep_fd, int keep_fd2, struct nvz_erro
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (keep_fd >= 0)
 		fcntl(keep_fd, F_SETFD, 0);
-	if (keep_fd2 >= 0)
-		fcntl(keep_fd2, F_SETFD, 0);
+	if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
+		_exit(126);
 	execv(argv[0], argv);
 	_exit(127);
 }
@@ -171,28 +174,26 @@ static int add_externals(struct args *a, pid_t pid, struct args *keys, char **cg
 	return 0;
 }
 
-/* The network namespace as an external one (criu saves no link, address,
- * route, rule, firewall or sysctl of it, only the sockets in it): nvz makes
- * it again at restore from the CT's config (lo, venet0, NETIF) and hands it
- * to criu. criu's own way is one `ip` process per table and a sysctl
- * read per device each way, ~35 ms of the freeze at dump and again at
- * restore. Not for a CT in a user namespace of its own: the netns must
- * belong to that user namespace, which criu makes. What the CT changed in
- * its netns itself (interfaces, addresses, net.* sysctls) is not carried. */
-static int external_net(struct args *a, pid_t pid)
+/* The CT's network namespace, for criu to run in: a namespace criu runs in
+ * is not one it saves or makes; it saves and restores only the sockets in
+ * it. nvz makes the namespace again at restore from the CT's config (lo,
+ * venet0, NETIF) and starts criu in it, so the tasks stay there. criu's own
+ * way (the namespace in the images, or as --external net[]) is one `ip`
+ * process per table, a sysctl read per device, the conntrack tables and a
+ * sysfs mount each way: ~35-60 ms of the freeze. Not for a CT in a user
+ * namespace of its own: its netns must belong to that user namespace,
+ * which criu makes. What the CT changed in its netns itself (its own
+ * interfaces, addresses, net.* sysctls) is not carried. -1 if not. */
+static int ct_netns(pid_t pid)
 {
 	char path[64];
-	struct stat ns, user, ours;
+	struct stat user, ours;
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	if (stat(path, &user) < 0 || stat("/proc/self/ns/user", &ours) < 0 ||
 	    user.st_ino != ours.st_ino)
-		return 0;
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	if (stat(path, &ns) < 0)
-		return 0;
-	add(a, "--external");
-	add(a, "net[%llu]:" NVZ_CPT_NET_KEY, (unsigned long long)ns.st_ino);
-	return 1;
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* The console's tty as criu names it: "tty[rdev:dev]" in hex. */
@@ -251,7 +252,8 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		add(&a, "--external");
 		add(&a, "%s", tty);
 	}
-	bool own_net = external_net(&a, s->init_pid) > 0;
+	cleanup_close int netns = ct_netns(s->init_pid);
+	bool own_net = netns >= 0;
 	cleanup_free char *cgfs = NULL;
 	int r = add_externals(&a, s->init_pid, &keys, &cgfs, err);
 	if (r == 0 && (a.oom || keys.oom))
@@ -263,7 +265,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	if (r == 0)
 		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, cgprocs, err);
-	pid_t pid = r < 0 ? -1 : spawn(a.v, -1, -1, err);
+	pid_t pid = r < 0 ? -1 : spawn(a.v, -1, netns, err);
 	int status = 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -413,10 +415,6 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		return -1;
 	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
-	if (s->netns_fd >= 0) {
-		add(&a, "--inherit-fd");
-		add(&a, "fd[%d]:" NVZ_CPT_NET_KEY, s->netns_fd);
-	}
 	for (char *const *p = s->netns_fd >= 0 ? NULL : s->veth_pairs; p && *p; p++) {
 		add(&a, "--veth-pair");
 		add(&a, "%s", *p);

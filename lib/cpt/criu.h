@@ -49,7 +49,7 @@ struct nvz_cpt_restore_spec {
 	const char *cgfs_dir;    /* made from the dump's CGFS, bound on /sys/fs/cgroup (cgfs.c) */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
-	int netns_fd;            /* the CT's network namespace nvz made, or -1 (criu makes it) */
+	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
 };
 
 /* Is dir a complete nvz dump? */
@@ -73,9 +73,8 @@ int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procf
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
 int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
 
-/* The key of the CT's network namespace when it is external to the dump
- * (NETNS="nvz" in the dump's meta file): nvz makes it at restore. */
-#define NVZ_CPT_NET_KEY "nvz-net"
+/* Was the CT's network namespace left out of the dump (NETNS="nvz" in the
+ * dump's meta file; criu ran inside it)? nvz makes it at restore. */
 bool nvz_cpt_dump_own_net(const char *dir);
 /* cgfs.c: the names in the CT's /sys/fs/cgroup tmpfs ("dir" or
  * "alias>target", space separated; malloc'd), NULL if it holds anything

@@ -226,10 +226,10 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 }
 
 /* A new network namespace as an fd (the monitor stays in its own), with lo
- * up and the CT's venet0 and NETIF pairs configured as at start, for criu
- * to restore the sockets into (a dump with an external netns). When it
- * fails, or once the fd is closed with no process inside, the namespace and
- * the pairs in it are gone. */
+ * up and the CT's venet0 and NETIF pairs configured as at start: criu runs
+ * in it and restores the sockets there (a dump made with criu inside the
+ * CT's netns, lib/cpt/criu.c ct_netns). When it fails, or once the fd is
+ * closed with no process inside, the namespace and the pairs in it are gone. */
 static int make_netns(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 {
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

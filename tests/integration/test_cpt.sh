@@ -176,7 +176,8 @@ t_cpt_routed_net() {
 	expect_rc 0 srv "$VZCTL" chkpnt 1505
 	ip -n "$SRV" link | grep -q venet1505 && fail "host side left after chkpnt"
 	ip -n "$SRV" neigh show proxy | grep -q 10.77.0.15 && fail "proxy entry left after chkpnt"
-	# The network namespace is nvz's: criu saved its sockets, no link of it.
+	# The network namespace is nvz's: criu saved its sockets, no link of it
+	# (criu ran inside it).
 	grep -q '^NETNS="nvz"' "$T/dump/Dump.1505/nvz-cpt.conf" || fail "netns dumped by criu"
 	compgen -G "$T/dump/Dump.1505/netdev-*.img" >/dev/null && fail "criu saved the CT's links"
 	expect_rc 0 srv "$VZCTL" restore 1505
@@ -184,6 +185,9 @@ t_cpt_routed_net() {
 	expect_out '^1: lo .*inet 127.0.0.1/8'
 	expect_out 'venet0 .*inet 10.77.0.15/32'
 	expect_out '^default via 169.254.0.1 dev venet0 onlink'
+	# criu ran in the CT's netns: none of its probe links stayed there.
+	expect_rc 0 srv "$VZCTL" exec 1505 'ip -o link | wc -l'
+	expect_out '^2$'
 	ip -n "$SRV" route | grep -q '10.77.0.15 dev venet1505' || fail "no host route: $(ip -n "$SRV" route)"
 	wait_for 30 lan_ping 10.77.0.15 || fail "LAN cannot reach the restored CT"
 	srv "$VZCTL" exec 1505 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "restored CT cannot reach the LAN"

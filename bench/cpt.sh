@@ -101,7 +101,7 @@ setup_nvz_cpt() {
 	setup_nvz "CRIU=$CRIU" "STOP_TIMEOUT=20"
 	local id
 	for id in 101 ${CPT_BEFORE:+102} 103; do
-		"$VZCTL" --quiet create $id --ostemplate busybox-x86_64 --layout simfs || die "nvz create $id"
+		"$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 --layout simfs || die "nvz create $id"
 	done
 }
 
@@ -164,7 +164,7 @@ start_nvzcriu() { # WHO MB
 	"$VZCTL" exec3 $NC /gap "$2" /gap.log -d || die "nvz exec gap"
 	wait_log "$log" 1 || die "nvzcriu: gap not ready"
 	NC_INIT=$(nc_state INIT_PID) NC_MON=$(nc_state MONITOR_PID)
-	[ -n "$NC_INIT" ] && [ -n "$NC_MON" ] || die "nvzcriu: no state"
+	if [ -z "$NC_INIT" ] || [ -z "$NC_MON" ]; then die "nvzcriu: no state"; fi
 	kill -STOP "$NC_MON"
 	mkdir -p "$W/nc-empty" && chmod 555 "$W/nc-empty"
 	# The console: criu names it tty[rdev:dev]; the restore gets the same

@@ -122,6 +122,8 @@ static int criu_failed(const char *what, const char *criu, const char *log, cons
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return nvz_err(err, code, ENOENT, "cannot run %s (CRIU in vz.conf; "
 			       "scripts/install-criu provides one)", criu);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
+		return nvz_err(err, code, EIO, "criu %s: cannot enter the CT's network namespace", what);
 	log_error(log, msg, sizeof(msg));
 	return nvz_err(err, code, EIO, "criu %s failed: %s (log: %s)", what, msg, shown);
 }

@@ -50,20 +50,16 @@ export PATH=$W/bin:$PATH
 # (nvz passes --network-lock nftables itself). criu reads this file.
 echo "network-lock nftables" >"$W/criu-lxc.conf"
 
-q() { "$@" >/dev/null 2>&1; }
-now_ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
-put() { # put NAME VALUE...: the JSON shape of bench/run.sh (seconds)
-	local name=$1
-	shift
-	printf '%s\n' "$@" | jq -s '{results: [{times: .}]}' >"$OUT/$name.json"
-}
+# q, put, now_ns, secs and setup_nvz (its server root) come from bench/lib.sh;
+# this script's own setup_lxc and cleanup below replace run.sh's.
+. "$SRCDIR/bench/lib.sh"
 
 cleanup() {
 	set +e
 	[ -n "${PLAIN_PID:-}" ] && kill -9 "$PLAIN_PID" 2>/dev/null
+	[ -n "${NC_MON:-}" ] && kill -CONT "$NC_MON" 2>/dev/null
 	local id
-	for id in 101 102; do
+	for id in 101 102 103; do
 		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock stop $id --fast >/dev/null 2>&1
 		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock destroy $id >/dev/null 2>&1
 	done
@@ -88,37 +84,25 @@ wait_log() {
 	echo "bench/cpt: $1: no line $2" >&2
 	return 1
 }
-# The last gap seen (s), once the restored probe wrote it.
+# The freeze (s): the longest gap the probe logged from line N on, once the
+# restored probe wrote one. Under load it may also log a scheduling gap
+# before the freeze (seen: 25 and 89 ms in a 256 MB cycle): the longest one
+# after a short wait is the freeze, not the first or the last.
 last_gap() {
 	wait_log "$1" "$2" || { echo ""; return; }
-	awk '/^gap/ {g = $2} END { if (g) printf "%.6f", g / 1e9 }' "$1"
+	sleep 0.05
+	awk -v n="$2" 'NR >= n && /^gap/ && $2 > g {g = $2} END { if (g) printf "%.6f", g / 1e9 }' "$1"
 }
 
-# --- nvz: one server root of its own, a simfs busybox CT without network.
-setup_nvz() {
-	mkdir -p "$NV"/conf "$NV"/names "$NV"/template/cache
-	ln -s "$BB_TAR" "$NV/template/cache/"
-	cp "$SRCDIR"/etc/ve-*.conf-sample "$NV/conf/"
-	cat >"$NV/vz.conf" <<CONF
-LOCKDIR=$NV/lock
-DUMPDIR=$NV/dump
-TEMPLATE=$NV/template
-VE_ROOT=$NV/root/\$VEID
-VE_PRIVATE=$NV/private/\$VEID
-LOGGING=yes
-LOGFILE=$NV/vzctl.log
-CONFIGFILE="basic"
-DEF_OSTEMPLATE="busybox-x86_64"
-VE_LAYOUT=simfs
-RUNDIR=$NV/run
-CGROUP_PREFIX=$TAG
-CRIU=$CRIU
-STOP_TIMEOUT=20
-CONF
-	export VZ_CONF=$NV/vz.conf
-	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 --layout simfs || die "nvz create"
-	[ -z "${CPT_BEFORE:-}" ] ||
-		"$VZCTL" --quiet create 102 --ostemplate busybox-x86_64 --layout simfs || die "nvz create"
+# --- nvz: one server root of its own (bench/lib.sh), simfs busybox CTs
+# without network: 101 for this build, 102 for CPT_BEFORE's, 103 for the
+# plain criu row on nvz's tree.
+setup_nvz_cpt() {
+	setup_nvz "CRIU=$CRIU" "STOP_TIMEOUT=20"
+	local id
+	for id in 101 ${CPT_BEFORE:+102} 103; do
+		"$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 --layout simfs || die "nvz create $id"
+	done
 }
 
 # rec WHO MB T0 T1 T2 LOG N: one cycle's figures (probe gap, dump and
@@ -163,6 +147,70 @@ cycle_nvz() { # WHO MB I
 	rec "$1" "$2" "$t0" "$t1" "$t2" "$log" "$n"
 }
 stop_nvz() { "$(nvz_bin "$1")" --quiet stop "$(nvz_ct "$1")" --fast; }
+
+# --- plain criu on nvz's own tree: CT 103, started by nvz, then its monitor
+# stopped (SIGSTOP: it neither reaps nor cleans up) while criu alone dumps
+# and restores the same namespaces and mounts, with only the options criu
+# needs for that tree: the root, the cgroup yard (--manage-cgroups, the
+# freezer), the externals nvz passes (console tty, FUSE and /dev/null binds,
+# the empty /proc masks; mapped to /dev/null and an empty directory at
+# restore). nvz / this row = what nvz adds around criu.
+NC=103
+nc_state() { sed -n "s/^$1=\"\([0-9]*\)\"/\1/p" "$NV/run/$NC/state"; }
+start_nvzcriu() { # WHO MB
+	local log=$NV/root/$NC/gap.log rdev minor
+	"$VZCTL" --quiet start $NC || die "nvz start $NC"
+	cp "$W/bin/gap" "$NV/root/$NC/gap" && rm -f "$log"
+	"$VZCTL" exec3 $NC /gap "$2" /gap.log -d || die "nvz exec gap"
+	wait_log "$log" 1 || die "nvzcriu: gap not ready"
+	NC_INIT=$(nc_state INIT_PID) NC_MON=$(nc_state MONITOR_PID)
+	if [ -z "$NC_INIT" ] || [ -z "$NC_MON" ]; then die "nvzcriu: no state"; fi
+	kill -STOP "$NC_MON"
+	mkdir -p "$W/nc-empty" && chmod 555 "$W/nc-empty"
+	# The console: criu names it tty[rdev:dev]; the restore gets the same
+	# pty slave (the stopped monitor keeps its master open).
+	read -r NC_TTY rdev < <(python3 -c 'import os,sys; s=os.stat(sys.argv[1]); print("tty[%x:%x] %d" % (s.st_rdev, s.st_dev, s.st_rdev))' "/proc/$NC_INIT/root/dev/console")
+	minor=$(python3 -c 'import os,sys; print(os.minor(int(sys.argv[1])))' "$rdev")
+	NC_PTS=/dev/pts/$minor
+	[ -c "$NC_PTS" ] || die "nvzcriu: no $NC_PTS"
+	# The same external mounts as lib/cpt/criu.c add_externals.
+	NC_DUMPX=() NC_RESTX=()
+	local mnt key src
+	while read -r mnt key src; do
+		NC_DUMPX+=(--external "mnt[$mnt]:$key") NC_RESTX+=(--external "mnt[$key]:$src")
+	done < <(awk -v e="$W/nc-empty" '{
+		split($0, p, " - "); split(p[2], f, " "); r = $4; m = $5
+		if (f[1] == "fuse.nvz-bc") print m, "nvz-bcfs", "/dev/null"
+		else if (m == "/dev/console") print m, "nvz-console", "/dev/null"
+		else if (f[1] == "devtmpfs" && r == "/null") print m, "nvz-devnull", "/dev/null"
+		else if (m == "/proc/acpi" || m == "/proc/scsi") print m, "nvz-empty:" m, e
+	}' "/proc/$NC_INIT/mountinfo")
+}
+cycle_nvzcriu() { # WHO MB I
+	local dir=$W/nc-dump log=$NV/root/$NC/gap.log t0 t1 t2 n
+	n=$(($(wc -l <"$log") + 1))
+	rm -rf "$dir" && mkdir -p "$dir"
+	t0=$(now_ns)
+	"$CRIU" dump -t "$NC_INIT" -D "$dir" -o dump.log --root "$NV/root/$NC" --manage-cgroups \
+		--freeze-cgroup "/sys/fs/cgroup/freezer/$TAG/$NC" --network-lock skip \
+		--external "$NC_TTY" "${NC_DUMPX[@]}" || die "criu dump (nvz tree): $(grep -m3 Error "$dir/dump.log")"
+	t1=$(now_ns)
+	cp "$dir/stats-dump" "$OUT/stats/nvzcriu-$2-$3.dump"
+	"$CRIU" restore -d -D "$dir" -o restore.log --root "$NV/root/$NC" --manage-cgroups \
+		--pidfile "$dir/pid" --inherit-fd "fd[9]:$NC_TTY" "${NC_RESTX[@]}" 9<>"$NC_PTS" ||
+		die "criu restore (nvz tree): $(grep -m3 Error "$dir/restore.log")"
+	t2=$(now_ns)
+	cp "$dir/stats-restore" "$OUT/stats/nvzcriu-$2-$3.restore"
+	NC_INIT=$(cat "$dir/pid")
+	rec nvzcriu "$2" "$t0" "$t1" "$t2" "$log" "$n"
+}
+stop_nvzcriu() {
+	local k
+	kill -9 "$NC_INIT" 2>/dev/null
+	for ((k = 0; k < 100; k++)); do [ -d "/proc/$NC_INIT" ] || break; sleep 0.02; done
+	kill -CONT "$NC_MON"
+	"$VZCTL" --quiet stop $NC --fast >/dev/null 2>&1
+}
 
 # --- LXC: Debian's default configuration (common.conf), no network, no
 # console and no ttys (LXC cannot checkpoint those).
@@ -276,12 +324,12 @@ stop_plain() {
 	[ -n "${CPT_BEFORE:-}" ] && echo "before=$(cat "$CPT_BEFORE/../.bench-version" 2>/dev/null || echo "$CPT_BEFORE")"
 } >"$OUT/meta"
 
-setup_nvz
+setup_nvz_cpt
 setup_lxc
 setup_plain
 # Per size, all of them run at once and take turns cycle by cycle: the load
 # of other engineers' tests drifts over minutes and must hit all alike.
-WHO=${CPT_WHO:-nvz lxc plain}
+WHO=${CPT_WHO:-nvz lxc nvzcriu plain}
 [ -n "${CPT_BEFORE:-}" ] && WHO="$WHO nvzbefore"
 mkdir -p "$OUT/raw"
 for mb in $SIZES; do

@@ -46,8 +46,10 @@ struct nvz_cpt_restore_spec {
 	const char *bcfs_file;   /* the monitor's beancounter file, or NULL */
 	const char *lxcfs_dir;   /* LXCFS_DIR */
 	const char *empty_dir;   /* an empty directory, bound read-only over masked /proc dirs */
+	const char *cgfs_dir;    /* made from the dump's CGFS, bound on /sys/fs/cgroup (cgfs.c) */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
+	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
 };
 
 /* Is dir a complete nvz dump? */
@@ -71,6 +73,17 @@ int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procf
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
 int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
 
+/* Was the CT's network namespace left out of the dump (NETNS="nvz" in the
+ * dump's meta file; criu ran inside it)? nvz makes it at restore. */
+bool nvz_cpt_dump_own_net(const char *dir);
+/* cgfs.c: the names in the CT's /sys/fs/cgroup tmpfs ("dir" or
+ * "alias>target", space separated; malloc'd), NULL if it holds anything
+ * else; and a read-only tmpfs at dir made from such a list. */
+#define NVZ_CPT_CGFS_KEY "nvz-cgfs"
+char *nvz_cpt_cgfs_list(pid_t pid);
+int nvz_cpt_cgfs_make(const char *dir, const char *list, struct nvz_error **err);
+/* Detach and remove what nvz_cpt_cgfs_make mounted (once criu is done). */
+void nvz_cpt_cgfs_release(const char *dir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "linux/lxcfs.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
+#include "nvz/net.h"
 #include "nvz/netif.h"
 
 char *nvz_ct_dump_path(const struct nvz_ct *ct)
@@ -223,15 +225,42 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 	return 0;
 }
 
+/* A new network namespace as an fd (the monitor stays in its own), with lo
+ * up and the CT's venet0 and NETIF pairs configured as at start: criu runs
+ * in it and restores the sockets there (a dump made with criu inside the
+ * CT's netns, lib/cpt/criu.c ct_netns). When it fails, or once the fd is
+ * closed with no process inside, the namespace and the pairs in it are gone. */
+static int make_netns(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+{
+	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "open /proc/self/ns/net");
+	if (unshare(CLONE_NEWNET) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "new network namespace");
+	int ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int saved = errno;
+	if (setns(self, CLONE_NEWNET) < 0)
+		/* The monitor cannot go on in the CT's namespace. */
+		_exit(1);
+	if (ns < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, saved, "open the new network namespace");
+	if (nvz_link_set_up(ns, "lo", true, err) < 0 || nvz_venet_prepare(ct, ns, ips, err) < 0 ||
+	    nvz_veth_prepare(ct, ns, nvz_ct_get(ct, "NETIF", NULL), err) < 0) {
+		close(ns);
+		return -1;
+	}
+	return ns;
+}
+
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
 			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL;
+	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL, *cgfs = NULL;
 	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
 	cleanup_strv char **pairs = veth_pairs(ct, ips);
 	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
 	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs ||
-	    asprintf(&empty, "%s/empty", ct->rundir) < 0)
+	    asprintf(&empty, "%s/empty", ct->rundir) < 0 || asprintf(&cgfs, "%s/cgfs", ct->rundir) < 0)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
@@ -240,17 +269,25 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *co
 	/* criu restores detached: the tree's root is reparented to us. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "become a subreaper");
+	bool own_net = nvz_cpt_dump_own_net(dumpdir);
+	cleanup_close int netns = own_net ? make_netns(ct, ips, err) : -1;
+	if (own_net && netns < 0)
+		return -1;
 	struct nvz_cpt_restore_spec spec = {
 		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
 		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = empty,
-		.cgroup_root = cgroot, .veth_pairs = pairs,
+		.cgfs_dir = cgfs, .cgroup_root = cgroot, .veth_pairs = pairs, .netns_fd = netns,
 	};
 	pid_t criu = nvz_cpt_restore_spawn(&spec, err);
 	int status = 0;
+	int waited = criu < 0 ? -1 : wait_criu(criu, sigfd, bc, &status);
+	/* The CT's processes hold what it still needs of these. */
+	close(steal_fd(&netns));
+	nvz_cpt_cgfs_release(cgfs);
 	if (criu < 0)
 		return -1;
-	if (wait_criu(criu, sigfd, bc, &status) < 0)
+	if (waited < 0)
 		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "wait for criu");
 	pid_t pid = nvz_cpt_restore_finish(&spec, status, err);
 	if (pid < 0)

@@ -62,6 +62,11 @@ void nvz_venet_stop(struct nvz_ct *ct);
 /* After a restore: criu re-created the pair (host side hostif) and the CT
  * side's addresses and routes; redo the host side for ips. */
 int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
+/* Restore into a network namespace nvz made (ct_ns): the CT sides of the
+ * venet and NETIF pairs, their addresses and routes; host sides stay down
+ * until nvz_venet_restored / nvz_veth_restored. */
+int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_error **err);
+int nvz_veth_prepare(struct nvz_ct *ct, int ct_ns, const char *netif, struct nvz_error **err);
 /* "venet0=venet<id>" for criu --veth-pair (buf of IFNAMSIZ * 2 + 2). */
 int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len);
 /* After a restore: criu re-created each NETIF pair; put the host sides on

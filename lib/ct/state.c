@@ -109,6 +109,13 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
 			unlink(f);
 	}
+	/* A restore's /sys/fs/cgroup tmpfs (lib/cpt/cgfs.c), if a monitor died
+	 * before it detached it. */
+	cleanup_free char *cgfs = NULL;
+	if (asprintf(&cgfs, "%s/cgfs", ct->rundir) >= 0) {
+		umount2(cgfs, MNT_DETACH);
+		rmdir(cgfs);
+	}
 	rmdir(ct->rundir);
 }
 

@@ -231,6 +231,46 @@ int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len)
 	return 0;
 }
 
+/* Restore into a network namespace nvz made (ct_ns): the CT half of
+ * make_pair and one_ip, venet0 with its addresses and routes. The host side
+ * stays down and unrouted until criu restored the sockets (then
+ * nvz_venet_restored): no packet reaches the CT meanwhile, none is answered
+ * by a reset for a connection not restored yet. */
+int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_error **err)
+{
+	if (!ips || !*ips)
+		return 0;
+	char hostif[IFNAMSIZ];
+	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
+		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
+	struct nvz_addr gw4, gw6;
+	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
+	nvz_addr_parse("fe80::1/64", &gw6, NULL);
+	struct nvz_route r4 = { .family = AF_INET, .dst = NULL, .gw = &gw4, .dev = CT_IF,
+				.flags = NVZ_ROUTE_ONLINK };
+	struct nvz_route r6 = { .family = AF_INET6, .dst = NULL, .gw = &gw6, .dev = CT_IF };
+	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0)
+		return -1;
+	int r = nvz_link_set_up(ct_ns, CT_IF, true, err);
+	cleanup_free char *copy = r < 0 ? NULL : strdup(ips);
+	char *save = NULL;
+	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && r == 0; w = strtok_r(NULL, " ", &save)) {
+		struct nvz_addr a;
+		r = nvz_addr_parse(w, &a, err) < 0 || nvz_addr_add(ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, err) < 0
+			    ? -1
+			    : 0;
+	}
+	if (r == 0 && !copy)
+		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (r == 0)
+		r = nvz_route_add(ct_ns, &r4, err);
+	if (r == 0 && strchr(ips, ':') && nvz_route_add(ct_ns, &r6, NULL) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
+	if (r < 0)
+		nvz_link_del(-1, hostif, NULL);
+	return r;
+}
+
 /* The host half of make_pair and one_ip: the gateway addresses, up,
  * forwarding, a route per address and its proxy neighbours. */
 int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err)

@@ -184,6 +184,42 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	return 0;
 }
 
+/* Restore into a network namespace nvz made: each pair with the CT side
+ * configured as at start; the host side is left down until criu restored
+ * the sockets (nvz_veth_restored puts it on its bridge and up). */
+int nvz_veth_prepare(struct nvz_ct *ct, int ct_ns, const char *netif, struct nvz_error **err)
+{
+	struct nvz_netifs all;
+	if (!netif || !*netif)
+		return 0;
+	if (nvz_netif_parse(netif, &all, err) < 0)
+		return -1;
+	(void)ct;
+	for (size_t i = 0; i < all.n; i++) {
+		const struct nvz_netif *f = &all.v[i];
+		int r = nvz_link_veth_add(-1, f->host_ifname, f->ifname, ct_ns,
+					  f->has_host_mac ? f->host_mac : NULL, f->has_mac ? f->mac : NULL,
+					  0, err);
+		if (r == 0)
+			r = nvz_link_set_up(ct_ns, f->ifname, true, err);
+		for (size_t j = 0; r == 0 && j < f->nips; j++) {
+			struct nvz_addr a;
+			if (nvz_addr_parse(f->ips[j], &a, err) < 0 ||
+			    nvz_addr_add(ct_ns, f->ifname, &a, NVZ_ADDR_NODAD, err) < 0)
+				r = -1;
+		}
+		if (r == 0 && (route_default(ct_ns, f->ifname, f->gw, err) < 0 ||
+			       route_default(ct_ns, f->ifname, f->gw6, err) < 0))
+			r = -1;
+		if (r < 0) {
+			for (size_t j = 0; j <= i; j++)
+				nvz_link_del(-1, all.v[j].host_ifname, NULL);
+			return nvz_err_wrap(err, "Configure veth devices");
+		}
+	}
+	return 0;
+}
+
 int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)
 {
 	struct nvz_netifs all;

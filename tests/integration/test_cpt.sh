@@ -176,7 +176,18 @@ t_cpt_routed_net() {
 	expect_rc 0 srv "$VZCTL" chkpnt 1505
 	ip -n "$SRV" link | grep -q venet1505 && fail "host side left after chkpnt"
 	ip -n "$SRV" neigh show proxy | grep -q 10.77.0.15 && fail "proxy entry left after chkpnt"
+	# The network namespace is nvz's: criu saved its sockets, no link of it
+	# (criu ran inside it).
+	grep -q '^NETNS="nvz"' "$T/dump/Dump.1505/nvz-cpt.conf" || fail "netns dumped by criu"
+	compgen -G "$T/dump/Dump.1505/netdev-*.img" >/dev/null && fail "criu saved the CT's links"
 	expect_rc 0 srv "$VZCTL" restore 1505
+	expect_rc 0 srv "$VZCTL" exec 1505 'ip -o addr show; ip route'
+	expect_out '^1: lo .*inet 127.0.0.1/8'
+	expect_out 'venet0 .*inet 10.77.0.15/32'
+	expect_out '^default via 169.254.0.1 dev venet0 onlink'
+	# criu ran in the CT's netns: none of its probe links stayed there.
+	expect_rc 0 srv "$VZCTL" exec 1505 'ip -o link | wc -l'
+	expect_out '^2$'
 	ip -n "$SRV" route | grep -q '10.77.0.15 dev venet1505' || fail "no host route: $(ip -n "$SRV" route)"
 	wait_for 30 lan_ping 10.77.0.15 || fail "LAN cannot reach the restored CT"
 	srv "$VZCTL" exec 1505 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "restored CT cannot reach the LAN"
@@ -339,8 +350,15 @@ t_cpt_twice_masks_netlock() {
 		"$VZCTL" --quiet mount 1509 || fail mount
 		before=$(cat "$T/root/1509/tmp/count")
 		"$VZCTL" --quiet umount 1509 || fail umount
+		# nvz's /sys/fs/cgroup tmpfs is external: made again, not untarred.
+		grep -q 'nvz-cgfs' "$T/dump/Dump.1509/nvz-cpt.conf" || fail "/sys/fs/cgroup dumped by criu"
 		expect_rc 0 "$VZCTL" restore 1509
 		expect_counter_continues 1509 "$before" "$pid"
+		grep -q "$T/run/1509/cgfs" /proc/self/mountinfo && fail "cgfs tmpfs left on the host"
+		expect_rc 0 "$VZCTL" exec 1509 'grep " /sys/fs/cgroup " /proc/self/mountinfo; ls -l /sys/fs/cgroup'
+		expect_out ' /sys/fs/cgroup ro,nosuid,nodev,noexec.* - tmpfs '
+		expect_out 'freezer'
+		expect_rc 8 "$VZCTL" exec 1509 'mkdir /sys/fs/cgroup/x'
 		if [ -d /proc/acpi ]; then
 			expect_rc 0 "$VZCTL" exec 1509 'ls -A /proc/acpi | wc -l; grep " /proc/acpi " /proc/self/mountinfo'
 			expect_out '^0$'

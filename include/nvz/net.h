@@ -128,4 +128,11 @@ int nvz_link_wait_running(int netns, const char *name, int timeout_ms, struct nv
  * override flag to ff02::1 for IPv6. */
 int nvz_net_announce(int netns, const char *dev, const struct nvz_addr *a, struct nvz_error **err);
 
+/* Does the network namespace hold only what nvz makes from a CT's config
+ * (IP_ADDRESS ips, NETIF netif): lo, venet0 and NETIF's links, their
+ * addresses (plus loopback and IPv6 link-local), kernel and default routes,
+ * no iptables or nftables table, forwarding off? If not, or if it cannot
+ * tell, false, and why names the first thing found. */
+bool nvz_netns_only_config(int netns, const char *ips, const char *netif, char *why, size_t len);
+
 #endif

@@ -254,7 +254,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		add(&a, "--external");
 		add(&a, "%s", tty);
 	}
-	cleanup_close int netns = ct_netns(s->init_pid);
+	cleanup_close int netns = s->net_from_config ? ct_netns(s->init_pid) : -1;
 	bool own_net = netns >= 0;
 	cleanup_free char *cgfs = NULL;
 	int r = add_externals(&a, s->init_pid, &keys, &cgfs, err);

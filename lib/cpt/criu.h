@@ -30,6 +30,8 @@ struct nvz_cpt_dump_spec {
 	const char *ips;     /* routed addresses the CT has now, kept for restore */
 	const char *cgroup_root; /* "/<prefix>/<id>" */
 	bool isolated;       /* no venet0, no NETIF: nothing outside reaches its netns */
+	bool net_from_config; /* its netns holds only what nvz makes from its config:
+			       * left out of the images, made again at restore */
 };
 
 /* Freeze, dump and kill the tree. On failure the tree keeps running (criu

@@ -82,6 +82,21 @@ static int wait_gone(pid_t pid, unsigned long long start)
 	return nvz_proc_alive(pid, start) ? -1 : 0;
 }
 
+/* Can the restore make the CT's network namespace again from its config
+ * without losing anything (lib/net/inventory.c)? Looked at just before
+ * criu freezes the CT: a change made in that instant is not seen. */
+static bool net_from_config(struct nvz_ct *ct, pid_t init, const char *ips)
+{
+	char path[64], why[160];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
+	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns >= 0 && nvz_netns_only_config(ns, ips, nvz_ct_get(ct, "NETIF", ""), why, sizeof(why)))
+		return true;
+	nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "CT %s's network namespace holds %s: criu saves all of it",
+		ct->id, ns < 0 ? "what cannot be seen" : why);
+	return false;
+}
+
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
@@ -112,6 +127,7 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
+		.net_from_config = net_from_config(ct, rs.init_pid, ips),
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");

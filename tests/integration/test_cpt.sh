@@ -198,6 +198,19 @@ t_cpt_routed_net() {
 	wait_for 100 grep -q after-restore "$T/echoed" || fail "connection lost across chkpnt/restore: $(cat "$T/echoed")"
 	exec 3>&-
 	kill "$ncpid" 2>/dev/null
+	# What the CT set up in its netns itself (an address, a route, forwarding)
+	# cannot be made from its config: criu saves the whole namespace then,
+	# and all of it comes back.
+	expect_rc 0 srv "$VZCTL" exec 1505 'ip addr add 10.99.0.5/32 dev venet0 && ip route add 10.98.0.0/24 dev venet0 && echo 1 >/proc/sys/net/ipv4/ip_forward'
+	expect_rc 0 srv "$VZCTL" --verbose chkpnt 1505
+	expect_out 'network namespace holds an address of its own \(10.99.0.5\)'
+	grep -q '^NETNS="criu"' "$T/dump/Dump.1505/nvz-cpt.conf" || fail "the CT's own network state was not saved by criu"
+	expect_rc 0 srv "$VZCTL" restore 1505
+	expect_rc 0 srv "$VZCTL" exec 1505 'ip -o addr show venet0; ip route; cat /proc/sys/net/ipv4/ip_forward'
+	expect_out 'inet 10.99.0.5/32'
+	expect_out '^10.98.0.0/24 dev venet0'
+	expect_out '^1$'
+	wait_for 30 lan_ping 10.77.0.15 || fail "LAN cannot reach the CT restored by criu's netns"
 	expect_rc 0 srv "$VZCTL" stop 1505
 	ip -n "$SRV" link | grep -q venet1505 && fail "host side link left"
 	ip -n "$SRV" neigh show proxy | grep -q 10.77.0 && fail "proxy entry left"

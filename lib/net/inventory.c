@@ -1,0 +1,252 @@
+/* What a CT's network namespace holds beyond what nvz makes from its
+ * config. A checkpoint may leave the namespace out of criu's images and
+ * make it again at restore (fast) only when nothing would be lost by that:
+ * no address the CT gave itself (DHCP, by hand), no link of its own (a
+ * tunnel, a bridge), no route but the kernel's and default ones, no
+ * firewall table, no forwarding. Anything else, or any doubt, and criu
+ * carries the whole namespace. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/nl.h"
+#include "nvz/cleanup.h"
+#include "nvz/net.h"
+#include "nvz/netif.h"
+
+#define MAX_KNOWN 64
+
+struct known {
+	char links[NVZ_NETIF_MAX + 2][IFNAMSIZ];
+	size_t nlinks;
+	struct nvz_addr addrs[MAX_KNOWN];
+	size_t naddrs;
+	char *why;
+	size_t len;
+};
+
+static int beyond(struct known *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int beyond(struct known *k, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(k->why, k->len, fmt, ap);
+	va_end(ap);
+	return -EEXIST; /* stops the dump walk */
+}
+
+static void add_link(struct known *k, const char *name)
+{
+	if (k->nlinks < sizeof(k->links) / sizeof(k->links[0]))
+		snprintf(k->links[k->nlinks++], IFNAMSIZ, "%s", name);
+}
+
+static void add_addr(struct known *k, const char *text)
+{
+	if (k->naddrs < MAX_KNOWN && nvz_addr_parse(text, &k->addrs[k->naddrs], NULL) == 0)
+		k->naddrs++;
+}
+
+static bool link_known(const struct known *k, const char *name)
+{
+	for (size_t i = 0; i < k->nlinks; i++)
+		if (!strcmp(k->links[i], name))
+			return true;
+	return false;
+}
+
+static bool addr_known(const struct known *k, int family, const uint8_t *bytes)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	if ((family == AF_INET && bytes[0] == 127) ||
+	    (family == AF_INET6 && (!memcmp(bytes, lo6, 16) || (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80))))
+		return true;
+	for (size_t i = 0; i < k->naddrs; i++)
+		if (k->addrs[i].family == family && !memcmp(k->addrs[i].bytes, bytes, nvz_addr_len(family)))
+			return true;
+	return false;
+}
+
+static int on_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg))
+		if (mnl_attr_get_type(a) == IFLA_IFNAME && !link_known(data, mnl_attr_get_str(a)))
+			return beyond(data, "an interface of its own (%s)", mnl_attr_get_str(a));
+	return 0;
+}
+
+static int on_addr(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		int t = mnl_attr_get_type(a);
+		if ((t != IFA_ADDRESS && t != IFA_LOCAL) ||
+		    mnl_attr_get_payload_len(a) < nvz_addr_len(ifa->ifa_family))
+			continue;
+		const uint8_t *b = mnl_attr_get_payload(a);
+		if (!addr_known(data, ifa->ifa_family, b)) {
+			char text[INET6_ADDRSTRLEN] = "?";
+			inet_ntop(ifa->ifa_family, b, text, sizeof(text));
+			return beyond(data, "an address of its own (%s)", text);
+		}
+	}
+	return 0;
+}
+
+/* The kernel's routes (addresses' prefixes, local, multicast, router
+ * advertisements) and default routes are remade with the addresses;
+ * any other route was added inside. */
+static int on_route(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rt = mnl_nlmsg_get_payload(nlh);
+	if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_protocol == RTPROT_RA)
+		return 0;
+	if (rt->rtm_dst_len == 0 && rt->rtm_table == RT_TABLE_MAIN)
+		return 0;
+	return beyond(data, "a route of its own (table %u, /%u, protocol %u)", rt->rtm_table,
+		      rt->rtm_dst_len, rt->rtm_protocol);
+}
+
+static int dump(struct nvz_nl *nl, uint16_t type, size_t hdr, int family, nvz_nl_cb cb, void *k)
+{
+	char buf[NVZ_NL_BUFSZ] = { 0 };
+	struct nlmsghdr *nlh = nvz_nl_msg(nl, buf, type, NLM_F_DUMP);
+	uint8_t *fam = mnl_nlmsg_put_extra_header(nlh, hdr);
+	*fam = (uint8_t)family; /* the family leads ifinfomsg, ifaddrmsg and rtmsg */
+	char ext[NVZ_NL_EXTSZ] = "";
+	return nvz_nl_talk(nl, nlh, cb, k, ext, sizeof(ext));
+}
+
+static int count_reply(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	++*(int *)data;
+	return 0;
+}
+
+/* nftables tables in the namespace (iptables-nft makes them too). */
+static int nft_tables(int netns)
+{
+	int saved;
+	if (nvz_netns_enter(netns, &saved, NULL) < 0)
+		return -1;
+	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	int e = errno;
+	if (nvz_netns_leave(&saved, NULL) < 0) {
+		if (s)
+			mnl_socket_close(s);
+		return -1;
+	}
+	if (!s) /* no nfnetlink: no nftables either */
+		return e == EPROTONOSUPPORT ? 0 : -1;
+	int n = 0;
+	struct nvz_nl nl = { .sock = s, .seq = 1 };
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(s);
+		return -1;
+	}
+	nl.portid = mnl_socket_get_portid(s);
+	char buf[NVZ_NL_BUFSZ] = { 0 };
+	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP);
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	*g = (struct nfgenmsg){ .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
+	char ext[NVZ_NL_EXTSZ] = "";
+	int r = nvz_nl_talk(&nl, nlh, count_reply, &n, ext, sizeof(ext));
+	mnl_socket_close(s);
+	if (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)
+		return 0; /* nf_tables not loaded: no table anywhere */
+	return r < 0 ? -1 : n;
+}
+
+/* Legacy iptables tables that exist in the namespace (the files list them
+ * per namespace; absent when the module is not loaded). */
+static bool xtables_used(int netns, char *which, size_t len)
+{
+	static const char *const files[] = { "ip_tables_names", "ip6_tables_names", "arp_tables_names" };
+	int saved;
+	if (nvz_netns_enter(netns, &saved, NULL) < 0)
+		return true;
+	bool used = false;
+	for (size_t i = 0; i < 3 && !used; i++) {
+		char path[64], c;
+		snprintf(path, sizeof(path), "/proc/thread-self/net/%s", files[i]);
+		cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && read(fd, &c, 1) == 1) {
+			used = true;
+			snprintf(which, len, "%s", files[i]);
+		}
+	}
+	if (nvz_netns_leave(&saved, NULL) < 0)
+		return true;
+	return used;
+}
+
+static bool forwarding(int netns)
+{
+	static const char *const keys[] = { "net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding" };
+	for (size_t i = 0; i < 2; i++) {
+		char v[16] = "";
+		if (nvz_net_sysctl_read(netns, keys[i], v, sizeof(v), NULL) == 0 && v[0] != '0')
+			return true;
+	}
+	return false;
+}
+
+static void learn_config(struct known *k, const char *ips, const char *netif)
+{
+	add_link(k, "lo");
+	if (ips && *ips) {
+		add_link(k, "venet0");
+		char copy[4096];
+		snprintf(copy, sizeof(copy), "%s", ips);
+		for (char *sp, *w = strtok_r(copy, " \t", &sp); w; w = strtok_r(NULL, " \t", &sp))
+			add_addr(k, w);
+	}
+	struct nvz_netifs all = { 0 };
+	if (netif && *netif && nvz_netif_parse(netif, &all, NULL) == 0)
+		for (size_t i = 0; i < all.n; i++) {
+			add_link(k, all.v[i].ifname);
+			for (size_t j = 0; j < all.v[i].nips; j++)
+				add_addr(k, all.v[i].ips[j]);
+		}
+}
+
+bool nvz_netns_only_config(int netns, const char *ips, const char *netif, char *why, size_t len)
+{
+	struct known k = { .why = why, .len = len };
+	snprintf(why, len, "it could not be inspected");
+	learn_config(&k, ips, netif);
+	cleanup_nl struct nvz_nl nl = { 0 };
+	if (nvz_nl_open(netns, &nl, NULL) < 0)
+		return false;
+	if (dump(&nl, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, on_link, &k) < 0 ||
+	    dump(&nl, RTM_GETADDR, sizeof(struct ifaddrmsg), AF_UNSPEC, on_addr, &k) < 0 ||
+	    dump(&nl, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET, on_route, &k) < 0 ||
+	    dump(&nl, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET6, on_route, &k) < 0)
+		return false;
+	char which[32];
+	if (xtables_used(netns, which, sizeof(which))) {
+		snprintf(why, len, "iptables rules (%s)", which);
+		return false;
+	}
+	int nft = nft_tables(netns);
+	if (nft != 0) {
+		snprintf(why, len, nft > 0 ? "nftables tables" : "nftables could not be inspected");
+		return false;
+	}
+	if (forwarding(netns)) {
+		snprintf(why, len, "forwarding on");
+		return false;
+	}
+	return true;
+}

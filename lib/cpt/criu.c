@@ -78,8 +78,9 @@ static void log_error(const char *log, char *out, size_t len)
 	char line[1024];
 	while (f && fgets(line, sizeof(line), f)) {
 		char *e = strstr(line, "Error (");
-		if (!e || strstr(line, "iptables") || strstr(line, "-V failed") ||
-		    strstr(line, "RLIMIT_NOFILE") || strstr(line, "FAILED"))
+		if (!e || strstr(line, "iptables") || strstr(line, "ip6tables") ||
+		    strstr(line, "-V failed") || strstr(line, "RLIMIT_NOFILE") || strstr(line, "FAILED") ||
+		    strstr(line, "finished with error"))
 			continue;
 		char *msg = strstr(e, "): ");
 		msg = msg ? msg + 3 : e;

@@ -52,10 +52,12 @@ ls lxcfs_*.deb >/dev/null 2>&1 || apt-get download lxcfs >/dev/null 2>&1 || log 
 KVER=${KPKG#linux-image-}
 K=$C/kernel/$KVER
 # veth and bridge (with stp, llc) for the networking tests; the socket
-# diag modules and nf_tables for CRIU (socket dumps, the network lock).
+# diag modules, nf_tables and ctnetlink for CRIU (socket dumps, the network
+# lock, conntrack); a stock host loads them on demand, this guest cannot.
 MODS="crc32c_generic crc32c_intel ext4 quota_v2 quota_tree loop overlay fuse tun
       virtio_pci virtio_blk veth bridge
-      unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables"
+      unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nf_tables
+      nf_conntrack_netlink"
 # Re-resolved when the list changes (the kernel package itself stays cached).
 if [ ! -s "$K/vmlinux" ] || [ ! -s "$K/modules.order" ] || [ "$(cat "$K/mods.list" 2>/dev/null)" != "$MODS" ]; then
 	log "unpacking $KPKG"

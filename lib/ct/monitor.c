@@ -158,12 +158,10 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 	return 0;
 }
 
-/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec. */
-static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, int sync_fd,
-			  struct nvz_error **err)
+/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
+ * init was born in its cgroups (see launcher below): nothing to move. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
 {
-	if (nvz_cgroup_attach(cg, pid, err) < 0)
-		return -1;
 	/* A child that failed in its first mounts sent why and exited: the send
 	 * fails and the wait reads the reason. Any other send failure ends our
 	 * side, so the child's wait sees EOF instead of hanging. */
@@ -195,29 +193,135 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 	return 0;
 }
 
-/* Create init; returns its pid (> 0) once it has exec'd. */
-static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console,
-			 int bc_tree, const struct ct_userns *u, struct nvz_error **err)
+/* The launcher: a child of the monitor, made as soon as the monitor starts,
+ * that moves itself into the CT's cgroups while vzctl writes the limits and
+ * the monitor prepares the console and the beancounters: the RCU grace
+ * period of a cgroup v1 move (bench/PROFILE.md item 3) overlaps that work
+ * instead of following it. When the monitor says go (the limits are all
+ * written by then), it clones init with CLONE_PARENT: init is born in its
+ * cgroups, a child of the monitor, and never runs outside them. It shares
+ * the monitor's descriptor table (CLONE_FILES), so init inherits the
+ * descriptors the monitor opened after the fork, as if the monitor had
+ * cloned it. */
+struct launcher {
+	pid_t pid;
+	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
+	int fd2;   /* the launcher's end, closed once the launcher is done */
+	int pidfd; /* the shared table keeps the other end open: death shows here */
+};
+
+struct launch_msg {
+	char console[64];
+	int sync_fd, peer_fd, bc_tree;
+	bool userns;
+	struct ct_userns u;
+};
+
+static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
+						     int fd)
+{
+	struct nvz_error *err = NULL;
+	if (nvz_cgroup_attach(cg, getpid(), &err) < 0) {
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct launch_msg m;
+	ssize_t n;
+	do
+		n = recv(fd, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		_exit(1); /* the monitor gave up */
+	m.console[sizeof(m.console) - 1] = '\0';
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0);
+	if (pid == 0) {
+		close(m.peer_fd);
+		struct nvz_error *cerr = NULL;
+		child_setup(ct, cg, m.console, m.sync_fd, m.bc_tree, m.userns ? &m.u : NULL, &cerr);
+		nvz_sync_send_error(m.sync_fd, cerr);
+		_exit(1);
+	}
+	if (pid < 0) {
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "clone container init");
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
+	_exit(send(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r) ? 0 : 1);
+}
+
+static int launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
+			  struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t pid = (pid_t)syscall(SYS_clone, CT_NS_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0)
+		launcher_main(ct, cg, sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "clone container init");
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, console, sv[1], bc_tree, u, &cerr);
-		nvz_sync_send_error(sv[1], cerr);
-		_exit(1);
+	/* sv[1] stays open here: closing it would close it for the launcher. */
+	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1],
+				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
+	return 0;
+}
+
+static void launcher_end(struct launcher *l)
+{
+	if (l->pid <= 0)
+		return;
+	kill(l->pid, SIGKILL);
+	while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(l->fd);
+	close(l->fd2);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	l->pid = -1;
+}
+
+/* Send the launch order; returns init's pid, reported by the launcher. */
+static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct nvz_error **err)
+{
+	if (send(l->fd, m, sizeof(*m), 0) != (ssize_t)sizeof(*m))
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
+	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
+		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the init launcher");
+	struct nvz_sync_msg r;
+	ssize_t n = (p[0].revents & POLLIN) ? recv(l->fd, &r, sizeof(r), MSG_DONTWAIT) : 0;
+	if (n != (ssize_t)sizeof(r))
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the init launcher died");
+	if (r.step == SYNC_ERROR) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		return nvz_err(err, r.status, r.code, "%s", r.msg);
 	}
+	return r.code;
+}
+
+/* Create init; returns its pid (> 0) once it has exec'd. */
+static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console, int bc_tree,
+			 const struct ct_userns *u, struct nvz_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .bc_tree = bc_tree, .userns = u != NULL };
+	snprintf(m.console, sizeof(m.console), "%s", console);
+	if (u)
+		m.u = *u;
+	pid_t pid = launcher_go(l, &m, err);
+	launcher_end(l); /* its work is done (or failed): reap it */
 	close(sv[1]);
 	cleanup_close int sync_fd = sv[0];
-	if (init_handshake(ct, cg, pid, sync_fd, err) < 0) {
+	if (pid < 0)
+		return -1;
+	if (init_handshake(ct, pid, sync_fd, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -354,7 +458,22 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 	return 1;
 }
 
-void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
+/* vzctl writes the limits while the monitor starts: one byte on go_fd says
+ * they are all in place, EOF that the start failed. */
+static int wait_go(int go_fd, struct nvz_error **err)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(go_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(go_fd);
+	if (n != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, ECANCELED, "start cancelled");
+	return 0;
+}
+
+static void quiet_stdio(void)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -363,6 +482,12 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 		dup2(devnull, 2);
 		close(devnull);
 	}
+}
+
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
+		      const char *dumpdir)
+{
+	quiet_stdio();
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
 	char comm[16];
 	snprintf(comm, sizeof(comm), "vzmon %.9s", ct->id);
@@ -373,12 +498,19 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	struct nvz_error *err = NULL;
+	/* First, while single-threaded (the bcfs helper thread comes later). */
+	struct launcher l = { .pid = -1 };
+	if (!dumpdir && launcher_start(ct, cg, &l, &err) < 0) {
+		report(report_fd, SYNC_ERROR, err);
+		_exit(1);
+	}
+	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	int master = -1, slave = -1;
 	char console[64];
 	if (open_console(&master, &slave, console, sizeof(console)) < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
+		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -396,10 +528,11 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 	/* A restored CT comes back in the namespaces CRIU makes from its dump. */
 	int userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
-	if (userns >= 0)
+	if (userns >= 0 && wait_go(go_fd, &err) == 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			      : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
+			      : create_init(ct, &l, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
 					    &err);
+	launcher_end(&l);
 	if (userns > 0) {
 		close(u.nsfd);
 		close(u.tree);

@@ -60,36 +60,73 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 }
 
 /* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. */
+ * and the intermediate is reaped at once. It is spawned before the limits
+ * are written, so its start (and its launcher's move into the cgroups)
+ * overlaps that; it creates init only once *go_wr says so. */
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
-			 int *report_rd, struct nvz_error **err)
+			 int *report_rd, int *go_wr, struct nvz_error **err)
 {
-	int pfd[2];
+	int pfd[2], gfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	if (pipe2(gfd, O_CLOEXEC) < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	}
 	pid_t a = fork();
 	if (a < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
+		close(gfd[0]);
+		close(gfd[1]);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
 	}
 	if (a == 0) {
 		close(pfd[0]);
+		close(gfd[1]);
 		/* The monitor keeps its copy of the command's lock until init runs
 		 * (or start failed): a vzctl start killed midway leaves the CT
 		 * locked until the start it began is complete, never half-seen. */
 		setsid();
 		pid_t m = fork();
 		if (m == 0)
-			nvz_monitor_main(ct, cg, pfd[1], dumpdir);
+			nvz_monitor_main(ct, cg, pfd[1], gfd[0], dumpdir);
 		_exit(m < 0 ? 1 : 0);
 	}
 	close(pfd[1]);
+	close(gfd[0]);
 	int status;
 	while (waitpid(a, &status, 0) < 0 && errno == EINTR)
 		;
 	*report_rd = pfd[0];
+	*go_wr = gfd[1];
 	return 0;
+}
+
+static int send_go(int *go_wr, struct nvz_error **err)
+{
+	int fd = steal_fd(go_wr);
+	ssize_t n = write(fd, "g", 1);
+	close(fd);
+	if (n != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
+	return 0;
+}
+
+/* After a failed start: the monitor sees EOF on go (or already failed) and
+ * exits; wait for that, so its launcher has left the cgroup. */
+static void wait_monitor_gone(int *go_wr, int report_rd)
+{
+	if (*go_wr >= 0)
+		close(steal_fd(go_wr));
+	if (report_rd < 0)
+		return;
+	char buf[sizeof(struct nvz_sync_msg)];
+	ssize_t n;
+	do
+		n = read(report_rd, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
 static int read_report(int fd, struct nvz_error **err)
@@ -129,12 +166,15 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	if (mounted_here && nvz_ct_mount(ct, false, err) < 0)
 		return -1;
 	cleanup_close int report = -1;
+	cleanup_close int go = -1;
 	struct nvz_cgroup *cg = NULL;
 	/* A restored CT keeps its files as they were dumped. */
 	if ((!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
 	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
-	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 ||
-	    spawn_monitor(ct, cg, dumpdir, &report, err) < 0 || read_report(report, err) < 0) {
+	    spawn_monitor(ct, cg, dumpdir, &report, &go, err) < 0 ||
+	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 || send_go(&go, err) < 0 ||
+	    read_report(report, err) < 0) {
+		wait_monitor_gone(&go, report);
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);
 			nvz_cgroup_destroy(cg, NULL);

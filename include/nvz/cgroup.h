@@ -22,6 +22,9 @@ enum nvz_cgroup_version nvz_cgroup_version(const struct nvz_cgroup *cg);
 
 /* Create it in every hierarchy (v1: each controller and name=systemd). */
 int nvz_cgroup_create(struct nvz_cgroup *cg, struct nvz_error **err);
+/* On cgroup v2: an fd of its directory, for clone3(CLONE_INTO_CGROUP)
+ * (a child born in it, no move); -1 with errno ENOTSUP on v1. */
+int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg);
 /* Move a process into it (all hierarchies). */
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */

@@ -454,6 +454,15 @@ int nvz_cgroup_create(struct nvz_cgroup *cg, struct nvz_error **err)
 	return cg->ops->create(cg, err);
 }
 
+int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg)
+{
+	if (cg->ops->version != NVZ_CGROUP_V2 || cg->nhier != 1) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return open(cg->hier[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
 {
 	char val[32];

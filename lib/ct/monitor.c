@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -217,11 +218,29 @@ struct launch_msg {
 	struct ct_userns u;
 };
 
+/* cgroup v2: clone3(CLONE_INTO_CGROUP) puts init in its cgroup at birth
+ * without the launcher ever joining it (and without the rwsem of a move).
+ * v1 has no such flag: the launcher moved itself and init inherits. */
+static pid_t clone_init(int cgfd)
+{
+	if (cgfd < 0)
+		return (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0);
+	/* exit_signal must be 0 with CLONE_PARENT: init gets the launcher's. */
+	struct clone_args a = { .flags = CLONE_PARENT | CLONE_INTO_CGROUP | CT_NS_FLAGS,
+				.cgroup = (uint64_t)cgfd };
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
 static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
 						     int fd)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_cgroup_attach(cg, getpid(), &err) < 0) {
+	int cgfd = nvz_cgroup_open_v2_dir(cg);
+	if (cgfd < 0 && errno != ENOTSUP)
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
+	if (cgfd < 0 && !err)
+		nvz_cgroup_attach(cg, getpid(), &err);
+	if (err) {
 		nvz_sync_send_error(fd, err);
 		_exit(1);
 	}
@@ -233,16 +252,22 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 	if (n != (ssize_t)sizeof(m))
 		_exit(1); /* the monitor gave up */
 	m.console[sizeof(m.console) - 1] = '\0';
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0);
+	pid_t pid = clone_init(cgfd);
 	if (pid == 0) {
 		close(m.peer_fd);
+		if (cgfd >= 0)
+			close(cgfd);
 		struct nvz_error *cerr = NULL;
 		child_setup(ct, cg, m.console, m.sync_fd, m.bc_tree, m.userns ? &m.u : NULL, &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}
+	int e = errno;
+	/* The table is the monitor's too: leave nothing of ours in it. */
+	if (cgfd >= 0)
+		close(cgfd);
 	if (pid < 0) {
-		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "clone container init");
+		nvz_err_sys(&err, NVZ_E_SYSTEM, e, "clone container init");
 		nvz_sync_send_error(fd, err);
 		_exit(1);
 	}

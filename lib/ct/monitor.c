@@ -550,10 +550,11 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 		nvz_error_clear(&err);
 	}
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	/* A restored CT comes back in the namespaces CRIU makes from its dump. */
-	int userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	/* After the go: the idmapped tree is made of the mounted root. A
+	 * restored CT comes back in the namespaces CRIU makes from its dump. */
+	int userns = wait_go(go_fd, &err) < 0 ? -1 : dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
-	if (userns >= 0 && wait_go(go_fd, &err) == 0)
+	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
 			      : create_init(ct, &l, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
 					    &err);

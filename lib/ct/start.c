@@ -145,6 +145,31 @@ static int read_report(int fd, struct nvz_error **err)
 	return 0;
 }
 
+/* The cgroup and the monitor come first: the monitor's launcher moves into
+ * the cgroup (an RCU grace period on cgroup v1) while this mounts the
+ * private area and writes the CT's files and limits; init is created only
+ * after the go that follows the last limit. On failure the monitor is gone
+ * and *mounted, *cg say what to undo. */
+static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
+		       struct nvz_cgroup **cg, struct nvz_error **err)
+{
+	cleanup_close int report = -1;
+	cleanup_close int go = -1;
+	if (nvz_ct_cgroup(ct, cg, err) < 0 || nvz_cgroup_create(*cg, err) < 0 ||
+	    spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
+		return -1;
+	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
+	*mounted = mount && r == 0;
+	/* A restored CT keeps its files as they were dumped. */
+	if (r < 0 || (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
+	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_go(&go, err) < 0 ||
+	    read_report(report, err) < 0) {
+		wait_monitor_gone(&go, report);
+		return -1;
+	}
+	return 0;
+}
+
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
 {
 	struct nvz_ct_state st;
@@ -162,25 +187,15 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	const char *dumpdir = o ? o->dumpdir : NULL;
 	if (!dumpdir)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
-	bool mounted_here = !st.mounted;
-	if (mounted_here && nvz_ct_mount(ct, false, err) < 0)
-		return -1;
-	cleanup_close int report = -1;
-	cleanup_close int go = -1;
+	bool mounted = false;
 	struct nvz_cgroup *cg = NULL;
-	/* A restored CT keeps its files as they were dumped. */
-	if ((!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
-	    spawn_monitor(ct, cg, dumpdir, &report, &go, err) < 0 ||
-	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 || send_go(&go, err) < 0 ||
-	    read_report(report, err) < 0) {
-		wait_monitor_gone(&go, report);
+	if (start_steps(ct, dumpdir, !st.mounted, &mounted, &cg, err) < 0) {
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);
 			nvz_cgroup_destroy(cg, NULL);
 		}
 		nvz_cgroup_free(cg);
-		if (mounted_here)
+		if (mounted)
 			nvz_ct_umount(ct, NULL);
 		return -1;
 	}

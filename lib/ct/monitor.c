@@ -218,9 +218,9 @@ struct launch_msg {
 	struct ct_userns u;
 };
 
-/* cgroup v2: clone3(CLONE_INTO_CGROUP) puts init in its cgroup at birth
- * without the launcher ever joining it (and without the rwsem of a move).
- * v1 has no such flag: the launcher moved itself and init inherits. */
+/* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
+ * or the hybrid one of a v1 host); its v1 cgroups it inherits from the
+ * launcher, which moved itself into them. */
 static pid_t clone_init(int cgfd)
 {
 	if (cgfd < 0)
@@ -235,11 +235,13 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 						     int fd)
 {
 	struct nvz_error *err = NULL;
+	/* Neither needs a grace period: the launcher is single-threaded (the
+	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
 	int cgfd = nvz_cgroup_open_v2_dir(cg);
-	if (cgfd < 0 && errno != ENOTSUP)
+	if (cgfd < 0 && errno != ENOENT)
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
-	if (cgfd < 0 && !err)
-		nvz_cgroup_attach(cg, getpid(), &err);
+	else
+		nvz_cgroup_enter_v1_self(cg, &err);
 	if (err) {
 		nvz_sync_send_error(fd, err);
 		_exit(1);

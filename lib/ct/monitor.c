@@ -159,16 +159,34 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 	return 0;
 }
 
+/* vzctl goes on with the start while the monitor starts (start.c): a byte
+ * on go_fd when the CT's root is mounted, another when its files and all
+ * its limits are written; EOF when the start failed. */
+static int wait_step(int go_fd, struct nvz_error **err)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(go_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, ECANCELED, "start cancelled");
+	return 0;
+}
+
 /* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
- * init was born in its cgroups (see launcher below): nothing to move. */
-static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
+ * init was born in its cgroups (see launcher below): nothing to move. It
+ * sets up its mounts while vzctl writes the limits, and execs only after. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, int go_fd,
+			  struct nvz_error **err)
 {
 	/* A child that failed in its first mounts sent why and exited: the send
 	 * fails and the wait reads the reason. Any other send failure ends our
 	 * side, so the child's wait sees EOF instead of hanging. */
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0)
 		shutdown(sync_fd, SHUT_WR);
-	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
+	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0 ||
+	    wait_step(go_fd, err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
 		.init_pid = pid,
@@ -332,7 +350,8 @@ static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct 
 }
 
 /* Create init; returns its pid (> 0) once it has exec'd. */
-static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console, int bc_tree,
+static pid_t create_init(struct nvz_ct *ct, struct launcher *l, int go_fd, const char *console,
+			 int bc_tree,
 			 const struct ct_userns *u, struct nvz_error **err)
 {
 	int sv[2];
@@ -348,7 +367,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	cleanup_close int sync_fd = sv[0];
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, err) < 0) {
+	if (init_handshake(ct, pid, sync_fd, go_fd, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -485,21 +504,6 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 	return 1;
 }
 
-/* vzctl writes the limits while the monitor starts: one byte on go_fd says
- * they are all in place, EOF that the start failed. */
-static int wait_go(int go_fd, struct nvz_error **err)
-{
-	char c;
-	ssize_t n;
-	do
-		n = read(go_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	close(go_fd);
-	if (n != 1)
-		return nvz_err(err, NVZ_E_SYSTEM, ECANCELED, "start cancelled");
-	return 0;
-}
-
 static void quiet_stdio(void)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -552,14 +556,17 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 		nvz_error_clear(&err);
 	}
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	/* After the go: the idmapped tree is made of the mounted root. A
-	 * restored CT comes back in the namespaces CRIU makes from its dump. */
-	int userns = wait_go(go_fd, &err) < 0 ? -1 : dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	/* The idmapped tree is made of the mounted root. A restored CT comes
+	 * back in the namespaces CRIU makes from its dump, limits first. */
+	int userns = -1;
+	if (wait_step(go_fd, &err) == 0)
+		userns = dumpdir ? wait_step(go_fd, &err) : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			      : create_init(ct, &l, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
-					    &err);
+			      : create_init(ct, &l, go_fd, console, nvz_bcfs_file_tree(bc),
+					    userns ? &u : NULL, &err);
+	close(go_fd);
 	launcher_end(&l);
 	if (userns > 0) {
 		close(u.nsfd);

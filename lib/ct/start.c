@@ -60,9 +60,8 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 }
 
 /* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. It is spawned before the limits
- * are written, so its start (and its launcher's move into the cgroups)
- * overlaps that; it creates init only once *go_wr says so. */
+ * and the intermediate is reaped at once. It is spawned before the root is
+ * mounted and the limits written, and follows the steps sent on *go_wr. */
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
 			 int *report_rd, int *go_wr, struct nvz_error **err)
 {
@@ -104,11 +103,13 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 	return 0;
 }
 
-static int send_go(int *go_wr, struct nvz_error **err)
+/* A step for the monitor (see wait_step in monitor.c); the last one
+ * closes the pipe. */
+static int send_step(int *go_wr, bool last, struct nvz_error **err)
 {
-	int fd = steal_fd(go_wr);
-	ssize_t n = write(fd, "g", 1);
-	close(fd);
+	ssize_t n = write(*go_wr, last ? "l" : "m", 1);
+	if (last)
+		close(steal_fd(go_wr));
 	if (n != 1)
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
 	return 0;
@@ -145,11 +146,12 @@ static int read_report(int fd, struct nvz_error **err)
 	return 0;
 }
 
-/* The cgroup and the monitor come first: the monitor's launcher moves into
- * the cgroup (an RCU grace period on cgroup v1) while this mounts the
- * private area and writes the CT's files and limits; init is created only
- * after the go that follows the last limit. On failure the monitor is gone
- * and *mounted, *cg say what to undo. */
+/* The cgroup and the monitor come first: the monitor prepares the console
+ * and the beancounters, and its launcher enters the cgroup, while this
+ * mounts the private area; init is created once the root is mounted and
+ * sets up its mounts while this writes the CT's files and limits; it execs
+ * only after the last limit. On failure the monitor is gone and *mounted,
+ * *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
 {
@@ -160,9 +162,11 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 		return -1;
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
-	/* A restored CT keeps its files as they were dumped. */
-	if (r < 0 || (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_go(&go, err) < 0 ||
+	/* init sets up its mounts meanwhile; it execs only after the last step.
+	 * A restored CT keeps its files as they were dumped. */
+	if (r < 0 || send_step(&go, false, err) < 0 ||
+	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
+	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
 	    read_report(report, err) < 0) {
 		wait_monitor_gone(&go, report);
 		return -1;

@@ -67,7 +67,7 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 }
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       int bc_tree, const struct ct_userns *u, struct nvz_error **err)
+		       const struct ct_userns *u, struct nvz_error **err)
 {
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
@@ -83,6 +83,9 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
+	/* The monitor mounted the beancounters while we did the above: their
+	 * tree comes over the sync socket (a message without one: none). */
+	cleanup_close int bc_tree = nvz_recv_fd(sync_fd);
 	if (bc_tree >= 0) {
 		int t = open("/run/user_beancounters", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
 		if (t >= 0)
@@ -174,16 +177,41 @@ static int wait_step(int go_fd, struct nvz_error **err)
 	return 0;
 }
 
+/* The CT runs without /proc/user_beancounters rather than not at all. */
+static struct nvz_bcfs *mount_bc(struct nvz_ct *ct)
+{
+	struct nvz_error *err = NULL;
+	cleanup_free char *bcdir = NULL;
+	struct nvz_bcfs *bc = NULL;
+	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
+		bc = nvz_bcfs_mount(ct, bcdir, &err);
+	if (!bc)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s",
+			err ? err->msg : "");
+	nvz_error_free(err);
+	return bc;
+}
+
+static int send_bc_tree(int sync_fd, int tree)
+{
+	char c = 0;
+	if (tree >= 0)
+		return nvz_send_fd(sync_fd, tree);
+	return send(sync_fd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
 /* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
  * init was born in its cgroups (see launcher below): nothing to move. It
  * sets up its mounts while vzctl writes the limits, and execs only after. */
 static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, int go_fd,
-			  struct nvz_error **err)
+			  struct nvz_bcfs **bc, struct nvz_error **err)
 {
 	/* A child that failed in its first mounts sent why and exited: the send
 	 * fails and the wait reads the reason. Any other send failure ends our
-	 * side, so the child's wait sees EOF instead of hanging. */
-	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0)
+	 * side, so the child's wait sees EOF instead of hanging. The
+	 * beancounters are mounted while init does its own mounts. */
+	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
+	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
 		shutdown(sync_fd, SHUT_WR);
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0 ||
 	    wait_step(go_fd, err) < 0)
@@ -231,7 +259,7 @@ struct launcher {
 
 struct launch_msg {
 	char console[64];
-	int sync_fd, peer_fd, bc_tree;
+	int sync_fd, peer_fd;
 	bool userns;
 	struct ct_userns u;
 };
@@ -278,7 +306,7 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		if (cgfd >= 0)
 			close(cgfd);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, m.console, m.sync_fd, m.bc_tree, m.userns ? &m.u : NULL, &cerr);
+		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}
@@ -351,13 +379,12 @@ static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct 
 
 /* Create init; returns its pid (> 0) once it has exec'd. */
 static pid_t create_init(struct nvz_ct *ct, struct launcher *l, int go_fd, const char *console,
-			 int bc_tree,
-			 const struct ct_userns *u, struct nvz_error **err)
+			 struct nvz_bcfs **bc, const struct ct_userns *u, struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .bc_tree = bc_tree, .userns = u != NULL };
+	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .userns = u != NULL };
 	snprintf(m.console, sizeof(m.console), "%s", console);
 	if (u)
 		m.u = *u;
@@ -367,7 +394,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, int go_fd, const
 	cleanup_close int sync_fd = sv[0];
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, go_fd, err) < 0) {
+	if (init_handshake(ct, pid, sync_fd, go_fd, bc, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -547,14 +574,9 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	}
 	/* The monitor keeps a slave open so the master never sees a hangup
 	 * (which would make poll spin) when the CT closes its console. */
-	cleanup_free char *bcdir = NULL;
-	struct nvz_bcfs *bc = NULL;
-	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
-		bc = nvz_bcfs_mount(ct, bcdir, &err);
-	if (!bc) {
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
-		nvz_error_clear(&err);
-	}
+	/* criu binds the beancounters' file at restore; a new init gets it
+	 * while it does its mounts (init_handshake). */
+	struct nvz_bcfs *bc = dumpdir ? mount_bc(ct) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
 	/* The idmapped tree is made of the mounted root. A restored CT comes
 	 * back in the namespaces CRIU makes from its dump, limits first. */
@@ -564,8 +586,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			      : create_init(ct, &l, go_fd, console, nvz_bcfs_file_tree(bc),
-					    userns ? &u : NULL, &err);
+			      : create_init(ct, &l, go_fd, console, &bc, userns ? &u : NULL, &err);
 	close(go_fd);
 	launcher_end(&l);
 	if (userns > 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,10 +69,12 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 	int pfd[2], gfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
-	if (pipe2(gfd, O_CLOEXEC) < 0) {
+	/* A socket, not a pipe: a monitor that already failed must not kill
+	 * us with SIGPIPE when we send it a step (send, MSG_NOSIGNAL). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gfd) < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
 	}
 	pid_t a = fork();
 	if (a < 0) {
@@ -107,7 +110,7 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
  * closes the pipe. */
 static int send_step(int *go_wr, bool last, struct nvz_error **err)
 {
-	ssize_t n = write(*go_wr, last ? "l" : "m", 1);
+	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);
 	if (last)
 		close(steal_fd(go_wr));
 	if (n != 1)

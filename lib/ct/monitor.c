@@ -164,7 +164,9 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
  * on go_fd when the CT's root is mounted, another when its files and all
- * its limits are written; EOF when the start failed. */
+ * its limits are written; EOF when the start failed. init is created only
+ * after both: its /dev setup (mknod) must not meet the devices cgroup
+ * between vzctl's "deny all" and its allow list. */
 static int wait_step(int go_fd, struct nvz_error **err)
 {
 	char c;
@@ -201,10 +203,9 @@ static int send_bc_tree(int sync_fd, int tree)
 }
 
 /* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
- * init was born in its cgroups (see launcher below): nothing to move. It
- * sets up its mounts while vzctl writes the limits, and execs only after. */
-static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, int go_fd,
-			  struct nvz_bcfs **bc, struct nvz_error **err)
+ * init was born in its cgroups (see launcher below): nothing to move. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_bcfs **bc,
+			  struct nvz_error **err)
 {
 	/* A child that failed in its first mounts sent why and exited: the send
 	 * fails and the wait reads the reason. Any other send failure ends our
@@ -213,8 +214,7 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, int go_fd,
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
 	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
 		shutdown(sync_fd, SHUT_WR);
-	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0 ||
-	    wait_step(go_fd, err) < 0)
+	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
 		.init_pid = pid,
@@ -378,7 +378,7 @@ static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct 
 }
 
 /* Create init; returns its pid (> 0) once it has exec'd. */
-static pid_t create_init(struct nvz_ct *ct, struct launcher *l, int go_fd, const char *console,
+static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console,
 			 struct nvz_bcfs **bc, const struct ct_userns *u, struct nvz_error **err)
 {
 	int sv[2];
@@ -394,7 +394,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, int go_fd, const
 	cleanup_close int sync_fd = sv[0];
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, go_fd, bc, err) < 0) {
+	if (init_handshake(ct, pid, sync_fd, bc, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -578,15 +578,15 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	 * while it does its mounts (init_handshake). */
 	struct nvz_bcfs *bc = dumpdir ? mount_bc(ct) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	/* The idmapped tree is made of the mounted root. A restored CT comes
-	 * back in the namespaces CRIU makes from its dump, limits first. */
+	/* Root mounted, then files and limits written. A restored CT comes
+	 * back in the namespaces CRIU makes from its dump. */
 	int userns = -1;
-	if (wait_step(go_fd, &err) == 0)
-		userns = dumpdir ? wait_step(go_fd, &err) : prepare_userns(ct, slave, &u, &err);
+	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
+		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			      : create_init(ct, &l, go_fd, console, &bc, userns ? &u : NULL, &err);
+			      : create_init(ct, &l, console, &bc, userns ? &u : NULL, &err);
 	close(go_fd);
 	launcher_end(&l);
 	if (userns > 0) {

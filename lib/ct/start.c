@@ -150,11 +150,9 @@ static int read_report(int fd, struct nvz_error **err)
 }
 
 /* The cgroup and the monitor come first: the monitor prepares the console
- * and the beancounters, and its launcher enters the cgroup, while this
- * mounts the private area; init is created once the root is mounted and
- * sets up its mounts while this writes the CT's files and limits; it execs
- * only after the last limit. On failure the monitor is gone and *mounted,
- * *cg say what to undo. */
+ * and its launcher enters the cgroup while this mounts the private area and
+ * writes the CT's files and limits; init is created after the last limit.
+ * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
 {
@@ -165,8 +163,7 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 		return -1;
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
-	/* init sets up its mounts meanwhile; it execs only after the last step.
-	 * A restored CT keeps its files as they were dumped. */
+	/* A restored CT keeps its files as they were dumped. */
 	if (r < 0 || send_step(&go, false, err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
 	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||

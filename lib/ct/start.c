@@ -107,7 +107,7 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 }
 
 /* A step for the monitor (see wait_step in monitor.c); the last one
- * closes the pipe. */
+ * closes the socket. */
 static int send_step(int *go_wr, bool last, struct nvz_error **err)
 {
 	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);

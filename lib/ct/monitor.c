@@ -241,15 +241,13 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 }
 
 /* The launcher: a child of the monitor, made as soon as the monitor starts,
- * that moves itself into the CT's cgroups while vzctl writes the limits and
- * the monitor prepares the console and the beancounters: the RCU grace
- * period of a cgroup v1 move (bench/PROFILE.md item 3) overlaps that work
- * instead of following it. When the monitor says go (the limits are all
- * written by then), it clones init with CLONE_PARENT: init is born in its
- * cgroups, a child of the monitor, and never runs outside them. It shares
- * the monitor's descriptor table (CLONE_FILES), so init inherits the
- * descriptors the monitor opened after the fork, as if the monitor had
- * cloned it. */
+ * that enters the CT's cgroups (without the RCU grace period a write to
+ * cgroup.procs costs on v1, see launcher_main) while vzctl writes the
+ * limits. When the monitor says go (after the last limit), it clones init
+ * with CLONE_PARENT: init is born in its cgroups, a child of the monitor,
+ * and never runs outside them. It shares the monitor's descriptor table
+ * (CLONE_FILES), so init inherits the descriptors the monitor opened after
+ * the fork, as if the monitor had cloned it. */
 struct launcher {
 	pid_t pid;
 	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */

@@ -22,6 +22,16 @@ enum nvz_cgroup_version nvz_cgroup_version(const struct nvz_cgroup *cg);
 
 /* Create it in every hierarchy (v1: each controller and name=systemd). */
 int nvz_cgroup_create(struct nvz_cgroup *cg, struct nvz_error **err);
+/* An fd of its directory in the cgroup2 hierarchy (cgroup v2, or the
+ * empty hybrid one on v1), for clone3(CLONE_INTO_CGROUP): a child born in
+ * it, no move. -1 with errno ENOENT when it has no cgroup2 hierarchy. */
+int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg);
+/* Move the calling thread into its v1 hierarchies (none on v2) by writing
+ * 0 to their `tasks` files. The caller must be single-threaded: then the
+ * thread is the whole process, and a thread moving itself does not take
+ * the global cgroup_threadgroup_rwsem (Linux 5.17+), so no RCU grace period
+ * is waited for, unlike a write to cgroup.procs. */
+int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, struct nvz_error **err);
 /* Move a process into it (all hierarchies). */
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */

@@ -454,6 +454,29 @@ int nvz_cgroup_create(struct nvz_cgroup *cg, struct nvz_error **err)
 	return cg->ops->create(cg, err);
 }
 
+int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->nhier; i++)
+		if (cg->hier[i].v2)
+			return open(cg->hier[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	errno = ENOENT;
+	return -1;
+}
+
+int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, struct nvz_error **err)
+{
+	for (size_t i = 0; i < cg->nhier; i++) {
+		if (cg->hier[i].v2)
+			continue;
+		cleanup_free char *tasks = nvz_cg_join(cg->hier[i].path, "tasks");
+		if (!tasks)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "enter cgroup: out of memory");
+		if (nvz_cg_write_file(tasks, "0", err) < 0)
+			return nvz_err_wrap(err, "enter cgroup %s/%s", cg->prefix, cg->name);
+	}
+	return 0;
+}
+
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
 {
 	char val[32];

@@ -11,6 +11,7 @@ enum nvz_sync_step {
 	SYNC_ROOTFS_READY,      /* child -> parent: mounts done, waiting to exec */
 	SYNC_EXEC,              /* parent -> child: state recorded, exec init */
 	SYNC_STARTED,           /* monitor -> vzctl: init runs */
+	SYNC_LAUNCHED,          /* launcher -> monitor: init cloned (pid in code) */
 };
 
 struct nvz_sync_msg {

@@ -41,6 +41,7 @@ struct nvz_bcfs {
 	char *dir;
 	int tree_fd;
 	time_t mounted_at;
+	off_t size; /* of the table, computed once; < 0 until then */
 };
 
 struct bc_open_file {
@@ -60,7 +61,23 @@ static int bc_text(const struct nvz_bcfs *bc, char **text)
 	return 0;
 }
 
-static void bc_stat(const struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
+/* The table's length without reading a counter: every column has a fixed
+ * width, so a table of default values is as long as the live one. Lookup
+ * and getattr need only this, and open_tree() at start does a lookup. */
+static off_t bc_size(struct nvz_bcfs *bc)
+{
+	if (bc->size < 0) {
+		struct nvz_ubc_row rows[UBC_COUNT];
+		nvz_ubc_rows(NULL, NULL, rows);
+		cleanup_free char *text = NULL;
+		if (nvz_ubc_table_rows(bc->ct->id, rows, true, &text, NULL) < 0)
+			return 0;
+		bc->size = (off_t)strlen(text);
+	}
+	return bc->size;
+}
+
+static void bc_stat(struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -73,14 +90,13 @@ static void bc_stat(const struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
 	} else {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
-		cleanup_free char *text = NULL;
-		st->st_size = bc_text(bc, &text) == 0 ? (off_t)strlen(text) : 0;
+		st->st_size = bc_size(bc);
 	}
 }
 
 static void bc_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	const struct nvz_bcfs *bc = fuse_req_userdata(req);
+	struct nvz_bcfs *bc = fuse_req_userdata(req);
 	if (parent != FUSE_ROOT_ID || strcmp(name, BC_FILE)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -96,7 +112,7 @@ static void bc_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void bc_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
-	const struct nvz_bcfs *bc = fuse_req_userdata(req);
+	struct nvz_bcfs *bc = fuse_req_userdata(req);
 	if (ino != FUSE_ROOT_ID && ino != BC_FILE_INO) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -318,6 +334,7 @@ struct nvz_bcfs *nvz_bcfs_mount(const struct nvz_ct *ct, const char *dir, struct
 	}
 	bc->ct = ct;
 	bc->tree_fd = -1;
+	bc->size = -1;
 	bc->mounted_at = time(NULL);
 	/* A monitor that died leaves a dead mount ("transport endpoint is not
 	 * connected") that would fail the mkdir below. */

@@ -21,9 +21,10 @@ int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
 int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 /* Capabilities a CT keeps (CAPABILITY key). */
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
-/* Long-lived per-CT monitor: parent of init. Never returns. */
+/* Long-lived per-CT monitor: parent of init. It starts while vzctl writes
+ * the limits and creates init only after a byte on go_fd. Never returns. */
 __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						 int report_fd, const char *dumpdir);
+						 int report_fd, int go_fd, const char *dumpdir);
 struct nvz_bcfs;
 /* In the monitor, instead of creating init: restore it from dumpdir with
  * criu, serving bc (the beancounter FUSE file criu binds) meanwhile; sigfd

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -67,7 +68,7 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 }
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       int bc_tree, const struct ct_userns *u, struct nvz_error **err)
+		       const struct ct_userns *u, struct nvz_error **err)
 {
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
@@ -83,6 +84,9 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	};
 	if (nvz_rootfs_setup(&spec, err) < 0)
 		return -1;
+	/* The monitor mounted the beancounters while we did the above: their
+	 * tree comes over the sync socket (a message without one: none). */
+	cleanup_close int bc_tree = nvz_recv_fd(sync_fd);
 	if (bc_tree >= 0) {
 		int t = open("/run/user_beancounters", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
 		if (t >= 0)
@@ -159,16 +163,57 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 	return 0;
 }
 
-/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec. */
-static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, int sync_fd,
+/* vzctl goes on with the start while the monitor starts (start.c): a byte
+ * on go_fd when the CT's root is mounted, another when its files and all
+ * its limits are written; EOF when the start failed. init is created only
+ * after both: its /dev setup (mknod) must not meet the devices cgroup
+ * between vzctl's "deny all" and its allow list. */
+static int wait_step(int go_fd, struct nvz_error **err)
+{
+	char c;
+	ssize_t n;
+	do
+		n = read(go_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, ECANCELED, "start cancelled");
+	return 0;
+}
+
+/* The CT runs without /proc/user_beancounters rather than not at all. */
+static struct nvz_bcfs *mount_bc(struct nvz_ct *ct)
+{
+	struct nvz_error *err = NULL;
+	cleanup_free char *bcdir = NULL;
+	struct nvz_bcfs *bc = NULL;
+	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
+		bc = nvz_bcfs_mount(ct, bcdir, &err);
+	if (!bc)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s",
+			err ? err->msg : "");
+	nvz_error_free(err);
+	return bc;
+}
+
+static int send_bc_tree(int sync_fd, int tree)
+{
+	char c = 0;
+	if (tree >= 0)
+		return nvz_send_fd(sync_fd, tree);
+	return send(sync_fd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
+ * init was born in its cgroups (see launcher below): nothing to move. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_bcfs **bc,
 			  struct nvz_error **err)
 {
-	if (nvz_cgroup_attach(cg, pid, err) < 0)
-		return -1;
 	/* A child that failed in its first mounts sent why and exited: the send
 	 * fails and the wait reads the reason. Any other send failure ends our
-	 * side, so the child's wait sees EOF instead of hanging. */
-	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0)
+	 * side, so the child's wait sees EOF instead of hanging. The
+	 * beancounters are mounted while init does its own mounts. */
+	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
+	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
 		shutdown(sync_fd, SHUT_WR);
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
@@ -196,29 +241,159 @@ static int init_handshake(struct nvz_ct *ct, struct nvz_cgroup *cg, pid_t pid, i
 	return 0;
 }
 
-/* Create init; returns its pid (> 0) once it has exec'd. */
-static pid_t create_init(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console,
-			 int bc_tree, const struct ct_userns *u, struct nvz_error **err)
+/* The launcher: a child of the monitor, made as soon as the monitor starts,
+ * that enters the CT's cgroups (without the RCU grace period a write to
+ * cgroup.procs costs on v1, see launcher_main) while vzctl writes the
+ * limits. When the monitor says go (after the last limit), it clones init
+ * with CLONE_PARENT: init is born in its cgroups, a child of the monitor,
+ * and never runs outside them. It shares the monitor's descriptor table
+ * (CLONE_FILES), so init inherits the descriptors the monitor opened after
+ * the fork, as if the monitor had cloned it. */
+struct launcher {
+	pid_t pid;
+	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
+	int fd2;   /* the launcher's end, closed once the launcher is done */
+	int pidfd; /* the shared table keeps the other end open: death shows here */
+};
+
+struct launch_msg {
+	char console[64];
+	int sync_fd, peer_fd;
+	bool userns;
+	struct ct_userns u;
+};
+
+/* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
+ * or the hybrid one of a v1 host); its v1 cgroups it inherits from the
+ * launcher, which moved itself into them. */
+static pid_t clone_init(int cgfd)
+{
+	if (cgfd < 0)
+		return (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0);
+	/* exit_signal must be 0 with CLONE_PARENT: init gets the launcher's. */
+	struct clone_args a = { .flags = CLONE_PARENT | CLONE_INTO_CGROUP | CT_NS_FLAGS,
+				.cgroup = (uint64_t)cgfd };
+	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+}
+
+static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
+						     int fd)
+{
+	struct nvz_error *err = NULL;
+	/* Neither needs a grace period: the launcher is single-threaded (the
+	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
+	int cgfd = nvz_cgroup_open_v2_dir(cg);
+	if (cgfd < 0 && errno != ENOENT)
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
+	else
+		nvz_cgroup_enter_v1_self(cg, &err);
+	if (err) {
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct launch_msg m;
+	ssize_t n;
+	do
+		n = recv(fd, &m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		_exit(1); /* the monitor gave up */
+	m.console[sizeof(m.console) - 1] = '\0';
+	pid_t pid = clone_init(cgfd);
+	if (pid == 0) {
+		close(m.peer_fd);
+		if (cgfd >= 0)
+			close(cgfd);
+		struct nvz_error *cerr = NULL;
+		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, &cerr);
+		nvz_sync_send_error(m.sync_fd, cerr);
+		_exit(1);
+	}
+	int e = errno;
+	/* The table is the monitor's too: leave nothing of ours in it. */
+	if (cgfd >= 0)
+		close(cgfd);
+	if (pid < 0) {
+		nvz_err_sys(&err, NVZ_E_SYSTEM, e, "clone container init");
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
+	_exit(send(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r) ? 0 : 1);
+}
+
+static int launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
+			  struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t pid = (pid_t)syscall(SYS_clone, CT_NS_FLAGS | SIGCHLD, NULL, NULL, NULL, 0);
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0)
+		launcher_main(ct, cg, sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "clone container init");
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, console, sv[1], bc_tree, u, &cerr);
-		nvz_sync_send_error(sv[1], cerr);
-		_exit(1);
+	/* sv[1] stays open here: closing it would close it for the launcher. */
+	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1],
+				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
+	return 0;
+}
+
+static void launcher_end(struct launcher *l)
+{
+	if (l->pid <= 0)
+		return;
+	kill(l->pid, SIGKILL);
+	while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(l->fd);
+	close(l->fd2);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	l->pid = -1;
+}
+
+/* Send the launch order; returns init's pid, reported by the launcher. */
+static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct nvz_error **err)
+{
+	if (send(l->fd, m, sizeof(*m), 0) != (ssize_t)sizeof(*m))
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
+	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
+		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the init launcher");
+	struct nvz_sync_msg r;
+	ssize_t n = (p[0].revents & POLLIN) ? recv(l->fd, &r, sizeof(r), MSG_DONTWAIT) : 0;
+	if (n != (ssize_t)sizeof(r))
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the init launcher died");
+	if (r.step == SYNC_ERROR) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		return nvz_err(err, r.status, r.code, "%s", r.msg);
 	}
+	return r.code;
+}
+
+/* Create init; returns its pid (> 0) once it has exec'd. */
+static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console,
+			 struct nvz_bcfs **bc, const struct ct_userns *u, struct nvz_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .userns = u != NULL };
+	snprintf(m.console, sizeof(m.console), "%s", console);
+	if (u)
+		m.u = *u;
+	pid_t pid = launcher_go(l, &m, err);
+	launcher_end(l); /* its work is done (or failed): reap it */
 	close(sv[1]);
 	cleanup_close int sync_fd = sv[0];
-	if (init_handshake(ct, cg, pid, sync_fd, err) < 0) {
+	if (pid < 0)
+		return -1;
+	if (init_handshake(ct, pid, sync_fd, bc, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -355,7 +530,7 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 	return 1;
 }
 
-void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, const char *dumpdir)
+static void quiet_stdio(void)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -364,6 +539,12 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 		dup2(devnull, 2);
 		close(devnull);
 	}
+}
+
+void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
+		      const char *dumpdir)
+{
+	quiet_stdio();
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
 	char comm[16];
 	snprintf(comm, sizeof(comm), "vzmon %.9s", ct->id);
@@ -374,33 +555,39 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, c
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	struct nvz_error *err = NULL;
+	/* First, while single-threaded (the bcfs helper thread comes later). */
+	struct launcher l = { .pid = -1 };
+	if (!dumpdir && launcher_start(ct, cg, &l, &err) < 0) {
+		report(report_fd, SYNC_ERROR, err);
+		_exit(1);
+	}
+	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	int master = -1, slave = -1;
 	char console[64];
 	if (open_console(&master, &slave, console, sizeof(console)) < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
+		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
 	/* The monitor keeps a slave open so the master never sees a hangup
 	 * (which would make poll spin) when the CT closes its console. */
-	cleanup_free char *bcdir = NULL;
-	struct nvz_bcfs *bc = NULL;
-	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
-		bc = nvz_bcfs_mount(ct, bcdir, &err);
-	if (!bc) {
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s", err ? err->msg : "");
-		nvz_error_clear(&err);
-	}
+	/* criu binds the beancounters' file at restore; a new init gets it
+	 * while it does its mounts (init_handshake). */
+	struct nvz_bcfs *bc = dumpdir ? mount_bc(ct) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	/* A restored CT comes back in the namespaces CRIU makes from its dump. */
-	int userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	/* Root mounted, then files and limits written. A restored CT comes
+	 * back in the namespaces CRIU makes from its dump. */
+	int userns = -1;
+	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
+		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
-			      : create_init(ct, cg, console, nvz_bcfs_file_tree(bc), userns ? &u : NULL,
-					    &err);
+			      : create_init(ct, &l, console, &bc, userns ? &u : NULL, &err);
+	close(go_fd);
+	launcher_end(&l);
 	if (userns > 0) {
 		close(u.nsfd);
 		close(u.tree);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,13 +42,36 @@ static int sb_addf(struct strbuf *b, const char *a, const char *c)
 	return 0;
 }
 
+/* Start rewrites these on every start: a regular file (not a symlink, which
+ * a write replaces) that already says the same is left alone: no temp file,
+ * fsync and rename on the start path. */
+static bool same_in_root(int rootfd, const char *path, const char *text, size_t len)
+{
+	cleanup_close int fd =
+		nvz_open_in_root(rootfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len ||
+	    len > 1 << 16)
+		return false;
+	cleanup_free char *buf = malloc(len + 1);
+	return buf && read(fd, buf, len + 1) == (ssize_t)len && !memcmp(buf, text, len);
+}
+
+static int write_if_changed(int rootfd, const char *path, const char *text, size_t len,
+			    struct nvz_error **err)
+{
+	if (same_in_root(rootfd, path, text, len))
+		return 0;
+	return nvz_write_in_root(rootfd, path, text, len, 0644, err);
+}
+
 static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
 			  const struct nvz_conf *changes, struct nvz_error **err)
 {
 	cleanup_free char *line = NULL;
 	if (asprintf(&line, "%s\n", hostname) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (nvz_write_in_root(rootfd, "/etc/hostname", line, strlen(line), 0644, err) < 0 ||
+	if (write_if_changed(rootfd, "/etc/hostname", line, strlen(line), err) < 0 ||
 	    nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL),
 				    nvz_ct_get_pending(ct, changes, "IP_ADDRESS"),
 				    nvz_ct_get_pending(ct, changes, "NETIF"), err) < 0)
@@ -93,7 +117,7 @@ static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const cha
 		free(b.s);
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	}
-	int r = nvz_write_in_root(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, 0644, err);
+	int r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
 	free(b.s);
 	if (r == 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "File resolv.conf was modified");

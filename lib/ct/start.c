@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -60,36 +61,76 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 }
 
 /* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. */
+ * and the intermediate is reaped at once. It is spawned before the root is
+ * mounted and the limits written, and follows the steps sent on *go_wr. */
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
-			 int *report_rd, struct nvz_error **err)
+			 int *report_rd, int *go_wr, struct nvz_error **err)
 {
-	int pfd[2];
+	int pfd[2], gfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	/* A socket, not a pipe: a monitor that already failed must not kill
+	 * us with SIGPIPE when we send it a step (send, MSG_NOSIGNAL). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gfd) < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	}
 	pid_t a = fork();
 	if (a < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
+		close(gfd[0]);
+		close(gfd[1]);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork");
 	}
 	if (a == 0) {
 		close(pfd[0]);
+		close(gfd[1]);
 		/* The monitor keeps its copy of the command's lock until init runs
 		 * (or start failed): a vzctl start killed midway leaves the CT
 		 * locked until the start it began is complete, never half-seen. */
 		setsid();
 		pid_t m = fork();
 		if (m == 0)
-			nvz_monitor_main(ct, cg, pfd[1], dumpdir);
+			nvz_monitor_main(ct, cg, pfd[1], gfd[0], dumpdir);
 		_exit(m < 0 ? 1 : 0);
 	}
 	close(pfd[1]);
+	close(gfd[0]);
 	int status;
 	while (waitpid(a, &status, 0) < 0 && errno == EINTR)
 		;
 	*report_rd = pfd[0];
+	*go_wr = gfd[1];
 	return 0;
+}
+
+/* A step for the monitor (see wait_step in monitor.c); the last one
+ * closes the socket. */
+static int send_step(int *go_wr, bool last, struct nvz_error **err)
+{
+	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);
+	if (last)
+		close(steal_fd(go_wr));
+	if (n != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
+	return 0;
+}
+
+/* After a failed start: the monitor sees EOF on go (or already failed) and
+ * exits; wait for that, so its launcher has left the cgroup. */
+static void wait_monitor_gone(int *go_wr, int report_rd)
+{
+	if (*go_wr >= 0)
+		close(steal_fd(go_wr));
+	if (report_rd < 0)
+		return;
+	char buf[sizeof(struct nvz_sync_msg)];
+	ssize_t n;
+	do
+		n = read(report_rd, buf, sizeof(buf));
+	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
 static int read_report(int fd, struct nvz_error **err)
@@ -104,6 +145,31 @@ static int read_report(int fd, struct nvz_error **err)
 	if (m.step == SYNC_ERROR) {
 		m.msg[sizeof(m.msg) - 1] = '\0';
 		return nvz_err(err, m.status, m.code, "%s", m.msg);
+	}
+	return 0;
+}
+
+/* The cgroup and the monitor come first: the monitor prepares the console
+ * and its launcher enters the cgroup while this mounts the private area and
+ * writes the CT's files and limits; init is created after the last limit.
+ * On failure the monitor is gone and *mounted, *cg say what to undo. */
+static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
+		       struct nvz_cgroup **cg, struct nvz_error **err)
+{
+	cleanup_close int report = -1;
+	cleanup_close int go = -1;
+	if (nvz_ct_cgroup(ct, cg, err) < 0 || nvz_cgroup_create(*cg, err) < 0 ||
+	    spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
+		return -1;
+	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
+	*mounted = mount && r == 0;
+	/* A restored CT keeps its files as they were dumped. */
+	if (r < 0 || send_step(&go, false, err) < 0 ||
+	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
+	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
+	    read_report(report, err) < 0) {
+		wait_monitor_gone(&go, report);
+		return -1;
 	}
 	return 0;
 }
@@ -125,22 +191,15 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	const char *dumpdir = o ? o->dumpdir : NULL;
 	if (!dumpdir)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
-	bool mounted_here = !st.mounted;
-	if (mounted_here && nvz_ct_mount(ct, false, err) < 0)
-		return -1;
-	cleanup_close int report = -1;
+	bool mounted = false;
 	struct nvz_cgroup *cg = NULL;
-	/* A restored CT keeps its files as they were dumped. */
-	if ((!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_create(cg, err) < 0 ||
-	    nvz_ct_apply_resources(ct, NULL, cg, err) < 0 ||
-	    spawn_monitor(ct, cg, dumpdir, &report, err) < 0 || read_report(report, err) < 0) {
+	if (start_steps(ct, dumpdir, !st.mounted, &mounted, &cg, err) < 0) {
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);
 			nvz_cgroup_destroy(cg, NULL);
 		}
 		nvz_cgroup_free(cg);
-		if (mounted_here)
+		if (mounted)
 			nvz_ct_umount(ct, NULL);
 		return -1;
 	}

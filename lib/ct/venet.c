@@ -170,24 +170,36 @@ static int record(const struct nvz_ct *ct, const char *ips, const char *devs, st
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
+/* The CT's on-link gateways (the host side of the pair) and its default
+ * routes through them. */
+struct venet_gw {
+	struct nvz_addr gw4, gw6;
+	struct nvz_route r4, r6;
+};
+
+static void venet_gw_init(struct venet_gw *g)
+{
+	nvz_addr_parse("169.254.0.1/32", &g->gw4, NULL);
+	nvz_addr_parse("fe80::1/64", &g->gw6, NULL);
+	g->r4 = (struct nvz_route){ .family = AF_INET, .gw = &g->gw4, .dev = CT_IF,
+				    .flags = NVZ_ROUTE_ONLINK };
+	g->r6 = (struct nvz_route){ .family = AF_INET6, .gw = &g->gw6, .dev = CT_IF };
+}
+
 /* The pair and the CT side's routes: before init runs (start) or live. */
 static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, const char *ips,
 		     struct nvz_error **err)
 {
-	struct nvz_addr gw4, gw6;
-	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
-	nvz_addr_parse("fe80::1/64", &gw6, NULL);
-	struct nvz_route r4 = { .family = AF_INET, .dst = NULL, .gw = &gw4, .dev = CT_IF,
-				.flags = NVZ_ROUTE_ONLINK };
-	struct nvz_route r6 = { .family = AF_INET6, .dst = NULL, .gw = &gw6, .dev = CT_IF };
+	struct venet_gw g;
+	venet_gw_init(&g);
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
-	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &r4, err) < 0)
+	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &g.r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
-	if (strchr(ips, ':') && nvz_route_add(ct_ns, &r6, NULL) < 0)
+	if (strchr(ips, ':') && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
 	return 0;
 }
@@ -243,12 +255,8 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
-	struct nvz_addr gw4, gw6;
-	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
-	nvz_addr_parse("fe80::1/64", &gw6, NULL);
-	struct nvz_route r4 = { .family = AF_INET, .dst = NULL, .gw = &gw4, .dev = CT_IF,
-				.flags = NVZ_ROUTE_ONLINK };
-	struct nvz_route r6 = { .family = AF_INET6, .dst = NULL, .gw = &gw6, .dev = CT_IF };
+	struct venet_gw g;
+	venet_gw_init(&g);
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0)
 		return -1;
 	int r = nvz_link_set_up(ct_ns, CT_IF, true, err);
@@ -263,8 +271,8 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 	if (r == 0 && !copy)
 		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (r == 0)
-		r = nvz_route_add(ct_ns, &r4, err);
-	if (r == 0 && strchr(ips, ':') && nvz_route_add(ct_ns, &r6, NULL) < 0)
+		r = nvz_route_add(ct_ns, &g.r4, err);
+	if (r == 0 && strchr(ips, ':') && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
 	if (r < 0)
 		nvz_link_del(-1, hostif, NULL);
@@ -280,15 +288,14 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
-	struct nvz_addr gw4, gw6;
-	nvz_addr_parse("169.254.0.1/32", &gw4, NULL);
-	nvz_addr_parse("fe80::1/64", &gw6, NULL);
+	struct venet_gw g;
+	venet_gw_init(&g);
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	struct ip_op op = { ct, -1, hostif, devs, true, err, true };
-	if (nvz_addr_add(-1, hostif, &gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
+	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||

@@ -49,5 +49,16 @@ t_start_init_born_in_cgroups() {
 	done <"/proc/$init/cgroup"
 	[ "$(cat "$(cgdir pids 172)/cgroup.procs")" = "$init" ] ||
 		fail "not init alone in the cgroup: $(cat "$(cgdir pids 172)/cgroup.procs")"
+	# What vzctl exec runs is in every hierarchy of the CT's cgroup too
+	# (moved by itself into v1's, born in v2's).
+	expect_rc 0 "$VZCTL" exec 172 'sleep 30 >/dev/null 2>&1 &'
+	local p sleeper=""
+	for p in $(cat "$(cgdir pids 172)/cgroup.procs"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && sleeper=$p
+	done
+	[ -n "$sleeper" ] || fail "the exec'd process is not in the CT's pids cgroup"
+	while IFS= read -r line; do
+		case $line in *":/$CGROUP_PREFIX/172") ;; *) fail "exec'd process outside the CT's cgroup: $line" ;; esac
+	done <"/proc/$sleeper/cgroup"
 	expect_rc 0 "$VZCTL" --quiet stop 172 --fast
 }

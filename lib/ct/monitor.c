@@ -478,14 +478,16 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 	 * removes the state: try the lock only while the state still names
 	 * us, so we never take it after that command is done (a vzctl start
 	 * or restore right after it would find the CT locked), and exit at
-	 * once instead (vzctl chkpnt waits for that). After ~2 s of a held
-	 * lock, wait for it as before. */
+	 * once instead (vzctl chkpnt waits for that). Looked at every ms:
+	 * that command waits for our exit, so a longer nap is its delay (a
+	 * kill took 9 or 30 ms with 20 ms naps). After ~2 s of a held lock,
+	 * wait for it as before. */
 	bool locked = false;
 	for (int i = 0; lockdir && !locked && still_ours(ct, pid); i++)
-		if (nvz_lock(lockdir, ct->id, i >= 100, &ct->lockfd, NULL) == 0)
+		if (nvz_lock(lockdir, ct->id, i >= 2000, &ct->lockfd, NULL) == 0)
 			locked = true;
 		else
-			usleep(20000);
+			usleep(1000);
 	/* Someone (vzctl stop, restart, chkpnt) already handled this init. */
 	if (!locked || !still_ours(ct, pid))
 		return;

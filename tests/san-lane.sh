@@ -43,9 +43,16 @@ failed=${failed%% failed}
 : "${passed:=0}" "${failed:=1}"
 
 # Every report file is one failure more, shown in full (they are short).
+# Except one that says only that LeakSanitizer's exit-time check could not
+# read its own process's registers: that is a process SIGKILLed while it
+# ran the check (the kill -9 tests do it on purpose); it found nothing.
 nrep=0
 for f in "$reports"/*; do
 	[ -e "$f" ] || continue
+	if grep -q 'Unable to get registers from thread' "$f" && ! grep -qv 'Unable to get registers from thread' "$f"; then
+		echo "# leak check cut short by SIGKILL ($(basename "$f")): $(head -1 "$f")"
+		continue
+	fi
 	nrep=$((nrep + 1))
 	echo "# sanitizer report $(basename "$f"):"
 	sed 's/^/    /' "$f" | head -60

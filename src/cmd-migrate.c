@@ -25,6 +25,8 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		{ "layout", required_argument, NULL, 'l' },
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
+		{ "cpuinfo", required_argument, NULL, 'c' },
+		{ "check-ipv6", no_argument, NULL, '6' },
 		{ 0 },
 	};
 	struct nvz_migrate_recv_opts o = { .in = 0, .out = 1 };
@@ -38,6 +40,8 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		case 'l': o.layout = optarg; break;
 		case 'k': o.keep_dst = true; break;
 		case 'o': o.online = true; break;
+		case 'c': o.cpuinfo = optarg; break;
+		case '6': o.check_ipv6 = true; break;
 		default: return NVZ_E_SYNTAX;
 		}
 	}

@@ -13,7 +13,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online] [-c|--compact] [--check-only] [-t|--times] [-v]\n"
+		   "\t[--keep-dst] [--online] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]] [--check-only]\n"
+		   "\t[-t|--times] [-v]\n"
 		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
 		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
@@ -24,6 +25,9 @@ static void usage(FILE *f)
 		   "  --keep-dst                keep the synced private area on the target on failure\n"
 		   "  --online, --live          checkpoint and restore instead of stop and start\n"
 		   "  -c, --compact             compact a ploop image before copying it\n"
+		   "  -f, --nodeps[=cpu,ipv6,all]  skip checks of the destination: that its CPU has\n"
+		   "                            the source's features (online), that it has IPv6\n"
+		   "                            if the CT has IPv6 addresses (default: all)\n"
 		   "  --check-only, --dry-run   only check that the migration can be done\n"
 		   "  -t, --times               print how long each step took\n"
 		   "  -v, --verbose             say more\n");
@@ -58,6 +62,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "ssh-mux", no_argument, NULL, 'M' },
 		{ "no-ssh-mux", no_argument, NULL, 'N' },
 		{ "compact", no_argument, NULL, 'C' },
+		{ "nodeps", optional_argument, NULL, 'f' },
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, 'o' },
@@ -70,7 +75,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ 0 },
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:ctvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:cf::tvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
@@ -84,6 +89,11 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'K': o->check_only = true; break;
 		case 'c':
 		case 'C': o->compact = true; break;
+		case 'f':
+			if (nvz_migrate_parse_nodeps(optarg) < 0)
+				return bad_usage("Bad value for --nodeps: %s (cpu, ipv6, all)", optarg);
+			o->nodeps |= (unsigned)nvz_migrate_parse_nodeps(optarg);
+			break;
 		case 'M': o->no_ssh_mux = false; break;
 		case 'N': o->no_ssh_mux = true; break;
 		case 't': *times = true; break;

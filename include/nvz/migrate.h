@@ -32,8 +32,16 @@ enum nvz_migrate_status {
 	NVZ_MIG_NOT_RUNNING = 14, /* OpenVZ: not running on the target; here: nvz missing there */
 	NVZ_MIG_APPLY_CONFIG = 15,
 	NVZ_MIG_UNSUP_CPT = 17,
+	NVZ_MIG_UNSUP_CPU = 18,
 	NVZ_MIG_LOCKED = 20,
 };
+
+/* vzmigrate -f/--nodeps[=cpu,ipv6,all]: checks of the target to skip. */
+#define NVZ_MIG_NODEPS_CPU 1u  /* online: the target's CPU has the source's features */
+#define NVZ_MIG_NODEPS_IPV6 2u /* the target has IPv6 if the CT has IPv6 addresses */
+#define NVZ_MIG_NODEPS_ALL (NVZ_MIG_NODEPS_CPU | NVZ_MIG_NODEPS_IPV6)
+/* "cpu,ipv6" -> flags; -1 for an unknown word. NULL or "all": all. */
+int nvz_migrate_parse_nodeps(const char *list);
 
 struct nvz_migrate_opts {
 	const char *dest;       /* host, user@host; an IPv6 address bare or in [] */
@@ -43,6 +51,7 @@ struct nvz_migrate_opts {
 	bool check_only;
 	bool no_ssh_mux;        /* one ssh connection per copy instead of one for all */
 	bool compact;           /* -c: compact a ploop image before copying it */
+	unsigned nodeps;        /* -f: NVZ_MIG_NODEPS_* checks skipped */
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
 	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
@@ -70,6 +79,8 @@ struct nvz_migrate_recv_opts {
 	const char *tree; /* TEMPLATE_TREE of a CT on a shared template */
 	const char *layout; /* the CT's VE_LAYOUT on the source */
 	bool online;        /* a checkpoint comes too (DUMP), restored on request */
+	const char *cpuinfo; /* online: the source's `criu cpuinfo dump` image, hex; NULL: not checked */
+	bool check_ipv6;    /* refuse IPv6 addresses if IPv6 is off here */
 	bool keep_dst;
 	int in, out;
 };

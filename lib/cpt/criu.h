@@ -89,4 +89,13 @@ void nvz_cpt_cgfs_release(const char *dir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 
+/* cpucaps.c: live migration's checks of the target. The source's CPU
+ * features as criu records them (hex, malloc'd), checked on the target
+ * against its own (NVZ_MIG_UNSUP_CPU if one is missing). */
+char *nvz_cpu_caps_dump(const char *criu, const char *rundir, struct nvz_error **err);
+int nvz_cpu_caps_check(const char *criu, const char *rundir, const char *hex,
+		       struct nvz_error **err);
+bool nvz_ipv6_enabled(void);
+bool nvz_ips_have_ipv6(const char *ips);
+
 #endif

@@ -78,3 +78,28 @@ void nvz_migrate_dest_free(struct nvz_migrate_dest *d)
 	free(d->rsync);
 	*d = (struct nvz_migrate_dest){ 0 };
 }
+
+int nvz_migrate_parse_nodeps(const char *list)
+{
+	if (!list || !*list)
+		return NVZ_MIG_NODEPS_ALL;
+	size_t n = strlen(list);
+	if (list[0] == ',' || list[n - 1] == ',' || strstr(list, ",,"))
+		return -1;
+	int flags = 0;
+	cleanup_free char *copy = strdup(list);
+	char *save = NULL;
+	if (!copy)
+		return -1;
+	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "cpu"))
+			flags |= NVZ_MIG_NODEPS_CPU;
+		else if (!strcmp(w, "ipv6"))
+			flags |= NVZ_MIG_NODEPS_IPV6;
+		else if (!strcmp(w, "all"))
+			flags |= NVZ_MIG_NODEPS_ALL;
+		else
+			return -1;
+	}
+	return flags ? flags : -1;
+}

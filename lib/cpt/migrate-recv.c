@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "cpt/criu.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
@@ -79,6 +80,14 @@ static int check(struct recv *r, struct nvz_error **err)
 		(*err)->status = NVZ_MIG_APPLY_CONFIG;
 		return nvz_err_wrap(err, "CT %s cannot be kept here", ct->id);
 	}
+	if (r->o->check_ipv6 && nvz_ips_have_ipv6(r->o->ips) && !nvz_ipv6_enabled())
+		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EAFNOSUPPORT,
+			       "CT %s has IPv6 addresses and IPv6 is disabled on the destination "
+			       "(vzmigrate --nodeps=ipv6 migrates anyway)", ct->id);
+	if (r->o->cpuinfo &&
+	    nvz_cpu_caps_check(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT),
+			       nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"), r->o->cpuinfo, err) < 0)
+		return -1;
 	return check_ips(r, err);
 }
 

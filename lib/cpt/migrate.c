@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpt/criu.h"
 #include "cpt/spawn.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -37,6 +38,7 @@ struct mig {
 	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
 	bool was_running, was_mounted, stopped;
 	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
+	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */
 };
 
 static double now(void)
@@ -153,6 +155,10 @@ static char *remote_cmd(const struct mig *m)
 		r |= add_remote_arg(f, "--keep-dst", NULL);
 	if (m->o->online)
 		r |= add_remote_arg(f, "--online", NULL);
+	if (m->cpuinfo)
+		r |= add_remote_arg(f, "--cpuinfo", m->cpuinfo);
+	if (!(m->o->nodeps & NVZ_MIG_NODEPS_IPV6))
+		r |= add_remote_arg(f, "--check-ipv6", NULL);
 	if (fclose(f) != 0 || r) {
 		free(s);
 		return NULL;
@@ -174,6 +180,9 @@ static int session_failed(struct mig *m, int st, struct nvz_error **err)
 	case NVZ_MIG_IP_INUSE:
 	case NVZ_MIG_LOCKED:
 		return nvz_err(err, st, EEXIST, "the destination refused CT %s", m->ct->id);
+	case NVZ_MIG_UNSUP_CPU:
+	case NVZ_MIG_APPLY_CONFIG:
+		return nvz_err(err, st, ENOTSUP, "the destination cannot run CT %s", m->ct->id);
 	default:
 		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
 			       "the destination's vzctl failed (status %d)", st);
@@ -533,6 +542,13 @@ static int check_source(struct mig *m, struct nvz_error **err)
 
 static int step_check(struct mig *m, struct nvz_error **err)
 {
+	if (m->o->online && !(m->o->nodeps & NVZ_MIG_NODEPS_CPU)) {
+		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Checking the destination's CPU features");
+		m->cpuinfo = nvz_cpu_caps_dump(nvz_ct_get(m->ct, "CRIU", NVZ_CRIU_DEFAULT),
+					       nvz_ctx_get(m->ct->ctx, "RUNDIR", "/run/nvz"), err);
+		if (!m->cpuinfo)
+			return -1;
+	}
 	return open_session(m, err);
 }
 
@@ -651,5 +667,6 @@ out:
 	free(m.rconf);
 	free(m.rtree);
 	free(m.rdump);
+	free(m.cpuinfo);
 	return *err ? -1 : 0;
 }

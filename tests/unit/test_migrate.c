@@ -216,3 +216,15 @@ Test(dest, refuses_what_is_not_a_host)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		dest_refused(bad[i]);
 }
+
+Test(dest, nodeps_words)
+{
+	cr_expect_eq(nvz_migrate_parse_nodeps(NULL), (int)NVZ_MIG_NODEPS_ALL);
+	cr_expect_eq(nvz_migrate_parse_nodeps("all"), (int)NVZ_MIG_NODEPS_ALL);
+	cr_expect_eq(nvz_migrate_parse_nodeps("cpu"), (int)NVZ_MIG_NODEPS_CPU);
+	cr_expect_eq(nvz_migrate_parse_nodeps("ipv6"), (int)NVZ_MIG_NODEPS_IPV6);
+	cr_expect_eq(nvz_migrate_parse_nodeps("cpu,ipv6"), (int)NVZ_MIG_NODEPS_ALL);
+	const char *bad[] = { "cpus", "cpu,", ",", "ipv6,x", "CPU", "cpu ipv6" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_lt(nvz_migrate_parse_nodeps(bad[i]), 0, "%s accepted", bad[i]);
+}

@@ -49,6 +49,7 @@ struct nvz_cpt_restore_spec {
 	const char *lxcfs_dir;   /* LXCFS_DIR */
 	const char *empty_dir;   /* an empty directory, bound read-only over masked /proc dirs */
 	const char *cgfs_dir;    /* made from the dump's CGFS, bound on /sys/fs/cgroup (cgfs.c) */
+	const char *tmpfs_dir;   /* the dump's TMPFS mounts are made below (tmpfs.h) */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/tmpfs.h"
 #include "ct/bcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
@@ -271,12 +272,13 @@ static int make_netns(struct nvz_ct *ct, const char *ips, struct nvz_error **err
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
 			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL, *cgfs = NULL;
+	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL, *cgfs = NULL, *tmpfs = NULL;
 	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
 	cleanup_strv char **pairs = veth_pairs(ct, ips);
 	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
 	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs ||
-	    asprintf(&empty, "%s/empty", ct->rundir) < 0 || asprintf(&cgfs, "%s/cgfs", ct->rundir) < 0)
+	    asprintf(&empty, "%s/empty", ct->rundir) < 0 || asprintf(&cgfs, "%s/cgfs", ct->rundir) < 0 ||
+	    asprintf(&tmpfs, "%s/tmpfs", ct->rundir) < 0)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
@@ -293,7 +295,7 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *co
 		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
 		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = empty,
-		.cgfs_dir = cgfs, .cgroup_root = cgroot, .veth_pairs = pairs, .netns_fd = netns,
+		.cgfs_dir = cgfs, .tmpfs_dir = tmpfs, .cgroup_root = cgroot, .veth_pairs = pairs, .netns_fd = netns,
 	};
 	pid_t criu = nvz_cpt_restore_spawn(&spec, err);
 	int status = 0;
@@ -301,6 +303,7 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *co
 	/* The CT's processes hold what it still needs of these. */
 	close(steal_fd(&netns));
 	nvz_cpt_cgfs_release(cgfs);
+	nvz_cpt_tmpfs_release(tmpfs);
 	if (criu < 0)
 		return -1;
 	if (waited < 0)

@@ -53,7 +53,6 @@ struct nvz_cpt_restore_spec {
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
-	const char *action_script; /* criu --action-script (nvz's hold at pre-restore), or NULL */
 };
 
 /* Is dir a complete nvz dump? */
@@ -61,9 +60,6 @@ int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);
 /* Start `criu restore --restore-detached`; returns criu's pid. The restored
  * init is reparented to the nearest subreaper when criu exits. */
 pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
-/* The host-side mounts criu binds into the CT (cgfs_dir, tmpfs_dir) made
- * from the dump: before criu restores the mounts (it may already run). */
-int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
 /* After criu exited with status: the restored init's pid (host view). */
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err);

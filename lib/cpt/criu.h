@@ -87,6 +87,9 @@ char *nvz_cpt_cgfs_list(pid_t pid);
 int nvz_cpt_cgfs_make(const char *dir, const char *list, struct nvz_error **err);
 /* Detach and remove what nvz_cpt_cgfs_make mounted (once criu is done). */
 void nvz_cpt_cgfs_release(const char *dir);
+/* cgyard.c: the host's /sys/fs/cgroup if it can serve as criu's cgroup
+ * yard (every hierarchy mounted there whole), else NULL. */
+const char *nvz_cpt_cgroup_yard(void);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

@@ -453,20 +453,6 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		add(&a, "--inherit-fd");
 		add(&a, "fd[%d]:%s", s->tty_fd, tty);
 	}
-	const char *cgfs = nvz_conf_get(meta, "CGFS");
-	if (cgfs && *cgfs && s->cgfs_dir && nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err) < 0) {
-		nvz_conf_free(meta);
-		nvz_strv_free(a.v);
-		return -1;
-	}
-	const char *tmpfs = nvz_conf_get(meta, "TMPFS");
-	if (tmpfs && *tmpfs && (!s->tmpfs_dir || nvz_cpt_tmpfs_make(s->tmpfs_dir, s->dir, tmpfs, err) < 0)) {
-		if (!s->tmpfs_dir)
-			nvz_err(err, NVZ_E_RESTORE, EINVAL, "no place for the dump's tmpfs mounts");
-		nvz_conf_free(meta);
-		nvz_strv_free(a.v);
-		return -1;
-	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
 	for (char *const *p = s->netns_fd >= 0 ? NULL : s->veth_pairs; p && *p; p++) {
 		add(&a, "--veth-pair");
@@ -480,6 +466,23 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 			  : spawn(a.v, s->tty_fd, s->netns_fd, err);
 	nvz_strv_free(a.v);
 	return pid;
+}
+
+int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err)
+{
+	struct nvz_conf *meta = load_meta(s->dir, err);
+	if (!meta)
+		return -1;
+	const char *cgfs = nvz_conf_get(meta, "CGFS");
+	const char *tmpfs = nvz_conf_get(meta, "TMPFS");
+	int r = 0;
+	if (cgfs && *cgfs && s->cgfs_dir)
+		r = nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err);
+	if (r == 0 && tmpfs && *tmpfs)
+		r = s->tmpfs_dir ? nvz_cpt_tmpfs_make(s->tmpfs_dir, s->dir, tmpfs, err)
+				 : nvz_err(err, NVZ_E_RESTORE, EINVAL, "no place for the dump's tmpfs mounts");
+	nvz_conf_free(meta);
+	return r;
 }
 
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,

@@ -60,6 +60,9 @@ int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);
 /* Start `criu restore --restore-detached`; returns criu's pid. The restored
  * init is reparented to the nearest subreaper when criu exits. */
 pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
+/* The host-side mounts criu binds into the CT (cgfs_dir, tmpfs_dir) made
+ * from the dump, before nvz_cpt_restore_spawn. */
+int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
 /* After criu exited with status: the restored init's pid (host view). */
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err);

@@ -52,19 +52,22 @@ static int put(struct saver *s, const void *p, size_t n)
 	return n && fwrite(p, 1, n, s->out) != n ? -1 : 0;
 }
 
-/* name=value pairs of the inode's extended attributes, as one block. */
+/* name=value pairs of the inode's extended attributes, as one block (NULL:
+ * none). From fd, or path when set (not followed). */
 static char *xattrs(int fd, const char *path, uint32_t *len)
 {
-	char names[4096];
-	ssize_t n = path ? llistxattr(path, names, sizeof(names)) : flistxattr(fd, names, sizeof(names));
 	*len = 0;
-	if (n <= 0)
+	ssize_t n = path ? llistxattr(path, NULL, 0) : flistxattr(fd, NULL, 0);
+	cleanup_free char *names = n > 0 && n <= MAX_XATTRS ? malloc((size_t)n) : NULL;
+	if (names)
+		n = path ? llistxattr(path, names, (size_t)n) : flistxattr(fd, names, (size_t)n);
+	if (!names || n <= 0)
 		return NULL;
 	char *blk = NULL;
 	size_t blen = 0;
 	FILE *m = open_memstream(&blk, &blen);
 	for (char *k = names; m && k < names + n; k += strlen(k) + 1) {
-		char val[4096];
+		char val[MAX_XATTRS];
 		ssize_t v = path ? lgetxattr(path, k, val, sizeof(val)) : fgetxattr(fd, k, val, sizeof(val));
 		if (v < 0)
 			continue;
@@ -126,17 +129,18 @@ static int save_file(struct saver *s, int dirfd, const char *name, const struct 
 	cleanup_free char *xa = xattrs(fd, NULL, &xl);
 	if (put_rec(s, R_FILE, st, name, xa, xl, (uint32_t)id) < 0)
 		return -1;
-	/* Exactly st_size bytes: the record says so. */
+	/* Exactly st_size bytes, as the record says (nothing writes to the
+	 * file now; a shorter one would be padded with zeros). */
 	for (off_t left = st->st_size; left > 0;) {
-		ssize_t n = read(fd, s->buf, left < (off_t)sizeof(s->buf) ? (size_t)left : sizeof(s->buf));
+		size_t want = left < (off_t)sizeof(s->buf) ? (size_t)left : sizeof(s->buf);
+		ssize_t n = read(fd, s->buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			if (n == 0)
-				memset(s->buf, 0, sizeof(s->buf));
-			if (n < 0)
-				return -1;
-			n = left < (off_t)sizeof(s->buf) ? left : (off_t)sizeof(s->buf);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			memset(s->buf, 0, want);
+			n = (ssize_t)want;
 		}
 		if (put(s, s->buf, (size_t)n) < 0)
 			return -1;
@@ -278,14 +282,15 @@ static void set_xattrs(int fd, const char *path, const char *xa, uint32_t len)
 	}
 }
 
-/* Owner first: chown clears set-id bits the mode then sets. */
+/* Owner first: chown clears the set-id bits the mode then sets, and a file
+ * capability (security.capability) set before it. Times last. */
 static int set_attrs(int fd, const struct rec *r, const char *xa)
 {
 	struct timespec t[2] = { { r->atime, r->atime_ns }, { r->mtime, r->mtime_ns } };
-	set_xattrs(fd, NULL, xa, r->xattrlen);
-	if (fchown(fd, r->uid, r->gid) < 0 || fchmod(fd, r->mode & 07777) < 0 || futimens(fd, t) < 0)
+	if (fchown(fd, r->uid, r->gid) < 0 || fchmod(fd, r->mode & 07777) < 0)
 		return -1;
-	return 0;
+	set_xattrs(fd, NULL, xa, r->xattrlen);
+	return futimens(fd, t);
 }
 
 static int copy_data(struct loader *l, int fd, uint64_t size)
@@ -338,11 +343,12 @@ static int load_other(struct loader *l, int dir, const char *name, const struct 
 	}
 	char path[64 + NAME_MAX];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir, name);
-	set_xattrs(-1, path, xa, r->xattrlen);
 	struct timespec t[2] = { { r->atime, r->atime_ns }, { r->mtime, r->mtime_ns } };
 	if (fchownat(dir, name, r->uid, r->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (r->type == R_NODE && fchmodat(dir, name, r->mode & 07777, 0) < 0) ||
-	    utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
+	    (r->type == R_NODE && fchmodat(dir, name, r->mode & 07777, 0) < 0))
+		return -1;
+	set_xattrs(-1, path, xa, r->xattrlen);
+	if (utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	if (r->link_id > 0 && r->link_id <= MAX_LINKS && l->links[r->link_id - 1] < 0)
 		l->links[r->link_id - 1] = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);

@@ -7,7 +7,8 @@
  * entries changes a directory's mtime). The loader creates one name at a time
  * below a directory it opened itself, never a path, so a hostile stream (a
  * dump comes from the CT) cannot reach outside the tmpfs it fills. Sockets
- * are left out, as tar leaves them: criu binds the sockets it restores. */
+ * are left out, as tar leaves them: criu binds the sockets it restores. A
+ * regular file's data goes as extents: holes stay holes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,63 @@ static int link_id(struct saver *s, const struct stat *st, bool *seen)
 	return (int)++s->nlinks;
 }
 
+/* A file's data as extents { offset, length, bytes } ending with a zero
+ * length: the holes of a sparse file (a POSIX shm segment ftruncate'd
+ * large, say) are not written out, as tar --sparse did not. */
+struct extent {
+	uint64_t off, len;
+};
+
+static int put_extent(struct saver *s, int fd, off_t off, off_t end)
+{
+	struct extent e = { (uint64_t)off, (uint64_t)(end - off) };
+	if (put(s, &e, sizeof(e)) < 0)
+		return -1;
+	while (off < end) {
+		size_t want = end - off < (off_t)sizeof(s->buf) ? (size_t)(end - off) : sizeof(s->buf);
+		ssize_t n = pread(fd, s->buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		/* Nothing writes to the file now; a shorter one reads as zeros. */
+		if (n == 0) {
+			memset(s->buf, 0, want);
+			n = (ssize_t)want;
+		}
+		if (put(s, s->buf, (size_t)n) < 0)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+static int save_data(struct saver *s, int fd, off_t size)
+{
+	for (off_t pos = 0; pos < size;) {
+		off_t data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
+		if (data < 0 || hole < 0) {
+			/* No SEEK_DATA here: all of it as one extent. */
+			if (errno != EINVAL || pos != 0)
+				return -1;
+			data = 0;
+			hole = size;
+		}
+		if (data >= size)
+			break;
+		if (hole > size)
+			hole = size;
+		if (put_extent(s, fd, data, hole) < 0)
+			return -1;
+		pos = hole;
+	}
+	struct extent end = { 0, 0 };
+	return put(s, &end, sizeof(end));
+}
+
 static int save_file(struct saver *s, int dirfd, const char *name, const struct stat *st, int id)
 {
 	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
@@ -129,24 +187,7 @@ static int save_file(struct saver *s, int dirfd, const char *name, const struct 
 	cleanup_free char *xa = xattrs(fd, NULL, &xl);
 	if (put_rec(s, R_FILE, st, name, xa, xl, (uint32_t)id) < 0)
 		return -1;
-	/* Exactly st_size bytes, as the record says (nothing writes to the
-	 * file now; a shorter one would be padded with zeros). */
-	for (off_t left = st->st_size; left > 0;) {
-		size_t want = left < (off_t)sizeof(s->buf) ? (size_t)left : sizeof(s->buf);
-		ssize_t n = read(fd, s->buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			memset(s->buf, 0, want);
-			n = (ssize_t)want;
-		}
-		if (put(s, s->buf, (size_t)n) < 0)
-			return -1;
-		left -= n;
-	}
-	return 0;
+	return save_data(s, fd, st->st_size);
 }
 
 static int save_dir(struct saver *s, int fd, const char *name, int depth);
@@ -200,8 +241,11 @@ static int save_dir(struct saver *s, int fd, const char *name, int depth)
 	cleanup_free char *xa = xattrs(fd, NULL, &xl);
 	if (put_rec(s, R_DIR, &st, name, xa, xl, 0) < 0)
 		return -1;
-	errno = 0;
-	for (struct dirent *de; (de = readdir(d));) {
+	for (;;) {
+		errno = 0; /* readdir's end and its error look alike but for errno */
+		struct dirent *de = readdir(d);
+		if (!de)
+			break;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (save_entry(s, fd, de->d_name, depth) < 0)
@@ -293,23 +337,36 @@ static int set_attrs(int fd, const struct rec *r, const char *xa)
 	return futimens(fd, t);
 }
 
+/* The extents of save_data, each inside the size the record gave (the
+ * file was truncated to it first: holes stay holes). */
 static int copy_data(struct loader *l, int fd, uint64_t size)
 {
-	while (size > 0) {
-		size_t n = size < sizeof(l->buf) ? (size_t)size : sizeof(l->buf);
-		if (get(l, l->buf, n) < 0)
+	if (size > (uint64_t)INT64_MAX || ftruncate(fd, (off_t)size) < 0)
+		return -1;
+	for (;;) {
+		struct extent e;
+		if (get(l, &e, sizeof(e)) < 0)
 			return -1;
-		for (size_t off = 0; off < n;) {
-			ssize_t w = write(fd, l->buf + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
+		if (e.len == 0)
+			return 0;
+		if (e.off > size || e.len > size - e.off)
+			return -1;
+		while (e.len > 0) {
+			size_t n = e.len < sizeof(l->buf) ? (size_t)e.len : sizeof(l->buf);
+			if (get(l, l->buf, n) < 0)
 				return -1;
-			off += (size_t)w;
+			for (size_t done = 0; done < n;) {
+				ssize_t w = pwrite(fd, l->buf + done, n - done, (off_t)(e.off + done));
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0)
+					return -1;
+				done += (size_t)w;
+			}
+			e.off += n;
+			e.len -= n;
 		}
-		size -= n;
 	}
-	return 0;
 }
 
 static int load_file(struct loader *l, int dir, const char *name, const struct rec *r, const char *xa)

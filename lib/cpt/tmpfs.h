@@ -8,7 +8,7 @@
  * dump once criu is done (the processes are dead: nothing changes it any
  * more); at restore it mounts a tmpfs with the same options, fills it and
  * hands it to criu, which binds it where it was. Device nodes, fifos,
- * symlinks, regular files (hard links too), owners, modes, times and extended
+ * symlinks, regular files (hard links, holes), owners, modes, times and extended
  * attributes are kept; sockets are not files tar or criu carry (criu binds
  * the sockets it restores). */
 #ifndef NVZ_CPT_TMPFS_H

@@ -119,6 +119,13 @@ Test(tmpfs, round_trip)
 	at(p, sizeof(p), src, "null");
 	cr_assert_eq(mknod(p, S_IFCHR | 0666, makedev(1, 3)), 0);
 	cr_assert_eq(chown(p, 5, 6), 0);
+	/* A sparse file (an shm segment ftruncate'd large): its holes stay out of
+	 * the image and come back as holes. */
+	at(p, sizeof(p), src, "sparse");
+	int sp = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert(sp >= 0 && ftruncate(sp, 64 << 20) == 0);
+	cr_assert_eq(pwrite(sp, "middle", 6, 10 << 20), 6);
+	close(sp);
 	/* A socket: not carried (criu binds the sockets it restores). */
 	int sk = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -134,7 +141,7 @@ Test(tmpfs, round_trip)
 
 	cr_assert_eq(save_load(), 0);
 	static const char *const names[] = { "a.txt", "big", "suid", "sub", "sub/deep", "sub/deep/f",
-					     "sub/hard", "sub/sym", "fifo", "null" };
+					     "sub/hard", "sub/sym", "fifo", "null", "sparse" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		same(names[i]);
 	struct stat x, y;
@@ -153,6 +160,15 @@ Test(tmpfs, round_trip)
 		cr_assert_eq(getxattr(p, "user.nvz", buf, sizeof(buf)), 4);
 		cr_assert_str_eq(buf, "kept");
 	}
+	struct stat is;
+	cr_assert_eq(stat(img, &is), 0);
+	cr_assert_lt(is.st_size, 1 << 20, "holes written into the image: %lld bytes", (long long)is.st_size);
+	at(p, sizeof(p), dst, "sparse");
+	cr_assert(stat(p, &x) == 0 && x.st_blocks < 1024, "holes filled: %lld blocks", (long long)x.st_blocks);
+	int sfd = open(p, O_RDONLY);
+	cr_assert_eq(pread(sfd, buf, 6, 10 << 20), 6);
+	close(sfd);
+	cr_assert_eq(memcmp(buf, "middle", 6), 0);
 	static char back[sizeof(big)];
 	at(p, sizeof(p), dst, "big");
 	int fd = open(p, O_RDONLY);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/tmpfs.h"
 #include "nvz/cleanup.h"
 #include "nvz/config.h"
 #include "nvz/fs.h"
@@ -40,6 +41,19 @@ static void add(struct args *a, const char *fmt, ...)
 	v[a->n++] = s;
 	v[a->n] = NULL;
 	a->v = v;
+}
+
+/* The host's hierarchies as criu's yard at dump: criu would mount them all
+ * again inside the freeze, cgroup2 taking 10-15 ms (cgyard.c). Not at
+ * restore: there the same wait only moves to criu's first write into a
+ * cgroup.procs (measured: no gain). */
+static void add_cgroup_yard(struct args *a)
+{
+	const char *yard = nvz_cpt_cgroup_yard();
+	if (yard) {
+		add(a, "--cgroup-yard");
+		add(a, "%s", yard);
+	}
 }
 
 /* Options for both directions. TCP connections survive (the CT keeps its
@@ -162,8 +176,9 @@ static int add_externals(struct args *a, pid_t pid, struct args *keys, char **cg
 			 (*cgfs = nvz_cpt_cgfs_list(pid)))
 			/* nvz's tmpfs of cgroup mountpoints (cgfs.c). */
 			snprintf(key, sizeof(key), NVZ_CPT_CGFS_KEY);
-		else if (!strcmp(mnt, "/proc/acpi") || !strcmp(mnt, "/proc/scsi"))
-			/* nvz's empty read-only mask over a /proc directory
+		else if (!strcmp(mnt, "/proc/acpi") || !strcmp(mnt, "/proc/scsi") ||
+			 !strcmp(mnt, "/sys/fs/fuse/connections"))
+			/* nvz's empty read-only mask over a /proc directory (or fusectl)
 			 * (a tmpfs at start, a bind of an empty directory once
 			 * restored): nothing to save, and criu would run tar +
 			 * gzip on it in the freeze window, and again on restore. */
@@ -213,7 +228,7 @@ static int console_key(pid_t pid, char *buf, size_t len)
 }
 
 static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *const *keys,
-		      bool own_net, const char *cgfs, struct nvz_error **err)
+		      bool own_net, const char *cgfs, const char *tmpfs, struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL, *list = NULL;
 	size_t len = 0;
@@ -223,11 +238,26 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "NETNS=\"%s\"\nCGFS=\"%s\"\n",
+			    "NETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n",
 		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root,
-		     own_net ? "nvz" : "criu", cgfs ? cgfs : "") < 0)
+		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* The CT's tmpfs mounts nvz carries itself (tmpfs.h): externals for criu. */
+static void add_tmpfs_externals(struct args *a, struct args *keys, const struct nvz_cpt_tmpfs *t)
+{
+	for (int i = 0; i < t->n; i++) {
+		add(a, "--external");
+		add(a, "mnt[%s]:" NVZ_CPT_TMPFS_KEY "%d", t->m[i].mnt, i);
+		add(keys, NVZ_CPT_TMPFS_KEY "%d", i);
+	}
+}
+
+static void tmpfs_closep(struct nvz_cpt_tmpfs *t)
+{
+	nvz_cpt_tmpfs_close(t);
 }
 
 static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
@@ -236,6 +266,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	char tty[96] = "";
 	common(&a, s->criu, s->dir, s->root);
 	add(&a, "dump");
+	add_cgroup_yard(&a);
 	add(&a, "-t");
 	add(&a, "%d", (int)s->init_pid);
 	add(&a, "-o");
@@ -259,6 +290,11 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	bool own_net = netns >= 0;
 	cleanup_free char *cgfs = NULL;
 	int r = add_externals(&a, s->init_pid, &keys, &cgfs, err);
+	__attribute__((cleanup(tmpfs_closep))) struct nvz_cpt_tmpfs tmpfs = { 0 };
+	if (r == 0) {
+		nvz_cpt_tmpfs_grab(s->init_pid, &tmpfs);
+		add_tmpfs_externals(&a, &keys, &tmpfs);
+	}
 	if (r == 0 && (a.oom || keys.oom))
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Just before the freeze: criu kills the processes after the dump. */
@@ -282,8 +318,12 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (pid < 0) {
 		r = -1;
 	}
+	/* criu killed the CT: the clones hold what its tmpfs had when frozen. */
+	cleanup_free char *tmpfs_list = NULL;
 	if (r == 0)
-		r = write_meta(s, tty, keys.v, own_net, cgfs, err);
+		r = nvz_cpt_tmpfs_save_all(&tmpfs, s->dir, &tmpfs_list, err);
+	if (r == 0)
+		r = write_meta(s, tty, keys.v, own_net, cgfs, tmpfs_list, err);
 	nvz_strv_free(a.v);
 	nvz_strv_free(keys.v);
 	return r;
@@ -365,6 +405,8 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 			add(a, "mnt[%s]:%s", k, s->console ? s->console : "/dev/null");
 		else if (!strcmp(k, NVZ_CPT_CGFS_KEY) && s->cgfs_dir)
 			add(a, "mnt[%s]:%s", k, s->cgfs_dir);
+		else if (!strncmp(k, NVZ_CPT_TMPFS_KEY, strlen(NVZ_CPT_TMPFS_KEY)) && s->tmpfs_dir)
+			add(a, "mnt[%s]:%s/%d", k, s->tmpfs_dir, atoi(k + strlen(NVZ_CPT_TMPFS_KEY)));
 		else if (!strncmp(k, "nvz-empty:", 10) && s->empty_dir)
 			add(a, "mnt[%s]:%s", k, s->empty_dir);
 		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
@@ -411,12 +453,6 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		add(&a, "--inherit-fd");
 		add(&a, "fd[%d]:%s", s->tty_fd, tty);
 	}
-	const char *cgfs = nvz_conf_get(meta, "CGFS");
-	if (cgfs && *cgfs && s->cgfs_dir && nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err) < 0) {
-		nvz_conf_free(meta);
-		nvz_strv_free(a.v);
-		return -1;
-	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
 	for (char *const *p = s->netns_fd >= 0 ? NULL : s->veth_pairs; p && *p; p++) {
 		add(&a, "--veth-pair");
@@ -430,6 +466,23 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 			  : spawn(a.v, s->tty_fd, s->netns_fd, err);
 	nvz_strv_free(a.v);
 	return pid;
+}
+
+int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err)
+{
+	struct nvz_conf *meta = load_meta(s->dir, err);
+	if (!meta)
+		return -1;
+	const char *cgfs = nvz_conf_get(meta, "CGFS");
+	const char *tmpfs = nvz_conf_get(meta, "TMPFS");
+	int r = 0;
+	if (cgfs && *cgfs && s->cgfs_dir)
+		r = nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err);
+	if (r == 0 && tmpfs && *tmpfs)
+		r = s->tmpfs_dir ? nvz_cpt_tmpfs_make(s->tmpfs_dir, s->dir, tmpfs, err)
+				 : nvz_err(err, NVZ_E_RESTORE, EINVAL, "no place for the dump's tmpfs mounts");
+	nvz_conf_free(meta);
+	return r;
 }
 
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,

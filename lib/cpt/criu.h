@@ -49,6 +49,7 @@ struct nvz_cpt_restore_spec {
 	const char *lxcfs_dir;   /* LXCFS_DIR */
 	const char *empty_dir;   /* an empty directory, bound read-only over masked /proc dirs */
 	const char *cgfs_dir;    /* made from the dump's CGFS, bound on /sys/fs/cgroup (cgfs.c) */
+	const char *tmpfs_dir;   /* the dump's TMPFS mounts are made below (tmpfs.h) */
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
@@ -59,6 +60,9 @@ int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);
 /* Start `criu restore --restore-detached`; returns criu's pid. The restored
  * init is reparented to the nearest subreaper when criu exits. */
 pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
+/* The host-side mounts criu binds into the CT (cgfs_dir, tmpfs_dir) made
+ * from the dump, before nvz_cpt_restore_spawn. */
+int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
 /* After criu exited with status: the restored init's pid (host view). */
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err);
@@ -86,6 +90,9 @@ char *nvz_cpt_cgfs_list(pid_t pid);
 int nvz_cpt_cgfs_make(const char *dir, const char *list, struct nvz_error **err);
 /* Detach and remove what nvz_cpt_cgfs_make mounted (once criu is done). */
 void nvz_cpt_cgfs_release(const char *dir);
+/* cgyard.c: the host's /sys/fs/cgroup if it can serve as criu's cgroup
+ * yard (every hierarchy mounted there whole), else NULL. */
+const char *nvz_cpt_cgroup_yard(void);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/tmpfs.h"
 #include "ct/bcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
@@ -97,6 +98,20 @@ static bool net_from_config(struct nvz_ct *ct, pid_t init, const char *ips)
 	return false;
 }
 
+/* The host side of each NETIF pair goes with the CT's network namespace,
+ * but the kernel deletes it later, from a work queue: a chkpnt that returns
+ * sooner (criu leaves a given cgroup yard mounted) left it for a moment, and
+ * a restore right after would find its name taken. Deleted here, as venet0. */
+static void veth_host_gone(const struct nvz_ct *ct)
+{
+	struct nvz_netifs all = { 0 };
+	const char *netif = nvz_ct_get(ct, "NETIF", NULL);
+	if (!netif || !*netif || nvz_netif_parse(netif, &all, NULL) < 0)
+		return;
+	for (size_t i = 0; i < all.n; i++)
+		nvz_link_del(-1, all.v[i].host_ifname, NULL);
+}
+
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
@@ -138,6 +153,7 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 			       "Checkpointing failed: init %d still runs after the dump", (int)rs.init_pid);
 	/* The monitor sees init exit, waits for our lock, and finding no state
 	 * leaves the rest to us, as with vzctl stop. */
+	veth_host_gone(ct);
 	if (nvz_ct_cleanup_stopped(ct, err) < 0 || nvz_ct_umount(ct, err) < 0)
 		return -1;
 	/* The old monitor exits once it sees the state gone; a restore right
@@ -241,12 +257,11 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 	return 0;
 }
 
-/* A new network namespace as an fd (the monitor stays in its own), with lo
- * up and the CT's venet0 and NETIF pairs configured as at start: criu runs
- * in it and restores the sockets there (a dump made with criu inside the
- * CT's netns, lib/cpt/criu.c ct_netns). When it fails, or once the fd is
- * closed with no process inside, the namespace and the pairs in it are gone. */
-static int make_netns(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+/* A new network namespace as an fd (the monitor stays in its own): criu
+ * runs in it and restores the sockets there (a dump made with criu inside
+ * the CT's netns, lib/cpt/criu.c ct_netns). Once the fd is closed with no
+ * process inside, the namespace and the pairs in it are gone. */
+static int new_netns(struct nvz_error **err)
 {
 	cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
@@ -260,52 +275,137 @@ static int make_netns(struct nvz_ct *ct, const char *ips, struct nvz_error **err
 		_exit(1);
 	if (ns < 0)
 		return nvz_err_sys(err, NVZ_E_RESTORE, saved, "open the new network namespace");
-	if (nvz_link_set_up(ns, "lo", true, err) < 0 || nvz_venet_prepare(ct, ns, ips, err) < 0 ||
-	    nvz_veth_prepare(ct, ns, nvz_ct_get(ct, "NETIF", NULL), err) < 0) {
-		close(ns);
-		return -1;
-	}
 	return ns;
 }
 
-pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
-			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err)
+/* lo up and the CT's venet0 and NETIF pairs configured as at start. */
+static int setup_netns(struct nvz_ct *ct, int ns, const char *ips, struct nvz_error **err)
 {
-	cleanup_free char *cgroot = NULL, *bcfile = NULL, *empty = NULL, *cgfs = NULL;
-	cleanup_free char *ips = nvz_cpt_dump_ips(dumpdir);
-	cleanup_strv char **pairs = veth_pairs(ct, ips);
-	if (asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
-	    (bc && asprintf(&bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !pairs ||
-	    asprintf(&empty, "%s/empty", ct->rundir) < 0 || asprintf(&cgfs, "%s/cgfs", ct->rundir) < 0)
-		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
-	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+	if (nvz_link_set_up(ns, "lo", true, err) < 0 || nvz_venet_prepare(ct, ns, ips, err) < 0 ||
+	    nvz_veth_prepare(ct, ns, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
 		return -1;
-	if (mkdir(empty, 0555) < 0 && errno != EEXIST)
-		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "mkdir '%s'", empty);
+	return 0;
+}
+
+/* A restore in two halves: what criu needs besides the root and the limits
+ * (the netns with the CT's interfaces, the host-side mounts it binds) is
+ * made while vzctl mounts the root and writes the limits. */
+struct nvz_ct_restore {
+	struct nvz_cpt_restore_spec spec;
+	char *dumpdir, *console, *cgroot, *bcfile, *empty, *cgfs, *tmpfs, *ips;
+	char **pairs;
+	int netns;
+	struct nvz_error *err; /* what begin met, reported by nvz_ct_restore_init */
+};
+
+static void restore_free(struct nvz_ct_restore *r)
+{
+	if (r->netns >= 0)
+		close(r->netns);
+	if (r->cgfs)
+		nvz_cpt_cgfs_release(r->cgfs);
+	if (r->tmpfs)
+		nvz_cpt_tmpfs_release(r->tmpfs);
+	char **strs[] = { &r->dumpdir, &r->console, &r->cgroot, &r->bcfile, &r->empty, &r->cgfs,
+			  &r->tmpfs, &r->ips };
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(*strs[i]);
+	nvz_strv_free(r->pairs);
+	nvz_error_free(r->err);
+	free(r);
+}
+
+static int restore_paths(struct nvz_ct *ct, struct nvz_ct_restore *r, bool bc)
+{
+	r->pairs = veth_pairs(ct, r->ips);
+	if (asprintf(&r->cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
+	    (bc && asprintf(&r->bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !r->pairs ||
+	    asprintf(&r->empty, "%s/empty", ct->rundir) < 0 ||
+	    asprintf(&r->cgfs, "%s/cgfs", ct->rundir) < 0 ||
+	    asprintf(&r->tmpfs, "%s/tmpfs", ct->rundir) < 0)
+		return nvz_err(&r->err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	return 0;
+}
+
+static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd)
+{
+	if (nvz_mkdir_p(ct->rundir, 0700, &r->err) < 0)
+		return -1;
+	if (mkdir(r->empty, 0555) < 0 && errno != EEXIST)
+		return nvz_err_sys(&r->err, NVZ_E_RESTORE, errno, "mkdir '%s'", r->empty);
 	/* criu restores detached: the tree's root is reparented to us. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "become a subreaper");
-	bool own_net = nvz_cpt_dump_own_net(dumpdir);
-	cleanup_close int netns = own_net ? make_netns(ct, ips, err) : -1;
-	if (own_net && netns < 0)
+		return nvz_err_sys(&r->err, NVZ_E_RESTORE, errno, "become a subreaper");
+	bool own_net = nvz_cpt_dump_own_net(r->dumpdir);
+	if (own_net && ((r->netns = new_netns(&r->err)) < 0 ||
+			setup_netns(ct, r->netns, r->ips, &r->err) < 0))
 		return -1;
-	struct nvz_cpt_restore_spec spec = {
-		.criu = criu_path(ct), .dir = dumpdir, .workdir = ct->rundir, .root = ct->root,
-		.tty_fd = tty_fd, .console = console, .bcfs_file = bcfile,
-		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = empty,
-		.cgfs_dir = cgfs, .cgroup_root = cgroot, .veth_pairs = pairs, .netns_fd = netns,
+	r->spec = (struct nvz_cpt_restore_spec){
+		.criu = criu_path(ct), .dir = r->dumpdir, .workdir = ct->rundir, .root = ct->root,
+		.tty_fd = tty_fd, .console = r->console, .bcfs_file = r->bcfile,
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = r->empty,
+		.cgfs_dir = r->cgfs, .tmpfs_dir = r->tmpfs, .cgroup_root = r->cgroot,
+		.veth_pairs = r->pairs, .netns_fd = r->netns,
 	};
-	pid_t criu = nvz_cpt_restore_spawn(&spec, err);
-	int status = 0;
-	int waited = criu < 0 ? -1 : wait_criu(criu, sigfd, bc, &status);
-	/* The CT's processes hold what it still needs of these. */
-	close(steal_fd(&netns));
-	nvz_cpt_cgfs_release(cgfs);
-	if (criu < 0)
+	return nvz_cpt_restore_mounts(&r->spec, &r->err);
+}
+
+struct nvz_ct_restore *nvz_ct_restore_begin(struct nvz_ct *ct, const char *dumpdir,
+					    const char *console, int tty_fd, bool bc)
+{
+	struct nvz_ct_restore *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->netns = -1;
+	r->dumpdir = strdup(dumpdir);
+	r->console = strdup(console);
+	if (!r->dumpdir || !r->console)
+		nvz_err(&r->err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	else
+		r->ips = nvz_cpt_dump_ips(dumpdir);
+	if (!r->err && restore_paths(ct, r, bc) == 0)
+		restore_start(ct, r, tty_fd);
+	return r;
+}
+
+void nvz_ct_restore_cancel(struct nvz_ct_restore *r)
+{
+	if (r)
+		restore_free(r);
+}
+
+pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd,
+			  struct nvz_bcfs *bc, struct nvz_error **err)
+{
+	if (!r)
+		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
+	if (r->err) {
+		*err = steal_ptr(&r->err);
+		restore_free(r);
 		return -1;
-	if (waited < 0)
-		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "wait for criu");
-	pid_t pid = nvz_cpt_restore_finish(&spec, status, err);
+	}
+	/* Root mounted, limits written: criu now. */
+	int status = 0;
+	pid_t criu = nvz_cpt_restore_spawn(&r->spec, err);
+	int waited = criu < 0 ? 0 : wait_criu(criu, sigfd, bc, &status);
+	/* The CT's processes hold what it still needs of these. */
+	close(steal_fd(&r->netns));
+	nvz_cpt_cgfs_release(r->cgfs);
+	nvz_cpt_tmpfs_release(r->tmpfs);
+	free(steal_ptr(&r->cgfs));
+	free(steal_ptr(&r->tmpfs));
+	if (criu < 0 || waited < 0) {
+		if (waited < 0) {
+			nvz_err_sys(err, NVZ_E_RESTORE, errno, "wait for criu");
+			kill(criu, SIGKILL);
+			waitpid(criu, NULL, 0);
+		}
+		restore_free(r);
+		return -1;
+	}
+	pid_t pid = nvz_cpt_restore_finish(&r->spec, status, err);
+	cleanup_free char *ips = steal_ptr(&r->ips);
+	restore_free(r);
 	if (pid < 0)
 		return -1;
 	if (after_restore(ct, pid, ips, err) < 0) {

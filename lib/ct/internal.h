@@ -27,12 +27,21 @@ __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cg
 						 int report_fd, int go_fd, const char *dumpdir);
 struct nvz_bcfs;
 /* In the monitor, instead of creating init: restore it from dumpdir with
- * criu, serving bc (the beancounter FUSE file criu binds) meanwhile; sigfd
- * reports SIGCHLD. The console pty slave (console, tty_fd) replaces the
- * dumped one. Returns the restored init (the monitor's child), its state
- * recorded and its host-side network re-created. */
-pid_t nvz_ct_restore_init(struct nvz_ct *ct, const char *dumpdir, const char *console, int tty_fd,
-			  int sigfd, struct nvz_bcfs *bc, struct nvz_error **err);
+ * criu, in two halves. begin (as soon as the monitor has its console pty,
+ * while vzctl mounts the root and writes the limits) makes the network
+ * namespace with the CT's interfaces and the host-side mounts criu binds;
+ * init (once root and limits are there) runs criu, serving bc (the
+ * beancounter FUSE file criu binds) meanwhile; sigfd reports SIGCHLD. The
+ * console pty slave (console, tty_fd) replaces the dumped one. init returns
+ * the restored init (the monitor's child), its state recorded and its
+ * host-side network re-created, or begin's error; cancel instead of init
+ * undoes begin. Both take r. */
+struct nvz_ct_restore;
+struct nvz_ct_restore *nvz_ct_restore_begin(struct nvz_ct *ct, const char *dumpdir,
+					    const char *console, int tty_fd, bool bc);
+pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd,
+			  struct nvz_bcfs *bc, struct nvz_error **err);
+void nvz_ct_restore_cancel(struct nvz_ct_restore *r);
 /* After init is gone: remove the cgroup and runtime state. */
 int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
 /* Start with the lock already held (used by start and by the monitor on reboot). */

@@ -581,13 +581,18 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
 	/* Root mounted, then files and limits written. A restored CT comes
 	 * back in the namespaces CRIU makes from its dump. */
+	/* The restore's own set-up (netns, host-side mounts) runs while vzctl
+	 * mounts the root and writes the limits. */
+	struct nvz_ct_restore *rst = dumpdir ? nvz_ct_restore_begin(ct, dumpdir, console, slave, bc) : NULL;
 	int userns = -1;
 	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
 		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
 	pid_t pid = -1;
 	if (userns >= 0)
-		pid = dumpdir ? nvz_ct_restore_init(ct, dumpdir, console, slave, sigfd, bc, &err)
+		pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, bc, &err)
 			      : create_init(ct, &l, console, &bc, userns ? &u : NULL, &err);
+	else if (dumpdir)
+		nvz_ct_restore_cancel(rst);
 	close(go_fd);
 	launcher_end(&l);
 	if (userns > 0) {

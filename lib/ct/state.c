@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cpt/tmpfs.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -116,6 +117,9 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		umount2(cgfs, MNT_DETACH);
 		rmdir(cgfs);
 	}
+	cleanup_free char *tmpfs = NULL;
+	if (asprintf(&tmpfs, "%s/tmpfs", ct->rundir) >= 0)
+		nvz_cpt_tmpfs_release(tmpfs);
 	rmdir(ct->rundir);
 }
 

@@ -398,3 +398,62 @@ t_cpt_twice_masks_netlock() {
 	expect_rc 0 "$VZCTL" restore 1509
 	return 0
 }
+
+# What the CT made in its tmpfs mounts (/dev, /dev/shm, /run) comes back,
+# twice over (a restored CT's tmpfs is nvz's copy, dumped again): files,
+# directories, hard links, symlinks, fifos, device nodes with their owners
+# and modes, set-id bits, times, extended attributes; the socket syslogd
+# listens on at /dev/log works; a file a process keeps open is the same
+# file. nvz carries these mounts itself (no tar image of criu's for them)
+# and leaves no mount on the host.
+t_cpt_tmpfs_content() {
+	cpt_setup
+	start_busybox 1510
+	"$VZCTL" exec 1510 'echo hello > /run/a.txt; mkdir -p /run/sub/deep; echo deep > /run/sub/deep/f
+		chmod 4755 /run/sub/deep/f; chown 7:8 /run/sub; ln /run/a.txt /run/sub/hard
+		ln -s ../a.txt /run/sub/sym; mkfifo /dev/myfifo; mknod /dev/mynull c 1 3
+		chmod 640 /dev/mynull; chown 12:34 /dev/mynull; echo shm > /dev/shm/seg
+		touch -d "2001-02-03 04:05:06" /dev/shm/seg; head -c 300000 /dev/urandom > /run/big
+		dd if=/dev/zero of=/dev/shm/sparse bs=1 count=0 seek=50M 2>/dev/null
+		syslogd -O /run/syslog.txt' || fail "make files"
+	local init
+	init=$(state_pid 1510 INIT_PID)
+	python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.nvz', b'kept')" "/proc/$init/root/run/a.txt" ||
+		fail "setxattr"
+	"$VZCTL" exec 1510 'sleep 9999 3</run/big >/dev/null 2>&1 &' || fail "holder"
+	local want sum holder
+	want=$("$VZCTL" exec 1510 'ls -lanR --full-time /run /dev /dev/shm | grep -v -e "console$" -e " \.\.\?$" -e " pts$" -e "ptmx$" -e " log$" -e " mqueue$" -e "user_beancounters$" -e "^total"')
+	sum=$("$VZCTL" exec 1510 'md5sum /run/big')
+	holder=$("$VZCTL" exec 1510 "ps | awk '/sleep 9999/ && !/awk/ {print \$1; exit}'")
+	[ -n "$holder" ] || fail "no holder process"
+	local round
+	for round in 1 2; do
+		expect_rc 0 "$VZCTL" chkpnt 1510
+		ls "$T/dump/Dump.1510" | grep -q '^nvz-tmpfs-0.img$' || fail "no nvz tmpfs image"
+		ls "$T/dump/Dump.1510" | grep -q '^tmpfs-.*tar' && fail "criu tarred a tmpfs: $(ls "$T/dump/Dump.1510")"
+		# The 50 MB hole of /dev/shm/sparse is not in the dump.
+		[ "$(cat "$T"/dump/Dump.1510/nvz-tmpfs-*.img | wc -c)" -lt 2000000 ] ||
+			fail "tmpfs images: $(ls -l "$T"/dump/Dump.1510/nvz-tmpfs-*.img)"
+		grep -q 'TMPFS=".*|/dev|.*|/dev/shm|.*|/run|' "$T/dump/Dump.1510/nvz-cpt.conf" ||
+			fail "TMPFS: $(grep TMPFS "$T/dump/Dump.1510/nvz-cpt.conf")"
+		expect_rc 0 "$VZCTL" restore 1510
+		grep -q "$T/run/1510/tmpfs" /proc/self/mountinfo && fail "tmpfs left on the host"
+		expect_rc 0 "$VZCTL" exec 1510 'ls -lanR --full-time /run /dev /dev/shm | grep -v -e "console$" -e " \.\.\?$" -e " pts$" -e "ptmx$" -e " log$" -e " mqueue$" -e "user_beancounters$" -e "^total"'
+		[ "$OUT" = "$want" ] || fail "round $round: tmpfs content differs: $(diff <(echo "$want") <(echo "$OUT"))"
+		[ "$("$VZCTL" exec 1510 'md5sum /run/big')" = "$sum" ] || fail "/run/big changed"
+		[ "$("$VZCTL" exec 1510 'stat -c %i /run/a.txt')" = "$("$VZCTL" exec 1510 'stat -c %i /run/sub/hard')" ] ||
+			fail "hard link lost"
+		[ "$("$VZCTL" exec 1510 'cat /run/sub/sym /dev/shm/seg')" = "$(printf 'hello\nshm')" ] || fail "content"
+		init=$(state_pid 1510 INIT_PID)
+		[ "$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'user.nvz').decode())" "/proc/$init/root/run/a.txt")" = kept ] ||
+			fail "xattr lost"
+		"$VZCTL" exec 1510 "ls -l /proc/$holder/fd/3" | grep -q '/run/big$' || fail "held file: $("$VZCTL" exec 1510 "ls -l /proc/$holder/fd/")"
+		"$VZCTL" exec 1510 "logger nvz-round-$round" || fail "logger"
+		wait_for 30 "$VZCTL" exec 1510 "grep -q nvz-round-$round /run/syslog.txt" || fail "/dev/log does not work after restore"
+		expect_rc 0 "$VZCTL" exec 1510 'grep -E " /(dev|run|dev/shm) " /proc/self/mountinfo'
+		expect_out ' /dev rw,nosuid,noexec,.* - tmpfs .*size=65536k,mode=755'
+		expect_out ' /run rw,nosuid,nodev,.* - tmpfs '
+		want=$("$VZCTL" exec 1510 'ls -lanR --full-time /run /dev /dev/shm | grep -v -e "console$" -e " \.\.\?$" -e " pts$" -e "ptmx$" -e " log$" -e " mqueue$" -e "user_beancounters$" -e "^total"')
+	done
+	return 0
+}

@@ -459,6 +459,9 @@ t_migrate_online() {
 	pid=$(ina "$VZCTL" exec 2114 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	[ -n "$pid" ] || fail "no background process"
 	ina "$VZCTL" exec 2114 'echo in-memory > /dev/shm/state' || fail "tmpfs"
+	# Files the CT made in its /dev and /run tmpfs travel too (nvz's copy).
+	ina "$VZCTL" exec 2114 'mknod /dev/mig-null c 1 3 && chown 5:6 /dev/mig-null && mkdir /run/mig &&
+		echo run-state > /run/mig/f && ln -s mig/f /run/mig-link' || fail "tmpfs files"
 	# A counter that must go on, not start again from 0.
 	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count.new; mv /run/count.new /run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
 		fail "counter"
@@ -493,6 +496,8 @@ t_migrate_online() {
 	vzb status 2114 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2114)"
 	vzb exec 2114 "kill -0 $pid" || fail "process $pid did not survive"
 	[ "$(vzb exec 2114 cat /dev/shm/state)" = in-memory ] || fail "memory state lost"
+	[ "$(vzb exec 2114 'stat -c "%t:%T %u:%g %F" /dev/mig-null; cat /run/mig-link')" = "$(printf '1:3 5:6 character special file\nrun-state')" ] ||
+		fail "/dev or /run files lost: $(vzb exec 2114 'ls -l /dev/mig-null /run/mig-link /run/mig')"
 	[ "$(vzb exec 2114 cat /root/marker)" = migrated-2114 ] || fail "disk"
 	[ -e "$T/conf/2114.conf" ] && fail "source left"
 	ls "$T"/dump 2>/dev/null | grep -q 2114 && fail "dump left on A"

@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online] [-c|--compact] [--check-only] [-t|--times] [-v]\n"
+		   "\t[--keep-dst] [--online [--lazy]] [-c|--compact] [--check-only] [-t|--times] [-v]\n"
 		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
 		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
@@ -23,6 +23,11 @@ static void usage(FILE *f)
 		   "  --rsync=<options>         additional options for rsync\n"
 		   "  --keep-dst                keep the synced private area on the target on failure\n"
 		   "  --online, --live          checkpoint and restore instead of stop and start\n"
+		   "  --lazy                    (implies --online) post-copy: the CT runs on the\n"
+		   "                            destination at once and its memory follows; the\n"
+		   "                            freeze does not grow with the memory size.\n"
+		   "                            RISK: until the memory is copied, the CT needs both\n"
+		   "                            servers: if either fails then, the CT is LOST\n"
 		   "  -c, --compact             compact a ploop image before copying it\n"
 		   "  --check-only, --dry-run   only check that the migration can be done\n"
 		   "  -t, --times               print how long each step took\n"
@@ -61,6 +66,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, 'o' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ "check-only", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'K' },
 		{ "times", no_argument, NULL, 't' },
@@ -81,6 +87,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'R': o->rsync_opts = optarg; break;
 		case 'k': o->keep_dst = true; break;
 		case 'o': o->online = true; break;
+		case 'L': o->online = o->lazy = true; break;
 		case 'K': o->check_only = true; break;
 		case 'c':
 		case 'C': o->compact = true; break;

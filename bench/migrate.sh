@@ -35,6 +35,7 @@ run() {
 	local id=$1 mb=$2
 	shift 2
 	local modes=("$@")
+	rm -rf "$T/ssh" # keys of the previous run
 	mig_setup
 	mig_ct "$id"
 	cp "$T/gap" "$T/root/$id/gap"
@@ -65,6 +66,12 @@ run() {
 		gap=$(awk '/^gap/ {g = $2} END { printf "%.3f", g / 1e9 }' "$log")
 		echo "$mode $mb $down $gap $cpt $sync $rst" >>"$RAW"
 	done
+	# Its address is the next CT's: gone from whichever server has it.
+	if [ $from = a ]; then
+		ina "$VZCTL" --quiet stop "$id" --fast && ina "$VZCTL" --quiet destroy "$id"
+	else
+		vzb --quiet stop "$id" --fast && vzb --quiet destroy "$id"
+	fi
 }
 # Post-copy without CAP_SYS_RESOURCE needs 4 MiB pipes (lib/cpt/lazy.c).
 PIPE_OLD=$(cat /proc/sys/fs/pipe-max-size)

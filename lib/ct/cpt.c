@@ -201,7 +201,11 @@ bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
 {
 	/* criu waits in accept() for the lazy-pages daemon, or serves it:
 	 * killed, it leaves the tree running where it stood (ptrace lets go
-	 * of the tasks, its parasite code was already gone from them). */
+	 * of the tasks, its parasite code was already gone from them). The
+	 * freezer holds them first: a task woken while its socket is still in
+	 * repair mode would read EPERM from it. */
+	if (l->criu > 0)
+		nvz_ct_lazy_hold(ct);
 	if (l->criu > 0) {
 		kill(l->criu, SIGKILL);
 		while (waitpid(l->criu, NULL, 0) < 0 && errno == EINTR)

@@ -631,6 +631,15 @@ t_migrate_online_lazy_rollback() {
 	local want pid c1 c2
 	want=$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)
 	pid=$(ina "$VZCTL" exec 2118 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	# An established TCP connection from the client: criu had it in repair
+	# mode when it was killed; it must carry data again.
+	ina "$VZCTL" exec 2118 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
+	mkfifo "$T/in"
+	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	local ncpid=$!
+	exec 3>"$T/in"
+	echo before-migration >&3
+	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
 	mkdir -p "$T/b/ro"
 	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
@@ -640,6 +649,10 @@ t_migrate_online_lazy_rollback() {
 	expect_out 'Resuming container on the source'
 	source_intact 2118
 	ina "$VZCTL" exec 2118 "kill -0 $pid" || fail "process $pid lost in the rollback"
+	echo after-rollback >&3
+	wait_for 100 grep -q after-rollback "$T/echoed" || fail "TCP connection dead after the rollback: $(cat "$T/echoed")"
+	exec 3>&-
+	kill "$ncpid" 2>/dev/null
 	c1=$(ina "$VZCTL" exec 2118 cat /run/count)
 	sleep 0.5
 	c2=$(ina "$VZCTL" exec 2118 cat /run/count)

@@ -13,8 +13,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]] [--check-only]\n"
-		   "\t[-t|--times] [-v]\n"
+		   "\t[--keep-dst] [--online [--lazy]] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]]\n"
+		   "\t[--check-only] [-t|--times] [-v]\n"
 		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
 		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
@@ -24,6 +24,11 @@ static void usage(FILE *f)
 		   "  --rsync=<options>         additional options for rsync\n"
 		   "  --keep-dst                keep the synced private area on the target on failure\n"
 		   "  --online, --live          checkpoint and restore instead of stop and start\n"
+		   "  --lazy                    (implies --online) post-copy: the CT runs on the\n"
+		   "                            destination at once and its memory follows; the\n"
+		   "                            freeze does not grow with the memory size.\n"
+		   "                            RISK: until the memory is copied, the CT needs both\n"
+		   "                            servers: if either fails then, the CT is LOST\n"
 		   "  -c, --compact             compact a ploop image before copying it\n"
 		   "  -f, --nodeps[=cpu,ipv6,all]  skip checks of the destination: that its CPU has\n"
 		   "                            the source's features (online), that it has IPv6\n"
@@ -66,6 +71,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, 'o' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ "check-only", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'K' },
 		{ "times", no_argument, NULL, 't' },
@@ -86,6 +92,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'R': o->rsync_opts = optarg; break;
 		case 'k': o->keep_dst = true; break;
 		case 'o': o->online = true; break;
+		case 'L': o->online = o->lazy = true; break;
 		case 'K': o->check_only = true; break;
 		case 'c':
 		case 'C': o->compact = true; break;

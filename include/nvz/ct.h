@@ -91,6 +91,21 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
  * dump (status 17 on failure, the dump then stays as it was). */
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
+/* Post-copy (vzmigrate --online --lazy): the CT is frozen and dumped into
+ * DUMPDIR/Dump.<CTID> without its memory, which criu keeps and serves on
+ * 127.0.0.1:port. lazy_end waits until criu has given it all away (the
+ * target's lazy-pages daemon took it; criu then killed the CT) and stops
+ * the CT here; lazy_abort kills criu and removes the dump: true if the CT
+ * runs on here as it was when frozen (its network unlocked), false if criu
+ * had already killed it (then it is stopped here). */
+struct nvz_ct_lazy {
+	pid_t criu;
+	pid_t init_pid, monitor_pid;
+	unsigned long long init_start, monitor_start;
+};
+int nvz_ct_chkpnt_lazy(struct nvz_ct *ct, int port, struct nvz_ct_lazy *l, struct nvz_error **err);
+int nvz_ct_chkpnt_lazy_end(struct nvz_ct *ct, struct nvz_ct_lazy *l, struct nvz_error **err);
+bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l);
 /* DUMPDIR/Dump.<CTID> (malloc'd). */
 char *nvz_ct_dump_path(const struct nvz_ct *ct);
 

@@ -46,6 +46,7 @@ int nvz_migrate_parse_nodeps(const char *list);
 struct nvz_migrate_opts {
 	const char *dest;       /* host, user@host; an IPv6 address bare or in [] */
 	bool online;            /* checkpoint/restore instead of stop/start */
+	bool lazy;              /* with online: post-copy, the memory follows the restore */
 	bool keep_dst;          /* keep the synced private area on failure */
 	bool keep_src;          /* -r no: keep the source (config renamed .migrated) */
 	bool check_only;
@@ -86,6 +87,15 @@ struct nvz_migrate_recv_opts {
 };
 int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 		     struct nvz_error **err);
+
+/* Post-copy on the target (lib/cpt/migrate-lazy.c): start criu lazy-pages
+ * (fetching from 127.0.0.1:port, ssh's end of the source's page server)
+ * and restore the CT from its dump with lazy memory; *daemon is its pid.
+ * lazy_wait: until it has fetched every page; if it failed, the CT's
+ * memory is incomplete and the CT is killed. lazy_stop: kill it. */
+int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, pid_t *daemon, struct nvz_error **err);
+int nvz_migrate_lazy_wait(struct nvz_ct *ct, pid_t *daemon, struct nvz_error **err);
+void nvz_migrate_lazy_stop(pid_t *daemon);
 
 /* A destination as ssh and rsync want it: user@host for ssh (an IPv6
  * address bare), user@[v6]:path for rsync. "root@" is added unless a user

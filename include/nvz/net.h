@@ -114,6 +114,10 @@ int nvz_neigh_proxy_del(int netns, const char *ifname, const struct nvz_addr *a,
 int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
 			   struct nvz_error **err);
 
+/* Delete every nftables table (any family) in netns whose name starts
+ * with prefix (lib/net/nft.c). */
+int nvz_nft_drop_tables(int netns, const char *prefix, struct nvz_error **err);
+
 /* /proc/sys/<key> as seen from netns, e.g. key "net/ipv4/ip_forward". Only
  * "net/" keys: they are the per-netns ones. */
 int nvz_net_sysctl(int netns, const char *key, const char *value, struct nvz_error **err);

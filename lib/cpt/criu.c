@@ -129,6 +129,33 @@ static pid_t spawn(char *const *argv, int keep_fd, int netns, struct nvz_error *
 	_exit(127);
 }
 
+int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
+			struct nvz_error **err)
+{
+	int p[2];
+	*pid = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	struct args a = { 0 };
+	for (char *const *v = argv; *v; v++)
+		add(&a, "%s", *v);
+	add(&a, "--status-fd");
+	add(&a, "%d", p[1]);
+	*pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, err);
+	nvz_strv_free(a.v);
+	close(p[1]);
+	char c;
+	ssize_t n = -1;
+	while (*pid > 0 && (n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == 1)
+		return 0;
+	while (*pid > 0 && waitpid(*pid, status, 0) < 0 && errno == EINTR)
+		;
+	return -1;
+}
+
 /* log: the file criu wrote; shown: where the admin finds it afterwards. */
 static int criu_failed(const char *what, const char *criu, const char *log, const char *shown,
 		       int status, int code, struct nvz_error **err)
@@ -238,9 +265,10 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "NETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n",
+			    "NETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n%s",
 		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root,
-		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "") < 0)
+		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "",
+		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	return nvz_write_file_atomic(path, text, strlen(text), 0600, err);
 }
@@ -278,6 +306,14 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	 * frozen tree: no packet can arrive, there is nothing to lock. */
 	add(&a, "--network-lock");
 	add(&a, "%s", s->isolated ? "skip" : "nftables");
+	if (s->lazy_port > 0) {
+		/* Post-copy: on the loopback only; ssh forwards it (lazy.c). */
+		add(&a, "--lazy-pages");
+		add(&a, "--address");
+		add(&a, "127.0.0.1");
+		add(&a, "--port");
+		add(&a, "%d", s->lazy_port);
+	}
 	if (s->freezer) {
 		add(&a, "--freeze-cgroup");
 		add(&a, "%s", s->freezer);
@@ -304,9 +340,18 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	if (r == 0)
 		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, cgprocs, err);
-	pid_t pid = r < 0 ? -1 : spawn(a.v, -1, netns, err);
+	pid_t pid = -1;
 	int status = 0;
-	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	if (r == 0 && s->lazy_port > 0) {
+		/* Ready: the images are written, the page server listens. */
+		if (nvz_cpt_spawn_ready(a.v, netns, &pid, &status, err) == 0)
+			*s->lazy_pid = pid;
+		else if (pid < 0)
+			r = -1;
+	} else if (r == 0) {
+		pid = spawn(a.v, -1, netns, err);
+	}
+	while (pid > 0 && s->lazy_port <= 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (pid > 0 && status != 0) {
 		cleanup_free char *log = NULL, *shown = NULL;
@@ -377,6 +422,15 @@ bool nvz_cpt_dump_own_net(const char *dir)
 	bool own = v && !strcmp(v, "nvz");
 	nvz_conf_free(c);
 	return own;
+}
+
+bool nvz_cpt_dump_lazy(const char *dir)
+{
+	struct nvz_conf *c = load_meta(dir, NULL);
+	const char *v = c ? nvz_conf_get(c, "LAZY") : NULL;
+	bool lazy = v && !strcmp(v, "yes");
+	nvz_conf_free(c);
+	return lazy;
 }
 
 char *nvz_cpt_dump_ips(const char *dir)
@@ -454,6 +508,11 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		add(&a, "fd[%d]:%s", s->tty_fd, tty);
 	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
+	const char *lazy = nvz_conf_get(meta, "LAZY");
+	if (lazy && !strcmp(lazy, "yes"))
+		/* The memory comes from the lazy-pages daemon listening in
+		 * workdir (lazy.c), on demand and in the background. */
+		add(&a, "--lazy-pages");
 	for (char *const *p = s->netns_fd >= 0 ? NULL : s->veth_pairs; p && *p; p++) {
 		add(&a, "--veth-pair");
 		add(&a, "%s", *p);

@@ -32,6 +32,12 @@ struct nvz_cpt_dump_spec {
 	bool isolated;       /* no venet0, no NETIF: nothing outside reaches its netns */
 	bool net_from_config; /* its netns holds only what nvz makes from its config:
 			       * left out of the images, made again at restore */
+	/* Post-copy (lazy.c): > 0 keeps the memory out of the images; criu
+	 * serves it on 127.0.0.1:lazy_port after writing them and kills the
+	 * tree only once a lazy-pages daemon has fetched it all. Its pid goes
+	 * to *lazy_pid and nvz_cpt_dump returns as soon as it listens. */
+	int lazy_port;
+	pid_t *lazy_pid;
 };
 
 /* Freeze, dump and kill the tree. On failure the tree keeps running (criu
@@ -54,6 +60,21 @@ struct nvz_cpt_restore_spec {
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
 };
+
+/* lazy.c: post-copy. A free TCP port on the loopback (for the page
+ * server); criu lazy-pages for dir, fetching from 127.0.0.1:port and
+ * serving the restore through workdir/lazy-pages.socket, started and
+ * listening (its pid); was dir dumped with lazy_port (LAZY in its meta)? */
+int nvz_cpt_lazy_port(struct nvz_error **err);
+/* Can criu serve pages here (pipe sizes, see lazy.c)? */
+int nvz_cpt_lazy_check(struct nvz_error **err);
+pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
+			  struct nvz_error **err);
+bool nvz_cpt_dump_lazy(const char *dir);
+/* Start criu (argv) keeping its --status-fd; wait until it says it is
+ * ready (0) or exits (-1, its status in *status). */
+int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
+			struct nvz_error **err);
 
 /* Is dir a complete nvz dump? */
 int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);

@@ -2,7 +2,9 @@
  * ssh. It holds the CT lock here for the whole migration and speaks a line
  * protocol on stdin/stdout:
  *   target: PRIVATE <dir> / CONF <file> / [TREE <dir>] / READY
- *   source: install | start | commit | keep | abort, each answered OK or ERR <why>.
+ *   source: install | start | restore | lazy <port> | pages | commit | keep | abort,
+ *   each answered OK or ERR <why>.
+ * Post-copy (lazy, pages): see lib/cpt/lazy.c and migrate-lazy.c.
  * Like LXC's "partial" marker, nothing received is kept unless the source
  * commits: any other end (abort, EOF because the source or its ssh died)
  * removes it, so the target is left as it was. */
@@ -31,6 +33,7 @@ struct recv {
 	char *tree, *staged_tree; /* TEMPLATE/shared/<tree> and where it is received */
 	char *dump;               /* online: where the checkpoint is received */
 	bool made_private, made_dump, installed;
+	pid_t lazy; /* post-copy: criu lazy-pages, until it has every page */
 };
 
 static int oom(struct nvz_error **err)
@@ -203,18 +206,20 @@ static int install_conf(struct recv *r, struct nvz_error **err)
 	return name && *name ? nvz_ct_set_name(ct, name, err) : 0;
 }
 
-enum how { REGISTER, START, RESTORE };
+enum how { REGISTER, START, RESTORE, LAZY };
 
-static int install(struct recv *r, enum how how, struct nvz_error **err)
+static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error **err)
 {
 	if (r->installed)
 		return nvz_err(err, NVZ_E_SYNTAX, EALREADY, "CT %s is already installed", r->ct->id);
-	if (how == RESTORE && !r->dump)
+	if ((how == RESTORE || how == LAZY) && !r->dump)
 		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "restore without --online");
 	if (install_tree(r, err) < 0 || install_conf(r, err) < 0)
 		return -1;
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
+	if (how == LAZY)
+		return nvz_migrate_lazy_restore(r->ct, lazy_port, &r->lazy, err);
 	/* A successful restore removes the dump, as OpenVZ's did. */
 	return how == RESTORE ? nvz_ct_restore(r->ct, NULL, err) : 0;
 }
@@ -261,6 +266,7 @@ static void stop_writers(const char *dir)
 static void cleanup(struct recv *r, bool keep_private)
 {
 	struct nvz_ct *ct = r->ct;
+	nvz_migrate_lazy_stop(&r->lazy);
 	if (r->installed) {
 		nvz_ct_stop(ct, &(struct nvz_stop_opts){ .fast = true }, NULL);
 		nvz_ct_umount(ct, NULL);
@@ -331,15 +337,25 @@ static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 		}
 		if (!strcmp(line, "abort"))
 			break;
+		if (!strcmp(line, "pages")) {
+			/* Post-copy: the CT runs here; its memory is whole once
+			 * the daemon has it all. */
+			int rc = nvz_migrate_lazy_wait(r->ct, &r->lazy, err);
+			reply(out, rc, err);
+			nvz_error_clear(err);
+			continue;
+		}
+		int port = 0;
 		enum how how = !strcmp(line, "start")	  ? START
 			       : !strcmp(line, "restore") ? RESTORE
+			       : sscanf(line, "lazy %d", &port) == 1 && port > 0 && port < 65536 ? LAZY
 							  : REGISTER;
 		if (how == REGISTER && strcmp(line, "install")) {
 			reply(out, nvz_err(err, NVZ_E_SYNTAX, EINVAL, "bad request '%s'", line), err);
 			nvz_error_clear(err);
 			continue;
 		}
-		int rc = install(r, how, err);
+		int rc = install(r, how, port, err);
 		reply(out, rc, err);
 		nvz_error_clear(err);
 	}

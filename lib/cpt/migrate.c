@@ -39,6 +39,12 @@ struct mig {
 	bool was_running, was_mounted, stopped;
 	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
 	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */
+	/* --lazy: criu serving the memory, ssh's end of it on the target, and
+	 * whether the CT ran there (from then on nothing can roll back). */
+	struct nvz_ct_lazy lazy;
+	int fwd_port;
+	bool ran_there;
+	double resumed; /* when the restore there returned */
 };
 
 static double now(void)
@@ -422,8 +428,54 @@ static void demote_end(struct nvz_ctx *ctx, const struct demote *d)
 	ctx->log_data = d->data;
 }
 
+/* The target's loopback port that ssh forwards, through the session's
+ * ControlMaster, to the page server on this side's loopback: the pages
+ * travel inside the migration's authenticated, encrypted connection. */
+static int forward(struct mig *m, int port, struct nvz_error **err)
+{
+	struct nvz_argv a = { 0 };
+	char spec[64];
+	snprintf(spec, sizeof(spec), "0:127.0.0.1:%d", port);
+	nvz_argv_add_words(&a, m->rsh);
+	nvz_argv_add_words(&a, "-O forward -R");
+	nvz_argv_add(&a, spec);
+	nvz_argv_add(&a, m->dest.ssh);
+	pid_t pid;
+	int out = -1;
+	int r = a.oom ? oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
+	nvz_argv_free(&a);
+	if (r < 0)
+		return -1;
+	char buf[32] = "";
+	ssize_t n = read(out, buf, sizeof(buf) - 1);
+	close(out);
+	int st = nvz_wait(pid, NULL);
+	m->fwd_port = n > 0 ? atoi(buf) : 0;
+	if (st != 0 || m->fwd_port <= 0 || m->fwd_port > 65535)
+		return nvz_err(err, NVZ_MIG_VE_STOP, EIO,
+			       "ssh cannot forward the page server (status %d): post-copy needs "
+			       "AllowTcpForwarding on the destination", st);
+	return 0;
+}
+
+static int freeze_lazy(struct mig *m, struct nvz_error **err)
+{
+	int port = nvz_cpt_lazy_port(err);
+	if (port < 0 || forward(m, port, err) < 0)
+		return -1;
+	m->stopped = m->suspended = true;
+	if (nvz_ct_chkpnt_lazy(m->ct, port, &m->lazy, err) < 0) {
+		m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
+		(*err)->status = NVZ_MIG_VE_STOP;
+		return -1;
+	}
+	return 0;
+}
+
 static int freeze(struct mig *m, struct nvz_error **err)
 {
+	if (m->o->online && m->o->lazy)
+		return freeze_lazy(m, err);
 	if (m->o->online) {
 		/* Frozen, dumped, stopped: the dump moves with the final sync. */
 		m->stopped = m->suspended = true;
@@ -463,6 +515,16 @@ static int freeze_quiet(struct mig *m, struct nvz_error **err)
 
 static int resume_target(struct mig *m, struct nvz_error **err)
 {
+	if (m->suspended && m->o->lazy) {
+		char req[32];
+		snprintf(req, sizeof(req), "lazy %d", m->fwd_port);
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container (memory follows on demand)");
+		if (session_do(m, req, NVZ_MIG_VE_START, err) < 0)
+			return -1;
+		m->ran_there = true;
+		m->resumed = now();
+		return 0;
+	}
 	if (m->suspended) {
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
 		return session_do(m, "restore", NVZ_MIG_VE_START, err);
@@ -502,6 +564,25 @@ static void clean_source(struct mig *m)
 /* Put the source back as it was: the target session is already gone. */
 static void rollback_source(struct mig *m)
 {
+	if (m->suspended && m->o->lazy) {
+		/* Before the CT ran there its memory never left: the frozen
+		 * tree here just goes on. After, it goes on only if criu here
+		 * gave up (and resumed it) before it had sent every page. */
+		if (!m->ran_there)
+			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Resuming container on the source");
+		bool runs = nvz_ct_chkpnt_lazy_abort(m->ct, &m->lazy);
+		if (m->ran_there && runs)
+			nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "CT %s runs on the source again from the moment "
+				"it was frozen: what it did on %s since then is lost", m->ct->id, m->o->dest);
+		else if (m->ran_there)
+			nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "CT %s is LOST: it ran on %s while its memory "
+				"was still on this server (post-copy), and the copy failed", m->ct->id,
+				m->o->dest);
+		else if (!runs)
+			nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "rollback of CT %s on the source failed: it "
+				"is stopped", m->ct->id);
+		return;
+	}
 	if (!m->stopped)
 		return;
 	struct nvz_error *e = NULL;
@@ -537,6 +618,10 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
 			       "CT %s is not running: online migration is impossible", ct->id);
+	if (m->o->lazy && nvz_cpt_lazy_check(err) < 0) {
+		(*err)->status = NVZ_MIG_UNSUP_CPT;
+		return -1;
+	}
 	return 0;
 }
 
@@ -580,6 +665,23 @@ static int step_sync2(struct mig *m, struct nvz_error **err)
 	return sync_private(m, true, err);
 }
 
+/* Post-copy: the CT runs on the target while its memory streams there.
+ * This side's criu exits once every page is gone (and kills the frozen
+ * tree); the target says whether its daemon got them all. */
+static int step_pages(struct mig *m, struct nvz_error **err)
+{
+	if (!m->ran_there)
+		return 0;
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Copying memory");
+	struct demote d;
+	demote_begin(m->ct->ctx, &d);
+	int r = nvz_ct_chkpnt_lazy_end(m->ct, &m->lazy, err);
+	demote_end(m->ct->ctx, &d);
+	if (session_do(m, "pages", NVZ_MIG_VE_START, r < 0 ? NULL : err) < 0)
+		r = -1;
+	return r;
+}
+
 static int step_commit(struct mig *m, struct nvz_error **err)
 {
 	return session_do(m, "commit", NVZ_MIG_VE_START, err);
@@ -603,6 +705,7 @@ static const struct step steps_offline[] = {
 	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
 	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
 	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
+	{ "Copying memory", NVZ_MIG_VE_START, step_pages, SIZE_MAX },
 	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
 };
 
@@ -620,9 +723,11 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 		double t1 = now();
 		if (s->run == freeze_quiet)
 			frozen = t1;
-		int r = interrupted(m) ? -1 : s->run(m, err);
+		/* Once the CT ran there (post-copy), a signal cannot take it back. */
+		bool stop = interrupted(m) && !m->ran_there;
+		int r = stop ? -1 : s->run(m, err);
 		/* After commit the CT is the target's: too late to roll back. */
-		if (r == 0 && interrupted(m) && i + 1 < n)
+		if (r == 0 && interrupted(m) && !m->ran_there && i + 1 < n)
 			r = -1;
 		if (r < 0 && !*err)
 			nvz_err(err, s->status, EINTR, "interrupted by a signal");
@@ -636,7 +741,8 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 			return 0;
 		}
 	}
-	t->frozen = frozen ? now() - frozen : 0;
+	/* Post-copy: the CT runs again when the restore there returned. */
+	t->frozen = !frozen ? 0 : m->resumed ? m->resumed - frozen : now() - frozen;
 	t->total = now() - t0;
 	end_session(m, NULL);
 	clean_source(m);
@@ -646,11 +752,15 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_migrate_times *t,
 		struct nvz_error **err)
 {
-	struct mig m = { .ct = ct, .o = o, .sess_in = -1 };
+	struct mig m = { .ct = ct, .o = o, .sess_in = -1, .lazy = { .criu = -1 } };
 	*t = (struct nvz_migrate_times){ 0 };
+	if (o->lazy && (!o->online || o->no_ssh_mux))
+		return nvz_err(err, NVZ_MIG_USAGE, EINVAL, "--lazy needs --online and the ssh "
+			       "connection multiplexing (not --no-ssh-mux)");
 	if (check_source(&m, err) < 0 || build_ssh(&m, err) < 0)
 		goto out;
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s", o->online ? "online " : "",
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s",
+		o->lazy ? "online post-copy " : o->online ? "online " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		end_session(&m, o->keep_dst ? "keep\n" : "abort\n");

@@ -112,12 +112,14 @@ static void veth_host_gone(const struct nvz_ct *ct)
 		nvz_link_del(-1, all.v[i].host_ifname, NULL);
 }
 
-int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
+/* Freeze and dump (lazy_port > 0: without the memory, which the criu left
+ * running in *lazy serves; see lib/cpt/lazy.c). */
+static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, pid_t *lazy,
+		       struct nvz_runstate *rs, struct nvz_error **err)
 {
-	struct nvz_runstate rs;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
-	if (!st.running || nvz_runstate_read(ct, &rs) < 0)
+	if (!st.running || nvz_runstate_read(ct, rs) < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *freezer = freezer_dir(ct);
@@ -139,18 +141,27 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tsuspend...");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tdump...");
 	struct nvz_cpt_dump_spec spec = {
-		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs.init_pid,
+		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
-		.net_from_config = net_from_config(ct, rs.init_pid, ips),
+		/* Post-copy: criu's page server must listen on the host's
+		 * loopback, where ssh forwards to, not in the CT's netns. */
+		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips),
+		.lazy_port = lazy_port, .lazy_pid = lazy,
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
-	/* criu killed the tree once the images were complete. */
+	return 0;
+}
+
+/* criu killed the tree once the images (and, post-copy, the pages) were
+ * all out: the CT is stopped and unmounted like after vzctl stop. */
+static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, struct nvz_error **err)
+{
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tkill...");
-	if (wait_gone(rs.init_pid, rs.init_start) < 0)
+	if (wait_gone(rs->init_pid, rs->init_start) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ETIMEDOUT,
-			       "Checkpointing failed: init %d still runs after the dump", (int)rs.init_pid);
+			       "Checkpointing failed: init %d still runs after the dump", (int)rs->init_pid);
 	/* The monitor sees init exit, waits for our lock, and finding no state
 	 * leaves the rest to us, as with vzctl stop. */
 	veth_host_gone(ct);
@@ -158,10 +169,76 @@ int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **er
 		return -1;
 	/* The old monitor exits once it sees the state gone; a restore right
 	 * after us must not race it for the lock. */
-	if (wait_gone(rs.monitor_pid, rs.monitor_start) < 0)
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs.monitor_pid);
+	if (wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
 	return 0;
+}
+
+int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, &rs, err) < 0)
+		return -1;
+	return chkpnt_stopped(ct, &rs, err);
+}
+
+int nvz_ct_chkpnt_lazy(struct nvz_ct *ct, int port, struct nvz_ct_lazy *l, struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	*l = (struct nvz_ct_lazy){ .criu = -1 };
+	if (chkpnt_dump(ct, NULL, port, &l->criu, &rs, err) < 0)
+		return -1;
+	l->init_pid = rs.init_pid;
+	l->init_start = rs.init_start;
+	l->monitor_pid = rs.monitor_pid;
+	l->monitor_start = rs.monitor_start;
+	return 0;
+}
+
+int nvz_ct_chkpnt_lazy_end(struct nvz_ct *ct, struct nvz_ct_lazy *l, struct nvz_error **err)
+{
+	int status = 0;
+	while (waitpid(l->criu, &status, 0) < 0 && errno == EINTR)
+		;
+	l->criu = -1;
+	if (status != 0) {
+		cleanup_free char *dir = nvz_ct_dump_path(ct);
+		return nvz_err(err, NVZ_E_CHKPNT, EIO,
+			       "criu's page server failed (status %d, log: %s/dump.log)",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			       dir ? dir : "DUMPDIR");
+	}
+	struct nvz_runstate rs = { l->init_pid, l->init_start, l->monitor_pid, l->monitor_start };
+	return chkpnt_stopped(ct, &rs, err);
+}
+
+bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
+{
+	/* criu waits in accept() for the lazy-pages daemon, or serves it:
+	 * killed, it leaves the tree running where it stood (ptrace lets go
+	 * of the tasks, its parasite code was already gone from them). The
+	 * freezer holds them first: a task woken while its socket is still in
+	 * repair mode would read EPERM from it. */
+	if (l->criu > 0)
+		nvz_ct_lazy_hold(ct);
+	if (l->criu > 0) {
+		kill(l->criu, SIGKILL);
+		while (waitpid(l->criu, NULL, 0) < 0 && errno == EINTR)
+			;
+		l->criu = -1;
+	}
+	cleanup_free char *dir = nvz_ct_dump_path(ct);
+	if (dir)
+		nvz_rm_rf(dir, NULL);
+	if (!nvz_proc_alive(l->init_pid, l->init_start)) {
+		/* criu had killed it: stopped here as after a chkpnt. */
+		struct nvz_runstate rs = { l->init_pid, l->init_start, l->monitor_pid, l->monitor_start };
+		chkpnt_stopped(ct, &rs, NULL);
+		return false;
+	}
+	nvz_ct_lazy_unlock(ct, l->init_pid);
+	return true;
 }
 
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)

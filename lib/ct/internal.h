@@ -44,6 +44,12 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 void nvz_ct_restore_cancel(struct nvz_ct_restore *r);
 /* After init is gone: remove the cgroup and runtime state. */
 int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
+/* cpt-lazy.c: hold the CT in its freezer cgroup (criu's ptrace stop ends
+ * with criu), then undo what a killed criu dump leaves on a CT that runs
+ * on: TCP sockets in repair mode, its network locked (criu's nftables
+ * table); and thaw it. */
+void nvz_ct_lazy_hold(struct nvz_ct *ct);
+void nvz_ct_lazy_unlock(struct nvz_ct *ct, pid_t init_pid);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 

@@ -91,6 +91,7 @@ mig_teardown() {
 		kill -9 "$p" 2>/dev/null
 	done
 	[ -d "$T/b" ] && teardown_server "$T/b" "$CGROUP_PREFIX-b"
+	[ -n "${LAZY_PIPE_OLD:-}" ] && sysctl -qw fs.pipe-max-size="$LAZY_PIPE_OLD"
 	ip netns del "$NA" 2>/dev/null
 	ip netns del "$NB" 2>/dev/null
 	ip netns del "$NC" 2>/dev/null
@@ -588,5 +589,134 @@ SH
 	expect_out 'Bad value for --nodeps: gpu'
 	inb sysctl -qw net.ipv6.conf.all.disable_ipv6=0
 	source_intact 2117
+	return 0
+}
+
+# A CT process holding ~75 MB of anonymous memory with a known content
+# (the text of `seq 1 N` in a shell variable), and a counter; after the
+# migration the process checksums its own memory on request.
+LAZY_N=9000000
+# Without CAP_SYS_RESOURCE (this host), criu's page server needs 4 MiB
+# pipes allowed (see lib/cpt/lazy.c); put back at teardown.
+lazy_pipes() {
+	: "${LAZY_PIPE_OLD:=$(cat /proc/sys/fs/pipe-max-size)}"
+	[ "$(cat /proc/sys/fs/pipe-max-size)" -ge 4194304 ] || sysctl -qw fs.pipe-max-size=4194304 || fail "cannot allow 4 MiB pipes"
+}
+lazy_ct() {
+	local id=$1
+	mig_ct "$id"
+	ina "$VZCTL" exec "$id" "x=\$(seq 1 $LAZY_N); echo ready >/run/lazy.ready; while :; do if [ -e /run/lazy.go ]; then echo \"\$x\" | md5sum >/run/lazy.sum; rm -f /run/lazy.go; fi; sleep 0.2; done >/dev/null 2>&1 &" ||
+		fail "memory holder"
+	ina "$VZCTL" exec "$id" 'i=0; while :; do i=$((i+1)); echo $i >/run/count.new; mv /run/count.new /run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
+		fail "counter"
+	wait_for 300 ina "$VZCTL" exec "$id" 'test -e /run/lazy.ready' || fail "the memory holder did not fill its memory"
+	sleep 0.5
+}
+# The memory holder's checksum of its own memory, on server a or b.
+lazy_sum() {
+	local id=$2 run=ina vz=$VZCTL
+	if [ "$1" = b ]; then run=inb vz="env VZ_CONF=$BCONF $VZCTL"; fi
+	$run $vz exec "$id" 'rm -f /run/lazy.sum; touch /run/lazy.go' || return 1
+	wait_for 300 $run $vz exec "$id" 'test -s /run/lazy.sum' || return 1
+	$run $vz exec "$id" 'cut -d" " -f1 /run/lazy.sum'
+}
+
+# Post-copy: the CT runs on B as soon as it is restored, its memory comes
+# after; the counter goes on, the memory is intact, the source is gone.
+t_migrate_online_lazy() {
+	mig_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	lazy_ct 2117
+	local want c0 c1 c2
+	# Refused before anything is done where criu could not serve pages.
+	local cap
+	cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+	if [ $((0x$cap >> 24 & 1)) -eq 0 ]; then
+		LAZY_PIPE_OLD=$(cat /proc/sys/fs/pipe-max-size)
+		sysctl -qw fs.pipe-max-size=1048576 || fail "sysctl"
+		expect_rc 17 migrate --lazy $MIG_B 2117
+		expect_out 'fs.pipe-max-size must be at least 4194304'
+		ina "$VZCTL" status 2117 | grep -q 'exist mounted running' || fail "CT touched by a refused migration"
+		target_clean 2117 || fail "target not clean after a refused migration"
+	fi
+	lazy_pipes
+	want=$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)
+	c0=$(ina "$VZCTL" exec 2117 cat /run/count)
+	expect_rc 0 migrate --lazy -t $MIG_B 2117
+	expect_out 'Starting online post-copy migration of CT 2117'
+	expect_out 'Live migrating container...'
+	expect_out 'Restoring container \(memory follows on demand\)'
+	expect_out 'Copying memory'
+	expect_out 'Total time CT was down: +[0-9.]+ s'
+	vzb status 2117 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2117)"
+	c1=$(vzb exec 2117 cat /run/count)
+	[ "${c1:-0}" -ge "${c0:-1}" ] || fail "the counter started again: $c0 then $c1"
+	sleep 0.5
+	c2=$(vzb exec 2117 cat /run/count)
+	[ "${c2:-0}" -gt "$c1" ] || fail "the counter stopped on B: $c1 then $c2"
+	[ "$(lazy_sum b 2117)" = "$want" ] || fail "the memory changed in the migration"
+	[ "$(vzb exec 2117 cat /root/marker)" = migrated-2117 ] || fail "disk"
+	# The source is cleaned; no criu, ssh forward or dump is left.
+	[ -e "$T/conf/2117.conf" ] && fail "source left"
+	[ -e "$T/private/2117" ] && fail "source private left"
+	ls "$T"/dump 2>/dev/null | grep -q 2117 && fail "dump left on A"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2117 && fail "dump left on B"
+	pgrep -f "lazy-pages.*$T" >/dev/null && fail "criu left running"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	return 0
+}
+
+# Post-copy, and the target fails before the CT ran there: B cannot mount
+# it (the restore fails after the lazy-pages daemon started), then B has no
+# criu at all (the daemon cannot start). Each time the frozen CT goes on
+# on A with its memory and network, and B is clean.
+t_migrate_online_lazy_rollback() {
+	mig_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	lazy_pipes
+	lazy_ct 2118
+	local want pid c1 c2
+	want=$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)
+	pid=$(ina "$VZCTL" exec 2118 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	# An established TCP connection from the client: criu had it in repair
+	# mode when it was killed; it must carry data again.
+	ina "$VZCTL" exec 2118 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
+	mkfifo "$T/in"
+	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	local ncpid=$!
+	exec 3>"$T/in"
+	echo before-migration >&3
+	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate --lazy $MIG_B 2118
+	expect_out 'Live migrating container...'
+	expect_out 'Starting container on the destination failed'
+	expect_out 'Resuming container on the source'
+	source_intact 2118
+	ina "$VZCTL" exec 2118 "kill -0 $pid" || fail "process $pid lost in the rollback"
+	echo after-rollback >&3
+	wait_for 100 grep -q after-rollback "$T/echoed" || fail "TCP connection dead after the rollback: $(cat "$T/echoed")"
+	exec 3>&-
+	kill "$ncpid" 2>/dev/null
+	c1=$(ina "$VZCTL" exec 2118 cat /run/count)
+	sleep 0.5
+	c2=$(ina "$VZCTL" exec 2118 cat /run/count)
+	[ "${c2:-0}" -gt "${c1:-0}" ] || fail "the counter is not running on A: $c1 then $c2"
+	[ "$(lazy_sum a 2118)" = "$want" ] || fail "the memory changed in the rollback"
+	ls "$T"/dump 2>/dev/null | grep -q 2118 && fail "dump left on A"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2118 && fail "dump left on B"
+	umount "$T/b/ro"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/root/\$VEID|" "$BCONF"
+	echo 'CRIU="/nonexistent/criu"' >>"$BCONF"
+	expect_rc 7 migrate --lazy $MIG_B 2118
+	expect_out 'criu lazy-pages did not start'
+	expect_out 'Resuming container on the source'
+	source_intact 2118
+	ina "$VZCTL" exec 2118 "kill -0 $pid" || fail "process $pid lost in the second rollback"
+	[ "$(lazy_sum a 2118)" = "$want" ] || fail "the memory changed in the second rollback"
+	# --lazy needs the one ssh connection its pages travel in.
+	expect_rc 1 migrate --lazy --no-ssh-mux $MIG_B 2118
 	return 0
 }

@@ -1,0 +1,94 @@
+/* Post-copy migration (vzmigrate --online --lazy), the criu side.
+ *
+ * The source dumps without the memory (criu dump --lazy-pages): criu keeps
+ * the pages and serves them on 127.0.0.1:<port> until a lazy-pages daemon
+ * has fetched them all, then kills the tree. The target runs
+ * `criu lazy-pages`, which reads the images, takes the restored tasks'
+ * userfaultfds through workdir/lazy-pages.socket, fills their faults on
+ * demand and copies the rest in the background from 127.0.0.1:<port> on
+ * its side. The only path between the two loopbacks is the migration's
+ * ssh connection (a remote forward through its ControlMaster), so the
+ * pages never cross the network unauthenticated or in clear. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cpt/criu.h"
+#include "nvz/cleanup.h"
+#include "nvz/config.h"
+
+/* The kernel's choice of a free port; criu binds it a moment later (if
+ * another process takes it meanwhile, the dump fails and nothing is lost). */
+int nvz_cpt_lazy_port(struct nvz_error **err)
+{
+	cleanup_close int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "find a free port for the page server");
+	return ntohs(a.sin_port);
+}
+
+pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
+			  struct nvz_error **err)
+{
+	char portstr[16];
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	/* -v2 as for dump and restore: errors and warnings only. Its log
+	 * stays in workdir (RUNDIR/<CTID>) while the CT runs. */
+	char *const argv[] = {
+		(char *)criu, "lazy-pages", "-D", (char *)dir, "--work-dir", (char *)workdir,
+		"-o", "lazy-pages.log", "-v2", "--page-server", "--address", "127.0.0.1",
+		"--port", portstr, NULL,
+	};
+	pid_t pid;
+	int status = 0;
+	if (nvz_cpt_spawn_ready(argv, -1, &pid, &status, err) == 0)
+		return pid;
+	if (pid < 0)
+		return -1;
+	return nvz_err(err, NVZ_E_RESTORE, EIO,
+		       "criu lazy-pages did not start (status %d; log: %s/lazy-pages.log)",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), workdir);
+}
+
+/* criu's page server reads pages through a pipe it sizes to 4 MiB
+ * (F_SETPIPE_SZ); beyond fs.pipe-max-size (1 MiB by default) that takes
+ * CAP_SYS_RESOURCE, which a host may not give root (this CI host does
+ * not). criu 4.2 ignores the refusal and fails the first page request
+ * (splice: EBADF), after the CT was frozen: better refuse before. */
+#define LAZY_PIPE_MIN (4u << 20)
+#define CAP_SYS_RESOURCE_BIT 24
+
+static bool have_sys_resource(void)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			return (strtoull(line + 7, NULL, 16) >> CAP_SYS_RESOURCE_BIT) & 1;
+	return false;
+}
+
+int nvz_cpt_lazy_check(struct nvz_error **err)
+{
+	if (have_sys_resource())
+		return 0;
+	cleanup_fclose FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	unsigned long max = 0;
+	if (!f || fscanf(f, "%lu", &max) != 1)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "read /proc/sys/fs/pipe-max-size");
+	if (max >= LAZY_PIPE_MIN)
+		return 0;
+	return nvz_err(err, NVZ_E_CHKPNT, EPERM,
+		       "post-copy needs 4 MiB pipes for criu's page server: without CAP_SYS_RESOURCE, "
+		       "fs.pipe-max-size must be at least %u (it is %lu): "
+		       "sysctl -w fs.pipe-max-size=%u", LAZY_PIPE_MIN, max, LAZY_PIPE_MIN);
+}

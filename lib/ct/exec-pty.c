@@ -20,10 +20,10 @@
 
 /* The child, born in the CT's pid namespace: joins the rest, opens a pty of
  * the CT's devpts, hands the master to the caller and runs on the slave. */
-static __attribute__((noreturn)) void child_pty(struct nvz_ct *ct, int pidfd,
-						 const struct nvz_exec_opts *o, int sock)
+static __attribute__((noreturn)) void child_pty(struct nvz_ct *ct, struct nvz_cgroup *cg,
+						 int pidfd, const struct nvz_exec_opts *o, int sock)
 {
-	if (nvz_ct_join(ct, pidfd) < 0)
+	if (nvz_ct_join(cg, pidfd) < 0)
 		_exit(125);
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	char name[64];
@@ -41,13 +41,13 @@ static __attribute__((noreturn)) void child_pty(struct nvz_ct *ct, int pidfd,
 	nvz_exec_inside(ct, o);
 }
 
-int nvz_ct_exec_pty(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
-		    struct nvz_error **err)
+int nvz_ct_exec_pty(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
+		    const struct nvz_exec_opts *o, struct nvz_error **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t x = nvz_fork_in_pidns(pidfd);
+	pid_t x = nvz_fork_in_ct(cg, pidfd);
 	if (x < 0) {
 		int e = errno;
 		close(sv[0]);
@@ -56,7 +56,7 @@ int nvz_ct_exec_pty(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
 	}
 	if (x == 0) {
 		close(sv[0]);
-		child_pty(ct, pidfd, o, sv[1]);
+		child_pty(ct, cg, pidfd, o, sv[1]);
 	}
 	close(sv[1]);
 	cleanup_close int master = nvz_recv_fd(sv[0]);

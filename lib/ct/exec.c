@@ -79,8 +79,7 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* The pid a pidfd refers to, from its fdinfo; -1 if gone. */
-static pid_t pidfd_pid(int pidfd)
+pid_t nvz_pidfd_pid(int pidfd)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
@@ -106,7 +105,7 @@ int nvz_ct_join(struct nvz_cgroup *cg, int pidfd)
 	 * (the others belong to the host's, so they are joined as host root),
 	 * and then its root, not the unmapped host root. Opened before the
 	 * join: /proc is the CT's afterwards. */
-	cleanup_close int userns = nvz_userns_of(pidfd_pid(pidfd), NULL);
+	cleanup_close int userns = nvz_userns_of(nvz_pidfd_pid(pidfd), NULL);
 	if (userns == -1 || setns(pidfd, JOIN_NS) < 0)
 		return -1;
 	if (userns >= 0 && (setns(userns, CLONE_NEWUSER) < 0 || nvz_userns_become_root(NULL) < 0))
@@ -163,20 +162,6 @@ static pid_t fork_in_ct(const struct nvz_cgroup *cg, int pidfd)
 	}
 	errno = e;
 	return x;
-}
-
-/* The child: joins the rest of the CT, takes the pipes as stdio, execs. */
-static __attribute__((noreturn)) void child_pipes(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						   int pidfd, const struct nvz_exec_opts *o,
-						   int fds[3])
-{
-	if (nvz_ct_join(cg, pidfd) < 0)
-		_exit(125);
-	for (int i = 0; i < 3; i++)
-		if (fds[i] != i && dup2(fds[i], i) < 0)
-			_exit(126);
-	setsid();
-	exec_inside(ct, o);
 }
 
 static void copy_once(int from, int *to, bool *open_flag)
@@ -238,26 +223,36 @@ static void relay_pipes(int in_fd, int in_w, int out_r, int out_fd, int err_r, i
 		close(in_w);
 }
 
+/* Pipes as the command's stdio; the command is started by the exec stub
+ * (exec-stub.c) and is our child: we relay and reap it. */
 static int exec_pipes(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 		      const struct nvz_exec_opts *o, struct nvz_error **err)
 {
+	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
+	if (o->shell && !cmdline)
+		return nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory");
+	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };
+	char *const *argv = o->shell ? sh_argv : o->argv;
 	int in[2] = { -1, -1 }, out[2], errp[2];
 	if ((o->stdin_fd >= 0 && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	if (in[0] < 0)
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid_t x = fork_in_ct(cg, pidfd);
-	if (x < 0)
-		return nvz_err_sys(err, NVZ_E_EXEC, errno, "fork into the container");
-	if (x == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		int fds[3] = { in[0], out[1], errp[1] };
-		child_pipes(ct, cg, pidfd, o, fds);
-	}
+	int fds[3] = { in[0], out[1], errp[1] };
+	pid_t x = -1;
+	int r = nvz_exec_stub_spawn(ct, cg, pidfd, o, argv, o->envp ? o->envp : default_env, fds,
+				    &x, err);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
+	if (r < 0) {
+		if (in[1] >= 0)
+			close(in[1]);
+		close(out[0]);
+		close(errp[0]);
+		return -1;
+	}
 	int xpidfd = (int)syscall(SYS_pidfd_open, x, 0);
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	relay_pipes(o->stdin_fd, in[1], out[0], o->stdout_fd, errp[0], o->stderr_fd, xpidfd);
@@ -266,10 +261,7 @@ static int exec_pipes(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	close(errp[0]);
 	if (xpidfd >= 0)
 		close(xpidfd);
-	int code = wait_code(x);
-	if (code == 125)
-		return nvz_err(err, NVZ_E_EXEC, EIO, "unable to enter the container");
-	return code;
+	return wait_code(x);
 }
 
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err)

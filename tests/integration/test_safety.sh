@@ -66,12 +66,16 @@ t_exec_leaks_nothing() {
 	# Every process the CT can see is its own: none runs a host binary.
 	expect_rc 0 "$VZCTL" exec 603 'for p in /proc/[0-9]*; do readlink $p/exe; done'
 	printf '%s\n' "$OUT" | grep -E 'vzctl|memfd' && fail "host binary visible inside: $OUT"
-	# The joining vzctl runs from a sealed copy: its exe is a memfd; its
-	# child is forked straight into the CT and runs the CT's own binary.
+	# vzctl exec itself never joins the CT (its namespaces stay the host's);
+	# what joins is the exec stub, run from a sealed memfd, and the command
+	# it starts as vzctl's child runs the CT's own binary.
 	"$VZCTL" exec 603 'sleep 2' &
-	local bg=$! p
+	local bg=$! p ns
 	sleep 0.5
-	readlink /proc/$bg/exe | grep -q memfd || fail "vzctl exec ($bg) runs from $(readlink /proc/$bg/exe)"
+	for ns in pid mnt net; do
+		[ "$(readlink /proc/$bg/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ] ||
+			fail "vzctl exec ($bg) joined the CT's $ns namespace"
+	done
 	[ -n "$(pgrep -P $bg)" ] || fail "vzctl exec has no child"
 	for p in $(pgrep -P $bg); do
 		readlink /proc/$p/exe | grep -qE 'memfd|vzctl' &&

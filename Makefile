@@ -66,6 +66,8 @@ STUB_LDFLAGS := -static-pie -nostdlib -Wl,--no-dynamic-linker -Wl,--build-id=non
 $(B)/stub/exec-stub: stub/exec-stub.c lib/ct/exec-stub.h
 	@mkdir -p $(dir $@)
 	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
+	@# Nothing relocates it (no libc, no loader): it must need no relocation.
+	@if readelf -rW $@ | grep -q 'R_'; then echo "$@: has relocations"; rm -f $@; exit 1; fi
 $(B)/stub/exec-stub-blob.o: $(B)/stub/exec-stub
 	printf '\t.section .rodata\n\t.balign 16\n\t.globl nvz_exec_stub, nvz_exec_stub_end\nnvz_exec_stub:\n\t.incbin "%s"\nnvz_exec_stub_end:\n\t.section .note.GNU-stack,"",@progbits\n' $< | \
 		$(CC) -c -x assembler -o $@ -

@@ -102,7 +102,7 @@ static int place_fds(const int *from, int n)
 	return 0;
 }
 
-static pid_t fork_into(int cgfd)
+pid_t nvz_fork_into(int cgfd)
 {
 	if (cgfd < 0)
 		return fork();
@@ -145,7 +145,7 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
-	pid_t x = fork_into(cgfd);
+	pid_t x = nvz_fork_into(cgfd);
 	if (x == 0) {
 		int from[7] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns };
 		child(cg, from, stub, argv, envp);

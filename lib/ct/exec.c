@@ -15,7 +15,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -124,17 +123,6 @@ static int wait_code(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-/* clone3(CLONE_INTO_CGROUP) when the CT has a cgroup2 directory (v2, or
- * the hybrid one of a v1 host): the child is born in it, no move. */
-static pid_t fork_into(int cgfd)
-{
-	if (cgfd < 0)
-		return fork();
-	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-				.cgroup = (uint64_t)cgfd };
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
-
 /* Fork a child that is born in the CT's pid namespace (setns to a pid
  * namespace applies to the children of the caller only) and in its cgroup2
  * cgroup, so that the child can join the rest and exec the command itself:
@@ -148,7 +136,7 @@ static pid_t fork_in_ct(const struct nvz_cgroup *cg, int pidfd)
 	cleanup_close int own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 	if (own < 0 || setns(pidfd, CLONE_NEWPID) < 0)
 		return -1;
-	pid_t x = fork_into(cgfd);
+	pid_t x = nvz_fork_into(cgfd);
 	if (x == 0)
 		return 0;
 	int e = errno;

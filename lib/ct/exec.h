@@ -11,6 +11,9 @@ int nvz_wait_code(pid_t pid);
 /* fork(), the child born in the CT's pid namespace (pidfd: its init) and
  * its cgroup2 cgroup (cg); nvz_ct_join moves it into the v1 ones. */
 pid_t nvz_fork_in_ct(const struct nvz_cgroup *cg, int pidfd);
+/* fork(), or clone3(CLONE_INTO_CGROUP) into the cgroup2 directory cgfd
+ * (>= 0): the child is born in it, no move. */
+pid_t nvz_fork_into(int cgfd);
 /* The pid a pidfd refers to (from its fdinfo); -1 if gone. */
 pid_t nvz_pidfd_pid(int pidfd);
 /* Start argv/envp in the CT with fds as stdio through the sealed exec stub

@@ -30,7 +30,7 @@ static const struct cmd commands[] = {
 	{ "exec", cmd_exec, CMD_NEEDS_CONFIG, "exec <CTID> <command> [arg ...] | -" },
 	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG, "exec2 <CTID> <command> [arg ...]" },
 	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG, NULL },
-	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_JOINS_CT, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "enter", cmd_enter, CMD_NEEDS_CONFIG, "enter <CTID> [--exec <command> [arg ...]]" },
 	{ "quotaon", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, "quotaon | quotaoff | quotainit <CTID>" },
 	{ "quotaoff", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },

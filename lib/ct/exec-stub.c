@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -54,8 +55,8 @@ static int cap_last(void)
 }
 
 /* The stub's parameters, then the seccomp filter, in a memfd read from 0. */
-static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o, bool userns,
-			struct nvz_error **err)
+static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
+			const struct nvz_exec_cmd *c, bool userns, struct nvz_error **err)
 {
 	struct nvz_stub_params p = { .magic = NVZ_STUB_MAGIC, .cap_last = cap_last() };
 	if (nvz_ct_caps(ct, &p.caps_keep, err) < 0)
@@ -63,9 +64,9 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o, 
 	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
 	p.ioprio = (2 /* IOPRIO_CLASS_BE */ << 13) | (prio < 0 || prio > 7 ? 4 : prio);
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
-		  (o->shell ? 0 : NVZ_STUB_SEARCH);
-	if (o->shell)
-		strcpy(p.file, "/bin/sh");
+		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0);
+	if (c->file)
+		snprintf(p.file, sizeof(p.file), "%s", c->file);
 	/* execvp looked the command up in vzctl's own PATH: so does the stub. */
 	const char *path = getenv("PATH");
 	if (path && strlen(path) < sizeof(p.path))
@@ -89,7 +90,7 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o, 
 /* Put from[i] on descriptor i (-1: close i), whatever the numbers overlap. */
 static int place_fds(const int *from, int n)
 {
-	int high[8];
+	int high[16];
 	for (int i = 0; i < n; i++)
 		if (from[i] >= 0 && (high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 64)) < 0)
 			return -1;
@@ -120,20 +121,20 @@ static __attribute__((noreturn)) void child(struct nvz_cgroup *cg, const int *fr
 	signal(SIGPIPE, SIG_DFL);
 	/* Out of the way of the descriptors the stub expects. */
 	int s = fcntl(stub, F_DUPFD_CLOEXEC, 64);
-	if (s < 0 || nvz_cgroup_enter_v1_self(cg, NULL) < 0 || place_fds(from, 7) < 0)
+	if (s < 0 || nvz_cgroup_enter_v1_self(cg, NULL) < 0 || place_fds(from, 8) < 0)
 		_exit(125);
 	syscall(SYS_execveat, s, "", argv, envp, AT_EMPTY_PATH);
 	_exit(125);
 }
 
 int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
-			const struct nvz_exec_opts *o, char *const *argv, char *const *envp,
-			const int fds[3], pid_t *cmd, struct nvz_error **err)
+			const struct nvz_exec_opts *o, const struct nvz_exec_cmd *c,
+			const int fds[4], pid_t *pid, struct nvz_error **err)
 {
 	cleanup_close int userns = nvz_userns_of(nvz_pidfd_pid(pidfd), err);
 	if (userns == -1)
 		return -1;
-	cleanup_close int params = params_memfd(ct, o, userns >= 0, err);
+	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, err);
 	if (params < 0)
 		return -1;
 	cleanup_close int stub = stub_memfd(err);
@@ -147,8 +148,8 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	pid_t x = nvz_fork_into(cgfd);
 	if (x == 0) {
-		int from[7] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns };
-		child(cg, from, stub, argv, envp);
+		int from[8] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3] };
+		child(cg, from, stub, c->argv, c->envp);
 	}
 	int e = errno;
 	close(rep[1]);
@@ -156,14 +157,14 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 		close(rep[0]);
 		return nvz_err_sys(err, NVZ_E_EXEC, e, "fork into the container");
 	}
-	int pid = -1;
+	int v = -1;
 	ssize_t n;
 	do
-		n = read(rep[0], &pid, sizeof(pid));
+		n = read(rep[0], &v, sizeof(v));
 	while (n < 0 && errno == EINTR);
 	close(rep[0]);
-	if (nvz_wait_code(x) != 0 || n != (ssize_t)sizeof(pid) || pid <= 0)
+	if (nvz_wait_code(x) != 0 || n != (ssize_t)sizeof(v) || v <= 0)
 		return nvz_err(err, NVZ_E_EXEC, EIO, "unable to enter the container");
-	*cmd = pid;
+	*pid = v;
 	return 0;
 }

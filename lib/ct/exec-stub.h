@@ -15,12 +15,14 @@ enum {
 	NVZ_STUB_FD_PIDFD = 4,  /* the CT's init: its namespaces */
 	NVZ_STUB_FD_REPORT = 5, /* the stub writes the command's pid (an int) here */
 	NVZ_STUB_FD_USERNS = 6, /* the CT's user namespace, with NVZ_STUB_USERNS */
+	NVZ_STUB_FD_PTY = 7,    /* with NVZ_STUB_PTY: a socket for the pty's master */
 };
 
 enum {
 	NVZ_STUB_NNP = 1 << 0,    /* no_new_privs for the command */
 	NVZ_STUB_USERNS = 1 << 1, /* join the CT's user namespace and become its root */
 	NVZ_STUB_SEARCH = 1 << 2, /* look argv[0] up in path (execvp) */
+	NVZ_STUB_PTY = 1 << 3,    /* the command's stdio: a new pty of the CT's devpts */
 };
 
 struct nvz_stub_params {

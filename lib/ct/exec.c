@@ -24,8 +24,6 @@
 #include "linux/security.h"
 #include "nvz/cleanup.h"
 
-#define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
-
 static char *const default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	"HOME=/root",
@@ -53,7 +51,9 @@ static char *join_args(char *const *argv)
 }
 
 /* In the final process, inside every namespace of the CT: drop to the CT's
- * capability set and seccomp filter, then exec. Never returns. */
+ * capability set and seccomp filter, then exec. Never returns. Used by
+ * runscript on a stopped CT (its own child, from the sealed vzctl copy);
+ * a running CT is joined through the exec stub, which does the same. */
 static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 						   const struct nvz_exec_opts *o)
 {
@@ -90,28 +90,6 @@ pid_t nvz_pidfd_pid(int pidfd)
 	return pid;
 }
 
-/* Join the CT from a child fork_in_ct made: its v1 cgroups first (so the
- * process is accounted and cannot outlive a stop; its cgroup2 one it was
- * born in), then all of its namespaces at once through the pidfd. */
-int nvz_ct_join(struct nvz_cgroup *cg, int pidfd)
-{
-	/* The child is single-threaded: it moves itself through `tasks`, which
-	 * waits for no RCU grace period (cgroup.h); a write of its pid to
-	 * cgroup.procs did, 1-17 ms of every exec here. */
-	if (nvz_cgroup_enter_v1_self(cg, NULL) < 0)
-		return -1;
-	/* A user namespace CT's init: its user namespace last, as init did
-	 * (the others belong to the host's, so they are joined as host root),
-	 * and then its root, not the unmapped host root. Opened before the
-	 * join: /proc is the CT's afterwards. */
-	cleanup_close int userns = nvz_userns_of(nvz_pidfd_pid(pidfd), NULL);
-	if (userns == -1 || setns(pidfd, JOIN_NS) < 0)
-		return -1;
-	if (userns >= 0 && (setns(userns, CLONE_NEWUSER) < 0 || nvz_userns_become_root(NULL) < 0))
-		return -1;
-	return 0;
-}
-
 static int wait_code(pid_t pid)
 {
 	int status;
@@ -121,35 +99,6 @@ static int wait_code(pid_t pid)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
-}
-
-/* Fork a child that is born in the CT's pid namespace (setns to a pid
- * namespace applies to the children of the caller only) and in its cgroup2
- * cgroup, so that the child can join the rest and exec the command itself:
- * no middle process waiting for it. Our own later children go back to our
- * namespace. */
-static pid_t fork_in_ct(const struct nvz_cgroup *cg, int pidfd)
-{
-	cleanup_close int cgfd = nvz_cgroup_open_v2_dir(cg);
-	if (cgfd < 0 && errno != ENOENT)
-		return -1;
-	cleanup_close int own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-	if (own < 0 || setns(pidfd, CLONE_NEWPID) < 0)
-		return -1;
-	pid_t x = nvz_fork_into(cgfd);
-	if (x == 0)
-		return 0;
-	int e = errno;
-	if (setns(own, CLONE_NEWPID) < 0) {
-		/* Never leave the caller forking into the CT. */
-		if (x > 0) {
-			kill(x, SIGKILL);
-			wait_code(x);
-		}
-		return -1;
-	}
-	errno = e;
-	return x;
 }
 
 static void copy_once(int from, int *to, bool *open_flag)
@@ -214,23 +163,18 @@ static void relay_pipes(int in_fd, int in_w, int out_r, int out_fd, int err_r, i
 /* Pipes as the command's stdio; the command is started by the exec stub
  * (exec-stub.c) and is our child: we relay and reap it. */
 static int exec_pipes(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
-		      const struct nvz_exec_opts *o, struct nvz_error **err)
+		      const struct nvz_exec_opts *o, const struct nvz_exec_cmd *c,
+		      struct nvz_error **err)
 {
-	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
-	if (o->shell && !cmdline)
-		return nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory");
-	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };
-	char *const *argv = o->shell ? sh_argv : o->argv;
 	int in[2] = { -1, -1 }, out[2], errp[2];
 	if ((o->stdin_fd >= 0 && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	if (in[0] < 0)
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int fds[3] = { in[0], out[1], errp[1] };
+	int fds[4] = { in[0], out[1], errp[1], -1 };
 	pid_t x = -1;
-	int r = nvz_exec_stub_spawn(ct, cg, pidfd, o, argv, o->envp ? o->envp : default_env, fds,
-				    &x, err);
+	int r = nvz_exec_stub_spawn(ct, cg, pidfd, o, c, fds, &x, err);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -262,15 +206,17 @@ int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_err
 	struct nvz_cgroup *cg = NULL;
 	if (nvz_ct_cgroup(ct, &cg, err) < 0)
 		return nvz_err_wrap(err, "unable to enter the container");
-	int r = o->pty ? nvz_ct_exec_pty(ct, cg, pidfd, o, err) : exec_pipes(ct, cg, pidfd, o, err);
+	/* exec and exec2 run a command line through the CT's sh. */
+	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
+	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };
+	struct nvz_exec_cmd c = { .argv = o->shell ? sh_argv : o->argv,
+				  .envp = o->envp ? o->envp : default_env,
+				  .file = o->shell ? "/bin/sh" : NULL };
+	int r = o->shell && !cmdline ? nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory")
+		: o->pty	     ? nvz_ct_exec_pty(ct, cg, pidfd, o, &c, err)
+				     : exec_pipes(ct, cg, pidfd, o, &c, err);
 	nvz_cgroup_free(cg);
 	return r;
-}
-
-/* Shared with exec-pty.c. */
-void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
-{
-	exec_inside(ct, o);
 }
 
 int nvz_wait_code(pid_t pid)
@@ -278,7 +224,7 @@ int nvz_wait_code(pid_t pid)
 	return wait_code(pid);
 }
 
-pid_t nvz_fork_in_ct(const struct nvz_cgroup *cg, int pidfd)
+void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
 {
-	return fork_in_ct(cg, pidfd);
+	exec_inside(ct, o);
 }

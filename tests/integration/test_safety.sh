@@ -82,6 +82,21 @@ t_exec_leaks_nothing() {
 			fail "the command ($p) runs from $(readlink /proc/$p/exe)"
 	done
 	wait $bg
+	# enter, the same way (its shell on a pty of the CT's devpts).
+	{ echo 'sleep 2; exit'; sleep 3; } | "$VZCTL" enter 603 >/dev/null 2>&1 &
+	bg=$!
+	sleep 0.7
+	local v
+	v=$(pgrep -f "vzctl enter 603" | head -1)
+	[ -n "$v" ] || fail "no vzctl enter"
+	[ "$(readlink /proc/$v/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] ||
+		fail "vzctl enter ($v) joined the CT's mount namespace"
+	[ -n "$(pgrep -P $v)" ] || fail "vzctl enter has no child"
+	for p in $(pgrep -P $v); do
+		readlink /proc/$p/exe | grep -qE 'memfd|vzctl' &&
+			fail "the shell ($p) runs from $(readlink /proc/$p/exe)"
+	done
+	wait $bg
 	# Capabilities: no module loading, no raw I/O inside.
 	expect_rc 0 "$VZCTL" exec 603 'grep CapBnd /proc/self/status'
 	local bnd=$((16#${OUT##*:	}))

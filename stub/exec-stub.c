@@ -16,6 +16,8 @@
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <linux/uio.h>
+#include <asm/ioctls.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -206,10 +208,66 @@ static long search_exec(char **argv, char **envp)
 	return denied ? -EACCES : -ENOENT;
 }
 
+/* The kernel's struct msghdr and a control message carrying one fd. */
+struct msg {
+	void *name;
+	int namelen;
+	struct iovec *iov;
+	size_t iovlen;
+	void *control;
+	size_t controllen;
+	unsigned flags;
+};
+struct fdmsg {
+	size_t len;
+	int level, type, fd, pad;
+};
+
+/* vzctl enter: a pty of the CT's own devpts (so `tty` names /dev/pts/N of
+ * the CT) as stdio and controlling terminal; the master goes to vzctl. */
+static int pty_stdio(void)
+{
+	int zero = 0;
+	unsigned n = 0;
+	long m = sys3(SYS_open, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+	if (m < 0 || sys3(SYS_ioctl, m, TIOCSPTLCK, &zero) < 0 || sys3(SYS_ioctl, m, TIOCGPTN, &n) < 0)
+		return -1;
+	char c = 0;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct fdmsg cm = { .len = 20, .level = 1 /* SOL_SOCKET */, .type = 1 /* SCM_RIGHTS */,
+			    .fd = (int)m };
+	struct msg msg = { .iov = &iov, .iovlen = 1, .control = &cm, .controllen = sizeof(cm) };
+	if (sys3(SYS_sendmsg, NVZ_STUB_FD_PTY, &msg, 0x4000 /* MSG_NOSIGNAL */) < 0)
+		return -1;
+	sys3(SYS_close, m, 0, 0);
+	sys3(SYS_close, NVZ_STUB_FD_PTY, 0, 0);
+	char name[32] = "/dev/pts/";
+	char digits[12];
+	int k = 0;
+	do
+		digits[k++] = (char)('0' + n % 10);
+	while ((n /= 10) && k < 11);
+	int at = 9;
+	while (k)
+		name[at++] = digits[--k];
+	name[at] = '\0';
+	long t = sys3(SYS_open, name, O_RDWR, 0);
+	if (t < 0 || sys3(SYS_ioctl, t, TIOCSCTTY, 0) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (sys3(SYS_dup2, t, i, 0) < 0)
+			return -1;
+	if (t > 2)
+		sys3(SYS_close, t, 0, 0);
+	return 0;
+}
+
 /* The command, born in the CT's pid namespace: drops privileges, execs. */
 static __attribute__((noreturn)) void command(char **argv, char **envp)
 {
 	sys3(SYS_setsid, 0, 0, 0);
+	if ((P.flags & NVZ_STUB_PTY) && pty_stdio() < 0)
+		die(125);
 	if (P.ioprio >= 0)
 		sys3(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, P.ioprio);
 	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */

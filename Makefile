@@ -52,9 +52,25 @@ $(B)/%.o: %.c $(wildcard include/nvz/*.h) $(wildcard lib/*/*.h) $(wildcard src/*
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)/libnvz.a: $(LIB_OBJ)
+$(B)/libnvz.a: $(LIB_OBJ) $(B)/stub/exec-stub-blob.o
 	@rm -f $@
 	ar rcs $@ $^
+
+# The exec stub (stub/exec-stub.c): freestanding, a static PIE with no
+# relocations (a few pages), embedded in libnvz; lib/ct/exec-stub.c runs it
+# from a sealed memfd. Never sanitized: it has no libc.
+STUB_CFLAGS := -std=gnu17 $(WARN) -Ilib -Os -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fpie -fcf-protection=none
+STUB_LDFLAGS := -static-pie -nostdlib -Wl,--no-dynamic-linker -Wl,--build-id=none \
+	-Wl,-z,noexecstack -Wl,-z,norelro -s
+$(B)/stub/exec-stub: stub/exec-stub.c lib/ct/exec-stub.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STUB_CFLAGS) $(STUB_LDFLAGS) -o $@ $<
+	@# Nothing relocates it (no libc, no loader): it must need no relocation.
+	@if readelf -rW $@ | grep -q 'R_'; then echo "$@: has relocations"; rm -f $@; exit 1; fi
+$(B)/stub/exec-stub-blob.o: $(B)/stub/exec-stub
+	printf '\t.section .rodata\n\t.balign 16\n\t.globl nvz_exec_stub, nvz_exec_stub_end\nnvz_exec_stub:\n\t.incbin "%s"\nnvz_exec_stub_end:\n\t.section .note.GNU-stack,"",@progbits\n' $< | \
+		$(CC) -c -x assembler -o $@ -
 
 # Each command: src/<cmd>.c plus the shared src/cli-*.c and src/cmd-*.c pieces.
 CLI_COMMON_SRC := $(sort $(wildcard src/cli-*.c))

@@ -76,6 +76,8 @@ for t, what in (("bb", "busybox"), ("deb", "Debian 12")):
                       {"crun": f"crun-destroy-{t}", "LXC default": f"lxc-destroy-{t}"}))
 TIMES += [
     ("Debian 12 systemd to multi-user", "nvz-systemd", {"LXC default": "lxc-systemd"}),
+    ("Debian 12 systemd to multi-user (nvz simfs: a plain directory, as LXC's)", "nvz-systemd-simfs",
+     {"LXC default": "lxc-systemd"}),
     ("Debian 12 clean stop", "nvz-systemd-halt", {"LXC default": "lxc-systemd-halt"}),
 ]
 

@@ -24,8 +24,6 @@
 #include "linux/security.h"
 #include "nvz/cleanup.h"
 
-#define JOIN_NS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
-
 static char *const default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	"HOME=/root",
@@ -53,7 +51,9 @@ static char *join_args(char *const *argv)
 }
 
 /* In the final process, inside every namespace of the CT: drop to the CT's
- * capability set and seccomp filter, then exec. Never returns. */
+ * capability set and seccomp filter, then exec. Never returns. Used by
+ * runscript on a stopped CT (its own child, from the sealed vzctl copy);
+ * a running CT is joined through the exec stub, which does the same. */
 static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 						   const struct nvz_exec_opts *o)
 {
@@ -78,8 +78,7 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* The pid a pidfd refers to, from its fdinfo; -1 if gone. */
-static pid_t pidfd_pid(int pidfd)
+pid_t nvz_pidfd_pid(int pidfd)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
@@ -91,29 +90,6 @@ static pid_t pidfd_pid(int pidfd)
 	return pid;
 }
 
-/* Join the CT: its cgroup first (so the process is accounted and cannot
- * outlive a stop), then all of its namespaces at once through the pidfd. */
-int nvz_ct_join(struct nvz_ct *ct, int pidfd)
-{
-	struct nvz_cgroup *cg = NULL;
-	int r = nvz_ct_cgroup(ct, &cg, NULL);
-	if (r == 0)
-		r = nvz_cgroup_attach(cg, getpid(), NULL);
-	nvz_cgroup_free(cg);
-	if (r < 0)
-		return -1;
-	/* A user namespace CT's init: its user namespace last, as init did
-	 * (the others belong to the host's, so they are joined as host root),
-	 * and then its root, not the unmapped host root. Opened before the
-	 * join: /proc is the CT's afterwards. */
-	cleanup_close int userns = nvz_userns_of(pidfd_pid(pidfd), NULL);
-	if (userns == -1 || setns(pidfd, JOIN_NS) < 0)
-		return -1;
-	if (userns >= 0 && (setns(userns, CLONE_NEWUSER) < 0 || nvz_userns_become_root(NULL) < 0))
-		return -1;
-	return 0;
-}
-
 static int wait_code(pid_t pid)
 {
 	int status;
@@ -123,44 +99,6 @@ static int wait_code(pid_t pid)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
-}
-
-/* Fork a child that is born in the CT's pid namespace (setns to a pid
- * namespace applies to the children of the caller only), so that the child
- * can join the rest and exec the command itself: no middle process waiting
- * for it. Our own later children go back to our namespace. */
-static pid_t fork_in_pidns(int pidfd)
-{
-	cleanup_close int own = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-	if (own < 0 || setns(pidfd, CLONE_NEWPID) < 0)
-		return -1;
-	pid_t x = fork();
-	if (x == 0)
-		return 0;
-	int e = errno;
-	if (setns(own, CLONE_NEWPID) < 0) {
-		/* Never leave the caller forking into the CT. */
-		if (x > 0) {
-			kill(x, SIGKILL);
-			wait_code(x);
-		}
-		return -1;
-	}
-	errno = e;
-	return x;
-}
-
-/* The child: joins the rest of the CT, takes the pipes as stdio, execs. */
-static __attribute__((noreturn)) void child_pipes(struct nvz_ct *ct, int pidfd,
-						   const struct nvz_exec_opts *o, int fds[3])
-{
-	if (nvz_ct_join(ct, pidfd) < 0)
-		_exit(125);
-	for (int i = 0; i < 3; i++)
-		if (fds[i] != i && dup2(fds[i], i) < 0)
-			_exit(126);
-	setsid();
-	exec_inside(ct, o);
 }
 
 static void copy_once(int from, int *to, bool *open_flag)
@@ -222,7 +160,10 @@ static void relay_pipes(int in_fd, int in_w, int out_r, int out_fd, int err_r, i
 		close(in_w);
 }
 
-static int exec_pipes(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *o,
+/* Pipes as the command's stdio; the command is started by the exec stub
+ * (exec-stub.c) and is our child: we relay and reap it. */
+static int exec_pipes(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
+		      const struct nvz_exec_opts *o, const struct nvz_exec_cmd *c,
 		      struct nvz_error **err)
 {
 	int in[2] = { -1, -1 }, out[2], errp[2];
@@ -231,17 +172,19 @@ static int exec_pipes(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	if (in[0] < 0)
 		in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid_t x = fork_in_pidns(pidfd);
-	if (x < 0)
-		return nvz_err_sys(err, NVZ_E_EXEC, errno, "fork into the container");
-	if (x == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		int fds[3] = { in[0], out[1], errp[1] };
-		child_pipes(ct, pidfd, o, fds);
-	}
+	int fds[4] = { in[0], out[1], errp[1], -1 };
+	pid_t x = -1;
+	int r = nvz_exec_stub_spawn(ct, cg, pidfd, o, c, fds, &x, err);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
+	if (r < 0) {
+		if (in[1] >= 0)
+			close(in[1]);
+		close(out[0]);
+		close(errp[0]);
+		return -1;
+	}
 	int xpidfd = (int)syscall(SYS_pidfd_open, x, 0);
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	relay_pipes(o->stdin_fd, in[1], out[0], o->stdout_fd, errp[0], o->stderr_fd, xpidfd);
@@ -250,10 +193,7 @@ static int exec_pipes(struct nvz_ct *ct, int pidfd, const struct nvz_exec_opts *
 	close(errp[0]);
 	if (xpidfd >= 0)
 		close(xpidfd);
-	int code = wait_code(x);
-	if (code == 125)
-		return nvz_err(err, NVZ_E_EXEC, EIO, "unable to enter the container");
-	return code;
+	return wait_code(x);
 }
 
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err)
@@ -262,15 +202,21 @@ int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_err
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
-	if (o->pty)
-		return nvz_ct_exec_pty(ct, pidfd, o, err);
-	return exec_pipes(ct, pidfd, o, err);
-}
-
-/* Shared with exec-pty.c. */
-void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
-{
-	exec_inside(ct, o);
+	/* Opened here, before the fork: the child only writes. */
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ct_cgroup(ct, &cg, err) < 0)
+		return nvz_err_wrap(err, "unable to enter the container");
+	/* exec and exec2 run a command line through the CT's sh. */
+	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
+	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };
+	struct nvz_exec_cmd c = { .argv = o->shell ? sh_argv : o->argv,
+				  .envp = o->envp ? o->envp : default_env,
+				  .file = o->shell ? "/bin/sh" : NULL };
+	int r = o->shell && !cmdline ? nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory")
+		: o->pty	     ? nvz_ct_exec_pty(ct, cg, pidfd, o, &c, err)
+				     : exec_pipes(ct, cg, pidfd, o, &c, err);
+	nvz_cgroup_free(cg);
+	return r;
 }
 
 int nvz_wait_code(pid_t pid)
@@ -278,7 +224,7 @@ int nvz_wait_code(pid_t pid)
 	return wait_code(pid);
 }
 
-pid_t nvz_fork_in_pidns(int pidfd)
+void nvz_exec_inside(const struct nvz_ct *ct, const struct nvz_exec_opts *o)
 {
-	return fork_in_pidns(pidfd);
+	exec_inside(ct, o);
 }

@@ -14,5 +14,8 @@ int nvz_caps_parse(const char *capability, uint64_t *keep, struct nvz_error **er
 int nvz_caps_apply(uint64_t keep, struct nvz_error **err);
 /* Install the seccomp filter (syscalls that reach the host kernel globally). */
 int nvz_seccomp_apply(struct nvz_error **err);
+/* Write the same filter as raw BPF (struct sock_filter entries) to fd, for
+ * a process that loads it without libseccomp (the exec stub). */
+int nvz_seccomp_export(int fd, struct nvz_error **err);
 
 #endif

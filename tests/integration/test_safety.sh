@@ -66,16 +66,35 @@ t_exec_leaks_nothing() {
 	# Every process the CT can see is its own: none runs a host binary.
 	expect_rc 0 "$VZCTL" exec 603 'for p in /proc/[0-9]*; do readlink $p/exe; done'
 	printf '%s\n' "$OUT" | grep -E 'vzctl|memfd' && fail "host binary visible inside: $OUT"
-	# The joining vzctl runs from a sealed copy: its exe is a memfd; its
-	# child is forked straight into the CT and runs the CT's own binary.
+	# vzctl exec itself never joins the CT (its namespaces stay the host's);
+	# what joins is the exec stub, run from a sealed memfd, and the command
+	# it starts as vzctl's child runs the CT's own binary.
 	"$VZCTL" exec 603 'sleep 2' &
-	local bg=$! p
+	local bg=$! p ns
 	sleep 0.5
-	readlink /proc/$bg/exe | grep -q memfd || fail "vzctl exec ($bg) runs from $(readlink /proc/$bg/exe)"
+	for ns in pid mnt net; do
+		[ "$(readlink /proc/$bg/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ] ||
+			fail "vzctl exec ($bg) joined the CT's $ns namespace"
+	done
 	[ -n "$(pgrep -P $bg)" ] || fail "vzctl exec has no child"
 	for p in $(pgrep -P $bg); do
 		readlink /proc/$p/exe | grep -qE 'memfd|vzctl' &&
 			fail "the command ($p) runs from $(readlink /proc/$p/exe)"
+	done
+	wait $bg
+	# enter, the same way (its shell on a pty of the CT's devpts).
+	{ echo 'sleep 2; exit'; sleep 3; } | "$VZCTL" enter 603 >/dev/null 2>&1 &
+	bg=$!
+	sleep 0.7
+	local v
+	v=$(pgrep -f "vzctl enter 603" | head -1)
+	[ -n "$v" ] || fail "no vzctl enter"
+	[ "$(readlink /proc/$v/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] ||
+		fail "vzctl enter ($v) joined the CT's mount namespace"
+	[ -n "$(pgrep -P $v)" ] || fail "vzctl enter has no child"
+	for p in $(pgrep -P $v); do
+		readlink /proc/$p/exe | grep -qE 'memfd|vzctl' &&
+			fail "the shell ($p) runs from $(readlink /proc/$p/exe)"
 	done
 	wait $bg
 	# Capabilities: no module loading, no raw I/O inside.

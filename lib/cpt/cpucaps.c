@@ -44,18 +44,42 @@ static void drop_scratch(char **dir)
 }
 #define cleanup_scratch __attribute__((cleanup(drop_scratch)))
 
-static int run_criu(const char *criu, const char *verb, const char *dir, int status,
-		    struct nvz_error **err)
+/* criu's last error line in its log (the scratch directory goes away). */
+static void last_error(const char *dir, char *out, size_t len)
+{
+	cleanup_free char *path = NULL;
+	snprintf(out, len, "see criu's log");
+	if (asprintf(&path, "%s/cpuinfo.log", dir) < 0)
+		return;
+	cleanup_fclose FILE *f = fopen(path, "re");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "Error")) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line);
+		}
+}
+
+/* `criu cpuinfo VERB`: on the source "dump", on the target "check". */
+static int run_criu(const char *criu, const char *verb, const char *dir, struct nvz_error **err)
 {
 	char *argv[] = { (char *)criu, "cpuinfo", (char *)verb, "--cpu-cap=cpu", "-D", (char *)dir,
 			 "-o", "cpuinfo.log", NULL };
+	bool on_target = !strcmp(verb, "check");
 	int st = nvz_run(argv, NULL, err);
-	if (st < 0)
-		return -1;
-	if (st == 0)
-		return 0;
-	return nvz_err(err, status, st == 127 ? ENOENT : ENOTSUP,
-		       "criu cpuinfo %s failed (status %d, log %s/cpuinfo.log)", verb, st, dir);
+	if (st <= 0)
+		return st;
+	if (st == 127) /* what the exec of a missing binary exits with */
+		return nvz_err(err, on_target ? NVZ_MIG_NOT_RUNNING : NVZ_MIG_USAGE, ENOENT,
+			       "cannot run criu on the %s (CRIU=%s)", on_target ? "destination" : "source",
+			       criu);
+	char why[512];
+	last_error(dir, why, sizeof(why));
+	if (!on_target)
+		return nvz_err(err, NVZ_MIG_USAGE, EIO, "criu cpuinfo dump failed (status %d): %s", st, why);
+	return nvz_err(err, NVZ_MIG_UNSUP_CPU, ENOTSUP,
+		       "the destination's CPU lacks features of the source's (vzmigrate --nodeps=cpu "
+		       "migrates anyway): %s", why);
 }
 
 char *nvz_cpu_caps_dump(const char *criu, const char *rundir, struct nvz_error **err)
@@ -65,7 +89,7 @@ char *nvz_cpu_caps_dump(const char *criu, const char *rundir, struct nvz_error *
 		nvz_err_sys(err, NVZ_MIG_UNSUP_CPU, errno, "cannot make a directory in %s", rundir);
 		return NULL;
 	}
-	if (run_criu(criu, "dump", dir, NVZ_MIG_UNSUP_CPU, err) < 0)
+	if (run_criu(criu, "dump", dir, err) < 0)
 		return NULL;
 	cleanup_free char *img = NULL;
 	if (asprintf(&img, "%s/" CPUINFO_IMG, dir) < 0)
@@ -115,10 +139,7 @@ int nvz_cpu_caps_check(const char *criu, const char *rundir, const char *hex,
 	cleanup_close int fd = open(img, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
 		return nvz_err_sys(err, NVZ_MIG_UNSUP_CPU, errno, "cannot write %s", img);
-	if (run_criu(criu, "check", dir, NVZ_MIG_UNSUP_CPU, err) < 0)
-		return nvz_err_wrap(err, "the destination's CPU lacks features of the source's "
-					 "(vzmigrate --nodeps=cpu migrates anyway)");
-	return 0;
+	return run_criu(criu, "check", dir, err);
 }
 
 bool nvz_ipv6_enabled(void)

@@ -647,6 +647,7 @@ t_migrate_online_lazy() {
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container \(memory follows on demand\)'
 	expect_out 'Copying memory'
+	expect_out 'Copying memory \(CT running\): +[0-9.]+ s'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	vzb status 2117 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2117)"
 	c1=$(vzb exec 2117 cat /run/count)
@@ -718,5 +719,53 @@ t_migrate_online_lazy_rollback() {
 	[ "$(lazy_sum a 2118)" = "$want" ] || fail "the memory changed in the second rollback"
 	# --lazy needs the one ssh connection its pages travel in.
 	expect_rc 1 migrate --lazy --no-ssh-mux $MIG_B 2118
+	return 0
+}
+
+# Post-copy, and the source's page server (criu) dies while the target's
+# restore still runs: B's criu wrapper kills A's page server by its PID
+# (recorded by A's wrapper) just before it execs the restore. vzmigrate
+# must end on its own (bounded here by timeout) with a clear message and
+# status 7, B must be clean, and the CT either runs on A again or is
+# reported LOST, as doc/vzmigrate.8 says.
+t_migrate_online_lazy_pageserver_dies() {
+	mig_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	lazy_pipes
+	lazy_ct 2119
+	local real=${NVZ_CRIU:-/opt/nvz/criu/criu} rc
+	cat >"$T/criu-a" <<SH
+#!/bin/sh
+case " \$* " in *" dump "*"--lazy-pages"*) echo \$\$ >"$T/pageserver.pid" ;; esac
+exec "$real" "\$@"
+SH
+	cat >"$T/criu-b" <<SH
+#!/bin/sh
+case " \$* " in *" restore "*) [ -s "$T/pageserver.pid" ] &&
+	kill -9 "\$(cat "$T/pageserver.pid")" && echo killed >"$T/pageserver.killed" ;;
+esac
+exec "$real" "\$@"
+SH
+	chmod +x "$T/criu-a" "$T/criu-b"
+	sed -i '/^CRIU=/d' "$T/vz.conf" "$BCONF"
+	echo "CRIU=$T/criu-a" >>"$T/vz.conf"
+	echo "CRIU=$T/criu-b" >>"$BCONF"
+	OUT=$(timeout 150 nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --lazy $MIG_B 2119 2>&1)
+	rc=$?
+	[ "$rc" -ne 124 ] || fail "vzmigrate hung: $OUT"
+	[ -e "$T/pageserver.killed" ] || fail "the page server was not killed: $OUT"
+	[ "$rc" -eq 7 ] || fail "vzmigrate exited $rc, expected 7: $OUT"
+	expect_out "criu's page server (on the source )?(died|failed)"
+	wait_for 100 target_clean 2119 || fail "target not clean: $(ls -a "$T/b/conf" "$T/b/private" 2>&1)"
+	inb pgrep -f "criu.*$T/b/" >/dev/null && fail "criu left running on B: $(pgrep -af "criu.*$T/b/")"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2119 && fail "dump left on B"
+	ls "$T"/dump 2>/dev/null | grep -q 2119 && fail "dump left on A"
+	if printf '%s\n' "$OUT" | grep -q 'is LOST'; then
+		ina "$VZCTL" status 2119 | grep -q 'running' && fail "reported lost but running on A"
+	else
+		expect_out 'Resuming container on the source'
+		source_intact 2119
+		[ "$(lazy_sum a 2119)" = "$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)" ] || fail "the memory changed in the rollback"
+	fi
 	return 0
 }

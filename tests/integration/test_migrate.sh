@@ -723,27 +723,33 @@ t_migrate_online_lazy_rollback() {
 	return 0
 }
 
-# Post-copy, and the source's page server (criu) dies while the target's
-# restore still runs: B's criu wrapper kills A's page server by its PID
-# (recorded by A's wrapper) just before it execs the restore. vzmigrate
-# must end on its own (bounded here by timeout) with a clear message and
-# status 7, B must be clean, and the CT either runs on A again or is
-# reported LOST, as doc/vzmigrate.8 says.
-t_migrate_online_lazy_pageserver_dies() {
+# Post-copy, and a criu of the memory's path dies while the target's
+# restore still runs: B's criu wrapper kills it by its PID (recorded by
+# the wrapper that started it) just before it execs the restore. The
+# source's page server (lazy_dies pageserver: A watches it), or B's
+# lazy-pages daemon (lazy_dies daemon: B watches it, A's criu lives on).
+# vzmigrate must end on its own (bounded here by timeout) with a clear
+# message and status 7, B must be clean, and the CT either runs on A again
+# or is reported LOST, as doc/vzmigrate.8 says.
+lazy_dies() {
+	local victim=$1 id=$2 msg=$3 real=${NVZ_CRIU:-/opt/nvz/criu/criu} rc
 	mig_setup
 	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
 	lazy_pipes
-	lazy_ct 2119
-	local real=${NVZ_CRIU:-/opt/nvz/criu/criu} rc
+	lazy_ct "$id"
+	local mark_a=':' mark_b=':'
+	[ "$victim" = pageserver ] && mark_a="echo \$\$ >'$T/victim.pid'"
+	[ "$victim" = daemon ] && mark_b="echo \$\$ >'$T/victim.pid'"
 	cat >"$T/criu-a" <<SH
 #!/bin/sh
-case " \$* " in *" dump "*"--lazy-pages"*) echo \$\$ >"$T/pageserver.pid" ;; esac
+case " \$* " in *" dump "*"--lazy-pages"*) $mark_a ;; esac
 exec "$real" "\$@"
 SH
 	cat >"$T/criu-b" <<SH
 #!/bin/sh
-case " \$* " in *" restore "*) [ -s "$T/pageserver.pid" ] &&
-	kill -9 "\$(cat "$T/pageserver.pid")" && echo killed >"$T/pageserver.killed" ;;
+case " \$* " in
+*" lazy-pages "*) $mark_b ;;
+*" restore "*) [ -s "$T/victim.pid" ] && kill -9 "\$(cat "$T/victim.pid")" && echo killed >"$T/victim.killed" ;;
 esac
 exec "$real" "\$@"
 SH
@@ -751,22 +757,28 @@ SH
 	sed -i '/^CRIU=/d' "$T/vz.conf" "$BCONF"
 	echo "CRIU=$T/criu-a" >>"$T/vz.conf"
 	echo "CRIU=$T/criu-b" >>"$BCONF"
-	OUT=$(timeout 150 nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --lazy $MIG_B 2119 2>&1)
+	OUT=$(timeout 150 nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --lazy $MIG_B "$id" 2>&1)
 	rc=$?
 	[ "$rc" -ne 124 ] || fail "vzmigrate hung: $OUT"
-	[ -e "$T/pageserver.killed" ] || fail "the page server was not killed: $OUT"
+	[ -e "$T/victim.killed" ] || fail "the $victim was not killed: $OUT"
 	[ "$rc" -eq 7 ] || fail "vzmigrate exited $rc, expected 7: $OUT"
-	expect_out "criu's page server (on the source )?(died|failed)"
-	wait_for 100 target_clean 2119 || fail "target not clean: $(ls -a "$T/b/conf" "$T/b/private" 2>&1)"
-	inb pgrep -f "criu.*$T/b/" >/dev/null && fail "criu left running on B: $(pgrep -af "criu.*$T/b/")"
-	ls "$T"/b/dump 2>/dev/null | grep -q 2119 && fail "dump left on B"
-	ls "$T"/dump 2>/dev/null | grep -q 2119 && fail "dump left on A"
+	expect_out "$msg"
+	wait_for 100 target_clean "$id" || fail "target not clean: $(ls -a "$T/b/conf" "$T/b/private" 2>&1)"
+	pgrep -f "criu.*$T/b/" >/dev/null && fail "criu left running on B: $(pgrep -af "criu.*$T/b/")"
+	ls "$T"/b/dump 2>/dev/null | grep -q "$id" && fail "dump left on B"
+	ls "$T"/dump 2>/dev/null | grep -q "$id" && fail "dump left on A"
 	if printf '%s\n' "$OUT" | grep -q 'is LOST'; then
-		ina "$VZCTL" status 2119 | grep -q 'running' && fail "reported lost but running on A"
+		ina "$VZCTL" status "$id" | grep -q 'running' && fail "reported lost but running on A"
 	else
 		expect_out 'Resuming container on the source'
-		source_intact 2119
-		[ "$(lazy_sum a 2119)" = "$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)" ] || fail "the memory changed in the rollback"
+		source_intact "$id"
+		[ "$(lazy_sum a "$id")" = "$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)" ] || fail "the memory changed in the rollback"
 	fi
 	return 0
+}
+t_migrate_online_lazy_pageserver_dies() {
+	lazy_dies pageserver 2119 "criu's page server on the source died \(status 137\) before the destination's restore returned"
+}
+t_migrate_online_lazy_daemon_dies() {
+	lazy_dies daemon 2120 "criu lazy-pages exited during the restore \(status 137"
 }

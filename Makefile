@@ -5,6 +5,9 @@ LIBEXECDIR ?= $(PREFIX)/libexec/nvz
 SHAREDIR ?= $(PREFIX)/share/nvz
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /etc/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+# Every man page in doc/, installed under the section its suffix names.
+MAN_PAGES := $(wildcard doc/*.[1-8])
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -147,6 +150,9 @@ install: all
 		install -m 0644 etc/vz.conf $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf; \
 	fi
 	install -m 0644 etc/ve-*.conf-sample $(DESTDIR)$(SYSCONFDIR)/vz/conf/
+	@for p in $(MAN_PAGES); do s=$${p##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s && install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit; \
+	done
 
 clean:
 	rm -rf $(B)

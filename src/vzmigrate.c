@@ -46,16 +46,20 @@ static int bad_usage(const char *fmt, const char *arg)
 	return NVZ_MIG_USAGE;
 }
 
-static void print_times(const struct nvz_migrate_times *t)
+static void print_times(const struct nvz_migrate_times *t, bool lazy)
 {
 	printf("Times:\n"
 	       "  Syncing private (CT running): %.2f s\n"
 	       "  Stopping or checkpoint:       %.2f s\n"
 	       "  Final sync:                   %.2f s\n"
-	       "  Start or restore there:       %.2f s\n"
-	       "  Total time CT was down:       %.2f s\n"
+	       "  Start or restore there:       %.2f s\n",
+	       t->sync1, t->stop, t->sync2, t->start);
+	/* Post-copy: the CT already runs there while its memory follows. */
+	if (lazy)
+		printf("  Copying memory (CT running):  %.2f s\n", t->pages);
+	printf("  Total time CT was down:       %.2f s\n"
 	       "  Total:                        %.2f s\n",
-	       t->sync1, t->stop, t->sync2, t->start, t->frozen, t->total);
+	       t->frozen, t->total);
 }
 
 static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_out *out, bool *times)
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
 	} else {
 		rc = 0;
 		if (times && !o.check_only)
-			print_times(&t);
+			print_times(&t, o.lazy);
 	}
 	nvz_ct_free(ct);
 	nvz_ctx_free(ctx);

@@ -61,9 +61,10 @@ struct nvz_migrate_opts {
 	const volatile sig_atomic_t *interrupted;
 };
 
-/* Timings of the steps (seconds), filled in as they run. */
+/* Timings of the steps (seconds), filled in as they run; pages: with
+ * --lazy, from the restore there until the last page arrived. */
 struct nvz_migrate_times {
-	double sync1, stop, sync2, start, total, frozen;
+	double sync1, stop, sync2, start, total, frozen, pages;
 };
 
 /* Migrate ct (opened, not locked: this takes the lock). */
@@ -91,9 +92,12 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 /* Post-copy on the target (lib/cpt/migrate-lazy.c): start criu lazy-pages
  * (fetching from 127.0.0.1:port, ssh's end of the source's page server)
  * and restore the CT from its dump with lazy memory; *daemon is its pid.
+ * The restore is killed (and fails) if the daemon exits before it returns
+ * or anything arrives on session (the source gave up, or hung up).
  * lazy_wait: until it has fetched every page; if it failed, the CT's
  * memory is incomplete and the CT is killed. lazy_stop: kill it. */
-int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, pid_t *daemon, struct nvz_error **err);
+int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, int session, pid_t *daemon,
+			     struct nvz_error **err);
 int nvz_migrate_lazy_wait(struct nvz_ct *ct, pid_t *daemon, struct nvz_error **err);
 void nvz_migrate_lazy_stop(pid_t *daemon);
 

@@ -66,6 +66,9 @@ struct nvz_cpt_restore_spec {
  * serving the restore through workdir/lazy-pages.socket, started and
  * listening (its pid); was dir dumped with lazy_port (LAZY in its meta)? */
 int nvz_cpt_lazy_port(struct nvz_error **err);
+/* Until fd is readable (1), criu (our child) exits (0, *status set, left
+ * unreaped) or timeout_ms (-1: none) passes (0, *status untouched). */
+int nvz_cpt_lazy_watch(int fd, pid_t criu, int timeout_ms, int *status);
 /* Can criu serve pages here (pipe sizes, see lazy.c)? */
 int nvz_cpt_lazy_check(struct nvz_error **err);
 pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,

@@ -12,10 +12,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,4 +93,22 @@ int nvz_cpt_lazy_check(struct nvz_error **err)
 		       "post-copy needs 4 MiB pipes for criu's page server: without CAP_SYS_RESOURCE, "
 		       "fs.pipe-max-size must be at least %u (it is %lu): "
 		       "sysctl -w fs.pipe-max-size=%u", LAZY_PIPE_MIN, max, LAZY_PIPE_MIN);
+}
+
+int nvz_cpt_lazy_watch(int fd, pid_t criu, int timeout_ms, int *status)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, criu, 0);
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+	int r;
+	while ((r = poll(p, pidfd >= 0 ? 2 : 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (r > 0 && p[0].revents)
+		return 1;
+	if (r <= 0)
+		return r;
+	/* Exited: its status, but it stays a zombie for whoever reaps it. */
+	siginfo_t si = { 0 };
+	if (waitid(P_PID, (id_t)criu, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return 0;
 }

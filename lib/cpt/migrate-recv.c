@@ -219,7 +219,7 @@ static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
 	if (how == LAZY)
-		return nvz_migrate_lazy_restore(r->ct, lazy_port, &r->lazy, err);
+		return nvz_migrate_lazy_restore(r->ct, lazy_port, r->o->in, &r->lazy, err);
 	/* A successful restore removes the dump, as OpenVZ's did. */
 	return how == RESTORE ? nvz_ct_restore(r->ct, NULL, err) : 0;
 }

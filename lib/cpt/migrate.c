@@ -10,6 +10,7 @@
  * failure aborts the target session (which removes what it received) and
  * brings the CT back on the source as it was. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,12 +221,15 @@ static void end_session(struct mig *m, const char *last_word)
 		m->sess_in = -1;
 	}
 	/* The target cleans up before it exits: wait for it, so a retry finds it clean. */
+	/* Bounded: a target silent for a minute is cut off (its ssh killed). */
 	if (m->sess_out) {
-		for (char *l; (l = read_line(m->sess_out));)
+		struct pollfd p = { .fd = fileno(m->sess_out), .events = POLLIN };
+		for (char *l; poll(&p, 1, 60000) != 0 && (l = read_line(m->sess_out));)
 			free(l);
 		fclose(m->sess_out);
 		m->sess_out = NULL;
 	}
+	kill(m->sess_pid, SIGTERM); /* gone already, unless cut off */
 	nvz_wait(m->sess_pid, NULL);
 	m->sess_pid = 0;
 }
@@ -280,6 +284,13 @@ static int session_do(struct mig *m, const char *what, int status, struct nvz_er
 	snprintf(line, sizeof(line), "%s\n", what);
 	if (write(m->sess_in, line, strlen(line)) != (ssize_t)strlen(line))
 		return nvz_err_sys(err, status, errno, "lost the connection to the destination");
+	/* Post-copy, until the restore there returns: if the page server
+	 * dies, the restore waits for pages that will never come. */
+	int st = -1;
+	if (m->lazy.criu > 0 && !m->ran_there &&
+	    nvz_cpt_lazy_watch(fileno(m->sess_out), m->lazy.criu, -1, &st) == 0)
+		return nvz_err(err, status, EPIPE, "criu's page server on the source died (status %d) "
+			       "before the destination's restore returned", st);
 	cleanup_free char *reply = read_line(m->sess_out);
 	if (!reply)
 		return nvz_err(err, status, EPIPE, "lost the connection to the destination");
@@ -705,7 +716,7 @@ static const struct step steps_offline[] = {
 	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
 	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
 	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
-	{ "Copying memory", NVZ_MIG_VE_START, step_pages, SIZE_MAX },
+	{ "Copying memory", NVZ_MIG_VE_START, step_pages, SLOT(pages) },
 	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
 };
 

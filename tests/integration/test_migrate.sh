@@ -647,6 +647,7 @@ t_migrate_online_lazy() {
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container \(memory follows on demand\)'
 	expect_out 'Copying memory'
+	expect_out 'Copying memory \(CT running\): +[0-9.]+ s'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	vzb status 2117 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2117)"
 	c1=$(vzb exec 2117 cat /run/count)
@@ -723,4 +724,64 @@ t_migrate_online_lazy_rollback() {
 	# --lazy needs the one ssh connection its pages travel in.
 	expect_rc 1 migrate --lazy --no-ssh-mux $MIG_B 2118
 	return 0
+}
+
+# Post-copy, and a criu of the memory's path dies while the target's
+# restore still runs: B's criu wrapper kills it by its PID (recorded by
+# the wrapper that started it) just before it execs the restore. The
+# source's page server (lazy_dies pageserver: A watches it), or B's
+# lazy-pages daemon (lazy_dies daemon: B watches it, A's criu lives on).
+# vzmigrate must end on its own (bounded here by timeout) with a clear
+# message and status 7, B must be clean, and the CT either runs on A again
+# or is reported LOST, as doc/vzmigrate.8 says.
+lazy_dies() {
+	local victim=$1 id=$2 msg=$3 real=${NVZ_CRIU:-/opt/nvz/criu/criu} rc
+	mig_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	lazy_pipes
+	lazy_ct "$id"
+	local mark_a=':' mark_b=':'
+	[ "$victim" = pageserver ] && mark_a="echo \$\$ >'$T/victim.pid'"
+	[ "$victim" = daemon ] && mark_b="echo \$\$ >'$T/victim.pid'"
+	cat >"$T/criu-a" <<SH
+#!/bin/sh
+case " \$* " in *" dump "*"--lazy-pages"*) $mark_a ;; esac
+exec "$real" "\$@"
+SH
+	cat >"$T/criu-b" <<SH
+#!/bin/sh
+case " \$* " in
+*" lazy-pages "*) $mark_b ;;
+*" restore "*) [ -s "$T/victim.pid" ] && kill -9 "\$(cat "$T/victim.pid")" && echo killed >"$T/victim.killed" ;;
+esac
+exec "$real" "\$@"
+SH
+	chmod +x "$T/criu-a" "$T/criu-b"
+	sed -i '/^CRIU=/d' "$T/vz.conf" "$BCONF"
+	echo "CRIU=$T/criu-a" >>"$T/vz.conf"
+	echo "CRIU=$T/criu-b" >>"$BCONF"
+	OUT=$(timeout 150 nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --lazy $MIG_B "$id" 2>&1)
+	rc=$?
+	[ "$rc" -ne 124 ] || fail "vzmigrate hung: $OUT"
+	[ -e "$T/victim.killed" ] || fail "the $victim was not killed: $OUT"
+	[ "$rc" -eq 7 ] || fail "vzmigrate exited $rc, expected 7: $OUT"
+	expect_out "$msg"
+	wait_for 100 target_clean "$id" || fail "target not clean: $(ls -a "$T/b/conf" "$T/b/private" 2>&1)"
+	pgrep -f "criu.*$T/b/" >/dev/null && fail "criu left running on B: $(pgrep -af "criu.*$T/b/")"
+	ls "$T"/b/dump 2>/dev/null | grep -q "$id" && fail "dump left on B"
+	ls "$T"/dump 2>/dev/null | grep -q "$id" && fail "dump left on A"
+	if printf '%s\n' "$OUT" | grep -q 'is LOST'; then
+		ina "$VZCTL" status "$id" | grep -q 'running' && fail "reported lost but running on A"
+	else
+		expect_out 'Resuming container on the source'
+		source_intact "$id"
+		[ "$(lazy_sum a "$id")" = "$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)" ] || fail "the memory changed in the rollback"
+	fi
+	return 0
+}
+t_migrate_online_lazy_pageserver_dies() {
+	lazy_dies pageserver 2119 "criu's page server on the source died \(status 137\) before the destination's restore returned"
+}
+t_migrate_online_lazy_daemon_dies() {
+	lazy_dies daemon 2120 "criu lazy-pages exited during the restore \(status 137"
 }

@@ -25,6 +25,7 @@
 #include "core/sync.h"
 #include "ct/bcfs.h"
 #include "ct/console.h"
+#include "ct/monwait.h"
 #include "linux/lxcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
@@ -468,7 +469,7 @@ static bool still_ours(const struct nvz_ct *ct, pid_t pid)
 	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
 }
 
-static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
+void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
@@ -530,6 +531,27 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "chown the console pty");
 	}
 	return 1;
+}
+
+/* Init runs: the rest of the CT's life is the small monitor's (monwait.h),
+ * exec'd in our place with what it needs. Returns only if that failed: we
+ * then do the same ourselves, at the memory cost of a fork of vzctl. */
+static void hand_over(struct nvz_ct *ct, pid_t pid, int master, int slave, int logfd,
+		      int listen_fd, struct nvz_bcfs *bc)
+{
+	struct nvz_monwait m = {
+		.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
+		.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc), .bc_mounted_at = nvz_bcfs_mounted_at(bc),
+		.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC),
+	};
+	snprintf(m.bcdir, sizeof(m.bcdir), "%s/bc", ct->rundir);
+	struct nvz_error *err = NULL;
+	if (m.exe_fd < 0 || nvz_monwait_exec(&m, &err) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the small monitor did not start: %s",
+			err ? err->msg : "no /proc/self/exe");
+	nvz_error_free(err);
+	if (m.exe_fd >= 0)
+		close(m.exe_fd);
 }
 
 static void quiet_stdio(void)
@@ -612,12 +634,13 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
+	hand_over(ct, pid, master, slave, logfd, listen_fd, bc);
 	/* The monitor lives as long as the CT: give back the heap and stack
 	 * the start used, they count in the memory each running CT costs
 	 * (bench/). */
 	nvz_trim_memory();
 	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
 	nvz_bcfs_unmount(bc);
-	after_exit(ct, pid, status);
+	nvz_monitor_after_exit(ct, pid, status);
 	_exit(0);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,8 +136,29 @@ static void console_events(const struct nvz_monwait *m, const struct pollfd *p, 
 	}
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Only our descriptors stay: vzctl's caller may have left some open (a
+ * pipe it reads to EOF), which the CT's lifetime must not hold. */
+static void close_others(const struct nvz_monwait *m)
+{
+	int keep[] = { 2, m->master, m->slave, m->logfd, m->listen_fd, m->bc_fd, m->exe_fd };
+	size_t n = sizeof(keep) / sizeof(keep[0]);
+	qsort(keep, n, sizeof(keep[0]), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		unsigned lo = (unsigned)keep[i] + 1;
+		unsigned hi = i + 1 < n ? (unsigned)keep[i + 1] - 1 : ~0U;
+		if (keep[i] >= 2 && lo <= hi)
+			syscall(SYS_close_range, lo, hi, 0);
+	}
+}
+
 int nvz_monwait_run(const struct nvz_monwait *m)
 {
+	close_others(m);
 	/* SIGCHLD stays blocked across exec: a signalfd of our own sees it,
 	 * even one sent before the exec (it is still pending). */
 	sigset_t mask;

@@ -22,6 +22,7 @@
 
 #include "ct/console.h"
 #include "ct/monwait.h"
+#include "linux/trim.h"
 #include "nvz/cleanup.h"
 
 #define CONSOLE_LOG_MAX (1 << 20)
@@ -167,8 +168,9 @@ int nvz_monwait_run(const struct nvz_monwait *m)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct nvz_bcraw *bc = nvz_bcraw_new(m);
-	/* What start-up allocated and freed goes back now. */
+	/* What start-up allocated and freed goes back now, and the code it ran. */
 	malloc_trim(0);
+	nvz_trim_text();
 	int client = -1, status = -1;
 	for (;;) {
 		int status_now;
@@ -188,9 +190,13 @@ int nvz_monwait_run(const struct nvz_monwait *m)
 		};
 		if (poll(p, 5, -1) < 0 && errno != EINTR)
 			break;
-		if ((p[4].revents & (POLLIN | POLLERR | POLLHUP)) && nvz_bcraw_process(bc) < 0) {
-			nvz_bcraw_free(bc);
-			bc = NULL;
+		if (p[4].revents & (POLLIN | POLLERR | POLLHUP)) {
+			if (nvz_bcraw_process(bc) < 0) {
+				nvz_bcraw_free(bc);
+				bc = NULL;
+			}
+			/* An open forked a child: what that faulted in goes again. */
+			nvz_trim_text();
 		}
 		console_events(m, p, &client);
 		if (p[0].revents & POLLIN) {

@@ -69,7 +69,8 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 }
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       const struct ct_userns *u, struct nvz_error **err)
+		       const struct ct_userns *u, const struct nvz_seccomp_prog *sc,
+		       struct nvz_error **err)
 {
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
@@ -118,7 +119,8 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
 	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
-	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_seccomp_apply(err) < 0 ||
+	if (nvz_ct_caps(ct, &keep, err) < 0 ||
+	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(err)) < 0 ||
 	    nvz_caps_apply(keep, err) < 0)
 		return -1;
 	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
@@ -292,6 +294,11 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		nvz_sync_send_error(fd, err);
 		_exit(1);
 	}
+	/* While vzctl writes the limits: init then loads it in one call. */
+	struct nvz_seccomp_prog sc;
+	struct nvz_error *scerr = NULL;
+	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
+	nvz_error_free(scerr);
 	struct launch_msg m;
 	ssize_t n;
 	do
@@ -306,7 +313,8 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		if (cgfd >= 0)
 			close(cgfd);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, &cerr);
+		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, have_sc ? &sc : NULL,
+			    &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}

@@ -1,6 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "linux/security.h"
 
@@ -16,7 +21,7 @@ static const char *const denied[] = {
 	"vm86old",	   "nfsservctl",
 };
 
-int nvz_seccomp_apply(struct nvz_error **err)
+static int build(scmp_filter_ctx *out, struct nvz_error **err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
@@ -40,9 +45,54 @@ int nvz_seccomp_apply(struct nvz_error **err)
 			return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "seccomp rule for %s", denied[i]);
 		}
 	}
+	*out = ctx;
+	return 0;
+}
+
+int nvz_seccomp_apply(struct nvz_error **err)
+{
+	scmp_filter_ctx ctx;
+	if (build(&ctx, err) < 0)
+		return -1;
 	int r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "load seccomp filter");
+	return 0;
+}
+
+/* The same filter, compiled to BPF ahead of time: libseccomp's compile and
+ * its probes of the kernel (~0.2-0.4 ms here) happen while the monitor
+ * waits for vzctl, not between init's clone and its exec. libseccomp 2.5
+ * exports only to a descriptor: a pipe holds the ~200 bytes. */
+int nvz_seccomp_prepare(struct nvz_seccomp_prog *p, struct nvz_error **err)
+{
+	scmp_filter_ctx ctx;
+	int fds[2];
+	if (build(&ctx, err) < 0)
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		seccomp_release(ctx);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	}
+	int r = seccomp_export_bpf(ctx, fds[1]);
+	seccomp_release(ctx);
+	close(fds[1]);
+	ssize_t n = r < 0 ? -1 : read(fds[0], p->insns, sizeof(p->insns));
+	char extra;
+	bool more = n > 0 && read(fds[0], &extra, 1) > 0;
+	close(fds[0]);
+	if (r < 0 || n <= 0 || n % (ssize_t)sizeof(p->insns[0]) || more)
+		return nvz_err(err, NVZ_E_SYSTEM, r < 0 ? -r : EINVAL, "export seccomp filter");
+	p->len = (unsigned short)(n / (ssize_t)sizeof(p->insns[0]));
+	return 0;
+}
+
+int nvz_seccomp_load(const struct nvz_seccomp_prog *p, struct nvz_error **err)
+{
+	struct sock_fprog prog = { .len = p->len, .filter = (struct sock_filter *)p->insns };
+	/* No flags: as seccomp_load with no_new_privs off (CAP_SYS_ADMIN). */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "load seccomp filter");
 	return 0;
 }

@@ -84,9 +84,12 @@ $(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 # sanitizer builds.
 ifeq ($(SAN),)
 VZMON_LD := -static -no-pie -Wl,--gc-sections
+VZMON_LIBS :=
+else
+VZMON_LIBS := $(LIBS)
 endif
 $(B)/vzmon: $(B)/src/vzmon.o $(B)/libnvz.a
-	$(CC) $(LDSAN) $(VZMON_LD) -o $@ $^
+	$(CC) $(LDSAN) $(VZMON_LD) -o $@ $^ $(VZMON_LIBS)
 
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

@@ -19,5 +19,5 @@ int main(int argc, char **argv)
 	prctl(PR_SET_NAME, comm);
 	int status = nvz_monwait_run(&m);
 	nvz_monwait_exec_exit(&m, status);
-	return 1;
+	return 0;
 }

@@ -552,7 +552,10 @@ static void hand_over(struct nvz_ct *ct, pid_t pid, int master, int slave, int l
 		.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc), .bc_mounted_at = nvz_bcfs_mounted_at(bc),
 		.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC),
 	};
-	snprintf(m.bcdir, sizeof(m.bcdir), "%s/bc", ct->rundir);
+	snprintf(m.rundir, sizeof(m.rundir), "%s", ct->rundir);
+	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
+	if (lockdir)
+		snprintf(m.lockpath, sizeof(m.lockpath), "%s/%s.lck", lockdir, ct->id);
 	struct nvz_error *err = NULL;
 	if (m.exe_fd < 0 || nvz_monwait_exec(&m, &err) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the small monitor did not start: %s",

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -22,6 +23,7 @@
 
 #include "ct/console.h"
 #include "ct/monwait.h"
+#include "nvz/config.h"
 #include "linux/trim.h"
 #include "nvz/cleanup.h"
 
@@ -74,7 +76,7 @@ int nvz_monwait_exec(const struct nvz_monwait *m, struct nvz_error **err)
 		snprintf(a[2 + i], sizeof(a[0]), "%d", fds[i]);
 	snprintf(a[8], sizeof(a[8]), "%lld", (long long)m->bc_mounted_at);
 	char *argv[] = { VZMON, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
-			 (char *)m->bcdir, NULL };
+			 (char *)m->rundir, (char *)m->lockpath, NULL };
 	execve(path, argv, environ);
 	return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "exec %s", path);
 }
@@ -93,7 +95,7 @@ static int parse_long(const char *s, long long min, long long *out)
 int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_error **err)
 {
 	long long v[9];
-	if (argc != 10)
+	if (argc != 11)
 		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "vzmon is started by vzctl only");
 	for (int i = 0; i < 9; i++)
 		if (parse_long(argv[i], i < 2 ? 1 : -1, &v[i]) < 0)
@@ -103,8 +105,10 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 		.slave = (int)v[3], .logfd = (int)v[4], .listen_fd = (int)v[5], .bc_fd = (int)v[6],
 		.exe_fd = (int)v[7], .bc_mounted_at = (time_t)v[8],
 	};
-	if (snprintf(m->bcdir, sizeof(m->bcdir), "%s", argv[9]) >= (int)sizeof(m->bcdir))
+	if (snprintf(m->rundir, sizeof(m->rundir), "%s", argv[9]) >= (int)sizeof(m->rundir))
 		return nvz_err(err, NVZ_E_SYNTAX, ENAMETOOLONG, "bad argument %s", argv[9]);
+	if (snprintf(m->lockpath, sizeof(m->lockpath), "%s", argv[10]) >= (int)sizeof(m->lockpath))
+		return nvz_err(err, NVZ_E_SYNTAX, ENAMETOOLONG, "bad argument %s", argv[10]);
 	return 0;
 }
 
@@ -209,18 +213,53 @@ int nvz_monwait_run(const struct nvz_monwait *m)
 		close(client);
 	nvz_bcraw_free(bc);
 	/* As fuse_session_unmount did: lazily, a reader may still hold it. */
+	char bcdir[sizeof(m->rundir) + 4];
+	snprintf(bcdir, sizeof(bcdir), "%s/bc", m->rundir);
 	if (m->bc_fd >= 0) {
 		close(m->bc_fd);
-		umount2(m->bcdir, MNT_DETACH | UMOUNT_NOFOLLOW);
-		rmdir(m->bcdir);
+		umount2(bcdir, MNT_DETACH | UMOUNT_NOFOLLOW);
+		rmdir(bcdir);
 	}
 	if (sigfd >= 0)
 		close(sigfd);
 	return status;
 }
 
+/* Does RUNDIR/<id>/state still name this init and this monitor? */
+static bool still_ours(const struct nvz_monwait *m)
+{
+	char path[sizeof(m->rundir) + 8];
+	snprintf(path, sizeof(path), "%s/state", m->rundir);
+	struct nvz_conf *c = NULL;
+	if (nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return false;
+	const char *ipid = nvz_conf_get(c, "INIT_PID"), *mpid = nvz_conf_get(c, "MONITOR_PID");
+	bool ours = ipid && mpid && atoi(ipid) == (int)m->init_pid && atoi(mpid) == (int)getpid();
+	nvz_conf_free(c);
+	return ours;
+}
+
+/* Is the CT's lock held (by the command that ended init)? Tested, never
+ * kept: vzctl takes it properly if we exec it. */
+static bool lock_held(const struct nvz_monwait *m)
+{
+	int fd = m->lockpath[0] ? open(m->lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (fd < 0)
+		return false;
+	bool held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 {
+	/* As the full monitor's after-exit: while the state names us and a
+	 * command holds the lock, that command is ending the CT and waits
+	 * for our exit; look every ms (it waits that long for us). */
+	for (int i = 0; i < 2000 && still_ours(m) && lock_held(m); i++)
+		usleep(1000);
+	if (!still_ours(m))
+		return;
 	char id[32], pid[32], st[32];
 	snprintf(id, sizeof(id), "%lu", m->veid);
 	snprintf(pid, sizeof(pid), "%d", (int)m->init_pid);

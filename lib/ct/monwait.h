@@ -26,7 +26,8 @@ struct nvz_monwait {
 	int bc_fd;       /* the beancounters' FUSE device (INIT done), or -1 */
 	int exe_fd;      /* vzctl, O_PATH: exec'd for the after-exit work */
 	time_t bc_mounted_at;
-	char bcdir[256]; /* where the beancounter file system is mounted */
+	char rundir[256]; /* RUNDIR/<id>: state, and the beancounters at bc/ */
+	char lockpath[256]; /* LOCKDIR/<id>.lck, or empty */
 };
 
 /* In the full monitor, once init runs: exec the small monitor with m's
@@ -38,8 +39,10 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 /* In vzmon: serve the CT until init exits; returns its wait status (or -1),
  * with the beancounter file system unmounted. */
 int nvz_monwait_run(const struct nvz_monwait *m);
-/* In vzmon, last: exec vzctl (m->exe_fd) for the after-exit work. Returns
- * only on failure. */
+/* In vzmon, last: exec vzctl (m->exe_fd) for the after-exit work, unless
+ * the command that ended init (vzctl stop, restart, chkpnt: it holds the
+ * CT's lock, cleans up and waits for our exit) is handling it. Returns when
+ * there is nothing to do, or on failure. */
 void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status);
 
 /* The raw FUSE side of vzmon (bcfs-raw.c). */

@@ -26,9 +26,12 @@ check_small_monitor() {
 	done
 	case $kinds in *vzctl*) ;; *) fail "no vzctl for the after-exit work: $kinds" ;; esac
 	case $kinds in */dev/fuse*) ;; *) fail "no beancounter FUSE device: $kinds" ;; esac
-	# A fork of vzctl kept ~195 kB private dirty; vzmon keeps ~60.
-	pd=$(private_dirty_kb "$mon")
-	[ "$pd" -lt 150 ] || fail "the monitor keeps $pd kB private dirty"
+	# A fork of vzctl kept ~185 kB private dirty; vzmon keeps ~50. Not in
+	# the sanitizer build (a dynamic vzmon with ASan's shadow memory).
+	if ! LC_ALL=C readelf -l "$exe" | grep -q 'program interpreter'; then
+		pd=$(private_dirty_kb "$mon")
+		[ "$pd" -lt 150 ] || fail "the monitor keeps $pd kB private dirty"
+	fi
 	return 0
 }
 

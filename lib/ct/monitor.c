@@ -510,6 +510,8 @@ void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status)
 			if (nvz_ct_start_locked(fresh, NULL, &err) < 0)
 				nvz_log(ct->ctx, NVZ_LOG_ERROR, "restart after reboot: %s", err->msg);
 		}
+		/* vzctl monitor-exit returns (and is leak-checked) after this. */
+		nvz_ct_free(fresh);
 		nvz_error_free(err);
 		return;
 	}

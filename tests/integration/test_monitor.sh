@@ -96,7 +96,8 @@ t_small_monitor_stop_and_console() {
 	"$VZCTL" exec 102 'echo nvz-console-probe >/dev/console'
 	wait_for 50 grep -q nvz-console-probe "$T/run/102/console.log" || fail "console not drained to its log"
 	expect_rc 0 "$VZCTL" stop 102 --fast
-	kill -0 "$mon" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$mon"/stat 2>/dev/null)" != Z ] &&
+	# (Its state after the last ')': the name "vzmon 102" has a space.)
+	kill -0 "$mon" 2>/dev/null && [ "$(sed 's/.*) //' /proc/"$mon"/stat 2>/dev/null | cut -d' ' -f1)" != Z ] &&
 		fail "monitor alive after stop"
 	grep -q " $T/run/102/bc" /proc/self/mounts && fail "beancounter mount left after stop"
 	expect_rc 0 "$VZCTL" start 102

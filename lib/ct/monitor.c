@@ -546,9 +546,16 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 /* Init runs: the rest of the CT's life is the small monitor's (monwait.h),
  * exec'd in our place with what it needs. Returns only if that failed: we
  * then do the same ourselves, at the memory cost of a fork of vzctl. */
-static void hand_over(struct nvz_ct *ct, pid_t pid, int master, int slave, int logfd,
-		      int listen_fd, struct nvz_bcfs *bc)
+static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, int slave,
+		      int logfd, int listen_fd, struct nvz_bcfs *bc)
 {
+	/* After the command that started us is gone (its end of the report
+	 * pipe closes: POLLERR here), so that the exec does not take a CPU
+	 * from it on its way out; a command that lingers is not waited for
+	 * longer than 200 ms. The CT runs meanwhile: nothing waits on us. */
+	struct pollfd p = { .fd = report_fd };
+	while (poll(&p, 1, 200) < 0 && errno == EINTR)
+		;
 	struct nvz_monwait m = {
 		.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
 		.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc), .bc_mounted_at = nvz_bcfs_mounted_at(bc),
@@ -640,14 +647,14 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	 * locked (exit 9). */
 	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
-	close(report_fd);
 	nvz_cgroup_free(cg);
 	cleanup_free char *logpath = NULL;
 	int logfd = -1;
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
-	hand_over(ct, pid, master, slave, logfd, listen_fd, bc);
+	hand_over(ct, pid, report_fd, master, slave, logfd, listen_fd, bc);
+	close(report_fd);
 	/* The monitor lives as long as the CT: give back the heap and stack
 	 * the start used, they count in the memory each running CT costs
 	 * (bench/). */

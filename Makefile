@@ -19,6 +19,9 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 XCFLAGS := -std=gnu17 $(WARN) -Iinclude -Ilib -D_GNU_SOURCE -DNVZ_VERSION='"$(VERSION)"' \
 	-DNVZ_LIBEXECDIR='"$(LIBEXECDIR)"' -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
 	$(shell pkg-config --cflags $(PKGS))
+# One section per function: vzmon (below) links with --gc-sections and keeps
+# only what its loop calls from libnvz.a.
+XCFLAGS += -ffunction-sections -fdata-sections
 # The helper libraries are linked statically (their .a files come with
 # Debian's -dev packages): libarchive brings only its tar reader and
 # decompression filters, so no command maps libxml2, ICU and libstdc++
@@ -49,7 +52,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
-all: $(CMD_BIN) $(HELPERS)
+all: $(CMD_BIN) $(B)/vzmon $(HELPERS)
 
 $(B)/%.o: %.c $(wildcard include/nvz/*.h) $(wildcard lib/*/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -93,6 +96,19 @@ $(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 
 $(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+# vzmon, a running CT's small monitor (lib/ct/monwait.h): static and
+# non-PIE, so that each running CT keeps no relocated data and no shared
+# library's private pages; it needs no library but libc. Dynamic in the
+# sanitizer builds.
+ifeq ($(SAN),)
+VZMON_LD := -static -no-pie -Wl,--gc-sections
+VZMON_LIBS :=
+else
+VZMON_LIBS := $(LIBS)
+endif
+$(B)/vzmon: $(B)/src/vzmon.o $(B)/libnvz.a
+	$(CC) $(LDSAN) $(VZMON_LD) -o $@ $^ $(VZMON_LIBS)
 
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -138,7 +154,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(CMD_BIN) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 scripts/mk-busybox-template scripts/mk-debian-template scripts/nvz-onboot \
-		$(DESTDIR)$(LIBEXECDIR)/
+		$(B)/vzmon $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' etc/nvz.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/nvz.service

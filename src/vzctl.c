@@ -37,6 +37,8 @@ static const struct cmd commands[] = {
 	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
 	/* The target end of vzmigrate, run over ssh: not for people. */
 	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
+	/* A CT's small monitor hands the after-exit work back: not for people. */
+	{ "monitor-exit", cmd_monitor_exit, 0, NULL },
 	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },
 	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,

@@ -43,6 +43,7 @@ int cmd_runscript(struct cmd_ctx *c);
 int cmd_migrate_recv(struct cmd_ctx *c);
 int cmd_chkpnt(struct cmd_ctx *c);
 int cmd_restore(struct cmd_ctx *c);
+int cmd_monitor_exit(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */
 int cmd_bad_args(const char *fmt, const char *arg);

@@ -352,6 +352,11 @@ int nvz_bcfs_fd(const struct nvz_bcfs *bc)
 	return bc && bc->se ? fuse_session_fd(bc->se) : -1;
 }
 
+time_t nvz_bcfs_mounted_at(const struct nvz_bcfs *bc)
+{
+	return bc ? bc->mounted_at : 0;
+}
+
 int nvz_bcfs_file_tree(const struct nvz_bcfs *bc)
 {
 	return bc ? bc->tree_fd : -1;

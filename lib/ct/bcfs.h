@@ -4,6 +4,8 @@
 #ifndef NVZ_CT_BCFS_H
 #define NVZ_CT_BCFS_H
 
+#include <time.h>
+
 #include "nvz/ct.h"
 #include "nvz/error.h"
 
@@ -18,6 +20,8 @@ struct nvz_bcfs;
 struct nvz_bcfs *nvz_bcfs_mount(const struct nvz_ct *ct, const char *dir, struct nvz_error **err);
 /* The FUSE device, non-blocking: poll it for POLLIN. */
 int nvz_bcfs_fd(const struct nvz_bcfs *bc);
+/* When it was mounted (the file's times). */
+time_t nvz_bcfs_mounted_at(const struct nvz_bcfs *bc);
 /* Receive and answer at most one request. Returns 0, or -1 once the
  * filesystem was unmounted from outside (stop polling, then unmount). */
 int nvz_bcfs_process(struct nvz_bcfs *bc);

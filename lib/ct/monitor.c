@@ -25,6 +25,7 @@
 #include "core/sync.h"
 #include "ct/bcfs.h"
 #include "ct/console.h"
+#include "ct/monwait.h"
 #include "linux/lxcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
@@ -68,7 +69,8 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 }
 
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       const struct ct_userns *u, struct nvz_error **err)
+		       const struct ct_userns *u, const struct nvz_seccomp_prog *sc,
+		       struct nvz_error **err)
 {
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
@@ -117,7 +119,8 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
 	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
-	if (nvz_ct_caps(ct, &keep, err) < 0 || nvz_seccomp_apply(err) < 0 ||
+	if (nvz_ct_caps(ct, &keep, err) < 0 ||
+	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(err)) < 0 ||
 	    nvz_caps_apply(keep, err) < 0)
 		return -1;
 	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
@@ -291,6 +294,11 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		nvz_sync_send_error(fd, err);
 		_exit(1);
 	}
+	/* While vzctl writes the limits: init then loads it in one call. */
+	struct nvz_seccomp_prog sc;
+	struct nvz_error *scerr = NULL;
+	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
+	nvz_error_free(scerr);
 	struct launch_msg m;
 	ssize_t n;
 	do
@@ -305,7 +313,8 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		if (cgfd >= 0)
 			close(cgfd);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, &cerr);
+		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, have_sc ? &sc : NULL,
+			    &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}
@@ -468,7 +477,7 @@ static bool still_ours(const struct nvz_ct *ct, pid_t pid)
 	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
 }
 
-static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
+void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
@@ -501,6 +510,8 @@ static void after_exit(struct nvz_ct *ct, pid_t pid, int status)
 			if (nvz_ct_start_locked(fresh, NULL, &err) < 0)
 				nvz_log(ct->ctx, NVZ_LOG_ERROR, "restart after reboot: %s", err->msg);
 		}
+		/* vzctl monitor-exit returns (and is leak-checked) after this. */
+		nvz_ct_free(fresh);
 		nvz_error_free(err);
 		return;
 	}
@@ -530,6 +541,37 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "chown the console pty");
 	}
 	return 1;
+}
+
+/* Init runs: the rest of the CT's life is the small monitor's (monwait.h),
+ * exec'd in our place with what it needs. Returns only if that failed: we
+ * then do the same ourselves, at the memory cost of a fork of vzctl. */
+static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, int slave,
+		      int logfd, int listen_fd, struct nvz_bcfs *bc)
+{
+	/* After the command that started us is gone (its end of the report
+	 * pipe closes: POLLERR here), so that the exec does not take a CPU
+	 * from it on its way out; a command that lingers is not waited for
+	 * longer than 200 ms. The CT runs meanwhile: nothing waits on us. */
+	struct pollfd p = { .fd = report_fd };
+	while (poll(&p, 1, 200) < 0 && errno == EINTR)
+		;
+	struct nvz_monwait m = {
+		.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
+		.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc), .bc_mounted_at = nvz_bcfs_mounted_at(bc),
+		.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC),
+	};
+	snprintf(m.rundir, sizeof(m.rundir), "%s", ct->rundir);
+	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
+	if (lockdir)
+		snprintf(m.lockpath, sizeof(m.lockpath), "%s/%s.lck", lockdir, ct->id);
+	struct nvz_error *err = NULL;
+	if (m.exe_fd < 0 || nvz_monwait_exec(&m, &err) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the small monitor did not start: %s",
+			err ? err->msg : "no /proc/self/exe");
+	nvz_error_free(err);
+	if (m.exe_fd >= 0)
+		close(m.exe_fd);
 }
 
 static void quiet_stdio(void)
@@ -610,19 +652,20 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	 * locked (exit 9). */
 	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
-	close(report_fd);
 	nvz_cgroup_free(cg);
 	cleanup_free char *logpath = NULL;
 	int logfd = -1;
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	int listen_fd = nvz_console_listen(ct);
+	hand_over(ct, pid, report_fd, master, slave, logfd, listen_fd, bc);
+	close(report_fd);
 	/* The monitor lives as long as the CT: give back the heap and stack
 	 * the start used, they count in the memory each running CT costs
 	 * (bench/). */
 	nvz_trim_memory();
 	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
 	nvz_bcfs_unmount(bc);
-	after_exit(ct, pid, status);
+	nvz_monitor_after_exit(ct, pid, status);
 	_exit(0);
 }

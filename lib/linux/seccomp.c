@@ -1,6 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "linux/security.h"
 
@@ -16,14 +21,11 @@ static const char *const denied[] = {
 	"vm86old",	   "nfsservctl",
 };
 
-/* The CT's filter; NULL and *err set on failure. */
-static scmp_filter_ctx build(struct nvz_error **err)
+static int build(scmp_filter_ctx *out, struct nvz_error **err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx) {
-		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "seccomp init");
-		return NULL;
-	}
+	if (!ctx)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "seccomp init");
 	/* libseccomp sets no_new_privs by default, which every process of the
 	 * CT would inherit: its users' sudo, su and passwd would stop working.
 	 * The filter is loaded with CAP_SYS_ADMIN instead (before the
@@ -31,8 +33,7 @@ static scmp_filter_ctx build(struct nvz_error **err)
 	int a = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (a < 0) {
 		seccomp_release(ctx);
-		nvz_err_sys(err, NVZ_E_SYSTEM, -a, "seccomp attribute");
-		return NULL;
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -a, "seccomp attribute");
 	}
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(denied[i]);
@@ -41,17 +42,17 @@ static scmp_filter_ctx build(struct nvz_error **err)
 		int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
 		if (r < 0 && r != -EEXIST) {
 			seccomp_release(ctx);
-			nvz_err_sys(err, NVZ_E_SYSTEM, -r, "seccomp rule for %s", denied[i]);
-			return NULL;
+			return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "seccomp rule for %s", denied[i]);
 		}
 	}
-	return ctx;
+	*out = ctx;
+	return 0;
 }
 
 int nvz_seccomp_apply(struct nvz_error **err)
 {
-	scmp_filter_ctx ctx = build(err);
-	if (!ctx)
+	scmp_filter_ctx ctx;
+	if (build(&ctx, err) < 0)
 		return -1;
 	int r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -60,14 +61,49 @@ int nvz_seccomp_apply(struct nvz_error **err)
 	return 0;
 }
 
+/* The same filter, compiled to BPF ahead of time: libseccomp's compile and
+ * its probes of the kernel (~0.2-0.4 ms here) happen while the monitor
+ * waits for vzctl, not between init's clone and its exec. libseccomp 2.5
+ * exports only to a descriptor: a pipe holds the ~200 bytes. */
+int nvz_seccomp_prepare(struct nvz_seccomp_prog *p, struct nvz_error **err)
+{
+	scmp_filter_ctx ctx;
+	int fds[2];
+	if (build(&ctx, err) < 0)
+		return -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		seccomp_release(ctx);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	}
+	int r = seccomp_export_bpf(ctx, fds[1]);
+	seccomp_release(ctx);
+	close(fds[1]);
+	ssize_t n = r < 0 ? -1 : read(fds[0], p->insns, sizeof(p->insns));
+	char extra;
+	bool more = n > 0 && read(fds[0], &extra, 1) > 0;
+	close(fds[0]);
+	if (r < 0 || n <= 0 || n % (ssize_t)sizeof(p->insns[0]) || more)
+		return nvz_err(err, NVZ_E_SYSTEM, r < 0 ? -r : EINVAL, "export seccomp filter");
+	p->len = (unsigned short)(n / (ssize_t)sizeof(p->insns[0]));
+	return 0;
+}
+
+int nvz_seccomp_load(const struct nvz_seccomp_prog *p, struct nvz_error **err)
+{
+	struct sock_fprog prog = { .len = p->len, .filter = (struct sock_filter *)p->insns };
+	/* No flags: as seccomp_load with no_new_privs off (CAP_SYS_ADMIN). */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "load seccomp filter");
+	return 0;
+}
+
 int nvz_seccomp_export(int fd, struct nvz_error **err)
 {
-	scmp_filter_ctx ctx = build(err);
-	if (!ctx)
+	struct nvz_seccomp_prog p;
+	if (nvz_seccomp_prepare(&p, err) < 0)
 		return -1;
-	int r = seccomp_export_bpf(ctx, fd);
-	seccomp_release(ctx);
-	if (r < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "export seccomp filter");
+	size_t len = p.len * sizeof(p.insns[0]);
+	if (write(fd, p.insns, len) != (ssize_t)len)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "export seccomp filter");
 	return 0;
 }

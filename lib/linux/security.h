@@ -3,6 +3,7 @@
 #ifndef NVZ_LINUX_SECURITY_H
 #define NVZ_LINUX_SECURITY_H
 
+#include <linux/filter.h>
 #include <stdint.h>
 
 #include "nvz/error.h"
@@ -14,6 +15,14 @@ int nvz_caps_parse(const char *capability, uint64_t *keep, struct nvz_error **er
 int nvz_caps_apply(uint64_t keep, struct nvz_error **err);
 /* Install the seccomp filter (syscalls that reach the host kernel globally). */
 int nvz_seccomp_apply(struct nvz_error **err);
+/* The same filter compiled ahead (prepare, any time before), loaded later
+ * in one system call (load). */
+struct nvz_seccomp_prog {
+	struct sock_filter insns[256];
+	unsigned short len;
+};
+int nvz_seccomp_prepare(struct nvz_seccomp_prog *p, struct nvz_error **err);
+int nvz_seccomp_load(const struct nvz_seccomp_prog *p, struct nvz_error **err);
 /* Write the same filter as raw BPF (struct sock_filter entries) to fd, for
  * a process that loads it without libseccomp (the exec stub). */
 int nvz_seccomp_export(int fd, struct nvz_error **err);

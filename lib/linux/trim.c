@@ -43,3 +43,15 @@ void nvz_trim_memory(void)
 	trim_stack(); /* first: reading the maps allocates */
 	malloc_trim(0);
 }
+
+void nvz_trim_text(void)
+{
+	/* The linker's bounds of this program's own code. */
+	extern char __executable_start[], etext[];
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)__executable_start & ~(page - 1);
+	uintptr_t hi = ((uintptr_t)etext + page - 1) & ~(page - 1);
+	/* File pages: only our page table entries go, the page cache keeps
+	 * them, and what we run next faults back in. */
+	madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}

@@ -1,0 +1,342 @@
+/* The beancounter file system's requests, answered by the small monitor
+ * (vzmon) without libfuse. libfuse mounted it and did the INIT handshake in
+ * the full monitor (bcfs.c); a libfuse session cannot be carried over an
+ * exec (its state, INIT included, lives in the old heap), and the protocol
+ * for one read-only file is small: lookup, getattr, open, read, release and
+ * a directory of one entry. Everything else gets ENOSYS, which the kernel
+ * remembers, as libfuse answers for operations bcfs.c does not implement.
+ * Requests come from the CT's processes: every length is checked against
+ * what was read before it is used. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct/monwait.h"
+#include "nvz/ctx.h"
+#include "nvz/ubcview.h"
+
+#define BC_FILE "user_beancounters"
+#define BC_FILE_INO 2
+#define BC_TIMEOUT 86400
+#define BC_FH_TAG 0x6e767a0000000000ULL /* "nvz": our handles, not libfuse's */
+#define BC_OPEN_MAX 64
+/* The kernel refuses a read of /dev/fuse smaller than a request could be:
+ * libfuse negotiated a max_write of 1 MiB. Mapped, not touched: only the
+ * pages a request fills are ever faulted in. */
+#define BC_BUF_SIZE ((1u << 20) + 8192)
+
+struct nvz_bcraw {
+	int fd;
+	unsigned long veid;
+	char id[32];
+	time_t mounted_at;
+	off_t size;
+	char *buf;
+	char *open[BC_OPEN_MAX]; /* the snapshot of each open file */
+	size_t open_len[BC_OPEN_MAX];
+};
+
+/* The CT's table now, from its config and counters: computed in a child
+ * that writes it to a pipe and exits, so that loading the config leaves
+ * nothing in the small monitor's heap (which would stay dirty for the CT's
+ * whole life: a malloc'd config does not give its pages back). */
+static void table_child(const struct nvz_bcraw *b, int out)
+{
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_ct *ct = NULL;
+	char *text = NULL;
+	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, b->veid, &ct, NULL) == 0 &&
+	    nvz_ct_ubc_table(ct, &text, NULL) == 0) {
+		size_t len = strlen(text), done = 0;
+		while (done < len) {
+			ssize_t n = write(out, text + done, len - done);
+			if (n <= 0)
+				_exit(1);
+			done += (size_t)n;
+		}
+		_exit(0);
+	}
+	_exit(1);
+}
+
+static char *bc_text(const struct nvz_bcraw *b, int *code)
+{
+	int p[2];
+	*code = EIO;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		table_child(b, p[1]);
+	}
+	close(p[1]);
+	size_t cap = (size_t)b->size + 4096, len = 0;
+	char *text = pid > 0 ? malloc(cap + 1) : NULL;
+	ssize_t n = 0;
+	while (text && len < cap && ((n = read(p[0], text + len, cap - len)) > 0 || (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	close(p[0]);
+	int status = -1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!text || n < 0 || status != 0 || len == 0) {
+		*code = text ? EIO : ENOMEM;
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
+	*code = 0;
+	return text;
+}
+
+/* As bcfs.c: every column has a fixed width, so a table of default values
+ * is exactly as long as the live one. */
+static off_t bc_size(const char *id)
+{
+	struct nvz_ubc_row rows[UBC_COUNT];
+	nvz_ubc_rows(NULL, NULL, rows);
+	char *text = NULL;
+	off_t n = nvz_ubc_table_rows(id, rows, true, &text, NULL) < 0 ? 0 : (off_t)strlen(text);
+	free(text);
+	return n;
+}
+
+struct nvz_bcraw *nvz_bcraw_new(const struct nvz_monwait *m)
+{
+	if (m->bc_fd < 0)
+		return NULL;
+	struct nvz_bcraw *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->buf = mmap(NULL, BC_BUF_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b->buf == MAP_FAILED) {
+		free(b);
+		return NULL;
+	}
+	b->fd = m->bc_fd;
+	b->veid = m->veid;
+	snprintf(b->id, sizeof(b->id), "%lu", m->veid);
+	b->mounted_at = m->bc_mounted_at;
+	b->size = bc_size(b->id);
+	return b;
+}
+
+void nvz_bcraw_free(struct nvz_bcraw *b)
+{
+	if (!b)
+		return;
+	for (int i = 0; i < BC_OPEN_MAX; i++)
+		free(b->open[i]);
+	munmap(b->buf, BC_BUF_SIZE);
+	free(b);
+}
+
+static void reply(const struct nvz_bcraw *b, uint64_t unique, int error, const void *data,
+		  size_t len)
+{
+	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + (error ? 0 : len)),
+				     .error = -error, .unique = unique };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, error ? 0 : len } };
+	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
+	if (writev(b->fd, iov, 2) < 0)
+		return;
+}
+
+static void bc_attr(const struct nvz_bcraw *b, uint64_t ino, struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->atime = a->mtime = a->ctime = (uint64_t)b->mounted_at;
+	if (ino == FUSE_ROOT_ID) {
+		a->mode = S_IFDIR | 0555;
+		a->nlink = 2;
+	} else {
+		a->mode = S_IFREG | 0444;
+		a->nlink = 1;
+		a->size = (uint64_t)b->size;
+	}
+}
+
+static void do_lookup(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		      size_t len)
+{
+	if (h->nodeid != FUSE_ROOT_ID || !memchr(body, '\0', len) || strcmp(body, BC_FILE)) {
+		reply(b, h->unique, ENOENT, NULL, 0);
+		return;
+	}
+	struct fuse_entry_out e = { .nodeid = BC_FILE_INO, .generation = 1,
+				    .entry_valid = BC_TIMEOUT, .attr_valid = BC_TIMEOUT };
+	bc_attr(b, BC_FILE_INO, &e.attr);
+	reply(b, h->unique, 0, &e, sizeof(e));
+}
+
+static void do_getattr(struct nvz_bcraw *b, const struct fuse_in_header *h)
+{
+	if (h->nodeid != FUSE_ROOT_ID && h->nodeid != BC_FILE_INO) {
+		reply(b, h->unique, ENOENT, NULL, 0);
+		return;
+	}
+	struct fuse_attr_out a = { .attr_valid = BC_TIMEOUT };
+	bc_attr(b, h->nodeid, &a.attr);
+	reply(b, h->unique, 0, &a, sizeof(a));
+}
+
+static void do_open(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		    size_t len)
+{
+	const struct fuse_open_in *in = (const void *)body;
+	if (h->nodeid != BC_FILE_INO || len < sizeof(*in)) {
+		reply(b, h->unique, EISDIR, NULL, 0);
+		return;
+	}
+	if ((in->flags & O_ACCMODE) != O_RDONLY) {
+		reply(b, h->unique, EACCES, NULL, 0);
+		return;
+	}
+	int slot = 0;
+	while (slot < BC_OPEN_MAX && b->open[slot])
+		slot++;
+	int code = EMFILE;
+	char *text = slot < BC_OPEN_MAX ? bc_text(b, &code) : NULL;
+	if (!text) {
+		reply(b, h->unique, code, NULL, 0);
+		return;
+	}
+	b->open[slot] = text;
+	b->open_len[slot] = strlen(text);
+	struct fuse_open_out o = { .fh = BC_FH_TAG | (uint64_t)slot, .open_flags = FOPEN_DIRECT_IO };
+	reply(b, h->unique, 0, &o, sizeof(o));
+}
+
+/* Our slot for fh, or -1: a handle libfuse gave out before the exec. */
+static int slot_of(const struct nvz_bcraw *b, uint64_t fh)
+{
+	uint64_t s = fh & ~BC_FH_TAG;
+	if ((fh & BC_FH_TAG) != BC_FH_TAG || s >= BC_OPEN_MAX || !b->open[s])
+		return -1;
+	return (int)s;
+}
+
+static void do_read(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		    size_t len)
+{
+	const struct fuse_read_in *in = (const void *)body;
+	if (len < sizeof(*in)) {
+		reply(b, h->unique, EINVAL, NULL, 0);
+		return;
+	}
+	int s = slot_of(b, in->fh);
+	int code = 0;
+	/* A file opened before the exec has no snapshot here: read a fresh one. */
+	char *fresh = s < 0 ? bc_text(b, &code) : NULL;
+	if (s < 0 && !fresh) {
+		reply(b, h->unique, code, NULL, 0);
+		return;
+	}
+	const char *text = s < 0 ? fresh : b->open[s];
+	size_t tlen = s < 0 ? strlen(fresh) : b->open_len[s];
+	size_t n = in->offset >= tlen ? 0 : tlen - (size_t)in->offset;
+	reply(b, h->unique, 0, text + (n ? in->offset : 0), n < in->size ? n : in->size);
+	free(fresh);
+}
+
+static void do_release(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		       size_t len)
+{
+	const struct fuse_release_in *in = (const void *)body;
+	int s = len >= sizeof(*in) ? slot_of(b, in->fh) : -1;
+	if (s >= 0) {
+		free(b->open[s]);
+		b->open[s] = NULL;
+	}
+	reply(b, h->unique, 0, NULL, 0);
+}
+
+static size_t add_dirent(char *buf, size_t cap, const char *name, uint64_t ino, uint32_t type,
+			 uint64_t off)
+{
+	size_t namelen = strlen(name);
+	size_t need = FUSE_REC_ALIGN(FUSE_NAME_OFFSET + namelen);
+	if (need > cap)
+		return need;
+	struct fuse_dirent d = { .ino = ino, .off = off, .namelen = (uint32_t)namelen, .type = type };
+	memset(buf, 0, need);
+	memcpy(buf, &d, FUSE_NAME_OFFSET);
+	memcpy(buf + FUSE_NAME_OFFSET, name, namelen);
+	return need;
+}
+
+static void do_readdir(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		       size_t len)
+{
+	static const struct {
+		const char *name;
+		uint64_t ino;
+		uint32_t type;
+	} ents[] = { { ".", FUSE_ROOT_ID, DT_DIR }, { "..", FUSE_ROOT_ID, DT_DIR },
+		     { BC_FILE, BC_FILE_INO, DT_REG } };
+	const struct fuse_read_in *in = (const void *)body;
+	if (len < sizeof(*in) || h->nodeid != FUSE_ROOT_ID) {
+		reply(b, h->unique, len < sizeof(*in) ? EINVAL : ENOTDIR, NULL, 0);
+		return;
+	}
+	char out[512];
+	size_t used = 0, cap = in->size < sizeof(out) ? in->size : sizeof(out);
+	for (uint64_t i = in->offset; i < sizeof(ents) / sizeof(ents[0]); i++) {
+		size_t need = add_dirent(out + used, cap - used, ents[i].name, ents[i].ino,
+					 ents[i].type, i + 1);
+		if (need > cap - used)
+			break;
+		used += need;
+	}
+	reply(b, h->unique, 0, out, used);
+}
+
+static void dispatch(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+		     size_t len)
+{
+	struct fuse_open_out dir = { 0 };
+	struct fuse_statfs_out sf = { .st = { .bsize = 512, .namelen = 255 } };
+	switch (h->opcode) {
+	case FUSE_LOOKUP: do_lookup(b, h, body, len); break;
+	case FUSE_GETATTR: do_getattr(b, h); break;
+	case FUSE_OPEN: do_open(b, h, body, len); break;
+	case FUSE_READ: do_read(b, h, body, len); break;
+	case FUSE_RELEASE: do_release(b, h, body, len); break;
+	case FUSE_OPENDIR: reply(b, h->unique, 0, &dir, sizeof(dir)); break;
+	case FUSE_READDIR: do_readdir(b, h, body, len); break;
+	case FUSE_RELEASEDIR: reply(b, h->unique, 0, NULL, 0); break;
+	case FUSE_STATFS: reply(b, h->unique, 0, &sf, sizeof(sf)); break;
+	/* No reply is expected to these. */
+	case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: case FUSE_NOTIFY_REPLY: break;
+	default: reply(b, h->unique, ENOSYS, NULL, 0); break;
+	}
+}
+
+int nvz_bcraw_process(struct nvz_bcraw *b)
+{
+	for (;;) {
+		ssize_t n = read(b->fd, b->buf, BC_BUF_SIZE);
+		if (n < 0)
+			/* EAGAIN: all answered; ENOENT: a request withdrawn; ENODEV:
+			 * unmounted (the CT's mount namespace went with init). */
+			return errno == EAGAIN || errno == EINTR || errno == ENOENT ? 0 : -1;
+		const struct fuse_in_header *h = (const void *)b->buf;
+		if ((size_t)n < sizeof(*h) || h->len != (uint32_t)n)
+			continue;
+		dispatch(b, h, b->buf + sizeof(*h), (size_t)n - sizeof(*h));
+	}
+}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cpt/tmpfs.h"
+#include "ct/console.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
@@ -127,28 +128,11 @@ static void clone_child(int sock, int rootfd, int nsfd, const struct nvz_cpt_tmp
 
 static int recv_fds(int sock, struct nvz_cpt_tmpfs *t)
 {
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * NVZ_CPT_TMPFS_MAX)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+	int fds[NVZ_RECV_FDS_MAX];
+	if (nvz_recv_fds(sock, fds, (size_t)t->n) < 0)
 		return -1;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int) * (size_t)t->n)) {
-		for (size_t i = 0; cm && cm->cmsg_type == SCM_RIGHTS &&
-				   CMSG_LEN(sizeof(int) * i) < cm->cmsg_len; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
-		}
-		return -1;
-	}
 	for (int i = 0; i < t->n; i++)
-		memcpy(&t->m[i].fd, CMSG_DATA(cm) + (size_t)i * sizeof(int), sizeof(int));
+		t->m[i].fd = fds[i];
 	return 0;
 }
 

@@ -85,24 +85,37 @@ int nvz_send_fd(int sock, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-int nvz_recv_fd(int sock)
+int nvz_recv_fds(int sock, int *fds, size_t want)
 {
 	char c;
 	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * NVZ_RECV_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+	if (want > NVZ_RECV_FDS_MAX || recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
 		return -1;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int) * want)) {
+		/* Not what was asked for: nothing of it is kept open. */
+		for (size_t i = 0; cm && cm->cmsg_type == SCM_RIGHTS && CMSG_LEN(sizeof(int) * i) < cm->cmsg_len;
+		     i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
 		return -1;
+	}
+	memcpy(fds, CMSG_DATA(cm), sizeof(int) * want);
+	return 0;
+}
+
+int nvz_recv_fd(int sock)
+{
 	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return nvz_recv_fds(sock, &fd, 1) < 0 ? -1 : fd;
 }
 
 static bool write_all(int fd, const char *buf, size_t n)

@@ -14,6 +14,10 @@ int nvz_console_accept(int listen_fd, int master);
 /* fd passing, shared with enter. */
 int nvz_send_fd(int sock, int fd);
 int nvz_recv_fd(int sock);
+/* Exactly want descriptors (at most NVZ_RECV_FDS_MAX) in one message into
+ * fds; -1 (and none left open) otherwise. */
+#define NVZ_RECV_FDS_MAX 8
+int nvz_recv_fds(int sock, int *fds, size_t want);
 /* Relay a pty master to the caller's terminal until the master closes, or,
  * with escape, until Esc . is typed at the start of a line. */
 void nvz_relay_pty(int master, int in, int out, bool escape);

@@ -36,7 +36,6 @@
 #include "nvz/fs.h"
 
 #define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
-#define CONSOLE_LOG_MAX (1 << 20)
 
 static char *const init_env[] = {
 	"container=nvz",
@@ -412,18 +411,6 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	return pid;
 }
 
-static void drain_console(int master, int logfd)
-{
-	char buf[4096];
-	ssize_t n = read(master, buf, sizeof(buf));
-	if (n <= 0 || logfd < 0)
-		return;
-	if (lseek(logfd, 0, SEEK_END) > CONSOLE_LOG_MAX && ftruncate(logfd, 0) == 0)
-		lseek(logfd, 0, SEEK_SET);
-	if (write(logfd, buf, (size_t)n) < 0)
-		return;
-}
-
 /* Wait for init to exit while keeping its console drained (or lent to a
  * `vzctl console` client); returns init's wait status. */
 static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd, struct nvz_bcfs *bc)
@@ -443,7 +430,7 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents & POLLIN)
-			drain_console(master, logfd);
+			nvz_console_drain(master, logfd);
 		if (p[2].revents & POLLIN)
 			client = nvz_console_accept(listen_fd, master);
 		if (p[3].revents) {

@@ -112,7 +112,8 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 	return 0;
 }
 
-static void drain_console(int master, int logfd)
+/* Console output goes to the log, which restarts past 1 MiB. */
+void nvz_console_drain(int master, int logfd)
 {
 	char buf[4096];
 	ssize_t n = read(master, buf, sizeof(buf));
@@ -129,7 +130,7 @@ static void drain_console(int master, int logfd)
 static void console_events(const struct nvz_monwait *m, const struct pollfd *p, int *client)
 {
 	if (p[1].revents & POLLIN)
-		drain_console(m->master, m->logfd);
+		nvz_console_drain(m->master, m->logfd);
 	if (p[2].revents & POLLIN)
 		*client = nvz_console_accept(m->listen_fd, m->master);
 	if (p[3].revents) {

@@ -56,4 +56,8 @@ void nvz_bcraw_free(struct nvz_bcraw *b);
  * did after init's exit (cleanup, restart on reboot, unmount). */
 void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status);
 
+/* Read what the CT's console wrote and append it to logfd (full monitor
+ * and vzmon alike). */
+void nvz_console_drain(int master, int logfd);
+
 #endif

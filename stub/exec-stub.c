@@ -265,6 +265,13 @@ static int pty_stdio(void)
 /* The command, born in the CT's pid namespace: drops privileges, execs. */
 static __attribute__((noreturn)) void command(char **argv, char **envp)
 {
+	/* Into the cgroup that counts the CT's processes, alone: the stub
+	 * never held a slot there (exec-stub.h). */
+	if (P.flags & NVZ_STUB_JOIN) {
+		if (sys3(SYS_write, NVZ_STUB_FD_JOIN, "0", 1) != 1)
+			die(125);
+		sys3(SYS_close, NVZ_STUB_FD_JOIN, 0, 0);
+	}
 	sys3(SYS_setsid, 0, 0, 0);
 	if ((P.flags & NVZ_STUB_PTY) && pty_stdio() < 0)
 		die(125);

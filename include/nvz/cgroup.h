@@ -31,7 +31,12 @@ int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg);
  * thread is the whole process, and a thread moving itself does not take
  * the global cgroup_threadgroup_rwsem (Linux 5.17+), so no RCU grace period
  * is waited for, unlike a write to cgroup.procs. */
-int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, struct nvz_error **err);
+int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nvz_error **err);
+/* The hierarchy that counts its processes (pids: numproc), for a process
+ * that joins it last and by itself (vzctl exec's command, so that its
+ * helper never takes a process slot of the CT): its `tasks` file on v1
+ * (*v2 false), its cgroup.procs on v2, opened for writing "0". */
+int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2);
 /* Move a process into it (all hierarchies). */
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */

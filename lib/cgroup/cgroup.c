@@ -463,10 +463,11 @@ int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg)
 	return -1;
 }
 
-int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, struct nvz_error **err)
+int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nvz_error **err)
 {
+	const struct nvz_cg_hier *counting = but_counting ? cg->ops->procs_hier(cg) : NULL;
 	for (size_t i = 0; i < cg->nhier; i++) {
-		if (cg->hier[i].v2)
+		if (cg->hier[i].v2 || &cg->hier[i] == counting)
 			continue;
 		cleanup_free char *tasks = nvz_cg_join(cg->hier[i].path, "tasks");
 		if (!tasks)
@@ -475,6 +476,22 @@ int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, struct nvz_error **err)
 			return nvz_err_wrap(err, "enter cgroup %s/%s", cg->prefix, cg->name);
 	}
 	return 0;
+}
+
+int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2)
+{
+	const struct nvz_cg_hier *h = cg->ops->procs_hier(cg);
+	if (!h) {
+		errno = ENOENT;
+		return -1;
+	}
+	*v2 = h->v2;
+	cleanup_free char *file = nvz_cg_join(h->path, h->v2 ? "cgroup.procs" : "tasks");
+	if (!file) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return open(file, O_WRONLY | O_CLOEXEC);
 }
 
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)

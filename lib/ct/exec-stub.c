@@ -56,7 +56,7 @@ static int cap_last(void)
 
 /* The stub's parameters, then the seccomp filter, in a memfd read from 0. */
 static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
-			const struct nvz_exec_cmd *c, bool userns, struct nvz_error **err)
+			const struct nvz_exec_cmd *c, bool userns, bool join, struct nvz_error **err)
 {
 	struct nvz_stub_params p = { .magic = NVZ_STUB_MAGIC, .cap_last = cap_last() };
 	if (nvz_ct_caps(ct, &p.caps_keep, err) < 0)
@@ -64,7 +64,8 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
 	p.ioprio = (2 /* IOPRIO_CLASS_BE */ << 13) | (prio < 0 || prio > 7 ? 4 : prio);
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
-		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0);
+		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0) |
+		  (join ? NVZ_STUB_JOIN : 0);
 	if (c->file)
 		snprintf(p.file, sizeof(p.file), "%s", c->file);
 	/* execvp looked the command up in vzctl's own PATH: so does the stub. */
@@ -121,7 +122,7 @@ static __attribute__((noreturn)) void child(struct nvz_cgroup *cg, const int *fr
 	signal(SIGPIPE, SIG_DFL);
 	/* Out of the way of the descriptors the stub expects. */
 	int s = fcntl(stub, F_DUPFD_CLOEXEC, 64);
-	if (s < 0 || nvz_cgroup_enter_v1_self(cg, NULL) < 0 || place_fds(from, 8) < 0)
+	if (s < 0 || nvz_cgroup_enter_v1_self(cg, true, NULL) < 0 || place_fds(from, 9) < 0)
 		_exit(125);
 	syscall(SYS_execveat, s, "", argv, envp, AT_EMPTY_PATH);
 	_exit(125);
@@ -134,21 +135,28 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	cleanup_close int userns = nvz_userns_of(nvz_pidfd_pid(pidfd), err);
 	if (userns == -1)
 		return -1;
-	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, err);
+	/* The helpers join every cgroup but the one that counts processes
+	 * (numproc): the command joins that one itself, first thing, so an
+	 * exec takes one slot, as in OpenVZ, not one per helper. */
+	bool counting_v2 = false;
+	cleanup_close int join = nvz_cgroup_open_counting(cg, &counting_v2);
+	if (join < 0 && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
+	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, join >= 0, err);
 	if (params < 0)
 		return -1;
 	cleanup_close int stub = stub_memfd(err);
 	if (stub < 0)
 		return -1;
-	cleanup_close int cgfd = nvz_cgroup_open_v2_dir(cg);
-	if (cgfd < 0 && errno != ENOENT)
+	cleanup_close int cgfd = counting_v2 ? -1 : nvz_cgroup_open_v2_dir(cg);
+	if (cgfd < 0 && !counting_v2 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	pid_t x = nvz_fork_into(cgfd);
 	if (x == 0) {
-		int from[8] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3] };
+		int from[9] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join };
 		child(cg, from, stub, c->argv, c->envp);
 	}
 	int e = errno;

@@ -16,6 +16,7 @@ enum {
 	NVZ_STUB_FD_REPORT = 5, /* the stub writes the command's pid (an int) here */
 	NVZ_STUB_FD_USERNS = 6, /* the CT's user namespace, with NVZ_STUB_USERNS */
 	NVZ_STUB_FD_PTY = 7,    /* with NVZ_STUB_PTY: a socket for the pty's master */
+	NVZ_STUB_FD_JOIN = 8,   /* with NVZ_STUB_JOIN: the counting cgroup's tasks/cgroup.procs */
 };
 
 enum {
@@ -23,6 +24,7 @@ enum {
 	NVZ_STUB_USERNS = 1 << 1, /* join the CT's user namespace and become its root */
 	NVZ_STUB_SEARCH = 1 << 2, /* look argv[0] up in path (execvp) */
 	NVZ_STUB_PTY = 1 << 3,    /* the command's stdio: a new pty of the CT's devpts */
+	NVZ_STUB_JOIN = 1 << 4,   /* the command writes "0" to NVZ_STUB_FD_JOIN first */
 };
 
 struct nvz_stub_params {

@@ -288,7 +288,7 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 	if (cgfd < 0 && errno != ENOENT)
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
 	else
-		nvz_cgroup_enter_v1_self(cg, &err);
+		nvz_cgroup_enter_v1_self(cg, false, &err);
 	if (err) {
 		nvz_sync_send_error(fd, err);
 		_exit(1);

@@ -118,8 +118,13 @@ static pid_t watch_restore(const struct nvz_ct *ct, pid_t daemon, int session)
 			}
 			break;
 		}
-		kill_restore(ct);
-		_exit(0);
+		/* The restore may not have started criu yet (its set-up runs
+		 * first, slowly under load): kill it whenever it shows up,
+		 * until unwatch() ends us once the restore has returned. */
+		for (;;) {
+			kill_restore(ct);
+			usleep(20000);
+		}
 	}
 	close(pidfd);
 	return pid;

@@ -31,16 +31,6 @@
 #define MAX_XATTRS (64 * 1024)
 #define MAX_LINKS 4096
 
-enum { R_DIR = 1, R_END, R_FILE, R_LNK, R_NODE, R_HARD };
-
-struct rec {
-	uint32_t type, mode, uid, gid;
-	uint64_t rdev, size;
-	int64_t atime, mtime;
-	uint32_t atime_ns, mtime_ns;
-	uint32_t namelen, xattrlen, link_id, pad;
-};
-
 struct saver {
 	FILE *out;
 	struct { dev_t dev; ino_t ino; } *links;
@@ -89,9 +79,9 @@ static char *xattrs(int fd, const char *path, uint32_t *len)
 static int put_rec(struct saver *s, uint32_t type, const struct stat *st, const char *name,
 		   const char *xa, uint32_t xalen, uint32_t link_id)
 {
-	struct rec r = {
+	struct nvz_tmpfs_rec r = {
 		.type = type, .mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
-		.rdev = st->st_rdev, .size = type == R_FILE || type == R_LNK ? (uint64_t)st->st_size : 0,
+		.rdev = st->st_rdev, .size = type == NVZ_TMPFS_FILE || type == NVZ_TMPFS_LNK ? (uint64_t)st->st_size : 0,
 		.atime = st->st_atim.tv_sec, .mtime = st->st_mtim.tv_sec,
 		.atime_ns = (uint32_t)st->st_atim.tv_nsec, .mtime_ns = (uint32_t)st->st_mtim.tv_nsec,
 		.namelen = (uint32_t)strlen(name), .xattrlen = xalen, .link_id = link_id,
@@ -185,7 +175,7 @@ static int save_file(struct saver *s, int dirfd, const char *name, const struct 
 		return -1;
 	uint32_t xl;
 	cleanup_free char *xa = xattrs(fd, NULL, &xl);
-	if (put_rec(s, R_FILE, st, name, xa, xl, (uint32_t)id) < 0)
+	if (put_rec(s, NVZ_TMPFS_FILE, st, name, xa, xl, (uint32_t)id) < 0)
 		return -1;
 	return save_data(s, fd, st->st_size);
 }
@@ -208,7 +198,7 @@ static int save_entry(struct saver *s, int dirfd, const char *name, int depth)
 	if (id < 0)
 		return -1;
 	if (seen)
-		return put_rec(s, R_HARD, &st, name, NULL, 0, (uint32_t)id);
+		return put_rec(s, NVZ_TMPFS_HARD, &st, name, NULL, 0, (uint32_t)id);
 	if (S_ISREG(st.st_mode))
 		return save_file(s, dirfd, name, &st, id);
 	char path[64 + NAME_MAX];
@@ -221,9 +211,9 @@ static int save_entry(struct saver *s, int dirfd, const char *name, int depth)
 		if (n < 0 || n == (ssize_t)sizeof(target))
 			return -1;
 		st.st_size = n;
-		return put_rec(s, R_LNK, &st, name, xa, xl, (uint32_t)id) || put(s, target, (size_t)n) ? -1 : 0;
+		return put_rec(s, NVZ_TMPFS_LNK, &st, name, xa, xl, (uint32_t)id) || put(s, target, (size_t)n) ? -1 : 0;
 	}
-	return put_rec(s, R_NODE, &st, name, xa, xl, (uint32_t)id);
+	return put_rec(s, NVZ_TMPFS_NODE, &st, name, xa, xl, (uint32_t)id);
 }
 
 /* Takes fd. */
@@ -239,7 +229,7 @@ static int save_dir(struct saver *s, int fd, const char *name, int depth)
 		return -1;
 	uint32_t xl;
 	cleanup_free char *xa = xattrs(fd, NULL, &xl);
-	if (put_rec(s, R_DIR, &st, name, xa, xl, 0) < 0)
+	if (put_rec(s, NVZ_TMPFS_DIR, &st, name, xa, xl, 0) < 0)
 		return -1;
 	for (;;) {
 		errno = 0; /* readdir's end and its error look alike but for errno */
@@ -252,7 +242,7 @@ static int save_dir(struct saver *s, int fd, const char *name, int depth)
 			return -1;
 	}
 	/* The directory's times as they were before we read it. */
-	return errno ? -1 : put_rec(s, R_END, &st, "", NULL, 0, 0);
+	return errno ? -1 : put_rec(s, NVZ_TMPFS_END, &st, "", NULL, 0, 0);
 }
 
 int nvz_cpt_tmpfs_save(int treefd, int outfd, struct nvz_error **err)
@@ -287,7 +277,7 @@ int nvz_cpt_tmpfs_save(int treefd, int outfd, struct nvz_error **err)
 struct loader {
 	FILE *in;
 	int dirs[MAX_DEPTH + 2];
-	struct rec dirrec[MAX_DEPTH + 2];
+	struct nvz_tmpfs_rec dirrec[MAX_DEPTH + 2];
 	char *dirxa[MAX_DEPTH + 2];
 	int depth;
 	int links[MAX_LINKS];
@@ -328,7 +318,7 @@ static void set_xattrs(int fd, const char *path, const char *xa, uint32_t len)
 
 /* Owner first: chown clears the set-id bits the mode then sets, and a file
  * capability (security.capability) set before it. Times last. */
-static int set_attrs(int fd, const struct rec *r, const char *xa)
+static int set_attrs(int fd, const struct nvz_tmpfs_rec *r, const char *xa)
 {
 	struct timespec t[2] = { { r->atime, r->atime_ns }, { r->mtime, r->mtime_ns } };
 	if (fchown(fd, r->uid, r->gid) < 0 || fchmod(fd, r->mode & 07777) < 0)
@@ -369,7 +359,7 @@ static int copy_data(struct loader *l, int fd, uint64_t size)
 	}
 }
 
-static int load_file(struct loader *l, int dir, const char *name, const struct rec *r, const char *xa)
+static int load_file(struct loader *l, int dir, const char *name, const struct nvz_tmpfs_rec *r, const char *xa)
 {
 	cleanup_close int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || copy_data(l, fd, r->size) < 0 || set_attrs(fd, r, xa) < 0)
@@ -379,12 +369,12 @@ static int load_file(struct loader *l, int dir, const char *name, const struct r
 	return 0;
 }
 
-static int load_other(struct loader *l, int dir, const char *name, const struct rec *r, const char *xa)
+static int load_other(struct loader *l, int dir, const char *name, const struct nvz_tmpfs_rec *r, const char *xa)
 {
-	if (r->type == R_HARD)
+	if (r->type == NVZ_TMPFS_HARD)
 		return r->link_id == 0 || r->link_id > MAX_LINKS || l->links[r->link_id - 1] < 0 ? -1
 		       : linkat(l->links[r->link_id - 1], "", dir, name, AT_EMPTY_PATH);
-	if (r->type == R_LNK) {
+	if (r->type == NVZ_TMPFS_LNK) {
 		if (r->size == 0 || r->size >= PATH_MAX || get(l, l->buf, (size_t)r->size) < 0)
 			return -1;
 		l->buf[r->size] = '\0';
@@ -402,7 +392,7 @@ static int load_other(struct loader *l, int dir, const char *name, const struct 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir, name);
 	struct timespec t[2] = { { r->atime, r->atime_ns }, { r->mtime, r->mtime_ns } };
 	if (fchownat(dir, name, r->uid, r->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    (r->type == R_NODE && fchmodat(dir, name, r->mode & 07777, 0) < 0))
+	    (r->type == NVZ_TMPFS_NODE && fchmodat(dir, name, r->mode & 07777, 0) < 0))
 		return -1;
 	set_xattrs(-1, path, xa, r->xattrlen);
 	if (utimensat(dir, name, t, AT_SYMLINK_NOFOLLOW) < 0)
@@ -412,7 +402,7 @@ static int load_other(struct loader *l, int dir, const char *name, const struct 
 	return 0;
 }
 
-static int load_dir(struct loader *l, const char *name, const struct rec *r, char **xa)
+static int load_dir(struct loader *l, const char *name, const struct nvz_tmpfs_rec *r, char **xa)
 {
 	if (l->depth > MAX_DEPTH)
 		return -1;
@@ -449,7 +439,7 @@ static int load_end(struct loader *l)
 
 static int load_one(struct loader *l, bool *done)
 {
-	struct rec r;
+	struct nvz_tmpfs_rec r;
 	char name[NAME_MAX + 1];
 	if (get(l, &r, sizeof(r)) < 0 || r.namelen > NAME_MAX || r.xattrlen > MAX_XATTRS ||
 	    get(l, name, r.namelen) < 0)
@@ -458,20 +448,20 @@ static int load_one(struct loader *l, bool *done)
 	cleanup_free char *xa = r.xattrlen ? malloc(r.xattrlen) : NULL;
 	if ((r.xattrlen && !xa) || get(l, xa, r.xattrlen) < 0)
 		return -1;
-	if (r.type == R_END) {
+	if (r.type == NVZ_TMPFS_END) {
 		int ret = load_end(l);
 		*done = l->depth == 0;
 		return ret;
 	}
 	/* Only the first record (the tmpfs root) has no name. */
-	if (l->depth == 0 ? r.type != R_DIR || r.namelen : !good_name(name) || strlen(name) != r.namelen)
+	if (l->depth == 0 ? r.type != NVZ_TMPFS_DIR || r.namelen : !good_name(name) || strlen(name) != r.namelen)
 		return -1;
-	if (r.type == R_DIR)
+	if (r.type == NVZ_TMPFS_DIR)
 		return load_dir(l, name, &r, &xa);
 	int dir = l->dirs[l->depth];
-	if (r.type == R_FILE)
+	if (r.type == NVZ_TMPFS_FILE)
 		return load_file(l, dir, name, &r, xa);
-	if (r.type == R_LNK || r.type == R_NODE || r.type == R_HARD)
+	if (r.type == NVZ_TMPFS_LNK || r.type == NVZ_TMPFS_NODE || r.type == NVZ_TMPFS_HARD)
 		return load_other(l, dir, name, &r, xa);
 	return -1;
 }

@@ -14,6 +14,7 @@
 #ifndef NVZ_CPT_TMPFS_H
 #define NVZ_CPT_TMPFS_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "nvz/error.h"
@@ -45,6 +46,17 @@ int nvz_cpt_tmpfs_make(const char *hostdir, const char *dumpdir, const char *met
 		       struct nvz_error **err);
 /* Detach what nvz_cpt_tmpfs_make mounted (the CT's binds keep it). */
 void nvz_cpt_tmpfs_release(const char *hostdir);
+
+/* The stream's records (native endian): a header, then the name, the
+ * xattrs and, for a file or link, its data. */
+enum { NVZ_TMPFS_DIR = 1, NVZ_TMPFS_END, NVZ_TMPFS_FILE, NVZ_TMPFS_LNK, NVZ_TMPFS_NODE, NVZ_TMPFS_HARD };
+struct nvz_tmpfs_rec {
+	uint32_t type, mode, uid, gid;
+	uint64_t rdev, size;
+	int64_t atime, mtime;
+	uint32_t atime_ns, mtime_ns;
+	uint32_t namelen, xattrlen, link_id, pad;
+};
 
 /* tmpfs.c: the content of a tree as one stream, and back. Both take the
  * descriptor they write to / read from. */

@@ -177,19 +177,10 @@ Test(tmpfs, round_trip)
 	cr_assert_eq(memcmp(back, big, sizeof(big)), 0, "content of big differs");
 }
 
-/* The stream as tmpfs.c writes it (same layout, native endian). */
-struct rec {
-	uint32_t type, mode, uid, gid;
-	uint64_t rdev, size;
-	int64_t atime, mtime;
-	uint32_t atime_ns, mtime_ns;
-	uint32_t namelen, xattrlen, link_id, pad;
-};
-enum { R_DIR = 1, R_END, R_FILE, R_LNK, R_NODE, R_HARD };
 
 static void rec(FILE *f, uint32_t type, mode_t mode, const char *name, const char *data)
 {
-	struct rec r = { .type = type, .mode = mode, .namelen = (uint32_t)strlen(name),
+	struct nvz_tmpfs_rec r = { .type = type, .mode = mode, .namelen = (uint32_t)strlen(name),
 			 .size = data ? strlen(data) : 0 };
 	fwrite(&r, sizeof(r), 1, f);
 	fwrite(name, 1, strlen(name), f);
@@ -201,9 +192,9 @@ static int load_crafted(void (*craft)(FILE *))
 {
 	FILE *f = fopen(img, "we");
 	fputs("NVZTMPFS1\n", f);
-	rec(f, R_DIR, S_IFDIR | 0755, "", NULL);
+	rec(f, NVZ_TMPFS_DIR, S_IFDIR | 0755, "", NULL);
 	craft(f);
-	rec(f, R_END, S_IFDIR | 0755, "", NULL);
+	rec(f, NVZ_TMPFS_END, S_IFDIR | 0755, "", NULL);
 	fclose(f);
 	int in = open(img, O_RDONLY | O_CLOEXEC);
 	int to = open(dst, O_RDONLY | O_DIRECTORY);
@@ -216,27 +207,27 @@ static int load_crafted(void (*craft)(FILE *))
 
 static void dotdot(FILE *f)
 {
-	rec(f, R_FILE, S_IFREG | 0644, "../escaped", "x");
+	rec(f, NVZ_TMPFS_FILE, S_IFREG | 0644, "../escaped", "x");
 }
 
 static void slash(FILE *f)
 {
-	rec(f, R_FILE, S_IFREG | 0644, "a/escaped", "x");
+	rec(f, NVZ_TMPFS_FILE, S_IFREG | 0644, "a/escaped", "x");
 }
 
 /* A symlink to the outside, then a directory of the same name to write
  * through it. */
 static void through_symlink(FILE *f)
 {
-	rec(f, R_LNK, S_IFLNK | 0777, "x", dir);
-	rec(f, R_DIR, S_IFDIR | 0755, "x", NULL);
-	rec(f, R_FILE, S_IFREG | 0644, "escaped", "x");
-	rec(f, R_END, S_IFDIR | 0755, "", NULL);
+	rec(f, NVZ_TMPFS_LNK, S_IFLNK | 0777, "x", dir);
+	rec(f, NVZ_TMPFS_DIR, S_IFDIR | 0755, "x", NULL);
+	rec(f, NVZ_TMPFS_FILE, S_IFREG | 0644, "escaped", "x");
+	rec(f, NVZ_TMPFS_END, S_IFDIR | 0755, "", NULL);
 }
 
 static void bad_link(FILE *f)
 {
-	struct rec r = { .type = R_HARD, .mode = S_IFREG | 0644, .namelen = 1, .link_id = 7 };
+	struct nvz_tmpfs_rec r = { .type = NVZ_TMPFS_HARD, .mode = S_IFREG | 0644, .namelen = 1, .link_id = 7 };
 	fwrite(&r, sizeof(r), 1, f);
 	fputc('h', f);
 }
@@ -255,10 +246,10 @@ Test(tmpfs, hostile_streams_stay_inside)
 	/* And a truncated one. */
 	FILE *f = fopen(img, "we");
 	fputs("NVZTMPFS1\n", f);
-	rec(f, R_DIR, S_IFDIR | 0755, "", NULL);
-	rec(f, R_FILE, S_IFREG | 0644, "short", NULL);
+	rec(f, NVZ_TMPFS_DIR, S_IFDIR | 0755, "", NULL);
+	rec(f, NVZ_TMPFS_FILE, S_IFREG | 0644, "short", NULL);
 	fclose(f);
-	cr_assert_eq(truncate(img, 10 + 2 * (long)sizeof(struct rec) - 3), 0);
+	cr_assert_eq(truncate(img, 10 + 2 * (long)sizeof(struct nvz_tmpfs_rec) - 3), 0);
 	int in = open(img, O_RDONLY | O_CLOEXEC);
 	int to = open(dst, O_RDONLY | O_DIRECTORY);
 	cr_assert_lt(nvz_cpt_tmpfs_load(in, to, NULL), 0);

@@ -119,6 +119,18 @@ mig_ct() {
 	ina "$VZCTL" exec "$id" "echo migrated-$id > /root/marker" || fail "write marker"
 }
 
+# An established TCP connection from the client to a cat server in CT $1:
+# written through fd 3, echoed into $T/echoed; the client's pid in MIG_NCPID.
+mig_tcp_echo() {
+	ina "$VZCTL" exec "$1" 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
+	mkfifo "$T/in"
+	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
+	MIG_NCPID=$!
+	exec 3>"$T/in"
+	echo before-migration >&3
+	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+}
+
 # The CT is running on A exactly as before, and B holds nothing of it.
 source_intact() {
 	local id=$1
@@ -467,13 +479,8 @@ t_migrate_online() {
 	ina "$VZCTL" exec 2114 'i=0; while :; do i=$((i+1)); echo $i >/run/count.new; mv /run/count.new /run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
 		fail "counter"
 	# An established TCP connection from the client to a cat server in the CT.
-	ina "$VZCTL" exec 2114 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
-	mkfifo "$T/in"
-	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
-	local ncpid=$!
-	exec 3>"$T/in"
-	echo before-migration >&3
-	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+	mig_tcp_echo 2114
+	local ncpid=$MIG_NCPID
 	sleep 0.5
 	local logins
 	logins=$(ssh_logins b)
@@ -681,13 +688,8 @@ t_migrate_online_lazy_rollback() {
 	pid=$(ina "$VZCTL" exec 2118 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	# An established TCP connection from the client: criu had it in repair
 	# mode when it was killed; it must carry data again.
-	ina "$VZCTL" exec 2118 'nc -l -p 7778 -e cat </dev/null >/dev/null 2>&1 &' || fail "nc server"
-	mkfifo "$T/in"
-	inc busybox nc $MIG_CT_IP 7778 <"$T/in" >"$T/echoed" 2>&1 &
-	local ncpid=$!
-	exec 3>"$T/in"
-	echo before-migration >&3
-	wait_for 50 grep -q before-migration "$T/echoed" || fail "no echo before migration: $(cat "$T/echoed")"
+	mig_tcp_echo 2118
+	local ncpid=$MIG_NCPID
 	mkdir -p "$T/b/ro"
 	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"

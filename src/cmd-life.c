@@ -175,37 +175,41 @@ int cmd_compact(struct cmd_ctx *c)
 }
 
 /* chkpnt/suspend and restore/resume: --dumpfile, and OpenVZ's hidden flags
- * that only tuned the old kernel's stages (accepted, no effect). */
-static int parse_cpt(struct cmd_ctx *c, const char **dumpfile)
+ * that only tuned the old kernel's stages (accepted, no effect); restore
+ * also takes nvz's --lazy / --no-lazy (post-copy or not, see README). */
+static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o)
 {
 	static const struct option opts[] = {
 		{ "dumpfile", required_argument, NULL, 'd' }, { "skip_arpdetect", no_argument, NULL, 'x' },
 		{ "skip-arpdetect", no_argument, NULL, 'x' }, { "skip-remount", no_argument, NULL, 'x' },
-		{ "skip-fsck", no_argument, NULL, 'x' },      { NULL, 0, NULL, 0 },
+		{ "skip-fsck", no_argument, NULL, 'x' },      { "lazy", no_argument, NULL, 'l' },
+		{ "no-lazy", no_argument, NULL, 'n' },        { NULL, 0, NULL, 0 },
 	};
-	*dumpfile = NULL;
+	*o = (struct nvz_restore_opts){ 0 };
 	PARSE_OPTS(c, opts,
-		   case 'd': *dumpfile = optarg; break;
+		   case 'd': o->dumpfile = optarg; break;
+		   case 'l': o->lazy = NVZ_LAZY_YES; break;
+		   case 'n': o->lazy = NVZ_LAZY_NO; break;
 		   case 'x': break;);
 	return 0;
 }
 
 int cmd_chkpnt(struct cmd_ctx *c)
 {
-	const char *dumpfile;
-	int r = parse_cpt(c, &dumpfile);
+	struct nvz_restore_opts o;
+	int r = parse_cpt(c, &o);
 	if (r)
 		return r;
 	struct nvz_error *err = NULL;
-	return done(err, nvz_ct_chkpnt(c->ct, dumpfile, &err));
+	return done(err, nvz_ct_chkpnt(c->ct, o.dumpfile, &err));
 }
 
 int cmd_restore(struct cmd_ctx *c)
 {
-	const char *dumpfile;
-	int r = parse_cpt(c, &dumpfile);
+	struct nvz_restore_opts o;
+	int r = parse_cpt(c, &o);
 	if (r)
 		return r;
 	struct nvz_error *err = NULL;
-	return done(err, nvz_ct_restore(c->ct, dumpfile, &err));
+	return done(err, nvz_ct_restore_opts(c->ct, &o, &err));
 }

@@ -22,6 +22,10 @@ struct nvz_ct {
 	char *private; /* VE_PRIVATE with $VEID substituted */
 	char *rundir;  /* RUNDIR/<id>: runtime state */
 	int lockfd;
+	/* A local post-copy restore (nvz_ct_restore_opts): the read end of
+	 * its criu lazy-pages daemon's status pipe, for the monitor (a fork
+	 * of vzctl) to wait on before criu restore; -1 (or 0) otherwise. */
+	int lazy_ready_fd;
 };
 
 struct nvz_ct_state {
@@ -91,6 +95,20 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
  * dump (status 17 on failure, the dump then stays as it was). */
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
+/* vzctl restore --lazy / --no-lazy, or LAZY_RESTORE (yes, no, auto: the
+ * default, post-copy when the dump holds at least NVZ_LAZY_AUTO_MIN of
+ * pages). Post-copy: criu lazy-pages serves the memory from the dump's
+ * images while the CT already runs; the restore returns (and the dump is
+ * removed) once every page is in. If the daemon fails meanwhile, the CT
+ * is killed and the dump kept (status 17). */
+enum nvz_lazy { NVZ_LAZY_CONF, NVZ_LAZY_NO, NVZ_LAZY_YES };
+#define NVZ_LAZY_AUTO_MIN (128ULL << 20)
+struct nvz_restore_opts {
+	const char *dumpfile;
+	enum nvz_lazy lazy;
+};
+int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *o,
+			struct nvz_error **err);
 /* Post-copy (vzmigrate --online --lazy): the CT is frozen and dumped into
  * DUMPDIR/Dump.<CTID> without its memory, which criu keeps and serves on
  * 127.0.0.1:port. lazy_end waits until criu has given it all away (the

@@ -129,11 +129,10 @@ static pid_t spawn(char *const *argv, int keep_fd, int netns, struct nvz_error *
 	_exit(127);
 }
 
-int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
-			struct nvz_error **err)
+pid_t nvz_cpt_spawn_status(char *const *argv, int netns, int *ready_fd, struct nvz_error **err)
 {
 	int p[2];
-	*pid = -1;
+	*ready_fd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
 	struct args a = { 0 };
@@ -141,17 +140,37 @@ int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
 		add(&a, "%s", *v);
 	add(&a, "--status-fd");
 	add(&a, "%d", p[1]);
-	*pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, err);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, err);
 	nvz_strv_free(a.v);
 	close(p[1]);
+	if (pid < 0)
+		close(p[0]);
+	else
+		*ready_fd = p[0];
+	return pid;
+}
+
+int nvz_cpt_wait_ready(int fd)
+{
 	char c;
-	ssize_t n = -1;
-	while (*pid > 0 && (n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+	ssize_t n;
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
 		;
-	close(p[0]);
-	if (n == 1)
+	return n == 1 ? 0 : -1;
+}
+
+int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
+			struct nvz_error **err)
+{
+	int fd;
+	*pid = nvz_cpt_spawn_status(argv, netns, &fd, err);
+	if (*pid < 0)
+		return -1;
+	int r = nvz_cpt_wait_ready(fd);
+	close(fd);
+	if (r == 0)
 		return 0;
-	while (*pid > 0 && waitpid(*pid, status, 0) < 0 && errno == EINTR)
+	while (waitpid(*pid, status, 0) < 0 && errno == EINTR)
 		;
 	return -1;
 }
@@ -509,7 +528,7 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	}
 	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
 	const char *lazy = nvz_conf_get(meta, "LAZY");
-	if (lazy && !strcmp(lazy, "yes"))
+	if ((lazy && !strcmp(lazy, "yes")) || s->lazy)
 		/* The memory comes from the lazy-pages daemon listening in
 		 * workdir (lazy.c), on demand and in the background. */
 		add(&a, "--lazy-pages");

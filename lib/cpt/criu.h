@@ -59,6 +59,7 @@ struct nvz_cpt_restore_spec {
 	const char *cgroup_root; /* "/<prefix>/<id>": the CT's cgroup, created with its limits */
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
+	bool lazy;               /* local post-copy: criu lazy-pages listens in workdir */
 };
 
 /* lazy.c: post-copy. A free TCP port on the loopback (for the page
@@ -73,7 +74,23 @@ int nvz_cpt_lazy_watch(int fd, pid_t criu, int timeout_ms, int *status);
 int nvz_cpt_lazy_check(struct nvz_error **err);
 pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
 			  struct nvz_error **err);
+/* criu lazy-pages for a local post-copy restore of dir: the pages from its
+ * images, no page server; returns at once (*ready_fd: see spawn_status). */
+pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, int *ready_fd,
+			 struct nvz_error **err);
+/* Bytes of memory pages in dir's images (pages-*.img). */
+unsigned long long nvz_cpt_dump_pages(const char *dir);
 bool nvz_cpt_dump_lazy(const char *dir);
+/* Start criu (argv) with a --status-fd: its pid, and the pipe's read end
+ * in *ready_fd, readable (a byte) once criu is ready, EOF if it exited. */
+pid_t nvz_cpt_spawn_status(char *const *argv, int netns, int *ready_fd, struct nvz_error **err);
+int nvz_cpt_wait_ready(int fd);
+/* While a post-copy restore runs (migrate-lazy.c): a process that kills
+ * the CT's criu restore if the daemon exits (or session, if >= 0, speaks
+ * or hangs up); unwatch ends it. */
+struct nvz_ct;
+pid_t nvz_cpt_lazy_watch_restore(const struct nvz_ct *ct, pid_t daemon, int session);
+void nvz_cpt_lazy_unwatch(pid_t watcher);
 /* Start criu (argv) keeping its --status-fd; wait until it says it is
  * ready (0) or exits (-1, its status in *status). */
 int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,

@@ -10,6 +10,7 @@
  * ssh connection (a remote forward through its ControlMaster), so the
  * pages never cross the network unauthenticated or in clear. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,8 +40,12 @@ int nvz_cpt_lazy_port(struct nvz_error **err)
 	return ntohs(a.sin_port);
 }
 
-pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
-			  struct nvz_error **err)
+/* port > 0: pages from the page server on 127.0.0.1:port (migration);
+ * else from the dump's own images (a local post-copy restore). ready_fd
+ * NULL: wait until it listens; else return at once, the status pipe's
+ * read end in *ready_fd (nvz_cpt_wait_ready). */
+static pid_t daemon_spawn(const char *criu, const char *dir, const char *workdir, int port,
+			  int *ready_fd, struct nvz_error **err)
 {
 	char portstr[16];
 	snprintf(portstr, sizeof(portstr), "%d", port);
@@ -47,9 +53,11 @@ pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir
 	 * stays in workdir (RUNDIR/<CTID>) while the CT runs. */
 	char *const argv[] = {
 		(char *)criu, "lazy-pages", "-D", (char *)dir, "--work-dir", (char *)workdir,
-		"-o", "lazy-pages.log", "-v2", "--page-server", "--address", "127.0.0.1",
-		"--port", portstr, NULL,
+		"-o", "lazy-pages.log", "-v2", port > 0 ? "--page-server" : NULL, "--address",
+		"127.0.0.1", "--port", portstr, NULL,
 	};
+	if (ready_fd)
+		return nvz_cpt_spawn_status(argv, -1, ready_fd, err);
 	pid_t pid;
 	int status = 0;
 	if (nvz_cpt_spawn_ready(argv, -1, &pid, &status, err) == 0)
@@ -59,6 +67,18 @@ pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir
 	return nvz_err(err, NVZ_E_RESTORE, EIO,
 		       "criu lazy-pages did not start (status %d; log: %s/lazy-pages.log)",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), workdir);
+}
+
+pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
+			  struct nvz_error **err)
+{
+	return daemon_spawn(criu, dir, workdir, port, NULL, err);
+}
+
+pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, int *ready_fd,
+			 struct nvz_error **err)
+{
+	return daemon_spawn(criu, dir, workdir, 0, ready_fd, err);
 }
 
 /* criu's page server reads pages through a pipe it sizes to 4 MiB
@@ -111,4 +131,17 @@ int nvz_cpt_lazy_watch(int fd, pid_t criu, int timeout_ms, int *status)
 	if (waitid(P_PID, (id_t)criu, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
 		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 	return 0;
+}
+
+unsigned long long nvz_cpt_dump_pages(const char *dir)
+{
+	cleanup_dir DIR *d = opendir(dir);
+	unsigned long long sum = 0;
+	for (struct dirent *de; d && (de = readdir(d));) {
+		struct stat st;
+		if (!strncmp(de->d_name, "pages-", 6) && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode))
+			sum += (unsigned long long)st.st_size;
+	}
+	return sum;
 }

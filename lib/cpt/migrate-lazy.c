@@ -96,7 +96,7 @@ static int exit_code(pid_t pid)
  * the session (it gave up: only "abort" or "keep" can come now) or hangs
  * up, it kills criu restore, which fails the restore and lets the
  * session clean up. Not a thread: the restore forks the CT's monitor. */
-static pid_t watch_restore(const struct nvz_ct *ct, pid_t daemon, int session)
+pid_t nvz_cpt_lazy_watch_restore(const struct nvz_ct *ct, pid_t daemon, int session)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, daemon, 0);
 	if (pidfd < 0)
@@ -110,8 +110,12 @@ static pid_t watch_restore(const struct nvz_ct *ct, pid_t daemon, int session)
 			if (poll(p + off, n, -1) < 0 && errno == EINTR)
 				continue;
 			/* A daemon done with every page (status 0) before
-			 * the restore returned is no reason to stop it. */
-			if (p[1].revents && exit_code(daemon) == 0 && session >= 0) {
+			 * the restore returned is no reason to stop it (a
+			 * local post-copy restore of a small CT: no session,
+			 * nothing left to watch). */
+			if (p[1].revents && exit_code(daemon) == 0) {
+				if (session < 0)
+					_exit(0);
 				n = 1;
 				p[1].revents = 0;
 				continue;
@@ -130,7 +134,7 @@ static pid_t watch_restore(const struct nvz_ct *ct, pid_t daemon, int session)
 	return pid;
 }
 
-static void unwatch(pid_t watcher)
+void nvz_cpt_lazy_unwatch(pid_t watcher)
 {
 	if (watcher <= 0)
 		return;
@@ -156,9 +160,9 @@ int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, int session, pid_t *da
 	if (pid < 0)
 		return nvz_err_wrap(err, "Restore error");
 	*daemon = pid;
-	pid_t watcher = watch_restore(ct, pid, session);
+	pid_t watcher = nvz_cpt_lazy_watch_restore(ct, pid, session);
 	int r = nvz_ct_restore(ct, NULL, err);
-	unwatch(watcher);
+	nvz_cpt_lazy_unwatch(watcher);
 	if (r < 0) {
 		int status = 0;
 		bool gone = waitpid(pid, &status, WNOHANG) == pid;

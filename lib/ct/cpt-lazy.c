@@ -12,10 +12,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cpt/criu.h"
 #include "ct/internal.h"
+#include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/net.h"
@@ -104,4 +108,105 @@ void nvz_ct_lazy_unlock(struct nvz_ct *ct, pid_t init_pid)
 	/* Last: the CT runs again with its connections and network back. */
 	if (freezer_write(ct, "THAWED") < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot thaw CT %s", ct->id);
+}
+
+/* A local post-copy restore (vzctl restore --lazy, LAZY_RESTORE): criu
+ * lazy-pages serves the memory from the dump's own images, so the restore
+ * (the CT's freeze) no longer grows with its memory. A dump made for a
+ * post-copy migration holds no memory: its daemon is vzmigrate's. */
+bool nvz_ct_lazy_wanted(const struct nvz_ct *ct, const char *dir, enum nvz_lazy opt)
+{
+	if (nvz_cpt_dump_lazy(dir) || opt == NVZ_LAZY_NO)
+		return false;
+	if (opt == NVZ_LAZY_YES)
+		return true;
+	const char *v = nvz_ct_get(ct, "LAZY_RESTORE", "auto");
+	if (!strcmp(v, "yes") || !strcmp(v, "no"))
+		return !strcmp(v, "yes");
+	/* auto: where the page copy would dominate the restore, and the
+	 * kernel has userfaultfd (the daemon's only way in). */
+	if (nvz_cpt_dump_pages(dir) < NVZ_LAZY_AUTO_MIN)
+		return false;
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void drop_socket(const struct nvz_ct *ct)
+{
+	cleanup_free char *sock = NULL;
+	if (asprintf(&sock, "%s/lazy-pages.socket", ct->rundir) >= 0)
+		unlink(sock);
+}
+
+/* Started before the restore's set-up (its criu start-up and kernel probe,
+ * ~40 ms here, overlap it); the monitor waits for it to listen just before
+ * criu restore (ct->lazy_ready_fd). The watcher kills criu restore if the
+ * daemon dies before the restore returned. */
+int nvz_ct_lazy_local_start(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
+			    struct nvz_error **err)
+{
+	*l = (struct nvz_ct_lazy_local){ .daemon = -1, .watcher = -1 };
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	drop_socket(ct);
+	l->daemon = nvz_cpt_lazy_local(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT), dir, ct->rundir,
+				       &ct->lazy_ready_fd, err);
+	if (l->daemon < 0)
+		return -1;
+	l->watcher = nvz_cpt_lazy_watch_restore(ct, l->daemon, -1);
+	return 0;
+}
+
+void nvz_ct_lazy_local_restored(struct nvz_ct *ct, struct nvz_ct_lazy_local *l)
+{
+	nvz_cpt_lazy_unwatch(l->watcher);
+	l->watcher = -1;
+	if (ct->lazy_ready_fd > 0)
+		close(ct->lazy_ready_fd);
+	ct->lazy_ready_fd = -1;
+}
+
+void nvz_ct_lazy_local_stop(struct nvz_ct *ct, struct nvz_ct_lazy_local *l)
+{
+	nvz_ct_lazy_local_restored(ct, l);
+	if (l->daemon > 0) {
+		kill(l->daemon, SIGKILL);
+		while (waitpid(l->daemon, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	l->daemon = -1;
+	drop_socket(ct);
+}
+
+/* The CT runs; until the daemon exits, its memory is incomplete. A daemon
+ * that fails leaves holes the kernel would fill with zeros (its
+ * userfaultfds close): the CT is killed at once, and the dump, the only
+ * full copy of that memory, is kept with the daemon's log beside it. */
+int nvz_ct_lazy_local_wait(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
+			   struct nvz_error **err)
+{
+	int status = 0;
+	while (waitpid(l->daemon, &status, 0) < 0 && errno == EINTR)
+		;
+	l->daemon = -1;
+	drop_socket(ct);
+	if (status == 0)
+		return 0;
+	struct nvz_runstate rs;
+	if (nvz_runstate_read(ct, &rs) == 0 && nvz_proc_alive(rs.init_pid, rs.init_start))
+		kill(rs.init_pid, SIGKILL);
+	cleanup_free char *log = NULL, *keep = NULL;
+	if (asprintf(&log, "%s/lazy-pages.log", ct->rundir) >= 0 &&
+	    asprintf(&keep, "%s.lazy-pages.log", dir) >= 0 && rename(log, keep) < 0)
+		free(steal_ptr(&keep));
+	nvz_log(ct->ctx, NVZ_LOG_ERROR, "criu lazy-pages failed: killing CT %s", ct->id);
+	nvz_ct_stop(ct, &(struct nvz_stop_opts){ .fast = true }, NULL);
+	return nvz_err(err, NVZ_E_RESTORE, EIO,
+		       "Restore error: criu lazy-pages exited (status %d) before all the memory of CT %s "
+		       "was restored: the CT was killed, the dump %s is kept (log: %s)",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ct->id, dir,
+		       keep ? keep : "lost");
 }

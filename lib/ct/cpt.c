@@ -243,7 +243,31 @@ bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
 
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
-	cleanup_free char *dir = dump_dir(ct, dumpfile);
+	return nvz_ct_restore_opts(ct, &(struct nvz_restore_opts){ .dumpfile = dumpfile }, err);
+}
+
+/* The restore proper; with a local post-copy daemon (l->daemon > 0), it
+ * returns once the CT runs, its memory still coming in. */
+static int restore_run(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
+		       struct nvz_error **err)
+{
+	struct nvz_start_opts o = { .dumpdir = dir };
+	int r = nvz_ct_start_locked(ct, &o, err);
+	nvz_ct_lazy_local_restored(ct, l);
+	if (r < 0) {
+		/* The dump stays: nothing was served from it to a running CT. */
+		nvz_ct_lazy_local_stop(ct, l);
+		if (*err && (*err)->status != NVZ_E_RESTORE)
+			(*err)->status = NVZ_E_RESTORE;
+		return nvz_err_wrap(err, "Restore error");
+	}
+	return 0;
+}
+
+int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
+			struct nvz_error **err)
+{
+	cleanup_free char *dir = dump_dir(ct, opts->dumpfile);
 	if (!dir)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	struct nvz_ct_state st;
@@ -255,16 +279,18 @@ int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **e
 	if (nvz_cpt_dump_check(dir, err) < 0)
 		return nvz_err_wrap(err, "Restore error");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
-	struct nvz_start_opts o = { .dumpdir = dir };
-	if (nvz_ct_start_locked(ct, &o, err) < 0) {
-		if (*err && (*err)->status != NVZ_E_RESTORE)
-			(*err)->status = NVZ_E_RESTORE;
+	struct nvz_ct_lazy_local l = { .daemon = -1, .watcher = -1 };
+	if (nvz_ct_lazy_wanted(ct, dir, opts->lazy) && nvz_ct_lazy_local_start(ct, dir, &l, err) < 0)
 		return nvz_err_wrap(err, "Restore error");
-	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
+	if (restore_run(ct, dir, &l, err) < 0)
+		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
+	if (l.daemon > 0 && nvz_ct_lazy_local_wait(ct, dir, &l, err) < 0)
+		return -1;
 	/* As OpenVZ: a dump that was restored is gone (it would restore an
-	 * older state at the next start). */
+	 * older state at the next start). With post-copy, only once every
+	 * page was read from it. */
 	nvz_rm_rf(dir, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring completed successfully");
 	return 0;
@@ -422,7 +448,7 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 		.tty_fd = tty_fd, .console = r->console, .bcfs_file = r->bcfile,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = r->empty,
 		.cgfs_dir = r->cgfs, .tmpfs_dir = r->tmpfs, .cgroup_root = r->cgroot,
-		.veth_pairs = r->pairs, .netns_fd = r->netns,
+		.veth_pairs = r->pairs, .netns_fd = r->netns, .lazy = ct->lazy_ready_fd > 0,
 	};
 	return nvz_cpt_restore_mounts(&r->spec, &r->err);
 }
@@ -461,9 +487,15 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 		restore_free(r);
 		return -1;
 	}
-	/* Root mounted, limits written: criu now. */
+	/* Root mounted, limits written: criu now; with post-copy, once the
+	 * lazy-pages daemon vzctl started listens (criu restore connects). */
 	int status = 0;
-	pid_t criu = nvz_cpt_restore_spawn(&r->spec, err);
+	pid_t criu = -1;
+	if (r->spec.lazy && nvz_cpt_wait_ready(ct->lazy_ready_fd) < 0)
+		nvz_err(err, NVZ_E_RESTORE, EIO, "criu lazy-pages did not start (log: %s/lazy-pages.log)",
+			ct->rundir);
+	else
+		criu = nvz_cpt_restore_spawn(&r->spec, err);
 	int waited = criu < 0 ? 0 : wait_criu(criu, sigfd, bc, &status);
 	/* The CT's processes hold what it still needs of these. */
 	close(steal_fd(&r->netns));

@@ -50,6 +50,20 @@ int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);
  * table); and thaw it. */
 void nvz_ct_lazy_hold(struct nvz_ct *ct);
 void nvz_ct_lazy_unlock(struct nvz_ct *ct, pid_t init_pid);
+/* A local post-copy restore (cpt-lazy.c): wanted for this dump? start its
+ * criu lazy-pages daemon (and a watcher) before the restore; restored:
+ * the restore returned (the watcher goes); stop: kill the daemon (the
+ * restore failed); wait: until every page is in, or kill the CT. */
+struct nvz_ct_lazy_local {
+	pid_t daemon, watcher;
+};
+bool nvz_ct_lazy_wanted(const struct nvz_ct *ct, const char *dir, enum nvz_lazy opt);
+int nvz_ct_lazy_local_start(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
+			    struct nvz_error **err);
+void nvz_ct_lazy_local_restored(struct nvz_ct *ct, struct nvz_ct_lazy_local *l);
+void nvz_ct_lazy_local_stop(struct nvz_ct *ct, struct nvz_ct_lazy_local *l);
+int nvz_ct_lazy_local_wait(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
+			   struct nvz_error **err);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 

@@ -131,6 +131,7 @@ int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
 	ct->ctx = ctx;
 	ct->veid = veid;
 	ct->lockfd = -1;
+	ct->lazy_ready_fd = -1;
 	snprintf(ct->id, sizeof(ct->id), "%lu", veid);
 	ctx->log_tag = ct->id;
 	const char *rundir = nvz_ctx_get(ctx, "RUNDIR", "/run/nvz");

@@ -457,3 +457,115 @@ t_cpt_tmpfs_content() {
 	done
 	return 0
 }
+
+# A CT process holding ~70 MB of anonymous memory with a known content (the
+# text of `seq 1 N` in a shell variable); it checksums its own memory on
+# request (touch /run/mem.go, read /run/mem.sum).
+CPT_MEM_N=9000000
+mem_ct() {
+	local id=$1
+	start_busybox "$id"
+	"$VZCTL" exec "$id" "x=\$(seq 1 $CPT_MEM_N); echo ready >/run/mem.ready; while :; do if [ -e /run/mem.go ]; then echo \"\$x\" | md5sum >/run/mem.sum; rm -f /run/mem.go; fi; sleep 0.2; done </dev/null >/dev/null 2>&1 &" ||
+		fail "memory holder"
+	wait_for 300 "$VZCTL" exec "$id" 'test -e /run/mem.ready' || fail "the memory holder did not fill its memory"
+}
+mem_sum() {
+	"$VZCTL" exec "$1" 'rm -f /run/mem.sum; touch /run/mem.go' || return 1
+	wait_for 300 "$VZCTL" exec "$1" 'test -s /run/mem.sum' || return 1
+	"$VZCTL" exec "$1" 'cut -d" " -f1 /run/mem.sum'
+}
+dump_sum() { (cd "$1" && find . -type f -exec md5sum {} + | sort -k2); }
+
+# Local post-copy restore (--lazy): the CT runs before its memory is all
+# back, criu lazy-pages fills it from the dump's images; the memory is
+# intact, the dump is removed only at the end, no daemon is left. Without
+# --lazy (LAZY_RESTORE=auto, a dump under 128 MB of pages) no daemon runs;
+# LAZY_RESTORE=yes makes it the default, also for vzctl start.
+t_cpt_lazy_restore() {
+	cpt_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	mem_ct 1511
+	start_counter 1511
+	local want pid before pages
+	want=$(seq 1 $CPT_MEM_N | md5sum | cut -d' ' -f1)
+	pid=$(counter_pid 1511)
+	expect_rc 0 "$VZCTL" chkpnt 1511
+	pages=$(du -cb "$T"/dump/Dump.1511/pages-*.img | tail -1 | cut -f1)
+	[ "$pages" -gt $((60 << 20)) ] || fail "only $pages bytes of pages in the dump"
+	"$VZCTL" --quiet mount 1511 && before=$(cat "$T/root/1511/tmp/count") && "$VZCTL" --quiet umount 1511
+	rm -f "$T/run/1511/lazy-pages.log"
+	expect_rc 0 "$VZCTL" restore 1511 --lazy
+	expect_out 'Restoring container ...'
+	expect_out 'Restoring completed successfully'
+	[ -e "$T/run/1511/lazy-pages.log" ] || fail "no criu lazy-pages ran"
+	[ -e "$T/dump/Dump.1511" ] && fail "dump left after a successful restore"
+	pgrep -f "lazy-pages.*$T" >/dev/null && fail "criu lazy-pages left running"
+	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a post-copy restore"
+	expect_counter_continues 1511 "$before" "$pid"
+	# auto, under 128 MB: copied before the CT runs.
+	expect_rc 0 "$VZCTL" chkpnt 1511
+	rm -f "$T/run/1511/lazy-pages.log"
+	expect_rc 0 "$VZCTL" restore 1511
+	[ -e "$T/run/1511/lazy-pages.log" ] && fail "post-copy without --lazy under 128 MB"
+	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a restore"
+	# LAZY_RESTORE=yes: also when vzctl start restores; --no-lazy wins.
+	echo 'LAZY_RESTORE="yes"' >>"$T/vz.conf"
+	expect_rc 0 "$VZCTL" chkpnt 1511
+	rm -f "$T/run/1511/lazy-pages.log"
+	expect_rc 0 "$VZCTL" start 1511
+	expect_out 'Restoring completed successfully'
+	[ -e "$T/run/1511/lazy-pages.log" ] || fail "LAZY_RESTORE=yes: no post-copy"
+	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a restore by start"
+	expect_rc 0 "$VZCTL" chkpnt 1511
+	rm -f "$T/run/1511/lazy-pages.log"
+	expect_rc 0 "$VZCTL" restore 1511 --no-lazy
+	[ -e "$T/run/1511/lazy-pages.log" ] && fail "--no-lazy: post-copy anyway"
+	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a restore (--no-lazy)"
+	return 0
+}
+
+# The lazy-pages daemon dies while the restored CT runs on pages it has not
+# all served yet (a criu wrapper runs it in a cpu cgroup of its own at 5%
+# of a CPU, so it takes seconds over what takes ~40 ms, and kills it once
+# the restored CT runs, its state written): the CT is killed, the dump is
+# kept exactly as it was with the daemon's log beside it, status 17 and a
+# message that says so; a restore without post-copy then brings the CT
+# back with its memory intact.
+t_cpt_lazy_daemon_dies() {
+	cpt_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	local slow=/sys/fs/cgroup/cpu/$CGROUP_PREFIX/lazyslow
+	[ -d /sys/fs/cgroup/cpu ] || fail "no cpu cgroup hierarchy to slow the daemon down"
+	cat >"$T/criu-lazydies" <<EOF2
+#!/bin/bash
+[ "\$1" = lazy-pages ] || exec $CRIU_BIN "\$@"
+wd=
+for ((i = 1; i < \$#; i++)); do [ "\${!i}" = --work-dir ] && j=\$((i + 1)) && wd=\${!j}; done
+mkdir -p $slow && echo 100000 >$slow/cpu.cfs_period_us && echo 5000 >$slow/cpu.cfs_quota_us || exit 99
+(echo \$BASHPID >$slow/cgroup.procs && exec $CRIU_BIN "\$@") &
+p=\$!
+for i in \$(seq 6000); do [ -s "\$wd/state" ] && break; sleep 0.01; done
+kill -KILL \$p
+wait \$p
+EOF2
+	chmod +x "$T/criu-lazydies"
+	mem_ct 1512
+	local want sum d=$T/dump/Dump.1512
+	want=$(seq 1 $CPT_MEM_N | md5sum | cut -d' ' -f1)
+	expect_rc 0 "$VZCTL" chkpnt 1512
+	sum=$(dump_sum "$d")
+	echo "CRIU=$T/criu-lazydies" >>"$T/vz.conf"
+	expect_rc 17 "$VZCTL" restore 1512 --lazy
+	expect_out 'criu lazy-pages exited \(status 137\) before all the memory of CT 1512 was restored: the CT was killed, the dump .*Dump.1512 is kept'
+	[ "$(dump_sum "$d")" = "$sum" ] || fail "the dump changed"
+	[ -e "$d.lazy-pages.log" ] || fail "the daemon's log was not kept beside the dump"
+	ct_running 1512 && fail "CT still runs on an incomplete memory"
+	expect_rc 0 "$VZCTL" status 1512
+	expect_out 'exist unmounted down suspended'
+	cg_gone 1512 || fail "cgroup left"
+	pgrep -f "lazy-pages.*$T" >/dev/null && fail "criu lazy-pages left running"
+	echo "CRIU=$CRIU_BIN" >>"$T/vz.conf"
+	expect_rc 0 "$VZCTL" restore 1512 --no-lazy
+	[ "$(mem_sum 1512)" = "$want" ] || fail "the memory changed"
+	return 0
+}

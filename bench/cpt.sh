@@ -59,7 +59,7 @@ cleanup() {
 	[ -n "${PLAIN_PID:-}" ] && kill -9 "$PLAIN_PID" 2>/dev/null
 	[ -n "${NC_MON:-}" ] && kill -CONT "$NC_MON" 2>/dev/null
 	local id
-	for id in 101 102 103; do
+	for id in 101 102 103 104; do
 		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock stop $id --fast >/dev/null 2>&1
 		VZ_CONF=$NV/vz.conf timeout 60 "$VZCTL" --quiet --skiplock destroy $id >/dev/null 2>&1
 	done
@@ -95,12 +95,13 @@ last_gap() {
 }
 
 # --- nvz: one server root of its own (bench/lib.sh), simfs busybox CTs
-# without network: 101 for this build, 102 for CPT_BEFORE's, 103 for the
-# plain criu row on nvz's tree.
+# without network: 101 for this build (restore --no-lazy), 104 for it with
+# restore --lazy (post-copy), 102 for CPT_BEFORE's, 103 for the plain criu
+# row on nvz's tree.
 setup_nvz_cpt() {
 	setup_nvz "CRIU=$CRIU" "STOP_TIMEOUT=20"
 	local id
-	for id in 101 ${CPT_BEFORE:+102} 103; do
+	for id in 101 ${CPT_BEFORE:+102} 103 104; do
 		"$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 --layout simfs || die "nvz create $id"
 	done
 }
@@ -121,9 +122,13 @@ finish() { # WHO MB: the JSON files of report.py
 	done
 }
 
-# nvz: CT 101 for this build, CT 102 for CPT_BEFORE's.
-nvz_ct() { [ "$1" = nvz ] && echo 101 || echo 102; }
-nvz_bin() { [ "$1" = nvz ] && echo "$VZCTL" || echo "$CPT_BEFORE/vzctl"; }
+# nvz: CT 101 for this build, 104 for it with post-copy, 102 for CPT_BEFORE's.
+nvz_ct() { case $1 in nvz) echo 101 ;; nvzlazy) echo 104 ;; *) echo 102 ;; esac; }
+nvz_bin() { [ "$1" = nvzbefore ] && echo "$CPT_BEFORE/vzctl" || echo "$VZCTL"; }
+# How each row restores: both ways of this build named (the goal line of
+# bench/report.py says which one is the default for the size), the before
+# build as it does by default (it has no post-copy restore).
+nvz_ropt() { case $1 in nvz) echo --no-lazy ;; nvzlazy) echo --lazy ;; esac; }
 start_nvz() { # WHO MB
 	local id v log
 	id=$(nvz_ct "$1") v=$(nvz_bin "$1") log=$NV/root/$id/gap.log
@@ -140,7 +145,8 @@ cycle_nvz() { # WHO MB I
 	"$v" --quiet chkpnt "$id" || die "nvz chkpnt $id"
 	t1=$(now_ns)
 	cp "$NV/dump/Dump.$id/stats-dump" "$OUT/stats/$1-$2-$3.dump"
-	"$v" --quiet restore "$id" || die "nvz restore $id"
+	# shellcheck disable=SC2046
+	"$v" --quiet restore "$id" $(nvz_ropt "$1") || die "nvz restore $id"
 	t2=$(now_ns)
 	cp "$NV/run/$id/stats-restore" "$OUT/stats/$1-$2-$3.restore"
 	# chkpnt unmounted and restore mounted the root again: same file.
@@ -329,17 +335,18 @@ setup_lxc
 setup_plain
 # Per size, all of them run at once and take turns cycle by cycle: the load
 # of other engineers' tests drifts over minutes and must hit all alike.
-WHO=${CPT_WHO:-nvz lxc nvzcriu plain}
+WHO=${CPT_WHO:-nvz nvzlazy lxc nvzcriu plain}
 [ -n "${CPT_BEFORE:-}" ] && WHO="$WHO nvzbefore"
 mkdir -p "$OUT/raw"
+fn() { case $1 in nvzbefore | nvzlazy) echo nvz ;; *) echo "$1" ;; esac; }
 for mb in $SIZES; do
 	echo "# $mb MB: $WHO, $RUNS cycles each, in turn"
-	for who in $WHO; do "start_${who%before}" "$who" "$mb"; done
+	for who in $WHO; do "start_$(fn "$who")" "$who" "$mb"; done
 	for ((i = 1; i <= RUNS; i++)); do
-		for who in $WHO; do "cycle_${who%before}" "$who" "$mb" "$i"; done
+		for who in $WHO; do "cycle_$(fn "$who")" "$who" "$mb" "$i"; done
 	done
 	for who in $WHO; do
-		"stop_${who%before}" "$who"
+		"stop_$(fn "$who")" "$who"
 		finish "$who" "$mb"
 	done
 done

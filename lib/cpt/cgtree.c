@@ -97,9 +97,10 @@ int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procf
 	int r1 = fclose(out), r2 = fclose(pout);
 	if (r1 != 0 || r2 != 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
-	if (nvz_write_file_atomic(file, text ? text : "", len, 0600, err) < 0)
+	/* Not fsync'd: see write_meta in criu.c. */
+	if (nvz_write_runtime_atomic(file, text ? text : "", len, 0600, err) < 0)
 		return -1;
-	return nvz_write_file_atomic(procfile, ptext ? ptext : "", plen, 0600, err);
+	return nvz_write_runtime_atomic(procfile, ptext ? ptext : "", plen, 0600, err);
 }
 
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err)

@@ -290,13 +290,11 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Atomic (its presence marks a complete dump) but not fsync'd, as
-	 * criu's own images are not: an fsync here (and of the cgroup lists
-	 * before the freeze) forced a journal commit while criu wrote the
-	 * pages, and on ext4 mounted with discard that commit carries the
-	 * discards of the last dump's freed blocks: criu's page writes then
-	 * stalled behind it (memwrite 110 -> 800-1400 ms for 256 MB in
-	 * bench/cpt.sh, only in nvz's row). The dump reaches the disk with
-	 * the images, by writeback. */
+	 * criu's own images are not: this runs while the CT is frozen (chkpnt
+	 * then restore), and an fsync of the file and its directory forces a
+	 * journal commit there, behind the writeback of whatever else is
+	 * dirty on that file system. The dump reaches the disk with the
+	 * images, by writeback. */
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 

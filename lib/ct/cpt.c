@@ -65,6 +65,28 @@ static char *freezer_dir(const struct nvz_ct *ct)
 	return p;
 }
 
+/* criu with --freeze-cgroup writes FROZEN and, if a task was running at
+ * that instant (likely on a busy host, or for any CT doing work), sleeps
+ * 100 ms before it looks again: +100 ms of freeze in 1-5 of 16 cycles of
+ * bench/cpt.sh, 3 of 8 in a profile. Without it criu seizes the tasks one
+ * by one with ptrace (its default), rescanning each one's children until
+ * the tree is stable: for a small tree that is a millisecond or two. The
+ * freezer stays for a large tree (a busy forking one is where seizing
+ * task by task would chase forks). */
+#define CPT_SEIZE_MAX_TASKS 64
+
+static bool small_tree(const char *freezer)
+{
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/tasks", freezer) < 0)
+		return false;
+	cleanup_fclose FILE *f = fopen(path, "re");
+	int n = 0, c;
+	while (f && n <= CPT_SEIZE_MAX_TASKS && (c = fgetc(f)) != EOF)
+		n += c == '\n';
+	return f && n <= CPT_SEIZE_MAX_TASKS;
+}
+
 /* Wait up to 10 s for a process (not our child) to exit. A pidfd polls
  * readable the moment it exits (a zombie counts as gone, as for
  * nvz_proc_alive): these waits sit inside the freeze window of chkpnt +
@@ -123,6 +145,10 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *freezer = freezer_dir(ct);
+	/* Post-copy migration keeps the freezer: criu holds the tree for
+	 * its page server, and the rollback freezes it there (cpt-lazy.c). */
+	if (freezer && lazy_port <= 0 && small_tree(freezer))
+		free(steal_ptr(&freezer));
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
 	cleanup_free char *cgroot = NULL;
 	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)

@@ -200,6 +200,9 @@ int cmd_chkpnt(struct cmd_ctx *c)
 	int r = parse_cpt(c, &o);
 	if (r)
 		return r;
+	if (o.lazy != NVZ_LAZY_CONF)
+		return cmd_bad_args("Invalid option: %s (an option of restore)",
+				    o.lazy == NVZ_LAZY_YES ? "--lazy" : "--no-lazy");
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_chkpnt(c->ct, o.dumpfile, &err));
 }

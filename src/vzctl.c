@@ -22,7 +22,7 @@ static const struct cmd commands[] = {
 	{ "restart", cmd_restart, CMD_LOCK | CMD_NEEDS_CONFIG, "restart <CTID> [--wait] [--force] [--fast]" },
 	{ "chkpnt", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, "chkpnt | suspend <CTID> [--dumpfile <dir>]" },
 	{ "suspend", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
-	{ "restore", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, "restore | resume <CTID> [--dumpfile <dir>]" },
+	{ "restore", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, "restore | resume <CTID> [--dumpfile <dir>] [--lazy | --no-lazy]" },
 	{ "resume", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "status", cmd_status, 0, "status <CTID>" },
 	{ "mount", cmd_mount, CMD_LOCK | CMD_NEEDS_CONFIG, "mount <CTID>" },

@@ -1,7 +1,8 @@
-/* Rolling back a post-copy checkpoint (nvz_ct_chkpnt_lazy_abort): criu was
- * killed while it held the CT frozen for its page server, so what its own
- * rollback would undo is undone here: TCP repair mode, the freezer, the
- * network lock. */
+/* Post-copy, the life-cycle side. Rolling back a post-copy checkpoint
+ * (nvz_ct_chkpnt_lazy_abort): criu was killed while it held the CT frozen
+ * for its page server, so what its own rollback would undo is undone here:
+ * TCP repair mode, the freezer, the network lock. And a local post-copy
+ * restore (vzctl restore --lazy): its criu lazy-pages daemon, below. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -569,6 +570,27 @@ int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_erro
 	return r;
 }
 
+/* A criu restore that was killed (the post-copy watcher does that when
+ * the lazy-pages daemon dies) leaves its cgroup yard mounted below its
+ * work directory, in our mount namespace: detached here, deepest first. */
+static void drop_yards(const char *workdir)
+{
+	cleanup_free char *prefix = NULL;
+	if (asprintf(&prefix, "%s/.criu.cgyard.", workdir) < 0)
+		return;
+	for (int round = 0; round < 16; round++) {
+		cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+		char line[4096], mnt[1024], deepest[1024] = "";
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 &&
+			    !strncmp(mnt, prefix, strlen(prefix)) && strlen(mnt) > strlen(deepest))
+				snprintf(deepest, sizeof(deepest), "%s", mnt);
+		if (!*deepest || umount2(deepest, MNT_DETACH) < 0)
+			break;
+		rmdir(deepest);
+	}
+}
+
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err)
 {
@@ -576,8 +598,11 @@ pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 	if (asprintf(&log, "%s/restore.log", s->workdir) < 0 ||
 	    asprintf(&pidfile, "%s/restore.pid", s->workdir) < 0)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
-	if (status != 0)
+	if (status != 0) {
+		if (WIFSIGNALED(status))
+			drop_yards(s->workdir);
 		return criu_failed("restore", s->criu, log, log, status, NVZ_E_RESTORE, err);
+	}
 	if (nvz_read_file(pidfile, 64, &text, NULL, err) < 0)
 		return nvz_err_wrap(err, "criu restore left no pid");
 	int pid = atoi(text);

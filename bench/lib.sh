@@ -410,6 +410,10 @@ cleanup_all() {
 	done
 	if [ -d "$CRUNR" ]; then
 		incrun bash -c "for c in \$($CRUN list -q 2>/dev/null); do $CRUN delete -f \$c; done" >/dev/null 2>&1
+		# crun, not seeing the cgroup2 mount, made its cgroup path (and a
+		# cgroup.procs file) in the host's /sys/fs/cgroup tmpfs, under the
+		# unified mount point: visible only where that mount is gone.
+		incrun rm -rf "/sys/fs/cgroup/unified/$TAG-crun" >/dev/null 2>&1
 	fi
 	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do

@@ -296,10 +296,12 @@ mcg_kb() { # mcg_kb CGROUP...: anon + tmpfs + kernel memory charged, kB
 }
 MCG_HOME=
 mcg_enter() { # mcg_enter NAME: this shell (and what it starts) into $TAG-mem-NAME
+	[ -d "$MEMCG" ] || return 0 # no v1 memory controller: the row says "failed"
 	MCG_HOME=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
 	mkdir -p "$MEMCG/$TAG-mem-$1" && echo $BASHPID >"$MEMCG/$TAG-mem-$1/cgroup.procs"
 }
-mcg_leave() { echo $BASHPID >"$MEMCG$MCG_HOME/cgroup.procs"; }
+mcg_leave() { [ -d "$MEMCG" ] && echo $BASHPID >"$MEMCG$MCG_HOME/cgroup.procs"; }
+mcg_put() { [ -d "$MEMCG" ] && put "$1" "$((($3 - $2) / NCT))"; } # mcg_put NAME BEFORE AFTER
 lxc_mcgs() { # the memory cgroups of the bench's running LXC CTs (monitor, payload)
 	local i
 	for ((i = 0; i < NCT; i++)); do echo "lxc.monitor.${TAG}m$i lxc.payload.${TAG}m$i"; done
@@ -327,7 +329,7 @@ bench_many() {
 	m1=$(mem_avail_kb)
 	c1=$(mcg_kb "$TAG-mem-nvz" "$TAG")
 	mcg_leave
-	put nvz-memcg "$(((c1 - c0) / NCT))"
+	mcg_put nvz-memcg "$c0" "$c1"
 	pids=()
 	for ((i = 0; i < NCT; i++)); do
 		pids+=("$(sed -n 's/^MONITOR_PID="\([0-9]*\)"/\1/p' "$NV/run/$((1000 + i))/state")")
@@ -349,7 +351,7 @@ bench_many() {
 	# shellcheck disable=SC2046 # one cgroup name per word
 	c1=$(mcg_kb "$TAG-mem-lxc" $(lxc_mcgs))
 	mcg_leave
-	put lxc-memcg "$(((c1 - c0) / NCT))"
+	mcg_put lxc-memcg "$c0" "$c1"
 	pids=()
 	for ((i = 0; i < NCT; i++)); do
 		local ip
@@ -383,7 +385,7 @@ bench_many() {
 	m1=$(mem_avail_kb)
 	c1=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
 	mcg_leave
-	put crun-memcg "$(((c1 - c0) / NCT))"
+	mcg_put crun-memcg "$c0" "$c1"
 	read -r t0 t1 <<<"$times"
 	put crun-many "$(secs "$t0" "$t1")"
 	put crun-memavail "$(((m0 - m1) / NCT))"

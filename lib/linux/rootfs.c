@@ -203,7 +203,7 @@ static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec 
 		if (mount(spec->console, dst, NULL, MS_BIND, NULL) < 0)
 			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind console on /dev/console");
 	}
-	return 0;
+	return nvz_rootfs_boot_id(devfd, root, err);
 }
 
 static int pivot(const char *root, struct nvz_error **err)

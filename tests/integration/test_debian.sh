@@ -37,13 +37,18 @@ t_debian_systemd_boot() {
 	expect_rc 0 "$VZCTL" exec 801 'hostname; cat /etc/hostname'
 	[ "$OUT" = "$(printf 'deb2.example.com\ndeb2.example.com')" ] || fail "hostname: $OUT"
 	# Reboot inside: systemd goes down and comes back.
-	local init1
+	local init1 boot1
 	init1=$(state_pid 801 INIT_PID)
+	boot1=$("$VZCTL" exec 801 cat /proc/sys/kernel/random/boot_id)
 	"$VZCTL" exec 801 'systemctl reboot' >/dev/null 2>&1
 	wait_for 300 eval '[ -n "$(state_pid 801 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 801 INIT_PID)" != "$init1" ]' ||
 		fail "no reboot"
 	wait_for 300 eval '"$VZCTL" exec 801 systemctl is-system-running | grep -Eq "^(running|degraded)$"' ||
 		fail "systemd did not come back up after reboot"
+	# Each boot has its own boot id, so the CT's journal tells them apart.
+	expect_rc 0 "$VZCTL" exec 801 'cat /proc/sys/kernel/random/boot_id; journalctl --list-boots --no-pager | grep -c "[0-9a-f]\{32\}"'
+	[ "$(printf '%s\n' "$OUT" | head -1)" != "$boot1" ] || fail "same boot id after reboot: $boot1"
+	[ "$(printf '%s\n' "$OUT" | tail -1)" -ge 2 ] || fail "journalctl --list-boots sees one boot: $OUT"
 	# Clean stop through systemd's own poweroff signal.
 	expect_rc 0 "$VZCTL" stop 801
 	expect_out 'Container was stopped'

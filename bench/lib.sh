@@ -274,10 +274,44 @@ mem_avail_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
 now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
 
+# Exact memory of running CTs, immune to the rest of the machine (which moves
+# MemAvailable by megabytes while other work runs): the commands that start
+# them run in a v1 memory cgroup of their own ($TAG-mem-NAME) and the CTs'
+# cgroups live under known parents, so every anonymous page, tmpfs page and
+# accounted kernel object (stacks, page tables, inodes, dentries, mounts,
+# namespaces, sockets) that the CTs and their manager's processes (kept or gone)
+# allocate is charged to one of them. Page cache is left out: reclaimable, and
+# charged to whoever read a shared file first. Kernel objects the kernel does
+# not account (struct cgroup, superblocks, tty buffers) are not in it.
+MEMCG=/sys/fs/cgroup/memory
+mcg_kb() { # mcg_kb CGROUP...: anon + tmpfs + kernel memory charged, kB
+	local d s=0 k
+	for d in "$@"; do
+		[ -e "$MEMCG/$d/memory.stat" ] || continue
+		k=$(cat "$MEMCG/$d/memory.kmem.usage_in_bytes" 2>/dev/null || echo 0)
+		s=$((s + k + $(awk '$1 == "total_rss" || $1 == "total_shmem" {n += $2} END {print n + 0}' \
+			"$MEMCG/$d/memory.stat")))
+	done
+	echo $((s / 1024))
+}
+MCG_HOME=
+mcg_enter() { # mcg_enter NAME: this shell (and what it starts) into $TAG-mem-NAME
+	[ -d "$MEMCG" ] || return 0 # no v1 memory controller: the row says "failed"
+	MCG_HOME=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+	mkdir -p "$MEMCG/$TAG-mem-$1" && echo $BASHPID >"$MEMCG/$TAG-mem-$1/cgroup.procs"
+}
+mcg_leave() { [ -d "$MEMCG" ] && echo $BASHPID >"$MEMCG$MCG_HOME/cgroup.procs"; }
+mcg_put() { [ -d "$MEMCG" ] && put "$1" "$((($3 - $2) / NCT))"; } # mcg_put NAME BEFORE AFTER
+lxc_mcgs() { # the memory cgroups of the bench's running LXC CTs (monitor, payload)
+	local i
+	for ((i = 0; i < NCT; i++)); do echo "lxc.monitor.${TAG}m$i lxc.payload.${TAG}m$i"; done
+}
+
 # NCT busybox CTs per manager, started one after another (total time), then
-# memory: MemAvailable drop per CT and PSS of the manager's per-CT processes.
+# memory: MemAvailable drop per CT, memory charged per CT (exact, see mcg_kb)
+# and PSS of the manager's per-CT processes.
 bench_many() {
-	local i id t0 t1 m0 m1 pids
+	local i id t0 t1 m0 m1 c0 c1 pids
 	for ((i = 0; i < NCT; i++)); do
 		q nvz create $((1000 + i)) --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create $((1000 + i))"
 		q lxc create -n "${TAG}m$i" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$BB_TAR" ||
@@ -286,11 +320,16 @@ bench_many() {
 	done
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	mcg_enter nvz
+	c0=$(mcg_kb "$TAG-mem-nvz" "$TAG")
 	m0=$(mem_avail_kb) t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do nvz start $((1000 + i)) || echo "bench: nvz start $((1000 + i)) failed" >&2; done
 	t1=$(now_ns)
 	sleep 2
 	m1=$(mem_avail_kb)
+	c1=$(mcg_kb "$TAG-mem-nvz" "$TAG")
+	mcg_leave
+	mcg_put nvz-memcg "$c0" "$c1"
 	pids=()
 	for ((i = 0; i < NCT; i++)); do
 		pids+=("$(sed -n 's/^MONITOR_PID="\([0-9]*\)"/\1/p' "$NV/run/$((1000 + i))/state")")
@@ -302,11 +341,17 @@ bench_many() {
 
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	mcg_enter lxc
+	c0=$(mcg_kb "$TAG-mem-lxc")
 	m0=$(mem_avail_kb) t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do lxc start -n "${TAG}m$i" || echo "bench: lxc-start ${TAG}m$i failed" >&2; done
 	t1=$(now_ns)
 	sleep 2
 	m1=$(mem_avail_kb)
+	# shellcheck disable=SC2046 # one cgroup name per word
+	c1=$(mcg_kb "$TAG-mem-lxc" $(lxc_mcgs))
+	mcg_leave
+	mcg_put lxc-memcg "$c0" "$c1"
 	pids=()
 	for ((i = 0; i < NCT; i++)); do
 		local ip
@@ -320,6 +365,8 @@ bench_many() {
 
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	mcg_enter crun
+	c0=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
 	m0=$(mem_avail_kb)
 	# All crun commands in one private mount namespace (see incrun).
 	local times
@@ -336,6 +383,9 @@ bench_many() {
 		echo "$t0 $(date +%s%N)"')
 	sleep 2
 	m1=$(mem_avail_kb)
+	c1=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
+	mcg_leave
+	mcg_put crun-memcg "$c0" "$c1"
 	read -r t0 t1 <<<"$times"
 	put crun-many "$(secs "$t0" "$t1")"
 	put crun-memavail "$(((m0 - m1) / NCT))"
@@ -362,6 +412,10 @@ cleanup_all() {
 	done
 	if [ -d "$CRUNR" ]; then
 		incrun bash -c "for c in \$($CRUN list -q 2>/dev/null); do $CRUN delete -f \$c; done" >/dev/null 2>&1
+		# crun, not seeing the cgroup2 mount, made its cgroup path (and a
+		# cgroup.procs file) in the host's /sys/fs/cgroup tmpfs, under the
+		# unified mount point: visible only where that mount is gone.
+		incrun rm -rf "/sys/fs/cgroup/unified/$TAG-crun" >/dev/null 2>&1
 	fi
 	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do

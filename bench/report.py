@@ -156,6 +156,8 @@ def main():
       f"{ratio('nvz-many', 'crun-many')} | {ratio('nvz-many', 'lxc-many')} |")
     w(f"| MemAvailable drop per CT | {kb('nvz-memavail')} | {kb('crun-memavail')} | {kb('lxc-memavail')} | "
       f"{ratio('nvz-memavail', 'crun-memavail')} | {ratio('nvz-memavail', 'lxc-memavail')} |")
+    w(f"| memory charged per CT (memcg: anon + tmpfs + kernel objects; exact) | {kb('nvz-memcg')} | "
+      f"{kb('crun-memcg')} | {kb('lxc-memcg')} | {ratio('nvz-memcg', 'crun-memcg')} | {ratio('nvz-memcg', 'lxc-memcg')} |")
     w(f"| manager's per-CT processes, PSS per CT | {kb('nvz-pss')} | {kb('crun-pss')} | {kb('lxc-pss')} | "
       f" | {ratio('nvz-pss', 'lxc-pss')} |")
     if load("ba-after-start") or load("ba-before-start"):

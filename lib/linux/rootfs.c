@@ -203,7 +203,7 @@ static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec 
 		if (mount(spec->console, dst, NULL, MS_BIND, NULL) < 0)
 			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind console on /dev/console");
 	}
-	return 0;
+	return nvz_rootfs_boot_id(devfd, root, err);
 }
 
 static int pivot(const char *root, struct nvz_error **err)
@@ -255,7 +255,8 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	char run[96];
 	snprintf(run, sizeof(run), "mode=755,size=20%%,uid=%u,gid=%u", spec->owner, spec->owner);
 	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
-	    mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, run, err) < 0)
+	    (mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, run, err) < 0 ||
+	     nvz_rootfs_mask_generators(rootfd, spec->owner, err) < 0))
 		return -1;
 	/* The cgroup mounts show the cgroup namespace, which must be entered
 	 * from inside the CT's cgroup: everything above did not need it. */

@@ -569,3 +569,35 @@ EOF2
 	[ "$(mem_sum 1512)" = "$want" ] || fail "the memory changed"
 	return 0
 }
+
+# Each CT boot has its own boot id (/proc/sys/kernel/random/boot_id), as
+# OpenVZ and LXC give: not the host's, read-only for the CT, the same after
+# chkpnt and restore (the CT did not boot again), a new one at the next start.
+t_cpt_boot_id() {
+	cpt_setup
+	start_busybox 1511
+	local host id1 id2 uuid='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+	host=$(cat /proc/sys/kernel/random/boot_id)
+	expect_rc 0 "$VZCTL" exec 1511 cat /proc/sys/kernel/random/boot_id
+	id1=$OUT
+	printf '%s\n' "$id1" | grep -Eq "$uuid" || fail "boot id is not a UUID: '$id1'"
+	[ "$id1" != "$host" ] || fail "the CT sees the host's boot id"
+	expect_rc 8 "$VZCTL" exec 1511 'echo 00000000-0000-4000-8000-000000000000 >/proc/sys/kernel/random/boot_id'
+	expect_rc 0 "$VZCTL" exec 1511 'cat /proc/sys/kernel/random/boot_id; awk '"'"'$5 == "/proc/sys/kernel/random/boot_id" {print $6}'"'"' /proc/self/mountinfo'
+	[ "$(printf '%s\n' "$OUT" | head -1)" = "$id1" ] || fail "boot id changed by a write: $OUT"
+	expect_out '^ro,'
+	[ "$(cat /proc/sys/kernel/random/boot_id)" = "$host" ] || fail "the host's boot id changed"
+	expect_rc 0 "$VZCTL" chkpnt 1511
+	expect_rc 0 "$VZCTL" restore 1511
+	expect_rc 0 "$VZCTL" exec 1511 cat /proc/sys/kernel/random/boot_id
+	[ "$OUT" = "$id1" ] || fail "boot id after restore: '$OUT', was '$id1'"
+	expect_rc 8 "$VZCTL" exec 1511 'echo 00000000-0000-4000-8000-000000000000 >/proc/sys/kernel/random/boot_id'
+	expect_rc 0 "$VZCTL" stop 1511
+	expect_rc 0 "$VZCTL" start 1511
+	wait_for 100 booted 1511 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1511 cat /proc/sys/kernel/random/boot_id
+	id2=$OUT
+	printf '%s\n' "$id2" | grep -Eq "$uuid" || fail "boot id is not a UUID: '$id2'"
+	[ "$id2" != "$id1" ] && [ "$id2" != "$host" ] || fail "second boot's id '$id2' (first '$id1', host '$host')"
+	return 0
+}

@@ -36,14 +36,33 @@ t_debian_systemd_boot() {
 	expect_rc 0 "$VZCTL" set 801 --hostname deb2.example.com --save
 	expect_rc 0 "$VZCTL" exec 801 'hostname; cat /etc/hostname'
 	[ "$OUT" = "$(printf 'deb2.example.com\ndeb2.example.com')" ] || fail "hostname: $OUT"
+	# The generators that find nothing to do in a CT are masked in its
+	# /run (lib/linux/sdgen.c); those with work stay, and the units are
+	# the same. rc-local's is masked only while /etc/rc.local is absent:
+	# one is added here, and after the reboot below it runs.
+	expect_rc 0 "$VZCTL" exec 801 'ls /run/systemd/system-generators; systemctl is-active console-getty'
+	expect_out '^systemd-gpt-auto-generator$'
+	expect_out '^systemd-cryptsetup-generator$'
+	expect_out '^systemd-rc-local-generator$'
+	expect_out '^active$'
+	printf '%s\n' "$OUT" | grep -Eq 'getty-gen|fstab|sysv' && fail "a generator with work is masked: $OUT"
+	expect_rc 0 "$VZCTL" exec 801 'printf "#!/bin/sh\ntouch /run/rc-local-ran\n" >/etc/rc.local; chmod +x /etc/rc.local'
 	# Reboot inside: systemd goes down and comes back.
-	local init1
+	local init1 boot1
 	init1=$(state_pid 801 INIT_PID)
+	boot1=$("$VZCTL" exec 801 cat /proc/sys/kernel/random/boot_id)
 	"$VZCTL" exec 801 'systemctl reboot' >/dev/null 2>&1
 	wait_for 300 eval '[ -n "$(state_pid 801 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 801 INIT_PID)" != "$init1" ]' ||
 		fail "no reboot"
 	wait_for 300 eval '"$VZCTL" exec 801 systemctl is-system-running | grep -Eq "^(running|degraded)$"' ||
 		fail "systemd did not come back up after reboot"
+	expect_rc 0 "$VZCTL" exec 801 'ls /run/systemd/system-generators; ls /run/rc-local-ran'
+	printf '%s\n' "$OUT" | grep -q rc-local-generator && fail "rc-local generator masked with /etc/rc.local there: $OUT"
+	expect_out '^/run/rc-local-ran$'
+	# Each boot has its own boot id, so the CT's journal tells them apart.
+	expect_rc 0 "$VZCTL" exec 801 'cat /proc/sys/kernel/random/boot_id; journalctl --list-boots --no-pager | grep -c "[0-9a-f]\{32\}"'
+	[ "$(printf '%s\n' "$OUT" | head -1)" != "$boot1" ] || fail "same boot id after reboot: $boot1"
+	[ "$(printf '%s\n' "$OUT" | tail -1)" -ge 2 ] || fail "journalctl --list-boots sees one boot: $OUT"
 	# Clean stop through systemd's own poweroff signal.
 	expect_rc 0 "$VZCTL" stop 801
 	expect_out 'Container was stopped'

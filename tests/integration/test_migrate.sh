@@ -472,6 +472,8 @@ t_migrate_online() {
 	pid=$(ina "$VZCTL" exec 2114 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	[ -n "$pid" ] || fail "no background process"
 	ina "$VZCTL" exec 2114 'echo in-memory > /dev/shm/state' || fail "tmpfs"
+	local bootid
+	bootid=$(ina "$VZCTL" exec 2114 cat /proc/sys/kernel/random/boot_id)
 	# Files the CT made in its /dev and /run tmpfs travel too (nvz's copy).
 	ina "$VZCTL" exec 2114 'mknod /dev/mig-null c 1 3 && chown 5:6 /dev/mig-null && mkdir /run/mig &&
 		echo run-state > /run/mig/f && ln -s mig/f /run/mig-link' || fail "tmpfs files"
@@ -504,6 +506,9 @@ t_migrate_online() {
 	vzb status 2114 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2114)"
 	vzb exec 2114 "kill -0 $pid" || fail "process $pid did not survive"
 	[ "$(vzb exec 2114 cat /dev/shm/state)" = in-memory ] || fail "memory state lost"
+	# The CT did not boot again: same boot id (a bind from its /dev).
+	[ -n "$bootid" ] && [ "$(vzb exec 2114 cat /proc/sys/kernel/random/boot_id)" = "$bootid" ] ||
+		fail "boot id changed in the migration: $bootid -> $(vzb exec 2114 cat /proc/sys/kernel/random/boot_id)"
 	[ "$(vzb exec 2114 'stat -c "%t:%T %u:%g %F" /dev/mig-null; cat /run/mig-link')" = "$(printf '1:3 5:6 character special file\nrun-state')" ] ||
 		fail "/dev or /run files lost: $(vzb exec 2114 'ls -l /dev/mig-null /run/mig-link /run/mig')"
 	[ "$(vzb exec 2114 cat /root/marker)" = migrated-2114 ] || fail "disk"

@@ -61,8 +61,9 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 }
 
 /* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. It is spawned before the root is
- * mounted and the limits written, and follows the steps sent on *go_wr. */
+ * and the intermediate is reaped at once. It is spawned first, creates the
+ * CT's cgroups (reported on *report_rd) and follows the steps sent on
+ * *go_wr. */
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
 			 int *report_rd, int *go_wr, struct nvz_error **err)
 {
@@ -133,6 +134,8 @@ static void wait_monitor_gone(int *go_wr, int report_rd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
+/* The monitor's next report: SYNC_ERROR becomes *err; any other step is
+ * the one awaited (SYNC_CGROUP_CREATED, then SYNC_STARTED). */
 static int read_report(int fd, struct nvz_error **err)
 {
 	struct nvz_sync_msg m;
@@ -149,23 +152,25 @@ static int read_report(int fd, struct nvz_error **err)
 	return 0;
 }
 
-/* The cgroup and the monitor come first: the monitor prepares the console
- * and its launcher enters the cgroup while this mounts the private area and
- * writes the CT's files and limits; init is created after the last limit.
+/* The monitor comes first: it creates the cgroups (one mkdir per v1
+ * hierarchy, the slowest of them the memory controller's) while this
+ * mounts the private area and writes the CT's files, the two in parallel;
+ * its launcher then enters the cgroups and makes the CT's namespaces while
+ * this writes the limits; init is created after the last limit.
  * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
 {
 	cleanup_close int report = -1;
 	cleanup_close int go = -1;
-	if (nvz_ct_cgroup(ct, cg, err) < 0 || nvz_cgroup_create(*cg, err) < 0 ||
-	    spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
+	if (nvz_ct_cgroup(ct, cg, err) < 0 || spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
 		return -1;
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
 	/* A restored CT keeps its files as they were dumped. */
 	if (r < 0 || send_step(&go, false, err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
+	    read_report(report, err) < 0 ||
 	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
 	    read_report(report, err) < 0) {
 		wait_monitor_gone(&go, report);

@@ -204,18 +204,22 @@ static int send_bc_tree(int sync_fd, int tree)
 	return send(sync_fd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
- * init was born in its cgroups (see launcher below): nothing to move. */
-static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_bcfs **bc,
-			  struct nvz_error **err)
+/* Sent as soon as the launch order is (init reads them from its end of
+ * the socket): init was born in its cgroups (see launcher below), nothing
+ * to move; then the beancounters' tree, mounted meanwhile. A child that
+ * failed in its first mounts sent why and exited: a send may fail and the
+ * wait reads the reason. Any other send failure ends our side, so the
+ * child's wait sees EOF instead of hanging. */
+static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 {
-	/* A child that failed in its first mounts sent why and exited: the send
-	 * fails and the wait reads the reason. Any other send failure ends our
-	 * side, so the child's wait sees EOF instead of hanging. The
-	 * beancounters are mounted while init does its own mounts. */
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
 	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
 		shutdown(sync_fd, SHUT_WR);
+}
+
+/* Parent side of the named steps: rootfs ready, state recorded, exec. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
+{
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
@@ -392,11 +396,9 @@ static void launcher_end(struct launcher *l)
 	l->pid = -1;
 }
 
-/* Send the launch order; returns init's pid, reported by the launcher. */
-static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct nvz_error **err)
+/* After the launch order: init's pid, reported by the launcher. */
+static pid_t launcher_wait(struct launcher *l, struct nvz_error **err)
 {
-	if (send(l->fd, m, sizeof(*m), 0) != (ssize_t)sizeof(*m))
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
 	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
 	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
 		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
@@ -423,13 +425,21 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	snprintf(m.console, sizeof(m.console), "%s", console);
 	if (u)
 		m.u = *u;
-	pid_t pid = launcher_go(l, &m, err);
+	if (send(l->fd, &m, sizeof(m), 0) != (ssize_t)sizeof(m)) {
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	}
+	cleanup_close int sync_fd = sv[0];
+	/* While the launcher clones init and init makes its first mounts:
+	 * init finds these waiting on its socket when it needs them. */
+	first_steps(ct, sync_fd, bc);
+	pid_t pid = launcher_wait(l, err);
 	launcher_end(l); /* its work is done (or failed): reap it */
 	close(sv[1]);
-	cleanup_close int sync_fd = sv[0];
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, bc, err) < 0) {
+	if (init_handshake(ct, pid, sync_fd, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);

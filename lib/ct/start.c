@@ -60,12 +60,14 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
-/* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. It is spawned first, creates the
- * CT's cgroups (reported on *report_rd) and follows the steps sent on
- * *go_wr. */
+/* Fork twice so the monitor is nobody's child here: it must outlive vzctl.
+ * The intermediate (*inter) is reaped once the start is over (reap_inter):
+ * waiting for its exit here would put a round trip through the scheduler
+ * on the start's path while the new monitor competes for the CPUs. The
+ * monitor is spawned first, creates the CT's cgroups (reported on
+ * *report_rd) and follows the steps sent on *go_wr. */
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
-			 int *report_rd, int *go_wr, struct nvz_error **err)
+			 int *report_rd, int *go_wr, pid_t *inter, struct nvz_error **err)
 {
 	int pfd[2], gfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -99,12 +101,19 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 	}
 	close(pfd[1]);
 	close(gfd[0]);
-	int status;
-	while (waitpid(a, &status, 0) < 0 && errno == EINTR)
-		;
+	*inter = a;
 	*report_rd = pfd[0];
 	*go_wr = gfd[1];
 	return 0;
+}
+
+static void reap_inter(pid_t *inter)
+{
+	if (*inter <= 0)
+		return;
+	while (waitpid(*inter, NULL, 0) < 0 && errno == EINTR)
+		;
+	*inter = -1;
 }
 
 /* A step for the monitor (see wait_step in monitor.c); the last one
@@ -163,7 +172,9 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 {
 	cleanup_close int report = -1;
 	cleanup_close int go = -1;
-	if (nvz_ct_cgroup(ct, cg, err) < 0 || spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
+	pid_t inter = -1;
+	if (nvz_ct_cgroup(ct, cg, err) < 0 ||
+	    spawn_monitor(ct, *cg, dumpdir, &report, &go, &inter, err) < 0)
 		return -1;
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
@@ -174,8 +185,10 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
 	    read_report(report, err) < 0) {
 		wait_monitor_gone(&go, report);
+		reap_inter(&inter);
 		return -1;
 	}
+	reap_inter(&inter);
 	return 0;
 }
 

@@ -71,10 +71,23 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 	return 0;
 }
 
-static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       const struct ct_userns *u, const struct nvz_seccomp_prog *sc,
-		       struct nvz_error **err)
+/* What init is told when the launcher clones it. exec_fd: the write end of
+ * vzctl's exec pipe (start.c); init writes 'R' on it just before its exec
+ * and 'E' if the exec failed; the exec itself closes it (close-on-exec),
+ * which is how vzctl learns that init runs without waiting for us. */
+struct launch_msg {
+	char console[64];
+	int sync_fd, peer_fd, exec_fd;
+	bool userns;
+	struct ct_userns u;
+};
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct launch_msg *lm,
+		       const struct nvz_seccomp_prog *sc, struct nvz_error **err)
 {
+	const char *console = lm->console;
+	int sync_fd = lm->sync_fd;
+	const struct ct_userns *u = lm->userns ? &lm->u : NULL;
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
 	 * built on it as usual, by host root. */
@@ -129,8 +142,13 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	 * including the sync socket, closes on exec (EOF tells the monitor). */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	char *const argv[] = { "/sbin/init", NULL };
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "R", 1) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report exec");
 	execve("/sbin/init", argv, init_env);
-	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, errno,
+	int e = errno;
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "E", 1) < 0)
+		e = errno;
+	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, e,
 			   "Unable to start init, probably incorrect template");
 }
 
@@ -230,8 +248,14 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 	};
 	if (nvz_runstate_write(ct, &rs, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
-	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0 ||
-	    nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
+	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+		return -1;
+	/* vzctl returns as soon as init's exec closes the exec pipe, before we
+	 * see it: drop our copy of its lock now, or a `vzctl stop` run right
+	 * after start returns finds the CT locked (exit 9). All that is left
+	 * of the start is init's exec. */
+	nvz_ct_unlock(ct);
+	if (nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
 		return -1;
 	/* EOF means the exec succeeded (the socket was close-on-exec). */
 	struct nvz_sync_msg m;
@@ -259,13 +283,7 @@ struct launcher {
 	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
 	int fd2;   /* the launcher's end, closed once the launcher is done */
 	int pidfd; /* the shared table keeps the other end open: death shows here */
-};
-
-struct launch_msg {
-	char console[64];
-	int sync_fd, peer_fd;
-	bool userns;
-	struct ct_userns u;
+	int exec_fd; /* vzctl's exec pipe, for init (launch_msg); closed once init is cloned */
 };
 
 /* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
@@ -344,8 +362,7 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		if (cgfd >= 0)
 			close(cgfd);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, have_sc ? &sc : NULL,
-			    &cerr);
+		child_setup(ct, cg, &m, have_sc ? &sc : NULL, &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}
@@ -377,13 +394,16 @@ static int launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launc
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
 	}
 	/* sv[1] stays open here: closing it would close it for the launcher. */
-	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1],
+	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1], .exec_fd = l->exec_fd,
 				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
 	return 0;
 }
 
 static void launcher_end(struct launcher *l)
 {
+	if (l->exec_fd >= 0)
+		close(l->exec_fd);
+	l->exec_fd = -1;
 	if (l->pid <= 0)
 		return;
 	kill(l->pid, SIGKILL);
@@ -421,7 +441,8 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .userns = u != NULL };
+	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .exec_fd = l->exec_fd,
+				.userns = u != NULL };
 	snprintf(m.console, sizeof(m.console), "%s", console);
 	if (u)
 		m.u = *u;
@@ -435,7 +456,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	 * init finds these waiting on its socket when it needs them. */
 	first_steps(ct, sync_fd, bc);
 	pid_t pid = launcher_wait(l, err);
-	launcher_end(l); /* its work is done (or failed): reap it */
+	launcher_end(l); /* its work is done (or failed): reap it; init has the exec pipe */
 	close(sv[1]);
 	if (pid < 0)
 		return -1;
@@ -611,7 +632,7 @@ static void quiet_stdio(void)
 }
 
 void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
-		      const char *dumpdir)
+		      int exec_fd, const char *dumpdir)
 {
 	quiet_stdio();
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
@@ -626,7 +647,10 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	signal(SIGPIPE, SIG_IGN);
 	struct nvz_error *err = NULL;
 	/* First, while single-threaded (the bcfs helper thread comes later). */
-	struct launcher l = { .pid = -1 };
+	/* A restore has no exec for vzctl to see: it waits for our report. */
+	if (dumpdir)
+		close(steal_fd(&exec_fd));
+	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
 	if (!dumpdir && launcher_start(ct, cg, &l, &err) < 0) {
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);

@@ -2,6 +2,7 @@
  * creates init in new namespaces and outlives this command. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,10 +67,21 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
  * on the start's path while the new monitor competes for the CPUs. The
  * monitor is spawned first, creates the CT's cgroups (reported on
  * *report_rd) and follows the steps sent on *go_wr. */
+struct monitor_fds {
+	int report; /* the monitor's reports (struct nvz_sync_msg) */
+	int go;     /* our steps to the monitor */
+	int exec;   /* init's exec pipe: 'R' just before its exec, then EOF */
+	pid_t inter;
+};
+
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
-			 int *report_rd, int *go_wr, pid_t *inter, struct nvz_error **err)
+			 struct monitor_fds *mf, struct nvz_error **err)
 {
-	int pfd[2], gfd[2];
+	int pfd[2], gfd[2], xfd[2];
+	if (pipe2(xfd, O_CLOEXEC) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	mf->exec = xfd[0];
+	cleanup_close int xwr = xfd[1];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
 	/* A socket, not a pipe: a monitor that already failed must not kill
@@ -94,16 +106,17 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 		 * (or start failed): a vzctl start killed midway leaves the CT
 		 * locked until the start it began is complete, never half-seen. */
 		setsid();
+		close(xfd[0]);
 		pid_t m = fork();
 		if (m == 0)
-			nvz_monitor_main(ct, cg, pfd[1], gfd[0], dumpdir);
+			nvz_monitor_main(ct, cg, pfd[1], gfd[0], xwr, dumpdir);
 		_exit(m < 0 ? 1 : 0);
 	}
 	close(pfd[1]);
 	close(gfd[0]);
-	*inter = a;
-	*report_rd = pfd[0];
-	*go_wr = gfd[1];
+	mf->inter = a;
+	mf->report = pfd[0];
+	mf->go = gfd[1];
 	return 0;
 }
 
@@ -161,6 +174,38 @@ static int read_report(int fd, struct nvz_error **err)
 	return 0;
 }
 
+/* The end of a start: init's exec, seen directly on the exec pipe (its
+ * 'R', then EOF when the exec closed it), or the monitor's report. The
+ * report comes one wake-up later, after the monitor saw the exec itself;
+ * it is what counts whenever the pipe says anything else: an 'E' (the exec
+ * failed), EOF without 'R' (init died before its exec, a restore). */
+static int wait_started(int exec_fd, int report, struct nvz_error **err)
+{
+	bool ready = false;
+	struct pollfd p[2] = { { .fd = report, .events = POLLIN }, { .fd = exec_fd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the container monitor");
+		}
+		if (p[0].revents)
+			return read_report(report, err);
+		if (!p[1].revents)
+			continue;
+		char c;
+		ssize_t n = read(exec_fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 1 && c == 'R' && !ready)
+			ready = true;
+		else if (n == 0 && ready)
+			return 0;
+		else
+			p[1].fd = -1; /* the report tells */
+	}
+}
+
 /* The monitor comes first: it creates the cgroups (one mkdir per v1
  * hierarchy, the slowest of them the memory controller's) while this
  * mounts the private area and writes the CT's files, the two in parallel;
@@ -170,12 +215,15 @@ static int read_report(int fd, struct nvz_error **err)
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
 {
-	cleanup_close int report = -1;
-	cleanup_close int go = -1;
-	pid_t inter = -1;
-	if (nvz_ct_cgroup(ct, cg, err) < 0 ||
-	    spawn_monitor(ct, *cg, dumpdir, &report, &go, &inter, err) < 0)
+	struct monitor_fds mf = { .report = -1, .go = -1, .exec = -1, .inter = -1 };
+	if (nvz_ct_cgroup(ct, cg, err) < 0 || spawn_monitor(ct, *cg, dumpdir, &mf, err) < 0) {
+		if (mf.exec >= 0)
+			close(mf.exec);
 		return -1;
+	}
+	cleanup_close int report = mf.report;
+	cleanup_close int go = mf.go;
+	cleanup_close int exec_rd = mf.exec;
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
 	/* A restored CT keeps its files as they were dumped. */
@@ -183,12 +231,12 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
 	    read_report(report, err) < 0 ||
 	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
-	    read_report(report, err) < 0) {
+	    wait_started(exec_rd, report, err) < 0) {
 		wait_monitor_gone(&go, report);
-		reap_inter(&inter);
+		reap_inter(&mf.inter);
 		return -1;
 	}
-	reap_inter(&inter);
+	reap_inter(&mf.inter);
 	return 0;
 }
 

@@ -12,7 +12,6 @@ enum nvz_sync_step {
 	SYNC_EXEC,              /* parent -> child: state recorded, exec init */
 	SYNC_STARTED,           /* monitor -> vzctl: init runs */
 	SYNC_LAUNCHED,          /* launcher -> monitor: init cloned (pid in code) */
-	SYNC_CGROUP_CREATED,    /* monitor -> vzctl: the CT's cgroups exist */
 };
 
 struct nvz_sync_msg {

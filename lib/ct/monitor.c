@@ -183,10 +183,11 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 }
 
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
- * on go_fd when the CT's root is mounted, another when its files and all
- * its limits are written; EOF when the start failed. init is created only
- * after both: its /dev setup (mknod) must not meet the devices cgroup
- * between vzctl's "deny all" and its allow list. */
+ * on go_fd when the CT's root is mounted, another when its files are
+ * written; EOF when the start failed. init is created only after both and
+ * after the limits, which the monitor writes itself before it waits here:
+ * init's /dev setup (mknod) must not meet the devices cgroup between the
+ * "deny all" and the allow list. */
 static int wait_step(int go_fd, struct nvz_error **err)
 {
 	char c;
@@ -655,17 +656,17 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
-	/* The cgroups, while vzctl mounts the root (start.c); then the
-	 * launcher enters them and vzctl writes their limits. */
+	/* The cgroups and their limits, while vzctl mounts the root and writes
+	 * the CT's files (start.c); the launcher enters them meanwhile. */
 	char go = 1;
 	if (nvz_cgroup_create(cg, &err) < 0 ||
 	    (l.pid > 0 && send(l.fd, &go, 1, MSG_NOSIGNAL) != 1 &&
-	     nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "start the init launcher") < 0)) {
+	     nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "start the init launcher") < 0) ||
+	    nvz_ct_apply_resources(ct, NULL, cg, &err) < 0) {
 		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
-	report(report_fd, SYNC_CGROUP_CREATED, NULL);
 	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	int master = -1, slave = -1;
 	char console[64];

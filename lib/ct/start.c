@@ -129,16 +129,19 @@ static void reap_inter(pid_t *inter)
 	*inter = -1;
 }
 
+static int read_report(int fd, struct nvz_error **err);
+
 /* A step for the monitor (see wait_step in monitor.c); the last one
- * closes the socket. */
-static int send_step(int *go_wr, bool last, struct nvz_error **err)
+ * closes the socket. A monitor that is gone said why on the report pipe
+ * (a limit it could not write, say). */
+static int send_step(int *go_wr, int report, bool last, struct nvz_error **err)
 {
 	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);
 	if (last)
 		close(steal_fd(go_wr));
-	if (n != 1)
+	if (n != 1 && read_report(report, err) == 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
-	return 0;
+	return n == 1 ? 0 : -1;
 }
 
 /* After a failed start: the monitor sees EOF on go (or already failed) and
@@ -156,8 +159,7 @@ static void wait_monitor_gone(int *go_wr, int report_rd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
-/* The monitor's next report: SYNC_ERROR becomes *err; any other step is
- * the one awaited (SYNC_CGROUP_CREATED, then SYNC_STARTED). */
+/* The monitor's report: SYNC_ERROR becomes *err, else SYNC_STARTED. */
 static int read_report(int fd, struct nvz_error **err)
 {
 	struct nvz_sync_msg m;
@@ -207,10 +209,10 @@ static int wait_started(int exec_fd, int report, struct nvz_error **err)
 }
 
 /* The monitor comes first: it creates the cgroups (one mkdir per v1
- * hierarchy, the slowest of them the memory controller's) while this
- * mounts the private area and writes the CT's files, the two in parallel;
- * its launcher then enters the cgroups and makes the CT's namespaces while
- * this writes the limits; init is created after the last limit.
+ * hierarchy, the slowest of them the memory controller's) and writes their
+ * limits while this mounts the private area and writes the CT's files, the
+ * two in parallel; its launcher enters the cgroups and makes the CT's
+ * namespaces meanwhile; init is created once all of that is done.
  * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
@@ -227,11 +229,9 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
 	*mounted = mount && r == 0;
 	/* A restored CT keeps its files as they were dumped. */
-	if (r < 0 || send_step(&go, false, err) < 0 ||
+	if (r < 0 || send_step(&go, report, false, err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    read_report(report, err) < 0 ||
-	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
-	    wait_started(exec_rd, report, err) < 0) {
+	    send_step(&go, report, true, err) < 0 || wait_started(exec_rd, report, err) < 0) {
 		wait_monitor_gone(&go, report);
 		reap_inter(&mf.inter);
 		return -1;

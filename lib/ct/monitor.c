@@ -632,6 +632,20 @@ static void quiet_stdio(void)
 	}
 }
 
+/* The launcher first, while single-threaded (the bcfs helper thread comes
+ * later); then the cgroups and their limits, while vzctl mounts the root
+ * and writes the CT's files (start.c); the launcher enters them meanwhile. */
+static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
+			   bool launch, struct nvz_error **err)
+{
+	char go = 1;
+	if ((launch && launcher_start(ct, cg, l, err) < 0) || nvz_cgroup_create(cg, err) < 0)
+		return -1;
+	if (l->pid > 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	return nvz_ct_apply_resources(ct, NULL, cg, err);
+}
+
 void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
 		      int exec_fd, const char *dumpdir)
 {
@@ -647,22 +661,11 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	struct nvz_error *err = NULL;
-	/* First, while single-threaded (the bcfs helper thread comes later). */
 	/* A restore has no exec for vzctl to see: it waits for our report. */
 	if (dumpdir)
 		close(steal_fd(&exec_fd));
 	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
-	if (!dumpdir && launcher_start(ct, cg, &l, &err) < 0) {
-		report(report_fd, SYNC_ERROR, err);
-		_exit(1);
-	}
-	/* The cgroups and their limits, while vzctl mounts the root and writes
-	 * the CT's files (start.c); the launcher enters them meanwhile. */
-	char go = 1;
-	if (nvz_cgroup_create(cg, &err) < 0 ||
-	    (l.pid > 0 && send(l.fd, &go, 1, MSG_NOSIGNAL) != 1 &&
-	     nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "start the init launcher") < 0) ||
-	    nvz_ct_apply_resources(ct, NULL, cg, &err) < 0) {
+	if (prepare_cgroups(ct, cg, &l, !dumpdir, &err) < 0) {
 		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);

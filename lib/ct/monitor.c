@@ -183,9 +183,10 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 }
 
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
- * on go_fd when the CT's root is mounted, another when its files are
- * written; EOF when the start failed. init is created only after both and
- * after the limits, which the monitor writes itself before it waits here:
+ * on go_fd when the CT's cgroups exist, one when its root is mounted,
+ * another when its files are written; EOF when the start failed. init is
+ * created only after all three and after the limits, which the monitor
+ * writes itself as soon as the cgroups exist:
  * init's /dev setup (mknod) must not meet the devices cgroup between the
  * "deny all" and the allow list. */
 static int wait_step(int go_fd, struct nvz_error **err)
@@ -633,13 +634,14 @@ static void quiet_stdio(void)
 }
 
 /* The launcher first, while single-threaded (the bcfs helper thread comes
- * later); then the cgroups and their limits, while vzctl mounts the root
- * and writes the CT's files (start.c); the launcher enters them meanwhile. */
+ * later) and while vzctl creates the cgroups; once they exist (vzctl's
+ * first step) the launcher enters them and we write their limits, while
+ * vzctl mounts the root and writes the CT's files (start.c). */
 static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
-			   bool launch, struct nvz_error **err)
+			   bool launch, int go_fd, struct nvz_error **err)
 {
 	char go = 1;
-	if ((launch && launcher_start(ct, cg, l, err) < 0) || nvz_cgroup_create(cg, err) < 0)
+	if ((launch && launcher_start(ct, cg, l, err) < 0) || wait_step(go_fd, err) < 0)
 		return -1;
 	if (l->pid > 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
@@ -665,7 +667,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	if (dumpdir)
 		close(steal_fd(&exec_fd));
 	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
-	if (prepare_cgroups(ct, cg, &l, !dumpdir, &err) < 0) {
+	if (prepare_cgroups(ct, cg, &l, !dumpdir, go_fd, &err) < 0) {
 		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);

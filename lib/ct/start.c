@@ -131,13 +131,14 @@ static void reap_inter(pid_t *inter)
 
 static int read_report(int fd, struct nvz_error **err);
 
-/* A step for the monitor (see wait_step in monitor.c); the last one
- * closes the socket. A monitor that is gone said why on the report pipe
- * (a limit it could not write, say). */
-static int send_step(int *go_wr, int report, bool last, struct nvz_error **err)
+/* A step for the monitor (see wait_step in monitor.c): 'c' (the cgroups
+ * exist), 'm' (the root is mounted), 'l' (the files are written: the last
+ * one closes the socket). A monitor that is gone said why on the report
+ * pipe (a limit it could not write, say). */
+static int send_step(int *go_wr, int report, char step, struct nvz_error **err)
 {
-	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);
-	if (last)
+	ssize_t n = send(*go_wr, &step, 1, MSG_NOSIGNAL);
+	if (step == 'l')
 		close(steal_fd(go_wr));
 	if (n != 1 && read_report(report, err) == 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
@@ -208,11 +209,11 @@ static int wait_started(int exec_fd, int report, struct nvz_error **err)
 	}
 }
 
-/* The monitor comes first: it creates the cgroups (one mkdir per v1
- * hierarchy, the slowest of them the memory controller's) and writes their
- * limits while this mounts the private area and writes the CT's files, the
- * two in parallel; its launcher enters the cgroups and makes the CT's
- * namespaces meanwhile; init is created once all of that is done.
+/* The monitor comes first, and starts up (two forks) while this creates
+ * the cgroups (one mkdir per v1 hierarchy, the slowest the memory
+ * controller's); then it writes their limits, and its launcher enters them
+ * and makes the CT's namespaces, while this mounts the private area and
+ * writes the CT's files; init is created once all of that is done.
  * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
@@ -226,12 +227,15 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	cleanup_close int report = mf.report;
 	cleanup_close int go = mf.go;
 	cleanup_close int exec_rd = mf.exec;
-	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
-	*mounted = mount && r == 0;
+	int r = nvz_cgroup_create(*cg, err) < 0 || send_step(&go, report, 'c', err) < 0 ? -1 : 0;
+	if (r == 0 && mount) {
+		r = nvz_ct_mount(ct, false, err);
+		*mounted = r == 0;
+	}
 	/* A restored CT keeps its files as they were dumped. */
-	if (r < 0 || send_step(&go, report, false, err) < 0 ||
+	if (r < 0 || send_step(&go, report, 'm', err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    send_step(&go, report, true, err) < 0 || wait_started(exec_rd, report, err) < 0) {
+	    send_step(&go, report, 'l', err) < 0 || wait_started(exec_rd, report, err) < 0) {
 		wait_monitor_gone(&go, report);
 		reap_inter(&mf.inter);
 		return -1;

@@ -695,6 +695,13 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	int userns = -1;
 	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
 		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	/* The console's log and socket before init runs: vzctl may return as
+	 * soon as init exec'd (start.c), and `vzctl console` right after. */
+	cleanup_free char *logpath = NULL;
+	int logfd = -1;
+	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
+		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int listen_fd = nvz_console_listen(ct);
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, bc, &err)
@@ -710,6 +717,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	if (pid < 0) {
 		/* Nobody else would unmount the beancounter file system. */
 		nvz_bcfs_unmount(bc);
+		nvz_console_unlisten(ct, listen_fd);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -719,11 +727,6 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
 	nvz_cgroup_free(cg);
-	cleanup_free char *logpath = NULL;
-	int logfd = -1;
-	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
-		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int listen_fd = nvz_console_listen(ct);
 	hand_over(ct, pid, report_fd, master, slave, logfd, listen_fd, bc);
 	close(report_fd);
 	/* The monitor lives as long as the CT: give back the heap and stack

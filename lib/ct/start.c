@@ -61,18 +61,19 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
-/* Fork twice so the monitor is nobody's child here: it must outlive vzctl.
- * The intermediate (*inter) is reaped once the start is over (reap_inter):
- * waiting for its exit here would put a round trip through the scheduler
- * on the start's path while the new monitor competes for the CPUs. The
- * monitor is spawned first, creates the CT's cgroups (reported on
- * *report_rd) and follows the steps sent on *go_wr. */
 struct monitor_fds {
-	int report; /* the monitor's reports (struct nvz_sync_msg) */
-	int go;     /* our steps to the monitor */
-	int exec;   /* init's exec pipe: 'R' just before its exec, then EOF */
-	pid_t inter;
+	int report;  /* the monitor's reports (struct nvz_sync_msg) */
+	int go;      /* our steps to the monitor (send_step) */
+	int exec;    /* init's exec pipe: 'R' just before its exec, then EOF */
+	pid_t inter; /* the intermediate fork, reaped by reap_inter */
 };
+
+/* Fork twice so the monitor is nobody's child here: it must outlive vzctl.
+ * The intermediate is reaped once the start is over (reap_inter): waiting
+ * for its exit here would put a round trip through the scheduler on the
+ * start's path while the new monitor competes for the CPUs. The monitor is
+ * spawned first, follows the steps sent on mf->go and reports on
+ * mf->report; init inherits the exec pipe's write end from it. */
 
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
 			 struct monitor_fds *mf, struct nvz_error **err)

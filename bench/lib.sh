@@ -133,20 +133,52 @@ EOF
 	chmod +x "$W/bin/crun-halt"
 }
 
-bench_floor() {
-	hf floor-start "$RUNS" "" "$FLOOR $W/rootfs/busybox /bin/true"
+# Rounds (BENCH_ROUNDS, 5; 2 with BENCH_QUICK) in which every tool takes
+# its turn: the load other work puts on the machine drifts over minutes and
+# must hit all tools alike. merge_rounds NAME: one JSON of all its rounds.
+ROUNDS=${BENCH_ROUNDS:-5}
+[ -n "$QUICK" ] && ROUNDS=${BENCH_ROUNDS:-2}
+merge_rounds() {
+	local f=("$OUT/$1".r*.json)
+	[ -e "${f[0]}" ] || return 0
+	jq -s '{results: [{times: (map(.results[0].times) | add)}]}' "${f[@]}" >"$OUT/$1.json"
+	rm -f "${f[@]}"
+}
+
+# Start until init runs, all tools and the floor round by round (RUNS in
+# all per tool), each tool's container killed after its turn so that the
+# next tool starts on a machine where nothing of the others runs.
+bench_starts() {
+	local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) r id n c b=$W/crun/bb
+	for ((r = 1; r <= ROUNDS; r++)); do
+		hf "floor-start.r$r" "$per" "" "$FLOOR $W/rootfs/busybox /bin/true"
+		for id in 101 102; do
+			hf "nvz-start-$id.r$r" "$per" "sh -c '$VZCTL --quiet stop $id --fast >/dev/null 2>&1; true'" \
+				"$EXECWAIT $TAG/$id $VZCTL --quiet start $id"
+			q nvz stop "$id" --fast
+		done
+		for n in lean default; do
+			c=${TAG}bb$n
+			hf "lxc$n-start.r$r" "$per" "sh -c 'lxc-stop -P $LXCP -n $c -k >/dev/null 2>&1; true'" \
+				"$EXECWAIT $c lxc-start -P $LXCP -n $c"
+			q lxc stop -n "$c" -k
+		done
+		hf "crun-start.r$r" "$per" "sh -c '$CRUN delete -f bb >/dev/null 2>&1; true'" \
+			"$EXECWAIT $TAG-crun/bb $CRUN run -d --bundle $b bb"
+		q incrun $CRUN delete -f bb
+	done
+	for n in floor nvz-start-101 nvz-start-102 lxclean lxcdefault crun; do
+		case $n in floor | lxc* | crun) n=$n-start ;; esac
+		merge_rounds "$n"
+	done
 }
 
 bench_busybox_life() {
 	local halt_runs=$((RUNS / 6 + 2))
 	nvz create 101 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 101"
 	nvz create 102 --ostemplate busybox-x86_64 --layout ploop:shared --diskspace 1G || die "nvz create 102"
-	local id
-	for id in 101 102; do
-		hf "nvz-start-$id" "$RUNS" "sh -c '$VZCTL --quiet stop $id --fast >/dev/null 2>&1; true'" \
-			"$EXECWAIT $TAG/$id $VZCTL --quiet start $id"
-	done
-	q nvz stop 102 --fast
+	bench_starts
+	q nvz start 101
 	hf nvz-exec "$RUNS" "" "$VZCTL exec3 101 /bin/true"
 	hf nvz-exec-sh "$RUNS" "" "$VZCTL exec 101 /bin/true"
 	hf nvz-kill "$RUNS" "sh -c '$VZCTL --quiet start 101 >/dev/null 2>&1; true'" "$VZCTL --quiet stop 101 --fast"
@@ -156,8 +188,7 @@ bench_busybox_life() {
 	local n c
 	for n in lean default; do
 		c=${TAG}bb$n
-		hf "lxc$n-start" "$RUNS" "sh -c 'lxc-stop -P $LXCP -n $c -k >/dev/null 2>&1; true'" \
-			"$EXECWAIT $c lxc-start -P $LXCP -n $c"
+		q lxc start -n "$c"
 		hf "lxc$n-exec" "$RUNS" "" "lxc-attach -P $LXCP -n $c -- /bin/true"
 		hf "lxc$n-kill" "$RUNS" "sh -c 'lxc-start -P $LXCP -n $c >/dev/null 2>&1; true'" "lxc-stop -P $LXCP -n $c -k"
 		hf "lxc$n-halt" "$halt_runs" "sh -c 'lxc-start -P $LXCP -n $c >/dev/null 2>&1; true'" "lxc-stop -P $LXCP -n $c"
@@ -165,8 +196,7 @@ bench_busybox_life() {
 	done
 
 	local b=$W/crun/bb
-	hf crun-start "$RUNS" "sh -c '$CRUN delete -f bb >/dev/null 2>&1; true'" \
-		"$EXECWAIT $TAG-crun/bb $CRUN run -d --bundle $b bb"
+	q incrun $CRUN run -d --bundle "$b" bb
 	hf crun-exec "$RUNS" "" "$CRUN exec bb /bin/true"
 	hf crun-kill "$RUNS" "sh -c '$CRUN run -d --bundle $b bb >/dev/null 2>&1; true'" "$CRUN delete -f bb"
 	hf crun-halt "$halt_runs" "sh -c '$CRUN run -d --bundle $b bb >/dev/null 2>&1; true'" "$W/bin/crun-halt bb"
@@ -301,7 +331,6 @@ mcg_enter() { # mcg_enter NAME: this shell (and what it starts) into $TAG-mem-NA
 	mkdir -p "$MEMCG/$TAG-mem-$1" && echo $BASHPID >"$MEMCG/$TAG-mem-$1/cgroup.procs"
 }
 mcg_leave() { [ -d "$MEMCG" ] && echo $BASHPID >"$MEMCG$MCG_HOME/cgroup.procs"; }
-mcg_put() { [ -d "$MEMCG" ] && put "$1" "$((($3 - $2) / NCT))"; } # mcg_put NAME BEFORE AFTER
 lxc_mcgs() { # the memory cgroups of the bench's running LXC CTs (monitor, payload)
 	local i
 	for ((i = 0; i < NCT; i++)); do echo "lxc.monitor.${TAG}m$i lxc.payload.${TAG}m$i"; done
@@ -309,15 +338,11 @@ lxc_mcgs() { # the memory cgroups of the bench's running LXC CTs (monitor, paylo
 
 # NCT busybox CTs per manager, started one after another (total time), then
 # memory: MemAvailable drop per CT, memory charged per CT (exact, see mcg_kb)
-# and PSS of the manager's per-CT processes.
-bench_many() {
-	local i id t0 t1 m0 m1 c0 c1 pids
-	for ((i = 0; i < NCT; i++)); do
-		q nvz create $((1000 + i)) --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create $((1000 + i))"
-		q lxc create -n "${TAG}m$i" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$BB_TAR" ||
-			die "lxc-create ${TAG}m$i"
-		echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}m$i/config"
-	done
+# and PSS of the manager's per-CT processes. The three managers take turns,
+# ROUNDS times (each figure: the median of its rounds), so that the load's
+# drift hits them alike.
+many_nvz() {
+	local i t0 t1 m0 m1 c0 c1 pids=()
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
 	mcg_enter nvz
@@ -329,16 +354,16 @@ bench_many() {
 	m1=$(mem_avail_kb)
 	c1=$(mcg_kb "$TAG-mem-nvz" "$TAG")
 	mcg_leave
-	mcg_put nvz-memcg "$c0" "$c1"
-	pids=()
 	for ((i = 0; i < NCT; i++)); do
 		pids+=("$(sed -n 's/^MONITOR_PID="\([0-9]*\)"/\1/p' "$NV/run/$((1000 + i))/state")")
 	done
-	put nvz-many "$(secs "$t0" "$t1")"
-	put nvz-memavail "$(((m0 - m1) / NCT))"
-	put nvz-pss "$(($(pss_kb "${pids[@]}") / NCT))"
+	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
+	many_p+=("$(($(pss_kb "${pids[@]}") / NCT))")
 	for ((i = 0; i < NCT; i++)); do q nvz stop $((1000 + i)) --fast; done
+}
 
+many_lxc() {
+	local i t0 t1 m0 m1 c0 c1 ip pids=()
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
 	mcg_enter lxc
@@ -351,31 +376,24 @@ bench_many() {
 	# shellcheck disable=SC2046 # one cgroup name per word
 	c1=$(mcg_kb "$TAG-mem-lxc" $(lxc_mcgs))
 	mcg_leave
-	mcg_put lxc-memcg "$c0" "$c1"
-	pids=()
 	for ((i = 0; i < NCT; i++)); do
-		local ip
 		ip=$(lxc info -n "${TAG}m$i" -p -H)
 		pids+=("$(awk '{print $4}' "/proc/$ip/stat")")
 	done
-	put lxc-many "$(secs "$t0" "$t1")"
-	put lxc-memavail "$(((m0 - m1) / NCT))"
-	put lxc-pss "$(($(pss_kb "${pids[@]}") / NCT))"
+	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
+	many_p+=("$(($(pss_kb "${pids[@]}") / NCT))")
 	for ((i = 0; i < NCT; i++)); do q lxc stop -n "${TAG}m$i" -k; done
+}
 
+many_crun() {
+	local t0 t1 m0 m1 c0 c1 times
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
 	mcg_enter crun
 	c0=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
 	m0=$(mem_avail_kb)
 	# All crun commands in one private mount namespace (see incrun).
-	local times
 	times=$(incrun bash -c '
-		t0=$(date +%s%N)
-		for ((i = 0; i < '"$NCT"'; i++)); do
-			sed "s|/'"$TAG"'-crun/bb|/'"$TAG"'-crun/m$i|" '"$W"'/crun/bb/config.json >'"$W"'/crun/bb/m.json
-			mkdir -p '"$W"'/crun/m$i && mv '"$W"'/crun/bb/m.json '"$W"'/crun/m$i/config.json
-		done
 		t0=$(date +%s%N)
 		for ((i = 0; i < '"$NCT"'; i++)); do
 			'"$CRUN"' run -d --bundle '"$W"'/crun/m$i m$i >/dev/null 2>&1 || echo "bench: crun run m$i failed" >&2
@@ -385,12 +403,40 @@ bench_many() {
 	m1=$(mem_avail_kb)
 	c1=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
 	mcg_leave
-	mcg_put crun-memcg "$c0" "$c1"
 	read -r t0 t1 <<<"$times"
-	put crun-many "$(secs "$t0" "$t1")"
-	put crun-memavail "$(((m0 - m1) / NCT))"
-	put crun-pss 0 # crun keeps no process per CT
+	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))") many_p+=(0) # no process per CT
 	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f m$i >/dev/null 2>&1; done'
+}
+
+bench_many() {
+	local i r who rounds=$((ROUNDS < 3 ? ROUNDS : 3))
+	for ((i = 0; i < NCT; i++)); do
+		q nvz create $((1000 + i)) --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create $((1000 + i))"
+		q lxc create -n "${TAG}m$i" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$BB_TAR" ||
+			die "lxc-create ${TAG}m$i"
+		echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}m$i/config"
+		sed "s|/$TAG-crun/bb|/$TAG-crun/m$i|" "$W/crun/bb/config.json" >"$W/crun/bb/m.json"
+		mkdir -p "$W/crun/m$i" && mv "$W/crun/bb/m.json" "$W/crun/m$i/config.json"
+	done
+	declare -A T M P C
+	for ((r = 0; r < rounds; r++)); do
+		for who in nvz lxc crun; do
+			local many_t=() many_m=() many_p=() many_c=()
+			"many_$who"
+			T[$who]+=" ${many_t[0]}" M[$who]+=" ${many_m[0]}" P[$who]+=" ${many_p[0]}" C[$who]+=" ${many_c[0]}"
+		done
+	done
+	for who in nvz lxc crun; do
+		# shellcheck disable=SC2086 # the lists are meant to split
+		put "$who-many" ${T[$who]}
+		# shellcheck disable=SC2086
+		put "$who-memavail" ${M[$who]}
+		# shellcheck disable=SC2086
+		put "$who-pss" ${P[$who]}
+		# no v1 memory controller: no row (the report says "failed")
+		# shellcheck disable=SC2086
+		if [ -d "$MEMCG" ]; then put "$who-memcg" ${C[$who]}; fi
+	done
 }
 
 cleanup_all() {

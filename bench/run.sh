@@ -74,7 +74,7 @@ setup_crun
 
 # BENCH_ONLY="life create debian many": a subset (for debugging the bench).
 want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
-want life && { echo "# busybox: floor, start, exec, stop"; bench_floor; bench_busybox_life; }
+want life && { echo "# busybox: floor, start (tools round by round), exec, stop"; bench_busybox_life; }
 want create && { echo "# create / destroy"; bench_create; }
 want debian && { echo "# Debian 12 systemd"; bench_debian; }
 want many && { echo "# $NCT containers started one after another, memory per CT"; bench_many; }

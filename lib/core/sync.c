@@ -36,9 +36,12 @@ int nvz_sync_wait(int fd, int step, const char *what, struct nvz_error **err)
 {
 	struct nvz_sync_msg m;
 	ssize_t n;
+	/* A peer that exited with messages of ours unread makes the kernel
+	 * report ECONNRESET once, before what it sent us (its error) is
+	 * read: read on. */
 	do
 		n = recv(fd, &m, sizeof(m), 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (n == 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EPIPE, "%s: the other side exited", what);
 	if (n != (ssize_t)sizeof(m))

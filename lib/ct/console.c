@@ -39,6 +39,16 @@ int nvz_console_listen(const struct nvz_ct *ct)
 	return fd;
 }
 
+void nvz_console_unlisten(const struct nvz_ct *ct, int fd)
+{
+	struct sockaddr_un sa;
+	if (fd < 0)
+		return;
+	close(fd);
+	if (sock_path(ct, &sa) == 0)
+		unlink(sa.sun_path);
+}
+
 int nvz_console_accept(int listen_fd, int master)
 {
 	int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);

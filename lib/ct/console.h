@@ -7,6 +7,8 @@
 
 /* Monitor side. */
 int nvz_console_listen(const struct nvz_ct *ct);
+/* After a failed start: close the listening socket and remove its file. */
+void nvz_console_unlisten(const struct nvz_ct *ct, int fd);
 /* Accept a client and hand it the master; returns the client fd (the
  * monitor stops reading the console until it closes) or -1. */
 int nvz_console_accept(int listen_fd, int master);

@@ -22,9 +22,11 @@ int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 /* Capabilities a CT keeps (CAPABILITY key). */
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
 /* Long-lived per-CT monitor: parent of init. It starts while vzctl writes
- * the limits and creates init only after a byte on go_fd. Never returns. */
+ * the limits and creates init only after a byte on go_fd; init gets exec_fd
+ * (vzctl's exec pipe, see start.c). Never returns. */
 __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						 int report_fd, int go_fd, const char *dumpdir);
+						 int report_fd, int go_fd, int exec_fd,
+						 const char *dumpdir);
 struct nvz_bcfs;
 /* In the monitor, instead of creating init: restore it from dumpdir with
  * criu, in two halves. begin (as soon as the monitor has its console pty,

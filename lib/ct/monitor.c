@@ -35,7 +35,11 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
-#define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+/* The launcher makes the CT's network, uts and ipc namespaces for itself
+ * (see launcher_main); init is cloned into them and gets its own pid and
+ * mount namespaces at birth. */
+#define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS)
+#define CT_NS_EARLY (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
 
 static char *const init_env[] = {
 	"container=nvz",
@@ -67,10 +71,23 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 	return 0;
 }
 
-static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *console, int sync_fd,
-		       const struct ct_userns *u, const struct nvz_seccomp_prog *sc,
-		       struct nvz_error **err)
+/* What init is told when the launcher clones it. exec_fd: the write end of
+ * vzctl's exec pipe (start.c); init writes 'R' on it just before its exec
+ * and 'E' if the exec failed; the exec itself closes it (close-on-exec),
+ * which is how vzctl learns that init runs without waiting for us. */
+struct launch_msg {
+	char console[64];
+	int sync_fd, peer_fd, exec_fd;
+	bool userns;
+	struct ct_userns u;
+};
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct launch_msg *lm,
+		       const struct nvz_seccomp_prog *sc, struct nvz_error **err)
 {
+	const char *console = lm->console;
+	int sync_fd = lm->sync_fd;
+	const struct ct_userns *u = lm->userns ? &lm->u : NULL;
 	/* The idmapped root goes over VE_ROOT in this namespace only (slave
 	 * first, so it cannot propagate to a peer); everything below is then
 	 * built on it as usual, by host root. */
@@ -95,11 +112,6 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 		if (nvz_bcfs_attach(bc_tree, "/run/user_beancounters", err) < 0)
 			return -1;
 	}
-	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
-	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
-		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
-	if (nvz_net_loopback_up(err) < 0)
-		return -1;
 	/* init gets the console as its controlling terminal, as on a real boot. */
 	setsid();
 	int c = open("/dev/console", O_RDWR | O_CLOEXEC);
@@ -130,8 +142,13 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *con
 	 * including the sync socket, closes on exec (EOF tells the monitor). */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	char *const argv[] = { "/sbin/init", NULL };
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "R", 1) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report exec");
 	execve("/sbin/init", argv, init_env);
-	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, errno,
+	int e = errno;
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "E", 1) < 0)
+		e = errno;
+	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, e,
 			   "Unable to start init, probably incorrect template");
 }
 
@@ -166,10 +183,12 @@ static int open_console(int *master, int *slave, char *name, size_t namelen)
 }
 
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
- * on go_fd when the CT's root is mounted, another when its files and all
- * its limits are written; EOF when the start failed. init is created only
- * after both: its /dev setup (mknod) must not meet the devices cgroup
- * between vzctl's "deny all" and its allow list. */
+ * on go_fd when the CT's cgroups exist, one when its root is mounted,
+ * another when its files are written; EOF when the start failed. init is
+ * created only after all three and after the limits, which the monitor
+ * writes itself as soon as the cgroups exist:
+ * init's /dev setup (mknod) must not meet the devices cgroup between the
+ * "deny all" and the allow list. */
 static int wait_step(int go_fd, struct nvz_error **err)
 {
 	char c;
@@ -205,18 +224,22 @@ static int send_bc_tree(int sync_fd, int tree)
 	return send(sync_fd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-/* Parent side of the named steps: cgroup, rootfs ready, state recorded, exec.
- * init was born in its cgroups (see launcher below): nothing to move. */
-static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_bcfs **bc,
-			  struct nvz_error **err)
+/* Sent as soon as the launch order is (init reads them from its end of
+ * the socket): init was born in its cgroups (see launcher below), nothing
+ * to move; then the beancounters' tree, mounted meanwhile. A child that
+ * failed in its first mounts sent why and exited: a send may fail and the
+ * wait reads the reason. Any other send failure ends our side, so the
+ * child's wait sees EOF instead of hanging. */
+static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 {
-	/* A child that failed in its first mounts sent why and exited: the send
-	 * fails and the wait reads the reason. Any other send failure ends our
-	 * side, so the child's wait sees EOF instead of hanging. The
-	 * beancounters are mounted while init does its own mounts. */
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
 	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
 		shutdown(sync_fd, SHUT_WR);
+}
+
+/* Parent side of the named steps: rootfs ready, state recorded, exec. */
+static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
+{
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	struct nvz_runstate rs = {
@@ -227,8 +250,14 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 	};
 	if (nvz_runstate_write(ct, &rs, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
-	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0 ||
-	    nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
+	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+		return -1;
+	/* vzctl returns as soon as init's exec closes the exec pipe, before we
+	 * see it: drop our copy of its lock now, or a `vzctl stop` run right
+	 * after start returns finds the CT locked (exit 9). All that is left
+	 * of the start is init's exec. */
+	nvz_ct_unlock(ct);
+	if (nvz_sync_send(sync_fd, SYNC_EXEC) < 0)
 		return -1;
 	/* EOF means the exec succeeded (the socket was close-on-exec). */
 	struct nvz_sync_msg m;
@@ -256,13 +285,7 @@ struct launcher {
 	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
 	int fd2;   /* the launcher's end, closed once the launcher is done */
 	int pidfd; /* the shared table keeps the other end open: death shows here */
-};
-
-struct launch_msg {
-	char console[64];
-	int sync_fd, peer_fd;
-	bool userns;
-	struct ct_userns u;
+	int exec_fd; /* vzctl's exec pipe, for init (launch_msg); closed once init is cloned */
 };
 
 /* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
@@ -278,17 +301,46 @@ static pid_t clone_init(int cgfd)
 	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
 
+/* The CT's network, uts and ipc namespaces, made by the launcher while
+ * vzctl writes the limits instead of by init's clone after them: a network
+ * namespace alone costs ~0.8 ms here. Made after the launcher entered the
+ * CT's cgroups, so their memory is charged to the CT, as when clone made
+ * them. Like every namespace of the CT they belong to the host's user
+ * namespace (a USERNS CT's init enters its own only before exec). */
+static int early_namespaces(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	if (unshare(CT_NS_EARLY) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create the container's namespaces");
+	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
+	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
+		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
+	return nvz_net_loopback_up(err);
+}
+
+/* The monitor's go-ahead once the CT's cgroups exist (a 1-byte message). */
+static bool cgroups_created(int fd)
+{
+	char c;
+	ssize_t n;
+	do
+		n = recv(fd, &c, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
 static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
 						     int fd)
 {
 	struct nvz_error *err = NULL;
+	if (!cgroups_created(fd))
+		_exit(1); /* the monitor gave up */
 	/* Neither needs a grace period: the launcher is single-threaded (the
 	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
 	int cgfd = nvz_cgroup_open_v2_dir(cg);
 	if (cgfd < 0 && errno != ENOENT)
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
-	else
-		nvz_cgroup_enter_v1_self(cg, false, &err);
+	else if (nvz_cgroup_enter_v1_self(cg, false, &err) == 0)
+		early_namespaces(ct, &err);
 	if (err) {
 		nvz_sync_send_error(fd, err);
 		_exit(1);
@@ -312,8 +364,7 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		if (cgfd >= 0)
 			close(cgfd);
 		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, m.console, m.sync_fd, m.userns ? &m.u : NULL, have_sc ? &sc : NULL,
-			    &cerr);
+		child_setup(ct, cg, &m, have_sc ? &sc : NULL, &cerr);
 		nvz_sync_send_error(m.sync_fd, cerr);
 		_exit(1);
 	}
@@ -345,13 +396,16 @@ static int launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launc
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
 	}
 	/* sv[1] stays open here: closing it would close it for the launcher. */
-	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1],
+	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1], .exec_fd = l->exec_fd,
 				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
 	return 0;
 }
 
 static void launcher_end(struct launcher *l)
 {
+	if (l->exec_fd >= 0)
+		close(l->exec_fd);
+	l->exec_fd = -1;
 	if (l->pid <= 0)
 		return;
 	kill(l->pid, SIGKILL);
@@ -364,11 +418,9 @@ static void launcher_end(struct launcher *l)
 	l->pid = -1;
 }
 
-/* Send the launch order; returns init's pid, reported by the launcher. */
-static pid_t launcher_go(struct launcher *l, const struct launch_msg *m, struct nvz_error **err)
+/* After the launch order: init's pid, reported by the launcher. */
+static pid_t launcher_wait(struct launcher *l, struct nvz_error **err)
 {
-	if (send(l->fd, m, sizeof(*m), 0) != (ssize_t)sizeof(*m))
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
 	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
 	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
 		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
@@ -391,17 +443,26 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .userns = u != NULL };
+	struct launch_msg m = { .sync_fd = sv[1], .peer_fd = sv[0], .exec_fd = l->exec_fd,
+				.userns = u != NULL };
 	snprintf(m.console, sizeof(m.console), "%s", console);
 	if (u)
 		m.u = *u;
-	pid_t pid = launcher_go(l, &m, err);
-	launcher_end(l); /* its work is done (or failed): reap it */
-	close(sv[1]);
+	if (send(l->fd, &m, sizeof(m), 0) != (ssize_t)sizeof(m)) {
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	}
 	cleanup_close int sync_fd = sv[0];
+	/* While the launcher clones init and init makes its first mounts:
+	 * init finds these waiting on its socket when it needs them. */
+	first_steps(ct, sync_fd, bc);
+	pid_t pid = launcher_wait(l, err);
+	launcher_end(l); /* its work is done (or failed): reap it; init has the exec pipe */
+	close(sv[1]);
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, bc, err) < 0) {
+	if (init_handshake(ct, pid, sync_fd, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -572,8 +633,23 @@ static void quiet_stdio(void)
 	}
 }
 
+/* The launcher first, while single-threaded (the bcfs helper thread comes
+ * later) and while vzctl creates the cgroups; once they exist (vzctl's
+ * first step) the launcher enters them and we write their limits, while
+ * vzctl mounts the root and writes the CT's files (start.c). */
+static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
+			   bool launch, int go_fd, struct nvz_error **err)
+{
+	char go = 1;
+	if ((launch && launcher_start(ct, cg, l, err) < 0) || wait_step(go_fd, err) < 0)
+		return -1;
+	if (l->pid > 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
+	return nvz_ct_apply_resources(ct, NULL, cg, err);
+}
+
 void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
-		      const char *dumpdir)
+		      int exec_fd, const char *dumpdir)
 {
 	quiet_stdio();
 	ct->ctx->log = NULL; /* nobody reads our stdout; the log file still does */
@@ -587,9 +663,12 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	struct nvz_error *err = NULL;
-	/* First, while single-threaded (the bcfs helper thread comes later). */
-	struct launcher l = { .pid = -1 };
-	if (!dumpdir && launcher_start(ct, cg, &l, &err) < 0) {
+	/* A restore has no exec for vzctl to see: it waits for our report. */
+	if (dumpdir)
+		close(steal_fd(&exec_fd));
+	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
+	if (prepare_cgroups(ct, cg, &l, !dumpdir, go_fd, &err) < 0) {
+		launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -616,6 +695,13 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	int userns = -1;
 	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
 		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
+	/* The console's log and socket before init runs: vzctl may return as
+	 * soon as init exec'd (start.c), and `vzctl console` right after. */
+	cleanup_free char *logpath = NULL;
+	int logfd = -1;
+	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
+		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int listen_fd = nvz_console_listen(ct);
 	pid_t pid = -1;
 	if (userns >= 0)
 		pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, bc, &err)
@@ -631,6 +717,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	if (pid < 0) {
 		/* Nobody else would unmount the beancounter file system. */
 		nvz_bcfs_unmount(bc);
+		nvz_console_unlisten(ct, listen_fd);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -640,11 +727,6 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
 	nvz_cgroup_free(cg);
-	cleanup_free char *logpath = NULL;
-	int logfd = -1;
-	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
-		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int listen_fd = nvz_console_listen(ct);
 	hand_over(ct, pid, report_fd, master, slave, logfd, listen_fd, bc);
 	close(report_fd);
 	/* The monitor lives as long as the CT: give back the heap and stack

@@ -2,6 +2,7 @@
  * creates init in new namespaces and outlives this command. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +61,28 @@ static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
-/* Fork twice so the monitor is nobody's child here: it must outlive vzctl,
- * and the intermediate is reaped at once. It is spawned before the root is
- * mounted and the limits written, and follows the steps sent on *go_wr. */
+struct monitor_fds {
+	int report;  /* the monitor's reports (struct nvz_sync_msg) */
+	int go;      /* our steps to the monitor (send_step) */
+	int exec;    /* init's exec pipe: 'R' just before its exec, then EOF */
+	pid_t inter; /* the intermediate fork, reaped by reap_inter */
+};
+
+/* Fork twice so the monitor is nobody's child here: it must outlive vzctl.
+ * The intermediate is reaped once the start is over (reap_inter): waiting
+ * for its exit here would put a round trip through the scheduler on the
+ * start's path while the new monitor competes for the CPUs. The monitor is
+ * spawned first, follows the steps sent on mf->go and reports on
+ * mf->report; init inherits the exec pipe's write end from it. */
+
 static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *dumpdir,
-			 int *report_rd, int *go_wr, struct nvz_error **err)
+			 struct monitor_fds *mf, struct nvz_error **err)
 {
-	int pfd[2], gfd[2];
+	int pfd[2], gfd[2], xfd[2];
+	if (pipe2(xfd, O_CLOEXEC) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
+	mf->exec = xfd[0];
+	cleanup_close int xwr = xfd[1];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
 	/* A socket, not a pipe: a monitor that already failed must not kill
@@ -91,31 +107,43 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 		 * (or start failed): a vzctl start killed midway leaves the CT
 		 * locked until the start it began is complete, never half-seen. */
 		setsid();
+		close(xfd[0]);
 		pid_t m = fork();
 		if (m == 0)
-			nvz_monitor_main(ct, cg, pfd[1], gfd[0], dumpdir);
+			nvz_monitor_main(ct, cg, pfd[1], gfd[0], xwr, dumpdir);
 		_exit(m < 0 ? 1 : 0);
 	}
 	close(pfd[1]);
 	close(gfd[0]);
-	int status;
-	while (waitpid(a, &status, 0) < 0 && errno == EINTR)
-		;
-	*report_rd = pfd[0];
-	*go_wr = gfd[1];
+	mf->inter = a;
+	mf->report = pfd[0];
+	mf->go = gfd[1];
 	return 0;
 }
 
-/* A step for the monitor (see wait_step in monitor.c); the last one
- * closes the socket. */
-static int send_step(int *go_wr, bool last, struct nvz_error **err)
+static void reap_inter(pid_t *inter)
 {
-	ssize_t n = send(*go_wr, last ? "l" : "m", 1, MSG_NOSIGNAL);
-	if (last)
+	if (*inter <= 0)
+		return;
+	while (waitpid(*inter, NULL, 0) < 0 && errno == EINTR)
+		;
+	*inter = -1;
+}
+
+static int read_report(int fd, struct nvz_error **err);
+
+/* A step for the monitor (see wait_step in monitor.c): 'c' (the cgroups
+ * exist), 'm' (the root is mounted), 'l' (the files are written: the last
+ * one closes the socket). A monitor that is gone said why on the report
+ * pipe (a limit it could not write, say). */
+static int send_step(int *go_wr, int report, char step, struct nvz_error **err)
+{
+	ssize_t n = send(*go_wr, &step, 1, MSG_NOSIGNAL);
+	if (step == 'l')
 		close(steal_fd(go_wr));
-	if (n != 1)
+	if (n != 1 && read_report(report, err) == 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
-	return 0;
+	return n == 1 ? 0 : -1;
 }
 
 /* After a failed start: the monitor sees EOF on go (or already failed) and
@@ -133,6 +161,7 @@ static void wait_monitor_gone(int *go_wr, int report_rd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
+/* The monitor's report: SYNC_ERROR becomes *err, else SYNC_STARTED. */
 static int read_report(int fd, struct nvz_error **err)
 {
 	struct nvz_sync_msg m;
@@ -149,28 +178,70 @@ static int read_report(int fd, struct nvz_error **err)
 	return 0;
 }
 
-/* The cgroup and the monitor come first: the monitor prepares the console
- * and its launcher enters the cgroup while this mounts the private area and
- * writes the CT's files and limits; init is created after the last limit.
+/* The end of a start: init's exec, seen directly on the exec pipe (its
+ * 'R', then EOF when the exec closed it), or the monitor's report. The
+ * report comes one wake-up later, after the monitor saw the exec itself;
+ * it is what counts whenever the pipe says anything else: an 'E' (the exec
+ * failed), EOF without 'R' (init died before its exec, a restore). */
+static int wait_started(int exec_fd, int report, struct nvz_error **err)
+{
+	bool ready = false;
+	struct pollfd p[2] = { { .fd = report, .events = POLLIN }, { .fd = exec_fd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the container monitor");
+		}
+		if (p[0].revents)
+			return read_report(report, err);
+		if (!p[1].revents)
+			continue;
+		char c;
+		ssize_t n = read(exec_fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 1 && c == 'R' && !ready)
+			ready = true;
+		else if (n == 0 && ready)
+			return 0;
+		else
+			p[1].fd = -1; /* the report tells */
+	}
+}
+
+/* The monitor comes first, and starts up (two forks) while this creates
+ * the cgroups (one mkdir per v1 hierarchy, the slowest the memory
+ * controller's); then it writes their limits, and its launcher enters them
+ * and makes the CT's namespaces, while this mounts the private area and
+ * writes the CT's files; init is created once all of that is done.
  * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)
 {
-	cleanup_close int report = -1;
-	cleanup_close int go = -1;
-	if (nvz_ct_cgroup(ct, cg, err) < 0 || nvz_cgroup_create(*cg, err) < 0 ||
-	    spawn_monitor(ct, *cg, dumpdir, &report, &go, err) < 0)
-		return -1;
-	int r = mount ? nvz_ct_mount(ct, false, err) : 0;
-	*mounted = mount && r == 0;
-	/* A restored CT keeps its files as they were dumped. */
-	if (r < 0 || send_step(&go, false, err) < 0 ||
-	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    nvz_ct_apply_resources(ct, NULL, *cg, err) < 0 || send_step(&go, true, err) < 0 ||
-	    read_report(report, err) < 0) {
-		wait_monitor_gone(&go, report);
+	struct monitor_fds mf = { .report = -1, .go = -1, .exec = -1, .inter = -1 };
+	if (nvz_ct_cgroup(ct, cg, err) < 0 || spawn_monitor(ct, *cg, dumpdir, &mf, err) < 0) {
+		if (mf.exec >= 0)
+			close(mf.exec);
 		return -1;
 	}
+	cleanup_close int report = mf.report;
+	cleanup_close int go = mf.go;
+	cleanup_close int exec_rd = mf.exec;
+	int r = nvz_cgroup_create(*cg, err) < 0 || send_step(&go, report, 'c', err) < 0 ? -1 : 0;
+	if (r == 0 && mount) {
+		r = nvz_ct_mount(ct, false, err);
+		*mounted = r == 0;
+	}
+	/* A restored CT keeps its files as they were dumped. */
+	if (r < 0 || send_step(&go, report, 'm', err) < 0 ||
+	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
+	    send_step(&go, report, 'l', err) < 0 || wait_started(exec_rd, report, err) < 0) {
+		wait_monitor_gone(&go, report);
+		reap_inter(&mf.inter);
+		return -1;
+	}
+	reap_inter(&mf.inter);
 	return 0;
 }
 

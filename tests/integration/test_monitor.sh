@@ -8,12 +8,18 @@
 # shares its file pages).
 private_dirty_kb() { awk '/^Private_Dirty:/ {print $2}' "/proc/$1/smaps_rollup"; }
 
+# Does this process run vzmon (after the monitor's hand-over)?
+is_vzmon() { case $(readlink "/proc/$1/exe") in */vzmon) return 0 ;; esac; return 1; }
+
 # The monitor of a running CT: vzmon, on the host, holding only the console,
 # the beancounters' FUSE device, the console socket and the log.
 check_small_monitor() {
 	local id=$1 mon exe pd fd kinds
 	mon=$(state_pid "$id" MONITOR_PID)
 	[ -n "$mon" ] && kill -0 "$mon" || fail "no monitor for $id"
+	# vzctl start returns when init exec'd; the monitor execs vzmon just
+	# after (once vzctl is gone).
+	wait_for 50 is_vzmon "$mon"
 	exe=$(readlink "/proc/$mon/exe")
 	case $exe in */vzmon) ;; *) fail "monitor of $id runs $exe, not vzmon" ;; esac
 	[ "$(readlink "/proc/$mon/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] ||

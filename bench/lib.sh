@@ -137,7 +137,7 @@ EOF
 # its turn: the load other work puts on the machine drifts over minutes and
 # must hit all tools alike. merge_rounds NAME: one JSON of all its rounds.
 ROUNDS=${BENCH_ROUNDS:-5}
-[ -n "$QUICK" ] && ROUNDS=${BENCH_ROUNDS:-2}
+[ -n "${QUICK:-}" ] && ROUNDS=${BENCH_ROUNDS:-2}
 merge_rounds() {
 	local f=("$OUT/$1".r*.json)
 	[ -e "${f[0]}" ] || return 0
@@ -206,7 +206,7 @@ bench_busybox_life() {
 # create and destroy from the same tarball; nvz in each layout.
 bench_create() {
 	local runs=$((RUNS / 3 + 2)) druns=3 l t name
-	[ -n "$QUICK" ] && druns=2
+	[ -n "${QUICK:-}" ] && druns=2
 	for t in bb deb; do
 		local tpl=busybox-x86_64 tar=$BB_TAR r=$runs
 		[ $t = deb ] && tpl=debian-12-x86_64-minbase tar=$DEB_TAR r=$druns
@@ -236,7 +236,7 @@ bench_create() {
 # is-system-running --wait` inside (the same probe for both managers).
 bench_debian() {
 	local runs=8 d=${TAG}deb
-	[ -n "$QUICK" ] && runs=3
+	[ -n "${QUICK:-}" ] && runs=3
 	nvz create 301 --ostemplate debian-12-x86_64-minbase --layout simfs:shared || die "nvz create 301"
 	# Also a plain directory (simfs), what LXC boots from: no overlay.
 	nvz create 302 --ostemplate debian-12-x86_64-minbase --layout simfs || die "nvz create 302"

@@ -570,6 +570,29 @@ EOF2
 	return 0
 }
 
+# A CT of more than 64 tasks is frozen through its freezer cgroup (smaller
+# trees are seized task by task, lib/ct/cpt.c): all 80 sleepers come
+# back. --lazy is an option of restore only.
+t_cpt_large_tree() {
+	cpt_setup
+	start_busybox 1513
+	"$VZCTL" exec 1513 "sh -c 'for i in \$(seq 80); do sleep 1000 & done' </dev/null >/dev/null 2>&1" ||
+		fail "start the sleepers"
+	local n
+	n=$("$VZCTL" exec 1513 "ps | grep -c '[s]leep 1000'")
+	[ "$n" = 80 ] || fail "$n sleepers before chkpnt"
+	expect_rc 20 "$VZCTL" chkpnt 1513 --lazy
+	expect_out 'Invalid option: --lazy'
+	ct_running 1513 || fail "a refused chkpnt stopped the CT"
+	expect_rc 0 "$VZCTL" chkpnt 1513
+	expect_out 'Checkpointing completed successfully'
+	expect_rc 0 "$VZCTL" restore 1513
+	expect_out 'Restoring completed successfully'
+	n=$("$VZCTL" exec 1513 "ps | grep -c '[s]leep 1000'")
+	[ "$n" = 80 ] || fail "$n sleepers after restore"
+	return 0
+}
+
 # Each CT boot has its own boot id (/proc/sys/kernel/random/boot_id), as
 # OpenVZ and LXC give: not the host's, read-only for the CT, the same after
 # chkpnt and restore (the CT did not boot again), a new one at the next start.

@@ -232,8 +232,9 @@ bench_create() {
 	done
 }
 
-# Debian 12 booting systemd to multi-user: start, then `systemctl
-# is-system-running --wait` inside (the same probe for both managers).
+# Debian 12 booting systemd to multi-user: start, then bench/sdwait (the
+# same probe for both managers: a host-side wait for systemd's socket, then
+# one `systemctl is-system-running --wait` inside).
 bench_debian() {
 	local runs=8 d=${TAG}deb
 	[ -n "${QUICK:-}" ] && runs=3
@@ -243,40 +244,26 @@ bench_debian() {
 	lxc create -n "$d" -f "$W/lxc/default.conf" -t "$W/bin/lxc-tar" -- --tarball "$DEB_TAR" \
 		>"$OUT/lxc-setup.log" 2>&1 || die "lxc-create debian: $(tail -3 "$OUT/lxc-setup.log")"
 	echo "lxc.signal.halt = SIGRTMIN+4" >>"$LXCP/$d/config"
-	cat >"$W/bin/sd-wait" <<'EOF'
-#!/bin/sh
-# sd-wait COMMAND...: is-system-running --wait inside; running or degraded is
-# multi-user reached. Before systemd listens it says "offline": ask again.
-i=0
-while [ $i -lt 3000 ]; do
-	s=$("$@" systemctl is-system-running --wait 2>/dev/null)
-	case $s in running|degraded) exit 0 ;; offline|starting|initializing|"") ;; *) break ;; esac
-	sleep 0.01; i=$((i + 1))
-done
-echo "systemd state: $s" >&2
-exit 1
-EOF
-	chmod +x "$W/bin/sd-wait"
 	# nvz and LXC alternate, boot by boot: the load other engineers put on
 	# this machine drifts over minutes and must hit both alike.
 	local i t0 t1 t2 nb=() nh=() lb=() lh=() ns=()
 	for ((i = 0; i <= runs; i++)); do # run 0 warms the page cache, not kept
 		q nvz stop 302 --fast
 		t0=$(now_ns)
-		nvz start 302 && "$W/bin/sd-wait" "$VZCTL" exec3 302 || echo "bench: nvz Debian (simfs) boot failed" >&2
+		nvz start 302 && "$SDWAIT" "$TAG/302" "$VZCTL" exec3 302 || echo "bench: nvz Debian (simfs) boot failed" >&2
 		t1=$(now_ns)
 		q nvz stop 302 --fast
 		[ $i -gt 0 ] && ns+=("$(secs "$t0" "$t1")")
 		q nvz stop 301 --fast
 		t0=$(now_ns)
-		nvz start 301 && "$W/bin/sd-wait" "$VZCTL" exec3 301 || echo "bench: nvz Debian boot failed" >&2
+		nvz start 301 && "$SDWAIT" "$TAG/301" "$VZCTL" exec3 301 || echo "bench: nvz Debian boot failed" >&2
 		t1=$(now_ns)
 		nvz stop 301 || echo "bench: nvz Debian stop failed" >&2
 		t2=$(now_ns)
 		[ $i -gt 0 ] && nb+=("$(secs "$t0" "$t1")") nh+=("$(secs "$t1" "$t2")")
 		q lxc stop -n "$d" -k
 		t0=$(now_ns)
-		lxc start -n "$d" && "$W/bin/sd-wait" lxc-attach -P "$LXCP" -n "$d" -- || echo "bench: LXC Debian boot failed" >&2
+		lxc start -n "$d" && "$SDWAIT" "$d" lxc-attach -P "$LXCP" -n "$d" -- || echo "bench: LXC Debian boot failed" >&2
 		t1=$(now_ns)
 		lxc stop -n "$d" || echo "bench: LXC Debian stop failed" >&2
 		t2=$(now_ns)

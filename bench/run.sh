@@ -46,7 +46,9 @@ OUT=$W/out
 mkdir -p "$OUT" "$W/bin" "$W/lxc" "$W/crun" "$W/rootfs"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/floor" "$SRCDIR/bench/floor.c" || die "build floor"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/execwait" "$SRCDIR/bench/execwait.c" || die "build execwait"
+cc -O2 -Wall -Wextra -Werror -o "$W/bin/sdwait" "$SRCDIR/bench/sdwait.c" || die "build sdwait"
 FLOOR=$W/bin/floor
+SDWAIT=$W/bin/sdwait
 EXECWAIT=$W/bin/execwait
 . "$SRCDIR/bench/lib.sh"
 trap cleanup_all EXIT

@@ -570,6 +570,35 @@ EOF2
 	return 0
 }
 
+# criu restore no longer waits for the lazy-pages daemon (both probe the
+# kernel in parallel): a daemon that listens late (a wrapper delays it by
+# 1.5 s) makes criu restore fail before it restored anything, and the
+# monitor runs it again once the daemon listens. The CT comes back whole.
+t_cpt_lazy_late_daemon() {
+	cpt_setup
+	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
+	cat >"$T/criu-lazylate" <<EOF2
+#!/bin/bash
+[ "\$1" = lazy-pages ] && sleep 1.5
+exec $CRIU_BIN "\$@"
+EOF2
+	chmod +x "$T/criu-lazylate"
+	mem_ct 1514
+	local want
+	want=$(seq 1 $CPT_MEM_N | md5sum | cut -d' ' -f1)
+	expect_rc 0 "$VZCTL" chkpnt 1514
+	echo "CRIU=$T/criu-lazylate" >>"$T/vz.conf"
+	expect_rc 0 "$VZCTL" restore 1514 --lazy
+	expect_out 'Restoring completed successfully'
+	grep -q 'criu restore came before criu lazy-pages: again' "$T/vzctl.log" ||
+		fail "criu restore did not meet the late daemon (the retry path did not run)"
+	[ -e "$T/dump/Dump.1514" ] && fail "dump left after a successful restore"
+	pgrep -f "lazy-pages.*$T" >/dev/null && fail "criu lazy-pages left running"
+	[ "$(mem_sum 1514)" = "$want" ] || fail "the memory changed"
+	echo "CRIU=$CRIU_BIN" >>"$T/vz.conf"
+	return 0
+}
+
 # A CT of more than 64 tasks is frozen through its freezer cgroup (smaller
 # trees are seized task by task, lib/ct/cpt.c): all 80 sleepers come
 # back. --lazy is an option of restore only.

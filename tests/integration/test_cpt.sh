@@ -607,8 +607,13 @@ t_cpt_large_tree() {
 	start_busybox 1513
 	"$VZCTL" exec 1513 "sh -c 'for i in \$(seq 80); do sleep 1000 & done' </dev/null >/dev/null 2>&1" ||
 		fail "start the sleepers"
-	local n
-	n=$("$VZCTL" exec 1513 "ps | grep -c '[s]leep 1000'")
+	local n i
+	# sh has forked them all when exec returns; each execs sleep a moment later.
+	for ((i = 0; i < 100; i++)); do
+		n=$("$VZCTL" exec 1513 "ps | grep -c '[s]leep 1000'")
+		[ "$n" = 80 ] && break
+		sleep 0.1
+	done
 	[ "$n" = 80 ] || fail "$n sleepers before chkpnt"
 	expect_rc 20 "$VZCTL" chkpnt 1513 --lazy
 	expect_out 'Invalid option: --lazy'

@@ -591,6 +591,21 @@ static void drop_yards(const char *workdir)
 	}
 }
 
+bool nvz_cpt_restore_met_no_daemon(const struct nvz_cpt_restore_spec *s)
+{
+	cleanup_free char *log = NULL;
+	if (!s->lazy || asprintf(&log, "%s/restore.log", s->workdir) < 0)
+		return false;
+	cleanup_fclose FILE *f = fopen(log, "re");
+	char line[1024];
+	/* criu's words when its connect to the daemon's socket failed, the
+	 * last step before it restores anything (uffd.c). */
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "Error (") && strstr(line, "connect to lazy-pages.socket failed"))
+			return true;
+	return false;
+}
+
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err)
 {

@@ -104,6 +104,10 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 /* The host-side mounts criu binds into the CT (cgfs_dir, tmpfs_dir) made
  * from the dump, before nvz_cpt_restore_spawn. */
 int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);
+/* A post-copy restore that failed because the lazy-pages daemon did not
+ * listen yet: criu stopped before it restored anything, so it can simply
+ * run again once the daemon is ready. */
+bool nvz_cpt_restore_met_no_daemon(const struct nvz_cpt_restore_spec *s);
 /* After criu exited with status: the restored init's pid (host view). */
 pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 			     struct nvz_error **err);

@@ -513,16 +513,25 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 		restore_free(r);
 		return -1;
 	}
-	/* Root mounted, limits written: criu now; with post-copy, once the
-	 * lazy-pages daemon vzctl started listens (criu restore connects). */
+	/* Root mounted, limits written: criu now. With post-copy it does not
+	 * wait for the lazy-pages daemon vzctl started: both spend their first
+	 * tens of ms probing the kernel, in parallel; criu restore connects to
+	 * the daemon only after its probe and image reading, and if the daemon
+	 * was later still (a loaded host), criu failed before it restored
+	 * anything and runs again once the daemon listens. */
 	int status = 0;
-	pid_t criu = -1;
-	if (r->spec.lazy && nvz_cpt_wait_ready(ct->lazy_ready_fd) < 0)
-		nvz_err(err, NVZ_E_RESTORE, EIO, "criu lazy-pages did not start (log: %s/lazy-pages.log)",
-			ct->rundir);
-	else
-		criu = nvz_cpt_restore_spawn(&r->spec, err);
+	pid_t criu = nvz_cpt_restore_spawn(&r->spec, err);
 	int waited = criu < 0 ? 0 : wait_criu(criu, sigfd, bc, &status);
+	if (criu > 0 && waited == 0 && status != 0 && nvz_cpt_restore_met_no_daemon(&r->spec)) {
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "criu restore came before criu lazy-pages: again");
+		criu = -1;
+		if (nvz_cpt_wait_ready(ct->lazy_ready_fd) < 0)
+			nvz_err(err, NVZ_E_RESTORE, EIO,
+				"criu lazy-pages did not start (log: %s/lazy-pages.log)", ct->rundir);
+		else
+			criu = nvz_cpt_restore_spawn(&r->spec, err);
+		waited = criu < 0 ? 0 : wait_criu(criu, sigfd, bc, &status);
+	}
 	/* The CT's processes hold what it still needs of these. */
 	close(steal_fd(&r->netns));
 	nvz_cpt_cgfs_release(r->cgfs);

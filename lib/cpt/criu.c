@@ -468,6 +468,19 @@ char *nvz_cpt_dump_ips(const char *dir)
 	return out;
 }
 
+/* An empty directory of its own for each empty mask (empty_dir/N, made
+ * here): masks bound from one directory are one mount's binds to criu's
+ * next dump, which restored all but the first without their read-only
+ * flag (a writable /proc/acpi after a second restore). */
+static const char *empty_source(const char *empty_dir, int n)
+{
+	static char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/%d", empty_dir, n);
+	if (mkdir(dir, 0555) < 0 && errno != EEXIST)
+		return empty_dir;
+	return dir;
+}
+
 /* Each external mount key of the dump, mapped to this host's source. (A
  * dump is trusted like criu's images themselves, which restore as root;
  * still, an lxcfs key never leaves LXCFS_DIR, anything unknown is
@@ -477,6 +490,7 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 {
 	cleanup_free char *copy = strdup(list ? list : "");
 	char *save = NULL;
+	int empties = 0;
 	for (char *k = copy ? strtok_r(copy, " ", &save) : NULL; k; k = strtok_r(NULL, " ", &save)) {
 		add(a, "--external");
 		if (!strcmp(k, "nvz-bcfs"))
@@ -488,7 +502,7 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 		else if (!strncmp(k, NVZ_CPT_TMPFS_KEY, strlen(NVZ_CPT_TMPFS_KEY)) && s->tmpfs_dir)
 			add(a, "mnt[%s]:%s/%d", k, s->tmpfs_dir, atoi(k + strlen(NVZ_CPT_TMPFS_KEY)));
 		else if (!strncmp(k, "nvz-empty:", 10) && s->empty_dir)
-			add(a, "mnt[%s]:%s", k, s->empty_dir);
+			add(a, "mnt[%s]:%s", k, empty_source(s->empty_dir, empties++));
 		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
 			add(a, "mnt[%s]:%s%s", k, s->lxcfs_dir, k + 10);
 		else

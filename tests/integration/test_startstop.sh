@@ -62,3 +62,37 @@ t_start_init_born_in_cgroups() {
 	done <"/proc/$sleeper/cgroup"
 	expect_rc 0 "$VZCTL" --quiet stop 172 --fast
 }
+
+# init's /dev and /sys come as trees the launcher built before init existed
+# (lib/linux/pretree.c): they must still be the CT's own instances, made in
+# its namespaces, with the options init used to mount them with.
+t_start_dev_sys_are_the_cts() {
+	"$VZCTL" --quiet create 173 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 0 "$VZCTL" --quiet start 173
+	# sysfs of the CT's network namespace: its lo only, never the host's links.
+	expect_rc 0 "$VZCTL" exec3 173 ls /sys/class/net
+	[ "$OUT" = lo ] || fail "/sys/class/net inside: $OUT"
+	expect_rc 0 "$VZCTL" exec3 173 cat /proc/self/mountinfo
+	local mi=$OUT
+	echo "$mi" | grep -q ' /sys ro,nosuid,nodev,noexec[^ ]* .*- sysfs sysfs ro' || fail "/sys: $mi"
+	echo "$mi" | grep -q ' /dev rw,nosuid,noexec[^ ]* .*- tmpfs tmpfs rw,size=65536k,mode=755' ||
+		fail "/dev: $mi"
+	echo "$mi" | grep -q ' /dev/pts rw,nosuid,noexec[^ ]* .*- devpts devpts rw,gid=5,mode=620,ptmxmode=666' ||
+		fail "/dev/pts: $mi"
+	echo "$mi" | grep -q ' /dev/shm rw,nosuid,nodev[^ ]* .*- tmpfs shm rw,size=65536k' || fail "/dev/shm: $mi"
+	echo "$mi" | grep -q ' /dev/mqueue rw,nosuid,nodev,noexec[^ ]* .*- mqueue mqueue' || fail "/dev/mqueue: $mi"
+	if [ -d /sys/fs/fuse/connections ]; then
+		expect_rc 0 "$VZCTL" exec3 173 ls -A /sys/fs/fuse/connections
+		[ -z "$OUT" ] || fail "the host's fusectl inside: $OUT"
+		expect_rc 1 "$VZCTL" exec3 173 touch /sys/fs/fuse/connections/x
+	fi
+	expect_rc 0 "$VZCTL" exec3 173 sh -c 'echo x >/dev/null && ls -ln /dev/null /dev/zero /dev/tty && readlink /dev/ptmx'
+	echo "$OUT" | grep -q '^crw-rw-rw- .* 1, *3 .*/dev/null$' || fail "/dev/null: $OUT"
+	echo "$OUT" | grep -q '^pts/ptmx$' || fail "/dev/ptmx: $OUT"
+	# A queue made inside lives in the CT's ipc namespace, not the host's.
+	expect_rc 0 "$VZCTL" exec3 173 sh -c ': >/dev/mqueue/nvz-t173 && ls /dev/mqueue'
+	[ "$OUT" = nvz-t173 ] || fail "/dev/mqueue inside: $OUT"
+	OUT=$(unshare -m sh -c 'mount -t mqueue none /mnt && ls /mnt' 2>&1) || fail "host mqueue: $OUT"
+	case $OUT in *nvz-t173*) fail "the CT's queue is in the host's ipc namespace" ;; esac
+	expect_rc 0 "$VZCTL" --quiet stop 173 --fast
+}

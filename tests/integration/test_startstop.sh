@@ -63,9 +63,8 @@ t_start_init_born_in_cgroups() {
 	expect_rc 0 "$VZCTL" --quiet stop 172 --fast
 }
 
-# init's /dev and /sys come as trees the launcher built before init existed
-# (lib/linux/pretree.c): they must still be the CT's own instances, made in
-# its namespaces, with the options init used to mount them with.
+# init's /dev and /sys are the CT's own instances, made in its namespaces,
+# with the options the CT expects (no host links, fusectl or queues).
 t_start_dev_sys_are_the_cts() {
 	"$VZCTL" --quiet create 173 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 0 "$VZCTL" --quiet start 173

@@ -654,6 +654,7 @@ t_cpt_predump() {
 		local top
 		top=$(cat "$d"/pages-*.img | wc -c)
 		[ "$top" -lt $((16 << 20)) ] || fail "the final dump wrote $top bytes of pages: not only the dirty ones"
+		echo "note: pre-dump round ran: $(printf '%s\n' "$OUT" | grep 'round 1'); the freeze wrote $top bytes of pages"
 	else
 		echo "note: no dirty page tracking here: chkpnt --pre-dump is the plain checkpoint"
 		expect_out 'No iterative memory copy: the kernel does not track dirty pages'

@@ -13,10 +13,16 @@
  * least as fast as it is copied: more rounds only add copies). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
-#include "nvz/ct.h"
+#include "cpt/criu.h"
 #include "ct/internal.h"
+#include "nvz/cleanup.h"
+#include "nvz/config.h"
+#include "nvz/ct.h"
 
 #define SMALL_ROUND (64ULL * 4096)
 
@@ -25,6 +31,30 @@ static double mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* criu's probe is a criu run (40-150 ms here) before every online
+ * migration; its answer holds until a reboot or another criu binary:
+ * RUNDIR/criu-mem-track keeps "<boot id> <criu> <mtime> yes|no". */
+bool nvz_ct_predump_supported(const struct nvz_ct *ct)
+{
+	const char *criu = nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT);
+	cleanup_free char *boot = NULL, *path = NULL, *key = NULL, *text = NULL;
+	struct stat st;
+	if (stat(criu, &st) < 0 ||
+	    nvz_read_file("/proc/sys/kernel/random/boot_id", 64, &boot, NULL, NULL) < 0 ||
+	    asprintf(&path, "%s/criu-mem-track", nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz")) < 0)
+		return nvz_cpt_mem_track(criu);
+	boot[strcspn(boot, "\n")] = '\0';
+	if (asprintf(&key, "%s %s %lld ", boot, criu, (long long)st.st_mtime) < 0)
+		return nvz_cpt_mem_track(criu);
+	if (nvz_read_file(path, 4096, &text, NULL, NULL) == 0 && !strncmp(text, key, strlen(key)))
+		return !strncmp(text + strlen(key), "yes", 3);
+	bool yes = nvz_cpt_mem_track(criu);
+	cleanup_free char *line = NULL;
+	if (asprintf(&line, "%s%s\n", key, yes ? "yes" : "no") >= 0)
+		nvz_write_runtime_atomic(path, line, strlen(line), 0644, NULL);
+	return yes;
 }
 
 int nvz_ct_predump_rounds(struct nvz_ct *ct, const char *dumpfile, int max,

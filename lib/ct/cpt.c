@@ -227,11 +227,6 @@ int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, str
 	return chkpnt_stopped(ct, &rs, err);
 }
 
-bool nvz_ct_predump_supported(const struct nvz_ct *ct)
-{
-	return nvz_cpt_mem_track(criu_path(ct));
-}
-
 /* Round n's images are DIR/pre/<n>, each round's parent the one before
  * (criu's "parent" link, relative, so that the tree can be copied whole to
  * another server and restored there). */

@@ -114,6 +114,12 @@ $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $<
 
+# memfill runs inside busybox CTs (no libc there): static, outside the
+# sanitizer builds.
+ifeq ($(SAN),)
+$(B)/tests/memfill: LDSAN := -static
+endif
+
 $(B)/unit/%: tests/unit/%.c $(B)/libnvz.a $(wildcard src/cli-*.c src/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $< $(B)/libnvz.a $(UNIT_LIBS) -lcriterion

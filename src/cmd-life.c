@@ -177,19 +177,22 @@ int cmd_compact(struct cmd_ctx *c)
 /* chkpnt/suspend and restore/resume: --dumpfile, and OpenVZ's hidden flags
  * that only tuned the old kernel's stages (accepted, no effect); restore
  * also takes nvz's --lazy / --no-lazy (post-copy or not, see README). */
-static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o)
+static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predump)
 {
 	static const struct option opts[] = {
 		{ "dumpfile", required_argument, NULL, 'd' }, { "skip_arpdetect", no_argument, NULL, 'x' },
 		{ "skip-arpdetect", no_argument, NULL, 'x' }, { "skip-remount", no_argument, NULL, 'x' },
 		{ "skip-fsck", no_argument, NULL, 'x' },      { "lazy", no_argument, NULL, 'l' },
-		{ "no-lazy", no_argument, NULL, 'n' },        { NULL, 0, NULL, 0 },
+		{ "no-lazy", no_argument, NULL, 'n' },        { "pre-dump", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
 	};
 	*o = (struct nvz_restore_opts){ 0 };
+	*predump = false;
 	PARSE_OPTS(c, opts,
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;
+		   case 'p': *predump = true; break;
 		   case 'x': break;);
 	return 0;
 }
@@ -197,22 +200,33 @@ static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o)
 int cmd_chkpnt(struct cmd_ctx *c)
 {
 	struct nvz_restore_opts o;
-	int r = parse_cpt(c, &o);
+	bool predump;
+	int r = parse_cpt(c, &o, &predump);
 	if (r)
 		return r;
 	if (o.lazy != NVZ_LAZY_CONF)
 		return cmd_bad_args("Invalid option: %s (an option of restore)",
 				    o.lazy == NVZ_LAZY_YES ? "--lazy" : "--no-lazy");
 	struct nvz_error *err = NULL;
+	/* --pre-dump: one round of the memory while the CT runs, then the
+	 * freeze dumps only what it dirtied since (where the kernel tracks
+	 * dirty pages; elsewhere the plain checkpoint). */
+	struct nvz_predump_stats st;
+	int rounds = predump ? nvz_ct_predump_rounds(c->ct, o.dumpfile, 1, NULL, NULL, &st) : 0;
+	if (rounds > 0)
+		return done(err, nvz_ct_chkpnt_after(c->ct, o.dumpfile, rounds, &err));
 	return done(err, nvz_ct_chkpnt(c->ct, o.dumpfile, &err));
 }
 
 int cmd_restore(struct cmd_ctx *c)
 {
 	struct nvz_restore_opts o;
-	int r = parse_cpt(c, &o);
+	bool predump;
+	int r = parse_cpt(c, &o, &predump);
 	if (r)
 		return r;
+	if (predump)
+		return cmd_bad_args("Invalid option: %s (an option of chkpnt)", "--pre-dump");
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_restore_opts(c->ct, &o, &err));
 }

@@ -20,7 +20,7 @@ static const struct cmd commands[] = {
 	{ "start", cmd_start, CMD_LOCK | CMD_NEEDS_CONFIG, "start <CTID> [--wait] [--force]" },
 	{ "stop", cmd_stop, CMD_LOCK | CMD_NEEDS_CONFIG, "stop <CTID> [--fast] [--skip-umount]" },
 	{ "restart", cmd_restart, CMD_LOCK | CMD_NEEDS_CONFIG, "restart <CTID> [--wait] [--force] [--fast]" },
-	{ "chkpnt", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, "chkpnt | suspend <CTID> [--dumpfile <dir>]" },
+	{ "chkpnt", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, "chkpnt | suspend <CTID> [--dumpfile <dir>] [--pre-dump]" },
 	{ "suspend", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "restore", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, "restore | resume <CTID> [--dumpfile <dir>] [--lazy | --no-lazy]" },
 	{ "resume", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },

@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online [--lazy]] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]]\n"
+		   "\t[--keep-dst] [--online [--lazy|--noiter]] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]]\n"
 		   "\t[--check-only] [-t|--times] [-v]\n"
 		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
@@ -29,6 +29,10 @@ static void usage(FILE *f)
 		   "                            freeze does not grow with the memory size.\n"
 		   "                            RISK: until the memory is copied, the CT needs both\n"
 		   "                            servers: if either fails then, the CT is LOST\n"
+		   "  --noiter                  (online) no iterative memory copy: all memory is\n"
+		   "                            dumped and copied while the CT is frozen (the\n"
+		   "                            default copies it first while it runs, where the\n"
+		   "                            kernel tracks dirty pages)\n"
 		   "  -c, --compact             compact a ploop image before copying it\n"
 		   "  -f, --nodeps[=cpu,ipv6,all]  skip checks of the destination: that its CPU has\n"
 		   "                            the source's features (online), that it has IPv6\n"
@@ -49,11 +53,15 @@ static int bad_usage(const char *fmt, const char *arg)
 static void print_times(const struct nvz_migrate_times *t, bool lazy)
 {
 	printf("Times:\n"
-	       "  Syncing private (CT running): %.2f s\n"
-	       "  Stopping or checkpoint:       %.2f s\n"
+	       "  Syncing private (CT running): %.2f s\n", t->sync1);
+	/* Iterative memory copy: before the freeze, the CT running. */
+	for (int i = 0; i < t->predump.rounds; i++)
+		printf("  Memory copy round %d (CT running): %.2f s, %.1f MB\n", i + 1, t->predump.secs[i],
+		       (double)t->predump.bytes[i] / (1 << 20));
+	printf("  Stopping or checkpoint:       %.2f s\n"
 	       "  Final sync:                   %.2f s\n"
 	       "  Start or restore there:       %.2f s\n",
-	       t->sync1, t->stop, t->sync2, t->start);
+	       t->stop, t->sync2, t->start);
 	/* Post-copy: the CT already runs there while its memory follows. */
 	if (lazy)
 		printf("  Copying memory (CT running):  %.2f s\n", t->pages);
@@ -76,6 +84,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "online", no_argument, NULL, 'o' },
 		{ "live", no_argument, NULL, 'o' },
 		{ "lazy", no_argument, NULL, 'L' },
+		{ "noiter", no_argument, NULL, 'I' },
 		{ "check-only", no_argument, NULL, 'K' },
 		{ "dry-run", no_argument, NULL, 'K' },
 		{ "times", no_argument, NULL, 't' },
@@ -97,6 +106,7 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'k': o->keep_dst = true; break;
 		case 'o': o->online = true; break;
 		case 'L': o->online = o->lazy = true; break;
+		case 'I': o->noiter = true; break;
 		case 'K': o->check_only = true; break;
 		case 'c':
 		case 'C': o->compact = true; break;

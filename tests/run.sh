@@ -81,6 +81,8 @@ for t in $(declare -F | awk '{print $3}' | grep '^t_' ); do
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		printf 'ok %d - %s (%.1fs)\n' "$n" "$t" "$dur"
+		# What a passing test said of the path it took (TAP comments).
+		grep -E '^(note|skip): ' "$T.out" | sed 's/^/    # /'
 	else
 		failed=$((failed + 1))
 		failed_names+=("$t")

@@ -124,6 +124,32 @@ struct nvz_ct_lazy {
 int nvz_ct_chkpnt_lazy(struct nvz_ct *ct, int port, struct nvz_ct_lazy *l, struct nvz_error **err);
 int nvz_ct_chkpnt_lazy_end(struct nvz_ct *ct, struct nvz_ct_lazy *l, struct nvz_error **err);
 bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l);
+/* Iterative pre-copy (vzmigrate --online, vzctl chkpnt --pre-dump): where
+ * the kernel tracks dirty pages (predump_supported, criu's probe), rounds
+ * of `criu pre-dump --track-mem` copy the memory of the running CT into
+ * the dump directory (pre/<n>, *bytes: pages written); chkpnt_after then
+ * freezes and dumps only what was dirtied since round `rounds`, the rest
+ * read from the rounds' images at restore (which removes all of it).
+ * predump_drop removes the dump directory, rounds and all. A failed
+ * round leaves nothing; a failed chkpnt_after neither (the CT runs on). */
+bool nvz_ct_predump_supported(const struct nvz_ct *ct);
+int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned long long *bytes,
+		   struct nvz_error **err);
+int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, struct nvz_error **err);
+void nvz_ct_predump_drop(const struct nvz_ct *ct, const char *dumpfile);
+/* Up to max rounds (at most NVZ_PREDUMP_MAX), each followed by copy (may
+ * be NULL), until they stop shrinking (cpt-predump.c). Returns the rounds
+ * made, 0 if none: not supported, or a round or its copy failed (said at
+ * INFO level; nothing is left then and chkpnt is the plain one). */
+#define NVZ_PREDUMP_MAX 4
+struct nvz_predump_stats {
+	int rounds;
+	double secs[NVZ_PREDUMP_MAX];               /* each round with its copy */
+	unsigned long long bytes[NVZ_PREDUMP_MAX];  /* pages each round wrote */
+};
+int nvz_ct_predump_rounds(struct nvz_ct *ct, const char *dumpfile, int max,
+			  int (*copy)(void *data, struct nvz_error **err), void *data,
+			  struct nvz_predump_stats *st);
 /* DUMPDIR/Dump.<CTID> (malloc'd). */
 char *nvz_ct_dump_path(const struct nvz_ct *ct);
 

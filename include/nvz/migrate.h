@@ -52,6 +52,7 @@ struct nvz_migrate_opts {
 	bool check_only;
 	bool no_ssh_mux;        /* one ssh connection per copy instead of one for all */
 	bool compact;           /* -c: compact a ploop image before copying it */
+	bool noiter;            /* online: no iterative memory copy (pre-dump rounds) */
 	unsigned nodeps;        /* -f: NVZ_MIG_NODEPS_* checks skipped */
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
@@ -65,6 +66,7 @@ struct nvz_migrate_opts {
  * --lazy, from the restore there until the last page arrived. */
 struct nvz_migrate_times {
 	double sync1, stop, sync2, start, total, frozen, pages;
+	struct nvz_predump_stats predump; /* online: the rounds while the CT ran */
 };
 
 /* Migrate ct (opened, not locked: this takes the lock). */

@@ -344,6 +344,11 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		add(&a, "--freeze-cgroup");
 		add(&a, "%s", s->freezer);
 	}
+	if (s->prev) {
+		add(&a, "--track-mem");
+		add(&a, "--prev-images-dir");
+		add(&a, "%s", s->prev);
+	}
 	if (console_key(s->init_pid, tty, sizeof(tty)) == 0) {
 		add(&a, "--external");
 		add(&a, "%s", tty);
@@ -402,7 +407,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 
 int nvz_cpt_dump(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 {
-	if (mkdir(s->dir, 0700) < 0)
+	if (!s->prev && mkdir(s->dir, 0700) < 0)
 		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "create dump directory %s", s->dir);
 	if (dump_run(s, err) < 0) {
 		/* Keep criu's log beside the dump path: it says why. */
@@ -414,6 +419,68 @@ int nvz_cpt_dump(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		return -1;
 	}
 	return 0;
+}
+
+bool nvz_cpt_mem_track(const char *criu)
+{
+	static char *asked;
+	static bool answer;
+	if (asked && !strcmp(asked, criu))
+		return answer;
+	/* criu's own probe: it touches a page, clears the soft-dirty bits and
+	 * looks for the bit in pagemap (its kerndat, cached by criu in /run). */
+	char *const argv[] = { (char *)criu, "check", "--feature", "mem_dirty_track", NULL };
+	pid_t pid = spawn(argv, -1, -1, NULL);
+	int status = -1;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(asked);
+	asked = strdup(criu);
+	answer = pid > 0 && status == 0;
+	return answer;
+}
+
+int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err)
+{
+	if (mkdir(s->dir, 0700) < 0)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "create pre-dump directory %s", s->dir);
+	struct args a = { 0 };
+	add(&a, "%s", s->criu);
+	add(&a, "pre-dump");
+	add(&a, "-D");
+	add(&a, "%s", s->dir);
+	add(&a, "-v2");
+	add(&a, "-o");
+	add(&a, "predump.log");
+	add(&a, "--root");
+	add(&a, "%s", s->root);
+	add(&a, "-t");
+	add(&a, "%d", (int)s->init_pid);
+	add(&a, "--track-mem");
+	if (s->prev) {
+		add(&a, "--prev-images-dir");
+		add(&a, "%s", s->prev);
+	}
+	if (s->freezer) {
+		add(&a, "--freeze-cgroup");
+		add(&a, "%s", s->freezer);
+	}
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory") : spawn(a.v, -1, -1, err);
+	nvz_strv_free(a.v);
+	int status = 0, r = pid < 0 ? -1 : 0;
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (pid > 0 && status != 0) {
+		cleanup_free char *log = NULL;
+		r = asprintf(&log, "%s/predump.log", s->dir) < 0
+			    ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory")
+			    : criu_failed("pre-dump", s->criu, log, s->failed_log, status, NVZ_E_CHKPNT, err);
+		if (log)
+			rename(log, s->failed_log);
+	}
+	if (r < 0)
+		nvz_rm_rf(s->dir, NULL);
+	return r;
 }
 
 static struct nvz_conf *load_meta(const char *dir, struct nvz_error **err)

@@ -38,7 +38,27 @@ struct nvz_cpt_dump_spec {
 	 * to *lazy_pid and nvz_cpt_dump returns as soon as it listens. */
 	int lazy_port;
 	pid_t *lazy_pid;
+	/* Iterative pre-copy (criu pre-dump --track-mem rounds in dir before
+	 * this dump): the last round's images, relative to dir (criu wants it
+	 * so, and links dir/parent to it). dir exists then; only the pages
+	 * dirtied since that round are written (--track-mem). */
+	const char *prev;
 };
+
+/* Can the kernel track dirty pages (soft-dirty), as `criu check --feature
+ * mem_dirty_track` says? Asked once per process and criu binary. */
+bool nvz_cpt_mem_track(const char *criu);
+
+/* One pre-dump round: the tree is frozen only while criu drains its memory
+ * into pipes, then runs on while the pages are written to dir (created
+ * here, must not exist) and the soft-dirty bits cleared. prev: the round
+ * before, relative to dir (NULL for the first). On failure dir is removed. */
+struct nvz_cpt_predump_spec {
+	const char *criu, *dir, *prev, *root, *freezer;
+	pid_t init_pid;
+	const char *failed_log; /* where criu's log is kept if it fails */
+};
+int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err);
 
 /* Freeze, dump and kill the tree. On failure the tree keeps running (criu
  * thaws it) and dir is removed; the error names criu's log. */

@@ -46,6 +46,7 @@ struct mig {
 	int fwd_port;
 	bool ran_there;
 	double resumed; /* when the restore there returned */
+	struct nvz_predump_stats pre; /* iterative memory copy, before the freeze */
 };
 
 static double now(void)
@@ -488,9 +489,11 @@ static int freeze(struct mig *m, struct nvz_error **err)
 	if (m->o->online && m->o->lazy)
 		return freeze_lazy(m, err);
 	if (m->o->online) {
-		/* Frozen, dumped, stopped: the dump moves with the final sync. */
+		/* Frozen, dumped, stopped: the dump moves with the final sync
+		 * (after pre-dump rounds: only the pages dirtied since). */
 		m->stopped = m->suspended = true;
-		if (nvz_ct_chkpnt(m->ct, NULL, err) < 0) {
+		if ((m->pre.rounds ? nvz_ct_chkpnt_after(m->ct, NULL, m->pre.rounds, err)
+				   : nvz_ct_chkpnt(m->ct, NULL, err)) < 0) {
 			m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
 			(*err)->status = NVZ_MIG_VE_STOP;
 			return -1;
@@ -670,6 +673,26 @@ static int step_sync1(struct mig *m, struct nvz_error **err)
 	return sync_private(m, false, err);
 }
 
+/* Each pre-dump round goes to the target's dump directory at once. */
+static int copy_round(void *data, struct nvz_error **err)
+{
+	struct mig *m = data;
+	cleanup_free char *dump = nvz_ct_dump_path(m->ct);
+	return dump ? rsync_to(m, dump, m->rdump, "--sparse", true, false, err) : oom(err);
+}
+
+/* Online, where the kernel tracks dirty pages: the memory goes while the
+ * CT runs (OpenVZ 7's iterative copy; --noiter: not). Never fails: a
+ * failed round falls back to the whole memory inside the freeze. */
+static int step_predump(struct mig *m, struct nvz_error **err)
+{
+	(void)err;
+	if (!m->o->online || m->o->lazy || m->o->noiter)
+		return 0;
+	nvz_ct_predump_rounds(m->ct, NULL, NVZ_PREDUMP_MAX, copy_round, m, &m->pre);
+	return 0;
+}
+
 static int step_sync2(struct mig *m, struct nvz_error **err)
 {
 	nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Syncing private (final pass)");
@@ -713,6 +736,7 @@ static const struct step steps_offline[] = {
 	{ "Checking", NVZ_MIG_CONNECT, step_check, SIZE_MAX },
 	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
 	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
+	{ "Iterative memory copy", NVZ_MIG_COPY, step_predump, SIZE_MAX },
 	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
 	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
 	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
@@ -755,6 +779,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 	/* Post-copy: the CT runs again when the restore there returned. */
 	t->frozen = !frozen ? 0 : m->resumed ? m->resumed - frozen : now() - frozen;
 	t->total = now() - t0;
+	t->predump = m->pre;
 	end_session(m, NULL);
 	clean_source(m);
 	return 0;
@@ -775,6 +800,8 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		end_session(&m, o->keep_dst ? "keep\n" : "abort\n");
+		if (m.pre.rounds && !m.suspended)
+			nvz_ct_predump_drop(ct, NULL); /* the rounds, before the freeze */
 		rollback_source(&m);
 		goto out;
 	}

@@ -137,7 +137,7 @@ static void veth_host_gone(const struct nvz_ct *ct)
 /* Freeze and dump (lazy_port > 0: without the memory, which the criu left
  * running in *lazy serves; see lib/cpt/lazy.c). */
 static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, pid_t *lazy,
-		       struct nvz_runstate *rs, struct nvz_error **err)
+		       int rounds, struct nvz_runstate *rs, struct nvz_error **err)
 {
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
@@ -153,7 +153,14 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	cleanup_free char *cgroot = NULL;
 	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
-	if (nvz_path_exists(dir))
+	char prev[32] = "";
+	if (rounds > 0)
+		snprintf(prev, sizeof(prev), "pre/%d", rounds);
+	cleanup_free char *last = NULL;
+	if (rounds > 0 && (asprintf(&last, "%s/%s", dir, prev) < 0 || !nvz_path_exists(last)))
+		return nvz_err(err, NVZ_E_CHKPNT, ENOENT, "Checkpointing failed: no pre-dump %s in %s",
+			       prev, dir);
+	if (rounds <= 0 && nvz_path_exists(dir))
 		return nvz_err(err, NVZ_E_CHKPNT, EEXIST,
 			       "Checkpointing failed: dump file %s already exists", dir);
 	cleanup_free char *parent = strdup(dir);
@@ -173,7 +180,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		/* Post-copy: criu's page server must listen on the host's
 		 * loopback, where ssh forwards to, not in the CT's netns. */
 		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips),
-		.lazy_port = lazy_port, .lazy_pid = lazy,
+		.lazy_port = lazy_port, .lazy_pid = lazy, .prev = rounds > 0 ? prev : NULL,
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
@@ -204,16 +211,77 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
-	if (chkpnt_dump(ct, dumpfile, 0, NULL, &rs, err) < 0)
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, 0, &rs, err) < 0)
 		return -1;
 	return chkpnt_stopped(ct, &rs, err);
+}
+
+int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, &rs, err) < 0) {
+		/* A dump that failed took its directory with it; not always. */
+		nvz_ct_predump_drop(ct, dumpfile);
+		return -1;
+	}
+	return chkpnt_stopped(ct, &rs, err);
+}
+
+/* Round n's images are DIR/pre/<n>, each round's parent the one before
+ * (criu's "parent" link, relative, so that the tree can be copied whole to
+ * another server and restored there). */
+int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned long long *bytes,
+		   struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (!st.running || nvz_runstate_read(ct, &rs) < 0)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to pre-dump: container is not running");
+	cleanup_free char *dir = dump_dir(ct, dumpfile);
+	cleanup_free char *pre = NULL, *rd = NULL, *failed = NULL;
+	cleanup_free char *freezer = freezer_dir(ct);
+	if (freezer && small_tree(freezer))
+		free(steal_ptr(&freezer));
+	if (!dir || asprintf(&pre, "%s/pre", dir) < 0 || asprintf(&rd, "%s/%d", pre, round) < 0 ||
+	    asprintf(&failed, "%s.predump.failed.log", dir) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	if (round == 1) {
+		if (nvz_path_exists(dir))
+			return nvz_err(err, NVZ_E_CHKPNT, EEXIST, "dump file %s already exists", dir);
+		cleanup_free char *parent = strdup(dir);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash && slash != parent)
+			*slash = '\0';
+		if ((slash && nvz_mkdir_p(parent, 0700, err) < 0) || nvz_mkdir_p(pre, 0700, err) < 0)
+			return -1;
+	}
+	char prev[32];
+	snprintf(prev, sizeof(prev), "../%d", round - 1);
+	struct nvz_cpt_predump_spec spec = {
+		.criu = criu_path(ct), .dir = rd, .prev = round > 1 ? prev : NULL, .root = ct->root,
+		.freezer = freezer, .init_pid = rs.init_pid, .failed_log = failed,
+	};
+	if (nvz_cpt_predump(&spec, err) < 0) {
+		nvz_rm_rf(dir, NULL); /* the earlier rounds are no use without this one */
+		return -1;
+	}
+	*bytes = nvz_cpt_dump_pages(rd);
+	return 0;
+}
+
+void nvz_ct_predump_drop(const struct nvz_ct *ct, const char *dumpfile)
+{
+	cleanup_free char *dir = dump_dir(ct, dumpfile);
+	if (dir)
+		nvz_rm_rf(dir, NULL);
 }
 
 int nvz_ct_chkpnt_lazy(struct nvz_ct *ct, int port, struct nvz_ct_lazy *l, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
 	*l = (struct nvz_ct_lazy){ .criu = -1 };
-	if (chkpnt_dump(ct, NULL, port, &l->criu, &rs, err) < 0)
+	if (chkpnt_dump(ct, NULL, port, &l->criu, 0, &rs, err) < 0)
 		return -1;
 	l->init_pid = rs.init_pid;
 	l->init_start = rs.init_start;

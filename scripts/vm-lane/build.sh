@@ -142,12 +142,14 @@ if [ ! -s "$BASE" ] || [ "$0" -nt "$BASE" ]; then
 		done
 	done
 	for f in /usr/bin/fusermount3 /usr/bin/ionice /usr/sbin/losetup /usr/bin/mountpoint \
-		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz /usr/bin/watch; do
+		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz /usr/bin/watch \
+		/usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/rsync; do
 		copy_bin "$f"
 	done
 	ln -sf mawk "$R/usr/bin/awk"
 	cp /etc/mke2fs.conf "$R/etc/"
-	printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
+	# sshd (the migration tests' servers) wants its privilege separation user.
+	printf 'root:x:0:0:root:/root:/bin/bash\nsshd:x:100:65534::/run/sshd:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$R/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 	echo "nvz-vm" >"$R/etc/hostname"
 	(cd "$R" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$BASE.tmp"
@@ -160,7 +162,7 @@ R=$(mktemp -d /tmp/nvz-vm-nvz.XXXXXX)
 trap 'rm -rf -- "$R"' EXIT
 N=/nvz
 mkdir -p "$R$N/build/tests" "$R$N/tests" "$R$N/scripts" "$R$N/etc" "$R/var/cache/nvz-test/templates"
-for f in vzctl vzmon vzlist vzubc vzquota tests/subreaper; do copy_bin "$BUILD/$f" "$N/build/$f"; done
+for f in vzctl vzmon vzlist vzubc vzquota vzmigrate tests/subreaper tests/memfill; do copy_bin "$BUILD/$f" "$N/build/$f"; done
 cp -r "$SRCDIR/tests/run.sh" "$SRCDIR/tests/lib.sh" "$SRCDIR/tests/integration" "$SRCDIR/tests/vm" "$R$N/tests/"
 # NVZ_VM_EXTRA_TESTS=DIR: more test_*.sh (e.g. one-off diagnostics) run with tests/vm/'s.
 if [ -n "${NVZ_VM_EXTRA_TESTS:-}" ]; then

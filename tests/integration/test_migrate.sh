@@ -794,3 +794,55 @@ t_migrate_online_lazy_pageserver_dies() {
 t_migrate_online_lazy_daemon_dies() {
 	lazy_dies daemon 2120 "criu lazy-pages exited during the restore \(status 137"
 }
+
+# Online migration with the iterative memory copy: a CT with 64 MB of
+# checksummed memory (memfill) and a counter. Where the kernel tracks dirty
+# pages, pre-dump rounds copy the memory while the CT runs (-t lists them),
+# the freeze dumps only the last dirty pages, and the target restores from
+# the rounds' images (the parent links travel with the dump). Where it does
+# not (this host), the plain path runs, with a -v note and no round.
+# Either way the memory and the counter arrive, and no dump is left on
+# either server. --noiter turns the rounds off (the way back to A).
+t_migrate_online_predump() {
+	mig_setup
+	mig_ct 2130
+	local track=0 sum n0 c1 c2 now
+	/opt/nvz/criu/criu check --feature mem_dirty_track >/dev/null 2>&1 && track=1
+	cp "$BUILD/tests/memfill" "$T/root/2130/memfill" || fail "copy memfill"
+	ina "$VZCTL" exec 2130 '/memfill 64 /root -d' || fail "memfill"
+	wait_for 200 test -s "$T/root/2130/root/memsum.now" || fail "memfill did not fill its memory"
+	sum=$(cat "$T/root/2130/root/memsum")
+	ina "$VZCTL" exec 2130 'i=0; while :; do i=$((i+1)); echo $i >/run/count.new; mv /run/count.new /run/count; sleep 0.1; done >/dev/null 2>&1 &' ||
+		fail "counter"
+	sleep 0.5
+	expect_rc 0 migrate --online -t -v $MIG_B 2130
+	expect_out 'Total time CT was down: +[0-9.]+ s'
+	if [ $track = 1 ]; then
+		expect_out 'Iterative memory copy, round 1: 6[4-9]\.[0-9] MB'
+		expect_out 'Memory copy round 1 \(CT running\): +[0-9.]+ s, 6[4-9]\.[0-9] MB'
+		echo "note: $(printf '%s\n' "$OUT" | grep -E 'round|down' | tr '\n' ';')"
+	else
+		echo "note: no dirty page tracking here: the plain online migration ran"
+		expect_out 'No iterative memory copy: the kernel does not track dirty pages'
+		printf '%s\n' "$OUT" | grep -q 'round' && fail "a pre-dump round ran: $OUT"
+	fi
+	c1=$(vzb exec 2130 cat /run/count)
+	[ "${c1:-0}" -gt 3 ] || fail "the counter started again: $c1"
+	n0=$(cut -d' ' -f2 "$T/b/root/2130/root/memsum.now")
+	wait_for 100 sh -c "[ \"\$(cut -d' ' -f2 '$T/b/root/2130/root/memsum.now')\" -gt $n0 ]" ||
+		fail "memfill does not run on B"
+	now=$(cut -d' ' -f1 "$T/b/root/2130/root/memsum.now")
+	[ "$now" = "$sum" ] || fail "memory content changed in the migration: sum $sum before, $now after"
+	c2=$(vzb exec 2130 cat /run/count)
+	[ "${c2:-0}" -gt "$c1" ] || fail "the counter stopped on B: $c1 then $c2"
+	ls -a "$T"/dump "$T"/b/dump 2>/dev/null | grep -q 2130 && fail "dump left: $(ls -la "$T"/dump "$T"/b/dump)"
+	# And back with --noiter: no round, the whole memory in the freeze.
+	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" --online --noiter -t $MIG_A 2130
+	printf '%s\n' "$OUT" | grep -q 'round' && fail "a pre-dump round ran with --noiter: $OUT"
+	n0=$(cut -d' ' -f2 "$T/root/2130/root/memsum.now")
+	wait_for 100 sh -c "[ \"\$(cut -d' ' -f2 '$T/root/2130/root/memsum.now')\" -gt $n0 ]" ||
+		fail "memfill does not run on A"
+	[ "$(cut -d' ' -f1 "$T/root/2130/root/memsum.now")" = "$sum" ] || fail "memory content changed on the way back"
+	ls -a "$T"/dump "$T"/b/dump 2>/dev/null | grep -q 2130 && fail "dump left after the way back"
+	return 0
+}

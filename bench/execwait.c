@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctinit.h"
+
 static int nl_listen(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
@@ -47,37 +49,6 @@ static int nl_listen(void)
 	if (send(fd, &req, sizeof(req), 0) < 0)
 		return -1;
 	return fd;
-}
-
-static bool read_file(pid_t pid, const char *name, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return true;
-}
-
-/* Is pid the init of the container whose cgroup path contains match? */
-static bool is_ct_init(pid_t pid, const char *match)
-{
-	char buf[8192];
-	if (!read_file(pid, "status", buf, sizeof(buf)))
-		return false;
-	char *ns = strstr(buf, "\nNSpid:");
-	if (!ns)
-		return false;
-	char *eol = strchr(ns + 1, '\n');
-	if (eol)
-		*eol = '\0';
-	char *last = strrchr(ns, '\t');
-	if (!last || strcmp(last + 1, "1") != 0 || last == strchr(ns, '\t'))
-		return false;
-	return read_file(pid, "cgroup", buf, sizeof(buf)) && strstr(buf, match);
 }
 
 /* Returns true when an exec event names the container's init. */

@@ -27,37 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool read_file(const char *pid, const char *name, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%s/%s", pid, name);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return true;
-}
-
-/* Is pid the init of the container whose cgroup path contains match?
- * (bench/execwait.c's test.) */
-static bool is_ct_init(const char *pid, const char *match)
-{
-	char buf[8192];
-	if (!read_file(pid, "status", buf, sizeof(buf)))
-		return false;
-	char *ns = strstr(buf, "\nNSpid:");
-	if (!ns)
-		return false;
-	char *eol = strchr(ns + 1, '\n');
-	if (eol)
-		*eol = '\0';
-	char *last = strrchr(ns, '\t');
-	if (!last || strcmp(last + 1, "1") != 0 || last == strchr(ns, '\t'))
-		return false;
-	return read_file(pid, "cgroup", buf, sizeof(buf)) && strstr(buf, match);
-}
+#include "ctinit.h"
 
 static long find_init(const char *match)
 {
@@ -67,7 +37,7 @@ static long find_init(const char *match)
 	long found = 0;
 	struct dirent *e;
 	while (!found && (e = readdir(d)))
-		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && is_ct_init(e->d_name, match))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && is_ct_init((pid_t)strtol(e->d_name, NULL, 10), match))
 			found = strtol(e->d_name, NULL, 10);
 	closedir(d);
 	return found;

@@ -249,11 +249,8 @@ int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned 
 	if (round == 1) {
 		if (nvz_path_exists(dir))
 			return nvz_err(err, NVZ_E_CHKPNT, EEXIST, "dump file %s already exists", dir);
-		cleanup_free char *parent = strdup(dir);
-		char *slash = parent ? strrchr(parent, '/') : NULL;
-		if (slash && slash != parent)
-			*slash = '\0';
-		if ((slash && nvz_mkdir_p(parent, 0700, err) < 0) || nvz_mkdir_p(pre, 0700, err) < 0)
+		/* DUMPDIR and the dump's own directory come with it. */
+		if (nvz_mkdir_p(pre, 0700, err) < 0)
 			return -1;
 	}
 	char prev[32];

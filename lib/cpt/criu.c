@@ -106,8 +106,9 @@ static void log_error(const char *log, char *out, size_t len)
 }
 
 /* netns >= 0: criu runs in that network namespace (the CT's own), see
- * ct_netns. */
-static pid_t spawn(char *const *argv, int keep_fd, int netns, struct nvz_error **err)
+ * ct_netns; run: a tmpfs to be its /run (kdat.c), or NULL. */
+static pid_t spawn(char *const *argv, int keep_fd, int netns, const char *run,
+		   struct nvz_error **err)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -126,11 +127,14 @@ static pid_t spawn(char *const *argv, int keep_fd, int netns, struct nvz_error *
 		fcntl(keep_fd, F_SETFD, 0);
 	if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
 		_exit(126);
+	if (run)
+		nvz_cpt_kdat_enter(run);
 	execv(argv[0], argv);
 	_exit(127);
 }
 
-pid_t nvz_cpt_spawn_status(char *const *argv, int netns, int *ready_fd, struct nvz_error **err)
+pid_t nvz_cpt_spawn_status(char *const *argv, int netns, const char *run, int *ready_fd,
+			   struct nvz_error **err)
 {
 	int p[2];
 	*ready_fd = -1;
@@ -141,7 +145,7 @@ pid_t nvz_cpt_spawn_status(char *const *argv, int netns, int *ready_fd, struct n
 		add(&a, "%s", *v);
 	add(&a, "--status-fd");
 	add(&a, "%d", p[1]);
-	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, err);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, run, err);
 	nvz_strv_free(a.v);
 	close(p[1]);
 	if (pid < 0)
@@ -160,11 +164,11 @@ int nvz_cpt_wait_ready(int fd)
 	return n == 1 ? 0 : -1;
 }
 
-int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
+int nvz_cpt_spawn_ready(char *const *argv, int netns, const char *run, pid_t *pid, int *status,
 			struct nvz_error **err)
 {
 	int fd;
-	*pid = nvz_cpt_spawn_status(argv, netns, &fd, err);
+	*pid = nvz_cpt_spawn_status(argv, netns, run, &fd, err);
 	if (*pid < 0)
 		return -1;
 	int r = nvz_cpt_wait_ready(fd);
@@ -375,12 +379,12 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	int status = 0;
 	if (r == 0 && s->lazy_port > 0) {
 		/* Ready: the images are written, the page server listens. */
-		if (nvz_cpt_spawn_ready(a.v, netns, &pid, &status, err) == 0)
+		if (nvz_cpt_spawn_ready(a.v, netns, NULL, &pid, &status, err) == 0)
 			*s->lazy_pid = pid;
 		else if (pid < 0)
 			r = -1;
 	} else if (r == 0) {
-		pid = spawn(a.v, -1, netns, err);
+		pid = spawn(a.v, -1, netns, NULL, err);
 	}
 	while (pid > 0 && s->lazy_port <= 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -430,7 +434,7 @@ bool nvz_cpt_mem_track(const char *criu)
 	/* criu's own probe: it touches a page, clears the soft-dirty bits and
 	 * looks for the bit in pagemap (its kerndat, cached by criu in /run). */
 	char *const argv[] = { (char *)criu, "check", "--feature", "mem_dirty_track", NULL };
-	pid_t pid = spawn(argv, -1, -1, NULL);
+	pid_t pid = spawn(argv, -1, -1, NULL, NULL);
 	int status = -1;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -465,7 +469,7 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 		add(&a, "--freeze-cgroup");
 		add(&a, "%s", s->freezer);
 	}
-	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory") : spawn(a.v, -1, -1, err);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory") : spawn(a.v, -1, -1, NULL, err);
 	nvz_strv_free(a.v);
 	int status = 0, r = pid < 0 ? -1 : 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -629,7 +633,7 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	if (asprintf(&pidfile, "%s/restore.pid", s->workdir) >= 0)
 		unlink(pidfile);
 	pid_t pid = a.oom ? nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory")
-			  : spawn(a.v, s->tty_fd, s->netns_fd, err);
+			  : spawn(a.v, s->tty_fd, s->netns_fd, s->criu_run, err);
 	nvz_strv_free(a.v);
 	return pid;
 }

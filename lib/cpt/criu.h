@@ -80,6 +80,7 @@ struct nvz_cpt_restore_spec {
 	char *const *veth_pairs; /* criu --veth-pair values "ct_if=host_if", NULL-terminated */
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
 	bool lazy;               /* local post-copy: criu lazy-pages listens in workdir */
+	const char *criu_run;    /* criu's own /run, a tmpfs (nvz_cpt_kdat_run), or NULL */
 };
 
 /* lazy.c: post-copy. A free TCP port on the loopback (for the page
@@ -93,17 +94,19 @@ int nvz_cpt_lazy_watch(int fd, pid_t criu, int timeout_ms, int *status);
 /* Can criu serve pages here (pipe sizes, see lazy.c)? */
 int nvz_cpt_lazy_check(struct nvz_error **err);
 pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
-			  struct nvz_error **err);
+			  const char *run, struct nvz_error **err);
 /* criu lazy-pages for a local post-copy restore of dir: the pages from its
  * images, no page server; returns at once (*ready_fd: see spawn_status). */
-pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, int *ready_fd,
-			 struct nvz_error **err);
+pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, const char *run,
+			 int *ready_fd, struct nvz_error **err);
 /* Bytes of memory pages in dir's images (pages-*.img). */
 unsigned long long nvz_cpt_dump_pages(const char *dir);
 bool nvz_cpt_dump_lazy(const char *dir);
 /* Start criu (argv) with a --status-fd: its pid, and the pipe's read end
- * in *ready_fd, readable (a byte) once criu is ready, EOF if it exited. */
-pid_t nvz_cpt_spawn_status(char *const *argv, int netns, int *ready_fd, struct nvz_error **err);
+ * in *ready_fd, readable (a byte) once criu is ready, EOF if it exited.
+ * run: as criu_run above. */
+pid_t nvz_cpt_spawn_status(char *const *argv, int netns, const char *run, int *ready_fd,
+			   struct nvz_error **err);
 int nvz_cpt_wait_ready(int fd);
 /* While a post-copy restore runs (migrate-lazy.c): a process that kills
  * the CT's criu restore if the daemon exits (or session, if >= 0, speaks
@@ -113,8 +116,16 @@ pid_t nvz_cpt_lazy_watch_restore(const struct nvz_ct *ct, pid_t daemon, int sess
 void nvz_cpt_lazy_unwatch(pid_t watcher);
 /* Start criu (argv) keeping its --status-fd; wait until it says it is
  * ready (0) or exits (-1, its status in *status). */
-int nvz_cpt_spawn_ready(char *const *argv, int netns, pid_t *pid, int *status,
+int nvz_cpt_spawn_ready(char *const *argv, int netns, const char *run, pid_t *pid, int *status,
 			struct nvz_error **err);
+
+/* criu's kernel probe kept between runs where /run is not a tmpfs (kdat.c):
+ * the tmpfs RUNDIR/criu-run, mounted on first use, to give criu as its /run
+ * (criu_run), or NULL where /run is a tmpfs or it cannot be had. */
+char *nvz_cpt_kdat_run(const char *rundir);
+/* In criu's child before exec: run becomes its /run in a mount namespace
+ * of its own, with the host's /run entries bound into it. */
+void nvz_cpt_kdat_enter(const char *run);
 
 /* Is dir a complete nvz dump? */
 int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);

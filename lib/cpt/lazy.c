@@ -45,7 +45,7 @@ int nvz_cpt_lazy_port(struct nvz_error **err)
  * NULL: wait until it listens; else return at once, the status pipe's
  * read end in *ready_fd (nvz_cpt_wait_ready). */
 static pid_t daemon_spawn(const char *criu, const char *dir, const char *workdir, int port,
-			  int *ready_fd, struct nvz_error **err)
+			  const char *run, int *ready_fd, struct nvz_error **err)
 {
 	char portstr[16];
 	snprintf(portstr, sizeof(portstr), "%d", port);
@@ -57,10 +57,10 @@ static pid_t daemon_spawn(const char *criu, const char *dir, const char *workdir
 		"127.0.0.1", "--port", portstr, NULL,
 	};
 	if (ready_fd)
-		return nvz_cpt_spawn_status(argv, -1, ready_fd, err);
+		return nvz_cpt_spawn_status(argv, -1, run, ready_fd, err);
 	pid_t pid;
 	int status = 0;
-	if (nvz_cpt_spawn_ready(argv, -1, &pid, &status, err) == 0)
+	if (nvz_cpt_spawn_ready(argv, -1, run, &pid, &status, err) == 0)
 		return pid;
 	if (pid < 0)
 		return -1;
@@ -70,15 +70,15 @@ static pid_t daemon_spawn(const char *criu, const char *dir, const char *workdir
 }
 
 pid_t nvz_cpt_lazy_daemon(const char *criu, const char *dir, const char *workdir, int port,
-			  struct nvz_error **err)
+			  const char *run, struct nvz_error **err)
 {
-	return daemon_spawn(criu, dir, workdir, port, NULL, err);
+	return daemon_spawn(criu, dir, workdir, port, run, NULL, err);
 }
 
-pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, int *ready_fd,
-			 struct nvz_error **err)
+pid_t nvz_cpt_lazy_local(const char *criu, const char *dir, const char *workdir, const char *run,
+			 int *ready_fd, struct nvz_error **err)
 {
-	return daemon_spawn(criu, dir, workdir, 0, ready_fd, err);
+	return daemon_spawn(criu, dir, workdir, 0, run, ready_fd, err);
 }
 
 /* criu's page server reads pages through a pipe it sizes to 4 MiB

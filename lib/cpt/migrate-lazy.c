@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "ct/internal.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
@@ -155,8 +156,9 @@ int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, int session, pid_t *da
 		return nvz_err(err, NVZ_E_RESTORE, EINVAL, "Restore error: %s was not dumped for post-copy",
 			       dump);
 	drop_socket(ct);
+	cleanup_free char *run = nvz_ct_criu_run(ct);
 	pid_t pid = nvz_cpt_lazy_daemon(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT), dump, ct->rundir,
-					port, err);
+					port, run, err);
 	if (pid < 0)
 		return nvz_err_wrap(err, "Restore error");
 	*daemon = pid;

@@ -153,7 +153,8 @@ int nvz_ct_lazy_local_start(struct nvz_ct *ct, const char *dir, struct nvz_ct_la
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
 	drop_socket(ct);
-	l->daemon = nvz_cpt_lazy_local(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT), dir, ct->rundir,
+	cleanup_free char *run = nvz_ct_criu_run(ct);
+	l->daemon = nvz_cpt_lazy_local(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT), dir, ct->rundir, run,
 				       &ct->lazy_ready_fd, err);
 	if (l->daemon < 0)
 		return -1;

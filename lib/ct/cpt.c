@@ -50,6 +50,11 @@ static const char *criu_path(const struct nvz_ct *ct)
 	return nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT);
 }
 
+char *nvz_ct_criu_run(const struct nvz_ct *ct)
+{
+	return nvz_cpt_kdat_run(nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"));
+}
+
 /* The CT's v1 freezer cgroup: criu freezes the whole tree at once through
  * it (no race with forks, as with ptrace-seizing task by task). */
 static char *freezer_dir(const struct nvz_ct *ct)
@@ -486,7 +491,7 @@ static int setup_netns(struct nvz_ct *ct, int ns, const char *ips, struct nvz_er
  * made while vzctl mounts the root and writes the limits. */
 struct nvz_ct_restore {
 	struct nvz_cpt_restore_spec spec;
-	char *dumpdir, *console, *cgroot, *bcfile, *empty, *cgfs, *tmpfs, *ips;
+	char *dumpdir, *console, *cgroot, *bcfile, *empty, *cgfs, *tmpfs, *ips, *criu_run;
 	char **pairs;
 	int netns;
 	struct nvz_error *err; /* what begin met, reported by nvz_ct_restore_init */
@@ -501,7 +506,7 @@ static void restore_free(struct nvz_ct_restore *r)
 	if (r->tmpfs)
 		nvz_cpt_tmpfs_release(r->tmpfs);
 	char **strs[] = { &r->dumpdir, &r->console, &r->cgroot, &r->bcfile, &r->empty, &r->cgfs,
-			  &r->tmpfs, &r->ips };
+			  &r->tmpfs, &r->ips, &r->criu_run };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	nvz_strv_free(r->pairs);
@@ -540,6 +545,7 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = r->empty,
 		.cgfs_dir = r->cgfs, .tmpfs_dir = r->tmpfs, .cgroup_root = r->cgroot,
 		.veth_pairs = r->pairs, .netns_fd = r->netns, .lazy = ct->lazy_ready_fd > 0,
+		.criu_run = r->criu_run = nvz_ct_criu_run(ct),
 	};
 	return nvz_cpt_restore_mounts(&r->spec, &r->err);
 }

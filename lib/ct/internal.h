@@ -66,6 +66,9 @@ void nvz_ct_lazy_local_restored(struct nvz_ct *ct, struct nvz_ct_lazy_local *l);
 void nvz_ct_lazy_local_stop(struct nvz_ct *ct, struct nvz_ct_lazy_local *l);
 int nvz_ct_lazy_local_wait(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_local *l,
 			   struct nvz_error **err);
+/* criu's own /run for its kernel-probe cache (nvz_cpt_kdat_run in
+ * RUNDIR), or NULL; to be freed. */
+char *nvz_ct_criu_run(const struct nvz_ct *ct);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 

@@ -10,7 +10,6 @@
  * failure aborts the target session (which removes what it received) and
  * brings the CT back on the source as it was. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,284 +20,17 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/migrate-src.h"
 #include "cpt/spawn.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
-
-struct mig {
-	struct nvz_ct *ct;
-	const struct nvz_migrate_opts *o;
-	struct nvz_argv ssh; /* ssh [opts] host: the command prefix */
-	char *rsh;           /* ssh [opts] as one string, for rsync -e (a mux client) */
-	char *mux;           /* ssh's ControlPath, in a private directory */
-	struct nvz_migrate_dest dest;
-	pid_t sess_pid;
-	int sess_in;
-	FILE *sess_out;
-	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
-	bool was_running, was_mounted, stopped;
-	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
-	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */
-	/* --lazy: criu serving the memory, ssh's end of it on the target, and
-	 * whether the CT ran there (from then on nothing can roll back). */
-	struct nvz_ct_lazy lazy;
-	int fwd_port;
-	bool ran_there;
-	double resumed; /* when the restore there returned */
-	struct nvz_predump_stats pre; /* iterative memory copy, before the freeze */
-};
 
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int oom(struct nvz_error **err)
-{
-	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-}
-
-/* One ssh connection carries the whole migration: the target session is
- * the ControlMaster and every rsync runs over it, so the final sync (the
- * CT is down) pays no key exchange. The socket lives in a private 0700
- * directory; without it (or if the master is gone) ssh just connects. */
-static int make_mux(struct mig *m, struct nvz_error **err)
-{
-	if (m->o->no_ssh_mux)
-		return 0;
-	/* In RUNDIR (root's, emptied at boot) unless the socket path would be
-	 * too long for sun_path once ssh adds its temporary suffix. */
-	const char *rundir = nvz_ctx_get(m->ct->ctx, "RUNDIR", "/run/nvz");
-	cleanup_free char *dir = NULL;
-	if (asprintf(&dir, "%s/migrate-%s.XXXXXX", strlen(rundir) < 48 ? rundir : "/tmp", m->ct->id) < 0)
-		return oom(err);
-	if (nvz_mkdir_p(rundir, 0700, NULL) < 0 || !mkdtemp(dir))
-		return nvz_err_sys(err, NVZ_MIG_USAGE, errno, "cannot make a directory for ssh's socket");
-	if (asprintf(&m->mux, "%s/ctl", dir) < 0) {
-		m->mux = NULL;
-		rmdir(dir);
-		return oom(err);
-	}
-	return 0;
-}
-
-static void drop_mux(struct mig *m)
-{
-	if (!m->mux)
-		return;
-	unlink(m->mux); /* the master removes it; not if it was killed */
-	*strrchr(m->mux, '/') = '\0';
-	rmdir(m->mux);
-	free(m->mux);
-	m->mux = NULL;
-}
-
-/* ssh with the user's options first (ssh takes the first value of an
- * option), then what migration needs: keys only, never a prompt. */
-static int build_ssh(struct mig *m, struct nvz_error **err)
-{
-	if (nvz_migrate_parse_dest(m->o->dest, &m->dest, err) < 0 || make_mux(m, err) < 0)
-		return -1;
-	cleanup_free char *ctl = NULL;
-	if (m->mux && asprintf(&ctl, "ControlPath=%s", m->mux) < 0)
-		return oom(err);
-	struct nvz_argv rsh = { 0 };
-	struct nvz_argv *both[] = { &m->ssh, &rsh };
-	for (size_t i = 0; i < 2; i++) {
-		nvz_argv_add(both[i], "ssh");
-		nvz_argv_add_words(both[i], m->o->ssh_opts);
-		nvz_argv_add_words(both[i], "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
-		if (m->mux) {
-			nvz_argv_add_words(both[i], i ? "-o ControlMaster=no" : "-o ControlMaster=yes");
-			nvz_argv_add(both[i], "-o");
-			nvz_argv_add(both[i], ctl);
-		}
-	}
-	nvz_argv_add(&m->ssh, m->dest.ssh);
-	FILE *f = rsh.oom ? NULL : open_memstream(&m->rsh, &(size_t){ 0 });
-	for (size_t i = 0; f && i < rsh.n; i++)
-		fprintf(f, "%s%s", i ? " " : "", rsh.v[i]);
-	nvz_argv_free(&rsh);
-	if (!f || fclose(f) != 0 || m->ssh.oom)
-		return oom(err);
-	return 0;
-}
-
-/* The remote command line: every argument quoted for the remote shell. */
-static int add_remote_arg(FILE *f, const char *opt, const char *val)
-{
-	cleanup_free char *q = val ? nvz_shell_quote(val) : NULL;
-	if (val && !q)
-		return -1;
-	fprintf(f, " %s%s%s", opt, q ? " " : "", q ? q : "");
-	return 0;
-}
-
-static char *remote_cmd(const struct mig *m)
-{
-	const struct nvz_ct *ct = m->ct;
-	char *s = NULL;
-	FILE *f = open_memstream(&s, &(size_t){ 0 });
-	if (!f)
-		return NULL;
-	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
-	fprintf(f, "%s migrate-recv %s", vz ? vz : "vzctl", ct->id);
-	const char *name = nvz_conf_get(ct->conf, "NAME");
-	const char *ips = nvz_conf_get(ct->conf, "IP_ADDRESS");
-	const char *tree = nvz_conf_get(ct->conf, "TEMPLATE_TREE");
-	int r = 0;
-	if (name && *name)
-		r |= add_remote_arg(f, "--name", name);
-	if (ips && *ips)
-		r |= add_remote_arg(f, "--ips", ips);
-	if (tree && *tree)
-		r |= add_remote_arg(f, "--tree", tree);
-	/* The layout may come from this server's vz.conf, not the CT's file:
-	 * the target's default may differ, so it is named. */
-	r |= add_remote_arg(f, "--layout", nvz_ct_get(ct, "VE_LAYOUT", "simfs"));
-	if (m->o->keep_dst)
-		r |= add_remote_arg(f, "--keep-dst", NULL);
-	if (m->o->online)
-		r |= add_remote_arg(f, "--online", NULL);
-	if (m->cpuinfo)
-		r |= add_remote_arg(f, "--cpuinfo", m->cpuinfo);
-	if (!(m->o->nodeps & NVZ_MIG_NODEPS_IPV6))
-		r |= add_remote_arg(f, "--check-ipv6", NULL);
-	if (fclose(f) != 0 || r) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* Why the session ended before READY, from ssh's or vzctl's exit status. */
-static int session_failed(struct mig *m, int st, struct nvz_error **err)
-{
-	switch (st) {
-	case 255:
-		return nvz_err(err, NVZ_MIG_CONNECT, ECONNREFUSED,
-			       "Can't connect to destination address using public key");
-	case 127:
-		return nvz_err(err, NVZ_MIG_NOT_RUNNING, ENOENT,
-			       "nvz (vzctl) is not installed on the destination %s", m->o->dest);
-	case NVZ_MIG_EXISTS:
-	case NVZ_MIG_IP_INUSE:
-	case NVZ_MIG_LOCKED:
-		return nvz_err(err, st, EEXIST, "the destination refused CT %s", m->ct->id);
-	case NVZ_MIG_UNSUP_CPU:
-	case NVZ_MIG_APPLY_CONFIG:
-		return nvz_err(err, st, ENOTSUP, "the destination cannot run CT %s", m->ct->id);
-	default:
-		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
-			       "the destination's vzctl failed (status %d)", st);
-	}
-}
-
-static char *read_line(FILE *f)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n = getline(&line, &cap, f);
-	if (n <= 0) {
-		free(line);
-		return NULL;
-	}
-	if (line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	return line;
-}
-
-static void end_session(struct mig *m, const char *last_word)
-{
-	if (m->sess_pid <= 0)
-		return;
-	if (m->sess_in >= 0) {
-		if (last_word)
-			(void)!write(m->sess_in, last_word, strlen(last_word));
-		close(m->sess_in);
-		m->sess_in = -1;
-	}
-	/* The target cleans up before it exits: wait for it, so a retry finds it clean. */
-	/* Bounded: a target silent for a minute is cut off (its ssh killed). */
-	if (m->sess_out) {
-		struct pollfd p = { .fd = fileno(m->sess_out), .events = POLLIN };
-		for (char *l; poll(&p, 1, 60000) != 0 && (l = read_line(m->sess_out));)
-			free(l);
-		fclose(m->sess_out);
-		m->sess_out = NULL;
-	}
-	kill(m->sess_pid, SIGTERM); /* gone already, unless cut off */
-	nvz_wait(m->sess_pid, NULL);
-	m->sess_pid = 0;
-}
-
-static int open_session(struct mig *m, struct nvz_error **err)
-{
-	cleanup_free char *cmd = remote_cmd(m);
-	struct nvz_argv a = { 0 };
-	for (size_t i = 0; i < m->ssh.n; i++)
-		nvz_argv_add(&a, m->ssh.v[i]);
-	if (cmd)
-		nvz_argv_add(&a, cmd);
-	int out = -1;
-	int r = !cmd || a.oom ? oom(err) : nvz_spawn(a.v, &m->sess_pid, &m->sess_in, &out, err);
-	nvz_argv_free(&a);
-	if (r < 0)
-		return -1;
-	if (!(m->sess_out = fdopen(out, "r"))) {
-		close(out);
-		return oom(err);
-	}
-	for (char *l; (l = read_line(m->sess_out)); free(l)) {
-		char **slot = !strncmp(l, "PRIVATE ", 8) ? &m->rpriv
-			      : !strncmp(l, "CONF ", 5)  ? &m->rconf
-			      : !strncmp(l, "TREE ", 5)  ? &m->rtree
-			      : !strncmp(l, "DUMP ", 5)  ? &m->rdump
-							 : NULL;
-		if (slot) {
-			free(*slot);
-			*slot = strdup(strchr(l, ' ') + 1);
-		} else if (!strcmp(l, "READY")) {
-			free(l);
-			if (!m->rpriv || !m->rconf || (m->o->online && !m->rdump))
-				return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
-					       "the destination did not say where to copy CT %s", m->ct->id);
-			return 0;
-		}
-	}
-	close(m->sess_in);
-	m->sess_in = -1;
-	fclose(m->sess_out);
-	m->sess_out = NULL;
-	int st = nvz_wait(m->sess_pid, NULL);
-	m->sess_pid = 0;
-	return session_failed(m, st, err);
-}
-
-/* A command on the session; the target answers OK or ERR <why>. */
-static int session_do(struct mig *m, const char *what, int status, struct nvz_error **err)
-{
-	char line[32];
-	snprintf(line, sizeof(line), "%s\n", what);
-	if (write(m->sess_in, line, strlen(line)) != (ssize_t)strlen(line))
-		return nvz_err_sys(err, status, errno, "lost the connection to the destination");
-	/* Post-copy, until the restore there returns: if the page server
-	 * dies, the restore waits for pages that will never come. */
-	int st = -1;
-	if (m->lazy.criu > 0 && !m->ran_there &&
-	    nvz_cpt_lazy_watch(fileno(m->sess_out), m->lazy.criu, -1, &st) == 0)
-		return nvz_err(err, status, EPIPE, "criu's page server on the source died (status %d) "
-			       "before the destination's restore returned", st);
-	cleanup_free char *reply = read_line(m->sess_out);
-	if (!reply)
-		return nvz_err(err, status, EPIPE, "lost the connection to the destination");
-	if (!strcmp(reply, "OK"))
-		return 0;
-	return nvz_err(err, status, EIO, "destination: %s",
-		       !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 }
 
 /* One rsync of SRC/ to host:DST/ with the CT's ssh. Exit 24 (a file
@@ -322,11 +54,11 @@ static int copy_start(struct mig *m, struct copy *c, struct nvz_error **err)
 	if (asprintf(&s, "%s%s", c->src, c->dir ? "/" : "") < 0 ||
 	    asprintf(&d, "%s:%s%s", m->dest.rsync, c->dst, c->dir ? "/" : "") < 0) {
 		nvz_argv_free(&a);
-		return oom(err);
+		return nvz_mig_oom(err);
 	}
 	nvz_argv_add(&a, s);
 	nvz_argv_add(&a, d);
-	int r = a.oom ? oom(err) : nvz_spawn(a.v, &c->pid, NULL, NULL, err);
+	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &c->pid, NULL, NULL, err);
 	nvz_argv_free(&a);
 	return r;
 }
@@ -404,7 +136,7 @@ static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 		return rsync_to(m, m->ct->private, m->rpriv, extra, true, true, err);
 	cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(m->ct) : NULL;
 	if (m->suspended && !dump)
-		return oom(err);
+		return nvz_mig_oom(err);
 	struct copy c[3] = {
 		{ m->ct->private, m->rpriv, extra, true, false, 0 },
 		{ m->ct->conf_path, m->rconf, NULL, false, false, 0 },
@@ -454,7 +186,7 @@ static int forward(struct mig *m, int port, struct nvz_error **err)
 	nvz_argv_add(&a, m->dest.ssh);
 	pid_t pid;
 	int out = -1;
-	int r = a.oom ? oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
+	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
 	nvz_argv_free(&a);
 	if (r < 0)
 		return -1;
@@ -533,7 +265,7 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		char req[32];
 		snprintf(req, sizeof(req), "lazy %d", m->fwd_port);
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container (memory follows on demand)");
-		if (session_do(m, req, NVZ_MIG_VE_START, err) < 0)
+		if (nvz_mig_session_do(m, req, NVZ_MIG_VE_START, err) < 0)
 			return -1;
 		m->ran_there = true;
 		m->resumed = now();
@@ -541,10 +273,10 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 	}
 	if (m->suspended) {
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
-		return session_do(m, "restore", NVZ_MIG_VE_START, err);
+		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Starting container" : "Registering container");
-	return session_do(m, m->was_running ? "start" : "install", NVZ_MIG_VE_START, err);
+	return nvz_mig_session_do(m, m->was_running ? "start" : "install", NVZ_MIG_VE_START, err);
 }
 
 /* After commit the CT lives on the target: the source goes (or, with
@@ -648,7 +380,7 @@ static int step_check(struct mig *m, struct nvz_error **err)
 		if (!m->cpuinfo)
 			return -1;
 	}
-	return open_session(m, err);
+	return nvz_mig_open_session(m, err);
 }
 
 static int step_prepare(struct mig *m, struct nvz_error **err)
@@ -678,7 +410,7 @@ static int copy_round(void *data, struct nvz_error **err)
 {
 	struct mig *m = data;
 	cleanup_free char *dump = nvz_ct_dump_path(m->ct);
-	return dump ? rsync_to(m, dump, m->rdump, "--sparse", true, false, err) : oom(err);
+	return dump ? rsync_to(m, dump, m->rdump, "--sparse", true, false, err) : nvz_mig_oom(err);
 }
 
 /* Online, where the kernel tracks dirty pages: the memory goes while the
@@ -711,14 +443,14 @@ static int step_pages(struct mig *m, struct nvz_error **err)
 	demote_begin(m->ct->ctx, &d);
 	int r = nvz_ct_chkpnt_lazy_end(m->ct, &m->lazy, err);
 	demote_end(m->ct->ctx, &d);
-	if (session_do(m, "pages", NVZ_MIG_VE_START, r < 0 ? NULL : err) < 0)
+	if (nvz_mig_session_do(m, "pages", NVZ_MIG_VE_START, r < 0 ? NULL : err) < 0)
 		r = -1;
 	return r;
 }
 
 static int step_commit(struct mig *m, struct nvz_error **err)
 {
-	return session_do(m, "commit", NVZ_MIG_VE_START, err);
+	return nvz_mig_session_do(m, "commit", NVZ_MIG_VE_START, err);
 }
 
 /* The migration, step by step. Online migration takes other branches in
@@ -780,7 +512,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 	t->frozen = !frozen ? 0 : m->resumed ? m->resumed - frozen : now() - frozen;
 	t->total = now() - t0;
 	t->predump = m->pre;
-	end_session(m, NULL);
+	nvz_mig_end_session(m, NULL);
 	clean_source(m);
 	return 0;
 }
@@ -793,22 +525,22 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 	if (o->lazy && (!o->online || o->no_ssh_mux))
 		return nvz_err(err, NVZ_MIG_USAGE, EINVAL, "--lazy needs --online and the ssh "
 			       "connection multiplexing (not --no-ssh-mux)");
-	if (check_source(&m, err) < 0 || build_ssh(&m, err) < 0)
+	if (check_source(&m, err) < 0 || nvz_mig_build_ssh(&m, err) < 0)
 		goto out;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s",
 		o->lazy ? "online post-copy " : o->online ? "online " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
-		end_session(&m, o->keep_dst ? "keep\n" : "abort\n");
+		nvz_mig_end_session(&m, o->keep_dst ? "keep\n" : "abort\n");
 		if (m.pre.rounds && !m.suspended)
 			nvz_ct_predump_drop(ct, NULL); /* the rounds, before the freeze */
 		rollback_source(&m);
 		goto out;
 	}
-	end_session(&m, "abort\n"); /* after --check-only: nothing to keep */
+	nvz_mig_end_session(&m, "abort\n"); /* after --check-only: nothing to keep */
 out:
 	nvz_argv_free(&m.ssh);
-	drop_mux(&m);
+	nvz_mig_drop_mux(&m);
 	nvz_migrate_dest_free(&m.dest);
 	free(m.rsh);
 	free(m.rpriv);

@@ -1,0 +1,53 @@
+/* vzmigrate's source side, shared by its files: migrate.c (the steps) and
+ * migrate-ssh.c (the ssh connection and the target session over it). */
+#ifndef NVZ_CPT_MIGRATE_SRC_H
+#define NVZ_CPT_MIGRATE_SRC_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cpt/spawn.h"
+#include "nvz/migrate.h"
+
+struct mig {
+	struct nvz_ct *ct;
+	const struct nvz_migrate_opts *o;
+	struct nvz_argv ssh; /* ssh [opts] host: the command prefix */
+	char *rsh;           /* ssh [opts] as one string, for rsync -e (a mux client) */
+	char *mux;           /* ssh's ControlPath, in a private directory */
+	struct nvz_migrate_dest dest;
+	pid_t sess_pid;
+	int sess_in;
+	FILE *sess_out;
+	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
+	bool was_running, was_mounted, stopped;
+	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
+	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */
+	/* --lazy: criu serving the memory, ssh's end of it on the target, and
+	 * whether the CT ran there (from then on nothing can roll back). */
+	struct nvz_ct_lazy lazy;
+	int fwd_port;
+	bool ran_there;
+	double resumed; /* when the restore there returned */
+	struct nvz_predump_stats pre; /* iterative memory copy, before the freeze */
+};
+
+static inline int nvz_mig_oom(struct nvz_error **err)
+{
+	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+}
+
+/* ssh's command prefix (m->ssh) and rsync's -e (m->rsh), sharing one
+ * ControlMaster connection in a private directory (dropped by drop_mux). */
+int nvz_mig_build_ssh(struct mig *m, struct nvz_error **err);
+void nvz_mig_drop_mux(struct mig *m);
+/* The target session (vzctl migrate-recv over ssh): open until it says
+ * READY with the paths to copy to; one command and its OK/ERR answer;
+ * end (with a last word, or none: an abort) and wait for it, bounded. */
+int nvz_mig_open_session(struct mig *m, struct nvz_error **err);
+int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_error **err);
+void nvz_mig_end_session(struct mig *m, const char *last_word);
+
+#endif

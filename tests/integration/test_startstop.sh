@@ -35,6 +35,27 @@ t_start_early_mount_failure() {
 	[ ! -d "$(cgdir memory 171)" ] || fail "cgroup left behind"
 }
 
+# init is launched as soon as the root is mounted and makes its mounts
+# while vzctl checks for /sbin/init and writes the CT's files: a CT without
+# init must still fail with OpenVZ's message, its launched init killed, no
+# state, no cgroup, nothing mounted left behind.
+t_start_without_init_after_launch() {
+	"$VZCTL" --quiet create 173 --ostemplate busybox-x86_64 || fail "create"
+	rm -f "$T/private/173/sbin/init" || fail "rm init"
+	OUT=$(timeout 30 "$VZCTL" start 173 2>&1)
+	local rc=$?
+	[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] || fail "start exited $rc: $OUT"
+	expect_out "Unable to start init, probably incorrect template"
+	expect_rc 0 "$VZCTL" status 173
+	[ "$OUT" = "CTID 173 exist unmounted down" ] || fail "status: $OUT"
+	[ ! -d "$(cgdir memory 173)" ] || fail "cgroup left behind"
+	[ ! -e "$T/run/173/state" ] || fail "state left behind"
+	# And the CT starts once init is back.
+	ln -s ../bin/busybox "$T/private/173/sbin/init" || fail "restore init"
+	expect_rc 0 "$VZCTL" --quiet start 173
+	expect_rc 0 "$VZCTL" --quiet stop 173 --fast
+}
+
 # init is born in the CT's cgroups (the monitor's launcher enters the v1
 # ones, init comes from clone3 CLONE_INTO_CGROUP for the cgroup2 one): it
 # is never moved, it is the monitor's child, and the launcher is gone.

@@ -95,6 +95,12 @@ static int bind_entry(int host_run, int tree, const char *name, unsigned char ty
 		if (n < 0)
 			return -1;
 		target[n] = '\0';
+		/* tree is shared by every criu started meanwhile: the link is
+		 * replaced only if the host's changed. */
+		char have[4096];
+		ssize_t h = readlinkat(tree, name, have, sizeof(have) - 1);
+		if (h == n && !memcmp(have, target, (size_t)n))
+			return 0;
 		unlinkat(tree, name, 0);
 		return symlinkat(target, tree, name);
 	}

@@ -539,13 +539,14 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 	if (own_net && ((r->netns = new_netns(&r->err)) < 0 ||
 			setup_netns(ct, r->netns, r->ips, &r->err) < 0))
 		return -1;
+	r->criu_run = nvz_ct_criu_run(ct);
 	r->spec = (struct nvz_cpt_restore_spec){
 		.criu = criu_path(ct), .dir = r->dumpdir, .workdir = ct->rundir, .root = ct->root,
 		.tty_fd = tty_fd, .console = r->console, .bcfs_file = r->bcfile,
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = r->empty,
 		.cgfs_dir = r->cgfs, .tmpfs_dir = r->tmpfs, .cgroup_root = r->cgroot,
 		.veth_pairs = r->pairs, .netns_fd = r->netns, .lazy = ct->lazy_ready_fd > 0,
-		.criu_run = r->criu_run = nvz_ct_criu_run(ct),
+		.criu_run = r->criu_run,
 	};
 	return nvz_cpt_restore_mounts(&r->spec, &r->err);
 }

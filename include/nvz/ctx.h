@@ -32,6 +32,8 @@ struct nvz_ctx {
 	bool skiplock;
 };
 
+#define NVZ_DEFAULT_VZ_CONF "/etc/vz/vz.conf"
+
 /* Load vz.conf (from $VZ_CONF if set, else /etc/vz/vz.conf). Status 10 if missing. */
 int nvz_ctx_open(struct nvz_ctx **out, nvz_log_fn log, void *log_data, struct nvz_error **err);
 void nvz_ctx_free(struct nvz_ctx *ctx);

@@ -4,6 +4,7 @@
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -291,4 +292,26 @@ int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct
 		pid[0] = '\0';
 	*fd_out = steal_fd(&fd);
 	return 0;
+}
+
+static int cmp_fd(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void nvz_close_fds_except(const int *keep, size_t n)
+{
+	int sorted[16];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < sizeof(sorted) / sizeof(sorted[0]); i++)
+		if (keep[i] >= 3)
+			sorted[k++] = keep[i];
+	qsort(sorted, k, sizeof(sorted[0]), cmp_fd);
+	unsigned lo = 3;
+	for (size_t i = 0; i < k; i++) {
+		if ((unsigned)sorted[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)sorted[i] - 1, 0);
+		lo = (unsigned)sorted[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
 }

@@ -113,6 +113,11 @@ static off_t bc_size(const char *id)
 	return n;
 }
 
+/* One request buffer for every CT of the process (the hub serves many, one
+ * request at a time): one mapping, its touched pages shared. */
+static char *request_buf;
+static unsigned request_buf_users;
+
 struct nvz_bcraw *nvz_bcraw_new(const struct nvz_monwait *m)
 {
 	if (m->bc_fd < 0)
@@ -120,12 +125,17 @@ struct nvz_bcraw *nvz_bcraw_new(const struct nvz_monwait *m)
 	struct nvz_bcraw *b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
-	b->buf = mmap(NULL, BC_BUF_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b->buf == MAP_FAILED) {
-		free(b);
-		return NULL;
+	if (!request_buf) {
+		void *p = mmap(NULL, BC_BUF_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED) {
+			free(b);
+			return NULL;
+		}
+		request_buf = p;
 	}
+	request_buf_users++;
+	b->buf = request_buf;
 	b->fd = m->bc_fd;
 	b->veid = m->veid;
 	snprintf(b->id, sizeof(b->id), "%lu", m->veid);
@@ -140,7 +150,10 @@ void nvz_bcraw_free(struct nvz_bcraw *b)
 		return;
 	for (int i = 0; i < BC_OPEN_MAX; i++)
 		free(b->open[i]);
-	munmap(b->buf, BC_BUF_SIZE);
+	if (--request_buf_users == 0) {
+		munmap(request_buf, BC_BUF_SIZE);
+		request_buf = NULL;
+	}
 	free(b);
 }
 

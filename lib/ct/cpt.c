@@ -24,6 +24,7 @@
 #include "cpt/criu.h"
 #include "cpt/tmpfs.h"
 #include "ct/bcfs.h"
+#include "ct/hub.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "linux/lxcfs.h"
@@ -197,6 +198,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, struct nvz_error **err)
 {
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tkill...");
+	cleanup_close int token = nvz_ct_monitor_token(ct);
 	if (wait_gone(rs->init_pid, rs->init_start) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ETIMEDOUT,
 			       "Checkpointing failed: init %d still runs after the dump", (int)rs->init_pid);
@@ -207,7 +209,8 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 		return -1;
 	/* The old monitor exits once it sees the state gone; a restore right
 	 * after us must not race it for the lock. */
-	if (wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
+	if (token >= 0 ? !nvz_ct_monitor_token_wait(token, 5000)
+		       : wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
 	return 0;
@@ -444,13 +447,7 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 	if (waitpid(pid, NULL, WNOHANG | __WALL) != 0)
 		return nvz_err(err, NVZ_E_RESTORE, ECHILD, "restored init %d is not the monitor's child",
 			       (int)pid);
-	struct nvz_runstate rs = {
-		.init_pid = pid,
-		.init_start = nvz_proc_starttime(pid),
-		.monitor_pid = getpid(),
-		.monitor_start = nvz_proc_starttime(getpid()),
-	};
-	if (nvz_runstate_write(ct, &rs, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
+	if (nvz_monitor_record(ct, pid, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
 	    nvz_veth_restored(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
 		return -1;
 	return 0;

@@ -8,7 +8,7 @@
 #include "nvz/cleanup.h"
 #include "nvz/ctx.h"
 
-#define DEFAULT_VZ_CONF "/etc/vz/vz.conf"
+#define DEFAULT_VZ_CONF NVZ_DEFAULT_VZ_CONF
 
 static char *path_join(const char *a, const char *b)
 {

@@ -27,6 +27,9 @@ int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)
 __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
 						 int report_fd, int go_fd, int exec_fd,
 						 const char *dumpdir);
+/* In the monitor: record init (and who monitors it: us, or the hub that
+ * forked us) in the CT's state. */
+int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err);
 struct nvz_bcfs;
 /* In the monitor, instead of creating init: restore it from dumpdir with
  * criu, in two halves. begin (as soon as the monitor has its console pty,

@@ -25,6 +25,7 @@
 #include "core/sync.h"
 #include "ct/bcfs.h"
 #include "ct/console.h"
+#include "ct/hub.h"
 #include "ct/monwait.h"
 #include "linux/lxcfs.h"
 #include "ct/internal.h"
@@ -237,18 +238,35 @@ static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 		shutdown(sync_fd, SHUT_WR);
 }
 
+/* A monitor the hub forked (hub.h): its channel to the hub, and the
+ * monitor lock it takes before the state names the hub. */
+static int hub_fd = -1, token_fd = -1;
+
+void nvz_monitor_set_hub(int fd)
+{
+	hub_fd = fd;
+}
+
+int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
+{
+	pid_t mon = hub_fd >= 0 ? getppid() : getpid();
+	struct nvz_runstate rs = {
+		.init_pid = init_pid,
+		.init_start = nvz_proc_starttime(init_pid),
+		.monitor_pid = mon,
+		.monitor_start = nvz_proc_starttime(mon),
+	};
+	if (hub_fd >= 0 && token_fd < 0 && (token_fd = nvz_ct_monitor_token_take(ct, err)) < 0)
+		return -1;
+	return nvz_runstate_write(ct, &rs, err);
+}
+
 /* Parent side of the named steps: rootfs ready, state recorded, exec. */
 static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
 {
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
-	struct nvz_runstate rs = {
-		.init_pid = pid,
-		.init_start = nvz_proc_starttime(pid),
-		.monitor_pid = getpid(),
-		.monitor_start = nvz_proc_starttime(getpid()),
-	};
-	if (nvz_runstate_write(ct, &rs, err) < 0 ||
+	if (nvz_monitor_record(ct, pid, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
 	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
 		return -1;
@@ -522,10 +540,12 @@ static int wait_init(pid_t pid, int master, int logfd, int sigfd, int listen_fd,
 static bool still_ours(const struct nvz_ct *ct, pid_t pid)
 {
 	struct nvz_runstate rs;
-	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid && rs.monitor_pid == getpid();
+	/* The monitor is this process (exec'd by vzmon) or the hub, our parent. */
+	return nvz_runstate_read(ct, &rs) == 0 && rs.init_pid == pid &&
+	       (rs.monitor_pid == getpid() || rs.monitor_pid == getppid());
 }
 
-void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status)
+void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status, int token)
 {
 	/* A CT's init that called reboot(2) dies from SIGHUP; halt and
 	 * poweroff from SIGINT (kernel/pid_namespace.c). */
@@ -549,6 +569,9 @@ void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status)
 	if (!locked || !still_ours(ct, pid))
 		return;
 	nvz_ct_cleanup_stopped(ct, NULL);
+	/* The old init is done with: a restart takes the monitor lock anew. */
+	if (token >= 0)
+		close(token);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, reboot ? "Container was rebooted" : "Container was stopped");
 	if (reboot) {
 		struct nvz_ct *fresh = NULL;
@@ -597,6 +620,29 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, int slave,
 		      int logfd, int listen_fd, struct nvz_bcfs *bc)
 {
+	if (hub_fd >= 0) {
+		struct nvz_monwait hm = {
+			.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
+			.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc),
+			.bc_mounted_at = nvz_bcfs_mounted_at(bc),
+		};
+		snprintf(hm.rundir, sizeof(hm.rundir), "%s", ct->rundir);
+		const char *ld = nvz_ct_get(ct, "LOCKDIR", NULL);
+		if (ld)
+			snprintf(hm.lockpath, sizeof(hm.lockpath), "%s/%s.lck", ld, ct->id);
+		/* The hub has the CT: init becomes its child when we exit. */
+		if (nvz_hub_hand_over(hub_fd, &hm, token_fd) == 0)
+			_exit(0);
+		/* No hub any more: we stay the CT's monitor, and the state says so. */
+		struct nvz_runstate rs = { pid, nvz_proc_starttime(pid), getpid(),
+					   nvz_proc_starttime(getpid()) };
+		nvz_runstate_write(ct, &rs, NULL);
+		close(hub_fd);
+		hub_fd = -1;
+		if (token_fd >= 0)
+			close(token_fd);
+		token_fd = -1;
+	}
 	/* After the command that started us is gone (its end of the report
 	 * pipe closes: POLLERR here), so that the exec does not take a CPU
 	 * from it on its way out; a command that lingers is not waited for
@@ -735,6 +781,6 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	nvz_trim_memory();
 	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
 	nvz_bcfs_unmount(bc);
-	nvz_monitor_after_exit(ct, pid, status);
+	nvz_monitor_after_exit(ct, pid, status, -1);
 	_exit(0);
 }

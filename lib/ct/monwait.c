@@ -26,6 +26,7 @@
 #include "nvz/config.h"
 #include "linux/trim.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 
 #define CONSOLE_LOG_MAX (1 << 20)
 #define VZMON "vzmon"
@@ -103,7 +104,7 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 	*m = (struct nvz_monwait){
 		.veid = (unsigned long)v[0], .init_pid = (pid_t)v[1], .master = (int)v[2],
 		.slave = (int)v[3], .logfd = (int)v[4], .listen_fd = (int)v[5], .bc_fd = (int)v[6],
-		.exe_fd = (int)v[7], .bc_mounted_at = (time_t)v[8],
+		.exe_fd = (int)v[7], .bc_mounted_at = (time_t)v[8], .token = -1,
 	};
 	if (snprintf(m->rundir, sizeof(m->rundir), "%s", argv[9]) >= (int)sizeof(m->rundir))
 		return nvz_err(err, NVZ_E_SYNTAX, ENAMETOOLONG, "bad argument %s", argv[9]);
@@ -142,24 +143,12 @@ static void console_events(const struct nvz_monwait *m, const struct pollfd *p, 
 	}
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* Only our descriptors stay: vzctl's caller may have left some open (a
  * pipe it reads to EOF), which the CT's lifetime must not hold. */
 static void close_others(const struct nvz_monwait *m)
 {
-	int keep[] = { 2, m->master, m->slave, m->logfd, m->listen_fd, m->bc_fd, m->exe_fd };
-	size_t n = sizeof(keep) / sizeof(keep[0]);
-	qsort(keep, n, sizeof(keep[0]), cmp_int);
-	for (size_t i = 0; i < n; i++) {
-		unsigned lo = (unsigned)keep[i] + 1;
-		unsigned hi = i + 1 < n ? (unsigned)keep[i + 1] - 1 : ~0U;
-		if (keep[i] >= 2 && lo <= hi)
-			syscall(SYS_close_range, lo, hi, 0);
-	}
+	const int keep[] = { m->master, m->slave, m->logfd, m->listen_fd, m->bc_fd, m->exe_fd };
+	nvz_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
 }
 
 int nvz_monwait_run(const struct nvz_monwait *m)
@@ -235,7 +224,8 @@ static bool still_ours(const struct nvz_monwait *m)
 	if (nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
 		return false;
 	const char *ipid = nvz_conf_get(c, "INIT_PID"), *mpid = nvz_conf_get(c, "MONITOR_PID");
-	bool ours = ipid && mpid && atoi(ipid) == (int)m->init_pid && atoi(mpid) == (int)getpid();
+	pid_t mon = m->monitor_pid ? m->monitor_pid : getpid();
+	bool ours = ipid && mpid && atoi(ipid) == (int)m->init_pid && atoi(mpid) == (int)mon;
 	nvz_conf_free(c);
 	return ours;
 }
@@ -261,11 +251,12 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 		usleep(1000);
 	if (!still_ours(m))
 		return;
-	char id[32], pid[32], st[32];
+	char id[32], pid[32], st[32], tok[32];
 	snprintf(id, sizeof(id), "%lu", m->veid);
 	snprintf(pid, sizeof(pid), "%d", (int)m->init_pid);
 	snprintf(st, sizeof(st), "%d", status);
-	char *argv[] = { "vzctl", "--quiet", "monitor-exit", id, pid, st, NULL };
+	snprintf(tok, sizeof(tok), "%d", m->token);
+	char *argv[] = { "vzctl", "--quiet", "monitor-exit", id, pid, st, m->token >= 0 ? tok : NULL, NULL };
 	/* Nothing of ours goes on: a restart after reboot would hand these to
 	 * the next monitor (vzctl itself only needs the fd while exec'ing). */
 	const int fds[] = { m->master, m->slave, m->logfd, m->listen_fd };
@@ -273,6 +264,7 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	fcntl(m->exe_fd, F_SETFD, FD_CLOEXEC);
-	/* Our pid stays: the state file names it, and vzctl stop waits for it. */
+	/* Our pid stays: the state file names it (or the hub, our parent),
+	 * and vzctl stop waits for it (or for the monitor lock). */
 	execveat(m->exe_fd, "", argv, environ, AT_EMPTY_PATH);
 }

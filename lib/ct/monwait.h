@@ -28,6 +28,8 @@ struct nvz_monwait {
 	time_t bc_mounted_at;
 	char rundir[256]; /* RUNDIR/<id>: state, and the beancounters at bc/ */
 	char lockpath[256]; /* LOCKDIR/<id>.lck, or empty */
+	pid_t monitor_pid; /* what MONITOR_PID names: the hub, or 0 for us */
+	int token;         /* the hub's monitor lock, kept by vzctl monitor-exit; -1 */
 };
 
 /* In the full monitor, once init runs: exec the small monitor with m's
@@ -53,8 +55,10 @@ int nvz_bcraw_process(struct nvz_bcraw *b);
 void nvz_bcraw_free(struct nvz_bcraw *b);
 
 /* vzctl's side of the hand-back: with the CT's lock, as the full monitor
- * did after init's exit (cleanup, restart on reboot, unmount). */
-void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status);
+ * did after init's exit (cleanup, restart on reboot, unmount). token: the
+ * hub's monitor lock on the CT (hub.h), closed once the CT is cleaned up,
+ * or -1. */
+void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status, int token);
 
 /* Read what the CT's console wrote and append it to logfd (full monitor
  * and vzmon alike). */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ct/hub.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
@@ -230,7 +231,10 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		return 0;
 	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Stopping container ...");
-	cleanup_close int monfd = monitor_pidfd(ct);
+	/* What to wait for once init is gone: the hub's lock on the CT, or
+	 * its own monitor's exit. */
+	cleanup_close int token = nvz_ct_monitor_token(ct);
+	cleanup_close int monfd = token < 0 ? monitor_pidfd(ct) : -1;
 	bool halted = !(o && o->fast) && clean_halt(ct, pidfd) == 0;
 	if (!halted) {
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Killing container ...");
@@ -243,7 +247,9 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		return -1;
 	/* The monitor goes once it sees the state file gone (it never waits
 	 * for our lock then): wait, so the next command finds the CT free. */
-	if (monfd >= 0)
+	if (token >= 0)
+		nvz_ct_monitor_token_wait(token, 5000);
+	else if (monfd >= 0)
 		wait_exit(monfd, 5000);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was stopped");
 	if (o && o->skip_umount)

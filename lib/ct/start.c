@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/sync.h"
+#include "ct/hub.h"
 #include "ct/internal.h"
 #include "linux/security.h"
 #include "nvz/cleanup.h"
@@ -92,6 +93,19 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 		close(pfd[1]);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
 	}
+	/* The server's hub forks it if it can (hub.h). */
+	struct nvz_error *herr = NULL;
+	if (nvz_hub_spawn_monitor(ct, dumpdir, pfd[1], gfd[0], xwr, &herr) == 0) {
+		close(pfd[1]);
+		close(gfd[0]);
+		mf->inter = -1;
+		mf->report = pfd[0];
+		mf->go = gfd[1];
+		return 0;
+	}
+	if (herr)
+		nvz_log(ct->ctx, NVZ_LOG_DEBUG, "No monitor hub: %s", herr->msg);
+	nvz_error_free(herr);
 	pid_t a = fork();
 	if (a < 0) {
 		close(pfd[0]);

@@ -66,7 +66,8 @@ t_cpt_chkpnt_restore() {
 	local init mon
 	init=$(state_pid 1501 INIT_PID)
 	mon=$(state_pid 1501 MONITOR_PID)
-	[ "$(awk '{print $4}' "/proc/$init/stat")" = "$mon" ] || fail "restored init is not the monitor's child"
+	wait_for 50 eval '[ "$(awk '"'"'{print $4}'"'"' /proc/'"$init"'/stat)" = '"$mon"' ]' ||
+		fail "restored init is not the hub's child"
 	expect_rc 0 "$VZCTL" exec 1501 'head -1 /run/user_beancounters'
 	expect_out 'Version: 2.5'
 	[ "$(cg pids 1501 pids.max)" != "" ] || fail "no pids cgroup"

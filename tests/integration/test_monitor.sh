@@ -1,43 +1,48 @@
-# The small monitor (vzmon, lib/ct/monwait.h): once init runs, the CT's
-# monitor is a small static binary on the host, with a few pages of memory
-# of its own, that still serves the beancounters, restarts on reboot and
-# cleans up after a halt.
+# The monitor hub (lib/ct/hub.h): once init runs, a CT's host side (init's
+# reaping, the console, the beancounters, the work after init's exit) is
+# served by one process per server, `vzctl monitor-hub`, instead of a
+# process per CT.
 # shellcheck shell=bash
 
 # Private dirty kB of a process (what it costs on its own, whatever else
 # shares its file pages).
 private_dirty_kb() { awk '/^Private_Dirty:/ {print $2}' "/proc/$1/smaps_rollup"; }
 
-# Does this process run vzmon (after the monitor's hand-over)?
-is_vzmon() { case $(readlink "/proc/$1/exe") in */vzmon) return 0 ;; esac; return 1; }
+# The parent of a process.
+ppid_of() { awk '{print $4}' "/proc/$1/stat"; }
 
-# The monitor of a running CT: vzmon, on the host, holding only the console,
-# the beancounters' FUSE device, the console socket and the log.
-check_small_monitor() {
-	local id=$1 mon exe pd fd kinds
-	mon=$(state_pid "$id" MONITOR_PID)
-	[ -n "$mon" ] && kill -0 "$mon" || fail "no monitor for $id"
-	# vzctl start returns when init exec'd; the monitor execs vzmon just
-	# after (once vzctl is gone).
-	wait_for 50 is_vzmon "$mon"
-	exe=$(readlink "/proc/$mon/exe")
-	case $exe in */vzmon) ;; *) fail "monitor of $id runs $exe, not vzmon" ;; esac
-	[ "$(readlink "/proc/$mon/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] ||
-		fail "the monitor is not in the host's pid namespace"
-	[ "$(readlink "/proc/$mon/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
-		fail "the monitor is not in the host's mount namespace"
-	for fd in /proc/"$mon"/fd/*; do
+# The hub of a running CT: MONITOR_PID, on the host, a vzctl, the parent of
+# the CT's init (once the start's monitor has handed the CT over), holding
+# the CT's console log, beancounter FUSE device and monitor lock.
+check_hub() {
+	local id=$1 hub init exe fd kinds
+	hub=$(state_pid "$id" MONITOR_PID) init=$(state_pid "$id" INIT_PID)
+	[ -n "$hub" ] && kill -0 "$hub" || fail "no hub for $id"
+	wait_for 50 eval '[ "$(ppid_of '"$init"')" = '"$hub"' ]' || fail "init of $id is not the hub's child"
+	[ "$(cat "/proc/$hub/comm")" = vzmon-hub ] || fail "MONITOR_PID $hub is $(cat "/proc/$hub/comm")"
+	exe=$(readlink "/proc/$hub/exe")
+	case $exe in */vzctl) ;; *) fail "the hub runs $exe" ;; esac
+	[ "$(readlink "/proc/$hub/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] ||
+		fail "the hub is not in the host's pid namespace"
+	[ "$(readlink "/proc/$hub/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
+		fail "the hub is not in the host's mount namespace"
+	for fd in /proc/"$hub"/fd/*; do
 		kinds+=" $(readlink "$fd")"
-		[ -d "$fd" ] && fail "the monitor holds a directory: $(readlink "$fd")"
+		[ -d "$fd" ] && fail "the hub holds a directory: $(readlink "$fd")"
 	done
-	case $kinds in *vzctl*) ;; *) fail "no vzctl for the after-exit work: $kinds" ;; esac
+	case $kinds in *" $T/run/$id/console.log"*) ;; *) fail "no console log of $id: $kinds" ;; esac
+	case $kinds in *" $T/run/$id/monitor.lock"*) ;; *) fail "no monitor lock of $id: $kinds" ;; esac
 	case $kinds in */dev/fuse*) ;; *) fail "no beancounter FUSE device: $kinds" ;; esac
-	# A fork of vzctl kept ~185 kB private dirty; vzmon keeps ~50. Not in
-	# the sanitizer build (a dynamic vzmon with ASan's shadow memory).
-	if ! LC_ALL=C readelf -l "$exe" | grep -q 'program interpreter'; then
-		pd=$(private_dirty_kb "$mon")
-		[ "$pd" -lt 150 ] || fail "the monitor keeps $pd kB private dirty"
-	fi
+	return 0
+}
+
+# The hub keeps nothing of a CT that is gone.
+check_hub_let_go() {
+	local id=$1 hub=$2
+	kill -0 "$hub" 2>/dev/null || return 0
+	wait_for 50 eval '! ls -l /proc/'"$hub"'/fd 2>/dev/null | grep -q " $T/run/$id/"' ||
+		fail "the hub still holds files of $id: $(ls -l /proc/"$hub"/fd)"
+	grep -q " $T/run/$id/bc" /proc/self/mounts && fail "beancounter mount of $id left"
 	return 0
 }
 
@@ -59,56 +64,94 @@ check_beancounters() {
 	return 0
 }
 
-t_small_monitor_serves_and_restarts() {
+t_hub_serves_and_restarts() {
 	start_busybox 101
-	check_small_monitor 101
+	check_hub 101
 	check_beancounters 101
 	# Many opens: each builds its table in a child; none may leak or stay.
-	local mon i
-	mon=$(state_pid 101 MONITOR_PID)
+	local hub i
+	hub=$(state_pid 101 MONITOR_PID)
 	"$VZCTL" exec 101 'i=0; while [ $i -lt 50 ]; do cat /run/user_beancounters >/dev/null || exit 1; i=$((i+1)); done' ||
 		fail "50 reads failed"
-	[ -z "$(ps -o pid= --ppid "$mon" | grep -v "^ *$(state_pid 101 INIT_PID)\$")" ] ||
-		fail "the monitor left children: $(ps -o pid,comm --ppid "$mon")"
-	check_small_monitor 101
-	# reboot inside: the small monitor hands back to vzctl, which restarts
-	# the CT under a new small monitor.
+	[ -z "$(ps -o pid= --ppid "$hub" | grep -v "^ *$(state_pid 101 INIT_PID)\$")" ] ||
+		fail "the hub left children: $(ps -o pid,comm --ppid "$hub")"
+	check_hub 101
+	# A second CT: the same hub, which grows by its descriptors only.
+	local pd1 pd2
+	pd1=$(private_dirty_kb "$hub")
+	start_busybox 104
+	check_hub 104
+	[ "$(state_pid 104 MONITOR_PID)" = "$hub" ] || fail "a second hub for 104"
+	check_beancounters 104
+	pd2=$(private_dirty_kb "$hub")
+	# Not in the sanitizer build (ASan's allocator and shadow memory).
+	[ -n "${ASAN_OPTIONS:-}" ] || [ "$pd2" -lt $((pd1 + 64)) ] ||
+		fail "the hub grew from $pd1 to $pd2 kB for one CT"
+	expect_rc 0 "$VZCTL" stop 104 --fast
+	check_hub_let_go 104 "$hub"
+	# reboot inside: the hub hands the exit to vzctl, which restarts the
+	# CT under the same hub.
 	local init1=$(state_pid 101 INIT_PID)
 	"$VZCTL" exec 101 reboot
 	wait_for 150 eval '[ "$(state_pid 101 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 101 INIT_PID)" != "$init1" ]' ||
 		fail "CT did not come back after reboot"
 	wait_for 100 booted 101 || fail "no boot after reboot"
-	check_small_monitor 101
+	check_hub 101
 	check_beancounters 101
-	# The restarted monitor inherited nothing from the first one.
-	mon=$(state_pid 101 MONITOR_PID)
-	i=$(ls "/proc/$mon/fd" | wc -l)
-	[ "$i" -le 10 ] || fail "the monitor holds $i descriptors: $(ls -l /proc/$mon/fd)"
-	# halt inside: cleanup, unmount, no beancounter mount left.
+	[ "$(state_pid 101 MONITOR_PID)" = "$hub" ] || fail "another hub after reboot"
+	# One CT's descriptors: nothing of the first boot's is left.
+	i=$(ls "/proc/$hub/fd" | wc -l)
+	[ "$i" -le 14 ] || fail "the hub holds $i descriptors: $(ls -l /proc/$hub/fd)"
+	# halt inside: cleanup, unmount, nothing of the CT left in the hub.
 	"$VZCTL" exec 101 poweroff
 	wait_for 150 eval '! ct_running 101' || fail "CT still running after poweroff inside"
 	wait_for 50 eval '"$VZCTL" status 101 | grep -q unmounted' || fail "not unmounted after halt"
-	wait_for 50 eval '! kill -0 '"$mon"' 2>/dev/null' || fail "monitor still there after halt"
-	grep -q " $T/run/101/bc" /proc/self/mounts && fail "beancounter mount left after halt"
+	check_hub_let_go 101 "$hub"
 	return 0
 }
 
-# vzctl stop (and kill) end the small monitor with the CT, as before.
-t_small_monitor_stop_and_console() {
+# vzctl stop (and kill) end the CT's service in the hub; the console is
+# still relayed and lent.
+t_hub_stop_and_console() {
 	start_busybox 102
-	local mon
-	mon=$(state_pid 102 MONITOR_PID)
-	# The console is still relayed and lent: what init writes reaches the log.
+	local hub
+	hub=$(state_pid 102 MONITOR_PID)
 	"$VZCTL" exec 102 'echo nvz-console-probe >/dev/console'
 	wait_for 50 grep -q nvz-console-probe "$T/run/102/console.log" || fail "console not drained to its log"
 	expect_rc 0 "$VZCTL" stop 102 --fast
-	# (Its state after the last ')': the name "vzmon 102" has a space.)
-	kill -0 "$mon" 2>/dev/null && [ "$(sed 's/.*) //' /proc/"$mon"/stat 2>/dev/null | cut -d' ' -f1)" != Z ] &&
-		fail "monitor alive after stop"
-	grep -q " $T/run/102/bc" /proc/self/mounts && fail "beancounter mount left after stop"
+	check_hub_let_go 102 "$hub"
 	expect_rc 0 "$VZCTL" start 102
-	check_small_monitor 102
+	check_hub 102
 	expect_rc 0 "$VZCTL" stop 102
 	expect_out 'Container was stopped'
+	check_hub_let_go 102 "$hub"
+	return 0
+}
+
+# A hub that is gone (killed) is replaced at the next start; the CTs it
+# served run on, and stop as usual. With nothing to serve it exits, and
+# so does one whose socket was removed.
+t_hub_replaced_and_exits() {
+	start_busybox 105
+	local hub1 hub2 init
+	hub1=$(state_pid 105 MONITOR_PID) init=$(state_pid 105 INIT_PID)
+	check_hub 105
+	kill -9 "$hub1"
+	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
+		fail "hub did not die"
+	kill -0 "$init" || fail "init died with the hub"
+	start_busybox 106
+	hub2=$(state_pid 106 MONITOR_PID)
+	[ "$hub2" != "$hub1" ] || fail "no new hub"
+	check_hub 106
+	expect_rc 0 "$VZCTL" stop 105 --fast
+	expect_rc 0 "$VZCTL" stop 106 --fast
+	check_hub_let_go 106 "$hub2"
+	# Nothing left to serve: its socket goes (as when the server's RUNDIR
+	# is removed), and the hub exits at its next look.
+	[ -S "$T/run/hub.sock" ] || fail "no hub socket"
+	rm -f "$T/run/hub.sock"
+	wait_for 30 eval '! kill -0 '"$hub2"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub2"'/stat)" = Z ]' ||
+		fail "the hub did not exit without its socket"
 	return 0
 }

@@ -63,7 +63,9 @@ t_start_init_born_in_cgroups() {
 	expect_rc 0 "$VZCTL" --quiet start 172
 	local init mon line
 	init=$(state_pid 172 INIT_PID) mon=$(state_pid 172 MONITOR_PID)
-	[ "$(awk '{print $4}' "/proc/$init/stat")" = "$mon" ] || fail "init's parent is not the monitor"
+	# The start's monitor, then (once it handed the CT over) the hub.
+	wait_for 50 eval '[ "$(awk '"'"'{print $4}'"'"' /proc/'"$init"'/stat)" = '"$mon"' ]' ||
+		fail "init's parent is not the hub"
 	while IFS= read -r line; do
 		case $line in *":/$CGROUP_PREFIX/172") ;; *) fail "init outside its cgroup: $line" ;; esac
 	done <"/proc/$init/cgroup"

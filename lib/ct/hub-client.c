@@ -1,0 +1,330 @@
+/* vzctl's side of the monitor hub (hub.h): find or start the server's hub
+ * and have it fork this start's monitor; the monitor lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct/hub-proto.h"
+#include "ct/hub.h"
+#include "ct/monwait.h"
+#include "nvz/cleanup.h"
+#include "nvz/ctx.h"
+#include "nvz/fs.h"
+
+const char *const hub_ns_names[HUB_NS_COUNT] = { "net", "mnt", "pid", "ipc", "uts", "user", "cgroup" };
+
+void hub_ns_ids(uint64_t *ns)
+{
+	for (size_t i = 0; i < HUB_NS_COUNT; i++) {
+		char path[32];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", hub_ns_names[i]);
+		ns[i] = stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	}
+}
+
+int hub_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * HUB_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > HUB_FDS_MAX)
+		return -1;
+	if (nfds) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+ssize_t hub_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * HUB_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	*nfds = 0;
+	for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*nfds < HUB_FDS_MAX)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	/* A truncated message is not one we sent. */
+	if (n >= 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (size_t i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
+}
+
+static int hub_path(const struct nvz_ct *ct, const char *name, struct sockaddr_un *sa)
+{
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	const char *rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz");
+	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s", rundir, name);
+	if (n < 0 || n >= (int)sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int hub_connect(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* vzctl beside the running binary (a build tree, vzmigrate), else the
+ * installed one: the hub is `vzctl monitor-hub`. */
+static int vzctl_path(char *path, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (snprintf(path, len, "%s/vzctl", exe) >= (int)len)
+		return -1;
+	return access(path, X_OK);
+}
+
+/* The hub, daemonised (two forks, its own session, nothing of ours open
+ * but its listening socket), on a socket bound before it runs: a connect
+ * right after this one waits in the backlog instead of failing. */
+static int hub_start(const struct sockaddr_un *sa, struct nvz_error **err)
+{
+	char exe[PATH_MAX];
+	if (vzctl_path(exe, sizeof(exe)) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find vzctl for the monitor hub");
+	unlink(sa->sun_path);
+	cleanup_close int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* Root's only (the hub checks the peer too). */
+	if (lfd < 0 || bind(lfd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    chmod(sa->sun_path, 0600) < 0 || listen(lfd, 128) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "listen on %s", sa->sun_path);
+	pid_t pid = fork();
+	if (pid < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the monitor hub");
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		if (dup2(lfd, 3) < 0)
+			_exit(1);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		char *argv[] = { "vzctl", "monitor-hub", "3", NULL };
+		execv(exe, argv);
+		_exit(1);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* Connect to the hub, starting one if there is none (one at a time: the
+ * lock file beside the socket). */
+static int hub_open(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	struct sockaddr_un sa, lock;
+	if (hub_path(ct, HUB_SOCK, &sa) < 0 || hub_path(ct, "hub.lock", &lock) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "monitor hub socket");
+	int fd = hub_connect(&sa);
+	if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED))
+		return fd >= 0 ? fd : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "connect %s", sa.sun_path);
+	const char *rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz");
+	if (nvz_mkdir_p(rundir, 0755, err) < 0)
+		return -1;
+	cleanup_close int lk = open(lock.sun_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lk < 0 || flock(lk, LOCK_EX) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "lock %s", lock.sun_path);
+	fd = hub_connect(&sa);
+	if (fd < 0 && hub_start(&sa, err) == 0)
+		fd = hub_connect(&sa);
+	if (fd < 0 && !*err)
+		nvz_err_sys(err, NVZ_E_SYSTEM, errno, "connect %s", sa.sun_path);
+	return fd;
+}
+
+static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, int go, int exec,
+		   const struct stat *self, char *answer, struct nvz_error **err);
+
+int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
+			  struct nvz_error **err)
+{
+	struct stat self;
+	if (stat("/proc/self/exe", &self) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "stat /proc/self/exe");
+	int fd = -1;
+	char answer = 0;
+	/* Twice at most: a hub of an older vzctl answers 'r' and gives its
+	 * socket up for ours. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (fd >= 0)
+			close(fd);
+		fd = hub_open(ct, err);
+		if (fd < 0 || hub_ask(ct, fd, dumpdir, report, go, exec, &self, &answer, err) < 0 ||
+		    answer != 'r')
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (answer != 'y' && !*err)
+		nvz_err(err, NVZ_E_SYSTEM, EPROTO, "the monitor hub did not take the start");
+	return answer == 'y' ? 0 : -1;
+}
+
+/* One request; *answer is the hub's. */
+static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, int go, int exec,
+		   const struct stat *self, char *answer, struct nvz_error **err)
+{
+	struct hub_request rq = {
+		.magic = HUB_MAGIC, .size = sizeof(rq), .exe_dev = self->st_dev, .exe_ino = self->st_ino,
+		.veid = ct->veid, .have_exec = exec >= 0, .have_lock = ct->lockfd >= 0,
+		.have_lazy = ct->lazy_ready_fd > 0, .skiplock = ct->ctx->skiplock,
+	};
+	hub_ns_ids(rq.ns);
+	if (snprintf(rq.vzconf, sizeof(rq.vzconf), "%s", ct->ctx->conf_path) >= (int)sizeof(rq.vzconf) ||
+	    snprintf(rq.dumpdir, sizeof(rq.dumpdir), "%s", dumpdir ? dumpdir : "") >= (int)sizeof(rq.dumpdir))
+		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "path too long for the monitor hub");
+	int fds[HUB_FDS_MAX] = { report, go };
+	size_t n = 2;
+	if (exec >= 0)
+		fds[n++] = exec;
+	if (ct->lockfd >= 0)
+		fds[n++] = ct->lockfd;
+	if (ct->lazy_ready_fd > 0)
+		fds[n++] = ct->lazy_ready_fd;
+	if (hub_send(fd, &rq, sizeof(rq), fds, n) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "send to the monitor hub");
+	/* The hub answers once it has forked (or refused). */
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1 || read(fd, answer, 1) != 1)
+		return nvz_err(err, NVZ_E_SYSTEM, EPROTO, "no answer from the monitor hub");
+	return 0;
+}
+
+/* The token: RUNDIR/<id>/monitor.lock. */
+static char *token_path(const struct nvz_ct *ct)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/monitor.lock", ct->rundir) < 0 ? NULL : p;
+}
+
+int nvz_ct_monitor_token(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = token_path(ct);
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (fd < 0)
+		return -1;
+	/* Free now: left by a hub that is done, nothing to wait for. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int nvz_ct_monitor_token_take(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_free char *path = token_path(ct);
+	if (!path)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, ENOMEM, "monitor lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "lock %s", path);
+	}
+	return fd;
+}
+
+bool nvz_ct_monitor_token_wait(int fd, int timeout_ms)
+{
+	/* Looked at every 0.5 ms: the holder is the after-exit work, which
+	 * lets go as soon as it sees the CT's state gone. */
+	for (int i = 0; i < timeout_ms * 2; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			return true;
+		struct timespec ts = { 0, 500000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+int nvz_hub_hand_over(int hub_fd, const struct nvz_monwait *m, int token)
+{
+	struct hub_handover ho = { .magic = HUB_MAGIC, .veid = m->veid, .init_pid = m->init_pid,
+				   .bc_mounted_at = m->bc_mounted_at };
+	snprintf(ho.rundir, sizeof(ho.rundir), "%s", m->rundir);
+	snprintf(ho.lockpath, sizeof(ho.lockpath), "%s", m->lockpath);
+	const int all[] = { m->master, m->slave, m->logfd, m->listen_fd, m->bc_fd, token };
+	int fds[HUB_FDS_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i] >= 0) {
+			ho.have |= 1u << i;
+			fds[n++] = all[i];
+		}
+	return hub_send(hub_fd, &ho, sizeof(ho), fds, n);
+}

@@ -1,0 +1,53 @@
+/* What vzctl, the hub and the monitors it forks say to each other (hub.h). */
+#ifndef NVZ_CT_HUB_PROTO_H
+#define NVZ_CT_HUB_PROTO_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define HUB_MAGIC 0x6e767a68u /* "nvzh" */
+#define HUB_SOCK "hub.sock"
+#define HUB_FDS_MAX 6
+/* The namespaces a monitor works in (the host side of the CT's network,
+ * its mounts, ...): vzctl's, so only a hub in the same ones may fork it. */
+#define HUB_NS_COUNT 7
+
+/* vzctl -> hub, with the start's descriptors: report, go, exec (if
+ * have_exec), the CT's lock (if have_lock), a post-copy restore's
+ * lazy-pages status pipe (if have_lazy). dumpdir: a restore's images. The hub answers one byte: 'y'
+ * (the monitor is forked) or 'n' (not by this hub: another binary, another
+ * vz.conf). exe_dev/exe_ino name the vzctl binary, which must be the hub's:
+ * the monitor runs the hub's code for the start vzctl began. */
+struct hub_request {
+	uint32_t magic, size;
+	uint64_t exe_dev, exe_ino;
+	unsigned long veid;
+	uint64_t ns[HUB_NS_COUNT]; /* vzctl's namespaces (inodes): the hub's too */
+	int have_exec, have_lock, have_lazy, skiplock;
+	char vzconf[PATH_MAX];
+	char dumpdir[PATH_MAX];
+};
+
+/* monitor -> hub once init runs, with master, slave, logfd, listen_fd,
+ * bc_fd and the token, each if its have bit is set (that order). */
+struct hub_handover {
+	uint32_t magic, have;
+	unsigned long veid;
+	pid_t init_pid;
+	time_t bc_mounted_at;
+	char rundir[256];
+	char lockpath[256];
+};
+
+extern const char *const hub_ns_names[HUB_NS_COUNT];
+/* ns[i]: the inode of /proc/self/ns/<hub_ns_names[i]>, 0 if none. */
+void hub_ns_ids(uint64_t *ns);
+
+/* Messages with descriptors (at most HUB_FDS_MAX). */
+int hub_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+/* Returns the bytes read (fds filled, *nfds set, close-on-exec) or -1. */
+ssize_t hub_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags);
+
+#endif

@@ -1,0 +1,449 @@
+/* The monitor hub (hub.h): one process per server that forks each start's
+ * monitor and then serves every running CT's host side: reaps init, drains
+ * its console (or lends it to `vzctl console`), answers its beancounters'
+ * FUSE requests, and hands init's exit to vzctl monitor-exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct/console.h"
+#include "ct/hub-proto.h"
+#include "ct/hub.h"
+#include "ct/internal.h"
+#include "ct/monwait.h"
+#include "linux/trim.h"
+#include "nvz/cleanup.h"
+#include "nvz/ctx.h"
+#include "nvz/fs.h"
+
+#define HUB_IDLE_SECS 10
+
+/* A running CT the hub serves. */
+struct hub_ct {
+	struct nvz_monwait m;
+	struct nvz_bcraw *bc;
+	int client; /* `vzctl console`, which has the master meanwhile */
+	int token;
+	struct hub_ct *next;
+};
+
+/* A monitor forked for a start, until it hands its CT over (or fails). */
+struct hub_pending {
+	pid_t pid;
+	int fd;
+	struct hub_pending *next;
+};
+
+struct hub {
+	int listen_fd, sigfd, exe_fd;
+	dev_t sock_dev;
+	ino_t sock_ino;
+	char sock_path[256];
+	char pid_path[256];
+	char exe_path[PATH_MAX];
+	struct stat exe;
+	const char *vzconf;
+	struct hub_ct *cts;
+	struct hub_pending *pending;
+	time_t idle_since;
+	bool term;
+	uint64_t ns[HUB_NS_COUNT];
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The forked monitor: the CT as vzctl would open it, then the monitor's
+ * usual life; it comes back to us at the hand-over (monitor.c). */
+static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq, int *fds,
+						    size_t nfds, int hub_fd)
+{
+	int keep[HUB_FDS_MAX + 1];
+	memcpy(keep, fds, sizeof(int) * nfds);
+	keep[nfds] = hub_fd;
+	nvz_close_fds_except(keep, nfds + 1);
+	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_ct *ct = NULL;
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) < 0 || nvz_ct_open(ctx, rq->veid, &ct, NULL) < 0 ||
+	    nvz_ct_cgroup(ct, &cg, NULL) < 0)
+		_exit(1); /* vzctl reads EOF on the report pipe: the start failed */
+	ctx->skiplock = rq->skiplock;
+	ctx->log_tag = ct->id;
+	size_t i = 2;
+	int exec_fd = rq->have_exec ? fds[i++] : -1;
+	if (rq->have_lock)
+		ct->lockfd = fds[i++];
+	if (rq->have_lazy)
+		ct->lazy_ready_fd = fds[i++];
+	nvz_monitor_set_hub(hub_fd);
+	nvz_monitor_main(ct, cg, fds[0], fds[1], exec_fd, rq->dumpdir[0] ? rq->dumpdir : NULL);
+}
+
+static bool socket_ours(const struct hub *h);
+
+/* Our binary is no longer at its path (a new vzctl was installed)? */
+static bool exe_replaced(const struct hub *h)
+{
+	struct stat st;
+	return stat(h->exe_path, &st) < 0 || st.st_dev != h->exe.st_dev || st.st_ino != h->exe.st_ino;
+}
+
+/* Give up the socket (and the pid file): a new hub takes them. */
+static void retire(struct hub *h)
+{
+	if (socket_ours(h)) {
+		unlink(h->sock_path);
+		if (h->pid_path[0])
+			unlink(h->pid_path);
+	}
+	h->sock_ino = 0;
+}
+
+static void request(struct hub *h)
+{
+	int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return;
+	/* A monitor runs as root for whoever asks: root only. */
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
+		close(conn);
+		return;
+	}
+	struct hub_request rq;
+	int fds[HUB_FDS_MAX];
+	size_t nfds = 0;
+	char answer = 'n';
+	/* vzctl sends as soon as it is connected. */
+	struct pollfd p = { .fd = conn, .events = POLLIN };
+	ssize_t n = poll(&p, 1, 1000) == 1 ? hub_recv(conn, &rq, sizeof(rq), fds, &nfds, MSG_DONTWAIT) : -1;
+	int sv[2] = { -1, -1 };
+	if (n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC && rq.size == sizeof(rq) &&
+	    rq.exe_dev == h->exe.st_dev && rq.exe_ino == h->exe.st_ino &&
+	    nfds == 2 + (size_t)!!rq.have_exec + (size_t)!!rq.have_lock + (size_t)!!rq.have_lazy &&
+	    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
+	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns)) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+		pid_t pid = fork();
+		if (pid == 0)
+			monitor_child(&rq, fds, nfds, sv[1]);
+		if (pid > 0) {
+			struct hub_pending *pe = calloc(1, sizeof(*pe));
+			if (pe) {
+				*pe = (struct hub_pending){ .pid = pid, .fd = sv[0], .next = h->pending };
+				h->pending = pe;
+				sv[0] = -1;
+			}
+			answer = 'y';
+		}
+	}
+	close_fd(&sv[0]);
+	close_fd(&sv[1]);
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	/* vzctl was upgraded under us: this hub serves its CTs to their end,
+	 * and leaves the socket to a hub of the new vzctl ('r': try again). */
+	if (answer == 'n' && n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC &&
+	    (rq.exe_dev != h->exe.st_dev || rq.exe_ino != h->exe.st_ino) && exe_replaced(h)) {
+		retire(h);
+		answer = 'r';
+	}
+	if (write(conn, &answer, 1) < 0)
+		answer = 'n';
+	close(conn);
+}
+
+/* A monitor's hand-over: the CT is ours from now on. 0: nothing sent yet;
+ * else the monitor is done with us (handed over, or failed: EOF). */
+static int hand_over(struct hub *h, struct hub_pending *pe)
+{
+	struct hub_handover ho;
+	int fds[HUB_FDS_MAX];
+	size_t nfds = 0, k = 0;
+	ssize_t n = hub_recv(pe->fd, &ho, sizeof(ho), fds, &nfds, MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	close_fd(&pe->fd);
+	if (n != (ssize_t)sizeof(ho) || ho.magic != HUB_MAGIC ||
+	    (size_t)__builtin_popcount(ho.have) != nfds) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return 1;
+	}
+	struct hub_ct *c = calloc(1, sizeof(*c));
+	if (!c) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return 1;
+	}
+	int *slot[] = { &c->m.master, &c->m.slave, &c->m.logfd, &c->m.listen_fd, &c->m.bc_fd, &c->token };
+	for (size_t i = 0; i < sizeof(slot) / sizeof(slot[0]); i++)
+		*slot[i] = (ho.have & (1u << i)) ? fds[k++] : -1;
+	c->m.veid = ho.veid;
+	c->m.init_pid = ho.init_pid;
+	c->m.bc_mounted_at = ho.bc_mounted_at;
+	c->m.exe_fd = h->exe_fd;
+	ho.rundir[sizeof(ho.rundir) - 1] = ho.lockpath[sizeof(ho.lockpath) - 1] = '\0';
+	memcpy(c->m.rundir, ho.rundir, sizeof(c->m.rundir));
+	memcpy(c->m.lockpath, ho.lockpath, sizeof(c->m.lockpath));
+	c->client = -1;
+	c->bc = c->m.bc_fd >= 0 ? nvz_bcraw_new(&c->m) : NULL;
+	c->next = h->cts;
+	h->cts = c;
+	return 1;
+}
+
+/* Every hand-over already sent. */
+static void hand_overs(struct hub *h)
+{
+	for (struct hub_pending **pp = &h->pending; *pp;) {
+		struct hub_pending *pe = *pp;
+		if (hand_over(h, pe)) {
+			*pp = pe->next;
+			free(pe);
+		} else {
+			pp = &pe->next;
+		}
+	}
+}
+
+/* init is gone: the CT's host side goes, and vzctl monitor-exit does the
+ * rest in a child of ours that holds the token until it is done. */
+static void ct_exit(struct hub *h, struct hub_ct *c, int status)
+{
+	close_fd(&c->client);
+	nvz_bcraw_free(c->bc);
+	c->bc = NULL;
+	if (c->m.bc_fd >= 0) {
+		char bcdir[sizeof(c->m.rundir) + 4];
+		snprintf(bcdir, sizeof(bcdir), "%s/bc", c->m.rundir);
+		close_fd(&c->m.bc_fd);
+		umount2(bcdir, MNT_DETACH | UMOUNT_NOFOLLOW);
+		rmdir(bcdir);
+	}
+	close_fd(&c->m.master);
+	close_fd(&c->m.slave);
+	close_fd(&c->m.logfd);
+	close_fd(&c->m.listen_fd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int keep[] = { c->token, h->exe_fd };
+		nvz_close_fds_except(keep, 2);
+		signal(SIGCHLD, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+		/* vzctl monitor-exit keeps the token until it returns. */
+		if (c->token >= 0)
+			fcntl(c->token, F_SETFD, 0);
+		c->m.monitor_pid = getppid();
+		c->m.token = c->token;
+		nvz_monwait_exec_exit(&c->m, status);
+		_exit(0);
+	}
+	close_fd(&c->token);
+}
+
+static bool reaped_init(struct hub *h, pid_t pid, int status)
+{
+	for (struct hub_ct **pc = &h->cts; *pc; pc = &(*pc)->next) {
+		struct hub_ct *c = *pc;
+		if (c->m.init_pid != pid)
+			continue;
+		*pc = c->next;
+		ct_exit(h, c, status);
+		free(c);
+		return true;
+	}
+	return false;
+}
+
+static void reap(struct hub *h)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+		/* An init whose monitor sent its hand-over after we polled (it
+		 * can only be ours once that monitor is gone). */
+		if (!reaped_init(h, pid, status) && h->pending) {
+			hand_overs(h);
+			reaped_init(h, pid, status);
+		}
+}
+
+/* The socket is still ours (nobody removed the server's RUNDIR)? */
+/* No child of ours at all (monitors, after-exit work, orphans)? */
+static bool no_children(void)
+{
+	siginfo_t si;
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD;
+}
+
+static bool socket_ours(const struct hub *h)
+{
+	struct stat st;
+	return stat(h->sock_path, &st) == 0 && st.st_dev == h->sock_dev && st.st_ino == h->sock_ino;
+}
+
+static void console_events(struct hub_ct *c, const struct pollfd *p)
+{
+	if (p[0].revents & POLLIN)
+		nvz_console_drain(c->m.master, c->m.logfd);
+	if (p[1].revents & POLLIN)
+		c->client = nvz_console_accept(c->m.listen_fd, c->m.master);
+	if (p[2].revents) {
+		char ch;
+		if (read(c->client, &ch, 1) <= 0)
+			close_fd(&c->client);
+	}
+	if ((p[3].revents & (POLLIN | POLLERR | POLLHUP)) && nvz_bcraw_process(c->bc) < 0) {
+		nvz_bcraw_free(c->bc);
+		c->bc = NULL;
+	}
+}
+
+static size_t count_cts(const struct hub *h)
+{
+	size_t n = 0;
+	for (const struct hub_ct *c = h->cts; c; c = c->next)
+		n++;
+	return n;
+}
+
+static int serve(struct hub *h)
+{
+	for (;;) {
+		size_t npend = 0, ncts = count_cts(h);
+		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
+			npend++;
+		if (!npend && !ncts && no_children()) {
+			if (!h->idle_since)
+				h->idle_since = time(NULL);
+			if (h->term || !h->sock_ino || time(NULL) - h->idle_since >= HUB_IDLE_SECS ||
+			    !socket_ours(h))
+				return 0;
+		} else {
+			h->idle_since = 0;
+		}
+		size_t np = 2 + npend + 4 * ncts, i = 2;
+		cleanup_free struct pollfd *p = calloc(np, sizeof(*p));
+		if (!p)
+			return 1;
+		p[0] = (struct pollfd){ .fd = h->sigfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
+		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
+			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
+		for (struct hub_ct *c = h->cts; c; c = c->next) {
+			p[i++] = (struct pollfd){ .fd = c->client < 0 ? c->m.master : -1, .events = POLLIN };
+			p[i++] = (struct pollfd){ .fd = c->client < 0 ? c->m.listen_fd : -1, .events = POLLIN };
+			p[i++] = (struct pollfd){ .fd = c->client, .events = POLLIN };
+			p[i++] = (struct pollfd){ .fd = c->bc ? c->m.bc_fd : -1, .events = POLLIN };
+		}
+		if (poll(p, np, 1000) < 0 && errno != EINTR)
+			return 1;
+		/* The CTs polled for first: the list is as it was polled. */
+		i = 2 + npend;
+		for (struct hub_ct *c = h->cts; c; c = c->next, i += 4)
+			console_events(c, &p[i]);
+		/* Hand-overs before exits: a monitor sends its CT before it exits,
+		 * and only then is init ours to reap. */
+		hand_overs(h);
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(h->sigfd, &si, sizeof(si)) > 0)
+				if (si.ssi_signo == SIGTERM)
+					h->term = true;
+		}
+		reap(h);
+		if (p[1].revents & POLLIN)
+			request(h);
+		/* What a request, a hand-over or an exit faulted in or allocated
+		 * goes back: the hub lives as long as the server's CTs. */
+		if ((p[1].revents & POLLIN) || npend || ncts != count_cts(h)) {
+			nvz_trim_memory();
+			nvz_trim_text();
+		}
+	}
+}
+
+int nvz_hub_main(int listen_fd)
+{
+	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .vzconf = getenv("VZ_CONF") };
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+	    stat(sa.sun_path, &st) < 0 || stat("/proc/self/exe", &h.exe) < 0)
+		return 1;
+	snprintf(h.sock_path, sizeof(h.sock_path), "%s", sa.sun_path);
+	hub_ns_ids(h.ns);
+	h.sock_dev = st.st_dev;
+	h.sock_ino = st.st_ino;
+	if (!h.vzconf || !*h.vzconf)
+		h.vzconf = NVZ_DEFAULT_VZ_CONF;
+	/* Nothing of the starting command's: no directory kept busy. */
+	if (chdir("/") < 0)
+		return 1;
+	umask(022);
+	ssize_t len_exe = readlink("/proc/self/exe", h.exe_path, sizeof(h.exe_path) - 1);
+	h.exe_path[len_exe > 0 ? len_exe : 0] = '\0';
+	int n = snprintf(h.pid_path, sizeof(h.pid_path), "%s", h.sock_path);
+	if (n > 5 && !strcmp(h.pid_path + n - 5, ".sock")) {
+		/* RUNDIR/hub.pid, for the admin (and the bench) */
+		snprintf(h.pid_path + n - 5, 5, ".pid");
+		FILE *f = fopen(h.pid_path, "we");
+		if (f) {
+			fprintf(f, "%d\n", (int)getpid());
+			fclose(f);
+		}
+	} else {
+		h.pid_path[0] = '\0';
+	}
+	fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(listen_fd, F_SETFL, O_NONBLOCK);
+	prctl(PR_SET_NAME, "vzmon-hub");
+	/* Each CT's init comes to us when its monitor exits. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	/* SIGTERM: exit as soon as no CT is left to serve (never before). */
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	h.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	h.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (h.sigfd < 0 || h.exe_fd < 0)
+		return 1;
+	int rc = serve(&h);
+	retire(&h);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/* One monitor hub per server instead of a process per running CT.
+ *
+ * `vzctl start` asks the hub (RUNDIR/hub.sock, started on demand) to fork
+ * its CT's monitor; the monitor does what it always did (limits, launcher,
+ * init, the start's handshake), then hands the CT's host side to the hub
+ * (console pty, console log and socket, the beancounters' FUSE device) and
+ * exits. init, its child, is reparented to the hub, a child subreaper, which
+ * reaps it and runs the after-exit work (vzctl monitor-exit) as the small
+ * monitor (vzmon) does. A running CT then costs the host its descriptors in
+ * one process instead of a process of its own.
+ *
+ * While the hub serves a CT it holds RUNDIR/<id>/monitor.lock (flock), and
+ * passes it on to the after-exit work: a command that ends init waits for
+ * that lock where it waited for the per-CT monitor's exit. MONITOR_PID in
+ * the state file names the hub. Without a hub (it cannot start, or runs
+ * another vzctl binary) the start forks its own monitor as before. */
+#ifndef NVZ_CT_HUB_H
+#define NVZ_CT_HUB_H
+
+#include <stdbool.h>
+
+#include "nvz/ct.h"
+#include "nvz/error.h"
+
+/* vzctl start (and restore, from dumpdir): the hub forks this start's
+ * monitor with these descriptors (start.c: monitor_fds). 0: it runs; -1:
+ * no hub, the caller forks its own (*err says why, for the log). */
+int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
+			  struct nvz_error **err);
+
+/* `vzctl monitor-hub <fd>`: the hub on its listening socket. Returns its
+ * exit code once it has had nothing to serve for a while. */
+int nvz_hub_main(int listen_fd);
+
+/* In a monitor the hub forked: its channel back to the hub (-1 in a
+ * monitor vzctl forked). */
+void nvz_monitor_set_hub(int fd);
+/* Hand the CT over to the hub (monitor.c, once init runs): 0 when the hub
+ * has it; the monitor then exits. */
+struct nvz_monwait;
+int nvz_hub_hand_over(int hub_fd, const struct nvz_monwait *m, int token);
+
+/* The CT's monitor lock, if a hub (or the work after init's exit) holds it
+ * now: an fd to wait on, else -1. */
+int nvz_ct_monitor_token(const struct nvz_ct *ct);
+/* Create and take it (the monitor, before the state names the hub). */
+int nvz_ct_monitor_token_take(const struct nvz_ct *ct, struct nvz_error **err);
+/* Wait up to timeout_ms for its holder to let go; false on timeout. */
+bool nvz_ct_monitor_token_wait(int fd, int timeout_ms);
+
+#endif

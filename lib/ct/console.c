@@ -77,48 +77,85 @@ int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err)
 	return 0;
 }
 
-int nvz_send_fd(int sock, int fd)
+int nvz_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
-	char c = 0;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * NVZ_RECV_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > NVZ_RECV_FDS_MAX)
+		return -1;
+	if (nfds) {
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
-int nvz_recv_fds(int sock, int *fds, size_t want)
+ssize_t nvz_recv_msg(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags)
 {
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * NVZ_RECV_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
-	if (want > NVZ_RECV_FDS_MAX || recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int) * want)) {
-		/* Not what was asked for: nothing of it is kept open. */
-		for (size_t i = 0; cm && cm->cmsg_type == SCM_RIGHTS && CMSG_LEN(sizeof(int) * i) < cm->cmsg_len;
-		     i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
-		}
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	while (n < 0 && errno == EINTR);
+	*nfds = 0;
+	for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++)
+			memcpy(&fds[(*nfds)++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	/* A truncated message is not one we sent: nothing of it is kept. */
+	if (n >= 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		nvz_close_fds(fds, nfds);
+		errno = EMSGSIZE;
 		return -1;
 	}
-	memcpy(fds, CMSG_DATA(cm), sizeof(int) * want);
+	return n;
+}
+
+void nvz_close_fds(int *fds, size_t *nfds)
+{
+	for (size_t i = 0; i < *nfds; i++)
+		close(fds[i]);
+	*nfds = 0;
+}
+
+int nvz_send_fd(int sock, int fd)
+{
+	char c = 0;
+	return nvz_send_msg(sock, &c, 1, &fd, 1);
+}
+
+int nvz_recv_fds(int sock, int *fds, size_t want)
+{
+	char c;
+	int got[NVZ_RECV_FDS_MAX];
+	size_t n = 0;
+	if (want > NVZ_RECV_FDS_MAX || nvz_recv_msg(sock, &c, 1, got, &n, 0) <= 0 || n != want) {
+		nvz_close_fds(got, &n);
+		return -1;
+	}
+	memcpy(fds, got, sizeof(int) * want);
 	return 0;
 }
 

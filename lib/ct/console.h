@@ -3,6 +3,8 @@
 #ifndef NVZ_CT_CONSOLE_H
 #define NVZ_CT_CONSOLE_H
 
+#include <sys/types.h>
+
 #include "nvz/ct.h"
 
 /* Monitor side. */
@@ -13,12 +15,18 @@ void nvz_console_unlisten(const struct nvz_ct *ct, int fd);
  * monitor stops reading the console until it closes) or -1. */
 int nvz_console_accept(int listen_fd, int master);
 
-/* fd passing, shared with enter. */
+/* fd passing, shared with enter and the monitor hub. A message of len
+ * bytes with nfds descriptors (at most NVZ_RECV_FDS_MAX); recv returns the
+ * bytes read (fds filled, close-on-exec, *nfds set) or -1, close frees
+ * what a recv gave that is not wanted. */
+#define NVZ_RECV_FDS_MAX 8
+int nvz_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
+ssize_t nvz_recv_msg(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags);
+void nvz_close_fds(int *fds, size_t *nfds);
 int nvz_send_fd(int sock, int fd);
 int nvz_recv_fd(int sock);
 /* Exactly want descriptors (at most NVZ_RECV_FDS_MAX) in one message into
  * fds; -1 (and none left open) otherwise. */
-#define NVZ_RECV_FDS_MAX 8
 int nvz_recv_fds(int sock, int *fds, size_t want);
 /* Relay a pty master to the caller's terminal until the master closes, or,
  * with escape, until Esc . is typed at the start of a line. */

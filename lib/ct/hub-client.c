@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ct/console.h"
 #include "ct/hub-proto.h"
 #include "ct/hub.h"
 #include "ct/monwait.h"
@@ -32,70 +33,6 @@ void hub_ns_ids(uint64_t *ns)
 		snprintf(path, sizeof(path), "/proc/self/ns/%s", hub_ns_names[i]);
 		ns[i] = stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
 	}
-}
-
-int hub_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
-{
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * HUB_FDS_MAX)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds > HUB_FDS_MAX)
-		return -1;
-	if (nfds) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	ssize_t n;
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-ssize_t hub_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * HUB_FDS_MAX)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
-	while (n < 0 && errno == EINTR);
-	*nfds = 0;
-	for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*nfds < HUB_FDS_MAX)
-				fds[(*nfds)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	/* A truncated message is not one we sent. */
-	if (n >= 0 && (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (size_t i = 0; i < *nfds; i++)
-			close(fds[i]);
-		*nfds = 0;
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return n;
 }
 
 static int hub_path(const struct nvz_ct *ct, const char *name, struct sockaddr_un *sa)
@@ -254,7 +191,7 @@ static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, i
 		fds[n++] = ct->lockfd;
 	if (ct->lazy_ready_fd > 0)
 		fds[n++] = ct->lazy_ready_fd;
-	if (hub_send(fd, &rq, sizeof(rq), fds, n) < 0)
+	if (nvz_send_msg(fd, &rq, sizeof(rq), fds, n) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "send to the monitor hub");
 	/* The hub answers once it has forked (or refused). */
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -326,5 +263,5 @@ int nvz_hub_hand_over(int hub_fd, const struct nvz_monwait *m, int token)
 			ho.have |= 1u << i;
 			fds[n++] = all[i];
 		}
-	return hub_send(hub_fd, &ho, sizeof(ho), fds, n);
+	return nvz_send_msg(hub_fd, &ho, sizeof(ho), fds, n);
 }

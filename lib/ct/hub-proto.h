@@ -9,7 +9,7 @@
 
 #define HUB_MAGIC 0x6e767a68u /* "nvzh" */
 #define HUB_SOCK "hub.sock"
-#define HUB_FDS_MAX 6
+#define HUB_FDS_MAX 6 /* <= NVZ_RECV_FDS_MAX (console.h) */
 /* The namespaces a monitor works in (the host side of the CT's network,
  * its mounts, ...): vzctl's, so only a hub in the same ones may fork it. */
 #define HUB_NS_COUNT 7
@@ -44,10 +44,5 @@ struct hub_handover {
 extern const char *const hub_ns_names[HUB_NS_COUNT];
 /* ns[i]: the inode of /proc/self/ns/<hub_ns_names[i]>, 0 if none. */
 void hub_ns_ids(uint64_t *ns);
-
-/* Messages with descriptors (at most HUB_FDS_MAX). */
-int hub_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
-/* Returns the bytes read (fds filled, *nfds set, close-on-exec) or -1. */
-ssize_t hub_recv(int sock, void *buf, size_t len, int *fds, size_t *nfds, int flags);
 
 #endif

@@ -77,7 +77,7 @@ static void close_fd(int *fd)
 static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq, int *fds,
 						    size_t nfds, int hub_fd)
 {
-	int keep[HUB_FDS_MAX + 1];
+	int keep[NVZ_RECV_FDS_MAX + 1];
 	memcpy(keep, fds, sizeof(int) * nfds);
 	keep[nfds] = hub_fd;
 	nvz_close_fds_except(keep, nfds + 1);
@@ -137,12 +137,12 @@ static void request(struct hub *h)
 		return;
 	}
 	struct hub_request rq;
-	int fds[HUB_FDS_MAX];
+	int fds[NVZ_RECV_FDS_MAX];
 	size_t nfds = 0;
 	char answer = 'n';
 	/* vzctl sends as soon as it is connected. */
 	struct pollfd p = { .fd = conn, .events = POLLIN };
-	ssize_t n = poll(&p, 1, 1000) == 1 ? hub_recv(conn, &rq, sizeof(rq), fds, &nfds, MSG_DONTWAIT) : -1;
+	ssize_t n = poll(&p, 1, 1000) == 1 ? nvz_recv_msg(conn, &rq, sizeof(rq), fds, &nfds, MSG_DONTWAIT) : -1;
 	int sv[2] = { -1, -1 };
 	if (n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC && rq.size == sizeof(rq) &&
 	    rq.exe_dev == h->exe.st_dev && rq.exe_ino == h->exe.st_ino &&
@@ -165,8 +165,7 @@ static void request(struct hub *h)
 	}
 	close_fd(&sv[0]);
 	close_fd(&sv[1]);
-	for (size_t i = 0; i < nfds; i++)
-		close(fds[i]);
+	nvz_close_fds(fds, &nfds);
 	/* vzctl was upgraded under us: this hub serves its CTs to their end,
 	 * and leaves the socket to a hub of the new vzctl ('r': try again). */
 	if (answer == 'n' && n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC &&
@@ -184,22 +183,20 @@ static void request(struct hub *h)
 static int hand_over(struct hub *h, struct hub_pending *pe)
 {
 	struct hub_handover ho;
-	int fds[HUB_FDS_MAX];
+	int fds[NVZ_RECV_FDS_MAX];
 	size_t nfds = 0, k = 0;
-	ssize_t n = hub_recv(pe->fd, &ho, sizeof(ho), fds, &nfds, MSG_DONTWAIT);
+	ssize_t n = nvz_recv_msg(pe->fd, &ho, sizeof(ho), fds, &nfds, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
 	close_fd(&pe->fd);
 	if (n != (ssize_t)sizeof(ho) || ho.magic != HUB_MAGIC ||
 	    (size_t)__builtin_popcount(ho.have) != nfds) {
-		for (size_t i = 0; i < nfds; i++)
-			close(fds[i]);
+		nvz_close_fds(fds, &nfds);
 		return 1;
 	}
 	struct hub_ct *c = calloc(1, sizeof(*c));
 	if (!c) {
-		for (size_t i = 0; i < nfds; i++)
-			close(fds[i]);
+		nvz_close_fds(fds, &nfds);
 		return 1;
 	}
 	int *slot[] = { &c->m.master, &c->m.slave, &c->m.logfd, &c->m.listen_fd, &c->m.bc_fd, &c->token };

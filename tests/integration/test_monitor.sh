@@ -21,7 +21,7 @@ check_hub() {
 	wait_for 50 eval '[ "$(ppid_of '"$init"')" = '"$hub"' ]' || fail "init of $id is not the hub's child"
 	[ "$(cat "/proc/$hub/comm")" = vzmon-hub ] || fail "MONITOR_PID $hub is $(cat "/proc/$hub/comm")"
 	exe=$(readlink "/proc/$hub/exe")
-	case $exe in */vzctl) ;; *) fail "the hub runs $exe" ;; esac
+	case $exe in */vzctl | *"/vzctl (deleted)") ;; *) fail "the hub runs $exe" ;; esac
 	[ "$(readlink "/proc/$hub/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] ||
 		fail "the hub is not in the host's pid namespace"
 	[ "$(readlink "/proc/$hub/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
@@ -147,11 +147,52 @@ t_hub_replaced_and_exits() {
 	expect_rc 0 "$VZCTL" stop 105 --fast
 	expect_rc 0 "$VZCTL" stop 106 --fast
 	check_hub_let_go 106 "$hub2"
+	# The socket is root's only.
+	[ "$(stat -c %a "$T/run/hub.sock")" = 600 ] || fail "hub socket mode $(stat -c %a "$T/run/hub.sock")"
+	[ "$(cat "$T/run/hub.pid")" = "$hub2" ] || fail "hub.pid: $(cat "$T/run/hub.pid")"
 	# Nothing left to serve: its socket goes (as when the server's RUNDIR
 	# is removed), and the hub exits at its next look.
 	[ -S "$T/run/hub.sock" ] || fail "no hub socket"
 	rm -f "$T/run/hub.sock"
 	wait_for 30 eval '! kill -0 '"$hub2"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub2"'/stat)" = Z ]' ||
 		fail "the hub did not exit without its socket"
+	return 0
+}
+
+# SIGTERM ends the hub only once it has no CT left; an upgraded vzctl gets
+# a hub of its own, and the old one serves its CTs to their end.
+t_hub_term_and_upgrade() {
+	mkdir -p "$T/bin"
+	cp "$VZCTL" "$(dirname "$VZCTL")/vzmon" "$T/bin/"
+	start_busybox 107 # by the tests' vzctl: its hub
+	"$T/bin/vzctl" --quiet create 108 --ostemplate busybox-x86_64 || fail "create 108"
+	local hub1 hub2
+	hub1=$(state_pid 107 MONITOR_PID)
+	# Another binary (not an upgrade: the hub's own is still in place).
+	expect_rc 0 "$T/bin/vzctl" start 108
+	[ "$(state_pid 108 MONITOR_PID)" != "$hub1" ] || fail "a hub ran another vzctl's monitor"
+	expect_rc 0 "$T/bin/vzctl" stop 108 --fast
+	kill -TERM "$hub1"
+	sleep 0.3
+	kill -0 "$hub1" || fail "SIGTERM ended a hub that serves a CT"
+	check_hub 107
+	# An upgrade: the hub's binary replaced at its path.
+	expect_rc 0 "$VZCTL" stop 107 --fast
+	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
+		fail "SIGTERM'd hub did not exit once idle"
+	expect_rc 0 "$T/bin/vzctl" start 107
+	hub1=$(state_pid 107 MONITOR_PID)
+	check_hub 107
+	cp "$VZCTL" "$T/bin/vzctl.new" && mv "$T/bin/vzctl.new" "$T/bin/vzctl"
+	expect_rc 0 "$T/bin/vzctl" start 108
+	hub2=$(state_pid 108 MONITOR_PID)
+	[ "$hub2" != "$hub1" ] || fail "the old hub ran the new vzctl's monitor"
+	check_hub 108
+	[ "$(cat "$T/run/hub.pid")" = "$hub2" ] || fail "the new hub does not own the socket"
+	check_hub 107
+	expect_rc 0 "$T/bin/vzctl" stop 107 --fast
+	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
+		fail "the old hub did not exit with its last CT"
+	expect_rc 0 "$T/bin/vzctl" stop 108 --fast
 	return 0
 }

@@ -165,6 +165,9 @@ NC=103
 nc_state() { sed -n "s/^$1=\"\([0-9]*\)\"/\1/p" "$NV/run/$NC/state"; }
 start_nvzcriu() { # WHO MB
 	local log=$NV/root/$NC/gap.log rdev minor
+	# A monitor of its own, stopped below: the server's hub serves the
+	# other rows' CTs meanwhile.
+	grep -q '^MONITOR_HUB=' "$NV/conf/$NC.conf" || echo 'MONITOR_HUB="no"' >>"$NV/conf/$NC.conf"
 	"$VZCTL" --quiet start $NC || die "nvz start $NC"
 	cp "$W/bin/gap" "$NV/root/$NC/gap" && rm -f "$log"
 	"$VZCTL" exec3 $NC /gap "$2" /gap.log -d || die "nvz exec gap"

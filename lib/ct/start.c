@@ -93,9 +93,11 @@ static int spawn_monitor(struct nvz_ct *ct, struct nvz_cgroup *cg, const char *d
 		close(pfd[1]);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
 	}
-	/* The server's hub forks it if it can (hub.h). */
+	/* The server's hub forks it if it can (hub.h), unless the admin wants
+	 * a monitor process per CT (MONITOR_HUB="no"). */
 	struct nvz_error *herr = NULL;
-	if (nvz_hub_spawn_monitor(ct, dumpdir, pfd[1], gfd[0], xwr, &herr) == 0) {
+	if (strcmp(nvz_ct_get(ct, "MONITOR_HUB", "yes"), "no") != 0 &&
+	    nvz_hub_spawn_monitor(ct, dumpdir, pfd[1], gfd[0], xwr, &herr) == 0) {
 		close(pfd[1]);
 		close(gfd[0]);
 		mf->inter = -1;

@@ -196,3 +196,30 @@ t_hub_term_and_upgrade() {
 	expect_rc 0 "$T/bin/vzctl" stop 108 --fast
 	return 0
 }
+
+# MONITOR_HUB="no": the CT gets a monitor of its own, which execs the small
+# static vzmon once init runs, serves the beancounters and goes with the CT.
+t_monitor_hub_off() {
+	"$VZCTL" --quiet create 109 --ostemplate busybox-x86_64 || fail "create 109"
+	echo 'MONITOR_HUB="no"' >>"$T/conf/109.conf"
+	expect_rc 0 "$VZCTL" --quiet start 109
+	wait_for 100 booted 109 || fail "CT 109 did not boot"
+	local mon init
+	mon=$(state_pid 109 MONITOR_PID) init=$(state_pid 109 INIT_PID)
+	[ "$(ppid_of "$init")" = "$mon" ] || fail "init is not its monitor's child"
+	wait_for 50 eval 'case $(readlink /proc/'"$mon"'/exe) in */vzmon) true ;; *) false ;; esac' ||
+		fail "the monitor runs $(readlink "/proc/$mon/exe"), not vzmon"
+	[ ! -e "$T/run/hub.sock" ] || fail "a hub was started"
+	check_beancounters 109
+	# The small monitor's own memory (not in the sanitizer build, where
+	# vzmon is dynamic and ASan's shadow memory counts).
+	if ! LC_ALL=C readelf -l "$(readlink "/proc/$mon/exe")" | grep -q 'program interpreter'; then
+		# (Measured once it has trimmed what its start-up used.)
+		wait_for 50 eval '[ "$(private_dirty_kb '"$mon"')" -lt 150 ]' ||
+			fail "vzmon keeps $(private_dirty_kb "$mon") kB"
+	fi
+	expect_rc 0 "$VZCTL" stop 109 --fast
+	wait_for 50 eval '! kill -0 '"$mon"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$mon"'/stat)" = Z ]' ||
+		fail "the monitor outlived its CT"
+	return 0
+}

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,9 @@ struct hub {
 	const char *vzconf;
 	struct hub_ct *cts;
 	struct hub_pending *pending;
+	pid_t spare_pid; /* a monitor forked ahead of the next start, or -1 */
+	int spare_fd;	 /* our end of its socket pair */
+	bool spare_ready, want_spare;
 	time_t idle_since;
 	bool term;
 	uint64_t ns[HUB_NS_COUNT];
@@ -104,6 +108,143 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 	nvz_monitor_main(ct, cg, fds[0], fds[1], exec_fd, rq->dumpdir[0] ? rq->dumpdir : NULL);
 }
 
+/* A spare's warm-up: the pages a monitor's first steps write are faulted
+ * (and copied from the hub) now, while no start waits, not one by one
+ * during the next start: each fault costs microseconds, tens of them on a
+ * paravirtualised guest. */
+static __attribute__((noinline)) void warm_stack(void)
+{
+	volatile char frame[64 * 1024];
+	for (size_t i = 0; i < sizeof(frame); i += 4096)
+		frame[i] = 0;
+}
+
+static void warm_up(void)
+{
+	/* Freed heap stays ours: the monitor's allocations find it faulted. */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	void *blocks[64];
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		blocks[i] = malloc(3000);
+		if (blocks[i])
+			memset(blocks[i], 0, 3000);
+	}
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+		free(blocks[i]);
+	warm_stack();
+	/* Code: fork maps none of it in the child (page cache, no copy). */
+	extern char __executable_start[], etext[];
+	for (volatile const char *c = __executable_start; c < etext; c += 4096)
+		(void)*c;
+	/* And what loading a configuration touches, on a throwaway copy. */
+	struct nvz_ctx *ctx = NULL;
+	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0)
+		nvz_ctx_free(ctx);
+}
+
+/* The spare: nothing of the hub's but its socket, warm, then the monitor
+ * of the start the hub sends it (with that start's descriptors). */
+static __attribute__((noreturn)) void spare_child(int fd)
+{
+	nvz_close_fds_except(&fd, 1);
+	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	prctl(PR_SET_NAME, "vzmon-spare");
+	/* Born at idle priority (make_spare): warm up on spare CPU time only,
+	 * then a monitor like any other, ready for the hub. */
+	warm_up();
+	struct sched_param normal = { 0 };
+	sched_setscheduler(0, SCHED_OTHER, &normal);
+	if (write(fd, "r", 1) != 1)
+		_exit(0);
+	struct hub_request rq;
+	int fds[NVZ_RECV_FDS_MAX];
+	size_t nfds = 0;
+	ssize_t n;
+	do
+		n = nvz_recv_msg(fd, &rq, sizeof(rq), fds, &nfds, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(rq))
+		_exit(0); /* the hub let us go (EOF) */
+	monitor_child(&rq, fds, nfds, fd);
+}
+
+static void drop_spare(struct hub *h);
+
+static void make_spare(struct hub *h)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	/* At idle priority, the fork and the spare's warm-up: the start that
+	 * just ended (its vzctl on its way out, the CT's first processes)
+	 * keeps the CPUs. */
+	struct sched_param prio = { 0 };
+	sched_setscheduler(0, SCHED_IDLE, &prio);
+	pid_t pid = fork();
+	if (pid == 0)
+		spare_child(sv[1]);
+	sched_setscheduler(0, SCHED_OTHER, &prio);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return;
+	}
+	h->spare_pid = pid;
+	h->spare_fd = sv[0];
+	h->spare_ready = false;
+}
+
+/* The spare says it is warm ('r'), or exited (EOF). */
+static void spare_event(struct hub *h)
+{
+	char c;
+	ssize_t n = recv(h->spare_fd, &c, 1, MSG_DONTWAIT);
+	if (n == 1 && c == 'r')
+		h->spare_ready = true;
+	else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		drop_spare(h);
+}
+
+/* EOF on its socket: the spare exits (reaped with the other children). */
+static void drop_spare(struct hub *h)
+{
+	close_fd(&h->spare_fd);
+	h->spare_pid = -1;
+	h->spare_ready = false;
+}
+
+/* The monitor of a start: the spare if it takes the request, else a fork. */
+static pid_t spawn_monitor(struct hub *h, const struct hub_request *rq, int *fds, size_t nfds,
+			   int *hub_fd)
+{
+	if (h->spare_ready && nvz_send_msg(h->spare_fd, rq, sizeof(*rq), fds, nfds) == 0) {
+		pid_t pid = h->spare_pid;
+		*hub_fd = steal_fd(&h->spare_fd);
+		h->spare_pid = -1;
+		h->spare_ready = false;
+		return pid;
+	}
+	/* Not warm yet (or gone): it stays for the next start if it lives. */
+	if (h->spare_ready)
+		drop_spare(h);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0)
+		monitor_child(rq, fds, nfds, sv[1]);
+	close(sv[1]);
+	if (pid < 0)
+		close(sv[0]);
+	else
+		*hub_fd = sv[0];
+	return pid;
+}
+
 static bool socket_ours(const struct hub *h);
 
 /* Our binary is no longer at its path (a new vzctl was installed)? */
@@ -143,34 +284,30 @@ static void request(struct hub *h)
 	/* vzctl sends as soon as it is connected. */
 	struct pollfd p = { .fd = conn, .events = POLLIN };
 	ssize_t n = poll(&p, 1, 1000) == 1 ? nvz_recv_msg(conn, &rq, sizeof(rq), fds, &nfds, MSG_DONTWAIT) : -1;
-	int sv[2] = { -1, -1 };
 	if (n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC && rq.size == sizeof(rq) &&
 	    rq.exe_dev == h->exe.st_dev && rq.exe_ino == h->exe.st_ino &&
 	    nfds == 2 + (size_t)!!rq.have_exec + (size_t)!!rq.have_lock + (size_t)!!rq.have_lazy &&
 	    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
-	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns)) &&
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
-		pid_t pid = fork();
-		if (pid == 0)
-			monitor_child(&rq, fds, nfds, sv[1]);
+	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns))) {
+		int hub_fd = -1;
+		struct hub_pending *pe = calloc(1, sizeof(*pe));
+		pid_t pid = pe ? spawn_monitor(h, &rq, fds, nfds, &hub_fd) : -1;
 		if (pid > 0) {
-			struct hub_pending *pe = calloc(1, sizeof(*pe));
-			if (pe) {
-				*pe = (struct hub_pending){ .pid = pid, .fd = sv[0], .next = h->pending };
-				h->pending = pe;
-				sv[0] = -1;
-			}
+			*pe = (struct hub_pending){ .pid = pid, .fd = hub_fd, .next = h->pending };
+			h->pending = pe;
+			h->want_spare = true;
 			answer = 'y';
+		} else {
+			free(pe);
 		}
 	}
-	close_fd(&sv[0]);
-	close_fd(&sv[1]);
 	nvz_close_fds(fds, &nfds);
 	/* vzctl was upgraded under us: this hub serves its CTs to their end,
 	 * and leaves the socket to a hub of the new vzctl ('r': try again). */
 	if (answer == 'n' && n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC &&
 	    (rq.exe_dev != h->exe.st_dev || rq.exe_ino != h->exe.st_ino) && exe_replaced(h)) {
 		retire(h);
+		drop_spare(h);
 		answer = 'r';
 	}
 	if (write(conn, &answer, 1) < 0)
@@ -248,6 +385,15 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 	close_fd(&c->m.slave);
 	close_fd(&c->m.logfd);
 	close_fd(&c->m.listen_fd);
+	/* The command that ended init (vzctl stop) removes the CT's state as
+	 * it cleans up, then waits for the token: if it got there first (the
+	 * unmount above gives it time), monitor-exit would find nothing to
+	 * do; let the token go at once instead of forking for it. */
+	c->m.monitor_pid = getpid();
+	if (!nvz_monwait_still_ours(&c->m)) {
+		close_fd(&c->token);
+		return;
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		int keep[] = { c->token, h->exe_fd };
@@ -260,7 +406,6 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 		/* vzctl monitor-exit keeps the token until it returns. */
 		if (c->token >= 0)
 			fcntl(c->token, F_SETFD, 0);
-		c->m.monitor_pid = getppid();
 		c->m.token = c->token;
 		nvz_monwait_exec_exit(&c->m, status);
 		_exit(0);
@@ -340,21 +485,33 @@ static int serve(struct hub *h)
 		size_t npend = 0, ncts = count_cts(h);
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			npend++;
-		if (!npend && !ncts && no_children()) {
+		if (!npend && !ncts) {
 			if (!h->idle_since)
 				h->idle_since = time(NULL);
 			if (h->term || !h->sock_ino || time(NULL) - h->idle_since >= HUB_IDLE_SECS ||
-			    !socket_ours(h))
-				return 0;
+			    !socket_ours(h)) {
+				h->want_spare = false;
+				drop_spare(h);
+				reap(h);
+				if (no_children())
+					return 0;
+			}
 		} else {
 			h->idle_since = 0;
 		}
-		size_t np = 2 + npend + 4 * ncts, i = 2;
+		/* The next start's monitor, forked once this one's is done: not
+		 * while a start is under way, whose CPU it would take. */
+		if (h->want_spare && !npend && h->spare_pid < 0 && h->sock_ino && !h->term) {
+			h->want_spare = false;
+			make_spare(h);
+		}
+		size_t np = 3 + npend + 4 * ncts, i = 3;
 		cleanup_free struct pollfd *p = calloc(np, sizeof(*p));
 		if (!p)
 			return 1;
 		p[0] = (struct pollfd){ .fd = h->sigfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = h->spare_ready ? -1 : h->spare_fd, .events = POLLIN };
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
 		for (struct hub_ct *c = h->cts; c; c = c->next) {
@@ -366,7 +523,7 @@ static int serve(struct hub *h)
 		if (poll(p, np, 1000) < 0 && errno != EINTR)
 			return 1;
 		/* The CTs polled for first: the list is as it was polled. */
-		i = 2 + npend;
+		i = 3 + npend;
 		for (struct hub_ct *c = h->cts; c; c = c->next, i += 4)
 			console_events(c, &p[i]);
 		/* Hand-overs before exits: a monitor sends its CT before it exits,
@@ -379,6 +536,8 @@ static int serve(struct hub *h)
 					h->term = true;
 		}
 		reap(h);
+		if (p[2].revents)
+			spare_event(h);
 		if (p[1].revents & POLLIN)
 			request(h);
 		/* What a request, a hand-over or an exit faulted in or allocated
@@ -392,7 +551,8 @@ static int serve(struct hub *h)
 
 int nvz_hub_main(int listen_fd)
 {
-	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .vzconf = getenv("VZ_CONF") };
+	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .spare_pid = -1, .spare_fd = -1,
+			 .vzconf = getenv("VZ_CONF") };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	struct stat st;

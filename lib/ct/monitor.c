@@ -11,14 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/sched.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -26,132 +24,15 @@
 #include "ct/bcfs.h"
 #include "ct/console.h"
 #include "ct/hub.h"
+#include "ct/launcher.h"
 #include "ct/monwait.h"
 #include "linux/lxcfs.h"
 #include "ct/internal.h"
 #include "ct/state.h"
-#include "linux/rootfs.h"
 #include "linux/security.h"
 #include "linux/trim.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
-
-/* The launcher makes the CT's network, uts and ipc namespaces for itself
- * (see launcher_main); init is cloned into them and gets its own pid and
- * mount namespaces at birth. */
-#define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS)
-#define CT_NS_EARLY (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
-
-static char *const init_env[] = {
-	"container=nvz",
-	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-	"HOME=/",
-	"TERM=linux",
-	NULL,
-};
-
-/* A user namespace CT (USERNS="yes"): prepared by the monitor, entered by
- * init as its very last step before exec. */
-struct ct_userns {
-	int nsfd;       /* the CT's user namespace */
-	int tree;       /* the CT's root, idmapped through it, detached */
-	unsigned owner; /* host id of the CT's root */
-};
-
-/* The monitor moves init into the CT's cgroup while init mounts /proc,
- * /sys and /dev: on cgroup v1 the move waits for an RCU grace period
- * (milliseconds), so the two overlap instead of adding up. */
-static int join_cgroup_ns(void *arg, struct nvz_error **err)
-{
-	int sync_fd = *(int *)arg;
-	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
-		return -1;
-	/* Entered only now, so the namespace's root is the CT's own cgroup. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
-	return 0;
-}
-
-/* What init is told when the launcher clones it. exec_fd: the write end of
- * vzctl's exec pipe (start.c); init writes 'R' on it just before its exec
- * and 'E' if the exec failed; the exec itself closes it (close-on-exec),
- * which is how vzctl learns that init runs without waiting for us. */
-struct launch_msg {
-	char console[64];
-	int sync_fd, peer_fd, exec_fd;
-	bool userns;
-	struct ct_userns u;
-};
-
-static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct launch_msg *lm,
-		       const struct nvz_seccomp_prog *sc, struct nvz_error **err)
-{
-	const char *console = lm->console;
-	int sync_fd = lm->sync_fd;
-	const struct ct_userns *u = lm->userns ? &lm->u : NULL;
-	/* The idmapped root goes over VE_ROOT in this namespace only (slave
-	 * first, so it cannot propagate to a peer); everything below is then
-	 * built on it as usual, by host root. */
-	if (u && (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
-		  move_mount(u->tree, "", AT_FDCWD, ct->root, MOVE_MOUNT_F_EMPTY_PATH) < 0))
-		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the idmapped root on %s", ct->root);
-	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
-	struct nvz_rootfs_spec spec = {
-		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
-		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"), .owner = u ? u->owner : 0,
-		.before_cgroups = join_cgroup_ns, .arg = &sync_fd,
-	};
-	if (nvz_rootfs_setup(&spec, err) < 0)
-		return -1;
-	/* The monitor mounted the beancounters while we did the above: their
-	 * tree comes over the sync socket (a message without one: none). */
-	cleanup_close int bc_tree = nvz_recv_fd(sync_fd);
-	if (bc_tree >= 0) {
-		int t = open("/run/user_beancounters", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-		if (t >= 0)
-			close(t);
-		if (nvz_bcfs_attach(bc_tree, "/run/user_beancounters", err) < 0)
-			return -1;
-	}
-	/* init gets the console as its controlling terminal, as on a real boot. */
-	setsid();
-	int c = open("/dev/console", O_RDWR | O_CLOEXEC);
-	if (c >= 0) {
-		ioctl(c, TIOCSCTTY, 0);
-		dup2(c, 0);
-		dup2(c, 1);
-		dup2(c, 2);
-		close(c);
-	}
-	/* Into the user namespace last: its root has capabilities there only,
-	 * and the CT's other namespaces belong to the host's, so from here on
-	 * no mount, network or hostname change is possible from inside. */
-	if (u && (setns(u->nsfd, CLONE_NEWUSER) < 0 || nvz_userns_become_root(err) < 0))
-		return *err ? -1 : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter the user namespace");
-	uint64_t keep;
-	nvz_ct_set_ioprio(ct, 0);
-	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
-	if (nvz_ct_caps(ct, &keep, err) < 0 ||
-	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(err)) < 0 ||
-	    nvz_caps_apply(keep, err) < 0)
-		return -1;
-	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report rootfs ready");
-	if (nvz_sync_wait(sync_fd, SYNC_EXEC, "wait for exec", err) < 0)
-		return -1;
-	/* No host descriptor may survive into the CT: every fd above stderr,
-	 * including the sync socket, closes on exec (EOF tells the monitor). */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-	char *const argv[] = { "/sbin/init", NULL };
-	if (lm->exec_fd >= 0 && write(lm->exec_fd, "R", 1) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report exec");
-	execve("/sbin/init", argv, init_env);
-	int e = errno;
-	if (lm->exec_fd >= 0 && write(lm->exec_fd, "E", 1) < 0)
-		e = errno;
-	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, e,
-			   "Unable to start init, probably incorrect template");
-}
 
 static void report(int fd, int step, const struct nvz_error *err)
 {
@@ -290,170 +171,6 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 	return 0;
 }
 
-/* The launcher: a child of the monitor, made as soon as the monitor starts,
- * that enters the CT's cgroups (without the RCU grace period a write to
- * cgroup.procs costs on v1, see launcher_main) while vzctl writes the
- * limits. When the monitor says go (after the last limit), it clones init
- * with CLONE_PARENT: init is born in its cgroups, a child of the monitor,
- * and never runs outside them. It shares the monitor's descriptor table
- * (CLONE_FILES), so init inherits the descriptors the monitor opened after
- * the fork, as if the monitor had cloned it. */
-struct launcher {
-	pid_t pid;
-	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
-	int fd2;   /* the launcher's end, closed once the launcher is done */
-	int pidfd; /* the shared table keeps the other end open: death shows here */
-	int exec_fd; /* vzctl's exec pipe, for init (launch_msg); closed once init is cloned */
-};
-
-/* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
- * or the hybrid one of a v1 host); its v1 cgroups it inherits from the
- * launcher, which moved itself into them. */
-static pid_t clone_init(int cgfd)
-{
-	if (cgfd < 0)
-		return (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0);
-	/* exit_signal must be 0 with CLONE_PARENT: init gets the launcher's. */
-	struct clone_args a = { .flags = CLONE_PARENT | CLONE_INTO_CGROUP | CT_NS_FLAGS,
-				.cgroup = (uint64_t)cgfd };
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
-
-/* The CT's network, uts and ipc namespaces, made by the launcher while
- * vzctl writes the limits instead of by init's clone after them: a network
- * namespace alone costs ~0.8 ms here. Made after the launcher entered the
- * CT's cgroups, so their memory is charged to the CT, as when clone made
- * them. Like every namespace of the CT they belong to the host's user
- * namespace (a USERNS CT's init enters its own only before exec). */
-static int early_namespaces(const struct nvz_ct *ct, struct nvz_error **err)
-{
-	if (unshare(CT_NS_EARLY) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create the container's namespaces");
-	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
-	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
-		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
-	return nvz_net_loopback_up(err);
-}
-
-/* The monitor's go-ahead once the CT's cgroups exist (a 1-byte message). */
-static bool cgroups_created(int fd)
-{
-	char c;
-	ssize_t n;
-	do
-		n = recv(fd, &c, 1, 0);
-	while (n < 0 && errno == EINTR);
-	return n == 1;
-}
-
-static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						     int fd)
-{
-	struct nvz_error *err = NULL;
-	if (!cgroups_created(fd))
-		_exit(1); /* the monitor gave up */
-	/* Neither needs a grace period: the launcher is single-threaded (the
-	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
-	int cgfd = nvz_cgroup_open_v2_dir(cg);
-	if (cgfd < 0 && errno != ENOENT)
-		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
-	else if (nvz_cgroup_enter_v1_self(cg, false, &err) == 0)
-		early_namespaces(ct, &err);
-	if (err) {
-		nvz_sync_send_error(fd, err);
-		_exit(1);
-	}
-	/* While vzctl writes the limits: init then loads it in one call. */
-	struct nvz_seccomp_prog sc;
-	struct nvz_error *scerr = NULL;
-	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
-	nvz_error_free(scerr);
-	struct launch_msg m;
-	ssize_t n;
-	do
-		n = recv(fd, &m, sizeof(m), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m))
-		_exit(1); /* the monitor gave up */
-	m.console[sizeof(m.console) - 1] = '\0';
-	pid_t pid = clone_init(cgfd);
-	if (pid == 0) {
-		close(m.peer_fd);
-		if (cgfd >= 0)
-			close(cgfd);
-		struct nvz_error *cerr = NULL;
-		child_setup(ct, cg, &m, have_sc ? &sc : NULL, &cerr);
-		nvz_sync_send_error(m.sync_fd, cerr);
-		_exit(1);
-	}
-	int e = errno;
-	/* The table is the monitor's too: leave nothing of ours in it. */
-	if (cgfd >= 0)
-		close(cgfd);
-	if (pid < 0) {
-		nvz_err_sys(&err, NVZ_E_SYSTEM, e, "clone container init");
-		nvz_sync_send_error(fd, err);
-		_exit(1);
-	}
-	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
-	_exit(send(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r) ? 0 : 1);
-}
-
-static int launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
-			  struct nvz_error **err)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid == 0)
-		launcher_main(ct, cg, sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
-	}
-	/* sv[1] stays open here: closing it would close it for the launcher. */
-	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1], .exec_fd = l->exec_fd,
-				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
-	return 0;
-}
-
-static void launcher_end(struct launcher *l)
-{
-	if (l->exec_fd >= 0)
-		close(l->exec_fd);
-	l->exec_fd = -1;
-	if (l->pid <= 0)
-		return;
-	kill(l->pid, SIGKILL);
-	while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(l->fd);
-	close(l->fd2);
-	if (l->pidfd >= 0)
-		close(l->pidfd);
-	l->pid = -1;
-}
-
-/* After the launch order: init's pid, reported by the launcher. */
-static pid_t launcher_wait(struct launcher *l, struct nvz_error **err)
-{
-	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
-	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
-		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the init launcher");
-	struct nvz_sync_msg r;
-	ssize_t n = (p[0].revents & POLLIN) ? recv(l->fd, &r, sizeof(r), MSG_DONTWAIT) : 0;
-	if (n != (ssize_t)sizeof(r))
-		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the init launcher died");
-	if (r.step == SYNC_ERROR) {
-		r.msg[sizeof(r.msg) - 1] = '\0';
-		return nvz_err(err, r.status, r.code, "%s", r.msg);
-	}
-	return r.code;
-}
-
 /* Create init; returns its pid (> 0) once it has exec'd. */
 static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console,
 			 struct nvz_bcfs **bc, const struct ct_userns *u, struct nvz_error **err)
@@ -475,12 +192,18 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	/* While the launcher clones init and init makes its first mounts:
 	 * init finds these waiting on its socket when it needs them. */
 	first_steps(ct, sync_fd, bc);
-	pid_t pid = launcher_wait(l, err);
-	launcher_end(l); /* its work is done (or failed): reap it; init has the exec pipe */
+	pid_t pid = nvz_launcher_wait(l, err);
+	/* init has the exec pipe (vzctl sees its exec by the pipe's EOF). The
+	 * launcher stays until init's exec (launcher_main), then is reaped. */
+	nvz_launcher_close_exec(l);
+	if (pid < 0)
+		nvz_launcher_end(l);
 	close(sv[1]);
 	if (pid < 0)
 		return -1;
-	if (init_handshake(ct, pid, sync_fd, err) < 0) {
+	int r = init_handshake(ct, pid, sync_fd, err);
+	nvz_launcher_end(l);
+	if (r < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		nvz_venet_stop(ct);
@@ -680,14 +403,18 @@ static void quiet_stdio(void)
 }
 
 /* The launcher first, while single-threaded (the bcfs helper thread comes
- * later) and while vzctl creates the cgroups; once they exist (vzctl's
- * first step) the launcher enters them and we write their limits, while
- * vzctl mounts the root and writes the CT's files (start.c). */
+ * later) and while the cgroups are created (by vzctl, or by us if the hub
+ * forked us); once they exist the launcher enters them and we write their
+ * limits, while vzctl mounts the root and writes the CT's files (start.c). */
 static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
 			   bool launch, int go_fd, struct nvz_error **err)
 {
 	char go = 1;
-	if ((launch && launcher_start(ct, cg, l, err) < 0) || wait_step(go_fd, err) < 0)
+	if (launch && nvz_launcher_start(ct, cg, l, err) < 0)
+		return -1;
+	/* Forked by the hub (a spare, warm and waiting): vzctl leaves the
+	 * cgroups to us and mounts the root meanwhile (start.c). */
+	if (hub_fd >= 0 ? nvz_cgroup_create(cg, err) < 0 : wait_step(go_fd, err) < 0)
 		return -1;
 	if (l->pid > 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
@@ -714,7 +441,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 		close(steal_fd(&exec_fd));
 	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
 	if (prepare_cgroups(ct, cg, &l, !dumpdir, go_fd, &err) < 0) {
-		launcher_end(&l);
+		nvz_launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -723,7 +450,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	char console[64];
 	if (open_console(&master, &slave, console, sizeof(console)) < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
-		launcher_end(&l);
+		nvz_launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);
 		_exit(1);
 	}
@@ -755,7 +482,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	else if (dumpdir)
 		nvz_ct_restore_cancel(rst);
 	close(go_fd);
-	launcher_end(&l);
+	nvz_launcher_end(&l);
 	if (userns > 0) {
 		close(u.nsfd);
 		close(u.tree);

@@ -216,7 +216,7 @@ int nvz_monwait_run(const struct nvz_monwait *m)
 }
 
 /* Does RUNDIR/<id>/state still name this init and this monitor? */
-static bool still_ours(const struct nvz_monwait *m)
+bool nvz_monwait_still_ours(const struct nvz_monwait *m)
 {
 	char path[sizeof(m->rundir) + 8];
 	snprintf(path, sizeof(path), "%s/state", m->rundir);
@@ -247,9 +247,9 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 	/* As the full monitor's after-exit: while the state names us and a
 	 * command holds the lock, that command is ending the CT and waits
 	 * for our exit; look every ms (it waits that long for us). */
-	for (int i = 0; i < 2000 && still_ours(m) && lock_held(m); i++)
+	for (int i = 0; i < 2000 && nvz_monwait_still_ours(m) && lock_held(m); i++)
 		usleep(1000);
-	if (!still_ours(m))
+	if (!nvz_monwait_still_ours(m))
 		return;
 	char id[32], pid[32], st[32], tok[32];
 	snprintf(id, sizeof(id), "%lu", m->veid);

@@ -45,6 +45,9 @@ int nvz_monwait_run(const struct nvz_monwait *m);
  * the command that ended init (vzctl stop, restart, chkpnt: it holds the
  * CT's lock, cleans up and waits for our exit) is handling it. Returns when
  * there is nothing to do, or on failure. */
+/* Does the CT's state still name this init and monitor (m->monitor_pid,
+ * else the caller)? A command that ended the CT removed it. */
+bool nvz_monwait_still_ours(const struct nvz_monwait *m);
 void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status);
 
 /* The raw FUSE side of vzmon (bcfs-raw.c). */

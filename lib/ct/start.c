@@ -149,9 +149,10 @@ static void reap_inter(pid_t *inter)
 static int read_report(int fd, struct nvz_error **err);
 
 /* A step for the monitor (see wait_step in monitor.c): 'c' (the cgroups
- * exist), 'm' (the root is mounted), 'l' (the files are written: the last
- * one closes the socket). A monitor that is gone said why on the report
- * pipe (a limit it could not write, say). */
+ * exist; not sent to a monitor the hub forked, which creates them), 'm'
+ * (the root is mounted), 'l' (the files are written: the last one closes
+ * the socket). A monitor that is gone said why on the report pipe (a
+ * limit it could not write, say). */
 static int send_step(int *go_wr, int report, char step, struct nvz_error **err)
 {
 	ssize_t n = send(*go_wr, &step, 1, MSG_NOSIGNAL);
@@ -244,7 +245,10 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	cleanup_close int report = mf.report;
 	cleanup_close int go = mf.go;
 	cleanup_close int exec_rd = mf.exec;
-	int r = nvz_cgroup_create(*cg, err) < 0 || send_step(&go, report, 'c', err) < 0 ? -1 : 0;
+	/* A monitor the hub forked creates the cgroups itself (monitor.c):
+	 * this goes on with the mount at once. */
+	bool hub = mf.inter < 0;
+	int r = !hub && (nvz_cgroup_create(*cg, err) < 0 || send_step(&go, report, 'c', err) < 0) ? -1 : 0;
 	if (r == 0 && mount) {
 		r = nvz_ct_mount(ct, false, err);
 		*mounted = r == 0;

@@ -73,15 +73,27 @@ t_hub_serves_and_restarts() {
 	hub=$(state_pid 101 MONITOR_PID)
 	"$VZCTL" exec 101 'i=0; while [ $i -lt 50 ]; do cat /run/user_beancounters >/dev/null || exit 1; i=$((i+1)); done' ||
 		fail "50 reads failed"
-	[ -z "$(ps -o pid= --ppid "$hub" | grep -v "^ *$(state_pid 101 INIT_PID)\$")" ] ||
+	# Its children: init, and the next start's monitor (vzmon-spare).
+	[ -z "$(ps -o pid=,comm= --ppid "$hub" | grep -v "^ *$(state_pid 101 INIT_PID) " | grep -v ' vzmon-spare$')" ] ||
 		fail "the hub left children: $(ps -o pid,comm --ppid "$hub")"
 	check_hub 101
+	# The next start's monitor waits, forked and warm (vzmon-spare): the
+	# second start takes it, and another one is made after it.
+	local spare spare2
+	wait_for 100 eval '[ -n "$(ps -o pid=,comm= --ppid '"$hub"' | awk '"'"'$2 == "vzmon-spare" {print $1}'"'"')" ]' ||
+		fail "no spare monitor: $(ps -o pid,comm --ppid "$hub")"
+	spare=$(ps -o pid=,comm= --ppid "$hub" | awk '$2 == "vzmon-spare" {print $1}')
 	# A second CT: the same hub, which grows by its descriptors only.
 	local pd1 pd2
 	pd1=$(private_dirty_kb "$hub")
 	start_busybox 104
 	check_hub 104
 	[ "$(state_pid 104 MONITOR_PID)" = "$hub" ] || fail "a second hub for 104"
+	wait_for 50 eval '! kill -0 '"$spare"' 2>/dev/null' || fail "the spare $spare did not serve 104"
+	wait_for 100 eval '[ -n "$(ps -o pid=,comm= --ppid '"$hub"' | awk '"'"'$2 == "vzmon-spare" {print $1}'"'"')" ]' ||
+		fail "no spare after 104's start"
+	spare2=$(ps -o pid=,comm= --ppid "$hub" | awk '$2 == "vzmon-spare" {print $1}')
+	[ "$spare2" != "$spare" ] || fail "the same spare after 104's start"
 	check_beancounters 104
 	pd2=$(private_dirty_kb "$hub")
 	# Not in the sanitizer build (ASan's allocator and shadow memory).

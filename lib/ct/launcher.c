@@ -1,0 +1,347 @@
+/* The launcher: forked by the monitor as soon as it starts, it enters the
+ * CT's cgroups and namespaces while the monitor writes the limits, then
+ * clones init there (child_setup: init's mounts, console, seccomp and
+ * capabilities, and its exec). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <unistd.h>
+
+#include "core/sync.h"
+#include "ct/bcfs.h"
+#include "ct/console.h"
+#include "ct/launcher.h"
+#include "linux/rootfs.h"
+#include "linux/security.h"
+#include "linux/vmclone.h"
+#include "nvz/cleanup.h"
+#include "nvz/fs.h"
+
+/* The launcher makes the CT's network, uts and ipc namespaces for itself
+ * (see launcher_main); init is cloned into them and gets its own pid and
+ * mount namespaces at birth. */
+#define CT_NS_FLAGS (CLONE_NEWPID | CLONE_NEWNS)
+#define CT_NS_EARLY (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+
+static char *const init_env[] = {
+	"container=nvz",
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/",
+	"TERM=linux",
+	NULL,
+};
+
+/* The monitor moves init into the CT's cgroup while init mounts /proc,
+ * /sys and /dev: on cgroup v1 the move waits for an RCU grace period
+ * (milliseconds), so the two overlap instead of adding up. */
+static int join_cgroup_ns(void *arg, struct nvz_error **err)
+{
+	int sync_fd = *(int *)arg;
+	if (nvz_sync_wait(sync_fd, SYNC_CGROUP_JOINED, "wait for cgroup", err) < 0)
+		return -1;
+	/* Entered only now, so the namespace's root is the CT's own cgroup. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "unshare cgroup namespace");
+	return 0;
+}
+
+static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct launch_msg *lm,
+		       const struct nvz_seccomp_prog *sc, struct nvz_error **err)
+{
+	const char *console = lm->console;
+	int sync_fd = lm->sync_fd;
+	const struct ct_userns *u = lm->userns ? &lm->u : NULL;
+	/* The idmapped root goes over VE_ROOT in this namespace only (slave
+	 * first, so it cannot propagate to a peer); everything below is then
+	 * built on it as usual, by host root. */
+	if (u && (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+		  move_mount(u->tree, "", AT_FDCWD, ct->root, MOVE_MOUNT_F_EMPTY_PATH) < 0))
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the idmapped root on %s", ct->root);
+	cleanup_strv char **devnodes = nvz_ct_devnode_names(ct, NULL);
+	struct nvz_rootfs_spec spec = {
+		.root = ct->root, .console = console, .cg = cg, .devnodes = (const char *const *)devnodes,
+		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", "/var/lib/lxcfs"), .owner = u ? u->owner : 0,
+		.before_cgroups = join_cgroup_ns, .arg = &sync_fd,
+	};
+	if (nvz_rootfs_setup(&spec, err) < 0)
+		return -1;
+	/* The monitor mounted the beancounters while we did the above: their
+	 * tree comes over the sync socket (a message without one: none). */
+	cleanup_close int bc_tree = nvz_recv_fd(sync_fd);
+	if (bc_tree >= 0) {
+		int t = open("/run/user_beancounters", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+		if (t >= 0)
+			close(t);
+		if (nvz_bcfs_attach(bc_tree, "/run/user_beancounters", err) < 0)
+			return -1;
+	}
+	/* init gets the console as its controlling terminal, as on a real boot. */
+	setsid();
+	int c = open("/dev/console", O_RDWR | O_CLOEXEC);
+	if (c >= 0) {
+		ioctl(c, TIOCSCTTY, 0);
+		dup2(c, 0);
+		dup2(c, 1);
+		dup2(c, 2);
+		close(c);
+	}
+	/* Into the user namespace last: its root has capabilities there only,
+	 * and the CT's other namespaces belong to the host's, so from here on
+	 * no mount, network or hostname change is possible from inside. */
+	if (u && (setns(u->nsfd, CLONE_NEWUSER) < 0 || nvz_userns_become_root(err) < 0))
+		return *err ? -1 : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter the user namespace");
+	uint64_t keep;
+	nvz_ct_set_ioprio(ct, 0);
+	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
+	if (nvz_ct_caps(ct, &keep, err) < 0 ||
+	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(err)) < 0 ||
+	    nvz_caps_apply(keep, err) < 0)
+		return -1;
+	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report rootfs ready");
+	if (nvz_sync_wait(sync_fd, SYNC_EXEC, "wait for exec", err) < 0)
+		return -1;
+	/* No host descriptor may survive into the CT: every fd above stderr,
+	 * including the sync socket, closes on exec (EOF tells the monitor). */
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	char *const argv[] = { "/sbin/init", NULL };
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "R", 1) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report exec");
+	execve("/sbin/init", argv, init_env);
+	int e = errno;
+	if (lm->exec_fd >= 0 && write(lm->exec_fd, "E", 1) < 0)
+		e = errno;
+	return nvz_err_sys(err, NVZ_E_BAD_TEMPLATE, e,
+			   "Unable to start init, probably incorrect template");
+}
+
+/* What init starts from: the launcher's, in memory init shares with it. */
+struct init_start {
+	struct nvz_ct *ct;
+	struct nvz_cgroup *cg;
+	struct launch_msg m;
+	const struct nvz_seccomp_prog *sc;
+	int cgfd;
+};
+
+static int init_main(void *arg)
+{
+	struct init_start *is = arg;
+	close(is->m.peer_fd);
+	if (is->cgfd >= 0)
+		close(is->cgfd);
+	struct nvz_error *err = NULL;
+	child_setup(is->ct, is->cg, &is->m, is->sc, &err);
+	nvz_sync_send_error(is->m.sync_fd, err);
+	_exit(1);
+}
+
+#define INIT_STACK (1024 * 1024)
+
+/* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
+ * or the hybrid one of a v1 host); its v1 cgroups it inherits from the
+ * launcher, which moved itself into them. init shares the launcher's
+ * memory until its exec (nvz_clone_vm: no page tables to copy, no page to
+ * fault again), on a stack of its own; the launcher only reports its pid
+ * and exits meanwhile. Without that (no stack, another architecture), a
+ * plain clone. exit_signal stays 0 with CLONE_PARENT: init gets the
+ * launcher's. */
+static pid_t clone_init(struct init_start *is, void *stack)
+{
+	struct clone_args a = { .flags = CLONE_PARENT | CT_NS_FLAGS };
+	if (is->cgfd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)is->cgfd;
+	}
+	if (stack) {
+		a.stack = (uint64_t)(uintptr_t)stack;
+		a.stack_size = INIT_STACK;
+		pid_t pid = nvz_clone_vm(&a, init_main, is);
+		if (pid >= 0 || errno != ENOSYS)
+			return pid;
+		a.stack = a.stack_size = 0;
+	}
+	pid_t pid = is->cgfd < 0 ? (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0)
+				 : (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	if (pid == 0)
+		init_main(is);
+	return pid;
+}
+
+/* The CT's network, uts and ipc namespaces, made by the launcher while
+ * vzctl writes the limits instead of by init's clone after them: a network
+ * namespace alone costs ~0.8 ms here. Made after the launcher entered the
+ * CT's cgroups, so their memory is charged to the CT, as when clone made
+ * them. Like every namespace of the CT they belong to the host's user
+ * namespace (a USERNS CT's init enters its own only before exec). */
+static int early_namespaces(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	if (unshare(CT_NS_EARLY) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create the container's namespaces");
+	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
+	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
+		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);
+	return nvz_net_loopback_up(err);
+}
+
+/* The monitor's go-ahead once the CT's cgroups exist (a 1-byte message). */
+static bool cgroups_created(int fd)
+{
+	char c;
+	ssize_t n;
+	do
+		n = recv(fd, &c, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
+						     int fd, const cpu_set_t *cpus)
+{
+	struct nvz_error *err = NULL;
+	/* While the cgroups are made: the seccomp filter (init then loads it
+	 * in one call), and init's stack, its top faulted in (never freed:
+	 * init runs on it until its exec, after our exit). */
+	struct nvz_seccomp_prog sc;
+	struct nvz_error *scerr = NULL;
+	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
+	nvz_error_free(scerr);
+	void *stack = nvz_stack_new(INIT_STACK, 64 * 1024);
+	if (!cgroups_created(fd))
+		_exit(1); /* the monitor gave up */
+	/* Moved off the monitor's CPU at birth (launcher_start), which was
+	 * done before the go: every CPU again, for us and for init. */
+	if (cpus)
+		sched_setaffinity(0, sizeof(*cpus), cpus);
+	/* Neither needs a grace period: the launcher is single-threaded (the
+	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
+	int cgfd = nvz_cgroup_open_v2_dir(cg);
+	if (cgfd < 0 && errno != ENOENT)
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
+	else if (nvz_cgroup_enter_v1_self(cg, false, &err) == 0)
+		early_namespaces(ct, &err);
+	if (err) {
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct init_start is = { .ct = ct, .cg = cg, .sc = have_sc ? &sc : NULL, .cgfd = cgfd };
+	ssize_t n;
+	do
+		n = recv(fd, &is.m, sizeof(is.m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(is.m))
+		_exit(1); /* the monitor gave up */
+	is.m.console[sizeof(is.m.console) - 1] = '\0';
+	/* init's copy of hold[1] closes when it execs (or dies). */
+	int hold[2] = { -1, -1 };
+	if (stack && pipe2(hold, O_CLOEXEC) < 0)
+		hold[0] = hold[1] = -1;
+	pid_t pid = clone_init(&is, stack);
+	int e = errno;
+	/* The table is the monitor's too: leave nothing of ours in it. */
+	if (cgfd >= 0)
+		close(cgfd);
+	if (hold[1] >= 0)
+		close(hold[1]);
+	if (pid < 0) {
+		nvz_err_sys(&err, NVZ_E_SYSTEM, e, "clone container init");
+		nvz_sync_send_error(fd, err);
+		_exit(1);
+	}
+	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
+	bool sent = send(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r);
+	/* The memory init shares with us goes with the last of us to leave
+	 * it: that is us, after init's exec, rather than init's exec itself,
+	 * which would unmap all of it on the way to the CT's init. */
+	char c;
+	if (hold[0] >= 0)
+		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+			;
+	if (hold[0] >= 0)
+		close(hold[0]);
+	_exit(sent ? 0 : 1);
+}
+
+int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
+		       struct nvz_error **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
+	/* The launcher and the monitor work side by side until init runs, but
+	 * a forked child starts on its parent's CPU and the scheduler is slow
+	 * to move it when another CPU goes idle (vzctl waiting for init): it
+	 * starts on another of our CPUs, and takes all of them back itself. */
+	cpu_set_t cpus, others;
+	int here = sched_getcpu();
+	bool spread = here >= 0 && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+		      CPU_ISSET(here, &cpus) && CPU_COUNT(&cpus) > 1;
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0)
+		launcher_main(ct, cg, sv[1], spread ? &cpus : NULL);
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
+	}
+	if (spread) {
+		others = cpus;
+		CPU_CLR(here, &others);
+		sched_setaffinity(pid, sizeof(others), &others);
+	}
+	/* sv[1] stays open here: closing it would close it for the launcher. */
+	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1], .exec_fd = l->exec_fd,
+				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
+	return 0;
+}
+
+void nvz_launcher_close_exec(struct launcher *l)
+{
+	if (l->exec_fd >= 0)
+		close(l->exec_fd);
+	l->exec_fd = -1;
+}
+
+void nvz_launcher_end(struct launcher *l)
+{
+	nvz_launcher_close_exec(l);
+	if (l->pid <= 0)
+		return;
+	kill(l->pid, SIGKILL);
+	while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(l->fd);
+	close(l->fd2);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	l->pid = -1;
+}
+
+/* After the launch order: init's pid, reported by the launcher. */
+pid_t nvz_launcher_wait(struct launcher *l, struct nvz_error **err)
+{
+	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
+	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
+		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the init launcher");
+	struct nvz_sync_msg r;
+	ssize_t n = (p[0].revents & POLLIN) ? recv(l->fd, &r, sizeof(r), MSG_DONTWAIT) : 0;
+	if (n != (ssize_t)sizeof(r))
+		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the init launcher died");
+	if (r.step == SYNC_ERROR) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		return nvz_err(err, r.status, r.code, "%s", r.msg);
+	}
+	return r.code;
+}

@@ -1,0 +1,83 @@
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux/vmclone.h"
+
+#if defined(__x86_64__)
+/* long vmclone_raw(struct clone_args *, size_t, int (*)(void *), void *):
+ * the child comes back from the syscall on its new stack, where no frame
+ * of ours exists to return to, so it calls fn and exits right here. */
+long vmclone_raw(struct clone_args *a, size_t size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+	".globl vmclone_raw\n"
+	".hidden vmclone_raw\n"
+	".type vmclone_raw,@function\n"
+	"vmclone_raw:\n"
+	"	mov %rdx, %r8\n"   /* fn: r8 and r9 survive the syscall */
+	"	mov %rcx, %r9\n"   /* arg */
+	"	mov $435, %eax\n"  /* __NR_clone3 */
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"             /* the caller: pid, or -errno */
+	"1:	xor %ebp, %ebp\n"  /* the child: no frame above this one */
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"   /* __NR_exit */
+	"	syscall\n"
+	"	hlt\n"
+	".size vmclone_raw, .-vmclone_raw\n");
+
+pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
+{
+	if (!a->stack || a->stack_size < 4096) {
+		errno = EINVAL;
+		return -1;
+	}
+	a->flags |= CLONE_VM;
+	long r = vmclone_raw(a, sizeof(*a), fn, arg);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return (pid_t)r;
+}
+#else
+pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
+{
+	(void)a;
+	(void)fn;
+	(void)arg;
+	errno = ENOSYS;
+	return -1;
+}
+#endif
+
+void *nvz_stack_new(size_t size, size_t warm)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	if (mprotect(base, (size_t)page, PROT_NONE) < 0) {
+		int e = errno;
+		munmap(base, size);
+		errno = e;
+		return NULL;
+	}
+	for (size_t off = (size_t)page; off <= warm && off < size; off += (size_t)page)
+		base[size - off] = 0;
+	return base;
+}
+
+void nvz_stack_free(void *stack, size_t size)
+{
+	if (stack)
+		munmap(stack, size);
+}

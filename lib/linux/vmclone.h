@@ -1,0 +1,24 @@
+/* A child that shares our memory until it execs, on a stack of its own. */
+#ifndef NVZ_LINUX_VMCLONE_H
+#define NVZ_LINUX_VMCLONE_H
+
+#include <linux/sched.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* clone3(a) with CLONE_VM added: the child runs fn(arg) on the stack
+ * a->stack..a->stack + a->stack_size and _exits with its return value; it
+ * shares every page with the caller, so no page table is copied and no
+ * page the caller already faulted in faults again in the child (fork costs
+ * both, and on a paravirtualised guest each fault is ~10 us). Until the
+ * child execs, the caller must not allocate, free or write what the child
+ * uses: it should only report the pid and exit, or wait. Returns the
+ * child's pid, or -1 with errno (ENOSYS where it is not implemented). */
+pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg);
+
+/* A stack for nvz_clone_vm: size bytes with a guard page below, its top
+ * `warm` bytes faulted in now. NULL with errno on failure. */
+void *nvz_stack_new(size_t size, size_t warm);
+void nvz_stack_free(void *stack, size_t size);
+
+#endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "ct/internal.h"
 #include "linux/security.h"
 #include "linux/userns.h"
+#include "linux/vmclone.h"
 #include "nvz/cleanup.h"
 
 /* A sealed copy of the stub: nothing can write it, and the CT never sees a
@@ -116,16 +118,44 @@ pid_t nvz_fork_into(int cgfd)
 /* The stub's parent: a child of vzctl in the host's pid namespace, born in
  * the CT's cgroup2 cgroup, moves itself into the v1 ones (no grace period,
  * see cgroup.h), then becomes the stub. */
-static __attribute__((noreturn)) void child(struct nvz_cgroup *cg, const int *from, int stub,
-					     char *const *argv, char *const *envp)
+struct stub_child {
+	struct nvz_cgroup *cg;
+	const int *from;
+	int stub;
+	char *const *argv, *const *envp;
+};
+
+static int stub_child(void *arg)
 {
+	const struct stub_child *c = arg;
 	signal(SIGPIPE, SIG_DFL);
 	/* Out of the way of the descriptors the stub expects. */
-	int s = fcntl(stub, F_DUPFD_CLOEXEC, 64);
-	if (s < 0 || nvz_cgroup_enter_v1_self(cg, true, NULL) < 0 || place_fds(from, 9) < 0)
+	int s = fcntl(c->stub, F_DUPFD_CLOEXEC, 64);
+	if (s < 0 || nvz_cgroup_enter_v1_self(c->cg, true, NULL) < 0 || place_fds(c->from, 9) < 0)
 		_exit(125);
-	syscall(SYS_execveat, s, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_execveat, s, "", c->argv, c->envp, AT_EMPTY_PATH);
 	_exit(125);
+}
+
+/* As posix_spawn does: the child borrows our memory (and a stack in our
+ * frame) while we wait for its exec (CLONE_VFORK), so nothing is copied
+ * or faulted for it; a fork where that is not implemented. */
+static pid_t spawn_stub(int cgfd, struct stub_child *c)
+{
+	char stack[64 * 1024] __attribute__((aligned(16)));
+	struct clone_args a = { .flags = CLONE_VFORK, .exit_signal = SIGCHLD,
+				.stack = (uint64_t)(uintptr_t)stack, .stack_size = sizeof(stack) };
+	if (cgfd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgfd;
+	}
+	pid_t pid = nvz_clone_vm(&a, stub_child, c);
+	if (pid >= 0 || errno != ENOSYS)
+		return pid;
+	pid = nvz_fork_into(cgfd);
+	if (pid == 0)
+		stub_child(c);
+	return pid;
 }
 
 int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
@@ -154,11 +184,9 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
-	pid_t x = nvz_fork_into(cgfd);
-	if (x == 0) {
-		int from[9] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join };
-		child(cg, from, stub, c->argv, c->envp);
-	}
+	int from[9] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join };
+	struct stub_child sc = { .cg = cg, .from = from, .stub = stub, .argv = c->argv, .envp = c->envp };
+	pid_t x = spawn_stub(cgfd, &sc);
 	int e = errno;
 	close(rep[1]);
 	if (x < 0) {

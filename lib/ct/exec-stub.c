@@ -132,9 +132,9 @@ static int stub_child(void *arg)
 	/* Out of the way of the descriptors the stub expects. */
 	int s = fcntl(c->stub, F_DUPFD_CLOEXEC, 64);
 	if (s < 0 || nvz_cgroup_enter_v1_self(c->cg, true, NULL) < 0 || place_fds(c->from, 9) < 0)
-		_exit(125);
+		return 125;
 	syscall(SYS_execveat, s, "", c->argv, c->envp, AT_EMPTY_PATH);
-	_exit(125);
+	return 125; /* no _exit: see init_main in launcher.c */
 }
 
 /* As posix_spawn does: the child borrows our memory (and a stack in our
@@ -154,7 +154,7 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 		return pid;
 	pid = nvz_fork_into(cgfd);
 	if (pid == 0)
-		stub_child(c);
+		_exit(stub_child(c));
 	return pid;
 }
 

@@ -135,6 +135,9 @@ struct init_start {
 	int cgfd;
 };
 
+/* Returns only if the exec failed: the exit status (nvz_clone_vm exits
+ * with it; calling _exit here, a noreturn function, would make ASan look
+ * for the stack it knows instead of this one). */
 static int init_main(void *arg)
 {
 	struct init_start *is = arg;
@@ -144,7 +147,7 @@ static int init_main(void *arg)
 	struct nvz_error *err = NULL;
 	child_setup(is->ct, is->cg, &is->m, is->sc, &err);
 	nvz_sync_send_error(is->m.sync_fd, err);
-	_exit(1);
+	return 1;
 }
 
 #define INIT_STACK (1024 * 1024)
@@ -175,7 +178,7 @@ static pid_t clone_init(struct init_start *is, void *stack)
 	pid_t pid = is->cgfd < 0 ? (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0)
 				 : (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	if (pid == 0)
-		init_main(is);
+		_exit(init_main(is));
 	return pid;
 }
 

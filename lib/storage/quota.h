@@ -120,4 +120,9 @@ int nvz_quota_retag(const char *private, uint32_t projid, bool *done, struct nvz
  * be switched off alone). *done = false when there was no project quota. */
 int nvz_quota_clear(const char *private, uint32_t projid, bool *done, struct nvz_error **err);
 
+/* Does the BTF file btf (/sys/kernel/btf/vmlinux) name the function name?
+ * map_it: map the file if the kernel allows it, else read it in chunks.
+ * 1 found, 0 not there, -1 no such file. */
+int nvz_btf_has_function(const char *btf, const char *name, bool map_it);
+
 #endif

@@ -547,3 +547,44 @@ Test(quota, limits_parse_values_and_errors)
 	for (size_t i = 0; i < sizeof(bad_time) / sizeof(bad_time[0]); i++)
 		cr_assert_eq(parse(NULL, NULL, bad_time[i], &l, &st), -1, "'%s' accepted", bad_time[i]);
 }
+
+/* A BTF-like file: names between NULs, one of them across the 64 kB
+ * boundary of the chunked read. */
+static void write_names_file(const char *path, const char *straddling)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	size_t at = 64 * 1024 - strlen(straddling) / 2;
+	for (size_t i = 0; i < at; i++)
+		fputc(i % 7 ? 'x' : '\0', f);
+	fputc('\0', f);
+	fputs(straddling, f);
+	fputc('\0', f);
+	fputs("tail_function", f);
+	fputc('\0', f);
+	fclose(f);
+}
+
+Test(quota, btf_names_found_in_both_ways)
+{
+	char path[] = "/tmp/nvz-btf-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	write_names_file(path, "v2_read_file_info");
+	for (int map = 0; map < 2; map++) {
+		cr_assert_eq(nvz_btf_has_function(path, "v2_read_file_info", map), 1, "map %d", map);
+		cr_assert_eq(nvz_btf_has_function(path, "tail_function", map), 1, "map %d", map);
+		/* Whole names only. */
+		cr_assert_eq(nvz_btf_has_function(path, "v2_read_file", map), 0, "map %d", map);
+		cr_assert_eq(nvz_btf_has_function(path, "read_file_info", map), 0, "map %d", map);
+	}
+	unlink(path);
+	cr_assert_eq(nvz_btf_has_function(path, "x", true), -1);
+	/* This kernel's own, if it has BTF: a function every kernel has. */
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		for (int map = 0; map < 2; map++) {
+			cr_assert_eq(nvz_btf_has_function("/sys/kernel/btf/vmlinux", "vfs_read", map), 1);
+			cr_assert_eq(nvz_btf_has_function("/sys/kernel/btf/vmlinux", "nvz_no_such_fn", map), 0);
+		}
+}

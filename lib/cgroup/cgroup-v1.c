@@ -109,11 +109,14 @@ static int thaw(const struct nvz_cg_hier *fr, struct nvz_error **err)
 	return nvz_cg_write_file(state, "THAWED", err);
 }
 
-static int kill_all(struct nvz_cgroup *cg, struct nvz_error **err)
+/* The sum of what tree_fn (kill or count the tasks of a tree) returns for
+ * each hierarchy of the CT's cgroup. */
+static int each_tree(const struct nvz_cgroup *cg, int (*tree_fn)(const char *, struct nvz_error **),
+		     struct nvz_error **err)
 {
 	int n = 0;
 	for (size_t i = 0; i < cg->nhier; i++) {
-		int r = nvz_cg_kill_tree(cg->hier[i].path, err);
+		int r = tree_fn(cg->hier[i].path, err);
 		if (r < 0)
 			return r;
 		n += r;
@@ -121,17 +124,9 @@ static int kill_all(struct nvz_cgroup *cg, struct nvz_error **err)
 	return n;
 }
 
-/* Tasks in any hierarchy of the CT's cgroup (0: empty everywhere). */
-static int count_all(const struct nvz_cgroup *cg, struct nvz_error **err)
+static int kill_all(struct nvz_cgroup *cg, struct nvz_error **err)
 {
-	int n = 0;
-	for (size_t i = 0; i < cg->nhier; i++) {
-		int r = nvz_cg_count_tree(cg->hier[i].path, err);
-		if (r < 0)
-			return r;
-		n += r;
-	}
-	return n;
+	return each_tree(cg, nvz_cg_kill_tree, err);
 }
 
 static int v1_kill(struct nvz_cgroup *cg, struct nvz_error **err)
@@ -142,7 +137,7 @@ static int v1_kill(struct nvz_cgroup *cg, struct nvz_error **err)
 	 * is gone) is not frozen: a freeze and a thaw each flip a kernel
 	 * static key, which rewrites kernel text on every CPU (2-4 ms on a
 	 * paravirtualised guest). A task cannot fork into an empty cgroup. */
-	int n = count_all(cg, err);
+	int n = each_tree(cg, nvz_cg_count_tree, err);
 	if (n < 0)
 		return nvz_err_wrap(err, "kill cgroup %s/%s", cg->prefix, cg->name);
 	if (n == 0)

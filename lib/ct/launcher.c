@@ -157,9 +157,9 @@ static int init_main(void *arg)
  * launcher, which moved itself into them. init shares the launcher's
  * memory until its exec (nvz_clone_vm: no page tables to copy, no page to
  * fault again), on a stack of its own; the launcher only reports its pid
- * and exits meanwhile. Without that (no stack, another architecture), a
- * plain clone. exit_signal stays 0 with CLONE_PARENT: init gets the
- * launcher's. */
+ * and waits for init's exec meanwhile. Without that (no stack, another
+ * architecture), a plain clone. exit_signal stays 0 with CLONE_PARENT:
+ * init gets the launcher's. */
 static pid_t clone_init(struct init_start *is, void *stack)
 {
 	struct clone_args a = { .flags = CLONE_PARENT | CT_NS_FLAGS };
@@ -183,7 +183,7 @@ static pid_t clone_init(struct init_start *is, void *stack)
 }
 
 /* The CT's network, uts and ipc namespaces, made by the launcher while
- * vzctl writes the limits instead of by init's clone after them: a network
+ * the monitor writes the limits instead of by init's clone after them: a network
  * namespace alone costs ~0.8 ms here. Made after the launcher entered the
  * CT's cgroups, so their memory is charged to the CT, as when clone made
  * them. Like every namespace of the CT they belong to the host's user

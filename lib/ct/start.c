@@ -227,11 +227,13 @@ static int wait_started(int exec_fd, int report, struct nvz_error **err)
 	}
 }
 
-/* The monitor comes first, and starts up (two forks) while this creates
- * the cgroups (one mkdir per v1 hierarchy, the slowest the memory
- * controller's); then it writes their limits, and its launcher enters them
- * and makes the CT's namespaces, while this mounts the private area and
- * writes the CT's files; init is created once all of that is done.
+/* The monitor comes first: the hub's (usually a spare, already forked,
+ * which creates the cgroups itself), or one this forks, which starts up
+ * (two forks) while this creates the cgroups (one mkdir per v1 hierarchy,
+ * the slowest the memory controller's). Then it writes their limits, and
+ * its launcher enters them and makes the CT's namespaces, while this
+ * mounts the private area and writes the CT's files; init is created once
+ * all of that is done.
  * On failure the monitor is gone and *mounted, *cg say what to undo. */
 static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool *mounted,
 		       struct nvz_cgroup **cg, struct nvz_error **err)

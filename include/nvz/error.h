@@ -73,6 +73,11 @@ int nvz_err_sys(struct nvz_error **err, int status, int code, const char *fmt, .
 __attribute__((format(printf, 2, 3)))
 int nvz_err_wrap(struct nvz_error **err, const char *fmt, ...);
 void nvz_error_free(struct nvz_error *e);
+static inline void nvz_error_freep(struct nvz_error **e)
+{
+	nvz_error_free(*e);
+}
+#define cleanup_error __attribute__((cleanup(nvz_error_freep)))
 void nvz_error_clear(struct nvz_error **err);
 
 #endif

@@ -174,6 +174,12 @@ static __attribute__((noreturn)) void spare_child(int fd)
 
 static void drop_spare(struct hub *h);
 
+static void idle_priority(bool idle)
+{
+	struct sched_param prio = { 0 };
+	sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &prio);
+}
+
 static void make_spare(struct hub *h)
 {
 	int sv[2];
@@ -182,12 +188,11 @@ static void make_spare(struct hub *h)
 	/* At idle priority, the fork and the spare's warm-up: the start that
 	 * just ended (its vzctl on its way out, the CT's first processes)
 	 * keeps the CPUs. */
-	struct sched_param prio = { 0 };
-	sched_setscheduler(0, SCHED_IDLE, &prio);
+	idle_priority(true);
 	pid_t pid = fork();
 	if (pid == 0)
 		spare_child(sv[1]);
-	sched_setscheduler(0, SCHED_OTHER, &prio);
+	idle_priority(false);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
@@ -543,8 +548,12 @@ static int serve(struct hub *h)
 		/* What a request, a hand-over or an exit faulted in or allocated
 		 * goes back: the hub lives as long as the server's CTs. */
 		if ((p[1].revents & POLLIN) || npend || ncts != count_cts(h)) {
+			/* At idle priority: nothing waits for it, while a start's
+			 * vzctl on its way out and the CT's first processes do. */
+			idle_priority(true);
 			nvz_trim_memory();
 			nvz_trim_text();
+			idle_priority(false);
 		}
 	}
 }

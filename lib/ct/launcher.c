@@ -1,10 +1,13 @@
-/* The launcher: forked by the monitor as soon as it starts, it enters the
+/* The launcher: a thread the monitor starts first thing, that enters the
  * CT's cgroups and namespaces while the monitor writes the limits, then
  * clones init there (child_setup: init's mounts, console, seccomp and
- * capabilities, and its exec). */
+ * capabilities, and its exec). A thread, not a forked child: on a
+ * paravirtualised host a fork's page-table copy, its copy-on-write faults
+ * and its exit's teardown cost ~3 ms of CPU on the start's path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,7 +129,8 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct la
 			   "Unable to start init, probably incorrect template");
 }
 
-/* What init starts from: the launcher's, in memory init shares with it. */
+/* What init starts from: on the launcher's stack, in the monitor's memory,
+ * which init shares until its exec. */
 struct init_start {
 	struct nvz_ct *ct;
 	struct nvz_cgroup *cg;
@@ -151,18 +155,20 @@ static int init_main(void *arg)
 }
 
 #define INIT_STACK (1024 * 1024)
+/* The launcher thread's own: libseccomp, netlink and the cgroup paths. */
+#define LAUNCHER_STACK (256 * 1024)
 
 /* clone3(CLONE_INTO_CGROUP) puts init in its cgroup2 cgroup at birth (v2,
  * or the hybrid one of a v1 host); its v1 cgroups it inherits from the
- * launcher, which moved itself into them. init shares the launcher's
- * memory until its exec (nvz_clone_vm: no page tables to copy, no page to
- * fault again), on a stack of its own; the launcher only reports its pid
- * and waits for init's exec meanwhile. Without that (no stack, another
- * architecture), a plain clone. exit_signal stays 0 with CLONE_PARENT:
- * init gets the launcher's. */
+ * launcher thread, which moved itself into them. init is the monitor's
+ * child and shares its memory until its exec (nvz_clone_vm: no page tables
+ * to copy, no page to fault again), on a stack of its own, and with the
+ * launcher's thread-local storage: the launcher only reports init's pid
+ * and waits for its exec meanwhile (the monitor's other thread has its
+ * own). Without that (no stack, another architecture), a plain clone. */
 static pid_t clone_init(struct init_start *is, void *stack)
 {
-	struct clone_args a = { .flags = CLONE_PARENT | CT_NS_FLAGS };
+	struct clone_args a = { .flags = CT_NS_FLAGS, .exit_signal = SIGCHLD };
 	if (is->cgfd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)is->cgfd;
@@ -175,7 +181,7 @@ static pid_t clone_init(struct init_start *is, void *stack)
 			return pid;
 		a.stack = a.stack_size = 0;
 	}
-	pid_t pid = is->cgfd < 0 ? (pid_t)syscall(SYS_clone, CLONE_PARENT | CT_NS_FLAGS, NULL, NULL, NULL, 0)
+	pid_t pid = is->cgfd < 0 ? (pid_t)syscall(SYS_clone, CT_NS_FLAGS | SIGCHLD, NULL, NULL, NULL, 0)
 				 : (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	if (pid == 0)
 		_exit(init_main(is));
@@ -187,7 +193,8 @@ static pid_t clone_init(struct init_start *is, void *stack)
  * namespace alone costs ~0.8 ms here. Made after the launcher entered the
  * CT's cgroups, so their memory is charged to the CT, as when clone made
  * them. Like every namespace of the CT they belong to the host's user
- * namespace (a USERNS CT's init enters its own only before exec). */
+ * namespace (a USERNS CT's init enters its own only before exec). A
+ * thread's own: the monitor's other thread stays in the host's. */
 static int early_namespaces(const struct nvz_ct *ct, struct nvz_error **err)
 {
 	if (unshare(CT_NS_EARLY) < 0)
@@ -209,34 +216,60 @@ static bool cgroups_created(int fd)
 	return n == 1;
 }
 
-static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
-						     int fd, const cpu_set_t *cpus)
+/* init's stack, and the pipe that tells when init is done with it: init's
+ * exec (or death) closes its copy of hold[1]. Until then init runs on the
+ * stack and with our thread-local storage, so we stay. */
+struct init_room {
+	void *stack;
+	int hold[2];
+};
+
+static void init_room_release(struct init_room *r)
 {
-	struct nvz_error *err = NULL;
+	if (r->hold[1] >= 0)
+		close(steal_fd(&r->hold[1]));
+	if (r->hold[0] >= 0) {
+		char c;
+		while (read(r->hold[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(steal_fd(&r->hold[0]));
+	}
+	if (r->stack)
+		nvz_stack_free(r->stack, INIT_STACK);
+}
+
+static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const cpu_set_t *cpus)
+{
 	/* While the cgroups are made: the seccomp filter (init then loads it
-	 * in one call), and init's stack, its top faulted in (never freed:
-	 * init runs on it until its exec, after our exit). */
+	 * in one call), and init's stack, its top faulted in. */
 	struct nvz_seccomp_prog sc;
 	struct nvz_error *scerr = NULL;
 	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
 	nvz_error_free(scerr);
-	void *stack = nvz_stack_new(INIT_STACK, 64 * 1024);
+	__attribute__((cleanup(init_room_release))) struct init_room room = {
+		.stack = nvz_stack_new(INIT_STACK, 64 * 1024), .hold = { -1, -1 },
+	};
+	if (room.stack && pipe2(room.hold, O_CLOEXEC) < 0) {
+		nvz_stack_free(steal_ptr(&room.stack), INIT_STACK);
+		room.hold[0] = room.hold[1] = -1;
+	}
 	if (!cgroups_created(fd))
-		_exit(1); /* the monitor gave up */
-	/* Moved off the monitor's CPU at birth (launcher_start), which was
-	 * done before the go: every CPU again, for us and for init. */
+		return; /* the monitor gave up */
+	/* Started off the monitor's CPU (nvz_launcher_start), which was done
+	 * before the go: every CPU again, for us and for init. */
 	if (cpus)
 		sched_setaffinity(0, sizeof(*cpus), cpus);
-	/* Neither needs a grace period: the launcher is single-threaded (the
-	 * monitor's bcfs thread comes after the fork), see cgroup.h. */
-	int cgfd = nvz_cgroup_open_v2_dir(cg);
+	/* A write of "0" to a v1 `tasks` file moves this thread alone, with no
+	 * RCU grace period (see cgroup.h). */
+	cleanup_error struct nvz_error *err = NULL;
+	cleanup_close int cgfd = nvz_cgroup_open_v2_dir(cg);
 	if (cgfd < 0 && errno != ENOENT)
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
 	else if (nvz_cgroup_enter_v1_self(cg, false, &err) == 0)
 		early_namespaces(ct, &err);
 	if (err) {
 		nvz_sync_send_error(fd, err);
-		_exit(1);
+		return;
 	}
 	struct init_start is = { .ct = ct, .cg = cg, .sc = have_sc ? &sc : NULL, .cgfd = cgfd };
 	ssize_t n;
@@ -244,36 +277,43 @@ static __attribute__((noreturn)) void launcher_main(struct nvz_ct *ct, struct nv
 		n = recv(fd, &is.m, sizeof(is.m), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(is.m))
-		_exit(1); /* the monitor gave up */
+		return; /* the monitor gave up */
 	is.m.console[sizeof(is.m.console) - 1] = '\0';
-	/* init's copy of hold[1] closes when it execs (or dies). */
-	int hold[2] = { -1, -1 };
-	if (stack && pipe2(hold, O_CLOEXEC) < 0)
-		hold[0] = hold[1] = -1;
-	pid_t pid = clone_init(&is, stack);
+	pid_t pid = clone_init(&is, room.stack);
 	int e = errno;
 	/* The table is the monitor's too: leave nothing of ours in it. */
 	if (cgfd >= 0)
-		close(cgfd);
-	if (hold[1] >= 0)
-		close(hold[1]);
+		close(steal_fd(&cgfd));
+	if (room.hold[1] >= 0)
+		close(steal_fd(&room.hold[1]));
 	if (pid < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, e, "clone container init");
 		nvz_sync_send_error(fd, err);
-		_exit(1);
+		return;
 	}
 	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
-	bool sent = send(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r);
-	/* The memory init shares with us goes with the last of us to leave
-	 * it: that is us, after init's exec, rather than init's exec itself,
-	 * which would unmap all of it on the way to the CT's init. */
-	char c;
-	if (hold[0] >= 0)
-		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-			;
-	if (hold[0] >= 0)
-		close(hold[0]);
-	_exit(sent ? 0 : 1);
+	send(fd, &r, sizeof(r), MSG_NOSIGNAL);
+	/* init_room_release waits for init's exec; what follows (the stack
+	 * unmapped, this thread's exit) at idle priority, off the CPUs that
+	 * vzctl's return and the CT's first processes need then. */
+	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
+}
+
+struct launcher_args {
+	struct nvz_ct *ct;
+	struct nvz_cgroup *cg;
+	int fd;
+	bool spread;
+	cpu_set_t cpus;
+};
+
+static void *launcher_thread(void *arg)
+{
+	struct launcher_args a = *(struct launcher_args *)arg;
+	free(arg);
+	launcher_run(a.ct, a.cg, a.fd, a.spread ? &a.cpus : NULL);
+	close(a.fd);
+	return NULL;
 }
 
 int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
@@ -282,30 +322,39 @@ int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "socketpair");
-	/* The launcher and the monitor work side by side until init runs, but
-	 * a forked child starts on its parent's CPU and the scheduler is slow
-	 * to move it when another CPU goes idle (vzctl waiting for init): it
-	 * starts on another of our CPUs, and takes all of them back itself. */
-	cpu_set_t cpus, others;
-	int here = sched_getcpu();
-	bool spread = here >= 0 && sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
-		      CPU_ISSET(here, &cpus) && CPU_COUNT(&cpus) > 1;
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid == 0)
-		launcher_main(ct, cg, sv[1], spread ? &cpus : NULL);
-	if (pid < 0) {
+	struct launcher_args *a = calloc(1, sizeof(*a));
+	if (!a) {
 		close(sv[0]);
 		close(sv[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fork the init launcher");
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "start the init launcher: out of memory");
 	}
-	if (spread) {
-		others = cpus;
+	*a = (struct launcher_args){ .ct = ct, .cg = cg, .fd = sv[1] };
+	/* The launcher and the monitor work side by side until init runs, and
+	 * the scheduler is slow to move a new task off its parent's CPU when
+	 * another goes idle: the launcher starts on another of our CPUs and
+	 * takes all of them back itself. Detached: it goes by itself once
+	 * init has exec'd, and a failed start ends the whole monitor. */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, LAUNCHER_STACK);
+	int here = sched_getcpu();
+	if (here >= 0 && sched_getaffinity(0, sizeof(a->cpus), &a->cpus) == 0 &&
+	    CPU_ISSET(here, &a->cpus) && CPU_COUNT(&a->cpus) > 1) {
+		cpu_set_t others = a->cpus;
 		CPU_CLR(here, &others);
-		sched_setaffinity(pid, sizeof(others), &others);
+		a->spread = pthread_attr_setaffinity_np(&attr, sizeof(others), &others) == 0;
 	}
-	/* sv[1] stays open here: closing it would close it for the launcher. */
-	*l = (struct launcher){ .pid = pid, .fd = sv[0], .fd2 = sv[1], .exec_fd = l->exec_fd,
-				.pidfd = (int)syscall(SYS_pidfd_open, pid, 0) };
+	pthread_t t;
+	int rc = pthread_create(&t, &attr, launcher_thread, a);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		free(a);
+		close(sv[0]);
+		close(sv[1]);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, rc, "start the init launcher");
+	}
+	*l = (struct launcher){ .fd = sv[0], .exec_fd = l->exec_fd };
 	return 0;
 }
 
@@ -316,30 +365,25 @@ void nvz_launcher_close_exec(struct launcher *l)
 	l->exec_fd = -1;
 }
 
+/* Our end goes: a launcher still waiting for the go or the launch order
+ * sees EOF and returns; one that cloned init waits for its exec. */
 void nvz_launcher_end(struct launcher *l)
 {
 	nvz_launcher_close_exec(l);
-	if (l->pid <= 0)
+	if (l->fd < 0)
 		return;
-	kill(l->pid, SIGKILL);
-	while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(l->fd);
-	close(l->fd2);
-	if (l->pidfd >= 0)
-		close(l->pidfd);
-	l->pid = -1;
+	shutdown(l->fd, SHUT_RDWR);
+	close(steal_fd(&l->fd));
 }
 
 /* After the launch order: init's pid, reported by the launcher. */
 pid_t nvz_launcher_wait(struct launcher *l, struct nvz_error **err)
 {
-	struct pollfd p[2] = { { .fd = l->fd, .events = POLLIN }, { .fd = l->pidfd, .events = POLLIN } };
-	while (!(p[0].revents & POLLIN) && !(p[1].revents & POLLIN))
-		if (poll(p, l->pidfd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
-			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the init launcher");
 	struct nvz_sync_msg r;
-	ssize_t n = (p[0].revents & POLLIN) ? recv(l->fd, &r, sizeof(r), MSG_DONTWAIT) : 0;
+	ssize_t n;
+	do
+		n = recv(l->fd, &r, sizeof(r), 0);
+	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(r))
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the init launcher died");
 	if (r.step == SYNC_ERROR) {

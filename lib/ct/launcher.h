@@ -1,4 +1,4 @@
-/* The launcher (launcher.c): the monitor's child that enters the CT's
+/* The launcher (launcher.c): the monitor's thread that enters the CT's
  * cgroups and namespaces and clones init there (monitor.c drives it). */
 #ifndef NVZ_CT_LAUNCHER_H
 #define NVZ_CT_LAUNCHER_H
@@ -27,31 +27,30 @@ struct launch_msg {
 	struct ct_userns u;
 };
 
-/* The launcher: a child of the monitor, made as soon as the monitor starts,
- * that enters the CT's cgroups (without the RCU grace period a write to
- * cgroup.procs costs on v1, see launcher_main) while vzctl writes the
- * limits. When the monitor says go (after the last limit), it clones init
- * with CLONE_PARENT: init is born in its cgroups, a child of the monitor,
- * and never runs outside them. It shares the monitor's descriptor table
- * (CLONE_FILES), so init inherits the descriptors the monitor opened after
- * the fork, as if the monitor had cloned it. */
+/* The launcher: a thread of the monitor, started as soon as the monitor
+ * starts, that enters the CT's v1 cgroups (its thread alone, without the
+ * RCU grace period a write to cgroup.procs costs on v1) and makes the
+ * CT's network, uts and ipc namespaces while the cgroups are created and
+ * their limits written. When the monitor says go (after the last limit),
+ * it clones init: init is born in its cgroups and namespaces, a child of
+ * the monitor, and never runs outside them. It shares the monitor's
+ * descriptor table, so init inherits the descriptors the monitor opened
+ * meanwhile, as if the monitor had cloned it. */
 struct launcher {
-	pid_t pid;
-	int fd;    /* monitor's end of a SOCK_SEQPACKET pair */
-	int fd2;   /* the launcher's end, closed once the launcher is done */
-	int pidfd; /* the shared table keeps the other end open: death shows here */
+	int fd;      /* monitor's end of a SOCK_SEQPACKET pair; -1: none */
 	int exec_fd; /* vzctl's exec pipe, for init (launch_msg); closed once init is cloned */
 };
 
-/* Fork the launcher; it waits for the go (a byte on l->fd) once the
- * CT's cgroups exist. */
+/* Start the launcher thread; it waits for the go (a byte on l->fd) once
+ * the CT's cgroups exist. */
 int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
 		       struct nvz_error **err);
 /* After the launch order (a struct launch_msg on l->fd): init's pid. */
 pid_t nvz_launcher_wait(struct launcher *l, struct nvz_error **err);
 /* Our copy of vzctl's exec pipe goes (init has its own). */
 void nvz_launcher_close_exec(struct launcher *l);
-/* Kill (if still there) and reap the launcher; idempotent. */
+/* Let the launcher go: one still waiting for an order returns; one that
+ * cloned init leaves once init has exec'd. Idempotent. */
 void nvz_launcher_end(struct launcher *l);
 
 #endif

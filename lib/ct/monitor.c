@@ -194,7 +194,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	first_steps(ct, sync_fd, bc);
 	pid_t pid = nvz_launcher_wait(l, err);
 	/* init has the exec pipe (vzctl sees its exec by the pipe's EOF). The
-	 * launcher stays until init's exec (launcher_main), then is reaped. */
+	 * launcher thread stays until init's exec (launcher_run), then goes. */
 	nvz_launcher_close_exec(l);
 	if (pid < 0)
 		nvz_launcher_end(l);
@@ -353,9 +353,13 @@ static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, i
 		const char *ld = nvz_ct_get(ct, "LOCKDIR", NULL);
 		if (ld)
 			snprintf(hm.lockpath, sizeof(hm.lockpath), "%s/%s.lck", ld, ct->id);
-		/* The hub has the CT: init becomes its child when we exit. */
-		if (nvz_hub_hand_over(hub_fd, &hm, token_fd) == 0)
+		/* The hub has the CT: init becomes its child when we exit. The
+		 * exit (our memory torn down) at idle priority: nobody waits
+		 * for it, while vzctl's return and the CT's boot do. */
+		if (nvz_hub_hand_over(hub_fd, &hm, token_fd) == 0) {
+			sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
 			_exit(0);
+		}
 		/* No hub any more: we stay the CT's monitor, and the state says so. */
 		struct nvz_runstate rs = { pid, nvz_proc_starttime(pid), getpid(),
 					   nvz_proc_starttime(getpid()) };
@@ -402,10 +406,10 @@ static void quiet_stdio(void)
 	}
 }
 
-/* The launcher first, while single-threaded (the bcfs helper thread comes
- * later) and while the cgroups are created (by vzctl, or by us if the hub
- * forked us); once they exist the launcher enters them and we write their
- * limits, while vzctl mounts the root and writes the CT's files (start.c). */
+/* The launcher first, while the cgroups are created (by vzctl, or by us if
+ * the hub forked us); once they exist the launcher enters them and we
+ * write their limits, while vzctl mounts the root and writes the CT's
+ * files (start.c). */
 static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
 			   bool launch, int go_fd, struct nvz_error **err)
 {
@@ -416,7 +420,7 @@ static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct laun
 	 * cgroups to us and mounts the root meanwhile (start.c). */
 	if (hub_fd >= 0 ? nvz_cgroup_create(cg, err) < 0 : wait_step(go_fd, err) < 0)
 		return -1;
-	if (l->pid > 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
+	if (l->fd >= 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
 	return nvz_ct_apply_resources(ct, NULL, cg, err);
 }
@@ -439,7 +443,7 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	/* A restore has no exec for vzctl to see: it waits for our report. */
 	if (dumpdir)
 		close(steal_fd(&exec_fd));
-	struct launcher l = { .pid = -1, .exec_fd = exec_fd };
+	struct launcher l = { .fd = -1, .exec_fd = exec_fd };
 	if (prepare_cgroups(ct, cg, &l, !dumpdir, go_fd, &err) < 0) {
 		nvz_launcher_end(&l);
 		report(report_fd, SYNC_ERROR, err);

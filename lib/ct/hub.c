@@ -47,6 +47,7 @@ struct hub_ct {
 struct hub_pending {
 	pid_t pid;
 	int fd;
+	bool ready_due; /* a spare taken while warming: its 'r' may come first */
 	struct hub_pending *next;
 };
 
@@ -65,9 +66,19 @@ struct hub {
 	int spare_fd;	 /* our end of its socket pair */
 	bool spare_ready, want_spare;
 	time_t idle_since;
+	uint64_t trim_at; /* CLOCK_MONOTONIC ms when to give memory back; 0: not due */
 	bool term;
 	uint64_t ns[HUB_NS_COUNT];
 };
+
+#define TRIM_DELAY_MS 50
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void close_fd(int *fd)
 {
@@ -119,7 +130,14 @@ static __attribute__((noinline)) void warm_stack(void)
 		frame[i] = 0;
 }
 
-static void warm_up(void)
+/* The hub sent a start already: the rest of the warm-up would only delay it. */
+static bool asked(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 1;
+}
+
+static void warm_up(int fd)
 {
 	/* Freed heap stays ours: the monitor's allocations find it faulted. */
 	mallopt(M_TRIM_THRESHOLD, 4 << 20);
@@ -132,10 +150,14 @@ static void warm_up(void)
 	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
 		free(blocks[i]);
 	warm_stack();
+	if (asked(fd))
+		return;
 	/* Code: fork maps none of it in the child (page cache, no copy). */
 	extern char __executable_start[], etext[];
 	for (volatile const char *c = __executable_start; c < etext; c += 4096)
 		(void)*c;
+	if (asked(fd))
+		return;
 	/* And what loading a configuration touches, on a throwaway copy. */
 	struct nvz_ctx *ctx = NULL;
 	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0)
@@ -155,10 +177,11 @@ static __attribute__((noreturn)) void spare_child(int fd)
 	prctl(PR_SET_NAME, "vzmon-spare");
 	/* Born at idle priority (make_spare): warm up on spare CPU time only,
 	 * then a monitor like any other, ready for the hub. */
-	warm_up();
+	warm_up(fd);
 	struct sched_param normal = { 0 };
 	sched_setscheduler(0, SCHED_OTHER, &normal);
-	if (write(fd, "r", 1) != 1)
+	/* 'r', unless the hub took us before (spawn_monitor). */
+	if (!asked(fd) && write(fd, "r", 1) != 1)
 		_exit(0);
 	struct hub_request rq;
 	int fds[NVZ_RECV_FDS_MAX];
@@ -222,19 +245,24 @@ static void drop_spare(struct hub *h)
 	h->spare_ready = false;
 }
 
-/* The monitor of a start: the spare if it takes the request, else a fork. */
+/* The monitor of a start: the spare, even one still warming up at idle
+ * priority (starts in a row come before it is done: it has been forked
+ * already, and stops warming up when it sees the request), else a fork. */
 static pid_t spawn_monitor(struct hub *h, const struct hub_request *rq, int *fds, size_t nfds,
-			   int *hub_fd)
+			   int *hub_fd, bool *ready_due)
 {
-	if (h->spare_ready && nvz_send_msg(h->spare_fd, rq, sizeof(*rq), fds, nfds) == 0) {
+	if (h->spare_fd >= 0 && nvz_send_msg(h->spare_fd, rq, sizeof(*rq), fds, nfds) == 0) {
 		pid_t pid = h->spare_pid;
+		if (!h->spare_ready)
+			sched_setscheduler(pid, SCHED_OTHER, &(struct sched_param){ 0 });
+		*ready_due = !h->spare_ready;
 		*hub_fd = steal_fd(&h->spare_fd);
 		h->spare_pid = -1;
 		h->spare_ready = false;
 		return pid;
 	}
-	/* Not warm yet (or gone): it stays for the next start if it lives. */
-	if (h->spare_ready)
+	/* Gone (EOF, or it could not take the request). */
+	if (h->spare_fd >= 0)
 		drop_spare(h);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -295,10 +323,12 @@ static void request(struct hub *h)
 	    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
 	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns))) {
 		int hub_fd = -1;
+		bool ready_due = false;
 		struct hub_pending *pe = calloc(1, sizeof(*pe));
-		pid_t pid = pe ? spawn_monitor(h, &rq, fds, nfds, &hub_fd) : -1;
+		pid_t pid = pe ? spawn_monitor(h, &rq, fds, nfds, &hub_fd, &ready_due) : -1;
 		if (pid > 0) {
-			*pe = (struct hub_pending){ .pid = pid, .fd = hub_fd, .next = h->pending };
+			*pe = (struct hub_pending){ .pid = pid, .fd = hub_fd, .ready_due = ready_due,
+						    .next = h->pending };
 			h->pending = pe;
 			h->want_spare = true;
 			answer = 'y';
@@ -330,6 +360,11 @@ static int hand_over(struct hub *h, struct hub_pending *pe)
 	ssize_t n = nvz_recv_msg(pe->fd, &ho, sizeof(ho), fds, &nfds, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
+	/* The warm-up's end, from a spare taken before it said so. */
+	if (n == 1 && !nfds && pe->ready_due) {
+		pe->ready_due = false;
+		return 0;
+	}
 	close_fd(&pe->fd);
 	if (n != (ssize_t)sizeof(ho) || ho.magic != HUB_MAGIC ||
 	    (size_t)__builtin_popcount(ho.have) != nfds) {
@@ -525,7 +560,9 @@ static int serve(struct hub *h)
 			p[i++] = (struct pollfd){ .fd = c->client, .events = POLLIN };
 			p[i++] = (struct pollfd){ .fd = c->bc ? c->m.bc_fd : -1, .events = POLLIN };
 		}
-		if (poll(p, np, 1000) < 0 && errno != EINTR)
+		uint64_t now = now_ms();
+		int timeout = h->trim_at ? (int)(h->trim_at > now ? h->trim_at - now : 0) : 1000;
+		if (poll(p, np, timeout) < 0 && errno != EINTR)
 			return 1;
 		/* The CTs polled for first: the list is as it was polled. */
 		i = 3 + npend;
@@ -546,14 +583,16 @@ static int serve(struct hub *h)
 		if (p[1].revents & POLLIN)
 			request(h);
 		/* What a request, a hand-over or an exit faulted in or allocated
-		 * goes back: the hub lives as long as the server's CTs. */
-		if ((p[1].revents & POLLIN) || npend || ncts != count_cts(h)) {
-			/* At idle priority: nothing waits for it, while a start's
-			 * vzctl on its way out and the CT's first processes do. */
-			idle_priority(true);
+		 * goes back: the hub lives as long as the server's CTs. Once
+		 * things are quiet (TRIM_DELAY_MS): right after a start, its
+		 * vzctl on the way out and the CT's first processes need the
+		 * CPUs, and the next start in a row needs us. */
+		if ((p[1].revents & POLLIN) || npend || ncts != count_cts(h))
+			h->trim_at = now_ms() + TRIM_DELAY_MS;
+		else if (h->trim_at && now_ms() >= h->trim_at) {
+			h->trim_at = 0;
 			nvz_trim_memory();
 			nvz_trim_text();
-			idle_priority(false);
 		}
 	}
 }

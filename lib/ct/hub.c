@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -43,6 +44,16 @@ struct hub_ct {
 	struct hub_ct *next;
 };
 
+/* A CT whose init a command (vzctl stop) ended: that command removes the
+ * state and then waits for the token, which goes as soon as we see the
+ * state gone (an inotify watch on its run directory), with no fork. */
+struct hub_ending {
+	struct nvz_monwait m;
+	int token, status, wd;
+	uint64_t since_ms;
+	struct hub_ending *next;
+};
+
 /* A monitor forked for a start, until it hands its CT over (or fails). */
 struct hub_pending {
 	pid_t pid;
@@ -62,6 +73,8 @@ struct hub {
 	const char *vzconf;
 	struct hub_ct *cts;
 	struct hub_pending *pending;
+	struct hub_ending *ending;
+	int inotify_fd;
 	pid_t spare_pid; /* a monitor forked ahead of the next start, or -1 */
 	int spare_fd;	 /* our end of its socket pair */
 	bool spare_ready, want_spare;
@@ -407,6 +420,78 @@ static void hand_overs(struct hub *h)
 	}
 }
 
+/* vzctl monitor-exit, in a child of ours that holds the token until it
+ * is done: the work after init's exit that no command did. */
+static void after_exit(struct hub *h, struct nvz_monwait *m, int token, int status)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return;
+	int keep[] = { token, h->exe_fd };
+	nvz_close_fds_except(keep, 2);
+	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	/* vzctl monitor-exit keeps the token until it returns. */
+	if (token >= 0)
+		fcntl(token, F_SETFD, 0);
+	m->token = token;
+	nvz_monwait_exec_exit(m, status);
+	_exit(0);
+}
+
+/* Keep c's token until the command ending it removed its state (true),
+ * rather than fork now; false: no watch, fork. */
+static bool wait_ending(struct hub *h, struct hub_ct *c, int status)
+{
+	if (h->inotify_fd < 0)
+		h->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct hub_ending *e = h->inotify_fd >= 0 ? calloc(1, sizeof(*e)) : NULL;
+	if (!e)
+		return false;
+	e->wd = inotify_add_watch(h->inotify_fd, c->m.rundir,
+				  IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE_SELF | IN_ONLYDIR);
+	if (e->wd < 0) {
+		free(e);
+		return false;
+	}
+	e->m = c->m;
+	e->token = steal_fd(&c->token);
+	e->status = status;
+	e->since_ms = now_ms();
+	e->next = h->ending;
+	h->ending = e;
+	return true;
+}
+
+/* Each ending CT: its state gone, the token goes; the lock let go with the
+ * state still there (the command failed) or after ENDING_MAX_MS, the
+ * after-exit work as usual. */
+#define ENDING_MAX_MS 2000
+#define ENDING_POLL_MS 10
+static void endings(struct hub *h)
+{
+	char buf[4096];
+	while (h->inotify_fd >= 0 && read(h->inotify_fd, buf, sizeof(buf)) > 0)
+		;
+	for (struct hub_ending **pe = &h->ending; *pe;) {
+		struct hub_ending *e = *pe;
+		bool ours = nvz_monwait_still_ours(&e->m);
+		if (ours && nvz_monwait_lock_held(&e->m) && now_ms() - e->since_ms < ENDING_MAX_MS) {
+			pe = &e->next;
+			continue;
+		}
+		if (ours)
+			after_exit(h, &e->m, e->token, e->status);
+		close_fd(&e->token);
+		inotify_rm_watch(h->inotify_fd, e->wd);
+		*pe = e->next;
+		free(e);
+	}
+}
+
 /* init is gone: the CT's host side goes, and vzctl monitor-exit does the
  * rest in a child of ours that holds the token until it is done. */
 static void ct_exit(struct hub *h, struct hub_ct *c, int status)
@@ -428,28 +513,16 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 	/* The command that ended init (vzctl stop) removes the CT's state as
 	 * it cleans up, then waits for the token: if it got there first (the
 	 * unmount above gives it time), monitor-exit would find nothing to
-	 * do; let the token go at once instead of forking for it. */
+	 * do; let the token go at once instead of forking for it. If it holds
+	 * the lock and is on its way there, wait for the state to go. */
 	c->m.monitor_pid = getpid();
 	if (!nvz_monwait_still_ours(&c->m)) {
 		close_fd(&c->token);
 		return;
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		int keep[] = { c->token, h->exe_fd };
-		nvz_close_fds_except(keep, 2);
-		signal(SIGCHLD, SIG_DFL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_CHILD_SUBREAPER, 0);
-		/* vzctl monitor-exit keeps the token until it returns. */
-		if (c->token >= 0)
-			fcntl(c->token, F_SETFD, 0);
-		c->m.token = c->token;
-		nvz_monwait_exec_exit(&c->m, status);
-		_exit(0);
-	}
+	if (nvz_monwait_lock_held(&c->m) && wait_ending(h, c, status))
+		return;
+	after_exit(h, &c->m, c->token, status);
 	close_fd(&c->token);
 }
 
@@ -525,7 +598,7 @@ static int serve(struct hub *h)
 		size_t npend = 0, ncts = count_cts(h);
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			npend++;
-		if (!npend && !ncts) {
+		if (!npend && !ncts && !h->ending) {
 			if (!h->idle_since)
 				h->idle_since = time(NULL);
 			if (h->term || !h->sock_ino || time(NULL) - h->idle_since >= HUB_IDLE_SECS ||
@@ -545,13 +618,14 @@ static int serve(struct hub *h)
 			h->want_spare = false;
 			make_spare(h);
 		}
-		size_t np = 3 + npend + 4 * ncts, i = 3;
+		size_t np = 4 + npend + 4 * ncts, i = 4;
 		cleanup_free struct pollfd *p = calloc(np, sizeof(*p));
 		if (!p)
 			return 1;
 		p[0] = (struct pollfd){ .fd = h->sigfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = h->spare_ready ? -1 : h->spare_fd, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = h->ending ? h->inotify_fd : -1, .events = POLLIN };
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
 		for (struct hub_ct *c = h->cts; c; c = c->next) {
@@ -562,10 +636,13 @@ static int serve(struct hub *h)
 		}
 		uint64_t now = now_ms();
 		int timeout = h->trim_at ? (int)(h->trim_at > now ? h->trim_at - now : 0) : 1000;
+		/* An ending CT whose command let go of the lock tells nothing. */
+		if (h->ending && timeout > ENDING_POLL_MS)
+			timeout = ENDING_POLL_MS;
 		if (poll(p, np, timeout) < 0 && errno != EINTR)
 			return 1;
 		/* The CTs polled for first: the list is as it was polled. */
-		i = 3 + npend;
+		i = 4 + npend;
 		for (struct hub_ct *c = h->cts; c; c = c->next, i += 4)
 			console_events(c, &p[i]);
 		/* Hand-overs before exits: a monitor sends its CT before it exits,
@@ -578,6 +655,8 @@ static int serve(struct hub *h)
 					h->term = true;
 		}
 		reap(h);
+		if (h->ending)
+			endings(h);
 		if (p[2].revents)
 			spare_event(h);
 		if (p[1].revents & POLLIN)
@@ -600,6 +679,7 @@ static int serve(struct hub *h)
 int nvz_hub_main(int listen_fd)
 {
 	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .spare_pid = -1, .spare_fd = -1,
+			 .inotify_fd = -1,
 			 .vzconf = getenv("VZ_CONF") };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);

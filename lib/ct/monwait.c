@@ -232,7 +232,7 @@ bool nvz_monwait_still_ours(const struct nvz_monwait *m)
 
 /* Is the CT's lock held (by the command that ended init)? Tested, never
  * kept: vzctl takes it properly if we exec it. */
-static bool lock_held(const struct nvz_monwait *m)
+bool nvz_monwait_lock_held(const struct nvz_monwait *m)
 {
 	int fd = m->lockpath[0] ? open(m->lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 	if (fd < 0)
@@ -247,7 +247,7 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 	/* As the full monitor's after-exit: while the state names us and a
 	 * command holds the lock, that command is ending the CT and waits
 	 * for our exit; look every ms (it waits that long for us). */
-	for (int i = 0; i < 2000 && nvz_monwait_still_ours(m) && lock_held(m); i++)
+	for (int i = 0; i < 2000 && nvz_monwait_still_ours(m) && nvz_monwait_lock_held(m); i++)
 		usleep(1000);
 	if (!nvz_monwait_still_ours(m))
 		return;

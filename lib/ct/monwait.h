@@ -41,13 +41,15 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 /* In vzmon: serve the CT until init exits; returns its wait status (or -1),
  * with the beancounter file system unmounted. */
 int nvz_monwait_run(const struct nvz_monwait *m);
+/* Does the CT's state still name this init and monitor (m->monitor_pid,
+ * else the caller)? A command that ended the CT removed it. */
+bool nvz_monwait_still_ours(const struct nvz_monwait *m);
+/* Is the CT's lock held (by a command ending the CT)? Tested, not taken. */
+bool nvz_monwait_lock_held(const struct nvz_monwait *m);
 /* In vzmon, last: exec vzctl (m->exe_fd) for the after-exit work, unless
  * the command that ended init (vzctl stop, restart, chkpnt: it holds the
  * CT's lock, cleans up and waits for our exit) is handling it. Returns when
  * there is nothing to do, or on failure. */
-/* Does the CT's state still name this init and monitor (m->monitor_pid,
- * else the caller)? A command that ended the CT removed it. */
-bool nvz_monwait_still_ours(const struct nvz_monwait *m);
 void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status);
 
 /* The raw FUSE side of vzmon (bcfs-raw.c). */

@@ -141,6 +141,31 @@ t_hub_stop_and_console() {
 	return 0
 }
 
+# init dies while a command holds the CT's lock: the hub waits for that
+# command to clean up (it removes the state) rather than doing it itself;
+# a command that lets the lock go without cleaning up (it failed) leaves
+# the work to the hub, which then cleans up as after a halt inside.
+t_hub_ending_lock_released() {
+	start_busybox 121
+	local init hub lk
+	init=$(state_pid 121 INIT_PID) hub=$(state_pid 121 MONITOR_PID)
+	exec {lk}>"$T/lock/121.lck"
+	flock -x "$lk" || fail "lock 121"
+	kill -9 "$init"
+	wait_for 50 eval '! kill -0 '"$init"' 2>/dev/null' || fail "init $init did not die"
+	sleep 0.3
+	[ "$(state_pid 121 INIT_PID)" = "$init" ] || fail "the state changed under the held lock"
+	flock -u "$lk"
+	exec {lk}>&-
+	wait_for 50 eval '! "$VZCTL" status 121 | grep -q running' || fail "121 not cleaned up: $("$VZCTL" status 121)"
+	[ ! -e "$T/run/121/state" ] || fail "state of 121 left: $(cat "$T/run/121/state")"
+	check_hub_let_go 121 "$hub"
+	expect_rc 0 "$VZCTL" start 121
+	check_hub 121
+	expect_rc 0 "$VZCTL" stop 121 --fast
+	return 0
+}
+
 # Starts in a row: each finds the spare monitor that the hub forked after
 # the start before it still warming up (at idle priority) or not forked
 # yet; a warming spare is taken (raised to normal priority, it stops

@@ -444,6 +444,10 @@ cleanup_all() {
 		timeout 60 "$VZCTL" --quiet --skiplock stop "$id" --fast >/dev/null 2>&1
 		timeout 60 "$VZCTL" --quiet --skiplock destroy "$id" >/dev/null 2>&1
 	done
+	if [ -n "${BENCH_BEFORE:-}" ] && [ -e "$NB/vz.conf" ]; then
+		VZ_CONF=$NB/vz.conf timeout 60 "$BENCH_BEFORE/vzctl" --quiet --skiplock stop 401 --fast >/dev/null 2>&1
+		VZ_CONF=$NB/vz.conf timeout 60 "$BENCH_BEFORE/vzctl" --quiet --skiplock destroy 401 >/dev/null 2>&1
+	fi
 	for c in "$LXCP"/*/; do
 		[ -d "$c" ] || continue
 		c=$(basename "$c")
@@ -464,21 +468,40 @@ cleanup_all() {
 	rm -rf "$W"
 }
 
-# BENCH_BEFORE=DIR (a build dir of an older nvz): the same CT driven by both
-# builds in this run, for the before/after table of a fix. The short sleeps
-# in the preparations keep the old build's start/stop lock race out.
+# BENCH_BEFORE=DIR (a build dir of an older nvz): the same kind of CT driven
+# by both builds in this run, for the before/after table of a fix. Each
+# build has a server of its own (vz.conf, RUNDIR, hub, cgroup prefix), as
+# two hosts would, and they take turns round by round, the order swapped
+# each round: one build run after the other measured the machine's drift
+# (and the other build's hub handing its socket over) as much as the fix.
+NB=$W/nvz-before
+ba_round() { # ba_round before|after ROUND RUNS: one build's turn, in a subshell (its VZ_CONF)
+	local v=$1 r=$2 per=$3 b=$BUILD m=$TAG/401
+	export VZ_CONF=$NV/vz.conf
+	[ "$v" = before ] && b=$BENCH_BEFORE m=$TAG-b/401 VZ_CONF=$NB/vz.conf
+	hf "ba-$v-status.r$r" "$per" "" "$b/vzctl status 401"
+	hf "ba-$v-start.r$r" "$per" "sh -c '$b/vzctl --quiet stop 401 --fast >/dev/null 2>&1; sleep 0.1'" \
+		"$EXECWAIT $m $b/vzctl --quiet start 401"
+	hf "ba-$v-exec.r$r" "$per" "" "$b/vzctl exec3 401 /bin/true"
+	hf "ba-$v-kill.r$r" "$per" "sh -c '$b/vzctl --quiet start 401 >/dev/null 2>&1; sleep 0.1'" \
+		"$b/vzctl --quiet stop 401 --fast"
+	q "$b/vzctl" --quiet stop 401 --fast
+}
 bench_before_after() {
-	local v b
+	local r v n per=$(((RUNS + ROUNDS - 1) / ROUNDS))
+	(NV=$NB TAG=$TAG-b setup_nvz) || die "server for the before build"
 	nvz create 401 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 401"
-	for v in before after; do
-		b=$BUILD
-		[ $v = before ] && b=$BENCH_BEFORE
-		hf "ba-$v-status" "$RUNS" "" "$b/vzctl status 401"
-		hf "ba-$v-start" "$RUNS" "sh -c '$b/vzctl --quiet stop 401 --fast >/dev/null 2>&1; sleep 0.1'" \
-			"$EXECWAIT $TAG/401 $b/vzctl --quiet start 401"
-		hf "ba-$v-exec" "$RUNS" "" "$b/vzctl exec3 401 /bin/true"
-		hf "ba-$v-kill" "$RUNS" "sh -c '$b/vzctl --quiet start 401 >/dev/null 2>&1; sleep 0.1'" \
-			"$b/vzctl --quiet stop 401 --fast"
-		q "$b/vzctl" --quiet stop 401 --fast
+	VZ_CONF=$NB/vz.conf "$BENCH_BEFORE/vzctl" --quiet create 401 --ostemplate busybox-x86_64 \
+		--layout simfs:shared >/dev/null || die "nvz create 401 (before)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		if ((r % 2)); then
+			(ba_round before $r $per) && (ba_round after $r $per)
+		else
+			(ba_round after $r $per) && (ba_round before $r $per)
+		fi
 	done
+	for v in before after; do
+		for n in status start exec kill; do merge_rounds "ba-$v-$n"; done
+	done
+	VZ_CONF=$NB/vz.conf q "$BENCH_BEFORE/vzctl" --quiet destroy 401
 }

@@ -161,7 +161,7 @@ def main():
     w(f"| manager's per-CT processes, PSS per CT | {kb('nvz-pss')} | {kb('crun-pss')} | {kb('lxc-pss')} | "
       f" | {ratio('nvz-pss', 'lxc-pss')} |")
     if load("ba-after-start") or load("ba-before-start"):
-        w(f"\n## Before and after the fixes (same run, same CT; before = {m.get('before', '?')})\n")
+        w(f"\n## Before and after the fixes (same run; each build on a server of its own, the two taking turns round by round; before = {m.get('before', '?')})\n")
         w("| operation (ms) | before | after | after/before |")
         w("|---|---|---|---|")
         for k, label in (("status", "`vzctl status` (command start-up)"), ("start", "start until init runs"),

@@ -293,10 +293,10 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 	}
 	struct nvz_sync_msg r = { .step = SYNC_LAUNCHED, .code = pid };
 	send(fd, &r, sizeof(r), MSG_NOSIGNAL);
-	/* init_room_release waits for init's exec; what follows (the stack
-	 * unmapped, this thread's exit) at idle priority, off the CPUs that
-	 * vzctl's return and the CT's first processes need then. */
-	sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
+	/* init_room_release waits for init's exec. Not at idle priority:
+	 * until it has returned this thread is a task in the CT's v1
+	 * cgroups, and a `vzctl stop` right after the start would find it
+	 * there (and freeze the cgroup to kill it). */
 }
 
 struct launcher_args {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -41,8 +42,14 @@ struct hub_ct {
 	struct nvz_bcraw *bc;
 	int client; /* `vzctl console`, which has the master meanwhile */
 	int token;
+	unsigned watched; /* the CT_W_* descriptors in the hub's epoll set */
 	struct hub_ct *next;
 };
+
+/* A CT's descriptors the hub waits on, in an epoll set (struct hub
+ * epfd): a wake-up costs the same with 500 CTs as with one, where a
+ * poll over every CT's descriptors cost microseconds per CT each time. */
+enum { CT_W_MASTER, CT_W_LISTEN, CT_W_CLIENT, CT_W_BC, CT_W_KINDS };
 
 /* A CT whose init a command (vzctl stop) ended: that command removes the
  * state and then waits for the token, which goes as soon as we see the
@@ -75,6 +82,7 @@ struct hub {
 	struct hub_pending *pending;
 	struct hub_ending *ending;
 	int inotify_fd;
+	int epfd; /* every CT's console and beancounter descriptors */
 	pid_t spare_pid; /* a monitor forked ahead of the next start, or -1 */
 	int spare_fd;	 /* our end of its socket pair */
 	bool spare_ready, want_spare;
@@ -98,6 +106,35 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+static int *ct_watch_fd(struct hub_ct *c, int kind)
+{
+	int *fd[CT_W_KINDS] = { &c->m.master, &c->m.listen_fd, &c->client, &c->m.bc_fd };
+	return fd[kind];
+}
+
+/* The console is drained (and `vzctl console` accepted) only while no
+ * client has it; the beancounters are answered while their FUSE server is. */
+static bool ct_watch_wanted(const struct hub_ct *c, int kind)
+{
+	return kind == CT_W_CLIENT ? c->client >= 0 : kind == CT_W_BC ? c->bc != NULL : c->client < 0;
+}
+
+/* The epoll set follows what c wants. Each entry goes before its
+ * descriptor is closed: a child forked meanwhile may hold the same file,
+ * which would keep the entry (and its pointer to c) alive. */
+static void ct_watch(struct hub *h, struct hub_ct *c, bool none)
+{
+	for (int k = 0; k < CT_W_KINDS; k++) {
+		int fd = *ct_watch_fd(c, k);
+		bool want = !none && fd >= 0 && ct_watch_wanted(c, k), have = c->watched & (1u << k);
+		if (want == have)
+			continue;
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uintptr_t)c | (unsigned)k };
+		if (epoll_ctl(h->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) == 0 || !want)
+			c->watched ^= 1u << k;
+	}
 }
 
 /* The forked monitor: the CT as vzctl would open it, then the monitor's
@@ -403,6 +440,7 @@ static int hand_over(struct hub *h, struct hub_pending *pe)
 	c->bc = c->m.bc_fd >= 0 ? nvz_bcraw_new(&c->m) : NULL;
 	c->next = h->cts;
 	h->cts = c;
+	ct_watch(h, c, false);
 	return 1;
 }
 
@@ -496,6 +534,7 @@ static void endings(struct hub *h)
  * rest in a child of ours that holds the token until it is done. */
 static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 {
+	ct_watch(h, c, true);
 	close_fd(&c->client);
 	nvz_bcraw_free(c->bc);
 	c->bc = NULL;
@@ -567,21 +606,36 @@ static bool socket_ours(const struct hub *h)
 	return stat(h->sock_path, &st) == 0 && st.st_dev == h->sock_dev && st.st_ino == h->sock_ino;
 }
 
-static void console_events(struct hub_ct *c, const struct pollfd *p)
+static void ct_event(struct hub *h, struct hub_ct *c, int kind, uint32_t events)
 {
-	if (p[0].revents & POLLIN)
+	/* An earlier event of this batch changed what c waits on. */
+	if (!(c->watched & (1u << kind)))
+		return;
+	if (kind == CT_W_MASTER && (events & EPOLLIN)) {
 		nvz_console_drain(c->m.master, c->m.logfd);
-	if (p[1].revents & POLLIN)
+	} else if (kind == CT_W_LISTEN && (events & EPOLLIN)) {
 		c->client = nvz_console_accept(c->m.listen_fd, c->m.master);
-	if (p[2].revents) {
+	} else if (kind == CT_W_CLIENT) {
 		char ch;
-		if (read(c->client, &ch, 1) <= 0)
+		if (read(c->client, &ch, 1) <= 0) {
+			ct_watch(h, c, true);
 			close_fd(&c->client);
-	}
-	if ((p[3].revents & (POLLIN | POLLERR | POLLHUP)) && nvz_bcraw_process(c->bc) < 0) {
+		}
+	} else if (kind == CT_W_BC && nvz_bcraw_process(c->bc) < 0) {
 		nvz_bcraw_free(c->bc);
 		c->bc = NULL;
 	}
+	ct_watch(h, c, false);
+}
+
+/* What the CTs' descriptors say (the epoll set was readable). */
+static void ct_events(struct hub *h)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(h->epfd, ev, 64, 0);
+	for (int i = 0; i < n; i++)
+		ct_event(h, (struct hub_ct *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7),
+			 (int)(ev[i].data.u64 & 7), ev[i].events);
 }
 
 static size_t count_cts(const struct hub *h)
@@ -618,7 +672,7 @@ static int serve(struct hub *h)
 			h->want_spare = false;
 			make_spare(h);
 		}
-		size_t np = 4 + npend + 4 * ncts, i = 4;
+		size_t np = 5 + npend, i = 5;
 		cleanup_free struct pollfd *p = calloc(np, sizeof(*p));
 		if (!p)
 			return 1;
@@ -626,14 +680,9 @@ static int serve(struct hub *h)
 		p[1] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
 		p[2] = (struct pollfd){ .fd = h->spare_ready ? -1 : h->spare_fd, .events = POLLIN };
 		p[3] = (struct pollfd){ .fd = h->ending ? h->inotify_fd : -1, .events = POLLIN };
+		p[4] = (struct pollfd){ .fd = h->epfd, .events = POLLIN };
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
-		for (struct hub_ct *c = h->cts; c; c = c->next) {
-			p[i++] = (struct pollfd){ .fd = c->client < 0 ? c->m.master : -1, .events = POLLIN };
-			p[i++] = (struct pollfd){ .fd = c->client < 0 ? c->m.listen_fd : -1, .events = POLLIN };
-			p[i++] = (struct pollfd){ .fd = c->client, .events = POLLIN };
-			p[i++] = (struct pollfd){ .fd = c->bc ? c->m.bc_fd : -1, .events = POLLIN };
-		}
 		uint64_t now = now_ms();
 		int timeout = h->trim_at ? (int)(h->trim_at > now ? h->trim_at - now : 0) : 1000;
 		/* An ending CT whose command let go of the lock tells nothing. */
@@ -641,10 +690,9 @@ static int serve(struct hub *h)
 			timeout = ENDING_POLL_MS;
 		if (poll(p, np, timeout) < 0 && errno != EINTR)
 			return 1;
-		/* The CTs polled for first: the list is as it was polled. */
-		i = 4 + npend;
-		for (struct hub_ct *c = h->cts; c; c = c->next, i += 4)
-			console_events(c, &p[i]);
+		/* The CTs first: an entry's CT is in the list until its exit. */
+		if (p[4].revents & POLLIN)
+			ct_events(h);
 		/* Hand-overs before exits: a monitor sends its CT before it exits,
 		 * and only then is init ours to reap. */
 		hand_overs(h);
@@ -679,7 +727,7 @@ static int serve(struct hub *h)
 int nvz_hub_main(int listen_fd)
 {
 	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .spare_pid = -1, .spare_fd = -1,
-			 .inotify_fd = -1,
+			 .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
 			 .vzconf = getenv("VZ_CONF") };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
@@ -726,7 +774,7 @@ int nvz_hub_main(int listen_fd)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	h.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	h.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-	if (h.sigfd < 0 || h.exe_fd < 0)
+	if (h.sigfd < 0 || h.exe_fd < 0 || h.epfd < 0)
 		return 1;
 	int rc = serve(&h);
 	retire(&h);

@@ -13,6 +13,11 @@ t_console_attach_detach() {
 	# A second attach works after the first detached.
 	OUT=$(printf '\033.' | timeout 20 "$VZCTL" console 701 2>&1) || fail "re-attach failed: $OUT"
 	expect_out 'Detached'
+	# Once detached, the monitor (the hub) drains the console to its log again.
+	"$VZCTL" exec 701 'echo after-detach-probe >/dev/console'
+	wait_for 50 grep -q after-detach-probe "$T/run/701/console.log" ||
+		fail "console not drained after detach: $(tail -3 "$T/run/701/console.log")"
+	return 0
 }
 
 t_runscript_running_and_stopped() {

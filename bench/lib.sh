@@ -465,6 +465,9 @@ cleanup_all() {
 	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do
 		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	for c in /sys/fs/cgroup/lxc.pivot /sys/fs/cgroup/*/lxc.pivot; do
+		[ -d "$c" ] && ! grep -qxF "$c" <<<"${LXC_PIVOTS_BEFORE:-}" && rmdir "$c" 2>/dev/null
+	done
 	rm -rf "$W"
 }
 

@@ -51,6 +51,9 @@ FLOOR=$W/bin/floor
 SDWAIT=$W/bin/sdwait
 EXECWAIT=$W/bin/execwait
 . "$SRCDIR/bench/lib.sh"
+# LXC leaves an empty lxc.pivot cgroup in each hierarchy it used: the
+# cleanup removes those this run made.
+LXC_PIVOTS_BEFORE=$(ls -d /sys/fs/cgroup/lxc.pivot /sys/fs/cgroup/*/lxc.pivot 2>/dev/null)
 trap cleanup_all EXIT
 trap 'exit 130' INT TERM
 

@@ -2,10 +2,12 @@
  * has plus its DEVNODES/DEVICES rules. v1 edits devices.allow/deny; v2
  * attaches a device program (bpf-devices.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup/backend.h"
 #include "nvz/cleanup.h"
@@ -144,22 +146,43 @@ static int parse_list(char *text, struct nvz_cg_dev **out, size_t *n, bool *allo
 	return 0;
 }
 
-static int dev_write(const char *dir, const char *file, const char *rule, struct nvz_error **err)
+/* devices.allow and devices.deny of one cgroup, each opened once for all
+ * of a transition's rules: every write() is a rule of its own to the
+ * kernel, and opening a cgroup file costs about what the write does. */
+struct dev_files {
+	const char *dir;
+	int allow, deny;
+};
+
+static void dev_files_close(struct dev_files *f)
 {
-	cleanup_free char *path = nvz_cg_join(dir, file);
-	if (!path)
-		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set devices: out of memory");
-	struct nvz_error *e = NULL;
-	if (nvz_cg_write_file(path, rule, &e) == 0)
+	if (f->allow >= 0)
+		close(steal_fd(&f->allow));
+	if (f->deny >= 0)
+		close(steal_fd(&f->deny));
+}
+
+static int dev_write(struct dev_files *f, const char *file, const char *rule, struct nvz_error **err)
+{
+	bool allow = strcmp(file, "devices.allow") == 0;
+	int *fd = allow ? &f->allow : &f->deny;
+	if (*fd < 0) {
+		cleanup_free char *path = nvz_cg_join(f->dir, file);
+		if (!path)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set devices: out of memory");
+		*fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	size_t len = strlen(rule);
+	ssize_t n = *fd >= 0 ? write(*fd, rule, len) : -1;
+	if (n == (ssize_t)len)
 		return 0;
-	int code = e->code;
-	nvz_error_free(e);
+	int code = n < 0 ? errno : EIO;
 	/* The v1 controller never grants a child more than its parent has. */
-	if (code == EPERM && strcmp(file, "devices.allow") == 0)
+	if (code == EPERM && allow)
 		return nvz_err_sys(err, NVZ_E_DEVICES, code,
 				   "unable to allow '%s' in '%s': the parent cgroup does not allow it",
-				   rule, dir);
-	return nvz_err_sys(err, NVZ_E_DEVICES, code, "unable to write '%s' to '%s/%s'", rule, dir,
+				   rule, f->dir);
+	return nvz_err_sys(err, NVZ_E_DEVICES, code, "unable to write '%s' to '%s/%s'", rule, f->dir,
 			   file);
 }
 
@@ -203,12 +226,13 @@ static int v1_transition(const char *dir, const struct nvz_cg_dev *want, size_t 
 	bool allow_all = false;
 	if (read_list(dir, &cur, &ncur, &allow_all, err) < 0)
 		return -EIO;
+	__attribute__((cleanup(dev_files_close))) struct dev_files f = { dir, -1, -1 };
 	if (allow_all) {
 		if (has_children(dir))
 			return nvz_err(err, NVZ_E_DEVICES, EBUSY,
 				       "cannot restrict device access of '%s': it has child cgroups "
 				       "and allows every device; restart the container", dir);
-		if (dev_write(dir, "devices.deny", "a", err) < 0)
+		if (dev_write(&f, "devices.deny", "a", err) < 0)
 			return -EIO;
 		ncur = 0;
 	}
@@ -219,7 +243,7 @@ static int v1_transition(const char *dir, const struct nvz_cg_dev *want, size_t 
 						    c->major, c->minor);
 		unsigned drop = c->access & ~(w ? w->access : 0);
 		fmt_dev(rule, c->type, c->major, c->minor, drop);
-		if (drop && dev_write(dir, "devices.deny", rule, err) < 0)
+		if (drop && dev_write(&f, "devices.deny", rule, err) < 0)
 			return -EIO;
 	}
 	for (size_t i = 0; i < nwant; i++) {
@@ -227,7 +251,7 @@ static int v1_transition(const char *dir, const struct nvz_cg_dev *want, size_t 
 		const struct nvz_cg_dev *c = lookup(cur, ncur, w->type, w->major, w->minor);
 		unsigned grant = w->access & ~(c ? c->access : 0);
 		fmt_dev(rule, w->type, w->major, w->minor, grant);
-		if (grant && dev_write(dir, "devices.allow", rule, err) < 0)
+		if (grant && dev_write(&f, "devices.allow", rule, err) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -253,8 +277,10 @@ int nvz_cg_v1_set_devices(struct nvz_cgroup *cg, const struct nvz_dev_rule *rule
 		return 0;
 	/* Best effort back to where we started. */
 	(void)v1_transition(h->path, old, nold, NULL);
-	if (old_all)
-		(void)dev_write(h->path, "devices.allow", "a", NULL);
+	if (old_all) {
+		__attribute__((cleanup(dev_files_close))) struct dev_files f = { h->path, -1, -1 };
+		(void)dev_write(&f, "devices.allow", "a", NULL);
+	}
 	return -EIO;
 }
 

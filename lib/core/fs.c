@@ -150,6 +150,10 @@ int nvz_read_in_root(int rootfd, const char *path, size_t max, char **out, struc
 
 int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err)
 {
+	/* Usually there already: one stat, not a mkdir per component. */
+	struct stat here;
+	if (stat(path, &here) == 0 && S_ISDIR(here.st_mode))
+		return 0;
 	cleanup_free char *p = strdup(path);
 	if (!p)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

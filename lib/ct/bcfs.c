@@ -380,19 +380,30 @@ int nvz_bcfs_attach(int tree_fd, const char *target, struct nvz_error **err)
 	return 0;
 }
 
-void nvz_bcfs_unmount(struct nvz_bcfs *bc)
+static void bc_free(struct nvz_bcfs *bc, bool unmount)
 {
 	if (!bc)
 		return;
 	if (bc->tree_fd >= 0)
 		close(bc->tree_fd);
 	if (bc->se) {
-		fuse_session_unmount(bc->se);
+		if (unmount)
+			fuse_session_unmount(bc->se);
 		fuse_session_destroy(bc->se);
 	}
-	if (bc->dir)
+	if (unmount && bc->dir)
 		rmdir(bc->dir);
 	free(bc->buf.mem);
 	free(bc->dir);
 	free(bc);
+}
+
+void nvz_bcfs_unmount(struct nvz_bcfs *bc)
+{
+	bc_free(bc, true);
+}
+
+void nvz_bcfs_release(struct nvz_bcfs *bc)
+{
+	bc_free(bc, false);
 }

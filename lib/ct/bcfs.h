@@ -33,5 +33,8 @@ int nvz_bcfs_file_tree(const struct nvz_bcfs *bc);
 int nvz_bcfs_attach(int tree_fd, const char *target, struct nvz_error **err);
 /* Unmount (lazily: a reader may still hold it) and free. NULL is fine. */
 void nvz_bcfs_unmount(struct nvz_bcfs *bc);
+/* Free bc but leave the mount to whoever has a copy of its FUSE device
+ * (the hub, once a start in one of its threads handed the CT over). */
+void nvz_bcfs_release(struct nvz_bcfs *bc);
 
 #endif

@@ -1,11 +1,13 @@
-/* The monitor hub (hub.h): one process per server that forks each start's
- * monitor and then serves every running CT's host side: reaps init, drains
- * its console (or lends it to `vzctl console`), answers its beancounters'
- * FUSE requests, and hands init's exit to vzctl monitor-exit. */
+/* The monitor hub (hub.h): one process per server that runs each start's
+ * monitor in a thread of its own (a restore's in a forked child) and then
+ * serves every running CT's host side: reaps init, drains its console (or
+ * lends it to `vzctl console`), answers its beancounters' FUSE requests,
+ * and hands init's exit to vzctl monitor-exit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,13 +63,23 @@ struct hub_ending {
 	struct hub_ending *next;
 };
 
-/* A monitor forked for a start, until it hands its CT over (or fails). */
+/* A start's monitor (a thread of ours, or a forked child for a restore),
+ * until it hands its CT over (or fails: EOF). */
 struct hub_pending {
-	pid_t pid;
 	int fd;
-	bool ready_due; /* a spare taken while warming: its 'r' may come first */
 	struct hub_pending *next;
 };
+
+/* A child reaped while starts were under way that no CT claimed: the init
+ * of a start still in one of our threads, dead before its hand-over (a
+ * start thread's init is our child from birth). Kept a while for it. */
+struct hub_early_exit {
+	pid_t pid;
+	int status;
+	uint64_t at_ms;
+	struct hub_early_exit *next;
+};
+#define EARLY_EXIT_KEEP_MS 10000
 
 struct hub {
 	int listen_fd, sigfd, exe_fd;
@@ -81,11 +93,9 @@ struct hub {
 	struct hub_ct *cts;
 	struct hub_pending *pending;
 	struct hub_ending *ending;
+	struct hub_early_exit *early;
 	int inotify_fd;
 	int epfd; /* every CT's console and beancounter descriptors */
-	pid_t spare_pid; /* a monitor forked ahead of the next start, or -1 */
-	int spare_fd;	 /* our end of its socket pair */
-	bool spare_ready, want_spare;
 	time_t idle_since;
 	uint64_t trim_at; /* CLOCK_MONOTONIC ms when to give memory back; 0: not due */
 	bool term;
@@ -169,151 +179,10 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 	nvz_monitor_main(ct, cg, fds[0], fds[1], exec_fd, rq->dumpdir[0] ? rq->dumpdir : NULL);
 }
 
-/* A spare's warm-up: the pages a monitor's first steps write are faulted
- * (and copied from the hub) now, while no start waits, not one by one
- * during the next start: each fault costs microseconds, tens of them on a
- * paravirtualised guest. */
-static __attribute__((noinline)) void warm_stack(void)
+/* A restore's monitor, forked: criu runs as its child, which it waits
+ * for itself, and our other CTs are no business of criu's. */
+static pid_t fork_monitor(const struct hub_request *rq, int *fds, size_t nfds, int *hub_fd)
 {
-	volatile char frame[64 * 1024];
-	for (size_t i = 0; i < sizeof(frame); i += 4096)
-		frame[i] = 0;
-}
-
-/* The hub sent a start already: the rest of the warm-up would only delay it. */
-static bool asked(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	return poll(&p, 1, 0) == 1;
-}
-
-static void warm_up(int fd)
-{
-	/* Freed heap stays ours: the monitor's allocations find it faulted. */
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-	void *blocks[64];
-	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
-		blocks[i] = malloc(3000);
-		if (blocks[i])
-			memset(blocks[i], 0, 3000);
-	}
-	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-		free(blocks[i]);
-	warm_stack();
-	if (asked(fd))
-		return;
-	/* Code: fork maps none of it in the child (page cache, no copy). */
-	extern char __executable_start[], etext[];
-	for (volatile const char *c = __executable_start; c < etext; c += 4096)
-		(void)*c;
-	if (asked(fd))
-		return;
-	/* And what loading a configuration touches, on a throwaway copy. */
-	struct nvz_ctx *ctx = NULL;
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0)
-		nvz_ctx_free(ctx);
-}
-
-/* The spare: nothing of the hub's but its socket, warm, then the monitor
- * of the start the hub sends it (with that start's descriptors). */
-static __attribute__((noreturn)) void spare_child(int fd)
-{
-	nvz_close_fds_except(&fd, 1);
-	signal(SIGCHLD, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
-	prctl(PR_SET_NAME, "vzmon-spare");
-	/* Born at idle priority (make_spare): warm up on spare CPU time only,
-	 * then a monitor like any other, ready for the hub. */
-	warm_up(fd);
-	struct sched_param normal = { 0 };
-	sched_setscheduler(0, SCHED_OTHER, &normal);
-	/* 'r', unless the hub took us before (spawn_monitor). */
-	if (!asked(fd) && write(fd, "r", 1) != 1)
-		_exit(0);
-	struct hub_request rq;
-	int fds[NVZ_RECV_FDS_MAX];
-	size_t nfds = 0;
-	ssize_t n;
-	do
-		n = nvz_recv_msg(fd, &rq, sizeof(rq), fds, &nfds, 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(rq))
-		_exit(0); /* the hub let us go (EOF) */
-	monitor_child(&rq, fds, nfds, fd);
-}
-
-static void drop_spare(struct hub *h);
-
-static void idle_priority(bool idle)
-{
-	struct sched_param prio = { 0 };
-	sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &prio);
-}
-
-static void make_spare(struct hub *h)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return;
-	/* At idle priority, the fork and the spare's warm-up: the start that
-	 * just ended (its vzctl on its way out, the CT's first processes)
-	 * keeps the CPUs. */
-	idle_priority(true);
-	pid_t pid = fork();
-	if (pid == 0)
-		spare_child(sv[1]);
-	idle_priority(false);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return;
-	}
-	h->spare_pid = pid;
-	h->spare_fd = sv[0];
-	h->spare_ready = false;
-}
-
-/* The spare says it is warm ('r'), or exited (EOF). */
-static void spare_event(struct hub *h)
-{
-	char c;
-	ssize_t n = recv(h->spare_fd, &c, 1, MSG_DONTWAIT);
-	if (n == 1 && c == 'r')
-		h->spare_ready = true;
-	else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		drop_spare(h);
-}
-
-/* EOF on its socket: the spare exits (reaped with the other children). */
-static void drop_spare(struct hub *h)
-{
-	close_fd(&h->spare_fd);
-	h->spare_pid = -1;
-	h->spare_ready = false;
-}
-
-/* The monitor of a start: the spare, even one still warming up at idle
- * priority (starts in a row come before it is done: it has been forked
- * already, and stops warming up when it sees the request), else a fork. */
-static pid_t spawn_monitor(struct hub *h, const struct hub_request *rq, int *fds, size_t nfds,
-			   int *hub_fd, bool *ready_due)
-{
-	if (h->spare_fd >= 0 && nvz_send_msg(h->spare_fd, rq, sizeof(*rq), fds, nfds) == 0) {
-		pid_t pid = h->spare_pid;
-		if (!h->spare_ready)
-			sched_setscheduler(pid, SCHED_OTHER, &(struct sched_param){ 0 });
-		*ready_due = !h->spare_ready;
-		*hub_fd = steal_fd(&h->spare_fd);
-		h->spare_pid = -1;
-		h->spare_ready = false;
-		return pid;
-	}
-	/* Gone (EOF, or it could not take the request). */
-	if (h->spare_fd >= 0)
-		drop_spare(h);
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
@@ -326,6 +195,76 @@ static pid_t spawn_monitor(struct hub *h, const struct hub_request *rq, int *fds
 	else
 		*hub_fd = sv[0];
 	return pid;
+}
+
+/* A start's monitor in a thread of ours: no fork, no copy-on-write on
+ * either side, no process to warm up or to tear down (on a paravirtualised
+ * host those were a third of a start's CPU); init is our child from birth.
+ * It owns the start's descriptors and its end of the socket pair, which
+ * it closes last, once it has freed everything else. */
+struct start_thread_args {
+	struct hub_request rq;
+	int fds[NVZ_RECV_FDS_MAX];
+	size_t nfds;
+	int hub_fd;
+};
+
+static void *start_thread(void *arg)
+{
+	struct start_thread_args *a = arg;
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_ct *ct = NULL;
+	struct nvz_cgroup *cg = NULL;
+	/* A failure here: vzctl reads EOF on the report pipe, the start failed. */
+	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, a->rq.veid, &ct, NULL) == 0 &&
+	    nvz_ct_cgroup(ct, &cg, NULL) == 0) {
+		ctx->skiplock = a->rq.skiplock;
+		ctx->log_tag = ct->id;
+		/* steal_fd evaluates its argument twice: no i++ in it. */
+		int *next = &a->fds[2];
+		int exec_fd = a->rq.have_exec ? steal_fd(next) : -1;
+		if (a->rq.have_exec)
+			next++;
+		if (a->rq.have_lock)
+			ct->lockfd = steal_fd(next);
+		nvz_monitor_in_hub(ct, cg, a->fds[0], steal_fd(&a->fds[1]), exec_fd, a->hub_fd);
+	}
+	for (size_t i = 0; i < a->nfds; i++)
+		if (a->fds[i] >= 0)
+			close(a->fds[i]);
+	nvz_cgroup_free(cg);
+	nvz_ct_free(ct);
+	nvz_ctx_free(ctx);
+	close(a->hub_fd);
+	free(a);
+	return NULL;
+}
+
+static int thread_monitor(const struct hub_request *rq, int *fds, size_t *nfds, int *hub_fd)
+{
+	int sv[2];
+	struct start_thread_args *a = calloc(1, sizeof(*a));
+	if (!a || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(a);
+		return -1;
+	}
+	*a = (struct start_thread_args){ .rq = *rq, .nfds = *nfds, .hub_fd = sv[1] };
+	memcpy(a->fds, fds, sizeof(int) * *nfds);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	int rc = pthread_create(&t, &attr, start_thread, a);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(a);
+		return -1;
+	}
+	*nfds = 0; /* the thread's now */
+	*hub_fd = sv[0];
+	return 0;
 }
 
 static bool socket_ours(const struct hub *h);
@@ -373,14 +312,11 @@ static void request(struct hub *h)
 	    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
 	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns))) {
 		int hub_fd = -1;
-		bool ready_due = false;
 		struct hub_pending *pe = calloc(1, sizeof(*pe));
-		pid_t pid = pe ? spawn_monitor(h, &rq, fds, nfds, &hub_fd, &ready_due) : -1;
-		if (pid > 0) {
-			*pe = (struct hub_pending){ .pid = pid, .fd = hub_fd, .ready_due = ready_due,
-						    .next = h->pending };
+		if (pe && (rq.dumpdir[0] ? fork_monitor(&rq, fds, nfds, &hub_fd) > 0
+					 : thread_monitor(&rq, fds, &nfds, &hub_fd) == 0)) {
+			*pe = (struct hub_pending){ .fd = hub_fd, .next = h->pending };
 			h->pending = pe;
-			h->want_spare = true;
 			answer = 'y';
 		} else {
 			free(pe);
@@ -392,13 +328,15 @@ static void request(struct hub *h)
 	if (answer == 'n' && n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC &&
 	    (rq.exe_dev != h->exe.st_dev || rq.exe_ino != h->exe.st_ino) && exe_replaced(h)) {
 		retire(h);
-		drop_spare(h);
 		answer = 'r';
 	}
 	if (write(conn, &answer, 1) < 0)
 		answer = 'n';
 	close(conn);
 }
+
+static bool early_exit(struct hub *h, pid_t pid, int *status);
+static bool reaped_init(struct hub *h, pid_t pid, int status);
 
 /* A monitor's hand-over: the CT is ours from now on. 0: nothing sent yet;
  * else the monitor is done with us (handed over, or failed: EOF). */
@@ -410,11 +348,6 @@ static int hand_over(struct hub *h, struct hub_pending *pe)
 	ssize_t n = nvz_recv_msg(pe->fd, &ho, sizeof(ho), fds, &nfds, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
-	/* The warm-up's end, from a spare taken before it said so. */
-	if (n == 1 && !nfds && pe->ready_due) {
-		pe->ready_due = false;
-		return 0;
-	}
 	close_fd(&pe->fd);
 	if (n != (ssize_t)sizeof(ho) || ho.magic != HUB_MAGIC ||
 	    (size_t)__builtin_popcount(ho.have) != nfds) {
@@ -441,6 +374,9 @@ static int hand_over(struct hub *h, struct hub_pending *pe)
 	c->next = h->cts;
 	h->cts = c;
 	ct_watch(h, c, false);
+	int status;
+	if (early_exit(h, c->m.init_pid, &status))
+		reaped_init(h, c->m.init_pid, status);
 	return 1;
 }
 
@@ -565,6 +501,29 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 	close_fd(&c->token);
 }
 
+static void remember_exit(struct hub *h, pid_t pid, int status)
+{
+	struct hub_early_exit *e = malloc(sizeof(*e));
+	if (!e)
+		return;
+	*e = (struct hub_early_exit){ pid, status, now_ms(), h->early };
+	h->early = e;
+}
+
+static bool early_exit(struct hub *h, pid_t pid, int *status)
+{
+	for (struct hub_early_exit **pe = &h->early; *pe; pe = &(*pe)->next) {
+		struct hub_early_exit *e = *pe;
+		if (e->pid != pid)
+			continue;
+		*status = e->status;
+		*pe = e->next;
+		free(e);
+		return true;
+	}
+	return false;
+}
+
 static bool reaped_init(struct hub *h, pid_t pid, int status)
 {
 	for (struct hub_ct **pc = &h->cts; *pc; pc = &(*pc)->next) {
@@ -579,17 +538,31 @@ static bool reaped_init(struct hub *h, pid_t pid, int status)
 	return false;
 }
 
+/* Not __WALL: a start thread's own helpers (a user namespace's holder, an
+ * admin's network hook) have no exit signal, and it waits for them. */
 static void reap(struct hub *h)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
-		/* An init whose monitor sent its hand-over after we polled (it
-		 * can only be ours once that monitor is gone). */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		/* An init whose monitor sent its hand-over after we polled (a
+		 * forked one's can only be ours once that monitor is gone; a
+		 * thread's is ours from birth, and may die before it). */
 		if (!reaped_init(h, pid, status) && h->pending) {
 			hand_overs(h);
-			reaped_init(h, pid, status);
+			if (!reaped_init(h, pid, status))
+				remember_exit(h, pid, status);
 		}
+	uint64_t now = now_ms();
+	for (struct hub_early_exit **pe = &h->early; *pe;) {
+		struct hub_early_exit *e = *pe;
+		if (now - e->at_ms < EARLY_EXIT_KEEP_MS) {
+			pe = &e->next;
+			continue;
+		}
+		*pe = e->next;
+		free(e);
+	}
 }
 
 /* The socket is still ours (nobody removed the server's RUNDIR)? */
@@ -657,8 +630,6 @@ static int serve(struct hub *h)
 				h->idle_since = time(NULL);
 			if (h->term || !h->sock_ino || time(NULL) - h->idle_since >= HUB_IDLE_SECS ||
 			    !socket_ours(h)) {
-				h->want_spare = false;
-				drop_spare(h);
 				reap(h);
 				if (no_children())
 					return 0;
@@ -666,21 +637,14 @@ static int serve(struct hub *h)
 		} else {
 			h->idle_since = 0;
 		}
-		/* The next start's monitor, forked once this one's is done: not
-		 * while a start is under way, whose CPU it would take. */
-		if (h->want_spare && !npend && h->spare_pid < 0 && h->sock_ino && !h->term) {
-			h->want_spare = false;
-			make_spare(h);
-		}
-		size_t np = 5 + npend, i = 5;
+		size_t np = 4 + npend, i = 4;
 		cleanup_free struct pollfd *p = calloc(np, sizeof(*p));
 		if (!p)
 			return 1;
 		p[0] = (struct pollfd){ .fd = h->sigfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = h->listen_fd, .events = POLLIN };
-		p[2] = (struct pollfd){ .fd = h->spare_ready ? -1 : h->spare_fd, .events = POLLIN };
-		p[3] = (struct pollfd){ .fd = h->ending ? h->inotify_fd : -1, .events = POLLIN };
-		p[4] = (struct pollfd){ .fd = h->epfd, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = h->ending ? h->inotify_fd : -1, .events = POLLIN };
+		p[3] = (struct pollfd){ .fd = h->epfd, .events = POLLIN };
 		for (struct hub_pending *pe = h->pending; pe; pe = pe->next)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
 		uint64_t now = now_ms();
@@ -691,7 +655,7 @@ static int serve(struct hub *h)
 		if (poll(p, np, timeout) < 0 && errno != EINTR)
 			return 1;
 		/* The CTs first: an entry's CT is in the list until its exit. */
-		if (p[4].revents & POLLIN)
+		if (p[3].revents & POLLIN)
 			ct_events(h);
 		/* Hand-overs before exits: a monitor sends its CT before it exits,
 		 * and only then is init ours to reap. */
@@ -705,8 +669,6 @@ static int serve(struct hub *h)
 		reap(h);
 		if (h->ending)
 			endings(h);
-		if (p[2].revents)
-			spare_event(h);
 		if (p[1].revents & POLLIN)
 			request(h);
 		/* What a request, a hand-over or an exit faulted in or allocated
@@ -726,8 +688,7 @@ static int serve(struct hub *h)
 
 int nvz_hub_main(int listen_fd)
 {
-	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .spare_pid = -1, .spare_fd = -1,
-			 .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
+	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
 			 .vzconf = getenv("VZ_CONF") };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);

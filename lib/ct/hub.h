@@ -1,13 +1,15 @@
 /* One monitor hub per server instead of a process per running CT.
  *
- * `vzctl start` asks the hub (RUNDIR/hub.sock, started on demand) to fork
- * its CT's monitor; the monitor does what it always did (limits, launcher,
- * init, the start's handshake), then hands the CT's host side to the hub
- * (console pty, console log and socket, the beancounters' FUSE device) and
- * exits. init, its child, is reparented to the hub, a child subreaper, which
- * reaps it and runs the after-exit work (vzctl monitor-exit) as the small
- * monitor (vzmon) does. A running CT then costs the host its descriptors in
- * one process instead of a process of its own.
+ * `vzctl start` asks the hub (RUNDIR/hub.sock, started on demand) to run
+ * its CT's monitor, in a thread of the hub (a restore's in a forked child);
+ * the monitor does what it always did (limits, launcher, init, the start's
+ * handshake), then hands the CT's host side to the hub's main loop (console
+ * pty, console log and socket, the beancounters' FUSE device) and ends. init
+ * is the hub's child (from birth, or reparented to it, a child subreaper,
+ * when a forked monitor exits); the hub reaps it and runs the after-exit
+ * work (vzctl monitor-exit) as the small monitor (vzmon) does. A running CT
+ * then costs the host its descriptors in one process instead of a process
+ * of its own.
  *
  * While the hub serves a CT it holds RUNDIR/<id>/monitor.lock (flock), and
  * passes it on to the after-exit work: a command that ends init waits for
@@ -22,7 +24,7 @@
 #include "nvz/ct.h"
 #include "nvz/error.h"
 
-/* vzctl start (and restore, from dumpdir): the hub forks this start's
+/* vzctl start (and restore, from dumpdir): the hub runs this start's
  * monitor with these descriptors (start.c: monitor_fds). 0: it runs; -1:
  * no hub, the caller forks its own (*err says why, for the log). */
 int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,

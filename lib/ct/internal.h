@@ -27,6 +27,11 @@ int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)
 __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg,
 						 int report_fd, int go_fd, int exec_fd,
 						 const char *dumpdir);
+/* The same start in a thread of the hub (hub.c), which it hands the CT to
+ * over fd; returns once it has, or once the start failed (reported). The
+ * descriptors stay the caller's to close, but for go_fd and exec_fd. */
+void nvz_monitor_in_hub(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
+			int exec_fd, int fd);
 /* In the monitor: record init (and who monitors it: us, or the hub that
  * forked us) in the CT's state. */
 int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err);

@@ -119,18 +119,22 @@ static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 		shutdown(sync_fd, SHUT_WR);
 }
 
-/* A monitor the hub forked (hub.h): its channel to the hub, and the
- * monitor lock it takes before the state names the hub. */
-static int hub_fd = -1, token_fd = -1;
+/* A start the hub serves (hub.h), in a monitor it forked or in a thread of
+ * its own: the channel to the hub, the hub's pid (what the state names),
+ * and the monitor lock taken before the state names the hub. Per thread:
+ * the hub runs several starts side by side. */
+static __thread int hub_fd = -1, token_fd = -1;
+static __thread pid_t hub_pid;
 
 void nvz_monitor_set_hub(int fd)
 {
 	hub_fd = fd;
+	hub_pid = getppid();
 }
 
 int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
 {
-	pid_t mon = hub_fd >= 0 ? getppid() : getpid();
+	pid_t mon = hub_fd >= 0 ? hub_pid : getpid();
 	struct nvz_runstate rs = {
 		.init_pid = init_pid,
 		.init_start = nvz_proc_starttime(init_pid),
@@ -337,31 +341,53 @@ static int prepare_userns(struct nvz_ct *ct, int console_slave, struct ct_userns
 	return 1;
 }
 
+/* What a started CT's host side is made of, served for its life by the
+ * hub or by this monitor. */
+struct ct_host {
+	pid_t pid;
+	int master, slave, logfd, listen_fd;
+	struct nvz_bcfs *bc;
+};
+
+static void ct_host_close(struct ct_host *h)
+{
+	int *fd[] = { &h->master, &h->slave, &h->logfd, &h->listen_fd };
+	for (size_t i = 0; i < sizeof(fd) / sizeof(fd[0]); i++)
+		if (*fd[i] >= 0)
+			close(steal_fd(fd[i]));
+}
+
+/* What the hub or the small monitor needs to serve the CT's host side. */
+static struct nvz_monwait host_monwait(const struct nvz_ct *ct, const struct ct_host *h)
+{
+	struct nvz_monwait m = {
+		.veid = ct->veid, .init_pid = h->pid, .master = h->master, .slave = h->slave,
+		.logfd = h->logfd, .listen_fd = h->listen_fd, .bc_fd = nvz_bcfs_fd(h->bc),
+		.bc_mounted_at = nvz_bcfs_mounted_at(h->bc), .exe_fd = -1,
+	};
+	snprintf(m.rundir, sizeof(m.rundir), "%s", ct->rundir);
+	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
+	if (lockdir)
+		snprintf(m.lockpath, sizeof(m.lockpath), "%s/%s.lck", lockdir, ct->id);
+	return m;
+}
+
 /* Init runs: the rest of the CT's life is the small monitor's (monwait.h),
  * exec'd in our place with what it needs. Returns only if that failed: we
  * then do the same ourselves, at the memory cost of a fork of vzctl. */
-static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, int slave,
-		      int logfd, int listen_fd, struct nvz_bcfs *bc)
+static void hand_over(struct nvz_ct *ct, const struct ct_host *h, int report_fd)
 {
+	struct nvz_monwait m = host_monwait(ct, h);
 	if (hub_fd >= 0) {
-		struct nvz_monwait hm = {
-			.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
-			.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc),
-			.bc_mounted_at = nvz_bcfs_mounted_at(bc),
-		};
-		snprintf(hm.rundir, sizeof(hm.rundir), "%s", ct->rundir);
-		const char *ld = nvz_ct_get(ct, "LOCKDIR", NULL);
-		if (ld)
-			snprintf(hm.lockpath, sizeof(hm.lockpath), "%s/%s.lck", ld, ct->id);
 		/* The hub has the CT: init becomes its child when we exit. The
 		 * exit (our memory torn down) at idle priority: nobody waits
 		 * for it, while vzctl's return and the CT's boot do. */
-		if (nvz_hub_hand_over(hub_fd, &hm, token_fd) == 0) {
+		if (nvz_hub_hand_over(hub_fd, &m, token_fd) == 0) {
 			sched_setscheduler(0, SCHED_IDLE, &(struct sched_param){ 0 });
 			_exit(0);
 		}
 		/* No hub any more: we stay the CT's monitor, and the state says so. */
-		struct nvz_runstate rs = { pid, nvz_proc_starttime(pid), getpid(),
+		struct nvz_runstate rs = { h->pid, nvz_proc_starttime(h->pid), getpid(),
 					   nvz_proc_starttime(getpid()) };
 		nvz_runstate_write(ct, &rs, NULL);
 		close(hub_fd);
@@ -377,15 +403,7 @@ static void hand_over(struct nvz_ct *ct, pid_t pid, int report_fd, int master, i
 	struct pollfd p = { .fd = report_fd };
 	while (poll(&p, 1, 200) < 0 && errno == EINTR)
 		;
-	struct nvz_monwait m = {
-		.veid = ct->veid, .init_pid = pid, .master = master, .slave = slave, .logfd = logfd,
-		.listen_fd = listen_fd, .bc_fd = nvz_bcfs_fd(bc), .bc_mounted_at = nvz_bcfs_mounted_at(bc),
-		.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC),
-	};
-	snprintf(m.rundir, sizeof(m.rundir), "%s", ct->rundir);
-	const char *lockdir = nvz_ct_get(ct, "LOCKDIR", NULL);
-	if (lockdir)
-		snprintf(m.lockpath, sizeof(m.lockpath), "%s/%s.lck", lockdir, ct->id);
+	m.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
 	struct nvz_error *err = NULL;
 	if (m.exe_fd < 0 || nvz_monwait_exec(&m, &err) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the small monitor did not start: %s",
@@ -416,13 +434,89 @@ static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct laun
 	char go = 1;
 	if (launch && nvz_launcher_start(ct, cg, l, err) < 0)
 		return -1;
-	/* Forked by the hub (a spare, warm and waiting): vzctl leaves the
-	 * cgroups to us and mounts the root meanwhile (start.c). */
+	/* In the hub (a thread of it, or a child it forked): vzctl leaves
+	 * the cgroups to us and mounts the root meanwhile (start.c). */
 	if (hub_fd >= 0 ? nvz_cgroup_create(cg, err) < 0 : wait_step(go_fd, err) < 0)
 		return -1;
 	if (l->fd >= 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
 	return nvz_ct_apply_resources(ct, NULL, cg, err);
+}
+
+static int start_failed(struct ct_host *h, int report_fd, struct nvz_error *err)
+{
+	ct_host_close(h);
+	report(report_fd, SYNC_ERROR, err);
+	nvz_error_free(err);
+	return -1;
+}
+
+/* The start, until init runs: 0 with h filled and "started" reported, or
+ * -1 with the error reported and nothing of the start left (go_fd and
+ * exec_fd are ours either way). */
+static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
+			 int exec_fd, const char *dumpdir, int sigfd, struct ct_host *h)
+{
+	*h = (struct ct_host){ .pid = -1, .master = -1, .slave = -1, .logfd = -1, .listen_fd = -1 };
+	cleanup_close int go = go_fd;
+	struct nvz_error *err = NULL;
+	/* A restore has no exec for vzctl to see: it waits for our report. */
+	if (dumpdir)
+		close(steal_fd(&exec_fd));
+	struct launcher l = { .fd = -1, .exec_fd = exec_fd };
+	char console[64];
+	if (prepare_cgroups(ct, cg, &l, !dumpdir, go, &err) < 0) {
+		nvz_launcher_end(&l);
+		return start_failed(h, report_fd, err);
+	}
+	if (open_console(&h->master, &h->slave, console, sizeof(console)) < 0) {
+		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
+		nvz_launcher_end(&l);
+		return start_failed(h, report_fd, err);
+	}
+	/* The monitor keeps a slave open so the master never sees a hangup
+	 * (which would make poll spin) when the CT closes its console. */
+	/* criu binds the beancounters' file at restore; a new init gets it
+	 * while it does its mounts (init_handshake). */
+	h->bc = dumpdir ? mount_bc(ct) : NULL;
+	struct ct_userns u = { .nsfd = -1, .tree = -1 };
+	/* Root mounted, then files and limits written. A restored CT comes
+	 * back in the namespaces CRIU makes from its dump. */
+	/* The restore's own set-up (netns, host-side mounts) runs while vzctl
+	 * mounts the root and writes the limits. */
+	struct nvz_ct_restore *rst =
+		dumpdir ? nvz_ct_restore_begin(ct, dumpdir, console, h->slave, h->bc) : NULL;
+	int userns = -1;
+	if (wait_step(go, &err) == 0 && wait_step(go, &err) == 0)
+		userns = dumpdir ? 0 : prepare_userns(ct, h->slave, &u, &err);
+	/* The console's log and socket before init runs: vzctl may return as
+	 * soon as init exec'd (start.c), and `vzctl console` right after. */
+	cleanup_free char *logpath = NULL;
+	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
+		h->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	h->listen_fd = nvz_console_listen(ct);
+	if (userns >= 0)
+		h->pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, h->bc, &err)
+				 : create_init(ct, &l, console, &h->bc, userns ? &u : NULL, &err);
+	else if (dumpdir)
+		nvz_ct_restore_cancel(rst);
+	nvz_launcher_end(&l);
+	if (userns > 0) {
+		close(u.nsfd);
+		close(u.tree);
+	}
+	if (h->pid < 0) {
+		/* Nobody else would unmount the beancounter file system. */
+		nvz_bcfs_unmount(steal_ptr(&h->bc));
+		nvz_console_unlisten(ct, steal_fd(&h->listen_fd));
+		return start_failed(h, report_fd, err);
+	}
+	/* Init runs: drop our copy of the starting command's lock before saying
+	 * so, or a `vzctl stop` run right after start returns finds the CT
+	 * locked (exit 9). */
+	nvz_ct_unlock(ct);
+	report(report_fd, SYNC_STARTED, NULL);
+	return 0;
 }
 
 void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
@@ -439,79 +533,55 @@ void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, i
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	struct nvz_error *err = NULL;
-	/* A restore has no exec for vzctl to see: it waits for our report. */
-	if (dumpdir)
-		close(steal_fd(&exec_fd));
-	struct launcher l = { .fd = -1, .exec_fd = exec_fd };
-	if (prepare_cgroups(ct, cg, &l, !dumpdir, go_fd, &err) < 0) {
-		nvz_launcher_end(&l);
-		report(report_fd, SYNC_ERROR, err);
-		_exit(1);
-	}
 	int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	int master = -1, slave = -1;
-	char console[64];
-	if (open_console(&master, &slave, console, sizeof(console)) < 0) {
-		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
-		nvz_launcher_end(&l);
-		report(report_fd, SYNC_ERROR, err);
+	struct ct_host h;
+	if (monitor_start(ct, cg, report_fd, go_fd, exec_fd, dumpdir, sigfd, &h) < 0)
 		_exit(1);
-	}
-	/* The monitor keeps a slave open so the master never sees a hangup
-	 * (which would make poll spin) when the CT closes its console. */
-	/* criu binds the beancounters' file at restore; a new init gets it
-	 * while it does its mounts (init_handshake). */
-	struct nvz_bcfs *bc = dumpdir ? mount_bc(ct) : NULL;
-	struct ct_userns u = { .nsfd = -1, .tree = -1 };
-	/* Root mounted, then files and limits written. A restored CT comes
-	 * back in the namespaces CRIU makes from its dump. */
-	/* The restore's own set-up (netns, host-side mounts) runs while vzctl
-	 * mounts the root and writes the limits. */
-	struct nvz_ct_restore *rst = dumpdir ? nvz_ct_restore_begin(ct, dumpdir, console, slave, bc) : NULL;
-	int userns = -1;
-	if (wait_step(go_fd, &err) == 0 && wait_step(go_fd, &err) == 0)
-		userns = dumpdir ? 0 : prepare_userns(ct, slave, &u, &err);
-	/* The console's log and socket before init runs: vzctl may return as
-	 * soon as init exec'd (start.c), and `vzctl console` right after. */
-	cleanup_free char *logpath = NULL;
-	int logfd = -1;
-	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
-		logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int listen_fd = nvz_console_listen(ct);
-	pid_t pid = -1;
-	if (userns >= 0)
-		pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, bc, &err)
-			      : create_init(ct, &l, console, &bc, userns ? &u : NULL, &err);
-	else if (dumpdir)
-		nvz_ct_restore_cancel(rst);
-	close(go_fd);
-	nvz_launcher_end(&l);
-	if (userns > 0) {
-		close(u.nsfd);
-		close(u.tree);
-	}
-	if (pid < 0) {
-		/* Nobody else would unmount the beancounter file system. */
-		nvz_bcfs_unmount(bc);
-		nvz_console_unlisten(ct, listen_fd);
-		report(report_fd, SYNC_ERROR, err);
-		_exit(1);
-	}
-	/* Init runs: drop our copy of the starting command's lock before saying
-	 * so, or a `vzctl stop` run right after start returns finds the CT
-	 * locked (exit 9). */
-	nvz_ct_unlock(ct);
-	report(report_fd, SYNC_STARTED, NULL);
 	nvz_cgroup_free(cg);
-	hand_over(ct, pid, report_fd, master, slave, logfd, listen_fd, bc);
+	hand_over(ct, &h, report_fd);
 	close(report_fd);
 	/* The monitor lives as long as the CT: give back the heap and stack
 	 * the start used, they count in the memory each running CT costs
 	 * (bench/). */
 	nvz_trim_memory();
-	int status = wait_init(pid, master, logfd, sigfd, listen_fd, bc);
-	nvz_bcfs_unmount(bc);
-	nvz_monitor_after_exit(ct, pid, status, -1);
+	int status = wait_init(h.pid, h.master, h.logfd, sigfd, h.listen_fd, h.bc);
+	nvz_bcfs_unmount(h.bc);
+	nvz_monitor_after_exit(ct, h.pid, status, -1);
 	_exit(0);
+}
+
+void nvz_monitor_in_hub(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
+			int exec_fd, int fd)
+{
+	hub_fd = fd;
+	hub_pid = getpid();
+	ct->ctx->log = NULL;
+	char comm[16];
+	snprintf(comm, sizeof(comm), "vzmon %.9s", ct->id);
+	prctl(PR_SET_NAME, comm);
+	struct ct_host h;
+	if (monitor_start(ct, cg, report_fd, go_fd, exec_fd, NULL, -1, &h) == 0) {
+		struct nvz_monwait m = host_monwait(ct, &h);
+		/* A test's way to let init die before the hub has the CT (the
+		 * hub then reaps it first: hub.c early_exit). */
+		const char *delay = getenv("NVZ_TEST_HANDOVER_DELAY_MS");
+		if (delay)
+			usleep((useconds_t)atoi(delay) * 1000);
+		/* To our own process: it fails only out of memory or descriptors,
+		 * and then nobody would serve the CT. */
+		if (nvz_hub_hand_over(hub_fd, &m, token_fd) < 0) {
+			nvz_log(ct->ctx, NVZ_LOG_ERROR, "CT %s stopped: the hub could not take it: %m",
+				ct->id);
+			kill(h.pid, SIGKILL);
+			nvz_venet_stop(ct);
+			nvz_runstate_remove(ct);
+			nvz_bcfs_unmount(steal_ptr(&h.bc));
+		}
+		/* The hub has its own copies now. */
+		ct_host_close(&h);
+		nvz_bcfs_release(h.bc);
+	}
+	if (token_fd >= 0)
+		close(steal_fd(&token_fd));
+	hub_fd = -1;
 }

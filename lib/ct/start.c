@@ -227,8 +227,8 @@ static int wait_started(int exec_fd, int report, struct nvz_error **err)
 	}
 }
 
-/* The monitor comes first: the hub's (usually a spare, already forked,
- * which creates the cgroups itself), or one this forks, which starts up
+/* The monitor comes first: the hub's (a thread of the hub, which creates
+ * the cgroups itself), or one this forks, which starts up
  * (two forks) while this creates the cgroups (one mkdir per v1 hierarchy,
  * the slowest the memory controller's). Then it writes their limits, and
  * its launcher enters them and makes the CT's namespaces, while this

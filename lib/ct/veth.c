@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,42 @@
 #include "nvz/fs.h"
 #include "nvz/net.h"
 #include "nvz/netif.h"
+
+/* `SCRIPT init veth IF` with VEID and VE_CONFFILE added to our environment.
+ * Its environment is built before the clone, which has no exit signal: in
+ * the monitor hub this runs in a start's thread beside one that reaps every
+ * child with one (hub.c), and the child of a threaded process may only exec. */
+static int run_hook(const struct nvz_ct *ct, const char *script, const char *host_if,
+		    struct nvz_error **err)
+{
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	cleanup_free char **envp = calloc(n + 3, sizeof(*envp));
+	cleanup_free char *veid = NULL, *conffile = NULL;
+	if (!envp || asprintf(&veid, "VEID=%s", ct->id) < 0 ||
+	    asprintf(&conffile, "VE_CONFFILE=%s", ct->conf_path) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "VEID=", 5) && strncmp(environ[i], "VE_CONFFILE=", 12))
+			envp[k++] = environ[i];
+	envp[k++] = veid;
+	envp[k++] = conffile;
+	char *const argv[] = { (char *)script, "init", "veth", (char *)host_if, NULL };
+	pid_t p = (pid_t)syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
+	if (p == 0) {
+		execve(script, argv, envp);
+		_exit(127);
+	}
+	int st = 0;
+	while (p > 0 && waitpid(p, &st, __WCLONE) < 0 && errno == EINTR)
+		;
+	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return nvz_err(err, NVZ_E_ACTIONSCRIPT, EIO, "%s failed for %s", script, host_if);
+	return 0;
+}
 
 /* An admin's hook from OpenVZ days: vznet.conf beside vz.conf naming
  * EXTERNAL_SCRIPT, run as `SCRIPT init veth <host_ifname>` with VEID set. */
@@ -28,20 +65,8 @@ static int external_script(const struct nvz_ct *ct, const char *host_if, struct 
 		return 0;
 	const char *script = nvz_conf_get(c, "EXTERNAL_SCRIPT");
 	int r = 0;
-	if (script && *script) {
-		pid_t p = fork();
-		if (p == 0) {
-			setenv("VEID", ct->id, 1);
-			setenv("VE_CONFFILE", ct->conf_path, 1);
-			execl(script, script, "init", "veth", host_if, (char *)NULL);
-			_exit(127);
-		}
-		int st = 0;
-		while (p > 0 && waitpid(p, &st, 0) < 0 && errno == EINTR)
-			;
-		if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			r = nvz_err(err, NVZ_E_ACTIONSCRIPT, EIO, "%s failed for %s", script, host_if);
-	}
+	if (script && *script)
+		r = run_hook(ct, script, host_if, err);
 	nvz_conf_free(c);
 	return r;
 }

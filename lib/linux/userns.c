@@ -70,8 +70,10 @@ int nvz_userns_create(const struct nvz_idmap *map, struct nvz_error **err)
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
 	/* A helper only holds the new namespace while its maps are written
-	 * and it is opened; the fd keeps it alive afterwards. */
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+	 * and it is opened; the fd keeps it alive afterwards. No exit signal:
+	 * in the monitor hub a start runs in a thread beside one that reaps
+	 * every child with one (hub.c); we wait for this one ourselves. */
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER, NULL, NULL, NULL, 0);
 	if (pid == 0) {
 		char c;
 		close(p[1]);
@@ -90,7 +92,7 @@ int nvz_userns_create(const struct nvz_idmap *map, struct nvz_error **err)
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
 	close(p[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, NULL, __WCLONE) < 0 && errno == EINTR)
 		;
 	return fd;
 }

@@ -73,27 +73,21 @@ t_hub_serves_and_restarts() {
 	hub=$(state_pid 101 MONITOR_PID)
 	"$VZCTL" exec 101 'i=0; while [ $i -lt 50 ]; do cat /run/user_beancounters >/dev/null || exit 1; i=$((i+1)); done' ||
 		fail "50 reads failed"
-	# Its children: init, and the next start's monitor (vzmon-spare).
-	[ -z "$(ps -o pid=,comm= --ppid "$hub" | grep -v "^ *$(state_pid 101 INIT_PID) " | grep -v ' vzmon-spare$')" ] ||
+	# Its only child: init. The start ran in a thread of the hub, gone
+	# once it handed the CT over (and its launcher thread with it).
+	[ -z "$(ps -o pid=,comm= --ppid "$hub" | grep -v "^ *$(state_pid 101 INIT_PID) ")" ] ||
 		fail "the hub left children: $(ps -o pid,comm --ppid "$hub")"
+	wait_for 50 eval '[ "$(ls /proc/'"$hub"'/task | wc -l)" -eq 1 ]' ||
+		fail "the hub kept threads: $(ls /proc/"$hub"/task)"
 	check_hub 101
-	# The next start's monitor waits, forked and warm (vzmon-spare): the
-	# second start takes it, and another one is made after it.
-	local spare spare2
-	wait_for 100 eval '[ -n "$(ps -o pid=,comm= --ppid '"$hub"' | awk '"'"'$2 == "vzmon-spare" {print $1}'"'"')" ]' ||
-		fail "no spare monitor: $(ps -o pid,comm --ppid "$hub")"
-	spare=$(ps -o pid=,comm= --ppid "$hub" | awk '$2 == "vzmon-spare" {print $1}')
 	# A second CT: the same hub, which grows by its descriptors only.
 	local pd1
 	pd1=$(private_dirty_kb "$hub")
 	start_busybox 104
 	check_hub 104
 	[ "$(state_pid 104 MONITOR_PID)" = "$hub" ] || fail "a second hub for 104"
-	wait_for 50 eval '! kill -0 '"$spare"' 2>/dev/null' || fail "the spare $spare did not serve 104"
-	wait_for 100 eval '[ -n "$(ps -o pid=,comm= --ppid '"$hub"' | awk '"'"'$2 == "vzmon-spare" {print $1}'"'"')" ]' ||
-		fail "no spare after 104's start"
-	spare2=$(ps -o pid=,comm= --ppid "$hub" | awk '$2 == "vzmon-spare" {print $1}')
-	[ "$spare2" != "$spare" ] || fail "the same spare after 104's start"
+	[ "$(ps -o ppid= -p "$(state_pid 104 INIT_PID)" | tr -d ' ')" = "$hub" ] ||
+		fail "104's init is not the hub's child"
 	check_beancounters 104
 	# The hub gives memory back once quiet (50 ms after a start).
 	# Not in the sanitizer build (ASan's allocator and shadow memory).
@@ -170,19 +164,50 @@ t_hub_ending_lock_released() {
 	return 0
 }
 
-# Starts in a row: each finds the spare monitor that the hub forked after
-# the start before it still warming up (at idle priority) or not forked
-# yet; a warming spare is taken (raised to normal priority, it stops
-# warming up), else the hub forks. Every CT ends up served by the hub
-# alone, with its console and beancounters, and stops cleanly.
+# An init that exits as soon as it runs: the hub may reap it before the
+# start's thread has handed the CT over (init is the hub's child from
+# birth). The CT must still end as after a halt inside: down, its state
+# and mounts gone, the hub holding nothing of it.
+t_hub_init_exits_at_once() {
+	local i hub
+	"$VZCTL" --quiet create 125 --ostemplate busybox-x86_64 || fail "create 125"
+	rm -f "$T/private/125/sbin/init"
+	printf '#!/bin/sh\nexit 0\n' >"$T/private/125/sbin/init" && chmod 755 "$T/private/125/sbin/init" ||
+		fail "write init"
+	# The hub this first start makes hands a CT over 100 ms late.
+	for i in 1 2 3; do
+		NVZ_TEST_HANDOVER_DELAY_MS=100 "$VZCTL" --quiet start 125 >/dev/null 2>&1
+		wait_for 50 eval '! "$VZCTL" status 125 | grep -q running' ||
+			fail "try $i: 125 still running: $("$VZCTL" status 125)"
+		wait_for 50 eval '[ ! -e "$T/run/125/state" ]' || fail "try $i: state of 125 left"
+		wait_for 50 eval '"$VZCTL" status 125 | grep -q unmounted' ||
+			fail "try $i: 125 still mounted: $("$VZCTL" status 125)"
+	done
+	hub=$(cat "$T/run/hub.pid")
+	wait_for 50 eval '! ls -l /proc/'"$hub"'/fd 2>/dev/null | grep -q "/125/"' ||
+		fail "the hub still holds 125's files: $(ls -l /proc/"$hub"/fd)"
+	return 0
+}
+
+# Starts in a row, each in a thread of the hub, some of them side by side
+# (the second batch at once): every CT ends up served by the hub alone,
+# with its console and beancounters, and stops cleanly; no thread stays.
 t_hub_starts_in_a_row() {
 	local id hub ids
 	ids=$(seq 111 118)
 	for id in $ids; do
 		"$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 || fail "create $id"
 	done
-	for id in $ids; do
+	for id in 111 112 113 114; do
 		"$VZCTL" --quiet start "$id" || fail "start $id"
+	done
+	local pids=()
+	for id in 115 116 117 118; do
+		"$VZCTL" --quiet start "$id" &
+		pids+=($!)
+	done
+	for id in "${pids[@]}"; do
+		wait "$id" || fail "a start side by side failed"
 	done
 	hub=$(state_pid 111 MONITOR_PID)
 	for id in $ids; do
@@ -193,9 +218,11 @@ t_hub_starts_in_a_row() {
 		wait_for 100 booted "$id" || fail "CT $id did not boot"
 	done
 	check_beancounters 118
-	# Only the hub's CTs and at most one spare are left of the starts.
-	[ "$(ps -o comm= --ppid "$hub" | grep -vcx -e vzmon-spare -e init)" -eq 0 ] ||
+	# Only the hub's CTs are left of the starts: no child, no thread.
+	[ "$(ps -o comm= --ppid "$hub" | grep -vcx init)" -eq 0 ] ||
 		fail "the hub has other children: $(ps -o pid,comm --ppid "$hub")"
+	wait_for 50 eval '[ "$(ls /proc/'"$hub"'/task | wc -l)" -eq 1 ]' ||
+		fail "the hub kept threads: $(ls /proc/"$hub"/task)"
 	for id in $ids; do
 		expect_rc 0 "$VZCTL" stop "$id" --fast
 		check_hub_let_go "$id" "$hub"

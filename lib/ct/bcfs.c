@@ -37,6 +37,7 @@
 struct nvz_bcfs {
 	const struct nvz_ct *ct;
 	struct fuse_session *se;
+	bool mounted; /* by us, at dir (bc_session) */
 	struct fuse_buf buf;
 	char *dir;
 	int tree_fd;
@@ -298,28 +299,38 @@ static int make_tree(struct nvz_bcfs *bc, struct nvz_error **err)
 	return 0;
 }
 
+/* We mount /dev/fuse ourselves and give libfuse the descriptor
+ * ("/dev/fd/N"): its session then owns no mount, and freeing it leaves the
+ * mount alone, as the hub needs once a start in one of its threads handed
+ * the device over (nvz_bcfs_release); unmounting is ours (bc_free). */
 static int bc_session(struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	cleanup_free char *opts = NULL;
-	if (asprintf(&opts, "ro,default_permissions,fsname=nvz-bc-%s,subtype=nvz-bc",
-		     bc->ct->id) < 0)
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open /dev/fuse");
+	cleanup_free char *opts = NULL, *fsname = NULL, *devfd = NULL;
+	if (asprintf(&opts, "fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions", fd) < 0 ||
+	    asprintf(&fsname, "nvz-bc-%s", bc->ct->id) < 0 || asprintf(&devfd, "/dev/fd/%d", fd) < 0) {
+		close(fd);
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	char *argv[] = { "nvz-bcfs", "-o", opts, NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	}
+	if (mount(fsname, bc->dir, "fuse.nvz-bc", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) < 0) {
+		int e = errno;
+		close(fd);
+		return nvz_err_sys(err, NVZ_E_MOUNT, e, "mount beancounter view at %s", bc->dir);
+	}
+	bc->mounted = true;
+	char *argv[] = { "nvz-bcfs", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	fuse_set_log_func(bc_log_drop);
 	bc->se = fuse_session_new(&args, &bc_ops, sizeof(bc_ops), bc);
 	fuse_opt_free_args(&args);
-	if (!bc->se)
+	if (!bc->se || fuse_session_mount(bc->se, devfd) != 0) {
+		close(fd);
 		return nvz_err(err, NVZ_E_MOUNT, EINVAL, "create FUSE session for %s", bc->dir);
-	if (fuse_session_mount(bc->se, bc->dir) != 0) {
-		fuse_session_destroy(bc->se);
-		bc->se = NULL;
-		return nvz_err(err, NVZ_E_MOUNT, EIO, "mount beancounter view at %s (is /dev/fuse there?)",
-			       bc->dir);
 	}
 	/* A request the kernel withdraws between poll and read (its sender
 	 * was interrupted) must not leave the monitor blocked in read(). */
-	int fd = fuse_session_fd(bc->se);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
@@ -386,11 +397,10 @@ static void bc_free(struct nvz_bcfs *bc, bool unmount)
 		return;
 	if (bc->tree_fd >= 0)
 		close(bc->tree_fd);
-	if (bc->se) {
-		if (unmount)
-			fuse_session_unmount(bc->se);
+	if (unmount && bc->mounted)
+		umount2(bc->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (bc->se)
 		fuse_session_destroy(bc->se);
-	}
 	if (unmount && bc->dir)
 		rmdir(bc->dir);
 	free(bc->buf.mem);

@@ -336,6 +336,21 @@ static void request(struct hub *h)
 }
 
 static bool early_exit(struct hub *h, pid_t pid, int *status);
+/* Those kept EARLY_EXIT_KEEP_MS, or all of them (the hub is leaving). */
+static void forget_early_exits(struct hub *h, bool all)
+{
+	uint64_t now = now_ms();
+	for (struct hub_early_exit **pe = &h->early; *pe;) {
+		struct hub_early_exit *e = *pe;
+		if (!all && now - e->at_ms < EARLY_EXIT_KEEP_MS) {
+			pe = &e->next;
+			continue;
+		}
+		*pe = e->next;
+		free(e);
+	}
+}
+
 static bool reaped_init(struct hub *h, pid_t pid, int status);
 
 /* A monitor's hand-over: the CT is ours from now on. 0: nothing sent yet;
@@ -553,16 +568,7 @@ static void reap(struct hub *h)
 			if (!reaped_init(h, pid, status))
 				remember_exit(h, pid, status);
 		}
-	uint64_t now = now_ms();
-	for (struct hub_early_exit **pe = &h->early; *pe;) {
-		struct hub_early_exit *e = *pe;
-		if (now - e->at_ms < EARLY_EXIT_KEEP_MS) {
-			pe = &e->next;
-			continue;
-		}
-		*pe = e->next;
-		free(e);
-	}
+	forget_early_exits(h, false);
 }
 
 /* The socket is still ours (nobody removed the server's RUNDIR)? */
@@ -739,5 +745,6 @@ int nvz_hub_main(int listen_fd)
 		return 1;
 	int rc = serve(&h);
 	retire(&h);
+	forget_early_exits(&h, true);
 	return rc;
 }

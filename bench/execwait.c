@@ -88,7 +88,11 @@ int main(int argc, char **argv)
 	bool exited = false, seen = false;
 	int status = 0;
 	while (!exited || !seen) {
-		struct pollfd p[2] = { { .fd = nl, .events = POLLIN }, { .fd = exited ? -1 : pfd, .events = POLLIN } };
+		/* Once init was seen, its events are no longer read: polling
+		 * for them would spin (poll returns at once) and take a CPU from
+		 * the command still on its way out. */
+		struct pollfd p[2] = { { .fd = seen ? -1 : nl, .events = POLLIN },
+				       { .fd = exited ? -1 : pfd, .events = POLLIN } };
 		if (poll(p, 2, 30000) == 0) {
 			fprintf(stderr, "execwait: timeout (command %s, init %s)\n",
 				exited ? "returned" : "running", seen ? "seen" : "not seen");

@@ -1,5 +1,5 @@
 /* Netlink networking for containers: veth pairs, bridges, addresses, routes,
- * proxy ARP/NDP and per-netns sysctls, over rtnetlink (libmnl). Never runs ip(8).
+ * proxy ARP/NDP and per-netns sysctls, over rtnetlink (libnl-3). Never runs ip(8).
  *
  * Every call takes the network namespace to act in as an fd (from
  * open("/proc/<pid>/ns/net")), or -1 for the caller's current one. To act in

@@ -88,28 +88,32 @@ static int open_dev(int netns, const char *ifname, struct nvz_nl *nl, struct nvz
 static int addr_change(int netns, const char *ifname, const struct nvz_addr *a, unsigned flags,
 		       bool add, struct nvz_error **err)
 {
-	char s[INET6_ADDRSTRLEN + 8], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	char s[INET6_ADDRSTRLEN + 8], ext[NVZ_NL_EXTSZ];
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (check_addr(a, err) < 0)
 		return -1;
 	int index = open_dev(netns, ifname, &nl, err);
 	if (index < 0)
 		return -1;
+	bool nodad = add && (flags & NVZ_ADDR_NODAD) && a->family == AF_INET6;
+	struct ifaddrmsg ifa = {
+		.ifa_family = (uint8_t)a->family,
+		.ifa_prefixlen = (uint8_t)a->prefix,
+		.ifa_flags = nodad ? IFA_F_NODAD : 0,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+		.ifa_index = (unsigned)index,
+	};
 	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWADDR : RTM_DELADDR, nlf);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = (uint8_t)a->family;
-	ifa->ifa_prefixlen = (uint8_t)a->prefix;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = (unsigned)index;
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(&nl, add ? RTM_NEWADDR : RTM_DELADDR, nlf, &ifa, sizeof(ifa));
 	size_t len = nvz_addr_len(a->family);
-	mnl_attr_put(nlh, IFA_LOCAL, len, a->bytes);
-	mnl_attr_put(nlh, IFA_ADDRESS, len, a->bytes);
-	if (add && (flags & NVZ_ADDR_NODAD) && a->family == AF_INET6) {
-		ifa->ifa_flags = IFA_F_NODAD;
-		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	if (msg) {
+		nla_put(msg, IFA_LOCAL, (int)len, a->bytes);
+		nla_put(msg, IFA_ADDRESS, (int)len, a->bytes);
+		if (nodad)
+			nla_put_u32(msg, IFA_FLAGS, IFA_F_NODAD);
 	}
-	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	int r = nvz_nl_talk(&nl, msg, NULL, NULL, ext, sizeof(ext));
 	addr_str(a, s, sizeof(s));
 	if (r == -EEXIST)
 		return nvz_err(err, NVZ_E_VALUE, EEXIST, "address %s already on device '%s'", s,
@@ -165,47 +169,51 @@ static int check_route(const struct nvz_route *r, struct nvz_error **err)
 	return 0;
 }
 
-static void put_route(struct nlmsghdr *nlh, const struct nvz_route *r, int oif, bool add)
+static struct nl_msg *route_msg(struct nvz_nl *nl, const struct nvz_route *r, int oif, bool add)
 {
 	size_t len = nvz_addr_len(r->family);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = (uint8_t)r->family;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_type = RTN_UNICAST;
-	rtm->rtm_protocol = add ? RTPROT_BOOT : RTPROT_UNSPEC;
-	/* Delete matches any scope; a route without gateway is on-link. */
-	rtm->rtm_scope = !add ? RT_SCOPE_NOWHERE : r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-	if (r->flags & NVZ_ROUTE_ONLINK)
-		rtm->rtm_flags |= RTNH_F_ONLINK;
+	struct rtmsg rtm = {
+		.rtm_family = (uint8_t)r->family,
+		.rtm_dst_len = r->dst ? (uint8_t)r->dst->prefix : 0,
+		.rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = add ? RTPROT_BOOT : RTPROT_UNSPEC,
+		/* Delete matches any scope; a route without gateway is on-link. */
+		.rtm_scope = !add ? RT_SCOPE_NOWHERE : r->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+		.rtm_type = RTN_UNICAST,
+		.rtm_flags = (r->flags & NVZ_ROUTE_ONLINK) ? RTNH_F_ONLINK : 0,
+	};
+	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct nl_msg *msg =
+		nvz_nl_msg(nl, add ? RTM_NEWROUTE : RTM_DELROUTE, nlf, &rtm, sizeof(rtm));
+	if (!msg)
+		return NULL;
 	if (r->dst) {
 		/* The kernel refuses host bits under the prefix: clear them. */
 		uint8_t net[16] = { 0 };
 		for (unsigned i = 0; i < len * 8 && i < r->dst->prefix; i++)
 			net[i / 8] |= r->dst->bytes[i / 8] & (0x80u >> (i % 8));
-		rtm->rtm_dst_len = (uint8_t)r->dst->prefix;
-		mnl_attr_put(nlh, RTA_DST, len, net);
+		nla_put(msg, RTA_DST, (int)len, net);
 	}
 	if (r->gw)
-		mnl_attr_put(nlh, RTA_GATEWAY, len, r->gw->bytes);
+		nla_put(msg, RTA_GATEWAY, (int)len, r->gw->bytes);
 	if (oif > 0)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+		nla_put_u32(msg, RTA_OIF, (uint32_t)oif);
 	if (r->src)
-		mnl_attr_put(nlh, RTA_PREFSRC, len, r->src->bytes);
+		nla_put(msg, RTA_PREFSRC, (int)len, r->src->bytes);
+	return msg;
 }
 
 static int route_change(int netns, const struct nvz_route *r, bool add, struct nvz_error **err)
 {
-	char what[128], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	char what[128], ext[NVZ_NL_EXTSZ];
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (check_route(r, err) < 0 || nvz_nl_open(netns, &nl, err) < 0)
 		return -1;
 	int oif = r->dev ? nvz_nl_ifindex(&nl, r->dev, err) : 0;
 	if (oif < 0)
 		return -1;
-	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWROUTE : RTM_DELROUTE, nlf);
-	put_route(nlh, r, oif, add);
-	int ret = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	cleanup_nlmsg struct nl_msg *msg = route_msg(&nl, r, oif, add);
+	int ret = nvz_nl_talk(&nl, msg, NULL, NULL, ext, sizeof(ext));
 	route_str(r, what, sizeof(what));
 	if (ret == -EEXIST)
 		return nvz_err(err, NVZ_E_SYSTEM, EEXIST, "route %s already exists", what);
@@ -227,31 +235,29 @@ int nvz_route_del(int netns, const struct nvz_route *r, struct nvz_error **err)
 	return route_change(netns, r, false, err);
 }
 
-static void put_proxy(struct nlmsghdr *nlh, int index, const struct nvz_addr *a)
-{
-	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = (uint8_t)a->family;
-	nd->ndm_ifindex = index;
-	nd->ndm_state = NUD_PERMANENT;
-	/* NTF_PROXY puts the entry in the proxy table: we answer for it. */
-	nd->ndm_flags = NTF_PROXY;
-	mnl_attr_put(nlh, NDA_DST, nvz_addr_len(a->family), a->bytes);
-}
-
 static int proxy_change(int netns, const char *ifname, const struct nvz_addr *a, bool add,
 			struct nvz_error **err)
 {
-	char s[INET6_ADDRSTRLEN + 8], buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	char s[INET6_ADDRSTRLEN + 8], ext[NVZ_NL_EXTSZ];
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (check_addr(a, err) < 0)
 		return -1;
 	int index = open_dev(netns, ifname, &nl, err);
 	if (index < 0)
 		return -1;
+	struct ndmsg nd = {
+		.ndm_family = (uint8_t)a->family,
+		.ndm_ifindex = index,
+		.ndm_state = NUD_PERMANENT,
+		/* NTF_PROXY puts the entry in the proxy table: we answer for it. */
+		.ndm_flags = NTF_PROXY,
+	};
 	uint16_t nlf = NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, add ? RTM_NEWNEIGH : RTM_DELNEIGH, nlf);
-	put_proxy(nlh, index, a);
-	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(&nl, add ? RTM_NEWNEIGH : RTM_DELNEIGH, nlf, &nd, sizeof(nd));
+	if (msg)
+		nla_put(msg, NDA_DST, (int)nvz_addr_len(a->family), a->bytes);
+	int r = nvz_nl_talk(&nl, msg, NULL, NULL, ext, sizeof(ext));
 	char ip[INET6_ADDRSTRLEN] = "?";
 	inet_ntop(a->family, a->bytes, ip, sizeof(ip));
 	snprintf(s, sizeof(s), "%s", ip);
@@ -282,22 +288,20 @@ struct proxy_find {
 	bool found;
 };
 
-static int proxy_entry(const struct nlmsghdr *nlh, void *data)
+static int proxy_entry(struct nlmsghdr *nlh, void *data)
 {
 	struct proxy_find *f = data;
-	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-	if (nlh->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_flags & NTF_PROXY) ||
-	    nd->ndm_ifindex != f->index || nd->ndm_family != f->a->family)
+	struct nlattr *tb[NDA_MAX + 1];
+	if (nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    nlmsg_parse(nlh, sizeof(struct ndmsg), tb, NDA_MAX, NULL) < 0)
 		return 0;
-	struct nlattr *dst = NULL;
-	struct nlattr *at;
-	mnl_attr_for_each(at, nlh, sizeof(*nd)) {
-		if (mnl_attr_get_type(at) == NDA_DST)
-			dst = at;
-	}
+	const struct ndmsg *nd = nlmsg_data(nlh);
+	if (!(nd->ndm_flags & NTF_PROXY) || nd->ndm_ifindex != f->index ||
+	    nd->ndm_family != f->a->family)
+		return 0;
 	size_t len = nvz_addr_len(f->a->family);
-	if (dst && mnl_attr_get_payload_len(dst) == len &&
-	    !memcmp(mnl_attr_get_payload(dst), f->a->bytes, len))
+	if (tb[NDA_DST] && (size_t)nla_len(tb[NDA_DST]) == len &&
+	    !memcmp(nla_data(tb[NDA_DST]), f->a->bytes, len))
 		f->found = true;
 	return 0;
 }
@@ -305,21 +309,20 @@ static int proxy_entry(const struct nlmsghdr *nlh, void *data)
 int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr *a,
 			   struct nvz_error **err)
 {
-	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
+	char ext[NVZ_NL_EXTSZ];
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (check_addr(a, err) < 0)
 		return -1;
 	int index = open_dev(netns, ifname, &nl, err);
 	if (index < 0)
 		return -1;
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, RTM_GETNEIGH, NLM_F_DUMP);
 	/* A dump request whose ndm_flags is exactly NTF_PROXY lists the proxy
 	 * table; the rest of the header must stay zero. */
-	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = (uint8_t)a->family;
-	nd->ndm_flags = NTF_PROXY;
+	struct ndmsg nd = { .ndm_family = (uint8_t)a->family, .ndm_flags = NTF_PROXY };
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(&nl, RTM_GETNEIGH, NLM_F_DUMP, &nd, sizeof(nd));
 	struct proxy_find f = { index, a, false };
-	int r = nvz_nl_talk(&nl, nlh, proxy_entry, &f, ext, sizeof(ext));
+	int r = nvz_nl_talk(&nl, msg, proxy_entry, &f, ext, sizeof(ext));
 	if (r < 0)
 		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "list proxy entries of device '%s'",
 				  ifname);

@@ -75,25 +75,29 @@ static bool addr_known(const struct known *k, int family, const uint8_t *bytes)
 	return false;
 }
 
-static int on_link(const struct nlmsghdr *nlh, void *data)
+static int on_link(struct nlmsghdr *nlh, void *data)
 {
-	struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg))
-		if (mnl_attr_get_type(a) == IFLA_IFNAME && !link_known(data, mnl_attr_get_str(a)))
-			return beyond(data, "an interface of its own (%s)", mnl_attr_get_str(a));
+	struct nlattr *tb[IFLA_MAX + 1];
+	if (nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return 0;
+	const char *name = nvz_nla_str(tb[IFLA_IFNAME]);
+	if (!name || !link_known(data, name))
+		return beyond(data, "an interface of its own (%s)", name ? name : "?");
 	return 0;
 }
 
-static int on_addr(const struct nlmsghdr *nlh, void *data)
+static int on_addr(struct nlmsghdr *nlh, void *data)
 {
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
-		int t = mnl_attr_get_type(a);
-		if ((t != IFA_ADDRESS && t != IFA_LOCAL) ||
-		    mnl_attr_get_payload_len(a) < nvz_addr_len(ifa->ifa_family))
+	static const int types[] = { IFA_ADDRESS, IFA_LOCAL };
+	struct nlattr *tb[IFA_MAX + 1];
+	if (nlmsg_parse(nlh, sizeof(struct ifaddrmsg), tb, IFA_MAX, NULL) < 0)
+		return 0;
+	const struct ifaddrmsg *ifa = nlmsg_data(nlh);
+	for (size_t i = 0; i < 2; i++) {
+		const struct nlattr *a = tb[types[i]];
+		if (!a || (size_t)nla_len(a) < nvz_addr_len(ifa->ifa_family))
 			continue;
-		const uint8_t *b = mnl_attr_get_payload(a);
+		const uint8_t *b = nla_data(a);
 		if (!addr_known(data, ifa->ifa_family, b)) {
 			char text[INET6_ADDRSTRLEN] = "?";
 			inet_ntop(ifa->ifa_family, b, text, sizeof(text));
@@ -106,9 +110,11 @@ static int on_addr(const struct nlmsghdr *nlh, void *data)
 /* The kernel's routes (addresses' prefixes, local, multicast, router
  * advertisements) and default routes are remade with the addresses;
  * any other route was added inside. */
-static int on_route(const struct nlmsghdr *nlh, void *data)
+static int on_route(struct nlmsghdr *nlh, void *data)
 {
-	const struct rtmsg *rt = mnl_nlmsg_get_payload(nlh);
+	const struct rtmsg *rt = nlmsg_data(nlh);
+	if (!nlmsg_valid_hdr(nlh, sizeof(*rt)))
+		return 0;
 	if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_protocol == RTPROT_RA)
 		return 0;
 	if (rt->rtm_dst_len == 0 && rt->rtm_table == RT_TABLE_MAIN)
@@ -117,17 +123,15 @@ static int on_route(const struct nlmsghdr *nlh, void *data)
 		      rt->rtm_dst_len, rt->rtm_protocol);
 }
 
-static int dump(struct nvz_nl *nl, uint16_t type, size_t hdr, int family, nvz_nl_cb cb, void *k)
+static int dump(struct nvz_nl *nl, uint16_t type, const void *hdr, size_t hdrlen, nvz_nl_cb cb,
+		void *k)
 {
-	char buf[NVZ_NL_BUFSZ] = { 0 };
-	struct nlmsghdr *nlh = nvz_nl_msg(nl, buf, type, NLM_F_DUMP);
-	uint8_t *fam = mnl_nlmsg_put_extra_header(nlh, hdr);
-	*fam = (uint8_t)family; /* the family leads ifinfomsg, ifaddrmsg and rtmsg */
+	cleanup_nlmsg struct nl_msg *msg = nvz_nl_msg(nl, type, NLM_F_DUMP, hdr, hdrlen);
 	char ext[NVZ_NL_EXTSZ] = "";
-	return nvz_nl_talk(nl, nlh, cb, k, ext, sizeof(ext));
+	return nvz_nl_talk(nl, msg, cb, k, ext, sizeof(ext));
 }
 
-static int count_reply(const struct nlmsghdr *nlh, void *data)
+static int count_reply(struct nlmsghdr *nlh, void *data)
 {
 	(void)nlh;
 	++*(int *)data;
@@ -137,32 +141,14 @@ static int count_reply(const struct nlmsghdr *nlh, void *data)
 /* nftables tables in the namespace (iptables-nft makes them too). */
 static int nft_tables(int netns)
 {
-	int saved;
-	if (nvz_netns_enter(netns, &saved, NULL) < 0)
-		return -1;
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	int e = errno;
-	if (nvz_netns_leave(&saved, NULL) < 0) {
-		if (s)
-			mnl_socket_close(s);
-		return -1;
-	}
-	if (!s) /* no nfnetlink: no nftables either */
-		return e == EPROTONOSUPPORT ? 0 : -1;
+	cleanup_nl struct nvz_nl nl = { 0 };
+	int r = nvz_nl_open_proto(netns, NETLINK_NETFILTER, &nl, NULL);
+	if (r < 0) /* no nfnetlink: no nftables either */
+		return r == -EPROTONOSUPPORT ? 0 : -1;
 	int n = 0;
-	struct nvz_nl nl = { .sock = s, .seq = 1 };
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-		mnl_socket_close(s);
-		return -1;
-	}
-	nl.portid = mnl_socket_get_portid(s);
-	char buf[NVZ_NL_BUFSZ] = { 0 };
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP);
-	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	*g = (struct nfgenmsg){ .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
-	char ext[NVZ_NL_EXTSZ] = "";
-	int r = nvz_nl_talk(&nl, nlh, count_reply, &n, ext, sizeof(ext));
-	mnl_socket_close(s);
+	struct nfgenmsg g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
+	uint16_t type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
+	r = dump(&nl, type, &g, sizeof(g), count_reply, &n);
 	if (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)
 		return 0; /* nf_tables not loaded: no table anywhere */
 	return r < 0 ? -1 : n;
@@ -229,10 +215,13 @@ bool nvz_netns_only_config(int netns, const char *ips, const char *netif, char *
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (nvz_nl_open(netns, &nl, NULL) < 0)
 		return false;
-	if (dump(&nl, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, on_link, &k) < 0 ||
-	    dump(&nl, RTM_GETADDR, sizeof(struct ifaddrmsg), AF_UNSPEC, on_addr, &k) < 0 ||
-	    dump(&nl, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET, on_route, &k) < 0 ||
-	    dump(&nl, RTM_GETROUTE, sizeof(struct rtmsg), AF_INET6, on_route, &k) < 0)
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+	struct rtmsg rt4 = { .rtm_family = AF_INET }, rt6 = { .rtm_family = AF_INET6 };
+	if (dump(&nl, RTM_GETLINK, &ifi, sizeof(ifi), on_link, &k) < 0 ||
+	    dump(&nl, RTM_GETADDR, &ifa, sizeof(ifa), on_addr, &k) < 0 ||
+	    dump(&nl, RTM_GETROUTE, &rt4, sizeof(rt4), on_route, &k) < 0 ||
+	    dump(&nl, RTM_GETROUTE, &rt6, sizeof(rt6), on_route, &k) < 0)
 		return false;
 	char which[32];
 	if (xtables_used(netns, which, sizeof(which))) {

@@ -92,61 +92,43 @@ static int check_name(const char *name, struct nvz_error **err)
 	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid interface name '%s'", name ? name : "");
 }
 
-static int linkinfo_attr(const struct nlattr *a, void *data)
+static int link_reply(struct nlmsghdr *nlh, void *data)
 {
 	struct nvz_link_info *li = data;
-	if (mnl_attr_get_type(a) == IFLA_INFO_KIND &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-		snprintf(li->kind, sizeof(li->kind), "%s", mnl_attr_get_str(a));
-	return MNL_CB_OK;
-}
-
-static int link_attr(const struct nlattr *a, void *data)
-{
-	struct nvz_link_info *li = data;
-	switch (mnl_attr_get_type(a)) {
-	case IFLA_MTU:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-			li->mtu = mnl_attr_get_u32(a);
-		break;
-	case IFLA_MASTER:
-		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-			li->master = (int)mnl_attr_get_u32(a);
-		break;
-	case IFLA_ADDRESS:
-		if (mnl_attr_get_payload_len(a) == NVZ_MAC_LEN)
-			memcpy(li->mac, mnl_attr_get_payload(a), NVZ_MAC_LEN);
-		break;
-	case IFLA_LINKINFO:
-		mnl_attr_parse_nested(a, linkinfo_attr, li);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-static int link_reply(const struct nlmsghdr *nlh, void *data)
-{
-	struct nvz_link_info *li = data;
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	struct nlattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
 		return 0;
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct ifinfomsg *ifi = nlmsg_data(nlh);
 	memset(li, 0, sizeof(*li));
 	li->index = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr, li);
+	uint32_t v;
+	if (nvz_nla_u32(tb[IFLA_MTU], &v))
+		li->mtu = v;
+	if (nvz_nla_u32(tb[IFLA_MASTER], &v))
+		li->master = (int)v;
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == NVZ_MAC_LEN)
+		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), NVZ_MAC_LEN);
+	const char *kind = NULL;
+	struct nlattr *linkinfo = tb[IFLA_LINKINFO];
+	if (linkinfo && nla_parse_nested(info, IFLA_INFO_MAX, linkinfo, NULL) >= 0)
+		kind = nvz_nla_str(info[IFLA_INFO_KIND]);
+	if (kind)
+		snprintf(li->kind, sizeof(li->kind), "%s", kind);
 	return 0;
 }
 
 /* RTM_GETLINK by name: -ENODEV when there is none. */
 static int nl_link_get(struct nvz_nl *nl, const char *name, struct nvz_link_info *li, char *ext)
 {
-	char buf[NVZ_NL_BUFSZ];
-	struct nlmsghdr *nlh = nvz_nl_msg(nl, buf, RTM_GETLINK, NLM_F_ACK);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(nl, RTM_GETLINK, NLM_F_ACK, &ifi, sizeof(ifi));
+	if (msg)
+		nla_put_string(msg, IFLA_IFNAME, name);
 	memset(li, 0, sizeof(*li));
-	int r = nvz_nl_talk(nl, nlh, link_reply, li, ext, NVZ_NL_EXTSZ);
+	int r = nvz_nl_talk(nl, msg, link_reply, li, ext, NVZ_NL_EXTSZ);
 	if (r == 0 && li->index <= 0)
 		r = -ENODEV;
 	return r;
@@ -214,22 +196,23 @@ static int refuse_existing(int netns, const char *name, struct nvz_error **err)
 	return r;
 }
 
-static void put_veth_peer(struct nlmsghdr *nlh, const char *peer, int peer_netns,
+static void put_veth_peer(struct nl_msg *msg, const char *peer, int peer_netns,
 			  const uint8_t *peer_mac, unsigned mtu)
 {
-	struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	struct nlattr *p = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	struct nlattr *data = nla_nest_start(msg, IFLA_INFO_DATA);
+	struct nlattr *p = nla_nest_start(msg, VETH_INFO_PEER);
 	/* The peer is described by a full ifinfomsg followed by its attributes. */
-	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	struct ifinfomsg ifi = { 0 };
+	nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	nla_put_string(msg, IFLA_IFNAME, peer);
 	if (peer_mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, peer_mac);
+		nla_put(msg, IFLA_ADDRESS, NVZ_MAC_LEN, peer_mac);
 	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+		nla_put_u32(msg, IFLA_MTU, mtu);
 	if (peer_netns >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns);
-	mnl_attr_nest_end(nlh, p);
-	mnl_attr_nest_end(nlh, data);
+		nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)peer_netns);
+	nla_nest_end(msg, p);
+	nla_nest_end(msg, data);
 }
 
 static int new_link(int netns, const char *name, const char *kind, const char *peer,
@@ -239,22 +222,23 @@ static int new_link(int netns, const char *name, const char *kind, const char *p
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (nvz_nl_open(netns, &nl, err) < 0)
 		return -1;
-	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
-	struct nlmsghdr *nlh =
-		nvz_nl_msg(&nl, buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	if (mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, mac);
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
-	if (peer)
-		put_veth_peer(nlh, peer, peer_netns, peer_mac, mtu);
-	mnl_attr_nest_end(nlh, li);
-	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	char ext[NVZ_NL_EXTSZ];
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	cleanup_nlmsg struct nl_msg *msg = nvz_nl_msg(
+		&nl, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	if (msg) {
+		nla_put_string(msg, IFLA_IFNAME, name);
+		if (mac)
+			nla_put(msg, IFLA_ADDRESS, NVZ_MAC_LEN, mac);
+		if (mtu)
+			nla_put_u32(msg, IFLA_MTU, mtu);
+		struct nlattr *li = nla_nest_start(msg, IFLA_LINKINFO);
+		nla_put_string(msg, IFLA_INFO_KIND, kind);
+		if (peer)
+			put_veth_peer(msg, peer, peer_netns, peer_mac, mtu);
+		nla_nest_end(msg, li);
+	}
+	int r = nvz_nl_talk(&nl, msg, NULL, NULL, ext, sizeof(ext));
 	if (r < 0 && peer)
 		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "create veth pair '%s'/'%s'", name,
 				  peer);
@@ -300,6 +284,20 @@ struct link_change {
 	bool del;
 };
 
+static void put_change(struct nl_msg *msg, const struct link_change *c)
+{
+	if (c->mac)
+		nla_put(msg, IFLA_ADDRESS, NVZ_MAC_LEN, c->mac);
+	if (c->mtu)
+		nla_put_u32(msg, IFLA_MTU, c->mtu);
+	if (c->newname)
+		nla_put_string(msg, IFLA_IFNAME, c->newname);
+	if (c->set_netns)
+		nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)c->netns);
+	if (c->set_master)
+		nla_put_u32(msg, IFLA_MASTER, (uint32_t)c->master);
+}
+
 static int link_apply(int netns, const char *name, const struct link_change *c,
 		      const char *what, struct nvz_error **err)
 {
@@ -309,26 +307,17 @@ static int link_apply(int netns, const char *name, const struct link_change *c,
 	int index = nvz_nl_ifindex(&nl, name, err);
 	if (index < 0)
 		return -1;
-	char buf[NVZ_NL_BUFSZ], ext[NVZ_NL_EXTSZ];
-	struct nlmsghdr *nlh = nvz_nl_msg(&nl, buf, c->del ? RTM_DELLINK : RTM_NEWLINK, NLM_F_ACK);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = index;
+	char ext[NVZ_NL_EXTSZ];
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
 	if (c->set_flags) {
-		ifi->ifi_change = IFF_UP;
-		ifi->ifi_flags = c->flags;
+		ifi.ifi_change = IFF_UP;
+		ifi.ifi_flags = c->flags;
 	}
-	if (c->mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, NVZ_MAC_LEN, c->mac);
-	if (c->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
-	if (c->newname)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, c->newname);
-	if (c->set_netns)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)c->netns);
-	if (c->set_master)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)c->master);
-	int r = nvz_nl_talk(&nl, nlh, NULL, NULL, ext, sizeof(ext));
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(&nl, c->del ? RTM_DELLINK : RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof(ifi));
+	if (msg)
+		put_change(msg, c);
+	int r = nvz_nl_talk(&nl, msg, NULL, NULL, ext, sizeof(ext));
 	if (r == -EEXIST && c->newname)
 		return nvz_err(err, NVZ_E_SYSTEM, EEXIST, "%s '%s': device '%s' already exists",
 			       what, name, c->newname);

@@ -44,136 +44,193 @@ int nvz_netns_leave(int *saved, struct nvz_error **err)
 void nvz_nl_close(struct nvz_nl *nl)
 {
 	int saved = errno;
-	if (nl->sock)
-		mnl_socket_close(nl->sock);
+	nl_socket_free(nl->sock); /* closes the fd */
 	nl->sock = NULL;
 	errno = saved;
 }
 
-static struct mnl_socket *nl_socket(struct nvz_error **err)
+/* libnl folds errno into its own codes (EPERM and EACCES both become
+ * NLE_PERM); a failed system call leaves the real one in errno, cleared
+ * before each call. */
+static int nl_errno(int nle)
 {
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!s) {
-		nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open rtnetlink socket");
-		return NULL;
-	}
-	/* Ask for the kernel's explanation of a refusal and a short ack. */
-	int one = 1;
-	mnl_socket_setsockopt(s, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(s, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-		nvz_err_sys(err, NVZ_E_SYSTEM, errno, "bind rtnetlink socket");
-		mnl_socket_close(s);
-		return NULL;
-	}
-	return s;
+	if (nle == -NLE_MSG_TRUNC)
+		return -ENOSPC; /* a message larger than NVZ_NL_RECVSZ */
+	if (nle == -NLE_NOMEM)
+		return -ENOMEM;
+	return errno ? -errno : -EIO;
 }
 
-int nvz_nl_open(int netns, struct nvz_nl *nl, struct nvz_error **err)
+static const char *proto_name(int proto)
+{
+	return proto == NETLINK_NETFILTER ? "nfnetlink" : "rtnetlink";
+}
+
+/* The socket is ours, close-on-exec whatever the libnl version, with the
+ * kernel's default buffers and a port the kernel picks; libnl only wraps it. */
+static int nl_socket(int proto, struct nl_sock **out, struct nvz_error **err)
+{
+	cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s socket", proto_name(proto));
+	/* Ask for the kernel's explanation of a refusal and a short ack. */
+	int one = 1;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
+	if (bind(fd, (struct sockaddr *)&local, sizeof(local)) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "bind %s socket", proto_name(proto));
+	struct nl_sock *s = nl_socket_alloc();
+	errno = 0;
+	int r = s ? nl_socket_set_fd(s, proto, fd) : -NLE_NOMEM;
+	if (r < 0) {
+		r = nl_errno(r);
+		nl_socket_free(s);
+		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "open %s socket", proto_name(proto));
+	}
+	steal_fd(&fd);
+	/* Replies are matched in nvz_nl_talk: libnl adds no NLM_F_ACK and checks
+	 * no sequence. One recv of NVZ_NL_RECVSZ, no MSG_PEEK round trip. */
+	nl_socket_disable_auto_ack(s);
+	nl_socket_disable_seq_check(s);
+	nl_socket_set_msg_buf_size(s, NVZ_NL_RECVSZ);
+	nl_socket_disable_msg_peek(s);
+	*out = s;
+	return 0;
+}
+
+int nvz_nl_open_proto(int netns, int proto, struct nvz_nl *nl, struct nvz_error **err)
 {
 	nl->sock = NULL;
 	int saved;
-	if (nvz_netns_enter(netns, &saved, err) < 0)
-		return -1;
+	int r = nvz_netns_enter(netns, &saved, err);
+	if (r < 0)
+		return r;
 	/* A netlink socket acts in the netns it was created in, whatever the
 	 * thread does afterwards: create it inside, then go back at once. */
-	struct mnl_socket *s = nl_socket(err);
-	if (nvz_netns_leave(&saved, err) < 0) {
-		if (s)
-			mnl_socket_close(s);
-		return -1;
+	struct nl_sock *s = NULL;
+	int made = nl_socket(proto, &s, err);
+	r = nvz_netns_leave(&saved, err);
+	if (r < 0) {
+		nl_socket_free(s);
+		return r;
 	}
-	if (!s)
-		return -1;
+	if (made < 0)
+		return made;
 	nl->sock = s;
-	nl->portid = mnl_socket_get_portid(s);
 	nl->seq = (uint32_t)getpid() << 8;
 	return 0;
 }
 
-struct nlmsghdr *nvz_nl_msg(struct nvz_nl *nl, char *buf, uint16_t type, uint16_t flags)
+struct nl_msg *nvz_nl_msg(struct nvz_nl *nl, uint16_t type, uint16_t flags, const void *hdr,
+			  size_t hdrlen)
 {
-	memset(buf, 0, NVZ_NL_BUFSZ);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++nl->seq;
-	return nlh;
+	struct nl_msg *msg = nlmsg_alloc_size(NVZ_NL_BUFSZ);
+	if (!msg)
+		return NULL;
+	/* Port 0 in a request, as the kernel ignores it. */
+	struct nlmsghdr *nlh =
+		nlmsg_put(msg, 0, ++nl->seq, type, (int)hdrlen, NLM_F_REQUEST | flags);
+	if (!nlh) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	memcpy(nlmsg_data(nlh), hdr, hdrlen);
+	return msg;
 }
 
-struct ext_ctx {
-	char *buf;
-	size_t len;
-};
-
-static int ext_attr(const struct nlattr *a, void *data)
+int nvz_nl_send(struct nvz_nl *nl, struct nl_msg *const *msgs, unsigned n)
 {
-	struct ext_ctx *c = data;
-	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 && c->buf && c->len)
-		snprintf(c->buf, c->len, "%s", mnl_attr_get_str(a));
-	return MNL_CB_OK;
+	struct iovec iov[NVZ_NL_MAXBATCH];
+	if (n == 0 || n > NVZ_NL_MAXBATCH)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		if (!msgs[i])
+			return -ENOMEM;
+		iov[i] = (struct iovec){ nlmsg_hdr(msgs[i]), nlmsg_hdr(msgs[i])->nlmsg_len };
+	}
+	/* nl_send_iovec sends the headers as built (nl_send_auto would fill
+	 * in our port and flags). */
+	errno = 0;
+	int r = nl_send_iovec(nl->sock, msgs[0], iov, n);
+	return r < 0 ? nl_errno(r) : 0;
+}
+
+int nvz_nl_recv(struct nvz_nl *nl, unsigned char **buf)
+{
+	struct sockaddr_nl peer = { 0 };
+	*buf = NULL;
+	errno = 0;
+	int n = nl_recv(nl->sock, &peer, buf, NULL); /* retries EINTR itself */
+	if (n < 0)
+		return nl_errno(n);
+	if (n == 0)
+		return -EIO; /* a blocking socket: nothing to read is no answer */
+	/* Only the kernel (port 0) answers; anyone in the namespace could send
+	 * to our port. */
+	if (peer.nl_pid != 0)
+		return -ESRCH;
+	return n;
 }
 
 /* Extended-ack TLVs follow the error (and the echoed request unless capped). */
-static void read_extack(const struct nlmsghdr *m, size_t off, char *ext, size_t extlen)
+static void read_extack(struct nlmsghdr *m, int off, char *ext, size_t extlen)
 {
-	if (!(m->nlmsg_flags & NLM_F_ACK_TLVS) || m->nlmsg_len < mnl_nlmsg_size(off))
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	if (!(m->nlmsg_flags & NLM_F_ACK_TLVS) || !ext || !extlen ||
+	    nlmsg_parse(m, off, tb, NLMSGERR_ATTR_MAX, NULL) < 0)
 		return;
-	struct ext_ctx c = { ext, extlen };
-	mnl_attr_parse(m, off, ext_attr, &c);
+	const char *msg = nvz_nla_str(tb[NLMSGERR_ATTR_MSG]);
+	if (msg)
+		snprintf(ext, extlen, "%s", msg);
 }
 
-static int control_msg(const struct nlmsghdr *m, char *ext, size_t extlen)
+static int control_msg(struct nlmsghdr *m, char *ext, size_t extlen)
 {
 	if (m->nlmsg_type == NLMSG_DONE) {
-		if (m->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
+		if (!nlmsg_valid_hdr(m, sizeof(int)))
 			return 0;
-		int e = *(const int *)mnl_nlmsg_get_payload(m);
+		int e = *(const int *)nlmsg_data(m);
 		if (e < 0)
 			read_extack(m, sizeof(int), ext, extlen);
 		return e < 0 ? e : 0;
 	}
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(m);
-	if (m->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+	const struct nlmsgerr *e = nlmsg_data(m);
+	if (!nlmsg_valid_hdr(m, sizeof(*e)))
 		return -EBADMSG;
 	if (e->error == 0)
 		return 0;
-	size_t off = sizeof(*e);
+	int off = sizeof(*e);
 	if (!(m->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(struct nlmsghdr))
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		off += (int)(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
 	read_extack(m, off, ext, extlen);
 	return e->error < 0 ? e->error : -EPROTO;
 }
 
-int nvz_nl_talk(struct nvz_nl *nl, struct nlmsghdr *nlh, nvz_nl_cb cb, void *data, char *ext,
+int nvz_nl_talk(struct nvz_nl *nl, struct nl_msg *msg, nvz_nl_cb cb, void *data, char *ext,
 		size_t extlen)
 {
 	if (ext && extlen)
 		ext[0] = '\0';
-	uint32_t seq = nlh->nlmsg_seq;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	cleanup_free char *buf = malloc(NVZ_NL_RECVSZ);
-	if (!buf)
-		return -ENOMEM;
+	int r = nvz_nl_send(nl, &msg, 1);
+	if (r < 0)
+		return r;
+	uint32_t seq = nlmsg_hdr(msg)->nlmsg_seq;
+	uint32_t port = nl_socket_get_local_port(nl->sock);
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, NVZ_NL_RECVSZ);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		int len = (int)n;
-		for (const struct nlmsghdr *m = (const void *)buf; mnl_nlmsg_ok(m, len);
-		     m = mnl_nlmsg_next(m, &len)) {
+		cleanup_free unsigned char *buf = NULL;
+		int len = nvz_nl_recv(nl, &buf);
+		if (len < 0)
+			return len;
+		for (struct nlmsghdr *m = (void *)buf; nlmsg_ok(m, len); m = nlmsg_next(m, &len)) {
 			/* Leftovers of an earlier, abandoned dump: skip. */
-			if (m->nlmsg_seq != seq || m->nlmsg_pid != nl->portid)
+			if (m->nlmsg_seq != seq || m->nlmsg_pid != port)
 				continue;
 			if (m->nlmsg_type == NLMSG_ERROR || m->nlmsg_type == NLMSG_DONE)
 				return control_msg(m, ext, extlen);
 			if (m->nlmsg_type < NLMSG_MIN_TYPE || !cb)
 				continue;
-			int r = cb(m, data);
+			r = cb(m, data);
 			if (r < 0)
 				return r;
 		}

@@ -1,4 +1,4 @@
-/* nftables tables by name prefix, over nfnetlink (libmnl): what a criu
+/* nftables tables by name prefix, over nfnetlink: what a criu
  * killed during a post-copy dump leaves in a CT's network namespace (its
  * network lock, table "CRIU-<pid>") is dropped so the CT can talk again. */
 #include <arpa/inet.h>
@@ -24,77 +24,86 @@ struct tables {
 	char name[MAX_TABLES][64];
 };
 
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static void table_cb(struct nlmsghdr *nlh, struct tables *t)
 {
-	struct tables *t = data;
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		if (mnl_attr_get_type(a) != NFTA_TABLE_NAME || mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
-			continue;
-		const char *name = mnl_attr_get_str(a);
-		if (t->n < MAX_TABLES && !strncmp(name, t->prefix, strlen(t->prefix)) &&
-		    strlen(name) < sizeof(t->name[0])) {
-			t->family[t->n] = g->nfgen_family;
-			strcpy(t->name[t->n++], name); /* length checked above */
+	struct nlattr *tb[NFTA_TABLE_MAX + 1];
+	if (nlmsg_parse(nlh, sizeof(struct nfgenmsg), tb, NFTA_TABLE_MAX, NULL) < 0)
+		return;
+	const struct nfgenmsg *g = nlmsg_data(nlh);
+	const char *name = nvz_nla_str(tb[NFTA_TABLE_NAME]);
+	if (name && t->n < MAX_TABLES && !strncmp(name, t->prefix, strlen(t->prefix)) &&
+	    strlen(name) < sizeof(t->name[0])) {
+		t->family[t->n] = g->nfgen_family;
+		strcpy(t->name[t->n++], name); /* length checked above */
+	}
+}
+
+static struct nl_msg *put(struct nvz_nl *nl, uint16_t type, uint16_t flags, uint8_t family,
+			  uint16_t res_id)
+{
+	struct nfgenmsg g = {
+		.nfgen_family = family,
+		.version = NFNETLINK_V0,
+		.res_id = htons(res_id),
+	};
+	return nvz_nl_msg(nl, type, flags, &g, sizeof(g));
+}
+
+/* Read until the answer to seq, strictly (unlike nvz_nl_talk): a reply of
+ * another port or sequence (the error of a refused batch start) or an
+ * interrupted dump is an error, not skipped, so a refused batch cannot leave
+ * us waiting for an ack that never comes. */
+static int wait_answer(struct nvz_nl *nl, uint32_t seq, struct tables *t)
+{
+	uint32_t port = nl_socket_get_local_port(nl->sock);
+	for (;;) {
+		cleanup_free unsigned char *buf = NULL;
+		int len = nvz_nl_recv(nl, &buf);
+		if (len < 0)
+			return len;
+		for (struct nlmsghdr *m = (void *)buf; nlmsg_ok(m, len); m = nlmsg_next(m, &len)) {
+			if (m->nlmsg_pid && m->nlmsg_pid != port)
+				return -ESRCH;
+			if (m->nlmsg_seq && m->nlmsg_seq != seq)
+				return -EPROTO;
+			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
+				return -EINTR;
+			if (m->nlmsg_type >= NLMSG_MIN_TYPE && t)
+				table_cb(m, t);
+			if (m->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (m->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = nlmsg_data(m);
+			if (!nlmsg_valid_hdr(m, sizeof(*e)))
+				return -EBADMSG;
+			return e->error <= 0 ? e->error : -e->error;
 		}
 	}
-	return MNL_CB_OK;
 }
 
-static struct nlmsghdr *put(char *buf, size_t *off, uint16_t type, uint16_t flags, uint8_t family,
-			    uint16_t res_id, uint32_t seq)
+/* Send msgs (one datagram) and wait for the answer to the one at index ans. */
+static int talk(struct nvz_nl *nl, struct nl_msg *const *msgs, unsigned n, unsigned ans,
+		struct tables *t)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *off);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = family;
-	g->version = NFNETLINK_V0;
-	g->res_id = htons(res_id);
-	return nlh;
+	int r = nvz_nl_send(nl, msgs, n); /* -ENOMEM for a NULL one */
+	return r < 0 ? r : wait_answer(nl, nlmsg_hdr(msgs[ans])->nlmsg_seq, t);
 }
 
-/* Send what is in buf and read until the answer to seq. */
-static int talk(struct mnl_socket *s, char *buf, size_t len, uint32_t seq, struct tables *t)
-{
-	if (mnl_socket_sendto(s, buf, len) < 0)
-		return -errno;
-	cleanup_free char *rbuf = malloc(NVZ_NL_RECVSZ);
-	if (!rbuf)
-		return -ENOMEM;
-	unsigned portid = mnl_socket_get_portid(s);
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s, rbuf, NVZ_NL_RECVSZ);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		int r = mnl_cb_run(rbuf, (size_t)n, seq, portid, t ? table_cb : NULL, t);
-		if (r <= MNL_CB_STOP)
-			return r < 0 ? -errno : 0;
-	}
-}
-
-static int drop(struct mnl_socket *s, struct tables *t, uint32_t seq)
+static int drop(struct nvz_nl *nl, struct tables *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		char buf[NVZ_NL_BUFSZ];
-		size_t off = 0;
 		/* Changes to nftables go in a batch (one transaction). */
-		struct nlmsghdr *b = put(buf, &off, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
-					 NFNL_SUBSYS_NFTABLES, seq++);
-		off += b->nlmsg_len;
-		struct nlmsghdr *d = put(buf, &off, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
-					 NLM_F_ACK, t->family[i], 0, seq);
-		mnl_attr_put_strz(d, NFTA_TABLE_NAME, t->name[i]);
-		uint32_t del = seq++;
-		off += d->nlmsg_len;
-		struct nlmsghdr *e = put(buf, &off, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
-					 NFNL_SUBSYS_NFTABLES, seq++);
-		off += e->nlmsg_len;
-		int r = talk(s, buf, off, del, NULL);
+		cleanup_nlmsg struct nl_msg *b =
+			put(nl, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+		uint16_t del = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE;
+		cleanup_nlmsg struct nl_msg *d = put(nl, del, NLM_F_ACK, t->family[i], 0);
+		cleanup_nlmsg struct nl_msg *e =
+			put(nl, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+		if (d)
+			nla_put_string(d, NFTA_TABLE_NAME, t->name[i]);
+		struct nl_msg *batch[] = { b, d, e };
+		int r = talk(nl, batch, 3, 1, NULL);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
@@ -103,31 +112,16 @@ static int drop(struct mnl_socket *s, struct tables *t, uint32_t seq)
 
 int nvz_nft_drop_tables(int netns, const char *prefix, struct nvz_error **err)
 {
-	int saved;
-	if (nvz_netns_enter(netns, &saved, err) < 0)
-		return -1;
+	cleanup_nl struct nvz_nl nl = { 0 };
 	/* The socket acts in the netns it was made in. */
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	int e = errno;
-	if (nvz_netns_leave(&saved, err) < 0) {
-		if (s)
-			mnl_socket_close(s);
+	if (nvz_nl_open_proto(netns, NETLINK_NETFILTER, &nl, err) < 0)
 		return -1;
-	}
-	if (!s)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "open nfnetlink socket");
 	struct tables t = { .prefix = prefix };
-	uint32_t seq = (uint32_t)getpid() << 8;
-	char buf[NVZ_NL_BUFSZ];
-	size_t off = 0;
-	int r = mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0 ? -errno : 0;
-	struct nlmsghdr *q = put(buf, &off, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP,
-				 AF_UNSPEC, 0, seq);
+	cleanup_nlmsg struct nl_msg *q =
+		put(&nl, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP, AF_UNSPEC, 0);
+	int r = talk(&nl, &q, 1, 0, &t);
 	if (r == 0)
-		r = talk(s, buf, q->nlmsg_len, seq, &t);
-	if (r == 0)
-		r = drop(s, &t, seq + 1);
-	mnl_socket_close(s);
+		r = drop(&nl, &t);
 	if (r < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "drop nftables tables %s*", prefix);
 	return 0;

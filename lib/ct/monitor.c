@@ -108,10 +108,11 @@ static int send_bc_tree(int sync_fd, int tree)
 
 /* Sent as soon as the launch order is (init reads them from its end of
  * the socket): init was born in its cgroups (see launcher below), nothing
- * to move; then the beancounters' tree, mounted meanwhile. A child that
- * failed in its first mounts sent why and exited: a send may fail and the
- * wait reads the reason. Any other send failure ends our side, so the
- * child's wait sees EOF instead of hanging. */
+ * to move; then the beancounters' tree, mounted meanwhile (on two CPUs the
+ * one time nothing else of the start runs but init). A child that failed
+ * in its first mounts sent why and exited: a send may fail and the wait
+ * reads the reason. Any other send failure ends our side, so the child's
+ * wait sees EOF instead of hanging. */
 static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 {
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
@@ -146,14 +147,16 @@ int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err
 	return nvz_runstate_write(ct, &rs, err);
 }
 
-/* Parent side of the named steps: rootfs ready, state recorded, exec. */
+/* Parent side of the named steps: state recorded and network set up while
+ * init makes its mounts (its namespaces exist from its birth), rootfs
+ * ready, exec. */
 static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
 {
-	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
-		return -1;
 	if (nvz_monitor_record(ct, pid, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
 	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+		return -1;
+	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
 	/* vzctl returns as soon as init's exec closes the exec pipe, before we
 	 * see it: drop our copy of its lock now, or a `vzctl stop` run right
@@ -476,8 +479,15 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	}
 	/* The monitor keeps a slave open so the master never sees a hangup
 	 * (which would make poll spin) when the CT closes its console. */
-	/* criu binds the beancounters' file at restore; a new init gets it
-	 * while it does its mounts (init_handshake). */
+	/* The console's log and socket before init runs: vzctl may return as
+	 * soon as init exec'd (start.c), and `vzctl console` right after. They
+	 * are made while vzctl still mounts the root and writes the CT's
+	 * files. criu binds the beancounters' file at restore; a new init gets
+	 * it while it makes its first mounts (first_steps). */
+	cleanup_free char *logpath = NULL;
+	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
+		h->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	h->listen_fd = nvz_console_listen(ct);
 	h->bc = dumpdir ? mount_bc(ct) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
 	/* Root mounted, then files and limits written. A restored CT comes
@@ -489,12 +499,6 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	int userns = -1;
 	if (wait_step(go, &err) == 0 && wait_step(go, &err) == 0)
 		userns = dumpdir ? 0 : prepare_userns(ct, h->slave, &u, &err);
-	/* The console's log and socket before init runs: vzctl may return as
-	 * soon as init exec'd (start.c), and `vzctl console` right after. */
-	cleanup_free char *logpath = NULL;
-	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
-		h->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	h->listen_fd = nvz_console_listen(ct);
 	if (userns >= 0)
 		h->pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, h->bc, &err)
 				 : create_init(ct, &l, console, &h->bc, userns ? &u : NULL, &err);

@@ -2,12 +2,11 @@
  * (vzmon) without libfuse. libfuse mounted it and did the INIT handshake in
  * the full monitor (bcfs.c); a libfuse session cannot be carried over an
  * exec (its state, INIT included, lives in the old heap), and the protocol
- * for one read-only file is small: lookup, getattr, open, read, release and
- * a directory of one entry. Everything else gets ENOSYS, which the kernel
+ * for one read-only file, the file system's root, is small: getattr, open,
+ * read and release. Everything else gets ENOSYS, which the kernel
  * remembers, as libfuse answers for operations bcfs.c does not implement.
  * Requests come from the CT's processes: every length is checked against
  * what was read before it is used. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
@@ -17,17 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ct/bcfs.h"
 #include "ct/monwait.h"
 #include "nvz/ctx.h"
 #include "nvz/ubcview.h"
 
-#define BC_FILE "user_beancounters"
-#define BC_FILE_INO 2
 #define BC_TIMEOUT 86400
 #define BC_FH_TAG 0x6e767a0000000000ULL /* "nvz": our handles, not libfuse's */
 #define BC_OPEN_MAX 64
@@ -168,42 +167,24 @@ static void reply(const struct nvz_bcraw *b, uint64_t unique, int error, const v
 		return;
 }
 
-static void bc_attr(const struct nvz_bcraw *b, uint64_t ino, struct fuse_attr *a)
+static void bc_attr(const struct nvz_bcraw *b, struct fuse_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->ino = ino;
+	a->ino = FUSE_ROOT_ID;
 	a->atime = a->mtime = a->ctime = (uint64_t)b->mounted_at;
-	if (ino == FUSE_ROOT_ID) {
-		a->mode = S_IFDIR | 0555;
-		a->nlink = 2;
-	} else {
-		a->mode = S_IFREG | 0444;
-		a->nlink = 1;
-		a->size = (uint64_t)b->size;
-	}
-}
-
-static void do_lookup(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
-		      size_t len)
-{
-	if (h->nodeid != FUSE_ROOT_ID || !memchr(body, '\0', len) || strcmp(body, BC_FILE)) {
-		reply(b, h->unique, ENOENT, NULL, 0);
-		return;
-	}
-	struct fuse_entry_out e = { .nodeid = BC_FILE_INO, .generation = 1,
-				    .entry_valid = BC_TIMEOUT, .attr_valid = BC_TIMEOUT };
-	bc_attr(b, BC_FILE_INO, &e.attr);
-	reply(b, h->unique, 0, &e, sizeof(e));
+	a->mode = S_IFREG | 0444;
+	a->nlink = 1;
+	a->size = (uint64_t)b->size;
 }
 
 static void do_getattr(struct nvz_bcraw *b, const struct fuse_in_header *h)
 {
-	if (h->nodeid != FUSE_ROOT_ID && h->nodeid != BC_FILE_INO) {
+	if (h->nodeid != FUSE_ROOT_ID) {
 		reply(b, h->unique, ENOENT, NULL, 0);
 		return;
 	}
 	struct fuse_attr_out a = { .attr_valid = BC_TIMEOUT };
-	bc_attr(b, h->nodeid, &a.attr);
+	bc_attr(b, &a.attr);
 	reply(b, h->unique, 0, &a, sizeof(a));
 }
 
@@ -211,8 +192,8 @@ static void do_open(struct nvz_bcraw *b, const struct fuse_in_header *h, const c
 		    size_t len)
 {
 	const struct fuse_open_in *in = (const void *)body;
-	if (h->nodeid != BC_FILE_INO || len < sizeof(*in)) {
-		reply(b, h->unique, EISDIR, NULL, 0);
+	if (h->nodeid != FUSE_ROOT_ID || len < sizeof(*in)) {
+		reply(b, h->unique, len < sizeof(*in) ? EINVAL : ENOENT, NULL, 0);
 		return;
 	}
 	if ((in->flags & O_ACCMODE) != O_RDONLY) {
@@ -278,60 +259,15 @@ static void do_release(struct nvz_bcraw *b, const struct fuse_in_header *h, cons
 	reply(b, h->unique, 0, NULL, 0);
 }
 
-static size_t add_dirent(char *buf, size_t cap, const char *name, uint64_t ino, uint32_t type,
-			 uint64_t off)
-{
-	size_t namelen = strlen(name);
-	size_t need = FUSE_REC_ALIGN(FUSE_NAME_OFFSET + namelen);
-	if (need > cap)
-		return need;
-	struct fuse_dirent d = { .ino = ino, .off = off, .namelen = (uint32_t)namelen, .type = type };
-	memset(buf, 0, need);
-	memcpy(buf, &d, FUSE_NAME_OFFSET);
-	memcpy(buf + FUSE_NAME_OFFSET, name, namelen);
-	return need;
-}
-
-static void do_readdir(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
-		       size_t len)
-{
-	static const struct {
-		const char *name;
-		uint64_t ino;
-		uint32_t type;
-	} ents[] = { { ".", FUSE_ROOT_ID, DT_DIR }, { "..", FUSE_ROOT_ID, DT_DIR },
-		     { BC_FILE, BC_FILE_INO, DT_REG } };
-	const struct fuse_read_in *in = (const void *)body;
-	if (len < sizeof(*in) || h->nodeid != FUSE_ROOT_ID) {
-		reply(b, h->unique, len < sizeof(*in) ? EINVAL : ENOTDIR, NULL, 0);
-		return;
-	}
-	char out[512];
-	size_t used = 0, cap = in->size < sizeof(out) ? in->size : sizeof(out);
-	for (uint64_t i = in->offset; i < sizeof(ents) / sizeof(ents[0]); i++) {
-		size_t need = add_dirent(out + used, cap - used, ents[i].name, ents[i].ino,
-					 ents[i].type, i + 1);
-		if (need > cap - used)
-			break;
-		used += need;
-	}
-	reply(b, h->unique, 0, out, used);
-}
-
 static void dispatch(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
 		     size_t len)
 {
-	struct fuse_open_out dir = { 0 };
 	struct fuse_statfs_out sf = { .st = { .bsize = 512, .namelen = 255 } };
 	switch (h->opcode) {
-	case FUSE_LOOKUP: do_lookup(b, h, body, len); break;
 	case FUSE_GETATTR: do_getattr(b, h); break;
 	case FUSE_OPEN: do_open(b, h, body, len); break;
 	case FUSE_READ: do_read(b, h, body, len); break;
 	case FUSE_RELEASE: do_release(b, h, body, len); break;
-	case FUSE_OPENDIR: reply(b, h->unique, 0, &dir, sizeof(dir)); break;
-	case FUSE_READDIR: do_readdir(b, h, body, len); break;
-	case FUSE_RELEASEDIR: reply(b, h->unique, 0, NULL, 0); break;
 	case FUSE_STATFS: reply(b, h->unique, 0, &sf, sizeof(sf)); break;
 	/* No reply is expected to these. */
 	case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: case FUSE_NOTIFY_REPLY: break;
@@ -352,4 +288,11 @@ int nvz_bcraw_process(struct nvz_bcraw *b)
 			continue;
 		dispatch(b, h, b->buf + sizeof(*h), (size_t)n - sizeof(*h));
 	}
+}
+
+void nvz_bcfs_clear_host(const char *path)
+{
+	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (unlink(path) < 0 && errno == EISDIR)
+		rmdir(path);
 }

@@ -1,6 +1,7 @@
 /* bcfs: /proc/user_beancounters for a CT on a kernel without beancounters.
- * A libfuse3 low-level filesystem with one regular file, served by the
- * single-threaded CT monitor from its poll loop (see bcfs.h). The text is
+ * A libfuse3 low-level filesystem whose root is the one regular file (no
+ * directory, so no lookup), served by the CT's monitor from its poll loop
+ * (see bcfs.h). The text is
  * built at open() and kept with the open file, so a reader sees one
  * consistent snapshot however small its reads are (direct_io). The file
  * reports the text's real size, as lxcfs does: sendfile() (busybox cat)
@@ -12,13 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -29,17 +27,13 @@
 #include "nvz/fs.h"
 #include "nvz/ubcview.h"
 
-#define BC_FILE "user_beancounters"
-#define BC_FILE_INO 2
 #define BC_TIMEOUT 86400.0
-#define TREE_TIMEOUT_MS 10000
 
 struct nvz_bcfs {
 	const struct nvz_ct *ct;
 	struct fuse_session *se;
-	bool mounted; /* by us, at dir (bc_session) */
 	struct fuse_buf buf;
-	char *dir;
+	char *path; /* where it is mounted on the host, or NULL (detached) */
 	int tree_fd;
 	time_t mounted_at;
 	off_t size; /* of the table, computed once; < 0 until then */
@@ -63,8 +57,8 @@ static int bc_text(const struct nvz_bcfs *bc, char **text)
 }
 
 /* The table's length without reading a counter: every column has a fixed
- * width, so a table of default values is as long as the live one. Lookup
- * and getattr need only this, and open_tree() at start does a lookup. */
+ * width, so a table of default values is as long as the live one. getattr
+ * needs only this. */
 static off_t bc_size(struct nvz_bcfs *bc)
 {
 	if (bc->size < 0) {
@@ -78,85 +72,34 @@ static off_t bc_size(struct nvz_bcfs *bc)
 	return bc->size;
 }
 
-static void bc_stat(struct nvz_bcfs *bc, fuse_ino_t ino, struct stat *st)
+static void bc_stat(struct nvz_bcfs *bc, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = ino;
-	st->st_uid = 0;
-	st->st_gid = 0;
+	st->st_ino = FUSE_ROOT_ID;
 	st->st_atime = st->st_mtime = st->st_ctime = bc->mounted_at;
-	if (ino == FUSE_ROOT_ID) {
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
-	} else {
-		st->st_mode = S_IFREG | 0444;
-		st->st_nlink = 1;
-		st->st_size = bc_size(bc);
-	}
-}
-
-static void bc_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct nvz_bcfs *bc = fuse_req_userdata(req);
-	if (parent != FUSE_ROOT_ID || strcmp(name, BC_FILE)) {
-		fuse_reply_err(req, ENOENT);
-		return;
-	}
-	struct fuse_entry_param e = {
-		.ino = BC_FILE_INO, .generation = 1,
-		.attr_timeout = BC_TIMEOUT, .entry_timeout = BC_TIMEOUT,
-	};
-	bc_stat(bc, BC_FILE_INO, &e.attr);
-	fuse_reply_entry(req, &e);
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = bc_size(bc);
 }
 
 static void bc_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
 	struct nvz_bcfs *bc = fuse_req_userdata(req);
-	if (ino != FUSE_ROOT_ID && ino != BC_FILE_INO) {
+	if (ino != FUSE_ROOT_ID) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	struct stat st;
-	bc_stat(bc, ino, &st);
+	bc_stat(bc, &st);
 	fuse_reply_attr(req, &st, BC_TIMEOUT);
-}
-
-static void bc_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	(void)fi;
-	static const struct {
-		const char *name;
-		fuse_ino_t ino;
-		mode_t mode;
-	} ents[] = {
-		{ ".", FUSE_ROOT_ID, S_IFDIR }, { "..", FUSE_ROOT_ID, S_IFDIR },
-		{ BC_FILE, BC_FILE_INO, S_IFREG },
-	};
-	if (ino != FUSE_ROOT_ID) {
-		fuse_reply_err(req, ENOTDIR);
-		return;
-	}
-	char buf[512];
-	size_t len = 0, cap = size < sizeof(buf) ? size : sizeof(buf);
-	for (size_t i = off < 0 ? 0 : (size_t)off; i < sizeof(ents) / sizeof(ents[0]); i++) {
-		struct stat st = { .st_ino = ents[i].ino, .st_mode = ents[i].mode };
-		size_t need = fuse_add_direntry(req, buf + len, cap - len, ents[i].name, &st,
-						(off_t)i + 1);
-		if (need > cap - len)
-			break;
-		len += need;
-	}
-	fuse_reply_buf(req, buf, len);
 }
 
 static void bc_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct nvz_bcfs *bc = fuse_req_userdata(req);
-	if (ino != BC_FILE_INO) {
-		fuse_reply_err(req, EISDIR);
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -201,9 +144,7 @@ static void bc_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 }
 
 static const struct fuse_lowlevel_ops bc_ops = {
-	.lookup = bc_lookup,
 	.getattr = bc_getattr,
-	.readdir = bc_readdir,
 	.open = bc_open,
 	.read = bc_read,
 	.release = bc_release,
@@ -217,129 +158,93 @@ static void bc_log_drop(enum fuse_log_level level, const char *fmt, va_list ap)
 	(void)ap;
 }
 
-struct tree_job {
-	char *path;
-	int fd, code, efd;
-};
-
-static void *tree_thread(void *arg)
+/* The file system, detached: fsopen/fsmount give a mount that is in no
+ * namespace yet, so nothing on the host sees it, and its root is the file
+ * itself (rootmode), so attaching it needs no lookup through FUSE (which
+ * someone would have to answer meanwhile). allow_other: the CT's root is
+ * not host root in a user namespace; the mode (0444) decides who reads. */
+static int bc_fsmount(struct nvz_bcfs *bc, int devfd, struct nvz_error **err)
 {
-	struct tree_job *j = arg;
-	j->fd = open_tree(AT_FDCWD, j->path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	j->code = j->fd < 0 ? errno : 0;
-	uint64_t one = 1;
-	if (write(j->efd, &one, sizeof(one)) < 0)
-		j->code = j->code ? j->code : errno;
-	return NULL;
-}
-
-/* Serve requests until the helper thread's lookup and clone are done. */
-static int serve_until(struct nvz_bcfs *bc, int efd)
-{
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = efd, .events = POLLIN },
-			{ .fd = fuse_session_fd(bc->se), .events = POLLIN },
-		};
-		int n = poll(p, 2, 200);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (p[0].revents & POLLIN)
-			return 0;
-		if ((p[1].revents & POLLIN) && nvz_bcfs_process(bc) < 0)
-			return -ENOTCONN;
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
-		    TREE_TIMEOUT_MS)
-			return -ETIMEDOUT;
-	}
-}
-
-/* open_tree() looks the file up through FUSE, so another thread must make
- * the call while this one answers. */
-static int make_tree(struct nvz_bcfs *bc, struct nvz_error **err)
-{
-	struct tree_job j = { .fd = -1, .efd = eventfd(0, EFD_CLOEXEC) };
-	if (j.efd < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "eventfd");
-	if (asprintf(&j.path, "%s/%s", bc->dir, BC_FILE) < 0) {
-		close(j.efd);
-		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	}
-	pthread_t t;
-	int rc = pthread_create(&t, NULL, tree_thread, &j);
-	if (rc != 0) {
-		free(j.path);
-		close(j.efd);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, rc, "start bcfs helper thread");
-	}
-	rc = serve_until(bc, j.efd);
-	if (rc < 0) {
-		/* Aborting the connection fails the thread's pending lookup. */
-		fuse_session_unmount(bc->se);
-		fuse_session_destroy(bc->se);
-		bc->se = NULL;
-	}
-	pthread_join(t, NULL);
-	close(j.efd);
-	if (rc == 0 && j.fd < 0)
-		rc = -j.code;
-	if (rc < 0) {
-		if (j.fd >= 0)
-			close(j.fd);
-		nvz_err_sys(err, NVZ_E_MOUNT, -rc, "clone mount of %s", j.path);
-		free(j.path);
-		return -1;
-	}
-	free(j.path);
-	bc->tree_fd = j.fd;
+	char fd[16], source[64];
+	snprintf(fd, sizeof(fd), "%d", devfd);
+	snprintf(source, sizeof(source), "nvz-bc-%s", bc->ct->id);
+	const struct {
+		const char *key, *value;
+	} params[] = {
+		{ "source", source }, { "subtype", "nvz-bc" }, { "fd", fd }, { "rootmode", "100444" },
+		{ "user_id", "0" }, { "group_id", "0" }, { "default_permissions", NULL },
+		{ "allow_other", NULL }, { "ro", NULL },
+	};
+	cleanup_close int fs = fsopen("fuse", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "fsopen fuse");
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (fsconfig(fs, params[i].value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
+			     params[i].key, params[i].value, 0) < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "beancounter view: option %s",
+					   params[i].key);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "create the beancounter view");
+	bc->tree_fd = fsmount(fs, FSMOUNT_CLOEXEC,
+			      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (bc->tree_fd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the beancounter view");
 	return 0;
 }
 
-/* We mount /dev/fuse ourselves and give libfuse the descriptor
- * ("/dev/fd/N"): its session then owns no mount, and freeing it leaves the
- * mount alone, as the hub needs once a start in one of its threads handed
- * the device over (nvz_bcfs_release); unmounting is ours (bc_free). */
+/* libfuse gets the device as "/dev/fd/N": its session then owns no mount,
+ * and freeing it leaves the mount alone, as the hub needs once a start in
+ * one of its threads handed the device over (nvz_bcfs_release). The kernel
+ * queued INIT when the file system was made: answered here, so the device
+ * handed over is past it (the hub's raw side, bcfs-raw.c, expects that). */
 static int bc_session(struct nvz_bcfs *bc, struct nvz_error **err)
 {
-	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	cleanup_close int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open /dev/fuse");
-	cleanup_free char *opts = NULL, *fsname = NULL, *devfd = NULL;
-	if (asprintf(&opts, "fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions", fd) < 0 ||
-	    asprintf(&fsname, "nvz-bc-%s", bc->ct->id) < 0 || asprintf(&devfd, "/dev/fd/%d", fd) < 0) {
-		close(fd);
-		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	}
-	if (mount(fsname, bc->dir, "fuse.nvz-bc", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) < 0) {
-		int e = errno;
-		close(fd);
-		return nvz_err_sys(err, NVZ_E_MOUNT, e, "mount beancounter view at %s", bc->dir);
-	}
-	bc->mounted = true;
+	if (bc_fsmount(bc, fd, err) < 0)
+		return -1;
+	char devfd[32];
+	snprintf(devfd, sizeof(devfd), "/dev/fd/%d", fd);
 	char *argv[] = { "nvz-bcfs", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	fuse_set_log_func(bc_log_drop);
 	bc->se = fuse_session_new(&args, &bc_ops, sizeof(bc_ops), bc);
 	fuse_opt_free_args(&args);
-	if (!bc->se || fuse_session_mount(bc->se, devfd) != 0) {
-		close(fd);
-		return nvz_err(err, NVZ_E_MOUNT, EINVAL, "create FUSE session for %s", bc->dir);
-	}
+	if (!bc->se || fuse_session_mount(bc->se, devfd) != 0)
+		return nvz_err(err, NVZ_E_MOUNT, EINVAL, "create FUSE session for the beancounter view");
+	steal_fd(&fd); /* the session's now */
+	if (nvz_bcfs_process(bc) < 0)
+		return nvz_err(err, NVZ_E_MOUNT, EPROTO, "beancounter view: no FUSE handshake");
 	/* A request the kernel withdraws between poll and read (its sender
 	 * was interrupted) must not leave the monitor blocked in read(). */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	int dev = fuse_session_fd(bc->se);
+	fcntl(dev, F_SETFL, fcntl(dev, F_GETFL) | O_NONBLOCK);
 	return 0;
 }
 
-struct nvz_bcfs *nvz_bcfs_mount(const struct nvz_ct *ct, const char *dir, struct nvz_error **err)
+/* Restore: criu binds the CT's file from a path on the host. */
+static int bc_attach_host(struct nvz_bcfs *bc, const char *path, struct nvz_error **err)
+{
+	/* A monitor that died leaves a dead mount ("transport endpoint is not
+	 * connected") where the file is to be. */
+	nvz_bcfs_clear_host(path);
+	int t = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (t < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "create %s", path);
+	close(t);
+	if (!(bc->path = strdup(path)))
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_bcfs_attach(bc->tree_fd, path, err) < 0)
+		return -1;
+	close(steal_fd(&bc->tree_fd));
+	return 0;
+}
+
+struct nvz_bcfs *nvz_bcfs_new(const struct nvz_ct *ct, const char *path, struct nvz_error **err)
 {
 	struct nvz_bcfs *bc = calloc(1, sizeof(*bc));
-	if (!bc || !(bc->dir = strdup(dir))) {
-		free(bc);
+	if (!bc) {
 		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -347,10 +252,7 @@ struct nvz_bcfs *nvz_bcfs_mount(const struct nvz_ct *ct, const char *dir, struct
 	bc->tree_fd = -1;
 	bc->size = -1;
 	bc->mounted_at = time(NULL);
-	/* A monitor that died leaves a dead mount ("transport endpoint is not
-	 * connected") that would fail the mkdir below. */
-	umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
-	if (nvz_mkdir_p(dir, 0755, err) < 0 || bc_session(bc, err) < 0 || make_tree(bc, err) < 0) {
+	if (bc_session(bc, err) < 0 || (path && bc_attach_host(bc, path, err) < 0)) {
 		nvz_err_wrap(err, "CT %s", ct->id);
 		nvz_bcfs_unmount(bc);
 		return NULL;
@@ -397,14 +299,12 @@ static void bc_free(struct nvz_bcfs *bc, bool unmount)
 		return;
 	if (bc->tree_fd >= 0)
 		close(bc->tree_fd);
-	if (unmount && bc->mounted)
-		umount2(bc->dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (unmount && bc->path)
+		nvz_bcfs_clear_host(bc->path);
 	if (bc->se)
 		fuse_session_destroy(bc->se);
-	if (unmount && bc->dir)
-		rmdir(bc->dir);
 	free(bc->buf.mem);
-	free(bc->dir);
+	free(bc->path);
 	free(bc);
 }
 

@@ -1,6 +1,7 @@
-/* bcfs: a tiny FUSE filesystem, served by the CT's monitor, holding one
- * read-only file `user_beancounters` whose text is regenerated from the
- * kernel counters and RUNDIR/<id>/resources at every open. */
+/* bcfs: a tiny FUSE filesystem, served by the CT's monitor (then the hub),
+ * whose root is one read-only file, the CT's `user_beancounters`, its text
+ * regenerated from the kernel counters and RUNDIR/<id>/resources at every
+ * open. */
 #ifndef NVZ_CT_BCFS_H
 #define NVZ_CT_BCFS_H
 
@@ -11,13 +12,16 @@
 
 struct nvz_bcfs;
 
-/* Mount at dir (created if needed; a stale mount left by a dead monitor is
- * detached first) in the caller's mount namespace, read-only. ct is
- * borrowed and must outlive the mount. Also prepares a detached clone of
- * dir/user_beancounters (nvz_bcfs_file_tree) while serving the lookups it
- * needs, so that nobody has to resolve a path on this filesystem while the
- * single-threaded monitor is busy elsewhere. */
-struct nvz_bcfs *nvz_bcfs_mount(const struct nvz_ct *ct, const char *dir, struct nvz_error **err);
+/* Make the file system and answer the kernel's INIT. With path NULL it is
+ * a detached mount (nvz_bcfs_file_tree), mounted nowhere until the CT's
+ * init attaches it; else it is mounted on the host at path, a regular file
+ * created for it (a restore: criu binds it from there). ct is borrowed and
+ * must outlive it. */
+struct nvz_bcfs *nvz_bcfs_new(const struct nvz_ct *ct, const char *path, struct nvz_error **err);
+/* Unmount (lazily: a reader may still hold it) and remove what
+ * nvz_bcfs_new mounted at path, or what an older nvz left there (a
+ * directory); nothing if there is nothing. */
+void nvz_bcfs_clear_host(const char *path);
 /* The FUSE device, non-blocking: poll it for POLLIN. */
 int nvz_bcfs_fd(const struct nvz_bcfs *bc);
 /* When it was mounted (the file's times). */
@@ -25,8 +29,8 @@ time_t nvz_bcfs_mounted_at(const struct nvz_bcfs *bc);
 /* Receive and answer at most one request. Returns 0, or -1 once the
  * filesystem was unmounted from outside (stop polling, then unmount). */
 int nvz_bcfs_process(struct nvz_bcfs *bc);
-/* The detached mount of the file (an open_tree(OPEN_TREE_CLONE) fd, close
- * on exec), or -1. It survives clone(CLONE_NEWNS) and can be attached in
+/* The detached mount of the file (an fsmount fd, close on exec), or -1 (or
+ * mounted at a path). It survives clone(CLONE_NEWNS) and can be attached in
  * any mount namespace with nvz_bcfs_attach, once. */
 int nvz_bcfs_file_tree(const struct nvz_bcfs *bc);
 /* In the CT child: attach tree_fd onto target, an existing regular file. */

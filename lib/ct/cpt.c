@@ -515,7 +515,7 @@ static int restore_paths(struct nvz_ct *ct, struct nvz_ct_restore *r, bool bc)
 {
 	r->pairs = veth_pairs(ct, r->ips);
 	if (asprintf(&r->cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
-	    (bc && asprintf(&r->bcfile, "%s/bc/user_beancounters", ct->rundir) < 0) || !r->pairs ||
+	    (bc && asprintf(&r->bcfile, "%s/bc", ct->rundir) < 0) || !r->pairs ||
 	    asprintf(&r->empty, "%s/empty", ct->rundir) < 0 ||
 	    asprintf(&r->cgfs, "%s/cgfs", ct->rundir) < 0 ||
 	    asprintf(&r->tmpfs, "%s/tmpfs", ct->rundir) < 0)

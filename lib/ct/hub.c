@@ -30,6 +30,7 @@
 #include "ct/hub-proto.h"
 #include "ct/hub.h"
 #include "ct/internal.h"
+#include "ct/bcfs.h"
 #include "ct/monwait.h"
 #include "linux/trim.h"
 #include "nvz/cleanup.h"
@@ -490,11 +491,10 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 	nvz_bcraw_free(c->bc);
 	c->bc = NULL;
 	if (c->m.bc_fd >= 0) {
-		char bcdir[sizeof(c->m.rundir) + 4];
-		snprintf(bcdir, sizeof(bcdir), "%s/bc", c->m.rundir);
+		char bcpath[sizeof(c->m.rundir) + 4];
+		snprintf(bcpath, sizeof(bcpath), "%s/bc", c->m.rundir);
 		close_fd(&c->m.bc_fd);
-		umount2(bcdir, MNT_DETACH | UMOUNT_NOFOLLOW);
-		rmdir(bcdir);
+		nvz_bcfs_clear_host(bcpath);
 	}
 	close_fd(&c->m.master);
 	close_fd(&c->m.slave);

@@ -83,14 +83,16 @@ static int wait_step(int go_fd, struct nvz_error **err)
 	return 0;
 }
 
-/* The CT runs without /proc/user_beancounters rather than not at all. */
-static struct nvz_bcfs *mount_bc(struct nvz_ct *ct)
+/* The CT runs without /proc/user_beancounters rather than not at all. A
+ * start's is attached by init (no mount on the host); a restore's is
+ * mounted at RUNDIR/<id>/bc, where criu finds it. */
+static struct nvz_bcfs *mount_bc(struct nvz_ct *ct, bool on_host)
 {
 	struct nvz_error *err = NULL;
-	cleanup_free char *bcdir = NULL;
+	cleanup_free char *path = NULL;
 	struct nvz_bcfs *bc = NULL;
-	if (asprintf(&bcdir, "%s/bc", ct->rundir) >= 0)
-		bc = nvz_bcfs_mount(ct, bcdir, &err);
+	if (!on_host || asprintf(&path, "%s/bc", ct->rundir) >= 0)
+		bc = nvz_bcfs_new(ct, path, &err);
 	if (!bc)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s",
 			err ? err->msg : "");
@@ -116,7 +118,7 @@ static int send_bc_tree(int sync_fd, int tree)
 static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 {
 	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
-	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct))) < 0)
+	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct, false))) < 0)
 		shutdown(sync_fd, SHUT_WR);
 }
 
@@ -488,7 +490,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
 		h->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	h->listen_fd = nvz_console_listen(ct);
-	h->bc = dumpdir ? mount_bc(ct) : NULL;
+	h->bc = dumpdir ? mount_bc(ct, true) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };
 	/* Root mounted, then files and limits written. A restored CT comes
 	 * back in the namespaces CRIU makes from its dump. */

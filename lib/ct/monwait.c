@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ct/console.h"
+#include "ct/bcfs.h"
 #include "ct/monwait.h"
 #include "nvz/config.h"
 #include "linux/trim.h"
@@ -203,12 +204,11 @@ int nvz_monwait_run(const struct nvz_monwait *m)
 		close(client);
 	nvz_bcraw_free(bc);
 	/* As fuse_session_unmount did: lazily, a reader may still hold it. */
-	char bcdir[sizeof(m->rundir) + 4];
-	snprintf(bcdir, sizeof(bcdir), "%s/bc", m->rundir);
+	char bcpath[sizeof(m->rundir) + 4];
+	snprintf(bcpath, sizeof(bcpath), "%s/bc", m->rundir);
 	if (m->bc_fd >= 0) {
 		close(m->bc_fd);
-		umount2(bcdir, MNT_DETACH | UMOUNT_NOFOLLOW);
-		rmdir(bcdir);
+		nvz_bcfs_clear_host(bcpath);
 	}
 	if (sigfd >= 0)
 		close(sigfd);

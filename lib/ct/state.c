@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cpt/tmpfs.h"
+#include "ct/bcfs.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -100,10 +101,8 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		unlink(path);
 	/* A monitor that was killed leaves its beancounter FUSE mount stale. */
 	cleanup_free char *bc = NULL;
-	if (asprintf(&bc, "%s/bc", ct->rundir) >= 0 && umount2(bc, MNT_DETACH) == 0)
-		rmdir(bc);
-	else if (bc)
-		rmdir(bc);
+	if (asprintf(&bc, "%s/bc", ct->rundir) >= 0)
+		nvz_bcfs_clear_host(bc);
 	static const char *const files[] = { "console.sock", "resources" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;

@@ -25,6 +25,9 @@ t_userns_root_is_unprivileged() {
 	# Inside: root, owning its files (idmapped root: on disk they stay 0).
 	expect_rc 0 "$VZCTL" exec $id 'id -u; cat /root/host-made; touch /root/ct-made; stat -c %u /bin/busybox'
 	[ "$OUT" = "$(printf '0\nsecret\n0')" ] || fail "inside: $OUT"
+	# The beancounter view is served to a root that is not host root.
+	expect_rc 0 "$VZCTL" exec $id 'head -1 /run/user_beancounters'
+	expect_out '^Version: 2.5$'
 	[ "$(stat -c %u "$T/private/$id/root/ct-made")" = 0 ] ||
 		fail "a file made inside is owned by $(stat -c %u "$T/private/$id/root/ct-made") on disk"
 	# ...but not the host's root: its namespaces are the host's to change.

@@ -234,23 +234,23 @@ static void init_room_release(struct init_room *r)
 			;
 		close(steal_fd(&r->hold[0]));
 	}
-	if (r->stack)
-		nvz_stack_free(r->stack, INIT_STACK);
+	nvz_stack_put(r->stack, INIT_STACK);
 }
 
 static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const cpu_set_t *cpus)
 {
 	/* While the cgroups are made: the seccomp filter (init then loads it
-	 * in one call), and init's stack, its top faulted in. */
+	 * in one call), and init's stack, its top faulted in (the last
+	 * start's, if the hub kept it). */
 	struct nvz_seccomp_prog sc;
 	struct nvz_error *scerr = NULL;
 	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
 	nvz_error_free(scerr);
 	__attribute__((cleanup(init_room_release))) struct init_room room = {
-		.stack = nvz_stack_new(INIT_STACK, 64 * 1024), .hold = { -1, -1 },
+		.stack = nvz_stack_get(INIT_STACK, 64 * 1024), .hold = { -1, -1 },
 	};
 	if (room.stack && pipe2(room.hold, O_CLOEXEC) < 0) {
-		nvz_stack_free(steal_ptr(&room.stack), INIT_STACK);
+		nvz_stack_put(steal_ptr(&room.stack), INIT_STACK);
 		room.hold[0] = room.hold[1] = -1;
 	}
 	if (!cgroups_created(fd))

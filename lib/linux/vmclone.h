@@ -20,5 +20,12 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg);
  * `warm` bytes faulted in now. NULL with errno on failure. */
 void *nvz_stack_new(size_t size, size_t warm);
 void nvz_stack_free(void *stack, size_t size);
+/* The same, from (and back to) a small pool kept by the process: a stack
+ * that was put back is the next one got, as the last child left it (its
+ * used pages still faulted in). For children that never run at the same
+ * time as the one before them on the same stack: put only once the child
+ * has exec'd or exited. Thread-safe. */
+void *nvz_stack_get(size_t size, size_t warm);
+void nvz_stack_put(void *stack, size_t size);
 
 #endif

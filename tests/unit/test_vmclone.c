@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,4 +84,41 @@ Test(vmclone, stack_top_is_warm_and_bottom_is_guarded)
 	cr_assert_eq(hi - lo, (unsigned long)page, "the guard is %lu bytes", hi - lo);
 	cr_assert_str_eq(perms, "---p");
 	nvz_stack_free(stack, STACK);
+}
+
+static bool mapped(void *addr)
+{
+	unsigned char v;
+	return mincore(addr, 1, &v) == 0;
+}
+
+Test(vmclone, stacks_put_back_are_reused_warm)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *a = nvz_stack_get(STACK, 16 * 1024), *b = nvz_stack_get(STACK, 16 * 1024),
+	     *c = nvz_stack_get(STACK, 16 * 1024);
+	cr_assert(a && b && c && a != b && b != c && a != c);
+	/* A child used a deeper part of a than the warm top. */
+	memset(a + STACK - 64 * 1024, 1, 64 * 1024);
+	nvz_stack_put(a, STACK);
+	nvz_stack_put(b, STACK);
+	nvz_stack_put(c, STACK); /* the pool is full: unmapped */
+	cr_assert_not(mapped(c + STACK - page), "a third stack was kept");
+	/* Another size is not taken from the pool. */
+	char *other = nvz_stack_get(STACK / 2, 4096);
+	cr_assert(other != a && other != b);
+	nvz_stack_free(other, STACK / 2);
+	char *again = nvz_stack_get(STACK, 16 * 1024);
+	cr_assert(again == a || again == b);
+	char *next = nvz_stack_get(STACK, 16 * 1024);
+	cr_assert(next == a || next == b);
+	cr_assert_neq(again, next);
+	/* a comes back as it was left: its used pages resident, not zeroed. */
+	unsigned char vec[STACK / 4096];
+	cr_assert_eq(mincore(a, STACK, vec), 0);
+	for (size_t i = (STACK - 64 * 1024) / (size_t)page; i < STACK / (size_t)page; i++)
+		cr_assert(vec[i] & 1, "page %zu of the used part is not resident", i);
+	cr_assert_eq(a[STACK - 64 * 1024], 1);
+	nvz_stack_put(again, STACK);
+	nvz_stack_put(next, STACK);
 }

@@ -45,7 +45,7 @@ export W TAG
 OUT=$W/out
 mkdir -p "$OUT" "$W/bin" "$W/lxc" "$W/crun" "$W/rootfs"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/floor" "$SRCDIR/bench/floor.c" || die "build floor"
-cc -O2 -Wall -Wextra -Werror -o "$W/bin/execwait" "$SRCDIR/bench/execwait.c" || die "build execwait"
+cc -O2 -static -Wall -Wextra -Werror -o "$W/bin/execwait" "$SRCDIR/bench/execwait.c" || die "build execwait"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/sdwait" "$SRCDIR/bench/sdwait.c" || die "build sdwait"
 FLOOR=$W/bin/floor
 SDWAIT=$W/bin/sdwait

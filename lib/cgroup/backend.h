@@ -54,6 +54,9 @@ struct nvz_cgroup {
 	struct nvz_cg_hier *hier;
 	size_t nhier;
 	char **avail; /* v2: controllers enabled for the container, set by create */
+	/* create made the container's directory just now: until the first
+	 * limits are set its files hold the kernel's defaults (a start). */
+	bool fresh;
 };
 
 /* One write of a resource transaction: what to write and what was there
@@ -71,6 +74,9 @@ struct nvz_cg_write {
 struct nvz_cg_plan {
 	struct nvz_cg_write *v;
 	size_t n;
+	/* For a fresh cgroup: a file whose default is known is not read; a
+	 * value equal to it is not written at all. */
+	bool fresh;
 };
 
 struct nvz_cg_step {
@@ -163,6 +169,8 @@ char **nvz_cg_split_words(const char *s);
  * (parent, dir, is_ct) and may be NULL. */
 typedef int (*nvz_cg_level_fn)(const struct nvz_cg_hier *h, const char *parent, const char *dir,
 			       bool is_ct, struct nvz_error **err);
+/* Returns 1 if the container's own directory was made now, 0 if it was
+ * there already, or an error. */
 int nvz_cg_mkdir_levels(const struct nvz_cgroup *cg, const struct nvz_cg_hier *h,
 			nvz_cg_level_fn level, struct nvz_error **err);
 /* Recursively: SIGKILL every pid in cgroup.procs; count them. */

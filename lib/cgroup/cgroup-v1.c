@@ -81,11 +81,14 @@ static int v1_level(const struct nvz_cg_hier *h, const char *parent, const char 
 
 static int v1_create(struct nvz_cgroup *cg, struct nvz_error **err)
 {
+	bool fresh = true;
 	for (size_t i = 0; i < cg->nhier; i++) {
 		int r = nvz_cg_mkdir_levels(cg, &cg->hier[i], v1_level, err);
 		if (r < 0)
 			return nvz_err_wrap(err, "create cgroup %s/%s", cg->prefix, cg->name);
+		fresh = fresh && r == 1;
 	}
+	cg->fresh = fresh;
 	return 0;
 }
 

@@ -62,8 +62,10 @@ static int v2_create(struct nvz_cgroup *cg, struct nvz_error **err)
 {
 	const struct nvz_cg_hier *h = &cg->hier[0];
 	enable_controllers(h->mnt);
-	if (nvz_cg_mkdir_levels(cg, h, v2_level, err) < 0)
+	int made = nvz_cg_mkdir_levels(cg, h, v2_level, err);
+	if (made < 0)
 		return nvz_err_wrap(err, "create cgroup %s/%s", cg->prefix, cg->name);
+	cg->fresh = made == 1;
 	nvz_strv_free(cg->avail);
 	cg->avail = read_words(h->path, "cgroup.controllers");
 	if (!cg->avail)

@@ -273,17 +273,19 @@ int nvz_cg_mkdir_levels(const struct nvz_cgroup *cg, const struct nvz_cg_hier *h
 	cleanup_free char *dir = strdup(h->mnt);
 	if (!rel || !dir)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "create cgroup: out of memory");
+	bool made = false;
 	for (char *p = rel, *comp; (comp = strsep(&p, "/"));) {
 		cleanup_free char *parent = steal_ptr(&dir);
 		if (!(dir = nvz_cg_join(parent, comp)))
 			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "create cgroup: out of memory");
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		made = mkdir(dir, 0755) == 0;
+		if (!made && errno != EEXIST)
 			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create cgroup '%s'", dir);
 		int r = level ? level(h, parent, dir, p == NULL, err) : 0;
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return made;
 }
 
 static int rmdir_one(const char *dir, void *ctx, struct nvz_error **err)

@@ -1,7 +1,8 @@
 /* Resource limits: each backend turns struct nvz_res_limits into a plan of
  * file writes, every old value read first; the plan is then written in
  * order and undone in reverse on the first failure, so nothing is left
- * half-applied. */
+ * half-applied. A cgroup made by this start holds the kernel's defaults,
+ * which need no reading, and a limit left at its default no writing. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -50,10 +51,36 @@ static int read_value(const char *path, char **out, struct nvz_error **err)
 	return 0;
 }
 
+/* What a file holds in a cgroup just made, written as the plan writes it
+ * (v1's "-1" reads back as PAGE_COUNTER_MAX); NULL where it depends on
+ * more than the file (cpuset.cpus, per-device files). */
+static const char *fresh_value(const char *path)
+{
+	static const struct {
+		const char *file, *value;
+	} v[] = {
+		{ "memory.limit_in_bytes", "-1" }, { "memory.memsw.limit_in_bytes", "-1" },
+		{ "memory.kmem.tcp.limit_in_bytes", "-1" }, { "pids.max", "max" },
+		{ "cpu.shares", "1024" }, { "cpu.cfs_period_us", "100000" }, { "cpu.cfs_quota_us", "-1" },
+		{ "memory.max", "max" }, { "memory.swap.max", "max" }, { "cpu.weight", "100" },
+		{ "cpu.max", "max 100000" },
+	};
+	const char *slash = strrchr(path, '/'), *file = slash ? slash + 1 : path;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strcmp(file, v[i].file) == 0)
+			return v[i].value;
+	return NULL;
+}
+
 int nvz_cg_plan_add(struct nvz_cg_plan *p, const struct nvz_cg_step *s, struct nvz_error **err)
 {
 	struct nvz_cg_write w = { .status = s->status, .usage = s->usage, .bytes = s->bytes };
-	if (s->old)
+	const char *fresh = p->fresh && !s->old ? fresh_value(s->path) : NULL;
+	if (fresh && strcmp(fresh, s->value) == 0)
+		return 0; /* the default: nothing to write */
+	if (fresh)
+		w.old = strdup(fresh);
+	else if (s->old)
 		w.old = strdup(s->old);
 	else if (read_value(s->path, &w.old, err) < 0)
 		return -EIO;
@@ -341,8 +368,8 @@ static int v1_memory(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 	if (!exists(tcp_path) && tcp != NVZ_UNLIMITED)
 		return nvz_err(err, NVZ_E_SETUBC, EOPNOTSUPP,
 			       "TCP buffer limits are not supported by this kernel");
-	uint64_t cur;
-	if (read_limit(mem_path, &cur, err) < 0)
+	uint64_t cur = NVZ_UNLIMITED;
+	if (!p->fresh && read_limit(mem_path, &cur, err) < 0)
 		return -EIO;
 	char mv[32], sv[32], tv[32];
 	fmt_limit(mv, mem, "-1");
@@ -415,6 +442,8 @@ static int v1_blkio(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 {
 	if (!nvz_cg_has_controller(cg, "blkio"))
 		return l->io_bps || l->io_iops ? no_controller("blkio", "IO limits", NVZ_E_SYSTEM, err) : 0;
+	if (p->fresh && !l->io_bps && !l->io_iops)
+		return 0; /* no rule for any disk yet, none wanted */
 	cleanup_strv char **devs = NULL;
 	if (block_devices(&devs, err) < 0)
 		return -EIO;
@@ -543,6 +572,8 @@ static int v2_io(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 {
 	if (!nvz_cg_has_controller(cg, "io"))
 		return l->io_bps || l->io_iops ? no_controller("io", "IO limits", NVZ_E_SYSTEM, err) : 0;
+	if (p->fresh && !l->io_bps && !l->io_iops)
+		return 0; /* no rule for any disk yet, none wanted */
 	cleanup_strv char **devs = NULL;
 	cleanup_free char *path = cg_path(cg, "io", "io.max", err);
 	cleanup_free char *cur = NULL;
@@ -620,11 +651,12 @@ int nvz_cgroup_set_limits(struct nvz_cgroup *cg, const struct nvz_res_limits *l,
 			       "set limits of cgroup %s/%s: memory+swap limit %llu is below the "
 			       "memory limit %llu", cg->prefix, cg->name, (unsigned long long)sw,
 			       (unsigned long long)mem);
-	struct nvz_cg_plan plan = { 0 };
+	struct nvz_cg_plan plan = { .fresh = cg->fresh };
 	int r = cg->ops->plan_limits(cg, l, &plan, err);
 	if (r == 0)
 		r = nvz_cg_plan_apply(&plan, err);
 	nvz_cg_plan_free(&plan);
+	cg->fresh = false;
 	if (r < 0)
 		return nvz_err_wrap(err, "set limits of cgroup %s/%s", cg->prefix, cg->name);
 	return 0;

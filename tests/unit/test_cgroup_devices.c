@@ -319,6 +319,44 @@ Test(limits, v2_swap_accounting_missing)
 	expect_enforced(g_cg, " physpages numproc ");
 }
 
+/* A cgroup a start just made (fresh): its files hold the kernel's
+ * defaults, so a limit left at its default is neither read nor written, and
+ * one that differs is written without reading the file first. The fixture's
+ * "x" stands for what a fresh cgroup would never hold: it stays wherever
+ * nothing was written. Once limits were set the cgroup is not fresh. */
+Test(limits, v2_fresh_cgroup_writes_only_what_differs)
+{
+	make_fixture();
+	static const char *const files[] = { "memory.max", "memory.swap.max", "pids.max",
+					     "cpu.weight", "cpu.max" };
+	char rel[64];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(rel, sizeof(rel), "nvz/101/%s", files[i]);
+		put(rel, "x\n");
+	}
+	g_cg = fake_v2("101");
+	g_cg->fresh = true;
+	struct nvz_res_limits l = base();
+	l.pids = 20;
+	OK(nvz_cgroup_set_limits(g_cg, &l, ERR));
+	expect_file("nvz/101/pids.max", "20");
+	/* 1000 units are shares 1024, weight 39 (not the kernel's 100). */
+	expect_file("nvz/101/cpu.weight", "39");
+	expect_file("nvz/101/memory.max", "x\n");
+	expect_file("nvz/101/memory.swap.max", "x\n");
+	expect_file("nvz/101/cpu.max", "x\n");
+	cr_assert_not(g_cg->fresh);
+	/* Now every file is read, and what differs from the wanted value is
+	 * written. */
+	l = base();
+	OK(nvz_cgroup_set_limits(g_cg, &l, ERR));
+	expect_file("nvz/101/pids.max", "max");
+	expect_file("nvz/101/memory.max", "max");
+	expect_file("nvz/101/memory.swap.max", "max");
+	expect_file("nvz/101/cpu.weight", "39");
+	expect_file("nvz/101/cpu.max", "max 100000");
+}
+
 /* The last file is read-only (a bind mount in this test's own mount
  * namespace): everything written before it is put back. */
 Test(limits, v2_rollback_on_fixture)

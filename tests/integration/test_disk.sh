@@ -36,6 +36,33 @@ t_disk_ploop_limits_inside() {
 	[ "$(du -k "$T/private/1101/root.hdd" | cut -f1)" -le 204800 ] || fail "image beyond its size"
 }
 
+# A ploop mount skips e2fsck -p where the superblock says it would only
+# find the filesystem clean (its exec costs more than the mount); it runs
+# where the superblock records errors, and also where the superblock looks
+# clean but the kernel refuses the filesystem (a damaged group descriptor).
+t_disk_ploop_fsck_when_needed() {
+	local img=$T/private/1105/root.hdd
+	expect_rc 0 "$VZCTL" create 1105 --ostemplate busybox-x86_64 --layout ploop --diskspace 128M
+	expect_rc 0 "$VZCTL" mount 1105
+	expect_rc 0 "$VZCTL" umount 1105
+	debugfs -w -R "ssv state 3" "$img" >/dev/null 2>&1
+	dumpe2fs -h "$img" 2>/dev/null | grep -Eq '^Filesystem state: +clean with errors' ||
+		fail "could not mark the filesystem: $(dumpe2fs -h "$img" 2>/dev/null | grep state)"
+	expect_rc 0 "$VZCTL" mount 1105
+	expect_rc 0 "$VZCTL" umount 1105
+	dumpe2fs -h "$img" 2>/dev/null | grep -Eq '^Filesystem state: +clean$' ||
+		fail "e2fsck did not run: $(dumpe2fs -h "$img" 2>/dev/null | grep state)"
+	# Group 0's block bitmap pointed outside the filesystem, the superblock
+	# untouched: e2fsck -p refuses to guess, and its verdict is the error.
+	local bs
+	bs=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Block size/ {print $2 + 0}')
+	printf '\xf0\xff\xff\xff' | dd of="$img" bs=1 seek=$((bs == 1024 ? 2048 : bs)) conv=notrunc 2>/dev/null
+	"$VZCTL" mount 1105 >"$T/m.out" 2>&1 && fail "a damaged filesystem was mounted"
+	grep -q 'needs a manual e2fsck' "$T/m.out" || fail "not e2fsck's verdict: $(cat "$T/m.out")"
+	grep -q "$T/root/1105" /proc/self/mountinfo && fail "mounted anyway"
+	true
+}
+
 # --diskspace on a running CT: grown online where the kernel lets root resize
 # ext4 (CAP_SYS_RESOURCE); refused here, clearly, with the CT unharmed; then
 # done offline.

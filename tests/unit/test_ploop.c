@@ -20,10 +20,12 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nvz/fs.h"
 #include "nvz/storage.h"
+#include "storage/ext4sb.h"
 #include "storage/layouts.h"
 #include "storage/loop.h"
 
@@ -519,6 +521,76 @@ Test(ploop, killed_holder_frees_the_loop)
 	/* And the image is fine to mount here afterwards. */
 	OK(L->mount(&disk, E));
 	cr_assert(nvz_path_exists(P("%s/held", root)));
+}
+
+/* A little-endian value into the image's superblock. */
+static void poke_sb(off_t off, uint32_t v, int bytes)
+{
+	unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24 };
+	int fd = open(image, O_RDWR | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pwrite(fd, b, (size_t)bytes, 1024 + off), bytes);
+	close(fd);
+}
+
+static void expect_reason(const struct nvz_ext4_sb *sb, time_t now, const char *want)
+{
+	const char *r = nvz_ext4_check_reason(sb, now);
+	if (!want)
+		cr_assert_null(r, "checked: %s", r);
+	else
+		cr_assert(r && strstr(r, want), "want \"%s\", got \"%s\"", want, r ? r : "clean");
+}
+
+/* A mount skips e2fsck -p only where e2fsck -p would skip the check: what
+ * the superblock records, field by field, on a real mkfs'd image. */
+Test(ploop, superblock_says_when_e2fsck_would_check)
+{
+	make(64 * 1024, 0);
+	OK(L->umount(&disk, E));
+	struct nvz_ext4_sb sb, t;
+	time_t now = time(NULL);
+	cr_assert_eq(nvz_ext4_sb_read(image, &sb, NULL), 0);
+	expect_reason(&sb, now, NULL);
+	t = sb, t.state |= 0x2;
+	expect_reason(&t, now, "errors");
+	t = sb, t.error_count = 1;
+	expect_reason(&t, now, "errors");
+	t = sb, t.state &= ~0x1u;
+	expect_reason(&t, now, "not cleanly unmounted");
+	t = sb, t.feature_incompat |= 0x4;
+	expect_reason(&t, now, "journal");
+	t = sb, t.feature_ro_compat |= 0x10000;
+	expect_reason(&t, now, "orphan");
+	t = sb, t.state |= 0x4;
+	expect_reason(&t, now, "orphan");
+	t = sb, t.max_mnt_count = 20, t.mnt_count = 20;
+	expect_reason(&t, now, "mount count");
+	t.mnt_count = 19;
+	expect_reason(&t, now, NULL);
+	t = sb, t.max_mnt_count = -1, t.mnt_count = 60000;
+	expect_reason(&t, now, NULL);
+	t = sb, t.checkinterval = 3600, t.lastcheck = (uint32_t)(now - 3600);
+	expect_reason(&t, now, "periodic");
+	t.lastcheck = (uint32_t)(now - 10);
+	expect_reason(&t, now, NULL);
+	t.lastcheck = (uint32_t)(now + 1000); /* in the future: e2fsck checks too */
+	expect_reason(&t, now, "periodic");
+	/* The fields are read from their places in the image. */
+	poke_sb(0x3a, 0x3, 2);
+	poke_sb(0x194, 5, 4);
+	poke_sb(0x34, 7, 2);
+	poke_sb(0x36, 0xffff, 2);
+	cr_assert_eq(nvz_ext4_sb_read(image, &t, NULL), 0);
+	cr_assert_eq(t.state, 0x3u);
+	cr_assert_eq(t.error_count, 5u);
+	cr_assert_eq(t.mnt_count, 7u);
+	cr_assert_eq(t.max_mnt_count, -1);
+	expect_reason(&t, now, "errors");
+	struct nvz_error *e = NULL;
+	cr_assert_lt(nvz_ext4_sb_read(sentinel, &t, &e), 0);
+	cr_assert(e && strstr(e->msg, "no ext4"), "%s", e ? e->msg : "");
+	nvz_error_free(e);
 }
 
 Test(ploop, mount_twice_is_one_mount)

@@ -510,11 +510,23 @@ t_cpt_lazy_restore() {
 	pgrep -f "lazy-pages.*$T" >/dev/null && fail "criu lazy-pages left running"
 	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a post-copy restore"
 	expect_counter_continues 1511 "$before" "$pid"
-	# auto, under 128 MB: copied before the CT runs.
+	# auto: copied before the CT runs under 128 MB of pages, post-copy from
+	# there. Usually under: the holder's ~70 MB; but the shell's loop forks
+	# (sleep, the md5sum pipeline) and a child caught with its copy of the
+	# holder's memory can double the dump, so the rule is checked both ways
+	# against what this dump holds.
 	expect_rc 0 "$VZCTL" chkpnt 1511
+	pages=$(du -cb "$T"/dump/Dump.1511/pages-*.img | tail -1 | cut -f1)
 	rm -f "$T/run/1511/lazy-pages.log"
 	expect_rc 0 "$VZCTL" restore 1511
-	[ -e "$T/run/1511/lazy-pages.log" ] && fail "post-copy without --lazy under 128 MB"
+	if [ "$pages" -lt $((128 << 20)) ]; then
+		[ -e "$T/run/1511/lazy-pages.log" ] &&
+			fail "post-copy without --lazy with $pages bytes of pages (under 128 MB)"
+	else
+		echo "# note: this dump held $pages bytes of pages: auto chose post-copy"
+		[ -e "$T/run/1511/lazy-pages.log" ] ||
+			fail "no post-copy with $pages bytes of pages (128 MB or more)"
+	fi
 	[ "$(mem_sum 1511)" = "$want" ] || fail "the memory changed in a restore"
 	# LAZY_RESTORE=yes: also when vzctl start restores; --no-lazy wins.
 	echo 'LAZY_RESTORE="yes"' >>"$T/vz.conf"

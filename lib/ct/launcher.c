@@ -332,11 +332,10 @@ int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher
 	/* The launcher and the monitor work side by side until init runs, and
 	 * the scheduler is slow to move a new task off its parent's CPU when
 	 * another goes idle: the launcher starts on another of our CPUs and
-	 * takes all of them back itself. Detached: it goes by itself once
-	 * init has exec'd, and a failed start ends the whole monitor. */
+	 * takes all of them back itself. Joined (nvz_launcher_join): in the
+	 * hub a failed start frees the CT it reads, and the hub lives on. */
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, LAUNCHER_STACK);
 	int here = sched_getcpu();
 	if (here >= 0 && sched_getaffinity(0, sizeof(a->cpus), &a->cpus) == 0 &&
@@ -354,8 +353,15 @@ int nvz_launcher_start(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher
 		close(sv[1]);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, rc, "start the init launcher");
 	}
-	*l = (struct launcher){ .fd = sv[0], .exec_fd = l->exec_fd };
+	*l = (struct launcher){ .fd = sv[0], .exec_fd = l->exec_fd, .thread = t, .joinable = true };
 	return 0;
+}
+
+void nvz_launcher_join(struct launcher *l)
+{
+	if (l->joinable)
+		pthread_join(l->thread, NULL);
+	l->joinable = false;
 }
 
 void nvz_launcher_close_exec(struct launcher *l)

@@ -3,6 +3,7 @@
 #ifndef NVZ_CT_LAUNCHER_H
 #define NVZ_CT_LAUNCHER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -39,6 +40,8 @@ struct launch_msg {
 struct launcher {
 	int fd;      /* monitor's end of a SOCK_SEQPACKET pair; -1: none */
 	int exec_fd; /* vzctl's exec pipe, for init (launch_msg); closed once init is cloned */
+	pthread_t thread;
+	bool joinable; /* the thread runs, or ended and was not joined yet */
 };
 
 /* Start the launcher thread; it waits for the go (a byte on l->fd) once
@@ -52,5 +55,10 @@ void nvz_launcher_close_exec(struct launcher *l);
 /* Let the launcher go: one still waiting for an order returns; one that
  * cloned init leaves once init has exec'd. Idempotent. */
 void nvz_launcher_end(struct launcher *l);
+/* After nvz_launcher_end, and once init has exec'd or is dead: wait for
+ * the thread to be gone. It reads the CT's config and cgroup (and init,
+ * until its exec, the launcher's stack), which the monitor frees when the
+ * start ends: a failed start must not free them under it. */
+void nvz_launcher_join(struct launcher *l);
 
 #endif

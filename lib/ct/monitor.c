@@ -472,11 +472,13 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	char console[64];
 	if (prepare_cgroups(ct, cg, &l, !dumpdir, go, &err) < 0) {
 		nvz_launcher_end(&l);
+		nvz_launcher_join(&l);
 		return start_failed(h, report_fd, err);
 	}
 	if (open_console(&h->master, &h->slave, console, sizeof(console)) < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
 		nvz_launcher_end(&l);
+		nvz_launcher_join(&l);
 		return start_failed(h, report_fd, err);
 	}
 	/* The monitor keeps a slave open so the master never sees a hangup
@@ -512,6 +514,8 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 		close(u.tree);
 	}
 	if (h->pid < 0) {
+		/* init is dead (create_init killed it) or was never made. */
+		nvz_launcher_join(&l);
 		/* Nobody else would unmount the beancounter file system. */
 		nvz_bcfs_unmount(steal_ptr(&h->bc));
 		nvz_console_unlisten(ct, steal_fd(&h->listen_fd));
@@ -522,6 +526,8 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	 * locked (exit 9). */
 	nvz_ct_unlock(ct);
 	report(report_fd, SYNC_STARTED, NULL);
+	/* init has exec'd: the launcher is on its way out. */
+	nvz_launcher_join(&l);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
-/* The beancounter file system's requests, answered by the small monitor
- * (vzmon) without libfuse. libfuse mounted it and did the INIT handshake in
- * the full monitor (bcfs.c); a libfuse session cannot be carried over an
+/* The beancounter file system's requests, answered by the hub or the small
+ * monitor (vzmon) without libfuse. The start made it and answered INIT with
+ * libfuse (bcfs.c); a libfuse session cannot be carried over an
  * exec (its state, INIT included, lives in the old heap), and the protocol
  * for one read-only file, the file system's root, is small: getattr, open,
  * read and release. Everything else gets ENOSYS, which the kernel
@@ -290,6 +290,7 @@ int nvz_bcraw_process(struct nvz_bcraw *b)
 	}
 }
 
+/* Here, not in bcfs.c: vzmon clears it too, and links no libfuse. */
 void nvz_bcfs_clear_host(const char *path)
 {
 	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);

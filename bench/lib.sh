@@ -287,7 +287,43 @@ pss_kb() {
 	done
 	echo "$sum"
 }
-mem_avail_kb() { awk '/^MemAvailable:/ {print $2}' /proc/meminfo; }
+# MemAvailable plus the free pages the per-CPU lists hold (/proc/zoneinfo's
+# "count:"): the kernel leaves those out of MemFree, and since 6.7 it sizes
+# the lists by the recent traffic and drains them slowly (here up to 200 MB
+# after 50 CTs start or stop, given back at ~8 MB/s), which alone moved
+# MemAvailable by megabytes between two readings of an idle machine.
+mem_avail_kb() {
+	awk '$1 == "MemAvailable:" {a = $2} $1 == "count:" {p += $2} END {print a + p * 4}' \
+		/proc/meminfo /proc/zoneinfo
+}
+# Before a MemAvailable reading: the previous round's teardown (another
+# manager's, often) goes on in the kernel after its commands return (network
+# namespaces freed by a workqueue, RCU-deferred frees, cgroups going
+# offline), and would otherwise be credited to whichever manager is measured
+# next. Write dirty pages back, drop caches, and wait until MemAvailable
+# holds still (within 256 kB over a second, at most 30 s).
+settle_memory() {
+	local i a b
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+	b=$(mem_avail_kb)
+	for ((i = 0; i < 30; i++)); do
+		sleep 1
+		a=$(mem_avail_kb)
+		((a - b < 256 && b - a < 256)) && break
+		b=$a
+		echo 3 >/proc/sys/vm/drop_caches 2>/dev/null
+	done
+}
+# BENCH_MEMSNAP=DIR: the kernel's counters at each memory reading, for a
+# breakdown by object (DIR/WHO.ROUND.{0,1}.{meminfo,slabinfo,vmallocinfo,zoneinfo}); bench/memdiff.py
+# reads them.
+memsnap() { # memsnap WHO 0|1
+	[ -n "${BENCH_MEMSNAP:-}" ] || return 0
+	local snap=$BENCH_MEMSNAP/$1.${MEMSNAP_ROUND:-0}.$2 i
+	mkdir -p "$BENCH_MEMSNAP"
+	for i in meminfo slabinfo vmallocinfo zoneinfo; do cat "/proc/$i" >"$snap.$i"; done
+}
 now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", (b - a) / 1e9 }'; }
 
@@ -336,15 +372,17 @@ many_nvz() {
 	if [ -n "$hub" ] && kill "$hub" 2>/dev/null; then
 		for ((i = 0; i < 50; i++)); do [ -e "/proc/$hub" ] || break; sleep 0.1; done
 	fi
-	sync
-	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	settle_memory
 	mcg_enter nvz
 	c0=$(mcg_kb "$TAG-mem-nvz" "$TAG")
+	memsnap nvz 0
 	m0=$(mem_avail_kb) t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do nvz start $((1000 + i)) || echo "bench: nvz start $((1000 + i)) failed" >&2; done
 	t1=$(now_ns)
 	sleep 2
+	settle_memory # the same state of the caches as at m0
 	m1=$(mem_avail_kb)
+	memsnap nvz 1
 	c1=$(mcg_kb "$TAG-mem-nvz" "$TAG")
 	mcg_leave
 	# Each CT's MONITOR_PID: the hub for all, or a monitor each.
@@ -358,15 +396,17 @@ many_nvz() {
 
 many_lxc() {
 	local i t0 t1 m0 m1 c0 c1 ip pids=()
-	sync
-	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	settle_memory
 	mcg_enter lxc
 	c0=$(mcg_kb "$TAG-mem-lxc")
+	memsnap lxc 0
 	m0=$(mem_avail_kb) t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do lxc start -n "${TAG}m$i" || echo "bench: lxc-start ${TAG}m$i failed" >&2; done
 	t1=$(now_ns)
 	sleep 2
+	settle_memory # the same state of the caches as at m0
 	m1=$(mem_avail_kb)
+	memsnap lxc 1
 	# shellcheck disable=SC2046 # one cgroup name per word
 	c1=$(mcg_kb "$TAG-mem-lxc" $(lxc_mcgs))
 	mcg_leave
@@ -381,10 +421,10 @@ many_lxc() {
 
 many_crun() {
 	local t0 t1 m0 m1 c0 c1 times
-	sync
-	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	settle_memory
 	mcg_enter crun
 	c0=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
+	memsnap crun 0
 	m0=$(mem_avail_kb)
 	# All crun commands in one private mount namespace (see incrun).
 	times=$(incrun bash -c '
@@ -394,7 +434,9 @@ many_crun() {
 		done
 		echo "$t0 $(date +%s%N)"')
 	sleep 2
+	settle_memory # the same state of the caches as at m0
 	m1=$(mem_avail_kb)
+	memsnap crun 1
 	c1=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
 	mcg_leave
 	read -r t0 t1 <<<"$times"
@@ -413,11 +455,15 @@ bench_many() {
 		mkdir -p "$W/crun/m$i" && mv "$W/crun/bb/m.json" "$W/crun/m$i/config.json"
 	done
 	declare -A T M P C
+	local order=(nvz lxc crun)
 	for ((r = 0; r < rounds; r++)); do
-		for who in nvz lxc crun; do
-			local many_t=() many_m=() many_p=() many_c=()
+		# Each round in another order: no manager always follows the same
+		# one's teardown.
+		for who in "${order[@]:r%3}" "${order[@]:0:r%3}"; do
+			local many_t=() many_m=() many_p=() many_c=() MEMSNAP_ROUND=$r
 			"many_$who"
 			T[$who]+=" ${many_t[0]}" M[$who]+=" ${many_m[0]}" P[$who]+=" ${many_p[0]}" C[$who]+=" ${many_c[0]}"
+			echo "# round $r $who: ${many_t[0]} s, MemAvailable -${many_m[0]} kB, charged ${many_c[0]} kB per CT"
 		done
 	done
 	for who in nvz lxc crun; do

@@ -154,7 +154,7 @@ def main():
         return "failed" if v is None else f"{v:.0f} kB"
     w(f"| {n} sequential starts (total) | {sec('nvz-many')} | {sec('crun-many')} | {sec('lxc-many')} | "
       f"{ratio('nvz-many', 'crun-many')} | {ratio('nvz-many', 'lxc-many')} |")
-    w(f"| MemAvailable drop per CT | {kb('nvz-memavail')} | {kb('crun-memavail')} | {kb('lxc-memavail')} | "
+    w(f"| MemAvailable drop per CT (+ per-CPU free pages, caches dropped; METHOD.md) | {kb('nvz-memavail')} | {kb('crun-memavail')} | {kb('lxc-memavail')} | "
       f"{ratio('nvz-memavail', 'crun-memavail')} | {ratio('nvz-memavail', 'lxc-memavail')} |")
     w(f"| memory charged per CT (memcg: anon + tmpfs + kernel objects; exact) | {kb('nvz-memcg')} | "
       f"{kb('crun-memcg')} | {kb('lxc-memcg')} | {ratio('nvz-memcg', 'crun-memcg')} | {ratio('nvz-memcg', 'lxc-memcg')} |")

@@ -41,6 +41,29 @@ t_start_early_mount_failure() {
 	start_fails 171 "/proc' in container is not a directory"
 }
 
+# A limit the kernel refuses when the start writes it (a CPUMASK edited
+# into the file by hand, for CPUs this host does not have): start fails
+# saying so and leaves nothing behind, again and again. The limits are
+# written after the launcher thread was told to go, and a start that failed
+# there once freed the CT's config and cgroup while the launcher still used
+# them (a use-after-free the sanitizer lane reports).
+t_start_refused_limit_leaves_nothing() {
+	"$VZCTL" --quiet create 174 --ostemplate busybox-x86_64 || fail "create"
+	local cpus hub i
+	cpus=$(getconf _NPROCESSORS_CONF)
+	echo "CPUMASK=\"$((cpus + 64))\"" >>"$T/conf/174.conf"
+	for i in 1 2 3 4 5 6 7 8; do
+		start_fails 174 "CPU $((cpus + 64)) is not online"
+		[ ! -e "$T/run/174/state" ] || fail "state left behind"
+	done
+	# The hub that served these starts still serves a good one.
+	sed -i '/^CPUMASK=/d' "$T/conf/174.conf"
+	expect_rc 0 "$VZCTL" --quiet start 174
+	hub=$(state_pid 174 MONITOR_PID)
+	[ -n "$hub" ] && [ -e "/proc/$hub" ] || fail "no hub"
+	expect_rc 0 "$VZCTL" --quiet stop 174 --fast
+}
+
 # A CT without /sbin/init: start fails with OpenVZ's message and leaves no
 # state, cgroup or mount behind (whether or not init was launched already:
 # branch start4 launched it before the check), and starts once init is back.

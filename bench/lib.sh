@@ -444,6 +444,67 @@ many_crun() {
 	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f m$i >/dev/null 2>&1; done'
 }
 
+# crun given the functions nvz gives each CT (the "crun + nvz's functions"
+# column): a console pty (its masters held and drained by one process for
+# the whole server, bench/ptyhold.c, where podman runs a conmon per CT), a
+# root of its own (an overlay over the shared rootfs, mounted at each start
+# as nvz mounts its own), nvz's seccomp filter (the syscalls
+# lib/linux/seccomp.c denies). Not given: a beancounter view, a boot id of
+# its own, a cgroup2 cgroup on a hybrid host (crun here does not see the
+# cgroup2 mount, see incrun).
+CRUNFN_DENIED='["kexec_load","kexec_file_load","init_module","finit_module","delete_module",
+ "open_by_handle_at","iopl","ioperm","swapon","swapoff","add_key","request_key","keyctl","bpf",
+ "perf_event_open","lookup_dcookie","acct","vm86","vm86old","nfsservctl"]'
+setup_crunfn() { # setup_crunfn I: CT m$i's bundle and layers
+	local b=$W/crunfn/m$1
+	mkdir -p "$b/upper" "$b/work" "$b/root"
+	jq --arg root "$b/root" --arg cg "/$TAG-crunfn/m$1" --argjson denied "$CRUNFN_DENIED" \
+		'.process.terminal = true | .root.path = $root | .linux.cgroupsPath = $cg |
+		 .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+			syscalls: [{names: $denied, action: "SCMP_ACT_ERRNO", errnoRet: 1}]}' \
+		"$W/crun/bb/config.json" >"$b/config.json"
+}
+CRUNFN_HOLD=
+many_crunfn() {
+	local t0 t1 m0 m1 c0 c1 times i
+	settle_memory
+	mcg_enter crunfn
+	c0=$(mcg_kb "$TAG-mem-crunfn" "$TAG-crunfn")
+	memsnap crunfn 0
+	m0=$(mem_avail_kb)
+	# The console holder starts in the window, as nvz's hub does.
+	"$W/bin/ptyhold" "$W/crunfn/console.sock" &
+	CRUNFN_HOLD=$!
+	# shellcheck disable=SC2016 # $i and $b are the inner shell's
+	times=$(incrun bash -c '
+		for ((i = 0; i < 100; i++)); do [ -S '"$W"'/crunfn/console.sock ] && break; sleep 0.01; done
+		t0=$(date +%s%N)
+		for ((i = 0; i < '"$NCT"'; i++)); do
+			b='"$W"'/crunfn/m$i
+			mount -t overlay overlay -o lowerdir='"$W"'/rootfs/busybox,upperdir=$b/upper,workdir=$b/work $b/root &&
+			'"$CRUN"' run -d --console-socket '"$W"'/crunfn/console.sock --bundle $b f$i >/dev/null 2>&1 ||
+				echo "bench: crun run f$i (with nvz'"'"'s functions) failed" >&2
+		done
+		echo "$t0 $(date +%s%N)"')
+	sleep 2
+	settle_memory
+	m1=$(mem_avail_kb)
+	memsnap crunfn 1
+	c1=$(mcg_kb "$TAG-mem-crunfn" "$TAG-crunfn")
+	mcg_leave
+	read -r t0 t1 <<<"$times"
+	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
+	many_p+=("$(($(pss_kb "$CRUNFN_HOLD") / NCT))")
+	# shellcheck disable=SC2016 # $i is the inner shell's
+	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f f$i >/dev/null 2>&1; done'
+	kill "$CRUNFN_HOLD" 2>/dev/null
+	wait "$CRUNFN_HOLD" 2>/dev/null
+	CRUNFN_HOLD=
+	# The CTs' roots went with their mount namespaces; their layers stay
+	# for the next round, emptied.
+	for ((i = 0; i < NCT; i++)); do rm -rf "$W/crunfn/m$i/upper" "$W/crunfn/m$i/work" && mkdir "$W/crunfn/m$i/upper" "$W/crunfn/m$i/work"; done
+}
+
 bench_many() {
 	local i r who rounds=$((ROUNDS < 3 ? ROUNDS : 3))
 	for ((i = 0; i < NCT; i++)); do
@@ -453,20 +514,21 @@ bench_many() {
 		echo "lxc.signal.halt = SIGUSR2" >>"$LXCP/${TAG}m$i/config"
 		sed "s|/$TAG-crun/bb|/$TAG-crun/m$i|" "$W/crun/bb/config.json" >"$W/crun/bb/m.json"
 		mkdir -p "$W/crun/m$i" && mv "$W/crun/bb/m.json" "$W/crun/m$i/config.json"
+		setup_crunfn "$i"
 	done
 	declare -A T M P C
-	local order=(nvz lxc crun)
+	local order=(nvz lxc crun crunfn)
 	for ((r = 0; r < rounds; r++)); do
 		# Each round in another order: no manager always follows the same
 		# one's teardown.
-		for who in "${order[@]:r%3}" "${order[@]:0:r%3}"; do
+		for who in "${order[@]:r%4}" "${order[@]:0:r%4}"; do
 			local many_t=() many_m=() many_p=() many_c=() MEMSNAP_ROUND=$r
 			"many_$who"
 			T[$who]+=" ${many_t[0]}" M[$who]+=" ${many_m[0]}" P[$who]+=" ${many_p[0]}" C[$who]+=" ${many_c[0]}"
 			echo "# round $r $who: ${many_t[0]} s, MemAvailable -${many_m[0]} kB, charged ${many_c[0]} kB per CT"
 		done
 	done
-	for who in nvz lxc crun; do
+	for who in nvz lxc crun crunfn; do
 		# shellcheck disable=SC2086 # the lists are meant to split
 		put "$who-many" ${T[$who]}
 		# shellcheck disable=SC2086
@@ -505,8 +567,9 @@ cleanup_all() {
 		# crun, not seeing the cgroup2 mount, made its cgroup path (and a
 		# cgroup.procs file) in the host's /sys/fs/cgroup tmpfs, under the
 		# unified mount point: visible only where that mount is gone.
-		incrun rm -rf "/sys/fs/cgroup/unified/$TAG-crun" >/dev/null 2>&1
+		incrun bash -c "rm -rf /sys/fs/cgroup/unified/$TAG-crun*" >/dev/null 2>&1
 	fi
+	[ -n "$CRUNFN_HOLD" ] && kill "$CRUNFN_HOLD" 2>/dev/null
 	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do
 		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null

@@ -12,6 +12,7 @@ usage: memdiff.py DIR N [WHO...]   (WHO: nvz crun lxc; default nvz crun)
 import glob
 import os
 import re
+import signal
 import statistics
 import sys
 
@@ -73,6 +74,7 @@ def per_ct(d, who, n):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     d, n = sys.argv[1], int(sys.argv[2])

@@ -47,6 +47,7 @@ mkdir -p "$OUT" "$W/bin" "$W/lxc" "$W/crun" "$W/rootfs"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/floor" "$SRCDIR/bench/floor.c" || die "build floor"
 cc -O2 -static -Wall -Wextra -Werror -o "$W/bin/execwait" "$SRCDIR/bench/execwait.c" || die "build execwait"
 cc -O2 -Wall -Wextra -Werror -o "$W/bin/sdwait" "$SRCDIR/bench/sdwait.c" || die "build sdwait"
+cc -O2 -static -Wall -Wextra -Werror -o "$W/bin/ptyhold" "$SRCDIR/bench/ptyhold.c" || die "build ptyhold"
 FLOOR=$W/bin/floor
 SDWAIT=$W/bin/sdwait
 EXECWAIT=$W/bin/execwait

@@ -359,6 +359,37 @@ lxc_mcgs() { # the memory cgroups of the bench's running LXC CTs (monitor, paylo
 	for ((i = 0; i < NCT; i++)); do echo "lxc.monitor.${TAG}m$i lxc.payload.${TAG}m$i"; done
 }
 
+# One tool's turn at the memory figures, around its NCT starts: mem_open
+# WHO CGROUP... takes the first readings (c0, m0: the caller's locals) and
+# mem_close WHO CGROUP... the last ones (c1, m1) once the CTs have settled,
+# the memcg charge summed over the turn's cgroup $TAG-mem-WHO and CGROUP...
+mem_open() {
+	local who=$1
+	shift
+	settle_memory
+	mcg_enter "$who"
+	c0=$(mcg_kb "$TAG-mem-$who" "$@")
+	memsnap "$who" 0
+	m0=$(mem_avail_kb)
+}
+mem_close() {
+	local who=$1
+	shift
+	sleep 2
+	settle_memory # the same state of the caches as at m0
+	m1=$(mem_avail_kb)
+	memsnap "$who" 1
+	c1=$(mcg_kb "$TAG-mem-$who" "$@")
+	mcg_leave
+}
+# many_record T0 T1 PID...: the turn's figures (the starts' time; per CT,
+# the MemAvailable drop, the memcg charge and the PSS of the PIDs).
+many_record() {
+	many_t+=("$(secs "$1" "$2")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
+	shift 2
+	many_p+=("$(($(pss_kb "$@") / NCT))")
+}
+
 # NCT busybox CTs per manager, started one after another (total time), then
 # memory: MemAvailable drop per CT, memory charged per CT (exact, see mcg_kb)
 # and PSS of the manager's per-CT processes. The three managers take turns,
@@ -372,60 +403,39 @@ many_nvz() {
 	if [ -n "$hub" ] && kill "$hub" 2>/dev/null; then
 		for ((i = 0; i < 50; i++)); do [ -e "/proc/$hub" ] || break; sleep 0.1; done
 	fi
-	settle_memory
-	mcg_enter nvz
-	c0=$(mcg_kb "$TAG-mem-nvz" "$TAG")
-	memsnap nvz 0
-	m0=$(mem_avail_kb) t0=$(now_ns)
+	mem_open nvz "$TAG"
+	t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do nvz start $((1000 + i)) || echo "bench: nvz start $((1000 + i)) failed" >&2; done
 	t1=$(now_ns)
-	sleep 2
-	settle_memory # the same state of the caches as at m0
-	m1=$(mem_avail_kb)
-	memsnap nvz 1
-	c1=$(mcg_kb "$TAG-mem-nvz" "$TAG")
-	mcg_leave
+	mem_close nvz "$TAG"
 	# Each CT's MONITOR_PID: the hub for all, or a monitor each.
 	mapfile -t pids < <(for ((i = 0; i < NCT; i++)); do
 		sed -n 's/^MONITOR_PID="\([0-9]*\)"/\1/p' "$NV/run/$((1000 + i))/state"
 	done | sort -u)
-	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
-	many_p+=("$(($(pss_kb "${pids[@]}") / NCT))")
+	many_record "$t0" "$t1" "${pids[@]}"
 	for ((i = 0; i < NCT; i++)); do q nvz stop $((1000 + i)) --fast; done
 }
 
 many_lxc() {
 	local i t0 t1 m0 m1 c0 c1 ip pids=()
-	settle_memory
-	mcg_enter lxc
-	c0=$(mcg_kb "$TAG-mem-lxc")
-	memsnap lxc 0
-	m0=$(mem_avail_kb) t0=$(now_ns)
+	# shellcheck disable=SC2046 # one cgroup name per word
+	mem_open lxc $(lxc_mcgs)
+	t0=$(now_ns)
 	for ((i = 0; i < NCT; i++)); do lxc start -n "${TAG}m$i" || echo "bench: lxc-start ${TAG}m$i failed" >&2; done
 	t1=$(now_ns)
-	sleep 2
-	settle_memory # the same state of the caches as at m0
-	m1=$(mem_avail_kb)
-	memsnap lxc 1
 	# shellcheck disable=SC2046 # one cgroup name per word
-	c1=$(mcg_kb "$TAG-mem-lxc" $(lxc_mcgs))
-	mcg_leave
+	mem_close lxc $(lxc_mcgs)
 	for ((i = 0; i < NCT; i++)); do
 		ip=$(lxc info -n "${TAG}m$i" -p -H)
 		pids+=("$(awk '{print $4}' "/proc/$ip/stat")")
 	done
-	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
-	many_p+=("$(($(pss_kb "${pids[@]}") / NCT))")
+	many_record "$t0" "$t1" "${pids[@]}"
 	for ((i = 0; i < NCT; i++)); do q lxc stop -n "${TAG}m$i" -k; done
 }
 
 many_crun() {
 	local t0 t1 m0 m1 c0 c1 times
-	settle_memory
-	mcg_enter crun
-	c0=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
-	memsnap crun 0
-	m0=$(mem_avail_kb)
+	mem_open crun "$TAG-crun"
 	# All crun commands in one private mount namespace (see incrun).
 	times=$(incrun bash -c '
 		t0=$(date +%s%N)
@@ -433,14 +443,9 @@ many_crun() {
 			'"$CRUN"' run -d --bundle '"$W"'/crun/m$i m$i >/dev/null 2>&1 || echo "bench: crun run m$i failed" >&2
 		done
 		echo "$t0 $(date +%s%N)"')
-	sleep 2
-	settle_memory # the same state of the caches as at m0
-	m1=$(mem_avail_kb)
-	memsnap crun 1
-	c1=$(mcg_kb "$TAG-mem-crun" "$TAG-crun")
-	mcg_leave
+	mem_close crun "$TAG-crun"
 	read -r t0 t1 <<<"$times"
-	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))") many_p+=(0) # no process per CT
+	many_record "$t0" "$t1" # no process per CT
 	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f m$i >/dev/null 2>&1; done'
 }
 
@@ -467,11 +472,7 @@ setup_crunfn() { # setup_crunfn I: CT m$i's bundle and layers
 CRUNFN_HOLD=
 many_crunfn() {
 	local t0 t1 m0 m1 c0 c1 times i
-	settle_memory
-	mcg_enter crunfn
-	c0=$(mcg_kb "$TAG-mem-crunfn" "$TAG-crunfn")
-	memsnap crunfn 0
-	m0=$(mem_avail_kb)
+	mem_open crunfn "$TAG-crunfn"
 	# The console holder starts in the window, as nvz's hub does.
 	"$W/bin/ptyhold" "$W/crunfn/console.sock" &
 	CRUNFN_HOLD=$!
@@ -486,15 +487,9 @@ many_crunfn() {
 				echo "bench: crun run f$i (with nvz'"'"'s functions) failed" >&2
 		done
 		echo "$t0 $(date +%s%N)"')
-	sleep 2
-	settle_memory
-	m1=$(mem_avail_kb)
-	memsnap crunfn 1
-	c1=$(mcg_kb "$TAG-mem-crunfn" "$TAG-crunfn")
-	mcg_leave
+	mem_close crunfn "$TAG-crunfn"
 	read -r t0 t1 <<<"$times"
-	many_t+=("$(secs "$t0" "$t1")") many_m+=("$(((m0 - m1) / NCT))") many_c+=("$(((c1 - c0) / NCT))")
-	many_p+=("$(($(pss_kb "$CRUNFN_HOLD") / NCT))")
+	many_record "$t0" "$t1" "$CRUNFN_HOLD"
 	# shellcheck disable=SC2016 # $i is the inner shell's
 	incrun bash -c 'for ((i = 0; i < '"$NCT"'; i++)); do '"$CRUN"' delete -f f$i >/dev/null 2>&1; done'
 	kill "$CRUNFN_HOLD" 2>/dev/null

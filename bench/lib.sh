@@ -236,7 +236,7 @@ bench_create() {
 # same probe for both managers: a host-side wait for systemd's socket, then
 # one `systemctl is-system-running --wait` inside).
 bench_debian() {
-	local runs=${BENCH_DEBIAN_RUNS:-8} d=${TAG}deb
+	local runs=${BENCH_DEBIAN_RUNS:-16} d=${TAG}deb
 	[ -n "${QUICK:-}" ] && runs=3
 	nvz create 301 --ostemplate debian-12-x86_64-minbase --layout simfs:shared || die "nvz create 301"
 	# Also a plain directory (simfs), what LXC boots from: no overlay.

@@ -457,13 +457,16 @@ many_crun() {
 # lib/linux/seccomp.c denies). Not given: a beancounter view, a boot id of
 # its own, a cgroup2 cgroup on a hybrid host (crun here does not see the
 # cgroup2 mount, see incrun).
-CRUNFN_DENIED='["kexec_load","kexec_file_load","init_module","finit_module","delete_module",
- "open_by_handle_at","iopl","ioperm","swapon","swapoff","add_key","request_key","keyctl","bpf",
- "perf_event_open","lookup_dcookie","acct","vm86","vm86old","nfsservctl"]'
+# nvz's list, read from its source so that the two cannot drift apart.
+crunfn_denied() {
+	sed -n '/denied\[\] = {/,/};/p' "$SRCDIR/lib/linux/seccomp.c" | grep -o '"[a-z0-9_]*"' | jq -sc .
+}
 setup_crunfn() { # setup_crunfn I: CT m$i's bundle and layers
-	local b=$W/crunfn/m$1
+	local b=$W/crunfn/m$1 denied
+	denied=$(crunfn_denied)
+	[ "${denied:-[]}" != "[]" ] || die "no denied syscalls found in lib/linux/seccomp.c"
 	mkdir -p "$b/upper" "$b/work" "$b/root"
-	jq --arg root "$b/root" --arg cg "/$TAG-crunfn/m$1" --argjson denied "$CRUNFN_DENIED" \
+	jq --arg root "$b/root" --arg cg "/$TAG-crunfn/m$1" --argjson denied "$denied" \
 		'.process.terminal = true | .root.path = $root | .linux.cgroupsPath = $cg |
 		 .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
 			syscalls: [{names: $denied, action: "SCMP_ACT_ERRNO", errnoRet: 1}]}' \
@@ -520,7 +523,7 @@ bench_many() {
 			local many_t=() many_m=() many_p=() many_c=() MEMSNAP_ROUND=$r
 			"many_$who"
 			T[$who]+=" ${many_t[0]}" M[$who]+=" ${many_m[0]}" P[$who]+=" ${many_p[0]}" C[$who]+=" ${many_c[0]}"
-			echo "# round $r $who: ${many_t[0]} s, MemAvailable -${many_m[0]} kB, charged ${many_c[0]} kB per CT"
+			echo "# round $r $who: ${many_t[0]} s, MemAvailable drop ${many_m[0]} kB, charged ${many_c[0]} kB per CT"
 		done
 	done
 	for who in nvz lxc crun crunfn; do

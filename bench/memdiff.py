@@ -7,7 +7,7 @@ prints, per CT and per tool, the change of each /proc/meminfo field, each
 slab cache (active objects x object size) and each vmalloc caller, with the
 median over rounds; sorted by how much the first two tools differ.
 
-usage: memdiff.py DIR N [WHO...]   (WHO: nvz crun lxc; default nvz crun)
+usage: memdiff.py DIR N [WHO...]   (WHO: nvz crun crunfn lxc; default nvz crun)
 """
 import glob
 import os
@@ -85,8 +85,8 @@ def main():
     keys = sorted(keys, key=lambda k: -abs(res[first].get(k, 0) - res[second].get(k, 0)))
     print('kB per CT'.ljust(40) + ''.join(w.rjust(10) for w in tools) + 'diff'.rjust(10))
     for k in keys[:45]:
-        vals = [res[w].get(k, 0) for w in tools]
-        print(k[:40].ljust(40) + ''.join(f'{v:10.1f}' for v in vals) + f'{vals[0] - vals[-1 if len(vals) < 2 else 1]:10.1f}')
+        vals = ''.join(f'{res[w].get(k, 0):10.1f}' for w in tools)
+        print(k[:40].ljust(40) + vals + f'{res[first].get(k, 0) - res[second].get(k, 0):10.1f}')
 
 
 if __name__ == '__main__':

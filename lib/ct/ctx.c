@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +28,19 @@ int nvz_ctx_open(struct nvz_ctx **out, nvz_log_fn log, void *log_data, struct nv
 	ctx->log = log;
 	ctx->log_data = log_data;
 	const char *env = getenv("VZ_CONF");
-	ctx->conf_path = strdup(env && *env ? env : DEFAULT_VZ_CONF);
+	if (env && *env && *env != '/') {
+		/* What runs in another directory (the hub, in /) reads the same
+		 * file: the path made absolute, here and in our environment. */
+		char cwd[PATH_MAX];
+		ctx->conf_path = getcwd(cwd, sizeof(cwd)) ? path_join(cwd, env) : NULL;
+		if (!ctx->conf_path || setenv("VZ_CONF", ctx->conf_path, 1) < 0) {
+			int e = errno;
+			nvz_ctx_free(ctx);
+			return nvz_err_sys(err, NVZ_E_SYSTEM, e, "make VZ_CONF=%s absolute", env);
+		}
+	} else {
+		ctx->conf_path = strdup(env && *env ? env : DEFAULT_VZ_CONF);
+	}
 	cleanup_free char *copy = ctx->conf_path ? strdup(ctx->conf_path) : NULL;
 	if (!copy) {
 		nvz_ctx_free(ctx);

@@ -20,6 +20,21 @@ t_start_stop_back_to_back() {
 	[ "$OUT" = "CTID 170 exist unmounted down" ] || fail "status: $OUT"
 }
 
+# A VZ_CONF relative to the admin's directory: the hub (in /) and the
+# commands it runs read the same file, so the start neither fails nor
+# falls back to a monitor of its own.
+t_start_relative_vz_conf() {
+	"$VZCTL" --quiet create 175 --ostemplate busybox-x86_64 || fail "create"
+	local hub
+	(cd "$T" && VZ_CONF=./vz.conf "$VZCTL" --quiet start 175) || fail "start with VZ_CONF=./vz.conf"
+	hub=$(cat "$T/run/hub.pid") || fail "no hub"
+	grep -qx "MONITOR_PID=\"$hub\"" "$T/run/175/state" || fail "not served by the hub: $(cat "$T/run/175/state")"
+	(cd "$T/conf" && VZ_CONF=../vz.conf "$VZCTL" --quiet exec3 175 /bin/true) || fail "exec with VZ_CONF=../vz.conf"
+	(cd "$T" && VZ_CONF=vz.conf "$VZCTL" --quiet stop 175) || fail "stop with VZ_CONF=vz.conf"
+	expect_rc 0 "$VZCTL" status 175
+	[ "$OUT" = "CTID 175 exist unmounted down" ] || fail "status: $OUT"
+}
+
 # start_fails ID REGEX: vzctl start fails saying why, and the CT is left
 # down, unmounted, without its cgroup.
 start_fails() {

@@ -127,9 +127,6 @@ int main(int argc, char **argv)
 			return cmd_bad_args("Bad option: %s", o);
 		}
 	}
-	/* The server's monitor hub, started by vzctl start: not for people. */
-	if (i + 1 < argc && !strcmp(argv[i], "monitor-hub"))
-		return nvz_hub_main(atoi(argv[i + 1]));
 	if (i >= argc) {
 		usage(stderr);
 		return NVZ_E_SYNTAX;

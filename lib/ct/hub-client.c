@@ -61,21 +61,34 @@ static int hub_connect(const struct sockaddr_un *sa)
 	return fd;
 }
 
-/* vzctl beside the running binary (a build tree, vzmigrate), else the
- * installed one: the hub is `vzctl monitor-hub`. */
+/* The directory of the running binary (a build tree, the installed
+ * commands), "" if unknown. */
+static void exe_dir(char *dir, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+	dir[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(dir, '/');
+	*(slash ? slash : dir) = '\0';
+}
+
+/* vzctl beside the running binary (vzmigrate starts hubs too). */
 static int vzctl_path(char *path, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
+	char dir[PATH_MAX];
+	exe_dir(dir, sizeof(dir));
+	if (!*dir || snprintf(path, len, "%s/vzctl", dir) >= (int)len)
 		return -1;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (snprintf(path, len, "%s/vzctl", exe) >= (int)len)
-		return -1;
+	return access(path, X_OK);
+}
+
+/* vzhub beside it (a build tree), else the installed one. */
+static int vzhub_path(char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	exe_dir(dir, sizeof(dir));
+	if (*dir && snprintf(path, len, "%s/vzhub", dir) < (int)len && access(path, X_OK) == 0)
+		return 0;
+	snprintf(path, len, "%s/vzhub", NVZ_LIBEXECDIR);
 	return access(path, X_OK);
 }
 
@@ -84,9 +97,15 @@ static int vzctl_path(char *path, size_t len)
  * right after this one waits in the backlog instead of failing. */
 static int hub_start(const struct sockaddr_un *sa, struct nvz_error **err)
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], hub[PATH_MAX];
 	if (vzctl_path(exe, sizeof(exe)) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find vzctl for the monitor hub");
+	if (vzhub_path(hub, sizeof(hub)) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find the monitor hub (%s)", hub);
+	/* The vzctl the hub serves: the binary whose starts it takes. */
+	cleanup_close int vzctl_fd = open(exe, O_PATH | O_CLOEXEC);
+	if (vzctl_fd < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", exe);
 	unlink(sa->sun_path);
 	cleanup_close int lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	/* Root's only (the hub checks the peer too). */
@@ -106,11 +125,13 @@ static int hub_start(const struct sockaddr_un *sa, struct nvz_error **err)
 			dup2(devnull, 1);
 			dup2(devnull, 2);
 		}
-		if (dup2(lfd, 3) < 0)
+		/* Above 4 first: neither may land on the other's number. */
+		int l = fcntl(lfd, F_DUPFD, 5), v = fcntl(vzctl_fd, F_DUPFD, 5);
+		if (l < 0 || v < 0 || dup2(l, 3) < 0 || dup2(v, 4) < 0)
 			_exit(1);
-		syscall(SYS_close_range, 4, ~0U, 0);
-		char *argv[] = { "vzctl", "monitor-hub", "3", NULL };
-		execv(exe, argv);
+		syscall(SYS_close_range, 5, ~0U, 0);
+		char *argv[] = { "vzhub", "3", "4", NULL };
+		execv(hub, argv);
 		_exit(1);
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

@@ -692,7 +692,15 @@ static int serve(struct hub *h)
 	}
 }
 
-int nvz_hub_main(int listen_fd)
+static int hub_vzctl_fd = -1;
+
+int nvz_hub_vzctl_open(void)
+{
+	return hub_vzctl_fd >= 0 ? fcntl(hub_vzctl_fd, F_DUPFD_CLOEXEC, 3)
+				 : open("/proc/self/exe", O_PATH | O_CLOEXEC);
+}
+
+int nvz_hub_main(int listen_fd, int vzctl_fd)
 {
 	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
 			 .vzconf = getenv("VZ_CONF") };
@@ -700,7 +708,7 @@ int nvz_hub_main(int listen_fd)
 	socklen_t len = sizeof(sa);
 	struct stat st;
 	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) < 0 || sa.sun_family != AF_UNIX ||
-	    stat(sa.sun_path, &st) < 0 || stat("/proc/self/exe", &h.exe) < 0)
+	    stat(sa.sun_path, &st) < 0 || fstat(vzctl_fd, &h.exe) < 0 || !S_ISREG(h.exe.st_mode))
 		return 1;
 	snprintf(h.sock_path, sizeof(h.sock_path), "%s", sa.sun_path);
 	/* One malloc arena: each start thread would otherwise get one of its
@@ -716,7 +724,9 @@ int nvz_hub_main(int listen_fd)
 	if (chdir("/") < 0)
 		return 1;
 	umask(022);
-	ssize_t len_exe = readlink("/proc/self/exe", h.exe_path, sizeof(h.exe_path) - 1);
+	char fd_link[32];
+	snprintf(fd_link, sizeof(fd_link), "/proc/self/fd/%d", vzctl_fd);
+	ssize_t len_exe = readlink(fd_link, h.exe_path, sizeof(h.exe_path) - 1);
 	h.exe_path[len_exe > 0 ? len_exe : 0] = '\0';
 	int n = snprintf(h.pid_path, sizeof(h.pid_path), "%s", h.sock_path);
 	if (n > 5 && !strcmp(h.pid_path + n - 5, ".sock")) {
@@ -744,8 +754,9 @@ int nvz_hub_main(int listen_fd)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	h.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	h.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-	if (h.sigfd < 0 || h.exe_fd < 0 || h.epfd < 0)
+	h.exe_fd = hub_vzctl_fd = vzctl_fd;
+	fcntl(vzctl_fd, F_SETFD, FD_CLOEXEC);
+	if (h.sigfd < 0 || h.epfd < 0)
 		return 1;
 	int rc = serve(&h);
 	retire(&h);

@@ -1,6 +1,6 @@
 /* One monitor hub per server instead of a process per running CT.
  *
- * `vzctl start` asks the hub (RUNDIR/hub.sock, started on demand) to run
+ * `vzctl start` asks the hub (vzhub, RUNDIR/hub.sock, started on demand) to run
  * its CT's monitor, in a thread of the hub (a restore's in a forked child);
  * the monitor does what it always did (limits, launcher, init, the start's
  * handshake), then hands the CT's host side to the hub's main loop (console
@@ -30,9 +30,15 @@
 int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
 			  struct nvz_error **err);
 
-/* `vzctl monitor-hub <fd>`: the hub on its listening socket. Returns its
- * exit code once it has had nothing to serve for a while. */
-int nvz_hub_main(int listen_fd);
+/* vzhub (src/vzhub.c): the hub on its listening socket, for the vzctl
+ * binary open at vzctl_fd (the one it serves, and runs for each CT's
+ * after-exit work). Returns its exit code once it has had nothing to
+ * serve for a while. */
+int nvz_hub_main(int listen_fd, int vzctl_fd);
+
+/* The vzctl binary, open O_PATH (close-on-exec): the one this hub serves,
+ * else our own executable. For a monitor's small-monitor fallback. */
+int nvz_hub_vzctl_open(void);
 
 /* In a monitor the hub forked: its channel back to the hub (-1 in a
  * monitor vzctl forked). */

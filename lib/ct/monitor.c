@@ -408,11 +408,11 @@ static void hand_over(struct nvz_ct *ct, const struct ct_host *h, int report_fd)
 	struct pollfd p = { .fd = report_fd };
 	while (poll(&p, 1, 200) < 0 && errno == EINTR)
 		;
-	m.exe_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	m.exe_fd = nvz_hub_vzctl_open();
 	struct nvz_error *err = NULL;
 	if (m.exe_fd < 0 || nvz_monwait_exec(&m, &err) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the small monitor did not start: %s",
-			err ? err->msg : "no /proc/self/exe");
+			err ? err->msg : "the vzctl binary cannot be opened");
 	nvz_error_free(err);
 	if (m.exe_fd >= 0)
 		close(m.exe_fd);

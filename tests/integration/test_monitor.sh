@@ -1,6 +1,6 @@
 # The monitor hub (lib/ct/hub.h): once init runs, a CT's host side (init's
 # reaping, the console, the beancounters, the work after init's exit) is
-# served by one process per server, `vzctl monitor-hub`, instead of a
+# served by one process per server, `vzhub`, instead of a
 # process per CT.
 # shellcheck shell=bash
 
@@ -11,7 +11,7 @@ private_dirty_kb() { awk '/^Private_Dirty:/ {print $2}' "/proc/$1/smaps_rollup";
 # The parent of a process.
 ppid_of() { awk '{print $4}' "/proc/$1/stat"; }
 
-# The hub of a running CT: MONITOR_PID, on the host, a vzctl, the parent of
+# The hub of a running CT: MONITOR_PID, on the host, vzhub, the parent of
 # the CT's init (once the start's monitor has handed the CT over), holding
 # the CT's console log, beancounter FUSE device and monitor lock.
 check_hub() {
@@ -21,7 +21,10 @@ check_hub() {
 	wait_for 50 eval '[ "$(ppid_of '"$init"')" = '"$hub"' ]' || fail "init of $id is not the hub's child"
 	[ "$(cat "/proc/$hub/comm")" = vzmon-hub ] || fail "MONITOR_PID $hub is $(cat "/proc/$hub/comm")"
 	exe=$(readlink "/proc/$hub/exe")
-	case $exe in */vzctl | *"/vzctl (deleted)") ;; *) fail "the hub runs $exe" ;; esac
+	case $exe in */vzhub | *"/vzhub (deleted)") ;; *) fail "the hub runs $exe" ;; esac
+	# ... for the vzctl it serves, which it holds for each CT's after-exit work.
+	exe=$(readlink "/proc/$hub/fd/4")
+	case $exe in */vzctl | *"/vzctl (deleted)") ;; *) fail "the hub serves $exe, not a vzctl" ;; esac
 	[ "$(readlink "/proc/$hub/ns/pid")" = "$(readlink /proc/self/ns/pid)" ] ||
 		fail "the hub is not in the host's pid namespace"
 	[ "$(readlink "/proc/$hub/ns/mnt")" = "$(readlink /proc/self/ns/mnt)" ] ||
@@ -265,7 +268,7 @@ t_hub_replaced_and_exits() {
 # a hub of its own, and the old one serves its CTs to their end.
 t_hub_term_and_upgrade() {
 	mkdir -p "$T/bin"
-	cp "$VZCTL" "$(dirname "$VZCTL")/vzmon" "$T/bin/"
+	cp "$VZCTL" "$(dirname "$VZCTL")/vzmon" "$(dirname "$VZCTL")/vzhub" "$T/bin/"
 	start_busybox 107 # by the tests' vzctl: its hub
 	"$T/bin/vzctl" --quiet create 108 --ostemplate busybox-x86_64 || fail "create 108"
 	local hub1 hub2

@@ -42,6 +42,11 @@ int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */
 bool nvz_cgroup_exists(const struct nvz_cgroup *cg);
 int nvz_cgroup_nr_procs(const struct nvz_cgroup *cg, struct nvz_error **err);
+/* Freeze (or thaw) every process in it, and wait until the kernel says so
+ * (v1: freezer.state, v2: cgroup.freeze and cgroup.events). A freeze that
+ * does not settle in 2 s still holds: a task leaving a ptrace stop freezes
+ * before it runs again; the error says it did not settle. */
+int nvz_cgroup_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err);
 /* SIGKILL every process in it, recursively (v2: cgroup.kill where present). */
 int nvz_cgroup_kill(struct nvz_cgroup *cg, struct nvz_error **err);
 /* Remove it and any child cgroups created inside; fails with EBUSY if

@@ -97,6 +97,7 @@ struct nvz_cg_backend {
 	/* Make every level, then whatever a controller needs before a task joins. */
 	int (*create)(struct nvz_cgroup *cg, struct nvz_error **err);
 	int (*kill)(struct nvz_cgroup *cg, struct nvz_error **err);
+	int (*freeze)(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err);
 	/* The hierarchy holding <controller>'s <file>. */
 	int (*file_hier)(const struct nvz_cgroup *cg, const char *controller, const char *file,
 			 const struct nvz_cg_hier **out, struct nvz_error **err);

@@ -112,6 +112,22 @@ static int thaw(const struct nvz_cg_hier *fr, struct nvz_error **err)
 	return nvz_cg_write_file(state, "THAWED", err);
 }
 
+static int v1_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err)
+{
+	const struct nvz_cg_hier *fr = find(cg, "freezer");
+	if (!fr)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOENT, "freeze cgroup %s/%s: no freezer hierarchy",
+			       cg->prefix, cg->name);
+	if (frozen)
+		return freeze(fr, err);
+	cleanup_free char *state = nvz_cg_join(fr->path, "freezer.state");
+	if (!state)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "thaw: out of memory");
+	if (thaw(fr, err) < 0)
+		return -EIO;
+	return nvz_cg_wait_line(state, "THAWED", FREEZE_WAIT_MS, err);
+}
+
 /* The sum of what tree_fn (kill or count the tasks of a tree) returns for
  * each hierarchy of the CT's cgroup. */
 static int each_tree(const struct nvz_cgroup *cg, int (*tree_fn)(const char *, struct nvz_error **),
@@ -328,6 +344,7 @@ const struct nvz_cg_backend nvz_cg_v1_backend = {
 	.version = NVZ_CGROUP_V1,
 	.create = v1_create,
 	.kill = v1_kill,
+	.freeze = v1_freeze,
 	.file_hier = v1_file_hier,
 	.procs_hier = v1_procs_hier,
 	.has_controller = v1_has_controller,

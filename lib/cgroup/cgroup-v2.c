@@ -82,6 +82,17 @@ static int set_freeze(const struct nvz_cg_hier *h, const char *val, struct nvz_e
 	return nvz_cg_write_file(f, val, err);
 }
 
+static int v2_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err)
+{
+	const struct nvz_cg_hier *h = &cg->hier[0];
+	cleanup_free char *events = nvz_cg_join(h->path, "cgroup.events");
+	if (!events)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "freeze: out of memory");
+	if (set_freeze(h, frozen ? "1" : "0", err) < 0)
+		return -EIO;
+	return nvz_cg_wait_line(events, frozen ? "frozen 1" : "frozen 0", FREEZE_WAIT_MS, err);
+}
+
 /* v2 lets SIGKILL through a freeze, so frozen tasks die at once; freezing
  * only stops forks and pid reuse while cgroup.procs is read. */
 int nvz_cg_v2_kill_by_freeze(struct nvz_cgroup *cg, struct nvz_error **err)
@@ -186,6 +197,7 @@ const struct nvz_cg_backend nvz_cg_v2_backend = {
 	.version = NVZ_CGROUP_V2,
 	.create = v2_create,
 	.kill = v2_kill,
+	.freeze = v2_freeze,
 	.file_hier = v2_file_hier,
 	.procs_hier = v2_procs_hier,
 	.has_controller = v2_has_controller,

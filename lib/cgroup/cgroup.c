@@ -530,6 +530,11 @@ int nvz_cgroup_kill(struct nvz_cgroup *cg, struct nvz_error **err)
 	return cg->ops->kill(cg, err);
 }
 
+int nvz_cgroup_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err)
+{
+	return cg->ops->freeze(cg, frozen, err);
+}
+
 int nvz_cgroup_destroy(struct nvz_cgroup *cg, struct nvz_error **err)
 {
 	for (size_t i = 0; i < cg->nhier; i++) {

@@ -25,29 +25,24 @@
 #include "nvz/fs.h"
 #include "nvz/net.h"
 
-static int freezer_write(struct nvz_ct *ct, const char *state)
+/* The CT's freezer, v1 or v2. */
+static int ct_freeze(struct nvz_ct *ct, bool frozen, struct nvz_error **err)
 {
-	cleanup_free char *p = NULL;
-	if (asprintf(&p, "/sys/fs/cgroup/freezer/%s/%s/freezer.state",
-		     nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
-		return -1;
-	cleanup_close int fd = open(p, O_RDWR | O_CLOEXEC);
-	if (fd < 0 || write(fd, state, strlen(state)) < 0)
-		return -1;
-	/* FREEZING until every task stopped (a few ms). */
-	for (int i = 0; i < 200; i++) {
-		char buf[16] = "";
-		if (pread(fd, buf, sizeof(buf) - 1, 0) > 0 && !strncmp(buf, state, strlen(state)))
-			return 0;
-		usleep(5000);
-	}
-	return -1;
+	struct nvz_cgroup *cg = NULL;
+	int r = nvz_ct_cgroup(ct, &cg, err);
+	if (r == 0)
+		r = nvz_cgroup_freeze(cg, frozen, err);
+	nvz_cgroup_free(cg);
+	return r;
 }
 
 void nvz_ct_lazy_hold(struct nvz_ct *ct)
 {
-	if (freezer_write(ct, "FROZEN") < 0)
-		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "CT %s: no freezer to hold it while criu goes", ct->id);
+	/* Tasks criu still holds (ptrace) may not settle before it goes; the
+	 * freeze holds them anyway, as they leave its stops. */
+	cleanup_error struct nvz_error *e = NULL;
+	if (ct_freeze(ct, true, &e) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "CT %s: held while criu goes: %s", ct->id, e->msg);
 }
 
 /* One process's TCP sockets out of repair mode, each through a copy of
@@ -107,8 +102,9 @@ void nvz_ct_lazy_unlock(struct nvz_ct *ct, pid_t init_pid)
 		nvz_error_free(e);
 	}
 	/* Last: the CT runs again with its connections and network back. */
-	if (freezer_write(ct, "THAWED") < 0)
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot thaw CT %s", ct->id);
+	cleanup_error struct nvz_error *thaw_err = NULL;
+	if (ct_freeze(ct, false, &thaw_err) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot thaw CT %s: %s", ct->id, thaw_err->msg);
 }
 
 /* A local post-copy restore (vzctl restore --lazy, LAZY_RESTORE): criu

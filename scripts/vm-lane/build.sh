@@ -142,7 +142,7 @@ if [ ! -s "$BASE" ] || [ "$0" -nt "$BASE" ]; then
 		done
 	done
 	for f in /usr/bin/fusermount3 /usr/bin/ionice /usr/sbin/losetup /usr/bin/mountpoint \
-		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz /usr/bin/watch \
+		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz /usr/bin/watch /usr/bin/getconf \
 		/usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/rsync; do
 		copy_bin "$f"
 	done
@@ -162,14 +162,14 @@ R=$(mktemp -d /tmp/nvz-vm-nvz.XXXXXX)
 trap 'rm -rf -- "$R"' EXIT
 N=/nvz
 mkdir -p "$R$N/build/tests" "$R$N/tests" "$R$N/scripts" "$R$N/etc" "$R/var/cache/nvz-test/templates"
-for f in vzctl vzmon vzhub vzlist vzubc vzquota vzmigrate tests/subreaper tests/memfill; do copy_bin "$BUILD/$f" "$N/build/$f"; done
+for f in vzctl vzmon vzhub vzlist vzubc vzquota vzmigrate tests/subreaper tests/memfill tests/xattr; do copy_bin "$BUILD/$f" "$N/build/$f"; done
 cp -r "$SRCDIR/tests/run.sh" "$SRCDIR/tests/lib.sh" "$SRCDIR/tests/integration" "$SRCDIR/tests/vm" "$R$N/tests/"
 # NVZ_VM_EXTRA_TESTS=DIR: more test_*.sh (e.g. one-off diagnostics) run with tests/vm/'s.
 if [ -n "${NVZ_VM_EXTRA_TESTS:-}" ]; then
 	cp "$NVZ_VM_EXTRA_TESTS"/test_*.sh "$R$N/tests/vm/" || die "no test_*.sh in $NVZ_VM_EXTRA_TESTS"
 fi
 [ -d "$SRCDIR/tests/helpers" ] && cp -r "$SRCDIR/tests/helpers" "$R$N/tests/"
-cp "$SRCDIR"/scripts/mk-busybox-template "$R$N/scripts/"
+cp "$SRCDIR"/scripts/mk-busybox-template "$SRCDIR"/scripts/nvz-onboot "$R$N/scripts/"
 # CRIU as scripts/install-criu left it (a wrapper with its own loader and
 # libraries): checkpoint/restore on cgroup v2 and the stock kernel.
 if [ -x /opt/nvz/criu/criu ]; then

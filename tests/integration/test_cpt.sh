@@ -426,7 +426,7 @@ t_cpt_tmpfs_content() {
 		syslogd -O /run/syslog.txt' || fail "make files"
 	local init
 	init=$(state_pid 1510 INIT_PID)
-	python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.nvz', b'kept')" "/proc/$init/root/run/a.txt" ||
+	"$BUILD/tests/xattr" set "/proc/$init/root/run/a.txt" user.nvz kept ||
 		fail "setxattr"
 	"$VZCTL" exec 1510 'sleep 9999 3</run/big >/dev/null 2>&1 &' || fail "holder"
 	local want sum holder
@@ -453,7 +453,7 @@ t_cpt_tmpfs_content() {
 			fail "hard link lost"
 		[ "$("$VZCTL" exec 1510 'cat /run/sub/sym /dev/shm/seg')" = "$(printf 'hello\nshm')" ] || fail "content"
 		init=$(state_pid 1510 INIT_PID)
-		[ "$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'user.nvz').decode())" "/proc/$init/root/run/a.txt")" = kept ] ||
+		[ "$("$BUILD/tests/xattr" get "/proc/$init/root/run/a.txt" user.nvz)" = kept ] ||
 			fail "xattr lost"
 		"$VZCTL" exec 1510 "ls -l /proc/$holder/fd/3" | grep -q '/run/big$' || fail "held file: $("$VZCTL" exec 1510 "ls -l /proc/$holder/fd/")"
 		"$VZCTL" exec 1510 "logger nvz-round-$round" || fail "logger"
@@ -554,14 +554,20 @@ t_cpt_lazy_restore() {
 t_cpt_lazy_daemon_dies() {
 	cpt_setup
 	/opt/nvz/criu/criu check --feature uffd-noncoop >/dev/null 2>&1 || fail "criu here has no non-cooperative userfaultfd (post-copy)"
-	local slow=/sys/fs/cgroup/cpu/$CGROUP_PREFIX/lazyslow
-	[ -d /sys/fs/cgroup/cpu ] || fail "no cpu cgroup hierarchy to slow the daemon down"
+	# 5% of a CPU: cpu.max on cgroup v2, the CFS quota on v1.
+	local slow limit
+	if cg_v2; then
+		slow=$(cgdir cpu lazyslow) limit="echo '5000 100000' >$slow/cpu.max"
+	else
+		[ -d /sys/fs/cgroup/cpu ] || fail "no cpu cgroup hierarchy to slow the daemon down"
+		slow=$(cgdir cpu lazyslow) limit="echo 100000 >$slow/cpu.cfs_period_us && echo 5000 >$slow/cpu.cfs_quota_us"
+	fi
 	cat >"$T/criu-lazydies" <<EOF2
 #!/bin/bash
 [ "\$1" = lazy-pages ] || exec $CRIU_BIN "\$@"
 wd=
 for ((i = 1; i < \$#; i++)); do [ "\${!i}" = --work-dir ] && j=\$((i + 1)) && wd=\${!j}; done
-mkdir -p $slow && echo 100000 >$slow/cpu.cfs_period_us && echo 5000 >$slow/cpu.cfs_quota_us || exit 99
+mkdir -p $slow && $limit || exit 99
 (echo \$BASHPID >$slow/cgroup.procs && exec $CRIU_BIN "\$@") &
 p=\$!
 for i in \$(seq 6000); do [ -s "\$wd/state" ] && break; sleep 0.01; done

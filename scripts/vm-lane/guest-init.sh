@@ -80,10 +80,13 @@ for f in tests/vm/test_*.sh; do
 	[ -e "$f" ] && cp "$f" "tests/integration/test_vm_${f##*/test_}"
 done
 PATTERN=$(sed -n 's/.*nvzvm\.pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
-PATTERN=${PATTERN:-'@(t_guide_lifecycle|t_cpt_predump|t_migrate_online_predump|t_res_|t_bc_|t_disk_|t_vzquota_|t_net_routed_|t_net_bridged_|t_start_init_born|t_cpt_chkpnt|t_cpt_start|t_cpt_failed|t_cpt_routed|t_cpt_lxcfs|t_cpt_bridged|t_cpt_twice|t_cpt_kdat|t_hub_)'}
-echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN"
+# Every integration test but the Debian ones (the guest has no Debian
+# template: its 74 MB would double the initramfs, and systemd boots under
+# TCG take tens of seconds each).
+PATTERN=${PATTERN:-t_}
+echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN skip=*debian*"
 t0=$(up)
-NVZ_SKIP_DEBIAN=1 bash tests/run.sh "$PATTERN" >/run/suite.out 2>&1 </dev/null &
+NVZ_SKIP_DEBIAN=1 NVZ_TEST_SKIP='*debian*' bash tests/run.sh "$PATTERN" >/run/suite.out 2>&1 </dev/null &
 sp=$!
 # Stream the output to the console while keeping a copy for the result line.
 tail -f /run/suite.out &

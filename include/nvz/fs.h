@@ -29,6 +29,12 @@ int nvz_rm_rf(const char *path, struct nvz_error **err);
  * ignored): what a long-lived child must not hold of its parent's. */
 void nvz_close_fds_except(const int *keep, size_t n);
 bool nvz_path_exists(const char *path);
+/* The directory of the running binary, "" if unknown. */
+void nvz_self_dir(char *dir, size_t len);
+/* One of nvz's helper binaries (vzmon, vzhub): beside the running binary
+ * (a build tree), else the installed one in NVZ_LIBEXECDIR. 0 if it is
+ * executable (path names it either way, for messages). */
+int nvz_helper_path(const char *name, char *path, size_t len);
 /* Is path a mount point in this mount namespace? */
 bool nvz_is_mountpoint(const char *path);
 

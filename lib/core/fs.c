@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
@@ -318,4 +319,25 @@ void nvz_close_fds_except(const int *keep, size_t n)
 		lo = (unsigned)sorted[i] + 1;
 	}
 	syscall(SYS_close_range, lo, ~0U, 0);
+}
+
+void nvz_self_dir(char *dir, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+	dir[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(dir, '/');
+	*(slash ? slash : dir) = '\0';
+}
+
+int nvz_helper_path(const char *name, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	nvz_self_dir(dir, sizeof(dir));
+	for (int installed = !*dir; installed < 2; installed++) {
+		if (snprintf(path, len, "%s/%s", installed ? NVZ_LIBEXECDIR : dir, name) >= (int)len)
+			errno = ENAMETOOLONG;
+		else if (access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
 }

@@ -61,34 +61,13 @@ static int hub_connect(const struct sockaddr_un *sa)
 	return fd;
 }
 
-/* The directory of the running binary (a build tree, the installed
- * commands), "" if unknown. */
-static void exe_dir(char *dir, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
-	dir[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
-}
-
 /* vzctl beside the running binary (vzmigrate starts hubs too). */
 static int vzctl_path(char *path, size_t len)
 {
 	char dir[PATH_MAX];
-	exe_dir(dir, sizeof(dir));
+	nvz_self_dir(dir, sizeof(dir));
 	if (!*dir || snprintf(path, len, "%s/vzctl", dir) >= (int)len)
 		return -1;
-	return access(path, X_OK);
-}
-
-/* vzhub beside it (a build tree), else the installed one. */
-static int vzhub_path(char *path, size_t len)
-{
-	char dir[PATH_MAX];
-	exe_dir(dir, sizeof(dir));
-	if (*dir && snprintf(path, len, "%s/vzhub", dir) < (int)len && access(path, X_OK) == 0)
-		return 0;
-	snprintf(path, len, "%s/vzhub", NVZ_LIBEXECDIR);
 	return access(path, X_OK);
 }
 
@@ -100,7 +79,7 @@ static int hub_start(const struct sockaddr_un *sa, struct nvz_error **err)
 	char exe[PATH_MAX], hub[PATH_MAX];
 	if (vzctl_path(exe, sizeof(exe)) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find vzctl for the monitor hub");
-	if (vzhub_path(hub, sizeof(hub)) < 0)
+	if (nvz_helper_path("vzhub", hub, sizeof(hub)) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find the monitor hub (%s)", hub);
 	/* The vzctl the hub serves: the binary whose starts it takes. */
 	cleanup_close int vzctl_fd = open(exe, O_PATH | O_CLOEXEC);

@@ -34,24 +34,6 @@
 
 extern char **environ;
 
-/* vzmon beside the running vzctl (a build tree), else the installed one. */
-static int find_vzmon(char *path, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			if (snprintf(path, len, "%s/" VZMON, exe) < (int)len && access(path, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(path, len, "%s/" VZMON, NVZ_LIBEXECDIR);
-	return access(path, X_OK);
-}
-
 /* The descriptors vzmon keeps lose close-on-exec; everything else the
  * monitor holds has it (or is closed by the exec). */
 static int keep_over_exec(int fd)
@@ -65,7 +47,7 @@ static int keep_over_exec(int fd)
 int nvz_monwait_exec(const struct nvz_monwait *m, struct nvz_error **err)
 {
 	char path[PATH_MAX];
-	if (find_vzmon(path, sizeof(path)) < 0)
+	if (nvz_helper_path(VZMON, path, sizeof(path)) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "find %s", VZMON);
 	const int fds[] = { m->master, m->slave, m->logfd, m->listen_fd, m->bc_fd, m->exe_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)

@@ -98,6 +98,8 @@ struct nvz_cg_backend {
 	int (*create)(struct nvz_cgroup *cg, struct nvz_error **err);
 	int (*kill)(struct nvz_cgroup *cg, struct nvz_error **err);
 	int (*freeze)(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err);
+	/* The hierarchy whose directory freezes the container (NULL: none). */
+	const struct nvz_cg_hier *(*freezer_hier)(const struct nvz_cgroup *cg);
 	/* The hierarchy holding <controller>'s <file>. */
 	int (*file_hier)(const struct nvz_cgroup *cg, const char *controller, const char *file,
 			 const struct nvz_cg_hier **out, struct nvz_error **err);

@@ -207,6 +207,11 @@ static const struct nvz_cg_hier *v1_procs_hier(const struct nvz_cgroup *cg)
 	return h ? h : cg->nhier ? &cg->hier[0] : NULL;
 }
 
+static const struct nvz_cg_hier *v1_freezer_hier(const struct nvz_cgroup *cg)
+{
+	return find(cg, "freezer");
+}
+
 static bool v1_has_controller(const struct nvz_cgroup *cg, const char *ctrl)
 {
 	return find(cg, ctrl) != NULL;
@@ -345,6 +350,7 @@ const struct nvz_cg_backend nvz_cg_v1_backend = {
 	.create = v1_create,
 	.kill = v1_kill,
 	.freeze = v1_freeze,
+	.freezer_hier = v1_freezer_hier,
 	.file_hier = v1_file_hier,
 	.procs_hier = v1_procs_hier,
 	.has_controller = v1_has_controller,

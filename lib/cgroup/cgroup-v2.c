@@ -198,6 +198,7 @@ const struct nvz_cg_backend nvz_cg_v2_backend = {
 	.create = v2_create,
 	.kill = v2_kill,
 	.freeze = v2_freeze,
+	.freezer_hier = v2_procs_hier, /* cgroup.freeze is core: every cgroup has it */
 	.file_hier = v2_file_hier,
 	.procs_hier = v2_procs_hier,
 	.has_controller = v2_has_controller,

@@ -16,6 +16,7 @@
 
 #include "cgroup/backend.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 
 #define CG_WALK_MAX_DEPTH 256
 #define CG_DESTROY_WAIT_MS 2000
@@ -533,6 +534,12 @@ int nvz_cgroup_kill(struct nvz_cgroup *cg, struct nvz_error **err)
 int nvz_cgroup_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err)
 {
 	return cg->ops->freeze(cg, frozen, err);
+}
+
+char *nvz_cgroup_freezer_dir(const struct nvz_cgroup *cg)
+{
+	const struct nvz_cg_hier *h = cg->ops->freezer_hier(cg);
+	return h && nvz_path_exists(h->path) ? strdup(h->path) : NULL;
 }
 
 int nvz_cgroup_destroy(struct nvz_cgroup *cg, struct nvz_error **err)

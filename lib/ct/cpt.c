@@ -56,41 +56,32 @@ char *nvz_ct_criu_run(const struct nvz_ct *ct)
 	return nvz_cpt_kdat_run(nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"));
 }
 
-/* The CT's v1 freezer cgroup: criu freezes the whole tree at once through
- * it (no race with forks, as with ptrace-seizing task by task). */
-static char *freezer_dir(const struct nvz_ct *ct)
-{
-	char *p = NULL;
-	if (asprintf(&p, "/sys/fs/cgroup/freezer/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"),
-		     ct->id) < 0)
-		return NULL;
-	if (!nvz_path_exists(p)) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
+/* criu with --freeze-cgroup freezes the whole tree at once through the
+ * CT's cgroup (v1's freezer, v2's cgroup.freeze): no race with forks, as
+ * when ptrace seizes task by task. But it writes FROZEN and, if a task was
+ * running at that instant (likely on a busy host, or for any CT doing
+ * work), sleeps 100 ms before it looks again: +100 ms of freeze in 1-5 of
+ * 16 cycles of bench/cpt.sh, 3 of 8 in a profile. Seizing one by one,
+ * rescanning each one's children until the tree is stable, takes a
+ * millisecond or two for a small tree. So the freezer is for a large tree
+ * only (a busy forking one is where seizing would chase forks), and for
+ * post-copy, where criu holds the tree for its page server and the
+ * rollback freezes it there (cpt-lazy.c). Returns the directory to give
+ * criu, or NULL to seize. */
+#define CPT_SEIZE_MAX_PROCS 64
 
-/* criu with --freeze-cgroup writes FROZEN and, if a task was running at
- * that instant (likely on a busy host, or for any CT doing work), sleeps
- * 100 ms before it looks again: +100 ms of freeze in 1-5 of 16 cycles of
- * bench/cpt.sh, 3 of 8 in a profile. Without it criu seizes the tasks one
- * by one with ptrace (its default), rescanning each one's children until
- * the tree is stable: for a small tree that is a millisecond or two. The
- * freezer stays for a large tree (a busy forking one is where seizing
- * task by task would chase forks). */
-#define CPT_SEIZE_MAX_TASKS 64
-
-static bool small_tree(const char *freezer)
+static char *freezer_dir(const struct nvz_ct *ct, bool always)
 {
-	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s/tasks", freezer) < 0)
-		return false;
-	cleanup_fclose FILE *f = fopen(path, "re");
-	int n = 0, c;
-	while (f && n <= CPT_SEIZE_MAX_TASKS && (c = fgetc(f)) != EOF)
-		n += c == '\n';
-	return f && n <= CPT_SEIZE_MAX_TASKS;
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ct_cgroup(ct, &cg, NULL) < 0)
+		return NULL;
+	char *dir = nvz_cgroup_freezer_dir(cg);
+	/* A count that fails (a cgroup gone) says large: the freezer is safe. */
+	int procs = nvz_cgroup_nr_procs(cg, NULL);
+	nvz_cgroup_free(cg);
+	if (dir && !always && procs >= 0 && procs <= CPT_SEIZE_MAX_PROCS)
+		free(steal_ptr(&dir));
+	return dir;
 }
 
 /* Wait up to 10 s for a process (not our child) to exit. A pidfd polls
@@ -150,11 +141,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	if (!st.running || nvz_runstate_read(ct, rs) < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
-	cleanup_free char *freezer = freezer_dir(ct);
-	/* Post-copy migration keeps the freezer: criu holds the tree for
-	 * its page server, and the rollback freezes it there (cpt-lazy.c). */
-	if (freezer && lazy_port <= 0 && small_tree(freezer))
-		free(steal_ptr(&freezer));
+	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0);
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
 	cleanup_free char *cgroot = NULL;
 	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
@@ -248,9 +235,7 @@ int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned 
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to pre-dump: container is not running");
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *pre = NULL, *rd = NULL, *failed = NULL;
-	cleanup_free char *freezer = freezer_dir(ct);
-	if (freezer && small_tree(freezer))
-		free(steal_ptr(&freezer));
+	cleanup_free char *freezer = freezer_dir(ct, false);
 	if (!dir || asprintf(&pre, "%s/pre", dir) < 0 || asprintf(&rd, "%s/%d", pre, round) < 0 ||
 	    asprintf(&failed, "%s.predump.failed.log", dir) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");

@@ -626,11 +626,19 @@ EOF2
 	return 0
 }
 
-# A CT of more than 64 tasks is frozen through its freezer cgroup (smaller
-# trees are seized task by task, lib/ct/cpt.c): all 80 sleepers come
-# back. --lazy is an option of restore only.
+# A CT of more than 64 processes is frozen through its cgroup (smaller
+# trees are seized task by task, lib/ct/cpt.c): criu gets --freeze-cgroup
+# with the CT's own directory there, v1's freezer or v2's cgroup2 one, and
+# all 80 sleepers come back, not frozen. --lazy is an option of restore only.
 t_cpt_large_tree() {
 	cpt_setup
+	cat >"$T/criu-args" <<EOF2
+#!/bin/bash
+for a; do [ "\$a" = dump ] && printf '%s\n' "\$@" >"$T/criu-dump-args"; done
+exec $CRIU_BIN "\$@"
+EOF2
+	chmod +x "$T/criu-args"
+	echo "CRIU=$T/criu-args" >>"$T/vz.conf"
 	start_busybox 1513
 	"$VZCTL" exec 1513 "sh -c 'for i in \$(seq 80); do sleep 1000 & done' </dev/null >/dev/null 2>&1" ||
 		fail "start the sleepers"
@@ -647,10 +655,24 @@ t_cpt_large_tree() {
 	ct_running 1513 || fail "a refused chkpnt stopped the CT"
 	expect_rc 0 "$VZCTL" chkpnt 1513
 	expect_out 'Checkpointing completed successfully'
+	local fdir
+	fdir=$(grep -A1 -x -- --freeze-cgroup "$T/criu-dump-args" | tail -1)
+	[ -n "$fdir" ] || fail "criu dump ran without --freeze-cgroup: $(tr '\n' ' ' <"$T/criu-dump-args")"
+	case "$fdir" in
+	*/1513) ;;
+	*) fail "criu froze $fdir, not the CT's cgroup" ;;
+	esac
 	expect_rc 0 "$VZCTL" restore 1513
+	[ -e "$fdir/freezer.state" ] || [ -e "$fdir/cgroup.freeze" ] || fail "$fdir has no freezer"
 	expect_out 'Restoring completed successfully'
 	n=$("$VZCTL" exec 1513 "ps | grep -c '[s]leep 1000'")
 	[ "$n" = 80 ] || fail "$n sleepers after restore"
+	if [ -e "$fdir/cgroup.freeze" ]; then
+		grep -qx 'frozen 0' "$fdir/cgroup.events" || fail "the CT's cgroup stays frozen after restore"
+	else
+		[ "$(cat "$fdir/freezer.state")" = THAWED ] || fail "the CT's freezer stays $(cat "$fdir/freezer.state")"
+	fi
+	echo "CRIU=$CRIU_BIN" >>"$T/vz.conf"
 	return 0
 }
 

@@ -148,15 +148,21 @@ static void ct_watch(struct hub *h, struct hub_ct *c, bool none)
 	}
 }
 
+/* The vzctl we serve (our fd 4): each CT's after-exit work runs it. */
+static int hub_vzctl_fd = -1;
+
 /* The forked monitor: the CT as vzctl would open it, then the monitor's
- * usual life; it comes back to us at the hand-over (monitor.c). */
+ * usual life; it comes back to us at the hand-over (monitor.c). It keeps
+ * the vzctl: a monitor that cannot hand over (we are gone) becomes the
+ * small one, which runs that vzctl after init's exit. */
 static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq, int *fds,
 						    size_t nfds, int hub_fd)
 {
-	int keep[NVZ_RECV_FDS_MAX + 1];
+	int keep[NVZ_RECV_FDS_MAX + 2];
 	memcpy(keep, fds, sizeof(int) * nfds);
 	keep[nfds] = hub_fd;
-	nvz_close_fds_except(keep, nfds + 1);
+	keep[nfds + 1] = hub_vzctl_fd;
+	nvz_close_fds_except(keep, nfds + 2);
 	signal(SIGCHLD, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
@@ -691,8 +697,6 @@ static int serve(struct hub *h)
 		}
 	}
 }
-
-static int hub_vzctl_fd = -1;
 
 int nvz_hub_vzctl_open(void)
 {

@@ -765,3 +765,50 @@ t_cpt_predump() {
 	expect_rc 20 "$VZCTL" restore 1520 --pre-dump
 	return 0
 }
+
+# A restore's monitor is a child the hub forks (it waits for criu). If the
+# hub is gone when the CT is restored (here SIGKILLed right after criu
+# restore returned), the monitor cannot hand the CT over: it stays the CT's
+# monitor as the small vzmon, with the vzctl the hub served for the work
+# after init's exit. The CT runs, is served, and a halt inside ends it
+# cleanly (that vzctl unmounts it).
+t_cpt_restore_hub_gone() {
+	cpt_setup
+	start_busybox 1530
+	start_counter 1530
+	local before pid_before hub mon init
+	before=$(count 1530) pid_before=$(counter_pid 1530)
+	hub=$(state_pid 1530 MONITOR_PID)
+	expect_rc 0 "$VZCTL" chkpnt 1530
+	cat >"$T/criu-killhub" <<EOF2
+#!/bin/bash
+$CRIU_BIN "\$@"
+rc=\$?
+for a; do [ "\$a" = restore ] && kill -KILL "\$(cat "$T/run/hub.pid")"; done
+exit \$rc
+EOF2
+	chmod +x "$T/criu-killhub"
+	echo "CRIU=$T/criu-killhub" >>"$T/vz.conf"
+	expect_rc 0 "$VZCTL" restore 1530
+	expect_out 'Restoring completed successfully'
+	echo "CRIU=$CRIU_BIN" >>"$T/vz.conf"
+	hub=$(cat "$T/run/hub.pid")
+	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
+		fail "the hub $hub was not killed"
+	mon=$(state_pid 1530 MONITOR_PID) init=$(state_pid 1530 INIT_PID)
+	[ -n "$mon" ] && [ "$mon" != "$hub" ] && kill -0 "$mon" || fail "no monitor of its own: '$mon' (hub $hub)"
+	wait_for 50 eval 'case $(readlink /proc/'"$mon"'/exe) in */vzmon) true ;; *) false ;; esac' ||
+		fail "the monitor runs $(readlink "/proc/$mon/exe"), not vzmon"
+	[ "$(ppid_of "$init")" = "$mon" ] || fail "init is not its monitor's child"
+	expect_counter_continues 1530 "$before" "$pid_before"
+	check_beancounters 1530
+	# A halt inside: the monitor runs that vzctl to clean up and unmount.
+	"$VZCTL" exec 1530 poweroff
+	wait_for 150 eval '! ct_running 1530' || fail "CT still running after poweroff inside"
+	wait_for 50 eval '"$VZCTL" status 1530 | grep -q unmounted' || fail "not unmounted after halt"
+	wait_for 50 eval '! kill -0 '"$mon"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$mon"'/stat)" = Z ]' ||
+		fail "the monitor outlived its CT"
+	expect_rc 0 "$VZCTL" status 1530
+	expect_out 'down'
+	return 0
+}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvz/cleanup.h"
 #include "vzctl.h"
 
 int cmd_exec(struct cmd_ctx *c)
@@ -81,11 +82,14 @@ int cmd_console(struct cmd_ctx *c)
 		fprintf(stderr, "Container is not running\n");
 		return NVZ_E_NOT_RUNNING;
 	}
+	struct nvz_error *err = NULL;
+	cleanup_close int sock = -1;
+	cleanup_close int master = nvz_ct_console_take(c->ct, &sock, &err);
+	if (master < 0)
+		return cli_fail(err);
 	printf("Attached to CT %s (ESC . to detach)\n", c->ct->id);
 	fflush(stdout);
-	struct nvz_error *err = NULL;
-	if (nvz_ct_console(c->ct, 0, 1, &err) < 0)
-		return cli_fail(err);
+	nvz_ct_console_relay(master, 0, 1);
 	printf("\r\nDetached from CT %s\n", c->ct->id);
 	return 0;
 }

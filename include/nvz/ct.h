@@ -172,8 +172,11 @@ int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_err
  * CT: in its root and namespaces, without init). Returns its exit code. */
 int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err);
 
-/* Attach the caller's terminal to the CT console until Esc . (or EOF). */
-int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err);
+/* The CT console, taken from its monitor: *sock stays open while
+ * attached (its close gives the console back). Returns the pty master. */
+int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
+/* Relay the caller's terminal to the taken console until Esc . (or EOF). */
+void nvz_ct_console_relay(int master, int in, int out);
 
 /* --applyconfig: merge ve-<name>.conf-sample into the CT config (not saved). */
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);

@@ -61,20 +61,34 @@ int nvz_console_accept(int listen_fd, int master)
 	return c;
 }
 
-int nvz_ct_console(struct nvz_ct *ct, int in, int out, struct nvz_error **err)
+int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err)
 {
 	struct sockaddr_un sa;
+	*sock = -1;
 	if (sock_path(ct, &sa) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "console socket path too long");
-	/* The socket stays open while attached: its close tells the monitor. */
 	cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		struct nvz_ct_state st;
+		nvz_ct_get_state(ct, &st, NULL);
+		/* Running, but nobody holds the console: its monitor (the hub)
+		 * was killed, and the console's master went with it. */
+		if (st.running)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOTCONN,
+				       "The console of CT %s went with its monitor, which is gone: restart the container to get it back",
+				       ct->id);
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
-	cleanup_close int master = nvz_recv_fd(fd);
+	}
+	int master = nvz_recv_fd(fd);
 	if (master < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EBUSY, "console of CT %s is in use", ct->id);
+	*sock = steal_fd(&fd);
+	return master;
+}
+
+void nvz_ct_console_relay(int master, int in, int out)
+{
 	nvz_relay_pty(master, in, out, true);
-	return 0;
 }
 
 int nvz_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t nfds)

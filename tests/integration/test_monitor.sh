@@ -328,3 +328,43 @@ t_monitor_hub_off() {
 		fail "the monitor outlived its CT"
 	return 0
 }
+
+# The hub killed (a crash, the OOM killer): its CTs run on, and the
+# commands still work on them. Each command finds the state by itself, not
+# through the hub: exec, stop, and a start of a CT halted meanwhile, which
+# gets a new hub. What went with the hub is said: the console's master.
+t_hub_killed() {
+	start_busybox 110
+	start_busybox 111
+	local hub init111
+	hub=$(state_pid 110 MONITOR_PID) init111=$(state_pid 111 INIT_PID)
+	[ "$(state_pid 111 MONITOR_PID)" = "$hub" ] || fail "two hubs"
+	kill -KILL "$hub"
+	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
+		fail "the hub $hub was not killed"
+	expect_rc 0 "$VZCTL" status 110
+	expect_out 'exist mounted running'
+	expect_rc 0 "$VZCTL" exec 110 echo alive
+	expect_out '^alive$'
+	expect_rc 3 timeout 5 "$VZCTL" console 110
+	expect_out 'The console of CT 110 went with its monitor, which is gone: restart the container'
+	printf '%s\n' "$OUT" | grep -q Attached && fail "attached to a console that is gone: $OUT"
+	# A halt inside with nobody to clean up after it: down, still mounted,
+	# and it starts again, under a new hub.
+	"$VZCTL" exec 111 poweroff
+	wait_for 100 eval '! kill -0 '"$init111"' 2>/dev/null' || fail "111 did not halt"
+	wait_for 50 eval '"$VZCTL" status 111 | grep -q "mounted down"' || fail "111 is $("$VZCTL" status 111)"
+	expect_rc 0 "$VZCTL" start 111
+	wait_for 100 booted 111 || fail "111 did not boot again"
+	[ "$(state_pid 111 MONITOR_PID)" != "$hub" ] || fail "111 names the dead hub"
+	check_hub 111
+	check_beancounters 111
+	expect_rc 0 "$VZCTL" stop 110
+	expect_rc 0 "$VZCTL" status 110
+	expect_out 'exist unmounted down'
+	local hub2
+	hub2=$(state_pid 111 MONITOR_PID)
+	expect_rc 0 "$VZCTL" stop 111
+	check_hub_let_go 111 "$hub2"
+	return 0
+}

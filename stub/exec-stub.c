@@ -158,6 +158,7 @@ static const char *errstr(long e)
 	case ENAMETOOLONG: return "File name too long";
 	case ETXTBSY: return "Text file busy";
 	case EPERM: return "Operation not permitted";
+	case EBUSY: return "Device or resource busy";
 	default: return "Exec failed";
 	}
 }
@@ -268,8 +269,15 @@ static __attribute__((noreturn)) void command(char **argv, char **envp)
 	/* Into the cgroup that counts the CT's processes, alone: the stub
 	 * never held a slot there (exec-stub.h). */
 	if (P.flags & NVZ_STUB_JOIN) {
-		if (sys3(SYS_write, NVZ_STUB_FD_JOIN, "0", 1) != 1)
+		long r = sys3(SYS_write, NVZ_STUB_FD_JOIN, "0", 1);
+		if (r == -EBUSY && (P.flags & NVZ_STUB_JOIN_LEAF))
+			r = sys3(SYS_write, NVZ_STUB_FD_JOIN_LEAF, "0", 1);
+		if (r != 1) {
+			put("vzctl: cannot join the container's cgroup: ");
+			put(errstr(-r));
+			put("\n");
 			die(125);
+		}
 		sys3(SYS_close, NVZ_STUB_FD_JOIN, 0, 0);
 	}
 	sys3(SYS_setsid, 0, 0, 0);

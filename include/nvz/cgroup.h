@@ -37,6 +37,10 @@ int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nv
  * helper never takes a process slot of the CT): its `tasks` file on v1
  * (*v2 false), its cgroup.procs on v2, opened for writing "0". */
 int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2);
+/* v2: the cgroup.procs of the cgroup pid is in, a leaf below this one
+ * (a CT's systemd puts itself in init.scope), opened for writing "0".
+ * -1 with errno ENOENT on v1, or where pid is not below it. */
+int nvz_cgroup_open_leaf_of(const struct nvz_cgroup *cg, pid_t pid);
 /* Move a process into it (all hierarchies). */
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */

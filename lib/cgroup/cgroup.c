@@ -497,6 +497,38 @@ int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2)
 	return open(file, O_WRONLY | O_CLOEXEC);
 }
 
+int nvz_cgroup_open_leaf_of(const struct nvz_cgroup *cg, pid_t pid)
+{
+	const struct nvz_cg_hier *h = cg->ops->procs_hier(cg);
+	size_t mlen = h ? strlen(h->mnt) : 0;
+	char file[64];
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	cleanup_free char *buf = NULL;
+	if (!h || !h->v2 || strncmp(h->path, h->mnt, mlen) || nvz_cg_read_file(file, &buf, NULL) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* Our own path, as /proc shows it: from the mount's root on. */
+	const char *own = h->path + mlen;
+	size_t olen = strlen(own);
+	char *line = strstr(buf, "0::");
+	if (line && (line == buf || line[-1] == '\n')) {
+		char *p = line + 3;
+		p[strcspn(p, "\n")] = '\0';
+		/* Strictly below ours, and no way back up. */
+		if (!strncmp(p, own, olen) && p[olen] == '/' && !strstr(p, "/..")) {
+			cleanup_free char *dir = NULL, *procs = NULL;
+			if (asprintf(&dir, "%s%s", h->mnt, p) < 0 || !(procs = nvz_cg_join(dir, "cgroup.procs"))) {
+				errno = ENOMEM;
+				return -1;
+			}
+			return open(procs, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}
+
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
 {
 	char val[32];

@@ -58,7 +58,8 @@ static int cap_last(void)
 
 /* The stub's parameters, then the seccomp filter, in a memfd read from 0. */
 static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
-			const struct nvz_exec_cmd *c, bool userns, bool join, struct nvz_error **err)
+			const struct nvz_exec_cmd *c, bool userns, bool join, bool leaf,
+			struct nvz_error **err)
 {
 	struct nvz_stub_params p = { .magic = NVZ_STUB_MAGIC, .cap_last = cap_last() };
 	if (nvz_ct_caps(ct, &p.caps_keep, err) < 0)
@@ -67,7 +68,7 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	p.ioprio = (2 /* IOPRIO_CLASS_BE */ << 13) | (prio < 0 || prio > 7 ? 4 : prio);
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
 		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0) |
-		  (join ? NVZ_STUB_JOIN : 0);
+		  (join ? NVZ_STUB_JOIN : 0) | (join && leaf ? NVZ_STUB_JOIN_LEAF : 0);
 	if (c->file)
 		snprintf(p.file, sizeof(p.file), "%s", c->file);
 	/* execvp looked the command up in vzctl's own PATH: so does the stub. */
@@ -131,7 +132,7 @@ static int stub_child(void *arg)
 	signal(SIGPIPE, SIG_DFL);
 	/* Out of the way of the descriptors the stub expects. */
 	int s = fcntl(c->stub, F_DUPFD_CLOEXEC, 64);
-	if (s < 0 || nvz_cgroup_enter_v1_self(c->cg, true, NULL) < 0 || place_fds(c->from, 9) < 0)
+	if (s < 0 || nvz_cgroup_enter_v1_self(c->cg, true, NULL) < 0 || place_fds(c->from, 10) < 0)
 		return 125;
 	syscall(SYS_execveat, s, "", c->argv, c->envp, AT_EMPTY_PATH);
 	return 125; /* no _exit: see init_main in launcher.c */
@@ -172,7 +173,8 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	cleanup_close int join = nvz_cgroup_open_counting(cg, &counting_v2);
 	if (join < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
-	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, join >= 0, err);
+	cleanup_close int leaf = counting_v2 && join >= 0 ? nvz_cgroup_open_leaf_of(cg, nvz_pidfd_pid(pidfd)) : -1;
+	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, join >= 0, leaf >= 0, err);
 	if (params < 0)
 		return -1;
 	cleanup_close int stub = stub_memfd(err);
@@ -184,7 +186,7 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
-	int from[9] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join };
+	int from[10] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join, leaf };
 	struct stub_child sc = { .cg = cg, .from = from, .stub = stub, .argv = c->argv, .envp = c->envp };
 	pid_t x = spawn_stub(cgfd, &sc);
 	int e = errno;

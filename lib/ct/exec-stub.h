@@ -17,6 +17,7 @@ enum {
 	NVZ_STUB_FD_USERNS = 6, /* the CT's user namespace, with NVZ_STUB_USERNS */
 	NVZ_STUB_FD_PTY = 7,    /* with NVZ_STUB_PTY: a socket for the pty's master */
 	NVZ_STUB_FD_JOIN = 8,   /* with NVZ_STUB_JOIN: the counting cgroup's tasks/cgroup.procs */
+	NVZ_STUB_FD_JOIN_LEAF = 9, /* with NVZ_STUB_JOIN_LEAF: init's cgroup.procs, for EBUSY */
 };
 
 enum {
@@ -25,6 +26,11 @@ enum {
 	NVZ_STUB_SEARCH = 1 << 2, /* look argv[0] up in path (execvp) */
 	NVZ_STUB_PTY = 1 << 3,    /* the command's stdio: a new pty of the CT's devpts */
 	NVZ_STUB_JOIN = 1 << 4,   /* the command writes "0" to NVZ_STUB_FD_JOIN first */
+	/* cgroup v2: where that refuses it (EBUSY: a CT's systemd enabled
+	 * controllers for its subtree, so the CT's cgroup holds no process),
+	 * into init's cgroup (init.scope), a leaf of the same subtree, as runc
+	 * does. */
+	NVZ_STUB_JOIN_LEAF = 1 << 5,
 };
 
 struct nvz_stub_params {

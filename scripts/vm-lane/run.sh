@@ -7,7 +7,9 @@
 #      MEM (MiB, 2048), NVZ_VM_SKIP_BUILD=1 (reuse the last build),
 #      NVZ_VM_EXTRA_TESTS (dir of more test_*.sh for the guest),
 #      NVZ_VM_DISK (data disk size, 6G, sparse), NVZ_VM_APPEND (more kernel args),
-#      NVZ_VM_LOG (serial log path; default $NVZ_VM_CACHE/serial.log)
+#      NVZ_VM_LOG (serial log path; default $NVZ_VM_CACHE/serial.log),
+#      NVZ_VM_DEBIAN_TEMPLATE (the Debian template for the boot tests; default
+#      the host lane's cache; none: the guest skips them)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=${NVZ_VM_CACHE:-/var/cache/nvz-vm}
@@ -27,10 +29,20 @@ K=$C/current
 [ -s "$C/initramfs.cpio" ] && [ -d "$K" ] || die "no guest built in $C"
 # The data disk: sparse, fresh each run, project quota on from mkfs (inodes
 # of 256 bytes hold the project id); the guest mounts it -o prjquota on /tmp.
-rm -f "$C/disk.img"
+# It carries the Debian template, when the host lane has built it (too big
+# for the initramfs), for the systemd boots on cgroup v2.
+DEB=${NVZ_VM_DEBIAN_TEMPLATE:-${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}/debian-12-x86_64-minbase.tar.gz}
+rm -rf "$C/disk.img" "$C/disk-seed"
+mkdir -p "$C/disk-seed"
+if [ -s "$DEB" ]; then
+	mkdir -p "$C/disk-seed/nvz-templates"
+	cp -l "$DEB" "$C/disk-seed/nvz-templates/" 2>/dev/null || cp "$DEB" "$C/disk-seed/nvz-templates/" ||
+		die "cannot copy $DEB"
+fi
 truncate -s "${NVZ_VM_DISK:-6G}" "$C/disk.img"
-mkfs.ext4 -q -F -O quota,project -I 256 -E root_owner=0:0 -L nvzvm "$C/disk.img" ||
+mkfs.ext4 -q -F -O quota,project -I 256 -E root_owner=0:0 -L nvzvm -d "$C/disk-seed" "$C/disk.img" ||
 	die "mkfs.ext4 -O quota,project failed"
+rm -rf "$C/disk-seed"
 KERNEL=$K/vmlinux
 [ -s "$KERNEL" ] || KERNEL=$K/vmlinuz
 ACCEL=tcg

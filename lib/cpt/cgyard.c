@@ -10,17 +10,20 @@
  * has them all, each with its whole hierarchy (root "/"). criu neither
  * mounts nor unmounts a yard it is given. A pure cgroup2 host (no
  * "unified" directory) keeps criu's own yard. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "cpt/criu.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 
 #define YARD "/sys/fs/cgroup"
 
-/* Is YARD/name the root of a cgroup hierarchy in our mount namespace? */
-static bool mounted_whole(const char *name)
+/* Is path the root of a whole cgroup hierarchy in our mount namespace? */
+static bool mounted_whole(const char *path)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
@@ -30,17 +33,37 @@ static bool mounted_whole(const char *name)
 		if (!dash || sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2 ||
 		    sscanf(dash + 3, "%63s", fstype) != 1)
 			continue;
-		if (!strncmp(mnt, YARD "/", strlen(YARD) + 1) && !strcmp(mnt + strlen(YARD) + 1, name))
+		if (!strcmp(mnt, path))
 			return !strcmp(root, "/") && (!strcmp(fstype, "cgroup") || !strcmp(fstype, "cgroup2"));
 	}
 	return false;
 }
 
-const char *nvz_cpt_cgroup_yard(void)
+/* A pure cgroup2 host: criu would mount cgroup2 again for its yard, from
+ * the host's cgroup namespace, and such a mount sets the hierarchy's root
+ * options for the whole host: nsdelegate, memory_recursiveprot and the
+ * rest were gone after one chkpnt or restore. A bind of the host's own
+ * mount (no new mount of cgroup2) at RUNDIR/cgyard/unified is its yard
+ * instead, made on first use and kept. */
+static const char *v2_yard(const char *rundir)
+{
+	static char yard[4096];
+	char unified[4200];
+	if (!rundir || snprintf(yard, sizeof(yard), "%s/cgyard", rundir) >= (int)sizeof(yard))
+		return NULL;
+	snprintf(unified, sizeof(unified), "%s/unified", yard);
+	if (mounted_whole(unified))
+		return yard;
+	if (nvz_mkdir_p(unified, 0700, NULL) < 0 || mount(YARD, unified, NULL, MS_BIND, NULL) < 0)
+		return NULL;
+	return yard;
+}
+
+const char *nvz_cpt_cgroup_yard(const char *rundir)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
 	char line[4096];
-	bool any = false;
+	bool any = false, v1 = false;
 	while (f && fgets(line, sizeof(line), f)) {
 		char *ctrls = strchr(line, ':');
 		char *end = ctrls ? strchr(ctrls + 1, ':') : NULL;
@@ -48,11 +71,21 @@ const char *nvz_cpt_cgroup_yard(void)
 			return NULL;
 		*end = '\0';
 		ctrls++;
+		v1 = v1 || *ctrls;
 		/* criu's directory name: "name=" dropped, cgroup2 is "unified". */
 		const char *name = !*ctrls ? "unified" : !strncmp(ctrls, "name=", 5) ? ctrls + 5 : ctrls;
-		if (strstr(name, "name=") || !mounted_whole(name))
+		char path[600];
+		snprintf(path, sizeof(path), YARD "/%s", name);
+		if (!strstr(name, "name=") && mounted_whole(path)) {
+			any = true;
+			continue;
+		}
+		if (*ctrls || !mounted_whole(YARD))
 			return NULL;
 		any = true;
 	}
-	return any ? YARD : NULL;
+	if (!any)
+		return NULL;
+	/* Every hierarchy at YARD/<name>, or cgroup2 alone, at YARD itself. */
+	return v1 || mounted_whole(YARD "/unified") ? YARD : v2_yard(rundir);
 }

@@ -44,13 +44,12 @@ static void add(struct args *a, const char *fmt, ...)
 	a->v = v;
 }
 
-/* The host's hierarchies as criu's yard at dump: criu would mount them all
- * again inside the freeze, cgroup2 taking 10-15 ms (cgyard.c). Not at
- * restore: there the same wait only moves to criu's first write into a
- * cgroup.procs (measured: no gain). */
-static void add_cgroup_yard(struct args *a)
+/* The host's hierarchies as criu's yard: criu would mount them all again,
+ * at dump inside the freeze, cgroup2 taking 10-15 ms; and on a pure v2
+ * host that mount would reset the host's cgroup2 root options (cgyard.c). */
+static void add_cgroup_yard(struct args *a, const char *rundir)
 {
-	const char *yard = nvz_cpt_cgroup_yard();
+	const char *yard = nvz_cpt_cgroup_yard(rundir);
 	if (yard) {
 		add(a, "--cgroup-yard");
 		add(a, "%s", yard);
@@ -324,7 +323,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	char tty[96] = "";
 	common(&a, s->criu, s->dir, s->root);
 	add(&a, "dump");
-	add_cgroup_yard(&a);
+	add_cgroup_yard(&a, s->rundir);
 	add(&a, "-t");
 	add(&a, "%d", (int)s->init_pid);
 	add(&a, "-o");
@@ -596,6 +595,7 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	struct args a = { 0 };
 	common(&a, s->criu, s->dir, s->root);
 	add(&a, "restore");
+	add_cgroup_yard(&a, s->rundir);
 	add(&a, "--restore-detached");
 	add(&a, "--work-dir");
 	add(&a, "%s", s->workdir);

@@ -43,6 +43,7 @@ struct nvz_cpt_dump_spec {
 	 * so, and links dir/parent to it). dir exists then; only the pages
 	 * dirtied since that round are written (--track-mem). */
 	const char *prev;
+	const char *rundir; /* RUNDIR: where a pure v2 host's cgroup yard goes */
 };
 
 /* Can the kernel track dirty pages (soft-dirty), as `criu check --feature
@@ -81,6 +82,7 @@ struct nvz_cpt_restore_spec {
 	int netns_fd;            /* the CT's network namespace nvz made (criu runs in it), or -1 */
 	bool lazy;               /* local post-copy: criu lazy-pages listens in workdir */
 	const char *criu_run;    /* criu's own /run, a tmpfs (nvz_cpt_kdat_run), or NULL */
+	const char *rundir;      /* RUNDIR: where a pure v2 host's cgroup yard goes */
 };
 
 /* lazy.c: post-copy. A free TCP port on the loopback (for the page
@@ -166,9 +168,11 @@ char *nvz_cpt_cgfs_list(pid_t pid);
 int nvz_cpt_cgfs_make(const char *dir, const char *list, struct nvz_error **err);
 /* Detach and remove what nvz_cpt_cgfs_make mounted (once criu is done). */
 void nvz_cpt_cgfs_release(const char *dir);
-/* cgyard.c: the host's /sys/fs/cgroup if it can serve as criu's cgroup
- * yard (every hierarchy mounted there whole), else NULL. */
-const char *nvz_cpt_cgroup_yard(void);
+/* cgyard.c: the directory criu takes as its cgroup yard instead of
+ * mounting every hierarchy again: the host's /sys/fs/cgroup where each
+ * hierarchy is mounted there whole (hybrid), RUNDIR/cgyard with a bind of
+ * the host's cgroup2 in it (pure v2), else NULL. A static buffer. */
+const char *nvz_cpt_cgroup_yard(const char *rundir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 

@@ -174,6 +174,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		 * loopback, where ssh forwards to, not in the CT's netns. */
 		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips),
 		.lazy_port = lazy_port, .lazy_pid = lazy, .prev = rounds > 0 ? prev : NULL,
+		.rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"),
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
@@ -528,7 +529,7 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 		.lxcfs_dir = nvz_ct_get(ct, "LXCFS_DIR", NVZ_LXCFS_DIR_DEFAULT), .empty_dir = r->empty,
 		.cgfs_dir = r->cgfs, .tmpfs_dir = r->tmpfs, .cgroup_root = r->cgroot,
 		.veth_pairs = r->pairs, .netns_fd = r->netns, .lazy = ct->lazy_ready_fd > 0,
-		.criu_run = r->criu_run,
+		.criu_run = r->criu_run, .rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"),
 	};
 	return nvz_cpt_restore_mounts(&r->spec, &r->err);
 }

@@ -812,3 +812,26 @@ EOF2
 	expect_out 'down'
 	return 0
 }
+
+# criu mounting cgroup2 for its cgroup yard from the host's cgroup namespace
+# set the hierarchy's root options for the whole host: on a pure v2 host
+# every chkpnt and restore dropped nsdelegate (and memory_recursiveprot).
+# nvz gives criu a yard of bind mounts instead; the host's options stay.
+t_cpt_host_cgroup2_options() {
+	cpt_setup
+	local before after mnt
+	mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$mnt" ] || fail "no cgroup2 mount on this host"
+	opts() { awk -v m="$mnt" '$5 == m {print $5, $NF}' /proc/self/mountinfo; }
+	before=$(opts)
+	start_busybox 1531
+	expect_rc 0 "$VZCTL" chkpnt 1531
+	after=$(opts)
+	[ "$after" = "$before" ] || fail "chkpnt changed the host's cgroup2 options: '$before' -> '$after'"
+	expect_rc 0 "$VZCTL" restore 1531
+	after=$(opts)
+	[ "$after" = "$before" ] || fail "restore changed the host's cgroup2 options: '$before' -> '$after'"
+	echo "note: host cgroup2 $before"
+	expect_rc 0 "$VZCTL" stop 1531
+	return 0
+}

@@ -57,7 +57,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 
-all: $(CMD_BIN) $(B)/vzmon $(B)/vzhub $(HELPERS)
+all: $(CMD_BIN) $(B)/vzmon $(B)/vzhub $(B)/nvz-criu-action $(HELPERS)
 
 $(B)/%.o: %.c $(wildcard include/nvz/*.h) $(wildcard lib/*/*.h) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -125,6 +125,11 @@ endif
 $(B)/vzhub: $(B)/src/vzhub.o $(B)/libnvz.a
 	$(CC) $(LDSAN) $(VZHUB_LD) -o $@ $^ $(LIBS)
 
+# nvz-criu-action, criu's action script at restore (src/nvz-criu-action.c):
+# run once per restore, static like vzhub, with only what it calls.
+$(B)/nvz-criu-action: $(B)/src/nvz-criu-action.o $(B)/libnvz.a
+	$(CC) $(LDSAN) $(VZHUB_LD) -o $@ $^ $(LIBS)
+
 $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $<
@@ -175,7 +180,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(CMD_BIN) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 scripts/mk-busybox-template scripts/mk-debian-template scripts/nvz-onboot \
-		$(B)/vzmon $(B)/vzhub $(DESTDIR)$(LIBEXECDIR)/
+		$(B)/vzmon $(B)/vzhub $(B)/nvz-criu-action $(DESTDIR)$(LIBEXECDIR)/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' etc/nvz.service.in \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/nvz.service

@@ -106,7 +106,7 @@ static void log_error(const char *log, char *out, size_t len)
 
 /* netns >= 0: criu runs in that network namespace (the CT's own), see
  * ct_netns; run: a tmpfs to be its /run (kdat.c), or NULL. */
-static pid_t spawn(char *const *argv, int keep_fd, int netns, const char *run,
+static pid_t spawn(char *const *argv, char *const *env, int keep_fd, int netns, const char *run,
 		   struct nvz_error **err)
 {
 	pid_t pid = fork();
@@ -128,6 +128,8 @@ static pid_t spawn(char *const *argv, int keep_fd, int netns, const char *run,
 		_exit(126);
 	if (run)
 		nvz_cpt_kdat_enter(run);
+	for (char *const *e = env; e && *e; e++)
+		putenv(*e);
 	execv(argv[0], argv);
 	_exit(127);
 }
@@ -144,7 +146,8 @@ pid_t nvz_cpt_spawn_status(char *const *argv, int netns, const char *run, int *r
 		add(&a, "%s", *v);
 	add(&a, "--status-fd");
 	add(&a, "%d", p[1]);
-	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory") : spawn(a.v, p[1], netns, run, err);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory")
+			  : spawn(a.v, NULL, p[1], netns, run, err);
 	nvz_strv_free(a.v);
 	close(p[1]);
 	if (pid < 0)
@@ -181,7 +184,7 @@ int nvz_cpt_spawn_ready(char *const *argv, int netns, const char *run, pid_t *pi
 
 /* log: the file criu wrote; shown: where the admin finds it afterwards. */
 static int criu_failed(const char *what, const char *criu, const char *log, const char *shown,
-		       int status, int code, struct nvz_error **err)
+		       const char *before, int status, int code, struct nvz_error **err)
 {
 	char msg[800];
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
@@ -190,7 +193,8 @@ static int criu_failed(const char *what, const char *criu, const char *log, cons
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 126)
 		return nvz_err(err, code, EIO, "criu %s: cannot enter the CT's network namespace", what);
 	log_error(log, msg, sizeof(msg));
-	return nvz_err(err, code, EIO, "criu %s failed: %s (log: %s)", what, msg, shown);
+	return nvz_err(err, code, EIO, "criu %s failed: %s (log: %s)%s%s", what, msg, shown,
+		       before ? "; before it, the CT's cgroups: " : "", before ? before : "");
 }
 
 /* --external mnt[...] for mounts criu cannot or must not dump, as keys the
@@ -374,6 +378,8 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	if (r == 0)
 		r = nvz_cpt_cgroups_save(s->cgroup_root, cglist, cgprocs, err);
+	if (r == 0)
+		r = nvz_cpt_cgprops_dump(s->cgroup_root, s->dir, err);
 	pid_t pid = -1;
 	int status = 0;
 	if (r == 0 && s->lazy_port > 0) {
@@ -383,7 +389,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		else if (pid < 0)
 			r = -1;
 	} else if (r == 0) {
-		pid = spawn(a.v, -1, netns, NULL, err);
+		pid = spawn(a.v, NULL, -1, netns, NULL, err);
 	}
 	while (pid > 0 && s->lazy_port <= 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -393,7 +399,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		    asprintf(&shown, "%s.failed.log", s->dir) < 0)
 			r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 		else
-			r = criu_failed("dump", s->criu, log, shown, status, NVZ_E_CHKPNT, err);
+			r = criu_failed("dump", s->criu, log, shown, NULL, status, NVZ_E_CHKPNT, err);
 	} else if (pid < 0) {
 		r = -1;
 	}
@@ -433,7 +439,7 @@ bool nvz_cpt_mem_track(const char *criu)
 	/* criu's own probe: it touches a page, clears the soft-dirty bits and
 	 * looks for the bit in pagemap (its kerndat, cached by criu in /run). */
 	char *const argv[] = { (char *)criu, "check", "--feature", "mem_dirty_track", NULL };
-	pid_t pid = spawn(argv, -1, -1, NULL, NULL);
+	pid_t pid = spawn(argv, NULL, -1, -1, NULL, NULL);
 	int status = -1;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -468,7 +474,8 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 		add(&a, "--freeze-cgroup");
 		add(&a, "%s", s->freezer);
 	}
-	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory") : spawn(a.v, -1, -1, NULL, err);
+	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory")
+			  : spawn(a.v, NULL, -1, -1, NULL, err);
 	nvz_strv_free(a.v);
 	int status = 0, r = pid < 0 ? -1 : 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -477,7 +484,8 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 		cleanup_free char *log = NULL;
 		r = asprintf(&log, "%s/predump.log", s->dir) < 0
 			    ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory")
-			    : criu_failed("pre-dump", s->criu, log, s->failed_log, status, NVZ_E_CHKPNT, err);
+			    : criu_failed("pre-dump", s->criu, log, s->failed_log, NULL, status,
+					  NVZ_E_CHKPNT, err);
 		if (log)
 			rename(log, s->failed_log);
 	}
@@ -592,10 +600,22 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 		nvz_conf_free(meta);
 		return cglist ? -1 : nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
 	}
+	char script[4200];
+	cleanup_strv char **env = NULL;
+	int act = nvz_cpt_cgprops_action(s->dir, s->cgroup_root, s->workdir, script, sizeof(script),
+					 &env, err);
+	if (act < 0) {
+		nvz_conf_free(meta);
+		return -1;
+	}
 	struct args a = { 0 };
 	common(&a, s->criu, s->dir, s->root);
 	add(&a, "restore");
 	add_cgroup_yard(&a, s->rundir);
+	if (act > 0) {
+		add(&a, "--action-script");
+		add(&a, "%s", script);
+	}
 	add(&a, "--restore-detached");
 	add(&a, "--work-dir");
 	add(&a, "%s", s->workdir);
@@ -633,7 +653,7 @@ pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_err
 	if (asprintf(&pidfile, "%s/restore.pid", s->workdir) >= 0)
 		unlink(pidfile);
 	pid_t pid = a.oom ? nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory")
-			  : spawn(a.v, s->tty_fd, s->netns_fd, s->criu_run, err);
+			  : spawn(a.v, env, s->tty_fd, s->netns_fd, s->criu_run, err);
 	nvz_strv_free(a.v);
 	return pid;
 }
@@ -701,7 +721,9 @@ pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 	if (status != 0) {
 		if (WIFSIGNALED(status))
 			drop_yards(s->workdir);
-		return criu_failed("restore", s->criu, log, log, status, NVZ_E_RESTORE, err);
+		/* What criu's action script could not write back may be why. */
+		cleanup_free char *cg = nvz_cpt_cgprops_failure(s->workdir);
+		return criu_failed("restore", s->criu, log, log, cg, status, NVZ_E_RESTORE, err);
 	}
 	if (nvz_read_file(pidfile, 64, &text, NULL, err) < 0)
 		return nvz_err_wrap(err, "criu restore left no pid");
@@ -711,9 +733,16 @@ pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
 	struct nvz_conf *meta = load_meta(s->dir, NULL);
 	const char *cgold = meta ? nvz_conf_get(meta, "CGROUP_ROOT") : NULL;
 	cleanup_free char *procs = NULL;
+	char cgdir[4200];
+	cleanup_free char *props = NULL;
+	/* Out of the new root, the cgroups below can have their controllers
+	 * (which the action script could not enable with tasks in the root). */
 	if (cgold && strcmp(cgold, s->cgroup_root) &&
-	    asprintf(&procs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) >= 0)
-		nvz_cpt_cgroups_move(s->cgroup_root, procs);
+	    asprintf(&procs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) >= 0 &&
+	    nvz_cpt_cgroups_move(s->cgroup_root, procs) > 0 &&
+	    nvz_cpt_cgprops_dir(s->cgroup_root, cgdir, sizeof(cgdir)) &&
+	    asprintf(&props, "%s/" NVZ_CPT_CGPROPS, s->dir) >= 0 && nvz_path_exists(props))
+		nvz_cpt_cgprops_apply(cgdir, props, NULL);
 	nvz_conf_free(meta);
 	return pid;
 }

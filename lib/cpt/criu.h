@@ -157,6 +157,27 @@ int nvz_cpt_cgroups_save(const char *cgroot, const char *file, const char *procf
 int nvz_cpt_cgroups_restore(const char *cgroot, const char *file, struct nvz_error **err);
 int nvz_cpt_cgroups_move(const char *cgroot, const char *procfile);
 
+/* cgprops.c: on cgroup v2, each cgroup's subtree_control and the limits
+ * set below the CT's own cgroup, which criu does not carry: saved at dump
+ * (from the CT's v2 directory cgdir), written back at restore by criu's
+ * action script, NVZ_CPT_ACTION (src/nvz-criu-action.c), at
+ * post-setup-namespaces. apply tries every line; err keeps the first
+ * failure. The CT's v2 directory for cgroot: buf, or NULL without cgroup2. */
+#define NVZ_CPT_CGPROPS "nvz-cgroup-props.list"
+#define NVZ_CPT_ACTION "nvz-criu-action"
+int nvz_cpt_cgprops_save(const char *cgdir, const char *file, struct nvz_error **err);
+int nvz_cpt_cgprops_apply(const char *cgdir, const char *file, struct nvz_error **err);
+const char *nvz_cpt_cgprops_dir(const char *cgroot, char *buf, size_t len);
+/* At dump: the list into dir, where cgroup2 has the CT's cgroup. */
+int nvz_cpt_cgprops_dump(const char *cgroot, const char *dir, struct nvz_error **err);
+/* At restore from dir: 1 with the action script's path in script and the
+ * environment it needs in *env (malloc'd), 0 when there is nothing to do. */
+int nvz_cpt_cgprops_action(const char *dir, const char *cgroot, const char *workdir,
+			   char *script, size_t len, char ***env, struct nvz_error **err);
+/* What the action script could not write back (its first line, malloc'd),
+ * or NULL. */
+char *nvz_cpt_cgprops_failure(const char *workdir);
+
 /* Was the CT's network namespace left out of the dump (NETNS="nvz" in the
  * dump's meta file; criu ran inside it)? nvz makes it at restore. */
 bool nvz_cpt_dump_own_net(const char *dir);

@@ -603,6 +603,10 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 		return -1;
 	}
 	pid_t pid = nvz_cpt_restore_finish(&r->spec, status, err);
+	cleanup_free char *cgnote = pid > 0 ? nvz_cpt_cgprops_failure(r->spec.workdir) : NULL;
+	if (cgnote)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the CT's cgroups did not all come back: %s",
+			cgnote);
 	cleanup_free char *ips = steal_ptr(&r->ips);
 	restore_free(r);
 	if (pid < 0)

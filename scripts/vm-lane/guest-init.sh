@@ -82,13 +82,10 @@ done
 PATTERN=$(sed -n 's/.*nvzvm\.pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
 PATTERN=${PATTERN:-t_}
 # The Debian template comes on the data disk (run.sh), when the host has
-# one; without it the Debian tests are skipped. With it, all but the
-# checkpoint of a systemd CT run: on cgroup v2 criu cannot yet restore
-# systemd's inotify watches on its cgroups' files (memory.events).
+# one; without it the Debian tests are skipped.
 SKIP= NODEB=
 if [ -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz ]; then
 	ln -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz /var/cache/nvz-test/templates/
-	SKIP='@(t_cpt_debian_systemd|t_migrate_offline_debian)'
 else
 	SKIP='*debian*' NODEB=1
 fi

@@ -373,6 +373,40 @@ t_migrate_offline_debian() {
 	return 0
 }
 
+# Online, a Debian CT booted with systemd: it runs on B without booting
+# again (journald is the same process), systemd still manages its units,
+# and on cgroup v2 the limits systemd set below the CT's cgroup came along.
+t_migrate_online_debian() {
+	mig_setup
+	ina "$VZCTL" --quiet create 2121 --ostemplate debian-12-x86_64-minbase || fail "create"
+	ina "$VZCTL" --quiet set 2121 --ipadd $MIG_CT_IP --save || fail "set"
+	ina "$VZCTL" --quiet start 2121 --wait || fail "start"
+	wait_for 300 ina "$VZCTL" exec 2121 'systemctl is-system-running | grep -Eq "running|degraded"' ||
+		fail "systemd not up on A"
+	local journald cgview=: cgwas
+	journald=$(ina "$VZCTL" exec 2121 'systemctl show -p MainPID --value systemd-journald')
+	if cg_v2; then
+		ina "$VZCTL" exec 2121 'systemctl set-property --runtime systemd-journald TasksMax=77' ||
+			fail "set-property"
+		cgview='cat /sys/fs/cgroup/cgroup.subtree_control /sys/fs/cgroup/system.slice/systemd-journald.service/pids.max'
+	fi
+	cgwas=$(ina "$VZCTL" exec 2121 "$cgview")
+	expect_rc 0 migrate --online $MIG_B 2121
+	expect_out 'Live migrating container...'
+	vzb status 2121 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2121)"
+	[ "$(vzb exec 2121 'systemctl show -p MainPID --value systemd-journald')" = "$journald" ] ||
+		fail "journald restarted: the CT booted again on B"
+	[ "$(vzb exec 2121 "$cgview")" = "$cgwas" ] ||
+		fail "cgroups on B: '$(vzb exec 2121 "$cgview")', were '$cgwas' on A"
+	vzb exec 2121 'systemctl restart systemd-journald && systemctl is-active systemd-journald' >/dev/null ||
+		fail "systemd cannot restart a unit on B"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	[ -e "$T/conf/2121.conf" ] && fail "source left"
+	OUT=$(vzb stop 2121 2>&1) || fail "stop on B: $OUT"
+	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "systemd did not halt cleanly on B"
+	return 0
+}
+
 # vzmigrate itself killed mid-copy (SIGTERM, then SIGKILL): the target
 # session ends, B cleans up by itself; the CT never stopped on A. A retry
 # then succeeds.

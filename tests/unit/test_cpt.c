@@ -138,3 +138,96 @@ Test(cpt, cgroup_list_saved)
 	free(ptext);
 	free(mine);
 }
+
+static void put_in(const char *sub, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	cr_assert_eq(nvz_mkdir_p(path, 0755, NULL), 0);
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	cr_assert_eq(nvz_write_file_atomic(path, text, strlen(text), 0600, NULL), 0);
+}
+
+static char *got(const char *sub, const char *name)
+{
+	char path[512];
+	char *text = NULL;
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	return nvz_read_file(path, 4096, &text, NULL, NULL) < 0 ? strdup("(none)") : text;
+}
+
+/* cgroup v2 below the CT's cgroup: controllers of every cgroup (its own
+ * too) and the limits that differ from the kernel's defaults are saved,
+ * parents first, and written back one controller at a time. */
+Test(cpt, cgroup_props_saved_and_written_back)
+{
+	put_in("ct", "cgroup.subtree_control", "memory pids\n");
+	put_in("ct", "pids.max", "40\n"); /* the CT's own: nvz's to set */
+	put_in("ct/init.scope", "cgroup.subtree_control", "\n");
+	put_in("ct/init.scope", "pids.max", "max\n");
+	put_in("ct/system.slice", "cgroup.subtree_control", "memory pids\n");
+	put_in("ct/system.slice/a.service", "pids.max", "4915\n");
+	put_in("ct/system.slice/a.service", "memory.max", "max\n");
+	put_in("ct/system.slice/a.service", "cpu.max", "50000 100000\n");
+	char ct[512], list[512];
+	snprintf(ct, sizeof(ct), "%s/ct", dir);
+	snprintf(list, sizeof(list), "%s/props.list", dir);
+	cr_assert_eq(nvz_cpt_cgprops_save(ct, list, NULL), 0);
+	char *text = got(".", "props.list");
+	cr_assert_str_eq(text, ".\tcgroup.subtree_control\tmemory pids\n"
+			       "system.slice\tcgroup.subtree_control\tmemory pids\n"
+			       "system.slice/a.service\tpids.max\t4915\n"
+			       "system.slice/a.service\tcpu.max\t50000 100000\n");
+	free(text);
+	/* Written back into a tree where the files exist but are empty. */
+	put_in("new", "cgroup.subtree_control", "");
+	put_in("new/system.slice", "cgroup.subtree_control", "");
+	put_in("new/system.slice/a.service", "pids.max", "");
+	put_in("new/system.slice/a.service", "cpu.max", "");
+	snprintf(ct, sizeof(ct), "%s/new", dir);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_cpt_cgprops_apply(ct, list, &err), 0, "%s", err ? err->msg : "");
+	const char *want[][3] = {
+		{ "new", "cgroup.subtree_control", "+memory+pids" },
+		{ "new/system.slice", "cgroup.subtree_control", "+memory+pids" },
+		{ "new/system.slice/a.service", "pids.max", "4915" },
+		{ "new/system.slice/a.service", "cpu.max", "50000 100000" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		text = got(want[i][0], want[i][1]);
+		cr_assert_str_eq(text, want[i][2], "%s/%s", want[i][0], want[i][1]);
+		free(text);
+	}
+}
+
+/* The list comes with a dump: a line that would leave the CT's cgroup or
+ * write anything but the files carried is refused, the rest still done,
+ * and the first failure said. */
+Test(cpt, cgroup_props_stay_inside)
+{
+	put_in("ct/a", "pids.max", "");
+	put_in("outside", "pids.max", "");
+	put_in("ct/a", "cgroup.procs", "");
+	put("props.list", "../outside\tpids.max\t1\n"
+			  "/abs\tpids.max\t1\n"
+			  "a\tcgroup.procs\t1\n"
+			  "a\tpids.max\t7\n"
+			  "missing\tpids.max\t9\n");
+	char ct[512], list[512];
+	snprintf(ct, sizeof(ct), "%s/ct", dir);
+	snprintf(list, sizeof(list), "%s/props.list", dir);
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_cpt_cgprops_apply(ct, list, &err), 0);
+	cr_assert_not_null(strstr(err->msg, "bad line"), "%s", err->msg);
+	cr_assert_not_null(strstr(err->msg, "../outside"), "%s", err->msg);
+	nvz_error_free(err);
+	char *text = got("outside", "pids.max");
+	cr_assert_str_eq(text, "");
+	free(text);
+	text = got("ct/a", "cgroup.procs");
+	cr_assert_str_eq(text, "");
+	free(text);
+	text = got("ct/a", "pids.max");
+	cr_assert_str_eq(text, "7");
+	free(text);
+}

@@ -568,6 +568,13 @@ cleanup_all() {
 		incrun bash -c "rm -rf /sys/fs/cgroup/unified/$TAG-crun*" >/dev/null 2>&1
 	fi
 	[ -n "$CRUNFN_HOLD" ] && kill "$CRUNFN_HOLD" 2>/dev/null
+	# Each server's monitor hub (by its pid) lives in TAG/hub: gone first.
+	local hub d i
+	for d in "$NV" "${NB:-}"; do
+		hub=$(cat "$d/run/hub.pid" 2>/dev/null)
+		[ -n "$hub" ] && grep -qs vzmon-hub "/proc/$hub/comm" && kill "$hub" &&
+			for ((i = 0; i < 50; i++)); do grep -qs vzmon-hub "/proc/$hub/comm" || break; sleep 0.1; done
+	done
 	awk -v d="$W" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	for c in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/lxc.*"$TAG"* /sys/fs/cgroup/"$TAG"* /sys/fs/cgroup/lxc.*"$TAG"*; do
 		[ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null

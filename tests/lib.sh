@@ -60,6 +60,14 @@ teardown_server() {
 	awk -v d="$dir" '$2 ~ "^"d {print $2}' /proc/self/mounts | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
+	# The server's monitor hub lives in its cgroup prefix: asked to end (by
+	# its pid; SIGTERM ends it once it serves no CT), before the rmdir.
+	local hub
+	hub=$(cat "$dir/run/hub.pid" 2>/dev/null)
+	if [ -n "$hub" ] && grep -qs vzmon-hub "/proc/$hub/comm"; then
+		kill -TERM "$hub"
+		wait_for 100 eval '! grep -qs vzmon-hub /proc/'"$hub"'/comm'
+	fi
 	for c in /sys/fs/cgroup/*/"$prefix" /sys/fs/cgroup/"$prefix"; do
 		[ -d "$c" ] || continue
 		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null

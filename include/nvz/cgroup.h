@@ -41,8 +41,10 @@ int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2);
  * (a CT's systemd puts itself in init.scope), opened for writing "0".
  * -1 with errno ENOENT on v1, or where pid is not below it. */
 int nvz_cgroup_open_leaf_of(const struct nvz_cgroup *cg, pid_t pid);
-/* Move a process into it (all hierarchies). */
+/* Move a process into it (all hierarchies); and out of it, into each of
+ * its hierarchies' root. */
 int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
+int nvz_cgroup_leave(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err);
 /* Does it exist at all / does it hold any process (recursively)? */
 bool nvz_cgroup_exists(const struct nvz_cgroup *cg);
 int nvz_cgroup_nr_procs(const struct nvz_cgroup *cg, struct nvz_error **err);

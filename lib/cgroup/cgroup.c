@@ -529,19 +529,31 @@ int nvz_cgroup_open_leaf_of(const struct nvz_cgroup *cg, pid_t pid)
 	return -1;
 }
 
-int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
+/* pid into the cgroup's directory in each hierarchy, or into its root. */
+static int move_pid(struct nvz_cgroup *cg, pid_t pid, bool to_root, struct nvz_error **err)
 {
 	char val[32];
 	snprintf(val, sizeof(val), "%d", (int)pid);
 	for (size_t i = 0; i < cg->nhier; i++) {
-		cleanup_free char *procs = nvz_cg_join(cg->hier[i].path, "cgroup.procs");
+		const struct nvz_cg_hier *h = &cg->hier[i];
+		cleanup_free char *procs = nvz_cg_join(to_root ? h->mnt : h->path, "cgroup.procs");
 		if (!procs)
-			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "attach pid %d: out of memory", (int)pid);
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "move pid %d: out of memory", (int)pid);
 		if (nvz_cg_write_file(procs, val, err) < 0)
-			return nvz_err_wrap(err, "attach pid %d to cgroup %s/%s", (int)pid, cg->prefix,
-					    cg->name);
+			return nvz_err_wrap(err, "move pid %d %s cgroup %s/%s", (int)pid,
+					    to_root ? "out of" : "into", cg->prefix, cg->name);
 	}
 	return 0;
+}
+
+int nvz_cgroup_attach(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
+{
+	return move_pid(cg, pid, false, err);
+}
+
+int nvz_cgroup_leave(struct nvz_cgroup *cg, pid_t pid, struct nvz_error **err)
+{
+	return move_pid(cg, pid, true, err);
 }
 
 bool nvz_cgroup_exists(const struct nvz_cgroup *cg)

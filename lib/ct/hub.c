@@ -762,8 +762,10 @@ int nvz_hub_main(int listen_fd, int vzctl_fd)
 	fcntl(vzctl_fd, F_SETFD, FD_CLOEXEC);
 	if (h.sigfd < 0 || h.epfd < 0)
 		return 1;
+	struct nvz_cgroup *cg = nvz_hub_cgroup_enter();
 	int rc = serve(&h);
 	retire(&h);
 	forget_early_exits(&h, true);
+	nvz_hub_cgroup_leave(cg);
 	return rc;
 }

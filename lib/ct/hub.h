@@ -48,6 +48,14 @@ void nvz_monitor_set_hub(int fd);
 struct nvz_monwait;
 int nvz_hub_hand_over(int hub_fd, const struct nvz_monwait *m, int token);
 
+/* The hub's own cgroup, CGROUP_PREFIX/NVZ_HUB_CGROUP (hub-cgroup.c): the
+ * hub moves into it as it starts, out of the cgroup of the command that
+ * started it, and removes it as it ends. NULL where it cannot. */
+#define NVZ_HUB_CGROUP "hub"
+struct nvz_cgroup;
+struct nvz_cgroup *nvz_hub_cgroup_enter(void);
+void nvz_hub_cgroup_leave(struct nvz_cgroup *cg);
+
 /* The CT's monitor lock, if a hub (or the work after init's exit) holds it
  * now: an fd to wait on, else -1. */
 int nvz_ct_monitor_token(const struct nvz_ct *ct);

@@ -88,8 +88,9 @@ load_no_leftovers() {
 	[ -z "$left" ] || fail "mounts left: $left"
 	left=$(losetup -a 2>/dev/null | grep -F "$T/" || true)
 	[ -z "$left" ] || fail "loop devices left: $left"
+	# (The hub's own cgroup stays while the hub does.)
 	left=$(find /sys/fs/cgroup/*/"$CGROUP_PREFIX" /sys/fs/cgroup/unified/"$CGROUP_PREFIX" \
-		-mindepth 1 -type d 2>/dev/null | head -5)
+		-mindepth 1 -type d ! -path "*/$CGROUP_PREFIX/hub" 2>/dev/null | head -5)
 	[ -z "$left" ] || fail "cgroups left: $left"
 	[ "$(ls "$T/private" 2>/dev/null | wc -l)" -eq 0 ] || fail "private areas left: $(ls "$T/private")"
 }

@@ -368,3 +368,36 @@ t_hub_killed() {
 	check_hub_let_go 111 "$hub2"
 	return 0
 }
+
+# The hub leaves the cgroup of the command that started it for one of its
+# own, CGROUP_PREFIX/hub: when systemd stops an ssh session or a service it
+# kills what is left in its cgroup (here: each process of the caller's
+# cgroup, SIGKILLed), which takes the command, not the hub, and the CT
+# keeps its monitor. Once it serves nothing the hub ends and removes it.
+t_hub_own_cgroup() {
+	local caller hub p
+	caller=$(cgdir pids "")
+	caller=${caller%/}-caller
+	mkdir "$caller" || fail "mkdir $caller"
+	# shellcheck disable=SC2064 # the local is gone by the time it runs
+	trap "rmdir '$caller' 2>/dev/null" EXIT
+	"$VZCTL" --quiet create 112 --ostemplate busybox-x86_64 || fail "create"
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --quiet start 112' sh "$caller" "$VZCTL" ||
+		fail "start from $caller"
+	wait_for 100 booted 112 || fail "112 did not boot"
+	hub=$(state_pid 112 MONITOR_PID)
+	grep -q ":/$CGROUP_PREFIX/hub\$" "/proc/$hub/cgroup" ||
+		fail "the hub is not in its own cgroup: $(cat "/proc/$hub/cgroup")"
+	grep -q -- "-caller\$" "/proc/$hub/cgroup" && fail "the hub stayed in the caller's cgroup"
+	for p in $(cat "$caller/cgroup.procs"); do kill -KILL "$p"; done
+	sleep 0.2
+	kill -0 "$hub" 2>/dev/null || fail "the hub died with its caller's cgroup"
+	check_hub 112
+	check_beancounters 112
+	expect_rc 0 "$VZCTL" stop 112
+	check_hub_let_go 112 "$hub"
+	kill -TERM "$hub"
+	wait_for 100 eval '! grep -qs vzmon-hub /proc/'"$hub"'/comm' || fail "the hub did not end"
+	[ -d "$(cgdir pids hub)" ] && fail "the hub left its cgroup $(cgdir pids hub)"
+	return 0
+}

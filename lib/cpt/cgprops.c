@@ -165,7 +165,10 @@ int nvz_cpt_cgprops_apply(const char *cgdir, const char *file, struct nvz_error 
 			continue;
 		}
 		char path[4300];
-		snprintf(path, sizeof(path), "%s/%s/%s", cgdir, rel, name);
+		if (snprintf(path, sizeof(path), "%s/%s/%s", cgdir, rel, name) >= (int)sizeof(path)) {
+			r = nvz_err(err, NVZ_E_RESTORE, ENAMETOOLONG, "cgroup path too long: %s", rel);
+			continue;
+		}
 		if (!strcmp(name, SUBTREE)) {
 			if (enable_controllers(path, rel, value, err) < 0)
 				r = -1;

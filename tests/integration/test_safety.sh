@@ -124,8 +124,10 @@ t_wait_probe_no_new_privs() {
 	"$VZCTL" --quiet umount 605 || fail umount
 	"$VZCTL" start 605 --wait >"$T/out" 2>&1 &
 	local sp=$! p pid="" nnp="" i
-	# The probe is a process of the CT: look among its cgroup's members.
-	for i in $(seq 200); do
+	# The probe is a process of the CT: look among its cgroup's members,
+	# for as long as the start runs (a loaded host makes the start slow).
+	for i in $(seq 1200); do
+		kill -0 $sp 2>/dev/null || break
 		for p in $(cat "$(cgdir pids 605)/cgroup.procs" 2>/dev/null); do
 			# /bin/sh -c SCRIPT nvz-wait SECS
 			if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qx 'nvz-wai[t]'; then

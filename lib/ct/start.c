@@ -310,9 +310,21 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 
 /* Run inside the CT: returns when its init reached its default target or
  * runlevel. systemd says so itself; sysvinit through `runlevel`; busybox
- * init has no runlevels, so the end of its sysinit script (rcS) counts. */
+ * init has no runlevels, so the end of its sysinit script (rcS) counts.
+ * rcS is the first process init forks, pid 2: if pid 2 is one of ours,
+ * this probe came first and rcS has not started, so "no rcS running"
+ * counts only once rcS was seen, once init has reaped a child (the minor
+ * faults of reaped children, cminflt in /proc/1/stat, are no longer 0: a
+ * fast rcS can start and end between two looks), or once init forked
+ * anything else that still runs. */
 static const char wait_script[] =
-	"n=$(($1 * 10)); i=0\n"
+	"n=$(($1 * 10)); i=0; seen=; early=; ours=' '; p=$$\n"
+	"while [ \"${p:-0}\" -gt 1 ]; do ours=\"$ours$p \"\n"
+	"  p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done\n"
+	"case $ours in *' 2 '*) early=1;; esac\n"
+	"others() { for d in /proc/[0-9]*; do d=${d#/proc/}\n"
+	"  case \"$ours\" in *\" $d \"*) ;; *) [ \"$d\" -gt 1 ] && return 0;; esac; done; return 1; }\n"
+	"reaped() { set -- $(sed 's/.*) //' /proc/1/stat); [ \"${9:-0}\" -gt 0 ]; }\n"
 	"case $(readlink /proc/1/exe) in */systemd)\n"
 	"  while [ $i -lt $n ]; do\n"
 	"    s=$(timeout \"$1\" systemctl is-system-running --wait 2>/dev/null)\n"
@@ -324,7 +336,8 @@ static const char wait_script[] =
 	"while [ $i -lt $n ]; do\n"
 	"  if command -v runlevel >/dev/null 2>&1; then\n"
 	"    case $(runlevel 2>/dev/null) in *[0-9S]) exit 0;; esac\n"
-	"  elif ! ps -o args 2>/dev/null | grep -q '[/]etc/init[.]d/rc'; then exit 0; fi\n"
+	"  elif ps -o args 2>/dev/null | grep -q '[/]etc/init[.]d/rc'; then seen=1\n"
+	"  elif [ -n \"$seen\" ] || [ -z \"$early\" ] || reaped || others; then exit 0; fi\n"
 	"  sleep 0.1; i=$((i+1))\n"
 	"done\n"
 	"exit 1\n";

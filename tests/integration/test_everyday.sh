@@ -70,6 +70,20 @@ t_start_wait_and_description() {
 	expect_rc 0 "$VZCTL" start 704 --force
 }
 
+# busybox init that is slow to fork its sysinit script (rcS): --wait must
+# not take "no rcS running" for "rcS has ended" before rcS even started.
+# Here init first spins (no fork, so nothing else takes a pid) for a while.
+t_start_wait_init_slow_to_rcS() {
+	expect_rc 0 "$VZCTL" create 707 --ostemplate busybox-x86_64
+	rm -f "$T/private/707/sbin/init"
+	printf '#!/bin/sh\ni=0\nwhile [ $i -lt 200000 ]; do i=$((i+1)); done\nexec /bin/busybox init\n' \
+		>"$T/private/707/sbin/init"
+	chmod 755 "$T/private/707/sbin/init"
+	expect_rc 0 "$VZCTL" start 707 --wait
+	expect_rc 0 "$VZCTL" exec 707 'test -e /run/nvz-boot.done'
+	expect_rc 0 "$VZCTL" stop 707
+}
+
 t_onboot_script() {
 	expect_rc 0 "$VZCTL" create 705 --ostemplate busybox-x86_64
 	expect_rc 0 "$VZCTL" create 706 --ostemplate busybox-x86_64

@@ -41,6 +41,13 @@ struct hub_handover {
 	char lockpath[256];
 };
 
+/* In the hub (hub-start.c): run rq's monitor, in a thread of ours or, for
+ * a restore, a forked child; 0 once it runs, with *hub_fd our end of its
+ * channel and the descriptors it took out of fds (*nfds updated). */
+int nvz_hub_start_monitor(const struct hub_request *rq, int *fds, size_t *nfds, int *hub_fd);
+/* The vzctl the hub serves (its fd 4), for nvz_hub_vzctl_open. */
+void nvz_hub_set_vzctl(int fd);
+
 extern const char *const hub_ns_names[HUB_NS_COUNT];
 /* ns[i]: the inode of /proc/self/ns/<hub_ns_names[i]>, 0 if none. */
 void hub_ns_ids(uint64_t *ns);

@@ -2,12 +2,12 @@
  * monitor in a thread of its own (a restore's in a forked child) and then
  * serves every running CT's host side: reaps init, drains its console (or
  * lends it to `vzctl console`), answers its beancounters' FUSE requests,
- * and hands init's exit to vzctl monitor-exit. */
+ * and hands init's exit to vzctl monitor-exit. A new hub also takes over
+ * the CTs of one that was killed (hub-adopt.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +45,10 @@ struct hub_ct {
 	struct nvz_bcraw *bc;
 	int client; /* `vzctl console`, which has the master meanwhile */
 	int token;
+	int pidfd; /* an adopted CT's init (not our child), else -1 */
+	unsigned long long init_start;
+	int exit_status; /* an adopted init's, once gone (see gone) */
+	bool gone;
 	unsigned watched; /* the CT_W_* descriptors in the hub's epoll set */
 	struct hub_ct *next;
 };
@@ -52,7 +56,7 @@ struct hub_ct {
 /* A CT's descriptors the hub waits on, in an epoll set (struct hub
  * epfd): a wake-up costs the same with 500 CTs as with one, where a
  * poll over every CT's descriptors cost microseconds per CT each time. */
-enum { CT_W_MASTER, CT_W_LISTEN, CT_W_CLIENT, CT_W_BC, CT_W_KINDS };
+enum { CT_W_MASTER, CT_W_LISTEN, CT_W_CLIENT, CT_W_BC, CT_W_INIT, CT_W_KINDS };
 
 /* A CT whose init a command (vzctl stop) ended: that command removes the
  * state and then waits for the token, which goes as soon as we see the
@@ -100,10 +104,13 @@ struct hub {
 	time_t idle_since;
 	uint64_t trim_at; /* CLOCK_MONOTONIC ms when to give memory back; 0: not due */
 	bool term;
+	bool adopt_due; /* the CTs of a hub killed before us: to look for */
+	uint64_t adopt_at; /* CLOCK_MONOTONIC ms, not before */
 	uint64_t ns[HUB_NS_COUNT];
 };
 
 #define TRIM_DELAY_MS 50
+#define ADOPT_RETRY_MS 200
 
 static uint64_t now_ms(void)
 {
@@ -121,7 +128,7 @@ static void close_fd(int *fd)
 
 static int *ct_watch_fd(struct hub_ct *c, int kind)
 {
-	int *fd[CT_W_KINDS] = { &c->m.master, &c->m.listen_fd, &c->client, &c->m.bc_fd };
+	int *fd[CT_W_KINDS] = { &c->m.master, &c->m.listen_fd, &c->client, &c->m.bc_fd, &c->pidfd };
 	return fd[kind];
 }
 
@@ -129,6 +136,8 @@ static int *ct_watch_fd(struct hub_ct *c, int kind)
  * client has it; the beancounters are answered while their FUSE server is. */
 static bool ct_watch_wanted(const struct hub_ct *c, int kind)
 {
+	if (kind == CT_W_INIT)
+		return true;
 	return kind == CT_W_CLIENT ? c->client >= 0 : kind == CT_W_BC ? c->bc != NULL : c->client < 0;
 }
 
@@ -146,132 +155,6 @@ static void ct_watch(struct hub *h, struct hub_ct *c, bool none)
 		if (epoll_ctl(h->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) == 0 || !want)
 			c->watched ^= 1u << k;
 	}
-}
-
-/* The vzctl we serve (our fd 4): each CT's after-exit work runs it. */
-static int hub_vzctl_fd = -1;
-
-/* The forked monitor: the CT as vzctl would open it, then the monitor's
- * usual life; it comes back to us at the hand-over (monitor.c). It keeps
- * the vzctl: a monitor that cannot hand over (we are gone) becomes the
- * small one, which runs that vzctl after init's exit. */
-static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq, int *fds,
-						    size_t nfds, int hub_fd)
-{
-	int keep[NVZ_RECV_FDS_MAX + 2];
-	memcpy(keep, fds, sizeof(int) * nfds);
-	keep[nfds] = hub_fd;
-	keep[nfds + 1] = hub_vzctl_fd;
-	nvz_close_fds_except(keep, nfds + 2);
-	signal(SIGCHLD, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
-	struct nvz_ctx *ctx = NULL;
-	struct nvz_ct *ct = NULL;
-	struct nvz_cgroup *cg = NULL;
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) < 0 || nvz_ct_open(ctx, rq->veid, &ct, NULL) < 0 ||
-	    nvz_ct_cgroup(ct, &cg, NULL) < 0)
-		_exit(1); /* vzctl reads EOF on the report pipe: the start failed */
-	ctx->skiplock = rq->skiplock;
-	ctx->log_tag = ct->id;
-	size_t i = 2;
-	int exec_fd = rq->have_exec ? fds[i++] : -1;
-	if (rq->have_lock)
-		ct->lockfd = fds[i++];
-	if (rq->have_lazy)
-		ct->lazy_ready_fd = fds[i++];
-	nvz_monitor_set_hub(hub_fd);
-	nvz_monitor_main(ct, cg, fds[0], fds[1], exec_fd, rq->dumpdir[0] ? rq->dumpdir : NULL);
-}
-
-/* A restore's monitor, forked: criu runs as its child, which it waits
- * for itself, and our other CTs are no business of criu's. */
-static pid_t fork_monitor(const struct hub_request *rq, int *fds, size_t nfds, int *hub_fd)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0)
-		monitor_child(rq, fds, nfds, sv[1]);
-	close(sv[1]);
-	if (pid < 0)
-		close(sv[0]);
-	else
-		*hub_fd = sv[0];
-	return pid;
-}
-
-/* A start's monitor in a thread of ours: no fork, no copy-on-write on
- * either side, no process to warm up or to tear down (on a paravirtualised
- * host those were a third of a start's CPU); init is our child from birth.
- * It owns the start's descriptors and its end of the socket pair, which
- * it closes last, once it has freed everything else. */
-struct start_thread_args {
-	struct hub_request rq;
-	int fds[NVZ_RECV_FDS_MAX];
-	size_t nfds;
-	int hub_fd;
-};
-
-static void *start_thread(void *arg)
-{
-	struct start_thread_args *a = arg;
-	struct nvz_ctx *ctx = NULL;
-	struct nvz_ct *ct = NULL;
-	struct nvz_cgroup *cg = NULL;
-	/* A failure here: vzctl reads EOF on the report pipe, the start failed. */
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, a->rq.veid, &ct, NULL) == 0 &&
-	    nvz_ct_cgroup(ct, &cg, NULL) == 0) {
-		ctx->skiplock = a->rq.skiplock;
-		ctx->log_tag = ct->id;
-		/* steal_fd evaluates its argument twice: no i++ in it. */
-		int *next = &a->fds[2];
-		int exec_fd = a->rq.have_exec ? steal_fd(next) : -1;
-		if (a->rq.have_exec)
-			next++;
-		if (a->rq.have_lock)
-			ct->lockfd = steal_fd(next);
-		nvz_monitor_in_hub(ct, cg, a->fds[0], steal_fd(&a->fds[1]), exec_fd, a->hub_fd);
-	}
-	for (size_t i = 0; i < a->nfds; i++)
-		if (a->fds[i] >= 0)
-			close(a->fds[i]);
-	nvz_cgroup_free(cg);
-	nvz_ct_free(ct);
-	nvz_ctx_free(ctx);
-	close(a->hub_fd);
-	free(a);
-	return NULL;
-}
-
-static int thread_monitor(const struct hub_request *rq, int *fds, size_t *nfds, int *hub_fd)
-{
-	int sv[2];
-	struct start_thread_args *a = calloc(1, sizeof(*a));
-	if (!a || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(a);
-		return -1;
-	}
-	*a = (struct start_thread_args){ .rq = *rq, .nfds = *nfds, .hub_fd = sv[1] };
-	memcpy(a->fds, fds, sizeof(int) * *nfds);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_t t;
-	int rc = pthread_create(&t, &attr, start_thread, a);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		close(sv[0]);
-		close(sv[1]);
-		free(a);
-		return -1;
-	}
-	*nfds = 0; /* the thread's now */
-	*hub_fd = sv[0];
-	return 0;
 }
 
 static bool socket_ours(const struct hub *h);
@@ -320,8 +203,7 @@ static void request(struct hub *h)
 	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns))) {
 		int hub_fd = -1;
 		struct hub_pending *pe = calloc(1, sizeof(*pe));
-		if (pe && (rq.dumpdir[0] ? fork_monitor(&rq, fds, nfds, &hub_fd) > 0
-					 : thread_monitor(&rq, fds, &nfds, &hub_fd) == 0)) {
+		if (pe && nvz_hub_start_monitor(&rq, fds, &nfds, &hub_fd) == 0) {
 			*pe = (struct hub_pending){ .fd = hub_fd, .next = h->pending };
 			h->pending = pe;
 			answer = 'y';
@@ -391,7 +273,7 @@ static int hand_over(struct hub *h, struct hub_pending *pe)
 	ho.rundir[sizeof(ho.rundir) - 1] = ho.lockpath[sizeof(ho.lockpath) - 1] = '\0';
 	memcpy(c->m.rundir, ho.rundir, sizeof(c->m.rundir));
 	memcpy(c->m.lockpath, ho.lockpath, sizeof(c->m.lockpath));
-	c->client = -1;
+	c->client = c->pidfd = -1;
 	c->bc = c->m.bc_fd >= 0 ? nvz_bcraw_new(&c->m) : NULL;
 	c->next = h->cts;
 	h->cts = c;
@@ -506,6 +388,7 @@ static void ct_exit(struct hub *h, struct hub_ct *c, int status)
 	close_fd(&c->m.slave);
 	close_fd(&c->m.logfd);
 	close_fd(&c->m.listen_fd);
+	close_fd(&c->pidfd);
 	/* The command that ended init (vzctl stop) removes the CT's state as
 	 * it cleans up, then waits for the token: if it got there first (the
 	 * unmount above gives it time), monitor-exit would find nothing to
@@ -609,6 +492,14 @@ static void ct_event(struct hub *h, struct hub_ct *c, int kind, uint32_t events)
 	} else if (kind == CT_W_BC && nvz_bcraw_process(c->bc) < 0) {
 		nvz_bcraw_free(c->bc);
 		c->bc = NULL;
+	} else if (kind == CT_W_INIT) {
+		/* At once, before init's new parent reaps it; the CT goes once
+		 * this batch is done with (ct_events), as c may have more. */
+		struct nvz_hub_orphan o = { .m = c->m, .init_start = c->init_start };
+		c->exit_status = nvz_hub_orphan_status(&o);
+		c->gone = true;
+		ct_watch(h, c, true);
+		return;
 	}
 	ct_watch(h, c, false);
 }
@@ -621,6 +512,41 @@ static void ct_events(struct hub *h)
 	for (int i = 0; i < n; i++)
 		ct_event(h, (struct hub_ct *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7),
 			 (int)(ev[i].data.u64 & 7), ev[i].events);
+	for (struct hub_ct **pc = &h->cts; *pc;) {
+		struct hub_ct *c = *pc;
+		if (!c->gone) {
+			pc = &c->next;
+			continue;
+		}
+		*pc = c->next;
+		ct_exit(h, c, c->exit_status);
+		free(c);
+	}
+}
+
+/* A CT a killed hub served (hub-adopt.c): ours from now on. Should this
+ * fail, the CT is as it was (the state names a hub that does not serve
+ * it): a later hub cannot tell, so it is not worth a rollback. */
+static void adopt(void *arg, struct nvz_hub_orphan *o)
+{
+	struct hub *h = arg;
+	struct hub_ct *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(o->token);
+		close(o->pidfd);
+		close_fd(&o->m.bc_fd);
+		return;
+	}
+	c->m = o->m;
+	c->m.exe_fd = h->exe_fd;
+	c->token = o->token;
+	c->pidfd = o->pidfd;
+	c->init_start = o->init_start;
+	c->client = -1;
+	c->bc = c->m.bc_fd >= 0 ? nvz_bcraw_new(&c->m) : NULL;
+	c->next = h->cts;
+	h->cts = c;
+	ct_watch(h, c, false);
 }
 
 static size_t count_cts(const struct hub *h)
@@ -661,6 +587,8 @@ static int serve(struct hub *h)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
 		uint64_t now = now_ms();
 		int timeout = h->trim_at ? (int)(h->trim_at > now ? h->trim_at - now : 0) : 1000;
+		if (h->adopt_due && timeout > ADOPT_RETRY_MS)
+			timeout = ADOPT_RETRY_MS;
 		/* An ending CT whose command let go of the lock tells nothing. */
 		if (h->ending && timeout > ENDING_POLL_MS)
 			timeout = ENDING_POLL_MS;
@@ -683,6 +611,12 @@ static int serve(struct hub *h)
 			endings(h);
 		if (p[1].revents & POLLIN)
 			request(h);
+		/* Once the start that made us has its CT (it waits for that),
+		 * and no other start waits on us. */
+		else if (h->adopt_due && !h->pending && now_ms() >= h->adopt_at) {
+			h->adopt_due = nvz_hub_adopt_orphans(adopt, h) > 0;
+			h->adopt_at = now_ms() + ADOPT_RETRY_MS;
+		}
 		/* What a request, a hand-over or an exit faulted in or allocated
 		 * goes back: the hub lives as long as the server's CTs. Once
 		 * things are quiet (TRIM_DELAY_MS): right after a start, its
@@ -698,16 +632,10 @@ static int serve(struct hub *h)
 	}
 }
 
-int nvz_hub_vzctl_open(void)
-{
-	return hub_vzctl_fd >= 0 ? fcntl(hub_vzctl_fd, F_DUPFD_CLOEXEC, 3)
-				 : open("/proc/self/exe", O_PATH | O_CLOEXEC);
-}
-
 int nvz_hub_main(int listen_fd, int vzctl_fd)
 {
 	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
-			 .vzconf = getenv("VZ_CONF") };
+			 .vzconf = getenv("VZ_CONF"), .adopt_due = true };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	struct stat st;
@@ -758,7 +686,8 @@ int nvz_hub_main(int listen_fd, int vzctl_fd)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	h.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	h.exe_fd = hub_vzctl_fd = vzctl_fd;
+	h.exe_fd = vzctl_fd;
+	nvz_hub_set_vzctl(vzctl_fd);
 	fcntl(vzctl_fd, F_SETFD, FD_CLOEXEC);
 	if (h.sigfd < 0 || h.epfd < 0)
 		return 1;

@@ -14,13 +14,15 @@
  * While the hub serves a CT it holds RUNDIR/<id>/monitor.lock (flock), and
  * passes it on to the after-exit work: a command that ends init waits for
  * that lock where it waited for the per-CT monitor's exit. MONITOR_PID in
- * the state file names the hub. Without a hub (it cannot start, or runs
+ * the state file names the hub. A hub that starts takes over the running
+ * CTs of one that was killed (hub-adopt.c). Without a hub (it cannot start, or runs
  * another vzctl binary) the start forks its own monitor as before. */
 #ifndef NVZ_CT_HUB_H
 #define NVZ_CT_HUB_H
 
 #include <stdbool.h>
 
+#include "ct/monwait.h"
 #include "nvz/ct.h"
 #include "nvz/error.h"
 
@@ -55,6 +57,22 @@ int nvz_hub_hand_over(int hub_fd, const struct nvz_monwait *m, int token);
 struct nvz_cgroup;
 struct nvz_cgroup *nvz_hub_cgroup_enter(void);
 void nvz_hub_cgroup_leave(struct nvz_cgroup *cg);
+
+/* A running CT whose monitor is gone (a killed hub), taken over by a new
+ * hub (hub-adopt.c): the state names the new hub, which holds the token. */
+struct nvz_hub_orphan {
+	struct nvz_monwait m; /* no console: it went with the old monitor */
+	unsigned long long init_start;
+	int token; /* the monitor lock */
+	int pidfd; /* init's, readable once it exits: it is not our child */
+};
+/* Each running CT of RUNDIR whose monitor is gone, handed to take(), which
+ * owns o's descriptors from then on. Returns how many could not be taken
+ * now (a command holds the CT's lock): worth another look later. */
+int nvz_hub_adopt_orphans(void (*take)(void *arg, struct nvz_hub_orphan *o), void *arg);
+/* Once o's pidfd is readable: init's wait status while it is still a
+ * zombie, else -1 (whoever inherited init reaped it: taken for a halt). */
+int nvz_hub_orphan_status(const struct nvz_hub_orphan *o);
 
 /* The CT's monitor lock, if a hub (or the work after init's exit) holds it
  * now: an fd to wait on, else -1. */

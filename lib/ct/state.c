@@ -13,40 +13,56 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
-unsigned long long nvz_proc_starttime(pid_t pid)
+/* /proc/<pid>/stat (NULL: no such process). */
+static char *proc_stat(pid_t pid)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cleanup_free char *buf = NULL;
+	char *buf = NULL;
 	size_t len;
 	if (pid <= 0 || nvz_read_file(path, 4096, &buf, &len, NULL) < 0)
-		return 0;
-	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+		return NULL;
+	return buf;
+}
+
+/* Where field n (1-based, n >= 3) of a stat line starts. comm may hold
+ * spaces and parentheses: fields restart after the last ')'. */
+static const char *stat_field(const char *buf, int n)
+{
+	const char *p = buf ? strrchr(buf, ')') : NULL;
+	if (!p || p[1] != ' ')
+		return NULL;
+	p += 2;
+	for (int field = 3; field < n && p; field++)
+		if ((p = strchr(p, ' ')))
+			p++;
+	return p;
+}
+
+unsigned long long nvz_proc_starttime(pid_t pid)
+{
+	cleanup_free char *buf = proc_stat(pid);
+	const char *p = stat_field(buf, 22);
+	return p ? strtoull(p, NULL, 10) : 0;
 }
 
 bool nvz_proc_alive(pid_t pid, unsigned long long start)
 {
-	if (pid <= 0 || !start)
-		return false;
-	unsigned long long now = nvz_proc_starttime(pid);
-	if (now != start)
-		return false;
+	cleanup_free char *buf = proc_stat(pid);
+	const char *state = stat_field(buf, 3), *since = stat_field(buf, 22);
 	/* A zombie init is a stopped CT. */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	cleanup_free char *buf = NULL;
-	size_t len;
-	if (nvz_read_file(path, 4096, &buf, &len, NULL) < 0)
-		return false;
-	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	return start && since && strtoull(since, NULL, 10) == start && *state != 'Z' &&
+	       *state != 'X';
+}
+
+int nvz_proc_zombie_status(pid_t pid, unsigned long long start)
+{
+	cleanup_free char *buf = proc_stat(pid);
+	const char *state = stat_field(buf, 3), *since = stat_field(buf, 22),
+		   *status = stat_field(buf, 52);
+	if (!status || *state != 'Z' || strtoull(since, NULL, 10) != start)
+		return -1;
+	return (int)strtol(status, NULL, 10);
 }
 
 static char *state_path(const struct nvz_ct *ct)

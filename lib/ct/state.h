@@ -17,6 +17,10 @@ struct nvz_runstate {
 /* Start time of pid, 0 if it does not exist. */
 unsigned long long nvz_proc_starttime(pid_t pid);
 bool nvz_proc_alive(pid_t pid, unsigned long long start);
+/* The wait status of pid, a zombie started at start (field 52 of its
+ * /proc stat, which its parent's wait(2) would return), or -1: not a
+ * zombie (running, or already reaped). */
+int nvz_proc_zombie_status(pid_t pid, unsigned long long start);
 int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs);
 int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		       struct nvz_error **err);

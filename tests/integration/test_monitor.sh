@@ -369,6 +369,59 @@ t_hub_killed() {
 	return 0
 }
 
+# A new hub takes over the CTs of a killed one: the beancounter file is
+# served again, the state names the new hub, and a halt inside is cleaned
+# up after (unmounted, no state, no cgroup) as under the first hub. A CT
+# whose lock a command holds is left to that command.
+t_hub_adopts_orphans() {
+	start_busybox 113
+	start_busybox 114
+	"$VZCTL" --quiet create 115 --ostemplate busybox-x86_64 || fail "create 115"
+	local hub1 hub2 init114
+	hub1=$(state_pid 113 MONITOR_PID) init114=$(state_pid 114 INIT_PID)
+	kill -KILL "$hub1"
+	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
+		fail "the hub $hub1 was not killed"
+	OUT=$("$VZCTL" exec 113 cat /run/user_beancounters 2>&1)
+	expect_out 'not connected'
+	# 114's lock held (as a command at work on it would) while a start
+	# brings up a new hub: 113 is taken over, 114 is not.
+	exec 7>"$T/lock/114.lck"
+	flock -n 7 || fail "lock 114"
+	expect_rc 0 "$VZCTL" --quiet start 115
+	hub2=$(state_pid 115 MONITOR_PID)
+	[ "$hub2" != "$hub1" ] || fail "no new hub"
+	wait_for 50 eval '[ "$(state_pid 113 MONITOR_PID)" = '"$hub2"' ]' ||
+		fail "113 names $(state_pid 113 MONITOR_PID), not the new hub $hub2"
+	sleep 0.5
+	[ "$(state_pid 114 MONITOR_PID)" = "$hub1" ] || fail "114 was taken while locked"
+	# Once the command is done with it, the hub takes it too.
+	exec 7>&-
+	wait_for 50 eval '[ "$(state_pid 114 MONITOR_PID)" = '"$hub2"' ]' ||
+		fail "114 names $(state_pid 114 MONITOR_PID), not the new hub $hub2"
+	check_beancounters 113
+	check_beancounters 114
+	check_beancounters 115
+	# Its console does not come back (its master went with the old hub).
+	expect_rc 3 timeout 5 "$VZCTL" console 113
+	expect_out 'The console of CT 113 went with its monitor'
+	# The after-exit work of a taken-over CT: a halt inside is cleaned up.
+	expect_rc 0 "$VZCTL" exec 113 poweroff
+	wait_for 100 eval '"$VZCTL" status 113 | grep -q "unmounted down"' ||
+		fail "113 after a halt: $("$VZCTL" status 113)"
+	[ ! -e "$T/run/113/state" ] || fail "state of 113 left"
+	[ ! -d "$(cgdir pids 113)" ] || fail "cgroup of 113 left"
+	check_hub_let_go 113 "$hub2"
+	# A stop waits for the new hub to let go, as for its own CTs.
+	expect_rc 0 "$VZCTL" stop 114
+	expect_out 'Container was stopped'
+	check_hub_let_go 114 "$hub2"
+	kill -0 "$init114" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$init114/stat")" != Z ] &&
+		fail "114 still runs"
+	expect_rc 0 "$VZCTL" stop 115 --fast
+	return 0
+}
+
 # The hub leaves the cgroup of the command that started it for one of its
 # own, CGROUP_PREFIX/hub: when systemd stops an ssh session or a service it
 # kills what is left in its cgroup (here: each process of the caller's

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ct/state.h"
 #include "nvz/config.h"
 #include "nvz/ct.h"
 #include "nvz/ctx.h"
@@ -617,4 +618,36 @@ Test(ct, log_after_ct_free_does_not_use_freed_id)
 	cr_assert_not_null(tag);
 	cr_assert(!strncmp(tag, "]: after free", 13) || !strncmp(tag, "]: CT 101: after free", 21),
 		  "log line after nvz_ct_free read a dangling CT tag: %s", last);
+}
+
+/* A taken-over CT's init is not the hub's child: its wait status is read
+ * from its zombie's /proc stat (field 52), and only from the process that
+ * started at the time the state names. */
+Test(proc, zombie_status)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(7);
+	siginfo_t si;
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	unsigned long long start = nvz_proc_starttime(pid);
+	cr_assert_neq(start, 0);
+	cr_assert_not(nvz_proc_alive(pid, start), "a zombie is not running");
+	cr_assert_eq(nvz_proc_zombie_status(pid, start), 7 << 8);
+	cr_assert_eq(nvz_proc_zombie_status(pid, start + 1), -1, "another process's start time");
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert_eq(nvz_proc_zombie_status(pid, start), -1, "reaped: nothing to read");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	start = nvz_proc_starttime(pid);
+	cr_assert(nvz_proc_alive(pid, start));
+	cr_assert_eq(nvz_proc_zombie_status(pid, start), -1, "running");
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
 }

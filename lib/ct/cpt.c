@@ -559,7 +559,8 @@ void nvz_ct_restore_cancel(struct nvz_ct_restore *r)
 }
 
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd,
-			  struct nvz_bcfs *bc, struct nvz_error **err)
+			  struct nvz_bcfs *bc, char *warning, size_t warning_len,
+			  struct nvz_error **err)
 {
 	if (!r)
 		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
@@ -604,9 +605,9 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 	}
 	pid_t pid = nvz_cpt_restore_finish(&r->spec, status, err);
 	cleanup_free char *cgnote = pid > 0 ? nvz_cpt_cgprops_failure(r->spec.workdir) : NULL;
+	/* The monitor passes it on to vzctl, which says it. */
 	if (cgnote)
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the CT's cgroups did not all come back: %s",
-			cgnote);
+		snprintf(warning, warning_len, "the CT's cgroups did not all come back: %s", cgnote);
 	cleanup_free char *ips = steal_ptr(&r->ips);
 	restore_free(r);
 	if (pid < 0)

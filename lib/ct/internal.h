@@ -49,8 +49,10 @@ struct nvz_bcfs;
 struct nvz_ct_restore;
 struct nvz_ct_restore *nvz_ct_restore_begin(struct nvz_ct *ct, const char *dumpdir,
 					    const char *console, int tty_fd, bool bc);
+/* warning: what the CT came back without, for the admin ("" if nothing). */
 pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd,
-			  struct nvz_bcfs *bc, struct nvz_error **err);
+			  struct nvz_bcfs *bc, char *warning, size_t warning_len,
+			  struct nvz_error **err);
 void nvz_ct_restore_cancel(struct nvz_ct_restore *r);
 /* After init is gone: remove the cgroup and runtime state. */
 int nvz_ct_cleanup_stopped(struct nvz_ct *ct, struct nvz_error **err);

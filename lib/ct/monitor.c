@@ -34,13 +34,16 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
-static void report(int fd, int step, const struct nvz_error *err)
+/* err for SYNC_ERROR; text, with SYNC_STARTED, a warning vzctl says. */
+static void report(int fd, int step, const struct nvz_error *err, const char *text)
 {
 	struct nvz_sync_msg m = { .step = step };
 	if (err) {
 		m.code = err->code;
 		m.status = err->status;
 		snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
+	} else if (text) {
+		snprintf(m.msg, sizeof(m.msg), "%s", text);
 	}
 	if (write(fd, &m, sizeof(m)) < 0)
 		return;
@@ -451,7 +454,7 @@ static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct laun
 static int start_failed(struct ct_host *h, int report_fd, struct nvz_error *err)
 {
 	ct_host_close(h);
-	report(report_fd, SYNC_ERROR, err);
+	report(report_fd, SYNC_ERROR, err, NULL);
 	nvz_error_free(err);
 	return -1;
 }
@@ -469,7 +472,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	if (dumpdir)
 		close(steal_fd(&exec_fd));
 	struct launcher l = { .fd = -1, .exec_fd = exec_fd };
-	char console[64];
+	char console[64], warning[512] = "";
 	if (prepare_cgroups(ct, cg, &l, !dumpdir, go, &err) < 0) {
 		nvz_launcher_end(&l);
 		nvz_launcher_join(&l);
@@ -504,7 +507,8 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	if (wait_step(go, &err) == 0 && wait_step(go, &err) == 0)
 		userns = dumpdir ? 0 : prepare_userns(ct, h->slave, &u, &err);
 	if (userns >= 0)
-		h->pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, h->bc, &err)
+		h->pid = dumpdir ? nvz_ct_restore_init(ct, rst, sigfd, h->bc, warning,
+						       sizeof(warning), &err)
 				 : create_init(ct, &l, console, &h->bc, userns ? &u : NULL, &err);
 	else if (dumpdir)
 		nvz_ct_restore_cancel(rst);
@@ -525,7 +529,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	 * so, or a `vzctl stop` run right after start returns finds the CT
 	 * locked (exit 9). */
 	nvz_ct_unlock(ct);
-	report(report_fd, SYNC_STARTED, NULL);
+	report(report_fd, SYNC_STARTED, NULL, warning);
 	/* init has exec'd: the launcher is on its way out. */
 	nvz_launcher_join(&l);
 	return 0;

@@ -146,19 +146,20 @@ static void reap_inter(pid_t *inter)
 	*inter = -1;
 }
 
-static int read_report(int fd, struct nvz_error **err);
+static int read_report(const struct nvz_ct *ct, int fd, struct nvz_error **err);
 
 /* A step for the monitor (see wait_step in monitor.c): 'c' (the cgroups
  * exist; not sent to a monitor the hub forked, which creates them), 'm'
  * (the root is mounted), 'l' (the files are written: the last one closes
  * the socket). A monitor that is gone said why on the report pipe (a
  * limit it could not write, say). */
-static int send_step(int *go_wr, int report, char step, struct nvz_error **err)
+static int send_step(const struct nvz_ct *ct, int *go_wr, int report, char step,
+		     struct nvz_error **err)
 {
 	ssize_t n = send(*go_wr, &step, 1, MSG_NOSIGNAL);
 	if (step == 'l')
 		close(steal_fd(go_wr));
-	if (n != 1 && read_report(report, err) == 0)
+	if (n != 1 && read_report(ct, report, err) == 0)
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "the container monitor exited during start");
 	return n == 1 ? 0 : -1;
 }
@@ -178,8 +179,9 @@ static void wait_monitor_gone(int *go_wr, int report_rd)
 	while (n > 0 || (n < 0 && errno == EINTR));
 }
 
-/* The monitor's report: SYNC_ERROR becomes *err, else SYNC_STARTED. */
-static int read_report(int fd, struct nvz_error **err)
+/* The monitor's report: SYNC_ERROR becomes *err, else SYNC_STARTED, whose
+ * text is a warning for the admin (a restore that lost something). */
+static int read_report(const struct nvz_ct *ct, int fd, struct nvz_error **err)
 {
 	struct nvz_sync_msg m;
 	ssize_t n;
@@ -192,6 +194,9 @@ static int read_report(int fd, struct nvz_error **err)
 		m.msg[sizeof(m.msg) - 1] = '\0';
 		return nvz_err(err, m.status, m.code, "%s", m.msg);
 	}
+	m.msg[sizeof(m.msg) - 1] = '\0';
+	if (m.step == SYNC_STARTED && m.msg[0])
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: %s", m.msg);
 	return 0;
 }
 
@@ -200,7 +205,7 @@ static int read_report(int fd, struct nvz_error **err)
  * report comes one wake-up later, after the monitor saw the exec itself;
  * it is what counts whenever the pipe says anything else: an 'E' (the exec
  * failed), EOF without 'R' (init died before its exec, a restore). */
-static int wait_started(int exec_fd, int report, struct nvz_error **err)
+static int wait_started(const struct nvz_ct *ct, int exec_fd, int report, struct nvz_error **err)
 {
 	bool ready = false;
 	struct pollfd p[2] = { { .fd = report, .events = POLLIN }, { .fd = exec_fd, .events = POLLIN } };
@@ -211,7 +216,7 @@ static int wait_started(int exec_fd, int report, struct nvz_error **err)
 			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for the container monitor");
 		}
 		if (p[0].revents)
-			return read_report(report, err);
+			return read_report(ct, report, err);
 		if (!p[1].revents)
 			continue;
 		char c;
@@ -250,15 +255,17 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 	/* A monitor the hub forked creates the cgroups itself (monitor.c):
 	 * this goes on with the mount at once. */
 	bool hub = mf.inter < 0;
-	int r = !hub && (nvz_cgroup_create(*cg, err) < 0 || send_step(&go, report, 'c', err) < 0) ? -1 : 0;
+	int r = !hub && (nvz_cgroup_create(*cg, err) < 0 || send_step(ct, &go, report, 'c', err) < 0)
+			? -1
+			: 0;
 	if (r == 0 && mount) {
 		r = nvz_ct_mount(ct, false, err);
 		*mounted = r == 0;
 	}
 	/* A restored CT keeps its files as they were dumped. */
-	if (r < 0 || send_step(&go, report, 'm', err) < 0 ||
+	if (r < 0 || send_step(ct, &go, report, 'm', err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
-	    send_step(&go, report, 'l', err) < 0 || wait_started(exec_rd, report, err) < 0) {
+	    send_step(ct, &go, report, 'l', err) < 0 || wait_started(ct, exec_rd, report, err) < 0) {
 		wait_monitor_gone(&go, report);
 		reap_inter(&mf.inter);
 		return -1;

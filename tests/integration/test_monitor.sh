@@ -376,10 +376,16 @@ t_hub_killed() {
 t_hub_adopts_orphans() {
 	start_busybox 113
 	start_busybox 114
+	# A CT with a small monitor of its own (MONITOR_HUB="no") whose monitor
+	# dies too: better served by the hub than by nobody.
+	"$VZCTL" --quiet create 116 --ostemplate busybox-x86_64 || fail "create 116"
+	echo 'MONITOR_HUB="no"' >>"$T/conf/116.conf"
+	"$VZCTL" --quiet start 116 || fail "start 116"
+	wait_for 100 booted 116 || fail "CT 116 did not boot"
 	"$VZCTL" --quiet create 115 --ostemplate busybox-x86_64 || fail "create 115"
-	local hub1 hub2 init114
-	hub1=$(state_pid 113 MONITOR_PID) init114=$(state_pid 114 INIT_PID)
-	kill -KILL "$hub1"
+	local hub1 hub2 init114 mon116
+	hub1=$(state_pid 113 MONITOR_PID) init114=$(state_pid 114 INIT_PID) mon116=$(state_pid 116 MONITOR_PID)
+	kill -KILL "$hub1" "$mon116"
 	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
 		fail "the hub $hub1 was not killed"
 	OUT=$("$VZCTL" exec 113 cat /run/user_beancounters 2>&1)
@@ -393,6 +399,8 @@ t_hub_adopts_orphans() {
 	[ "$hub2" != "$hub1" ] || fail "no new hub"
 	wait_for 50 eval '[ "$(state_pid 113 MONITOR_PID)" = '"$hub2"' ]' ||
 		fail "113 names $(state_pid 113 MONITOR_PID), not the new hub $hub2"
+	wait_for 50 eval '[ "$(state_pid 116 MONITOR_PID)" = '"$hub2"' ]' ||
+		fail "116 names $(state_pid 116 MONITOR_PID), not the new hub $hub2"
 	sleep 0.5
 	[ "$(state_pid 114 MONITOR_PID)" = "$hub1" ] || fail "114 was taken while locked"
 	# Once the command is done with it, the hub takes it too.
@@ -402,6 +410,9 @@ t_hub_adopts_orphans() {
 	check_beancounters 113
 	check_beancounters 114
 	check_beancounters 115
+	check_beancounters 116
+	expect_rc 0 "$VZCTL" stop 116
+	check_hub_let_go 116 "$hub2"
 	# Its console does not come back (its master went with the old hub).
 	expect_rc 3 timeout 5 "$VZCTL" console 113
 	expect_out 'The console of CT 113 went with its monitor'

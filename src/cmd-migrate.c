@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nvz/migrate.h"
@@ -26,6 +27,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
 		{ "cpuinfo", required_argument, NULL, 'c' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ "check-ipv6", no_argument, NULL, '6' },
 		{ 0 },
 	};
@@ -41,6 +43,7 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		case 'k': o.keep_dst = true; break;
 		case 'o': o.online = true; break;
 		case 'c': o.cpuinfo = optarg; break;
+		case 'g': o.cgroup_version = atoi(optarg); break;
 		case '6': o.check_ipv6 = true; break;
 		default: return NVZ_E_SYNTAX;
 		}

@@ -84,6 +84,7 @@ struct nvz_migrate_recv_opts {
 	const char *layout; /* the CT's VE_LAYOUT on the source */
 	bool online;        /* a checkpoint comes too (DUMP), restored on request */
 	const char *cpuinfo; /* online: the source's `criu cpuinfo dump` image, hex; NULL: not checked */
+	int cgroup_version;  /* online: the CT's cgroup version on the source (1, 2); 0: not checked */
 	bool check_ipv6;    /* refuse IPv6 addresses if IPv6 is off here */
 	bool keep_dst;
 	int in, out;

@@ -292,8 +292,8 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "NETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n%s",
-		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root,
+			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n%s",
+		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root, s->cgroup_version,
 		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "",
 		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
@@ -510,12 +510,21 @@ static struct nvz_conf *load_meta(const char *dir, struct nvz_error **err)
 	return c;
 }
 
-int nvz_cpt_dump_check(const char *dir, struct nvz_error **err)
+int nvz_cpt_dump_check(const char *dir, int cgroup_version, struct nvz_error **err)
 {
 	struct nvz_conf *c = load_meta(dir, err);
 	if (!c)
 		return -1;
+	/* Absent or 0 in a dump of an older nvz: not known, tried. */
+	const char *v = nvz_conf_get(c, "CGROUP_VERSION");
+	int made = v ? atoi(v) : 0;
 	nvz_conf_free(c);
+	if (made > 0 && cgroup_version > 0 && made != cgroup_version)
+		return nvz_err(err, NVZ_E_RESTORE, ENOTSUP,
+			       "the dump %s was made under cgroup v%d and this server's controllers are "
+			       "on cgroup v%d: criu cannot restore its processes here (remove the dump "
+			       "to start the CT afresh)",
+			       dir, made, cgroup_version);
 	return 0;
 }
 

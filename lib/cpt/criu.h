@@ -29,6 +29,7 @@ struct nvz_cpt_dump_spec {
 	const char *freezer; /* the CT's freezer cgroup directory, or NULL (ptrace freeze) */
 	const char *ips;     /* routed addresses the CT has now, kept for restore */
 	const char *cgroup_root; /* "/<prefix>/<id>" */
+	int cgroup_version;      /* its version here (1, 2): a restore needs the same */
 	bool isolated;       /* no venet0, no NETIF: nothing outside reaches its netns */
 	bool net_from_config; /* its netns holds only what nvz makes from its config:
 			       * left out of the images, made again at restore */
@@ -129,8 +130,9 @@ char *nvz_cpt_kdat_run(const char *rundir);
  * of its own, with the host's /run entries bound into it. */
 void nvz_cpt_kdat_enter(const char *run);
 
-/* Is dir a complete nvz dump? */
-int nvz_cpt_dump_check(const char *dir, struct nvz_error **err);
+/* Is dir a complete nvz dump, made under cgroup_version (1, 2; 0: any)?
+ * criu cannot restore a tree into the other cgroup version. */
+int nvz_cpt_dump_check(const char *dir, int cgroup_version, struct nvz_error **err);
 /* Start `criu restore --restore-detached`; returns criu's pid. The restored
  * init is reparented to the nearest subreaper when criu exits. */
 pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);

@@ -150,7 +150,8 @@ int nvz_migrate_lazy_restore(struct nvz_ct *ct, int port, int session, pid_t *da
 	cleanup_free char *dump = nvz_ct_dump_path(ct);
 	if (!dump)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (nvz_cpt_dump_check(dump, err) < 0 || nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+	if (nvz_cpt_dump_check(dump, nvz_ct_cgroup_version(ct), err) < 0 ||
+	    nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return nvz_err_wrap(err, "Restore error");
 	if (!nvz_cpt_dump_lazy(dump))
 		return nvz_err(err, NVZ_E_RESTORE, EINVAL, "Restore error: %s was not dumped for post-copy",

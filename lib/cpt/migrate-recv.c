@@ -87,6 +87,13 @@ static int check(struct recv *r, struct nvz_error **err)
 		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EAFNOSUPPORT,
 			       "CT %s has IPv6 addresses and IPv6 is disabled on the destination "
 			       "(vzmigrate --nodeps=ipv6 migrates anyway)", ct->id);
+	int here = r->o->cgroup_version > 0 ? nvz_ct_cgroup_version(ct) : 0;
+	if (here > 0 && here != r->o->cgroup_version)
+		return nvz_err(err, NVZ_MIG_UNSUP_CPT, ENOTSUP,
+			       "CT %s runs under cgroup v%d on the source and this server's controllers "
+			       "are on cgroup v%d: criu cannot carry its processes across; migrate it "
+			       "without --online (it restarts here)",
+			       ct->id, r->o->cgroup_version, here);
 	if (r->o->cpuinfo &&
 	    nvz_cpu_caps_check(nvz_ct_get(ct, "CRIU", NVZ_CRIU_DEFAULT),
 			       nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"), r->o->cpuinfo, err) < 0)

@@ -25,6 +25,7 @@ struct mig {
 	bool was_running, was_mounted, stopped;
 	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
 	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */
+	int cgroup_version; /* online: the CT's cgroup version here, for the target to check */
 	/* --lazy: criu serving the memory, ssh's end of it on the target, and
 	 * whether the CT ran there (from then on nothing can roll back). */
 	struct nvz_ct_lazy lazy;

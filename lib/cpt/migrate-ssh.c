@@ -117,6 +117,8 @@ static char *remote_cmd(const struct mig *m)
 		r |= add_remote_arg(f, "--online", NULL);
 	if (m->cpuinfo)
 		r |= add_remote_arg(f, "--cpuinfo", m->cpuinfo);
+	if (m->cgroup_version > 0)
+		r |= add_remote_arg(f, "--cgroup", m->cgroup_version == 1 ? "1" : "2");
 	if (!(m->o->nodeps & NVZ_MIG_NODEPS_IPV6))
 		r |= add_remote_arg(f, "--check-ipv6", NULL);
 	if (fclose(f) != 0 || r) {
@@ -141,6 +143,7 @@ static int session_failed(struct mig *m, int st, struct nvz_error **err)
 	case NVZ_MIG_LOCKED:
 		return nvz_err(err, st, EEXIST, "the destination refused CT %s", m->ct->id);
 	case NVZ_MIG_UNSUP_CPU:
+	case NVZ_MIG_UNSUP_CPT:
 	case NVZ_MIG_APPLY_CONFIG:
 		return nvz_err(err, st, ENOTSUP, "the destination cannot run CT %s", m->ct->id);
 	default:

@@ -22,6 +22,7 @@
 #include "cpt/criu.h"
 #include "cpt/migrate-src.h"
 #include "cpt/spawn.h"
+#include "ct/internal.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
@@ -373,6 +374,10 @@ static int check_source(struct mig *m, struct nvz_error **err)
 
 static int step_check(struct mig *m, struct nvz_error **err)
 {
+	/* criu cannot carry a tree between cgroup versions: said before the
+	 * freeze, by the target (migrate-recv.c), instead of at its restore. */
+	if (m->o->online)
+		m->cgroup_version = nvz_ct_cgroup_version(m->ct);
 	if (m->o->online && !(m->o->nodeps & NVZ_MIG_NODEPS_CPU)) {
 		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Checking the destination's CPU features");
 		m->cpuinfo = nvz_cpu_caps_dump(nvz_ct_get(m->ct, "CRIU", NVZ_CRIU_DEFAULT),

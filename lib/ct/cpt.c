@@ -56,6 +56,16 @@ char *nvz_ct_criu_run(const struct nvz_ct *ct)
 	return nvz_cpt_kdat_run(nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"));
 }
 
+int nvz_ct_cgroup_version(const struct nvz_ct *ct)
+{
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ct_cgroup(ct, &cg, NULL) < 0)
+		return 0;
+	int v = (int)nvz_cgroup_version(cg);
+	nvz_cgroup_free(cg);
+	return v;
+}
+
 /* criu with --freeze-cgroup freezes the whole tree at once through the
  * CT's cgroup (v1's freezer, v2's cgroup.freeze): no race with forks, as
  * when ptrace seizes task by task. But it writes FROZEN and, if a task was
@@ -169,6 +179,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	struct nvz_cpt_dump_spec spec = {
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
+		.cgroup_version = nvz_ct_cgroup_version(ct),
 		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
 		/* Post-copy: criu's page server must listen on the host's
 		 * loopback, where ssh forwards to, not in the CT's netns. */
@@ -361,7 +372,7 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Container is already running");
 	if (!nvz_path_exists(dir))
 		return nvz_err(err, NVZ_E_RESTORE, ENOENT, "Restore error, dump file %s not found", dir);
-	if (nvz_cpt_dump_check(dir, err) < 0)
+	if (nvz_cpt_dump_check(dir, nvz_ct_cgroup_version(ct), err) < 0)
 		return nvz_err_wrap(err, "Restore error");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
 	struct nvz_ct_lazy_local l = { .daemon = -1, .watcher = -1 };

@@ -15,6 +15,8 @@
  * 0 when not, < 0 on a bad USERNS_MAP or no free default range. */
 int nvz_ct_idmap(const struct nvz_ct *ct, struct nvz_idmap *map, struct nvz_error **err);
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
+/* The cgroup version the CT's cgroup has on this server (1, 2), 0 if unknown. */
+int nvz_ct_cgroup_version(const struct nvz_ct *ct);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
 /* I/O priority from IOPRIO for pid (0: the caller). */

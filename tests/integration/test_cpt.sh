@@ -53,6 +53,30 @@ t_cpt_cgroup_props_refused() {
 	return 0
 }
 
+# A dump made under the other cgroup version (a copy from another server)
+# is refused before anything is restored, and kept; the same dump restores
+# where the version matches.
+t_cpt_other_cgroup_version_refused() {
+	cpt_setup
+	start_busybox 1517
+	expect_rc 0 "$VZCTL" chkpnt 1517
+	local meta=$T/dump/Dump.1517/nvz-cpt.conf here other
+	here=1 other=2
+	cg_v2 && here=2 other=1
+	grep -qx "CGROUP_VERSION=\"$here\"" "$meta" || fail "dump meta without CGROUP_VERSION=$here: $(cat "$meta")"
+	sed -i "s/^CGROUP_VERSION=.*/CGROUP_VERSION=\"$other\"/" "$meta"
+	expect_rc 17 "$VZCTL" restore 1517
+	expect_out "made under cgroup v$other and this server's controllers are on cgroup v$here: criu cannot restore its processes here \(remove the dump to start the CT afresh\)"
+	expect_rc 0 "$VZCTL" status 1517
+	expect_out 'exist unmounted down suspended'
+	[ -e "$meta" ] || fail "the refused dump was removed"
+	sed -i "s/^CGROUP_VERSION=.*/CGROUP_VERSION=\"$here\"/" "$meta"
+	expect_rc 0 "$VZCTL" restore 1517
+	expect_out 'Restoring completed successfully'
+	expect_rc 0 "$VZCTL" stop 1517 --fast
+	return 0
+}
+
 t_cpt_chkpnt_restore() {
 	cpt_setup
 	start_busybox 1501

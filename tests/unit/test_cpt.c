@@ -42,17 +42,35 @@ Test(cpt, incomplete_dump_refused)
 {
 	struct nvz_error *err = NULL;
 	put("inventory.img", "x");
-	cr_assert_lt(nvz_cpt_dump_check(dir, &err), 0);
+	cr_assert_lt(nvz_cpt_dump_check(dir, 0, &err), 0);
 	cr_assert_eq(err->status, NVZ_E_RESTORE);
 	cr_assert_not_null(strstr(err->msg, "not a complete nvz dump"), "%s", err->msg);
 	nvz_error_free(err);
 	err = NULL;
 	cr_assert_null(nvz_cpt_dump_ips(dir));
 	put(NVZ_CPT_META, "TTY=\"\"\nEXTERNAL_MOUNTS=\"nvz-bcfs\"\nIP_ADDRESS=\"10.0.0.1 ::2\"\n");
-	cr_assert_eq(nvz_cpt_dump_check(dir, &err), 0);
+	/* An older nvz's dump: no cgroup version said, restored anywhere. */
+	cr_assert_eq(nvz_cpt_dump_check(dir, 2, &err), 0);
 	char *ips = nvz_cpt_dump_ips(dir);
 	cr_assert_str_eq(ips, "10.0.0.1 ::2");
 	free(ips);
+}
+
+/* criu cannot restore a tree into the other cgroup version: refused, with
+ * what the admin can do. */
+Test(cpt, dump_of_other_cgroup_version_refused)
+{
+	struct nvz_error *err = NULL;
+	put(NVZ_CPT_META, "TTY=\"\"\nCGROUP_VERSION=\"1\"\n");
+	cr_assert_eq(nvz_cpt_dump_check(dir, 1, &err), 0);
+	cr_assert_eq(nvz_cpt_dump_check(dir, 0, &err), 0, "this host's version not known");
+	cr_assert_lt(nvz_cpt_dump_check(dir, 2, &err), 0);
+	cr_assert_eq(err->status, NVZ_E_RESTORE);
+	cr_assert_not_null(strstr(err->msg, "made under cgroup v1 and this server's controllers are on "
+					    "cgroup v2"),
+			   "%s", err->msg);
+	cr_assert_not_null(strstr(err->msg, "remove the dump"), "%s", err->msg);
+	nvz_error_free(err);
 }
 
 /* A hostile list is refused before anything is created. */

@@ -25,13 +25,13 @@ static const struct cmd commands[] = {
 	{ "suspend", cmd_chkpnt, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "restore", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, "restore | resume <CTID> [--dumpfile <dir>] [--lazy | --no-lazy]" },
 	{ "resume", cmd_restore, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
-	{ "status", cmd_status, 0, "status <CTID>" },
+	{ "status", cmd_status, CMD_ADOPTS, "status <CTID>" },
 	{ "mount", cmd_mount, CMD_LOCK | CMD_NEEDS_CONFIG, "mount <CTID>" },
 	{ "umount", cmd_umount, CMD_LOCK | CMD_NEEDS_CONFIG, "umount <CTID>" },
-	{ "exec", cmd_exec, CMD_NEEDS_CONFIG, "exec <CTID> <command> [arg ...] | -" },
-	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG, "exec2 <CTID> <command> [arg ...]" },
-	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG, NULL },
-	{ "enter", cmd_enter, CMD_NEEDS_CONFIG, "enter <CTID> [--exec <command> [arg ...]]" },
+	{ "exec", cmd_exec, CMD_NEEDS_CONFIG | CMD_ADOPTS, "exec <CTID> <command> [arg ...] | -" },
+	{ "exec2", cmd_exec, CMD_NEEDS_CONFIG | CMD_ADOPTS, "exec2 <CTID> <command> [arg ...]" },
+	{ "exec3", cmd_exec, CMD_NEEDS_CONFIG | CMD_ADOPTS, NULL },
+	{ "enter", cmd_enter, CMD_NEEDS_CONFIG | CMD_ADOPTS, "enter <CTID> [--exec <command> [arg ...]]" },
 	{ "quotaon", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, "quotaon | quotaoff | quotainit <CTID>" },
 	{ "quotaoff", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
@@ -40,9 +40,9 @@ static const struct cmd commands[] = {
 	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
 	/* A CT's small monitor hands the after-exit work back: not for people. */
 	{ "monitor-exit", cmd_monitor_exit, 0, NULL },
-	{ "console", cmd_console, CMD_NEEDS_CONFIG, "console <CTID>" },
-	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT, "runscript <CTID> <script>" },
-	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG,
+	{ "console", cmd_console, CMD_NEEDS_CONFIG | CMD_ADOPTS, "console <CTID>" },
+	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT | CMD_ADOPTS, "runscript <CTID> <script>" },
+	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_ADOPTS,
 	  "set <CTID> [--save] [--hostname <name>] [--name <name>] [--nameserver <addr>]\n"
 	  "\t[--searchdomain <domain>] [--description <text>] [--onboot yes|no]\n"
 	  "\t[--disabled yes|no] [--stop-timeout <seconds>] [--userpasswd <user>:<password>]" },
@@ -96,6 +96,10 @@ static int run_cmd(const struct cmd *cmd, const char *ctarg, int argc, char **ar
 	} else if ((cmd->flags & CMD_LOCK) && nvz_ct_lock(ct, &err) < 0) {
 		rc = cli_fail(err);
 	} else {
+		if ((cmd->flags & CMD_ADOPTS) && nvz_ct_adopt_if_orphaned(ct, &err) < 0) {
+			fprintf(stderr, "Warning: %s\n", err->msg);
+			nvz_error_clear(&err);
+		}
 		struct cmd_ctx c = { .ct = ct, .argc = argc, .argv = argv, .name = cmd->name, .out = out };
 		rc = cmd->run(&c);
 	}

@@ -9,6 +9,7 @@ enum cmd_flags {
 	CMD_LOCK = 1 << 0,        /* take the CT lock */
 	CMD_NEEDS_CONFIG = 1 << 1, /* the CT config must exist (status 14) */
 	CMD_JOINS_CT = 1 << 2,    /* joins a running CT: run from a sealed copy */
+	CMD_ADOPTS = 1 << 3,      /* a running CT whose monitor is gone: the hub takes it first */
 };
 
 struct cmd_ctx {

@@ -253,7 +253,7 @@ static int gather(struct nvz_ctx *ctx, const struct vzl_opts *o, const unsigned 
 		cli_fail(err);
 		return -1;
 	}
-	bool every = o->all || o->stopped || want;
+	bool every = o->all || o->stopped || want, adopted = false;
 	for (size_t i = 0; i < n; i++) {
 		if (want && !bsearch(&ids[i], want, (size_t)o->nids, sizeof(*want), cmp_ul))
 			continue;
@@ -265,6 +265,16 @@ static int gather(struct nvz_ctx *ctx, const struct vzl_opts *o, const unsigned 
 		}
 		struct nvz_ct_state st;
 		nvz_ct_get_state(ct, &st, NULL);
+		/* Running without its monitor (a killed hub): the hub takes over
+		 * every such CT at once, so one ask that reached it is enough. */
+		if (st.running && !st.monitor_pid && !adopted) {
+			int r = nvz_ct_adopt_if_orphaned(ct, &err);
+			adopted = r != 0;
+			if (r < 0) {
+				fprintf(stderr, "Warning: %s\n", err->msg);
+				nvz_error_clear(&err);
+			}
+		}
 		if (!st.running && !(every && st.exists)) {
 			nvz_ct_free(ct);
 			continue;

@@ -52,6 +52,11 @@ int nvz_ct_save(struct nvz_ct *ct, struct nvz_error **err);
 /* Recompute root/private after VE_ROOT/VE_PRIVATE changed. */
 int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err);
 int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_error **err);
+/* A CT that runs without its monitor (the hub was killed): the server's
+ * hub, started if there is none, takes it over (and every other such CT)
+ * before this returns, unless a command holds its lock. 1: a hub did so;
+ * 0: nothing to do (or MONITOR_HUB="no" and no hub runs); -1: error. */
+int nvz_ct_adopt_if_orphaned(struct nvz_ct *ct, struct nvz_error **err);
 /* Every CT that has a config file, sorted by ID. */
 int nvz_ct_list_ids(struct nvz_ctx *ctx, unsigned long **ids, size_t *n, struct nvz_error **err);
 /* Names: the names/<name> link to conf/<id>.conf. */

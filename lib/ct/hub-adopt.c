@@ -76,8 +76,7 @@ static void new_beancounters(struct nvz_ct *ct, struct nvz_hub_orphan *o)
 	nvz_bcfs_unmount(bc);
 }
 
-/* Whether RUNDIR/<id>/state names a running init and a monitor gone. */
-static bool orphaned(const struct nvz_ct *ct, struct nvz_runstate *rs)
+bool nvz_ct_orphaned(const struct nvz_ct *ct, struct nvz_runstate *rs)
 {
 	return nvz_runstate_read(ct, rs) == 0 && !nvz_proc_alive(rs->monitor_pid, rs->monitor_start) &&
 	       nvz_proc_alive(rs->init_pid, rs->init_start);
@@ -86,7 +85,7 @@ static bool orphaned(const struct nvz_ct *ct, struct nvz_runstate *rs)
 /* With the CT's lock, so that no command is at work on it meanwhile: one
  * that holds it (a stop in progress), or the after-exit work of the old
  * hub that holds the monitor lock, is left to finish. 1: o is taken; 0:
- * no orphan; -1: one to look at again later. */
+ * no orphan (or none we can take); -1: one to look at again later. */
 static int adopt_one(struct nvz_ctx *ctx, unsigned long veid, struct nvz_hub_orphan *o)
 {
 	struct nvz_ct *ct = NULL;
@@ -95,14 +94,19 @@ static int adopt_one(struct nvz_ctx *ctx, unsigned long veid, struct nvz_hub_orp
 	if (nvz_ct_open(ctx, veid, &ct, NULL) < 0)
 		return 0;
 	*o = (struct nvz_hub_orphan){ .token = -1, .pidfd = -1 };
-	if (!orphaned(ct, &rs))
+	if (!nvz_ct_orphaned(ct, &rs))
 		goto out;
-	r = -1;
+	/* Held (a command, or the old hub's after-exit work): later. A lock
+	 * that cannot be had at all: never, rather than every few seconds. */
+	int locked = nvz_ct_lock(ct, NULL);
+	if (locked == 0 && (locked = nvz_ct_monitor_token_take(ct, NULL)) >= 0)
+		o->token = locked;
+	if (locked < 0) {
+		r = locked == -EWOULDBLOCK ? -1 : 0;
+		goto out;
+	}
 	/* Looked at again under the lock: the CT may have changed hands. */
-	if (nvz_ct_lock(ct, NULL) < 0 || (o->token = nvz_ct_monitor_token_take(ct, NULL)) < 0)
-		goto out;
-	r = 0;
-	if (!orphaned(ct, &rs) || (o->pidfd = (int)syscall(SYS_pidfd_open, rs.init_pid, 0)) < 0 ||
+	if (!nvz_ct_orphaned(ct, &rs) || (o->pidfd = (int)syscall(SYS_pidfd_open, rs.init_pid, 0)) < 0 ||
 	    !nvz_proc_alive(rs.init_pid, rs.init_start))
 		goto out;
 	o->m = (struct nvz_monwait){ .veid = veid, .init_pid = rs.init_pid, .master = -1, .slave = -1,

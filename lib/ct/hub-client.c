@@ -19,6 +19,7 @@
 #include "ct/hub-proto.h"
 #include "ct/hub.h"
 #include "ct/monwait.h"
+#include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/ctx.h"
 #include "nvz/fs.h"
@@ -118,16 +119,18 @@ static int hub_start(const struct sockaddr_un *sa, struct nvz_error **err)
 	return 0;
 }
 
-/* Connect to the hub, starting one if there is none (one at a time: the
- * lock file beside the socket). */
-static int hub_open(const struct nvz_ct *ct, struct nvz_error **err)
+/* Connect to the hub, starting one if there is none and may_start (one
+ * at a time: the lock file beside the socket). None and !may_start: -1,
+ * *err untouched. */
+static int hub_open(const struct nvz_ct *ct, bool may_start, struct nvz_error **err)
 {
 	struct sockaddr_un sa, lock;
 	if (hub_path(ct, HUB_SOCK, &sa) < 0 || hub_path(ct, "hub.lock", &lock) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "monitor hub socket");
 	int fd = hub_connect(&sa);
-	if (fd >= 0 || (errno != ENOENT && errno != ECONNREFUSED))
-		return fd >= 0 ? fd : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "connect %s", sa.sun_path);
+	bool none = fd < 0 && (errno == ENOENT || errno == ECONNREFUSED);
+	if (!none || !may_start)
+		return fd >= 0 || none ? fd : nvz_err_sys(err, NVZ_E_SYSTEM, errno, "connect %s", sa.sun_path);
 	const char *rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz");
 	if (nvz_mkdir_p(rundir, 0755, err) < 0)
 		return -1;
@@ -142,47 +145,56 @@ static int hub_open(const struct nvz_ct *ct, struct nvz_error **err)
 	return fd;
 }
 
-static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, int go, int exec,
-		   const struct stat *self, char *answer, struct nvz_error **err);
-
-int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
-			  struct nvz_error **err)
+/* A request of vzctl's binary, namespaces and vz.conf; dumpdir: a
+ * restore's images. */
+static int hub_request_init(const struct nvz_ct *ct, const char *dumpdir, struct hub_request *rq,
+			    struct nvz_error **err)
 {
 	struct stat self;
 	if (stat("/proc/self/exe", &self) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "stat /proc/self/exe");
-	int fd = -1;
-	char answer = 0;
-	/* Twice at most: a hub of an older vzctl answers 'r' and gives its
-	 * socket up for ours. */
-	for (int tries = 0; tries < 2; tries++) {
-		if (fd >= 0)
-			close(fd);
-		fd = hub_open(ct, err);
-		if (fd < 0 || hub_ask(ct, fd, dumpdir, report, go, exec, &self, &answer, err) < 0 ||
-		    answer != 'r')
-			break;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (answer != 'y' && !*err)
-		nvz_err(err, NVZ_E_SYSTEM, EPROTO, "the monitor hub did not take the start");
-	return answer == 'y' ? 0 : -1;
+	*rq = (struct hub_request){ .magic = HUB_MAGIC, .size = sizeof(*rq), .exe_dev = self.st_dev,
+				    .exe_ino = self.st_ino, .veid = ct->veid, .skiplock = ct->ctx->skiplock };
+	hub_ns_ids(rq->ns);
+	if (snprintf(rq->vzconf, sizeof(rq->vzconf), "%s", ct->ctx->conf_path) >= (int)sizeof(rq->vzconf) ||
+	    snprintf(rq->dumpdir, sizeof(rq->dumpdir), "%s", dumpdir ? dumpdir : "") >= (int)sizeof(rq->dumpdir))
+		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "path too long for the monitor hub");
+	return 0;
 }
 
-/* One request; *answer is the hub's. */
-static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, int go, int exec,
-		   const struct stat *self, char *answer, struct nvz_error **err)
+/* rq and its descriptors to the hub; its one-byte answer, within
+ * timeout_ms. Twice at most: a hub of an older vzctl answers 'r' and gives
+ * its socket up for ours. */
+static char hub_call(const struct nvz_ct *ct, bool may_start, const struct hub_request *rq,
+		     const int *fds, size_t nfds, int timeout_ms, struct nvz_error **err)
 {
-	struct hub_request rq = {
-		.magic = HUB_MAGIC, .size = sizeof(rq), .exe_dev = self->st_dev, .exe_ino = self->st_ino,
-		.veid = ct->veid, .have_exec = exec >= 0, .have_lock = ct->lockfd >= 0,
-		.have_lazy = ct->lazy_ready_fd > 0, .skiplock = ct->ctx->skiplock,
-	};
-	hub_ns_ids(rq.ns);
-	if (snprintf(rq.vzconf, sizeof(rq.vzconf), "%s", ct->ctx->conf_path) >= (int)sizeof(rq.vzconf) ||
-	    snprintf(rq.dumpdir, sizeof(rq.dumpdir), "%s", dumpdir ? dumpdir : "") >= (int)sizeof(rq.dumpdir))
-		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "path too long for the monitor hub");
+	char answer = 0;
+	for (int tries = 0; tries < 2 && answer != 'y' && answer != 'n'; tries++) {
+		cleanup_close int fd = hub_open(ct, may_start, err);
+		if (fd < 0)
+			break;
+		if (nvz_send_msg(fd, rq, sizeof(*rq), fds, nfds) < 0) {
+			nvz_err_sys(err, NVZ_E_SYSTEM, errno, "send to the monitor hub");
+			break;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms) != 1 || read(fd, &answer, 1) != 1) {
+			nvz_err(err, NVZ_E_SYSTEM, EPROTO, "no answer from the monitor hub");
+			break;
+		}
+	}
+	return answer;
+}
+
+int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
+			  struct nvz_error **err)
+{
+	struct hub_request rq;
+	if (hub_request_init(ct, dumpdir, &rq, err) < 0)
+		return -1;
+	rq.have_exec = exec >= 0;
+	rq.have_lock = ct->lockfd >= 0;
+	rq.have_lazy = ct->lazy_ready_fd > 0;
 	int fds[HUB_FDS_MAX] = { report, go };
 	size_t n = 2;
 	if (exec >= 0)
@@ -191,13 +203,34 @@ static int hub_ask(struct nvz_ct *ct, int fd, const char *dumpdir, int report, i
 		fds[n++] = ct->lockfd;
 	if (ct->lazy_ready_fd > 0)
 		fds[n++] = ct->lazy_ready_fd;
-	if (nvz_send_msg(fd, &rq, sizeof(rq), fds, n) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "send to the monitor hub");
 	/* The hub answers once it has forked (or refused). */
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	if (poll(&p, 1, 5000) != 1 || read(fd, answer, 1) != 1)
-		return nvz_err(err, NVZ_E_SYSTEM, EPROTO, "no answer from the monitor hub");
-	return 0;
+	char answer = hub_call(ct, true, &rq, fds, n, 5000, err);
+	if (answer != 'y' && !*err)
+		nvz_err(err, NVZ_E_SYSTEM, EPROTO, "the monitor hub did not take the start");
+	return answer == 'y' ? 0 : -1;
+}
+
+int nvz_ct_adopt_if_orphaned(struct nvz_ct *ct, struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	if (!nvz_ct_orphaned(ct, &rs))
+		return 0;
+	/* A CT the admin gave a monitor of its own (MONITOR_HUB="no") is
+	 * taken by a hub that runs, but starts none. */
+	bool may_start = strcmp(nvz_ct_get(ct, "MONITOR_HUB", "yes"), "no") != 0;
+	struct hub_request rq;
+	if (hub_request_init(ct, NULL, &rq, err) < 0)
+		return -1;
+	rq.adopt = 1;
+	/* The hub answers once it has looked at every CT of the server. */
+	char answer = hub_call(ct, may_start, &rq, NULL, 0, 10000, err);
+	if (answer == 'y')
+		return 1;
+	if (!answer && !*err) /* no hub, and not ours to start */
+		return 0;
+	if (!*err)
+		nvz_err(err, NVZ_E_SYSTEM, EPROTO, "the monitor hub did not take over CT %s", ct->id);
+	return -1;
 }
 
 /* The token: RUNDIR/<id>/monitor.lock. */

@@ -18,14 +18,16 @@
  * have_exec), the CT's lock (if have_lock), a post-copy restore's
  * lazy-pages status pipe (if have_lazy). dumpdir: a restore's images. The hub answers one byte: 'y'
  * (the monitor is forked) or 'n' (not by this hub: another binary, another
- * vz.conf). exe_dev/exe_ino name the vzctl binary, which must be the hub's:
- * the monitor runs the hub's code for the start vzctl began. */
+ * vz.conf). With adopt set there is no start and no descriptor: the hub
+ * takes over the CTs whose monitor is gone (hub-adopt.c), then says 'y'.
+ * exe_dev/exe_ino name the vzctl binary, which must be the hub's: the
+ * monitor runs the hub's code for the start vzctl began. */
 struct hub_request {
 	uint32_t magic, size;
 	uint64_t exe_dev, exe_ino;
 	unsigned long veid;
 	uint64_t ns[HUB_NS_COUNT]; /* vzctl's namespaces (inodes): the hub's too */
-	int have_exec, have_lock, have_lazy, skiplock;
+	int have_exec, have_lock, have_lazy, skiplock, adopt;
 	char vzconf[PATH_MAX];
 	char dumpdir[PATH_MAX];
 };

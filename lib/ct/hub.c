@@ -106,11 +106,13 @@ struct hub {
 	bool term;
 	bool adopt_due; /* the CTs of a hub killed before us: to look for */
 	uint64_t adopt_at; /* CLOCK_MONOTONIC ms, not before */
+	unsigned adopt_delay; /* ms to the next look while some stay busy */
 	uint64_t ns[HUB_NS_COUNT];
 };
 
 #define TRIM_DELAY_MS 50
 #define ADOPT_RETRY_MS 200
+#define ADOPT_RETRY_MAX_MS 5000
 
 static uint64_t now_ms(void)
 {
@@ -177,6 +179,8 @@ static void retire(struct hub *h)
 	h->sock_ino = 0;
 }
 
+static void look_for_orphans(struct hub *h);
+
 static void request(struct hub *h)
 {
 	int conn = accept4(h->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -196,11 +200,18 @@ static void request(struct hub *h)
 	/* vzctl sends as soon as it is connected. */
 	struct pollfd p = { .fd = conn, .events = POLLIN };
 	ssize_t n = poll(&p, 1, 1000) == 1 ? nvz_recv_msg(conn, &rq, sizeof(rq), fds, &nfds, MSG_DONTWAIT) : -1;
-	if (n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC && rq.size == sizeof(rq) &&
-	    rq.exe_dev == h->exe.st_dev && rq.exe_ino == h->exe.st_ino &&
-	    nfds == 2 + (size_t)!!rq.have_exec + (size_t)!!rq.have_lock + (size_t)!!rq.have_lazy &&
-	    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
-	    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns))) {
+	bool ours = n == (ssize_t)sizeof(rq) && rq.magic == HUB_MAGIC && rq.size == sizeof(rq) &&
+		    rq.exe_dev == h->exe.st_dev && rq.exe_ino == h->exe.st_ino &&
+		    memchr(rq.vzconf, 0, sizeof(rq.vzconf)) && memchr(rq.dumpdir, 0, sizeof(rq.dumpdir)) &&
+		    !strncmp(rq.vzconf, h->vzconf, sizeof(rq.vzconf)) && !memcmp(rq.ns, h->ns, sizeof(h->ns));
+	/* A command found a CT whose monitor is gone: look now, and often
+	 * again while some are busy (that command may hold the CT's lock). */
+	if (ours && rq.adopt && nfds == 0) {
+		h->adopt_delay = ADOPT_RETRY_MS;
+		look_for_orphans(h);
+		answer = 'y';
+	} else if (ours && !rq.adopt &&
+		   nfds == 2 + (size_t)!!rq.have_exec + (size_t)!!rq.have_lock + (size_t)!!rq.have_lazy) {
 		int hub_fd = -1;
 		struct hub_pending *pe = calloc(1, sizeof(*pe));
 		if (pe && nvz_hub_start_monitor(&rq, fds, &nfds, &hub_fd) == 0) {
@@ -549,6 +560,16 @@ static void adopt(void *arg, struct nvz_hub_orphan *o)
 	ct_watch(h, c, false);
 }
 
+/* CTs a command holds (their lock) are looked at again, less often the
+ * longer they stay busy: a migration or a checkpoint can hold one for
+ * minutes. */
+static void look_for_orphans(struct hub *h)
+{
+	h->adopt_due = nvz_hub_adopt_orphans(adopt, h) > 0;
+	h->adopt_at = now_ms() + h->adopt_delay;
+	h->adopt_delay = h->adopt_delay >= ADOPT_RETRY_MAX_MS / 2 ? ADOPT_RETRY_MAX_MS : h->adopt_delay * 2;
+}
+
 static size_t count_cts(const struct hub *h)
 {
 	size_t n = 0;
@@ -587,8 +608,12 @@ static int serve(struct hub *h)
 			p[i++] = (struct pollfd){ .fd = pe->fd, .events = POLLIN };
 		uint64_t now = now_ms();
 		int timeout = h->trim_at ? (int)(h->trim_at > now ? h->trim_at - now : 0) : 1000;
-		if (h->adopt_due && timeout > ADOPT_RETRY_MS)
-			timeout = ADOPT_RETRY_MS;
+		/* Not while a start is pending: its hand-over wakes us. */
+		if (h->adopt_due && !h->pending) {
+			uint64_t wait = h->adopt_at > now ? h->adopt_at - now : 0;
+			if ((uint64_t)timeout > wait)
+				timeout = (int)wait;
+		}
 		/* An ending CT whose command let go of the lock tells nothing. */
 		if (h->ending && timeout > ENDING_POLL_MS)
 			timeout = ENDING_POLL_MS;
@@ -613,10 +638,8 @@ static int serve(struct hub *h)
 			request(h);
 		/* Once the start that made us has its CT (it waits for that),
 		 * and no other start waits on us. */
-		else if (h->adopt_due && !h->pending && now_ms() >= h->adopt_at) {
-			h->adopt_due = nvz_hub_adopt_orphans(adopt, h) > 0;
-			h->adopt_at = now_ms() + ADOPT_RETRY_MS;
-		}
+		else if (h->adopt_due && !h->pending && now_ms() >= h->adopt_at)
+			look_for_orphans(h);
 		/* What a request, a hand-over or an exit faulted in or allocated
 		 * goes back: the hub lives as long as the server's CTs. Once
 		 * things are quiet (TRIM_DELAY_MS): right after a start, its
@@ -635,7 +658,8 @@ static int serve(struct hub *h)
 int nvz_hub_main(int listen_fd, int vzctl_fd)
 {
 	struct hub h = { .listen_fd = listen_fd, .sigfd = -1, .inotify_fd = -1, .epfd = epoll_create1(EPOLL_CLOEXEC),
-			 .vzconf = getenv("VZ_CONF"), .adopt_due = true };
+			 .vzconf = getenv("VZ_CONF"), .adopt_due = true,
+			 .adopt_delay = ADOPT_RETRY_MS };
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	struct stat st;

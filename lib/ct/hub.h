@@ -70,6 +70,10 @@ struct nvz_hub_orphan {
  * owns o's descriptors from then on. Returns how many could not be taken
  * now (a command holds the CT's lock): worth another look later. */
 int nvz_hub_adopt_orphans(void (*take)(void *arg, struct nvz_hub_orphan *o), void *arg);
+/* Whether RUNDIR/<id>/state (read into *rs) names a running init and a
+ * monitor gone. */
+struct nvz_runstate;
+bool nvz_ct_orphaned(const struct nvz_ct *ct, struct nvz_runstate *rs);
 /* Once o's pidfd is readable: init's wait status while it is still a
  * zombie, else -1 (whoever inherited init reaped it: taken for a halt). */
 int nvz_hub_orphan_status(const struct nvz_hub_orphan *o);

@@ -329,41 +329,54 @@ t_monitor_hub_off() {
 	return 0
 }
 
-# The hub killed (a crash, the OOM killer): its CTs run on, and the
-# commands still work on them. Each command finds the state by itself, not
-# through the hub: exec, stop, and a start of a CT halted meanwhile, which
-# gets a new hub. What went with the hub is said: the console's master.
+# The hub killed (a crash, the OOM killer): its CTs run on. Until a command
+# touches one, nobody serves their beancounters or cleans up after a halt
+# inside. The first command that finds a CT running without its monitor
+# (here `status`) brings up a new hub, which takes over every such CT, and
+# the commands work as before. What went with the hub is said: the
+# console's master.
 t_hub_killed() {
 	start_busybox 110
 	start_busybox 111
-	local hub init111
-	hub=$(state_pid 110 MONITOR_PID) init111=$(state_pid 111 INIT_PID)
+	local hub hub2 init110 init111
+	hub=$(state_pid 110 MONITOR_PID) init110=$(state_pid 110 INIT_PID) init111=$(state_pid 111 INIT_PID)
 	[ "$(state_pid 111 MONITOR_PID)" = "$hub" ] || fail "two hubs"
 	kill -KILL "$hub"
 	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
 		fail "the hub $hub was not killed"
+	OUT=$(cat "/proc/$init110/root/run/user_beancounters" 2>&1)
+	expect_out 'not connected'
+	# A halt inside (from the host: no command touches the CT) with nobody
+	# to clean up after it: down, still mounted, and no hub for it.
+	kill -USR2 "$init111"
+	wait_for 100 eval '! kill -0 '"$init111"' 2>/dev/null' || fail "111 did not halt"
+	expect_rc 0 "$VZCTL" status 111
+	expect_out 'exist mounted down'
+	[ "$(cat "$T/run/hub.pid")" = "$hub" ] || fail "a hub was started for a CT that is down"
 	expect_rc 0 "$VZCTL" status 110
 	expect_out 'exist mounted running'
+	hub2=$(state_pid 110 MONITOR_PID)
+	[ -n "$hub2" ] && [ "$hub2" != "$hub" ] && kill -0 "$hub2" || fail "110 names $hub2, not a new hub"
+	[ "$(cat "/proc/$hub2/comm")" = vzmon-hub ] || fail "MONITOR_PID $hub2 is $(cat "/proc/$hub2/comm")"
+	check_beancounters 110
 	expect_rc 0 "$VZCTL" exec 110 echo alive
 	expect_out '^alive$'
 	expect_rc 3 timeout 5 "$VZCTL" console 110
 	expect_out 'The console of CT 110 went with its monitor, which is gone: restart the container'
 	printf '%s\n' "$OUT" | grep -q Attached && fail "attached to a console that is gone: $OUT"
-	# A halt inside with nobody to clean up after it: down, still mounted,
-	# and it starts again, under a new hub.
-	"$VZCTL" exec 111 poweroff
-	wait_for 100 eval '! kill -0 '"$init111"' 2>/dev/null' || fail "111 did not halt"
-	wait_for 50 eval '"$VZCTL" status 111 | grep -q "mounted down"' || fail "111 is $("$VZCTL" status 111)"
+	# 111 starts again, under the new hub.
 	expect_rc 0 "$VZCTL" start 111
 	wait_for 100 booted 111 || fail "111 did not boot again"
-	[ "$(state_pid 111 MONITOR_PID)" != "$hub" ] || fail "111 names the dead hub"
+	[ "$(state_pid 111 MONITOR_PID)" = "$hub2" ] || fail "111 names $(state_pid 111 MONITOR_PID), not $hub2"
 	check_hub 111
 	check_beancounters 111
-	expect_rc 0 "$VZCTL" stop 110
-	expect_rc 0 "$VZCTL" status 110
-	expect_out 'exist unmounted down'
-	local hub2
-	hub2=$(state_pid 111 MONITOR_PID)
+	# The new hub does the work after init's exit for the CT it took over.
+	expect_rc 0 "$VZCTL" exec 110 poweroff
+	wait_for 100 eval '"$VZCTL" status 110 | grep -q "unmounted down"' ||
+		fail "110 after a halt: $("$VZCTL" status 110)"
+	check_hub_let_go 110 "$hub2"
+	kill -0 "$init110" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$init110/stat")" != Z ] &&
+		fail "110 still runs"
 	expect_rc 0 "$VZCTL" stop 111
 	check_hub_let_go 111 "$hub2"
 	return 0
@@ -388,7 +401,7 @@ t_hub_adopts_orphans() {
 	kill -KILL "$hub1" "$mon116"
 	wait_for 50 eval '! kill -0 '"$hub1"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub1"'/stat)" = Z ]' ||
 		fail "the hub $hub1 was not killed"
-	OUT=$("$VZCTL" exec 113 cat /run/user_beancounters 2>&1)
+	OUT=$(cat "/proc/$(state_pid 113 INIT_PID)/root/run/user_beancounters" 2>&1)
 	expect_out 'not connected'
 	# 114's lock held (as a command at work on it would) while a start
 	# brings up a new hub: 113 is taken over, 114 is not.
@@ -401,11 +414,18 @@ t_hub_adopts_orphans() {
 		fail "113 names $(state_pid 113 MONITOR_PID), not the new hub $hub2"
 	wait_for 50 eval '[ "$(state_pid 116 MONITOR_PID)" = '"$hub2"' ]' ||
 		fail "116 names $(state_pid 116 MONITOR_PID), not the new hub $hub2"
-	sleep 0.5
+	# Looked at again less and less often while it stays locked (a
+	# migration can hold a CT for minutes): 200 ms, doubled up to 5 s.
+	sleep 1
+	local w0 w1
+	w0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$hub2/status")
+	sleep 5
+	w1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$hub2/status")
+	[ $((w1 - w0)) -le 8 ] || fail "the hub woke $((w1 - w0)) times in 5 s for a locked CT"
 	[ "$(state_pid 114 MONITOR_PID)" = "$hub1" ] || fail "114 was taken while locked"
 	# Once the command is done with it, the hub takes it too.
 	exec 7>&-
-	wait_for 50 eval '[ "$(state_pid 114 MONITOR_PID)" = '"$hub2"' ]' ||
+	wait_for 100 eval '[ "$(state_pid 114 MONITOR_PID)" = '"$hub2"' ]' ||
 		fail "114 names $(state_pid 114 MONITOR_PID), not the new hub $hub2"
 	check_beancounters 113
 	check_beancounters 114
@@ -430,6 +450,41 @@ t_hub_adopts_orphans() {
 	kill -0 "$init114" 2>/dev/null && [ "$(awk '{print $3}' "/proc/$init114/stat")" != Z ] &&
 		fail "114 still runs"
 	expect_rc 0 "$VZCTL" stop 115 --fast
+	return 0
+}
+
+# vzlist, the admin's first look, brings up the hub for CTs whose monitor
+# is gone too. A CT given a monitor of its own (MONITOR_HUB="no") gets no
+# hub started for it by a command, but a hub that runs takes it over.
+t_hub_adopt_on_vzlist() {
+	start_busybox 117
+	"$VZCTL" --quiet create 118 --ostemplate busybox-x86_64 || fail "create 118"
+	echo 'MONITOR_HUB="no"' >>"$T/conf/118.conf"
+	"$VZCTL" --quiet start 118 || fail "start 118"
+	wait_for 100 booted 118 || fail "CT 118 did not boot"
+	local hub hub2 mon118
+	hub=$(state_pid 117 MONITOR_PID) mon118=$(state_pid 118 MONITOR_PID)
+	kill -KILL "$hub" "$mon118"
+	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
+		fail "the hub $hub was not killed"
+	wait_for 50 eval '! kill -0 '"$mon118"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$mon118"'/stat)" = Z ]' ||
+		fail "the monitor $mon118 was not killed"
+	expect_rc 0 "$VZCTL" status 118
+	expect_out 'exist mounted running'
+	[ "$(state_pid 118 MONITOR_PID)" = "$mon118" ] || fail "118 was taken over"
+	[ "$(cat "$T/run/hub.pid")" = "$hub" ] || fail "a hub was started for a MONITOR_HUB=no CT"
+	expect_rc 0 "$VZLIST" -H -o ctid
+	expect_out '^ *117$'
+	expect_out '^ *118$'
+	hub2=$(state_pid 117 MONITOR_PID)
+	[ -n "$hub2" ] && [ "$hub2" != "$hub" ] && kill -0 "$hub2" || fail "117 names $hub2, not a new hub"
+	[ "$(state_pid 118 MONITOR_PID)" = "$hub2" ] || fail "118 names $(state_pid 118 MONITOR_PID), not $hub2"
+	check_beancounters 117
+	check_beancounters 118
+	expect_rc 0 "$VZCTL" stop 117 --fast
+	check_hub_let_go 117 "$hub2"
+	expect_rc 0 "$VZCTL" stop 118
+	check_hub_let_go 118 "$hub2"
 	return 0
 }
 

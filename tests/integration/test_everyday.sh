@@ -84,16 +84,69 @@ t_start_wait_init_slow_to_rcS() {
 	expect_rc 0 "$VZCTL" stop 707
 }
 
+# The host's shutdown and boot (nvz.service runs scripts/nvz-onboot), as
+# OpenVZ's initscript: at shutdown every running CT is suspended (its
+# processes come back at boot) or, with VE_STOP_MODE=stop, stopped; at boot
+# the CTs with ONBOOT=yes start, and so do those without ONBOOT that ran at
+# shutdown, highest BOOTORDER first. A restore that fails keeps its dump
+# aside and starts the CT afresh.
+init_started() { awk '{ print $22 }' "/proc/$(state_pid "$1" INIT_PID)/stat"; }
 t_onboot_script() {
-	expect_rc 0 "$VZCTL" create 705 --ostemplate busybox-x86_64
-	expect_rc 0 "$VZCTL" create 706 --ostemplate busybox-x86_64
-	expect_rc 0 "$VZCTL" set 705 --onboot yes --save
+	cpt_setup
+	export VZREBOOTDIR=$T/vzreboot VZCTL VZLIST
+	local onboot=$SRCDIR/scripts/nvz-onboot id
+	for id in 705 706 708 709 710; do
+		expect_rc 0 "$VZCTL" create $id --ostemplate busybox-x86_64
+	done
+	expect_rc 0 "$VZCTL" set 705 --onboot yes --bootorder 10 --save
 	expect_rc 0 "$VZCTL" set 706 --onboot no --save
-	VZCTL=$VZCTL VZLIST=$VZLIST expect_rc 0 "$SRCDIR/scripts/nvz-onboot" start
-	ct_running 705 || fail "ONBOOT=yes CT not started"
+	expect_rc 0 "$VZCTL" set 708 --bootorder 5 --save
+	for id in 705 706 708 710; do
+		expect_rc 0 "$VZCTL" start $id
+	done
+	for id in 705 706 708 710; do
+		wait_for 100 booted $id || fail "CT $id did not boot"
+		"$VZCTL" exec $id 'echo before-shutdown >/run/mark' || fail "mark $id"
+	done
+	expect_rc 0 "$onboot" stop
+	for id in 705 706 708 710; do
+		expect_rc 0 "$VZCTL" status $id
+		expect_out "^CTID $id exist unmounted down suspended\$"
+	done
+	# 710's dump cannot be restored (here: made under the other cgroup
+	# version, which the restore refuses).
+	sed -i 's/^CGROUP_VERSION=.*/CGROUP_VERSION="7"/' "$T/dump/Dump.710/nvz-cpt.conf"
+	grep -q '^CGROUP_VERSION="7"' "$T/dump/Dump.710/nvz-cpt.conf" || fail "no CGROUP_VERSION in the dump"
+	expect_rc 0 "$onboot" start
+	expect_out 'Restore of CT 710 failed: its dump is kept as .*/Dump.710.failed; starting it afresh'
+	# ONBOOT=yes (10) before 708 (5, ran at shutdown) before 710 (none):
+	# when each init came to be on the host (a restored one too).
+	local t705 t708 t710
+	t705=$(init_started 705) t708=$(init_started 708) t710=$(init_started 710)
+	[ "$t705" -lt "$t708" ] && [ "$t708" -lt "$t710" ] || fail "start order: 705 $t705, 708 $t708, 710 $t710"
+	for id in 705 708; do
+		ct_running $id || fail "CT $id was not brought back"
+		expect_rc 0 "$VZCTL" exec $id cat /run/mark
+		expect_out '^before-shutdown$'
+	done
+	ct_running 710 || fail "CT 710 was not started afresh"
+	wait_for 100 booted 710 || fail "CT 710 did not boot"
+	"$VZCTL" exec 710 test -e /run/mark && fail "710 came back from its dump"
+	[ -d "$T/dump/Dump.710.failed" ] || fail "710's dump was not kept"
 	ct_running 706 && fail "ONBOOT=no CT started"
-	VZCTL=$VZCTL VZLIST=$VZLIST expect_rc 0 "$SRCDIR/scripts/nvz-onboot" stop
-	ct_running 705 && fail "CT not stopped at shutdown"
+	ct_running 709 && fail "a CT that was down at shutdown started"
+	[ -z "$(ls "$VZREBOOTDIR")" ] || fail "marks left: $(ls "$VZREBOOTDIR")"
+	# VE_STOP_MODE=stop: stopped, nothing dumped.
+	echo 'VE_STOP_MODE=stop' >>"$T/vz.conf"
+	expect_rc 0 "$onboot" stop
+	for id in 705 708 710; do
+		expect_rc 0 "$VZCTL" status $id
+		expect_out "^CTID $id exist unmounted down\$"
+	done
+	expect_rc 0 "$onboot" start
+	ct_running 705 || fail "CT 705 not started"
+	"$VZCTL" exec 705 test -e /run/mark && fail "705 came back from a dump after a stop"
+	expect_rc 0 "$onboot" stop
 	return 0
 }
 

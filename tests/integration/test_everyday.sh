@@ -146,7 +146,31 @@ t_onboot_script() {
 	expect_rc 0 "$onboot" start
 	ct_running 705 || fail "CT 705 not started"
 	"$VZCTL" exec 705 test -e /run/mark && fail "705 came back from a dump after a stop"
-	expect_rc 0 "$onboot" stop
+	# The CTs of one BOOTORDER go side by side, VE_PARALLEL at a time:
+	# 705 and 708 (both 10 now), whose init ignores the poweroff signal,
+	# each take STOP_TIMEOUT to stop.
+	printf '#!/bin/sh\necho "begin $1 $2" >>"%s"\n"%s" "$@"\nrc=$?\necho "end $1 $2" >>"%s"\nexit $rc\n' \
+		"$T/calls" "$VZCTL" "$T/calls" >"$T/vzctl-log"
+	chmod +x "$T/vzctl-log"
+	sed -i 's/^STOP_TIMEOUT=.*/STOP_TIMEOUT=1/' "$T/vz.conf"
+	expect_rc 0 "$VZCTL" set 708 --bootorder 10 --save
+	local par
+	for par in '' 1; do
+		[ -n "$par" ] && echo "VE_PARALLEL=$par" >>"$T/vz.conf"
+		ct_running 708 || expect_rc 0 "$onboot" start
+		for id in 705 708; do
+			ct_running $id || fail "CT $id not running"
+			"$VZCTL" exec $id 'kill -STOP 1' || fail "stop init of $id"
+		done
+		rm -f "$T/calls"
+		VZCTL=$T/vzctl-log expect_rc 0 "$onboot" stop
+		OUT=$(grep ' stop 70[58]$' "$T/calls" | cut -d' ' -f1 | tr '\n' ' ')
+		if [ -z "$par" ]; then
+			[ "$OUT" = "begin begin end end " ] || fail "not side by side: $(cat "$T/calls")"
+		else
+			[ "$OUT" = "begin end begin end " ] || fail "VE_PARALLEL=1: $(cat "$T/calls")"
+		fi
+	done
 	return 0
 }
 

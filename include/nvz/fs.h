@@ -37,6 +37,12 @@ void nvz_self_dir(char *dir, size_t len);
 int nvz_helper_path(const char *name, char *path, size_t len);
 /* Is path a mount point in this mount namespace? */
 bool nvz_is_mountpoint(const char *path);
+/* A mountinfo field's \ooo escapes (space, tab, newline, backslash)
+ * undone in place. */
+void nvz_mountinfo_unescape(char *s);
+/* Every mount strictly below dir in this namespace, detached (lazily),
+ * newest first: how many, or -1 if mountinfo cannot be read. */
+int nvz_detach_mounts_below(const char *dir);
 
 /* Per-CT lock: flock on <lockdir>/<id>.lck, dropped by the kernel when the
  * holder dies. Non-blocking: status 9 "Container already locked". */

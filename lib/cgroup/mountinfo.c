@@ -7,6 +7,7 @@
 
 #include "cgroup/backend.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 
 /* v1 super options that are no controllers: dropped, or kept as flags of
  * the hierarchy (a mount inside that omits them makes the kernel warn). */
@@ -21,22 +22,6 @@ bool nvz_cg_strv_has(char *const *v, const char *s)
 		if (strcmp(*v, s) == 0)
 			return true;
 	return false;
-}
-
-/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo; undo that in place. */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
 }
 
 static void mount_clear(struct nvz_cg_mount *m)
@@ -121,8 +106,8 @@ static int parse_line(char *line, struct nvz_cg_mount *m)
 	if (sscanf(f[2], "%u:%u%c", &m->dev_major, &m->dev_minor, &tail) != 2)
 		return -EINVAL;
 	m->v2 = strcmp(fstype, "cgroup2") == 0;
-	unescape(f[3]);
-	unescape(f[4]);
+	nvz_mountinfo_unescape(f[3]);
+	nvz_mountinfo_unescape(f[4]);
 	if (!(m->root = strdup(f[3])) || !(m->mnt = strdup(f[4])))
 		return -ENOMEM;
 	return parse_super(m, super) < 0 ? -ENOMEM : 1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -251,6 +252,57 @@ bool nvz_is_mountpoint(const char *path)
 		return false;
 	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+void nvz_mountinfo_unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+int nvz_detach_mounts_below(const char *dir)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	size_t dlen = strlen(dir), n = 0, cap = 0;
+	char **below = NULL, *line = NULL;
+	size_t len = 0;
+	while (getline(&line, &len, f) > 0) {
+		char mnt[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		nvz_mountinfo_unescape(mnt);
+		if (strncmp(mnt, dir, dlen) || mnt[dlen] != '/')
+			continue;
+		if (n == cap) {
+			char **nb = realloc(below, (cap = cap ? cap * 2 : 8) * sizeof(*nb));
+			if (!nb)
+				break;
+			below = nb;
+		}
+		if (!(below[n] = strdup(mnt)))
+			break;
+		n++;
+	}
+	free(line);
+	/* Newest first: a mount over another one comes later in the list. */
+	int detached = 0;
+	for (size_t i = n; i-- > 0;) {
+		detached += umount2(below[i], MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
+		free(below[i]);
+	}
+	free(below);
+	return detached;
 }
 
 int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct nvz_error **err)

@@ -197,11 +197,35 @@ static int criu_failed(const char *what, const char *criu, const char *log, cons
 		       before ? "; before it, the CT's cgroups: " : "", before ? before : "");
 }
 
+/* Whether this host's own mount table has a mount at root + mnt: made on
+ * the host (an admin's CTID.mount binding a host directory into the CT),
+ * which nothing in the CT can fake, unlike a path it could resolve. */
+static bool host_mount_at(const char *root, const char *mnt)
+{
+	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
+	size_t rlen = strlen(root);
+	char line[4096], point[PATH_MAX];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && !strncmp(point, root, rlen) &&
+		    !strcmp(point + rlen, mnt))
+			return true;
+	return false;
+}
+
+/* A mount point inside the CT that is a plain path (no escapes, no "..",
+ * not the root). */
+static bool plain_mount_point(const char *mnt)
+{
+	return mnt[0] == '/' && mnt[1] && !strchr(mnt, '\\') && !strstr(mnt, "..");
+}
+
 /* --external mnt[...] for mounts criu cannot or must not dump, as keys the
  * restore maps to this host's paths: FUSE files (the monitor's beancounter
  * file, lxcfs views), /dev/null over masked /proc files, the empty masks
- * over /proc directories, the console pty (all from the host). Appended to a (dump) and to keys (for restore). */
-static int add_externals(struct args *a, pid_t pid, struct args *keys, char **cgfs,
+ * over /proc directories, the console pty, host directories an action
+ * script bound (all from the host). Appended to a (dump) and to keys (for
+ * restore). */
+static int add_externals(struct args *a, pid_t pid, const char *ve_root, struct args *keys, char **cgfs,
 			 struct nvz_error **err)
 {
 	char path[64];
@@ -237,6 +261,9 @@ static int add_externals(struct args *a, pid_t pid, struct args *keys, char **cg
 			 * restored): nothing to save, and criu would run tar +
 			 * gzip on it in the freeze window, and again on restore. */
 			snprintf(key, sizeof(key), "nvz-empty:%s", mnt);
+		else if (plain_mount_point(mnt) && host_mount_at(ve_root, mnt))
+			/* The restore's mount runs the script again first. */
+			snprintf(key, sizeof(key), "nvz-host:%s", mnt);
 		else
 			continue;
 		add(a, "--external");
@@ -363,7 +390,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	cleanup_close int netns = s->net_from_config ? ct_netns(s->init_pid) : -1;
 	bool own_net = netns >= 0;
 	cleanup_free char *cgfs = NULL;
-	int r = add_externals(&a, s->init_pid, &keys, &cgfs, err);
+	int r = add_externals(&a, s->init_pid, s->root, &keys, &cgfs, err);
 	__attribute__((cleanup(tmpfs_closep))) struct nvz_cpt_tmpfs tmpfs = { 0 };
 	if (r == 0) {
 		nvz_cpt_tmpfs_grab(s->init_pid, &tmpfs);
@@ -592,6 +619,11 @@ static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec 
 			add(a, "mnt[%s]:%s", k, empty_source(s->empty_dir, empties++));
 		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
 			add(a, "mnt[%s]:%s%s", k, s->lxcfs_dir, k + 10);
+		else if (!strncmp(k, "nvz-host:", 9) && plain_mount_point(k + 9) && host_mount_at(s->root, k + 9))
+			add(a, "mnt[%s]:%s%s", k, s->root, k + 9);
+		else if (!strncmp(k, "nvz-host:", 9) && s->empty_dir)
+			/* No mount script bound it again: an empty directory. */
+			add(a, "mnt[%s]:%s", k, empty_source(s->empty_dir, empties++));
 		else
 			add(a, "mnt[%s]:/dev/null", k);
 	}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cpt/criu.h"
@@ -30,6 +31,7 @@ struct recv {
 	struct nvz_ct *ct;
 	const struct nvz_migrate_recv_opts *o;
 	char *staged_conf;
+	char *staged_scripts; /* where the CT's action scripts are received */
 	char *tree, *staged_tree; /* TEMPLATE/shared/<tree> and where it is received */
 	char *dump;               /* online: where the checkpoint is received */
 	bool made_private, made_dump, installed;
@@ -125,9 +127,11 @@ static int prepare(struct recv *r, int out, struct nvz_error **err)
 	struct nvz_ct *ct = r->ct;
 	if (check(r, err) < 0 || tree_paths(r, err) < 0)
 		return -1;
-	if (asprintf(&r->staged_conf, "%s/%s.conf.migrating", ct->ctx->ct_conf_dir, ct->id) < 0)
+	if (asprintf(&r->staged_conf, "%s/%s.conf.migrating", ct->ctx->ct_conf_dir, ct->id) < 0 ||
+	    asprintf(&r->staged_scripts, "%s/.%s.scripts.migrating", ct->ctx->ct_conf_dir, ct->id) < 0)
 		return oom(err);
-	if (nvz_mkdir_p(ct->ctx->ct_conf_dir, 0755, err) < 0)
+	if (nvz_mkdir_p(ct->ctx->ct_conf_dir, 0755, err) < 0 || nvz_rm_rf(r->staged_scripts, err) < 0 ||
+	    nvz_mkdir_p(r->staged_scripts, 0700, err) < 0)
 		return -1;
 	if (!nvz_path_exists(ct->private)) {
 		r->made_private = true;
@@ -146,7 +150,8 @@ static int prepare(struct recv *r, int out, struct nvz_error **err)
 		    dprintf(out, "DUMP %s\n", r->dump) < 0)
 			return -1;
 	}
-	if (dprintf(out, "PRIVATE %s\nCONF %s\n", ct->private, r->staged_conf) < 0 ||
+	if (dprintf(out, "PRIVATE %s\nCONF %s\nSCRIPTS %s\n", ct->private, r->staged_conf,
+		    r->staged_scripts) < 0 ||
 	    (r->staged_tree && dprintf(out, "TREE %s\n", r->staged_tree) < 0) ||
 	    dprintf(out, "READY\n") < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "write to the source");
@@ -176,6 +181,27 @@ static int install_tree(struct recv *r, struct nvz_error **err)
 	r->staged_tree = NULL;
 	cleanup_close int fd = open(mark, O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
 	return fd < 0 ? nvz_err_sys(err, NVZ_E_SYSTEM, errno, "mark %s complete", r->tree) : 0;
+}
+
+/* The CT's action scripts received: those of its own names, regular
+ * files, into CONF_DIR (a CT of this ID is not here: any there were are
+ * a destroyed one's, and go). */
+static int install_scripts(struct recv *r, struct nvz_error **err)
+{
+	struct nvz_ct *ct = r->ct;
+	for (size_t i = 0; i < NVZ_CT_SCRIPT_EVENTS; i++) {
+		cleanup_free char *from = NULL, *to = NULL;
+		const char *ev = nvz_ct_script_events[i];
+		if (asprintf(&from, "%s/%s.%s", r->staged_scripts, ct->id, ev) < 0 ||
+		    asprintf(&to, "%s/%s.%s", ct->ctx->ct_conf_dir, ct->id, ev) < 0)
+			return oom(err);
+		struct stat st;
+		if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (rename(from, to) < 0)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "install %s", to);
+	}
+	return nvz_rm_rf(r->staged_scripts, err);
 }
 
 /* The received config becomes this CT's, with this server's paths. */
@@ -221,7 +247,7 @@ static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error
 		return nvz_err(err, NVZ_E_SYNTAX, EALREADY, "CT %s is already installed", r->ct->id);
 	if ((how == RESTORE || how == LAZY) && !r->dump)
 		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "restore without --online");
-	if (install_tree(r, err) < 0 || install_conf(r, err) < 0)
+	if (install_tree(r, err) < 0 || install_conf(r, err) < 0 || install_scripts(r, err) < 0)
 		return -1;
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
@@ -279,6 +305,12 @@ static void cleanup(struct recv *r, bool keep_private)
 		nvz_ct_umount(ct, NULL);
 		nvz_ct_remove_name(ct, NULL);
 		unlink(ct->conf_path);
+		for (size_t i = 0; i < NVZ_CT_SCRIPT_EVENTS; i++) {
+			cleanup_free char *script = NULL;
+			if (asprintf(&script, "%s/%s.%s", ct->ctx->ct_conf_dir, ct->id,
+				     nvz_ct_script_events[i]) >= 0)
+				unlink(script);
+		}
 		nvz_runstate_remove(ct);
 		rmdir(ct->rundir);
 	}
@@ -293,6 +325,8 @@ static void cleanup(struct recv *r, bool keep_private)
 	}
 	if (r->staged_tree)
 		nvz_rm_rf(r->staged_tree, NULL);
+	if (r->staged_scripts)
+		nvz_rm_rf(r->staged_scripts, NULL);
 	if (r->dump && r->made_dump)
 		nvz_rm_rf(r->dump, NULL);
 }
@@ -384,6 +418,7 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 	free(r.staged_conf);
 	free(r.tree);
 	free(r.staged_tree);
+	free(r.staged_scripts);
 	free(r.dump);
 	return rc;
 }

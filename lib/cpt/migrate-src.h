@@ -22,6 +22,7 @@ struct mig {
 	int sess_in;
 	FILE *sess_out;
 	char *rpriv, *rconf, *rtree, *rdump; /* target paths the session gave */
+	char *rscripts; /* where the target takes the CT's action scripts (older nvz: none) */
 	bool was_running, was_mounted, stopped;
 	bool suspended; /* online: checkpointed into DUMPDIR, not stopped */
 	char *cpuinfo;  /* online: this CPU's features for the target to check (cpucaps.c) */

@@ -212,6 +212,7 @@ int nvz_mig_open_session(struct mig *m, struct nvz_error **err)
 			      : !strncmp(l, "CONF ", 5)  ? &m->rconf
 			      : !strncmp(l, "TREE ", 5)  ? &m->rtree
 			      : !strncmp(l, "DUMP ", 5)  ? &m->rdump
+			      : !strncmp(l, "SCRIPTS ", 8) ? &m->rscripts
 							 : NULL;
 		if (slot) {
 			free(*slot);

@@ -123,6 +123,24 @@ static int prepare(struct mig *m, struct nvz_error **err)
 	return rsync_to(m, src, m->rtree, NULL, true, false, err);
 }
 
+/* rsync's filter for CONF_DIR: the CT's own scripts, nothing else. */
+static char *script_filter(const struct nvz_ct *ct)
+{
+	char *f = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&f, &len);
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < NVZ_CT_SCRIPT_EVENTS; i++)
+		fprintf(m, "--include=/%s.%s ", ct->id, nvz_ct_script_events[i]);
+	fputs("--exclude=*", m);
+	if (fclose(m) != 0) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 {
 	/* The final pass must see every change since the first: mtimes are
@@ -136,14 +154,23 @@ static int sync_private(struct mig *m, bool final, struct nvz_error **err)
 	if (!final)
 		return rsync_to(m, m->ct->private, m->rpriv, extra, true, true, err);
 	cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(m->ct) : NULL;
-	if (m->suspended && !dump)
+	cleanup_free char *scripts = script_filter(m->ct);
+	if ((m->suspended && !dump) || !scripts)
 		return nvz_mig_oom(err);
-	struct copy c[3] = {
+	struct copy c[4] = {
 		{ m->ct->private, m->rpriv, extra, true, false, 0 },
 		{ m->ct->conf_path, m->rconf, NULL, false, false, 0 },
 		{ dump, m->rdump, "--delete --sparse", true, false, 0 },
+		{ m->ct->ctx->ct_conf_dir, m->rscripts, scripts, true, false, 0 },
 	};
-	return copy_all(m, c, dump ? 3 : 2, err);
+	size_t n = 2;
+	if (dump)
+		c[n++] = c[2];
+	/* The CT's action scripts (OpenVZ's vzmigrate copied them too), where
+	 * the target takes them. */
+	if (m->rscripts)
+		c[n++] = c[3];
+	return copy_all(m, c, n, err);
 }
 
 /* vzctl's own progress lines (stop, start) are details here: vzmigrate
@@ -291,6 +318,7 @@ static void clean_source(struct mig *m)
 		cleanup_free char *to = NULL;
 		if (asprintf(&to, "%s.migrated", ct->conf_path) < 0 || rename(ct->conf_path, to) < 0)
 			nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot rename %s: %m", ct->conf_path);
+		nvz_ct_scripts_rename(ct, ".migrated");
 		/* The dump restored there must never be restored here too. */
 		cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(ct) : NULL;
 		if (dump)
@@ -550,6 +578,7 @@ out:
 	free(m.rsh);
 	free(m.rpriv);
 	free(m.rconf);
+	free(m.rscripts);
 	free(m.rtree);
 	free(m.rdump);
 	free(m.cpuinfo);

@@ -262,7 +262,8 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	}
 	apply_disk_limits(ct);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was created");
-	return 0;
+	/* OpenVZ's vps.create: the server's own steps for every new CT. */
+	return nvz_ct_action_script(ct, "create", err);
 }
 
 int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
@@ -285,6 +286,8 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 		return -1;
 	if (ct->conf_exists && rename(ct->conf_path, gone) < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rename %s", ct->conf_path);
+	/* Its action scripts go with it, kept as OpenVZ kept them. */
+	nvz_ct_scripts_rename(ct, ".destroyed");
 	const struct nvz_layout *l;
 	struct nvz_disk d;
 	nvz_ct_disk(ct, del, &d, NULL); /* paths only: a bad DISKSPACE must not block destroy */

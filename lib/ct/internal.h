@@ -17,6 +17,20 @@ int nvz_ct_idmap(const struct nvz_ct *ct, struct nvz_idmap *map, struct nvz_erro
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
 /* The cgroup version the CT's cgroup has on this server (1, 2), 0 if unknown. */
 int nvz_ct_cgroup_version(const struct nvz_ct *ct);
+/* OpenVZ's action scripts for event (premount, mount, umount, postumount,
+ * create): CONF_DIR/vps.EVENT, then CONF_DIR/CTID.EVENT, those that exist
+ * (actions.c). A failure: status 79. */
+int nvz_ct_action_script(const struct nvz_ct *ct, const char *event, struct nvz_error **err);
+/* CONF_DIR/CTID.EVENT (start, stop), if it exists: a host file run inside
+ * the running CT by its /bin/sh, as OpenVZ's. A failure: status 79. */
+int nvz_ct_inside_script(struct nvz_ct *ct, const char *event, struct nvz_error **err);
+/* The events a CT's own scripts (CONF_DIR/CTID.EVENT) are for: what goes
+ * with the CT when it is destroyed or migrated. */
+#define NVZ_CT_SCRIPT_EVENTS 6
+extern const char *const nvz_ct_script_events[NVZ_CT_SCRIPT_EVENTS];
+/* Each of the CT's scripts renamed SCRIPT<suffix>: kept, never run again
+ * for a new CT of the same ID. */
+void nvz_ct_scripts_rename(const struct nvz_ct *ct, const char *suffix);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
 /* I/O priority from IOPRIO for pid (0: the caller). */

@@ -75,6 +75,8 @@ static int mount_shared(struct nvz_ct *ct, const struct nvz_layout *l, struct nv
 	return 0;
 }
 
+static int umount_layers(struct nvz_ct *ct, struct nvz_error **err);
+
 int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **err)
 {
 	(void)quiet_if_mounted;
@@ -87,15 +89,36 @@ int nvz_ct_mount(struct nvz_ct *ct, bool quiet_if_mounted, struct nvz_error **er
 			       ct->private);
 	const struct nvz_layout *l;
 	struct nvz_disk d;
-	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
+	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0 ||
+	    nvz_ct_action_script(ct, "premount", err) < 0)
 		return -1;
 	if (d.template_tree ? mount_shared(ct, l, &d, err) < 0 : l->mount(&d, err) < 0)
 		return -1;
+	/* A mount script that failed may have mounted part of what it does. */
+	if (nvz_ct_action_script(ct, "mount", err) < 0) {
+		nvz_detach_mounts_below(ct->root);
+		umount_layers(ct, NULL);
+		return -1;
+	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is mounted");
 	return 0;
 }
 
 int nvz_ct_umount(struct nvz_ct *ct, struct nvz_error **err)
+{
+	bool mounted = nvz_is_mountpoint(ct->root);
+	if (mounted && nvz_ct_action_script(ct, "umount", err) < 0)
+		return -1;
+	/* What a mount script put below VE_ROOT and no umount script took
+	 * away would keep the CT's file system busy. */
+	if (mounted)
+		nvz_detach_mounts_below(ct->root);
+	if (umount_layers(ct, err) < 0)
+		return -1;
+	return mounted ? nvz_ct_action_script(ct, "postumount", err) : 0;
+}
+
+static int umount_layers(struct nvz_ct *ct, struct nvz_error **err)
 {
 	const struct nvz_layout *l;
 	struct nvz_disk d;
@@ -231,6 +254,11 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		return 0;
 	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Stopping container ...");
+	/* OpenVZ's CTID.stop, inside; a failure does not keep the CT up. */
+	struct nvz_error *serr = NULL;
+	if (!(o && o->fast) && nvz_ct_inside_script(ct, "stop", &serr) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: %s", serr->msg);
+	nvz_error_free(serr);
 	/* What to wait for once init is gone: the hub's lock on the CT, or
 	 * its own monitor's exit. */
 	cleanup_close int token = nvz_ct_monitor_token(ct);

@@ -377,6 +377,12 @@ int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_e
 	}
 	if (nvz_ct_start_locked(ct, o, err) < 0)
 		return -1;
+	/* OpenVZ's CTID.start: a CT whose start script fails did not start. */
+	if (nvz_ct_inside_script(ct, "start", err) < 0) {
+		struct nvz_stop_opts fast = { .fast = true };
+		nvz_ct_stop(ct, &fast, NULL);
+		return -1;
+	}
 	if (!o || !o->wait)
 		return 0;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress, waiting ...");

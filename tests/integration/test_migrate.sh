@@ -108,6 +108,16 @@ lock_taken() { ! flock -n "$1" true; }
 ssh_logins() { grep -c 'Accepted publickey' "$T/ssh/sshd_$1.log"; }
 client_ping() { inc busybox ping -c 1 -W 2 "$1" >/dev/null 2>&1; }
 
+# CTID.mount on A: $T/hostdir (same path for both servers) bound at
+# /mnt/host in the CT, as an admin's action script does.
+mig_bind_script() {
+	mkdir -p "$T/hostdir"
+	echo from-the-host >"$T/hostdir/hello"
+	printf '#!/bin/sh\nmkdir -p "$VE_ROOT/mnt/host" && mount --bind %s "$VE_ROOT/mnt/host"\n' "$T/hostdir" \
+		>"$T/conf/$1.mount"
+	chmod 755 "$T/conf/$1.mount"
+}
+
 # A busybox CT on A with a name, a routed IP, and a file of its own.
 mig_ct() {
 	local id=$1
@@ -141,6 +151,7 @@ source_intact() {
 }
 target_clean() {
 	[ ! -e "$T/b/conf/$1.conf" ] && [ ! -e "$T/b/conf/$1.conf.migrating" ] && [ ! -e "$T/b/private/$1" ] &&
+		[ ! -e "$T/b/conf/.$1.scripts.migrating" ] && [ ! -e "$T/b/conf/$1.mount" ] &&
 		! ls "$T/b/names" 2>/dev/null | grep -q . && ! ls -a "$T/b/template/shared" 2>/dev/null | grep -q migrating
 }
 
@@ -148,6 +159,8 @@ t_migrate_offline_busybox() {
 	mig_setup
 	mig_ct 2101 --name web
 	client_ping $MIG_CT_IP || fail "client cannot reach the CT on A"
+	# Its action script (a host directory bound into the CT) goes with it.
+	mig_bind_script 2101
 	expect_rc 0 migrate -t $MIG_B web
 	expect_out 'Starting migration of CT 2101 to 10.78.0.3'
 	expect_out 'Syncing private'
@@ -162,8 +175,12 @@ t_migrate_offline_busybox() {
 	grep -q '^NAME="web"' "$T/b/conf/2101.conf" || fail "name not in the config"
 	[ "$(readlink "$T/b/names/web")" = "$T/b/conf/2101.conf" ] || fail "name link not recreated"
 	[ "$(vzb exec 2101 hostname)" = "mig2101.example.com" ] || fail "hostname"
+	[ -x "$T/b/conf/2101.mount" ] || fail "the action script did not arrive"
+	[ "$(vzb exec 2101 cat /mnt/host/hello)" = from-the-host ] || fail "the mount script did not run on B"
+	[ -e "$T/b/conf/.2101.scripts.migrating" ] && fail "staged scripts left on B"
 	# The source is gone.
 	[ -e "$T/conf/2101.conf" ] && fail "source config left"
+	[ -e "$T/conf/2101.mount" ] && fail "source action script left active"
 	[ -e "$T/private/2101" ] && fail "source private left"
 	[ -e "$T/names/web" ] && fail "source name left"
 	# Networking followed: B answers ARP for the CT, A does not; the client reaches it.
@@ -178,6 +195,7 @@ t_migrate_offline_busybox() {
 	# The CT is locked while it migrates: a second migration back works too.
 	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" $MIG_A 2101
 	ina "$VZCTL" status 2101 | grep -q running || fail "not back on A"
+	[ "$(ina "$VZCTL" exec 2101 cat /mnt/host/hello)" = from-the-host ] || fail "the mount script did not run back on A"
 	return 0
 }
 
@@ -501,6 +519,7 @@ t_migrate_bridged() {
 # with their PIDs; the routed address follows.
 t_migrate_online() {
 	mig_setup
+	mig_bind_script 2114
 	mig_ct 2114 --name live
 	local pid
 	pid=$(ina "$VZCTL" exec 2114 'sleep 9999 >/dev/null 2>&1 & echo $!')
@@ -546,6 +565,10 @@ t_migrate_online() {
 	[ "$(vzb exec 2114 'stat -c "%t:%T %u:%g %F" /dev/mig-null; cat /run/mig-link')" = "$(printf '1:3 5:6 character special file\nrun-state')" ] ||
 		fail "/dev or /run files lost: $(vzb exec 2114 'ls -l /dev/mig-null /run/mig-link /run/mig')"
 	[ "$(vzb exec 2114 cat /root/marker)" = migrated-2114 ] || fail "disk"
+	# The host directory its mount script binds is bound again there.
+	[ "$(vzb exec 2114 cat /mnt/host/hello)" = from-the-host ] || fail "the bind did not follow"
+	vzb exec 2114 'echo from-b >/mnt/host/b' && [ "$(cat "$T/hostdir/b")" = from-b ] ||
+		fail "/mnt/host on B is not the host directory"
 	[ -e "$T/conf/2114.conf" ] && fail "source left"
 	ls "$T"/dump 2>/dev/null | grep -q 2114 && fail "dump left on A"
 	ls "$T"/b/dump 2>/dev/null | grep -q 2114 && fail "dump left on B"

@@ -55,7 +55,40 @@ static const struct set_opt static_opts[] = {
 	{ "save", NULL, K_FLAG, 0 },
 	{ "reset_ub", NULL, K_FLAG, 0 },
 	{ "force", NULL, K_FLAG, 0 },
+	/* OpenVZ's, nothing to do here: resizes of a stopped CT's image are
+	 * offline anyway; no ARP probe precedes an --ipadd. */
+	{ "offline-resize", NULL, K_FLAG, 0 },
+	{ "offline", NULL, K_FLAG, 0 },
+	{ "skip_arpdetect", NULL, K_FLAG, 0 },
+	{ "features", "FEATURES", K_STORED, 0 },
+	{ "netfilter", "NETFILTER", K_STORED, 0 },
+	{ "iptables", "IPTABLES", K_STORED, 0 },
+	{ "vm_overcommit", "VM_OVERCOMMIT", K_STORED, 0 },
+	{ "meminfo", "MEMINFO", K_STORED, 0 },
+	{ "quotaugidlimit", "QUOTAUGIDLIMIT", K_STORED, 0 },
+	{ "diskquota", "DISK_QUOTA", K_STORED, 0 },
 };
+
+static const struct {
+	const char *option, *reason;
+} stored_reasons[] = {
+	{ "features", "a CT's network namespace has sit, ipip, gre and bridge devices, and NFS, "
+		      "wherever the host's kernel has them" },
+	{ "netfilter", "every CT has the whole netfilter (iptables, nftables) of its own network namespace" },
+	{ "iptables", "every CT has the whole netfilter (iptables, nftables) of its own network namespace" },
+	{ "vm_overcommit", "memory is limited by --ram and --swap (PHYSPAGES, SWAPPAGES)" },
+	{ "meminfo", "/proc/meminfo inside shows the CT's limits through lxcfs (LXCFS_DIR)" },
+	{ "quotaugidlimit", "per-user and per-group quotas inside a CT are not available" },
+	{ "diskquota", "disk limits come from the layout: the image's size (ploop), project quotas (simfs)" },
+};
+
+const char *set_stored_reason(const char *option)
+{
+	for (size_t i = 0; i < sizeof(stored_reasons) / sizeof(stored_reasons[0]); i++)
+		if (!strcmp(stored_reasons[i].option, option))
+			return stored_reasons[i].reason;
+	return "";
+}
 
 /* parse_set's getopt table has room for SET_MAX_OPTS: a row more must
  * fail the build, not make every `vzctl set` exit 3 without a word. */
@@ -301,6 +334,43 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, 1UL << 31, err);
 }
 
+/* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
+static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
+		return fail(err);
+	const char *cur = nvz_conf_get(r->changes, "FEATURES");
+	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
+	size_t outlen = 0;
+	FILE *f = copy && args ? open_memstream(&out, &outlen) : NULL;
+	if (!f) {
+		free(copy);
+		free(args);
+		return 3;
+	}
+	char *save = NULL;
+	for (char *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
+		size_t n = strcspn(t, ":");
+		bool replaced = false;
+		for (const char *a = args; *(a += strspn(a, " ,")); a += strcspn(a, " ,"))
+			replaced |= !strncmp(a, t, n) && a[n] == ':';
+		if (!replaced)
+			fprintf(f, "%s ", t);
+	}
+	save = NULL;
+	for (char *t = strtok_r(args, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
+		fprintf(f, "%s ", t);
+	fclose(f);
+	free(copy);
+	free(args);
+	if (outlen)
+		out[outlen - 1] = '\0';
+	int rc = put(r, "FEATURES", out);
+	free(out);
+	return rc;
+}
+
 static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 		       struct set_req *r)
 {
@@ -380,6 +450,12 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		else
 			return cmd_bad_args("Invalid value for --setmode: %s", arg);
 		return 0;
+	case K_STORED: {
+		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, arg, r) : apply_plain(ct, o, arg, r);
+		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
+			r->stored[r->nstored++] = o->option;
+		return rc;
+	}
 	case K_FLAG:
 		if (!strcmp(o->option, "save"))
 			r->save = true;

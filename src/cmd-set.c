@@ -113,6 +113,16 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	int rc = parse_set(c, r);
 	if (rc)
 		return rc;
+	/* Kept in the config for OpenVZ's tools and a move back; said once. */
+	for (size_t i = 0; i < r->nstored; i++) {
+		bool again = false;
+		for (size_t j = 0; j < i; j++)
+			again |= !strcmp(r->stored[j], r->stored[i]);
+		if (!again)
+			fprintf(stderr, "Warning: --%s is kept in the config, but nothing sets it per container on "
+					"this kernel: %s\n",
+				r->stored[i], set_stored_reason(r->stored[i]));
+	}
 	struct nvz_error *err = NULL;
 	if (r->userpasswd && nvz_ct_set_userpasswd(c->ct, r->userpasswd, &err) < 0)
 		return cli_fail(err);

@@ -23,7 +23,8 @@ enum set_kind {
 	K_DISK,     /* --diskspace/--diskinodes/--quotatime: the layout applies them */
 	K_CAP,      /* --capability: needs a restart */
 	K_SETMODE,  /* --setmode restart|ignore */
-	K_FLAG,     /* --save, --reset_ub, --force */
+	K_FLAG,     /* --save, --reset_ub, --force; OpenVZ's no-ops */
+	K_STORED,   /* saved, but no per-CT switch on mainline Linux: said why */
 };
 
 struct set_opt {
@@ -43,6 +44,8 @@ struct set_req {
 	char *userpasswd;
 	char *sample;
 	char ifname[16]; /* --ifname: the NETIF entry later options change */
+	const char *stored[8]; /* K_STORED options given, for their notes */
+	size_t nstored;
 	bool save, reset_ub, restart, ignore;
 	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif;
 };
@@ -51,5 +54,7 @@ struct set_req {
  * error and returns an exit status on bad input. */
 int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 		  struct set_req *r);
+/* Why a K_STORED option changes nothing on this kernel. */
+const char *set_stored_reason(const char *option);
 
 #endif

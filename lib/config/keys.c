@@ -183,6 +183,79 @@ static int v_abspath(const char *key, const char *value, struct nvz_error **err)
 	return 0;
 }
 
+/* OpenVZ keys with no per-container switch on mainline Linux (vzctl set
+ * saves them, and says so): checked as OpenVZ's vzctl checked them. */
+
+static bool one_of(const char *s, size_t n, const char *const *words)
+{
+	for (; *words; words++)
+		if (strlen(*words) == n && !strncmp(*words, s, n))
+			return true;
+	return false;
+}
+
+/* FEATURES "name:on|off ..." (vzctl set --features, comma-separated there). */
+static int v_features(const char *key, const char *value, struct nvz_error **err)
+{
+	static const char *const names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+	static const char *const states[] = { "on", "off", NULL };
+	for (const char *p = value; *(p += strspn(p, " ,"));) {
+		size_t n = strcspn(p, " ,");
+		const char *colon = memchr(p, ':', n);
+		if (!colon || !one_of(p, (size_t)(colon - p), names) ||
+		    !one_of(colon + 1, n - (size_t)(colon - p) - 1, states))
+			return nvz_err(err, NVZ_E_VALUE, EINVAL,
+				       "invalid value for %s: '%.*s' (expected NAME:on|off, NAME one of "
+				       "sysfs nfs sit ipip ppp ipgre bridge nfsd)", key, (int)n, p);
+		p += n;
+	}
+	return 0;
+}
+
+static int v_netfilter(const char *key, const char *value, struct nvz_error **err)
+{
+	static const char *const modes[] = { "disabled", "stateless", "stateful", "full", NULL };
+	if (one_of(value, strlen(value), modes))
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL,
+		       "invalid value for %s: '%s' (expected disabled, stateless, stateful or full)", key, value);
+}
+
+/* IPTABLES: netfilter module names (obsolete in OpenVZ already). */
+static int v_modules(const char *key, const char *value, struct nvz_error **err)
+{
+	size_t n = strlen(value);
+	if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ ,") == n)
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (expected module names)", key,
+		       value);
+}
+
+/* MEMINFO: none, pages:N or privvmpages:N. */
+static int v_meminfo(const char *key, const char *value, struct nvz_error **err)
+{
+	const char *colon = strchr(value, ':');
+	static const char *const modes[] = { "pages", "privvmpages", NULL };
+	if (!strcmp(value, "none") ||
+	    (colon && one_of(value, (size_t)(colon - value), modes) && colon[1] &&
+	     strspn(colon + 1, "0123456789") == strlen(colon + 1)))
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL,
+		       "invalid value for %s: '%s' (expected none, pages:N or privvmpages:N)", key, value);
+}
+
+/* VM_OVERCOMMIT: a positive number (1.5). */
+static int v_positive(const char *key, const char *value, struct nvz_error **err)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(value, &end);
+	if (*value && !*end && !errno && d > 0 && d < 1e6)
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (expected a positive number)",
+		       key, value);
+}
+
 /* A template name becomes a file name in the template cache. */
 static int v_ostemplate(const char *key, const char *value, struct nvz_error **err)
 {
@@ -268,8 +341,8 @@ static const struct key_row key_table[] = {
 	{"IPTENTRIES", NULL, CT}, /* alias of NUMIPTENT */
 	{"AVNUMPROC", NULL, CT},
 	{"SWAPPAGES", NULL, CT},
-	{"VM_OVERCOMMIT", NULL, CT},
-	{"MEMINFO", NULL, CT},
+	{"VM_OVERCOMMIT", v_positive, CT},
+	{"MEMINFO", v_meminfo, CT},
 	/* CPU and I/O */
 	{"CPUUNITS", NULL, CT},
 	{"CPUWEIGHT", NULL, CT},
@@ -281,11 +354,11 @@ static const struct key_row key_table[] = {
 	{"IOLIMIT", NULL, CT},
 	{"IOPSLIMIT", NULL, CT},
 	/* disk */
-	{"DISK_QUOTA", NULL, CT},
+	{"DISK_QUOTA", v_yesno, CT},
 	{"DISKSPACE", NULL, CT},
 	{"DISKINODES", NULL, CT},
 	{"QUOTATIME", NULL, CT},
-	{"QUOTAUGIDLIMIT", NULL, CT},
+	{"QUOTAUGIDLIMIT", v_uint, CT},
 	/* network */
 	{"IP_ADDRESS", NULL, CT},
 	{"HOSTNAME", v_hostname, CT},
@@ -300,9 +373,9 @@ static const struct key_row key_table[] = {
 	{"DEVICES", NULL, CT},
 	{"DEVNODES", NULL, CT},
 	{"PCI", NULL, CT},
-	{"FEATURES", NULL, CT},
-	{"NETFILTER", NULL, NVZ_KEY_CT},
-	{"IPTABLES", NULL, CT | DEP},
+	{"FEATURES", v_features, CT},
+	{"NETFILTER", v_netfilter, NVZ_KEY_CT},
+	{"IPTABLES", v_modules, CT | DEP},
 };
 
 static const struct key_row *lookup(const char *key)

@@ -260,3 +260,33 @@ t_exec_cgroup_v2_delegated() {
 	expect_rc 0 "$VZCTL" stop 140
 	return 0
 }
+
+# OpenVZ's set options with no per-container switch on mainline Linux: an
+# admin's scripts that pass them still work; the values are checked as
+# OpenVZ checked them, kept in the config, and the command says why they
+# change nothing. OpenVZ's no-op flags are accepted.
+t_set_openvz_kept_options() {
+	expect_rc 0 "$VZCTL" create 740 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 740 --features nfs:on,sysfs:off --netfilter stateful --save
+	expect_out 'Warning: --features is kept in the config, but nothing sets it per container'
+	expect_out 'Warning: --netfilter is kept in the config'
+	expect_rc 0 "$VZCTL" set 740 --features nfs:off --iptables ipt_REJECT,iptable_filter --vm_overcommit 1.5 \
+		--meminfo pages:1000 --quotaugidlimit 100 --diskquota no --skip_arpdetect --offline-resize --save
+	grep -q '^FEATURES="sysfs:off nfs:off"$' "$T/conf/740.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/740.conf")"
+	local kv
+	for kv in 'NETFILTER="stateful"' 'IPTABLES="ipt_REJECT,iptable_filter"' 'VM_OVERCOMMIT="1.5"' \
+		'MEMINFO="pages:1000"' 'QUOTAUGIDLIMIT="100"' 'DISK_QUOTA="no"'; do
+		grep -qx "$kv" "$T/conf/740.conf" || fail "$kv not saved"
+	done
+	expect_rc 21 "$VZCTL" set 740 --features foo:on --save
+	expect_out "invalid value for FEATURES: 'foo:on'"
+	expect_rc 21 "$VZCTL" set 740 --netfilter all --save
+	expect_rc 21 "$VZCTL" set 740 --meminfo pages --save
+	expect_rc 21 "$VZCTL" set 740 --vm_overcommit -1 --save
+	expect_rc 21 "$VZCTL" set 740 --diskquota maybe --save
+	grep -qx 'NETFILTER="stateful"' "$T/conf/740.conf" || fail "a refused value was saved"
+	# The CT starts with them.
+	expect_rc 0 "$VZCTL" start 740
+	expect_rc 0 "$VZCTL" stop 740 --fast
+	return 0
+}

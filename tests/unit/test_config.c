@@ -624,3 +624,35 @@ Test(config, sample_configs_parse_cleanly)
 		nvz_conf_free(c);
 	}
 }
+
+/* OpenVZ keys nvz keeps without a per-CT switch: checked as vzctl did. */
+Test(config, validate_kept_openvz_keys)
+{
+	valid("FEATURES", "nfs:on");
+	valid("FEATURES", "nfs:on,sysfs:off ppp:on");
+	valid("FEATURES", "");
+	const char *bad_features[] = { "nfs", "nfs:yes", "foo:on", ":on", "nfs:on,,x:off", "nfs:" };
+	for (size_t i = 0; i < sizeof(bad_features) / sizeof(bad_features[0]); i++)
+		invalid("FEATURES", bad_features[i], NVZ_E_VALUE);
+	valid("NETFILTER", "stateless");
+	valid("NETFILTER", "full");
+	invalid("NETFILTER", "all", NVZ_E_VALUE);
+	invalid("NETFILTER", "", NVZ_E_VALUE);
+	valid("IPTABLES", "ipt_REJECT ipt_tos iptable_filter");
+	invalid("IPTABLES", "ipt;rm", NVZ_E_VALUE);
+	valid("MEMINFO", "none");
+	valid("MEMINFO", "pages:1000");
+	valid("MEMINFO", "privvmpages:1");
+	const char *bad_meminfo[] = { "pages", "pages:", "pages:x", "bytes:1", "none:1" };
+	for (size_t i = 0; i < sizeof(bad_meminfo) / sizeof(bad_meminfo[0]); i++)
+		invalid("MEMINFO", bad_meminfo[i], NVZ_E_VALUE);
+	valid("VM_OVERCOMMIT", "1.5");
+	valid("VM_OVERCOMMIT", "2");
+	const char *bad_over[] = { "0", "-1", "1.5x", "", "nan", "inf" };
+	for (size_t i = 0; i < sizeof(bad_over) / sizeof(bad_over[0]); i++)
+		invalid("VM_OVERCOMMIT", bad_over[i], NVZ_E_VALUE);
+	valid("DISK_QUOTA", "no");
+	invalid("DISK_QUOTA", "off", NVZ_E_VALUE);
+	valid("QUOTAUGIDLIMIT", "100");
+	invalid("QUOTAUGIDLIMIT", "-1", NVZ_E_VALUE);
+}

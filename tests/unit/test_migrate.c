@@ -144,8 +144,11 @@ Test(migrate, recv_abort_and_eof_leave_nothing)
 		struct nvz_migrate_recv_opts o = { .name = "x" };
 		cr_assert_lt(recv_run(310, &o, ends[i], rep, sizeof(rep), &err), 0);
 		cr_assert_not_null(strstr(rep, P("PRIVATE %s/private/310\n", base)), "%s", rep);
-		cr_assert_not_null(strstr(rep, P("CONF %s/conf/310.conf.migrating\nREADY\n", base)), "%s", rep);
+		cr_assert_not_null(strstr(rep, P("CONF %s/conf/310.conf.migrating\n", base)), "%s", rep);
+		cr_assert_not_null(strstr(rep, P("SCRIPTS %s/conf/.310.scripts.migrating\nREADY\n", base)), "%s",
+				   rep);
 		cr_assert(!nvz_path_exists(P("%s/private/310", base)), "private left");
+		cr_assert(!nvz_path_exists(P("%s/conf/.310.scripts.migrating", base)), "staged scripts left");
 		cr_assert(!nvz_path_exists(P("%s/conf/310.conf", base)));
 		nvz_error_free(err);
 	}

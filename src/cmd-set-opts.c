@@ -30,6 +30,7 @@ static const struct set_opt static_opts[] = {
 	{ "cpulimit", "CPULIMIT", K_RES, 0 },
 	{ "cpus", "CPUS", K_RES, 0 },
 	{ "cpumask", "CPUMASK", K_RES, 0 },
+	{ "nodemask", "NODEMASK", K_RES, 0 },
 	{ "iolimit", "IOLIMIT", K_RES, 0 },
 	{ "iopslimit", "IOPSLIMIT", K_RES, 0 },
 	{ "ioprio", "IOPRIO", K_RES, 0 },
@@ -325,6 +326,8 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 		return nvz_res_parse_cpulimit(arg, err);
 	if (!strcmp(o->key, "CPUMASK"))
 		return nvz_res_parse_cpumask(arg, err);
+	if (!strcmp(o->key, "NODEMASK"))
+		return nvz_res_parse_nodemask(arg, err);
 	if (!strcmp(o->key, "IOLIMIT"))
 		return nvz_res_parse_iolimit(arg, err);
 	if (!strcmp(o->key, "CPUUNITS"))

@@ -9,6 +9,26 @@
 #include "set.h"
 #include "vzctl.h"
 
+/* As vzctl: NUMA nodes go with a CPU mask, and "auto" (the nodes' CPUs)
+ * needs nodes. Checked on the config the set leaves, not only its options. */
+static int check_numa_masks(struct nvz_ct *ct, const struct set_req *r)
+{
+	const char *nodes = nvz_conf_get(r->changes, "NODEMASK");
+	const char *cpus = nvz_conf_get(r->changes, "CPUMASK");
+	if (!nodes && !cpus)
+		return 0;
+	if (!nodes)
+		nodes = nvz_ct_get(ct, "NODEMASK", "");
+	if (!cpus)
+		cpus = nvz_ct_get(ct, "CPUMASK", "");
+	bool some_nodes = *nodes && strcmp(nodes, "all") != 0;
+	if (some_nodes && !*cpus)
+		return cmd_bad_args("%s", "Error: --nodemask must be used with --cpumask");
+	if (!strcmp(cpus, "auto") && !some_nodes)
+		return cmd_bad_args("%s", "Error: --cpumask auto option requires --nodemask");
+	return 0;
+}
+
 static int parse_set(struct cmd_ctx *c, struct set_req *r)
 {
 	size_t n;
@@ -32,6 +52,8 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 	}
 	if (optind <= c->argc)
 		return cmd_bad_args("Invalid extra arguments: %s", c->argv[optind - 1]);
+	if ((rc = check_numa_masks(c->ct, r)))
+		return rc;
 	if (r->reset_ub && (nvz_conf_count(r->changes) || r->save))
 		return cmd_bad_args("%s", "Error: option --reset_ub is exclusive");
 	if (r->restart && !r->save)

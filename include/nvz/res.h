@@ -63,7 +63,8 @@ struct nvz_res_limits {
 	unsigned cpu_units;        /* CPUUNITS (OpenVZ 8..500000, default 1000) */
 	unsigned cpu_limit_pct;    /* CPULIMIT, % of one CPU, 0 = none */
 	unsigned cpus;             /* CPUS, 0 = all */
-	char cpumask[256];         /* CPUMASK as a cpuset list, "" = all */
+	char cpumask[256];         /* CPUMASK as a cpuset list, "" = all ("auto" resolved) */
+	char nodemask[64];         /* NODEMASK, NUMA nodes for memory, "" = all */
 	uint64_t io_bps;           /* IOLIMIT bytes/s, 0 = none */
 	uint64_t io_iops;          /* IOPSLIMIT, 0 = none */
 	unsigned io_prio;          /* IOPRIO 0..7, default 4 */
@@ -84,7 +85,8 @@ int nvz_res_compute(nvz_res_get_fn get, void *data, struct nvz_res_limits *out,
 /* Option values that are not beancounters. Each returns the normalised
  * config value (malloc'd) or NULL with status 21 and OpenVZ's message. */
 char *nvz_res_parse_cpulimit(const char *text, struct nvz_error **err);  /* "25", "25%" */
-char *nvz_res_parse_cpumask(const char *text, struct nvz_error **err);   /* "0-2,7", "all" */
+char *nvz_res_parse_cpumask(const char *text, struct nvz_error **err);   /* "0-2,7", "all", "auto" */
+char *nvz_res_parse_nodemask(const char *text, struct nvz_error **err);  /* "0-1", "all" */
 char *nvz_res_parse_iolimit(const char *text, struct nvz_error **err);   /* "10" MB/s, "5M", "0" */
 char *nvz_res_parse_uint(const char *key, const char *text, unsigned long min, unsigned long max,
 			 struct nvz_error **err); /* CPUUNITS 8..500000, CPUS, IOPRIO 0..7, IOPSLIMIT */

@@ -302,34 +302,49 @@ static int add_pids(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 	return add(p, cg, "pids", "pids.max", val, "process limit", NVZ_E_SETUBC, false, err);
 }
 
-/* effective: the parent's file listing the CPUs it really has. */
-static int add_cpuset(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
-		      const struct nvz_res_limits *l, const char *effective, struct nvz_error **err)
+/* One cpuset list (cpuset.cpus or cpuset.mems). effective: the parent's
+ * file listing what it really has, copied for "all" on v1; on v2 an empty
+ * list means the parent's. */
+static int add_cpuset_list(struct nvz_cg_plan *p, const struct nvz_cgroup *cg, const char *list,
+			   const char *file, const char *effective, const char *what,
+			   struct nvz_error **err)
 {
-	bool all = cpumask_all(l->cpumask);
-	if (!nvz_cg_has_controller(cg, "cpuset"))
-		return all ? 0 : no_controller("cpuset", "CPU masks", NVZ_E_SYSTEM, err);
 	cleanup_free char *val = NULL;
-	if (!all) {
-		val = strdup(l->cpumask);
+	if (!cpumask_all(list)) {
+		val = strdup(list);
 	} else if (effective) {
-		cleanup_free char *mine = cg_path(cg, "cpuset", "cpuset.cpus", err);
+		cleanup_free char *mine = cg_path(cg, "cpuset", file, err);
 		char *slash = mine ? strrchr(mine, '/') : NULL;
 		if (!slash)
 			return -ENOENT;
 		*slash = '\0';
 		cleanup_free char *parent = nvz_cg_join(mine, "..");
-		cleanup_free char *file = parent ? nvz_cg_join(parent, effective) : NULL;
-		if (!file)
+		cleanup_free char *path = parent ? nvz_cg_join(parent, effective) : NULL;
+		if (!path)
 			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
-		if (read_value(file, &val, err) < 0)
+		if (read_value(path, &val, err) < 0)
 			return -EIO;
 	} else {
-		val = strdup(""); /* v2: empty means the parent's CPUs */
+		val = strdup("");
 	}
 	if (!val)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
-	return add(p, cg, "cpuset", "cpuset.cpus", val, "CPU mask", NVZ_E_SYSTEM, false, err);
+	return add(p, cg, "cpuset", file, val, what, NVZ_E_SYSTEM, false, err);
+}
+
+/* CPUMASK and NODEMASK; v1: the parent's effective lists stand for "all". */
+static int add_cpuset(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
+		      const struct nvz_res_limits *l, bool v1, struct nvz_error **err)
+{
+	if (!nvz_cg_has_controller(cg, "cpuset"))
+		return cpumask_all(l->cpumask) && cpumask_all(l->nodemask)
+			       ? 0
+			       : no_controller("cpuset", "CPU and NUMA node masks", NVZ_E_SYSTEM, err);
+	if (add_cpuset_list(p, cg, l->cpumask, "cpuset.cpus", v1 ? "cpuset.effective_cpus" : NULL,
+			    "CPU mask", err) < 0)
+		return -EIO;
+	return add_cpuset_list(p, cg, l->nodemask, "cpuset.mems", v1 ? "cpuset.effective_mems" : NULL,
+			       "NUMA node mask", err);
 }
 
 /* ---- v1 ----------------------------------------------------------------- */
@@ -470,7 +485,7 @@ int nvz_cg_v1_plan_limits(const struct nvz_cgroup *cg, const struct nvz_res_limi
 			  struct nvz_cg_plan *plan, struct nvz_error **err)
 {
 	if (v1_memory(plan, cg, l, err) < 0 || add_pids(plan, cg, l, err) < 0 ||
-	    v1_cpu(plan, cg, l, err) < 0 || add_cpuset(plan, cg, l, "cpuset.effective_cpus", err) < 0 ||
+	    v1_cpu(plan, cg, l, err) < 0 || add_cpuset(plan, cg, l, true, err) < 0 ||
 	    v1_blkio(plan, cg, l, err) < 0)
 		return -1;
 	return 0;
@@ -605,7 +620,7 @@ int nvz_cg_v2_plan_limits(const struct nvz_cgroup *cg, const struct nvz_res_limi
 			  struct nvz_cg_plan *plan, struct nvz_error **err)
 {
 	if (v2_memory(plan, cg, l, err) < 0 || add_pids(plan, cg, l, err) < 0 ||
-	    v2_cpu(plan, cg, l, err) < 0 || add_cpuset(plan, cg, l, NULL, err) < 0 ||
+	    v2_cpu(plan, cg, l, err) < 0 || add_cpuset(plan, cg, l, false, err) < 0 ||
 	    v2_io(plan, cg, l, err) < 0)
 		return -1;
 	return 0;

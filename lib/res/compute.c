@@ -157,6 +157,14 @@ static int compute_cpu(nvz_res_get_fn get, void *data, struct nvz_res_limits *ou
 	out->cpus = (unsigned)cpus;
 	out->cpu_limit_pct = (unsigned)pct;
 
+	out->nodemask[0] = '\0';
+	s = get(data, "NODEMASK");
+	if (s && *s) {
+		if ((r = nvz_res_nodemask_value(s, out->nodemask, sizeof(out->nodemask), err)) < 0)
+			return r;
+		if (strcmp(out->nodemask, "all") == 0)
+			out->nodemask[0] = '\0';
+	}
 	out->cpumask[0] = '\0';
 	s = get(data, "CPUMASK");
 	if (s && *s) {
@@ -165,6 +173,12 @@ static int compute_cpu(nvz_res_get_fn get, void *data, struct nvz_res_limits *ou
 			return r;
 		if (strcmp(out->cpumask, "all") == 0)
 			out->cpumask[0] = '\0';
+	}
+	/* vzctl's "auto": the CPUs of the CT's NUMA nodes, as they are now. */
+	if (strcmp(out->cpumask, "auto") == 0) {
+		if (!out->nodemask[0])
+			return nvz_err(err, NVZ_E_VALUE, EINVAL, "--cpumask auto option requires --nodemask");
+		return nvz_res_node_cpus(out->nodemask, out->cpumask, sizeof(out->cpumask), err);
 	}
 	return 0;
 }

@@ -18,7 +18,11 @@ int nvz_res_cpulimit_value(const char *text, unsigned long *out, struct nvz_erro
  * 1 byte in config files, where IOLIMIT is stored in bytes/s). */
 int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
 			  struct nvz_error **err);
-/* Normalised cpu list ("0-2,7") into buf, or "all". */
+/* Normalised cpu list ("0-2,7") into buf, or "all", or "auto". */
 int nvz_res_cpumask_value(const char *text, char *buf, size_t size, struct nvz_error **err);
+/* Normalised NUMA node list into buf, or "all". */
+int nvz_res_nodemask_value(const char *text, char *buf, size_t size, struct nvz_error **err);
+/* The online CPUs of the NUMA nodes in the list nodes ("0-1"), as a list. */
+int nvz_res_node_cpus(const char *nodes, char *buf, size_t size, struct nvz_error **err);
 
 #endif

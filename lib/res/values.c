@@ -148,19 +148,28 @@ static int parse_cpu_list(const char *s, struct cpuset *set)
 	}
 }
 
-/* The CPUs this host has online; the kernel refuses the others in
- * cpuset.cpus, so refuse them here with a message naming the option. */
-static void online_cpus(struct cpuset *set)
+/* A CPU or node list: its option, the sysfs file of what is online, and
+ * what one element is called in messages. */
+struct mask_kind {
+	const char *option, *online, *element;
+};
+static const struct mask_kind cpu_kind = { "cpumask", "/sys/devices/system/cpu/online", "CPU" };
+static const struct mask_kind node_kind = { "nodemask", "/sys/devices/system/node/online", "node" };
+
+/* What this host has online; the kernel refuses the others in cpuset.cpus
+ * and cpuset.mems, so refuse them here with a message naming the option.
+ * Without the file: the CPUs the C library counts, node 0 (no NUMA). */
+static void online_set(const struct mask_kind *k, struct cpuset *set)
 {
 	char line[4096];
-	cleanup_fclose FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	cleanup_fclose FILE *f = fopen(k->online, "re");
 	if (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (parse_cpu_list(line, set) == 0)
 			return;
 	}
 	memset(set, 0, sizeof(*set));
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = k == &cpu_kind ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	for (long c = 0; c < (n > 0 ? n : 1) && c < CPU_BITS; c++)
 		cpu_set(set, (unsigned)c);
 }
@@ -186,39 +195,105 @@ static int format_cpu_list(const struct cpuset *set, char *buf, size_t size)
 	return 0;
 }
 
-int nvz_res_cpumask_value(const char *text, char *buf, size_t size, struct nvz_error **err)
+static int mask_value(const struct mask_kind *k, const char *text, char *buf, size_t size,
+		      struct nvz_error **err)
 {
 	struct cpuset want, online;
 	if (text && strcmp(text, "all") == 0) {
 		if (size < 4)
-			return nvz_err(err, NVZ_E_VALUE, ENOSPC, "Invalid value for --cpumask: %s",
+			return nvz_err(err, NVZ_E_VALUE, ENOSPC, "Invalid value for --%s: %s", k->option,
 				       text);
 		memcpy(buf, "all", 4);
 		return 0;
 	}
 	if (!text || parse_cpu_list(text, &want) < 0)
-		return invalid(err, "cpumask", text);
-	online_cpus(&online);
+		return invalid(err, k->option, text);
+	online_set(k, &online);
 	for (unsigned c = 0; c < CPU_BITS; c++)
 		if (cpu_isset(&want, c) && !cpu_isset(&online, c))
 			return nvz_err(err, NVZ_E_VALUE, EINVAL,
-				       "Invalid value for --cpumask: %s (CPU %u is not online)",
-				       text, c);
+				       "Invalid value for --%s: %s (%s %u is not online)", k->option,
+				       text, k->element, c);
 	if (format_cpu_list(&want, buf, size) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENOSPC,
-			       "Invalid value for --cpumask: %s (list too long)", text);
+			       "Invalid value for --%s: %s (list too long)", k->option, text);
 	return 0;
 }
 
-char *nvz_res_parse_cpumask(const char *text, struct nvz_error **err)
+/* "auto" stays "auto": the CPUs of NODEMASK's nodes, found at each apply. */
+int nvz_res_cpumask_value(const char *text, char *buf, size_t size, struct nvz_error **err)
+{
+	if (text && strcmp(text, "auto") == 0 && size >= 5) {
+		memcpy(buf, "auto", 5);
+		return 0;
+	}
+	return mask_value(&cpu_kind, text, buf, size, err);
+}
+
+int nvz_res_nodemask_value(const char *text, char *buf, size_t size, struct nvz_error **err)
+{
+	return mask_value(&node_kind, text, buf, size, err);
+}
+
+int nvz_res_node_cpus(const char *nodes, char *buf, size_t size, struct nvz_error **err)
+{
+	struct cpuset want, cpus, online;
+	if (parse_cpu_list(nodes, &want) < 0)
+		return invalid(err, node_kind.option, nodes);
+	online_set(&cpu_kind, &online);
+	memset(&cpus, 0, sizeof(cpus));
+	for (unsigned n = 0; n < CPU_BITS; n++) {
+		if (!cpu_isset(&want, n))
+			continue;
+		char path[64], line[4096];
+		struct cpuset mine;
+		snprintf(path, sizeof(path), "/sys/devices/system/node/node%u/cpulist", n);
+		cleanup_fclose FILE *f = fopen(path, "re");
+		if (!f && n == 0 && errno == ENOENT) { /* no NUMA: node 0 has every CPU */
+			cpus = online;
+			continue;
+		}
+		if (!f || !fgets(line, sizeof(line), f))
+			return nvz_err_sys(err, NVZ_E_VALUE, f ? EIO : errno, "read '%s'", path);
+		line[strcspn(line, "\n")] = '\0';
+		if (!*line)
+			continue; /* a node with memory but no CPU */
+		if (parse_cpu_list(line, &mine) < 0)
+			return nvz_err(err, NVZ_E_VALUE, EINVAL, "'%s': unexpected '%s'", path, line);
+		for (size_t i = 0; i < CPU_BITS / 64; i++)
+			cpus.bits[i] |= mine.bits[i] & online.bits[i];
+	}
+	bool none = true;
+	for (size_t i = 0; i < CPU_BITS / 64; i++)
+		none &= !cpus.bits[i];
+	if (none)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "--cpumask auto: NUMA node(s) %s have no CPU online", nodes);
+	if (format_cpu_list(&cpus, buf, size) < 0)
+		return nvz_err(err, NVZ_E_VALUE, ENOSPC, "--cpumask auto: the CPU list is too long");
+	return 0;
+}
+
+static char *mask_option(int (*value)(const char *, char *, size_t, struct nvz_error **),
+			 const char *text, struct nvz_error **err)
 {
 	char buf[1024];
-	if (nvz_res_cpumask_value(text, buf, sizeof(buf), err) < 0)
+	if (value(text, buf, sizeof(buf), err) < 0)
 		return NULL;
 	char *s = strdup(buf);
 	if (!s)
 		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	return s;
+}
+
+char *nvz_res_parse_cpumask(const char *text, struct nvz_error **err)
+{
+	return mask_option(nvz_res_cpumask_value, text, err);
+}
+
+char *nvz_res_parse_nodemask(const char *text, struct nvz_error **err)
+{
+	return mask_option(nvz_res_nodemask_value, text, err);
 }
 
 static uint64_t iolimit_suffix(char c)

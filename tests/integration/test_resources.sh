@@ -137,6 +137,53 @@ t_res_cpu_io_values() {
 	return 0
 }
 
+# NUMA: --nodemask is cpuset.mems (live, and again at each start); vzctl's
+# "--cpumask auto" is the CPUs of those nodes, kept as "auto" in the config.
+# As vzctl, a node mask goes with a CPU mask and "auto" needs nodes.
+t_res_numa_masks() {
+	start_busybox 1009
+	local node0 nodes
+	node0=$(cat /sys/devices/system/node/node0/cpulist 2>/dev/null || cat /sys/devices/system/cpu/online)
+	nodes=$(cat /sys/devices/system/node/online 2>/dev/null || echo 0)
+	expect_rc 0 "$VZCTL" set 1009 --cpumask 0 --save
+	cp "$T/conf/1009.conf" "$T/before"
+	expect_rc 20 "$VZCTL" set 1009 --cpumask auto --save
+	expect_out 'Error: --cpumask auto option requires --nodemask'
+	expect_rc 21 "$VZCTL" set 1009 --nodemask $((${nodes##*[-,]} + 1)) --save
+	expect_out "Invalid value for --nodemask: $((${nodes##*[-,]} + 1)) \(node $((${nodes##*[-,]} + 1)) is not online\)"
+	expect_rc 21 "$VZCTL" set 1009 --nodemask x --save
+	cmp -s "$T/conf/1009.conf" "$T/before" || fail "config changed by a refused set"
+	[ "$(cg cpuset 1009 cpuset.cpus)" = 0 ] || fail "cpus changed by a refused set: $(cg cpuset 1009 cpuset.cpus)"
+	expect_rc 0 "$VZCTL" set 1009 --cpumask auto --nodemask 0 --save
+	grep -q '^CPUMASK="auto"$' "$T/conf/1009.conf" || fail "CPUMASK $(grep CPUMASK "$T/conf/1009.conf")"
+	grep -q '^NODEMASK="0"$' "$T/conf/1009.conf" || fail "NODEMASK $(grep NODEMASK "$T/conf/1009.conf")"
+	[ "$(cg cpuset 1009 cpuset.cpus)" = "$node0" ] || fail "auto: cpus $(cg cpuset 1009 cpuset.cpus), node 0 has $node0"
+	[ "$(cg cpuset 1009 cpuset.mems)" = 0 ] || fail "mems $(cg cpuset 1009 cpuset.mems)"
+	expect_rc 0 "$VZCTL" exec 1009 'grep Mems_allowed_list /proc/self/status'
+	expect_out 'Mems_allowed_list:[[:space:]]+0$'
+	# A CPU mask from the config with the set's nodes: no --cpumask needed.
+	expect_rc 0 "$VZCTL" set 1009 --cpumask 0 --nodemask all --save
+	expect_rc 0 "$VZCTL" set 1009 --nodemask 0 --save
+	expect_rc 0 "$VZCTL" restart 1009
+	[ "$(cg cpuset 1009 cpuset.cpus)" = 0 ] || fail "after restart: cpus $(cg cpuset 1009 cpuset.cpus)"
+	[ "$(cg cpuset 1009 cpuset.mems)" = 0 ] || fail "after restart: mems $(cg cpuset 1009 cpuset.mems)"
+	# Back to all: the parent's nodes (v1), or none written (v2: inherited).
+	expect_rc 0 "$VZCTL" set 1009 --cpumask all --nodemask all --save
+	if cg_v2; then
+		[ -z "$(cg cpuset 1009 cpuset.mems)" ] || fail "v2 mems not reset: $(cg cpuset 1009 cpuset.mems)"
+	else
+		[ "$(cg cpuset 1009 cpuset.mems)" = "$(cat "$(dirname "$(cgdir cpuset 1009)")/cpuset.effective_mems")" ] ||
+			fail "v1 mems not the parent's: $(cg cpuset 1009 cpuset.mems)"
+	fi
+	# A stopped CT: a node mask alone, without a CPU mask anywhere, is refused.
+	expect_rc 0 "$VZCTL" stop 1009
+	expect_rc 0 "$VZCTL" set 1009 --cpumask all --save
+	sed -i '/^CPUMASK=/d' "$T/conf/1009.conf"
+	expect_rc 20 "$VZCTL" set 1009 --nodemask 0 --save
+	expect_out 'Error: --nodemask must be used with --cpumask'
+	return 0
+}
+
 # A capability change needs a restart: warned without --setmode, done with
 # --setmode restart.
 t_res_capability_setmode() {

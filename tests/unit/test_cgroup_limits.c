@@ -42,9 +42,11 @@ Test(limits, v1_readback)
 	l.cpu_limit_pct = 50;
 	l.cpus = 1;
 	snprintf(l.cpumask, sizeof(l.cpumask), "0");
+	snprintf(l.nodemask, sizeof(l.nodemask), "0");
 	l.io_bps = MiB;
 	l.io_iops = 100;
 	OK(nvz_cgroup_set_limits(g_cg, &l, ERR));
+	expect(g_cg, "cpuset.mems", "0");
 	expect(g_cg, "memory.limit_in_bytes", "67108864");
 	expect(g_cg, "memory.memsw.limit_in_bytes", "100663296");
 	expect(g_cg, "memory.kmem.tcp.limit_in_bytes", "8388608");

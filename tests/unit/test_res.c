@@ -478,8 +478,35 @@ Test(compute, cpu_and_io)
 	struct kv all[] = {{"CPUMASK", "all"}, {"IOPRIO", "0"}, {"IOLIMIT", "0"}, {NULL, NULL}};
 	l = compute_ok(all);
 	cr_assert_str_eq(l.cpumask, "");
+	cr_assert_str_eq(l.nodemask, "");
 	cr_assert_eq(l.io_prio, 0);
 	cr_assert_eq(l.io_bps, 0);
+}
+
+/* The CPUs of node 0 as sysfs lists them (every online CPU without NUMA). */
+static void node0_cpus(char *buf, size_t size)
+{
+	FILE *f = fopen("/sys/devices/system/node/node0/cpulist", "r");
+	if (!f)
+		f = fopen("/sys/devices/system/cpu/online", "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(buf, (int)size, f));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+Test(compute, numa_masks)
+{
+	char want[256];
+	node0_cpus(want, sizeof(want));
+	struct kv autom[] = {{"CPUMASK", "auto"}, {"NODEMASK", "0"}, {NULL, NULL}};
+	struct nvz_res_limits l = compute_ok(autom);
+	cr_assert_str_eq(l.nodemask, "0");
+	cr_assert_str_eq(l.cpumask, want, "auto is node 0's CPUs");
+	struct kv nodes_only[] = {{"NODEMASK", "0,0"}, {NULL, NULL}};
+	l = compute_ok(nodes_only);
+	cr_assert_str_eq(l.nodemask, "0");
+	cr_assert_str_eq(l.cpumask, "");
 }
 
 Test(compute, malformed)
@@ -493,6 +520,11 @@ Test(compute, malformed)
 	compute_bad((struct kv[]){{"CPULIMIT", "x"}, {NULL, NULL}}, "Invalid value for --cpulimit: x");
 	compute_bad((struct kv[]){{"IOLIMIT", "-1"}, {NULL, NULL}}, "Invalid value for --iolimit: -1");
 	compute_bad((struct kv[]){{"CPUMASK", "1-0"}, {NULL, NULL}}, "Invalid value for --cpumask: 1-0");
+	compute_bad((struct kv[]){{"NODEMASK", "x"}, {NULL, NULL}}, "Invalid value for --nodemask: x");
+	compute_bad((struct kv[]){{"CPUMASK", "auto"}, {NULL, NULL}},
+		    "--cpumask auto option requires --nodemask");
+	compute_bad((struct kv[]){{"CPUMASK", "auto"}, {"NODEMASK", "all"}, {NULL, NULL}},
+		    "--cpumask auto option requires --nodemask");
 	struct nvz_res_limits l;
 	struct nvz_error *err = NULL;
 	expect_err(nvz_res_compute(NULL, NULL, &l, &err), &err, NVZ_E_SYSTEM, NULL, "no get");
@@ -574,6 +606,7 @@ Test(values, cpumask)
 {
 	struct nvz_error *err = NULL;
 	value_ok(nvz_res_parse_cpumask("all", &err), "all");
+	value_ok(nvz_res_parse_cpumask("auto", &err), "auto");
 	value_ok(nvz_res_parse_cpumask("0", &err), "0");
 	value_ok(nvz_res_parse_cpumask("0-0", &err), "0");
 	value_ok(nvz_res_parse_cpumask("0,0", &err), "0");
@@ -585,7 +618,7 @@ Test(values, cpumask)
 	if (max >= 3)
 		value_ok(nvz_res_parse_cpumask("3,0-1", &err), "0-1,3");
 	cr_assert_null(err);
-	static const char *const bad[] = {"", "1-0", "a", "1,", ",1", "1--2", "auto", "0 ", "-1",
+	static const char *const bad[] = {"", "1-0", "a", "1,", ",1", "1--2", "Auto", "0 ", "-1",
 					  "99999", "0-99999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
@@ -602,6 +635,45 @@ Test(values, cpumask)
 		 max + 1);
 	err = NULL;
 	value_bad(nvz_res_parse_cpumask(text, &err), &err, want, text);
+}
+
+/* Highest online NUMA node (0 on a kernel without NUMA). */
+static int max_online_node(void)
+{
+	char line[256] = "0";
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			strcpy(line, "0");
+		fclose(f);
+	}
+	char *last = strrchr(line, ',');
+	last = last ? last + 1 : line;
+	char *dash = strchr(last, '-');
+	return atoi(dash ? dash + 1 : last);
+}
+
+Test(values, nodemask)
+{
+	struct nvz_error *err = NULL;
+	value_ok(nvz_res_parse_nodemask("all", &err), "all");
+	value_ok(nvz_res_parse_nodemask("0", &err), "0");
+	value_ok(nvz_res_parse_nodemask("0-0,0", &err), "0");
+	cr_assert_null(err);
+	static const char *const bad[] = {"", "auto", "x", "1-0", "0,", "-1", "99999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "Invalid value for --nodemask: %s", bad[i]);
+		err = NULL;
+		value_bad(nvz_res_parse_nodemask(bad[i], &err), &err, want, bad[i]);
+	}
+	int max = max_online_node();
+	char text[32], want[96];
+	snprintf(text, sizeof(text), "%d", max + 1);
+	snprintf(want, sizeof(want), "Invalid value for --nodemask: %s (node %d is not online)", text,
+		 max + 1);
+	err = NULL;
+	value_bad(nvz_res_parse_nodemask(text, &err), &err, want, text);
 }
 
 Test(values, iolimit)

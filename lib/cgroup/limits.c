@@ -302,37 +302,49 @@ static int add_pids(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 	return add(p, cg, "pids", "pids.max", val, "process limit", NVZ_E_SETUBC, false, err);
 }
 
-/* One cpuset list (cpuset.cpus or cpuset.mems). effective: the parent's
- * file listing what it really has, copied for "all" on v1; on v2 an empty
- * list means the parent's. */
+/* path's parent cgroup's file named effective, into *val. */
+static int read_parent_file(const char *path, const char *effective, char **val,
+			    struct nvz_error **err)
+{
+	cleanup_free char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
+	*slash = '\0';
+	cleanup_free char *parent = nvz_cg_join(dir, "..");
+	cleanup_free char *file = parent ? nvz_cg_join(parent, effective) : NULL;
+	if (!file)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
+	return read_value(file, val, err) < 0 ? -EIO : 0;
+}
+
+/* One cpuset list (cpuset.cpus or cpuset.mems); "all" is the parent's
+ * effective list. On v2 an empty list inherits the parent's, but the
+ * kernel refuses to empty a populated cpuset (ENOSPC): empty stays empty,
+ * a list goes back to the parent's. */
 static int add_cpuset_list(struct nvz_cg_plan *p, const struct nvz_cgroup *cg, const char *list,
-			   const char *file, const char *effective, const char *what,
+			   const char *file, const char *effective, bool v1, const char *what,
 			   struct nvz_error **err)
 {
+	cleanup_free char *path = cg_path(cg, "cpuset", file, err);
+	if (!path)
+		return -ENOENT;
 	cleanup_free char *val = NULL;
 	if (!cpumask_all(list)) {
 		val = strdup(list);
-	} else if (effective) {
-		cleanup_free char *mine = cg_path(cg, "cpuset", file, err);
-		char *slash = mine ? strrchr(mine, '/') : NULL;
-		if (!slash)
-			return -ENOENT;
-		*slash = '\0';
-		cleanup_free char *parent = nvz_cg_join(mine, "..");
-		cleanup_free char *path = parent ? nvz_cg_join(parent, effective) : NULL;
-		if (!path)
-			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
-		if (read_value(path, &val, err) < 0)
-			return -EIO;
 	} else {
-		val = strdup("");
+		cleanup_free char *now = NULL;
+		if (!v1 && read_value(path, &now, NULL) == 0 && !*now)
+			val = steal_ptr(&now);
+		else if (read_parent_file(path, effective, &val, err) < 0)
+			return -EIO;
 	}
 	if (!val)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");
 	return add(p, cg, "cpuset", file, val, what, NVZ_E_SYSTEM, false, err);
 }
 
-/* CPUMASK and NODEMASK; v1: the parent's effective lists stand for "all". */
+/* CPUMASK and NODEMASK. */
 static int add_cpuset(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 		      const struct nvz_res_limits *l, bool v1, struct nvz_error **err)
 {
@@ -340,10 +352,12 @@ static int add_cpuset(struct nvz_cg_plan *p, const struct nvz_cgroup *cg,
 		return cpumask_all(l->cpumask) && cpumask_all(l->nodemask)
 			       ? 0
 			       : no_controller("cpuset", "CPU and NUMA node masks", NVZ_E_SYSTEM, err);
-	if (add_cpuset_list(p, cg, l->cpumask, "cpuset.cpus", v1 ? "cpuset.effective_cpus" : NULL,
-			    "CPU mask", err) < 0)
+	if (add_cpuset_list(p, cg, l->cpumask, "cpuset.cpus",
+			    v1 ? "cpuset.effective_cpus" : "cpuset.cpus.effective", v1, "CPU mask",
+			    err) < 0)
 		return -EIO;
-	return add_cpuset_list(p, cg, l->nodemask, "cpuset.mems", v1 ? "cpuset.effective_mems" : NULL,
+	return add_cpuset_list(p, cg, l->nodemask, "cpuset.mems",
+			       v1 ? "cpuset.effective_mems" : "cpuset.mems.effective", v1,
 			       "NUMA node mask", err);
 }
 

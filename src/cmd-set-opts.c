@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvz/cleanup.h"
 #include "nvz/net.h"
 #include "nvz/netif.h"
 #include "nvz/res.h"
@@ -46,6 +47,8 @@ static const struct set_opt static_opts[] = {
 	{ "bridge", "NETIF", K_NETIF, 6 },
 	{ "gw", "NETIF", K_NETIF, 7 },
 	{ "gw6", "NETIF", K_NETIF, 8 },
+	{ "netdev_add", "NETDEV", K_NETDEV, 0 },
+	{ "netdev_del", "NETDEV", K_NETDEV, 1 },
 	{ "ipadd", "IP_ADDRESS", K_IP, 0 },
 	{ "ip", "IP_ADDRESS", K_IP, 0 },
 	{ "ipdel", "IP_ADDRESS", K_IP, 1 },
@@ -226,6 +229,42 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 	return rc;
 }
 
+/* NETDEV: --netdev_add appends a host interface (once), --netdev_del
+ * removes one the list has. The base is the set's pending value, else the
+ * config. */
+static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+{
+	bool del = o->ubc == 1;
+	if (!nvz_ifname_valid(arg))
+		return cmd_bad_args("Invalid interface name: %s", arg);
+	const char *cur = nvz_conf_get(r->changes, "NETDEV");
+	cleanup_free char *copy = strdup(cur ? cur : nvz_ct_get(ct, "NETDEV", ""));
+	cleanup_free char *out = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return 3;
+	bool found = false;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(t, arg)) {
+			found = true;
+			if (del)
+				continue;
+		}
+		fprintf(f, "%s%s", ftell(f) ? " " : "", t);
+	}
+	if (!del && !found)
+		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
+	fclose(f);
+	if (del && !found) {
+		fprintf(stderr, "Invalid value for --netdev_del: %s is not in NETDEV\n", arg);
+		return NVZ_E_VALUE;
+	}
+	r->netdev = true;
+	return put(r, "NETDEV", out);
+}
+
 /* IP_ADDRESS: --ipadd appends (an address used by another CT is refused,
  * status 78), --ipdel removes one or "all". */
 static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
@@ -261,7 +300,7 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 	}
 	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
 		if (strcmp(t, arg) && !(del && !strcmp(arg, "all")))
-			fprintf(f, "%s%s", len || ftell(f) ? " " : "", t);
+			fprintf(f, "%s%s", ftell(f) ? " " : "", t);
 	if (!del)
 		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
 	fclose(f);
@@ -434,6 +473,8 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		return *r->ifname ? netif_opt(ct, o->ubc ? 10 : 9, arg, r) : merge_ip(ct, o, arg, r);
 	case K_NETIF:
 		return netif_opt(ct, o->ubc, arg, r);
+	case K_NETDEV:
+		return merge_netdev(ct, o, arg, r);
 	case K_DISK: {
 		struct nvz_error *err = NULL;
 		struct nvz_disk_limits lim;

@@ -20,6 +20,7 @@ enum set_kind {
 	K_DEVLIST,  /* --devnodes/--devices: cumulative lists */
 	K_IP,       /* --ipadd/--ipdel: IP_ADDRESS (or, after --ifname, that NETIF entry) */
 	K_NETIF,    /* --netif_add/--netif_del/--ifname and the per-interface options */
+	K_NETDEV,   /* --netdev_add/--netdev_del: host devices given to the CT */
 	K_DISK,     /* --diskspace/--diskinodes/--quotatime: the layout applies them */
 	K_CAP,      /* --capability: needs a restart */
 	K_SETMODE,  /* --setmode restart|ignore */
@@ -47,7 +48,8 @@ struct set_req {
 	const char *stored[8]; /* K_STORED options given, for their notes */
 	size_t nstored;
 	bool save, reset_ub, restart, ignore;
-	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif;
+	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif,
+	     netdev;
 };
 
 /* Turn one option and its argument into changes (validated); prints the

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "config/keys.h"
+#include "nvz/cleanup.h"
 #include "nvz/config.h"
 #include "nvz/error.h"
+#include "nvz/net.h"
 
 typedef int (*key_validator)(const char *key, const char *value, struct nvz_error **err);
 
@@ -244,6 +246,20 @@ static int v_meminfo(const char *key, const char *value, struct nvz_error **err)
 		       "invalid value for %s: '%s' (expected none, pages:N or privvmpages:N)", key, value);
 }
 
+/* NETDEV: host interface names, space separated. */
+static int v_netdev(const char *key, const char *value, struct nvz_error **err)
+{
+	cleanup_free char *copy = strdup(value);
+	char *save = NULL;
+	if (!copy)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+		if (!nvz_ifname_valid(t))
+			return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' is not an interface name",
+				       key, t);
+	return 0;
+}
+
 /* VM_OVERCOMMIT: a positive number (1.5). */
 static int v_positive(const char *key, const char *value, struct nvz_error **err)
 {
@@ -366,7 +382,7 @@ static const struct key_row key_table[] = {
 	{"SEARCHDOMAIN", v_searchdomain, CT},
 	{"IPV6", NULL, CT},
 	{"NETIF", NULL, CT},
-	{"NETDEV", NULL, CT},
+	{"NETDEV", v_netdev, CT},
 	{"VETH", NULL, CT | DEP},
 	/* security and devices; NETFILTER is per-CT only */
 	{"CAPABILITY", NULL, CT},

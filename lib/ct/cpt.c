@@ -141,6 +141,18 @@ static void veth_host_gone(const struct nvz_ct *ct)
 		nvz_link_del(-1, all.v[i].host_ifname, NULL);
 }
 
+/* A host device given to the CT (NETDEV) is this server's: criu cannot
+ * dump a physical NIC, and no other server has it. */
+static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
+{
+	const char *nd = nvz_ct_get(ct, "NETDEV", "");
+	if (strspn(nd, " \t") == strlen(nd))
+		return 0;
+	return nvz_err(err, NVZ_E_CHKPNT, EOPNOTSUPP,
+		       "Checkpointing failed: the container has this server's network devices "
+		       "(NETDEV=\"%s\"); give them back with --netdev_del first", nd);
+}
+
 /* Freeze and dump (lazy_port > 0: without the memory, which the criu left
  * running in *lazy serves; see lib/cpt/lazy.c). */
 static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, pid_t *lazy,
@@ -150,6 +162,8 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running || nvz_runstate_read(ct, rs) < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
+	if (refuse_netdev(ct, err) < 0)
+		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0);
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
@@ -245,6 +259,8 @@ int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned 
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running || nvz_runstate_read(ct, &rs) < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to pre-dump: container is not running");
+	if (refuse_netdev(ct, err) < 0)
+		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *pre = NULL, *rd = NULL, *failed = NULL;
 	cleanup_free char *freezer = freezer_dir(ct, false);

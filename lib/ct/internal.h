@@ -137,5 +137,14 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
  * vanish with the CT's network namespace. Messages are logged by vzctl. */
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);
 void nvz_veth_messages(const struct nvz_ct *ct);
+/* The network namespace of the CT's init, as an fd for lib/net. */
+int nvz_ct_open_netns(pid_t pid, struct nvz_error **err);
+/* NETDEV (netdev.c): the named host devices moved into the CT before init
+ * runs (status 104 if one cannot be); nvz_netdev_hold opens the CT's
+ * namespace when it has some (else -1) so that nvz_netdev_return can move
+ * them back after init is gone. */
+int nvz_netdev_start(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err);
+int nvz_netdev_hold(struct nvz_ct *ct, pid_t init_pid);
+void nvz_netdev_return(struct nvz_ct *ct, int ct_ns);
 
 #endif

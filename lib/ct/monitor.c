@@ -159,7 +159,8 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 {
 	if (nvz_monitor_record(ct, pid, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
-	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0 ||
+	    nvz_netdev_start(ct, pid, err) < 0)
 		return -1;
 	if (nvz_sync_wait(sync_fd, SYNC_ROOTFS_READY, "container setup", err) < 0)
 		return -1;
@@ -216,8 +217,10 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	int r = init_handshake(ct, pid, sync_fd, err);
 	nvz_launcher_end(l);
 	if (r < 0) {
+		cleanup_close int ct_ns = nvz_netdev_hold(ct, pid);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		nvz_netdev_return(ct, ct_ns);
 		nvz_venet_stop(ct);
 		nvz_runstate_remove(ct);
 		return -1;

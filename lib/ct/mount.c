@@ -263,6 +263,8 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	 * its own monitor's exit. */
 	cleanup_close int token = nvz_ct_monitor_token(ct);
 	cleanup_close int monfd = token < 0 ? monitor_pidfd(ct) : -1;
+	/* NETDEV devices go back to the host once init is gone. */
+	cleanup_close int netdev_ns = nvz_netdev_hold(ct, pid);
 	bool halted = !(o && o->fast) && clean_halt(ct, pidfd) == 0;
 	if (!halted) {
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Killing container ...");
@@ -271,6 +273,7 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 			return nvz_err(err, NVZ_E_STOP, ETIMEDOUT,
 				       "Unable to stop container: operation timed out");
 	}
+	nvz_netdev_return(ct, netdev_ns);
 	if (nvz_ct_cleanup_stopped(ct, err) < 0)
 		return -1;
 	/* The monitor goes once it sees the state file gone (it never waits

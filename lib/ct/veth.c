@@ -71,8 +71,7 @@ static int external_script(const struct nvz_ct *ct, const char *host_if, struct 
 	return r;
 }
 
-/* The network namespace of the CT's init, as an fd for lib/net. */
-static int open_ct_netns(pid_t pid, struct nvz_error **err)
+int nvz_ct_open_netns(pid_t pid, struct nvz_error **err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
@@ -142,7 +141,7 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)
 		return -1;
-	cleanup_close int ct_ns = open_ct_netns(init_pid, err);
+	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, err);
 	if (ct_ns < 0)
 		return -1;
 	for (size_t i = 0; i < all.n; i++)
@@ -191,7 +190,7 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	struct nvz_netifs old, new;
 	if (nvz_netif_parse(before, &old, err) < 0 || nvz_netif_parse(now, &new, err) < 0)
 		return -1;
-	cleanup_close int ct_ns = open_ct_netns(pid, err);
+	cleanup_close int ct_ns = nvz_ct_open_netns(pid, err);
 	if (ct_ns < 0)
 		return -1;
 	for (size_t i = 0; i < old.n; i++) {
@@ -252,7 +251,7 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)
 		return -1;
-	cleanup_close int ct_ns = open_ct_netns(init_pid, NULL);
+	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, NULL);
 	for (size_t i = 0; i < all.n; i++) {
 		const struct nvz_netif *f = &all.v[i];
 		if ((f->has_host_mac && nvz_link_set_mac(-1, f->host_ifname, f->host_mac, err) < 0) ||

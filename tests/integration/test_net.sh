@@ -214,3 +214,53 @@ t_net_debian_ifupdown_networkd() {
 	lan_ping 10.77.0.31 || fail "networkd lost the address"
 	return 0
 }
+
+# OpenVZ's --netdev_add/--netdev_del: a host device (one end of a veth to
+# the LAN, standing in for a NIC) moves into the CT at start and live, works
+# there, and comes back to the host at vzctl stop and --netdev_del. A
+# missing device fails the start (104) and leaves nothing; a checkpoint is
+# refused (the device is this server's).
+t_net_netdev() {
+	net_setup
+	ip -n "$SRV" link add nd0 type veth peer name ndp0 netns "$LAN" || fail "veth nd0"
+	ip -n "$LAN" addr add 10.78.0.50/24 dev ndp0
+	ip -n "$LAN" link set ndp0 up
+	srv "$VZCTL" --quiet create 1305 --ostemplate busybox-x86_64 || fail create
+	expect_rc 20 srv "$VZCTL" set 1305 --netdev_add 'a/b' --save
+	expect_rc 21 srv "$VZCTL" set 1305 --netdev_del nd0 --save
+	expect_out 'Invalid value for --netdev_del: nd0 is not in NETDEV'
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0 --netdev_add nd0 --save
+	grep -q '^NETDEV="nd0"$' "$T/conf/1305.conf" || fail "NETDEV $(grep NETDEV "$T/conf/1305.conf")"
+	expect_rc 0 srv "$VZCTL" start 1305
+	wait_for 100 srv "$VZCTL" exec 1305 'test -e /run/nvz-boot.done' || fail "no boot"
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 && fail "nd0 still on the host"
+	expect_rc 0 srv "$VZCTL" exec 1305 'ip addr add 10.78.0.10/24 dev nd0 && ip link set nd0 up'
+	wait_for 50 lan busybox ping -c 1 -W 1 10.78.0.10 || fail "LAN cannot reach the CT through nd0"
+	expect_rc 16 srv "$VZCTL" chkpnt 1305
+	expect_out 'network devices \(NETDEV="nd0"\)'
+	srv "$VZCTL" status 1305 | grep -q " running" || fail "CT harmed by the refused checkpoint"
+	expect_rc 0 srv "$VZCTL" stop 1305
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back on the host after stop"
+	# Live: out with --netdev_del, in again without --save (twice: the
+	# second finds it there), then a device the host does not have.
+	expect_rc 0 srv "$VZCTL" start 1305
+	wait_for 100 srv "$VZCTL" exec 1305 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_del nd0 --save
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back after --netdev_del"
+	grep -q '^NETDEV=""$' "$T/conf/1305.conf" || fail "NETDEV after del: $(grep NETDEV "$T/conf/1305.conf")"
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0
+	srv "$VZCTL" exec 1305 'ip link show nd0' >/dev/null 2>&1 || fail "live --netdev_add: nd0 not in the CT"
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0 --save
+	cp "$T/conf/1305.conf" "$T/before"
+	expect_rc 104 srv "$VZCTL" set 1305 --netdev_add nosuch0 --save
+	expect_out 'Unable to add netdev nosuch0: No such device'
+	cmp -s "$T/conf/1305.conf" "$T/before" || fail "config changed by a failed --netdev_add"
+	expect_rc 0 srv "$VZCTL" stop 1305
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back on the host after the second stop"
+	# The device gone from the host: the start fails and leaves nothing.
+	ip -n "$SRV" link del nd0
+	expect_rc 104 srv "$VZCTL" start 1305
+	expect_out 'Unable to add netdev nd0: No such device'
+	srv "$VZCTL" status 1305 | grep -q ' running' && fail "running without its netdev"
+	return 0
+}

@@ -651,6 +651,11 @@ Test(config, validate_kept_openvz_keys)
 	const char *bad_over[] = { "0", "-1", "1.5x", "", "nan", "inf" };
 	for (size_t i = 0; i < sizeof(bad_over) / sizeof(bad_over[0]); i++)
 		invalid("VM_OVERCOMMIT", bad_over[i], NVZ_E_VALUE);
+	valid("NETDEV", "eth1 enp3s0f1");
+	valid("NETDEV", "");
+	invalid("NETDEV", "eth1 a/b", NVZ_E_VALUE);
+	invalid("NETDEV", "eth1:0", NVZ_E_VALUE);
+	invalid("NETDEV", "abcdefghijklmnopq", NVZ_E_VALUE);
 	valid("DISK_QUOTA", "no");
 	invalid("DISK_QUOTA", "off", NVZ_E_VALUE);
 	valid("QUOTAUGIDLIMIT", "100");

@@ -205,6 +205,7 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 /* Live NETIF change of a running CT (bridged mode). */
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live NETDEV change of a running CT: host devices moved in or back out. */
+bool nvz_ct_has_netdev(const struct nvz_ct *ct);
 int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
 /* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its

@@ -145,12 +145,12 @@ static void veth_host_gone(const struct nvz_ct *ct)
  * dump a physical NIC, and no other server has it. */
 static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
 {
-	const char *nd = nvz_ct_get(ct, "NETDEV", "");
-	if (strspn(nd, " \t") == strlen(nd))
+	if (!nvz_ct_has_netdev(ct))
 		return 0;
 	return nvz_err(err, NVZ_E_CHKPNT, EOPNOTSUPP,
 		       "Checkpointing failed: the container has this server's network devices "
-		       "(NETDEV=\"%s\"); give them back with --netdev_del first", nd);
+		       "(NETDEV=\"%s\"); give them back with --netdev_del first",
+		       nvz_ct_get(ct, "NETDEV", ""));
 }
 
 /* Freeze and dump (lazy_port > 0: without the memory, which the criu left

@@ -45,6 +45,12 @@ static int netdev_names(const char *list, char ***out, struct nvz_error **err)
 	return 0;
 }
 
+bool nvz_ct_has_netdev(const struct nvz_ct *ct)
+{
+	const char *nd = nvz_ct_get(ct, "NETDEV", "");
+	return strspn(nd, " \t") != strlen(nd);
+}
+
 static bool listed(char *const *v, const char *name)
 {
 	for (; v && *v; v++)

@@ -923,3 +923,24 @@ t_migrate_online_predump() {
 	ls -a "$T"/dump "$T"/b/dump 2>/dev/null | grep -q 2130 && fail "dump left after the way back"
 	return 0
 }
+
+# A CT holding one of server A's network devices (NETDEV) cannot move live:
+# refused before anything is copied (17), the CT runs on A with its device,
+# and B has nothing. Stopped, it migrates, NETDEV with it.
+t_migrate_online_netdev_refused() {
+	mig_setup
+	mig_ct 2131
+	ip -n "$NA" link add nd1 type veth peer name nd1p || fail "veth nd1"
+	ina "$VZCTL" --quiet set 2131 --netdev_add nd1 --save || fail "netdev_add"
+	expect_rc 17 migrate --online $MIG_B 2131
+	expect_out "CT 2131 has this server's network devices \(NETDEV=\"nd1\"\): online migration is impossible"
+	printf '%s\n' "$OUT" | grep -q 'Copying' && fail "copied before refusing: $OUT"
+	ina "$VZCTL" status 2131 | grep -q 'exist mounted running' || fail "CT harmed on A: $(ina "$VZCTL" status 2131)"
+	ina "$VZCTL" exec 2131 'ip link show nd1' >/dev/null 2>&1 || fail "nd1 left the CT"
+	[ -e "$T/b/conf/2131.conf" ] && fail "config left on B"
+	expect_rc 0 ina "$VZCTL" stop 2131
+	ip -n "$NA" link show nd1 >/dev/null 2>&1 || fail "nd1 not back on A after stop"
+	expect_rc 0 migrate $MIG_B 2131
+	grep -q '^NETDEV="nd1"$' "$T/b/conf/2131.conf" || fail "NETDEV not carried: $(grep NETDEV "$T/b/conf/2131.conf")"
+	return 0
+}

@@ -23,6 +23,8 @@ static const struct set_opt static_opts[] = {
 	{ "userns", "USERNS", K_PLAIN, 0 },
 	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, 0 },
 	{ "ostemplate", "OSTEMPLATE", K_PLAIN, 0 },
+	{ "root", "VE_ROOT", K_PLAIN, 0 },
+	{ "private", "VE_PRIVATE", K_PLAIN, 0 },
 	{ "userpasswd", NULL, K_PASSWD, 0 },
 	{ "applyconfig", NULL, K_SAMPLE, 0 },
 	{ "ram", "PHYSPAGES", K_RAM, 0 },
@@ -71,6 +73,7 @@ static const struct set_opt static_opts[] = {
 	{ "meminfo", "MEMINFO", K_STORED, 0 },
 	{ "quotaugidlimit", "QUOTAUGIDLIMIT", K_STORED, 0 },
 	{ "diskquota", "DISK_QUOTA", K_STORED, 0 },
+	{ "avnumproc", "AVNUMPROC", K_STORED, 0 },
 };
 
 static const struct {
@@ -84,6 +87,7 @@ static const struct {
 	{ "meminfo", "/proc/meminfo inside shows the CT's limits through lxcfs (LXCFS_DIR)" },
 	{ "quotaugidlimit", "per-user and per-group quotas inside a CT are not available" },
 	{ "diskquota", "disk limits come from the layout: the image's size (ploop), project quotas (simfs)" },
+	{ "avnumproc", "it only sized other limits in OpenVZ's vzsplit; --numproc limits processes" },
 };
 
 const char *set_stored_reason(const char *option)

@@ -153,6 +153,16 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return cli_fail(err);
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
+	/* As vzctl: the paths change only in the config (nothing is moved),
+	 * so not under a CT that uses them. */
+	static const char *const paths[] = { "VE_ROOT", "VE_PRIVATE" };
+	for (size_t i = 0; i < 2; i++) {
+		if (!nvz_conf_get(r->changes, paths[i]) || !(st.running || st.mounted))
+			continue;
+		fprintf(stderr, "Unable to change %s on a %s container\n", paths[i],
+			st.running ? "running" : "mounted");
+		return st.running ? NVZ_E_RUNNING : NVZ_E_FS_MOUNTED;
+	}
 	if (st.running && (rc = apply_live(c->ct, r)))
 		return rc;
 	/* Disk limits: online when mounted, else offline and only with --save

@@ -45,7 +45,7 @@ struct set_req {
 	char *userpasswd;
 	char *sample;
 	char ifname[16]; /* --ifname: the NETIF entry later options change */
-	const char *stored[8]; /* K_STORED options given, for their notes */
+	const char *stored[16]; /* K_STORED options given, for their notes */
 	size_t nstored;
 	bool save, reset_ub, restart, ignore;
 	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif,

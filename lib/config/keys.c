@@ -260,6 +260,18 @@ static int v_netdev(const char *key, const char *value, struct nvz_error **err)
 	return 0;
 }
 
+/* AVNUMPROC: barrier[:limit], numbers (OpenVZ's vzsplit input). */
+static int v_avnumproc(const char *key, const char *value, struct nvz_error **err)
+{
+	size_t a = strspn(value, "0123456789");
+	bool ok = a > 0 && a <= 18 &&
+		  (!value[a] || (value[a] == ':' && strspn(value + a + 1, "0123456789") == strlen(value + a + 1) &&
+				 value[a + 1] && strlen(value + a + 1) <= 18));
+	if (ok)
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (expected N or N:N)", key, value);
+}
+
 /* VM_OVERCOMMIT: a positive number (1.5). */
 static int v_positive(const char *key, const char *value, struct nvz_error **err)
 {
@@ -355,7 +367,7 @@ static const struct key_row key_table[] = {
 	{"DCACHE", NULL, CT},     /* alias of DCACHESIZE */
 	{"NUMIPTENT", NULL, CT},
 	{"IPTENTRIES", NULL, CT}, /* alias of NUMIPTENT */
-	{"AVNUMPROC", NULL, CT},
+	{"AVNUMPROC", v_avnumproc, CT},
 	{"SWAPPAGES", NULL, CT},
 	{"VM_OVERCOMMIT", v_positive, CT},
 	{"MEMINFO", v_meminfo, CT},

@@ -271,11 +271,12 @@ t_set_openvz_kept_options() {
 	expect_out 'Warning: --features is kept in the config, but nothing sets it per container'
 	expect_out 'Warning: --netfilter is kept in the config'
 	expect_rc 0 "$VZCTL" set 740 --features nfs:off --iptables ipt_REJECT,iptable_filter --vm_overcommit 1.5 \
-		--meminfo pages:1000 --quotaugidlimit 100 --diskquota no --skip_arpdetect --offline-resize --save
+		--meminfo pages:1000 --quotaugidlimit 100 --diskquota no --avnumproc 40:80 --skip_arpdetect --offline-resize --save
+	expect_out 'Warning: --avnumproc is kept in the config'
 	grep -q '^FEATURES="sysfs:off nfs:off"$' "$T/conf/740.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/740.conf")"
 	local kv
 	for kv in 'NETFILTER="stateful"' 'IPTABLES="ipt_REJECT,iptable_filter"' 'VM_OVERCOMMIT="1.5"' \
-		'MEMINFO="pages:1000"' 'QUOTAUGIDLIMIT="100"' 'DISK_QUOTA="no"'; do
+		'MEMINFO="pages:1000"' 'QUOTAUGIDLIMIT="100"' 'DISK_QUOTA="no"' 'AVNUMPROC="40:80"'; do
 		grep -qx "$kv" "$T/conf/740.conf" || fail "$kv not saved"
 	done
 	expect_rc 21 "$VZCTL" set 740 --features foo:on --save
@@ -284,9 +285,44 @@ t_set_openvz_kept_options() {
 	expect_rc 21 "$VZCTL" set 740 --meminfo pages --save
 	expect_rc 21 "$VZCTL" set 740 --vm_overcommit -1 --save
 	expect_rc 21 "$VZCTL" set 740 --diskquota maybe --save
+	expect_rc 21 "$VZCTL" set 740 --avnumproc 40:x --save
 	grep -qx 'NETFILTER="stateful"' "$T/conf/740.conf" || fail "a refused value was saved"
 	# The CT starts with them.
 	expect_rc 0 "$VZCTL" start 740
 	expect_rc 0 "$VZCTL" stop 740 --fast
+	return 0
+}
+
+# vzctl set --private/--root: the paths change in the config only (the
+# admin moves the area), kept with a literal $VEID, refused while the CT
+# uses them (running 32, mounted 41); the CT then runs from the new place
+# and destroy removes it there.
+t_set_root_private() {
+	start_busybox 741
+	expect_rc 32 "$VZCTL" set 741 --private "$T/private2/\$VEID" --save
+	expect_out 'Unable to change VE_PRIVATE on a running container'
+	expect_rc 0 "$VZCTL" stop 741
+	expect_rc 0 "$VZCTL" mount 741
+	expect_rc 41 "$VZCTL" set 741 --root "$T/root2/\$VEID" --save
+	expect_out 'Unable to change VE_ROOT on a mounted container'
+	expect_rc 0 "$VZCTL" umount 741
+	expect_rc 21 "$VZCTL" set 741 --private relative/741 --save
+	grep -q "^VE_PRIVATE=.*relative" "$T/conf/741.conf" && fail "refused path saved"
+	mkdir -p "$T/private2" "$T/root2"
+	mv "$T/private/741" "$T/private2/741" || fail "move the area"
+	expect_rc 0 "$VZCTL" set 741 --private "$T/private2/\$VEID" --root "$T/root2/\$VEID" --save
+	# Kept with $VEID (escaped, so that a shell sourcing the file gets it as is).
+	grep -qF "VE_PRIVATE=\"$T/private2/\\\$VEID\"" "$T/conf/741.conf" || fail "VE_PRIVATE: $(grep VE_PRIVATE "$T/conf/741.conf")"
+	grep -qF "VE_ROOT=\"$T/root2/\\\$VEID\"" "$T/conf/741.conf" || fail "VE_ROOT: $(grep VE_ROOT "$T/conf/741.conf")"
+	expect_rc 0 "$VZCTL" start 741
+	wait_for 100 booted 741 || fail "no boot from the new place"
+	mountpoint -q "$T/root2/741" || fail "not mounted on the new VE_ROOT"
+	expect_rc 0 "$VZLIST" -H -o private 741
+	expect_out "$T/private2/741"
+	expect_rc 0 "$VZLIST" -H -o root 741
+	expect_out "$T/root2/741"
+	expect_rc 0 "$VZCTL" stop 741
+	expect_rc 0 "$VZCTL" destroy 741
+	[ -e "$T/private2/741" ] && fail "destroy left the moved area"
 	return 0
 }

@@ -651,6 +651,11 @@ Test(config, validate_kept_openvz_keys)
 	const char *bad_over[] = { "0", "-1", "1.5x", "", "nan", "inf" };
 	for (size_t i = 0; i < sizeof(bad_over) / sizeof(bad_over[0]); i++)
 		invalid("VM_OVERCOMMIT", bad_over[i], NVZ_E_VALUE);
+	valid("AVNUMPROC", "40");
+	valid("AVNUMPROC", "40:80");
+	invalid("AVNUMPROC", "40:", NVZ_E_VALUE);
+	invalid("AVNUMPROC", "x", NVZ_E_VALUE);
+	invalid("AVNUMPROC", "1:2:3", NVZ_E_VALUE);
 	valid("NETDEV", "eth1 enp3s0f1");
 	valid("NETDEV", "");
 	invalid("NETDEV", "eth1 a/b", NVZ_E_VALUE);

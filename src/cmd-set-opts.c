@@ -49,6 +49,7 @@ static const struct set_opt static_opts[] = {
 	{ "bridge", "NETIF", K_NETIF, 6 },
 	{ "gw", "NETIF", K_NETIF, 7 },
 	{ "gw6", "NETIF", K_NETIF, 8 },
+	{ "mac_filter", "NETIF", K_NETIF, 11 },
 	{ "netdev_add", "NETDEV", K_NETDEV, 0 },
 	{ "netdev_del", "NETDEV", K_NETDEV, 1 },
 	{ "ipadd", "IP_ADDRESS", K_IP, 0 },
@@ -222,6 +223,13 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 		for (size_t i = 0; i < f->nips; i++)
 			if (!strcmp(arg, "all") || !strcmp(f->ips[i], arg))
 				memmove(f->ips[i], f->ips[i + 1], (--f->nips - i) * sizeof(f->ips[0])), i--;
+		break;
+	case 11:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			fprintf(stderr, "Invalid value for --mac_filter: %s (on or off)\n", arg);
+			return NVZ_E_VALUE;
+		}
+		f->mac_filter = !strcmp(arg, "on");
 		break;
 	}
 	if (rc < 0)

@@ -69,6 +69,10 @@ int nvz_link_veth_add(int netns, const char *name, const char *peer, int peer_ne
 		      struct nvz_error **err);
 int nvz_bridge_add(int netns, const char *name, struct nvz_error **err);
 int nvz_link_del(int netns, const char *name, struct nvz_error **err);
+/* OpenVZ's mac_filter on a bridge port (link.c): only frames from mac
+ * enter the bridge through port (on), or any, learnt again (off). */
+int nvz_bridge_port_mac_filter(int netns, const char *port, const uint8_t mac[NVZ_MAC_LEN], bool on,
+			       struct nvz_error **err);
 int nvz_link_set_up(int netns, const char *name, bool up, struct nvz_error **err);
 int nvz_link_set_mac(int netns, const char *name, const uint8_t mac[NVZ_MAC_LEN],
 		     struct nvz_error **err);

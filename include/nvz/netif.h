@@ -1,6 +1,6 @@
 /* Bridged networking (OpenVZ "veth"): the NETIF config value, one entry per
  * CT interface, ';'-separated, each a ','-separated list of key=value:
- *   ifname=eth0,mac=..,host_ifname=veth101.0,host_mac=..,bridge=br0
+ *   ifname=eth0,mac=..,host_ifname=veth101.0,host_mac=..,bridge=br0,mac_filter=on
  * nvz extends an entry with its addresses and gateways (older lines, without
  * them, stay valid):  ip=192.0.2.5/24,ip=2001:db8::5/64,gw=192.0.2.1,gw6=2001:db8::1 */
 #ifndef NVZ_NETIF_H
@@ -22,6 +22,7 @@ struct nvz_netif {
 	char ips[NVZ_NETIF_IPS][64];
 	size_t nips;
 	char gw[64], gw6[64];
+	bool mac_filter; /* only mac= leaves the CT through its bridge port */
 };
 
 struct nvz_netifs {

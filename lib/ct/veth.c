@@ -106,6 +106,21 @@ static int route_default(int ct_ns, const char *ifname, const char *gw, struct n
 	return nvz_route_add(ct_ns, &r, err);
 }
 
+/* mac_filter=on: the host side, a bridge port, lets only the CT's MAC in.
+ * Without a bridge the host side is routed by the host and there is no
+ * port to filter on: said once at start. */
+static int mac_filter(const struct nvz_ct *ct, const struct nvz_netif *f, struct nvz_error **err)
+{
+	if (!f->mac_filter)
+		return 0;
+	if (!*f->bridge || !f->has_mac) {
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: mac_filter of %s does nothing without %s", f->ifname,
+			*f->bridge ? "its MAC (mac=)" : "a bridge");
+		return 0;
+	}
+	return nvz_bridge_port_mac_filter(-1, f->host_ifname, f->mac, true, err);
+}
+
 static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif *f,
 		     struct nvz_error **err)
 {
@@ -118,8 +133,8 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 			      f->has_mac ? f->mac : NULL, 0, err) < 0)
 		return -1;
 	if ((*f->bridge && nvz_link_set_master(-1, f->host_ifname, f->bridge, err) < 0) ||
-	    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 || external_script(ct, f->host_ifname, err) < 0 ||
-	    nvz_link_set_up(ct_ns, f->ifname, true, err) < 0)
+	    mac_filter(ct, f, err) < 0 || nvz_link_set_up(-1, f->host_ifname, true, err) < 0 ||
+	    external_script(ct, f->host_ifname, err) < 0 || nvz_link_set_up(ct_ns, f->ifname, true, err) < 0)
 		return -1;
 	for (size_t i = 0; i < f->nips; i++) {
 		struct nvz_addr a;
@@ -256,6 +271,7 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		const struct nvz_netif *f = &all.v[i];
 		if ((f->has_host_mac && nvz_link_set_mac(-1, f->host_ifname, f->host_mac, err) < 0) ||
 		    (*f->bridge && nvz_link_set_master(-1, f->host_ifname, f->bridge, err) < 0) ||
+		    mac_filter(ct, f, err) < 0 ||
 		    nvz_link_set_up(-1, f->host_ifname, true, err) < 0 ||
 		    external_script(ct, f->host_ifname, err) < 0)
 			return nvz_err_wrap(err, "Configure veth devices");

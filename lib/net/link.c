@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "net/nl.h"
 #include "nvz/cleanup.h"
@@ -391,6 +393,57 @@ int nvz_link_set_master(int netns, const char *name, const char *bridge,
 	}
 	return link_apply(netns, name, CHANGE(.set_master = true, .master = master),
 			  bridge ? "attach to bridge device" : "detach from bridge device", err);
+}
+
+/* OpenVZ's mac_filter, on a bridge port: the port is locked (the bridge
+ * takes only frames whose source MAC has an entry on this port, kernel
+ * 5.18+) and learns nothing, and the one entry is the CT's MAC, static.
+ * Added before the lock and removed after the unlock, so the CT's own
+ * traffic never stops. */
+static int port_fdb(struct nvz_nl *nl, int index, const uint8_t mac[NVZ_MAC_LEN], bool add,
+		    char *ext)
+{
+	struct ndmsg nd = { .ndm_family = AF_BRIDGE, .ndm_ifindex = index, .ndm_state = NUD_NOARP,
+			    .ndm_flags = NTF_MASTER };
+	cleanup_nlmsg struct nl_msg *msg =
+		nvz_nl_msg(nl, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+			   NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0), &nd, sizeof(nd));
+	if (msg)
+		nla_put(msg, NDA_LLADDR, NVZ_MAC_LEN, mac);
+	int r = nvz_nl_talk(nl, msg, NULL, NULL, ext, NVZ_NL_EXTSZ);
+	return !add && r == -ENOENT ? 0 : r;
+}
+
+static int port_lock(struct nvz_nl *nl, int index, bool on, char *ext)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = index };
+	cleanup_nlmsg struct nl_msg *msg = nvz_nl_msg(nl, RTM_SETLINK, NLM_F_ACK, &ifi, sizeof(ifi));
+	if (msg) {
+		struct nlattr *pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
+		nla_put_u8(msg, IFLA_BRPORT_LOCKED, on);
+		nla_put_u8(msg, IFLA_BRPORT_LEARNING, !on);
+		nla_nest_end(msg, pi);
+	}
+	return nvz_nl_talk(nl, msg, NULL, NULL, ext, NVZ_NL_EXTSZ);
+}
+
+int nvz_bridge_port_mac_filter(int netns, const char *port, const uint8_t mac[NVZ_MAC_LEN], bool on,
+			       struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	char ext[NVZ_NL_EXTSZ];
+	if (nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	int index = nvz_nl_ifindex(&nl, port, err);
+	if (index < 0)
+		return -1;
+	int r = on ? port_fdb(&nl, index, mac, true, ext) : port_lock(&nl, index, false, ext);
+	if (r == 0)
+		r = on ? port_lock(&nl, index, true, ext) : port_fdb(&nl, index, mac, false, ext);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "%s the MAC filter of bridge port '%s'",
+				  on ? "set" : "clear", port);
+	return 0;
 }
 
 /* The kernel marks a link operationally up (IFF_RUNNING) from its linkwatch

@@ -49,7 +49,13 @@ static int set_field(struct nvz_netif *f, const char *key, const char *v, struct
 		snprintf(!strcmp(key, "gw") ? f->gw : f->gw6, sizeof(f->gw), "%s", v);
 		return 0;
 	}
-	/* mac_filter and other OpenVZ fields we do not act on are accepted. */
+	if (!strcmp(key, "mac_filter")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return bad(err, "mac_filter (on or off)", v);
+		f->mac_filter = !strcmp(v, "on");
+		return 0;
+	}
+	/* Other OpenVZ fields we do not act on are accepted. */
 	return 0;
 }
 
@@ -105,6 +111,8 @@ char *nvz_netif_format(const struct nvz_netifs *in)
 			fprintf(f, ",gw=%s", v->gw);
 		if (*v->gw6)
 			fprintf(f, ",gw6=%s", v->gw6);
+		if (v->mac_filter)
+			fprintf(f, ",mac_filter=on");
 	}
 	if (fclose(f) != 0) {
 		free(out);

@@ -460,3 +460,17 @@ Test(net, netif_names_with_separators_refused)
 	cr_assert_eq(back.n, 1);
 	cr_assert_str_eq(back.v[0].host_ifname, "veth101.0");
 }
+
+Test(net, netif_mac_filter_round_trip)
+{
+	struct nvz_netifs n;
+	struct nvz_error *e = NULL;
+	cr_assert_eq(nvz_netif_parse("ifname=eth0,bridge=br0,mac_filter=on;ifname=eth1,mac_filter=off", &n, &e), 0);
+	cr_assert(n.v[0].mac_filter);
+	cr_assert(!n.v[1].mac_filter);
+	cleanup_free char *text = nvz_netif_format(&n);
+	cr_assert_str_eq(text, "ifname=eth0,bridge=br0,mac_filter=on;ifname=eth1");
+	cr_assert_eq(nvz_netif_parse("ifname=eth0,mac_filter=yes", &n, &e), -1);
+	cr_assert_eq(e->status, NVZ_E_VALUE);
+	nvz_error_free(e);
+}

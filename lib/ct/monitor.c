@@ -316,8 +316,13 @@ void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status, int token)
 		struct nvz_error *err = NULL;
 		if (nvz_ct_open(ct->ctx, ct->veid, &fresh, &err) == 0) {
 			fresh->lockfd = steal_fd(&ct->lockfd);
+			/* As a start: CTID.start inside, and a failing one stops it. */
 			if (nvz_ct_start_locked(fresh, NULL, &err) < 0)
 				nvz_log(ct->ctx, NVZ_LOG_ERROR, "restart after reboot: %s", err->msg);
+			else if (nvz_ct_inside_script(fresh, "start", &err) < 0) {
+				nvz_log(ct->ctx, NVZ_LOG_ERROR, "restart after reboot: %s", err->msg);
+				nvz_ct_stop(fresh, &(struct nvz_stop_opts){ .fast = true }, NULL);
+			}
 		}
 		/* vzctl monitor-exit returns (and is leak-checked) after this. */
 		nvz_ct_free(fresh);

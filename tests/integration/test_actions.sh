@@ -42,6 +42,16 @@ mkdir -p "$VE_ROOT/mnt/host" && mount --bind "'"$T/hostdir"'" "$VE_ROOT/mnt/host
 	expect_out '^from-the-host$'
 	expect_rc 0 "$VZCTL" exec 720 cat /run/start-script
 	expect_out '^started$'
+	# A reboot inside restarts the CT as a start does: CTID.start again.
+	local init1
+	init1=$(state_pid 720 INIT_PID)
+	"$VZCTL" exec 720 'rm /run/start-script; reboot' >/dev/null 2>&1
+	wait_for 200 eval '[ -n "$(state_pid 720 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 720 INIT_PID)" != "$init1" ]' ||
+		fail "no reboot"
+	wait_for 100 booted 720 || fail "no boot after reboot"
+	wait_for 50 "$VZCTL" exec 720 test -e /run/start-script || fail "720.start did not run after the reboot"
+	expect_rc 0 "$VZCTL" exec 720 cat /mnt/host/hello
+	expect_out '^from-the-host$'
 	: >"$T/actions.log"
 	expect_rc 0 "$VZCTL" stop 720
 	[ "$(cat "$T/hostdir/seen-at-stop" 2>/dev/null)" = from-the-host ] || fail "720.stop did not run inside"

@@ -24,6 +24,7 @@ static const struct set_opt static_opts[] = {
 	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, 0 },
 	{ "ostemplate", "OSTEMPLATE", K_PLAIN, 0 },
 	{ "root", "VE_ROOT", K_PLAIN, 0 },
+	{ "mount_opts", "MOUNT_OPTS", K_PLAIN, 0 },
 	{ "private", "VE_PRIVATE", K_PLAIN, 0 },
 	{ "userpasswd", NULL, K_PASSWD, 0 },
 	{ "applyconfig", NULL, K_SAMPLE, 0 },

@@ -163,6 +163,14 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 			st.running ? "running" : "mounted");
 		return st.running ? NVZ_E_RUNNING : NVZ_E_FS_MOUNTED;
 	}
+	if (nvz_conf_get(r->changes, "MOUNT_OPTS")) {
+		const char *layout = nvz_ct_get(c->ct, "VE_LAYOUT", "simfs");
+		if (strncmp(layout, "ploop", 5) != 0)
+			fprintf(stderr, "Warning: --mount_opts is used by the ploop layout only, this container's is %s\n",
+				layout);
+		else if (st.mounted)
+			fprintf(stderr, "The new mount options are used at the container's next mount\n");
+	}
 	if (st.running && (rc = apply_live(c->ct, r)))
 		return rc;
 	/* Disk limits: online when mounted, else offline and only with --save

@@ -27,6 +27,7 @@ struct nvz_disk {
 	const char *root;
 	const char *template_tree;
 	struct nvz_disk_limits limits;
+	const char *mount_opts;   /* MOUNT_OPTS, ploop's ext4 only */
 	char template_path[4096]; /* storage for template_tree */
 };
 
@@ -52,6 +53,10 @@ struct nvz_layout {
 /* The layout named by VE_LAYOUT; status 21 if unknown. */
 int nvz_layout_get(const char *name, const struct nvz_layout **out, struct nvz_error **err);
 
+/* MOUNT_OPTS "noatime,commit=30": mount flags and ext4's data string;
+ * status 21 naming an option outside the allowed list. */
+int nvz_mount_opts_parse(const char *text, unsigned long *flags, char *data, size_t size,
+			 struct nvz_error **err);
 /* Parse DISKSPACE/DISKINODES/QUOTATIME values ("200M:200M", "5000:5000",
  * K/M/G/T suffixes for diskspace, default unit 1 KiB blocks). */
 int nvz_disk_limits_parse(const char *diskspace, const char *diskinodes, const char *quotatime,

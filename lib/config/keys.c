@@ -13,6 +13,7 @@
 #include "nvz/config.h"
 #include "nvz/error.h"
 #include "nvz/net.h"
+#include "nvz/storage.h"
 
 typedef int (*key_validator)(const char *key, const char *value, struct nvz_error **err);
 
@@ -246,6 +247,14 @@ static int v_meminfo(const char *key, const char *value, struct nvz_error **err)
 		       "invalid value for %s: '%s' (expected none, pages:N or privvmpages:N)", key, value);
 }
 
+static int v_mount_opts(const char *key, const char *value, struct nvz_error **err)
+{
+	(void)key;
+	unsigned long flags;
+	char data[512];
+	return nvz_mount_opts_parse(value, &flags, data, sizeof(data), err);
+}
+
 /* NETDEV: host interface names, space separated. */
 static int v_netdev(const char *key, const char *value, struct nvz_error **err)
 {
@@ -335,7 +344,7 @@ static const struct key_row key_table[] = {
 	{"OSTEMPLATE", v_ostemplate, CT},
 	{"VE_ROOT", v_abspath, CT},
 	{"VE_PRIVATE", v_abspath, CT},
-	{"MOUNT_OPTS", NULL, CT},
+	{"MOUNT_OPTS", v_mount_opts, CT},
 	{"VE_LAYOUT", NULL, CT},
 	{"DISABLED", v_yesno, CT},
 	{"ORIGIN_SAMPLE", NULL, CT},

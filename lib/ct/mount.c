@@ -29,7 +29,8 @@ static int ct_layout(const struct nvz_ct *ct, const struct nvz_layout **l, struc
 int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d,
 		struct nvz_error **err)
 {
-	*d = (struct nvz_disk){ .private = private ? private : ct->private, .root = ct->root };
+	*d = (struct nvz_disk){ .private = private ? private : ct->private, .root = ct->root,
+				.mount_opts = nvz_ct_get(ct, "MOUNT_OPTS", NULL) };
 	const char *tree = nvz_ct_get(ct, "TEMPLATE_TREE", NULL);
 	const char *tmpl = nvz_ct_get(ct, "TEMPLATE", NULL);
 	if (tree && tmpl) {

@@ -176,7 +176,7 @@ static bool mounted_at(const char *root, int nr)
  * instances writing the same blocks) and mount it at dir. Our device fd is
  * closed on return: from then on the mount holds the device, and autoclear
  * frees it on the last unmount, also when a mount namespace dies. */
-static int image_mount(const char *image, const char *dir, unsigned long flags,
+static int image_mount(const char *image, const char *dir, unsigned long flags, const char *data,
 		       struct nvz_error **err)
 {
 	int nr;
@@ -186,7 +186,7 @@ static int image_mount(const char *image, const char *dir, unsigned long flags,
 	char dev[32];
 	if (found) {
 		nvz_loop_path(nr, dev, sizeof(dev));
-		if (mount(dev, dir, "ext4", flags, NULL) < 0)
+		if (mount(dev, dir, "ext4", flags, data) < 0)
 			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount %s (%s) on %s", image, dev, dir);
 		return 0;
 	}
@@ -198,7 +198,7 @@ static int image_mount(const char *image, const char *dir, unsigned long flags,
 		if (lfd < 0)
 			return -1;
 		nvz_loop_path(nr, dev, sizeof(dev));
-		if (mount(dev, dir, "ext4", flags, NULL) == 0)
+		if (mount(dev, dir, "ext4", flags, data) == 0)
 			return 0;
 		int e = errno;
 		if (!skipped || (e != EUCLEAN && e != EINVAL && e != EIO))
@@ -244,11 +244,11 @@ static int job_run(const struct ns_job *j, struct nvz_error **err)
 	cleanup_free char *a = join(j->mnt, "old"), *b = join(j->mnt, "new");
 	if (!a || !b || mkdir(a, 0700) < 0 || mkdir(b, 0700) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno ? errno : ENOMEM, "mkdir in %s", j->mnt);
-	if (image_mount(j->image, a, MOUNT_FLAGS | (j->fresh ? MS_RDONLY : 0), err) < 0)
+	if (image_mount(j->image, a, MOUNT_FLAGS | (j->fresh ? MS_RDONLY : 0), NULL, err) < 0)
 		return -1;
 	if (!j->fresh)
 		return trim(a, err) < 0 ? -1 : umount2(a, 0);
-	if (image_mount(j->fresh, b, MOUNT_FLAGS, err) < 0)
+	if (image_mount(j->fresh, b, MOUNT_FLAGS, NULL, err) < 0)
 		return -1;
 	/* cp -a: modes, owners, times, symlinks, hard links, ACLs and xattrs
 	 * (rsync is not installed everywhere; cp is). */
@@ -425,7 +425,11 @@ static int ploop_mount(const struct nvz_disk *d, struct nvz_error **err)
 		return -1;
 	if (found && mounted_at(d->root, nr))
 		return 0;
-	if (nvz_mkdir_p(d->root, 0755, err) < 0 || image_mount(image, d->root, MOUNT_FLAGS, err) < 0)
+	unsigned long flags;
+	char data[512];
+	if (nvz_mount_opts_parse(d->mount_opts, &flags, data, sizeof(data), err) < 0 ||
+	    nvz_mkdir_p(d->root, 0755, err) < 0 ||
+	    image_mount(image, d->root, MOUNT_FLAGS | flags, *data ? data : NULL, err) < 0)
 		return -1;
 	/* Private: what the CT mounts inside must never appear on the host,
 	 * and host mounts elsewhere must not appear in the CT. */

@@ -36,6 +36,33 @@ t_disk_ploop_limits_inside() {
 	[ "$(du -k "$T/private/1101/root.hdd" | cut -f1)" -le 204800 ] || fail "image beyond its size"
 }
 
+# vzctl set --mount_opts (MOUNT_OPTS): the ploop image's ext4 is mounted
+# with them from the next mount on; options that would weaken isolation
+# or take the host down are refused; a simfs CT is told they do nothing.
+t_disk_ploop_mount_opts() {
+	start_ploop 1107 --diskspace 200M
+	expect_rc 21 "$VZCTL" set 1107 --mount_opts dev --save
+	expect_out 'Invalid value for --mount_opts: dev'
+	expect_rc 21 "$VZCTL" set 1107 --mount_opts noatime,errors=panic --save
+	expect_rc 21 "$VZCTL" set 1107 --mount_opts commit=x --save
+	grep -q '^MOUNT_OPTS=' "$T/conf/1107.conf" && fail "a refused MOUNT_OPTS was saved"
+	expect_rc 0 "$VZCTL" set 1107 --mount_opts noatime,commit=17,data=journal --save
+	expect_out "The new mount options are used at the container's next mount"
+	grep -q '^MOUNT_OPTS="noatime,commit=17,data=journal"$' "$T/conf/1107.conf" || fail "MOUNT_OPTS not saved"
+	awk -v r="$T/root/1107" '$2 == r' /proc/mounts | grep -q noatime && fail "applied to the mounted CT already"
+	expect_rc 0 "$VZCTL" restart 1107
+	wait_for 100 booted 1107 || fail "no boot"
+	local line
+	line=$(awk -v r="$T/root/1107" '$2 == r' /proc/mounts)
+	case $line in *noatime*commit=17*data=journal* | *noatime*data=journal*commit=17*) ;;
+	*) fail "mount options not used: $line" ;; esac
+	case $line in *nodev*) ;; *) fail "nodev lost: $line" ;; esac
+	"$VZCTL" --quiet create 1108 --ostemplate busybox-x86_64 || fail "create simfs"
+	expect_rc 0 "$VZCTL" set 1108 --mount_opts noatime --save
+	expect_out 'Warning: --mount_opts is used by the ploop layout only'
+	return 0
+}
+
 # A ploop mount skips e2fsck -p where the superblock says it would only
 # find the filesystem clean (its exec costs more than the mount); it runs
 # where the superblock records errors, and also where the superblock looks

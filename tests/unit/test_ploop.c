@@ -648,3 +648,28 @@ Test(limits, layout_table)
 	cr_assert_eq(e->status, NVZ_E_VALUE);
 	nvz_error_free(e);
 }
+
+Test(mount_opts, flags_data_and_refusals)
+{
+	unsigned long flags;
+	char data[64];
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_mount_opts_parse("noatime,commit=30,data=ordered,nosuid", &flags, data, sizeof(data), &err), 0);
+	cr_assert_eq(flags, MS_NOATIME | MS_NOSUID);
+	cr_assert_str_eq(data, "commit=30,data=ordered");
+	cr_assert_eq(nvz_mount_opts_parse(NULL, &flags, data, sizeof(data), &err), 0);
+	cr_assert_eq(flags, 0);
+	cr_assert_str_eq(data, "");
+	static const char *const bad[] = { "dev", "suid", "errors=panic", "commit=", "commit=1x", "data=none",
+					   "noatime,,x", "exec", "loop=/dev/sda", "commit=12345678901" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		cr_assert_lt(nvz_mount_opts_parse(bad[i], &flags, data, sizeof(data), &err), 0, "%s accepted", bad[i]);
+		cr_assert_eq(err->status, NVZ_E_VALUE, "%s", bad[i]);
+		nvz_error_free(err);
+	}
+	err = NULL;
+	char small[8];
+	cr_assert_lt(nvz_mount_opts_parse("commit=30,data=journal", &flags, small, sizeof(small), &err), 0);
+	nvz_error_free(err);
+}

@@ -174,6 +174,18 @@ int cmd_compact(struct cmd_ctx *c)
 	return done(err, nvz_ct_compact(c->ct, &err));
 }
 
+int cmd_convert(struct cmd_ctx *c)
+{
+	static const struct option opts[] = { { "layout", required_argument, NULL, 'l' },
+					      { "velayout", required_argument, NULL, 'l' },
+					      { "ve_layout", required_argument, NULL, 'l' },
+					      { NULL, 0, NULL, 0 } };
+	const char *layout = NULL;
+	PARSE_OPTS(c, opts, case 'l': layout = optarg; break;);
+	struct nvz_error *err = NULL;
+	return done(err, nvz_ct_convert(c->ct, layout, &err));
+}
+
 /* chkpnt/suspend and restore/resume: --dumpfile, and OpenVZ's hidden flags
  * that only tuned the old kernel's stages (accepted, no effect); restore
  * also takes nvz's --lazy / --no-lazy (post-copy or not, see README). */

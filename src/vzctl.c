@@ -36,6 +36,7 @@ static const struct cmd commands[] = {
 	{ "quotaoff", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
+	{ "convert", cmd_convert, CMD_LOCK | CMD_NEEDS_CONFIG, "convert <CTID> [--layout ploop]" },
 	/* The target end of vzmigrate, run over ssh: not for people. */
 	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
 	/* A CT's small monitor hands the after-exit work back: not for people. */

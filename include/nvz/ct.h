@@ -202,6 +202,9 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
+/* vzctl convert: a stopped CT's private area onto a ploop image (layout
+ * "ploop" or NULL; DISKSPACE sizes it). Any failure leaves the CT as it was. */
+int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err);
 /* Live NETIF change of a running CT (bridged mode). */
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live NETDEV change of a running CT: host devices moved in or back out. */

@@ -33,7 +33,7 @@ int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d
 				.mount_opts = nvz_ct_get(ct, "MOUNT_OPTS", NULL) };
 	const char *tree = nvz_ct_get(ct, "TEMPLATE_TREE", NULL);
 	const char *tmpl = nvz_ct_get(ct, "TEMPLATE", NULL);
-	if (tree && tmpl) {
+	if (tree && *tree && tmpl) {
 		if (strchr(tree, '/') || !strcmp(tree, "..") ||
 		    snprintf(d->template_path, sizeof(d->template_path), "%s/shared/%s", tmpl, tree) >=
 			    (int)sizeof(d->template_path))

@@ -5,6 +5,7 @@
  * areas swapped and the config saved, and any failure before that leaves
  * the CT as it was. */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,32 +74,40 @@ static int check_convertible(struct nvz_ct *ct, const char *to, struct nvz_error
 	return 0;
 }
 
-/* Swap the areas and record the layout; on failure put everything back. */
-static int switch_over(struct nvz_ct *ct, const char *to, const char *tmp, const char *old,
-		       struct nvz_error **err)
+/* Swap the areas in one step (the old one is then at tmp) and record the
+ * layout; on failure swap back. */
+static int switch_over(struct nvz_ct *ct, const char *to, const char *tmp, struct nvz_error **err)
 {
-	const char *layout = nvz_ct_get(ct, "VE_LAYOUT", "simfs");
-	cleanup_free char *was_layout = strdup(layout);
+	cleanup_free char *was_layout = strdup(nvz_ct_get(ct, "VE_LAYOUT", "simfs"));
 	cleanup_free char *was_tree = strdup(nvz_ct_get(ct, "TEMPLATE_TREE", ""));
 	if (!was_layout || !was_tree)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (rename(ct->private, old) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "rename %s", ct->private);
-	if (rename(tmp, ct->private) < 0) {
-		int e = errno;
-		rename(old, ct->private);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "rename %s", tmp);
-	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, ct->private, RENAME_EXCHANGE) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "exchange %s and %s", tmp, ct->private);
 	/* The image holds the whole tree: no shared template below it. */
 	if (nvz_conf_set(ct->conf, "VE_LAYOUT", to, err) < 0 ||
 	    nvz_conf_set(ct->conf, "TEMPLATE_TREE", "", err) < 0 || nvz_ct_save(ct, err) < 0) {
-		rename(ct->private, tmp);
-		rename(old, ct->private);
+		renameat2(AT_FDCWD, tmp, AT_FDCWD, ct->private, RENAME_EXCHANGE);
 		nvz_conf_set(ct->conf, "VE_LAYOUT", was_layout, NULL);
 		nvz_conf_set(ct->conf, "TEMPLATE_TREE", was_tree, NULL);
 		return -1;
 	}
 	return 0;
+}
+
+/* A killed convert leaves its image area at tmp, removed here; but one
+ * killed between the swap and the config's save left the CT's own files
+ * there: never removed, the admin is told. */
+static int clear_leftover(const char *tmp, struct nvz_error **err)
+{
+	cleanup_free char *image = NULL;
+	if (asprintf(&image, "%s/root.hdd", tmp) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_path_exists(tmp) && !nvz_path_exists(image))
+		return nvz_err(err, NVZ_E_SYSTEM, EEXIST,
+			       "%s is not an image a convert left: an interrupted convert may have left the "
+			       "container's files there; put them back as the private area by hand", tmp);
+	return nvz_rm_rf(tmp, err);
 }
 
 int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err)
@@ -122,7 +131,7 @@ int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err
 	if (!dst.limits.space_hard_kb)
 		return nvz_err(err, NVZ_E_DISKSPACE_NOTSET, EINVAL, "Error: diskspace not set (required for ploop)");
 	/* Leftovers of a convert that was killed. */
-	if (nvz_rm_rf(tmp, err) < 0 || nvz_rm_rf(old, err) < 0 || nvz_rm_rf(src_mnt, err) < 0 ||
+	if (clear_leftover(tmp, err) < 0 || nvz_rm_rf(old, err) < 0 || nvz_rm_rf(src_mnt, err) < 0 ||
 	    nvz_rm_rf(dst_mnt, err) < 0 || nvz_rm_rf(layer, err) < 0 || nvz_mkdir_p(src_mnt, 0700, err) < 0 ||
 	    nvz_mkdir_p(dst_mnt, 0700, err) < 0 || nvz_mkdir_p(layer, 0700, err) < 0)
 		return -1;
@@ -138,11 +147,15 @@ int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err
 	rmdir(src_mnt);
 	rmdir(dst_mnt);
 	rmdir(layer);
-	if (r < 0 || switch_over(ct, to, tmp, old, err) < 0) {
+	if (r < 0 || switch_over(ct, to, tmp, err) < 0) {
 		nvz_rm_rf(tmp, NULL);
 		return nvz_err_wrap(err, "Conversion to ploop failed, the container is unchanged");
 	}
-	/* The old area goes as a destroy takes it (simfs: its project quota). */
+	/* The old area, now at tmp, goes as a destroy takes it (simfs: its
+	 * project quota); renamed first so that a new convert never takes it
+	 * for its own leftover image. */
+	if (rename(tmp, old) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: rename %s: %m", tmp);
 	src.private = old;
 	src.root = ct->root;
 	src.template_tree = NULL;

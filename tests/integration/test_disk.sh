@@ -91,6 +91,13 @@ t_disk_convert_to_ploop() {
 	[ -f "$T/private/1109/data/f" ] || fail "old area harmed"
 	ls -d "$T"/private/1109.* 2>/dev/null && fail "leftovers: $(ls -d "$T"/private/1109.*)"
 	sed -i 's/^DISKSPACE=.*/DISKSPACE="300M"/' "$T/conf/1109.conf"
+	# What a convert killed between its swap and its save leaves at .tmp
+	# (the CT's own files) is never removed by the next one.
+	mkdir "$T/private/1109.tmp" && echo precious >"$T/private/1109.tmp/file"
+	expect_rc 3 "$VZCTL" convert 1109
+	expect_out 'is not an image a convert left'
+	[ "$(cat "$T/private/1109.tmp/file")" = precious ] || fail "an interrupted convert's files were removed"
+	rm -r "$T/private/1109.tmp"
 	expect_rc 0 "$VZCTL" convert 1109
 	expect_out 'Copying content to ploop...'
 	expect_out 'Container was successfully converted to the ploop layout'

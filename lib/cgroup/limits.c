@@ -332,12 +332,14 @@ static int add_cpuset_list(struct nvz_cg_plan *p, const struct nvz_cgroup *cg, c
 	cleanup_free char *val = NULL;
 	if (!cpumask_all(list)) {
 		val = strdup(list);
-	} else {
+	} else if (!v1) {
 		cleanup_free char *now = NULL;
-		if (!v1 && read_value(path, &now, NULL) == 0 && !*now)
-			val = steal_ptr(&now);
+		if (read_value(path, &now, NULL) < 0 || !*now)
+			val = strdup("");
 		else if (read_parent_file(path, effective, &val, err) < 0)
 			return -EIO;
+	} else if (read_parent_file(path, effective, &val, err) < 0) {
+		return -EIO;
 	}
 	if (!val)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "set limits: out of memory");

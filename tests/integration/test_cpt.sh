@@ -346,13 +346,7 @@ t_cpt_lxcfs_console_reboot() {
 # on the bridge with its MAC; the LAN reaches the restored CT.
 t_cpt_bridged_net() {
 	cpt_setup
-	net_setup
-	ip -n "$SRV" addr flush dev s0
-	ip -n "$SRV" link add br0 type bridge
-	ip -n "$SRV" link set s0 master br0
-	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
-	ip -n "$SRV" link set br0 up
-	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	net_bridge_setup
 	srv "$VZCTL" --quiet create 1508 --ostemplate busybox-x86_64 || fail create
 	expect_rc 0 srv "$VZCTL" set 1508 --netif_add eth0 --save
 	expect_rc 0 srv "$VZCTL" set 1508 --ifname eth0 --ipadd 10.77.0.18/24 --gw 10.77.0.1 --save

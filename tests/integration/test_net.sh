@@ -29,6 +29,18 @@ net_teardown() {
 	ip netns del "$LAN" 2>/dev/null
 }
 
+# net_setup, with the server's br0 holding its LAN port, as in the guide
+# (bridge_ports eth0), and BRIDGE="br0" in vz.conf.
+net_bridge_setup() {
+	net_setup
+	ip -n "$SRV" addr flush dev s0
+	ip -n "$SRV" link add br0 type bridge
+	ip -n "$SRV" link set s0 master br0
+	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
+	ip -n "$SRV" link set br0 up
+	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+}
+
 # vzctl on the "server" (nsenter, not `ip netns exec`: that remounts /sys).
 srv() { nsenter --net=/run/netns/"$SRV" "$@"; }
 lan() { nsenter --net=/run/netns/"$LAN" "$@"; }
@@ -75,14 +87,7 @@ t_net_routed_ipadd() {
 # Bridged (veth): the guide's reader's case — two CTs on br0 reach each
 # other, the server and the LAN; MACs generated; messages as OpenVZ printed.
 t_net_bridged_veth() {
-	net_setup
-	# The server's br0 holds its LAN port, as in the guide (bridge_ports eth0).
-	ip -n "$SRV" addr flush dev s0
-	ip -n "$SRV" link add br0 type bridge
-	ip -n "$SRV" link set s0 master br0
-	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
-	ip -n "$SRV" link set br0 up
-	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	net_bridge_setup
 	local id
 	for id in 1311 1312; do
 		srv "$VZCTL" --quiet create $id --ostemplate busybox-x86_64 || fail create
@@ -270,13 +275,7 @@ t_net_netdev() {
 # locked port holding only the CT's MAC); off, a changed MAC works. It
 # survives a restart and is saved in NETIF.
 t_net_mac_filter() {
-	net_setup
-	ip -n "$SRV" addr flush dev s0
-	ip -n "$SRV" link add br0 type bridge
-	ip -n "$SRV" link set s0 master br0
-	ip -n "$SRV" addr add 10.77.0.1/24 dev br0
-	ip -n "$SRV" link set br0 up
-	echo 'BRIDGE="br0"' >>"$T/vz.conf"
+	net_bridge_setup
 	srv "$VZCTL" --quiet create 1315 --ostemplate busybox-x86_64 || fail create
 	expect_rc 0 srv "$VZCTL" set 1315 --netif_add eth0 --save
 	expect_rc 20 srv "$VZCTL" set 1315 --mac_filter on --save

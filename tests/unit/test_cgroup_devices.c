@@ -232,6 +232,7 @@ static void make_fixture(void)
 	put("cgroup.controllers", "cpuset cpu io memory pids\n");
 	put("nvz/cgroup.subtree_control", "cpu memory pids\n");
 	put("nvz/cpuset.cpus.effective", "0-1\n");
+	put("nvz/cpuset.mems.effective", "0\n");
 	put("nvz/101/cgroup.controllers", "cpuset cpu io memory pids\n");
 	put("nvz/101/cgroup.procs", "");
 	put("nvz/101/memory.max", "max\n");
@@ -240,6 +241,7 @@ static void make_fixture(void)
 	put("nvz/101/cpu.weight", "100\n");
 	put("nvz/101/cpu.max", "max 100000\n");
 	put("nvz/101/cpuset.cpus", "\n");
+	put("nvz/101/cpuset.mems", "\n");
 	put("nvz/101/io.max", "");
 	put("nvz/101/memory.current", "20971520\n");
 	put("nvz/101/memory.peak", "31457280\n");
@@ -292,7 +294,10 @@ Test(limits, v2_writers_on_fixture)
 	expect_file("nvz/101/pids.max", "max");
 	expect_file("nvz/101/cpu.weight", "1");
 	expect_file("nvz/101/cpu.max", "max 100000");
-	expect_file("nvz/101/cpuset.cpus", "\n");
+	/* Back to all: the parent's list (the kernel refuses to empty a
+	 * cpuset with tasks); an empty one stays empty. */
+	expect_file("nvz/101/cpuset.cpus", "0-1");
+	expect_file("nvz/101/cpuset.mems", "\n");
 	if (disk[0])
 		expect_in_file("nvz/101/io.max", " rbps=max wbps=max riops=max wiops=max");
 	expect_enforced(g_cg, " physpages swappages numproc ");

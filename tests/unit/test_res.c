@@ -586,20 +586,26 @@ Test(values, cpulimit)
 	}
 }
 
-/* Highest online CPU, from the same file the parser reads. */
-static int max_online_cpu(void)
+/* The highest number in a sysfs list ("0-3,7") the parsers read too; the
+ * file's absence (no NUMA) reads as "0". */
+static int max_in_list(const char *path)
 {
-	char line[256] = "";
-	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	char line[256] = "0";
+	FILE *f = fopen(path, "r");
 	if (f) {
 		if (!fgets(line, sizeof(line), f))
-			line[0] = '\0';
+			strcpy(line, "0");
 		fclose(f);
 	}
 	char *last = strrchr(line, ',');
 	last = last ? last + 1 : line;
 	char *dash = strchr(last, '-');
 	return atoi(dash ? dash + 1 : last);
+}
+
+static int max_online_cpu(void)
+{
+	return max_in_list("/sys/devices/system/cpu/online");
 }
 
 Test(values, cpumask)
@@ -637,22 +643,6 @@ Test(values, cpumask)
 	value_bad(nvz_res_parse_cpumask(text, &err), &err, want, text);
 }
 
-/* Highest online NUMA node (0 on a kernel without NUMA). */
-static int max_online_node(void)
-{
-	char line[256] = "0";
-	FILE *f = fopen("/sys/devices/system/node/online", "r");
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			strcpy(line, "0");
-		fclose(f);
-	}
-	char *last = strrchr(line, ',');
-	last = last ? last + 1 : line;
-	char *dash = strchr(last, '-');
-	return atoi(dash ? dash + 1 : last);
-}
-
 Test(values, nodemask)
 {
 	struct nvz_error *err = NULL;
@@ -667,7 +657,7 @@ Test(values, nodemask)
 		err = NULL;
 		value_bad(nvz_res_parse_nodemask(bad[i], &err), &err, want, bad[i]);
 	}
-	int max = max_online_node();
+	int max = max_in_list("/sys/devices/system/node/online");
 	char text[32], want[96];
 	snprintf(text, sizeof(text), "%d", max + 1);
 	snprintf(want, sizeof(want), "Invalid value for --nodemask: %s (node %d is not online)", text,

@@ -37,6 +37,16 @@ static const struct cmd commands[] = {
 	{ "quotainit", cmd_quota, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "compact", cmd_compact, CMD_LOCK | CMD_NEEDS_CONFIG, "compact <CTID>" },
 	{ "convert", cmd_convert, CMD_LOCK | CMD_NEEDS_CONFIG, "convert <CTID> [--layout ploop]" },
+	{ "snapshot", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG,
+	  "snapshot <CTID> [--id <uuid>] [--name <name>] [--description <desc>] [--skip-config]" },
+	{ "snapshot-switch", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG,
+	  "snapshot-switch <CTID> --id <uuid> [--skip-resume] [--skip-config]" },
+	{ "snapshot-delete", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG, "snapshot-delete <CTID> --id <uuid>" },
+	{ "snapshot-mount", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG,
+	  "snapshot-mount <CTID> --id <uuid> --target <dir>" },
+	{ "snapshot-umount", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG, "snapshot-umount <CTID> --id <uuid>" },
+	{ "snapshot-list", cmd_snapshot, CMD_NEEDS_CONFIG,
+	  "snapshot-list <CTID> [-H] [-o field[,field...]] [--id <uuid>]" },
 	/* The target end of vzmigrate, run over ssh: not for people. */
 	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
 	/* A CT's small monitor hands the after-exit work back: not for people. */

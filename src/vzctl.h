@@ -41,6 +41,7 @@ int cmd_set(struct cmd_ctx *c);
 int cmd_console(struct cmd_ctx *c);
 int cmd_compact(struct cmd_ctx *c);
 int cmd_convert(struct cmd_ctx *c);
+int cmd_snapshot(struct cmd_ctx *c);
 int cmd_runscript(struct cmd_ctx *c);
 int cmd_migrate_recv(struct cmd_ctx *c);
 int cmd_chkpnt(struct cmd_ctx *c);

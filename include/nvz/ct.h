@@ -202,6 +202,27 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
+/* vzctl snapshot*: copies of a ploop CT's image and config in
+ * VE_PRIVATE/snapshots/<uuid> (snapshot.c). id: "{uuid}" or "uuid". */
+struct nvz_snapshot_opts {
+	const char *id, *name, *description, *target;
+	bool skip_config, skip_resume;
+};
+struct nvz_snapshot_info {
+	char uuid[37], parent[37], date[32], created[48], name[256], description[256];
+	bool current; /* the one the image derives from now */
+};
+int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
+/* Stops a running CT, puts the snapshot's image (and config) in place,
+ * starts it again unless skip_resume. */
+int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
+int nvz_ct_snapshot_delete(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
+/* Read-only at o->target; snapshot-umount takes it away. */
+int nvz_ct_snapshot_mount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
+int nvz_ct_snapshot_umount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
+/* Oldest first; *out malloc'd. */
+int nvz_ct_snapshot_list(struct nvz_ct *ct, struct nvz_snapshot_info **out, size_t *n,
+			 struct nvz_error **err);
 /* vzctl convert: a stopped CT's private area onto a ploop image (layout
  * "ploop" or NULL; DISKSPACE sizes it). Any failure leaves the CT as it was. */
 int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err);

@@ -47,7 +47,7 @@ int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d
 
 /* A CT on a shared template: its own layer (directory or image) is mounted
  * at RUNDIR/<id>/layer, the overlay of template + layer at VE_ROOT. */
-static char *layer_dir(const struct nvz_ct *ct)
+char *nvz_ct_layer_dir(const struct nvz_ct *ct)
 {
 	char *s = NULL;
 	if (asprintf(&s, "%s/layer", ct->rundir) < 0)
@@ -61,7 +61,7 @@ static int mount_shared(struct nvz_ct *ct, const struct nvz_layout *l, struct nv
 	if (!nvz_path_exists(d->template_tree))
 		return nvz_err(err, NVZ_E_OSTEMPLATE_NOT_FOUND, ENOENT,
 			       "shared template %s is missing", d->template_tree);
-	cleanup_free char *layer = layer_dir(ct);
+	cleanup_free char *layer = nvz_ct_layer_dir(ct);
 	if (!layer || nvz_mkdir_p(layer, 0700, err) < 0)
 		return layer ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	struct nvz_disk own = *d;
@@ -133,7 +133,7 @@ static int umount_layers(struct nvz_ct *ct, struct nvz_error **err)
 	if (umount2(ct->root, 0) < 0 && errno != EINVAL &&
 	    (errno != EBUSY || umount2(ct->root, MNT_DETACH) < 0))
 		return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", ct->root);
-	cleanup_free char *layer = layer_dir(ct);
+	cleanup_free char *layer = nvz_ct_layer_dir(ct);
 	if (!layer)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	d.root = layer;
@@ -306,7 +306,7 @@ int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nv
 	cleanup_free char *layer = NULL;
 	if (mounted && d.template_tree) {
 		/* The limits belong to the CT's own layer, mounted under the overlay. */
-		if (!(layer = layer_dir(ct)))
+		if (!(layer = nvz_ct_layer_dir(ct)))
 			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 		d.root = layer;
 	}
@@ -323,7 +323,7 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err)
 		return nvz_err(err, NVZ_E_VALUE, ENOTSUP, "Compact only makes sense for ploop containers");
 	cleanup_free char *layer = NULL;
 	if (d.template_tree && nvz_is_mountpoint(ct->root)) {
-		if (!(layer = layer_dir(ct)))
+		if (!(layer = nvz_ct_layer_dir(ct)))
 			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 		d.root = layer;
 	}

@@ -134,6 +134,67 @@ t_disk_convert_to_ploop() {
 	return 0
 }
 
+# vzctl snapshot*: a running ploop CT's disk and config kept as they were
+# (its tasks frozen and its file system synced for the copy), listed,
+# mounted read-only, switched back to (the CT boots from the snapshot's
+# disk and gets its config back), deleted; refused on simfs.
+t_disk_snapshots() {
+	start_ploop 1112 --diskspace 200M
+	expect_rc 0 "$VZCTL" exec 1112 'echo before >/root/state; sync'
+	expect_rc 0 "$VZCTL" snapshot 1112 --name first --description "before the upgrade"
+	expect_out 'Snapshot \{[0-9a-f-]{36}\} has been successfully created'
+	local id1 id2
+	id1=$(printf '%s\n' "$OUT" | sed -n 's/^Creating snapshot {\(.*\)}$/\1/p')
+	[ -n "$id1" ] || fail "no id: $OUT"
+	"$VZCTL" status 1112 | grep -q ' running' || fail "not running after the snapshot"
+	expect_rc 0 "$VZCTL" exec 1112 'echo after >/root/state'
+	expect_rc 0 "$VZCTL" set 1112 --hostname changed.example.com --save
+	expect_rc 0 "$VZCTL" snapshot 1112 --id "{11111111-2222-3333-4444-555555555555}" --name second
+	id2=11111111-2222-3333-4444-555555555555
+	expect_rc 21 "$VZCTL" snapshot 1112 --id "$id2"
+	expect_out 'already exists'
+	expect_rc 0 "$VZCTL" snapshot-list 1112
+	expect_out '^PARENT_UUID +C UUID +DATE +NAME$'
+	[ "$(printf '%s\n' "$OUT" | sed -n 2p | awk '{print $1}')" = "{$id1}" ] || fail "order: $OUT"
+	expect_out "^ +\{$id1\} +[0-9-]+ [0-9:]+ first$"
+	expect_out "^\{$id1\} +\* \{$id2\} +[0-9-]+ [0-9:]+ second$"
+	expect_rc 0 "$VZCTL" snapshot-list 1112 -H -o uuid,description --id "$id1"
+	[ "$OUT" = "{$id1} before the upgrade" ] || fail "list -H -o: $OUT"
+	expect_rc 20 "$VZCTL" snapshot-list 1112 -o nosuch
+	# The first snapshot, read-only, beside the running CT.
+	expect_rc 0 "$VZCTL" snapshot-mount 1112 --id "$id1" --target "$T/snap"
+	[ "$(cat "$T/snap/root/state")" = before ] || fail "snapshot content: $(cat "$T/snap/root/state")"
+	touch "$T/snap/x" 2>/dev/null && fail "snapshot mounted writable"
+	expect_rc 41 "$VZCTL" snapshot-delete 1112 --id "$id1"
+	expect_rc 0 "$VZCTL" snapshot-umount 1112 --id "$id1"
+	mountpoint -q "$T/snap" && fail "still mounted"
+	# Back to the first: the disk and the config as they were, booted.
+	expect_rc 0 "$VZCTL" snapshot-switch 1112 --id "$id1"
+	wait_for 100 booted 1112 || fail "no boot after the switch"
+	[ "$("$VZCTL" exec 1112 cat /root/state)" = before ] || fail "disk not switched"
+	grep -q changed.example.com "$T/conf/1112.conf" && fail "config not switched"
+	expect_rc 0 "$VZCTL" snapshot-list 1112 -H -o current,uuid
+	expect_out "^\* \{$id1\}$"
+	expect_rc 0 "$VZCTL" snapshot-switch 1112 --id "$id2" --skip-resume
+	"$VZCTL" status 1112 | grep -q ' running' && fail "--skip-resume started it"
+	expect_rc 0 "$VZCTL" start 1112
+	wait_for 100 booted 1112 || fail "no boot"
+	[ "$("$VZCTL" exec 1112 cat /root/state)" = after ] || fail "second snapshot's disk"
+	grep -q changed.example.com "$T/conf/1112.conf" || fail "second snapshot's config"
+	expect_rc 0 "$VZCTL" snapshot-delete 1112 --id "$id1"
+	expect_rc 21 "$VZCTL" snapshot-switch 1112 --id "$id1"
+	expect_out 'not found'
+	expect_rc 20 "$VZCTL" snapshot-delete 1112
+	expect_rc 21 "$VZCTL" snapshot-delete 1112 --id nonsense
+	"$VZCTL" --quiet create 1113 --ostemplate busybox-x86_64 || fail "create simfs"
+	expect_rc 21 "$VZCTL" snapshot 1113
+	expect_out 'Snapshots are supported for ploop containers only'
+	expect_rc 0 "$VZCTL" stop 1112
+	expect_rc 0 "$VZCTL" destroy 1112
+	[ -e "$T/private/1112" ] && fail "destroy left the snapshots"
+	return 0
+}
+
 # A ploop mount skips e2fsck -p where the superblock says it would only
 # find the filesystem clean (its exec costs more than the mount); it runs
 # where the superblock records errors, and also where the superblock looks

@@ -110,7 +110,7 @@ static int copy_image(const char *src, const char *dst, struct nvz_error **err)
 	return fsync(out) < 0 ? nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fsync %s", dst) : 0;
 }
 
-static int copy_file(const char *src, const char *dst, struct nvz_error **err)
+static int copy_config(const char *src, const char *dst, struct nvz_error **err)
 {
 	struct nvz_conf *c = NULL;
 	if (nvz_conf_load(&c, src, NVZ_E_NOVECONFIG, err) < 0)
@@ -207,7 +207,7 @@ int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct
 		       nvz_conf_set(meta, "DATE", date, err) < 0 || nvz_conf_set(meta, "CREATED", created, err) < 0 ||
 		       nvz_conf_set(meta, "PARENT", parent ? parent : "", err) < 0))
 		r = -1;
-	if (r == 0 && (o->skip_config ? 0 : copy_file(ct->conf_path, conf, err)) < 0)
+	if (r == 0 && (o->skip_config ? 0 : copy_config(ct->conf_path, conf, err)) < 0)
 		r = -1;
 	if (r == 0)
 		r = copy_consistent(ct, image, img, err);
@@ -284,7 +284,7 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 	return 0;
 }
 
-/* Where a snapshot is mounted (snapshot-mount), from its "mounted" file. */
+/* Where a snapshot is mounted (snapshot-mount), from its mount.conf. */
 static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
 {
 	cleanup_free char *path = snap_path(ct, uuid, "mount.conf");

@@ -38,8 +38,7 @@ static bool allowed(const char *cmd, int opt)
 	if (!strcmp(cmd, "snapshot"))
 		return opt == O_ID || opt == O_NAME || opt == O_DESC || opt == O_SKIP_CONFIG || opt == O_SKIP_SUSPEND;
 	if (!strcmp(cmd, "snapshot-switch"))
-		return opt == O_ID || opt == O_SKIP_CONFIG || opt == O_SKIP_RESUME || opt == O_MUST_RESUME ||
-		       opt == O_SKIP_SUSPEND;
+		return opt == O_ID || opt == O_SKIP_CONFIG || opt == O_SKIP_RESUME || opt == O_MUST_RESUME;
 	if (!strcmp(cmd, "snapshot-mount"))
 		return opt == O_ID || opt == O_TARGET;
 	if (!strcmp(cmd, "snapshot-list"))
@@ -67,9 +66,11 @@ static int parse(struct cmd_ctx *c, struct snap_args *a)
 		case O_TARGET: a->o.target = optarg; break;
 		case O_SKIP_CONFIG: a->o.skip_config = true; break;
 		case O_SKIP_RESUME: a->o.skip_resume = true; break;
+		case O_SKIP_SUSPEND: a->o.skip_suspend = true; break;
+		case O_MUST_RESUME: a->o.must_resume = true; break;
 		case O_NOHDR: a->no_header = true; break;
 		case O_OUTPUT: a->fields = optarg; break;
-		default: break; /* --skip-suspend, --must-resume: what nvz does anyway */
+		default: break;
 		}
 	}
 	if (optind <= c->argc)

@@ -111,6 +111,7 @@ enum nvz_lazy { NVZ_LAZY_CONF, NVZ_LAZY_NO, NVZ_LAZY_YES };
 struct nvz_restore_opts {
 	const char *dumpfile;
 	enum nvz_lazy lazy;
+	bool keep_dump; /* a snapshot's: restored again at the next switch */
 };
 int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *o,
 			struct nvz_error **err);
@@ -203,18 +204,24 @@ int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nv
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 /* vzctl snapshot*: copies of a ploop CT's image and config in
- * VE_PRIVATE/snapshots/<uuid> (snapshot.c). id: "{uuid}" or "uuid". */
+ * VE_PRIVATE/snapshots/<uuid> (snapshot.c), and of a running CT's memory
+ * (a criu dump in <uuid>/dump) unless skip_suspend. id: "{uuid}" or
+ * "uuid". */
 struct nvz_snapshot_opts {
 	const char *id, *name, *description, *target;
-	bool skip_config, skip_resume;
+	bool skip_config, skip_resume, skip_suspend, must_resume;
 };
 struct nvz_snapshot_info {
 	char uuid[37], parent[37], date[32], created[48], name[256], description[256];
 	bool current; /* the one the image derives from now */
 };
 int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
-/* Stops a running CT, puts the snapshot's image (and config) in place,
- * starts it again unless skip_resume. */
+/* Stops a running CT, puts the snapshot's image (and config) in place and
+ * unless skip_resume restores the snapshot's memory (the CT runs on from
+ * where it was when the snapshot was made, whether it ran now or not) or,
+ * for a snapshot without memory, boots a CT that was running. A restore
+ * that fails is a warning, or with must_resume an error that puts the
+ * image and config back (the CT stays stopped). */
 int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
 int nvz_ct_snapshot_delete(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);
 /* Read-only at o->target; snapshot-umount takes it away. */

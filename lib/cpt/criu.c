@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,10 @@ static pid_t spawn(char *const *argv, char *const *env, int keep_fd, int netns, 
 		dup2(null, 2);
 	}
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* A snapshot blocks ^C while the CT is frozen; criu need not. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (keep_fd >= 0)
 		fcntl(keep_fd, F_SETFD, 0);
 	if (netns >= 0 && setns(netns, CLONE_NEWNET) < 0)
@@ -348,6 +353,54 @@ static void tmpfs_closep(struct nvz_cpt_tmpfs *t)
 	nvz_cpt_tmpfs_close(t);
 }
 
+/* At post-dump of a dump that leaves the CT running: its tmpfs saved while
+ * it is still frozen (after, it would write on), then the caller's part. */
+struct post_dump_ctx {
+	const struct nvz_cpt_dump_spec *s;
+	struct nvz_cpt_tmpfs *tmpfs;
+	char **tmpfs_list;
+};
+
+static int post_dump(void *arg, struct nvz_error **err)
+{
+	struct post_dump_ctx *c = arg;
+	if (nvz_cpt_tmpfs_save_all(c->tmpfs, c->s->dir, c->tmpfs_list, err) < 0)
+		return -1;
+	return c->s->post_dump ? c->s->post_dump(c->s->post_dump_arg, err) : 0;
+}
+
+/* criu for a dump that leaves the tree running, its post-dump hook served. */
+static pid_t spawn_leave_running(struct args *a, const struct nvz_cpt_dump_spec *s, int netns,
+				 struct post_dump_ctx *c, int *status, struct nvz_error **err)
+{
+	char script[4096];
+	cleanup_free char *env = NULL;
+	if (nvz_helper_path(NVZ_CPT_ACTION, script, sizeof(script)) < 0)
+		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "cannot run %s", script);
+	add(a, "--leave-running");
+	add(a, "--action-script");
+	add(a, "%s", script);
+	if (a->oom || asprintf(&env, NVZ_CPT_HOOK_ENV "=%s", s->dir) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	struct nvz_cpt_hook hook;
+	pid_t pid = nvz_cpt_hook_open(&hook, s->dir, err) < 0 ? -1
+		    : spawn(a->v, (char *[]){ env, NULL }, -1, netns, NULL, err);
+	struct nvz_error *hook_err = NULL;
+	if (pid > 0 && nvz_cpt_hook_wait(&hook, pid, post_dump, c, status, &hook_err) < 0) {
+		/* criu failed because of it: that is the error to show. */
+		if (err) {
+			nvz_error_free(*err);
+			*err = steal_ptr(&hook_err);
+		}
+		nvz_error_free(hook_err);
+		pid = -1;
+	} else {
+		nvz_error_free(hook_err);
+	}
+	nvz_cpt_hook_close(&hook);
+	return pid;
+}
+
 static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 {
 	struct args a = { 0 }, keys = { 0 };
@@ -409,7 +462,11 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = nvz_cpt_cgprops_dump(s->cgroup_root, s->dir, err);
 	pid_t pid = -1;
 	int status = 0;
-	if (r == 0 && s->lazy_port > 0) {
+	cleanup_free char *tmpfs_list = NULL;
+	struct post_dump_ctx pd = { s, &tmpfs, &tmpfs_list };
+	if (r == 0 && s->leave_running) {
+		pid = spawn_leave_running(&a, s, netns, &pd, &status, err);
+	} else if (r == 0 && s->lazy_port > 0) {
 		/* Ready: the images are written, the page server listens. */
 		if (nvz_cpt_spawn_ready(a.v, netns, NULL, &pid, &status, err) == 0)
 			*s->lazy_pid = pid;
@@ -418,7 +475,8 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (r == 0) {
 		pid = spawn(a.v, NULL, -1, netns, NULL, err);
 	}
-	while (pid > 0 && s->lazy_port <= 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (pid > 0 && s->lazy_port <= 0 && !s->leave_running && waitpid(pid, &status, 0) < 0 &&
+	       errno == EINTR)
 		;
 	if (pid > 0 && status != 0) {
 		cleanup_free char *log = NULL, *shown = NULL;
@@ -431,8 +489,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		r = -1;
 	}
 	/* criu killed the CT: the clones hold what its tmpfs had when frozen. */
-	cleanup_free char *tmpfs_list = NULL;
-	if (r == 0)
+	if (r == 0 && !s->leave_running)
 		r = nvz_cpt_tmpfs_save_all(&tmpfs, s->dir, &tmpfs_list, err);
 	if (r == 0)
 		r = write_meta(s, tty, keys.v, own_net, cgfs, tmpfs_list, err);

@@ -21,6 +21,8 @@
 #define NVZ_CRIU_DEFAULT "/opt/nvz/criu/criu"
 #define NVZ_CPT_META "nvz-cpt.conf"
 
+typedef int (*nvz_cpt_post_dump_fn)(void *arg, struct nvz_error **err);
+
 struct nvz_cpt_dump_spec {
 	const char *criu;    /* criu binary */
 	const char *dir;     /* image directory: created here, must not exist */
@@ -45,7 +47,29 @@ struct nvz_cpt_dump_spec {
 	 * dirtied since that round are written (--track-mem). */
 	const char *prev;
 	const char *rundir; /* RUNDIR: where a pure v2 host's cgroup yard goes */
+	/* A snapshot with the memory: criu lets the tree run on after the
+	 * dump. post_dump (its arg) runs while the tree is still frozen and
+	 * every image written (hook.c); if it fails, so does the dump, and
+	 * the tree runs on as if nothing had been done. */
+	bool leave_running;
+	nvz_cpt_post_dump_fn post_dump;
+	void *post_dump_arg;
 };
+
+/* The post-dump handshake (hook.c): open makes the FIFOs in the dump
+ * directory before criu runs; wait reaps criu, running fn once if criu's
+ * action script asks (its result is what wait returns); close removes the
+ * FIFOs. post_dump is the script's side: 0 if vzctl did its part. */
+struct nvz_cpt_hook {
+	int go;
+	char *dir;
+};
+int nvz_cpt_hook_open(struct nvz_cpt_hook *h, const char *dir, struct nvz_error **err);
+int nvz_cpt_hook_wait(struct nvz_cpt_hook *h, pid_t criu, nvz_cpt_post_dump_fn fn, void *arg, int *status,
+		      struct nvz_error **err);
+void nvz_cpt_hook_close(struct nvz_cpt_hook *h);
+int nvz_cpt_hook_post_dump(const char *dir);
+#define NVZ_CPT_HOOK_ENV "NVZ_CPT_HOOK_DIR"
 
 /* Can the kernel track dirty pages (soft-dirty), as `criu check --feature
  * mem_dirty_track` says? Asked once per process and criu binary. */

@@ -153,10 +153,18 @@ static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
 		       nvz_ct_get(ct, "NETDEV", ""));
 }
 
+/* A dump that leaves the CT running (a snapshot's): what to do while it
+ * is still frozen. */
+struct live_dump {
+	nvz_cpt_post_dump_fn post_dump;
+	void *arg;
+};
+
 /* Freeze and dump (lazy_port > 0: without the memory, which the criu left
- * running in *lazy serves; see lib/cpt/lazy.c). */
+ * running in *lazy serves; see lib/cpt/lazy.c; live: the CT runs on). */
 static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, pid_t *lazy,
-		       int rounds, struct nvz_runstate *rs, struct nvz_error **err)
+		       int rounds, const struct live_dump *live, struct nvz_runstate *rs,
+		       struct nvz_error **err)
 {
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
@@ -200,6 +208,8 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips),
 		.lazy_port = lazy_port, .lazy_pid = lazy, .prev = rounds > 0 ? prev : NULL,
 		.rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"),
+		.leave_running = live != NULL, .post_dump = live ? live->post_dump : NULL,
+		.post_dump_arg = live ? live->arg : NULL,
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
 		return nvz_err_wrap(err, "Checkpointing failed");
@@ -232,15 +242,26 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
-	if (chkpnt_dump(ct, dumpfile, 0, NULL, 0, &rs, err) < 0)
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, 0, NULL, &rs, err) < 0)
 		return -1;
 	return chkpnt_stopped(ct, &rs, err);
+}
+
+int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn post_dump, void *arg,
+		       struct nvz_error **err)
+{
+	struct nvz_runstate rs;
+	struct live_dump live = { post_dump, arg };
+	if (chkpnt_dump(ct, dir, 0, NULL, 0, &live, &rs, err) < 0)
+		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
+	return 0;
 }
 
 int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, struct nvz_error **err)
 {
 	struct nvz_runstate rs;
-	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, &rs, err) < 0) {
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, NULL, &rs, err) < 0) {
 		/* A dump that failed took its directory with it; not always. */
 		nvz_ct_predump_drop(ct, dumpfile);
 		return -1;
@@ -299,7 +320,7 @@ int nvz_ct_chkpnt_lazy(struct nvz_ct *ct, int port, struct nvz_ct_lazy *l, struc
 {
 	struct nvz_runstate rs;
 	*l = (struct nvz_ct_lazy){ .criu = -1 };
-	if (chkpnt_dump(ct, NULL, port, &l->criu, 0, &rs, err) < 0)
+	if (chkpnt_dump(ct, NULL, port, &l->criu, 0, NULL, &rs, err) < 0)
 		return -1;
 	l->init_pid = rs.init_pid;
 	l->init_start = rs.init_start;
@@ -403,7 +424,8 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 	/* As OpenVZ: a dump that was restored is gone (it would restore an
 	 * older state at the next start). With post-copy, only once every
 	 * page was read from it. */
-	nvz_rm_rf(dir, NULL);
+	if (!opts->keep_dump)
+		nvz_rm_rf(dir, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring completed successfully");
 	return 0;
 }

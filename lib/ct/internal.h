@@ -17,6 +17,12 @@ int nvz_ct_idmap(const struct nvz_ct *ct, struct nvz_idmap *map, struct nvz_erro
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
 /* The cgroup version the CT's cgroup has on this server (1, 2), 0 if unknown. */
 int nvz_ct_cgroup_version(const struct nvz_ct *ct);
+/* A checkpoint of a running CT into dir that leaves it running (snapshots
+ * with the memory): post_dump(arg) runs while it is still frozen, every
+ * image written; if it fails, nothing is kept and the CT runs on. */
+typedef int (*nvz_ct_post_dump_fn)(void *arg, struct nvz_error **err);
+int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn post_dump, void *arg,
+		       struct nvz_error **err);
 /* OpenVZ's action scripts for event (premount, mount, umount, postumount,
  * create): CONF_DIR/vps.EVENT, then CONF_DIR/CTID.EVENT, those that exist
  * (actions.c). A failure: status 79. */

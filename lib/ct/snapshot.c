@@ -2,12 +2,16 @@
  * is a copy of the CT's image (its blocks shared where the file system can
  * reflink, else its data only: holes stay holes) and of its config, in
  * VE_PRIVATE/snapshots/<uuid>/, with its name, description, date and
- * parent. A running CT's processes are frozen and its file system synced
- * for the copy, so the snapshot is what a power cut would have left: the
- * disk and the config, not the memory (switching to it boots the CT). */
+ * parent. Of a running CT, as in OpenVZ, also its memory: a criu dump in
+ * <uuid>/dump that leaves it running, the image copied while criu still
+ * holds it frozen, its file system synced, so that disk and memory match;
+ * switching to the snapshot restores it, the CT running on from there.
+ * With --skip-suspend its tasks are frozen only for the copy: disk and
+ * config, what a power cut would have left (switching boots the CT). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpt/criu.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cgroup.h"
@@ -76,6 +81,34 @@ static int new_uuid(char buf[37], struct nvz_error **err)
 	return 0;
 }
 
+/* [from, to) of in into out at the same offsets: in the kernel where it
+ * can, else (another file system: EXDEV since 5.19) through a buffer. */
+static int copy_extent(int in, int out, off_t from, off_t to)
+{
+	off_t off_in = from, off_out = from;
+	while (off_in < to) {
+		ssize_t n = copy_file_range(in, &off_in, out, &off_out, (size_t)(to - off_in), 0);
+		if (n > 0)
+			continue;
+		if (n == 0 || (errno != EXDEV && errno != EOPNOTSUPP && errno != EINVAL))
+			return n == 0 ? (errno = EIO, -1) : -1;
+		break;
+	}
+	static char buf[1 << 16];
+	while (off_in < to) {
+		size_t want = (size_t)(to - off_in) < sizeof(buf) ? (size_t)(to - off_in) : sizeof(buf);
+		ssize_t n = pread(in, buf, want, off_in);
+		if (n <= 0)
+			return n == 0 ? (errno = EIO, -1) : -1;
+		/* A short write (a full disk) is followed by one that says why. */
+		for (ssize_t done = 0, w; done < n; done += w)
+			if ((w = pwrite(out, buf + done, (size_t)(n - done), off_in + done)) <= 0)
+				return w == 0 ? (errno = EIO, -1) : -1;
+		off_in += n;
+	}
+	return 0;
+}
+
 /* A copy of src at dst (new file): its blocks shared where the file system
  * can, else its data extents copied and its holes kept. */
 static int copy_image(const char *src, const char *dst, struct nvz_error **err)
@@ -100,11 +133,8 @@ static int copy_image(const char *src, const char *dst, struct nvz_error **err)
 		off_t hole = lseek(in, data, SEEK_HOLE);
 		if (hole < 0)
 			hole = st.st_size;
-		for (off_t off_in = data, off_out = data; off_in < hole;) {
-			ssize_t n = copy_file_range(in, &off_in, out, &off_out, (size_t)(hole - off_in), 0);
-			if (n <= 0)
-				return nvz_err_sys(err, NVZ_E_SYSTEM, n < 0 ? errno : EIO, "copy %s to %s", src, dst);
-		}
+		if (copy_extent(in, out, data, hole) < 0)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno ? errno : EIO, "copy %s to %s", src, dst);
 		pos = hole;
 	}
 	return fsync(out) < 0 ? nvz_err_sys(err, NVZ_E_SYSTEM, errno, "fsync %s", dst) : 0;
@@ -144,6 +174,17 @@ static int set_current(const struct nvz_ct *ct, const char *uuid, struct nvz_err
 	return r;
 }
 
+/* What a mounted CT wrote, onto its image. */
+static int sync_mounted(struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_close int fd = open(ct->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_free char *layer = nvz_ct_layer_dir(ct);
+	cleanup_close int lfd = layer ? open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if ((fd >= 0 && syncfs(fd) < 0) || (lfd >= 0 && syncfs(lfd) < 0))
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "sync %s", ct->root);
+	return 0;
+}
+
 /* The image copied while nothing in the CT writes: its tasks frozen and
  * its file system synced (a mounted CT's), thawed whatever happens. */
 static int copy_consistent(struct nvz_ct *ct, const char *image, const char *dst, struct nvz_error **err)
@@ -155,14 +196,7 @@ static int copy_consistent(struct nvz_ct *ct, const char *image, const char *dst
 		nvz_cgroup_free(cg);
 		return -1;
 	}
-	int r = 0;
-	if (st.mounted) {
-		cleanup_close int fd = open(ct->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		cleanup_free char *layer = nvz_ct_layer_dir(ct);
-		cleanup_close int lfd = layer ? open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		if ((fd >= 0 && syncfs(fd) < 0) || (lfd >= 0 && syncfs(lfd) < 0))
-			r = nvz_err_sys(err, NVZ_E_SYSTEM, errno, "sync %s", ct->root);
-	}
+	int r = st.mounted ? sync_mounted(ct, err) : 0;
 	if (r == 0)
 		r = copy_image(image, dst, err);
 	if (cg) {
@@ -176,7 +210,55 @@ static int copy_consistent(struct nvz_ct *ct, const char *image, const char *dst
 	return r;
 }
 
-int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
+/* At criu's post-dump: the CT frozen, its memory in the images. */
+struct image_copy {
+	struct nvz_ct *ct;
+	const char *image, *dst;
+};
+
+static int copy_at_post_dump(void *arg, struct nvz_error **err)
+{
+	struct image_copy *c = arg;
+	return sync_mounted(c->ct, err) < 0 ? -1 : copy_image(c->image, c->dst, err);
+}
+
+/* The memory into dir/dump and the image into img, at one instant. The
+ * dump is made beside dir and moved in, so that criu's log of a failed one
+ * (snapshots/<uuid>.dump.failed.log) outlives the snapshot's removal. */
+static int copy_with_memory(struct nvz_ct *ct, const char *dir, const char *image, const char *img,
+			    struct nvz_error **err)
+{
+	cleanup_free char *tmp = NULL, *dump = NULL;
+	if (asprintf(&tmp, "%s.dump", dir) < 0 || asprintf(&dump, "%s/dump", dir) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct image_copy c = { ct, image, img };
+	if (nvz_ct_chkpnt_live(ct, tmp, copy_at_post_dump, &c, err) < 0) {
+		if (*err)
+			(*err)->status = NVZ_E_CREATE_SNAPSHOT;
+		return nvz_err_wrap(err, "Failed to create snapshot (--skip-suspend makes one without the memory)");
+	}
+	if (rename(tmp, dump) < 0) {
+		int e = errno;
+		nvz_rm_rf(tmp, NULL);
+		return nvz_err_sys(err, NVZ_E_CREATE_SNAPSHOT, e, "rename %s", tmp);
+	}
+	return 0;
+}
+
+/* ^C, or the ssh session closed, while the CT is frozen would leave it
+ * frozen: those signals wait until it runs again. */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static int snapshot_create(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
 	if (need_ploop(ct, err) < 0 || (o->id ? uuid_arg(o->id, uuid, err) : new_uuid(uuid, err)) < 0)
@@ -209,8 +291,11 @@ int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct
 		r = -1;
 	if (r == 0 && (o->skip_config ? 0 : copy_config(ct->conf_path, conf, err)) < 0)
 		r = -1;
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
 	if (r == 0)
-		r = copy_consistent(ct, image, img, err);
+		r = st.running && !o->skip_suspend ? copy_with_memory(ct, dir, image, img, err)
+						    : copy_consistent(ct, image, img, err);
 	if (r == 0)
 		r = nvz_conf_save(meta, info, err);
 	nvz_conf_free(meta);
@@ -220,6 +305,15 @@ int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct
 	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Snapshot {%s} has been successfully created", uuid);
 	return 0;
+}
+
+int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
+{
+	sigset_t old;
+	hold_signals(&old);
+	int r = snapshot_create(ct, o, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 /* The snapshot's directory, which must exist. */
@@ -237,6 +331,44 @@ static char *existing(const struct nvz_ct *ct, const char *id, char uuid[37], st
 	return dir;
 }
 
+/* The CT brought back from the snapshot's memory. A failure is a warning
+ * (the CT stays stopped, as in vzctl) unless --must-resume. */
+static int resume_from(struct nvz_ct *ct, const char *dump, const struct nvz_snapshot_opts *o,
+		       struct nvz_error **err)
+{
+	struct nvz_restore_opts ro = { .dumpfile = dump, .keep_dump = true };
+	struct nvz_error *e = NULL;
+	if (nvz_ct_restore_opts(ct, &ro, &e) == 0)
+		return 0;
+	if (o->must_resume) {
+		*err = e;
+		return -1;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_WARN,
+		"Warning: failed to resume CT, ignoring (use --must-resume to treat as error): %s", e->msg);
+	nvz_error_free(e);
+	return 0;
+}
+
+/* --must-resume's failure: the image, the config and the current mark as
+ * they were before the switch (the CT stays stopped). */
+static void switch_back(struct nvz_ct *ct, const char *old_image, const char *image, struct nvz_conf *old_conf,
+			const char *old_current)
+{
+	if (rename(old_image, image) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_ERROR, "put back %s: %s", image, strerror(errno));
+	if (old_conf) {
+		nvz_conf_free(ct->conf);
+		ct->conf = old_conf;
+		struct nvz_error *e = NULL;
+		if (nvz_ct_save(ct, &e) < 0 || nvz_ct_refresh_paths(ct, &e) < 0) {
+			nvz_log(ct->ctx, NVZ_LOG_ERROR, "put back the config: %s", e->msg);
+			nvz_error_free(e);
+		}
+	}
+	set_current(ct, old_current, NULL);
+}
+
 int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
@@ -244,10 +376,15 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 	if (!dir)
 		return -1;
 	cleanup_free char *img = snap_path(ct, uuid, IMAGE), *conf = snap_path(ct, uuid, "ve.conf");
-	cleanup_free char *image = NULL, *tmp = NULL;
-	if (!img || !conf || asprintf(&image, "%s/" IMAGE, ct->private) < 0 ||
-	    asprintf(&tmp, "%s/" IMAGE ".switch", ct->private) < 0)
+	cleanup_free char *dump = snap_path(ct, uuid, "dump"), *meta = NULL, *image = NULL, *tmp = NULL;
+	cleanup_free char *old_image = NULL, *old_current = current_uuid(ct);
+	if (!img || !conf || !dump || asprintf(&meta, "%s/" NVZ_CPT_META, dump) < 0 ||
+	    asprintf(&image, "%s/" IMAGE, ct->private) < 0 || asprintf(&tmp, "%s/" IMAGE ".switch", ct->private) < 0 ||
+	    asprintf(&old_image, "%s/" IMAGE ".old", ct->private) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	bool has_dump = nvz_path_exists(meta);
+	if (o->must_resume && !has_dump)
+		return nvz_err(err, NVZ_E_SWITCH_SNAPSHOT, ENOENT, "Error: no dump in snapshot, unable to resume");
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Switching to snapshot {%s}", uuid);
@@ -257,31 +394,54 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 		unlink(tmp);
 		return -1;
 	}
-	if ((st.running && nvz_ct_stop(ct, NULL, err) < 0) || (st.mounted && !st.running && nvz_ct_umount(ct, err) < 0)) {
+	/* Its state is lost anyway: killed, as vzctl does. */
+	if ((st.running && nvz_ct_stop(ct, &(struct nvz_stop_opts){ .fast = true }, err) < 0) ||
+	    (st.mounted && !st.running && nvz_ct_umount(ct, err) < 0)) {
 		unlink(tmp);
 		return -1;
 	}
+	/* The image it had stays until the switch is done (--must-resume). */
+	unlink(old_image);
+	bool kept = link(image, old_image) == 0;
 	if (rename(tmp, image) < 0) {
 		int e = errno;
 		unlink(tmp);
+		unlink(old_image);
 		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "rename %s", tmp);
 	}
+	struct nvz_conf *old_conf = NULL;
 	if (!o->skip_config && nvz_path_exists(conf)) {
 		struct nvz_conf *c = NULL;
 		if (nvz_conf_load(&c, conf, NVZ_E_NOVECONFIG, err) < 0)
 			return -1;
-		nvz_conf_free(ct->conf);
+		old_conf = ct->conf;
 		ct->conf = c;
-		if (nvz_ct_save(ct, err) < 0 || nvz_ct_refresh_paths(ct, err) < 0)
+		if (nvz_ct_save(ct, err) < 0 || nvz_ct_refresh_paths(ct, err) < 0) {
+			nvz_conf_free(old_conf);
 			return -1;
+		}
 	}
-	if (set_current(ct, uuid, err) < 0)
-		return -1;
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was switched to snapshot {%s}", uuid);
-	/* The snapshot has no memory: a CT that ran boots from its disk. */
-	if (st.running && !o->skip_resume)
-		return nvz_ct_start(ct, NULL, err);
-	return 0;
+	int r = set_current(ct, uuid, err);
+	if (r == 0)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was switched to snapshot {%s}", uuid);
+	if (r == 0 && has_dump && !o->skip_resume) {
+		r = resume_from(ct, dump, o, err);
+		if (r < 0 && kept) {
+			switch_back(ct, old_image, image, steal_ptr(&old_conf), old_current);
+			kept = false;
+		}
+		if (r < 0) {
+			(*err)->status = NVZ_E_SWITCH_SNAPSHOT;
+			nvz_err_wrap(err, "Failed to switch to snapshot {%s}", uuid);
+		}
+	} else if (r == 0 && st.running && !o->skip_resume) {
+		/* A snapshot without memory: a CT that ran boots from its disk. */
+		r = nvz_ct_start(ct, NULL, err);
+	}
+	if (kept)
+		unlink(old_image);
+	nvz_conf_free(old_conf);
+	return r;
 }
 
 /* Where a snapshot is mounted (snapshot-mount), from its mount.conf. */

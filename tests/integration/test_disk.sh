@@ -135,13 +135,14 @@ t_disk_convert_to_ploop() {
 }
 
 # vzctl snapshot*: a running ploop CT's disk and config kept as they were
-# (its tasks frozen and its file system synced for the copy), listed,
-# mounted read-only, switched back to (the CT boots from the snapshot's
-# disk and gets its config back), deleted; refused on simfs.
+# (--skip-suspend: its tasks frozen and its file system synced for the
+# copy, no memory), listed, mounted read-only, switched back to (the CT
+# boots from the snapshot's disk and gets its config back), deleted;
+# refused on simfs. The memory: t_disk_snapshot_memory.
 t_disk_snapshots() {
 	start_ploop 1112 --diskspace 200M
 	expect_rc 0 "$VZCTL" exec 1112 'echo before >/root/state; sync'
-	expect_rc 0 "$VZCTL" snapshot 1112 --name first --description "before the upgrade"
+	expect_rc 0 "$VZCTL" snapshot 1112 --name first --description "before the upgrade" --skip-suspend
 	expect_out 'Snapshot \{[0-9a-f-]{36}\} has been successfully created'
 	local id1 id2
 	id1=$(printf '%s\n' "$OUT" | sed -n 's/^Creating snapshot {\(.*\)}$/\1/p')
@@ -192,6 +193,105 @@ t_disk_snapshots() {
 	expect_rc 0 "$VZCTL" stop 1112
 	expect_rc 0 "$VZCTL" destroy 1112
 	[ -e "$T/private/1112" ] && fail "destroy left the snapshots"
+	return 0
+}
+
+# vzctl snapshot of a running CT keeps its memory too, as OpenVZ's did: a
+# switch to it brings the CT's processes back as they were at that instant
+# (the same pid, the count from the snapshot's disk, tmpfs content), whether
+# the CT runs or not, and the dump stays for the next switch. --skip-suspend
+# makes one without (the switch boots the CT), which --must-resume refuses
+# before anything changes. A restore that fails is a warning, or with
+# --must-resume an error that puts the image and config back. A dump that
+# fails (no criu; no room for the image copy, which is made while criu holds
+# the CT frozen) leaves no snapshot and the CT running on.
+t_disk_snapshot_memory() {
+	cpt_setup
+	start_ploop 1114 --diskspace 200M
+	start_counter 1114
+	local pid id s_disk b now snaps=$T/private/1114/snapshots
+	pid=$(counter_pid 1114)
+	[ -n "$pid" ] || fail "no counter pid"
+	expect_rc 0 "$VZCTL" exec 1114 'echo snap >/run/marker'
+	expect_rc 0 "$VZCTL" snapshot 1114 --name live
+	expect_out 'Snapshot \{[0-9a-f-]{36}\} has been successfully created'
+	id=$(printf '%s\n' "$OUT" | sed -n 's/^Creating snapshot {\(.*\)}$/\1/p')
+	[ -f "$snaps/$id/dump/nvz-cpt.conf" ] || fail "no dump in the snapshot: $(ls -R "$snaps")"
+	ls "$snaps" | grep -qv '^[0-9a-f-]*$\|current.conf' && fail "leftovers: $(ls "$snaps")"
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "the CT did not run on after the snapshot"
+	expect_rc 0 "$VZCTL" snapshot-mount 1114 --id "$id" --target "$T/snap"
+	s_disk=$(cat "$T/snap/tmp/count")
+	expect_rc 0 "$VZCTL" snapshot-umount 1114 --id "$id"
+	[ -n "$s_disk" ] || fail "no count on the snapshot's disk"
+	sleep 3
+	expect_rc 0 "$VZCTL" exec 1114 'echo later >/run/marker'
+	b=$(count 1114)
+	[ "$b" -gt $((s_disk + 8)) ] || fail "counter did not move: $b after $s_disk"
+	# Running: killed, switched, restored.
+	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
+	expect_out 'Restoring completed successfully'
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "counter process not restored: '$(counter_pid 1114)' != $pid"
+	sleep 1
+	now=$(count 1114)
+	[ -n "$now" ] && [ "$now" -gt "$s_disk" ] && [ "$now" -lt "$b" ] ||
+		fail "count $now after the switch: not from the snapshot ($s_disk, later $b)"
+	[ "$("$VZCTL" exec 1114 cat /run/marker)" = snap ] || fail "tmpfs not from the snapshot"
+	[ -f "$snaps/$id/dump/nvz-cpt.conf" ] || fail "the switch removed the snapshot's dump"
+	# Stopped: the switch resumes it all the same.
+	expect_rc 0 "$VZCTL" stop 1114 --fast
+	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "not restored from a stopped CT"
+	# Without the memory.
+	local nomem=22222222-3333-4444-5555-666666666666
+	expect_rc 0 "$VZCTL" snapshot 1114 --skip-suspend --id "$nomem"
+	[ -e "$snaps/$nomem/dump" ] && fail "--skip-suspend dumped the memory"
+	expect_rc 159 "$VZCTL" snapshot-switch 1114 --id "$nomem" --must-resume
+	expect_out 'Error: no dump in snapshot, unable to resume'
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "--must-resume's refusal touched the CT"
+	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$nomem"
+	wait_for 100 booted 1114 || fail "no boot after a switch to a snapshot without memory"
+	[ -z "$(counter_pid 1114)" ] || fail "a snapshot without memory brought processes back"
+	expect_rc 0 "$VZCTL" exec 1114 'echo nomem >/root/where; sync'
+	# A restore that fails: a warning, or an error with everything put back.
+	local meta=$snaps/$id/dump/nvz-cpt.conf here=1 other=2
+	cg_v2 && here=2 other=1
+	sed -i "s/^CGROUP_VERSION=.*/CGROUP_VERSION=\"$other\"/" "$meta"
+	expect_rc 159 "$VZCTL" snapshot-switch 1114 --id "$id" --must-resume
+	expect_out "Failed to switch to snapshot \\{$id\\}: .*made under cgroup v$other"
+	expect_rc 0 "$VZCTL" snapshot-list 1114 -H -o current,uuid
+	expect_out "^\\* \\{$nomem\\}$"
+	expect_rc 0 "$VZCTL" start 1114
+	wait_for 100 booted 1114 || fail "no boot after the failed switch"
+	[ "$("$VZCTL" exec 1114 cat /root/where)" = nomem ] || fail "--must-resume did not put the image back"
+	ls "$T/private/1114" | grep -q 'root.hdd.' && fail "leftovers: $(ls "$T/private/1114")"
+	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
+	expect_out 'Warning: failed to resume CT, ignoring \(use --must-resume to treat as error\)'
+	"$VZCTL" status 1114 | grep -q ' running' && fail "running after a failed resume"
+	sed -i "s/^CGROUP_VERSION=.*/CGROUP_VERSION=\"$here\"/" "$meta"
+	# Dumps that fail leave no snapshot, and the CT runs on.
+	expect_rc 0 "$VZCTL" start 1114
+	wait_for 100 booted 1114 || fail "no boot"
+	start_counter 1114
+	pid=$(counter_pid 1114)
+	echo "CRIU=/nonexistent/criu" >>"$T/conf/1114.conf"
+	expect_rc 156 "$VZCTL" snapshot 1114 --id "{33333333-4444-5555-6666-777777777777}"
+	expect_out 'Failed to create snapshot \(--skip-suspend makes one without the memory\): .*cannot run /nonexistent/criu'
+	sed -i '/^CRIU=/d' "$T/conf/1114.conf"
+	[ -e "$snaps/33333333-4444-5555-6666-777777777777" ] && fail "a failed snapshot left its directory"
+	# No room for the image copy at post-dump: the error is the copy's.
+	mount -t tmpfs -o size=$(( $(du -sk "$snaps/$id/dump" | cut -f1) + 2048 ))k nvz-test "$snaps" ||
+		fail "tmpfs on $snaps"
+	expect_rc 156 "$VZCTL" snapshot 1114 --id "{44444444-5555-6666-7777-888888888888}"
+	umount "$snaps"
+	expect_out 'No space left on device'
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "the CT did not run on after a failed snapshot"
+	b=$(count 1114)
+	sleep 1
+	[ "$(count 1114)" -gt "$b" ] || fail "the CT is frozen after a failed snapshot"
+	expect_rc 0 "$VZCTL" snapshot-list 1114 -H -o uuid
+	[ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] || fail "snapshots after the failures: $OUT"
+	expect_rc 0 "$VZCTL" stop 1114 --fast
+	expect_rc 0 "$VZCTL" destroy 1114
 	return 0
 }
 

@@ -249,3 +249,49 @@ Test(cpt, cgroup_props_stay_inside)
 	cr_assert_str_eq(text, "7");
 	free(text);
 }
+
+/* The post-dump handshake (hook.c), with a child standing in for criu and
+ * its action script: vzctl's part runs once, while the "script" waits,
+ * and its result is the script's; a criu that ends before post-dump never
+ * runs it; the FIFOs are gone afterwards. */
+static int hook_calls;
+static int hook_ok(void *arg, struct nvz_error **err)
+{
+	(void)err;
+	hook_calls++;
+	return *(int *)arg;
+}
+
+static int run_hook(int result, bool script_runs, int *status)
+{
+	struct nvz_cpt_hook h;
+	cr_assert_eq(nvz_cpt_hook_open(&h, dir, NULL), 0);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(script_runs ? (nvz_cpt_hook_post_dump(dir) == 0 ? 0 : 3) : 5);
+	struct nvz_error *err = NULL;
+	int r = nvz_cpt_hook_wait(&h, pid, hook_ok, &result, status, &err);
+	nvz_error_free(err);
+	nvz_cpt_hook_close(&h);
+	return r;
+}
+
+Test(cpt, post_dump_hook)
+{
+	int status = -1;
+	hook_calls = 0;
+	cr_assert_eq(run_hook(0, true, &status), 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "script saw a failure: %x", status);
+	cr_assert_eq(hook_calls, 1);
+	cr_assert_eq(run_hook(-1, true, &status), -1);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "script saw success: %x", status);
+	cr_assert_eq(hook_calls, 2);
+	cr_assert_eq(run_hook(0, false, &status), 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5);
+	cr_assert_eq(hook_calls, 2, "ran without being asked");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/nvz-hook.go", dir);
+	cr_assert(!nvz_path_exists(path), "FIFO left");
+	/* No vzctl listening: the script fails at once, it does not hang. */
+	cr_assert_eq(nvz_cpt_hook_post_dump(dir), -1);
+}

@@ -154,6 +154,9 @@ int nvz_ct_open_netns(pid_t pid, struct nvz_error **err);
  * them back after init is gone. */
 int nvz_netdev_start(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err);
 int nvz_netdev_hold(struct nvz_ct *ct, pid_t init_pid);
-void nvz_netdev_return(struct nvz_ct *ct, int ct_ns);
+void nvz_netdev_return(const struct nvz_ct *ct, int ct_ns);
+/* The devices given back from the pinned namespace (a CT that powered
+ * itself off), and the pin dropped: when the CT's runtime state goes. */
+void nvz_netdev_release(const struct nvz_ct *ct);
 
 #endif

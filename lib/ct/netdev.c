@@ -1,19 +1,24 @@
 /* OpenVZ's NETDEV: host network devices (a NIC given to one CT) moved into
- * the CT's network namespace while it runs, by name, as vzctl did. A stop
- * by vzctl moves them back once init is gone (its namespace held open for
- * that). A CT that powers itself off leaves them to the kernel, which
- * returns physical devices to the first namespace and deletes virtual
- * ones (dummy, veth, macvlan). */
+ * the CT's network namespace while it runs, by name, as vzctl did, and
+ * moved back once init is gone: by vzctl stop, or by the after-exit work
+ * of a CT that powered itself off. For that the namespace is pinned (a
+ * bind mount of it in RUNDIR/<id>) while it holds devices: left to the
+ * kernel, a namespace without processes deletes its virtual devices (a
+ * VLAN, a bond, a macvlan) and hands physical ones to the first namespace
+ * under another name if theirs was taken meanwhile. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 #include "nvz/net.h"
 
 #define NETDEV_MAX 64 /* names in NETDEV; more would be a typo, not a server */
@@ -112,6 +117,50 @@ static int move_sets(int ct_ns, char *const *add, char *const *del, struct nvz_e
 	return r;
 }
 
+static char *pin_path(const struct nvz_ct *ct)
+{
+	char *p = NULL;
+	return asprintf(&p, "%s/netdev.ns", ct->rundir) < 0 ? NULL : p;
+}
+
+/* Pin the namespace of init_pid (once; a pin of an earlier init is
+ * replaced). */
+static int pin_netns(const struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
+{
+	cleanup_free char *pin = pin_path(ct);
+	char src[64];
+	snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)init_pid);
+	struct stat now, pinned;
+	if (!pin)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_is_mountpoint(pin)) {
+		if (stat(src, &now) == 0 && stat(pin, &pinned) == 0 && now.st_ino == pinned.st_ino &&
+		    now.st_dev == pinned.st_dev)
+			return 0;
+		umount2(pin, MNT_DETACH);
+	}
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	cleanup_close int fd = open(pin, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || mount(src, pin, NULL, MS_BIND, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_NETDEV, errno, "pin the CT's network namespace on %s", pin);
+	return 0;
+}
+
+void nvz_netdev_release(const struct nvz_ct *ct)
+{
+	cleanup_free char *pin = pin_path(ct);
+	if (!pin)
+		return;
+	if (nvz_is_mountpoint(pin)) {
+		cleanup_close int ns = open(pin, O_RDONLY | O_CLOEXEC);
+		nvz_netdev_return(ct, ns);
+		if (umount2(pin, MNT_DETACH) < 0)
+			nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: unmount %s: %s", pin, strerror(errno));
+	}
+	unlink(pin);
+}
+
 int nvz_netdev_start(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
 {
 	cleanup_strv char **names = NULL;
@@ -123,7 +172,7 @@ int nvz_netdev_start(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
 	if (ct_ns < 0)
 		return -1;
 	char *none[] = { NULL };
-	return move_sets(ct_ns, names, none, err);
+	return pin_netns(ct, init_pid, err) < 0 ? -1 : move_sets(ct_ns, names, none, err);
 }
 
 int nvz_netdev_hold(struct nvz_ct *ct, pid_t init_pid)
@@ -134,7 +183,7 @@ int nvz_netdev_hold(struct nvz_ct *ct, pid_t init_pid)
 	return nvz_ct_open_netns(init_pid, NULL);
 }
 
-void nvz_netdev_return(struct nvz_ct *ct, int ct_ns)
+void nvz_netdev_return(const struct nvz_ct *ct, int ct_ns)
 {
 	cleanup_strv char **names = NULL;
 	cleanup_close int host_ns = own_netns(NULL);
@@ -175,5 +224,7 @@ int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, st
 		if (!listed(old, new[i]))
 			add[na++] = new[i];
 	cleanup_close int ct_ns = nvz_ct_open_netns(pid, err);
-	return ct_ns < 0 ? -1 : move_sets(ct_ns, add, del, err);
+	if (ct_ns < 0 || (na && pin_netns(ct, pid, err) < 0))
+		return -1;
+	return move_sets(ct_ns, add, del, err);
 }

@@ -9,6 +9,7 @@
 
 #include "cpt/tmpfs.h"
 #include "ct/bcfs.h"
+#include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -119,6 +120,8 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 	cleanup_free char *bc = NULL;
 	if (asprintf(&bc, "%s/bc", ct->rundir) >= 0)
 		nvz_bcfs_clear_host(bc);
+	/* NETDEV devices out of a CT that powered itself off (netdev.c). */
+	nvz_netdev_release(ct);
 	static const char *const files[] = { "console.sock", "resources" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;

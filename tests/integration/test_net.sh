@@ -246,6 +246,17 @@ t_net_netdev() {
 	srv "$VZCTL" status 1305 | grep -q " running" || fail "CT harmed by the refused checkpoint"
 	expect_rc 0 srv "$VZCTL" stop 1305
 	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back on the host after stop"
+	# The CT powers itself off: its after-exit work gives nd0 back from the
+	# pinned namespace (left to the kernel, a veth dies with it).
+	expect_rc 0 srv "$VZCTL" start 1305
+	wait_for 100 srv "$VZCTL" exec 1305 'test -e /run/nvz-boot.done' || fail "no boot"
+	grep -q " $T/run/1305/netdev.ns " /proc/self/mountinfo || fail "namespace not pinned"
+	srv "$VZCTL" exec 1305 poweroff >/dev/null 2>&1
+	wait_for 100 ip -n "$SRV" link show nd0 || fail "nd0 not back after the CT powered itself off"
+	ip -n "$LAN" link show ndp0 >/dev/null 2>&1 || fail "nd0's peer is gone"
+	wait_for 50 sh -c "! grep -q ' $T/run/1305/netdev.ns ' /proc/self/mountinfo" || fail "pin left"
+	wait_for 50 sh -c "! nsenter --net=/run/netns/$SRV '$VZCTL' status 1305 | grep -q ' running'" ||
+		fail "still running"
 	# Live: out with --netdev_del, in again without --save (twice: the
 	# second finds it there), then a device the host does not have.
 	expect_rc 0 srv "$VZCTL" start 1305

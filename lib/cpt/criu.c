@@ -14,20 +14,13 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/run.h"
 #include "cpt/tmpfs.h"
 #include "nvz/cleanup.h"
 #include "nvz/config.h"
 #include "nvz/fs.h"
 
-/* A growing NULL-terminated argv; an allocation failure sticks (oom). */
-struct args {
-	char **v;
-	size_t n;
-	bool oom;
-};
-
-static void add(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct args *a, const char *fmt, ...)
+void nvz_cpt_arg(struct nvz_cpt_args *a, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
@@ -48,12 +41,12 @@ static void add(struct args *a, const char *fmt, ...)
 /* The host's hierarchies as criu's yard: criu would mount them all again,
  * at dump inside the freeze, cgroup2 taking 10-15 ms; and on a pure v2
  * host that mount would reset the host's cgroup2 root options (cgyard.c). */
-static void add_cgroup_yard(struct args *a, const char *rundir)
+void nvz_cpt_add_yard(struct nvz_cpt_args *a, const char *rundir)
 {
 	const char *yard = nvz_cpt_cgroup_yard(rundir);
 	if (yard) {
-		add(a, "--cgroup-yard");
-		add(a, "%s", yard);
+		nvz_cpt_arg(a, "--cgroup-yard");
+		nvz_cpt_arg(a, "%s", yard);
 	}
 }
 
@@ -62,25 +55,25 @@ static void add_cgroup_yard(struct args *a, const char *rundir)
  * CT's cgroup namespace and cgroup mounts are re-created: nvz creates the
  * cgroup with the CT's limits first, and criu's default "soft" mode then
  * leaves those limits alone. */
-static void common(struct args *a, const char *criu, const char *dir, const char *root)
+void nvz_cpt_common(struct nvz_cpt_args *a, const char *criu, const char *dir, const char *root)
 {
-	add(a, "%s", criu);
-	add(a, "-D");
-	add(a, "%s", dir);
+	nvz_cpt_arg(a, "%s", criu);
+	nvz_cpt_arg(a, "-D");
+	nvz_cpt_arg(a, "%s", dir);
 	/* Errors and warnings only: what the failure messages quote. -v4 (a
 	 * line per page range, file, mount) wrote ~2000 lines inside the
 	 * freeze window, ~10 ms of it; rerun criu by hand with -v4 to debug. */
-	add(a, "-v2");
-	add(a, "--root");
-	add(a, "%s", root);
-	add(a, "--tcp-established");
-	add(a, "--file-locks");
-	add(a, "--link-remap");
-	add(a, "--manage-cgroups");
+	nvz_cpt_arg(a, "-v2");
+	nvz_cpt_arg(a, "--root");
+	nvz_cpt_arg(a, "%s", root);
+	nvz_cpt_arg(a, "--tcp-established");
+	nvz_cpt_arg(a, "--file-locks");
+	nvz_cpt_arg(a, "--link-remap");
+	nvz_cpt_arg(a, "--manage-cgroups");
 	/* Filesystems systemd mounts in a CT that criu does not know by name:
 	 * they hold no state worth dumping, a fresh instance is mounted. */
-	add(a, "--enable-fs");
-	add(a, "hugetlbfs,fusectl,configfs,debugfs,tracefs,binfmt_misc");
+	nvz_cpt_arg(a, "--enable-fs");
+	nvz_cpt_arg(a, "hugetlbfs,fusectl,configfs,debugfs,tracefs,binfmt_misc");
 }
 
 /* The most telling error line of a criu log: the first "Error" that is not
@@ -107,7 +100,7 @@ static void log_error(const char *log, char *out, size_t len)
 
 /* netns >= 0: criu runs in that network namespace (the CT's own), see
  * ct_netns; run: a tmpfs to be its /run (kdat.c), or NULL. */
-static pid_t spawn(char *const *argv, char *const *env, int keep_fd, int netns, const char *run,
+pid_t nvz_cpt_spawn(char *const *argv, char *const *env, int keep_fd, int netns, const char *run,
 		   struct nvz_error **err)
 {
 	pid_t pid = fork();
@@ -146,13 +139,13 @@ pid_t nvz_cpt_spawn_status(char *const *argv, int netns, const char *run, int *r
 	*ready_fd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
-	struct args a = { 0 };
+	struct nvz_cpt_args a = { 0 };
 	for (char *const *v = argv; *v; v++)
-		add(&a, "%s", *v);
-	add(&a, "--status-fd");
-	add(&a, "%d", p[1]);
+		nvz_cpt_arg(&a, "%s", *v);
+	nvz_cpt_arg(&a, "--status-fd");
+	nvz_cpt_arg(&a, "%d", p[1]);
 	pid_t pid = a.oom ? nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory")
-			  : spawn(a.v, NULL, p[1], netns, run, err);
+			  : nvz_cpt_spawn(a.v, NULL, p[1], netns, run, err);
 	nvz_strv_free(a.v);
 	close(p[1]);
 	if (pid < 0)
@@ -188,7 +181,7 @@ int nvz_cpt_spawn_ready(char *const *argv, int netns, const char *run, pid_t *pi
 }
 
 /* log: the file criu wrote; shown: where the admin finds it afterwards. */
-static int criu_failed(const char *what, const char *criu, const char *log, const char *shown,
+int nvz_cpt_criu_failed(const char *what, const char *criu, const char *log, const char *shown,
 		       const char *before, int status, int code, struct nvz_error **err)
 {
 	char msg[800];
@@ -205,7 +198,7 @@ static int criu_failed(const char *what, const char *criu, const char *log, cons
 /* Whether this host's own mount table has a mount at root + mnt: made on
  * the host (an admin's CTID.mount binding a host directory into the CT),
  * which nothing in the CT can fake, unlike a path it could resolve. */
-static bool host_mount_at(const char *root, const char *mnt)
+bool nvz_cpt_host_mount_at(const char *root, const char *mnt)
 {
 	cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
 	size_t rlen = strlen(root);
@@ -219,7 +212,7 @@ static bool host_mount_at(const char *root, const char *mnt)
 
 /* A mount point inside the CT that is a plain path (no escapes, no "..",
  * not the root). */
-static bool plain_mount_point(const char *mnt)
+bool nvz_cpt_plain_mount_point(const char *mnt)
 {
 	return mnt[0] == '/' && mnt[1] && !strchr(mnt, '\\') && !strstr(mnt, "..");
 }
@@ -230,7 +223,7 @@ static bool plain_mount_point(const char *mnt)
  * over /proc directories, the console pty, host directories an action
  * script bound (all from the host). Appended to a (dump) and to keys (for
  * restore). */
-static int add_externals(struct args *a, pid_t pid, const char *ve_root, struct args *keys, char **cgfs,
+static int add_externals(struct nvz_cpt_args *a, pid_t pid, const char *ve_root, struct nvz_cpt_args *keys, char **cgfs,
 			 struct nvz_error **err)
 {
 	char path[64];
@@ -266,14 +259,14 @@ static int add_externals(struct args *a, pid_t pid, const char *ve_root, struct 
 			 * restored): nothing to save, and criu would run tar +
 			 * gzip on it in the freeze window, and again on restore. */
 			snprintf(key, sizeof(key), "nvz-empty:%s", mnt);
-		else if (plain_mount_point(mnt) && host_mount_at(ve_root, mnt))
+		else if (nvz_cpt_plain_mount_point(mnt) && nvz_cpt_host_mount_at(ve_root, mnt))
 			/* The restore's mount runs the script again first. */
 			snprintf(key, sizeof(key), "nvz-host:%s", mnt);
 		else
 			continue;
-		add(a, "--external");
-		add(a, "mnt[%s]:%s", mnt, key);
-		add(keys, "%s", key);
+		nvz_cpt_arg(a, "--external");
+		nvz_cpt_arg(a, "mnt[%s]:%s", mnt, key);
+		nvz_cpt_arg(keys, "%s", key);
 	}
 	return 0;
 }
@@ -339,12 +332,12 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 }
 
 /* The CT's tmpfs mounts nvz carries itself (tmpfs.h): externals for criu. */
-static void add_tmpfs_externals(struct args *a, struct args *keys, const struct nvz_cpt_tmpfs *t)
+static void add_tmpfs_externals(struct nvz_cpt_args *a, struct nvz_cpt_args *keys, const struct nvz_cpt_tmpfs *t)
 {
 	for (int i = 0; i < t->n; i++) {
-		add(a, "--external");
-		add(a, "mnt[%s]:" NVZ_CPT_TMPFS_KEY "%d", t->m[i].mnt, i);
-		add(keys, NVZ_CPT_TMPFS_KEY "%d", i);
+		nvz_cpt_arg(a, "--external");
+		nvz_cpt_arg(a, "mnt[%s]:" NVZ_CPT_TMPFS_KEY "%d", t->m[i].mnt, i);
+		nvz_cpt_arg(keys, NVZ_CPT_TMPFS_KEY "%d", i);
 	}
 }
 
@@ -370,21 +363,21 @@ static int post_dump(void *arg, struct nvz_error **err)
 }
 
 /* criu for a dump that leaves the tree running, its post-dump hook served. */
-static pid_t spawn_leave_running(struct args *a, const struct nvz_cpt_dump_spec *s, int netns,
+static pid_t spawn_leave_running(struct nvz_cpt_args *a, const struct nvz_cpt_dump_spec *s, int netns,
 				 struct post_dump_ctx *c, int *status, struct nvz_error **err)
 {
 	char script[4096];
 	cleanup_free char *env = NULL;
 	if (nvz_helper_path(NVZ_CPT_ACTION, script, sizeof(script)) < 0)
 		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "cannot run %s", script);
-	add(a, "--leave-running");
-	add(a, "--action-script");
-	add(a, "%s", script);
+	nvz_cpt_arg(a, "--leave-running");
+	nvz_cpt_arg(a, "--action-script");
+	nvz_cpt_arg(a, "%s", script);
 	if (a->oom || asprintf(&env, NVZ_CPT_HOOK_ENV "=%s", s->dir) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	struct nvz_cpt_hook hook;
 	pid_t pid = nvz_cpt_hook_open(&hook, s->dir, err) < 0 ? -1
-		    : spawn(a->v, (char *[]){ env, NULL }, -1, netns, NULL, err);
+		    : nvz_cpt_spawn(a->v, (char *[]){ env, NULL }, -1, netns, NULL, err);
 	struct nvz_error *hook_err = NULL;
 	if (pid > 0 && nvz_cpt_hook_wait(&hook, pid, post_dump, c, status, &hook_err) < 0) {
 		/* criu failed because of it: that is the error to show. */
@@ -403,42 +396,42 @@ static pid_t spawn_leave_running(struct args *a, const struct nvz_cpt_dump_spec 
 
 static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 {
-	struct args a = { 0 }, keys = { 0 };
+	struct nvz_cpt_args a = { 0 }, keys = { 0 };
 	char tty[96] = "";
-	common(&a, s->criu, s->dir, s->root);
-	add(&a, "dump");
-	add_cgroup_yard(&a, s->rundir);
-	add(&a, "-t");
-	add(&a, "%d", (int)s->init_pid);
-	add(&a, "-o");
-	add(&a, "dump.log");
+	nvz_cpt_common(&a, s->criu, s->dir, s->root);
+	nvz_cpt_arg(&a, "dump");
+	nvz_cpt_add_yard(&a, s->rundir);
+	nvz_cpt_arg(&a, "-t");
+	nvz_cpt_arg(&a, "%d", (int)s->init_pid);
+	nvz_cpt_arg(&a, "-o");
+	nvz_cpt_arg(&a, "dump.log");
 	/* iptables is not installed here; nftables locks the network while
 	 * the tree is frozen, and criu restore unlocks it by the method the
 	 * images name (~15 ms of libnftables inside the freeze window). A CT
 	 * without venet0 and NETIF has no link whose other end is outside its
 	 * frozen tree: no packet can arrive, there is nothing to lock. */
-	add(&a, "--network-lock");
-	add(&a, "%s", s->isolated ? "skip" : "nftables");
+	nvz_cpt_arg(&a, "--network-lock");
+	nvz_cpt_arg(&a, "%s", s->isolated ? "skip" : "nftables");
 	if (s->lazy_port > 0) {
 		/* Post-copy: on the loopback only; ssh forwards it (lazy.c). */
-		add(&a, "--lazy-pages");
-		add(&a, "--address");
-		add(&a, "127.0.0.1");
-		add(&a, "--port");
-		add(&a, "%d", s->lazy_port);
+		nvz_cpt_arg(&a, "--lazy-pages");
+		nvz_cpt_arg(&a, "--address");
+		nvz_cpt_arg(&a, "127.0.0.1");
+		nvz_cpt_arg(&a, "--port");
+		nvz_cpt_arg(&a, "%d", s->lazy_port);
 	}
 	if (s->freezer) {
-		add(&a, "--freeze-cgroup");
-		add(&a, "%s", s->freezer);
+		nvz_cpt_arg(&a, "--freeze-cgroup");
+		nvz_cpt_arg(&a, "%s", s->freezer);
 	}
 	if (s->prev) {
-		add(&a, "--track-mem");
-		add(&a, "--prev-images-dir");
-		add(&a, "%s", s->prev);
+		nvz_cpt_arg(&a, "--track-mem");
+		nvz_cpt_arg(&a, "--prev-images-dir");
+		nvz_cpt_arg(&a, "%s", s->prev);
 	}
 	if (console_key(s->init_pid, tty, sizeof(tty)) == 0) {
-		add(&a, "--external");
-		add(&a, "%s", tty);
+		nvz_cpt_arg(&a, "--external");
+		nvz_cpt_arg(&a, "%s", tty);
 	}
 	cleanup_close int netns = s->net_from_config ? ct_netns(s->init_pid) : -1;
 	bool own_net = netns >= 0;
@@ -473,7 +466,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		else if (pid < 0)
 			r = -1;
 	} else if (r == 0) {
-		pid = spawn(a.v, NULL, -1, netns, NULL, err);
+		pid = nvz_cpt_spawn(a.v, NULL, -1, netns, NULL, err);
 	}
 	while (pid > 0 && s->lazy_port <= 0 && !s->leave_running && waitpid(pid, &status, 0) < 0 &&
 	       errno == EINTR)
@@ -484,7 +477,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 		    asprintf(&shown, "%s.failed.log", s->dir) < 0)
 			r = nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 		else
-			r = criu_failed("dump", s->criu, log, shown, NULL, status, NVZ_E_CHKPNT, err);
+			r = nvz_cpt_criu_failed("dump", s->criu, log, shown, NULL, status, NVZ_E_CHKPNT, err);
 	} else if (pid < 0) {
 		r = -1;
 	}
@@ -523,7 +516,7 @@ bool nvz_cpt_mem_track(const char *criu)
 	/* criu's own probe: it touches a page, clears the soft-dirty bits and
 	 * looks for the bit in pagemap (its kerndat, cached by criu in /run). */
 	char *const argv[] = { (char *)criu, "check", "--feature", "mem_dirty_track", NULL };
-	pid_t pid = spawn(argv, NULL, -1, -1, NULL, NULL);
+	pid_t pid = nvz_cpt_spawn(argv, NULL, -1, -1, NULL, NULL);
 	int status = -1;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -537,29 +530,29 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 {
 	if (mkdir(s->dir, 0700) < 0)
 		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "create pre-dump directory %s", s->dir);
-	struct args a = { 0 };
-	add(&a, "%s", s->criu);
-	add(&a, "pre-dump");
-	add(&a, "-D");
-	add(&a, "%s", s->dir);
-	add(&a, "-v2");
-	add(&a, "-o");
-	add(&a, "predump.log");
-	add(&a, "--root");
-	add(&a, "%s", s->root);
-	add(&a, "-t");
-	add(&a, "%d", (int)s->init_pid);
-	add(&a, "--track-mem");
+	struct nvz_cpt_args a = { 0 };
+	nvz_cpt_arg(&a, "%s", s->criu);
+	nvz_cpt_arg(&a, "pre-dump");
+	nvz_cpt_arg(&a, "-D");
+	nvz_cpt_arg(&a, "%s", s->dir);
+	nvz_cpt_arg(&a, "-v2");
+	nvz_cpt_arg(&a, "-o");
+	nvz_cpt_arg(&a, "predump.log");
+	nvz_cpt_arg(&a, "--root");
+	nvz_cpt_arg(&a, "%s", s->root);
+	nvz_cpt_arg(&a, "-t");
+	nvz_cpt_arg(&a, "%d", (int)s->init_pid);
+	nvz_cpt_arg(&a, "--track-mem");
 	if (s->prev) {
-		add(&a, "--prev-images-dir");
-		add(&a, "%s", s->prev);
+		nvz_cpt_arg(&a, "--prev-images-dir");
+		nvz_cpt_arg(&a, "%s", s->prev);
 	}
 	if (s->freezer) {
-		add(&a, "--freeze-cgroup");
-		add(&a, "%s", s->freezer);
+		nvz_cpt_arg(&a, "--freeze-cgroup");
+		nvz_cpt_arg(&a, "%s", s->freezer);
 	}
 	pid_t pid = a.oom ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory")
-			  : spawn(a.v, NULL, -1, -1, NULL, err);
+			  : nvz_cpt_spawn(a.v, NULL, -1, -1, NULL, err);
 	nvz_strv_free(a.v);
 	int status = 0, r = pid < 0 ? -1 : 0;
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -568,7 +561,7 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 		cleanup_free char *log = NULL;
 		r = asprintf(&log, "%s/predump.log", s->dir) < 0
 			    ? nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory")
-			    : criu_failed("pre-dump", s->criu, log, s->failed_log, NULL, status,
+			    : nvz_cpt_criu_failed("pre-dump", s->criu, log, s->failed_log, NULL, status,
 					  NVZ_E_CHKPNT, err);
 		if (log)
 			rename(log, s->failed_log);
@@ -578,269 +571,3 @@ int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err
 	return r;
 }
 
-static struct nvz_conf *load_meta(const char *dir, struct nvz_error **err)
-{
-	cleanup_free char *path = NULL;
-	struct nvz_conf *c = NULL;
-	if (asprintf(&path, "%s/" NVZ_CPT_META, dir) < 0) {
-		nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
-		return NULL;
-	}
-	if (nvz_conf_load(&c, path, NVZ_E_RESTORE, NULL) < 0) {
-		nvz_err(err, NVZ_E_RESTORE, ENOENT, "%s is not a complete nvz dump (no %s)", dir,
-			NVZ_CPT_META);
-		return NULL;
-	}
-	return c;
-}
-
-int nvz_cpt_dump_check(const char *dir, int cgroup_version, struct nvz_error **err)
-{
-	struct nvz_conf *c = load_meta(dir, err);
-	if (!c)
-		return -1;
-	/* Absent or 0 in a dump of an older nvz: not known, tried. */
-	const char *v = nvz_conf_get(c, "CGROUP_VERSION");
-	int made = v ? atoi(v) : 0;
-	nvz_conf_free(c);
-	if (made > 0 && cgroup_version > 0 && made != cgroup_version)
-		return nvz_err(err, NVZ_E_RESTORE, ENOTSUP,
-			       "the dump %s was made under cgroup v%d and this server's controllers are "
-			       "on cgroup v%d: criu cannot restore its processes here (remove the dump "
-			       "to start the CT afresh)",
-			       dir, made, cgroup_version);
-	return 0;
-}
-
-bool nvz_cpt_dump_own_net(const char *dir)
-{
-	struct nvz_conf *c = load_meta(dir, NULL);
-	const char *v = c ? nvz_conf_get(c, "NETNS") : NULL;
-	bool own = v && !strcmp(v, "nvz");
-	nvz_conf_free(c);
-	return own;
-}
-
-bool nvz_cpt_dump_lazy(const char *dir)
-{
-	struct nvz_conf *c = load_meta(dir, NULL);
-	const char *v = c ? nvz_conf_get(c, "LAZY") : NULL;
-	bool lazy = v && !strcmp(v, "yes");
-	nvz_conf_free(c);
-	return lazy;
-}
-
-char *nvz_cpt_dump_ips(const char *dir)
-{
-	struct nvz_conf *c = load_meta(dir, NULL);
-	const char *ips = c ? nvz_conf_get(c, "IP_ADDRESS") : NULL;
-	char *out = ips && *ips ? strdup(ips) : NULL;
-	nvz_conf_free(c);
-	return out;
-}
-
-/* An empty directory of its own for each empty mask (empty_dir/N, made
- * here): masks bound from one directory are one mount's binds to criu's
- * next dump, which restored all but the first without their read-only
- * flag (a writable /proc/acpi after a second restore). */
-static const char *empty_source(const char *empty_dir, int n)
-{
-	static char dir[4200];
-	snprintf(dir, sizeof(dir), "%s/%d", empty_dir, n);
-	if (mkdir(dir, 0555) < 0 && errno != EEXIST)
-		return empty_dir;
-	return dir;
-}
-
-/* Each external mount key of the dump, mapped to this host's source. (A
- * dump is trusted like criu's images themselves, which restore as root;
- * still, an lxcfs key never leaves LXCFS_DIR, anything unknown is
- * /dev/null.) */
-static void restore_externals(struct args *a, const struct nvz_cpt_restore_spec *s,
-			      const char *list)
-{
-	cleanup_free char *copy = strdup(list ? list : "");
-	char *save = NULL;
-	int empties = 0;
-	for (char *k = copy ? strtok_r(copy, " ", &save) : NULL; k; k = strtok_r(NULL, " ", &save)) {
-		add(a, "--external");
-		if (!strcmp(k, "nvz-bcfs"))
-			add(a, "mnt[%s]:%s", k, s->bcfs_file ? s->bcfs_file : "/dev/null");
-		else if (!strcmp(k, "nvz-console"))
-			add(a, "mnt[%s]:%s", k, s->console ? s->console : "/dev/null");
-		else if (!strcmp(k, NVZ_CPT_CGFS_KEY) && s->cgfs_dir)
-			add(a, "mnt[%s]:%s", k, s->cgfs_dir);
-		else if (!strncmp(k, NVZ_CPT_TMPFS_KEY, strlen(NVZ_CPT_TMPFS_KEY)) && s->tmpfs_dir)
-			add(a, "mnt[%s]:%s/%d", k, s->tmpfs_dir, atoi(k + strlen(NVZ_CPT_TMPFS_KEY)));
-		else if (!strncmp(k, "nvz-empty:", 10) && s->empty_dir)
-			add(a, "mnt[%s]:%s", k, empty_source(s->empty_dir, empties++));
-		else if (!strncmp(k, "nvz-lxcfs:", 10) && k[10] == '/' && !strstr(k, ".."))
-			add(a, "mnt[%s]:%s%s", k, s->lxcfs_dir, k + 10);
-		else if (!strncmp(k, "nvz-host:", 9) && plain_mount_point(k + 9) && host_mount_at(s->root, k + 9))
-			add(a, "mnt[%s]:%s%s", k, s->root, k + 9);
-		else if (!strncmp(k, "nvz-host:", 9) && s->empty_dir)
-			/* No mount script bound it again: an empty directory. */
-			add(a, "mnt[%s]:%s", k, empty_source(s->empty_dir, empties++));
-		else
-			add(a, "mnt[%s]:/dev/null", k);
-	}
-}
-
-pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err)
-{
-	struct nvz_conf *meta = load_meta(s->dir, err);
-	if (!meta)
-		return -1;
-	cleanup_free char *cglist = NULL;
-	if (asprintf(&cglist, "%s/" NVZ_CPT_CGROUPS, s->dir) < 0)
-		cglist = NULL;
-	if (!cglist || nvz_cpt_cgroups_restore(s->cgroup_root, cglist, err) < 0) {
-		nvz_conf_free(meta);
-		return cglist ? -1 : nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
-	}
-	char script[4200];
-	cleanup_strv char **env = NULL;
-	int act = nvz_cpt_cgprops_action(s->dir, s->cgroup_root, s->workdir, script, sizeof(script),
-					 &env, err);
-	if (act < 0) {
-		nvz_conf_free(meta);
-		return -1;
-	}
-	struct args a = { 0 };
-	common(&a, s->criu, s->dir, s->root);
-	add(&a, "restore");
-	add_cgroup_yard(&a, s->rundir);
-	if (act > 0) {
-		add(&a, "--action-script");
-		add(&a, "%s", script);
-	}
-	add(&a, "--restore-detached");
-	add(&a, "--work-dir");
-	add(&a, "%s", s->workdir);
-	add(&a, "-o");
-	add(&a, "%s/restore.log", s->workdir);
-	add(&a, "--pidfile");
-	add(&a, "%s/restore.pid", s->workdir);
-	/* Only when the CT's cgroup moved (another CGROUP_PREFIX): criu then
-	 * maps every dumped cgroup onto the new root, flattening the tree a
-	 * systemd CT made below its own. */
-	const char *cgold = nvz_conf_get(meta, "CGROUP_ROOT");
-	if (!cgold || strcmp(cgold, s->cgroup_root)) {
-		add(&a, "--cgroup-root");
-		add(&a, "%s", s->cgroup_root);
-	}
-	const char *tty = nvz_conf_get(meta, "TTY");
-	if (tty && *tty && s->tty_fd >= 0) {
-		/* The console slave the images refer to is gone with the old
-		 * monitor: processes that had it open get the new one. */
-		add(&a, "--inherit-fd");
-		add(&a, "fd[%d]:%s", s->tty_fd, tty);
-	}
-	restore_externals(&a, s, nvz_conf_get(meta, "EXTERNAL_MOUNTS"));
-	const char *lazy = nvz_conf_get(meta, "LAZY");
-	if ((lazy && !strcmp(lazy, "yes")) || s->lazy)
-		/* The memory comes from the lazy-pages daemon listening in
-		 * workdir (lazy.c), on demand and in the background. */
-		add(&a, "--lazy-pages");
-	for (char *const *p = s->netns_fd >= 0 ? NULL : s->veth_pairs; p && *p; p++) {
-		add(&a, "--veth-pair");
-		add(&a, "%s", *p);
-	}
-	nvz_conf_free(meta);
-	cleanup_free char *pidfile = NULL;
-	if (asprintf(&pidfile, "%s/restore.pid", s->workdir) >= 0)
-		unlink(pidfile);
-	pid_t pid = a.oom ? nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory")
-			  : spawn(a.v, env, s->tty_fd, s->netns_fd, s->criu_run, err);
-	nvz_strv_free(a.v);
-	return pid;
-}
-
-int nvz_cpt_restore_mounts(const struct nvz_cpt_restore_spec *s, struct nvz_error **err)
-{
-	struct nvz_conf *meta = load_meta(s->dir, err);
-	if (!meta)
-		return -1;
-	const char *cgfs = nvz_conf_get(meta, "CGFS");
-	const char *tmpfs = nvz_conf_get(meta, "TMPFS");
-	int r = 0;
-	if (cgfs && *cgfs && s->cgfs_dir)
-		r = nvz_cpt_cgfs_make(s->cgfs_dir, cgfs, err);
-	if (r == 0 && tmpfs && *tmpfs)
-		r = s->tmpfs_dir ? nvz_cpt_tmpfs_make(s->tmpfs_dir, s->dir, tmpfs, err)
-				 : nvz_err(err, NVZ_E_RESTORE, EINVAL, "no place for the dump's tmpfs mounts");
-	nvz_conf_free(meta);
-	return r;
-}
-
-/* A criu restore that was killed (the post-copy watcher does that when
- * the lazy-pages daemon dies) leaves its cgroup yard mounted below its
- * work directory, in our mount namespace: detached here, deepest first. */
-static void drop_yards(const char *workdir)
-{
-	cleanup_free char *prefix = NULL;
-	if (asprintf(&prefix, "%s/.criu.cgyard.", workdir) < 0)
-		return;
-	for (int round = 0; round < 16; round++) {
-		cleanup_fclose FILE *f = fopen("/proc/self/mountinfo", "re");
-		char line[4096], mnt[1024], deepest[1024] = "";
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 &&
-			    !strncmp(mnt, prefix, strlen(prefix)) && strlen(mnt) > strlen(deepest))
-				snprintf(deepest, sizeof(deepest), "%s", mnt);
-		if (!*deepest || umount2(deepest, MNT_DETACH) < 0)
-			break;
-		rmdir(deepest);
-	}
-}
-
-bool nvz_cpt_restore_met_no_daemon(const struct nvz_cpt_restore_spec *s)
-{
-	cleanup_free char *log = NULL;
-	if (!s->lazy || asprintf(&log, "%s/restore.log", s->workdir) < 0)
-		return false;
-	cleanup_fclose FILE *f = fopen(log, "re");
-	char line[1024];
-	/* criu's words when its connect to the daemon's socket failed, the
-	 * last step before it restores anything (uffd.c). */
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "Error (") && strstr(line, "connect to lazy-pages.socket failed"))
-			return true;
-	return false;
-}
-
-pid_t nvz_cpt_restore_finish(const struct nvz_cpt_restore_spec *s, int status,
-			     struct nvz_error **err)
-{
-	cleanup_free char *log = NULL, *pidfile = NULL, *text = NULL;
-	if (asprintf(&log, "%s/restore.log", s->workdir) < 0 ||
-	    asprintf(&pidfile, "%s/restore.pid", s->workdir) < 0)
-		return nvz_err(err, NVZ_E_RESTORE, ENOMEM, "out of memory");
-	if (status != 0) {
-		if (WIFSIGNALED(status))
-			drop_yards(s->workdir);
-		/* What criu's action script could not write back may be why. */
-		cleanup_free char *cg = nvz_cpt_cgprops_failure(s->workdir);
-		return criu_failed("restore", s->criu, log, log, cg, status, NVZ_E_RESTORE, err);
-	}
-	if (nvz_read_file(pidfile, 64, &text, NULL, err) < 0)
-		return nvz_err_wrap(err, "criu restore left no pid");
-	int pid = atoi(text);
-	if (pid <= 0)
-		return nvz_err(err, NVZ_E_RESTORE, EINVAL, "criu restore: bad pid file %s", pidfile);
-	struct nvz_conf *meta = load_meta(s->dir, NULL);
-	const char *cgold = meta ? nvz_conf_get(meta, "CGROUP_ROOT") : NULL;
-	cleanup_free char *procs = NULL;
-	char cgdir[4200];
-	cleanup_free char *props = NULL;
-	/* Out of the new root, the cgroups below can have their controllers
-	 * (which the action script could not enable with tasks in the root). */
-	if (cgold && strcmp(cgold, s->cgroup_root) &&
-	    asprintf(&procs, "%s/" NVZ_CPT_CGROUP_PROCS, s->dir) >= 0 &&
-	    nvz_cpt_cgroups_move(s->cgroup_root, procs) > 0 &&
-	    nvz_cpt_cgprops_dir(s->cgroup_root, cgdir, sizeof(cgdir)) &&
-	    asprintf(&props, "%s/" NVZ_CPT_CGPROPS, s->dir) >= 0 && nvz_path_exists(props))
-		nvz_cpt_cgprops_apply(cgdir, props, NULL);
-	nvz_conf_free(meta);
-	return pid;
-}

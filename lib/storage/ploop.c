@@ -30,6 +30,7 @@
 #include "storage/layouts.h"
 #include "storage/loop.h"
 #include "storage/overlay.h"
+#include "storage/tool.h"
 
 #define IMAGE "root.hdd"
 #define MIN_KB (16 * 1024ULL)
@@ -63,76 +64,6 @@ static void fmt_kb(uint64_t kb, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "K", kb);
 }
 
-/* Tools */
-
-__attribute__((noreturn)) static void exec_tool(char *const argv[], int outfd, pid_t parent)
-{
-	/* Dies with us: a killed vzctl must not leave resize2fs working on an image. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	int null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
-		_exit(127);
-	/* A clean environment: no MKE2FS_CONFIG, E2FSCK_CONFIG or locale from the caller. */
-	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], argv[0]);
-		execve(path, argv, env);
-	}
-	dprintf(2, "cannot run %s: %s", argv[0], strerror(errno));
-	_exit(127);
-}
-
-/* Run argv[0] (found in the system directories), its stdout and stderr
- * captured into out (the first bytes, newlines folded). Returns its exit
- * status (128 + signal if killed), < 0 if it could not be started. */
-static int run_tool(char *const argv[], char *out, size_t outlen, struct nvz_error **err)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "pipe");
-	pid_t parent = getpid(), pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return nvz_err_sys(err, NVZ_E_SYSTEM, e, "fork %s", argv[0]);
-	}
-	if (pid == 0)
-		exec_tool(argv, p[1], parent);
-	close(p[1]);
-	size_t n = 0;
-	for (;;) {
-		char buf[512];
-		ssize_t r = read(p[0], buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		size_t take = (size_t)r < outlen - 1 - n ? (size_t)r : outlen - 1 - n;
-		memcpy(out + n, buf, take);
-		n += take;
-	}
-	close(p[0]);
-	out[n] = '\0';
-	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
-		out[--n] = '\0';
-	for (char *c = out; *c; c++)
-		if (*c == '\n' || *c == '\t')
-			*c = ' ';
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "wait for %s", argv[0]);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* e2fsck -p replays the journal and repairs what is safe; without -f it
  * checks the whole fs only when it is marked unclean. resize2fs insists on
  * a forced check first. */
@@ -140,7 +71,7 @@ static int fsck_image(const char *image, bool force, struct nvz_error **err)
 {
 	char out[1024];
 	char *argv[] = { "e2fsck", "-p", force ? "-f" : (char *)image, force ? (char *)image : NULL, NULL };
-	int rc = run_tool(argv, out, sizeof(out), err);
+	int rc = nvz_run_tool(argv, out, sizeof(out), err);
 	if (rc < 0)
 		return -1;
 	if (rc > 1) /* 0: clean, 1: errors corrected */
@@ -255,7 +186,7 @@ static int job_run(const struct ns_job *j, struct nvz_error **err)
 	cleanup_free char *from = join(a, ".");
 	char out[1024];
 	char *argv[] = { "cp", "-a", "--", from, b, NULL };
-	int rc = from ? run_tool(argv, out, sizeof(out), err) : -1;
+	int rc = from ? nvz_run_tool(argv, out, sizeof(out), err) : -1;
 	if (rc != 0)
 		return rc < 0 ? -1 : nvz_err(err, NVZ_E_RESOURCE, EIO, "copy %s into a new image: %s",
 					     j->image, out);
@@ -360,7 +291,7 @@ static int make_image(const char *image, const char *private, uint64_t kb, uint6
 	}
 	argv[n++] = (char *)image;
 	char out[1024];
-	int rc = run_tool(argv, out, sizeof(out), err);
+	int rc = nvz_run_tool(argv, out, sizeof(out), err);
 	if (rc != 0)
 		return rc < 0 ? -1 : nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EIO,
 					     "mkfs.ext4 %s failed (exit %d): %s", image, rc, out);
@@ -649,7 +580,7 @@ static int resize2fs(const char *image, uint64_t kb, char *out, size_t outlen,
 	char size[32];
 	snprintf(size, sizeof(size), "%" PRIu64 "K", kb);
 	char *argv[] = { "resize2fs", (char *)image, size, NULL };
-	return run_tool(argv, out, outlen, err);
+	return nvz_run_tool(argv, out, outlen, err);
 }
 
 static int set_offline(const struct nvz_disk *d, const char *image, const struct nvz_ext4_sb *sb,

@@ -51,7 +51,7 @@ endif
 B := build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS := vzctl vzlist vzubc vzquota vzmigrate
+CMDS := vzctl vzlist vzubc vzquota vzmigrate vzpid vzcpucheck
 CMD_BIN := $(CMDS:%=$(B)/%)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -90,6 +90,8 @@ VZLIST_SRC := src/vzlist.c $(CLI_COMMON_SRC)
 VZUBC_SRC := src/vzubc.c $(CLI_COMMON_SRC)
 VZQUOTA_SRC := src/vzquota.c $(CLI_COMMON_SRC)
 VZMIGRATE_SRC := src/vzmigrate.c $(CLI_COMMON_SRC)
+VZPID_SRC := src/vzpid.c $(CLI_COMMON_SRC)
+VZCPUCHECK_SRC := src/vzcpucheck.c $(CLI_COMMON_SRC)
 $(B)/vzctl: $(VZCTL_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
@@ -97,6 +99,10 @@ $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 $(B)/vzubc: $(VZUBC_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 $(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
+	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
+$(B)/vzpid: $(VZPID_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
+	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
+$(B)/vzcpucheck: $(VZCPUCHECK_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 
 $(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a

@@ -59,6 +59,31 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 int nvz_ct_adopt_if_orphaned(struct nvz_ct *ct, struct nvz_error **err);
 /* Every CT that has a config file, sorted by ID. */
 int nvz_ct_list_ids(struct nvz_ctx *ctx, unsigned long **ids, size_t *n, struct nvz_error **err);
+/* vzpid: which CT a host process belongs to ("0": the host's), found by
+ * its cgroup under CGROUP_PREFIX (ctx NULL: "nvz"), and its pid there
+ * (hostview.c). */
+struct nvz_pid_info {
+	pid_t pid, ct_pid;
+	char ctid[24];
+	char name[64];
+};
+int nvz_pid_info(struct nvz_ctx *ctx, pid_t pid, struct nvz_pid_info *out, struct nvz_error **err);
+/* The CT id in a /proc/PID/cgroup text: the numeric directory right below
+ * prefix; 0 if none. */
+int nvz_cgroup_text_ctid(const char *text, const char *prefix, char *id, size_t len);
+/* vzcpucheck: the CPU units of the host (VE0CPUUNITS) and of each running
+ * CT (as applied), against the node's power (bogomips x 25, as OpenVZ). */
+struct nvz_ct_units {
+	unsigned long id, units;
+};
+struct nvz_cpucheck {
+	unsigned long host_units, total;
+	double power;
+	struct nvz_ct_units *cts; /* malloc'd */
+	size_t n;
+};
+int nvz_cpucheck(struct nvz_ctx *ctx, struct nvz_cpucheck *out, struct nvz_error **err);
+double nvz_node_power(const char *cpuinfo);
 /* Names: the names/<name> link to conf/<id>.conf. */
 int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err);
 int nvz_ct_remove_name(struct nvz_ct *ct, struct nvz_error **err);

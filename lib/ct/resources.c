@@ -65,7 +65,8 @@ static int collect_devices(const struct overlay *o, struct nvz_dev_rule **rules,
 	return 0;
 }
 
-/* The applied barrier:limit of every beancounter, for the beancounter view. */
+/* The applied barrier:limit of every beancounter, for the beancounter view,
+ * and the CPU units. */
 static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struct nvz_error **err)
 {
 	struct nvz_conf *c = nvz_conf_new();
@@ -81,6 +82,10 @@ static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struc
 		cleanup_free char *s = nvz_ubc_format(&v);
 		r = s ? nvz_conf_set(c, info->key, s, err) : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "oom");
 	}
+	/* And the CPU units, for vzcpucheck. */
+	const char *units = overlay_get((void *)o, "CPUUNITS");
+	if (r == 0)
+		r = nvz_conf_set(c, "CPUUNITS", units && *units ? units : "1000", err);
 	cleanup_free char *text = r == 0 ? nvz_conf_format(c) : NULL;
 	cleanup_free char *path = NULL;
 	if (r == 0 && (!text || asprintf(&path, "%s/resources", ct->rundir) < 0))

@@ -651,3 +651,37 @@ Test(proc, zombie_status)
 	kill(pid, SIGKILL);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 }
+
+/* vzpid's mapping: a CT is the numeric directory right below the prefix,
+ * in any hierarchy line (v1 hybrid or v2); the hub's cgroup, the host's
+ * and a CT-like name under another prefix are not CTs. */
+Test(hostview, cgroup_text_ctid)
+{
+	char id[24];
+	const char *v1 = "12:pids:/nvz/101/init.scope\n11:memory:/nvz/101\n0::/nvz/101\n";
+	cr_assert_eq(nvz_cgroup_text_ctid(v1, "nvz", id, sizeof(id)), 1);
+	cr_assert_str_eq(id, "101");
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/a/b/7\n", "/a/b/", id, sizeof(id)), 1);
+	cr_assert_str_eq(id, "7");
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/nvz/hub\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/user.slice/session-1.scope\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/nvzx/101\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/other/nvz/101\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/nvz/101x\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("0::/nvz/12345678901234567890123456\n", "nvz", id, sizeof(id)), 0);
+	cr_assert_eq(nvz_cgroup_text_ctid("", "nvz", id, sizeof(id)), 0);
+}
+
+/* vzcpucheck's power: bogomips of every CPU, x 25 (any case, as OpenVZ). */
+Test(hostview, node_power)
+{
+	char path[] = "/tmp/nvz-cpuinfo-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	const char *text = "processor\t: 0\nbogomips\t: 4000.50\n\nprocessor\t: 1\nBogoMIPS\t: 1000\nflags\t: x\n";
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	cr_assert_float_eq(nvz_node_power(path), 125012.5, 0.01);
+	unlink(path);
+	cr_assert_float_eq(nvz_node_power("/nonexistent"), 0, 0.01);
+}

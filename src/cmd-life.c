@@ -186,39 +186,79 @@ int cmd_convert(struct cmd_ctx *c)
 	return done(err, nvz_ct_convert(c->ct, layout, &err));
 }
 
-/* chkpnt/suspend and restore/resume: --dumpfile, and OpenVZ's hidden flags
- * that only tuned the old kernel's stages (accepted, no effect); restore
- * also takes nvz's --lazy / --no-lazy (post-copy or not, see README). */
-static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predump)
+/* OpenVZ's stage flags of chkpnt and restore (its old vzmigrate drove
+ * the kernel's checkpoint stage by stage; admins used --suspend and
+ * --resume to hold a CT still, for a backup). */
+enum cpt_stage { STAGE_ALL, STAGE_SUSPEND, STAGE_RESUME, STAGE_KILL, STAGE_DUMP, STAGE_UNDUMP };
+
+/* chkpnt/suspend and restore/resume: --dumpfile, the stages, OpenVZ's
+ * hidden flags that only tuned the old kernel's stages (accepted, no
+ * effect); restore also takes nvz's --lazy / --no-lazy (post-copy or not,
+ * see README). */
+static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predump, enum cpt_stage *stage)
 {
 	static const struct option opts[] = {
 		{ "dumpfile", required_argument, NULL, 'd' }, { "skip_arpdetect", no_argument, NULL, 'x' },
 		{ "skip-arpdetect", no_argument, NULL, 'x' }, { "skip-remount", no_argument, NULL, 'x' },
 		{ "skip-fsck", no_argument, NULL, 'x' },      { "lazy", no_argument, NULL, 'l' },
 		{ "no-lazy", no_argument, NULL, 'n' },        { "pre-dump", no_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{ "flags", required_argument, NULL, 'x' },    { "context", required_argument, NULL, 'x' },
+		{ "suspend", no_argument, NULL, 'S' },        { "resume", no_argument, NULL, 'R' },
+		{ "kill", no_argument, NULL, 'K' },           { "dump", no_argument, NULL, 'D' },
+		{ "undump", no_argument, NULL, 'U' },         { NULL, 0, NULL, 0 },
 	};
 	*o = (struct nvz_restore_opts){ 0 };
 	*predump = false;
+	*stage = STAGE_ALL;
 	PARSE_OPTS(c, opts,
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;
 		   case 'p': *predump = true; break;
+		   case 'S': *stage = STAGE_SUSPEND; break;
+		   case 'R': *stage = STAGE_RESUME; break;
+		   case 'K': *stage = STAGE_KILL; break;
+		   case 'D': *stage = STAGE_DUMP; break;
+		   case 'U': *stage = STAGE_UNDUMP; break;
 		   case 'x': break;);
 	return 0;
+}
+
+/* --suspend, --resume, --kill on their own; a dump or undump stage alone
+ * has no equivalent with criu (which dumps a tree it froze itself). */
+static int run_stage(struct cmd_ctx *c, enum cpt_stage stage, int status)
+{
+	struct nvz_error *err = NULL;
+	switch (stage) {
+	case STAGE_SUSPEND:
+	case STAGE_RESUME:
+		return done(err, nvz_ct_suspend(c->ct, stage == STAGE_SUSPEND, &err));
+	case STAGE_KILL:
+		return done(err, nvz_ct_stop(c->ct, &(struct nvz_stop_opts){ .fast = true, .skip_umount = true }, &err));
+	default:
+		fprintf(stderr, "Error: the %s stage alone is not supported: vzctl chkpnt suspends, dumps and "
+				"kills in one, vzctl restore undumps and resumes in one (vzctl snapshot keeps a "
+				"running CT's memory and leaves it running)\n",
+			stage == STAGE_DUMP ? "--dump" : "--undump");
+		return status;
+	}
 }
 
 int cmd_chkpnt(struct cmd_ctx *c)
 {
 	struct nvz_restore_opts o;
 	bool predump;
-	int r = parse_cpt(c, &o, &predump);
+	enum cpt_stage stage;
+	int r = parse_cpt(c, &o, &predump, &stage);
 	if (r)
 		return r;
 	if (o.lazy != NVZ_LAZY_CONF)
 		return cmd_bad_args("Invalid option: %s (an option of restore)",
 				    o.lazy == NVZ_LAZY_YES ? "--lazy" : "--no-lazy");
+	if (stage == STAGE_UNDUMP)
+		return cmd_bad_args("Invalid option: %s (an option of restore)", "--undump");
+	if (stage != STAGE_ALL)
+		return run_stage(c, stage, NVZ_E_CHKPNT);
 	struct nvz_error *err = NULL;
 	/* --pre-dump: one round of the memory while the CT runs, then the
 	 * freeze dumps only what it dirtied since (where the kernel tracks
@@ -234,11 +274,17 @@ int cmd_restore(struct cmd_ctx *c)
 {
 	struct nvz_restore_opts o;
 	bool predump;
-	int r = parse_cpt(c, &o, &predump);
+	enum cpt_stage stage;
+	int r = parse_cpt(c, &o, &predump, &stage);
 	if (r)
 		return r;
 	if (predump)
 		return cmd_bad_args("Invalid option: %s (an option of chkpnt)", "--pre-dump");
+	if (stage == STAGE_SUSPEND || stage == STAGE_DUMP)
+		return cmd_bad_args("Invalid option: %s (an option of chkpnt)",
+				    stage == STAGE_SUSPEND ? "--suspend" : "--dump");
+	if (stage != STAGE_ALL)
+		return run_stage(c, stage, NVZ_E_RESTORE);
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_restore_opts(c->ct, &o, &err));
 }

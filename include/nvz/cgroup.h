@@ -53,6 +53,8 @@ int nvz_cgroup_nr_procs(const struct nvz_cgroup *cg, struct nvz_error **err);
  * does not settle in 2 s still holds: a task leaving a ptrace stop freezes
  * before it runs again; the error says it did not settle. */
 int nvz_cgroup_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err);
+/* Is it frozen now (v1 freezer.state FROZEN, v2 cgroup.events "frozen 1")? */
+bool nvz_cgroup_frozen(const struct nvz_cgroup *cg);
 /* Its directory that freezes it all at once, for criu --freeze-cgroup:
  * the freezer hierarchy's on v1, the cgroup2 one on v2 (criu tells them
  * apart by cgroup.freeze). NULL when there is none, or it does not exist. */

@@ -125,6 +125,9 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
  * dump (status 17 on failure, the dump then stays as it was). */
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err);
+/* vzctl chkpnt --suspend / --resume: every process of the running CT
+ * frozen (cgroup freezer) until resumed; stop thaws a frozen CT. */
+int nvz_ct_suspend(struct nvz_ct *ct, bool frozen, struct nvz_error **err);
 /* vzctl restore --lazy / --no-lazy, or LAZY_RESTORE (yes, no, auto: the
  * default, post-copy when the dump holds at least NVZ_LAZY_AUTO_MIN of
  * pages). Post-copy: criu lazy-pages serves the memory from the dump's

@@ -16,6 +16,7 @@
 
 #include "cgroup/backend.h"
 #include "nvz/cleanup.h"
+#include "nvz/config.h"
 #include "nvz/fs.h"
 
 #define CG_WALK_MAX_DEPTH 256
@@ -578,6 +579,17 @@ int nvz_cgroup_kill(struct nvz_cgroup *cg, struct nvz_error **err)
 int nvz_cgroup_freeze(struct nvz_cgroup *cg, bool frozen, struct nvz_error **err)
 {
 	return cg->ops->freeze(cg, frozen, err);
+}
+
+bool nvz_cgroup_frozen(const struct nvz_cgroup *cg)
+{
+	const struct nvz_cg_hier *h = cg->ops->freezer_hier(cg);
+	bool v1 = nvz_cgroup_version(cg) == NVZ_CGROUP_V1;
+	cleanup_free char *path = h ? nvz_cg_join(h->path, v1 ? "freezer.state" : "cgroup.events") : NULL;
+	cleanup_free char *text = NULL;
+	if (!path || nvz_read_file(path, 4096, &text, NULL, NULL) < 0)
+		return false;
+	return v1 ? !strncmp(text, "FROZEN", 6) : strstr(text, "frozen 1") != NULL;
 }
 
 char *nvz_cgroup_freezer_dir(const struct nvz_cgroup *cg)

@@ -153,6 +153,17 @@ static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
 		       nvz_ct_get(ct, "NETDEV", ""));
 }
 
+/* Is the CT suspended (vzctl chkpnt --suspend)? criu must then take the
+ * tree through the freezer (seizing frozen tasks one by one times out),
+ * and leaves it frozen after a dump that lets it run on. */
+static bool ct_frozen(const struct nvz_ct *ct)
+{
+	struct nvz_cgroup *cg = NULL;
+	bool frozen = nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg);
+	nvz_cgroup_free(cg);
+	return frozen;
+}
+
 /* A dump that leaves the CT running (a snapshot's): what to do while it
  * is still frozen. */
 struct live_dump {
@@ -173,7 +184,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	if (refuse_netdev(ct, err) < 0)
 		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
-	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0);
+	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0 || ct_frozen(ct));
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
 	cleanup_free char *cgroot = NULL;
 	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
@@ -284,7 +295,7 @@ int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned 
 		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *pre = NULL, *rd = NULL, *failed = NULL;
-	cleanup_free char *freezer = freezer_dir(ct, false);
+	cleanup_free char *freezer = freezer_dir(ct, ct_frozen(ct));
 	if (!dir || asprintf(&pre, "%s/pre", dir) < 0 || asprintf(&rd, "%s/%d", pre, round) < 0 ||
 	    asprintf(&failed, "%s.predump.failed.log", dir) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
@@ -374,6 +385,32 @@ bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
 	return true;
 }
 
+int nvz_ct_suspend(struct nvz_ct *ct, bool frozen, struct nvz_error **err)
+{
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (!st.running)
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "%s: container is not running",
+			       frozen ? "Unable to setup checkpoint" : "Unable to resume");
+	if (frozen) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting up checkpoint...");
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "\tsuspend...");
+	} else {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Resuming...");
+	}
+	struct nvz_cgroup *cg = NULL;
+	int r = nvz_ct_cgroup(ct, &cg, err) < 0 ? -1 : nvz_cgroup_freeze(cg, frozen, err);
+	nvz_cgroup_free(cg);
+	if (r < 0) {
+		if (*err)
+			(*err)->status = NVZ_E_CHKPNT;
+		return nvz_err_wrap(err, frozen ? "Checkpointing failed" : "Can not resume container");
+	}
+	if (frozen)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
+	return 0;
+}
+
 int nvz_ct_restore(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
 	return nvz_ct_restore_opts(ct, &(struct nvz_restore_opts){ .dumpfile = dumpfile }, err);
@@ -387,6 +424,12 @@ static int restore_run(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_lo
 	struct nvz_start_opts o = { .dumpdir = dir };
 	int r = nvz_ct_start_locked(ct, &o, err);
 	nvz_ct_lazy_local_restored(ct, l);
+	/* A dump of a suspended CT carries the freezer's state, which criu
+	 * sets again: a restored CT runs, as in OpenVZ. */
+	struct nvz_cgroup *cg = NULL;
+	if (r == 0 && nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg))
+		nvz_cgroup_freeze(cg, false, NULL);
+	nvz_cgroup_free(cg);
 	if (r < 0) {
 		/* The dump stays: nothing was served from it to a running CT. */
 		nvz_ct_lazy_local_stop(ct, l);

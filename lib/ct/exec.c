@@ -206,6 +206,13 @@ int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_err
 	struct nvz_cgroup *cg = NULL;
 	if (nvz_ct_cgroup(ct, &cg, err) < 0)
 		return nvz_err_wrap(err, "unable to enter the container");
+	/* Suspended (vzctl chkpnt --suspend), it would hold the command frozen
+	 * before its first instruction, and vzctl with it. */
+	if (nvz_cgroup_frozen(cg)) {
+		nvz_cgroup_free(cg);
+		return nvz_err(err, NVZ_E_EXEC, EAGAIN,
+			       "Container is suspended (vzctl chkpnt --resume lets it run again)");
+	}
 	/* exec and exec2 run a command line through the CT's sh. */
 	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
 	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };

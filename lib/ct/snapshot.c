@@ -186,13 +186,19 @@ static int sync_mounted(struct nvz_ct *ct, struct nvz_error **err)
 }
 
 /* The image copied while nothing in the CT writes: its tasks frozen and
- * its file system synced (a mounted CT's), thawed whatever happens. */
+ * its file system synced (a mounted CT's), thawed whatever happens (a CT
+ * suspended before, by vzctl chkpnt --suspend, stays so). */
 static int copy_consistent(struct nvz_ct *ct, const char *image, const char *dst, struct nvz_error **err)
 {
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	struct nvz_cgroup *cg = NULL;
-	if (st.running && (nvz_ct_cgroup(ct, &cg, err) < 0 || nvz_cgroup_freeze(cg, true, err) < 0)) {
+	if (st.running && nvz_ct_cgroup(ct, &cg, err) < 0)
+		return -1;
+	if (cg && nvz_cgroup_frozen(cg)) {
+		nvz_cgroup_free(cg);
+		cg = NULL;
+	} else if (cg && nvz_cgroup_freeze(cg, true, err) < 0) {
 		nvz_cgroup_free(cg);
 		return -1;
 	}

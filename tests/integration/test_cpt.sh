@@ -890,3 +890,56 @@ t_cpt_host_cgroup2_options() {
 	expect_rc 0 "$VZCTL" stop 1531
 	return 0
 }
+
+# OpenVZ's stage flags: chkpnt --suspend holds every process of a running
+# CT still (the cgroup freezer) and --resume lets it go on, as admins used
+# them around a backup. A suspended CT can still be checkpointed, restored
+# and stopped (thawed first: on cgroup v1 a frozen task does not even die
+# of SIGKILL); --kill kills it and leaves it mounted; --dump or --undump
+# alone is refused, and so is a stage on a stopped CT.
+t_cpt_suspend_resume() {
+	cpt_setup
+	start_busybox 1520
+	start_counter 1520
+	local a b pid
+	pid=$(counter_pid 1520)
+	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
+	expect_out 'Setting up checkpoint\.\.\.'
+	expect_out 'Checkpointing completed successfully'
+	a=$(cat "$T/root/1520/tmp/count")
+	sleep 1
+	b=$(cat "$T/root/1520/tmp/count")
+	[ "$a" = "$b" ] || fail "the counter moved while suspended: $a -> $b"
+	"$VZCTL" status 1520 | grep -q ' running' || fail "suspended is not running: $("$VZCTL" status 1520)"
+	expect_rc 8 timeout 20 "$VZCTL" exec 1520 true
+	expect_out 'Container is suspended \(vzctl chkpnt --resume lets it run again\)'
+	expect_rc 0 "$VZCTL" chkpnt 1520 --resume
+	expect_out 'Resuming\.\.\.'
+	expect_counter_continues 1520 "$b" "$pid"
+	# Suspended, then checkpointed and restored.
+	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
+	b=$(cat "$T/root/1520/tmp/count")
+	expect_rc 0 "$VZCTL" chkpnt 1520
+	expect_rc 0 "$VZCTL" restore 1520
+	expect_counter_continues 1520 "$b" "$pid"
+	# Suspended, then stopped (cleanly: the halt signal reaches init).
+	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
+	expect_rc 0 "$VZCTL" stop 1520
+	expect_out 'Container was stopped'
+	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "a suspended CT was killed, not halted: $OUT"
+	expect_rc 31 "$VZCTL" chkpnt 1520 --suspend
+	expect_out 'Unable to setup checkpoint: container is not running'
+	# Suspended, then killed: stopped, still mounted.
+	expect_rc 0 "$VZCTL" start 1520
+	wait_for 100 booted 1520 || fail "no boot"
+	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
+	expect_rc 0 "$VZCTL" chkpnt 1520 --kill
+	expect_rc 0 "$VZCTL" status 1520
+	expect_out 'exist mounted down'
+	expect_rc 0 "$VZCTL" umount 1520
+	expect_rc 16 "$VZCTL" chkpnt 1520 --dump --dumpfile "$T/d"
+	expect_out 'the --dump stage alone is not supported'
+	expect_rc 17 "$VZCTL" restore 1520 --undump --dumpfile "$T/d"
+	expect_rc 20 "$VZCTL" chkpnt 1520 --undump
+	return 0
+}

@@ -290,6 +290,15 @@ t_disk_snapshot_memory() {
 	[ "$(count 1114)" -gt "$b" ] || fail "the CT is frozen after a failed snapshot"
 	expect_rc 0 "$VZCTL" snapshot-list 1114 -H -o uuid
 	[ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] || fail "snapshots after the failures: $OUT"
+	# A CT suspended by vzctl chkpnt --suspend stays suspended through both.
+	expect_rc 0 "$VZCTL" chkpnt 1114 --suspend
+	b=$(cat "$T/root/1114/tmp/count")
+	expect_rc 0 "$VZCTL" snapshot 1114 --id "{55555555-6666-7777-8888-999999999999}"
+	expect_rc 0 "$VZCTL" snapshot 1114 --skip-suspend --id "{66666666-7777-8888-9999-aaaaaaaaaaaa}"
+	sleep 1
+	[ "$(cat "$T/root/1114/tmp/count")" = "$b" ] || fail "a snapshot resumed a suspended CT"
+	expect_rc 0 "$VZCTL" chkpnt 1114 --resume
+	expect_counter_continues 1114 "$b" "$pid"
 	expect_rc 0 "$VZCTL" stop 1114 --fast
 	expect_rc 0 "$VZCTL" destroy 1114
 	return 0

@@ -76,20 +76,11 @@ int cmd_console(struct cmd_ctx *c)
 {
 	if (c->argc > 1 || (c->argc == 1 && strcmp(c->argv[0], "1")))
 		return cmd_bad_args("Invalid extra arguments: %s", c->argv[c->argc - 1]);
-	struct nvz_ct_state st;
-	nvz_ct_get_state(c->ct, &st, NULL);
-	if (!st.running) {
-		fprintf(stderr, "Container is not running\n");
-		return NVZ_E_NOT_RUNNING;
-	}
-	struct nvz_error *err = NULL;
-	cleanup_close int sock = -1;
-	cleanup_close int master = nvz_ct_console_take(c->ct, &sock, &err);
-	if (master < 0)
-		return cli_fail(err);
 	printf("Attached to CT %s (ESC . to detach)\n", c->ct->id);
 	fflush(stdout);
-	nvz_ct_console_relay(master, 0, 1);
+	struct nvz_error *err = NULL;
+	if (nvz_ct_console_attach(c->ct, 0, 1, &err) < 0)
+		return cli_fail(err);
 	printf("\r\nDetached from CT %s\n", c->ct->id);
 	return 0;
 }

@@ -209,8 +209,11 @@ int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err
 /* The CT console, taken from its monitor: *sock stays open while
  * attached (its close gives the console back). Returns the pty master. */
 int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
-/* Relay the caller's terminal to the taken console until Esc . (or EOF). */
-void nvz_ct_console_relay(int master, int in, int out);
+/* vzctl console: the caller's terminal on the CT's console until Esc . at
+ * the start of a line (or the input's end). A CT that is not running is
+ * waited for, and one that stops while attached is waited for again, so
+ * that each boot is seen, as with OpenVZ's console. */
+int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, struct nvz_error **err);
 
 /* --applyconfig: merge ve-<name>.conf-sample into the CT config (not saved). */
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);

@@ -3,15 +3,18 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "ct/console.h"
+#include "ct/state.h"
 #include "nvz/cleanup.h"
 
 static int sock_path(const struct nvz_ct *ct, struct sockaddr_un *sa)
@@ -86,10 +89,6 @@ int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err)
 	return master;
 }
 
-void nvz_ct_console_relay(int master, int in, int out)
-{
-	nvz_relay_pty(master, in, out, true);
-}
 
 int nvz_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
@@ -197,7 +196,8 @@ struct escape_state {
 	bool saw_esc;
 };
 
-/* Forward typed bytes, watching for Esc . at the start of a line. */
+/* Forward typed bytes (master -1: drop them), watching for Esc . at the
+ * start of a line. */
 static bool forward_input(int in, int master, struct escape_state *e, bool escape)
 {
 	char buf[4096], out[4096];
@@ -219,7 +219,7 @@ static bool forward_input(int in, int master, struct escape_state *e, bool escap
 		out[o++] = ch;
 		e->line_start = ch == '\r' || ch == '\n';
 	}
-	return write_all(master, out, o);
+	return master < 0 || write_all(master, out, o);
 }
 
 static void sync_winsize(int tty, int master)
@@ -229,8 +229,9 @@ static void sync_winsize(int tty, int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-void nvz_relay_pty(int master, int in, int out, bool escape)
+bool nvz_relay_pty(int master, int in, int out, bool escape)
 {
+	bool by_user = false;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
@@ -264,6 +265,7 @@ void nvz_relay_pty(int master, int in, int out, bool escape)
 				break;
 		}
 		if (p[1].revents && !forward_input(in, master, &e, escape)) {
+			by_user = escape;
 			if (escape)
 				break; /* detach, or the user's input ended */
 			in_open = false;
@@ -277,4 +279,106 @@ void nvz_relay_pty(int master, int in, int out, bool escape)
 	if (raw)
 		tcsetattr(in, TCSANOW, &saved);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	return by_user;
+}
+
+/* Until the CT runs: true then, false at Esc . (at the start of a line) or
+ * the end of the input, which is read raw as while attached and dropped. */
+static bool wait_running(struct nvz_ct *ct, int in)
+{
+	struct termios saved;
+	bool raw = in >= 0 && tcgetattr(in, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(in, TCSANOW, &t);
+	}
+	struct escape_state e = { .line_start = true };
+	bool running = false;
+	for (;;) {
+		struct nvz_ct_state st;
+		if (nvz_ct_get_state(ct, &st, NULL) == 0 && st.running) {
+			running = true;
+			break;
+		}
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		int n = poll(&p, in >= 0 ? 1 : 0, 50);
+		if (n > 0 && !forward_input(in, -1, &e, true))
+			break;
+	}
+	if (raw)
+		tcsetattr(in, TCSANOW, &saved);
+	return running;
+}
+
+/* The console of a CT that runs (a start in progress: its monitor takes
+ * the console socket once init runs); -1 if it stopped meanwhile (*err
+ * unset) or the console cannot be had. */
+static int take_when_ready(struct nvz_ct *ct, int *sock, struct nvz_error **err)
+{
+	for (int i = 0;; i++) {
+		struct nvz_error *e = NULL;
+		int master = nvz_ct_console_take(ct, sock, &e);
+		if (master >= 0)
+			return master;
+		struct nvz_ct_state st;
+		bool running = nvz_ct_get_state(ct, &st, NULL) == 0 && st.running;
+		if (!running || e->code == EBUSY || i == 50) {
+			if (running)
+				*err = steal_ptr(&e);
+			nvz_error_free(e);
+			return -1;
+		}
+		nvz_error_free(e);
+		usleep(100 * 1000);
+	}
+}
+
+/* The console log's size now (-1: none). */
+static off_t log_size(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = NULL;
+	struct stat st;
+	if (asprintf(&path, "%s/console.log", ct->rundir) < 0 || stat(path, &st) < 0)
+		return -1;
+	return st.st_size;
+}
+
+/* What the monitor logged of this boot before we had the console (from
+ * offset from; all of it if the log was cut since). */
+static void replay_log(const struct nvz_ct *ct, off_t from, int out)
+{
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/console.log", ct->rundir) < 0)
+		return;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || lseek(fd, st.st_size < from ? 0 : from, SEEK_SET) < 0)
+		return;
+	char buf[8192];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && write_all(out, buf, (size_t)n))
+		;
+}
+
+int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, struct nvz_error **err)
+{
+	for (;;) {
+		struct nvz_ct_state st;
+		bool was_running = nvz_ct_get_state(ct, &st, NULL) == 0 && st.running;
+		off_t from = was_running ? -1 : log_size(ct);
+		if (!wait_running(ct, in))
+			return 0;
+		cleanup_close int sock = -1;
+		cleanup_close int master = take_when_ready(ct, &sock, err);
+		if (master < 0 && *err)
+			return -1;
+		/* A boot we waited for is shown from its first line. */
+		if (master >= 0 && !was_running)
+			replay_log(ct, from < 0 ? 0 : from, out);
+		/* Detached by the user, or the CT stopped: then wait for its next
+		 * start, as OpenVZ's console stayed across restarts. */
+		if (master >= 0 && nvz_relay_pty(master, in, out, true))
+			return 0;
+	}
 }

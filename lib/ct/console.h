@@ -29,7 +29,8 @@ int nvz_recv_fd(int sock);
  * fds; -1 (and none left open) otherwise. */
 int nvz_recv_fds(int sock, int *fds, size_t want);
 /* Relay a pty master to the caller's terminal until the master closes, or,
- * with escape, until Esc . is typed at the start of a line. */
-void nvz_relay_pty(int master, int in, int out, bool escape);
+ * with escape, until Esc . is typed at the start of a line (or the input
+ * ends): true in that case. */
+bool nvz_relay_pty(int master, int in, int out, bool escape);
 
 #endif

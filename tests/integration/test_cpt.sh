@@ -916,6 +916,11 @@ t_cpt_suspend_resume() {
 	expect_rc 0 "$VZCTL" chkpnt 1520 --resume
 	expect_out 'Resuming\.\.\.'
 	expect_counter_continues 1520 "$b" "$pid"
+	# restore --resume lets a suspended CT go as well.
+	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
+	b=$(cat "$T/root/1520/tmp/count")
+	expect_rc 0 "$VZCTL" restore 1520 --resume
+	expect_counter_continues 1520 "$b" "$pid"
 	# Suspended, then checkpointed and restored.
 	expect_rc 0 "$VZCTL" chkpnt 1520 --suspend
 	b=$(cat "$T/root/1520/tmp/count")

@@ -17,6 +17,32 @@ t_console_attach_detach() {
 	"$VZCTL" exec 701 'echo after-detach-probe >/dev/console'
 	wait_for 50 grep -q after-detach-probe "$T/run/701/console.log" ||
 		fail "console not drained after detach: $(tail -3 "$T/run/701/console.log")"
+	# Attached to a stopped CT: it waits for the start, and stays across a
+	# restart (each boot is seen), as OpenVZ's console did.
+	expect_rc 0 "$VZCTL" stop 701
+	mkfifo "$T/console.in"
+	timeout 60 "$VZCTL" console 701 <"$T/console.in" >"$T/console.out" 2>&1 &
+	local pid=$!
+	exec 9>"$T/console.in"
+	sleep 0.5
+	kill -0 "$pid" 2>/dev/null || fail "console on a stopped CT did not wait: $(cat "$T/console.out")"
+	expect_rc 0 "$VZCTL" start 701
+	wait_for 100 booted 701 || fail "no boot"
+	"$VZCTL" exec 701 'echo first-boot-probe >/dev/console'
+	wait_for 50 grep -q first-boot-probe "$T/console.out" || fail "first boot not seen: $(cat "$T/console.out")"
+	expect_rc 0 "$VZCTL" restart 701
+	wait_for 100 booted 701 || fail "no boot after restart"
+	"$VZCTL" exec 701 'echo second-boot-probe >/dev/console'
+	wait_for 50 grep -q second-boot-probe "$T/console.out" || fail "the boot after the restart not seen: $(cat "$T/console.out")"
+	printf '\033.' >&9
+	exec 9>&-
+	wait "$pid" || fail "console exited $?: $(cat "$T/console.out")"
+	grep -q '^Attached to CT 701' "$T/console.out" && grep -q 'Detached from CT 701' "$T/console.out" ||
+		fail "console output: $(cat "$T/console.out")"
+	# Input that ends while waiting detaches too.
+	expect_rc 0 "$VZCTL" stop 701
+	OUT=$(timeout 20 "$VZCTL" console 701 </dev/null 2>&1) || fail "console with no input: $OUT"
+	expect_out 'Detached from CT 701'
 	return 0
 }
 

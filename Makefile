@@ -51,7 +51,7 @@ endif
 B := build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS := vzctl vzlist vzubc vzquota vzmigrate vzpid vzcpucheck
+CMDS := vzctl vzlist vzubc vzquota vzmigrate vzpid vzcpucheck vzsplit
 CMD_BIN := $(CMDS:%=$(B)/%)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -92,6 +92,7 @@ VZQUOTA_SRC := src/vzquota.c $(CLI_COMMON_SRC)
 VZMIGRATE_SRC := src/vzmigrate.c $(CLI_COMMON_SRC)
 VZPID_SRC := src/vzpid.c $(CLI_COMMON_SRC)
 VZCPUCHECK_SRC := src/vzcpucheck.c $(CLI_COMMON_SRC)
+VZSPLIT_SRC := src/vzsplit.c $(CLI_COMMON_SRC)
 $(B)/vzctl: $(VZCTL_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 $(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
@@ -103,6 +104,8 @@ $(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 $(B)/vzpid: $(VZPID_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 $(B)/vzcpucheck: $(VZCPUCHECK_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
+	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
+$(B)/vzsplit: $(VZSPLIT_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
 	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
 
 $(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a

@@ -84,6 +84,24 @@ struct nvz_cpucheck {
 };
 int nvz_cpucheck(struct nvz_ctx *ctx, struct nvz_cpucheck *out, struct nvz_error **err);
 double nvz_node_power(const char *cpuinfo);
+/* vzsplit (split.c): what this server has, each CT's equal share of it,
+ * that share as a config sample, and the sample saved as
+ * ve-<name>.conf-sample (never over an existing one). */
+struct nvz_split_host {
+	unsigned long long ram, swap, procs, disk_kb, inodes; /* bytes, bytes, -, KiB, - */
+	double power;
+	bool swap_set; /* vzsplit -s: swap_given instead of the host's */
+	unsigned long long swap_given;
+};
+struct nvz_split {
+	unsigned long long ram, swap, numproc, disk_kb, inodes, cpuunits;
+};
+int nvz_split_host(struct nvz_ctx *ctx, struct nvz_split_host *h, struct nvz_error **err);
+int nvz_split_compute(const struct nvz_split_host *h, unsigned long n, struct nvz_split *s,
+		      struct nvz_error **err);
+char *nvz_split_format(const struct nvz_split_host *h, unsigned long n, const struct nvz_split *s);
+int nvz_split_save(struct nvz_ctx *ctx, const char *name, const char *text, char **path,
+		   struct nvz_error **err);
 /* Names: the names/<name> link to conf/<id>.conf. */
 int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err);
 int nvz_ct_remove_name(struct nvz_ct *ct, struct nvz_error **err);

@@ -685,3 +685,39 @@ Test(hostview, node_power)
 	unlink(path);
 	cr_assert_float_eq(nvz_node_power("/nonexistent"), 0, 0.01);
 }
+
+/* vzsplit's arithmetic: the host keeps 1/16 of the RAM (at least 256 MiB),
+ * each CT an equal share of the rest (at least 64 MiB, else refused with
+ * the largest N that fits); swap from the host or -s; half the disk the
+ * host can spare; CPU units clamped to OpenVZ's 8..500000. */
+Test(hostview, split_compute)
+{
+	struct nvz_split_host h = { .ram = 16ULL << 30, .swap = 4ULL << 30, .procs = 100000,
+				    .disk_kb = 100ULL << 20, .inodes = 6400000, .power = 100000 };
+	struct nvz_split s;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_split_compute(&h, 15, &s, &err), 0);
+	cr_assert_eq(s.ram, (16ULL << 30) / 16);
+	cr_assert_eq(s.swap, (4ULL << 30) / 15);
+	cr_assert_eq(s.numproc, 100000 / 2 / 15);
+	cr_assert_eq(s.disk_kb, ((100ULL << 20) - (10ULL << 20)) / 30);
+	cr_assert_eq(s.inodes, (6400000ULL - 100000) / 30);
+	cr_assert_eq(s.cpuunits, 100000 / 16);
+	h.swap_set = true;
+	h.swap_given = 1ULL << 30;
+	cr_assert_eq(nvz_split_compute(&h, 4, &s, &err), 0);
+	cr_assert_eq(s.swap, (1ULL << 30) / 4);
+	h.power = 1;
+	cr_assert_eq(nvz_split_compute(&h, 4, &s, &err), 0);
+	cr_assert_eq(s.cpuunits, 8);
+	/* 1 GiB: 768 MiB to give, 12 CTs of 64 MiB at most. */
+	struct nvz_split_host small = { .ram = 1ULL << 30, .procs = 1000 };
+	cr_assert_eq(nvz_split_compute(&small, 12, &s, &err), 0);
+	cr_assert_eq(s.numproc, 64);
+	cr_assert_lt(nvz_split_compute(&small, 13, &s, &err), 0);
+	cr_assert_not_null(strstr(err->msg, "The maximum allowed value is 12"), "%s", err->msg);
+	nvz_error_free(err);
+	err = NULL;
+	cr_assert_lt(nvz_split_compute(&small, 0, &s, &err), 0);
+	nvz_error_free(err);
+}

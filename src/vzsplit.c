@@ -1,0 +1,101 @@
+/* vzsplit: a config sample splitting this server among N containers
+ * (OpenVZ's vzsplit; lib/ct/split.c says how). -n N (asked for if not
+ * given), -f NAME writes ve-NAME.conf-sample beside the CT configs (else
+ * standard output), -s KB the swap to split instead of the host's.
+ * Exit status 0, 1 on error. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nvz/cleanup.h"
+#include "nvz/ct.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: vzsplit [-f config_name] | [-n numves] | [-s swap_size]\n"
+		   "\t -f specified config name\n"
+		   "\t -n specified number of VEs\n"
+		   "\t -s specified swap in Kbytes\n");
+}
+
+static bool number(const char *s, unsigned long long *v)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	*v = strtoull(s, &end, 10);
+	return !*end;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name = NULL;
+	unsigned long long n = 0, swap_kb = 0;
+	bool have_n = false, have_swap = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "f:n:s:h")) != -1) {
+		switch (opt) {
+		case 'f': name = optarg; break;
+		case 'n':
+			if (!number(optarg, &n)) {
+				fprintf(stderr, "Invalid argument for -n: %s\n", optarg);
+				return 1;
+			}
+			have_n = true;
+			break;
+		case 's':
+			if (!number(optarg, &swap_kb)) {
+				fprintf(stderr, "Invalid argument for -s: %s\n", optarg);
+				return 1;
+			}
+			have_swap = true;
+			break;
+		case 'h': usage(stdout); return cli_close_stdout(0);
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (!have_n) {
+		printf("Enter the number of VEs: ");
+		fflush(stdout);
+		if (scanf("%llu", &n) != 1) {
+			fprintf(stderr, "Invalid value.\n");
+			return 1;
+		}
+	}
+	struct cli_out out = { 0 };
+	struct nvz_ctx *ctx = NULL;
+	struct nvz_error *err = NULL;
+	struct nvz_split_host h;
+	struct nvz_split s;
+	if (nvz_ctx_open(&ctx, cli_log, &out, &err) < 0 || nvz_split_host(ctx, &h, &err) < 0) {
+		nvz_ctx_free(ctx);
+		cli_fail(err);
+		return 1;
+	}
+	h.swap_set = have_swap;
+	h.swap_given = swap_kb * 1024;
+	int rc = 0;
+	cleanup_free char *text = NULL, *path = NULL;
+	if (nvz_split_compute(&h, (unsigned long)n, &s, &err) < 0 || !(text = nvz_split_format(&h, (unsigned long)n, &s))) {
+		if (err)
+			fprintf(stderr, "%s\n", err->msg);
+		nvz_error_free(err);
+		rc = 1;
+	} else if (!name) {
+		fputs(text, stdout);
+	} else if (nvz_split_save(ctx, name, text, &path, &err) < 0) {
+		fprintf(stderr, "%s\n", err->msg);
+		nvz_error_free(err);
+		rc = 1;
+	} else {
+		fprintf(stderr, "Config %s was created\n", path);
+	}
+	nvz_ctx_free(ctx);
+	return cli_close_stdout(rc);
+}

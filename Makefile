@@ -93,23 +93,12 @@ VZMIGRATE_SRC := src/vzmigrate.c $(CLI_COMMON_SRC)
 VZPID_SRC := src/vzpid.c $(CLI_COMMON_SRC)
 VZCPUCHECK_SRC := src/vzcpucheck.c $(CLI_COMMON_SRC)
 VZSPLIT_SRC := src/vzsplit.c $(CLI_COMMON_SRC)
-$(B)/vzctl: $(VZCTL_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzlist: $(VZLIST_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzubc: $(VZUBC_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzquota: $(VZQUOTA_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzpid: $(VZPID_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzcpucheck: $(VZCPUCHECK_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-$(B)/vzsplit: $(VZSPLIT_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
-
-$(B)/vzmigrate: $(VZMIGRATE_SRC:%.c=$(B)/%.o) $(B)/libnvz.a
-	$(CC) $(LDSAN) $(CMD_LD) -o $@ $^ $(LIBS)
+# One link rule per command, from its <CMD>_SRC list.
+define CMD_RULE
+$$(B)/$(1): $$($(2)_SRC:%.c=$$(B)/%.o) $$(B)/libnvz.a
+	$$(CC) $$(LDSAN) $$(CMD_LD) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach c,$(CMDS),$(eval $(call CMD_RULE,$(c),$(shell echo $(c) | tr a-z A-Z))))
 
 # vzmon, a running CT's small monitor (lib/ct/monwait.h): static and
 # non-PIE, so that each running CT keeps no relocated data and no shared

@@ -222,6 +222,17 @@ static bool forward_input(int in, int master, struct escape_state *e, bool escap
 	return master < 0 || write_all(master, out, o);
 }
 
+/* The caller's terminal (if in is one) raw, its settings kept in saved. */
+static bool raw_mode(int in, struct termios *saved)
+{
+	if (in < 0 || tcgetattr(in, saved) < 0)
+		return false;
+	struct termios t = *saved;
+	cfmakeraw(&t);
+	tcsetattr(in, TCSANOW, &t);
+	return true;
+}
+
 static void sync_winsize(int tty, int master)
 {
 	struct winsize ws;
@@ -238,13 +249,9 @@ bool nvz_relay_pty(int master, int in, int out, bool escape)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	cleanup_close int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	struct termios saved;
-	bool raw = in >= 0 && tcgetattr(in, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(in, TCSANOW, &t);
+	bool raw = raw_mode(in, &saved);
+	if (raw)
 		sync_winsize(in, master);
-	}
 	struct escape_state e = { .line_start = true };
 	bool in_open = in >= 0;
 	for (;;) {
@@ -287,12 +294,7 @@ bool nvz_relay_pty(int master, int in, int out, bool escape)
 static bool wait_running(struct nvz_ct *ct, int in)
 {
 	struct termios saved;
-	bool raw = in >= 0 && tcgetattr(in, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(in, TCSANOW, &t);
-	}
+	bool raw = raw_mode(in, &saved);
 	struct escape_state e = { .line_start = true };
 	bool running = false;
 	for (;;) {

@@ -72,14 +72,18 @@ int cmd_enter(struct cmd_ctx *c)
 	return 0;
 }
 
+static void say_attached(void *id)
+{
+	printf("Attached to CT %s (ESC . to detach)\n", (const char *)id);
+	fflush(stdout);
+}
+
 int cmd_console(struct cmd_ctx *c)
 {
 	if (c->argc > 1 || (c->argc == 1 && strcmp(c->argv[0], "1")))
 		return cmd_bad_args("Invalid extra arguments: %s", c->argv[c->argc - 1]);
-	printf("Attached to CT %s (ESC . to detach)\n", c->ct->id);
-	fflush(stdout);
 	struct nvz_error *err = NULL;
-	if (nvz_ct_console_attach(c->ct, 0, 1, &err) < 0)
+	if (nvz_ct_console_attach(c->ct, 0, 1, say_attached, c->ct->id, &err) < 0)
 		return cli_fail(err);
 	printf("\r\nDetached from CT %s\n", c->ct->id);
 	return 0;

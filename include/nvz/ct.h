@@ -230,8 +230,10 @@ int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
 /* vzctl console: the caller's terminal on the CT's console until Esc . at
  * the start of a line (or the input's end). A CT that is not running is
  * waited for, and one that stops while attached is waited for again, so
- * that each boot is seen, as with OpenVZ's console. */
-int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, struct nvz_error **err);
+ * that each boot is seen, as with OpenVZ's console. attached(arg) runs
+ * once, when the waiting starts or the console of a running CT is had. */
+int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(void *), void *arg,
+			  struct nvz_error **err);
 
 /* --applyconfig: merge ve-<name>.conf-sample into the CT config (not saved). */
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);

@@ -325,7 +325,12 @@ static int take_when_ready(struct nvz_ct *ct, int *sock, struct nvz_error **err)
 			return master;
 		struct nvz_ct_state st;
 		bool running = nvz_ct_get_state(ct, &st, NULL) == 0 && st.running;
-		if (!running || e->code == EBUSY || i == 50) {
+		/* A socket nobody answers on: its monitor is gone, no use waiting.
+		 * No socket: a stop or start is under way. */
+		struct sockaddr_un sa;
+		struct stat sst;
+		bool orphaned = sock_path(ct, &sa) == 0 && stat(sa.sun_path, &sst) == 0;
+		if (!running || orphaned || e->code == EBUSY || i == 50) {
 			if (running)
 				*err = steal_ptr(&e);
 			nvz_error_free(e);
@@ -363,18 +368,30 @@ static void replay_log(const struct nvz_ct *ct, off_t from, int out)
 		;
 }
 
-int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, struct nvz_error **err)
+int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(void *), void *arg,
+			  struct nvz_error **err)
 {
+	bool said = false;
 	for (;;) {
 		struct nvz_ct_state st;
 		bool was_running = nvz_ct_get_state(ct, &st, NULL) == 0 && st.running;
 		off_t from = was_running ? -1 : log_size(ct);
+		/* Said once: before waiting, or once a running CT's console is ours
+		 * (a console that cannot be had is an error, not an attach). */
+		if (!was_running && !said) {
+			said = true;
+			attached(arg);
+		}
 		if (!wait_running(ct, in))
 			return 0;
 		cleanup_close int sock = -1;
 		cleanup_close int master = take_when_ready(ct, &sock, err);
 		if (master < 0 && *err)
 			return -1;
+		if (master >= 0 && !said) {
+			said = true;
+			attached(arg);
+		}
 		/* A boot we waited for is shown from its first line. */
 		if (master >= 0 && !was_running)
 			replay_log(ct, from < 0 ? 0 : from, out);

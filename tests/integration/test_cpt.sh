@@ -850,6 +850,9 @@ EOF2
 	hub=$(cat "$T/run/hub.pid")
 	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
 		fail "the hub $hub was not killed"
+	# The monitor finds the hub gone when it hands the CT over, which may
+	# come after restore returned (it reports first): the state says so then.
+	wait_for 50 eval '[ "$(state_pid 1530 MONITOR_PID)" != "$hub" ]'
 	mon=$(state_pid 1530 MONITOR_PID) init=$(state_pid 1530 INIT_PID)
 	[ -n "$mon" ] && [ "$mon" != "$hub" ] && kill -0 "$mon" || fail "no monitor of its own: '$mon' (hub $hub)"
 	wait_for 50 eval 'case $(readlink /proc/'"$mon"'/exe) in */vzmon) true ;; *) false ;; esac' ||

@@ -153,15 +153,20 @@ static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
 		       nvz_ct_get(ct, "NETDEV", ""));
 }
 
-/* Is the CT suspended (vzctl chkpnt --suspend)? criu must then take the
- * tree through the freezer (seizing frozen tasks one by one times out),
- * and leaves it frozen after a dump that lets it run on. */
-static bool ct_frozen(const struct nvz_ct *ct)
+bool nvz_ct_frozen(const struct nvz_ct *ct)
 {
 	struct nvz_cgroup *cg = NULL;
 	bool frozen = nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg);
 	nvz_cgroup_free(cg);
 	return frozen;
+}
+
+void nvz_ct_thaw(const struct nvz_ct *ct)
+{
+	struct nvz_cgroup *cg = NULL;
+	if (nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg))
+		nvz_cgroup_freeze(cg, false, NULL);
+	nvz_cgroup_free(cg);
 }
 
 /* A dump that leaves the CT running (a snapshot's): what to do while it
@@ -184,7 +189,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	if (refuse_netdev(ct, err) < 0)
 		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
-	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0 || ct_frozen(ct));
+	cleanup_free char *freezer = freezer_dir(ct, lazy_port > 0 || nvz_ct_frozen(ct));
 	cleanup_free char *ips = nvz_ct_live_ips(ct);
 	cleanup_free char *cgroot = NULL;
 	if (!dir || asprintf(&cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0)
@@ -295,7 +300,7 @@ int nvz_ct_predump(struct nvz_ct *ct, const char *dumpfile, int round, unsigned 
 		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
 	cleanup_free char *pre = NULL, *rd = NULL, *failed = NULL;
-	cleanup_free char *freezer = freezer_dir(ct, ct_frozen(ct));
+	cleanup_free char *freezer = freezer_dir(ct, nvz_ct_frozen(ct));
 	if (!dir || asprintf(&pre, "%s/pre", dir) < 0 || asprintf(&rd, "%s/%d", pre, round) < 0 ||
 	    asprintf(&failed, "%s.predump.failed.log", dir) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
@@ -426,10 +431,8 @@ static int restore_run(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_lo
 	nvz_ct_lazy_local_restored(ct, l);
 	/* A dump of a suspended CT carries the freezer's state, which criu
 	 * sets again: a restored CT runs, as in OpenVZ. */
-	struct nvz_cgroup *cg = NULL;
-	if (r == 0 && nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg))
-		nvz_cgroup_freeze(cg, false, NULL);
-	nvz_cgroup_free(cg);
+	if (r == 0)
+		nvz_ct_thaw(ct);
 	if (r < 0) {
 		/* The dump stays: nothing was served from it to a running CT. */
 		nvz_ct_lazy_local_stop(ct, l);

@@ -20,6 +20,12 @@ int nvz_ct_cgroup_version(const struct nvz_ct *ct);
 /* A checkpoint of a running CT into dir that leaves it running (snapshots
  * with the memory): post_dump(arg) runs while it is still frozen, every
  * image written; if it fails, nothing is kept and the CT runs on. */
+/* Is the CT suspended (its cgroup frozen: vzctl chkpnt --suspend, or a
+ * command cut short)? criu must then take it through the freezer (seizing
+ * frozen tasks one by one times out). nvz_ct_thaw lets a frozen one run
+ * (cpt.c). */
+bool nvz_ct_frozen(const struct nvz_ct *ct);
+void nvz_ct_thaw(const struct nvz_ct *ct);
 typedef int (*nvz_ct_post_dump_fn)(void *arg, struct nvz_error **err);
 int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn post_dump, void *arg,
 		       struct nvz_error **err);

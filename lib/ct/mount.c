@@ -258,10 +258,7 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	/* A frozen CT (vzctl chkpnt --suspend, a checkpoint or snapshot cut
 	 * short) would neither run its stop script nor halt, and on cgroup v1
 	 * not even die of SIGKILL: thawed first. */
-	struct nvz_cgroup *cg = NULL;
-	if (nvz_ct_cgroup(ct, &cg, NULL) == 0 && nvz_cgroup_frozen(cg))
-		nvz_cgroup_freeze(cg, false, NULL);
-	nvz_cgroup_free(cg);
+	nvz_ct_thaw(ct);
 	/* OpenVZ's CTID.stop, inside; a failure does not keep the CT up. */
 	struct nvz_error *serr = NULL;
 	if (!(o && o->fast) && nvz_ct_inside_script(ct, "stop", &serr) < 0)

@@ -53,6 +53,15 @@ struct nvz_link_info {
 	unsigned mtu;
 	uint8_t mac[NVZ_MAC_LEN];
 	char kind[32]; /* IFLA_INFO_KIND: "veth", "bridge", or "" */
+	char name[16];
+	/* What a device is tied to, which a CT cannot forge for a device it
+	 * makes itself: the other end (a veth's peer, a VLAN's lower device:
+	 * IFLA_LINK, 0 if none or itself) and the namespace that end is in, as
+	 * the querying namespace numbers it (-1: the same one); the bus device
+	 * of a physical NIC ("0000:00:03.0", or ""). */
+	int link;
+	int link_netnsid;
+	char parent[64];
 };
 
 /* Links. A missing device fails with -ENODEV, "no such device 'X'". */
@@ -80,6 +89,12 @@ int nvz_link_set_mtu(int netns, const char *name, unsigned mtu, struct nvz_error
 /* Older kernels refuse to rename a link that is up (EBUSY): bring it down first. */
 int nvz_link_rename(int netns, const char *name, const char *newname, struct nvz_error **err);
 int nvz_link_move(int netns, const char *name, int target_netns, struct nvz_error **err);
+/* By ifindex, for a device whose name its namespace may have changed:
+ * look it up (-ENODEV: "no such device #N"), and move it, renamed to
+ * newname in the target (NULL: keeps its name). */
+int nvz_link_get_index(int netns, int index, struct nvz_link_info *out, struct nvz_error **err);
+int nvz_link_move_index(int netns, int index, int target_netns, const char *newname,
+			struct nvz_error **err);
 /* Enslave to bridge, or release with bridge NULL. bridge must exist and be a
  * bridge: NVZ_E_VALUE, "unknown bridge 'X'" otherwise. */
 int nvz_link_set_master(int netns, const char *name, const char *bridge,

@@ -105,7 +105,17 @@ static int link_reply(struct nlmsghdr *nlh, void *data)
 	memset(li, 0, sizeof(*li));
 	li->index = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
+	li->link_netnsid = -1;
 	uint32_t v;
+	if (nvz_nla_u32(tb[IFLA_LINK], &v) && (int)v != li->index)
+		li->link = (int)v;
+	if (nvz_nla_u32(tb[IFLA_LINK_NETNSID], &v))
+		li->link_netnsid = (int32_t)v;
+	const char *s = nvz_nla_str(tb[IFLA_IFNAME]);
+	if (s)
+		snprintf(li->name, sizeof(li->name), "%s", s);
+	if ((s = nvz_nla_str(tb[IFLA_PARENT_DEV_NAME])))
+		snprintf(li->parent, sizeof(li->parent), "%s", s);
 	if (nvz_nla_u32(tb[IFLA_MTU], &v))
 		li->mtu = v;
 	if (nvz_nla_u32(tb[IFLA_MASTER], &v))
@@ -121,19 +131,25 @@ static int link_reply(struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-/* RTM_GETLINK by name: -ENODEV when there is none. */
-static int nl_link_get(struct nvz_nl *nl, const char *name, struct nvz_link_info *li, char *ext)
+/* RTM_GETLINK by name (index 0) or index: -ENODEV when there is none. */
+static int nl_link_query(struct nvz_nl *nl, const char *name, int index, struct nvz_link_info *li,
+			 char *ext)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
 	cleanup_nlmsg struct nl_msg *msg =
 		nvz_nl_msg(nl, RTM_GETLINK, NLM_F_ACK, &ifi, sizeof(ifi));
-	if (msg)
+	if (msg && name)
 		nla_put_string(msg, IFLA_IFNAME, name);
 	memset(li, 0, sizeof(*li));
 	int r = nvz_nl_talk(nl, msg, link_reply, li, ext, NVZ_NL_EXTSZ);
 	if (r == 0 && li->index <= 0)
 		r = -ENODEV;
 	return r;
+}
+
+static int nl_link_get(struct nvz_nl *nl, const char *name, struct nvz_link_info *li, char *ext)
+{
+	return nl_link_query(nl, name, 0, li, ext);
 }
 
 static int link_lookup(struct nvz_nl *nl, const char *name, struct nvz_link_info *li,
@@ -165,6 +181,22 @@ int nvz_link_get(int netns, const char *name, struct nvz_link_info *out,
 	if (nvz_nl_open(netns, &nl, err) < 0)
 		return -1;
 	return link_lookup(&nl, name, out, err);
+}
+
+int nvz_link_get_index(int netns, int index, struct nvz_link_info *out, struct nvz_error **err)
+{
+	cleanup_nl struct nvz_nl nl = { 0 };
+	char ext[NVZ_NL_EXTSZ];
+	if (index <= 0)
+		return nvz_err(err, NVZ_E_VALUE, ENODEV, "no such device #%d", index);
+	if (nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	int r = nl_link_query(&nl, NULL, index, out, ext);
+	if (r == -ENODEV)
+		return nvz_err(err, NVZ_E_VALUE, ENODEV, "no such device #%d", index);
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "look up device #%d", index);
+	return 0;
 }
 
 int nvz_link_index(int netns, const char *name, struct nvz_error **err)
@@ -300,15 +332,23 @@ static void put_change(struct nl_msg *msg, const struct link_change *c)
 		nla_put_u32(msg, IFLA_MASTER, (uint32_t)c->master);
 }
 
-static int link_apply(int netns, const char *name, const struct link_change *c,
-		      const char *what, struct nvz_error **err)
+/* The change to name, or to the device of that index when name is NULL
+ * (the name in messages is then "#index"). */
+static int link_apply_at(int netns, const char *name, int index, const struct link_change *c,
+			 const char *what, struct nvz_error **err)
 {
 	cleanup_nl struct nvz_nl nl = { 0 };
 	if (nvz_nl_open(netns, &nl, err) < 0)
 		return -1;
-	int index = nvz_nl_ifindex(&nl, name, err);
+	char label[IFNAMSIZ + 16];
+	if (name)
+		index = nvz_nl_ifindex(&nl, name, err);
+	else
+		snprintf(label, sizeof(label), "#%d", index);
 	if (index < 0)
 		return -1;
+	if (!name)
+		name = label;
 	char ext[NVZ_NL_EXTSZ];
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
 	if (c->set_flags) {
@@ -326,6 +366,12 @@ static int link_apply(int netns, const char *name, const struct link_change *c,
 	if (r < 0)
 		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "%s '%s'", what, name);
 	return 0;
+}
+
+static int link_apply(int netns, const char *name, const struct link_change *c,
+		      const char *what, struct nvz_error **err)
+{
+	return link_apply_at(netns, name, 0, c, what, err);
 }
 
 #define CHANGE(...) (&(struct link_change){ __VA_ARGS__ })
@@ -371,6 +417,18 @@ int nvz_link_move(int netns, const char *name, int target_netns, struct nvz_erro
 			       name);
 	return link_apply(netns, name, CHANGE(.set_netns = true, .netns = target_netns),
 			  "move device to network namespace", err);
+}
+
+int nvz_link_move_index(int netns, int index, int target_netns, const char *newname,
+			struct nvz_error **err)
+{
+	if (target_netns < 0 || index <= 0 || (newname && check_name(newname, err) < 0))
+		return target_netns < 0 || index <= 0
+			       ? nvz_err(err, NVZ_E_SYSTEM, EINVAL, "move device #%d", index)
+			       : -1;
+	return link_apply_at(netns, NULL, index,
+			     CHANGE(.set_netns = true, .netns = target_netns, .newname = newname),
+			     "move device to network namespace", err);
 }
 
 int nvz_link_set_master(int netns, const char *name, const char *bridge,

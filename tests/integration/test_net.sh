@@ -273,8 +273,31 @@ t_net_netdev() {
 	cmp -s "$T/conf/1305.conf" "$T/before" || fail "config changed by a failed --netdev_add"
 	expect_rc 0 srv "$VZCTL" stop 1305
 	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back on the host after the second stop"
+	# The CT's root renames nd0 and makes a veth of that name whose peer
+	# stays inside (a link into the host's namespace, were it moved out):
+	# stop gives back the real device, by what it is, under its name.
+	local ctns idx
+	expect_rc 0 srv "$VZCTL" start 1305
+	wait_for 100 srv "$VZCTL" exec 1305 'test -e /run/nvz-boot.done' || fail "no boot"
+	ctns=/proc/$(sed -n 's/^INIT_PID="\(.*\)"$/\1/p' "$T/run/1305/state")/ns/net
+	nsenter --net="$ctns" ip link set nd0 name nd9 || fail "rename inside"
+	nsenter --net="$ctns" ip link add nd0 type veth peer name fakep0 || fail "fake nd0"
+	expect_rc 0 srv "$VZCTL" stop 1305
+	idx=$(ip -n "$SRV" -o link show nd0 | cut -d: -f1)
+	[ -n "$idx" ] && ip -n "$LAN" -o link show ndp0 | grep -q "@if$idx:" ||
+		fail "nd0 on the host is not the device given: $(ip -n "$SRV" -o link show nd0)"
+	ip -n "$SRV" -o link show | grep -Eq ' (nd9|fakep0)[@:]' && fail "a device made inside reached the host"
+	# Now it deletes nd0 and makes its own at nd0's index: stop refuses it.
+	expect_rc 0 srv "$VZCTL" start 1305
+	wait_for 100 srv "$VZCTL" exec 1305 'test -e /run/nvz-boot.done' || fail "no boot"
+	ctns=/proc/$(sed -n 's/^INIT_PID="\(.*\)"$/\1/p' "$T/run/1305/state")/ns/net
+	idx=$(nsenter --net="$ctns" ip -o link show nd0 | cut -d: -f1)
+	nsenter --net="$ctns" ip link del nd0 || fail "delete inside"
+	nsenter --net="$ctns" ip link add nd0 index "$idx" type veth peer name fakep0 || fail "forged nd0"
+	expect_rc 0 srv "$VZCTL" stop 1305
+	expect_out "Warning: netdev nd0: the container's device nd0 is not the one it was given"
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 && fail "the CT's own nd0 was moved to the host"
 	# The device gone from the host: the start fails and leaves nothing.
-	ip -n "$SRV" link del nd0
 	expect_rc 104 srv "$VZCTL" start 1305
 	expect_out 'Unable to add netdev nd0: No such device'
 	srv "$VZCTL" status 1305 | grep -q ' running' && fail "running without its netdev"

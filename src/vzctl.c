@@ -54,9 +54,39 @@ static const struct cmd commands[] = {
 	{ "console", cmd_console, CMD_NEEDS_CONFIG | CMD_ADOPTS, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT | CMD_ADOPTS, "runscript <CTID> <script>" },
 	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_ADOPTS,
-	  "set <CTID> [--save] [--hostname <name>] [--name <name>] [--nameserver <addr>]\n"
-	  "\t[--searchdomain <domain>] [--description <text>] [--onboot yes|no]\n"
-	  "\t[--disabled yes|no] [--stop-timeout <seconds>] [--userpasswd <user>:<password>]" },
+	  "set <CTID> [--save] [--force] [--setmode restart|ignore] [--reset_ub]\n"
+	  "\t[--ipadd <addr>[/<prefix>]] [--ip <addr>] [--ipdel <addr>|all] [--hostname <name>]\n"
+	  "\t[--nameserver <addr>|inherit] [--searchdomain <name>|inherit]\n"
+	  "\t[--onboot yes|no] [--bootorder <N>] [--disabled yes|no] [--name <name>]\n"
+	  "\t[--description <text>] [--ostemplate <name>] [--stop-timeout <seconds>]\n"
+	  "\t[--userpasswd <user>:<password>] [--applyconfig <name>]\n"
+	  "\t[--root <path>] [--private <path>] [--mount_opts <opt>[,<opt>...]]\n"
+	  "\t[--ram <bytes>] [--swap <bytes>] [--cpuunits <N>] [--cpulimit <N>[%]] [--cpus <N>]\n"
+	  "\t[--cpumask <cpus>|all|auto] [--nodemask <nodes>|all]\n"
+	  "\t[--iolimit <N>[B|K|M|G]] [--iopslimit <N>] [--ioprio <0-7>]\n"
+	  "\t[--diskspace <soft>[:<hard>]] [--diskinodes <soft>[:<hard>]] [--quotatime <seconds>]\n"
+	  "\t[--offline-resize] [--offline]\n"
+	  "\t[--capability <name>:on|off[,...]] [--devnodes <device>:r|w|rw|q|none]\n"
+	  "\t[--devices b|c:<major>:<minor>|all:r|w|rw|q|none] [--userns yes|no]\n"
+	  "\t[--netif_add <ifname>[,<mac>,<host_ifname>,<host_mac>,<bridge>]] [--netif_del <ifname>|all]\n"
+	  "\t[--ifname <ifname> [--mac <mac>] [--host_ifname <name>] [--host_mac <mac>]\n"
+	  "\t [--bridge <name>] [--gw <addr>] [--gw6 <addr>] [--mac_filter on|off]]\n"
+	  "\t[--netdev_add <device>] [--netdev_del <device>] [--skip_arpdetect]\n"
+	  "\t[--features <name>:on|off[,...]] [--netfilter disabled|stateless|stateful|full]\n"
+	  "\t[--iptables <module>[,...]] [--vm_overcommit <float>] [--meminfo none|pages:<N>|privvmpages:<N>]\n"
+	  "\t[--quotaugidlimit <N>] [--diskquota yes|no] [--avnumproc <N>[:<N>]]\n"
+	  "\t[UBC parameters]\n"
+	  "\nUBC parameters (N - items, P - pages, B - bytes):\n"
+	  "Two numbers divided by colon means barrier:limit.\n"
+	  "In case the limit is not given it is set to the same value as the barrier.\n"
+	  "Numbers take a K, M, G, T (or P for pages, B for bytes) suffix; \"unlimited\" is none.\n"
+	  "   --numproc N[:N]      --numtcpsock N[:N]      --numothersock N[:N]\n"
+	  "   --vmguarpages P[:P]  --kmemsize B[:B]        --tcpsndbuf B[:B]\n"
+	  "   --tcprcvbuf B[:B]    --othersockbuf B[:B]    --dgramrcvbuf B[:B]\n"
+	  "   --oomguarpages P[:P] --lockedpages P[:P]     --privvmpages P[:P]\n"
+	  "   --shmpages P[:P]     --numfile N[:N]         --numflock N[:N]\n"
+	  "   --numpty N[:N]       --numsiginfo N[:N]      --dcachesize B[:B]\n"
+	  "   --numiptent N[:N]    --physpages P[:P]       --swappages P[:P]" },
 };
 
 static void usage(FILE *f)

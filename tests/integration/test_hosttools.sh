@@ -150,10 +150,10 @@ t_vzmemcheck() {
 	wait_for 100 booted 2602 || fail "2602 did not boot"
 
 	expect_rc 0 "$VZMEMCHECK" -v
-	near "$(mc_col 2601 5)" "$(pct $((384 << 20)) $RS)" 0.006 || fail "2601 MemSwap commit: $OUT"
-	near "$(mc_col 2602 5)" "$(pct $((192 << 20)) $RS)" 0.006 || fail "2602 MemSwap commit: $OUT"
+	near "$(mc_col 2601 5)" "$(pct $((384 << 20)) "$RS")" 0.006 || fail "2601 MemSwap commit: $OUT"
+	near "$(mc_col 2602 5)" "$(pct $((192 << 20)) "$RS")" 0.006 || fail "2602 MemSwap commit: $OUT"
 	near "$(mc_col 2601 7)" "$(mc_col 2601 5)" 0 || fail "2601 Alloc commit: $OUT"
-	near "$(mc_col 2601 8)" "$(pct $((768 << 20)) $RS)" 0.006 || fail "2601 Alloc limit: $OUT"
+	near "$(mc_col 2601 8)" "$(pct $((768 << 20)) "$RS")" 0.006 || fail "2601 Alloc limit: $OUT"
 	awk -v v="$(mc_col 2602 8)" 'BEGIN { exit !(v > 1e12) }' || fail "2602 Alloc limit not LONG_MAX: $OUT"
 	near "$(mc_col 2601 2)" "$(pct $((256 << 20)) "$((RAM * 4 / 10))")" 0.006 || fail "2601 LowMem commit: $OUT"
 	local c
@@ -168,19 +168,19 @@ t_vzmemcheck() {
 	u0=$(mc_col 2601 3)
 	near "$(mc_col 2601 5)" 384 0.001 || fail "-A MemSwap commit of 2601: $OUT"
 	near "$(mc_col 2602 5)" 192 0.001 || fail "-A MemSwap commit of 2602: $OUT"
-	printf '%s\n' "$OUT" | tail -1 | grep -Eq "^ {11} *[0-9.]+ +[0-9.]+ +$(awk -v r=$RAM 'BEGIN { printf "%.2f", r / 1048576 }') " ||
+	printf '%s\n' "$OUT" | tail -1 | grep -Eq "^ {11} *[0-9.]+ +[0-9.]+ +$(awk -v r="$RAM" 'BEGIN { printf "%.2f", r / 1048576 }') " ||
 		fail "-A: no host totals line with MemTotal: $OUT"
 	expect_rc 0 "$VZCTL" exec 2601 'dd if=/dev/zero of=/dev/shm/x bs=1M count=20 2>/dev/null'
 	expect_rc 0 "$VZMEMCHECK" -A -v
 	u1=$(mc_col 2601 3)
 	usage=$(($(cg memory 2601 memory.usage_in_bytes) >> 10))
 	awk -v a="$u0" -v b="$u1" 'BEGIN { exit !(b - a >= 18 && b - a <= 26) }' || fail "RAM util of 2601 went from $u0 to $u1 MiB"
-	near "$u1" "$(awk -v k=$usage 'BEGIN { print k / 1024 }')" 2 || fail "RAM util $u1 MiB, the cgroup says $usage KiB"
+	near "$u1" "$(awk -v k="$usage" 'BEGIN { print k / 1024 }')" 2 || fail "RAM util $u1 MiB, the cgroup says $usage KiB"
 	awk -v a="$(mc_col 2601 4)" -v b="$u1" 'BEGIN { exit !(a >= b - 1) }' || fail "MemSwap util below RAM util: $OUT"
 	awk -v a="$(mc_col 2601 6)" -v b="$(mc_col 2601 4)" 'BEGIN { exit !(a >= b - 0.01) }' || fail "Alloc util below MemSwap util: $OUT"
 	mb=$u1
 	expect_rc 0 "$VZMEMCHECK" -v
-	near "$(mc_col 2601 3)" "$(awk -v m="$mb" -v r=$RAM 'BEGIN { print m * 1048576 / r * 100 }')" 0.015 ||
+	near "$(mc_col 2601 3)" "$(awk -v m="$mb" -v r="$RAM" 'BEGIN { print m * 1048576 / r * 100 }')" 0.015 ||
 		fail "RAM util of 2601 in %: $(mc_col 2601 3), $mb MiB of $RAM"
 
 	# Without -v: the header and the Summary's values only.
@@ -191,7 +191,7 @@ t_vzmemcheck() {
 	expect_rc 0 "$VZCTL" stop 2602 --fast
 	expect_rc 0 "$VZMEMCHECK" -v
 	[ -z "$(mc_col 2602 1)" ] || fail "a stopped CT counted: $OUT"
-	near "$(mc_col Summary: 5)" "$(pct $((384 << 20)) $RS)" 0.006 || fail "Summary after stop: $OUT"
+	near "$(mc_col Summary: 5)" "$(pct $((384 << 20)) "$RS")" 0.006 || fail "Summary after stop: $OUT"
 	expect_rc 1 "$VZMEMCHECK" -x
 	expect_out '^Usage: vzmemcheck \[-v\] \[-A\]$'
 	expect_rc 0 "$VZCTL" stop 2601 --fast
@@ -210,8 +210,8 @@ t_vzcalc() {
 	expect_out '^Resource     Current\(%\)  Promised\(%\)  Max\(%\)$'
 	expect_out '^Low Mem           n/a +[0-9.]+ +[0-9.]+$'
 	expect_out '^Total RAM         n/a        n/a        n/a $'
-	expect_out "^Mem \\+ Swap        n/a +$(awk -v r=$RS 'BEGIN { printf "%.2f", 402653184 / r * 100 }')        n/a$"
-	expect_out "^Alloc\\. Mem        n/a +[0-9.]+ +$(awk -v r=$RS 'BEGIN { printf "%.2f", 805306368 / r * 100 }')$"
+	expect_out "^Mem \\+ Swap        n/a +$(awk -v r="$RS" 'BEGIN { printf "%.2f", 402653184 / r * 100 }')        n/a$"
+	expect_out "^Alloc\\. Mem        n/a +[0-9.]+ +$(awk -v r="$RS" 'BEGIN { printf "%.2f", 805306368 / r * 100 }')$"
 	expect_out "^Num\\. Proc         n/a        n/a +$(awk -v t="$threads" 'BEGIN { printf "%.2f", 200 / t * 100 }')$"
 	expect_out '^-{44}$'
 	expect_out '^Memory            n/a +[0-9.]+ +[0-9.]+$'
@@ -222,8 +222,8 @@ t_vzcalc() {
 	usage=$(cg memory 2601 memory.usage_in_bytes)
 	expect_rc 0 "$VZCALC" -v 2601
 	tr=$(printf '%s\n' "$OUT" | awk '/^Total RAM/ {print $3}')
-	near "$tr" "$(pct "$usage" $RAM)" 0.011 || fail "Total RAM $tr%, the cgroup has $usage of $RAM: $OUT"
-	awk -v v="$tr" -v m=$((20 << 20)) -v r=$RAM 'BEGIN { exit !(v >= m / r * 100 - 0.005) }' || fail "Total RAM below 20 MiB: $OUT"
+	near "$tr" "$(pct "$usage" "$RAM")" 0.011 || fail "Total RAM $tr%, the cgroup has $usage of $RAM: $OUT"
+	awk -v v="$tr" -v m=$((20 << 20)) -v r="$RAM" 'BEGIN { exit !(v >= m / r * 100 - 0.005) }' || fail "Total RAM below 20 MiB: $OUT"
 	np=$(printf '%s\n' "$OUT" | awk '/^Num\. Proc/ {print $3}')
 	near "$np" "$(pct "$(cg pids 2601 pids.current)" "$threads")" 0.006 || fail "Num. Proc $np%: $OUT"
 	mem=$(printf '%s\n' "$OUT" | awk '/^Memory/ {print $2}')

@@ -108,14 +108,15 @@ t_vzsplit() {
 
 # Helpers of t_vzmemcheck / t_vzcalc. mc_col ID N: the Nth value of a CT's
 # vzmemcheck -v line in $OUT ("Summary:" for the sum); near A B TOL: |A-B|
-# <= TOL; mem_host: MemTotal and RAM+swap in bytes; mib_of FILE: a cgroup
-# byte count in MiB.
+# <= TOL; mem_host: MemTotal and RAM+swap in bytes; pct A B: A / B in %.
 mc_col() { printf '%s\n' "$OUT" | awk -v id="$1" -v n="$2" '$1 == id {print $(n + 1)}'; }
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { exit !(a != "" && b != "" && a - b <= t && b - a <= t) }'; }
 mem_host() {
 	RAM=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
 	RS=$((RAM + $(awk '/^SwapTotal:/ {print $2}' /proc/meminfo) * 1024))
 }
+# mem_usage ID: the CT's memory cgroup usage in bytes, on either version.
+mem_usage() { if cg_v2; then cat "$(cgdir memory "$1")/memory.current"; else cg memory "$1" memory.usage_in_bytes; fi; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b * 100 }'; }
 
 # Two busybox CTs with different --ram/--swap (and --vm_overcommit on one).
@@ -173,7 +174,7 @@ t_vzmemcheck() {
 	expect_rc 0 "$VZCTL" exec 2601 'dd if=/dev/zero of=/dev/shm/x bs=1M count=20 2>/dev/null'
 	expect_rc 0 "$VZMEMCHECK" -A -v
 	u1=$(mc_col 2601 3)
-	usage=$(($(cg memory 2601 memory.usage_in_bytes) >> 10))
+	usage=$(($(mem_usage 2601) >> 10))
 	awk -v a="$u0" -v b="$u1" 'BEGIN { exit !(b - a >= 18 && b - a <= 26) }' || fail "RAM util of 2601 went from $u0 to $u1 MiB"
 	near "$u1" "$(awk -v k="$usage" 'BEGIN { print k / 1024 }')" 2 || fail "RAM util $u1 MiB, the cgroup says $usage KiB"
 	awk -v a="$(mc_col 2601 4)" -v b="$u1" 'BEGIN { exit !(a >= b - 1) }' || fail "MemSwap util below RAM util: $OUT"
@@ -219,7 +220,7 @@ t_vzcalc() {
 	wait_for 100 booted 2601 || fail "2601 did not boot"
 	expect_rc 0 "$VZCTL" exec 2601 'dd if=/dev/zero of=/dev/shm/x bs=1M count=20 2>/dev/null'
 	local usage tr np mem
-	usage=$(cg memory 2601 memory.usage_in_bytes)
+	usage=$(mem_usage 2601)
 	expect_rc 0 "$VZCALC" -v 2601
 	tr=$(printf '%s\n' "$OUT" | awk '/^Total RAM/ {print $3}')
 	near "$tr" "$(pct "$usage" "$RAM")" 0.011 || fail "Total RAM $tr%, the cgroup has $usage of $RAM: $OUT"

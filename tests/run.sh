@@ -8,7 +8,8 @@ set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export SRCDIR
 BUILD=${BUILD:-$SRCDIR/build}
-export VZCTL=$BUILD/vzctl VZLIST=$BUILD/vzlist VZPID=$BUILD/vzpid VZCPUCHECK=$BUILD/vzcpucheck VZSPLIT=$BUILD/vzsplit
+export VZCTL=$BUILD/vzctl VZLIST=$BUILD/vzlist VZPID=$BUILD/vzpid VZCPUCHECK=$BUILD/vzcpucheck VZSPLIT=$BUILD/vzsplit \
+	VZMEMCHECK=$BUILD/vzmemcheck VZCALC=$BUILD/vzcalc
 PATTERN=${1:-}
 
 # Orphaned monitors must be reaped by someone: be their subreaper.

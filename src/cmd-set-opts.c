@@ -85,7 +85,8 @@ static const struct {
 		      "wherever the host's kernel has them" },
 	{ "netfilter", "every CT has the whole netfilter (iptables, nftables) of its own network namespace" },
 	{ "iptables", "every CT has the whole netfilter (iptables, nftables) of its own network namespace" },
-	{ "vm_overcommit", "memory is limited by --ram and --swap (PHYSPAGES, SWAPPAGES)" },
+	{ "vm_overcommit", "memory is limited by --ram and --swap (PHYSPAGES, SWAPPAGES); vzmemcheck and "
+			   "vzcalc read it for the Alloc limit" },
 	{ "meminfo", "/proc/meminfo inside shows the CT's limits through lxcfs (LXCFS_DIR)" },
 	{ "quotaugidlimit", "per-user and per-group quotas inside a CT are not available" },
 	{ "diskquota", "disk limits come from the layout: the image's size (ploop), project quotas (simfs)" },

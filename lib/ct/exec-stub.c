@@ -64,8 +64,7 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	struct nvz_stub_params p = { .magic = NVZ_STUB_MAGIC, .cap_last = cap_last() };
 	if (nvz_ct_caps(ct, &p.caps_keep, err) < 0)
 		return -1;
-	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
-	p.ioprio = (2 /* IOPRIO_CLASS_BE */ << 13) | (prio < 0 || prio > 7 ? 4 : prio);
+	p.ioprio = nvz_ct_ioprio(ct);
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
 		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0) |
 		  (join ? NVZ_STUB_JOIN : 0) | (join && leaf ? NVZ_STUB_JOIN_LEAF : 0);

@@ -46,6 +46,8 @@ void nvz_ct_scripts_rename(const struct nvz_ct *ct, const char *suffix);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
 /* I/O priority from IOPRIO for pid (0: the caller). */
+/* IOPRIO as the kernel's ioprio value (best-effort class), and set on pid. */
+int nvz_ct_ioprio(const struct nvz_ct *ct);
 int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 /* Capabilities a CT keeps (CAPABILITY key). */
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);

@@ -32,16 +32,23 @@ int nvz_ct_check_capability(const char *text, struct nvz_error **err)
 	return nvz_caps_parse(text, &keep, err);
 }
 
-/* IOPRIO (0..7, default 4) is a best-effort I/O priority, inherited by
- * every process the CT starts: set on init and on what exec starts. */
-int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid)
+/* IOPRIO (0..7, default 4) is OpenVZ's: the higher, the more I/O time.
+ * Linux's best-effort levels run the other way (0 is served first), so
+ * OpenVZ's 7 is level 0 and its 0 level 7; the CT's processes inherit it
+ * (set on init and on what exec starts). */
+int nvz_ct_ioprio(const struct nvz_ct *ct)
 {
 	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
 	if (prio < 0 || prio > 7)
 		prio = 4;
-	enum { IOPRIO_WHO_PROCESS = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_SHIFT = 13 };
-	return (int)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, pid,
-			    (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | prio);
+	enum { IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_SHIFT = 13 };
+	return (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | (7 - prio);
+}
+
+int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid)
+{
+	enum { IOPRIO_WHO_PROCESS = 1 };
+	return (int)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, pid, nvz_ct_ioprio(ct));
 }
 
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)

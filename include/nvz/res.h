@@ -79,6 +79,10 @@ typedef const char *(*nvz_res_get_fn)(void *data, const char *key);
  * limit -> memory+swap; TCPSNDBUF+TCPRCVBUF limits, when both are set -> TCP
  * buffer memory; NUMPROC ->
  * pids; CPU and IO keys as they are. Status 21 on a malformed value. */
+/* Whether beancounter id is what the memory limit is made of in these
+ * settings (PHYSPAGES in a VSwap config; without VSwap PRIVVMPAGES' limit,
+ * else the guarantees' barriers). */
+bool nvz_res_sets_memory(nvz_res_get_fn get, void *data, enum nvz_ubc_id id);
 int nvz_res_compute(nvz_res_get_fn get, void *data, struct nvz_res_limits *out,
 		    struct nvz_error **err);
 

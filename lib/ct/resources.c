@@ -141,14 +141,18 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 	char list[512] = "";
 	for (int id = 0; r == 0 && changes && id < UBC_COUNT; id++) {
 		const struct nvz_ubc_info *info = nvz_ubc_info(id);
-		if (nvz_conf_get(changes, info->key) && !nvz_cgroup_enforces(cg, id) &&
+		/* Without VSwap the memory limit is made of other beancounters. */
+		bool enforced = nvz_cgroup_enforces(cg, id) ||
+				(nvz_res_sets_memory(overlay_get, &(struct overlay){ ct, changes }, id) &&
+				 nvz_cgroup_enforces(cg, UBC_PHYSPAGES));
+		if (nvz_conf_get(changes, info->key) && !enforced &&
 		    strlen(list) + strlen(info->name) + 3 < sizeof(list))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 *list ? ", " : "", info->name);
 	}
 	if (*list)
 		nvz_log(ct->ctx, NVZ_LOG_WARN,
-			"Warning: %s: stored and shown in /proc/user_beancounters, not enforced by this kernel",
+			"Warning: %s: stored and shown in /run/user_beancounters, not enforced by this kernel",
 			list);
 	if (r == 0 && changes && nvz_conf_get(changes, "IOPRIO"))
 		set_ioprio_all(ct, cg, changes);

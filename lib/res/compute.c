@@ -112,6 +112,24 @@ static int compute_memory(nvz_res_get_fn get, void *data, struct nvz_res_limits 
 	return 0;
 }
 
+bool nvz_res_sets_memory(nvz_res_get_fn get, void *data, enum nvz_ubc_id id)
+{
+	struct nvz_ubc_value phys, privvm, v;
+	if (get_ubc(get, data, UBC_PHYSPAGES, &phys, NULL) < 0 ||
+	    get_ubc(get, data, UBC_PRIVVMPAGES, &privvm, NULL) < 0 ||
+	    get_ubc(get, data, id, &v, NULL) < 0 || is_finite(&phys, phys.limit))
+		return id == UBC_PHYSPAGES;
+	switch (id) {
+	case UBC_PRIVVMPAGES:
+		return is_finite(&privvm, privvm.limit);
+	case UBC_VMGUARPAGES:
+	case UBC_OOMGUARPAGES:
+		return !is_finite(&privvm, privvm.limit) && is_finite(&v, v.barrier);
+	default:
+		return false;
+	}
+}
+
 /* TCP buffer memory is one kernel counter for both directions, so only a
  * config that limits both can be enforced: the sum of the two limits. With
  * one of them unset or unlimited nothing is enforced, rather than making

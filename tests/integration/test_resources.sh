@@ -33,7 +33,11 @@ t_res_guide_memory_loop() {
 	local t
 	for t in vmguarpages oomguarpages privvmpages; do
 		expect_rc 0 "$VZCTL" set 1002 --save --$t 512M
+		# Without VSwap they make the memory limit: not "not enforced".
+		printf '%s\n' "$OUT" | grep -q 'not enforced' && fail "--$t said: $OUT"
 	done
+	expect_rc 0 "$VZCTL" set 1002 --save --numtcpsock 100 --kmemsize 20M
+	expect_out '^Warning: kmemsize, numtcpsock: stored and shown in /run/user_beancounters, not enforced by this kernel$'
 	expect_rc 0 "$VZCTL" set 1002 --save --swappages 2G:2G
 	[ "$(cg memory 1002 memory.limit_in_bytes)" = $((512 << 20)) ] ||
 		fail "memory limit $(cg memory 1002 memory.limit_in_bytes)"

@@ -1,6 +1,7 @@
 /* vzubc: OpenVZ's human-readable beancounter view (bin/vzubc.in). On the
  * host it reads the running CTs' counters and applied limits; with -f, or
- * where a /proc/user_beancounters exists (inside a CT), it reads that file.
+ * inside a CT (where /run/user_beancounters or an OpenVZ kernel's
+ * /proc/user_beancounters is), it reads that file.
  * Exit status 0 or 1. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,18 @@
 
 #define PROC_UBC "/proc/user_beancounters"
 #define PROC_BC_RESOURCES "/proc/bc/resources"
+/* Inside an nvz CT (mainline procfs cannot gain the OpenVZ file). */
+#define RUN_UBC "/run/user_beancounters"
+
+/* The CT's own beancounter file when vzubc runs inside a CT, else NULL. */
+static const char *ct_file(void)
+{
+	static const char *const files[] = { PROC_BC_RESOURCES, PROC_UBC, RUN_UBC };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (access(files[i], R_OK) == 0)
+			return files[i];
+	return NULL;
+}
 
 struct ubc_opts {
 	bool quiet, verbose, relative, color, thresholds;
@@ -59,7 +72,8 @@ static void usage(FILE *f)
 		"     Color mode is not compatible with --watch.\n"
 		" -f, --file <file>:\n"
 		"     File to read UBC values from. Defaults are the running containers\n"
-		"     (or /proc/user_beancounters where it exists). Use - to read from stdin.\n"
+		"     (inside a CT: /run/user_beancounters, or /proc/user_beancounters where it\n"
+		"     exists). Use - to read from stdin.\n"
 		"\n"
 		" <ctid>: container name/ID to show info about (can be used multiple times)\n");
 }
@@ -388,8 +402,8 @@ static int load(const struct ubc_opts *o, struct nvz_ctx *ctx, struct nvz_ubc_se
 	if (o->file)
 		return load_file(o->file, set);
 	if (!ctx) {
-		const char *f = access(PROC_BC_RESOURCES, R_OK) == 0 ? PROC_BC_RESOURCES : PROC_UBC;
-		return load_file(f, set);
+		const char *f = ct_file();
+		return load_file(f ? f : PROC_UBC, set);
 	}
 	return load_host(ctx, set);
 }
@@ -399,8 +413,7 @@ static int run(struct ubc_opts *o)
 	struct cli_out out = {.quiet = true};
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_error *err = NULL;
-	bool proc_file = access(PROC_UBC, F_OK) == 0 || access(PROC_BC_RESOURCES, F_OK) == 0;
-	bool host = !o->file && !proc_file;
+	bool host = !o->file && !ct_file();
 	/* The context resolves names; it is required only for the host view. */
 	if (nvz_ctx_open(&ctx, cli_log, &out, &err) < 0) {
 		if (host)

@@ -86,7 +86,7 @@ static int wait_step(int go_fd, struct nvz_error **err)
 	return 0;
 }
 
-/* The CT runs without /proc/user_beancounters rather than not at all. A
+/* The CT runs without /run/user_beancounters rather than not at all. A
  * start's is attached by init (no mount on the host); a restore's is
  * mounted at RUNDIR/<id>/bc, where criu finds it. */
 static struct nvz_bcfs *mount_bc(struct nvz_ct *ct, bool on_host)
@@ -97,7 +97,7 @@ static struct nvz_bcfs *mount_bc(struct nvz_ct *ct, bool on_host)
 	if (!on_host || asprintf(&path, "%s/bc", ct->rundir) >= 0)
 		bc = nvz_bcfs_new(ct, path, &err);
 	if (!bc)
-		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /proc/user_beancounters: %s",
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: no /run/user_beancounters: %s",
 			err ? err->msg : "");
 	nvz_error_free(err);
 	return bc;

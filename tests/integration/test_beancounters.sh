@@ -156,4 +156,14 @@ t_vzubc_host() {
 	expect_rc 1 "$VZUBC" -q -v
 	expect_rc 0 "$VZUBC" 999
 	[ -z "$OUT" ] || fail "a CT that does not run shows: $OUT"
+	# Inside the CT, with no argument, it reads the CT's own view (once
+	# the sleeps above are gone and it can fork again).
+	local i
+	for i in $(seq 100); do
+		[ "$(cg pids 101 pids.current)" -lt 5 ] && break
+		sleep 0.1
+	done
+	"$VZCTL" exec 101 'cat >/tmp/vzubc && chmod 755 /tmp/vzubc' <"$VZUBC" || fail "copy vzubc in"
+	expect_rc 0 "$VZCTL" exec 101 /tmp/vzubc
+	expect_out '^      numproc\| +[0-9]+ +[0-9]+% +[0-9]+%\|.*\|  20 \|  20 \| +[1-9][0-9]* $'
 }

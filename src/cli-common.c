@@ -19,12 +19,21 @@ void cli_log(void *userdata, int level, const char *msg)
 	fflush(f);
 }
 
+/* The command's context, whose LOGFILE the final error goes to as well. */
+static const struct nvz_ctx *log_ctx;
+
+void cli_log_errors_to(const struct nvz_ctx *ctx)
+{
+	log_ctx = ctx;
+}
+
 int cli_fail(struct nvz_error *err)
 {
 	if (!err)
 		return 3;
 	int status = err->status ? err->status : 3;
 	fprintf(stderr, "%s\n", err->msg);
+	nvz_log_file(log_ctx, NVZ_LOG_ERROR, err->msg);
 	nvz_error_free(err);
 	return status;
 }

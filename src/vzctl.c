@@ -121,6 +121,7 @@ static int run_cmd(const struct cmd *cmd, const char *ctarg, int argc, char **ar
 	if (nvz_ctx_open(&ctx, cli_log, out, &err) < 0)
 		return cli_fail(err);
 	ctx->skiplock = skiplock;
+	cli_log_errors_to(ctx);
 	const char *verbose = nvz_ctx_get(ctx, "VERBOSE", "0");
 	out->verbose += atoi(verbose);
 	unsigned long veid;
@@ -145,6 +146,7 @@ static int run_cmd(const struct cmd *cmd, const char *ctarg, int argc, char **ar
 		rc = cmd->run(&c);
 	}
 	nvz_ct_free(ct);
+	cli_log_errors_to(NULL);
 	nvz_ctx_free(ctx);
 	return rc;
 }

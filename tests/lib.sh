@@ -38,6 +38,7 @@ VE_ROOT=$dir/root/\$VEID
 VE_PRIVATE=$dir/private/\$VEID
 LOGGING=yes
 LOGFILE=$dir/vzctl.log
+LOG_LEVEL=1
 CONFIGFILE="basic"
 DEF_OSTEMPLATE="busybox-x86_64"
 VE_LAYOUT=simfs

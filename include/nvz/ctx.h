@@ -28,6 +28,7 @@ struct nvz_ctx {
 	nvz_log_fn log;
 	void *log_data;
 	int logfd;          /* LOGFILE, or -1 */
+	int log_level;      /* LOG_LEVEL: what reaches LOGFILE (-1 errors only) */
 	const char *log_tag; /* CT ID for log lines */
 	bool skiplock;
 };
@@ -42,5 +43,7 @@ const char *nvz_ctx_get(const struct nvz_ctx *ctx, const char *key, const char *
 
 __attribute__((format(printf, 3, 4)))
 void nvz_log(const struct nvz_ctx *ctx, int level, const char *fmt, ...);
+/* msg to LOGFILE only (for what the caller prints itself), by LOG_LEVEL. */
+void nvz_log_file(const struct nvz_ctx *ctx, int level, const char *msg);
 
 #endif

@@ -63,6 +63,7 @@ int nvz_ctx_open(struct nvz_ctx **out, nvz_log_fn log, void *log_data, struct nv
 	const char *logfile = nvz_ctx_get(ctx, "LOGFILE", "/var/log/vzctl.log");
 	if (!strcmp(logging, "yes"))
 		ctx->logfd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ctx->log_level = atoi(nvz_ctx_get(ctx, "LOG_LEVEL", "0"));
 	*out = ctx;
 	return 0;
 }

@@ -352,3 +352,30 @@ t_set_root_private() {
 	[ -e "$T/private2/741" ] && fail "destroy left the moved area"
 	return 0
 }
+
+# LOG_LEVEL decides what reaches LOGFILE, as in vzctl: -1 errors only, 0
+# the usual lines, 1 and up the detail; a failed command's error is there.
+t_log_level() {
+	local log=$T/vzctl.log
+	"$VZCTL" --quiet create 2701 --ostemplate busybox-x86_64 || fail create
+	printf '#!/bin/sh\nexit 0\n' >"$T/conf/vps.mount"
+	chmod 755 "$T/conf/vps.mount"
+	echo "LOG_LEVEL=0" >>"$T/vz.conf"
+	: >"$log"
+	expect_rc 0 "$VZCTL" start 2701
+	grep -q 'CT 2701: Starting container' "$log" || fail "no progress line at 0: $(cat "$log")"
+	grep -q 'Running mount script' "$log" && fail "detail logged at 0"
+	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
+	grep -q 'CT 2701: Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged: $(cat "$log")"
+	echo "LOG_LEVEL=1" >>"$T/vz.conf"
+	expect_rc 0 "$VZCTL" restart 2701
+	grep -q 'Running mount script' "$log" || fail "no detail at 1"
+	echo "LOG_LEVEL=-1" >>"$T/vz.conf"
+	: >"$log"
+	expect_rc 0 "$VZCTL" stop 2701
+	[ ! -s "$log" ] || fail "logged at -1 without an error: $(cat "$log")"
+	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
+	grep -q 'Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged at -1"
+	[ "$(wc -l <"$log")" = 1 ] || fail "more than the error at -1: $(cat "$log")"
+	return 0
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvz/storage.h"
 #include "vzlist.h"
 
 static const char *const status_names[] = {
@@ -303,6 +304,19 @@ void vzl_load_resources(struct vzl_ct *c)
 		c->dq[i].v[VZL_HARD] = sh[1];
 		c->dq[i].have |= 1u << VZL_SOFT | 1u << VZL_HARD;
 	}
+}
+
+bool vzl_field_is_disk_usage(const struct vzl_field *f, bool json)
+{
+	return f->get == get_dq && (f->index == VZL_USAGE || json);
+}
+
+void vzl_set_disk_usage(struct vzl_ct *c, const struct nvz_disk_usage *u)
+{
+	c->dq[VZL_DISKSPACE].v[VZL_USAGE] = u->space_used_kb;
+	c->dq[VZL_DISKINODES].v[VZL_USAGE] = u->inodes_used;
+	c->dq[VZL_DISKSPACE].have |= 1u << VZL_USAGE;
+	c->dq[VZL_DISKINODES].have |= 1u << VZL_USAGE;
 }
 
 void vzl_set_nproc(struct vzl_ct *c, unsigned long long n)

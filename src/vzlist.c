@@ -10,6 +10,7 @@
 #include "nvz/cleanup.h"
 #include "nvz/ct.h"
 #include "nvz/ctx.h"
+#include "nvz/storage.h"
 #include "vzlist.h"
 
 #define DEFAULT_FIELDS "ctid,numproc,status,ip,hostname"
@@ -207,8 +208,17 @@ static bool all_digits(const char *s)
 	return *s && s[strspn(s, "0123456789")] == '\0';
 }
 
-/* What is not a field getter: status, verified name, resources, NPROC. */
-static void fill(struct vzl_ct *c, const struct nvz_ct_state *st)
+/* The disk usage, where it is cheap to know (never a walk of a tree). */
+static void fill_disk_usage(struct vzl_ct *c)
+{
+	struct nvz_disk_usage u;
+	if (c->exists && nvz_ct_disk_usage(c->ct, false, &u, NULL) == 0)
+		vzl_set_disk_usage(c, &u);
+}
+
+/* What is not a field getter: status, verified name, resources, NPROC,
+ * and the disk usage if asked for. */
+static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usage)
 {
 	struct nvz_ct *ct = c->ct;
 	c->exists = st->exists;
@@ -223,6 +233,8 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st)
 	    owner == ct->veid)
 		c->name = name;
 	vzl_load_resources(c);
+	if (disk_usage)
+		fill_disk_usage(c);
 	if (c->status != VZL_RUNNING)
 		return;
 	struct nvz_cgroup *cg = NULL;
@@ -244,7 +256,7 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st)
 
 /* Running CTs; with -a, -S or CTIDs every CT that has a private area. */
 static int gather(struct nvz_ctx *ctx, const struct vzl_opts *o, const unsigned long *want,
-		  struct vzl_list *l)
+		  bool disk_usage, struct vzl_list *l)
 {
 	cleanup_free unsigned long *ids = NULL;
 	size_t n;
@@ -291,7 +303,7 @@ static int gather(struct nvz_ctx *ctx, const struct vzl_opts *o, const unsigned 
 			l->cap = cap;
 		}
 		l->v[l->n] = (struct vzl_ct){.ct = ct};
-		fill(&l->v[l->n++], &st);
+		fill(&l->v[l->n++], &st, disk_usage);
 	}
 	return 0;
 }
@@ -368,7 +380,10 @@ static int list_cts(struct nvz_ctx *ctx, const struct vzl_opts *o,
 		    const struct vzl_field *const *order, size_t n, struct vzl_list *l)
 {
 	cleanup_free unsigned long *want = NULL;
-	if (resolve_ids(ctx, o, &want) < 0 || gather(ctx, o, want, l) < 0)
+	bool disk_usage = o->sort && vzl_field_is_disk_usage(o->sort, false);
+	for (size_t i = 0; i < n; i++)
+		disk_usage |= vzl_field_is_disk_usage(order[i], o->json);
+	if (resolve_ids(ctx, o, &want) < 0 || gather(ctx, o, want, disk_usage, l) < 0)
 		return 1;
 	if (!l->n) {
 		/* Not an error unless CTs were asked for by ID (OpenVZ bug 2149). */

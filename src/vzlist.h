@@ -66,6 +66,12 @@ const struct vzl_field *vzl_field_find(const char *name);
 
 /* Read the CT's configured resources (barrier:limit, disk quota) into c. */
 void vzl_load_resources(struct vzl_ct *c);
+/* Whether f shows a disk usage (diskspace, diskinodes; in JSON their
+ * suffixed forms too, whose objects carry the usage). */
+bool vzl_field_is_disk_usage(const struct vzl_field *f, bool json);
+/* Disk space (1K blocks) and inodes in use. */
+struct nvz_disk_usage;
+void vzl_set_disk_usage(struct vzl_ct *c, const struct nvz_disk_usage *u);
 /* NPROC of a running CT (the numproc UBC's held value). */
 void vzl_set_nproc(struct vzl_ct *c, unsigned long long n);
 /* held, maxheld and failcnt of beancounter id from the kernel's counters. */

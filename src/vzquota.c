@@ -310,7 +310,7 @@ static int report(const struct vzq_opts *o, const char *private, uint32_t id,
 {
 	struct nvz_quota_report r;
 	struct nvz_error *err = NULL;
-	if (nvz_quota_report(private, id, &r, &err) < 0)
+	if (nvz_quota_report(private, id, true, &r, &err) < 0)
 		return fail(err);
 	struct nvz_quota_dq q = r.dq;
 	if (!r.from_kernel || o->cmd == Q_SHOW) {

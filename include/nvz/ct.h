@@ -252,6 +252,13 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
  * layout: online if mounted (what cannot be done online is refused with a
  * message saying how), offline otherwise. */
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
+/* Disk space (1K blocks) and inodes the CT uses, of its own area (its
+ * layer on a shared template), from the layout: ploop's file system, or
+ * simfs's project quota; walk: count a simfs tree the kernel keeps no
+ * project quota of (else that fails with ENOTSUP). */
+struct nvz_disk_usage;
+int nvz_ct_disk_usage(struct nvz_ct *ct, bool walk, struct nvz_disk_usage *u,
+		      struct nvz_error **err);
 /* vzctl compact: return a ploop image's freed blocks to the host. */
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err);
 /* vzctl snapshot*: copies of a ploop CT's image and config in

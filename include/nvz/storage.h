@@ -47,7 +47,8 @@ struct nvz_layout {
 	int (*set_limits)(const struct nvz_disk *d, bool mounted, struct nvz_error **err);
 	/* Return freed blocks to the host (images); NULL if meaningless. */
 	int (*compact)(const struct nvz_disk *d, struct nvz_error **err);
-	int (*usage)(const struct nvz_disk *d, struct nvz_disk_usage *u, struct nvz_error **err);
+	int (*usage)(const struct nvz_disk *d, bool walk, struct nvz_disk_usage *u,
+		     struct nvz_error **err);
 };
 
 /* The layout named by VE_LAYOUT; status 21 if unknown. */

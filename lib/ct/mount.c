@@ -317,6 +317,23 @@ int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nv
 	return l->set_limits(&d, mounted, err);
 }
 
+int nvz_ct_disk_usage(struct nvz_ct *ct, bool walk, struct nvz_disk_usage *u,
+		      struct nvz_error **err)
+{
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
+		return -1;
+	/* On a shared template: the CT's own layer, mounted under the overlay. */
+	cleanup_free char *layer = NULL;
+	if (d.template_tree && nvz_is_mountpoint(ct->root)) {
+		if (!(layer = nvz_ct_layer_dir(ct)))
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		d.root = layer;
+	}
+	return l->usage(&d, walk, u, err);
+}
+
 int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err)
 {
 	const struct nvz_layout *l;

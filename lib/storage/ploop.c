@@ -695,8 +695,10 @@ static int ploop_compact(const struct nvz_disk *d, struct nvz_error **err)
 /* Mounted here: the live counts (statfs). Otherwise the superblock's, which
  * are exact after a clean unmount (stale while the image is in use
  * elsewhere, e.g. only in a CT's mount namespace). */
-static int ploop_usage(const struct nvz_disk *d, struct nvz_disk_usage *u, struct nvz_error **err)
+static int ploop_usage(const struct nvz_disk *d, bool walk, struct nvz_disk_usage *u,
+		       struct nvz_error **err)
 {
+	(void)walk; /* the fs's own counts: never a walk */
 	cleanup_free char *image = join(d->private, IMAGE);
 	if (!image)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

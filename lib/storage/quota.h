@@ -102,14 +102,15 @@ int nvz_quota_apply(const char *private, uint32_t projid, const struct nvz_disk_
 		    bool retag, int status, struct nvz_error **err);
 
 /* Usage of a private area: the kernel's counters if the fs accounts projid
- * and the area is tagged with it, else a walk. */
+ * and the area is tagged with it, else a walk (if walk; else -ENOTSUP, for
+ * listings that must stay cheap). */
 struct nvz_quota_report {
 	bool from_kernel;          /* else: counted by walking, limits are 0 */
 	struct nvz_quota_dq dq;
 	struct nvz_quota_fs fs;
 };
-int nvz_quota_report(const char *private, uint32_t projid, struct nvz_quota_report *r,
-		     struct nvz_error **err);
+int nvz_quota_report(const char *private, uint32_t projid, bool walk,
+		     struct nvz_quota_report *r, struct nvz_error **err);
 
 /* vzquota drop: re-tag the whole tree (files moved in from elsewhere keep
  * their old project id). *done = false when the fs keeps no project quota

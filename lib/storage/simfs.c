@@ -303,8 +303,8 @@ int nvz_quota_apply(const char *private, uint32_t projid, const struct nvz_disk_
 	return nvz_quota_set(fd, projid, l, status, err);
 }
 
-int nvz_quota_report(const char *private, uint32_t projid, struct nvz_quota_report *r,
-		     struct nvz_error **err)
+int nvz_quota_report(const char *private, uint32_t projid, bool walk,
+		     struct nvz_quota_report *r, struct nvz_error **err)
 {
 	memset(r, 0, sizeof(*r));
 	cleanup_close int fd = open_private(private, NVZ_QS_USAGE, err);
@@ -321,6 +321,9 @@ int nvz_quota_report(const char *private, uint32_t projid, struct nvz_quota_repo
 		r->from_kernel = true;
 		return nvz_quota_get(fd, projid, &r->dq, err);
 	}
+	if (!walk)
+		return nvz_err(err, NVZ_QS_USAGE, ENOTSUP, "%s: the kernel keeps no usage of it (%s)",
+			       private, r->fs.why);
 	struct nvz_tree_usage u;
 	struct walk w = { .status = NVZ_QS_USAGE, .u = &u };
 	u = (struct nvz_tree_usage){ 0 };
@@ -442,12 +445,13 @@ static int simfs_set_limits(const struct nvz_disk *d, bool mounted, struct nvz_e
 	return nvz_quota_apply(d->private, id, &d->limits, false, NVZ_QS_SETLIMIT, err);
 }
 
-static int simfs_usage(const struct nvz_disk *d, struct nvz_disk_usage *u, struct nvz_error **err)
+static int simfs_usage(const struct nvz_disk *d, bool walk, struct nvz_disk_usage *u,
+		       struct nvz_error **err)
 {
 	uint32_t id;
 	simfs_projid(d, &id); /* 0 if unknown: counted by walking */
 	struct nvz_quota_report r;
-	if (nvz_quota_report(d->private, id, &r, err) < 0)
+	if (nvz_quota_report(d->private, id, walk, &r, err) < 0)
 		return -1;
 	struct statfs sfs;
 	if (statfs(d->private, &sfs) < 0)

@@ -36,6 +36,42 @@ t_disk_ploop_limits_inside() {
 	[ "$(du -k "$T/private/1101/root.hdd" | cut -f1)" -le 204800 ] || fail "image beyond its size"
 }
 
+# vzlist's diskspace and diskinodes show the usage, as OpenVZ's did: what
+# df inside says for ploop (running or stopped), the project quota's count
+# for simfs where the kernel keeps one, and "-" where only a walk of the
+# tree would tell (vzlist never walks a CT's files).
+t_vzlist_disk_usage() {
+	start_ploop 1116 --diskspace 300M:300M --diskinodes 8000:8000
+	"$VZCTL" exec 1116 'dd if=/dev/zero of=/big bs=1M count=40 2>/dev/null; sync' || fail "write"
+	local used inodes ds di
+	used=$("$VZCTL" exec 1116 'df -k / | tail -1' | awk '{print $3}')
+	inodes=$("$VZCTL" exec 1116 'df -i / | tail -1' | awk '{print $3}')
+	read -r ds di <<<"$("$VZLIST" -H -o diskspace,diskinodes 1116)"
+	[ "$ds" -ge 40000 ] && [ $((ds - used)) -le 64 ] && [ $((used - ds)) -le 64 ] ||
+		fail "diskspace $ds, df inside used $used"
+	[ "$di" = "$inodes" ] || fail "diskinodes $di, df -i inside used $inodes"
+	expect_rc 0 "$VZLIST" -H -o diskspace.h 1116
+	[ "$(echo $OUT)" = 307200 ] || fail "diskspace.h $OUT"
+	expect_rc 0 "$VZLIST" -j -o diskspace 1116
+	expect_out '"usage": [1-9][0-9]+,'
+	# Stopped: from the image's own counts.
+	expect_rc 0 "$VZCTL" stop 1116
+	read -r ds di <<<"$("$VZLIST" -a -H -o diskspace,diskinodes 1116)"
+	[ $((ds - used)) -le 1024 ] && [ $((used - ds)) -le 1024 ] || fail "stopped: diskspace $ds, was $used"
+	# simfs: the kernel's count where it keeps a project quota, else "-".
+	local limit=()
+	prjquota_here && limit=(--diskspace 1G)
+	"$VZCTL" --quiet create 1117 --ostemplate busybox-x86_64 --layout simfs "${limit[@]}" ||
+		fail "create simfs"
+	expect_rc 0 "$VZLIST" -a -H -o ctid,diskspace 1117
+	if prjquota_here; then
+		[ "$(echo $OUT | cut -d' ' -f2)" -gt 100 ] || fail "simfs with project quota: $OUT"
+	else
+		[ "$(echo $OUT)" = "1117 -" ] || fail "simfs without project quota: $OUT"
+	fi
+	return 0
+}
+
 # vzctl set --mount_opts (MOUNT_OPTS): the ploop image's ext4 is mounted
 # with them from the next mount on; options that would weaken isolation
 # or take the host down are refused; a simfs CT is told they do nothing.

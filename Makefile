@@ -51,7 +51,7 @@ endif
 B := build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS := vzctl vzlist vzubc vzquota vzmigrate vzpid vzcpucheck vzsplit vzmemcheck vzcalc
+CMDS := vzctl vzlist vzubc vzquota vzmigrate vzpid vzcpucheck vzsplit vzmemcheck vzcalc vzcfgvalidate
 CMD_BIN := $(CMDS:%=$(B)/%)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/tests/%,$(wildcard tests/helpers/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -95,6 +95,7 @@ VZCPUCHECK_SRC := src/vzcpucheck.c $(CLI_COMMON_SRC)
 VZSPLIT_SRC := src/vzsplit.c $(CLI_COMMON_SRC)
 VZMEMCHECK_SRC := src/vzmemcheck.c $(CLI_COMMON_SRC)
 VZCALC_SRC := src/vzcalc.c $(CLI_COMMON_SRC)
+VZCFGVALIDATE_SRC := src/vzcfgvalidate.c $(CLI_COMMON_SRC)
 # One link rule per command, from its <CMD>_SRC list.
 define CMD_RULE
 $$(B)/$(1): $$($(2)_SRC:%.c=$$(B)/%.o) $$(B)/libnvz.a

@@ -9,7 +9,7 @@ SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export SRCDIR
 BUILD=${BUILD:-$SRCDIR/build}
 export VZCTL=$BUILD/vzctl VZLIST=$BUILD/vzlist VZPID=$BUILD/vzpid VZCPUCHECK=$BUILD/vzcpucheck VZSPLIT=$BUILD/vzsplit \
-	VZMEMCHECK=$BUILD/vzmemcheck VZCALC=$BUILD/vzcalc
+	VZMEMCHECK=$BUILD/vzmemcheck VZCALC=$BUILD/vzcalc VZCFGVALIDATE=$BUILD/vzcfgvalidate
 PATTERN=${1:-}
 
 # Orphaned monitors must be reaped by someone: be their subreaper.

@@ -46,6 +46,10 @@ struct nvz_ubc_value {
  * Errors (status 21): "Invalid value for --NAME: X", barrier > limit. */
 int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
 		  struct nvz_error **err);
+/* The same syntax, but a barrier above the limit is returned as read, not
+ * refused: vzcfgvalidate reports it in OpenVZ's words and can repair it. */
+int nvz_ubc_parse_pair(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+		       struct nvz_error **err);
 /* Config form: "B:L" in the param's unit, "unlimited" spelled out. */
 char *nvz_ubc_format(const struct nvz_ubc_value *v);
 

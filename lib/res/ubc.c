@@ -168,8 +168,8 @@ static void format_one(char *buf, size_t size, uint64_t v)
 		snprintf(buf, size, "%llu", (unsigned long long)v);
 }
 
-int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
-		  struct nvz_error **err)
+int nvz_ubc_parse_pair(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+		       struct nvz_error **err)
 {
 	const struct nvz_ubc_info *info = nvz_ubc_info(id);
 	if (!info)
@@ -186,18 +186,28 @@ int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *ou
 		goto bad;
 	if (*end != '\0')
 		goto bad;
-	if (barrier > limit) {
-		char b[24], l[24];
-		format_one(b, sizeof(b), barrier);
-		format_one(l, sizeof(l), limit);
-		return nvz_err(err, NVZ_E_VALUE, EINVAL,
-			       "Invalid value for --%s: barrier %s is greater than limit %s",
-			       info->name, b, l);
-	}
 	*out = (struct nvz_ubc_value){.barrier = barrier, .limit = limit, .set = true};
 	return 0;
 bad:
 	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid value for --%s: %s", info->name, text);
+}
+
+int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+		  struct nvz_error **err)
+{
+	struct nvz_ubc_value v;
+	if (nvz_ubc_parse_pair(id, text, &v, err) < 0)
+		return -EINVAL;
+	if (v.barrier > v.limit) {
+		char b[24], l[24];
+		format_one(b, sizeof(b), v.barrier);
+		format_one(l, sizeof(l), v.limit);
+		return nvz_err(err, NVZ_E_VALUE, EINVAL,
+			       "Invalid value for --%s: barrier %s is greater than limit %s",
+			       nvz_ubc_info(id)->name, b, l);
+	}
+	*out = v;
+	return 0;
 }
 
 char *nvz_ubc_format(const struct nvz_ubc_value *v)

@@ -1,5 +1,5 @@
 # OpenVZ's host-side helpers that look across CTs: vzpid, vzcpucheck, vzsplit,
-# vzmemcheck, vzcalc.
+# vzmemcheck, vzcalc; and vzcfgvalidate, which checks one CT config.
 # shellcheck shell=bash
 
 # vzpid names the CT each host process belongs to (0 for the host's own),
@@ -242,5 +242,106 @@ t_vzcalc() {
 	expect_rc 1 "$VZCALC"
 	expect_out '^Usage: vzcalc \[-v\] <veid>$'
 	expect_rc 0 "$VZCTL" stop 2601 --fast
+	return 0
+}
+
+# vzcfgvalidate on configs in the test's own conf dir: the shipped samples
+# (the VSwap one asks for 512 MiB of swap: on a host with less, OpenVZ's
+# warning and exit 2), an old-style config with a barrier above its limit,
+# a too small tcpsndbuf gap and a bad ONBOOT (exit 2, OpenVZ's messages);
+# -r repairs the two beancounters and nothing else in the file, -i asks
+# before each; a missing file is exit 1.
+cv_broken() {
+	cat >"$1" <<'CONF'
+# An old-style (pre-VSwap) config: OpenVZ's ve-vps.basic values, broken
+ONBOOT="maybe"
+
+# UBC parameters (barrier:limit)
+KMEMSIZE="14372700:14790164"
+LOCKEDPAGES="512:256"
+PRIVVMPAGES="65536:69632"
+SHMPAGES='21504:21504'
+NUMPROC="240:240"
+PHYSPAGES="0:unlimited"
+VMGUARPAGES="33792:unlimited"
+OOMGUARPAGES="26112:unlimited"
+NUMTCPSOCK="360:360"
+NUMFLOCK="188:206"
+NUMPTY="16:16"
+NUMSIGINFO="256:256"
+TCPSNDBUF="1720320:2000000"
+TCPRCVBUF="1720320:2703360"
+OTHERSOCKBUF="1126080:2097152"
+DGRAMRCVBUF="262144:262144"
+NUMOTHERSOCK="360:360"
+DCACHESIZE="3409920:3624960"
+NUMFILE="9312:9312"
+AVNUMPROC="180:180"
+NUMIPTENT="128:128"
+  MY_NOTE="kept as is"   # a comment after a value
+CONF
+}
+
+t_vzcfgvalidate() {
+	local C=$T/conf swap_pages want rc
+	cp "$SRCDIR/etc/ve-basic.conf-sample" "$SRCDIR/etc/ve-vswap-256m.conf-sample" "$C/"
+	expect_rc 0 "$VZCFGVALIDATE" "$C/ve-basic.conf-sample"
+	[ "$OUT" = "Validation completed: success" ] || fail "basic sample: $OUT"
+	swap_pages=$(($(awk '/^SwapTotal:/ {print $2}' /proc/meminfo) * 1024 / $(getconf PAGESIZE)))
+	if [ "$swap_pages" -ge 131072 ]; then
+		expect_rc 0 "$VZCFGVALIDATE" "$C/ve-vswap-256m.conf-sample"
+		[ "$OUT" = "Validation completed: success" ] || fail "vswap sample: $OUT"
+	else
+		expect_rc 2 "$VZCFGVALIDATE" "$C/ve-vswap-256m.conf-sample"
+		[ "$OUT" = "Warning: swappages.lim should be <= $swap_pages (currently, 131072)" ] || fail "vswap sample: $OUT"
+		echo "note: the VSwap sample's 512 MiB of swap is more than this host's $swap_pages pages: exit 2"
+	fi
+	# -v no: a VSwap config read the old way
+	expect_rc 2 "$VZCFGVALIDATE" -v no "$C/ve-vswap-256m.conf-sample"
+	[ "$OUT" = "Error: limit should be = 9223372036854775807 for physpages (currently, 65536)" ] ||
+		fail "-v no: $OUT"
+
+	cv_broken "$C/101.conf"
+	cp "$C/101.conf" "$T/orig.conf"
+	want="Error: invalid value for ONBOOT: 'maybe' (expected yes or no)
+Error: barrier should be <= limit for lockedpages (currently, 512:256)
+Error: tcpsndbuf.lim-tcpsndbuf.bar should be > 921600 (currently, 2000000-1720320=279680)"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/101.conf"
+	[ "$OUT" = "$want" ] || fail "broken config: $OUT"
+	cmp -s "$C/101.conf" "$T/orig.conf" || fail "validation without -r changed the file"
+
+	# -i: no to the first repair, yes to the second
+	cp "$T/orig.conf" "$C/102.conf"
+	OUT=$(printf 'n\ny\n' | "$VZCFGVALIDATE" -i "$C/102.conf" 2>&1)
+	rc=$?
+	[ "$rc" = 2 ] || fail "-i exited $rc: $OUT"
+	grep -q '^LOCKEDPAGES="512:256"$' "$C/102.conf" || fail "-i: a declined repair was made: $(cat "$C/102.conf")"
+	grep -q '^TCPSNDBUF="1720320:2641920"$' "$C/102.conf" || fail "-i: an accepted repair was not made"
+	expect_out '^set to 512:512$'
+	expect_out '\(y/n\) \[y\]'
+
+	# -r: the two beancounters repaired, every other byte kept; ONBOOT stays
+	want="Error: invalid value for ONBOOT: 'maybe' (expected yes or no)
+Error: barrier should be <= limit for lockedpages (currently, 512:256)
+set to 512:512
+Error: tcpsndbuf.lim-tcpsndbuf.bar should be > 921600 (currently, 2000000-1720320=279680)
+set to 1720320:2641920"
+	expect_rc 2 "$VZCFGVALIDATE" -r "$C/101.conf"
+	[ "$OUT" = "$want" ] || fail "-r: $OUT"
+	sed -e 's/^LOCKEDPAGES="512:256"$/LOCKEDPAGES="512:512"/' \
+		-e 's/^TCPSNDBUF="1720320:2000000"$/TCPSNDBUF="1720320:2641920"/' "$T/orig.conf" >"$T/want.conf"
+	cmp -s "$T/want.conf" "$C/101.conf" || fail "-r changed more than the repairs: $(diff "$T/want.conf" "$C/101.conf")"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/101.conf"
+	[ "$OUT" = "Error: invalid value for ONBOOT: 'maybe' (expected yes or no)" ] || fail "after -r: $OUT"
+	sed -i 's/^ONBOOT="maybe"$/ONBOOT="yes"/' "$C/101.conf"
+	expect_rc 0 "$VZCFGVALIDATE" "$C/101.conf"
+	[ "$OUT" = "Validation completed: success" ] || fail "fixed config: $OUT"
+
+	expect_rc 1 "$VZCFGVALIDATE" "$C/999.conf"
+	[ "$OUT" = "Container configuration file $C/999.conf not found" ] || fail "missing file: $OUT"
+	expect_rc 1 "$VZCFGVALIDATE" -v maybe "$C/101.conf"
+	expect_out '^Invalid argument for -v: maybe$'
+	expect_rc 1 "$VZCFGVALIDATE"
+	expect_out '^Usage: vzcfgvalidate \[-r\|-i\] \[-v yes\|no\] <configfile>$'
 	return 0
 }

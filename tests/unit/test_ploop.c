@@ -248,7 +248,7 @@ Test(ploop, create_mount_fill_umount)
 	cr_assert(!(s.f_flags & ST_NOSUID));
 
 	struct nvz_disk_usage u;
-	OK(L->usage(&disk, &u, E));
+	OK(L->usage(&disk, false, &u, E));
 	cr_assert_eq(u.inodes_total, s.f_files);
 	cr_assert_eq(u.space_total_kb, size / 1024);
 
@@ -272,10 +272,10 @@ Test(ploop, create_mount_fill_umount)
 	closedir(d);
 	cr_assert_eq(n, 3, "new entries next to the CT"); /* 101, root, sentinel */
 
-	OK(L->usage(&disk, &u, E));
+	OK(L->usage(&disk, false, &u, E));
 	umount_root();
 	struct nvz_disk_usage off;
-	OK(L->usage(&disk, &off, E)); /* from the superblock now: the same numbers */
+	OK(L->usage(&disk, false, &off, E)); /* from the superblock now: the same numbers */
 	cr_assert_eq(off.inodes_total, u.inodes_total);
 	cr_assert_eq(off.inodes_used, u.inodes_used);
 	cr_assert_eq(off.space_total_kb, u.space_total_kb);

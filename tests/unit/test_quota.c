@@ -266,14 +266,20 @@ Test(quota, report_without_kernel_quota_counts)
 	struct nvz_tree_usage want = build_tree(P("%s/tree", base));
 	struct nvz_quota_report r;
 	struct nvz_error *err = NULL;
-	cr_assert_eq(nvz_quota_report(P("%s/tree", base), 101, &r, &err), 0, "%s",
+	cr_assert_eq(nvz_quota_report(P("%s/tree", base), 101, true, &r, &err), 0, "%s",
 		     err ? err->msg : "");
 	if (r.from_kernel)
 		return; /* a host with project quota on this fs */
+	/* A listing that must stay cheap does not walk. */
+	cr_assert_lt(nvz_quota_report(P("%s/tree", base), 101, false, &r, &err), 0);
+	cr_assert_eq(err->code, ENOTSUP);
+	nvz_error_free(err);
+	err = NULL;
+	cr_assert_eq(nvz_quota_report(P("%s/tree", base), 101, true, &r, &err), 0);
 	cr_assert_eq(r.dq.inodes, want.inodes);
 	cr_assert_eq(r.dq.space_bytes, want.space_bytes);
 	cr_assert_eq(r.dq.bhard_kb, 0);
-	cr_assert_lt(nvz_quota_report(P("%s/nonexistent", base), 101, &r, &err), 0);
+	cr_assert_lt(nvz_quota_report(P("%s/nonexistent", base), 101, true, &r, &err), 0);
 	cr_assert_eq(err->status, NVZ_E_NOPRIVATE);
 	nvz_error_free(err);
 }
@@ -468,7 +474,7 @@ Test(quota, simfs_usage_and_mount_cycle)
 	err = NULL;
 	xwrite(P("%s/data", priv), 50000);
 	struct nvz_disk_usage u;
-	cr_assert_eq(nvz_layout_simfs.usage(&d, &u, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_layout_simfs.usage(&d, true, &u, &err), 0, "%s", err ? err->msg : "");
 	cr_assert_eq(u.inodes_used, 2);
 	cr_assert_eq(u.space_used_kb, (blocks_of(priv) + blocks_of(P("%s/data", priv)) + 1023) / 1024);
 	struct statfs sfs;
@@ -476,7 +482,7 @@ Test(quota, simfs_usage_and_mount_cycle)
 	cr_assert_eq(u.space_total_kb, (uint64_t)sfs.f_blocks * sfs.f_frsize / 1024);
 	d.limits.space_hard_kb = 4096;
 	d.limits.inodes_hard = 77;
-	cr_assert_eq(nvz_layout_simfs.usage(&d, &u, NULL), 0);
+	cr_assert_eq(nvz_layout_simfs.usage(&d, true, &u, NULL), 0);
 	cr_assert_eq(u.space_total_kb, 4096, "total is the hard limit");
 	cr_assert_eq(u.inodes_total, 77);
 

@@ -29,6 +29,46 @@ static int check_numa_masks(struct nvz_ct *ct, const struct set_req *r)
 	return 0;
 }
 
+/* --applyconfig on a running CT: the sample's values that change something
+ * join the changes (the options given win), to be applied live like the
+ * options that set them, as vzctl did. */
+static int merge_sample(struct nvz_ct *ct, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_conf *sample = NULL;
+	if (nvz_ct_sample_load(ct, r->sample, &sample, &err) < 0)
+		return cli_fail(err);
+	size_t n;
+	const struct set_opt *table = set_opt_table(&n);
+	const char *key, *value;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && nvz_conf_entry(sample, i, &key, &value); i++) {
+		const char *now = nvz_ct_get(ct, key, "");
+		if (nvz_conf_get(r->changes, key) || !strcmp(now, value))
+			continue;
+		const struct set_opt *o = NULL;
+		for (size_t k = 0; k < n && !o; k++)
+			if (table[k].key && !strcmp(table[k].key, key))
+				o = &table[k];
+		enum set_kind kind = o ? o->kind : K_PLAIN;
+		/* A CT's own network, and disk limits (a sample's DISKSPACE must
+		 * not fail the set where quotas or a resize cannot be had): only
+		 * saved, with the sample, for the next start. */
+		if (kind == K_NETIF || kind == K_NETDEV || kind == K_IP || kind == K_DISK)
+			continue;
+		if (nvz_conf_set(r->changes, key, value, &err) < 0) {
+			rc = cli_fail(err);
+			break;
+		}
+		r->live_res |= kind == K_UBC || kind == K_RAM || kind == K_RES || kind == K_DEVLIST;
+		r->live_devnodes |= !strcmp(key, "DEVNODES");
+		r->live_dns |= kind == K_DNS;
+		r->needs_restart |= kind == K_CAP;
+	}
+	nvz_conf_free(sample);
+	return rc;
+}
+
 static int parse_set(struct cmd_ctx *c, struct set_req *r)
 {
 	size_t n;
@@ -153,6 +193,8 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return cli_fail(err);
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
+	if (r->sample && st.running && (rc = merge_sample(c->ct, r)))
+		return rc;
 	/* As vzctl: the paths change only in the config (nothing is moved),
 	 * so not under a CT that uses them. */
 	static const char *const paths[] = { "VE_ROOT", "VE_PRIVATE" };

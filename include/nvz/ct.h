@@ -235,7 +235,11 @@ int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
 int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(void *), void *arg,
 			  struct nvz_error **err);
 
-/* --applyconfig: merge ve-<name>.conf-sample into the CT config (not saved). */
+/* --applyconfig: ve-<name>.conf-sample without the keys that identify a CT
+ * (HOSTNAME, IP_ADDRESS, OSTEMPLATE, VE_ROOT, VE_PRIVATE, NAME), as a
+ * config of its own; and merged into the CT config (not saved). */
+int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_conf **out,
+		       struct nvz_error **err);
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);
 /* Validate a CAPABILITY value ("net_admin:on sys_time:off"). */
 int nvz_ct_check_capability(const char *text, struct nvz_error **err);

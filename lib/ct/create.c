@@ -52,7 +52,8 @@ static int apply_sample(struct nvz_ct *ct, const char *sample, struct nvz_error 
 	return nvz_conf_set(ct->conf, "ORIGIN_SAMPLE", sample, err);
 }
 
-int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err)
+int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_conf **out,
+		       struct nvz_error **err)
 {
 	/* OpenVZ's --applyconfig: every key of the sample except the ones that
 	 * identify this CT. */
@@ -66,15 +67,34 @@ int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **
 		nvz_error_clear(err);
 		return nvz_err(err, NVZ_E_APPLYCONFIG, ENOENT, "Sample config %s not found", path);
 	}
+	struct nvz_conf *c = nvz_conf_new();
 	const char *key, *value;
-	int r = 0;
+	int r = c ? 0 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	for (size_t i = 0; r == 0 && nvz_conf_entry(sample, i, &key, &value); i++) {
 		bool skip = false;
 		for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++)
 			skip |= !strcmp(key, keep[k]);
 		if (!skip)
-			r = nvz_conf_set(ct->conf, key, value, err);
+			r = nvz_conf_set(c, key, value, err);
 	}
+	nvz_conf_free(sample);
+	if (r < 0) {
+		nvz_conf_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err)
+{
+	struct nvz_conf *sample = NULL;
+	if (nvz_ct_sample_load(ct, name, &sample, err) < 0)
+		return -1;
+	const char *key, *value;
+	int r = 0;
+	for (size_t i = 0; r == 0 && nvz_conf_entry(sample, i, &key, &value); i++)
+		r = nvz_conf_set(ct->conf, key, value, err);
 	nvz_conf_free(sample);
 	return r;
 }

@@ -231,3 +231,29 @@ t_res_reset_ub() {
 	expect_rc 20 "$VZCTL" set 1009 --reset_ub --numproc 5
 	expect_out 'exclusive'
 }
+
+# --applyconfig on a running CT applies the sample's limits at once, as
+# vzctl did (they used to wait for the next start), the options given
+# winning over the sample; disk limits and the network are only saved.
+t_res_applyconfig_live() {
+	start_busybox 1010
+	cat >"$T/conf/ve-live.conf-sample" <<'CONF'
+PHYSPAGES="0:100M"
+SWAPPAGES="0:0"
+NUMPROC="50:50"
+CPUUNITS="1500"
+DISKSPACE="3G:3G"
+HOSTNAME="from-sample"
+CONF
+	expect_rc 0 "$VZCTL" set 1010 --applyconfig live --cpuunits 1700 --save
+	[ "$(cg memory 1010 memory.limit_in_bytes)" = $((100 << 20)) ] ||
+		fail "memory limit $(cg memory 1010 memory.limit_in_bytes)"
+	[ "$(cg pids 1010 pids.max)" = 50 ] || fail "pids.max $(cg pids 1010 pids.max)"
+	cpu_units_applied 1010 1700 || fail "the option's cpuunits 1700 did not win"
+	grep -q '^CPUUNITS="1700"$' "$T/conf/1010.conf" || fail "CPUUNITS $(grep CPUUNITS "$T/conf/1010.conf")"
+	grep -q '^DISKSPACE="3G:3G"$' "$T/conf/1010.conf" || fail "DISKSPACE not saved"
+	grep -q 'from-sample' "$T/conf/1010.conf" && fail "the sample's HOSTNAME was taken"
+	expect_rc 0 "$VZCTL" exec 1010 'grep numproc /run/user_beancounters'
+	expect_out ' 50 +50 '
+	return 0
+}

@@ -60,6 +60,7 @@ static const struct set_opt static_opts[] = {
 	{ "diskinodes", "DISKINODES", K_DISK, 0 },
 	{ "quotatime", "QUOTATIME", K_DISK, 0 },
 	{ "setmode", NULL, K_SETMODE, 0 },
+	{ "applyconfig_map", NULL, K_MAP, 0 },
 	{ "save", NULL, K_FLAG, 0 },
 	{ "reset_ub", NULL, K_FLAG, 0 },
 	{ "force", NULL, K_FLAG, 0 },
@@ -507,6 +508,13 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 			r->ignore = true;
 		else
 			return cmd_bad_args("Invalid value for --setmode: %s", arg);
+		return 0;
+	case K_MAP:
+		if (strcmp(arg, "name")) {
+			fprintf(stderr, "Invalid value for --applyconfig_map: %s\n", arg);
+			return NVZ_E_VALUE;
+		}
+		r->map_name = true;
 		return 0;
 	case K_STORED: {
 		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, arg, r) : apply_plain(ct, o, arg, r);

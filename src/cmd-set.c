@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvz/cleanup.h"
 #include "set.h"
 #include "vzctl.h"
 
@@ -100,7 +101,8 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 		return cmd_bad_args("%s", "Error: --setmode restart requires --save");
 	if (r->sample && !r->save)
 		return cmd_bad_args("%s", "--applyconfig requires --save");
-	if (!nvz_conf_count(r->changes) && !r->userpasswd && !r->sample && !r->reset_ub && !r->save)
+	if (!nvz_conf_count(r->changes) && !r->userpasswd && !r->sample && !r->reset_ub && !r->save &&
+	    !r->map_name)
 		return cmd_bad_args("%s", "Nothing to set");
 	return 0;
 }
@@ -189,6 +191,15 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 				r->stored[i], set_stored_reason(r->stored[i]));
 	}
 	struct nvz_error *err = NULL;
+	/* As vzctl: the name link made again from the config's own NAME (after
+	 * a config was copied in by hand, say); without a NAME, nothing. */
+	const char *name = nvz_conf_get(c->ct->conf, "NAME");
+	if (r->map_name && name && *name) {
+		cleanup_free char *copy = strdup(name);
+		if (!copy || nvz_ct_set_name(c->ct, copy, &err) < 0)
+			return copy ? cli_fail(err) : 3;
+		nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Name %s assigned", copy);
+	}
 	if (r->userpasswd && nvz_ct_set_userpasswd(c->ct, r->userpasswd, &err) < 0)
 		return cli_fail(err);
 	struct nvz_ct_state st;

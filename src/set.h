@@ -24,6 +24,7 @@ enum set_kind {
 	K_DISK,     /* --diskspace/--diskinodes/--quotatime: the layout applies them */
 	K_CAP,      /* --capability: needs a restart */
 	K_SETMODE,  /* --setmode restart|ignore */
+	K_MAP,      /* --applyconfig_map name: names/ link from the config's NAME */
 	K_FLAG,     /* --save, --reset_ub, --force; OpenVZ's no-ops */
 	K_STORED,   /* saved, but no per-CT switch on mainline Linux: said why */
 };
@@ -47,7 +48,7 @@ struct set_req {
 	char ifname[16]; /* --ifname: the NETIF entry later options change */
 	const char *stored[16]; /* K_STORED options given, for their notes */
 	size_t nstored;
-	bool save, reset_ub, restart, ignore;
+	bool save, reset_ub, restart, ignore, map_name;
 	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif,
 	     netdev;
 };

@@ -59,7 +59,7 @@ static const struct cmd commands[] = {
 	  "\t[--nameserver <addr>|inherit] [--searchdomain <name>|inherit]\n"
 	  "\t[--onboot yes|no] [--bootorder <N>] [--disabled yes|no] [--name <name>]\n"
 	  "\t[--description <text>] [--ostemplate <name>] [--stop-timeout <seconds>]\n"
-	  "\t[--userpasswd <user>:<password>] [--applyconfig <name>]\n"
+	  "\t[--userpasswd <user>:<password>] [--applyconfig <name>] [--applyconfig_map name]\n"
 	  "\t[--root <path>] [--private <path>] [--mount_opts <opt>[,<opt>...]]\n"
 	  "\t[--ram <bytes>] [--swap <bytes>] [--cpuunits <N>] [--cpulimit <N>[%]] [--cpus <N>]\n"
 	  "\t[--cpumask <cpus>|all|auto] [--nodemask <nodes>|all]\n"

@@ -237,7 +237,11 @@ NAME="orthanc"
 CONF
 	# This server keeps its CTs elsewhere: the admin edits the two paths.
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=\"$T/root/\$VEID\"|; s|^VE_PRIVATE=.*|VE_PRIVATE=\"$T/private/\$VEID\"|" "$T/conf/1626.conf"
-	ln -s "$T/conf/1626.conf" "$T/names/orthanc"
+	# The config came without its name link: vzctl makes it from NAME.
+	expect_rc 21 "$VZCTL" set 1626 --applyconfig_map hostname
+	expect_rc 0 "$VZCTL" set 1626 --applyconfig_map name
+	expect_out '^Name orthanc assigned$'
+	[ "$(readlink "$T/names/orthanc")" = "$T/conf/1626.conf" ] || fail "names/orthanc: $(ls -l "$T/names")"
 	cp "$T/conf/1626.conf" "$T/before.conf"
 	expect_rc 0 "$VZCTL" status orthanc
 	[ "$OUT" = "CTID 1626 exist unmounted down" ] || fail "status: $OUT"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/keys.h"
 #include "nvz/cleanup.h"
 #include "nvz/ct.h"
 #include "nvz/fs.h"
@@ -122,6 +123,15 @@ int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
+/* A key of vz.conf only (the server's paths, cgroup prefix, log...): a
+ * CT's config cannot move that CT's lock, state or cgroup away from where
+ * every other command looks. */
+static bool server_only(const char *key)
+{
+	unsigned f = nvz_conf_key_flags(key);
+	return (f & NVZ_KEY_GLOBAL) && !(f & NVZ_KEY_CT);
+}
+
 int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
 		struct nvz_error **err)
 {
@@ -145,6 +155,12 @@ int nvz_ct_open(struct nvz_ctx *ctx, unsigned long veid, struct nvz_ct **out,
 		ct->conf_exists = true;
 		for (const char *const *w = nvz_conf_warnings(ct->conf); w && *w; w++)
 			nvz_log(ctx, NVZ_LOG_WARN, "Warning: %s", *w);
+		const char *key, *value;
+		for (size_t i = 0; nvz_conf_entry(ct->conf, i, &key, &value); i++)
+			if (server_only(key) && *value)
+				nvz_log(ctx, NVZ_LOG_WARN,
+					"Warning: %s is a setting of the server (vz.conf), ignored in %s",
+					key, ct->conf_path);
 	} else if (lerr->code == ENOENT) {
 		nvz_error_free(lerr);
 		ct->conf = nvz_conf_new();
@@ -178,7 +194,7 @@ void nvz_ct_free(struct nvz_ct *ct)
 
 const char *nvz_ct_get(const struct nvz_ct *ct, const char *key, const char *def)
 {
-	const char *v = ct->conf ? nvz_conf_get(ct->conf, key) : NULL;
+	const char *v = ct->conf && !server_only(key) ? nvz_conf_get(ct->conf, key) : NULL;
 	if (v && *v)
 		return v;
 	return nvz_ctx_get(ct->ctx, key, def);

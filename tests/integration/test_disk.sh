@@ -309,10 +309,10 @@ t_disk_snapshot_memory() {
 	wait_for 100 booted 1114 || fail "no boot"
 	start_counter 1114
 	pid=$(counter_pid 1114)
-	echo "CRIU=/nonexistent/criu" >>"$T/conf/1114.conf"
+	echo "CRIU=/nonexistent/criu" >>"$T/vz.conf"
 	expect_rc 156 "$VZCTL" snapshot 1114 --id "{33333333-4444-5555-6666-777777777777}"
 	expect_out 'Failed to create snapshot \(--skip-suspend makes one without the memory\): .*cannot run /nonexistent/criu'
-	sed -i '/^CRIU=/d' "$T/conf/1114.conf"
+	sed -i '/^CRIU=\/nonexistent/d' "$T/vz.conf"
 	[ -e "$snaps/33333333-4444-5555-6666-777777777777" ] && fail "a failed snapshot left its directory"
 	# No room for the image copy at post-dump: the error is the copy's.
 	mount -t tmpfs -o size=$(( $(du -sk "$snaps/$id/dump" | cut -f1) + 2048 ))k nvz-test "$snaps" ||

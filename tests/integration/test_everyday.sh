@@ -383,3 +383,22 @@ t_log_level() {
 	[ "$(wc -l <"$log")" = 1 ] || fail "more than the error at -1: $(cat "$log")"
 	return 0
 }
+
+# A key of the server (vz.conf) in a CT's config is ignored with a warning:
+# a CT's config cannot move its lock, state or cgroup away from where every
+# other command (vzlist, vzpid, the next vzctl) looks for them.
+t_ct_config_server_keys_ignored() {
+	"$VZCTL" --quiet create 2702 --ostemplate busybox-x86_64 || fail create
+	printf 'CGROUP_PREFIX="elsewhere"\nLOCKDIR="%s/otherlock"\nRUNDIR="%s/otherrun"\n' "$T" "$T" \
+		>>"$T/conf/2702.conf"
+	expect_rc 0 "$VZCTL" start 2702
+	expect_out "Warning: CGROUP_PREFIX is a setting of the server \(vz.conf\), ignored in $T/conf/2702.conf"
+	expect_out 'Warning: LOCKDIR is a setting'
+	[ -d "$(cgdir pids 2702)" ] || fail "not in the server's cgroup"
+	[ -e "$T/run/2702/state" ] || fail "state not under the server's RUNDIR"
+	[ -e "$T/otherrun" ] || [ -e "$T/otherlock" ] && fail "the CT's config moved its state or lock"
+	expect_rc 0 "$VZLIST" -H -o ctid,status 2702
+	expect_out '2702 +running'
+	expect_rc 0 "$VZCTL" stop 2702
+	return 0
+}

@@ -135,6 +135,14 @@ static int v_yesno(const char *key, const char *value, struct nvz_error **err)
 		       key, value);
 }
 
+static int v_autoyesno(const char *key, const char *value, struct nvz_error **err)
+{
+	if (strcmp(value, "auto") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+		return 0;
+	return nvz_err(err, NVZ_E_VALUE, EINVAL,
+		       "invalid value for %s: '%s' (expected auto, yes or no)", key, value);
+}
+
 /* Container name: becomes a file name under /etc/vz/names, so no '/', no
  * leading '.' or '-', and not all digits (it would read as a CTID). */
 static int v_name(const char *key, const char *value, struct nvz_error **err)
@@ -334,6 +342,10 @@ static const struct key_row key_table[] = {
 	{"START_TIMEOUT", NULL, GL | CT}, /* nvz: seconds vzctl start --wait waits */
 	{"CRIU", v_abspath, GL},       /* nvz: the criu binary (scripts/install-criu) */
 	{"USERNS", v_yesno, CT},          /* nvz: CT in its own user namespace */
+	{"MONITOR_HUB", v_yesno, CT},     /* nvz: "no": a small monitor of its own */
+	{"LAZY_RESTORE", v_autoyesno, CT}, /* nvz: restore's memory after it runs */
+	{"BRIDGE", NULL, CT},             /* nvz: --netif_add's bridge by default */
+	{"TEMPLATE_TREE", NULL, CT},      /* nvz: the shared template below the CT */
 	{"USERNS_MAP", v_idmap, CT},      /* nvz: "HOST:COUNT", the CT's ids 0.. on the host */
 	{"USERNS_BASE", v_uint, GL},      /* nvz: default maps: BASE + CTID * 65536 */
 	/* <CTID>.conf: misc */

@@ -150,6 +150,8 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 		a.cgroup = (uint64_t)cgfd;
 	}
 	pid_t pid = nvz_clone_vm(&a, stub_child, c);
+	if (pid >= 0)
+		nvz_clone_vm_stack_done(stack, sizeof(stack)); /* CLONE_VFORK: it exec'd */
 	if (pid >= 0 || errno != ENOSYS)
 		return pid;
 	pid = nvz_fork_into(cgfd);

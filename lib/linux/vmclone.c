@@ -8,6 +8,23 @@
 
 #include "linux/vmclone.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+void nvz_clone_vm_stack_done(void *stack, size_t size)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	/* The child's instrumented frames marked their redzones in the shadow
+	 * we share and never returned (it exec'd): cleared, or our own later
+	 * frames on these bytes read as poisoned. */
+	__asan_unpoison_memory_region(stack, size);
+#else
+	(void)stack;
+	(void)size;
+#endif
+}
+
 #if defined(__x86_64__)
 /* long vmclone_raw(struct clone_args *, size_t, int (*)(void *), void *):
  * the child comes back from the syscall on its new stack, where no frame
@@ -112,6 +129,7 @@ void nvz_stack_put(void *stack, size_t size)
 {
 	if (!stack)
 		return;
+	nvz_clone_vm_stack_done(stack, size);
 	pthread_mutex_lock(&stack_pool_lock);
 	for (size_t i = 0; i < STACK_POOL && stack; i++)
 		if (!stack_pool[i].stack) {

@@ -15,6 +15,9 @@
  * uses: it should only report the pid and exit, or wait. Returns the
  * child's pid, or -1 with errno (ENOSYS where it is not implemented). */
 pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg);
+/* Once the child has exec'd or exited: its stack is ours again (for the
+ * address sanitizer, whose marks the child left there; nothing otherwise). */
+void nvz_clone_vm_stack_done(void *stack, size_t size);
 
 /* A stack for nvz_clone_vm: size bytes with a guard page below, its top
  * `warm` bytes faulted in now. NULL with errno on failure. */

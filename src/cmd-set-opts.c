@@ -59,6 +59,7 @@ static const struct set_opt static_opts[] = {
 	{ "diskspace", "DISKSPACE", K_DISK, 0 },
 	{ "diskinodes", "DISKINODES", K_DISK, 0 },
 	{ "quotatime", "QUOTATIME", K_DISK, 0 },
+	{ "diskquota", "DISK_QUOTA", K_DISK, 0 },
 	{ "setmode", NULL, K_SETMODE, 0 },
 	{ "applyconfig_map", NULL, K_MAP, 0 },
 	{ "save", NULL, K_FLAG, 0 },
@@ -75,7 +76,6 @@ static const struct set_opt static_opts[] = {
 	{ "vm_overcommit", "VM_OVERCOMMIT", K_STORED, 0 },
 	{ "meminfo", "MEMINFO", K_STORED, 0 },
 	{ "quotaugidlimit", "QUOTAUGIDLIMIT", K_STORED, 0 },
-	{ "diskquota", "DISK_QUOTA", K_STORED, 0 },
 	{ "avnumproc", "AVNUMPROC", K_STORED, 0 },
 };
 
@@ -90,7 +90,6 @@ static const struct {
 			   "vzcalc read it for the Alloc limit" },
 	{ "meminfo", "/proc/meminfo inside shows the CT's limits through lxcfs (LXCFS_DIR)" },
 	{ "quotaugidlimit", "per-user and per-group quotas inside a CT are not available" },
-	{ "diskquota", "disk limits come from the layout: the image's size (ploop), project quotas (simfs)" },
 	{ "avnumproc", "it only sized other limits in OpenVZ's vzsplit; --numproc limits processes" },
 };
 
@@ -496,7 +495,8 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		const char *ds = !strcmp(o->key, "DISKSPACE") ? arg : NULL;
 		const char *di = !strcmp(o->key, "DISKINODES") ? arg : NULL;
 		const char *qt = !strcmp(o->key, "QUOTATIME") ? arg : NULL;
-		if (nvz_disk_limits_parse(ds, di, qt, &lim, &err) < 0)
+		if (!strcmp(o->key, "DISK_QUOTA") ? nvz_conf_validate(o->key, arg, &err) < 0
+						  : nvz_disk_limits_parse(ds, di, qt, &lim, &err) < 0)
 			return fail(err);
 		r->disk = true;
 		return put(r, o->key, arg);

@@ -161,6 +161,8 @@ static int parse_cmd_opts(int argc, char **argv, struct vzq_opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "user-group", no_argument, NULL, 't' },
 		{ "nocheck", no_argument, NULL, 'N' },
+		{ "sub-quotas", required_argument, NULL, 's' },
+		{ "ugid-limit", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	optind = 1;
@@ -180,7 +182,16 @@ static int parse_cmd_opts(int argc, char **argv, struct vzq_opts *o)
 		case 'n': dst = &o->igrace; bit = SET_IGRACE; time = true; break;
 		/* Quota file, relative path, rescan, force: nvz has no quota file. */
 		case 'c': case 'r': case 'f': case 'R': case 'N': continue;
-		case 's': case 'u': case 't':
+		/* "-s 0" and "-u 0" ask for no second-level quota, which is what
+		 * there is (vzctl's QUOTAUGIDLIMIT=0); "stat -t" adds the user and
+		 * group records, of which there are none. */
+		case 's': case 'u':
+			if (strcmp(optarg, "0") == 0)
+				continue;
+			return error(EC_USAGE, "user/group (second-level) quota is not supported");
+		case 't':
+			if (o->cmd == Q_STAT || o->cmd == Q_SHOW)
+				continue;
 			return error(EC_USAGE, "user/group (second-level) quota is not supported");
 		default:
 			return error(EC_USAGE, "invalid option: %s", argv[optind - 1]);

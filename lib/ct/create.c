@@ -189,7 +189,8 @@ static void apply_disk_limits(struct nvz_ct *ct)
 	struct nvz_disk d;
 	struct nvz_error *e = NULL;
 	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, NULL) < 0 ||
-	    strcmp(l->name, "simfs") || nvz_ct_disk(ct, NULL, &d, NULL) < 0 ||
+	    strcmp(l->name, "simfs") || nvz_ct_simfs_quota_off(ct, NULL) ||
+	    nvz_ct_disk(ct, NULL, &d, NULL) < 0 ||
 	    !(d.limits.space_hard_kb || d.limits.inodes_hard))
 		return;
 	if (l->set_limits(&d, false, &e) < 0)

@@ -119,6 +119,9 @@ int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 /* A key's value with pending changes first, then the CT config, vz.conf. */
 const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
 			       const char *key);
+/* A simfs CT with DISK_QUOTA=no (changes first, as nvz_ct_get_pending):
+ * no disk limits are applied to it, as OpenVZ ran no vzquota for it. */
+bool nvz_ct_simfs_quota_off(const struct nvz_ct *ct, const struct nvz_conf *changes);
 
 /* The CT's disk for its layout: private (NULL: VE_PRIVATE), VE_ROOT, no
  * template tree, limits from DISKSPACE/DISKINODES/QUOTATIME. On a parse

@@ -296,16 +296,36 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	return 0;
 }
 
+bool nvz_ct_simfs_quota_off(const struct nvz_ct *ct, const struct nvz_conf *changes)
+{
+	const char *layout = nvz_ct_get_pending(ct, changes, "VE_LAYOUT") ?: "simfs";
+	return !strncmp(layout, "simfs", 5) && (!layout[5] || layout[5] == ':') &&
+	       !strcasecmp(nvz_ct_get_pending(ct, changes, "DISK_QUOTA") ?: "yes", "no");
+}
+
 int nvz_ct_set_disk(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err)
 {
 	const struct nvz_layout *l;
 	struct nvz_disk d;
 	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
 		return -1;
+	/* DISK_QUOTA alone changes nothing but simfs's project limits. */
+	bool limits_given = !changes || nvz_conf_get(changes, "DISKSPACE") ||
+			    nvz_conf_get(changes, "DISKINODES") || nvz_conf_get(changes, "QUOTATIME");
+	if (!limits_given && strcmp(l->name, "simfs"))
+		return 0;
 	if (nvz_disk_limits_parse(nvz_ct_get_pending(ct, changes, "DISKSPACE"),
 				  nvz_ct_get_pending(ct, changes, "DISKINODES"),
 				  nvz_ct_get_pending(ct, changes, "QUOTATIME"), &d.limits, err) < 0)
 		return -1;
+	/* DISK_QUOTA=no: OpenVZ then ran no vzquota for the CT, so it had no
+	 * limits; the ones the project has are taken off, DISKSPACE stays saved. */
+	if (nvz_ct_simfs_quota_off(ct, changes)) {
+		if (d.limits.space_hard_kb || d.limits.inodes_hard)
+			nvz_log(ct->ctx, NVZ_LOG_INFO,
+				"Disk quota is not enabled (DISK_QUOTA=no): disk limits are not applied");
+		d.limits = (struct nvz_disk_limits){ 0 };
+	}
 	bool mounted = nvz_is_mountpoint(ct->root);
 	cleanup_free char *layer = NULL;
 	if (mounted && d.template_tree) {

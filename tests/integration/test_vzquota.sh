@@ -79,6 +79,40 @@ t_vzquota_diskspace_refused() {
 	expect_out '^vzquota : \(error\) unable to apply disk quota to '
 }
 
+# DISK_QUOTA=no: as OpenVZ ran no vzquota for such a CT, nvz applies no
+# disk limits to it; DISKSPACE is saved for when quota is on again. Where the
+# kernel enforces limits, tests/vm/test_simfs_quota.sh sees them go and come
+# back; here, where none can be applied, the refusal goes away.
+t_vzquota_diskquota_no() {
+	if prjquota_here; then
+		echo "project quota is enforced here: tests/vm/test_simfs_quota.sh covers this host"
+		return 0
+	fi
+	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 21 "$VZCTL" set 101 --diskquota maybe --save
+	expect_rc 0 "$VZCTL" set 101 --diskquota no --diskspace 200M:200M --save
+	expect_out 'Disk quota is not enabled \(DISK_QUOTA=no\): disk limits are not applied'
+	grep -q '^DISK_QUOTA="no"$' "$T/conf/101.conf" || fail "DISK_QUOTA not saved"
+	grep -Eq '^DISKSPACE="(204800:204800|200M:200M)"$' "$T/conf/101.conf" || fail "DISKSPACE not saved"
+	expect_rc 0 "$VZCTL" --quiet start 101
+	wait_for 100 booted 101 || fail "CT does not boot"
+	expect_rc 0 "$VZCTL" set 101 --diskinodes 1000:1000 --save
+	# Quota on again: the saved limits are applied, which this host refuses.
+	cp "$T/conf/101.conf" "$T/conf.before"
+	expect_rc 62 "$VZCTL" set 101 --diskquota yes --save
+	expect_out 'unable to apply disk quota to .*private/101: '
+	cmp -s "$T/conf.before" "$T/conf/101.conf" || fail "config changed: $(diff "$T/conf.before" "$T/conf/101.conf")"
+	# The server-wide setting counts for a CT that has none: create warns
+	# of nothing, the sample's DISKSPACE is kept.
+	echo 'DISK_QUOTA=no' >>"$VZ_CONF"
+	expect_rc 0 "$VZCTL" create 102 --ostemplate busybox-x86_64 --diskspace 1G:1G
+	if printf '%s\n' "$OUT" | grep -q 'not enforced'; then fail "create with DISK_QUOTA=no warned: $OUT"; fi
+	# A ploop CT's size is its image: DISK_QUOTA alone leaves it as it is.
+	expect_rc 0 "$VZCTL" --quiet create 103 --ostemplate busybox-x86_64 --layout ploop --diskspace 300M
+	expect_rc 0 "$VZCTL" set 103 --diskquota no --save
+	grep -q '^DISK_QUOTA="no"$' "$T/conf/103.conf" || fail "DISK_QUOTA not saved for ploop"
+}
+
 t_vzquota_vzctl_quota_commands() {
 	if prjquota_here; then
 		echo "project quota is enforced here: tests/vm/test_simfs_quota.sh covers this host"
@@ -135,7 +169,17 @@ t_vzquota_errors_and_drop() {
 	expect_rc 2 "$VZQUOTA" frobnicate 101
 	expect_rc 2 "$VZQUOTA" setlimit2 101
 	expect_out 'not supported'
-	expect_rc 2 "$VZQUOTA" stat 101 -t
+	# Second-level quota: "stat -t" has no user or group records to add,
+	# "-s 0" and "-u 0" (vzctl's QUOTAUGIDLIMIT=0) ask for none; the rest
+	# is refused.
+	expect_rc 0 "$VZQUOTA" stat 101
+	local plain=$OUT
+	expect_rc 0 "$VZQUOTA" stat 101 -t
+	[ "$OUT" = "$plain" ] || fail "stat -t: $OUT"
+	expect_rc 2 "$VZQUOTA" setlimit 101 -t
+	expect_rc 2 "$VZQUOTA" setlimit 101 -s 1
+	expect_out 'not supported'
+	expect_rc 2 "$VZQUOTA" setlimit 101 --ugid-limit 100
 	expect_rc 2 "$VZQUOTA" setlimit 101 -b lots
 	expect_rc 2 "$VZQUOTA" on 101 -e 3x
 	expect_rc 2 "$VZQUOTA" stat no-such-name
@@ -150,6 +194,7 @@ t_vzquota_errors_and_drop() {
 	expect_rc 6 "$VZQUOTA" off 101
 	expect_out 'Quota is not running for id 101'
 	expect_rc 0 "$VZQUOTA" on 101
+	expect_rc 0 "$VZQUOTA" on 101 -s 0 -u 0 --sub-quotas 0 --ugid-limit 0
 	expect_rc 0 "$VZQUOTA" -v drop 101
 	expect_out 'nothing is cached for 101'
 	# -p: a tree with no CT config behind the id.

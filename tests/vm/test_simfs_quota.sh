@@ -99,6 +99,19 @@ t_vzquota_enforced_set_live_and_off_on() {
 	expect_rc 0 "$VZCTL" quotaon 101
 	expect_rc 0 "$VZQUOTA" stat 101
 	[ "$(vzq_field 1k-blocks hard)" = 30720 ] || fail "quotaon did not restore: $OUT"
+	# DISK_QUOTA=no takes the limits off (OpenVZ ran no vzquota for such a
+	# CT), yes puts the saved ones back.
+	expect_rc 0 "$VZCTL" set 101 --diskquota no --save
+	expect_rc 0 "$VZQUOTA" stat 101
+	[ "$(vzq_field 1k-blocks hard)" = 0 ] || fail "--diskquota no kept limits: $OUT"
+	expect_rc 0 "$VZCTL" exec 101 'df -k / | tail -1'
+	printf '%s\n' "$OUT" | awk '{ exit !($2 > 30720) }' || fail "df with DISK_QUOTA=no: $OUT"
+	expect_rc 0 "$VZCTL" set 101 --diskspace 40M:40M --save
+	expect_rc 0 "$VZQUOTA" stat 101
+	[ "$(vzq_field 1k-blocks hard)" = 0 ] || fail "--diskspace applied with DISK_QUOTA=no: $OUT"
+	expect_rc 0 "$VZCTL" set 101 --diskquota yes --save
+	expect_rc 0 "$VZQUOTA" stat 101
+	[ "$(vzq_field 1k-blocks hard)" = 40960 ] || fail "--diskquota yes did not restore: $OUT"
 	expect_rc 0 "$VZQUOTA" off 101
 	expect_rc 0 "$VZQUOTA" setlimit 101 -b 1000 -B 40000 -e 1h
 	expect_rc 0 "$VZQUOTA" stat 101

@@ -13,8 +13,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online [--lazy|--noiter]] [-c|--compact] [-f|--nodeps[=cpu,ipv6,all]]\n"
-		   "\t[--check-only] [-t|--times] [-v]\n"
+		   "\t[--keep-dst] [--online [--lazy|--noiter]] [-c|--compact] [-s|--snapshot]\n"
+		   "\t[-f|--nodeps[=cpu,ipv6,all]] [--check-only] [-t|--times] [-v]\n"
 		   "\t<destination_address> <CTID>\n"
 		   "Options:\n"
 		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		   "                            default copies it first while it runs, where the\n"
 		   "                            kernel tracks dirty pages)\n"
 		   "  -c, --compact             compact a ploop image before copying it\n"
+		   "  -s, --snapshot            accepted: OpenVZ snapshotted a ploop image to copy\n"
+		   "                            it while the CT ran; nvz copies it without one\n"
 		   "  -f, --nodeps[=cpu,ipv6,all]  skip checks of the destination: that its CPU has\n"
 		   "                            the source's features (online), that it has IPv6\n"
 		   "                            if the CT has IPv6 addresses (default: all)\n"
@@ -74,11 +76,12 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 {
 	static const struct option opts[] = {
 		{ "remove-area", required_argument, NULL, 'r' },
-		{ "ssh", required_argument, NULL, 's' },
+		{ "ssh", required_argument, NULL, 'S' },
 		{ "rsync", required_argument, NULL, 'R' },
 		{ "ssh-mux", no_argument, NULL, 'M' },
 		{ "no-ssh-mux", no_argument, NULL, 'N' },
 		{ "compact", no_argument, NULL, 'C' },
+		{ "snapshot", no_argument, NULL, 'p' },
 		{ "nodeps", optional_argument, NULL, 'f' },
 		{ "keep-dst", no_argument, NULL, 'k' },
 		{ "online", no_argument, NULL, 'o' },
@@ -94,14 +97,14 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ 0 },
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:cf::tvh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "r:csf::tvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
 				return bad_usage("Bad value for -r: %s (yes or no)", optarg);
 			o->keep_src = !strcmp(optarg, "no");
 			break;
-		case 's': o->ssh_opts = optarg; break;
+		case 'S': o->ssh_opts = optarg; break;
 		case 'R': o->rsync_opts = optarg; break;
 		case 'k': o->keep_dst = true; break;
 		case 'o': o->online = true; break;
@@ -110,6 +113,8 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 'K': o->check_only = true; break;
 		case 'c':
 		case 'C': o->compact = true; break;
+		case 's':
+		case 'p': o->snapshot = true; break;
 		case 'f':
 			if (nvz_migrate_parse_nodeps(optarg) < 0)
 				return bad_usage("Bad value for --nodeps: %s (cpu, ipv6, all)", optarg);

@@ -52,6 +52,7 @@ struct nvz_migrate_opts {
 	bool check_only;
 	bool no_ssh_mux;        /* one ssh connection per copy instead of one for all */
 	bool compact;           /* -c: compact a ploop image before copying it */
+	bool snapshot;          /* -s: OpenVZ's snapshot before the copy; not needed here */
 	bool noiter;            /* online: no iterative memory copy (pre-dump rounds) */
 	unsigned nodeps;        /* -f: NVZ_MIG_NODEPS_* checks skipped */
 	const char *ssh_opts;   /* extra ssh options, split on blanks */

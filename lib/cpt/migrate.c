@@ -439,6 +439,13 @@ static int step_sync1(struct mig *m, struct nvz_error **err)
 	} else if (m->o->compact) {
 		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Not a ploop CT: nothing to compact");
 	}
+	/* OpenVZ's -s froze a ploop image's base in a snapshot so that it could be
+	 * copied while the CT wrote to a new top delta; the image is synced
+	 * running and again in place once stopped here, with no snapshot left
+	 * behind on either side. */
+	if (m->o->snapshot)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO,
+			"Not creating a container snapshot: the running image is copied without one");
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Syncing private");
 	return sync_private(m, false, err);
 }

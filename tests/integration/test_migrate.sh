@@ -380,8 +380,11 @@ t_migrate_ploop() {
 	sed -i 's/^VE_LAYOUT=.*/VE_LAYOUT=ploop/' "$T/vz.conf"
 	mig_ct 2109 --diskspace 300M
 	grep -q VE_LAYOUT "$T/conf/2109.conf" && fail "layout in the CT config: test needs it from vz.conf"
-	expect_rc 0 migrate -c $MIG_B 2109
+	expect_rc 0 migrate -c -s $MIG_B 2109
 	expect_out 'Compacting container image'
+	expect_out 'Not creating a container snapshot'
+	[ ! -e "$T/b/private/2109/snapshots" ] || [ -z "$(ls -A "$T/b/private/2109/snapshots")" ] ||
+		fail "a snapshot arrived on B"
 	grep -q '^VE_LAYOUT="ploop"' "$T/b/conf/2109.conf" || fail "layout not recorded on B"
 	vzb status 2109 | grep -q running || fail "not running on B"
 	[ "$(vzb exec 2109 cat /root/marker)" = "migrated-2109" ] || fail "file did not arrive"

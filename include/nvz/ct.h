@@ -32,7 +32,7 @@ struct nvz_ct_state {
 	bool exists;  /* private area present */
 	bool mounted; /* VE_ROOT mounted */
 	bool running; /* init alive */
-	bool suspended;
+	bool suspended; /* exists, not running, a dump in DUMPDIR */
 	pid_t init_pid;
 	pid_t monitor_pid;
 };

@@ -170,9 +170,10 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 		if (nvz_proc_alive(rs.monitor_pid, rs.monitor_start))
 			st->monitor_pid = rs.monitor_pid;
 	}
+	/* Only a CT that exists is suspended (OpenVZ's status): a dump left
+	 * behind by a CT whose private area is gone restores nothing. */
 	cleanup_free char *dump = NULL;
-	const char *dumpdir = nvz_ct_get(ct, "DUMPDIR", "/var/lib/vz/dump");
-	if (!st->running && asprintf(&dump, "%s/Dump.%s", dumpdir, ct->id) >= 0)
+	if (st->exists && !st->running && (dump = nvz_ct_dump_path(ct)))
 		st->suspended = nvz_path_exists(dump);
 	return 0;
 }

@@ -321,3 +321,29 @@ t_vzlist_non_root()
 	[ $rc -eq 1 ] || fail "exit $rc"
 	grep -qx 'This program can only be run under root.' "$T/err" || fail "stderr: $(cat "$T/err")"
 }
+
+# vzctl status and vzlist agree on a CT's state, as OpenVZ's did: a dump
+# in DUMPDIR makes a stopped CT "suspended", but only one that exists; a
+# dump left behind by a CT whose private area is gone is no CT at all.
+t_vzlist_status_suspended_only_if_exists()
+{
+	_vzl_ct 101
+	expect_rc 0 "$VZCTL" status 101
+	[ "$OUT" = "CTID 101 exist unmounted down" ] || fail "stopped: $OUT"
+	mkdir -p "$T/dump/Dump.101"
+	expect_rc 0 "$VZCTL" status 101
+	[ "$OUT" = "CTID 101 exist unmounted down suspended" ] || fail "with a dump: $OUT"
+	_vzl_run -S -H -o ctid,status
+	_vzl_expect_out "       101 suspended" || return
+	mv "$T/private/101" "$T/private/101.gone"
+	expect_rc 0 "$VZCTL" status 101
+	[ "$OUT" = "CTID 101 deleted unmounted down" ] || fail "private area gone: $OUT"
+	_vzl_run -a -H -o ctid,status
+	[ -s "$T/out" ] && fail "listed without a private area: $(cat "$T/out")"
+	# No config either (a dump left by a CT that went away).
+	rm "$T/conf/101.conf"
+	mv "$T/private/101.gone" "$T/private/101"
+	expect_rc 0 "$VZCTL" status 101
+	[ "$OUT" = "CTID 101 deleted unmounted down" ] || fail "no config: $OUT"
+	return 0
+}

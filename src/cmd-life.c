@@ -76,17 +76,25 @@ struct life_opts {
 	struct nvz_stop_opts stop;
 };
 
+/* An option of the other command: vzctl's message, status 20. */
+static int not_applicable(const char *opt, const char *cmd)
+{
+	fprintf(stderr, "Option --%s is not applicable to %s command\n", opt, cmd);
+	return NVZ_E_SYNTAX;
+}
+
 static int parse_life(struct cmd_ctx *c, struct life_opts *o, bool allow_start, bool allow_stop)
 {
 	memset(o, 0, sizeof(*o));
+	const char *cmd = allow_start ? "start" : "stop";
 	PARSE_OPTS(c, start_opts,
-		   case 'w': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--wait");
+		   case 'w': if (!allow_start) return not_applicable("wait", cmd);
 			     o->start.wait = true; break;
-		   case 'f': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--force");
+		   case 'f': if (!allow_start) return not_applicable("force", cmd);
 			     o->start.force = true; break;
-		   case 'F': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--fast");
+		   case 'F': if (!allow_stop) return not_applicable("fast", cmd);
 			     o->stop.fast = true; break;
-		   case 'u': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--skip-umount");
+		   case 'u': if (!allow_stop) return not_applicable("skip-umount", cmd);
 			     o->stop.skip_umount = true; break;
 		   case 'k': break;);
 	return 0;

@@ -128,7 +128,11 @@ int cmd_restart(struct cmd_ctx *c)
 		return r;
 	struct nvz_error *err = NULL;
 	nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Restarting container");
-	if (nvz_ct_stop(c->ct, &o.stop, &err) < 0)
+	/* As vzctl: a CT that does not run is only started (no "Unable to
+	 * stop" line in a restart that succeeds). */
+	struct nvz_ct_state st;
+	nvz_ct_get_state(c->ct, &st, NULL);
+	if (st.running && nvz_ct_stop(c->ct, &o.stop, &err) < 0)
 		return cli_fail(err);
 	return done(err, nvz_ct_start(c->ct, &o.start, &err));
 }

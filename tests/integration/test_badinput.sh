@@ -149,7 +149,11 @@ t_errors_openvz_messages() {
 	expect_out 'No command line given for --exec'
 	expect_rc 20 "$VZCTL" enter 602 --bogus
 	expect_out "Invalid option '--bogus'"
-	expect_rc 0 "$VZCTL" start 602
+	# restart of a CT that does not run only starts it.
+	expect_rc 0 "$VZCTL" restart 602
+	expect_out '^Restarting container'
+	expect_out '^Container start in progress'
+	printf '%s\n' "$OUT" | grep -q 'Unable to stop' && fail "restart of a stopped CT: $OUT"
 	wait_for 100 booted 602 || fail "no boot"
 	expect_rc 32 "$VZCTL" restore 602
 	expect_out 'Unable to perform restore: container already running'

@@ -21,16 +21,26 @@ t_bad_commands_and_ids() {
 }
 
 t_create_errors() {
+	# vzctl's last line of every failed create.
+	local failed='Creation of container private area failed$'
 	expect_rc 91 "$VZCTL" create 201 --ostemplate no-such-template
 	expect_out "Cached OS template $T/template/cache/no-such-template.tar"
+	expect_out "$failed"
 	[ -e "$T/private/201" ] && fail "private area left after failed create"
 	expect_rc 0 "$VZCTL" create 201 --ostemplate busybox-x86_64
 	expect_rc 44 "$VZCTL" create 201 --ostemplate busybox-x86_64
 	expect_out 'Private area already exists'
+	expect_out "$failed"
+	[ "$(printf '%s\n' "$OUT" | grep -c 'Creation of container')" = 1 ] || fail "said twice: $OUT"
 	expect_rc 82 "$VZCTL" create 202 --config nosuchsample
 	expect_out 'Sample config .* not found'
+	expect_out "$failed"
 	expect_rc 0 "$VZCTL" create 203 --config vswap-256m
 	grep -q '^PHYSPAGES="0:256M"' "$T/conf/203.conf" || fail "sample not applied"
+	sed -i '/^DEF_OSTEMPLATE=/d' "$T/vz.conf"
+	expect_rc 29 "$VZCTL" create 204
+	expect_out 'OS template is not specified'
+	expect_out "$failed"
 }
 
 t_name_clash_and_validation() {

@@ -212,6 +212,15 @@ int cmd_convert(struct cmd_ctx *c)
  * --resume to hold a CT still, for a backup). */
 enum cpt_stage { STAGE_ALL, STAGE_SUSPEND, STAGE_RESUME, STAGE_KILL, STAGE_DUMP, STAGE_UNDUMP };
 
+/* As vzctl: two stages (--suspend --kill) are refused, not the last run. */
+static int pick_stage(enum cpt_stage *stage, enum cpt_stage s)
+{
+	if (*stage != STAGE_ALL)
+		return cmd_bad_args("%s", "Invalid syntax: only one sub command may be used");
+	*stage = s;
+	return 0;
+}
+
 /* chkpnt/suspend and restore/resume: --dumpfile, the stages, OpenVZ's
  * hidden flags that only tuned the old kernel's stages (accepted, no
  * effect); restore also takes nvz's --lazy / --no-lazy (post-copy or not,
@@ -231,16 +240,17 @@ static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predum
 	*o = (struct nvz_restore_opts){ 0 };
 	*predump = false;
 	*stage = STAGE_ALL;
+	int r;
 	PARSE_OPTS(c, opts,
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;
 		   case 'p': *predump = true; break;
-		   case 'S': *stage = STAGE_SUSPEND; break;
-		   case 'R': *stage = STAGE_RESUME; break;
-		   case 'K': *stage = STAGE_KILL; break;
-		   case 'D': *stage = STAGE_DUMP; break;
-		   case 'U': *stage = STAGE_UNDUMP; break;
+		   case 'S': if ((r = pick_stage(stage, STAGE_SUSPEND))) return r; break;
+		   case 'R': if ((r = pick_stage(stage, STAGE_RESUME))) return r; break;
+		   case 'K': if ((r = pick_stage(stage, STAGE_KILL))) return r; break;
+		   case 'D': if ((r = pick_stage(stage, STAGE_DUMP))) return r; break;
+		   case 'U': if ((r = pick_stage(stage, STAGE_UNDUMP))) return r; break;
 		   case 'x': break;);
 	return 0;
 }
@@ -254,8 +264,16 @@ static int run_stage(struct cmd_ctx *c, enum cpt_stage stage, int status)
 	case STAGE_SUSPEND:
 	case STAGE_RESUME:
 		return done(err, nvz_ct_suspend(c->ct, stage == STAGE_SUSPEND, &err));
-	case STAGE_KILL:
+	case STAGE_KILL: {
+		/* vzctl: a CT that does not run cannot be killed (31). */
+		struct nvz_ct_state st;
+		nvz_ct_get_state(c->ct, &st, NULL);
+		if (!st.running) {
+			cli_error_line("Container is not running");
+			return NVZ_E_NOT_RUNNING;
+		}
 		return done(err, nvz_ct_stop(c->ct, &(struct nvz_stop_opts){ .fast = true, .skip_umount = true }, &err));
+	}
 	default:
 		fprintf(stderr, "Error: the %s stage alone is not supported: vzctl chkpnt suspends, dumps and "
 				"kills in one, vzctl restore undumps and resumes in one (vzctl snapshot keeps a "

@@ -144,6 +144,10 @@ t_errors_openvz_messages() {
 	expect_out 'Unable to setup checkpointing: container is not running'
 	expect_rc 31 "$VZCTL" chkpnt 602 --resume
 	expect_out '^Container is not running'
+	expect_rc 31 "$VZCTL" chkpnt 602 --kill
+	expect_out '^Container is not running'
+	expect_rc 31 "$VZCTL" restore 602 --kill
+	expect_out '^Container is not running'
 	expect_rc 20 "$VZCTL" start 602 --fast
 	expect_out 'Option --fast is not applicable to start command'
 	expect_rc 20 "$VZCTL" stop 602 --wait
@@ -167,6 +171,13 @@ t_errors_openvz_messages() {
 	wait_for 100 booted 602 || fail "no boot"
 	expect_rc 32 "$VZCTL" restore 602
 	expect_out 'Unable to perform restore: container already running'
+	# Two stages are refused, not the last one run (it killed the CT).
+	expect_rc 20 "$VZCTL" chkpnt 602 --suspend --kill
+	expect_out 'Invalid syntax: only one sub command may be used'
+	expect_rc 20 "$VZCTL" restore 602 --resume --kill
+	expect_out 'Invalid syntax: only one sub command may be used'
+	ct_running 602 || fail "two stage flags stopped the CT"
+	expect_rc 0 "$VZCTL" exec 602 true
 	expect_rc 0 "$VZCTL" stop 602 --fast
 }
 

@@ -133,6 +133,11 @@ t_errors_start_disabled_first() {
 	expect_rc 105 "$VZCTL" start 601
 	expect_rc 43 "$VZCTL" start 601 --force
 	expect_out "Container private area $T/private/601 does not exist"
+	# So too with a dump: 43 before any restore is tried.
+	mkdir -p "$T/dump/Dump.601"
+	expect_rc 43 "$VZCTL" start 601 --force
+	expect_out "Container private area $T/private/601 does not exist"
+	[ -d "$T/dump/Dump.601" ] || fail "dump gone"
 	mv "$T/private/601.away" "$T/private/601"
 }
 

@@ -50,6 +50,11 @@ t_name_clash_and_validation() {
 	expect_out 'Conflict: name alpha already used by container 301'
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
 	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	# With other options, a name needs --save (alone, nvz saves it).
+	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
+	expect_out 'Error: unable to use --name option without --save'
+	[ -e "$T/names/beta" ] && fail "name assigned without --save"
+	grep -q 'd302' "$T/conf/302.conf" && fail "description saved"
 	expect_rc 70 "$VZCTL" set 302 --hostname 'bad host!' --save
 	grep -q 'bad host' "$T/conf/302.conf" && fail "bad hostname saved"
 	expect_rc 72 "$VZCTL" set 302 --nameserver not-an-ip --save

@@ -27,13 +27,18 @@ void cli_log_errors_to(const struct nvz_ctx *ctx)
 	log_ctx = ctx;
 }
 
+void cli_error_line(const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+	nvz_log_file(log_ctx, NVZ_LOG_ERROR, msg);
+}
+
 int cli_fail(struct nvz_error *err)
 {
 	if (!err)
 		return 3;
 	int status = err->status ? err->status : 3;
-	fprintf(stderr, "%s\n", err->msg);
-	nvz_log_file(log_ctx, NVZ_LOG_ERROR, err->msg);
+	cli_error_line(err->msg);
 	nvz_error_free(err);
 	return status;
 }

@@ -16,6 +16,8 @@ struct cli_out {
 void cli_log(void *userdata, int level, const char *msg);
 /* Print an error chain and return its exit status. */
 int cli_fail(struct nvz_error *err);
+/* One more error line, on stderr and in LOGFILE as cli_fail's. */
+void cli_error_line(const char *msg);
 /* cli_fail's messages also go to ctx's LOGFILE (NULL: no more). */
 void cli_log_errors_to(const struct nvz_ctx *ctx);
 /* Check that stdout was written fully (vzlist > /full/disk must fail). */

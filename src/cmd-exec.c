@@ -10,7 +10,7 @@
 int cmd_exec(struct cmd_ctx *c)
 {
 	if (c->argc < 1)
-		return cmd_bad_args("%s", "No command specified");
+		return cmd_bad_args("%s", "No command line given for exec");
 	bool from_stdin = c->argc == 1 && !strcmp(c->argv[0], "-");
 	char *const sh_argv[] = { "/bin/sh", NULL };
 	struct nvz_exec_opts o = {
@@ -40,10 +40,13 @@ int cmd_enter(struct cmd_ctx *c)
 	char *const login[] = { "/bin/sh", "-c",
 				"if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l", NULL };
 	char *const *argv = login;
-	if (c->argc >= 2 && !strcmp(c->argv[0], "--exec"))
+	/* vzctl's messages, status 20. */
+	if (c->argc && strcmp(c->argv[0], "--exec"))
+		return cmd_bad_args("Invalid option '%s'", c->argv[0]);
+	if (c->argc == 1 || (c->argc && !*c->argv[1]))
+		return cmd_bad_args("%s", "No command line given for --exec");
+	if (c->argc)
 		argv = c->argv + 1;
-	else if (c->argc)
-		return cmd_bad_args("Invalid extra arguments: %s", c->argv[0]);
 	const char *term = getenv("TERM");
 	char termvar[128];
 	snprintf(termvar, sizeof(termvar), "TERM=%s", term && *term ? term : "xterm");
@@ -80,8 +83,17 @@ static void say_attached(void *id)
 
 int cmd_console(struct cmd_ctx *c)
 {
-	if (c->argc > 1 || (c->argc == 1 && strcmp(c->argv[0], "1")))
-		return cmd_bad_args("Invalid extra arguments: %s", c->argv[c->argc - 1]);
+	if (c->argc > 1)
+		return cmd_bad_args("%s", "Invalid syntax: too many parameters!");
+	/* vzctl: a tty number that is not one is a bad value (21); of the
+	 * numbers, only the console, tty 1, is served here. */
+	if (c->argc == 1 && (!*c->argv[0] || c->argv[0][strspn(c->argv[0], "0123456789")])) {
+		fprintf(stderr, "Invalid tty number: %s\n", c->argv[0]);
+		return NVZ_E_VALUE;
+	}
+	if (c->argc == 1 && strcmp(c->argv[0], "1"))
+		return cmd_bad_args("Invalid extra arguments: %s (only tty 1, the console, is available)",
+				    c->argv[0]);
 	struct nvz_error *err = NULL;
 	if (nvz_ct_console_attach(c->ct, 0, 1, say_attached, c->ct->id, &err) < 0)
 		return cli_fail(err);

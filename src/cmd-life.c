@@ -53,7 +53,16 @@ int cmd_create(struct cmd_ctx *c)
 		   case 'i': o.diskinodes = optarg; break;);
 	struct nvz_error *err = NULL;
 	o.layout = layout;
-	return done(err, nvz_ct_create(c->ct, &o, &err));
+	if (nvz_ct_create(c->ct, &o, &err) == 0)
+		return 0;
+	/* vzctl ended every failed create (44, 91, 29, 82, ...) with this
+	 * line, which panels and scripts look for. */
+	static const char failed[] = "Creation of container private area failed";
+	bool said = err && strstr(err->msg, failed);
+	int status = cli_fail(err);
+	if (!said)
+		cli_error_line(failed);
+	return status;
 }
 
 int cmd_destroy(struct cmd_ctx *c)
@@ -76,17 +85,25 @@ struct life_opts {
 	struct nvz_stop_opts stop;
 };
 
+/* An option of the other command: vzctl's message, status 20. */
+static int not_applicable(const char *opt, const char *cmd)
+{
+	fprintf(stderr, "Option --%s is not applicable to %s command\n", opt, cmd);
+	return NVZ_E_SYNTAX;
+}
+
 static int parse_life(struct cmd_ctx *c, struct life_opts *o, bool allow_start, bool allow_stop)
 {
 	memset(o, 0, sizeof(*o));
+	const char *cmd = allow_start ? "start" : "stop";
 	PARSE_OPTS(c, start_opts,
-		   case 'w': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--wait");
+		   case 'w': if (!allow_start) return not_applicable("wait", cmd);
 			     o->start.wait = true; break;
-		   case 'f': if (!allow_start) return cmd_bad_args("Invalid option: %s", "--force");
+		   case 'f': if (!allow_start) return not_applicable("force", cmd);
 			     o->start.force = true; break;
-		   case 'F': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--fast");
+		   case 'F': if (!allow_stop) return not_applicable("fast", cmd);
 			     o->stop.fast = true; break;
-		   case 'u': if (!allow_stop) return cmd_bad_args("Invalid option: %s", "--skip-umount");
+		   case 'u': if (!allow_stop) return not_applicable("skip-umount", cmd);
 			     o->stop.skip_umount = true; break;
 		   case 'k': break;);
 	return 0;
@@ -120,7 +137,11 @@ int cmd_restart(struct cmd_ctx *c)
 		return r;
 	struct nvz_error *err = NULL;
 	nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Restarting container");
-	if (nvz_ct_stop(c->ct, &o.stop, &err) < 0)
+	/* As vzctl: a CT that does not run is only started (no "Unable to
+	 * stop" line in a restart that succeeds). */
+	struct nvz_ct_state st;
+	nvz_ct_get_state(c->ct, &st, NULL);
+	if (st.running && nvz_ct_stop(c->ct, &o.stop, &err) < 0)
 		return cli_fail(err);
 	return done(err, nvz_ct_start(c->ct, &o.start, &err));
 }
@@ -191,6 +212,15 @@ int cmd_convert(struct cmd_ctx *c)
  * --resume to hold a CT still, for a backup). */
 enum cpt_stage { STAGE_ALL, STAGE_SUSPEND, STAGE_RESUME, STAGE_KILL, STAGE_DUMP, STAGE_UNDUMP };
 
+/* As vzctl: two stages (--suspend --kill) are refused, not the last run. */
+static int pick_stage(enum cpt_stage *stage, enum cpt_stage s)
+{
+	if (*stage != STAGE_ALL)
+		return cmd_bad_args("%s", "Invalid syntax: only one sub command may be used");
+	*stage = s;
+	return 0;
+}
+
 /* chkpnt/suspend and restore/resume: --dumpfile, the stages, OpenVZ's
  * hidden flags that only tuned the old kernel's stages (accepted, no
  * effect); restore also takes nvz's --lazy / --no-lazy (post-copy or not,
@@ -210,16 +240,17 @@ static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predum
 	*o = (struct nvz_restore_opts){ 0 };
 	*predump = false;
 	*stage = STAGE_ALL;
+	int r;
 	PARSE_OPTS(c, opts,
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;
 		   case 'p': *predump = true; break;
-		   case 'S': *stage = STAGE_SUSPEND; break;
-		   case 'R': *stage = STAGE_RESUME; break;
-		   case 'K': *stage = STAGE_KILL; break;
-		   case 'D': *stage = STAGE_DUMP; break;
-		   case 'U': *stage = STAGE_UNDUMP; break;
+		   case 'S': if ((r = pick_stage(stage, STAGE_SUSPEND))) return r; break;
+		   case 'R': if ((r = pick_stage(stage, STAGE_RESUME))) return r; break;
+		   case 'K': if ((r = pick_stage(stage, STAGE_KILL))) return r; break;
+		   case 'D': if ((r = pick_stage(stage, STAGE_DUMP))) return r; break;
+		   case 'U': if ((r = pick_stage(stage, STAGE_UNDUMP))) return r; break;
 		   case 'x': break;);
 	return 0;
 }
@@ -233,8 +264,16 @@ static int run_stage(struct cmd_ctx *c, enum cpt_stage stage, int status)
 	case STAGE_SUSPEND:
 	case STAGE_RESUME:
 		return done(err, nvz_ct_suspend(c->ct, stage == STAGE_SUSPEND, &err));
-	case STAGE_KILL:
+	case STAGE_KILL: {
+		/* vzctl: a CT that does not run cannot be killed (31). */
+		struct nvz_ct_state st;
+		nvz_ct_get_state(c->ct, &st, NULL);
+		if (!st.running) {
+			cli_error_line("Container is not running");
+			return NVZ_E_NOT_RUNNING;
+		}
 		return done(err, nvz_ct_stop(c->ct, &(struct nvz_stop_opts){ .fast = true, .skip_umount = true }, &err));
+	}
 	default:
 		fprintf(stderr, "Error: the %s stage alone is not supported: vzctl chkpnt suspends, dumps and "
 				"kills in one, vzctl restore undumps and resumes in one (vzctl snapshot keeps a "

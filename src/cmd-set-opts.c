@@ -506,8 +506,11 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 			r->restart = true;
 		else if (!strcmp(arg, "ignore"))
 			r->ignore = true;
-		else
-			return cmd_bad_args("Invalid value for --setmode: %s", arg);
+		else {
+			/* A bad value, not a bad option: 21, as vzctl. */
+			fprintf(stderr, "Invalid value for --setmode: %s\n", arg);
+			return NVZ_E_VALUE;
+		}
 		return 0;
 	case K_MAP:
 		if (strcmp(arg, "name")) {

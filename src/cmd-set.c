@@ -180,6 +180,13 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	int rc = parse_set(c, r);
 	if (rc)
 		return rc;
+	/* vzctl refused a name without --save; nvz saves a name given alone
+	 * (see below), but with other changes that are not saved it would
+	 * silently not be set. */
+	if (!r->save && nvz_conf_get(r->changes, "NAME") && nvz_conf_count(r->changes) > 1) {
+		fprintf(stderr, "Error: unable to use --name option without --save\n");
+		return NVZ_E_NAME;
+	}
 	/* Kept in the config for OpenVZ's tools and a move back; said once. */
 	for (size_t i = 0; i < r->nstored; i++) {
 		bool again = false;

@@ -14,6 +14,7 @@ enum nvz_status {
 	NVZ_E_EXEC = 8,
 	NVZ_E_LOCKED = 9,
 	NVZ_E_NOCONFIG = 10,
+	NVZ_E_NOSCRIPT = 11, /* VZ_NOSCRIPT: runscript's script not found */
 	NVZ_E_NOACCESS = 12,
 	NVZ_E_SETCAP = 13,
 	NVZ_E_NOVECONFIG = 14,

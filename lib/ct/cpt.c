@@ -185,7 +185,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running || nvz_runstate_read(ct, rs) < 0)
-		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpoint: container is not running");
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Unable to setup checkpointing: container is not running");
 	if (refuse_netdev(ct, err) < 0)
 		return -1;
 	cleanup_free char *dir = dump_dir(ct, dumpfile);
@@ -395,8 +395,9 @@ int nvz_ct_suspend(struct nvz_ct *ct, bool frozen, struct nvz_error **err)
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running)
-		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "%s: container is not running",
-			       frozen ? "Unable to setup checkpoint" : "Unable to resume");
+		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "%s",
+			       frozen ? "Unable to setup checkpointing: container is not running"
+				      : "Container is not running");
 	if (frozen) {
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting up checkpoint...");
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "\tsuspend...");
@@ -452,7 +453,7 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	if (st.running)
-		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Container is already running");
+		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Unable to perform restore: container already running");
 	if (!nvz_path_exists(dir))
 		return nvz_err(err, NVZ_E_RESTORE, ENOENT, "Restore error, dump file %s not found", dir);
 	if (nvz_cpt_dump_check(dir, nvz_ct_cgroup_version(ct), err) < 0)

@@ -77,6 +77,9 @@ static int run_stopped(struct nvz_ct *ct, int script_fd, struct nvz_error **err)
 int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* vzctl: a script that is not there is 11; one we cannot read, 79. */
+	if (fd < 0 && errno == ENOENT)
+		return nvz_err(err, NVZ_E_NOSCRIPT, ENOENT, "Script not found: %s", path);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "Unable to open script %s", path);
 	struct nvz_ct_state st;

@@ -21,16 +21,26 @@ t_bad_commands_and_ids() {
 }
 
 t_create_errors() {
+	# vzctl's last line of every failed create.
+	local failed='Creation of container private area failed$'
 	expect_rc 91 "$VZCTL" create 201 --ostemplate no-such-template
 	expect_out "Cached OS template $T/template/cache/no-such-template.tar"
+	expect_out "$failed"
 	[ -e "$T/private/201" ] && fail "private area left after failed create"
 	expect_rc 0 "$VZCTL" create 201 --ostemplate busybox-x86_64
 	expect_rc 44 "$VZCTL" create 201 --ostemplate busybox-x86_64
 	expect_out 'Private area already exists'
+	expect_out "$failed"
+	[ "$(printf '%s\n' "$OUT" | grep -c 'Creation of container')" = 1 ] || fail "said twice: $OUT"
 	expect_rc 82 "$VZCTL" create 202 --config nosuchsample
 	expect_out 'Sample config .* not found'
+	expect_out "$failed"
 	expect_rc 0 "$VZCTL" create 203 --config vswap-256m
 	grep -q '^PHYSPAGES="0:256M"' "$T/conf/203.conf" || fail "sample not applied"
+	sed -i '/^DEF_OSTEMPLATE=/d' "$T/vz.conf"
+	expect_rc 29 "$VZCTL" create 204
+	expect_out 'OS template is not specified'
+	expect_out "$failed"
 }
 
 t_name_clash_and_validation() {
@@ -40,6 +50,11 @@ t_name_clash_and_validation() {
 	expect_out 'Conflict: name alpha already used by container 301'
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
 	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	# With other options, a name needs --save (alone, nvz saves it).
+	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
+	expect_out 'Error: unable to use --name option without --save'
+	[ -e "$T/names/beta" ] && fail "name assigned without --save"
+	grep -q 'd302' "$T/conf/302.conf" && fail "description saved"
 	expect_rc 70 "$VZCTL" set 302 --hostname 'bad host!' --save
 	grep -q 'bad host' "$T/conf/302.conf" && fail "bad hostname saved"
 	expect_rc 72 "$VZCTL" set 302 --nameserver not-an-ip --save
@@ -101,4 +116,92 @@ t_parallel_commands_one_ct() {
 	[ $ok -ge 1 ] || fail "no writer succeeded"
 	grep -Eq '^DESCRIPTION="writer [1-6]"$' "$T/conf/502.conf" || fail "config corrupt: $(cat "$T/conf/502.conf")"
 	grep -q '^OSTEMPLATE="busybox-x86_64"$' "$T/conf/502.conf" || fail "config lost keys"
+}
+
+# vzctl start checks DISABLED first, then the private area, then whether the
+# CT runs; a disabled CT with a dump is not restored and keeps its dump.
+t_errors_start_disabled_first() {
+	start_busybox 601
+	expect_rc 0 "$VZCTL" set 601 --disabled yes --save
+	expect_rc 105 "$VZCTL" start 601
+	expect_out 'Container start disabled'
+	expect_rc 32 "$VZCTL" start 601 --force
+	expect_out 'Container is already running'
+	expect_rc 0 "$VZCTL" stop 601
+	# A dump (as chkpnt leaves) makes the CT suspended: start would restore it.
+	mkdir -p "$T/dump/Dump.601" && echo keep >"$T/dump/Dump.601/marker"
+	expect_rc 105 "$VZCTL" start 601
+	expect_out 'Container start disabled'
+	[ "$(cat "$T/dump/Dump.601/marker" 2>/dev/null)" = keep ] || fail "dump of a disabled CT touched"
+	rm -rf "$T/dump/Dump.601"
+	mv "$T/private/601" "$T/private/601.away"
+	expect_rc 105 "$VZCTL" start 601
+	expect_rc 43 "$VZCTL" start 601 --force
+	expect_out "Container private area $T/private/601 does not exist"
+	# So too with a dump: 43 before any restore is tried.
+	mkdir -p "$T/dump/Dump.601"
+	expect_rc 43 "$VZCTL" start 601 --force
+	expect_out "Container private area $T/private/601 does not exist"
+	[ -d "$T/dump/Dump.601" ] || fail "dump gone"
+	mv "$T/private/601.away" "$T/private/601"
+}
+
+# vzctl's messages and statuses on the error paths of exec, enter, console,
+# start/stop options, set --setmode, chkpnt and restore.
+t_errors_openvz_messages() {
+	expect_rc 0 "$VZCTL" create 602 --ostemplate busybox-x86_64
+	expect_rc 31 "$VZCTL" chkpnt 602
+	expect_out 'Unable to setup checkpointing: container is not running'
+	expect_rc 31 "$VZCTL" chkpnt 602 --resume
+	expect_out '^Container is not running'
+	expect_rc 31 "$VZCTL" chkpnt 602 --kill
+	expect_out '^Container is not running'
+	expect_rc 31 "$VZCTL" restore 602 --kill
+	expect_out '^Container is not running'
+	expect_rc 20 "$VZCTL" start 602 --fast
+	expect_out 'Option --fast is not applicable to start command'
+	expect_rc 20 "$VZCTL" stop 602 --wait
+	expect_out 'Option --wait is not applicable to stop command'
+	expect_rc 21 "$VZCTL" set 602 --setmode bogus --save
+	expect_out 'Invalid value for --setmode: bogus'
+	expect_rc 21 "$VZCTL" console 602 abc
+	expect_out 'Invalid tty number: abc'
+	expect_rc 20 "$VZCTL" console 602 1 2
+	expect_rc 20 "$VZCTL" exec 602
+	expect_out 'No command line given for exec'
+	expect_rc 20 "$VZCTL" enter 602 --exec
+	expect_out 'No command line given for --exec'
+	expect_rc 20 "$VZCTL" enter 602 --bogus
+	expect_out "Invalid option '--bogus'"
+	# restart of a CT that does not run only starts it.
+	expect_rc 0 "$VZCTL" restart 602
+	expect_out '^Restarting container'
+	expect_out '^Container start in progress'
+	printf '%s\n' "$OUT" | grep -q 'Unable to stop' && fail "restart of a stopped CT: $OUT"
+	wait_for 100 booted 602 || fail "no boot"
+	expect_rc 32 "$VZCTL" restore 602
+	expect_out 'Unable to perform restore: container already running'
+	# Two stages are refused, not the last one run (it killed the CT).
+	expect_rc 20 "$VZCTL" chkpnt 602 --suspend --kill
+	expect_out 'Invalid syntax: only one sub command may be used'
+	expect_rc 20 "$VZCTL" restore 602 --resume --kill
+	expect_out 'Invalid syntax: only one sub command may be used'
+	ct_running 602 || fail "two stage flags stopped the CT"
+	expect_rc 0 "$VZCTL" exec 602 true
+	expect_rc 0 "$VZCTL" stop 602 --fast
+}
+
+# At host boot a disabled CT that was suspended is refused (105) before
+# its dump is tried, so nvz-onboot keeps the dump for a later --force.
+t_errors_onboot_disabled_keeps_dump() {
+	export VZREBOOTDIR=$T/vzreboot VZCTL VZLIST
+	expect_rc 0 "$VZCTL" create 603 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 603 --onboot yes --disabled yes --save
+	mkdir -p "$T/dump/Dump.603" && echo keep >"$T/dump/Dump.603/marker"
+	expect_rc 1 "$SRCDIR/scripts/nvz-onboot" start
+	expect_out 'Container start disabled'
+	[ -e "$T/dump/Dump.603/marker" ] || fail "dump of a disabled CT moved: $(ls "$T/dump")"
+	[ -e "$T/dump/Dump.603.failed" ] && fail "dump of a disabled CT called failed"
+	ct_running 603 && fail "disabled CT started"
+	return 0
 }

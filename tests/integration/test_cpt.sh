@@ -936,7 +936,7 @@ t_cpt_suspend_resume() {
 	expect_out 'Container was stopped'
 	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "a suspended CT was killed, not halted: $OUT"
 	expect_rc 31 "$VZCTL" chkpnt 1520 --suspend
-	expect_out 'Unable to setup checkpoint: container is not running'
+	expect_out 'Unable to setup checkpointing: container is not running'
 	# Suspended, then killed: stopped, still mounted.
 	expect_rc 0 "$VZCTL" start 1520
 	wait_for 100 booted 1520 || fail "no boot"

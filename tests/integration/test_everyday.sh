@@ -59,7 +59,8 @@ t_runscript_running_and_stopped() {
 	expect_rc 0 "$VZCTL" status 702
 	[ "$OUT" = "CTID 702 exist unmounted down" ] || fail "runscript left state: $OUT"
 	[ -d "$(cgdir pids 702)" ] && fail "runscript left a cgroup"
-	expect_rc 79 "$VZCTL" runscript 702 "$T/no-such-script"
+	expect_rc 11 "$VZCTL" runscript 702 "$T/no-such-script"
+	expect_out "^Script not found: $T/no-such-script\$"
 	return 0
 }
 

@@ -147,7 +147,11 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 		return fail(err);
 	if (!strcmp(arg, "none"))
 		return put(r, o->key, "");
+	/* The base: this set's list, else what the running CT has. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, o->key);
+	if (!cur && (live = nvz_ct_live_value(ct, o->key)))
+		cur = live;
 	if (!cur)
 		cur = nvz_ct_get(ct, o->key, "");
 	size_t idlen = strrchr(arg, ':') ? (size_t)(strrchr(arg, ':') - arg) : strlen(arg);

@@ -122,7 +122,8 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 				     sd ? sd : nvz_ct_get(ct, "SEARCHDOMAIN", NULL), &err) < 0)
 			return cli_fail(err);
 	}
-	if ((r->live_res || r->reset_ub) && nvz_ct_set_resources(ct, r->changes, &err) < 0) {
+	if (r->reset_ub ? nvz_ct_reset_ub(ct, &err) < 0
+			: r->live_res && nvz_ct_set_resources(ct, r->changes, &err) < 0) {
 		int status = cli_fail(err);
 		if (r->save)
 			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");

@@ -252,6 +252,13 @@ int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_er
  * cgroup limits and devices (all or nothing), new device nodes. */
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err);
+/* A resource value (IOPRIO, DEVICES...) a set without --save applied to
+ * the running CT, malloc'd, or NULL: it wins over the config until the CT
+ * stops. */
+char *nvz_ct_live_value(const struct nvz_ct *ct, const char *key);
+/* --reset_ub: the config's beancounters applied again to the running CT
+ * (the unsaved live values of the other resources stay). */
+int nvz_ct_reset_ub(struct nvz_ct *ct, struct nvz_error **err);
 /* DISKSPACE/DISKINODES/QUOTATIME with changes overlaid, applied by the CT's
  * layout: online if mounted (what cannot be done online is refused with a
  * message saying how), offline otherwise. */

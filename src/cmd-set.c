@@ -115,13 +115,10 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	if (r->live_hostname && (v = nvz_conf_get(r->changes, "HOSTNAME")) &&
 	    nvz_ct_apply_hostname(ct, v, &err) < 0)
 		return cli_fail(err);
-	if (r->live_dns) {
-		const char *ns = nvz_conf_get(r->changes, "NAMESERVER");
-		const char *sd = nvz_conf_get(r->changes, "SEARCHDOMAIN");
-		if (nvz_ct_apply_dns(ct, ns ? ns : nvz_ct_get(ct, "NAMESERVER", NULL),
-				     sd ? sd : nvz_ct_get(ct, "SEARCHDOMAIN", NULL), &err) < 0)
-			return cli_fail(err);
-	}
+	/* As vzctl: only the kinds this set names (NULL: left as they are). */
+	if (r->live_dns && nvz_ct_apply_dns(ct, nvz_conf_get(r->changes, "NAMESERVER"),
+					    nvz_conf_get(r->changes, "SEARCHDOMAIN"), &err) < 0)
+		return cli_fail(err);
 	if (r->reset_ub ? nvz_ct_reset_ub(ct, &err) < 0
 			: r->live_res && nvz_ct_set_resources(ct, r->changes, &err) < 0) {
 		int status = cli_fail(err);

@@ -317,6 +317,8 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 char *nvz_ct_live_ips(const struct nvz_ct *ct);
 /* The CT (other than self) that has addr in its IP_ADDRESS, or 0. */
 unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned long self);
+/* resolv.conf of a running CT: the kinds given (NULL: left alone) replace
+ * its search or nameserver lines, its other lines stay. */
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

@@ -108,16 +108,52 @@ static int add_resolv(struct strbuf *b, const char *kind, const char *value)
 	return 0;
 }
 
+/* The CT's file as it is (a regular file, resolved in its root), or NULL. */
+static char *read_in_root(int rootfd, const char *path)
+{
+	cleanup_close int fd =
+		nvz_open_in_root(rootfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1 << 16)
+		return NULL;
+	char *buf = calloc(1, (size_t)st.st_size + 1);
+	ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool is_kind(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+	return !strncmp(line, word, n) && (line[n] == ' ' || line[n] == '\t');
+}
+
+/* As OpenVZ's set_dns script: only the kinds given change (the search line
+ * first, nameservers last); the CT's other lines (options, domain, a kind
+ * not given) stay. */
 static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const char *search,
 			struct nvz_error **err)
 {
 	struct strbuf b = { 0 };
-	if ((search && add_resolv(&b, "search ", search) < 0) ||
-	    (ns && add_resolv(&b, "nameserver ", ns) < 0)) {
+	cleanup_free char *old = read_in_root(rootfd, "/etc/resolv.conf");
+	int r = search ? add_resolv(&b, "search ", search) : 0;
+	for (char *line = old; r == 0 && line && *line;) {
+		size_t n = strcspn(line, "\n");
+		if (!(search && is_kind(line, "search")) && !(ns && is_kind(line, "nameserver")))
+			r = sb_add(&b, line, n) < 0 || sb_add(&b, "\n", 1) < 0 ? -1 : 0;
+		line += n + (line[n] == '\n');
+	}
+	if (r == 0 && ns)
+		r = add_resolv(&b, "nameserver ", ns);
+	if (r < 0) {
 		free(b.s);
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	}
-	int r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
+	r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
 	free(b.s);
 	if (r == 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "File resolv.conf was modified");

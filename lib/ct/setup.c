@@ -235,7 +235,10 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 	cleanup_close int rootfd = open_root(ct, err);
 	if (rootfd < 0)
 		return -1;
-	const char *ips = nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
+	/* The addresses the CT has (an unsaved --ipadd included) unless this
+	 * set changes them: a --hostname must not drop one from its files. */
+	cleanup_free char *live = changes && nvz_conf_get(changes, "IP_ADDRESS") ? NULL : nvz_ct_live_ips(ct);
+	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
 	const char *netif = nvz_ct_get_pending(ct, changes, "NETIF");
 	const char *hostname = nvz_ct_get_pending(ct, changes, "HOSTNAME");
 	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)

@@ -339,3 +339,24 @@ t_net_mac_filter() {
 	lan_ping 10.77.0.15 || fail "LAN cannot reach the CT after restart"
 	return 0
 }
+
+# A live --hostname rewrites the CT's network files from the addresses it
+# has, an unsaved live --ipadd included (they were written from the
+# config, so the CT's ifupdown lost that address at its next ifdown/ifup).
+t_net_hostname_keeps_live_ip() {
+	net_setup
+	srv "$VZCTL" --quiet create 1306 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.16 --hostname a.example.com --save
+	expect_rc 0 srv "$VZCTL" start 1306
+	wait_for 100 srv "$VZCTL" exec 1306 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.17
+	expect_rc 0 srv "$VZCTL" set 1306 --hostname b.example.com
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/network/interfaces'
+	expect_out 'up ip addr replace 10.77.0.17/32 dev venet0'
+	expect_out 'up ip addr replace 10.77.0.16/32 dev venet0'
+	expect_rc 0 srv "$VZCTL" exec 1306 'hostname; cat /etc/hostname'
+	[ "$OUT" = "b.example.com
+b.example.com" ] || fail "hostname: $OUT"
+	lan_ping 10.77.0.17 || fail "live address lost"
+	return 0
+}

@@ -186,7 +186,11 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 {
 	struct nvz_error *err = NULL;
 	struct nvz_netifs all;
+	/* The base: this set's list, else what the running CT has. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETIF");
+	if (!cur && (live = nvz_ct_live_netif(ct)))
+		cur = live;
 	if (nvz_netif_parse(cur ? cur : nvz_ct_get(ct, "NETIF", ""), &all, &err) < 0)
 		return fail(err);
 	struct nvz_netif *f = *r->ifname ? nvz_netif_find(&all, r->ifname) : NULL;

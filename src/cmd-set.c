@@ -128,8 +128,9 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	}
 	if (r->ips && nvz_ct_set_ips(ct, nvz_conf_get(r->changes, "IP_ADDRESS"), &err) < 0)
 		return cli_fail(err);
-	if (r->netif && nvz_ct_set_netif(ct, nvz_ct_get(ct, "NETIF", ""), nvz_conf_get(r->changes, "NETIF"),
-					 &err) < 0)
+	cleanup_free char *live_if = r->netif ? nvz_ct_live_netif(ct) : NULL;
+	if (r->netif && nvz_ct_set_netif(ct, live_if ? live_if : nvz_ct_get(ct, "NETIF", ""),
+					 nvz_conf_get(r->changes, "NETIF"), &err) < 0)
 		return cli_fail(err);
 	if ((r->ips || r->netif || r->live_hostname) && nvz_ct_apply_netconf(ct, r->changes, &err) < 0)
 		return cli_fail(err);

@@ -315,6 +315,8 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */
 char *nvz_ct_live_ips(const struct nvz_ct *ct);
+/* The same for NETIF (a live --netif_add/--netif_del without --save). */
+char *nvz_ct_live_netif(const struct nvz_ct *ct);
 /* The CT (other than self) that has addr in its IP_ADDRESS, or 0. */
 unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned long self);
 /* resolv.conf of a running CT: the kinds given (NULL: left alone) replace

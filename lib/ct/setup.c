@@ -239,7 +239,8 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 	 * set changes them: a --hostname must not drop one from its files. */
 	cleanup_free char *live = changes && nvz_conf_get(changes, "IP_ADDRESS") ? NULL : nvz_ct_live_ips(ct);
 	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
-	const char *netif = nvz_ct_get_pending(ct, changes, "NETIF");
+	cleanup_free char *live_if = changes && nvz_conf_get(changes, "NETIF") ? NULL : nvz_ct_live_netif(ct);
+	const char *netif = live_if ? live_if : nvz_ct_get_pending(ct, changes, "NETIF");
 	const char *hostname = nvz_ct_get_pending(ct, changes, "HOSTNAME");
 	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)
 		return -1;

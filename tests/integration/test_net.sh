@@ -360,3 +360,28 @@ b.example.com" ] || fail "hostname: $OUT"
 	lan_ping 10.77.0.17 || fail "live address lost"
 	return 0
 }
+
+# Live veth changes without --save start from the interfaces the CT has:
+# an unsaved --netif_add can be changed (--ifname ... --mac) and removed
+# (--netif_del) live, as in OpenVZ (the base was the config, where it is
+# not: "no interface eth1 in NETIF", and --netif_del left it running).
+t_net_netif_live_unsaved() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1315 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" start 1315
+	wait_for 100 srv "$VZCTL" exec 1315 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1315 --netif_add eth1
+	ip -n "$SRV" link show veth1315.1 >/dev/null 2>&1 || fail "no host side after a live --netif_add"
+	expect_rc 0 srv "$VZCTL" set 1315 --ifname eth1 --mac 00:18:51:AA:BB:CC
+	expect_rc 0 srv "$VZCTL" exec 1315 'cat /sys/class/net/eth1/address'
+	[ "$OUT" = 00:18:51:aa:bb:cc ] || fail "eth1's MAC: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1315 --hostname c.example.com
+	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
+	expect_out eth1
+	expect_rc 0 srv "$VZCTL" set 1315 --netif_del eth1
+	ip -n "$SRV" link show veth1315.1 >/dev/null 2>&1 && fail "host side left after a live --netif_del"
+	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
+	printf '%s' "$OUT" | grep -q eth1 && fail "eth1 still in the CT: $OUT"
+	grep -q NETIF "$T/conf/1315.conf" && fail "an unsaved NETIF was saved"
+	return 0
+}

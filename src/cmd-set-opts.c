@@ -259,7 +259,11 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	bool del = o->ubc == 1;
 	if (!nvz_ifname_valid(arg))
 		return cmd_bad_args("Invalid interface name: %s", arg);
+	/* The base: this set's list, else what the running CT holds. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETDEV");
+	if (!cur && (live = nvz_ct_live_netdev(ct)))
+		cur = live;
 	cleanup_free char *copy = strdup(cur ? cur : nvz_ct_get(ct, "NETDEV", ""));
 	cleanup_free char *out = NULL;
 	size_t len = 0;

@@ -134,8 +134,9 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 		return cli_fail(err);
 	if ((r->ips || r->netif || r->live_hostname) && nvz_ct_apply_netconf(ct, r->changes, &err) < 0)
 		return cli_fail(err);
-	if (r->netdev && nvz_ct_set_netdev(ct, nvz_ct_get(ct, "NETDEV", ""), nvz_conf_get(r->changes, "NETDEV"),
-					   &err) < 0)
+	cleanup_free char *live_dev = r->netdev ? nvz_ct_live_netdev(ct) : NULL;
+	if (r->netdev && nvz_ct_set_netdev(ct, live_dev ? live_dev : nvz_ct_get(ct, "NETDEV", ""),
+					   nvz_conf_get(r->changes, "NETDEV"), &err) < 0)
 		return cli_fail(err);
 	if (r->needs_restart && !r->restart && !r->ignore) {
 		fprintf(stderr, "Unable to set capability on a running container\n"

@@ -306,6 +306,9 @@ int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live NETDEV change of a running CT: host devices moved in or back out. */
 bool nvz_ct_has_netdev(const struct nvz_ct *ct);
+/* The host devices a running CT holds (NETDEV's, and those moved in or out
+ * live without --save), space-separated, malloc'd; NULL without a record. */
+char *nvz_ct_live_netdev(const struct nvz_ct *ct);
 int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
 /* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its

@@ -266,6 +266,11 @@ t_net_netdev() {
 	grep -q '^NETDEV=""$' "$T/conf/1305.conf" || fail "NETDEV after del: $(grep NETDEV "$T/conf/1305.conf")"
 	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0
 	srv "$VZCTL" exec 1305 'ip link show nd0' >/dev/null 2>&1 || fail "live --netdev_add: nd0 not in the CT"
+	# Out again unsaved: the base is what the CT holds, not the config
+	# (where nd0 is not: "nd0 is not in NETDEV", and it stayed in the CT).
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_del nd0
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back after an unsaved --netdev_del"
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0
 	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0 --save
 	cp "$T/conf/1305.conf" "$T/before"
 	expect_rc 104 srv "$VZCTL" set 1305 --netdev_add nosuch0 --save

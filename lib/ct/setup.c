@@ -108,24 +108,6 @@ static int add_resolv(struct strbuf *b, const char *kind, const char *value)
 	return 0;
 }
 
-/* The CT's file as it is (a regular file, resolved in its root), or NULL. */
-static char *read_in_root(int rootfd, const char *path)
-{
-	cleanup_close int fd =
-		nvz_open_in_root(rootfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1 << 16)
-		return NULL;
-	char *buf = calloc(1, (size_t)st.st_size + 1);
-	ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static bool is_kind(const char *line, const char *word)
 {
 	size_t n = strlen(word);
@@ -139,7 +121,8 @@ static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const cha
 			struct nvz_error **err)
 {
 	struct strbuf b = { 0 };
-	cleanup_free char *old = read_in_root(rootfd, "/etc/resolv.conf");
+	cleanup_free char *old = NULL;
+	nvz_read_in_root(rootfd, "/etc/resolv.conf", 1 << 16, &old, NULL);
 	int r = search ? add_resolv(&b, "search ", search) : 0;
 	for (char *line = old; r == 0 && line && *line;) {
 		size_t n = strcspn(line, "\n");
@@ -241,7 +224,16 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
 	cleanup_free char *live_if = changes && nvz_conf_get(changes, "NETIF") ? NULL : nvz_ct_live_netif(ct);
 	const char *netif = live_if ? live_if : nvz_ct_get_pending(ct, changes, "NETIF");
-	const char *hostname = nvz_ct_get_pending(ct, changes, "HOSTNAME");
+	/* The name the CT has (an unsaved --hostname included): its
+	 * /etc/hostname, which start and every set write; else the config's. */
+	cleanup_free char *now = NULL;
+	const char *hostname = nvz_conf_get(changes, "HOSTNAME");
+	if (!hostname && nvz_read_in_root(rootfd, "/etc/hostname", 256, &now, NULL) >= 0) {
+		now[strcspn(now, "\n")] = '\0';
+		hostname = *now && nvz_conf_validate("HOSTNAME", now, NULL) == 0 ? now : NULL;
+	}
+	if (!hostname)
+		hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)
 		return -1;
 	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL), ips,

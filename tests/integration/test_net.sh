@@ -363,6 +363,12 @@ t_net_hostname_keeps_live_ip() {
 	[ "$OUT" = "b.example.com
 b.example.com" ] || fail "hostname: $OUT"
 	lan_ping 10.77.0.17 || fail "live address lost"
+	# And a later --ipadd keeps the CT's unsaved name in /etc/hosts (the
+	# config's name came back beside it).
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.18
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/hosts'
+	expect_out '^10\.77\.0\.16 b\.example\.com b$'
+	printf '%s' "$OUT" | grep -q 'a\.example\.com' && fail "the config's name is back in /etc/hosts: $OUT"
 	return 0
 }
 

@@ -65,14 +65,31 @@ static int write_if_changed(int rootfd, const char *path, const char *text, size
 	return nvz_write_in_root(rootfd, path, text, len, 0644, err);
 }
 
+/* The name the CT has (an unsaved --hostname included): its /etc/hostname,
+ * which start and every set write; NULL if none or not a host name. */
+static char *current_hostname(int rootfd)
+{
+	char *now = NULL;
+	if (nvz_read_in_root(rootfd, "/etc/hostname", 256, &now, NULL) < 0)
+		return NULL;
+	now[strcspn(now, "\n")] = '\0';
+	if (!*now || nvz_conf_validate("HOSTNAME", now, NULL) < 0) {
+		free(now);
+		return NULL;
+	}
+	return now;
+}
+
 static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
 			  const struct nvz_conf *changes, struct nvz_error **err)
 {
 	cleanup_free char *line = NULL;
 	if (asprintf(&line, "%s\n", hostname) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	/* The hosts line to replace names what the CT was called until now. */
+	cleanup_free char *was = current_hostname(rootfd);
 	if (write_if_changed(rootfd, "/etc/hostname", line, strlen(line), err) < 0 ||
-	    nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL),
+	    nvz_netconf_write_hosts(rootfd, hostname, was ? was : nvz_ct_get(ct, "HOSTNAME", NULL),
 				    nvz_ct_get_pending(ct, changes, "IP_ADDRESS"),
 				    nvz_ct_get_pending(ct, changes, "NETIF"), err) < 0)
 		return -1;
@@ -224,20 +241,15 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
 	cleanup_free char *live_if = changes && nvz_conf_get(changes, "NETIF") ? NULL : nvz_ct_live_netif(ct);
 	const char *netif = live_if ? live_if : nvz_ct_get_pending(ct, changes, "NETIF");
-	/* The name the CT has (an unsaved --hostname included): its
-	 * /etc/hostname, which start and every set write; else the config's. */
-	cleanup_free char *now = NULL;
+	/* The name the CT has (an unsaved --hostname included), else the config's. */
+	cleanup_free char *now = current_hostname(rootfd);
 	const char *hostname = nvz_conf_get(changes, "HOSTNAME");
-	if (!hostname && nvz_read_in_root(rootfd, "/etc/hostname", 256, &now, NULL) >= 0) {
-		now[strcspn(now, "\n")] = '\0';
-		hostname = *now && nvz_conf_validate("HOSTNAME", now, NULL) == 0 ? now : NULL;
-	}
 	if (!hostname)
-		hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
+		hostname = now ? now : nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)
 		return -1;
-	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL), ips,
-						netif, err) < 0)
+	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, now ? now : nvz_ct_get(ct, "HOSTNAME", NULL),
+						ips, netif, err) < 0)
 		return -1;
 	return 0;
 }

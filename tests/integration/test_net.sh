@@ -369,6 +369,11 @@ b.example.com" ] || fail "hostname: $OUT"
 	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/hosts'
 	expect_out '^10\.77\.0\.16 b\.example\.com b$'
 	printf '%s' "$OUT" | grep -q 'a\.example\.com' && fail "the config's name is back in /etc/hosts: $OUT"
+	# A second unsaved --hostname replaces the first's line.
+	expect_rc 0 srv "$VZCTL" set 1306 --hostname c.example.com
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/hosts'
+	expect_out '^10\.77\.0\.16 c\.example\.com c$'
+	printf '%s' "$OUT" | grep -q 'b\.example\.com' && fail "the previous name stayed in /etc/hosts: $OUT"
 	return 0
 }
 

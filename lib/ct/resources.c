@@ -45,8 +45,9 @@ static bool ubc_key(const char *key)
  * device rules read). */
 static bool resource_key(const char *key)
 {
-	static const char *const keys[] = { "CPUUNITS", "CPULIMIT", "CPUS",	 "CPUMASK", "NODEMASK",
-					    "IOLIMIT",	"IOPSLIMIT", "IOPRIO", "DEVNODES", "DEVICES" };
+	static const char *const keys[] = { "CPUUNITS", "CPULIMIT",  "CPUS",   "CPUMASK",
+					    "NODEMASK", "IOLIMIT",   "IOPRIO", "IOPSLIMIT",
+					    "DEVNODES", "DEVICES" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(keys[i], key))
 			return true;

@@ -147,7 +147,11 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 		return fail(err);
 	if (!strcmp(arg, "none"))
 		return put(r, o->key, "");
+	/* The base: this set's list, else what the running CT has. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, o->key);
+	if (!cur && (live = nvz_ct_live_value(ct, o->key)))
+		cur = live;
 	if (!cur)
 		cur = nvz_ct_get(ct, o->key, "");
 	size_t idlen = strrchr(arg, ':') ? (size_t)(strrchr(arg, ':') - arg) : strlen(arg);
@@ -182,7 +186,11 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 {
 	struct nvz_error *err = NULL;
 	struct nvz_netifs all;
+	/* The base: this set's list, else what the running CT has. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETIF");
+	if (!cur && (live = nvz_ct_live_netif(ct)))
+		cur = live;
 	if (nvz_netif_parse(cur ? cur : nvz_ct_get(ct, "NETIF", ""), &all, &err) < 0)
 		return fail(err);
 	struct nvz_netif *f = *r->ifname ? nvz_netif_find(&all, r->ifname) : NULL;
@@ -251,7 +259,11 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	bool del = o->ubc == 1;
 	if (!nvz_ifname_valid(arg))
 		return cmd_bad_args("Invalid interface name: %s", arg);
+	/* The base: this set's list, else what the running CT holds. */
+	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETDEV");
+	if (!cur && (live = nvz_ct_live_netdev(ct)))
+		cur = live;
 	cleanup_free char *copy = strdup(cur ? cur : nvz_ct_get(ct, "NETDEV", ""));
 	cleanup_free char *out = NULL;
 	size_t len = 0;

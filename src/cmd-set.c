@@ -115,14 +115,12 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	if (r->live_hostname && (v = nvz_conf_get(r->changes, "HOSTNAME")) &&
 	    nvz_ct_apply_hostname(ct, v, &err) < 0)
 		return cli_fail(err);
-	if (r->live_dns) {
-		const char *ns = nvz_conf_get(r->changes, "NAMESERVER");
-		const char *sd = nvz_conf_get(r->changes, "SEARCHDOMAIN");
-		if (nvz_ct_apply_dns(ct, ns ? ns : nvz_ct_get(ct, "NAMESERVER", NULL),
-				     sd ? sd : nvz_ct_get(ct, "SEARCHDOMAIN", NULL), &err) < 0)
-			return cli_fail(err);
-	}
-	if ((r->live_res || r->reset_ub) && nvz_ct_set_resources(ct, r->changes, &err) < 0) {
+	/* As vzctl: only the kinds this set names (NULL: left as they are). */
+	if (r->live_dns && nvz_ct_apply_dns(ct, nvz_conf_get(r->changes, "NAMESERVER"),
+					    nvz_conf_get(r->changes, "SEARCHDOMAIN"), &err) < 0)
+		return cli_fail(err);
+	if (r->reset_ub ? nvz_ct_reset_ub(ct, &err) < 0
+			: r->live_res && nvz_ct_set_resources(ct, r->changes, &err) < 0) {
 		int status = cli_fail(err);
 		if (r->save)
 			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");
@@ -130,13 +128,15 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	}
 	if (r->ips && nvz_ct_set_ips(ct, nvz_conf_get(r->changes, "IP_ADDRESS"), &err) < 0)
 		return cli_fail(err);
-	if (r->netif && nvz_ct_set_netif(ct, nvz_ct_get(ct, "NETIF", ""), nvz_conf_get(r->changes, "NETIF"),
-					 &err) < 0)
+	cleanup_free char *live_if = r->netif ? nvz_ct_live_netif(ct) : NULL;
+	if (r->netif && nvz_ct_set_netif(ct, live_if ? live_if : nvz_ct_get(ct, "NETIF", ""),
+					 nvz_conf_get(r->changes, "NETIF"), &err) < 0)
 		return cli_fail(err);
 	if ((r->ips || r->netif || r->live_hostname) && nvz_ct_apply_netconf(ct, r->changes, &err) < 0)
 		return cli_fail(err);
-	if (r->netdev && nvz_ct_set_netdev(ct, nvz_ct_get(ct, "NETDEV", ""), nvz_conf_get(r->changes, "NETDEV"),
-					   &err) < 0)
+	cleanup_free char *live_dev = r->netdev ? nvz_ct_live_netdev(ct) : NULL;
+	if (r->netdev && nvz_ct_set_netdev(ct, live_dev ? live_dev : nvz_ct_get(ct, "NETDEV", ""),
+					   nvz_conf_get(r->changes, "NETDEV"), &err) < 0)
 		return cli_fail(err);
 	if (r->needs_restart && !r->restart && !r->ignore) {
 		fprintf(stderr, "Unable to set capability on a running container\n"

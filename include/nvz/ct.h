@@ -252,6 +252,13 @@ int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_er
  * cgroup limits and devices (all or nothing), new device nodes. */
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err);
+/* A resource value (IOPRIO, DEVICES...) a set without --save applied to
+ * the running CT, malloc'd, or NULL: it wins over the config until the CT
+ * stops. */
+char *nvz_ct_live_value(const struct nvz_ct *ct, const char *key);
+/* --reset_ub: the config's beancounters applied again to the running CT
+ * (the unsaved live values of the other resources stay). */
+int nvz_ct_reset_ub(struct nvz_ct *ct, struct nvz_error **err);
 /* DISKSPACE/DISKINODES/QUOTATIME with changes overlaid, applied by the CT's
  * layout: online if mounted (what cannot be done online is refused with a
  * message saying how), offline otherwise. */
@@ -299,6 +306,9 @@ int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live NETDEV change of a running CT: host devices moved in or back out. */
 bool nvz_ct_has_netdev(const struct nvz_ct *ct);
+/* The host devices a running CT holds (NETDEV's, and those moved in or out
+ * live without --save), space-separated, malloc'd; NULL without a record. */
+char *nvz_ct_live_netdev(const struct nvz_ct *ct);
 int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
 /* Live IP_ADDRESS of a running CT (routed mode). */
 /* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its
@@ -308,8 +318,12 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */
 char *nvz_ct_live_ips(const struct nvz_ct *ct);
+/* The same for NETIF (a live --netif_add/--netif_del without --save). */
+char *nvz_ct_live_netif(const struct nvz_ct *ct);
 /* The CT (other than self) that has addr in its IP_ADDRESS, or 0. */
 unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned long self);
+/* resolv.conf of a running CT: the kinds given (NULL: left alone) replace
+ * its search or nameserver lines, its other lines stay. */
 int nvz_ct_apply_dns(struct nvz_ct *ct, const char *nameservers, const char *searchdomains,
 		     struct nvz_error **err);
 

@@ -396,6 +396,23 @@ void nvz_netdev_return(const struct nvz_ct *ct, int ct_ns)
 	}
 }
 
+char *nvz_ct_live_netdev(const struct nvz_ct *ct)
+{
+	struct netdev_ids ids;
+	ids_load(ct, &ids);
+	if (!ids.present)
+		return NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < ids.n; i++)
+		fprintf(f, "%s%s", i ? " " : "", ids.v[i].name);
+	fclose(f);
+	return out;
+}
+
 int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err)
 {
 	pid_t pid;

@@ -21,19 +21,106 @@
 struct overlay {
 	const struct nvz_ct *ct;
 	const struct nvz_conf *changes; /* may be NULL */
+	const struct nvz_conf *live;	/* unsaved live values, may be NULL */
 };
 
 static const char *overlay_get(void *data, const char *key)
 {
 	const struct overlay *o = data;
 	const char *v = o->changes ? nvz_conf_get(o->changes, key) : NULL;
+	if (!v && o->live)
+		v = nvz_conf_get(o->live, key);
 	return v ? v : nvz_ct_get(o->ct, key, NULL);
+}
+
+static bool ubc_key(const char *key)
+{
+	for (int id = 0; id < UBC_COUNT; id++)
+		if (!strcmp(nvz_ubc_info(id)->key, key))
+			return true;
+	return false;
+}
+
+/* The keys a set applies to the cgroup (what nvz_res_compute and the
+ * device rules read). */
+static bool resource_key(const char *key)
+{
+	static const char *const keys[] = { "CPUUNITS", "CPULIMIT",  "CPUS",   "CPUMASK",
+					    "NODEMASK", "IOLIMIT",   "IOPRIO", "IOPSLIMIT",
+					    "DEVNODES", "DEVICES" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i], key))
+			return true;
+	return ubc_key(key);
+}
+
+/* RUNDIR/<id>/resources.live: what sets without --save applied to the
+ * running CT. Each set computes every limit again, so it must start from
+ * these, not from the config: OpenVZ's set touched only the parameters it
+ * was given, and an unsaved change lasted until the CT stopped. */
+static char *live_path(const struct nvz_ct *ct)
+{
+	char *path = NULL;
+	return asprintf(&path, "%s/resources.live", ct->rundir) < 0 ? NULL : path;
+}
+
+static int live_load(const struct nvz_ct *ct, struct nvz_conf **out, struct nvz_error **err)
+{
+	cleanup_free char *path = live_path(ct);
+	if (!path)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct nvz_error *e = NULL;
+	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
+		return 0;
+	if (e->code != ENOENT) {
+		*err = *err ? *err : e;
+		if (*err != e)
+			nvz_error_free(e);
+		return -1;
+	}
+	nvz_error_free(e);
+	*out = nvz_conf_new();
+	return *out ? 0 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+}
+
+static int live_store(const struct nvz_ct *ct, const struct nvz_conf *live, struct nvz_error **err)
+{
+	cleanup_free char *path = live_path(ct);
+	cleanup_free char *text = nvz_conf_format(live);
+	if (!path || !text)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
+}
+
+char *nvz_ct_live_value(const struct nvz_ct *ct, const char *key)
+{
+	struct nvz_conf *live = NULL;
+	struct nvz_error *e = NULL;
+	if (live_load(ct, &live, &e) < 0) {
+		nvz_error_free(e);
+		return NULL;
+	}
+	const char *v = nvz_conf_get(live, key);
+	char *copy = v ? strdup(v) : NULL;
+	nvz_conf_free(live);
+	return copy;
+}
+
+/* After a set was applied: its resource values join the live ones. */
+static int live_update(const struct nvz_ct *ct, struct nvz_conf *live, const struct nvz_conf *changes,
+		       struct nvz_error **err)
+{
+	const char *key, *value;
+	for (size_t i = 0; nvz_conf_entry(changes, i, &key, &value); i++)
+		if (resource_key(key) && nvz_conf_set(live, key, value, err) < 0)
+			return -1;
+	return live_store(ct, live, err);
 }
 
 const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
 			       const char *key)
 {
-	struct overlay o = { ct, changes };
+	struct overlay o = { ct, changes, NULL };
 	return overlay_get(&o, key);
 }
 
@@ -96,20 +183,42 @@ static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struc
 	return r;
 }
 
-int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
-			   struct nvz_cgroup *cg, struct nvz_error **err)
+static int apply_overlay(struct nvz_ct *ct, const struct overlay *o, struct nvz_cgroup *cg,
+			 struct nvz_error **err)
 {
-	struct overlay o = { ct, changes };
 	struct nvz_res_limits lim;
-	if (nvz_res_compute(overlay_get, &o, &lim, err) < 0)
+	if (nvz_res_compute(overlay_get, (void *)o, &lim, err) < 0)
 		return -1;
 	cleanup_free struct nvz_dev_rule *rules = NULL;
 	size_t n = 0;
-	if (collect_devices(&o, &rules, &n, err) < 0)
+	if (collect_devices(o, &rules, &n, err) < 0)
 		return -1;
 	if (nvz_cgroup_set_limits(cg, &lim, err) < 0 || nvz_cgroup_set_devices(cg, rules, n, err) < 0)
 		return -1;
-	return write_applied(ct, &o, err);
+	return write_applied(ct, o, err);
+}
+
+int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
+			   struct nvz_cgroup *cg, struct nvz_error **err)
+{
+	/* A start (no changes) has the config only: what the last run was
+	 * set to without --save is gone, as in OpenVZ. */
+	if (!changes) {
+		cleanup_free char *path = live_path(ct);
+		if (path)
+			unlink(path);
+		struct overlay o = { ct, NULL, NULL };
+		return apply_overlay(ct, &o, cg, err);
+	}
+	struct nvz_conf *live = NULL;
+	if (live_load(ct, &live, err) < 0)
+		return -1;
+	struct overlay o = { ct, changes, live };
+	int r = apply_overlay(ct, &o, cg, err);
+	if (r == 0)
+		r = live_update(ct, live, changes, err);
+	nvz_conf_free(live);
+	return r;
 }
 
 
@@ -143,7 +252,7 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 		const struct nvz_ubc_info *info = nvz_ubc_info(id);
 		/* Without VSwap the memory limit is made of other beancounters. */
 		bool enforced = nvz_cgroup_enforces(cg, id) ||
-				(nvz_res_sets_memory(overlay_get, &(struct overlay){ ct, changes }, id) &&
+				(nvz_res_sets_memory(overlay_get, &(struct overlay){ ct, changes, NULL }, id) &&
 				 nvz_cgroup_enforces(cg, UBC_PHYSPAGES));
 		if (nvz_conf_get(changes, info->key) && !enforced &&
 		    strlen(list) + strlen(info->name) + 3 < sizeof(list))
@@ -161,5 +270,27 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 		cleanup_strv char **names = nvz_ct_devnode_names(ct, changes);
 		r = nvz_ct_make_devnodes(ct, names, err);
 	}
+	return r;
+}
+
+int nvz_ct_reset_ub(struct nvz_ct *ct, struct nvz_error **err)
+{
+	/* The config's beancounters again: their unsaved live values go,
+	 * the CPU, IO and device ones stay (OpenVZ's --reset_ub set UBC only). */
+	struct nvz_conf *live = NULL;
+	if (live_load(ct, &live, err) < 0)
+		return -1;
+	int r = 0;
+	for (int id = 0; r == 0 && id < UBC_COUNT; id++)
+		r = nvz_conf_set(live, nvz_ubc_info(id)->key, NULL, err);
+	if (r == 0)
+		r = live_store(ct, live, err);
+	nvz_conf_free(live);
+	struct nvz_conf *none = r == 0 ? nvz_conf_new() : NULL;
+	if (r == 0 && !none)
+		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (r == 0)
+		r = nvz_ct_set_resources(ct, none, err);
+	nvz_conf_free(none);
 	return r;
 }

@@ -65,14 +65,31 @@ static int write_if_changed(int rootfd, const char *path, const char *text, size
 	return nvz_write_in_root(rootfd, path, text, len, 0644, err);
 }
 
+/* The name the CT has (an unsaved --hostname included): its /etc/hostname,
+ * which start and every set write; NULL if none or not a host name. */
+static char *current_hostname(int rootfd)
+{
+	char *now = NULL;
+	if (nvz_read_in_root(rootfd, "/etc/hostname", 256, &now, NULL) < 0)
+		return NULL;
+	now[strcspn(now, "\n")] = '\0';
+	if (!*now || nvz_conf_validate("HOSTNAME", now, NULL) < 0) {
+		free(now);
+		return NULL;
+	}
+	return now;
+}
+
 static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
 			  const struct nvz_conf *changes, struct nvz_error **err)
 {
 	cleanup_free char *line = NULL;
 	if (asprintf(&line, "%s\n", hostname) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	/* The hosts line to replace names what the CT was called until now. */
+	cleanup_free char *was = current_hostname(rootfd);
 	if (write_if_changed(rootfd, "/etc/hostname", line, strlen(line), err) < 0 ||
-	    nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL),
+	    nvz_netconf_write_hosts(rootfd, hostname, was ? was : nvz_ct_get(ct, "HOSTNAME", NULL),
 				    nvz_ct_get_pending(ct, changes, "IP_ADDRESS"),
 				    nvz_ct_get_pending(ct, changes, "NETIF"), err) < 0)
 		return -1;
@@ -108,16 +125,35 @@ static int add_resolv(struct strbuf *b, const char *kind, const char *value)
 	return 0;
 }
 
+static bool is_kind(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+	return !strncmp(line, word, n) && (line[n] == ' ' || line[n] == '\t');
+}
+
+/* As OpenVZ's set_dns script: only the kinds given change (the search line
+ * first, nameservers last); the CT's other lines (options, domain, a kind
+ * not given) stay. */
 static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const char *search,
 			struct nvz_error **err)
 {
 	struct strbuf b = { 0 };
-	if ((search && add_resolv(&b, "search ", search) < 0) ||
-	    (ns && add_resolv(&b, "nameserver ", ns) < 0)) {
+	cleanup_free char *old = NULL;
+	nvz_read_in_root(rootfd, "/etc/resolv.conf", 1 << 16, &old, NULL);
+	int r = search ? add_resolv(&b, "search ", search) : 0;
+	for (char *line = old; r == 0 && line && *line;) {
+		size_t n = strcspn(line, "\n");
+		if (!(search && is_kind(line, "search")) && !(ns && is_kind(line, "nameserver")))
+			r = sb_add(&b, line, n) < 0 || sb_add(&b, "\n", 1) < 0 ? -1 : 0;
+		line += n + (line[n] == '\n');
+	}
+	if (r == 0 && ns)
+		r = add_resolv(&b, "nameserver ", ns);
+	if (r < 0) {
 		free(b.s);
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	}
-	int r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
+	r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
 	free(b.s);
 	if (r == 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "File resolv.conf was modified");
@@ -199,13 +235,21 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 	cleanup_close int rootfd = open_root(ct, err);
 	if (rootfd < 0)
 		return -1;
-	const char *ips = nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
-	const char *netif = nvz_ct_get_pending(ct, changes, "NETIF");
-	const char *hostname = nvz_ct_get_pending(ct, changes, "HOSTNAME");
+	/* The addresses the CT has (an unsaved --ipadd included) unless this
+	 * set changes them: a --hostname must not drop one from its files. */
+	cleanup_free char *live = changes && nvz_conf_get(changes, "IP_ADDRESS") ? NULL : nvz_ct_live_ips(ct);
+	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
+	cleanup_free char *live_if = changes && nvz_conf_get(changes, "NETIF") ? NULL : nvz_ct_live_netif(ct);
+	const char *netif = live_if ? live_if : nvz_ct_get_pending(ct, changes, "NETIF");
+	/* The name the CT has (an unsaved --hostname included), else the config's. */
+	cleanup_free char *now = current_hostname(rootfd);
+	const char *hostname = nvz_conf_get(changes, "HOSTNAME");
+	if (!hostname)
+		hostname = now ? now : nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (nvz_netconf_write(rootfd, ips, netif, err) < 0)
 		return -1;
-	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, nvz_ct_get(ct, "HOSTNAME", NULL), ips,
-						netif, err) < 0)
+	if (hostname && nvz_netconf_write_hosts(rootfd, hostname, now ? now : nvz_ct_get(ct, "HOSTNAME", NULL),
+						ips, netif, err) < 0)
 		return -1;
 	return 0;
 }

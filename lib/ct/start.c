@@ -38,7 +38,9 @@ int nvz_ct_check_capability(const char *text, struct nvz_error **err)
  * (set on init and on what exec starts). */
 int nvz_ct_ioprio(const struct nvz_ct *ct)
 {
-	int prio = atoi(nvz_ct_get(ct, "IOPRIO", "4"));
+	/* A live --ioprio without --save holds for what starts later too. */
+	cleanup_free char *live = nvz_ct_live_value(ct, "IOPRIO");
+	int prio = atoi(live ? live : nvz_ct_get(ct, "IOPRIO", "4"));
 	if (prio < 0 || prio > 7)
 		prio = 4;
 	enum { IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_SHIFT = 13 };

@@ -122,7 +122,7 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		nvz_bcfs_clear_host(bc);
 	/* NETDEV devices out of a CT that powered itself off (netdev.c). */
 	nvz_netdev_release(ct);
-	static const char *const files[] = { "console.sock", "resources" };
+	static const char *const files[] = { "console.sock", "resources", "resources.live", "netif" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;
 		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)

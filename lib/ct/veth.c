@@ -149,9 +149,37 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 		       : 0;
 }
 
+/* RUNDIR/<id>/netif: the interfaces the running CT has, an unsaved
+ * --netif_add or --netif_del included: the base of the next live change
+ * (the config would not delete an unsaved interface, nor find it). */
+static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	if (asprintf(&path, "%s/netif", ct->rundir) < 0 ||
+	    asprintf(&text, "NETIF=\"%s\"\n", netif ? netif : "") < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
+		return -1;
+	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
+}
+
+char *nvz_ct_live_netif(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/netif", ct->rundir) < 0 || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return NULL;
+	const char *v = nvz_conf_get(c, "NETIF");
+	char *out = v ? strdup(v) : NULL;
+	nvz_conf_free(c);
+	return out;
+}
+
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)
 {
 	struct nvz_netifs all;
+	if (netif_record(ct, netif, err) < 0)
+		return -1;
 	if (!netif || !*netif)
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)
@@ -220,7 +248,7 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 			return -1;
 		}
 	}
-	return 0;
+	return netif_record(ct, now, err);
 }
 
 /* Restore into a network namespace nvz made: each pair with the CT side

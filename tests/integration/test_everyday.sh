@@ -403,3 +403,28 @@ t_ct_config_server_keys_ignored() {
 	expect_rc 0 "$VZCTL" stop 2702
 	return 0
 }
+
+# --nameserver and --searchdomain on a running CT change, as OpenVZ's
+# set_dns script, only the lines of the kind given: a --searchdomain after
+# an unsaved --nameserver keeps it, and the CT's own lines (options) stay.
+# (resolv.conf used to be written whole, from the config for the kind not
+# given.)
+t_set_dns_live_only_given() {
+	start_busybox 1012
+	expect_rc 0 "$VZCTL" set 1012 --nameserver 192.0.2.1 --save
+	expect_rc 0 "$VZCTL" exec 1012 'echo "options ndots:2" >>/etc/resolv.conf'
+	expect_rc 0 "$VZCTL" set 1012 --nameserver 192.0.2.53 --nameserver 192.0.2.54
+	expect_rc 0 "$VZCTL" set 1012 --searchdomain example.org
+	expect_rc 0 "$VZCTL" exec 1012 'cat /etc/resolv.conf'
+	[ "$OUT" = "search example.org
+options ndots:2
+nameserver 192.0.2.53
+nameserver 192.0.2.54" ] || fail "resolv.conf: $OUT"
+	# A start writes the config's values the same way.
+	expect_rc 0 "$VZCTL" restart 1012
+	wait_for 100 booted 1012 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1012 'cat /etc/resolv.conf'
+	[ "$OUT" = "search example.org
+options ndots:2
+nameserver 192.0.2.1" ] || fail "after restart: $OUT"
+}

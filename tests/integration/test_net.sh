@@ -266,6 +266,11 @@ t_net_netdev() {
 	grep -q '^NETDEV=""$' "$T/conf/1305.conf" || fail "NETDEV after del: $(grep NETDEV "$T/conf/1305.conf")"
 	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0
 	srv "$VZCTL" exec 1305 'ip link show nd0' >/dev/null 2>&1 || fail "live --netdev_add: nd0 not in the CT"
+	# Out again unsaved: the base is what the CT holds, not the config
+	# (where nd0 is not: "nd0 is not in NETDEV", and it stayed in the CT).
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_del nd0
+	ip -n "$SRV" link show nd0 >/dev/null 2>&1 || fail "nd0 not back after an unsaved --netdev_del"
+	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0
 	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0 --save
 	cp "$T/conf/1305.conf" "$T/before"
 	expect_rc 104 srv "$VZCTL" set 1305 --netdev_add nosuch0 --save
@@ -337,5 +342,62 @@ t_net_mac_filter() {
 	wait_for 100 srv "$VZCTL" exec 1315 'test -e /run/nvz-boot.done' || fail "no boot after restart"
 	ip -n "$SRV" -d link show veth1315.0 | grep -q 'locked on' || fail "not locked after restart"
 	lan_ping 10.77.0.15 || fail "LAN cannot reach the CT after restart"
+	return 0
+}
+
+# A live --hostname rewrites the CT's network files from the addresses it
+# has, an unsaved live --ipadd included (they were written from the
+# config, so the CT's ifupdown lost that address at its next ifdown/ifup).
+t_net_hostname_keeps_live_ip() {
+	net_setup
+	srv "$VZCTL" --quiet create 1306 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.16 --hostname a.example.com --save
+	expect_rc 0 srv "$VZCTL" start 1306
+	wait_for 100 srv "$VZCTL" exec 1306 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.17
+	expect_rc 0 srv "$VZCTL" set 1306 --hostname b.example.com
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/network/interfaces'
+	expect_out 'up ip addr replace 10.77.0.17/32 dev venet0'
+	expect_out 'up ip addr replace 10.77.0.16/32 dev venet0'
+	expect_rc 0 srv "$VZCTL" exec 1306 'hostname; cat /etc/hostname'
+	[ "$OUT" = "b.example.com
+b.example.com" ] || fail "hostname: $OUT"
+	lan_ping 10.77.0.17 || fail "live address lost"
+	# And a later --ipadd keeps the CT's unsaved name in /etc/hosts (the
+	# config's name came back beside it).
+	expect_rc 0 srv "$VZCTL" set 1306 --ipadd 10.77.0.18
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/hosts'
+	expect_out '^10\.77\.0\.16 b\.example\.com b$'
+	printf '%s' "$OUT" | grep -q 'a\.example\.com' && fail "the config's name is back in /etc/hosts: $OUT"
+	# A second unsaved --hostname replaces the first's line.
+	expect_rc 0 srv "$VZCTL" set 1306 --hostname c.example.com
+	expect_rc 0 srv "$VZCTL" exec 1306 'cat /etc/hosts'
+	expect_out '^10\.77\.0\.16 c\.example\.com c$'
+	printf '%s' "$OUT" | grep -q 'b\.example\.com' && fail "the previous name stayed in /etc/hosts: $OUT"
+	return 0
+}
+
+# Live veth changes without --save start from the interfaces the CT has:
+# an unsaved --netif_add can be changed (--ifname ... --mac) and removed
+# (--netif_del) live, as in OpenVZ (the base was the config, where it is
+# not: "no interface eth1 in NETIF", and --netif_del left it running).
+t_net_netif_live_unsaved() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1315 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" start 1315
+	wait_for 100 srv "$VZCTL" exec 1315 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1315 --netif_add eth1
+	ip -n "$SRV" link show veth1315.1 >/dev/null 2>&1 || fail "no host side after a live --netif_add"
+	expect_rc 0 srv "$VZCTL" set 1315 --ifname eth1 --mac 00:18:51:AA:BB:CC
+	expect_rc 0 srv "$VZCTL" exec 1315 'cat /sys/class/net/eth1/address'
+	[ "$OUT" = 00:18:51:aa:bb:cc ] || fail "eth1's MAC: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1315 --hostname c.example.com
+	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
+	expect_out eth1
+	expect_rc 0 srv "$VZCTL" set 1315 --netif_del eth1
+	ip -n "$SRV" link show veth1315.1 >/dev/null 2>&1 && fail "host side left after a live --netif_del"
+	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
+	printf '%s' "$OUT" | grep -q eth1 && fail "eth1 still in the CT: $OUT"
+	grep -q NETIF "$T/conf/1315.conf" && fail "an unsaved NETIF was saved"
 	return 0
 }

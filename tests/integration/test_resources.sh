@@ -257,3 +257,55 @@ CONF
 	expect_out ' 50 +50 '
 	return 0
 }
+
+# As OpenVZ, a set changes only what it names on the running CT: an
+# unsaved live change stays until the CT stops, whatever is set after it
+# (each set used to apply every limit again from the config, undoing the
+# unsaved ones); --reset_ub brings back the config's beancounters only.
+t_res_live_sets_accumulate() {
+	start_busybox 1011
+	expect_rc 0 "$VZCTL" set 1011 --numproc 40 --save
+	expect_rc 0 "$VZCTL" set 1011 --numproc 80
+	expect_rc 0 "$VZCTL" set 1011 --ram 128M --swap 0
+	expect_rc 0 "$VZCTL" set 1011 --cpus 1
+	expect_rc 0 "$VZCTL" set 1011 --devices c:10:200:rw
+	expect_rc 0 "$VZCTL" set 1011 --cpulimit 0
+	[ "$(cg pids 1011 pids.max)" = 80 ] || fail "live numproc 80 undone: $(cg pids 1011 pids.max)"
+	[ "$(cg memory 1011 memory.limit_in_bytes)" = $((128 << 20)) ] ||
+		fail "live --ram undone: $(cg memory 1011 memory.limit_in_bytes)"
+	[ "$(cg cpu 1011 cpu.cfs_quota_us)" = 100000 ] || fail "live --cpus 1 undone: $(cg cpu 1011 cpu.cfs_quota_us)"
+	if ! cg_v2; then
+		grep -q '^c 10:200 rw' "$(cgdir devices 1011)/devices.list" || fail "live --devices undone"
+	fi
+	expect_rc 0 "$VZCTL" exec 1011 'mknod /dev/tun0 c 10 200 && cat /dev/tun0 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' && fail "tun refused after a later set: $OUT"
+	expect_rc 0 "$VZCTL" exec 1011 'grep numproc /run/user_beancounters'
+	expect_out ' 80 +80 '
+	# --devices adds to what the CT has, not to the config's list.
+	expect_rc 0 "$VZCTL" set 1011 --devices c:1:4:r
+	if ! cg_v2; then
+		grep -q '^c 10:200 rw' "$(cgdir devices 1011)/devices.list" || fail "a second --devices dropped the first"
+	fi
+	# A live --ioprio holds for what is started after it too.
+	expect_rc 0 "$VZCTL" set 1011 --ioprio 7
+	expect_rc 0 "$VZCTL" exec 1011 'sleep 30 </dev/null >/dev/null 2>&1 &'
+	local p sp=
+	for p in $(cg pids 1011 cgroup.procs); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && sp=$p
+	done
+	[ -n "$sp" ] || fail "no sleep in the CT's cgroup"
+	ionice -p "$sp" | grep -q 'best-effort: prio 0' || fail "exec'd after a live --ioprio 7: $(ionice -p "$sp")"
+	# --reset_ub: the config's beancounters, the other live values stay.
+	expect_rc 0 "$VZCTL" set 1011 --reset_ub
+	[ "$(cg pids 1011 pids.max)" = 40 ] || fail "reset_ub: pids.max $(cg pids 1011 pids.max)"
+	[ "$(cg cpu 1011 cpu.cfs_quota_us)" = 100000 ] || fail "reset_ub undid --cpus"
+	# A restart has only the config.
+	expect_rc 0 "$VZCTL" restart 1011
+	wait_for 100 booted 1011 || fail "no boot"
+	[ "$(cg pids 1011 pids.max)" = 40 ] || fail "restart: pids.max $(cg pids 1011 pids.max)"
+	[ "$(cg cpu 1011 cpu.cfs_quota_us)" = -1 ] || fail "restart kept an unsaved --cpus"
+	expect_rc 0 "$VZCTL" set 1011 --cpulimit 50
+	[ "$(cg memory 1011 memory.limit_in_bytes)" = 9223372036854771712 ] ||
+		fail "an unsaved --ram of the last run came back"
+	return 0
+}

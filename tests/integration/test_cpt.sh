@@ -164,7 +164,7 @@ t_cpt_failed_restore_keeps_dump() {
 	cpt_setup
 	start_busybox 1503
 	expect_rc 32 "$VZCTL" restore 1503
-	expect_out 'Container is already running'
+	expect_out 'Unable to perform restore: container already running'
 	start_counter 1503
 	expect_rc 0 "$VZCTL" chkpnt 1503
 	local d=$T/dump/Dump.1503 sum

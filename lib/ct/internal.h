@@ -119,6 +119,8 @@ int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 /* A key's value with pending changes first, then the CT config, vz.conf. */
 const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
 			       const char *key);
+/* KEY of the runtime file RUNDIR/<id>/<file> (malloc'd), or NULL. */
+char *nvz_ct_runtime_value(const struct nvz_ct *ct, const char *file, const char *key);
 /* A simfs CT with DISK_QUOTA=no (changes first, as nvz_ct_get_pending):
  * no disk limits are applied to it, as OpenVZ ran no vzquota for it. */
 bool nvz_ct_simfs_quota_off(const struct nvz_ct *ct, const struct nvz_conf *changes);

@@ -177,3 +177,16 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 		st->suspended = nvz_path_exists(dump);
 	return 0;
 }
+
+char *nvz_ct_runtime_value(const struct nvz_ct *ct, const char *file, const char *key)
+{
+	cleanup_free char *path = NULL;
+	struct nvz_conf *c = NULL;
+	if (asprintf(&path, "%s/%s", ct->rundir, file) < 0 ||
+	    nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+		return NULL;
+	const char *v = nvz_conf_get(c, key);
+	char *out = v ? strdup(v) : NULL;
+	nvz_conf_free(c);
+	return out;
+}

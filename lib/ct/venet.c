@@ -344,12 +344,5 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 
 char *nvz_ct_live_ips(const struct nvz_ct *ct)
 {
-	cleanup_free char *path = NULL;
-	struct nvz_conf *c = NULL;
-	if (asprintf(&path, "%s/net", ct->rundir) < 0 || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
-		return NULL;
-	const char *ips = nvz_conf_get(c, "IPS");
-	char *out = ips ? strdup(ips) : NULL;
-	nvz_conf_free(c);
-	return out;
+	return nvz_ct_runtime_value(ct, "net", "IPS");
 }

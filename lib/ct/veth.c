@@ -165,14 +165,7 @@ static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_e
 
 char *nvz_ct_live_netif(const struct nvz_ct *ct)
 {
-	cleanup_free char *path = NULL;
-	struct nvz_conf *c = NULL;
-	if (asprintf(&path, "%s/netif", ct->rundir) < 0 || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
-		return NULL;
-	const char *v = nvz_conf_get(c, "NETIF");
-	char *out = v ? strdup(v) : NULL;
-	nvz_conf_free(c);
-	return out;
+	return nvz_ct_runtime_value(ct, "netif", "NETIF");
 }
 
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)

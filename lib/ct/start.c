@@ -300,18 +300,17 @@ static int start_refused(struct nvz_ct *ct, const struct nvz_start_opts *o, bool
 	return 0;
 }
 
-int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
+/* The start itself, once start_refused let it through; st is the CT's
+ * state it was checked on. */
+static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
+			 const struct nvz_ct_state *st, struct nvz_error **err)
 {
-	struct nvz_ct_state st;
-	nvz_ct_get_state(ct, &st, NULL);
-	if (start_refused(ct, o, st.running, err) < 0)
-		return -1;
 	const char *dumpdir = o ? o->dumpdir : NULL;
 	if (!dumpdir)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting container...");
 	bool mounted = false;
 	struct nvz_cgroup *cg = NULL;
-	if (start_steps(ct, dumpdir, !st.mounted, &mounted, &cg, err) < 0) {
+	if (start_steps(ct, dumpdir, !st->mounted, &mounted, &cg, err) < 0) {
 		if (cg) {
 			nvz_cgroup_kill(cg, NULL);
 			nvz_cgroup_destroy(cg, NULL);
@@ -331,6 +330,15 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 	if (!o || !o->wait)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	return 0;
+}
+
+int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
+{
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	if (start_refused(ct, o, st.running, err) < 0)
+		return -1;
+	return start_checked(ct, o, &st, err);
 }
 
 /* Run inside the CT: returns when its init reached its default target or
@@ -398,7 +406,7 @@ int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_e
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Dump file %s exists, trying to restore from it", dump);
 		return nvz_ct_restore(ct, NULL, err);
 	}
-	if (nvz_ct_start_locked(ct, o, err) < 0)
+	if (start_checked(ct, o, &st, err) < 0)
 		return -1;
 	/* OpenVZ's CTID.start: a CT whose start script fails did not start. */
 	if (nvz_ct_inside_script(ct, "start", err) < 0) {

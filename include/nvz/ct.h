@@ -304,8 +304,12 @@ int nvz_ct_snapshot_list(struct nvz_ct *ct, struct nvz_snapshot_info **out, size
 int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err);
 /* Live NETIF change of a running CT (bridged mode). */
 int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
-/* Live NETDEV change of a running CT: host devices moved in or back out. */
+/* The host devices a running CT holds (an unsaved --netdev_add or
+ * --netdev_del included), else its config's NETDEV; malloc'd. */
+char *nvz_ct_netdev_held(const struct nvz_ct *ct);
+/* Does it hold any (a checkpoint cannot take them)? */
 bool nvz_ct_has_netdev(const struct nvz_ct *ct);
+/* Live NETDEV change of a running CT: host devices moved in or back out. */
 /* The host devices a running CT holds (NETDEV's, and those moved in or out
  * live without --save), space-separated, malloc'd; NULL without a record. */
 char *nvz_ct_live_netdev(const struct nvz_ct *ct);

@@ -306,6 +306,14 @@ static int console_key(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+static int write_live(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/" NVZ_CPT_LIVE, s->dir) < 0)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
+	return nvz_write_runtime_atomic(path, s->live_conf, strlen(s->live_conf), 0600, err);
+}
+
 static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *const *keys,
 		      bool own_net, const char *cgfs, const char *tmpfs, struct nvz_error **err)
 {
@@ -317,9 +325,9 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n%s",
+			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\nNETIF=\"%s\"\n%s",
 		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root, s->cgroup_version,
-		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "",
+		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "", s->netif ? s->netif : "",
 		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Atomic (its presence marks a complete dump) but not fsync'd, as
@@ -484,6 +492,8 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	/* criu killed the CT: the clones hold what its tmpfs had when frozen. */
 	if (r == 0 && !s->leave_running)
 		r = nvz_cpt_tmpfs_save_all(&tmpfs, s->dir, &tmpfs_list, err);
+	if (r == 0 && s->live_conf)
+		r = write_live(s, err);
 	if (r == 0)
 		r = write_meta(s, tty, keys.v, own_net, cgfs, tmpfs_list, err);
 	nvz_strv_free(a.v);

@@ -20,6 +20,8 @@
 
 #define NVZ_CRIU_DEFAULT "/opt/nvz/criu/criu"
 #define NVZ_CPT_META "nvz-cpt.conf"
+/* The CT's unsaved live settings at dump time (RUNDIR/<id>/resources.live) */
+#define NVZ_CPT_LIVE "nvz-live.conf"
 
 typedef int (*nvz_cpt_post_dump_fn)(void *arg, struct nvz_error **err);
 
@@ -47,6 +49,11 @@ struct nvz_cpt_dump_spec {
 	 * dirtied since that round are written (--track-mem). */
 	const char *prev;
 	const char *rundir; /* RUNDIR: where a pure v2 host's cgroup yard goes */
+	/* What the CT was set to without --save (a config's text), or NULL:
+	 * kept in the dump as NVZ_CPT_LIVE, as OpenVZ's dump kept the
+	 * beancounters the CT ran with. */
+	const char *live_conf;
+	const char *netif; /* the NETIF the CT has now, kept for restore */
 	/* A snapshot with the memory: criu lets the tree run on after the
 	 * dump. post_dump (its arg) runs while the tree is still frozen and
 	 * every image written (hook.c); if it fails, so does the dump, and
@@ -222,6 +229,9 @@ void nvz_cpt_cgfs_release(const char *dir);
 const char *nvz_cpt_cgroup_yard(const char *rundir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
+/* The NETIF the CT had when dumped (malloc'd, "" for none), or NULL if the
+ * dump does not say (an older nvz's: its config's then). */
+char *nvz_cpt_dump_netif(const char *dir);
 
 /* cpucaps.c: live migration's checks of the target. The source's CPU
  * features as criu records them (hex, malloc'd), checked on the target

@@ -393,11 +393,13 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
 			       "CT %s is not running: online migration is impossible", ct->id);
-	if (m->o->online && nvz_ct_has_netdev(ct))
+	if (m->o->online && nvz_ct_has_netdev(ct)) {
+		cleanup_free char *held = nvz_ct_netdev_held(ct);
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
 			       "CT %s has this server's network devices (NETDEV=\"%s\"): online migration "
 			       "is impossible; give them back with --netdev_del, or migrate it stopped",
-			       ct->id, nvz_ct_get(ct, "NETDEV", ""));
+			       ct->id, held ? held : "");
+	}
 	if (m->o->lazy && nvz_cpt_lazy_check(err) < 0) {
 		(*err)->status = NVZ_MIG_UNSUP_CPT;
 		return -1;

@@ -77,6 +77,15 @@ char *nvz_cpt_dump_ips(const char *dir)
 	return out;
 }
 
+char *nvz_cpt_dump_netif(const char *dir)
+{
+	struct nvz_conf *c = load_meta(dir, NULL);
+	const char *netif = c ? nvz_conf_get(c, "NETIF") : NULL;
+	char *out = netif ? strdup(netif) : NULL;
+	nvz_conf_free(c);
+	return out;
+}
+
 /* An empty directory of its own for each empty mask (empty_dir/N, made
  * here): masks bound from one directory are one mount's binds to criu's
  * next dump, which restored all but the first without their read-only

@@ -115,16 +115,24 @@ static int wait_gone(pid_t pid, unsigned long long start)
 /* Can the restore make the CT's network namespace again from its config
  * without losing anything (lib/net/inventory.c)? Looked at just before
  * criu freezes the CT: a change made in that instant is not seen. */
-static bool net_from_config(struct nvz_ct *ct, pid_t init, const char *ips)
+static bool net_from_config(struct nvz_ct *ct, pid_t init, const char *ips, const char *netif)
 {
 	char path[64], why[160];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)init);
 	cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns >= 0 && nvz_netns_only_config(ns, ips, nvz_ct_get(ct, "NETIF", ""), why, sizeof(why)))
+	if (ns >= 0 && nvz_netns_only_config(ns, ips, netif, why, sizeof(why)))
 		return true;
 	nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "CT %s's network namespace holds %s: criu saves all of it",
 		ct->id, ns < 0 ? "what cannot be seen" : why);
 	return false;
+}
+
+/* The NETIF the running CT has: an unsaved --netif_add or --netif_del
+ * included (veth.c's record), else its config's. */
+static char *netif_now(const struct nvz_ct *ct)
+{
+	char *live = nvz_ct_live_netif(ct);
+	return live ? live : strdup(nvz_ct_get(ct, "NETIF", ""));
 }
 
 /* The host side of each NETIF pair goes with the CT's network namespace,
@@ -134,7 +142,7 @@ static bool net_from_config(struct nvz_ct *ct, pid_t init, const char *ips)
 static void veth_host_gone(const struct nvz_ct *ct)
 {
 	struct nvz_netifs all = { 0 };
-	const char *netif = nvz_ct_get(ct, "NETIF", NULL);
+	cleanup_free char *netif = netif_now(ct);
 	if (!netif || !*netif || nvz_netif_parse(netif, &all, NULL) < 0)
 		return;
 	for (size_t i = 0; i < all.n; i++)
@@ -147,10 +155,11 @@ static int refuse_netdev(const struct nvz_ct *ct, struct nvz_error **err)
 {
 	if (!nvz_ct_has_netdev(ct))
 		return 0;
+	cleanup_free char *held = nvz_ct_netdev_held(ct);
 	return nvz_err(err, NVZ_E_CHKPNT, EOPNOTSUPP,
 		       "Checkpointing failed: the container has this server's network devices "
 		       "(NETDEV=\"%s\"); give them back with --netdev_del first",
-		       nvz_ct_get(ct, "NETDEV", ""));
+		       held ? held : "");
 }
 
 bool nvz_ct_frozen(const struct nvz_ct *ct)
@@ -214,14 +223,17 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting up checkpoint...");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tsuspend...");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tdump...");
+	cleanup_free char *live_conf = nvz_ct_live_text(ct), *netif = netif_now(ct);
+	if (!netif)
+		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	struct nvz_cpt_dump_spec spec = {
-		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
+		.live_conf = live_conf, .netif = netif, .criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 		.cgroup_version = nvz_ct_cgroup_version(ct),
-		.isolated = !(ips && *ips) && !*nvz_ct_get(ct, "NETIF", ""),
+		.isolated = !(ips && *ips) && !*netif,
 		/* Post-copy: criu's page server must listen on the host's
 		 * loopback, where ssh forwards to, not in the CT's netns. */
-		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips),
+		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips, netif),
 		.lazy_port = lazy_port, .lazy_pid = lazy, .prev = rounds > 0 ? prev : NULL,
 		.rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"),
 		.leave_running = live != NULL, .post_dump = live ? live->post_dump : NULL,
@@ -478,10 +490,9 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 }
 
 /* criu --veth-pair values: venet0 (routed) and each NETIF interface. */
-static char **veth_pairs(const struct nvz_ct *ct, const char *ips)
+static char **veth_pairs(const struct nvz_ct *ct, const char *ips, const char *netif)
 {
 	struct nvz_netifs all = { 0 };
-	const char *netif = nvz_ct_get(ct, "NETIF", NULL);
 	if (netif && *netif && nvz_netif_parse(netif, &all, NULL) < 0)
 		all.n = 0;
 	char **v = calloc(all.n + 2, sizeof(*v));
@@ -521,7 +532,8 @@ static int wait_criu(pid_t pid, int sigfd, struct nvz_bcfs *bc, int *status)
 	}
 }
 
-static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct nvz_error **err)
+static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, const char *netif,
+			 struct nvz_error **err)
 {
 	/* With criu gone, init was handed to us (the subreaper). The host side of
  * the network is made again and announced (routed: proxy ARP/NDP and
@@ -530,7 +542,7 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, struct n
 		return nvz_err(err, NVZ_E_RESTORE, ECHILD, "restored init %d is not the monitor's child",
 			       (int)pid);
 	if (nvz_monitor_record(ct, pid, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
-	    nvz_veth_restored(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+	    nvz_veth_restored(ct, pid, netif, err) < 0)
 		return -1;
 	return 0;
 }
@@ -557,10 +569,11 @@ static int new_netns(struct nvz_error **err)
 }
 
 /* lo up and the CT's venet0 and NETIF pairs configured as at start. */
-static int setup_netns(struct nvz_ct *ct, int ns, const char *ips, struct nvz_error **err)
+static int setup_netns(struct nvz_ct *ct, int ns, const char *ips, const char *netif,
+		       struct nvz_error **err)
 {
 	if (nvz_link_set_up(ns, "lo", true, err) < 0 || nvz_venet_prepare(ct, ns, ips, err) < 0 ||
-	    nvz_veth_prepare(ct, ns, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
+	    nvz_veth_prepare(ct, ns, netif, err) < 0)
 		return -1;
 	return 0;
 }
@@ -570,7 +583,7 @@ static int setup_netns(struct nvz_ct *ct, int ns, const char *ips, struct nvz_er
  * made while vzctl mounts the root and writes the limits. */
 struct nvz_ct_restore {
 	struct nvz_cpt_restore_spec spec;
-	char *dumpdir, *console, *cgroot, *bcfile, *empty, *cgfs, *tmpfs, *ips, *criu_run;
+	char *dumpdir, *console, *cgroot, *bcfile, *empty, *cgfs, *tmpfs, *ips, *netif, *criu_run;
 	char **pairs;
 	int netns;
 	struct nvz_error *err; /* what begin met, reported by nvz_ct_restore_init */
@@ -585,7 +598,7 @@ static void restore_free(struct nvz_ct_restore *r)
 	if (r->tmpfs)
 		nvz_cpt_tmpfs_release(r->tmpfs);
 	char **strs[] = { &r->dumpdir, &r->console, &r->cgroot, &r->bcfile, &r->empty, &r->cgfs,
-			  &r->tmpfs, &r->ips, &r->criu_run };
+			  &r->tmpfs, &r->ips, &r->netif, &r->criu_run };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	nvz_strv_free(r->pairs);
@@ -595,7 +608,10 @@ static void restore_free(struct nvz_ct_restore *r)
 
 static int restore_paths(struct nvz_ct *ct, struct nvz_ct_restore *r, bool bc)
 {
-	r->pairs = veth_pairs(ct, r->ips);
+	/* The interfaces the CT had when dumped, as the images hold them. */
+	if (!(r->netif = nvz_cpt_dump_netif(r->dumpdir)))
+		r->netif = strdup(nvz_ct_get(ct, "NETIF", ""));
+	r->pairs = r->netif ? veth_pairs(ct, r->ips, r->netif) : NULL;
 	if (asprintf(&r->cgroot, "/%s/%s", nvz_ct_get(ct, "CGROUP_PREFIX", "nvz"), ct->id) < 0 ||
 	    (bc && asprintf(&r->bcfile, "%s/bc", ct->rundir) < 0) || !r->pairs ||
 	    asprintf(&r->empty, "%s/empty", ct->rundir) < 0 ||
@@ -616,7 +632,7 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 		return nvz_err_sys(&r->err, NVZ_E_RESTORE, errno, "become a subreaper");
 	bool own_net = nvz_cpt_dump_own_net(r->dumpdir);
 	if (own_net && ((r->netns = new_netns(&r->err)) < 0 ||
-			setup_netns(ct, r->netns, r->ips, &r->err) < 0))
+			setup_netns(ct, r->netns, r->ips, r->netif, &r->err) < 0))
 		return -1;
 	r->criu_run = nvz_ct_criu_run(ct);
 	r->spec = (struct nvz_cpt_restore_spec){
@@ -704,11 +720,11 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 	/* The monitor passes it on to vzctl, which says it. */
 	if (cgnote)
 		snprintf(warning, warning_len, "the CT's cgroups did not all come back: %s", cgnote);
-	cleanup_free char *ips = steal_ptr(&r->ips);
+	cleanup_free char *ips = steal_ptr(&r->ips), *netif = steal_ptr(&r->netif);
 	restore_free(r);
 	if (pid < 0)
 		return -1;
-	if (after_restore(ct, pid, ips, err) < 0) {
+	if (after_restore(ct, pid, ips, netif, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, __WALL);
 		nvz_venet_stop(ct);

@@ -116,6 +116,14 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
  * NULL), apply them to cg, record them in RUNDIR/<id>/resources. */
 int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			   struct nvz_cgroup *cg, struct nvz_error **err);
+/* A restore from dumpdir: the config's limits overlaid with the values the
+ * CT had been set to without --save when it was dumped (NVZ_CPT_LIVE),
+ * which are its live values again, as after those sets. */
+int nvz_ct_apply_resources_dumped(struct nvz_ct *ct, const char *dumpdir, struct nvz_cgroup *cg,
+				  struct nvz_error **err);
+/* RUNDIR/<id>/resources.live as a config's text, or NULL if the CT has no
+ * unsaved live value. */
+char *nvz_ct_live_text(const struct nvz_ct *ct);
 /* A key's value with pending changes first, then the CT config, vz.conf. */
 const char *nvz_ct_get_pending(const struct nvz_ct *ct, const struct nvz_conf *changes,
 			       const char *key);

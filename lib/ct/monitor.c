@@ -445,10 +445,10 @@ static void quiet_stdio(void)
  * write their limits, while vzctl mounts the root and writes the CT's
  * files (start.c). */
 static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct launcher *l,
-			   bool launch, int go_fd, struct nvz_error **err)
+			   const char *dumpdir, int go_fd, struct nvz_error **err)
 {
 	char go = 1;
-	if (launch && nvz_launcher_start(ct, cg, l, err) < 0)
+	if (!dumpdir && nvz_launcher_start(ct, cg, l, err) < 0)
 		return -1;
 	/* In the hub (a thread of it, or a child it forked): vzctl leaves
 	 * the cgroups to us and mounts the root meanwhile (start.c). */
@@ -456,7 +456,8 @@ static int prepare_cgroups(struct nvz_ct *ct, struct nvz_cgroup *cg, struct laun
 		return -1;
 	if (l->fd >= 0 && send(l->fd, &go, 1, MSG_NOSIGNAL) != 1)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "start the init launcher");
-	return nvz_ct_apply_resources(ct, NULL, cg, err);
+	return dumpdir ? nvz_ct_apply_resources_dumped(ct, dumpdir, cg, err)
+		       : nvz_ct_apply_resources(ct, NULL, cg, err);
 }
 
 static int start_failed(struct ct_host *h, int report_fd, struct nvz_error *err)
@@ -481,7 +482,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 		close(steal_fd(&exec_fd));
 	struct launcher l = { .fd = -1, .exec_fd = exec_fd };
 	char console[64], warning[512] = "";
-	if (prepare_cgroups(ct, cg, &l, !dumpdir, go, &err) < 0) {
+	if (prepare_cgroups(ct, cg, &l, dumpdir, go, &err) < 0) {
 		nvz_launcher_end(&l);
 		nvz_launcher_join(&l);
 		return start_failed(h, report_fd, err);

@@ -186,10 +186,16 @@ static int netdev_names(const char *list, char ***out, struct nvz_error **err)
 	return 0;
 }
 
+char *nvz_ct_netdev_held(const struct nvz_ct *ct)
+{
+	char *live = nvz_ct_live_netdev(ct);
+	return live ? live : strdup(nvz_ct_get(ct, "NETDEV", ""));
+}
+
 bool nvz_ct_has_netdev(const struct nvz_ct *ct)
 {
-	const char *nd = nvz_ct_get(ct, "NETDEV", "");
-	return strspn(nd, " \t") != strlen(nd);
+	cleanup_free char *nd = nvz_ct_netdev_held(ct);
+	return !nd || strspn(nd, " \t") != strlen(nd);
 }
 
 static bool listed(char *const *v, const char *name)

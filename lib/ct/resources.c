@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/sync.h"
+#include "cpt/criu.h"
 #include "ct/internal.h"
 #include "linux/rootfs.h"
 #include "ct/state.h"
@@ -221,6 +222,46 @@ int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 	return r;
 }
 
+int nvz_ct_apply_resources_dumped(struct nvz_ct *ct, const char *dumpdir, struct nvz_cgroup *cg,
+				  struct nvz_error **err)
+{
+	cleanup_free char *path = NULL;
+	if (asprintf(&path, "%s/" NVZ_CPT_LIVE, dumpdir) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct nvz_conf *live = NULL;
+	struct nvz_error *e = NULL;
+	if (nvz_conf_load(&live, path, NVZ_E_RESTORE, &e) < 0) {
+		if (e->code != ENOENT) {
+			*err = *err ? *err : e;
+			if (*err != e)
+				nvz_error_free(e);
+			return -1;
+		}
+		/* A dump of a CT with no unsaved value (or of an older nvz). */
+		nvz_error_free(e);
+		return nvz_ct_apply_resources(ct, NULL, cg, err);
+	}
+	struct overlay o = { ct, NULL, live };
+	int r = apply_overlay(ct, &o, cg, err);
+	if (r == 0)
+		r = live_store(ct, live, err);
+	nvz_conf_free(live);
+	return r;
+}
+
+char *nvz_ct_live_text(const struct nvz_ct *ct)
+{
+	struct nvz_conf *live = NULL;
+	struct nvz_error *e = NULL;
+	if (live_load(ct, &live, &e) < 0) {
+		nvz_error_free(e);
+		return NULL;
+	}
+	const char *key, *value;
+	char *text = nvz_conf_entry(live, 0, &key, &value) ? nvz_conf_format(live) : NULL;
+	nvz_conf_free(live);
+	return text;
+}
 
 /* A live --ioprio reaches every process of the CT's cgroup. */
 static void set_ioprio_all(const struct nvz_ct *ct, const struct nvz_cgroup *cg,

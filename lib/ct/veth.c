@@ -283,6 +283,8 @@ int nvz_veth_prepare(struct nvz_ct *ct, int ct_ns, const char *netif, struct nvz
 int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)
 {
 	struct nvz_netifs all;
+	if (netif_record(ct, netif, err) < 0)
+		return -1;
 	if (!netif || !*netif)
 		return 0;
 	if (nvz_netif_parse(netif, &all, err) < 0)

@@ -555,6 +555,8 @@ t_migrate_online() {
 	mig_tcp_echo 2114
 	local ncpid=$MIG_NCPID
 	sleep 0.5
+	# A value set live without --save travels with the CT, as in OpenVZ.
+	ina "$VZCTL" set 2114 --numproc 77 >/dev/null || fail "live numproc"
 	local logins
 	logins=$(ssh_logins b)
 	expect_rc 0 migrate --online -t $MIG_B live
@@ -574,6 +576,8 @@ t_migrate_online() {
 	kill "$ncpid" 2>/dev/null
 	vzb status 2114 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2114)"
 	vzb exec 2114 "kill -0 $pid" || fail "process $pid did not survive"
+	vzb exec 2114 'grep numproc /run/user_beancounters' | grep -Eq ' 77 +77 ' ||
+		fail "the live numproc did not travel: $(vzb exec 2114 'grep numproc /run/user_beancounters')"
 	[ "$(vzb exec 2114 cat /dev/shm/state)" = in-memory ] || fail "memory state lost"
 	# The CT did not boot again: same boot id (a bind from its /dev).
 	[ -n "$bootid" ] && [ "$(vzb exec 2114 cat /proc/sys/kernel/random/boot_id)" = "$bootid" ] ||
@@ -934,6 +938,13 @@ t_migrate_online_netdev_refused() {
 	mig_setup
 	mig_ct 2131
 	ip -n "$NA" link add nd1 type veth peer name nd1p || fail "veth nd1"
+	# Moved in without --save: the CT holds it all the same.
+	ip -n "$NA" link add nd2 type veth peer name nd2p || fail "veth nd2"
+	ina "$VZCTL" --quiet set 2131 --netdev_add nd2 >/dev/null || fail "netdev_add nd2"
+	expect_rc 17 migrate --online $MIG_B 2131
+	expect_out "CT 2131 has this server's network devices \(NETDEV=\"nd2\"\)"
+	[ -e "$T/b/conf/2131.conf" ] && fail "config left on B"
+	ina "$VZCTL" --quiet set 2131 --netdev_del nd2 >/dev/null || fail "netdev_del nd2"
 	ina "$VZCTL" --quiet set 2131 --netdev_add nd1 --save || fail "netdev_add"
 	expect_rc 17 migrate --online $MIG_B 2131
 	expect_out "CT 2131 has this server's network devices \(NETDEV=\"nd1\"\): online migration is impossible"

@@ -222,6 +222,7 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 {
 	struct nvz_ct *ct = c->ct;
 	c->exists = st->exists;
+	c->uptime = nvz_ct_uptime(st);
 	c->status = st->running     ? VZL_RUNNING
 		    : st->mounted   ? VZL_MOUNTED
 		    : st->suspended ? VZL_SUSPENDED

@@ -32,6 +32,7 @@ struct vzl_ct {
 	bool exists;      /* private area present */
 	bool hidden;      /* filtered out */
 	const char *name; /* NAME, only if names/NAME leads back to this CT */
+	double uptime;    /* seconds, < 0: not running */
 	struct vzl_res ubc[VZL_NUBC];
 	struct vzl_res dq[VZL_NDQ];
 };
@@ -50,6 +51,8 @@ struct vzl_field {
 	const char *name;
 	const char *header;
 	unsigned width;
+	unsigned hwidth;  /* header width when it is not width (netfilter) */
+	bool nocut;       /* text OpenVZ never trims */
 	enum nvz_list_align align;
 	enum nvz_list_kind kind;
 	vzl_get_fn get;

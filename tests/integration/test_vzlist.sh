@@ -347,3 +347,43 @@ t_vzlist_status_suspended_only_if_exists()
 	[ "$OUT" = "CTID 101 deleted unmounted down" ] || fail "no config: $OUT"
 	return 0
 }
+
+# OpenVZ's later fields: laverage, uptime, iolimit, iopslimit, features,
+# vm_overcommit, netfilter (a script asking for one must not get "Unknown
+# field"), with OpenVZ's widths, "-" for unknown and JSON types.
+t_vzlist_io_features_fields()
+{
+	_vzl_ct 101 "FEATURES=nfs:on sysfs:off bridge:on" IOLIMIT=1048576 IOPSLIMIT=0 \
+		VM_OVERCOMMIT=1.5 NETFILTER=stateless
+	_vzl_ct 102
+	_vzl_run -a -o ctid,laverage,uptime,iolimit,iopslimit,vm_overcommit,netfilter,features
+	[ $rc -eq 0 ] || fail "exit $rc: $(cat "$T/err")"
+	_vzl_expect_out "      CTID       LAVERAGE          UPTIME    IOLIMIT IOPS VM_OVC NETFILTER       FEATURES
+       101              -               -    1048576    -    1.5 stateless sysfs:off,nfs:on,bridge:on
+       102              -               -          -    -      - -      -" || return
+	# Trimmed unless last.
+	_vzl_run -a -H -o features,ctid 101
+	_vzl_expect_out "sysfs:off,nfs:o        101" || return
+	_vzl_run -a -j 101 102
+	_vzl_json_check '(d[0]["laverage"] is None and d[0]["uptime"] == 0 and d[0]["iolimit"] == 1048576
+		and d[0]["iopslimit"] == 0 and d[0]["vm_overcommit"] == 1.5 and d[0]["netfilter"] == "stateless"
+		and d[0]["features"] == {"sysfs": False, "nfs": True, "bridge": True}
+		and d[1]["features"] is None and d[1]["iolimit"] == 0 and d[1]["cpus"] == 0
+		and d[1]["ioprio"] == 0 and d[1]["vm_overcommit"] == 0 and d[1]["netfilter"] is None
+		and list(d[0])[list(d[0]).index("diskinodes") + 1:] == ["laverage", "uptime", "cpulimit",
+			"cpuunits", "cpus", "ioprio", "iolimit", "iopslimit", "onboot", "bootorder", "layout",
+			"features", "vswap", "disabled", "vm_overcommit", "netfilter"])' || return
+	"$VZLIST" -L | grep -q '^uptime  *UPTIME *$' || fail "-L lacks uptime"
+}
+
+# uptime of a running CT: time since its init started, OpenVZ's format.
+t_vzlist_uptime_running()
+{
+	start_busybox 201
+	sleep 2
+	_vzl_run -H -o uptime 201
+	grep -Eq '^000d00h:0[0-9]m:[0-9]{2}s$' "$T/out" || fail "uptime: $(cat "$T/out") $(cat "$T/err")"
+	[ "$(cat "$T/out")" != "000d00h:00m:00s" ] || fail "uptime is 0"
+	_vzl_run -j -o uptime 201
+	_vzl_json_check 'd[0]["uptime"] >= 1.5 and d[0]["uptime"] < 600'
+}

@@ -88,6 +88,14 @@ static void get_conf_yes(const struct vzl_ct *c, const struct vzl_field *f,
 	set_num(v, s && !strcmp(s, "yes"));
 }
 
+/* ONBOOT: yes, no, or "-" (null) when the config does not say. */
+static void get_conf_yesno(const struct vzl_ct *c, const struct vzl_field *f,
+			   struct nvz_list_val *v)
+{
+	if (conf_str(c, f->key))
+		get_conf_yes(c, f, v);
+}
+
 static void get_name(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
 {
 	(void)f;
@@ -410,7 +418,7 @@ static const struct vzl_field fields[] = {
 	NUM0_ROW("ioprio", "IOP", 3, get_conf_num, "IOPRIO"),
 	NUM0_ROW("iolimit", "IOLIMIT", 10, get_conf_pos, "IOLIMIT"),
 	NUM0_ROW("iopslimit", "IOPS", 4, get_conf_pos, "IOPSLIMIT"),
-	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yes, "ONBOOT"),
+	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yesno, "ONBOOT"),
 	ROW("bootorder", "BOOTORDER", 10, RIGHT, NUM, get_conf_num, "BOOTORDER"),
 	ROW("layout", "LAYOUT", 6, LEFT, STR, get_layout, "VE_LAYOUT"),
 	{.name = "features", .header = "FEATURES", .width = 15, .align = NVZ_LIST_LEFT,

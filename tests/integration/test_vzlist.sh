@@ -198,7 +198,7 @@ t_vzlist_json()
 	_vzl_json_check 'd[0]["description"] == "say \"hi\" back\\slash ünï"' || return
 	_vzl_json_check 'd[0]["ip"] == ["10.0.0.1", "10.0.0.2"] and d[1]["ip"] == []' || return
 	_vzl_json_check 'd[0]["name"] == "web" and d[0]["smart_name"] == "web" and d[1]["smart_name"] == 102' || return
-	_vzl_json_check 'd[0]["onboot"] is True and d[1]["onboot"] is False and d[0]["bootorder"] == 4' || return
+	_vzl_json_check 'd[0]["onboot"] is True and d[1]["onboot"] is None and d[0]["bootorder"] == 4' || return
 	_vzl_json_check 'd[1]["hostname"] is None and d[1]["bootorder"] is None' || return
 	_vzl_json_check 'd[0]["kmemsize"] == {"held": 0, "maxheld": 0, "barrier": 1, "limit": 2, "failcnt": 0}' || return
 	_vzl_json_check 'd[0]["status"] == "stopped" and "kmemsize.b" not in d[0]' || return
@@ -386,4 +386,18 @@ t_vzlist_uptime_running()
 	[ "$(cat "$T/out")" != "000d00h:00m:00s" ] || fail "uptime is 0"
 	_vzl_run -j -o uptime 201
 	_vzl_json_check 'd[0]["uptime"] >= 1.5 and d[0]["uptime"] < 600'
+}
+
+# onboot: "-" (null) when ONBOOT is not in the config, as OpenVZ 4.x.
+t_vzlist_onboot_unset()
+{
+	_vzl_ct 101 ONBOOT=yes
+	_vzl_ct 102 ONBOOT=no
+	_vzl_ct 103
+	_vzl_run -a -H -o ctid,onboot
+	_vzl_expect_out "       101    yes
+       102     no
+       103      -" || return
+	_vzl_run -a -j -o onboot
+	_vzl_json_check '[x["onboot"] for x in d] == [True, False, None]'
 }

@@ -126,6 +126,19 @@ static int cmp_status(const struct vzl_ct *a, const struct vzl_ct *b)
 	return (int)a->status - (int)b->status;
 }
 
+/* Equal BOOTORDERs (or none) in descending CT ID order: OpenVZ's
+ * bootorder_sort_fn breaks ties so, which -s -bootorder reverses into
+ * ascending CT IDs within each boot order. */
+static int cmp_bootorder(const struct vzl_ct *a, const struct vzl_ct *b)
+{
+	const struct vzl_field *f = vzl_field_find("bootorder");
+	struct nvz_list_val va = {.kind = f->kind}, vb = {.kind = f->kind};
+	get_conf_num(a, f, &va);
+	get_conf_num(b, f, &vb);
+	int r = nvz_list_val_cmp(&va, &vb);
+	return r ? r : (a->ct->veid < b->ct->veid) - (a->ct->veid > b->ct->veid);
+}
+
 static void get_layout(const struct vzl_ct *c, const struct vzl_field *f,
 		       struct nvz_list_val *v)
 {
@@ -419,7 +432,8 @@ static const struct vzl_field fields[] = {
 	NUM0_ROW("iolimit", "IOLIMIT", 10, get_conf_pos, "IOLIMIT"),
 	NUM0_ROW("iopslimit", "IOPS", 4, get_conf_pos, "IOPSLIMIT"),
 	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yesno, "ONBOOT"),
-	ROW("bootorder", "BOOTORDER", 10, RIGHT, NUM, get_conf_num, "BOOTORDER"),
+	{.name = "bootorder", .header = "BOOTORDER", .width = 10, .align = NVZ_LIST_RIGHT,
+	 .kind = NVZ_LIST_NUM, .get = get_conf_num, .cmp = cmp_bootorder, .key = "BOOTORDER"},
 	ROW("layout", "LAYOUT", 6, LEFT, STR, get_layout, "VE_LAYOUT"),
 	{.name = "features", .header = "FEATURES", .width = 15, .align = NVZ_LIST_LEFT,
 	 .kind = NVZ_LIST_STR, .get = get_features, .json = json_features, .key = "FEATURES"},
@@ -596,7 +610,8 @@ int vzl_compare(const struct vzl_ct *a, const struct vzl_ct *b, const struct vzl
 		field_value(b, f, &vb);
 		r = nvz_list_val_cmp(&va, &vb);
 	}
-	if (r)
-		return reverse ? -r : r;
-	return (a->ct->veid > b->ct->veid) - (a->ct->veid < b->ct->veid);
+	if (!r)
+		r = (a->ct->veid > b->ct->veid) - (a->ct->veid < b->ct->veid);
+	/* OpenVZ prints the sorted list backwards: ties too come reversed. */
+	return reverse ? -r : r;
 }

@@ -87,7 +87,7 @@ void vzl_format_row(struct nvz_list_buf *b, const struct vzl_ct *c,
 /* One JSON object; order NULL: every unsuffixed field. */
 void vzl_format_json(struct nvz_list_buf *b, const struct vzl_ct *c,
 		     const struct vzl_field *const *order, size_t n);
-/* Order by field f (reversed: descending), then by ascending CT ID. */
+/* Order by field f, then by ascending CT ID; reverse: that order backwards. */
 int vzl_compare(const struct vzl_ct *a, const struct vzl_ct *b, const struct vzl_field *f,
 		bool reverse);
 

@@ -401,3 +401,24 @@ t_vzlist_onboot_unset()
 	_vzl_run -a -j -o onboot
 	_vzl_json_check '[x["onboot"] for x in d] == [True, False, None]'
 }
+
+# -s -field prints the sorted list backwards, ties included (OpenVZ
+# reverses the whole array); equal bootorders tie the other way round.
+t_vzlist_sort_reverse_ties()
+{
+	_vzl_ct 101 HOSTNAME=same BOOTORDER=5
+	_vzl_ct 102 HOSTNAME=same BOOTORDER=5
+	_vzl_ct 103 HOSTNAME=alpha
+	_vzl_run -a -H -s -hostname -o ctid
+	_vzl_expect_out "       102
+       101
+       103" || return
+	_vzl_run -a -H -s bootorder -o ctid
+	_vzl_expect_out "       103
+       102
+       101" || return
+	_vzl_run -a -H -s -bootorder -o ctid
+	_vzl_expect_out "       101
+       102
+       103"
+}

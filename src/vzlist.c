@@ -351,16 +351,20 @@ static int print_list(const struct vzl_list *l, const struct vzl_opts *o,
 	struct nvz_list_buf b = {0};
 	bool any = false;
 	int r = 0;
-	if (!o->json && o->header) {
+	/* JSON as OpenVZ lays it out, also when every CT is filtered out:
+	 * "[", "\n  {...}" joined by ",", "\n]". */
+	if (o->json) {
+		nvz_list_buf_puts(&b, "[");
+	} else if (o->header) {
 		vzl_format_header(&b, order, n);
 		nvz_list_buf_puts(&b, "\n");
-		r = emit(&b);
 	}
+	r = emit(&b);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		if (l->v[i].hidden)
 			continue;
 		if (o->json) {
-			nvz_list_buf_puts(&b, any ? ",\n" : "[\n");
+			nvz_list_buf_puts(&b, any ? ",\n" : "\n");
 			vzl_format_json(&b, &l->v[i], order, n);
 		} else {
 			vzl_format_row(&b, &l->v[i], order, n, o->trim);
@@ -370,7 +374,7 @@ static int print_list(const struct vzl_list *l, const struct vzl_opts *o,
 		r = emit(&b);
 	}
 	if (o->json && r == 0) {
-		nvz_list_buf_puts(&b, any ? "\n]\n" : "[]\n");
+		nvz_list_buf_puts(&b, "\n]\n");
 		r = emit(&b);
 	}
 	nvz_list_buf_free(&b);
@@ -388,9 +392,11 @@ static int list_cts(struct nvz_ctx *ctx, const struct vzl_opts *o,
 		return 1;
 	if (!l->n) {
 		/* Not an error unless CTs were asked for by ID (OpenVZ bug 2149). */
+		/* JSON readers get an empty array, and nothing on stderr. */
 		if (o->json)
 			fputs("[]\n", stdout);
-		fprintf(stderr, "Container(s) not found\n");
+		else
+			fprintf(stderr, "Container(s) not found\n");
 		return want ? 1 : 0;
 	}
 	filter(l, o);

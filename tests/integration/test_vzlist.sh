@@ -422,3 +422,21 @@ t_vzlist_sort_reverse_ties()
        102
        103"
 }
+
+# -j with nothing to list: an empty array and a quiet stderr (OpenVZ's
+# vzlist prints "Container(s) not found" only for text output).
+t_vzlist_json_empty_quiet()
+{
+	_vzl_ct 101
+	_vzl_run -j 999
+	[ $rc -eq 1 ] || fail "exit $rc, want 1"
+	_vzl_expect_out "[]" || return
+	[ ! -s "$T/err" ] || fail "stderr: $(cat "$T/err")"
+	_vzl_run -j
+	[ $rc -eq 0 ] && [ ! -s "$T/err" ] || fail "no running CT: exit $rc, stderr $(cat "$T/err")"
+	_vzl_expect_out "[]" || return
+	# CTs found but all filtered out: OpenVZ's "[", "]".
+	_vzl_run -a -j -h nomatch
+	_vzl_expect_out "[
+]"
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvz/res.h"
 #include "nvz/storage.h"
 #include "vzlist.h"
 
@@ -78,6 +79,23 @@ static void get_conf_num(const struct vzl_ct *c, const struct vzl_field *f,
 	unsigned long long n = strtoull(s, &end, 10);
 	if (*end && strcmp(end, "%"))
 		return;
+	set_num(v, n);
+}
+
+/* cpulimit and cpuunits: OpenVZ knows the pair when the CT runs (from
+ * the scheduler) or when its config sets either; the other is then 0, or
+ * for a running CT's units the default it runs with. */
+static void get_cpu(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	get_conf_num(c, f, v);
+	bool running = c->status == VZL_RUNNING;
+	if (v->set || !(running || conf_str(c, "CPULIMIT") || conf_str(c, "CPUUNITS")))
+		return;
+	unsigned long long n = 0;
+	if (running && !strcmp(f->key, "CPUUNITS")) {
+		const char *s = nvz_ct_get(c->ct, "CPUUNITS", NULL);
+		n = s && *s >= '0' && *s <= '9' ? strtoull(s, NULL, 10) : NVZ_CPUUNITS_DEFAULT;
+	}
 	set_num(v, n);
 }
 
@@ -425,8 +443,8 @@ static const struct vzl_field fields[] = {
 	 .kind = NVZ_LIST_STR, .get = get_laverage},
 	{.name = "uptime", .header = "UPTIME", .width = 15, .align = NVZ_LIST_RIGHT,
 	 .kind = NVZ_LIST_STR, .get = get_uptime, .json = json_uptime, .cmp = cmp_uptime},
-	ROW("cpulimit", "CPULIM", 7, RIGHT, NUM, get_conf_num, "CPULIMIT"),
-	ROW("cpuunits", "CPUUNI", 7, RIGHT, NUM, get_conf_num, "CPUUNITS"),
+	ROW("cpulimit", "CPULIM", 7, RIGHT, NUM, get_cpu, "CPULIMIT"),
+	ROW("cpuunits", "CPUUNI", 7, RIGHT, NUM, get_cpu, "CPUUNITS"),
 	NUM0_ROW("cpus", "CPUS", 5, get_conf_num, "CPUS"),
 	NUM0_ROW("ioprio", "IOP", 3, get_conf_num, "IOPRIO"),
 	NUM0_ROW("iolimit", "IOLIMIT", 10, get_conf_pos, "IOLIMIT"),

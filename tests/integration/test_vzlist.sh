@@ -385,7 +385,11 @@ t_vzlist_uptime_running()
 	grep -Eq '^000d00h:0[0-9]m:[0-9]{2}s$' "$T/out" || fail "uptime: $(cat "$T/out") $(cat "$T/err")"
 	[ "$(cat "$T/out")" != "000d00h:00m:00s" ] || fail "uptime is 0"
 	_vzl_run -j -o uptime 201
-	_vzl_json_check 'd[0]["uptime"] >= 1.5 and d[0]["uptime"] < 600'
+	_vzl_json_check 'd[0]["uptime"] >= 1.5 and d[0]["uptime"] < 600' || return
+	# A running CT's CPU pair is always known: the default units it runs with.
+	sed -i -e '/^CPUUNITS=/d' -e '/^CPULIMIT=/d' "$T/conf/201.conf"
+	_vzl_run -H -o cpulimit,cpuunits 201
+	_vzl_expect_out "      0    1000"
 }
 
 # onboot: "-" (null) when ONBOOT is not in the config, as OpenVZ 4.x.
@@ -439,4 +443,22 @@ t_vzlist_json_empty_quiet()
 	_vzl_run -a -j -h nomatch
 	_vzl_expect_out "[
 ]"
+}
+
+# cpulimit/cpuunits: OpenVZ knows the pair when the config sets either (or
+# the CT runs); the unset one is then 0, not "-". The samples set only
+# CPUUNITS, so most CTs show CPULIM 0.
+t_vzlist_cpu_pair()
+{
+	_vzl_ct 101 CPUUNITS=1000
+	_vzl_ct 102 CPULIMIT=25
+	_vzl_ct 103
+	_vzl_run -a -o ctid,cpulimit,cpuunits
+	_vzl_expect_out "      CTID  CPULIM  CPUUNI
+       101       0    1000
+       102      25       0
+       103       -       -" || return
+	_vzl_run -a -j -o cpulimit,cpuunits
+	_vzl_json_check 'd == [{"cpulimit": 0, "cpuunits": 1000}, {"cpulimit": 25, "cpuunits": 0},
+		{"cpulimit": None, "cpuunits": None}]'
 }

@@ -114,6 +114,17 @@ static void get_conf_yesno(const struct vzl_ct *c, const struct vzl_field *f,
 		get_conf_yes(c, f, v);
 }
 
+/* IP_ADDRESS, or what a running CT has now. */
+static void get_ip(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	if (!c->live_ips) {
+		get_conf(c, f, v);
+		return;
+	}
+	const char *s = c->live_ips;
+	set_str(v, s[strspn(s, " \t")] ? s : NULL);
+}
+
 static void get_name(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
 {
 	(void)f;
@@ -411,7 +422,7 @@ static const struct vzl_field fields[] = {
 	ROW("smart_name", "SMARTNAME", 10, RIGHT, STR, get_smart_name, NULL),
 	ROW("description", "DESCRIPTION", 32, LEFT, STR, get_conf, "DESCRIPTION"),
 	ROW("ostemplate", "OSTEMPLATE", 32, LEFT, STR, get_conf, "OSTEMPLATE"),
-	ROW("ip", "IP_ADDR", 15, LEFT, WORDS, get_conf, "IP_ADDRESS"),
+	ROW("ip", "IP_ADDR", 15, LEFT, WORDS, get_ip, "IP_ADDRESS"),
 	ROW("nameserver", "NAMESERVER", 15, LEFT, WORDS, get_conf, "NAMESERVER"),
 	ROW("searchdomain", "SEARCHDOMAIN", 15, LEFT, WORDS, get_conf, "SEARCHDOMAIN"),
 	{.name = "status", .header = "STATUS", .width = 9, .align = NVZ_LIST_LEFT,

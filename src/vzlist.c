@@ -197,8 +197,10 @@ static int resolve_ids(struct nvz_ctx *ctx, const struct vzl_opts *o, unsigned l
 
 static void list_free(struct vzl_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].live_ips);
 		nvz_ct_free(l->v[i].ct);
+	}
 	free(l->v);
 	*l = (struct vzl_list){0};
 }
@@ -238,6 +240,9 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 		fill_disk_usage(c);
 	if (c->status != VZL_RUNNING)
 		return;
+	/* OpenVZ shows a running CT's addresses from the kernel: a live
+	 * --ipadd without --save is listed. */
+	c->live_ips = nvz_ct_live_ips(ct);
 	struct nvz_cgroup *cg = NULL;
 	struct nvz_error *err = NULL;
 	const char *prefix = nvz_ctx_get(ct->ctx, "CGROUP_PREFIX", "nvz");

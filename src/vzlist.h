@@ -33,6 +33,7 @@ struct vzl_ct {
 	bool hidden;      /* filtered out */
 	const char *name; /* NAME, only if names/NAME leads back to this CT */
 	double uptime;    /* seconds, < 0: not running */
+	char *live_ips;   /* a running CT's addresses now (malloc'd), or NULL */
 	struct vzl_res ubc[VZL_NUBC];
 	struct vzl_res dq[VZL_NDQ];
 };

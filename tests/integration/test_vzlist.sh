@@ -462,3 +462,22 @@ t_vzlist_cpu_pair()
 	_vzl_json_check 'd == [{"cpulimit": 0, "cpuunits": 1000}, {"cpulimit": 25, "cpuunits": 0},
 		{"cpulimit": None, "cpuunits": None}]'
 }
+
+# A running CT's ip is what it has now (OpenVZ asks the kernel): a live
+# --ipadd without --save is listed; stopped, the config again.
+t_vzlist_ip_live()
+{
+	net_setup
+	srv "$VZCTL" --quiet create 1401 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1401 --ipadd 10.77.0.40 --save
+	expect_rc 0 srv "$VZCTL" start 1401
+	wait_for 100 srv "$VZCTL" exec 1401 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1401 --ipadd 10.77.0.41
+	_vzl_run -H -o ip 1401
+	_vzl_expect_out "10.77.0.40 10.77.0.41" || return
+	_vzl_run -j -o ip 1401
+	_vzl_json_check 'd[0]["ip"] == ["10.77.0.40", "10.77.0.41"]' || return
+	expect_rc 0 srv "$VZCTL" stop 1401 --fast
+	_vzl_run -a -H -o ip 1401
+	_vzl_expect_out "10.77.0.40"
+}

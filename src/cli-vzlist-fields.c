@@ -463,7 +463,9 @@ static const struct vzl_field fields[] = {
 	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yesno, "ONBOOT"),
 	{.name = "bootorder", .header = "BOOTORDER", .width = 10, .align = NVZ_LIST_RIGHT,
 	 .kind = NVZ_LIST_NUM, .get = get_conf_num, .cmp = cmp_bootorder, .key = "BOOTORDER"},
-	ROW("layout", "LAYOUT", 6, LEFT, STR, get_layout, "VE_LAYOUT"),
+	/* Never trimmed (OpenVZ's %-6s): "ploop:shared" must not become "ploop:". */
+	{.name = "layout", .header = "LAYOUT", .width = 6, .nocut = true, .align = NVZ_LIST_LEFT,
+	 .kind = NVZ_LIST_STR, .get = get_layout, .key = "VE_LAYOUT"},
 	{.name = "features", .header = "FEATURES", .width = 15, .align = NVZ_LIST_LEFT,
 	 .kind = NVZ_LIST_STR, .get = get_features, .json = json_features, .key = "FEATURES"},
 	ROW("vswap", "VSWAP", 5, RIGHT, BOOL, get_vswap, NULL),

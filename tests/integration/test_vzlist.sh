@@ -481,3 +481,11 @@ t_vzlist_ip_live()
 	_vzl_run -a -H -o ip 1401
 	_vzl_expect_out "10.77.0.40"
 }
+
+# layout is never trimmed (OpenVZ prints it with %-6s, uncut).
+t_vzlist_layout_untrimmed()
+{
+	_vzl_ct 101 VE_LAYOUT=ploop:shared
+	_vzl_run -a -H -o layout,ctid
+	_vzl_expect_out "ploop:shared        101"
+}

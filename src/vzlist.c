@@ -143,9 +143,14 @@ static int build_order(const struct vzl_opts *o, const struct vzl_field ***order
 		fprintf(stderr, "Error: out of memory\n");
 		return -1;
 	}
+	/* OpenVZ's split: every name up to a comma, and one trailing comma
+	 * ends the list, so "ctid,,status" names an empty (unknown) field. */
 	size_t cnt = 0;
-	char *save = NULL;
-	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+	char *name = copy, *end = copy + strlen(copy);
+	do {
+		char *comma = strchr(name, ',');
+		if (comma)
+			*comma = '\0';
 		const struct vzl_field *f = vzl_field_find(name);
 		if (!f) {
 			fprintf(stderr, "Unknown field: %s\n", name);
@@ -156,11 +161,8 @@ static int build_order(const struct vzl_opts *o, const struct vzl_field ***order
 			return -1;
 		}
 		v[cnt++] = f;
-	}
-	if (!cnt) {
-		fprintf(stderr, "Unknown field: %s\n", spec);
-		return -1;
-	}
+		name = comma ? comma + 1 : end;
+	} while (name < end);
 	*order = steal_ptr(&v);
 	*n = cnt;
 	return 0;

@@ -489,3 +489,16 @@ t_vzlist_layout_untrimmed()
 	_vzl_run -a -H -o layout,ctid
 	_vzl_expect_out "ploop:shared        101"
 }
+
+# -o is split as OpenVZ did: an empty name is an unknown field, a trailing
+# comma is allowed.
+t_vzlist_output_empty_name()
+{
+	_vzl_ct 101
+	_vzl_run -a -o ctid,,status
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx 'Unknown field: ' "$T/err" || fail "stderr: $(cat "$T/err")"
+	_vzl_run -a -H -o ctid,
+	[ $rc -eq 0 ] || fail "trailing comma: exit $rc"
+	_vzl_expect_out "       101"
+}

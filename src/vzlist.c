@@ -101,7 +101,8 @@ static int parse_args(int argc, char **argv, struct vzl_opts *o)
 		case 'd': o->desc_pat = optarg; break;
 		case 'o': o->fields = optarg; break;
 		case '1':
-			o->fields = "ctid";
+			/* OpenVZ's -1 is -H -o veid: the same column, JSON key "veid". */
+			o->fields = "veid";
 			o->header = false;
 			break;
 		case 's':

@@ -502,3 +502,11 @@ t_vzlist_output_empty_name()
 	[ $rc -eq 0 ] || fail "trailing comma: exit $rc"
 	_vzl_expect_out "       101"
 }
+
+# -1 is OpenVZ's -H -o veid: with -j the key is "veid".
+t_vzlist_one_json_key()
+{
+	_vzl_ct 101
+	_vzl_run -a -1 -j
+	_vzl_json_check 'd == [{"veid": 101}]'
+}

@@ -3,10 +3,12 @@
  * vzl_ct) into a value; printing, JSON and sorting are generic. To add a
  * field, add a getter (or reuse get_conf/get_conf_num) and one row. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "nvz/res.h"
 #include "nvz/storage.h"
 #include "vzlist.h"
 
@@ -80,11 +82,47 @@ static void get_conf_num(const struct vzl_ct *c, const struct vzl_field *f,
 	set_num(v, n);
 }
 
+/* cpulimit and cpuunits: OpenVZ knows the pair when the CT runs (from
+ * the scheduler) or when its config sets either; the other is then 0, or
+ * for a running CT's units the default it runs with. */
+static void get_cpu(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	get_conf_num(c, f, v);
+	bool running = c->status == VZL_RUNNING;
+	if (v->set || !(running || conf_str(c, "CPULIMIT") || conf_str(c, "CPUUNITS")))
+		return;
+	unsigned long long n = 0;
+	if (running && !strcmp(f->key, "CPUUNITS")) {
+		const char *s = nvz_ct_get(c->ct, "CPUUNITS", NULL);
+		n = s && *s >= '0' && *s <= '9' ? strtoull(s, NULL, 10) : NVZ_CPUUNITS_DEFAULT;
+	}
+	set_num(v, n);
+}
+
 static void get_conf_yes(const struct vzl_ct *c, const struct vzl_field *f,
 			 struct nvz_list_val *v)
 {
 	const char *s = conf_str(c, f->key);
 	set_num(v, s && !strcmp(s, "yes"));
+}
+
+/* ONBOOT: yes, no, or "-" (null) when the config does not say. */
+static void get_conf_yesno(const struct vzl_ct *c, const struct vzl_field *f,
+			   struct nvz_list_val *v)
+{
+	if (conf_str(c, f->key))
+		get_conf_yes(c, f, v);
+}
+
+/* IP_ADDRESS, or what a running CT has now. */
+static void get_ip(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
+{
+	if (!c->live_ips) {
+		get_conf(c, f, v);
+		return;
+	}
+	const char *s = c->live_ips;
+	set_str(v, s[strspn(s, " \t")] ? s : NULL);
 }
 
 static void get_name(const struct vzl_ct *c, const struct vzl_field *f, struct nvz_list_val *v)
@@ -115,6 +153,19 @@ static void get_status(const struct vzl_ct *c, const struct vzl_field *f,
 static int cmp_status(const struct vzl_ct *a, const struct vzl_ct *b)
 {
 	return (int)a->status - (int)b->status;
+}
+
+/* Equal BOOTORDERs (or none) in descending CT ID order: OpenVZ's
+ * bootorder_sort_fn breaks ties so, which -s -bootorder reverses into
+ * ascending CT IDs within each boot order. */
+static int cmp_bootorder(const struct vzl_ct *a, const struct vzl_ct *b)
+{
+	const struct vzl_field *f = vzl_field_find("bootorder");
+	struct nvz_list_val va = {.kind = f->kind}, vb = {.kind = f->kind};
+	get_conf_num(a, f, &va);
+	get_conf_num(b, f, &vb);
+	int r = nvz_list_val_cmp(&va, &vb);
+	return r ? r : (a->ct->veid < b->ct->veid) - (a->ct->veid > b->ct->veid);
 }
 
 static void get_layout(const struct vzl_ct *c, const struct vzl_field *f,
@@ -188,6 +239,150 @@ static void json_dq(struct nvz_list_buf *b, const struct vzl_ct *c, const struct
 	nvz_list_buf_puts(b, "\n    }");
 }
 
+/* JSON: a number, 0 when unset (OpenVZ prints these from ints that
+ * default to 0 or -1, never null). */
+static void json_num0(struct nvz_list_buf *b, const struct vzl_ct *c, const struct vzl_field *f)
+{
+	struct nvz_list_val v = {.kind = f->kind};
+	f->get(c, f, &v);
+	nvz_list_json_num(b, true, v.set ? v.num : 0);
+}
+
+/* A positive number from the CT config; 0 is "-" (IOLIMIT, IOPSLIMIT). */
+static void get_conf_pos(const struct vzl_ct *c, const struct vzl_field *f,
+			 struct nvz_list_val *v)
+{
+	get_conf_num(c, f, v);
+	if (v->set && !v->num)
+		v->set = false;
+}
+
+/* The kernel keeps no load average per container: always unknown. */
+static void get_laverage(const struct vzl_ct *c, const struct vzl_field *f,
+			 struct nvz_list_val *v)
+{
+	(void)c, (void)f, (void)v;
+}
+
+static void get_uptime(const struct vzl_ct *c, const struct vzl_field *f,
+		       struct nvz_list_val *v)
+{
+	(void)f;
+	if (c->uptime < 0)
+		return;
+	unsigned long long t = (unsigned long long)c->uptime;
+	snprintf(v->text, sizeof(v->text), "%.3llud%.2lluh:%.2llum:%.2llus", t / 86400,
+		 t / 3600 % 24, t / 60 % 60, t % 60);
+	set_str(v, v->text);
+}
+
+static void json_uptime(struct nvz_list_buf *b, const struct vzl_ct *c, const struct vzl_field *f)
+{
+	(void)f;
+	nvz_list_buf_printf(b, "%.3f", c->uptime < 0 ? 0. : c->uptime);
+}
+
+/* Longest running first, CTs that do not run before them (OpenVZ). */
+static int cmp_uptime(const struct vzl_ct *a, const struct vzl_ct *b)
+{
+	if ((a->uptime < 0) != (b->uptime < 0))
+		return a->uptime < 0 ? -1 : 1;
+	return (a->uptime < b->uptime) - (a->uptime > b->uptime);
+}
+
+/* FEATURES as "name:on,name:off" in OpenVZ's feature order; bit i of
+ * *known: named in the config, of *on: turned on (the last word wins). */
+static const char *const feature_names[] = {"sysfs", "nfs",   "sit",    "ipip",
+					    "ppp",   "ipgre", "bridge", "nfsd"};
+#define NFEATURES (sizeof(feature_names) / sizeof(feature_names[0]))
+
+static void parse_features(const char *s, unsigned *known, unsigned *on)
+{
+	*known = *on = 0;
+	for (const char *p = s; p && *(p += strspn(p, " ,"));) {
+		size_t n = strcspn(p, " ,");
+		const char *colon = memchr(p, ':', n);
+		for (unsigned i = 0; colon && i < NFEATURES; i++) {
+			if (strlen(feature_names[i]) != (size_t)(colon - p) ||
+			    strncmp(p, feature_names[i], (size_t)(colon - p)))
+				continue;
+			*known |= 1u << i;
+			if ((size_t)(colon - p) + 3 == n && !strncmp(colon + 1, "on", 2))
+				*on |= 1u << i;
+			else
+				*on &= ~(1u << i);
+		}
+		p += n;
+	}
+}
+
+static void get_features(const struct vzl_ct *c, const struct vzl_field *f,
+			 struct nvz_list_val *v)
+{
+	unsigned known, on;
+	parse_features(conf_str(c, f->key), &known, &on);
+	if (!known)
+		return;
+	size_t len = 0;
+	v->text[0] = '\0';
+	for (unsigned i = 0; i < NFEATURES; i++)
+		if (known & 1u << i)
+			len += (size_t)snprintf(v->text + len, sizeof(v->text) - len, "%s%s:%s",
+						len ? "," : "", feature_names[i],
+						on & 1u << i ? "on" : "off");
+	set_str(v, v->text);
+}
+
+static void json_features(struct nvz_list_buf *b, const struct vzl_ct *c,
+			  const struct vzl_field *f)
+{
+	unsigned known, on;
+	parse_features(conf_str(c, f->key), &known, &on);
+	if (!known) {
+		nvz_list_buf_puts(b, "null");
+		return;
+	}
+	bool first = true;
+	for (unsigned i = 0; i < NFEATURES; i++) {
+		if (!(known & 1u << i))
+			continue;
+		nvz_list_buf_printf(b, "%s      \"%s\": %s", first ? "{\n" : ",\n", feature_names[i],
+				    on & 1u << i ? "true" : "false");
+		first = false;
+	}
+	nvz_list_buf_puts(b, "\n    }");
+}
+
+/* VM_OVERCOMMIT as printf's %g; 0 or unset is "-". */
+static double vm_overcommit(const struct vzl_ct *c, const struct vzl_field *f)
+{
+	const char *s = conf_str(c, f->key);
+	return s ? strtod(s, NULL) : 0;
+}
+
+static void get_vm_overcommit(const struct vzl_ct *c, const struct vzl_field *f,
+			      struct nvz_list_val *v)
+{
+	double d = vm_overcommit(c, f);
+	if (d <= 0)
+		return;
+	snprintf(v->text, sizeof(v->text), "%g", d);
+	set_str(v, v->text);
+}
+
+static void json_vm_overcommit(struct nvz_list_buf *b, const struct vzl_ct *c,
+			       const struct vzl_field *f)
+{
+	nvz_list_buf_printf(b, "%g", vm_overcommit(c, f));
+}
+
+static int cmp_vm_overcommit(const struct vzl_ct *a, const struct vzl_ct *b)
+{
+	const struct vzl_field *f = vzl_field_find("vm_overcommit");
+	double x = vm_overcommit(a, f), y = vm_overcommit(b, f);
+	return (x > y) - (x < y);
+}
+
 /* The table. */
 
 #define ROW(n, h, w, al, kd, g, k)                                                                \
@@ -196,6 +391,10 @@ static void json_dq(struct nvz_list_buf *b, const struct vzl_ct *c, const struct
 #define RES_ROW(n, h, g, j, r, i)                                                                 \
 	{.name = n, .header = h, .width = 10, .align = NVZ_LIST_RIGHT, .kind = NVZ_LIST_NUM,      \
 	 .get = g, .json = j, .res = r, .index = i}
+/* A number that JSON shows as 0 when unset. */
+#define NUM0_ROW(n, h, w, g, k)                                                                   \
+	{.name = n, .header = h, .width = w, .align = NVZ_LIST_RIGHT, .kind = NVZ_LIST_NUM,       \
+	 .get = g, .json = json_num0, .key = k}
 /* A beancounter: held by default, .m maxheld, .b barrier, .l limit, .f failcnt. */
 #define UBC_ROWS(r, n, h)                                                                         \
 	RES_ROW(n, h, get_ubc, json_ubc, r, VZL_HELD),                                            \
@@ -223,7 +422,7 @@ static const struct vzl_field fields[] = {
 	ROW("smart_name", "SMARTNAME", 10, RIGHT, STR, get_smart_name, NULL),
 	ROW("description", "DESCRIPTION", 32, LEFT, STR, get_conf, "DESCRIPTION"),
 	ROW("ostemplate", "OSTEMPLATE", 32, LEFT, STR, get_conf, "OSTEMPLATE"),
-	ROW("ip", "IP_ADDR", 15, LEFT, WORDS, get_conf, "IP_ADDRESS"),
+	ROW("ip", "IP_ADDR", 15, LEFT, WORDS, get_ip, "IP_ADDRESS"),
 	ROW("nameserver", "NAMESERVER", 15, LEFT, WORDS, get_conf, "NAMESERVER"),
 	ROW("searchdomain", "SEARCHDOMAIN", 15, LEFT, WORDS, get_conf, "SEARCHDOMAIN"),
 	{.name = "status", .header = "STATUS", .width = 9, .align = NVZ_LIST_LEFT,
@@ -251,15 +450,32 @@ static const struct vzl_field fields[] = {
 	UBC_ROWS(20, "swappages", "SWAPP"),
 	DQ_ROWS(VZL_DISKSPACE, "diskspace", "DSPACE"),
 	DQ_ROWS(VZL_DISKINODES, "diskinodes", "DINODES"),
-	ROW("cpulimit", "CPULIM", 7, RIGHT, NUM, get_conf_num, "CPULIMIT"),
-	ROW("cpuunits", "CPUUNI", 7, RIGHT, NUM, get_conf_num, "CPUUNITS"),
-	ROW("cpus", "CPUS", 5, RIGHT, NUM, get_conf_num, "CPUS"),
-	ROW("ioprio", "IOP", 3, RIGHT, NUM, get_conf_num, "IOPRIO"),
-	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yes, "ONBOOT"),
-	ROW("bootorder", "BOOTORDER", 10, RIGHT, NUM, get_conf_num, "BOOTORDER"),
-	ROW("layout", "LAYOUT", 6, LEFT, STR, get_layout, "VE_LAYOUT"),
+	{.name = "laverage", .header = "LAVERAGE", .width = 14, .align = NVZ_LIST_RIGHT,
+	 .kind = NVZ_LIST_STR, .get = get_laverage},
+	{.name = "uptime", .header = "UPTIME", .width = 15, .align = NVZ_LIST_RIGHT,
+	 .kind = NVZ_LIST_STR, .get = get_uptime, .json = json_uptime, .cmp = cmp_uptime},
+	ROW("cpulimit", "CPULIM", 7, RIGHT, NUM, get_cpu, "CPULIMIT"),
+	ROW("cpuunits", "CPUUNI", 7, RIGHT, NUM, get_cpu, "CPUUNITS"),
+	NUM0_ROW("cpus", "CPUS", 5, get_conf_num, "CPUS"),
+	NUM0_ROW("ioprio", "IOP", 3, get_conf_num, "IOPRIO"),
+	NUM0_ROW("iolimit", "IOLIMIT", 10, get_conf_pos, "IOLIMIT"),
+	NUM0_ROW("iopslimit", "IOPS", 4, get_conf_pos, "IOPSLIMIT"),
+	ROW("onboot", "ONBOOT", 6, RIGHT, BOOL, get_conf_yesno, "ONBOOT"),
+	{.name = "bootorder", .header = "BOOTORDER", .width = 10, .align = NVZ_LIST_RIGHT,
+	 .kind = NVZ_LIST_NUM, .get = get_conf_num, .cmp = cmp_bootorder, .key = "BOOTORDER"},
+	/* Never trimmed (OpenVZ's %-6s): "ploop:shared" must not become "ploop:". */
+	{.name = "layout", .header = "LAYOUT", .width = 6, .nocut = true, .align = NVZ_LIST_LEFT,
+	 .kind = NVZ_LIST_STR, .get = get_layout, .key = "VE_LAYOUT"},
+	{.name = "features", .header = "FEATURES", .width = 15, .align = NVZ_LIST_LEFT,
+	 .kind = NVZ_LIST_STR, .get = get_features, .json = json_features, .key = "FEATURES"},
 	ROW("vswap", "VSWAP", 5, RIGHT, BOOL, get_vswap, NULL),
 	ROW("disabled", "DISABL", 6, RIGHT, BOOL, get_conf_yes, "DISABLED"),
+	{.name = "vm_overcommit", .header = "VM_OVC", .width = 6, .align = NVZ_LIST_RIGHT,
+	 .kind = NVZ_LIST_STR, .get = get_vm_overcommit, .json = json_vm_overcommit,
+	 .cmp = cmp_vm_overcommit, .key = "VM_OVERCOMMIT"},
+	/* OpenVZ pads the header to 15 but the value to 6, and never trims it. */
+	{.name = "netfilter", .header = "NETFILTER", .width = 6, .hwidth = 15, .nocut = true,
+	 .align = NVZ_LIST_LEFT, .kind = NVZ_LIST_STR, .get = get_conf, .key = "NETFILTER"},
 };
 
 const struct vzl_field *vzl_fields(size_t *n)
@@ -348,8 +564,9 @@ static void field_value(const struct vzl_ct *c, const struct vzl_field *f,
 void vzl_format_header(struct nvz_list_buf *b, const struct vzl_field *const *order, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		nvz_list_column(b, order[i]->header, strlen(order[i]->header), order[i]->width,
-				order[i]->align, false);
+		unsigned w = order[i]->hwidth ? order[i]->hwidth : order[i]->width;
+		nvz_list_column(b, order[i]->header, strlen(order[i]->header), w, order[i]->align,
+				false);
 		if (i + 1 < n)
 			nvz_list_buf_add(b, " ", 1);
 	}
@@ -361,7 +578,7 @@ void vzl_format_row(struct nvz_list_buf *b, const struct vzl_ct *c,
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct vzl_field *f = order[i];
-		bool cut = trim && i + 1 < n;
+		bool cut = trim && i + 1 < n && !f->nocut;
 		struct nvz_list_val v;
 		field_value(c, f, &v);
 		char tmp[32];
@@ -424,7 +641,8 @@ int vzl_compare(const struct vzl_ct *a, const struct vzl_ct *b, const struct vzl
 		field_value(b, f, &vb);
 		r = nvz_list_val_cmp(&va, &vb);
 	}
-	if (r)
-		return reverse ? -r : r;
-	return (a->ct->veid > b->ct->veid) - (a->ct->veid < b->ct->veid);
+	if (!r)
+		r = (a->ct->veid > b->ct->veid) - (a->ct->veid < b->ct->veid);
+	/* OpenVZ prints the sorted list backwards: ties too come reversed. */
+	return reverse ? -r : r;
 }

@@ -101,7 +101,8 @@ static int parse_args(int argc, char **argv, struct vzl_opts *o)
 		case 'd': o->desc_pat = optarg; break;
 		case 'o': o->fields = optarg; break;
 		case '1':
-			o->fields = "ctid";
+			/* OpenVZ's -1 is -H -o veid: the same column, JSON key "veid". */
+			o->fields = "veid";
 			o->header = false;
 			break;
 		case 's':
@@ -143,9 +144,14 @@ static int build_order(const struct vzl_opts *o, const struct vzl_field ***order
 		fprintf(stderr, "Error: out of memory\n");
 		return -1;
 	}
+	/* OpenVZ's split: every name up to a comma, and one trailing comma
+	 * ends the list, so "ctid,,status" names an empty (unknown) field. */
 	size_t cnt = 0;
-	char *save = NULL;
-	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+	char *name = copy, *end = copy + strlen(copy);
+	do {
+		char *comma = strchr(name, ',');
+		if (comma)
+			*comma = '\0';
 		const struct vzl_field *f = vzl_field_find(name);
 		if (!f) {
 			fprintf(stderr, "Unknown field: %s\n", name);
@@ -156,11 +162,8 @@ static int build_order(const struct vzl_opts *o, const struct vzl_field ***order
 			return -1;
 		}
 		v[cnt++] = f;
-	}
-	if (!cnt) {
-		fprintf(stderr, "Unknown field: %s\n", spec);
-		return -1;
-	}
+		name = comma ? comma + 1 : end;
+	} while (name < end);
 	*order = steal_ptr(&v);
 	*n = cnt;
 	return 0;
@@ -197,8 +200,10 @@ static int resolve_ids(struct nvz_ctx *ctx, const struct vzl_opts *o, unsigned l
 
 static void list_free(struct vzl_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].live_ips);
 		nvz_ct_free(l->v[i].ct);
+	}
 	free(l->v);
 	*l = (struct vzl_list){0};
 }
@@ -222,6 +227,7 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 {
 	struct nvz_ct *ct = c->ct;
 	c->exists = st->exists;
+	c->uptime = nvz_ct_uptime(st);
 	c->status = st->running     ? VZL_RUNNING
 		    : st->mounted   ? VZL_MOUNTED
 		    : st->suspended ? VZL_SUSPENDED
@@ -237,6 +243,9 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 		fill_disk_usage(c);
 	if (c->status != VZL_RUNNING)
 		return;
+	/* OpenVZ shows a running CT's addresses from the kernel: a live
+	 * --ipadd without --save is listed. */
+	c->live_ips = nvz_ct_live_ips(ct);
 	struct nvz_cgroup *cg = NULL;
 	struct nvz_error *err = NULL;
 	const char *prefix = nvz_ctx_get(ct->ctx, "CGROUP_PREFIX", "nvz");
@@ -350,16 +359,20 @@ static int print_list(const struct vzl_list *l, const struct vzl_opts *o,
 	struct nvz_list_buf b = {0};
 	bool any = false;
 	int r = 0;
-	if (!o->json && o->header) {
+	/* JSON as OpenVZ lays it out, also when every CT is filtered out:
+	 * "[", "\n  {...}" joined by ",", "\n]". */
+	if (o->json) {
+		nvz_list_buf_puts(&b, "[");
+	} else if (o->header) {
 		vzl_format_header(&b, order, n);
 		nvz_list_buf_puts(&b, "\n");
-		r = emit(&b);
 	}
+	r = emit(&b);
 	for (size_t i = 0; i < l->n && r == 0; i++) {
 		if (l->v[i].hidden)
 			continue;
 		if (o->json) {
-			nvz_list_buf_puts(&b, any ? ",\n" : "[\n");
+			nvz_list_buf_puts(&b, any ? ",\n" : "\n");
 			vzl_format_json(&b, &l->v[i], order, n);
 		} else {
 			vzl_format_row(&b, &l->v[i], order, n, o->trim);
@@ -369,7 +382,7 @@ static int print_list(const struct vzl_list *l, const struct vzl_opts *o,
 		r = emit(&b);
 	}
 	if (o->json && r == 0) {
-		nvz_list_buf_puts(&b, any ? "\n]\n" : "[]\n");
+		nvz_list_buf_puts(&b, "\n]\n");
 		r = emit(&b);
 	}
 	nvz_list_buf_free(&b);
@@ -387,9 +400,11 @@ static int list_cts(struct nvz_ctx *ctx, const struct vzl_opts *o,
 		return 1;
 	if (!l->n) {
 		/* Not an error unless CTs were asked for by ID (OpenVZ bug 2149). */
+		/* JSON readers get an empty array, and nothing on stderr. */
 		if (o->json)
 			fputs("[]\n", stdout);
-		fprintf(stderr, "Container(s) not found\n");
+		else
+			fprintf(stderr, "Container(s) not found\n");
 		return want ? 1 : 0;
 	}
 	filter(l, o);

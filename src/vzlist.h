@@ -32,6 +32,8 @@ struct vzl_ct {
 	bool exists;      /* private area present */
 	bool hidden;      /* filtered out */
 	const char *name; /* NAME, only if names/NAME leads back to this CT */
+	double uptime;    /* seconds, < 0: not running */
+	char *live_ips;   /* a running CT's addresses now (malloc'd), or NULL */
 	struct vzl_res ubc[VZL_NUBC];
 	struct vzl_res dq[VZL_NDQ];
 };
@@ -50,6 +52,8 @@ struct vzl_field {
 	const char *name;
 	const char *header;
 	unsigned width;
+	unsigned hwidth;  /* header width when it is not width (netfilter) */
+	bool nocut;       /* text OpenVZ never trims */
 	enum nvz_list_align align;
 	enum nvz_list_kind kind;
 	vzl_get_fn get;
@@ -84,7 +88,7 @@ void vzl_format_row(struct nvz_list_buf *b, const struct vzl_ct *c,
 /* One JSON object; order NULL: every unsuffixed field. */
 void vzl_format_json(struct nvz_list_buf *b, const struct vzl_ct *c,
 		     const struct vzl_field *const *order, size_t n);
-/* Order by field f (reversed: descending), then by ascending CT ID. */
+/* Order by field f, then by ascending CT ID; reverse: that order backwards. */
 int vzl_compare(const struct vzl_ct *a, const struct vzl_ct *b, const struct vzl_field *f,
 		bool reverse);
 

@@ -35,6 +35,7 @@ struct nvz_ct_state {
 	bool suspended; /* exists, not running, a dump in DUMPDIR */
 	pid_t init_pid;
 	pid_t monitor_pid;
+	unsigned long long init_start; /* init's start, clock ticks after boot */
 };
 
 /* "101" or a name from names/: the numeric ID (status 21 on error). */
@@ -52,6 +53,9 @@ int nvz_ct_save(struct nvz_ct *ct, struct nvz_error **err);
 /* Recompute root/private after VE_ROOT/VE_PRIVATE changed. */
 int nvz_ct_refresh_paths(struct nvz_ct *ct, struct nvz_error **err);
 int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_error **err);
+/* Seconds since the init of a running CT started (vzlist's uptime), or
+ * -1 if the CT is not running. */
+double nvz_ct_uptime(const struct nvz_ct_state *st);
 /* A CT that runs without its monitor (the hub was killed): the server's
  * hub, started if there is none, takes it over (and every other such CT)
  * before this returns, unless a command holds its lock. 1: a hub did so;

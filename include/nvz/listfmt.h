@@ -40,6 +40,7 @@ struct nvz_list_val {
 	enum nvz_list_kind kind;
 	const char *str;
 	unsigned long long num; /* NUM, BOOL (0/1) */
+	char text[128];         /* room for a getter that formats str itself */
 };
 
 /* Text of a value as vzlist prints it; tmp holds numbers (>= 24 bytes). */

@@ -57,6 +57,9 @@ char *nvz_ubc_format(const struct nvz_ubc_value *v);
  * SWAPPAGES="0:pages". */
 int nvz_parse_bytes(const char *text, uint64_t *bytes, struct nvz_error **err);
 
+/* CPUUNITS of a CT whose configs do not set it. */
+#define NVZ_CPUUNITS_DEFAULT 1000
+
 /* What the kernel is asked to enforce, computed from a CT's settings.
  * NVZ_UNLIMITED where there is no limit; 0 for "not set" on the others. */
 struct nvz_res_limits {

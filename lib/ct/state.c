@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpt/tmpfs.h"
@@ -167,6 +168,7 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 	if (nvz_runstate_read(ct, &rs) == 0 && nvz_proc_alive(rs.init_pid, rs.init_start)) {
 		st->running = true;
 		st->init_pid = rs.init_pid;
+		st->init_start = rs.init_start;
 		if (nvz_proc_alive(rs.monitor_pid, rs.monitor_start))
 			st->monitor_pid = rs.monitor_pid;
 	}
@@ -176,6 +178,18 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 	if (st->exists && !st->running && (dump = nvz_ct_dump_path(ct)))
 		st->suspended = nvz_path_exists(dump);
 	return 0;
+}
+
+double nvz_ct_uptime(const struct nvz_ct_state *st)
+{
+	/* starttime in /proc/<pid>/stat counts clock ticks since boot,
+	 * suspend included, as CLOCK_BOOTTIME does. */
+	struct timespec now;
+	long tck = sysconf(_SC_CLK_TCK);
+	if (!st->running || !st->init_start || tck <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+		return -1;
+	double up = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - (double)st->init_start / (double)tck;
+	return up < 0 ? 0 : up;
 }
 
 char *nvz_ct_runtime_value(const struct nvz_ct *ct, const char *file, const char *key)

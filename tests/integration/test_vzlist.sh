@@ -198,7 +198,7 @@ t_vzlist_json()
 	_vzl_json_check 'd[0]["description"] == "say \"hi\" back\\slash ünï"' || return
 	_vzl_json_check 'd[0]["ip"] == ["10.0.0.1", "10.0.0.2"] and d[1]["ip"] == []' || return
 	_vzl_json_check 'd[0]["name"] == "web" and d[0]["smart_name"] == "web" and d[1]["smart_name"] == 102' || return
-	_vzl_json_check 'd[0]["onboot"] is True and d[1]["onboot"] is False and d[0]["bootorder"] == 4' || return
+	_vzl_json_check 'd[0]["onboot"] is True and d[1]["onboot"] is None and d[0]["bootorder"] == 4' || return
 	_vzl_json_check 'd[1]["hostname"] is None and d[1]["bootorder"] is None' || return
 	_vzl_json_check 'd[0]["kmemsize"] == {"held": 0, "maxheld": 0, "barrier": 1, "limit": 2, "failcnt": 0}' || return
 	_vzl_json_check 'd[0]["status"] == "stopped" and "kmemsize.b" not in d[0]' || return
@@ -346,4 +346,167 @@ t_vzlist_status_suspended_only_if_exists()
 	expect_rc 0 "$VZCTL" status 101
 	[ "$OUT" = "CTID 101 deleted unmounted down" ] || fail "no config: $OUT"
 	return 0
+}
+
+# OpenVZ's later fields: laverage, uptime, iolimit, iopslimit, features,
+# vm_overcommit, netfilter (a script asking for one must not get "Unknown
+# field"), with OpenVZ's widths, "-" for unknown and JSON types.
+t_vzlist_io_features_fields()
+{
+	_vzl_ct 101 "FEATURES=nfs:on sysfs:off bridge:on" IOLIMIT=1048576 IOPSLIMIT=0 \
+		VM_OVERCOMMIT=1.5 NETFILTER=stateless
+	_vzl_ct 102
+	_vzl_run -a -o ctid,laverage,uptime,iolimit,iopslimit,vm_overcommit,netfilter,features
+	[ $rc -eq 0 ] || fail "exit $rc: $(cat "$T/err")"
+	_vzl_expect_out "      CTID       LAVERAGE          UPTIME    IOLIMIT IOPS VM_OVC NETFILTER       FEATURES
+       101              -               -    1048576    -    1.5 stateless sysfs:off,nfs:on,bridge:on
+       102              -               -          -    -      - -      -" || return
+	# Trimmed unless last.
+	_vzl_run -a -H -o features,ctid 101
+	_vzl_expect_out "sysfs:off,nfs:o        101" || return
+	_vzl_run -a -j 101 102
+	_vzl_json_check '(d[0]["laverage"] is None and d[0]["uptime"] == 0 and d[0]["iolimit"] == 1048576
+		and d[0]["iopslimit"] == 0 and d[0]["vm_overcommit"] == 1.5 and d[0]["netfilter"] == "stateless"
+		and d[0]["features"] == {"sysfs": False, "nfs": True, "bridge": True}
+		and d[1]["features"] is None and d[1]["iolimit"] == 0 and d[1]["cpus"] == 0
+		and d[1]["ioprio"] == 0 and d[1]["vm_overcommit"] == 0 and d[1]["netfilter"] is None
+		and list(d[0])[list(d[0]).index("diskinodes") + 1:] == ["laverage", "uptime", "cpulimit",
+			"cpuunits", "cpus", "ioprio", "iolimit", "iopslimit", "onboot", "bootorder", "layout",
+			"features", "vswap", "disabled", "vm_overcommit", "netfilter"])' || return
+	"$VZLIST" -L | grep -q '^uptime  *UPTIME *$' || fail "-L lacks uptime"
+}
+
+# uptime of a running CT: time since its init started, OpenVZ's format.
+t_vzlist_uptime_running()
+{
+	start_busybox 201
+	sleep 2
+	_vzl_run -H -o uptime 201
+	grep -Eq '^000d00h:0[0-9]m:[0-9]{2}s$' "$T/out" || fail "uptime: $(cat "$T/out") $(cat "$T/err")"
+	[ "$(cat "$T/out")" != "000d00h:00m:00s" ] || fail "uptime is 0"
+	_vzl_run -j -o uptime 201
+	_vzl_json_check 'd[0]["uptime"] >= 1.5 and d[0]["uptime"] < 600' || return
+	# A running CT's CPU pair is always known: the default units it runs with.
+	sed -i -e '/^CPUUNITS=/d' -e '/^CPULIMIT=/d' "$T/conf/201.conf"
+	_vzl_run -H -o cpulimit,cpuunits 201
+	_vzl_expect_out "      0    1000"
+}
+
+# onboot: "-" (null) when ONBOOT is not in the config, as OpenVZ 4.x.
+t_vzlist_onboot_unset()
+{
+	_vzl_ct 101 ONBOOT=yes
+	_vzl_ct 102 ONBOOT=no
+	_vzl_ct 103
+	_vzl_run -a -H -o ctid,onboot
+	_vzl_expect_out "       101    yes
+       102     no
+       103      -" || return
+	_vzl_run -a -j -o onboot
+	_vzl_json_check '[x["onboot"] for x in d] == [True, False, None]'
+}
+
+# -s -field prints the sorted list backwards, ties included (OpenVZ
+# reverses the whole array); equal bootorders tie the other way round.
+t_vzlist_sort_reverse_ties()
+{
+	_vzl_ct 101 HOSTNAME=same BOOTORDER=5
+	_vzl_ct 102 HOSTNAME=same BOOTORDER=5
+	_vzl_ct 103 HOSTNAME=alpha
+	_vzl_run -a -H -s -hostname -o ctid
+	_vzl_expect_out "       102
+       101
+       103" || return
+	_vzl_run -a -H -s bootorder -o ctid
+	_vzl_expect_out "       103
+       102
+       101" || return
+	_vzl_run -a -H -s -bootorder -o ctid
+	_vzl_expect_out "       101
+       102
+       103"
+}
+
+# -j with nothing to list: an empty array and a quiet stderr (OpenVZ's
+# vzlist prints "Container(s) not found" only for text output).
+t_vzlist_json_empty_quiet()
+{
+	_vzl_ct 101
+	_vzl_run -j 999
+	[ $rc -eq 1 ] || fail "exit $rc, want 1"
+	_vzl_expect_out "[]" || return
+	[ ! -s "$T/err" ] || fail "stderr: $(cat "$T/err")"
+	_vzl_run -j
+	[ $rc -eq 0 ] && [ ! -s "$T/err" ] || fail "no running CT: exit $rc, stderr $(cat "$T/err")"
+	_vzl_expect_out "[]" || return
+	# CTs found but all filtered out: OpenVZ's "[", "]".
+	_vzl_run -a -j -h nomatch
+	_vzl_expect_out "[
+]"
+}
+
+# cpulimit/cpuunits: OpenVZ knows the pair when the config sets either (or
+# the CT runs); the unset one is then 0, not "-". The samples set only
+# CPUUNITS, so most CTs show CPULIM 0.
+t_vzlist_cpu_pair()
+{
+	_vzl_ct 101 CPUUNITS=1000
+	_vzl_ct 102 CPULIMIT=25
+	_vzl_ct 103
+	_vzl_run -a -o ctid,cpulimit,cpuunits
+	_vzl_expect_out "      CTID  CPULIM  CPUUNI
+       101       0    1000
+       102      25       0
+       103       -       -" || return
+	_vzl_run -a -j -o cpulimit,cpuunits
+	_vzl_json_check 'd == [{"cpulimit": 0, "cpuunits": 1000}, {"cpulimit": 25, "cpuunits": 0},
+		{"cpulimit": None, "cpuunits": None}]'
+}
+
+# A running CT's ip is what it has now (OpenVZ asks the kernel): a live
+# --ipadd without --save is listed; stopped, the config again.
+t_vzlist_ip_live()
+{
+	net_setup
+	srv "$VZCTL" --quiet create 1401 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1401 --ipadd 10.77.0.40 --save
+	expect_rc 0 srv "$VZCTL" start 1401
+	wait_for 100 srv "$VZCTL" exec 1401 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" set 1401 --ipadd 10.77.0.41
+	_vzl_run -H -o ip 1401
+	_vzl_expect_out "10.77.0.40 10.77.0.41" || return
+	_vzl_run -j -o ip 1401
+	_vzl_json_check 'd[0]["ip"] == ["10.77.0.40", "10.77.0.41"]' || return
+	expect_rc 0 srv "$VZCTL" stop 1401 --fast
+	_vzl_run -a -H -o ip 1401
+	_vzl_expect_out "10.77.0.40"
+}
+
+# layout is never trimmed (OpenVZ prints it with %-6s, uncut).
+t_vzlist_layout_untrimmed()
+{
+	_vzl_ct 101 VE_LAYOUT=ploop:shared
+	_vzl_run -a -H -o layout,ctid
+	_vzl_expect_out "ploop:shared        101"
+}
+
+# -o is split as OpenVZ did: an empty name is an unknown field, a trailing
+# comma is allowed.
+t_vzlist_output_empty_name()
+{
+	_vzl_ct 101
+	_vzl_run -a -o ctid,,status
+	[ $rc -eq 1 ] || fail "exit $rc"
+	grep -qx 'Unknown field: ' "$T/err" || fail "stderr: $(cat "$T/err")"
+	_vzl_run -a -H -o ctid,
+	[ $rc -eq 0 ] || fail "trailing comma: exit $rc"
+	_vzl_expect_out "       101"
+}
+
+# -1 is OpenVZ's -H -o veid: with -j the key is "veid".
+t_vzlist_one_json_key()
+{
+	_vzl_ct 101
+	_vzl_run -a -1 -j
+	_vzl_json_check 'd == [{"veid": 101}]'
 }

@@ -36,6 +36,7 @@ struct nvz_ct_state {
 	pid_t init_pid;
 	pid_t monitor_pid;
 	unsigned long long init_start; /* init's start, clock ticks after boot */
+	double uptime_base; /* seconds it ran before this init: a restored CT's at its dump */
 };
 
 /* "101" or a name from names/: the numeric ID (status 21 on error). */

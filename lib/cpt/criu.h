@@ -54,6 +54,7 @@ struct nvz_cpt_dump_spec {
 	 * beancounters the CT ran with. */
 	const char *live_conf;
 	const char *netif; /* the NETIF the CT has now, kept for restore */
+	double uptime;	   /* seconds the CT has run (vzlist's uptime), kept for restore */
 	/* A snapshot with the memory: criu lets the tree run on after the
 	 * dump. post_dump (its arg) runs while the tree is still frozen and
 	 * every image written (hook.c); if it fails, so does the dump, and
@@ -232,6 +233,8 @@ char *nvz_cpt_dump_ips(const char *dir);
 /* The NETIF the CT had when dumped (malloc'd, "" for none), or NULL if the
  * dump does not say (an older nvz's: its config's then). */
 char *nvz_cpt_dump_netif(const char *dir);
+/* The seconds the CT had run when dumped; 0 if the dump does not say. */
+double nvz_cpt_dump_uptime(const char *dir);
 
 /* cpucaps.c: live migration's checks of the target. The source's CPU
  * features as criu records them (hex, malloc'd), checked on the target

@@ -86,6 +86,15 @@ char *nvz_cpt_dump_netif(const char *dir)
 	return out;
 }
 
+double nvz_cpt_dump_uptime(const char *dir)
+{
+	struct nvz_conf *c = load_meta(dir, NULL);
+	const char *v = c ? nvz_conf_get(c, "UPTIME") : NULL;
+	double up = v ? strtod(v, NULL) : 0;
+	nvz_conf_free(c);
+	return up > 0 ? up : 0;
+}
+
 /* An empty directory of its own for each empty mask (empty_dir/N, made
  * here): masks bound from one directory are one mount's binds to criu's
  * next dump, which restored all but the first without their read-only

@@ -227,7 +227,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	if (!netif)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	struct nvz_cpt_dump_spec spec = {
-		.live_conf = live_conf, .netif = netif, .criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
+		.live_conf = live_conf, .netif = netif, .uptime = nvz_ct_uptime(&st), .criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 		.cgroup_version = nvz_ct_cgroup_version(ct),
 		.isolated = !(ips && *ips) && !*netif,
@@ -533,7 +533,7 @@ static int wait_criu(pid_t pid, int sigfd, struct nvz_bcfs *bc, int *status)
 }
 
 static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, const char *netif,
-			 struct nvz_error **err)
+			 double uptime, struct nvz_error **err)
 {
 	/* With criu gone, init was handed to us (the subreaper). The host side of
  * the network is made again and announced (routed: proxy ARP/NDP and
@@ -541,7 +541,8 @@ static int after_restore(struct nvz_ct *ct, pid_t pid, const char *ips, const ch
 	if (waitpid(pid, NULL, WNOHANG | __WALL) != 0)
 		return nvz_err(err, NVZ_E_RESTORE, ECHILD, "restored init %d is not the monitor's child",
 			       (int)pid);
-	if (nvz_monitor_record(ct, pid, err) < 0 || nvz_venet_restored(ct, ips, err) < 0 ||
+	if (nvz_ct_uptime_restored(ct, uptime, err) < 0 || nvz_monitor_record(ct, pid, err) < 0 ||
+	    nvz_venet_restored(ct, ips, err) < 0 ||
 	    nvz_veth_restored(ct, pid, netif, err) < 0)
 		return -1;
 	return 0;
@@ -721,10 +722,11 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 	if (cgnote)
 		snprintf(warning, warning_len, "the CT's cgroups did not all come back: %s", cgnote);
 	cleanup_free char *ips = steal_ptr(&r->ips), *netif = steal_ptr(&r->netif);
+	double uptime = nvz_cpt_dump_uptime(r->dumpdir);
 	restore_free(r);
 	if (pid < 0)
 		return -1;
-	if (after_restore(ct, pid, ips, netif, err) < 0) {
+	if (after_restore(ct, pid, ips, netif, uptime, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, __WALL);
 		nvz_venet_stop(ct);

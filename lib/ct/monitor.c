@@ -157,7 +157,8 @@ int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err
  * ready, exec. */
 static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_error **err)
 {
-	if (nvz_monitor_record(ct, pid, err) < 0 ||
+	/* A new init: its uptime is its own, whatever a restore left. */
+	if (nvz_ct_uptime_restored(ct, 0, err) < 0 || nvz_monitor_record(ct, pid, err) < 0 ||
 	    nvz_venet_start(ct, pid, nvz_ct_get(ct, "IP_ADDRESS", NULL), err) < 0 ||
 	    nvz_veth_start(ct, pid, nvz_ct_get(ct, "NETIF", NULL), err) < 0 ||
 	    nvz_netdev_start(ct, pid, err) < 0)

@@ -123,7 +123,8 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		nvz_bcfs_clear_host(bc);
 	/* NETDEV devices out of a CT that powered itself off (netdev.c). */
 	nvz_netdev_release(ct);
-	static const char *const files[] = { "console.sock", "resources", "resources.live", "netif" };
+	static const char *const files[] = { "console.sock", "resources", "resources.live", "netif",
+					     "uptime" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;
 		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
@@ -169,6 +170,8 @@ int nvz_ct_get_state(struct nvz_ct *ct, struct nvz_ct_state *st, struct nvz_erro
 		st->running = true;
 		st->init_pid = rs.init_pid;
 		st->init_start = rs.init_start;
+		cleanup_free char *base = nvz_ct_runtime_value(ct, "uptime", "UPTIME_BASE");
+		st->uptime_base = base ? strtod(base, NULL) : 0;
 		if (nvz_proc_alive(rs.monitor_pid, rs.monitor_start))
 			st->monitor_pid = rs.monitor_pid;
 	}
@@ -189,7 +192,20 @@ double nvz_ct_uptime(const struct nvz_ct_state *st)
 	if (!st->running || !st->init_start || tck <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) < 0)
 		return -1;
 	double up = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - (double)st->init_start / (double)tck;
-	return up < 0 ? 0 : up;
+	return (up < 0 ? 0 : up) + (st->uptime_base > 0 ? st->uptime_base : 0);
+}
+
+int nvz_ct_uptime_restored(const struct nvz_ct *ct, double base, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *text = NULL;
+	if (asprintf(&path, "%s/uptime", ct->rundir) < 0 ||
+	    asprintf(&text, "UPTIME_BASE=\"%.3f\"\n", base) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (base <= 0) {
+		unlink(path);
+		return 0;
+	}
+	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
 char *nvz_ct_runtime_value(const struct nvz_ct *ct, const char *file, const char *key)

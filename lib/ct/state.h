@@ -25,6 +25,10 @@ int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs);
 int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		       struct nvz_error **err);
 void nvz_runstate_remove(const struct nvz_ct *ct);
+/* A restored CT's uptime goes on from its dump's (OpenVZ kept it across
+ * checkpoints and migration): base, the seconds it had run, is added to
+ * its new init's age (RUNDIR/<id>/uptime; base 0 removes it). */
+int nvz_ct_uptime_restored(const struct nvz_ct *ct, double base, struct nvz_error **err);
 /* pidfd of the CT's init if it is running, else -1. */
 int nvz_ct_init_pidfd(struct nvz_ct *ct, pid_t *pid);
 

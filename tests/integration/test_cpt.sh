@@ -27,6 +27,9 @@ expect_counter_continues() {
 	[ "$(counter_pid "$id")" = "$pid_before" ] || fail "counter process changed: $(counter_pid "$id") != $pid_before"
 }
 
+# vzlist's uptime (000d00h:00m:00s) in seconds.
+uptime_s() { "$VZLIST" -H -o uptime "$1" | awk -F'[dhms:]+' '{ print $1 * 86400 + $2 * 3600 + $3 * 60 + $4 }'; }
+
 cg_gone() { [ ! -d "$(cgdir pids "$1")" ]; }
 
 # What the restore cannot write back of the cgroup settings a dump carries
@@ -960,8 +963,15 @@ t_cpt_live_values_kept() {
 	expect_rc 0 "$VZCTL" set 1521 --numproc 40 --save
 	expect_rc 0 "$VZCTL" set 1521 --numproc 80
 	expect_rc 0 "$VZCTL" set 1521 --cpus 1
+	# And its uptime goes on (vzlist's, OpenVZ's vestat kept it too).
+	sleep 3
+	local up1 up2
+	up1=$(uptime_s 1521)
+	[ "${up1:-0}" -ge 3 ] || fail "uptime before chkpnt: $up1"
 	expect_rc 0 "$VZCTL" chkpnt 1521
 	expect_rc 0 "$VZCTL" restore 1521
+	up2=$(uptime_s 1521)
+	[ "${up2:-0}" -ge "$up1" ] || fail "uptime after restore: $up2, was $up1"
 	[ "$(cg pids 1521 pids.max)" = 80 ] || fail "restore lost the live numproc: $(cg pids 1521 pids.max)"
 	[ "$(cg cpu 1521 cpu.cfs_quota_us)" = 100000 ] || fail "restore lost the live --cpus: $(cg cpu 1521 cpu.cfs_quota_us)"
 	expect_rc 0 "$VZCTL" exec 1521 'grep numproc /run/user_beancounters'
@@ -973,6 +983,7 @@ t_cpt_live_values_kept() {
 	expect_rc 0 "$VZCTL" start 1521
 	wait_for 100 booted 1521 || fail "no boot"
 	[ "$(cg pids 1521 pids.max)" = 40 ] || fail "a start kept an unsaved value: $(cg pids 1521 pids.max)"
+	[ "$(uptime_s 1521)" -lt "$up1" ] || fail "a new start kept the old uptime: $(uptime_s 1521)"
 	return 0
 }
 

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,6 +83,14 @@ int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err
 		return nvz_err(err, NVZ_E_NOSCRIPT, ENOENT, "Script not found: %s", path);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "Unable to open script %s", path);
+	/* A directory opens but is no script: sh would read nothing from it
+	 * and succeed. vzctl failed reading it ("Error reading DIR: Is a
+	 * directory"), before the CT was touched. */
+	struct stat sb;
+	if (fstat(fd, &sb) < 0)
+		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "Error reading %s", path);
+	if (S_ISDIR(sb.st_mode))
+		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, EISDIR, "Error reading %s", path);
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running)

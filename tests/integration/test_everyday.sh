@@ -64,6 +64,21 @@ t_runscript_running_and_stopped() {
 	return 0
 }
 
+# vzctl read the script before running it: a directory is an error there
+# (on a running or a stopped CT, which is left unmounted), not an empty
+# script that succeeds.
+t_runscript_directory_fails() {
+	start_busybox 708
+	mkdir "$T/scriptdir"
+	expect_rc 79 "$VZCTL" runscript 708 "$T/scriptdir"
+	expect_out "^Error reading $T/scriptdir: Is a directory\$"
+	expect_rc 0 "$VZCTL" stop 708
+	expect_rc 79 "$VZCTL" runscript 708 "$T/scriptdir"
+	expect_out "^Error reading $T/scriptdir: Is a directory\$"
+	expect_rc 0 "$VZCTL" status 708
+	[ "$OUT" = "CTID 708 exist unmounted down" ] || fail "runscript left state: $OUT"
+}
+
 t_userpasswd() {
 	start_busybox 703
 	expect_rc 0 "$VZCTL" set 703 --userpasswd root:s3cret

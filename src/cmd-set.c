@@ -98,7 +98,7 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 	if (r->reset_ub && (nvz_conf_count(r->changes) || r->save))
 		return cmd_bad_args("%s", "Error: option --reset_ub is exclusive");
 	if (r->restart && !r->save)
-		return cmd_bad_args("%s", "Error: --setmode restart requires --save");
+		return cmd_bad_args("%s", "Error: --setmode restart doesn't make sense without --save flag");
 	if (r->sample && !r->save)
 		return cmd_bad_args("%s", "--applyconfig requires --save");
 	if (!nvz_conf_count(r->changes) && !r->userpasswd && !r->sample && !r->reset_ub && !r->save &&
@@ -253,10 +253,10 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		}
 		return 0;
 	}
+	/* vzctl's words: "will be lost" only where something was applied. */
 	if (nvz_conf_count(r->changes) && (st.running || !r->userpasswd))
-		nvz_log(c->ct->ctx, NVZ_LOG_WARN,
-			"WARNING: Settings were not saved to config and will be lost after CT restart "
-			"(use --save flag)");
+		nvz_log(c->ct->ctx, NVZ_LOG_WARN, "WARNING: Settings were not saved to config %s(use --save flag)",
+			st.running ? "and will be lost after CT restart " : "");
 	return 0;
 }
 

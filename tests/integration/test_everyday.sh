@@ -443,3 +443,17 @@ nameserver 192.0.2.54" ] || fail "resolv.conf: $OUT"
 options ndots:2
 nameserver 192.0.2.1" ] || fail "after restart: $OUT"
 }
+
+# vzctl set without --save, in vzctl's words: on a stopped CT nothing was
+# applied, so nothing "will be lost"; --setmode restart without --save.
+t_set_unsaved_warning_wording() {
+	expect_rc 0 "$VZCTL" create 709 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
+	[ "$OUT" = "WARNING: Settings were not saved to config (use --save flag)" ] || fail "stopped: $OUT"
+	expect_rc 20 "$VZCTL" set 709 --setmode restart --cpuunits 600
+	[ "$OUT" = "Error: --setmode restart doesn't make sense without --save flag" ] || fail "setmode: $OUT"
+	expect_rc 0 "$VZCTL" --quiet start 709
+	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
+	[ "$OUT" = "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
+		fail "running: $OUT"
+}

@@ -31,19 +31,22 @@ static char *const default_env[] = {
 	NULL,
 };
 
+/* The arguments as one command line, joined by spaces as vzctl did; an
+ * empty argument stays one ('') instead of vanishing. */
 static char *join_args(char *const *argv)
 {
 	size_t len = 1;
 	for (char *const *a = argv; *a; a++)
-		len += strlen(*a) + 1;
+		len += strlen(*a) + 3;
 	char *s = calloc(1, len), *p = s;
 	if (!s)
 		return NULL;
 	for (char *const *a = argv; *a; a++) {
 		if (a != argv)
 			*p++ = ' ';
-		size_t l = strlen(*a);
-		memcpy(p, *a, l);
+		const char *arg = **a ? *a : "''";
+		size_t l = strlen(arg);
+		memcpy(p, arg, l);
 		p += l;
 	}
 	*p = '\0';

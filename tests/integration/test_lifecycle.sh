@@ -90,6 +90,16 @@ t_enter_shell() {
 	return 0
 }
 
+# vzctl exec joined its arguments into one command line, writing an empty
+# argument as '' so that it stays an argument.
+t_exec_empty_argument() {
+	start_busybox 104
+	expect_rc 1 "$VZCTL" exec2 104 test -n ""
+	expect_rc 0 "$VZCTL" exec2 104 test -z ""
+	expect_rc 0 "$VZCTL" exec2 104 printf '[%s]' "" a
+	[ "$OUT" = "[][a]" ] || fail "empty argument lost: $OUT"
+}
+
 t_monitor_killed_ct_survives() {
 	start_busybox 103
 	local mon init

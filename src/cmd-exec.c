@@ -12,12 +12,12 @@ int cmd_exec(struct cmd_ctx *c)
 	if (c->argc < 1)
 		return cmd_bad_args("%s", "No command line given for exec");
 	bool from_stdin = c->argc == 1 && !strcmp(c->argv[0], "-");
-	char *const sh_argv[] = { "/bin/sh", NULL };
+	char *const no_args[] = { NULL };
 	struct nvz_exec_opts o = {
-		.argv = from_stdin ? sh_argv : c->argv,
-		/* exec and exec2 take a command line (`vzctl exec 101 'ps | wc -l'`);
-		 * exec3 runs argv as it is. */
-		.shell = !from_stdin && strcmp(c->name, "exec3"),
+		.argv = from_stdin ? no_args : c->argv,
+		/* exec and exec2 take a command line (`vzctl exec 101 'ps | wc -l'`)
+		 * or, with -, read the commands from stdin; exec3 runs argv as it is. */
+		.shell = from_stdin || strcmp(c->name, "exec3"),
 		.stdin_fd = 0,
 		.stdout_fd = 1,
 		.stderr_fd = 2,

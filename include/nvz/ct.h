@@ -209,7 +209,10 @@ char *nvz_ct_dump_path(const struct nvz_ct *ct);
  * status of the command (>= 0) or < 0 with err. */
 struct nvz_exec_opts {
 	char *const *argv;
-	bool shell;   /* join argv with spaces and run it with /bin/sh -c */
+	/* vzctl's shell, the CT's /bin/bash (its /bin/sh where it has none):
+	 * argv joined with spaces is its -c command line; an empty argv
+	 * ({ NULL }), it reads the commands from stdin. */
+	bool shell;
 	bool pty;     /* interactive: allocate a pty in the CT and relay the terminal */
 	int stdin_fd, stdout_fd, stderr_fd;
 	char *const *envp; /* NULL: a minimal default environment */

@@ -1,4 +1,5 @@
-/* vzctl runscript CT FILE: a host file run by the CT's /bin/sh. On a
+/* vzctl runscript CT FILE: a host file run by the CT's shell (its
+ * /bin/bash, else /bin/sh, as vzctl), read from stdin. On a
  * running CT it runs like exec; on a stopped one, as OpenVZ did, in the
  * CT's root and namespaces without its init (for repairs and setup). */
 #include <errno.h>
@@ -33,7 +34,7 @@ static __attribute__((noreturn)) void oneshot_child(struct nvz_ct *ct, int scrip
 		_exit(125);
 	if (dup2(script_fd, 0) < 0)
 		_exit(125);
-	struct nvz_exec_opts o = { .argv = (char *[]){ "/bin/sh", "-s", NULL } };
+	struct nvz_exec_opts o = { .argv = (char *[]){ NULL }, .shell = true };
 	nvz_exec_inside(ct, &o);
 }
 
@@ -95,7 +96,7 @@ int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running)
 		return run_stopped(ct, fd, err);
-	char *const argv[] = { "/bin/sh", "-s", NULL };
-	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = fd, .stdout_fd = 1, .stderr_fd = 2 };
+	char *const argv[] = { NULL };
+	struct nvz_exec_opts o = { .argv = argv, .shell = true, .stdin_fd = fd, .stdout_fd = 1, .stderr_fd = 2 };
 	return nvz_ct_exec(ct, &o, err);
 }

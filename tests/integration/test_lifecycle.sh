@@ -100,6 +100,27 @@ t_exec_empty_argument() {
 	[ "$OUT" = "[][a]" ] || fail "empty argument lost: $OUT"
 }
 
+# vzctl ran exec's command lines, exec - and runscript's script by the CT's
+# /bin/bash, and by /bin/sh only where the CT has no bash. The busybox CT
+# gets a stand-in bash that says it ran.
+t_exec_uses_bash_first() {
+	start_busybox 105
+	printf 'echo $0-$VIA\n' >"$T/s.sh"
+	expect_rc 0 "$VZCTL" exec2 105 'echo $0-$VIA'
+	[ "$OUT" = "sh-" ] || fail "no bash: $OUT"
+	printf '#!/bin/sh\nexport VIA=bash\nexec /bin/sh "$@"\n' >"$T/private/105/bin/bash"
+	chmod 755 "$T/private/105/bin/bash"
+	expect_rc 0 "$VZCTL" exec2 105 'echo $VIA'
+	[ "$OUT" = "bash" ] || fail "exec2 not by bash: $OUT"
+	OUT=$(echo 'echo $VIA' | "$VZCTL" exec2 105 - 2>&1)
+	[ "$OUT" = "bash" ] || fail "exec - not by bash: $OUT"
+	expect_rc 0 "$VZCTL" runscript 105 "$T/s.sh"
+	expect_out '-bash$'
+	expect_rc 0 "$VZCTL" stop 105
+	expect_rc 0 "$VZCTL" runscript 105 "$T/s.sh"
+	expect_out '-bash$'
+}
+
 t_monitor_killed_ct_survives() {
 	start_busybox 103
 	local mon init

@@ -99,8 +99,6 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 		return cmd_bad_args("%s", "Error: option --reset_ub is exclusive");
 	if (r->restart && !r->save)
 		return cmd_bad_args("%s", "Error: --setmode restart doesn't make sense without --save flag");
-	if (r->sample && !r->save)
-		return cmd_bad_args("%s", "--applyconfig requires --save");
 	if (!nvz_conf_count(r->changes) && !r->userpasswd && !r->sample && !r->reset_ub && !r->save &&
 	    !r->map_name)
 		return cmd_bad_args("%s", "Nothing to set");
@@ -143,6 +141,16 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 				"WARNING: Some of the parameters could not be applied to a running container.\n"
 				"\tPlease consider using --setmode option\n");
 	}
+	return 0;
+}
+
+static int check_sample(struct nvz_ct *ct, const char *name)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_conf *sample = NULL;
+	if (nvz_ct_sample_load(ct, name, &sample, &err) < 0)
+		return cli_fail(err);
+	nvz_conf_free(sample);
 	return 0;
 }
 
@@ -213,6 +221,10 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	nvz_ct_get_state(c->ct, &st, NULL);
 	if (r->sample && st.running && (rc = merge_sample(c->ct, r)))
 		return rc;
+	/* Not saved and nothing to apply it to: vzctl still checked the
+	 * sample (109) before its warning. */
+	if (r->sample && !st.running && !r->save && (rc = check_sample(c->ct, r->sample)))
+		return rc;
 	/* As vzctl: the paths change only in the config (nothing is moved),
 	 * so not under a CT that uses them. */
 	static const char *const paths[] = { "VE_ROOT", "VE_PRIVATE" };
@@ -254,7 +266,7 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return 0;
 	}
 	/* vzctl's words: "will be lost" only where something was applied. */
-	if (nvz_conf_count(r->changes) && (st.running || !r->userpasswd))
+	if ((nvz_conf_count(r->changes) || r->sample) && (st.running || !r->userpasswd))
 		nvz_log(c->ct->ctx, NVZ_LOG_WARN, "WARNING: Settings were not saved to config %s(use --save flag)",
 			st.running ? "and will be lost after CT restart " : "");
 	return 0;

@@ -238,9 +238,10 @@ int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
 int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(void *), void *arg,
 			  struct nvz_error **err);
 
-/* --applyconfig: ve-<name>.conf-sample without the keys that identify a CT
- * (HOSTNAME, IP_ADDRESS, OSTEMPLATE, VE_ROOT, VE_PRIVATE, NAME), as a
- * config of its own; and merged into the CT config (not saved). */
+/* --applyconfig: ve-<name>.conf-sample without the keys that identify or
+ * describe a CT (HOSTNAME, IP_ADDRESS, OSTEMPLATE, DISTRIBUTION, VE_ROOT,
+ * VE_PRIVATE, NAME, DESCRIPTION), as a config of its own; and merged into
+ * the CT config with ORIGIN_SAMPLE=<name> (not saved). */
 int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_conf **out,
 		       struct nvz_error **err);
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);

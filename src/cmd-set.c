@@ -166,6 +166,12 @@ static int save(struct nvz_ct *ct, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	int rc;
+	/* vzctl wrote only when the set had something for the file (not for
+	 * a lone --save, --userpasswd or --applyconfig_map). */
+	if (!nvz_conf_count(r->changes) && !r->sample) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "No changes in CT configuration, not saving");
+		return 0;
+	}
 	if (r->sample && (rc = apply_sample(ct, r->sample)))
 		return rc;
 	const char *key, *value;

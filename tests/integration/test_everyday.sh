@@ -457,3 +457,18 @@ t_set_unsaved_warning_wording() {
 	[ "$OUT" = "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
 		fail "running: $OUT"
 }
+
+# set --save with nothing for the file: vzctl said so and did not write it.
+t_set_save_no_changes() {
+	expect_rc 0 "$VZCTL" create 710 --ostemplate busybox-x86_64 --name sn710
+	cp "$T/conf/710.conf" "$T/before.conf"
+	touch -d '2001-01-01' "$T/conf/710.conf"
+	expect_rc 0 "$VZCTL" set 710 --save
+	[ "$OUT" = "No changes in CT configuration, not saving" ] || fail "lone --save: $OUT"
+	expect_rc 0 "$VZCTL" set 710 --applyconfig_map name --save
+	expect_out '^Name sn710 assigned$'
+	expect_out '^No changes in CT configuration, not saving$'
+	[ "$(stat -c %Y "$T/conf/710.conf")" = "$(date -d 2001-01-01 +%s)" ] || fail "config rewritten"
+	expect_rc 0 "$VZCTL" set 710 --cpuunits 900 --save
+	expect_out '^CT configuration saved to '
+}

@@ -214,6 +214,7 @@ struct nvz_exec_opts {
 	 * ({ NULL }), it reads the commands from stdin. */
 	bool shell;
 	bool pty;     /* interactive: allocate a pty in the CT and relay the terminal */
+	const char *pty_input; /* with pty: typed into it before the caller's input */
 	int stdin_fd, stdout_fd, stderr_fd;
 	char *const *envp; /* NULL: a minimal default environment */
 	/* nvz's own helpers inside the CT (the --wait probe): no privilege

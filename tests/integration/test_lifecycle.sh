@@ -121,6 +121,18 @@ t_exec_uses_bash_first() {
 	expect_out '-bash$'
 }
 
+# vzctl enter --exec typed the command line into the root shell (so the
+# man page's `--exec "apt-get install vim && logout"` works), and kept the
+# admin's commands out of the CT's shell history.
+t_enter_exec_types_into_shell() {
+	start_busybox 106
+	OUT=$(timeout 20 "$VZCTL" enter 106 --exec 'echo typed-$((6*7)) $HISTFILE &&' exit 2>&1 </dev/null) ||
+		fail "enter --exec: $OUT"
+	expect_out '^entered into CT 106'
+	expect_out '^typed-42 /dev/null'
+	expect_out 'exited from CT 106'
+}
+
 t_monitor_killed_ct_survives() {
 	start_busybox 103
 	local mon init

@@ -194,6 +194,15 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	int rc = parse_set(c, r);
 	if (rc)
 		return rc;
+	/* As vzctl: set --save on a CT without a config makes one with the
+	 * changes (to prepare it before a create, say); the rest needs it. */
+	if (!c->ct->conf_exists) {
+		if (!r->save || r->userpasswd || r->reset_ub || c->ct->veid == 0) {
+			fprintf(stderr, "Container config file does not exist\n");
+			return NVZ_E_NOVECONFIG;
+		}
+		fprintf(stderr, "WARNING: %s not found: No such file or directory\n", c->ct->conf_path);
+	}
 	/* vzctl refused a name without --save; nvz saves a name given alone
 	 * (see below), but with other changes that are not saved it would
 	 * silently not be set. */
@@ -253,7 +262,8 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return rc;
 	/* Disk limits: online when mounted, else offline and only with --save
 	 * (an image resized but not recorded would be a lie). */
-	if (r->disk && (st.mounted || r->save) && nvz_ct_set_disk(c->ct, r->changes, &err) < 0) {
+	if (r->disk && c->ct->conf_exists && (st.mounted || r->save) &&
+	    nvz_ct_set_disk(c->ct, r->changes, &err) < 0) {
 		int status = cli_fail(err);
 		if (r->save)
 			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");

@@ -472,3 +472,18 @@ t_set_save_no_changes() {
 	expect_rc 0 "$VZCTL" set 710 --cpuunits 900 --save
 	expect_out '^CT configuration saved to '
 }
+
+# vzctl set --save on a CT without a config made the config, with the
+# changes only (a create then uses it); without --save: status 14.
+t_set_save_makes_missing_config() {
+	expect_rc 14 "$VZCTL" set 711 --cpuunits 300
+	expect_out '^Container config file does not exist$'
+	expect_rc 0 "$VZCTL" set 711 --cpuunits 300 --diskspace 1G --save
+	expect_out "^WARNING: $T/conf/711.conf not found: No such file or directory\$"
+	expect_out "^CT configuration saved to $T/conf/711.conf\$"
+	[ "$(grep -v '^#' "$T/conf/711.conf" | grep -c .)" = 2 ] || fail "config: $(cat "$T/conf/711.conf")"
+	grep -q '^CPUUNITS="300"$' "$T/conf/711.conf" || fail "CPUUNITS: $(cat "$T/conf/711.conf")"
+	expect_rc 0 "$VZCTL" create 711 --ostemplate busybox-x86_64
+	grep -q '^CPUUNITS="300"$' "$T/conf/711.conf" || fail "create lost CPUUNITS: $(cat "$T/conf/711.conf")"
+	expect_rc 0 "$VZCTL" start 711
+}

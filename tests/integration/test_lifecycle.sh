@@ -133,6 +133,21 @@ t_enter_exec_types_into_shell() {
 	expect_out 'exited from CT 106'
 }
 
+# mount and umount in vzctl's words and codes.
+t_mount_umount_messages() {
+	expect_rc 0 "$VZCTL" create 107 --ostemplate busybox-x86_64
+	expect_rc 40 "$VZCTL" umount 107
+	[ "$OUT" = "CT is not mounted" ] || fail "umount: $OUT"
+	expect_rc 0 "$VZCTL" mount 107
+	[ "$OUT" = "Container is mounted" ] || fail "mount: $OUT"
+	expect_rc 0 "$VZCTL" mount 107
+	[ "$OUT" = "Container is already mounted" ] || fail "mount again: $OUT"
+	expect_rc 41 "$VZCTL" destroy 107
+	[ "$OUT" = "Container is currently mounted (umount first)" ] || fail "destroy: $OUT"
+	expect_rc 0 "$VZCTL" umount 107
+	[ "$OUT" = "Container is unmounted" ] || fail "umount: $OUT"
+}
+
 t_monitor_killed_ct_survives() {
 	start_busybox 103
 	local mon init

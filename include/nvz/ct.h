@@ -224,7 +224,7 @@ struct nvz_exec_opts {
 };
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err);
 
-/* Run a host script with the CT's /bin/sh (running CT: like exec; stopped
+/* Run a host script with the CT's bash, else sh (running CT: like exec; stopped
  * CT: in its root and namespaces, without init). Returns its exit code. */
 int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err);
 

@@ -12,12 +12,12 @@ int cmd_exec(struct cmd_ctx *c)
 	if (c->argc < 1)
 		return cmd_bad_args("%s", "No command line given for exec");
 	bool from_stdin = c->argc == 1 && !strcmp(c->argv[0], "-");
-	char *const sh_argv[] = { "/bin/sh", NULL };
+	char *const no_args[] = { NULL };
 	struct nvz_exec_opts o = {
-		.argv = from_stdin ? sh_argv : c->argv,
-		/* exec and exec2 take a command line (`vzctl exec 101 'ps | wc -l'`);
-		 * exec3 runs argv as it is. */
-		.shell = !from_stdin && strcmp(c->name, "exec3"),
+		.argv = from_stdin ? no_args : c->argv,
+		/* exec and exec2 take a command line (`vzctl exec 101 'ps | wc -l'`)
+		 * or, with -, read the commands from stdin; exec3 runs argv as it is. */
+		.shell = from_stdin || strcmp(c->name, "exec3"),
 		.stdin_fd = 0,
 		.stdout_fd = 1,
 		.stderr_fd = 2,
@@ -39,23 +39,33 @@ int cmd_enter(struct cmd_ctx *c)
 	/* The CT's own bash if it has one, else its sh (decided inside the CT). */
 	char *const login[] = { "/bin/sh", "-c",
 				"if [ -x /bin/bash ]; then exec /bin/bash -l; fi; exec /bin/sh -l", NULL };
-	char *const *argv = login;
 	/* vzctl's messages, status 20. */
 	if (c->argc && strcmp(c->argv[0], "--exec"))
 		return cmd_bad_args("Invalid option '%s'", c->argv[0]);
 	if (c->argc == 1 || (c->argc && !*c->argv[1]))
 		return cmd_bad_args("%s", "No command line given for --exec");
-	if (c->argc)
-		argv = c->argv + 1;
+	/* --exec types the command line into the shell, as vzctl did: the
+	 * shell stays (`--exec "apt-get install vim && logout"` leaves it). */
+	cleanup_free char *typed = NULL;
+	for (int i = 1; i < c->argc; i++) {
+		char *t = NULL;
+		if (asprintf(&t, "%s%s%s", typed ? typed : "", c->argv[i], i + 1 < c->argc ? " " : "\n") < 0)
+			return 3;
+		free(typed);
+		typed = t;
+	}
 	const char *term = getenv("TERM");
 	char termvar[128];
 	snprintf(termvar, sizeof(termvar), "TERM=%s", term && *term ? term : "xterm");
 	char *const envp[] = {
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/root", "USER=root", "LOGNAME=root", "container=nvz", termvar, NULL,
+		"HOME=/root", "USER=root", "LOGNAME=root", "container=nvz", termvar,
+		/* As vzctl's: the host admin's commands stay out of the CT's history. */
+		"HISTFILE=/dev/null", NULL,
 	};
 	struct nvz_exec_opts o = {
-		.argv = argv, .pty = true, .stdin_fd = 0, .stdout_fd = 1, .stderr_fd = 2, .envp = envp,
+		.argv = login, .pty = true, .pty_input = typed, .stdin_fd = 0, .stdout_fd = 1,
+		.stderr_fd = 2, .envp = envp,
 	};
 	struct nvz_error *err = NULL;
 	struct nvz_ct_state st;

@@ -177,7 +177,8 @@ int cmd_umount(struct cmd_ctx *c)
 		return NVZ_E_RUNNING;
 	}
 	if (!st.mounted) {
-		fprintf(stderr, "Container is not mounted\n");
+		/* vzctl 4's own words here (its other lines say "Container"). */
+		fprintf(stderr, "CT is not mounted\n");
 		return NVZ_E_FS_NOT_MOUNTED;
 	}
 	struct nvz_error *err = NULL;

@@ -98,9 +98,7 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 	if (r->reset_ub && (nvz_conf_count(r->changes) || r->save))
 		return cmd_bad_args("%s", "Error: option --reset_ub is exclusive");
 	if (r->restart && !r->save)
-		return cmd_bad_args("%s", "Error: --setmode restart requires --save");
-	if (r->sample && !r->save)
-		return cmd_bad_args("%s", "--applyconfig requires --save");
+		return cmd_bad_args("%s", "Error: --setmode restart doesn't make sense without --save flag");
 	if (!nvz_conf_count(r->changes) && !r->userpasswd && !r->sample && !r->reset_ub && !r->save &&
 	    !r->map_name)
 		return cmd_bad_args("%s", "Nothing to set");
@@ -146,6 +144,16 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 	return 0;
 }
 
+static int check_sample(struct nvz_ct *ct, const char *name)
+{
+	struct nvz_error *err = NULL;
+	struct nvz_conf *sample = NULL;
+	if (nvz_ct_sample_load(ct, name, &sample, &err) < 0)
+		return cli_fail(err);
+	nvz_conf_free(sample);
+	return 0;
+}
+
 static int apply_sample(struct nvz_ct *ct, const char *name)
 {
 	struct nvz_error *err = NULL;
@@ -158,6 +166,12 @@ static int save(struct nvz_ct *ct, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	int rc;
+	/* vzctl wrote only when the set had something for the file (not for
+	 * a lone --save, --userpasswd or --applyconfig_map). */
+	if (!nvz_conf_count(r->changes) && !r->sample) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "No changes in CT configuration, not saving");
+		return 0;
+	}
 	if (r->sample && (rc = apply_sample(ct, r->sample)))
 		return rc;
 	const char *key, *value;
@@ -180,6 +194,15 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	int rc = parse_set(c, r);
 	if (rc)
 		return rc;
+	/* As vzctl: set --save on a CT without a config makes one with the
+	 * changes (to prepare it before a create, say); the rest needs it. */
+	if (!c->ct->conf_exists) {
+		if (!r->save || r->userpasswd || r->reset_ub || c->ct->veid == 0) {
+			fprintf(stderr, "Container config file does not exist\n");
+			return NVZ_E_NOVECONFIG;
+		}
+		fprintf(stderr, "WARNING: %s not found: No such file or directory\n", c->ct->conf_path);
+	}
 	/* vzctl refused a name without --save; nvz saves a name given alone
 	 * (see below), but with other changes that are not saved it would
 	 * silently not be set. */
@@ -213,6 +236,10 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 	nvz_ct_get_state(c->ct, &st, NULL);
 	if (r->sample && st.running && (rc = merge_sample(c->ct, r)))
 		return rc;
+	/* Not saved and nothing to apply it to: vzctl still checked the
+	 * sample (109) before its warning. */
+	if (r->sample && !st.running && !r->save && (rc = check_sample(c->ct, r->sample)))
+		return rc;
 	/* As vzctl: the paths change only in the config (nothing is moved),
 	 * so not under a CT that uses them. */
 	static const char *const paths[] = { "VE_ROOT", "VE_PRIVATE" };
@@ -235,7 +262,8 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		return rc;
 	/* Disk limits: online when mounted, else offline and only with --save
 	 * (an image resized but not recorded would be a lie). */
-	if (r->disk && (st.mounted || r->save) && nvz_ct_set_disk(c->ct, r->changes, &err) < 0) {
+	if (r->disk && c->ct->conf_exists && (st.mounted || r->save) &&
+	    nvz_ct_set_disk(c->ct, r->changes, &err) < 0) {
 		int status = cli_fail(err);
 		if (r->save)
 			fprintf(stderr, "Error: failed to apply some parameters, not saving configuration file!\n");
@@ -253,10 +281,10 @@ static int run_set(struct cmd_ctx *c, struct set_req *r)
 		}
 		return 0;
 	}
-	if (nvz_conf_count(r->changes) && (st.running || !r->userpasswd))
-		nvz_log(c->ct->ctx, NVZ_LOG_WARN,
-			"WARNING: Settings were not saved to config and will be lost after CT restart "
-			"(use --save flag)");
+	/* vzctl's words: "will be lost" only where something was applied. */
+	if ((nvz_conf_count(r->changes) || r->sample) && (st.running || !r->userpasswd))
+		nvz_log(c->ct->ctx, NVZ_LOG_WARN, "WARNING: Settings were not saved to config %s(use --save flag)",
+			st.running ? "and will be lost after CT restart " : "");
 	return 0;
 }
 

@@ -53,7 +53,7 @@ static const struct cmd commands[] = {
 	{ "monitor-exit", cmd_monitor_exit, 0, NULL },
 	{ "console", cmd_console, CMD_NEEDS_CONFIG | CMD_ADOPTS, "console <CTID>" },
 	{ "runscript", cmd_runscript, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_JOINS_CT | CMD_ADOPTS, "runscript <CTID> <script>" },
-	{ "set", cmd_set, CMD_LOCK | CMD_NEEDS_CONFIG | CMD_ADOPTS,
+	{ "set", cmd_set, CMD_LOCK | CMD_ADOPTS, /* a missing config: cmd-set.c */
 	  "set <CTID> [--save] [--force] [--setmode restart|ignore] [--reset_ub]\n"
 	  "\t[--ipadd <addr>[/<prefix>]] [--ip <addr>] [--ipdel <addr>|all] [--hostname <name>]\n"
 	  "\t[--nameserver <addr>|inherit] [--searchdomain <name>|inherit]\n"

@@ -297,6 +297,10 @@ static __attribute__((noreturn)) void command(char **argv, char **envp)
 	long e = (P.flags & NVZ_STUB_SEARCH) && !has_slash(argv[0])
 			 ? search_exec(argv, envp)
 			 : try_exec((P.flags & NVZ_STUB_SEARCH) ? argv[0] : P.file, argv, envp);
+	if (e == -ENOENT && (P.flags & NVZ_STUB_SH_FALLBACK)) {
+		argv[0] = (char *)"sh";
+		e = try_exec("/bin/sh", argv, envp);
+	}
 	put("vzctl: exec ");
 	put(argv[0]);
 	put(": ");

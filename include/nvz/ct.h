@@ -214,8 +214,12 @@ char *nvz_ct_dump_path(const struct nvz_ct *ct);
  * status of the command (>= 0) or < 0 with err. */
 struct nvz_exec_opts {
 	char *const *argv;
-	bool shell;   /* join argv with spaces and run it with /bin/sh -c */
+	/* vzctl's shell, the CT's /bin/bash (its /bin/sh where it has none):
+	 * argv joined with spaces is its -c command line; an empty argv
+	 * ({ NULL }), it reads the commands from stdin. */
+	bool shell;
 	bool pty;     /* interactive: allocate a pty in the CT and relay the terminal */
+	const char *pty_input; /* with pty: typed into it before the caller's input */
 	int stdin_fd, stdout_fd, stderr_fd;
 	char *const *envp; /* NULL: a minimal default environment */
 	/* nvz's own helpers inside the CT (the --wait probe): no privilege
@@ -225,7 +229,7 @@ struct nvz_exec_opts {
 };
 int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_error **err);
 
-/* Run a host script with the CT's /bin/sh (running CT: like exec; stopped
+/* Run a host script with the CT's bash, else sh (running CT: like exec; stopped
  * CT: in its root and namespaces, without init). Returns its exit code. */
 int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err);
 
@@ -240,9 +244,10 @@ int nvz_ct_console_take(struct nvz_ct *ct, int *sock, struct nvz_error **err);
 int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(void *), void *arg,
 			  struct nvz_error **err);
 
-/* --applyconfig: ve-<name>.conf-sample without the keys that identify a CT
- * (HOSTNAME, IP_ADDRESS, OSTEMPLATE, VE_ROOT, VE_PRIVATE, NAME), as a
- * config of its own; and merged into the CT config (not saved). */
+/* --applyconfig: ve-<name>.conf-sample without the keys that identify or
+ * describe a CT (HOSTNAME, IP_ADDRESS, OSTEMPLATE, DISTRIBUTION, VE_ROOT,
+ * VE_PRIVATE, NAME, DESCRIPTION), as a config of its own; and merged into
+ * the CT config with ORIGIN_SAMPLE=<name> (not saved). */
 int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_conf **out,
 		       struct nvz_error **err);
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);

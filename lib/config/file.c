@@ -193,6 +193,14 @@ int nvz_conf_save(const struct nvz_conf *c, const char *path, struct nvz_error *
 	cleanup_free char *text = nvz_conf_format(c);
 	if (!text)
 		return nvz_err(err, NVZ_E_CONFIG_SAVE, ENOMEM, "save %s: out of memory", path);
+	/* As vzctl (canonicalize_file_name): a config that is a symlink (to
+	 * shared storage, say) is written where it points and stays a link;
+	 * the rename would replace the link by a file. */
+	cleanup_free char *real = realpath(path, NULL);
+	if (!real && errno != ENOENT)
+		return nvz_err_sys(err, NVZ_E_CONFIG_SAVE, errno, "Unable to resolve path %s", path);
+	if (real)
+		path = real;
 	/* Keep the mode of the file being replaced (someone may have made a
 	 * config private); new files get the usual 0644 of OpenVZ configs. */
 	unsigned mode = CONF_MODE;

@@ -56,16 +56,17 @@ int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_con
 		       struct nvz_error **err)
 {
 	/* OpenVZ's --applyconfig: every key of the sample except the ones that
-	 * identify this CT. */
-	static const char *const keep[] = { "HOSTNAME", "IP_ADDRESS", "OSTEMPLATE", "VE_ROOT",
-					    "VE_PRIVATE", "NAME", "ORIGIN_SAMPLE" };
+	 * identify or describe this CT. */
+	static const char *const keep[] = { "HOSTNAME",	  "IP_ADDRESS",	   "OSTEMPLATE",
+					    "DISTRIBUTION", "VE_ROOT",	   "VE_PRIVATE",
+					    "NAME",	    "DESCRIPTION", "ORIGIN_SAMPLE" };
 	cleanup_free char *path = NULL;
 	if (strchr(name, '/') || asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, name) < 0)
-		return nvz_err(err, NVZ_E_APPLYCONFIG, EINVAL, "Sample config %s not found", name);
+		return nvz_err(err, NVZ_E_APPLYCONFIG, EINVAL, "Sample config file not found: %s", name);
 	struct nvz_conf *sample = NULL;
 	if (nvz_conf_load(&sample, path, NVZ_E_APPLYCONFIG, err) < 0) {
 		nvz_error_clear(err);
-		return nvz_err(err, NVZ_E_APPLYCONFIG, ENOENT, "Sample config %s not found", path);
+		return nvz_err(err, NVZ_E_APPLYCONFIG, ENOENT, "Sample config file not found: %s", path);
 	}
 	struct nvz_conf *c = nvz_conf_new();
 	const char *key, *value;
@@ -96,7 +97,8 @@ int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **
 	for (size_t i = 0; r == 0 && nvz_conf_entry(sample, i, &key, &value); i++)
 		r = nvz_conf_set(ct->conf, key, value, err);
 	nvz_conf_free(sample);
-	return r;
+	/* As vzctl: the config now comes from this sample. */
+	return r < 0 ? r : nvz_conf_set(ct->conf, "ORIGIN_SAMPLE", name, err);
 }
 
 static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct nvz_error **err)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,16 @@ int nvz_ct_exec_pty(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	if (master < 0) {
 		nvz_wait_code(x);
 		return nvz_err(err, NVZ_E_SYSTEM, EIO, "enter into CT %s failed", ct->id);
+	}
+	/* Typed as by the user (vzctl enter --exec): the pty keeps it until
+	 * the shell reads its first line. */
+	for (size_t off = 0, len = o->pty_input ? strlen(o->pty_input) : 0; off < len;) {
+		ssize_t w = write(master, o->pty_input + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		off += (size_t)w;
 	}
 	nvz_relay_pty(master, o->stdin_fd, o->stdout_fd >= 0 ? o->stdout_fd : 1, false);
 	return nvz_wait_code(x);

@@ -67,7 +67,8 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	p.ioprio = nvz_ct_ioprio(ct);
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
 		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0) |
-		  (join ? NVZ_STUB_JOIN : 0) | (join && leaf ? NVZ_STUB_JOIN_LEAF : 0);
+		  (join ? NVZ_STUB_JOIN : 0) | (join && leaf ? NVZ_STUB_JOIN_LEAF : 0) |
+		  (c->sh_fallback ? NVZ_STUB_SH_FALLBACK : 0);
 	if (c->file)
 		snprintf(p.file, sizeof(p.file), "%s", c->file);
 	/* execvp looked the command up in vzctl's own PATH: so does the stub. */

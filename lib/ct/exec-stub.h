@@ -31,6 +31,7 @@ enum {
 	 * into init's cgroup (init.scope), a leaf of the same subtree, as runc
 	 * does. */
 	NVZ_STUB_JOIN_LEAF = 1 << 5,
+	NVZ_STUB_SH_FALLBACK = 1 << 6, /* file missing (ENOENT): /bin/sh, argv[0] "sh" */
 };
 
 struct nvz_stub_params {

@@ -24,6 +24,11 @@
 #include "linux/security.h"
 #include "nvz/cleanup.h"
 
+/* vzctl's exec ran its command lines by bash where the CT has it (bash's
+ * syntax, `source`, `echo -e`), else by sh. */
+#define CT_BASH "/bin/bash"
+#define CT_SH "/bin/sh"
+
 static char *const default_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 	"HOME=/root",
@@ -31,19 +36,22 @@ static char *const default_env[] = {
 	NULL,
 };
 
+/* The arguments as one command line, joined by spaces as vzctl did; an
+ * empty argument stays one ('') instead of vanishing. */
 static char *join_args(char *const *argv)
 {
 	size_t len = 1;
 	for (char *const *a = argv; *a; a++)
-		len += strlen(*a) + 1;
+		len += strlen(*a) + 3;
 	char *s = calloc(1, len), *p = s;
 	if (!s)
 		return NULL;
 	for (char *const *a = argv; *a; a++) {
 		if (a != argv)
 			*p++ = ' ';
-		size_t l = strlen(*a);
-		memcpy(p, *a, l);
+		const char *arg = **a ? *a : "''";
+		size_t l = strlen(arg);
+		memcpy(p, arg, l);
 		p += l;
 	}
 	*p = '\0';
@@ -68,9 +76,13 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 		_exit(126);
 	char *const *envp = o->envp ? o->envp : default_env;
 	if (o->shell) {
-		char *cmd = join_args(o->argv);
-		char *const argv[] = { "sh", "-c", cmd, NULL };
-		execve("/bin/sh", argv, envp);
+		char *cmd = o->argv[0] ? join_args(o->argv) : NULL;
+		char *argv[] = { "bash", cmd ? "-c" : NULL, cmd, NULL };
+		execve(CT_BASH, argv, envp);
+		if (errno == ENOENT) {
+			argv[0] = "sh";
+			execve(CT_SH, argv, envp);
+		}
 	} else {
 		execvpe(o->argv[0], o->argv, envp);
 	}
@@ -213,13 +225,15 @@ int nvz_ct_exec(struct nvz_ct *ct, const struct nvz_exec_opts *o, struct nvz_err
 		return nvz_err(err, NVZ_E_EXEC, EAGAIN,
 			       "Container is suspended (vzctl chkpnt --resume lets it run again)");
 	}
-	/* exec and exec2 run a command line through the CT's sh. */
-	cleanup_free char *cmdline = o->shell ? join_args(o->argv) : NULL;
-	char *const sh_argv[] = { "sh", "-c", cmdline, NULL };
+	/* exec and exec2 run a command line through the CT's shell. */
+	bool line = o->shell && o->argv[0];
+	cleanup_free char *cmdline = line ? join_args(o->argv) : NULL;
+	char *const sh_argv[] = { "bash", line ? "-c" : NULL, cmdline, NULL };
 	struct nvz_exec_cmd c = { .argv = o->shell ? sh_argv : o->argv,
 				  .envp = o->envp ? o->envp : default_env,
-				  .file = o->shell ? "/bin/sh" : NULL };
-	int r = o->shell && !cmdline ? nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory")
+				  .file = o->shell ? CT_BASH : NULL,
+				  .sh_fallback = o->shell };
+	int r = line && !cmdline ? nvz_err(err, NVZ_E_EXEC, ENOMEM, "out of memory")
 		: o->pty	     ? nvz_ct_exec_pty(ct, cg, pidfd, o, &c, err)
 				     : exec_pipes(ct, cg, pidfd, o, &c, err);
 	nvz_cgroup_free(cg);

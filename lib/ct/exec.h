@@ -14,6 +14,7 @@ struct nvz_exec_cmd {
 	char *const *argv;
 	char *const *envp;
 	const char *file;
+	bool sh_fallback; /* file (/bin/bash) missing: /bin/sh instead */
 };
 
 int nvz_wait_code(pid_t pid);

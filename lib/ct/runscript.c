@@ -1,4 +1,5 @@
-/* vzctl runscript CT FILE: a host file run by the CT's /bin/sh. On a
+/* vzctl runscript CT FILE: a host file run by the CT's shell (its
+ * /bin/bash, else /bin/sh, as vzctl), read from stdin. On a
  * running CT it runs like exec; on a stopped one, as OpenVZ did, in the
  * CT's root and namespaces without its init (for repairs and setup). */
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +34,7 @@ static __attribute__((noreturn)) void oneshot_child(struct nvz_ct *ct, int scrip
 		_exit(125);
 	if (dup2(script_fd, 0) < 0)
 		_exit(125);
-	struct nvz_exec_opts o = { .argv = (char *[]){ "/bin/sh", "-s", NULL } };
+	struct nvz_exec_opts o = { .argv = (char *[]){ NULL }, .shell = true };
 	nvz_exec_inside(ct, &o);
 }
 
@@ -82,11 +84,19 @@ int nvz_ct_runscript(struct nvz_ct *ct, const char *path, struct nvz_error **err
 		return nvz_err(err, NVZ_E_NOSCRIPT, ENOENT, "Script not found: %s", path);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "Unable to open script %s", path);
+	/* A directory opens but is no script: sh would read nothing from it
+	 * and succeed. vzctl failed reading it ("Error reading DIR: Is a
+	 * directory"), before the CT was touched. */
+	struct stat sb;
+	if (fstat(fd, &sb) < 0)
+		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "Error reading %s", path);
+	if (S_ISDIR(sb.st_mode))
+		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, EISDIR, "Error reading %s", path);
 	struct nvz_ct_state st;
 	nvz_ct_get_state(ct, &st, NULL);
 	if (!st.running)
 		return run_stopped(ct, fd, err);
-	char *const argv[] = { "/bin/sh", "-s", NULL };
-	struct nvz_exec_opts o = { .argv = argv, .stdin_fd = fd, .stdout_fd = 1, .stderr_fd = 2 };
+	char *const argv[] = { NULL };
+	struct nvz_exec_opts o = { .argv = argv, .shell = true, .stdin_fd = fd, .stdout_fd = 1, .stderr_fd = 2 };
 	return nvz_ct_exec(ct, &o, err);
 }

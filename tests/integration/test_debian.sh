@@ -98,4 +98,7 @@ t_debian_free_top_uptime() {
 	[ "$OUT" -lt 120 ] || fail "uptime is the host's: $OUT"
 	expect_rc 0 "$VZCTL" exec 803 "cat $BC_INSIDE"
 	expect_out 'physpages +[0-9]+ +[0-9]+ +0 +65536 '
+	# Command lines run by the CT's bash, as vzctl's exec (not dash).
+	expect_rc 0 "$VZCTL" exec 803 'echo {1..3} $BASH_VERSION'
+	expect_out '^1 2 3 5\.'
 }

@@ -64,6 +64,21 @@ t_runscript_running_and_stopped() {
 	return 0
 }
 
+# vzctl read the script before running it: a directory is an error there
+# (on a running or a stopped CT, which is left unmounted), not an empty
+# script that succeeds.
+t_runscript_directory_fails() {
+	start_busybox 708
+	mkdir "$T/scriptdir"
+	expect_rc 79 "$VZCTL" runscript 708 "$T/scriptdir"
+	expect_out "^Error reading $T/scriptdir: Is a directory\$"
+	expect_rc 0 "$VZCTL" stop 708
+	expect_rc 79 "$VZCTL" runscript 708 "$T/scriptdir"
+	expect_out "^Error reading $T/scriptdir: Is a directory\$"
+	expect_rc 0 "$VZCTL" status 708
+	[ "$OUT" = "CTID 708 exist unmounted down" ] || fail "runscript left state: $OUT"
+}
+
 t_userpasswd() {
 	start_busybox 703
 	expect_rc 0 "$VZCTL" set 703 --userpasswd root:s3cret
@@ -427,4 +442,48 @@ nameserver 192.0.2.54" ] || fail "resolv.conf: $OUT"
 	[ "$OUT" = "search example.org
 options ndots:2
 nameserver 192.0.2.1" ] || fail "after restart: $OUT"
+}
+
+# vzctl set without --save, in vzctl's words: on a stopped CT nothing was
+# applied, so nothing "will be lost"; --setmode restart without --save.
+t_set_unsaved_warning_wording() {
+	expect_rc 0 "$VZCTL" create 709 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
+	[ "$OUT" = "WARNING: Settings were not saved to config (use --save flag)" ] || fail "stopped: $OUT"
+	expect_rc 20 "$VZCTL" set 709 --setmode restart --cpuunits 600
+	[ "$OUT" = "Error: --setmode restart doesn't make sense without --save flag" ] || fail "setmode: $OUT"
+	expect_rc 0 "$VZCTL" --quiet start 709
+	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
+	[ "$OUT" = "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
+		fail "running: $OUT"
+}
+
+# set --save with nothing for the file: vzctl said so and did not write it.
+t_set_save_no_changes() {
+	expect_rc 0 "$VZCTL" create 710 --ostemplate busybox-x86_64 --name sn710
+	cp "$T/conf/710.conf" "$T/before.conf"
+	touch -d '2001-01-01' "$T/conf/710.conf"
+	expect_rc 0 "$VZCTL" set 710 --save
+	[ "$OUT" = "No changes in CT configuration, not saving" ] || fail "lone --save: $OUT"
+	expect_rc 0 "$VZCTL" set 710 --applyconfig_map name --save
+	expect_out '^Name sn710 assigned$'
+	expect_out '^No changes in CT configuration, not saving$'
+	[ "$(stat -c %Y "$T/conf/710.conf")" = "$(date -d 2001-01-01 +%s)" ] || fail "config rewritten"
+	expect_rc 0 "$VZCTL" set 710 --cpuunits 900 --save
+	expect_out '^CT configuration saved to '
+}
+
+# vzctl set --save on a CT without a config made the config, with the
+# changes only (a create then uses it); without --save: status 14.
+t_set_save_makes_missing_config() {
+	expect_rc 14 "$VZCTL" set 711 --cpuunits 300
+	expect_out '^Container config file does not exist$'
+	expect_rc 0 "$VZCTL" set 711 --cpuunits 300 --diskspace 1G --save
+	expect_out "^WARNING: $T/conf/711.conf not found: No such file or directory\$"
+	expect_out "^CT configuration saved to $T/conf/711.conf\$"
+	[ "$(grep -v '^#' "$T/conf/711.conf" | grep -c .)" = 2 ] || fail "config: $(cat "$T/conf/711.conf")"
+	grep -q '^CPUUNITS="300"$' "$T/conf/711.conf" || fail "CPUUNITS: $(cat "$T/conf/711.conf")"
+	expect_rc 0 "$VZCTL" create 711 --ostemplate busybox-x86_64
+	grep -q '^CPUUNITS="300"$' "$T/conf/711.conf" || fail "create lost CPUUNITS: $(cat "$T/conf/711.conf")"
+	expect_rc 0 "$VZCTL" start 711
 }

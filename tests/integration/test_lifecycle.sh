@@ -90,6 +90,64 @@ t_enter_shell() {
 	return 0
 }
 
+# vzctl exec joined its arguments into one command line, writing an empty
+# argument as '' so that it stays an argument.
+t_exec_empty_argument() {
+	start_busybox 104
+	expect_rc 1 "$VZCTL" exec2 104 test -n ""
+	expect_rc 0 "$VZCTL" exec2 104 test -z ""
+	expect_rc 0 "$VZCTL" exec2 104 printf '[%s]' "" a
+	[ "$OUT" = "[][a]" ] || fail "empty argument lost: $OUT"
+}
+
+# vzctl ran exec's command lines, exec - and runscript's script by the CT's
+# /bin/bash, and by /bin/sh only where the CT has no bash. The busybox CT
+# gets a stand-in bash that says it ran.
+t_exec_uses_bash_first() {
+	start_busybox 105
+	printf 'echo $0-$VIA\n' >"$T/s.sh"
+	expect_rc 0 "$VZCTL" exec2 105 'echo $0-$VIA'
+	[ "$OUT" = "sh-" ] || fail "no bash: $OUT"
+	printf '#!/bin/sh\nexport VIA=bash\nexec /bin/sh "$@"\n' >"$T/private/105/bin/bash"
+	chmod 755 "$T/private/105/bin/bash"
+	expect_rc 0 "$VZCTL" exec2 105 'echo $VIA'
+	[ "$OUT" = "bash" ] || fail "exec2 not by bash: $OUT"
+	OUT=$(echo 'echo $VIA' | "$VZCTL" exec2 105 - 2>&1)
+	[ "$OUT" = "bash" ] || fail "exec - not by bash: $OUT"
+	expect_rc 0 "$VZCTL" runscript 105 "$T/s.sh"
+	expect_out '-bash$'
+	expect_rc 0 "$VZCTL" stop 105
+	expect_rc 0 "$VZCTL" runscript 105 "$T/s.sh"
+	expect_out '-bash$'
+}
+
+# vzctl enter --exec typed the command line into the root shell (so the
+# man page's `--exec "apt-get install vim && logout"` works), and kept the
+# admin's commands out of the CT's shell history.
+t_enter_exec_types_into_shell() {
+	start_busybox 106
+	OUT=$(timeout 20 "$VZCTL" enter 106 --exec 'echo typed-$((6*7)) $HISTFILE &&' exit 2>&1 </dev/null) ||
+		fail "enter --exec: $OUT"
+	expect_out '^entered into CT 106'
+	expect_out '^typed-42 /dev/null'
+	expect_out 'exited from CT 106'
+}
+
+# mount and umount in vzctl's words and codes.
+t_mount_umount_messages() {
+	expect_rc 0 "$VZCTL" create 107 --ostemplate busybox-x86_64
+	expect_rc 40 "$VZCTL" umount 107
+	[ "$OUT" = "CT is not mounted" ] || fail "umount: $OUT"
+	expect_rc 0 "$VZCTL" mount 107
+	[ "$OUT" = "Container is mounted" ] || fail "mount: $OUT"
+	expect_rc 0 "$VZCTL" mount 107
+	[ "$OUT" = "Container is already mounted" ] || fail "mount again: $OUT"
+	expect_rc 41 "$VZCTL" destroy 107
+	[ "$OUT" = "Container is currently mounted (umount first)" ] || fail "destroy: $OUT"
+	expect_rc 0 "$VZCTL" umount 107
+	[ "$OUT" = "Container is unmounted" ] || fail "umount: $OUT"
+}
+
 t_monitor_killed_ct_survives() {
 	start_busybox 103
 	local mon init

@@ -309,3 +309,29 @@ t_res_live_sets_accumulate() {
 		fail "an unsaved --ram of the last run came back"
 	return 0
 }
+
+# --applyconfig as vzctl's: without --save it is applied to a running CT
+# (and said not saved), checked on a stopped one; saved, it records the
+# sample in ORIGIN_SAMPLE and keeps the CT's own DESCRIPTION.
+t_res_applyconfig_unsaved_and_origin() {
+	expect_rc 0 "$VZCTL" create 1011 --ostemplate busybox-x86_64 --description "mine"
+	cat >"$T/conf/ve-small.conf-sample" <<'CONF'
+NUMPROC="40:40"
+DESCRIPTION="the sample's"
+CONF
+	cp "$T/conf/1011.conf" "$T/before.conf"
+	expect_rc 0 "$VZCTL" set 1011 --applyconfig small
+	[ "$OUT" = "WARNING: Settings were not saved to config (use --save flag)" ] || fail "stopped: $OUT"
+	cmp -s "$T/before.conf" "$T/conf/1011.conf" || fail "config changed without --save"
+	expect_rc 109 "$VZCTL" set 1011 --applyconfig nosuch
+	expect_out "^Sample config file not found: $T/conf/ve-nosuch.conf-sample\$"
+	expect_rc 0 "$VZCTL" --quiet start 1011
+	expect_rc 0 "$VZCTL" set 1011 --applyconfig small
+	expect_out 'will be lost after CT restart'
+	[ "$(cg pids 1011 pids.max)" = 40 ] || fail "pids.max $(cg pids 1011 pids.max)"
+	cmp -s "$T/before.conf" "$T/conf/1011.conf" || fail "config changed without --save"
+	expect_rc 0 "$VZCTL" set 1011 --applyconfig small --save
+	grep -q '^ORIGIN_SAMPLE="small"$' "$T/conf/1011.conf" || fail "ORIGIN_SAMPLE: $(grep ORIGIN "$T/conf/1011.conf")"
+	grep -q '^DESCRIPTION="mine"$' "$T/conf/1011.conf" || fail "DESCRIPTION: $(grep DESCR "$T/conf/1011.conf")"
+	grep -q '^NUMPROC="40:40"$' "$T/conf/1011.conf" || fail "NUMPROC not saved"
+}

@@ -378,6 +378,28 @@ Test(config, save_is_atomic_and_clean)
 	free(path);
 }
 
+/* vzctl wrote a config that is a symlink where it points: the link stays. */
+Test(config, save_follows_symlink)
+{
+	char *target = path_in("shared.conf"), *link = path_in("101.conf");
+	write_str(target, "# on shared storage\nONBOOT=\"no\"\n");
+	cr_assert_eq(symlink(target, link), 0);
+	struct nvz_conf *c = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_conf_load(&c, link, NVZ_E_NOVECONFIG, &err), 0);
+	set_ok(c, "ONBOOT", "yes");
+	cr_assert_eq(nvz_conf_save(c, link, &err), 0);
+	struct stat st;
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "the link was replaced by a file");
+	char *text = slurp(target);
+	cr_assert_str_eq(text, "# on shared storage\nONBOOT=\"yes\"\n");
+	free(text);
+	nvz_conf_free(c);
+	free(target);
+	free(link);
+}
+
 Test(config, write_file_atomic_mode)
 {
 	char *path = path_in("state");

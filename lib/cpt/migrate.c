@@ -572,8 +572,9 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 			       "connection multiplexing (not --no-ssh-mux)");
 	if (check_source(&m, err) < 0 || nvz_mig_build_ssh(&m, err) < 0)
 		goto out;
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s",
-		o->lazy ? "online post-copy " : o->online ? "online " : "",
+	/* OpenVZ: "Checking migration of CT ..." for --check-only. */
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "%s %smigration of CT %s to %s",
+		o->check_only ? "Checking" : "Starting", o->lazy ? "online post-copy " : o->online ? "online " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		nvz_mig_end_session(&m, o->keep_dst ? "keep\n" : "abort\n");

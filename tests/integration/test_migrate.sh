@@ -282,6 +282,31 @@ t_migrate_check_only_clash() {
 	return 0
 }
 
+# OpenVZ's command line: no argument prints the usage (status 0), -? is
+# help, -f=cpu is --nodeps=cpu, --check-only says "Checking migration",
+# and any -v prints the times as -t does.
+t_migrate_cli_openvz() {
+	mig_setup
+	expect_rc 0 ina "$VZMIGRATE"
+	expect_out '^Usage: vzmigrate '
+	expect_rc 0 ina "$VZMIGRATE" '-?'
+	expect_out '^Usage: vzmigrate '
+	expect_rc 1 ina "$VZMIGRATE" --frobnicate $MIG_B 2110
+	expect_rc 1 ina "$VZMIGRATE" -f=gpu $MIG_B 2110
+	ina "$VZCTL" --quiet create 2110 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 0 migrate -f=cpu,ipv6 --check-only $MIG_B 2110
+	expect_out '^Checking migration of CT 2110 to 10.78.0.3$'
+	printf '%s\n' "$OUT" | grep -q '^Starting migration' && fail "check-only said Starting: $OUT"
+	expect_rc 0 migrate --nodeps=cpu_check --dry-run $MIG_B 2110
+	expect_out "^Checking migration of CT 2110 to "
+	target_clean 2110 || fail "check-only left something on B"
+	expect_rc 0 migrate -v $MIG_B 2110
+	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
+	expect_out 'Total time CT was down'
+	vzb status 2110 | grep -q 'exist unmounted down' || fail "not on B: $(vzb status 2110)"
+	return 0
+}
+
 t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104

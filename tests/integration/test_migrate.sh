@@ -300,6 +300,12 @@ t_migrate_cli_openvz() {
 	expect_rc 0 migrate --nodeps=cpu_check --dry-run $MIG_B 2110
 	expect_out "^Checking migration of CT 2110 to "
 	target_clean 2110 || fail "check-only left something on B"
+	# No vzctl on the target: OpenVZ's "not running there", status 14.
+	cp "$T/ssh/auth_b" "$T/ssh/auth_b.keep"
+	sed -i 's|PATH=[^:]*:|PATH=|' "$T/ssh/auth_b"
+	expect_rc 14 migrate $MIG_B 2110
+	expect_out 'OpenVZ is not running on the target machine'
+	mv "$T/ssh/auth_b.keep" "$T/ssh/auth_b"
 	expect_rc 0 migrate -v $MIG_B 2110
 	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
 	expect_out 'Total time CT was down'

@@ -310,6 +310,17 @@ t_migrate_cli_openvz() {
 	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
 	expect_out 'Total time CT was down'
 	vzb status 2110 | grep -q 'exist unmounted down' || fail "not on B: $(vzb status 2110)"
+	# Mounted, not running: unmounted here, mounted there (OpenVZ's
+	# "Unmounting container" ... "Mounting container").
+	ina "$VZCTL" --quiet create 2111 --ostemplate busybox-x86_64 || fail "create 2111"
+	ina "$VZCTL" --quiet mount 2111 || fail "mount 2111"
+	expect_rc 0 migrate $MIG_B 2111
+	expect_out '^Unmounting container$'
+	expect_out '^Mounting container$'
+	vzb status 2111 | grep -q 'exist mounted down' || fail "not mounted on B: $(vzb status 2111)"
+	[ -e "$T/b/root/2111/bin/busybox" ] || fail "B's root of 2111 is not mounted"
+	[ -e "$T/conf/2111.conf" ] && fail "source config left"
+	vzb --quiet umount 2111 || fail "umount on B"
 	return 0
 }
 

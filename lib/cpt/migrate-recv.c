@@ -62,8 +62,8 @@ static int check(struct recv *r, struct nvz_error **err)
 {
 	struct nvz_ct *ct = r->ct;
 	if (ct->conf_exists)
-		return nvz_err(err, NVZ_MIG_EXISTS, EEXIST, "CT %s already exists on the destination",
-			       ct->id);
+		return nvz_err(err, NVZ_MIG_EXISTS, EEXIST, "CT #%s already exists on destination node",
+			       ct->id); /* OpenVZ's words */
 	/* A private area left by a failed --keep-dst attempt is what a retry
 	 * with --keep-dst continues from; anything else is somebody's CT. */
 	if (nvz_path_exists(ct->private) && !r->o->keep_dst)

@@ -391,12 +391,12 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Locked CT %s", ct->id);
 	struct nvz_ct_state st;
 	if (!ct->conf_exists || nvz_ct_get_state(ct, &st, err) < 0 || !st.exists)
-		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT %s does not exist", ct->id);
+		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT #%s doesn't exist", ct->id); /* OpenVZ's words */
 	m->was_running = st.running;
 	m->was_mounted = st.mounted;
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
-			       "CT %s is not running: online migration is impossible", ct->id);
+			       "Can't perform live migration of a stopped container (CT %s)", ct->id);
 	if (m->o->online && nvz_ct_has_netdev(ct))
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
 			       "CT %s has this server's network devices (NETDEV=\"%s\"): online migration "

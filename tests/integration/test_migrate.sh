@@ -238,7 +238,7 @@ t_migrate_check_only_clash() {
 	local sum
 	sum=$(cat "$T/b/conf/2103.conf" | md5sum)
 	expect_rc 9 migrate --check-only $MIG_B 2103
-	expect_out 'CT 2103 already exists on the destination'
+	expect_out 'CT #2103 already exists on destination node'
 	expect_rc 9 migrate $MIG_B 2103
 	[ "$(md5sum <"$T/b/conf/2103.conf")" = "$sum" ] || fail "B's config changed"
 	[ -e "$T/b/private/2103/root/marker" ] && fail "files copied over B's CT"
@@ -260,9 +260,10 @@ t_migrate_check_only_clash() {
 	expect_rc 1 ina "$VZMIGRATE" $MIG_B
 	expect_rc 1 migrate -r maybe $MIG_B 2103
 	expect_rc 10 migrate $MIG_B 9999
-	expect_out 'CT 9999 does not exist'
+	expect_out "Error: CT #9999 doesn't exist"
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
+	expect_out "Error: Can't perform live migration of a stopped container"
 	# Locked on either end: exit 20, nothing done. The holder keeps the
 	# lock until it is released, however slowly this machine runs.
 	mkdir -p "$T/b/lock"

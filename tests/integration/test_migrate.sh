@@ -879,11 +879,13 @@ lazy_dies() {
 case " \$* " in *" dump "*"--lazy-pages"*) $mark_a ;; esac
 exec "$real" "\$@"
 SH
+	# The mark is written before the kill: once the victim dies, the
+	# target tears the restore (this wrapper too) down at once.
 	cat >"$T/criu-b" <<SH
 #!/bin/sh
 case " \$* " in
 *" lazy-pages "*) $mark_b ;;
-*" restore "*) [ -s "$T/victim.pid" ] && kill -9 "\$(cat "$T/victim.pid")" && echo killed >"$T/victim.killed" ;;
+*" restore "*) [ -s "$T/victim.pid" ] && echo killed >"$T/victim.killed" && kill -9 "\$(cat "$T/victim.pid")" ;;
 esac
 exec "$real" "\$@"
 SH

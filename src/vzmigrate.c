@@ -97,7 +97,12 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ 0 },
 	};
 	int ch;
-	while ((ch = getopt_long(argc, argv, "r:csf::tvh", opts, NULL)) != -1) {
+	/* OpenVZ's vzmigrate with no argument at all printed its usage, status 0. */
+	if (argc == 1) {
+		usage(stdout);
+		return -1;
+	}
+	while ((ch = getopt_long(argc, argv, "r:csf::tvh?", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
@@ -116,6 +121,9 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 's':
 		case 'p': o->snapshot = true; break;
 		case 'f':
+			/* OpenVZ's script took "-f=cpu" as well as "--nodeps=cpu". */
+			if (optarg && *optarg == '=')
+				optarg++;
 			if (nvz_migrate_parse_nodeps(optarg) < 0)
 				return bad_usage("Bad value for --nodeps: %s (cpu, ipv6, all)", optarg);
 			o->nodeps |= (unsigned)nvz_migrate_parse_nodeps(optarg);
@@ -125,9 +133,19 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		case 't': *times = true; break;
 		case 'v': out->verbose++; break;
 		case 'h': usage(stdout); return -1;
+		case '?':
+			if (!strcmp(argv[optind - 1], "-?")) { /* OpenVZ's help too */
+				usage(stdout);
+				return -1;
+			}
+			usage(stderr);
+			return NVZ_MIG_USAGE;
 		default: usage(stderr); return NVZ_MIG_USAGE;
 		}
 	}
+	/* OpenVZ: any -v prints the times too. */
+	if (out->verbose)
+		*times = true;
 	if (argc - optind != 2)
 		return bad_usage("%s", argc - optind < 2 ? "Destination address and CTID required"
 							  : "Too many arguments");

@@ -14,10 +14,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vzsplit [-f config_name] | [-n numves] | [-s swap_size]\n"
-		   "\t -f specified config name\n"
-		   "\t -n specified number of VEs\n"
-		   "\t -s specified swap in Kbytes\n");
+	fprintf(f, "Usage: vzsplit [-f config_name] [-n num_CTs] [-s swap_size] [-v yes|no]\n"
+		   "\t-f\t\tconfiguration sample name\n"
+		   "\t-n\t\tnumber of containers\n"
+		   "\t-s\t\tswap space, Kbytes\n"
+		   "\t-v yes|no\tgenerate VSwap config (nvz: yes only)\n");
 }
 
 static bool number(const char *s, unsigned long long *v)
@@ -35,8 +36,20 @@ int main(int argc, char **argv)
 	unsigned long long n = 0, swap_kb = 0;
 	bool have_n = false, have_swap = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "f:n:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "f:n:s:hv:")) != -1) {
 		switch (opt) {
+		case 'v':
+			/* OpenVZ's -v chose VSwap or not; nvz writes VSwap samples only. */
+			if (!strcmp(optarg, "yes"))
+				break;
+			if (!strcmp(optarg, "no")) {
+				fprintf(stderr, "A non-VSwap config (-v no) is not supported: nvz "
+						"enforces the VSwap limits only\n");
+				return 1;
+			}
+			fprintf(stderr, "Invalid argument for -v: %s\n", optarg);
+			usage(stderr);
+			return 1;
 		case 'f': name = optarg; break;
 		case 'n':
 			if (!number(optarg, &n)) {
@@ -61,7 +74,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!have_n) {
-		printf("Enter the number of VEs: ");
+		printf("Enter the number of containers: ");
 		fflush(stdout);
 		if (scanf("%llu", &n) != 1) {
 			fprintf(stderr, "Invalid value.\n");

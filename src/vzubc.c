@@ -35,11 +35,11 @@ static const char *ct_file(void)
 }
 
 struct ubc_opts {
-	bool quiet, verbose, relative, color, thresholds;
+	bool quiet, verbose, relative, incremental, color, thresholds;
 	bool watch;
 	const char *watch_args[8]; /* -d, -t, -n N */
 	size_t nwatch;
-	bool clear_store;
+	bool clear_store, clear_held; /* -rc, -ic */
 	double qheld, qmaxheld;
 	const char *storedir;
 	const char *file;
@@ -67,6 +67,11 @@ static void usage(FILE *f)
 		"     Relative mode, show fail counters delta compared to previous run.\n"
 		"     -rc: clear all saved fail counter data for relative mode\n"
 		"     -rd <dir>: directory for storing data (default: /tmp/vzubc.store)\n"
+		" -i, --incremental:\n"
+		"     Incremental mode, add held value delta compared to previous run.\n"
+		"     If used together with -q, beancounters with changed values are also shown.\n"
+		"     -ic: clear all saved held data for incremental mode\n"
+		"     -id <dir>: synonym for -rd\n"
 		" -c, --color:\n"
 		"     Enable color highlighting (using same thresholds as for --quiet).\n"
 		"     Color mode is not compatible with --watch.\n"
@@ -157,8 +162,10 @@ static int parse_args(int argc, char **argv, struct ubc_opts *o)
 			return 0;
 		} else if (!strcmp(a, "-"))
 			o->file = "-"; /* vzubc before 4.0: stdin */
-		else if (!strcmp(a, "-i") || !strcmp(a, "--incremental") || !strcmp(a, "-ic"))
-			return bad_usage("%s (incremental mode) is not supported", a);
+		else if (!strcmp(a, "-i") || !strcmp(a, "--incremental"))
+			o->incremental = true;
+		else if (!strcmp(a, "-ic"))
+			o->clear_held = true;
 		else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "Unrecognized option: %s\n", a);
 			usage(stderr);
@@ -303,43 +310,54 @@ static int load_host(struct nvz_ctx *ctx, struct nvz_ubc_set **out)
 	return 0;
 }
 
-static int store_path(char **p, const struct ubc_opts *o, const char *uid, const char *name)
+/* STOREDIR/ubc.<uid>.<resource>.<kind>, kind "failcnt" (-r) or "held" (-i), as vzubc. */
+static int store_path(char **p, const struct ubc_opts *o, const char *uid, const char *name,
+		      const char *kind)
 {
-	return asprintf(p, "%s/ubc.%s.%s.failcnt", o->storedir, uid, name) < 0 ? -1 : 0;
+	return asprintf(p, "%s/ubc.%s.%s.%s", o->storedir, uid, name, kind) < 0 ? -1 : 0;
 }
 
-static uint64_t store_read(const struct ubc_opts *o, const char *uid, const char *name)
+static uint64_t store_read(const struct ubc_opts *o, const char *uid, const char *name,
+			   const char *kind)
 {
 	cleanup_free char *p = NULL;
 	cleanup_fclose FILE *f = NULL;
 	uint64_t v = 0;
-	if (store_path(&p, o, uid, name) < 0 || !(f = fopen(p, "re")) || fscanf(f, "%" SCNu64, &v) != 1)
+	if (store_path(&p, o, uid, name, kind) < 0 || !(f = fopen(p, "re")) ||
+	    fscanf(f, "%" SCNu64, &v) != 1)
 		return 0;
 	return v;
 }
 
-static void store_write(const struct ubc_opts *o, const char *uid, const char *name, uint64_t v)
+static void store_write(const struct ubc_opts *o, const char *uid, const char *name,
+			const char *kind, uint64_t v)
 {
 	cleanup_free char *p = NULL;
 	cleanup_fclose FILE *f = NULL;
-	if (store_path(&p, o, uid, name) == 0 && (f = fopen(p, "we")))
+	if (store_path(&p, o, uid, name, kind) == 0 && (f = fopen(p, "we")))
 		fprintf(f, "%" PRIu64 "\n", v);
 }
 
-/* Relative mode needs a private, writable store directory. */
+static void store_clear(const struct ubc_opts *o, const char *kind)
+{
+	cleanup_free char *pat = NULL;
+	glob_t g;
+	if (asprintf(&pat, "%s/ubc.*.%s", o->storedir, kind) >= 0 &&
+	    glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
+	}
+}
+
+/* Relative and incremental modes need a private, writable store directory. */
 static int prepare_store(const struct ubc_opts *o)
 {
-	if (o->clear_store) {
-		cleanup_free char *pat = NULL;
-		glob_t g;
-		if (asprintf(&pat, "%s/ubc.*.failcnt", o->storedir) >= 0 &&
-		    glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
-			for (size_t i = 0; i < g.gl_pathc; i++)
-				unlink(g.gl_pathv[i]);
-			globfree(&g);
-		}
-	}
-	if (!o->relative)
+	if (o->clear_store)
+		store_clear(o, "failcnt");
+	if (o->clear_held)
+		store_clear(o, "held");
+	if (!o->relative && !o->incremental)
 		return 0;
 	if (mkdir(o->storedir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "mkdir: cannot create directory '%s': %s\n", o->storedir,
@@ -370,17 +388,22 @@ static int show(const struct ubc_opts *o, const struct nvz_ubc_set *set, const u
 		const struct nvz_ubc_block *b = &set->blocks[i];
 		if (!wanted(o, ids, b->uid))
 			continue;
-		if (o->relative && !*b->uid) {
+		if ((o->relative || o->incremental) && !*b->uid) {
 			fprintf(stderr, "Error: can not use relative/incremental modes: BCID is unknown\n");
 			return 1;
 		}
 		cleanup_free uint64_t *prev = calloc(b->nrows + 1, sizeof(*prev));
+		cleanup_free uint64_t *held = calloc(b->nrows + 1, sizeof(*held));
 		cleanup_free char *text = NULL;
 		struct nvz_error *err = NULL;
-		if (!prev)
+		if (!prev || !held)
 			return 1;
 		for (size_t r = 0; o->relative && r < b->nrows; r++)
-			prev[r] = b->rows[r].failcnt ? store_read(o, b->uid, b->rows[r].name) : 0;
+			prev[r] = b->rows[r].failcnt ? store_read(o, b->uid, b->rows[r].name, "failcnt") : 0;
+		/* No saved value counts as 0, as vzubc's first run shows "+held". */
+		for (size_t r = 0; o->incremental && r < b->nrows; r++)
+			held[r] = store_read(o, b->uid, b->rows[r].name, "held");
+		h.prev_held = o->incremental ? held : NULL;
 		if (nvz_ubc_human(&h, b->uid, b->rows, b->nrows, prev, &text, &err) < 0)
 			return fail(err);
 		if (*text) {
@@ -389,10 +412,13 @@ static int show(const struct ubc_opts *o, const struct nvz_ubc_set *set, const u
 		}
 		for (size_t r = 0; o->relative && r < b->nrows; r++)
 			if (b->rows[r].failcnt > 0)
-				store_write(o, b->uid, b->rows[r].name, b->rows[r].failcnt);
+				store_write(o, b->uid, b->rows[r].name, "failcnt", b->rows[r].failcnt);
+		for (size_t r = 0; o->incremental && r < b->nrows; r++)
+			if (b->rows[r].held != held[r])
+				store_write(o, b->uid, b->rows[r].name, "held", b->rows[r].held);
 	}
 	if (printed)
-		fputs(NVZ_UBC_HUMAN_END, stdout);
+		fputs(o->incremental ? NVZ_UBC_HUMAN_END_INC : NVZ_UBC_HUMAN_END, stdout);
 	return 0;
 }
 

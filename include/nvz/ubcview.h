@@ -64,6 +64,10 @@ struct nvz_ubc_human_opts {
 	bool quiet;      /* only rows with fails or close to the barrier */
 	bool verbose;    /* also rows whose barrier is unlimited */
 	bool relative;   /* failcnt shown as a delta (+FAIL header) */
+	/* incremental: a "+/-" column, held's change since the previous run,
+	 * whose values are prev_held (per row, 0 for none); a changed row is
+	 * shown even where quiet or an unlimited barrier would hide it. */
+	const uint64_t *prev_held;
 	bool color;      /* ANSI colours by importance */
 	double qheld;    /* quiet thresholds: ratio of barrier, as given */
 	double qmaxheld; /* (> 1 means percent, as vzubc) */
@@ -75,6 +79,8 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 		  const struct nvz_ubc_row *rows, size_t nrows, const uint64_t *prev_failcnt,
 		  char **text, struct nvz_error **err);
 #define NVZ_UBC_HUMAN_END "----------------------------------------------------------------\n"
+/* ... with the incremental column. */
+#define NVZ_UBC_HUMAN_END_INC "-----------------------------------------------------------------------\n"
 
 /* vzubc's cells: "- " for 0 or unlimited, pages as bytes, K/M/G... suffixes
  * (out >= 16 bytes); a percentage of whole, "- " if whole is 0/unlimited

@@ -92,7 +92,7 @@ int nvz_migrate_parse_nodeps(const char *list)
 	if (!copy)
 		return -1;
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(w, "cpu"))
+		if (!strcmp(w, "cpu") || !strcmp(w, "cpu_check")) /* cpu_check: OpenVZ's old name */
 			flags |= NVZ_MIG_NODEPS_CPU;
 		else if (!strcmp(w, "ipv6"))
 			flags |= NVZ_MIG_NODEPS_IPV6;

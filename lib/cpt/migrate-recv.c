@@ -62,8 +62,8 @@ static int check(struct recv *r, struct nvz_error **err)
 {
 	struct nvz_ct *ct = r->ct;
 	if (ct->conf_exists)
-		return nvz_err(err, NVZ_MIG_EXISTS, EEXIST, "CT %s already exists on the destination",
-			       ct->id);
+		return nvz_err(err, NVZ_MIG_EXISTS, EEXIST, "CT #%s already exists on destination node",
+			       ct->id); /* OpenVZ's words */
 	/* A private area left by a failed --keep-dst attempt is what a retry
 	 * with --keep-dst continues from; anything else is somebody's CT. */
 	if (nvz_path_exists(ct->private) && !r->o->keep_dst)
@@ -239,7 +239,7 @@ static int install_conf(struct recv *r, struct nvz_error **err)
 	return name && *name ? nvz_ct_set_name(ct, name, err) : 0;
 }
 
-enum how { REGISTER, START, RESTORE, LAZY };
+enum how { REGISTER, START, MOUNT, RESTORE, LAZY };
 
 static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error **err)
 {
@@ -251,6 +251,9 @@ static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error
 		return -1;
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
+	/* OpenVZ: a CT mounted (not running) on the source is mounted here. */
+	if (how == MOUNT)
+		return nvz_ct_mount(r->ct, false, err);
 	if (how == LAZY)
 		return nvz_migrate_lazy_restore(r->ct, lazy_port, r->o->in, &r->lazy, err);
 	/* A successful restore removes the dump, as OpenVZ's did. */
@@ -388,6 +391,7 @@ static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 		}
 		int port = 0;
 		enum how how = !strcmp(line, "start")	  ? START
+			       : !strcmp(line, "mount")   ? MOUNT
 			       : !strcmp(line, "restore") ? RESTORE
 			       : sscanf(line, "lazy %d", &port) == 1 && port > 0 && port < 65536 ? LAZY
 							  : REGISTER;

@@ -136,8 +136,10 @@ static int session_failed(struct mig *m, int st, struct nvz_error **err)
 		return nvz_err(err, NVZ_MIG_CONNECT, ECONNREFUSED,
 			       "Can't connect to destination address using public key");
 	case 127:
+		/* OpenVZ's words first: admins and their scripts look for them. */
 		return nvz_err(err, NVZ_MIG_NOT_RUNNING, ENOENT,
-			       "nvz (vzctl) is not installed on the destination %s", m->o->dest);
+			       "OpenVZ is not running on the target machine: nvz (vzctl) is not "
+			       "installed on the destination %s", m->o->dest);
 	case NVZ_MIG_EXISTS:
 	case NVZ_MIG_IP_INUSE:
 	case NVZ_MIG_LOCKED:

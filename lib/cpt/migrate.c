@@ -303,8 +303,12 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
 		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
-	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Starting container" : "Registering container");
-	return nvz_mig_session_do(m, m->was_running ? "start" : "install", NVZ_MIG_VE_START, err);
+	/* OpenVZ: running -> started there, mounted -> mounted there (status 7 if not). */
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running   ? "Starting container"
+					  : m->was_mounted ? "Mounting container"
+							   : "Registering container");
+	return nvz_mig_session_do(m, m->was_running ? "start" : m->was_mounted ? "mount" : "install",
+				  NVZ_MIG_VE_START, err);
 }
 
 /* After commit the CT lives on the target: the source goes (or, with
@@ -387,12 +391,12 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Locked CT %s", ct->id);
 	struct nvz_ct_state st;
 	if (!ct->conf_exists || nvz_ct_get_state(ct, &st, err) < 0 || !st.exists)
-		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT %s does not exist", ct->id);
+		return nvz_err(err, NVZ_MIG_NOTEXIST, ENOENT, "CT #%s doesn't exist", ct->id); /* OpenVZ's words */
 	m->was_running = st.running;
 	m->was_mounted = st.mounted;
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
-			       "CT %s is not running: online migration is impossible", ct->id);
+			       "Can't perform live migration of a stopped container (CT %s)", ct->id);
 	if (m->o->online && nvz_ct_has_netdev(ct)) {
 		cleanup_free char *held = nvz_ct_netdev_held(ct);
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
@@ -574,8 +578,9 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 			       "connection multiplexing (not --no-ssh-mux)");
 	if (check_source(&m, err) < 0 || nvz_mig_build_ssh(&m, err) < 0)
 		goto out;
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Starting %smigration of CT %s to %s",
-		o->lazy ? "online post-copy " : o->online ? "online " : "",
+	/* OpenVZ: "Checking migration of CT ..." for --check-only. */
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "%s %smigration of CT %s to %s",
+		o->check_only ? "Checking" : "Starting", o->lazy ? "online post-copy " : o->online ? "online " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		nvz_mig_end_session(&m, o->keep_dst ? "keep\n" : "abort\n");

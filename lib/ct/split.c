@@ -71,12 +71,12 @@ int nvz_split_compute(const struct nvz_split_host *h, unsigned long n, struct nv
 {
 	memset(s, 0, sizeof(*s));
 	if (n < 1)
-		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Incorrect value for number of VEs.");
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Incorrect value for number of containers.");
 	unsigned long long keep = h->ram / 16 > HOST_RAM_MIN ? h->ram / 16 : HOST_RAM_MIN;
 	unsigned long long give = h->ram > keep ? h->ram - keep : 0;
 	if (give / n < CT_RAM_MIN)
 		return nvz_err(err, NVZ_E_VALUE, ERANGE,
-			       "On node with %llu Mb of memory %lu VEs can not be allocated\n"
+			       "On node with %llu Mb of memory %lu containers can not be allocated\n"
 			       "The maximum allowed value is %llu",
 			       h->ram / MIB, n, give / CT_RAM_MIN);
 	s->ram = give / n;

@@ -333,16 +333,31 @@ static void human_header(struct nvz_list_buf *b, const struct nvz_ubc_human_opts
 			 const char *uid)
 {
 	const char *n = o->color ? C_NORMAL : "";
-	nvz_list_buf_printf(b, "%s----------------------------------------------------------------\n",
-			    o->color ? C_HEAD : "");
-	nvz_list_buf_printf(b, "CT %-10s| HELD Bar%% Lim%%| MAXH Bar%% Lim%%| BAR | LIM |%cFAIL\n",
-			    uid, o->relative ? '+' : ' ');
-	nvz_list_buf_printf(b, "-------------+---------------+---------------+-----+-----+------%s\n",
-			    n);
+	const char *inc = o->prev_held ? "-------" : "";
+	nvz_list_buf_printf(b, "%s----------------------------------------------------------------%s\n",
+			    o->color ? C_HEAD : "", inc);
+	nvz_list_buf_printf(b, "CT %-10s| HELD%s Bar%% Lim%%| MAXH Bar%% Lim%%| BAR | LIM |%cFAIL\n",
+			    uid, o->prev_held ? "  +/-  " : "", o->relative ? '+' : ' ');
+	nvz_list_buf_printf(b, "-------------+-%s--------------+---------------+-----+-----+------%s\n",
+			    inc, n);
+}
+
+/* The incremental cell: held's change, signed, right-aligned in 7. */
+static void held_delta(const struct nvz_ubc_row *r, uint64_t prev, char *out, size_t outsz)
+{
+	char v[16];
+	if (r->held == prev) {
+		snprintf(out, outsz, "%7s", "");
+		return;
+	}
+	nvz_ubc_human_value(r->name, r->held > prev ? r->held - prev : prev - r->held, v, sizeof(v));
+	char sv[20];
+	snprintf(sv, sizeof(sv), "%c%s", r->held > prev ? '+' : '-', v);
+	snprintf(out, outsz, "%7s", sv);
 }
 
 static void human_row(struct nvz_list_buf *b, const struct nvz_ubc_human_opts *o,
-		      const struct nvz_ubc_row *r, int imp)
+		      const struct nvz_ubc_row *r, const char *delta, int imp)
 {
 	char h[16], hb[16], hl[16], m[16], mb[16], ml[16], bar[16], lim[16], fc[16];
 	nvz_ubc_human_value(r->name, r->held, h, sizeof(h));
@@ -355,8 +370,8 @@ static void human_row(struct nvz_list_buf *b, const struct nvz_ubc_human_opts *o
 	nvz_ubc_human_value(r->name, r->limit, lim, sizeof(lim));
 	nvz_ubc_human_value("", r->failcnt, fc, sizeof(fc));
 	const char *c = !o->color ? "" : imp == 2 ? C_ERROR : imp == 1 ? C_WARN : C_NORMAL;
-	nvz_list_buf_printf(b, "%s%13s|%5s %4s %4s|%5s %4s %4s|%5s|%5s| %5s\n%s", c, r->name, h, hb,
-			    hl, m, mb, ml, bar, lim, fc, o->color ? C_NORMAL : "");
+	nvz_list_buf_printf(b, "%s%13s|%5s%s %4s %4s|%5s %4s %4s|%5s|%5s| %5s\n%s", c, r->name, h,
+			    delta, hb, hl, m, mb, ml, bar, lim, fc, o->color ? C_NORMAL : "");
 }
 
 int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
@@ -377,13 +392,17 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 		if (o->relative && prev_failcnt && r.failcnt > 0 && prev_failcnt[i] > 0 &&
 		    prev_failcnt[i] <= r.failcnt)
 			r.failcnt -= prev_failcnt[i];
+		char delta[32] = "";
+		bool changed = o->prev_held && r.held != o->prev_held[i];
+		if (o->prev_held)
+			held_delta(&r, o->prev_held[i], delta, sizeof(delta));
 		int imp = nvz_ubc_importance(&r, qheld, qmaxheld);
-		if ((o->quiet && !imp) || (!o->verbose && human_unlimited(r.barrier)))
+		if (((o->quiet && !imp) || (!o->verbose && human_unlimited(r.barrier))) && !changed)
 			continue;
 		if (!header)
 			human_header(&b, o, uid);
 		header = true;
-		human_row(&b, o, &r, imp);
+		human_row(&b, o, &r, delta, imp);
 	}
 	return take_buf(&b, text, err);
 }

@@ -172,3 +172,37 @@ t_vzubc_host() {
 	expect_rc 0 "$VZCTL" exec 101 /tmp/vzubc
 	expect_out '^      numproc\| +[0-9]+ +[0-9]+% +[0-9]+%\|.*\|  20 \|  20 \| +[1-9][0-9]* $'
 }
+
+# -i (OpenVZ's incremental mode): a "+/-" column with held's change since
+# the previous run (the first run counts from 0), saved per CT and
+# resource in STOREDIR/ubc.<id>.<resource>.held; with -q a changed row is
+# shown even if calm; -ic forgets the saved values.
+t_vzubc_incremental() {
+	local f=$T/ubc.txt st=$T/ubcstore
+	cat >"$f" <<'UBC'
+Version: 2.5
+       uid  resource                     held              maxheld              barrier                limit              failcnt
+      101:  kmemsize                  2297856              3002368             14372700             14790164                    0
+            numproc                        12                   27                  240                  240                    0
+            privvmpages                  1000                 2000                65536                69632                    3
+UBC
+	expect_rc 0 "$VZUBC" -f "$f" -i -id "$st"
+	expect_out '^-----------------------------------------------------------------------$'
+	expect_out '^CT 101       \| HELD  \+/-   Bar% Lim%\| MAXH Bar% Lim%\| BAR \| LIM \| FAIL$'
+	expect_out '^-------------\+----------------------\+---------------\+-----\+-----\+------$'
+	expect_out '^      numproc\|  12    \+12    5%   5%\|  27   11%  11%\| 240 \| 240 \|    - $'
+	[ "$(cat "$st/ubc.101.numproc.held")" = 12 ] || fail "held not saved: $(ls "$st")"
+	sed -i 's/^\( *numproc *\)12/\115/; s/2297856/2197856/' "$f"
+	expect_rc 0 "$VZUBC" -f "$f" --incremental -rd "$st" -q
+	expect_out '^      numproc\|  15     \+3    6%   6%\|'
+	expect_out '^     kmemsize\| 2.1M -97.7K  15%  14%\|'
+	expect_out '^  privvmpages\|3.91M          2%   1%\|'
+	# Nothing changed since: quiet shows the failing row only.
+	expect_rc 0 "$VZUBC" -f "$f" -i -rd "$st" -q
+	printf '%s\n' "$OUT" | grep -q numproc && fail "an unchanged calm row shown: $OUT"
+	expect_out '^  privvmpages\|'
+	expect_rc 0 "$VZUBC" -f "$f" -ic -rd "$st"
+	ls "$st"/ubc.*.held >/dev/null 2>&1 && fail "-ic left saved values"
+	expect_out '^CT 101       \| HELD Bar% Lim%\|'
+	return 0
+}

@@ -238,7 +238,7 @@ t_migrate_check_only_clash() {
 	local sum
 	sum=$(cat "$T/b/conf/2103.conf" | md5sum)
 	expect_rc 9 migrate --check-only $MIG_B 2103
-	expect_out 'CT 2103 already exists on the destination'
+	expect_out 'CT #2103 already exists on destination node'
 	expect_rc 9 migrate $MIG_B 2103
 	[ "$(md5sum <"$T/b/conf/2103.conf")" = "$sum" ] || fail "B's config changed"
 	[ -e "$T/b/private/2103/root/marker" ] && fail "files copied over B's CT"
@@ -260,9 +260,10 @@ t_migrate_check_only_clash() {
 	expect_rc 1 ina "$VZMIGRATE" $MIG_B
 	expect_rc 1 migrate -r maybe $MIG_B 2103
 	expect_rc 10 migrate $MIG_B 9999
-	expect_out 'CT 9999 does not exist'
+	expect_out "Error: CT #9999 doesn't exist"
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
+	expect_out "Error: Can't perform live migration of a stopped container"
 	# Locked on either end: exit 20, nothing done. The holder keeps the
 	# lock until it is released, however slowly this machine runs.
 	mkdir -p "$T/b/lock"
@@ -279,6 +280,48 @@ t_migrate_check_only_clash() {
 	expect_out 'CT 2103 is locked on the destination'
 	pkill -P $holder; wait $holder
 	source_intact 2103
+	return 0
+}
+
+# OpenVZ's command line: no argument prints the usage (status 0), -? is
+# help, -f=cpu is --nodeps=cpu, --check-only says "Checking migration",
+# and any -v prints the times as -t does.
+t_migrate_cli_openvz() {
+	mig_setup
+	expect_rc 0 ina "$VZMIGRATE"
+	expect_out '^Usage: vzmigrate '
+	expect_rc 0 ina "$VZMIGRATE" '-?'
+	expect_out '^Usage: vzmigrate '
+	expect_rc 1 ina "$VZMIGRATE" --frobnicate $MIG_B 2110
+	expect_rc 1 ina "$VZMIGRATE" -f=gpu $MIG_B 2110
+	ina "$VZCTL" --quiet create 2110 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 0 migrate -f=cpu,ipv6 --check-only $MIG_B 2110
+	expect_out '^Checking migration of CT 2110 to 10.78.0.3$'
+	printf '%s\n' "$OUT" | grep -q '^Starting migration' && fail "check-only said Starting: $OUT"
+	expect_rc 0 migrate --nodeps=cpu_check --dry-run $MIG_B 2110
+	expect_out "^Checking migration of CT 2110 to "
+	target_clean 2110 || fail "check-only left something on B"
+	# No vzctl on the target: OpenVZ's "not running there", status 14.
+	cp "$T/ssh/auth_b" "$T/ssh/auth_b.keep"
+	sed -i 's|PATH=[^:]*:|PATH=|' "$T/ssh/auth_b"
+	expect_rc 14 migrate $MIG_B 2110
+	expect_out 'OpenVZ is not running on the target machine'
+	mv "$T/ssh/auth_b.keep" "$T/ssh/auth_b"
+	expect_rc 0 migrate -v $MIG_B 2110
+	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
+	expect_out 'Total time CT was down'
+	vzb status 2110 | grep -q 'exist unmounted down' || fail "not on B: $(vzb status 2110)"
+	# Mounted, not running: unmounted here, mounted there (OpenVZ's
+	# "Unmounting container" ... "Mounting container").
+	ina "$VZCTL" --quiet create 2111 --ostemplate busybox-x86_64 || fail "create 2111"
+	ina "$VZCTL" --quiet mount 2111 || fail "mount 2111"
+	expect_rc 0 migrate $MIG_B 2111
+	expect_out '^Unmounting container$'
+	expect_out '^Mounting container$'
+	vzb status 2111 | grep -q 'exist mounted down' || fail "not mounted on B: $(vzb status 2111)"
+	[ -e "$T/b/root/2111/bin/busybox" ] || fail "B's root of 2111 is not mounted"
+	[ -e "$T/conf/2111.conf" ] && fail "source config left"
+	vzb --quiet umount 2111 || fail "umount on B"
 	return 0
 }
 
@@ -840,11 +883,13 @@ lazy_dies() {
 case " \$* " in *" dump "*"--lazy-pages"*) $mark_a ;; esac
 exec "$real" "\$@"
 SH
+	# The mark is written before the kill: once the victim dies, the
+	# target tears the restore (this wrapper too) down at once.
 	cat >"$T/criu-b" <<SH
 #!/bin/sh
 case " \$* " in
 *" lazy-pages "*) $mark_b ;;
-*" restore "*) [ -s "$T/victim.pid" ] && kill -9 "\$(cat "$T/victim.pid")" && echo killed >"$T/victim.killed" ;;
+*" restore "*) [ -s "$T/victim.pid" ] && echo killed >"$T/victim.killed" && kill -9 "\$(cat "$T/victim.pid")" ;;
 esac
 exec "$real" "\$@"
 SH

@@ -403,6 +403,28 @@ Test(human, color_codes)
 	free(t);
 }
 
+/* -i: held's change (pages shown as bytes), blank when unchanged; a
+ * changed row is shown even where quiet or an unlimited barrier hides it. */
+Test(human, incremental_column)
+{
+	struct nvz_ubc_row r[3] = {
+		R("numproc", 15, 27, 240, 240, 0),
+		R("privvmpages", 1000, 2000, 65536, 69632, 0),
+		R("physpages", 5000, 6000, NVZ_UNLIMITED, NVZ_UNLIMITED, 0),
+	};
+	uint64_t prev[3] = { 12, 1000, 5256 };
+	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8, .prev_held = prev };
+	char *t = NULL;
+	cr_assert_eq(nvz_ubc_human(&o, "101", r, 3, NULL, &t, NULL), 0);
+	cr_assert_str_eq(t,
+		"-----------------------------------------------------------------------\n"
+		"CT 101       | HELD  +/-   Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"
+		"-------------+----------------------+---------------+-----+-----+------\n"
+		"      numproc|  15     +3    6%   6%|  27   11%  11%| 240 | 240 |    - \n"
+		"    physpages|19.5M    -1M   -    - |23.4M   -    - |   - |   - |    - \n");
+	free(t);
+}
+
 /* ---- bcfs on the real kernel ----------------------------------------- */
 
 #include <glob.h>

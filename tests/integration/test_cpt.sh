@@ -347,14 +347,22 @@ t_cpt_lxcfs_console_reboot() {
 
 # Bridged (NETIF): criu makes the pair again, nvz puts the host side back
 # on the bridge with its MAC; the LAN reaches the restored CT.
-t_cpt_bridged_net() {
+# A busybox CT on the test server with eth0 on its bridge (saved), booted;
+# more options for eth0 (saved) after the ID.
+cpt_bridged_ct() {
+	local id=$1
+	shift
 	cpt_setup
 	net_bridge_setup
-	srv "$VZCTL" --quiet create 1508 --ostemplate busybox-x86_64 || fail create
-	expect_rc 0 srv "$VZCTL" set 1508 --netif_add eth0 --save
-	expect_rc 0 srv "$VZCTL" set 1508 --ifname eth0 --ipadd 10.77.0.18/24 --gw 10.77.0.1 --save
-	expect_rc 0 srv "$VZCTL" start 1508
-	wait_for 100 srv "$VZCTL" exec 1508 'test -e /run/nvz-boot.done' || fail "no boot"
+	srv "$VZCTL" --quiet create "$id" --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set "$id" --netif_add eth0 --save
+	[ $# -eq 0 ] || expect_rc 0 srv "$VZCTL" set "$id" --ifname eth0 "$@" --save
+	expect_rc 0 srv "$VZCTL" start "$id"
+	wait_for 100 srv "$VZCTL" exec "$id" 'test -e /run/nvz-boot.done' || fail "no boot"
+}
+
+t_cpt_bridged_net() {
+	cpt_bridged_ct 1508 --ipadd 10.77.0.18/24 --gw 10.77.0.1
 	lan_ping 10.77.0.18 || fail "LAN cannot reach the CT before chkpnt"
 	local mac hmac
 	mac=$(srv "$VZCTL" exec 1508 'cat /sys/class/net/eth0/address')
@@ -991,12 +999,7 @@ t_cpt_live_values_kept() {
 # restore makes its pair again (it failed: "Unknown peer net namespace",
 # the CT down), and a later live --netif_del still finds it.
 t_cpt_netif_unsaved() {
-	cpt_setup
-	net_bridge_setup
-	srv "$VZCTL" --quiet create 1522 --ostemplate busybox-x86_64 || fail create
-	expect_rc 0 srv "$VZCTL" set 1522 --netif_add eth0 --save
-	expect_rc 0 srv "$VZCTL" start 1522
-	wait_for 100 srv "$VZCTL" exec 1522 'test -e /run/nvz-boot.done' || fail "no boot"
+	cpt_bridged_ct 1522
 	expect_rc 0 srv "$VZCTL" set 1522 --netif_add eth1,00:18:51:AA:BB:CD
 	expect_rc 0 srv "$VZCTL" chkpnt 1522
 	ip -n "$SRV" link | grep -q veth1522 && fail "host side left after chkpnt"

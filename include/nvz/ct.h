@@ -319,15 +319,15 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 char *nvz_ct_netdev_held(const struct nvz_ct *ct);
 /* Does it hold any (a checkpoint cannot take them)? */
 bool nvz_ct_has_netdev(const struct nvz_ct *ct);
-/* Live NETDEV change of a running CT: host devices moved in or back out. */
 /* The host devices a running CT holds (NETDEV's, and those moved in or out
  * live without --save), space-separated, malloc'd; NULL without a record. */
 char *nvz_ct_live_netdev(const struct nvz_ct *ct);
+/* Live NETDEV change of a running CT: host devices moved in or back out. */
 int nvz_ct_set_netdev(struct nvz_ct *ct, const char *before, const char *now, struct nvz_error **err);
-/* Live IP_ADDRESS of a running CT (routed mode). */
 /* Rewrite the CT's network files (ifupdown, networkd, /etc/hosts) from its
  * config overlaid with changes (may be NULL). */
 int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, struct nvz_error **err);
+/* Live IP_ADDRESS of a running CT (routed mode). */
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */

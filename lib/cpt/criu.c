@@ -325,9 +325,11 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	if (!m || fclose(m) != 0 || asprintf(&path, "%s/" NVZ_CPT_META, s->dir) < 0 ||
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
-			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\nNETIF=\"%s\"\nUPTIME=\"%.3f\"\n%s",
+			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n"
+			    "NETIF=\"%s\"\nUPTIME=\"%.3f\"\n%s",
 		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root, s->cgroup_version,
-		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "", s->netif ? s->netif : "", s->uptime,
+		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "",
+		     s->netif ? s->netif : "", s->uptime,
 		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Atomic (its presence marks a complete dump) but not fsync'd, as

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ct/console.h"
@@ -240,6 +241,60 @@ static void sync_winsize(int tty, int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
+/* vzctl enter whose input ended (a pipe, a file): the CT's shell must see
+ * the end too, or it waits on a pty nobody types into any more. OpenVZ
+ * closed the master, which also cut off what the shell still had to print;
+ * nvz types the terminal's EOF character, at a moment a reader takes it as
+ * the end: when the pty holds no input that is not yet read. A job in the
+ * foreground gets one (it may be reading, as `cat` does); the shell gets
+ * one each time it is back in front and has read the last. A shell that
+ * still reads on is hung up, as OpenVZ did at once. */
+#define EOF_POLL_MS 50
+#define EOF_SHELL_GAP_MS 200
+#define EOF_SHELL_TRIES 5
+
+struct eof_feed {
+	pid_t typed_for;  /* the foreground group the last EOF went to */
+	int shell_tries;  /* EOFs typed to the shell itself */
+	long long last_ms;
+};
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void feed_eof(int master, struct eof_feed *f)
+{
+	/* The master answers for the slave's foreground group, session and
+	 * modes; what waits unread is only seen from the slave. */
+	pid_t fg = tcgetpgrp(master), sid = 0;
+	struct termios t;
+	if (fg <= 0 || ioctl(master, TIOCGSID, &sid) < 0 || tcgetattr(master, &t) < 0)
+		return;
+	cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	int unread = 0;
+	if (slave < 0 || ioctl(slave, FIONREAD, &unread) < 0 || unread > 0)
+		return;
+	long long now = now_ms();
+	if (fg != sid) {
+		if (fg == f->typed_for)
+			return;
+	} else if (fg == f->typed_for && now - f->last_ms < EOF_SHELL_GAP_MS) {
+		return;
+	} else if (f->shell_tries++ >= EOF_SHELL_TRIES) {
+		ioctl(slave, TIOCVHANGUP);
+		return;
+	}
+	char eof = (char)t.c_cc[VEOF];
+	if (write(master, &eof, 1) == 1) {
+		f->typed_for = fg;
+		f->last_ms = now;
+	}
+}
+
 bool nvz_relay_pty(int master, int in, int out, bool escape)
 {
 	bool by_user = false;
@@ -253,12 +308,15 @@ bool nvz_relay_pty(int master, int in, int out, bool escape)
 	if (raw)
 		sync_winsize(in, master);
 	struct escape_state e = { .line_start = true };
-	bool in_open = in >= 0;
+	bool in_open = in >= 0, input_ended = false;
+	struct eof_feed feed = { 0 };
 	for (;;) {
 		struct pollfd p[3] = { { .fd = master, .events = POLLIN },
 				       { .fd = in_open ? in : -1, .events = POLLIN },
 				       { .fd = sigfd, .events = POLLIN } };
-		if (poll(p, 3, -1) < 0) {
+		if (input_ended)
+			feed_eof(master, &feed);
+		if (poll(p, 3, input_ended ? EOF_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -276,6 +334,7 @@ bool nvz_relay_pty(int master, int in, int out, bool escape)
 			if (escape)
 				break; /* detach, or the user's input ended */
 			in_open = false;
+			input_ended = true;
 		}
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;

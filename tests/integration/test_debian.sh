@@ -81,6 +81,14 @@ t_debian_userpasswd_login() {
 	expect_out '^\$6\$'
 	# su from a normal user checks the password through PAM.
 	expect_rc 0 "$VZCTL" exec 802 "echo Secr3t | su -s /bin/sh admin -c 'echo ok' 2>&1 || true"
+	# vzctl enter with its input piped: bash (readline) ends with it.
+	OUT=$(printf 'cat\nby-cat\n' | timeout 30 "$VZCTL" enter 802 2>&1) || fail "enter did not end: $OUT"
+	expect_out '^by-cat'
+	expect_out 'exited from CT 802'
+	OUT=$(printf 'sleep 1; echo after-$((4*4))\n' | timeout 30 "$VZCTL" enter 802 2>&1) ||
+		fail "enter did not end: $OUT"
+	expect_out 'after-16'
+	expect_out 'exited from CT 802'
 }
 
 # procps free/top/uptime in a real distribution show the CT's limit and uptime.

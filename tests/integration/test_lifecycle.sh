@@ -185,3 +185,23 @@ t_version_help() {
 	expect_rc 0 "$VZCTL" --help
 	expect_out 'vzctl create'
 }
+
+# `cmds | vzctl enter CT`: the shell ends with its input, as OpenVZ's did
+# (it closed the pty then), after running all it was given.
+t_enter_input_ends() {
+	start_busybox 108
+	OUT=$(printf 'echo first-$((2+3))\n' | timeout 20 "$VZCTL" enter 108 2>&1) ||
+		fail "enter did not end with its input: $OUT"
+	expect_out '^first-5'
+	expect_out 'exited from CT 108'
+	# A command reading the input gets its end, then the shell does.
+	OUT=$(printf 'cat\nread-by-cat\n' | timeout 20 "$VZCTL" enter 108 2>&1) ||
+		fail "enter with cat did not end: $OUT"
+	expect_out '^read-by-cat'
+	expect_out 'exited from CT 108'
+	# A command still running when the input ends finishes first.
+	OUT=$(printf 'sleep 1; echo after-$((3*3))\n' | timeout 20 "$VZCTL" enter 108 2>&1) ||
+		fail "enter with sleep did not end: $OUT"
+	expect_out '^after-9'
+	expect_out 'exited from CT 108'
+}

@@ -66,8 +66,11 @@ t_userns_ploop_and_refusals() {
 	expect_rc 0 "$VZCTL" exec 4111 'touch /etc/from-ct && stat -c %u /etc/from-ct'
 	[ "$OUT" = 0 ] || fail "file owner inside: $OUT"
 	# enter: a shell on a pty of the CT's devpts, as the CT's root.
-	OUT=$(printf 'echo uid-$(id -u)-$(cat /proc/self/uid_map | tr -s " ")\nexit\n' | "$VZCTL" enter 4111 2>&1)
+	# Its input's end ends it (the pty's slave opened from the host).
+	OUT=$(printf 'echo uid-$(id -u)-$(cat /proc/self/uid_map | tr -s " ")\n' |
+		timeout 20 "$VZCTL" enter 4111 2>&1) || fail "enter did not end: $OUT"
 	expect_out 'uid-0- ?0 3000000 65536'
+	expect_out 'exited from CT 4111'
 	expect_rc 0 "$VZCTL" stop 4111
 	# Host root as a CT's id is refused.
 	sed -i 's/^USERNS_MAP=.*/USERNS_MAP="0:65536"/' "$T/conf/4111.conf"

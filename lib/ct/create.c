@@ -110,6 +110,20 @@ static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct
 	return nvz_conf_set(ct->conf, key, value, err);
 }
 
+/* create --ipadd: added to what a config the CT already has lists. */
+static int add_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+{
+	const char *cur = nvz_conf_get(ct->conf, "IP_ADDRESS");
+	if (!ips)
+		return 0;
+	if (!cur || !*cur)
+		return nvz_conf_set(ct->conf, "IP_ADDRESS", ips, err);
+	cleanup_free char *all = NULL;
+	if (asprintf(&all, "%s %s", cur, ips) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_conf_set(ct->conf, "IP_ADDRESS", all, err);
+}
+
 /* In the child: mount the new private area privately and fill it. */
 static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const struct nvz_disk *d,
 			const char *archive, struct nvz_error **err)
@@ -255,7 +269,9 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	    (o->diskinodes && nvz_conf_set(ct->conf, "DISKINODES", o->diskinodes, err) < 0))
 		return -1;
 	if (set_opt(ct, "HOSTNAME", o->hostname, err) < 0 ||
-	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 ||
+	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 || add_ips(ct, o->ipadd, err) < 0 ||
+	    set_opt(ct, "LOCAL_UID", o->local_uid, err) < 0 ||
+	    set_opt(ct, "LOCAL_GID", o->local_gid, err) < 0 ||
 	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0))
 		return -1;
 	cleanup_free char *tmp = suffixed(ct->private, ".tmp");

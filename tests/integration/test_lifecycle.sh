@@ -185,3 +185,22 @@ t_version_help() {
 	expect_rc 0 "$VZCTL" --help
 	expect_out 'vzctl create'
 }
+
+# vzctl 4's create options as fog and panels pass them: --ipadd (repeated,
+# or a list), --local_uid/--local_gid (kept for OpenVZ, see ctid.conf(5)).
+t_create_ipadd_local_uid() {
+	expect_rc 0 "$VZCTL" create 16110 --ostemplate busybox-x86_64 --hostname h.example.com \
+		--ipadd 10.77.0.1 --ipadd '10.77.0.2 10.77.0.1' --local_uid 100000 --local_gid 100000
+	expect_out 'Container private area was created'
+	grep -q '^IP_ADDRESS="10.77.0.1 10.77.0.2"$' "$T/conf/16110.conf" ||
+		fail "IP_ADDRESS: $(grep IP_ADDRESS "$T/conf/16110.conf")"
+	grep -q '^LOCAL_UID="100000"$' "$T/conf/16110.conf" || fail "LOCAL_UID not saved"
+	grep -q '^LOCAL_GID="100000"$' "$T/conf/16110.conf" || fail "LOCAL_GID not saved"
+	expect_rc 21 "$VZCTL" create 16111 --ostemplate busybox-x86_64 --ipadd 10.77.0.x
+	expect_out '^Bad parameter for --ipadd: 10.77.0.x$'
+	expect_rc 21 "$VZCTL" create 16111 --ostemplate busybox-x86_64 --local_uid lots
+	expect_out '^Bad parameter for --local_uid: lots$'
+	[ -e "$T/conf/16111.conf" ] && fail "config of a refused create"
+	[ -e "$T/private/16111" ] && fail "private area of a refused create"
+	return 0
+}

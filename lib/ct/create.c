@@ -124,6 +124,23 @@ static int add_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 	return nvz_conf_set(ct->conf, "IP_ADDRESS", all, err);
 }
 
+/* As vzctl: the CT's config records its paths (with $VEID, as vz.conf
+ * has them) and its layout, so a later change of vz.conf's defaults moves
+ * or reinterprets no existing CT. */
+static int record_defaults(struct nvz_ct *ct, struct nvz_error **err)
+{
+	static const char *const keys[] = { "VE_ROOT", "VE_PRIVATE", "VE_LAYOUT" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = nvz_conf_get(ct->conf, keys[i]);
+		if (v && *v)
+			continue;
+		v = nvz_ctx_get(ct->ctx, keys[i], i == 2 ? "simfs" : NULL);
+		if (v && nvz_conf_set(ct->conf, keys[i], v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* In the child: mount the new private area privately and fill it. */
 static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const struct nvz_disk *d,
 			const char *archive, struct nvz_error **err)
@@ -272,7 +289,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 || add_ips(ct, o->ipadd, err) < 0 ||
 	    set_opt(ct, "LOCAL_UID", o->local_uid, err) < 0 ||
 	    set_opt(ct, "LOCAL_GID", o->local_gid, err) < 0 ||
-	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0))
+	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0) || record_defaults(ct, err) < 0)
 		return -1;
 	cleanup_free char *tmp = suffixed(ct->private, ".tmp");
 	cleanup_free char *del = suffixed(ct->private, ".del");

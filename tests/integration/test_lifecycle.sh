@@ -204,3 +204,25 @@ t_create_ipadd_local_uid() {
 	[ -e "$T/private/16111" ] && fail "private area of a refused create"
 	return 0
 }
+
+# As vzctl, create records the CT's paths ($VEID kept, unescaped: a script
+# sourcing the config with VEID set gets the path) and its layout, so new
+# defaults in vz.conf later leave the existing CT where and what it is.
+t_create_records_paths_layout() {
+	expect_rc 0 "$VZCTL" create 16112 --ostemplate busybox-x86_64
+	grep -qxF "VE_ROOT=\"$T/root/\$VEID\"" "$T/conf/16112.conf" || fail "VE_ROOT: $(grep VE_ROOT "$T/conf/16112.conf")"
+	grep -qxF "VE_PRIVATE=\"$T/private/\$VEID\"" "$T/conf/16112.conf" ||
+		fail "VE_PRIVATE: $(grep VE_PRIVATE "$T/conf/16112.conf")"
+	grep -qx 'VE_LAYOUT="simfs"' "$T/conf/16112.conf" || fail "VE_LAYOUT: $(grep VE_LAYOUT "$T/conf/16112.conf")"
+	[ "$(VEID=16112 sh -c ". '$T/conf/16112.conf'; echo \"\$VE_PRIVATE\"")" = "$T/private/16112" ] ||
+		fail "sourced VE_PRIVATE is not the CT's path"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/elsewhere/root/\$VEID|; s|^VE_PRIVATE=.*|VE_PRIVATE=$T/elsewhere/private/\$VEID|;
+		s|^VE_LAYOUT=.*|VE_LAYOUT=ploop|" "$T/vz.conf"
+	expect_rc 0 "$VZCTL" mount 16112
+	[ -x "$T/root/16112/bin/busybox" ] || fail "not mounted at its own VE_ROOT"
+	expect_rc 0 "$VZCTL" umount 16112
+	expect_rc 0 "$VZCTL" destroy 16112
+	expect_out "Destroying container private area: $T/private/16112"
+	[ -e "$T/private/16112" ] && fail "private area left"
+	return 0
+}

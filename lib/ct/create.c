@@ -31,21 +31,25 @@ static char *suffixed(const char *path, const char *suffix)
 	return s;
 }
 
-/* Copy ve-<sample>.conf-sample as the CT's config (only when it has none). */
-static int apply_sample(struct nvz_ct *ct, const char *sample, struct nvz_error **err)
+/* Copy ve-<sample>.conf-sample as the CT's config (only when it has none).
+ * A missing default (vz.conf's CONFIGFILE) gets vzctl's hint line. */
+static int apply_sample(struct nvz_ct *ct, const char *sample, bool is_default, struct nvz_error **err)
 {
-	if (!sample || !*sample || strchr(sample, '/'))
-		return sample && strchr(sample, '/')
-			       ? nvz_err(err, NVZ_E_CONFIG_COPY, EINVAL, "Sample config %s not found",
-					 sample)
-			       : 0;
+	if (!sample || !*sample)
+		return 0;
 	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, sample) < 0)
+	if (strchr(sample, '/'))
+		path = strdup(sample);
+	else if (asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, sample) < 0)
+		path = NULL;
+	if (!path)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	struct nvz_conf *c = NULL;
-	if (nvz_conf_load(&c, path, NVZ_E_CONFIG_COPY, err) < 0) {
+	if (strchr(sample, '/') || nvz_conf_load(&c, path, NVZ_E_CONFIG_COPY, err) < 0) {
 		nvz_error_clear(err);
-		return nvz_err(err, NVZ_E_CONFIG_COPY, ENOENT, "Sample config %s not found", path);
+		return nvz_err(err, NVZ_E_CONFIG_COPY, ENOENT, "Sample config %s not found%s%s", path,
+			       is_default ? "\nFix the value of CONFIGFILE in " : "",
+			       is_default ? ct->ctx->conf_path : "");
 	}
 	nvz_conf_free(ct->conf);
 	ct->conf = c;
@@ -240,9 +244,14 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		return nvz_err(err, NVZ_E_CONFIG_COPY, EEXIST,
 			       "Error: container config file %s already exists, can not use --config option",
 			       ct->conf_path);
-	if (!ct->conf_exists &&
-	    apply_sample(ct, o->config ? o->config : nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL), err) < 0)
+	const char *def_sample = nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL);
+	if (!ct->conf_exists && apply_sample(ct, o->config ? o->config : def_sample, !o->config, err) < 0)
 		return -1;
+	if (ct->conf_exists && !o->config && def_sample) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO,
+			"Warning: CT config file already exists, not applying a default config sample.\n"
+			"It might lead to incomplete CT configuration, you can use --applyconfig to fix.");
+	}
 	if (o->layout) {
 		const struct nvz_layout *l;
 		if (nvz_layout_get(o->layout, &l, err) < 0 ||
@@ -317,6 +326,11 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, e, "rename %s", tmp);
 	}
 	apply_disk_limits(ct);
+	/* As vzctl: what a destroy of an earlier CT with this ID kept goes. */
+	cleanup_free char *gone = suffixed(ct->conf_path, ".destroyed");
+	if (gone)
+		unlink(gone);
+	nvz_ct_scripts_unlink(ct, ".destroyed");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was created");
 	/* OpenVZ's vps.create: the server's own steps for every new CT. */
 	return nvz_ct_action_script(ct, "create", err);

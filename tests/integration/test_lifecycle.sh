@@ -226,3 +226,29 @@ t_create_records_paths_layout() {
 	[ -e "$T/private/16112" ] && fail "private area left"
 	return 0
 }
+
+# A create after a destroy: vzctl removes what the destroy kept of the old
+# CT (CTID.conf.destroyed, its *.destroyed scripts). A create onto an
+# existing config says the sample is not applied; a wrong CONFIGFILE in
+# vz.conf gets vzctl's hint.
+t_create_after_destroy_and_samples() {
+	expect_rc 0 "$VZCTL" create 16113 --ostemplate busybox-x86_64
+	printf '#!/bin/sh\nexit 0\n' >"$T/conf/16113.mount"
+	chmod +x "$T/conf/16113.mount"
+	expect_rc 0 "$VZCTL" destroy 16113
+	[ -e "$T/conf/16113.conf.destroyed" ] || fail "no 16113.conf.destroyed"
+	[ -e "$T/conf/16113.mount.destroyed" ] || fail "no 16113.mount.destroyed"
+	expect_rc 0 "$VZCTL" create 16113 --ostemplate busybox-x86_64
+	[ -e "$T/conf/16113.conf.destroyed" ] && fail "old config kept after a new create"
+	[ -e "$T/conf/16113.mount.destroyed" ] && fail "old mount script kept after a new create"
+	grep -v '^VE_' "$T/conf/16113.conf" >"$T/conf/16114.conf"
+	expect_rc 0 "$VZCTL" create 16114 --ostemplate busybox-x86_64
+	expect_out '^Warning: CT config file already exists, not applying a default config sample\.$'
+	expect_out '^It might lead to incomplete CT configuration, you can use --applyconfig to fix\.$'
+	sed -i 's/^CONFIGFILE=.*/CONFIGFILE="nosuch"/' "$T/vz.conf"
+	expect_rc 82 "$VZCTL" create 16115 --ostemplate busybox-x86_64
+	expect_out "^Sample config $T/conf/ve-nosuch.conf-sample not found$"
+	expect_out "^Fix the value of CONFIGFILE in $T/vz.conf$"
+	expect_out '^Creation of container private area failed$'
+	return 0
+}

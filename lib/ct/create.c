@@ -1,6 +1,7 @@
 /* create and destroy. The order of steps is chosen so that a command killed
  * at any point leaves either no CT or a CT that the next create/destroy
  * finishes: unpack into <private>.tmp, save the config, rename into place. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -103,6 +104,39 @@ int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **
 	nvz_conf_free(sample);
 	/* As vzctl: the config now comes from this sample. */
 	return r < 0 ? r : nvz_conf_set(ct->conf, "ORIGIN_SAMPLE", name, err);
+}
+
+/* As vzctl: a private area "exists" unless it is absent or an empty
+ * directory (which the new area replaces). */
+static bool private_taken(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno != ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return true;
+	cleanup_dir DIR *d = opendir(path);
+	if (!d)
+		return true;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			return true;
+	return false;
+}
+
+/* vzctl refused a private area that is a mount point (OpenVZ bug 3166):
+ * the rename of the new area over it would fail, or hide the mount. */
+static int private_mountpoint(const char *path, struct nvz_error **err)
+{
+	struct stat st, up;
+	cleanup_free char *parent = suffixed(path, "/..");
+	if (!parent)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (stat(path, &st) < 0 || stat(parent, &up) < 0 || st.st_dev == up.st_dev)
+		return 0;
+	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EBUSY,
+		       "Can't create: private dir (%s) is a mount point. Suggestion: use --private %s/private",
+		       path, path);
 }
 
 static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct nvz_error **err)
@@ -237,7 +271,7 @@ static void apply_disk_limits(struct nvz_ct *ct)
 
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
 {
-	if (ct->conf_exists && nvz_path_exists(ct->private))
+	if (ct->conf_exists && private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
 			       ct->private);
 	if (o->config && ct->conf_exists)
@@ -261,7 +295,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0 ||
 	    nvz_ct_refresh_paths(ct, err) < 0)
 		return -1;
-	if (nvz_path_exists(ct->private))
+	if (private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
 			       ct->private);
 	const char *ostemplate = o->ostemplate ? o->ostemplate
@@ -275,7 +309,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (!tmpldir)
 		return nvz_err(err, NVZ_E_TEMPLATE_NOTSET, EINVAL, "TEMPLATE is not set");
 	cleanup_free char *archive = nvz_template_find(tmpldir, ostemplate, err);
-	if (!archive)
+	if (!archive || private_mountpoint(ct->private, err) < 0)
 		return -1;
 	/* VE_LAYOUT=<layout>:shared: the template is the CT's read-only lower layer. */
 	const char *layout = nvz_ct_get(ct, "VE_LAYOUT", "simfs");

@@ -252,3 +252,25 @@ t_create_after_destroy_and_samples() {
 	expect_out '^Creation of container private area failed$'
 	return 0
 }
+
+# As vzctl: an empty private directory (made ahead by the admin) is no
+# "existing private area", the new one takes its place; a private area that
+# is a mount point is refused (48, vzctl's words and suggestion).
+t_create_private_empty_or_mountpoint() {
+	mkdir -p "$T/private/16116"
+	expect_rc 0 "$VZCTL" create 16116 --ostemplate busybox-x86_64
+	[ -x "$T/private/16116/bin/busybox" ] || fail "template not in the private area"
+	mkdir -p "$T/private/16117"
+	touch "$T/private/16117/keep"
+	expect_rc 44 "$VZCTL" create 16117 --ostemplate busybox-x86_64
+	expect_out "^Private area already exists in $T/private/16117$"
+	[ -e "$T/private/16117/keep" ] || fail "a non-empty private area was touched"
+	mkdir -p "$T/private/16118"
+	mount -t tmpfs nvz-test-priv "$T/private/16118" || fail "tmpfs"
+	expect_rc 48 "$VZCTL" create 16118 --ostemplate busybox-x86_64
+	expect_out "^Can't create: private dir \($T/private/16118\) is a mount point\. Suggestion: use --private $T/private/16118/private$"
+	expect_out '^Creation of container private area failed$'
+	[ -e "$T/conf/16118.conf" ] && fail "config of a refused create"
+	umount "$T/private/16118"
+	return 0
+}

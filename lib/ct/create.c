@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,16 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 	if (!del || !gone)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Destroying container private area: %s", ct->private);
+	/* A linked area: the link goes, not what it points to (vzctl's warning). */
+	char target[PATH_MAX];
+	ssize_t tn = readlink(ct->private, target, sizeof(target) - 1);
+	if (tn > 0) {
+		target[tn] = '\0';
+		nvz_log(ct->ctx, NVZ_LOG_WARN,
+			"Warning: container private area %s is a symlink to %s.\n"
+			"Not removing link destination, you have to do it manually.",
+			ct->private, target);
+	}
 	/* One rename makes the CT absent; the slow removal comes after. */
 	if (rename(ct->private, del) < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rename %s", ct->private);

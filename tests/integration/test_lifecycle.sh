@@ -274,3 +274,18 @@ t_create_private_empty_or_mountpoint() {
 	umount "$T/private/16118"
 	return 0
 }
+
+# A private area that is a link to elsewhere: destroy removes the link and
+# says, as vzctl, that the destination is left for the admin.
+t_destroy_private_symlink() {
+	expect_rc 0 "$VZCTL" create 16119 --ostemplate busybox-x86_64
+	mv "$T/private/16119" "$T/elsewhere-16119" || fail "move"
+	ln -s "$T/elsewhere-16119" "$T/private/16119"
+	expect_rc 0 "$VZCTL" destroy 16119
+	expect_out "^Warning: container private area $T/private/16119 is a symlink to $T/elsewhere-16119\.$"
+	expect_out '^Not removing link destination, you have to do it manually\.$'
+	expect_out '^Container private area was destroyed$'
+	[ -L "$T/private/16119" ] && fail "link left"
+	[ -x "$T/elsewhere-16119/bin/busybox" ] || fail "the link's destination was removed"
+	return 0
+}

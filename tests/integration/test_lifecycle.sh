@@ -289,3 +289,22 @@ t_destroy_private_symlink() {
 	[ -x "$T/elsewhere-16119/bin/busybox" ] || fail "the link's destination was removed"
 	return 0
 }
+
+# VE_PRIVATE/VE_ROOT with a trailing slash in vz.conf (as admins write
+# directories): vzctl dropped it; the CT is made, mounted and destroyed at
+# the paths without it.
+t_create_paths_trailing_slash() {
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/root/\$VEID/|; s|^VE_PRIVATE=.*|VE_PRIVATE=$T/private/\$VEID//|" "$T/vz.conf"
+	expect_rc 0 "$VZCTL" create 16120 --ostemplate busybox-x86_64
+	[ -x "$T/private/16120/bin/busybox" ] || fail "template not in the private area"
+	[ -e "$T/private/16120/.tmp" ] && fail "the temporary area went inside the private one"
+	expect_rc 0 "$VZCTL" mount 16120
+	mountpoint -q "$T/root/16120" || fail "not mounted"
+	expect_rc 0 "$VZLIST" -H -o private 16120
+	[ "$OUT" = "$T/private/16120" ] || fail "vzlist private: $OUT"
+	expect_rc 0 "$VZCTL" umount 16120
+	expect_rc 0 "$VZCTL" destroy 16120
+	expect_out "^Destroying container private area: $T/private/16120$"
+	[ -e "$T/private/16120" ] && fail "private area left"
+	return 0
+}

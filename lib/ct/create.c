@@ -270,8 +270,28 @@ static void apply_disk_limits(struct nvz_ct *ct)
 	nvz_error_free(e);
 }
 
+/* A create whose vps.create failed: the CT goes again, its config too
+ * unless it had one before (vzctl's rollback). */
+static void undo_create(struct nvz_ct *ct, bool had_conf)
+{
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Destroying container private area: %s", ct->private);
+	nvz_ct_remove_name(ct, NULL);
+	if (!had_conf)
+		unlink(ct->conf_path);
+	cleanup_free char *del = suffixed(ct->private, ".del");
+	if (!del || rename(ct->private, del) < 0)
+		return;
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	nvz_ct_disk(ct, del, &d, NULL);
+	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, NULL) == 0)
+		l->destroy(&d, NULL);
+	rmdir(ct->root);
+}
+
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
 {
+	bool had_conf = ct->conf_exists;
 	if (ct->conf_exists && private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
 			       ct->private);
@@ -366,9 +386,14 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (gone)
 		unlink(gone);
 	nvz_ct_scripts_unlink(ct, ".destroyed");
+	/* OpenVZ's vps.create: the server's own steps for every new CT; as
+	 * vzctl, one that fails undoes the create. */
+	if (nvz_ct_action_script(ct, "create", err) < 0) {
+		undo_create(ct, had_conf);
+		return -1;
+	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was created");
-	/* OpenVZ's vps.create: the server's own steps for every new CT. */
-	return nvz_ct_action_script(ct, "create", err);
+	return 0;
 }
 
 int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)

@@ -270,6 +270,32 @@ static void apply_disk_limits(struct nvz_ct *ct)
 	nvz_error_free(e);
 }
 
+/* The new CT's config: the sample (unless it has one), then the layout
+ * and paths of the command line. */
+static int start_config(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
+{
+	if (o->config && ct->conf_exists)
+		return nvz_err(err, NVZ_E_CONFIG_COPY, EEXIST,
+			       "Error: container config file %s already exists, can not use --config option",
+			       ct->conf_path);
+	const char *def_sample = nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL);
+	if (!ct->conf_exists && apply_sample(ct, o->config ? o->config : def_sample, !o->config, err) < 0)
+		return -1;
+	if (ct->conf_exists && !o->config && def_sample)
+		nvz_log(ct->ctx, NVZ_LOG_INFO,
+			"Warning: CT config file already exists, not applying a default config sample.\n"
+			"It might lead to incomplete CT configuration, you can use --applyconfig to fix.");
+	if (o->layout) {
+		const struct nvz_layout *l;
+		if (nvz_layout_get(o->layout, &l, err) < 0 ||
+		    nvz_conf_set(ct->conf, "VE_LAYOUT", o->layout, err) < 0)
+			return -1;
+	}
+	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0)
+		return -1;
+	return nvz_ct_refresh_paths(ct, err);
+}
+
 /* A create whose vps.create failed: the CT goes again, its config too
  * unless it had one before (vzctl's rollback). */
 static void undo_create(struct nvz_ct *ct, bool had_conf)
@@ -295,26 +321,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (ct->conf_exists && private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
 			       ct->private);
-	if (o->config && ct->conf_exists)
-		return nvz_err(err, NVZ_E_CONFIG_COPY, EEXIST,
-			       "Error: container config file %s already exists, can not use --config option",
-			       ct->conf_path);
-	const char *def_sample = nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL);
-	if (!ct->conf_exists && apply_sample(ct, o->config ? o->config : def_sample, !o->config, err) < 0)
-		return -1;
-	if (ct->conf_exists && !o->config && def_sample) {
-		nvz_log(ct->ctx, NVZ_LOG_INFO,
-			"Warning: CT config file already exists, not applying a default config sample.\n"
-			"It might lead to incomplete CT configuration, you can use --applyconfig to fix.");
-	}
-	if (o->layout) {
-		const struct nvz_layout *l;
-		if (nvz_layout_get(o->layout, &l, err) < 0 ||
-		    nvz_conf_set(ct->conf, "VE_LAYOUT", o->layout, err) < 0)
-			return -1;
-	}
-	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0 ||
-	    nvz_ct_refresh_paths(ct, err) < 0)
+	if (start_config(ct, o, err) < 0)
 		return -1;
 	if (private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",

@@ -1,8 +1,12 @@
 /* create, destroy, start, stop, restart, status, mount, umount. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "nvz/cleanup.h"
+#include "nvz/net.h"
 #include "vzctl.h"
 
 /* getopt over the arguments after the CT ID (argv[-1] is the ID). */
@@ -27,6 +31,60 @@ static int done(struct nvz_error *err, int r)
 	return r < 0 ? cli_fail(err) : 0;
 }
 
+/* A bad option value: vzctl's line, status 21. */
+static int bad_value(const char *opt, const char *arg)
+{
+	fprintf(stderr, "Bad parameter for --%s: %s\n", opt, arg);
+	return NVZ_E_VALUE;
+}
+
+static bool in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p; p += strcspn(p, " "), p += strspn(p, " "))
+		if (!strncmp(p, word, n) && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+/* --ipadd of create (vzctl 4's; fog and panels pass it): each address
+ * checked as set's, kept once, the list space-separated. */
+static int add_create_ip(char **list, const char *arg)
+{
+	cleanup_free char *copy = strdup(arg);
+	char *save = NULL;
+	if (!copy)
+		return NVZ_E_SYSTEM;
+	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		struct nvz_error *err = NULL;
+		struct nvz_addr a;
+		if (nvz_addr_parse(t, &a, &err) < 0) {
+			nvz_error_free(err);
+			return bad_value("ipadd", t);
+		}
+		char *more = NULL;
+		if (in_list(*list, t))
+			continue;
+		if (asprintf(&more, "%s%s%s", *list ? *list : "", *list ? " " : "", t) < 0)
+			return NVZ_E_SYSTEM;
+		free(*list);
+		*list = more;
+	}
+	return 0;
+}
+
+/* --local_uid / --local_gid: a number, as vzctl parsed them. */
+static int uid_arg(const char **dst, const char *opt, const char *arg)
+{
+	char *end;
+	errno = 0;
+	strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-')
+		return bad_value(opt, arg);
+	*dst = arg;
+	return 0;
+}
+
 int cmd_create(struct cmd_ctx *c)
 {
 	static const struct option opts[] = {
@@ -36,10 +94,13 @@ int cmd_create(struct cmd_ctx *c)
 		{ "description", required_argument, NULL, 'd' }, { "layout", required_argument, NULL, 'l' },
 		{ "ve_layout", required_argument, NULL, 'l' },  { "velayout", required_argument, NULL, 'l' },
 		{ "diskspace", required_argument, NULL, 's' },  { "diskinodes", required_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
+		{ "ipadd", required_argument, NULL, 'a' },      { "local_uid", required_argument, NULL, 'U' },
+		{ "local_gid", required_argument, NULL, 'G' },  { NULL, 0, NULL, 0 },
 	};
 	struct nvz_create_opts o = { 0 };
 	const char *layout = NULL;
+	cleanup_free char *ips = NULL;
+	int r;
 	PARSE_OPTS(c, opts,
 		   case 't': o.ostemplate = optarg; break;
 		   case 'c': o.config = optarg; break;
@@ -50,9 +111,13 @@ int cmd_create(struct cmd_ctx *c)
 		   case 'd': o.description = optarg; break;
 		   case 'l': layout = optarg; break;
 		   case 's': o.diskspace = optarg; break;
-		   case 'i': o.diskinodes = optarg; break;);
+		   case 'i': o.diskinodes = optarg; break;
+		   case 'a': if ((r = add_create_ip(&ips, optarg))) return r; break;
+		   case 'U': if ((r = uid_arg(&o.local_uid, "local_uid", optarg))) return r; break;
+		   case 'G': if ((r = uid_arg(&o.local_gid, "local_gid", optarg))) return r; break;);
 	struct nvz_error *err = NULL;
 	o.layout = layout;
+	o.ipadd = ips;
 	if (nvz_ct_create(c->ct, &o, &err) == 0)
 		return 0;
 	/* vzctl ended every failed create (44, 91, 29, 82, ...) with this

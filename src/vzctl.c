@@ -13,9 +13,9 @@
 static const struct cmd commands[] = {
 	{ "create", cmd_create, CMD_LOCK,
 	  "create <CTID> [--ostemplate <name>] [--config <name>] [--private <path>] [--root <path>]\n"
-	  "\t[--hostname <name>] [--name <name>] [--description <text>]\n"
+	  "\t[--hostname <name>] [--name <name>] [--description <text>] [--ipadd <addr>]\n"
 	  "\t[--layout simfs|ploop|simfs:shared|ploop:shared] [--diskspace <soft>[:<hard>]]\n"
-	  "\t[--diskinodes <soft>[:<hard>]]" },
+	  "\t[--diskinodes <soft>[:<hard>]] [--local_uid <uid>] [--local_gid <gid>]" },
 	{ "destroy", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, "destroy | delete <CTID>" },
 	{ "delete", cmd_destroy, CMD_LOCK | CMD_NEEDS_CONFIG, NULL },
 	{ "start", cmd_start, CMD_LOCK | CMD_NEEDS_CONFIG, "start <CTID> [--wait] [--force]" },

@@ -274,6 +274,14 @@ static int limits_of(const struct nvz_ct *ct, const struct vzq_opts *o, struct n
 	 * QUOTATIME in the config: -e, else -n. */
 	if (o->set & (SET_BGRACE | SET_IGRACE))
 		l->quotatime = (o->set & SET_BGRACE) ? o->bgrace : o->igrace;
+	/* vzquota refused limits given with the hard one below the soft one,
+	 * before it touched anything. */
+	if ((o->set & (SET_BSOFT | SET_BHARD)) && l->space_hard_kb < l->space_soft_kb)
+		return error(EC_USAGE, "block_hard_limit [%" PRIu64 "] < block_soft_limit [%" PRIu64 "]",
+			     l->space_hard_kb, l->space_soft_kb);
+	if ((o->set & (SET_ISOFT | SET_IHARD)) && l->inodes_hard < l->inodes_soft)
+		return error(EC_USAGE, "inode_hard_limit [%" PRIu64 "] < inode_soft_limit [%" PRIu64 "]",
+			     l->inodes_hard, l->inodes_soft);
 	if ((o->set & (SET_BGRACE | SET_IGRACE)) == (SET_BGRACE | SET_IGRACE) && o->bgrace != o->igrace)
 		note(o, 0, "one grace time is kept for blocks and inodes: using %" PRIu64 " s",
 		     o->bgrace);

@@ -123,6 +123,9 @@ struct nvz_create_opts {
 	const char *layout;     /* VE_LAYOUT: simfs, ploop, simfs:shared, ploop:shared */
 	const char *diskspace;  /* DISKSPACE soft[:hard] */
 	const char *diskinodes; /* DISKINODES soft[:hard] */
+	const char *ipadd;      /* IP_ADDRESS to add: addresses, space-separated */
+	const char *local_uid;  /* LOCAL_UID / LOCAL_GID: OpenVZ's, kept (see ctid.conf(5)) */
+	const char *local_gid;
 };
 int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err);
 int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err);

@@ -4,6 +4,7 @@
  * untouched line is written back byte for byte; comments, blank lines,
  * unknown keys and malformed lines survive a --save. Only entries changed
  * through nvz_conf_set() are re-serialised, as KEY="value". */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -365,6 +366,23 @@ const char *const *nvz_conf_warnings(const struct nvz_conf *c)
 	return (const char *const *)c->warn;
 }
 
+/* A $VEID or ${VEID} of VE_ROOT/VE_PRIVATE at p stays unescaped, as vzctl
+ * wrote it: a script that sources the file with VEID set (action scripts
+ * are run so) gets the CT's path, as it gets it from vz.conf. */
+static bool veid_ref(const struct conf_line *l, const char *p)
+{
+	if (*p != '$' || (strcmp(l->key, "VE_ROOT") && strcmp(l->key, "VE_PRIVATE")))
+		return false;
+	if (!strncmp(p, "${VEID}", 7))
+		return true;
+	return !strncmp(p, "$VEID", 5) && !(isalnum((unsigned char)p[5]) || p[5] == '_');
+}
+
+static bool escaped(const struct conf_line *l, const char *p)
+{
+	return dq_special(*p) && !veid_ref(l, p);
+}
+
 /* Bytes the line takes in the output, without its terminator. */
 static size_t line_size(const struct conf_line *l)
 {
@@ -372,12 +390,13 @@ static size_t line_size(const struct conf_line *l)
 		return strlen(l->raw);
 	size_t n = strlen(l->key) + 3; /* = and two quotes */
 	for (const char *p = l->value; *p; p++)
-		n += dq_special(*p) ? 2 : 1;
+		n += escaped(l, p) ? 2 : 1;
 	return n;
 }
 
 /* KEY="value" with the characters sh interprets in double quotes escaped,
- * so `. file` in a shell script yields exactly the stored value. */
+ * so `. file` in a shell script yields exactly the stored value (but for
+ * the $VEID of the paths, see veid_ref). */
 static char *write_entry(char *o, const struct conf_line *l)
 {
 	size_t kn = strlen(l->key);
@@ -386,7 +405,7 @@ static char *write_entry(char *o, const struct conf_line *l)
 	*o++ = '=';
 	*o++ = '"';
 	for (const char *p = l->value; *p; p++) {
-		if (dq_special(*p))
+		if (escaped(l, p))
 			*o++ = '\\';
 		*o++ = *p;
 	}

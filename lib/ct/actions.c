@@ -96,3 +96,13 @@ void nvz_ct_scripts_rename(const struct nvz_ct *ct, const char *suffix)
 			rename(script, kept);
 	}
 }
+
+void nvz_ct_scripts_unlink(const struct nvz_ct *ct, const char *suffix)
+{
+	for (size_t i = 0; i < NVZ_CT_SCRIPT_EVENTS; i++) {
+		cleanup_free char *kept = NULL;
+		if (asprintf(&kept, "%s/%s.%s%s", ct->ctx->ct_conf_dir, ct->id, nvz_ct_script_events[i],
+			     suffix) >= 0)
+			unlink(kept);
+	}
+}

@@ -1,8 +1,10 @@
 /* create and destroy. The order of steps is chosen so that a command killed
  * at any point leaves either no CT or a CT that the next create/destroy
  * finishes: unpack into <private>.tmp, save the config, rename into place. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +33,25 @@ static char *suffixed(const char *path, const char *suffix)
 	return s;
 }
 
-/* Copy ve-<sample>.conf-sample as the CT's config (only when it has none). */
-static int apply_sample(struct nvz_ct *ct, const char *sample, struct nvz_error **err)
+/* Copy ve-<sample>.conf-sample as the CT's config (only when it has none).
+ * A missing default (vz.conf's CONFIGFILE) gets vzctl's hint line. */
+static int apply_sample(struct nvz_ct *ct, const char *sample, bool is_default, struct nvz_error **err)
 {
-	if (!sample || !*sample || strchr(sample, '/'))
-		return sample && strchr(sample, '/')
-			       ? nvz_err(err, NVZ_E_CONFIG_COPY, EINVAL, "Sample config %s not found",
-					 sample)
-			       : 0;
+	if (!sample || !*sample)
+		return 0;
 	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, sample) < 0)
+	if (strchr(sample, '/'))
+		path = strdup(sample);
+	else if (asprintf(&path, "%s/ve-%s.conf-sample", ct->ctx->ct_conf_dir, sample) < 0)
+		path = NULL;
+	if (!path)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	struct nvz_conf *c = NULL;
-	if (nvz_conf_load(&c, path, NVZ_E_CONFIG_COPY, err) < 0) {
+	if (strchr(sample, '/') || nvz_conf_load(&c, path, NVZ_E_CONFIG_COPY, err) < 0) {
 		nvz_error_clear(err);
-		return nvz_err(err, NVZ_E_CONFIG_COPY, ENOENT, "Sample config %s not found", path);
+		return nvz_err(err, NVZ_E_CONFIG_COPY, ENOENT, "Sample config %s not found%s%s", path,
+			       is_default ? "\nFix the value of CONFIGFILE in " : "",
+			       is_default ? ct->ctx->conf_path : "");
 	}
 	nvz_conf_free(ct->conf);
 	ct->conf = c;
@@ -101,6 +107,39 @@ int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **
 	return r < 0 ? r : nvz_conf_set(ct->conf, "ORIGIN_SAMPLE", name, err);
 }
 
+/* As vzctl: a private area "exists" unless it is absent or an empty
+ * directory (which the new area replaces). */
+static bool private_taken(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno != ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return true;
+	cleanup_dir DIR *d = opendir(path);
+	if (!d)
+		return true;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			return true;
+	return false;
+}
+
+/* vzctl refused a private area that is a mount point (OpenVZ bug 3166):
+ * the rename of the new area over it would fail, or hide the mount. */
+static int private_mountpoint(const char *path, struct nvz_error **err)
+{
+	struct stat st, up;
+	cleanup_free char *parent = suffixed(path, "/..");
+	if (!parent)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (stat(path, &st) < 0 || stat(parent, &up) < 0 || st.st_dev == up.st_dev)
+		return 0;
+	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EBUSY,
+		       "Can't create: private dir (%s) is a mount point. Suggestion: use --private %s/private",
+		       path, path);
+}
+
 static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct nvz_error **err)
 {
 	if (!value)
@@ -108,6 +147,37 @@ static int set_opt(struct nvz_ct *ct, const char *key, const char *value, struct
 	if (nvz_conf_validate(key, value, err) < 0)
 		return -1;
 	return nvz_conf_set(ct->conf, key, value, err);
+}
+
+/* create --ipadd: added to what a config the CT already has lists. */
+static int add_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+{
+	const char *cur = nvz_conf_get(ct->conf, "IP_ADDRESS");
+	if (!ips)
+		return 0;
+	if (!cur || !*cur)
+		return nvz_conf_set(ct->conf, "IP_ADDRESS", ips, err);
+	cleanup_free char *all = NULL;
+	if (asprintf(&all, "%s %s", cur, ips) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_conf_set(ct->conf, "IP_ADDRESS", all, err);
+}
+
+/* As vzctl: the CT's config records its paths (with $VEID, as vz.conf
+ * has them) and its layout, so a later change of vz.conf's defaults moves
+ * or reinterprets no existing CT. */
+static int record_defaults(struct nvz_ct *ct, struct nvz_error **err)
+{
+	static const char *const keys[] = { "VE_ROOT", "VE_PRIVATE", "VE_LAYOUT" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = nvz_conf_get(ct->conf, keys[i]);
+		if (v && *v)
+			continue;
+		v = nvz_ctx_get(ct->ctx, keys[i], i == 2 ? "simfs" : NULL);
+		if (v && nvz_conf_set(ct->conf, keys[i], v, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* In the child: mount the new private area privately and fill it. */
@@ -200,28 +270,60 @@ static void apply_disk_limits(struct nvz_ct *ct)
 	nvz_error_free(e);
 }
 
-int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
+/* The new CT's config: the sample (unless it has one), then the layout
+ * and paths of the command line. */
+static int start_config(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
 {
-	if (ct->conf_exists && nvz_path_exists(ct->private))
-		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
-			       ct->private);
 	if (o->config && ct->conf_exists)
 		return nvz_err(err, NVZ_E_CONFIG_COPY, EEXIST,
 			       "Error: container config file %s already exists, can not use --config option",
 			       ct->conf_path);
-	if (!ct->conf_exists &&
-	    apply_sample(ct, o->config ? o->config : nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL), err) < 0)
+	const char *def_sample = nvz_ctx_get(ct->ctx, "CONFIGFILE", NULL);
+	if (!ct->conf_exists && apply_sample(ct, o->config ? o->config : def_sample, !o->config, err) < 0)
 		return -1;
+	if (ct->conf_exists && !o->config && def_sample)
+		nvz_log(ct->ctx, NVZ_LOG_INFO,
+			"Warning: CT config file already exists, not applying a default config sample.\n"
+			"It might lead to incomplete CT configuration, you can use --applyconfig to fix.");
 	if (o->layout) {
 		const struct nvz_layout *l;
 		if (nvz_layout_get(o->layout, &l, err) < 0 ||
 		    nvz_conf_set(ct->conf, "VE_LAYOUT", o->layout, err) < 0)
 			return -1;
 	}
-	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0 ||
-	    nvz_ct_refresh_paths(ct, err) < 0)
+	if (set_opt(ct, "VE_PRIVATE", o->private, err) < 0 || set_opt(ct, "VE_ROOT", o->root, err) < 0)
 		return -1;
-	if (nvz_path_exists(ct->private))
+	return nvz_ct_refresh_paths(ct, err);
+}
+
+/* A create whose vps.create failed: the CT goes again, its config too
+ * unless it had one before (vzctl's rollback). */
+static void undo_create(struct nvz_ct *ct, bool had_conf)
+{
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Destroying container private area: %s", ct->private);
+	nvz_ct_remove_name(ct, NULL);
+	if (!had_conf)
+		unlink(ct->conf_path);
+	cleanup_free char *del = suffixed(ct->private, ".del");
+	if (!del || rename(ct->private, del) < 0)
+		return;
+	const struct nvz_layout *l;
+	struct nvz_disk d;
+	nvz_ct_disk(ct, del, &d, NULL);
+	if (nvz_layout_get(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), &l, NULL) == 0)
+		l->destroy(&d, NULL);
+	rmdir(ct->root);
+}
+
+int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz_error **err)
+{
+	bool had_conf = ct->conf_exists;
+	if (ct->conf_exists && private_taken(ct->private))
+		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
+			       ct->private);
+	if (start_config(ct, o, err) < 0)
+		return -1;
+	if (private_taken(ct->private))
 		return nvz_err(err, NVZ_E_PRIVATE_EXISTS, EEXIST, "Private area already exists in %s",
 			       ct->private);
 	const char *ostemplate = o->ostemplate ? o->ostemplate
@@ -235,7 +337,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	if (!tmpldir)
 		return nvz_err(err, NVZ_E_TEMPLATE_NOTSET, EINVAL, "TEMPLATE is not set");
 	cleanup_free char *archive = nvz_template_find(tmpldir, ostemplate, err);
-	if (!archive)
+	if (!archive || private_mountpoint(ct->private, err) < 0)
 		return -1;
 	/* VE_LAYOUT=<layout>:shared: the template is the CT's read-only lower layer. */
 	const char *layout = nvz_ct_get(ct, "VE_LAYOUT", "simfs");
@@ -255,8 +357,10 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	    (o->diskinodes && nvz_conf_set(ct->conf, "DISKINODES", o->diskinodes, err) < 0))
 		return -1;
 	if (set_opt(ct, "HOSTNAME", o->hostname, err) < 0 ||
-	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 ||
-	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0))
+	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 || add_ips(ct, o->ipadd, err) < 0 ||
+	    set_opt(ct, "LOCAL_UID", o->local_uid, err) < 0 ||
+	    set_opt(ct, "LOCAL_GID", o->local_gid, err) < 0 ||
+	    (o->name && nvz_ct_set_name(ct, o->name, err) < 0) || record_defaults(ct, err) < 0)
 		return -1;
 	cleanup_free char *tmp = suffixed(ct->private, ".tmp");
 	cleanup_free char *del = suffixed(ct->private, ".del");
@@ -284,9 +388,19 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, e, "rename %s", tmp);
 	}
 	apply_disk_limits(ct);
+	/* As vzctl: what a destroy of an earlier CT with this ID kept goes. */
+	cleanup_free char *gone = suffixed(ct->conf_path, ".destroyed");
+	if (gone)
+		unlink(gone);
+	nvz_ct_scripts_unlink(ct, ".destroyed");
+	/* OpenVZ's vps.create: the server's own steps for every new CT; as
+	 * vzctl, one that fails undoes the create. */
+	if (nvz_ct_action_script(ct, "create", err) < 0) {
+		undo_create(ct, had_conf);
+		return -1;
+	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container private area was created");
-	/* OpenVZ's vps.create: the server's own steps for every new CT. */
-	return nvz_ct_action_script(ct, "create", err);
+	return 0;
 }
 
 int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
@@ -302,6 +416,16 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 	if (!del || !gone)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Destroying container private area: %s", ct->private);
+	/* A linked area: the link goes, not what it points to (vzctl's warning). */
+	char target[PATH_MAX];
+	ssize_t tn = readlink(ct->private, target, sizeof(target) - 1);
+	if (tn > 0) {
+		target[tn] = '\0';
+		nvz_log(ct->ctx, NVZ_LOG_WARN,
+			"Warning: container private area %s is a symlink to %s.\n"
+			"Not removing link destination, you have to do it manually.",
+			ct->private, target);
+	}
 	/* One rename makes the CT absent; the slow removal comes after. */
 	if (rename(ct->private, del) < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_DELETE, errno, "rename %s", ct->private);

@@ -43,6 +43,8 @@ extern const char *const nvz_ct_script_events[NVZ_CT_SCRIPT_EVENTS];
 /* Each of the CT's scripts renamed SCRIPT<suffix>: kept, never run again
  * for a new CT of the same ID. */
 void nvz_ct_scripts_rename(const struct nvz_ct *ct, const char *suffix);
+/* Remove the CT's scripts kept with that suffix (a new create, as vzctl). */
+void nvz_ct_scripts_unlink(const struct nvz_ct *ct, const char *suffix);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
 /* I/O priority from IOPRIO for pid (0: the caller). */

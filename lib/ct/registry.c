@@ -70,15 +70,19 @@ int nvz_ct_resolve(struct nvz_ctx *ctx, const char *arg, unsigned long *veid,
 	return 0;
 }
 
-/* Replace $VEID and ${VEID} (vz.conf's VE_ROOT/VE_PRIVATE templates). */
+/* Replace $VEID and ${VEID} (vz.conf's VE_ROOT/VE_PRIVATE templates).
+ * Trailing slashes go, as vzctl dropped them: "<private>.tmp" must be a
+ * sibling of the area, not a directory inside it. */
 static char *subst_veid(const char *tmpl, const char *id)
 {
 	char *out = NULL;
-	size_t len = 0;
+	size_t len = 0, n = strlen(tmpl);
+	while (n > 1 && tmpl[n - 1] == '/')
+		n--;
 	FILE *f = open_memstream(&out, &len);
 	if (!f)
 		return NULL;
-	for (const char *p = tmpl; *p;) {
+	for (const char *p = tmpl; p < tmpl + n;) {
 		size_t skip = !strncmp(p, "${VEID}", 7) ? 7 : !strncmp(p, "$VEID", 5) ? 5 : 0;
 		if (skip) {
 			fputs(id, f);

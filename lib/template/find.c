@@ -1,4 +1,4 @@
-/* Locating a cached OS template: $TEMPLATE/cache/<name>.tar[.gz|.xz|.zst|.bz2]. */
+/* Locating a cached OS template: $TEMPLATE/cache/<name>.tar[.gz|.bz2|.xz|.zst]. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +17,8 @@ static bool bad_name(const char *name)
 
 char *nvz_template_find(const char *template_dir, const char *ostemplate, struct nvz_error **err)
 {
-	/* Same order as vzctl: uncompressed first, then by preference. */
-	static const char *const exts[] = { ".tar", ".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2" };
+	/* vzctl's order (plain, gz, bz2, xz); nvz's zstd last. */
+	static const char *const exts[] = { ".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst" };
 	if (!template_dir || !*template_dir) {
 		nvz_err(err, NVZ_E_TEMPLATE_NOTSET, EINVAL, "TEMPLATE is not set");
 		return NULL;
@@ -46,7 +46,7 @@ char *nvz_template_find(const char *template_dir, const char *ostemplate, struct
 			return steal_ptr(&path);
 	}
 	nvz_err(err, NVZ_E_OSTEMPLATE_NOT_FOUND, ENOENT,
-		"Cached OS template %.*s/cache/%s.tar[.gz|.xz|.zst|.bz2] not found", (int)dlen,
+		"Cached OS template %.*s/cache/%s.tar[.gz|.bz2|.xz|.zst] not found", (int)dlen,
 		template_dir, ostemplate);
 	return NULL;
 }

@@ -137,3 +137,22 @@ t_action_scripts_chkpnt() {
 	[ -z "$(mounts_below "$T/root/722")" ] || fail "left below VE_ROOT: $(mounts_below "$T/root/722")"
 	return 0
 }
+
+# A vps.create that fails undoes the create, as vzctl did: no "was
+# created", no config, name or private area left; status 79.
+t_action_create_script_fails() {
+	action_script vps.create 'exit 3'
+	expect_rc 79 "$VZCTL" create 723 --ostemplate busybox-x86_64 --name n723
+	expect_out "Destroying container private area: $T/private/723"
+	expect_out 'Creation of container private area failed$'
+	printf '%s\n' "$OUT" | grep -q 'Container private area was created' && fail "said created: $OUT"
+	[ -e "$T/conf/723.conf" ] && fail "config left"
+	[ -e "$T/names/n723" ] || [ -L "$T/names/n723" ] && fail "name left"
+	[ -e "$T/private/723" ] && fail "private area left"
+	expect_rc 0 "$VZCTL" status 723
+	[ "$OUT" = "CTID 723 deleted unmounted down" ] || fail "status: $OUT"
+	# The next create, with the script fixed, works.
+	action_script vps.create 'exit 0'
+	expect_rc 0 "$VZCTL" create 723 --ostemplate busybox-x86_64 --name n723
+	return 0
+}

@@ -357,9 +357,10 @@ t_set_root_private() {
 	mkdir -p "$T/private2" "$T/root2"
 	mv "$T/private/741" "$T/private2/741" || fail "move the area"
 	expect_rc 0 "$VZCTL" set 741 --private "$T/private2/\$VEID" --root "$T/root2/\$VEID" --save
-	# Kept with $VEID (escaped, so that a shell sourcing the file gets it as is).
-	grep -qF "VE_PRIVATE=\"$T/private2/\\\$VEID\"" "$T/conf/741.conf" || fail "VE_PRIVATE: $(grep VE_PRIVATE "$T/conf/741.conf")"
-	grep -qF "VE_ROOT=\"$T/root2/\\\$VEID\"" "$T/conf/741.conf" || fail "VE_ROOT: $(grep VE_ROOT "$T/conf/741.conf")"
+	# Kept with $VEID, unescaped as vzctl wrote it (a shell sourcing the
+	# file with VEID set gets the CT's path).
+	grep -qF "VE_PRIVATE=\"$T/private2/\$VEID\"" "$T/conf/741.conf" || fail "VE_PRIVATE: $(grep VE_PRIVATE "$T/conf/741.conf")"
+	grep -qF "VE_ROOT=\"$T/root2/\$VEID\"" "$T/conf/741.conf" || fail "VE_ROOT: $(grep VE_ROOT "$T/conf/741.conf")"
 	expect_rc 0 "$VZCTL" start 741
 	wait_for 100 booted 741 || fail "no boot from the new place"
 	mountpoint -q "$T/root2/741" || fail "not mounted on the new VE_ROOT"

@@ -205,3 +205,126 @@ t_enter_input_ends() {
 	expect_out '^after-9'
 	expect_out 'exited from CT 108'
 }
+
+# vzctl 4's create options as fog and panels pass them: --ipadd (repeated,
+# or a list), --local_uid/--local_gid (kept for OpenVZ, see ctid.conf(5)).
+t_create_ipadd_local_uid() {
+	expect_rc 0 "$VZCTL" create 16110 --ostemplate busybox-x86_64 --hostname h.example.com \
+		--ipadd 10.77.0.1 --ipadd '10.77.0.2 10.77.0.1' --local_uid 100000 --local_gid 100000
+	expect_out 'Container private area was created'
+	grep -q '^IP_ADDRESS="10.77.0.1 10.77.0.2"$' "$T/conf/16110.conf" ||
+		fail "IP_ADDRESS: $(grep IP_ADDRESS "$T/conf/16110.conf")"
+	grep -q '^LOCAL_UID="100000"$' "$T/conf/16110.conf" || fail "LOCAL_UID not saved"
+	grep -q '^LOCAL_GID="100000"$' "$T/conf/16110.conf" || fail "LOCAL_GID not saved"
+	expect_rc 21 "$VZCTL" create 16111 --ostemplate busybox-x86_64 --ipadd 10.77.0.x
+	expect_out '^Bad parameter for --ipadd: 10.77.0.x$'
+	expect_rc 21 "$VZCTL" create 16111 --ostemplate busybox-x86_64 --local_uid lots
+	expect_out '^Bad parameter for --local_uid: lots$'
+	[ -e "$T/conf/16111.conf" ] && fail "config of a refused create"
+	[ -e "$T/private/16111" ] && fail "private area of a refused create"
+	return 0
+}
+
+# As vzctl, create records the CT's paths ($VEID kept, unescaped: a script
+# sourcing the config with VEID set gets the path) and its layout, so new
+# defaults in vz.conf later leave the existing CT where and what it is.
+t_create_records_paths_layout() {
+	expect_rc 0 "$VZCTL" create 16112 --ostemplate busybox-x86_64
+	grep -qxF "VE_ROOT=\"$T/root/\$VEID\"" "$T/conf/16112.conf" || fail "VE_ROOT: $(grep VE_ROOT "$T/conf/16112.conf")"
+	grep -qxF "VE_PRIVATE=\"$T/private/\$VEID\"" "$T/conf/16112.conf" ||
+		fail "VE_PRIVATE: $(grep VE_PRIVATE "$T/conf/16112.conf")"
+	grep -qx 'VE_LAYOUT="simfs"' "$T/conf/16112.conf" || fail "VE_LAYOUT: $(grep VE_LAYOUT "$T/conf/16112.conf")"
+	[ "$(VEID=16112 sh -c ". '$T/conf/16112.conf'; echo \"\$VE_PRIVATE\"")" = "$T/private/16112" ] ||
+		fail "sourced VE_PRIVATE is not the CT's path"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/elsewhere/root/\$VEID|; s|^VE_PRIVATE=.*|VE_PRIVATE=$T/elsewhere/private/\$VEID|;
+		s|^VE_LAYOUT=.*|VE_LAYOUT=ploop|" "$T/vz.conf"
+	expect_rc 0 "$VZCTL" mount 16112
+	[ -x "$T/root/16112/bin/busybox" ] || fail "not mounted at its own VE_ROOT"
+	expect_rc 0 "$VZCTL" umount 16112
+	expect_rc 0 "$VZCTL" destroy 16112
+	expect_out "Destroying container private area: $T/private/16112"
+	[ -e "$T/private/16112" ] && fail "private area left"
+	return 0
+}
+
+# A create after a destroy: vzctl removes what the destroy kept of the old
+# CT (CTID.conf.destroyed, its *.destroyed scripts). A create onto an
+# existing config says the sample is not applied; a wrong CONFIGFILE in
+# vz.conf gets vzctl's hint.
+t_create_after_destroy_and_samples() {
+	expect_rc 0 "$VZCTL" create 16113 --ostemplate busybox-x86_64
+	printf '#!/bin/sh\nexit 0\n' >"$T/conf/16113.mount"
+	chmod +x "$T/conf/16113.mount"
+	expect_rc 0 "$VZCTL" destroy 16113
+	[ -e "$T/conf/16113.conf.destroyed" ] || fail "no 16113.conf.destroyed"
+	[ -e "$T/conf/16113.mount.destroyed" ] || fail "no 16113.mount.destroyed"
+	expect_rc 0 "$VZCTL" create 16113 --ostemplate busybox-x86_64
+	[ -e "$T/conf/16113.conf.destroyed" ] && fail "old config kept after a new create"
+	[ -e "$T/conf/16113.mount.destroyed" ] && fail "old mount script kept after a new create"
+	grep -v '^VE_' "$T/conf/16113.conf" >"$T/conf/16114.conf"
+	expect_rc 0 "$VZCTL" create 16114 --ostemplate busybox-x86_64
+	expect_out '^Warning: CT config file already exists, not applying a default config sample\.$'
+	expect_out '^It might lead to incomplete CT configuration, you can use --applyconfig to fix\.$'
+	sed -i 's/^CONFIGFILE=.*/CONFIGFILE="nosuch"/' "$T/vz.conf"
+	expect_rc 82 "$VZCTL" create 16115 --ostemplate busybox-x86_64
+	expect_out "^Sample config $T/conf/ve-nosuch.conf-sample not found$"
+	expect_out "^Fix the value of CONFIGFILE in $T/vz.conf$"
+	expect_out '^Creation of container private area failed$'
+	return 0
+}
+
+# As vzctl: an empty private directory (made ahead by the admin) is no
+# "existing private area", the new one takes its place; a private area that
+# is a mount point is refused (48, vzctl's words and suggestion).
+t_create_private_empty_or_mountpoint() {
+	mkdir -p "$T/private/16116"
+	expect_rc 0 "$VZCTL" create 16116 --ostemplate busybox-x86_64
+	[ -x "$T/private/16116/bin/busybox" ] || fail "template not in the private area"
+	mkdir -p "$T/private/16117"
+	touch "$T/private/16117/keep"
+	expect_rc 44 "$VZCTL" create 16117 --ostemplate busybox-x86_64
+	expect_out "^Private area already exists in $T/private/16117$"
+	[ -e "$T/private/16117/keep" ] || fail "a non-empty private area was touched"
+	mkdir -p "$T/private/16118"
+	mount -t tmpfs nvz-test-priv "$T/private/16118" || fail "tmpfs"
+	expect_rc 48 "$VZCTL" create 16118 --ostemplate busybox-x86_64
+	expect_out "^Can't create: private dir \($T/private/16118\) is a mount point\. Suggestion: use --private $T/private/16118/private$"
+	expect_out '^Creation of container private area failed$'
+	[ -e "$T/conf/16118.conf" ] && fail "config of a refused create"
+	umount "$T/private/16118"
+	return 0
+}
+
+# A private area that is a link to elsewhere: destroy removes the link and
+# says, as vzctl, that the destination is left for the admin.
+t_destroy_private_symlink() {
+	expect_rc 0 "$VZCTL" create 16119 --ostemplate busybox-x86_64
+	mv "$T/private/16119" "$T/elsewhere-16119" || fail "move"
+	ln -s "$T/elsewhere-16119" "$T/private/16119"
+	expect_rc 0 "$VZCTL" destroy 16119
+	expect_out "^Warning: container private area $T/private/16119 is a symlink to $T/elsewhere-16119\.$"
+	expect_out '^Not removing link destination, you have to do it manually\.$'
+	expect_out '^Container private area was destroyed$'
+	[ -L "$T/private/16119" ] && fail "link left"
+	[ -x "$T/elsewhere-16119/bin/busybox" ] || fail "the link's destination was removed"
+	return 0
+}
+
+# VE_PRIVATE/VE_ROOT with a trailing slash in vz.conf (as admins write
+# directories): vzctl dropped it; the CT is made, mounted and destroyed at
+# the paths without it.
+t_create_paths_trailing_slash() {
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/root/\$VEID/|; s|^VE_PRIVATE=.*|VE_PRIVATE=$T/private/\$VEID//|" "$T/vz.conf"
+	expect_rc 0 "$VZCTL" create 16120 --ostemplate busybox-x86_64
+	[ -x "$T/private/16120/bin/busybox" ] || fail "template not in the private area"
+	[ -e "$T/private/16120/.tmp" ] && fail "the temporary area went inside the private one"
+	expect_rc 0 "$VZCTL" mount 16120
+	mountpoint -q "$T/root/16120" || fail "not mounted"
+	expect_rc 0 "$VZLIST" -H -o private 16120
+	[ "$OUT" = "$T/private/16120" ] || fail "vzlist private: $OUT"
+	expect_rc 0 "$VZCTL" umount 16120
+	expect_rc 0 "$VZCTL" destroy 16120
+	expect_out "^Destroying container private area: $T/private/16120$"
+	[ -e "$T/private/16120" ] && fail "private area left"
+	return 0
+}

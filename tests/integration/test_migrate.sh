@@ -417,12 +417,14 @@ t_migrate_shared_template() {
 }
 
 # A ploop CT: the image is synced sparse, then in place after the stop. Its
-# layout comes from A's vz.conf (not its own config), B's default is simfs.
+# layout comes from A's vz.conf (its config has none, as one vzctl < 4 made),
+# B's default is simfs.
 t_migrate_ploop() {
 	mig_setup
 	sed -i 's/^VE_LAYOUT=.*/VE_LAYOUT=ploop/' "$T/vz.conf"
 	mig_ct 2109 --diskspace 300M
-	grep -q VE_LAYOUT "$T/conf/2109.conf" && fail "layout in the CT config: test needs it from vz.conf"
+	# As a CT made by vzctl before 4.0: no VE_LAYOUT in its config.
+	sed -i '/^VE_LAYOUT=/d' "$T/conf/2109.conf"
 	expect_rc 0 migrate -c -s $MIG_B 2109
 	expect_out 'Compacting container image'
 	expect_out 'Not creating a container snapshot'

@@ -210,3 +210,16 @@ t_vzquota_errors_and_drop() {
 	expect_rc 0 "$VZQUOTA" stat 101
 	exec 9>&-
 }
+
+# A hard limit below the soft one is refused as vzquota refused it (usage,
+# 2), before anything is applied, on any kernel.
+t_vzquota_hard_below_soft() {
+	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
+	expect_rc 2 "$VZQUOTA" setlimit 101 -b 2000 -B 1000
+	expect_out '^vzquota : \(error\) block_hard_limit \[1000\] < block_soft_limit \[2000\]$'
+	expect_rc 2 "$VZQUOTA" init 101 -p "$T/private/101" -b 10 -B 20 -i 500 -I 100
+	expect_out '^vzquota : \(error\) inode_hard_limit \[100\] < inode_soft_limit \[500\]$'
+	expect_rc 2 "$VZQUOTA" on 101 --block-softlimit 30 --block-hardlimit 20
+	expect_out 'block_hard_limit \[20\] < block_soft_limit \[30\]'
+	return 0
+}

@@ -688,3 +688,24 @@ Test(config, validate_kept_openvz_keys)
 	valid("QUOTAUGIDLIMIT", "100");
 	invalid("QUOTAUGIDLIMIT", "-1", NVZ_E_VALUE);
 }
+
+/* VE_ROOT/VE_PRIVATE keep $VEID unescaped, as vzctl writes them (a script
+ * sourcing the file with VEID set gets the path); any other $ is escaped. */
+Test(config, writer_keeps_veid_of_paths)
+{
+	struct nvz_conf *c = nvz_conf_new();
+	cr_assert_eq(nvz_conf_set(c, "VE_PRIVATE", "/vz/private/$VEID", NULL), 0);
+	cr_assert_eq(nvz_conf_set(c, "VE_ROOT", "/vz/${VEID}/$VEIDX/$HOME", NULL), 0);
+	cr_assert_eq(nvz_conf_set(c, "DESCRIPTION", "$VEID", NULL), 0);
+	char *out = nvz_conf_format(c);
+	cr_assert_str_eq(out, "VE_PRIVATE=\"/vz/private/$VEID\"\n"
+			      "VE_ROOT=\"/vz/${VEID}/\\$VEIDX/\\$HOME\"\n"
+			      "DESCRIPTION=\"\\$VEID\"\n");
+	struct nvz_conf *back = parse_str(out);
+	cr_assert_str_eq(nvz_conf_get(back, "VE_PRIVATE"), "/vz/private/$VEID");
+	cr_assert_str_eq(nvz_conf_get(back, "VE_ROOT"), "/vz/${VEID}/$VEIDX/$HOME");
+	cr_assert_str_eq(nvz_conf_get(back, "DESCRIPTION"), "$VEID");
+	nvz_conf_free(back);
+	free(out);
+	nvz_conf_free(c);
+}

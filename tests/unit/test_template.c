@@ -337,6 +337,27 @@ Test(template, find_prefers_in_order)
 	rmdir(cache);
 }
 
+/* vzctl looked for .tar, .tar.gz, .tar.bz2, .tar.xz in that order: of a
+ * bz2 and an xz archive of one name, the bz2 one is the template. */
+Test(template, find_bz2_before_xz)
+{
+	char cache[160], p[512], want[512];
+	path_of(cache, sizeof(cache), T.tmp, "cache");
+	cr_assert_eq(mkdir(cache, 0755), 0);
+	path_of(p, sizeof(p), cache, "c7.tar.xz");
+	write_file(p, "");
+	path_of(want, sizeof(want), cache, "c7.tar.bz2");
+	write_file(want, "");
+	struct nvz_error *err = NULL;
+	char *got = nvz_template_find(T.tmp, "c7", &err);
+	cr_assert_not_null(got, "%s", err ? err->msg : "");
+	cr_assert_str_eq(got, want);
+	free(got);
+	unlink(p);
+	unlink(want);
+	rmdir(cache);
+}
+
 Test(template, find_not_found_message)
 {
 	struct nvz_error *err = NULL;
@@ -344,7 +365,7 @@ Test(template, find_not_found_message)
 	cr_assert_eq(err->status, NVZ_E_OSTEMPLATE_NOT_FOUND);
 	cr_assert_eq(err->code, ENOENT);
 	cr_assert_str_eq(err->msg, "Cached OS template /nonexistent/tpl/cache/centos-7"
-				   ".tar[.gz|.xz|.zst|.bz2] not found");
+				   ".tar[.gz|.bz2|.xz|.zst] not found");
 	nvz_error_free(err);
 }
 

@@ -1,4 +1,5 @@
 /* vzctl set: one row per option, and how its value becomes config. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,50 +292,111 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	return put(r, "NETDEV", out);
 }
 
+/* Same address, the prefix aside (vzctl's find_ip: "10.0.0.1" is
+ * "10.0.0.1/24"); both texts canonical. */
+static bool same_ip(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+	return la == lb && !strncmp(a, b, la);
+}
+
+/* A growing list of addresses, canonical where they parse. */
+struct ip_list {
+	char **v;
+	size_t n;
+};
+
+static int ip_list_add(struct ip_list *l, const char *ip)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	l->v = v;
+	if (!(l->v[l->n] = strdup(ip)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void ip_list_free(struct ip_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 /* IP_ADDRESS: --ipadd appends (an address used by another CT is refused,
- * status 78), --ipdel removes one or "all". */
-static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+ * status 78), --ipdel removes one or "all". As vzctl: one argument may
+ * hold several addresses (space or tab separated), each is stored in its
+ * canonical form, and 0.0.0.0 / :: are ignored. */
+static int merge_ip_list(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct ip_list *l)
 {
 	bool del = o->ubc == 1;
-	struct nvz_error *err = NULL;
-	struct nvz_addr a;
-	if (!(del && !strcmp(arg, "all")) && nvz_addr_parse(arg, &a, &err) < 0) {
-		nvz_error_free(err);
-		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
-		return NVZ_E_VALUE;
+	cleanup_free char *args = strdup(arg);
+	char *save = NULL;
+	for (char *t = args ? strtok_r(args, " \t", &save) : NULL; t; t = strtok_r(NULL, " \t", &save)) {
+		struct nvz_error *err = NULL;
+		struct nvz_addr a;
+		char ip[INET6_ADDRSTRLEN + 5];
+		if (del && !strcmp(t, "all")) {
+			while (l->n)
+				free(l->v[--l->n]);
+			continue;
+		}
+		if (nvz_addr_parse(t, &a, &err) < 0 || nvz_addr_canon(t, ip, sizeof(ip), &err) < 0) {
+			nvz_error_free(err);
+			fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
+			return NVZ_E_VALUE;
+		}
+		if (nvz_addr_unspecified(&a))
+			continue;
+		unsigned long owner;
+		if (!del && (owner = nvz_ct_ip_owner(ct->ctx, ip, ct->veid))) {
+			fprintf(stderr, "IP address %s is already used by CT %lu\n", ip, owner);
+			return 78;
+		}
+		for (size_t i = 0; i < l->n; i++)
+			if (same_ip(l->v[i], ip)) {
+				free(l->v[i]);
+				memmove(&l->v[i], &l->v[i + 1], (--l->n - i) * sizeof(l->v[0]));
+				i--;
+			}
+		if (!del && ip_list_add(l, ip) < 0)
+			return 3;
 	}
-	unsigned long owner;
-	if (!del && (owner = nvz_ct_ip_owner(ct->ctx, arg, ct->veid))) {
-		fprintf(stderr, "IP address %s is already used by CT %lu\n", arg, owner);
-		return 78;
-	}
+	return args ? 0 : 3;
+}
+
+static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+{
 	/* The base is what the CT has now if it runs, else the config. */
 	const char *cur = nvz_conf_get(r->changes, "IP_ADDRESS");
-	char *live = cur ? NULL : nvz_ct_live_ips(ct);
+	cleanup_free char *live = cur ? NULL : nvz_ct_live_ips(ct);
 	if (!cur)
 		cur = live ? live : nvz_ct_get(ct, "IP_ADDRESS", "");
-	char *out = NULL, *copy = strdup(cur), *save = NULL;
-	free(live);
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	if (!f || !copy) {
-		if (f)
-			fclose(f);
-		free(copy);
-		free(out);
-		return 3;
+	struct ip_list l = { 0 };
+	cleanup_free char *base = strdup(cur), *out = NULL;
+	char *save = NULL;
+	int rc = base ? 0 : 3;
+	for (char *t = base ? strtok_r(base, " \t", &save) : NULL; t && !rc; t = strtok_r(NULL, " \t", &save)) {
+		char ip[INET6_ADDRSTRLEN + 5];
+		rc = ip_list_add(&l, nvz_addr_canon(t, ip, sizeof(ip), NULL) == 0 ? ip : t) < 0 ? 3 : 0;
 	}
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		if (strcmp(t, arg) && !(del && !strcmp(arg, "all")))
-			fprintf(f, "%s%s", ftell(f) ? " " : "", t);
-	if (!del)
-		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
-	fclose(f);
-	free(copy);
-	int rc = put(r, "IP_ADDRESS", out);
-	free(out);
+	if (!rc)
+		rc = merge_ip_list(ct, o, arg, &l);
+	size_t len = 0;
+	FILE *f = rc ? NULL : open_memstream(&out, &len);
+	if (!rc && !f)
+		rc = 3;
+	for (size_t i = 0; f && i < l.n; i++)
+		fprintf(f, "%s%s", i ? " " : "", l.v[i]);
+	if (f)
+		fclose(f);
+	ip_list_free(&l);
+	if (rc)
+		return rc;
 	r->ips = true;
-	return rc;
+	return put(r, "IP_ADDRESS", out);
 }
 
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)

@@ -63,6 +63,28 @@ int nvz_addr_format(const struct nvz_addr *a, char *buf, size_t len)
 	return 0;
 }
 
+/* vzctl's canon_ip: the address as inet_ntop writes it ("2001:DB8:0::10"
+ * is "2001:db8::10"), "/N" only if the text had a prefix. Configs and
+ * --ipdel then compare equal strings for the same address. */
+int nvz_addr_canon(const char *text, char *buf, size_t len, struct nvz_error **err)
+{
+	struct nvz_addr a;
+	char ip[INET6_ADDRSTRLEN];
+	if (nvz_addr_parse(text, &a, err) < 0)
+		return -1;
+	inet_ntop(a.family, a.bytes, ip, sizeof(ip));
+	int n = strchr(text, '/') ? snprintf(buf, len, "%s/%u", ip, a.prefix) : snprintf(buf, len, "%s", ip);
+	if (n < 0 || (size_t)n >= len)
+		return nvz_err(err, NVZ_E_VALUE, ENOSPC, "IP address '%s' too long", text);
+	return 0;
+}
+
+bool nvz_addr_unspecified(const struct nvz_addr *a)
+{
+	static const uint8_t zero[16];
+	return !memcmp(a->bytes, zero, nvz_addr_len(a->family));
+}
+
 static const char *addr_str(const struct nvz_addr *a, char *buf, size_t len)
 {
 	if (nvz_addr_format(a, buf, len) < 0)

@@ -401,3 +401,23 @@ t_net_netif_live_unsaved() {
 	grep -q NETIF "$T/conf/1315.conf" && fail "an unsaved NETIF was saved"
 	return 0
 }
+
+# --ipadd/--ipdel take addresses as vzctl did: several in one argument
+# (space separated), stored in their canonical form (an IPv6 address
+# spelled otherwise is the same address, for --ipdel and for the clash
+# with another CT), 0.0.0.0 and :: ignored; --ipdel ADDR removes ADDR/MASK.
+t_net_ipadd_forms() {
+	"$VZCTL" --quiet create 1341 --ostemplate busybox-x86_64 || fail create
+	"$VZCTL" --quiet create 1342 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1341 --ipadd '10.79.0.1 10.79.0.2/24' --ipadd 2001:DB8:0:0::0010 --ipadd 0.0.0.0 --ipadd :: --save
+	grep -q '^IP_ADDRESS="10.79.0.1 10.79.0.2/24 2001:db8::10"$' "$T/conf/1341.conf" ||
+		fail "IP_ADDRESS: $(grep IP_ADDRESS "$T/conf/1341.conf")"
+	expect_rc 78 "$VZCTL" set 1342 --ipadd 2001:db8::0:10 --save
+	expect_out 'IP address 2001:db8::10 is already used by CT 1341'
+	expect_rc 0 "$VZCTL" set 1341 --ipdel 2001:0DB8::10 --ipdel 10.79.0.2 --save
+	grep -q '^IP_ADDRESS="10.79.0.1"$' "$T/conf/1341.conf" || fail "after --ipdel: $(grep IP_ADDRESS "$T/conf/1341.conf")"
+	expect_rc 21 "$VZCTL" set 1341 --ipadd '10.79.0.3 10.79.0.999' --save
+	expect_out 'Bad parameter for --ipadd: 10.79.0.3 10.79.0.999'
+	grep -q '^IP_ADDRESS="10.79.0.1"$' "$T/conf/1341.conf" || fail "changed by a refused --ipadd"
+	return 0
+}

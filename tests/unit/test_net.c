@@ -474,3 +474,18 @@ Test(net, netif_mac_filter_round_trip)
 	cr_assert_eq(e->status, NVZ_E_VALUE);
 	nvz_error_free(e);
 }
+
+/* vzctl's canon_ip: inet_ntop's spelling, a prefix only if given. */
+Test(net, addr_canon)
+{
+	char buf[64];
+	cr_assert_eq(nvz_addr_canon("2001:DB8:0:0::0010", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "2001:db8::10");
+	cr_assert_eq(nvz_addr_canon("2001:db8::10/064", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "2001:db8::10/64");
+	cr_assert_eq(nvz_addr_canon("10.0.0.1/24", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "10.0.0.1/24");
+	cr_assert_lt(nvz_addr_canon("10.0.0.1/255.255.255.0", buf, sizeof(buf), NULL), 0);
+	struct nvz_addr a = addr("0.0.0.0"), b = addr("::"), c = addr("10.0.0.1");
+	cr_assert(nvz_addr_unspecified(&a) && nvz_addr_unspecified(&b) && !nvz_addr_unspecified(&c));
+}

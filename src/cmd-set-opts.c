@@ -180,6 +180,14 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 	return rc;
 }
 
+/* vzctl's words for a second --ifname or --bridge in one set. */
+static int multiple_use(const char *option, const char *arg)
+{
+	fprintf(stderr, "Multiple use of --%s option not allowed\nBad parameter for --%s: %s\n", option, option,
+		arg);
+	return NVZ_E_VALUE;
+}
+
 /* NETIF: --netif_add/--netif_del, --ifname selecting an entry that the
  * following --mac --host_ifname --host_mac --bridge --gw --gw6 --ipadd
  * --ipdel change. op: the row's number (see the table). */
@@ -209,6 +217,9 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 				all.v[i--] = all.v[--all.n];
 		break;
 	case 2:
+		/* vzctl changes one interface per set. */
+		if (*r->ifname)
+			return multiple_use("ifname", arg);
 		if (!nvz_netif_find(&all, arg)) {
 			fprintf(stderr, "Invalid --ifname: no interface %s in NETIF\n", arg);
 			return NVZ_E_VALUE;
@@ -218,6 +229,9 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 	case 3: rc = nvz_mac_parse(arg, f->mac, &err); f->has_mac = true; break;
 	case 5: rc = nvz_mac_parse(arg, f->host_mac, &err); f->has_host_mac = true; break;
 	case 4: case 6:
+		if (op == 6 && r->bridge_given)
+			return multiple_use("bridge", arg);
+		r->bridge_given |= op == 6;
 		if (!nvz_ifname_valid(arg))
 			return cmd_bad_args("Invalid interface name: %s", arg);
 		snprintf(op == 4 ? f->host_ifname : f->bridge, 16, "%s", arg);

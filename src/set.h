@@ -46,6 +46,7 @@ struct set_req {
 	char *userpasswd;
 	char *sample;
 	char ifname[16]; /* --ifname: the NETIF entry later options change */
+	bool bridge_given; /* --bridge: once per set, as vzctl */
 	const char *stored[16]; /* K_STORED options given, for their notes */
 	size_t nstored;
 	bool save, reset_ub, restart, ignore, map_name;

@@ -421,3 +421,20 @@ t_net_ipadd_forms() {
 	grep -q '^IP_ADDRESS="10.79.0.1"$' "$T/conf/1341.conf" || fail "changed by a refused --ipadd"
 	return 0
 }
+
+# As vzctl, one set changes one interface: a second --ifname (or --bridge)
+# is refused with vzctl's words, and nothing is saved.
+t_net_ifname_once() {
+	"$VZCTL" --quiet create 1343 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1343 --netif_add eth0 --netif_add eth1 --save
+	cp "$T/conf/1343.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth0 --mac 00:18:51:00:00:01 --ifname eth1 --mac 00:18:51:00:00:02 --save
+	expect_out '^Multiple use of --ifname option not allowed$'
+	expect_out '^Bad parameter for --ifname: eth1$'
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth0 --bridge br1 --bridge br2 --save
+	expect_out '^Multiple use of --bridge option not allowed$'
+	cmp -s "$T/conf/1343.conf" "$T/before" || fail "config changed by a refused set"
+	expect_rc 0 "$VZCTL" set 1343 --ifname eth1 --bridge br1 --save
+	grep -q 'ifname=eth1,bridge=br1,' "$T/conf/1343.conf" || fail "NETIF: $(grep NETIF "$T/conf/1343.conf")"
+	return 0
+}

@@ -331,12 +331,45 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	unlink(path);
 }
 
+/* The words of a that b lacks, space separated (malloc'd, "" for none). */
+static char *ips_minus(const char *a, const char *b)
+{
+	cleanup_free char *copy = strdup(a ? a : "");
+	char *out = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		size_t wl = strlen(w);
+		bool found = false;
+		for (const char *p = b ? b : ""; *p && !found; p += strcspn(p, " "), p += *p == ' ')
+			found = strcspn(p, " ") == wl && !strncmp(p, w, wl);
+		if (!found)
+			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
+	}
+	fclose(f);
+	return out;
+}
+
+/* vzctl's lines for a live change: the addresses going, then those coming. */
+static void log_ip_change(const struct nvz_ct *ct, const char *old, const char *ips)
+{
+	cleanup_free char *gone = ips_minus(old, ips), *added = ips_minus(ips, old);
+	if (gone && *gone)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Deleting IP address(es): %s", gone);
+	if (added && *added)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", added);
+}
+
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 {
 	pid_t pid;
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	cleanup_free char *old = nvz_ct_live_ips(ct);
+	log_ip_change(ct, old, ips);
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
 	return nvz_venet_start(ct, pid, ips, err);

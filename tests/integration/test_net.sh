@@ -438,3 +438,24 @@ t_net_ifname_once() {
 	grep -q 'ifname=eth1,bridge=br1,' "$T/conf/1343.conf" || fail "NETIF: $(grep NETIF "$T/conf/1343.conf")"
 	return 0
 }
+
+# A live --ipadd/--ipdel says what it does, as vzctl: "Deleting IP
+# address(es): ..." for those going, then "Adding IP address(es): ..."
+# for those coming (nvz said nothing).
+t_net_live_ip_messages() {
+	net_setup
+	srv "$VZCTL" --quiet create 1344 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1344 --ipadd 10.77.0.44 --save
+	expect_rc 0 srv "$VZCTL" start 1344
+	expect_rc 0 srv "$VZCTL" set 1344 --ipadd 10.77.0.45 --ipadd 10.77.0.46
+	expect_out '^Adding IP address\(es\): 10.77.0.45 10.77.0.46$'
+	printf '%s\n' "$OUT" | grep -q Deleting && fail "nothing was deleted: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1344 --ipdel 10.77.0.45
+	expect_out '^Deleting IP address\(es\): 10.77.0.45$'
+	printf '%s\n' "$OUT" | grep -q Adding && fail "nothing was added: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1344 --ipdel all --ipadd 10.77.0.47 --save
+	[ "$(printf '%s\n' "$OUT" | grep -E 'IP address')" = "Deleting IP address(es): 10.77.0.44 10.77.0.46
+Adding IP address(es): 10.77.0.47" ] || fail "--ipdel all --ipadd: $OUT"
+	lan_ping 10.77.0.47 || fail "LAN cannot reach the new address"
+	return 0
+}

@@ -54,6 +54,7 @@ enum nvz_status {
 	NVZ_E_NETDEV = 104, /* VZ_NETDEV_ERROR */
 	NVZ_E_START_DISABLED = 105,
 	NVZ_E_APPLYCONFIG = 109,
+	NVZ_E_VETH = 130, /* VZ_VETH_ERROR: a veth or its vznetcfg hook failed */
 	NVZ_E_NAME = 131,
 	NVZ_E_WAIT = 133,
 	NVZ_E_CONFIG_SAVE = 139,

@@ -4,6 +4,7 @@
  * again from the files nvz writes; nvz makes it work at start on its own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,25 @@ static int run_hook(const struct nvz_ct *ct, const char *script, const char *hos
 	char *const argv[] = { (char *)script, "init", "veth", (char *)host_if, NULL };
 	pid_t p = (pid_t)syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
 	if (p == 0) {
-		execve(script, argv, envp);
-		_exit(127);
+		/* An exec makes the exit signal SIGCHLD again: __WCLONE would
+		 * miss the script (its failure passed for success) and the
+		 * hub's reaper could take it. So the script is the child of
+		 * this one, which never execs and passes its status on. */
+		pid_t s = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+		if (s == 0) {
+			execve(script, argv, envp);
+			_exit(127);
+		}
+		int sst = 0;
+		while (s > 0 && waitpid(s, &sst, 0) < 0 && errno == EINTR)
+			;
+		_exit(s < 0 || !WIFEXITED(sst) ? 126 : WEXITSTATUS(sst));
 	}
-	int st = 0;
-	while (p > 0 && waitpid(p, &st, __WCLONE) < 0 && errno == EINTR)
+	int st = 0, w = 0;
+	while (p > 0 && (w = waitpid(p, &st, __WCLONE)) < 0 && errno == EINTR)
 		;
-	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-		return nvz_err(err, NVZ_E_ACTIONSCRIPT, EIO, "%s failed for %s", script, host_if);
+	if (p < 0 || w < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return nvz_err(err, NVZ_E_VETH, EIO, "%s exited with error", script);
 	return 0;
 }
 

@@ -459,3 +459,41 @@ Adding IP address(es): 10.77.0.47" ] || fail "--ipdel all --ipadd: $OUT"
 	lan_ping 10.77.0.47 || fail "LAN cannot reach the new address"
 	return 0
 }
+
+# vznet.conf's EXTERNAL_SCRIPT (OpenVZ's vznetcfg hook) runs for each
+# interface, at start and live, as `SCRIPT init veth HOST_IF` with VEID
+# (and VE_CONFFILE) set. A failing hook fails the change with vzctl's
+# VZ_VETH_ERROR (130) and leaves no interface behind.
+t_net_vznet_hook() {
+	net_bridge_setup
+	cat >"$T/hook.sh" <<HOOK
+#!/bin/sh
+echo "\$* VEID=\$VEID VE_CONFFILE=\$VE_CONFFILE" >>$T/hook.log
+[ ! -e $T/hook.fail ]
+HOOK
+	chmod +x "$T/hook.sh"
+	echo "EXTERNAL_SCRIPT=\"$T/hook.sh\"" >"$T/vznet.conf"
+	srv "$VZCTL" --quiet create 1345 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1345 --netif_add eth0 --save
+	expect_rc 0 srv "$VZCTL" start 1345
+	grep -qx "init veth veth1345.0 VEID=1345 VE_CONFFILE=$T/conf/1345.conf" "$T/hook.log" ||
+		fail "hook at start: $(cat "$T/hook.log")"
+	expect_rc 0 srv "$VZCTL" set 1345 --netif_add eth1 --save
+	grep -qx "init veth veth1345.1 VEID=1345 VE_CONFFILE=$T/conf/1345.conf" "$T/hook.log" ||
+		fail "hook at a live --netif_add: $(cat "$T/hook.log")"
+	touch "$T/hook.fail"
+	cp "$T/conf/1345.conf" "$T/before"
+	expect_rc 130 srv "$VZCTL" set 1345 --netif_add eth2 --save
+	expect_out "$T/hook.sh exited with error"
+	ip -n "$SRV" link show veth1345.2 >/dev/null 2>&1 && fail "host side left after a failed hook"
+	cmp -s "$T/conf/1345.conf" "$T/before" || fail "config changed by a failed --netif_add"
+	# At start (run by the monitor hub): the start fails, nothing is left.
+	expect_rc 0 srv "$VZCTL" stop 1345
+	expect_rc 130 srv "$VZCTL" start 1345
+	expect_out "$T/hook.sh exited with error"
+	srv "$VZCTL" status 1345 | grep -q ' running' && fail "running after a failed hook"
+	ip -n "$SRV" -o link | grep -q veth1345 && fail "interfaces left: $(ip -n "$SRV" -o link)"
+	rm "$T/hook.fail"
+	expect_rc 0 srv "$VZCTL" start 1345
+	return 0
+}

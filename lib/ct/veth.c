@@ -201,6 +201,12 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 	return 0;
 }
 
+static void append_word(char *buf, size_t len, const char *word)
+{
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", used ? " " : "", word);
+}
+
 void nvz_veth_messages(const struct nvz_ct *ct)
 {
 	struct nvz_netifs all;
@@ -241,14 +247,32 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	cleanup_close int ct_ns = nvz_ct_open_netns(pid, err);
 	if (ct_ns < 0)
 		return -1;
+	char gone[512] = "", made[512] = "";
 	for (size_t i = 0; i < old.n; i++) {
 		struct nvz_netif *n = nvz_netif_find(&new, old.v[i].ifname);
+		if (!n)
+			append_word(gone, sizeof(gone), old.v[i].host_ifname);
 		if (!n || memcmp(n, &old.v[i], sizeof(*n)))
 			nvz_link_del(-1, old.v[i].host_ifname, NULL);
 	}
 	for (size_t i = 0; i < new.n; i++) {
 		struct nvz_netif *o = nvz_netif_find(&old, new.v[i].ifname);
-		if ((!o || memcmp(o, &new.v[i], sizeof(*o))) && one_netif(ct, ct_ns, &new.v[i], err) < 0) {
+		if (!o || memcmp(o, &new.v[i], sizeof(*o)))
+			append_word(made, sizeof(made), new.v[i].host_ifname);
+	}
+	/* vzctl's veth_ctl lines: the interfaces removed, then those (re)made. */
+	if (*gone)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Deleting veth devices: %s", gone);
+	if (*made)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Configure veth devices: %s", made);
+	for (size_t i = 0; i < new.n; i++) {
+		struct nvz_netif *o = nvz_netif_find(&old, new.v[i].ifname);
+		if (o && !memcmp(o, &new.v[i], sizeof(*o)))
+			continue;
+		if (*new.v[i].bridge)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding interface %s to the bridge %s.", new.v[i].host_ifname,
+				new.v[i].bridge);
+		if (one_netif(ct, ct_ns, &new.v[i], err) < 0) {
 			nvz_link_del(-1, new.v[i].host_ifname, NULL);
 			return -1;
 		}

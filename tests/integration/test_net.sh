@@ -497,3 +497,22 @@ HOOK
 	expect_rc 0 srv "$VZCTL" start 1345
 	return 0
 }
+
+# Live veth changes say what they do, as vzctl's veth_ctl: "Configure
+# veth devices: ..." for an interface made or remade, "Deleting veth
+# devices: ..." for one removed (nvz said nothing).
+t_net_live_veth_messages() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1346 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" start 1346
+	expect_rc 0 srv "$VZCTL" set 1346 --netif_add eth1 --save
+	expect_out '^Configure veth devices: veth1346.1$'
+	expect_out '^Adding interface veth1346.1 to the bridge br0.$'
+	expect_rc 0 srv "$VZCTL" set 1346 --ifname eth1 --mac 00:18:51:AA:BB:46 --save
+	expect_out '^Configure veth devices: veth1346.1$'
+	expect_rc 0 srv "$VZCTL" set 1346 --netif_del eth1 --save
+	expect_out '^Deleting veth devices: veth1346.1$'
+	printf '%s\n' "$OUT" | grep -q Configure && fail "nothing was configured: $OUT"
+	ip -n "$SRV" link show veth1346.1 >/dev/null 2>&1 && fail "host side left"
+	return 0
+}

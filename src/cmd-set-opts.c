@@ -202,9 +202,18 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 		cur = live;
 	if (nvz_netif_parse(cur ? cur : nvz_ct_get(ct, "NETIF", ""), &all, &err) < 0)
 		return fail(err);
+	if (op >= 3 && !*r->ifname) {
+		if (r->npending == sizeof(r->pending) / sizeof(r->pending[0]))
+			return cmd_bad_args("Too many interface options before --ifname: %s", arg);
+		r->pending[r->npending++] = (struct netif_pending){ op, arg };
+		return 0;
+	}
 	struct nvz_netif *f = *r->ifname ? nvz_netif_find(&all, r->ifname) : NULL;
-	if (op >= 3 && !f)
-		return cmd_bad_args("%s", "--ifname NAME of an existing interface must come first");
+	if (op >= 3 && !f) {
+		fprintf(stderr, "Invalid usage: veth device %s is not configured, use --netif_add option first\n",
+			r->ifname);
+		return NVZ_E_VALUE;
+	}
 	struct nvz_addr a;
 	int rc = 0;
 	switch (op) {
@@ -221,10 +230,15 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 		if (*r->ifname)
 			return multiple_use("ifname", arg);
 		if (!nvz_netif_find(&all, arg)) {
-			fprintf(stderr, "Invalid --ifname: no interface %s in NETIF\n", arg);
+			fprintf(stderr, "Invalid usage: veth device %s is not configured, use --netif_add option first\n",
+				arg);
 			return NVZ_E_VALUE;
 		}
 		snprintf(r->ifname, sizeof(r->ifname), "%s", arg);
+		for (size_t i = 0; i < r->npending; i++)
+			if ((rc = netif_opt(ct, r->pending[i].op, r->pending[i].arg, r)))
+				return rc;
+		r->npending = 0;
 		return 0;
 	case 3: rc = nvz_mac_parse(arg, f->mac, &err); f->has_mac = true; break;
 	case 5: rc = nvz_mac_parse(arg, f->host_mac, &err); f->has_host_mac = true; break;

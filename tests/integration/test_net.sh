@@ -439,6 +439,21 @@ t_net_ifname_once() {
 	return 0
 }
 
+# vzctl takes --ifname anywhere in the set (the interface's options may
+# come first), and says its words when it is missing or names no interface.
+t_net_ifname_anywhere() {
+	"$VZCTL" --quiet create 1343 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1343 --netif_add eth0 --save
+	expect_rc 0 "$VZCTL" set 1343 --bridge br2 --mac 00:18:51:00:00:03 --ifname eth0 --save
+	grep -q 'ifname=eth0,bridge=br2,mac=00:18:51:00:00:03,' "$T/conf/1343.conf" ||
+		fail "NETIF: $(grep NETIF "$T/conf/1343.conf")"
+	expect_rc 20 "$VZCTL" set 1343 --bridge br3 --save
+	expect_out '^Invalid usage\.  Option --ifname not specified$'
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth7 --bridge br3 --save
+	expect_out '^Invalid usage: veth device eth7 is not configured, use --netif_add option first$'
+	return 0
+}
+
 # A live --ipadd/--ipdel says what it does, as vzctl: "Deleting IP
 # address(es): ..." for those going, then "Adding IP address(es): ..."
 # for those coming (nvz said nothing).

@@ -531,3 +531,21 @@ t_net_live_veth_messages() {
 	ip -n "$SRV" link show veth1346.1 >/dev/null 2>&1 && fail "host side left"
 	return 0
 }
+
+# As vzctl's vps_dns_configure: the CT's resolv.conf written (at start
+# with NAMESERVER/SEARCHDOMAIN, or live) says "File resolv.conf was
+# modified" (nvz said it only with --verbose).
+t_net_resolv_message() {
+	"$VZCTL" --quiet create 1347 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1347 --hostname h47.example.com --nameserver 192.0.2.53 --save
+	printf '%s\n' "$OUT" | grep -q resolv && fail "a stopped CT's files are not written: $OUT"
+	expect_rc 0 "$VZCTL" start 1347
+	expect_out '^Set hostname: h47.example.com$'
+	expect_out '^File resolv.conf was modified$'
+	expect_rc 0 "$VZCTL" set 1347 --searchdomain example.com --save
+	expect_out '^File resolv.conf was modified$'
+	expect_rc 0 "$VZCTL" exec 1347 cat /etc/resolv.conf
+	expect_out '^search example.com$'
+	expect_out '^nameserver 192.0.2.53$'
+	return 0
+}

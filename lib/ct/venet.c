@@ -4,6 +4,7 @@
  * pair and answers ARP/NDP for it on NEIGHBOUR_DEVS (proxy neighbour), so
  * other machines on the LAN reach the CT. What was set up is recorded in
  * RUNDIR/<id>/net so it can be undone, in the same network namespace only. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -74,6 +75,34 @@ static char *neighbour_devs(const struct nvz_ct *ct)
 	return out;
 }
 
+/* VE_ROUTE_SRC_DEV (vz.conf), as OpenVZ's vzaddrouting4: the host's routes
+ * to the CT's IPv4 addresses prefer that device's first address as their
+ * source (else the host speaks to the CT from the pair's 169.254.0.1). */
+static int route_src(const struct nvz_ct *ct, struct nvz_addr *out, bool *found, struct nvz_error **err)
+{
+	const char *dev = nvz_ct_get(ct, "VE_ROUTE_SRC_DEV", "");
+	*found = false;
+	if (!*dev)
+		return 0;
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) < 0)
+		return nvz_err_sys(err, NVZ_E_CANT_ADDIP, errno, "Unable to get source ip [%s]", dev);
+	for (struct ifaddrs *i = ifa; i && !*found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, dev))
+			continue;
+		const struct sockaddr_in *s4 = (const void *)i->ifa_addr;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		*out = (struct nvz_addr){ .family = AF_INET, .prefix = 32 };
+		memcpy(out->bytes, &s4->sin_addr, 4);
+		*found = true;
+	}
+	freeifaddrs(ifa);
+	if (!*found)
+		return nvz_err(err, NVZ_E_CANT_ADDIP, ENOENT, "Unable to get source ip [%s]", dev);
+	return 0;
+}
+
 static int for_each_word(const char *list, int (*fn)(const char *w, void *arg), void *arg)
 {
 	cleanup_free char *copy = list ? strdup(list) : NULL;
@@ -92,6 +121,7 @@ struct ip_op {
 	bool add;
 	struct nvz_error **err;
 	bool host_only; /* restored CT: its side is already in place */
+	const struct nvz_addr *src4; /* VE_ROUTE_SRC_DEV's address, or NULL */
 };
 
 struct proxy_op {
@@ -129,7 +159,8 @@ static int one_ip(const char *text, void *arg)
 		return -1;
 	struct nvz_addr host = a;
 	host.prefix = a.family == AF_INET ? 32 : 128;
-	struct nvz_route r = { .family = a.family, .dst = &host, .dev = op->hostif };
+	struct nvz_route r = { .family = a.family, .dst = &host, .dev = op->hostif,
+			       .src = op->add && a.family == AF_INET ? op->src4 : NULL };
 	struct proxy_op p = { op, &host };
 	if (!op->add) {
 		for_each_word(op->devs, dev_proxy, &p);
@@ -223,7 +254,11 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	 * interfaces with accept_ra=1. */
 	if (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0)
 		return -1;
-	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false };
+	struct nvz_addr src;
+	bool has_src;
+	if (route_src(ct, &src, &has_src, err) < 0)
+		return -1;
+	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
 	    record(ct, ips, devs, err) < 0) {
 		op.add = false;
@@ -293,7 +328,11 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	struct ip_op op = { ct, -1, hostif, devs, true, err, true };
+	struct nvz_addr src;
+	bool has_src;
+	if (route_src(ct, &src, &has_src, err) < 0)
+		return -1;
+	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
@@ -320,7 +359,7 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	if (ns && strtoull(ns, NULL, 10) == netns_ino()) {
 		char hostif[IFNAMSIZ] = "";
 		host_ifname(ct, hostif, sizeof(hostif));
-		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false };
+		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false, NULL };
 		const char *ips = nvz_conf_get(c, "IPS");
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);

@@ -549,3 +549,28 @@ t_net_resolv_message() {
 	expect_out '^nameserver 192.0.2.53$'
 	return 0
 }
+
+# VE_ROUTE_SRC_DEV (vz.conf), as OpenVZ's vzaddrouting4: the server's route
+# to a routed CT's IPv4 address takes that device's address as its source
+# (nvz ignored the key: the server spoke to the CT from 169.254.0.1); a
+# device without an address fails the start with "Unable to get source ip"
+# (VZ_CANT_ADDIP, 34).
+t_net_route_src_dev() {
+	net_setup
+	echo 'VE_ROUTE_SRC_DEV="s0"' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1348 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1348 --ipadd 10.77.0.48 --ipadd 2001:db8:77::48 --save
+	expect_rc 0 srv "$VZCTL" start 1348
+	ip -n "$SRV" route get 10.77.0.48 | grep -q ' src 10.77.0.1 ' ||
+		fail "route source: $(ip -n "$SRV" route get 10.77.0.48)"
+	wait_for 100 srv "$VZCTL" exec 1348 'test -e /run/nvz-boot.done' || fail "no boot"
+	srv busybox ping -c 1 -W 2 10.77.0.48 >/dev/null 2>&1 || fail "server cannot reach the CT"
+	lan_ping 10.77.0.48 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" stop 1348
+	sed -i 's/^VE_ROUTE_SRC_DEV=.*/VE_ROUTE_SRC_DEV="lo"/' "$T/vz.conf"
+	expect_rc 34 srv "$VZCTL" start 1348
+	expect_out 'Unable to get source ip \[lo\]'
+	srv "$VZCTL" status 1348 | grep -q ' running' && fail "running without its routes"
+	ip -n "$SRV" -o link | grep -q venet1348 && fail "pair left: $(ip -n "$SRV" -o link)"
+	return 0
+}

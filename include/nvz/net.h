@@ -126,6 +126,14 @@ struct nvz_route {
 	unsigned flags;
 };
 int nvz_route_add(int netns, const struct nvz_route *r, struct nvz_error **err);
+/* Where the kernel would send a packet to dst (`ip route get`): the output
+ * interface's index (0: no route) and the gateway, if any. */
+struct nvz_route_to {
+	int oif;
+	bool has_gw;
+	struct nvz_addr gw;
+};
+int nvz_route_to(int netns, const struct nvz_addr *dst, struct nvz_route_to *out, struct nvz_error **err);
 int nvz_route_del(int netns, const struct nvz_route *r, struct nvz_error **err);
 
 /* Proxy neighbour entries (NTF_PROXY): the namespace answers ARP/NDP on ifname

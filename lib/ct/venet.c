@@ -38,8 +38,14 @@ static unsigned long long netns_ino(void)
 	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-/* NEIGHBOUR_DEVS=all (OpenVZ's default): every interface that is up and has
- * a global address, but not loopback, NOARP, or other CTs' pairs. */
+static bool detect_mode(const struct nvz_ct *ct)
+{
+	return !strcmp(nvz_ct_get(ct, "NEIGHBOUR_DEVS", "all"), "detect");
+}
+
+/* NEIGHBOUR_DEVS=all (nvz's default; "detect" starts from the same list):
+ * every interface that is up and has a global address, but not loopback,
+ * NOARP, or other CTs' pairs. */
 static char *neighbour_devs(const struct nvz_ct *ct)
 {
 	const char *conf = nvz_ct_get(ct, "NEIGHBOUR_DEVS", "all");
@@ -122,6 +128,7 @@ struct ip_op {
 	struct nvz_error **err;
 	bool host_only; /* restored CT: its side is already in place */
 	const struct nvz_addr *src4; /* VE_ROUTE_SRC_DEV's address, or NULL */
+	bool detect;                 /* NEIGHBOUR_DEVS=detect */
 };
 
 struct proxy_op {
@@ -151,6 +158,26 @@ static int dev_announce(const char *dev, void *arg)
 	return 0;
 }
 
+/* NEIGHBOUR_DEVS=detect, as OpenVZ's vz_get_neighbour_devs: of the
+ * candidate devices, only the one the host routes the address out of
+ * directly (or via the address itself); one behind a gateway gets no
+ * proxy entry. Asked before the address's own route exists. */
+static char *detect_devs(const char *all, const struct nvz_addr *a)
+{
+	struct nvz_route_to rt;
+	char name[IF_NAMESIZE];
+	if (nvz_route_to(-1, a, &rt, NULL) < 0)
+		return strdup("");
+	bool direct = rt.oif && (!rt.has_gw || !memcmp(rt.gw.bytes, a->bytes, nvz_addr_len(a->family)));
+	if (!direct || !if_indextoname((unsigned)rt.oif, name))
+		return strdup("");
+	size_t n = strlen(name);
+	for (const char *p = all ? all : ""; *p; p += strcspn(p, " "), p += *p == ' ')
+		if (strcspn(p, " ") == n && !strncmp(p, name, n))
+			return strdup(name);
+	return strdup("");
+}
+
 static int one_ip(const char *text, void *arg)
 {
 	struct ip_op *op = arg;
@@ -169,10 +196,14 @@ static int one_ip(const char *text, void *arg)
 			nvz_addr_del(op->ct_ns, CT_IF, &a, NULL);
 		return 0;
 	}
+	cleanup_free char *detected = op->detect ? detect_devs(op->devs, &host) : NULL;
+	if (op->detect && !detected)
+		return nvz_err(op->err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	const char *devs = op->detect ? detected : op->devs;
 	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
-	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(op->devs, dev_proxy, &p) < 0)
+	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
-	for_each_word(op->devs, dev_announce, &p);
+	for_each_word(devs, dev_announce, &p);
 	return 0;
 }
 
@@ -258,7 +289,7 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	bool has_src;
 	if (route_src(ct, &src, &has_src, err) < 0)
 		return -1;
-	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL };
+	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL, detect_mode(ct) };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
 	    record(ct, ips, devs, err) < 0) {
 		op.add = false;
@@ -332,7 +363,7 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	bool has_src;
 	if (route_src(ct, &src, &has_src, err) < 0)
 		return -1;
-	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL };
+	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL, detect_mode(ct) };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
@@ -359,7 +390,7 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	if (ns && strtoull(ns, NULL, 10) == netns_ino()) {
 		char hostif[IFNAMSIZ] = "";
 		host_ifname(ct, hostif, sizeof(hostif));
-		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false, NULL };
+		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false, NULL, false };
 		const char *ips = nvz_conf_get(c, "IPS");
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);

@@ -574,3 +574,30 @@ t_net_route_src_dev() {
 	ip -n "$SRV" -o link | grep -q venet1348 && fail "pair left: $(ip -n "$SRV" -o link)"
 	return 0
 }
+
+# NEIGHBOUR_DEVS=detect (OpenVZ's shipped vz.conf), as its
+# vz_get_neighbour_devs: a routed CT's address is answered for (proxy ARP)
+# only on the interface the server reaches it through directly, not on
+# every interface (nvz took "detect" for "all"); an address the server
+# has no direct route to gets no entry.
+t_net_neighbour_detect() {
+	net_setup
+	ip -n "$SRV" link add s1 type veth peer name s1p || fail "veth s1"
+	ip -n "$SRV" addr add 10.88.0.1/24 dev s1
+	ip -n "$SRV" link set s1 up
+	ip -n "$SRV" link set s1p up
+	echo 'NEIGHBOUR_DEVS=detect' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1349 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1349 --ipadd 10.77.0.49 --ipadd 10.99.0.49 --save
+	expect_rc 0 srv "$VZCTL" start 1349
+	local proxies
+	proxies=$(ip -n "$SRV" neigh show proxy)
+	printf '%s\n' "$proxies" | grep -q '^10.77.0.49 dev s0 ' || fail "no proxy entry on s0: $proxies"
+	printf '%s\n' "$proxies" | grep -q ' dev s1 ' && fail "proxy entry on s1: $proxies"
+	printf '%s\n' "$proxies" | grep -q '10.99.0.49' && fail "proxy entry for an unrouted address: $proxies"
+	wait_for 100 srv "$VZCTL" exec 1349 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.49 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" stop 1349
+	[ -z "$(ip -n "$SRV" neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" neigh show proxy)"
+	return 0
+}

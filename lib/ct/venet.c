@@ -221,6 +221,17 @@ static int forward_on(const char *dev, void *arg)
 	return 0;
 }
 
+/* The pair's host side forwards, and answers ARP for whatever it routes
+ * elsewhere: an address given with a mask (--ipadd IP/24) puts that
+ * subnet on-link on venet0 in the CT, whose neighbours there must then be
+ * reached through the host, as on OpenVZ's NOARP venet0. */
+static int pair_host_on(const char *hostif, struct nvz_error **err)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/proxy_arp", hostif);
+	return forward_on(hostif, err) < 0 || nvz_net_sysctl(-1, key, "1", err) < 0 ? -1 : 0;
+}
+
 static int record(const struct nvz_ct *ct, const char *ips, const char *devs, struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
@@ -257,7 +268,7 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, con
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &g.r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
@@ -366,7 +377,7 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL, detect_mode(ct) };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
 	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, devs, err) < 0) {

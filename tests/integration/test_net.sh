@@ -601,3 +601,20 @@ t_net_neighbour_detect() {
 	[ -z "$(ip -n "$SRV" neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" neigh show proxy)"
 	return 0
 }
+
+# --ipadd IP/MASK on a routed CT: the mask makes the subnet on-link on the
+# CT's venet0, as OpenVZ's add_ip scripts did; there (NOARP) everything
+# still went to the host, so the CT reached the rest of its subnet. Here
+# the host side answers ARP for it (nvz's CT could reach only the server).
+t_net_ipadd_mask_reach() {
+	net_setup
+	srv "$VZCTL" --quiet create 1350 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1350 --ipadd 10.77.0.60/24 --save
+	expect_rc 0 srv "$VZCTL" start 1350
+	wait_for 100 srv "$VZCTL" exec 1350 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" exec 1350 'ip -4 addr show dev venet0'
+	expect_out '10.77.0.60/24'
+	srv "$VZCTL" exec 1350 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "CT cannot reach its subnet's LAN peer"
+	lan_ping 10.77.0.60 || fail "LAN cannot reach the CT"
+	return 0
+}

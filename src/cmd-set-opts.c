@@ -217,9 +217,17 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 	struct nvz_addr a;
 	int rc = 0;
 	switch (op) {
-	case 0:
-		rc = nvz_netif_add_spec(&all, ct->veid, arg, nvz_ct_get(ct, "BRIDGE", ""), ct->ctx->conf_dir, &err);
+	case 0: {
+		/* As vzctl's parse_netif_cmd: several interfaces, space separated. */
+		cleanup_free char *specs = strdup(arg);
+		char *save = NULL;
+		if (!specs)
+			return 3;
+		for (char *t = strtok_r(specs, " ", &save); t && rc == 0; t = strtok_r(NULL, " ", &save))
+			rc = nvz_netif_add_spec(&all, ct->veid, t, nvz_ct_get(ct, "BRIDGE", ""), ct->ctx->conf_dir,
+						&err);
 		break;
+	}
 	case 1:
 		for (size_t i = 0; i < all.n; i++)
 			if (!strcmp(arg, "all") || !strcmp(all.v[i].ifname, arg))

@@ -618,3 +618,13 @@ t_net_ipadd_mask_reach() {
 	lan_ping 10.77.0.60 || fail "LAN cannot reach the CT"
 	return 0
 }
+
+# As vzctl's parse_netif_cmd, one --netif_add may name several interfaces,
+# space separated (nvz refused it: "Invalid interface name").
+t_net_netif_add_list() {
+	"$VZCTL" --quiet create 1351 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1351 --netif_add 'eth0 eth1,00:18:51:00:51:01' --save
+	grep -Eq '^NETIF="ifname=eth0,mac=[^;]*,host_ifname=veth1351.0,[^;]*;ifname=eth1,mac=00:18:51:00:51:01,host_ifname=veth1351.1,' \
+		"$T/conf/1351.conf" || fail "NETIF: $(grep NETIF "$T/conf/1351.conf")"
+	return 0
+}

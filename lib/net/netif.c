@@ -163,10 +163,13 @@ int nvz_netif_add_spec(struct nvz_netifs *in, unsigned long ctid, const char *sp
 	if (bridge && *bridge && set_name(f.bridge, bridge, err) < 0)
 		return -1;
 	if (!*f.host_ifname) {
-		/* veth<CTID>.<N>, N the digits of the CT's name for it (eth0 -> 0). */
-		const char *d = f.ifname + strcspn(f.ifname, "0123456789");
-		char name[32];
-		snprintf(name, sizeof(name), "veth%lu.%s", ctid, *d ? d : "0");
+		/* veth<CTID>.<N>, N the number in the CT's name for it, as
+		 * vzctl's sscanf("%*[^0-9]%d"): eth0 -> 0, eth01 -> 1, eth1a -> 1,
+		 * none (or a name starting with a digit) -> 0. */
+		size_t skip = strcspn(f.ifname, "0123456789");
+		long num = skip ? strtol(f.ifname + skip, NULL, 10) : 0;
+		char name[40];
+		snprintf(name, sizeof(name), "veth%lu.%ld", ctid, num);
 		if (set_name(f.host_ifname, name, err) < 0)
 			return nvz_err_wrap(err, "default host interface name (give one)");
 	}

@@ -489,3 +489,15 @@ Test(net, addr_canon)
 	struct nvz_addr a = addr("0.0.0.0"), b = addr("::"), c = addr("10.0.0.1");
 	cr_assert(nvz_addr_unspecified(&a) && nvz_addr_unspecified(&b) && !nvz_addr_unspecified(&c));
 }
+
+/* vzctl's generate_veth_name: the number in the CT's interface name. */
+Test(net, netif_default_host_ifname)
+{
+	const char *cases[][2] = { { "eth0", "veth101.0" }, { "eth01", "veth101.1" }, { "eth1a", "veth101.1" },
+				   { "eth", "veth101.0" },  { "eth12", "veth101.12" } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nvz_netifs n = { 0 };
+		cr_assert_eq(nvz_netif_add_spec(&n, 101, cases[i][0], "", "h", NULL), 0, "%s", cases[i][0]);
+		cr_assert_str_eq(n.v[0].host_ifname, cases[i][1], "%s", cases[i][0]);
+	}
+}

@@ -175,6 +175,11 @@ static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_e
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
+int nvz_ct_netifs(const struct nvz_ct *ct, const char *text, struct nvz_netifs *out, struct nvz_error **err)
+{
+	return nvz_netif_parse(text, out, err) < 0 || nvz_netif_fill_host_names(out, ct->veid, err) < 0 ? -1 : 0;
+}
+
 char *nvz_ct_live_netif(const struct nvz_ct *ct)
 {
 	return nvz_ct_runtime_value(ct, "netif", "NETIF");
@@ -187,7 +192,7 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 		return -1;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, err);
 	if (ct_ns < 0)
@@ -210,7 +215,7 @@ static void append_word(char *buf, size_t len, const char *word)
 void nvz_veth_messages(const struct nvz_ct *ct)
 {
 	struct nvz_netifs all;
-	if (nvz_netif_parse(nvz_ct_get(ct, "NETIF", NULL), &all, NULL) < 0 || !all.n)
+	if (nvz_ct_netifs(ct, nvz_ct_get(ct, "NETIF", NULL), &all, NULL) < 0 || !all.n)
 		return;
 	char list[512] = "";
 	for (size_t i = 0; i < all.n; i++)
@@ -242,7 +247,7 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
 	struct nvz_netifs old, new;
-	if (nvz_netif_parse(before, &old, err) < 0 || nvz_netif_parse(now, &new, err) < 0)
+	if (nvz_ct_netifs(ct, before, &old, err) < 0 || nvz_ct_netifs(ct, now, &new, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(pid, err);
 	if (ct_ns < 0)
@@ -288,9 +293,8 @@ int nvz_veth_prepare(struct nvz_ct *ct, int ct_ns, const char *netif, struct nvz
 	struct nvz_netifs all;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
-	(void)ct;
 	for (size_t i = 0; i < all.n; i++) {
 		const struct nvz_netif *f = &all.v[i];
 		int r = nvz_link_veth_add(-1, f->host_ifname, f->ifname, ct_ns,
@@ -323,7 +327,7 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		return -1;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, NULL);
 	for (size_t i = 0; i < all.n; i++) {

@@ -628,3 +628,25 @@ t_net_netif_add_list() {
 		"$T/conf/1351.conf" || fail "NETIF: $(grep NETIF "$T/conf/1351.conf")"
 	return 0
 }
+
+# A NETIF written by hand with only ifname= (and bridge=): vzctl's
+# parse_netif_str gave the host side its default name, vethCTID.N, and
+# generated the MAC; nvz's start failed ("invalid interface name ''").
+t_net_netif_minimal_entry() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1352 --ostemplate busybox-x86_64 || fail create
+	echo 'NETIF="ifname=eth0,bridge=br0"' >>"$T/conf/1352.conf"
+	expect_rc 0 srv "$VZCTL" start 1352
+	expect_out '^Configure veth devices: veth1352.0$'
+	expect_out '^Adding interface veth1352.0 to the bridge br0.$'
+	ip -n "$SRV" link show veth1352.0 | grep -q 'master br0' || fail "host side: $(ip -n "$SRV" -o link)"
+	expect_rc 0 srv "$VZCTL" exec 1352 'ip addr add 10.77.0.52/24 dev eth0'
+	wait_for 30 lan_ping 10.77.0.52 || fail "LAN cannot reach the CT"
+	# Live changes and stop find the host side by the same name.
+	expect_rc 0 srv "$VZCTL" set 1352 --ifname eth0 --mac 00:18:51:00:52:01
+	expect_rc 0 srv "$VZCTL" exec 1352 'cat /sys/class/net/eth0/address'
+	[ "$OUT" = 00:18:51:00:52:01 ] || fail "eth0's MAC: $OUT"
+	expect_rc 0 srv "$VZCTL" stop 1352
+	ip -n "$SRV" link show veth1352.0 >/dev/null 2>&1 && fail "host side left after stop"
+	return 0
+}

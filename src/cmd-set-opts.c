@@ -188,6 +188,17 @@ static int multiple_use(const char *option, const char *arg)
 	return NVZ_E_VALUE;
 }
 
+/* The options netif_opt handles, by its op number (the table's rows). */
+static const char *const netif_option[] = { "netif_add", "netif_del", "ifname", "mac",   "host_ifname", "host_mac",
+					    "bridge",    "gw",        "gw6",    "ipadd", "ipdel",       "mac_filter" };
+
+/* vzctl's last line for a bad value (its parse_opt): status 21. */
+static int bad_param(int op, const char *arg)
+{
+	fprintf(stderr, "Bad parameter for --%s: %s\n", netif_option[op], arg);
+	return NVZ_E_VALUE;
+}
+
 /* NETIF: --netif_add/--netif_del, --ifname selecting an entry that the
  * following --mac --host_ifname --host_mac --bridge --gw --gw6 --ipadd
  * --ipdel change. op: the row's number (see the table). */
@@ -254,8 +265,11 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 		if (op == 6 && r->bridge_given)
 			return multiple_use("bridge", arg);
 		r->bridge_given |= op == 6;
-		if (!nvz_ifname_valid(arg))
-			return cmd_bad_args("Invalid interface name: %s", arg);
+		/* NETIF's own separators would save a value that no longer parses. */
+		if (!nvz_ifname_valid(arg) || strpbrk(arg, ",;=")) {
+			fprintf(stderr, "Invalid interface name: %s\n", arg);
+			return bad_param(op, arg);
+		}
 		snprintf(op == 4 ? f->host_ifname : f->bridge, 16, "%s", arg);
 		break;
 	case 7: case 8:
@@ -272,15 +286,15 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 				memmove(f->ips[i], f->ips[i + 1], (--f->nips - i) * sizeof(f->ips[0])), i--;
 		break;
 	case 11:
-		if (strcmp(arg, "on") && strcmp(arg, "off")) {
-			fprintf(stderr, "Invalid value for --mac_filter: %s (on or off)\n", arg);
-			return NVZ_E_VALUE;
-		}
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return bad_param(op, arg);
 		f->mac_filter = !strcmp(arg, "on");
 		break;
 	}
-	if (rc < 0)
-		return fail(err);
+	if (rc < 0) {
+		int status = fail(err);
+		return status == NVZ_E_VALUE ? bad_param(op, arg) : status;
+	}
 	char *text = nvz_netif_format(&all);
 	rc = text ? put(r, "NETIF", text) : 3;
 	free(text);

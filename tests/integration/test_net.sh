@@ -650,3 +650,24 @@ t_net_netif_minimal_entry() {
 	ip -n "$SRV" link show veth1352.0 >/dev/null 2>&1 && fail "host side left after stop"
 	return 0
 }
+
+# A bad value for a veth option ends as vzctl's parse_opt: "Bad parameter
+# for --OPTION: VALUE", status 21 (nvz: its own line only, and 20 for a
+# bad --host_ifname or --bridge, whose ',' or ';' also broke NETIF).
+t_net_netif_bad_values() {
+	"$VZCTL" --quiet create 1353 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1353 --netif_add eth0 --save
+	cp "$T/conf/1353.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1353 --netif_add eth1,00:18:51:zz:00:01 --save
+	expect_out '^Bad parameter for --netif_add: eth1,00:18:51:zz:00:01$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --mac 00:18:51 --save
+	expect_out '^Bad parameter for --mac: 00:18:51$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --host_ifname 'veth1,x' --save
+	expect_out '^Bad parameter for --host_ifname: veth1,x$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --bridge 'br;0' --save
+	expect_out '^Bad parameter for --bridge: br;0$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --mac_filter maybe --save
+	expect_out '^Bad parameter for --mac_filter: maybe$'
+	cmp -s "$T/conf/1353.conf" "$T/before" || fail "config changed: $(grep NETIF "$T/conf/1353.conf")"
+	return 0
+}

@@ -1,4 +1,5 @@
 /* vzctl set: one row per option, and how its value becomes config. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,25 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 	return rc;
 }
 
+/* vzctl's words for a second --ifname or --bridge in one set. */
+static int multiple_use(const char *option, const char *arg)
+{
+	fprintf(stderr, "Multiple use of --%s option not allowed\nBad parameter for --%s: %s\n", option, option,
+		arg);
+	return NVZ_E_VALUE;
+}
+
+/* The options netif_opt handles, by its op number (the table's rows). */
+static const char *const netif_option[] = { "netif_add", "netif_del", "ifname", "mac",   "host_ifname", "host_mac",
+					    "bridge",    "gw",        "gw6",    "ipadd", "ipdel",       "mac_filter" };
+
+/* vzctl's last line for a bad value (its parse_opt): status 21. */
+static int bad_param(int op, const char *arg)
+{
+	fprintf(stderr, "Bad parameter for --%s: %s\n", netif_option[op], arg);
+	return NVZ_E_VALUE;
+}
+
 /* NETIF: --netif_add/--netif_del, --ifname selecting an entry that the
  * following --mac --host_ifname --host_mac --bridge --gw --gw6 --ipadd
  * --ipdel change. op: the row's number (see the table). */
@@ -193,32 +213,63 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 		cur = live;
 	if (nvz_netif_parse(cur ? cur : nvz_ct_get(ct, "NETIF", ""), &all, &err) < 0)
 		return fail(err);
+	if (op >= 3 && !*r->ifname) {
+		if (r->npending == sizeof(r->pending) / sizeof(r->pending[0]))
+			return cmd_bad_args("Too many interface options before --ifname: %s", arg);
+		r->pending[r->npending++] = (struct netif_pending){ op, arg };
+		return 0;
+	}
 	struct nvz_netif *f = *r->ifname ? nvz_netif_find(&all, r->ifname) : NULL;
-	if (op >= 3 && !f)
-		return cmd_bad_args("%s", "--ifname NAME of an existing interface must come first");
+	if (op >= 3 && !f) {
+		fprintf(stderr, "Invalid usage: veth device %s is not configured, use --netif_add option first\n",
+			r->ifname);
+		return NVZ_E_VALUE;
+	}
 	struct nvz_addr a;
 	int rc = 0;
 	switch (op) {
-	case 0:
-		rc = nvz_netif_add_spec(&all, ct->veid, arg, nvz_ct_get(ct, "BRIDGE", ""), ct->ctx->conf_dir, &err);
+	case 0: {
+		/* As vzctl's parse_netif_cmd: several interfaces, space separated. */
+		cleanup_free char *specs = strdup(arg);
+		char *save = NULL;
+		if (!specs)
+			return 3;
+		for (char *t = strtok_r(specs, " ", &save); t && rc == 0; t = strtok_r(NULL, " ", &save))
+			rc = nvz_netif_add_spec(&all, ct->veid, t, nvz_ct_get(ct, "BRIDGE", ""), ct->ctx->conf_dir,
+						&err);
 		break;
+	}
 	case 1:
 		for (size_t i = 0; i < all.n; i++)
 			if (!strcmp(arg, "all") || !strcmp(all.v[i].ifname, arg))
 				all.v[i--] = all.v[--all.n];
 		break;
 	case 2:
+		/* vzctl changes one interface per set. */
+		if (*r->ifname)
+			return multiple_use("ifname", arg);
 		if (!nvz_netif_find(&all, arg)) {
-			fprintf(stderr, "Invalid --ifname: no interface %s in NETIF\n", arg);
+			fprintf(stderr, "Invalid usage: veth device %s is not configured, use --netif_add option first\n",
+				arg);
 			return NVZ_E_VALUE;
 		}
 		snprintf(r->ifname, sizeof(r->ifname), "%s", arg);
+		for (size_t i = 0; i < r->npending; i++)
+			if ((rc = netif_opt(ct, r->pending[i].op, r->pending[i].arg, r)))
+				return rc;
+		r->npending = 0;
 		return 0;
 	case 3: rc = nvz_mac_parse(arg, f->mac, &err); f->has_mac = true; break;
 	case 5: rc = nvz_mac_parse(arg, f->host_mac, &err); f->has_host_mac = true; break;
 	case 4: case 6:
-		if (!nvz_ifname_valid(arg))
-			return cmd_bad_args("Invalid interface name: %s", arg);
+		if (op == 6 && r->bridge_given)
+			return multiple_use("bridge", arg);
+		r->bridge_given |= op == 6;
+		/* NETIF's own separators would save a value that no longer parses. */
+		if (!nvz_ifname_valid(arg) || strpbrk(arg, ",;=")) {
+			fprintf(stderr, "Invalid interface name: %s\n", arg);
+			return bad_param(op, arg);
+		}
 		snprintf(op == 4 ? f->host_ifname : f->bridge, 16, "%s", arg);
 		break;
 	case 7: case 8:
@@ -235,15 +286,15 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 				memmove(f->ips[i], f->ips[i + 1], (--f->nips - i) * sizeof(f->ips[0])), i--;
 		break;
 	case 11:
-		if (strcmp(arg, "on") && strcmp(arg, "off")) {
-			fprintf(stderr, "Invalid value for --mac_filter: %s (on or off)\n", arg);
-			return NVZ_E_VALUE;
-		}
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return bad_param(op, arg);
 		f->mac_filter = !strcmp(arg, "on");
 		break;
 	}
-	if (rc < 0)
-		return fail(err);
+	if (rc < 0) {
+		int status = fail(err);
+		return status == NVZ_E_VALUE ? bad_param(op, arg) : status;
+	}
 	char *text = nvz_netif_format(&all);
 	rc = text ? put(r, "NETIF", text) : 3;
 	free(text);
@@ -291,50 +342,111 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	return put(r, "NETDEV", out);
 }
 
+/* Same address, the prefix aside (vzctl's find_ip: "10.0.0.1" is
+ * "10.0.0.1/24"); both texts canonical. */
+static bool same_ip(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+	return la == lb && !strncmp(a, b, la);
+}
+
+/* A growing list of addresses, canonical where they parse. */
+struct ip_list {
+	char **v;
+	size_t n;
+};
+
+static int ip_list_add(struct ip_list *l, const char *ip)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	l->v = v;
+	if (!(l->v[l->n] = strdup(ip)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void ip_list_free(struct ip_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 /* IP_ADDRESS: --ipadd appends (an address used by another CT is refused,
- * status 78), --ipdel removes one or "all". */
-static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+ * status 78), --ipdel removes one or "all". As vzctl: one argument may
+ * hold several addresses (space or tab separated), each is stored in its
+ * canonical form, and 0.0.0.0 / :: are ignored. */
+static int merge_ip_list(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct ip_list *l)
 {
 	bool del = o->ubc == 1;
-	struct nvz_error *err = NULL;
-	struct nvz_addr a;
-	if (!(del && !strcmp(arg, "all")) && nvz_addr_parse(arg, &a, &err) < 0) {
-		nvz_error_free(err);
-		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
-		return NVZ_E_VALUE;
+	cleanup_free char *args = strdup(arg);
+	char *save = NULL;
+	for (char *t = args ? strtok_r(args, " \t", &save) : NULL; t; t = strtok_r(NULL, " \t", &save)) {
+		struct nvz_error *err = NULL;
+		struct nvz_addr a;
+		char ip[INET6_ADDRSTRLEN + 5];
+		if (del && !strcmp(t, "all")) {
+			while (l->n)
+				free(l->v[--l->n]);
+			continue;
+		}
+		if (nvz_addr_parse(t, &a, &err) < 0 || nvz_addr_canon(t, ip, sizeof(ip), &err) < 0) {
+			nvz_error_free(err);
+			fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
+			return NVZ_E_VALUE;
+		}
+		if (nvz_addr_unspecified(&a))
+			continue;
+		unsigned long owner;
+		if (!del && (owner = nvz_ct_ip_owner(ct->ctx, ip, ct->veid))) {
+			fprintf(stderr, "IP address %s is already used by CT %lu\n", ip, owner);
+			return 78;
+		}
+		for (size_t i = 0; i < l->n; i++)
+			if (same_ip(l->v[i], ip)) {
+				free(l->v[i]);
+				memmove(&l->v[i], &l->v[i + 1], (--l->n - i) * sizeof(l->v[0]));
+				i--;
+			}
+		if (!del && ip_list_add(l, ip) < 0)
+			return 3;
 	}
-	unsigned long owner;
-	if (!del && (owner = nvz_ct_ip_owner(ct->ctx, arg, ct->veid))) {
-		fprintf(stderr, "IP address %s is already used by CT %lu\n", arg, owner);
-		return 78;
-	}
+	return args ? 0 : 3;
+}
+
+static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
+{
 	/* The base is what the CT has now if it runs, else the config. */
 	const char *cur = nvz_conf_get(r->changes, "IP_ADDRESS");
-	char *live = cur ? NULL : nvz_ct_live_ips(ct);
+	cleanup_free char *live = cur ? NULL : nvz_ct_live_ips(ct);
 	if (!cur)
 		cur = live ? live : nvz_ct_get(ct, "IP_ADDRESS", "");
-	char *out = NULL, *copy = strdup(cur), *save = NULL;
-	free(live);
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	if (!f || !copy) {
-		if (f)
-			fclose(f);
-		free(copy);
-		free(out);
-		return 3;
+	struct ip_list l = { 0 };
+	cleanup_free char *base = strdup(cur), *out = NULL;
+	char *save = NULL;
+	int rc = base ? 0 : 3;
+	for (char *t = base ? strtok_r(base, " \t", &save) : NULL; t && !rc; t = strtok_r(NULL, " \t", &save)) {
+		char ip[INET6_ADDRSTRLEN + 5];
+		rc = ip_list_add(&l, nvz_addr_canon(t, ip, sizeof(ip), NULL) == 0 ? ip : t) < 0 ? 3 : 0;
 	}
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		if (strcmp(t, arg) && !(del && !strcmp(arg, "all")))
-			fprintf(f, "%s%s", ftell(f) ? " " : "", t);
-	if (!del)
-		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
-	fclose(f);
-	free(copy);
-	int rc = put(r, "IP_ADDRESS", out);
-	free(out);
+	if (!rc)
+		rc = merge_ip_list(ct, o, arg, &l);
+	size_t len = 0;
+	FILE *f = rc ? NULL : open_memstream(&out, &len);
+	if (!rc && !f)
+		rc = 3;
+	for (size_t i = 0; f && i < l.n; i++)
+		fprintf(f, "%s%s", i ? " " : "", l.v[i]);
+	if (f)
+		fclose(f);
+	ip_list_free(&l);
+	if (rc)
+		return rc;
 	r->ips = true;
-	return rc;
+	return put(r, "IP_ADDRESS", out);
 }
 
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)

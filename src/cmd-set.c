@@ -93,6 +93,8 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 	}
 	if (optind <= c->argc)
 		return cmd_bad_args("Invalid extra arguments: %s", c->argv[optind - 1]);
+	if (r->npending)
+		return cmd_bad_args("%s", "Invalid usage.  Option --ifname not specified");
 	if ((rc = check_numa_masks(c->ct, r)))
 		return rc;
 	if (r->reset_ub && (nvz_conf_count(r->changes) || r->save))

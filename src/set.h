@@ -46,6 +46,14 @@ struct set_req {
 	char *userpasswd;
 	char *sample;
 	char ifname[16]; /* --ifname: the NETIF entry later options change */
+	bool bridge_given; /* --bridge: once per set, as vzctl */
+	/* Per-interface options given before --ifname: vzctl takes them in
+	 * any order, so they wait for it. */
+	struct netif_pending {
+		int op;
+		const char *arg;
+	} pending[16];
+	size_t npending;
 	const char *stored[16]; /* K_STORED options given, for their notes */
 	size_t nstored;
 	bool save, reset_ub, restart, ignore, map_name;

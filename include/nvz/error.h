@@ -29,6 +29,7 @@ enum nvz_status {
 	NVZ_E_NOT_RUNNING = 31,
 	NVZ_E_RUNNING = 32,
 	NVZ_E_STOP = 33,
+	NVZ_E_CANT_ADDIP = 34, /* VZ_CANT_ADDIP */
 	NVZ_E_FS_NOT_MOUNTED = 40,
 	NVZ_E_FS_MOUNTED = 41,
 	NVZ_E_NOPRIVATE = 43,
@@ -54,6 +55,7 @@ enum nvz_status {
 	NVZ_E_NETDEV = 104, /* VZ_NETDEV_ERROR */
 	NVZ_E_START_DISABLED = 105,
 	NVZ_E_APPLYCONFIG = 109,
+	NVZ_E_VETH = 130, /* VZ_VETH_ERROR: a veth or its vznetcfg hook failed */
 	NVZ_E_NAME = 131,
 	NVZ_E_WAIT = 133,
 	NVZ_E_CONFIG_SAVE = 139,

@@ -33,6 +33,11 @@ int nvz_addr_parse(const char *text, struct nvz_addr *out, struct nvz_error **er
 /* "addr/prefix" into buf (INET6_ADDRSTRLEN + 4 is enough). */
 int nvz_addr_format(const struct nvz_addr *a, char *buf, size_t len);
 size_t nvz_addr_len(int family);
+/* The canonical text of an address (lower case, shortest IPv6 form, a
+ * prefix kept only if given): what vzctl stored in IP_ADDRESS. */
+int nvz_addr_canon(const char *text, char *buf, size_t len, struct nvz_error **err);
+/* 0.0.0.0 or :: (vzctl ignored them in --ipadd/--ipdel and IP_ADDRESS). */
+bool nvz_addr_unspecified(const struct nvz_addr *a);
 
 /* "00:18:51:aa:bb:cc" (also with '-'): unicast only. NVZ_E_VALUE on garbage. */
 int nvz_mac_parse(const char *text, uint8_t out[NVZ_MAC_LEN], struct nvz_error **err);
@@ -121,6 +126,14 @@ struct nvz_route {
 	unsigned flags;
 };
 int nvz_route_add(int netns, const struct nvz_route *r, struct nvz_error **err);
+/* Where the kernel would send a packet to dst (`ip route get`): the output
+ * interface's index (0: no route) and the gateway, if any. */
+struct nvz_route_to {
+	int oif;
+	bool has_gw;
+	struct nvz_addr gw;
+};
+int nvz_route_to(int netns, const struct nvz_addr *dst, struct nvz_route_to *out, struct nvz_error **err);
 int nvz_route_del(int netns, const struct nvz_route *r, struct nvz_error **err);
 
 /* Proxy neighbour entries (NTF_PROXY): the namespace answers ARP/NDP on ifname

@@ -36,6 +36,9 @@ int nvz_netif_parse(const char *text, struct nvz_netifs *out, struct nvz_error *
 /* The config form, malloc'd. */
 char *nvz_netif_format(const struct nvz_netifs *in);
 struct nvz_netif *nvz_netif_find(struct nvz_netifs *in, const char *ifname);
+/* An entry without host_ifname gets vzctl's default, veth<CTID>.<N> (as
+ * vzctl's parse_netif_str did for a NETIF written by hand). */
+int nvz_netif_fill_host_names(struct nvz_netifs *in, unsigned long ctid, struct nvz_error **err);
 /* --netif_add ifname[,mac,host_ifname,host_mac,bridge] with OpenVZ's
  * defaults: host_ifname veth<CTID>.<N>, MACs generated from the CT ID, the
  * interface name and the host, bridge from vz.conf's BRIDGE (may be ""). */

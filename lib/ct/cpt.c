@@ -143,7 +143,7 @@ static void veth_host_gone(const struct nvz_ct *ct)
 {
 	struct nvz_netifs all = { 0 };
 	cleanup_free char *netif = netif_now(ct);
-	if (!netif || !*netif || nvz_netif_parse(netif, &all, NULL) < 0)
+	if (!netif || !*netif || nvz_ct_netifs(ct, netif, &all, NULL) < 0)
 		return;
 	for (size_t i = 0; i < all.n; i++)
 		nvz_link_del(-1, all.v[i].host_ifname, NULL);
@@ -494,7 +494,7 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 static char **veth_pairs(const struct nvz_ct *ct, const char *ips, const char *netif)
 {
 	struct nvz_netifs all = { 0 };
-	if (netif && *netif && nvz_netif_parse(netif, &all, NULL) < 0)
+	if (netif && *netif && nvz_ct_netifs(ct, netif, &all, NULL) < 0)
 		all.n = 0;
 	char **v = calloc(all.n + 2, sizeof(*v));
 	size_t n = 0;

@@ -47,6 +47,9 @@ void nvz_ct_scripts_rename(const struct nvz_ct *ct, const char *suffix);
 void nvz_ct_scripts_unlink(const struct nvz_ct *ct, const char *suffix);
 /* Write hostname and DNS files into the CT tree (before start or live). */
 int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err);
+/* A NETIF value as the CT uses it: parsed, missing host_ifname defaulted. */
+struct nvz_netifs;
+int nvz_ct_netifs(const struct nvz_ct *ct, const char *text, struct nvz_netifs *out, struct nvz_error **err);
 /* I/O priority from IOPRIO for pid (0: the caller). */
 /* IOPRIO as the kernel's ioprio value (best-effort class), and set on pid. */
 int nvz_ct_ioprio(const struct nvz_ct *ct);

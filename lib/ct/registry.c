@@ -1,4 +1,5 @@
 /* The container registry: IDs, names, config files and paths. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include "nvz/cleanup.h"
 #include "nvz/ct.h"
 #include "nvz/fs.h"
+#include "nvz/net.h"
 
 int nvz_ct_parse_id(const char *s, unsigned long *veid, struct nvz_error **err)
 {
@@ -358,10 +360,14 @@ unsigned long nvz_ct_ip_owner(struct nvz_ctx *ctx, const char *addr, unsigned lo
 			continue;
 		const char *ips = nvz_conf_get(other->conf, "IP_ADDRESS");
 		bool used = false;
+		/* Compared in canonical form: a config written by hand may
+		 * spell an IPv6 address otherwise. */
 		for (const char *p = ips; p && *p;) {
 			size_t wl = strcspn(p, " ");
-			size_t il = strcspn(p, "/ ");
-			used |= il == alen && !strncmp(p, addr, alen);
+			char word[INET6_ADDRSTRLEN + 8], canon[INET6_ADDRSTRLEN + 8];
+			snprintf(word, sizeof(word), "%.*s", (int)wl, p);
+			const char *w = nvz_addr_canon(word, canon, sizeof(canon), NULL) == 0 ? canon : word;
+			used |= strcspn(w, "/") == alen && !strncmp(w, addr, alen);
 			p += wl + (p[wl] == ' ');
 		}
 		nvz_ct_free(other);

@@ -156,7 +156,7 @@ static int write_resolv(struct nvz_ct *ct, int rootfd, const char *ns, const cha
 	r = write_if_changed(rootfd, "/etc/resolv.conf", b.s ? b.s : "", b.len, err);
 	free(b.s);
 	if (r == 0)
-		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "File resolv.conf was modified");
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "File resolv.conf was modified");
 	return r;
 }
 

@@ -4,6 +4,7 @@
  * pair and answers ARP/NDP for it on NEIGHBOUR_DEVS (proxy neighbour), so
  * other machines on the LAN reach the CT. What was set up is recorded in
  * RUNDIR/<id>/net so it can be undone, in the same network namespace only. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -37,8 +38,14 @@ static unsigned long long netns_ino(void)
 	return stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-/* NEIGHBOUR_DEVS=all (OpenVZ's default): every interface that is up and has
- * a global address, but not loopback, NOARP, or other CTs' pairs. */
+static bool detect_mode(const struct nvz_ct *ct)
+{
+	return !strcmp(nvz_ct_get(ct, "NEIGHBOUR_DEVS", "all"), "detect");
+}
+
+/* NEIGHBOUR_DEVS=all (nvz's default; "detect" starts from the same list):
+ * every interface that is up and has a global address, but not loopback,
+ * NOARP, or other CTs' pairs. */
 static char *neighbour_devs(const struct nvz_ct *ct)
 {
 	const char *conf = nvz_ct_get(ct, "NEIGHBOUR_DEVS", "all");
@@ -74,6 +81,34 @@ static char *neighbour_devs(const struct nvz_ct *ct)
 	return out;
 }
 
+/* VE_ROUTE_SRC_DEV (vz.conf), as OpenVZ's vzaddrouting4: the host's routes
+ * to the CT's IPv4 addresses prefer that device's first address as their
+ * source (else the host speaks to the CT from the pair's 169.254.0.1). */
+static int route_src(const struct nvz_ct *ct, struct nvz_addr *out, bool *found, struct nvz_error **err)
+{
+	const char *dev = nvz_ct_get(ct, "VE_ROUTE_SRC_DEV", "");
+	*found = false;
+	if (!*dev)
+		return 0;
+	struct ifaddrs *ifa = NULL;
+	if (getifaddrs(&ifa) < 0)
+		return nvz_err_sys(err, NVZ_E_CANT_ADDIP, errno, "Unable to get source ip [%s]", dev);
+	for (struct ifaddrs *i = ifa; i && !*found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, dev))
+			continue;
+		const struct sockaddr_in *s4 = (const void *)i->ifa_addr;
+		if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		*out = (struct nvz_addr){ .family = AF_INET, .prefix = 32 };
+		memcpy(out->bytes, &s4->sin_addr, 4);
+		*found = true;
+	}
+	freeifaddrs(ifa);
+	if (!*found)
+		return nvz_err(err, NVZ_E_CANT_ADDIP, ENOENT, "Unable to get source ip [%s]", dev);
+	return 0;
+}
+
 static int for_each_word(const char *list, int (*fn)(const char *w, void *arg), void *arg)
 {
 	cleanup_free char *copy = list ? strdup(list) : NULL;
@@ -92,6 +127,8 @@ struct ip_op {
 	bool add;
 	struct nvz_error **err;
 	bool host_only; /* restored CT: its side is already in place */
+	const struct nvz_addr *src4; /* VE_ROUTE_SRC_DEV's address, or NULL */
+	bool detect;                 /* NEIGHBOUR_DEVS=detect */
 };
 
 struct proxy_op {
@@ -121,6 +158,26 @@ static int dev_announce(const char *dev, void *arg)
 	return 0;
 }
 
+/* NEIGHBOUR_DEVS=detect, as OpenVZ's vz_get_neighbour_devs: of the
+ * candidate devices, only the one the host routes the address out of
+ * directly (or via the address itself); one behind a gateway gets no
+ * proxy entry. Asked before the address's own route exists. */
+static char *detect_devs(const char *all, const struct nvz_addr *a)
+{
+	struct nvz_route_to rt;
+	char name[IF_NAMESIZE];
+	if (nvz_route_to(-1, a, &rt, NULL) < 0)
+		return strdup("");
+	bool direct = rt.oif && (!rt.has_gw || !memcmp(rt.gw.bytes, a->bytes, nvz_addr_len(a->family)));
+	if (!direct || !if_indextoname((unsigned)rt.oif, name))
+		return strdup("");
+	size_t n = strlen(name);
+	for (const char *p = all ? all : ""; *p; p += strcspn(p, " "), p += *p == ' ')
+		if (strcspn(p, " ") == n && !strncmp(p, name, n))
+			return strdup(name);
+	return strdup("");
+}
+
 static int one_ip(const char *text, void *arg)
 {
 	struct ip_op *op = arg;
@@ -129,7 +186,8 @@ static int one_ip(const char *text, void *arg)
 		return -1;
 	struct nvz_addr host = a;
 	host.prefix = a.family == AF_INET ? 32 : 128;
-	struct nvz_route r = { .family = a.family, .dst = &host, .dev = op->hostif };
+	struct nvz_route r = { .family = a.family, .dst = &host, .dev = op->hostif,
+			       .src = op->add && a.family == AF_INET ? op->src4 : NULL };
 	struct proxy_op p = { op, &host };
 	if (!op->add) {
 		for_each_word(op->devs, dev_proxy, &p);
@@ -138,10 +196,14 @@ static int one_ip(const char *text, void *arg)
 			nvz_addr_del(op->ct_ns, CT_IF, &a, NULL);
 		return 0;
 	}
+	cleanup_free char *detected = op->detect ? detect_devs(op->devs, &host) : NULL;
+	if (op->detect && !detected)
+		return nvz_err(op->err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	const char *devs = op->detect ? detected : op->devs;
 	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
-	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(op->devs, dev_proxy, &p) < 0)
+	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
-	for_each_word(op->devs, dev_announce, &p);
+	for_each_word(devs, dev_announce, &p);
 	return 0;
 }
 
@@ -157,6 +219,17 @@ static int forward_on(const char *dev, void *arg)
 	snprintf(key, sizeof(key), "net/ipv6/conf/%s/proxy_ndp", dev);
 	nvz_net_sysctl(-1, key, "1", NULL);
 	return 0;
+}
+
+/* The pair's host side forwards, and answers ARP for whatever it routes
+ * elsewhere: an address given with a mask (--ipadd IP/24) puts that
+ * subnet on-link on venet0 in the CT, whose neighbours there must then be
+ * reached through the host, as on OpenVZ's NOARP venet0. */
+static int pair_host_on(const char *hostif, struct nvz_error **err)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/proxy_arp", hostif);
+	return forward_on(hostif, err) < 0 || nvz_net_sysctl(-1, key, "1", err) < 0 ? -1 : 0;
 }
 
 static int record(const struct nvz_ct *ct, const char *ips, const char *devs, struct nvz_error **err)
@@ -195,7 +268,7 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, con
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &g.r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
@@ -223,7 +296,11 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	 * interfaces with accept_ra=1. */
 	if (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0)
 		return -1;
-	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false };
+	struct nvz_addr src;
+	bool has_src;
+	if (route_src(ct, &src, &has_src, err) < 0)
+		return -1;
+	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL, detect_mode(ct) };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
 	    record(ct, ips, devs, err) < 0) {
 		op.add = false;
@@ -293,10 +370,14 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	struct ip_op op = { ct, -1, hostif, devs, true, err, true };
+	struct nvz_addr src;
+	bool has_src;
+	if (route_src(ct, &src, &has_src, err) < 0)
+		return -1;
+	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL, detect_mode(ct) };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_link_set_up(-1, hostif, true, err) < 0 || forward_on(hostif, err) < 0 ||
+	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
 	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, devs, err) < 0) {
@@ -320,7 +401,7 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	if (ns && strtoull(ns, NULL, 10) == netns_ino()) {
 		char hostif[IFNAMSIZ] = "";
 		host_ifname(ct, hostif, sizeof(hostif));
-		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false };
+		struct ip_op op = { ct, -1, hostif, nvz_conf_get(c, "DEVS"), false, NULL, false, NULL, false };
 		const char *ips = nvz_conf_get(c, "IPS");
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -331,12 +412,45 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	unlink(path);
 }
 
+/* The words of a that b lacks, space separated (malloc'd, "" for none). */
+static char *ips_minus(const char *a, const char *b)
+{
+	cleanup_free char *copy = strdup(a ? a : "");
+	char *out = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		size_t wl = strlen(w);
+		bool found = false;
+		for (const char *p = b ? b : ""; *p && !found; p += strcspn(p, " "), p += *p == ' ')
+			found = strcspn(p, " ") == wl && !strncmp(p, w, wl);
+		if (!found)
+			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
+	}
+	fclose(f);
+	return out;
+}
+
+/* vzctl's lines for a live change: the addresses going, then those coming. */
+static void log_ip_change(const struct nvz_ct *ct, const char *old, const char *ips)
+{
+	cleanup_free char *gone = ips_minus(old, ips), *added = ips_minus(ips, old);
+	if (gone && *gone)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Deleting IP address(es): %s", gone);
+	if (added && *added)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", added);
+}
+
 int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 {
 	pid_t pid;
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
+	cleanup_free char *old = nvz_ct_live_ips(ct);
+	log_ip_change(ct, old, ips);
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
 	return nvz_venet_start(ct, pid, ips, err);

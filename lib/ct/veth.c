@@ -4,6 +4,7 @@
  * again from the files nvz writes; nvz makes it work at start on its own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,25 @@ static int run_hook(const struct nvz_ct *ct, const char *script, const char *hos
 	char *const argv[] = { (char *)script, "init", "veth", (char *)host_if, NULL };
 	pid_t p = (pid_t)syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
 	if (p == 0) {
-		execve(script, argv, envp);
-		_exit(127);
+		/* An exec makes the exit signal SIGCHLD again: __WCLONE would
+		 * miss the script (its failure passed for success) and the
+		 * hub's reaper could take it. So the script is the child of
+		 * this one, which never execs and passes its status on. */
+		pid_t s = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
+		if (s == 0) {
+			execve(script, argv, envp);
+			_exit(127);
+		}
+		int sst = 0;
+		while (s > 0 && waitpid(s, &sst, 0) < 0 && errno == EINTR)
+			;
+		_exit(s < 0 || !WIFEXITED(sst) ? 126 : WEXITSTATUS(sst));
 	}
-	int st = 0;
-	while (p > 0 && waitpid(p, &st, __WCLONE) < 0 && errno == EINTR)
+	int st = 0, w = 0;
+	while (p > 0 && (w = waitpid(p, &st, __WCLONE)) < 0 && errno == EINTR)
 		;
-	if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-		return nvz_err(err, NVZ_E_ACTIONSCRIPT, EIO, "%s failed for %s", script, host_if);
+	if (p < 0 || w < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		return nvz_err(err, NVZ_E_VETH, EIO, "%s exited with error", script);
 	return 0;
 }
 
@@ -163,6 +175,11 @@ static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_e
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
+int nvz_ct_netifs(const struct nvz_ct *ct, const char *text, struct nvz_netifs *out, struct nvz_error **err)
+{
+	return nvz_netif_parse(text, out, err) < 0 || nvz_netif_fill_host_names(out, ct->veid, err) < 0 ? -1 : 0;
+}
+
 char *nvz_ct_live_netif(const struct nvz_ct *ct)
 {
 	return nvz_ct_runtime_value(ct, "netif", "NETIF");
@@ -175,7 +192,7 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 		return -1;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, err);
 	if (ct_ns < 0)
@@ -189,10 +206,16 @@ int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct 
 	return 0;
 }
 
+static void append_word(char *buf, size_t len, const char *word)
+{
+	size_t used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", used ? " " : "", word);
+}
+
 void nvz_veth_messages(const struct nvz_ct *ct)
 {
 	struct nvz_netifs all;
-	if (nvz_netif_parse(nvz_ct_get(ct, "NETIF", NULL), &all, NULL) < 0 || !all.n)
+	if (nvz_ct_netifs(ct, nvz_ct_get(ct, "NETIF", NULL), &all, NULL) < 0 || !all.n)
 		return;
 	char list[512] = "";
 	for (size_t i = 0; i < all.n; i++)
@@ -224,19 +247,37 @@ int nvz_ct_set_netif(struct nvz_ct *ct, const char *before, const char *now, str
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
 	struct nvz_netifs old, new;
-	if (nvz_netif_parse(before, &old, err) < 0 || nvz_netif_parse(now, &new, err) < 0)
+	if (nvz_ct_netifs(ct, before, &old, err) < 0 || nvz_ct_netifs(ct, now, &new, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(pid, err);
 	if (ct_ns < 0)
 		return -1;
+	char gone[512] = "", made[512] = "";
 	for (size_t i = 0; i < old.n; i++) {
 		struct nvz_netif *n = nvz_netif_find(&new, old.v[i].ifname);
+		if (!n)
+			append_word(gone, sizeof(gone), old.v[i].host_ifname);
 		if (!n || memcmp(n, &old.v[i], sizeof(*n)))
 			nvz_link_del(-1, old.v[i].host_ifname, NULL);
 	}
 	for (size_t i = 0; i < new.n; i++) {
 		struct nvz_netif *o = nvz_netif_find(&old, new.v[i].ifname);
-		if ((!o || memcmp(o, &new.v[i], sizeof(*o))) && one_netif(ct, ct_ns, &new.v[i], err) < 0) {
+		if (!o || memcmp(o, &new.v[i], sizeof(*o)))
+			append_word(made, sizeof(made), new.v[i].host_ifname);
+	}
+	/* vzctl's veth_ctl lines: the interfaces removed, then those (re)made. */
+	if (*gone)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Deleting veth devices: %s", gone);
+	if (*made)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Configure veth devices: %s", made);
+	for (size_t i = 0; i < new.n; i++) {
+		struct nvz_netif *o = nvz_netif_find(&old, new.v[i].ifname);
+		if (o && !memcmp(o, &new.v[i], sizeof(*o)))
+			continue;
+		if (*new.v[i].bridge)
+			nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding interface %s to the bridge %s.", new.v[i].host_ifname,
+				new.v[i].bridge);
+		if (one_netif(ct, ct_ns, &new.v[i], err) < 0) {
 			nvz_link_del(-1, new.v[i].host_ifname, NULL);
 			return -1;
 		}
@@ -252,9 +293,8 @@ int nvz_veth_prepare(struct nvz_ct *ct, int ct_ns, const char *netif, struct nvz
 	struct nvz_netifs all;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
-	(void)ct;
 	for (size_t i = 0; i < all.n; i++) {
 		const struct nvz_netif *f = &all.v[i];
 		int r = nvz_link_veth_add(-1, f->host_ifname, f->ifname, ct_ns,
@@ -287,7 +327,7 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
 		return -1;
 	if (!netif || !*netif)
 		return 0;
-	if (nvz_netif_parse(netif, &all, err) < 0)
+	if (nvz_ct_netifs(ct, netif, &all, err) < 0)
 		return -1;
 	cleanup_close int ct_ns = nvz_ct_open_netns(init_pid, NULL);
 	for (size_t i = 0; i < all.n; i++) {

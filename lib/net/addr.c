@@ -63,6 +63,28 @@ int nvz_addr_format(const struct nvz_addr *a, char *buf, size_t len)
 	return 0;
 }
 
+/* vzctl's canon_ip: the address as inet_ntop writes it ("2001:DB8:0::10"
+ * is "2001:db8::10"), "/N" only if the text had a prefix. Configs and
+ * --ipdel then compare equal strings for the same address. */
+int nvz_addr_canon(const char *text, char *buf, size_t len, struct nvz_error **err)
+{
+	struct nvz_addr a;
+	char ip[INET6_ADDRSTRLEN];
+	if (nvz_addr_parse(text, &a, err) < 0)
+		return -1;
+	inet_ntop(a.family, a.bytes, ip, sizeof(ip));
+	int n = strchr(text, '/') ? snprintf(buf, len, "%s/%u", ip, a.prefix) : snprintf(buf, len, "%s", ip);
+	if (n < 0 || (size_t)n >= len)
+		return nvz_err(err, NVZ_E_VALUE, ENOSPC, "IP address '%s' too long", text);
+	return 0;
+}
+
+bool nvz_addr_unspecified(const struct nvz_addr *a)
+{
+	static const uint8_t zero[16];
+	return !memcmp(a->bytes, zero, nvz_addr_len(a->family));
+}
+
 static const char *addr_str(const struct nvz_addr *a, char *buf, size_t len)
 {
 	if (nvz_addr_format(a, buf, len) < 0)
@@ -327,4 +349,46 @@ int nvz_neigh_proxy_exists(int netns, const char *ifname, const struct nvz_addr 
 		return nvz_nl_err(err, NVZ_E_SYSTEM, r, ext, "list proxy entries of device '%s'",
 				  ifname);
 	return f.found ? 1 : 0;
+}
+
+static int route_reply(struct nlmsghdr *nlh, void *data)
+{
+	struct nvz_route_to *out = data;
+	struct nlattr *tb[RTA_MAX + 1];
+	if (nlh->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(nlh, sizeof(struct rtmsg), tb, RTA_MAX, NULL) < 0)
+		return 0;
+	const struct rtmsg *rt = nlmsg_data(nlh);
+	uint32_t v;
+	if (nvz_nla_u32(tb[RTA_OIF], &v))
+		out->oif = (int)v;
+	size_t len = nvz_addr_len(rt->rtm_family);
+	if (len && tb[RTA_GATEWAY] && (size_t)nla_len(tb[RTA_GATEWAY]) == len) {
+		out->gw = (struct nvz_addr){ .family = rt->rtm_family, .prefix = (unsigned)len * 8 };
+		memcpy(out->gw.bytes, nla_data(tb[RTA_GATEWAY]), len);
+		out->has_gw = true;
+	}
+	return 0;
+}
+
+int nvz_route_to(int netns, const struct nvz_addr *dst, struct nvz_route_to *out, struct nvz_error **err)
+{
+	char ext[NVZ_NL_EXTSZ];
+	cleanup_nl struct nvz_nl nl = { 0 };
+	memset(out, 0, sizeof(*out));
+	if (check_addr(dst, err) < 0 || nvz_nl_open(netns, &nl, err) < 0)
+		return -1;
+	size_t len = nvz_addr_len(dst->family);
+	struct rtmsg rt = { .rtm_family = (uint8_t)dst->family, .rtm_dst_len = (uint8_t)(len * 8) };
+	cleanup_nlmsg struct nl_msg *msg = nvz_nl_msg(&nl, RTM_GETROUTE, NLM_F_ACK, &rt, sizeof(rt));
+	if (msg)
+		nla_put(msg, RTA_DST, (int)len, dst->bytes);
+	int r = nvz_nl_talk(&nl, msg, route_reply, out, ext, sizeof(ext));
+	/* No route is an answer, not a failure. */
+	if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (r < 0)
+		return nvz_nl_err(err, NVZ_E_SYSTEM, -r, ext, "route lookup");
+	return 0;
 }

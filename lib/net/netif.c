@@ -129,6 +129,26 @@ struct nvz_netif *nvz_netif_find(struct nvz_netifs *in, const char *ifname)
 	return NULL;
 }
 
+/* veth<CTID>.<N>, N the number in the CT's name for it, as vzctl's
+ * sscanf("%*[^0-9]%d"): eth0 -> 0, eth01 -> 1, eth1a -> 1, none (or a name
+ * starting with a digit) -> 0. */
+static int default_host_ifname(struct nvz_netif *f, unsigned long ctid, struct nvz_error **err)
+{
+	size_t skip = strcspn(f->ifname, "0123456789");
+	long num = skip ? strtol(f->ifname + skip, NULL, 10) : 0;
+	char name[40];
+	snprintf(name, sizeof(name), "veth%lu.%ld", ctid, num);
+	return set_name(f->host_ifname, name, err);
+}
+
+int nvz_netif_fill_host_names(struct nvz_netifs *in, unsigned long ctid, struct nvz_error **err)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (!*in->v[i].host_ifname && default_host_ifname(&in->v[i], ctid, err) < 0)
+			return nvz_err_wrap(err, "NETIF %s: default host interface name", in->v[i].ifname);
+	return 0;
+}
+
 int nvz_netif_add_spec(struct nvz_netifs *in, unsigned long ctid, const char *spec,
 		       const char *default_bridge, const char *host_seed, struct nvz_error **err)
 {
@@ -162,14 +182,8 @@ int nvz_netif_add_spec(struct nvz_netifs *in, unsigned long ctid, const char *sp
 	const char *bridge = fields[4] && *fields[4] ? fields[4] : default_bridge;
 	if (bridge && *bridge && set_name(f.bridge, bridge, err) < 0)
 		return -1;
-	if (!*f.host_ifname) {
-		/* veth<CTID>.<N>, N the digits of the CT's name for it (eth0 -> 0). */
-		const char *d = f.ifname + strcspn(f.ifname, "0123456789");
-		char name[32];
-		snprintf(name, sizeof(name), "veth%lu.%s", ctid, *d ? d : "0");
-		if (set_name(f.host_ifname, name, err) < 0)
-			return nvz_err_wrap(err, "default host interface name (give one)");
-	}
+	if (!*f.host_ifname && default_host_ifname(&f, ctid, err) < 0)
+		return nvz_err_wrap(err, "default host interface name (give one)");
 	char hostname_if[40];
 	snprintf(hostname_if, sizeof(hostname_if), "host:%s", f.ifname);
 	if (!f.has_mac)

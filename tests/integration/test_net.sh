@@ -401,3 +401,273 @@ t_net_netif_live_unsaved() {
 	grep -q NETIF "$T/conf/1315.conf" && fail "an unsaved NETIF was saved"
 	return 0
 }
+
+# --ipadd/--ipdel take addresses as vzctl did: several in one argument
+# (space separated), stored in their canonical form (an IPv6 address
+# spelled otherwise is the same address, for --ipdel and for the clash
+# with another CT), 0.0.0.0 and :: ignored; --ipdel ADDR removes ADDR/MASK.
+t_net_ipadd_forms() {
+	"$VZCTL" --quiet create 1341 --ostemplate busybox-x86_64 || fail create
+	"$VZCTL" --quiet create 1342 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1341 --ipadd '10.79.0.1 10.79.0.2/24' --ipadd 2001:DB8:0:0::0010 --ipadd 0.0.0.0 --ipadd :: --save
+	grep -q '^IP_ADDRESS="10.79.0.1 10.79.0.2/24 2001:db8::10"$' "$T/conf/1341.conf" ||
+		fail "IP_ADDRESS: $(grep IP_ADDRESS "$T/conf/1341.conf")"
+	expect_rc 78 "$VZCTL" set 1342 --ipadd 2001:db8::0:10 --save
+	expect_out 'IP address 2001:db8::10 is already used by CT 1341'
+	expect_rc 0 "$VZCTL" set 1341 --ipdel 2001:0DB8::10 --ipdel 10.79.0.2 --save
+	grep -q '^IP_ADDRESS="10.79.0.1"$' "$T/conf/1341.conf" || fail "after --ipdel: $(grep IP_ADDRESS "$T/conf/1341.conf")"
+	expect_rc 21 "$VZCTL" set 1341 --ipadd '10.79.0.3 10.79.0.999' --save
+	expect_out 'Bad parameter for --ipadd: 10.79.0.3 10.79.0.999'
+	grep -q '^IP_ADDRESS="10.79.0.1"$' "$T/conf/1341.conf" || fail "changed by a refused --ipadd"
+	return 0
+}
+
+# As vzctl, one set changes one interface: a second --ifname (or --bridge)
+# is refused with vzctl's words, and nothing is saved.
+t_net_ifname_once() {
+	"$VZCTL" --quiet create 1343 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1343 --netif_add eth0 --netif_add eth1 --save
+	cp "$T/conf/1343.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth0 --mac 00:18:51:00:00:01 --ifname eth1 --mac 00:18:51:00:00:02 --save
+	expect_out '^Multiple use of --ifname option not allowed$'
+	expect_out '^Bad parameter for --ifname: eth1$'
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth0 --bridge br1 --bridge br2 --save
+	expect_out '^Multiple use of --bridge option not allowed$'
+	cmp -s "$T/conf/1343.conf" "$T/before" || fail "config changed by a refused set"
+	expect_rc 0 "$VZCTL" set 1343 --ifname eth1 --bridge br1 --save
+	grep -q 'ifname=eth1,bridge=br1,' "$T/conf/1343.conf" || fail "NETIF: $(grep NETIF "$T/conf/1343.conf")"
+	return 0
+}
+
+# vzctl takes --ifname anywhere in the set (the interface's options may
+# come first), and says its words when it is missing or names no interface.
+t_net_ifname_anywhere() {
+	"$VZCTL" --quiet create 1343 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1343 --netif_add eth0 --save
+	expect_rc 0 "$VZCTL" set 1343 --bridge br2 --mac 00:18:51:00:00:03 --ifname eth0 --save
+	grep -q 'ifname=eth0,bridge=br2,mac=00:18:51:00:00:03,' "$T/conf/1343.conf" ||
+		fail "NETIF: $(grep NETIF "$T/conf/1343.conf")"
+	expect_rc 20 "$VZCTL" set 1343 --bridge br3 --save
+	expect_out '^Invalid usage\.  Option --ifname not specified$'
+	expect_rc 21 "$VZCTL" set 1343 --ifname eth7 --bridge br3 --save
+	expect_out '^Invalid usage: veth device eth7 is not configured, use --netif_add option first$'
+	return 0
+}
+
+# A live --ipadd/--ipdel says what it does, as vzctl: "Deleting IP
+# address(es): ..." for those going, then "Adding IP address(es): ..."
+# for those coming (nvz said nothing).
+t_net_live_ip_messages() {
+	net_setup
+	srv "$VZCTL" --quiet create 1344 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1344 --ipadd 10.77.0.44 --save
+	expect_rc 0 srv "$VZCTL" start 1344
+	expect_rc 0 srv "$VZCTL" set 1344 --ipadd 10.77.0.45 --ipadd 10.77.0.46
+	expect_out '^Adding IP address\(es\): 10.77.0.45 10.77.0.46$'
+	printf '%s\n' "$OUT" | grep -q Deleting && fail "nothing was deleted: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1344 --ipdel 10.77.0.45
+	expect_out '^Deleting IP address\(es\): 10.77.0.45$'
+	printf '%s\n' "$OUT" | grep -q Adding && fail "nothing was added: $OUT"
+	expect_rc 0 srv "$VZCTL" set 1344 --ipdel all --ipadd 10.77.0.47 --save
+	[ "$(printf '%s\n' "$OUT" | grep -E 'IP address')" = "Deleting IP address(es): 10.77.0.44 10.77.0.46
+Adding IP address(es): 10.77.0.47" ] || fail "--ipdel all --ipadd: $OUT"
+	lan_ping 10.77.0.47 || fail "LAN cannot reach the new address"
+	return 0
+}
+
+# vznet.conf's EXTERNAL_SCRIPT (OpenVZ's vznetcfg hook) runs for each
+# interface, at start and live, as `SCRIPT init veth HOST_IF` with VEID
+# (and VE_CONFFILE) set. A failing hook fails the change with vzctl's
+# VZ_VETH_ERROR (130) and leaves no interface behind.
+t_net_vznet_hook() {
+	net_bridge_setup
+	cat >"$T/hook.sh" <<HOOK
+#!/bin/sh
+echo "\$* VEID=\$VEID VE_CONFFILE=\$VE_CONFFILE" >>$T/hook.log
+[ ! -e $T/hook.fail ]
+HOOK
+	chmod +x "$T/hook.sh"
+	echo "EXTERNAL_SCRIPT=\"$T/hook.sh\"" >"$T/vznet.conf"
+	srv "$VZCTL" --quiet create 1345 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1345 --netif_add eth0 --save
+	expect_rc 0 srv "$VZCTL" start 1345
+	grep -qx "init veth veth1345.0 VEID=1345 VE_CONFFILE=$T/conf/1345.conf" "$T/hook.log" ||
+		fail "hook at start: $(cat "$T/hook.log")"
+	expect_rc 0 srv "$VZCTL" set 1345 --netif_add eth1 --save
+	grep -qx "init veth veth1345.1 VEID=1345 VE_CONFFILE=$T/conf/1345.conf" "$T/hook.log" ||
+		fail "hook at a live --netif_add: $(cat "$T/hook.log")"
+	touch "$T/hook.fail"
+	cp "$T/conf/1345.conf" "$T/before"
+	expect_rc 130 srv "$VZCTL" set 1345 --netif_add eth2 --save
+	expect_out "$T/hook.sh exited with error"
+	ip -n "$SRV" link show veth1345.2 >/dev/null 2>&1 && fail "host side left after a failed hook"
+	cmp -s "$T/conf/1345.conf" "$T/before" || fail "config changed by a failed --netif_add"
+	# At start (run by the monitor hub): the start fails, nothing is left.
+	expect_rc 0 srv "$VZCTL" stop 1345
+	expect_rc 130 srv "$VZCTL" start 1345
+	expect_out "$T/hook.sh exited with error"
+	srv "$VZCTL" status 1345 | grep -q ' running' && fail "running after a failed hook"
+	ip -n "$SRV" -o link | grep -q veth1345 && fail "interfaces left: $(ip -n "$SRV" -o link)"
+	rm "$T/hook.fail"
+	expect_rc 0 srv "$VZCTL" start 1345
+	return 0
+}
+
+# Live veth changes say what they do, as vzctl's veth_ctl: "Configure
+# veth devices: ..." for an interface made or remade, "Deleting veth
+# devices: ..." for one removed (nvz said nothing).
+t_net_live_veth_messages() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1346 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" start 1346
+	expect_rc 0 srv "$VZCTL" set 1346 --netif_add eth1 --save
+	expect_out '^Configure veth devices: veth1346.1$'
+	expect_out '^Adding interface veth1346.1 to the bridge br0.$'
+	expect_rc 0 srv "$VZCTL" set 1346 --ifname eth1 --mac 00:18:51:AA:BB:46 --save
+	expect_out '^Configure veth devices: veth1346.1$'
+	expect_rc 0 srv "$VZCTL" set 1346 --netif_del eth1 --save
+	expect_out '^Deleting veth devices: veth1346.1$'
+	printf '%s\n' "$OUT" | grep -q Configure && fail "nothing was configured: $OUT"
+	ip -n "$SRV" link show veth1346.1 >/dev/null 2>&1 && fail "host side left"
+	return 0
+}
+
+# As vzctl's vps_dns_configure: the CT's resolv.conf written (at start
+# with NAMESERVER/SEARCHDOMAIN, or live) says "File resolv.conf was
+# modified" (nvz said it only with --verbose).
+t_net_resolv_message() {
+	"$VZCTL" --quiet create 1347 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1347 --hostname h47.example.com --nameserver 192.0.2.53 --save
+	printf '%s\n' "$OUT" | grep -q resolv && fail "a stopped CT's files are not written: $OUT"
+	expect_rc 0 "$VZCTL" start 1347
+	expect_out '^Set hostname: h47.example.com$'
+	expect_out '^File resolv.conf was modified$'
+	expect_rc 0 "$VZCTL" set 1347 --searchdomain example.com --save
+	expect_out '^File resolv.conf was modified$'
+	expect_rc 0 "$VZCTL" exec 1347 cat /etc/resolv.conf
+	expect_out '^search example.com$'
+	expect_out '^nameserver 192.0.2.53$'
+	return 0
+}
+
+# VE_ROUTE_SRC_DEV (vz.conf), as OpenVZ's vzaddrouting4: the server's route
+# to a routed CT's IPv4 address takes that device's address as its source
+# (nvz ignored the key: the server spoke to the CT from 169.254.0.1); a
+# device without an address fails the start with "Unable to get source ip"
+# (VZ_CANT_ADDIP, 34).
+t_net_route_src_dev() {
+	net_setup
+	echo 'VE_ROUTE_SRC_DEV="s0"' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1348 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1348 --ipadd 10.77.0.48 --ipadd 2001:db8:77::48 --save
+	expect_rc 0 srv "$VZCTL" start 1348
+	ip -n "$SRV" route get 10.77.0.48 | grep -q ' src 10.77.0.1 ' ||
+		fail "route source: $(ip -n "$SRV" route get 10.77.0.48)"
+	wait_for 100 srv "$VZCTL" exec 1348 'test -e /run/nvz-boot.done' || fail "no boot"
+	srv busybox ping -c 1 -W 2 10.77.0.48 >/dev/null 2>&1 || fail "server cannot reach the CT"
+	lan_ping 10.77.0.48 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" stop 1348
+	sed -i 's/^VE_ROUTE_SRC_DEV=.*/VE_ROUTE_SRC_DEV="lo"/' "$T/vz.conf"
+	expect_rc 34 srv "$VZCTL" start 1348
+	expect_out 'Unable to get source ip \[lo\]'
+	srv "$VZCTL" status 1348 | grep -q ' running' && fail "running without its routes"
+	ip -n "$SRV" -o link | grep -q venet1348 && fail "pair left: $(ip -n "$SRV" -o link)"
+	return 0
+}
+
+# NEIGHBOUR_DEVS=detect (OpenVZ's shipped vz.conf), as its
+# vz_get_neighbour_devs: a routed CT's address is answered for (proxy ARP)
+# only on the interface the server reaches it through directly, not on
+# every interface (nvz took "detect" for "all"); an address the server
+# has no direct route to gets no entry.
+t_net_neighbour_detect() {
+	net_setup
+	ip -n "$SRV" link add s1 type veth peer name s1p || fail "veth s1"
+	ip -n "$SRV" addr add 10.88.0.1/24 dev s1
+	ip -n "$SRV" link set s1 up
+	ip -n "$SRV" link set s1p up
+	echo 'NEIGHBOUR_DEVS=detect' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1349 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1349 --ipadd 10.77.0.49 --ipadd 10.99.0.49 --save
+	expect_rc 0 srv "$VZCTL" start 1349
+	local proxies
+	proxies=$(ip -n "$SRV" neigh show proxy)
+	printf '%s\n' "$proxies" | grep -q '^10.77.0.49 dev s0 ' || fail "no proxy entry on s0: $proxies"
+	printf '%s\n' "$proxies" | grep -q ' dev s1 ' && fail "proxy entry on s1: $proxies"
+	printf '%s\n' "$proxies" | grep -q '10.99.0.49' && fail "proxy entry for an unrouted address: $proxies"
+	wait_for 100 srv "$VZCTL" exec 1349 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.49 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" stop 1349
+	[ -z "$(ip -n "$SRV" neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" neigh show proxy)"
+	return 0
+}
+
+# --ipadd IP/MASK on a routed CT: the mask makes the subnet on-link on the
+# CT's venet0, as OpenVZ's add_ip scripts did; there (NOARP) everything
+# still went to the host, so the CT reached the rest of its subnet. Here
+# the host side answers ARP for it (nvz's CT could reach only the server).
+t_net_ipadd_mask_reach() {
+	net_setup
+	srv "$VZCTL" --quiet create 1350 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1350 --ipadd 10.77.0.60/24 --save
+	expect_rc 0 srv "$VZCTL" start 1350
+	wait_for 100 srv "$VZCTL" exec 1350 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" exec 1350 'ip -4 addr show dev venet0'
+	expect_out '10.77.0.60/24'
+	srv "$VZCTL" exec 1350 'ping -c 1 -W 2 10.77.0.50' >/dev/null 2>&1 || fail "CT cannot reach its subnet's LAN peer"
+	lan_ping 10.77.0.60 || fail "LAN cannot reach the CT"
+	return 0
+}
+
+# As vzctl's parse_netif_cmd, one --netif_add may name several interfaces,
+# space separated (nvz refused it: "Invalid interface name").
+t_net_netif_add_list() {
+	"$VZCTL" --quiet create 1351 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1351 --netif_add 'eth0 eth1,00:18:51:00:51:01' --save
+	grep -Eq '^NETIF="ifname=eth0,mac=[^;]*,host_ifname=veth1351.0,[^;]*;ifname=eth1,mac=00:18:51:00:51:01,host_ifname=veth1351.1,' \
+		"$T/conf/1351.conf" || fail "NETIF: $(grep NETIF "$T/conf/1351.conf")"
+	return 0
+}
+
+# A NETIF written by hand with only ifname= (and bridge=): vzctl's
+# parse_netif_str gave the host side its default name, vethCTID.N, and
+# generated the MAC; nvz's start failed ("invalid interface name ''").
+t_net_netif_minimal_entry() {
+	net_bridge_setup
+	srv "$VZCTL" --quiet create 1352 --ostemplate busybox-x86_64 || fail create
+	echo 'NETIF="ifname=eth0,bridge=br0"' >>"$T/conf/1352.conf"
+	expect_rc 0 srv "$VZCTL" start 1352
+	expect_out '^Configure veth devices: veth1352.0$'
+	expect_out '^Adding interface veth1352.0 to the bridge br0.$'
+	ip -n "$SRV" link show veth1352.0 | grep -q 'master br0' || fail "host side: $(ip -n "$SRV" -o link)"
+	expect_rc 0 srv "$VZCTL" exec 1352 'ip addr add 10.77.0.52/24 dev eth0'
+	wait_for 30 lan_ping 10.77.0.52 || fail "LAN cannot reach the CT"
+	# Live changes and stop find the host side by the same name.
+	expect_rc 0 srv "$VZCTL" set 1352 --ifname eth0 --mac 00:18:51:00:52:01
+	expect_rc 0 srv "$VZCTL" exec 1352 'cat /sys/class/net/eth0/address'
+	[ "$OUT" = 00:18:51:00:52:01 ] || fail "eth0's MAC: $OUT"
+	expect_rc 0 srv "$VZCTL" stop 1352
+	ip -n "$SRV" link show veth1352.0 >/dev/null 2>&1 && fail "host side left after stop"
+	return 0
+}
+
+# A bad value for a veth option ends as vzctl's parse_opt: "Bad parameter
+# for --OPTION: VALUE", status 21 (nvz: its own line only, and 20 for a
+# bad --host_ifname or --bridge, whose ',' or ';' also broke NETIF).
+t_net_netif_bad_values() {
+	"$VZCTL" --quiet create 1353 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1353 --netif_add eth0 --save
+	cp "$T/conf/1353.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1353 --netif_add eth1,00:18:51:zz:00:01 --save
+	expect_out '^Bad parameter for --netif_add: eth1,00:18:51:zz:00:01$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --mac 00:18:51 --save
+	expect_out '^Bad parameter for --mac: 00:18:51$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --host_ifname 'veth1,x' --save
+	expect_out '^Bad parameter for --host_ifname: veth1,x$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --bridge 'br;0' --save
+	expect_out '^Bad parameter for --bridge: br;0$'
+	expect_rc 21 "$VZCTL" set 1353 --ifname eth0 --mac_filter maybe --save
+	expect_out '^Bad parameter for --mac_filter: maybe$'
+	cmp -s "$T/conf/1353.conf" "$T/before" || fail "config changed: $(grep NETIF "$T/conf/1353.conf")"
+	return 0
+}

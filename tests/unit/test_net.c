@@ -474,3 +474,30 @@ Test(net, netif_mac_filter_round_trip)
 	cr_assert_eq(e->status, NVZ_E_VALUE);
 	nvz_error_free(e);
 }
+
+/* vzctl's canon_ip: inet_ntop's spelling, a prefix only if given. */
+Test(net, addr_canon)
+{
+	char buf[64];
+	cr_assert_eq(nvz_addr_canon("2001:DB8:0:0::0010", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "2001:db8::10");
+	cr_assert_eq(nvz_addr_canon("2001:db8::10/064", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "2001:db8::10/64");
+	cr_assert_eq(nvz_addr_canon("10.0.0.1/24", buf, sizeof(buf), NULL), 0);
+	cr_assert_str_eq(buf, "10.0.0.1/24");
+	cr_assert_lt(nvz_addr_canon("10.0.0.1/255.255.255.0", buf, sizeof(buf), NULL), 0);
+	struct nvz_addr a = addr("0.0.0.0"), b = addr("::"), c = addr("10.0.0.1");
+	cr_assert(nvz_addr_unspecified(&a) && nvz_addr_unspecified(&b) && !nvz_addr_unspecified(&c));
+}
+
+/* vzctl's generate_veth_name: the number in the CT's interface name. */
+Test(net, netif_default_host_ifname)
+{
+	const char *cases[][2] = { { "eth0", "veth101.0" }, { "eth01", "veth101.1" }, { "eth1a", "veth101.1" },
+				   { "eth", "veth101.0" },  { "eth12", "veth101.12" } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nvz_netifs n = { 0 };
+		cr_assert_eq(nvz_netif_add_spec(&n, 101, cases[i][0], "", "h", NULL), 0, "%s", cases[i][0]);
+		cr_assert_str_eq(n.v[0].host_ifname, cases[i][1], "%s", cases[i][0]);
+	}
+}

@@ -358,7 +358,7 @@ static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r
 {
 	struct nvz_error *err = NULL;
 	struct nvz_ubc_value v;
-	if (nvz_ubc_parse(o->ubc, arg, &v, &err) < 0)
+	if (nvz_ubc_parse_option(o->ubc, arg, &v, &err) < 0)
 		return fail(err);
 	char *s = nvz_ubc_format(&v);
 	int rc = s ? put(r, o->key, s) : 3;
@@ -370,17 +370,14 @@ static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r
 static int apply_ram(const struct set_opt *o, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	uint64_t bytes;
-	if (nvz_parse_bytes(arg, &bytes, &err) < 0) {
-		nvz_error_free(err);
-		fprintf(stderr, "Invalid value for --%s: %s\n", o->option, arg);
-		return NVZ_E_VALUE;
-	}
+	uint64_t pages;
+	if (nvz_vswap_pages(o->option, arg, &pages, &err) < 0)
+		return fail(err);
 	char val[64];
-	if (bytes == NVZ_UNLIMITED)
+	if (pages == NVZ_UNLIMITED)
 		snprintf(val, sizeof(val), "0:unlimited");
 	else
-		snprintf(val, sizeof(val), "0:%llu", (unsigned long long)(bytes / 4096));
+		snprintf(val, sizeof(val), "0:%llu", (unsigned long long)pages);
 	r->live_res = true;
 	return put(r, o->key, val);
 }

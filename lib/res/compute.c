@@ -213,7 +213,7 @@ static int compute_io(nvz_res_get_fn get, void *data, struct nvz_res_limits *out
 	out->io_bps = 0;
 	/* The config holds bytes/s; only the command line defaults to MB/s. */
 	const char *s = get(data, "IOLIMIT");
-	if (s && *s && (r = nvz_res_iolimit_value(s, 1, &out->io_bps, err)) < 0)
+	if (s && *s && (r = nvz_res_iolimit_value(s, 1, false, &out->io_bps, err)) < 0)
 		return r;
 	return 0;
 }

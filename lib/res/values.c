@@ -62,9 +62,10 @@ static void option_name(const char *key, char *buf, size_t size)
 	buf[i] = '\0';
 }
 
+/* vzctl's words for any option value it cannot take. */
 static int invalid(struct nvz_error **err, const char *option, const char *text)
 {
-	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid value for --%s: %s", option,
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad parameter for --%s: %s", option,
 		       text ? text : "");
 }
 
@@ -201,8 +202,7 @@ static int mask_value(const struct mask_kind *k, const char *text, char *buf, si
 	struct cpuset want, online;
 	if (text && strcmp(text, "all") == 0) {
 		if (size < 4)
-			return nvz_err(err, NVZ_E_VALUE, ENOSPC, "Invalid value for --%s: %s", k->option,
-				       text);
+			return invalid(err, k->option, text);
 		memcpy(buf, "all", 4);
 		return 0;
 	}
@@ -212,11 +212,11 @@ static int mask_value(const struct mask_kind *k, const char *text, char *buf, si
 	for (unsigned c = 0; c < CPU_BITS; c++)
 		if (cpu_isset(&want, c) && !cpu_isset(&online, c))
 			return nvz_err(err, NVZ_E_VALUE, EINVAL,
-				       "Invalid value for --%s: %s (%s %u is not online)", k->option,
+				       "Bad parameter for --%s: %s (%s %u is not online)", k->option,
 				       text, k->element, c);
 	if (format_cpu_list(&want, buf, size) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENOSPC,
-			       "Invalid value for --%s: %s (list too long)", k->option, text);
+			       "Bad parameter for --%s: %s (list too long)", k->option, text);
 	return 0;
 }
 
@@ -308,8 +308,9 @@ static uint64_t iolimit_suffix(char c)
 	return 0;
 }
 
-/* Bytes/s; 0 = no limit. Above ~2 GB/s is truncated like vzctl does. */
-int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
+/* Bytes/s; 0 = no limit. Above ~2 GB/s: truncated (a config's value, as
+ * vzctl warns and truncates) or, strict, refused (vzctl's command line). */
+int nvz_res_iolimit_value(const char *text, uint64_t def_mul, bool strict, uint64_t *out,
 			  struct nvz_error **err)
 {
 	const char *end = NULL;
@@ -327,6 +328,8 @@ int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
 			return invalid(err, "iolimit", text);
 	}
 	unsigned __int128 v = (unsigned __int128)n * mul;
+	if (strict && v > IOLIMIT_MAX)
+		return invalid(err, "iolimit", text);
 	*out = v > IOLIMIT_MAX ? IOLIMIT_MAX : (uint64_t)v;
 	return 0;
 }
@@ -335,7 +338,7 @@ char *nvz_res_parse_iolimit(const char *text, struct nvz_error **err)
 {
 	uint64_t v;
 	char *s = NULL;
-	if (nvz_res_iolimit_value(text, 1ULL << 20, &v, err) < 0)
+	if (nvz_res_iolimit_value(text, 1ULL << 20, true, &v, err) < 0)
 		return NULL;
 	if (asprintf(&s, "%llu", (unsigned long long)v) < 0) {
 		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

@@ -386,7 +386,7 @@ t_log_level() {
 	grep -q 'CT 2701: Starting container' "$log" || fail "no progress line at 0: $(cat "$log")"
 	grep -q 'Running mount script' "$log" && fail "detail logged at 0"
 	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
-	grep -q 'CT 2701: Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged: $(cat "$log")"
+	grep -q 'CT 2701: Bad parameter for --cpuunits: 3' "$log" || fail "the error is not logged: $(cat "$log")"
 	echo "LOG_LEVEL=1" >>"$T/vz.conf"
 	expect_rc 0 "$VZCTL" restart 2701
 	grep -q 'Running mount script' "$log" || fail "no detail at 1"
@@ -395,7 +395,7 @@ t_log_level() {
 	expect_rc 0 "$VZCTL" stop 2701
 	[ ! -s "$log" ] || fail "logged at -1 without an error: $(cat "$log")"
 	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
-	grep -q 'Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged at -1"
+	grep -q 'Bad parameter for --cpuunits: 3' "$log" || fail "the error is not logged at -1"
 	[ "$(wc -l <"$log")" = 1 ] || fail "more than the error at -1: $(cat "$log")"
 	return 0
 }

@@ -96,16 +96,22 @@ char *nvz_res_parse_uint(const char *key, const char *text, unsigned long min, u
 	return s;
 }
 
-/* "N" or "N%": both are per cent of one CPU, as the vzctl man page says
- * (a 2-CPU host has 200%). */
+/* "N": per cent of one CPU (a 2-CPU host has 200); "N%": per cent of the
+ * whole host, 0 to 100, stored as N times the online CPUs, as vzctl's
+ * parse_cpulimit() does. */
 int nvz_res_cpulimit_value(const char *text, unsigned long *out, struct nvz_error **err)
 {
 	const char *end = NULL;
 	unsigned long v;
 	if (!text || parse_ulong(text, &end, &v) < 0)
 		return invalid(err, "cpulimit", text);
-	if (*end == '%')
+	if (*end == '%' && end[1] == '\0') {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (v > 100)
+			return invalid(err, "cpulimit", text);
+		v *= ncpu > 0 ? (unsigned long)ncpu : 1;
 		end++;
+	}
 	if (*end != '\0' || v > CPULIMIT_MAX)
 		return invalid(err, "cpulimit", text);
 	*out = v;

@@ -153,8 +153,8 @@ t_res_cpu_io_values() {
 # Option values as vzctl 4.x takes them on its command line (config.c,
 # vzctl-actions.c:parse_opt): "Bad parameter for --X: Y" (21) for what it
 # cannot take, numbers above LONG_MAX and an iolimit above INT_MAX bytes/s
-# included (vzctl truncates those only in config files); --ram/--swap
-# round up to whole pages.
+# included (vzctl truncates those only in config files); --cpulimit N% is
+# N per cent of the whole host; --ram/--swap round up to whole pages.
 t_res_set_values_openvz() {
 	"$VZCTL" --quiet create 1012 --ostemplate busybox-x86_64 || fail create
 	local conf=$T/conf/1012.conf
@@ -170,12 +170,18 @@ t_res_set_values_openvz() {
 	expect_out '^Bad parameter for --iolimit: 3000$'
 	expect_rc 21 "$VZCTL" set 1012 --cpuunits 7 --save
 	expect_out '^Bad parameter for --cpuunits: 7$'
+	expect_rc 21 "$VZCTL" set 1012 --cpulimit 101% --save
+	expect_out '^Bad parameter for --cpulimit: 101%$'
 	expect_rc 21 "$VZCTL" set 1012 --ram 99999999999999999999 --save
 	expect_out '^Bad parameter for --ram: 99999999999999999999$'
 	cmp -s "$conf" "$T/before" || fail "config changed by a refused set: $(diff "$T/before" "$conf")"
 	# LONG_MAX itself is unlimited, as vzctl writes it
 	expect_rc 0 "$VZCTL" set 1012 --kmemsize 9223372036854775807 --save
 	grep -q '^KMEMSIZE="unlimited:unlimited"$' "$conf" || fail "$(grep KMEMSIZE "$conf")"
+	local ncpu
+	ncpu=$(getconf _NPROCESSORS_ONLN)
+	expect_rc 0 "$VZCTL" set 1012 --cpulimit 50% --save
+	grep -q "^CPULIMIT=\"$((50 * ncpu))\"$" "$conf" || fail "50% of $ncpu CPUs: $(grep CPULIMIT "$conf")"
 	expect_rc 0 "$VZCTL" set 1012 --ram 1000 --swap 4097 --save
 	grep -q '^PHYSPAGES="0:1"$' "$conf" || fail "--ram 1000: $(grep PHYSPAGES "$conf")"
 	grep -q '^SWAPPAGES="0:2"$' "$conf" || fail "--swap 4097: $(grep SWAPPAGES "$conf")"

@@ -637,11 +637,19 @@ Test(values, cpulimit)
 {
 	struct nvz_error *err = NULL;
 	value_ok(nvz_res_parse_cpulimit("25", &err), "25");
-	value_ok(nvz_res_parse_cpulimit("25%", &err), "25");
 	value_ok(nvz_res_parse_cpulimit("0", &err), "0");
 	value_ok(nvz_res_parse_cpulimit("250", &err), "250");
 	value_ok(nvz_res_parse_cpulimit("102400", &err), "102400");
-	static const char *const bad[] = {"102401", "-5", "abc", "5%%", "%", "", "5 %", "2.5"};
+	/* N%: per cent of the whole host, N times the online CPUs (vzctl) */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char want_pct[32];
+	snprintf(want_pct, sizeof(want_pct), "%ld", 25 * ncpu);
+	value_ok(nvz_res_parse_cpulimit("25%", &err), want_pct);
+	snprintf(want_pct, sizeof(want_pct), "%ld", 100 * ncpu);
+	value_ok(nvz_res_parse_cpulimit("100%", &err), want_pct);
+	value_ok(nvz_res_parse_cpulimit("0%", &err), "0");
+	static const char *const bad[] = {"102401", "-5", "abc", "5%%", "%", "", "5 %", "2.5",
+					  "101%", "250%"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "Bad parameter for --cpulimit: %s", bad[i]);

@@ -500,15 +500,18 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		return merge_netdev(ct, o, arg, r);
 	case K_DISK: {
 		struct nvz_error *err = NULL;
-		struct nvz_disk_limits lim;
-		const char *ds = !strcmp(o->key, "DISKSPACE") ? arg : NULL;
-		const char *di = !strcmp(o->key, "DISKINODES") ? arg : NULL;
-		const char *qt = !strcmp(o->key, "QUOTATIME") ? arg : NULL;
-		if (!strcmp(o->key, "DISK_QUOTA") ? nvz_conf_validate(o->key, arg, &err) < 0
-						  : nvz_disk_limits_parse(ds, di, qt, &lim, &err) < 0)
+		if (!strcmp(o->key, "DISK_QUOTA")) {
+			if (nvz_conf_validate(o->key, arg, &err) < 0)
+				return fail(err);
+			r->disk = true;
+			return put(r, o->key, arg);
+		}
+		/* Saved as vzctl saves it: "soft:hard" in blocks or inodes. */
+		cleanup_free char *v = nvz_disk_option_value(o->option, arg, &err);
+		if (!v)
 			return fail(err);
 		r->disk = true;
-		return put(r, o->key, arg);
+		return put(r, o->key, v);
 	}
 	case K_SETMODE:
 		if (!strcmp(arg, "restart"))

@@ -280,6 +280,34 @@ static void set_ioprio_all(const struct nvz_ct *ct, const struct nvz_cgroup *cg,
 	nvz_conf_free(merged);
 }
 
+/* What vzctl 4.x says of a live set, in its order (vps_setup_res: UBC,
+ * then CPU, then I/O); ioprio goes without a word there too. */
+static void say_applied(const struct nvz_ct *ct, const struct nvz_conf *changes)
+{
+	static const struct {
+		const char *key, *fmt;
+	} cpu[] = {
+		{ "CPULIMIT", "Setting CPU limit: %s" }, { "CPUUNITS", "Setting CPU units: %s" },
+		{ "CPUS", "Setting CPUs: %s" },		 { "CPUMASK", "Setting CPU mask: %s" },
+		{ "NODEMASK", "Setting NUMA node mask: %s" },
+	};
+	bool ubc = false;
+	for (int id = 0; id < UBC_COUNT; id++)
+		ubc |= nvz_conf_get(changes, nvz_ubc_info(id)->key) != NULL;
+	if (ubc)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "UB limits were set successfully");
+	const char *v;
+	for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++)
+		if ((v = nvz_conf_get(changes, cpu[i].key)) && strcmp(v, "auto"))
+			nvz_log(ct->ctx, NVZ_LOG_INFO, cpu[i].fmt, v);
+	if ((v = nvz_conf_get(changes, "IOLIMIT")))
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting iolimit: %s %s", v,
+			strcmp(v, "0") ? "bytes/sec" : "(unlimited)");
+	if ((v = nvz_conf_get(changes, "IOPSLIMIT")))
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting iopslimit: %s %s", v,
+			strcmp(v, "0") ? "iops" : "(unlimited)");
+}
+
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err)
 {
@@ -287,6 +315,8 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 	if (nvz_ct_cgroup(ct, &cg, err) < 0)
 		return -1;
 	int r = nvz_ct_apply_resources(ct, changes, cg, err);
+	if (r == 0 && changes)
+		say_applied(ct, changes);
 	/* Say once which of the changed beancounters this kernel cannot enforce. */
 	char list[512] = "";
 	for (int id = 0; r == 0 && changes && id < UBC_COUNT; id++) {
@@ -333,5 +363,7 @@ int nvz_ct_reset_ub(struct nvz_ct *ct, struct nvz_error **err)
 	if (r == 0)
 		r = nvz_ct_set_resources(ct, none, err);
 	nvz_conf_free(none);
+	if (r == 0) /* vzctl set --reset_ub: vps_set_ublimit()'s word */
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "UB limits were set successfully");
 	return r;
 }

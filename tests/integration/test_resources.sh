@@ -189,6 +189,32 @@ t_res_set_values_openvz() {
 	grep -q '^IOLIMIT="2146435072"$' "$conf" || fail "$(grep IOLIMIT "$conf")"
 }
 
+# What a live set says, as vzctl 4.x (vps_setup_res: UBC, then CPU, then
+# I/O; panels such as WHMCS's OpenVZ module look for the UB line), before
+# "CT configuration saved"; --reset_ub says the UB line too.
+t_res_set_messages_openvz() {
+	start_busybox 1013
+	expect_rc 0 "$VZCTL" set 1013 --iolimit 10 --cpus 1 --ram 128M --cpuunits 2000 --cpulimit 50 --save
+	printf '%s\n' "$OUT" >"$T/out"
+	local want='UB limits were set successfully
+Setting CPU limit: 50
+Setting CPU units: 2000
+Setting CPUs: 1
+Setting iolimit: 10485760 bytes/sec
+CT configuration saved to '"$T"'/conf/1013.conf'
+	[ "$(grep -E '^(UB limits|Setting |CT configuration saved)' "$T/out")" = "$want" ] ||
+		fail "set said: $(cat "$T/out")"
+	expect_rc 0 "$VZCTL" set 1013 --iolimit 0
+	expect_out '^Setting iolimit: 0 \(unlimited\)$'
+	expect_rc 0 "$VZCTL" set 1013 --reset_ub
+	expect_out '^UB limits were set successfully$'
+	# A stopped CT: nothing is applied, nothing said but the save.
+	expect_rc 0 "$VZCTL" stop 1013
+	expect_rc 0 "$VZCTL" set 1013 --cpuunits 1500 --numproc 100 --save
+	printf '%s\n' "$OUT" | grep -Eq '^(UB limits|Setting )' && fail "stopped CT: $OUT"
+	return 0
+}
+
 # NUMA: --nodemask is cpuset.mems (live, and again at each start); vzctl's
 # "--cpumask auto" is the CPUs of those nodes, kept as "auto" in the config.
 # As vzctl, a node mask goes with a CPU mask and "auto" needs nodes.

@@ -454,7 +454,8 @@ t_set_unsaved_warning_wording() {
 	[ "$OUT" = "Error: --setmode restart doesn't make sense without --save flag" ] || fail "setmode: $OUT"
 	expect_rc 0 "$VZCTL" --quiet start 709
 	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
-	[ "$OUT" = "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
+	[ "$OUT" = "Setting CPU units: 600
+WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
 		fail "running: $OUT"
 }
 

@@ -191,7 +191,8 @@ t_res_set_values_openvz() {
 
 # What a live set says, as vzctl 4.x (vps_setup_res: UBC, then CPU, then
 # I/O; panels such as WHMCS's OpenVZ module look for the UB line), before
-# "CT configuration saved"; --reset_ub says the UB line too.
+# "CT configuration saved"; --reset_ub says the UB line too; start says
+# the config's CPU and I/O values (beancounters without a word).
 t_res_set_messages_openvz() {
 	start_busybox 1013
 	expect_rc 0 "$VZCTL" set 1013 --iolimit 10 --cpus 1 --ram 128M --cpuunits 2000 --cpulimit 50 --save
@@ -212,6 +213,16 @@ CT configuration saved to '"$T"'/conf/1013.conf'
 	expect_rc 0 "$VZCTL" stop 1013
 	expect_rc 0 "$VZCTL" set 1013 --cpuunits 1500 --numproc 100 --save
 	printf '%s\n' "$OUT" | grep -Eq '^(UB limits|Setting )' && fail "stopped CT: $OUT"
+	# start says the config's CPU and I/O values, before "start in progress"
+	expect_rc 0 "$VZCTL" start 1013
+	want='Starting container...
+Setting CPU limit: 50
+Setting CPU units: 1500
+Setting CPUs: 1
+Setting iolimit: 10485760 bytes/sec
+Container start in progress...'
+	[ "$(printf '%s\n' "$OUT" | grep -E '^(Starting container|Setting |Container start|UB limits)')" = "$want" ] ||
+		fail "start said: $OUT"
 	return 0
 }
 

@@ -1,4 +1,5 @@
 /* vzctl set: one row per option, and how its value becomes config. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,7 +397,12 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 		return nvz_res_parse_uint(o->key, arg, 8, 500000, err);
 	if (!strcmp(o->key, "IOPRIO"))
 		return nvz_res_parse_uint(o->key, arg, 0, 7, err);
-	return nvz_res_parse_uint(o->key, arg, 0, 1UL << 31, err);
+	/* The bounds a start reads them with (nvz_res_compute): what set saves
+	 * must start. IOPSLIMIT: vzctl's parse_int, CPUS: the largest
+	 * CONFIG_NR_CPUS. */
+	if (!strcmp(o->key, "CPUS"))
+		return nvz_res_parse_uint(o->key, arg, 0, NVZ_CPUS_MAX, err);
+	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
 /* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */

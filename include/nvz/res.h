@@ -67,6 +67,8 @@ int nvz_vswap_pages(const char *option, const char *text, uint64_t *pages, struc
 
 /* CPUUNITS of a CT whose configs do not set it. */
 #define NVZ_CPUUNITS_DEFAULT 1000
+/* The largest CPUS (the largest CONFIG_NR_CPUS). */
+#define NVZ_CPUS_MAX 8192
 
 /* What the kernel is asked to enforce, computed from a CT's settings.
  * NVZ_UNLIMITED where there is no limit; 0 for "not set" on the others. */

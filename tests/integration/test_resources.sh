@@ -174,6 +174,11 @@ t_res_set_values_openvz() {
 	expect_out '^Bad parameter for --cpulimit: 101%$'
 	expect_rc 21 "$VZCTL" set 1012 --ram 99999999999999999999 --save
 	expect_out '^Bad parameter for --ram: 99999999999999999999$'
+	# what a start would refuse is refused here, not saved
+	expect_rc 21 "$VZCTL" set 1012 --iopslimit 2147483648 --save
+	expect_out '^Bad parameter for --iopslimit: 2147483648$'
+	expect_rc 21 "$VZCTL" set 1012 --cpus 8193 --save
+	expect_out '^Bad parameter for --cpus: 8193$'
 	cmp -s "$conf" "$T/before" || fail "config changed by a refused set: $(diff "$T/before" "$conf")"
 	# LONG_MAX itself is unlimited, as vzctl writes it
 	expect_rc 0 "$VZCTL" set 1012 --kmemsize 9223372036854775807 --save

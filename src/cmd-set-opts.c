@@ -1,5 +1,6 @@
 /* vzctl set: one row per option, and how its value becomes config. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,7 +471,7 @@ static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r
 {
 	struct nvz_error *err = NULL;
 	struct nvz_ubc_value v;
-	if (nvz_ubc_parse(o->ubc, arg, &v, &err) < 0)
+	if (nvz_ubc_parse_option(o->ubc, arg, &v, &err) < 0)
 		return fail(err);
 	char *s = nvz_ubc_format(&v);
 	int rc = s ? put(r, o->key, s) : 3;
@@ -482,17 +483,14 @@ static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r
 static int apply_ram(const struct set_opt *o, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	uint64_t bytes;
-	if (nvz_parse_bytes(arg, &bytes, &err) < 0) {
-		nvz_error_free(err);
-		fprintf(stderr, "Invalid value for --%s: %s\n", o->option, arg);
-		return NVZ_E_VALUE;
-	}
+	uint64_t pages;
+	if (nvz_vswap_pages(o->option, arg, &pages, &err) < 0)
+		return fail(err);
 	char val[64];
-	if (bytes == NVZ_UNLIMITED)
+	if (pages == NVZ_UNLIMITED)
 		snprintf(val, sizeof(val), "0:unlimited");
 	else
-		snprintf(val, sizeof(val), "0:%llu", (unsigned long long)(bytes / 4096));
+		snprintf(val, sizeof(val), "0:%llu", (unsigned long long)pages);
 	r->live_res = true;
 	return put(r, o->key, val);
 }
@@ -511,7 +509,12 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 		return nvz_res_parse_uint(o->key, arg, 8, 500000, err);
 	if (!strcmp(o->key, "IOPRIO"))
 		return nvz_res_parse_uint(o->key, arg, 0, 7, err);
-	return nvz_res_parse_uint(o->key, arg, 0, 1UL << 31, err);
+	/* The bounds a start reads them with (nvz_res_compute): what set saves
+	 * must start. IOPSLIMIT: vzctl's parse_int, CPUS: the largest
+	 * CONFIG_NR_CPUS. */
+	if (!strcmp(o->key, "CPUS"))
+		return nvz_res_parse_uint(o->key, arg, 0, NVZ_CPUS_MAX, err);
+	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
 /* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
@@ -615,15 +618,18 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		return merge_netdev(ct, o, arg, r);
 	case K_DISK: {
 		struct nvz_error *err = NULL;
-		struct nvz_disk_limits lim;
-		const char *ds = !strcmp(o->key, "DISKSPACE") ? arg : NULL;
-		const char *di = !strcmp(o->key, "DISKINODES") ? arg : NULL;
-		const char *qt = !strcmp(o->key, "QUOTATIME") ? arg : NULL;
-		if (!strcmp(o->key, "DISK_QUOTA") ? nvz_conf_validate(o->key, arg, &err) < 0
-						  : nvz_disk_limits_parse(ds, di, qt, &lim, &err) < 0)
+		if (!strcmp(o->key, "DISK_QUOTA")) {
+			if (nvz_conf_validate(o->key, arg, &err) < 0)
+				return fail(err);
+			r->disk = true;
+			return put(r, o->key, arg);
+		}
+		/* Saved as vzctl saves it: "soft:hard" in blocks or inodes. */
+		cleanup_free char *v = nvz_disk_option_value(o->option, arg, &err);
+		if (!v)
 			return fail(err);
 		r->disk = true;
-		return put(r, o->key, arg);
+		return put(r, o->key, v);
 	}
 	case K_SETMODE:
 		if (!strcmp(arg, "restart"))

@@ -42,10 +42,15 @@ struct nvz_ubc_value {
 
 /* Parse "B[:L]" as vzctl does: numbers with optional K/M/G/T (x1024^n), P
  * (pages) or B (bytes) suffix, or "unlimited"; a single value sets both.
- * Suffixes are refused for item counts; the result is in the param's unit.
- * Errors (status 21): "Invalid value for --NAME: X", barrier > limit. */
+ * Suffixes are refused for item counts; the result is in the param's unit;
+ * numbers from LONG_MAX up read as unlimited (a config's value).
+ * Errors (status 21): "Bad parameter for --NAME: X", barrier > limit. */
 int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
 		  struct nvz_error **err);
+/* The same for the value of a command line option: a number above LONG_MAX
+ * is refused, as vzctl refuses it ("Bad parameter for --NAME: X", 21). */
+int nvz_ubc_parse_option(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+			 struct nvz_error **err);
 /* The same syntax, but a barrier above the limit is returned as read, not
  * refused: vzcfgvalidate reports it in OpenVZ's words and can repair it. */
 int nvz_ubc_parse_pair(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
@@ -53,12 +58,17 @@ int nvz_ubc_parse_pair(enum nvz_ubc_id id, const char *text, struct nvz_ubc_valu
 /* Config form: "B:L" in the param's unit, "unlimited" spelled out. */
 char *nvz_ubc_format(const struct nvz_ubc_value *v);
 
-/* --ram / --swap: bytes with K/M/G/T suffixes -> PHYSPAGES="0:pages",
- * SWAPPAGES="0:pages". */
+/* A size in bytes with the number syntax of a byte beancounter. */
 int nvz_parse_bytes(const char *text, uint64_t *bytes, struct nvz_error **err);
+/* --ram / --swap (option: "ram", "swap"): bytes, rounded up to pages as
+ * vzctl does, for PHYSPAGES="0:pages" / SWAPPAGES="0:pages"; NVZ_UNLIMITED
+ * for "unlimited". Above LONG_MAX: "Bad parameter for --ram: X" (21). */
+int nvz_vswap_pages(const char *option, const char *text, uint64_t *pages, struct nvz_error **err);
 
 /* CPUUNITS of a CT whose configs do not set it. */
 #define NVZ_CPUUNITS_DEFAULT 1000
+/* The largest CPUS (the largest CONFIG_NR_CPUS). */
+#define NVZ_CPUS_MAX 8192
 
 /* What the kernel is asked to enforce, computed from a CT's settings.
  * NVZ_UNLIMITED where there is no limit; 0 for "not set" on the others. */

@@ -62,5 +62,10 @@ int nvz_mount_opts_parse(const char *text, unsigned long *flags, char *data, siz
  * K/M/G/T suffixes for diskspace, default unit 1 KiB blocks). */
 int nvz_disk_limits_parse(const char *diskspace, const char *diskinodes, const char *quotatime,
 			  struct nvz_disk_limits *out, struct nvz_error **err);
+/* The config value of --diskspace, --diskinodes or --quotatime (option
+ * without dashes) as vzctl saves it: "soft:hard" in 1 KiB blocks or inodes
+ * (one value: both; K/M/G/T suffixes, for inodes too), seconds; malloc'd.
+ * NULL and "Bad parameter for --OPTION: TEXT" (21) if it is not one. */
+char *nvz_disk_option_value(const char *option, const char *text, struct nvz_error **err);
 
 #endif

@@ -349,12 +349,12 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		if (!tree || nvz_conf_set(ct->conf, "TEMPLATE_TREE", base, err) < 0)
 			return -1;
 	}
-	struct nvz_disk_limits lim;
-	if ((o->diskspace || o->diskinodes) &&
-	    nvz_disk_limits_parse(o->diskspace, o->diskinodes, NULL, &lim, err) < 0)
+	/* Saved as vzctl saves them: "soft:hard" in 1 KiB blocks, inodes. */
+	cleanup_free char *space = o->diskspace ? nvz_disk_option_value("diskspace", o->diskspace, err) : NULL;
+	if (o->diskspace && (!space || nvz_conf_set(ct->conf, "DISKSPACE", space, err) < 0))
 		return -1;
-	if ((o->diskspace && nvz_conf_set(ct->conf, "DISKSPACE", o->diskspace, err) < 0) ||
-	    (o->diskinodes && nvz_conf_set(ct->conf, "DISKINODES", o->diskinodes, err) < 0))
+	cleanup_free char *inodes = o->diskinodes ? nvz_disk_option_value("diskinodes", o->diskinodes, err) : NULL;
+	if (o->diskinodes && (!inodes || nvz_conf_set(ct->conf, "DISKINODES", inodes, err) < 0))
 		return -1;
 	if (set_opt(ct, "HOSTNAME", o->hostname, err) < 0 ||
 	    set_opt(ct, "DESCRIPTION", o->description, err) < 0 || add_ips(ct, o->ipadd, err) < 0 ||

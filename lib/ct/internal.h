@@ -169,6 +169,9 @@ int nvz_veth_restored(struct nvz_ct *ct, pid_t init_pid, const char *netif, stru
  * vanish with the CT's network namespace. Messages are logged by vzctl. */
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err);
 void nvz_veth_messages(const struct nvz_ct *ct);
+/* vzctl start's words for the CPU and I/O values of the config ("Setting
+ * CPU units: 1000"), said once the CT runs. */
+void nvz_ct_start_messages(const struct nvz_ct *ct);
 /* RUNDIR/<id>/layer: where a CT on a shared template has its own layer
  * mounted under the overlay (malloc'd; exists only for such CTs). */
 char *nvz_ct_layer_dir(const struct nvz_ct *ct);

@@ -280,6 +280,52 @@ static void set_ioprio_all(const struct nvz_ct *ct, const struct nvz_cgroup *cg,
 	nvz_conf_free(merged);
 }
 
+static const char *changes_get(void *data, const char *key)
+{
+	return nvz_conf_get(data, key);
+}
+
+/* What vzctl 4.x says of the CPU and I/O values it applies, in its order
+ * (vz_setcpu, then vps_set_io); ioprio goes without a word there too. */
+static void say_cpu_io(const struct nvz_ct *ct, nvz_res_get_fn get, void *data)
+{
+	static const struct {
+		const char *key, *fmt;
+	} cpu[] = {
+		{ "CPULIMIT", "Setting CPU limit: %s" }, { "CPUUNITS", "Setting CPU units: %s" },
+		{ "CPUS", "Setting CPUs: %s" },		 { "CPUMASK", "Setting CPU mask: %s" },
+		{ "NODEMASK", "Setting NUMA node mask: %s" },
+	};
+	const char *v;
+	for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++)
+		if ((v = get(data, cpu[i].key)) && *v && strcmp(v, "auto"))
+			nvz_log(ct->ctx, NVZ_LOG_INFO, cpu[i].fmt, v);
+	if ((v = get(data, "IOLIMIT")) && *v)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting iolimit: %s %s", v,
+			strcmp(v, "0") ? "bytes/sec" : "(unlimited)");
+	if ((v = get(data, "IOPSLIMIT")) && *v)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting iopslimit: %s %s", v,
+			strcmp(v, "0") ? "iops" : "(unlimited)");
+}
+
+void nvz_ct_start_messages(const struct nvz_ct *ct)
+{
+	struct overlay o = { ct, NULL, NULL };
+	say_cpu_io(ct, overlay_get, &o);
+}
+
+/* A live set says what it applied, as vps_setup_res: the beancounters'
+ * line first, then CPU, then I/O. */
+static void say_applied(const struct nvz_ct *ct, const struct nvz_conf *changes)
+{
+	bool ubc = false;
+	for (int id = 0; id < UBC_COUNT; id++)
+		ubc |= nvz_conf_get(changes, nvz_ubc_info(id)->key) != NULL;
+	if (ubc)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "UB limits were set successfully");
+	say_cpu_io(ct, changes_get, (void *)changes);
+}
+
 int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			 struct nvz_error **err)
 {
@@ -287,6 +333,8 @@ int nvz_ct_set_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 	if (nvz_ct_cgroup(ct, &cg, err) < 0)
 		return -1;
 	int r = nvz_ct_apply_resources(ct, changes, cg, err);
+	if (r == 0 && changes)
+		say_applied(ct, changes);
 	/* Say once which of the changed beancounters this kernel cannot enforce. */
 	char list[512] = "";
 	for (int id = 0; r == 0 && changes && id < UBC_COUNT; id++) {
@@ -333,5 +381,7 @@ int nvz_ct_reset_ub(struct nvz_ct *ct, struct nvz_error **err)
 	if (r == 0)
 		r = nvz_ct_set_resources(ct, none, err);
 	nvz_conf_free(none);
+	if (r == 0) /* vzctl set --reset_ub: vps_set_ublimit()'s word */
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "UB limits were set successfully");
 	return r;
 }

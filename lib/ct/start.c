@@ -326,6 +326,7 @@ static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
 	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
 	if (ips && *ips)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
+	nvz_ct_start_messages(ct);
 	nvz_veth_messages(ct);
 	if (!o || !o->wait)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");

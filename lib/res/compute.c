@@ -9,7 +9,6 @@
 
 #define CPUUNITS_MIN 8
 #define CPUUNITS_MAX 500000
-#define CPUS_MAX 8192
 #define IOPRIO_MAX 7
 #define IOPRIO_DEFAULT 4
 
@@ -165,7 +164,7 @@ static int compute_cpu(nvz_res_get_fn get, void *data, struct nvz_res_limits *ou
 	int r;
 	if ((r = get_uint(get, data, "CPUUNITS", CPUUNITS_MIN, CPUUNITS_MAX, NVZ_CPUUNITS_DEFAULT,
 			  &units, err)) < 0 ||
-	    (r = get_uint(get, data, "CPUS", 0, CPUS_MAX, 0, &cpus, err)) < 0)
+	    (r = get_uint(get, data, "CPUS", 0, NVZ_CPUS_MAX, 0, &cpus, err)) < 0)
 		return r;
 	const char *s = get(data, "CPULIMIT");
 	if (s && *s && (r = nvz_res_cpulimit_value(s, &pct, err)) < 0)
@@ -213,7 +212,7 @@ static int compute_io(nvz_res_get_fn get, void *data, struct nvz_res_limits *out
 	out->io_bps = 0;
 	/* The config holds bytes/s; only the command line defaults to MB/s. */
 	const char *s = get(data, "IOLIMIT");
-	if (s && *s && (r = nvz_res_iolimit_value(s, 1, &out->io_bps, err)) < 0)
+	if (s && *s && (r = nvz_res_iolimit_value(s, 1, false, &out->io_bps, err)) < 0)
 		return r;
 	return 0;
 }

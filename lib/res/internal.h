@@ -2,6 +2,7 @@
 #ifndef NVZ_RES_INTERNAL_H
 #define NVZ_RES_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,8 +16,9 @@ int nvz_res_uint_value(const char *key, const char *text, unsigned long min, uns
 		       unsigned long *out, struct nvz_error **err);
 int nvz_res_cpulimit_value(const char *text, unsigned long *out, struct nvz_error **err);
 /* def_mul: unit of a number without suffix (1 MiB on the command line,
- * 1 byte in config files, where IOLIMIT is stored in bytes/s). */
-int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
+ * 1 byte in config files, where IOLIMIT is stored in bytes/s); strict:
+ * above INT_MAX is refused (command line), else truncated (config). */
+int nvz_res_iolimit_value(const char *text, uint64_t def_mul, bool strict, uint64_t *out,
 			  struct nvz_error **err);
 /* Normalised cpu list ("0-2,7") into buf, or "all", or "auto". */
 int nvz_res_cpumask_value(const char *text, char *buf, size_t size, struct nvz_error **err);

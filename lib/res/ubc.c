@@ -120,8 +120,11 @@ static long double number_value(const char *s, const char *dot, const char *end)
 /* One number of a "B:L" pair, in the unit of the parameter: digits, an
  * optional ".digits" and an optional suffix (not for item counts). Stops
  * at ':' or the end; *end is left there. Results >= LONG_MAX saturate to
- * NVZ_UNLIMITED, as vzctl truncates them to LONG_MAX. */
-static int parse_one(const char *s, enum nvz_ubc_unit unit, const char **end, uint64_t *out)
+ * NVZ_UNLIMITED, as vzctl truncates them to LONG_MAX; *over tells a number
+ * above LONG_MAX (not "unlimited" nor LONG_MAX itself), which vzctl takes
+ * from a config file with a warning but refuses on its command line. */
+static int parse_one(const char *s, enum nvz_ubc_unit unit, const char **end, uint64_t *out,
+		     bool *over)
 {
 	if (strncasecmp(s, "unlimited", 9) == 0) {
 		*end = s + 9;
@@ -152,10 +155,13 @@ static int parse_one(const char *s, enum nvz_ubc_unit unit, const char **end, ui
 	*end = p;
 	if (dot) {
 		long double v = number_value(s, dot, num_end) * mul / div;
+		*over |= v > (long double)UBC_MAX;
 		*out = v >= (long double)UBC_MAX ? NVZ_UNLIMITED : (uint64_t)v;
 		return 0;
 	}
-	unsigned __int128 v = (unsigned __int128)digits_value(s, num_end) * mul / div;
+	uint64_t n = digits_value(s, num_end);
+	unsigned __int128 v = (unsigned __int128)n * mul / div;
+	*over |= n == UINT64_MAX || v > UBC_MAX;
 	*out = v >= UBC_MAX ? NVZ_UNLIMITED : (uint64_t)v;
 	return 0;
 }
@@ -168,44 +174,81 @@ static void format_one(char *buf, size_t size, uint64_t v)
 		snprintf(buf, size, "%llu", (unsigned long long)v);
 }
 
+/* "B[:L]" into *out; *over as in parse_one. Nothing is checked of the
+ * pair itself. -1 on bad syntax. */
+static int parse_pair(enum nvz_ubc_unit unit, const char *text, struct nvz_ubc_value *out,
+		      bool *over)
+{
+	const char *end = text;
+	uint64_t barrier, limit;
+	if (parse_one(text, unit, &end, &barrier, over) < 0)
+		return -1;
+	limit = barrier;
+	if (*end == ':' && parse_one(end + 1, unit, &end, &limit, over) < 0)
+		return -1;
+	if (*end != '\0')
+		return -1;
+	*out = (struct nvz_ubc_value){.barrier = barrier, .limit = limit, .set = true};
+	return 0;
+}
+
+/* vzctl's words for any value it cannot take from its command line. */
+static int bad_parameter(struct nvz_error **err, const char *option, const char *text)
+{
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad parameter for --%s: %s", option, text);
+}
+
 int nvz_ubc_parse_pair(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
 		       struct nvz_error **err)
 {
 	const struct nvz_ubc_info *info = nvz_ubc_info(id);
+	bool over = false;
 	if (!info)
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "unknown beancounter %d", (int)id);
 	if (!text)
 		text = "";
-
-	const char *end = text;
-	uint64_t barrier, limit;
-	if (parse_one(text, info->unit, &end, &barrier) < 0)
-		goto bad;
-	limit = barrier;
-	if (*end == ':' && parse_one(end + 1, info->unit, &end, &limit) < 0)
-		goto bad;
-	if (*end != '\0')
-		goto bad;
-	*out = (struct nvz_ubc_value){.barrier = barrier, .limit = limit, .set = true};
+	if (parse_pair(info->unit, text, out, &over) < 0)
+		return bad_parameter(err, info->name, text);
 	return 0;
-bad:
-	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid value for --%s: %s", info->name, text);
+}
+
+/* The barrier above the limit: refused, where vzctl left it to the kernel
+ * (setublimit failed, status 1); cgroups would take it silently. */
+static int check_order(enum nvz_ubc_id id, const char *text, const struct nvz_ubc_value *v,
+		       struct nvz_error **err)
+{
+	if (v->barrier <= v->limit)
+		return 0;
+	char b[24], l[24];
+	format_one(b, sizeof(b), v->barrier);
+	format_one(l, sizeof(l), v->limit);
+	return nvz_err(err, NVZ_E_VALUE, EINVAL,
+		       "Bad parameter for --%s: %s (barrier %s is greater than limit %s)",
+		       nvz_ubc_info(id)->name, text, b, l);
 }
 
 int nvz_ubc_parse(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
 		  struct nvz_error **err)
 {
 	struct nvz_ubc_value v;
-	if (nvz_ubc_parse_pair(id, text, &v, err) < 0)
+	if (nvz_ubc_parse_pair(id, text, &v, err) < 0 || check_order(id, text, &v, err) < 0)
 		return -EINVAL;
-	if (v.barrier > v.limit) {
-		char b[24], l[24];
-		format_one(b, sizeof(b), v.barrier);
-		format_one(l, sizeof(l), v.limit);
-		return nvz_err(err, NVZ_E_VALUE, EINVAL,
-			       "Invalid value for --%s: barrier %s is greater than limit %s",
-			       nvz_ubc_info(id)->name, b, l);
-	}
+	*out = v;
+	return 0;
+}
+
+int nvz_ubc_parse_option(enum nvz_ubc_id id, const char *text, struct nvz_ubc_value *out,
+			 struct nvz_error **err)
+{
+	const struct nvz_ubc_info *info = nvz_ubc_info(id);
+	struct nvz_ubc_value v;
+	bool over = false;
+	if (!info)
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "unknown beancounter %d", (int)id);
+	if (!text || parse_pair(info->unit, text, &v, &over) < 0 || over)
+		return bad_parameter(err, info->name, text ? text : "");
+	if (check_order(id, text, &v, err) < 0)
+		return -EINVAL;
 	*out = v;
 	return 0;
 }
@@ -225,10 +268,24 @@ char *nvz_ubc_format(const struct nvz_ubc_value *v)
 int nvz_parse_bytes(const char *text, uint64_t *bytes, struct nvz_error **err)
 {
 	const char *end = NULL;
+	bool over = false;
 	uint64_t v;
 	/* Same number syntax as byte beancounters; a pair is not allowed. */
-	if (!text || parse_one(text, NVZ_UNIT_BYTES, &end, &v) < 0 || *end != '\0')
+	if (!text || parse_one(text, NVZ_UNIT_BYTES, &end, &v, &over) < 0 || *end != '\0')
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid size: %s", text ? text : "");
 	*bytes = v;
+	return 0;
+}
+
+int nvz_vswap_pages(const char *option, const char *text, uint64_t *pages, struct nvz_error **err)
+{
+	const char *end = NULL;
+	bool over = false;
+	uint64_t v;
+	if (!text || parse_one(text, NVZ_UNIT_BYTES, &end, &v, &over) < 0 || *end != '\0' || over)
+		return bad_parameter(err, option, text ? text : "");
+	/* A part of a page is a page, as vzctl rounds --ram and --swap. */
+	uint64_t ps = nvz_res_page_size();
+	*pages = v == NVZ_UNLIMITED ? NVZ_UNLIMITED : v / ps + (v % ps != 0);
 	return 0;
 }

@@ -62,9 +62,10 @@ static void option_name(const char *key, char *buf, size_t size)
 	buf[i] = '\0';
 }
 
+/* vzctl's words for any option value it cannot take. */
 static int invalid(struct nvz_error **err, const char *option, const char *text)
 {
-	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid value for --%s: %s", option,
+	return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad parameter for --%s: %s", option,
 		       text ? text : "");
 }
 
@@ -95,16 +96,22 @@ char *nvz_res_parse_uint(const char *key, const char *text, unsigned long min, u
 	return s;
 }
 
-/* "N" or "N%": both are per cent of one CPU, as the vzctl man page says
- * (a 2-CPU host has 200%). */
+/* "N": per cent of one CPU (a 2-CPU host has 200); "N%": per cent of the
+ * whole host, 0 to 100, stored as N times the online CPUs, as vzctl's
+ * parse_cpulimit() does. */
 int nvz_res_cpulimit_value(const char *text, unsigned long *out, struct nvz_error **err)
 {
 	const char *end = NULL;
 	unsigned long v;
 	if (!text || parse_ulong(text, &end, &v) < 0)
 		return invalid(err, "cpulimit", text);
-	if (*end == '%')
+	if (*end == '%' && end[1] == '\0') {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		if (v > 100)
+			return invalid(err, "cpulimit", text);
+		v *= ncpu > 0 ? (unsigned long)ncpu : 1;
 		end++;
+	}
 	if (*end != '\0' || v > CPULIMIT_MAX)
 		return invalid(err, "cpulimit", text);
 	*out = v;
@@ -201,8 +208,7 @@ static int mask_value(const struct mask_kind *k, const char *text, char *buf, si
 	struct cpuset want, online;
 	if (text && strcmp(text, "all") == 0) {
 		if (size < 4)
-			return nvz_err(err, NVZ_E_VALUE, ENOSPC, "Invalid value for --%s: %s", k->option,
-				       text);
+			return invalid(err, k->option, text);
 		memcpy(buf, "all", 4);
 		return 0;
 	}
@@ -212,11 +218,11 @@ static int mask_value(const struct mask_kind *k, const char *text, char *buf, si
 	for (unsigned c = 0; c < CPU_BITS; c++)
 		if (cpu_isset(&want, c) && !cpu_isset(&online, c))
 			return nvz_err(err, NVZ_E_VALUE, EINVAL,
-				       "Invalid value for --%s: %s (%s %u is not online)", k->option,
+				       "Bad parameter for --%s: %s (%s %u is not online)", k->option,
 				       text, k->element, c);
 	if (format_cpu_list(&want, buf, size) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENOSPC,
-			       "Invalid value for --%s: %s (list too long)", k->option, text);
+			       "Bad parameter for --%s: %s (list too long)", k->option, text);
 	return 0;
 }
 
@@ -308,8 +314,9 @@ static uint64_t iolimit_suffix(char c)
 	return 0;
 }
 
-/* Bytes/s; 0 = no limit. Above ~2 GB/s is truncated like vzctl does. */
-int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
+/* Bytes/s; 0 = no limit. Above ~2 GB/s: truncated (a config's value, as
+ * vzctl warns and truncates) or, strict, refused (vzctl's command line). */
+int nvz_res_iolimit_value(const char *text, uint64_t def_mul, bool strict, uint64_t *out,
 			  struct nvz_error **err)
 {
 	const char *end = NULL;
@@ -327,6 +334,8 @@ int nvz_res_iolimit_value(const char *text, uint64_t def_mul, uint64_t *out,
 			return invalid(err, "iolimit", text);
 	}
 	unsigned __int128 v = (unsigned __int128)n * mul;
+	if (strict && v > IOLIMIT_MAX)
+		return invalid(err, "iolimit", text);
 	*out = v > IOLIMIT_MAX ? IOLIMIT_MAX : (uint64_t)v;
 	return 0;
 }
@@ -335,7 +344,7 @@ char *nvz_res_parse_iolimit(const char *text, struct nvz_error **err)
 {
 	uint64_t v;
 	char *s = NULL;
-	if (nvz_res_iolimit_value(text, 1ULL << 20, &v, err) < 0)
+	if (nvz_res_iolimit_value(text, 1ULL << 20, true, &v, err) < 0)
 		return NULL;
 	if (asprintf(&s, "%llu", (unsigned long long)v) < 0) {
 		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

@@ -22,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!l.inodes_hard || l.inodes_soft <= l.inodes_hard);
 		CHECK(nvz_disk_limits_parse(space, inodes, qtime, &again, NULL) == 0);
 		CHECK(memcmp(&l, &again, sizeof(l)) == 0);
+		/* What set saves for --diskspace reads back as the same limits. */
+		char *saved = space && *space ? nvz_disk_option_value("diskspace", space, NULL) : NULL;
+		if (saved) {
+			CHECK(nvz_disk_limits_parse(saved, inodes, qtime, &again, NULL) == 0);
+			CHECK(again.space_soft_kb == l.space_soft_kb && again.space_hard_kb == l.space_hard_kb);
+			free(saved);
+		}
 	}
 	unsigned long flags;
 	char mdata[64];

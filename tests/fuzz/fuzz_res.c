@@ -30,6 +30,10 @@ static void fuzz_ubc(unsigned sel, const char *text)
 	CHECK(nvz_ubc_parse(id, form, &again, NULL) == 0);
 	CHECK(again.barrier == v.barrier && again.limit == v.limit);
 	free(form);
+	/* The command line's form takes less, never something else. */
+	struct nvz_ubc_value opt = { 0 };
+	if (nvz_ubc_parse_option(id, text, &opt, NULL) == 0)
+		CHECK(opt.barrier == v.barrier && opt.limit == v.limit);
 }
 
 typedef char *(*norm_fn)(const char *text, struct nvz_error **err);
@@ -69,7 +73,7 @@ static void fuzz_iolimit(const char *text)
 		return;
 	}
 	uint64_t bytes;
-	CHECK(nvz_res_iolimit_value(form, 1, &bytes, NULL) == 0);
+	CHECK(nvz_res_iolimit_value(form, 1, false, &bytes, NULL) == 0);
 	CHECK(bytes == strtoull(form, NULL, 10));
 	free(form);
 }

@@ -383,12 +383,12 @@ t_disk_ploop_grow() {
 	capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
 	if [ $(( (16#$capeff >> 24) & 1 )) -eq 1 ]; then
 		[ $rc -eq 0 ] || fail "online grow failed with CAP_SYS_RESOURCE: $(cat "$T/out")"
-		grep -q '^DISKSPACE="400M:400M"$' "$T/conf/1102.conf" || fail "grown but not saved"
+		grep -q '^DISKSPACE="409600:409600"$' "$T/conf/1102.conf" || fail "grown but not saved"
 	else
 		[ $rc -ne 0 ] || fail "online grow succeeded without CAP_SYS_RESOURCE?"
 		grep -q 'CAP_SYS_RESOURCE' "$T/out" || fail "unclear refusal: $(cat "$T/out")"
 		grep -q 'not saving configuration' "$T/out" || fail "no not-saved notice"
-		grep -q '^DISKSPACE="200M:200M"$' "$T/conf/1102.conf" || fail "config changed by a refused set"
+		grep -q '^DISKSPACE="204800:204800"$' "$T/conf/1102.conf" || fail "config changed by a refused set"
 		ct_running 1102 || fail "CT harmed by the refused resize"
 		"$VZCTL" exec 1102 'touch /still-writable' || fail "CT fs not writable after refusal"
 		expect_rc 0 "$VZCTL" stop 1102
@@ -406,7 +406,7 @@ t_disk_ploop_grow() {
 	expect_out 'stop the container first'
 	expect_rc 0 "$VZCTL" stop 1102
 	"$VZCTL" set 1102 --diskspace 100M:100M --save >"$T/out" 2>&1 && fail "shrink below usage accepted"
-	grep -q '^DISKSPACE="400M:400M"$' "$T/conf/1102.conf" || fail "config changed by refused shrink"
+	grep -q '^DISKSPACE="409600:409600"$' "$T/conf/1102.conf" || fail "config changed by refused shrink"
 	# Make room (resize2fs's own minimum is conservative), then shrink.
 	expect_rc 0 "$VZCTL" mount 1102
 	rm "$T/root/1102/want"
@@ -455,6 +455,30 @@ t_disk_df_never_lies() {
 	echo "used inside: $used1 -> $used2 KiB after 50 MiB written from the host"
 	[ $((used2 - used1)) -ge 50000 ] || fail "df inside did not count the host's write"
 	expect_rc 0 "$VZCTL" exec 1104 'ls -l /from-host'
+}
+
+# --diskspace/--diskinodes/--quotatime are saved as vzctl 4.x saves them
+# (config.c store_dq): "soft:hard" in 1 KiB blocks and inodes, one value
+# for both, suffixes K/M/G/T for inodes too; bad ones are vzctl's "Bad
+# parameter for --X: Y" (21).
+t_disk_values_saved_as_vzctl() {
+	local conf=$T/conf/1107.conf
+	expect_rc 0 "$VZCTL" create 1107 --ostemplate busybox-x86_64 --layout ploop --diskspace 64M --diskinodes 20K
+	grep -q '^DISKSPACE="65536:65536"$' "$conf" || fail "create: $(grep DISKSPACE "$conf")"
+	grep -q '^DISKINODES="20480:20480"$' "$conf" || fail "create: $(grep DISKINODES "$conf")"
+	expect_rc 0 "$VZCTL" set 1107 --diskspace 80M:0.1G --quotatime 0600 --save
+	grep -q '^DISKSPACE="81920:104857"$' "$conf" || fail "set: $(grep DISKSPACE "$conf")"
+	grep -q '^QUOTATIME="600"$' "$conf" || fail "set: $(grep QUOTATIME "$conf")"
+	cp "$conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1107 --diskspace 10X --save
+	expect_out '^Bad parameter for --diskspace: 10X$'
+	expect_rc 21 "$VZCTL" set 1107 --diskinodes 1.5 --save
+	expect_out '^Bad parameter for --diskinodes: 1.5$'
+	expect_rc 21 "$VZCTL" set 1107 --quotatime 1:2 --save
+	expect_out '^Bad parameter for --quotatime: 1:2$'
+	expect_rc 21 "$VZCTL" set 1107 --diskspace 2G:1G --save
+	expect_out '^Bad parameter for --diskspace: 2G:1G \(soft limit is greater than hard limit\)$'
+	cmp -s "$T/before" "$conf" || fail "config changed by bad input"
 }
 
 t_disk_bad_input() {

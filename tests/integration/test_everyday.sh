@@ -387,7 +387,7 @@ t_log_level() {
 	grep -q 'CT 2701: Starting container' "$log" || fail "no progress line at 0: $(cat "$log")"
 	grep -q 'Running mount script' "$log" && fail "detail logged at 0"
 	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
-	grep -q 'CT 2701: Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged: $(cat "$log")"
+	grep -q 'CT 2701: Bad parameter for --cpuunits: 3' "$log" || fail "the error is not logged: $(cat "$log")"
 	echo "LOG_LEVEL=1" >>"$T/vz.conf"
 	expect_rc 0 "$VZCTL" restart 2701
 	grep -q 'Running mount script' "$log" || fail "no detail at 1"
@@ -396,7 +396,7 @@ t_log_level() {
 	expect_rc 0 "$VZCTL" stop 2701
 	[ ! -s "$log" ] || fail "logged at -1 without an error: $(cat "$log")"
 	expect_rc 21 "$VZCTL" set 2701 --cpuunits 3
-	grep -q 'Invalid value for --cpuunits: 3' "$log" || fail "the error is not logged at -1"
+	grep -q 'Bad parameter for --cpuunits: 3' "$log" || fail "the error is not logged at -1"
 	[ "$(wc -l <"$log")" = 1 ] || fail "more than the error at -1: $(cat "$log")"
 	return 0
 }
@@ -455,7 +455,8 @@ t_set_unsaved_warning_wording() {
 	[ "$OUT" = "Error: --setmode restart doesn't make sense without --save flag" ] || fail "setmode: $OUT"
 	expect_rc 0 "$VZCTL" --quiet start 709
 	expect_rc 0 "$VZCTL" set 709 --cpuunits 600
-	[ "$OUT" = "WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
+	[ "$OUT" = "Setting CPU units: 600
+WARNING: Settings were not saved to config and will be lost after CT restart (use --save flag)" ] ||
 		fail "running: $OUT"
 }
 

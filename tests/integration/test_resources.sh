@@ -106,7 +106,7 @@ t_res_bad_values_change_nothing() {
 	mem=$(cg memory 1006 memory.limit_in_bytes)
 	pids=$(cg pids 1006 pids.max)
 	expect_rc 21 "$VZCTL" set 1006 --ram abc --save
-	expect_out 'Invalid value for --ram: abc'
+	expect_out 'Bad parameter for --ram: abc'
 	expect_rc 21 "$VZCTL" set 1006 --numproc 30:20 --save
 	expect_rc 21 "$VZCTL" set 1006 --numproc -5 --save
 	expect_rc 21 "$VZCTL" set 1006 --kmemsize 1Q --save
@@ -150,6 +150,87 @@ t_res_cpu_io_values() {
 	return 0
 }
 
+# Option values as vzctl 4.x takes them on its command line (config.c,
+# vzctl-actions.c:parse_opt): "Bad parameter for --X: Y" (21) for what it
+# cannot take, numbers above LONG_MAX and an iolimit above INT_MAX bytes/s
+# included (vzctl truncates those only in config files); --cpulimit N% is
+# N per cent of the whole host; --ram/--swap round up to whole pages.
+t_res_set_values_openvz() {
+	"$VZCTL" --quiet create 1012 --ostemplate busybox-x86_64 || fail create
+	local conf=$T/conf/1012.conf
+	expect_rc 0 "$VZCTL" set 1012 --kmemsize 1M --save
+	cp "$conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 1012 --numproc 10K --save
+	expect_out '^Bad parameter for --numproc: 10K$'
+	expect_rc 21 "$VZCTL" set 1012 --kmemsize 9223372036854775808 --save
+	expect_out '^Bad parameter for --kmemsize: 9223372036854775808$'
+	expect_rc 21 "$VZCTL" set 1012 --privvmpages 1:99999999999999T --save
+	expect_out '^Bad parameter for --privvmpages: 1:99999999999999T$'
+	expect_rc 21 "$VZCTL" set 1012 --iolimit 3000 --save
+	expect_out '^Bad parameter for --iolimit: 3000$'
+	expect_rc 21 "$VZCTL" set 1012 --cpuunits 7 --save
+	expect_out '^Bad parameter for --cpuunits: 7$'
+	expect_rc 21 "$VZCTL" set 1012 --cpulimit 101% --save
+	expect_out '^Bad parameter for --cpulimit: 101%$'
+	expect_rc 21 "$VZCTL" set 1012 --ram 99999999999999999999 --save
+	expect_out '^Bad parameter for --ram: 99999999999999999999$'
+	# what a start would refuse is refused here, not saved
+	expect_rc 21 "$VZCTL" set 1012 --iopslimit 2147483648 --save
+	expect_out '^Bad parameter for --iopslimit: 2147483648$'
+	expect_rc 21 "$VZCTL" set 1012 --cpus 8193 --save
+	expect_out '^Bad parameter for --cpus: 8193$'
+	cmp -s "$conf" "$T/before" || fail "config changed by a refused set: $(diff "$T/before" "$conf")"
+	# LONG_MAX itself is unlimited, as vzctl writes it
+	expect_rc 0 "$VZCTL" set 1012 --kmemsize 9223372036854775807 --save
+	grep -q '^KMEMSIZE="unlimited:unlimited"$' "$conf" || fail "$(grep KMEMSIZE "$conf")"
+	local ncpu
+	ncpu=$(getconf _NPROCESSORS_ONLN)
+	expect_rc 0 "$VZCTL" set 1012 --cpulimit 50% --save
+	grep -q "^CPULIMIT=\"$((50 * ncpu))\"$" "$conf" || fail "50% of $ncpu CPUs: $(grep CPULIMIT "$conf")"
+	expect_rc 0 "$VZCTL" set 1012 --ram 1000 --swap 4097 --save
+	grep -q '^PHYSPAGES="0:1"$' "$conf" || fail "--ram 1000: $(grep PHYSPAGES "$conf")"
+	grep -q '^SWAPPAGES="0:2"$' "$conf" || fail "--swap 4097: $(grep SWAPPAGES "$conf")"
+	expect_rc 0 "$VZCTL" set 1012 --iolimit 2047 --save
+	grep -q '^IOLIMIT="2146435072"$' "$conf" || fail "$(grep IOLIMIT "$conf")"
+}
+
+# What a live set says, as vzctl 4.x (vps_setup_res: UBC, then CPU, then
+# I/O; panels such as WHMCS's OpenVZ module look for the UB line), before
+# "CT configuration saved"; --reset_ub says the UB line too; start says
+# the config's CPU and I/O values (beancounters without a word).
+t_res_set_messages_openvz() {
+	start_busybox 1013
+	expect_rc 0 "$VZCTL" set 1013 --iolimit 10 --cpus 1 --ram 128M --cpuunits 2000 --cpulimit 50 --save
+	printf '%s\n' "$OUT" >"$T/out"
+	local want='UB limits were set successfully
+Setting CPU limit: 50
+Setting CPU units: 2000
+Setting CPUs: 1
+Setting iolimit: 10485760 bytes/sec
+CT configuration saved to '"$T"'/conf/1013.conf'
+	[ "$(grep -E '^(UB limits|Setting |CT configuration saved)' "$T/out")" = "$want" ] ||
+		fail "set said: $(cat "$T/out")"
+	expect_rc 0 "$VZCTL" set 1013 --iolimit 0
+	expect_out '^Setting iolimit: 0 \(unlimited\)$'
+	expect_rc 0 "$VZCTL" set 1013 --reset_ub
+	expect_out '^UB limits were set successfully$'
+	# A stopped CT: nothing is applied, nothing said but the save.
+	expect_rc 0 "$VZCTL" stop 1013
+	expect_rc 0 "$VZCTL" set 1013 --cpuunits 1500 --numproc 100 --save
+	printf '%s\n' "$OUT" | grep -Eq '^(UB limits|Setting )' && fail "stopped CT: $OUT"
+	# start says the config's CPU and I/O values, before "start in progress"
+	expect_rc 0 "$VZCTL" start 1013
+	want='Starting container...
+Setting CPU limit: 50
+Setting CPU units: 1500
+Setting CPUs: 1
+Setting iolimit: 10485760 bytes/sec
+Container start in progress...'
+	[ "$(printf '%s\n' "$OUT" | grep -E '^(Starting container|Setting |Container start|UB limits)')" = "$want" ] ||
+		fail "start said: $OUT"
+	return 0
+}
+
 # NUMA: --nodemask is cpuset.mems (live, and again at each start); vzctl's
 # "--cpumask auto" is the CPUs of those nodes, kept as "auto" in the config.
 # As vzctl, a node mask goes with a CPU mask and "auto" needs nodes.
@@ -163,7 +244,7 @@ t_res_numa_masks() {
 	expect_rc 20 "$VZCTL" set 1009 --cpumask auto --save
 	expect_out 'Error: --cpumask auto option requires --nodemask'
 	expect_rc 21 "$VZCTL" set 1009 --nodemask $((${nodes##*[-,]} + 1)) --save
-	expect_out "Invalid value for --nodemask: $((${nodes##*[-,]} + 1)) \(node $((${nodes##*[-,]} + 1)) is not online\)"
+	expect_out "Bad parameter for --nodemask: $((${nodes##*[-,]} + 1)) \(node $((${nodes##*[-,]} + 1)) is not online\)"
 	expect_rc 21 "$VZCTL" set 1009 --nodemask x --save
 	cmp -s "$T/conf/1009.conf" "$T/before" || fail "config changed by a refused set"
 	[ "$(cg cpuset 1009 cpuset.cpus)" = 0 ] || fail "cpus changed by a refused set: $(cg cpuset 1009 cpuset.cpus)"

@@ -618,10 +618,13 @@ Test(limits, parse)
 	cr_assert_eq(l.space_hard_kb, 1ULL << 30);
 	cr_assert_eq(nvz_disk_limits_parse(NULL, NULL, NULL, &l, NULL), 0);
 	cr_assert_eq(l.space_hard_kb, 0);
+	/* vzctl takes K/M/G/T for inodes too (x1024) */
+	cr_assert_eq(nvz_disk_limits_parse(NULL, "5k:1.5M", NULL, &l, NULL), 0);
+	cr_assert(l.inodes_soft == 5120 && l.inodes_hard == 1572864);
 
 	static const char *const bad[][3] = {
 		{ "10X", NULL, NULL },	 { "1.5", NULL, NULL }, { "M", NULL, NULL },
-		{ "1:2:3", NULL, NULL }, { "-1", NULL, NULL },	{ NULL, "5k", NULL },
+		{ "1:2:3", NULL, NULL }, { "-1", NULL, NULL },	{ NULL, "5x", NULL },
 		{ NULL, "1.5", NULL },	 { NULL, NULL, "1:2" }, { NULL, NULL, "x" },
 		{ "10G ", NULL, NULL },
 	};
@@ -632,6 +635,48 @@ Test(limits, parse)
 			     "accepted %s %s %s", bad[i][0], bad[i][1], bad[i][2]);
 		cr_assert_eq(e->status, NVZ_E_VALUE);
 		cr_assert_eq(l.space_hard_kb, 0);
+		nvz_error_free(e);
+	}
+}
+
+/* What vzctl set/create save (config.c store_dq): "soft:hard" numbers. */
+Test(limits, option_value)
+{
+	static const char *const ok[][3] = {
+		{ "diskspace", "10G", "10485760:10485760" },
+		{ "diskspace", "1G:2G", "1048576:2097152" },
+		{ "diskspace", "2G:2.2G", "2097152:2306867" },
+		{ "diskspace", "1048576", "1048576:1048576" },
+		{ "diskspace", "0", "0:0" },
+		{ "diskspace", "1G:unlimited", "1048576:unlimited" },
+		{ "diskinodes", "200000", "200000:200000" },
+		{ "diskinodes", "100K:1m", "102400:1048576" },
+		{ "quotatime", "0600", "600" },
+		{ "quotatime", "0", "0" },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct nvz_error *e = NULL;
+		char *v = nvz_disk_option_value(ok[i][0], ok[i][1], &e);
+		cr_assert_not_null(v, "--%s %s: %s", ok[i][0], ok[i][1], e ? e->msg : "?");
+		cr_assert_str_eq(v, ok[i][2], "--%s %s", ok[i][0], ok[i][1]);
+		free(v);
+	}
+	static const char *const bad[][3] = {
+		{ "diskspace", "10X", "Bad parameter for --diskspace: 10X" },
+		{ "diskspace", "", "Bad parameter for --diskspace: " },
+		{ "diskspace", "2G:1G",
+		  "Bad parameter for --diskspace: 2G:1G (soft limit is greater than hard limit)" },
+		{ "diskinodes", "1.5", "Bad parameter for --diskinodes: 1.5" },
+		{ "diskinodes", "-5", "Bad parameter for --diskinodes: -5" },
+		{ "quotatime", "1:2", "Bad parameter for --quotatime: 1:2" },
+		{ "quotatime", "1K", "Bad parameter for --quotatime: 1K" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct nvz_error *e = NULL;
+		cr_assert_null(nvz_disk_option_value(bad[i][0], bad[i][1], &e), "--%s %s accepted",
+			       bad[i][0], bad[i][1]);
+		cr_assert_eq(e->status, NVZ_E_VALUE);
+		cr_assert_str_eq(e->msg, bad[i][2]);
 		nvz_error_free(e);
 	}
 }

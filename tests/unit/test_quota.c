@@ -545,7 +545,7 @@ Test(quota, limits_parse_values_and_errors)
 		cr_assert_eq(parse(bad_space[i], NULL, NULL, &l, &st), -1, "'%s' accepted", bad_space[i]);
 		cr_assert_eq(st, NVZ_E_VALUE);
 	}
-	static const char *const bad_inodes[] = { "5K", "1.5", "x:1", "1e3" };
+	static const char *const bad_inodes[] = { "5X", "1.5", "x:1", "1e3" };
 	for (size_t i = 0; i < sizeof(bad_inodes) / sizeof(bad_inodes[0]); i++)
 		cr_assert_eq(parse(NULL, bad_inodes[i], NULL, &l, &st), -1, "'%s' accepted",
 			     bad_inodes[i]);

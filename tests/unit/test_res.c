@@ -167,20 +167,82 @@ Test(ubc, saturation_to_unlimited)
 	cr_assert_eq(parse_ok(UBC_PHYSPAGES, "UNLIMITED").limit, NVZ_UNLIMITED);
 }
 
+/* On the command line vzctl refuses what it would truncate to LONG_MAX
+ * (ERR_LONG_TRUNC and strtoull's ERANGE are "Bad parameter", 21). */
+Test(ubc, option_refuses_above_long_max)
+{
+	static const char *const over[] = {
+		"9223372036854775808", "18446744073709551615", "99999999999999999999999999",
+		"8388608T", "99999999T", "0:9223372036854775808", "9999999999.5T", "1:8388608t",
+	};
+	for (size_t i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		struct nvz_ubc_value v = {0};
+		struct nvz_error *err = NULL;
+		char want[96];
+		snprintf(want, sizeof(want), "Bad parameter for --kmemsize: %s", over[i]);
+		expect_err(nvz_ubc_parse_option(UBC_KMEMSIZE, over[i], &v, &err), &err, NVZ_E_VALUE,
+			   want, over[i]);
+		cr_assert(!v.set);
+	}
+	struct nvz_ubc_value v = {0};
+	struct nvz_error *err = NULL;
+	/* LONG_MAX itself and the word are unlimited, as vzctl stores them */
+	cr_assert_eq(nvz_ubc_parse_option(UBC_NUMPROC, "9223372036854775807", &v, &err), 0);
+	cr_assert_eq(v.limit, NVZ_UNLIMITED);
+	cr_assert_eq(nvz_ubc_parse_option(UBC_KMEMSIZE, "8388607T:unlimited", &v, &err), 0);
+	cr_assert(v.barrier == 8388607ULL << 40 && v.limit == NVZ_UNLIMITED);
+	cr_assert_eq(nvz_ubc_parse_option(UBC_PRIVVMPAGES, "256M:512M", &v, &err), 0);
+	cr_assert(v.barrier == 256 * MiB / ps() && v.limit == 512 * MiB / ps());
+	cr_assert_null(err);
+	expect_err(nvz_ubc_parse_option(UBC_NUMPROC, "10K", &v, &err), &err, NVZ_E_VALUE,
+		   "Bad parameter for --numproc: 10K", "suffix on items");
+	expect_err(nvz_ubc_parse_option(UBC_NUMPROC, "12:10", &v, &err), &err, NVZ_E_VALUE,
+		   "Bad parameter for --numproc: 12:10 (barrier 12 is greater than limit 10)",
+		   "barrier above limit");
+}
+
+/* --ram/--swap: vzctl rounds bytes up to whole pages. */
+Test(ubc, vswap_pages)
+{
+	uint64_t p = 7;
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_vswap_pages("ram", "256M", &p, &err), 0);
+	cr_assert_eq(p, 256 * MiB / ps());
+	cr_assert_eq(nvz_vswap_pages("ram", "1", &p, &err), 0);
+	cr_assert_eq(p, 1, "a byte is a page");
+	cr_assert_eq(nvz_vswap_pages("swap", "0", &p, &err), 0);
+	cr_assert_eq(p, 0);
+	char text[32];
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)ps() + 1);
+	cr_assert_eq(nvz_vswap_pages("ram", text, &p, &err), 0);
+	cr_assert_eq(p, 2);
+	cr_assert_eq(nvz_vswap_pages("ram", "1.5K", &p, &err), 0);
+	cr_assert_eq(p, 1);
+	cr_assert_eq(nvz_vswap_pages("swap", "unlimited", &p, &err), 0);
+	cr_assert_eq(p, NVZ_UNLIMITED);
+	cr_assert_null(err);
+	expect_err(nvz_vswap_pages("ram", "abc", &p, &err), &err, NVZ_E_VALUE,
+		   "Bad parameter for --ram: abc", "abc");
+	expect_err(nvz_vswap_pages("swap", "1:2", &p, &err), &err, NVZ_E_VALUE,
+		   "Bad parameter for --swap: 1:2", "pair");
+	expect_err(nvz_vswap_pages("ram", "99999999999999999999", &p, &err), &err, NVZ_E_VALUE,
+		   "Bad parameter for --ram: 99999999999999999999", "overflow");
+}
+
 Test(ubc, garbage)
 {
-	parse_bad(UBC_NUMPROC, "abc", "Invalid value for --numproc: abc");
-	parse_bad(UBC_NUMPROC, "10K", "Invalid value for --numproc: 10K");
-	parse_bad(UBC_NUMFILE, "1P", "Invalid value for --numfile: 1P");
-	parse_bad(UBC_KMEMSIZE, "", "Invalid value for --kmemsize: ");
-	parse_bad(UBC_KMEMSIZE, NULL, "Invalid value for --kmemsize: ");
+	parse_bad(UBC_NUMPROC, "abc", "Bad parameter for --numproc: abc");
+	parse_bad(UBC_NUMPROC, "10K", "Bad parameter for --numproc: 10K");
+	parse_bad(UBC_NUMFILE, "1P", "Bad parameter for --numfile: 1P");
+	parse_bad(UBC_KMEMSIZE, "", "Bad parameter for --kmemsize: ");
+	parse_bad(UBC_KMEMSIZE, NULL, "Bad parameter for --kmemsize: ");
 	static const char *const bad[] = {
 		"-5", "+5", " 5", "5 ", "5:", ":5", "1:2:3", "5X", "5MB", "1.", ".5", "1.5.2",
 		"unlimitedK", "unlimited:", "0x10", "1e3", "5:-1", "nan", "inf", "5\n", "1,5",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --privvmpages: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --privvmpages: %s", bad[i]);
 		parse_bad(UBC_PRIVVMPAGES, bad[i], want);
 	}
 	struct nvz_ubc_value v;
@@ -191,12 +253,12 @@ Test(ubc, garbage)
 Test(ubc, barrier_above_limit)
 {
 	parse_bad(UBC_NUMPROC, "100:50",
-		  "Invalid value for --numproc: barrier 100 is greater than limit 50");
+		  "Bad parameter for --numproc: 100:50 (barrier 100 is greater than limit 50)");
 	parse_bad(UBC_PRIVVMPAGES, "unlimited:5",
-		  "Invalid value for --privvmpages: barrier unlimited is greater than limit 5");
+		  "Bad parameter for --privvmpages: unlimited:5 (barrier unlimited is greater than limit 5)");
 	char want[128];
 	snprintf(want, sizeof(want),
-		 "Invalid value for --physpages: barrier %llu is greater than limit %llu",
+		 "Bad parameter for --physpages: 2M:1M (barrier %llu is greater than limit %llu)",
 		 (unsigned long long)(2 * MiB / ps()), (unsigned long long)(MiB / ps()));
 	parse_bad(UBC_PHYSPAGES, "2M:1M", want);
 	/* equal is fine */
@@ -473,6 +535,8 @@ Test(compute, cpu_and_io)
 	cr_assert_eq(l.cpus, 1);
 	cr_assert_str_eq(l.cpumask, "0");
 	cr_assert_eq(l.io_bps, 10485760, "IOLIMIT in config is bytes/s");
+	struct kv big[] = {{"IOLIMIT", "3221225472"}, {NULL, NULL}};
+	cr_assert_eq(compute_ok(big).io_bps, 2147483647, "a config's IOLIMIT is truncated");
 	cr_assert_eq(l.io_iops, 100);
 	cr_assert_eq(l.io_prio, 7);
 	struct kv all[] = {{"CPUMASK", "all"}, {"IOPRIO", "0"}, {"IOLIMIT", "0"}, {NULL, NULL}};
@@ -512,15 +576,15 @@ Test(compute, numa_masks)
 Test(compute, malformed)
 {
 	compute_bad((struct kv[]){{"PHYSPAGES", "garbage"}, {NULL, NULL}},
-		    "Invalid value for --physpages: garbage");
+		    "Bad parameter for --physpages: garbage");
 	compute_bad((struct kv[]){{"NUMPROC", "10:5"}, {NULL, NULL}},
-		    "Invalid value for --numproc: barrier 10 is greater than limit 5");
-	compute_bad((struct kv[]){{"CPUUNITS", "5"}, {NULL, NULL}}, "Invalid value for --cpuunits: 5");
-	compute_bad((struct kv[]){{"IOPRIO", "8"}, {NULL, NULL}}, "Invalid value for --ioprio: 8");
-	compute_bad((struct kv[]){{"CPULIMIT", "x"}, {NULL, NULL}}, "Invalid value for --cpulimit: x");
-	compute_bad((struct kv[]){{"IOLIMIT", "-1"}, {NULL, NULL}}, "Invalid value for --iolimit: -1");
-	compute_bad((struct kv[]){{"CPUMASK", "1-0"}, {NULL, NULL}}, "Invalid value for --cpumask: 1-0");
-	compute_bad((struct kv[]){{"NODEMASK", "x"}, {NULL, NULL}}, "Invalid value for --nodemask: x");
+		    "Bad parameter for --numproc: 10:5 (barrier 10 is greater than limit 5)");
+	compute_bad((struct kv[]){{"CPUUNITS", "5"}, {NULL, NULL}}, "Bad parameter for --cpuunits: 5");
+	compute_bad((struct kv[]){{"IOPRIO", "8"}, {NULL, NULL}}, "Bad parameter for --ioprio: 8");
+	compute_bad((struct kv[]){{"CPULIMIT", "x"}, {NULL, NULL}}, "Bad parameter for --cpulimit: x");
+	compute_bad((struct kv[]){{"IOLIMIT", "-1"}, {NULL, NULL}}, "Bad parameter for --iolimit: -1");
+	compute_bad((struct kv[]){{"CPUMASK", "1-0"}, {NULL, NULL}}, "Bad parameter for --cpumask: 1-0");
+	compute_bad((struct kv[]){{"NODEMASK", "x"}, {NULL, NULL}}, "Bad parameter for --nodemask: x");
 	compute_bad((struct kv[]){{"CPUMASK", "auto"}, {NULL, NULL}},
 		    "--cpumask auto option requires --nodemask");
 	compute_bad((struct kv[]){{"CPUMASK", "auto"}, {"NODEMASK", "all"}, {NULL, NULL}},
@@ -557,30 +621,38 @@ Test(values, uint)
 					  "99999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[80];
-		snprintf(want, sizeof(want), "Invalid value for --cpuunits: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --cpuunits: %s", bad[i]);
 		err = NULL;
 		value_bad(nvz_res_parse_uint("CPUUNITS", bad[i], 8, 500000, &err), &err, want, bad[i]);
 	}
 	err = NULL;
-	value_bad(nvz_res_parse_uint("IOPRIO", "8", 0, 7, &err), &err, "Invalid value for --ioprio: 8",
+	value_bad(nvz_res_parse_uint("IOPRIO", "8", 0, 7, &err), &err, "Bad parameter for --ioprio: 8",
 		  "ioprio");
 	err = NULL;
 	value_bad(nvz_res_parse_uint("IOPSLIMIT", NULL, 0, 10, &err), &err,
-		  "Invalid value for --iopslimit: ", "NULL");
+		  "Bad parameter for --iopslimit: ", "NULL");
 }
 
 Test(values, cpulimit)
 {
 	struct nvz_error *err = NULL;
 	value_ok(nvz_res_parse_cpulimit("25", &err), "25");
-	value_ok(nvz_res_parse_cpulimit("25%", &err), "25");
 	value_ok(nvz_res_parse_cpulimit("0", &err), "0");
 	value_ok(nvz_res_parse_cpulimit("250", &err), "250");
 	value_ok(nvz_res_parse_cpulimit("102400", &err), "102400");
-	static const char *const bad[] = {"102401", "-5", "abc", "5%%", "%", "", "5 %", "2.5"};
+	/* N%: per cent of the whole host, N times the online CPUs (vzctl) */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char want_pct[32];
+	snprintf(want_pct, sizeof(want_pct), "%ld", 25 * ncpu);
+	value_ok(nvz_res_parse_cpulimit("25%", &err), want_pct);
+	snprintf(want_pct, sizeof(want_pct), "%ld", 100 * ncpu);
+	value_ok(nvz_res_parse_cpulimit("100%", &err), want_pct);
+	value_ok(nvz_res_parse_cpulimit("0%", &err), "0");
+	static const char *const bad[] = {"102401", "-5", "abc", "5%%", "%", "", "5 %", "2.5",
+					  "101%", "250%"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --cpulimit: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --cpulimit: %s", bad[i]);
 		err = NULL;
 		value_bad(nvz_res_parse_cpulimit(bad[i], &err), &err, want, bad[i]);
 	}
@@ -628,16 +700,16 @@ Test(values, cpumask)
 					  "99999", "0-99999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --cpumask: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --cpumask: %s", bad[i]);
 		err = NULL;
 		value_bad(nvz_res_parse_cpumask(bad[i], &err), &err, want, bad[i]);
 	}
 	err = NULL;
 	value_bad(nvz_res_parse_cpumask("8191", &err), &err,
-		  "Invalid value for --cpumask: 8191 (CPU 8191 is not online)", "absent cpu");
+		  "Bad parameter for --cpumask: 8191 (CPU 8191 is not online)", "absent cpu");
 	char text[32], want[96];
 	snprintf(text, sizeof(text), "0-%d", max + 1);
-	snprintf(want, sizeof(want), "Invalid value for --cpumask: %s (CPU %d is not online)", text,
+	snprintf(want, sizeof(want), "Bad parameter for --cpumask: %s (CPU %d is not online)", text,
 		 max + 1);
 	err = NULL;
 	value_bad(nvz_res_parse_cpumask(text, &err), &err, want, text);
@@ -653,14 +725,14 @@ Test(values, nodemask)
 	static const char *const bad[] = {"", "auto", "x", "1-0", "0,", "-1", "99999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --nodemask: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --nodemask: %s", bad[i]);
 		err = NULL;
 		value_bad(nvz_res_parse_nodemask(bad[i], &err), &err, want, bad[i]);
 	}
 	int max = max_in_list("/sys/devices/system/node/online");
 	char text[32], want[96];
 	snprintf(text, sizeof(text), "%d", max + 1);
-	snprintf(want, sizeof(want), "Invalid value for --nodemask: %s (node %d is not online)", text,
+	snprintf(want, sizeof(want), "Bad parameter for --nodemask: %s (node %d is not online)", text,
 		 max + 1);
 	err = NULL;
 	value_bad(nvz_res_parse_nodemask(text, &err), &err, want, text);
@@ -677,15 +749,16 @@ Test(values, iolimit)
 	value_ok(nvz_res_parse_iolimit("1G", &err), "1073741824");
 	value_ok(nvz_res_parse_iolimit("0", &err), "0");
 	value_ok(nvz_res_parse_iolimit("unlimited", &err), "0");
-	/* vzctl's ceiling: INT_MAX bytes/s */
-	value_ok(nvz_res_parse_iolimit("2G", &err), "2147483647");
-	value_ok(nvz_res_parse_iolimit("3000", &err), "2147483647");
-	value_ok(nvz_res_parse_iolimit("99999999999T", &err), "2147483647");
+	/* vzctl's ceiling is INT_MAX bytes/s: above it, its command line says
+	 * "Bad parameter" (a config's value is truncated, see compute) */
+	value_ok(nvz_res_parse_iolimit("2147483647B", &err), "2147483647");
+	value_ok(nvz_res_parse_iolimit("2047", &err), "2146435072");
 	cr_assert_null(err);
-	static const char *const bad[] = {"abc", "-1", "10X", "10MB", "", "1.5M", " 1", "M"};
+	static const char *const bad[] = {"abc", "-1", "10X", "10MB", "", "1.5M", " 1", "M",
+					  "2G", "2048", "3000", "99999999999T", "2147483648B"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --iolimit: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --iolimit: %s", bad[i]);
 		err = NULL;
 		value_bad(nvz_res_parse_iolimit(bad[i], &err), &err, want, bad[i]);
 	}
@@ -745,7 +818,7 @@ Test(devices, devnodes_bad)
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --devnodes: %s", names[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --devnodes: %s", names[i]);
 		devnode_bad(names[i], NVZ_E_VALUE, want);
 	}
 	char longname[100];
@@ -799,7 +872,7 @@ Test(devices, devices)
 		struct nvz_dev_rule x;
 		struct nvz_error *err = NULL;
 		char want[64];
-		snprintf(want, sizeof(want), "Invalid value for --devices: %s", bad[i]);
+		snprintf(want, sizeof(want), "Bad parameter for --devices: %s", bad[i]);
 		expect_err(nvz_res_parse_device(bad[i], &x, &err), &err, NVZ_E_VALUE, want, bad[i]);
 	}
 	struct nvz_dev_rule x;

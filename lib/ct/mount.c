@@ -360,8 +360,14 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err)
 	struct nvz_disk d;
 	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
 		return -1;
-	if (l != &nvz_layout_ploop)
-		return nvz_err(err, NVZ_E_VALUE, ENOTSUP, "Compact only makes sense for ploop containers");
+	if (!nvz_path_exists(ct->private))
+		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
+			       ct->private);
+	/* vzctl: a note, no failure (a script compacting every CT). */
+	if (l != &nvz_layout_ploop) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Compact only makes sense for ploop containers");
+		return 0;
+	}
 	cleanup_free char *layer = NULL;
 	if (d.template_tree && nvz_is_mountpoint(ct->root)) {
 		if (!(layer = nvz_ct_layer_dir(ct)))

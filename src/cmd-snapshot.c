@@ -1,5 +1,6 @@
 /* vzctl snapshot, snapshot-switch, snapshot-delete, snapshot-mount,
  * snapshot-umount and snapshot-list, with OpenVZ's options. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static int parse(struct cmd_ctx *c, struct snap_args *a)
 	if (optind <= c->argc)
 		return cmd_bad_args("Invalid extra arguments: %s", c->argv[optind - 1]);
 	if (!a->o.id && strcmp(c->name, "snapshot") && strcmp(c->name, "snapshot-list"))
-		return cmd_bad_args("%s", "Snapshot id is not specified (--id)");
+		return cmd_bad_args("%s", "Invalid syntax: snapshot id is missing");
 	return 0;
 }
 
@@ -153,6 +154,29 @@ static int list(struct cmd_ctx *c, const struct snap_args *a)
 	return 0;
 }
 
+/* vzctl ended a failed create, switch or delete with one more line, but
+ * not a refusal before it began (not ploop, a bad --id). */
+static int failed(const char *cmd, const char *id, struct nvz_error *err)
+{
+	const char *what = !strcmp(cmd, "snapshot")		? "Failed to create snapshot"
+			   : !strcmp(cmd, "snapshot-switch") ? "Failed to switch to snapshot"
+			   : !strcmp(cmd, "snapshot-delete") ? "Failed to delete snapshot"
+							     : NULL;
+	bool refused = !err || err->code == ENOTSUP || err->code == EINVAL;
+	bool said = err && what && strstr(err->msg, what);
+	int status = cli_fail(err);
+	if (!what || refused || said)
+		return status;
+	char line[128];
+	bool braces = id && id[0] != '{';
+	if (strcmp(cmd, "snapshot") && id)
+		snprintf(line, sizeof(line), "%s %s%s%s", what, braces ? "{" : "", id, braces ? "}" : "");
+	else
+		snprintf(line, sizeof(line), "%s", what);
+	cli_error_line(line);
+	return status;
+}
+
 int cmd_snapshot(struct cmd_ctx *c)
 {
 	struct snap_args a;
@@ -173,5 +197,5 @@ int cmd_snapshot(struct cmd_ctx *c)
 		r = nvz_ct_snapshot_mount(c->ct, &a.o, &err);
 	else
 		r = nvz_ct_snapshot_umount(c->ct, &a.o, &err);
-	return r < 0 ? cli_fail(err) : 0;
+	return r < 0 ? failed(c->name, a.o.id, err) : 0;
 }

@@ -219,13 +219,13 @@ t_disk_snapshots() {
 	[ "$("$VZCTL" exec 1112 cat /root/state)" = after ] || fail "second snapshot's disk"
 	grep -q changed.example.com "$T/conf/1112.conf" || fail "second snapshot's config"
 	expect_rc 0 "$VZCTL" snapshot-delete 1112 --id "$id1"
-	expect_rc 21 "$VZCTL" snapshot-switch 1112 --id "$id1"
-	expect_out 'not found'
+	expect_rc 159 "$VZCTL" snapshot-switch 1112 --id "$id1"
+	expect_out "^Unable to find snapshot by uuid \{$id1\}$"
 	expect_rc 20 "$VZCTL" snapshot-delete 1112
 	expect_rc 21 "$VZCTL" snapshot-delete 1112 --id nonsense
 	"$VZCTL" --quiet create 1113 --ostemplate busybox-x86_64 || fail "create simfs"
-	expect_rc 21 "$VZCTL" snapshot 1113
-	expect_out 'Snapshots are supported for ploop containers only'
+	expect_rc 156 "$VZCTL" snapshot 1113
+	expect_out 'Snapshot feature is only available for ploop-based CTs'
 	expect_rc 0 "$VZCTL" stop 1112
 	expect_rc 0 "$VZCTL" destroy 1112
 	[ -e "$T/private/1112" ] && fail "destroy left the snapshots"
@@ -530,6 +530,45 @@ t_disk_compact() {
 # As vzctl: convert of a CT already on ploop and compact of one that is not
 # say so and succeed (scripts run them over every CT); convert of a mounted
 # CT and compact of a missing private area are refused in vzctl's words.
+# vzctl snapshot*'s words and statuses: each command refuses a CT not on
+# ploop with its own status (156 create, 159 switch, 158 delete, 160 mount,
+# 161 umount, 167 list), an unknown snapshot likewise, with vzctl's closing
+# line for switch and delete; what they say when they work.
+t_disk_snapshot_messages() {
+	local id=11111111-2222-3333-4444-555555555555 cmd
+	expect_rc 0 "$VZCTL" create 1116 --ostemplate busybox-x86_64
+	for cmd in snapshot:156 snapshot-switch:159 snapshot-delete:158 snapshot-mount:160 \
+		snapshot-umount:161 snapshot-list:167; do
+		expect_rc "${cmd#*:}" "$VZCTL" "${cmd%:*}" 1116 --id "$id"
+		[ "$OUT" = 'Snapshot feature is only available for ploop-based CTs' ] || fail "${cmd%:*}: $OUT"
+	done
+	expect_rc 0 "$VZCTL" create 1117 --ostemplate busybox-x86_64 --layout ploop --diskspace 200M
+	expect_rc 159 "$VZCTL" snapshot-switch 1117 --id "$id"
+	[ "$OUT" = "Unable to find snapshot by uuid {$id}
+Failed to switch to snapshot {$id}" ] || fail "switch: $OUT"
+	expect_rc 158 "$VZCTL" snapshot-delete 1117 --id "{$id}"
+	[ "$OUT" = "Unable to find snapshot by uuid {$id}
+Failed to delete snapshot {$id}" ] || fail "delete: $OUT"
+	expect_rc 160 "$VZCTL" snapshot-mount 1117 --id "$id" --target "$T/snap"
+	[ "$OUT" = "Unable to find snapshot by uuid {$id}" ] || fail "mount: $OUT"
+	expect_rc 20 "$VZCTL" snapshot-delete 1117
+	[ "$OUT" = "Invalid syntax: snapshot id is missing" ] || fail "no id: $OUT"
+	expect_rc 21 "$VZCTL" snapshot-switch 1117 --id nonsense
+	[ "$OUT" = "Bad parameter for --id: nonsense" ] || fail "bad id: $OUT"
+	expect_rc 0 "$VZCTL" snapshot 1117 --id "$id"
+	expect_rc 0 "$VZCTL" snapshot-mount 1117 --id "$id" --target "$T/snap"
+	[ "$OUT" = "Mounting snapshot {$id} to $T/snap" ] || fail "mount: $OUT"
+	expect_rc 0 "$VZCTL" snapshot-umount 1117 --id "$id"
+	[ "$OUT" = "Umounting snapshot {$id}" ] || fail "umount: $OUT"
+	expect_rc 0 "$VZCTL" snapshot-switch 1117 --id "$id"
+	[ "$OUT" = "Switching to snapshot {$id}
+Container has been successfully switched to another snapshot" ] || fail "switch: $OUT"
+	expect_rc 0 "$VZCTL" snapshot-delete 1117 --id "$id"
+	[ "$OUT" = "Deleting snapshot {$id}
+Snapshot {$id} has been successfully deleted" ] || fail "delete: $OUT"
+	return 0
+}
+
 t_disk_convert_compact_noop() {
 	expect_rc 0 "$VZCTL" create 1114 --ostemplate busybox-x86_64 --layout ploop --diskspace 200M
 	expect_rc 0 "$VZCTL" convert 1114

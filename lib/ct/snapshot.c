@@ -465,7 +465,7 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 }
 
 /* Where a snapshot is mounted (snapshot-mount), from its mount.conf. */
-static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
+static char *mounted_at(const struct nvz_ct *ct, const char *uuid, char *dev, size_t devlen)
 {
 	cleanup_free char *path = snap_path(ct, uuid, "mount.conf");
 	struct nvz_conf *c = NULL;
@@ -473,6 +473,8 @@ static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
 		return NULL;
 	const char *v = nvz_conf_get(c, "TARGET");
 	char *target = v && *v && nvz_is_mountpoint(v) ? strdup(v) : NULL;
+	if (dev)
+		snprintf(dev, devlen, "%s", target ? nvz_conf_get(c, "DEVICE") ?: "" : "");
 	nvz_conf_free(c);
 	return target;
 }
@@ -483,7 +485,7 @@ int nvz_ct_snapshot_delete(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_DELETE_SNAPSHOT, err);
 	if (!dir)
 		return -1;
-	cleanup_free char *target = mounted_at(ct, uuid);
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0);
 	if (target)
 		return nvz_err(err, NVZ_E_FS_MOUNTED, EBUSY, "Snapshot {%s} is mounted at %s (snapshot-umount first)",
 			       uuid, target);
@@ -504,7 +506,7 @@ int nvz_ct_snapshot_mount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, 
 	if (!o->target || o->target[0] != '/')
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "snapshot-mount needs --target with an absolute path");
 	cleanup_free char *img = snap_path(ct, uuid, IMAGE), *info = snap_path(ct, uuid, "mount.conf");
-	cleanup_free char *target = mounted_at(ct, uuid);
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0);
 	if (!img || !info)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (target)
@@ -522,7 +524,9 @@ int nvz_ct_snapshot_mount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, 
 	if (mount(dev, o->target, "ext4", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount snapshot {%s} on %s", uuid, o->target);
 	struct nvz_conf *c = nvz_conf_new();
-	int r = c && nvz_conf_set(c, "TARGET", o->target, err) == 0 ? nvz_conf_save(c, info, err) : -1;
+	int r = c && nvz_conf_set(c, "TARGET", o->target, err) == 0 && nvz_conf_set(c, "DEVICE", dev, err) == 0
+			? nvz_conf_save(c, info, err)
+			: -1;
 	nvz_conf_free(c);
 	if (r < 0) {
 		umount2(o->target, MNT_DETACH);
@@ -537,7 +541,7 @@ int nvz_ct_snapshot_umount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_UMOUNT_SNAPSHOT, err);
 	if (!dir)
 		return -1;
-	cleanup_free char *target = mounted_at(ct, uuid), *info = snap_path(ct, uuid, "mount.conf");
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0), *info = snap_path(ct, uuid, "mount.conf");
 	if (!target)
 		return nvz_err(err, NVZ_E_FS_NOT_MOUNTED, EINVAL, "Snapshot {%s} is not mounted", uuid);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Umounting snapshot {%s}", uuid);
@@ -589,6 +593,8 @@ int nvz_ct_snapshot_list(struct nvz_ct *ct, struct nvz_snapshot_info **out, size
 		snprintf(s->description, sizeof(s->description), "%.255s", nvz_conf_get(c, "DESCRIPTION") ?: "");
 		s->current = cur && !strcmp(cur, s->uuid);
 		nvz_conf_free(c);
+		cleanup_free char *target = mounted_at(ct, s->uuid, s->device, sizeof(s->device));
+		snprintf(s->target, sizeof(s->target), "%s", target ? target : "");
 	}
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), cmp_created);

@@ -191,13 +191,13 @@ t_disk_snapshots() {
 	expect_rc 21 "$VZCTL" snapshot 1112 --id "$id2"
 	expect_out 'already exists'
 	expect_rc 0 "$VZCTL" snapshot-list 1112
-	expect_out '^PARENT_UUID +C UUID +DATE +NAME$'
+	expect_out '^PARENT_UUID +C UUID +DATE +NAME +$'
 	[ "$(printf '%s\n' "$OUT" | sed -n 2p | awk '{print $1}')" = "{$id1}" ] || fail "order: $OUT"
 	expect_out "^ +\{$id1\} +[0-9-]+ [0-9:]+ first$"
 	expect_out "^\{$id1\} +\* \{$id2\} +[0-9-]+ [0-9:]+ second$"
 	expect_rc 0 "$VZCTL" snapshot-list 1112 -H -o uuid,description --id "$id1"
 	[ "$OUT" = "{$id1} before the upgrade" ] || fail "list -H -o: $OUT"
-	expect_rc 20 "$VZCTL" snapshot-list 1112 -o nosuch
+	expect_rc 21 "$VZCTL" snapshot-list 1112 -o nosuch
 	# The first snapshot, read-only, beside the running CT.
 	expect_rc 0 "$VZCTL" snapshot-mount 1112 --id "$id1" --target "$T/snap"
 	[ "$(cat "$T/snap/root/state")" = before ] || fail "snapshot content: $(cat "$T/snap/root/state")"
@@ -566,6 +566,45 @@ Container has been successfully switched to another snapshot" ] || fail "switch:
 	expect_rc 0 "$VZCTL" snapshot-delete 1117 --id "$id"
 	[ "$OUT" = "Deleting snapshot {$id}
 Snapshot {$id} has been successfully deleted" ] || fail "delete: $OUT"
+	return 0
+}
+
+# vzctl snapshot-list: its fields (desc, device, target too; names in any
+# case; -L names them), its column widths, --id: that snapshot and its
+# ancestors; "Unknown field" and a bad or unknown --id are 21.
+t_disk_snapshot_list() {
+	local a=aaaaaaaa-0000-0000-0000-000000000001 b=bbbbbbbb-0000-0000-0000-000000000002
+	local c=cccccccc-0000-0000-0000-000000000003
+	expect_rc 0 "$VZCTL" create 1118 --ostemplate busybox-x86_64 --layout ploop --diskspace 200M
+	expect_rc 0 "$VZCTL" snapshot-list 1118
+	[ "$OUT" = "$(printf '%-38s %-1s %-38s %-19s %-32s' PARENT_UUID C UUID DATE NAME)" ] || fail "empty list: '$OUT'"
+	expect_rc 0 "$VZCTL" snapshot 1118 --id "$a" --name first --description "the first one"
+	expect_rc 0 "$VZCTL" snapshot 1118 --id "$b" --name second
+	expect_rc 0 "$VZCTL" snapshot-switch 1118 --id "$a"
+	expect_rc 0 "$VZCTL" snapshot 1118 --id "$c" --name third
+	expect_rc 0 "$VZCTL" snapshot-list 1118 -H -o uuid --id "$c"
+	[ "$OUT" = "{$c}
+{$a}" ] || fail "--id $c: $OUT"
+	expect_rc 0 "$VZCTL" snapshot-list 1118 -o NAME,Desc,current --id "{$b}"
+	[ "$OUT" = "$(printf '%-32s %-32s %-1s\n%-32s %-38s \n%-32s %-38s ' NAME DESC C second '' first 'the first one')" ] ||
+		fail "-o: '$OUT'"
+	expect_rc 0 "$VZCTL" snapshot-list 1118 -H -o name,desc --id "$a"
+	[ "$OUT" = "$(printf '%-32s %s' first 'the first one')" ] || fail "desc: '$OUT'"
+	expect_rc 0 "$VZCTL" snapshot-list 1118 -L
+	[ "$(printf '%s\n' "$OUT" | awk '{print $1 ":" $2}' | tr '\n' ' ')" = \
+		"uuid:UUID parent_uuid:PARENT_UUID current:C date:DATE name:NAME desc:DESC device:DEVICE target:TARGET " ] ||
+		fail "-L: $OUT"
+	expect_rc 0 "$VZCTL" snapshot-mount 1118 --id "$b" --target "$T/snap"
+	expect_rc 0 "$VZCTL" snapshot-list 1118 -H -o uuid,device,target
+	expect_out "^\{$b\} +/dev/loop[0-9]+ +$T/snap$"
+	expect_out "^\{$a\} +$"
+	expect_rc 0 "$VZCTL" snapshot-umount 1118 --id "$b"
+	expect_rc 21 "$VZCTL" snapshot-list 1118 -o uuid,nosuch
+	[ "$OUT" = "Unknown field: nosuch" ] || fail "unknown field: $OUT"
+	expect_rc 21 "$VZCTL" snapshot-list 1118 --id nonsense
+	[ "$OUT" = "Invalid guid is specified: nonsense" ] || fail "bad id: $OUT"
+	expect_rc 21 "$VZCTL" snapshot-list 1118 --id dddddddd-0000-0000-0000-000000000004
+	[ "$OUT" = "Can't find snapshot by uuid {dddddddd-0000-0000-0000-000000000004}" ] || fail "unknown id: $OUT"
 	return 0
 }
 

@@ -264,7 +264,9 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	if (token >= 0 ? !nvz_ct_monitor_token_wait(token, 5000)
 		       : wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
+	/* vzctl's last two lines: it unmounted the CT after the checkpoint. */
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 	return 0;
 }
 
@@ -475,10 +477,10 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 	struct nvz_ct_lazy_local l = { .daemon = -1, .watcher = -1 };
 	if (nvz_ct_lazy_wanted(ct, dir, opts->lazy) && nvz_ct_lazy_local_start(ct, dir, &l, err) < 0)
 		return nvz_err_wrap(err, "Restore error");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
 	if (restore_run(ct, dir, &l, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	if (l.daemon > 0 && nvz_ct_lazy_local_wait(ct, dir, &l, err) < 0)
 		return -1;
 	/* As OpenVZ: a dump that was restored is gone (it would restore an

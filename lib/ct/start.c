@@ -271,6 +271,9 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 		r = nvz_ct_mount(ct, false, err);
 		*mounted = r == 0;
 	}
+	/* vzctl's order: the CT mounted, then its processes undumped. */
+	if (r == 0 && dumpdir)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
 	/* A restored CT keeps its files as they were dumped. */
 	if (r < 0 || send_step(ct, &go, report, 'm', err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
@@ -321,12 +324,13 @@ static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
 		return -1;
 	}
 	nvz_cgroup_free(cg);
-	if (dumpdir)
-		return 0;
+	/* A restore says what a start says of the network, as vzctl's did. */
 	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
 	if (ips && *ips)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
 	nvz_veth_messages(ct);
+	if (dumpdir)
+		return 0;
 	if (!o || !o->wait)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	return 0;

@@ -1015,3 +1015,26 @@ t_cpt_netif_unsaved() {
 	expect_rc 0 srv "$VZCTL" stop 1522
 	return 0
 }
+
+# What chkpnt, restore and a start from a dump say, line for line as
+# vzctl's (panels compare them): chkpnt ends with the CT unmounted, a
+# restore mounts it before the undump and ends as a start does.
+t_cpt_messages() {
+	cpt_setup
+	start_busybox 1522
+	local chkpnt restore
+	chkpnt=$(printf '%s\n' 'Setting up checkpoint...' '	suspend...' '	dump...' '	kill...' \
+		'Checkpointing completed successfully' 'Container is unmounted')
+	restore=$(printf '%s\n' 'Restoring container ...' 'Container is mounted' '	undump...' '	resume...' \
+		'Container start in progress...' 'Restoring completed successfully')
+	expect_rc 0 "$VZCTL" chkpnt 1522
+	[ "$OUT" = "$chkpnt" ] || fail "chkpnt said: $OUT"
+	expect_rc 0 "$VZCTL" restore 1522
+	[ "$OUT" = "$restore" ] || fail "restore said: $OUT"
+	expect_rc 0 "$VZCTL" suspend 1522
+	expect_rc 0 "$VZCTL" start 1522
+	[ "$OUT" = "Dump file $T/dump/Dump.1522 exists, trying to restore from it
+$restore" ] || fail "start said: $OUT"
+	expect_rc 0 "$VZCTL" stop 1522 --fast
+	return 0
+}

@@ -469,11 +469,13 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 	nvz_ct_get_state(ct, &st, NULL);
 	if (st.running)
 		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Unable to perform restore: container already running");
-	if (!nvz_path_exists(dir))
-		return nvz_err(err, NVZ_E_RESTORE, ENOENT, "Restore error, dump file %s not found", dir);
+	/* vzctl said this line, then opened the dump. */
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
+	struct stat sb;
+	if (lstat(dir, &sb) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "Unable to open %s", dir);
 	if (nvz_cpt_dump_check(dir, nvz_ct_cgroup_version(ct), err) < 0)
 		return nvz_err_wrap(err, "Restore error");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
 	struct nvz_ct_lazy_local l = { .daemon = -1, .watcher = -1 };
 	if (nvz_ct_lazy_wanted(ct, dir, opts->lazy) && nvz_ct_lazy_local_start(ct, dir, &l, err) < 0)
 		return nvz_err_wrap(err, "Restore error");

@@ -187,7 +187,7 @@ t_cpt_failed_restore_keeps_dump() {
 	expect_out 'not a complete nvz dump'
 	rm -rf "$d"
 	expect_rc 17 "$VZCTL" restore 1503
-	expect_out 'Restore error, dump file .* not found'
+	expect_out "^Unable to open $T/dump/Dump.1503: No such file or directory$"
 	# Stopped CT: nothing to checkpoint.
 	expect_rc 31 "$VZCTL" chkpnt 1503
 	return 0
@@ -1036,5 +1036,9 @@ t_cpt_messages() {
 	[ "$OUT" = "Dump file $T/dump/Dump.1522 exists, trying to restore from it
 $restore" ] || fail "start said: $OUT"
 	expect_rc 0 "$VZCTL" stop 1522 --fast
+	# No dump: vzctl's open of it failed after its first line.
+	expect_rc 17 "$VZCTL" restore 1522 --dumpfile "$T/none"
+	[ "$OUT" = "Restoring container ...
+Unable to open $T/none: No such file or directory" ] || fail "restore without a dump said: $OUT"
 	return 0
 }

@@ -257,15 +257,22 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	/* The monitor sees init exit, waits for our lock, and finding no state
 	 * leaves the rest to us, as with vzctl stop. */
 	veth_host_gone(ct);
-	if (nvz_ct_cleanup_stopped(ct, err) < 0 || nvz_ct_umount(ct, err) < 0)
+	if (nvz_ct_cleanup_stopped(ct, err) < 0)
 		return -1;
 	/* The old monitor exits once it sees the state gone; a restore right
 	 * after us must not race it for the lock. */
 	if (token >= 0 ? !nvz_ct_monitor_token_wait(token, 5000)
 		       : wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
-	/* vzctl's last two lines: it unmounted the CT after the checkpoint. */
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
+	/* Then vzctl unmounted the CT, its umount scripts run; a failure there
+	 * (a script's) is said, and the checkpoint stands: status 0. */
+	struct nvz_error *e = NULL;
+	if (nvz_ct_umount(ct, &e) < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_ERROR, "%s", e->msg);
+		nvz_error_free(e);
+		return 0;
+	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 	return 0;
 }
@@ -452,6 +459,9 @@ static int restore_run(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_lo
 	if (r < 0) {
 		/* The dump stays: nothing was served from it to a running CT. */
 		nvz_ct_lazy_local_stop(ct, l);
+		/* A mount script's failure is its own (79), as in vzctl. */
+		if (*err && (*err)->status == NVZ_E_ACTIONSCRIPT)
+			return -1;
 		if (*err && (*err)->status != NVZ_E_RESTORE)
 			(*err)->status = NVZ_E_RESTORE;
 		return nvz_err_wrap(err, "Restore error");

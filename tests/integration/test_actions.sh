@@ -137,3 +137,30 @@ t_action_scripts_chkpnt() {
 	[ -z "$(mounts_below "$T/root/722")" ] || fail "left below VE_ROOT: $(mounts_below "$T/root/722")"
 	return 0
 }
+
+# Around a checkpoint, as vzctl: an umount script that fails after the dump
+# is said and the checkpoint stands (0, the CT left mounted); a premount
+# script that fails at restore fails it with its own status, 79, and the
+# dump stays for the next try.
+t_action_scripts_cpt_status() {
+	cpt_setup
+	start_busybox 723
+	action_script 723.umount 'exit 3'
+	expect_rc 0 "$VZCTL" chkpnt 723
+	expect_out '^Checkpointing completed successfully$'
+	expect_out "^Error executing umount script $T/conf/723.umount: exit status 3$"
+	expect_rc 0 "$VZCTL" status 723
+	expect_out 'exist mounted down suspended$'
+	rm "$T/conf/723.umount"
+	expect_rc 0 "$VZCTL" umount 723
+	action_script 723.premount 'exit 4'
+	expect_rc 79 "$VZCTL" restore 723
+	expect_out "^Error executing premount script $T/conf/723.premount: exit status 4$"
+	expect_rc 0 "$VZCTL" status 723
+	expect_out 'exist unmounted down suspended$'
+	rm "$T/conf/723.premount"
+	expect_rc 0 "$VZCTL" restore 723
+	expect_out 'Restoring completed successfully'
+	expect_rc 0 "$VZCTL" stop 723 --fast
+	return 0
+}

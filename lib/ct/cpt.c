@@ -41,9 +41,19 @@ char *nvz_ct_dump_path(const struct nvz_ct *ct)
 	return p;
 }
 
+/* The dump's directory, absolute: a relative --dumpfile is the caller's
+ * (vzctl opened it from its working directory), while criu and the CT's
+ * monitor work from their own. */
 static char *dump_dir(const struct nvz_ct *ct, const char *dumpfile)
 {
-	return dumpfile ? strdup(dumpfile) : nvz_ct_dump_path(ct);
+	cleanup_free char *dir = dumpfile ? strdup(dumpfile) : nvz_ct_dump_path(ct);
+	if (!dir || dir[0] == '/')
+		return steal_ptr(&dir);
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	char *abs = NULL;
+	if (!cwd || asprintf(&abs, "%s/%s", cwd, dir) < 0)
+		return NULL;
+	return abs;
 }
 
 static const char *criu_path(const struct nvz_ct *ct)

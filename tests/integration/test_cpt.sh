@@ -1065,3 +1065,19 @@ t_cpt_start_failed_restore_boots() {
 	expect_out 'exist unmounted down$'
 	return 0
 }
+
+# A relative --dumpfile is taken from where vzctl runs, as vzctl opened it.
+t_cpt_relative_dumpfile() {
+	cpt_setup
+	start_busybox 1524
+	mkdir -p "$T/work" && cd "$T/work" || fail "cd"
+	expect_rc 0 "$VZCTL" chkpnt 1524 --dumpfile rel
+	[ -f "$T/work/rel/nvz-cpt.conf" ] || fail "no complete dump in $T/work/rel"
+	expect_rc 0 "$VZCTL" restore 1524 --dumpfile rel
+	expect_out 'Restoring completed successfully'
+	[ -e "$T/work/rel" ] && fail "dump left after the restore"
+	expect_rc 0 "$VZCTL" exec 1524 echo alive
+	expect_out '^alive$'
+	expect_rc 0 "$VZCTL" stop 1524 --fast
+	return 0
+}

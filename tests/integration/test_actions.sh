@@ -164,3 +164,18 @@ t_action_scripts_cpt_status() {
 	expect_rc 0 "$VZCTL" stop 723 --fast
 	return 0
 }
+
+# vzctl ran the scripts with /bin, /sbin, /usr/bin and /usr/sbin in PATH:
+# a mount script calling a tool in sbin worked from cron too. The caller's
+# own PATH is kept in front.
+t_action_scripts_path() {
+	expect_rc 0 "$VZCTL" create 724 --ostemplate busybox-x86_64
+	action_script 724.premount 'echo "$PATH" >"'"$T/path"'"'
+	expect_rc 0 env PATH=/opt/x:/usr/bin:/bin "$VZCTL" mount 724
+	[ "$(cat "$T/path")" = /opt/x:/usr/bin:/bin:/sbin:/usr/sbin ] || fail "PATH: $(cat "$T/path")"
+	expect_rc 0 "$VZCTL" umount 724
+	expect_rc 0 env -u PATH "$VZCTL" mount 724
+	[ "$(cat "$T/path")" = /bin:/sbin:/usr/bin:/usr/sbin ] || fail "PATH without one: $(cat "$T/path")"
+	expect_rc 0 "$VZCTL" umount 724
+	return 0
+}

@@ -138,6 +138,7 @@ int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_e
 struct nvz_stop_opts {
 	bool fast;        /* kill at once, no clean halt */
 	bool skip_umount;
+	bool quiet; /* no progress lines */
 };
 int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err);
 

@@ -1081,3 +1081,21 @@ t_cpt_relative_dumpfile() {
 	expect_rc 0 "$VZCTL" stop 1524 --fast
 	return 0
 }
+
+# chkpnt --kill (and restore --kill) after --suspend say only vzctl's
+# "Killing..." and leave the CT mounted.
+t_cpt_kill_stage() {
+	start_busybox 1525
+	expect_rc 0 "$VZCTL" chkpnt 1525 --suspend
+	expect_rc 0 "$VZCTL" chkpnt 1525 --kill
+	[ "$OUT" = "Killing..." ] || fail "chkpnt --kill said: $OUT"
+	expect_rc 0 "$VZCTL" status 1525
+	expect_out 'exist mounted down$'
+	expect_rc 0 "$VZCTL" start 1525
+	wait_for 100 booted 1525 || fail "no boot"
+	expect_rc 0 "$VZCTL" restore 1525 --kill
+	[ "$OUT" = "Killing..." ] || fail "restore --kill said: $OUT"
+	expect_rc 31 "$VZCTL" chkpnt 1525 --kill
+	expect_out '^Container is not running$'
+	return 0
+}

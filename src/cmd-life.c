@@ -338,7 +338,10 @@ static int run_stage(struct cmd_ctx *c, enum cpt_stage stage, int status)
 			cli_error_line("Container is not running");
 			return NVZ_E_NOT_RUNNING;
 		}
-		return done(err, nvz_ct_stop(c->ct, &(struct nvz_stop_opts){ .fast = true, .skip_umount = true }, &err));
+		/* vzctl's one line; the CT stays mounted. */
+		nvz_log(c->ct->ctx, NVZ_LOG_INFO, "Killing...");
+		struct nvz_stop_opts kill = { .fast = true, .skip_umount = true, .quiet = true };
+		return done(err, nvz_ct_stop(c->ct, &kill, &err));
 	}
 	default:
 		fprintf(stderr, "Error: the %s stage alone is not supported: vzctl chkpnt suspends, dumps and "

@@ -46,7 +46,7 @@ static const struct cmd commands[] = {
 	  "snapshot-mount <CTID> --id <uuid> --target <dir>" },
 	{ "snapshot-umount", cmd_snapshot, CMD_LOCK | CMD_NEEDS_CONFIG, "snapshot-umount <CTID> --id <uuid>" },
 	{ "snapshot-list", cmd_snapshot, CMD_NEEDS_CONFIG,
-	  "snapshot-list <CTID> [-H] [-o field[,field...]] [--id <uuid>]" },
+	  "snapshot-list <CTID> [-H] [-o field[,field...]] [--id <uuid>] | -L" },
 	/* The target end of vzmigrate, run over ssh: not for people. */
 	{ "migrate-recv", cmd_migrate_recv, 0, NULL },
 	/* A CT's small monitor hands the after-exit work back: not for people. */

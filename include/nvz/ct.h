@@ -141,6 +141,7 @@ int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_e
 struct nvz_stop_opts {
 	bool fast;        /* kill at once, no clean halt */
 	bool skip_umount;
+	bool quiet; /* no progress lines */
 };
 int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_error **err);
 
@@ -295,6 +296,7 @@ struct nvz_snapshot_opts {
 };
 struct nvz_snapshot_info {
 	char uuid[37], parent[37], date[32], created[48], name[256], description[256];
+	char device[32], target[4096]; /* where snapshot-mount put it, or "" */
 	bool current; /* the one the image derives from now */
 };
 int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,41 @@
 #include "ct/internal.h"
 #include "nvz/cleanup.h"
 
+static bool path_has(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	for (const char *at = path; (at = strstr(at, dir)); at++)
+		if ((at == path || at[-1] == ':') && (at[n] == ':' || at[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The caller's PATH with the directories vzctl's PATH had
+ * (/bin:/sbin:/usr/bin:/usr/sbin) added where missing: a script that
+ * calls iptables or ip ran so from cron too, whose PATH lacks the sbins. */
+static char *script_path_env(void)
+{
+	static const char *const need[] = { "/bin", "/sbin", "/usr/bin", "/usr/sbin" };
+	const char *cur = getenv("PATH");
+	char *p = strdup(cur && *cur ? cur : "");
+	for (size_t i = 0; p && i < sizeof(need) / sizeof(need[0]); i++) {
+		if (path_has(p, need[i]))
+			continue;
+		char *grown = NULL;
+		if (asprintf(&grown, "%s%s%s", p, *p ? ":" : "", need[i]) < 0)
+			grown = NULL;
+		free(p);
+		p = grown;
+	}
+	return p;
+}
+
 static int run_script(const struct nvz_ct *ct, const char *path, const char *event,
 		      struct nvz_error **err)
 {
+	cleanup_free char *search = script_path_env();
+	if (!search)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	pid_t pid = fork();
 	if (pid < 0)
 		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "fork for %s", path);
@@ -32,7 +65,7 @@ static int run_script(const struct nvz_ct *ct, const char *path, const char *eve
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || setenv("VEID", ct->id, 1) < 0 ||
 		    setenv("VE_CONFFILE", ct->conf_path, 1) < 0 || setenv("VE_ROOT", ct->root, 1) < 0 ||
-		    setenv("VE_PRIVATE", ct->private, 1) < 0)
+		    setenv("VE_PRIVATE", ct->private, 1) < 0 || setenv("PATH", search, 1) < 0)
 			_exit(127);
 		char *const argv[] = { (char *)path, NULL };
 		execv(path, argv);

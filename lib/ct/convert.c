@@ -54,13 +54,17 @@ static int copy_child(void *arg, struct nvz_error **err)
 	return j->into->umount(j->dst, err);
 }
 
+/* 0: go on; 1: nothing to do; < 0: refused. */
 static int check_convertible(struct nvz_ct *ct, const char *to, struct nvz_error **err)
 {
 	if (strcmp(to, "ploop") && strcmp(to, "ploop:expanded") && strcmp(to, "ploop:plain") &&
 	    strcmp(to, "ploop:raw"))
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Only conversion to ploop is supported");
-	if (!strncmp(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), "ploop", 5))
-		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Container is already on ploop");
+	/* vzctl: nothing to do is no failure (a script converting all CTs). */
+	if (!strncmp(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), "ploop", 5)) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "CT is already on ploop");
+		return 1;
+	}
 	struct nvz_ct_state st;
 	if (nvz_ct_get_state(ct, &st, err) < 0)
 		return -1;
@@ -68,9 +72,9 @@ static int check_convertible(struct nvz_ct *ct, const char *to, struct nvz_error
 		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
 			       ct->private);
 	if (st.running)
-		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Unable to convert: container is running");
+		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "CT is running (stop it first)");
 	if (st.mounted)
-		return nvz_err(err, NVZ_E_FS_MOUNTED, EBUSY, "Unable to convert: container is mounted");
+		return nvz_err(err, NVZ_E_FS_MOUNTED, EBUSY, "CT is mounted (umount it first)");
 	return 0;
 }
 
@@ -113,8 +117,9 @@ static int clear_leftover(const char *tmp, struct nvz_error **err)
 int nvz_ct_convert(struct nvz_ct *ct, const char *layout, struct nvz_error **err)
 {
 	const char *to = layout ? layout : "ploop";
-	if (check_convertible(ct, to, err) < 0)
-		return -1;
+	int c = check_convertible(ct, to, err);
+	if (c != 0)
+		return c < 0 ? -1 : 0;
 	const struct nvz_layout *from, *into;
 	struct nvz_disk src, dst;
 	cleanup_free char *tmp = NULL, *old = NULL, *src_mnt = NULL, *dst_mnt = NULL, *layer = NULL;

@@ -41,9 +41,19 @@ char *nvz_ct_dump_path(const struct nvz_ct *ct)
 	return p;
 }
 
+/* The dump's directory, absolute: a relative --dumpfile is the caller's
+ * (vzctl opened it from its working directory), while criu and the CT's
+ * monitor work from their own. */
 static char *dump_dir(const struct nvz_ct *ct, const char *dumpfile)
 {
-	return dumpfile ? strdup(dumpfile) : nvz_ct_dump_path(ct);
+	cleanup_free char *dir = dumpfile ? strdup(dumpfile) : nvz_ct_dump_path(ct);
+	if (!dir || dir[0] == '/')
+		return steal_ptr(&dir);
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	char *abs = NULL;
+	if (!cwd || asprintf(&abs, "%s/%s", cwd, dir) < 0)
+		return NULL;
+	return abs;
 }
 
 static const char *criu_path(const struct nvz_ct *ct)
@@ -257,7 +267,7 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	/* The monitor sees init exit, waits for our lock, and finding no state
 	 * leaves the rest to us, as with vzctl stop. */
 	veth_host_gone(ct);
-	if (nvz_ct_cleanup_stopped(ct, err) < 0 || nvz_ct_umount(ct, err) < 0)
+	if (nvz_ct_cleanup_stopped(ct, err) < 0)
 		return -1;
 	/* The old monitor exits once it sees the state gone; a restore right
 	 * after us must not race it for the lock. */
@@ -265,6 +275,15 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 		       : wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
+	/* Then vzctl unmounted the CT, its umount scripts run; a failure there
+	 * (a script's) is said, and the checkpoint stands: status 0. */
+	struct nvz_error *e = NULL;
+	if (nvz_ct_umount(ct, &e) < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_ERROR, "%s", e->msg);
+		nvz_error_free(e);
+		return 0;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 	return 0;
 }
 
@@ -450,6 +469,9 @@ static int restore_run(struct nvz_ct *ct, const char *dir, struct nvz_ct_lazy_lo
 	if (r < 0) {
 		/* The dump stays: nothing was served from it to a running CT. */
 		nvz_ct_lazy_local_stop(ct, l);
+		/* A mount script's failure is its own (79), as in vzctl. */
+		if (*err && (*err)->status == NVZ_E_ACTIONSCRIPT)
+			return -1;
 		if (*err && (*err)->status != NVZ_E_RESTORE)
 			(*err)->status = NVZ_E_RESTORE;
 		return nvz_err_wrap(err, "Restore error");
@@ -467,18 +489,20 @@ int nvz_ct_restore_opts(struct nvz_ct *ct, const struct nvz_restore_opts *opts,
 	nvz_ct_get_state(ct, &st, NULL);
 	if (st.running)
 		return nvz_err(err, NVZ_E_RUNNING, EBUSY, "Unable to perform restore: container already running");
-	if (!nvz_path_exists(dir))
-		return nvz_err(err, NVZ_E_RESTORE, ENOENT, "Restore error, dump file %s not found", dir);
+	/* vzctl said this line, then opened the dump. */
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
+	struct stat sb;
+	if (lstat(dir, &sb) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "Unable to open %s", dir);
 	if (nvz_cpt_dump_check(dir, nvz_ct_cgroup_version(ct), err) < 0)
 		return nvz_err_wrap(err, "Restore error");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Restoring container ...");
 	struct nvz_ct_lazy_local l = { .daemon = -1, .watcher = -1 };
 	if (nvz_ct_lazy_wanted(ct, dir, opts->lazy) && nvz_ct_lazy_local_start(ct, dir, &l, err) < 0)
 		return nvz_err_wrap(err, "Restore error");
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
 	if (restore_run(ct, dir, &l, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	if (l.daemon > 0 && nvz_ct_lazy_local_wait(ct, dir, &l, err) < 0)
 		return -1;
 	/* As OpenVZ: a dump that was restored is gone (it would restore an

@@ -254,7 +254,9 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Unable to stop: container is not running");
 		return 0;
 	}
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Stopping container ...");
+	/* chkpnt --kill says only "Killing...", as vzctl's. */
+	int level = o && o->quiet ? NVZ_LOG_DEBUG : NVZ_LOG_INFO;
+	nvz_log(ct->ctx, level, "Stopping container ...");
 	/* A frozen CT (vzctl chkpnt --suspend, a checkpoint or snapshot cut
 	 * short) would neither run its stop script nor halt, and on cgroup v1
 	 * not even die of SIGKILL: thawed first. */
@@ -272,7 +274,7 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 	cleanup_close int netdev_ns = nvz_netdev_hold(ct, pid);
 	bool halted = !(o && o->fast) && clean_halt(ct, pidfd) == 0;
 	if (!halted) {
-		nvz_log(ct->ctx, NVZ_LOG_INFO, "Killing container ...");
+		nvz_log(ct->ctx, level, "Killing container ...");
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		if (wait_exit(pidfd, 10000) < 0)
 			return nvz_err(err, NVZ_E_STOP, ETIMEDOUT,
@@ -287,7 +289,7 @@ int nvz_ct_stop(struct nvz_ct *ct, const struct nvz_stop_opts *o, struct nvz_err
 		nvz_ct_monitor_token_wait(token, 5000);
 	else if (monfd >= 0)
 		wait_exit(monfd, 5000);
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was stopped");
+	nvz_log(ct->ctx, level, "Container was stopped");
 	if (o && o->skip_umount)
 		return 0;
 	if (nvz_ct_umount(ct, err) < 0)
@@ -360,8 +362,14 @@ int nvz_ct_compact(struct nvz_ct *ct, struct nvz_error **err)
 	struct nvz_disk d;
 	if (ct_layout(ct, &l, err) < 0 || nvz_ct_disk(ct, NULL, &d, err) < 0)
 		return -1;
-	if (l != &nvz_layout_ploop)
-		return nvz_err(err, NVZ_E_VALUE, ENOTSUP, "Compact only makes sense for ploop containers");
+	if (!nvz_path_exists(ct->private))
+		return nvz_err(err, NVZ_E_NOPRIVATE, ENOENT, "Container private area %s does not exist",
+			       ct->private);
+	/* vzctl: a note, no failure (a script compacting every CT). */
+	if (l != &nvz_layout_ploop) {
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Compact only makes sense for ploop containers");
+		return 0;
+	}
 	cleanup_free char *layer = NULL;
 	if (d.template_tree && nvz_is_mountpoint(ct->root)) {
 		if (!(layer = nvz_ct_layer_dir(ct)))

@@ -42,11 +42,12 @@ static char *snap_path(const struct nvz_ct *ct, const char *uuid, const char *fi
 	return s;
 }
 
-static int need_ploop(const struct nvz_ct *ct, struct nvz_error **err)
+/* vzctl's words; the status is the command's own (156 create, 159
+ * switch, ...), as each of its snapshot commands refused with its own. */
+static int need_ploop(const struct nvz_ct *ct, int status, struct nvz_error **err)
 {
 	if (strncmp(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), "ploop", 5) != 0)
-		return nvz_err(err, NVZ_E_VALUE, ENOTSUP,
-			       "Snapshots are supported for ploop containers only (vzctl convert makes one)");
+		return nvz_err(err, status, ENOTSUP, "Snapshot feature is only available for ploop-based CTs");
 	return 0;
 }
 
@@ -68,7 +69,7 @@ static int valid_uuid(const char *s)
 static int uuid_arg(const char *id, char *buf, struct nvz_error **err)
 {
 	if (!id || !valid_uuid(id))
-		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Invalid snapshot id: %s", id ? id : "(none)");
+		return nvz_err(err, NVZ_E_VALUE, EINVAL, "Bad parameter for --id: %s", id ? id : "(none)");
 	snprintf(buf, 37, "%s", id[0] == '{' ? id + 1 : id);
 	return 0;
 }
@@ -267,7 +268,8 @@ static void hold_signals(sigset_t *old)
 static int snapshot_create(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
-	if (need_ploop(ct, err) < 0 || (o->id ? uuid_arg(o->id, uuid, err) : new_uuid(uuid, err)) < 0)
+	if (need_ploop(ct, NVZ_E_CREATE_SNAPSHOT, err) < 0 ||
+	    (o->id ? uuid_arg(o->id, uuid, err) : new_uuid(uuid, err)) < 0)
 		return -1;
 	cleanup_free char *dir = snap_path(ct, uuid, NULL), *top = snap_path(ct, NULL, NULL);
 	cleanup_free char *img = snap_path(ct, uuid, IMAGE), *conf = snap_path(ct, uuid, "ve.conf");
@@ -322,19 +324,31 @@ int nvz_ct_snapshot(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct
 	return r;
 }
 
-/* The snapshot's directory, which must exist. */
-static char *existing(const struct nvz_ct *ct, const char *id, char uuid[37], struct nvz_error **err)
+/* The snapshot's directory, which must exist (status: the command's). */
+static char *existing(const struct nvz_ct *ct, const char *id, char uuid[37], int status,
+		      struct nvz_error **err)
 {
-	if (need_ploop(ct, err) < 0 || uuid_arg(id, uuid, err) < 0)
+	if (need_ploop(ct, status, err) < 0 || uuid_arg(id, uuid, err) < 0)
 		return NULL;
 	char *dir = snap_path(ct, uuid, NULL);
 	if (!dir)
 		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	else if (!nvz_path_exists(dir)) {
-		nvz_err(err, NVZ_E_VALUE, ENOENT, "Snapshot {%s} not found", uuid);
+		nvz_err(err, status, ENOENT, "Unable to find snapshot by uuid {%s}", uuid);
 		free(steal_ptr(&dir));
 	}
 	return dir;
+}
+
+/* The snapshot's config in place, without a "CT configuration saved"
+ * line: vzctl only put the file back. */
+static int put_config(struct nvz_ct *ct, struct nvz_error **err)
+{
+	if (nvz_conf_save(ct->conf, ct->conf_path, err) < 0) {
+		(*err)->status = NVZ_E_CONFIG_SAVE;
+		return nvz_err_wrap(err, "save %s", ct->conf_path);
+	}
+	return 0;
 }
 
 /* The CT brought back from the snapshot's memory. A failure is a warning
@@ -367,7 +381,7 @@ static void switch_back(struct nvz_ct *ct, const char *old_image, const char *im
 		nvz_conf_free(ct->conf);
 		ct->conf = old_conf;
 		struct nvz_error *e = NULL;
-		if (nvz_ct_save(ct, &e) < 0 || nvz_ct_refresh_paths(ct, &e) < 0) {
+		if (put_config(ct, &e) < 0 || nvz_ct_refresh_paths(ct, &e) < 0) {
 			nvz_log(ct->ctx, NVZ_LOG_ERROR, "put back the config: %s", e->msg);
 			nvz_error_free(e);
 		}
@@ -378,7 +392,7 @@ static void switch_back(struct nvz_ct *ct, const char *old_image, const char *im
 int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
-	cleanup_free char *dir = existing(ct, o->id, uuid, err);
+	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_SWITCH_SNAPSHOT, err);
 	if (!dir)
 		return -1;
 	cleanup_free char *img = snap_path(ct, uuid, IMAGE), *conf = snap_path(ct, uuid, "ve.conf");
@@ -422,14 +436,12 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 			return -1;
 		old_conf = ct->conf;
 		ct->conf = c;
-		if (nvz_ct_save(ct, err) < 0 || nvz_ct_refresh_paths(ct, err) < 0) {
+		if (put_config(ct, err) < 0 || nvz_ct_refresh_paths(ct, err) < 0) {
 			nvz_conf_free(old_conf);
 			return -1;
 		}
 	}
 	int r = set_current(ct, uuid, err);
-	if (r == 0)
-		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container was switched to snapshot {%s}", uuid);
 	if (r == 0 && has_dump && !o->skip_resume) {
 		r = resume_from(ct, dump, o, err);
 		if (r < 0 && kept) {
@@ -447,11 +459,13 @@ int nvz_ct_snapshot_switch(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 	if (kept)
 		unlink(old_image);
 	nvz_conf_free(old_conf);
+	if (r == 0)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container has been successfully switched to another snapshot");
 	return r;
 }
 
 /* Where a snapshot is mounted (snapshot-mount), from its mount.conf. */
-static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
+static char *mounted_at(const struct nvz_ct *ct, const char *uuid, char *dev, size_t devlen)
 {
 	cleanup_free char *path = snap_path(ct, uuid, "mount.conf");
 	struct nvz_conf *c = NULL;
@@ -459,6 +473,8 @@ static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
 		return NULL;
 	const char *v = nvz_conf_get(c, "TARGET");
 	char *target = v && *v && nvz_is_mountpoint(v) ? strdup(v) : NULL;
+	if (dev)
+		snprintf(dev, devlen, "%s", target ? nvz_conf_get(c, "DEVICE") ?: "" : "");
 	nvz_conf_free(c);
 	return target;
 }
@@ -466,10 +482,10 @@ static char *mounted_at(const struct nvz_ct *ct, const char *uuid)
 int nvz_ct_snapshot_delete(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
-	cleanup_free char *dir = existing(ct, o->id, uuid, err);
+	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_DELETE_SNAPSHOT, err);
 	if (!dir)
 		return -1;
-	cleanup_free char *target = mounted_at(ct, uuid);
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0);
 	if (target)
 		return nvz_err(err, NVZ_E_FS_MOUNTED, EBUSY, "Snapshot {%s} is mounted at %s (snapshot-umount first)",
 			       uuid, target);
@@ -484,19 +500,20 @@ int nvz_ct_snapshot_delete(struct nvz_ct *ct, const struct nvz_snapshot_opts *o,
 int nvz_ct_snapshot_mount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
-	cleanup_free char *dir = existing(ct, o->id, uuid, err);
+	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_MOUNT_SNAPSHOT, err);
 	if (!dir)
 		return -1;
 	if (!o->target || o->target[0] != '/')
 		return nvz_err(err, NVZ_E_VALUE, EINVAL, "snapshot-mount needs --target with an absolute path");
 	cleanup_free char *img = snap_path(ct, uuid, IMAGE), *info = snap_path(ct, uuid, "mount.conf");
-	cleanup_free char *target = mounted_at(ct, uuid);
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0);
 	if (!img || !info)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (target)
 		return nvz_err(err, NVZ_E_FS_MOUNTED, EBUSY, "Snapshot {%s} is already mounted at %s", uuid, target);
 	if (nvz_mkdir_p(o->target, 0755, err) < 0)
 		return -1;
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Mounting snapshot {%s} to %s", uuid, o->target);
 	/* Read-only, no devices, no setuid: a look at old files, nothing more. */
 	int nr;
 	cleanup_close int lfd = nvz_loop_attach(img, &nr, err);
@@ -507,30 +524,31 @@ int nvz_ct_snapshot_mount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, 
 	if (mount(dev, o->target, "ext4", MS_RDONLY | MS_NODEV | MS_NOSUID, NULL) < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount snapshot {%s} on %s", uuid, o->target);
 	struct nvz_conf *c = nvz_conf_new();
-	int r = c && nvz_conf_set(c, "TARGET", o->target, err) == 0 ? nvz_conf_save(c, info, err) : -1;
+	int r = c && nvz_conf_set(c, "TARGET", o->target, err) == 0 && nvz_conf_set(c, "DEVICE", dev, err) == 0
+			? nvz_conf_save(c, info, err)
+			: -1;
 	nvz_conf_free(c);
 	if (r < 0) {
 		umount2(o->target, MNT_DETACH);
 		return -1;
 	}
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Snapshot {%s} is mounted at %s", uuid, o->target);
 	return 0;
 }
 
 int nvz_ct_snapshot_umount(struct nvz_ct *ct, const struct nvz_snapshot_opts *o, struct nvz_error **err)
 {
 	char uuid[37];
-	cleanup_free char *dir = existing(ct, o->id, uuid, err);
+	cleanup_free char *dir = existing(ct, o->id, uuid, NVZ_E_UMOUNT_SNAPSHOT, err);
 	if (!dir)
 		return -1;
-	cleanup_free char *target = mounted_at(ct, uuid), *info = snap_path(ct, uuid, "mount.conf");
+	cleanup_free char *target = mounted_at(ct, uuid, NULL, 0), *info = snap_path(ct, uuid, "mount.conf");
 	if (!target)
 		return nvz_err(err, NVZ_E_FS_NOT_MOUNTED, EINVAL, "Snapshot {%s} is not mounted", uuid);
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Umounting snapshot {%s}", uuid);
 	if (umount2(target, 0) < 0)
 		return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", target);
 	if (info)
 		unlink(info);
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "Snapshot {%s} was unmounted from %s", uuid, target);
 	return 0;
 }
 
@@ -546,7 +564,7 @@ int nvz_ct_snapshot_list(struct nvz_ct *ct, struct nvz_snapshot_info **out, size
 {
 	*out = NULL;
 	*n = 0;
-	if (need_ploop(ct, err) < 0)
+	if (need_ploop(ct, NVZ_E_LIST_SNAPSHOT, err) < 0)
 		return -1;
 	cleanup_free char *top = snap_path(ct, NULL, NULL), *cur = current_uuid(ct);
 	cleanup_dir DIR *d = top ? opendir(top) : NULL;
@@ -575,6 +593,8 @@ int nvz_ct_snapshot_list(struct nvz_ct *ct, struct nvz_snapshot_info **out, size
 		snprintf(s->description, sizeof(s->description), "%.255s", nvz_conf_get(c, "DESCRIPTION") ?: "");
 		s->current = cur && !strcmp(cur, s->uuid);
 		nvz_conf_free(c);
+		cleanup_free char *target = mounted_at(ct, s->uuid, s->device, sizeof(s->device));
+		snprintf(s->target, sizeof(s->target), "%s", target ? target : "");
 	}
 	if (cnt)
 		qsort(v, cnt, sizeof(*v), cmp_created);

@@ -271,6 +271,9 @@ static int start_steps(struct nvz_ct *ct, const char *dumpdir, bool mount, bool 
 		r = nvz_ct_mount(ct, false, err);
 		*mounted = r == 0;
 	}
+	/* vzctl's order: the CT mounted, then its processes undumped. */
+	if (r == 0 && dumpdir)
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "\tundump...");
 	/* A restored CT keeps its files as they were dumped. */
 	if (r < 0 || send_step(ct, &go, report, 'm', err) < 0 ||
 	    (!dumpdir && (check_init(ct, err) < 0 || nvz_ct_setup_files(ct, err) < 0)) ||
@@ -321,13 +324,14 @@ static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
 		return -1;
 	}
 	nvz_cgroup_free(cg);
-	if (dumpdir)
-		return 0;
+	/* A restore says what a start says of the network, as vzctl's did. */
 	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
 	if (ips && *ips)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
 	nvz_ct_start_messages(ct);
 	nvz_veth_messages(ct);
+	if (dumpdir)
+		return 0;
 	if (!o || !o->wait)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Container start in progress...");
 	return 0;
@@ -391,6 +395,39 @@ static int wait_booted(struct nvz_ct *ct, int timeout, struct nvz_error **err)
 	return 0;
 }
 
+/* A start of a suspended CT: 0 restored, 1 to be booted afresh, < 0 an
+ * error. vzctl booted a CT whose dump did not restore (another kernel
+ * after a host reboot, a damaged dump) as if it had none, so that it runs;
+ * nvz moves that dump aside first, where vzctl kept it: restored at a
+ * later start, over a disk that has moved on, it would bring back
+ * processes that no longer match their files (and it would block the next
+ * chkpnt). */
+static int start_from_dump(struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_free char *dump = nvz_ct_dump_path(ct), *aside = NULL;
+	if (!dump || asprintf(&aside, "%s.failed", dump) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "Dump file %s exists, trying to restore from it", dump);
+	struct nvz_error *e = NULL;
+	if (nvz_ct_restore(ct, NULL, &e) == 0)
+		return 0;
+	struct nvz_ct_state st;
+	nvz_ct_get_state(ct, &st, NULL);
+	/* Not when it runs after all (a post-copy restore that failed late). */
+	if (st.running || !nvz_path_exists(dump)) {
+		*err = e;
+		return -1;
+	}
+	nvz_log(ct->ctx, NVZ_LOG_ERROR, "%s", e->msg);
+	nvz_error_free(e);
+	nvz_rm_rf(aside, NULL);
+	if (rename(dump, aside) < 0)
+		return nvz_err_sys(err, NVZ_E_RESTORE, errno, "Unable to move the dump %s aside", dump);
+	nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: the dump that did not restore is kept as %s; starting afresh",
+		aside);
+	return 1;
+}
+
 int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err)
 {
 	/* OpenVZ: a CT suspended (vzctl suspend, or at host shutdown with
@@ -403,9 +440,10 @@ int nvz_ct_start(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_e
 	if (start_refused(ct, o, st.running, err) < 0)
 		return -1;
 	if (!st.running && st.suspended && !(o && o->dumpdir)) {
-		cleanup_free char *dump = nvz_ct_dump_path(ct);
-		nvz_log(ct->ctx, NVZ_LOG_INFO, "Dump file %s exists, trying to restore from it", dump);
-		return nvz_ct_restore(ct, NULL, err);
+		int r = start_from_dump(ct, err);
+		if (r <= 0)
+			return r;
+		nvz_ct_get_state(ct, &st, NULL);
 	}
 	if (start_checked(ct, o, &st, err) < 0)
 		return -1;

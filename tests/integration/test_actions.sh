@@ -156,3 +156,45 @@ t_action_create_script_fails() {
 	expect_rc 0 "$VZCTL" create 723 --ostemplate busybox-x86_64 --name n723
 	return 0
 }
+
+# Around a checkpoint, as vzctl: an umount script that fails after the dump
+# is said and the checkpoint stands (0, the CT left mounted); a premount
+# script that fails at restore fails it with its own status, 79, and the
+# dump stays for the next try.
+t_action_scripts_cpt_status() {
+	cpt_setup
+	start_busybox 723
+	action_script 723.umount 'exit 3'
+	expect_rc 0 "$VZCTL" chkpnt 723
+	expect_out '^Checkpointing completed successfully$'
+	expect_out "^Error executing umount script $T/conf/723.umount: exit status 3$"
+	expect_rc 0 "$VZCTL" status 723
+	expect_out 'exist mounted down suspended$'
+	rm "$T/conf/723.umount"
+	expect_rc 0 "$VZCTL" umount 723
+	action_script 723.premount 'exit 4'
+	expect_rc 79 "$VZCTL" restore 723
+	expect_out "^Error executing premount script $T/conf/723.premount: exit status 4$"
+	expect_rc 0 "$VZCTL" status 723
+	expect_out 'exist unmounted down suspended$'
+	rm "$T/conf/723.premount"
+	expect_rc 0 "$VZCTL" restore 723
+	expect_out 'Restoring completed successfully'
+	expect_rc 0 "$VZCTL" stop 723 --fast
+	return 0
+}
+
+# vzctl ran the scripts with /bin, /sbin, /usr/bin and /usr/sbin in PATH:
+# a mount script calling a tool in sbin worked from cron too. The caller's
+# own PATH is kept in front.
+t_action_scripts_path() {
+	expect_rc 0 "$VZCTL" create 724 --ostemplate busybox-x86_64
+	action_script 724.premount 'echo "$PATH" >"'"$T/path"'"'
+	expect_rc 0 env PATH=/opt/x:/usr/bin:/bin "$VZCTL" mount 724
+	[ "$(cat "$T/path")" = /opt/x:/usr/bin:/bin:/sbin:/usr/sbin ] || fail "PATH: $(cat "$T/path")"
+	expect_rc 0 "$VZCTL" umount 724
+	expect_rc 0 env -u PATH "$VZCTL" mount 724
+	[ "$(cat "$T/path")" = /bin:/sbin:/usr/bin:/usr/sbin ] || fail "PATH without one: $(cat "$T/path")"
+	expect_rc 0 "$VZCTL" umount 724
+	return 0
+}

@@ -183,11 +183,11 @@ t_cpt_failed_restore_keeps_dump() {
 	cg_gone 1503 || fail "cgroup left after a failed restore"
 	# An incomplete dump (no nvz-cpt.conf) is refused before criu runs.
 	rm -f "$d/nvz-cpt.conf"
-	expect_rc 17 "$VZCTL" start 1503
+	expect_rc 17 "$VZCTL" restore 1503
 	expect_out 'not a complete nvz dump'
 	rm -rf "$d"
 	expect_rc 17 "$VZCTL" restore 1503
-	expect_out 'Restore error, dump file .* not found'
+	expect_out "^Unable to open $T/dump/Dump.1503: No such file or directory$"
 	# Stopped CT: nothing to checkpoint.
 	expect_rc 31 "$VZCTL" chkpnt 1503
 	return 0
@@ -1013,5 +1013,89 @@ t_cpt_netif_unsaved() {
 	# Saved or not, the config decides the next start.
 	grep -q 'ifname=eth1' "$T/conf/1522.conf" && fail "an unsaved NETIF was saved"
 	expect_rc 0 srv "$VZCTL" stop 1522
+	return 0
+}
+
+# What chkpnt, restore and a start from a dump say, line for line as
+# vzctl's (panels compare them): chkpnt ends with the CT unmounted, a
+# restore mounts it before the undump and ends as a start does.
+t_cpt_messages() {
+	cpt_setup
+	start_busybox 1522
+	local chkpnt restore
+	chkpnt=$(printf '%s\n' 'Setting up checkpoint...' '	suspend...' '	dump...' '	kill...' \
+		'Checkpointing completed successfully' 'Container is unmounted')
+	restore=$(printf '%s\n' 'Restoring container ...' 'Container is mounted' '	undump...' '	resume...' \
+		'Container start in progress...' 'Restoring completed successfully')
+	expect_rc 0 "$VZCTL" chkpnt 1522
+	[ "$OUT" = "$chkpnt" ] || fail "chkpnt said: $OUT"
+	expect_rc 0 "$VZCTL" restore 1522
+	[ "$OUT" = "$restore" ] || fail "restore said: $OUT"
+	expect_rc 0 "$VZCTL" suspend 1522
+	expect_rc 0 "$VZCTL" start 1522
+	[ "$OUT" = "Dump file $T/dump/Dump.1522 exists, trying to restore from it
+$restore" ] || fail "start said: $OUT"
+	expect_rc 0 "$VZCTL" stop 1522 --fast
+	# No dump: vzctl's open of it failed after its first line.
+	expect_rc 17 "$VZCTL" restore 1522 --dumpfile "$T/none"
+	[ "$OUT" = "Restoring container ...
+Unable to open $T/none: No such file or directory" ] || fail "restore without a dump said: $OUT"
+	return 0
+}
+
+# vzctl start of a CT whose dump does not restore boots it afresh, as
+# vzctl's did (after a host reboot into another kernel, the CTs come up);
+# the dump is kept aside, not where the next start would restore it.
+t_cpt_start_failed_restore_boots() {
+	cpt_setup
+	start_busybox 1523
+	expect_rc 0 "$VZCTL" chkpnt 1523
+	local d=$T/dump/Dump.1523
+	head -c 64 /dev/urandom >"$d/pstree.img"
+	expect_rc 0 "$VZCTL" start 1523
+	expect_out "^Dump file $d exists, trying to restore from it$"
+	expect_out 'criu restore failed'
+	expect_out "^Warning: the dump that did not restore is kept as $d.failed; starting afresh$"
+	expect_out '^Starting container\.\.\.$'
+	wait_for 100 booted 1523 || fail "no boot after the failed restore"
+	[ -e "$d" ] && fail "the dump is still where a start restores it"
+	[ -f "$d.failed/pstree.img" ] || fail "the dump was not kept aside"
+	expect_rc 0 "$VZCTL" stop 1523
+	expect_rc 0 "$VZCTL" status 1523
+	expect_out 'exist unmounted down$'
+	return 0
+}
+
+# A relative --dumpfile is taken from where vzctl runs, as vzctl opened it.
+t_cpt_relative_dumpfile() {
+	cpt_setup
+	start_busybox 1524
+	mkdir -p "$T/work" && cd "$T/work" || fail "cd"
+	expect_rc 0 "$VZCTL" chkpnt 1524 --dumpfile rel
+	[ -f "$T/work/rel/nvz-cpt.conf" ] || fail "no complete dump in $T/work/rel"
+	expect_rc 0 "$VZCTL" restore 1524 --dumpfile rel
+	expect_out 'Restoring completed successfully'
+	[ -e "$T/work/rel" ] && fail "dump left after the restore"
+	expect_rc 0 "$VZCTL" exec 1524 echo alive
+	expect_out '^alive$'
+	expect_rc 0 "$VZCTL" stop 1524 --fast
+	return 0
+}
+
+# chkpnt --kill (and restore --kill) after --suspend say only vzctl's
+# "Killing..." and leave the CT mounted.
+t_cpt_kill_stage() {
+	start_busybox 1525
+	expect_rc 0 "$VZCTL" chkpnt 1525 --suspend
+	expect_rc 0 "$VZCTL" chkpnt 1525 --kill
+	[ "$OUT" = "Killing..." ] || fail "chkpnt --kill said: $OUT"
+	expect_rc 0 "$VZCTL" status 1525
+	expect_out 'exist mounted down$'
+	expect_rc 0 "$VZCTL" start 1525
+	wait_for 100 booted 1525 || fail "no boot"
+	expect_rc 0 "$VZCTL" restore 1525 --kill
+	[ "$OUT" = "Killing..." ] || fail "restore --kill said: $OUT"
+	expect_rc 31 "$VZCTL" chkpnt 1525 --kill
+	expect_out '^Container is not running$'
 	return 0
 }

@@ -418,7 +418,7 @@ static int start_from_dump(struct nvz_ct *ct, struct nvz_error **err)
 		*err = e;
 		return -1;
 	}
-	nvz_log(ct->ctx, NVZ_LOG_ERROR, "%s", e->msg);
+	nvz_log(ct->ctx, NVZ_LOG_ERROR, "%s", e && e->msg ? e->msg : "Restore error");
 	nvz_error_free(e);
 	nvz_rm_rf(aside, NULL);
 	if (rename(dump, aside) < 0)

@@ -1018,14 +1018,16 @@ t_cpt_netif_unsaved() {
 
 # What chkpnt, restore and a start from a dump say, line for line as
 # vzctl's (panels compare them): chkpnt ends with the CT unmounted, a
-# restore mounts it before the undump and ends as a start does.
+# restore mounts it before the undump, sets the CT up as a start does
+# (vps_start_custom: the config's CPU values) and ends as a start does.
 t_cpt_messages() {
 	cpt_setup
 	start_busybox 1522
 	local chkpnt restore
 	chkpnt=$(printf '%s\n' 'Setting up checkpoint...' '	suspend...' '	dump...' '	kill...' \
 		'Checkpointing completed successfully' 'Container is unmounted')
-	restore=$(printf '%s\n' 'Restoring container ...' 'Container is mounted' '	undump...' '	resume...' \
+	restore=$(printf '%s\n' 'Restoring container ...' 'Container is mounted' '	undump...' \
+		"Setting CPU units: $(sed -n 's/^CPUUNITS="\(.*\)"/\1/p' "$T/conf/1522.conf")" '	resume...' \
 		'Container start in progress...' 'Restoring completed successfully')
 	expect_rc 0 "$VZCTL" chkpnt 1522
 	[ "$OUT" = "$chkpnt" ] || fail "chkpnt said: $OUT"

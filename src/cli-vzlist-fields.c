@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvz/cleanup.h"
 #include "nvz/res.h"
 #include "nvz/storage.h"
 #include "vzlist.h"
@@ -68,16 +69,20 @@ static void get_conf(const struct vzl_ct *c, const struct vzl_field *f, struct n
 	set_str(v, s);
 }
 
-/* A number from the CT config ("25" or "25%" for CPULIMIT). */
+/* A number from the CT config ("25", or "25%" for CPULIMIT: per cent of
+ * the whole host, as the limit applied reads it). */
 static void get_conf_num(const struct vzl_ct *c, const struct vzl_field *f,
 			 struct nvz_list_val *v)
 {
 	const char *s = conf_str(c, f->key);
 	if (!s || *s < '0' || *s > '9')
 		return;
+	cleanup_free char *cpulimit = NULL;
+	if (!strcmp(f->key, "CPULIMIT") && !(s = cpulimit = nvz_res_parse_cpulimit(s, NULL)))
+		return;
 	char *end;
 	unsigned long long n = strtoull(s, &end, 10);
-	if (*end && strcmp(end, "%"))
+	if (*end)
 		return;
 	set_num(v, n);
 }

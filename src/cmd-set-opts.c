@@ -638,13 +638,13 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 			r->ignore = true;
 		else {
 			/* A bad value, not a bad option: 21, as vzctl. */
-			fprintf(stderr, "Invalid value for --setmode: %s\n", arg);
+			fprintf(stderr, "Bad parameter for --setmode: %s\n", arg);
 			return NVZ_E_VALUE;
 		}
 		return 0;
 	case K_MAP:
 		if (strcmp(arg, "name")) {
-			fprintf(stderr, "Invalid value for --applyconfig_map: %s\n", arg);
+			fprintf(stderr, "Bad parameter for --applyconfig_map: %s\n", arg);
 			return NVZ_E_VALUE;
 		}
 		r->map_name = true;

@@ -442,10 +442,14 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 		return -1;
 	rmdir(ct->root);
 	nvz_runstate_remove(ct);
-	/* OpenVZ removes a suspended CT's dump with it; criu's restore files too. */
+	/* OpenVZ removes a suspended CT's dump with it; criu's restore files
+	 * too, and the dump a start moved aside when it did not restore. */
 	cleanup_free char *dump = nvz_ct_dump_path(ct);
+	cleanup_free char *failed = dump ? suffixed(dump, ".failed") : NULL;
 	if (dump)
 		nvz_rm_rf(dump, NULL);
+	if (failed)
+		nvz_rm_rf(failed, NULL);
 	static const char *const files[] = { "/console.log", "/restore.log", "/restore.pid",
 					     "/stats-restore" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

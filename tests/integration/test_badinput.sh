@@ -163,7 +163,7 @@ t_errors_openvz_messages() {
 	expect_rc 20 "$VZCTL" stop 602 --wait
 	expect_out 'Option --wait is not applicable to stop command'
 	expect_rc 21 "$VZCTL" set 602 --setmode bogus --save
-	expect_out 'Invalid value for --setmode: bogus'
+	expect_out '^Bad parameter for --setmode: bogus$'
 	expect_rc 21 "$VZCTL" console 602 abc
 	expect_out 'Invalid tty number: abc'
 	expect_rc 20 "$VZCTL" console 602 1 2

@@ -1065,6 +1065,9 @@ t_cpt_start_failed_restore_boots() {
 	expect_rc 0 "$VZCTL" stop 1523
 	expect_rc 0 "$VZCTL" status 1523
 	expect_out 'exist unmounted down$'
+	# destroy takes the dump kept aside with the CT.
+	expect_rc 0 "$VZCTL" destroy 1523
+	[ -e "$d.failed" ] && fail "destroy left $d.failed"
 	return 0
 }
 

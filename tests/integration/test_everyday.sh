@@ -255,6 +255,7 @@ CONF
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=\"$T/root/\$VEID\"|; s|^VE_PRIVATE=.*|VE_PRIVATE=\"$T/private/\$VEID\"|" "$T/conf/1626.conf"
 	# The config came without its name link: vzctl makes it from NAME.
 	expect_rc 21 "$VZCTL" set 1626 --applyconfig_map hostname
+	expect_out '^Bad parameter for --applyconfig_map: hostname$'
 	expect_rc 0 "$VZCTL" set 1626 --applyconfig_map name
 	expect_out '^Name orthanc assigned$'
 	[ "$(readlink "$T/names/orthanc")" = "$T/conf/1626.conf" ] || fail "names/orthanc: $(ls -l "$T/names")"

@@ -465,6 +465,16 @@ t_vzlist_cpu_pair()
 		{"cpulimit": None, "cpuunits": None}]'
 }
 
+# CPULIMIT="N%" is N per cent of the whole host (vzctl's parse_cpulimit):
+# listed as the per-CPU figure the CT is limited to.
+t_vzlist_cpulimit_percent()
+{
+	_vzl_ct 104 CPULIMIT=25%
+	_vzl_run -H -o cpulimit 104
+	[ "$rc" -eq 0 ] && [ "$(tr -d ' ' <"$T/out")" = "$((25 * $(nproc)))" ] ||
+		fail "cpulimit of 25%: $(cat "$T/out" "$T/err")"
+}
+
 # A running CT's ip is what it has now (OpenVZ asks the kernel): a live
 # --ipadd without --save is listed; stopped, the config again.
 t_vzlist_ip_live()

@@ -397,7 +397,10 @@ Test(fields, resources_from_config)
 	cr_assert_str_eq(r, want);
 	free(r);
 	r = row(f, "numproc.l,cpuunits,cpulimit,cpus,onboot,bootorder,vswap,disabled,layout", true);
-	cr_assert_str_eq(r, "9223372036854775807    1000      25     -    yes          5   yes     no simfs");
+	/* 25% is per cent of the whole host: 25 per CPU. */
+	snprintf(want, sizeof(want), "9223372036854775807    1000 %7ld     -    yes          5   yes     no simfs",
+		 25 * sysconf(_SC_NPROCESSORS_ONLN));
+	cr_assert_str_eq(r, want);
 	free(r);
 	fake_free(f);
 }

@@ -69,11 +69,32 @@ teardown_server() {
 		kill -TERM "$hub"
 		wait_for 100 eval '! grep -qs vzmon-hub /proc/'"$hub"'/comm'
 	fi
+	# What the stops above could not end (a test that broke its CT's
+	# config, a run cut short): every process still in the server's own
+	# cgroups, by pid, thawed first (on cgroup v1 a frozen task does not die).
+	local left
+	left=$(server_pids "$prefix")
+	if [ -n "$left" ]; then
+		echo "# teardown: killed what $dir left running: $(echo $left)" >&2
+		find /sys/fs/cgroup/freezer/"$prefix" -name freezer.state 2>/dev/null |
+			while read -r f; do echo THAWED >"$f"; done
+		find /sys/fs/cgroup/"$prefix" -name cgroup.freeze 2>/dev/null |
+			while read -r f; do echo 0 >"$f"; done
+		# shellcheck disable=SC2086
+		kill -KILL $left 2>/dev/null
+		wait_for 100 eval '[ -z "$(server_pids "$prefix")" ]'
+	fi
 	for c in /sys/fs/cgroup/*/"$prefix" /sys/fs/cgroup/"$prefix"; do
 		[ -d "$c" ] || continue
 		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	rm -rf "$dir"
+}
+
+# The pids in a server's cgroups (any hierarchy), one per line.
+server_pids() {
+	find /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1" -name cgroup.procs 2>/dev/null |
+		xargs -r cat 2>/dev/null | sort -un
 }
 
 # Wait until a command succeeds (up to N tenths of a second).

@@ -82,6 +82,8 @@ for t in $(declare -F | awk '{print $3}' | grep '^t_' ); do
 	n=$((n + 1))
 	T=$(mktemp -d /tmp/nvz-test.XXXXXX)
 	prefix="nvz-test-$$-$n"
+	# A run cut short (^C, a timeout) still takes down the test's server.
+	trap 'teardown_server "$T" "$prefix"; rm -f "$T.out"; exit 130' INT TERM HUP
 	new_server "$T" "$prefix"
 	start=$EPOCHREALTIME
 	(

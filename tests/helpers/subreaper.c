@@ -9,6 +9,16 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t timed_out;
+static volatile pid_t command_group;
+
+/* ^C or a timeout's SIGTERM: passed to the command's process group (the
+ * test runner and the test it runs), which tears its server down, while
+ * this process goes on reaping. */
+static void forward(int sig)
+{
+	if (command_group > 0)
+		kill(-command_group, sig);
+}
 
 static void on_alarm(int sig)
 {
@@ -32,10 +42,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (child == 0) {
+		setpgid(0, 0);
 		execvp(argv[1], argv + 1);
 		perror(argv[1]);
 		_exit(127);
 	}
+	setpgid(child, child); /* whichever of the two runs first */
+	command_group = child;
+	struct sigaction fw = { .sa_handler = forward };
+	sigaction(SIGINT, &fw, NULL);
+	sigaction(SIGTERM, &fw, NULL);
+	sigaction(SIGHUP, &fw, NULL);
 	int code = 0, status;
 	for (;;) {
 		pid_t p = wait(&status);

@@ -158,6 +158,15 @@ static int dev_announce(const char *dev, void *arg)
 	return 0;
 }
 
+/* Whether the space separated list has the word w (n bytes). */
+static bool has_word(const char *list, const char *w, size_t n)
+{
+	for (const char *p = list ? list : ""; *p; p += strcspn(p, " "), p += *p == ' ')
+		if (strcspn(p, " ") == n && !strncmp(p, w, n))
+			return true;
+	return false;
+}
+
 /* NEIGHBOUR_DEVS=detect, as OpenVZ's vz_get_neighbour_devs: of the
  * candidate devices, only the one the host routes the address out of
  * directly (or via the address itself); one behind a gateway gets no
@@ -171,11 +180,7 @@ static char *detect_devs(const char *all, const struct nvz_addr *a)
 	bool direct = rt.oif && (!rt.has_gw || !memcmp(rt.gw.bytes, a->bytes, nvz_addr_len(a->family)));
 	if (!direct || !if_indextoname((unsigned)rt.oif, name))
 		return strdup("");
-	size_t n = strlen(name);
-	for (const char *p = all ? all : ""; *p; p += strcspn(p, " "), p += *p == ' ')
-		if (strcspn(p, " ") == n && !strncmp(p, name, n))
-			return strdup(name);
-	return strdup("");
+	return strdup(has_word(all, name, strlen(name)) ? name : "");
 }
 
 static int one_ip(const char *text, void *arg)
@@ -422,11 +427,7 @@ static char *ips_minus(const char *a, const char *b)
 	if (!f)
 		return NULL;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		size_t wl = strlen(w);
-		bool found = false;
-		for (const char *p = b ? b : ""; *p && !found; p += strcspn(p, " "), p += *p == ' ')
-			found = strcspn(p, " ") == wl && !strncmp(p, w, wl);
-		if (!found)
+		if (!has_word(b, w, strlen(w)))
 			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
 	}
 	fclose(f);

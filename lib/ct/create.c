@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "ct/internal.h"
+#include "ct/postcreate.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 #include "nvz/storage.h"
 #include "nvz/template.h"
+#include "storage/overlay.h"
 #include "core/child.h"
 
 static char *suffixed(const char *path, const char *suffix)
@@ -180,27 +182,26 @@ static int record_defaults(struct nvz_ct *ct, struct nvz_error **err)
 	return 0;
 }
 
-/* In the child: mount the new private area privately and fill it. */
-static int fill_private(struct nvz_ct *ct, const struct nvz_layout *l, const struct nvz_disk *d,
-			const char *archive, struct nvz_error **err)
+/* The mounted new root: the template unpacked into it (unless it is a
+ * shared template's overlay), then OpenVZ's postcreate actions. */
+static int fill_root(struct nvz_ct *ct, const char *root, const char *archive,
+		     struct nvz_error **err)
 {
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "private mount namespace");
-	if (l->mount(d, err) < 0)
-		return -1;
-	cleanup_close int rootfd = open(d->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "open %s", d->root);
+		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "open %s", root);
 	struct nvz_unpack_stats stats = { 0 };
-	if (nvz_template_unpack(rootfd, archive, &stats, err) < 0)
+	if (archive && nvz_template_unpack(rootfd, archive, &stats, err) < 0)
 		return nvz_err_wrap(err, "Creation of container private area failed");
 	if (stats.skipped_devices)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "skipped %lu device nodes from the template",
 			stats.skipped_devices);
 	/* The root of a CT is 755 like any /, whatever the archive said. */
-	if (fchmod(rootfd, 0755) < 0)
-		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "chmod %s", d->root);
-	return l->umount(d, err);
+	if (archive && fchmod(rootfd, 0755) < 0)
+		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, errno, "chmod %s", root);
+	if (nvz_ct_postcreate(rootfd, true, err) < 0)
+		return nvz_err_wrap(err, "Performing postcreate actions failed");
+	return 0;
 }
 
 struct fill_args {
@@ -208,7 +209,30 @@ struct fill_args {
 	const struct nvz_layout *l;
 	const struct nvz_disk *d;
 	const char *archive;
+	const char *layer; /* a shared template's CT: where its own layer is mounted */
 };
+
+/* In the child: mount the new private area privately and fill it. A shared
+ * template's CT is mounted as vzctl mount does: its layer, then the overlay
+ * of template and layer, so that what postcreate changes is copied up. */
+static int fill_private(const struct fill_args *a, struct nvz_error **err)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "private mount namespace");
+	const struct nvz_disk *d = a->d;
+	struct nvz_disk own = *d;
+	if (d->template_tree) {
+		own.root = a->layer;
+		own.template_tree = NULL;
+	}
+	if (a->l->mount(&own, err) < 0 ||
+	    (d->template_tree && nvz_overlay_mount(d->template_tree, own.root, d->root, err) < 0) ||
+	    fill_root(a->ct, d->root, a->archive, err) < 0)
+		return -1;
+	if (d->template_tree && umount2(d->root, 0) < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "umount %s", d->root);
+	return a->l->umount(&own, err);
+}
 
 static int fill_child(void *arg, struct nvz_error **err)
 {
@@ -217,14 +241,22 @@ static int fill_child(void *arg, struct nvz_error **err)
 	 * create until PDEATHSIG has finished us: a create retried at once
 	 * said "locked". Closing a copy leaves the parent's flock in place. */
 	nvz_ct_unlock(a->ct);
-	return fill_private(a->ct, a->l, a->d, a->archive, err);
+	return fill_private(a, err);
+}
+
+static bool shared_tree_needs_postcreate(const char *tree)
+{
+	cleanup_close int fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && nvz_ct_postcreate(fd, false, NULL) != 0;
 }
 
 /* Create the private area at tmp and fill it: the template unpacked, or,
  * on a shared template (archive NULL), the CT's empty upper layer, which
- * the layout's create makes without mounting anything. The unpacking runs
- * in a child in its own mount namespace that dies with vzctl (PDEATHSIG):
- * a killed create leaves no mount and no loop device behind. */
+ * the layout's create makes without mounting anything. The unpacking and
+ * the postcreate actions run in a child in its own mount namespace that
+ * dies with vzctl (PDEATHSIG): a killed create leaves no mount and no loop
+ * device behind. A shared template that needs no postcreate change (read
+ * in the template's own tree) is not mounted at all. */
 static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 		    struct nvz_error **err)
 {
@@ -237,16 +269,20 @@ static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 		d.template_tree = NULL; /* the CT's own full tree: no overlay layer */
 	if (l->create(&d, err) < 0)
 		return -1;
-	if (!archive)
-		return 0; /* a shared template's layer: create made it */
+	if (!archive && !shared_tree_needs_postcreate(d.template_tree))
+		return 0;
 	cleanup_free char *scratch = suffixed(tmp, ".mnt");
-	if (!scratch || nvz_mkdir_p(scratch, 0700, err) < 0)
-		return scratch ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	cleanup_free char *layer = suffixed(tmp, ".layer");
+	if (!scratch || !layer)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_mkdir_p(scratch, 0700, err) < 0 ||
+	    (d.template_tree && nvz_mkdir_p(layer, 0700, err) < 0))
+		return -1;
 	d.root = scratch;
-	d.template_tree = NULL;
-	struct fill_args args = { ct, l, &d, archive };
+	struct fill_args args = { ct, l, &d, archive, layer };
 	int r = nvz_child_run(fill_child, &args, "create private area", err);
 	rmdir(scratch);
+	rmdir(layer);
 	if (r == 0)
 		return 0;
 	return nvz_err(err, NVZ_E_CANT_CREATE_PRIVATE, EIO, "Creation of container private area failed");
@@ -365,10 +401,12 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 	cleanup_free char *tmp = suffixed(ct->private, ".tmp");
 	cleanup_free char *del = suffixed(ct->private, ".del");
 	cleanup_free char *mnt = suffixed(ct->private, ".tmp.mnt");
-	if (!tmp || !del || !mnt)
+	cleanup_free char *layer = suffixed(ct->private, ".tmp.layer");
+	if (!tmp || !del || !mnt || !layer)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	/* Leftovers of a create or destroy that was killed. */
-	if (nvz_rm_rf(tmp, err) < 0 || nvz_rm_rf(del, err) < 0 || nvz_rm_rf(mnt, err) < 0)
+	if (nvz_rm_rf(tmp, err) < 0 || nvz_rm_rf(del, err) < 0 || nvz_rm_rf(mnt, err) < 0 ||
+	    nvz_rm_rf(layer, err) < 0)
 		return -1;
 	cleanup_free char *parent = strdup(ct->private);
 	char *slash = parent ? strrchr(parent, '/') : NULL;

@@ -95,6 +95,23 @@ static int add_user(int rootfd, const char *user, char **passwd, struct nvz_erro
 	return 0;
 }
 
+/* The user's /etc/passwd line with value as its password field. */
+static int set_passwd_field(char **passwd, const char *user, const char *value,
+			    struct nvz_error **err)
+{
+	const char *l = find_entry(*passwd, user);
+	const char *rest = l ? strchr(strchr(l, ':') + 1, ':') : NULL;
+	const char *end = rest ? strchr(rest, '\n') : NULL;
+	cleanup_free char *line = NULL;
+	if (!rest || asprintf(&line, "%s:%s%.*s", user, value,
+			      (int)(end ? end - rest : (long)strlen(rest)), rest) < 0)
+		return nvz_err(err, NVZ_E_PASSWD, EINVAL, "Password change failed");
+	char *np = replace_line(*passwd, user, line);
+	free(*passwd);
+	*passwd = np;
+	return np ? 0 : nvz_err(err, NVZ_E_PASSWD, ENOMEM, "out of memory");
+}
+
 static int set_hash(int rootfd, const char *user, const char *pass, char **passwd,
 		    struct nvz_error **err)
 {
@@ -104,20 +121,13 @@ static int set_hash(int rootfd, const char *user, const char *pass, char **passw
 	if (!hash || hash[0] == '*')
 		return nvz_err(err, NVZ_E_PASSWD, EINVAL, "Password change failed: cannot hash");
 	cleanup_free char *shadow = NULL;
-	if (nvz_read_in_root(rootfd, "/etc/shadow", 1 << 22, &shadow, NULL) < 0) {
+	if (nvz_read_in_root(rootfd, "/etc/shadow", 1 << 22, &shadow, NULL) < 0)
 		/* No shadow file: the hash lives in /etc/passwd's second field. */
-		const char *l = find_entry(*passwd, user);
-		const char *rest = l ? strchr(strchr(l, ':') + 1, ':') : NULL;
-		const char *end = rest ? strchr(rest, '\n') : NULL;
-		cleanup_free char *line = NULL;
-		if (!rest || asprintf(&line, "%s:%s%.*s", user, hash,
-				      (int)(end ? end - rest : (long)strlen(rest)), rest) < 0)
-			return nvz_err(err, NVZ_E_PASSWD, EINVAL, "Password change failed");
-		char *np = replace_line(*passwd, user, line);
-		free(*passwd);
-		*passwd = np;
-		return np ? 0 : nvz_err(err, NVZ_E_PASSWD, ENOMEM, "out of memory");
-	}
+		return set_passwd_field(passwd, user, hash, err);
+	/* With a shadow file, a passwd field other than "x" (a locked "!!",
+	 * an empty one) would be used instead of the new hash. */
+	if (set_passwd_field(passwd, user, "x", err) < 0)
+		return -1;
 	cleanup_free char *line = NULL;
 	if (asprintf(&line, "%s:%s:%ld:0:99999:7:::", user, hash, (long)(time(NULL) / 86400)) < 0)
 		return nvz_err(err, NVZ_E_PASSWD, ENOMEM, "out of memory");

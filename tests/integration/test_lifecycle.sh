@@ -328,3 +328,61 @@ t_create_paths_trailing_slash() {
 	[ -e "$T/private/16120" ] && fail "private area left"
 	return 0
 }
+
+# OpenVZ's postcreate actions ("Performing postcreate actions"), in every
+# layout: cron jobs at fixed times get a random minute, an hour of the night
+# and a day 1-28, so that the CTs of one template do not all run them at
+# once (a file with VZCTL_POSTCREATE_SKIP is left alone); an empty root
+# password is locked; /etc/hosts gets its localhost lines and an empty
+# resolv.conf appears. A shared template's own tree is never written.
+t_create_postcreate_actions() {
+	local s=$T/pcstage
+	mkdir -p "$s" && tar -xzf "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" -C "$s" || fail "unpack busybox"
+	mkdir -p "$s/etc/cron.d"
+	printf 'SHELL=/bin/sh\n25 6\t* * *\troot\trun-parts /etc/cron.daily\n52 6 1 * * root run-parts /etc/cron.monthly\n' >"$s/etc/crontab"
+	printf '30 3 * * 0 root e2scrub_all_cron\n' >"$s/etc/cron.d/job"
+	printf '# VZCTL_POSTCREATE_SKIP\n30 3 * * 0 root mine\n' >"$s/etc/cron.d/mine"
+	sed -i 's/^root:[^:]*:/root::/' "$s/etc/passwd" "$s/etc/shadow"
+	rm -f "$s/etc/hosts" "$s/etc/resolv.conf"
+	(cd "$s" && tar -czf "$T/template/cache/pc.tar.gz" .) || fail "tar"
+	local id=1710 layout r line h d
+	for layout in simfs simfs:shared ploop ploop:shared; do
+		id=$((id + 1))
+		expect_rc 0 "$VZCTL" create $id --ostemplate pc --layout $layout --diskspace 128M
+		expect_out "^Performing postcreate actions$"
+		expect_rc 0 "$VZCTL" mount $id
+		r=$T/root/$id
+		line=$(grep 'cron.daily' "$r/etc/crontab")
+		h=$(echo "$line" | awk '{print $2}')
+		case $h in [0-5]) ;; *) fail "$layout: daily job's hour $h: $line" ;; esac
+		line=$(grep 'cron.monthly' "$r/etc/crontab")
+		d=$(echo "$line" | awk '{print $3}')
+		[ "$d" -ge 1 ] && [ "$d" -le 28 ] || fail "$layout: monthly job's day $d: $line"
+		h=$(awk '{print $2}' "$r/etc/cron.d/job")
+		case $h in [0-5]) ;; *) fail "$layout: cron.d job's hour $h" ;; esac
+		grep -q '^SHELL=/bin/sh$' "$r/etc/crontab" || fail "$layout: crontab lost a line"
+		[ "$(cat "$r/etc/cron.d/mine")" = "$(printf '# VZCTL_POSTCREATE_SKIP\n30 3 * * 0 root mine')" ] ||
+			fail "$layout: a file marked VZCTL_POSTCREATE_SKIP changed"
+		grep -q '^root:!!:' "$r/etc/passwd" || fail "$layout: passwd $(head -1 "$r/etc/passwd")"
+		grep -q '^root:!:' "$r/etc/shadow" || fail "$layout: shadow $(head -1 "$r/etc/shadow")"
+		[ "$(stat -c %a "$r/etc/shadow")" = 640 ] || fail "$layout: shadow mode $(stat -c %a "$r/etc/shadow")"
+		grep -q '^127.0.0.1 localhost' "$r/etc/hosts" && grep -q '^::1 localhost' "$r/etc/hosts" ||
+			fail "$layout: hosts: $(cat "$r/etc/hosts")"
+		[ -f "$r/etc/resolv.conf" ] && [ ! -s "$r/etc/resolv.conf" ] || fail "$layout: no empty resolv.conf"
+		expect_rc 0 "$VZCTL" umount $id
+	done
+	# The shared tree is the template as it is.
+	local tree
+	tree=$(ls -d "$T"/template/shared/pc@* | grep -v '\.complete$') || fail "no shared tree"
+	cmp -s "$s/etc/crontab" "$tree/etc/crontab" || fail "the shared tree's crontab was written"
+	grep -q '^root::' "$tree/etc/passwd" || fail "the shared tree's passwd was written"
+	[ -e "$tree/etc/hosts" ] && fail "the shared tree got a hosts file"
+	# A password set later is the one used: passwd's locked field becomes "x".
+	expect_rc 0 "$VZCTL" set 1711 --userpasswd root:secret
+	grep -q '^root:x:0:0:' "$T/private/1711/etc/passwd" || fail "passwd after --userpasswd: $(head -1 "$T/private/1711/etc/passwd")"
+	grep -q '^root:\$6\$' "$T/private/1711/etc/shadow" || fail "shadow after --userpasswd: $(head -1 "$T/private/1711/etc/shadow")"
+	for id in 1711 1712 1713 1714; do
+		expect_rc 0 "$VZCTL" destroy $id
+	done
+	return 0
+}

@@ -18,16 +18,16 @@ static const struct set_opt static_opts[] = {
 	{ "name", "NAME", K_NAME, 0 },
 	{ "nameserver", "NAMESERVER", K_DNS, 0 },
 	{ "searchdomain", "SEARCHDOMAIN", K_DNS, 0 },
-	{ "description", "DESCRIPTION", K_PLAIN, 0 },
+	{ "description", "DESCRIPTION", K_PLAIN, P_WHY },
 	{ "onboot", "ONBOOT", K_PLAIN, 0 },
 	{ "bootorder", "BOOTORDER", K_PLAIN, 0 },
 	{ "disabled", "DISABLED", K_PLAIN, 0 },
-	{ "userns", "USERNS", K_PLAIN, 0 },
-	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, 0 },
-	{ "ostemplate", "OSTEMPLATE", K_PLAIN, 0 },
-	{ "root", "VE_ROOT", K_PLAIN, 0 },
-	{ "mount_opts", "MOUNT_OPTS", K_PLAIN, 0 },
-	{ "private", "VE_PRIVATE", K_PLAIN, 0 },
+	{ "userns", "USERNS", K_PLAIN, P_WHY },
+	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, P_WHY },
+	{ "ostemplate", "OSTEMPLATE", K_PLAIN, P_WHY },
+	{ "root", "VE_ROOT", K_PLAIN, P_WHY },
+	{ "mount_opts", "MOUNT_OPTS", K_PLAIN, P_WHY },
+	{ "private", "VE_PRIVATE", K_PLAIN, P_WHY },
 	{ "userpasswd", NULL, K_PASSWD, 0 },
 	{ "applyconfig", NULL, K_SAMPLE, 0 },
 	{ "ram", "PHYSPAGES", K_RAM, 0 },
@@ -303,6 +303,17 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 	return rc;
 }
 
+/* vzctl's check_netdev: a name starting so is the CT's own kind of device
+ * (venet, tun/tap, loopback), never a host device to give: refused. */
+static bool reserved_netdev(const char *name)
+{
+	static const char *const prefix[] = { "venet", "tun", "tap", "lo" };
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(name, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
 /* NETDEV: --netdev_add appends a host interface (once), --netdev_del
  * removes one the list has. The base is the set's pending value, else the
  * config. */
@@ -311,6 +322,10 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	bool del = o->ubc == 1;
 	if (!nvz_ifname_valid(arg))
 		return cmd_bad_args("Invalid interface name: %s", arg);
+	if (reserved_netdev(arg)) {
+		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
+		return NVZ_E_VALUE;
+	}
 	/* The base: this set's list, else what the running CT holds. */
 	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETDEV");
@@ -336,7 +351,7 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
 	fclose(f);
 	if (del && !found) {
-		fprintf(stderr, "Invalid value for --netdev_del: %s is not in NETDEV\n", arg);
+		fprintf(stderr, "Bad parameter for --netdev_del: %s (not in NETDEV)\n", arg);
 		return NVZ_E_VALUE;
 	}
 	r->netdev = true;
@@ -554,6 +569,18 @@ static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	return rc;
 }
 
+/* A value the key table refuses: vzctl's "Bad parameter for --OPTION:
+ * VALUE" (21), with nvz's reason where vzctl took the value (P_WHY). */
+static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_error *err)
+{
+	if (o->kind != K_PLAIN || err->status != NVZ_E_VALUE)
+		return fail(err);
+	const char *why = o->ubc == P_WHY ? strstr(err->msg, "' (") : NULL;
+	fprintf(stderr, "Bad parameter for --%s: %s%s\n", o->option, arg, why ? why + 1 : "");
+	nvz_error_free(err);
+	return NVZ_E_VALUE;
+}
+
 static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 		       struct set_req *r)
 {
@@ -570,7 +597,7 @@ static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *a
 	}
 	if (o->kind == K_HOSTNAME)
 		r->live_hostname = true;
-	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? fail(err) : put(r, o->key, value);
+	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? plain_refused(o, arg, err) : put(r, o->key, value);
 	free(joined);
 	(void)ct;
 	return rc;

@@ -205,3 +205,30 @@ t_errors_onboot_disabled_keeps_dump() {
 	ct_running 603 && fail "disabled CT started"
 	return 0
 }
+
+# A bad option value of vzctl set: vzctl's one line "Bad parameter for
+# --OPTION: VALUE" (21), nothing saved; where vzctl took the value and nvz
+# refuses it, nvz's reason follows in parentheses. --netdev_add/_del
+# refuse vzctl's reserved names (venet*, tun*, tap*, lo*).
+t_set_bad_parameter_words() {
+	local opt
+	expect_rc 0 "$VZCTL" create 604 --ostemplate busybox-x86_64
+	cp "$T/conf/604.conf" "$T/before.conf"
+	for opt in "onboot maybe" "disabled maybe" "bootorder x" "netdev_add lo" "netdev_add venet0" \
+		"netdev_add tap3" "netdev_del tun0"; do
+		# shellcheck disable=SC2086
+		set -- $opt
+		expect_rc 21 "$VZCTL" set 604 "--$1" "$2" --save
+		[ "$OUT" = "Bad parameter for --$1: $2" ] || fail "--$1 $2: $OUT"
+	done
+	expect_rc 21 "$VZCTL" set 604 --mount_opts noatime,dev --save
+	[ "$OUT" = "Bad parameter for --mount_opts: noatime,dev (dev is not an option nvz passes to a container's ext4)" ] ||
+		fail "--mount_opts: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --root relative/path --save
+	[ "$OUT" = "Bad parameter for --root: relative/path (expected an absolute path)" ] || fail "--root: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --netdev_del nd0 --save
+	[ "$OUT" = "Bad parameter for --netdev_del: nd0 (not in NETDEV)" ] || fail "--netdev_del: $OUT"
+	cmp -s "$T/conf/604.conf" "$T/before.conf" || fail "a refused value was saved: $(diff "$T/before.conf" "$T/conf/604.conf")"
+	expect_rc 0 "$VZCTL" set 604 --netdev_add lan0 --save
+	grep -q '^NETDEV="lan0"$' "$T/conf/604.conf" || fail "NETDEV: $(grep NETDEV "$T/conf/604.conf")"
+}

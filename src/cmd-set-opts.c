@@ -532,12 +532,29 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
+/* A value the key table refuses (K_PLAIN, K_STORED, K_NAME): vzctl's "Bad
+ * parameter for --OPTION: VALUE" (21), with nvz's reason where vzctl took
+ * the value (P_WHY). */
+static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_error *err)
+{
+	/* vzctl's parse() refused a bad --name too (check_name): 21, not the
+	 * 131 of a name that cannot be assigned. */
+	bool name = o->kind == K_NAME && err->status == NVZ_E_NAME;
+	if (!name && ((o->kind != K_PLAIN && o->kind != K_STORED) || err->status != NVZ_E_VALUE))
+		return fail(err);
+	const char *why = o->ubc == P_WHY ? strstr(err->msg, "' (") : NULL;
+	fprintf(stderr, "Bad parameter for --%s: %s%s\n", o->option, arg, why ? why + 1 : "");
+	nvz_error_free(err);
+	return NVZ_E_VALUE;
+}
+
 /* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
-static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
+static int merge_features(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+			  struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
-		return fail(err);
+		return plain_refused(o, arg, err);
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
 	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
 	size_t outlen = 0;
@@ -567,18 +584,6 @@ static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	int rc = put(r, "FEATURES", out);
 	free(out);
 	return rc;
-}
-
-/* A value the key table refuses: vzctl's "Bad parameter for --OPTION:
- * VALUE" (21), with nvz's reason where vzctl took the value (P_WHY). */
-static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_error *err)
-{
-	if (o->kind != K_PLAIN || err->status != NVZ_E_VALUE)
-		return fail(err);
-	const char *why = o->ubc == P_WHY ? strstr(err->msg, "' (") : NULL;
-	fprintf(stderr, "Bad parameter for --%s: %s%s\n", o->option, arg, why ? why + 1 : "");
-	nvz_error_free(err);
-	return NVZ_E_VALUE;
 }
 
 static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
@@ -646,8 +651,11 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 	case K_DISK: {
 		struct nvz_error *err = NULL;
 		if (!strcmp(o->key, "DISK_QUOTA")) {
-			if (nvz_conf_validate(o->key, arg, &err) < 0)
-				return fail(err);
+			if (nvz_conf_validate(o->key, arg, &err) < 0) {
+				nvz_error_free(err);
+				fprintf(stderr, "Bad parameter for --diskquota: %s\n", arg);
+				return NVZ_E_VALUE;
+			}
 			r->disk = true;
 			return put(r, o->key, arg);
 		}
@@ -677,7 +685,7 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, arg, r) : apply_plain(ct, o, arg, r);
+		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, o, arg, r) : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

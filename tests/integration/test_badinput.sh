@@ -49,7 +49,8 @@ t_name_clash_and_validation() {
 	expect_rc 131 "$VZCTL" set 302 --name alpha --save
 	expect_out 'Conflict: name alpha already used by container 301'
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
-	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	expect_rc 21 "$VZCTL" set 302 --name ../evil --save
+	[ "$OUT" = "Bad parameter for --name: ../evil" ] || fail "--name ../evil: $OUT"
 	# With other options, a name needs --save (alone, nvz saves it).
 	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
 	expect_out 'Error: unable to use --name option without --save'
@@ -215,7 +216,8 @@ t_set_bad_parameter_words() {
 	expect_rc 0 "$VZCTL" create 604 --ostemplate busybox-x86_64
 	cp "$T/conf/604.conf" "$T/before.conf"
 	for opt in "onboot maybe" "disabled maybe" "bootorder x" "netdev_add lo" "netdev_add venet0" \
-		"netdev_add tap3" "netdev_del tun0"; do
+		"netdev_add tap3" "netdev_del tun0" \
+		"meminfo bogus" "features bogus:on" "quotaugidlimit x" "diskquota maybe"; do
 		# shellcheck disable=SC2086
 		set -- $opt
 		expect_rc 21 "$VZCTL" set 604 "--$1" "$2" --save

@@ -330,7 +330,7 @@ t_set_openvz_kept_options() {
 		grep -qx "$kv" "$T/conf/740.conf" || fail "$kv not saved"
 	done
 	expect_rc 21 "$VZCTL" set 740 --features foo:on --save
-	expect_out "invalid value for FEATURES: 'foo:on'"
+	expect_out "^Bad parameter for --features: foo:on$"
 	expect_rc 21 "$VZCTL" set 740 --netfilter all --save
 	expect_rc 21 "$VZCTL" set 740 --meminfo pages --save
 	expect_rc 21 "$VZCTL" set 740 --vm_overcommit -1 --save

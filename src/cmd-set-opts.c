@@ -468,8 +468,15 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_ct_check_capability(arg, &err) < 0)
-		return fail(err);
+	if (nvz_ct_check_capability(arg, &err) < 0) {
+		if (err->status != NVZ_E_SETCAP)
+			return fail(err);
+		/* vzctl's parse_cap: what is wrong, then its parse_opt's line (21). */
+		cli_error_line(err->msg);
+		nvz_error_free(err);
+		fprintf(stderr, "Bad parameter for --capability: %s\n", arg);
+		return NVZ_E_VALUE;
+	}
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
 	if (!cur)
 		cur = nvz_ct_get(ct, "CAPABILITY", "");

@@ -549,10 +549,9 @@ static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_er
 	bool name = o->kind == K_NAME && err->status == NVZ_E_NAME;
 	if (!name && ((o->kind != K_PLAIN && o->kind != K_STORED) || err->status != NVZ_E_VALUE))
 		return fail(err);
-	const char *why = o->ubc == P_WHY ? strstr(err->msg, "' (") : NULL;
-	fprintf(stderr, "Bad parameter for --%s: %s%s\n", o->option, arg, why ? why + 1 : "");
+	int status = cli_bad_parameter(o->option, arg, o->ubc == P_WHY ? err : NULL);
 	nvz_error_free(err);
-	return NVZ_E_VALUE;
+	return status;
 }
 
 /* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */

@@ -234,3 +234,21 @@ t_set_bad_parameter_words() {
 	expect_rc 0 "$VZCTL" set 604 --netdev_add lan0 --save
 	grep -q '^NETDEV="lan0"$' "$T/conf/604.conf" || fail "NETDEV: $(grep NETDEV "$T/conf/604.conf")"
 }
+
+# create's bad option values too: vzctl's "Bad parameter for --OPTION:
+# VALUE" (21) before anything is made, not a failed creation.
+t_create_bad_parameter_words() {
+	local opt
+	for opt in "name ../x" "layout bogus" "ve_layout ploop:bogus" "diskspace x"; do
+		# shellcheck disable=SC2086
+		set -- $opt
+		expect_rc 21 "$VZCTL" create 605 --ostemplate busybox-x86_64 "--$1" "$2"
+		[ "$OUT" = "Bad parameter for --$1: $2" ] || fail "--$1 $2: $OUT"
+	done
+	expect_rc 21 "$VZCTL" create 605 --ostemplate busybox-x86_64 --root relative
+	[ "$OUT" = "Bad parameter for --root: relative (expected an absolute path)" ] || fail "--root: $OUT"
+	expect_rc 0 "$VZCTL" status 605
+	[ "$OUT" = "CTID 605 deleted unmounted down" ] || fail "status: $OUT"
+	[ -e "$T/private/605" ] && fail "private area made"
+	return 0
+}

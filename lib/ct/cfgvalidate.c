@@ -98,12 +98,15 @@ const char *nvz_cfgv_severity_name(enum nvz_cfgv_severity s)
 	return "Error";
 }
 
+/* OpenVZ's is_vswap_config: a PHYSPAGES limit that is not unlimited, the
+ * 32-bit unlimited (INT_MAX) of a CT moved from a 32-bit host counting as
+ * unlimited too. */
 bool nvz_cfgv_is_vswap(const struct nvz_conf *c)
 {
 	struct nvz_ubc_value v;
 	const char *text = nvz_conf_get(c, nvz_ubc_info(UBC_PHYSPAGES)->key);
 	return text && *text && nvz_ubc_parse_pair(UBC_PHYSPAGES, text, &v, NULL) == 0 &&
-	       !unl(v.limit);
+	       !unl(v.limit) && v.limit != INT_MAX;
 }
 
 static void oom(struct vst *s)

@@ -320,6 +320,16 @@ Validation completed: success"
 	expect_rc 0 "$VZCFGVALIDATE" "$C/103.conf"
 }
 
+# As OpenVZ's is_vswap_config, a 32-bit host's unlimited (INT_MAX)
+# PHYSPAGES limit makes no VSwap config: the pre-VSwap checks run.
+t_vzcfgvalidate_int_max_physpages() {
+	local C=$T/conf
+	printf 'PHYSPAGES="0:2147483647"\n' >"$C/104.conf"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/104.conf"
+	[ "$OUT" = "Error: limit should be = 9223372036854775807 for physpages (currently, 2147483647)" ] ||
+		fail "INT_MAX physpages: $OUT"
+}
+
 t_vzcfgvalidate() {
 	local C=$T/conf swap_pages want rc
 	cp "$SRCDIR/etc/ve-basic.conf-sample" "$SRCDIR/etc/ve-vswap-256m.conf-sample" "$C/"

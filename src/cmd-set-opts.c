@@ -320,8 +320,11 @@ static bool reserved_netdev(const char *name)
 static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
 {
 	bool del = o->ubc == 1;
-	if (!nvz_ifname_valid(arg))
-		return cmd_bad_args("Invalid interface name: %s", arg);
+	/* A bad value, 21 (vzctl stored any name but its reserved ones). */
+	if (!nvz_ifname_valid(arg)) {
+		fprintf(stderr, "Bad parameter for --%s: %s (not an interface name)\n", o->option, arg);
+		return NVZ_E_VALUE;
+	}
 	if (reserved_netdev(arg)) {
 		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
 		return NVZ_E_VALUE;

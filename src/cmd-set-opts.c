@@ -325,10 +325,8 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 		fprintf(stderr, "Bad parameter for --%s: %s (not an interface name)\n", o->option, arg);
 		return NVZ_E_VALUE;
 	}
-	if (reserved_netdev(arg)) {
-		fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
-		return NVZ_E_VALUE;
-	}
+	if (reserved_netdev(arg))
+		return cli_bad_parameter(o->option, arg, NULL);
 	/* The base: this set's list, else what the running CT holds. */
 	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETDEV");
@@ -477,8 +475,7 @@ static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 		/* vzctl's parse_cap: what is wrong, then its parse_opt's line (21). */
 		cli_error_line(err->msg);
 		nvz_error_free(err);
-		fprintf(stderr, "Bad parameter for --capability: %s\n", arg);
-		return NVZ_E_VALUE;
+		return cli_bad_parameter("capability", arg, NULL);
 	}
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
 	if (!cur)
@@ -662,8 +659,7 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		if (!strcmp(o->key, "DISK_QUOTA")) {
 			if (nvz_conf_validate(o->key, arg, &err) < 0) {
 				nvz_error_free(err);
-				fprintf(stderr, "Bad parameter for --diskquota: %s\n", arg);
-				return NVZ_E_VALUE;
+				return cli_bad_parameter(o->option, arg, NULL);
 			}
 			r->disk = true;
 			return put(r, o->key, arg);

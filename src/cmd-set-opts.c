@@ -559,8 +559,17 @@ static int merge_features(struct nvz_ct *ct, const struct set_opt *o, const char
 			  struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
-		return plain_refused(o, arg, err);
+	if (nvz_conf_validate("FEATURES", arg, &err) < 0) {
+		/* vzctl's parse_features: a warning for each entry it did not
+		 * know, then its parse_opt's line. */
+		nvz_error_free(err);
+		cleanup_free char *words = strdup(arg);
+		char *save = NULL;
+		for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save))
+			if (nvz_conf_validate("FEATURES", t, NULL) < 0)
+				fprintf(stderr, "Warning: Unknown feature: %s\n", t);
+		return cli_bad_parameter(o->option, arg, NULL);
+	}
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
 	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
 	size_t outlen = 0;

@@ -217,7 +217,7 @@ t_set_bad_parameter_words() {
 	cp "$T/conf/604.conf" "$T/before.conf"
 	for opt in "onboot maybe" "disabled maybe" "bootorder x" "netdev_add lo" "netdev_add venet0" \
 		"netdev_add tap3" "netdev_del tun0" \
-		"meminfo bogus" "features bogus:on" "quotaugidlimit x" "diskquota maybe"; do
+		"meminfo bogus" "quotaugidlimit x" "diskquota maybe"; do
 		# shellcheck disable=SC2086
 		set -- $opt
 		expect_rc 21 "$VZCTL" set 604 "--$1" "$2" --save
@@ -228,6 +228,11 @@ t_set_bad_parameter_words() {
 		fail "--mount_opts: $OUT"
 	expect_rc 21 "$VZCTL" set 604 --root relative/path --save
 	[ "$OUT" = "Bad parameter for --root: relative/path (expected an absolute path)" ] || fail "--root: $OUT"
+	# As vzctl's parse_features: a warning for each unknown entry first.
+	expect_rc 21 "$VZCTL" set 604 --features nfs:on,bogus:on,sit:maybe --save
+	[ "$OUT" = "Warning: Unknown feature: bogus:on
+Warning: Unknown feature: sit:maybe
+Bad parameter for --features: nfs:on,bogus:on,sit:maybe" ] || fail "--features: $OUT"
 	expect_rc 21 "$VZCTL" set 604 --netdev_del nd0 --save
 	[ "$OUT" = "Bad parameter for --netdev_del: nd0 (not in NETDEV)" ] || fail "--netdev_del: $OUT"
 	cmp -s "$T/conf/604.conf" "$T/before.conf" || fail "a refused value was saved: $(diff "$T/before.conf" "$T/conf/604.conf")"

@@ -539,6 +539,33 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
+/* vzctl's find_ipt: the netfilter modules --iptables named. An unknown
+ * one got "Warning: Unknown iptable module: X, skipped" and the set was
+ * refused with its parse_opt's line (21). */
+static int check_iptables(const char *arg)
+{
+	static const char *const known[] = {
+		"ip_tables",	 "iptable_filter", "iptable_mangle", "ipt_limit",     "ipt_multiport",
+		"ipt_tos",	 "ipt_TOS",	   "ipt_REJECT",     "ipt_TCPMSS",    "ipt_tcpmss",
+		"ipt_ttl",	 "ipt_LOG",	   "ipt_length",     "ip_conntrack",  "ip_conntrack_ftp",
+		"ip_conntrack_irc", "ipt_conntrack", "ipt_state",    "ipt_helper",    "iptable_nat",
+		"ip_nat_ftp",	 "ip_nat_irc",	   "ipt_REDIRECT",   "xt_mac",	      "ipt_owner",
+	};
+	cleanup_free char *words = strdup(arg);
+	bool bad = false;
+	char *save = NULL;
+	for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save)) {
+		size_t i = 0;
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(t, known[i]))
+			i++;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			fprintf(stderr, "Warning: Unknown iptable module: %s, skipped\n", t);
+			bad = true;
+		}
+	}
+	return bad ? cli_bad_parameter("iptables", arg, NULL) : words ? 0 : 3;
+}
+
 /* A value the key table refuses (K_PLAIN, K_STORED, K_NAME): vzctl's "Bad
  * parameter for --OPTION: VALUE" (21), with nvz's reason where vzctl took
  * the value (P_WHY). */
@@ -699,7 +726,10 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, o, arg, r) : apply_plain(ct, o, arg, r);
+		int rc = !strcmp(o->key, "IPTABLES") ? check_iptables(arg) : 0;
+		if (rc)
+			return rc;
+		rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, o, arg, r) : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

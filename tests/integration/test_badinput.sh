@@ -233,6 +233,9 @@ t_set_bad_parameter_words() {
 	[ "$OUT" = "Warning: Unknown feature: bogus:on
 Warning: Unknown feature: sit:maybe
 Bad parameter for --features: nfs:on,bogus:on,sit:maybe" ] || fail "--features: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --iptables iptable_filter,ipt_bogus --save
+	[ "$OUT" = "Warning: Unknown iptable module: ipt_bogus, skipped
+Bad parameter for --iptables: iptable_filter,ipt_bogus" ] || fail "--iptables: $OUT"
 	expect_rc 21 "$VZCTL" set 604 --netdev_del nd0 --save
 	[ "$OUT" = "Bad parameter for --netdev_del: nd0 (not in NETDEV)" ] || fail "--netdev_del: $OUT"
 	cmp -s "$T/conf/604.conf" "$T/before.conf" || fail "a refused value was saved: $(diff "$T/before.conf" "$T/conf/604.conf")"

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,4 +56,16 @@ int cli_close_stdout(int status)
 bool cli_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+int cli_bad_parameter(const char *option, const char *arg, const struct nvz_error *why)
+{
+	const char *reason = why && why->msg ? strstr(why->msg, "' (") : NULL;
+	char *line = NULL;
+	if (asprintf(&line, "Bad parameter for --%s: %s%s%s", option, arg, reason ? " " : "",
+		     reason ? reason + 2 : "") < 0)
+		line = NULL;
+	cli_error_line(line ? line : "Bad parameter");
+	free(line);
+	return NVZ_E_VALUE;
 }

@@ -16,6 +16,11 @@ struct cli_out {
 void cli_log(void *userdata, int level, const char *msg);
 /* Print an error chain and return its exit status. */
 int cli_fail(struct nvz_error *err);
+/* vzctl's line for an option value it cannot take, "Bad parameter for
+ * --OPTION: ARG", as an error line; returns its status, 21. why: the key
+ * table's refusal of a value vzctl took, whose "(reason)" follows (NULL:
+ * the line alone). */
+int cli_bad_parameter(const char *option, const char *arg, const struct nvz_error *why);
 /* One more error line, on stderr and in LOGFILE as cli_fail's. */
 void cli_error_line(const char *msg);
 /* cli_fail's messages also go to ctx's LOGFILE (NULL: no more). */

@@ -18,16 +18,16 @@ static const struct set_opt static_opts[] = {
 	{ "name", "NAME", K_NAME, 0 },
 	{ "nameserver", "NAMESERVER", K_DNS, 0 },
 	{ "searchdomain", "SEARCHDOMAIN", K_DNS, 0 },
-	{ "description", "DESCRIPTION", K_PLAIN, 0 },
+	{ "description", "DESCRIPTION", K_PLAIN, P_WHY },
 	{ "onboot", "ONBOOT", K_PLAIN, 0 },
 	{ "bootorder", "BOOTORDER", K_PLAIN, 0 },
 	{ "disabled", "DISABLED", K_PLAIN, 0 },
-	{ "userns", "USERNS", K_PLAIN, 0 },
-	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, 0 },
-	{ "ostemplate", "OSTEMPLATE", K_PLAIN, 0 },
-	{ "root", "VE_ROOT", K_PLAIN, 0 },
-	{ "mount_opts", "MOUNT_OPTS", K_PLAIN, 0 },
-	{ "private", "VE_PRIVATE", K_PLAIN, 0 },
+	{ "userns", "USERNS", K_PLAIN, P_WHY },
+	{ "stop-timeout", "STOP_TIMEOUT", K_PLAIN, P_WHY },
+	{ "ostemplate", "OSTEMPLATE", K_PLAIN, P_WHY },
+	{ "root", "VE_ROOT", K_PLAIN, P_WHY },
+	{ "mount_opts", "MOUNT_OPTS", K_PLAIN, P_WHY },
+	{ "private", "VE_PRIVATE", K_PLAIN, P_WHY },
 	{ "userpasswd", NULL, K_PASSWD, 0 },
 	{ "applyconfig", NULL, K_SAMPLE, 0 },
 	{ "ram", "PHYSPAGES", K_RAM, 0 },
@@ -303,14 +303,30 @@ static int netif_opt(struct nvz_ct *ct, int op, const char *arg, struct set_req 
 	return rc;
 }
 
+/* vzctl's check_netdev: a name starting so is the CT's own kind of device
+ * (venet, tun/tap, loopback), never a host device to give: refused. */
+static bool reserved_netdev(const char *name)
+{
+	static const char *const prefix[] = { "venet", "tun", "tap", "lo" };
+	for (size_t i = 0; i < sizeof(prefix) / sizeof(prefix[0]); i++)
+		if (!strncmp(name, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
 /* NETDEV: --netdev_add appends a host interface (once), --netdev_del
  * removes one the list has. The base is the set's pending value, else the
  * config. */
 static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *arg, struct set_req *r)
 {
 	bool del = o->ubc == 1;
-	if (!nvz_ifname_valid(arg))
-		return cmd_bad_args("Invalid interface name: %s", arg);
+	/* A bad value, 21 (vzctl stored any name but its reserved ones). */
+	if (!nvz_ifname_valid(arg)) {
+		fprintf(stderr, "Bad parameter for --%s: %s (not an interface name)\n", o->option, arg);
+		return NVZ_E_VALUE;
+	}
+	if (reserved_netdev(arg))
+		return cli_bad_parameter(o->option, arg, NULL);
 	/* The base: this set's list, else what the running CT holds. */
 	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, "NETDEV");
@@ -336,7 +352,7 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
 	fclose(f);
 	if (del && !found) {
-		fprintf(stderr, "Invalid value for --netdev_del: %s is not in NETDEV\n", arg);
+		fprintf(stderr, "Bad parameter for --netdev_del: %s (not in NETDEV)\n", arg);
 		return NVZ_E_VALUE;
 	}
 	r->netdev = true;
@@ -453,8 +469,14 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_ct_check_capability(arg, &err) < 0)
-		return fail(err);
+	if (nvz_ct_check_capability(arg, &err) < 0) {
+		if (err->status != NVZ_E_SETCAP)
+			return fail(err);
+		/* vzctl's parse_cap: what is wrong, then its parse_opt's line (21). */
+		cli_error_line(err->msg);
+		nvz_error_free(err);
+		return cli_bad_parameter("capability", arg, NULL);
+	}
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
 	if (!cur)
 		cur = nvz_ct_get(ct, "CAPABILITY", "");
@@ -517,12 +539,64 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
+/* vzctl's find_ipt: the netfilter modules --iptables named. An unknown
+ * one got "Warning: Unknown iptable module: X, skipped" and the set was
+ * refused with its parse_opt's line (21). */
+static int check_iptables(const char *arg)
+{
+	static const char *const known[] = {
+		"ip_tables",	 "iptable_filter", "iptable_mangle", "ipt_limit",     "ipt_multiport",
+		"ipt_tos",	 "ipt_TOS",	   "ipt_REJECT",     "ipt_TCPMSS",    "ipt_tcpmss",
+		"ipt_ttl",	 "ipt_LOG",	   "ipt_length",     "ip_conntrack",  "ip_conntrack_ftp",
+		"ip_conntrack_irc", "ipt_conntrack", "ipt_state",    "ipt_helper",    "iptable_nat",
+		"ip_nat_ftp",	 "ip_nat_irc",	   "ipt_REDIRECT",   "xt_mac",	      "ipt_owner",
+	};
+	cleanup_free char *words = strdup(arg);
+	bool bad = false;
+	char *save = NULL;
+	for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save)) {
+		size_t i = 0;
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(t, known[i]))
+			i++;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			fprintf(stderr, "Warning: Unknown iptable module: %s, skipped\n", t);
+			bad = true;
+		}
+	}
+	return bad ? cli_bad_parameter("iptables", arg, NULL) : words ? 0 : 3;
+}
+
+/* A value the key table refuses (K_PLAIN, K_STORED, K_NAME): vzctl's "Bad
+ * parameter for --OPTION: VALUE" (21), with nvz's reason where vzctl took
+ * the value (P_WHY). */
+static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_error *err)
+{
+	/* vzctl's parse() refused a bad --name too (check_name): 21, not the
+	 * 131 of a name that cannot be assigned. */
+	bool name = o->kind == K_NAME && err->status == NVZ_E_NAME;
+	if (!name && ((o->kind != K_PLAIN && o->kind != K_STORED) || err->status != NVZ_E_VALUE))
+		return fail(err);
+	int status = cli_bad_parameter(o->option, arg, o->ubc == P_WHY ? err : NULL);
+	nvz_error_free(err);
+	return status;
+}
+
 /* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
-static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
+static int merge_features(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+			  struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
-		return fail(err);
+	if (nvz_conf_validate("FEATURES", arg, &err) < 0) {
+		/* vzctl's parse_features: a warning for each entry it did not
+		 * know, then its parse_opt's line. */
+		nvz_error_free(err);
+		cleanup_free char *words = strdup(arg);
+		char *save = NULL;
+		for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save))
+			if (nvz_conf_validate("FEATURES", t, NULL) < 0)
+				fprintf(stderr, "Warning: Unknown feature: %s\n", t);
+		return cli_bad_parameter(o->option, arg, NULL);
+	}
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
 	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
 	size_t outlen = 0;
@@ -570,7 +644,7 @@ static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *a
 	}
 	if (o->kind == K_HOSTNAME)
 		r->live_hostname = true;
-	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? fail(err) : put(r, o->key, value);
+	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? plain_refused(o, arg, err) : put(r, o->key, value);
 	free(joined);
 	(void)ct;
 	return rc;
@@ -619,8 +693,10 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 	case K_DISK: {
 		struct nvz_error *err = NULL;
 		if (!strcmp(o->key, "DISK_QUOTA")) {
-			if (nvz_conf_validate(o->key, arg, &err) < 0)
-				return fail(err);
+			if (nvz_conf_validate(o->key, arg, &err) < 0) {
+				nvz_error_free(err);
+				return cli_bad_parameter(o->option, arg, NULL);
+			}
 			r->disk = true;
 			return put(r, o->key, arg);
 		}
@@ -650,7 +726,10 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, arg, r) : apply_plain(ct, o, arg, r);
+		int rc = !strcmp(o->key, "IPTABLES") ? check_iptables(arg) : 0;
+		if (rc)
+			return rc;
+		rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, o, arg, r) : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

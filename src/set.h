@@ -33,8 +33,11 @@ struct set_opt {
 	const char *option;
 	const char *key;
 	enum set_kind kind;
-	int ubc; /* enum nvz_ubc_id for K_UBC */
+	int ubc; /* enum nvz_ubc_id for K_UBC; P_WHY or 0 for K_PLAIN */
 };
+
+/* A K_PLAIN value vzctl took and nvz refuses: its message says why. */
+#define P_WHY 1
 
 #define SET_MAX_OPTS 96
 

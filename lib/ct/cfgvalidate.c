@@ -16,7 +16,7 @@
  *    an unlimited value is not checked (OpenVZ's arithmetic wrapped);
  *  - what nvz refuses at start is an Error in both modes: a value its key
  *    table refuses (ONBOOT="maybe"), a beancounter it cannot read, a
- *    barrier above its limit, a bad DISKSPACE/DISKINODES/QUOTATIME;
+ *    barrier above its limit, an unreadable DISKSPACE/DISKINODES/QUOTATIME;
  *  - a line the parser ignored is a Warning;
  *  - privvmpages' repair keeps its limit when it is high enough (OpenVZ
  *    wrote vmguarpages' limit there, unlimited in practice). */
@@ -98,12 +98,15 @@ const char *nvz_cfgv_severity_name(enum nvz_cfgv_severity s)
 	return "Error";
 }
 
+/* OpenVZ's is_vswap_config: a PHYSPAGES limit that is not unlimited, the
+ * 32-bit unlimited (INT_MAX) of a CT moved from a 32-bit host counting as
+ * unlimited too. */
 bool nvz_cfgv_is_vswap(const struct nvz_conf *c)
 {
 	struct nvz_ubc_value v;
 	const char *text = nvz_conf_get(c, nvz_ubc_info(UBC_PHYSPAGES)->key);
 	return text && *text && nvz_ubc_parse_pair(UBC_PHYSPAGES, text, &v, NULL) == 0 &&
-	       !unl(v.limit);
+	       !unl(v.limit) && v.limit != INT_MAX;
 }
 
 static void oom(struct vst *s)
@@ -123,6 +126,19 @@ static void apply(struct vst *s, int id, uint64_t nb, uint64_t nl)
 	if (nvz_conf_set(s->c, nvz_ubc_info(id)->key, val, s->err) < 0 && s->rc == 0)
 		s->rc = -1;
 	s->res->repaired++;
+}
+
+/* Hand one finding over; true if its repair is to be made. One not
+ * repaired fails the validation, unless it is a recommendation. */
+static bool report(struct vst *s, enum nvz_cfgv_severity sev, const char *text, const char *repair)
+{
+	struct nvz_cfgv_finding f = { .severity = sev, .text = text, .repair = repair };
+	bool yes = s->o->report && s->o->report(s->o->data, &f);
+	if (repair && yes)
+		return true;
+	if (sev != NVZ_CFGV_RECOMMENDATION)
+		s->res->failed++;
+	return false;
 }
 
 /* One finding. With repairs offered and show != SHOW_NONE, its repair is
@@ -147,12 +163,8 @@ static void found(struct vst *s, enum nvz_cfgv_severity sev, int id, uint64_t nb
 	    (show == SHOW_BARRIER && asprintf(&repair, "set to %llu", shown(nb)) < 0) ||
 	    (show == SHOW_LIMIT && asprintf(&repair, "set to %llu", shown(nl)) < 0))
 		return oom(s);
-	struct nvz_cfgv_finding f = { .severity = sev, .text = text, .repair = repair };
-	bool yes = s->o->report && s->o->report(s->o->data, &f);
-	if (repair && yes)
+	if (report(s, sev, text, repair))
 		apply(s, id, nb, nl);
-	else if (sev != NVZ_CFGV_RECOMMENDATION)
-		s->res->failed++;
 }
 
 static bool has(const struct vst *s, int id)
@@ -212,11 +224,56 @@ static void read_ubcs(struct vst *s)
 	}
 }
 
+/* One part of a DISKSPACE/DISKINODES pair, in its unit (0: no limit). */
+static bool disk_part(bool space, const char *text, size_t len, uint64_t *v)
+{
+	cleanup_free char *part = strndup(text, len);
+	struct nvz_disk_limits l;
+	if (!part || nvz_disk_limits_parse(space ? part : NULL, space ? NULL : part, NULL, &l, NULL) < 0)
+		return false;
+	*v = space ? l.space_hard_kb : l.inodes_hard;
+	return true;
+}
+
+/* OpenVZ's barrier <= limit of diskspace and diskinodes (its repair: the
+ * limit up to the barrier); true if the value is readable so. */
+static bool check_disk_order(struct vst *s, bool space)
+{
+	const char *key = space ? "DISKSPACE" : "DISKINODES";
+	const char *text = nvz_conf_get(s->c, key);
+	const char *colon = text ? strchr(text, ':') : NULL;
+	uint64_t bar, lim;
+	if (!colon || !disk_part(space, text, (size_t)(colon - text), &bar) ||
+	    !disk_part(space, colon + 1, strlen(colon + 1), &lim))
+		return false;
+	if (!lim || bar <= lim)
+		return true;
+	cleanup_free char *msg = NULL, *repair = NULL, *val = NULL;
+	if (asprintf(&msg, "barrier should be <= limit for %s (currently, %llu:%llu)",
+		     space ? "diskspace" : "diskinodes", (unsigned long long)bar, (unsigned long long)lim) < 0 ||
+	    (s->o->repair && asprintf(&repair, "set to %llu:%llu", (unsigned long long)bar,
+				      (unsigned long long)bar) < 0) ||
+	    asprintf(&val, "%llu:%llu", (unsigned long long)bar, (unsigned long long)bar) < 0) {
+		oom(s);
+		return true;
+	}
+	if (s->rc < 0 || !report(s, NVZ_CFGV_ERROR, msg, repair))
+		return true;
+	if (nvz_conf_set(s->c, key, val, s->err) < 0 && s->rc == 0)
+		s->rc = -1;
+	s->res->repaired++;
+	return true;
+}
+
+/* After the beancounters' barrier:limit checks, as OpenVZ; what else nvz
+ * refuses in DISKSPACE, DISKINODES and QUOTATIME is an error of its own. */
 static void check_disk(struct vst *s)
 {
+	bool space_ok = check_disk_order(s, true), inodes_ok = check_disk_order(s, false);
 	struct nvz_disk_limits l;
 	cleanup_error struct nvz_error *e = NULL;
-	if (nvz_disk_limits_parse(nvz_conf_get(s->c, "DISKSPACE"), nvz_conf_get(s->c, "DISKINODES"),
+	if (nvz_disk_limits_parse(space_ok ? NULL : nvz_conf_get(s->c, "DISKSPACE"),
+				  inodes_ok ? NULL : nvz_conf_get(s->c, "DISKINODES"),
 				  nvz_conf_get(s->c, "QUOTATIME"), &l, &e) < 0)
 		found(s, NVZ_CFGV_ERROR, -1, 0, 0, SHOW_NONE, "%s", e->msg);
 }
@@ -356,7 +413,7 @@ static void check_privvm(struct vst *s)
 	uint64_t val = s->v[UBC_VMGUARPAGES].barrier;
 	if (unl(val) || p->barrier >= val)
 		return;
-	found(s, NVZ_CFGV_WARNING, UBC_PRIVVMPAGES, val, p->limit < val ? val : p->limit, SHOW_PAIR,
+	found(s, NVZ_CFGV_WARNING, UBC_PRIVVMPAGES, val, p->limit < val ? val : p->limit, SHOW_BARRIER,
 	      "privvmpages.bar should be > %llu (currently, %llu)", shown(val), shown(p->barrier));
 }
 
@@ -427,11 +484,12 @@ int nvz_cfg_validate(struct nvz_conf *c, const struct nvz_cfgv_opts *o, struct n
 	check_lines(&s);
 	check_keys(&s);
 	read_ubcs(&s);
-	check_disk(&s);
 	if (res->vswap) {
 		check_vswap(&s);
+		check_disk(&s);
 	} else {
 		check_pairs(&s);
+		check_disk(&s);
 		check_formulas(&s);
 	}
 	return s.rc;

@@ -155,8 +155,10 @@ int nvz_ct_set_userpasswd(struct nvz_ct *ct, const char *userpass, struct nvz_er
 	const char *colon = strchr(userpass, ':');
 	if (!colon || !valid_user(userpass, (size_t)(colon - userpass)) || !colon[1] ||
 	    strpbrk(colon + 1, "\n\r"))
-		return nvz_err(err, NVZ_E_VALUE, EINVAL,
-			       "Invalid value for --userpasswd: expected user:password");
+		/* vzctl left this to its set_userpass script, which refused
+		 * it: "Password change failed" (74). */
+		return nvz_err(err, NVZ_E_PASSWD, EINVAL,
+			       "Password change failed: expected user:password");
 	cleanup_free char *user = strndup(userpass, (size_t)(colon - userpass));
 	if (!user)
 		return nvz_err(err, NVZ_E_PASSWD, ENOMEM, "out of memory");

@@ -38,14 +38,15 @@ int nvz_caps_parse(const char *capability, uint64_t *keep, struct nvz_error **er
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
 		char *colon = strrchr(tok, ':');
 		if (!colon || (strcmp(colon + 1, "on") && strcmp(colon + 1, "off")))
-			return nvz_err(err, NVZ_E_SETCAP, EINVAL, "Bad capability: %s", tok);
+			return nvz_err(err, NVZ_E_SETCAP, EINVAL,
+				       "Can't parse capability %s (expecting capname:on|off)", tok);
 		*colon = '\0';
 		cleanup_free char *full = NULL;
 		if (asprintf(&full, "cap_%s", tok) < 0)
 			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 		cap_value_t cap;
 		if (cap_from_name(full, &cap) < 0 || cap > 63)
-			return nvz_err(err, NVZ_E_SETCAP, EINVAL, "Unknown capability: %s", tok);
+			return nvz_err(err, NVZ_E_SETCAP, EINVAL, "Capability %s is unknown", tok);
 		if (!strcmp(colon + 1, "on"))
 			*keep |= 1ULL << cap;
 		else

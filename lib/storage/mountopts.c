@@ -77,11 +77,12 @@ int nvz_mount_opts_parse(const char *text, unsigned long *flags, char *data, siz
 			continue;
 		if (!ext4_option(o))
 			return nvz_err(err, NVZ_E_VALUE, EINVAL,
-				       "Invalid value for --mount_opts: %s (not an option nvz passes to a "
-				       "container's ext4)", o);
+				       "invalid value for MOUNT_OPTS: '%s' (%s is not an option nvz passes "
+				       "to a container's ext4)", text, o);
 		int n = snprintf(data + len, size - len, "%s%s", len ? "," : "", o);
 		if (n < 0 || (size_t)n >= size - len)
-			return nvz_err(err, NVZ_E_VALUE, E2BIG, "Invalid value for --mount_opts: too long");
+			return nvz_err(err, NVZ_E_VALUE, E2BIG,
+				       "invalid value for MOUNT_OPTS: '%s' (too long)", text);
 		len += (size_t)n;
 	}
 	return 0;

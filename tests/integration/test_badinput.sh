@@ -49,7 +49,8 @@ t_name_clash_and_validation() {
 	expect_rc 131 "$VZCTL" set 302 --name alpha --save
 	expect_out 'Conflict: name alpha already used by container 301'
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
-	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	expect_rc 21 "$VZCTL" set 302 --name ../evil --save
+	[ "$OUT" = "Bad parameter for --name: ../evil" ] || fail "--name ../evil: $OUT"
 	# With other options, a name needs --save (alone, nvz saves it).
 	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
 	expect_out 'Error: unable to use --name option without --save'
@@ -203,5 +204,59 @@ t_errors_onboot_disabled_keeps_dump() {
 	[ -e "$T/dump/Dump.603/marker" ] || fail "dump of a disabled CT moved: $(ls "$T/dump")"
 	[ -e "$T/dump/Dump.603.failed" ] && fail "dump of a disabled CT called failed"
 	ct_running 603 && fail "disabled CT started"
+	return 0
+}
+
+# A bad option value of vzctl set: vzctl's one line "Bad parameter for
+# --OPTION: VALUE" (21), nothing saved; where vzctl took the value and nvz
+# refuses it, nvz's reason follows in parentheses. --netdev_add/_del
+# refuse vzctl's reserved names (venet*, tun*, tap*, lo*).
+t_set_bad_parameter_words() {
+	local opt
+	expect_rc 0 "$VZCTL" create 604 --ostemplate busybox-x86_64
+	cp "$T/conf/604.conf" "$T/before.conf"
+	for opt in "onboot maybe" "disabled maybe" "bootorder x" "netdev_add lo" "netdev_add venet0" \
+		"netdev_add tap3" "netdev_del tun0" \
+		"meminfo bogus" "quotaugidlimit x" "diskquota maybe"; do
+		# shellcheck disable=SC2086
+		set -- $opt
+		expect_rc 21 "$VZCTL" set 604 "--$1" "$2" --save
+		[ "$OUT" = "Bad parameter for --$1: $2" ] || fail "--$1 $2: $OUT"
+	done
+	expect_rc 21 "$VZCTL" set 604 --mount_opts noatime,dev --save
+	[ "$OUT" = "Bad parameter for --mount_opts: noatime,dev (dev is not an option nvz passes to a container's ext4)" ] ||
+		fail "--mount_opts: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --root relative/path --save
+	[ "$OUT" = "Bad parameter for --root: relative/path (expected an absolute path)" ] || fail "--root: $OUT"
+	# As vzctl's parse_features: a warning for each unknown entry first.
+	expect_rc 21 "$VZCTL" set 604 --features nfs:on,bogus:on,sit:maybe --save
+	[ "$OUT" = "Warning: Unknown feature: bogus:on
+Warning: Unknown feature: sit:maybe
+Bad parameter for --features: nfs:on,bogus:on,sit:maybe" ] || fail "--features: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --iptables iptable_filter,ipt_bogus --save
+	[ "$OUT" = "Warning: Unknown iptable module: ipt_bogus, skipped
+Bad parameter for --iptables: iptable_filter,ipt_bogus" ] || fail "--iptables: $OUT"
+	expect_rc 21 "$VZCTL" set 604 --netdev_del nd0 --save
+	[ "$OUT" = "Bad parameter for --netdev_del: nd0 (not in NETDEV)" ] || fail "--netdev_del: $OUT"
+	cmp -s "$T/conf/604.conf" "$T/before.conf" || fail "a refused value was saved: $(diff "$T/before.conf" "$T/conf/604.conf")"
+	expect_rc 0 "$VZCTL" set 604 --netdev_add lan0 --save
+	grep -q '^NETDEV="lan0"$' "$T/conf/604.conf" || fail "NETDEV: $(grep NETDEV "$T/conf/604.conf")"
+}
+
+# create's bad option values too: vzctl's "Bad parameter for --OPTION:
+# VALUE" (21) before anything is made, not a failed creation.
+t_create_bad_parameter_words() {
+	local opt
+	for opt in "name ../x" "layout bogus" "ve_layout ploop:bogus" "diskspace x"; do
+		# shellcheck disable=SC2086
+		set -- $opt
+		expect_rc 21 "$VZCTL" create 605 --ostemplate busybox-x86_64 "--$1" "$2"
+		[ "$OUT" = "Bad parameter for --$1: $2" ] || fail "--$1 $2: $OUT"
+	done
+	expect_rc 21 "$VZCTL" create 605 --ostemplate busybox-x86_64 --root relative
+	[ "$OUT" = "Bad parameter for --root: relative (expected an absolute path)" ] || fail "--root: $OUT"
+	expect_rc 0 "$VZCTL" status 605
+	[ "$OUT" = "CTID 605 deleted unmounted down" ] || fail "status: $OUT"
+	[ -e "$T/private/605" ] && fail "private area made"
 	return 0
 }

@@ -78,7 +78,7 @@ t_vzlist_disk_usage() {
 t_disk_ploop_mount_opts() {
 	start_ploop 1107 --diskspace 200M
 	expect_rc 21 "$VZCTL" set 1107 --mount_opts dev --save
-	expect_out 'Invalid value for --mount_opts: dev'
+	expect_out '^Bad parameter for --mount_opts: dev \(dev is not an option'
 	expect_rc 21 "$VZCTL" set 1107 --mount_opts noatime,errors=panic --save
 	expect_rc 21 "$VZCTL" set 1107 --mount_opts commit=x --save
 	grep -q '^MOUNT_OPTS=' "$T/conf/1107.conf" && fail "a refused MOUNT_OPTS was saved"

@@ -290,6 +290,46 @@ NUMIPTENT="128:128"
 CONF
 }
 
+# vzcfgvalidate's repairs worded as OpenVZ's: diskspace and diskinodes get
+# its "barrier should be <= limit" check after the beancounters' (their
+# limit raised by -r), and the privvmpages repair's "set to" names the new
+# barrier alone.
+t_vzcfgvalidate_openvz_repairs() {
+	local C=$T/conf want
+	cv_broken "$C/103.conf"
+	sed -i -e 's/^ONBOOT="maybe"$/ONBOOT="yes"/' -e 's/^LOCKEDPAGES=.*/LOCKEDPAGES="256:256"/' \
+		-e 's/^TCPSNDBUF=.*/TCPSNDBUF="1720320:2641920"/' -e 's/^PRIVVMPAGES=.*/PRIVVMPAGES="30000:69632"/' "$C/103.conf"
+	printf 'DISKSPACE="2000:1000"\nDISKINODES="200:100"\n' >>"$C/103.conf"
+	want="Error: barrier should be <= limit for diskspace (currently, 2000:1000)
+Error: barrier should be <= limit for diskinodes (currently, 200:100)
+Warning: privvmpages.bar should be > 33792 (currently, 30000)"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/103.conf"
+	[ "$OUT" = "$want" ] || fail "check: $OUT"
+	want="Error: barrier should be <= limit for diskspace (currently, 2000:1000)
+set to 2000:2000
+Error: barrier should be <= limit for diskinodes (currently, 200:100)
+set to 200:200
+Warning: privvmpages.bar should be > 33792 (currently, 30000)
+set to 33792
+Validation completed: success"
+	expect_rc 0 "$VZCFGVALIDATE" -r "$C/103.conf"
+	[ "$OUT" = "$want" ] || fail "-r: $OUT"
+	grep -q '^DISKSPACE="2000:2000"$' "$C/103.conf" || fail "DISKSPACE: $(grep DISK "$C/103.conf")"
+	grep -q '^DISKINODES="200:200"$' "$C/103.conf" || fail "DISKINODES: $(grep DISK "$C/103.conf")"
+	grep -q '^PRIVVMPAGES="33792:69632"$' "$C/103.conf" || fail "PRIVVMPAGES: $(grep PRIVVM "$C/103.conf")"
+	expect_rc 0 "$VZCFGVALIDATE" "$C/103.conf"
+}
+
+# As OpenVZ's is_vswap_config, a 32-bit host's unlimited (INT_MAX)
+# PHYSPAGES limit makes no VSwap config: the pre-VSwap checks run.
+t_vzcfgvalidate_int_max_physpages() {
+	local C=$T/conf
+	printf 'PHYSPAGES="0:2147483647"\n' >"$C/104.conf"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/104.conf"
+	[ "$OUT" = "Error: limit should be = 9223372036854775807 for physpages (currently, 2147483647)" ] ||
+		fail "INT_MAX physpages: $OUT"
+}
+
 t_vzcfgvalidate() {
 	local C=$T/conf swap_pages want rc
 	cp "$SRCDIR/etc/ve-basic.conf-sample" "$SRCDIR/etc/ve-vswap-256m.conf-sample" "$C/"

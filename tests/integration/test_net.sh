@@ -231,9 +231,10 @@ t_net_netdev() {
 	ip -n "$LAN" addr add 10.78.0.50/24 dev ndp0
 	ip -n "$LAN" link set ndp0 up
 	srv "$VZCTL" --quiet create 1305 --ostemplate busybox-x86_64 || fail create
-	expect_rc 20 srv "$VZCTL" set 1305 --netdev_add 'a/b' --save
+	expect_rc 21 srv "$VZCTL" set 1305 --netdev_add 'a/b' --save
+	expect_out '^Bad parameter for --netdev_add: a/b \(not an interface name\)$'
 	expect_rc 21 srv "$VZCTL" set 1305 --netdev_del nd0 --save
-	expect_out 'Invalid value for --netdev_del: nd0 is not in NETDEV'
+	expect_out '^Bad parameter for --netdev_del: nd0 \(not in NETDEV\)$'
 	expect_rc 0 srv "$VZCTL" set 1305 --netdev_add nd0 --netdev_add nd0 --save
 	grep -q '^NETDEV="nd0"$' "$T/conf/1305.conf" || fail "NETDEV $(grep NETDEV "$T/conf/1305.conf")"
 	expect_rc 0 srv "$VZCTL" start 1305

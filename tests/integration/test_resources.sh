@@ -298,7 +298,12 @@ t_res_capability_setmode() {
 	bnd=$((16#${OUT##*:	}))
 	[ $((bnd >> 25 & 1)) -eq 1 ] || fail "sys_time not granted after restart"
 	[ $((bnd >> 12 & 1)) -eq 0 ] || fail "net_admin not dropped"
-	expect_rc 13 "$VZCTL" set 1008 --capability no_such_cap:on --save
+	expect_rc 21 "$VZCTL" set 1008 --capability no_such_cap:on --save
+	[ "$OUT" = "Capability no_such_cap is unknown
+Bad parameter for --capability: no_such_cap:on" ] || fail "unknown capability: $OUT"
+	expect_rc 21 "$VZCTL" set 1008 --capability sys_time --save
+	[ "$OUT" = "Can't parse capability sys_time (expecting capname:on|off)
+Bad parameter for --capability: sys_time" ] || fail "capability without on/off: $OUT"
 	expect_rc 20 "$VZCTL" set 1008 --capability sys_time:on --setmode restart
 }
 

@@ -289,7 +289,7 @@ Test(cfgvalidate, nvz_refusals)
 {
 	struct seen s = { .answer = true };
 	struct nvz_conf *c = conf("ONBOOT=\"maybe\"\nONBOOT=\"yes\"\nDISABLED=\"perhaps\"\n"
-				  "KMEMSIZE=\"lots\"\nDISKSPACE=\"2G:1G\"\nthis is not an assignment\n"
+				  "KMEMSIZE=\"lots\"\nDISKSPACE=\"2G:lots\"\nthis is not an assignment\n"
 				  "PHYSPAGES=\"0:256M\"\nSWAPPAGES=\"0:256M\"\nNUMFLOCK=\"10:5\"\n");
 	struct nvz_cfgv_result r = run(c, -1, true, 1, &s);
 	cr_assert(r.vswap);
@@ -297,10 +297,30 @@ Test(cfgvalidate, nvz_refusals)
 			 "Warning: t.conf:6: malformed line, ignored\n"
 			 "Error: invalid value for DISABLED: 'perhaps' (expected yes or no)\n"
 			 "Error: invalid value for KMEMSIZE: 'lots' (expected barrier[:limit])\n"
-			 "Error: invalid DISKSPACE value '2G:1G': soft limit is greater than hard limit\n"
 			 "Error: barrier should be <= limit for numflock (currently, 10:5)\n"
-			 "set to 10:10\n");
+			 "set to 10:10\n"
+			 "Error: invalid DISKSPACE value '2G:lots'\n");
 	cr_assert_eq(r.failed, 4);
 	cr_assert_eq(r.repaired, 1);
+	nvz_conf_free(c);
+}
+
+/* OpenVZ's diskspace/diskinodes barrier <= limit, after the beancounters'
+ * pairs and before the formulas; repaired by raising the limit. */
+Test(cfgvalidate, disk_order_repaired)
+{
+	struct seen s = { .answer = true };
+	struct nvz_conf *c = conf("NUMPROC=\"100:200\"\nDISKSPACE=\"2G:1G\"\nDISKINODES=\"200:100\"\n");
+	struct nvz_cfgv_result r = run(c, 0, true, 1, &s);
+	cr_assert_str_eq(s.text, "Error: barrier should be equal to limit for numproc (currently, 100:200)\n"
+				 "set to 200:200\n"
+				 "Error: barrier should be <= limit for diskspace (currently, 2097152:1048576)\n"
+				 "set to 2097152:2097152\n"
+				 "Error: barrier should be <= limit for diskinodes (currently, 200:100)\n"
+				 "set to 200:200\n");
+	cr_assert_eq(r.failed, 0);
+	cr_assert_eq(r.repaired, 3);
+	cr_assert_str_eq(nvz_conf_get(c, "DISKSPACE"), "2097152:2097152");
+	cr_assert_str_eq(nvz_conf_get(c, "DISKINODES"), "200:200");
 	nvz_conf_free(c);
 }

@@ -236,7 +236,11 @@ static int load_file(const char *path, struct nvz_ubc_set **set)
 		return -1;
 	struct nvz_error *err = NULL;
 	if (nvz_ubc_parse_table(buf, len, set, &err) < 0) {
-		fprintf(stderr, "Error: %s: %s\n", path, err->msg);
+		/* OpenVZ's one error about the table: "Error: unknown version: X". */
+		if (err->code == EPROTONOSUPPORT)
+			fprintf(stderr, "Error: %s\n", err->msg);
+		else
+			fprintf(stderr, "Error: %s: %s\n", path, err->msg);
 		nvz_error_free(err);
 		return -1;
 	}

@@ -195,7 +195,8 @@ static int parse_line(struct nvz_ubc_set *s, char *line, unsigned lineno, struct
 		return 0;
 	if (!strcmp(f[0], "Version:")) {
 		if (nf != 2 || strcmp(f[1], "2.5"))
-			return nvz_err(err, NVZ_E_VALUE, EINVAL, "unknown version: %s",
+			/* Its own code: vzubc prints it as OpenVZ's did, bare. */
+			return nvz_err(err, NVZ_E_VALUE, EPROTONOSUPPORT, "unknown version: %s",
 				       nf > 1 ? f[1] : "");
 		return 0;
 	}

@@ -206,3 +206,18 @@ UBC
 	expect_out '^CT 101       \| HELD Bar% Lim%\|'
 	return 0
 }
+
+# A table of another version: OpenVZ's vzubc's message, bare, exit 1; a
+# malformed row names the file and the line.
+t_vzubc_file_errors() {
+	local f=$T/ubc.txt
+	printf 'Version: 2.6\n      101:  numproc 1 2 3 4 0\n' >"$f"
+	expect_rc 1 "$VZUBC" -f "$f"
+	[ "$OUT" = "Error: unknown version: 2.6" ] || fail "version: $OUT"
+	expect_rc 1 "$VZUBC" - <"$f"
+	[ "$OUT" = "Error: unknown version: 2.6" ] || fail "version on stdin: $OUT"
+	printf 'Version: 2.5\n      101:  numproc 1 2 3\n' >"$f"
+	expect_rc 1 "$VZUBC" -f "$f"
+	[ "$OUT" = "Error: $f: line 2: malformed beancounter row" ] || fail "malformed: $OUT"
+	return 0
+}

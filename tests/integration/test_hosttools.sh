@@ -218,6 +218,9 @@ t_vzmemcheck() {
 	near "$(mc_col Summary: 5)" "$(pct $((384 << 20)) "$RS")" 0.006 || fail "Summary after stop: $OUT"
 	expect_rc 1 "$VZMEMCHECK" -x
 	expect_out '^Usage: vzmemcheck \[-v\] \[-A\]$'
+	# OpenVZ's vzmemcheck ignored what follows the options.
+	expect_rc 0 "$VZMEMCHECK" -v 2601
+	expect_out '^Summary: '
 	expect_rc 0 "$VZCTL" stop 2601 --fast
 	return 0
 }
@@ -225,6 +228,7 @@ t_vzmemcheck() {
 # vzcalc: one CT's shares of the host (Current, Promised, Max), from its
 # config, and what it holds when it runs; a stopped CT's Current is n/a
 # (OpenVZ); by ID or name; an unknown CT is OpenVZ's error, exit 1.
+# OpenVZ's usage quirks are kept (see below).
 t_vzcalc() {
 	local RAM RS threads
 	mem_host
@@ -264,6 +268,13 @@ t_vzcalc() {
 	expect_out '^Invalid CT ID: 99999999999$'
 	expect_rc 1 "$VZCALC"
 	expect_out '^Usage: vzcalc \[-v\] <veid>$'
+	# OpenVZ's: a bad option is getopt's word alone; CTs after the first
+	# are ignored.
+	expect_rc 1 "$VZCALC" -x 2601
+	expect_out "invalid option -- 'x'"
+	printf '%s\n' "$OUT" | grep -q Usage && fail "usage after a bad option: $OUT"
+	expect_rc 0 "$VZCALC" 2601 2602
+	expect_out '^Memory +[0-9.]+ +[0-9.]+ +[0-9.]+$'
 	expect_rc 0 "$VZCTL" stop 2601 --fast
 	return 0
 }

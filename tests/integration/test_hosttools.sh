@@ -36,14 +36,17 @@ t_vzpid() {
 
 # vzcpucheck sums the CPU units of the host (VE0CPUUNITS) and of the
 # running CTs, as applied (a live change without --save counts; a stopped
-# CT does not), against the node's power: the bogomips of its CPUs x 25.
+# CT does not), against the node's power: the bogomips of its CPUs x 25,
+# rounded as OpenVZ's awk script printed it.
 t_vzcpucheck() {
 	start_busybox 1811
 	start_busybox 1812
 	expect_rc 0 "$VZCTL" set 1812 --cpuunits 3000 --save
 	expect_rc 0 "$VZCTL" set 1811 --cpuunits 2500
 	local power
-	power=$(awk -F: 'tolower($1) ~ /^bogomips/ {s += $2} END {printf "%d", s * 25}' /proc/cpuinfo)
+	# As OpenVZ's awk had it: print (OFMT %.6g unless integral), then int().
+	power=$(awk -F: 'tolower($1) ~ /^bogomips/ {s += $2} END {print s * 25}' /proc/cpuinfo)
+	power=$(awk -v p="$power" 'BEGIN { printf "%d", p }')
 	expect_rc 0 "$VZCPUCHECK" -v
 	expect_out "^VEID		CPUUNITS$"
 	expect_out "^0		1000$"

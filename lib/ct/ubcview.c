@@ -387,6 +387,8 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 	bool header = false;
 	for (size_t i = 0; i < nrows; i++) {
 		struct nvz_ubc_row r = rows[i];
+		if (o->shown)
+			o->shown[i] = false;
 		if (!strcmp(r.name, "dummy"))
 			continue;
 		/* A counter lower than last time means the CT restarted. */
@@ -404,6 +406,8 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 			human_header(&b, o, uid);
 		header = true;
 		human_row(&b, o, &r, delta, imp);
+		if (o->shown)
+			o->shown[i] = true;
 	}
 	return take_buf(&b, text, err);
 }

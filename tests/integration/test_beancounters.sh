@@ -221,3 +221,25 @@ t_vzubc_file_errors() {
 	[ "$OUT" = "Error: $f: line 2: malformed beancounter row" ] || fail "malformed: $OUT"
 	return 0
 }
+
+# -r saves the fail counters of the rows it shows only, as OpenVZ's vzubc:
+# a row hidden for its unlimited barrier keeps its last shown count, so
+# -v later shows the failures since then, not since the hidden run.
+t_vzubc_relative_hidden() {
+	local f=$T/ubc.txt st=$T/ubcstore
+	cat >"$f" <<'UBC'
+Version: 2.5
+       uid  resource                     held              maxheld              barrier                limit              failcnt
+      101:  numproc                        12                   27                  240                  240                    2
+            numflock                        3                    5  9223372036854775807  9223372036854775807                    7
+UBC
+	expect_rc 0 "$VZUBC" -f "$f" -r -rd "$st"
+	expect_out '^      numproc\|.*\|    2 $'
+	printf '%s\n' "$OUT" | grep -q numflock && fail "an unlimited row shown without -v: $OUT"
+	[ "$(cat "$st/ubc.101.numproc.failcnt")" = 2 ] || fail "numproc not saved: $(ls "$st")"
+	[ -e "$st/ubc.101.numflock.failcnt" ] && fail "a hidden row's failcnt was saved"
+	expect_rc 0 "$VZUBC" -f "$f" -r -v -rd "$st"
+	expect_out '^      numproc\|.*\|    - $'
+	expect_out '^     numflock\|.*\|    7 $'
+	return 0
+}

@@ -418,9 +418,12 @@ Test(human, incremental_column)
 		R("physpages", 5000, 6000, NVZ_UNLIMITED, NVZ_UNLIMITED, 0),
 	};
 	uint64_t prev[3] = { 12, 1000, 5256 };
-	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8, .prev_held = prev };
+	bool shown[3] = { false, true, false };
+	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8, .prev_held = prev,
+					.shown = shown };
 	char *t = NULL;
 	cr_assert_eq(nvz_ubc_human(&o, "101", r, 3, NULL, &t, NULL), 0);
+	cr_assert(shown[0] && !shown[1] && shown[2], "shown tells the printed rows");
 	cr_assert_str_eq(t,
 		"-----------------------------------------------------------------------\n"
 		"CT 101       | HELD  +/-   Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"

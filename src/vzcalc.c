@@ -26,10 +26,11 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'v': verbose = true; break;
 		case 'h': return cli_close_stdout(usage(stdout, 0));
-		default: return usage(stderr, 1);
+		default: return 1; /* getopt said why; OpenVZ added no usage */
 		}
 	}
-	if (argc - optind != 1)
+	/* OpenVZ's vzcalc read the first CT and ignored the rest. */
+	if (optind == argc)
 		return usage(stderr, 1);
 	const char *arg = argv[optind];
 	struct cli_out out = { 0 };

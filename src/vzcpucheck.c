@@ -9,6 +9,18 @@
 #include "cli.h"
 #include "nvz/ct.h"
 
+/* OpenVZ's vzcpucheck was awk: the power passed through print, which
+ * writes a non-integral number with OFMT "%.6g", and then int(). So
+ * 229999.5 was shown, and compared, as 230000; 1839995.75 as 1840000. */
+static double as_openvz_printed(double v)
+{
+	if (v == (double)(long long)v)
+		return v;
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	return (double)(long long)strtod(buf, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	bool verbose = argc == 2 && !strcmp(argv[1], "-v");
@@ -32,8 +44,9 @@ int main(int argc, char **argv)
 			printf("%lu\t\t%lu\n", c.cts[i].id, c.cts[i].units);
 	}
 	printf("Current CPU utilization: %lu\n", c.total);
-	printf("Power of the node: %lu\n", (unsigned long)c.power);
-	if ((double)c.total > c.power)
+	double power = as_openvz_printed(c.power);
+	printf("Power of the node: %lu\n", (unsigned long)power);
+	if ((double)c.total > power)
 		printf("Warning: hardware node is overcommitted\n");
 	free(c.cts);
 	nvz_ctx_free(ctx);

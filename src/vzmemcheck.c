@@ -28,8 +28,7 @@ int main(int argc, char **argv)
 		default: return usage(stderr, 1);
 		}
 	}
-	if (optind < argc)
-		return usage(stderr, 1);
+	/* Arguments after the options are ignored, as by OpenVZ's vzmemcheck. */
 	struct cli_out out = { 0 };
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_error *err = NULL;

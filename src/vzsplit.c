@@ -21,19 +21,27 @@ static void usage(FILE *f)
 		   "\t-v yes|no\tgenerate VSwap config (nvz: yes only)\n");
 }
 
-static bool number(const char *s, unsigned long long *v)
+/* OpenVZ's strtol reading: a sign is taken (a count below 1 is refused
+ * later, as there), trailing junk is not. */
+static bool number(const char *s, long long *v)
 {
 	char *end;
-	if (!*s || *s == '-')
-		return false;
-	*v = strtoull(s, &end, 10);
+	*v = strtoll(s, &end, 10);
 	return !*end;
+}
+
+/* A bad option argument: OpenVZ said why, then how to call vzsplit. */
+static int bad_arg(const char *msg, const char *arg)
+{
+	fprintf(stderr, "%s%s\n", msg, arg);
+	usage(stderr);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *name = NULL;
-	unsigned long long n = 0, swap_kb = 0;
+	long long n = 0, swap_kb = 0;
 	bool have_n = false, have_swap = false;
 	int opt;
 	while ((opt = getopt(argc, argv, "f:n:s:hv:")) != -1) {
@@ -47,22 +55,18 @@ int main(int argc, char **argv)
 						"enforces the VSwap limits only\n");
 				return 1;
 			}
-			fprintf(stderr, "Invalid argument for -v: %s\n", optarg);
-			usage(stderr);
-			return 1;
+			return bad_arg("Invalid argument for -v: ", optarg);
 		case 'f': name = optarg; break;
 		case 'n':
-			if (!number(optarg, &n)) {
-				fprintf(stderr, "Invalid argument for -n: %s\n", optarg);
-				return 1;
-			}
+			if (!number(optarg, &n))
+				return bad_arg("Invalid argument for -n: ", optarg);
 			have_n = true;
 			break;
 		case 's':
-			if (!number(optarg, &swap_kb)) {
-				fprintf(stderr, "Invalid argument for -s: %s\n", optarg);
-				return 1;
-			}
+			if (optarg[0] == '-')
+				return bad_arg("Negative value for -s", "");
+			if (!number(optarg, &swap_kb))
+				return bad_arg("Invalid argument for -s: ", optarg);
 			have_swap = true;
 			break;
 		case 'h': usage(stdout); return cli_close_stdout(0);
@@ -76,10 +80,14 @@ int main(int argc, char **argv)
 	if (!have_n) {
 		printf("Enter the number of containers: ");
 		fflush(stdout);
-		if (scanf("%llu", &n) != 1) {
+		if (scanf("%lld", &n) != 1) {
 			fprintf(stderr, "Invalid value.\n");
 			return 1;
 		}
+	}
+	if (n < 1) {
+		fprintf(stderr, "Incorrect value for number of containers.\n");
+		return 1;
 	}
 	struct cli_out out = { 0 };
 	struct nvz_ctx *ctx = NULL;
@@ -92,7 +100,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.swap_set = have_swap;
-	h.swap_given = swap_kb * 1024;
+	h.swap_given = (unsigned long long)swap_kb * 1024;
 	int rc = 0;
 	cleanup_free char *text = NULL, *path = NULL;
 	if (nvz_split_compute(&h, (unsigned long)n, &s, &err) < 0 || !(text = nvz_split_format(&h, (unsigned long)n, &s))) {

@@ -236,7 +236,11 @@ static int load_file(const char *path, struct nvz_ubc_set **set)
 		return -1;
 	struct nvz_error *err = NULL;
 	if (nvz_ubc_parse_table(buf, len, set, &err) < 0) {
-		fprintf(stderr, "Error: %s: %s\n", path, err->msg);
+		/* OpenVZ's one error about the table: "Error: unknown version: X". */
+		if (err->code == EPROTONOSUPPORT)
+			fprintf(stderr, "Error: %s\n", err->msg);
+		else
+			fprintf(stderr, "Error: %s: %s\n", path, err->msg);
 		nvz_error_free(err);
 		return -1;
 	}
@@ -394,9 +398,10 @@ static int show(const struct ubc_opts *o, const struct nvz_ubc_set *set, const u
 		}
 		cleanup_free uint64_t *prev = calloc(b->nrows + 1, sizeof(*prev));
 		cleanup_free uint64_t *held = calloc(b->nrows + 1, sizeof(*held));
+		cleanup_free bool *shown = calloc(b->nrows + 1, sizeof(*shown));
 		cleanup_free char *text = NULL;
 		struct nvz_error *err = NULL;
-		if (!prev || !held)
+		if (!prev || !held || !shown)
 			return 1;
 		for (size_t r = 0; o->relative && r < b->nrows; r++)
 			prev[r] = b->rows[r].failcnt ? store_read(o, b->uid, b->rows[r].name, "failcnt") : 0;
@@ -404,14 +409,17 @@ static int show(const struct ubc_opts *o, const struct nvz_ubc_set *set, const u
 		for (size_t r = 0; o->incremental && r < b->nrows; r++)
 			held[r] = store_read(o, b->uid, b->rows[r].name, "held");
 		h.prev_held = o->incremental ? held : NULL;
+		h.shown = shown;
 		if (nvz_ubc_human(&h, b->uid, b->rows, b->nrows, prev, &text, &err) < 0)
 			return fail(err);
 		if (*text) {
 			printf("%s%s", printed ? "\n" : "", text);
 			printed = true;
 		}
+		/* As vzubc: a hidden row's counter is not saved, so the next
+		 * run that shows it counts from the last time it was shown. */
 		for (size_t r = 0; o->relative && r < b->nrows; r++)
-			if (b->rows[r].failcnt > 0)
+			if (b->rows[r].failcnt > 0 && shown[r])
 				store_write(o, b->uid, b->rows[r].name, "failcnt", b->rows[r].failcnt);
 		for (size_t r = 0; o->incremental && r < b->nrows; r++)
 			if (b->rows[r].held != held[r])

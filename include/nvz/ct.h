@@ -94,6 +94,7 @@ double nvz_node_power(const char *cpuinfo);
  * ve-<name>.conf-sample (never over an existing one). */
 struct nvz_split_host {
 	unsigned long long ram, swap, procs, disk_kb, inodes; /* bytes, bytes, -, KiB, - */
+	unsigned long long lowmem, threads; /* the header's: LowTotal (else MemTotal), threads-max */
 	double power;
 	bool swap_set; /* vzsplit -s: swap_given instead of the host's */
 	unsigned long long swap_given;

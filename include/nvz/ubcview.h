@@ -71,6 +71,9 @@ struct nvz_ubc_human_opts {
 	bool color;      /* ANSI colours by importance */
 	double qheld;    /* quiet thresholds: ratio of barrier, as given */
 	double qmaxheld; /* (> 1 means percent, as vzubc) */
+	/* NULL, or per row set to whether the row was printed: vzubc saved
+	 * the relative mode's failcnt of printed rows only. */
+	bool *shown;
 };
 /* prev_failcnt: NULL, or per row the failcnt of the previous run (0 if
  * none) for relative mode. Returns the block ("" when quiet hides every

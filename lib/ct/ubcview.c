@@ -195,7 +195,8 @@ static int parse_line(struct nvz_ubc_set *s, char *line, unsigned lineno, struct
 		return 0;
 	if (!strcmp(f[0], "Version:")) {
 		if (nf != 2 || strcmp(f[1], "2.5"))
-			return nvz_err(err, NVZ_E_VALUE, EINVAL, "unknown version: %s",
+			/* Its own code: vzubc prints it as OpenVZ's did, bare. */
+			return nvz_err(err, NVZ_E_VALUE, EPROTONOSUPPORT, "unknown version: %s",
 				       nf > 1 ? f[1] : "");
 		return 0;
 	}
@@ -386,6 +387,8 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 	bool header = false;
 	for (size_t i = 0; i < nrows; i++) {
 		struct nvz_ubc_row r = rows[i];
+		if (o->shown)
+			o->shown[i] = false;
 		if (!strcmp(r.name, "dummy"))
 			continue;
 		/* A counter lower than last time means the CT restarted. */
@@ -403,6 +406,8 @@ int nvz_ubc_human(const struct nvz_ubc_human_opts *o, const char *uid,
 			human_header(&b, o, uid);
 		header = true;
 		human_row(&b, o, &r, delta, imp);
+		if (o->shown)
+			o->shown[i] = true;
 	}
 	return take_buf(&b, text, err);
 }

@@ -206,3 +206,40 @@ UBC
 	expect_out '^CT 101       \| HELD Bar% Lim%\|'
 	return 0
 }
+
+# A table of another version: OpenVZ's vzubc's message, bare, exit 1; a
+# malformed row names the file and the line.
+t_vzubc_file_errors() {
+	local f=$T/ubc.txt
+	printf 'Version: 2.6\n      101:  numproc 1 2 3 4 0\n' >"$f"
+	expect_rc 1 "$VZUBC" -f "$f"
+	[ "$OUT" = "Error: unknown version: 2.6" ] || fail "version: $OUT"
+	expect_rc 1 "$VZUBC" - <"$f"
+	[ "$OUT" = "Error: unknown version: 2.6" ] || fail "version on stdin: $OUT"
+	printf 'Version: 2.5\n      101:  numproc 1 2 3\n' >"$f"
+	expect_rc 1 "$VZUBC" -f "$f"
+	[ "$OUT" = "Error: $f: line 2: malformed beancounter row" ] || fail "malformed: $OUT"
+	return 0
+}
+
+# -r saves the fail counters of the rows it shows only, as OpenVZ's vzubc:
+# a row hidden for its unlimited barrier keeps its last shown count, so
+# -v later shows the failures since then, not since the hidden run.
+t_vzubc_relative_hidden() {
+	local f=$T/ubc.txt st=$T/ubcstore
+	cat >"$f" <<'UBC'
+Version: 2.5
+       uid  resource                     held              maxheld              barrier                limit              failcnt
+      101:  numproc                        12                   27                  240                  240                    2
+            numflock                        3                    5  9223372036854775807  9223372036854775807                    7
+UBC
+	expect_rc 0 "$VZUBC" -f "$f" -r -rd "$st"
+	expect_out '^      numproc\|.*\|    2 $'
+	printf '%s\n' "$OUT" | grep -q numflock && fail "an unlimited row shown without -v: $OUT"
+	[ "$(cat "$st/ubc.101.numproc.failcnt")" = 2 ] || fail "numproc not saved: $(ls "$st")"
+	[ -e "$st/ubc.101.numflock.failcnt" ] && fail "a hidden row's failcnt was saved"
+	expect_rc 0 "$VZUBC" -f "$f" -r -v -rd "$st"
+	expect_out '^      numproc\|.*\|    - $'
+	expect_out '^     numflock\|.*\|    7 $'
+	return 0
+}

@@ -232,6 +232,11 @@ static void parse_fails(const char *t, const char *msg)
 Test(parse, errors_name_the_line)
 {
 	parse_fails("Version: 3.0\n", "unknown version: 3.0");
+	struct nvz_ubc_set *s = NULL;
+	struct nvz_error *err = NULL;
+	cr_assert_lt(nvz_ubc_parse_table("Version: 2.6\n", 13, &s, &err), 0);
+	cr_assert_eq(err->code, EPROTONOSUPPORT, "vzubc tells a version apart by its code");
+	nvz_error_free(err);
 	parse_fails("Version: 2.5\n  101:  numproc 1 2 3\n", "line 2: malformed beancounter row");
 	parse_fails("  101:  numproc 1 2 x 4 5\n", "line 1: bad number x");
 	parse_fails("  101:  numproc 1 2 -3 4 5\n", "line 1: bad number -3");
@@ -413,9 +418,12 @@ Test(human, incremental_column)
 		R("physpages", 5000, 6000, NVZ_UNLIMITED, NVZ_UNLIMITED, 0),
 	};
 	uint64_t prev[3] = { 12, 1000, 5256 };
-	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8, .prev_held = prev };
+	bool shown[3] = { false, true, false };
+	struct nvz_ubc_human_opts o = { .quiet = true, .qheld = 0.5, .qmaxheld = 0.8, .prev_held = prev,
+					.shown = shown };
 	char *t = NULL;
 	cr_assert_eq(nvz_ubc_human(&o, "101", r, 3, NULL, &t, NULL), 0);
+	cr_assert(shown[0] && !shown[1] && shown[2], "shown tells the printed rows");
 	cr_assert_str_eq(t,
 		"-----------------------------------------------------------------------\n"
 		"CT 101       | HELD  +/-   Bar% Lim%| MAXH Bar% Lim%| BAR | LIM | FAIL\n"

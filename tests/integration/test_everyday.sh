@@ -46,6 +46,19 @@ t_console_attach_detach() {
 	return 0
 }
 
+# As vzctl's: the console's own words are on stderr, stdout has only what
+# the CT writes (a boot log taken with vzctl console 101 >log).
+t_console_words_on_stderr() {
+	start_busybox 705
+	OUT=$( (sleep 0.5; "$VZCTL" exec 705 'echo on-the-console >/dev/console'; sleep 0.5; printf '\033.') |
+		timeout 20 "$VZCTL" console 705 2>"$T/console.err")
+	expect_out 'on-the-console'
+	echo "$OUT" | grep -q 'Attached\|Detached' && fail "console words on stdout: $OUT"
+	grep -q '^Attached to CT 705 (ESC \. to detach)$' "$T/console.err" || fail "stderr: $(cat "$T/console.err")"
+	grep -q 'Detached from CT 705$' "$T/console.err" || fail "stderr: $(cat "$T/console.err")"
+	expect_rc 0 "$VZCTL" stop 705 --fast
+}
+
 t_runscript_running_and_stopped() {
 	start_busybox 702 --hostname rs.example.com
 	printf 'echo script-on-$(hostname)\necho $$ >/tmp/pid\nexit 3\n' >"$T/script.sh"

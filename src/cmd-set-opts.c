@@ -136,49 +136,67 @@ static int put(struct set_req *r, const char *key, const char *value)
 	return 0;
 }
 
-/* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
- * old one, "none" empties the list. */
-static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
-			 struct set_req *r)
+/* One entry of a DEVNODES/DEVICES list into the list cur: it replaces the
+ * entry for the same device (the text before its last ':'). */
+static char *devlist_with(const char *cur, const char *entry)
+{
+	size_t idlen = (size_t)(strrchr(entry, ':') - entry);
+	cleanup_free char *copy = strdup(cur);
+	char *out = NULL, *save = NULL;
+	size_t outlen = 0;
+	FILE *f = copy ? open_memstream(&out, &outlen) : NULL;
+	if (!f)
+		return NULL;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (!(!strncmp(t, entry, idlen) && t[idlen] == ':') && strcmp(t, "none"))
+			fprintf(f, "%s ", t);
+	fprintf(f, "%s", entry);
+	fclose(f);
+	return out;
+}
+
+static int parse_dev_entry(bool devnodes, const char *text)
 {
 	struct nvz_error *err = NULL;
 	struct nvz_dev_rule rule;
-	int rc = strcmp(o->key, "DEVNODES") ? nvz_res_parse_device(arg, &rule, &err)
-					     : nvz_res_parse_devnode(arg, &rule, &err);
-	if (rc < 0)
+	if ((devnodes ? nvz_res_parse_devnode(text, &rule, &err) : nvz_res_parse_device(text, &rule, &err)) < 0)
 		return fail(err);
-	if (!strcmp(arg, "none"))
-		return put(r, o->key, "");
+	return 0;
+}
+
+/* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
+ * old one, "none" empties the list. As vzctl, one argument may hold
+ * several entries, space separated. */
+static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+			 struct set_req *r)
+{
+	bool devnodes = !strcmp(o->key, "DEVNODES");
 	/* The base: this set's list, else what the running CT has. */
 	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, o->key);
 	if (!cur && (live = nvz_ct_live_value(ct, o->key)))
 		cur = live;
-	if (!cur)
-		cur = nvz_ct_get(ct, o->key, "");
-	size_t idlen = strrchr(arg, ':') ? (size_t)(strrchr(arg, ':') - arg) : strlen(arg);
-	char *out = NULL, *copy = strdup(cur), *save = NULL;
-	size_t outlen = 0;
-	FILE *f = open_memstream(&out, &outlen);
-	if (!f || !copy) {
-		if (f)
-			fclose(f);
-		free(out);
-		free(copy);
+	cleanup_free char *list = strdup(cur ? cur : nvz_ct_get(ct, o->key, ""));
+	cleanup_free char *args = strdup(arg);
+	if (!list || !args)
 		return 3;
+	char *save = NULL;
+	char *t = strtok_r(args, " ", &save);
+	if (!t) /* nothing but spaces: the parser's own "Bad parameter" */
+		return parse_dev_entry(devnodes, arg);
+	for (; t; t = strtok_r(NULL, " ", &save)) {
+		int rc = parse_dev_entry(devnodes, t);
+		if (rc)
+			return rc;
+		char *next = !strcmp(t, "none") ? strdup("") : devlist_with(list, t);
+		if (!next)
+			return 3;
+		free(list);
+		list = next;
 	}
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		if (!(!strncmp(t, arg, idlen) && t[idlen] == ':') && strcmp(t, "none"))
-			fprintf(f, "%s ", t);
-	fprintf(f, "%s", arg);
-	fclose(f);
-	free(copy);
-	rc = put(r, o->key, out);
-	free(out);
-	if (!strcmp(o->key, "DEVNODES"))
-		r->live_devnodes = true;
+	r->live_devnodes |= devnodes;
 	r->live_res = true;
-	return rc;
+	return put(r, o->key, list);
 }
 
 /* vzctl's words for a second --ifname or --bridge in one set. */

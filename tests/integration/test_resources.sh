@@ -80,6 +80,25 @@ t_res_devnodes_tun() {
 	[ "$OUT" = yes ] || fail "tun gone after restart"
 }
 
+# As vzctl: one --devnodes or --devices argument may hold several entries,
+# space separated; each replaces the entry for its device, live too.
+t_res_devlist_several_in_one_arg() {
+	start_busybox 1013
+	expect_rc 0 "$VZCTL" set 1013 --devnodes 'net/tun:r fuse:rw' --devices 'c:1:11:r c:10:200:rw' --save
+	grep -qx 'DEVNODES="net/tun:r fuse:rw"' "$T/conf/1013.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1013.conf")"
+	grep -qx 'DEVICES="c:1:11:r c:10:200:rw"' "$T/conf/1013.conf" || fail "DEVICES: $(grep DEVICES "$T/conf/1013.conf")"
+	expect_rc 0 "$VZCTL" exec 1013 'ls -l /dev/net/tun /dev/fuse'
+	expect_out '10, *200'
+	expect_out '10, *229'
+	expect_rc 0 "$VZCTL" set 1013 --devnodes 'fuse:r net/tun:rw' --save
+	grep -qx 'DEVNODES="fuse:r net/tun:rw"' "$T/conf/1013.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1013.conf")"
+	# One bad entry refuses the whole argument.
+	expect_rc 21 "$VZCTL" set 1013 --devices 'c:1:3:r x:1:5:r' --save
+	expect_out 'Bad parameter for --devices: x:1:5:r'
+	grep -qx 'DEVICES="c:1:11:r c:10:200:rw"' "$T/conf/1013.conf" || fail "a refused DEVICES was saved"
+	expect_rc 0 "$VZCTL" stop 1013 --fast
+}
+
 # --cpulimit 50 caps a busy loop: CPU time over wall time, as a ratio.
 t_res_cpulimit() {
 	start_busybox 1005

@@ -471,18 +471,16 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_ct_check_capability(arg, &err) < 0)
-		return fail(err);
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
-	if (!cur)
-		cur = nvz_ct_get(ct, "CAPABILITY", "");
-	char *joined = NULL;
-	if (asprintf(&joined, "%s%s%s", cur, *cur ? " " : "", arg) < 0)
-		return 3;
-	int rc = put(r, "CAPABILITY", joined);
-	free(joined);
+	cleanup_free char *merged = nvz_ct_merge_capability(cur ? cur : nvz_ct_get(ct, "CAPABILITY", ""), arg, &err);
+	if (!merged) {
+		int status = fail(err);
+		if (status == NVZ_E_VALUE)
+			fprintf(stderr, "Bad parameter for --capability: %s\n", arg);
+		return status;
+	}
 	r->needs_restart = true;
-	return rc;
+	return put(r, "CAPABILITY", merged);
 }
 
 static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r)

@@ -309,7 +309,7 @@ t_res_capability_setmode() {
 	expect_rc 0 "$VZCTL" set 1008 --capability sys_time:on --save
 	expect_out 'Unable to set capability on a running container'
 	expect_out 'Please consider using --setmode option'
-	grep -q '^CAPABILITY="sys_time:on"$' "$T/conf/1008.conf" || fail "capability not saved"
+	grep -q '^CAPABILITY="SYS_TIME:on"$' "$T/conf/1008.conf" || fail "capability not saved"
 	expect_rc 0 "$VZCTL" set 1008 --capability net_admin:off --save --setmode restart
 	expect_out 'Restarting container'
 	wait_for 100 booted 1008 || fail "no boot after setmode restart"
@@ -317,8 +317,37 @@ t_res_capability_setmode() {
 	bnd=$((16#${OUT##*:	}))
 	[ $((bnd >> 25 & 1)) -eq 1 ] || fail "sys_time not granted after restart"
 	[ $((bnd >> 12 & 1)) -eq 0 ] || fail "net_admin not dropped"
-	expect_rc 13 "$VZCTL" set 1008 --capability no_such_cap:on --save
+	expect_rc 21 "$VZCTL" set 1008 --capability no_such_cap:on --save
 	expect_rc 20 "$VZCTL" set 1008 --capability sys_time:on --setmode restart
+}
+
+# As vzctl: CAPABILITY holds one entry a capability (a new one replaces
+# the old), written NAME:on|off in upper case; a bad value is a bad
+# parameter (21) in vzctl's words, and nothing is saved.
+t_set_capability_merge() {
+	expect_rc 0 "$VZCTL" create 1014 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 1014 --capability sys_time:on --save
+	expect_rc 0 "$VZCTL" set 1014 --capability 'net_admin:off,SYS_TIME:off' --capability chown:on --save
+	grep -qx 'CAPABILITY="CHOWN:on NET_ADMIN:off SYS_TIME:off"' "$T/conf/1014.conf" ||
+		fail "CAPABILITY: $(grep CAPABILITY "$T/conf/1014.conf")"
+	expect_rc 0 "$VZCTL" set 1014 --capability 'sys_time:on chown:off' --save
+	grep -qx 'CAPABILITY="CHOWN:off NET_ADMIN:off SYS_TIME:on"' "$T/conf/1014.conf" ||
+		fail "CAPABILITY: $(grep CAPABILITY "$T/conf/1014.conf")"
+	expect_rc 21 "$VZCTL" set 1014 --capability foo:on --save
+	expect_out '^Capability foo is unknown$'
+	expect_out '^Bad parameter for --capability: foo:on$'
+	expect_rc 21 "$VZCTL" set 1014 --capability chown --save
+	expect_out "^Can't parse capability chown \(expecting capname:on\|off\)$"
+	expect_out '^Bad parameter for --capability: chown$'
+	grep -qx 'CAPABILITY="CHOWN:off NET_ADMIN:off SYS_TIME:on"' "$T/conf/1014.conf" || fail "a refused value was saved"
+	# The merged value starts: sys_time given, net_admin taken.
+	expect_rc 0 "$VZCTL" start 1014
+	wait_for 100 booted 1014 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1014 'grep CapBnd /proc/1/status'
+	local bnd=$((16#${OUT##*:	}))
+	[ $((bnd >> 25 & 1)) -eq 1 ] || fail "sys_time not granted"
+	[ $((bnd >> 12 & 1)) -eq 0 ] || fail "net_admin not dropped"
+	expect_rc 0 "$VZCTL" stop 1014 --fast
 }
 
 t_res_reset_ub() {

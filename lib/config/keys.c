@@ -144,11 +144,14 @@ static int v_autoyesno(const char *key, const char *value, struct nvz_error **er
 }
 
 /* Container name: becomes a file name under /etc/vz/names, so no '/', no
- * leading '.' or '-', and not all digits (it would read as a CTID). */
+ * leading '.' or '-', and not all digits (it would read as a CTID). Empty:
+ * no name (vzctl's --name '' removes one). */
 static int v_name(const char *key, const char *value, struct nvz_error **err)
 {
 	(void)key;
 	size_t n = strlen(value);
+	if (n == 0)
+		return 0;
 	bool digits = true, ok = n > 0 && n <= 64 && value[0] != '.' && value[0] != '-';
 	for (size_t i = 0; ok && i < n; i++) {
 		char ch = value[i];

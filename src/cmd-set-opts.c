@@ -128,6 +128,16 @@ static int fail(struct nvz_error *err)
 	return cli_fail(err);
 }
 
+/* A refused value: the reason, then vzctl's own last line for it (its
+ * parse_opt), which scripts look for. Other statuses say it all. */
+static int fail_value(struct nvz_error *err, const char *option, const char *arg)
+{
+	int status = fail(err);
+	if (status == NVZ_E_VALUE)
+		fprintf(stderr, "Bad parameter for --%s: %s\n", option, arg);
+	return status;
+}
+
 static int put(struct set_req *r, const char *key, const char *value)
 {
 	struct nvz_error *err = NULL;
@@ -159,9 +169,17 @@ static int parse_dev_entry(bool devnodes, const char *text)
 {
 	struct nvz_error *err = NULL;
 	struct nvz_dev_rule rule;
-	if ((devnodes ? nvz_res_parse_devnode(text, &rule, &err) : nvz_res_parse_device(text, &rule, &err)) < 0)
-		return fail(err);
-	return 0;
+	if ((devnodes ? nvz_res_parse_devnode(text, &rule, &err) : nvz_res_parse_device(text, &rule, &err)) >= 0)
+		return 0;
+	/* A node the host lacks, or a loop device, is a bad value of the
+	 * option here (vzctl's parse refused it: 21), not a failure to set
+	 * devices (86, a start's). The parser's own words already say
+	 * "Bad parameter" for a malformed entry. */
+	bool said = err && err->status == NVZ_E_VALUE;
+	if (err && err->status == NVZ_E_DEVICES)
+		err->status = NVZ_E_VALUE;
+	const char *option = devnodes ? "devnodes" : "devices";
+	return said ? fail(err) : fail_value(err, option, text);
 }
 
 /* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
@@ -473,12 +491,8 @@ static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	struct nvz_error *err = NULL;
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
 	cleanup_free char *merged = nvz_ct_merge_capability(cur ? cur : nvz_ct_get(ct, "CAPABILITY", ""), arg, &err);
-	if (!merged) {
-		int status = fail(err);
-		if (status == NVZ_E_VALUE)
-			fprintf(stderr, "Bad parameter for --capability: %s\n", arg);
-		return status;
-	}
+	if (!merged)
+		return fail_value(err, "capability", arg);
 	r->needs_restart = true;
 	return put(r, "CAPABILITY", merged);
 }
@@ -538,7 +552,7 @@ static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
-		return fail(err);
+		return fail_value(err, "features", arg);
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
 	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
 	size_t outlen = 0;
@@ -586,7 +600,7 @@ static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *a
 	}
 	if (o->kind == K_HOSTNAME)
 		r->live_hostname = true;
-	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? fail(err) : put(r, o->key, value);
+	int rc = nvz_conf_validate(o->key, value, &err) < 0 ? fail_value(err, o->option, arg) : put(r, o->key, value);
 	free(joined);
 	(void)ct;
 	return rc;

@@ -325,6 +325,28 @@ t_exec_cgroup_v2_delegated() {
 # admin's scripts that pass them still work; the values are checked as
 # OpenVZ checked them, kept in the config, and the command says why they
 # change nothing. OpenVZ's no-op flags are accepted.
+# As vzctl's parse_opt: a refused value ends with "Bad parameter for
+# --OPTION: VALUE" and status 21, whatever the option; a device node the
+# host lacks or a loop device is such a value too (86 is a start's).
+t_set_bad_value_last_line() {
+	expect_rc 0 "$VZCTL" create 741 --ostemplate busybox-x86_64
+	local ov
+	for ov in 'onboot YES' 'disabled x' 'bootorder x' 'netfilter all' 'features nfs' 'meminfo pages' \
+		'stop-timeout x' 'devnodes nosuchnode:rw' 'devnodes loop0:rw' 'devices c:7:0:rw' 'devices c:10:200:x' \
+		'capability foo:on'; do
+		expect_rc 21 "$VZCTL" set 741 --${ov% *} "${ov#* }" --save
+		[ "$(printf '%s\n' "$OUT" | tail -1)" = "Bad parameter for --${ov% *}: ${ov#* }" ] ||
+			fail "--$ov: last line: $OUT"
+	done
+	expect_rc 21 "$VZCTL" set 741 --devnodes nosuchnode:rw --save
+	expect_out '^Incorrect device name /dev/nosuchnode'
+	expect_rc 21 "$VZCTL" set 741 --devnodes loop0:rw --save
+	expect_out '^Device loop0 is not allowed to be assigned to a CT$'
+	grep -Eq '^(ONBOOT|DISABLED|BOOTORDER|NETFILTER|FEATURES|MEMINFO|STOP_TIMEOUT|DEVNODES|DEVICES|CAPABILITY)=' \
+		"$T/conf/741.conf" && fail "a refused value was saved"
+	return 0
+}
+
 t_set_openvz_kept_options() {
 	expect_rc 0 "$VZCTL" create 740 --ostemplate busybox-x86_64
 	expect_rc 0 "$VZCTL" set 740 --features nfs:on,sysfs:off --netfilter stateful --save

@@ -152,14 +152,17 @@ static int v_name(const char *key, const char *value, struct nvz_error **err)
 	size_t n = strlen(value);
 	if (n == 0)
 		return 0;
-	bool digits = true, ok = n > 0 && n <= 64 && value[0] != '.' && value[0] != '-';
-	for (size_t i = 0; ok && i < n; i++) {
+	bool digits = true, ok = n <= 64 && value[0] != '.' && value[0] != '-', vzctl_ok = true;
+	for (size_t i = 0; i < n; i++) {
 		char ch = value[i];
-		ok = is_alnum(ch) || strchr("_.+-", ch);
+		ok = ok && (is_alnum(ch) || strchr("_.+-", ch));
+		vzctl_ok = vzctl_ok && (is_alnum(ch) || strchr(" _.+-", ch));
 		digits = digits && ch >= '0' && ch <= '9';
 	}
+	/* A character vzctl refused too is a bad value (21, as its option
+	 * parser said); what only nvz refuses is a name error (131). */
 	if (!ok || digits)
-		return nvz_err(err, NVZ_E_NAME, EINVAL, "invalid container name '%s'", value);
+		return nvz_err(err, vzctl_ok ? NVZ_E_NAME : NVZ_E_VALUE, EINVAL, "invalid container name '%s'", value);
 	return 0;
 }
 

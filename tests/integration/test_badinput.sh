@@ -68,7 +68,13 @@ t_name_clash_and_validation() {
 	expect_rc 131 "$VZCTL" set 302 --name alpha --save
 	expect_out 'Conflict: name alpha already used by container 301'
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
-	expect_rc 131 "$VZCTL" set 302 --name ../evil --save
+	# A character vzctl refused too: its bad parameter (21); one only nvz
+	# refuses (all digits would read as a CTID): 131.
+	expect_rc 21 "$VZCTL" set 302 --name ../evil --save
+	expect_out "^invalid container name '../evil'$"
+	expect_out '^Bad parameter for --name: ../evil$'
+	expect_rc 131 "$VZCTL" set 302 --name 4242 --save
+	expect_out "^invalid container name '4242'$"
 	# With other options, a name needs --save (alone, nvz saves it).
 	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
 	expect_out 'Error: unable to use --name option without --save'

@@ -64,6 +64,8 @@ t_res_devnodes_tun() {
 	start_busybox 1004
 	"$VZCTL" exec2 1004 'test -c /dev/net/tun' && fail "/dev/net/tun present before --devnodes"
 	expect_rc 0 "$VZCTL" set 1004 --devnodes net/tun:rw --save
+	# vzctl's word for it, live and at each start.
+	expect_out '^Setting devices$'
 	expect_rc 0 "$VZCTL" exec 1004 'ls -l /dev/net/tun'
 	expect_out '10, *200'
 	# Openable: the only error left is "not attached" (EBADFD), not EPERM.
@@ -75,6 +77,7 @@ t_res_devnodes_tun() {
 	printf '%s' "$OUT" | grep -qi 'not permitted' || fail "an ungranted device opened: $OUT"
 	# After restart the node is there again.
 	expect_rc 0 "$VZCTL" restart 1004
+	expect_out '^Setting devices$'
 	wait_for 100 booted 1004 || fail "no boot"
 	expect_rc 0 "$VZCTL" exec 1004 'test -c /dev/net/tun && echo yes'
 	[ "$OUT" = yes ] || fail "tun gone after restart"

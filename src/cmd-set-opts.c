@@ -493,7 +493,11 @@ static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	cleanup_free char *merged = nvz_ct_merge_capability(cur ? cur : nvz_ct_get(ct, "CAPABILITY", ""), arg, &err);
 	if (!merged)
 		return fail_value(err, "capability", arg);
-	r->needs_restart = true;
+	/* As vzctl: a restart is wanted (or warned about) only when the set
+	 * changes what the config gives; the config's own value is written
+	 * the same way for the comparison. */
+	cleanup_free char *before = nvz_ct_merge_capability(nvz_ct_get(ct, "CAPABILITY", ""), "", NULL);
+	r->needs_restart |= !before || strcmp(before, merged) != 0;
 	return put(r, "CAPABILITY", merged);
 }
 

@@ -324,6 +324,23 @@ t_res_capability_setmode() {
 	expect_rc 20 "$VZCTL" set 1008 --capability sys_time:on --setmode restart
 }
 
+# As vzctl: a --capability that leaves the config's capabilities as they
+# are needs no restart: no warning, and --setmode restart does nothing.
+t_capability_unchanged_no_restart() {
+	start_busybox 1015
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save --setmode restart
+	expect_out 'Restarting container'
+	wait_for 100 booted 1015 || fail "no boot after setmode restart"
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save
+	printf '%s' "$OUT" | grep -q 'Unable to set capability' && fail "warned for no change: $OUT"
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save --setmode restart
+	printf '%s' "$OUT" | grep -q 'Restarting' && fail "restarted for no change: $OUT"
+	# A real change still warns.
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:off --save
+	expect_out 'Unable to set capability on a running container'
+	expect_rc 0 "$VZCTL" stop 1015 --fast
+}
+
 # As vzctl: CAPABILITY holds one entry a capability (a new one replaces
 # the old), written NAME:on|off in upper case; a bad value is a bad
 # parameter (21) in vzctl's words, and nothing is saved.

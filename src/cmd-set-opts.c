@@ -588,6 +588,17 @@ static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	return rc;
 }
 
+/* IPTABLES, as vzctl: repeated --iptables in one set add up, the set's
+ * list replaces the config's; an unknown module is a bad value. */
+static int merge_iptables(const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	cleanup_free char *list = nvz_iptables_merge(nvz_conf_get(r->changes, "IPTABLES"), arg, &err);
+	if (!list)
+		return fail_value(err, "iptables", arg);
+	return put(r, "IPTABLES", list);
+}
+
 static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 		       struct set_req *r)
 {
@@ -684,7 +695,9 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, arg, r) : apply_plain(ct, o, arg, r);
+		int rc = !strcmp(o->key, "FEATURES")   ? merge_features(ct, arg, r)
+			 : !strcmp(o->key, "IPTABLES") ? merge_iptables(arg, r)
+						       : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

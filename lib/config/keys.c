@@ -248,6 +248,53 @@ static int v_modules(const char *key, const char *value, struct nvz_error **err)
 		       value);
 }
 
+/* vzctl's netfilter modules for --iptables, in the order it wrote them. */
+static const char *const ipt_modules[] = {
+	"ip_tables",	    "iptable_filter",	"iptable_mangle", "ipt_limit",	   "ipt_multiport", "ipt_tos",
+	"ipt_TOS",	    "ipt_REJECT",	"ipt_TCPMSS",	  "ipt_tcpmss",	   "ipt_ttl",	    "ipt_LOG",
+	"ipt_length",	    "ip_conntrack",	"ip_conntrack_ftp", "ip_conntrack_irc", "ipt_conntrack", "ipt_state",
+	"ipt_helper",	    "iptable_nat",	"ip_nat_ftp",	  "ip_nat_irc",	   "ipt_REDIRECT",  "xt_mac",
+	"ipt_recent",	    "ipt_owner",	NULL,
+};
+
+char *nvz_iptables_merge(const char *cur, const char *arg, struct nvz_error **err)
+{
+	bool on[sizeof(ipt_modules) / sizeof(ipt_modules[0])] = { false };
+	const char *texts[] = { cur ? cur : "", arg };
+	for (size_t t = 0; t < 2; t++)
+		for (const char *p = texts[t]; *(p += strspn(p, " \t,"));) {
+			size_t n = strcspn(p, " \t,"), i = 0;
+			while (ipt_modules[i] && (strlen(ipt_modules[i]) != n || strncmp(ipt_modules[i], p, n)))
+				i++;
+			if (!ipt_modules[i]) {
+				nvz_err(err, NVZ_E_VALUE, EINVAL, "Warning: Unknown iptable module: %.*s, skipped", (int)n,
+					p);
+				return NULL;
+			}
+			on[i] = true;
+			p += n;
+		}
+	size_t len = 1;
+	for (size_t i = 0; ipt_modules[i]; i++)
+		len += on[i] ? strlen(ipt_modules[i]) + 1 : 0;
+	char *out = calloc(1, len);
+	if (!out) {
+		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		return NULL;
+	}
+	size_t at = 0;
+	for (size_t i = 0; ipt_modules[i]; i++) {
+		if (!on[i])
+			continue;
+		size_t n = strlen(ipt_modules[i]);
+		if (at)
+			out[at++] = ' ';
+		memcpy(out + at, ipt_modules[i], n);
+		at += n;
+	}
+	return out;
+}
+
 /* MEMINFO: none, pages:N or privvmpages:N. */
 static int v_meminfo(const char *key, const char *value, struct nvz_error **err)
 {

@@ -347,6 +347,23 @@ t_set_bad_value_last_line() {
 	return 0
 }
 
+# As vzctl: --iptables takes the module names it knew (space separated, or
+# the option repeated, adding up), writes them in its own order, and
+# refuses an unknown one: its warning, then a bad parameter (21).
+t_set_iptables_modules() {
+	expect_rc 0 "$VZCTL" create 742 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 742 --iptables 'ipt_state iptable_filter' --iptables ipt_REJECT --save
+	grep -qx 'IPTABLES="iptable_filter ipt_REJECT ipt_state"' "$T/conf/742.conf" ||
+		fail "IPTABLES: $(grep IPTABLES "$T/conf/742.conf")"
+	# A set's list replaces the config's, as vzctl wrote it.
+	expect_rc 0 "$VZCTL" set 742 --iptables iptable_nat --save
+	grep -qx 'IPTABLES="iptable_nat"' "$T/conf/742.conf" || fail "IPTABLES: $(grep IPTABLES "$T/conf/742.conf")"
+	expect_rc 21 "$VZCTL" set 742 --iptables 'ipt_REJECT nosuch_mod' --save
+	expect_out '^Warning: Unknown iptable module: nosuch_mod, skipped$'
+	expect_out '^Bad parameter for --iptables: ipt_REJECT nosuch_mod$'
+	grep -qx 'IPTABLES="iptable_nat"' "$T/conf/742.conf" || fail "a refused IPTABLES was saved"
+}
+
 t_set_openvz_kept_options() {
 	expect_rc 0 "$VZCTL" create 740 --ostemplate busybox-x86_64
 	expect_rc 0 "$VZCTL" set 740 --features nfs:on,sysfs:off --netfilter stateful --save
@@ -357,7 +374,7 @@ t_set_openvz_kept_options() {
 	expect_out 'Warning: --avnumproc is kept in the config'
 	grep -q '^FEATURES="sysfs:off nfs:off"$' "$T/conf/740.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/740.conf")"
 	local kv
-	for kv in 'NETFILTER="stateful"' 'IPTABLES="ipt_REJECT,iptable_filter"' 'VM_OVERCOMMIT="1.5"' \
+	for kv in 'NETFILTER="stateful"' 'IPTABLES="iptable_filter ipt_REJECT"' 'VM_OVERCOMMIT="1.5"' \
 		'MEMINFO="pages:1000"' 'QUOTAUGIDLIMIT="100"' 'DISK_QUOTA="no"' 'AVNUMPROC="40:80"'; do
 		grep -qx "$kv" "$T/conf/740.conf" || fail "$kv not saved"
 	done

@@ -551,41 +551,15 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
-/* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
+/* FEATURES accumulate, as vzctl: NAME:on|off replaces NAME's entry. */
 static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_conf_validate("FEATURES", arg, &err) < 0)
-		return fail_value(err, "features", arg);
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
-	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
-	size_t outlen = 0;
-	FILE *f = copy && args ? open_memstream(&out, &outlen) : NULL;
-	if (!f) {
-		free(copy);
-		free(args);
-		return 3;
-	}
-	char *save = NULL;
-	for (char *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
-		size_t n = strcspn(t, ":");
-		bool replaced = false;
-		for (const char *a = args; *(a += strspn(a, " ,")); a += strcspn(a, " ,"))
-			replaced |= !strncmp(a, t, n) && a[n] == ':';
-		if (!replaced)
-			fprintf(f, "%s ", t);
-	}
-	save = NULL;
-	for (char *t = strtok_r(args, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
-		fprintf(f, "%s ", t);
-	fclose(f);
-	free(copy);
-	free(args);
-	if (outlen)
-		out[outlen - 1] = '\0';
-	int rc = put(r, "FEATURES", out);
-	free(out);
-	return rc;
+	cleanup_free char *out = nvz_features_merge(cur ? cur : nvz_ct_get(ct, "FEATURES", ""), arg, &err);
+	if (!out)
+		return fail_value(err, "features", arg);
+	return put(r, "FEATURES", out);
 }
 
 /* IPTABLES, as vzctl: repeated --iptables in one set add up, the set's

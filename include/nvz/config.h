@@ -60,5 +60,9 @@ int nvz_conf_validate(const char *key, const char *value, struct nvz_error **err
  * tab or comma separated, as IPTABLES holds them (vzctl's order, each
  * once). An unknown one: NULL, NVZ_E_VALUE in vzctl's words. */
 char *nvz_iptables_merge(const char *cur, const char *arg, struct nvz_error **err);
+/* --features: cur's entries with arg's ("name:on|off", space or comma
+ * separated) replacing those of the same feature, written in vzctl's
+ * order. A bad arg: NULL, NVZ_E_VALUE. */
+char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err);
 
 #endif

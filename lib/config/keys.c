@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,10 +212,13 @@ static bool one_of(const char *s, size_t n, const char *const *words)
 	return false;
 }
 
+/* OpenVZ's features, in the order vzctl wrote them. */
+static const char *const feature_names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+
 /* FEATURES "name:on|off ..." (vzctl set --features, comma-separated there). */
 static int v_features(const char *key, const char *value, struct nvz_error **err)
 {
-	static const char *const names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+	const char *const *names = feature_names;
 	static const char *const states[] = { "on", "off", NULL };
 	for (const char *p = value; *(p += strspn(p, " ,"));) {
 		size_t n = strcspn(p, " ,");
@@ -227,6 +231,51 @@ static int v_features(const char *key, const char *value, struct nvz_error **err
 		p += n;
 	}
 	return 0;
+}
+
+char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err)
+{
+	if (v_features("FEATURES", arg, err) < 0)
+		return NULL;
+	enum { N = sizeof(feature_names) / sizeof(feature_names[0]) - 1 };
+	int state[N]; /* -1 not given, 0 off, 1 on */
+	for (size_t i = 0; i < N; i++)
+		state[i] = -1;
+	cleanup_free char *rest = NULL;
+	char *out = NULL;
+	size_t rest_len = 0, len = 0;
+	FILE *fr = open_memstream(&rest, &rest_len);
+	FILE *f = fr ? open_memstream(&out, &len) : NULL;
+	if (!f) {
+		if (fr)
+			fclose(fr);
+		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		return NULL;
+	}
+	const char *texts[] = { cur ? cur : "", arg };
+	for (size_t t = 0; t < 2; t++)
+		for (const char *p = texts[t]; *(p += strspn(p, " ,"));) {
+			size_t n = strcspn(p, " ,"), i = 0;
+			const char *colon = memchr(p, ':', n);
+			size_t nl = colon ? (size_t)(colon - p) : n;
+			while (i < N && (strlen(feature_names[i]) != nl || strncmp(feature_names[i], p, nl)))
+				i++;
+			if (i < N && colon)
+				state[i] = n - nl - 1 == 2 && !strncmp(colon + 1, "on", 2);
+			else /* not vzctl's (a config written by hand): kept, last */
+				fprintf(fr, " %.*s", (int)n, p);
+			p += n;
+		}
+	fclose(fr);
+	for (size_t i = 0; i < N; i++)
+		if (state[i] >= 0)
+			fprintf(f, " %s:%s", feature_names[i], state[i] ? "on" : "off");
+	fprintf(f, "%s", rest ? rest : "");
+	fclose(f);
+	/* Each entry was written with a space before it. */
+	if (len)
+		memmove(out, out + 1, len);
+	return out;
 }
 
 static int v_netfilter(const char *key, const char *value, struct nvz_error **err)

@@ -364,6 +364,19 @@ t_set_iptables_modules() {
 	grep -qx 'IPTABLES="iptable_nat"' "$T/conf/742.conf" || fail "a refused IPTABLES was saved"
 }
 
+# As vzctl: FEATURES keeps one entry a feature, written in vzctl's order
+# (sysfs nfs sit ipip ppp ipgre bridge nfsd) whatever order they came in.
+t_set_features_order() {
+	expect_rc 0 "$VZCTL" create 743 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 743 --features nfs:on,sysfs:off --save
+	grep -qx 'FEATURES="sysfs:off nfs:on"' "$T/conf/743.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/743.conf")"
+	expect_rc 0 "$VZCTL" set 743 --features 'bridge:on nfs:off' --features ipip:on --save
+	grep -qx 'FEATURES="sysfs:off nfs:off ipip:on bridge:on"' "$T/conf/743.conf" ||
+		fail "FEATURES: $(grep FEATURES "$T/conf/743.conf")"
+	expect_rc 21 "$VZCTL" set 743 --features 'nfs:on foo:on' --save
+	expect_out '^Bad parameter for --features: nfs:on foo:on$'
+}
+
 t_set_openvz_kept_options() {
 	expect_rc 0 "$VZCTL" create 740 --ostemplate busybox-x86_64
 	expect_rc 0 "$VZCTL" set 740 --features nfs:on,sysfs:off --netfilter stateful --save

@@ -713,3 +713,29 @@ Test(config, writer_keeps_veid_of_paths)
 	free(out);
 	nvz_conf_free(c);
 }
+
+/* --features and --iptables merge as vzctl wrote them: its order, one entry
+ * each; what is not vzctl's in a hand-written FEATURES is kept, last. */
+Test(config, features_and_iptables_merge)
+{
+	struct nvz_error *err = NULL;
+	char *s = nvz_features_merge("nfs:on weird", "sysfs:off", &err);
+	cr_assert_str_eq(s, "sysfs:off nfs:on weird");
+	free(s);
+	s = nvz_features_merge("", "nfs:on,nfs:off", &err);
+	cr_assert_str_eq(s, "nfs:off");
+	free(s);
+	cr_assert_null(nvz_features_merge("nfs:on", "nfs", &err));
+	cr_assert_eq(err->status, NVZ_E_VALUE);
+	nvz_error_free(err);
+	err = NULL;
+	s = nvz_iptables_merge("ipt_state", "ipt_REJECT,iptable_filter", &err);
+	cr_assert_str_eq(s, "iptable_filter ipt_REJECT ipt_state");
+	free(s);
+	s = nvz_iptables_merge(NULL, "", &err);
+	cr_assert_str_eq(s, "");
+	free(s);
+	cr_assert_null(nvz_iptables_merge(NULL, "ipt_nosuch", &err));
+	cr_assert_str_eq(err->msg, "Warning: Unknown iptable module: ipt_nosuch, skipped");
+	nvz_error_free(err);
+}

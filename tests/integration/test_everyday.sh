@@ -59,6 +59,21 @@ t_console_words_on_stderr() {
 	expect_rc 0 "$VZCTL" stop 705 --fast
 }
 
+# Esc ! at the start of a line is OpenVZ's SAK: what runs on the console is
+# killed (a process holding it open here), the CT's init is not.
+t_console_sak() {
+	start_busybox 706
+	expect_rc 0 "$VZCTL" exec 706 'setsid sh -c "exec 0</dev/console 1>/dev/console 2>&1; exec sleep 1007" >/dev/null 2>&1 &'
+	wait_for 50 "$VZCTL" exec 706 'pidof sleep' || fail "no process on the console"
+	OUT=$( (sleep 0.5; printf '\033!'; sleep 1; printf '\033.') | timeout 20 "$VZCTL" console 706 2>&1) ||
+		fail "console: $OUT"
+	expect_out 'Detached from CT 706'
+	wait_for 50 sh -c "! '$VZCTL' exec 706 'pidof sleep'" || fail "SAK left the console's process"
+	ct_running 706 || fail "SAK stopped the CT"
+	expect_rc 0 "$VZCTL" exec 706 'echo alive'
+	expect_rc 0 "$VZCTL" stop 706 --fast
+}
+
 t_runscript_running_and_stopped() {
 	start_busybox 702 --hostname rs.example.com
 	printf 'echo script-on-$(hostname)\necho $$ >/tmp/pid\nexit 3\n' >"$T/script.sh"

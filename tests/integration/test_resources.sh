@@ -102,6 +102,20 @@ t_res_devlist_several_in_one_arg() {
 	expect_rc 0 "$VZCTL" stop 1013 --fast
 }
 
+# --devnodes none empties DEVNODES and, on a running CT, takes the access
+# away at once, as any other --devnodes change.
+t_res_devnodes_none_live() {
+	start_busybox 1016
+	expect_rc 0 "$VZCTL" set 1016 --devnodes net/tun:rw --save
+	expect_rc 0 "$VZCTL" exec 1016 'cat /dev/net/tun 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' && fail "tun refused before none: $OUT"
+	expect_rc 0 "$VZCTL" set 1016 --devnodes none --save
+	grep -qx 'DEVNODES=""' "$T/conf/1016.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1016.conf")"
+	expect_rc 0 "$VZCTL" exec 1016 'cat /dev/net/tun 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' || fail "tun still open after none: $OUT"
+	expect_rc 0 "$VZCTL" stop 1016 --fast
+}
+
 # --cpulimit 50 caps a busy loop: CPU time over wall time, as a ratio.
 t_res_cpulimit() {
 	start_busybox 1005

@@ -85,10 +85,12 @@ int cmd_enter(struct cmd_ctx *c)
 	return 0;
 }
 
+/* As vzctl, the console's own words go to stderr: stdout carries only
+ * what the CT writes (vzctl console 101 >boot.log). */
 static void say_attached(void *id)
 {
-	printf("Attached to CT %s (ESC . to detach)\n", (const char *)id);
 	fflush(stdout);
+	fprintf(stderr, "Attached to CT %s (ESC . to detach)\n", (const char *)id);
 }
 
 int cmd_console(struct cmd_ctx *c)
@@ -107,7 +109,8 @@ int cmd_console(struct cmd_ctx *c)
 	struct nvz_error *err = NULL;
 	if (nvz_ct_console_attach(c->ct, 0, 1, say_attached, c->ct->id, &err) < 0)
 		return cli_fail(err);
-	printf("\r\nDetached from CT %s\n", c->ct->id);
+	fflush(stdout);
+	fprintf(stderr, "\r\nDetached from CT %s\n", c->ct->id);
 	return 0;
 }
 

@@ -128,6 +128,14 @@ static int fail(struct nvz_error *err)
 	return cli_fail(err);
 }
 
+/* A refused value: the reason, then vzctl's own last line for it (its
+ * parse_opt), which scripts look for. Other statuses say it all. */
+static int fail_value(struct nvz_error *err, const char *option, const char *arg)
+{
+	int status = fail(err);
+	return status == NVZ_E_VALUE ? cli_bad_parameter(option, arg, NULL) : status;
+}
+
 static int put(struct set_req *r, const char *key, const char *value)
 {
 	struct nvz_error *err = NULL;
@@ -136,49 +144,75 @@ static int put(struct set_req *r, const char *key, const char *value)
 	return 0;
 }
 
-/* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
- * old one, "none" empties the list. */
-static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
-			 struct set_req *r)
+/* One entry of a DEVNODES/DEVICES list into the list cur: it replaces the
+ * entry for the same device (the text before its last ':'). */
+static char *devlist_with(const char *cur, const char *entry)
+{
+	size_t idlen = (size_t)(strrchr(entry, ':') - entry);
+	cleanup_free char *copy = strdup(cur);
+	char *out = NULL, *save = NULL;
+	size_t outlen = 0;
+	FILE *f = copy ? open_memstream(&out, &outlen) : NULL;
+	if (!f)
+		return NULL;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		if (!(!strncmp(t, entry, idlen) && t[idlen] == ':') && strcmp(t, "none"))
+			fprintf(f, "%s ", t);
+	fprintf(f, "%s", entry);
+	fclose(f);
+	return out;
+}
+
+static int parse_dev_entry(bool devnodes, const char *text)
 {
 	struct nvz_error *err = NULL;
 	struct nvz_dev_rule rule;
-	int rc = strcmp(o->key, "DEVNODES") ? nvz_res_parse_device(arg, &rule, &err)
-					     : nvz_res_parse_devnode(arg, &rule, &err);
-	if (rc < 0)
-		return fail(err);
-	if (!strcmp(arg, "none"))
-		return put(r, o->key, "");
+	if ((devnodes ? nvz_res_parse_devnode(text, &rule, &err) : nvz_res_parse_device(text, &rule, &err)) >= 0)
+		return 0;
+	/* A node the host lacks, or a loop device, is a bad value of the
+	 * option here (vzctl's parse refused it: 21), not a failure to set
+	 * devices (86, a start's). The parser's own words already say
+	 * "Bad parameter" for a malformed entry. */
+	bool said = err && err->status == NVZ_E_VALUE;
+	if (err && err->status == NVZ_E_DEVICES)
+		err->status = NVZ_E_VALUE;
+	const char *option = devnodes ? "devnodes" : "devices";
+	return said ? fail(err) : fail_value(err, option, text);
+}
+
+/* DEVNODES/DEVICES accumulate: a new entry for the same device replaces the
+ * old one, "none" empties the list. As vzctl, one argument may hold
+ * several entries, space separated. */
+static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
+			 struct set_req *r)
+{
+	bool devnodes = !strcmp(o->key, "DEVNODES");
 	/* The base: this set's list, else what the running CT has. */
 	cleanup_free char *live = NULL;
 	const char *cur = nvz_conf_get(r->changes, o->key);
 	if (!cur && (live = nvz_ct_live_value(ct, o->key)))
 		cur = live;
-	if (!cur)
-		cur = nvz_ct_get(ct, o->key, "");
-	size_t idlen = strrchr(arg, ':') ? (size_t)(strrchr(arg, ':') - arg) : strlen(arg);
-	char *out = NULL, *copy = strdup(cur), *save = NULL;
-	size_t outlen = 0;
-	FILE *f = open_memstream(&out, &outlen);
-	if (!f || !copy) {
-		if (f)
-			fclose(f);
-		free(out);
-		free(copy);
+	cleanup_free char *list = strdup(cur ? cur : nvz_ct_get(ct, o->key, ""));
+	cleanup_free char *args = strdup(arg);
+	if (!list || !args)
 		return 3;
+	char *save = NULL;
+	char *t = strtok_r(args, " ", &save);
+	if (!t) /* nothing but spaces: the parser's own "Bad parameter" */
+		return parse_dev_entry(devnodes, arg);
+	for (; t; t = strtok_r(NULL, " ", &save)) {
+		int rc = parse_dev_entry(devnodes, t);
+		if (rc)
+			return rc;
+		char *next = !strcmp(t, "none") ? strdup("") : devlist_with(list, t);
+		if (!next)
+			return 3;
+		free(list);
+		list = next;
 	}
-	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		if (!(!strncmp(t, arg, idlen) && t[idlen] == ':') && strcmp(t, "none"))
-			fprintf(f, "%s ", t);
-	fprintf(f, "%s", arg);
-	fclose(f);
-	free(copy);
-	rc = put(r, o->key, out);
-	free(out);
-	if (!strcmp(o->key, "DEVNODES"))
-		r->live_devnodes = true;
+	r->live_devnodes |= devnodes;
 	r->live_res = true;
-	return rc;
+	return put(r, o->key, list);
 }
 
 /* vzctl's words for a second --ifname or --bridge in one set. */
@@ -469,24 +503,16 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
-	if (nvz_ct_check_capability(arg, &err) < 0) {
-		if (err->status != NVZ_E_SETCAP)
-			return fail(err);
-		/* vzctl's parse_cap: what is wrong, then its parse_opt's line (21). */
-		cli_error_line(err->msg);
-		nvz_error_free(err);
-		return cli_bad_parameter("capability", arg, NULL);
-	}
 	const char *cur = nvz_conf_get(r->changes, "CAPABILITY");
-	if (!cur)
-		cur = nvz_ct_get(ct, "CAPABILITY", "");
-	char *joined = NULL;
-	if (asprintf(&joined, "%s%s%s", cur, *cur ? " " : "", arg) < 0)
-		return 3;
-	int rc = put(r, "CAPABILITY", joined);
-	free(joined);
-	r->needs_restart = true;
-	return rc;
+	cleanup_free char *merged = nvz_ct_merge_capability(cur ? cur : nvz_ct_get(ct, "CAPABILITY", ""), arg, &err);
+	if (!merged)
+		return fail_value(err, "capability", arg);
+	/* As vzctl: a restart is wanted (or warned about) only when the set
+	 * changes what the config gives; the config's own value is written
+	 * the same way for the comparison. */
+	cleanup_free char *before = nvz_ct_merge_capability(nvz_ct_get(ct, "CAPABILITY", ""), "", NULL);
+	r->needs_restart |= !before || strcmp(before, merged) != 0;
+	return put(r, "CAPABILITY", merged);
 }
 
 static int apply_ubc(const struct set_opt *o, const char *arg, struct set_req *r)
@@ -539,33 +565,6 @@ static char *parse_res(const struct set_opt *o, const char *arg, struct nvz_erro
 	return nvz_res_parse_uint(o->key, arg, 0, INT_MAX, err);
 }
 
-/* vzctl's find_ipt: the netfilter modules --iptables named. An unknown
- * one got "Warning: Unknown iptable module: X, skipped" and the set was
- * refused with its parse_opt's line (21). */
-static int check_iptables(const char *arg)
-{
-	static const char *const known[] = {
-		"ip_tables",	 "iptable_filter", "iptable_mangle", "ipt_limit",     "ipt_multiport",
-		"ipt_tos",	 "ipt_TOS",	   "ipt_REJECT",     "ipt_TCPMSS",    "ipt_tcpmss",
-		"ipt_ttl",	 "ipt_LOG",	   "ipt_length",     "ip_conntrack",  "ip_conntrack_ftp",
-		"ip_conntrack_irc", "ipt_conntrack", "ipt_state",    "ipt_helper",    "iptable_nat",
-		"ip_nat_ftp",	 "ip_nat_irc",	   "ipt_REDIRECT",   "xt_mac",	      "ipt_owner",
-	};
-	cleanup_free char *words = strdup(arg);
-	bool bad = false;
-	char *save = NULL;
-	for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save)) {
-		size_t i = 0;
-		while (i < sizeof(known) / sizeof(known[0]) && strcmp(t, known[i]))
-			i++;
-		if (i == sizeof(known) / sizeof(known[0])) {
-			fprintf(stderr, "Warning: Unknown iptable module: %s, skipped\n", t);
-			bad = true;
-		}
-	}
-	return bad ? cli_bad_parameter("iptables", arg, NULL) : words ? 0 : 3;
-}
-
 /* A value the key table refuses (K_PLAIN, K_STORED, K_NAME): vzctl's "Bad
  * parameter for --OPTION: VALUE" (21), with nvz's reason where vzctl took
  * the value (P_WHY). */
@@ -573,7 +572,7 @@ static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_er
 {
 	/* vzctl's parse() refused a bad --name too (check_name): 21, not the
 	 * 131 of a name that cannot be assigned. */
-	bool name = o->kind == K_NAME && err->status == NVZ_E_NAME;
+	bool name = o->kind == K_NAME && (err->status == NVZ_E_NAME || err->status == NVZ_E_VALUE);
 	if (!name && ((o->kind != K_PLAIN && o->kind != K_STORED) || err->status != NVZ_E_VALUE))
 		return fail(err);
 	int status = cli_bad_parameter(o->option, arg, o->ubc == P_WHY ? err : NULL);
@@ -581,9 +580,8 @@ static int plain_refused(const struct set_opt *o, const char *arg, struct nvz_er
 	return status;
 }
 
-/* FEATURES accumulate, as CAPABILITY: NAME:on|off replaces NAME's entry. */
-static int merge_features(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
-			  struct set_req *r)
+/* FEATURES accumulate, as vzctl: NAME:on|off replaces NAME's entry. */
+static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 {
 	struct nvz_error *err = NULL;
 	if (nvz_conf_validate("FEATURES", arg, &err) < 0) {
@@ -595,37 +593,24 @@ static int merge_features(struct nvz_ct *ct, const struct set_opt *o, const char
 		for (char *t = words ? strtok_r(words, "\t ,", &save) : NULL; t; t = strtok_r(NULL, "\t ,", &save))
 			if (nvz_conf_validate("FEATURES", t, NULL) < 0)
 				fprintf(stderr, "Warning: Unknown feature: %s\n", t);
-		return cli_bad_parameter(o->option, arg, NULL);
+		return cli_bad_parameter("features", arg, NULL);
 	}
 	const char *cur = nvz_conf_get(r->changes, "FEATURES");
-	char *out = NULL, *copy = strdup(cur ? cur : nvz_ct_get(ct, "FEATURES", "")), *args = strdup(arg);
-	size_t outlen = 0;
-	FILE *f = copy && args ? open_memstream(&out, &outlen) : NULL;
-	if (!f) {
-		free(copy);
-		free(args);
-		return 3;
-	}
-	char *save = NULL;
-	for (char *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
-		size_t n = strcspn(t, ":");
-		bool replaced = false;
-		for (const char *a = args; *(a += strspn(a, " ,")); a += strcspn(a, " ,"))
-			replaced |= !strncmp(a, t, n) && a[n] == ':';
-		if (!replaced)
-			fprintf(f, "%s ", t);
-	}
-	save = NULL;
-	for (char *t = strtok_r(args, " ,", &save); t; t = strtok_r(NULL, " ,", &save))
-		fprintf(f, "%s ", t);
-	fclose(f);
-	free(copy);
-	free(args);
-	if (outlen)
-		out[outlen - 1] = '\0';
-	int rc = put(r, "FEATURES", out);
-	free(out);
-	return rc;
+	cleanup_free char *out = nvz_features_merge(cur ? cur : nvz_ct_get(ct, "FEATURES", ""), arg, &err);
+	if (!out)
+		return fail_value(err, "features", arg);
+	return put(r, "FEATURES", out);
+}
+
+/* IPTABLES, as vzctl: repeated --iptables in one set add up, the set's
+ * list replaces the config's; an unknown module is a bad value. */
+static int merge_iptables(const char *arg, struct set_req *r)
+{
+	struct nvz_error *err = NULL;
+	cleanup_free char *list = nvz_iptables_merge(nvz_conf_get(r->changes, "IPTABLES"), arg, &err);
+	if (!list)
+		return fail_value(err, "iptables", arg);
+	return put(r, "IPTABLES", list);
 }
 
 static int apply_plain(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
@@ -726,10 +711,9 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "IPTABLES") ? check_iptables(arg) : 0;
-		if (rc)
-			return rc;
-		rc = !strcmp(o->key, "FEATURES") ? merge_features(ct, o, arg, r) : apply_plain(ct, o, arg, r);
+		int rc = !strcmp(o->key, "FEATURES")   ? merge_features(ct, arg, r)
+			 : !strcmp(o->key, "IPTABLES") ? merge_iptables(arg, r)
+						       : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

@@ -179,9 +179,15 @@ static int save(struct nvz_ct *ct, struct set_req *r)
 	const char *key, *value;
 	for (size_t i = 0; nvz_conf_entry(r->changes, i, &key, &value); i++) {
 		if (!strcmp(key, "NAME")) {
+			cleanup_free char *old = strdup(nvz_ct_get(ct, "NAME", ""));
+			if (!old)
+				return 3;
 			if (nvz_ct_set_name(ct, value, &err) < 0)
 				return cli_fail(err);
-			nvz_log(ct->ctx, NVZ_LOG_INFO, "Name %s assigned", value);
+			if (*value)
+				nvz_log(ct->ctx, NVZ_LOG_INFO, "Name %s assigned", value);
+			else if (*old)
+				nvz_log(ct->ctx, NVZ_LOG_INFO, "Name %s detached", old);
 		} else if (nvz_conf_set(ct->conf, key, value, &err) < 0) {
 			return cli_fail(err);
 		}

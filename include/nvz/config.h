@@ -56,5 +56,13 @@ int nvz_read_file(const char *path, size_t max, char **out, size_t *len, struct 
  * Returns 0 if valid or the key is not in the table; < 0 with a message in
  * OpenVZ's words and status otherwise. */
 int nvz_conf_validate(const char *key, const char *value, struct nvz_error **err);
+/* --iptables: the modules of cur (this set's list so far) and arg, space,
+ * tab or comma separated, as IPTABLES holds them (vzctl's order, each
+ * once). An unknown one: NULL, NVZ_E_VALUE in vzctl's words. */
+char *nvz_iptables_merge(const char *cur, const char *arg, struct nvz_error **err);
+/* --features: cur's entries with arg's ("name:on|off", space or comma
+ * separated) replacing those of the same feature, written in vzctl's
+ * order. A bad arg: NULL, NVZ_E_VALUE. */
+char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err);
 
 #endif

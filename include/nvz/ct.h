@@ -256,8 +256,9 @@ int nvz_ct_console_attach(struct nvz_ct *ct, int in, int out, void (*attached)(v
 int nvz_ct_sample_load(const struct nvz_ct *ct, const char *name, struct nvz_conf **out,
 		       struct nvz_error **err);
 int nvz_ct_apply_sample(struct nvz_ct *ct, const char *name, struct nvz_error **err);
-/* Validate a CAPABILITY value ("net_admin:on sys_time:off"). */
-int nvz_ct_check_capability(const char *text, struct nvz_error **err);
+/* The CAPABILITY value cur with --capability's arg merged in (see
+ * nvz_caps_merge); NULL with NVZ_E_VALUE on a bad arg. */
+char *nvz_ct_merge_capability(const char *cur, const char *arg, struct nvz_error **err);
 
 /* Live parts of `set`, applied to a running CT. */
 int nvz_ct_apply_hostname(struct nvz_ct *ct, const char *hostname, struct nvz_error **err);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,19 +145,25 @@ static int v_autoyesno(const char *key, const char *value, struct nvz_error **er
 }
 
 /* Container name: becomes a file name under /etc/vz/names, so no '/', no
- * leading '.' or '-', and not all digits (it would read as a CTID). */
+ * leading '.' or '-', and not all digits (it would read as a CTID). Empty:
+ * no name (vzctl's --name '' removes one). */
 static int v_name(const char *key, const char *value, struct nvz_error **err)
 {
 	(void)key;
 	size_t n = strlen(value);
-	bool digits = true, ok = n > 0 && n <= 64 && value[0] != '.' && value[0] != '-';
-	for (size_t i = 0; ok && i < n; i++) {
+	if (n == 0)
+		return 0;
+	bool digits = true, ok = n <= 64 && value[0] != '.' && value[0] != '-', vzctl_ok = true;
+	for (size_t i = 0; i < n; i++) {
 		char ch = value[i];
-		ok = is_alnum(ch) || strchr("_.+-", ch);
+		ok = ok && (is_alnum(ch) || strchr("_.+-", ch));
+		vzctl_ok = vzctl_ok && (is_alnum(ch) || strchr(" _.+-", ch));
 		digits = digits && ch >= '0' && ch <= '9';
 	}
+	/* A character vzctl refused too is a bad value (21, as its option
+	 * parser said); what only nvz refuses is a name error (131). */
 	if (!ok || digits)
-		return nvz_err(err, NVZ_E_NAME, EINVAL, "invalid container name '%s'", value);
+		return nvz_err(err, vzctl_ok ? NVZ_E_NAME : NVZ_E_VALUE, EINVAL, "invalid container name '%s'", value);
 	return 0;
 }
 
@@ -205,10 +212,13 @@ static bool one_of(const char *s, size_t n, const char *const *words)
 	return false;
 }
 
+/* OpenVZ's features, in the order vzctl wrote them. */
+static const char *const feature_names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+
 /* FEATURES "name:on|off ..." (vzctl set --features, comma-separated there). */
 static int v_features(const char *key, const char *value, struct nvz_error **err)
 {
-	static const char *const names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+	const char *const *names = feature_names;
 	static const char *const states[] = { "on", "off", NULL };
 	for (const char *p = value; *(p += strspn(p, " ,"));) {
 		size_t n = strcspn(p, " ,");
@@ -221,6 +231,51 @@ static int v_features(const char *key, const char *value, struct nvz_error **err
 		p += n;
 	}
 	return 0;
+}
+
+char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err)
+{
+	if (v_features("FEATURES", arg, err) < 0)
+		return NULL;
+	enum { N = sizeof(feature_names) / sizeof(feature_names[0]) - 1 };
+	int state[N]; /* -1 not given, 0 off, 1 on */
+	for (size_t i = 0; i < N; i++)
+		state[i] = -1;
+	cleanup_free char *rest = NULL;
+	char *out = NULL;
+	size_t rest_len = 0, len = 0;
+	FILE *fr = open_memstream(&rest, &rest_len);
+	FILE *f = fr ? open_memstream(&out, &len) : NULL;
+	if (!f) {
+		if (fr)
+			fclose(fr);
+		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		return NULL;
+	}
+	const char *texts[] = { cur ? cur : "", arg };
+	for (size_t t = 0; t < 2; t++)
+		for (const char *p = texts[t]; *(p += strspn(p, " ,"));) {
+			size_t n = strcspn(p, " ,"), i = 0;
+			const char *colon = memchr(p, ':', n);
+			size_t nl = colon ? (size_t)(colon - p) : n;
+			while (i < N && (strlen(feature_names[i]) != nl || strncmp(feature_names[i], p, nl)))
+				i++;
+			if (i < N && colon)
+				state[i] = n - nl - 1 == 2 && !strncmp(colon + 1, "on", 2);
+			else /* not vzctl's (a config written by hand): kept, last */
+				fprintf(fr, " %.*s", (int)n, p);
+			p += n;
+		}
+	fclose(fr);
+	for (size_t i = 0; i < N; i++)
+		if (state[i] >= 0)
+			fprintf(f, " %s:%s", feature_names[i], state[i] ? "on" : "off");
+	fprintf(f, "%s", rest ? rest : "");
+	fclose(f);
+	/* Each entry was written with a space before it. */
+	if (len)
+		memmove(out, out + 1, len);
+	return out;
 }
 
 static int v_netfilter(const char *key, const char *value, struct nvz_error **err)
@@ -240,6 +295,53 @@ static int v_modules(const char *key, const char *value, struct nvz_error **err)
 		return 0;
 	return nvz_err(err, NVZ_E_VALUE, EINVAL, "invalid value for %s: '%s' (expected module names)", key,
 		       value);
+}
+
+/* vzctl's netfilter modules for --iptables, in the order it wrote them. */
+static const char *const ipt_modules[] = {
+	"ip_tables",	    "iptable_filter",	"iptable_mangle", "ipt_limit",	   "ipt_multiport", "ipt_tos",
+	"ipt_TOS",	    "ipt_REJECT",	"ipt_TCPMSS",	  "ipt_tcpmss",	   "ipt_ttl",	    "ipt_LOG",
+	"ipt_length",	    "ip_conntrack",	"ip_conntrack_ftp", "ip_conntrack_irc", "ipt_conntrack", "ipt_state",
+	"ipt_helper",	    "iptable_nat",	"ip_nat_ftp",	  "ip_nat_irc",	   "ipt_REDIRECT",  "xt_mac",
+	"ipt_recent",	    "ipt_owner",	NULL,
+};
+
+char *nvz_iptables_merge(const char *cur, const char *arg, struct nvz_error **err)
+{
+	bool on[sizeof(ipt_modules) / sizeof(ipt_modules[0])] = { false };
+	const char *texts[] = { cur ? cur : "", arg };
+	for (size_t t = 0; t < 2; t++)
+		for (const char *p = texts[t]; *(p += strspn(p, " \t,"));) {
+			size_t n = strcspn(p, " \t,"), i = 0;
+			while (ipt_modules[i] && (strlen(ipt_modules[i]) != n || strncmp(ipt_modules[i], p, n)))
+				i++;
+			if (!ipt_modules[i]) {
+				nvz_err(err, NVZ_E_VALUE, EINVAL, "Warning: Unknown iptable module: %.*s, skipped", (int)n,
+					p);
+				return NULL;
+			}
+			on[i] = true;
+			p += n;
+		}
+	size_t len = 1;
+	for (size_t i = 0; ipt_modules[i]; i++)
+		len += on[i] ? strlen(ipt_modules[i]) + 1 : 0;
+	char *out = calloc(1, len);
+	if (!out) {
+		nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		return NULL;
+	}
+	size_t at = 0;
+	for (size_t i = 0; ipt_modules[i]; i++) {
+		if (!on[i])
+			continue;
+		size_t n = strlen(ipt_modules[i]);
+		if (at)
+			out[at++] = ' ';
+		memcpy(out + at, ipt_modules[i], n);
+		at += n;
+	}
+	return out;
 }
 
 /* MEMINFO: none, pages:N or privvmpages:N. */

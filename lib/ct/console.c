@@ -1,7 +1,9 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,13 +194,78 @@ static bool write_all(int fd, const char *buf, size_t n)
 	return true;
 }
 
+/* Whether the process has the console (the inode of its pty) open on a
+ * descriptor. The inode, not the device number: each devpts instance (each
+ * CT's, the host's) numbers its ptys from 0. */
+static bool has_open(pid_t pid, const struct stat *tty)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	cleanup_dir DIR *d = opendir(path);
+	int dfd = d ? dirfd(d) : -1;
+	struct stat st;
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (de->d_name[0] != '.' && fstatat(dfd, de->d_name, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
+		    st.st_dev == tty->st_dev && st.st_ino == tty->st_ino)
+			return true;
+	return false;
+}
+
+/* The pid a process has in its own (a CT's) pid namespace; 0 for a
+ * process of the host's namespace, -1 if gone. */
+static long ct_pid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	cleanup_free char *text = NULL;
+	if (nvz_read_file(path, 1 << 16, &text, NULL, NULL) < 0)
+		return -1;
+	const char *l = strstr(text, "\nNSpid:");
+	if (!l)
+		return -1;
+	l += 7;
+	size_t len = strcspn(l, "\n");
+	long last = -1;
+	int n = 0;
+	for (const char *p = l; p < l + len; n++) {
+		char *end;
+		last = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		p = end;
+	}
+	return n >= 2 ? last : 0;
+}
+
+/* Esc ! : OpenVZ's SAK, "kill anything running on the console" (a login
+ * prompt that does not come). Mainline has no SAK for one pty, so it is
+ * done as the kernel's SAK does it, by the processes that have the console
+ * open, but only inside a CT and never to the CT's init, which holds the
+ * console and starts its getty again. */
+static void console_sak(int master)
+{
+	cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (slave < 0 || fstat(slave, &st) < 0)
+		return;
+	cleanup_dir DIR *d = opendir("/proc");
+	for (struct dirent *de; d && (de = readdir(d));) {
+		pid_t pid = (pid_t)atol(de->d_name);
+		if (de->d_name[strspn(de->d_name, "0123456789")] || pid <= 0 || pid == getpid())
+			continue;
+		long in_ct = ct_pid(pid);
+		if (in_ct > 1 && has_open(pid, &st))
+			kill(pid, SIGKILL);
+	}
+}
+
 struct escape_state {
 	bool line_start;
 	bool saw_esc;
 };
 
-/* Forward typed bytes (master -1: drop them), watching for Esc . at the
- * start of a line. */
+/* Forward typed bytes (master -1: drop them), watching for Esc . (detach)
+ * and Esc ! (SAK) at the start of a line. */
 static bool forward_input(int in, int master, struct escape_state *e, bool escape)
 {
 	char buf[4096], out[4096];
@@ -212,6 +279,11 @@ static bool forward_input(int in, int master, struct escape_state *e, bool escap
 			e->saw_esc = false;
 			if (ch == '.')
 				return false;
+			if (ch == '!') {
+				if (master >= 0)
+					console_sak(master);
+				continue;
+			}
 			out[o++] = 0x1b;
 		} else if (escape && e->line_start && ch == 0x1b) {
 			e->saw_esc = true;

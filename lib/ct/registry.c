@@ -318,6 +318,9 @@ int nvz_ct_set_name(struct nvz_ct *ct, const char *name, struct nvz_error **err)
 {
 	if (nvz_conf_validate("NAME", name, err) < 0)
 		return -1;
+	/* An empty name takes the CT's name away: its link, and NAME="". */
+	if (!*name)
+		return nvz_ct_remove_name(ct, err) < 0 ? -1 : nvz_conf_set(ct->conf, "NAME", "", err);
 	unsigned long owner;
 	struct nvz_error *e = NULL;
 	if (nvz_ct_resolve(ct->ctx, name, &owner, &e) == 0 && owner != ct->veid) {

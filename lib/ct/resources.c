@@ -285,8 +285,9 @@ static const char *changes_get(void *data, const char *key)
 	return nvz_conf_get(data, key);
 }
 
-/* What vzctl 4.x says of the CPU and I/O values it applies, in its order
- * (vz_setcpu, then vps_set_io); ioprio goes without a word there too. */
+/* What vzctl 4.x says of the CPU, device and I/O values it applies, in its
+ * order (vz_setcpu, vps_set_devperm, then vps_set_io); ioprio goes without
+ * a word there too. */
 static void say_cpu_io(const struct nvz_ct *ct, nvz_res_get_fn get, void *data)
 {
 	static const struct {
@@ -300,6 +301,9 @@ static void say_cpu_io(const struct nvz_ct *ct, nvz_res_get_fn get, void *data)
 	for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++)
 		if ((v = get(data, cpu[i].key)) && *v && strcmp(v, "auto"))
 			nvz_log(ct->ctx, NVZ_LOG_INFO, cpu[i].fmt, v);
+	const char *nodes = get(data, "DEVNODES"), *devs = get(data, "DEVICES");
+	if ((nodes && *nodes && strcmp(nodes, "none")) || (devs && *devs && strcmp(devs, "none")))
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting devices");
 	if ((v = get(data, "IOLIMIT")) && *v)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Setting iolimit: %s %s", v,
 			strcmp(v, "0") ? "bytes/sec" : "(unlimited)");

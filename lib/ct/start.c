@@ -26,10 +26,9 @@ int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_er
 	return nvz_cgroup_open(cg, prefix, ct->id, err);
 }
 
-int nvz_ct_check_capability(const char *text, struct nvz_error **err)
+char *nvz_ct_merge_capability(const char *cur, const char *arg, struct nvz_error **err)
 {
-	uint64_t keep;
-	return nvz_caps_parse(text, &keep, err);
+	return nvz_caps_merge(cur, arg, err);
 }
 
 /* IOPRIO (0..7, default 4) is OpenVZ's: the higher, the more I/O time.

@@ -11,6 +11,11 @@
 /* Bit mask (1 << CAP_x) of capabilities a CT keeps, from OpenVZ's default
  * set adjusted by the CAPABILITY="name:on|off ..." config value. */
 int nvz_caps_parse(const char *capability, uint64_t *keep, struct nvz_error **err);
+/* The CAPABILITY value cur with the entries of arg ("name:on|off", several
+ * separated by spaces or commas), each replacing cur's entry for the same
+ * capability; written as vzctl wrote it ("NET_ADMIN:on SYS_TIME:off").
+ * A bad arg: NVZ_E_VALUE with vzctl's words. */
+char *nvz_caps_merge(const char *cur, const char *arg, struct nvz_error **err);
 /* Drop everything not in keep from the bounding, inheritable and ambient sets. */
 int nvz_caps_apply(uint64_t keep, struct nvz_error **err);
 /* Install the seccomp filter (syscalls that reach the host kernel globally). */

@@ -43,6 +43,25 @@ t_create_errors() {
 	expect_out "$failed"
 }
 
+# As vzctl: --name '' takes the name away (its link, NAME=""), and the
+# name is free for another CT.
+t_set_name_empty_removes_it() {
+	expect_rc 0 "$VZCTL" create 304 --ostemplate busybox-x86_64 --name gamma
+	[ -L "$T/names/gamma" ] || fail "no name link"
+	expect_rc 0 "$VZCTL" set 304 --name '' --save
+	expect_out '^Name gamma detached$'
+	[ -e "$T/names/gamma" ] && fail "name link left"
+	grep -qx 'NAME=""' "$T/conf/304.conf" || fail "NAME: $(grep NAME "$T/conf/304.conf")"
+	expect_rc 0 "$VZCTL" status 304
+	expect_rc 21 "$VZCTL" status gamma
+	expect_out "Unable to find container by name gamma"
+	expect_rc 0 "$VZCTL" create 305 --ostemplate busybox-x86_64 --name gamma
+	# Once more on a CT without a name: nothing to say, nothing fails.
+	expect_rc 0 "$VZCTL" set 304 --name '' --save
+	expect_rc 0 "$VZCTL" set 304 --name delta --save
+	expect_out '^Name delta assigned$'
+}
+
 t_name_clash_and_validation() {
 	expect_rc 0 "$VZCTL" create 301 --ostemplate busybox-x86_64 --name alpha
 	expect_rc 0 "$VZCTL" create 302 --ostemplate busybox-x86_64
@@ -51,6 +70,9 @@ t_name_clash_and_validation() {
 	grep -q NAME "$T/conf/302.conf" && fail "clashing name saved"
 	expect_rc 21 "$VZCTL" set 302 --name ../evil --save
 	[ "$OUT" = "Bad parameter for --name: ../evil" ] || fail "--name ../evil: $OUT"
+	# One only nvz refuses (all digits would read as a CTID): the same.
+	expect_rc 21 "$VZCTL" set 302 --name 4242 --save
+	[ "$OUT" = "Bad parameter for --name: 4242" ] || fail "--name 4242: $OUT"
 	# With other options, a name needs --save (alone, nvz saves it).
 	expect_rc 131 "$VZCTL" set 302 --name beta --description d302
 	expect_out 'Error: unable to use --name option without --save'

@@ -46,6 +46,34 @@ t_console_attach_detach() {
 	return 0
 }
 
+# As vzctl's: the console's own words are on stderr, stdout has only what
+# the CT writes (a boot log taken with vzctl console 101 >log).
+t_console_words_on_stderr() {
+	start_busybox 705
+	OUT=$( (sleep 0.5; "$VZCTL" exec 705 'echo on-the-console >/dev/console'; sleep 0.5; printf '\033.') |
+		timeout 20 "$VZCTL" console 705 2>"$T/console.err")
+	expect_out 'on-the-console'
+	echo "$OUT" | grep -q 'Attached\|Detached' && fail "console words on stdout: $OUT"
+	grep -q '^Attached to CT 705 (ESC \. to detach)$' "$T/console.err" || fail "stderr: $(cat "$T/console.err")"
+	grep -q 'Detached from CT 705$' "$T/console.err" || fail "stderr: $(cat "$T/console.err")"
+	expect_rc 0 "$VZCTL" stop 705 --fast
+}
+
+# Esc ! at the start of a line is OpenVZ's SAK: what runs on the console is
+# killed (a process holding it open here), the CT's init is not.
+t_console_sak() {
+	start_busybox 706
+	expect_rc 0 "$VZCTL" exec 706 'setsid sh -c "exec 0</dev/console 1>/dev/console 2>&1; exec sleep 1007" >/dev/null 2>&1 &'
+	wait_for 50 "$VZCTL" exec 706 'pidof sleep' || fail "no process on the console"
+	OUT=$( (sleep 0.5; printf '\033!'; sleep 1; printf '\033.') | timeout 20 "$VZCTL" console 706 2>&1) ||
+		fail "console: $OUT"
+	expect_out 'Detached from CT 706'
+	wait_for 50 sh -c "! '$VZCTL' exec 706 'pidof sleep'" || fail "SAK left the console's process"
+	ct_running 706 || fail "SAK stopped the CT"
+	expect_rc 0 "$VZCTL" exec 706 'echo alive'
+	expect_rc 0 "$VZCTL" stop 706 --fast
+}
+
 t_runscript_running_and_stopped() {
 	start_busybox 702 --hostname rs.example.com
 	printf 'echo script-on-$(hostname)\necho $$ >/tmp/pid\nexit 3\n' >"$T/script.sh"
@@ -315,6 +343,61 @@ t_exec_cgroup_v2_delegated() {
 # admin's scripts that pass them still work; the values are checked as
 # OpenVZ checked them, kept in the config, and the command says why they
 # change nothing. OpenVZ's no-op flags are accepted.
+# As vzctl's parse_opt: a refused value ends with "Bad parameter for
+# --OPTION: VALUE" and status 21, whatever the option; a device node the
+# host lacks or a loop device is such a value too (86 is a start's).
+t_set_bad_value_last_line() {
+	expect_rc 0 "$VZCTL" create 741 --ostemplate busybox-x86_64
+	local ov
+	for ov in 'onboot YES' 'disabled x' 'bootorder x' 'netfilter all' 'features nfs' 'meminfo pages' \
+		'stop-timeout x' 'devnodes nosuchnode:rw' 'devnodes loop0:rw' 'devices c:7:0:rw' 'devices c:10:200:x' \
+		'capability foo:on'; do
+		expect_rc 21 "$VZCTL" set 741 --${ov% *} "${ov#* }" --save
+		# nvz's reason may follow where vzctl took values nvz refuses.
+		case "$(printf '%s\n' "$OUT" | tail -1)" in
+		"Bad parameter for --${ov% *}: ${ov#* }" | "Bad parameter for --${ov% *}: ${ov#* } ("*")") ;;
+		*) fail "--$ov: last line: $OUT" ;;
+		esac
+	done
+	expect_rc 21 "$VZCTL" set 741 --devnodes nosuchnode:rw --save
+	expect_out '^Incorrect device name /dev/nosuchnode'
+	expect_rc 21 "$VZCTL" set 741 --devnodes loop0:rw --save
+	expect_out '^Device loop0 is not allowed to be assigned to a CT$'
+	grep -Eq '^(ONBOOT|DISABLED|BOOTORDER|NETFILTER|FEATURES|MEMINFO|STOP_TIMEOUT|DEVNODES|DEVICES|CAPABILITY)=' \
+		"$T/conf/741.conf" && fail "a refused value was saved"
+	return 0
+}
+
+# As vzctl: --iptables takes the module names it knew (space separated, or
+# the option repeated, adding up), writes them in its own order, and
+# refuses an unknown one: its warning, then a bad parameter (21).
+t_set_iptables_modules() {
+	expect_rc 0 "$VZCTL" create 742 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 742 --iptables 'ipt_state iptable_filter' --iptables ipt_REJECT --save
+	grep -qx 'IPTABLES="iptable_filter ipt_REJECT ipt_state"' "$T/conf/742.conf" ||
+		fail "IPTABLES: $(grep IPTABLES "$T/conf/742.conf")"
+	# A set's list replaces the config's, as vzctl wrote it.
+	expect_rc 0 "$VZCTL" set 742 --iptables iptable_nat --save
+	grep -qx 'IPTABLES="iptable_nat"' "$T/conf/742.conf" || fail "IPTABLES: $(grep IPTABLES "$T/conf/742.conf")"
+	expect_rc 21 "$VZCTL" set 742 --iptables 'ipt_REJECT nosuch_mod' --save
+	expect_out '^Warning: Unknown iptable module: nosuch_mod, skipped$'
+	expect_out '^Bad parameter for --iptables: ipt_REJECT nosuch_mod$'
+	grep -qx 'IPTABLES="iptable_nat"' "$T/conf/742.conf" || fail "a refused IPTABLES was saved"
+}
+
+# As vzctl: FEATURES keeps one entry a feature, written in vzctl's order
+# (sysfs nfs sit ipip ppp ipgre bridge nfsd) whatever order they came in.
+t_set_features_order() {
+	expect_rc 0 "$VZCTL" create 743 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 743 --features nfs:on,sysfs:off --save
+	grep -qx 'FEATURES="sysfs:off nfs:on"' "$T/conf/743.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/743.conf")"
+	expect_rc 0 "$VZCTL" set 743 --features 'bridge:on nfs:off' --features ipip:on --save
+	grep -qx 'FEATURES="sysfs:off nfs:off ipip:on bridge:on"' "$T/conf/743.conf" ||
+		fail "FEATURES: $(grep FEATURES "$T/conf/743.conf")"
+	expect_rc 21 "$VZCTL" set 743 --features 'nfs:on foo:on' --save
+	expect_out '^Bad parameter for --features: nfs:on foo:on$'
+}
+
 t_set_openvz_kept_options() {
 	expect_rc 0 "$VZCTL" create 740 --ostemplate busybox-x86_64
 	expect_rc 0 "$VZCTL" set 740 --features nfs:on,sysfs:off --netfilter stateful --save
@@ -325,7 +408,7 @@ t_set_openvz_kept_options() {
 	expect_out 'Warning: --avnumproc is kept in the config'
 	grep -q '^FEATURES="sysfs:off nfs:off"$' "$T/conf/740.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/740.conf")"
 	local kv
-	for kv in 'NETFILTER="stateful"' 'IPTABLES="ipt_REJECT,iptable_filter"' 'VM_OVERCOMMIT="1.5"' \
+	for kv in 'NETFILTER="stateful"' 'IPTABLES="iptable_filter ipt_REJECT"' 'VM_OVERCOMMIT="1.5"' \
 		'MEMINFO="pages:1000"' 'QUOTAUGIDLIMIT="100"' 'DISK_QUOTA="no"' 'AVNUMPROC="40:80"'; do
 		grep -qx "$kv" "$T/conf/740.conf" || fail "$kv not saved"
 	done

@@ -64,6 +64,8 @@ t_res_devnodes_tun() {
 	start_busybox 1004
 	"$VZCTL" exec2 1004 'test -c /dev/net/tun' && fail "/dev/net/tun present before --devnodes"
 	expect_rc 0 "$VZCTL" set 1004 --devnodes net/tun:rw --save
+	# vzctl's word for it, live and at each start.
+	expect_out '^Setting devices$'
 	expect_rc 0 "$VZCTL" exec 1004 'ls -l /dev/net/tun'
 	expect_out '10, *200'
 	# Openable: the only error left is "not attached" (EBADFD), not EPERM.
@@ -75,9 +77,43 @@ t_res_devnodes_tun() {
 	printf '%s' "$OUT" | grep -qi 'not permitted' || fail "an ungranted device opened: $OUT"
 	# After restart the node is there again.
 	expect_rc 0 "$VZCTL" restart 1004
+	expect_out '^Setting devices$'
 	wait_for 100 booted 1004 || fail "no boot"
 	expect_rc 0 "$VZCTL" exec 1004 'test -c /dev/net/tun && echo yes'
 	[ "$OUT" = yes ] || fail "tun gone after restart"
+}
+
+# As vzctl: one --devnodes or --devices argument may hold several entries,
+# space separated; each replaces the entry for its device, live too.
+t_res_devlist_several_in_one_arg() {
+	start_busybox 1013
+	expect_rc 0 "$VZCTL" set 1013 --devnodes 'net/tun:r fuse:rw' --devices 'c:1:11:r c:10:200:rw' --save
+	grep -qx 'DEVNODES="net/tun:r fuse:rw"' "$T/conf/1013.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1013.conf")"
+	grep -qx 'DEVICES="c:1:11:r c:10:200:rw"' "$T/conf/1013.conf" || fail "DEVICES: $(grep DEVICES "$T/conf/1013.conf")"
+	expect_rc 0 "$VZCTL" exec 1013 'ls -l /dev/net/tun /dev/fuse'
+	expect_out '10, *200'
+	expect_out '10, *229'
+	expect_rc 0 "$VZCTL" set 1013 --devnodes 'fuse:r net/tun:rw' --save
+	grep -qx 'DEVNODES="fuse:r net/tun:rw"' "$T/conf/1013.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1013.conf")"
+	# One bad entry refuses the whole argument.
+	expect_rc 21 "$VZCTL" set 1013 --devices 'c:1:3:r x:1:5:r' --save
+	expect_out 'Bad parameter for --devices: x:1:5:r'
+	grep -qx 'DEVICES="c:1:11:r c:10:200:rw"' "$T/conf/1013.conf" || fail "a refused DEVICES was saved"
+	expect_rc 0 "$VZCTL" stop 1013 --fast
+}
+
+# --devnodes none empties DEVNODES and, on a running CT, takes the access
+# away at once, as any other --devnodes change.
+t_res_devnodes_none_live() {
+	start_busybox 1016
+	expect_rc 0 "$VZCTL" set 1016 --devnodes net/tun:rw --save
+	expect_rc 0 "$VZCTL" exec 1016 'cat /dev/net/tun 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' && fail "tun refused before none: $OUT"
+	expect_rc 0 "$VZCTL" set 1016 --devnodes none --save
+	grep -qx 'DEVNODES=""' "$T/conf/1016.conf" || fail "DEVNODES: $(grep DEVNODES "$T/conf/1016.conf")"
+	expect_rc 0 "$VZCTL" exec 1016 'cat /dev/net/tun 2>&1; true'
+	printf '%s' "$OUT" | grep -qi 'not permitted' || fail "tun still open after none: $OUT"
+	expect_rc 0 "$VZCTL" stop 1016 --fast
 }
 
 # --cpulimit 50 caps a busy loop: CPU time over wall time, as a ratio.
@@ -290,7 +326,7 @@ t_res_capability_setmode() {
 	expect_rc 0 "$VZCTL" set 1008 --capability sys_time:on --save
 	expect_out 'Unable to set capability on a running container'
 	expect_out 'Please consider using --setmode option'
-	grep -q '^CAPABILITY="sys_time:on"$' "$T/conf/1008.conf" || fail "capability not saved"
+	grep -q '^CAPABILITY="SYS_TIME:on"$' "$T/conf/1008.conf" || fail "capability not saved"
 	expect_rc 0 "$VZCTL" set 1008 --capability net_admin:off --save --setmode restart
 	expect_out 'Restarting container'
 	wait_for 100 booted 1008 || fail "no boot after setmode restart"
@@ -305,6 +341,52 @@ Bad parameter for --capability: no_such_cap:on" ] || fail "unknown capability: $
 	[ "$OUT" = "Can't parse capability sys_time (expecting capname:on|off)
 Bad parameter for --capability: sys_time" ] || fail "capability without on/off: $OUT"
 	expect_rc 20 "$VZCTL" set 1008 --capability sys_time:on --setmode restart
+}
+
+# As vzctl: a --capability that leaves the config's capabilities as they
+# are needs no restart: no warning, and --setmode restart does nothing.
+t_capability_unchanged_no_restart() {
+	start_busybox 1015
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save --setmode restart
+	expect_out 'Restarting container'
+	wait_for 100 booted 1015 || fail "no boot after setmode restart"
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save
+	printf '%s' "$OUT" | grep -q 'Unable to set capability' && fail "warned for no change: $OUT"
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:on --save --setmode restart
+	printf '%s' "$OUT" | grep -q 'Restarting' && fail "restarted for no change: $OUT"
+	# A real change still warns.
+	expect_rc 0 "$VZCTL" set 1015 --capability sys_time:off --save
+	expect_out 'Unable to set capability on a running container'
+	expect_rc 0 "$VZCTL" stop 1015 --fast
+}
+
+# As vzctl: CAPABILITY holds one entry a capability (a new one replaces
+# the old), written NAME:on|off in upper case; a bad value is a bad
+# parameter (21) in vzctl's words, and nothing is saved.
+t_set_capability_merge() {
+	expect_rc 0 "$VZCTL" create 1014 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 1014 --capability sys_time:on --save
+	expect_rc 0 "$VZCTL" set 1014 --capability 'net_admin:off,SYS_TIME:off' --capability chown:on --save
+	grep -qx 'CAPABILITY="CHOWN:on NET_ADMIN:off SYS_TIME:off"' "$T/conf/1014.conf" ||
+		fail "CAPABILITY: $(grep CAPABILITY "$T/conf/1014.conf")"
+	expect_rc 0 "$VZCTL" set 1014 --capability 'sys_time:on chown:off' --save
+	grep -qx 'CAPABILITY="CHOWN:off NET_ADMIN:off SYS_TIME:on"' "$T/conf/1014.conf" ||
+		fail "CAPABILITY: $(grep CAPABILITY "$T/conf/1014.conf")"
+	expect_rc 21 "$VZCTL" set 1014 --capability foo:on --save
+	expect_out '^Capability foo is unknown$'
+	expect_out '^Bad parameter for --capability: foo:on$'
+	expect_rc 21 "$VZCTL" set 1014 --capability chown --save
+	expect_out "^Can't parse capability chown \(expecting capname:on\|off\)$"
+	expect_out '^Bad parameter for --capability: chown$'
+	grep -qx 'CAPABILITY="CHOWN:off NET_ADMIN:off SYS_TIME:on"' "$T/conf/1014.conf" || fail "a refused value was saved"
+	# The merged value starts: sys_time given, net_admin taken.
+	expect_rc 0 "$VZCTL" start 1014
+	wait_for 100 booted 1014 || fail "no boot"
+	expect_rc 0 "$VZCTL" exec 1014 'grep CapBnd /proc/1/status'
+	local bnd=$((16#${OUT##*:	}))
+	[ $((bnd >> 25 & 1)) -eq 1 ] || fail "sys_time not granted"
+	[ $((bnd >> 12 & 1)) -eq 0 ] || fail "net_admin not dropped"
+	expect_rc 0 "$VZCTL" stop 1014 --fast
 }
 
 t_res_reset_ub() {

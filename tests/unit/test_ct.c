@@ -304,14 +304,15 @@ Test(ct, invalid_names_refused)
 	memset(n65, 'n', 65);
 	n65[65] = '\0';
 	const char *bad[] = {"/", "..", ".", "a/b", "../../etc/x", "a\nb", "web\n", toolong, n65,
-			     "12345", "101", "", ".hidden", "-x", "a b", "a$b"};
+			     "12345", "101", ".hidden", "-x", "a b", "a$b"};
 	struct nvz_ct *ct = open_ct(101);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct nvz_error *err = NULL;
 		cr_assert_lt(nvz_ct_set_name(ct, bad[i], &err), 0, "name '%s' accepted", bad[i]);
 		cr_assert_not_null(err);
-		/* A newline is refused for every key first, as a bad value (21). */
-		int want = strchr(bad[i], '\n') ? NVZ_E_VALUE : NVZ_E_NAME;
+		/* A character vzctl refused too (a newline, '/', '$') is a bad
+		 * value (21); the rest only nvz refuses (131). */
+		int want = strpbrk(bad[i], "\n/$") ? NVZ_E_VALUE : NVZ_E_NAME;
 		cr_assert_eq(err->status, want, "'%s': status %d", bad[i], err->status);
 		nvz_error_free(err);
 	}
@@ -341,6 +342,25 @@ Test(ct, rename_removes_old_link)
 	cr_assert_eq(resolve_ok("beta"), 101);
 	ct = open_ct(101);
 	cr_assert_str_eq(nvz_ct_get(ct, "NAME", ""), "beta");
+	nvz_ct_free(ct);
+}
+
+/* vzctl's --name '': the name goes (its link too), NAME="" stays. */
+Test(ct, empty_name_removes_the_name)
+{
+	open_ctx("");
+	name_ct(101, "alpha");
+	struct nvz_ct *ct = open_ct(101);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_ct_set_name(ct, "", &err), 0, "%s", err ? err->msg : "");
+	save_ct(ct);
+	nvz_ct_free(ct);
+	struct stat st;
+	cr_assert_neq(lstat(P("%s/names/alpha", base), &st), 0, "name link left behind");
+	resolve_fails("alpha", "Unable to find container by name alpha");
+	ct = open_ct(101);
+	const char *name = nvz_conf_get(ct->conf, "NAME");
+	cr_assert(name && !*name, "NAME: %s", name ? name : "(none)");
 	nvz_ct_free(ct);
 }
 

@@ -183,6 +183,27 @@ static char *detect_devs(const char *all, const struct nvz_addr *a)
 	return strdup(has_word(all, name, strlen(name)) ? name : "");
 }
 
+/* ADDR/PREFIX (IPv6) puts the prefix on-link on venet0, but nothing on the
+ * pair answers the CT's neighbour solicitations for it (Linux proxies NDP
+ * for single addresses only). On OpenVZ's NOARP venet0 the whole prefix
+ * went to the host: here a route to it via the host side, ahead of the
+ * prefix route (metric 1), does the same. Two addresses may share it. */
+static int ct_prefix_route(int ct_ns, const struct nvz_addr *a, struct nvz_error **err)
+{
+	if (a->family != AF_INET6 || a->prefix >= 128)
+		return 0;
+	struct nvz_addr gw;
+	nvz_addr_parse("fe80::1", &gw, NULL);
+	struct nvz_route r = { .family = AF_INET6, .dst = a, .gw = &gw, .dev = CT_IF, .metric = 1 };
+	cleanup_error struct nvz_error *e = NULL;
+	int rc = nvz_route_add(ct_ns, &r, &e);
+	if (rc < 0 && rc != -EEXIST && err && !*err) {
+		*err = e;
+		e = NULL;
+	}
+	return rc < 0 && rc != -EEXIST ? -1 : 0;
+}
+
 static int one_ip(const char *text, void *arg)
 {
 	struct ip_op *op = arg;
@@ -205,7 +226,8 @@ static int one_ip(const char *text, void *arg)
 	if (op->detect && !detected)
 		return nvz_err(op->err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	const char *devs = op->detect ? detected : op->devs;
-	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
+	if ((!op->host_only && (nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0 ||
+				ct_prefix_route(op->ct_ns, &a, op->err) < 0)) ||
 	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
 	for_each_word(devs, dev_announce, &p);
@@ -346,7 +368,8 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 	char *save = NULL;
 	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && r == 0; w = strtok_r(NULL, " ", &save)) {
 		struct nvz_addr a;
-		r = nvz_addr_parse(w, &a, err) < 0 || nvz_addr_add(ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, err) < 0
+		r = nvz_addr_parse(w, &a, err) < 0 || nvz_addr_add(ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, err) < 0 ||
+				    ct_prefix_route(ct_ns, &a, err) < 0
 			    ? -1
 			    : 0;
 	}

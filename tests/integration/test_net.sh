@@ -671,3 +671,31 @@ t_net_netif_bad_values() {
 	cmp -s "$T/conf/1353.conf" "$T/before" || fail "config changed: $(grep NETIF "$T/conf/1353.conf")"
 	return 0
 }
+
+# --ipadd ADDR/64 on a routed CT: the CT has ADDR/64 on venet0 as on OpenVZ,
+# whose NOARP venet0 sent the whole prefix to the host; here the prefix
+# goes via fe80::1 (nvz's on-link /64 left the CT's neighbour solicitations
+# for its LAN peers unanswered), also after ifdown/ifup inside. The server
+# answers NDP for the address itself.
+t_net_ipadd_v6_prefix_reach() {
+	net_setup
+	srv "$VZCTL" --quiet create 1354 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1354 --ipadd 2001:db8:77::60/64 --save
+	grep -q '^IP_ADDRESS="2001:db8:77::60/64"$' "$T/conf/1354.conf" || fail "saved: $(grep IP_ADDRESS "$T/conf/1354.conf")"
+	expect_rc 0 srv "$VZCTL" start 1354
+	expect_out '^Adding IP address\(es\): 2001:db8:77::60/64$'
+	wait_for 100 srv "$VZCTL" exec 1354 'test -e /run/nvz-boot.done' || fail "no boot"
+	ip -n "$SRV" -6 neigh show proxy | grep -q '^2001:db8:77::60 dev s0' ||
+		fail "no proxy NDP entry: $(ip -n "$SRV" -6 neigh show proxy)"
+	expect_rc 0 srv "$VZCTL" exec 1354 'ip -6 addr show dev venet0'
+	expect_out '2001:db8:77::60/64'
+	wait_for 30 srv "$VZCTL" exec 1354 'ping -6 -c 1 -W 2 2001:db8:77::50' ||
+		fail "CT cannot reach its prefix's LAN peer: $(srv "$VZCTL" exec 1354 'ip -6 route' 2>&1)"
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::60 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" exec 1354 'ifdown venet0; ifup venet0'
+	wait_for 30 srv "$VZCTL" exec 1354 'ping -6 -c 1 -W 2 2001:db8:77::50' ||
+		fail "lost after ifup inside: $(srv "$VZCTL" exec 1354 'cat /etc/network/interfaces; ip -6 route' 2>&1)"
+	expect_rc 0 srv "$VZCTL" stop 1354
+	[ -z "$(ip -n "$SRV" -6 neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" -6 neigh show proxy)"
+	return 0
+}

@@ -109,6 +109,32 @@ static int route_src(const struct nvz_ct *ct, struct nvz_addr *out, bool *found,
 	return 0;
 }
 
+static bool ipv6_off(const struct nvz_ct *ct)
+{
+	return !strcmp(nvz_ct_get(ct, "IPV6", "yes"), "no");
+}
+
+char *nvz_venet_ips(const struct nvz_ct *ct, const char *ips)
+{
+	cleanup_free char *copy = strdup(ips ? ips : "");
+	char *out = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (!strchr(w, ':') || !ipv6_off(ct))
+			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
+	fclose(f);
+	return out;
+}
+
+void nvz_venet_ipv6_warn(const struct nvz_ct *ct, const char *ips)
+{
+	if (ips && strchr(ips, ':') && ipv6_off(ct))
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "WARNING: IPv6 support is disabled");
+}
+
 static int for_each_word(const char *list, int (*fn)(const char *w, void *arg), void *arg)
 {
 	cleanup_free char *copy = list ? strdup(list) : NULL;
@@ -259,11 +285,15 @@ static int pair_host_on(const char *hostif, struct nvz_error **err)
 	return forward_on(hostif, err) < 0 || nvz_net_sysctl(-1, key, "1", err) < 0 ? -1 : 0;
 }
 
-static int record(const struct nvz_ct *ct, const char *ips, const char *devs, struct nvz_error **err)
+/* IPS: what was set up; ALL: what was asked for (IPV6="no" leaves some
+ * out), the base of the next live change. */
+static int record(const struct nvz_ct *ct, const char *ips, const char *all, const char *devs,
+		  struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	if (asprintf(&path, "%s/net", ct->rundir) < 0 ||
-	    asprintf(&text, "IPS=\"%s\"\nDEVS=\"%s\"\nNETNS=\"%llu\"\n", ips, devs, netns_ino()) < 0)
+	    asprintf(&text, "IPS=\"%s\"\nALL=\"%s\"\nDEVS=\"%s\"\nNETNS=\"%llu\"\n", ips, all, devs,
+		     netns_ino()) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
@@ -304,9 +334,12 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, con
 	return 0;
 }
 
-int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err)
+int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ], path[64];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
@@ -329,7 +362,7 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 		return -1;
 	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL, detect_mode(ct) };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
-	    record(ct, ips, devs, err) < 0) {
+	    record(ct, ips, all, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -352,9 +385,12 @@ int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len)
  * stays down and unrouted until criu restored the sockets (then
  * nvz_venet_restored): no packet reaches the CT meanwhile, none is answered
  * by a reset for a connection not restored yet. */
-int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_error **err)
+int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
@@ -386,9 +422,12 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 
 /* The host half of make_pair and one_ip: the gateway addresses, up,
  * forwarding, a route per address and its proxy neighbours. */
-int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+int nvz_venet_restored(struct nvz_ct *ct, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
@@ -408,7 +447,7 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
-	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, devs, err) < 0) {
+	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, all, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -473,8 +512,11 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
-	cleanup_free char *old = nvz_ct_live_ips(ct);
-	log_ip_change(ct, old, ips);
+	cleanup_free char *old = nvz_ct_live_ips(ct), *mine = nvz_venet_ips(ct, ips);
+	if (!mine)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	nvz_venet_ipv6_warn(ct, ips);
+	log_ip_change(ct, old, mine);
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
 	return nvz_venet_start(ct, pid, ips, err);
@@ -483,4 +525,12 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 char *nvz_ct_live_ips(const struct nvz_ct *ct)
 {
 	return nvz_ct_runtime_value(ct, "net", "IPS");
+}
+
+char *nvz_ct_live_ips_asked(const struct nvz_ct *ct)
+{
+	char *all = nvz_ct_runtime_value(ct, "net", "ALL");
+	if (all)
+		return all;
+	return nvz_ct_live_ips(ct);
 }

@@ -699,3 +699,31 @@ t_net_ipadd_v6_prefix_reach() {
 	[ -z "$(ip -n "$SRV" -6 neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" -6 neigh show proxy)"
 	return 0
 }
+
+# IPV6="no" (vz.conf), as vzctl's vps_net_ctl: the CT's IPv6 addresses are
+# kept in its config but not set up, at start and live, with "WARNING: IPv6
+# support is disabled" and status 0 (nvz ignored the key).
+t_net_ipv6_disabled() {
+	net_setup
+	echo 'IPV6="no"' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1355 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1355 --ipadd 10.77.0.55 --ipadd 2001:db8:77::55 --save
+	grep -q '^IP_ADDRESS="10.77.0.55 2001:db8:77::55"$' "$T/conf/1355.conf" || fail "saved: $(grep IP_ADDRESS "$T/conf/1355.conf")"
+	expect_rc 0 srv "$VZCTL" start 1355
+	expect_out '^WARNING: IPv6 support is disabled$'
+	expect_out '^Adding IP address\(es\): 10.77.0.55$'
+	wait_for 100 srv "$VZCTL" exec 1355 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" exec 1355 'ip addr show dev venet0; cat /etc/network/interfaces'
+	[[ "$OUT" == *2001:db8* ]] && fail "IPv6 set up in the CT: $OUT"
+	[[ "$OUT" == *10.77.0.55* ]] || fail "IPv4 missing in the CT: $OUT"
+	ip -n "$SRV" -6 neigh show proxy | grep -q 2001:db8 && fail "proxy NDP entry: $(ip -n "$SRV" -6 neigh show proxy)"
+	ip -n "$SRV" -6 route | grep -q 2001:db8:77::55 && fail "route: $(ip -n "$SRV" -6 route)"
+	lan_ping 10.77.0.55 || fail "LAN cannot reach the CT over IPv4"
+	expect_rc 0 srv "$VZCTL" set 1355 --ipadd 2001:db8:77::56 --save
+	expect_out '^WARNING: IPv6 support is disabled$'
+	grep -q '^IP_ADDRESS="10.77.0.55 2001:db8:77::55 2001:db8:77::56"$' "$T/conf/1355.conf" || fail "saved: $(grep IP_ADDRESS "$T/conf/1355.conf")"
+	expect_rc 0 srv "$VZLIST" -H -o ip 1355
+	[ "$(echo $OUT)" = 10.77.0.55 ] || fail "vzlist -o ip: $OUT"
+	lan_ping 10.77.0.55 || fail "IPv4 lost after the live change"
+	return 0
+}

@@ -300,6 +300,25 @@ static int record(const struct nvz_ct *ct, const char *ips, const char *all, con
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
 }
 
+/* A CT's IPv6 addresses need IPv6 on the server (the pair's host side
+ * takes fe80::1, the server routes them); a server with IPv6 disabled still
+ * runs IPv4 CTs. As vzctl, an address not set up is "Unable to add IP" (34). */
+static int check_ipv6(const char *ips, struct nvz_error **err)
+{
+	const char *p = ips;
+	size_t n = 0;
+	for (; *p; p += n, p += strspn(p, " "))
+		if (n = strcspn(p, " "), memchr(p, ':', n))
+			break;
+	if (!*p)
+		return 0;
+	char v[8] = "";
+	if (nvz_net_sysctl_read(-1, "net/ipv6/conf/default/disable_ipv6", v, sizeof(v), NULL) == 0 && v[0] == '0')
+		return 0;
+	return nvz_err(err, NVZ_E_CANT_ADDIP, EAFNOSUPPORT, "Unable to add IP %.*s: IPv6 is disabled on this server",
+		       (int)n, p);
+}
+
 /* The CT's on-link gateways (the host side of the pair) and its default
  * routes through them. */
 struct venet_gw {
@@ -322,14 +341,15 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, con
 {
 	struct venet_gw g;
 	venet_gw_init(&g);
+	bool v6 = strchr(ips, ':');
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    (v6 && nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0) ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &g.r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
-	if (strchr(ips, ':') && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
+	if (v6 && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
 	return 0;
 }
@@ -348,6 +368,8 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *all, struct n
 	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ct_ns < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	if (check_ipv6(ips, err) < 0)
+		return -1;
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs || for_each_word(devs, forward_on, err) < 0)
 		return devs ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
@@ -434,6 +456,8 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *all, struct nvz_error **er
 		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
 	struct venet_gw g;
 	venet_gw_init(&g);
+	if (check_ipv6(ips, err) < 0)
+		return -1;
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
@@ -443,7 +467,7 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *all, struct nvz_error **er
 		return -1;
 	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL, detect_mode(ct) };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    (strchr(ips, ':') && nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0) ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
@@ -517,6 +541,9 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	nvz_venet_ipv6_warn(ct, ips);
 	log_ip_change(ct, old, mine);
+	/* Refused before the rebuild: the CT keeps the addresses it has. */
+	if (check_ipv6(mine, err) < 0)
+		return -1;
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
 	return nvz_venet_start(ct, pid, ips, err);

@@ -727,3 +727,35 @@ t_net_ipv6_disabled() {
 	lan_ping 10.77.0.55 || fail "IPv4 lost after the live change"
 	return 0
 }
+
+# A server with IPv6 disabled (disable_ipv6=1): a routed CT with IPv4
+# addresses only starts and works (nvz gave every pair fe80::1 and failed
+# the start, status 3); an IPv6 address is refused as vzctl's ip_ctl did,
+# "Unable to add IP ADDR" (34), live without touching the CT's other
+# addresses, at start with nothing left behind; IPV6="no" starts it.
+t_net_ipv6_off_host() {
+	net_setup
+	ip netns exec "$SRV" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
+		fail "disable_ipv6"
+	srv "$VZCTL" --quiet create 1356 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1356 --ipadd 10.77.0.56 --save
+	expect_rc 0 srv "$VZCTL" start 1356
+	wait_for 100 srv "$VZCTL" exec 1356 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.56 || fail "LAN cannot reach the CT"
+	expect_rc 34 srv "$VZCTL" set 1356 --ipadd 2001:db8:77::56 --save
+	expect_out '^Unable to add IP 2001:db8:77::56: IPv6 is disabled on this server$'
+	lan_ping 10.77.0.56 || fail "the CT lost its IPv4 address"
+	grep -q 2001:db8 "$T/conf/1356.conf" && fail "refused address saved"
+	expect_rc 0 srv "$VZCTL" stop 1356
+	echo 'IP_ADDRESS="10.77.0.56 2001:db8:77::56"' >>"$T/conf/1356.conf"
+	expect_rc 34 srv "$VZCTL" start 1356
+	expect_out 'Unable to add IP 2001:db8:77::56: IPv6 is disabled on this server'
+	srv "$VZCTL" status 1356 | grep -q ' running' && fail "running without its addresses"
+	ip -n "$SRV" -o link | grep -q venet1356 && fail "pair left: $(ip -n "$SRV" -o link)"
+	echo 'IPV6="no"' >>"$T/vz.conf"
+	expect_rc 0 srv "$VZCTL" start 1356
+	expect_out '^WARNING: IPv6 support is disabled$'
+	wait_for 100 srv "$VZCTL" exec 1356 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.56 || fail "LAN cannot reach the CT with IPV6=no"
+	return 0
+}

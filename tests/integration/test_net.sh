@@ -759,3 +759,31 @@ t_net_ipv6_off_host() {
 	lan_ping 10.77.0.56 || fail "LAN cannot reach the CT with IPV6=no"
 	return 0
 }
+
+# IPv6 in a bridged (veth) CT: its address with its prefix and a link-local
+# one on eth0, its --gw6 default route; the LAN and the server reach it over
+# the bridge, and nothing in the server's namespace is changed for it (no
+# route, no proxy NDP entry, IPv6 forwarding left off).
+t_net_bridged_ipv6() {
+	net_bridge_setup
+	ip -n "$SRV" addr add 2001:db8:77::1/64 dev br0 nodad
+	local before
+	before=$(ip netns exec "$SRV" sysctl -n net.ipv6.conf.all.forwarding)
+	srv "$VZCTL" --quiet create 1357 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1357 --netif_add eth0 --save
+	expect_rc 0 srv "$VZCTL" set 1357 --ifname eth0 --ipadd 2001:db8:77::57/64 --gw6 2001:db8:77::1 --save
+	grep -q ',ip=2001:db8:77::57/64,gw6=2001:db8:77::1' "$T/conf/1357.conf" || fail "NETIF: $(grep NETIF "$T/conf/1357.conf")"
+	expect_rc 0 srv "$VZCTL" start 1357
+	wait_for 100 srv "$VZCTL" exec 1357 'test -e /run/nvz-boot.done' || fail "no boot"
+	expect_rc 0 srv "$VZCTL" exec 1357 'ip -6 addr show dev eth0; ip -6 route'
+	expect_out 'inet6 2001:db8:77::57/64 '
+	expect_out 'inet6 fe80::'
+	expect_out '^default via 2001:db8:77::1 dev eth0'
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::57 || fail "LAN cannot reach the CT"
+	srv busybox ping -6 -c 1 -W 2 2001:db8:77::57 >/dev/null 2>&1 || fail "server cannot reach the CT"
+	srv "$VZCTL" exec 1357 'ping -6 -c 1 -W 2 2001:db8:77::50' >/dev/null 2>&1 || fail "CT cannot reach the LAN"
+	ip -n "$SRV" -6 route | grep -q 2001:db8:77::57 && fail "route on the server: $(ip -n "$SRV" -6 route)"
+	[ -z "$(ip -n "$SRV" -6 neigh show proxy)" ] || fail "proxy NDP on the server: $(ip -n "$SRV" -6 neigh show proxy)"
+	[ "$(ip netns exec "$SRV" sysctl -n net.ipv6.conf.all.forwarding)" = "$before" ] || fail "IPv6 forwarding changed"
+	return 0
+}

@@ -193,7 +193,7 @@ t_net_debian_ifupdown_networkd() {
 	need_debian
 	net_setup
 	srv "$VZCTL" --quiet create 1331 --ostemplate "$DEBIAN_TMPL" --hostname deb31.example.com || fail create
-	expect_rc 0 srv "$VZCTL" set 1331 --ipadd 10.77.0.31 --ipadd 2001:db8:77::31 --save
+	expect_rc 0 srv "$VZCTL" set 1331 --ipadd 10.77.0.31 --ipadd 2001:db8:77::31/64 --save
 	expect_rc 0 srv "$VZCTL" start 1331 --wait
 	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl is-active networking'
 	expect_out '^active$'
@@ -205,17 +205,22 @@ t_net_debian_ifupdown_networkd() {
 	lan_ping 10.77.0.31 && fail "reachable after ifdown inside"
 	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart networking'
 	wait_for 30 lan_ping 10.77.0.31 || fail "not reachable after restarting networking"
-	expect_rc 0 srv "$VZCTL" exec 1331 'ip route'
+	expect_rc 0 srv "$VZCTL" exec 1331 'ip route; ip -6 route'
 	expect_out '^default via 169.254.0.1 dev venet0 onlink'
+	expect_out '^2001:db8:77::/64 via fe80::1 dev venet0 .*metric 1 '
 	# The admin switches the CT to systemd-networkd.
 	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl -q disable networking; systemctl -q enable systemd-networkd'
 	expect_rc 0 srv "$VZCTL" restart 1331 --wait
 	# networkctl needs D-Bus, which minbase lacks: read networkd's own state file.
 	wait_for 100 eval 'srv "$VZCTL" exec 1331 "cat /run/systemd/netif/links/\$(cat /sys/class/net/venet0/ifindex)" | grep -q "^ADMIN_STATE=configured"' ||
 		fail "networkd does not manage venet0: $(srv "$VZCTL" exec 1331 'systemctl status systemd-networkd' 2>&1)"
-	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart systemd-networkd; sleep 1; ip -o addr show dev venet0; ip route'
+	expect_rc 0 srv "$VZCTL" exec 1331 'systemctl restart systemd-networkd; sleep 1; ip -o addr show dev venet0; ip route; ip -6 route'
 	expect_out '10.77.0.31/32'
 	expect_out '^default via 169.254.0.1 dev venet0'
+	expect_out '^2001:db8:77::/64 via fe80::1 dev venet0 .*metric 1 '
+	# (minbase has no ping: the route the CT takes to its prefix's LAN peer.)
+	expect_rc 0 srv "$VZCTL" exec 1331 'ip -6 route get 2001:db8:77::50'
+	expect_out ' via fe80::1 dev venet0 '
 	lan_ping 10.77.0.31 || fail "networkd lost the address"
 	return 0
 }

@@ -792,3 +792,27 @@ t_net_bridged_ipv6() {
 	[ "$(ip netns exec "$SRV" sysctl -n net.ipv6.conf.all.forwarding)" = "$before" ] || fail "IPv6 forwarding changed"
 	return 0
 }
+
+# NEIGHBOUR_DEVS=detect for IPv6: proxy NDP only on the interface the
+# server reaches the address through directly; none for an unrouted one.
+t_net_neighbour_detect_ipv6() {
+	net_setup
+	ip -n "$SRV" link add s1 type veth peer name s1p || fail "veth s1"
+	ip -n "$SRV" addr add 2001:db8:88::1/64 dev s1 nodad
+	ip -n "$SRV" link set s1 up
+	ip -n "$SRV" link set s1p up
+	echo 'NEIGHBOUR_DEVS=detect' >>"$T/vz.conf"
+	srv "$VZCTL" --quiet create 1358 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1358 --ipadd 2001:db8:77::58 --ipadd 2001:db8:99::58 --save
+	expect_rc 0 srv "$VZCTL" start 1358
+	local proxies
+	proxies=$(ip -n "$SRV" -6 neigh show proxy)
+	printf '%s\n' "$proxies" | grep -q '^2001:db8:77::58 dev s0 ' || fail "no proxy NDP entry on s0: $proxies"
+	printf '%s\n' "$proxies" | grep -q ' dev s1 ' && fail "proxy entry on s1: $proxies"
+	printf '%s\n' "$proxies" | grep -q '2001:db8:99::58' && fail "proxy entry for an unrouted address: $proxies"
+	wait_for 100 srv "$VZCTL" exec 1358 'test -e /run/nvz-boot.done' || fail "no boot"
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::58 || fail "LAN cannot reach the CT"
+	expect_rc 0 srv "$VZCTL" stop 1358
+	[ -z "$(ip -n "$SRV" -6 neigh show proxy)" ] || fail "proxy entries left: $(ip -n "$SRV" -6 neigh show proxy)"
+	return 0
+}

@@ -472,7 +472,7 @@ static int merge_ip(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 {
 	/* The base is what the CT has now if it runs, else the config. */
 	const char *cur = nvz_conf_get(r->changes, "IP_ADDRESS");
-	cleanup_free char *live = cur ? NULL : nvz_ct_live_ips(ct);
+	cleanup_free char *live = cur ? NULL : nvz_ct_live_ips_asked(ct);
 	if (!cur)
 		cur = live ? live : nvz_ct_get(ct, "IP_ADDRESS", "");
 	struct ip_list l = { 0 };

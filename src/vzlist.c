@@ -221,6 +221,24 @@ static void fill_disk_usage(struct vzl_ct *c)
 		vzl_set_disk_usage(c, &u);
 }
 
+/* "a/64 b" -> "a b", in place. */
+static char *drop_prefixes(char *ips)
+{
+	char *out = ips;
+	for (const char *p = ips; p && *p;) {
+		size_t n = strcspn(p, "/ ");
+		memmove(out, p, n);
+		out += n;
+		p += n;
+		p += strcspn(p, " ");
+		if (*p)
+			*out++ = *p++;
+	}
+	if (out)
+		*out = '\0';
+	return ips;
+}
+
 /* What is not a field getter: status, verified name, resources, NPROC,
  * and the disk usage if asked for. */
 static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usage)
@@ -244,8 +262,8 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 	if (c->status != VZL_RUNNING)
 		return;
 	/* OpenVZ shows a running CT's addresses from the kernel: a live
-	 * --ipadd without --save is listed. */
-	c->live_ips = nvz_ct_live_ips(ct);
+	 * --ipadd without --save is listed, without its /prefix. */
+	c->live_ips = drop_prefixes(nvz_ct_live_ips(ct));
 	struct nvz_cgroup *cg = NULL;
 	struct nvz_error *err = NULL;
 	const char *prefix = nvz_ctx_get(ct->ctx, "CGROUP_PREFIX", "nvz");

@@ -339,6 +339,9 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err);
 /* The addresses a running CT has now (they may differ from the config after
  * a live --ipadd without --save), malloc'd, or NULL. */
 char *nvz_ct_live_ips(const struct nvz_ct *ct);
+/* The same with the IPv6 addresses IPV6="no" kept out of the CT: the list a
+ * live change starts from. */
+char *nvz_ct_live_ips_asked(const struct nvz_ct *ct);
 /* The same for NETIF (a live --netif_add/--netif_del without --save). */
 char *nvz_ct_live_netif(const struct nvz_ct *ct);
 /* The CT (other than self) that has addr in its IP_ADDRESS, or 0. */

@@ -38,6 +38,8 @@ size_t nvz_addr_len(int family);
 int nvz_addr_canon(const char *text, char *buf, size_t len, struct nvz_error **err);
 /* 0.0.0.0 or :: (vzctl ignored them in --ipadd/--ipdel and IP_ADDRESS). */
 bool nvz_addr_unspecified(const struct nvz_addr *a);
+/* a's network: the bits under its prefix kept, the host bits cleared. */
+void nvz_addr_network(struct nvz_addr *a);
 
 /* "00:18:51:aa:bb:cc" (also with '-'): unicast only. NVZ_E_VALUE on garbage. */
 int nvz_mac_parse(const char *text, uint8_t out[NVZ_MAC_LEN], struct nvz_error **err);
@@ -124,6 +126,7 @@ struct nvz_route {
 	const char *dev;
 	const struct nvz_addr *src;
 	unsigned flags;
+	unsigned metric; /* 0: the kernel's default */
 };
 int nvz_route_add(int netns, const struct nvz_route *r, struct nvz_error **err);
 /* Where the kernel would send a packet to dst (`ip route get`): the output

@@ -148,6 +148,12 @@ int nvz_ct_disk(const struct nvz_ct *ct, const char *private, struct nvz_disk *d
 char **nvz_ct_devnode_names(const struct nvz_ct *ct, const struct nvz_conf *changes);
 int nvz_ct_make_devnodes(struct nvz_ct *ct, char *const *names, struct nvz_error **err);
 
+/* The addresses of ips the CT gets: with IPV6="no" (vz.conf or its
+ * config), as vzctl, its IPv6 ones are left out (still saved). malloc'd,
+ * NULL on ENOMEM. */
+char *nvz_venet_ips(const struct nvz_ct *ct, const char *ips);
+/* vzctl's "WARNING: IPv6 support is disabled" if that leaves any out. */
+void nvz_venet_ipv6_warn(const struct nvz_ct *ct, const char *ips);
 /* Routed (venet) networking of IP_ADDRESS: set up before init runs,
  * undone when the CT stops. */
 int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err);

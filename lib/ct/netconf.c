@@ -6,6 +6,7 @@
  * commands: at boot the addresses are already there, and an `ifup -a`
  * that tried to add them again would fail. Every path is resolved in-root. */
 #include <dirent.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -60,6 +61,27 @@ static bool any_family(char addrs[][64], size_t n, bool v6)
 	return false;
 }
 
+/* The IPv6 prefixes (network/len, each once) of venet0's addresses that
+ * have one: they go via the host side, as the host sets them up (venet.c). */
+static size_t venet_v6_nets(const char *ifname, char addrs[][64], size_t n, char out[][64])
+{
+	size_t k = 0;
+	for (size_t i = 0; strcmp(ifname, VENET_IF) == 0 && i < n; i++) {
+		struct nvz_addr a;
+		if (nvz_addr_parse(addrs[i], &a, NULL) < 0 || a.family != AF_INET6 || a.prefix >= 128)
+			continue;
+		nvz_addr_network(&a);
+		char net[64];
+		nvz_addr_format(&a, net, sizeof(net));
+		size_t j = 0;
+		while (j < k && strcmp(out[j], net))
+			j++;
+		if (j == k)
+			memcpy(out[k++], net, sizeof(net));
+	}
+	return k;
+}
+
 /* Everything of old but a previous nvz block. */
 static void copy_without_block(FILE *f, const char *old)
 {
@@ -86,6 +108,9 @@ static void ifupdown_stanza(FILE *f, const char *ifname, char addrs[][64], size_
 		fprintf(f, "\tup ip route replace default via %s dev %s onlink\n", gw, ifname);
 	if (gw6 && *gw6)
 		fprintf(f, "\tup ip -6 route replace default via %s dev %s\n", gw6, ifname);
+	char nets[64][64];
+	for (size_t i = 0, k = gw6 && *gw6 ? venet_v6_nets(ifname, addrs, n, nets) : 0; i < k; i++)
+		fprintf(f, "\tup ip -6 route replace %s via %s dev %s metric 1\n", nets[i], gw6, ifname);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "\tdown ip addr del %s dev %s\n", addrs[i], ifname);
 	fprintf(f, "\tdown ip link set %s down\n", ifname);
@@ -140,6 +165,10 @@ char *nvz_netconf_networkd(const char *ifname, char addrs[][64], size_t n, const
 		fprintf(f, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", gw);
 	if (gw6 && *gw6)
 		fprintf(f, "\n[Route]\nGateway=%s\nGatewayOnLink=yes\n", gw6);
+	char nets[64][64];
+	for (size_t i = 0, k = gw6 && *gw6 ? venet_v6_nets(ifname, addrs, n, nets) : 0; i < k; i++)
+		fprintf(f, "\n[Route]\nDestination=%s\nGateway=%s\nGatewayOnLink=yes\nMetric=1\n", nets[i],
+			gw6);
 	return memstream_done(f, &out);
 }
 

@@ -88,9 +88,11 @@ static int write_hostname(struct nvz_ct *ct, int rootfd, const char *hostname,
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	/* The hosts line to replace names what the CT was called until now. */
 	cleanup_free char *was = current_hostname(rootfd);
+	cleanup_free char *ips = nvz_venet_ips(ct, nvz_ct_get_pending(ct, changes, "IP_ADDRESS"));
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (write_if_changed(rootfd, "/etc/hostname", line, strlen(line), err) < 0 ||
-	    nvz_netconf_write_hosts(rootfd, hostname, was ? was : nvz_ct_get(ct, "HOSTNAME", NULL),
-				    nvz_ct_get_pending(ct, changes, "IP_ADDRESS"),
+	    nvz_netconf_write_hosts(rootfd, hostname, was ? was : nvz_ct_get(ct, "HOSTNAME", NULL), ips,
 				    nvz_ct_get_pending(ct, changes, "NETIF"), err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Set hostname: %s", hostname);
@@ -176,8 +178,10 @@ int nvz_ct_setup_files(struct nvz_ct *ct, struct nvz_error **err)
 	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (hostname && write_hostname(ct, rootfd, hostname, NULL, err) < 0)
 		return -1;
-	if (nvz_netconf_write(rootfd, nvz_ct_get(ct, "IP_ADDRESS", NULL), nvz_ct_get(ct, "NETIF", NULL),
-			      err) < 0)
+	cleanup_free char *ips = nvz_venet_ips(ct, nvz_ct_get(ct, "IP_ADDRESS", NULL));
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (nvz_netconf_write(rootfd, ips, nvz_ct_get(ct, "NETIF", NULL), err) < 0)
 		return -1;
 	const char *ns = nvz_ct_get(ct, "NAMESERVER", NULL);
 	const char *search = nvz_ct_get(ct, "SEARCHDOMAIN", NULL);
@@ -237,8 +241,10 @@ int nvz_ct_apply_netconf(struct nvz_ct *ct, const struct nvz_conf *changes, stru
 		return -1;
 	/* The addresses the CT has (an unsaved --ipadd included) unless this
 	 * set changes them: a --hostname must not drop one from its files. */
-	cleanup_free char *live = changes && nvz_conf_get(changes, "IP_ADDRESS") ? NULL : nvz_ct_live_ips(ct);
-	const char *ips = live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS");
+	cleanup_free char *live = changes && nvz_conf_get(changes, "IP_ADDRESS") ? NULL : nvz_ct_live_ips_asked(ct);
+	cleanup_free char *ips = nvz_venet_ips(ct, live ? live : nvz_ct_get_pending(ct, changes, "IP_ADDRESS"));
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	cleanup_free char *live_if = changes && nvz_conf_get(changes, "NETIF") ? NULL : nvz_ct_live_netif(ct);
 	const char *netif = live_if ? live_if : nvz_ct_get_pending(ct, changes, "NETIF");
 	/* The name the CT has (an unsaved --hostname included), else the config's. */

@@ -324,7 +324,9 @@ static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
 	}
 	nvz_cgroup_free(cg);
 	/* A restore says what a start says of the network, as vzctl's did. */
-	const char *ips = nvz_ct_get(ct, "IP_ADDRESS", NULL);
+	const char *all = nvz_ct_get(ct, "IP_ADDRESS", NULL);
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	nvz_venet_ipv6_warn(ct, all);
 	if (ips && *ips)
 		nvz_log(ct->ctx, NVZ_LOG_INFO, "Adding IP address(es): %s", ips);
 	nvz_ct_start_messages(ct);

@@ -109,6 +109,32 @@ static int route_src(const struct nvz_ct *ct, struct nvz_addr *out, bool *found,
 	return 0;
 }
 
+static bool ipv6_off(const struct nvz_ct *ct)
+{
+	return !strcmp(nvz_ct_get(ct, "IPV6", "yes"), "no");
+}
+
+char *nvz_venet_ips(const struct nvz_ct *ct, const char *ips)
+{
+	cleanup_free char *copy = strdup(ips ? ips : "");
+	char *out = NULL, *save = NULL;
+	size_t len = 0;
+	FILE *f = copy ? open_memstream(&out, &len) : NULL;
+	if (!f)
+		return NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (!strchr(w, ':') || !ipv6_off(ct))
+			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
+	fclose(f);
+	return out;
+}
+
+void nvz_venet_ipv6_warn(const struct nvz_ct *ct, const char *ips)
+{
+	if (ips && strchr(ips, ':') && ipv6_off(ct))
+		nvz_log(ct->ctx, NVZ_LOG_INFO, "WARNING: IPv6 support is disabled");
+}
+
 static int for_each_word(const char *list, int (*fn)(const char *w, void *arg), void *arg)
 {
 	cleanup_free char *copy = list ? strdup(list) : NULL;
@@ -183,6 +209,27 @@ static char *detect_devs(const char *all, const struct nvz_addr *a)
 	return strdup(has_word(all, name, strlen(name)) ? name : "");
 }
 
+/* ADDR/PREFIX (IPv6) puts the prefix on-link on venet0, but nothing on the
+ * pair answers the CT's neighbour solicitations for it (Linux proxies NDP
+ * for single addresses only). On OpenVZ's NOARP venet0 the whole prefix
+ * went to the host: here a route to it via the host side, ahead of the
+ * prefix route (metric 1), does the same. Two addresses may share it. */
+static int ct_prefix_route(int ct_ns, const struct nvz_addr *a, struct nvz_error **err)
+{
+	if (a->family != AF_INET6 || a->prefix >= 128)
+		return 0;
+	struct nvz_addr gw;
+	nvz_addr_parse("fe80::1", &gw, NULL);
+	struct nvz_route r = { .family = AF_INET6, .dst = a, .gw = &gw, .dev = CT_IF, .metric = 1 };
+	cleanup_error struct nvz_error *e = NULL;
+	int rc = nvz_route_add(ct_ns, &r, &e);
+	if (rc < 0 && rc != -EEXIST && err && !*err) {
+		*err = e;
+		e = NULL;
+	}
+	return rc < 0 && rc != -EEXIST ? -1 : 0;
+}
+
 static int one_ip(const char *text, void *arg)
 {
 	struct ip_op *op = arg;
@@ -205,7 +252,8 @@ static int one_ip(const char *text, void *arg)
 	if (op->detect && !detected)
 		return nvz_err(op->err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	const char *devs = op->detect ? detected : op->devs;
-	if ((!op->host_only && nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0) ||
+	if ((!op->host_only && (nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0 ||
+				ct_prefix_route(op->ct_ns, &a, op->err) < 0)) ||
 	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0)
 		return nvz_err_wrap(op->err, "add IP address %s", text);
 	for_each_word(devs, dev_announce, &p);
@@ -237,15 +285,38 @@ static int pair_host_on(const char *hostif, struct nvz_error **err)
 	return forward_on(hostif, err) < 0 || nvz_net_sysctl(-1, key, "1", err) < 0 ? -1 : 0;
 }
 
-static int record(const struct nvz_ct *ct, const char *ips, const char *devs, struct nvz_error **err)
+/* IPS: what was set up; ALL: what was asked for (IPV6="no" leaves some
+ * out), the base of the next live change. */
+static int record(const struct nvz_ct *ct, const char *ips, const char *all, const char *devs,
+		  struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	if (asprintf(&path, "%s/net", ct->rundir) < 0 ||
-	    asprintf(&text, "IPS=\"%s\"\nDEVS=\"%s\"\nNETNS=\"%llu\"\n", ips, devs, netns_ino()) < 0)
+	    asprintf(&text, "IPS=\"%s\"\nALL=\"%s\"\nDEVS=\"%s\"\nNETNS=\"%llu\"\n", ips, all, devs,
+		     netns_ino()) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* A CT's IPv6 addresses need IPv6 on the server (the pair's host side
+ * takes fe80::1, the server routes them); a server with IPv6 disabled still
+ * runs IPv4 CTs. As vzctl, an address not set up is "Unable to add IP" (34). */
+static int check_ipv6(const char *ips, struct nvz_error **err)
+{
+	const char *p = ips;
+	size_t n = 0;
+	for (; *p; p += n, p += strspn(p, " "))
+		if (n = strcspn(p, " "), memchr(p, ':', n))
+			break;
+	if (!*p)
+		return 0;
+	char v[8] = "";
+	if (nvz_net_sysctl_read(-1, "net/ipv6/conf/default/disable_ipv6", v, sizeof(v), NULL) == 0 && v[0] == '0')
+		return 0;
+	return nvz_err(err, NVZ_E_CANT_ADDIP, EAFNOSUPPORT, "Unable to add IP %.*s: IPv6 is disabled on this server",
+		       (int)n, p);
 }
 
 /* The CT's on-link gateways (the host side of the pair) and its default
@@ -270,21 +341,25 @@ static int make_pair(const struct nvz_ct *ct, int ct_ns, const char *hostif, con
 {
 	struct venet_gw g;
 	venet_gw_init(&g);
+	bool v6 = strchr(ips, ':');
 	if (nvz_link_veth_add(-1, hostif, CT_IF, ct_ns, NULL, NULL, 0, err) < 0 ||
 	    nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    (v6 && nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0) ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    nvz_link_set_up(ct_ns, CT_IF, true, err) < 0 || nvz_route_add(ct_ns, &g.r4, err) < 0)
 		return -1;
 	/* IPv6 only if the CT has an IPv6 address: the route needs one. */
-	if (strchr(ips, ':') && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
+	if (v6 && nvz_route_add(ct_ns, &g.r6, NULL) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "no IPv6 default route in CT %s", ct->id);
 	return 0;
 }
 
-int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct nvz_error **err)
+int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ], path[64];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
@@ -293,6 +368,8 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 	cleanup_close int ct_ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ct_ns < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "open %s", path);
+	if (check_ipv6(ips, err) < 0)
+		return -1;
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs || for_each_word(devs, forward_on, err) < 0)
 		return devs ? -1 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
@@ -307,7 +384,7 @@ int nvz_venet_start(struct nvz_ct *ct, pid_t init_pid, const char *ips, struct n
 		return -1;
 	struct ip_op op = { ct, ct_ns, hostif, devs, true, err, false, has_src ? &src : NULL, detect_mode(ct) };
 	if (make_pair(ct, ct_ns, hostif, ips, err) < 0 || for_each_word(ips, one_ip, &op) < 0 ||
-	    record(ct, ips, devs, err) < 0) {
+	    record(ct, ips, all, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -330,9 +407,12 @@ int nvz_venet_pair(const struct nvz_ct *ct, char *buf, size_t len)
  * stays down and unrouted until criu restored the sockets (then
  * nvz_venet_restored): no packet reaches the CT meanwhile, none is answered
  * by a reset for a connection not restored yet. */
-int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_error **err)
+int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
@@ -346,7 +426,8 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 	char *save = NULL;
 	for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && r == 0; w = strtok_r(NULL, " ", &save)) {
 		struct nvz_addr a;
-		r = nvz_addr_parse(w, &a, err) < 0 || nvz_addr_add(ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, err) < 0
+		r = nvz_addr_parse(w, &a, err) < 0 || nvz_addr_add(ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, err) < 0 ||
+				    ct_prefix_route(ct_ns, &a, err) < 0
 			    ? -1
 			    : 0;
 	}
@@ -363,15 +444,20 @@ int nvz_venet_prepare(struct nvz_ct *ct, int ct_ns, const char *ips, struct nvz_
 
 /* The host half of make_pair and one_ip: the gateway addresses, up,
  * forwarding, a route per address and its proxy neighbours. */
-int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
+int nvz_venet_restored(struct nvz_ct *ct, const char *all, struct nvz_error **err)
 {
-	if (!ips || !*ips)
+	cleanup_free char *ips = nvz_venet_ips(ct, all);
+	if (!ips)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!*ips)
 		return 0;
 	char hostif[IFNAMSIZ];
 	if (host_ifname(ct, hostif, sizeof(hostif)) < 0)
 		return nvz_err(err, NVZ_E_VALUE, ENAMETOOLONG, "CT ID too long for an interface name");
 	struct venet_gw g;
 	venet_gw_init(&g);
+	if (check_ipv6(ips, err) < 0)
+		return -1;
 	cleanup_free char *devs = neighbour_devs(ct);
 	if (!devs)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
@@ -381,11 +467,11 @@ int nvz_venet_restored(struct nvz_ct *ct, const char *ips, struct nvz_error **er
 		return -1;
 	struct ip_op op = { ct, -1, hostif, devs, true, err, true, has_src ? &src : NULL, detect_mode(ct) };
 	if (nvz_addr_add(-1, hostif, &g.gw4, NVZ_ADDR_NODAD, err) < 0 ||
-	    nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0 ||
+	    (strchr(ips, ':') && nvz_addr_add(-1, hostif, &g.gw6, NVZ_ADDR_NODAD, err) < 0) ||
 	    nvz_link_set_up(-1, hostif, true, err) < 0 || pair_host_on(hostif, err) < 0 ||
 	    for_each_word(devs, forward_on, err) < 0 ||
 	    (strchr(ips, ':') && nvz_net_sysctl(-1, "net/ipv6/conf/all/forwarding", "1", err) < 0) ||
-	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, devs, err) < 0) {
+	    for_each_word(ips, one_ip, &op) < 0 || record(ct, ips, all, devs, err) < 0) {
 		op.add = false;
 		for_each_word(ips, one_ip, &op);
 		nvz_link_del(-1, hostif, NULL);
@@ -450,8 +536,14 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 	cleanup_close int pidfd = nvz_ct_init_pidfd(ct, &pid);
 	if (pidfd < 0)
 		return nvz_err(err, NVZ_E_NOT_RUNNING, ESRCH, "Container is not running");
-	cleanup_free char *old = nvz_ct_live_ips(ct);
-	log_ip_change(ct, old, ips);
+	cleanup_free char *old = nvz_ct_live_ips(ct), *mine = nvz_venet_ips(ct, ips);
+	if (!mine)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	nvz_venet_ipv6_warn(ct, ips);
+	log_ip_change(ct, old, mine);
+	/* Refused before the rebuild: the CT keeps the addresses it has. */
+	if (check_ipv6(mine, err) < 0)
+		return -1;
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
 	return nvz_venet_start(ct, pid, ips, err);
@@ -460,4 +552,12 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 char *nvz_ct_live_ips(const struct nvz_ct *ct)
 {
 	return nvz_ct_runtime_value(ct, "net", "IPS");
+}
+
+char *nvz_ct_live_ips_asked(const struct nvz_ct *ct)
+{
+	char *all = nvz_ct_runtime_value(ct, "net", "ALL");
+	if (all)
+		return all;
+	return nvz_ct_live_ips(ct);
 }

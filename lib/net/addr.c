@@ -161,6 +161,13 @@ int nvz_addr_del(int netns, const char *ifname, const struct nvz_addr *a,
 	return addr_change(netns, ifname, a, 0, false, err);
 }
 
+void nvz_addr_network(struct nvz_addr *a)
+{
+	size_t len = nvz_addr_len(a->family);
+	for (unsigned i = a->prefix; i < len * 8; i++)
+		a->bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+}
+
 /* "default"/"dst [via gw] [dev X]" for messages. */
 static void route_str(const struct nvz_route *r, char *buf, size_t len)
 {
@@ -211,11 +218,12 @@ static struct nl_msg *route_msg(struct nvz_nl *nl, const struct nvz_route *r, in
 		return NULL;
 	if (r->dst) {
 		/* The kernel refuses host bits under the prefix: clear them. */
-		uint8_t net[16] = { 0 };
-		for (unsigned i = 0; i < len * 8 && i < r->dst->prefix; i++)
-			net[i / 8] |= r->dst->bytes[i / 8] & (0x80u >> (i % 8));
-		nla_put(msg, RTA_DST, (int)len, net);
+		struct nvz_addr net = *r->dst;
+		nvz_addr_network(&net);
+		nla_put(msg, RTA_DST, (int)len, net.bytes);
 	}
+	if (r->metric)
+		nla_put_u32(msg, RTA_PRIORITY, r->metric);
 	if (r->gw)
 		nla_put(msg, RTA_GATEWAY, (int)len, r->gw->bytes);
 	if (oif > 0)

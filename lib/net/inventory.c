@@ -29,6 +29,8 @@ struct known {
 	size_t nlinks;
 	struct nvz_addr addrs[MAX_KNOWN];
 	size_t naddrs;
+	struct nvz_addr nets[MAX_KNOWN]; /* venet0's IPv6 prefixes, routed via the host */
+	size_t nnets;
 	char *why;
 	size_t len;
 };
@@ -107,6 +109,19 @@ static int on_addr(struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/* venet.c's route to the prefix of an IPv6 address of venet0. */
+static bool net_known(const struct known *k, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[RTA_MAX + 1];
+	const struct rtmsg *rt = nlmsg_data(nlh);
+	if (nlmsg_parse(nlh, sizeof(*rt), tb, RTA_MAX, NULL) < 0 || !tb[RTA_DST] || nla_len(tb[RTA_DST]) != 16)
+		return false;
+	for (size_t i = 0; i < k->nnets; i++)
+		if (k->nets[i].prefix == rt->rtm_dst_len && !memcmp(k->nets[i].bytes, nla_data(tb[RTA_DST]), 16))
+			return true;
+	return false;
+}
+
 /* The kernel's routes (addresses' prefixes, local, multicast, router
  * advertisements) and default routes are remade with the addresses;
  * any other route was added inside. */
@@ -118,6 +133,8 @@ static int on_route(struct nlmsghdr *nlh, void *data)
 	if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_protocol == RTPROT_RA)
 		return 0;
 	if (rt->rtm_dst_len == 0 && rt->rtm_table == RT_TABLE_MAIN)
+		return 0;
+	if (rt->rtm_family == AF_INET6 && rt->rtm_table == RT_TABLE_MAIN && net_known(data, nlh))
 		return 0;
 	return beyond(data, "a route of its own (table %u, /%u, protocol %u)", rt->rtm_table,
 		      rt->rtm_dst_len, rt->rtm_protocol);
@@ -195,8 +212,15 @@ static void learn_config(struct known *k, const char *ips, const char *netif)
 		add_link(k, "venet0");
 		char copy[4096];
 		snprintf(copy, sizeof(copy), "%s", ips);
-		for (char *sp, *w = strtok_r(copy, " \t", &sp); w; w = strtok_r(NULL, " \t", &sp))
+		for (char *sp, *w = strtok_r(copy, " \t", &sp); w; w = strtok_r(NULL, " \t", &sp)) {
 			add_addr(k, w);
+			struct nvz_addr *n = &k->nets[k->nnets];
+			if (k->nnets < MAX_KNOWN && nvz_addr_parse(w, n, NULL) == 0 && n->family == AF_INET6 &&
+			    n->prefix < 128) {
+				nvz_addr_network(n);
+				k->nnets++;
+			}
+		}
 	}
 	struct nvz_netifs all = { 0 };
 	if (netif && *netif && nvz_netif_parse(netif, &all, NULL) == 0)

@@ -1104,3 +1104,24 @@ t_cpt_kill_stage() {
 	expect_out '^Container is not running$'
 	return 0
 }
+
+# A routed CT with an IPv6 ADDR/PREFIX: its route to the prefix via the
+# host is nvz's own, so a checkpoint still leaves the namespace to nvz
+# (NETNS="nvz"), and after the restore the CT reaches its prefix's LAN
+# peer again.
+t_cpt_routed_v6_prefix() {
+	cpt_setup
+	net_setup
+	srv "$VZCTL" --quiet create 1515 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1515 --ipadd 2001:db8:77::15/64 --save
+	expect_rc 0 srv "$VZCTL" start 1515
+	wait_for 100 srv "$VZCTL" exec 1515 'test -e /run/nvz-boot.done' || fail "no boot"
+	wait_for 30 srv "$VZCTL" exec 1515 'ping -6 -c 1 -W 2 2001:db8:77::50' || fail "CT cannot reach the LAN before chkpnt"
+	expect_rc 0 srv "$VZCTL" --verbose chkpnt 1515
+	grep -q '^NETNS="nvz"' "$T/dump/Dump.1515/nvz-cpt.conf" || fail "netns dumped by criu: $OUT"
+	expect_rc 0 srv "$VZCTL" restore 1515
+	wait_for 30 srv "$VZCTL" exec 1515 'ping -6 -c 1 -W 2 2001:db8:77::50' ||
+		fail "restored CT cannot reach its prefix: $(srv "$VZCTL" exec 1515 'ip -6 route' 2>&1)"
+	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::15 || fail "LAN cannot reach the restored CT"
+	return 0
+}

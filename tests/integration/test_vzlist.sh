@@ -494,6 +494,20 @@ t_vzlist_ip_live()
 	_vzl_expect_out "10.77.0.40"
 }
 
+# A running CT's addresses as OpenVZ's kernel list had them: without the
+# /prefix they were added with (nvz listed "2001:db8:77::42/64").
+t_vzlist_ip_live_no_prefix()
+{
+	net_setup
+	srv "$VZCTL" --quiet create 1402 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1402 --ipadd 10.77.0.42/24 --ipadd 2001:db8:77::42/64 --ipadd 2001:db8:77::43 --save
+	expect_rc 0 srv "$VZCTL" start 1402
+	_vzl_run -H -o ip 1402
+	_vzl_expect_out "10.77.0.42 2001:db8:77::42 2001:db8:77::43" || return
+	_vzl_run -j -o ip 1402
+	_vzl_json_check 'd[0]["ip"] == ["10.77.0.42", "2001:db8:77::42", "2001:db8:77::43"]'
+}
+
 # layout is never trimmed (OpenVZ prints it with %-6s, uncut).
 t_vzlist_layout_untrimmed()
 {

@@ -45,6 +45,21 @@ Test(netconf, ifupdown_ipv4_only_has_no_ipv6_route)
 	cr_assert_null(strstr(t, "fe80::1"));
 }
 
+/* An IPv6 prefix on venet0 goes via the host side, once per prefix; a
+ * bridged interface's stays on-link. */
+Test(netconf, ifupdown_venet_ipv6_prefix_via_host)
+{
+	struct nvz_netifs n = parse_netif("ifname=eth0,bridge=br0,ip=2001:db8:1::5/64");
+	cleanup_free char *t = nvz_netconf_ifupdown(NULL, "2001:db8::10/64 2001:db8::11/64 2001:db8::12", &n);
+	const char *line = "\tup ip -6 route replace 2001:db8::/64 via fe80::1 dev venet0 metric 1\n";
+	cr_assert_not_null(strstr(t, line), "%s", t);
+	cr_assert_null(strstr(strstr(t, line) + strlen(line), "route replace 2001:db8::/64"));
+	cr_assert_null(strstr(t, "2001:db8:1::/64"));
+	char addrs[1][64] = { "2001:db8::10/64" };
+	cleanup_free char *nd = nvz_netconf_networkd("venet0", addrs, 1, NULL, "fe80::1");
+	cr_assert_not_null(strstr(nd, "[Route]\nDestination=2001:db8::/64\nGateway=fe80::1\nGatewayOnLink=yes\nMetric=1\n"), "%s", nd);
+}
+
 Test(netconf, ifupdown_netif_with_addresses_only)
 {
 	struct nvz_netifs n = parse_netif("ifname=eth0,bridge=br0,ip=192.168.61.12/24,gw=192.168.61.1;"

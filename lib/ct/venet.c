@@ -114,19 +114,32 @@ static bool ipv6_off(const struct nvz_ct *ct)
 	return !strcmp(nvz_ct_get(ct, "IPV6", "yes"), "no");
 }
 
-char *nvz_venet_ips(const struct nvz_ct *ct, const char *ips)
+/* The words of a space-separated list that keep() takes, space separated
+ * (malloc'd, "" for none). */
+static char *words_kept(const char *list, bool (*keep)(const char *w, const void *arg),
+			const void *arg)
 {
-	cleanup_free char *copy = strdup(ips ? ips : "");
+	cleanup_free char *copy = strdup(list ? list : "");
 	char *out = NULL, *save = NULL;
 	size_t len = 0;
 	FILE *f = copy ? open_memstream(&out, &len) : NULL;
 	if (!f)
 		return NULL;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		if (!strchr(w, ':') || !ipv6_off(ct))
+		if (keep(w, arg))
 			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
 	fclose(f);
 	return out;
+}
+
+static bool set_up_here(const char *ip, const void *ct)
+{
+	return !strchr(ip, ':') || !ipv6_off(ct);
+}
+
+char *nvz_venet_ips(const struct nvz_ct *ct, const char *ips)
+{
+	return words_kept(ips, set_up_here, ct);
 }
 
 void nvz_venet_ipv6_warn(const struct nvz_ct *ct, const char *ips)
@@ -503,21 +516,15 @@ void nvz_venet_stop(struct nvz_ct *ct)
 	unlink(path);
 }
 
+static bool not_in(const char *w, const void *list)
+{
+	return !has_word(list, w, strlen(w));
+}
+
 /* The words of a that b lacks, space separated (malloc'd, "" for none). */
 static char *ips_minus(const char *a, const char *b)
 {
-	cleanup_free char *copy = strdup(a ? a : "");
-	char *out = NULL, *save = NULL;
-	size_t len = 0;
-	FILE *f = copy ? open_memstream(&out, &len) : NULL;
-	if (!f)
-		return NULL;
-	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		if (!has_word(b, w, strlen(w)))
-			fprintf(f, "%s%s", ftell(f) ? " " : "", w);
-	}
-	fclose(f);
-	return out;
+	return words_kept(a, not_in, b ? b : "");
 }
 
 /* vzctl's lines for a live change: the addresses going, then those coming. */

@@ -2,6 +2,7 @@
  * messages and exit codes); the work is in lib/cpt/migrate.c. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,31 @@ static void usage(FILE *f)
 		   "  -v, --verbose             say more\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
+/* OpenVZ's words for a bad command line, on stdout as its script printed
+ * them (its heredoc went to stdout), status 1. */
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
+	va_list ap;
+	va_start(ap, fmt);
+	printf("Invalid usage: ");
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n\nFor command line syntax, please check\n"
+	       "  vzmigrate --help\n"
+	       "  man vzmigrate\n");
 	return NVZ_MIG_USAGE;
+}
+
+/* The first word of a --nodeps list that is not cpu, ipv6 or all (OpenVZ
+ * named it), or the whole list if it is malformed otherwise. */
+static const char *bad_nodeps_word(const char *list, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", list);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (nvz_migrate_parse_nodeps(w) < 0)
+			return w;
+	return list;
 }
 
 static void print_times(const struct nvz_migrate_times *t, bool lazy)
@@ -96,17 +116,18 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "usage", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int ch;
+	int ch, li;
 	/* OpenVZ's vzmigrate with no argument at all printed its usage, status 0. */
 	if (argc == 1) {
 		usage(stdout);
 		return -1;
 	}
-	while ((ch = getopt_long(argc, argv, "r:csf::tvh?", opts, NULL)) != -1) {
+	/* li: the long option typed, -1 for a short one (named in messages). */
+	while ((li = -1, ch = getopt_long(argc, argv, "r:csf::tvh?", opts, &li)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
-				return bad_usage("Bad value for -r: %s (yes or no)", optarg);
+				return bad_usage("Bad argument for %s: %s", li < 0 ? "-r" : "--remove-area", optarg);
 			o->keep_src = !strcmp(optarg, "no");
 			break;
 		case 'S': o->ssh_opts = optarg; break;
@@ -124,8 +145,11 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 			/* OpenVZ's script took "-f=cpu" as well as "--nodeps=cpu". */
 			if (optarg && *optarg == '=')
 				optarg++;
-			if (nvz_migrate_parse_nodeps(optarg) < 0)
-				return bad_usage("Bad value for --nodeps: %s (cpu, ipv6, all)", optarg);
+			if (nvz_migrate_parse_nodeps(optarg) < 0) {
+				char buf[256];
+				return bad_usage("unknown %s argument: %s", li < 0 ? "-f" : "--nodeps",
+						 bad_nodeps_word(optarg, buf, sizeof(buf)));
+			}
 			o->nodeps |= (unsigned)nvz_migrate_parse_nodeps(optarg);
 			break;
 		case 'M': o->no_ssh_mux = false; break;
@@ -138,17 +162,16 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 				usage(stdout);
 				return -1;
 			}
-			usage(stderr);
-			return NVZ_MIG_USAGE;
-		default: usage(stderr); return NVZ_MIG_USAGE;
+			/* getopt said which option on stderr. */
+			return bad_usage("unknown option %s", argv[optind - 1]);
+		default: return bad_usage("unknown option %s", argv[optind - 1]);
 		}
 	}
 	/* OpenVZ: any -v prints the times too. */
 	if (out->verbose)
 		*times = true;
 	if (argc - optind != 2)
-		return bad_usage("%s", argc - optind < 2 ? "Destination address and CTID required"
-							  : "Too many arguments");
+		return bad_usage("%s", argc - optind < 2 ? "not enough parameters" : "too many parameters");
 	o->dest = argv[optind];
 	struct nvz_migrate_dest d;
 	struct nvz_error *err = NULL;

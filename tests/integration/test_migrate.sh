@@ -325,6 +325,30 @@ t_migrate_cli_openvz() {
 	return 0
 }
 
+# OpenVZ's bad_usage: "Invalid usage: WHY" and where to look, on stdout
+# (its heredoc went there), status 1; no server needed.
+mig_bad_usage() {
+	local why=$1 out
+	shift
+	out=$("$(dirname "$VZCTL")/vzmigrate" "$@" 2>/dev/null)
+	[ $? -eq 1 ] || fail "vzmigrate $*: not status 1"
+	[ "$out" = "Invalid usage: $why
+
+For command line syntax, please check
+  vzmigrate --help
+  man vzmigrate" ] || fail "vzmigrate $*: $out"
+}
+
+t_migrate_cli_bad_usage() {
+	mig_bad_usage 'not enough parameters' 10.78.0.3
+	mig_bad_usage 'too many parameters' 10.78.0.3 101 102
+	mig_bad_usage 'Bad argument for -r: maybe' -r maybe 10.78.0.3 101
+	mig_bad_usage 'Bad argument for --remove-area: maybe' --remove-area maybe 10.78.0.3 101
+	mig_bad_usage 'unknown -f argument: gpu' -f=cpu,gpu 10.78.0.3 101
+	mig_bad_usage 'unknown --nodeps argument: gpu' --nodeps=gpu 10.78.0.3 101
+	return 0
+}
+
 t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104
@@ -720,7 +744,7 @@ SH
 	expect_rc 0 migrate --check-only --nodeps=ipv6 $MIG_B 2117
 	expect_rc 0 migrate --check-only -f $MIG_B 2117
 	expect_rc 1 migrate --nodeps=gpu $MIG_B 2117
-	expect_out 'Bad value for --nodeps: gpu'
+	expect_out 'unknown --nodeps argument: gpu'
 	inb sysctl -qw net.ipv6.conf.all.disable_ipv6=0
 	# criu cannot carry a tree between cgroup versions: B, made to use
 	# cgroup v2 (the cgroup2 mount beside this host's v1 controllers),

@@ -396,7 +396,7 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	m->was_mounted = st.mounted;
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
-			       "Can't perform live migration of a stopped container (CT %s)", ct->id);
+			       "Can't perform live migration of a stopped container"); /* OpenVZ's words */
 	if (m->o->online && nvz_ct_has_netdev(ct)) {
 		cleanup_free char *held = nvz_ct_netdev_held(ct);
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
@@ -429,8 +429,7 @@ static int step_check(struct mig *m, struct nvz_error **err)
 
 static int step_prepare(struct mig *m, struct nvz_error **err)
 {
-	if (!m->rtree)
-		return 0;
+	/* OpenVZ said it for every migration (it copied the config then). */
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Preparing remote node");
 	return prepare(m, err);
 }
@@ -578,9 +577,10 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 			       "connection multiplexing (not --no-ssh-mux)");
 	if (check_source(&m, err) < 0 || nvz_mig_build_ssh(&m, err) < 0)
 		goto out;
-	/* OpenVZ: "Checking migration of CT ..." for --check-only. */
+	/* OpenVZ: "Checking migration of CT ..." for --check-only, "live
+	 * migration" for --online. */
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "%s %smigration of CT %s to %s",
-		o->check_only ? "Checking" : "Starting", o->lazy ? "online post-copy " : o->online ? "online " : "",
+		o->check_only ? "Checking" : "Starting", o->lazy ? "live post-copy " : o->online ? "live " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		nvz_mig_end_session(&m, o->keep_dst ? "keep\n" : "abort\n");

@@ -170,6 +170,14 @@ target_clean() {
 		! ls "$T/b/names" 2>/dev/null | grep -q . && ! ls -a "$T/b/template/shared" 2>/dev/null | grep -q migrating
 }
 
+# $OUT's progress lines (OpenVZ's step lines) are exactly "$@", in order.
+mig_steps() {
+	local got want
+	got=$(printf '%s\n' "$OUT" | grep -E '^(Locked CT|Starting|Checking|Preparing|Initializing|Syncing|Stopping|Unmounting|Live migrating|Restoring|Mounting|Registering|Cleaning)')
+	want=$(printf '%s\n' "$@")
+	[ "$got" = "$want" ] || fail "steps: $(echo "$got" | tr '\n' '|'), expected $(echo "$want" | tr '\n' '|')"
+}
+
 t_migrate_offline_busybox() {
 	mig_setup
 	mig_ct 2101 --name web
@@ -177,11 +185,9 @@ t_migrate_offline_busybox() {
 	# Its action script (a host directory bound into the CT) goes with it.
 	mig_bind_script 2101
 	expect_rc 0 migrate -t $MIG_B web
-	expect_out 'Starting migration of CT 2101 to 10.78.0.3'
-	expect_out 'Syncing private'
-	expect_out 'Stopping container'
-	expect_out 'Starting container'
-	expect_out 'Cleaning up'
+	# OpenVZ's steps at its default verbosity, in its order.
+	mig_steps 'Locked CT 2101' 'Starting migration of CT 2101 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
 	expect_out 'Total time CT was down'
 	# Arrived: running, files, config, name, hostname, IP.
 	vzb status 2101 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2101)"
@@ -263,7 +269,7 @@ t_migrate_check_only_clash() {
 	expect_out "Error: CT #9999 doesn't exist"
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
-	expect_out "Error: Can't perform live migration of a stopped container"
+	expect_out "^Error: Can't perform live migration of a stopped container$"
 	# Locked on either end: exit 20, nothing done. The holder keeps the
 	# lock until it is released, however slowly this machine runs.
 	mkdir -p "$T/b/lock"
@@ -629,6 +635,7 @@ t_migrate_online() {
 	local logins
 	logins=$(ssh_logins b)
 	expect_rc 0 migrate --online -t $MIG_B live
+	expect_out '^Starting live migration of CT 2114 to 10.78.0.3$'
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
@@ -813,7 +820,7 @@ t_migrate_online_lazy() {
 	want=$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)
 	c0=$(ina "$VZCTL" exec 2117 cat /run/count)
 	expect_rc 0 migrate --lazy -t $MIG_B 2117
-	expect_out 'Starting online post-copy migration of CT 2117'
+	expect_out 'Starting live post-copy migration of CT 2117'
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container \(memory follows on demand\)'
 	expect_out 'Copying memory'

@@ -507,7 +507,7 @@ static int step_commit(struct mig *m, struct nvz_error **err)
  * three of them: freeze (checkpoint into DUMPDIR), the final sync (the dump
  * too) and resume (restore on the target). */
 struct step {
-	const char *name; /* in "<name> failed: ..." */
+	const char *name; /* in "<name> failed: ..."; NULL: the error as it is */
 	int status;       /* if interrupted by a signal before it ends */
 	int (*run)(struct mig *m, struct nvz_error **err);
 	size_t time;      /* offset of its slot in nvz_migrate_times, or SIZE_MAX */
@@ -515,7 +515,7 @@ struct step {
 
 #define SLOT(f) offsetof(struct nvz_migrate_times, f)
 static const struct step steps_offline[] = {
-	{ "Checking", NVZ_MIG_CONNECT, step_check, SIZE_MAX },
+	{ NULL, NVZ_MIG_CONNECT, step_check, SIZE_MAX }, /* OpenVZ's check errors stand alone */
 	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
 	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
 	{ "Iterative memory copy", NVZ_MIG_COPY, step_predump, SIZE_MAX },
@@ -551,7 +551,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 		if (s->time != SIZE_MAX)
 			*(double *)((char *)t + s->time) = now() - t1;
 		if (r < 0)
-			return nvz_err_wrap(err, "%s failed", s->name);
+			return s->name ? nvz_err_wrap(err, "%s failed", s->name) : -1;
 		if (i == 0 && m->o->check_only) {
 			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s",
 				m->ct->id, m->o->dest);

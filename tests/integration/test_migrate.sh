@@ -244,7 +244,9 @@ t_migrate_check_only_clash() {
 	local sum
 	sum=$(cat "$T/b/conf/2103.conf" | md5sum)
 	expect_rc 9 migrate --check-only $MIG_B 2103
-	expect_out 'CT #2103 already exists on destination node'
+	# OpenVZ's one error line, the target's reason in it.
+	expect_out '^Error: CT #2103 already exists on destination node$'
+	[ "$(printf '%s\n' "$OUT" | grep -c 'already exists')" = 1 ] || fail "said twice: $OUT"
 	expect_rc 9 migrate $MIG_B 2103
 	[ "$(md5sum <"$T/b/conf/2103.conf")" = "$sum" ] || fail "B's config changed"
 	[ -e "$T/b/private/2103/root/marker" ] && fail "files copied over B's CT"
@@ -252,14 +254,14 @@ t_migrate_check_only_clash() {
 	# The name on B: refused too.
 	vzb --quiet create 2203 --ostemplate busybox-x86_64 --name db || fail "create on B"
 	expect_rc 9 migrate $MIG_B db
-	expect_out 'name db is already used by CT 2203 on the destination'
+	expect_out '^Error: name db is already used by CT 2203 on the destination$'
 	[ -e "$T/b/private/2103" ] && fail "copied despite the name clash"
 	vzb --quiet destroy 2203 || fail "destroy on B"
 	# The IP address on B.
 	vzb --quiet create 2303 --ostemplate busybox-x86_64 || fail "create on B"
 	vzb --quiet set 2303 --ipadd $MIG_CT_IP --save || fail "set on B"
 	expect_rc 12 migrate $MIG_B 2103
-	expect_out "IP address $MIG_CT_IP is already used by CT 2303"
+	expect_out "^Error: IP address $MIG_CT_IP is already used by CT 2303 on the destination$"
 	rm -f "$T/b/names/db"
 	vzb --quiet destroy 2303
 	# Bad input and what cannot be done yet: nothing copied, nothing stopped.

@@ -507,7 +507,9 @@ static int step_commit(struct mig *m, struct nvz_error **err)
  * three of them: freeze (checkpoint into DUMPDIR), the final sync (the dump
  * too) and resume (restore on the target). */
 struct step {
-	const char *name; /* in "<name> failed: ..."; NULL: the error as it is */
+	/* "<what>: <why>" on failure, OpenVZ's words where it had a step;
+	 * NULL: the error as it is (checks), or step_what() says it. */
+	const char *what;
 	int status;       /* if interrupted by a signal before it ends */
 	int (*run)(struct mig *m, struct nvz_error **err);
 	size_t time;      /* offset of its slot in nvz_migrate_times, or SIZE_MAX */
@@ -516,15 +518,30 @@ struct step {
 #define SLOT(f) offsetof(struct nvz_migrate_times, f)
 static const struct step steps_offline[] = {
 	{ NULL, NVZ_MIG_CONNECT, step_check, SIZE_MAX }, /* OpenVZ's check errors stand alone */
-	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
-	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
-	{ "Iterative memory copy", NVZ_MIG_COPY, step_predump, SIZE_MAX },
-	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
-	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
-	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
-	{ "Copying memory", NVZ_MIG_VE_START, step_pages, SLOT(pages) },
-	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
+	{ "Failed to prepare remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
+	{ "Failed to copy memory iteratively", NVZ_MIG_COPY, step_predump, SIZE_MAX },
+	{ NULL, NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) }, /* step_what() */
+	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
+	{ NULL, NVZ_MIG_VE_START, resume_target, SLOT(start) }, /* step_what() */
+	{ "Failed to copy memory", NVZ_MIG_VE_START, step_pages, SLOT(pages) },
+	{ "Failed to commit the migration on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
 };
+
+/* OpenVZ's failure words for the steps that depend on the CT's state. */
+static const char *step_what(const struct mig *m, const struct step *s)
+{
+	if (s->run == freeze_quiet)
+		return m->o->online     ? "Failed to dump container"
+		       : m->was_running ? "Failed to stop container"
+					: "Failed to umount container";
+	if (s->run == resume_target)
+		return m->o->online     ? "Failed to undump container"
+		       : m->was_running ? "Failed to start container"
+		       : m->was_mounted ? "Failed to mount container"
+					: "Failed to register container";
+	return s->what;
+}
 
 static bool interrupted(const struct mig *m)
 {
@@ -551,7 +568,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 		if (s->time != SIZE_MAX)
 			*(double *)((char *)t + s->time) = now() - t1;
 		if (r < 0)
-			return s->name ? nvz_err_wrap(err, "%s failed", s->name) : -1;
+			return step_what(m, s) ? nvz_err_wrap(err, "%s", step_what(m, s)) : -1;
 		if (i == 0 && m->o->check_only) {
 			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s",
 				m->ct->id, m->o->dest);

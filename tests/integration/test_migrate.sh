@@ -384,7 +384,7 @@ t_migrate_rollback_target_full() {
 	mount -t tmpfs -o size=4m nvz-mig-full "$T/b/private" || fail "tmpfs"
 	ina "$VZCTL" exec 2105 'dd if=/dev/urandom of=/root/big bs=1M count=12 2>/dev/null' || fail "fill"
 	expect_rc 6 migrate $MIG_B 2105
-	expect_out 'Syncing private failed'
+	expect_out '^Error: Failed to sync container private areas: '
 	source_intact 2105
 	umount "$T/b/private"
 	return 0
@@ -413,7 +413,7 @@ t_migrate_rollback_ssh_killed() {
 	wait $mig
 	local rc=$?
 	[ $rc -eq 6 ] || fail "vzmigrate exited $rc, expected 6: $(cat "$T/mig.out")"
-	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	grep -q '^Error: Failed to sync container private areas: ' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
 	source_intact 2106
 	return 0
 }
@@ -428,7 +428,8 @@ t_migrate_rollback_start_fails() {
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
 	expect_rc 7 migrate $MIG_B 2107
 	expect_out 'Stopping container'
-	expect_out 'Starting container on the destination failed'
+	# OpenVZ's words for the step that failed, the reason after them.
+	expect_out '^Error: Failed to start container: '
 	expect_out 'Starting container on the source again'
 	source_intact 2107
 	umount "$T/b/ro"
@@ -541,7 +542,7 @@ t_migrate_killed_midway() {
 	wait $mig
 	local rc=$?
 	[ $rc -eq 6 ] || fail "SIGTERM: exited $rc, expected 6: $(cat "$T/mig.out")"
-	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	grep -q '^Error: Failed to sync container private areas: ' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
 	source_intact 2111
 	# SIGKILL: no rollback code runs on A at all.
 	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
@@ -871,7 +872,7 @@ t_migrate_online_lazy_rollback() {
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
 	expect_rc 7 migrate --lazy $MIG_B 2118
 	expect_out 'Live migrating container...'
-	expect_out 'Starting container on the destination failed'
+	expect_out '^Error: Failed to undump container: '
 	expect_out 'Resuming container on the source'
 	source_intact 2118
 	ina "$VZCTL" exec 2118 "kill -0 $pid" || fail "process $pid lost in the rollback"

@@ -220,6 +220,21 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 	return 0;
 }
 
+/* OpenVZ's second error line after some of its first ones. */
+static const char *follow_up(const char *msg)
+{
+	static const struct {
+		const char *first, *then;
+	} lines[] = {
+		{ "Can't connect to destination address", "Please put your public key to destination node" },
+		{ "OpenVZ is not running on the target machine", "Can't continue migration" },
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strncmp(msg, lines[i].first, strlen(lines[i].first)))
+			return lines[i].then;
+	return NULL;
+}
+
 /* A signal does not kill vzmigrate: it stops the running copy and the
  * migration rolls back (the CT runs on the source again, the target is
  * cleaned). Only SIGKILL skips that, and then the target still cleans up. */
@@ -266,8 +281,11 @@ int main(int argc, char **argv)
 		err->status = NVZ_MIG_NOTEXIST;
 		rc = cli_fail(err);
 	} else if (nvz_migrate(ct, &o, &t, &err) < 0) {
+		const char *then = follow_up(err->msg);
 		fputs("Error: ", stderr);
 		rc = cli_fail(err);
+		if (then)
+			fprintf(stderr, "Error: %s\n", then);
 	} else {
 		rc = 0;
 		if (times && !o.check_only)

@@ -319,7 +319,8 @@ Usage:
 	cp "$T/ssh/auth_b" "$T/ssh/auth_b.keep"
 	sed -i 's|PATH=[^:]*:|PATH=|' "$T/ssh/auth_b"
 	expect_rc 14 migrate $MIG_B 2110
-	expect_out 'OpenVZ is not running on the target machine'
+	expect_out '^Error: OpenVZ is not running on the target machine'
+	expect_out "^Error: Can't continue migration$"
 	mv "$T/ssh/auth_b.keep" "$T/ssh/auth_b"
 	expect_rc 0 migrate -v $MIG_B 2110
 	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
@@ -367,7 +368,8 @@ t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104
 	expect_rc 4 migrate 10.78.0.99 2104
-	expect_out "Can't connect to destination address using public key"
+	expect_out "^Error: Can't connect to destination address using public key$"
+	expect_out '^Error: Please put your public key to destination node$'
 	source_intact 2104
 	# sshd up but the key is not accepted there.
 	: >"$T/ssh/auth_b"

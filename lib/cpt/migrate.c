@@ -303,10 +303,12 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
 		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
-	/* OpenVZ: running -> started there, mounted -> mounted there (status 7 if not). */
-	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running   ? "Starting container"
-					  : m->was_mounted ? "Mounting container"
-							   : "Registering container");
+	/* OpenVZ: running -> started there, mounted -> mounted there (status 7
+	 * if not); a stopped CT only arrives, no step line (-v: nvz's). */
+	nvz_log(m->ct->ctx, m->was_running || m->was_mounted ? NVZ_LOG_INFO : NVZ_LOG_VERBOSE,
+		m->was_running	 ? "Starting container"
+		: m->was_mounted ? "Mounting container"
+				 : "Registering container");
 	return nvz_mig_session_do(m, m->was_running ? "start" : m->was_mounted ? "mount" : "install",
 				  NVZ_MIG_VE_START, err);
 }

@@ -300,7 +300,8 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		return 0;
 	}
 	if (m->suspended) {
-		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
+		/* OpenVZ: "Undumping container", "Resuming container" with -v only. */
+		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Restoring container");
 		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
 	/* OpenVZ: running -> started there, mounted -> mounted there (status 7

@@ -648,9 +648,9 @@ t_migrate_online() {
 	local logins
 	logins=$(ssh_logins b)
 	expect_rc 0 migrate --online -t $MIG_B live
-	expect_out '^Starting live migration of CT 2114 to 10.78.0.3$'
-	expect_out 'Live migrating container...'
-	expect_out 'Restoring container'
+	# OpenVZ's steps of a live migration at its default verbosity.
+	mig_steps 'Locked CT 2114' 'Starting live migration of CT 2114 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Live migrating container...' 'Cleaning up'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	# One ssh connection carried the session and every copy.
 	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"

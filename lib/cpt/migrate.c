@@ -24,6 +24,7 @@
 #include "cpt/spawn.h"
 #include "ct/internal.h"
 #include "nvz/cleanup.h"
+#include "nvz/config.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
 
@@ -384,10 +385,31 @@ static void rollback_source(struct mig *m)
 	}
 }
 
+/* OpenVZ's words for a CT locked here, naming the holder if it lives
+ * (the pid in the lock file is only informational: the lock is a flock). */
+static int locked_here(struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *buf = NULL;
+	const char *dir = nvz_ctx_get(ct->ctx, "LOCKDIR", "");
+	int pid = 0;
+	if (asprintf(&path, "%s/%s.lck", dir, ct->id) >= 0 &&
+	    nvz_read_file(path, 32, &buf, NULL, NULL) == 0)
+		pid = atoi(buf);
+	if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+		pid = 0;
+	nvz_error_clear(err);
+	if (pid > 0)
+		return nvz_err(err, NVZ_MIG_LOCKED, EWOULDBLOCK, "ERROR: CT %s already locked by PID %d",
+			       ct->id, pid);
+	return nvz_err(err, NVZ_MIG_LOCKED, EWOULDBLOCK, "ERROR: CT %s already locked", ct->id);
+}
+
 static int check_source(struct mig *m, struct nvz_error **err)
 {
 	struct nvz_ct *ct = m->ct;
 	if (nvz_ct_lock(ct, err) < 0) {
+		if ((*err)->code == EWOULDBLOCK)
+			return locked_here(ct, err);
 		(*err)->status = NVZ_MIG_LOCKED;
 		return -1;
 	}

@@ -279,7 +279,10 @@ t_migrate_check_only_clash() {
 	flock -o "$T/lock/2103.lck" sleep 120 &
 	holder=$!
 	wait_for 50 lock_taken "$T/lock/2103.lck" || fail "lock holder did not start"
+	echo $holder >"$T/lock/2103.lck"
 	expect_rc 20 migrate $MIG_B 2103
+	# OpenVZ's words, the holder named.
+	expect_out "^Error: ERROR: CT 2103 already locked by PID $holder\$"
 	pkill -P $holder; wait $holder
 	flock -o "$T/b/lock/2103.lck" sleep 120 &
 	holder=$!

@@ -2,6 +2,7 @@
  * messages and exit codes); the work is in lib/cpt/migrate.c. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,46 +11,102 @@
 #include "nvz/ct.h"
 #include "nvz/migrate.h"
 
+/* OpenVZ's usage text, its layout and words, with nvz's own options
+ * (--no-ssh-mux, --lazy, --noiter) in the same style. */
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: vzmigrate [-r yes|no] [--ssh=<options>] [--ssh-mux|--no-ssh-mux] [--rsync=<options>]\n"
-		   "\t[--keep-dst] [--online [--lazy|--noiter]] [-c|--compact] [-s|--snapshot]\n"
-		   "\t[-f|--nodeps[=cpu,ipv6,all]] [--check-only] [-t|--times] [-v]\n"
-		   "\t<destination_address> <CTID>\n"
-		   "Options:\n"
-		   "  -r, --remove-area yes|no  remove the private area on the source (default yes)\n"
-		   "  --ssh=<options>           additional options for ssh (-i key, -p port, -o ...)\n"
-		   "  --ssh-mux                 one ssh connection for the whole migration (the default)\n"
-		   "  --no-ssh-mux              a new ssh connection for every copy\n"
-		   "  --rsync=<options>         additional options for rsync\n"
-		   "  --keep-dst                keep the synced private area on the target on failure\n"
-		   "  --online, --live          checkpoint and restore instead of stop and start\n"
-		   "  --lazy                    (implies --online) post-copy: the CT runs on the\n"
-		   "                            destination at once and its memory follows; the\n"
-		   "                            freeze does not grow with the memory size.\n"
-		   "                            RISK: until the memory is copied, the CT needs both\n"
-		   "                            servers: if either fails then, the CT is LOST\n"
-		   "  --noiter                  (online) no iterative memory copy: all memory is\n"
-		   "                            dumped and copied while the CT is frozen (the\n"
-		   "                            default copies it first while it runs, where the\n"
-		   "                            kernel tracks dirty pages)\n"
-		   "  -c, --compact             compact a ploop image before copying it\n"
-		   "  -s, --snapshot            accepted: OpenVZ snapshotted a ploop image to copy\n"
-		   "                            it while the CT ran; nvz copies it without one\n"
-		   "  -f, --nodeps[=cpu,ipv6,all]  skip checks of the destination: that its CPU has\n"
-		   "                            the source's features (online), that it has IPv6\n"
-		   "                            if the CT has IPv6 addresses (default: all)\n"
-		   "  --check-only, --dry-run   only check that the migration can be done\n"
-		   "  -t, --times               print how long each step took\n"
-		   "  -v, --verbose             say more\n");
+	fputs("This program is used for container migration to another node.\n"
+	      "Usage:\n"
+	      "  vzmigrate [option ...] destination_address <CTID>\n"
+	      "Options:\n"
+	      "-r, --remove-area yes|no\n"
+	      "\tWhether to remove container on source host after successful migration.\n"
+	      "--ssh=<ssh options>\n"
+	      "\tAdditional options that will be passed to ssh while establishing\n"
+	      "\tconnection to destination host. Please be careful with options\n"
+	      "\tpassed, DO NOT pass destination hostname.\n"
+	      "--ssh-mux, --no-ssh-mux\n"
+	      "\tOne ssh connection for the whole migration (the default), or\n"
+	      "\ta new one for every copy.\n"
+	      "--rsync=<rsync options>\n"
+	      "\tAdditional options that will be passed to rsync.\n"
+	      "--keep-dst\n"
+	      "\tDo not clean synced destination container private area in case of some\n"
+	      "\terror. It makes sense to use this option on big container migration to\n"
+	      "\tavoid re-syncing container private area in case some error\n"
+	      "\t(on container stop for example) occurs during first migration attempt.\n"
+	      "-c, --compact\n"
+	      "\tCompact a container image before migration. Works for ploop only.\n"
+	      "-s, --snapshot\n"
+	      "\tAccepted: nvz copies a ploop image without a snapshot.\n"
+	      "--live, --online\n"
+	      "\tPerform live migration: instead of restarting a container, checkpoint\n"
+	      "\tand restore are used, so there is no container downtime or service\n"
+	      "\tinterruption. Additional steps are performed to minimize the time\n"
+	      "\twhen a container is in suspended state.\n"
+	      "--lazy\n"
+	      "\t(implies --live) Post-copy: the container runs on the destination at\n"
+	      "\tonce and its memory follows; the freeze does not grow with the memory\n"
+	      "\tsize. RISK: until the memory is copied, the container needs both\n"
+	      "\tservers: if either fails then, the container is LOST.\n"
+	      "--noiter\n"
+	      "\t(live) No iterative memory copy: all memory is dumped and copied\n"
+	      "\twhile the container is frozen.\n"
+	      "--check-only, --dry-run\n"
+	      "\tDo not perform actual migration, stop after preliminary checks.\n"
+	      "\tThis is used to check if a CT can possibly be migrated. Combine\n"
+	      "\twith --live to enable more checks for live migration case.\n"
+	      "-f, --nodeps[=<check>[,<check> ...]]\n"
+	      "\tContinue migration, ignoring some or all preliminary check failures.\n"
+	      "\tParticular checks can be ignored by providing an argument to\n"
+	      "\t--nodeps option. The following options can be used (comma-separated):\n"
+	      "\t  * cpu\t\t- ignore cpu capabilities check\n"
+	      "\t  * ipv6\t- ignore ipv6 module check\n"
+	      "-v\n"
+	      "\tVerbose mode. Causes vzmigrate to print debugging messages about\n"
+	      "\tits progress (including some time statistics). Multiple -v options\n"
+	      "\tincrease the verbosity. The maximum is 4.\n"
+	      "-t, --times\n"
+	      "\tAt the end of migration, output various timings for migration\n"
+	      "\tstages.\n"
+	      "\n"
+	      "Examples:\n"
+	      "\tOnline migration of CT #101 to foo.com:\n"
+	      "\t\tvzmigrate --live foo.com 101\n"
+	      "\tMigration of CT #102 to foo.com with downtime:\n"
+	      "\t\tvzmigrate foo.com 102\n"
+	      "Notes:\n"
+	      "\tThis program uses ssh as a transport layer. You need to put ssh\n"
+	      "\tpublic key to destination node and be able to connect without\n"
+	      "\tentering a password.\n",
+	      f);
 }
 
-static int bad_usage(const char *fmt, const char *arg)
+/* OpenVZ's words for a bad command line, on stdout as its script printed
+ * them (its heredoc went to stdout), status 1. */
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
+	va_list ap;
+	va_start(ap, fmt);
+	printf("Invalid usage: ");
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n\nFor command line syntax, please check\n"
+	       "  vzmigrate --help\n"
+	       "  man vzmigrate\n");
 	return NVZ_MIG_USAGE;
+}
+
+/* The first word of a --nodeps list that is not cpu, ipv6 or all (OpenVZ
+ * named it), or the whole list if it is malformed otherwise. */
+static const char *bad_nodeps_word(const char *list, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", list);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (nvz_migrate_parse_nodeps(w) < 0)
+			return w;
+	return list;
 }
 
 static void print_times(const struct nvz_migrate_times *t, bool lazy)
@@ -96,17 +153,18 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 		{ "usage", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int ch;
+	int ch, li;
 	/* OpenVZ's vzmigrate with no argument at all printed its usage, status 0. */
 	if (argc == 1) {
 		usage(stdout);
 		return -1;
 	}
-	while ((ch = getopt_long(argc, argv, "r:csf::tvh?", opts, NULL)) != -1) {
+	/* li: the long option typed, -1 for a short one (named in messages). */
+	while ((li = -1, ch = getopt_long(argc, argv, "r:csf::tvh?", opts, &li)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no"))
-				return bad_usage("Bad value for -r: %s (yes or no)", optarg);
+				return bad_usage("Bad argument for %s: %s", li < 0 ? "-r" : "--remove-area", optarg);
 			o->keep_src = !strcmp(optarg, "no");
 			break;
 		case 'S': o->ssh_opts = optarg; break;
@@ -124,8 +182,11 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 			/* OpenVZ's script took "-f=cpu" as well as "--nodeps=cpu". */
 			if (optarg && *optarg == '=')
 				optarg++;
-			if (nvz_migrate_parse_nodeps(optarg) < 0)
-				return bad_usage("Bad value for --nodeps: %s (cpu, ipv6, all)", optarg);
+			if (nvz_migrate_parse_nodeps(optarg) < 0) {
+				char buf[256];
+				return bad_usage("unknown %s argument: %s", li < 0 ? "-f" : "--nodeps",
+						 bad_nodeps_word(optarg, buf, sizeof(buf)));
+			}
 			o->nodeps |= (unsigned)nvz_migrate_parse_nodeps(optarg);
 			break;
 		case 'M': o->no_ssh_mux = false; break;
@@ -138,17 +199,16 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 				usage(stdout);
 				return -1;
 			}
-			usage(stderr);
-			return NVZ_MIG_USAGE;
-		default: usage(stderr); return NVZ_MIG_USAGE;
+			/* getopt said which option on stderr. */
+			return bad_usage("unknown option %s", argv[optind - 1]);
+		default: return bad_usage("unknown option %s", argv[optind - 1]);
 		}
 	}
 	/* OpenVZ: any -v prints the times too. */
 	if (out->verbose)
 		*times = true;
 	if (argc - optind != 2)
-		return bad_usage("%s", argc - optind < 2 ? "Destination address and CTID required"
-							  : "Too many arguments");
+		return bad_usage("%s", argc - optind < 2 ? "not enough parameters" : "too many parameters");
 	o->dest = argv[optind];
 	struct nvz_migrate_dest d;
 	struct nvz_error *err = NULL;
@@ -158,6 +218,21 @@ static int parse(int argc, char **argv, struct nvz_migrate_opts *o, struct cli_o
 	}
 	nvz_migrate_dest_free(&d);
 	return 0;
+}
+
+/* OpenVZ's second error line after some of its first ones. */
+static const char *follow_up(const char *msg)
+{
+	static const struct {
+		const char *first, *then;
+	} lines[] = {
+		{ "Can't connect to destination address", "Please put your public key to destination node" },
+		{ "OpenVZ is not running on the target machine", "Can't continue migration" },
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strncmp(msg, lines[i].first, strlen(lines[i].first)))
+			return lines[i].then;
+	return NULL;
 }
 
 /* A signal does not kill vzmigrate: it stops the running copy and the
@@ -206,8 +281,11 @@ int main(int argc, char **argv)
 		err->status = NVZ_MIG_NOTEXIST;
 		rc = cli_fail(err);
 	} else if (nvz_migrate(ct, &o, &t, &err) < 0) {
+		const char *then = follow_up(err->msg);
 		fputs("Error: ", stderr);
 		rc = cli_fail(err);
+		if (then)
+			fprintf(stderr, "Error: %s\n", then);
 	} else {
 		rc = 0;
 		if (times && !o.check_only)

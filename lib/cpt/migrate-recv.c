@@ -1,7 +1,7 @@
 /* vzmigrate, target side: `vzctl migrate-recv CTID` run by the source over
  * ssh. It holds the CT lock here for the whole migration and speaks a line
  * protocol on stdin/stdout:
- *   target: PRIVATE <dir> / CONF <file> / [TREE <dir>] / READY
+ *   target: PRIVATE <dir> / CONF <file> / [TREE <dir>] / READY, or REFUSED <why>
  *   source: install | start | restore | lazy <port> | pages | commit | keep | abort,
  *   each answered OK or ERR <why>.
  * Post-copy (lazy, pages): see lib/cpt/lazy.c and migrate-lazy.c.
@@ -415,6 +415,11 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 	int rc;
 	if (prepare(&r, o->out, err) < 0) {
 		cleanup(&r, false);
+		/* Refused before READY: the source says why, as OpenVZ's
+		 * vzmigrate did ("Error: CT #101 already exists on destination
+		 * node"), not this end on a line of its own. */
+		if ((*err)->status && dprintf(o->out, "REFUSED %s\n", (*err)->msg) > 0)
+			(*err)->code = ECANCELED;
 		rc = -1;
 	} else {
 		rc = serve(&r, o->in, o->out, err);

@@ -128,8 +128,9 @@ static char *remote_cmd(const struct mig *m)
 	return s;
 }
 
-/* Why the session ended before READY, from ssh's or vzctl's exit status. */
-static int session_failed(struct mig *m, int st, struct nvz_error **err)
+/* Why the session ended before READY, from ssh's or vzctl's exit status
+ * and the target's REFUSED line (why; NULL from an older nvz). */
+static int session_failed(struct mig *m, int st, const char *why, struct nvz_error **err)
 {
 	switch (st) {
 	case 255:
@@ -143,14 +144,20 @@ static int session_failed(struct mig *m, int st, struct nvz_error **err)
 	case NVZ_MIG_EXISTS:
 	case NVZ_MIG_IP_INUSE:
 	case NVZ_MIG_LOCKED:
+		if (why)
+			return nvz_err(err, st, EEXIST, "%s", why);
 		return nvz_err(err, st, EEXIST, "the destination refused CT %s", m->ct->id);
 	case NVZ_MIG_UNSUP_CPU:
 	case NVZ_MIG_UNSUP_CPT:
 	case NVZ_MIG_APPLY_CONFIG:
+	case NVZ_MIG_NOT_RUNNING:
+		if (why)
+			return nvz_err(err, st, ENOTSUP, "%s", why);
 		return nvz_err(err, st, ENOTSUP, "the destination cannot run CT %s", m->ct->id);
 	default:
 		return nvz_err(err, NVZ_MIG_NOT_RUNNING, EPROTO,
-			       "the destination's vzctl failed (status %d)", st);
+			       "the destination's vzctl failed (status %d)%s%s", st, why ? ": " : "",
+			       why ? why : "");
 	}
 }
 
@@ -209,8 +216,10 @@ int nvz_mig_open_session(struct mig *m, struct nvz_error **err)
 		close(out);
 		return nvz_mig_oom(err);
 	}
+	cleanup_free char *why = NULL;
 	for (char *l; (l = read_line(m->sess_out)); free(l)) {
-		char **slot = !strncmp(l, "PRIVATE ", 8) ? &m->rpriv
+		char **slot = !strncmp(l, "REFUSED ", 8) ? &why
+			      : !strncmp(l, "PRIVATE ", 8) ? &m->rpriv
 			      : !strncmp(l, "CONF ", 5)  ? &m->rconf
 			      : !strncmp(l, "TREE ", 5)  ? &m->rtree
 			      : !strncmp(l, "DUMP ", 5)  ? &m->rdump
@@ -233,7 +242,7 @@ int nvz_mig_open_session(struct mig *m, struct nvz_error **err)
 	m->sess_out = NULL;
 	int st = nvz_wait(m->sess_pid, NULL);
 	m->sess_pid = 0;
-	return session_failed(m, st, err);
+	return session_failed(m, st, why, err);
 }
 
 /* A command on the session; the target answers OK or ERR <why>. */

@@ -24,6 +24,7 @@
 #include "cpt/spawn.h"
 #include "ct/internal.h"
 #include "nvz/cleanup.h"
+#include "nvz/config.h"
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
 
@@ -300,13 +301,16 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		return 0;
 	}
 	if (m->suspended) {
-		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Restoring container");
+		/* OpenVZ: "Undumping container", "Resuming container" with -v only. */
+		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Restoring container");
 		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
-	/* OpenVZ: running -> started there, mounted -> mounted there (status 7 if not). */
-	nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running   ? "Starting container"
-					  : m->was_mounted ? "Mounting container"
-							   : "Registering container");
+	/* OpenVZ: running -> started there, mounted -> mounted there (status 7
+	 * if not); a stopped CT only arrives, no step line (-v: nvz's). */
+	nvz_log(m->ct->ctx, m->was_running || m->was_mounted ? NVZ_LOG_INFO : NVZ_LOG_VERBOSE,
+		m->was_running	 ? "Starting container"
+		: m->was_mounted ? "Mounting container"
+				 : "Registering container");
 	return nvz_mig_session_do(m, m->was_running ? "start" : m->was_mounted ? "mount" : "install",
 				  NVZ_MIG_VE_START, err);
 }
@@ -381,10 +385,31 @@ static void rollback_source(struct mig *m)
 	}
 }
 
+/* OpenVZ's words for a CT locked here, naming the holder if it lives
+ * (the pid in the lock file is only informational: the lock is a flock). */
+static int locked_here(struct nvz_ct *ct, struct nvz_error **err)
+{
+	cleanup_free char *path = NULL, *buf = NULL;
+	const char *dir = nvz_ctx_get(ct->ctx, "LOCKDIR", "");
+	int pid = 0;
+	if (asprintf(&path, "%s/%s.lck", dir, ct->id) >= 0 &&
+	    nvz_read_file(path, 32, &buf, NULL, NULL) == 0)
+		pid = atoi(buf);
+	if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
+		pid = 0;
+	nvz_error_clear(err);
+	if (pid > 0)
+		return nvz_err(err, NVZ_MIG_LOCKED, EWOULDBLOCK, "ERROR: CT %s already locked by PID %d",
+			       ct->id, pid);
+	return nvz_err(err, NVZ_MIG_LOCKED, EWOULDBLOCK, "ERROR: CT %s already locked", ct->id);
+}
+
 static int check_source(struct mig *m, struct nvz_error **err)
 {
 	struct nvz_ct *ct = m->ct;
 	if (nvz_ct_lock(ct, err) < 0) {
+		if ((*err)->code == EWOULDBLOCK)
+			return locked_here(ct, err);
 		(*err)->status = NVZ_MIG_LOCKED;
 		return -1;
 	}
@@ -396,7 +421,7 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	m->was_mounted = st.mounted;
 	if (m->o->online && !st.running)
 		return nvz_err(err, NVZ_MIG_VE_STOPPED, ESRCH,
-			       "Can't perform live migration of a stopped container (CT %s)", ct->id);
+			       "Can't perform live migration of a stopped container"); /* OpenVZ's words */
 	if (m->o->online && nvz_ct_has_netdev(ct)) {
 		cleanup_free char *held = nvz_ct_netdev_held(ct);
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
@@ -429,8 +454,7 @@ static int step_check(struct mig *m, struct nvz_error **err)
 
 static int step_prepare(struct mig *m, struct nvz_error **err)
 {
-	if (!m->rtree)
-		return 0;
+	/* OpenVZ said it for every migration (it copied the config then). */
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Preparing remote node");
 	return prepare(m, err);
 }
@@ -508,7 +532,9 @@ static int step_commit(struct mig *m, struct nvz_error **err)
  * three of them: freeze (checkpoint into DUMPDIR), the final sync (the dump
  * too) and resume (restore on the target). */
 struct step {
-	const char *name; /* in "<name> failed: ..." */
+	/* "<what>: <why>" on failure, OpenVZ's words where it had a step;
+	 * NULL: the error as it is (checks), or step_what() says it. */
+	const char *what;
 	int status;       /* if interrupted by a signal before it ends */
 	int (*run)(struct mig *m, struct nvz_error **err);
 	size_t time;      /* offset of its slot in nvz_migrate_times, or SIZE_MAX */
@@ -516,16 +542,31 @@ struct step {
 
 #define SLOT(f) offsetof(struct nvz_migrate_times, f)
 static const struct step steps_offline[] = {
-	{ "Checking", NVZ_MIG_CONNECT, step_check, SIZE_MAX },
-	{ "Preparing remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
-	{ "Syncing private", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
-	{ "Iterative memory copy", NVZ_MIG_COPY, step_predump, SIZE_MAX },
-	{ "Stopping container", NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) },
-	{ "Syncing private (final pass)", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
-	{ "Starting container on the destination", NVZ_MIG_VE_START, resume_target, SLOT(start) },
-	{ "Copying memory", NVZ_MIG_VE_START, step_pages, SLOT(pages) },
-	{ "Committing on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
+	{ NULL, NVZ_MIG_CONNECT, step_check, SIZE_MAX }, /* OpenVZ's check errors stand alone */
+	{ "Failed to prepare remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
+	{ "Failed to copy memory iteratively", NVZ_MIG_COPY, step_predump, SIZE_MAX },
+	{ NULL, NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) }, /* step_what() */
+	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync2, SLOT(sync2) },
+	{ NULL, NVZ_MIG_VE_START, resume_target, SLOT(start) }, /* step_what() */
+	{ "Failed to copy memory", NVZ_MIG_VE_START, step_pages, SLOT(pages) },
+	{ "Failed to commit the migration on the destination", NVZ_MIG_VE_START, step_commit, SIZE_MAX },
 };
+
+/* OpenVZ's failure words for the steps that depend on the CT's state. */
+static const char *step_what(const struct mig *m, const struct step *s)
+{
+	if (s->run == freeze_quiet)
+		return m->o->online     ? "Failed to dump container"
+		       : m->was_running ? "Failed to stop container"
+					: "Failed to umount container";
+	if (s->run == resume_target)
+		return m->o->online     ? "Failed to undump container"
+		       : m->was_running ? "Failed to start container"
+		       : m->was_mounted ? "Failed to mount container"
+					: "Failed to register container";
+	return s->what;
+}
 
 static bool interrupted(const struct mig *m)
 {
@@ -552,7 +593,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 		if (s->time != SIZE_MAX)
 			*(double *)((char *)t + s->time) = now() - t1;
 		if (r < 0)
-			return nvz_err_wrap(err, "%s failed", s->name);
+			return step_what(m, s) ? nvz_err_wrap(err, "%s", step_what(m, s)) : -1;
 		if (i == 0 && m->o->check_only) {
 			nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Check passed: CT %s can be migrated to %s",
 				m->ct->id, m->o->dest);
@@ -578,9 +619,10 @@ int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_
 			       "connection multiplexing (not --no-ssh-mux)");
 	if (check_source(&m, err) < 0 || nvz_mig_build_ssh(&m, err) < 0)
 		goto out;
-	/* OpenVZ: "Checking migration of CT ..." for --check-only. */
+	/* OpenVZ: "Checking migration of CT ..." for --check-only, "live
+	 * migration" for --online. */
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "%s %smigration of CT %s to %s",
-		o->check_only ? "Checking" : "Starting", o->lazy ? "online post-copy " : o->online ? "online " : "",
+		o->check_only ? "Checking" : "Starting", o->lazy ? "live post-copy " : o->online ? "live " : "",
 		ct->id, o->dest);
 	if (steps(&m, t, err) < 0) {
 		nvz_mig_end_session(&m, o->keep_dst ? "keep\n" : "abort\n");

@@ -170,6 +170,14 @@ target_clean() {
 		! ls "$T/b/names" 2>/dev/null | grep -q . && ! ls -a "$T/b/template/shared" 2>/dev/null | grep -q migrating
 }
 
+# $OUT's progress lines (OpenVZ's step lines) are exactly "$@", in order.
+mig_steps() {
+	local got want
+	got=$(printf '%s\n' "$OUT" | grep -E '^(Locked CT|Starting|Checking|Preparing|Initializing|Syncing|Stopping|Unmounting|Live migrating|Restoring|Mounting|Registering|Cleaning)')
+	want=$(printf '%s\n' "$@")
+	[ "$got" = "$want" ] || fail "steps: $(echo "$got" | tr '\n' '|'), expected $(echo "$want" | tr '\n' '|')"
+}
+
 t_migrate_offline_busybox() {
 	mig_setup
 	mig_ct 2101 --name web
@@ -177,11 +185,9 @@ t_migrate_offline_busybox() {
 	# Its action script (a host directory bound into the CT) goes with it.
 	mig_bind_script 2101
 	expect_rc 0 migrate -t $MIG_B web
-	expect_out 'Starting migration of CT 2101 to 10.78.0.3'
-	expect_out 'Syncing private'
-	expect_out 'Stopping container'
-	expect_out 'Starting container'
-	expect_out 'Cleaning up'
+	# OpenVZ's steps at its default verbosity, in its order.
+	mig_steps 'Locked CT 2101' 'Starting migration of CT 2101 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
 	expect_out 'Total time CT was down'
 	# Arrived: running, files, config, name, hostname, IP.
 	vzb status 2101 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2101)"
@@ -238,7 +244,9 @@ t_migrate_check_only_clash() {
 	local sum
 	sum=$(cat "$T/b/conf/2103.conf" | md5sum)
 	expect_rc 9 migrate --check-only $MIG_B 2103
-	expect_out 'CT #2103 already exists on destination node'
+	# OpenVZ's one error line, the target's reason in it.
+	expect_out '^Error: CT #2103 already exists on destination node$'
+	[ "$(printf '%s\n' "$OUT" | grep -c 'already exists')" = 1 ] || fail "said twice: $OUT"
 	expect_rc 9 migrate $MIG_B 2103
 	[ "$(md5sum <"$T/b/conf/2103.conf")" = "$sum" ] || fail "B's config changed"
 	[ -e "$T/b/private/2103/root/marker" ] && fail "files copied over B's CT"
@@ -246,14 +254,14 @@ t_migrate_check_only_clash() {
 	# The name on B: refused too.
 	vzb --quiet create 2203 --ostemplate busybox-x86_64 --name db || fail "create on B"
 	expect_rc 9 migrate $MIG_B db
-	expect_out 'name db is already used by CT 2203 on the destination'
+	expect_out '^Error: name db is already used by CT 2203 on the destination$'
 	[ -e "$T/b/private/2103" ] && fail "copied despite the name clash"
 	vzb --quiet destroy 2203 || fail "destroy on B"
 	# The IP address on B.
 	vzb --quiet create 2303 --ostemplate busybox-x86_64 || fail "create on B"
 	vzb --quiet set 2303 --ipadd $MIG_CT_IP --save || fail "set on B"
 	expect_rc 12 migrate $MIG_B 2103
-	expect_out "IP address $MIG_CT_IP is already used by CT 2303"
+	expect_out "^Error: IP address $MIG_CT_IP is already used by CT 2303 on the destination$"
 	rm -f "$T/b/names/db"
 	vzb --quiet destroy 2303
 	# Bad input and what cannot be done yet: nothing copied, nothing stopped.
@@ -263,7 +271,7 @@ t_migrate_check_only_clash() {
 	expect_out "Error: CT #9999 doesn't exist"
 	ina "$VZCTL" --quiet create 2403 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 2 migrate --online $MIG_B 2403
-	expect_out "Error: Can't perform live migration of a stopped container"
+	expect_out "^Error: Can't perform live migration of a stopped container$"
 	# Locked on either end: exit 20, nothing done. The holder keeps the
 	# lock until it is released, however slowly this machine runs.
 	mkdir -p "$T/b/lock"
@@ -271,7 +279,10 @@ t_migrate_check_only_clash() {
 	flock -o "$T/lock/2103.lck" sleep 120 &
 	holder=$!
 	wait_for 50 lock_taken "$T/lock/2103.lck" || fail "lock holder did not start"
+	echo $holder >"$T/lock/2103.lck"
 	expect_rc 20 migrate $MIG_B 2103
+	# OpenVZ's words, the holder named.
+	expect_out "^Error: ERROR: CT 2103 already locked by PID $holder\$"
 	pkill -P $holder; wait $holder
 	flock -o "$T/b/lock/2103.lck" sleep 120 &
 	holder=$!
@@ -288,10 +299,16 @@ t_migrate_check_only_clash() {
 # and any -v prints the times as -t does.
 t_migrate_cli_openvz() {
 	mig_setup
-	expect_rc 0 ina "$VZMIGRATE"
-	expect_out '^Usage: vzmigrate '
-	expect_rc 0 ina "$VZMIGRATE" '-?'
-	expect_out '^Usage: vzmigrate '
+	# OpenVZ's usage text, on stdout.
+	local o
+	for o in '' '-?' -h --help --usage; do
+		OUT=$(ina "$VZMIGRATE" $o 2>/dev/null) || fail "vzmigrate $o: not status 0"
+		[ "$(printf '%s\n' "$OUT" | head -3)" = "This program is used for container migration to another node.
+Usage:
+  vzmigrate [option ...] destination_address <CTID>" ] || fail "vzmigrate $o: $OUT"
+		expect_out '^-r, --remove-area yes\|no$'
+		expect_out '^-f, --nodeps\[=<check>\[,<check> \.\.\.\]\]$'
+	done
 	expect_rc 1 ina "$VZMIGRATE" --frobnicate $MIG_B 2110
 	expect_rc 1 ina "$VZMIGRATE" -f=gpu $MIG_B 2110
 	ina "$VZCTL" --quiet create 2110 --ostemplate busybox-x86_64 || fail "create"
@@ -305,7 +322,8 @@ t_migrate_cli_openvz() {
 	cp "$T/ssh/auth_b" "$T/ssh/auth_b.keep"
 	sed -i 's|PATH=[^:]*:|PATH=|' "$T/ssh/auth_b"
 	expect_rc 14 migrate $MIG_B 2110
-	expect_out 'OpenVZ is not running on the target machine'
+	expect_out '^Error: OpenVZ is not running on the target machine'
+	expect_out "^Error: Can't continue migration$"
 	mv "$T/ssh/auth_b.keep" "$T/ssh/auth_b"
 	expect_rc 0 migrate -v $MIG_B 2110
 	expect_out '^Starting migration of CT 2110 to 10.78.0.3$'
@@ -325,11 +343,36 @@ t_migrate_cli_openvz() {
 	return 0
 }
 
+# OpenVZ's bad_usage: "Invalid usage: WHY" and where to look, on stdout
+# (its heredoc went there), status 1; no server needed.
+mig_bad_usage() {
+	local why=$1 out
+	shift
+	out=$("$(dirname "$VZCTL")/vzmigrate" "$@" 2>/dev/null)
+	[ $? -eq 1 ] || fail "vzmigrate $*: not status 1"
+	[ "$out" = "Invalid usage: $why
+
+For command line syntax, please check
+  vzmigrate --help
+  man vzmigrate" ] || fail "vzmigrate $*: $out"
+}
+
+t_migrate_cli_bad_usage() {
+	mig_bad_usage 'not enough parameters' 10.78.0.3
+	mig_bad_usage 'too many parameters' 10.78.0.3 101 102
+	mig_bad_usage 'Bad argument for -r: maybe' -r maybe 10.78.0.3 101
+	mig_bad_usage 'Bad argument for --remove-area: maybe' --remove-area maybe 10.78.0.3 101
+	mig_bad_usage 'unknown -f argument: gpu' -f=cpu,gpu 10.78.0.3 101
+	mig_bad_usage 'unknown --nodeps argument: gpu' --nodeps=gpu 10.78.0.3 101
+	return 0
+}
+
 t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104
 	expect_rc 4 migrate 10.78.0.99 2104
-	expect_out "Can't connect to destination address using public key"
+	expect_out "^Error: Can't connect to destination address using public key$"
+	expect_out '^Error: Please put your public key to destination node$'
 	source_intact 2104
 	# sshd up but the key is not accepted there.
 	: >"$T/ssh/auth_b"
@@ -346,7 +389,7 @@ t_migrate_rollback_target_full() {
 	mount -t tmpfs -o size=4m nvz-mig-full "$T/b/private" || fail "tmpfs"
 	ina "$VZCTL" exec 2105 'dd if=/dev/urandom of=/root/big bs=1M count=12 2>/dev/null' || fail "fill"
 	expect_rc 6 migrate $MIG_B 2105
-	expect_out 'Syncing private failed'
+	expect_out '^Error: Failed to sync container private areas: '
 	source_intact 2105
 	umount "$T/b/private"
 	return 0
@@ -375,7 +418,7 @@ t_migrate_rollback_ssh_killed() {
 	wait $mig
 	local rc=$?
 	[ $rc -eq 6 ] || fail "vzmigrate exited $rc, expected 6: $(cat "$T/mig.out")"
-	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	grep -q '^Error: Failed to sync container private areas: ' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
 	source_intact 2106
 	return 0
 }
@@ -390,7 +433,8 @@ t_migrate_rollback_start_fails() {
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
 	expect_rc 7 migrate $MIG_B 2107
 	expect_out 'Stopping container'
-	expect_out 'Starting container on the destination failed'
+	# OpenVZ's words for the step that failed, the reason after them.
+	expect_out '^Error: Failed to start container: '
 	expect_out 'Starting container on the source again'
 	source_intact 2107
 	umount "$T/b/ro"
@@ -503,7 +547,7 @@ t_migrate_killed_midway() {
 	wait $mig
 	local rc=$?
 	[ $rc -eq 6 ] || fail "SIGTERM: exited $rc, expected 6: $(cat "$T/mig.out")"
-	grep -q 'Syncing private failed' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
+	grep -q '^Error: Failed to sync container private areas: ' "$T/mig.out" || fail "no failed step named: $(cat "$T/mig.out")"
 	source_intact 2111
 	# SIGKILL: no rollback code runs on A at all.
 	nsenter --net=/run/netns/"$NA" "$VZMIGRATE" --ssh="$SSHOPTS" --rsync="--bwlimit=400" $MIG_B 2111 >"$T/mig.out" 2>&1 &
@@ -539,7 +583,9 @@ t_migrate_stopped_keep_dst() {
 	# Stopped now: copied and registered, not started.
 	ina "$VZCTL" --quiet stop 2112 || fail "stop"
 	expect_rc 0 migrate --keep-dst $MIG_B cold
-	expect_out 'Registering container'
+	# OpenVZ's steps for a stopped CT: no stop, no start.
+	mig_steps 'Locked CT 2112' 'Starting migration of CT 2112 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Cleaning up'
 	vzb status 2112 | grep -q 'exist unmounted down' || fail "B: $(vzb status 2112)"
 	[ "$(readlink "$T/b/names/cold")" = "$T/b/conf/2112.conf" ] || fail "name link"
 	[ -e "$T/conf/2112.conf" ] && fail "source left"
@@ -605,8 +651,9 @@ t_migrate_online() {
 	local logins
 	logins=$(ssh_logins b)
 	expect_rc 0 migrate --online -t $MIG_B live
-	expect_out 'Live migrating container...'
-	expect_out 'Restoring container'
+	# OpenVZ's steps of a live migration at its default verbosity.
+	mig_steps 'Locked CT 2114' 'Starting live migration of CT 2114 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Live migrating container...' 'Cleaning up'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	# One ssh connection carried the session and every copy.
 	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"
@@ -720,7 +767,7 @@ SH
 	expect_rc 0 migrate --check-only --nodeps=ipv6 $MIG_B 2117
 	expect_rc 0 migrate --check-only -f $MIG_B 2117
 	expect_rc 1 migrate --nodeps=gpu $MIG_B 2117
-	expect_out 'Bad value for --nodeps: gpu'
+	expect_out 'unknown --nodeps argument: gpu'
 	inb sysctl -qw net.ipv6.conf.all.disable_ipv6=0
 	# criu cannot carry a tree between cgroup versions: B, made to use
 	# cgroup v2 (the cgroup2 mount beside this host's v1 controllers),
@@ -789,7 +836,7 @@ t_migrate_online_lazy() {
 	want=$(seq 1 $LAZY_N | md5sum | cut -d' ' -f1)
 	c0=$(ina "$VZCTL" exec 2117 cat /run/count)
 	expect_rc 0 migrate --lazy -t $MIG_B 2117
-	expect_out 'Starting online post-copy migration of CT 2117'
+	expect_out 'Starting live post-copy migration of CT 2117'
 	expect_out 'Live migrating container...'
 	expect_out 'Restoring container \(memory follows on demand\)'
 	expect_out 'Copying memory'
@@ -832,7 +879,7 @@ t_migrate_online_lazy_rollback() {
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
 	expect_rc 7 migrate --lazy $MIG_B 2118
 	expect_out 'Live migrating container...'
-	expect_out 'Starting container on the destination failed'
+	expect_out '^Error: Failed to undump container: '
 	expect_out 'Resuming container on the source'
 	source_intact 2118
 	ina "$VZCTL" exec 2118 "kill -0 $pid" || fail "process $pid lost in the rollback"

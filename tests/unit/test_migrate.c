@@ -120,7 +120,8 @@ Test(migrate, recv_refuses_an_existing_ct)
 	struct nvz_migrate_recv_opts o = { 0 };
 	cr_assert_lt(recv_run(300, &o, "commit\n", rep, sizeof(rep), &err), 0);
 	cr_assert_eq(err->status, NVZ_MIG_EXISTS);
-	cr_assert_str_eq(rep, "", "nothing offered: %s", rep);
+	/* Nothing offered: the reason, for the source to print as its error. */
+	cr_assert_str_eq(rep, "REFUSED CT #300 already exists on destination node\n", "%s", rep);
 	nvz_error_free(err);
 	/* A name used by another CT here. */
 	put(P("%s/conf/301.conf", base), "NAME=\"web\"\n");

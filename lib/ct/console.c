@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -253,9 +254,10 @@ static void console_sak(int master)
 		pid_t pid = (pid_t)atol(de->d_name);
 		if (de->d_name[strspn(de->d_name, "0123456789")] || pid <= 0 || pid == getpid())
 			continue;
-		long in_ct = ct_pid(pid);
-		if (in_ct > 1 && has_open(pid, &st))
-			kill(pid, SIGKILL);
+		/* Held before the checks: a pid reused meanwhile gets no signal. */
+		cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd >= 0 && ct_pid(pid) > 1 && has_open(pid, &st))
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	}
 }
 

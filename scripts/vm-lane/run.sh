@@ -3,7 +3,7 @@
 # qemu (KVM if usable, else TCG) with cgroup v2 only and a prjquota data disk,
 # stream the serial console, and pass/fail on the guest's
 # "NVZVM RESULT: N passed, N failed" line. See tests/vm/README.md.
-# env: NVZ_VM_CACHE (/var/cache/nvz-vm), NVZ_VM_TIMEOUT (s, 3000), SMP (2),
+# env: NVZ_VM_CACHE (/var/cache/nvz-vm), NVZ_VM_TIMEOUT (s, 3300), SMP (2),
 #      MEM (MiB, 2048), NVZ_VM_SKIP_BUILD=1 (reuse the last build),
 #      NVZ_VM_EXTRA_TESTS (dir of more test_*.sh for the guest),
 #      NVZ_VM_DISK (data disk size, 6G, sparse), NVZ_VM_APPEND (more kernel args),
@@ -13,7 +13,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=${NVZ_VM_CACHE:-/var/cache/nvz-vm}
-TMO=${NVZ_VM_TIMEOUT:-3000}
+TMO=${NVZ_VM_TIMEOUT:-3300}
 SMP=${SMP:-2} MEM=${MEM:-2048}
 LOG=${NVZ_VM_LOG:-$C/serial.log}
 PATTERN=${1:-}

@@ -58,14 +58,19 @@ bool cli_is_root(void)
 	return geteuid() == 0;
 }
 
-int cli_bad_parameter(const char *option, const char *arg, const struct nvz_error *why)
+int cli_bad_value(const char *option, const char *arg, const char *reason)
 {
-	const char *reason = why && why->msg ? strstr(why->msg, "' (") : NULL;
 	char *line = NULL;
 	if (asprintf(&line, "Bad parameter for --%s: %s%s%s", option, arg, reason ? " " : "",
-		     reason ? reason + 2 : "") < 0)
+		     reason ? reason : "") < 0)
 		line = NULL;
 	cli_error_line(line ? line : "Bad parameter");
 	free(line);
 	return NVZ_E_VALUE;
+}
+
+int cli_bad_parameter(const char *option, const char *arg, const struct nvz_error *why)
+{
+	const char *reason = why && why->msg ? strstr(why->msg, "' (") : NULL;
+	return cli_bad_value(option, arg, reason ? reason + 2 : NULL);
 }

@@ -21,6 +21,8 @@ int cli_fail(struct nvz_error *err);
  * table's refusal of a value vzctl took, whose "(reason)" follows (NULL:
  * the line alone). */
 int cli_bad_parameter(const char *option, const char *arg, const struct nvz_error *why);
+/* The same line with reason (e.g. "(not in NETDEV)") after it, or alone. */
+int cli_bad_value(const char *option, const char *arg, const char *reason);
 /* One more error line, on stderr and in LOGFILE as cli_fail's. */
 void cli_error_line(const char *msg);
 /* cli_fail's messages also go to ctx's LOGFILE (NULL: no more). */

@@ -32,13 +32,6 @@ static int done(struct nvz_error *err, int r)
 	return r < 0 ? cli_fail(err) : 0;
 }
 
-/* A bad option value: vzctl's line, status 21. */
-static int bad_value(const char *opt, const char *arg)
-{
-	fprintf(stderr, "Bad parameter for --%s: %s\n", opt, arg);
-	return NVZ_E_VALUE;
-}
-
 static bool in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);
@@ -61,7 +54,7 @@ static int add_create_ip(char **list, const char *arg)
 		struct nvz_addr a;
 		if (nvz_addr_parse(t, &a, &err) < 0) {
 			nvz_error_free(err);
-			return bad_value("ipadd", t);
+			return cli_bad_value("ipadd", t, NULL);
 		}
 		char *more = NULL;
 		if (in_list(*list, t))
@@ -81,7 +74,7 @@ static int uid_arg(const char **dst, const char *opt, const char *arg)
 	errno = 0;
 	strtoul(arg, &end, 10);
 	if (!*arg || *end || errno || arg[0] == '-')
-		return bad_value(opt, arg);
+		return cli_bad_value(opt, arg, NULL);
 	*dst = arg;
 	return 0;
 }

@@ -218,9 +218,10 @@ static int merge_devlist(struct nvz_ct *ct, const struct set_opt *o, const char 
 /* vzctl's words for a second --ifname or --bridge in one set. */
 static int multiple_use(const char *option, const char *arg)
 {
-	fprintf(stderr, "Multiple use of --%s option not allowed\nBad parameter for --%s: %s\n", option, option,
-		arg);
-	return NVZ_E_VALUE;
+	cleanup_free char *line = NULL;
+	if (asprintf(&line, "Multiple use of --%s option not allowed", option) >= 0)
+		cli_error_line(line);
+	return cli_bad_value(option, arg, NULL);
 }
 
 /* The options netif_opt handles, by its op number (the table's rows). */
@@ -230,8 +231,7 @@ static const char *const netif_option[] = { "netif_add", "netif_del", "ifname", 
 /* vzctl's last line for a bad value (its parse_opt): status 21. */
 static int bad_param(int op, const char *arg)
 {
-	fprintf(stderr, "Bad parameter for --%s: %s\n", netif_option[op], arg);
-	return NVZ_E_VALUE;
+	return cli_bad_value(netif_option[op], arg, NULL);
 }
 
 /* NETIF: --netif_add/--netif_del, --ifname selecting an entry that the
@@ -356,8 +356,7 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 	bool del = o->ubc == 1;
 	/* A bad value, 21 (vzctl stored any name but its reserved ones). */
 	if (!nvz_ifname_valid(arg)) {
-		fprintf(stderr, "Bad parameter for --%s: %s (not an interface name)\n", o->option, arg);
-		return NVZ_E_VALUE;
+		return cli_bad_value(o->option, arg, "(not an interface name)");
 	}
 	if (reserved_netdev(arg))
 		return cli_bad_parameter(o->option, arg, NULL);
@@ -386,8 +385,7 @@ static int merge_netdev(struct nvz_ct *ct, const struct set_opt *o, const char *
 		fprintf(f, "%s%s", ftell(f) ? " " : "", arg);
 	fclose(f);
 	if (del && !found) {
-		fprintf(stderr, "Bad parameter for --netdev_del: %s (not in NETDEV)\n", arg);
-		return NVZ_E_VALUE;
+		return cli_bad_value("netdev_del", arg, "(not in NETDEV)");
 	}
 	r->netdev = true;
 	return put(r, "NETDEV", out);
@@ -446,8 +444,7 @@ static int merge_ip_list(struct nvz_ct *ct, const struct set_opt *o, const char 
 		}
 		if (nvz_addr_parse(t, &a, &err) < 0 || nvz_addr_canon(t, ip, sizeof(ip), &err) < 0) {
 			nvz_error_free(err);
-			fprintf(stderr, "Bad parameter for --%s: %s\n", o->option, arg);
-			return NVZ_E_VALUE;
+			return cli_bad_value(o->option, arg, NULL);
 		}
 		if (nvz_addr_unspecified(&a))
 			continue;
@@ -699,14 +696,12 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 			r->ignore = true;
 		else {
 			/* A bad value, not a bad option: 21, as vzctl. */
-			fprintf(stderr, "Bad parameter for --setmode: %s\n", arg);
-			return NVZ_E_VALUE;
+			return cli_bad_value("setmode", arg, NULL);
 		}
 		return 0;
 	case K_MAP:
 		if (strcmp(arg, "name")) {
-			fprintf(stderr, "Bad parameter for --applyconfig_map: %s\n", arg);
-			return NVZ_E_VALUE;
+			return cli_bad_value("applyconfig_map", arg, NULL);
 		}
 		r->map_name = true;
 		return 0;

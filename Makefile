@@ -135,9 +135,9 @@ $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $<
 
-# memfill runs inside busybox CTs (no libc there): static, and without the
-# sanitizers even in their builds (it is the CT's load, not nvz's code).
-$(B)/tests/memfill: tests/helpers/memfill.c
+# memfill and psiwatch run inside busybox CTs (no libc there): static, and
+# without the sanitizers even in their builds (the CT's load, not nvz's code).
+$(B)/tests/memfill $(B)/tests/psiwatch: $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $<
 

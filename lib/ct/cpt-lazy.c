@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/taskfd.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
@@ -45,49 +46,28 @@ void nvz_ct_lazy_hold(struct nvz_ct *ct)
 		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "CT %s: held while criu goes: %s", ct->id, e->msg);
 }
 
-/* One process's TCP sockets out of repair mode, each through a copy of
- * its descriptor (pidfd_getfd): setsockopt acts on the socket itself. */
-static void repair_off_pid(pid_t pid)
+static bool is_socket(const char *target)
 {
-	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	cleanup_dir DIR *d = pidfd >= 0 ? opendir(path) : NULL;
-	for (struct dirent *de; d && (de = readdir(d));) {
-		char target[64];
-		ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		if (n <= 0 || strncmp(target, "socket:", 7))
-			continue;
-		cleanup_close int fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
-		int proto = 0, off = TCP_REPAIR_OFF;
-		socklen_t len = sizeof(proto);
-		/* Refused (EPERM) for a socket neither established nor
-		 * closed, which criu never put in repair mode. */
-		if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
-		    proto == IPPROTO_TCP)
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
-	}
+	return !strncmp(target, "socket:", 7);
+}
+
+/* Through a copy of the descriptor: setsockopt acts on the socket itself. */
+static void repair_off(pid_t pid, int fd, const char *target, void *arg)
+{
+	(void)pid, (void)target, (void)arg;
+	int proto = 0, off = TCP_REPAIR_OFF;
+	socklen_t len = sizeof(proto);
+	/* Refused (EPERM) for a socket neither established nor closed, which
+	 * criu never put in repair mode. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
 }
 
 /* criu put the CT's established TCP connections in repair mode to dump
- * them; killed, it never took them out, and they would stay silent. Its
- * processes are those in init's pid namespace. */
+ * them; killed, it never took them out, and they would stay silent. */
 static void tcp_repair_off(pid_t init_pid)
 {
-	char path[64];
-	struct stat ns, st;
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init_pid);
-	if (stat(path, &ns) < 0)
-		return;
-	cleanup_dir DIR *d = opendir("/proc");
-	for (struct dirent *de; d && (de = readdir(d));) {
-		pid_t pid = (pid_t)atoi(de->d_name);
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
-			repair_off_pid(pid);
-	}
+	nvz_cpt_each_task_fd(init_pid, is_socket, repair_off, NULL);
 }
 
 void nvz_ct_lazy_unlock(struct nvz_ct *ct, pid_t init_pid)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/taskfd.h"
 #include "cpt/tmpfs.h"
 #include "ct/bcfs.h"
 #include "ct/hub.h"
@@ -751,6 +752,12 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 	restore_free(r);
 	if (pid < 0)
 		return -1;
+	/* First: until then its sd-event daemons spin (lib/cpt/psi.c). */
+	char psi[384];
+	if (nvz_cpt_psi_rearm(pid, psi, sizeof(psi)) > 0) {
+		size_t used = strlen(warning);
+		snprintf(warning + used, warning_len - used, "%sPSI triggers: %s", used ? "; " : "", psi);
+	}
 	if (after_restore(ct, pid, ips, netif, uptime, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, __WALL);

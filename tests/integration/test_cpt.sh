@@ -32,6 +32,15 @@ uptime_s() { "$VZLIST" -H -o uptime "$1" | awk -F'[dhms:]+' '{ print $1 * 86400 
 
 cg_gone() { [ ! -d "$(cgdir pids "$1")" ]; }
 
+# The CPU ticks (user + system) process PID of CT ID (its own pid there)
+# spent in a second; vzctl runs as VZCTL or as the command given after.
+cpu_ticks_1s() {
+	local id=$1 pid=$2
+	shift 2
+	"${@:-$VZCTL}" exec "$id" "a=\$(cut -d' ' -f14,15 /proc/$pid/stat); sleep 1; b=\$(cut -d' ' -f14,15 /proc/$pid/stat); echo \$a \$b" |
+		awk '{ print $3 + $4 - $1 - $2 }'
+}
+
 # What the restore cannot write back of the cgroup settings a dump carries
 # (cgroup2: controllers and limits below the CT's cgroup, written by
 # nvz-criu-action) is said, and the CT runs on without it. It goes to the
@@ -300,6 +309,13 @@ t_cpt_debian_systemd() {
 	[ "$OUT" = "$cgwas" ] || fail "cgroups after restore: '$OUT', were '$cgwas'"
 	expect_rc 0 "$VZCTL" exec 1506 'systemctl show -p MainPID --value systemd-journald'
 	[ "$OUT" = "$journald" ] || fail "journald restarted: $OUT != $journald"
+	# systemd >= 254 (Debian 13) watches memory pressure: with the trigger
+	# lost in the restore, PID 1 and journald spun (t_cpt_psi_triggers).
+	local p ticks
+	for p in 1 "$journald"; do
+		ticks=$(cpu_ticks_1s 1506 "$p")
+		[ "${ticks:-100}" -lt 30 ] || fail "pid $p spins after the restore: $ticks ticks in 1 s"
+	done
 	# systemd still manages units and halts cleanly on vzctl stop.
 	expect_rc 0 "$VZCTL" exec 1506 'systemctl restart systemd-journald && systemctl is-active systemd-journald'
 	# Restored under another CGROUP_PREFIX (as on another server): each
@@ -315,6 +331,39 @@ t_cpt_debian_systemd() {
 	[ "$OUT" = "$cgwas" ] || fail "cgroups after restore under a new prefix: '$OUT', were '$cgwas'"
 	expect_rc 0 "$VZCTL" stop 1506
 	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "restored systemd did not halt cleanly"
+	return 0
+}
+
+# A PSI trigger lives in the open file, which criu restores without it:
+# the file then polls ready at once, every time. Every sd-event daemon of
+# systemd >= 254 (PID 1, journald... in a Debian 13 CT) watches memory
+# pressure so, and spun at 100% CPU after a restore. nvz writes the
+# triggers again (lib/cpt/psi.c). Two watchers: one on the server-wide
+# file, one on its cgroup's, told its trigger as systemd tells a service
+# (MEMORY_PRESSURE_WRITE). Neither sees a storm of events afterwards.
+t_cpt_psi_triggers() {
+	cpt_setup
+	start_busybox 1531
+	cp "$BUILD/tests/psiwatch" "$T/root/1531/psiwatch" || fail "copy psiwatch"
+	local cgfile=/sys/fs/cgroup/unified/memory.pressure f e0 e1 r0 r1
+	cg_v2 && cgfile=/sys/fs/cgroup/memory.pressure
+	"$VZCTL" exec 1531 "/psiwatch /proc/pressure/memory /tmp/psi.proc -d" || fail "psiwatch on /proc"
+	"$VZCTL" exec 1531 "MEMORY_PRESSURE_WRITE=$(printf 'some 150000 2000000\0' | base64) /psiwatch $cgfile /tmp/psi.cg -d" ||
+		fail "psiwatch on $cgfile"
+	for f in psi.proc psi.cg; do
+		wait_for 50 test -s "$T/root/1531/tmp/$f" || fail "psiwatch did not start ($f)"
+	done
+	expect_rc 0 "$VZCTL" chkpnt 1531
+	expect_rc 0 "$VZCTL" restore 1531
+	printf '%s\n' "$OUT" | grep -q 'Warning' && fail "restore warned: $OUT"
+	sleep 1
+	for f in psi.proc psi.cg; do
+		read -r e0 r0 <"$T/root/1531/tmp/$f"
+		sleep 2
+		read -r e1 r1 <"$T/root/1531/tmp/$f"
+		[ "$r1" -gt "$r0" ] || fail "psiwatch ($f) does not run after the restore: $r0 -> $r1"
+		[ $((e1 - e0)) -le 3 ] || fail "PSI trigger lost in the restore ($f): $((e1 - e0)) events in 2 s"
+	done
 	return 0
 }
 

@@ -485,7 +485,7 @@ t_migrate_ploop() {
 
 t_migrate_offline_debian() {
 	mig_setup
-	ina "$VZCTL" --quiet create 2110 --ostemplate debian-12-x86_64-minbase || fail "create"
+	ina "$VZCTL" --quiet create 2110 --ostemplate "$DEBIAN_TMPL" || fail "create"
 	ina "$VZCTL" --quiet set 2110 --ipadd $MIG_CT_IP --name deb --save || fail "set"
 	ina "$VZCTL" --quiet start 2110 --wait || fail "start"
 	ina "$VZCTL" exec 2110 'echo debian > /root/marker' || fail "marker"
@@ -503,7 +503,7 @@ t_migrate_offline_debian() {
 # and on cgroup v2 the limits systemd set below the CT's cgroup came along.
 t_migrate_online_debian() {
 	mig_setup
-	ina "$VZCTL" --quiet create 2121 --ostemplate debian-12-x86_64-minbase || fail "create"
+	ina "$VZCTL" --quiet create 2121 --ostemplate "$DEBIAN_TMPL" || fail "create"
 	ina "$VZCTL" --quiet set 2121 --ipadd $MIG_CT_IP --save || fail "set"
 	ina "$VZCTL" --quiet start 2121 --wait || fail "start"
 	wait_for 300 ina "$VZCTL" exec 2121 'systemctl is-system-running | grep -Eq "running|degraded"' ||
@@ -521,6 +521,12 @@ t_migrate_online_debian() {
 	vzb status 2121 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2121)"
 	[ "$(vzb exec 2121 'systemctl show -p MainPID --value systemd-journald')" = "$journald" ] ||
 		fail "journald restarted: the CT booted again on B"
+	# systemd >= 254 (Debian 13): its memory pressure triggers came back.
+	local p ticks
+	for p in 1 "$journald"; do
+		ticks=$(cpu_ticks_1s 2121 "$p" vzb)
+		[ "${ticks:-100}" -lt 30 ] || fail "pid $p spins on B: $ticks ticks in 1 s"
+	done
 	[ "$(vzb exec 2121 "$cgview")" = "$cgwas" ] ||
 		fail "cgroups on B: '$(vzb exec 2121 "$cgview")', were '$cgwas' on A"
 	vzb exec 2121 'systemctl restart systemd-journald && systemctl is-active systemd-journald' >/dev/null ||

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/taskfd.h"
 #include "nvz/config.h"
 #include "nvz/error.h"
 #include "nvz/fs.h"
@@ -294,4 +295,54 @@ Test(cpt, post_dump_hook)
 	cr_assert(!nvz_path_exists(path), "FIFO left");
 	/* No vzctl listening: the script fails at once, it does not hang. */
 	cr_assert_eq(nvz_cpt_hook_post_dump(dir), -1);
+}
+
+/* The trigger written again into a restored PSI file (lib/cpt/psi.c):
+ * systemd's MEMORY_PRESSURE_WRITE for a memory file, else sd-event's. */
+#define ENV_OF(s) s, sizeof(s) - 1
+Test(cpt, psi_trigger_from_environment)
+{
+	char out[64];
+	/* base64 of "some 150000 2000000\0", as PID 1 encodes it. */
+	static const char env[] = "PATH=/bin\0MEMORY_PRESSURE_WATCH=/sys/fs/cgroup/x/memory.pressure\0"
+				  "MEMORY_PRESSURE_WRITE=c29tZSAxNTAwMDAgMjAwMDAwMAA=\0HOME=/\0";
+	ssize_t n = nvz_cpt_psi_trigger(ENV_OF(env), true, out, sizeof(out));
+	cr_assert_eq(n, 20);
+	cr_assert_eq(memcmp(out, "some 150000 2000000", 20), 0);
+	/* Not systemd's kind of file: its default, not the variable. */
+	n = nvz_cpt_psi_trigger(ENV_OF(env), false, out, sizeof(out));
+	cr_assert_eq(n, 20);
+	cr_assert_str_eq(out, "some 200000 2000000");
+	/* Without padding it decodes too. */
+	static const char nopad[] = "MEMORY_PRESSURE_WRITE=c29tZSA5OTAwMCAyMDAwMDAwAA\0";
+	n = nvz_cpt_psi_trigger(ENV_OF(nopad), true, out, sizeof(out));
+	cr_assert_eq(n, 19);
+	cr_assert_eq(memcmp(out, "some 99000 2000000", 19), 0);
+}
+
+Test(cpt, psi_trigger_default)
+{
+	char out[64];
+	static const char none[] = "PATH=/bin\0XMEMORY_PRESSURE_WRITE=c29tZQ==\0";
+	static const char bad[] = "MEMORY_PRESSURE_WRITE=not*base64\0";
+	static const char empty[] = "MEMORY_PRESSURE_WRITE=\0";
+	const struct {
+		const char *env;
+		size_t len;
+	} cases[] = { { ENV_OF(none) }, { ENV_OF(bad) }, { ENV_OF(empty) }, { "", 0 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		ssize_t n = nvz_cpt_psi_trigger(cases[i].env, cases[i].len, true, out, sizeof(out));
+		cr_assert_eq(n, 20, "case %zu", i);
+		cr_assert_str_eq(out, "some 200000 2000000", "case %zu", i);
+	}
+	/* A variable cut short (no NUL before the end) is not the process's
+	 * value: the default, not a trigger decoded from half of it. */
+	static const char cut[] = "MEMORY_PRESSURE_WRITE=c29tZSAxNTAwMDAgMjAwMDAwMAA=";
+	cr_assert_eq(nvz_cpt_psi_trigger(cut, 30, true, out, sizeof(out)), 20);
+	cr_assert_str_eq(out, "some 200000 2000000");
+	/* No room for the trigger: refused. */
+	static const char full[] = "MEMORY_PRESSURE_WRITE=c29tZSAxNTAwMDAgMjAwMDAwMAA=\0";
+	cr_assert_eq(nvz_cpt_psi_trigger("", 0, true, out, 10), -1);
+	cr_assert_eq(nvz_cpt_psi_trigger(ENV_OF(full), true, out, 4), -1);
 }

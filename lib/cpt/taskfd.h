@@ -1,0 +1,31 @@
+/* The open files of a restored CT's processes (taskfd.c), and the PSI
+ * triggers criu does not carry (psi.c). */
+#ifndef NVZ_CPT_TASKFD_H
+#define NVZ_CPT_TASKFD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* want: the descriptor's link target (/proc/PID/fd/N) is one to act on.
+ * fn: gets a copy of that descriptor, closed when it returns. */
+typedef bool (*nvz_cpt_fd_want_fn)(const char *target);
+typedef void (*nvz_cpt_fd_fn)(pid_t pid, int fd, const char *target, void *arg);
+
+/* Each wanted descriptor of each process in init_pid's pid namespace. */
+void nvz_cpt_each_task_fd(pid_t init_pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *arg);
+
+/* The trigger to write again into a PSI file a restored process holds,
+ * from its environment (environ: NUL-separated, len bytes): systemd's
+ * MEMORY_PRESSURE_WRITE (base64) for a memory file, else sd-event's own
+ * default. Returns its length (with the NUL systemd writes), or -1 if
+ * out does not hold it. */
+ssize_t nvz_cpt_psi_trigger(const char *environ, size_t len, bool memory, char *out, size_t size);
+
+/* Writes the triggers again into every PSI file open for writing in the
+ * CT (init_pid's pid namespace). Returns how many could not be: what
+ * failed, or a trigger nvz had to guess, is described in note (may be
+ * NULL), one "comm[pid] path: why" per item, "; " between them. */
+int nvz_cpt_psi_rearm(pid_t init_pid, char *note, size_t note_len);
+
+#endif

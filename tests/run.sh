@@ -32,11 +32,15 @@ if [ ! -e "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" ]; then
 		exit 1
 	}
 fi
-if [ -z "${NVZ_SKIP_DEBIAN:-}" ] && [ ! -e "$TEMPLATE_CACHE/debian-12-x86_64-minbase.tar.gz" ]; then
-	echo "# building the Debian 12 template with mmdebstrap (cached afterwards)"
-	"$SRCDIR/scripts/mk-debian-template" "$TEMPLATE_CACHE" >"$TEMPLATE_CACHE/mk-debian.log" 2>&1 ||
-		echo "# Debian template build failed: see $TEMPLATE_CACHE/mk-debian.log"
-fi
+for release in 12 13; do
+	[ -z "${NVZ_SKIP_DEBIAN:-}" ] || break
+	[ -e "$TEMPLATE_CACHE/debian-$release-x86_64-minbase.tar.gz" ] && continue
+	log=$TEMPLATE_CACHE/mk-debian.log
+	[ "$release" = 12 ] || log=$TEMPLATE_CACHE/mk-debian-$release.log
+	echo "# building the Debian $release template with mmdebstrap (cached afterwards)"
+	"$SRCDIR/scripts/mk-debian-template" "$TEMPLATE_CACHE" "$release" >"$log" 2>&1 ||
+		echo "# Debian $release template build failed: see $log"
+done
 
 # --- unit tests (Criterion) ---
 if [ -z "$PATTERN" ] || [ "$PATTERN" = unit ]; then

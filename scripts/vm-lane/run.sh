@@ -31,14 +31,17 @@ K=$C/current
 # of 256 bytes hold the project id); the guest mounts it -o prjquota on /tmp.
 # It carries the Debian template, when the host lane has built it (too big
 # for the initramfs), for the systemd boots on cgroup v2.
-DEB=${NVZ_VM_DEBIAN_TEMPLATE:-${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}/debian-12-x86_64-minbase.tar.gz}
+TMPLS=${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}
+DEB=${NVZ_VM_DEBIAN_TEMPLATE:-$TMPLS/debian-12-x86_64-minbase.tar.gz}
+DEB13=${NVZ_VM_DEBIAN13_TEMPLATE:-$TMPLS/debian-13-x86_64-minbase.tar.gz}
 rm -rf "$C/disk.img" "$C/disk-seed"
 mkdir -p "$C/disk-seed"
-if [ -s "$DEB" ]; then
+for tmpl in "$DEB" "$DEB13"; do
+	[ -s "$tmpl" ] || continue
 	mkdir -p "$C/disk-seed/nvz-templates"
-	cp -l "$DEB" "$C/disk-seed/nvz-templates/" 2>/dev/null || cp "$DEB" "$C/disk-seed/nvz-templates/" ||
-		die "cannot copy $DEB"
-fi
+	cp -l "$tmpl" "$C/disk-seed/nvz-templates/" 2>/dev/null || cp "$tmpl" "$C/disk-seed/nvz-templates/" ||
+		die "cannot copy $tmpl"
+done
 truncate -s "${NVZ_VM_DISK:-6G}" "$C/disk.img"
 mkfs.ext4 -q -F -O quota,project -I 256 -E root_owner=0:0 -L nvzvm -d "$C/disk-seed" "$C/disk.img" ||
 	die "mkfs.ext4 -O quota,project failed"

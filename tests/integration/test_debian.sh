@@ -1,7 +1,8 @@
-# A real Debian 12 with systemd, built by mmdebstrap (scripts/mk-debian-template).
+# A real Debian 12 with systemd, built by mmdebstrap (scripts/mk-debian-template),
+# and the same tests on Debian 13 (trixie, systemd 257) at the end.
 # shellcheck shell=bash
 
-DEBIAN_TMPL=debian-12-x86_64-minbase
+DEBIAN_TMPL=${NVZ_DEBIAN_TMPL:-debian-12-x86_64-minbase}
 
 need_debian() {
 	[ -e "$T/template/cache/$DEBIAN_TMPL.tar.gz" ] ||
@@ -42,8 +43,12 @@ t_debian_systemd_boot() {
 	# one is added here, and after the reboot below it runs.
 	expect_rc 0 "$VZCTL" exec 801 'ls /run/systemd/system-generators; systemctl is-active console-getty'
 	expect_out '^systemd-gpt-auto-generator$'
-	expect_out '^systemd-cryptsetup-generator$'
 	expect_out '^systemd-rc-local-generator$'
+	# Debian 12's systemd has the cryptsetup generator; Debian 13's
+	# minbase has none (it moved to the systemd-cryptsetup package).
+	if "$VZCTL" exec 801 'test -e /usr/lib/systemd/system-generators/systemd-cryptsetup-generator'; then
+		expect_out '^systemd-cryptsetup-generator$'
+	fi
 	expect_out '^active$'
 	printf '%s\n' "$OUT" | grep -Eq 'getty-gen|fstab|sysv' && fail "a generator with work is masked: $OUT"
 	expect_rc 0 "$VZCTL" exec 801 'printf "#!/bin/sh\ntouch /run/rc-local-ran\n" >/etc/rc.local; chmod +x /etc/rc.local'
@@ -110,3 +115,13 @@ t_debian_free_top_uptime() {
 	expect_rc 0 "$VZCTL" exec 803 'echo {1..3} $BASH_VERSION'
 	expect_out '^1 2 3 5\.'
 }
+
+# Debian 13 (trixie): systemd 257, with its memory pressure watch in PID 1
+# and every daemon (lib/cpt/psi.c), procps 4, shadow 4.17. The same tests.
+DEBIAN13_TMPL=debian-13-x86_64-minbase
+t_debian13_systemd_boot() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_systemd_boot; }
+t_debian13_userpasswd_login() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_userpasswd_login; }
+t_debian13_free_top_uptime() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_free_top_uptime; }
+t_net_debian13_ifupdown_networkd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_net_debian_ifupdown_networkd; }
+t_cpt_debian13_systemd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_cpt_debian_systemd; }
+t_migrate_online_debian13() { DEBIAN_TMPL=$DEBIAN13_TMPL t_migrate_online_debian; }

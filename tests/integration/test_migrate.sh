@@ -220,6 +220,36 @@ t_migrate_offline_busybox() {
 	return 0
 }
 
+# -v: OpenVZ's detail lines ("log 2": three spaces in, its words), in its
+# order; what vzctl prints meanwhile (the stop, the destroy) is not indented.
+t_migrate_verbose_lines() {
+	mig_setup
+	mig_ct 2113
+	expect_rc 0 migrate -v $MIG_B 2113
+	local got
+	got=$(printf '%s\n' "$OUT" | grep '^   ' | sed "s|$T|T|")
+	[ "$got" = "   Loading T/vz.conf
+   Loading T/conf/2113.conf
+   Getting remote VE_ROOT and VE_PRIVATE
+   Checking IPs on destination node: $MIG_CT_IP
+   Syncing private (2nd pass)
+   Destroying container" ] || fail "detail lines: $OUT"
+	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Cleaning up'
+	expect_out '^Container was stopped$'
+	expect_out '^Container private area was destroyed$'
+	# Stopped, back to A: no second pass (OpenVZ's was for a running CT);
+	# nvz's "Registering" is a detail line too.
+	vzb --quiet stop 2113 || fail "stop on B"
+	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" -v --ssh="$SSHOPTS" $MIG_A 2113
+	expect_out '^   Registering container$'
+	printf '%s\n' "$OUT" | grep -q '2nd pass' && fail "2nd pass of a stopped CT: $OUT"
+	# Without -v: none of them.
+	expect_rc 0 migrate $MIG_B 2113
+	printf '%s\n' "$OUT" | grep -q '^ ' && fail "detail lines without -v: $OUT"
+	return 0
+}
+
 t_migrate_keep_source() {
 	mig_setup
 	mig_ct 2102

@@ -58,6 +58,7 @@ struct nvz_migrate_opts {
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
 	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
+	int verbose;            /* -v count: 0 hides ssh's own messages, 4 is ssh -v */
 	/* Set by the caller's signal handler (SIGINT, SIGTERM): the running
 	 * copy is stopped, and the migration rolls back as on any failure. */
 	const volatile sig_atomic_t *interrupted;

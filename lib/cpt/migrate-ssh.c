@@ -63,6 +63,13 @@ int nvz_mig_build_ssh(struct mig *m, struct nvz_error **err)
 		nvz_argv_add(both[i], "ssh");
 		nvz_argv_add_words(both[i], m->o->ssh_opts);
 		nvz_argv_add_words(both[i], "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
+		/* OpenVZ's vzmigrate ran its connection check with ssh's stderr
+		 * thrown away unless -v: only its own two lines said why. The
+		 * copies' ssh (rsync's) speak as they did there; -vvvv: ssh -v. */
+		if (!i && m->o->verbose == 0)
+			nvz_argv_add_words(both[i], "-o LogLevel=QUIET");
+		if (m->o->verbose > 3)
+			nvz_argv_add(both[i], "-v");
 		if (m->mux) {
 			nvz_argv_add_words(both[i], i ? "-o ControlMaster=no" : "-o ControlMaster=yes");
 			nvz_argv_add(both[i], "-o");

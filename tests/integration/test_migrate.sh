@@ -400,13 +400,25 @@ t_migrate_cli_bad_usage() {
 t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104
+	# As OpenVZ's (its check's ssh ran with stderr thrown away unless -v):
+	# its two lines say why, not ssh's; -v adds ssh's own.
+	local why="Error: Can't connect to destination address using public key
+Error: Please put your public key to destination node"
 	expect_rc 4 migrate 10.78.0.99 2104
+	[ "$(printf '%s\n' "$OUT" | sed 1,2d)" = "$why" ] || fail "unreachable: $OUT"
+	expect_rc 4 migrate -v 10.78.0.99 2104
+	expect_out '^ssh: connect to host 10\.78\.0\.99 port 22: '
 	expect_out "^Error: Can't connect to destination address using public key$"
-	expect_out '^Error: Please put your public key to destination node$'
+	# -vvvv: ssh -v too, as OpenVZ's.
+	expect_rc 4 migrate -vvvv 10.78.0.99 2104
+	expect_out '^debug1: '
 	source_intact 2104
 	# sshd up but the key is not accepted there.
 	: >"$T/ssh/auth_b"
 	expect_rc 4 migrate $MIG_B 2104
+	[ "$(printf '%s\n' "$OUT" | sed 1,2d)" = "$why" ] || fail "key refused: $OUT"
+	expect_rc 4 migrate -v $MIG_B 2104
+	expect_out 'Permission denied \(publickey\)'
 	source_intact 2104
 	return 0
 }

@@ -29,6 +29,7 @@ enum nvz_migrate_status {
 	NVZ_MIG_EXISTS = 9,
 	NVZ_MIG_NOTEXIST = 10,
 	NVZ_MIG_IP_INUSE = 12,
+	NVZ_MIG_QUOTA = 13,
 	NVZ_MIG_NOT_RUNNING = 14, /* OpenVZ: not running on the target; here: nvz missing there */
 	NVZ_MIG_APPLY_CONFIG = 15,
 	NVZ_MIG_UNSUP_CPT = 17,

@@ -26,6 +26,7 @@
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
 #include "nvz/storage.h"
+#include "storage/quota.h"
 
 struct recv {
 	struct nvz_ct *ct;
@@ -366,6 +367,17 @@ static bool read_request(int in, char *line, size_t len)
 	return true;
 }
 
+/* The empty area gets the CT's project id (inherited by all that is
+ * received), no limits yet: those come with its config (install). A
+ * filesystem that counts no project makes it a no-op, as on create. */
+static int quota_init(struct recv *r, struct nvz_error **err)
+{
+	if (!r->made_private)
+		return 0; /* a --keep-dst retry's area: tagged by its first attempt, or at install */
+	struct nvz_disk_limits none = { 0 };
+	return nvz_quota_apply(r->ct->private, (uint32_t)r->ct->veid, &none, false, NVZ_MIG_QUOTA, err);
+}
+
 static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 {
 	char line[64];
@@ -381,6 +393,11 @@ static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 		}
 		if (!strcmp(line, "abort"))
 			break;
+		if (!strcmp(line, "quota")) {
+			reply(out, quota_init(r, err), err);
+			nvz_error_clear(err);
+			continue;
+		}
 		if (!strcmp(line, "pages")) {
 			/* Post-copy: the CT runs here; its memory is whole once
 			 * the daemon has it all. */

@@ -492,6 +492,20 @@ static int step_prepare(struct mig *m, struct nvz_error **err)
 	return prepare(m, err);
 }
 
+/* OpenVZ ran vzquota init and on there for a simfs CT with DISK_QUOTA: the
+ * target gives the empty area the CT's project id, which everything the
+ * copies make there inherits (its start then has no tree to tag). */
+static int step_quota(struct mig *m, struct nvz_error **err)
+{
+	if (strncmp(nvz_ct_get(m->ct, "VE_LAYOUT", "simfs"), "simfs", 5) ||
+	    nvz_ct_simfs_quota_off(m->ct, NULL))
+		return 0;
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Initializing remote quota");
+	nvz_mig_detail(m, "Quota init");
+	nvz_mig_detail(m, "Turning remote quota on");
+	return nvz_mig_session_do(m, "quota", NVZ_MIG_QUOTA, err);
+}
+
 static int step_sync1(struct mig *m, struct nvz_error **err)
 {
 	/* -c: trim the image first, so that less is copied (OpenVZ: ploop only). */
@@ -583,6 +597,7 @@ struct step {
 static const struct step steps_offline[] = {
 	{ NULL, NVZ_MIG_CONNECT, step_check, SIZE_MAX }, /* OpenVZ's check errors stand alone */
 	{ "Failed to prepare remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Failed to initialize quota", NVZ_MIG_QUOTA, step_quota, SIZE_MAX },
 	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
 	{ "Failed to copy memory iteratively", NVZ_MIG_COPY, step_predump, SIZE_MAX },
 	{ NULL, NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) }, /* step_what() */

@@ -187,7 +187,7 @@ t_migrate_offline_busybox() {
 	expect_rc 0 migrate -t $MIG_B web
 	# OpenVZ's steps at its default verbosity, in its order.
 	mig_steps 'Locked CT 2101' 'Starting migration of CT 2101 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
 	expect_out 'Total time CT was down'
 	# Arrived: running, files, config, name, hostname, IP.
 	vzb status 2101 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2101)"
@@ -232,10 +232,12 @@ t_migrate_verbose_lines() {
    Loading T/conf/2113.conf
    Getting remote VE_ROOT and VE_PRIVATE
    Checking IPs on destination node: $MIG_CT_IP
+   Quota init
+   Turning remote quota on
    Syncing private (2nd pass)
    Destroying container" ] || fail "detail lines: $OUT"
 	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Cleaning up'
 	expect_out '^Container was stopped$'
 	expect_out '^Container private area was destroyed$'
 	# Stopped, back to A: no second pass (OpenVZ's was for a running CT);
@@ -244,9 +246,13 @@ t_migrate_verbose_lines() {
 	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" -v --ssh="$SSHOPTS" $MIG_A 2113
 	expect_out '^   Registering container$'
 	printf '%s\n' "$OUT" | grep -q '2nd pass' && fail "2nd pass of a stopped CT: $OUT"
-	# Without -v: none of them.
+	# Without -v: none of them. DISK_QUOTA=no: no quota step (OpenVZ's
+	# vzmigrate ran no vzquota for it).
+	ina "$VZCTL" --quiet set 2113 --diskquota no --save || fail "diskquota no"
 	expect_rc 0 migrate $MIG_B 2113
 	printf '%s\n' "$OUT" | grep -q '^ ' && fail "detail lines without -v: $OUT"
+	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Cleaning up'
 	return 0
 }
 
@@ -514,6 +520,8 @@ t_migrate_ploop() {
 	expect_rc 0 migrate -c -s $MIG_B 2109
 	expect_out 'Compacting container image'
 	expect_out 'Not creating a container snapshot'
+	# As OpenVZ's: no quota step for ploop (the image is the limit).
+	printf '%s\n' "$OUT" | grep -q 'quota' && fail "quota step for ploop: $OUT"
 	[ ! -e "$T/b/private/2109/snapshots" ] || [ -z "$(ls -A "$T/b/private/2109/snapshots")" ] ||
 		fail "a snapshot arrived on B"
 	grep -q '^VE_LAYOUT="ploop"' "$T/b/conf/2109.conf" || fail "layout not recorded on B"
@@ -627,7 +635,7 @@ t_migrate_stopped_keep_dst() {
 	expect_rc 0 migrate --keep-dst $MIG_B cold
 	# OpenVZ's steps for a stopped CT: no stop, no start.
 	mig_steps 'Locked CT 2112' 'Starting migration of CT 2112 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Cleaning up'
 	vzb status 2112 | grep -q 'exist unmounted down' || fail "B: $(vzb status 2112)"
 	[ "$(readlink "$T/b/names/cold")" = "$T/b/conf/2112.conf" ] || fail "name link"
 	[ -e "$T/conf/2112.conf" ] && fail "source left"
@@ -695,7 +703,7 @@ t_migrate_online() {
 	expect_rc 0 migrate --online -t $MIG_B live
 	# OpenVZ's steps of a live migration at its default verbosity.
 	mig_steps 'Locked CT 2114' 'Starting live migration of CT 2114 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Live migrating container...' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Live migrating container...' 'Cleaning up'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	# One ssh connection carried the session and every copy.
 	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"

@@ -250,6 +250,9 @@ static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error
 		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "restore without --online");
 	if (install_tree(r, err) < 0 || install_conf(r, err) < 0 || install_scripts(r, err) < 0)
 		return -1;
+	/* The CT's disk limits, here as on the source (OpenVZ: vzquota init
+	 * and on with its config): nothing but this puts them on a project. */
+	nvz_ct_apply_disk_limits(r->ct);
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
 	/* OpenVZ: a CT mounted (not running) on the source is mounted here. */

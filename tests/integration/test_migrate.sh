@@ -256,6 +256,23 @@ t_migrate_verbose_lines() {
 	return 0
 }
 
+# A simfs CT's DISKSPACE holds on the destination too (OpenVZ's vzquota
+# init and on there): put on its project there, or, where the destination
+# cannot enforce project quota, a warning says so, as vzctl create's.
+t_migrate_disk_limits() {
+	mig_setup
+	mig_ct 2115 --diskspace 20M:20M
+	expect_rc 0 migrate $MIG_B 2115
+	vzb status 2115 | grep -q running || fail "not running on B"
+	if prjquota_here; then
+		expect_rc 0 vzb exec 2115 'df -k / | tail -1'
+		printf '%s\n' "$OUT" | awk '{ exit !($2 == 20480) }' || fail "df on B: $OUT"
+	else
+		expect_out "^Warning: disk limits are not enforced: unable to apply disk quota to $T/b/private/2115: "
+	fi
+	return 0
+}
+
 t_migrate_keep_source() {
 	mig_setup
 	mig_ct 2102

@@ -104,7 +104,12 @@ static char *remote_cmd(const struct mig *m)
 	if (!f)
 		return NULL;
 	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
-	fprintf(f, "%s migrate-recv %s", vz ? vz : "vzctl", ct->id);
+	/* OpenVZ's -v showed what vzctl printed there (the start...), and each
+	 * -v after the first made it more --verbose. */
+	fputs(vz ? vz : "vzctl", f);
+	for (int i = 0; i < m->o->verbose && i < 4; i++)
+		fputs(" --verbose", f);
+	fprintf(f, " migrate-recv %s", ct->id);
 	const char *name = nvz_conf_get(ct->conf, "NAME");
 	const char *ips = nvz_conf_get(ct->conf, "IP_ADDRESS");
 	const char *tree = nvz_conf_get(ct->conf, "TEMPLATE_TREE");

@@ -185,6 +185,7 @@ t_migrate_offline_busybox() {
 	# Its action script (a host directory bound into the CT) goes with it.
 	mig_bind_script 2101
 	expect_rc 0 migrate -t $MIG_B web
+	printf '%s\n' "$OUT" | grep -q 'Container start in progress' && fail "the destination's vzctl lines without -v: $OUT"
 	# OpenVZ's steps at its default verbosity, in its order.
 	mig_steps 'Locked CT 2101' 'Starting migration of CT 2101 to 10.78.0.3' 'Preparing remote node' \
 		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
@@ -237,9 +238,12 @@ t_migrate_verbose_lines() {
    Syncing private (2nd pass)
    Destroying container" ] || fail "detail lines: $OUT"
 	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
-		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Starting container...' 'Cleaning up'
 	expect_out '^Container was stopped$'
 	expect_out '^Container private area was destroyed$'
+	# And what vzctl printed on the destination (its start), as OpenVZ's.
+	expect_out '^Starting container\.\.\.$'
+	expect_out '^Container start in progress\.\.\.$'
 	# Stopped, back to A: no second pass (OpenVZ's was for a running CT);
 	# nvz's "Registering" is a detail line too.
 	vzb --quiet stop 2113 || fail "stop on B"

@@ -9,11 +9,13 @@
 #include "vzctl.h"
 
 /* stdout carries the protocol: every message goes to stderr, which ssh
- * hands to the source's terminal. */
+ * hands to the source's terminal. Warnings too, as vzctl prints them (the
+ * CT's disk limits not enforced here...). */
 static void log_stderr(void *userdata, int level, const char *msg)
 {
 	const struct cli_out *out = userdata;
-	if (level == NVZ_LOG_ERROR || level < out->verbose)
+	bool warn = !strncmp(msg, "Warning", 7) || !strncmp(msg, "WARNING", 7);
+	if (level == NVZ_LOG_ERROR || warn || level < out->verbose)
 		fprintf(stderr, "%s\n", msg);
 }
 

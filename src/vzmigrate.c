@@ -268,6 +268,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "This program can only be run under root.\n");
 		return NVZ_MIG_USAGE;
 	}
+	o.verbose = out.verbose;
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_error *err = NULL;
 	if (nvz_ctx_open(&ctx, cli_log, &out, &err) < 0)

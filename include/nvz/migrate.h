@@ -29,6 +29,7 @@ enum nvz_migrate_status {
 	NVZ_MIG_EXISTS = 9,
 	NVZ_MIG_NOTEXIST = 10,
 	NVZ_MIG_IP_INUSE = 12,
+	NVZ_MIG_QUOTA = 13,
 	NVZ_MIG_NOT_RUNNING = 14, /* OpenVZ: not running on the target; here: nvz missing there */
 	NVZ_MIG_APPLY_CONFIG = 15,
 	NVZ_MIG_UNSUP_CPT = 17,
@@ -58,6 +59,7 @@ struct nvz_migrate_opts {
 	const char *ssh_opts;   /* extra ssh options, split on blanks */
 	const char *rsync_opts; /* extra rsync options, split on blanks */
 	const char *remote_vzctl; /* vzctl on the target (default "vzctl") */
+	int verbose;            /* -v count: 0 hides ssh's own messages, 4 is ssh -v */
 	/* Set by the caller's signal handler (SIGINT, SIGTERM): the running
 	 * copy is stopped, and the migration rolls back as on any failure. */
 	const volatile sig_atomic_t *interrupted;

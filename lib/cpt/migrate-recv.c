@@ -26,6 +26,7 @@
 #include "nvz/fs.h"
 #include "nvz/migrate.h"
 #include "nvz/storage.h"
+#include "storage/quota.h"
 
 struct recv {
 	struct nvz_ct *ct;
@@ -249,6 +250,9 @@ static int install(struct recv *r, enum how how, int lazy_port, struct nvz_error
 		return nvz_err(err, NVZ_E_SYNTAX, EINVAL, "restore without --online");
 	if (install_tree(r, err) < 0 || install_conf(r, err) < 0 || install_scripts(r, err) < 0)
 		return -1;
+	/* The CT's disk limits, here as on the source (OpenVZ: vzquota init
+	 * and on with its config): nothing but this puts them on a project. */
+	nvz_ct_apply_disk_limits(r->ct);
 	if (how == START)
 		return nvz_ct_start(r->ct, &(struct nvz_start_opts){ .force = true }, err);
 	/* OpenVZ: a CT mounted (not running) on the source is mounted here. */
@@ -366,6 +370,17 @@ static bool read_request(int in, char *line, size_t len)
 	return true;
 }
 
+/* The empty area gets the CT's project id (inherited by all that is
+ * received), no limits yet: those come with its config (install). A
+ * filesystem that counts no project makes it a no-op, as on create. */
+static int quota_init(struct recv *r, struct nvz_error **err)
+{
+	if (!r->made_private)
+		return 0; /* a --keep-dst retry's area: tagged by its first attempt, or at install */
+	struct nvz_disk_limits none = { 0 };
+	return nvz_quota_apply(r->ct->private, (uint32_t)r->ct->veid, &none, false, NVZ_MIG_QUOTA, err);
+}
+
 static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 {
 	char line[64];
@@ -381,6 +396,11 @@ static int serve(struct recv *r, int in, int out, struct nvz_error **err)
 		}
 		if (!strcmp(line, "abort"))
 			break;
+		if (!strcmp(line, "quota")) {
+			reply(out, quota_init(r, err), err);
+			nvz_error_clear(err);
+			continue;
+		}
 		if (!strcmp(line, "pages")) {
 			/* Post-copy: the CT runs here; its memory is whole once
 			 * the daemon has it all. */

@@ -36,6 +36,11 @@ struct mig {
 	struct nvz_predump_stats pre; /* iterative memory copy, before the freeze */
 };
 
+/* OpenVZ's "log 2": a detail of a step, shown with -v only, three spaces
+ * in (its vzmigrate's words; what vzctl prints meanwhile is not indented). */
+#define nvz_mig_detail(m, fmt, ...) \
+	nvz_log((m)->ct->ctx, NVZ_LOG_VERBOSE, "   " fmt, ##__VA_ARGS__)
+
 static inline int nvz_mig_oom(struct nvz_error **err)
 {
 	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");

@@ -63,6 +63,13 @@ int nvz_mig_build_ssh(struct mig *m, struct nvz_error **err)
 		nvz_argv_add(both[i], "ssh");
 		nvz_argv_add_words(both[i], m->o->ssh_opts);
 		nvz_argv_add_words(both[i], "-o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=15");
+		/* OpenVZ's vzmigrate ran its connection check with ssh's stderr
+		 * thrown away unless -v: only its own two lines said why. The
+		 * copies' ssh (rsync's) speak as they did there; -vvvv: ssh -v. */
+		if (!i && m->o->verbose == 0)
+			nvz_argv_add_words(both[i], "-o LogLevel=QUIET");
+		if (m->o->verbose > 3)
+			nvz_argv_add(both[i], "-v");
 		if (m->mux) {
 			nvz_argv_add_words(both[i], i ? "-o ControlMaster=no" : "-o ControlMaster=yes");
 			nvz_argv_add(both[i], "-o");
@@ -97,7 +104,12 @@ static char *remote_cmd(const struct mig *m)
 	if (!f)
 		return NULL;
 	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
-	fprintf(f, "%s migrate-recv %s", vz ? vz : "vzctl", ct->id);
+	/* OpenVZ's -v showed what vzctl printed there (the start...), and each
+	 * -v after the first made it more --verbose. */
+	fputs(vz ? vz : "vzctl", f);
+	for (int i = 0; i < m->o->verbose && i < 4; i++)
+		fputs(" --verbose", f);
+	fprintf(f, " migrate-recv %s", ct->id);
 	const char *name = nvz_conf_get(ct->conf, "NAME");
 	const char *ips = nvz_conf_get(ct->conf, "IP_ADDRESS");
 	const char *tree = nvz_conf_get(ct->conf, "TEMPLATE_TREE");

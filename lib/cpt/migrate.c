@@ -253,6 +253,8 @@ static int freeze(struct mig *m, struct nvz_error **err)
 		/* Frozen, dumped, stopped: the dump moves with the final sync
 		 * (after pre-dump rounds: only the pages dirtied since). */
 		m->stopped = m->suspended = true;
+		nvz_mig_detail(m, "Suspending container");
+		nvz_mig_detail(m, "Dumping container");
 		if ((m->pre.rounds ? nvz_ct_chkpnt_after(m->ct, NULL, m->pre.rounds, err)
 				   : nvz_ct_chkpnt(m->ct, NULL, err)) < 0) {
 			m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
@@ -301,16 +303,17 @@ static int resume_target(struct mig *m, struct nvz_error **err)
 		return 0;
 	}
 	if (m->suspended) {
-		/* OpenVZ: "Undumping container", "Resuming container" with -v only. */
-		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Restoring container");
+		/* One request there undumps and resumes. */
+		nvz_mig_detail(m, "Undumping container");
+		nvz_mig_detail(m, "Resuming container");
 		return nvz_mig_session_do(m, "restore", NVZ_MIG_VE_START, err);
 	}
 	/* OpenVZ: running -> started there, mounted -> mounted there (status 7
 	 * if not); a stopped CT only arrives, no step line (-v: nvz's). */
-	nvz_log(m->ct->ctx, m->was_running || m->was_mounted ? NVZ_LOG_INFO : NVZ_LOG_VERBOSE,
-		m->was_running	 ? "Starting container"
-		: m->was_mounted ? "Mounting container"
-				 : "Registering container");
+	if (m->was_running || m->was_mounted)
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, m->was_running ? "Starting container" : "Mounting container");
+	else
+		nvz_mig_detail(m, "Registering container");
 	return nvz_mig_session_do(m, m->was_running ? "start" : m->was_mounted ? "mount" : "install",
 				  NVZ_MIG_VE_START, err);
 }
@@ -334,6 +337,7 @@ static void clean_source(struct mig *m)
 		return;
 	}
 	struct demote d;
+	nvz_mig_detail(m, "Destroying container");
 	demote_begin(ct->ctx, &d);
 	int r = nvz_ct_destroy(ct, &e);
 	demote_end(ct->ctx, &d);
@@ -407,6 +411,8 @@ static int locked_here(struct nvz_ct *ct, struct nvz_error **err)
 static int check_source(struct mig *m, struct nvz_error **err)
 {
 	struct nvz_ct *ct = m->ct;
+	if (ct->ctx->conf_path)
+		nvz_mig_detail(m, "Loading %s", ct->ctx->conf_path);
 	if (nvz_ct_lock(ct, err) < 0) {
 		if ((*err)->code == EWOULDBLOCK)
 			return locked_here(ct, err);
@@ -436,6 +442,27 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	return 0;
 }
 
+/* IP_ADDRESS as OpenVZ's check named it: blank-separated, no netmasks. */
+static char *ip_list(const char *ips)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = ips ? open_memstream(&s, &len) : NULL;
+	if (!f)
+		return NULL;
+	const char *sep = "";
+	for (const char *p = ips; *(p += strspn(p, " \t")); sep = " ") {
+		size_t n = strcspn(p, " \t"), ip = strcspn(p, "/");
+		fprintf(f, "%s%.*s", sep, (int)(ip < n ? ip : n), p);
+		p += n;
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static int step_check(struct mig *m, struct nvz_error **err)
 {
 	/* criu cannot carry a tree between cgroup versions: said before the
@@ -443,12 +470,18 @@ static int step_check(struct mig *m, struct nvz_error **err)
 	if (m->o->online)
 		m->cgroup_version = nvz_ct_cgroup_version(m->ct);
 	if (m->o->online && !(m->o->nodeps & NVZ_MIG_NODEPS_CPU)) {
-		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Checking the destination's CPU features");
+		nvz_mig_detail(m, "Checking for CPU flags compatibility");
 		m->cpuinfo = nvz_cpu_caps_dump(nvz_ct_get(m->ct, "CRIU", NVZ_CRIU_DEFAULT),
 					       nvz_ctx_get(m->ct->ctx, "RUNDIR", "/run/nvz"), err);
 		if (!m->cpuinfo)
 			return -1;
 	}
+	/* The session reads the paths there and checks the IPs. */
+	nvz_mig_detail(m, "Loading %s", m->ct->conf_path);
+	nvz_mig_detail(m, "Getting remote VE_ROOT and VE_PRIVATE");
+	cleanup_free char *ips = ip_list(nvz_conf_get(m->ct->conf, "IP_ADDRESS"));
+	if (ips && *ips)
+		nvz_mig_detail(m, "Checking IPs on destination node: %s", ips);
 	return nvz_mig_open_session(m, err);
 }
 
@@ -459,6 +492,20 @@ static int step_prepare(struct mig *m, struct nvz_error **err)
 	return prepare(m, err);
 }
 
+/* OpenVZ ran vzquota init and on there for a simfs CT with DISK_QUOTA: the
+ * target gives the empty area the CT's project id, which everything the
+ * copies make there inherits (its start then has no tree to tag). */
+static int step_quota(struct mig *m, struct nvz_error **err)
+{
+	if (strncmp(nvz_ct_get(m->ct, "VE_LAYOUT", "simfs"), "simfs", 5) ||
+	    nvz_ct_simfs_quota_off(m->ct, NULL))
+		return 0;
+	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Initializing remote quota");
+	nvz_mig_detail(m, "Quota init");
+	nvz_mig_detail(m, "Turning remote quota on");
+	return nvz_mig_session_do(m, "quota", NVZ_MIG_QUOTA, err);
+}
+
 static int step_sync1(struct mig *m, struct nvz_error **err)
 {
 	/* -c: trim the image first, so that less is copied (OpenVZ: ploop only). */
@@ -467,7 +514,7 @@ static int step_sync1(struct mig *m, struct nvz_error **err)
 		if (nvz_ct_compact(m->ct, err) < 0)
 			return -1;
 	} else if (m->o->compact) {
-		nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Not a ploop CT: nothing to compact");
+		nvz_mig_detail(m, "Not a ploop CT: nothing to compact");
 	}
 	/* OpenVZ's -s froze a ploop image's base in a snapshot so that it could be
 	 * copied while the CT wrote to a new top delta; the image is synced
@@ -502,7 +549,13 @@ static int step_predump(struct mig *m, struct nvz_error **err)
 
 static int step_sync2(struct mig *m, struct nvz_error **err)
 {
-	nvz_log(m->ct->ctx, NVZ_LOG_VERBOSE, "Syncing private (final pass)");
+	/* OpenVZ's order: the dump went first, then the second rsync (of a
+	 * CT that ran: a stopped one's config alone goes now); here they go
+	 * side by side. */
+	if (m->suspended && !m->o->lazy)
+		nvz_mig_detail(m, "Copying dumpfile");
+	if (m->was_running)
+		nvz_mig_detail(m, "Syncing private (2nd pass)");
 	return sync_private(m, true, err);
 }
 
@@ -544,6 +597,7 @@ struct step {
 static const struct step steps_offline[] = {
 	{ NULL, NVZ_MIG_CONNECT, step_check, SIZE_MAX }, /* OpenVZ's check errors stand alone */
 	{ "Failed to prepare remote node", NVZ_MIG_COPY, step_prepare, SIZE_MAX },
+	{ "Failed to initialize quota", NVZ_MIG_QUOTA, step_quota, SIZE_MAX },
 	{ "Failed to sync container private areas", NVZ_MIG_COPY, step_sync1, SLOT(sync1) },
 	{ "Failed to copy memory iteratively", NVZ_MIG_COPY, step_predump, SIZE_MAX },
 	{ NULL, NVZ_MIG_VE_STOP, freeze_quiet, SLOT(stop) }, /* step_what() */

@@ -291,7 +291,7 @@ static int populate(struct nvz_ct *ct, const char *tmp, const char *archive,
 /* Layouts whose limits are not the image's size (simfs: project quota) get
  * them now; a host that cannot enforce them gets a warning, not a failed
  * create (`vzctl set --diskspace` later refuses with the same reason). */
-static void apply_disk_limits(struct nvz_ct *ct)
+void nvz_ct_apply_disk_limits(struct nvz_ct *ct)
 {
 	const struct nvz_layout *l;
 	struct nvz_disk d;
@@ -425,7 +425,7 @@ int nvz_ct_create(struct nvz_ct *ct, const struct nvz_create_opts *o, struct nvz
 		nvz_rm_rf(tmp, NULL);
 		return nvz_err_sys(err, NVZ_E_CANT_CREATE_PRIVATE, e, "rename %s", tmp);
 	}
-	apply_disk_limits(ct);
+	nvz_ct_apply_disk_limits(ct);
 	/* As vzctl: what a destroy of an earlier CT with this ID kept goes. */
 	cleanup_free char *gone = suffixed(ct->conf_path, ".destroyed");
 	if (gone)

@@ -137,6 +137,9 @@ char *nvz_ct_runtime_value(const struct nvz_ct *ct, const char *file, const char
 /* A simfs CT with DISK_QUOTA=no (changes first, as nvz_ct_get_pending):
  * no disk limits are applied to it, as OpenVZ ran no vzquota for it. */
 bool nvz_ct_simfs_quota_off(const struct nvz_ct *ct, const struct nvz_conf *changes);
+/* A simfs CT's DISKSPACE/DISKINODES put on its project (create, a migrated
+ * CT's arrival); a host that cannot enforce them gets a warning. */
+void nvz_ct_apply_disk_limits(struct nvz_ct *ct);
 
 /* The CT's disk for its layout: private (NULL: VE_PRIVATE), VE_ROOT, no
  * template tree, limits from DISKSPACE/DISKINODES/QUOTATIME. On a parse

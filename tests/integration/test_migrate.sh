@@ -185,9 +185,10 @@ t_migrate_offline_busybox() {
 	# Its action script (a host directory bound into the CT) goes with it.
 	mig_bind_script 2101
 	expect_rc 0 migrate -t $MIG_B web
+	printf '%s\n' "$OUT" | grep -q 'Container start in progress' && fail "the destination's vzctl lines without -v: $OUT"
 	# OpenVZ's steps at its default verbosity, in its order.
 	mig_steps 'Locked CT 2101' 'Starting migration of CT 2101 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Starting container' 'Cleaning up'
 	expect_out 'Total time CT was down'
 	# Arrived: running, files, config, name, hostname, IP.
 	vzb status 2101 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2101)"
@@ -217,6 +218,62 @@ t_migrate_offline_busybox() {
 	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" --ssh="$SSHOPTS" $MIG_A 2101
 	ina "$VZCTL" status 2101 | grep -q running || fail "not back on A"
 	[ "$(ina "$VZCTL" exec 2101 cat /mnt/host/hello)" = from-the-host ] || fail "the mount script did not run back on A"
+	return 0
+}
+
+# -v: OpenVZ's detail lines ("log 2": three spaces in, its words), in its
+# order; what vzctl prints meanwhile (the stop, the destroy) is not indented.
+t_migrate_verbose_lines() {
+	mig_setup
+	mig_ct 2113
+	expect_rc 0 migrate -v $MIG_B 2113
+	local got
+	got=$(printf '%s\n' "$OUT" | grep '^   ' | sed "s|$T|T|")
+	[ "$got" = "   Loading T/vz.conf
+   Loading T/conf/2113.conf
+   Getting remote VE_ROOT and VE_PRIVATE
+   Checking IPs on destination node: $MIG_CT_IP
+   Quota init
+   Turning remote quota on
+   Syncing private (2nd pass)
+   Destroying container" ] || fail "detail lines: $OUT"
+	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
+		'Initializing remote quota' 'Syncing private' 'Stopping container' 'Stopping container ...' 'Starting container' 'Starting container...' 'Cleaning up'
+	expect_out '^Container was stopped$'
+	expect_out '^Container private area was destroyed$'
+	# And what vzctl printed on the destination (its start), as OpenVZ's.
+	expect_out '^Starting container\.\.\.$'
+	expect_out '^Container start in progress\.\.\.$'
+	# Stopped, back to A: no second pass (OpenVZ's was for a running CT);
+	# nvz's "Registering" is a detail line too.
+	vzb --quiet stop 2113 || fail "stop on B"
+	expect_rc 0 inb env VZ_CONF="$BCONF" "$VZMIGRATE" -v --ssh="$SSHOPTS" $MIG_A 2113
+	expect_out '^   Registering container$'
+	printf '%s\n' "$OUT" | grep -q '2nd pass' && fail "2nd pass of a stopped CT: $OUT"
+	# Without -v: none of them. DISK_QUOTA=no: no quota step (OpenVZ's
+	# vzmigrate ran no vzquota for it).
+	ina "$VZCTL" --quiet set 2113 --diskquota no --save || fail "diskquota no"
+	expect_rc 0 migrate $MIG_B 2113
+	printf '%s\n' "$OUT" | grep -q '^ ' && fail "detail lines without -v: $OUT"
+	mig_steps 'Locked CT 2113' 'Starting migration of CT 2113 to 10.78.0.3' 'Preparing remote node' \
+		'Syncing private' 'Cleaning up'
+	return 0
+}
+
+# A simfs CT's DISKSPACE holds on the destination too (OpenVZ's vzquota
+# init and on there): put on its project there, or, where the destination
+# cannot enforce project quota, a warning says so, as vzctl create's.
+t_migrate_disk_limits() {
+	mig_setup
+	mig_ct 2115 --diskspace 20M:20M
+	expect_rc 0 migrate $MIG_B 2115
+	vzb status 2115 | grep -q running || fail "not running on B"
+	if prjquota_here; then
+		expect_rc 0 vzb exec 2115 'df -k / | tail -1'
+		printf '%s\n' "$OUT" | awk '{ exit !($2 == 20480) }' || fail "df on B: $OUT"
+	else
+		expect_out "^Warning: disk limits are not enforced: unable to apply disk quota to $T/b/private/2115: "
+	fi
 	return 0
 }
 
@@ -370,13 +427,25 @@ t_migrate_cli_bad_usage() {
 t_migrate_rollback_unreachable() {
 	mig_setup
 	mig_ct 2104
+	# As OpenVZ's (its check's ssh ran with stderr thrown away unless -v):
+	# its two lines say why, not ssh's; -v adds ssh's own.
+	local why="Error: Can't connect to destination address using public key
+Error: Please put your public key to destination node"
 	expect_rc 4 migrate 10.78.0.99 2104
+	[ "$(printf '%s\n' "$OUT" | sed 1,2d)" = "$why" ] || fail "unreachable: $OUT"
+	expect_rc 4 migrate -v 10.78.0.99 2104
+	expect_out '^ssh: connect to host 10\.78\.0\.99 port 22: '
 	expect_out "^Error: Can't connect to destination address using public key$"
-	expect_out '^Error: Please put your public key to destination node$'
+	# -vvvv: ssh -v too, as OpenVZ's.
+	expect_rc 4 migrate -vvvv 10.78.0.99 2104
+	expect_out '^debug1: '
 	source_intact 2104
 	# sshd up but the key is not accepted there.
 	: >"$T/ssh/auth_b"
 	expect_rc 4 migrate $MIG_B 2104
+	[ "$(printf '%s\n' "$OUT" | sed 1,2d)" = "$why" ] || fail "key refused: $OUT"
+	expect_rc 4 migrate -v $MIG_B 2104
+	expect_out 'Permission denied \(publickey\)'
 	source_intact 2104
 	return 0
 }
@@ -472,6 +541,8 @@ t_migrate_ploop() {
 	expect_rc 0 migrate -c -s $MIG_B 2109
 	expect_out 'Compacting container image'
 	expect_out 'Not creating a container snapshot'
+	# As OpenVZ's: no quota step for ploop (the image is the limit).
+	printf '%s\n' "$OUT" | grep -q 'quota' && fail "quota step for ploop: $OUT"
 	[ ! -e "$T/b/private/2109/snapshots" ] || [ -z "$(ls -A "$T/b/private/2109/snapshots")" ] ||
 		fail "a snapshot arrived on B"
 	grep -q '^VE_LAYOUT="ploop"' "$T/b/conf/2109.conf" || fail "layout not recorded on B"
@@ -591,7 +662,7 @@ t_migrate_stopped_keep_dst() {
 	expect_rc 0 migrate --keep-dst $MIG_B cold
 	# OpenVZ's steps for a stopped CT: no stop, no start.
 	mig_steps 'Locked CT 2112' 'Starting migration of CT 2112 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Cleaning up'
 	vzb status 2112 | grep -q 'exist unmounted down' || fail "B: $(vzb status 2112)"
 	[ "$(readlink "$T/b/names/cold")" = "$T/b/conf/2112.conf" ] || fail "name link"
 	[ -e "$T/conf/2112.conf" ] && fail "source left"
@@ -659,7 +730,7 @@ t_migrate_online() {
 	expect_rc 0 migrate --online -t $MIG_B live
 	# OpenVZ's steps of a live migration at its default verbosity.
 	mig_steps 'Locked CT 2114' 'Starting live migration of CT 2114 to 10.78.0.3' 'Preparing remote node' \
-		'Syncing private' 'Live migrating container...' 'Cleaning up'
+		'Initializing remote quota' 'Syncing private' 'Live migrating container...' 'Cleaning up'
 	expect_out 'Total time CT was down: +[0-9.]+ s'
 	# One ssh connection carried the session and every copy.
 	[ "$(ssh_logins b)" -eq $((logins + 1)) ] || fail "$(($(ssh_logins b) - logins)) ssh connections, expected 1"

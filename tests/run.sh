@@ -32,14 +32,16 @@ if [ ! -e "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" ]; then
 		exit 1
 	}
 fi
-for release in 12 13; do
+# Debian 12 and 13 booting systemd, and Debian 12 booting sysvinit.
+for tmpl in 12:systemd:minbase 13:systemd:minbase 12:sysvinit:sysvinit; do
 	[ -z "${NVZ_SKIP_DEBIAN:-}" ] || break
-	[ -e "$TEMPLATE_CACHE/debian-$release-x86_64-minbase.tar.gz" ] && continue
+	IFS=: read -r release init flavour <<<"$tmpl"
+	[ -e "$TEMPLATE_CACHE/debian-$release-x86_64-$flavour.tar.gz" ] && continue
 	log=$TEMPLATE_CACHE/mk-debian.log
-	[ "$release" = 12 ] || log=$TEMPLATE_CACHE/mk-debian-$release.log
-	echo "# building the Debian $release template with mmdebstrap (cached afterwards)"
-	"$SRCDIR/scripts/mk-debian-template" "$TEMPLATE_CACHE" "$release" >"$log" 2>&1 ||
-		echo "# Debian $release template build failed: see $log"
+	[ "$tmpl" = 12:systemd:minbase ] || log=$TEMPLATE_CACHE/mk-debian-$release-$init.log
+	echo "# building the Debian $release ($init) template with mmdebstrap (cached afterwards)"
+	"$SRCDIR/scripts/mk-debian-template" "$TEMPLATE_CACHE" "$release" "$init" >"$log" 2>&1 ||
+		echo "# Debian $release ($init) template build failed: see $log"
 done
 
 # --- unit tests (Criterion) ---

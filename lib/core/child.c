@@ -41,3 +41,14 @@ int nvz_child_run(nvz_child_fn fn, void *arg, const char *what, struct nvz_error
 	nvz_sync_wait(rd, SYNC_ERROR, what, err);
 	return nvz_err(err, NVZ_E_SYSTEM, EIO, "%s: the helper process died", what);
 }
+
+void nvz_signals_default(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	/* Refused (EINVAL) for SIGKILL, SIGSTOP and libc's own two: harmless. */
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}

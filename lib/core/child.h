@@ -12,4 +12,10 @@ typedef int (*nvz_child_fn)(void *arg, struct nvz_error **err);
  * (or "what: the helper process died" if it died without one). */
 int nvz_child_run(nvz_child_fn fn, void *arg, const char *what, struct nvz_error **err);
 
+/* Every signal to its default action, none blocked: what a program started
+ * afresh expects (init, an admin's script), while an exec keeps the mask
+ * and the ignored signals of whoever runs it (the hub blocks SIGCHLD and
+ * SIGTERM for its signalfd and ignores SIGPIPE and SIGHUP). */
+void nvz_signals_default(void);
+
 #endif

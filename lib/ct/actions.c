@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "ct/internal.h"
 #include "nvz/cleanup.h"
 
@@ -59,9 +60,7 @@ static int run_script(const struct nvz_ct *ct, const char *path, const char *eve
 	if (pid < 0)
 		return nvz_err_sys(err, NVZ_E_ACTIONSCRIPT, errno, "fork for %s", path);
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		nvz_signals_default();
 		int null = open("/dev/null", O_RDONLY);
 		if (null < 0 || dup2(null, 0) < 0 || setenv("VEID", ct->id, 1) < 0 ||
 		    setenv("VE_CONFFILE", ct->conf_path, 1) < 0 || setenv("VE_ROOT", ct->root, 1) < 0 ||

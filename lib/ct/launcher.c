@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/sync.h"
 #include "ct/bcfs.h"
 #include "ct/console.h"
@@ -119,6 +120,9 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct la
 	 * including the sync socket, closes on exec (EOF tells the monitor). */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	char *const argv[] = { "/sbin/init", NULL };
+	/* sysvinit resets neither: with SIGCHLD blocked it never reaped its
+	 * first child and the boot stopped there. */
+	nvz_signals_default();
 	if (lm->exec_fd >= 0 && write(lm->exec_fd, "R", 1) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "report exec");
 	execve("/sbin/init", argv, init_env);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "ct/internal.h"
 #include "ct/state.h"
 #include "nvz/cleanup.h"
@@ -50,6 +51,7 @@ static int run_hook(const struct nvz_ct *ct, const char *script, const char *hos
 		 * this one, which never execs and passes its status on. */
 		pid_t s = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0);
 		if (s == 0) {
+			nvz_signals_default();
 			execve(script, argv, envp);
 			_exit(127);
 		}

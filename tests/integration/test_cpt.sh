@@ -345,8 +345,12 @@ t_cpt_psi_triggers() {
 	cpt_setup
 	start_busybox 1531
 	cp "$BUILD/tests/psiwatch" "$T/root/1531/psiwatch" || fail "copy psiwatch"
-	local cgfile=/sys/fs/cgroup/unified/memory.pressure f e0 e1 r0 r1
-	cg_v2 && cgfile=/sys/fs/cgroup/memory.pressure
+	# A cgroup below the CT's own: the kernel refuses writes to the
+	# non-delegatable files of a cgroup namespace's root.
+	local cgdir=/sys/fs/cgroup/unified/psiw f e0 e1 r0 r1
+	cg_v2 && cgdir=/sys/fs/cgroup/psiw
+	"$VZCTL" exec 1531 "mkdir $cgdir" || fail "mkdir $cgdir in the CT"
+	local cgfile=$cgdir/memory.pressure
 	"$VZCTL" exec 1531 "/psiwatch /proc/pressure/memory /tmp/psi.proc -d" || fail "psiwatch on /proc"
 	"$VZCTL" exec 1531 "MEMORY_PRESSURE_WRITE=$(printf 'some 150000 2000000\0' | base64) /psiwatch $cgfile /tmp/psi.cg -d" ||
 		fail "psiwatch on $cgfile"

@@ -125,3 +125,39 @@ t_debian13_free_top_uptime() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_free_top_upti
 t_net_debian13_ifupdown_networkd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_net_debian_ifupdown_networkd; }
 t_cpt_debian13_systemd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_cpt_debian_systemd; }
 t_migrate_online_debian13() { DEBIAN_TMPL=$DEBIAN13_TMPL t_migrate_online_debian; }
+
+# Debian 12 booting sysvinit, as the guide's Debian 6 templates did. It
+# reaches runlevel 2 (rcS, rc 2, the gettys), `start --wait` sees it, a
+# reboot inside comes back, and vzctl stop halts it through runlevel 0
+# without a kill. Its init got SIGCHLD and SIGTERM blocked and SIGPIPE
+# and SIGHUP ignored from the hub; sysvinit resets neither, so it never
+# reaped rcS and stayed in "init boot" (nvz_signals_default).
+DEBIAN_SYSV_TMPL=debian-12-x86_64-sysvinit
+t_debian_sysvinit_boot() {
+	[ -e "$T/template/cache/$DEBIAN_SYSV_TMPL.tar.gz" ] ||
+		fail "Debian sysvinit template missing (see $TEMPLATE_CACHE/mk-debian-12-sysvinit.log)"
+	expect_rc 0 "$VZCTL" create 804 --ostemplate "$DEBIAN_SYSV_TMPL" --hostname sysv.example.com
+	expect_rc 0 "$VZCTL" set 804 --nameserver 192.0.2.1 --save
+	expect_rc 0 "$VZCTL" start 804 --wait
+	expect_out 'Container started successfully'
+	expect_rc 0 "$VZCTL" exec 804 'runlevel; cat /proc/1/comm; hostname; cat /etc/resolv.conf; grep -E "^Sig(Blk|Ign)" /proc/1/status; ps -o args= --ppid 1'
+	expect_out '^N 2$'
+	expect_out '^init$'
+	expect_out '^sysv.example.com$'
+	expect_out '^nameserver 192.0.2.1$'
+	expect_out '^SigBlk:	0+$'
+	expect_out '^/sbin/getty .*tty1$'
+	# What init starts does not ignore SIGPIPE (the hub's, before).
+	expect_rc 0 "$VZCTL" exec 804 'for p in $(pidof getty); do v=$(awk "/^SigIgn/ {print \$2}" /proc/$p/status); echo $((0x$v & 0x1000)); done | sort -u'
+	[ "$OUT" = 0 ] || fail "the gettys init started ignore SIGPIPE"
+	local init1
+	init1=$(state_pid 804 INIT_PID)
+	"$VZCTL" exec 804 reboot >/dev/null 2>&1
+	wait_for 300 eval '[ -n "$(state_pid 804 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 804 INIT_PID)" != "$init1" ]' ||
+		fail "no reboot"
+	wait_for 300 eval '"$VZCTL" exec 804 runlevel | grep -q " 2$"' || fail "not back in runlevel 2 after the reboot"
+	expect_rc 0 "$VZCTL" stop 804
+	expect_out 'Container was stopped'
+	printf '%s\n' "$OUT" | grep -q 'Killing' && fail "sysvinit did not halt cleanly"
+	expect_rc 0 "$VZCTL" destroy 804
+}

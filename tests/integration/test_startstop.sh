@@ -93,6 +93,23 @@ t_start_without_init_after_launch() {
 	expect_rc 0 "$VZCTL" --quiet stop 173 --fast
 }
 
+# init starts with every signal at its default and none blocked, as the
+# kernel starts a machine's init. It was exec'd with the hub's state:
+# SIGCHLD and SIGTERM blocked (its signalfd), SIGPIPE and SIGHUP ignored,
+# which sysvinit keeps (t_debian_sysvinit_boot) and busybox init passed
+# on to every process it started. An init script records what it got.
+t_start_init_signals() {
+	"$VZCTL" --quiet create 174 --ostemplate busybox-x86_64 || fail "create"
+	rm -f "$T/private/174/sbin/init" || fail "rm init"
+	printf '#!/bin/sh\ngrep -E "^Sig(Blk|Ign)" /proc/self/status >/init-signals\nexec /bin/busybox init\n' \
+		>"$T/private/174/sbin/init" && chmod 755 "$T/private/174/sbin/init" || fail "init script"
+	expect_rc 0 "$VZCTL" --quiet start 174
+	wait_for 100 test -s "$T/private/174/init-signals" || fail "the init script did not run"
+	[ "$(cat "$T/private/174/init-signals")" = "$(printf 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000')" ] ||
+		fail "init's signals: $(cat "$T/private/174/init-signals")"
+	expect_rc 0 "$VZCTL" --quiet stop 174 --fast
+}
+
 # init is born in the CT's cgroups (the monitor's launcher enters the v1
 # ones, init comes from clone3 CLONE_INTO_CGROUP for the cgroup2 one): it
 # is never moved, it is the monitor's child, and the launcher is gone.

@@ -56,6 +56,9 @@ static int add_create_ip(char **list, const char *arg)
 			nvz_error_free(err);
 			return cli_bad_value("ipadd", t, NULL);
 		}
+		const char *why = nvz_addr_unusable(&a);
+		if (why)
+			return cli_bad_value("ipadd", t, why);
 		char *more = NULL;
 		if (in_list(*list, t))
 			continue;

@@ -10,17 +10,23 @@
 #include "nvz/storage.h"
 #include "vzctl.h"
 
-/* getopt over the arguments after the CT ID (argv[-1] is the ID). */
-#define PARSE_OPTS(c, longopts, body)                                                      \
+/* getopt over the arguments after the CT ID. An unknown option or a
+ * missing argument is getopt's own line, as in vzctl, then status bad:
+ * 21 where vzctl's parse_opt read the options (create, convert), 20 in
+ * its start/stop parser. */
+#define PARSE_OPTS(c, longopts, bad, body)                                                 \
 	do {                                                                               \
+		cleanup_free char **_av = cmd_getopt_argv(c);                              \
+		if (!_av)                                                                  \
+			return NVZ_E_SYSTEM;                                               \
 		optind = 1;                                                                \
-		opterr = 0;                                                                \
+		opterr = 1;                                                                \
 		int _o;                                                                    \
-		while ((_o = getopt_long((c)->argc + 1, (c)->argv - 1, "+", longopts, NULL)) != -1) { \
+		while ((_o = getopt_long((c)->argc + 1, _av, "+", longopts, NULL)) != -1) { \
 			switch (_o) {                                                      \
 				body                                                       \
 			default:                                                           \
-				return cmd_bad_args("Invalid option: %s", (c)->argv[optind - 2]); \
+				return bad;                                                \
 			}                                                                  \
 		}                                                                          \
 		if (optind <= (c)->argc)                                                   \
@@ -130,7 +136,7 @@ int cmd_create(struct cmd_ctx *c)
 	const char *layout = NULL;
 	cleanup_free char *ips = NULL;
 	int r;
-	PARSE_OPTS(c, opts,
+	PARSE_OPTS(c, opts, NVZ_E_VALUE,
 		   case 't': o.ostemplate = optarg; break;
 		   case 'c': o.config = optarg; break;
 		   case 'p': if ((r = key_arg(&o.private, "VE_PRIVATE", "private", optarg, true))) return r; break;
@@ -161,8 +167,9 @@ int cmd_create(struct cmd_ctx *c)
 
 int cmd_destroy(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_destroy(c->ct, &err));
 }
@@ -190,7 +197,7 @@ static int parse_life(struct cmd_ctx *c, struct life_opts *o, bool allow_start, 
 {
 	memset(o, 0, sizeof(*o));
 	const char *cmd = allow_start ? "start" : "stop";
-	PARSE_OPTS(c, start_opts,
+	PARSE_OPTS(c, start_opts, NVZ_E_SYNTAX,
 		   case 'w': if (!allow_start) return not_applicable("wait", cmd);
 			     o->start.wait = true; break;
 		   case 'f': if (!allow_start) return not_applicable("force", cmd);
@@ -242,8 +249,9 @@ int cmd_restart(struct cmd_ctx *c)
 
 int cmd_status(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
 	printf("CTID %s %s %s %s%s\n", c->ct->id, st.exists ? "exist" : "deleted",
@@ -254,16 +262,18 @@ int cmd_status(struct cmd_ctx *c)
 
 int cmd_mount(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_mount(c->ct, false, &err));
 }
 
 int cmd_umount(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
 	if (st.running) {
@@ -284,8 +294,9 @@ int cmd_umount(struct cmd_ctx *c)
 
 int cmd_compact(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_compact(c->ct, &err));
 }
@@ -297,7 +308,7 @@ int cmd_convert(struct cmd_ctx *c)
 					      { "ve_layout", required_argument, NULL, 'l' },
 					      { NULL, 0, NULL, 0 } };
 	const char *layout = NULL;
-	PARSE_OPTS(c, opts, case 'l': layout = optarg; break;);
+	PARSE_OPTS(c, opts, NVZ_E_VALUE, case 'l': layout = optarg; break;);
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_convert(c->ct, layout, &err));
 }
@@ -314,6 +325,15 @@ static int pick_stage(enum cpt_stage *stage, enum cpt_stage s)
 		return cmd_bad_args("%s", "Invalid syntax: only one sub command may be used");
 	*stage = s;
 	return 0;
+}
+
+/* After getopt's line, vzctl's chkpnt and restore parsers said "Invalid
+ * option -%c" of the '?' getopt returned (they never had the option's
+ * name), status 20. */
+static int cpt_bad_option(void)
+{
+	fputs("Invalid option -?\n", stderr);
+	return NVZ_E_SYNTAX;
 }
 
 /* chkpnt/suspend and restore/resume: --dumpfile, the stages, OpenVZ's
@@ -336,7 +356,7 @@ static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predum
 	*predump = false;
 	*stage = STAGE_ALL;
 	int r;
-	PARSE_OPTS(c, opts,
+	PARSE_OPTS(c, opts, cpt_bad_option(),
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;

@@ -82,12 +82,17 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 					   table[i].kind == K_FLAG ? no_argument : required_argument,
 					   NULL, (int)i + 256 };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	/* An unknown option or a missing argument: getopt's line, then 21, as
+	 * vzctl's parse_opt. */
+	cleanup_free char **av = cmd_getopt_argv(c);
+	if (!av)
+		return NVZ_E_SYSTEM;
 	optind = 1;
-	opterr = 0;
+	opterr = 1;
 	int o, rc;
-	while ((o = getopt_long(c->argc + 1, c->argv - 1, "+", opts, NULL)) != -1) {
+	while ((o = getopt_long(c->argc + 1, av, "+", opts, NULL)) != -1) {
 		if (o < 256 || o >= 256 + (int)n)
-			return cmd_bad_args("Invalid option: %s", c->argv[optind - 2]);
+			return NVZ_E_VALUE;
 		if ((rc = set_opt_apply(c->ct, &table[o - 256], optarg, r)))
 			return rc;
 	}

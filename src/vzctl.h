@@ -50,5 +50,13 @@ int cmd_monitor_exit(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */
 int cmd_bad_args(const char *fmt, const char *arg);
+/* The arguments after the CT ID behind the program's name, for
+ * getopt_long with opterr on: as vzctl, which put argv[0] back there, an
+ * unknown option or a missing argument is glibc's own line ("vzctl:
+ * unrecognized option '--x'"). NULL when out of memory; free() it. */
+char **cmd_getopt_argv(const struct cmd_ctx *c);
+/* vzctl's check of a command that takes no options (destroy, mount,
+ * umount, status, compact): any argument is "Invalid options: A B ", 20. */
+int cmd_no_options(const struct cmd_ctx *c);
 
 #endif

@@ -81,9 +81,47 @@ t_name_clash_and_validation() {
 	expect_rc 70 "$VZCTL" set 302 --hostname 'bad host!' --save
 	grep -q 'bad host' "$T/conf/302.conf" && fail "bad hostname saved"
 	expect_rc 72 "$VZCTL" set 302 --nameserver not-an-ip --save
-	expect_rc 20 "$VZCTL" set 302 --bogus 1 --save
+	expect_rc 21 "$VZCTL" set 302 --bogus 1 --save
 	expect_rc 0 "$VZCTL" status alpha
 	expect_out 'CTID 301 exist'
+}
+
+# An unknown option, a missing argument, as vzctl 4: getopt's own line
+# with the program's name, then 21 where vzctl's parse_opt read the
+# options (set, create), 20 in its start/stop parser, and chkpnt and
+# restore add their "Invalid option -?" (20). A command without options
+# lists what it was given. nvz said "Invalid option: --bogus", always 20.
+# An unknown option before the command is vzctl's "Bad command" (20).
+t_unknown_option_openvz() {
+	local cmd
+	expect_rc 0 "$VZCTL" create 606 --ostemplate busybox-x86_64
+	cp "$T/conf/606.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 606 --bogus 1 --save
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "set: $OUT"
+	expect_rc 21 "$VZCTL" set 606 --save --hostname
+	[ "$OUT" = "$VZCTL: option '--hostname' requires an argument" ] || fail "set, no argument: $OUT"
+	cmp -s "$T/conf/606.conf" "$T/before" || fail "config changed"
+	expect_rc 21 "$VZCTL" create 607 --ostemplate busybox-x86_64 --bogus
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "create: $OUT"
+	[ -e "$T/conf/607.conf" ] && fail "create went on"
+	for cmd in start stop restart; do
+		expect_rc 20 "$VZCTL" $cmd 606 --bogus
+		[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "$cmd: $OUT"
+	done
+	expect_rc 20 "$VZCTL" start 606 --wait=yes
+	[ "$OUT" = "$VZCTL: option '--wait' doesn't allow an argument" ] || fail "--wait=yes: $OUT"
+	for cmd in chkpnt restore; do
+		expect_rc 20 "$VZCTL" $cmd 606 --bogus
+		[ "$OUT" = "$VZCTL: unrecognized option '--bogus'
+Invalid option -?" ] || fail "$cmd: $OUT"
+	done
+	expect_rc 20 "$VZCTL" mount 606 --bogus x
+	[ "$OUT" = "Invalid options: --bogus x " ] || fail "mount: $OUT"
+	expect_rc 0 "$VZCTL" status 606
+	[ "$OUT" = "CTID 606 exist unmounted down" ] || fail "status: $OUT"
+	# Before the command, vzctl took an unknown option for the command.
+	expect_rc 20 "$VZCTL" --bogus status 606
+	[ "$OUT" = "Bad command: --bogus" ] || fail "global option: $OUT"
 }
 
 t_malformed_config_survives() {

@@ -88,7 +88,7 @@ t_name_clash_and_validation() {
 
 # An unknown option, a missing argument, as vzctl 4: getopt's own line
 # with the program's name, then 21 where vzctl's parse_opt read the
-# options (set, create), 20 in its start/stop parser, and chkpnt and
+# options (set, create, snapshot), 20 in its start/stop parser, and chkpnt and
 # restore add their "Invalid option -?" (20). A command without options
 # lists what it was given. nvz said "Invalid option: --bogus", always 20.
 # An unknown option before the command is vzctl's "Bad command" (20).
@@ -119,6 +119,18 @@ Invalid option -?" ] || fail "$cmd: $OUT"
 	[ "$OUT" = "Invalid options: --bogus x " ] || fail "mount: $OUT"
 	expect_rc 0 "$VZCTL" status 606
 	[ "$OUT" = "CTID 606 exist unmounted down" ] || fail "status: $OUT"
+	# The snapshot commands: 21 from parse_opt, whose table held only the
+	# command's own options; snapshot-list's parser added its usage (20).
+	expect_rc 21 "$VZCTL" snapshot 606 --bogus
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "snapshot: $OUT"
+	expect_rc 21 "$VZCTL" snapshot 606 --target "$T/x"
+	[ "$OUT" = "$VZCTL: unrecognized option '--target'" ] || fail "snapshot --target: $OUT"
+	expect_rc 21 "$VZCTL" snapshot-delete 606 -H
+	[ "$OUT" = "$VZCTL: invalid option -- 'H'" ] || fail "snapshot-delete -H: $OUT"
+	expect_rc 20 "$VZCTL" snapshot-list 606 --name=x
+	[ "$OUT" = "$VZCTL: unrecognized option '--name=x'
+vzctl snapshot-list <ctid|name> [-H] [-o field[,field...]] [--id <uuid>]
+vzctl snapshot-list <ctid|name> -L | --list" ] || fail "snapshot-list: $OUT"
 	# Before the command, vzctl took an unknown option for the command.
 	expect_rc 20 "$VZCTL" --bogus status 606
 	[ "$OUT" = "Bad command: --bogus" ] || fail "global option: $OUT"

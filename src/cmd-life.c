@@ -11,10 +11,8 @@
 #include "vzctl.h"
 
 /* getopt over the arguments after the CT ID. An unknown option or a
- * missing argument is getopt's own line, as in vzctl, then status bad:
- * 21 where vzctl's parse_opt read the options (create, convert), 20 in
- * its start/stop parser. */
-#define PARSE_OPTS(c, longopts, bad, body)                                                 \
+ * missing argument is getopt's own line, as in vzctl, then status bad. */
+#define PARSE_OPTS_WITH(c, longopts, shortopts, bad, extra, body)                           \
 	do {                                                                               \
 		cleanup_free char **_av = cmd_getopt_argv(c);                              \
 		if (!_av)                                                                  \
@@ -22,7 +20,7 @@
 		optind = 1;                                                                \
 		opterr = 1;                                                                \
 		int _o;                                                                    \
-		while ((_o = getopt_long((c)->argc + 1, _av, "+", longopts, NULL)) != -1) { \
+		while ((_o = getopt_long((c)->argc + 1, _av, shortopts, longopts, NULL)) != -1) { \
 			switch (_o) {                                                      \
 				body                                                       \
 			default:                                                           \
@@ -30,8 +28,16 @@
 			}                                                                  \
 		}                                                                          \
 		if (optind <= (c)->argc)                                                   \
-			return cmd_bad_args("Invalid extra arguments: %s", (c)->argv[optind - 1]); \
+			return extra;                                                      \
 	} while (0)
+/* nvz's: options first, an argument after them is one too many (20). */
+#define PARSE_OPTS(c, longopts, bad, body)                                                 \
+	PARSE_OPTS_WITH(c, longopts, "+", bad,                                             \
+			cmd_bad_args("Invalid extra arguments: %s", _av[optind]), body)
+/* vzctl's parse_opt (create, convert): 21 after getopt's line, and
+ * arguments among the options are "non-option ARGV-elements" (20). */
+#define PARSE_OPTS_VZ(c, longopts, body)                                                   \
+	PARSE_OPTS_WITH(c, longopts, "", NVZ_E_VALUE, cmd_non_options(_av, (c)->argc + 1), body)
 
 static int done(struct nvz_error *err, int r)
 {
@@ -136,7 +142,7 @@ int cmd_create(struct cmd_ctx *c)
 	const char *layout = NULL;
 	cleanup_free char *ips = NULL;
 	int r;
-	PARSE_OPTS(c, opts, NVZ_E_VALUE,
+	PARSE_OPTS_VZ(c, opts,
 		   case 't': o.ostemplate = optarg; break;
 		   case 'c': o.config = optarg; break;
 		   case 'p': if ((r = key_arg(&o.private, "VE_PRIVATE", "private", optarg, true))) return r; break;
@@ -308,7 +314,7 @@ int cmd_convert(struct cmd_ctx *c)
 					      { "ve_layout", required_argument, NULL, 'l' },
 					      { NULL, 0, NULL, 0 } };
 	const char *layout = NULL;
-	PARSE_OPTS(c, opts, NVZ_E_VALUE, case 'l': layout = optarg; break;);
+	PARSE_OPTS_VZ(c, opts, case 'l': layout = optarg; break;);
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_convert(c->ct, layout, &err));
 }

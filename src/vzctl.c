@@ -116,6 +116,15 @@ char **cmd_getopt_argv(const struct cmd_ctx *c)
 	return v;
 }
 
+int cmd_non_options(char **av, int argc)
+{
+	printf("non-option ARGV-elements: ");
+	while (optind < argc)
+		printf("%s ", av[optind++]);
+	printf("\n");
+	return NVZ_E_SYNTAX;
+}
+
 int cmd_no_options(const struct cmd_ctx *c)
 {
 	if (!c->argc)

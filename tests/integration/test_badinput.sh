@@ -90,7 +90,8 @@ t_name_clash_and_validation() {
 # with the program's name, then 21 where vzctl's parse_opt read the
 # options (set, create, snapshot), 20 in its start/stop parser, and chkpnt and
 # restore add their "Invalid option -?" (20). A command without options
-# lists what it was given. nvz said "Invalid option: --bogus", always 20.
+# lists what it was given; set and create end with the arguments that are
+# no options. nvz said "Invalid option: --bogus", always 20.
 # An unknown option before the command is vzctl's "Bad command" (20).
 t_unknown_option_openvz() {
 	local cmd
@@ -100,9 +101,14 @@ t_unknown_option_openvz() {
 	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "set: $OUT"
 	expect_rc 21 "$VZCTL" set 606 --save --hostname
 	[ "$OUT" = "$VZCTL: option '--hostname' requires an argument" ] || fail "set, no argument: $OUT"
+	# parse_opt's getopt put the other arguments behind the options.
+	expect_rc 20 "$VZCTL" set 606 foo --hostname h.example.com bar --save
+	[ "$OUT" = "non-option ARGV-elements: foo bar " ] || fail "set foo: $OUT"
 	cmp -s "$T/conf/606.conf" "$T/before" || fail "config changed"
 	expect_rc 21 "$VZCTL" create 607 --ostemplate busybox-x86_64 --bogus
 	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "create: $OUT"
+	expect_rc 20 "$VZCTL" create 607 extra --ostemplate busybox-x86_64
+	[ "$OUT" = "non-option ARGV-elements: extra " ] || fail "create extra: $OUT"
 	[ -e "$T/conf/607.conf" ] && fail "create went on"
 	for cmd in start stop restart; do
 		expect_rc 20 "$VZCTL" $cmd 606 --bogus

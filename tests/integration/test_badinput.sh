@@ -15,7 +15,8 @@ t_bad_commands_and_ids() {
 	expect_out 'Unable to find container by name nosuchname'
 	expect_rc 14 "$VZCTL" start 4242
 	expect_out 'Container config file does not exist'
-	expect_rc 20 "$VZCTL" create 4242 --no-such-option
+	# vzctl's parse_opt: 21 after getopt's line.
+	expect_rc 21 "$VZCTL" create 4242 --no-such-option
 	expect_rc 0 "$VZCTL" status 4242
 	[ "$OUT" = "CTID 4242 deleted unmounted down" ] || fail "status: $OUT"
 }

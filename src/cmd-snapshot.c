@@ -80,7 +80,7 @@ static int parse(struct cmd_ctx *c, struct snap_args *a)
 	opterr = 1;
 	int o, at = 1;
 	while ((o = getopt_long(c->argc + 1, av, "+Ho:Lh", snap_opts, NULL)) != -1) {
-		int typed = o;
+		int letter = o;
 		if (o == '?')
 			return bad_option(c, NULL, o);
 		if (o == 'H')
@@ -92,7 +92,7 @@ static int parse(struct cmd_ctx *c, struct snap_args *a)
 		else if (o == 'h')
 			o = O_HELP;
 		if (o < O_ID || !allowed(c->name, o))
-			return bad_option(c, av[at], typed);
+			return bad_option(c, av[at], letter);
 		at = optind;
 		switch (o) {
 		case O_ID: a->o.id = optarg; break;

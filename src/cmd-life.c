@@ -10,22 +10,34 @@
 #include "nvz/storage.h"
 #include "vzctl.h"
 
-/* getopt over the arguments after the CT ID (argv[-1] is the ID). */
-#define PARSE_OPTS(c, longopts, body)                                                      \
+/* getopt over the arguments after the CT ID. An unknown option or a
+ * missing argument is getopt's own line, as in vzctl, then status bad. */
+#define PARSE_OPTS_WITH(c, longopts, shortopts, bad, extra, body)                           \
 	do {                                                                               \
+		cleanup_free char **_av = cmd_getopt_argv(c);                              \
+		if (!_av)                                                                  \
+			return NVZ_E_SYSTEM;                                               \
 		optind = 1;                                                                \
-		opterr = 0;                                                                \
+		opterr = 1;                                                                \
 		int _o;                                                                    \
-		while ((_o = getopt_long((c)->argc + 1, (c)->argv - 1, "+", longopts, NULL)) != -1) { \
+		while ((_o = getopt_long((c)->argc + 1, _av, shortopts, longopts, NULL)) != -1) { \
 			switch (_o) {                                                      \
 				body                                                       \
 			default:                                                           \
-				return cmd_bad_args("Invalid option: %s", (c)->argv[optind - 2]); \
+				return bad;                                                \
 			}                                                                  \
 		}                                                                          \
 		if (optind <= (c)->argc)                                                   \
-			return cmd_bad_args("Invalid extra arguments: %s", (c)->argv[optind - 1]); \
+			return extra;                                                      \
 	} while (0)
+/* nvz's: options first, an argument after them is one too many (20). */
+#define PARSE_OPTS(c, longopts, bad, body)                                                 \
+	PARSE_OPTS_WITH(c, longopts, "+", bad,                                             \
+			cmd_bad_args("Invalid extra arguments: %s", _av[optind]), body)
+/* vzctl's parse_opt (create, convert): 21 after getopt's line, and
+ * arguments among the options are "non-option ARGV-elements" (20). */
+#define PARSE_OPTS_VZ(c, longopts, body)                                                   \
+	PARSE_OPTS_WITH(c, longopts, "", NVZ_E_VALUE, cmd_non_options(_av, (c)->argc + 1), body)
 
 static int done(struct nvz_error *err, int r)
 {
@@ -56,6 +68,9 @@ static int add_create_ip(char **list, const char *arg)
 			nvz_error_free(err);
 			return cli_bad_value("ipadd", t, NULL);
 		}
+		const char *why = nvz_addr_unusable(&a);
+		if (why)
+			return cli_bad_value("ipadd", t, why);
 		char *more = NULL;
 		if (in_list(*list, t))
 			continue;
@@ -127,7 +142,7 @@ int cmd_create(struct cmd_ctx *c)
 	const char *layout = NULL;
 	cleanup_free char *ips = NULL;
 	int r;
-	PARSE_OPTS(c, opts,
+	PARSE_OPTS_VZ(c, opts,
 		   case 't': o.ostemplate = optarg; break;
 		   case 'c': o.config = optarg; break;
 		   case 'p': if ((r = key_arg(&o.private, "VE_PRIVATE", "private", optarg, true))) return r; break;
@@ -158,8 +173,9 @@ int cmd_create(struct cmd_ctx *c)
 
 int cmd_destroy(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_destroy(c->ct, &err));
 }
@@ -187,7 +203,7 @@ static int parse_life(struct cmd_ctx *c, struct life_opts *o, bool allow_start, 
 {
 	memset(o, 0, sizeof(*o));
 	const char *cmd = allow_start ? "start" : "stop";
-	PARSE_OPTS(c, start_opts,
+	PARSE_OPTS(c, start_opts, NVZ_E_SYNTAX,
 		   case 'w': if (!allow_start) return not_applicable("wait", cmd);
 			     o->start.wait = true; break;
 		   case 'f': if (!allow_start) return not_applicable("force", cmd);
@@ -239,8 +255,9 @@ int cmd_restart(struct cmd_ctx *c)
 
 int cmd_status(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
 	printf("CTID %s %s %s %s%s\n", c->ct->id, st.exists ? "exist" : "deleted",
@@ -251,16 +268,18 @@ int cmd_status(struct cmd_ctx *c)
 
 int cmd_mount(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_mount(c->ct, false, &err));
 }
 
 int cmd_umount(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_ct_state st;
 	nvz_ct_get_state(c->ct, &st, NULL);
 	if (st.running) {
@@ -281,8 +300,9 @@ int cmd_umount(struct cmd_ctx *c)
 
 int cmd_compact(struct cmd_ctx *c)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	PARSE_OPTS(c, opts, );
+	int r = cmd_no_options(c);
+	if (r)
+		return r;
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_compact(c->ct, &err));
 }
@@ -294,7 +314,7 @@ int cmd_convert(struct cmd_ctx *c)
 					      { "ve_layout", required_argument, NULL, 'l' },
 					      { NULL, 0, NULL, 0 } };
 	const char *layout = NULL;
-	PARSE_OPTS(c, opts, case 'l': layout = optarg; break;);
+	PARSE_OPTS_VZ(c, opts, case 'l': layout = optarg; break;);
 	struct nvz_error *err = NULL;
 	return done(err, nvz_ct_convert(c->ct, layout, &err));
 }
@@ -311,6 +331,15 @@ static int pick_stage(enum cpt_stage *stage, enum cpt_stage s)
 		return cmd_bad_args("%s", "Invalid syntax: only one sub command may be used");
 	*stage = s;
 	return 0;
+}
+
+/* After getopt's line, vzctl's chkpnt and restore parsers said "Invalid
+ * option -%c" of the '?' getopt returned (they never had the option's
+ * name), status 20. */
+static int cpt_bad_option(void)
+{
+	fputs("Invalid option -?\n", stderr);
+	return NVZ_E_SYNTAX;
 }
 
 /* chkpnt/suspend and restore/resume: --dumpfile, the stages, OpenVZ's
@@ -333,7 +362,7 @@ static int parse_cpt(struct cmd_ctx *c, struct nvz_restore_opts *o, bool *predum
 	*predump = false;
 	*stage = STAGE_ALL;
 	int r;
-	PARSE_OPTS(c, opts,
+	PARSE_OPTS(c, opts, cpt_bad_option(),
 		   case 'd': o->dumpfile = optarg; break;
 		   case 'l': o->lazy = NVZ_LAZY_YES; break;
 		   case 'n': o->lazy = NVZ_LAZY_NO; break;

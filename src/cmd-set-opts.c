@@ -448,6 +448,10 @@ static int merge_ip_list(struct nvz_ct *ct, const struct set_opt *o, const char 
 		}
 		if (nvz_addr_unspecified(&a))
 			continue;
+		/* --ipdel still takes one, to remove it from a config written by hand. */
+		const char *why = del ? NULL : nvz_addr_unusable(&a);
+		if (why)
+			return cli_bad_value(o->option, arg, why);
 		unsigned long owner;
 		if (!del && (owner = nvz_ct_ip_owner(ct->ctx, ip, ct->veid))) {
 			fprintf(stderr, "IP address %s is already used by CT %lu\n", ip, owner);

@@ -82,17 +82,23 @@ static int parse_set(struct cmd_ctx *c, struct set_req *r)
 					   table[i].kind == K_FLAG ? no_argument : required_argument,
 					   NULL, (int)i + 256 };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	/* As vzctl's parse_opt: an unknown option or a missing argument is
+	 * getopt's line, then 21; getopt moves the other arguments behind the
+	 * options (GNU order), which are then one too many (20). */
+	cleanup_free char **av = cmd_getopt_argv(c);
+	if (!av)
+		return NVZ_E_SYSTEM;
 	optind = 1;
-	opterr = 0;
+	opterr = 1;
 	int o, rc;
-	while ((o = getopt_long(c->argc + 1, c->argv - 1, "+", opts, NULL)) != -1) {
+	while ((o = getopt_long(c->argc + 1, av, "", opts, NULL)) != -1) {
 		if (o < 256 || o >= 256 + (int)n)
-			return cmd_bad_args("Invalid option: %s", c->argv[optind - 2]);
+			return NVZ_E_VALUE;
 		if ((rc = set_opt_apply(c->ct, &table[o - 256], optarg, r)))
 			return rc;
 	}
 	if (optind <= c->argc)
-		return cmd_bad_args("Invalid extra arguments: %s", c->argv[optind - 1]);
+		return cmd_non_options(av, c->argc + 1);
 	if (r->npending)
 		return cmd_bad_args("%s", "Invalid usage.  Option --ifname not specified");
 	if ((rc = check_numa_masks(c->ct, r)))

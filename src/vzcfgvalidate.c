@@ -5,6 +5,7 @@
  * " (y/n) [y] " on stderr. Exit 0 valid, 1 execution error, 2 validation
  * failed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 #include "cli.h"
 #include "nvz/cfgvalidate.h"
+#include "nvz/cleanup.h"
 #include "nvz/config.h"
+#include "nvz/ctx.h"
 
 struct run {
 	bool repair, ask;
@@ -53,6 +56,20 @@ static bool on_finding(void *data, const struct nvz_cfgv_finding *f)
 	printf("%s\n", f->repair);
 	fflush(stdout);
 	return r->ask ? read_yn() : r->repair;
+}
+
+/* OpenVZ read vz.conf before the container's config and only warned when
+ * it could not open it: nothing here needs it, but scripts saw the lines. */
+static void warn_no_global(void)
+{
+	const char *path = getenv("VZ_CONF");
+	if (!path || !*path)
+		path = NVZ_DEFAULT_VZ_CONF;
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0)
+		return;
+	fprintf(stderr, "Unable to open %s: %s\n", path, strerror(errno));
+	fprintf(stderr, "WARNING: Global configuration file %s not found\n", path);
 }
 
 /* Check (and repair) the file; the exit status. */
@@ -106,6 +123,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return usage(stderr, 1);
+	warn_no_global();
 	int rc = validate(argv[optind], &run, vswap);
 	return cli_close_stdout(rc);
 }

@@ -1,4 +1,5 @@
 /* vzctl: OpenVZ's container control command, on mainline Linux. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,36 @@ int cmd_bad_args(const char *fmt, const char *arg)
 	return NVZ_E_SYNTAX;
 }
 
+char **cmd_getopt_argv(const struct cmd_ctx *c)
+{
+	char **v = calloc((size_t)c->argc + 2, sizeof(*v));
+	if (!v)
+		return NULL;
+	v[0] = program_invocation_name;
+	memcpy(v + 1, c->argv, (size_t)c->argc * sizeof(*v));
+	return v;
+}
+
+int cmd_non_options(char **av, int argc)
+{
+	printf("non-option ARGV-elements: ");
+	while (optind < argc)
+		printf("%s ", av[optind++]);
+	printf("\n");
+	return NVZ_E_SYNTAX;
+}
+
+int cmd_no_options(const struct cmd_ctx *c)
+{
+	if (!c->argc)
+		return 0;
+	fputs("Invalid options: ", stderr);
+	for (int i = 0; i < c->argc; i++)
+		fprintf(stderr, "%s ", c->argv[i]);
+	fputc('\n', stderr);
+	return NVZ_E_SYNTAX;
+}
+
 static const struct cmd *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -171,7 +202,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return cli_close_stdout(0);
 		} else {
-			return cmd_bad_args("Bad option: %s", o);
+			/* vzctl took it for the command's name. */
+			return cmd_bad_args("Bad command: %s", o);
 		}
 	}
 	if (i >= argc) {

@@ -50,5 +50,17 @@ int cmd_monitor_exit(struct cmd_ctx *c);
 
 /* Print "Invalid extra arguments" style errors: status 20. */
 int cmd_bad_args(const char *fmt, const char *arg);
+/* The arguments after the CT ID behind the program's name, for
+ * getopt_long with opterr on: as vzctl, which put argv[0] back there, an
+ * unknown option or a missing argument is glibc's own line ("vzctl:
+ * unrecognized option '--x'"). NULL when out of memory; free() it. */
+char **cmd_getopt_argv(const struct cmd_ctx *c);
+/* After vzctl's parse_opt (set, create, convert), whose getopt moved the
+ * arguments that are no options behind them, from optind in av: on
+ * stdout "non-option ARGV-elements: A B ", status 20. */
+int cmd_non_options(char **av, int argc);
+/* vzctl's check of a command that takes no options (destroy, mount,
+ * umount, status, compact): any argument is "Invalid options: A B ", 20. */
+int cmd_no_options(const struct cmd_ctx *c);
 
 #endif

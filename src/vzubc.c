@@ -98,15 +98,24 @@ static int fail(struct nvz_error *err)
 	return 1;
 }
 
+/* A ratio, or a percentage: over 1 (the renderer divides it by 100). As
+ * vzubc's awk did, "50%" is 50; it compared the text with "1", so "1%" was
+ * one percent and "0.5%" the ratio 0.5. Not a number (OpenVZ's awk took it
+ * as 0, every row shown) is refused. */
 static int parse_ratio(const char *opt, const char *s, double *out)
 {
 	char *end;
 	errno = 0;
 	*out = strtod(s, &end);
-	if (errno || end == s || *end || *out < 0) {
+	bool pct = *end == '%';
+	/* strtod's inf, nan and hex were no numbers to awk. */
+	if (errno || end == s || !strchr("0123456789.", s[0]) || strpbrk(s, "xX") ||
+	    strcmp(end, pct ? "%" : "")) {
 		bad_usage("invalid value for %s", opt);
 		return -1;
 	}
+	if (pct && *out == 1)
+		*out = 0.01;
 	return 0;
 }
 
@@ -124,7 +133,7 @@ static int parse_args(int argc, char **argv, struct ubc_opts *o)
 		bool takes = !strcmp(a, "-wn") || !strcmp(a, "-qh") || !strcmp(a, "-qm") ||
 			     !strcmp(a, "-rd") || !strcmp(a, "-id") || !strcmp(a, "-f") ||
 			     !strcmp(a, "--file");
-		if (takes && !next)
+		if (takes && (!next || !*next)) /* vzubc's test -z */
 			return bad_usage("option %s requires an argument", a);
 		if (o->nwatch > 5)
 			return bad_usage("%stoo many watch options", "");

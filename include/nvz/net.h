@@ -38,6 +38,15 @@ size_t nvz_addr_len(int family);
 int nvz_addr_canon(const char *text, char *buf, size_t len, struct nvz_error **err);
 /* 0.0.0.0 or :: (vzctl ignored them in --ipadd/--ipdel and IP_ADDRESS). */
 bool nvz_addr_unspecified(const struct nvz_addr *a);
+/* Why a cannot be a CT's address, as "(reason)", or NULL. vzctl took any
+ * address, but here the server routes each one to the CT and answers ARP
+ * and NDP for it on the LAN: a multicast group's route would leave the
+ * server for the CT, and a link-local address (fe80::1 is the CT's own
+ * gateway, often the LAN router's too) would be claimed on the LAN and is
+ * never forwarded anyway. The kernel refuses ::1 and IPv6 multicast on the
+ * CT's venet0, so a CT given one would not start. 127.0.0.1 works (the
+ * server's local route wins), as on OpenVZ. */
+const char *nvz_addr_unusable(const struct nvz_addr *a);
 /* a's network: the bits under its prefix kept, the host bits cleared. */
 void nvz_addr_network(struct nvz_addr *a);
 

@@ -85,6 +85,19 @@ bool nvz_addr_unspecified(const struct nvz_addr *a)
 	return !memcmp(a->bytes, zero, nvz_addr_len(a->family));
 }
 
+const char *nvz_addr_unusable(const struct nvz_addr *a)
+{
+	const uint8_t *b = a->bytes;
+	if (a->family == AF_INET)
+		return (b[0] & 0xf0) == 0xe0 ? "(multicast address)" : NULL;
+	if (b[0] == 0xff)
+		return "(multicast address)";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "(link-local address)";
+	static const uint8_t loopback[16] = { [15] = 1 };
+	return !memcmp(b, loopback, 16) ? "(loopback address)" : NULL;
+}
+
 static const char *addr_str(const struct nvz_addr *a, char *buf, size_t len)
 {
 	if (nvz_addr_format(a, buf, len) < 0)

@@ -15,7 +15,8 @@ t_bad_commands_and_ids() {
 	expect_out 'Unable to find container by name nosuchname'
 	expect_rc 14 "$VZCTL" start 4242
 	expect_out 'Container config file does not exist'
-	expect_rc 20 "$VZCTL" create 4242 --no-such-option
+	# vzctl's parse_opt: 21 after getopt's line.
+	expect_rc 21 "$VZCTL" create 4242 --no-such-option
 	expect_rc 0 "$VZCTL" status 4242
 	[ "$OUT" = "CTID 4242 deleted unmounted down" ] || fail "status: $OUT"
 }
@@ -81,9 +82,65 @@ t_name_clash_and_validation() {
 	expect_rc 70 "$VZCTL" set 302 --hostname 'bad host!' --save
 	grep -q 'bad host' "$T/conf/302.conf" && fail "bad hostname saved"
 	expect_rc 72 "$VZCTL" set 302 --nameserver not-an-ip --save
-	expect_rc 20 "$VZCTL" set 302 --bogus 1 --save
+	expect_rc 21 "$VZCTL" set 302 --bogus 1 --save
 	expect_rc 0 "$VZCTL" status alpha
 	expect_out 'CTID 301 exist'
+}
+
+# An unknown option, a missing argument, as vzctl 4: getopt's own line
+# with the program's name, then 21 where vzctl's parse_opt read the
+# options (set, create, snapshot), 20 in its start/stop parser, and chkpnt and
+# restore add their "Invalid option -?" (20). A command without options
+# lists what it was given; set and create end with the arguments that are
+# no options. nvz said "Invalid option: --bogus", always 20.
+# An unknown option before the command is vzctl's "Bad command" (20).
+t_unknown_option_openvz() {
+	local cmd
+	expect_rc 0 "$VZCTL" create 606 --ostemplate busybox-x86_64
+	cp "$T/conf/606.conf" "$T/before"
+	expect_rc 21 "$VZCTL" set 606 --bogus 1 --save
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "set: $OUT"
+	expect_rc 21 "$VZCTL" set 606 --save --hostname
+	[ "$OUT" = "$VZCTL: option '--hostname' requires an argument" ] || fail "set, no argument: $OUT"
+	# parse_opt's getopt put the other arguments behind the options.
+	expect_rc 20 "$VZCTL" set 606 foo --hostname h.example.com bar --save
+	[ "$OUT" = "non-option ARGV-elements: foo bar " ] || fail "set foo: $OUT"
+	cmp -s "$T/conf/606.conf" "$T/before" || fail "config changed"
+	expect_rc 21 "$VZCTL" create 607 --ostemplate busybox-x86_64 --bogus
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "create: $OUT"
+	expect_rc 20 "$VZCTL" create 607 extra --ostemplate busybox-x86_64
+	[ "$OUT" = "non-option ARGV-elements: extra " ] || fail "create extra: $OUT"
+	[ -e "$T/conf/607.conf" ] && fail "create went on"
+	for cmd in start stop restart; do
+		expect_rc 20 "$VZCTL" $cmd 606 --bogus
+		[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "$cmd: $OUT"
+	done
+	expect_rc 20 "$VZCTL" start 606 --wait=yes
+	[ "$OUT" = "$VZCTL: option '--wait' doesn't allow an argument" ] || fail "--wait=yes: $OUT"
+	for cmd in chkpnt restore; do
+		expect_rc 20 "$VZCTL" $cmd 606 --bogus
+		[ "$OUT" = "$VZCTL: unrecognized option '--bogus'
+Invalid option -?" ] || fail "$cmd: $OUT"
+	done
+	expect_rc 20 "$VZCTL" mount 606 --bogus x
+	[ "$OUT" = "Invalid options: --bogus x " ] || fail "mount: $OUT"
+	expect_rc 0 "$VZCTL" status 606
+	[ "$OUT" = "CTID 606 exist unmounted down" ] || fail "status: $OUT"
+	# The snapshot commands: 21 from parse_opt, whose table held only the
+	# command's own options; snapshot-list's parser added its usage (20).
+	expect_rc 21 "$VZCTL" snapshot 606 --bogus
+	[ "$OUT" = "$VZCTL: unrecognized option '--bogus'" ] || fail "snapshot: $OUT"
+	expect_rc 21 "$VZCTL" snapshot 606 --target "$T/x"
+	[ "$OUT" = "$VZCTL: unrecognized option '--target'" ] || fail "snapshot --target: $OUT"
+	expect_rc 21 "$VZCTL" snapshot-delete 606 -H
+	[ "$OUT" = "$VZCTL: invalid option -- 'H'" ] || fail "snapshot-delete -H: $OUT"
+	expect_rc 20 "$VZCTL" snapshot-list 606 --name=x
+	[ "$OUT" = "$VZCTL: unrecognized option '--name=x'
+vzctl snapshot-list <ctid|name> [-H] [-o field[,field...]] [--id <uuid>]
+vzctl snapshot-list <ctid|name> -L | --list" ] || fail "snapshot-list: $OUT"
+	# Before the command, vzctl took an unknown option for the command.
+	expect_rc 20 "$VZCTL" --bogus status 606
+	[ "$OUT" = "Bad command: --bogus" ] || fail "global option: $OUT"
 }
 
 t_malformed_config_survives() {

@@ -207,6 +207,40 @@ UBC
 	return 0
 }
 
+# -qh/-qm as OpenVZ's awk read them: "50%" is 50, a percentage as any
+# value over 1; "1%" one percent, "0.5%" the ratio 0.5 (awk compared the
+# text with "1"). What is no number is refused, an empty value is a
+# missing one (exit 1, the usage).
+t_vzubc_quiet_percent() {
+	local f=$T/ubc.txt
+	cat >"$f" <<'UBC'
+Version: 2.5
+       uid  resource                     held              maxheld              barrier                limit              failcnt
+      101:  numproc                        60                   60                  100                  100                    0
+            numtcpsock                     30                   30                  100                  100                    0
+            numothersock                    2                    2                  100                  100                    0
+UBC
+	local rows arg want
+	for arg in "50%:numproc" "50:numproc" "0.5:numproc" "0.5%:numproc" "20%:numproc numtcpsock" \
+		"1%:numproc numtcpsock numothersock" "1:" "100%:" "61:" "59%:numproc"; do
+		expect_rc 0 "$VZUBC" -f "$f" -q -qh "${arg%%:*}"
+		rows=$(printf '%s\n' "$OUT" | awk -F'|' 'NF > 5 && $1 !~ /CT|^-/ { gsub(/ /, "", $1); printf "%s ", $1 }')
+		want=${arg#*:}
+		[ "${rows% }" = "$want" ] || fail "-qh ${arg%%:*}: rows '$rows', want '$want': $OUT"
+	done
+	expect_rc 0 "$VZUBC" -f "$f" -c -qm 25% -qh 90%
+	expect_out $'\e\\[1;33m +numtcpsock\\|'
+	expect_out $'\e\\[0;39m numothersock\\|'
+	for arg in abc 5x 50%% -0.5 inf 0x10 %; do
+		expect_rc 1 "$VZUBC" -f "$f" -q -qh "$arg"
+		expect_out '^Error: invalid value for -qh$'
+	done
+	expect_rc 1 "$VZUBC" -f "$f" -q -qm ""
+	expect_out '^Error: option -qm requires an argument$'
+	expect_out '^Usage: vzubc'
+	return 0
+}
+
 # A table of another version: OpenVZ's vzubc's message, bare, exit 1; a
 # malformed row names the file and the line.
 t_vzubc_file_errors() {

@@ -362,6 +362,29 @@ t_vzcfgvalidate_int_max_physpages() {
 		fail "INT_MAX physpages: $OUT"
 }
 
+# As OpenVZ's vzcfgvalidate: a vz.conf it cannot open is two lines on
+# stderr and nothing more (the check and its exit status go on); the CT
+# config's own "not found" follows them. DISK_QUOTA=no does not stop the
+# diskspace check (OpenVZ skipped it): nvz refuses such a pair at mount.
+t_vzcfgvalidate_no_global() {
+	local C=$T/conf want
+	printf 'NUMPROC="240:240"\n' >"$C/105.conf"
+	want="Unable to open $T/none.conf: No such file or directory
+WARNING: Global configuration file $T/none.conf not found"
+	VZ_CONF=$T/none.conf expect_rc 0 "$VZCFGVALIDATE" "$C/105.conf"
+	[ "$OUT" = "$want
+Validation completed: success" ] || fail "no vz.conf: $OUT"
+	VZ_CONF=$T/none.conf expect_rc 1 "$VZCFGVALIDATE" "$C/999.conf"
+	[ "$OUT" = "$want
+Container configuration file $C/999.conf not found" ] || fail "no vz.conf, no CT config: $OUT"
+	expect_rc 0 "$VZCFGVALIDATE" "$C/105.conf"
+	[ "$OUT" = "Validation completed: success" ] || fail "with vz.conf: $OUT"
+	printf 'DISK_QUOTA="no"\nDISKSPACE="2000:1000"\n' >>"$C/105.conf"
+	expect_rc 2 "$VZCFGVALIDATE" "$C/105.conf"
+	[ "$OUT" = "Error: barrier should be <= limit for diskspace (currently, 2000:1000)" ] ||
+		fail "DISK_QUOTA=no: $OUT"
+}
+
 t_vzcfgvalidate() {
 	local C=$T/conf swap_pages want rc
 	cp "$SRCDIR/etc/ve-basic.conf-sample" "$SRCDIR/etc/ve-vswap-256m.conf-sample" "$C/"

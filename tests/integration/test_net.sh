@@ -428,6 +428,38 @@ t_net_ipadd_forms() {
 	return 0
 }
 
+# Edge addresses at --ipadd: vzctl's (127.0.0.1, ADDR/0; :: and ::/0
+# ignored; a prefix past 32 or 128 refused) except what nvz cannot give a
+# CT without harm: a multicast or link-local address, ::1 (the kernel
+# refuses the last two on venet0, so the CT did not start; the server
+# routed 224.0.0.1 to the CT and answered NDP on the LAN for fe80::1).
+# --ipdel still removes one written by hand.
+t_net_ipadd_edge() {
+	local a
+	"$VZCTL" --quiet create 1345 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 "$VZCTL" set 1345 --ipadd '127.0.0.1 10.79.0.5/0' --ipadd 2001:db8::5/0 --ipadd ::/0 --save
+	grep -q '^IP_ADDRESS="127.0.0.1 10.79.0.5/0 2001:db8::5/0"$' "$T/conf/1345.conf" ||
+		fail "IP_ADDRESS: $(grep IP_ADDRESS "$T/conf/1345.conf")"
+	cp "$T/conf/1345.conf" "$T/before"
+	for a in "fe80::1 link-local" "FE80::5/64 link-local" "ff02::1 multicast" "224.0.0.1 multicast" \
+		"::1 loopback"; do
+		expect_rc 21 "$VZCTL" set 1345 --ipadd "${a% *}" --save
+		[ "$OUT" = "Bad parameter for --ipadd: ${a% *} (${a#* } address)" ] || fail "${a% *}: $OUT"
+	done
+	for a in 2001:db8::6/129 10.79.0.6/33; do
+		expect_rc 21 "$VZCTL" set 1345 --ipadd "$a" --save
+		[ "$OUT" = "Bad parameter for --ipadd: $a" ] || fail "$a: $OUT"
+	done
+	cmp -s "$T/conf/1345.conf" "$T/before" || fail "changed by a refused --ipadd: $(grep IP_ADDRESS "$T/conf/1345.conf")"
+	sed -i 's/^IP_ADDRESS=.*/IP_ADDRESS="10.79.0.5 fe80::1"/' "$T/conf/1345.conf"
+	expect_rc 0 "$VZCTL" set 1345 --ipdel fe80::1 --save
+	grep -q '^IP_ADDRESS="10.79.0.5"$' "$T/conf/1345.conf" || fail "--ipdel: $(grep IP_ADDRESS "$T/conf/1345.conf")"
+	expect_rc 21 "$VZCTL" create 1346 --ostemplate busybox-x86_64 --ipadd ff02::1
+	[ "$OUT" = "Bad parameter for --ipadd: ff02::1 (multicast address)" ] || fail "create: $OUT"
+	[ -e "$T/conf/1346.conf" ] && fail "create went on"
+	return 0
+}
+
 # As vzctl, one set changes one interface: a second --ifname (or --bridge)
 # is refused with vzctl's words, and nothing is saved.
 t_net_ifname_once() {

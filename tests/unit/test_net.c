@@ -138,6 +138,31 @@ Test(net, addr_parse)
 	}
 }
 
+/* What a CT cannot be given (nvz_addr_unusable), and what it can. */
+Test(net, addr_unusable)
+{
+	struct {
+		const char *ip, *why;
+	} t[] = {
+		{ "224.0.0.1", "(multicast address)" }, { "239.255.255.250", "(multicast address)" },
+		{ "ff02::1", "(multicast address)" },   { "ff05::1:3/64", "(multicast address)" },
+		{ "fe80::1", "(link-local address)" },  { "febf::5/64", "(link-local address)" },
+		{ "::1", "(loopback address)" },        { "127.0.0.1", NULL },
+		{ "10.0.0.1/0", NULL },                 { "2001:db8::1/0", NULL },
+		{ "223.255.255.255", NULL },            { "240.0.0.1", NULL },
+		{ "fec0::1", NULL },                    { "::2", NULL },
+		{ "::ffff:224.0.0.1", NULL },           { "0.0.0.0", NULL },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct nvz_addr a = addr(t[i].ip);
+		const char *why = nvz_addr_unusable(&a);
+		if (t[i].why)
+			cr_assert_str_eq(why ? why : "(null)", t[i].why, "%s", t[i].ip);
+		else
+			cr_assert_null(why, "%s: %s", t[i].ip, why);
+	}
+}
+
 Test(net, mac_parse_and_generate)
 {
 	uint8_t m[6], m2[6];

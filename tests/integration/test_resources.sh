@@ -147,7 +147,7 @@ t_res_bad_values_change_nothing() {
 	expect_rc 21 "$VZCTL" set 1006 --numproc -5 --save
 	expect_rc 21 "$VZCTL" set 1006 --kmemsize 1Q --save
 	expect_rc 21 "$VZCTL" set 1006 --numproc 10K --save
-	expect_rc 20 "$VZCTL" set 1006 --no-such-resource 5 --save
+	expect_rc 21 "$VZCTL" set 1006 --no-such-resource 5 --save
 	expect_rc 21 "$VZCTL" set 1006 --cpumask 999 --save
 	# Valid syntax the kernel refuses: the memory limit below what is used.
 	expect_rc 0 "$VZCTL" exec 1006 'head -c 30m /dev/zero > /dev/shm/fill'

@@ -88,8 +88,14 @@ bool nvz_addr_unspecified(const struct nvz_addr *a)
 const char *nvz_addr_unusable(const struct nvz_addr *a)
 {
 	const uint8_t *b = a->bytes;
-	if (a->family == AF_INET)
-		return (b[0] & 0xf0) == 0xe0 ? "(multicast address)" : NULL;
+	/* 169.254.0.1 is every CT's venet gateway (venet.c): on the CT's
+	 * venet0 it would take the CT's own default route. */
+	static const uint8_t venet_gw[4] = { 169, 254, 0, 1 };
+	if (a->family == AF_INET) {
+		if ((b[0] & 0xf0) == 0xe0)
+			return "(multicast address)";
+		return !memcmp(b, venet_gw, 4) ? "(the containers' venet gateway)" : NULL;
+	}
 	if (b[0] == 0xff)
 		return "(multicast address)";
 	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)

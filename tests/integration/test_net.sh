@@ -446,6 +446,8 @@ t_net_ipadd_edge() {
 		expect_rc 21 "$VZCTL" set 1345 --ipadd "${a% *}" --save
 		[ "$OUT" = "Bad parameter for --ipadd: ${a% *} (${a#* } address)" ] || fail "${a% *}: $OUT"
 	done
+	expect_rc 21 "$VZCTL" set 1345 --ipadd 169.254.0.1 --save
+	[ "$OUT" = "Bad parameter for --ipadd: 169.254.0.1 (the containers' venet gateway)" ] || fail "169.254.0.1: $OUT"
 	for a in 2001:db8::6/129 10.79.0.6/33; do
 		expect_rc 21 "$VZCTL" set 1345 --ipadd "$a" --save
 		[ "$OUT" = "Bad parameter for --ipadd: $a" ] || fail "$a: $OUT"

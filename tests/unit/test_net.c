@@ -152,6 +152,8 @@ Test(net, addr_unusable)
 		{ "223.255.255.255", NULL },            { "240.0.0.1", NULL },
 		{ "fec0::1", NULL },                    { "::2", NULL },
 		{ "::ffff:224.0.0.1", NULL },           { "0.0.0.0", NULL },
+		{ "169.254.0.1", "(the containers' venet gateway)" },
+		{ "169.254.0.1/16", "(the containers' venet gateway)" }, { "169.254.0.2", NULL },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct nvz_addr a = addr(t[i].ip);

@@ -141,6 +141,12 @@ static void rearm_one(pid_t pid, int fd, const char *target, void *arg)
 {
 	struct rearm *r = arg;
 	bool memory = false;
+	if (fd < 0) {
+		/* Only its name is known: a PSI file that may hold a trigger. */
+		if (!ends_with(target, "/cgroup.pressure"))
+			add_note(r, pid, target, strerror(errno));
+		return;
+	}
 	int flags = fcntl(fd, F_GETFL);
 	/* A trigger needs a file open for writing; one open read-only is read. */
 	if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY || !psi_file(fd, target, &memory))

@@ -29,9 +29,9 @@ static void each_fd(pid_t pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *
 		target[n] = '\0';
 		if (!want(target))
 			continue;
+		/* -1 with errno: refused (Yama's ptrace_scope 3, a process gone). */
 		cleanup_close int fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(de->d_name), 0);
-		if (fd >= 0)
-			fn(pid, fd, target, arg);
+		fn(pid, fd, target, arg);
 	}
 }
 

@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 /* want: the descriptor's link target (/proc/PID/fd/N) is one to act on.
- * fn: gets a copy of that descriptor, closed when it returns. */
+ * fn: gets a copy of that descriptor, closed when it returns, or -1 with
+ * errno set if the copy was refused. */
 typedef bool (*nvz_cpt_fd_want_fn)(const char *target);
 typedef void (*nvz_cpt_fd_fn)(pid_t pid, int fd, const char *target, void *arg);
 

@@ -59,7 +59,7 @@ static void repair_off(pid_t pid, int fd, const char *target, void *arg)
 	socklen_t len = sizeof(proto);
 	/* Refused (EPERM) for a socket neither established nor closed, which
 	 * criu never put in repair mode. */
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP)
+	if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
 }
 

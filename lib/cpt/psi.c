@@ -61,11 +61,11 @@ static ssize_t b64_decode(const char *in, size_t in_len, char *out, size_t size)
 	return (ssize_t)n;
 }
 
-ssize_t nvz_cpt_psi_trigger(const char *environ, size_t len, bool memory, char *out, size_t size)
+ssize_t nvz_cpt_psi_trigger(const char *envp, size_t len, bool memory, char *out, size_t size)
 {
 	static const char key[] = "MEMORY_PRESSURE_WRITE=";
 	for (size_t i = 0; memory && i < len;) {
-		const char *var = environ + i;
+		const char *var = envp + i;
 		size_t n = strnlen(var, len - i);
 		if (i + n == len)
 			break; /* cut short: not the value the process has */

@@ -17,11 +17,11 @@ typedef void (*nvz_cpt_fd_fn)(pid_t pid, int fd, const char *target, void *arg);
 void nvz_cpt_each_task_fd(pid_t init_pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *arg);
 
 /* The trigger to write again into a PSI file a restored process holds,
- * from its environment (environ: NUL-separated, len bytes): systemd's
+ * from its environment (envp: NUL-separated, len bytes): systemd's
  * MEMORY_PRESSURE_WRITE (base64) for a memory file, else sd-event's own
  * default. Returns its length (with the NUL systemd writes), or -1 if
  * out does not hold it. */
-ssize_t nvz_cpt_psi_trigger(const char *environ, size_t len, bool memory, char *out, size_t size);
+ssize_t nvz_cpt_psi_trigger(const char *envp, size_t len, bool memory, char *out, size_t size);
 
 /* Writes the triggers again into every PSI file open for writing in the
  * CT (init_pid's pid namespace). Returns how many could not be: what

@@ -93,7 +93,7 @@ PATTERN=${PATTERN:-t_}
 SKIP="t_man_pages t_cpt_lazy_daemon_dies t_cpt_lazy_late_daemon t_migrate_online_lazy_daemon_dies"
 SKIP="$SKIP t_migrate_online_lazy_pageserver_dies t_migrate_online_lazy_rollback"
 # vzmigrate's words, options and ssh handling, the same on either cgroup
-# version (~4 of the lane's minutes): on the host only.
+# version (~3 of the lane's minutes): on the host only.
 SKIP="$SKIP t_migrate_verbose_lines t_migrate_check_only_clash t_migrate_cli_openvz"
 SKIP="$SKIP t_migrate_killed_midway t_migrate_rollback_unreachable"
 SKIP="$SKIP t_migrate_ipv6_ssh_mux t_migrate_rollback_ssh_killed"

@@ -84,7 +84,10 @@ teardown_server() {
 		kill -KILL $left 2>/dev/null
 		wait_for 100 eval '[ -z "$(server_pids "$prefix")" ]'
 	fi
-	for c in /sys/fs/cgroup/*/"$prefix" /sys/fs/cgroup/"$prefix"; do
+	# And those of a prefix the test derived from it (a restore under
+	# "$prefix-b"), which its own trap can miss while a stop still ends.
+	for c in /sys/fs/cgroup/*/"$prefix" /sys/fs/cgroup/"$prefix" /sys/fs/cgroup/*/"$prefix"-* \
+		/sys/fs/cgroup/"$prefix"-*; do
 		[ -d "$c" ] || continue
 		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
 	done

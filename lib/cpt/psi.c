@@ -23,6 +23,7 @@
 
 #include "cpt/taskfd.h"
 #include "nvz/cleanup.h"
+#include "nvz/config.h"
 
 /* sd-event's fallback and PID 1's default (MEMORY_PRESSURE_DEFAULT_*). */
 #define SD_DEFAULT_TRIGGER "some 200000 2000000"
@@ -153,12 +154,12 @@ static void rearm_one(pid_t pid, int fd, const char *target, void *arg)
 		return;
 	char path[64], trigger[256];
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	cleanup_free char *env = malloc(ENVIRON_MAX);
-	cleanup_close int efd = env ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	ssize_t got = 0, n;
-	while (efd >= 0 && got < ENVIRON_MAX && (n = read(efd, env + got, ENVIRON_MAX - (size_t)got)) > 0)
-		got += n;
-	ssize_t len = nvz_cpt_psi_trigger(env ? env : "", (size_t)got, memory, trigger, sizeof(trigger));
+	/* Unreadable (or larger than any systemd hands out): the default. */
+	cleanup_free char *env = NULL;
+	size_t got = 0;
+	if (nvz_read_file(path, ENVIRON_MAX, &env, &got, NULL) < 0)
+		got = 0;
+	ssize_t len = nvz_cpt_psi_trigger(env ? env : "", got, memory, trigger, sizeof(trigger));
 	/* EBUSY: a trigger is there already (a criu that carries them). */
 	if (len > 0 && write(fd, trigger, (size_t)len) < 0 && errno != EBUSY) {
 		add_note(r, pid, target, strerror(errno));

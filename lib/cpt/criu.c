@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "cpt/criu.h"
+#include "cpt/taskfd.h"
 #include "cpt/run.h"
 #include "cpt/tmpfs.h"
 #include "nvz/cleanup.h"
@@ -93,7 +95,12 @@ static void log_error(const char *log, char *out, size_t len)
 		char *msg = strstr(e, "): ");
 		msg = msg ? msg + 3 : e;
 		msg[strcspn(msg, "\n")] = '\0';
-		snprintf(out, len, "%s", msg);
+		/* prlimit on another user's process (a CT's sshd, dbus-daemon). */
+		bool rlimit = !strncmp(msg, "Can't get rlimit", 16) && strstr(msg, "not permitted");
+		snprintf(out, len, "%s%s", msg,
+			 rlimit ? " (criu reads each process's limits: for a process of another user "
+				  "that takes CAP_SYS_RESOURCE, which this host's root lacks)"
+				: "");
 		return;
 	}
 }
@@ -407,7 +414,13 @@ static pid_t spawn_leave_running(struct nvz_cpt_args *a, const struct nvz_cpt_du
 static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 {
 	struct nvz_cpt_args a = { 0 }, keys = { 0 };
-	char tty[96] = "";
+	char tty[96] = "", nested[128];
+	/* Before the freeze: criu would refuse it, or kill a CT it cannot restore. */
+	if (nvz_cpt_nested_ns(s->init_pid, nested, sizeof(nested)))
+		return nvz_err(err, NVZ_E_CHKPNT, EBUSY,
+			       "%s, which a checkpoint cannot take along: stop that process, or "
+			       "restart the container (its services then run without one)",
+			       nested);
 	nvz_cpt_common(&a, s->criu, s->dir, s->root);
 	nvz_cpt_arg(&a, "dump");
 	nvz_cpt_add_yard(&a, s->rundir);

@@ -35,7 +35,7 @@ static void each_fd(pid_t pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *
 	}
 }
 
-void nvz_cpt_each_task_fd(pid_t init_pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *arg)
+void nvz_cpt_each_task(pid_t init_pid, bool (*fn)(pid_t pid, void *arg), void *arg)
 {
 	char path[64];
 	struct stat ns, st;
@@ -49,7 +49,27 @@ void nvz_cpt_each_task_fd(pid_t init_pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn
 		if (pid <= 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
-			each_fd(pid, want, fn, arg);
+		if (stat(path, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev &&
+		    !fn(pid, arg))
+			return;
 	}
+}
+
+struct fd_walk {
+	nvz_cpt_fd_want_fn want;
+	nvz_cpt_fd_fn fn;
+	void *arg;
+};
+
+static bool task_fds(pid_t pid, void *arg)
+{
+	struct fd_walk *w = arg;
+	each_fd(pid, w->want, w->fn, w->arg);
+	return true;
+}
+
+void nvz_cpt_each_task_fd(pid_t init_pid, nvz_cpt_fd_want_fn want, nvz_cpt_fd_fn fn, void *arg)
+{
+	struct fd_walk w = { want, fn, arg };
+	nvz_cpt_each_task(init_pid, task_fds, &w);
 }

@@ -7,6 +7,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* fn(pid, arg) for each process in init_pid's pid namespace (the CT's),
+ * init included, until fn returns false. */
+void nvz_cpt_each_task(pid_t init_pid, bool (*fn)(pid_t pid, void *arg), void *arg);
+
+/* A process of the CT (init_pid's) in a network, UTS or IPC namespace
+ * other than init's: criu dumps none of these but a network namespace,
+ * and restores a nested one only in the CT's own (which nvz makes and
+ * criu joins). Returns true and describes the first such process in why
+ * ("comm[pid] has a network namespace of its own"). */
+bool nvz_cpt_nested_ns(pid_t init_pid, char *why, size_t len);
+
 /* want: the descriptor's link target (/proc/PID/fd/N) is one to act on.
  * fn: gets a copy of that descriptor, closed when it returns, or -1 with
  * errno set if the copy was refused. */

@@ -112,6 +112,13 @@ if [ -s /tmp/nvz-templates/debian-13-x86_64-minbase.tar.gz ]; then
 else
 	SKIP="$SKIP *debian13*"
 fi
+# The Debian server: its checkpoint with sshd, D-Bus and logind running
+# (criu needs CAP_SYS_RESOURCE for their limits, which the host lane lacks).
+if [ -s /tmp/nvz-templates/debian-12-x86_64-server.tar.gz ]; then
+	ln -s /tmp/nvz-templates/debian-12-x86_64-server.tar.gz /var/cache/nvz-test/templates/
+else
+	SKIP="$SKIP *debian_server*"
+fi
 # sysvinit has nothing to do with cgroups: its template stays on the host.
 SKIP="$SKIP t_debian_sysvinit_*"
 echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN skip=${SKIP:-none}"

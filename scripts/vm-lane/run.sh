@@ -34,9 +34,10 @@ K=$C/current
 TMPLS=${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}
 DEB=${NVZ_VM_DEBIAN_TEMPLATE:-$TMPLS/debian-12-x86_64-minbase.tar.gz}
 DEB13=${NVZ_VM_DEBIAN13_TEMPLATE:-$TMPLS/debian-13-x86_64-minbase.tar.gz}
+DEBSRV=${NVZ_VM_DEBIAN_SERVER_TEMPLATE:-$TMPLS/debian-12-x86_64-server.tar.gz}
 rm -rf "$C/disk.img" "$C/disk-seed"
 mkdir -p "$C/disk-seed"
-for tmpl in "$DEB" "$DEB13"; do
+for tmpl in "$DEB" "$DEB13" "$DEBSRV"; do
 	[ -s "$tmpl" ] || continue
 	mkdir -p "$C/disk-seed/nvz-templates"
 	cp -l "$tmpl" "$C/disk-seed/nvz-templates/" 2>/dev/null || cp "$tmpl" "$C/disk-seed/nvz-templates/" ||

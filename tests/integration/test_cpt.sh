@@ -1178,3 +1178,60 @@ t_cpt_routed_v6_prefix() {
 	wait_for 30 lan busybox ping -6 -c 1 -W 2 2001:db8:77::15 || fail "LAN cannot reach the restored CT"
 	return 0
 }
+
+# systemd's sandboxing in a Debian CT: ProtectHostname= (logind, logrotate,
+# timedated, localed), PrivateNetwork= (hostnamed, localed, e2scrub),
+# PrivateIPC=. criu cannot dump a nested UTS or IPC namespace, and cannot
+# restore a nested network namespace in the CT's (it dumped one, and the
+# restore failed after the CT was gone). The CT's seccomp filter refuses
+# to make them (EPERM: systemd runs the unit without, "prohibited by the
+# container manager"), so such a CT checkpoints; mount namespaces
+# (PrivateTmp=) are still made and carried. One made anyway (here from
+# the host) makes the checkpoint refuse before anything is frozen.
+t_cpt_debian_sandboxed_units() {
+	cpt_setup
+	need_debian
+	expect_rc 0 "$VZCTL" create 1508 --ostemplate "$DEBIAN_TMPL"
+	cat >"$T/private/1508/etc/systemd/system/sandboxed.service" <<'UNIT'
+[Service]
+ExecStart=/bin/sleep infinity
+ProtectHostname=yes
+PrivateIPC=yes
+PrivateTmp=yes
+PrivateNetwork=yes
+UNIT
+	expect_rc 0 "$VZCTL" start 1508 --wait
+	expect_rc 0 "$VZCTL" exec 1508 'systemctl start sandboxed && systemctl is-active sandboxed'
+	expect_out '^active$'
+	local main
+	main=$("$VZCTL" exec 1508 'systemctl show -p MainPID --value sandboxed')
+	expect_rc 0 "$VZCTL" exec 1508 "for n in uts ipc net mnt; do [ \$(readlink /proc/1/ns/\$n) = \$(readlink /proc/$main/ns/\$n) ] && echo \$n same || echo \$n own; done"
+	expect_out '^uts same$'
+	expect_out '^ipc same$'
+	expect_out '^net same$'
+	expect_out '^mnt own$'
+	expect_rc 0 "$VZCTL" exec 1508 'journalctl -u sandboxed --no-pager -o cat'
+	expect_out 'ProtectHostname=yes is configured, but UTS namespace setup is prohibited'
+	# What the admin runs is refused alike; a mount namespace is not.
+	expect_rc 0 "$VZCTL" exec 1508 'unshare -u true || unshare -i true || unshare -n true || echo refused; unshare -m true && echo mnt'
+	expect_out 'unshare failed: Operation not permitted'
+	expect_out '^refused$'
+	expect_out '^mnt$'
+	expect_rc 0 "$VZCTL" chkpnt 1508
+	expect_rc 0 "$VZCTL" restore 1508
+	expect_rc 0 "$VZCTL" exec 1508 'systemctl is-active sandboxed; systemctl show -p MainPID --value sandboxed'
+	expect_out '^active$'
+	expect_out "^$main\$"
+	# A process of the CT in a network namespace of its own, put there from
+	# the host (no filter): refused up front, the CT keeps running.
+	local init
+	init=$(state_pid 1508 INIT_PID)
+	nsenter -t "$init" -p -m -u -i -n --root --wd=/ sh -c 'unshare -n sleep 1000 </dev/null >/dev/null 2>&1 &'
+	wait_for 50 eval '"$VZCTL" exec 1508 "pidof sleep" | grep -q " "' || fail "no sleep in a netns of its own"
+	expect_rc 16 "$VZCTL" chkpnt 1508
+	expect_out 'Checkpointing failed: sleep\[[0-9]+\] has a network namespace of its own, which a checkpoint cannot take along'
+	expect_rc 0 "$VZCTL" status 1508
+	expect_out 'running'
+	expect_rc 0 "$VZCTL" exec 1508 'systemctl is-active sandboxed'
+	expect_rc 0 "$VZCTL" stop 1508
+}

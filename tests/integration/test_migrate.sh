@@ -609,6 +609,55 @@ t_migrate_online_debian() {
 	return 0
 }
 
+# The Debian server (sshd, D-Bus, logind, rsyslog, cron) moves live while
+# an admin is logged in over ssh from the LAN: the session, with its pty,
+# goes on from B. Its services run as other users, whose limits criu reads
+# only with CAP_SYS_RESOURCE (a stock host's root has it: the VM lane);
+# without it the move fails before the freeze, says why, and the CT runs
+# on A as before.
+t_migrate_online_debian_server() {
+	local tmpl=debian-12-x86_64-server
+	[ -e "$T/template/cache/$tmpl.tar.gz" ] ||
+		fail "Debian server template missing (see $TEMPLATE_CACHE/mk-debian-12-server.log)"
+	mig_setup
+	ina "$VZCTL" --quiet create 2122 --ostemplate "$tmpl" || fail "create"
+	ina "$VZCTL" --quiet set 2122 --ipadd $MIG_CT_IP --save || fail "set"
+	ina "$VZCTL" --quiet start 2122 --wait || fail "start"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ctkey" || fail keygen
+	ina "$VZCTL" exec 2122 'mkdir -p -m 700 /root/.ssh && cat >/root/.ssh/authorized_keys' <"$T/ctkey.pub" ||
+		fail "authorized_keys"
+	local -a o=(-i "$T/ctkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
+		-o ConnectTimeout=5 -o LogLevel=ERROR)
+	wait_for 100 inc ssh "${o[@]}" root@$MIG_CT_IP true || fail "no ssh into the CT on A"
+	local sshd capeff
+	sshd=$(ina "$VZCTL" exec 2122 'systemctl show -p MainPID --value ssh')
+	capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	if [ $(((16#$capeff >> 24) & 1)) -eq 0 ]; then
+		migrate --online $MIG_B 2122 >"$T/out" 2>&1 && fail "migrated without CAP_SYS_RESOURCE?"
+		grep -q 'CAP_SYS_RESOURCE' "$T/out" || fail "unclear failure: $(cat "$T/out")"
+		ina "$VZCTL" status 2122 | grep -q 'exist mounted running' || fail "not running on A: $(cat "$T/out")"
+		vzb status 2122 | grep -q 'deleted' || fail "left on B: $(vzb status 2122)"
+		inc ssh "${o[@]}" root@$MIG_CT_IP true || fail "no ssh into the CT on A after the failed move"
+		return 0
+	fi
+	inc ssh -tt "${o[@]}" root@$MIG_CT_IP 'for i in $(seq 1 40); do echo tick $i; sleep 0.25; done; tty; exit 7' \
+		>"$T/ticks" 2>&1 </dev/null &
+	local sp=$!
+	wait_for 100 grep -q 'tick 2' "$T/ticks" || fail "no ticks: $(cat "$T/ticks")"
+	expect_rc 0 migrate --online $MIG_B 2122
+	wait "$sp"
+	local rc=$?
+	[ "$rc" = 7 ] && grep -q '^tick 40' "$T/ticks" ||
+		fail "the ssh session did not survive (rc $rc): $(tr '\r\n' '  ' <"$T/ticks" | tail -c 300)"
+	vzb status 2122 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2122)"
+	[ "$(vzb exec 2122 'systemctl show -p MainPID --value ssh')" = "$sshd" ] || fail "sshd restarted on B"
+	inc ssh "${o[@]}" root@$MIG_CT_IP 'loginctl list-sessions --no-legend; systemctl is-system-running' >"$T/ctssh.out" 2>&1 ||
+		fail "ssh into the CT on B: $(cat "$T/ctssh.out")"
+	grep -qx running "$T/ctssh.out" || fail "on B: $(cat "$T/ctssh.out")"
+	OUT=$(vzb stop 2122 2>&1) || fail "stop on B: $OUT"
+	return 0
+}
+
 # vzmigrate itself killed mid-copy (SIGTERM, then SIGKILL): the target
 # session ends, B cleans up by itself; the CT never stopped on A. A retry
 # then succeeds.

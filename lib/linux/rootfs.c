@@ -256,7 +256,7 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	snprintf(run, sizeof(run), "mode=755,size=20%%,uid=%u,gid=%u", spec->owner, spec->owner);
 	if (fstatat(rootfd, "run", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
 	    (mount_in_root(rootfd, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, run, err) < 0 ||
-	     nvz_rootfs_mask_generators(rootfd, spec->owner, err) < 0))
+	     nvz_rootfs_systemd_run(rootfd, spec->owner, err) < 0))
 		return -1;
 	/* The cgroup mounts show the cgroup namespace, which must be entered
 	 * from inside the CT's cgroup: everything above did not need it. */

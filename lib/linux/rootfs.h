@@ -36,8 +36,9 @@ int nvz_devnode_make(int devfd, const struct nvz_devnode *n, struct nvz_error **
 #define NVZ_BOOT_ID_FILE ".nvz-boot-id"
 int nvz_rootfs_boot_id(int devfd, const char *root, struct nvz_error **err);
 /* In root's fresh /run: mask the systemd generators that would find
- * nothing to do in this CT (sdgen.c). owner: see nvz_rootfs_spec. */
-int nvz_rootfs_mask_generators(int rootfd, unsigned owner, struct nvz_error **err);
+ * nothing to do in this CT, and turn services' memory pressure watch off
+ * (sdgen.c). owner: see nvz_rootfs_spec. */
+int nvz_rootfs_systemd_run(int rootfd, unsigned owner, struct nvz_error **err);
 /* Bring lo up in the current network namespace. */
 int nvz_net_loopback_up(struct nvz_error **err);
 

@@ -17,7 +17,17 @@
  *   generator back at its next start, when the file matters: boot).
  * Nothing is masked when the CT's admin has a generator of that name in
  * /etc or /usr/local (theirs wins), or when the CT has no such generator
- * (not systemd, or another version). */
+ * (not systemd, or another version).
+ *
+ * The same /run takes one setting for systemd >= 254 (systemd-executor
+ * marks 255 on; Debian 13 has 257): DefaultMemoryPressureWatch=off. With
+ * it on, on cgroup v2, each service with ProtectControlGroups= (logind,
+ * networkd, timedated...) gets its cgroup's memory.pressure bind-mounted
+ * writable over itself, and criu restores that bind from the cgroup2
+ * mount's root instead of from the file ("Failed to move_mount ...:
+ * Invalid argument"): such a CT could not be restored or migrated. The
+ * services then do not watch memory pressure; PID 1 still does. A file
+ * in the CT's /etc/systemd/system.conf.d that sorts after nvz.conf wins. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -85,20 +95,42 @@ static int mkdir_owned(int at, const char *name, unsigned owner, struct nvz_erro
 	return fd;
 }
 
-int nvz_rootfs_mask_generators(int rootfd, unsigned owner, struct nvz_error **err)
+static const char pressure_conf[] =
+	"# Written by nvz at each start: criu cannot restore the memory.pressure\n"
+	"# bind mounts systemd makes for sandboxed services on cgroup v2.\n"
+	"[Manager]\nDefaultMemoryPressureWatch=off\n";
+
+static int write_pressure_conf(int sd, unsigned owner, struct nvz_error **err)
+{
+	cleanup_close int dir = mkdir_owned(sd, "system.conf.d", owner, err);
+	if (dir < 0)
+		return -1;
+	cleanup_close int fd =
+		openat(dir, "nvz.conf", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, pressure_conf, sizeof(pressure_conf) - 1) != sizeof(pressure_conf) - 1 ||
+	    (owner && fchown(fd, owner, owner) < 0))
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "write /run/systemd/system.conf.d/nvz.conf");
+	return 0;
+}
+
+int nvz_rootfs_systemd_run(int rootfd, unsigned owner, struct nvz_error **err)
 {
 	bool any = false, mask[sizeof(gens) / sizeof(gens[0])];
 	for (size_t i = 0; i < sizeof(gens) / sizeof(gens[0]); i++)
 		any |= mask[i] = maskable(rootfd, i);
-	if (!any)
+	bool pressure = present(rootfd, "usr/lib/systemd", "systemd-executor") ||
+			present(rootfd, "lib/systemd", "systemd-executor");
+	if (!any && !pressure)
 		return 0;
 	/* The tmpfs nvz has just mounted on /run: the CT has not run yet. */
 	cleanup_close int run = nvz_open_in_root(rootfd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (run < 0)
 		return 0;
 	cleanup_close int sd = mkdir_owned(run, "systemd", owner, err);
-	if (sd < 0)
+	if (sd < 0 || (pressure && write_pressure_conf(sd, owner, err) < 0))
 		return -1;
+	if (!any)
+		return 0;
 	cleanup_close int gd = mkdir_owned(sd, "system-generators", owner, err);
 	if (gd < 0)
 		return -1;

@@ -1187,7 +1187,9 @@ t_cpt_routed_v6_prefix() {
 # to make them (EPERM: systemd runs the unit without, "prohibited by the
 # container manager"), so such a CT checkpoints; mount namespaces
 # (PrivateTmp=) are still made and carried. One made anyway (here from
-# the host) makes the checkpoint refuse before anything is frozen.
+# the host) makes the checkpoint refuse before anything is frozen. Debian
+# 13 (systemd 257) runs it too (test_debian.sh), on cgroup v2 in the VM
+# lane.
 t_cpt_debian_sandboxed_units() {
 	cpt_setup
 	need_debian
@@ -1199,6 +1201,8 @@ ProtectHostname=yes
 PrivateIPC=yes
 PrivateTmp=yes
 PrivateNetwork=yes
+ProtectControlGroups=yes
+ProtectSystem=strict
 UNIT
 	expect_rc 0 "$VZCTL" start 1508 --wait
 	expect_rc 0 "$VZCTL" exec 1508 'systemctl start sandboxed && systemctl is-active sandboxed'
@@ -1210,6 +1214,12 @@ UNIT
 	expect_out '^ipc same$'
 	expect_out '^net same$'
 	expect_out '^mnt own$'
+	# systemd >= 254 on cgroup v2 bound the unit's memory.pressure writable
+	# over itself, a bind criu restores from the wrong root: its memory
+	# pressure watch is off in nvz's /run/systemd/system.conf.d.
+	expect_rc 0 "$VZCTL" exec 1508 "systemctl show -p DefaultMemoryPressureWatch --value; grep -c memory.pressure /proc/$main/mountinfo || true"
+	expect_out '^0$'
+	[ -e "$T/private/1508/usr/lib/systemd/systemd-executor" ] && expect_out '^(off|no)$'
 	expect_rc 0 "$VZCTL" exec 1508 'journalctl -u sandboxed --no-pager -o cat'
 	expect_out 'ProtectHostname=yes is configured, but UTS namespace setup is prohibited'
 	# What the admin runs is refused alike; a mount namespace is not.

@@ -124,6 +124,7 @@ t_debian13_userpasswd_login() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_userpasswd_l
 t_debian13_free_top_uptime() { DEBIAN_TMPL=$DEBIAN13_TMPL t_debian_free_top_uptime; }
 t_net_debian13_ifupdown_networkd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_net_debian_ifupdown_networkd; }
 t_cpt_debian13_systemd() { DEBIAN_TMPL=$DEBIAN13_TMPL t_cpt_debian_systemd; }
+t_cpt_debian13_sandboxed_units() { DEBIAN_TMPL=$DEBIAN13_TMPL t_cpt_debian_sandboxed_units; }
 t_migrate_online_debian13() { DEBIAN_TMPL=$DEBIAN13_TMPL t_migrate_online_debian; }
 
 # Debian 12 booting sysvinit, as the guide's Debian 6 templates did. It

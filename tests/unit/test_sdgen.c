@@ -1,5 +1,6 @@
 /* Unit tests of lib/linux/sdgen.c on a directory tree: which systemd
- * generators a CT root gets masked in its /run. The Debian boot in
+ * generators a CT root gets masked in its /run, and its memory pressure
+ * setting. The Debian boot in
  * tests/integration/test_debian.sh checks the same on a real systemd. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -72,7 +73,7 @@ Test(sdgen, masks_only_the_idle_ones)
 	generators("usr/lib/systemd/system-generators");
 	file("etc/rc.local");
 	file("etc/systemd/system-generators/systemd-run-generator"); /* the admin's own */
-	cr_assert_eq(nvz_rootfs_mask_generators(rootfd, 0, NULL), 0);
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
 	cr_assert(masked("gpt-auto") && masked("hibernate-resume") && masked("debug"));
 	cr_assert(masked("cryptsetup") && masked("integritysetup") && masked("veritysetup"));
 	cr_assert(masked("system-update"));
@@ -89,7 +90,7 @@ Test(sdgen, inputs_keep_their_generator)
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/system-update", dir);
 	cr_assert_eq(symlink("/var/lib/nothing", p), 0);
-	cr_assert_eq(nvz_rootfs_mask_generators(rootfd, 0, NULL), 0);
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
 	cr_assert(!masked("cryptsetup") && !masked("system-update"));
 	cr_assert(masked("integritysetup") && masked("rc-local") && masked("gpt-auto"));
 }
@@ -97,7 +98,7 @@ Test(sdgen, inputs_keep_their_generator)
 Test(sdgen, not_systemd_nothing_made)
 {
 	file("sbin/init");
-	cr_assert_eq(nvz_rootfs_mask_generators(rootfd, 0, NULL), 0);
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/run/systemd", dir);
 	cr_assert_eq(access(p, F_OK), -1, "/run/systemd made for a CT without systemd");
@@ -109,6 +110,36 @@ Test(sdgen, no_run_no_error)
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/run", dir);
 	cr_assert_eq(rmdir(p), 0);
-	cr_assert_eq(nvz_rootfs_mask_generators(rootfd, 0, NULL), 0);
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
 	cr_assert_eq(access(p, F_OK), -1);
+}
+
+static bool pressure_off(void)
+{
+	char p[PATH_MAX], buf[512] = "";
+	snprintf(p, sizeof(p), "%s/run/systemd/system.conf.d/nvz.conf", dir);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "\n[Manager]\nDefaultMemoryPressureWatch=off\n") != NULL;
+}
+
+/* systemd >= 255 (it has systemd-executor): services' memory pressure
+ * watch off, whose memory.pressure binds criu cannot restore. */
+Test(sdgen, pressure_watch_off_for_new_systemd)
+{
+	file("usr/lib/systemd/systemd-executor");
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
+	cr_assert(pressure_off());
+}
+
+Test(sdgen, pressure_watch_left_to_older_systemd)
+{
+	generators("lib/systemd/system-generators");
+	cr_assert_eq(nvz_rootfs_systemd_run(rootfd, 0, NULL), 0);
+	cr_assert(masked("gpt-auto"));
+	cr_assert(!pressure_off(), "systemd 252 has no DefaultMemoryPressureWatch=");
 }

@@ -19,8 +19,9 @@
  * /etc or /usr/local (theirs wins), or when the CT has no such generator
  * (not systemd, or another version).
  *
- * The same /run takes one setting for systemd >= 254 (systemd-executor
- * marks 255 on; Debian 13 has 257): DefaultMemoryPressureWatch=off. With
+ * The same /run takes one setting for systemd >= 255, which ships
+ * systemd-executor (the key came in 254; Debian 13 has 257):
+ * DefaultMemoryPressureWatch=off. With
  * it on, on cgroup v2, each service with ProtectControlGroups= (logind,
  * networkd, timedated...) gets its cgroup's memory.pressure bind-mounted
  * writable over itself, and criu restores that bind from the cgroup2

@@ -150,3 +150,16 @@ t_wait_probe_no_new_privs() {
 	[ "$(printf '%s\n' "$OUT" | grep -c 'Seccomp:[[:space:]]*2')" = 2 ] || fail "seccomp filter missing: $OUT"
 	return 0
 }
+
+# The CT's seccomp filter refuses a new UTS namespace however it is asked
+# for (t_cpt_debian_sandboxed_units has why): unshare gets EPERM, and
+# clone3, whose flags seccomp cannot read, ENOSYS (glibc then falls back
+# to clone, which is refused too).
+t_seccomp_no_nested_ns_via_clone3() {
+	start_busybox 1740
+	cp "$BUILD/tests/clone3ns" "$T/root/1740/clone3ns" || fail "copy clone3ns"
+	expect_rc 0 "$VZCTL" exec 1740 /clone3ns
+	expect_out '^clone3 ENOSYS$'
+	expect_out '^unshare EPERM$'
+	rm -f "$T/root/1740/clone3ns"
+}

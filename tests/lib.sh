@@ -124,6 +124,14 @@ start_busybox() {
 	wait_for 100 booted "$id" || fail "CT $id did not boot"
 }
 
+# Root here has CAP_SYS_RESOURCE (a stock host, the VM lane; not this
+# sandbox): ext4 online resize, criu's prlimit of other users' processes.
+have_cap_sys_resource() {
+	local capeff
+	capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	[ $(((16#$capeff >> 24) & 1)) -eq 1 ]
+}
+
 # Pid of the CT's init / monitor from the runtime state.
 state_pid() { sed -n "s/^$2=\"\\([0-9]*\\)\"/\\1/p" "$T/run/$1/state"; }
 

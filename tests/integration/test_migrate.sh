@@ -629,10 +629,9 @@ t_migrate_online_debian_server() {
 	local -a o=(-i "$T/ctkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
 		-o ConnectTimeout=5 -o LogLevel=ERROR)
 	wait_for 100 inc ssh "${o[@]}" root@$MIG_CT_IP true || fail "no ssh into the CT on A"
-	local sshd capeff
+	local sshd
 	sshd=$(ina "$VZCTL" exec 2122 'systemctl show -p MainPID --value ssh')
-	capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-	if [ $(((16#$capeff >> 24) & 1)) -eq 0 ]; then
+	if ! have_cap_sys_resource; then
 		migrate --online $MIG_B 2122 >"$T/out" 2>&1 && fail "migrated without CAP_SYS_RESOURCE?"
 		grep -q 'CAP_SYS_RESOURCE' "$T/out" || fail "unclear failure: $(cat "$T/out")"
 		ina "$VZCTL" status 2122 | grep -q 'exist mounted running' || fail "not running on A: $(cat "$T/out")"

@@ -885,9 +885,7 @@ t_net_debian_server_ssh() {
 	# criu reads every process's limits with prlimit: for one of another
 	# user (messagebus, sshd) that takes CAP_SYS_RESOURCE, which a stock
 	# host's root has (the VM lane) and this sandbox's lacks.
-	local capeff
-	capeff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
-	if [ $(((16#$capeff >> 24) & 1)) -eq 0 ]; then
+	if ! have_cap_sys_resource; then
 		expect_rc 16 srv "$VZCTL" chkpnt 1340
 		expect_out 'for a process of another user that takes CAP_SYS_RESOURCE, which this host.s root lacks'
 		expect_rc 0 srv "$VZCTL" exec 1340 'systemctl is-active ssh'

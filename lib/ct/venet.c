@@ -267,8 +267,12 @@ static int one_ip(const char *text, void *arg)
 	const char *devs = op->detect ? detected : op->devs;
 	if ((!op->host_only && (nvz_addr_add(op->ct_ns, CT_IF, &a, NVZ_ADDR_NODAD, op->err) < 0 ||
 				ct_prefix_route(op->ct_ns, &a, op->err) < 0)) ||
-	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0)
-		return nvz_err_wrap(op->err, "add IP address %s", text);
+	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0) {
+		/* vzctl's status for an address the kernel would not take */
+		if (*op->err && (*op->err)->status == NVZ_E_SYSTEM)
+			(*op->err)->status = NVZ_E_CANT_ADDIP;
+		return nvz_err_wrap(op->err, "Unable to add IP %s", text);
+	}
 	for_each_word(devs, dev_announce, &p);
 	return 0;
 }
@@ -551,9 +555,17 @@ int nvz_ct_set_ips(struct nvz_ct *ct, const char *ips, struct nvz_error **err)
 	/* Refused before the rebuild: the CT keeps the addresses it has. */
 	if (check_ipv6(mine, err) < 0)
 		return -1;
+	cleanup_free char *had = nvz_ct_live_ips_asked(ct);
 	/* Rebuilt from scratch: simple, and a CT keeps no state in venet0. */
 	nvz_venet_stop(ct);
-	return nvz_venet_start(ct, pid, ips, err);
+	if (nvz_venet_start(ct, pid, ips, err) == 0)
+		return 0;
+	/* The kernel refused an address: the CT gets back the ones it had. */
+	cleanup_error struct nvz_error *e = NULL;
+	if (had && *had && nvz_venet_start(ct, pid, had, &e) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: cannot give CT %s back its IP address(es) %s: %s", ct->id,
+			had, e->msg);
+	return -1;
 }
 
 char *nvz_ct_live_ips(const struct nvz_ct *ct)

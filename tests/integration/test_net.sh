@@ -768,6 +768,28 @@ t_net_ipv6_disabled() {
 	return 0
 }
 
+# An address the kernel will not take for a running CT (the server
+# already routes it elsewhere) fails with vzctl's "unable to add IP"
+# status, 34, not a system error; the CT keeps its address and nothing
+# is saved. (It exited 3, and the CT had lost venet0 and every address.)
+t_net_ipadd_kernel_refuses() {
+	net_setup
+	ip -n "$SRV" route add 10.77.0.58/32 dev lo || fail "server route"
+	srv "$VZCTL" --quiet create 1357 --ostemplate busybox-x86_64 || fail create
+	expect_rc 0 srv "$VZCTL" set 1357 --ipadd 10.77.0.57 --save
+	expect_rc 0 srv "$VZCTL" start 1357
+	wait_for 100 srv "$VZCTL" exec 1357 'test -e /run/nvz-boot.done' || fail "no boot"
+	lan_ping 10.77.0.57 || fail "no ping before"
+	expect_rc 34 srv "$VZCTL" set 1357 --ipadd 10.77.0.58 --save
+	expect_out '^Unable to add IP 10.77.0.58: route 10.77.0.58/32 dev venet1357 already exists$'
+	grep -q '^IP_ADDRESS="10.77.0.57"$' "$T/conf/1357.conf" || fail "saved: $(grep IP_ADDRESS "$T/conf/1357.conf")"
+	expect_rc 0 srv "$VZCTL" exec 1357 'ip -4 addr'
+	printf '%s' "$OUT" | grep -q 10.77.0.58 && fail "half added in the CT: $OUT"
+	ip -n "$SRV" route | grep -q '10.77.0.58 dev lo' || fail "server route gone: $(ip -n "$SRV" route)"
+	lan_ping 10.77.0.57 || fail "the CT lost its IPv4 address: $(ip -n "$SRV" route; srv "$VZCTL" exec 1357 "ip addr; ip route")"
+	expect_rc 0 srv "$VZCTL" stop 1357
+}
+
 # A server with IPv6 disabled (disable_ipv6=1): a routed CT with IPv4
 # addresses only starts and works (nvz gave every pair fe80::1 and failed
 # the start, status 3); an IPv6 address is refused as vzctl's ip_ctl did,

@@ -3,6 +3,7 @@
 #define NVZ_CT_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "nvz/config.h"
@@ -26,6 +27,9 @@ struct nvz_ct {
 	 * its criu lazy-pages daemon's status pipe, for the monitor (a fork
 	 * of vzctl) to wait on before criu restore; -1 (or 0) otherwise. */
 	int lazy_ready_fd;
+	/* RLIM_NLIMITS limits of the vzctl that starts the CT, for its init
+	 * (launcher.c); NULL: the starting process's own. */
+	const struct rlimit *start_rlimits;
 };
 
 struct nvz_ct_state {

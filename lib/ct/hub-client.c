@@ -156,6 +156,9 @@ static int hub_request_init(const struct nvz_ct *ct, const char *dumpdir, struct
 	*rq = (struct hub_request){ .magic = HUB_MAGIC, .size = sizeof(*rq), .exe_dev = self.st_dev,
 				    .exe_ino = self.st_ino, .veid = ct->veid, .skiplock = ct->ctx->skiplock };
 	hub_ns_ids(rq->ns);
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		if (getrlimit(r, &rq->rlim[r]) < 0)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "getrlimit %d", r);
 	if (snprintf(rq->vzconf, sizeof(rq->vzconf), "%s", ct->ctx->conf_path) >= (int)sizeof(rq->vzconf) ||
 	    snprintf(rq->dumpdir, sizeof(rq->dumpdir), "%s", dumpdir ? dumpdir : "") >= (int)sizeof(rq->dumpdir))
 		return nvz_err(err, NVZ_E_SYSTEM, ENAMETOOLONG, "path too long for the monitor hub");

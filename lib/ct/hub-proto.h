@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -30,6 +31,7 @@ struct hub_request {
 	int have_exec, have_lock, have_lazy, skiplock, adopt;
 	char vzconf[PATH_MAX];
 	char dumpdir[PATH_MAX];
+	struct rlimit rlim[RLIM_NLIMITS]; /* vzctl's: the CT's init gets them */
 };
 
 /* monitor -> hub once init runs, with master, slave, logfd, listen_fd,

@@ -102,6 +102,7 @@ static void *start_thread(void *arg)
 	    nvz_ct_cgroup(ct, &cg, NULL) == 0) {
 		ctx->skiplock = a->rq.skiplock;
 		ctx->log_tag = ct->id;
+		ct->start_rlimits = a->rq.rlim;
 		/* steal_fd evaluates its argument twice: no i++ in it. */
 		int *next = &a->fds[2];
 		int exec_fd = a->rq.have_exec ? steal_fd(next) : -1;

@@ -520,3 +520,25 @@ t_hub_own_cgroup() {
 	[ -d "$(cgdir pids hub)" ] && fail "the hub left its cgroup $(cgdir pids hub)"
 	return 0
 }
+
+# A CT's init gets the limits of the vzctl that started it (as when vzctl
+# forked it), not those of whoever started the hub: the second CT here was
+# given the first one's.
+t_hub_init_gets_starters_limits() {
+	local hub
+	"$VZCTL" --quiet create 113 --ostemplate busybox-x86_64 || fail "create 113"
+	"$VZCTL" --quiet create 114 --ostemplate busybox-x86_64 || fail "create 114"
+	(ulimit -Sn 1111 && exec "$VZCTL" --quiet start 113) || fail "start 113"
+	hub=$(state_pid 113 MONITOR_PID)
+	(ulimit -Sn 2222 && ulimit -Hn 3333 && ulimit -Ss 4096 && exec "$VZCTL" --quiet start 114) || fail "start 114"
+	[ "$(state_pid 114 MONITOR_PID)" = "$hub" ] || fail "114 has another hub"
+	expect_rc 0 "$VZCTL" exec 113 'grep "^Max open files" /proc/1/limits'
+	[ "$(echo $OUT)" = "Max open files 1111 $(ulimit -Hn) files" ] || fail "113: $OUT"
+	expect_rc 0 "$VZCTL" exec 114 'grep -E "^Max (open files|stack size)" /proc/1/limits'
+	printf '%s\n' "$OUT" | grep -Eq '^Max open files +2222 +3333 +files' || fail "114: $OUT"
+	printf '%s\n' "$OUT" | grep -Eq "^Max stack size +4194304 " || fail "114: $OUT"
+	# The hub keeps its own.
+	grep -Eq "^Max open files +1111 " "/proc/$hub/limits" || fail "the hub's: $(grep 'open files' "/proc/$hub/limits")"
+	expect_rc 0 "$VZCTL" stop 114
+	expect_rc 0 "$VZCTL" stop 113
+}

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -51,4 +52,18 @@ void nvz_signals_default(void)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void nvz_rlimits_set(const struct rlimit *want)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		struct rlimit l = want[r], have;
+		if (setrlimit(r, &l) == 0 || getrlimit(r, &have) < 0)
+			continue;
+		if (l.rlim_max > have.rlim_max)
+			l.rlim_max = have.rlim_max;
+		if (l.rlim_cur > l.rlim_max)
+			l.rlim_cur = l.rlim_max;
+		setrlimit(r, &l);
+	}
 }

@@ -18,4 +18,9 @@ int nvz_child_run(nvz_child_fn fn, void *arg, const char *what, struct nvz_error
  * SIGTERM for its signalfd and ignores SIGPIPE and SIGHUP). */
 void nvz_signals_default(void);
 
+/* Our RLIM_NLIMITS limits to want's; a hard limit above ours takes
+ * CAP_SYS_RESOURCE: without it, ours (and a soft one no higher). */
+struct rlimit;
+void nvz_rlimits_set(const struct rlimit *want);
+
 #endif

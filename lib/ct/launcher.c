@@ -60,23 +60,6 @@ static int join_cgroup_ns(void *arg, struct nvz_error **err)
 	return 0;
 }
 
-/* init starts with the limits of the vzctl that starts it, as when vzctl
- * forked it, not with those of whoever started the hub. A hard limit above
- * the hub's takes CAP_SYS_RESOURCE: without it, the hub's. */
-static void set_start_rlimits(const struct rlimit *want)
-{
-	for (int r = 0; r < RLIM_NLIMITS; r++) {
-		struct rlimit l = want[r], have;
-		if (setrlimit(r, &l) == 0 || getrlimit(r, &have) < 0)
-			continue;
-		if (l.rlim_max > have.rlim_max)
-			l.rlim_max = have.rlim_max;
-		if (l.rlim_cur > l.rlim_max)
-			l.rlim_cur = l.rlim_max;
-		setrlimit(r, &l);
-	}
-}
-
 static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct launch_msg *lm,
 		       const struct nvz_seccomp_prog *sc, struct nvz_error **err)
 {
@@ -117,8 +100,10 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct la
 		dup2(c, 2);
 		close(c);
 	}
+	/* init starts with the limits of the vzctl that starts it, as when
+	 * vzctl forked it, not with those of whoever started the hub. */
 	if (ct->start_rlimits)
-		set_start_rlimits(ct->start_rlimits);
+		nvz_rlimits_set(ct->start_rlimits);
 	/* Into the user namespace last: its root has capabilities there only,
 	 * and the CT's other namespaces belong to the host's, so from here on
 	 * no mount, network or hostname change is possible from inside. */

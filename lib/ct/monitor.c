@@ -307,6 +307,9 @@ void nvz_monitor_after_exit(struct nvz_ct *ct, pid_t pid, int status, int token)
 	/* Someone (vzctl stop, restart, chkpnt) already handled this init. */
 	if (!locked || !still_ours(ct, pid))
 		return;
+	/* Read before the cleanup removes them. */
+	if (reboot)
+		nvz_hub_take_start_limits(ct);
 	nvz_ct_cleanup_stopped(ct, NULL);
 	/* The old init is done with: a restart takes the monitor lock anew. */
 	if (token >= 0)

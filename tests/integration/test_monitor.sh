@@ -539,6 +539,16 @@ t_hub_init_gets_starters_limits() {
 	printf '%s\n' "$OUT" | grep -Eq "^Max stack size +4194304 " || fail "114: $OUT"
 	# The hub keeps its own.
 	grep -Eq "^Max open files +1111 " "/proc/$hub/limits" || fail "the hub's: $(grep 'open files' "/proc/$hub/limits")"
+	# A reboot inside restarts the CT (through a vzctl the hub runs) with them.
+	local init1
+	init1=$(state_pid 114 INIT_PID)
+	"$VZCTL" exec 114 reboot
+	wait_for 150 eval '[ "$(state_pid 114 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 114 INIT_PID)" != "$init1" ]' ||
+		fail "114 did not come back after reboot"
+	wait_for 100 booted 114 || fail "no boot after reboot"
+	expect_rc 0 "$VZCTL" exec 114 'grep -E "^Max (open files|stack size)" /proc/1/limits'
+	printf '%s\n' "$OUT" | grep -Eq '^Max open files +2222 +3333 +files' || fail "114 after reboot: $OUT"
+	printf '%s\n' "$OUT" | grep -Eq "^Max stack size +4194304 " || fail "114 after reboot: $OUT"
 	expect_rc 0 "$VZCTL" stop 114
 	expect_rc 0 "$VZCTL" stop 113
 }

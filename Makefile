@@ -135,9 +135,9 @@ $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(LDSAN) -o $@ $<
 
-# memfill, psiwatch and clone3ns run inside busybox CTs (no libc there): static, and
+# memfill, psiwatch, clone3ns and opathexe run inside busybox CTs (no libc there): static, and
 # without the sanitizers even in their builds (the CT's load, not nvz's code).
-$(B)/tests/memfill $(B)/tests/psiwatch $(B)/tests/clone3ns: $(B)/tests/%: tests/helpers/%.c
+$(B)/tests/memfill $(B)/tests/psiwatch $(B)/tests/clone3ns $(B)/tests/opathexe: $(B)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu17 -O2 -Wall -Wextra -Werror -static -o $@ $<
 

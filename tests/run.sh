@@ -33,8 +33,8 @@ if [ ! -e "$TEMPLATE_CACHE/busybox-x86_64.tar.gz" ]; then
 	}
 fi
 # Debian 12 and 13 booting systemd, Debian 12 booting sysvinit, and a
-# Debian 12 server (sshd, D-Bus, logind, cron, rsyslog).
-for tmpl in 12:systemd:minbase 13:systemd:minbase 12:sysvinit:sysvinit 12:server:server; do
+# Debian 12 and 13 server (sshd, D-Bus, logind, cron, rsyslog).
+for tmpl in 12:systemd:minbase 13:systemd:minbase 12:sysvinit:sysvinit 12:server:server 13:server:server; do
 	[ -z "${NVZ_SKIP_DEBIAN:-}" ] || break
 	IFS=: read -r release init flavour <<<"$tmpl"
 	[ -e "$TEMPLATE_CACHE/debian-$release-x86_64-$flavour.tar.gz" ] && continue

@@ -165,6 +165,9 @@ void nvz_cpt_kdat_enter(const char *run);
 /* Is dir a complete nvz dump, made under cgroup_version (1, 2; 0: any)?
  * criu cannot restore a tree into the other cgroup version. */
 int nvz_cpt_dump_check(const char *dir, int cgroup_version, struct nvz_error **err);
+/* The dump in dir made restorable where criu gave a process's exe the file
+ * entry of an O_PATH descriptor of the same file (exefix.c). */
+int nvz_cpt_exe_fix(const char *dir, struct nvz_error **err);
 /* Start `criu restore --restore-detached`; returns criu's pid. The restored
  * init is reparented to the nearest subreaper when criu exits. */
 pid_t nvz_cpt_restore_spawn(const struct nvz_cpt_restore_spec *s, struct nvz_error **err);

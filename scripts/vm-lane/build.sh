@@ -162,7 +162,7 @@ R=$(mktemp -d /tmp/nvz-vm-nvz.XXXXXX)
 trap 'rm -rf -- "$R"' EXIT
 N=/nvz
 mkdir -p "$R$N/build/tests" "$R$N/tests" "$R$N/scripts" "$R$N/etc" "$R/var/cache/nvz-test/templates"
-for f in vzctl vzmon vzhub nvz-criu-action vzlist vzubc vzquota vzpid vzcpucheck vzsplit vzmemcheck vzcalc vzcfgvalidate vzmigrate tests/subreaper tests/memfill tests/psiwatch tests/clone3ns tests/xattr; do copy_bin "$BUILD/$f" "$N/build/$f"; done
+for f in vzctl vzmon vzhub nvz-criu-action vzlist vzubc vzquota vzpid vzcpucheck vzsplit vzmemcheck vzcalc vzcfgvalidate vzmigrate tests/subreaper tests/memfill tests/psiwatch tests/clone3ns tests/opathexe tests/xattr; do copy_bin "$BUILD/$f" "$N/build/$f"; done
 cp -r "$SRCDIR/tests/run.sh" "$SRCDIR/tests/lib.sh" "$SRCDIR/tests/integration" "$SRCDIR/tests/vm" "$R$N/tests/"
 # NVZ_VM_EXTRA_TESTS=DIR: more test_*.sh (e.g. one-off diagnostics) run with tests/vm/'s.
 if [ -n "${NVZ_VM_EXTRA_TESTS:-}" ]; then

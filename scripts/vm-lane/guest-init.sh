@@ -119,6 +119,12 @@ if [ -s /tmp/nvz-templates/debian-12-x86_64-server.tar.gz ]; then
 else
 	SKIP="$SKIP *debian_server*"
 fi
+# Debian 13's server: its checkpoint with a login's user manager running.
+if [ -s /tmp/nvz-templates/debian-13-x86_64-server.tar.gz ]; then
+	ln -s /tmp/nvz-templates/debian-13-x86_64-server.tar.gz /var/cache/nvz-test/templates/
+else
+	SKIP="$SKIP t_debian13_server*"
+fi
 # sysvinit has nothing to do with cgroups: its template stays on the host.
 SKIP="$SKIP t_debian_sysvinit_*"
 echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN skip=${SKIP:-none}"

@@ -9,7 +9,9 @@
 #      NVZ_VM_DISK (data disk size, 6G, sparse), NVZ_VM_APPEND (more kernel args),
 #      NVZ_VM_LOG (serial log path; default $NVZ_VM_CACHE/serial.log),
 #      NVZ_VM_DEBIAN_TEMPLATE (the Debian template for the boot tests; default
-#      the host lane's cache; none: the guest skips them)
+#      the host lane's cache; none: the guest skips them), and the same way
+#      NVZ_VM_DEBIAN13_TEMPLATE, NVZ_VM_DEBIAN_SERVER_TEMPLATE and
+#      NVZ_VM_DEBIAN13_SERVER_TEMPLATE
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=${NVZ_VM_CACHE:-/var/cache/nvz-vm}
@@ -35,9 +37,10 @@ TMPLS=${TEMPLATE_CACHE:-/var/cache/nvz-test/templates}
 DEB=${NVZ_VM_DEBIAN_TEMPLATE:-$TMPLS/debian-12-x86_64-minbase.tar.gz}
 DEB13=${NVZ_VM_DEBIAN13_TEMPLATE:-$TMPLS/debian-13-x86_64-minbase.tar.gz}
 DEBSRV=${NVZ_VM_DEBIAN_SERVER_TEMPLATE:-$TMPLS/debian-12-x86_64-server.tar.gz}
+DEBSRV13=${NVZ_VM_DEBIAN13_SERVER_TEMPLATE:-$TMPLS/debian-13-x86_64-server.tar.gz}
 rm -rf "$C/disk.img" "$C/disk-seed"
 mkdir -p "$C/disk-seed"
-for tmpl in "$DEB" "$DEB13" "$DEBSRV"; do
+for tmpl in "$DEB" "$DEB13" "$DEBSRV" "$DEBSRV13"; do
 	[ -s "$tmpl" ] || continue
 	mkdir -p "$C/disk-seed/nvz-templates"
 	cp -l "$tmpl" "$C/disk-seed/nvz-templates/" 2>/dev/null || cp "$tmpl" "$C/disk-seed/nvz-templates/" ||

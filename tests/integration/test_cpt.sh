@@ -371,6 +371,28 @@ t_cpt_psi_triggers() {
 	return 0
 }
 
+# A process whose executable another descriptor names with O_PATH (systemd
+# >= 255's "(sd-pam)" runs systemd-executor, of which PID 1 and each user
+# manager hold one) comes back from a checkpoint: criu gave its exe that
+# O_PATH file, and the restore failed ("PR_SET_MM_MAP failed with -9")
+# after the dump had killed the CT. The descriptor stays O_PATH.
+t_cpt_exe_held_opath() {
+	cpt_setup
+	start_busybox 1532
+	cp "$BUILD/tests/opathexe" "$T/root/1532/opathexe" || fail "copy opathexe"
+	"$VZCTL" exec 1532 '/opathexe </dev/null >/dev/null 2>&1 &' || fail "opathexe"
+	wait_for 50 "$VZCTL" exec 1532 'test -e /proc/$(pidof opathexe)/fd/9' || fail "opathexe did not start"
+	local pid
+	pid=$("$VZCTL" exec 1532 'pidof opathexe')
+	expect_rc 0 "$VZCTL" chkpnt 1532
+	expect_rc 0 "$VZCTL" restore 1532
+	expect_rc 0 "$VZCTL" exec 1532 "readlink /proc/$pid/exe; readlink /proc/$pid/fd/9; grep ^flags: /proc/$pid/fdinfo/9"
+	[ "$(printf '%s\n' "$OUT" | head -2 | tr '\n' ' ')" = "/opathexe /opathexe " ] || fail "after the restore: $OUT"
+	# O_PATH is 010000000, octal as the kernel shows it; nothing above it is set.
+	printf '%s\n' "$OUT" | grep -Eq '^flags:\s+0*1[0-7]{7}$' || fail "fd 9 is no longer O_PATH: $OUT"
+	expect_rc 0 "$VZCTL" stop 1532
+}
+
 # What the monitor serves comes back: lxcfs views (FUSE, re-bound from this
 # host's lxcfs), the console (init's stdio now on the new monitor's pty),
 # and reboot inside is handled as after a boot.

@@ -106,6 +106,24 @@ static struct buf read_img(const char *name)
 	return b;
 }
 
+/* The image name holds exactly want. */
+static void assert_img(const char *name, const struct buf *want)
+{
+	struct buf out = read_img(name);
+	cr_assert_eq(out.n, want->n, "%s: %zu bytes, want %zu", name, out.n, want->n);
+	cr_assert_arr_eq(out.b, want->b, want->n, "%s differs", name);
+}
+
+/* files.img and mm-5.img (whose exe is exe5) written, then fixed. */
+static void fix_dump(const struct buf *files, uint32_t exe5)
+{
+	struct buf mm5 = { 0 };
+	mm_image(&mm5, exe5);
+	write_img("files.img", files);
+	write_img("mm-5.img", &mm5);
+	cr_assert_eq(nvz_cpt_exe_fix(dir, NULL), 0);
+}
+
 static void setup(void)
 {
 	cr_assert(mkdtemp(dir));
@@ -133,58 +151,40 @@ static struct buf files_with_opath(void)
 
 Test(exefix, exe_on_an_opath_entry_gets_a_readonly_one)
 {
-	struct buf files = files_with_opath(), mm5 = { 0 }, mm6 = { 0 }, want6 = { 0 };
-	mm_image(&mm5, 7);
+	struct buf files = files_with_opath(), mm6 = { 0 };
 	mm_image(&mm6, 1);
-	write_img("files.img", &files);
-	write_img("mm-5.img", &mm5);
 	write_img("mm-6.img", &mm6);
-	cr_assert_eq(nvz_cpt_exe_fix(dir, NULL), 0);
-
+	fix_dump(&files, 7);
 	/* files.img: as it was, then a copy of entry 7 as id 10, read-only. */
-	struct buf out = read_img("files.img"), want = files;
+	struct buf want = files, mm5 = { 0 };
 	reg_file(&want, 10, O_RDONLY, "/usr/lib/systemd/systemd-executor");
-	cr_assert_eq(out.n, want.n);
-	cr_assert_arr_eq(out.b, want.b, want.n);
+	assert_img("files.img", &want);
 	/* mm-5.img: exe 10, its other fields as they were. */
-	struct buf mm = read_img("mm-5.img"), mm5want = { 0 };
-	mm_image(&mm5want, 10);
-	cr_assert_eq(mm.n, mm5want.n);
-	cr_assert_arr_eq(mm.b, mm5want.b, mm.n);
+	mm_image(&mm5, 10);
+	assert_img("mm-5.img", &mm5);
 	/* mm-6.img, whose exe is not an O_PATH entry: untouched. */
-	mm_image(&want6, 1);
-	mm = read_img("mm-6.img");
-	cr_assert_eq(mm.n, want6.n);
-	cr_assert_arr_eq(mm.b, want6.b, mm.n);
+	assert_img("mm-6.img", &mm6);
 }
 
 Test(exefix, two_processes_share_one_copy)
 {
-	struct buf files = files_with_opath(), a = { 0 }, b = { 0 };
-	mm_image(&a, 7);
-	mm_image(&b, 7);
-	write_img("files.img", &files);
-	write_img("mm-5.img", &a);
-	write_img("mm-6.img", &b);
-	cr_assert_eq(nvz_cpt_exe_fix(dir, NULL), 0);
-	struct buf want = files, out = read_img("files.img");
+	struct buf files = files_with_opath(), mm6 = { 0 }, want = files;
+	mm_image(&mm6, 7);
+	write_img("mm-6.img", &mm6);
+	fix_dump(&files, 7);
 	reg_file(&want, 10, O_RDONLY, "/usr/lib/systemd/systemd-executor");
-	cr_assert_eq(out.n, want.n);
-	struct buf mm = read_img("mm-6.img"), mmwant = { 0 };
-	mm_image(&mmwant, 10);
-	cr_assert_arr_eq(mm.b, mmwant.b, mm.n);
+	assert_img("files.img", &want);
+	struct buf mm = { 0 };
+	mm_image(&mm, 10);
+	assert_img("mm-6.img", &mm);
+	assert_img("mm-5.img", &mm);
 }
 
 Test(exefix, no_opath_exe_changes_nothing)
 {
-	struct buf files = files_with_opath(), mm5 = { 0 };
-	mm_image(&mm5, 1);
-	write_img("files.img", &files);
-	write_img("mm-5.img", &mm5);
-	cr_assert_eq(nvz_cpt_exe_fix(dir, NULL), 0);
-	struct buf out = read_img("files.img");
-	cr_assert_eq(out.n, files.n);
-	cr_assert_arr_eq(out.b, files.b, files.n);
+	struct buf files = files_with_opath();
+	fix_dump(&files, 1);
+	assert_img("files.img", &files);
 }
 
 Test(exefix, truncated_images_are_left_alone)
@@ -196,9 +196,8 @@ Test(exefix, truncated_images_are_left_alone)
 	write_img("files.img", &files);
 	write_img("mm-5.img", &mm5);
 	cr_assert_eq(nvz_cpt_exe_fix(dir, NULL), 0);
-	struct buf out = read_img("mm-5.img");
-	cr_assert_eq(out.n, mm5.n);
-	cr_assert_arr_eq(out.b, mm5.b, mm5.n);
+	assert_img("mm-5.img", &mm5);
+	assert_img("files.img", &files);
 }
 
 Test(exefix, a_dump_without_files_img_is_fine)

@@ -507,8 +507,10 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	/* criu killed the CT: the clones hold what its tmpfs had when frozen. */
 	if (r == 0 && !s->leave_running)
 		r = nvz_cpt_tmpfs_save_all(&tmpfs, s->dir, &tmpfs_list, err);
+	/* Never a reason to fail: criu may already have killed the CT, and a
+	 * dump this cannot mend is still the dump (the restore says why). */
 	if (r == 0)
-		r = nvz_cpt_exe_fix(s->dir, err);
+		nvz_cpt_exe_fix(s->dir, NULL);
 	if (r == 0 && s->live_conf)
 		r = write_live(s, err);
 	if (r == 0)

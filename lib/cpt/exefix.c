@@ -316,6 +316,9 @@ int nvz_cpt_exe_fix(const char *dir, struct nvz_error **err)
 				flags = pb_get(b + at + f.at, f.v, 2, 0);
 			}
 		}
+		/* criu's ids are 32-bit, and a new one must fit above them all. */
+		if (id >= UINT32_MAX - OPATH_MAX)
+			return 0;
 		if (id > max_id)
 			max_id = (uint32_t)id;
 		if (type == FD_TYPE_REG && reg && (flags & O_PATH) && nop < OPATH_MAX)

@@ -269,7 +269,7 @@ static int one_ip(const char *text, void *arg)
 				ct_prefix_route(op->ct_ns, &a, op->err) < 0)) ||
 	    nvz_route_add(-1, &r, op->err) < 0 || for_each_word(devs, dev_proxy, &p) < 0) {
 		/* vzctl's status for an address the kernel would not take */
-		if (*op->err && (*op->err)->status == NVZ_E_SYSTEM)
+		if (op->err && *op->err && (*op->err)->status == NVZ_E_SYSTEM)
 			(*op->err)->status = NVZ_E_CANT_ADDIP;
 		return nvz_err_wrap(op->err, "Unable to add IP %s", text);
 	}

@@ -92,6 +92,8 @@ struct pb_out {
 
 static void out_bytes(struct pb_out *o, const void *p, size_t n)
 {
+	if (!n)
+		return;
 	if (o->oom || n > SIZE_MAX / 2 - o->n)
 		return (void)(o->oom = true);
 	if (o->n + n > o->cap) {
@@ -250,7 +252,10 @@ static int mm_to_fix(const char *dir, struct opath_file *op, size_t nop, uint32_
 			return -1;
 		}
 		const uint8_t *b = (const uint8_t *)m.text;
-		uint64_t exe = m.n >= IMG_HEAD && img_next(b, m.n, &i, &m.at, &m.len) ? pb_get(b + m.at, m.len, 12, 0) : 0;
+		/* criu's MmEntry always has exe_file_id: an image without it is left alone. */
+		uint64_t exe = m.n >= IMG_HEAD && img_next(b, m.n, &i, &m.at, &m.len)
+				       ? pb_get(b + m.at, m.len, 12, UINT64_MAX)
+				       : UINT64_MAX;
 		while (m.op < nop && op[m.op].id != exe)
 			m.op++;
 		struct mm_image *grown = m.op < nop ? realloc(*out, (*nout + 1) * sizeof(**out)) : NULL;
@@ -304,7 +309,7 @@ int nvz_cpt_exe_fix(const char *dir, struct nvz_error **err)
 	while (n >= IMG_HEAD && img_next(b, n, &i, &at, &len)) {
 		struct pb_field f;
 		size_t j = 0;
-		uint64_t type = 0, id = 0, flags = 0;
+		uint64_t type = 0, id = UINT64_MAX, flags = 0;
 		bool reg = false;
 		while (j < len && pb_next(b + at, len, &j, &f)) {
 			if (f.no == 1 && f.type == 0)
@@ -316,7 +321,8 @@ int nvz_cpt_exe_fix(const char *dir, struct nvz_error **err)
 				flags = pb_get(b + at + f.at, f.v, 2, 0);
 			}
 		}
-		/* criu's ids are 32-bit, and a new one must fit above them all. */
+		/* criu's ids are 32-bit and required, and a new one must fit
+		 * above them all: anything else is not criu's, and left alone. */
 		if (id >= UINT32_MAX - OPATH_MAX)
 			return 0;
 		if (id > max_id)

@@ -522,8 +522,8 @@ t_hub_own_cgroup() {
 }
 
 # A CT's init gets the limits of the vzctl that started it (as when vzctl
-# forked it), not those of whoever started the hub: the second CT here was
-# given the first one's.
+# forked it), not those of whoever started the hub (before, the second CT
+# here got the first one's), also after a reboot inside.
 t_hub_init_gets_starters_limits() {
 	local hub
 	"$VZCTL" --quiet create 113 --ostemplate busybox-x86_64 || fail "create 113"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nvz/cleanup.h"
+#include "nvz/config.h"
 #include "nvz/res.h"
 #include "nvz/storage.h"
 #include "vzlist.h"
@@ -297,9 +298,13 @@ static int cmp_uptime(const struct vzl_ct *a, const struct vzl_ct *b)
 
 /* FEATURES as "name:on,name:off" in OpenVZ's feature order; bit i of
  * *known: named in the config, of *on: turned on (the last word wins). */
-static const char *const feature_names[] = {"sysfs", "nfs",   "sit",    "ipip",
-					    "ppp",   "ipgre", "bridge", "nfsd"};
-#define NFEATURES (sizeof(feature_names) / sizeof(feature_names[0]))
+static size_t nfeatures(void)
+{
+	size_t n = 0;
+	while (nvz_feature_names[n])
+		n++;
+	return n;
+}
 
 static void parse_features(const char *s, unsigned *known, unsigned *on)
 {
@@ -307,9 +312,9 @@ static void parse_features(const char *s, unsigned *known, unsigned *on)
 	for (const char *p = s; p && *(p += strspn(p, " ,"));) {
 		size_t n = strcspn(p, " ,");
 		const char *colon = memchr(p, ':', n);
-		for (unsigned i = 0; colon && i < NFEATURES; i++) {
-			if (strlen(feature_names[i]) != (size_t)(colon - p) ||
-			    strncmp(p, feature_names[i], (size_t)(colon - p)))
+		for (unsigned i = 0; colon && i < nfeatures(); i++) {
+			if (strlen(nvz_feature_names[i]) != (size_t)(colon - p) ||
+			    strncmp(p, nvz_feature_names[i], (size_t)(colon - p)))
 				continue;
 			*known |= 1u << i;
 			if ((size_t)(colon - p) + 3 == n && !strncmp(colon + 1, "on", 2))
@@ -330,10 +335,10 @@ static void get_features(const struct vzl_ct *c, const struct vzl_field *f,
 		return;
 	size_t len = 0;
 	v->text[0] = '\0';
-	for (unsigned i = 0; i < NFEATURES; i++)
+	for (unsigned i = 0; i < nfeatures(); i++)
 		if (known & 1u << i)
 			len += (size_t)snprintf(v->text + len, sizeof(v->text) - len, "%s%s:%s",
-						len ? "," : "", feature_names[i],
+						len ? "," : "", nvz_feature_names[i],
 						on & 1u << i ? "on" : "off");
 	set_str(v, v->text);
 }
@@ -348,10 +353,10 @@ static void json_features(struct nvz_list_buf *b, const struct vzl_ct *c,
 		return;
 	}
 	bool first = true;
-	for (unsigned i = 0; i < NFEATURES; i++) {
+	for (unsigned i = 0; i < nfeatures(); i++) {
 		if (!(known & 1u << i))
 			continue;
-		nvz_list_buf_printf(b, "%s      \"%s\": %s", first ? "{\n" : ",\n", feature_names[i],
+		nvz_list_buf_printf(b, "%s      \"%s\": %s", first ? "{\n" : ",\n", nvz_feature_names[i],
 				    on & 1u << i ? "true" : "false");
 		first = false;
 	}

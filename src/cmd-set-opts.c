@@ -512,7 +512,9 @@ static int merge_caps(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	 * changes what the config gives; the config's own value is written
 	 * the same way for the comparison. */
 	cleanup_free char *before = nvz_ct_merge_capability(nvz_ct_get(ct, "CAPABILITY", ""), "", NULL);
-	r->needs_restart |= !before || strcmp(before, merged) != 0;
+	bool changed = !before || strcmp(before, merged) != 0;
+	r->needs_restart |= changed;
+	r->restart_caps |= changed;
 	return put(r, "CAPABILITY", merged);
 }
 
@@ -600,7 +602,27 @@ static int merge_features(struct nvz_ct *ct, const char *arg, struct set_req *r)
 	cleanup_free char *out = nvz_features_merge(cur ? cur : nvz_ct_get(ct, "FEATURES", ""), arg, &err);
 	if (!out)
 		return fail_value(err, "features", arg);
+	set_features_nesting(ct, out, r);
+	/* OpenVZ's own names change nothing here: said once (K_STORED). */
+	for (const char *p = arg; *(p += strspn(p, "\t ,"));) {
+		size_t n = strcspn(p, "\t ,");
+		if (strncmp(p, "nesting:", 8) && r->nstored < sizeof(r->stored) / sizeof(r->stored[0])) {
+			r->stored[r->nstored++] = "features";
+			break;
+		}
+		p += n;
+	}
 	return put(r, "FEATURES", out);
+}
+
+void set_features_nesting(const struct nvz_ct *ct, const char *features, struct set_req *r)
+{
+	/* nvz's nesting is the CT's seccomp filter, which init has from its
+	 * start: a change needs a restart, as a capability's. */
+	bool changed = nvz_feature_on(features, "nesting") !=
+		       nvz_feature_on(nvz_ct_get(ct, "FEATURES", NULL), "nesting");
+	r->needs_restart |= changed;
+	r->restart_features |= changed;
 }
 
 /* IPTABLES, as vzctl: repeated --iptables in one set add up, the set's
@@ -710,9 +732,9 @@ int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg, s
 		r->map_name = true;
 		return 0;
 	case K_STORED: {
-		int rc = !strcmp(o->key, "FEATURES")   ? merge_features(ct, arg, r)
-			 : !strcmp(o->key, "IPTABLES") ? merge_iptables(arg, r)
-						       : apply_plain(ct, o, arg, r);
+		if (!strcmp(o->key, "FEATURES"))
+			return merge_features(ct, arg, r);
+		int rc = !strcmp(o->key, "IPTABLES") ? merge_iptables(arg, r) : apply_plain(ct, o, arg, r);
 		if (rc == 0 && r->nstored < sizeof(r->stored) / sizeof(r->stored[0]))
 			r->stored[r->nstored++] = o->option;
 		return rc;

@@ -65,6 +65,9 @@ static int merge_sample(struct nvz_ct *ct, struct set_req *r)
 		r->live_devnodes |= !strcmp(key, "DEVNODES");
 		r->live_dns |= kind == K_DNS;
 		r->needs_restart |= kind == K_CAP;
+		r->restart_caps |= kind == K_CAP;
+		if (!strcmp(key, "FEATURES"))
+			set_features_nesting(ct, value, r);
 	}
 	nvz_conf_free(sample);
 	return rc;
@@ -145,8 +148,11 @@ static int apply_live(struct nvz_ct *ct, struct set_req *r)
 					   nvz_conf_get(r->changes, "NETDEV"), &err) < 0)
 		return cli_fail(err);
 	if (r->needs_restart && !r->restart && !r->ignore) {
-		fprintf(stderr, "Unable to set capability on a running container\n"
-				"WARNING: Some of the parameters could not be applied to a running container.\n"
+		if (r->restart_caps)
+			fprintf(stderr, "Unable to set capability on a running container\n");
+		if (r->restart_features)
+			fprintf(stderr, "Unable to set features on a running container\n");
+		fprintf(stderr, "WARNING: Some of the parameters could not be applied to a running container.\n"
 				"\tPlease consider using --setmode option\n");
 	}
 	return 0;

@@ -62,12 +62,16 @@ struct set_req {
 	bool save, reset_ub, restart, ignore, map_name;
 	bool live_hostname, live_dns, live_res, live_devnodes, needs_restart, disk, ips, netif,
 	     netdev;
+	/* What needs_restart is for, each said on a running CT (vzctl's words). */
+	bool restart_caps, restart_features;
 };
 
 /* Turn one option and its argument into changes (validated); prints the
  * error and returns an exit status on bad input. */
 int set_opt_apply(struct nvz_ct *ct, const struct set_opt *o, const char *arg,
 		  struct set_req *r);
+/* FEATURES becomes features: a change of nesting needs a restart. */
+void set_features_nesting(const struct nvz_ct *ct, const char *features, struct set_req *r);
 /* Why a K_STORED option changes nothing on this kernel. */
 const char *set_stored_reason(const char *option);
 

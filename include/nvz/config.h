@@ -64,5 +64,10 @@ char *nvz_iptables_merge(const char *cur, const char *arg, struct nvz_error **er
  * separated) replacing those of the same feature, written in vzctl's
  * order. A bad arg: NULL, NVZ_E_VALUE. */
 char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err);
+/* FEATURES' names in the order vzctl wrote them (nvz's own "nesting"
+ * last); NULL-terminated. */
+extern const char *const nvz_feature_names[];
+/* FEATURES (features) has NAME:on, the last of NAME's entries. */
+bool nvz_feature_on(const char *features, const char *name);
 
 #endif

@@ -212,13 +212,16 @@ static bool one_of(const char *s, size_t n, const char *const *words)
 	return false;
 }
 
-/* OpenVZ's features, in the order vzctl wrote them. */
-static const char *const feature_names[] = { "sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", NULL };
+/* OpenVZ's features, in the order vzctl wrote them, then nvz's own:
+ * nesting (network, UTS and IPC namespaces inside the CT; linux/seccomp.c). */
+const char *const nvz_feature_names[] = {
+	"sysfs", "nfs", "sit", "ipip", "ppp", "ipgre", "bridge", "nfsd", "nesting", NULL,
+};
 
 /* FEATURES "name:on|off ..." (vzctl set --features, comma-separated there). */
 static int v_features(const char *key, const char *value, struct nvz_error **err)
 {
-	const char *const *names = feature_names;
+	const char *const *names = nvz_feature_names;
 	static const char *const states[] = { "on", "off", NULL };
 	for (const char *p = value; *(p += strspn(p, " ,"));) {
 		size_t n = strcspn(p, " ,");
@@ -227,17 +230,31 @@ static int v_features(const char *key, const char *value, struct nvz_error **err
 		    !one_of(colon + 1, n - (size_t)(colon - p) - 1, states))
 			return nvz_err(err, NVZ_E_VALUE, EINVAL,
 				       "invalid value for %s: '%.*s' (expected NAME:on|off, NAME one of "
-				       "sysfs nfs sit ipip ppp ipgre bridge nfsd)", key, (int)n, p);
+				       "sysfs nfs sit ipip ppp ipgre bridge nfsd nesting)", key, (int)n, p);
 		p += n;
 	}
 	return 0;
+}
+
+bool nvz_feature_on(const char *features, const char *name)
+{
+	bool on = false;
+	size_t nl = strlen(name);
+	/* The last entry of a name wins, as when vzctl merged them. */
+	for (const char *p = features ? features : ""; *(p += strspn(p, " ,"));) {
+		size_t n = strcspn(p, " ,");
+		if (n > nl && p[nl] == ':' && !strncmp(p, name, nl))
+			on = n - nl - 1 == 2 && !strncmp(p + nl + 1, "on", 2);
+		p += n;
+	}
+	return on;
 }
 
 char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **err)
 {
 	if (v_features("FEATURES", arg, err) < 0)
 		return NULL;
-	enum { N = sizeof(feature_names) / sizeof(feature_names[0]) - 1 };
+	enum { N = sizeof(nvz_feature_names) / sizeof(nvz_feature_names[0]) - 1 };
 	int state[N]; /* -1 not given, 0 off, 1 on */
 	for (size_t i = 0; i < N; i++)
 		state[i] = -1;
@@ -258,7 +275,7 @@ char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **er
 			size_t n = strcspn(p, " ,"), i = 0;
 			const char *colon = memchr(p, ':', n);
 			size_t nl = colon ? (size_t)(colon - p) : n;
-			while (i < N && (strlen(feature_names[i]) != nl || strncmp(feature_names[i], p, nl)))
+			while (i < N && (strlen(nvz_feature_names[i]) != nl || strncmp(nvz_feature_names[i], p, nl)))
 				i++;
 			if (i < N && colon)
 				state[i] = n - nl - 1 == 2 && !strncmp(colon + 1, "on", 2);
@@ -269,7 +286,7 @@ char *nvz_features_merge(const char *cur, const char *arg, struct nvz_error **er
 	fclose(fr);
 	for (size_t i = 0; i < N; i++)
 		if (state[i] >= 0)
-			fprintf(f, " %s:%s", feature_names[i], state[i] ? "on" : "off");
+			fprintf(f, " %s:%s", nvz_feature_names[i], state[i] ? "on" : "off");
 	fprintf(f, "%s", rest ? rest : "");
 	fclose(f);
 	/* Each entry was written with a space before it. */

@@ -418,9 +418,10 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	/* Before the freeze: criu would refuse it, or kill a CT it cannot restore. */
 	if (nvz_cpt_nested_ns(s->init_pid, nested, sizeof(nested)))
 		return nvz_err(err, NVZ_E_CHKPNT, EBUSY,
-			       "%s, which a checkpoint cannot take along: stop that process, or "
-			       "restart the container (its services then run without one)",
-			       nested);
+			       "%s, which a checkpoint cannot take along: stop that process, or %s", nested,
+			       s->nesting ? "turn nesting off (--features nesting:off --save) and restart "
+					    "the container"
+					  : "restart the container (its services then run without one)");
 	nvz_cpt_common(&a, s->criu, s->dir, s->root);
 	nvz_cpt_arg(&a, "dump");
 	nvz_cpt_add_yard(&a, s->rundir);

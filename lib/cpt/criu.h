@@ -55,6 +55,7 @@ struct nvz_cpt_dump_spec {
 	const char *live_conf;
 	const char *netif; /* the NETIF the CT has now, kept for restore */
 	double uptime;	   /* seconds the CT has run (vzlist's uptime), kept for restore */
+	bool nesting;	   /* FEATURES nesting:on: its processes may make namespaces */
 	/* A snapshot with the memory: criu lets the tree run on after the
 	 * dump. post_dump (its arg) runs while the tree is still frozen and
 	 * every image written (hook.c); if it fails, so does the dump, and

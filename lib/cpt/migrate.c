@@ -22,6 +22,7 @@
 #include "cpt/criu.h"
 #include "cpt/migrate-src.h"
 #include "cpt/spawn.h"
+#include "cpt/taskfd.h"
 #include "ct/internal.h"
 #include "nvz/cleanup.h"
 #include "nvz/config.h"
@@ -435,6 +436,13 @@ static int check_source(struct mig *m, struct nvz_error **err)
 			       "is impossible; give them back with --netdev_del, or migrate it stopped",
 			       ct->id, held ? held : "");
 	}
+	/* As chkpnt's, but before anything is copied (criu.c, dump_run). */
+	char nested[128];
+	if (m->o->online && nvz_cpt_nested_ns(st.init_pid, nested, sizeof(nested)))
+		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EBUSY,
+			       "CT %s: %s, which a checkpoint cannot take along: online migration is "
+			       "impossible; stop that process, or migrate it stopped",
+			       ct->id, nested);
 	if (m->o->lazy && nvz_cpt_lazy_check(err) < 0) {
 		(*err)->status = NVZ_MIG_UNSUP_CPT;
 		return -1;

@@ -239,6 +239,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	struct nvz_cpt_dump_spec spec = {
 		.live_conf = live_conf, .netif = netif, .uptime = nvz_ct_uptime(&st),
+		.nesting = nvz_ct_nesting(ct),
 		.criu = criu_path(ct), .dir = dir, .root = ct->root, .init_pid = rs->init_pid,
 		.freezer = freezer, .ips = ips, .cgroup_root = cgroot,
 		.cgroup_version = nvz_ct_cgroup_version(ct),

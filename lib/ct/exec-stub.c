@@ -81,7 +81,7 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	if (write(fd, &p, sizeof(p)) != (ssize_t)sizeof(p))
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "write the exec parameters");
 	off_t at = lseek(fd, 0, SEEK_CUR);
-	if (nvz_seccomp_export(fd, err) < 0)
+	if (nvz_seccomp_export(fd, nvz_ct_nesting(ct), err) < 0)
 		return -1;
 	p.nfilter = (uint32_t)((lseek(fd, 0, SEEK_CUR) - at) / 8); /* struct sock_filter */
 	if (pwrite(fd, &p, sizeof(p), 0) != (ssize_t)sizeof(p) || lseek(fd, 0, SEEK_SET) < 0)

@@ -68,7 +68,7 @@ static __attribute__((noreturn)) void exec_inside(const struct nvz_ct *ct,
 	uint64_t keep;
 	nvz_ct_set_ioprio(ct, 0);
 	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
-	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_seccomp_apply(NULL) < 0 ||
+	if (nvz_ct_caps(ct, &keep, NULL) < 0 || nvz_seccomp_apply(nvz_ct_nesting(ct), NULL) < 0 ||
 	    nvz_caps_apply(keep, NULL) < 0)
 		_exit(126);
 	syscall(SYS_close_range, 3, ~0U, 0);

@@ -56,6 +56,8 @@ int nvz_ct_ioprio(const struct nvz_ct *ct);
 int nvz_ct_set_ioprio(const struct nvz_ct *ct, pid_t pid);
 /* Capabilities a CT keeps (CAPABILITY key). */
 int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err);
+/* FEATURES nesting:on: the seccomp filter lets it make namespaces. */
+bool nvz_ct_nesting(const struct nvz_ct *ct);
 /* Long-lived per-CT monitor: parent of init. It starts while vzctl writes
  * the limits and creates init only after a byte on go_fd; init gets exec_fd
  * (vzctl's exec pipe, see start.c). Never returns. */

@@ -113,7 +113,7 @@ static int child_setup(struct nvz_ct *ct, struct nvz_cgroup *cg, const struct la
 	nvz_ct_set_ioprio(ct, 0);
 	/* The filter first: loading it without no_new_privs needs CAP_SYS_ADMIN. */
 	if (nvz_ct_caps(ct, &keep, err) < 0 ||
-	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(err)) < 0 ||
+	    (sc ? nvz_seccomp_load(sc, err) : nvz_seccomp_apply(nvz_ct_nesting(ct), err)) < 0 ||
 	    nvz_caps_apply(keep, err) < 0)
 		return -1;
 	if (nvz_sync_send(sync_fd, SYNC_ROOTFS_READY) < 0)
@@ -252,7 +252,7 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 	 * start's, if the hub kept it). */
 	struct nvz_seccomp_prog sc;
 	struct nvz_error *scerr = NULL;
-	bool have_sc = nvz_seccomp_prepare(&sc, &scerr) == 0;
+	bool have_sc = nvz_seccomp_prepare(&sc, nvz_ct_nesting(ct), &scerr) == 0;
 	nvz_error_free(scerr);
 	__attribute__((cleanup(init_room_release))) struct init_room room = {
 		.stack = nvz_stack_get(INIT_STACK, 64 * 1024), .hold = { -1, -1 },

@@ -57,6 +57,11 @@ int nvz_ct_caps(const struct nvz_ct *ct, uint64_t *keep, struct nvz_error **err)
 	return nvz_caps_parse(nvz_ct_get(ct, "CAPABILITY", NULL), keep, err);
 }
 
+bool nvz_ct_nesting(const struct nvz_ct *ct)
+{
+	return nvz_feature_on(nvz_ct_get(ct, "FEATURES", NULL), "nesting");
+}
+
 static int check_init(const struct nvz_ct *ct, struct nvz_error **err)
 {
 	cleanup_close int rootfd = open(ct->root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -32,7 +32,9 @@ static const char *const denied[] = {
  * "prohibited by the container manager" and runs the unit without one,
  * as under OpenVZ. Mount namespaces (PrivateTmp=...) stay allowed: criu
  * carries them. clone3 passes its flags in memory, where seccomp cannot
- * look: it answers ENOSYS, and glibc falls back to clone. */
+ * look: it answers ENOSYS, and glibc falls back to clone. A CT with
+ * FEATURES nesting:on (containers, ip netns inside) gets no such rule,
+ * and no checkpoint while it has one (cpt/nested-ns.c). */
 static const unsigned long refused_ns[] = { CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC };
 
 static int refuse_nested_ns(scmp_filter_ctx ctx, struct nvz_error **err)
@@ -52,7 +54,7 @@ static int refuse_nested_ns(scmp_filter_ctx ctx, struct nvz_error **err)
 	return 0;
 }
 
-static int build(scmp_filter_ctx *out, struct nvz_error **err)
+static int build(scmp_filter_ctx *out, bool nesting, struct nvz_error **err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
@@ -76,7 +78,7 @@ static int build(scmp_filter_ctx *out, struct nvz_error **err)
 			return nvz_err_sys(err, NVZ_E_SYSTEM, -r, "seccomp rule for %s", denied[i]);
 		}
 	}
-	if (refuse_nested_ns(ctx, err) < 0) {
+	if (!nesting && refuse_nested_ns(ctx, err) < 0) {
 		seccomp_release(ctx);
 		return -1;
 	}
@@ -84,10 +86,10 @@ static int build(scmp_filter_ctx *out, struct nvz_error **err)
 	return 0;
 }
 
-int nvz_seccomp_apply(struct nvz_error **err)
+int nvz_seccomp_apply(bool nesting, struct nvz_error **err)
 {
 	scmp_filter_ctx ctx;
-	if (build(&ctx, err) < 0)
+	if (build(&ctx, nesting, err) < 0)
 		return -1;
 	int r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -100,11 +102,11 @@ int nvz_seccomp_apply(struct nvz_error **err)
  * its probes of the kernel (~0.2-0.4 ms here) happen while the monitor
  * waits for vzctl, not between init's clone and its exec. libseccomp 2.5
  * exports only to a descriptor: a pipe holds the ~200 bytes. */
-int nvz_seccomp_prepare(struct nvz_seccomp_prog *p, struct nvz_error **err)
+int nvz_seccomp_prepare(struct nvz_seccomp_prog *p, bool nesting, struct nvz_error **err)
 {
 	scmp_filter_ctx ctx;
 	int fds[2];
-	if (build(&ctx, err) < 0)
+	if (build(&ctx, nesting, err) < 0)
 		return -1;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		seccomp_release(ctx);
@@ -132,10 +134,10 @@ int nvz_seccomp_load(const struct nvz_seccomp_prog *p, struct nvz_error **err)
 	return 0;
 }
 
-int nvz_seccomp_export(int fd, struct nvz_error **err)
+int nvz_seccomp_export(int fd, bool nesting, struct nvz_error **err)
 {
 	struct nvz_seccomp_prog p;
-	if (nvz_seccomp_prepare(&p, err) < 0)
+	if (nvz_seccomp_prepare(&p, nesting, err) < 0)
 		return -1;
 	size_t len = p.len * sizeof(p.insns[0]);
 	if (write(fd, p.insns, len) != (ssize_t)len)

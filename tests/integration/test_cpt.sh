@@ -1267,3 +1267,62 @@ UNIT
 	expect_rc 0 "$VZCTL" exec 1508 'systemctl is-active sandboxed'
 	expect_rc 0 "$VZCTL" stop 1508
 }
+
+# --features nesting:on (nvz's own; Proxmox's "nesting"): the CT may make
+# network, UTS and IPC namespaces (containers, ip netns inside), through
+# clone3 too, and its exec'd processes alike. A checkpoint works while it
+# has none; with one it is refused up front, saying how to get it back,
+# and the CT runs on. The switch is the CT's seccomp filter, set at start:
+# a live change says so, and --setmode restart applies it.
+t_cpt_features_nesting() {
+	cpt_setup
+	expect_rc 0 "$VZCTL" create 1530 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 1530 --features nesting:on --save
+	printf '%s\n' "$OUT" | grep -q 'is kept in the config' && fail "nesting said to change nothing: $OUT"
+	grep -qx 'FEATURES="nesting:on"' "$T/conf/1530.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/1530.conf")"
+	expect_rc 0 "$VZCTL" set 1530 --features nfs:on --save
+	expect_out 'Warning: --features is kept in the config'
+	grep -qx 'FEATURES="nfs:on nesting:on"' "$T/conf/1530.conf" || fail "FEATURES: $(grep FEATURES "$T/conf/1530.conf")"
+	expect_rc 0 "$VZLIST" -H -o features 1530
+	expect_out '^ *nfs:on,nesting:on *$'
+	expect_rc 0 "$VZCTL" --quiet start 1530
+	wait_for 100 booted 1530 || fail "no boot"
+	cp "$BUILD/tests/clone3ns" "$T/root/1530/clone3ns" || fail "copy clone3ns"
+	expect_rc 0 "$VZCTL" exec 1530 /clone3ns
+	expect_out '^clone3 made$'
+	expect_out '^unshare made$'
+	expect_rc 0 "$VZCTL" exec 1530 'unshare -u sh -c "hostname inner; hostname"; hostname; unshare -n ip link | grep -c "^[0-9]"'
+	printf '%s\n' "$OUT" | sed -n 1p | grep -qx inner || fail "no UTS namespace of its own: $OUT"
+	printf '%s\n' "$OUT" | sed -n 2p | grep -qx inner && fail "the CT's hostname changed: $OUT"
+	printf '%s\n' "$OUT" | sed -n 3p | grep -qx 1 || fail "the new network namespace has more than lo: $OUT"
+	# None in use: the checkpoint goes through, and what is run in the
+	# restored CT still may.
+	expect_rc 0 "$VZCTL" chkpnt 1530
+	expect_rc 0 "$VZCTL" restore 1530
+	expect_rc 0 "$VZCTL" exec 1530 /clone3ns
+	expect_out '^unshare made$'
+	# One in use: refused before the freeze, the way out said.
+	"$VZCTL" exec 1530 'unshare -n sleep 1000 </dev/null >/dev/null 2>&1 &' || fail "unshare -n sleep"
+	wait_for 50 eval '"$VZCTL" exec 1530 "pidof sleep"' || fail "no sleep in a netns of its own"
+	expect_rc 16 "$VZCTL" chkpnt 1530
+	expect_out 'has a network namespace of its own, which a checkpoint cannot take along: stop that process, or turn nesting off \(--features nesting:off --save\) and restart the container'
+	expect_rc 0 "$VZCTL" status 1530
+	expect_out 'running'
+	# Off on the running CT: saved, said, applied by --setmode restart.
+	expect_rc 0 "$VZCTL" set 1530 --features nesting:off --save
+	expect_out '^Unable to set features on a running container$'
+	expect_out 'Please consider using --setmode option'
+	expect_rc 0 "$VZCTL" exec 1530 /clone3ns
+	expect_out '^clone3 ENOSYS$'
+	expect_rc 0 "$VZCTL" set 1530 --features nesting:on --setmode restart --save
+	printf '%s\n' "$OUT" | grep -q 'Unable to set features' && fail "restart asked for, still warned: $OUT"
+	wait_for 100 booted 1530 || fail "no boot after the restart"
+	expect_rc 0 "$VZCTL" exec 1530 'pidof sleep || echo none; /clone3ns'
+	expect_out '^none$'
+	expect_out '^unshare made$'
+	# Unchanged: no restart wanted.
+	expect_rc 0 "$VZCTL" set 1530 --features nesting:on --save
+	printf '%s\n' "$OUT" | grep -q 'Unable to set' && fail "no change, still warned: $OUT"
+	rm -f "$T/root/1530/clone3ns"
+	expect_rc 0 "$VZCTL" stop 1530
+}

@@ -1177,3 +1177,27 @@ t_migrate_online_netdev_refused() {
 	grep -q '^NETDEV="nd1"$' "$T/b/conf/2131.conf" || fail "NETDEV not carried: $(grep NETDEV "$T/b/conf/2131.conf")"
 	return 0
 }
+
+# A CT with --features nesting:on whose process has a network namespace of
+# its own cannot move live: refused before anything is copied (17), the CT
+# runs on A. Without one it moves live, nesting and all.
+t_migrate_online_nested_ns_refused() {
+	mig_setup
+	mig_ct 2132
+	ina "$VZCTL" --quiet set 2132 --features nesting:on --setmode restart --save || fail "nesting:on"
+	wait_for 100 ina "$VZCTL" exec 2132 'test -e /run/nvz-boot.done' || fail "no boot after the restart"
+	ina "$VZCTL" exec 2132 'unshare -n sleep 1000 </dev/null >/dev/null 2>&1 &' || fail "unshare -n sleep"
+	wait_for 50 ina "$VZCTL" exec 2132 'pidof sleep' || fail "no sleep in a netns of its own"
+	expect_rc 17 migrate --online $MIG_B 2132
+	expect_out 'CT 2132: sleep\[[0-9]+\] has a network namespace of its own, which a checkpoint cannot take along: online migration is impossible'
+	printf '%s\n' "$OUT" | grep -q 'Syncing' && fail "copied before refusing: $OUT"
+	[ -e "$T/b/conf/2132.conf" ] && fail "config left on B"
+	ina "$VZCTL" status 2132 | grep -q 'exist mounted running' || fail "CT harmed on A: $(ina "$VZCTL" status 2132)"
+	ina "$VZCTL" exec 2132 'kill $(pidof sleep)' || fail "kill sleep"
+	wait_for 50 eval '! ina "$VZCTL" exec 2132 "pidof sleep"' || fail "sleep still there"
+	expect_rc 0 migrate --online $MIG_B 2132
+	vzb status 2132 | grep -q running || fail "not running on B"
+	grep -q '^FEATURES="nesting:on"$' "$T/b/conf/2132.conf" || fail "FEATURES not carried"
+	[ "$(vzb exec 2132 'unshare -n true && echo made')" = made ] || fail "no nesting on B"
+	return 0
+}

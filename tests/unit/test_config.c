@@ -739,3 +739,22 @@ Test(config, features_and_iptables_merge)
 	cr_assert_str_eq(err->msg, "Warning: Unknown iptable module: ipt_nosuch, skipped");
 	nvz_error_free(err);
 }
+
+/* nvz's own feature, nesting, is written after vzctl's; whether a FEATURES
+ * turns one on: its last entry, a name matched whole. */
+Test(config, features_nesting)
+{
+	struct nvz_error *err = NULL;
+	char *s = nvz_features_merge("nesting:on", "bridge:off", &err);
+	cr_assert_str_eq(s, "bridge:off nesting:on");
+	cr_assert(nvz_feature_on(s, "nesting"));
+	cr_assert_not(nvz_feature_on(s, "bridge"));
+	free(s);
+	cr_assert_not(nvz_feature_on(NULL, "nesting"));
+	cr_assert_not(nvz_feature_on("", "nesting"));
+	cr_assert_not(nvz_feature_on("nesting:on nesting:off", "nesting"));
+	cr_assert(nvz_feature_on("nfs:off,nesting:off,nesting:on", "nesting"));
+	cr_assert_not(nvz_feature_on("nestingx:on nestin:on nesting:onx", "nesting"));
+	cr_assert_not(nvz_feature_on("nesting", "nesting"));
+	valid("FEATURES", "nfsd:on nesting:off");
+}

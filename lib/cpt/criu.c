@@ -363,31 +363,51 @@ static void tmpfs_closep(struct nvz_cpt_tmpfs *t)
 	nvz_cpt_tmpfs_close(t);
 }
 
-/* At post-dump of a dump that leaves the CT running: its tmpfs saved while
- * it is still frozen (after, it would write on), then the caller's part. */
-struct post_dump_ctx {
+/* What completes a dump once criu has written its images: the tmpfs
+ * contents (cloned while frozen), the executables mended, nvz's files. */
+struct dump_rest {
 	const struct nvz_cpt_dump_spec *s;
 	struct nvz_cpt_tmpfs *tmpfs;
 	char **tmpfs_list;
+	const char *tty;
+	char *const *keys;
+	bool own_net;
+	const char *cgfs;
 };
 
+static int finish_dump(struct dump_rest *c, struct nvz_error **err)
+{
+	const struct nvz_cpt_dump_spec *s = c->s;
+	if (nvz_cpt_tmpfs_save_all(c->tmpfs, s->dir, c->tmpfs_list, err) < 0)
+		return -1;
+	/* Never a reason to fail: criu may already have killed the CT, and a
+	 * dump this cannot mend is still the dump (the restore says why). */
+	nvz_cpt_exe_fix(s->dir, NULL);
+	if (s->live_conf && write_live(s, err) < 0)
+		return -1;
+	return write_meta(s, c->tty, c->keys, c->own_net, c->cgfs, *c->tmpfs_list, err);
+}
+
+/* At post-dump, the tree still frozen: the dump completed (its tmpfs
+ * saved before the tree writes on), then the caller's part. */
 static int post_dump(void *arg, struct nvz_error **err)
 {
-	struct post_dump_ctx *c = arg;
-	if (nvz_cpt_tmpfs_save_all(c->tmpfs, c->s->dir, c->tmpfs_list, err) < 0)
+	struct dump_rest *c = arg;
+	if (finish_dump(c, err) < 0)
 		return -1;
 	return c->s->post_dump ? c->s->post_dump(c->s->post_dump_arg, err) : 0;
 }
 
-/* criu for a dump that leaves the tree running, its post-dump hook served. */
-static pid_t spawn_leave_running(struct nvz_cpt_args *a, const struct nvz_cpt_dump_spec *s, int netns,
-				 struct post_dump_ctx *c, int *status, struct nvz_error **err)
+/* criu with its post-dump hook served (a snapshot's, a live migration's). */
+static pid_t spawn_hooked(struct nvz_cpt_args *a, const struct nvz_cpt_dump_spec *s, int netns,
+			  struct dump_rest *c, int *status, struct nvz_error **err)
 {
 	char script[4096];
 	cleanup_free char *env = NULL;
 	if (nvz_helper_path(NVZ_CPT_ACTION, script, sizeof(script)) < 0)
 		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "cannot run %s", script);
-	nvz_cpt_arg(a, "--leave-running");
+	if (s->leave_running)
+		nvz_cpt_arg(a, "--leave-running");
 	nvz_cpt_arg(a, "--action-script");
 	nvz_cpt_arg(a, "%s", script);
 	if (a->oom || asprintf(&env, NVZ_CPT_HOOK_ENV "=%s", s->dir) < 0)
@@ -480,9 +500,10 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	pid_t pid = -1;
 	int status = 0;
 	cleanup_free char *tmpfs_list = NULL;
-	struct post_dump_ctx pd = { s, &tmpfs, &tmpfs_list };
-	if (r == 0 && s->leave_running) {
-		pid = spawn_leave_running(&a, s, netns, &pd, &status, err);
+	struct dump_rest rest = { s, &tmpfs, &tmpfs_list, tty, keys.v, own_net, cgfs };
+	bool hooked = s->leave_running || s->post_dump;
+	if (r == 0 && hooked) {
+		pid = spawn_hooked(&a, s, netns, &rest, &status, err);
 	} else if (r == 0 && s->lazy_port > 0) {
 		/* Ready: the images are written, the page server listens. */
 		if (nvz_cpt_spawn_ready(a.v, netns, NULL, &pid, &status, err) == 0)
@@ -492,7 +513,7 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (r == 0) {
 		pid = nvz_cpt_spawn(a.v, NULL, -1, netns, NULL, err);
 	}
-	while (pid > 0 && s->lazy_port <= 0 && !s->leave_running && waitpid(pid, &status, 0) < 0 &&
+	while (pid > 0 && s->lazy_port <= 0 && !hooked && waitpid(pid, &status, 0) < 0 &&
 	       errno == EINTR)
 		;
 	if (pid > 0 && status != 0) {
@@ -505,17 +526,10 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	} else if (pid < 0) {
 		r = -1;
 	}
-	/* criu killed the CT: the clones hold what its tmpfs had when frozen. */
-	if (r == 0 && !s->leave_running)
-		r = nvz_cpt_tmpfs_save_all(&tmpfs, s->dir, &tmpfs_list, err);
-	/* Never a reason to fail: criu may already have killed the CT, and a
-	 * dump this cannot mend is still the dump (the restore says why). */
-	if (r == 0)
-		nvz_cpt_exe_fix(s->dir, NULL);
-	if (r == 0 && s->live_conf)
-		r = write_live(s, err);
-	if (r == 0)
-		r = write_meta(s, tty, keys.v, own_net, cgfs, tmpfs_list, err);
+	/* criu killed the CT: the clones hold what its tmpfs had when frozen.
+	 * A hooked dump was completed at post-dump. */
+	if (r == 0 && !hooked)
+		r = finish_dump(&rest, err);
 	nvz_strv_free(a.v);
 	nvz_strv_free(keys.v);
 	return r;

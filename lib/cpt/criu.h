@@ -56,10 +56,12 @@ struct nvz_cpt_dump_spec {
 	const char *netif; /* the NETIF the CT has now, kept for restore */
 	double uptime;	   /* seconds the CT has run (vzlist's uptime), kept for restore */
 	bool nesting;	   /* FEATURES nesting:on: its processes may make namespaces */
-	/* A snapshot with the memory: criu lets the tree run on after the
-	 * dump. post_dump (its arg) runs while the tree is still frozen and
-	 * every image written (hook.c); if it fails, so does the dump, and
-	 * the tree runs on as if nothing had been done. */
+	/* post_dump (its arg) runs while the tree is still frozen and every
+	 * image written, this file's own included (hook.c); if it fails, so
+	 * does the dump, and the tree runs on as if nothing had been done.
+	 * Then criu kills the tree (a live migration: the copy restored on
+	 * the target), or, leave_running (a snapshot with the memory), lets
+	 * it run on. */
 	bool leave_running;
 	nvz_cpt_post_dump_fn post_dump;
 	void *post_dump_arg;

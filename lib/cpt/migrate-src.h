@@ -34,6 +34,13 @@ struct mig {
 	bool ran_there;
 	double resumed; /* when the restore there returned */
 	struct nvz_predump_stats pre; /* iterative memory copy, before the freeze */
+	/* Online (not post-copy): the last sync and the restore there ran
+	 * inside the freeze (held), or one failed there (hold_err, its error;
+	 * the CT here then ran on). */
+	struct nvz_migrate_times *times;
+	bool held;
+	struct nvz_error *hold_err;
+	bool hold_failed;
 };
 
 /* OpenVZ's "log 2": a detail of a step, shown with -v only, three spaces

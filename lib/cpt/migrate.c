@@ -5,10 +5,14 @@
  *   -> resume on the target (offline: start) -> commit -> clean the source.
  *
  * Online migration (--online) differs in three steps: freeze is a
- * checkpoint (suspend + dump into DUMPDIR, CT stopped), sync 2 moves the
- * dump too, and resume restores it on the target; the rest is shared. Until commit the target holds nothing it would keep: any
- * failure aborts the target session (which removes what it received) and
- * brings the CT back on the source as it was. */
+ * checkpoint (suspend + dump into DUMPDIR), sync 2 moves the dump too, and
+ * resume restores it on the target; the rest is shared. Sync 2 and resume
+ * run inside the freeze (criu's post-dump), as OpenVZ's vzmigrate undumped
+ * on the target before it killed on the source: if either fails, criu lets
+ * the CT here run on from where it was frozen, nothing restored. Until
+ * commit the target holds nothing it would keep: any failure aborts the
+ * target session (which removes what it received) and brings the CT back
+ * on the source as it was. */
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -246,19 +250,78 @@ static int freeze_lazy(struct mig *m, struct nvz_error **err)
 	return 0;
 }
 
+static int step_sync2(struct mig *m, struct nvz_error **err);
+static int resume_target(struct mig *m, struct nvz_error **err);
+
+static bool interrupted(const struct mig *m)
+{
+	return m->o->interrupted && *m->o->interrupted;
+}
+
+/* criu's post-dump, the CT here frozen and its dump complete: the last
+ * sync and the restore there. A dump that cannot be restored (a criu bug,
+ * the target's kernel) then costs nothing: criu here resumes the tree it
+ * froze instead of killing it, where a restore here from the same images
+ * could fail the same way and lose the CT. */
+static int move_while_frozen(void *arg, struct nvz_error **err)
+{
+	struct mig *m = arg;
+	struct nvz_error *e = NULL;
+	const char *what = "Failed to sync container private areas";
+	double t1 = now();
+	/* A ploop image is still mounted: what its file system holds in
+	 * memory goes into the image first. */
+	int r = is_ploop(m->ct) ? nvz_ct_sync_mounted(m->ct, &e) : 0;
+	if (r == 0)
+		r = step_sync2(m, &e);
+	m->times->sync2 = now() - t1;
+	if (r == 0 && interrupted(m))
+		r = nvz_err(&e, NVZ_MIG_COPY, EINTR, "interrupted by a signal");
+	if (r == 0) {
+		what = "Failed to undump container";
+		t1 = now();
+		r = resume_target(m, &e);
+		m->times->start = now() - t1;
+	}
+	if (r < 0) {
+		nvz_err_wrap(&e, "%s", what);
+		m->hold_err = e;
+		return nvz_err(err, e->status, e->code, "%s", e->msg);
+	}
+	/* It runs there: from now on the tree here only goes. */
+	m->held = true;
+	return 0;
+}
+
 static int freeze(struct mig *m, struct nvz_error **err)
 {
 	if (m->o->online && m->o->lazy)
 		return freeze_lazy(m, err);
 	if (m->o->online) {
-		/* Frozen, dumped, stopped: the dump moves with the final sync
-		 * (after pre-dump rounds: only the pages dirtied since). */
+		/* Frozen, dumped (after pre-dump rounds: only the pages dirtied
+		 * since), moved, restored there; then killed here. */
 		m->stopped = m->suspended = true;
 		nvz_mig_detail(m, "Suspending container");
 		nvz_mig_detail(m, "Dumping container");
-		if ((m->pre.rounds ? nvz_ct_chkpnt_after(m->ct, NULL, m->pre.rounds, err)
-				   : nvz_ct_chkpnt(m->ct, NULL, err)) < 0) {
+		if (nvz_ct_chkpnt_hold(m->ct, m->pre.rounds, move_while_frozen, m, err) < 0) {
+			if (m->held) {
+				/* Too late to go back: it runs there. */
+				nvz_log(m->ct->ctx, NVZ_LOG_WARN, "Warning: the source side of the "
+					"checkpoint did not end cleanly: %s", (*err)->msg);
+				nvz_error_clear(err);
+				return 0;
+			}
 			m->stopped = m->suspended = false; /* a failed chkpnt leaves it running */
+			if (m->hold_err) {
+				/* The dump itself was fine: criu's log of it says nothing. */
+				cleanup_free char *dump = nvz_ct_dump_path(m->ct), *log = NULL;
+				if (dump && asprintf(&log, "%s.failed.log", dump) > 0)
+					unlink(log);
+				nvz_error_free(*err);
+				*err = steal_ptr(&m->hold_err);
+				m->hold_failed = true;
+				return -1;
+			}
 			(*err)->status = NVZ_MIG_VE_STOP;
 			return -1;
 		}
@@ -293,6 +356,8 @@ static int freeze_quiet(struct mig *m, struct nvz_error **err)
 
 static int resume_target(struct mig *m, struct nvz_error **err)
 {
+	if (m->held)
+		return 0; /* restored there inside the freeze */
 	if (m->suspended && m->o->lazy) {
 		char req[32];
 		snprintf(req, sizeof(req), "lazy %d", m->fwd_port);
@@ -352,6 +417,11 @@ static void clean_source(struct mig *m)
 /* Put the source back as it was: the target session is already gone. */
 static void rollback_source(struct mig *m)
 {
+	if (m->hold_failed) {
+		/* criu resumed it when the step inside the freeze failed. */
+		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Resuming container on the source");
+		return;
+	}
 	if (m->suspended && m->o->lazy) {
 		/* Before the CT ran there its memory never left: the frozen
 		 * tree here just goes on. After, it goes on only if criu here
@@ -557,6 +627,8 @@ static int step_predump(struct mig *m, struct nvz_error **err)
 
 static int step_sync2(struct mig *m, struct nvz_error **err)
 {
+	if (m->held)
+		return 0; /* synced inside the freeze */
 	/* OpenVZ's order: the dump went first, then the second rsync (of a
 	 * CT that ran: a stopped one's config alone goes now); here they go
 	 * side by side. */
@@ -630,11 +702,6 @@ static const char *step_what(const struct mig *m, const struct step *s)
 	return s->what;
 }
 
-static bool interrupted(const struct mig *m)
-{
-	return m->o->interrupted && *m->o->interrupted;
-}
-
 static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **err)
 {
 	double t0 = now(), frozen = 0;
@@ -652,8 +719,13 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 			r = -1;
 		if (r < 0 && !*err)
 			nvz_err(err, s->status, EINTR, "interrupted by a signal");
-		if (s->time != SIZE_MAX)
+		/* The steps run inside the freeze timed themselves. */
+		bool in_freeze = m->held && (s->run == step_sync2 || s->run == resume_target);
+		if (s->time != SIZE_MAX && !in_freeze)
 			*(double *)((char *)t + s->time) = now() - t1;
+		/* A step inside the freeze that failed named itself. */
+		if (r < 0 && s->run == freeze_quiet && m->hold_failed)
+			return -1;
 		if (r < 0)
 			return step_what(m, s) ? nvz_err_wrap(err, "%s", step_what(m, s)) : -1;
 		if (i == 0 && m->o->check_only) {
@@ -674,7 +746,7 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 int nvz_migrate(struct nvz_ct *ct, const struct nvz_migrate_opts *o, struct nvz_migrate_times *t,
 		struct nvz_error **err)
 {
-	struct mig m = { .ct = ct, .o = o, .sess_in = -1, .lazy = { .criu = -1 } };
+	struct mig m = { .ct = ct, .o = o, .sess_in = -1, .lazy = { .criu = -1 }, .times = t };
 	*t = (struct nvz_migrate_times){ 0 };
 	if (o->lazy && (!o->online || o->no_ssh_mux))
 		return nvz_err(err, NVZ_MIG_USAGE, EINVAL, "--lazy needs --online and the ssh "
@@ -705,5 +777,6 @@ out:
 	free(m.rtree);
 	free(m.rdump);
 	free(m.cpuinfo);
+	nvz_error_free(m.hold_err);
 	return *err ? -1 : 0;
 }

@@ -189,11 +189,12 @@ void nvz_ct_thaw(const struct nvz_ct *ct)
 	nvz_cgroup_free(cg);
 }
 
-/* A dump that leaves the CT running (a snapshot's): what to do while it
- * is still frozen. */
+/* What to do while the CT is still frozen and its dump complete; then it
+ * runs on (a snapshot's) or is killed (a live migration's). */
 struct live_dump {
 	nvz_cpt_post_dump_fn post_dump;
 	void *arg;
+	bool leave_running;
 };
 
 /* Freeze and dump (lazy_port > 0: without the memory, which the criu left
@@ -249,7 +250,7 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 		.net_from_config = lazy_port <= 0 && net_from_config(ct, rs->init_pid, ips, netif),
 		.lazy_port = lazy_port, .lazy_pid = lazy, .prev = rounds > 0 ? prev : NULL,
 		.rundir = nvz_ctx_get(ct->ctx, "RUNDIR", "/run/nvz"),
-		.leave_running = live != NULL, .post_dump = live ? live->post_dump : NULL,
+		.leave_running = live && live->leave_running, .post_dump = live ? live->post_dump : NULL,
 		.post_dump_arg = live ? live->arg : NULL,
 	};
 	if (nvz_cpt_dump(&spec, err) < 0)
@@ -301,22 +302,36 @@ int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn p
 		       struct nvz_error **err)
 {
 	struct nvz_runstate rs;
-	struct live_dump live = { post_dump, arg };
+	struct live_dump live = { post_dump, arg, true };
 	if (chkpnt_dump(ct, dir, 0, NULL, 0, &live, &rs, err) < 0)
 		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tresume...");
 	return 0;
 }
 
-int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, struct nvz_error **err)
+static int chkpnt_rounds(struct nvz_ct *ct, const char *dumpfile, int rounds, const struct live_dump *hold,
+			 struct nvz_error **err)
 {
 	struct nvz_runstate rs;
-	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, NULL, &rs, err) < 0) {
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, hold, &rs, err) < 0) {
 		/* A dump that failed took its directory with it; not always. */
-		nvz_ct_predump_drop(ct, dumpfile);
+		if (rounds > 0)
+			nvz_ct_predump_drop(ct, dumpfile);
 		return -1;
 	}
 	return chkpnt_stopped(ct, &rs, err);
+}
+
+int nvz_ct_chkpnt_after(struct nvz_ct *ct, const char *dumpfile, int rounds, struct nvz_error **err)
+{
+	return chkpnt_rounds(ct, dumpfile, rounds, NULL, err);
+}
+
+int nvz_ct_chkpnt_hold(struct nvz_ct *ct, int rounds, nvz_ct_post_dump_fn post_dump, void *arg,
+		       struct nvz_error **err)
+{
+	struct live_dump hold = { post_dump, arg, false };
+	return chkpnt_rounds(ct, NULL, rounds, &hold, err);
 }
 
 /* Round n's images are DIR/pre/<n>, each round's parent the one before

@@ -17,18 +17,29 @@ int nvz_ct_idmap(const struct nvz_ct *ct, struct nvz_idmap *map, struct nvz_erro
 int nvz_ct_cgroup(const struct nvz_ct *ct, struct nvz_cgroup **cg, struct nvz_error **err);
 /* The cgroup version the CT's cgroup has on this server (1, 2), 0 if unknown. */
 int nvz_ct_cgroup_version(const struct nvz_ct *ct);
-/* A checkpoint of a running CT into dir that leaves it running (snapshots
- * with the memory): post_dump(arg) runs while it is still frozen, every
- * image written; if it fails, nothing is kept and the CT runs on. */
 /* Is the CT suspended (its cgroup frozen: vzctl chkpnt --suspend, or a
  * command cut short)? criu must then take it through the freezer (seizing
  * frozen tasks one by one times out). nvz_ct_thaw lets a frozen one run
  * (cpt.c). */
 bool nvz_ct_frozen(const struct nvz_ct *ct);
 void nvz_ct_thaw(const struct nvz_ct *ct);
+/* A checkpoint of a running CT into dir that leaves it running (snapshots
+ * with the memory): post_dump(arg) runs while it is still frozen, every
+ * image written; if it fails, nothing is kept and the CT runs on. */
 typedef int (*nvz_ct_post_dump_fn)(void *arg, struct nvz_error **err);
 int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn post_dump, void *arg,
 		       struct nvz_error **err);
+/* chkpnt (after `rounds` pre-dump rounds, if > 0) whose post_dump(arg)
+ * runs while the CT is frozen and the dump complete: if it fails, the
+ * dump is dropped and the CT runs on from where it was frozen (criu's own
+ * rollback: nothing restored); if it succeeds, the CT is killed and
+ * stopped as by chkpnt. A live migration restores the copy on the target
+ * in it. */
+int nvz_ct_chkpnt_hold(struct nvz_ct *ct, int rounds, nvz_ct_post_dump_fn post_dump, void *arg,
+		       struct nvz_error **err);
+/* syncfs of the CT's mounted root (and its own layer): what it wrote is in
+ * its private area's files (a ploop image's too) for a copy (snapshot.c). */
+int nvz_ct_sync_mounted(const struct nvz_ct *ct, struct nvz_error **err);
 /* OpenVZ's action scripts for event (premount, mount, umount, postumount,
  * create): CONF_DIR/vps.EVENT, then CONF_DIR/CTID.EVENT, those that exist
  * (actions.c). A failure: status 79. */

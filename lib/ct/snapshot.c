@@ -176,7 +176,7 @@ static int set_current(const struct nvz_ct *ct, const char *uuid, struct nvz_err
 }
 
 /* What a mounted CT wrote, onto its image. */
-static int sync_mounted(struct nvz_ct *ct, struct nvz_error **err)
+int nvz_ct_sync_mounted(const struct nvz_ct *ct, struct nvz_error **err)
 {
 	cleanup_close int fd = open(ct->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_free char *layer = nvz_ct_layer_dir(ct);
@@ -203,7 +203,7 @@ static int copy_consistent(struct nvz_ct *ct, const char *image, const char *dst
 		nvz_cgroup_free(cg);
 		return -1;
 	}
-	int r = st.mounted ? sync_mounted(ct, err) : 0;
+	int r = st.mounted ? nvz_ct_sync_mounted(ct, err) : 0;
 	if (r == 0)
 		r = copy_image(image, dst, err);
 	if (cg) {
@@ -226,7 +226,7 @@ struct image_copy {
 static int copy_at_post_dump(void *arg, struct nvz_error **err)
 {
 	struct image_copy *c = arg;
-	return sync_mounted(c->ct, err) < 0 ? -1 : copy_image(c->image, c->dst, err);
+	return nvz_ct_sync_mounted(c->ct, err) < 0 ? -1 : copy_image(c->image, c->dst, err);
 }
 
 /* The memory into dir/dump and the image into img, at one instant. The

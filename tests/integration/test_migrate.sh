@@ -821,21 +821,27 @@ t_migrate_online() {
 	return 0
 }
 
-# Online, and the restore on B fails (B cannot mount the CT): the CT is
-# restored on A from its dump, its processes as they were; B is clean.
+# Online, and the restore on B fails (B cannot mount the CT): the CT runs
+# on A from where it was frozen, the same processes (nothing restored from
+# the dump, which could fail here too); B is clean.
 t_migrate_online_rollback() {
 	mig_setup
 	mig_ct 2115
-	local pid
+	local pid init
 	pid=$(ina "$VZCTL" exec 2115 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	init=$(state_pid 2115 INIT_PID)
+	[ -n "$init" ] || fail "no INIT_PID"
 	mkdir -p "$T/b/ro"
 	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
 	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
 	expect_rc 7 migrate --online $MIG_B 2115
 	expect_out 'Live migrating container...'
-	expect_out 'Restoring container on the source again'
+	expect_out 'Resuming container on the source'
+	expect_out '^Error: Failed to undump container: '
 	source_intact 2115
 	ina "$VZCTL" exec 2115 "kill -0 $pid" || fail "process $pid lost in the rollback"
+	[ "$(state_pid 2115 INIT_PID)" = "$init" ] && kill -0 "$init" ||
+		fail "init $init did not run on: restored ($(state_pid 2115 INIT_PID))?"
 	ls "$T"/dump 2>/dev/null | grep -q 2115 && fail "dump left on A"
 	ls "$T"/b/dump 2>/dev/null | grep -q 2115 && fail "dump left on B"
 	umount "$T/b/ro"

@@ -3,9 +3,10 @@
  * cgroup v2 held below the CT's own cgroup, controllers and limits
  * (lib/cpt/cgprops.c says why then). What it cannot write goes to
  * NVZ_CPT_ACTION_LOG, and the restore goes on: criu fails later if the CT
- * cannot do without it, and vzctl quotes it. At the post-dump of a dump
- * that leaves the CT running (a snapshot), it hands over to vzctl while
- * the CT is still frozen (lib/cpt/hook.c); its failure fails the dump. */
+ * cannot do without it, and vzctl quotes it. At the post-dump of a
+ * snapshot's or a live migration's dump, it hands over to vzctl while the
+ * CT is still frozen (lib/cpt/hook.c); its failure fails the dump, and
+ * criu lets the CT run on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@ int main(void)
 	const char *action = getenv("CRTOOLS_SCRIPT_ACTION");
 	const char *cgdir = getenv("NVZ_CPT_CGDIR"), *list = getenv("NVZ_CPT_CGPROPS");
 	const char *log = getenv("NVZ_CPT_ACTION_LOG"), *hook = getenv(NVZ_CPT_HOOK_ENV);
+	const char *waiter = getenv(NVZ_CPT_HOOK_WAITER_ENV);
 	if (action && hook && !strcmp(action, "post-dump"))
-		return nvz_cpt_hook_post_dump(hook) < 0 ? 1 : 0;
+		return nvz_cpt_hook_post_dump(hook, waiter ? atoi(waiter) : 0) < 0 ? 1 : 0;
 	if (!action || strcmp(action, "post-setup-namespaces") || !cgdir || !list)
 		return 0;
 	struct nvz_error *err = NULL;

@@ -410,11 +410,15 @@ static pid_t spawn_hooked(struct nvz_cpt_args *a, const struct nvz_cpt_dump_spec
 		nvz_cpt_arg(a, "--leave-running");
 	nvz_cpt_arg(a, "--action-script");
 	nvz_cpt_arg(a, "%s", script);
-	if (a->oom || asprintf(&env, NVZ_CPT_HOOK_ENV "=%s", s->dir) < 0)
+	/* A tree criu kills after the hook: the script waits for this process
+	 * (whose answer alone may let the tree run on) however long it takes. */
+	cleanup_free char *waiter = NULL;
+	if (a->oom || asprintf(&env, NVZ_CPT_HOOK_ENV "=%s", s->dir) < 0 ||
+	    (!s->leave_running && asprintf(&waiter, NVZ_CPT_HOOK_WAITER_ENV "=%d", (int)getpid()) < 0))
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	struct nvz_cpt_hook hook;
 	pid_t pid = nvz_cpt_hook_open(&hook, s->dir, err) < 0 ? -1
-		    : nvz_cpt_spawn(a->v, (char *[]){ env, NULL }, -1, netns, NULL, err);
+		    : nvz_cpt_spawn(a->v, (char *[]){ env, waiter, NULL }, -1, netns, NULL, err);
 	struct nvz_error *hook_err = NULL;
 	if (pid > 0 && nvz_cpt_hook_wait(&hook, pid, post_dump, c, status, &hook_err) < 0) {
 		/* criu failed because of it: that is the error to show. */

@@ -79,8 +79,11 @@ int nvz_cpt_hook_open(struct nvz_cpt_hook *h, const char *dir, struct nvz_error 
 int nvz_cpt_hook_wait(struct nvz_cpt_hook *h, pid_t criu, nvz_cpt_post_dump_fn fn, void *arg, int *status,
 		      struct nvz_error **err);
 void nvz_cpt_hook_close(struct nvz_cpt_hook *h);
-int nvz_cpt_hook_post_dump(const char *dir);
+/* The script's side: 0 if vzctl's part succeeded. waiter > 0 (its pid):
+ * wait for it as long as it lives; else at most HOOK_WAIT_MS. */
+int nvz_cpt_hook_post_dump(const char *dir, pid_t waiter);
 #define NVZ_CPT_HOOK_ENV "NVZ_CPT_HOOK_DIR"
+#define NVZ_CPT_HOOK_WAITER_ENV "NVZ_CPT_HOOK_WAITER"
 
 /* Can the kernel track dirty pages (soft-dirty), as `criu check --feature
  * mem_dirty_track` says? Asked once per process and criu binary. */

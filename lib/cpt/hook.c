@@ -23,7 +23,10 @@
 #define HOOK_GO "nvz-hook.go"     /* the script writes: the tree is frozen, dumped */
 #define HOOK_DONE "nvz-hook.done" /* vzctl answers: '0' done, '1' failed */
 /* How long the script waits for vzctl before it fails the dump (the CT
- * then runs on): an image copy of a large CT without reflinks. */
+ * then runs on): an image copy of a large CT without reflinks. A live
+ * migration's waits as long as vzmigrate lives instead: once its restore
+ * on the target may have begun, only its answer may let the CT here go
+ * on, or two copies of it would run. */
 #define HOOK_WAIT_MS (30 * 60 * 1000)
 
 static char *hook_path(const char *dir, const char *name)
@@ -102,18 +105,20 @@ int nvz_cpt_hook_wait(struct nvz_cpt_hook *h, pid_t criu, nvz_cpt_post_dump_fn f
 	return r;
 }
 
-int nvz_cpt_hook_post_dump(const char *dir)
+int nvz_cpt_hook_post_dump(const char *dir, pid_t waiter)
 {
 	cleanup_free char *go = hook_path(dir, HOOK_GO), *done = hook_path(dir, HOOK_DONE);
 	/* Read-write: a read then waits for vzctl's byte, not for a writer. */
 	cleanup_close int dfd = done ? open(done, O_RDWR | O_CLOEXEC) : -1;
 	cleanup_close int gfd = go ? open(go, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	/* A waiter named: no time limit, but its end is the answer "failed". */
+	cleanup_close int pidfd = waiter > 0 ? (int)syscall(SYS_pidfd_open, waiter, 0) : -1;
 	char c = '1';
-	if (dfd < 0 || gfd < 0 || write(gfd, &c, 1) != 1)
+	if (dfd < 0 || gfd < 0 || (waiter > 0 && pidfd < 0) || write(gfd, &c, 1) != 1)
 		return -1;
-	struct pollfd p = { .fd = dfd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = dfd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
 	int n;
-	while ((n = poll(&p, 1, HOOK_WAIT_MS)) < 0 && errno == EINTR)
+	while ((n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : HOOK_WAIT_MS)) < 0 && errno == EINTR)
 		;
-	return n == 1 && read(dfd, &c, 1) == 1 && c == '0' ? 0 : -1;
+	return n >= 1 && (p[0].revents & POLLIN) && read(dfd, &c, 1) == 1 && c == '0' ? 0 : -1;
 }

@@ -304,8 +304,13 @@ static int freeze(struct mig *m, struct nvz_error **err)
 		nvz_mig_detail(m, "Suspending container");
 		nvz_mig_detail(m, "Dumping container");
 		if (nvz_ct_chkpnt_hold(m->ct, m->pre.rounds, move_while_frozen, m, err) < 0) {
-			if (m->held) {
-				/* Too late to go back: it runs there. */
+			struct nvz_ct_state st;
+			if (m->held && nvz_ct_get_state(m->ct, &st, NULL) == 0 && st.running) {
+				/* criu here let it run on after all: the copy
+				 * there goes with the aborted session. */
+				m->held = false;
+			} else if (m->held) {
+				/* It runs there only: too late to go back. */
 				nvz_log(m->ct->ctx, NVZ_LOG_WARN, "Warning: the source side of the "
 					"checkpoint did not end cleanly: %s", (*err)->msg);
 				nvz_error_clear(err);

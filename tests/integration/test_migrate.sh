@@ -848,6 +848,35 @@ t_migrate_online_rollback() {
 	return 0
 }
 
+# A dump that no criu can restore (here a criu whose restore always fails,
+# on both servers; in life a criu bug, as Debian 13's (sd-pam) was): the
+# live migration fails on B, and the CT runs on A as it was, the same init
+# and processes. Restoring it on A from that dump would have lost it.
+t_migrate_online_unrestorable() {
+	mig_setup
+	mig_ct 2134
+	local pid init real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	pid=$(ina "$VZCTL" exec 2134 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	init=$(state_pid 2134 INIT_PID)
+	cat >"$T/criu-norestore" <<SH
+#!/bin/sh
+for a; do [ "\$a" = restore ] && { echo "Error (criu/cr-restore.c:1): this test's criu restores nothing" >&2; exit 1; }; done
+exec "$real" "\$@"
+SH
+	chmod +x "$T/criu-norestore"
+	sed -i '/^CRIU=/d' "$T/vz.conf" "$BCONF"
+	echo "CRIU=$T/criu-norestore" >>"$T/vz.conf"
+	echo "CRIU=$T/criu-norestore" >>"$BCONF"
+	expect_rc 7 migrate --online $MIG_B 2134
+	expect_out '^Error: Failed to undump container: '
+	expect_out 'Resuming container on the source'
+	source_intact 2134
+	[ "$(state_pid 2134 INIT_PID)" = "$init" ] || fail "init $init replaced by $(state_pid 2134 INIT_PID)"
+	ina "$VZCTL" exec 2134 "kill -0 $pid" || fail "process $pid lost"
+	ls "$T"/dump 2>/dev/null | grep -q 2134 && fail "dump left on A: $(ls "$T"/dump)"
+	return 0
+}
+
 # An IPv6 destination, bare and in brackets; one ssh connection per
 # migration, or one per copy with --no-ssh-mux.
 t_migrate_ipv6_ssh_mux() {

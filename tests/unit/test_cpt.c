@@ -263,13 +263,13 @@ static int hook_ok(void *arg, struct nvz_error **err)
 	return *(int *)arg;
 }
 
-static int run_hook(int result, bool script_runs, int *status)
+static int run_hook(int result, bool script_runs, pid_t waiter, int *status)
 {
 	struct nvz_cpt_hook h;
 	cr_assert_eq(nvz_cpt_hook_open(&h, dir, NULL), 0);
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(script_runs ? (nvz_cpt_hook_post_dump(dir) == 0 ? 0 : 3) : 5);
+		_exit(script_runs ? (nvz_cpt_hook_post_dump(dir, waiter) == 0 ? 0 : 3) : 5);
 	struct nvz_error *err = NULL;
 	int r = nvz_cpt_hook_wait(&h, pid, hook_ok, &result, status, &err);
 	nvz_error_free(err);
@@ -281,20 +281,37 @@ Test(cpt, post_dump_hook)
 {
 	int status = -1;
 	hook_calls = 0;
-	cr_assert_eq(run_hook(0, true, &status), 0);
+	cr_assert_eq(run_hook(0, true, 0, &status), 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "script saw a failure: %x", status);
 	cr_assert_eq(hook_calls, 1);
-	cr_assert_eq(run_hook(-1, true, &status), -1);
+	cr_assert_eq(run_hook(-1, true, 0, &status), -1);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "script saw success: %x", status);
 	cr_assert_eq(hook_calls, 2);
-	cr_assert_eq(run_hook(0, false, &status), 0);
+	cr_assert_eq(run_hook(0, false, 0, &status), 0);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5);
 	cr_assert_eq(hook_calls, 2, "ran without being asked");
+	/* With its waiter named (a live migration's): the answer, as before. */
+	cr_assert_eq(run_hook(0, true, getpid(), &status), 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "script saw a failure: %x", status);
+	cr_assert_eq(run_hook(-1, true, getpid(), &status), -1);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "script saw success: %x", status);
 	char path[256];
 	snprintf(path, sizeof(path), "%s/nvz-hook.go", dir);
 	cr_assert(!nvz_path_exists(path), "FIFO left");
+	/* Its waiter gone before any answer: the script fails, not waits on. */
+	struct nvz_cpt_hook h;
+	cr_assert_eq(nvz_cpt_hook_open(&h, dir, NULL), 0);
+	pid_t gone = fork();
+	if (gone == 0) {
+		usleep(100 * 1000);
+		_exit(0);
+	}
+	cr_assert_eq(nvz_cpt_hook_post_dump(dir, gone), -1);
+	waitpid(gone, NULL, 0);
+	nvz_cpt_hook_close(&h);
 	/* No vzctl listening: the script fails at once, it does not hang. */
-	cr_assert_eq(nvz_cpt_hook_post_dump(dir), -1);
+	cr_assert_eq(nvz_cpt_hook_post_dump(dir, 0), -1);
+	cr_assert_eq(nvz_cpt_hook_post_dump(dir, getpid()), -1);
 }
 
 /* The trigger written again into a restored PSI file (lib/cpt/psi.c):

@@ -848,6 +848,28 @@ t_migrate_online_rollback() {
 	return 0
 }
 
+# Online, a ploop CT: its image is copied while the CT is frozen and its
+# file system still mounted, so what that file system held in memory
+# (written just before, never synced) must reach the image first.
+t_migrate_online_ploop() {
+	mig_setup
+	mig_ct 2136 --layout ploop --diskspace 512M
+	ina "$VZCTL" exec 2136 'dd if=/dev/urandom of=/root/late bs=64k count=16 2>/dev/null; md5sum /root/late' >"$T/sum" ||
+		fail "write"
+	expect_rc 0 migrate --online $MIG_B 2136
+	vzb status 2136 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2136)"
+	[ "$(vzb exec 2136 'md5sum /root/late')" = "$(cat "$T/sum")" ] || fail "the late write did not arrive"
+	[ "$(vzb exec 2136 cat /root/marker)" = migrated-2136 ] || fail "disk"
+	# B's copy of the image is a clean file system once stopped there.
+	vzb stop 2136 >/dev/null 2>&1 || fail "stop on B"
+	local img
+	img=$(ls "$T"/b/private/2136/root.hdd/*.hdd 2>/dev/null | head -1)
+	[ -n "$img" ] || img=$(find "$T/b/private/2136" -name '*.hdd' -o -name 'root.hds' | head -1)
+	[ -n "$img" ] || fail "no image on B: $(find "$T/b/private/2136" | head)"
+	e2fsck -fn "$img" >"$T/fsck" 2>&1 || fail "fsck of B's image: $(tail -5 "$T/fsck")"
+	return 0
+}
+
 # A dump that no criu can restore (here a criu whose restore always fails,
 # on both servers; in life a criu bug, as Debian 13's (sd-pam) was): the
 # live migration fails on B, and the CT runs on A as it was, the same init

@@ -104,6 +104,9 @@ SKIP="$SKIP t_migrate_ipv6_ssh_mux t_migrate_rollback_ssh_killed"
 SKIP="$SKIP t_migrate_offline_debian t_migrate_ploop t_migrate_stopped_keep_dst t_migrate_nodeps"
 SKIP="$SKIP t_migrate_shared_template t_migrate_keep_source t_migrate_rollback_target_full"
 SKIP="$SKIP t_migrate_rollback_start_fails t_migrate_bridged"
+# A ploop image synced inside the freeze: a loop device's ext4, the same on
+# either cgroup version (~2 minutes under TCG, its 512 MB image compared).
+SKIP="$SKIP t_migrate_online_ploop"
 if [ -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz ]; then
 	ln -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz /var/cache/nvz-test/templates/
 else

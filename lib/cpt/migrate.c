@@ -728,6 +728,9 @@ static int steps(struct mig *m, struct nvz_migrate_times *t, struct nvz_error **
 		bool in_freeze = m->held && (s->run == step_sync2 || s->run == resume_target);
 		if (s->time != SIZE_MAX && !in_freeze)
 			*(double *)((char *)t + s->time) = now() - t1;
+		/* The checkpoint's own time, without what ran inside it. */
+		if (s->run == freeze_quiet && m->held)
+			t->stop -= t->sync2 + t->start;
 		/* A step inside the freeze that failed named itself. */
 		if (r < 0 && s->run == freeze_quiet && m->hold_failed)
 			return -1;

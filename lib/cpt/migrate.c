@@ -306,9 +306,16 @@ static int freeze(struct mig *m, struct nvz_error **err)
 		if (nvz_ct_chkpnt_hold(m->ct, m->pre.rounds, move_while_frozen, m, err) < 0) {
 			struct nvz_ct_state st;
 			if (m->held && nvz_ct_get_state(m->ct, &st, NULL) == 0 && st.running) {
-				/* criu here let it run on after all: the copy
-				 * there goes with the aborted session. */
+				/* criu here failed after the hook and let it run
+				 * on: the copy there goes with the aborted session
+				 * (criu's log says why: it is kept). */
 				m->held = false;
+				m->hold_failed = true;
+				m->stopped = m->suspended = false;
+				nvz_err_wrap(err, "Failed to dump container: after its restore on %s, criu "
+					     "here failed and let it run on here", m->o->dest);
+				(*err)->status = NVZ_MIG_VE_STOP;
+				return -1;
 			} else if (m->held) {
 				/* It runs there only: too late to go back. */
 				nvz_log(m->ct->ctx, NVZ_LOG_WARN, "Warning: the source side of the "

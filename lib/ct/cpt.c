@@ -258,11 +258,9 @@ static int chkpnt_dump(struct nvz_ct *ct, const char *dumpfile, int lazy_port, p
 	return 0;
 }
 
-/* criu killed the tree once the images (and, post-copy, the pages) were
- * all out: the CT is stopped and unmounted like after vzctl stop. */
-static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, struct nvz_error **err)
+/* The tree is gone: the CT is stopped like after vzctl stop. */
+static int ct_killed(struct nvz_ct *ct, const struct nvz_runstate *rs, struct nvz_error **err)
 {
-	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tkill...");
 	cleanup_close int token = nvz_ct_monitor_token(ct);
 	if (wait_gone(rs->init_pid, rs->init_start) < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ETIMEDOUT,
@@ -277,6 +275,16 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	if (token >= 0 ? !nvz_ct_monitor_token_wait(token, 5000)
 		       : wait_gone(rs->monitor_pid, rs->monitor_start) < 0)
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: monitor %d did not exit", (int)rs->monitor_pid);
+	return 0;
+}
+
+/* criu killed the tree once the images (and, post-copy, the pages) were
+ * all out: the CT is stopped and unmounted like after vzctl stop. */
+static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, struct nvz_error **err)
+{
+	nvz_log(ct->ctx, NVZ_LOG_INFO, "\tkill...");
+	if (ct_killed(ct, rs, err) < 0)
+		return -1;
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Checkpointing completed successfully");
 	/* Then vzctl unmounted the CT, its umount scripts run; a failure there
 	 * (a script's) is said, and the checkpoint stands: status 0. */
@@ -288,6 +296,20 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	}
 	nvz_log(ct->ctx, NVZ_LOG_INFO, "Container is unmounted");
 	return 0;
+}
+
+/* criu failed after its post-dump hook had moved the CT elsewhere, and had
+ * killed the tree: the CT is stopped and unmounted here all the same, or
+ * the copy here could neither start nor go. */
+static void chkpnt_killed_anyway(struct nvz_ct *ct, const struct nvz_runstate *rs)
+{
+	struct nvz_error *e = NULL;
+	if (rs->init_pid <= 0 || nvz_proc_alive(rs->init_pid, rs->init_start))
+		return;
+	if (ct_killed(ct, rs, &e) < 0 || nvz_ct_umount(ct, &e) < 0) {
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: %s", e->msg);
+		nvz_error_free(e);
+	}
 }
 
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
@@ -312,11 +334,13 @@ int nvz_ct_chkpnt_live(struct nvz_ct *ct, const char *dir, nvz_ct_post_dump_fn p
 static int chkpnt_rounds(struct nvz_ct *ct, const char *dumpfile, int rounds, const struct live_dump *hold,
 			 struct nvz_error **err)
 {
-	struct nvz_runstate rs;
+	struct nvz_runstate rs = { 0 };
 	if (chkpnt_dump(ct, dumpfile, 0, NULL, rounds, hold, &rs, err) < 0) {
 		/* A dump that failed took its directory with it; not always. */
 		if (rounds > 0)
 			nvz_ct_predump_drop(ct, dumpfile);
+		if (hold)
+			chkpnt_killed_anyway(ct, &rs);
 		return -1;
 	}
 	return chkpnt_stopped(ct, &rs, err);

@@ -488,8 +488,10 @@ int nvz_ct_destroy(struct nvz_ct *ct, struct nvz_error **err)
 		nvz_rm_rf(dump, NULL);
 	if (failed)
 		nvz_rm_rf(failed, NULL);
+	/* What a stop keeps for the next start (the boot's limits, the
+	 * monitor's lock token) goes with the CT. */
 	static const char *const files[] = { "/console.log", "/restore.log", "/restore.pid",
-					     "/stats-restore" };
+					     "/stats-restore", "/limits", "/monitor.lock" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = suffixed(ct->rundir, files[i]);
 		if (f)

@@ -54,6 +54,7 @@ t_guide_lifecycle() {
 	expect_out "Destroying container private area: $T/private/16108"
 	[ -e "$T/private/16108" ] && fail "private area left"
 	[ -e "$T/names/web" ] && fail "name link left"
+	[ -e "$T/run/16108" ] && fail "run state left: $(ls "$T/run/16108")"
 	expect_rc 0 "$VZCTL" status 16108
 	[ "$OUT" = "CTID 16108 deleted unmounted down" ] || fail "status after destroy: $OUT"
 	expect_rc 21 "$VZCTL" status web

@@ -1,0 +1,172 @@
+# vzmigrate --online's hold: the final sync and the restore on B run inside
+# criu's post-dump, while the CT is frozen on A; A's copy goes only once B's
+# runs, and a failure on either side leaves exactly one copy running.
+# Servers and helpers: test_migrate.sh.
+# shellcheck shell=bash
+
+# Online, and the restore on B fails (B cannot mount the CT): the CT runs
+# on A from where it was frozen, the same processes (nothing restored from
+# the dump, which could fail here too); B is clean.
+t_migrate_online_rollback() {
+	mig_setup
+	mig_ct 2115
+	local pid init
+	pid=$(ina "$VZCTL" exec 2115 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	init=$(state_pid 2115 INIT_PID)
+	[ -n "$init" ] || fail "no INIT_PID"
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	expect_rc 7 migrate --online $MIG_B 2115
+	expect_out 'Live migrating container...'
+	expect_out 'Resuming container on the source'
+	expect_out '^Error: Failed to undump container: '
+	source_intact 2115
+	ina "$VZCTL" exec 2115 "kill -0 $pid" || fail "process $pid lost in the rollback"
+	[ "$(state_pid 2115 INIT_PID)" = "$init" ] && kill -0 "$init" ||
+		fail "init $init did not run on: restored ($(state_pid 2115 INIT_PID))?"
+	ls "$T"/dump 2>/dev/null | grep -q 2115 && fail "dump left on A"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2115 && fail "dump left on B"
+	umount "$T/b/ro"
+	return 0
+}
+
+# Online, a ploop CT: its image is copied while the CT is frozen and its
+# file system still mounted, so what that file system held in memory
+# (written just before, never synced) must reach the image first.
+t_migrate_online_ploop() {
+	mig_setup
+	mig_ct 2136 --layout ploop --diskspace 512M
+	ina "$VZCTL" exec 2136 'dd if=/dev/urandom of=/root/late bs=64k count=16 2>/dev/null; md5sum /root/late' >"$T/sum" ||
+		fail "write"
+	expect_rc 0 migrate --online $MIG_B 2136
+	vzb status 2136 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2136)"
+	[ "$(vzb exec 2136 'md5sum /root/late')" = "$(cat "$T/sum")" ] || fail "the late write did not arrive"
+	[ "$(vzb exec 2136 cat /root/marker)" = migrated-2136 ] || fail "disk"
+	# B's copy of the image is a clean file system once stopped there.
+	vzb stop 2136 >/dev/null 2>&1 || fail "stop on B"
+	local img
+	img=$(ls "$T"/b/private/2136/root.hdd/*.hdd 2>/dev/null | head -1)
+	[ -n "$img" ] || img=$(find "$T/b/private/2136" -name '*.hdd' -o -name 'root.hds' | head -1)
+	[ -n "$img" ] || fail "no image on B: $(find "$T/b/private/2136" | head)"
+	e2fsck -fn "$img" >"$T/fsck" 2>&1 || fail "fsck of B's image: $(tail -5 "$T/fsck")"
+	return 0
+}
+
+# A dump that no criu can restore (here a criu whose restore always fails,
+# on both servers; in life a criu bug, as Debian 13's (sd-pam) was): the
+# live migration fails on B, and the CT runs on A as it was, the same init
+# and processes. Restoring it on A from that dump would have lost it.
+t_migrate_online_unrestorable() {
+	mig_setup
+	mig_ct 2134
+	local pid init real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	pid=$(ina "$VZCTL" exec 2134 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	init=$(state_pid 2134 INIT_PID)
+	cat >"$T/criu-norestore" <<SH
+#!/bin/sh
+for a; do [ "\$a" = restore ] && { echo "Error (criu/cr-restore.c:1): this test's criu restores nothing" >&2; exit 1; }; done
+exec "$real" "\$@"
+SH
+	chmod +x "$T/criu-norestore"
+	sed -i '/^CRIU=/d' "$T/vz.conf" "$BCONF"
+	echo "CRIU=$T/criu-norestore" >>"$T/vz.conf"
+	echo "CRIU=$T/criu-norestore" >>"$BCONF"
+	expect_rc 7 migrate --online $MIG_B 2134
+	expect_out '^Error: Failed to undump container: '
+	expect_out 'Resuming container on the source'
+	source_intact 2134
+	[ "$(state_pid 2134 INIT_PID)" = "$init" ] || fail "init $init replaced by $(state_pid 2134 INIT_PID)"
+	ina "$VZCTL" exec 2134 "kill -0 $pid" || fail "process $pid lost"
+	ls "$T"/dump 2>/dev/null | grep -q 2134 && fail "dump left on A: $(ls "$T"/dump)"
+	return 0
+}
+
+
+# Processes in CT $1's cgroup on B (none, once its copy there went with an
+# aborted migration).
+b_ct_procs() {
+	grep -lE ":/$CGROUP_PREFIX-b/$1(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3
+	return 0
+}
+b_ct_gone() { [ -z "$(b_ct_procs "$1")" ]; }
+
+# criu on A fails after its post-dump hook had restored the CT on B (here
+# its action script fails once nvz's own hook returned): criu lets the
+# frozen tree run on, on A, so B's copy must not run on too. The migration
+# fails, A's CT is the same init and processes, and B has no trace of it.
+t_migrate_online_source_resumed_after_restore() {
+	mig_setup
+	mig_ct 2137
+	local pid init real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	pid=$(ina "$VZCTL" exec 2137 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	init=$(state_pid 2137 INIT_PID)
+	cat >"$T/criu-post-dump-fails" <<SH
+#!/bin/bash
+args=() script=
+for a; do
+	if [ "\$script" = next ]; then script=\$a; a=$T/action-fails; fi
+	[ "\$a" = --action-script ] && script=next
+	args+=("\$a")
+done
+[ -n "\$script" ] && printf '%s\n' "\$script" >"$T/real-action"
+exec "$real" "\${args[@]}"
+SH
+	cat >"$T/action-fails" <<SH
+#!/bin/sh
+"\$(cat "$T/real-action")" || exit
+[ "\$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+grep -lE ":/$CGROUP_PREFIX-b/2137(/|\\\$)" /proc/[0-9]*/cgroup >"$T/b-procs" 2>/dev/null
+echo "this test's post-dump fails after nvz's hook" >&2
+exit 1
+SH
+	chmod +x "$T/criu-post-dump-fails" "$T/action-fails"
+	sed -i '/^CRIU=/d' "$T/vz.conf"
+	echo "CRIU=$T/criu-post-dump-fails" >>"$T/vz.conf"
+	expect_rc 8 migrate --online $MIG_B 2137
+	# B's copy ran when criu here failed.
+	[ -s "$T/b-procs" ] || fail "nothing ran on B at post-dump: $(cat "$OUT")"
+	expect_out 'Resuming container on the source'
+	source_intact 2137
+	[ "$(state_pid 2137 INIT_PID)" = "$init" ] && kill -0 "$init" ||
+		fail "init $init did not run on ($(state_pid 2137 INIT_PID))"
+	ina "$VZCTL" exec 2137 "kill -0 $pid" || fail "process $pid lost"
+	wait_for 100 b_ct_gone 2137 || fail "B's copy still runs: $(b_ct_procs 2137)"
+	[ -e "$T/dump/Dump.2137" ] && fail "dump left on A: $(ls "$T"/dump)"
+	[ -s "$T/dump/Dump.2137.failed.log" ] || fail "criu's log of the failure not kept: $(ls "$T"/dump)"
+	expect_out "^Error: Failed to dump container: after its restore on $MIG_B, criu here failed and let it run on here: .*log: $T/dump/Dump.2137.failed.log"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2137 && fail "dump left on B"
+	return 0
+}
+
+# criu on A kills the CT once B's copy runs, then fails (here it says so
+# after the real one succeeded): the CT runs on B only, so the migration
+# completes, with a warning, and A is cleaned up as after any migration.
+t_migrate_online_source_fails_after_kill() {
+	mig_setup
+	mig_ct 2138
+	local real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	cat >"$T/criu-fails-late" <<SH
+#!/bin/sh
+"$real" "\$@" || exit
+tree=
+for a; do case \$a in cpuinfo) exit 0 ;; dump) tree=1 ;; esac; done
+[ -n "\$tree" ] || exit 0
+echo "Error (criu/cr-dump.c:1): this test's criu fails after the kill" >&2
+exit 1
+SH
+	chmod +x "$T/criu-fails-late"
+	sed -i '/^CRIU=/d' "$T/vz.conf"
+	echo "CRIU=$T/criu-fails-late" >>"$T/vz.conf"
+	expect_rc 0 migrate --online $MIG_B 2138
+	expect_out "^Warning: the source side of the checkpoint did not end cleanly: "
+	vzb status 2138 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2138)"
+	[ "$(vzb exec 2138 cat /root/marker)" = migrated-2138 ] || fail "disk"
+	client_ping $MIG_CT_IP || fail "client cannot reach the CT on B"
+	[ -e "$T/conf/2138.conf" ] && fail "source left: $OUT"
+	[ -e "$T/private/2138" ] && fail "source area left"
+	grep -q "$T/root/2138" /proc/self/mountinfo && fail "source root still mounted"
+	[ -e "$T/run/2138" ] && fail "source run state left: $(ls "$T/run/2138")"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2138 && fail "dump left on B"
+	return 0
+}

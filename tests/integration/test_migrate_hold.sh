@@ -91,6 +91,34 @@ b_ct_procs() {
 }
 b_ct_gone() { [ -z "$(b_ct_procs "$1")" ]; }
 
+# A's criu runs nvz's action script through $T/action-wrap, which runs
+# the test's $T/after-post-dump (sh, in the wrap's environment: criu's
+# CRTOOLS_SCRIPT_ACTION, nvz's NVZ_CPT_HOOK_WAITER) once nvz's post-dump
+# hook returned 0; the wrap's status is that snippet's.
+mig_criu_after_post_dump() {
+	local real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	cat >"$T/criu-wrap" <<SH
+#!/bin/bash
+args=() script=
+for a; do
+	if [ "\$script" = next ]; then script=\$a; a=$T/action-wrap; fi
+	[ "\$a" = --action-script ] && script=next
+	args+=("\$a")
+done
+[ -n "\$script" ] && printf '%s\n' "\$script" >"$T/real-action"
+exec "$real" "\${args[@]}"
+SH
+	cat >"$T/action-wrap" <<SH
+#!/bin/sh
+"\$(cat "$T/real-action")" || exit
+[ "\$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+. "$T/after-post-dump"
+SH
+	chmod +x "$T/criu-wrap" "$T/action-wrap"
+	sed -i '/^CRIU=/d' "$T/vz.conf"
+	echo "CRIU=$T/criu-wrap" >>"$T/vz.conf"
+}
+
 # criu on A fails after its post-dump hook had restored the CT on B (here
 # its action script fails once nvz's own hook returned): criu lets the
 # frozen tree run on, on A, so B's copy must not run on too. The migration
@@ -98,34 +126,18 @@ b_ct_gone() { [ -z "$(b_ct_procs "$1")" ]; }
 t_migrate_online_source_resumed_after_restore() {
 	mig_setup
 	mig_ct 2137
-	local pid init real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	local pid init
 	pid=$(ina "$VZCTL" exec 2137 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	init=$(state_pid 2137 INIT_PID)
-	cat >"$T/criu-post-dump-fails" <<SH
-#!/bin/bash
-args=() script=
-for a; do
-	if [ "\$script" = next ]; then script=\$a; a=$T/action-fails; fi
-	[ "\$a" = --action-script ] && script=next
-	args+=("\$a")
-done
-[ -n "\$script" ] && printf '%s\n' "\$script" >"$T/real-action"
-exec "$real" "\${args[@]}"
-SH
-	cat >"$T/action-fails" <<SH
-#!/bin/sh
-"\$(cat "$T/real-action")" || exit
-[ "\$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
+	cat >"$T/after-post-dump" <<SH
 grep -lE ":/$CGROUP_PREFIX-b/2137(/|\\\$)" /proc/[0-9]*/cgroup >"$T/b-procs" 2>/dev/null
 echo "this test's post-dump fails after nvz's hook" >&2
 exit 1
 SH
-	chmod +x "$T/criu-post-dump-fails" "$T/action-fails"
-	sed -i '/^CRIU=/d' "$T/vz.conf"
-	echo "CRIU=$T/criu-post-dump-fails" >>"$T/vz.conf"
+	mig_criu_after_post_dump
 	expect_rc 8 migrate --online $MIG_B 2137
 	# B's copy ran when criu here failed.
-	[ -s "$T/b-procs" ] || fail "nothing ran on B at post-dump: $(cat "$OUT")"
+	[ -s "$T/b-procs" ] || fail "nothing ran on B at post-dump: $OUT"
 	expect_out 'Resuming container on the source'
 	source_intact 2137
 	[ "$(state_pid 2137 INIT_PID)" = "$init" ] && kill -0 "$init" ||
@@ -136,6 +148,34 @@ SH
 	[ -s "$T/dump/Dump.2137.failed.log" ] || fail "criu's log of the failure not kept: $(ls "$T"/dump)"
 	expect_out "^Error: Failed to dump container: after its restore on $MIG_B, criu here failed and let it run on here: .*log: $T/dump/Dump.2137.failed.log"
 	ls "$T"/b/dump 2>/dev/null | grep -q 2137 && fail "dump left on B"
+	return 0
+}
+
+# The session's ssh dies once B runs the CT and criu here was told to kill
+# it, before the commit: B cannot know the source's copy is gone, so it
+# drops its own, and the source brings the CT back from the dump, which
+# restored there a moment before: its processes run on, and B is clean.
+t_migrate_online_session_lost_after_restore() {
+	mig_setup
+	mig_ct 2139
+	local pid
+	pid=$(ina "$VZCTL" exec 2139 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	cat >"$T/after-post-dump" <<SH
+grep -lE ":/$CGROUP_PREFIX-b/2139(/|\\\$)" /proc/[0-9]*/cgroup >"$T/b-procs" 2>/dev/null
+sh=\$(pgrep -P "\$NVZ_CPT_HOOK_WAITER" -x ssh) && kill -KILL \$sh && touch "$T/ssh-killed"
+exit 0
+SH
+	mig_criu_after_post_dump
+	expect_rc 7 migrate --online $MIG_B 2139
+	[ -s "$T/b-procs" ] || fail "nothing ran on B at post-dump: $OUT"
+	[ -e "$T/ssh-killed" ] || fail "no session ssh to kill: $OUT"
+	expect_out '^Error: Failed to commit the migration on the destination: '
+	expect_out 'Restoring container on the source again'
+	source_intact 2139
+	ina "$VZCTL" exec 2139 "kill -0 $pid" || fail "process $pid lost"
+	wait_for 100 b_ct_gone 2139 || fail "B's copy still runs: $(b_ct_procs 2139)"
+	ls "$T"/dump 2>/dev/null | grep -q 2139 && fail "dump left on A: $(ls "$T"/dump)"
+	ls "$T"/b/dump 2>/dev/null | grep -q 2139 && fail "dump left on B"
 	return 0
 }
 

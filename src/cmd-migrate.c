@@ -19,6 +19,17 @@ static void log_stderr(void *userdata, int level, const char *msg)
 		fprintf(stderr, "%s\n", msg);
 }
 
+/* One line for the source: KEPT (the session committed) or NONE. */
+static int recv_query(struct cmd_ctx *c)
+{
+	struct nvz_error *err = NULL;
+	bool kept;
+	if (nvz_migrate_recv_query(c->ct, &kept, &err) < 0)
+		return cli_fail(err);
+	printf("%s\n", kept ? "KEPT" : "NONE");
+	return 0;
+}
+
 int cmd_migrate_recv(struct cmd_ctx *c)
 {
 	static const struct option opts[] = {
@@ -31,9 +42,11 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		{ "cpuinfo", required_argument, NULL, 'c' },
 		{ "cgroup", required_argument, NULL, 'g' },
 		{ "check-ipv6", no_argument, NULL, '6' },
+		{ "query", no_argument, NULL, 'q' },
 		{ 0 },
 	};
 	struct nvz_migrate_recv_opts o = { .in = 0, .out = 1 };
+	bool query = false;
 	optind = 0;
 	int ch;
 	while ((ch = getopt_long(c->argc + 1, c->argv - 1, "", opts, NULL)) != -1) {
@@ -47,9 +60,12 @@ int cmd_migrate_recv(struct cmd_ctx *c)
 		case 'c': o.cpuinfo = optarg; break;
 		case 'g': o.cgroup_version = atoi(optarg); break;
 		case '6': o.check_ipv6 = true; break;
+		case 'q': query = true; break;
 		default: return NVZ_E_SYNTAX;
 		}
 	}
+	if (query)
+		return recv_query(c);
 	c->ct->ctx->log = log_stderr;
 	c->ct->ctx->log_data = c->out;
 	struct nvz_error *err = NULL;

@@ -94,6 +94,11 @@ struct nvz_migrate_recv_opts {
 };
 int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 		     struct nvz_error **err);
+/* `migrate-recv CTID --query`, asked by a source that lost the answer to
+ * its commit: once this server's session of the CT has ended (its lock,
+ * waited for up to 30 s), *kept says whether it committed (the CT is
+ * here) or cleaned up. */
+int nvz_migrate_recv_query(struct nvz_ct *ct, bool *kept, struct nvz_error **err);
 
 /* Post-copy on the target (lib/cpt/migrate-lazy.c): start criu lazy-pages
  * (fetching from 127.0.0.1:port, ssh's end of the source's page server)

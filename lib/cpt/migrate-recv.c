@@ -451,3 +451,17 @@ int nvz_migrate_recv(struct nvz_ct *ct, const struct nvz_migrate_recv_opts *o,
 	free(r.dump);
 	return rc;
 }
+
+int nvz_migrate_recv_query(struct nvz_ct *ct, bool *kept, struct nvz_error **err)
+{
+	/* The session's vzctl holds the lock until it has committed or
+	 * cleaned up (after an EOF it stops the CT it restored first). */
+	for (int tries = 300; nvz_ct_lock(ct, err) < 0; tries--) {
+		if ((*err)->code != EWOULDBLOCK || tries == 0)
+			return -1;
+		nvz_error_clear(err);
+		usleep(100000);
+	}
+	*kept = nvz_path_exists(ct->conf_path);
+	return 0;
+}

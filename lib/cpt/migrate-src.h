@@ -41,6 +41,9 @@ struct mig {
 	bool held;
 	struct nvz_error *hold_err;
 	bool hold_failed;
+	/* The commit's answer was lost and the target could not be asked:
+	 * the CT may run there, so it is not brought back here. */
+	bool in_doubt;
 };
 
 /* OpenVZ's "log 2": a detail of a step, shown with -v only, three spaces
@@ -63,5 +66,9 @@ void nvz_mig_drop_mux(struct mig *m);
 int nvz_mig_open_session(struct mig *m, struct nvz_error **err);
 int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_error **err);
 void nvz_mig_end_session(struct mig *m, const char *last_word);
+/* After a commit whose answer was lost: did the target keep the CT? On a
+ * connection of its own (`migrate-recv CTID --query`). 1: kept, 0:
+ * dropped, -1: cannot tell (err says why). */
+int nvz_mig_ask_target_kept(struct mig *m, struct nvz_error **err);
 
 #endif

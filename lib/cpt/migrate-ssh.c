@@ -280,3 +280,49 @@ int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_e
 		       !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 }
 
+
+int nvz_mig_ask_target_kept(struct mig *m, struct nvz_error **err)
+{
+	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
+	cleanup_free char *id = nvz_shell_quote(m->ct->id), *cmd = NULL;
+	if (!vz || !id || asprintf(&cmd, "%s migrate-recv %s --query", vz, id) < 0)
+		return nvz_mig_oom(err);
+	struct nvz_argv a = { 0 };
+	for (size_t i = 0; i < m->ssh.n; i++)
+		nvz_argv_add(&a, m->ssh.v[i]);
+	nvz_argv_add(&a, cmd);
+	pid_t pid;
+	int out = -1;
+	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
+	nvz_argv_free(&a);
+	if (r < 0)
+		return -1;
+	/* Bounded: the target waits up to 30 s for its session to end. */
+	char buf[64] = "";
+	size_t n = 0;
+	bool silent = false;
+	struct pollfd p = { .fd = out, .events = POLLIN };
+	while (n < sizeof(buf) - 1) {
+		if (poll(&p, 1, 60000) != 1) {
+			silent = true;
+			break;
+		}
+		ssize_t got = read(out, buf + n, sizeof(buf) - 1 - n);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		buf[n] = '\0';
+	}
+	close(out);
+	if (silent)
+		kill(pid, SIGTERM);
+	int st = nvz_wait(pid, NULL);
+	if (!strcmp(buf, "KEPT\n"))
+		return 1;
+	if (!strcmp(buf, "NONE\n"))
+		return 0;
+	if (silent)
+		return nvz_err(err, NVZ_MIG_VE_START, ETIMEDOUT, "%s did not answer within a minute", m->o->dest);
+	return nvz_err(err, NVZ_MIG_VE_START, EPROTO, "%s cannot be asked (ssh exit status %d)",
+		       m->o->dest, st);
+}

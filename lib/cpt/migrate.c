@@ -434,6 +434,12 @@ static void rollback_source(struct mig *m)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Resuming container on the source");
 		return;
 	}
+	if (m->in_doubt) {
+		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "CT %s is left stopped here, as it may run on %s: "
+			"check there, and bring it back here (vzctl %s %s) only if it does not", m->ct->id,
+			m->o->dest, m->suspended ? "restore" : "start", m->ct->id);
+		return;
+	}
 	if (m->suspended && m->o->lazy) {
 		/* Before the CT ran there its memory never left: the frozen
 		 * tree here just goes on. After, it goes on only if criu here
@@ -668,9 +674,32 @@ static int step_pages(struct mig *m, struct nvz_error **err)
 	return r;
 }
 
+/* The CT runs (or is installed) there; the commit makes that final. If its
+ * answer is lost (the session died), the target either committed or, at
+ * the EOF, dropped its copy: it is asked which, as bringing the CT back
+ * here while it runs there would make two of it. */
 static int step_commit(struct mig *m, struct nvz_error **err)
 {
-	return nvz_mig_session_do(m, "commit", NVZ_MIG_VE_START, err);
+	if (nvz_mig_session_do(m, "commit", NVZ_MIG_VE_START, err) == 0)
+		return 0;
+	struct nvz_error *e = NULL;
+	int kept = nvz_mig_ask_target_kept(m, &e);
+	if (kept == 1) {
+		nvz_log(m->ct->ctx, NVZ_LOG_WARN, "Warning: the answer to the commit was lost (%s), "
+			"but %s has CT %s: the migration is complete", (*err)->msg, m->o->dest, m->ct->id);
+		nvz_error_clear(err);
+		return 0;
+	}
+	if (kept < 0) {
+		m->in_doubt = true;
+		cleanup_free char *lost = strdup((*err)->msg);
+		int code = (*err)->code;
+		nvz_error_clear(err);
+		nvz_err(err, NVZ_MIG_VE_START, code, "%s, and whether it kept the container is not known: %s",
+			lost ? lost : "lost the connection", e->msg);
+		nvz_error_free(e);
+	}
+	return -1;
 }
 
 /* The migration, step by step. Online migration takes other branches in

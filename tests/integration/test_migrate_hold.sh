@@ -210,3 +210,48 @@ SH
 	ls "$T"/b/dump 2>/dev/null | grep -q 2138 && fail "dump left on B"
 	return 0
 }
+
+# The target commits, and its answer never reaches the source (here a
+# vzctl on B that swallows the OK to "commit" and hangs up): the source
+# asks B on a connection of its own. B has the CT: the migration is
+# complete, and the source goes. B cannot be asked either: the CT stays
+# stopped on A with its dump, as it may run on B (it does), and the error
+# says so; two copies never run.
+t_migrate_online_commit_answer_lost() {
+	mig_setup
+	local bin
+	bin=$(dirname "$VZCTL")
+	mkdir -p "$T/bwrap"
+	cat >"$T/bwrap/vzctl" <<SH
+#!/bin/bash
+case " \$* " in
+*" migrate-recv "*" --query "*) [ -e "$T/bwrap-noquery" ] && exit 1 ;;
+*" migrate-recv "*)
+	"$bin/vzctl" "\$@" < <(tee "$T/b-requests") | while IFS= read -r l; do
+		[ "\$l" = OK ] && [ "\$(tail -n1 "$T/b-requests")" = commit ] && exit 0
+		printf '%s\n' "\$l"
+	done
+	exit 0 ;;
+esac
+exec "$bin/vzctl" "\$@"
+SH
+	chmod +x "$T/bwrap/vzctl"
+	sed -i "s|PATH=$bin:|PATH=$T/bwrap:$bin:|" "$T/ssh/auth_b"
+	mig_ct 2140
+	expect_rc 0 migrate --online $MIG_B 2140
+	expect_out "^Warning: the answer to the commit was lost \\(lost the connection to the destination\\), but $MIG_B has CT 2140: the migration is complete"
+	vzb status 2140 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2140)"
+	[ -e "$T/conf/2140.conf" ] && fail "source left: $OUT"
+	ls "$T"/dump 2>/dev/null | grep -q 2140 && fail "dump left on A: $(ls "$T"/dump)"
+	vzb stop 2140 --fast >/dev/null 2>&1 && vzb destroy 2140 >/dev/null 2>&1 || fail "B: stop, destroy"
+	touch "$T/bwrap-noquery"
+	mig_ct 2141
+	expect_rc 7 migrate --online $MIG_B 2141
+	expect_out '^Error: Failed to commit the migration on the destination: lost the connection to the destination, and whether it kept the container is not known: '
+	expect_out "CT 2141 is left stopped here, as it may run on $MIG_B: check there, and bring it back here \\(vzctl restore 2141\\) only if it does not"
+	expect_out "is not known: $MIG_B cannot be asked \\(ssh exit status 1\\)$"
+	ina "$VZCTL" status 2141 | grep -q 'exist unmounted down' || fail "not stopped on A: $(ina "$VZCTL" status 2141)"
+	vzb status 2141 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2141)"
+	[ -d "$T/dump/Dump.2141" ] || fail "dump not kept on A: $(ls "$T"/dump)"
+	return 0
+}

@@ -66,6 +66,8 @@ void nvz_mig_drop_mux(struct mig *m);
 int nvz_mig_open_session(struct mig *m, struct nvz_error **err);
 int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_error **err);
 void nvz_mig_end_session(struct mig *m, const char *last_word);
+/* Run the command a (then freed), its stdout on *out. */
+int nvz_mig_spawn_out(struct nvz_argv *a, pid_t *pid, int *out, struct nvz_error **err);
 /* After a commit whose answer was lost: did the target keep the CT? On a
  * connection of its own (`migrate-recv CTID --query`). 1: kept, 0:
  * dropped, -1: cannot tell (err says why). */

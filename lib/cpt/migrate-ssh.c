@@ -281,6 +281,13 @@ int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_e
 }
 
 
+int nvz_mig_spawn_out(struct nvz_argv *a, pid_t *pid, int *out, struct nvz_error **err)
+{
+	int r = a->oom ? nvz_mig_oom(err) : nvz_spawn(a->v, pid, NULL, out, err);
+	nvz_argv_free(a);
+	return r;
+}
+
 int nvz_mig_ask_target_kept(struct mig *m, struct nvz_error **err)
 {
 	cleanup_free char *vz = nvz_shell_quote(m->o->remote_vzctl ? m->o->remote_vzctl : "vzctl");
@@ -293,9 +300,7 @@ int nvz_mig_ask_target_kept(struct mig *m, struct nvz_error **err)
 	nvz_argv_add(&a, cmd);
 	pid_t pid;
 	int out = -1;
-	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
-	nvz_argv_free(&a);
-	if (r < 0)
+	if (nvz_mig_spawn_out(&a, &pid, &out, err) < 0)
 		return -1;
 	/* Bounded: the target waits up to 30 s for its session to end. */
 	char buf[64] = "";

@@ -220,9 +220,7 @@ static int forward(struct mig *m, int port, struct nvz_error **err)
 	nvz_argv_add(&a, m->dest.ssh);
 	pid_t pid;
 	int out = -1;
-	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &pid, NULL, &out, err);
-	nvz_argv_free(&a);
-	if (r < 0)
+	if (nvz_mig_spawn_out(&a, &pid, &out, err) < 0)
 		return -1;
 	char buf[32] = "";
 	ssize_t n = read(out, buf, sizeof(buf) - 1);

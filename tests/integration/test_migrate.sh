@@ -170,6 +170,14 @@ target_clean() {
 		! ls "$T/b/names" 2>/dev/null | grep -q . && ! ls -a "$T/b/template/shared" 2>/dev/null | grep -q migrating
 }
 
+# B cannot mount any CT: its VE_ROOT is on a read-only tmpfs (unmounted by
+# the test, or by mig_teardown).
+b_root_readonly() {
+	mkdir -p "$T/b/ro"
+	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
+	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+}
+
 # $OUT's progress lines (OpenVZ's step lines) are exactly "$@", in order.
 mig_steps() {
 	local got want
@@ -497,9 +505,7 @@ t_migrate_rollback_ssh_killed() {
 t_migrate_rollback_start_fails() {
 	mig_setup
 	mig_ct 2107
-	mkdir -p "$T/b/ro"
-	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
-	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	b_root_readonly
 	expect_rc 7 migrate $MIG_B 2107
 	expect_out 'Stopping container'
 	# OpenVZ's words for the step that failed, the reason after them.
@@ -702,9 +708,7 @@ t_migrate_stopped_keep_dst() {
 	mig_setup
 	mig_ct 2112 --name cold
 	# A failed attempt (B cannot mount: its VE_ROOT is read-only) with --keep-dst.
-	mkdir -p "$T/b/ro"
-	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
-	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	b_root_readonly
 	expect_rc 7 migrate --keep-dst $MIG_B 2112
 	[ "$(cat "$T/b/private/2112/root/marker")" = migrated-2112 ] || fail "--keep-dst did not keep the synced area"
 	[ -e "$T/b/conf/2112.conf" ] && fail "config left on B"
@@ -991,9 +995,7 @@ t_migrate_online_lazy_rollback() {
 	# mode when it was killed; it must carry data again.
 	mig_tcp_echo 2118
 	local ncpid=$MIG_NCPID
-	mkdir -p "$T/b/ro"
-	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
-	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	b_root_readonly
 	expect_rc 7 migrate --lazy $MIG_B 2118
 	expect_out 'Live migrating container...'
 	expect_out '^Error: Failed to undump container: '

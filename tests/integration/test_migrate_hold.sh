@@ -14,9 +14,7 @@ t_migrate_online_rollback() {
 	pid=$(ina "$VZCTL" exec 2115 'sleep 9999 >/dev/null 2>&1 & echo $!')
 	init=$(state_pid 2115 INIT_PID)
 	[ -n "$init" ] || fail "no INIT_PID"
-	mkdir -p "$T/b/ro"
-	mount -t tmpfs -o ro nvz-mig-ro "$T/b/ro" || fail "tmpfs"
-	sed -i "s|^VE_ROOT=.*|VE_ROOT=$T/b/ro/\$VEID|" "$BCONF"
+	b_root_readonly
 	expect_rc 7 migrate --online $MIG_B 2115
 	expect_out 'Live migrating container...'
 	expect_out 'Resuming container on the source'

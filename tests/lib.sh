@@ -188,3 +188,21 @@ prjquota_here() {
 	mnt=$(df --output=target "$T" 2>/dev/null | tail -1)
 	awk -v m="$mnt" '$2 == m && $4 ~ /prjquota/ {found=1} END {exit !found}' /proc/self/mounts
 }
+
+# $T/vz.conf's criu: the real one, whose tree dump then "fails" (after it
+# killed the tree; the dump itself is whole).
+criu_fails_after_dump() {
+	local real=${NVZ_CRIU:-/opt/nvz/criu/criu}
+	cat >"$T/criu-fails-late" <<SH
+#!/bin/sh
+"$real" "\$@" || exit
+tree=
+for a; do case \$a in cpuinfo) exit 0 ;; dump) tree=1 ;; esac; done
+[ -n "\$tree" ] || exit 0
+echo "Error (criu/cr-dump.c:1): this test's criu fails after the kill" >&2
+exit 1
+SH
+	chmod +x "$T/criu-fails-late"
+	sed -i '/^CRIU=/d' "$T/vz.conf"
+	echo "CRIU=$T/criu-fails-late" >>"$T/vz.conf"
+}

@@ -298,14 +298,16 @@ static int chkpnt_stopped(struct nvz_ct *ct, const struct nvz_runstate *rs, stru
 	return 0;
 }
 
-/* criu failed after its post-dump hook had moved the CT elsewhere, and had
- * killed the tree: the CT is stopped and unmounted here all the same, or
- * the copy here could neither start nor go. */
+/* criu failed after it had killed the tree (after a migration's post-dump
+ * hook had moved the CT elsewhere, say): the CT is stopped and unmounted
+ * here all the same, or the copy here could neither start nor go. */
 static void chkpnt_killed_anyway(struct nvz_ct *ct, const struct nvz_runstate *rs)
 {
 	struct nvz_error *e = NULL;
 	if (rs->init_pid <= 0 || nvz_proc_alive(rs->init_pid, rs->init_start))
 		return;
+	nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: criu had killed the container before it failed: "
+		"it is stopped");
 	if (ct_killed(ct, rs, &e) < 0 || nvz_ct_umount(ct, &e) < 0) {
 		nvz_log(ct->ctx, NVZ_LOG_WARN, "Warning: %s", e->msg);
 		nvz_error_free(e);
@@ -314,9 +316,11 @@ static void chkpnt_killed_anyway(struct nvz_ct *ct, const struct nvz_runstate *r
 
 int nvz_ct_chkpnt(struct nvz_ct *ct, const char *dumpfile, struct nvz_error **err)
 {
-	struct nvz_runstate rs;
-	if (chkpnt_dump(ct, dumpfile, 0, NULL, 0, NULL, &rs, err) < 0)
+	struct nvz_runstate rs = { 0 };
+	if (chkpnt_dump(ct, dumpfile, 0, NULL, 0, NULL, &rs, err) < 0) {
+		chkpnt_killed_anyway(ct, &rs);
 		return -1;
+	}
 	return chkpnt_stopped(ct, &rs, err);
 }
 
@@ -339,8 +343,7 @@ static int chkpnt_rounds(struct nvz_ct *ct, const char *dumpfile, int rounds, co
 		/* A dump that failed took its directory with it; not always. */
 		if (rounds > 0)
 			nvz_ct_predump_drop(ct, dumpfile);
-		if (hold)
-			chkpnt_killed_anyway(ct, &rs);
+		chkpnt_killed_anyway(ct, &rs);
 		return -1;
 	}
 	return chkpnt_stopped(ct, &rs, err);

@@ -170,6 +170,23 @@ t_cpt_start_after_chkpnt() {
 	return 0
 }
 
+# criu kills the CT, then fails: chkpnt says so (16), and the CT is stopped
+# and unmounted when it returns, its cgroup gone; a start boots it afresh.
+t_cpt_criu_fails_after_kill() {
+	cpt_setup
+	start_busybox 1533
+	criu_fails_after_dump
+	expect_rc 16 "$VZCTL" chkpnt 1533
+	expect_out '^Warning: criu had killed the container before it failed: it is stopped$'
+	expect_out '^Checkpointing failed: criu dump failed: '
+	expect_rc 0 "$VZCTL" status 1533
+	[ "$OUT" = "CTID 1533 exist unmounted down" ] || fail "status: $OUT"
+	cg_gone 1533 || fail "cgroup left"
+	expect_rc 0 "$VZCTL" start 1533
+	expect_rc 0 "$VZCTL" exec 1533 true
+	return 0
+}
+
 # A damaged dump: restore fails with a clear message and status 17, the CT
 # is left stopped and unmounted, and the dump is exactly as it was.
 t_cpt_failed_restore_keeps_dump() {

@@ -353,7 +353,10 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
 }
 
 /* Run inside the CT: returns when its init reached its default target or
- * runlevel. systemd says so itself; sysvinit through `runlevel`; busybox
+ * runlevel. systemd says so itself; sysvinit through `runlevel`, which
+ * names the new runlevel before its rc script has run: that script (its
+ * argv[0] /etc/init.d/rc or /etc/rc.d/rc) must also be gone, at two looks
+ * in a row (init forks it just after it wrote the runlevel); busybox
  * init has no runlevels, so the end of its sysinit script (rcS) counts.
  * rcS is the first process init forks, pid 2: if pid 2 is one of ours,
  * this probe came first and rcS has not started, so "no rcS running"
@@ -362,7 +365,7 @@ int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struc
  * fast rcS can start and end between two looks), or once init forked
  * anything else that still runs. */
 static const char wait_script[] =
-	"n=$(($1 * 10)); i=0; seen=; early=; ours=' '; p=$$\n"
+	"n=$(($1 * 10)); i=0; seen=; early=; rc=; ours=' '; p=$$\n"
 	"while [ \"${p:-0}\" -gt 1 ]; do ours=\"$ours$p \"\n"
 	"  p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null); done\n"
 	"case $ours in *' 2 '*) early=1;; esac\n"
@@ -379,7 +382,9 @@ static const char wait_script[] =
 	"esac\n"
 	"while [ $i -lt $n ]; do\n"
 	"  if command -v runlevel >/dev/null 2>&1; then\n"
-	"    case $(runlevel 2>/dev/null) in *[0-9S]) exit 0;; esac\n"
+	"    case $(runlevel 2>/dev/null) in *[0-9S])\n"
+	"      if grep -qzxE '/etc/(init[.]d|rc[.]d)/rc' /proc/[0-9]*/cmdline 2>/dev/null; then rc=\n"
+	"      elif [ -n \"$rc\" ]; then exit 0; else rc=gone; fi;; esac\n"
 	"  elif ps -o args 2>/dev/null | grep -q '[/]etc/init[.]d/rc'; then seen=1\n"
 	"  elif [ -n \"$seen\" ] || [ -z \"$early\" ] || reaped || others; then exit 0; fi\n"
 	"  sleep 0.1; i=$((i+1))\n"

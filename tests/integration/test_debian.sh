@@ -139,15 +139,26 @@ t_debian_sysvinit_boot() {
 		fail "Debian sysvinit template missing (see $TEMPLATE_CACHE/mk-debian-12-sysvinit.log)"
 	expect_rc 0 "$VZCTL" create 804 --ostemplate "$DEBIAN_SYSV_TMPL" --hostname sysv.example.com
 	expect_rc 0 "$VZCTL" set 804 --nameserver 192.0.2.1 --save
+	# A boot script that takes 2 s (run by rc.local, the runlevel's last):
+	# --wait returns once the runlevel's rc script is done, not when
+	# `runlevel` first names the runlevel.
+	"$VZCTL" --quiet mount 804 || fail "mount"
+	mkdir -p "$T/root/804/etc/boot.d"
+	printf '#!/bin/sh\nsleep 2\ntouch /run/nvz-slow-boot.done\n' >"$T/root/804/etc/boot.d/nvzslow"
+	chmod 755 "$T/root/804/etc/boot.d/nvzslow"
+	"$VZCTL" --quiet umount 804 || fail "umount"
 	expect_rc 0 "$VZCTL" start 804 --wait
 	expect_out 'Container started successfully'
-	expect_rc 0 "$VZCTL" exec 804 'runlevel; cat /proc/1/comm; hostname; cat /etc/resolv.conf; grep -E "^Sig(Blk|Ign)" /proc/1/status; ps -o args= --ppid 1'
+	"$VZCTL" exec 804 'test -e /run/nvz-slow-boot.done' || fail "--wait returned before the boot scripts ended"
+	expect_rc 0 "$VZCTL" exec 804 'runlevel; cat /proc/1/comm; hostname; cat /etc/resolv.conf; grep -E "^Sig(Blk|Ign)" /proc/1/status'
 	expect_out '^N 2$'
 	expect_out '^init$'
 	expect_out '^sysv.example.com$'
 	expect_out '^nameserver 192.0.2.1$'
 	expect_out '^SigBlk:	0+$'
-	expect_out '^/sbin/getty .*tty1$'
+	# init starts the gettys once the runlevel's rc script has ended.
+	wait_for 50 eval '"$VZCTL" exec 804 "ps -o args= --ppid 1" | grep -q "^/sbin/getty .*tty1$"' ||
+		fail "no getty on tty1: $("$VZCTL" exec 804 'ps -o args= --ppid 1')"
 	# What init starts does not ignore SIGPIPE (the hub's, before).
 	expect_rc 0 "$VZCTL" exec 804 'for p in $(pidof getty); do v=$(awk "/^SigIgn/ {print \$2}" /proc/$p/status); echo $((0x$v & 0x1000)); done | sort -u'
 	[ "$OUT" = 0 ] || fail "the gettys init started ignore SIGPIPE"

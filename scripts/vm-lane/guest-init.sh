@@ -112,6 +112,14 @@ SKIP="$SKIP t_migrate_online_ploop"
 # ssh, on the host only.
 SKIP="$SKIP t_migrate_online_source_resumed_after_restore t_migrate_online_source_fails_after_kill"
 SKIP="$SKIP t_migrate_online_session_lost_after_restore t_migrate_online_commit_answer_lost"
+# nvz's own logic, the same on either cgroup version, whose kernel side
+# other tests here cover (~2.5 of the lane's minutes; the lane took 3140 s
+# of its 3300 s timeout on 2026-12-06, against 2645 s the run before): the
+# source-side rollback (t_migrate_online_rollback stays), the nested
+# namespace refusal (t_cpt_features_nesting stays), the initscript, the
+# hub's threads, a ploop create killed midway.
+SKIP="$SKIP t_migrate_online_unrestorable t_migrate_online_nested_ns_refused t_onboot_script"
+SKIP="$SKIP t_hub_starts_in_a_row t_disk_kill9_create_ploop"
 if [ -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz ]; then
 	ln -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz /var/cache/nvz-test/templates/
 else

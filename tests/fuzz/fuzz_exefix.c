@@ -9,6 +9,7 @@
 #include "fuzz.h"
 #include "cpt/criu.h"
 #include "nvz/error.h"
+#include "nvz/fs.h"
 
 static char dir[] = "/tmp/nvz-fuzz-exefix-XXXXXX";
 
@@ -40,11 +41,18 @@ static uint8_t *get(const char *name, size_t *n)
 	return b;
 }
 
+/* libFuzzer ends with exit(): the scratch directory goes then. */
+static void drop_dir(void)
+{
+	nvz_rm_rf(dir, NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool made;
 	if (!made) {
 		CHECK(mkdtemp(dir));
+		CHECK(atexit(drop_dir) == 0);
 		made = true;
 	}
 	if (size < 2)

@@ -280,7 +280,6 @@ int nvz_mig_session_do(struct mig *m, const char *what, int status, struct nvz_e
 		       !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 }
 
-
 int nvz_mig_spawn_out(struct nvz_argv *a, pid_t *pid, int *out, struct nvz_error **err)
 {
 	int r = a->oom ? nvz_mig_oom(err) : nvz_spawn(a->v, pid, NULL, out, err);

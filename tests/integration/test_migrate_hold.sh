@@ -4,15 +4,21 @@
 # Servers and helpers: test_migrate.sh.
 # shellcheck shell=bash
 
+# CT $1 as mig_ct makes it, with a process that must outlive what follows:
+# its pid (in the CT) in SLEEPER, init's host pid in INIT0.
+mig_ct_sleeper() {
+	mig_ct "$1"
+	SLEEPER=$(ina "$VZCTL" exec "$1" 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	INIT0=$(state_pid "$1" INIT_PID)
+}
+
 # Online, and the restore on B fails (B cannot mount the CT): the CT runs
 # on A from where it was frozen, the same processes (nothing restored from
 # the dump, which could fail here too); B is clean.
 t_migrate_online_rollback() {
 	mig_setup
-	mig_ct 2115
-	local pid init
-	pid=$(ina "$VZCTL" exec 2115 'sleep 9999 >/dev/null 2>&1 & echo $!')
-	init=$(state_pid 2115 INIT_PID)
+	mig_ct_sleeper 2115
+	local pid=$SLEEPER init=$INIT0
 	[ -n "$init" ] || fail "no INIT_PID"
 	b_root_readonly
 	expect_rc 7 migrate --online $MIG_B 2115
@@ -57,10 +63,8 @@ t_migrate_online_ploop() {
 # and processes. Restoring it on A from that dump would have lost it.
 t_migrate_online_unrestorable() {
 	mig_setup
-	mig_ct 2134
-	local pid init real=${NVZ_CRIU:-/opt/nvz/criu/criu}
-	pid=$(ina "$VZCTL" exec 2134 'sleep 9999 >/dev/null 2>&1 & echo $!')
-	init=$(state_pid 2134 INIT_PID)
+	mig_ct_sleeper 2134
+	local pid=$SLEEPER init=$INIT0 real=${NVZ_CRIU:-/opt/nvz/criu/criu}
 	cat >"$T/criu-norestore" <<SH
 #!/bin/sh
 for a; do [ "\$a" = restore ] && { echo "Error (criu/cr-restore.c:1): this test's criu restores nothing" >&2; exit 1; }; done
@@ -123,10 +127,8 @@ SH
 # fails, A's CT is the same init and processes, and B has no trace of it.
 t_migrate_online_source_resumed_after_restore() {
 	mig_setup
-	mig_ct 2137
-	local pid init
-	pid=$(ina "$VZCTL" exec 2137 'sleep 9999 >/dev/null 2>&1 & echo $!')
-	init=$(state_pid 2137 INIT_PID)
+	mig_ct_sleeper 2137
+	local pid=$SLEEPER init=$INIT0
 	cat >"$T/after-post-dump" <<SH
 grep -lE ":/$CGROUP_PREFIX-b/2137(/|\\\$)" /proc/[0-9]*/cgroup >"$T/b-procs" 2>/dev/null
 echo "this test's post-dump fails after nvz's hook" >&2
@@ -155,9 +157,8 @@ SH
 # restored there a moment before: its processes run on, and B is clean.
 t_migrate_online_session_lost_after_restore() {
 	mig_setup
-	mig_ct 2139
-	local pid
-	pid=$(ina "$VZCTL" exec 2139 'sleep 9999 >/dev/null 2>&1 & echo $!')
+	mig_ct_sleeper 2139
+	local pid=$SLEEPER
 	cat >"$T/after-post-dump" <<SH
 grep -lE ":/$CGROUP_PREFIX-b/2139(/|\\\$)" /proc/[0-9]*/cgroup >"$T/b-procs" 2>/dev/null
 sh=\$(pgrep -P "\$NVZ_CPT_HOOK_WAITER" -x ssh) && kill -KILL \$sh && touch "$T/ssh-killed"

@@ -38,6 +38,16 @@ put() { # put NAME VALUE...
 	printf '%s\n' "$@" | jq -s '{results: [{times: .}]}' >"$OUT/$name.json"
 }
 
+# run_tmpfs DIR...: a tool's run state on a tmpfs, as /run is on a stock
+# host (here /run is the root ext4). There each file a tool keeps per
+# running CT is a page of memory, which a disk frees once caches are dropped.
+run_tmpfs() {
+	local d
+	for d; do
+		mkdir -p "$d" && mount -t tmpfs -o mode=0755,size=64m nvz-bench-run "$d" || die "tmpfs on $d"
+	done
+}
+
 # setup_nvz [LINE...]: a server root of nvz's own under $NV (vz.conf with
 # these extra lines last: bench/cpt.sh adds CRIU= and its STOP_TIMEOUT).
 setup_nvz() {
@@ -607,6 +617,7 @@ ba_round() { # ba_round before|after ROUND RUNS: one build's turn, in a subshell
 bench_before_after() {
 	local r v n per=$(((RUNS + ROUNDS - 1) / ROUNDS))
 	(NV=$NB TAG=$TAG-b setup_nvz) || die "server for the before build"
+	run_tmpfs "$NB/run"
 	nvz create 401 --ostemplate busybox-x86_64 --layout simfs:shared || die "nvz create 401"
 	VZ_CONF=$NB/vz.conf "$BENCH_BEFORE/vzctl" --quiet create 401 --ostemplate busybox-x86_64 \
 		--layout simfs:shared >/dev/null || die "nvz create 401 (before)"

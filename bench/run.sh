@@ -57,6 +57,7 @@ EXECWAIT=$W/bin/execwait
 LXC_PIVOTS_BEFORE=$(ls -d /sys/fs/cgroup/lxc.pivot /sys/fs/cgroup/*/lxc.pivot 2>/dev/null)
 trap cleanup_all EXIT
 trap 'exit 130' INT TERM
+run_tmpfs "$NV/run" "$CRUNR"
 
 {
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -432,6 +432,18 @@ static void rollback_source(struct mig *m)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Resuming container on the source");
 		return;
 	}
+	if (m->in_doubt && m->o->lazy) {
+		/* Its memory went there page by page: the dump here holds none,
+		 * and a restore (or a start, which tries the dump first) would
+		 * bring back its processes without it. */
+		cleanup_free char *dump = nvz_ct_dump_path(m->ct);
+		if (dump)
+			nvz_rm_rf(dump, NULL);
+		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "CT %s is left stopped here, as it may run on %s: "
+			"check there. Its memory went there (post-copy): only if it does not run there, "
+			"boot it here afresh (vzctl start %s)", m->ct->id, m->o->dest, m->ct->id);
+		return;
+	}
 	if (m->in_doubt) {
 		nvz_log(m->ct->ctx, NVZ_LOG_ERROR, "CT %s is left stopped here, as it may run on %s: "
 			"check there, and bring it back here (vzctl %s %s) only if it does not", m->ct->id,

@@ -434,7 +434,8 @@ int nvz_ct_chkpnt_lazy_end(struct nvz_ct *ct, struct nvz_ct_lazy *l, struct nvz_
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 			       dir ? dir : "DUMPDIR");
 	}
-	struct nvz_runstate rs = { l->init_pid, l->init_start, l->monitor_pid, l->monitor_start };
+	struct nvz_runstate rs = { .init_pid = l->init_pid, .init_start = l->init_start,
+				   .monitor_pid = l->monitor_pid, .monitor_start = l->monitor_start };
 	return chkpnt_stopped(ct, &rs, err);
 }
 
@@ -458,7 +459,8 @@ bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
 		nvz_rm_rf(dir, NULL);
 	if (!nvz_proc_alive(l->init_pid, l->init_start)) {
 		/* criu had killed it: stopped here as after a chkpnt. */
-		struct nvz_runstate rs = { l->init_pid, l->init_start, l->monitor_pid, l->monitor_start };
+		struct nvz_runstate rs = { .init_pid = l->init_pid, .init_start = l->init_start,
+				   .monitor_pid = l->monitor_pid, .monitor_start = l->monitor_start };
 		chkpnt_stopped(ct, &rs, NULL);
 		return false;
 	}

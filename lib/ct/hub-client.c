@@ -190,19 +190,11 @@ static char hub_call(const struct nvz_ct *ct, bool may_start, const struct hub_r
 	return answer;
 }
 
-static char *limits_path(const struct nvz_ct *ct)
-{
-	char *path = NULL;
-	return asprintf(&path, "%s/limits", ct->rundir) < 0 ? NULL : path;
-}
-
 void nvz_hub_take_start_limits(const struct nvz_ct *ct)
 {
-	struct rlimit rl[RLIM_NLIMITS];
-	cleanup_free char *path = limits_path(ct);
-	cleanup_close int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0 && read(fd, rl, sizeof(rl)) == (ssize_t)sizeof(rl))
-		nvz_rlimits_set(rl);
+	struct nvz_runstate rs;
+	if (nvz_runstate_read(ct, &rs) == 0 && rs.has_limits)
+		nvz_rlimits_set(rs.limits);
 }
 
 int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
@@ -211,10 +203,6 @@ int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, in
 	struct hub_request rq;
 	if (hub_request_init(ct, dumpdir, &rq, err) < 0)
 		return -1;
-	/* For a restart after a reboot inside; without it, the hub's. */
-	cleanup_free char *limits = dumpdir ? NULL : limits_path(ct);
-	if (limits && nvz_mkdir_p(ct->rundir, 0700, NULL) == 0)
-		nvz_write_runtime_atomic(limits, rq.rlim, sizeof(rq.rlim), 0600, NULL);
 	rq.have_exec = exec >= 0;
 	rq.have_lock = ct->lockfd >= 0;
 	rq.have_lazy = ct->lazy_ready_fd > 0;

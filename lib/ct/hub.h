@@ -31,8 +31,8 @@
  * no hub, the caller forks its own (*err says why, for the log). */
 int nvz_hub_spawn_monitor(struct nvz_ct *ct, const char *dumpdir, int report, int go, int exec,
 			  struct nvz_error **err);
-/* Our limits to those of the vzctl that last started ct (RUNDIR/<id>/
- * limits): a restart after a reboot inside keeps them, whoever runs it. */
+/* Our limits to those of the vzctl that last started ct (LIMITS in its
+ * state): a restart after a reboot inside keeps them, whoever runs it. */
 void nvz_hub_take_start_limits(const struct nvz_ct *ct);
 
 /* vzhub (src/vzhub.c): the hub on its listening socket, for the vzctl

@@ -140,13 +140,8 @@ void nvz_monitor_set_hub(int fd)
 
 int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err)
 {
-	pid_t mon = hub_fd >= 0 ? hub_pid : getpid();
-	struct nvz_runstate rs = {
-		.init_pid = init_pid,
-		.init_start = nvz_proc_starttime(init_pid),
-		.monitor_pid = mon,
-		.monitor_start = nvz_proc_starttime(mon),
-	};
+	struct nvz_runstate rs;
+	nvz_runstate_make(ct, init_pid, hub_fd >= 0 ? hub_pid : getpid(), &rs);
 	if (hub_fd >= 0 && token_fd < 0 && (token_fd = nvz_ct_monitor_token_take(ct, err)) < 0)
 		return -1;
 	return nvz_runstate_write(ct, &rs, err);
@@ -407,8 +402,8 @@ static void hand_over(struct nvz_ct *ct, const struct ct_host *h, int report_fd)
 			_exit(0);
 		}
 		/* No hub any more: we stay the CT's monitor, and the state says so. */
-		struct nvz_runstate rs = { h->pid, nvz_proc_starttime(h->pid), getpid(),
-					   nvz_proc_starttime(getpid()) };
+		struct nvz_runstate rs;
+		nvz_runstate_make(ct, h->pid, getpid(), &rs);
 		nvz_runstate_write(ct, &rs, NULL);
 		close(hub_fd);
 		hub_fd = -1;

@@ -29,7 +29,10 @@
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
-#define CONSOLE_LOG_MAX (1 << 20)
+/* On a stock host RUNDIR is a tmpfs, where the log is memory for the CT's
+ * whole life: past its cap it keeps its newest part (several boots). */
+#define CONSOLE_LOG_MAX (128 << 10)
+#define CONSOLE_LOG_KEEP (64 << 10)
 #define VZMON "vzmon"
 
 extern char **environ;
@@ -96,15 +99,49 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 	return 0;
 }
 
-/* Console output goes to the log, which restarts past 1 MiB. */
+/* The log's last CONSOLE_LOG_KEEP bytes, from the first line that starts
+ * in them, moved to its start. The fd is O_APPEND, with which pwrite
+ * appends: cleared meanwhile (only this loop writes through it). In 4 kB
+ * steps on the stack, so the hub's heap does not grow for it; the two
+ * ranges never overlap (size > 2 * KEEP). On a failure the log starts
+ * afresh. */
+static void console_log_cut(int logfd, off_t size)
+{
+	char buf[4096];
+	int flags = fcntl(logfd, F_GETFL);
+	off_t from = size - CONSOLE_LOG_KEEP, to = 0;
+	bool ok = flags >= 0 && fcntl(logfd, F_SETFL, flags & ~O_APPEND) == 0;
+	while (ok && from < size) {
+		ssize_t n = pread(logfd, buf, sizeof(buf), from);
+		if (n <= 0)
+			break;
+		const char *start = buf;
+		if (from == size - CONSOLE_LOG_KEEP) {
+			const char *nl = memchr(buf, '\n', (size_t)n);
+			start = nl ? nl + 1 : buf;
+		}
+		size_t len = (size_t)(buf + n - start);
+		ok = len == 0 || pwrite(logfd, start, len, to) == (ssize_t)len;
+		from += n;
+		to += (off_t)len;
+	}
+	/* Cut half way: start afresh rather than keep a log in pieces. */
+	if (ftruncate(logfd, ok && from >= size ? to : 0) < 0)
+		ok = false;
+	if (flags >= 0)
+		fcntl(logfd, F_SETFL, flags);
+}
+
+/* Console output goes to the log, cut to its newest part past its cap. */
 void nvz_console_drain(int master, int logfd)
 {
 	char buf[4096];
 	ssize_t n = read(master, buf, sizeof(buf));
 	if (n <= 0 || logfd < 0)
 		return;
-	if (lseek(logfd, 0, SEEK_END) > CONSOLE_LOG_MAX && ftruncate(logfd, 0) == 0)
-		lseek(logfd, 0, SEEK_SET);
+	off_t size = lseek(logfd, 0, SEEK_END);
+	if (size > CONSOLE_LOG_MAX)
+		console_log_cut(logfd, size);
 	if (write(logfd, buf, (size_t)n) < 0)
 		return;
 }

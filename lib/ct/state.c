@@ -67,6 +67,35 @@ int nvz_proc_zombie_status(pid_t pid, unsigned long long start)
 	return (int)strtol(status, NULL, 10);
 }
 
+/* LIMITS="cur:max ..." in resource order; RLIM_INFINITY as -1. */
+static bool limits_parse(const char *v, struct rlimit *rl)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		char *end;
+		for (int i = 0; i < 2; i++) {
+			errno = 0;
+			long long n = strtoll(v, &end, 10);
+			if (errno || end == v || *end != (i ? (r + 1 < RLIM_NLIMITS ? ' ' : '\0') : ':') ||
+			    n < -1)
+				return false;
+			rlim_t val = n < 0 ? RLIM_INFINITY : (rlim_t)n;
+			*(i ? &rl[r].rlim_max : &rl[r].rlim_cur) = val;
+			v = end + (*end != '\0');
+		}
+	}
+	return true;
+}
+
+static void limits_print(FILE *f, const struct rlimit *rl)
+{
+	fputs("LIMITS=\"", f);
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		fprintf(f, "%s%lld:%lld", r ? " " : "",
+			rl[r].rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl[r].rlim_cur,
+			rl[r].rlim_max == RLIM_INFINITY ? -1LL : (long long)rl[r].rlim_max);
+	fputs("\"\n", f);
+}
+
 static char *state_path(const struct nvz_ct *ct)
 {
 	char *s = NULL;
@@ -91,6 +120,8 @@ int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs)
 		rs->monitor_pid = (pid_t)atoi(v);
 	if ((v = nvz_conf_get(c, "MONITOR_START")))
 		rs->monitor_start = strtoull(v, NULL, 10);
+	if ((v = nvz_conf_get(c, "LIMITS")))
+		rs->has_limits = limits_parse(v, rs->limits);
 	nvz_conf_free(c);
 	return 0;
 }
@@ -102,14 +133,32 @@ int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		return -1;
 	cleanup_free char *path = state_path(ct);
 	cleanup_free char *text = NULL;
-	int n = asprintf(&text,
-			 "INIT_PID=\"%d\"\nINIT_START=\"%llu\"\nMONITOR_PID=\"%d\"\n"
-			 "MONITOR_START=\"%llu\"\n",
-			 (int)rs->init_pid, rs->init_start, (int)rs->monitor_pid,
-			 rs->monitor_start);
-	if (!path || n < 0)
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f) {
+		fprintf(f, "INIT_PID=\"%d\"\nINIT_START=\"%llu\"\nMONITOR_PID=\"%d\"\n"
+			   "MONITOR_START=\"%llu\"\n",
+			(int)rs->init_pid, rs->init_start, (int)rs->monitor_pid, rs->monitor_start);
+		if (rs->has_limits)
+			limits_print(f, rs->limits);
+	}
+	if (!path || !f || fclose(f) != 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	return nvz_write_runtime_atomic(path, text, (size_t)n, 0600, err);
+	return nvz_write_runtime_atomic(path, text, len, 0600, err);
+}
+
+void nvz_runstate_make(const struct nvz_ct *ct, pid_t init_pid, pid_t monitor_pid,
+		       struct nvz_runstate *rs)
+{
+	*rs = (struct nvz_runstate){
+		.init_pid = init_pid,
+		.init_start = nvz_proc_starttime(init_pid),
+		.monitor_pid = monitor_pid,
+		.monitor_start = nvz_proc_starttime(monitor_pid),
+		.has_limits = ct->start_rlimits != NULL,
+	};
+	if (ct->start_rlimits)
+		memcpy(rs->limits, ct->start_rlimits, sizeof(rs->limits));
 }
 
 void nvz_runstate_remove(const struct nvz_ct *ct)

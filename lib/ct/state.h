@@ -3,6 +3,7 @@
 #define NVZ_CT_STATE_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "nvz/ct.h"
@@ -12,6 +13,13 @@ struct nvz_runstate {
 	unsigned long long init_start; /* /proc/<pid>/stat starttime: guards PID reuse */
 	pid_t monitor_pid;
 	unsigned long long monitor_start;
+	/* The limits of the vzctl that started the CT, for the restart after
+	 * a reboot inside (done by the hub, whose own limits are not the
+	 * user's); has_limits false: the restart keeps its own. In the state
+	 * rather than a file of their own: each file is a page of a tmpfs
+	 * /run per running CT. */
+	bool has_limits;
+	struct rlimit limits[RLIM_NLIMITS];
 };
 
 /* Start time of pid, 0 if it does not exist. */
@@ -24,6 +32,10 @@ int nvz_proc_zombie_status(pid_t pid, unsigned long long start);
 int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs);
 int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		       struct nvz_error **err);
+/* The state naming this init and monitor, with the CT's start limits
+ * (ct->start_rlimits), if it has them. */
+void nvz_runstate_make(const struct nvz_ct *ct, pid_t init_pid, pid_t monitor_pid,
+		       struct nvz_runstate *rs);
 void nvz_runstate_remove(const struct nvz_ct *ct);
 /* A restored CT's uptime goes on from its dump's (OpenVZ kept it across
  * checkpoints and migration): base, the seconds it had run, is added to

@@ -165,13 +165,19 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 
 /* RUNDIR/<id>/netif: the interfaces the running CT has, an unsaved
  * --netif_add or --netif_del included: the base of the next live change
- * (the config would not delete an unsaved interface, nor find it). */
+ * (the config would not delete an unsaved interface, nor find it). None
+ * is no file: on a tmpfs /run each file is a page per running CT. */
 static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
 	if (asprintf(&path, "%s/netif", ct->rundir) < 0 ||
 	    asprintf(&text, "NETIF=\"%s\"\n", netif ? netif : "") < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	if (!netif || !*netif) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "remove %s", path);
+		return 0;
+	}
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
@@ -184,7 +190,13 @@ int nvz_ct_netifs(const struct nvz_ct *ct, const char *text, struct nvz_netifs *
 
 char *nvz_ct_live_netif(const struct nvz_ct *ct)
 {
-	return nvz_ct_runtime_value(ct, "netif", "NETIF");
+	char *live = nvz_ct_runtime_value(ct, "netif", "NETIF");
+	struct nvz_runstate rs;
+	/* A running CT without the record has no interface, whatever its
+	 * config says (an unsaved --netif_del, or an edit by hand). */
+	if (!live && nvz_runstate_read(ct, &rs) == 0 && nvz_proc_alive(rs.init_pid, rs.init_start))
+		live = strdup("");
+	return live;
 }
 
 int nvz_veth_start(struct nvz_ct *ct, pid_t init_pid, const char *netif, struct nvz_error **err)

@@ -2,6 +2,25 @@
 # description, onboot.
 # shellcheck shell=bash
 
+# Past its cap (128 KiB) the console log keeps its newest part (64 KiB
+# from a line's start), in order, and goes on: on a stock host RUNDIR is a
+# tmpfs, where the log is memory for the CT's whole life (it was 1 MiB,
+# then started afresh, empty).
+t_console_log_capped() {
+	start_busybox 703
+	expect_rc 0 "$VZCTL" exec 703 'i=0; while [ $i -lt 30000 ]; do echo "console-line-$i"; i=$((i+1)); done >/dev/console'
+	local log=$T/run/703/console.log size
+	wait_for 100 eval 'tail -n1 "$log" | grep -q "^console-line-29999"' || fail "last line not logged: $(tail -n2 "$log")"
+	size=$(stat -c %s "$log")
+	[ "$size" -le $((128 * 1024 + 4096)) ] && [ "$size" -ge $((60 * 1024)) ] || fail "log of $size bytes"
+	# Whole lines, one after another, up to the last.
+	tr -d '\r' <"$log" | awk '!/^console-line-[0-9]+$/ { print "not a line: " $0; exit 1 }
+		{ n = substr($0, 14) + 0; if (NR > 1 && n != prev + 1) { print "gap: " prev " then " n; exit 1 }; prev = n }' ||
+		fail "log out of order"
+	expect_rc 0 "$VZCTL" exec 703 'echo after-the-cut >/dev/console'
+	wait_for 50 grep -q after-the-cut "$log" || fail "nothing logged after the cut"
+}
+
 t_console_attach_detach() {
 	start_busybox 701
 	OUT=$( (sleep 0.5; "$VZCTL" exec 701 'echo hello-from-console >/dev/console'; sleep 0.5; printf '\033.') |

@@ -203,7 +203,8 @@ t_migrate_online_source_fails_after_kill() {
 # asks B on a connection of its own. B has the CT: the migration is
 # complete, and the source goes. B cannot be asked either: the CT stays
 # stopped on A with its dump, as it may run on B (it does), and the error
-# says so; two copies never run.
+# says so; two copies never run. After a post-copy (--lazy), A's dump has
+# no memory: it goes, and the advice is a fresh boot.
 t_migrate_online_commit_answer_lost() {
 	mig_setup
 	local bin
@@ -240,5 +241,17 @@ SH
 	ina "$VZCTL" status 2141 | grep -q 'exist unmounted down' || fail "not stopped on A: $(ina "$VZCTL" status 2141)"
 	vzb status 2141 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2141)"
 	[ -d "$T/dump/Dump.2141" ] || fail "dump not kept on A: $(ls "$T"/dump)"
+	vzb stop 2141 --fast >/dev/null 2>&1 && vzb destroy 2141 >/dev/null 2>&1 || fail "B: stop, destroy 2141"
+	ina "$VZCTL" --quiet destroy 2141 || fail "A: destroy 2141"
+	# Post-copy: the dump on A holds no memory, so it goes, and the advice
+	# is a fresh boot (a restore from it brought back processes without
+	# their memory).
+	lazy_pipes
+	mig_ct 2142
+	expect_rc 7 migrate --lazy $MIG_B 2142
+	expect_out "CT 2142 is left stopped here, as it may run on $MIG_B: check there. Its memory went there \(post-copy\): only if it does not run there, boot it here afresh \(vzctl start 2142\)"
+	vzb status 2142 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2142)"
+	ina "$VZCTL" status 2142 | grep -q 'exist unmounted down$' || fail "A: $(ina "$VZCTL" status 2142)"
+	[ -e "$T/dump/Dump.2142" ] && fail "a dump without memory kept on A: $(ls "$T/dump/Dump.2142")"
 	return 0
 }

@@ -539,6 +539,9 @@ t_hub_init_gets_starters_limits() {
 	printf '%s\n' "$OUT" | grep -Eq "^Max stack size +4194304 " || fail "114: $OUT"
 	# The hub keeps its own.
 	grep -Eq "^Max open files +1111 " "/proc/$hub/limits" || fail "the hub's: $(grep 'open files' "/proc/$hub/limits")"
+	# Kept in the state: no file of their own (a tmpfs page per CT).
+	grep -q '^LIMITS="' "$T/run/114/state" || fail "no LIMITS in the state"
+	[ -e "$T/run/114/limits" ] && fail "a limits file"
 	# A reboot inside restarts the CT (through a vzctl the hub runs) with them.
 	local init1
 	init1=$(state_pid 114 INIT_PID)

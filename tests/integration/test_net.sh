@@ -392,8 +392,11 @@ t_net_netif_live_unsaved() {
 	srv "$VZCTL" --quiet create 1315 --ostemplate busybox-x86_64 || fail create
 	expect_rc 0 srv "$VZCTL" start 1315
 	wait_for 100 srv "$VZCTL" exec 1315 'test -e /run/nvz-boot.done' || fail "no boot"
+	# No interface, no record (a page of a tmpfs /run per CT).
+	[ -e "$T/run/1315/netif" ] && fail "a record of no interface: $(cat "$T/run/1315/netif")"
 	expect_rc 0 srv "$VZCTL" set 1315 --netif_add eth1
 	ip -n "$SRV" link show veth1315.1 >/dev/null 2>&1 || fail "no host side after a live --netif_add"
+	grep -q '^NETIF=".*ifname=eth1' "$T/run/1315/netif" || fail "no record of eth1"
 	expect_rc 0 srv "$VZCTL" set 1315 --ifname eth1 --mac 00:18:51:AA:BB:CC
 	expect_rc 0 srv "$VZCTL" exec 1315 'cat /sys/class/net/eth1/address'
 	[ "$OUT" = 00:18:51:aa:bb:cc ] || fail "eth1's MAC: $OUT"
@@ -405,6 +408,15 @@ t_net_netif_live_unsaved() {
 	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
 	printf '%s' "$OUT" | grep -q eth1 && fail "eth1 still in the CT: $OUT"
 	grep -q NETIF "$T/conf/1315.conf" && fail "an unsaved NETIF was saved"
+	[ -e "$T/run/1315/netif" ] && fail "a record of no interface after --netif_del"
+	# The running CT has none, whatever its config now says (an edit by
+	# hand, not applied): a live --netif_add starts from none.
+	echo 'NETIF="ifname=eth0,mac=00:18:51:AA:BB:C0,host_ifname=veth1315.0,host_mac=00:18:51:AA:BB:C1"' \
+		>>"$T/conf/1315.conf"
+	expect_rc 0 srv "$VZCTL" set 1315 --netif_add eth2
+	grep -q 'ifname=eth0' "$T/run/1315/netif" && fail "the config's eth0 taken as live: $(cat "$T/run/1315/netif")"
+	expect_rc 0 srv "$VZCTL" exec 1315 'ls /sys/class/net'
+	printf '%s' "$OUT" | grep -q eth2 || fail "no eth2 in the CT: $OUT"
 	return 0
 }
 

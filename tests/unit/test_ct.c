@@ -672,6 +672,44 @@ Test(proc, zombie_status)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 }
 
+/* The state keeps the starter's limits (infinity included) for the
+ * restart after a reboot inside; a CT started without them has none, and
+ * a state whose LIMITS is damaged has none rather than half of them. */
+Test(ct, runstate_keeps_start_limits)
+{
+	open_ctx("");
+	struct nvz_ct *ct = open_ct(101);
+	struct rlimit want[RLIM_NLIMITS];
+	for (int r = 0; r < RLIM_NLIMITS; r++)
+		want[r] = (struct rlimit){ (rlim_t)r * 1000 + 1, r % 3 ? (rlim_t)r * 2000 + 2 : RLIM_INFINITY };
+	want[RLIMIT_CORE].rlim_cur = 0;
+	ct->start_rlimits = want;
+	struct nvz_runstate rs, back;
+	nvz_runstate_make(ct, getpid(), getppid(), &rs);
+	struct nvz_error *err = NULL;
+	cr_assert_eq(nvz_runstate_write(ct, &rs, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_runstate_read(ct, &back), 0);
+	cr_assert_eq(back.init_pid, getpid());
+	cr_assert_eq(back.monitor_start, nvz_proc_starttime(getppid()));
+	cr_assert(back.has_limits);
+	cr_assert_arr_eq(back.limits, want, sizeof(want));
+
+	ct->start_rlimits = NULL;
+	nvz_runstate_make(ct, getpid(), getppid(), &rs);
+	cr_assert_eq(nvz_runstate_write(ct, &rs, &err), 0);
+	cr_assert_eq(nvz_runstate_read(ct, &back), 0);
+	cr_assert_not(back.has_limits);
+	cr_assert_eq(back.init_pid, getpid());
+
+	FILE *f = fopen(P("%s/state", ct->rundir), "a");
+	cr_assert_not_null(f);
+	fputs("LIMITS=\"1:2 3:4 x\"\n", f);
+	fclose(f);
+	cr_assert_eq(nvz_runstate_read(ct, &back), 0);
+	cr_assert_not(back.has_limits, "a damaged LIMITS taken");
+	nvz_ct_free(ct);
+}
+
 /* vzpid's mapping: a CT is the numeric directory right below the prefix,
  * in any hierarchy line (v1 hybrid or v2); the hub's cgroup, the host's
  * and a CT-like name under another prefix are not CTs. */

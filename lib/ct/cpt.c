@@ -460,7 +460,7 @@ bool nvz_ct_chkpnt_lazy_abort(struct nvz_ct *ct, struct nvz_ct_lazy *l)
 	if (!nvz_proc_alive(l->init_pid, l->init_start)) {
 		/* criu had killed it: stopped here as after a chkpnt. */
 		struct nvz_runstate rs = { .init_pid = l->init_pid, .init_start = l->init_start,
-				   .monitor_pid = l->monitor_pid, .monitor_start = l->monitor_start };
+					   .monitor_pid = l->monitor_pid, .monitor_start = l->monitor_start };
 		chkpnt_stopped(ct, &rs, NULL);
 		return false;
 	}

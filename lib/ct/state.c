@@ -172,8 +172,9 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 		nvz_bcfs_clear_host(bc);
 	/* NETDEV devices out of a CT that powered itself off (netdev.c). */
 	nvz_netdev_release(ct);
+	/* limits: an older nvz's file (the limits are in the state now). */
 	static const char *const files[] = { "console.sock", "resources", "resources.live", "netif",
-					     "uptime" };
+					     "uptime", "limits" };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *f = NULL;
 		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)

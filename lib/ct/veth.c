@@ -170,14 +170,15 @@ static int one_netif(const struct nvz_ct *ct, int ct_ns, const struct nvz_netif 
 static int netif_record(const struct nvz_ct *ct, const char *netif, struct nvz_error **err)
 {
 	cleanup_free char *path = NULL, *text = NULL;
-	if (asprintf(&path, "%s/netif", ct->rundir) < 0 ||
-	    asprintf(&text, "NETIF=\"%s\"\n", netif ? netif : "") < 0)
+	if (asprintf(&path, "%s/netif", ct->rundir) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (!netif || !*netif) {
 		if (unlink(path) < 0 && errno != ENOENT)
 			return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "remove %s", path);
 		return 0;
 	}
+	if (asprintf(&text, "NETIF=\"%s\"\n", netif) < 0)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
 	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);

@@ -553,5 +553,9 @@ t_hub_init_gets_starters_limits() {
 	printf '%s\n' "$OUT" | grep -Eq '^Max open files +2222 +3333 +files' || fail "114 after reboot: $OUT"
 	printf '%s\n' "$OUT" | grep -Eq "^Max stack size +4194304 " || fail "114 after reboot: $OUT"
 	expect_rc 0 "$VZCTL" stop 114
+	# An older nvz's limits file goes with the stop.
+	head -c 256 /dev/zero >"$T/run/113/limits"
 	expect_rc 0 "$VZCTL" stop 113
+	[ -e "$T/run/113/limits" ] && fail "an older nvz's limits file left after stop"
+	return 0
 }

@@ -1,5 +1,6 @@
-/* vzmigrate's source side, shared by its files: migrate.c (the steps) and
- * migrate-ssh.c (the ssh connection and the target session over it). */
+/* vzmigrate's source side, shared by its files: migrate.c (the steps),
+ * migrate-copy.c (the rsync copies) and migrate-ssh.c (the ssh connection
+ * and the target session over it). */
 #ifndef NVZ_CPT_MIGRATE_SRC_H
 #define NVZ_CPT_MIGRATE_SRC_H
 
@@ -55,6 +56,16 @@ static inline int nvz_mig_oom(struct nvz_error **err)
 {
 	return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 }
+
+/* migrate-copy.c: one rsync of src (a directory's content if dir) to
+ * dst on the target, exit 24 (a file vanished) fine if vanish_ok; the
+ * shared template tree if the target lacks it; the CT's area (the final
+ * pass: with its config, dump and action scripts, side by side). */
+int nvz_mig_rsync_to(struct mig *m, const char *src, const char *dst, const char *extra,
+		     bool dir, bool vanish_ok, struct nvz_error **err);
+bool nvz_mig_is_ploop(const struct nvz_ct *ct);
+int nvz_mig_prepare_tree(struct mig *m, struct nvz_error **err);
+int nvz_mig_sync_private(struct mig *m, bool final, struct nvz_error **err);
 
 /* ssh's command prefix (m->ssh) and rsync's -e (m->rsh), sharing one
  * ControlMaster connection in a private directory (dropped by drop_mux). */

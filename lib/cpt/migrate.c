@@ -40,145 +40,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One rsync of SRC/ to host:DST/ with the CT's ssh. Exit 24 (a file
- * vanished while the CT ran) is expected in a first pass. */
-struct copy {
-	const char *src, *dst, *extra;
-	bool dir, vanish_ok;
-	pid_t pid;
-};
-
-static int copy_start(struct mig *m, struct copy *c, struct nvz_error **err)
-{
-	struct nvz_argv a = { 0 };
-	nvz_argv_add(&a, "rsync");
-	nvz_argv_add_words(&a, "-aHAX --numeric-ids");
-	nvz_argv_add_words(&a, c->extra);
-	nvz_argv_add_words(&a, m->o->rsync_opts);
-	nvz_argv_add(&a, "-e");
-	nvz_argv_add(&a, m->rsh);
-	cleanup_free char *s = NULL, *d = NULL;
-	if (asprintf(&s, "%s%s", c->src, c->dir ? "/" : "") < 0 ||
-	    asprintf(&d, "%s:%s%s", m->dest.rsync, c->dst, c->dir ? "/" : "") < 0) {
-		nvz_argv_free(&a);
-		return nvz_mig_oom(err);
-	}
-	nvz_argv_add(&a, s);
-	nvz_argv_add(&a, d);
-	int r = a.oom ? nvz_mig_oom(err) : nvz_spawn(a.v, &c->pid, NULL, NULL, err);
-	nvz_argv_free(&a);
-	return r;
-}
-
-static int copy_finish(struct mig *m, struct copy *c, struct nvz_error **err)
-{
-	if (c->pid <= 0)
-		return 0;
-	if (m->o->interrupted && *m->o->interrupted)
-		kill(c->pid, SIGTERM); /* the signal came while another copy was waited for */
-	int st = nvz_wait(c->pid, m->o->interrupted);
-	c->pid = 0;
-	if (st == 0 || (st == 24 && c->vanish_ok))
-		return 0;
-	if (st < 0)
-		return nvz_err_sys(err, NVZ_MIG_COPY, errno, "waiting for rsync of %s", c->src);
-	return nvz_err(err, NVZ_MIG_COPY, EIO, "rsync of %s exited with status %d", c->src, st);
-}
-
-/* Copies side by side over the one ssh connection: the final sync, while
- * the CT is down, lasts as long as the longest one. A failed start stops
- * those already running; the first error is the one reported. */
-static int copy_all(struct mig *m, struct copy *c, size_t n, struct nvz_error **err)
-{
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = copy_start(m, &c[i], err);
-	for (size_t i = 0; i < n; i++) {
-		if (r < 0 && c[i].pid > 0)
-			kill(c[i].pid, SIGTERM);
-		if (copy_finish(m, &c[i], err) < 0)
-			r = -1;
-	}
-	return r;
-}
-
-static int rsync_to(struct mig *m, const char *src, const char *dst, const char *extra,
-		    bool dir, bool vanish_ok, struct nvz_error **err)
-{
-	struct copy c = { src, dst, extra, dir, vanish_ok, 0 };
-	return copy_all(m, &c, 1, err);
-}
-
-static bool is_ploop(const struct nvz_ct *ct)
-{
-	return !strncmp(nvz_ct_get(ct, "VE_LAYOUT", "simfs"), "ploop", 5);
-}
-
-/* The template tree of a CT on a shared template, if the target lacks it. */
-static int prepare(struct mig *m, struct nvz_error **err)
-{
-	if (!m->rtree)
-		return 0;
-	const char *tmpl = nvz_ct_get(m->ct, "TEMPLATE", NULL);
-	const char *tree = nvz_conf_get(m->ct->conf, "TEMPLATE_TREE");
-	cleanup_free char *src = NULL;
-	if (!tmpl || !tree || strchr(tree, '/') || asprintf(&src, "%s/shared/%s", tmpl, tree) < 0)
-		return nvz_err(err, NVZ_MIG_COPY, EINVAL, "bad TEMPLATE_TREE of CT %s", m->ct->id);
-	if (!nvz_path_exists(src))
-		return nvz_err(err, NVZ_MIG_COPY, ENOENT, "shared template %s is missing here", src);
-	return rsync_to(m, src, m->rtree, NULL, true, false, err);
-}
-
-/* rsync's filter for CONF_DIR: the CT's own scripts, nothing else. */
-static char *script_filter(const struct nvz_ct *ct)
-{
-	char *f = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&f, &len);
-	if (!m)
-		return NULL;
-	for (size_t i = 0; i < NVZ_CT_SCRIPT_EVENTS; i++)
-		fprintf(m, "--include=/%s.%s ", ct->id, nvz_ct_script_events[i]);
-	fputs("--exclude=*", m);
-	if (fclose(m) != 0) {
-		free(f);
-		return NULL;
-	}
-	return f;
-}
-
-static int sync_private(struct mig *m, bool final, struct nvz_error **err)
-{
-	/* The final pass must see every change since the first: mtimes are
-	 * compared to the nanosecond (a file rewritten in the same second with
-	 * the same size is not skipped). An image is always compared block by
-	 * block (--ignore-times: its mtime proves nothing about a loop device's
-	 * writes) and rewritten in place, so only changed blocks move. */
-	const char *extra = !final ? "--delete --sparse"
-			    : is_ploop(m->ct) ? "--delete --sparse --inplace --ignore-times"
-					      : "--delete --sparse --modify-window=-1";
-	if (!final)
-		return rsync_to(m, m->ct->private, m->rpriv, extra, true, true, err);
-	cleanup_free char *dump = m->suspended ? nvz_ct_dump_path(m->ct) : NULL;
-	cleanup_free char *scripts = script_filter(m->ct);
-	if ((m->suspended && !dump) || !scripts)
-		return nvz_mig_oom(err);
-	struct copy c[4] = {
-		{ m->ct->private, m->rpriv, extra, true, false, 0 },
-		{ m->ct->conf_path, m->rconf, NULL, false, false, 0 },
-		{ dump, m->rdump, "--delete --sparse", true, false, 0 },
-		{ m->ct->ctx->ct_conf_dir, m->rscripts, scripts, true, false, 0 },
-	};
-	size_t n = 2;
-	if (dump)
-		c[n++] = c[2];
-	/* The CT's action scripts (OpenVZ's vzmigrate copied them too), where
-	 * the target takes them. */
-	if (m->rscripts)
-		c[n++] = c[3];
-	return copy_all(m, c, n, err);
-}
-
 /* vzctl's own progress lines (stop, start) are details here: vzmigrate
  * prints its steps, the rest only with -v. Errors and warnings pass. */
 struct demote {
@@ -269,7 +130,7 @@ static int move_while_frozen(void *arg, struct nvz_error **err)
 	double t1 = now();
 	/* A ploop image is still mounted: what its file system holds in
 	 * memory goes into the image first. */
-	int r = is_ploop(m->ct) ? nvz_ct_sync_mounted(m->ct, &e) : 0;
+	int r = nvz_mig_is_ploop(m->ct) ? nvz_ct_sync_mounted(m->ct, &e) : 0;
 	if (r == 0)
 		r = step_sync2(m, &e);
 	m->times->sync2 = now() - t1;
@@ -595,7 +456,7 @@ static int step_prepare(struct mig *m, struct nvz_error **err)
 {
 	/* OpenVZ said it for every migration (it copied the config then). */
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Preparing remote node");
-	return prepare(m, err);
+	return nvz_mig_prepare_tree(m, err);
 }
 
 /* OpenVZ ran vzquota init and on there for a simfs CT with DISK_QUOTA: the
@@ -615,7 +476,7 @@ static int step_quota(struct mig *m, struct nvz_error **err)
 static int step_sync1(struct mig *m, struct nvz_error **err)
 {
 	/* -c: trim the image first, so that less is copied (OpenVZ: ploop only). */
-	if (m->o->compact && is_ploop(m->ct)) {
+	if (m->o->compact && nvz_mig_is_ploop(m->ct)) {
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Compacting container image");
 		if (nvz_ct_compact(m->ct, err) < 0)
 			return -1;
@@ -630,7 +491,7 @@ static int step_sync1(struct mig *m, struct nvz_error **err)
 		nvz_log(m->ct->ctx, NVZ_LOG_INFO,
 			"Not creating a container snapshot: the running image is copied without one");
 	nvz_log(m->ct->ctx, NVZ_LOG_INFO, "Syncing private");
-	return sync_private(m, false, err);
+	return nvz_mig_sync_private(m, false, err);
 }
 
 /* Each pre-dump round goes to the target's dump directory at once. */
@@ -638,7 +499,7 @@ static int copy_round(void *data, struct nvz_error **err)
 {
 	struct mig *m = data;
 	cleanup_free char *dump = nvz_ct_dump_path(m->ct);
-	return dump ? rsync_to(m, dump, m->rdump, "--sparse", true, false, err) : nvz_mig_oom(err);
+	return dump ? nvz_mig_rsync_to(m, dump, m->rdump, "--sparse", true, false, err) : nvz_mig_oom(err);
 }
 
 /* Online, where the kernel tracks dirty pages: the memory goes while the
@@ -664,7 +525,7 @@ static int step_sync2(struct mig *m, struct nvz_error **err)
 		nvz_mig_detail(m, "Copying dumpfile");
 	if (m->was_running)
 		nvz_mig_detail(m, "Syncing private (2nd pass)");
-	return sync_private(m, true, err);
+	return nvz_mig_sync_private(m, true, err);
 }
 
 /* Post-copy: the CT runs on the target while its memory streams there.

@@ -127,6 +127,8 @@ int nvz_ct_lazy_local_wait(struct nvz_ct *ct, const char *dir, struct nvz_ct_laz
 /* criu's own /run for its kernel-probe cache (nvz_cpt_kdat_run in
  * RUNDIR), or NULL; to be freed. */
 char *nvz_ct_criu_run(const struct nvz_ct *ct);
+/* The criu binary the CT's config names (CRIU), else nvz's own. */
+const char *nvz_ct_criu_path(const struct nvz_ct *ct);
 /* Start with the lock already held (used by start and by the monitor on reboot). */
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 

@@ -1,6 +1,7 @@
 /* Live counters for the beancounter view (/proc/user_beancounters, vzubc):
- * held, maxheld, limit and failcnt of the few parameters a memory, pids or
- * TCP cgroup counter stands for. Pages are 4 KiB pages, as OpenVZ's were. */
+ * held, maxheld, limit and failcnt of the parameters a memory, pids or TCP
+ * cgroup counter stands for, and held alone of those memory.stat counts.
+ * Pages are 4 KiB pages, as OpenVZ's were. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,48 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Parameters the kernel counts in memory.stat (bytes, hierarchical) but
+ * neither limits nor keeps a peak of: held only, maxheld what is held now.
+ * One read of the file for all of them: on v2 each read flushes the
+ * cgroup's statistics. */
+struct stat_field {
+	enum nvz_ubc_id id;
+	const char *key;
+	bool pages;
+};
+
+static void held_from_stat(const char *dir, const struct stat_field *f, size_t n,
+			   struct nvz_cgroup_counter *out)
+{
+	cleanup_free char *path = nvz_cg_join(dir, "memory.stat");
+	cleanup_free char *text = NULL;
+	if (!path || nvz_cg_read_file(path, &text, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+		if (!parse_value(text, f[i].key, &v))
+			continue;
+		if (f[i].pages)
+			v = to_pages(v);
+		out[f[i].id] = (struct nvz_cgroup_counter){ v, v, NVZ_UNLIMITED, 0, true };
+	}
+}
+
+/* OpenVZ's oomguarpages held RAM and swap together. The peaks need not
+ * have come at the same moment: maxheld is an upper bound. */
+static void oomguar_from_ram_swap(struct nvz_cgroup_counter *out)
+{
+	const struct nvz_cgroup_counter *ram = &out[UBC_PHYSPAGES], *swap = &out[UBC_SWAPPAGES];
+	if (!ram->valid || ram->held == NVZ_UNLIMITED)
+		return;
+	uint64_t held = ram->held, maxheld = ram->maxheld;
+	if (swap->valid && swap->held != NVZ_UNLIMITED) {
+		held += swap->held;
+		maxheld += swap->maxheld;
+	}
+	out[UBC_OOMGUARPAGES] = (struct nvz_cgroup_counter){ held, maxheld, NVZ_UNLIMITED, 0, true };
+}
+
 /* ---- v1 ----------------------------------------------------------------- */
 
 static const struct files v1_mem = { "memory.usage_in_bytes", "memory.max_usage_in_bytes",
@@ -115,6 +158,11 @@ static const struct files v1_kmem = { "memory.kmem.usage_in_bytes",
 				      "memory.kmem.max_usage_in_bytes",
 				      "memory.kmem.limit_in_bytes", "memory.kmem.failcnt", NULL };
 static const struct files pids = { "pids.current", "pids.peak", "pids.max", "pids.events", "max" };
+/* Unevictable pages are what mlock and SHM_LOCK pin (and ramfs's). */
+static const struct stat_field v1_stat[] = {
+	{ UBC_SHMPAGES, "total_shmem", true },
+	{ UBC_LOCKEDPAGES, "total_unevictable", true },
+};
 
 /* v1 counts swap only inside memory+swap: swap = memsw - memory. The peaks
  * need not have happened at the same moment, so maxheld is approximate. */
@@ -160,6 +208,7 @@ int nvz_cg_v1_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *o
 		 * the sum goes to TCPSNDBUF, TCPRCVBUF has no counter of its own. */
 		read_counter(mem, &v1_tcp, false, &out[UBC_TCPSNDBUF]);
 		read_counter(mem, &v1_kmem, false, &out[UBC_KMEMSIZE]);
+		held_from_stat(mem, v1_stat, sizeof(v1_stat) / sizeof(v1_stat[0]), out);
 	}
 	if (pid)
 		read_counter(pid, &pids, false, &out[UBC_NUMPROC]);
@@ -172,6 +221,15 @@ static const struct files v2_mem = { "memory.current", "memory.peak", "memory.ma
 				     "memory.events", "max" };
 static const struct files v2_swap = { "memory.swap.current", "memory.swap.peak",
 				      "memory.swap.max", "memory.swap.events", "max" };
+/* Socket memory is charged to memory.max: shown, never limited. The
+ * dentry and inode caches are most of the reclaimable slab. */
+static const struct stat_field v2_stat[] = {
+	{ UBC_TCPSNDBUF, "sock", false },
+	{ UBC_SHMPAGES, "shmem", true },
+	{ UBC_LOCKEDPAGES, "unevictable", true },
+	{ UBC_KMEMSIZE, "kernel", false },
+	{ UBC_DCACHESIZE, "slab_reclaimable", false },
+};
 
 int nvz_cg_v2_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *out,
 		       struct nvz_error **err)
@@ -181,11 +239,7 @@ int nvz_cg_v2_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter *o
 	if (nvz_cg_has_controller(cg, "memory")) {
 		read_counter(dir, &v2_mem, true, &out[UBC_PHYSPAGES]);
 		read_counter(dir, &v2_swap, true, &out[UBC_SWAPPAGES]);
-		/* Socket memory is charged to memory.max: shown, never limited. */
-		uint64_t sock;
-		if (get(dir, "memory.stat", "sock", &sock))
-			out[UBC_TCPSNDBUF] = (struct nvz_cgroup_counter){ sock, sock, NVZ_UNLIMITED,
-									   0, true };
+		held_from_stat(dir, v2_stat, sizeof(v2_stat) / sizeof(v2_stat[0]), out);
 	}
 	if (nvz_cg_has_controller(cg, "pids"))
 		read_counter(dir, &pids, false, &out[UBC_NUMPROC]);
@@ -204,5 +258,6 @@ int nvz_cgroup_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter o
 			       cg->prefix, cg->name);
 	if (cg->ops->counters(cg, out, err) < 0)
 		return nvz_err_wrap(err, "counters of cgroup %s/%s", cg->prefix, cg->name);
+	oomguar_from_ram_swap(out);
 	return 0;
 }

@@ -42,6 +42,37 @@ t_bc_format_inside() {
 	expect_rc 8 "$VZCTL" exec 101 "echo x > $BC_INSIDE"
 }
 
+# Rows the kernel counts but does not limit, held only (memory.stat):
+# shmpages follows the CT's tmpfs files, oomguarpages is RAM and swap
+# together, kmemsize the kernel's objects, dcachesize (cgroup v2) the
+# reclaimable slab. Before, they showed 0 whatever the CT did.
+t_bc_held_from_memory_stat() {
+	start_busybox 101
+	local shm0 shm1 shm2 ram oom
+	shm0=$(bc_field 101 shmpages held)
+	expect_rc 0 "$VZCTL" exec 101 'dd if=/dev/zero of=/run/fill bs=1048576 count=8 2>/dev/null'
+	shm1=$(bc_field 101 shmpages held)
+	[ "${shm1:-0}" -ge $((${shm0:-0} + 2048)) ] || fail "shmpages held $shm0 -> $shm1 after 8M written to /run"
+	[ "$(bc_field 101 shmpages maxheld)" -ge $((${shm0:-0} + 2048)) ] || fail "shmpages maxheld below held"
+	expect_rc 0 "$VZCTL" exec 101 'rm /run/fill'
+	shm2=$(bc_field 101 shmpages held)
+	[ "${shm2:-0}" -lt "$shm1" ] || fail "shmpages held $shm1 -> $shm2 after the file went"
+	# Both from one read: the CT's memory moves between two.
+	read -r ram oom < <("$VZCTL" exec 101 cat "$BC_INSIDE" |
+		awk '$1 ~ /:$/ { $1 = ""; $0 = $0 } $1 == "physpages" { r = $2 } $1 == "oomguarpages" { o = $2 }
+			END { print r, o }')
+	[ "${oom:-0}" -ge "${ram:-1}" ] && [ "$ram" -gt 0 ] || fail "oomguarpages held $oom, physpages held $ram"
+	[ "$(bc_field 101 kmemsize held)" -gt 0 ] || fail "kmemsize held 0"
+	if cg_v2; then
+		[ "$(bc_field 101 dcachesize held)" -gt 0 ] || fail "dcachesize held 0 on cgroup v2"
+	fi
+	# The same values on the host: vzlist's columns.
+	expect_rc 0 "$VZLIST" -H -o shmpages,oomguarpages 101
+	expect_out '^ +[0-9]+ +[1-9][0-9]*$'
+	# No counter on mainline: still 0.
+	[ "$(bc_field 101 numfile held)" = 0 ] || fail "numfile held"
+}
+
 t_bc_numproc_failcnt() {
 	start_busybox 101
 	expect_rc 0 "$VZCTL" set 101 --numproc 20:20

@@ -248,7 +248,10 @@ static void make_fixture(void)
 	put("nvz/101/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
 	put("nvz/101/memory.swap.current", "8192\n");
 	put("nvz/101/memory.swap.events", "high 0\nmax 2\nfail 0\n");
-	put("nvz/101/memory.stat", "anon 1000\nfile 2000\nkernel 300\nsock 16384\nshmem 0\n");
+	/* Keys that begin like others ("kernel_stack", "slab"), to match whole. */
+	put("nvz/101/memory.stat", "anon 1000\nfile 2000\nkernel_stack 100\nkernel 300\nsock 16384\n"
+				   "shmem 40960\nunevictable 12288\nslab 5700\n"
+				   "slab_reclaimable 5000\nslab_unreclaimable 700\n");
 	put("nvz/101/pids.current", "5\n");
 	put("nvz/101/pids.peak", "7\n");
 	put("nvz/101/pids.events", "max 4\n");
@@ -419,7 +422,22 @@ Test(limits, v2_counters_and_controllers_on_fixture)
 	cr_assert_eq(c[UBC_TCPSNDBUF].held, 16384);
 	cr_assert_eq(c[UBC_TCPSNDBUF].limit, U);
 	cr_assert(!c[UBC_TCPRCVBUF].valid);
-	cr_assert(!c[UBC_KMEMSIZE].valid);
+	/* memory.stat: held only, in the parameter's unit. */
+	cr_assert(c[UBC_KMEMSIZE].valid);
+	cr_assert_eq(c[UBC_KMEMSIZE].held, 300);
+	cr_assert_eq(c[UBC_KMEMSIZE].maxheld, 300);
+	cr_assert_eq(c[UBC_KMEMSIZE].limit, U);
+	cr_assert_eq(c[UBC_SHMPAGES].held, 10);
+	cr_assert_eq(c[UBC_LOCKEDPAGES].held, 3);
+	cr_assert_eq(c[UBC_DCACHESIZE].held, 5000);
+	cr_assert_eq(c[UBC_DCACHESIZE].failcnt, 0);
+	/* RAM and swap together. */
+	cr_assert(c[UBC_OOMGUARPAGES].valid);
+	cr_assert_eq(c[UBC_OOMGUARPAGES].held, 5122);
+	cr_assert_eq(c[UBC_OOMGUARPAGES].maxheld, 7682);
+	cr_assert_eq(c[UBC_OOMGUARPAGES].limit, U);
+	cr_assert(!c[UBC_PRIVVMPAGES].valid);
+	cr_assert(!c[UBC_NUMFILE].valid);
 
 	cr_assert(nvz_cgroup_has_controller(g_cg, "io"));
 	/* 102 does not exist yet: the parent's subtree_control decides. */

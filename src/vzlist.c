@@ -11,6 +11,7 @@
 #include "nvz/ct.h"
 #include "nvz/ctx.h"
 #include "nvz/storage.h"
+#include "nvz/ubcview.h"
 #include "vzlist.h"
 
 #define DEFAULT_FIELDS "ctid,numproc,status,ip,hostname"
@@ -241,6 +242,12 @@ static char *drop_prefixes(char *ips)
 
 /* What is not a field getter: status, verified name, resources, NPROC,
  * and the disk usage if asked for. */
+/* A CT's config value, for the beancounter rows a pre-VSwap limit counts. */
+static const char *ct_value(void *ct, const char *key)
+{
+	return nvz_ct_get(ct, key, NULL);
+}
+
 static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usage)
 {
 	struct nvz_ct *ct = c->ct;
@@ -273,9 +280,11 @@ static void fill(struct vzl_ct *c, const struct nvz_ct_state *st, bool disk_usag
 			vzl_set_nproc(c, (unsigned long long)nr);
 		/* Live beancounter values where this kernel counts them. */
 		struct nvz_cgroup_counter cnt[UBC_COUNT];
-		if (nvz_cgroup_counters(cg, cnt, NULL) == 0)
+		if (nvz_cgroup_counters(cg, cnt, NULL) == 0) {
+			nvz_ubc_counters_by_limits(ct_value, ct, cnt);
 			for (int id = 0; id < UBC_COUNT && id < VZL_NUBC; id++)
 				vzl_set_usage(c, id, &cnt[id]);
+		}
 	}
 	nvz_error_free(err);
 	nvz_cgroup_free(cg);

@@ -33,6 +33,15 @@ struct nvz_ubc_row {
 void nvz_ubc_rows(const struct nvz_conf *applied, const struct nvz_cgroup_counter *counters,
 		  struct nvz_ubc_row rows[UBC_COUNT]);
 
+/* A pre-VSwap config's memory limit comes from privvmpages (or from a
+ * guarantee, vmguarpages or oomguarpages; lib/res nvz_res_sets_memory):
+ * that row then counts what the memory limit counts, RAM and swap held
+ * and the memory counter's failcnt, so that its use against its barrier
+ * and what it refused show where the admin set the limit. nvz_ubc_rows
+ * does it; vzlist, which reads the config itself, calls it. */
+void nvz_ubc_counters_by_limits(nvz_res_get_fn get, void *data,
+				struct nvz_cgroup_counter c[UBC_COUNT]);
+
 /* The /proc/user_beancounters text of one CT: "Version: 2.5", the column
  * header, then every row with OpenVZ's widths, the first one prefixed with
  * "<uid>:" and the "dummy" placeholder rows where OpenVZ had them. */

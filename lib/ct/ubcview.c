@@ -44,9 +44,41 @@ static int take_buf(struct nvz_list_buf *b, char **text, struct nvz_error **err)
 
 /* Rows */
 
+void nvz_ubc_counters_by_limits(nvz_res_get_fn get, void *data,
+				struct nvz_cgroup_counter c[UBC_COUNT])
+{
+	static const enum nvz_ubc_id pre_vswap[] = { UBC_PRIVVMPAGES, UBC_VMGUARPAGES,
+						     UBC_OOMGUARPAGES };
+	const struct nvz_cgroup_counter *ram = &c[UBC_PHYSPAGES], *swap = &c[UBC_SWAPPAGES];
+	if (!ram->valid || ram->held == NVZ_UNLIMITED)
+		return;
+	for (size_t i = 0; i < sizeof(pre_vswap) / sizeof(pre_vswap[0]); i++) {
+		if (!nvz_res_sets_memory(get, data, pre_vswap[i]))
+			continue;
+		struct nvz_cgroup_counter v = { ram->held, ram->maxheld, NVZ_UNLIMITED, ram->failcnt,
+						true };
+		if (swap->valid && swap->held != NVZ_UNLIMITED) {
+			v.held += swap->held;
+			v.maxheld += swap->maxheld;
+		}
+		c[pre_vswap[i]] = v;
+	}
+}
+
+static const char *conf_value(void *conf, const char *key)
+{
+	return nvz_conf_get(conf, key);
+}
+
 void nvz_ubc_rows(const struct nvz_conf *applied, const struct nvz_cgroup_counter *counters,
 		  struct nvz_ubc_row rows[UBC_COUNT])
 {
+	struct nvz_cgroup_counter by_limits[UBC_COUNT];
+	if (counters && applied) {
+		memcpy(by_limits, counters, sizeof(by_limits));
+		nvz_ubc_counters_by_limits(conf_value, (void *)applied, by_limits);
+		counters = by_limits;
+	}
 	for (int id = 0; id < UBC_COUNT; id++) {
 		const struct nvz_ubc_info *info = nvz_ubc_info(id);
 		const struct nvz_cgroup_counter *c = counters ? &counters[id] : NULL;

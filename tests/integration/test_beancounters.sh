@@ -122,6 +122,38 @@ t_bc_memory_hog() {
 	expect_rc 0 "$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null'
 }
 
+# The guide's memory loop (vmguarpages, oomguarpages, privvmpages), a
+# pre-VSwap config: privvmpages' limit is the CT's memory limit, so what it
+# refuses shows in the privvmpages row, whose held is RAM and swap, as the
+# guide's "look for a non-zero failcnt" expects. (Its row showed 0 held and
+# 0 failcnt while the memory limit refused the hog.)
+t_bc_privvmpages_guide_loop() {
+	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
+	local t
+	for t in vmguarpages oomguarpages privvmpages; do
+		expect_rc 0 "$VZCTL" set 101 --save --$t 64M
+	done
+	grep -q '^PHYSPAGES=.*:[0-9]' "$T/conf/101.conf" && ! grep -q '^PHYSPAGES=.*:unlimited' "$T/conf/101.conf" &&
+		fail "the config has a VSwap RAM limit: $(grep PHYSPAGES "$T/conf/101.conf")"
+	"$VZCTL" --quiet start 101 || fail "start"
+	wait_for 100 booted 101 || fail "no boot"
+	[ "$(bc_field 101 privvmpages limit)" = 16384 ] || fail "privvmpages limit not 64M in pages"
+	local held
+	held=$(bc_field 101 privvmpages held)
+	[ "${held:-0}" -gt 0 ] && [ "$held" -lt 16384 ] || fail "privvmpages held $held"
+	[ "$(bc_field 101 privvmpages failcnt)" = 0 ] || fail "privvmpages failcnt before the hog"
+	"$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null' >"$T/hog1" 2>&1 &&
+		fail "a 100M hog finished under privvmpages 64M"
+	local fc
+	fc=$(bc_field 101 privvmpages failcnt)
+	[ "${fc:-0}" -gt 0 ] || fail "privvmpages failcnt $fc after the hog"
+	[ "$(bc_field 101 privvmpages maxheld)" -ge 15000 ] || fail "privvmpages maxheld below the limit's reach"
+	expect_rc 0 "$VZUBC" 101
+	expect_out '^  privvmpages\|'
+	expect_rc 0 "$VZLIST" -H -o privvmpages.f 101
+	expect_out '^ +[1-9][0-9]*$'
+}
+
 # lxcfs on a private mount point of this test, stopped by its PID.
 start_lxcfs() {
 	command -v lxcfs >/dev/null || fail "lxcfs cannot run here: not installed (apt-get install lxcfs)"

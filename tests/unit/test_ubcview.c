@@ -168,6 +168,59 @@ Test(rows, counters_fill_what_applied_lacks)
 	nvz_conf_free(applied);
 }
 
+/* The guide's pre-VSwap config (all three at 512M): privvmpages sets the
+ * memory limit, so its row counts RAM and swap and the memory failcnt; a
+ * VSwap config (PHYSPAGES limit) leaves those rows to their own counters;
+ * with guarantees only, each set one counts it (the larger is the limit). */
+Test(rows, pre_vswap_limit_row_counts_memory)
+{
+	struct nvz_cgroup_counter c[UBC_COUNT];
+	memset(c, 0, sizeof(c));
+	c[UBC_PHYSPAGES] = (struct nvz_cgroup_counter){ 1000, 2000, U, 5, true };
+	c[UBC_SWAPPAGES] = (struct nvz_cgroup_counter){ 10, 20, U, 1, true };
+	struct nvz_ubc_row r[UBC_COUNT];
+
+	struct nvz_conf *guide = conf_of("VMGUARPAGES=\"131072:unlimited\"\n"
+					 "OOMGUARPAGES=\"131072:unlimited\"\n"
+					 "PRIVVMPAGES=\"131072:131072\"\n");
+	nvz_ubc_rows(guide, c, r);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].held, 1010);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].maxheld, 2020);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].failcnt, 5);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].barrier, 131072);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].limit, 131072);
+	/* The guarantees do not set it here: their own counters (none). */
+	cr_assert_eq(r[UBC_VMGUARPAGES].held, 0);
+	cr_assert_eq(r[UBC_VMGUARPAGES].failcnt, 0);
+	/* The counters given are not changed. */
+	cr_assert_eq(c[UBC_PRIVVMPAGES].valid, false);
+	nvz_conf_free(guide);
+
+	struct nvz_conf *vswap = conf_of("PHYSPAGES=\"0:65536\"\nPRIVVMPAGES=\"131072:131072\"\n");
+	nvz_ubc_rows(vswap, c, r);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].held, 0);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].failcnt, 0);
+	cr_assert_eq(r[UBC_PHYSPAGES].held, 1000);
+	cr_assert_eq(r[UBC_PHYSPAGES].failcnt, 5);
+	nvz_conf_free(vswap);
+
+	struct nvz_conf *guar = conf_of("VMGUARPAGES=\"65536:unlimited\"\n"
+					"OOMGUARPAGES=\"131072:unlimited\"\n");
+	nvz_ubc_rows(guar, c, r);
+	cr_assert_eq(r[UBC_VMGUARPAGES].held, 1010);
+	cr_assert_eq(r[UBC_OOMGUARPAGES].held, 1010);
+	cr_assert_eq(r[UBC_OOMGUARPAGES].failcnt, 5);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].held, 0);
+	nvz_conf_free(guar);
+
+	/* Without a memory counter nothing is made up. */
+	c[UBC_PHYSPAGES].valid = false;
+	guide = conf_of("PRIVVMPAGES=\"131072:131072\"\n");
+	nvz_ubc_rows(guide, c, r);
+	cr_assert_eq(r[UBC_PRIVVMPAGES].held, 0);
+	nvz_conf_free(guide);
+}
+
 /* Parser */
 
 Test(parse, round_trip_drops_dummies)

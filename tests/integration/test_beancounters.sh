@@ -104,18 +104,24 @@ t_bc_tcpsndbuf_live() {
 	expect_out '^    tcpsndbuf\|.*\|   4M\|   5M\|'
 }
 
+# bc_hog_refused CT ROW WHAT: a 100M hog (tail keeps a newline-less stream
+# in memory) refused by the CT's 64M memory limit (set by WHAT), and ROW's
+# failcnt saying so.
+bc_hog_refused() {
+	"$VZCTL" exec "$1" 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null' >"$T/hog1" 2>&1 &&
+		fail "a 100M hog finished under $3"
+	local fc
+	fc=$(bc_field "$1" "$2" failcnt)
+	[ "${fc:-0}" -gt 0 ] || fail "$2 failcnt $fc after the hog"
+}
+
 t_bc_memory_hog() {
 	"$VZCTL" --quiet create 101 --ostemplate busybox-x86_64 || fail "create"
 	expect_rc 0 "$VZCTL" set 101 --ram 64M --swap 0 --save
 	"$VZCTL" --quiet start 101 || fail "start"
 	wait_for 100 booted 101 || fail "no boot"
 	[ "$(bc_field 101 physpages limit)" = 16384 ] || fail "physpages limit not 64M in pages"
-	# tail keeps a newline-less stream in memory: 100M against 64M of RAM.
-	"$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null' >"$T/hog1" 2>&1 &&
-		fail "a 100M hog finished under --ram 64M --swap 0"
-	local fc
-	fc=$(bc_field 101 physpages failcnt)
-	[ "${fc:-0}" -gt 0 ] || fail "physpages failcnt $fc after the hog"
+	bc_hog_refused 101 physpages "--ram 64M --swap 0"
 	ct_running 101 || fail "the CT died with its hog"
 	expect_rc 0 "$VZCTL" set 101 --ram 256M
 	[ "$(bc_field 101 physpages limit)" = 65536 ] || fail "physpages limit not raised live"
@@ -142,11 +148,7 @@ t_bc_privvmpages_guide_loop() {
 	held=$(bc_field 101 privvmpages held)
 	[ "${held:-0}" -gt 0 ] && [ "$held" -lt 16384 ] || fail "privvmpages held $held"
 	[ "$(bc_field 101 privvmpages failcnt)" = 0 ] || fail "privvmpages failcnt before the hog"
-	"$VZCTL" exec 101 'dd if=/dev/zero bs=1048576 count=100 2>/dev/null | tail >/dev/null' >"$T/hog1" 2>&1 &&
-		fail "a 100M hog finished under privvmpages 64M"
-	local fc
-	fc=$(bc_field 101 privvmpages failcnt)
-	[ "${fc:-0}" -gt 0 ] || fail "privvmpages failcnt $fc after the hog"
+	bc_hog_refused 101 privvmpages "privvmpages 64M"
 	[ "$(bc_field 101 privvmpages maxheld)" -ge 15000 ] || fail "privvmpages maxheld below the limit's reach"
 	expect_rc 0 "$VZUBC" 101
 	expect_out '^  privvmpages\|'

@@ -101,18 +101,21 @@ int nvz_monwait_parse(int argc, char **argv, struct nvz_monwait *m, struct nvz_e
 
 /* The log's last CONSOLE_LOG_KEEP bytes, from the first line that starts
  * in them, moved to its start. The fd is O_APPEND, with which pwrite
- * appends: cleared meanwhile (only this loop writes through it). In 4 kB
- * steps on the stack, so the hub's heap does not grow for it; the two
- * ranges never overlap (size > 2 * KEEP). On a failure the log starts
- * afresh. */
+ * appends: cleared meanwhile (only this loop writes through it). It is
+ * open for writing only (a hub of an older nvz may hand one over too): the
+ * log is read through a descriptor of its own. In 4 kB steps on the stack,
+ * so the hub's heap does not grow for it; the two ranges never overlap
+ * (size > 2 * KEEP). On a failure the log starts afresh. */
 static void console_log_cut(int logfd, off_t size)
 {
 	char buf[4096];
+	snprintf(buf, sizeof(buf), "/proc/self/fd/%d", logfd);
+	cleanup_close int reader = open(buf, O_RDONLY | O_CLOEXEC);
 	int flags = fcntl(logfd, F_GETFL);
 	off_t from = size - CONSOLE_LOG_KEEP, to = 0;
-	bool ok = flags >= 0 && fcntl(logfd, F_SETFL, flags & ~O_APPEND) == 0;
+	bool ok = reader >= 0 && flags >= 0 && fcntl(logfd, F_SETFL, flags & ~O_APPEND) == 0;
 	while (ok && from < size) {
-		ssize_t n = pread(logfd, buf, sizeof(buf), from);
+		ssize_t n = pread(reader, buf, sizeof(buf), from);
 		if (n <= 0)
 			break;
 		const char *start = buf;
@@ -128,7 +131,7 @@ static void console_log_cut(int logfd, off_t size)
 	/* Cut half way: start afresh rather than keep a log in pieces. */
 	if (ftruncate(logfd, ok && from >= size ? to : 0) < 0)
 		ok = false;
-	if (flags >= 0)
+	if (flags >= 0 && reader >= 0)
 		fcntl(logfd, F_SETFL, flags);
 }
 

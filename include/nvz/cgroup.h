@@ -102,6 +102,11 @@ struct nvz_cgroup_counter {
 };
 int nvz_cgroup_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter out[UBC_COUNT],
 			struct nvz_error **err);
+/* RAM and swap together, from counters c: held and maxheld summed (the
+ * peaks need not have come at once: maxheld is an upper bound), the
+ * memory counter's failcnt. false without a memory counter. */
+bool nvz_cgroup_ram_swap(const struct nvz_cgroup_counter c[UBC_COUNT],
+			 struct nvz_cgroup_counter *out);
 
 /* Does this backend enforce the limit of this beancounter on this host? The
  * others are recorded and shown but not enforced (v2 has no separate TCP

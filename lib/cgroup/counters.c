@@ -129,19 +129,19 @@ static void held_from_stat(const char *dir, const struct stat_field *f, size_t n
 	}
 }
 
-/* OpenVZ's oomguarpages held RAM and swap together. The peaks need not
- * have come at the same moment: maxheld is an upper bound. */
-static void oomguar_from_ram_swap(struct nvz_cgroup_counter *out)
+bool nvz_cgroup_ram_swap(const struct nvz_cgroup_counter c[UBC_COUNT],
+			 struct nvz_cgroup_counter *out)
 {
-	const struct nvz_cgroup_counter *ram = &out[UBC_PHYSPAGES], *swap = &out[UBC_SWAPPAGES];
+	const struct nvz_cgroup_counter *ram = &c[UBC_PHYSPAGES], *swap = &c[UBC_SWAPPAGES];
 	if (!ram->valid || ram->held == NVZ_UNLIMITED)
-		return;
-	uint64_t held = ram->held, maxheld = ram->maxheld;
+		return false;
+	*out = (struct nvz_cgroup_counter){ ram->held, ram->maxheld, NVZ_UNLIMITED, ram->failcnt,
+					    true };
 	if (swap->valid && swap->held != NVZ_UNLIMITED) {
-		held += swap->held;
-		maxheld += swap->maxheld;
+		out->held += swap->held;
+		out->maxheld += swap->maxheld;
 	}
-	out[UBC_OOMGUARPAGES] = (struct nvz_cgroup_counter){ held, maxheld, NVZ_UNLIMITED, 0, true };
+	return true;
 }
 
 /* ---- v1 ----------------------------------------------------------------- */
@@ -258,6 +258,12 @@ int nvz_cgroup_counters(const struct nvz_cgroup *cg, struct nvz_cgroup_counter o
 			       cg->prefix, cg->name);
 	if (cg->ops->counters(cg, out, err) < 0)
 		return nvz_err_wrap(err, "counters of cgroup %s/%s", cg->prefix, cg->name);
-	oomguar_from_ram_swap(out);
+	/* OpenVZ's oomguarpages held RAM and swap together; it limits nothing
+	 * here, so it refused nothing. */
+	struct nvz_cgroup_counter oomguar;
+	if (nvz_cgroup_ram_swap(out, &oomguar)) {
+		oomguar.failcnt = 0;
+		out[UBC_OOMGUARPAGES] = oomguar;
+	}
 	return 0;
 }

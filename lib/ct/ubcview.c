@@ -49,20 +49,12 @@ void nvz_ubc_counters_by_limits(nvz_res_get_fn get, void *data,
 {
 	static const enum nvz_ubc_id pre_vswap[] = { UBC_PRIVVMPAGES, UBC_VMGUARPAGES,
 						     UBC_OOMGUARPAGES };
-	const struct nvz_cgroup_counter *ram = &c[UBC_PHYSPAGES], *swap = &c[UBC_SWAPPAGES];
-	if (!ram->valid || ram->held == NVZ_UNLIMITED)
+	struct nvz_cgroup_counter ram_swap;
+	if (!nvz_cgroup_ram_swap(c, &ram_swap))
 		return;
-	for (size_t i = 0; i < sizeof(pre_vswap) / sizeof(pre_vswap[0]); i++) {
-		if (!nvz_res_sets_memory(get, data, pre_vswap[i]))
-			continue;
-		struct nvz_cgroup_counter v = { ram->held, ram->maxheld, NVZ_UNLIMITED, ram->failcnt,
-						true };
-		if (swap->valid && swap->held != NVZ_UNLIMITED) {
-			v.held += swap->held;
-			v.maxheld += swap->maxheld;
-		}
-		c[pre_vswap[i]] = v;
-	}
+	for (size_t i = 0; i < sizeof(pre_vswap) / sizeof(pre_vswap[0]); i++)
+		if (nvz_res_sets_memory(get, data, pre_vswap[i]))
+			c[pre_vswap[i]] = ram_swap;
 }
 
 static const char *conf_value(void *conf, const char *key)

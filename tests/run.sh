@@ -18,6 +18,66 @@ if [ -z "${NVZ_TEST_REAPER:-}" ]; then
 	exec "$BUILD/tests/subreaper" bash "$0" "$@"
 fi
 
+# Seconds a test may take (the slowest here, 50 CTs started at once, takes
+# ~45 s; the VM lane sets its own).
+TEST_TIMEOUT=${NVZ_TEST_TIMEOUT:-300}
+
+# tree PID [stop]: PID and its descendants, one per line; with "stop",
+# each stopped before its children are read, so that none forks again.
+tree() {
+	local pids=("$1") i=0 c
+	while [ "$i" -lt "${#pids[@]}" ]; do
+		[ -n "${2:-}" ] && kill -STOP "${pids[$i]}" 2>/dev/null
+		read -r -d '' -a c < <(cat /proc/"${pids[$i]}"/task/*/children 2>/dev/null)
+		pids+=("${c[@]}")
+		i=$((i + 1))
+	done
+	printf '%s\n' "${pids[@]}"
+}
+
+# kill_tree PID: PID and all its descendants (by pid: nothing else).
+kill_tree() {
+	local pids
+	mapfile -t pids < <(tree "$1" stop)
+	kill -KILL "${pids[@]}" 2>/dev/null
+}
+
+# hang_report PID PREFIX: where a hung test's processes wait, those of its
+# tree and of its server's cgroups (the hub, the CTs): each thread's
+# state and kernel stack, and with gdb the user stacks of nvz's own.
+hang_report() {
+	local p t comm
+	echo "# hang report: the test's processes and its server's"
+	for p in $( { tree "$1"; server_pids "$2"; } | sort -un); do
+		[ -d "/proc/$p" ] || continue
+		comm=$(cat "/proc/$p/comm" 2>/dev/null)
+		echo "## pid $p ($comm) ppid $(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null):" \
+			"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120)"
+		for t in /proc/"$p"/task/*; do
+			echo "   tid ${t##*/} $(awk '/^State:/ {print $2}' "$t/status" 2>/dev/null)" \
+				"wchan $(cat "$t/wchan" 2>/dev/null):" \
+				"$(sed 's/+0x[0-9a-f/x]*//' "$t/stack" 2>/dev/null | awk '{print $2}' | head -6 | paste -sd' ')"
+		done
+		case $comm in vz*) ;; *) continue ;; esac
+		command -v gdb >/dev/null &&
+			timeout 20 gdb -q -batch -p "$p" -ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(#|Thread)' | cut -c1-160
+	done
+}
+
+# watchdog PID FLAG PREFIX: after TEST_TIMEOUT s, mark FLAG, report where
+# PID's tree and its server wait, and end PID's tree; SIGTERM (the test
+# ended) ends the watchdog and its sleep.
+watchdog() {
+	local sp
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$TEST_TIMEOUT" &
+	sp=$!
+	wait "$sp"
+	trap - TERM
+	hang_report "$1" "$3" >"$2" 2>&1
+	kill_tree "$1"
+}
+
 passed=0
 failed=0
 failed_names=()
@@ -70,7 +130,7 @@ fi
 # --- integration tests ---
 . "$SRCDIR/tests/lib.sh"
 n=0
-read -ra skip_globs <<<"${NVZ_TEST_SKIP:-}"
+read -r -d "" -a skip_globs <<<"${NVZ_TEST_SKIP:-}"
 for file in "$SRCDIR"/tests/integration/test_*.sh; do
 	. "$file"
 done
@@ -97,8 +157,24 @@ for t in $(declare -F | awk '{print $3}' | grep '^t_' ); do
 		export T VZ_CONF=$T/vz.conf CGROUP_PREFIX=$prefix
 		cd "$T" || exit 1
 		"$t"
-	) >"$T.out" 2>&1 </dev/null
+	) >"$T.out" 2>&1 </dev/null &
+	tpid=$!
+	# A test that hangs fails alone, after TEST_TIMEOUT s, instead of
+	# holding the whole run until CI's own limit ends it.
+	watchdog "$tpid" "$T.timedout" "$prefix" &
+	wpid=$!
+	wait "$tpid" 2>/dev/null
 	rc=$?
+	kill -TERM "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	if [ -e "$T.timedout" ]; then
+		{
+			echo "# timed out after ${TEST_TIMEOUT}s: killed"
+			cat "$T.timedout"
+		} >>"$T.out"
+		rc=124
+		rm -f "$T.timedout"
+	fi
 	# In tenths of a second, without a process (see new_server).
 	dur=$(((${EPOCHREALTIME//[!0-9]/} - start) / 100000))
 	dur=$((dur / 10)).$((dur % 10))
@@ -114,13 +190,14 @@ for t in $(declare -F | awk '{print $3}' | grep '^t_' ); do
 		failed=$((failed + 1))
 		failed_names+=("$t")
 		printf 'not ok %d - %s (%ss)\n' "$n" "$t" "$dur"
-		sed 's/^/    /' "$T.out" | tail -25
+		# A hang's report is long: all of it.
+		sed 's/^/    /' "$T.out" | tail -n "$([ $rc -eq 124 ] && echo 400 || echo 25)"
 	fi
 	rm -f "$T.out"
 done
 
 if [ ${#skipped_names[@]} -gt 0 ]; then
-	echo "# skipped (NVZ_TEST_SKIP=$NVZ_TEST_SKIP): ${skipped_names[*]}"
+	echo "# skipped (NVZ_TEST_SKIP=${skip_globs[*]}): ${skipped_names[*]}"
 fi
 if [ ${#failed_names[@]} -gt 0 ]; then
 	echo "# failed: ${failed_names[*]}"

@@ -180,6 +180,34 @@ static int init_handshake(struct nvz_ct *ct, pid_t pid, int sync_fd, struct nvz_
 	return 0;
 }
 
+/* A start that failed while init had not exec'd yet. Until its exec init
+ * runs in our memory (nvz_clone_vm): a SIGKILL could catch it inside
+ * malloc, holding a lock of the heap we share, and our next allocation
+ * would wait for it forever (in the hub, every start after it too). Our
+ * end of its sync socket goes instead: init gives up at its next wait on
+ * it and exits on its own. SIGKILL only if it has not within 5 s (blocked
+ * in the kernel, then, not in the heap). */
+static void end_unexeced_init(struct nvz_ct *ct, pid_t pid, int sync_fd)
+{
+	cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	shutdown(sync_fd, SHUT_RDWR);
+	if (pidfd < 0) /* exited, and the hub reaped it */
+		return;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+	do
+		r = poll(&p, 1, 5000);
+	while (r < 0 && errno == EINTR);
+	if (r > 0) {
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "init ended before its exec");
+	} else {
+		nvz_log(ct->ctx, NVZ_LOG_WARN, "init did not end within 5 s of the failed start: killed");
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	}
+	/* ECHILD if the hub's loop reaped it first. */
+	waitpid(pid, NULL, 0);
+}
+
 /* Create init; returns its pid (> 0) once it has exec'd. */
 static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *console,
 			 struct nvz_bcfs **bc, const struct ct_userns *u, struct nvz_error **err)
@@ -214,8 +242,7 @@ static pid_t create_init(struct nvz_ct *ct, struct launcher *l, const char *cons
 	nvz_launcher_end(l);
 	if (r < 0) {
 		cleanup_close int ct_ns = nvz_netdev_hold(ct, pid);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		end_unexeced_init(ct, pid, sync_fd);
 		nvz_netdev_return(ct, ct_ns);
 		nvz_venet_stop(ct);
 		nvz_runstate_remove(ct);

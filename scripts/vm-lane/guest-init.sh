@@ -89,7 +89,7 @@ PATTERN=${PATTERN:-t_}
 # processes, not the kernel's cgroups or quotas; under qemu without KVM
 # (TCG) they take ~7 of the lane's 50 minutes, so they run on the host
 # and in the sanitizer lane only. Post-copy itself runs here
-# (t_cpt_lazy_restore, t_migrate_online_lazy).
+# (t_cpt_lazy_restore).
 SKIP="t_man_pages t_cpt_lazy_daemon_dies t_cpt_lazy_late_daemon t_migrate_online_lazy_daemon_dies"
 SKIP="$SKIP t_migrate_online_lazy_pageserver_dies t_migrate_online_lazy_rollback"
 # vzmigrate's words, options and ssh handling, the same on either cgroup
@@ -120,6 +120,36 @@ SKIP="$SKIP t_migrate_online_session_lost_after_restore t_migrate_online_commit_
 # hub's threads, a ploop create killed midway.
 SKIP="$SKIP t_migrate_online_unrestorable t_migrate_online_nested_ns_refused t_onboot_script"
 SKIP="$SKIP t_hub_starts_in_a_row t_disk_kill9_create_ploop"
+# The CI's whole run came to its 90-minute limit (2026-12-06: the host
+# lane 17, this lane 43, the sanitizer lane 22 minutes). What follows runs
+# on the host only: it is nvz's own logic or the network, not cgroup v2,
+# quotas or CRIU on a stock kernel (~16 of this lane's minutes under TCG).
+# - The network: addresses, routes, bridges, NDP and the Debian tools that
+#   set them up inside, the same on either cgroup version; a routed, a
+#   bridged and an IPv6 prefix CT stay, for Debian's own kernel.
+SKIP="$SKIP t_net_debian_* t_net_hostname_* t_net_ifname_* t_net_ipadd_edge t_net_ipadd_forms"
+SKIP="$SKIP t_net_ipadd_kernel_refuses t_net_ipadd_mask_reach t_net_ipv6_* t_net_live_*"
+SKIP="$SKIP t_net_mac_filter t_net_neighbour_* t_net_netif_* t_net_resolv_message"
+SKIP="$SKIP t_net_route_src_dev t_net_routed_announce_and_files t_net_vznet_hook t_net_bridged_ipv6"
+SKIP="$SKIP t_cpt_routed_v6_prefix t_cpt_bridged_net t_cpt_netif_unsaved"
+# - Online migrations whose checkpoint another test here takes: a Debian
+#   CT (its server variant stays, with sshd, D-Bus and logind), post-copy
+#   (t_cpt_lazy_restore stays), the rollbacks and refusals.
+SKIP="$SKIP t_migrate_online_debian t_migrate_online_lazy t_migrate_online_rollback"
+SKIP="$SKIP t_migrate_online_netdev_refused"
+# - Debian checkpoints that the sandboxed units' and the servers' repeat
+#   (each boots Debian under TCG first), and logins over ssh or passwd.
+SKIP="$SKIP t_cpt_debian_systemd t_cpt_debian13_systemd t_debian_userpasswd_login"
+SKIP="$SKIP t_debian13_server_ssh"
+# - The hub's, the console's, a killed vzctl's, vzctl set's and the action
+#   scripts' logic; a checkpoint's files (tmpfs, a large tree, the exe held).
+SKIP="$SKIP t_hub_serves_and_restarts t_hub_term_and_upgrade t_hub_init_gets_starters_limits"
+SKIP="$SKIP t_hub_replaced_and_exits t_cpt_restore_hub_gone t_console_* t_kill9_create"
+SKIP="$SKIP t_kill9_set_save t_set_* t_action_create_script_fails t_action_scripts_failing"
+SKIP="$SKIP t_action_scripts_mount_and_inside t_action_scripts_path t_cpt_tmpfs_content"
+SKIP="$SKIP t_cpt_large_tree t_cpt_exe_held_opath"
+# - ploop's conversions: a loop device's ext4, the same on either kernel.
+SKIP="$SKIP t_disk_convert_to_ploop t_disk_compact"
 if [ -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz ]; then
 	ln -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz /var/cache/nvz-test/templates/
 else
@@ -152,7 +182,9 @@ fi
 SKIP="$SKIP t_debian_sysvinit_*"
 echo "NVZVM: suite start uptime=$(up) pattern=$PATTERN skip=${SKIP:-none}"
 t0=$(up)
-NVZ_SKIP_DEBIAN=1 NVZ_TEST_SKIP=$SKIP bash tests/run.sh "$PATTERN" >/run/suite.out 2>&1 </dev/null &
+# A test that hangs fails alone (tests/run.sh): under TCG the slowest
+# takes ~110 s.
+NVZ_TEST_TIMEOUT=480 NVZ_SKIP_DEBIAN=1 NVZ_TEST_SKIP=$SKIP bash tests/run.sh "$PATTERN" >/run/suite.out 2>&1 </dev/null &
 sp=$!
 # Stream the output to the console while keeping a copy for the result line.
 tail -f /run/suite.out &

@@ -32,6 +32,13 @@ int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg);
  * the global cgroup_threadgroup_rwsem (Linux 5.17+), so no RCU grace period
  * is waited for, unlike a write to cgroup.procs. */
 int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nvz_error **err);
+/* More v1 hierarchies than a kernel has controllers. */
+#define NVZ_CGROUP_V1_MAX 16
+/* The same `tasks` files, opened for writing (close-on-exec) into fds (at
+ * most max): for a child that shares our memory until its exec and must
+ * not allocate (killed inside malloc, it would leave our heap locked).
+ * Returns how many, or -1 with errno (nothing left open). */
+int nvz_cgroup_open_v1_tasks(const struct nvz_cgroup *cg, bool but_counting, int *fds, size_t max);
 /* The hierarchy that counts its processes (pids: numproc), for a process
  * that joins it last and by itself (vzctl exec's command, so that its
  * helper never takes a process slot of the CT): its `tasks` file on v1

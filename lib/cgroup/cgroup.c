@@ -469,17 +469,47 @@ int nvz_cgroup_open_v2_dir(const struct nvz_cgroup *cg)
 
 int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nvz_error **err)
 {
+	int fds[NVZ_CGROUP_V1_MAX];
+	int n = nvz_cgroup_open_v1_tasks(cg, but_counting, fds, NVZ_CGROUP_V1_MAX);
+	if (n < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter cgroup %s/%s", cg->prefix, cg->name);
+	int r = 0;
+	for (int i = 0; i < n; i++) {
+		if (r == 0 && write(fds[i], "0", 1) != 1)
+			r = nvz_err_sys(err, NVZ_E_SYSTEM, errno, "enter cgroup %s/%s", cg->prefix, cg->name);
+		close(fds[i]);
+	}
+	return r;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	int e = errno;
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	errno = e;
+}
+
+int nvz_cgroup_open_v1_tasks(const struct nvz_cgroup *cg, bool but_counting, int *fds, size_t max)
+{
 	const struct nvz_cg_hier *counting = but_counting ? cg->ops->procs_hier(cg) : NULL;
+	size_t n = 0;
 	for (size_t i = 0; i < cg->nhier; i++) {
 		if (cg->hier[i].v2 || &cg->hier[i] == counting)
 			continue;
-		cleanup_free char *tasks = nvz_cg_join(cg->hier[i].path, "tasks");
-		if (!tasks)
-			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "enter cgroup: out of memory");
-		if (nvz_cg_write_file(tasks, "0", err) < 0)
-			return nvz_err_wrap(err, "enter cgroup %s/%s", cg->prefix, cg->name);
+		cleanup_free char *tasks = n < max ? nvz_cg_join(cg->hier[i].path, "tasks") : NULL;
+		int fd = tasks ? open(tasks, O_WRONLY | O_CLOEXEC) : -1;
+		if (fd < 0) {
+			if (n == max)
+				errno = E2BIG;
+			else if (!tasks)
+				errno = ENOMEM;
+			close_fds(fds, n);
+			return -1;
+		}
+		fds[n++] = fd;
 	}
-	return 0;
+	return (int)n;
 }
 
 int nvz_cgroup_open_counting(const struct nvz_cgroup *cg, bool *v2)

@@ -120,19 +120,34 @@ pid_t nvz_fork_into(int cgfd)
  * the CT's cgroup2 cgroup, moves itself into the v1 ones (no grace period,
  * see cgroup.h), then becomes the stub. */
 struct stub_child {
-	struct nvz_cgroup *cg;
+	int tasks[NVZ_CGROUP_V1_MAX]; /* its v1 hierarchies' `tasks`, opened by us */
+	int ntasks;
 	const int *from;
 	int stub;
 	char *const *argv, *const *envp;
 };
 
+static void stub_child_close(struct stub_child *c)
+{
+	for (int i = 0; i < c->ntasks; i++)
+		close(c->tasks[i]);
+}
+
+/* It runs in our memory until its exec: no allocation here (a `vzctl stop`
+ * that kills it inside malloc would leave our heap locked for good). */
 static int stub_child(void *arg)
 {
 	const struct stub_child *c = arg;
 	signal(SIGPIPE, SIG_DFL);
 	/* Out of the way of the descriptors the stub expects. */
 	int s = fcntl(c->stub, F_DUPFD_CLOEXEC, 64);
-	if (s < 0 || nvz_cgroup_enter_v1_self(c->cg, true, NULL) < 0 || place_fds(c->from, 10) < 0)
+	if (s < 0)
+		return 125;
+	/* As nvz_cgroup_enter_v1_self, on the files opened for it. */
+	for (int i = 0; i < c->ntasks; i++)
+		if (write(c->tasks[i], "0", 1) != 1)
+			return 125;
+	if (place_fds(c->from, 10) < 0)
 		return 125;
 	syscall(SYS_execveat, s, "", c->argv, c->envp, AT_EMPTY_PATH);
 	return 125; /* no _exit: see init_main in launcher.c */
@@ -185,11 +200,17 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	cleanup_close int cgfd = counting_v2 ? -1 : nvz_cgroup_open_v2_dir(cg);
 	if (cgfd < 0 && !counting_v2 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
+	__attribute__((cleanup(stub_child_close))) struct stub_child sc = {
+		.stub = stub, .argv = c->argv, .envp = c->envp,
+	};
+	sc.ntasks = nvz_cgroup_open_v1_tasks(cg, true, sc.tasks, NVZ_CGROUP_V1_MAX);
+	if (sc.ntasks < 0)
+		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroups");
 	int rep[2];
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "pipe");
 	int from[10] = { fds[0], fds[1], fds[2], params, pidfd, rep[1], userns, fds[3], join, leaf };
-	struct stub_child sc = { .cg = cg, .from = from, .stub = stub, .argv = c->argv, .envp = c->envp };
+	sc.from = from;
 	pid_t x = spawn_stub(cgfd, &sc);
 	int e = errno;
 	close(rep[1]);

@@ -1,6 +1,7 @@
 /* Unit tests of lib/cgroup: mountinfo parsing and version detection from
  * fixtures, then the v1 and v2 backends on this machine's real kernel. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -439,6 +440,53 @@ Test(kernel, v1_lifecycle)
 	cr_assert_eq(nvz_cgroup_nr_procs(g_cg, &err), 0);
 	OK(nvz_cgroup_destroy(g_cg, ERR));
 	assert_all_gone();
+	OK(nvz_cgroup_destroy(g_cg, ERR));
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* vzctl exec's stub enters the v1 hierarchies through files opened before
+ * its clone (it must not allocate): all but the counting one (pids). */
+Test(kernel, v1_tasks_opened_ahead)
+{
+	need_root();
+	open_cg("t1");
+	OK(nvz_cgroup_create(g_cg, ERR));
+	int fds[NVZ_CGROUP_V1_MAX], before = count_fds();
+	int n = nvz_cgroup_open_v1_tasks(g_cg, true, fds, NVZ_CGROUP_V1_MAX);
+	cr_assert_geq(n, 8);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < n; i++)
+			if (write(fds[i], "0", 1) != 1)
+				_exit(1);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	char path[128];
+	snprintf(path, sizeof(path), "/%s/t1", g_prefix);
+	for (int i = 0; i < 100 && !in_cgroup(pid, "memory", path); i++)
+		usleep(10000);
+	cr_assert(in_cgroup(pid, "memory", path));
+	cr_assert(in_cgroup(pid, "cpuset", path));
+	cr_assert(!in_cgroup(pid, "pids", path), "the counting hierarchy was joined");
+	kill(pid, SIGKILL);
+	reap_killed(pid);
+	/* Too small an array: nothing left open. */
+	cr_assert_eq(nvz_cgroup_open_v1_tasks(g_cg, false, fds, 3), -1);
+	cr_assert_eq(errno, E2BIG);
+	cr_assert_eq(count_fds(), before);
 	OK(nvz_cgroup_destroy(g_cg, ERR));
 }
 

@@ -68,7 +68,7 @@ hang_report() {
 # PID's tree and its server wait, and end PID's tree; SIGTERM (the test
 # ended) ends the watchdog and its sleep.
 watchdog() {
-	local sp
+	local sp=
 	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
 	sleep "$TEST_TIMEOUT" &
 	sp=$!

@@ -27,6 +27,8 @@ int nvz_rm_rf_at(int dirfd, const char *name, struct nvz_error **err);
 int nvz_rm_rf(const char *path, struct nvz_error **err);
 /* Close every descriptor above stderr but those in keep (at most 16; < 0
  * ignored): what a long-lived child must not hold of its parent's. */
+/* Close each of fds[0..n) (errno kept, for an error path). */
+void nvz_close_all(const int *fds, size_t n);
 void nvz_close_fds_except(const int *keep, size_t n);
 bool nvz_path_exists(const char *path);
 /* The directory of the running binary, "" if unknown. */

@@ -15,6 +15,7 @@
 
 #include "cgroup/backend.h"
 #include "nvz/cleanup.h"
+#include "nvz/fs.h"
 
 /* Our programs are recognised by this name when replaced (15 chars max). */
 #define PROG_NAME "nvz_devices"
@@ -196,12 +197,6 @@ static void detach(int cgfd, int prog)
 	(void)sys_bpf(BPF_PROG_DETACH, &a);
 }
 
-static void close_all(int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-}
-
 /* The old program is swapped for the new one in place (BPF_F_REPLACE,
  * 5.6+). Older kernels: attach, then detach the old one; in between both
  * run, which only ever denies more. */
@@ -219,7 +214,7 @@ static int install(int cgfd, int prog, const char *dir, struct nvz_error **err)
 	}
 	if (r < 0 && attach(cgfd, prog, -1, BPF_F_ALLOW_MULTI) < 0) {
 		int e = errno;
-		close_all(old, nold);
+		nvz_close_all(old, nold);
 		if (e == EPERM)
 			return nvz_err_sys(err, NVZ_E_DEVICES, e,
 					   "attach the device program to '%s': a program attached "
@@ -228,7 +223,7 @@ static int install(int cgfd, int prog, const char *dir, struct nvz_error **err)
 	}
 	for (size_t i = first; i < nold; i++)
 		detach(cgfd, old[i]);
-	close_all(old, nold);
+	nvz_close_all(old, nold);
 	return 0;
 }
 
@@ -262,6 +257,6 @@ int nvz_cg_bpf_count(const char *dir, struct nvz_error **err)
 	size_t n = 0;
 	if (find_ours(cgfd, dir, fds, &n, err) < 0)
 		return -EIO;
-	close_all(fds, n);
+	nvz_close_all(fds, n);
 	return (int)n;
 }

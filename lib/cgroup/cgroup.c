@@ -482,14 +482,6 @@ int nvz_cgroup_enter_v1_self(struct nvz_cgroup *cg, bool but_counting, struct nv
 	return r;
 }
 
-static void close_fds(const int *fds, size_t n)
-{
-	int e = errno;
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-	errno = e;
-}
-
 int nvz_cgroup_open_v1_tasks(const struct nvz_cgroup *cg, bool but_counting, int *fds, size_t max)
 {
 	const struct nvz_cg_hier *counting = but_counting ? cg->ops->procs_hier(cg) : NULL;
@@ -504,7 +496,7 @@ int nvz_cgroup_open_v1_tasks(const struct nvz_cgroup *cg, bool but_counting, int
 				errno = E2BIG;
 			else if (!tasks)
 				errno = ENOMEM;
-			close_fds(fds, n);
+			nvz_close_all(fds, n);
 			return -1;
 		}
 		fds[n++] = fd;

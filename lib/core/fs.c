@@ -356,6 +356,14 @@ static int cmp_fd(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
+void nvz_close_all(const int *fds, size_t n)
+{
+	int e = errno;
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	errno = e;
+}
+
 void nvz_close_fds_except(const int *keep, size_t n)
 {
 	int sorted[16];

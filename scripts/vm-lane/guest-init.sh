@@ -141,13 +141,13 @@ SKIP="$SKIP t_migrate_online_netdev_refused"
 #   (each boots Debian under TCG first), and logins over ssh or passwd.
 SKIP="$SKIP t_cpt_debian_systemd t_cpt_debian13_systemd t_debian_userpasswd_login"
 SKIP="$SKIP t_debian13_server_ssh"
-# - The hub's, the console's, a killed vzctl's, vzctl set's and the action
+# - The hub's, the console's, a killed vzctl's, vzctl set's, the test runner's and the action
 #   scripts' logic; a checkpoint's files (tmpfs, a large tree, the exe held).
 SKIP="$SKIP t_hub_serves_and_restarts t_hub_term_and_upgrade t_hub_init_gets_starters_limits"
 SKIP="$SKIP t_hub_replaced_and_exits t_cpt_restore_hub_gone t_console_* t_kill9_create"
 SKIP="$SKIP t_kill9_set_save t_set_* t_action_create_script_fails t_action_scripts_failing"
 SKIP="$SKIP t_action_scripts_mount_and_inside t_action_scripts_path t_cpt_tmpfs_content"
-SKIP="$SKIP t_cpt_large_tree t_cpt_exe_held_opath"
+SKIP="$SKIP t_cpt_large_tree t_cpt_exe_held_opath t_runner_*"
 # - ploop's conversions: a loop device's ext4, the same on either kernel.
 SKIP="$SKIP t_disk_convert_to_ploop t_disk_compact"
 if [ -s /tmp/nvz-templates/debian-12-x86_64-minbase.tar.gz ]; then

@@ -23,28 +23,18 @@
 #include <unistd.h>
 
 #include "ct/bcfs.h"
+#include "ct/bcraw.h"
 #include "ct/monwait.h"
+#include "nvz/cleanup.h"
 #include "nvz/ctx.h"
 #include "nvz/ubcview.h"
 
-#define BC_TIMEOUT 86400
 #define BC_FH_TAG 0x6e767a0000000000ULL /* "nvz": our handles, not libfuse's */
-#define BC_OPEN_MAX 64
 /* The kernel refuses a read of /dev/fuse smaller than a request could be:
  * libfuse negotiated a max_write of 1 MiB. Mapped, not touched: only the
  * pages a request fills are ever faulted in. */
 #define BC_BUF_SIZE ((1u << 20) + 8192)
 
-struct nvz_bcraw {
-	int fd;
-	unsigned long veid;
-	char id[32];
-	time_t mounted_at;
-	off_t size;
-	char *buf;
-	char *open[BC_OPEN_MAX]; /* the snapshot of each open file */
-	size_t open_len[BC_OPEN_MAX];
-};
 
 /* The CT's table now, from its config and counters: computed in a child
  * that writes it to a pipe and exits, so that loading the config leaves
@@ -136,9 +126,24 @@ struct nvz_bcraw *nvz_bcraw_new(const struct nvz_monwait *m)
 	request_buf_users++;
 	b->buf = request_buf;
 	b->fd = m->bc_fd;
+	b->nodeid = FUSE_ROOT_ID;
 	b->veid = m->veid;
 	snprintf(b->id, sizeof(b->id), "%lu", m->veid);
 	b->mounted_at = m->bc_mounted_at;
+	b->size = bc_size(b->id);
+	return b;
+}
+
+struct nvz_bcraw *nvz_bcraw_node(int fd, unsigned long veid, uint64_t nodeid, time_t at)
+{
+	struct nvz_bcraw *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->fd = fd;
+	b->nodeid = nodeid;
+	b->veid = veid;
+	snprintf(b->id, sizeof(b->id), "%lu", veid);
+	b->mounted_at = at;
 	b->size = bc_size(b->id);
 	return b;
 }
@@ -149,28 +154,34 @@ void nvz_bcraw_free(struct nvz_bcraw *b)
 		return;
 	for (int i = 0; i < BC_OPEN_MAX; i++)
 		free(b->open[i]);
-	if (--request_buf_users == 0) {
+	/* A node of the server's file system (bcsrv.c) reads into its own. */
+	if (b->buf && --request_buf_users == 0) {
 		munmap(request_buf, BC_BUF_SIZE);
 		request_buf = NULL;
 	}
 	free(b);
 }
 
-static void reply(const struct nvz_bcraw *b, uint64_t unique, int error, const void *data,
-		  size_t len)
+void nvz_bcraw_reply(int fd, uint64_t unique, int error, const void *data, size_t len)
 {
 	struct fuse_out_header h = { .len = (uint32_t)(sizeof(h) + (error ? 0 : len)),
 				     .error = -error, .unique = unique };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)data, error ? 0 : len } };
 	/* ENOENT: the request was interrupted meanwhile; nothing to do. */
-	if (writev(b->fd, iov, 2) < 0)
+	if (writev(fd, iov, 2) < 0)
 		return;
 }
 
-static void bc_attr(const struct nvz_bcraw *b, struct fuse_attr *a)
+static void reply(const struct nvz_bcraw *b, uint64_t unique, int error, const void *data,
+		  size_t len)
+{
+	nvz_bcraw_reply(b->fd, unique, error, data, len);
+}
+
+void nvz_bcraw_attr(const struct nvz_bcraw *b, struct fuse_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->ino = FUSE_ROOT_ID;
+	a->ino = b->nodeid;
 	a->atime = a->mtime = a->ctime = (uint64_t)b->mounted_at;
 	a->mode = S_IFREG | 0444;
 	a->nlink = 1;
@@ -179,12 +190,12 @@ static void bc_attr(const struct nvz_bcraw *b, struct fuse_attr *a)
 
 static void do_getattr(struct nvz_bcraw *b, const struct fuse_in_header *h)
 {
-	if (h->nodeid != FUSE_ROOT_ID) {
+	if (h->nodeid != b->nodeid) {
 		reply(b, h->unique, ENOENT, NULL, 0);
 		return;
 	}
 	struct fuse_attr_out a = { .attr_valid = BC_TIMEOUT };
-	bc_attr(b, &a.attr);
+	nvz_bcraw_attr(b, &a.attr);
 	reply(b, h->unique, 0, &a, sizeof(a));
 }
 
@@ -192,7 +203,7 @@ static void do_open(struct nvz_bcraw *b, const struct fuse_in_header *h, const c
 		    size_t len)
 {
 	const struct fuse_open_in *in = (const void *)body;
-	if (h->nodeid != FUSE_ROOT_ID || len < sizeof(*in)) {
+	if (h->nodeid != b->nodeid || len < sizeof(*in)) {
 		reply(b, h->unique, len < sizeof(*in) ? EINVAL : ENOENT, NULL, 0);
 		return;
 	}
@@ -259,8 +270,8 @@ static void do_release(struct nvz_bcraw *b, const struct fuse_in_header *h, cons
 	reply(b, h->unique, 0, NULL, 0);
 }
 
-static void dispatch(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
-		     size_t len)
+void nvz_bcraw_dispatch(struct nvz_bcraw *b, const struct fuse_in_header *h, const char *body,
+			size_t len)
 {
 	struct fuse_statfs_out sf = { .st = { .bsize = 512, .namelen = 255 } };
 	switch (h->opcode) {
@@ -286,8 +297,43 @@ int nvz_bcraw_process(struct nvz_bcraw *b)
 		const struct fuse_in_header *h = (const void *)b->buf;
 		if ((size_t)n < sizeof(*h) || h->len != (uint32_t)n)
 			continue;
-		dispatch(b, h, b->buf + sizeof(*h), (size_t)n - sizeof(*h));
+		nvz_bcraw_dispatch(b, h, b->buf + sizeof(*h), (size_t)n - sizeof(*h));
 	}
+}
+
+/* A beancounter file system on the FUSE device devfd, detached: fsopen and
+ * fsmount give a mount that is in no namespace yet, so nothing on the host
+ * sees it. rootmode: a regular file (a CT's own, bcfs.c) or a directory
+ * (the server's, bcsrv.c). allow_other: the CT's root is not host root in
+ * a user namespace; the modes (0444, 0555) decide who reads. Returns the
+ * fsmount fd (close on exec). */
+int nvz_bc_fsmount(int devfd, const char *source, mode_t rootmode, struct nvz_error **err)
+{
+	char fd[16], mode[16];
+	snprintf(fd, sizeof(fd), "%d", devfd);
+	snprintf(mode, sizeof(mode), "%o", (unsigned)rootmode);
+	const struct {
+		const char *key, *value;
+	} params[] = {
+		{ "source", source }, { "subtype", "nvz-bc" }, { "fd", fd }, { "rootmode", mode },
+		{ "user_id", "0" }, { "group_id", "0" }, { "default_permissions", NULL },
+		{ "allow_other", NULL }, { "ro", NULL },
+	};
+	cleanup_close int fs = fsopen("fuse", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "fsopen fuse");
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (fsconfig(fs, params[i].value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
+			     params[i].key, params[i].value, 0) < 0)
+			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "beancounter view: option %s",
+					   params[i].key);
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "create the beancounter view");
+	int tree = fsmount(fs, FSMOUNT_CLOEXEC,
+			   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (tree < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the beancounter view");
+	return tree;
 }
 
 /* Here, not in bcfs.c: vzmon clears it too, and links no libfuse. */

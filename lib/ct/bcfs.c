@@ -158,40 +158,6 @@ static void bc_log_drop(enum fuse_log_level level, const char *fmt, va_list ap)
 	(void)ap;
 }
 
-/* The file system, detached: fsopen/fsmount give a mount that is in no
- * namespace yet, so nothing on the host sees it, and its root is the file
- * itself (rootmode), so attaching it needs no lookup through FUSE (which
- * someone would have to answer meanwhile). allow_other: the CT's root is
- * not host root in a user namespace; the mode (0444) decides who reads. */
-static int bc_fsmount(struct nvz_bcfs *bc, int devfd, struct nvz_error **err)
-{
-	char fd[16], source[64];
-	snprintf(fd, sizeof(fd), "%d", devfd);
-	snprintf(source, sizeof(source), "nvz-bc-%s", bc->ct->id);
-	const struct {
-		const char *key, *value;
-	} params[] = {
-		{ "source", source }, { "subtype", "nvz-bc" }, { "fd", fd }, { "rootmode", "100444" },
-		{ "user_id", "0" }, { "group_id", "0" }, { "default_permissions", NULL },
-		{ "allow_other", NULL }, { "ro", NULL },
-	};
-	cleanup_close int fs = fsopen("fuse", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "fsopen fuse");
-	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-		if (fsconfig(fs, params[i].value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
-			     params[i].key, params[i].value, 0) < 0)
-			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "beancounter view: option %s",
-					   params[i].key);
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "create the beancounter view");
-	bc->tree_fd = fsmount(fs, FSMOUNT_CLOEXEC,
-			      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	if (bc->tree_fd < 0)
-		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mount the beancounter view");
-	return 0;
-}
-
 /* libfuse gets the device as "/dev/fd/N": its session then owns no mount,
  * and freeing it leaves the mount alone, as the hub needs once a start in
  * one of its threads handed the device over (nvz_bcfs_release). The kernel
@@ -202,7 +168,10 @@ static int bc_session(struct nvz_bcfs *bc, struct nvz_error **err)
 	cleanup_close int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open /dev/fuse");
-	if (bc_fsmount(bc, fd, err) < 0)
+	char source[64];
+	snprintf(source, sizeof(source), "nvz-bc-%s", bc->ct->id);
+	/* Its root is the file itself: attaching it needs no lookup. */
+	if ((bc->tree_fd = nvz_bc_fsmount(fd, source, S_IFREG | 0444, err)) < 0)
 		return -1;
 	char devfd[32];
 	snprintf(devfd, sizeof(devfd), "/dev/fd/%d", fd);

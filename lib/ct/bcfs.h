@@ -5,6 +5,7 @@
 #ifndef NVZ_CT_BCFS_H
 #define NVZ_CT_BCFS_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "nvz/ct.h"
@@ -40,5 +41,21 @@ void nvz_bcfs_unmount(struct nvz_bcfs *bc);
 /* Free bc but leave the mount to whoever has a copy of its FUSE device
  * (the hub, once a start in one of its threads handed the CT over). */
 void nvz_bcfs_release(struct nvz_bcfs *bc);
+
+/* A detached beancounter file system on FUSE device devfd, whose root has
+ * rootmode (bcfs-raw.c): its fsmount fd, close on exec, or -1. */
+int nvz_bc_fsmount(int devfd, const char *source, mode_t rootmode, struct nvz_error **err);
+
+/* The server's file system (bcsrv.c), one for every CT the hub starts.
+ * In the hub, before its loop: make it and answer its INIT; returns its
+ * FUSE device (non-blocking: poll it for POLLIN), or -1 where the kernel
+ * cannot hand out a file of it (each CT then gets its own, as above). */
+int nvz_bcsrv_open(void);
+/* In the hub's loop: answer the requests waiting. -1: the device failed. */
+int nvz_bcsrv_process(void);
+/* In a start the hub runs: a detached bind of the CT's file, to attach as
+ * nvz_bcfs_file_tree's (close on exec), or -1 (no server file system in
+ * this process, or the lookup failed). */
+int nvz_bcsrv_tree(unsigned long veid);
 
 #endif

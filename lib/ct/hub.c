@@ -57,6 +57,8 @@ struct hub_ct {
  * epfd): a wake-up costs the same with 500 CTs as with one, where a
  * poll over every CT's descriptors cost microseconds per CT each time. */
 enum { CT_W_MASTER, CT_W_LISTEN, CT_W_CLIENT, CT_W_BC, CT_W_INIT, CT_W_KINDS };
+/* The server's beancounter file system (bcsrv.c) in the same set: no CT. */
+#define BCSRV_EVENT 0
 
 /* A CT whose init a command (vzctl stop) ended: that command removes the
  * state and then waits for the token, which goes as soon as we see the
@@ -101,6 +103,7 @@ struct hub {
 	struct hub_early_exit *early;
 	int inotify_fd;
 	int epfd; /* every CT's console and beancounter descriptors */
+	int bcsrv_fd; /* the FUSE device of the CTs' beancounter files, or -1 */
 	time_t idle_since;
 	uint64_t trim_at; /* CLOCK_MONOTONIC ms when to give memory back; 0: not due */
 	bool term;
@@ -520,9 +523,15 @@ static void ct_events(struct hub *h)
 {
 	struct epoll_event ev[64];
 	int n = epoll_wait(h->epfd, ev, 64, 0);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 == BCSRV_EVENT) {
+			if (nvz_bcsrv_process() < 0)
+				epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->bcsrv_fd, NULL);
+			continue;
+		}
 		ct_event(h, (struct hub_ct *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7),
 			 (int)(ev[i].data.u64 & 7), ev[i].events);
+	}
 	for (struct hub_ct **pc = &h->cts; *pc;) {
 		struct hub_ct *c = *pc;
 		if (!c->gone) {
@@ -715,6 +724,11 @@ int nvz_hub_main(int listen_fd, int vzctl_fd)
 	fcntl(vzctl_fd, F_SETFD, FD_CLOEXEC);
 	if (h.sigfd < 0 || h.epfd < 0)
 		return 1;
+	/* Before any start thread: they find it by itself (bcsrv.c). */
+	h.bcsrv_fd = nvz_bcsrv_open();
+	struct epoll_event bcsrv_ev = { .events = EPOLLIN, .data.u64 = BCSRV_EVENT };
+	if (h.bcsrv_fd >= 0)
+		epoll_ctl(h.epfd, EPOLL_CTL_ADD, h.bcsrv_fd, &bcsrv_ev);
 	struct nvz_cgroup *cg = nvz_hub_cgroup_enter();
 	int rc = serve(&h);
 	retire(&h);

@@ -120,8 +120,13 @@ static int send_bc_tree(int sync_fd, int tree)
  * wait sees EOF instead of hanging. */
 static void first_steps(struct nvz_ct *ct, int sync_fd, struct nvz_bcfs **bc)
 {
-	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0 ||
-	    send_bc_tree(sync_fd, nvz_bcfs_file_tree(*bc = mount_bc(ct, false))) < 0)
+	if (nvz_sync_send(sync_fd, SYNC_CGROUP_JOINED) < 0) {
+		shutdown(sync_fd, SHUT_WR);
+		return;
+	}
+	/* The CT's file in the hub's file system, else one of its own. */
+	cleanup_close int shared = nvz_bcsrv_tree(ct->veid);
+	if (send_bc_tree(sync_fd, shared >= 0 ? shared : nvz_bcfs_file_tree(*bc = mount_bc(ct, false))) < 0)
 		shutdown(sync_fd, SHUT_WR);
 }
 

@@ -31,7 +31,10 @@ check_hub() {
 		fail "the hub is not in the host's mount namespace"
 	for fd in /proc/"$hub"/fd/*; do
 		kinds+=" $(readlink "$fd")"
-		[ -d "$fd" ] && fail "the hub holds a directory: $(readlink "$fd")"
+		# The one directory: the root of the CTs' beancounter files, a
+		# detached mount (bcsrv.c), which keeps nothing busy.
+		[ -d "$fd" ] && [ "$(stat -f -c %T "$fd")" != fuseblk ] &&
+			fail "the hub holds a directory: $(readlink "$fd")"
 	done
 	case $kinds in *" $T/run/$id/console.log"*) ;; *) fail "no console log of $id: $kinds" ;; esac
 	case $kinds in *" $T/run/$id/monitor.lock"*) ;; *) fail "no monitor lock of $id: $kinds" ;; esac
@@ -124,6 +127,61 @@ t_hub_serves_and_restarts() {
 
 # vzctl stop (and kill) end the CT's service in the hub; the console is
 # still relayed and lent.
+# Can this kernel clone a file of a detached mount (6.15 on)? Then the hub
+# serves every CT's beancounter file from one FUSE file system (bcsrv.c).
+bc_shared_expected() {
+	local v major minor
+	v=$(uname -r)
+	major=${v%%.*} minor=${v#*.} minor=${minor%%[!0-9]*}
+	[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 15 ]; }
+}
+
+fuse_devs_of() {
+	local n=0 fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = /dev/fuse ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# One beancounter file system for all the CTs of the server: each CT sees
+# only its own file (a bind whose root is that file), and a CT costs no
+# FUSE connection or superblock of its own. Where the kernel cannot clone
+# a detached mount's file, each CT has its own file system, as before.
+t_hub_bc_one_fs_for_all() {
+	start_busybox 122
+	start_busybox 123
+	check_beancounters 122
+	check_beancounters 123
+	local hub d122 d123
+	hub=$(state_pid 122 MONITOR_PID)
+	[ "$(state_pid 123 MONITOR_PID)" = "$hub" ] || fail "two hubs"
+	d122=$("$VZCTL" exec 122 stat -c %d /run/user_beancounters) || fail "stat in 122"
+	d123=$("$VZCTL" exec 123 stat -c %d /run/user_beancounters) || fail "stat in 123"
+	if bc_shared_expected; then
+		[ "$d122" = "$d123" ] || fail "one file system each: $d122 $d123"
+		[ "$(fuse_devs_of "$hub")" = 1 ] || fail "the hub holds $(fuse_devs_of "$hub") FUSE devices"
+		# The CT's mount is its file of the server's, nothing above it.
+		expect_rc 0 "$VZCTL" exec 123 cat /proc/self/mountinfo
+		expect_out '^[0-9]+ [0-9]+ [0-9:]+ /123 /run/user_beancounters ro,'
+		printf '%s\n' "$OUT" | grep -q ' /122 ' && fail "123 sees 122's file: $OUT"
+	else
+		[ "$d122" != "$d123" ] || fail "a shared file system on $(uname -r)"
+	fi
+	# A CT that stops takes nothing from the other; it starts again with
+	# its file looked up afresh.
+	expect_rc 0 "$VZCTL" stop 122 --fast
+	check_beancounters 123
+	expect_rc 0 "$VZCTL" start 122
+	wait_for 100 booted 122 || fail "122 did not boot again"
+	check_beancounters 122
+	expect_rc 0 "$VZCTL" exec 122 stat -c %Y /run/user_beancounters
+	[ $(($(date +%s) - OUT)) -lt 60 ] || fail "122's file dates from $OUT"
+	expect_rc 0 "$VZCTL" stop 122 --fast
+	expect_rc 0 "$VZCTL" stop 123 --fast
+	return 0
+}
+
 t_hub_stop_and_console() {
 	start_busybox 102
 	local hub

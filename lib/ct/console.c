@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -27,6 +28,34 @@ static int sock_path(const struct nvz_ct *ct, struct sockaddr_un *sa)
 	sa->sun_family = AF_UNIX;
 	int n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/console.sock", ct->rundir);
 	return n > 0 && (size_t)n < sizeof(sa->sun_path) ? 0 : -1;
+}
+
+/* A pty pair for a CT's console: the slave's name in name, ONLCR on as a
+ * real console has it. */
+int nvz_console_pty(int *master, int *slave, char *name, size_t namelen)
+{
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0 || grantpt(*master) < 0 || unlockpt(*master) < 0)
+		return -1;
+	if (ptsname_r(*master, name, namelen) != 0)
+		return -1;
+	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return -1;
+	struct termios t;
+	if (tcgetattr(*slave, &t) == 0) {
+		t.c_oflag |= ONLCR;
+		tcsetattr(*slave, TCSANOW, &t);
+	}
+	return 0;
+}
+
+int nvz_console_open_log(const struct nvz_ct *ct)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/console.log", ct->rundir) >= (int)sizeof(path))
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
 int nvz_console_listen(const struct nvz_ct *ct)

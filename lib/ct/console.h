@@ -7,7 +7,11 @@
 
 #include "nvz/ct.h"
 
-/* Monitor side. */
+/* Monitor side. The console's pty pair (-1 on failure, with what was
+ * opened in *master and *slave, or -1 there), its log in RUNDIR/<id>, and
+ * the socket `vzctl console` connects to. */
+int nvz_console_pty(int *master, int *slave, char *name, size_t namelen);
+int nvz_console_open_log(const struct nvz_ct *ct);
 int nvz_console_listen(const struct nvz_ct *ct);
 /* After a failed start: close the listening socket and remove its file. */
 void nvz_console_unlisten(const struct nvz_ct *ct, int fd);

@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "core/sync.h"
@@ -47,24 +46,6 @@ static void report(int fd, int step, const struct nvz_error *err, const char *te
 	}
 	if (write(fd, &m, sizeof(m)) < 0)
 		return;
-}
-
-static int open_console(int *master, int *slave, char *name, size_t namelen)
-{
-	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0 || grantpt(*master) < 0 || unlockpt(*master) < 0)
-		return -1;
-	if (ptsname_r(*master, name, namelen) != 0)
-		return -1;
-	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0)
-		return -1;
-	struct termios t;
-	if (tcgetattr(*slave, &t) == 0) {
-		t.c_oflag |= ONLCR;
-		tcsetattr(*slave, TCSANOW, &t);
-	}
-	return 0;
 }
 
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
@@ -518,7 +499,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 		nvz_launcher_join(&l);
 		return start_failed(h, report_fd, err);
 	}
-	if (open_console(&h->master, &h->slave, console, sizeof(console)) < 0) {
+	if (nvz_console_pty(&h->master, &h->slave, console, sizeof(console)) < 0) {
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "allocate console pty");
 		nvz_launcher_end(&l);
 		nvz_launcher_join(&l);
@@ -531,9 +512,7 @@ static int monitor_start(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd
 	 * are made while vzctl still mounts the root and writes the CT's
 	 * files. criu binds the beancounters' file at restore; a new init gets
 	 * it while it makes its first mounts (first_steps). */
-	cleanup_free char *logpath = NULL;
-	if (asprintf(&logpath, "%s/console.log", ct->rundir) >= 0)
-		h->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	h->logfd = nvz_console_open_log(ct);
 	h->listen_fd = nvz_console_listen(ct);
 	h->bc = dumpdir ? mount_bc(ct, true) : NULL;
 	struct ct_userns u = { .nsfd = -1, .tree = -1 };

@@ -84,3 +84,27 @@ t_userns_ploop_and_refusals() {
 	grep -q "$T" /proc/self/mountinfo && fail "mounts left: $(grep "$T" /proc/self/mountinfo)"
 	return 0
 }
+
+# A new hub takes over an unprivileged CT as any other (t_hub_killed): its
+# beancounter file and its console (a pty the CT's root owns) come back.
+t_userns_adopted_by_new_hub() {
+	local id=4121 hub hub2
+	expect_rc 0 "$VZCTL" create $id --ostemplate busybox-x86_64 --layout simfs
+	expect_rc 0 "$VZCTL" set $id --userns yes --save
+	expect_rc 0 "$VZCTL" start $id
+	wait_for 100 booted $id || fail "CT did not boot in a user namespace"
+	hub=$(state_pid $id MONITOR_PID)
+	kill -KILL "$hub"
+	wait_for 50 eval '! kill -0 '"$hub"' 2>/dev/null || [ "$(awk '"'"'{print $3}'"'"' /proc/'"$hub"'/stat)" = Z ]' ||
+		fail "the hub $hub was not killed"
+	expect_rc 0 "$VZCTL" status $id
+	expect_out 'exist mounted running'
+	hub2=$(state_pid $id MONITOR_PID)
+	[ -n "$hub2" ] && [ "$hub2" != "$hub" ] || fail "$id names $hub2, not a new hub"
+	expect_rc 0 "$VZCTL" exec $id 'cat /run/user_beancounters'
+	expect_out "^ +$id: +kmemsize"
+	expect_rc 0 "$VZCTL" exec $id 'echo userns-console-back >/dev/console && stat -c %u /dev/console'
+	[ "$OUT" = 0 ] || fail "the console is owned by $OUT inside"
+	wait_for 50 grep -q userns-console-back "$T/run/$id/console.log" || fail "the console is not drained"
+	expect_rc 0 "$VZCTL" stop $id
+}

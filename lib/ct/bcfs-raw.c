@@ -35,7 +35,6 @@
  * pages a request fills are ever faulted in. */
 #define BC_BUF_SIZE ((1u << 20) + 8192)
 
-
 /* The CT's table now, from its config and counters: computed in a child
  * that writes it to a pipe and exits, so that loading the config leaves
  * nothing in the small monitor's heap (which would stay dirty for the CT's
@@ -91,14 +90,22 @@ static char *bc_text(const struct nvz_bcraw *b, int *code)
 }
 
 /* As bcfs.c: every column has a fixed width, so a table of default values
- * is exactly as long as the live one. */
+ * is exactly as long as the live one; only the id's length changes it.
+ * Kept by that length: the server's file system (bcsrv.c) needs it in the
+ * lookup a start waits for. */
 static off_t bc_size(const char *id)
 {
+	static off_t by_len[32];
+	size_t len = strlen(id);
+	if (len < sizeof(by_len) / sizeof(by_len[0]) && by_len[len])
+		return by_len[len];
 	struct nvz_ubc_row rows[UBC_COUNT];
 	nvz_ubc_rows(NULL, NULL, rows);
 	char *text = NULL;
 	off_t n = nvz_ubc_table_rows(id, rows, true, &text, NULL) < 0 ? 0 : (off_t)strlen(text);
 	free(text);
+	if (n > 0 && len < sizeof(by_len) / sizeof(by_len[0]))
+		by_len[len] = n;
 	return n;
 }
 

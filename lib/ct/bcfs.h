@@ -51,7 +51,8 @@ int nvz_bc_fsmount(int devfd, const char *source, mode_t rootmode, struct nvz_er
  * FUSE device (non-blocking: poll it for POLLIN), or -1 where the kernel
  * cannot hand out a file of it (each CT then gets its own, as above). */
 int nvz_bcsrv_open(void);
-/* In the hub's loop: answer the requests waiting. -1: the device failed. */
+/* In the hub's loop: answer the requests waiting. -1: the device failed,
+ * and the server's file system is closed (starts then make their own). */
 int nvz_bcsrv_process(void);
 /* In a start the hub runs: a detached bind of the CT's file, to attach as
  * nvz_bcfs_file_tree's (close on exec), or -1 (no server file system in

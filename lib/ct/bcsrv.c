@@ -205,7 +205,13 @@ int nvz_bcsrv_process(void)
 		if (n < 0) {
 			if (errno == EINTR || errno == ENOENT) /* ENOENT: a request withdrawn */
 				continue;
-			return errno == EAGAIN ? 0 : -1;
+			if (errno == EAGAIN)
+				return 0;
+			/* Nobody would answer the next start's lookup: it must
+			 * find no server (and take a file system of its own),
+			 * and the CTs' files fail (ENOTCONN) instead of hanging. */
+			srv_close();
+			return -1;
 		}
 		const struct fuse_in_header *h = (const void *)srv_buf;
 		if ((size_t)n < sizeof(*h) || h->len != (uint32_t)n)

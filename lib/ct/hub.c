@@ -525,8 +525,9 @@ static void ct_events(struct hub *h)
 	int n = epoll_wait(h->epfd, ev, 64, 0);
 	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == BCSRV_EVENT) {
+			/* Failed: the device is closed, which drops it from the set. */
 			if (nvz_bcsrv_process() < 0)
-				epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->bcsrv_fd, NULL);
+				h->bcsrv_fd = -1;
 			continue;
 		}
 		ct_event(h, (struct hub_ct *)(uintptr_t)(ev[i].data.u64 & ~(uint64_t)7),

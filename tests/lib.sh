@@ -107,6 +107,49 @@ server_pids() {
 	find "${dirs[@]}" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -un
 }
 
+# strace the hub (hub_trace PID) and each process it forks, until
+# hub_trace_end (up to its exec: -b); hub_forks_only_exec then checks them. The hub
+# has threads (a start's monitor): a child forked from it may find a heap
+# lock held for good, so it must exec before it allocates or opens a file.
+hub_trace() {
+	HUB_TRACE_DIR=$T/hub-trace
+	rm -rf "$HUB_TRACE_DIR" && mkdir -p "$HUB_TRACE_DIR"
+	strace -f -ff -qq -b execve -o "$HUB_TRACE_DIR/t" -p "$1" 2>/dev/null &
+	HUB_TRACE_PID=$!
+	wait_for 50 eval '[ "$(awk '"'"'/^TracerPid:/ {print $2}'"'"' /proc/'"$1"'/status)" = '"$HUB_TRACE_PID"' ]' ||
+		{ hub_trace_end; fail "strace did not attach to the hub $1"; }
+}
+hub_trace_end() {
+	[ -n "${HUB_TRACE_PID:-}" ] || return 0
+	kill -INT "$HUB_TRACE_PID" 2>/dev/null
+	wait "$HUB_TRACE_PID" 2>/dev/null
+	HUB_TRACE_PID=
+}
+# hub_forks_only_exec HUB MIN [EXEC_RE]: the traced hub forked MIN children
+# or more (0: none at all), each of which called nothing but these before
+# its exec (of a file whose arguments match EXEC_RE).
+hub_forks_only_exec() {
+	local hub=$1 min=$2 re=${3:-.} child n=0 call
+	for child in $(grep -vh CLONE_THREAD "$HUB_TRACE_DIR/t.$hub" |
+		sed -nE 's/^(clone|clone3|fork|vfork)\(.*\) = ([0-9]+)$/\2/p'); do
+		n=$((n + 1))
+		[ -s "$HUB_TRACE_DIR/t.$child" ] || fail "no trace of the hub's child $child"
+		for call in $(awk '/^execve(at)?\(/ {exit} {sub(/\(.*/, ""); print}' "$HUB_TRACE_DIR/t.$child" | sort -u); do
+			case $call in
+			close_range | close | fcntl | rt_sigaction | rt_sigprocmask | prctl | set_robust_list | rseq | gettid | getpid) ;;
+			*) fail "the hub's child $child called $call before its exec: $(head -20 "$HUB_TRACE_DIR/t.$child")" ;;
+			esac
+		done
+		grep -qE '^execve(at)?\(.*'"$re" "$HUB_TRACE_DIR/t.$child" ||
+			fail "the hub's child $child did not exec /$re/: $(head -20 "$HUB_TRACE_DIR/t.$child")"
+	done
+	if [ "$min" = 0 ]; then
+		[ "$n" = 0 ] || fail "the hub forked $n children"
+	else
+		[ "$n" -ge "$min" ] || fail "the hub forked $n children, not $min"
+	fi
+}
+
 # Wait until a command succeeds (up to N tenths of a second).
 wait_for() {
 	local tries=$1

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,31 +37,58 @@
  * pages a request fills are ever faulted in. */
 #define BC_BUF_SIZE ((1u << 20) + 8192)
 
-/* The CT's table now, from its config and counters: computed in a child
- * that writes it to a pipe and exits, so that loading the config leaves
- * nothing in the small monitor's heap (which would stay dirty for the CT's
- * whole life: a malloc'd config does not give its pages back). */
-static void table_child(const struct nvz_bcraw *b, int out)
+/* The CT's table now, from its config and counters. In the small monitor
+ * (vzmon, one thread) it is computed in a child that writes it to a pipe
+ * and exits, so that loading the config leaves nothing in that process's
+ * heap (which would stay dirty for the CT's whole life: a malloc'd config
+ * does not give its pages back). The hub has threads: a child forked from
+ * it may find a heap lock held by one of them and must not allocate, so
+ * the hub computes it itself, then gives the heap back (malloc_trim). */
+static bool table_here;
+
+void nvz_bcraw_table_here(void)
+{
+	table_here = true;
+}
+
+static char *table_now(unsigned long veid)
 {
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_ct *ct = NULL;
 	char *text = NULL;
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, b->veid, &ct, NULL) == 0 &&
-	    nvz_ct_ubc_table(ct, &text, NULL) == 0) {
-		size_t len = strlen(text), done = 0;
-		while (done < len) {
-			ssize_t n = write(out, text + done, len - done);
-			if (n <= 0)
-				_exit(1);
-			done += (size_t)n;
-		}
-		_exit(0);
+	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, veid, &ct, NULL) == 0 &&
+	    nvz_ct_ubc_table(ct, &text, NULL) < 0)
+		text = NULL;
+	nvz_ct_free(ct);
+	nvz_ctx_free(ctx);
+	return text;
+}
+
+static void table_child(const struct nvz_bcraw *b, int out)
+{
+	char *text = table_now(b->veid);
+	size_t len = text ? strlen(text) : 0, done = 0;
+	while (done < len) {
+		ssize_t n = write(out, text + done, len - done);
+		if (n <= 0)
+			_exit(1);
+		done += (size_t)n;
 	}
-	_exit(1);
+	_exit(text ? 0 : 1);
+}
+
+static char *bc_text_here(const struct nvz_bcraw *b, int *code)
+{
+	char *text = table_now(b->veid);
+	malloc_trim(0);
+	*code = text ? 0 : EIO;
+	return text;
 }
 
 static char *bc_text(const struct nvz_bcraw *b, int *code)
 {
+	if (table_here)
+		return bc_text_here(b, code);
 	int p[2];
 	*code = EIO;
 	if (pipe2(p, O_CLOEXEC) < 0)

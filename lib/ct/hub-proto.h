@@ -46,8 +46,9 @@ struct hub_handover {
 };
 
 /* In the hub (hub-start.c): run rq's monitor, in a thread of ours or, for
- * a restore, a forked child; 0 once it runs, with *hub_fd our end of its
- * channel and the descriptors it took out of fds (*nfds updated). */
+ * a restore, a child that runs our binary anew; 0 once it runs, with
+ * *hub_fd our end of its channel and the descriptors it took out of fds
+ * (*nfds updated). */
 int nvz_hub_start_monitor(const struct hub_request *rq, int *fds, size_t *nfds, int *hub_fd);
 /* The vzctl the hub serves (its fd 4), for nvz_hub_vzctl_open. */
 void nvz_hub_set_vzctl(int fd);

@@ -1,5 +1,5 @@
 /* The hub's side of a start (hub.h): each start's monitor runs in a thread
- * of the hub, a restore's in a forked child; either hands its CT over to
+ * of the hub, a restore's in a child it runs anew; either hands its CT over to
  * the hub's main loop (hub.c) once init runs. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -61,22 +61,84 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 	nvz_monitor_main(ct, cg, fds[0], fds[1], exec_fd, rq->dumpdir[0] ? rq->dumpdir : NULL);
 }
 
-/* A restore's monitor, forked: criu runs as its child, which it waits
- * for itself, and our other CTs are no business of criu's. */
+#define RESTORE_ARG "--restore-monitor"
+
+/* A restore's monitor, in a process of its own: criu runs as its child,
+ * which it waits for itself, and our other CTs are no business of criu's.
+ * Forked, then our binary anew (vzhub --restore-monitor REQUEST HUB FD...,
+ * the request in a pipe): we have threads, one of which may hold a heap
+ * lock a forked child would find held for good, so the child only execs. */
 static pid_t fork_monitor(const struct hub_request *rq, int *fds, size_t nfds, int *hub_fd)
 {
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+	int sv[2], req[2] = { -1, -1 };
+	/* Our binary, even if a new one was installed at its path since. */
+	cleanup_close int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+	if (self < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
+	/* Written before the fork: it fits in a pipe's buffer (if this one is
+	 * smaller, the write fails rather than waits for a reader). */
+	if (pipe2(req, O_CLOEXEC | O_NONBLOCK) < 0 || write(req[1], rq, sizeof(*rq)) != (ssize_t)sizeof(*rq)) {
+		nvz_close_all(sv, 2);
+		nvz_close_all(req, 2);
+		return -1;
+	}
+	close(req[1]);
+	int keep[NVZ_RECV_FDS_MAX + 4] = { req[0], sv[1], hub_vzctl_fd };
+	size_t nkeep = 3;
+	memcpy(keep + nkeep, fds, sizeof(int) * nfds);
+	nkeep += nfds;
+	char num[NVZ_RECV_FDS_MAX + 3][12];
+	char *argv[NVZ_RECV_FDS_MAX + 6] = { "vzhub", RESTORE_ARG };
+	for (size_t i = 0; i < nkeep; i++) {
+		snprintf(num[i], sizeof(num[i]), "%d", keep[i]);
+		argv[2 + i] = num[i];
+	}
+	keep[nkeep] = self; /* kept close-on-exec */
 	pid_t pid = fork();
-	if (pid == 0)
-		monitor_child(rq, fds, nfds, sv[1]);
+	if (pid == 0) {
+		nvz_close_fds_except(keep, nkeep + 1);
+		for (size_t i = 0; i < nkeep; i++)
+			if (keep[i] >= 0)
+				fcntl(keep[i], F_SETFD, 0);
+		signal(SIGCHLD, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+		execveat(self, "", argv, environ, AT_EMPTY_PATH);
+		_exit(1); /* vzctl reads EOF on the report pipe: the start failed */
+	}
+	close(req[0]);
 	close(sv[1]);
 	if (pid < 0)
 		close(sv[0]);
 	else
 		*hub_fd = sv[0];
 	return pid;
+}
+
+int nvz_hub_restore_monitor_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], RESTORE_ARG) != 0 || argc - 2 < 5 ||
+	    argc - 2 > NVZ_RECV_FDS_MAX + 3)
+		return NVZ_E_SYNTAX;
+	int fd[NVZ_RECV_FDS_MAX + 3];
+	size_t n = (size_t)argc - 2;
+	for (size_t i = 0; i < n; i++) {
+		fd[i] = atoi(argv[2 + i]);
+		/* Ours again only: criu and init get none of them. */
+		if (fd[i] >= 0 && fcntl(fd[i], F_SETFD, FD_CLOEXEC) < 0)
+			return 1;
+	}
+	struct hub_request rq;
+	ssize_t got = read(fd[0], &rq, sizeof(rq));
+	close(fd[0]);
+	if (got != (ssize_t)sizeof(rq) || rq.magic != HUB_MAGIC || rq.size != sizeof(rq))
+		return 1;
+	rq.vzconf[sizeof(rq.vzconf) - 1] = rq.dumpdir[sizeof(rq.dumpdir) - 1] = '\0';
+	hub_vzctl_fd = fd[2];
+	prctl(PR_SET_NAME, "vzmon-hub");
+	monitor_child(&rq, fd + 3, n - 3, fd[1]);
 }
 
 /* A start's monitor in a thread of ours: no fork, no copy-on-write on

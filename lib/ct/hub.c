@@ -1,5 +1,5 @@
 /* The monitor hub (hub.h): one process per server that runs each start's
- * monitor in a thread of its own (a restore's in a forked child) and then
+ * monitor in a thread of its own (a restore's in a child it runs anew) and then
  * serves every running CT's host side: reaps init, drains its console (or
  * lends it to `vzctl console`), answers its beancounters' FUSE requests,
  * and hands init's exit to vzctl monitor-exit. A new hub also takes over
@@ -70,7 +70,7 @@ struct hub_ending {
 	struct hub_ending *next;
 };
 
-/* A start's monitor (a thread of ours, or a forked child for a restore),
+/* A start's monitor (a thread of ours, or a child of ours for a restore),
  * until it hands its CT over (or fails: EOF). */
 struct hub_pending {
 	int fd;
@@ -313,9 +313,16 @@ static void hand_overs(struct hub *h)
 }
 
 /* vzctl monitor-exit, in a child of ours that holds the token until it
- * is done: the work after init's exit that no command did. */
-static void after_exit(struct hub *h, struct nvz_monwait *m, int token, int status)
+ * is done: the work after init's exit that no command did. The child only
+ * execs: we have threads (a start's monitor), and one of them may hold a
+ * heap lock the child would find held for good. */
+static void after_exit(struct hub *h, const struct nvz_monwait *m, int token, int status)
 {
+	struct nvz_monwait ended = *m;
+	/* vzctl monitor-exit keeps the token until it returns. */
+	ended.token = token;
+	struct nvz_monwait_exit_args args;
+	nvz_monwait_exit_args(&ended, status, &args);
 	pid_t pid = fork();
 	if (pid != 0)
 		return;
@@ -326,11 +333,9 @@ static void after_exit(struct hub *h, struct nvz_monwait *m, int token, int stat
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
-	/* vzctl monitor-exit keeps the token until it returns. */
 	if (token >= 0)
 		fcntl(token, F_SETFD, 0);
-	m->token = token;
-	nvz_monwait_exec_exit(m, status);
+	nvz_monwait_exec_exit_now(&ended, &args);
 	_exit(0);
 }
 
@@ -722,6 +727,7 @@ int nvz_hub_main(int listen_fd, int vzctl_fd)
 	h.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	h.exe_fd = vzctl_fd;
 	nvz_hub_set_vzctl(vzctl_fd);
+	nvz_bcraw_table_here();
 	fcntl(vzctl_fd, F_SETFD, FD_CLOEXEC);
 	if (h.sigfd < 0 || h.epfd < 0)
 		return 1;

@@ -1,7 +1,7 @@
 /* One monitor hub per server instead of a process per running CT.
  *
  * `vzctl start` asks the hub (vzhub, RUNDIR/hub.sock, started on demand) to run
- * its CT's monitor, in a thread of the hub (a restore's in a forked child);
+ * its CT's monitor, in a thread of the hub (a restore's in a child it runs anew);
  * the monitor does what it always did (limits, launcher, init, the start's
  * handshake), then hands the CT's host side to the hub's main loop (console
  * pty, console log and socket, the beancounters' FUSE device) and ends. init
@@ -40,6 +40,9 @@ void nvz_hub_take_start_limits(const struct nvz_ct *ct);
  * after-exit work). Returns its exit code once it has had nothing to
  * serve for a while. */
 int nvz_hub_main(int listen_fd, int vzctl_fd);
+/* vzhub --restore-monitor ...: a restore's monitor, which the hub runs
+ * anew in a child (hub-start.c). Returns only on a bad call or request. */
+int nvz_hub_restore_monitor_main(int argc, char **argv);
 
 /* The vzctl binary, open O_PATH (close-on-exec): the one this hub serves,
  * else our own executable. For a monitor's small-monitor fallback. */

@@ -273,12 +273,24 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 		usleep(1000);
 	if (!nvz_monwait_still_ours(m))
 		return;
-	char id[32], pid[32], st[32], tok[32];
-	snprintf(id, sizeof(id), "%lu", m->veid);
-	snprintf(pid, sizeof(pid), "%d", (int)m->init_pid);
-	snprintf(st, sizeof(st), "%d", status);
-	snprintf(tok, sizeof(tok), "%d", m->token);
-	char *argv[] = { "vzctl", "--quiet", "monitor-exit", id, pid, st, m->token >= 0 ? tok : NULL, NULL };
+	struct nvz_monwait_exit_args a;
+	nvz_monwait_exit_args(m, status, &a);
+	nvz_monwait_exec_exit_now(m, &a);
+}
+
+void nvz_monwait_exit_args(const struct nvz_monwait *m, int status, struct nvz_monwait_exit_args *a)
+{
+	snprintf(a->id, sizeof(a->id), "%lu", m->veid);
+	snprintf(a->pid, sizeof(a->pid), "%d", (int)m->init_pid);
+	snprintf(a->status, sizeof(a->status), "%d", status);
+	snprintf(a->token, sizeof(a->token), "%d", m->token);
+	char *argv[] = { "vzctl", "--quiet", "monitor-exit", a->id, a->pid, a->status,
+			 m->token >= 0 ? a->token : NULL, NULL };
+	memcpy(a->argv, argv, sizeof(argv));
+}
+
+void nvz_monwait_exec_exit_now(const struct nvz_monwait *m, struct nvz_monwait_exit_args *a)
+{
 	/* Nothing of ours goes on: a restart after reboot would hand these to
 	 * the next monitor (vzctl itself only needs the fd while exec'ing). */
 	const int fds[] = { m->master, m->slave, m->logfd, m->listen_fd };
@@ -288,5 +300,5 @@ void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status)
 	fcntl(m->exe_fd, F_SETFD, FD_CLOEXEC);
 	/* Our pid stays: the state file names it (or the hub, our parent),
 	 * and vzctl stop waits for it (or for the monitor lock). */
-	execveat(m->exe_fd, "", argv, environ, AT_EMPTY_PATH);
+	execveat(m->exe_fd, "", a->argv, environ, AT_EMPTY_PATH);
 }

@@ -51,6 +51,16 @@ bool nvz_monwait_lock_held(const struct nvz_monwait *m);
  * CT's lock, cleans up and waits for our exit) is handling it. Returns when
  * there is nothing to do, or on failure. */
 void nvz_monwait_exec_exit(const struct nvz_monwait *m, int status);
+/* The same exec without the look at the state and the lock (vzctl
+ * monitor-exit makes it again, under the lock), in two halves: the
+ * arguments made before a fork, the exec in the child, which then calls
+ * nothing that allocates (the hub has threads). Returns on failure. */
+struct nvz_monwait_exit_args {
+	char id[32], pid[32], status[32], token[32];
+	char *argv[8];
+};
+void nvz_monwait_exit_args(const struct nvz_monwait *m, int status, struct nvz_monwait_exit_args *a);
+void nvz_monwait_exec_exit_now(const struct nvz_monwait *m, struct nvz_monwait_exit_args *a);
 
 /* The raw FUSE side of vzmon (bcfs-raw.c). */
 struct nvz_bcraw;
@@ -58,6 +68,9 @@ struct nvz_bcraw *nvz_bcraw_new(const struct nvz_monwait *m);
 /* Answer the requests waiting on the device; -1 once it is unmounted. */
 int nvz_bcraw_process(struct nvz_bcraw *b);
 void nvz_bcraw_free(struct nvz_bcraw *b);
+/* Each table made by the caller itself, not by a forked child: the hub
+ * (threads) calls it once, before any. */
+void nvz_bcraw_table_here(void);
 
 /* vzctl's side of the hand-back: with the CT's lock, as the full monitor
  * did after init's exit (cleanup, restart on reboot, unmount). token: the

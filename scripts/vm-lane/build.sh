@@ -143,7 +143,7 @@ if [ ! -s "$BASE" ] || [ "$0" -nt "$BASE" ]; then
 	done
 	for f in /usr/bin/fusermount3 /usr/bin/ionice /usr/sbin/losetup /usr/bin/mountpoint \
 		/usr/bin/nsenter /usr/bin/unshare /usr/bin/setpriv /usr/bin/flock /usr/bin/xz /usr/bin/watch /usr/bin/getconf \
-		/usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/rsync; do
+		/usr/sbin/sshd /usr/bin/ssh /usr/bin/ssh-keygen /usr/bin/rsync /usr/bin/strace; do
 		copy_bin "$f"
 	done
 	ln -sf mawk "$R/usr/bin/awk"

@@ -139,6 +139,31 @@ t_cpt_chkpnt_restore() {
 	return 0
 }
 
+# A restore's monitor is a process of its own (criu is its child), which
+# the hub forks and runs anew (vzhub --restore-monitor): the child of a
+# hub with threads only execs.
+t_cpt_restore_monitor_exec() {
+	cpt_setup
+	start_busybox 1502
+	start_busybox 1503
+	local hub
+	hub=$(state_pid 1503 MONITOR_PID)
+	expect_rc 0 "$VZCTL" chkpnt 1502
+	[ "$(state_pid 1503 MONITOR_PID)" = "$hub" ] || fail "1503 changed hubs"
+	hub_trace "$hub"
+	"$VZCTL" restore 1502 >"$T/restore.out" 2>&1
+	local rc=$?
+	hub_trace_end
+	[ "$rc" = 0 ] || fail "restore: $rc: $(cat "$T/restore.out")"
+	hub_forks_only_exec "$hub" 1 '"--restore-monitor"'
+	[ "$(state_pid 1502 MONITOR_PID)" = "$hub" ] || fail "1502 is not the hub's after its restore"
+	expect_rc 0 "$VZCTL" exec 1502 'head -1 /run/user_beancounters'
+	expect_out 'Version: 2.5'
+	expect_rc 0 "$VZCTL" stop 1502
+	expect_rc 0 "$VZCTL" stop 1503 --fast
+	return 0
+}
+
 # OpenVZ: vzctl start of a suspended CT restores it; the limits come back.
 t_cpt_start_after_chkpnt() {
 	cpt_setup

@@ -129,6 +129,30 @@ t_hub_serves_and_restarts() {
 	return 0
 }
 
+# The hub forks only to exec (it has threads: a forked child of it must
+# not allocate): reading the beancounters forks nothing (the hub makes the
+# table itself), and the work after a halt inside is a vzctl it execs at
+# once, which looks at the state and the lock itself.
+t_hub_forks_only_exec() {
+	start_busybox 124
+	start_busybox 125
+	local hub
+	hub=$(state_pid 124 MONITOR_PID)
+	hub_trace "$hub"
+	"$VZCTL" exec 124 cat /run/user_beancounters >"$T/bc.out" 2>&1
+	hub_trace_end
+	grep -qE '^ +124: +kmemsize' "$T/bc.out" || fail "no table: $(cat "$T/bc.out")"
+	hub_forks_only_exec "$hub" 0
+	hub_trace "$hub"
+	"$VZCTL" exec 125 poweroff
+	wait_for 150 eval '"$VZCTL" status 125 | grep -q unmounted' || { hub_trace_end; fail "125 not cleaned up after a halt inside"; }
+	hub_trace_end
+	hub_forks_only_exec "$hub" 1 'monitor-exit", "125"'
+	check_beancounters 124
+	expect_rc 0 "$VZCTL" stop 124 --fast
+	return 0
+}
+
 # vzctl stop (and kill) end the CT's service in the hub; the console is
 # still relayed and lent.
 # Can this kernel clone a file of a detached mount (6.15 on)? Then the hub

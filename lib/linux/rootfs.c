@@ -56,22 +56,46 @@ static int bind_ro(const char *path, struct nvz_error **err)
 	return 0;
 }
 
-static int mask_path(const char *path, struct nvz_error **err)
+/* The CT's empty directories for masks (dev/.nvz-empty/N, made by host
+ * root in the CT's fresh /dev): a bind of one costs a mount, where a tmpfs
+ * per mask cost a superblock, a root inode and their shrinker lists. One
+ * directory per mask: masks bound from one are one mount's binds to criu,
+ * which restored the read-only flag of the first only (cpt/restore.c). */
+struct empty_dirs {
+	const char *root;
+	int next;
+};
+
+static int mask_dir(struct empty_dirs *e, const char *path, struct nvz_error **err)
+{
+	char src[4200];
+	snprintf(src, sizeof(src), "%s/dev/.nvz-empty", e->root);
+	if (e->next == 0 && mkdir(src, 0555) < 0 && errno != EEXIST)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mkdir %s", src);
+	snprintf(src, sizeof(src), "%s/dev/.nvz-empty/%d", e->root, e->next++);
+	if (mkdir(src, 0555) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mkdir %s", src);
+	if (mount(src, path, NULL, MS_BIND, NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mask %s", path);
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "remount the mask of %s read-only", path);
+	return 0;
+}
+
+static int mask_path(struct empty_dirs *e, const char *path, struct nvz_error **err)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return 0;
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "size=0,mode=555") < 0)
-			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mask %s", path);
-	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
+	if (S_ISDIR(st.st_mode))
+		return mask_dir(e, path, err);
+	if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "mask %s", path);
-	}
 	return 0;
 }
 
-static int setup_proc(int rootfd, const char *root, struct nvz_error **err)
+static int setup_proc(int rootfd, const char *root, struct empty_dirs *e, struct nvz_error **err)
 {
 	if (mount_in_root(rootfd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
 			  err) < 0)
@@ -98,7 +122,7 @@ static int setup_proc(int rootfd, const char *root, struct nvz_error **err)
 	}
 	for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
 		snprintf(path, sizeof(path), "%s/proc/%s", root, masked[i]);
-		if (mask_path(path, err) < 0)
+		if (mask_path(e, path, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -203,7 +227,7 @@ static int setup_dev(int rootfd, const char *root, const struct nvz_rootfs_spec 
 		if (mount(spec->console, dst, NULL, MS_BIND, NULL) < 0)
 			return nvz_err_sys(err, NVZ_E_MOUNT, errno, "bind console on /dev/console");
 	}
-	return nvz_rootfs_boot_id(devfd, root, err);
+	return 0;
 }
 
 static int pivot(const char *root, struct nvz_error **err)
@@ -233,7 +257,16 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	cleanup_close int rootfd = open(spec->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", spec->root);
-	if (setup_proc(rootfd, spec->root, err) < 0)
+	/* /dev first: the masks over /proc directories are its. */
+	struct empty_dirs empties = { spec->root, 0 };
+	if (setup_dev(rootfd, spec->root, spec, err) < 0 || setup_proc(rootfd, spec->root, &empties, err) < 0)
+		return -1;
+	char dev[4200];
+	snprintf(dev, sizeof(dev), "%s/dev", spec->root);
+	cleanup_close int devfd = open(dev, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (devfd < 0)
+		return nvz_err_sys(err, NVZ_E_MOUNT, errno, "open %s", dev);
+	if (nvz_rootfs_boot_id(devfd, spec->root, err) < 0)
 		return -1;
 	if (nvz_lxcfs_mounts(spec->lxcfs_dir, spec->root, err) < 0)
 		return -1;
@@ -246,9 +279,7 @@ int nvz_rootfs_setup(const struct nvz_rootfs_spec *spec, struct nvz_error **err)
 	 * finds it mounted and skips sys-fs-fuse-connections.mount. */
 	char fusectl[4096];
 	snprintf(fusectl, sizeof(fusectl), "%s/sys/fs/fuse/connections", spec->root);
-	if (mask_path(fusectl, err) < 0)
-		return -1;
-	if (setup_dev(rootfd, spec->root, spec, err) < 0)
+	if (mask_path(&empties, fusectl, err) < 0)
 		return -1;
 	/* A fresh /run, as a booting system expects an empty one. */
 	struct stat st;

@@ -162,6 +162,17 @@ t_start_dev_sys_are_the_cts() {
 		[ -z "$OUT" ] || fail "the host's fusectl inside: $OUT"
 		expect_rc 1 "$VZCTL" exec3 173 touch /sys/fs/fuse/connections/x
 	fi
+	# The masks over directories (/proc/acpi, fusectl) are read-only binds
+	# of empty directories of the CT's /dev, each its own: a mount each,
+	# no file system of their own.
+	local dev_id masks
+	dev_id=$(echo "$mi" | awk '$5 == "/dev" {print $3}')
+	masks=$(echo "$mi" | awk '$5 == "/proc/acpi" || $5 == "/proc/scsi" || $5 == "/sys/fs/fuse/connections"')
+	[ -z "$masks" ] && [ -d /sys/fs/fuse/connections ] && fail "no masks: $mi"
+	echo "$masks" | awk -v d="$dev_id" 'NF && ($3 != d || $4 !~ /^\/\.nvz-empty\/[0-9]+$/ || $6 !~ /^ro,/) {bad = 1} END {exit bad}' ||
+		fail "masks not binds of /dev ($dev_id): $masks"
+	[ "$(echo "$masks" | awk 'NF {print $4}' | sort -u | wc -l)" = "$(echo "$masks" | awk 'NF' | wc -l)" ] ||
+		fail "masks share a directory: $masks"
 	expect_rc 0 "$VZCTL" exec3 173 sh -c 'echo x >/dev/null && ls -ln /dev/null /dev/zero /dev/tty && readlink /dev/ptmx'
 	echo "$OUT" | grep -q '^crw-rw-rw- .* 1, *3 .*/dev/null$' || fail "/dev/null: $OUT"
 	echo "$OUT" | grep -q '^pts/ptmx$' || fail "/dev/ptmx: $OUT"

@@ -130,11 +130,12 @@ hub_trace_end() {
 # its exec (of a file whose arguments match EXEC_RE).
 hub_forks_only_exec() {
 	local hub=$1 min=$2 re=${3:-.} child n=0 call
+	[ -s "$HUB_TRACE_DIR/t.$hub" ] || fail "no trace of the hub $hub"
 	for child in $(grep -vh CLONE_THREAD "$HUB_TRACE_DIR/t.$hub" |
 		sed -nE 's/^(clone|clone3|fork|vfork)\(.*\) = ([0-9]+)$/\2/p'); do
 		n=$((n + 1))
 		[ -s "$HUB_TRACE_DIR/t.$child" ] || fail "no trace of the hub's child $child"
-		for call in $(awk '/^execve(at)?\(/ {exit} {sub(/\(.*/, ""); print}' "$HUB_TRACE_DIR/t.$child" | sort -u); do
+		for call in $(awk '/^execve(at)?\(/ {exit} /^(---|\+\+\+) / {next} {sub(/\(.*/, ""); print}' "$HUB_TRACE_DIR/t.$child" | sort -u); do
 			case $call in
 			close_range | close | fcntl | rt_sigaction | rt_sigprocmask | prctl | set_robust_list | rseq | gettid | getpid) ;;
 			*) fail "the hub's child $child called $call before its exec: $(head -20 "$HUB_TRACE_DIR/t.$child")" ;;

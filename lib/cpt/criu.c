@@ -262,8 +262,9 @@ static int add_externals(struct nvz_cpt_args *a, pid_t pid, const char *ve_root,
 		else if (!strcmp(mnt, "/proc/acpi") || !strcmp(mnt, "/proc/scsi") ||
 			 !strcmp(mnt, "/sys/fs/fuse/connections"))
 			/* nvz's empty read-only mask over a /proc directory (or fusectl)
-			 * (a tmpfs at start, a bind of an empty directory once
-			 * restored): nothing to save, and criu would run tar +
+			 * (a bind of an empty directory of the CT's /dev at start,
+			 * of the restore's own once restored; a tmpfs before
+			 * 2026-12): nothing to save, and criu would run tar +
 			 * gzip on it in the freeze window, and again on restore. */
 			snprintf(key, sizeof(key), "nvz-empty:%s", mnt);
 		else if (nvz_cpt_plain_mount_point(mnt) && nvz_cpt_host_mount_at(ve_root, mnt))

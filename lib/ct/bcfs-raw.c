@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
-#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,12 +42,20 @@
  * heap (which would stay dirty for the CT's whole life: a malloc'd config
  * does not give its pages back). The hub has threads: a child forked from
  * it may find a heap lock held by one of them and must not allocate, so
- * the hub computes it itself, then gives the heap back (malloc_trim). */
-static bool table_here;
+ * the hub computes it itself, and gives the heap back once quiet (its
+ * trim, hub.c: a burst of reads, or a tool polling every CT, costs one). */
+static bool table_here, table_made;
 
 void nvz_bcraw_table_here(void)
 {
 	table_here = true;
+}
+
+bool nvz_bcraw_table_made(void)
+{
+	bool made = table_made;
+	table_made = false;
+	return made;
 }
 
 static char *table_now(unsigned long veid)
@@ -80,7 +87,7 @@ static void table_child(const struct nvz_bcraw *b, int out)
 static char *bc_text_here(const struct nvz_bcraw *b, int *code)
 {
 	char *text = table_now(b->veid);
-	malloc_trim(0);
+	table_made = true;
 	*code = text ? 0 : EIO;
 	return text;
 }

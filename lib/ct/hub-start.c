@@ -62,6 +62,9 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 }
 
 #define RESTORE_ARG "--restore-monitor"
+/* The request's pipe, our channel, the vzctl, the request's descriptors
+ * and our binary: all kept by nvz_close_fds_except (16 at most). */
+_Static_assert(NVZ_RECV_FDS_MAX + 4 <= 16, "too many descriptors for a restore's monitor");
 
 /* A restore's monitor, in a process of its own: criu runs as its child,
  * which it waits for itself, and our other CTs are no business of criu's.
@@ -133,7 +136,8 @@ int nvz_hub_restore_monitor_main(int argc, char **argv)
 	struct hub_request rq;
 	ssize_t got = read(fd[0], &rq, sizeof(rq));
 	close(fd[0]);
-	if (got != (ssize_t)sizeof(rq) || rq.magic != HUB_MAGIC || rq.size != sizeof(rq))
+	if (got != (ssize_t)sizeof(rq) || rq.magic != HUB_MAGIC || rq.size != sizeof(rq) ||
+	    n - 3 != 2 + (size_t)!!rq.have_exec + (size_t)!!rq.have_lock + (size_t)!!rq.have_lazy)
 		return 1;
 	rq.vzconf[sizeof(rq.vzconf) - 1] = rq.dumpdir[sizeof(rq.dumpdir) - 1] = '\0';
 	hub_vzctl_fd = fd[2];

@@ -71,6 +71,8 @@ void nvz_bcraw_free(struct nvz_bcraw *b);
 /* Each table made by the caller itself, not by a forked child: the hub
  * (threads) calls it once, before any. */
 void nvz_bcraw_table_here(void);
+/* Was a table made here since the last call (its heap worth a trim)? */
+bool nvz_bcraw_table_made(void);
 
 /* vzctl's side of the hand-back: with the CT's lock, as the full monitor
  * did after init's exit (cleanup, restart on reboot, unmount). token: the

@@ -657,10 +657,10 @@ static int serve(struct hub *h)
 			look_for_orphans(h);
 		/* What a request, a hand-over, an exit or a beancounter table
 		 * faulted in or allocated goes back: the hub lives as long as
-		 * the server's CTs. Once
-		 * things are quiet (TRIM_DELAY_MS): right after a start, its
-		 * vzctl on the way out and the CT's first processes need the
-		 * CPUs, and the next start in a row needs us. */
+		 * the server's CTs. Once things are quiet (TRIM_DELAY_MS):
+		 * right after a start, its vzctl on the way out and the CT's
+		 * first processes need the CPUs, and the next start in a row
+		 * needs us. */
 		if ((p[1].revents & POLLIN) || npend || ncts != count_cts(h) || nvz_bcraw_table_made())
 			h->trim_at = now_ms() + TRIM_DELAY_MS;
 		else if (h->trim_at && now_ms() >= h->trim_at) {

@@ -50,6 +50,10 @@ struct hub_handover {
  * *hub_fd our end of its channel and the descriptors it took out of fds
  * (*nfds updated). */
 int nvz_hub_start_monitor(const struct hub_request *rq, int *fds, size_t *nfds, int *hub_fd);
+/* In a child of the hub, before its exec: only the descriptors kept, the
+ * hub's signal mask and handling and its subreaper role gone. Makes only
+ * system calls: it allocates nothing (the hub has threads). */
+void nvz_hub_child_reset(const int *keep, size_t n);
 /* The vzctl the hub serves (its fd 4), for nvz_hub_vzctl_open. */
 void nvz_hub_set_vzctl(int fd);
 

@@ -26,6 +26,16 @@ void nvz_hub_set_vzctl(int fd)
 	hub_vzctl_fd = fd;
 }
 
+void nvz_hub_child_reset(const int *keep, size_t n)
+{
+	nvz_close_fds_except(keep, n);
+	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 /* The forked monitor: the CT as vzctl would open it, then the monitor's
  * usual life; it comes back to us at the hand-over (monitor.c). It keeps
  * the vzctl: a monitor that cannot hand over (we are gone) becomes the
@@ -37,12 +47,7 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 	memcpy(keep, fds, sizeof(int) * nfds);
 	keep[nfds] = hub_fd;
 	keep[nfds + 1] = hub_vzctl_fd;
-	nvz_close_fds_except(keep, nfds + 2);
-	signal(SIGCHLD, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	nvz_hub_child_reset(keep, nfds + 2);
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_ct *ct = NULL;
 	struct nvz_cgroup *cg = NULL;
@@ -99,15 +104,10 @@ static pid_t fork_monitor(const struct hub_request *rq, int *fds, size_t nfds, i
 	keep[nkeep] = self; /* kept close-on-exec */
 	pid_t pid = fork();
 	if (pid == 0) {
-		nvz_close_fds_except(keep, nkeep + 1);
+		nvz_hub_child_reset(keep, nkeep + 1);
 		for (size_t i = 0; i < nkeep; i++)
 			if (keep[i] >= 0)
 				fcntl(keep[i], F_SETFD, 0);
-		signal(SIGCHLD, SIG_DFL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_CHILD_SUBREAPER, 0);
 		execveat(self, "", argv, environ, AT_EMPTY_PATH);
 		_exit(1); /* vzctl reads EOF on the report pipe: the start failed */
 	}

@@ -327,12 +327,7 @@ static void after_exit(struct hub *h, const struct nvz_monwait *m, int token, in
 	if (pid != 0)
 		return;
 	int keep[] = { token, h->exe_fd };
-	nvz_close_fds_except(keep, 2);
-	signal(SIGCHLD, SIG_DFL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	nvz_hub_child_reset(keep, 2);
 	if (token >= 0)
 		fcntl(token, F_SETFD, 0);
 	nvz_monwait_exec_exit_now(&ended, &args);

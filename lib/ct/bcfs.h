@@ -1,6 +1,6 @@
 /* bcfs: a tiny FUSE filesystem, served by the CT's monitor (then the hub),
  * whose root is one read-only file, the CT's `user_beancounters`, its text
- * regenerated from the kernel counters and RUNDIR/<id>/resources at every
+ * regenerated from the kernel counters and the resources applied (RUNDIR/<id>/state) at every
  * open. */
 #ifndef NVZ_CT_BCFS_H
 #define NVZ_CT_BCFS_H

@@ -83,15 +83,13 @@ double nvz_node_power(const char *cpuinfo)
 	return sum * 25;
 }
 
-/* What nvz applied to a running CT (RUNDIR/<id>/resources), else what its
- * config says, else OpenVZ's default. */
+/* What nvz applied to a running CT (its run state), else what its config
+ * says, else OpenVZ's default. */
 static unsigned long ct_units(const struct nvz_ct *ct)
 {
-	cleanup_free char *path = NULL;
 	struct nvz_conf *applied = NULL;
 	const char *v = NULL;
-	if (asprintf(&path, "%s/resources", ct->rundir) >= 0 &&
-	    nvz_conf_load(&applied, path, NVZ_E_SYSTEM, NULL) == 0)
+	if (nvz_runstate_read_applied(ct, &applied, NULL) == 0 && applied)
 		v = nvz_conf_get(applied, "CPUUNITS");
 	unsigned long units = strtoul(v ? v : nvz_ct_get(ct, "CPUUNITS", "1000"), NULL, 10);
 	nvz_conf_free(applied);

@@ -133,7 +133,7 @@ const char *nvz_ct_criu_path(const struct nvz_ct *ct);
 int nvz_ct_start_locked(struct nvz_ct *ct, const struct nvz_start_opts *o, struct nvz_error **err);
 
 /* Compute the CT's limits from its config overlaid with changes (may be
- * NULL), apply them to cg, record them in RUNDIR/<id>/resources. */
+ * NULL), apply them to cg, record them in RUNDIR/<id>/state. */
 int nvz_ct_apply_resources(struct nvz_ct *ct, const struct nvz_conf *changes,
 			   struct nvz_cgroup *cg, struct nvz_error **err);
 /* A restore from dumpdir: the config's limits overlaid with the values the

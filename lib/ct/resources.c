@@ -1,5 +1,5 @@
 /* Resources of a CT: from its settings (config plus pending changes) to
- * the cgroup, and the record of what is applied (RUNDIR/<id>/resources)
+ * the cgroup, and the record of what is applied (in RUNDIR/<id>/state)
  * that /proc/user_beancounters and vzubc show as barrier and limit. */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,12 +174,8 @@ static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struc
 	const char *units = overlay_get((void *)o, "CPUUNITS");
 	if (r == 0)
 		r = nvz_conf_set(c, "CPUUNITS", units && *units ? units : "1000", err);
-	cleanup_free char *text = r == 0 ? nvz_conf_format(c) : NULL;
-	cleanup_free char *path = NULL;
-	if (r == 0 && (!text || asprintf(&path, "%s/resources", ct->rundir) < 0))
-		r = nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	if (r == 0 && nvz_mkdir_p(ct->rundir, 0700, err) == 0)
-		r = nvz_write_runtime_atomic(path, text, strlen(text), 0644, err);
+	if (r == 0)
+		r = nvz_runstate_write_applied(ct, c, err);
 	nvz_conf_free(c);
 	return r;
 }

@@ -16,6 +16,7 @@
 #include "core/sync.h"
 #include "ct/hub.h"
 #include "ct/internal.h"
+#include "ct/state.h"
 #include "linux/security.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
@@ -325,6 +326,7 @@ static int start_checked(struct nvz_ct *ct, const struct nvz_start_opts *o,
 		nvz_cgroup_free(cg);
 		if (mounted)
 			nvz_ct_umount(ct, NULL);
+		nvz_runstate_forget(ct);
 		return -1;
 	}
 	nvz_cgroup_free(cg);

@@ -1,8 +1,11 @@
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -88,12 +91,10 @@ static bool limits_parse(const char *v, struct rlimit *rl)
 
 static void limits_print(FILE *f, const struct rlimit *rl)
 {
-	fputs("LIMITS=\"", f);
 	for (int r = 0; r < RLIM_NLIMITS; r++)
 		fprintf(f, "%s%lld:%lld", r ? " " : "",
 			rl[r].rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl[r].rlim_cur,
 			rl[r].rlim_max == RLIM_INFINITY ? -1LL : (long long)rl[r].rlim_max);
-	fputs("\"\n", f);
 }
 
 static char *state_path(const struct nvz_ct *ct)
@@ -104,12 +105,37 @@ static char *state_path(const struct nvz_ct *ct)
 	return s;
 }
 
+/* 0 if e says the file is missing, else -1 with e passed on. */
+static int pass_unless_missing(struct nvz_error *e, struct nvz_error **err)
+{
+	int r = e && e->code == ENOENT ? 0
+		: nvz_err(err, e ? e->status : NVZ_E_SYSTEM, e ? e->code : ENOMEM, "%s",
+			  e ? e->msg : "out of memory");
+	nvz_error_free(e);
+	return r;
+}
+
+/* The state, parsed; *out NULL and 0 if there is none. */
+static int state_load(const struct nvz_ct *ct, struct nvz_conf **out, struct nvz_error **err)
+{
+	*out = NULL;
+	cleanup_free char *path = state_path(ct);
+	if (!path)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct nvz_error *e = NULL;
+	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
+		return 0;
+	return pass_unless_missing(e, err);
+}
+
 int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs)
 {
 	memset(rs, 0, sizeof(*rs));
-	cleanup_free char *path = state_path(ct);
 	struct nvz_conf *c = NULL;
-	if (!path || nvz_conf_load(&c, path, NVZ_E_SYSTEM, NULL) < 0)
+	struct nvz_error *e = NULL;
+	int r = state_load(ct, &c, &e);
+	nvz_error_free(e);
+	if (r < 0 || !c)
 		return -1;
 	const char *v;
 	if ((v = nvz_conf_get(c, "INIT_PID")))
@@ -126,25 +152,164 @@ int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs)
 	return 0;
 }
 
-int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
-		       struct nvz_error **err)
+static void conf_freep(struct nvz_conf **c)
+{
+	int e = errno;
+	nvz_conf_free(*c);
+	errno = e;
+}
+
+/* A CT's init is cloned with a copy of the hub's descriptors (not
+ * CLONE_FILES). Cloned while another thread holds a state's flock, it would
+ * hold that lock too, until its exec: a writer would then wait for another
+ * CT's start, which may itself wait for the hub's loop. So a clone waits
+ * until no update is under way. */
+static pthread_rwlock_t updates = PTHREAD_RWLOCK_INITIALIZER;
+
+void nvz_runstate_updates_hold(void)
+{
+	pthread_rwlock_wrlock(&updates);
+}
+
+void nvz_runstate_updates_release(void)
+{
+	pthread_rwlock_unlock(&updates);
+}
+
+static void updates_done(bool *reading)
+{
+	if (*reading)
+		pthread_rwlock_unlock(&updates);
+}
+
+/* Each writer of the state changes its own keys and keeps the others: the
+ * start's record and a hub's adoption (the processes), the resources
+ * applied at a start, a restore or a live set. A read, change and whole
+ * rewrite, under an flock of the CT's run directory, for writers that may
+ * meet (a hub adopting the CT while a set runs); readers need no lock, the
+ * rename is atomic. */
+static int state_update(const struct nvz_ct *ct,
+			int (*change)(struct nvz_conf *c, const void *arg, struct nvz_error **err),
+			const void *arg, struct nvz_error **err)
 {
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
-	cleanup_free char *path = state_path(ct);
-	cleanup_free char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	if (f) {
-		fprintf(f, "INIT_PID=\"%d\"\nINIT_START=\"%llu\"\nMONITOR_PID=\"%d\"\n"
-			   "MONITOR_START=\"%llu\"\n",
-			(int)rs->init_pid, rs->init_start, (int)rs->monitor_pid, rs->monitor_start);
-		if (rs->has_limits)
-			limits_print(f, rs->limits);
-	}
-	if (!path || !f || fclose(f) != 0)
+	/* Released after the directory is closed (cleanups run in reverse). */
+	__attribute__((cleanup(updates_done))) bool reading = pthread_rwlock_rdlock(&updates) == 0;
+	cleanup_close int dir = open(ct->rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int locked = -1;
+	while (dir >= 0 && (locked = flock(dir, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (locked < 0)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "lock %s", ct->rundir);
+	__attribute__((cleanup(conf_freep))) struct nvz_conf *c = NULL;
+	if (state_load(ct, &c, err) < 0)
+		return -1;
+	if (!c && !(c = nvz_conf_new()))
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	return nvz_write_runtime_atomic(path, text, len, 0600, err);
+	if (change(c, arg, err) < 0)
+		return -1;
+	cleanup_free char *path = state_path(ct);
+	cleanup_free char *text = nvz_conf_format(c);
+	if (!path || !text)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_write_runtime_atomic(path, text, strlen(text), 0600, err);
+}
+
+static int set_number(struct nvz_conf *c, const char *key, long long v, struct nvz_error **err)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%lld", v);
+	return nvz_conf_set(c, key, s, err);
+}
+
+static int set_processes(struct nvz_conf *c, const void *arg, struct nvz_error **err)
+{
+	const struct nvz_runstate *rs = arg;
+	cleanup_free char *limits = NULL;
+	size_t len = 0;
+	if (rs->has_limits) {
+		FILE *f = open_memstream(&limits, &len);
+		if (!f)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+		limits_print(f, rs->limits);
+		if (fclose(f) != 0)
+			return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	}
+	if (set_number(c, "INIT_PID", rs->init_pid, err) < 0 ||
+	    set_number(c, "INIT_START", (long long)rs->init_start, err) < 0 ||
+	    set_number(c, "MONITOR_PID", rs->monitor_pid, err) < 0 ||
+	    set_number(c, "MONITOR_START", (long long)rs->monitor_start, err) < 0)
+		return -1;
+	return nvz_conf_set(c, "LIMITS", limits, err);
+}
+
+int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
+		       struct nvz_error **err)
+{
+	return state_update(ct, set_processes, rs, err);
+}
+
+static int set_applied(struct nvz_conf *c, const void *arg, struct nvz_error **err)
+{
+	const struct nvz_conf *applied = arg;
+	const char *key, *value;
+	for (size_t i = 0; nvz_conf_entry(applied, i, &key, &value); i++)
+		if (nvz_conf_set(c, key, value, err) < 0)
+			return -1;
+	return 0;
+}
+
+static char *resources_path(const struct nvz_ct *ct)
+{
+	char *s = NULL;
+	return asprintf(&s, "%s/resources", ct->rundir) < 0 ? NULL : s;
+}
+
+int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *applied,
+			       struct nvz_error **err)
+{
+	if (state_update(ct, set_applied, applied, err) < 0)
+		return -1;
+	/* A CT started by an older nvz is served by the older hub (or small
+	 * monitor) until it stops, which reads its own file: kept current. */
+	cleanup_free char *old = resources_path(ct);
+	if (!old || access(old, F_OK) < 0)
+		return 0;
+	cleanup_free char *text = nvz_conf_format(applied);
+	if (!text)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	return nvz_write_runtime_atomic(old, text, strlen(text), 0644, err);
+}
+
+void nvz_runstate_forget(const struct nvz_ct *ct)
+{
+	cleanup_free char *path = state_path(ct), *old = resources_path(ct);
+	if (path)
+		unlink(path);
+	if (old)
+		unlink(old);
+	rmdir(ct->rundir); /* if nothing else is left */
+}
+
+int nvz_runstate_read_applied(const struct nvz_ct *ct, struct nvz_conf **out,
+			      struct nvz_error **err)
+{
+	if (state_load(ct, out, err) < 0)
+		return -1;
+	/* write_applied (resources.c) always sets it. */
+	if (*out && nvz_conf_get(*out, "CPUUNITS"))
+		return 0;
+	/* A CT started by an older nvz has them in a file of their own. */
+	nvz_conf_free(*out);
+	*out = NULL;
+	cleanup_free char *path = resources_path(ct);
+	if (!path)
+		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	struct nvz_error *e = NULL;
+	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
+		return 0;
+	return pass_unless_missing(e, err);
 }
 
 void nvz_runstate_make(const struct nvz_ct *ct, pid_t init_pid, pid_t monitor_pid,

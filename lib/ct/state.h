@@ -1,4 +1,7 @@
-/* Runtime state of a running CT: RUNDIR/<id>/state, written atomically. */
+/* Runtime state of a CT: RUNDIR/<id>/state, written atomically. It names
+ * the CT's init and monitor once they run; before that (a start applies the
+ * resources first) it may hold the resources alone: the file alone does not
+ * mean the CT runs, a live INIT_PID does. */
 #ifndef NVZ_CT_STATE_H
 #define NVZ_CT_STATE_H
 
@@ -6,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "nvz/config.h"
 #include "nvz/ct.h"
 
 struct nvz_runstate {
@@ -32,6 +36,23 @@ int nvz_proc_zombie_status(pid_t pid, unsigned long long start);
 int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs);
 int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		       struct nvz_error **err);
+/* The resources applied to the running CT (the beancounters' barrier:limit
+ * and CPUUNITS, as KEY="value"), written into the state beside the
+ * processes: one file rather than two, each a page of a tmpfs /run. */
+int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *applied,
+			       struct nvz_error **err);
+/* What was applied: the state (with other keys besides), or an older nvz's
+ * RUNDIR/<id>/resources if the state has none. *out NULL if neither
+ * exists. */
+int nvz_runstate_read_applied(const struct nvz_ct *ct, struct nvz_conf **out,
+			      struct nvz_error **err);
+/* A start that failed: the state it began (the resources are applied before
+ * init runs) goes, and the run directory if nothing else is in it. */
+void nvz_runstate_forget(const struct nvz_ct *ct);
+/* For the clone of a CT's init: no state update is under way from the
+ * hold to the release (state.c says why). */
+void nvz_runstate_updates_hold(void);
+void nvz_runstate_updates_release(void);
 /* The state naming this init and monitor, with the CT's start limits
  * (ct->start_rlimits), if it has them. */
 void nvz_runstate_make(const struct nvz_ct *ct, pid_t init_pid, pid_t monitor_pid,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ct/internal.h"
+#include "ct/state.h"
 #include "nvz/cleanup.h"
 #include "nvz/listfmt.h"
 #include "nvz/ubcview.h"
@@ -450,21 +451,9 @@ int nvz_ct_ubc_rows(const struct nvz_ct *ct, struct nvz_ubc_row rows[UBC_COUNT],
 	nvz_cgroup_free(cg);
 	if (r < 0)
 		return nvz_err_wrap(err, "CT %s: beancounters", ct->id);
-	cleanup_free char *path = NULL;
-	if (asprintf(&path, "%s/resources", ct->rundir) < 0)
-		return oom(err);
 	struct nvz_conf *applied = NULL;
-	struct nvz_error *lerr = NULL;
-	if (nvz_conf_load(&applied, path, NVZ_E_SYSTEM, &lerr) < 0) {
-		int code = lerr ? lerr->code : ENOMEM;
-		if (code != ENOENT) {
-			r = nvz_err(err, lerr ? lerr->status : NVZ_E_SYSTEM, code, "CT %s: %s", ct->id,
-				    lerr ? lerr->msg : "out of memory");
-			nvz_error_free(lerr);
-			return r;
-		}
-		nvz_error_free(lerr);
-	}
+	if (nvz_runstate_read_applied(ct, &applied, err) < 0)
+		return nvz_err_wrap(err, "CT %s", ct->id);
 	nvz_ubc_rows(applied, c, rows);
 	nvz_conf_free(applied);
 	return 0;

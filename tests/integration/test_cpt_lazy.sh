@@ -106,7 +106,7 @@ for ((i = 1; i < \$#; i++)); do [ "\${!i}" = --work-dir ] && j=\$((i + 1)) && wd
 mkdir -p $slow && $limit || exit 99
 (echo \$BASHPID >$slow/cgroup.procs && exec $CRIU_BIN "\$@") &
 p=\$!
-for i in \$(seq 6000); do [ -s "\$wd/state" ] && break; sleep 0.01; done
+for i in \$(seq 6000); do grep -qs "^INIT_PID=" "\$wd/state" && break; sleep 0.01; done
 kill -KILL \$p
 wait \$p
 EOF2

@@ -489,6 +489,8 @@ t_hub_adopts_orphans() {
 	"$VZCTL" --quiet start 116 || fail "start 116"
 	wait_for 100 booted 116 || fail "CT 116 did not boot"
 	"$VZCTL" --quiet create 115 --ostemplate busybox-x86_64 || fail "create 115"
+	# An unsaved live value: the state keeps it when the new hub rewrites it.
+	expect_rc 0 "$VZCTL" set 113 --numproc 77
 	local hub1 hub2 init114 mon116
 	hub1=$(state_pid 113 MONITOR_PID) init114=$(state_pid 114 INIT_PID) mon116=$(state_pid 116 MONITOR_PID)
 	kill -KILL "$hub1" "$mon116"
@@ -524,6 +526,9 @@ t_hub_adopts_orphans() {
 	check_beancounters 114
 	check_beancounters 115
 	check_beancounters 116
+	grep -q '^NUMPROC="77:77"$' "$T/run/113/state" || fail "the adoption lost 113's live numproc"
+	expect_rc 0 "$VZCTL" exec 113 'grep numproc /run/user_beancounters'
+	expect_out ' 77 +77 +0$'
 	expect_rc 0 "$VZCTL" stop 116
 	check_hub_let_go 116 "$hub2"
 	# Its console comes back, as a new pty (t_hub_killed).

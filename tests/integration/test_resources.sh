@@ -503,3 +503,35 @@ CONF
 	grep -q '^DESCRIPTION="mine"$' "$T/conf/1011.conf" || fail "DESCRIPTION: $(grep DESCR "$T/conf/1011.conf")"
 	grep -q '^NUMPROC="40:40"$' "$T/conf/1011.conf" || fail "NUMPROC not saved"
 }
+
+# What a running CT was given is in its run state, beside its processes:
+# one file per CT, so one page of a tmpfs /run (as on a stock host). Each
+# writer keeps the others' keys.
+t_res_applied_in_the_state() {
+	expect_rc 0 "$VZCTL" --quiet create 1017 --ostemplate busybox-x86_64
+	expect_rc 0 "$VZCTL" set 1017 --numproc 40 --cpuunits 2000 --save
+	expect_rc 0 "$VZCTL" --quiet start 1017
+	wait_for 100 booted 1017 || fail "no boot"
+	local f files=
+	for f in "$T/run/1017"/*; do
+		[ -f "$f" ] && [ -s "$f" ] && [ "${f##*/}" != console.log ] && files="$files ${f##*/}"
+	done
+	[ "$files" = " state" ] || fail "files with data in the run directory:$files"
+	grep -q '^NUMPROC="40:40"$' "$T/run/1017/state" || fail "state: $(cat "$T/run/1017/state")"
+	grep -q '^CPUUNITS="2000"$' "$T/run/1017/state" || fail "no CPUUNITS: $(cat "$T/run/1017/state")"
+	local init
+	init=$(state_pid 1017 INIT_PID)
+	[ -n "$init" ] && [ "$init" -gt 1 ] || fail "no INIT_PID: $(cat "$T/run/1017/state")"
+	# A live set changes its keys and keeps the processes'.
+	expect_rc 0 "$VZCTL" set 1017 --numproc 90 --cpuunits 3000
+	grep -q '^NUMPROC="90:90"$' "$T/run/1017/state" || fail "live set: $(cat "$T/run/1017/state")"
+	[ "$(state_pid 1017 INIT_PID)" = "$init" ] || fail "live set lost INIT_PID: $(cat "$T/run/1017/state")"
+	expect_rc 0 "$VZCTL" exec 1017 'grep numproc /run/user_beancounters'
+	expect_out ' 90 +90 '
+	expect_rc 0 "$VZCPUCHECK" -v
+	expect_out "^1017		3000$"
+	expect_rc 0 "$VZCTL" status 1017
+	expect_out 'running'
+	expect_rc 0 "$VZCTL" stop 1017 --fast
+	[ ! -e "$T/run/1017/state" ] || fail "state left after the stop"
+}

@@ -710,6 +710,52 @@ Test(ct, runstate_keeps_start_limits)
 	nvz_ct_free(ct);
 }
 
+/* One state file for the processes and the resources applied: each writer
+ * keeps the other's keys; an older nvz's `resources` file is read where
+ * the state has none. */
+Test(ct, runstate_keeps_the_applied_resources)
+{
+	open_ctx("");
+	struct nvz_ct *ct = open_ct(101);
+	struct nvz_error *err = NULL;
+	struct nvz_conf *applied = nvz_conf_new(), *back = NULL;
+	cr_assert_eq(nvz_conf_set(applied, "NUMPROC", "40:40", NULL), 0);
+	cr_assert_eq(nvz_conf_set(applied, "CPUUNITS", "2000", NULL), 0);
+	/* A start applies the resources before it records the processes. */
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, &err), 0, "%s", err ? err->msg : "");
+	struct nvz_runstate rs, rsback;
+	nvz_runstate_make(ct, getpid(), getppid(), &rs);
+	cr_assert_eq(nvz_runstate_write(ct, &rs, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_runstate_read_applied(ct, &back, &err), 0);
+	cr_assert_str_eq(nvz_conf_get(back, "NUMPROC"), "40:40");
+	cr_assert_str_eq(nvz_conf_get(back, "CPUUNITS"), "2000");
+	nvz_conf_free(back);
+	/* A live set changes its keys only. */
+	cr_assert_eq(nvz_conf_set(applied, "NUMPROC", "90:90", NULL), 0);
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, &err), 0);
+	cr_assert_eq(nvz_runstate_read(ct, &rsback), 0);
+	cr_assert_eq(rsback.init_pid, getpid());
+	cr_assert_eq(rsback.monitor_start, nvz_proc_starttime(getppid()));
+	cr_assert_eq(nvz_runstate_read_applied(ct, &back, &err), 0);
+	cr_assert_str_eq(nvz_conf_get(back, "NUMPROC"), "90:90");
+	nvz_conf_free(back);
+	/* A CT started by an older nvz. */
+	cr_assert_eq(unlink(P("%s/state", ct->rundir)), 0);
+	cr_assert_eq(nvz_runstate_read_applied(ct, &back, &err), 0);
+	cr_assert_null(back);
+	FILE *f = fopen(P("%s/resources", ct->rundir), "w");
+	cr_assert_not_null(f);
+	fputs("NUMPROC=\"7:7\"\nCPUUNITS=\"1000\"\n", f);
+	fclose(f);
+	nvz_runstate_make(ct, getpid(), getppid(), &rs);
+	cr_assert_eq(nvz_runstate_write(ct, &rs, &err), 0);
+	cr_assert_eq(nvz_runstate_read_applied(ct, &back, &err), 0);
+	cr_assert_str_eq(nvz_conf_get(back, "NUMPROC"), "7:7");
+	nvz_conf_free(back);
+	nvz_conf_free(applied);
+	nvz_ct_free(ct);
+}
+
 /* vzpid's mapping: a CT is the numeric directory right below the prefix,
  * in any hierarchy line (v1 hybrid or v2); the hub's cgroup, the host's
  * and a CT-like name under another prefix are not CTs. */

@@ -575,7 +575,8 @@ static void bcfs_setup_at(bool on_host)
 	cr_assert_eq(nvz_cgroup_create(g_cg, &err), 0, "%s", err ? err->msg : "");
 	cr_assert_eq(mkdir(P("%s/run", g_base), 0755), 0);
 	cr_assert_eq(mkdir(P("%s/run/101", g_base), 0755), 0);
-	put(P("%s/run/101/resources", g_base), "NUMPROC=\"50:50\"\nTCPSNDBUF=\"4194304:5242880\"\n");
+	put(P("%s/run/101/state", g_base),
+	    "INIT_PID=\"0\"\nNUMPROC=\"50:50\"\nTCPSNDBUF=\"4194304:5242880\"\nCPUUNITS=\"1000\"\n");
 	char path_buf[PATH_MAX];
 	snprintf(path_buf, sizeof(path_buf), "%s/run/101/bc", g_base);
 	const char *path = on_host ? path_buf : NULL;
@@ -733,6 +734,19 @@ Test(bcfs, serves_the_table_from_cgroup_and_resources)
 	cr_assert_eq(nvz_ubc_parse_table(text, strlen(text), &s, NULL), 0);
 	cr_assert_eq(s->blocks[0].nrows, UBC_COUNT);
 	nvz_ubc_set_free(s);
+	free(text);
+}
+
+/* A CT started by an nvz that kept what it applied in a file of its own. */
+Test(bcfs, serves_an_older_nvz_resources_file)
+{
+	bcfs_setup();
+	put(P("%s/run/101/state", g_base), "INIT_PID=\"0\"\n");
+	put(P("%s/run/101/resources", g_base), "NUMPROC=\"60:70\"\nCPUUNITS=\"1000\"\n");
+	int status;
+	char *text = run_child(read_mounted, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_not_null(strstr(text, "                   60                   70"), "%s", text);
 	free(text);
 }
 

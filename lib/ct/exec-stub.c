@@ -107,15 +107,6 @@ static int place_fds(const int *from, int n)
 	return 0;
 }
 
-pid_t nvz_fork_into(int cgfd)
-{
-	if (cgfd < 0)
-		return fork();
-	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-				.cgroup = (uint64_t)cgfd };
-	return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-}
-
 /* The stub's parent: a child of vzctl in the host's pid namespace, born in
  * the CT's cgroup2 cgroup, moves itself into the v1 ones (no grace period,
  * see cgroup.h), then becomes the stub. */
@@ -155,7 +146,7 @@ static int stub_child(void *arg)
 
 /* As posix_spawn does: the child borrows our memory (and a stack in our
  * frame) while we wait for its exec (CLONE_VFORK), so nothing is copied
- * or faulted for it; a fork where that is not implemented. */
+ * or faulted for it. */
 static pid_t spawn_stub(int cgfd, struct stub_child *c)
 {
 	char stack[64 * 1024] __attribute__((aligned(16)));
@@ -168,11 +159,6 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 	pid_t pid = nvz_clone_vm(&a, stub_child, c);
 	if (pid >= 0)
 		nvz_clone_vm_stack_done(stack, sizeof(stack)); /* CLONE_VFORK: it exec'd */
-	if (pid >= 0 || errno != ENOSYS)
-		return pid;
-	pid = nvz_fork_into(cgfd);
-	if (pid == 0)
-		_exit(stub_child(c));
 	return pid;
 }
 

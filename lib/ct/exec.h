@@ -18,9 +18,6 @@ struct nvz_exec_cmd {
 };
 
 int nvz_wait_code(pid_t pid);
-/* fork(), or clone3(CLONE_INTO_CGROUP) into the cgroup2 directory cgfd
- * (>= 0): the child is born in it, no move. */
-pid_t nvz_fork_into(int cgfd);
 /* The pid a pidfd refers to (from its fdinfo); -1 if gone. */
 pid_t nvz_pidfd_pid(int pidfd);
 /* Start c in the CT through the sealed exec stub (exec-stub.h): fds[0..2]

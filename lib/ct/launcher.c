@@ -26,6 +26,7 @@
 #include "ct/bcfs.h"
 #include "ct/console.h"
 #include "ct/launcher.h"
+#include "ct/state.h"
 #include "linux/rootfs.h"
 #include "linux/security.h"
 #include "linux/vmclone.h"
@@ -173,27 +174,18 @@ static int init_main(void *arg)
  * to copy, no page to fault again), on a stack of its own, and with the
  * launcher's thread-local storage: the launcher only reports init's pid
  * and waits for its exec meanwhile (the monitor's other thread has its
- * own). Without that (no stack, another architecture), a plain clone. */
+ * own). Never a plain clone: the monitor may be the hub, which has threads,
+ * and a child of a plain clone that allocates (as init's set-up does)
+ * could find a heap lock held for good by a thread that is not in it. */
 static pid_t clone_init(struct init_start *is, void *stack)
 {
-	struct clone_args a = { .flags = CT_NS_FLAGS, .exit_signal = SIGCHLD };
+	struct clone_args a = { .flags = CT_NS_FLAGS, .exit_signal = SIGCHLD,
+				.stack = (uint64_t)(uintptr_t)stack, .stack_size = INIT_STACK };
 	if (is->cgfd >= 0) {
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)is->cgfd;
 	}
-	if (stack) {
-		a.stack = (uint64_t)(uintptr_t)stack;
-		a.stack_size = INIT_STACK;
-		pid_t pid = nvz_clone_vm(&a, init_main, is);
-		if (pid >= 0 || errno != ENOSYS)
-			return pid;
-		a.stack = a.stack_size = 0;
-	}
-	pid_t pid = is->cgfd < 0 ? (pid_t)syscall(SYS_clone, CT_NS_FLAGS | SIGCHLD, NULL, NULL, NULL, 0)
-				 : (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	if (pid == 0)
-		_exit(init_main(is));
-	return pid;
+	return nvz_clone_vm(&a, init_main, is);
 }
 
 /* The CT's network, uts and ipc namespaces, made by the launcher while
@@ -257,10 +249,9 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 	__attribute__((cleanup(init_room_release))) struct init_room room = {
 		.stack = nvz_stack_get(INIT_STACK, 64 * 1024), .hold = { -1, -1 },
 	};
-	if (room.stack && pipe2(room.hold, O_CLOEXEC) < 0) {
-		nvz_stack_put(steal_ptr(&room.stack), INIT_STACK);
-		room.hold[0] = room.hold[1] = -1;
-	}
+	int room_errno = room.stack ? 0 : errno;
+	if (room.stack && pipe2(room.hold, O_CLOEXEC) < 0)
+		room_errno = errno;
 	if (!cgroups_created(fd))
 		return; /* the monitor gave up */
 	/* Started off the monitor's CPU (nvz_launcher_start), which was done
@@ -271,7 +262,9 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 	 * RCU grace period (see cgroup.h). */
 	cleanup_error struct nvz_error *err = NULL;
 	cleanup_close int cgfd = nvz_cgroup_open_v2_dir(cg);
-	if (cgfd < 0 && errno != ENOENT)
+	if (room_errno)
+		nvz_err_sys(&err, NVZ_E_SYSTEM, room_errno, "make the stack of container init");
+	else if (cgfd < 0 && errno != ENOENT)
 		nvz_err_sys(&err, NVZ_E_SYSTEM, errno, "open the container's cgroup");
 	else if (nvz_cgroup_enter_v1_self(cg, false, &err) == 0)
 		early_namespaces(ct, &err);
@@ -287,8 +280,10 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 	if (n != (ssize_t)sizeof(is.m))
 		return; /* the monitor gave up */
 	is.m.console[sizeof(is.m.console) - 1] = '\0';
+	nvz_runstate_updates_hold();
 	pid_t pid = clone_init(&is, room.stack);
 	int e = errno;
+	nvz_runstate_updates_release();
 	/* The table is the monitor's too: leave nothing of ours in it. */
 	if (cgfd >= 0)
 		close(steal_fd(&cgfd));

@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,7 +28,51 @@ void nvz_clone_vm_stack_done(void *stack, size_t size)
 #endif
 }
 
-#if defined(__x86_64__)
+/* What the portable child needs, at the top of its own stack: the caller
+ * may return (and reuse its frame) before the child has read it. */
+struct portable_start {
+	int (*fn)(void *);
+	void *arg;
+	int cgroup;
+};
+
+static int portable_child(void *p)
+{
+	const struct portable_start *s = p;
+	if (s->cgroup >= 0) {
+		/* A process of its own (one thread), so it may move itself. */
+		int fd = openat(s->cgroup, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		bool moved = fd >= 0 && write(fd, "0", 1) == 1;
+		if (fd >= 0)
+			close(fd);
+		if (!moved)
+			return NVZ_CLONE_VM_NO_CGROUP;
+	}
+	return s->fn(s->arg);
+}
+
+pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), void *arg)
+{
+	/* What glibc's clone() takes (no TLS or tid pointers given here). */
+	const uint64_t known = (0xffffffffULL | CLONE_INTO_CGROUP) &
+			       ~(uint64_t)(CSIGNAL | CLONE_SETTLS | CLONE_PARENT_SETTID |
+					   CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID);
+	if (!a->stack || a->stack_size < 8192 || (a->flags & ~known) || a->exit_signal > 0xff) {
+		errno = EINVAL;
+		return -1;
+	}
+	uintptr_t top = (uintptr_t)a->stack + a->stack_size;
+	struct portable_start *s = (void *)((top - sizeof(*s)) & ~(uintptr_t)15);
+	*s = (struct portable_start){ fn, arg, a->flags & CLONE_INTO_CGROUP ? (int)a->cgroup : -1 };
+	int flags = (int)(a->flags & 0xffffffffULL) | CLONE_VM | (int)a->exit_signal;
+	/* CLONE_PIDFD: glibc's clone passes the fd back where ptid points. */
+	pid_t pid = clone(portable_child, s, flags, s, (pid_t *)(uintptr_t)a->pidfd, NULL, NULL);
+	return pid < 0 ? -1 : pid;
+}
+
+/* NVZ_PORTABLE_CLONE: the portable way on x86_64 too, for CI's lane that
+ * runs the starts of other architectures here (.ci/run). */
+#if defined(__x86_64__) && !defined(NVZ_PORTABLE_CLONE)
 /* long vmclone_raw(struct clone_args *, size_t, int (*)(void *), void *):
  * the child comes back from the syscall on its new stack, where no frame
  * of ours exists to return to, so it calls fn and exits right here. */
@@ -59,6 +106,11 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 	}
 	a->flags |= CLONE_VM;
 	long r = vmclone_raw(a, sizeof(*a), fn, arg);
+	/* clone3 refused (a kernel before 5.3, or a seccomp profile such as
+	 * Docker's default one), or without CLONE_INTO_CGROUP (5.3 to 5.6: its
+	 * field is past what they know): the portable way. */
+	if (r == -ENOSYS || (r == -E2BIG && (a->flags & CLONE_INTO_CGROUP)))
+		return nvz_clone_vm_portable(a, fn, arg);
 	if (r < 0) {
 		errno = (int)-r;
 		return -1;
@@ -68,11 +120,7 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 #else
 pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 {
-	(void)a;
-	(void)fn;
-	(void)arg;
-	errno = ENOSYS;
-	return -1;
+	return nvz_clone_vm_portable(a, fn, arg);
 }
 #endif
 

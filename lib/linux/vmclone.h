@@ -13,8 +13,16 @@
  * both, and on a paravirtualised guest each fault is ~10 us). Until the
  * child execs, the caller must not allocate, free or write what the child
  * uses: it should only report the pid and exit, or wait. Returns the
- * child's pid, or -1 with errno (ENOSYS where it is not implemented). */
+ * child's pid, or -1 with errno. On x86_64 one clone3; elsewhere, or where
+ * clone3 is refused, nvz_clone_vm_portable. */
 pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg);
+/* The same with glibc's clone() (every architecture). Of clone3's own
+ * flags it knows CLONE_INTO_CGROUP only, done by the child moving itself
+ * there before fn: for a moment it is in our cgroup, and if the move
+ * fails it exits with NVZ_CLONE_VM_NO_CGROUP without calling fn. Its
+ * stack's top 32 bytes hold what the child starts from. */
+pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), void *arg);
+#define NVZ_CLONE_VM_NO_CGROUP 126
 /* Once the child has exec'd or exited: its stack is ours again (for the
  * address sanitizer, whose marks the child left there; nothing otherwise). */
 void nvz_clone_vm_stack_done(void *stack, size_t size);

@@ -2,12 +2,15 @@
  * stack of its own (init's clone, monitor.c), on this machine's kernel. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,20 +29,22 @@ static int child_writes(void *arg)
 	return 7;
 }
 
-static pid_t clone_child(void *stack, int (*fn)(void *), void *arg)
+typedef pid_t clone_fn(struct clone_args *a, int (*fn)(void *), void *arg);
+
+static pid_t clone_child_with(clone_fn *how, void *stack, int (*fn)(void *), void *arg)
 {
 	struct clone_args a = { .exit_signal = SIGCHLD, .stack = (uint64_t)(uintptr_t)stack,
 				.stack_size = STACK };
-	return nvz_clone_vm(&a, fn, arg);
+	return how(&a, fn, arg);
 }
 
-Test(vmclone, child_shares_memory_and_runs_on_its_stack)
+static void shares_memory(clone_fn *how)
 {
 	char *stack = nvz_stack_new(STACK, 16 * 1024);
 	cr_assert_not_null(stack);
 	int value = 42;
 	shared_word = 0;
-	pid_t pid = clone_child(stack, child_writes, &value);
+	pid_t pid = clone_child_with(how, stack, child_writes, &value);
 	cr_assert_gt(pid, 0, "clone: %s", strerror(errno));
 	int status;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -49,6 +54,112 @@ Test(vmclone, child_shares_memory_and_runs_on_its_stack)
 	cr_assert(child_frame > (uintptr_t)stack && child_frame < (uintptr_t)stack + STACK,
 		  "child frame %#lx outside its stack", (unsigned long)child_frame);
 	nvz_stack_free(stack, STACK);
+}
+
+Test(vmclone, child_shares_memory_and_runs_on_its_stack)
+{
+	shares_memory(nvz_clone_vm);
+}
+
+/* glibc's clone(): what other architectures, and hosts that refuse clone3
+ * (Docker's default seccomp profile), run. */
+Test(vmclone, portable_child_shares_memory_and_runs_on_its_stack)
+{
+	shares_memory(nvz_clone_vm_portable);
+}
+
+/* A cgroup2 directory of our own (v2, or the hybrid host's unified mount). */
+static char cg_path[PATH_MAX + 64];
+
+static int cgroup2_dir(void)
+{
+	FILE *m = fopen("/proc/self/mounts", "re");
+	cr_assert_not_null(m);
+	char dev[256], at[PATH_MAX], type[64];
+	bool found = false;
+	while (!found && fscanf(m, "%255s %4095s %63s %*[^\n]", dev, at, type) == 3)
+		found = !strcmp(type, "cgroup2");
+	fclose(m);
+	if (!found)
+		cr_skip_test("no cgroup2 mount");
+	static int n;
+	snprintf(cg_path, sizeof(cg_path), "%s/nvz-unit-vmclone-%d-%d", at, (int)getpid(), n++);
+	cr_assert_eq(mkdir(cg_path, 0755), 0, "mkdir %s: %s", cg_path, strerror(errno));
+	int fd = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	return fd;
+}
+
+/* What the child finds in its cgroup's member list: its own pid, read by
+ * itself (a path in /proc/self/cgroup depends on the cgroup namespace). */
+static char child_members[4096];
+static volatile pid_t child_pid;
+
+static int child_reads_members(void *arg)
+{
+	child_pid = getpid();
+	int fd = openat(*(int *)arg, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, child_members, sizeof(child_members) - 1);
+	if (fd >= 0)
+		close(fd);
+	child_members[n > 0 ? n : 0] = '\0';
+	return 3;
+}
+
+static void born_in_cgroup(clone_fn *how)
+{
+	int cg = cgroup2_dir();
+	char *stack = nvz_stack_new(STACK, 16 * 1024);
+	cr_assert_not_null(stack);
+	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				.stack = (uint64_t)(uintptr_t)stack, .stack_size = STACK,
+				.cgroup = (uint64_t)cg };
+	child_pid = 0;
+	pid_t pid = how(&a, child_reads_members, &cg);
+	int status = 0;
+	bool reaped = pid > 0 && waitpid(pid, &status, 0) == pid;
+	close(cg);
+	rmdir(cg_path);
+	nvz_stack_free(stack, STACK);
+	cr_assert(reaped, "clone: %s", strerror(errno));
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x", status);
+	cr_assert_eq(child_pid, pid);
+	char want[32];
+	snprintf(want, sizeof(want), "%d\n", (int)pid);
+	cr_assert_str_eq(child_members, want, "members of %s: %s", cg_path, child_members);
+}
+
+Test(vmclone, child_born_in_its_cgroup)
+{
+	born_in_cgroup(nvz_clone_vm);
+}
+
+Test(vmclone, portable_child_moves_into_its_cgroup_first)
+{
+	born_in_cgroup(nvz_clone_vm_portable);
+}
+
+/* A directory that is no cgroup: the child exits without running fn. */
+Test(vmclone, portable_child_that_cannot_enter_runs_nothing)
+{
+	char *stack = nvz_stack_new(STACK, 16 * 1024);
+	cr_assert_not_null(stack);
+	int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(dir, 0);
+	int value = 5;
+	shared_word = 0;
+	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				.stack = (uint64_t)(uintptr_t)stack, .stack_size = STACK,
+				.cgroup = (uint64_t)dir };
+	pid_t pid = nvz_clone_vm_portable(&a, child_writes, &value);
+	cr_assert_gt(pid, 0, "clone: %s", strerror(errno));
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	close(dir);
+	nvz_stack_free(stack, STACK);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == NVZ_CLONE_VM_NO_CGROUP,
+		  "status %#x", status);
+	cr_assert_eq(shared_word, 0, "fn ran");
 }
 
 Test(vmclone, refuses_without_a_stack)

@@ -24,6 +24,9 @@ int nvz_conf_parse(struct nvz_conf *c, const char *buf, size_t len, const char *
  * given status (callers pick 10 for vz.conf, 14 for a CT config). */
 int nvz_conf_load(struct nvz_conf **out, const char *path, int missing_status,
 		  struct nvz_error **err);
+/* The same for a file that may not exist: then 0, and *out NULL. */
+int nvz_conf_load_optional(struct nvz_conf **out, const char *path, int status,
+			   struct nvz_error **err);
 
 /* Value of the last assignment of key, or NULL. */
 const char *nvz_conf_get(const struct nvz_conf *c, const char *key);

@@ -1,5 +1,6 @@
 /* Reading and atomically writing config (and state) files. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,10 +63,14 @@ int nvz_read_file(const char *path, size_t max, char **out, size_t *len, struct 
 	return read_fd(fd, path, max, out, len, NVZ_E_SYSTEM, err);
 }
 
-int nvz_conf_load(struct nvz_conf **out, const char *path, int missing_status,
-		  struct nvz_error **err)
+static int conf_load(struct nvz_conf **out, const char *path, int missing_status, bool optional,
+		     struct nvz_error **err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT && optional) {
+		*out = NULL;
+		return 0;
+	}
 	if (fd < 0 && errno == ENOENT)
 		return nvz_err(err, missing_status, ENOENT, "%s: no such file", path);
 	if (fd < 0)
@@ -85,6 +90,18 @@ int nvz_conf_load(struct nvz_conf **out, const char *path, int missing_status,
 	}
 	*out = c;
 	return 0;
+}
+
+int nvz_conf_load(struct nvz_conf **out, const char *path, int missing_status,
+		  struct nvz_error **err)
+{
+	return conf_load(out, path, missing_status, false, err);
+}
+
+int nvz_conf_load_optional(struct nvz_conf **out, const char *path, int status,
+			   struct nvz_error **err)
+{
+	return conf_load(out, path, status, true, err);
 }
 
 /* Directory part of path ("." when there is none), malloc'd. */

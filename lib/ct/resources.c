@@ -70,17 +70,10 @@ static int live_load(const struct nvz_ct *ct, struct nvz_conf **out, struct nvz_
 	cleanup_free char *path = live_path(ct);
 	if (!path)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	struct nvz_error *e = NULL;
-	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
-		return 0;
-	if (e->code != ENOENT) {
-		*err = *err ? *err : e;
-		if (*err != e)
-			nvz_error_free(e);
+	if (nvz_conf_load_optional(out, path, NVZ_E_SYSTEM, err) < 0)
 		return -1;
-	}
-	nvz_error_free(e);
-	*out = nvz_conf_new();
+	if (!*out)
+		*out = nvz_conf_new();
 	return *out ? 0 : nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 }
 
@@ -225,18 +218,11 @@ int nvz_ct_apply_resources_dumped(struct nvz_ct *ct, const char *dumpdir, struct
 	if (asprintf(&path, "%s/" NVZ_CPT_LIVE, dumpdir) < 0)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
 	struct nvz_conf *live = NULL;
-	struct nvz_error *e = NULL;
-	if (nvz_conf_load(&live, path, NVZ_E_RESTORE, &e) < 0) {
-		if (e->code != ENOENT) {
-			*err = *err ? *err : e;
-			if (*err != e)
-				nvz_error_free(e);
-			return -1;
-		}
-		/* A dump of a CT with no unsaved value (or of an older nvz). */
-		nvz_error_free(e);
+	if (nvz_conf_load_optional(&live, path, NVZ_E_RESTORE, err) < 0)
+		return -1;
+	/* A dump of a CT with no unsaved value (or of an older nvz). */
+	if (!live)
 		return nvz_ct_apply_resources(ct, NULL, cg, err);
-	}
 	struct overlay o = { ct, NULL, live };
 	int r = apply_overlay(ct, &o, cg, err);
 	if (r == 0)

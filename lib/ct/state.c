@@ -105,16 +105,6 @@ static char *state_path(const struct nvz_ct *ct)
 	return s;
 }
 
-/* 0 if e says the file is missing, else -1 with e passed on. */
-static int pass_unless_missing(struct nvz_error *e, struct nvz_error **err)
-{
-	int r = e && e->code == ENOENT ? 0
-		: nvz_err(err, e ? e->status : NVZ_E_SYSTEM, e ? e->code : ENOMEM, "%s",
-			  e ? e->msg : "out of memory");
-	nvz_error_free(e);
-	return r;
-}
-
 /* The state, parsed; *out NULL and 0 if there is none. */
 static int state_load(const struct nvz_ct *ct, struct nvz_conf **out, struct nvz_error **err)
 {
@@ -122,10 +112,7 @@ static int state_load(const struct nvz_ct *ct, struct nvz_conf **out, struct nvz
 	cleanup_free char *path = state_path(ct);
 	if (!path)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	struct nvz_error *e = NULL;
-	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
-		return 0;
-	return pass_unless_missing(e, err);
+	return nvz_conf_load_optional(out, path, NVZ_E_SYSTEM, err);
 }
 
 int nvz_runstate_read(const struct nvz_ct *ct, struct nvz_runstate *rs)
@@ -306,10 +293,7 @@ int nvz_runstate_read_applied(const struct nvz_ct *ct, struct nvz_conf **out,
 	cleanup_free char *path = resources_path(ct);
 	if (!path)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
-	struct nvz_error *e = NULL;
-	if (nvz_conf_load(out, path, NVZ_E_SYSTEM, &e) == 0)
-		return 0;
-	return pass_unless_missing(e, err);
+	return nvz_conf_load_optional(out, path, NVZ_E_SYSTEM, err);
 }
 
 void nvz_runstate_make(const struct nvz_ct *ct, pid_t init_pid, pid_t monitor_pid,

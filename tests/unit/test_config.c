@@ -496,6 +496,11 @@ Test(config, load_errors)
 	cr_assert_not_null(strstr(err->msg, "missing.conf: no such file"));
 	nvz_error_clear(&err);
 	cr_assert_null(c);
+	/* A file that may be missing: none, and no error. */
+	c = (struct nvz_conf *)path;
+	cr_assert_eq(nvz_conf_load_optional(&c, path, NVZ_E_SYSTEM, &err), 0);
+	cr_assert_null(c);
+	cr_assert_null(err);
 
 	/* Over 1 MiB is not a config. */
 	FILE *f = fopen(path, "w");
@@ -504,6 +509,10 @@ Test(config, load_errors)
 		fputs("#234567\n", f);
 	fclose(f);
 	cr_assert_lt(nvz_conf_load(&c, path, NVZ_E_NOCONFIG, &err), 0);
+	cr_assert_eq(err->code, EFBIG);
+	nvz_error_clear(&err);
+	/* Other errors are errors still. */
+	cr_assert_lt(nvz_conf_load_optional(&c, path, NVZ_E_SYSTEM, &err), 0);
 	cr_assert_eq(err->code, EFBIG);
 	nvz_error_clear(&err);
 

@@ -657,6 +657,15 @@ static char *run_child(int (*child_fn)(int fd), int *status)
 	return serve_child(pid, pfd[0], status);
 }
 
+/* What a child that must succeed read. */
+static char *child_text(int (*child_fn)(int fd))
+{
+	int status;
+	char *text = run_child(child_fn, &status);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	return text;
+}
+
 /* Copy path to fd in 7-byte reads: one snapshot across many requests. */
 static int copy_small_reads(const char *path, int fd)
 {
@@ -722,9 +731,7 @@ static int read_attached(int fd)
 Test(bcfs, serves_the_table_from_cgroup_and_resources)
 {
 	bcfs_setup();
-	int status;
-	char *text = run_child(read_mounted, &status);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	char *text = child_text(read_mounted);
 	cr_assert_eq(strncmp(text, expected_table, strlen("Version: 2.5\n") + 130), 0, "%s", text);
 	cr_assert_not_null(strstr(text, "\n      101:  kmemsize "), "%s", text);
 	cr_assert_not_null(strstr(text, "\n            numproc "), "%s", text);
@@ -743,9 +750,7 @@ Test(bcfs, serves_an_older_nvz_resources_file)
 	bcfs_setup();
 	put(P("%s/run/101/state", g_base), "INIT_PID=\"0\"\n");
 	put(P("%s/run/101/resources", g_base), "NUMPROC=\"60:70\"\nCPUUNITS=\"1000\"\n");
-	int status;
-	char *text = run_child(read_mounted, &status);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	char *text = child_text(read_mounted);
 	cr_assert_not_null(strstr(text, "                   60                   70"), "%s", text);
 	free(text);
 }
@@ -753,9 +758,7 @@ Test(bcfs, serves_an_older_nvz_resources_file)
 Test(bcfs, sendfile_reads_the_whole_text)
 {
 	bcfs_setup();
-	int status;
-	char *text = run_child(read_sendfile, &status);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	char *text = child_text(read_sendfile);
 	cr_assert_eq(strncmp(text, "Version: 2.5\n", 13), 0, "%s", text);
 	cr_assert_not_null(strstr(text, "\n            swappages "), "%s", text);
 	free(text);
@@ -767,9 +770,7 @@ Test(bcfs, detached_clone_attaches_in_another_namespace)
 	/* Made without a mount on the host. */
 	cr_assert_eq(mounts_named(g_base), 0); /* under it: none */
 	put(P("%s/target", g_base), "");
-	int status;
-	char *text = run_child(read_attached, &status);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	char *text = child_text(read_attached);
 	cr_assert_not_null(strstr(text, "\n      101:  kmemsize "), "%s", text);
 	free(text);
 }

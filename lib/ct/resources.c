@@ -168,7 +168,7 @@ static int write_applied(const struct nvz_ct *ct, const struct overlay *o, struc
 	if (r == 0)
 		r = nvz_conf_set(c, "CPUUNITS", units && *units ? units : "1000", err);
 	if (r == 0)
-		r = nvz_runstate_write_applied(ct, c, err);
+		r = nvz_runstate_write_applied(ct, c, !o->changes, err);
 	nvz_conf_free(c);
 	return r;
 }

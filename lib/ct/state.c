@@ -254,14 +254,17 @@ static char *resources_path(const struct nvz_ct *ct)
 }
 
 int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *applied,
-			       struct nvz_error **err)
+			       bool fresh, struct nvz_error **err)
 {
 	if (state_update(ct, set_applied, applied, err) < 0)
 		return -1;
 	/* A CT started by an older nvz is served by the older hub (or small
-	 * monitor) until it stops, which reads its own file: kept current. */
+	 * monitor) until it stops, which reads its own file: kept current.
+	 * A new run of the CT is ours: a file left by a crash goes. */
 	cleanup_free char *old = resources_path(ct);
-	if (!old || access(old, F_OK) < 0)
+	if (old && fresh)
+		unlink(old);
+	if (!old || fresh || access(old, F_OK) < 0)
 		return 0;
 	cleanup_free char *text = nvz_conf_format(applied);
 	if (!text)
@@ -271,11 +274,12 @@ int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *a
 
 void nvz_runstate_forget(const struct nvz_ct *ct)
 {
-	cleanup_free char *path = state_path(ct), *old = resources_path(ct);
-	if (path)
-		unlink(path);
-	if (old)
-		unlink(old);
+	static const char *const files[] = { "state", "resources", "resources.live" };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		cleanup_free char *f = NULL;
+		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
+			unlink(f);
+	}
 	rmdir(ct->rundir); /* if nothing else is left */
 }
 

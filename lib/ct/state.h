@@ -38,16 +38,18 @@ int nvz_runstate_write(const struct nvz_ct *ct, const struct nvz_runstate *rs,
 		       struct nvz_error **err);
 /* The resources applied to the running CT (the beancounters' barrier:limit
  * and CPUUNITS, as KEY="value"), written into the state beside the
- * processes: one file rather than two, each a page of a tmpfs /run. */
+ * processes: one file rather than two, each a page of a tmpfs /run.
+ * fresh: a start or restore, not a live change. */
 int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *applied,
-			       struct nvz_error **err);
+			       bool fresh, struct nvz_error **err);
 /* What was applied: the state (with other keys besides), or an older nvz's
  * RUNDIR/<id>/resources if the state has none. *out NULL if neither
  * exists. */
 int nvz_runstate_read_applied(const struct nvz_ct *ct, struct nvz_conf **out,
 			      struct nvz_error **err);
 /* A start that failed: the state it began (the resources are applied before
- * init runs) goes, and the run directory if nothing else is in it. */
+ * init runs) and a restore's live values go, and the run directory if
+ * nothing else is in it. */
 void nvz_runstate_forget(const struct nvz_ct *ct);
 /* For the clone of a CT's init: no state update is under way from the
  * hold to the release (state.c says why). */

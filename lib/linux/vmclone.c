@@ -106,10 +106,11 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 	}
 	a->flags |= CLONE_VM;
 	long r = vmclone_raw(a, sizeof(*a), fn, arg);
-	/* clone3 refused (a kernel before 5.3, or a seccomp profile such as
-	 * Docker's default one), or without CLONE_INTO_CGROUP (5.3 to 5.6: its
-	 * field is past what they know): the portable way. */
-	if (r == -ENOSYS || (r == -E2BIG && (a->flags & CLONE_INTO_CGROUP)))
+	/* clone3 refused (a kernel before 5.3, or a seccomp profile: Docker's
+	 * says ENOSYS since 20.10, EPERM before; a real EPERM fails again), or
+	 * without CLONE_INTO_CGROUP (5.3 to 5.6: its field is past what they
+	 * know): the portable way. */
+	if (r == -ENOSYS || r == -EPERM || (r == -E2BIG && (a->flags & CLONE_INTO_CGROUP)))
 		return nvz_clone_vm_portable(a, fn, arg);
 	if (r < 0) {
 		errno = (int)-r;

@@ -722,7 +722,7 @@ Test(ct, runstate_keeps_the_applied_resources)
 	cr_assert_eq(nvz_conf_set(applied, "NUMPROC", "40:40", NULL), 0);
 	cr_assert_eq(nvz_conf_set(applied, "CPUUNITS", "2000", NULL), 0);
 	/* A start applies the resources before it records the processes. */
-	cr_assert_eq(nvz_runstate_write_applied(ct, applied, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, true, &err), 0, "%s", err ? err->msg : "");
 	struct nvz_runstate rs, rsback;
 	nvz_runstate_make(ct, getpid(), getppid(), &rs);
 	cr_assert_eq(nvz_runstate_write(ct, &rs, &err), 0, "%s", err ? err->msg : "");
@@ -732,7 +732,7 @@ Test(ct, runstate_keeps_the_applied_resources)
 	nvz_conf_free(back);
 	/* A live set changes its keys only. */
 	cr_assert_eq(nvz_conf_set(applied, "NUMPROC", "90:90", NULL), 0);
-	cr_assert_eq(nvz_runstate_write_applied(ct, applied, &err), 0);
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, false, &err), 0);
 	cr_assert_eq(nvz_runstate_read(ct, &rsback), 0);
 	cr_assert_eq(rsback.init_pid, getpid());
 	cr_assert_eq(rsback.monitor_start, nvz_proc_starttime(getppid()));
@@ -752,6 +752,21 @@ Test(ct, runstate_keeps_the_applied_resources)
 	cr_assert_eq(nvz_runstate_read_applied(ct, &back, &err), 0);
 	cr_assert_str_eq(nvz_conf_get(back, "NUMPROC"), "7:7");
 	nvz_conf_free(back);
+	/* A live set on it keeps that file current for the older hub. */
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, false, &err), 0);
+	char *text = NULL;
+	cr_assert_eq(nvz_read_file(P("%s/resources", ct->rundir), 4096, &text, NULL, NULL), 0);
+	cr_assert_not_null(strstr(text, "NUMPROC=\"90:90\""), "%s", text);
+	free(text);
+	/* A new run is ours: the file goes. */
+	cr_assert_eq(nvz_runstate_write_applied(ct, applied, true, &err), 0);
+	cr_assert_neq(access(P("%s/resources", ct->rundir), F_OK), 0);
+	/* A failed start leaves nothing of it. */
+	f = fopen(P("%s/resources.live", ct->rundir), "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	nvz_runstate_forget(ct);
+	cr_assert_neq(access(ct->rundir, F_OK), 0, "run directory left");
 	nvz_conf_free(applied);
 	nvz_ct_free(ct);
 }

@@ -182,7 +182,8 @@ static int state_update(const struct nvz_ct *ct,
 	if (nvz_mkdir_p(ct->rundir, 0700, err) < 0)
 		return -1;
 	/* Released after the directory is closed (cleanups run in reverse). */
-	__attribute__((cleanup(updates_done))) bool reading = pthread_rwlock_rdlock(&updates) == 0;
+	__attribute__((cleanup(updates_done), unused)) bool reading =
+		pthread_rwlock_rdlock(&updates) == 0;
 	cleanup_close int dir = open(ct->rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int locked = -1;
 	while (dir >= 0 && (locked = flock(dir, LOCK_EX)) < 0 && errno == EINTR)

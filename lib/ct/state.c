@@ -273,14 +273,20 @@ int nvz_runstate_write_applied(const struct nvz_ct *ct, const struct nvz_conf *a
 	return nvz_write_runtime_atomic(old, text, strlen(text), 0644, err);
 }
 
+/* Each of the n files named in the CT's run directory. */
+static void unlink_in_rundir(const struct nvz_ct *ct, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cleanup_free char *f = NULL;
+		if (asprintf(&f, "%s/%s", ct->rundir, names[i]) >= 0)
+			unlink(f);
+	}
+}
+
 void nvz_runstate_forget(const struct nvz_ct *ct)
 {
 	static const char *const files[] = { "state", "resources", "resources.live" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		cleanup_free char *f = NULL;
-		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
-			unlink(f);
-	}
+	unlink_in_rundir(ct, files, sizeof(files) / sizeof(files[0]));
 	rmdir(ct->rundir); /* if nothing else is left */
 }
 
@@ -329,11 +335,7 @@ void nvz_runstate_remove(const struct nvz_ct *ct)
 	/* limits: an older nvz's file (the limits are in the state now). */
 	static const char *const files[] = { "console.sock", "resources", "resources.live", "netif",
 					     "uptime", "limits" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		cleanup_free char *f = NULL;
-		if (asprintf(&f, "%s/%s", ct->rundir, files[i]) >= 0)
-			unlink(f);
-	}
+	unlink_in_rundir(ct, files, sizeof(files) / sizeof(files[0]));
 	/* A restore's /sys/fs/cgroup tmpfs (lib/cpt/cgfs.c), if a monitor died
 	 * before it detached it. */
 	cleanup_free char *cgfs = NULL;

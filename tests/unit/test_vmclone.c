@@ -9,8 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +139,32 @@ Test(vmclone, child_born_in_its_cgroup)
 Test(vmclone, portable_child_moves_into_its_cgroup_first)
 {
 	born_in_cgroup(nvz_clone_vm_portable);
+}
+
+/* Where clone3 is refused (Docker's seccomp profile: ENOSYS since 20.10,
+ * EPERM before), nvz_clone_vm takes the portable way: the child still
+ * starts in its cgroup. The filter is this test's process's alone. */
+static void clone3_refused(int errno_given)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	cr_assert_not_null(f);
+	cr_assert_eq(seccomp_rule_add(f, SCMP_ACT_ERRNO(errno_given), SCMP_SYS(clone3), 0), 0);
+	cr_assert_eq(seccomp_load(f), 0);
+	seccomp_release(f);
+	struct clone_args a = { .exit_signal = SIGCHLD };
+	cr_assert_eq(syscall(SYS_clone3, &a, sizeof(a)), -1, "clone3 not refused");
+	cr_assert_eq(errno, errno_given);
+	born_in_cgroup(nvz_clone_vm);
+}
+
+Test(vmclone, clone3_refused_enosys_goes_portable)
+{
+	clone3_refused(ENOSYS);
+}
+
+Test(vmclone, clone3_refused_eperm_goes_portable)
+{
+	clone3_refused(EPERM);
 }
 
 /* A directory that is no cgroup: the child exits without running fn. */

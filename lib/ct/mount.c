@@ -129,13 +129,12 @@ static int umount_layers(struct nvz_ct *ct, struct nvz_error **err)
 		return -1;
 	if (!d.template_tree)
 		return l->umount(&d, err);
-	/* The overlay first, then the CT's own layer under it. */
-	if (umount2(ct->root, 0) < 0 && errno != EINVAL &&
-	    (errno != EBUSY || umount2(ct->root, MNT_DETACH) < 0))
-		return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", ct->root);
 	cleanup_free char *layer = nvz_ct_layer_dir(ct);
 	if (!layer)
 		return nvz_err(err, NVZ_E_SYSTEM, ENOMEM, "out of memory");
+	/* The overlay first, then the CT's own layer under it. */
+	if (nvz_overlay_umount(layer, ct->root, err) < 0)
+		return -1;
 	d.root = layer;
 	if (nvz_is_mountpoint(layer) && l->umount(&d, err) < 0)
 		return -1;

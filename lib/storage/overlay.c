@@ -48,3 +48,23 @@ int nvz_overlay_mount(const char *lower, const char *base, const char *root, str
 	}
 	return 0;
 }
+
+int nvz_overlay_umount(const char *base, const char *root, struct nvz_error **err)
+{
+	if (umount2(root, 0) < 0) {
+		if (errno == EINVAL)
+			return 0;
+		if (errno != EBUSY || umount2(root, MNT_DETACH) < 0)
+			return nvz_err_sys(err, NVZ_E_UMOUNT, errno, "unmount %s", root);
+		/* A detached overlay still works in its work dir. */
+		return 0;
+	}
+	/* Each mount empties and recreates work/work when it finds one (the
+	 * kernel's ovl_workdir_create: a lookup, an rmdir and a mkdir on the
+	 * upper's file system, in the start's path). Left empty by a clean
+	 * unmount, it goes now, at the stop, where nothing waits on it. */
+	cleanup_free char *work = NULL;
+	if (asprintf(&work, "%s/work/work", base) >= 0)
+		rmdir(work);
+	return 0;
+}

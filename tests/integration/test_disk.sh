@@ -723,6 +723,13 @@ t_disk_shared_layer_create() {
 		expect_out '^kept$'
 		expect_rc 0 "$VZCTL" stop $id --fast
 	done
+	# The overlay's own work/work (made by the kernel at each mount) goes
+	# at the unmount: the next mount need not clean it up first.
+	expect_rc 0 "$VZCTL" mount 1241
+	[ -d "$T/private/1241/work/work" ] || fail "mounted, but no overlay work/work"
+	expect_rc 0 "$VZCTL" umount 1241
+	[ -e "$T/private/1241/work/work" ] && fail "work/work left after the unmount"
+	[ -d "$T/private/1241/work" ] || fail "the unmount removed work itself"
 	# DISKINODES still shapes the image (mkfs -N with -d).
 	local inodes
 	inodes=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Inode count/ {print $2+0}')

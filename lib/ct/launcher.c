@@ -146,7 +146,21 @@ struct init_start {
 	struct launch_msg m;
 	const struct nvz_seccomp_prog *sc;
 	int cgfd;
+	int hold_wr; /* init_room's pipe: init keeps its write end until its exec */
 };
+
+/* A test's way to hold a CT's init back at its birth (test_monitor.sh):
+ * NVZ_TEST_INIT_DELAY="CTID:MS[,CTID:MS...]". */
+static void test_delay(const char *id)
+{
+	const char *d = getenv("NVZ_TEST_INIT_DELAY");
+	size_t len = strlen(id);
+	for (; d && *d; d = strchr(d, ',') ? strchr(d, ',') + 1 : NULL)
+		if (!strncmp(d, id, len) && d[len] == ':') {
+			usleep((useconds_t)atoi(d + len + 1) * 1000);
+			return;
+		}
+}
 
 /* Returns only if the exec failed: the exit status (nvz_clone_vm exits
  * with it; calling _exit here, a noreturn function, would make ASan look
@@ -154,9 +168,16 @@ struct init_start {
 static int init_main(void *arg)
 {
 	struct init_start *is = arg;
-	close(is->m.peer_fd);
-	if (is->cgfd >= 0)
-		close(is->cgfd);
+	/* init was born with a copy of the monitor's whole descriptor table,
+	 * the hub's: other CTs' consoles and, while their starts run, their
+	 * locks (a command's lock, handed over to the hub). A copy holds such
+	 * a lock until this exec, and a command on that CT would be refused
+	 * (9). So only what init uses stays, from its first instruction. */
+	const bool u = is->m.userns;
+	const int keep[] = { is->m.sync_fd, is->m.exec_fd, is->hold_wr,
+			     u ? is->m.u.nsfd : -1, u ? is->m.u.tree : -1 };
+	nvz_close_fds_except(keep, sizeof(keep) / sizeof(keep[0]));
+	test_delay(is->ct->id);
 	struct nvz_error *err = NULL;
 	child_setup(is->ct, is->cg, &is->m, is->sc, &err);
 	nvz_sync_send_error(is->m.sync_fd, err);
@@ -272,7 +293,8 @@ static void launcher_run(struct nvz_ct *ct, struct nvz_cgroup *cg, int fd, const
 		nvz_sync_send_error(fd, err);
 		return;
 	}
-	struct init_start is = { .ct = ct, .cg = cg, .sc = have_sc ? &sc : NULL, .cgfd = cgfd };
+	struct init_start is = { .ct = ct, .cg = cg, .sc = have_sc ? &sc : NULL, .cgfd = cgfd,
+				 .hold_wr = room.hold[1] };
 	ssize_t n;
 	do
 		n = recv(fd, &is.m, sizeof(is.m), 0);

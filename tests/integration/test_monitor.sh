@@ -319,6 +319,38 @@ t_hub_starts_in_a_row() {
 	return 0
 }
 
+# init is cloned with a copy of the hub's descriptor table, and keeps
+# from it only what it uses: not another CT's lock (a command's, handed to
+# the hub while that CT's start runs), console, log or beancounter device.
+# A copy of the lock held until this init's exec made the next command on
+# the other CT wait for it (nvz_lock's 2 s for a holder that is gone).
+# Both inits are held back at birth: 119's so that its lock is in the hub
+# when 120's init is cloned, 120's to be looked at meanwhile.
+t_hub_init_keeps_no_hub_fd() {
+	local i a b init fds
+	for i in 119 120; do
+		"$VZCTL" --quiet create "$i" --ostemplate busybox-x86_64 || fail "create $i"
+	done
+	export NVZ_TEST_INIT_DELAY=119:400,120:800
+	"$VZCTL" --quiet start 119 &
+	a=$!
+	sleep 0.1
+	"$VZCTL" --quiet start 120 &
+	b=$!
+	unset NVZ_TEST_INIT_DELAY
+	wait_for 50 eval '[ -n "$(state_pid 120 INIT_PID 2>/dev/null)" ]' || fail "no init for 120"
+	init=$(state_pid 120 INIT_PID)
+	fds=$(ls -l "/proc/$init/fd" | awk 'NR > 1 {print $9, $11}')
+	wait "$a" || fail "start 119"
+	expect_rc 0 "$VZCTL" --quiet stop 119 --fast
+	wait "$b" || fail "start 120"
+	expect_rc 0 "$VZCTL" --quiet stop 120 --fast
+	printf '%s\n' "$fds" | grep -E "$T|/dev/(ptmx|pts|fuse)|eventpoll|signalfd" &&
+		fail "init before its exec holds the hub's descriptors: $(printf '%s\n' "$fds" | tr '\n' ' ')"
+	[ -n "$fds" ] || fail "no descriptor seen"
+	return 0
+}
+
 # A hub that is gone (killed) is replaced at the next start; the CTs it
 # served run on, and stop as usual. With nothing to serve it exits, and
 # so does one whose socket was removed.

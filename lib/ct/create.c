@@ -229,8 +229,8 @@ static int fill_private(const struct fill_args *a, struct nvz_error **err)
 	    (d->template_tree && nvz_overlay_mount(d->template_tree, own.root, d->root, err) < 0) ||
 	    fill_root(a->ct, d->root, a->archive, err) < 0)
 		return -1;
-	if (d->template_tree && umount2(d->root, 0) < 0)
-		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "umount %s", d->root);
+	if (d->template_tree && nvz_overlay_umount(own.root, d->root, err) < 0)
+		return -1;
 	return a->l->umount(&own, err);
 }
 

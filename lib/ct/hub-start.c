@@ -51,9 +51,13 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_ct *ct = NULL;
 	struct nvz_cgroup *cg = NULL;
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) < 0 || nvz_ct_open(ctx, rq->veid, &ct, NULL) < 0 ||
-	    nvz_ct_cgroup(ct, &cg, NULL) < 0)
-		_exit(1); /* vzctl reads EOF on the report pipe: the start failed */
+	struct nvz_error *err = NULL;
+	if (nvz_ctx_open(&ctx, NULL, NULL, &err) < 0 || nvz_ct_open(ctx, rq->veid, &ct, &err) < 0 ||
+	    nvz_ct_cgroup(ct, &cg, &err) < 0) {
+		/* vzctl, which opened neither, says why its start failed. */
+		nvz_monitor_report_failure(fds[0], err);
+		_exit(1);
+	}
 	ctx->skiplock = rq->skiplock;
 	ctx->log_tag = ct->id;
 	size_t i = 2;
@@ -163,9 +167,12 @@ static void *start_thread(void *arg)
 	struct nvz_ctx *ctx = NULL;
 	struct nvz_ct *ct = NULL;
 	struct nvz_cgroup *cg = NULL;
-	/* A failure here: vzctl reads EOF on the report pipe, the start failed. */
-	if (nvz_ctx_open(&ctx, NULL, NULL, NULL) == 0 && nvz_ct_open(ctx, a->rq.veid, &ct, NULL) == 0 &&
-	    nvz_ct_cgroup(ct, &cg, NULL) == 0) {
+	struct nvz_error *err = NULL;
+	if (nvz_ctx_open(&ctx, NULL, NULL, &err) < 0 || nvz_ct_open(ctx, a->rq.veid, &ct, &err) < 0 ||
+	    nvz_ct_cgroup(ct, &cg, &err) < 0) {
+		/* vzctl, which opened neither, says why its start failed. */
+		nvz_monitor_report_failure(a->fds[0], err);
+	} else {
 		ctx->skiplock = a->rq.skiplock;
 		ctx->log_tag = ct->id;
 		ct->start_rlimits = a->rq.rlim;

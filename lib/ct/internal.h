@@ -80,6 +80,9 @@ __attribute__((noreturn)) void nvz_monitor_main(struct nvz_ct *ct, struct nvz_cg
  * descriptors stay the caller's to close, but for go_fd and exec_fd. */
 void nvz_monitor_in_hub(struct nvz_ct *ct, struct nvz_cgroup *cg, int report_fd, int go_fd,
 			int exec_fd, int fd);
+/* A monitor that could not begin (the CT's config or cgroup): vzctl reads
+ * this error on its report pipe. Frees err. */
+void nvz_monitor_report_failure(int report_fd, struct nvz_error *err);
 /* In the monitor: record init (and who monitors it: us, or the hub that
  * forked us) in the CT's state. */
 int nvz_monitor_record(struct nvz_ct *ct, pid_t init_pid, struct nvz_error **err);

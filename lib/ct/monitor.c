@@ -48,6 +48,12 @@ static void report(int fd, int step, const struct nvz_error *err, const char *te
 		return;
 }
 
+void nvz_monitor_report_failure(int report_fd, struct nvz_error *err)
+{
+	report(report_fd, SYNC_ERROR, err, NULL);
+	nvz_error_free(err);
+}
+
 /* vzctl goes on with the start while the monitor starts (start.c): a byte
  * on go_fd when the CT's cgroups exist, one when its root is mounted,
  * another when its files are written; EOF when the start failed. init is

@@ -62,7 +62,11 @@ int nvz_overlay_umount(const char *base, const char *root, struct nvz_error **er
 	/* Each mount empties and recreates work/work when it finds one (the
 	 * kernel's ovl_workdir_create: a lookup, an rmdir and a mkdir on the
 	 * upper's file system, in the start's path). Left empty by a clean
-	 * unmount, it goes now, at the stop, where nothing waits on it. */
+	 * unmount, it goes now, at the stop, where nothing waits on it; not if
+	 * root is still a mount point (a mount stacked on the overlay went,
+	 * the overlay is still there and works in it). */
+	if (nvz_is_mountpoint(root))
+		return 0;
 	cleanup_free char *work = NULL;
 	if (asprintf(&work, "%s/work/work", base) >= 0)
 		rmdir(work);

@@ -730,6 +730,10 @@ t_disk_shared_layer_create() {
 	expect_rc 0 "$VZCTL" umount 1241
 	[ -e "$T/private/1241/work/work" ] && fail "work/work left after the unmount"
 	[ -d "$T/private/1241/work" ] || fail "the unmount removed work itself"
+	# ploop:shared: the same inside the image (stopped above).
+	ls=$(debugfs -R 'ls /work' "$img" 2>/dev/null | tr -s ' ' '\n')
+	printf '%s\n' "$ls" | grep -qx '\.\.' || fail "no work directory in the image: $ls"
+	printf '%s\n' "$ls" | grep -qx work && fail "work/work left in the image"
 	# DISKINODES still shapes the image (mkfs -N with -d).
 	local inodes
 	inodes=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '/^Inode count/ {print $2+0}')

@@ -183,3 +183,28 @@ t_start_dev_sys_are_the_cts() {
 	case $OUT in *nvz-t173*) fail "the CT's queue is in the host's ipc namespace" ;; esac
 	expect_rc 0 "$VZCTL" --quiet stop 173 --fast
 }
+
+# A server whose cgroup prefix leaves the hierarchy: a start is refused
+# with the reason, whether the hub (that runs for 178) or a monitor of
+# vzctl's own (no hub) opens the CT's cgroup, and nothing of it stays.
+t_start_bad_cgroup_prefix_said() {
+	local id hub rc
+	for id in 177 178; do
+		"$VZCTL" --quiet create $id --ostemplate busybox-x86_64 || fail "create $id"
+	done
+	expect_rc 0 "$VZCTL" --quiet start 178
+	cp "$T/vz.conf" "$T/vz.conf.good"
+	for hub in yes no; do
+		sed -i 's/^CGROUP_PREFIX=.*/CGROUP_PREFIX="..\/escape"/' "$T/vz.conf"
+		echo "MONITOR_HUB=\"$hub\"" >>"$T/vz.conf"
+		OUT=$("$VZCTL" start 177 2>&1)
+		rc=$?
+		cp "$T/vz.conf.good" "$T/vz.conf"
+		[ "$rc" -ne 0 ] || fail "started with a prefix outside the hierarchy (hub: $hub)"
+		expect_out "invalid cgroup prefix '\.\./escape'"
+		expect_rc 0 "$VZCTL" status 177
+		[ "$OUT" = "CTID 177 exist unmounted down" ] || fail "after the refusal (hub: $hub): $OUT"
+	done
+	rm -f "$T/vz.conf.good"
+	expect_rc 0 "$VZCTL" --quiet stop 178 --fast
+}

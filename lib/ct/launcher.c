@@ -171,8 +171,9 @@ static int init_main(void *arg)
 	/* init was born with a copy of the monitor's whole descriptor table,
 	 * the hub's: other CTs' consoles and, while their starts run, their
 	 * locks (a command's lock, handed over to the hub). A copy holds such
-	 * a lock until this exec, and a command on that CT would be refused
-	 * (9). So only what init uses stays, from its first instruction. */
+	 * a lock until this exec, and the next command on that CT waits for
+	 * it (nvz_lock). So only what init uses stays, from its first
+	 * instruction; the host's / and other CTs' files go with the rest. */
 	const bool u = is->m.userns;
 	const int keep[] = { is->m.sync_fd, is->m.exec_fd, is->hold_wr,
 			     u ? is->m.u.nsfd : -1, u ? is->m.u.tree : -1 };

@@ -25,10 +25,11 @@ int nvz_mkdir_p(const char *path, mode_t mode, struct nvz_error **err);
  * into other filesystems (a mount left inside is an error, not a target). */
 int nvz_rm_rf_at(int dirfd, const char *name, struct nvz_error **err);
 int nvz_rm_rf(const char *path, struct nvz_error **err);
-/* Close every descriptor above stderr but those in keep (at most 16; < 0
- * ignored): what a long-lived child must not hold of its parent's. */
 /* Close each of fds[0..n) (errno kept, for an error path). */
 void nvz_close_all(const int *fds, size_t n);
+/* Close every descriptor above stderr but those in keep (any order, any
+ * number; < 0 ignored): what a long-lived child must not hold of its
+ * parent's. Async-signal-safe. */
 void nvz_close_fds_except(const int *keep, size_t n);
 bool nvz_path_exists(const char *path);
 /* The directory of the running binary, "" if unknown. */

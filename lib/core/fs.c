@@ -351,11 +351,6 @@ int nvz_lock(const char *lockdir, const char *id, bool wait, int *fd_out, struct
 	return 0;
 }
 
-static int cmp_fd(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 void nvz_close_all(const int *fds, size_t n)
 {
 	int e = errno;
@@ -364,19 +359,22 @@ void nvz_close_all(const int *fds, size_t n)
 	errno = e;
 }
 
+/* Every gap between the kept descriptors, lowest first, found by a walk
+ * over keep as given: no copy, so no limit on n and nothing that is not
+ * async-signal-safe (it runs between a fork and an exec). */
 void nvz_close_fds_except(const int *keep, size_t n)
 {
-	int sorted[16];
-	size_t k = 0;
-	for (size_t i = 0; i < n && k < sizeof(sorted) / sizeof(sorted[0]); i++)
-		if (keep[i] >= 3)
-			sorted[k++] = keep[i];
-	qsort(sorted, k, sizeof(sorted[0]), cmp_fd);
 	unsigned lo = 3;
-	for (size_t i = 0; i < k; i++) {
-		if ((unsigned)sorted[i] > lo)
-			syscall(SYS_close_range, lo, (unsigned)sorted[i] - 1, 0);
-		lo = (unsigned)sorted[i] + 1;
+	for (;;) {
+		unsigned next = ~0U;
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= 0 && (unsigned)keep[i] >= lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next == ~0U)
+			break;
+		if (next > lo)
+			syscall(SYS_close_range, lo, next - 1, 0);
+		lo = next + 1;
 	}
 	syscall(SYS_close_range, lo, ~0U, 0);
 }

@@ -71,9 +71,6 @@ static __attribute__((noreturn)) void monitor_child(const struct hub_request *rq
 }
 
 #define RESTORE_ARG "--restore-monitor"
-/* The request's pipe, our channel, the vzctl, the request's descriptors
- * and our binary: all kept by nvz_close_fds_except (16 at most). */
-_Static_assert(NVZ_RECV_FDS_MAX + 4 <= 16, "too many descriptors for a restore's monitor");
 
 /* A restore's monitor, in a process of its own: criu runs as its child,
  * which it waits for itself, and our other CTs are no business of criu's.

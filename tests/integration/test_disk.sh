@@ -276,7 +276,9 @@ t_disk_snapshot_memory() {
 	# Stopped: the switch resumes it all the same.
 	expect_rc 0 "$VZCTL" stop 1114 --fast
 	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "not restored from a stopped CT"
+	printf '%s\n' "$OUT" | grep -q 'Restoring completed successfully' ||
+		fail "no restore: $OUT; $(tail -20 "$snaps/$id/dump/restore.log" 2>&1)"
+	[ "$(counter_pid 1114)" = "$pid" ] || fail "not restored from a stopped CT: '$(counter_pid 1114)' != $pid"
 	# Without the memory.
 	local nomem=22222222-3333-4444-5555-666666666666
 	expect_rc 0 "$VZCTL" snapshot 1114 --skip-suspend --id "$nomem"

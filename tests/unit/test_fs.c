@@ -381,3 +381,40 @@ Test(mkdir_p, existing_file_as_last_component_fails)
 }
 
 /* ---- nvz_rm_rf_at / nvz_rm_rf / nvz_is_mountpoint --------------------- */
+
+/* ---- nvz_close_fds_except ------------------------------------------------ */
+
+/* In a child (Criterion's own descriptors must live): 40 descriptors
+ * above stderr, 20 of them kept, given out of order with repeats and a
+ * negative; exactly those stay open. 1 + the first wrong fd on a failure. */
+static int close_fds_child(void)
+{
+	int fds[40], keep[24], nkeep = 0;
+	for (int i = 0; i < 40; i++)
+		if ((fds[i] = open("/dev/null", O_RDONLY)) < 0)
+			return 1;
+	for (int i = 39; i >= 0; i -= 2)
+		keep[nkeep++] = fds[i];
+	keep[nkeep++] = fds[3];
+	keep[nkeep++] = -1;
+	keep[nkeep++] = fds[39];
+	keep[nkeep++] = 1;
+	nvz_close_fds_except(keep, (size_t)nkeep);
+	for (int i = 0; i < 40; i++) {
+		bool kept = i % 2 == 1;
+		if ((fcntl(fds[i], F_GETFD) >= 0) != kept)
+			return 1 + fds[i];
+	}
+	return fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0 ? 0 : 1;
+}
+
+Test(close_fds, keeps_any_number_in_any_order)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(close_fds_child());
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+}

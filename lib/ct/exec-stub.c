@@ -116,7 +116,15 @@ struct stub_child {
 	const int *from;
 	int stub;
 	char *const *argv, *const *envp;
+	int no_cgroup; /* the errno, if it could not enter its cgroup2 cgroup */
 };
+
+/* The portable clone's child could not move into the cgroup: we read it
+ * once it is gone (CLONE_VFORK). */
+static void stub_no_cgroup(void *arg, int e)
+{
+	((struct stub_child *)arg)->no_cgroup = e;
+}
 
 static void stub_child_close(struct stub_child *c)
 {
@@ -156,7 +164,7 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)cgfd;
 	}
-	pid_t pid = nvz_clone_vm(&a, stub_child, c);
+	pid_t pid = nvz_clone_vm_or(&a, stub_child, stub_no_cgroup, c);
 	if (pid >= 0)
 		nvz_clone_vm_stack_done(stack, sizeof(stack)); /* CLONE_VFORK: it exec'd */
 	return pid;
@@ -210,7 +218,10 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 		n = read(rep[0], &v, sizeof(v));
 	while (n < 0 && errno == EINTR);
 	close(rep[0]);
-	if (nvz_wait_code(x) != 0 || n != (ssize_t)sizeof(v) || v <= 0)
+	int code = nvz_wait_code(x);
+	if (sc.no_cgroup)
+		return nvz_err_sys(err, NVZ_E_EXEC, sc.no_cgroup, "unable to enter the container's cgroup");
+	if (code != 0 || n != (ssize_t)sizeof(v) || v <= 0)
 		return nvz_err(err, NVZ_E_EXEC, EIO, "unable to enter the container");
 	*pid = v;
 	return 0;

@@ -185,6 +185,18 @@ static int init_main(void *arg)
 	return 1;
 }
 
+/* init could not enter its cgroup (the portable clone moves it there
+ * itself): the monitor hears why, not only that init went. No allocation:
+ * it runs in the monitor's memory. */
+static void init_no_cgroup(void *arg, int e)
+{
+	const struct init_start *is = arg;
+	char msg[160];
+	snprintf(msg, sizeof(msg), "move container init into its cgroup: %s", strerror(e));
+	struct nvz_error err = { .code = e, .status = NVZ_E_SYSTEM, .msg = msg };
+	nvz_sync_send_error(is->m.sync_fd, &err);
+}
+
 #define INIT_STACK (1024 * 1024)
 /* The launcher thread's own: libseccomp, netlink and the cgroup paths. */
 #define LAUNCHER_STACK (256 * 1024)
@@ -207,7 +219,7 @@ static pid_t clone_init(struct init_start *is, void *stack)
 		a.flags |= CLONE_INTO_CGROUP;
 		a.cgroup = (uint64_t)is->cgfd;
 	}
-	return nvz_clone_vm(&a, init_main, is);
+	return nvz_clone_vm_or(&a, init_main, init_no_cgroup, is);
 }
 
 /* The CT's network, uts and ipc namespaces, made by the launcher while

@@ -32,6 +32,7 @@ void nvz_clone_vm_stack_done(void *stack, size_t size)
  * may return (and reuse its frame) before the child has read it. */
 struct portable_start {
 	int (*fn)(void *);
+	nvz_clone_vm_fail_fn *no_cgroup;
 	void *arg;
 	int cgroup;
 };
@@ -43,15 +44,20 @@ static int portable_child(void *p)
 		/* A process of its own (one thread), so it may move itself. */
 		int fd = openat(s->cgroup, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 		bool moved = fd >= 0 && write(fd, "0", 1) == 1;
+		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		if (!moved)
+		if (!moved) {
+			if (s->no_cgroup)
+				s->no_cgroup(s->arg, e);
 			return NVZ_CLONE_VM_NO_CGROUP;
+		}
 	}
 	return s->fn(s->arg);
 }
 
-pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), void *arg)
+pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), nvz_clone_vm_fail_fn *no_cgroup,
+			    void *arg)
 {
 	/* What glibc's clone() takes (no TLS or tid pointers given here). */
 	const uint64_t known = (0xffffffffULL | CLONE_INTO_CGROUP) &
@@ -63,7 +69,7 @@ pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), void *arg)
 	}
 	uintptr_t top = (uintptr_t)a->stack + a->stack_size;
 	struct portable_start *s = (void *)((top - sizeof(*s)) & ~(uintptr_t)15);
-	*s = (struct portable_start){ fn, arg, a->flags & CLONE_INTO_CGROUP ? (int)a->cgroup : -1 };
+	*s = (struct portable_start){ fn, no_cgroup, arg, a->flags & CLONE_INTO_CGROUP ? (int)a->cgroup : -1 };
 	int flags = (int)(a->flags & 0xffffffffULL) | CLONE_VM | (int)a->exit_signal;
 	/* CLONE_PIDFD: glibc's clone passes the fd back where ptid points. */
 	pid_t pid = clone(portable_child, s, flags, s, (pid_t *)(uintptr_t)a->pidfd, NULL, NULL);
@@ -98,7 +104,7 @@ __asm__(".text\n"
 	"	hlt\n"
 	".size vmclone_raw, .-vmclone_raw\n");
 
-pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
+pid_t nvz_clone_vm_or(struct clone_args *a, int (*fn)(void *), nvz_clone_vm_fail_fn *no_cgroup, void *arg)
 {
 	if (!a->stack || a->stack_size < 4096) {
 		errno = EINVAL;
@@ -111,7 +117,7 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 	 * without CLONE_INTO_CGROUP (5.3 to 5.6: its field is past what they
 	 * know): the portable way. */
 	if (r == -ENOSYS || r == -EPERM || (r == -E2BIG && (a->flags & CLONE_INTO_CGROUP)))
-		return nvz_clone_vm_portable(a, fn, arg);
+		return nvz_clone_vm_portable(a, fn, no_cgroup, arg);
 	if (r < 0) {
 		errno = (int)-r;
 		return -1;
@@ -119,11 +125,16 @@ pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
 	return (pid_t)r;
 }
 #else
-pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
+pid_t nvz_clone_vm_or(struct clone_args *a, int (*fn)(void *), nvz_clone_vm_fail_fn *no_cgroup, void *arg)
 {
-	return nvz_clone_vm_portable(a, fn, arg);
+	return nvz_clone_vm_portable(a, fn, no_cgroup, arg);
 }
 #endif
+
+pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg)
+{
+	return nvz_clone_vm_or(a, fn, NULL, arg);
+}
 
 void *nvz_stack_new(size_t size, size_t warm)
 {

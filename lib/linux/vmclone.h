@@ -16,12 +16,21 @@
  * child's pid, or -1 with errno. On x86_64 one clone3; elsewhere, or where
  * clone3 is refused, nvz_clone_vm_portable. */
 pid_t nvz_clone_vm(struct clone_args *a, int (*fn)(void *), void *arg);
+/* What a portable child calls (instead of fn) when it cannot move into its
+ * cgroup, with the errno: it may tell its caller why (in our memory,
+ * as fn would), then exits with NVZ_CLONE_VM_NO_CGROUP. */
+typedef void nvz_clone_vm_fail_fn(void *arg, int err);
+/* nvz_clone_vm, with what the child calls if it takes the portable way
+ * and cannot enter its cgroup (NULL: nothing). */
+pid_t nvz_clone_vm_or(struct clone_args *a, int (*fn)(void *), nvz_clone_vm_fail_fn *no_cgroup, void *arg);
 /* The same with glibc's clone() (every architecture). Of clone3's own
  * flags it knows CLONE_INTO_CGROUP only, done by the child moving itself
  * there before fn: for a moment it is in our cgroup, and if the move
- * fails it exits with NVZ_CLONE_VM_NO_CGROUP without calling fn. Its
- * stack's top 32 bytes hold what the child starts from. */
-pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), void *arg);
+ * fails it calls no_cgroup (if given) and exits with NVZ_CLONE_VM_NO_CGROUP
+ * without calling fn. Its stack's top 32 bytes hold what the child starts
+ * from. */
+pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), nvz_clone_vm_fail_fn *no_cgroup,
+			    void *arg);
 #define NVZ_CLONE_VM_NO_CGROUP 126
 /* Once the child has exec'd or exited: its stack is ours again (for the
  * address sanitizer, whose marks the child left there; nothing otherwise). */

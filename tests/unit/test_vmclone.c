@@ -33,6 +33,11 @@ static int child_writes(void *arg)
 
 typedef pid_t clone_fn(struct clone_args *a, int (*fn)(void *), void *arg);
 
+static pid_t portable(struct clone_args *a, int (*fn)(void *), void *arg)
+{
+	return nvz_clone_vm_portable(a, fn, NULL, arg);
+}
+
 static pid_t clone_child_with(clone_fn *how, void *stack, int (*fn)(void *), void *arg)
 {
 	struct clone_args a = { .exit_signal = SIGCHLD, .stack = (uint64_t)(uintptr_t)stack,
@@ -67,7 +72,7 @@ Test(vmclone, child_shares_memory_and_runs_on_its_stack)
  * (Docker's default seccomp profile), run. */
 Test(vmclone, portable_child_shares_memory_and_runs_on_its_stack)
 {
-	shares_memory(nvz_clone_vm_portable);
+	shares_memory(portable);
 }
 
 /* A cgroup2 directory of our own (v2, or the hybrid host's unified mount). */
@@ -138,7 +143,7 @@ Test(vmclone, child_born_in_its_cgroup)
 
 Test(vmclone, portable_child_moves_into_its_cgroup_first)
 {
-	born_in_cgroup(nvz_clone_vm_portable);
+	born_in_cgroup(portable);
 }
 
 /* Where clone3 is refused (Docker's seccomp profile: ENOSYS since 20.10,
@@ -167,7 +172,16 @@ Test(vmclone, clone3_refused_eperm_goes_portable)
 	clone3_refused(EPERM);
 }
 
-/* A directory that is no cgroup: the child exits without running fn. */
+/* What the child that could not move says (in our memory). */
+static volatile int no_cgroup_errno;
+static void note_no_cgroup(void *arg, int e)
+{
+	(void)arg;
+	no_cgroup_errno = e;
+}
+
+/* A directory that is no cgroup: the child says why and exits without
+ * running fn. */
 Test(vmclone, portable_child_that_cannot_enter_runs_nothing)
 {
 	char *stack = nvz_stack_new(STACK, 16 * 1024);
@@ -179,7 +193,8 @@ Test(vmclone, portable_child_that_cannot_enter_runs_nothing)
 	struct clone_args a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
 				.stack = (uint64_t)(uintptr_t)stack, .stack_size = STACK,
 				.cgroup = (uint64_t)dir };
-	pid_t pid = nvz_clone_vm_portable(&a, child_writes, &value);
+	no_cgroup_errno = 0;
+	pid_t pid = nvz_clone_vm_portable(&a, child_writes, note_no_cgroup, &value);
 	cr_assert_gt(pid, 0, "clone: %s", strerror(errno));
 	int status;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -188,6 +203,7 @@ Test(vmclone, portable_child_that_cannot_enter_runs_nothing)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == NVZ_CLONE_VM_NO_CGROUP,
 		  "status %#x", status);
 	cr_assert_eq(shared_word, 0, "fn ran");
+	cr_assert_eq(no_cgroup_errno, ENOENT, "no_cgroup got %d", no_cgroup_errno);
 }
 
 Test(vmclone, refuses_without_a_stack)

@@ -382,8 +382,11 @@ static int finish_dump(struct dump_rest *c, struct nvz_error **err)
 	if (nvz_cpt_tmpfs_save_all(c->tmpfs, s->dir, c->tmpfs_list, err) < 0)
 		return -1;
 	/* Never a reason to fail: criu may already have killed the CT, and a
-	 * dump this cannot mend is still the dump (the restore says why). */
-	nvz_cpt_exe_fix(s->dir, NULL);
+	 * dump this cannot mend is still the dump (the restore says why).
+	 * NVZ_TEST_DUMP_UNMENDED: a dump as an nvz before the mend made it
+	 * (test_cpt.sh), which the restore mends. */
+	if (!getenv("NVZ_TEST_DUMP_UNMENDED"))
+		nvz_cpt_exe_fix(s->dir, NULL);
 	if (s->live_conf && write_live(s, err) < 0)
 		return -1;
 	return write_meta(s, c->tty, c->keys, c->own_net, c->cgfs, *c->tmpfs_list, err);

@@ -171,6 +171,11 @@ static int restore_start(struct nvz_ct *ct, struct nvz_ct_restore *r, int tty_fd
 	/* criu restores detached: the tree's root is reparented to us. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return nvz_err_sys(&r->err, NVZ_E_RESTORE, errno, "become a subreaper");
+	/* A dump made by an nvz without the exe mend (one suspended here
+	 * before an upgrade, or a migration's source not yet upgraded) comes
+	 * back too. Idempotent, and only files.img read where nothing needs
+	 * it; a dump it cannot mend fails in criu, which says why. */
+	nvz_cpt_exe_fix(r->dumpdir, NULL);
 	bool own_net = nvz_cpt_dump_own_net(r->dumpdir);
 	if (own_net && ((r->netns = new_netns(&r->err)) < 0 ||
 			setup_netns(ct, r->netns, r->ips, r->netif, &r->err) < 0))

@@ -435,6 +435,23 @@ t_cpt_exe_held_opath() {
 	expect_rc 0 "$VZCTL" stop 1532
 }
 
+# A dump made by an nvz before that mend (suspended before an upgrade, or
+# sent by a migration's source not yet upgraded) is mended at the restore.
+t_cpt_exe_held_opath_old_dump() {
+	cpt_setup
+	start_busybox 1533
+	cp "$BUILD/tests/opathexe" "$T/root/1533/opathexe" || fail "copy opathexe"
+	"$VZCTL" exec 1533 '/opathexe </dev/null >/dev/null 2>&1 &' || fail "opathexe"
+	wait_for 50 "$VZCTL" exec 1533 'test -e /proc/$(pidof opathexe)/fd/9' || fail "opathexe did not start"
+	local pid
+	pid=$("$VZCTL" exec 1533 'pidof opathexe')
+	NVZ_TEST_DUMP_UNMENDED=1 expect_rc 0 "$VZCTL" chkpnt 1533
+	expect_rc 0 "$VZCTL" restore 1533
+	expect_rc 0 "$VZCTL" exec 1533 "readlink /proc/$pid/exe"
+	[ "$OUT" = /opathexe ] || fail "after the restore: $OUT"
+	expect_rc 0 "$VZCTL" stop 1533
+}
+
 # What the monitor serves comes back: lxcfs views (FUSE, re-bound from this
 # host's lxcfs), the console (init's stdio now on the new monitor's pty),
 # and reboot inside is handled as after a boot.

@@ -418,14 +418,20 @@ t_cpt_psi_triggers() {
 # manager hold one) comes back from a checkpoint: criu gave its exe that
 # O_PATH file, and the restore failed ("PR_SET_MM_MAP failed with -9")
 # after the dump had killed the CT. The descriptor stays O_PATH.
-t_cpt_exe_held_opath() {
+# start_opathexe ID: a CT running tests/opathexe (its exe held O_PATH on fd
+# 9); its pid in $OPATH_PID.
+start_opathexe() {
 	cpt_setup
-	start_busybox 1532
-	cp "$BUILD/tests/opathexe" "$T/root/1532/opathexe" || fail "copy opathexe"
-	"$VZCTL" exec 1532 '/opathexe </dev/null >/dev/null 2>&1 &' || fail "opathexe"
-	wait_for 50 "$VZCTL" exec 1532 'test -e /proc/$(pidof opathexe)/fd/9' || fail "opathexe did not start"
-	local pid
-	pid=$("$VZCTL" exec 1532 'pidof opathexe')
+	start_busybox "$1"
+	cp "$BUILD/tests/opathexe" "$T/root/$1/opathexe" || fail "copy opathexe"
+	"$VZCTL" exec "$1" '/opathexe </dev/null >/dev/null 2>&1 &' || fail "opathexe"
+	wait_for 50 "$VZCTL" exec "$1" 'test -e /proc/$(pidof opathexe)/fd/9' || fail "opathexe did not start"
+	OPATH_PID=$("$VZCTL" exec "$1" 'pidof opathexe')
+}
+
+t_cpt_exe_held_opath() {
+	start_opathexe 1532
+	local pid=$OPATH_PID
 	expect_rc 0 "$VZCTL" chkpnt 1532
 	expect_rc 0 "$VZCTL" restore 1532
 	expect_rc 0 "$VZCTL" exec 1532 "readlink /proc/$pid/exe; readlink /proc/$pid/fd/9; grep ^flags: /proc/$pid/fdinfo/9"
@@ -438,16 +444,10 @@ t_cpt_exe_held_opath() {
 # A dump made by an nvz before that mend (suspended before an upgrade, or
 # sent by a migration's source not yet upgraded) is mended at the restore.
 t_cpt_exe_held_opath_old_dump() {
-	cpt_setup
-	start_busybox 1533
-	cp "$BUILD/tests/opathexe" "$T/root/1533/opathexe" || fail "copy opathexe"
-	"$VZCTL" exec 1533 '/opathexe </dev/null >/dev/null 2>&1 &' || fail "opathexe"
-	wait_for 50 "$VZCTL" exec 1533 'test -e /proc/$(pidof opathexe)/fd/9' || fail "opathexe did not start"
-	local pid
-	pid=$("$VZCTL" exec 1533 'pidof opathexe')
+	start_opathexe 1533
 	NVZ_TEST_DUMP_UNMENDED=1 expect_rc 0 "$VZCTL" chkpnt 1533
 	expect_rc 0 "$VZCTL" restore 1533
-	expect_rc 0 "$VZCTL" exec 1533 "readlink /proc/$pid/exe"
+	expect_rc 0 "$VZCTL" exec 1533 "readlink /proc/$OPATH_PID/exe"
 	[ "$OUT" = /opathexe ] || fail "after the restore: $OUT"
 	expect_rc 0 "$VZCTL" stop 1533
 }

@@ -254,7 +254,7 @@ t_disk_snapshot_memory() {
 	id=$(printf '%s\n' "$OUT" | sed -n 's/^Creating snapshot {\(.*\)}$/\1/p')
 	[ -f "$snaps/$id/dump/nvz-cpt.conf" ] || fail "no dump in the snapshot: $(ls -R "$snaps")"
 	ls "$snaps" | grep -qv '^[0-9a-f-]*$\|current.conf' && fail "leftovers: $(ls "$snaps")"
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "the CT did not run on after the snapshot"
+	expect_counter_pid 1114 "$pid" "the CT did not run on after the snapshot"
 	expect_rc 0 "$VZCTL" snapshot-mount 1114 --id "$id" --target "$T/snap"
 	s_disk=$(cat "$T/snap/tmp/count")
 	expect_rc 0 "$VZCTL" snapshot-umount 1114 --id "$id"
@@ -266,7 +266,7 @@ t_disk_snapshot_memory() {
 	# Running: killed, switched, restored.
 	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
 	expect_out 'Restoring completed successfully'
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "counter process not restored: '$(counter_pid 1114)' != $pid"
+	expect_counter_pid 1114 "$pid" "counter process not restored"
 	sleep 1
 	now=$(count 1114)
 	[ -n "$now" ] && [ "$now" -gt "$s_disk" ] && [ "$now" -lt "$b" ] ||
@@ -278,14 +278,14 @@ t_disk_snapshot_memory() {
 	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$id"
 	printf '%s\n' "$OUT" | grep -q 'Restoring completed successfully' ||
 		fail "no restore: $OUT; $(tail -20 "$snaps/$id/dump/restore.log" 2>&1)"
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "not restored from a stopped CT: '$(counter_pid 1114)' != $pid"
+	expect_counter_pid 1114 "$pid" "not restored from a stopped CT"
 	# Without the memory.
 	local nomem=22222222-3333-4444-5555-666666666666
 	expect_rc 0 "$VZCTL" snapshot 1114 --skip-suspend --id "$nomem"
 	[ -e "$snaps/$nomem/dump" ] && fail "--skip-suspend dumped the memory"
 	expect_rc 159 "$VZCTL" snapshot-switch 1114 --id "$nomem" --must-resume
 	expect_out 'Error: no dump in snapshot, unable to resume'
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "--must-resume's refusal touched the CT"
+	expect_counter_pid 1114 "$pid" "--must-resume's refusal touched the CT"
 	expect_rc 0 "$VZCTL" snapshot-switch 1114 --id "$nomem"
 	wait_for 100 booted 1114 || fail "no boot after a switch to a snapshot without memory"
 	[ -z "$(counter_pid 1114)" ] || fail "a snapshot without memory brought processes back"
@@ -322,7 +322,7 @@ t_disk_snapshot_memory() {
 	expect_rc 156 "$VZCTL" snapshot 1114 --id "{44444444-5555-6666-7777-888888888888}"
 	umount "$snaps"
 	expect_out 'No space left on device'
-	[ "$(counter_pid 1114)" = "$pid" ] || fail "the CT did not run on after a failed snapshot"
+	expect_counter_pid 1114 "$pid" "the CT did not run on after a failed snapshot"
 	b=$(count 1114)
 	sleep 1
 	[ "$(count 1114)" -gt "$b" ] || fail "the CT is frozen after a failed snapshot"

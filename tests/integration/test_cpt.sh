@@ -428,11 +428,6 @@ t_cpt_psi_triggers() {
 	return 0
 }
 
-# A process whose executable another descriptor names with O_PATH (systemd
-# >= 255's "(sd-pam)" runs systemd-executor, of which PID 1 and each user
-# manager hold one) comes back from a checkpoint: criu gave its exe that
-# O_PATH file, and the restore failed ("PR_SET_MM_MAP failed with -9")
-# after the dump had killed the CT. The descriptor stays O_PATH.
 # start_opathexe ID: a CT running tests/opathexe (its exe held O_PATH on fd
 # 9); its pid in $OPATH_PID.
 start_opathexe() {
@@ -444,6 +439,11 @@ start_opathexe() {
 	OPATH_PID=$("$VZCTL" exec "$1" 'pidof opathexe')
 }
 
+# A process whose executable another descriptor names with O_PATH (systemd
+# >= 255's "(sd-pam)" runs systemd-executor, of which PID 1 and each user
+# manager hold one) comes back from a checkpoint: criu gave its exe that
+# O_PATH file, and the restore failed ("PR_SET_MM_MAP failed with -9")
+# after the dump had killed the CT. The descriptor stays O_PATH.
 t_cpt_exe_held_opath() {
 	start_opathexe 1532
 	local pid=$OPATH_PID

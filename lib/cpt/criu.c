@@ -322,9 +322,23 @@ static int write_live(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	return nvz_write_runtime_atomic(path, s->live_conf, strlen(s->live_conf), 0600, err);
 }
 
-static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *const *keys,
-		      bool own_net, const char *cgfs, const char *tmpfs, struct nvz_error **err)
+/* What completes a dump once criu has written its images: the tmpfs
+ * contents (cloned while frozen), the executables mended, nvz's files. */
+struct dump_rest {
+	const struct nvz_cpt_dump_spec *s;
+	struct nvz_cpt_tmpfs *tmpfs;
+	char **tmpfs_list;
+	const char *tty;
+	char *const *keys;
+	bool own_net;
+	const char *cgfs;
+	int last_pid; /* the CT's pid counter before the freeze, or -1 */
+};
+
+static int write_meta(const struct nvz_cpt_dump_spec *s, const struct dump_rest *c, const char *tmpfs,
+		      struct nvz_error **err)
 {
+	char *const *keys = c->keys;
 	cleanup_free char *path = NULL, *text = NULL, *list = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&list, &len);
@@ -334,10 +348,10 @@ static int write_meta(const struct nvz_cpt_dump_spec *s, const char *tty, char *
 	    asprintf(&text, "# nvz checkpoint of a container: CRIU images in this directory\n"
 			    "TTY=\"%s\"\nEXTERNAL_MOUNTS=\"%s\"\nIP_ADDRESS=\"%s\"\nCGROUP_ROOT=\"%s\"\n"
 			    "CGROUP_VERSION=\"%d\"\nNETNS=\"%s\"\nCGFS=\"%s\"\nTMPFS=\"%s\"\n"
-			    "NETIF=\"%s\"\nUPTIME=\"%.3f\"\n%s",
-		     tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root, s->cgroup_version,
-		     own_net ? "nvz" : "criu", cgfs ? cgfs : "", tmpfs ? tmpfs : "",
-		     s->netif ? s->netif : "", s->uptime,
+			    "NETIF=\"%s\"\nUPTIME=\"%.3f\"\nNS_LAST_PID=\"%d\"\n%s",
+		     c->tty, list ? list : "", s->ips ? s->ips : "", s->cgroup_root, s->cgroup_version,
+		     c->own_net ? "nvz" : "criu", c->cgfs ? c->cgfs : "", tmpfs ? tmpfs : "",
+		     s->netif ? s->netif : "", s->uptime, c->last_pid > 0 ? c->last_pid : 0,
 		     s->lazy_port > 0 ? "LAZY=\"yes\"\n" : "") < 0)
 		return nvz_err(err, NVZ_E_CHKPNT, ENOMEM, "out of memory");
 	/* Atomic (its presence marks a complete dump) but not fsync'd, as
@@ -364,17 +378,6 @@ static void tmpfs_closep(struct nvz_cpt_tmpfs *t)
 	nvz_cpt_tmpfs_close(t);
 }
 
-/* What completes a dump once criu has written its images: the tmpfs
- * contents (cloned while frozen), the executables mended, nvz's files. */
-struct dump_rest {
-	const struct nvz_cpt_dump_spec *s;
-	struct nvz_cpt_tmpfs *tmpfs;
-	char **tmpfs_list;
-	const char *tty;
-	char *const *keys;
-	bool own_net;
-	const char *cgfs;
-};
 
 static int finish_dump(struct dump_rest *c, struct nvz_error **err)
 {
@@ -389,7 +392,7 @@ static int finish_dump(struct dump_rest *c, struct nvz_error **err)
 		nvz_cpt_exe_fix(s->dir, NULL);
 	if (s->live_conf && write_live(s, err) < 0)
 		return -1;
-	return write_meta(s, c->tty, c->keys, c->own_net, c->cgfs, *c->tmpfs_list, err);
+	return write_meta(s, c, *c->tmpfs_list, err);
 }
 
 /* At post-dump, the tree still frozen: the dump completed (its tmpfs
@@ -444,6 +447,9 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	struct nvz_cpt_args a = { 0 }, keys = { 0 };
 	char tty[96] = "", nested[128];
 	/* Before the freeze: criu would refuse it, or kill a CT it cannot restore. */
+	if (nvz_cpt_own_userns(s->init_pid))
+		return nvz_err(err, NVZ_E_CHKPNT, EOPNOTSUPP,
+			       "the container cannot be checkpointed: " NVZ_CPT_USERNS_WHY);
 	if (nvz_cpt_nested_ns(s->init_pid, nested, sizeof(nested)))
 		return nvz_err(err, NVZ_E_CHKPNT, EBUSY,
 			       "%s, which a checkpoint cannot take along: stop that process, or %s", nested,
@@ -508,7 +514,10 @@ static int dump_run(const struct nvz_cpt_dump_spec *s, struct nvz_error **err)
 	pid_t pid = -1;
 	int status = 0;
 	cleanup_free char *tmpfs_list = NULL;
-	struct dump_rest rest = { s, &tmpfs, &tmpfs_list, tty, keys.v, own_net, cgfs };
+	/* Read before the freeze: a process made after it gets a larger pid,
+	 * which the restore's counter skips as taken. */
+	struct dump_rest rest = { s, &tmpfs, &tmpfs_list, tty, keys.v, own_net, cgfs,
+				  r == 0 ? nvz_cpt_last_pid_read(s->init_pid) : -1 };
 	bool hooked = s->leave_running || s->post_dump;
 	if (r == 0 && hooked) {
 		pid = spawn_hooked(&a, s, netns, &rest, &status, err);
@@ -580,6 +589,9 @@ bool nvz_cpt_mem_track(const char *criu)
 
 int nvz_cpt_predump(const struct nvz_cpt_predump_spec *s, struct nvz_error **err)
 {
+	if (nvz_cpt_own_userns(s->init_pid))
+		return nvz_err(err, NVZ_E_CHKPNT, EOPNOTSUPP,
+			       "the container cannot be checkpointed: " NVZ_CPT_USERNS_WHY);
 	if (mkdir(s->dir, 0700) < 0)
 		return nvz_err_sys(err, NVZ_E_CHKPNT, errno, "create pre-dump directory %s", s->dir);
 	struct nvz_cpt_args a = { 0 };

@@ -237,6 +237,9 @@ void nvz_cpt_cgfs_release(const char *dir);
  * hierarchy is mounted there whole (hybrid), RUNDIR/cgyard with a bind of
  * the host's cgroup2 in it (pure v2), else NULL. A static buffer. */
 const char *nvz_cpt_cgroup_yard(const char *rundir);
+/* The CT's pid counter at dump time (NS_LAST_PID), 0 if not recorded
+ * (a dump of an older nvz). */
+int nvz_cpt_dump_last_pid(const char *dir);
 /* IPS recorded at dump time (malloc'd), or NULL. */
 char *nvz_cpt_dump_ips(const char *dir);
 /* The NETIF the CT had when dumped (malloc'd, "" for none), or NULL if the

@@ -397,6 +397,10 @@ static int check_source(struct mig *m, struct nvz_error **err)
 	}
 	/* As chkpnt's, but before anything is copied (criu.c, dump_run). */
 	char nested[128];
+	if (m->o->online && nvz_cpt_own_userns(st.init_pid))
+		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EOPNOTSUPP,
+			       "CT %s: " NVZ_CPT_USERNS_WHY ": online migration is impossible; migrate it "
+			       "stopped", ct->id);
 	if (m->o->online && nvz_cpt_nested_ns(st.init_pid, nested, sizeof(nested)))
 		return nvz_err(err, NVZ_MIG_UNSUP_CPT, EBUSY,
 			       "CT %s: %s, which a checkpoint cannot take along: online migration is "

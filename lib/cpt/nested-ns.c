@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpt/taskfd.h"
 #include "nvz/cleanup.h"
@@ -63,4 +64,10 @@ bool nvz_cpt_nested_ns(pid_t init_pid, char *why, size_t len)
 			return false;
 	nvz_cpt_each_task(init_pid, check_task, &n);
 	return n.found;
+}
+
+bool nvz_cpt_own_userns(pid_t init_pid)
+{
+	ino_t ct, host;
+	return ns_ino(init_pid, "user", &ct) && ns_ino(getpid(), "user", &host) && ct != host;
 }

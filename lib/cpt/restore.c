@@ -95,6 +95,15 @@ double nvz_cpt_dump_uptime(const char *dir)
 	return up > 0 ? up : 0;
 }
 
+int nvz_cpt_dump_last_pid(const char *dir)
+{
+	struct nvz_conf *c = load_meta(dir, NULL);
+	const char *v = c ? nvz_conf_get(c, "NS_LAST_PID") : NULL;
+	long n = v ? strtol(v, NULL, 10) : 0;
+	nvz_conf_free(c);
+	return n > 0 && n <= (1L << 22) ? (int)n : 0;
+}
+
 /* An empty directory of its own for each empty mask (empty_dir/N, made
  * here): masks bound from one directory are one mount's binds to criu's
  * next dump, which restored all but the first without their read-only

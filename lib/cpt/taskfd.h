@@ -18,6 +18,21 @@ void nvz_cpt_each_task(pid_t init_pid, bool (*fn)(pid_t pid, void *arg), void *a
  * ("comm[pid] has a network namespace of its own"). */
 bool nvz_cpt_nested_ns(pid_t init_pid, char *why, size_t len);
 
+/* Is the CT (init_pid) in a user namespace of its own (USERNS="yes")?
+ * Its network, UTS and IPC namespaces belong to the host's, so that its
+ * root cannot change them (launcher.c), and criu dumps only namespaces
+ * that belong to the tree's user namespace: such a CT cannot be dumped. */
+bool nvz_cpt_own_userns(pid_t init_pid);
+#define NVZ_CPT_USERNS_WHY                                                                        \
+	"it runs in a user namespace of its own (USERNS=\"yes\"), whose network, UTS and IPC "   \
+	"namespaces belong to the host's: criu cannot checkpoint it"
+
+/* pidcount.c: the CT's pid counter (its pid namespace's last pid, init_pid's),
+ * which criu does not carry: read at dump (-1 if it cannot be), written
+ * back at restore (0, or -1 and errno). */
+int nvz_cpt_last_pid_read(pid_t init_pid);
+int nvz_cpt_last_pid_write(pid_t init_pid, int value);
+
 /* want: the descriptor's link target (/proc/PID/fd/N) is one to act on.
  * fn: gets a copy of that descriptor, closed when it returns, or -1 with
  * errno set if the copy was refused. */

@@ -268,9 +268,15 @@ pid_t nvz_ct_restore_init(struct nvz_ct *ct, struct nvz_ct_restore *r, int sigfd
 		snprintf(warning, warning_len, "the CT's cgroups did not all come back: %s", cgnote);
 	cleanup_free char *ips = steal_ptr(&r->ips), *netif = steal_ptr(&r->netif);
 	double uptime = nvz_cpt_dump_uptime(r->dumpdir);
+	int last_pid = nvz_cpt_dump_last_pid(r->dumpdir);
 	restore_free(r);
 	if (pid < 0)
 		return -1;
+	/* At once: a process the CT makes before this gets a low pid (it
+	 * runs already: criu has no later hook that costs no exec). */
+	if (nvz_cpt_last_pid_write(pid, last_pid) < 0)
+		nvz_log(ct->ctx, NVZ_LOG_VERBOSE, "The CT's pid counter was not carried (%d): %s", last_pid,
+			strerror(errno));
 	/* First: until then its sd-event daemons spin (lib/cpt/psi.c). */
 	char psi[384];
 	if (nvz_cpt_psi_rearm(pid, psi, sizeof(psi)) > 0) {

@@ -71,6 +71,17 @@ t_userns_ploop_and_refusals() {
 		timeout 20 "$VZCTL" enter 4111 2>&1) || fail "enter did not end: $OUT"
 	expect_out 'uid-0- ?0 3000000 65536'
 	expect_out 'exited from CT 4111'
+	# Its namespaces are the host's (only the user namespace is its own):
+	# criu cannot dump that. Said before anything is frozen; it runs on.
+	cpt_setup
+	expect_rc 16 "$VZCTL" chkpnt 4111
+	expect_out 'the container cannot be checkpointed: it runs in a user namespace of its own'
+	expect_rc 156 "$VZCTL" snapshot 4111
+	expect_out 'Failed to create snapshot \(--skip-suspend makes one without the memory\): .*user namespace of its own'
+	expect_rc 0 "$VZCTL" snapshot 4111 --skip-suspend
+	expect_rc 17 "$BUILD/vzmigrate" --online 192.0.2.1 4111
+	expect_out 'CT 4111: it runs in a user namespace of its own .*: online migration is impossible'
+	expect_rc 0 "$VZCTL" exec 4111 true
 	expect_rc 0 "$VZCTL" stop 4111
 	# Host root as a CT's id is refused.
 	sed -i 's/^USERNS_MAP=.*/USERNS_MAP="0:65536"/' "$T/conf/4111.conf"

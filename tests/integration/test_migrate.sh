@@ -285,6 +285,30 @@ t_migrate_disk_limits() {
 	return 0
 }
 
+# An unprivileged CT (USERNS="yes") moves stopped: its files keep their
+# owners inside, and it runs under its range on B. Online is refused at
+# once (criu cannot dump its namespaces, see t_userns_ploop_and_refusals).
+t_migrate_userns_offline() {
+	mig_setup
+	ina "$VZCTL" --quiet create 2116 --ostemplate busybox-x86_64 --layout simfs || fail "create"
+	ina "$VZCTL" --quiet set 2116 --userns yes --ipadd $MIG_CT_IP --save || fail "set"
+	ina "$VZCTL" --quiet start 2116 || fail "start"
+	wait_for 100 ina "$VZCTL" exec 2116 'test -e /run/nvz-boot.done' || fail "CT did not boot"
+	expect_rc 0 ina "$VZCTL" exec 2116 'echo moved >/root/marker; chown 1000:1001 /root/marker'
+	expect_rc 17 migrate --online $MIG_B 2116
+	expect_out 'CT 2116: it runs in a user namespace of its own .*online migration is impossible'
+	ina "$VZCTL" status 2116 | grep -q running || fail "the refused migration stopped it"
+	expect_rc 0 migrate $MIG_B 2116
+	vzb status 2116 | grep -q 'exist mounted running' || fail "not running on B: $(vzb status 2116)"
+	expect_rc 0 vzb exec 2116 'id -u; stat -c "%u %g" /root/marker; cat /root/marker'
+	[ "$OUT" = "$(printf '0\n1000 1001\nmoved')" ] || fail "inside on B: $OUT"
+	local pid
+	pid=$(sed -n 's/^INIT_PID="\([0-9]*\)"/\1/p' "$T/b/run/2116/state")
+	[ -n "$pid" ] && [ "$(awk '{print $2}' "/proc/$pid/uid_map")" = "$(userns_base 2116)" ] ||
+		fail "init on B (pid '$pid'): uid_map $(cat "/proc/$pid/uid_map" 2>&1)"
+	return 0
+}
+
 t_migrate_keep_source() {
 	mig_setup
 	mig_ct 2102

@@ -320,7 +320,7 @@ __attribute__((used, noreturn)) void stub_main(long *sp)
 		die(125);
 	P.file[sizeof(P.file) - 1] = P.path[sizeof(P.path) - 1] = '\0';
 	sys3(SYS_close, NVZ_STUB_FD_PARAMS, 0, 0);
-	if (sys3(SYS_setns, NVZ_STUB_FD_PIDFD, JOIN_NS, 0) < 0 ||
+	if (sys3(SYS_setns, NVZ_STUB_FD_PIDFD, JOIN_NS | ((P.flags & NVZ_STUB_TIMENS) ? CLONE_NEWTIME : 0), 0) < 0 ||
 	    ((P.flags & NVZ_STUB_USERNS) && become_root() < 0))
 		die(125);
 	/* vzctl's child, not ours: vzctl waits for it and relays its stdio;

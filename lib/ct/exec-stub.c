@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/sched.h>
@@ -58,7 +59,7 @@ static int cap_last(void)
 
 /* The stub's parameters, then the seccomp filter, in a memfd read from 0. */
 static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
-			const struct nvz_exec_cmd *c, bool userns, bool join, bool leaf,
+			const struct nvz_exec_cmd *c, bool userns, bool join, bool leaf, bool timens,
 			struct nvz_error **err)
 {
 	struct nvz_stub_params p = { .magic = NVZ_STUB_MAGIC, .cap_last = cap_last() };
@@ -68,7 +69,7 @@ static int params_memfd(const struct nvz_ct *ct, const struct nvz_exec_opts *o,
 	p.flags = (o->no_new_privs ? NVZ_STUB_NNP : 0) | (userns ? NVZ_STUB_USERNS : 0) |
 		  (c->file ? 0 : NVZ_STUB_SEARCH) | (o->pty ? NVZ_STUB_PTY : 0) |
 		  (join ? NVZ_STUB_JOIN : 0) | (join && leaf ? NVZ_STUB_JOIN_LEAF : 0) |
-		  (c->sh_fallback ? NVZ_STUB_SH_FALLBACK : 0);
+		  (c->sh_fallback ? NVZ_STUB_SH_FALLBACK : 0) | (timens ? NVZ_STUB_TIMENS : 0);
 	if (c->file)
 		snprintf(p.file, sizeof(p.file), "%s", c->file);
 	/* execvp looked the command up in vzctl's own PATH: so does the stub. */
@@ -170,6 +171,18 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 	return pid;
 }
 
+/* Is init in a time namespace other than ours (the launcher's, or the one
+ * criu made at a restore)? Not for a CT an older nvz started, nor where
+ * the kernel has none. */
+static bool own_timens(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+	snprintf(path, sizeof(path), "/proc/%d/ns/time", (int)pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/time", &b) == 0 &&
+	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
+}
+
 int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 			const struct nvz_exec_opts *o, const struct nvz_exec_cmd *c,
 			const int fds[4], pid_t *pid, struct nvz_error **err)
@@ -185,7 +198,8 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 	if (join < 0 && errno != ENOENT)
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
 	cleanup_close int leaf = counting_v2 && join >= 0 ? nvz_cgroup_open_leaf_of(cg, nvz_pidfd_pid(pidfd)) : -1;
-	cleanup_close int params = params_memfd(ct, o, c, userns >= 0, join >= 0, leaf >= 0, err);
+	cleanup_close int params =
+		params_memfd(ct, o, c, userns >= 0, join >= 0, leaf >= 0, own_timens(nvz_pidfd_pid(pidfd)), err);
 	if (params < 0)
 		return -1;
 	cleanup_close int stub = stub_memfd(err);

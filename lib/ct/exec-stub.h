@@ -32,6 +32,7 @@ enum {
 	 * does. */
 	NVZ_STUB_JOIN_LEAF = 1 << 5,
 	NVZ_STUB_SH_FALLBACK = 1 << 6, /* file missing (ENOENT): /bin/sh, argv[0] "sh" */
+	NVZ_STUB_TIMENS = 1 << 7,      /* init has a time namespace of its own: join it too */
 };
 
 struct nvz_stub_params {

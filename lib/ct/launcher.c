@@ -233,6 +233,15 @@ static int early_namespaces(const struct nvz_ct *ct, struct nvz_error **err)
 {
 	if (unshare(CT_NS_EARLY) < 0)
 		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create the container's namespaces");
+	/* Its clocks: a time namespace, which init enters at its exec (a
+	 * child cloned with CLONE_VM does so only then). criu carries it, so
+	 * CLOCK_MONOTONIC and CLOCK_BOOTTIME go on from where they were after
+	 * a restore or a migration, as OpenVZ's did, instead of jumping to the
+	 * new server's (timers and deadlines in programs' memory then fired
+	 * at once, or not for days). None where the kernel has no time
+	 * namespaces, or cannot clone init (CLONE_VM) with one pending. */
+	if (nvz_clone_vm_timens_ok() && unshare(CLONE_NEWTIME) < 0 && errno != EINVAL)
+		return nvz_err_sys(err, NVZ_E_SYSTEM, errno, "create the container's time namespace");
 	const char *hostname = nvz_ct_get(ct, "HOSTNAME", NULL);
 	if (hostname && sethostname(hostname, strlen(hostname)) < 0)
 		return nvz_err_sys(err, NVZ_E_BAD_HOSTNAME, errno, "set hostname %s", hostname);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "linux/vmclone.h"
@@ -199,4 +200,40 @@ void nvz_stack_put(void *stack, size_t size)
 		}
 	pthread_mutex_unlock(&stack_pool_lock);
 	nvz_stack_free(stack, size);
+}
+
+/* The probe runs in a forked child (this process may have threads, and a
+ * time namespace for children cannot be undone in one): it makes one,
+ * vforks, and says on a pipe whether that worked. Not by its exit status:
+ * the hub reaps every child it has. Only async-signal-safe calls after
+ * the fork. */
+bool nvz_clone_vm_timens_ok(void)
+{
+	static int known; /* 0 not yet, 1 yes, -1 no; threads agree on it */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	if (k)
+		return k > 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return false;
+	pid_t probe = fork();
+	if (probe == 0) {
+		pid_t child = unshare(CLONE_NEWTIME) < 0 ? -1 : vfork();
+		if (child == 0)
+			_exit(0);
+		if (child > 0 && (waitpid(child, NULL, 0) < 0 || write(p[1], "y", 1) < 0))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	char c = 0;
+	ssize_t n;
+	while (probe > 0 && (n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (probe > 0)
+		waitpid(probe, NULL, 0); /* unless the caller's reaper was first */
+	k = c == 'y' ? 1 : -1;
+	__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	return k > 0;
 }

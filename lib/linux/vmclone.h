@@ -35,6 +35,11 @@ pid_t nvz_clone_vm_portable(struct clone_args *a, int (*fn)(void *), nvz_clone_v
 /* Once the child has exec'd or exited: its stack is ours again (for the
  * address sanitizer, whose marks the child left there; nothing otherwise). */
 void nvz_clone_vm_stack_done(void *stack, size_t size);
+/* Can a child cloned with CLONE_VM be born while its parent has a time
+ * namespace for its children, entering it at its exec? Kernels before
+ * 6.2 refuse that clone (EINVAL). Asked once per process, by a probe in a
+ * forked child. */
+bool nvz_clone_vm_timens_ok(void);
 
 /* A stack for nvz_clone_vm: size bytes with a guard page below, its top
  * `warm` bytes faulted in now. NULL with errno on failure. */

@@ -179,6 +179,43 @@ t_cpt_pid_counter_goes_on() {
 	return 0
 }
 
+# The CT's clocks go on after a restore, as under OpenVZ: the CT has a time
+# namespace of its own (commands entered join it), which criu carries, so
+# CLOCK_MONOTONIC and CLOCK_BOOTTIME resume from their values at the dump
+# instead of jumping to the server's (after a migration: another server's
+# uptime, and programs' timers fired at once or not for days). Here: the
+# 2 s the CT was down do not count on its clocks, which never go back.
+t_cpt_clocks_go_on() {
+	cpt_setup
+	start_busybox 1519
+	local init ns up1 up2 host2 v
+	init=$(state_pid 1519 INIT_PID)
+	ns=$(readlink "/proc/$init/ns/time")
+	# Before 6.2 the kernel cannot clone init (CLONE_VM) into one: the CT
+	# runs in the host's, as before.
+	v=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+	if [ ! -e /proc/self/ns/time ] || [ "$v" -lt 6002 ]; then
+		[ "$ns" = "$(readlink /proc/self/ns/time)" ] || fail "a time namespace on $(uname -r)"
+		echo "note: kernel $(uname -r): the CT's clocks are the host's"
+		return 0
+	fi
+	[ "$ns" != "$(readlink /proc/self/ns/time)" ] || fail "init in the host's time namespace"
+	[ "$("$VZCTL" exec 1519 readlink /proc/self/ns/time)" = "$ns" ] || fail "exec not in the CT's time namespace"
+	up1=$("$VZCTL" exec 1519 cat /proc/uptime | cut -d' ' -f1)
+	expect_rc 0 "$VZCTL" chkpnt 1519
+	sleep 2
+	expect_rc 0 "$VZCTL" restore 1519
+	up2=$("$VZCTL" exec 1519 cat /proc/uptime | cut -d' ' -f1)
+	host2=$(cut -d' ' -f1 /proc/uptime)
+	init=$(state_pid 1519 INIT_PID)
+	awk -v a="$up1" -v b="$up2" -v h="$host2" 'BEGIN { exit !(b >= a && h - b >= 1.5) }' ||
+		fail "the CT's uptime $up1 before, $up2 after the restore, the host's $host2: $(cat "/proc/$init/timens_offsets")"
+	[ "$("$VZCTL" exec 1519 readlink /proc/self/ns/time)" = "$(readlink "/proc/$init/ns/time")" ] ||
+		fail "exec after the restore not in the CT's time namespace"
+	expect_rc 0 "$VZCTL" stop 1519 --fast
+	return 0
+}
+
 # A restore's monitor is a process of its own (criu is its child), which
 # the hub forks and runs anew (vzhub --restore-monitor): the child of a
 # hub with threads only execs.

@@ -25,6 +25,7 @@
 #include "nvz/ct.h"
 #include "nvz/ctx.h"
 #include "nvz/error.h"
+#include "pathfmt.h"
 
 static char base[] = "/tmp/nvz-test-ct-XXXXXX";
 static struct nvz_ctx *ctx;
@@ -44,18 +45,6 @@ static inline void record_log(void *data, int level, const char *msg)
 		r->level[r->n] = level;
 		r->msg[r->n++] = strdup(msg);
 	}
-}
-
-__attribute__((format(printf, 1, 2))) static inline const char *P(const char *fmt, ...)
-{
-	static char ring[32][PATH_MAX];
-	static unsigned next;
-	char *b = ring[next++ % 32];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return b;
 }
 
 static inline void put(const char *path, const char *s)

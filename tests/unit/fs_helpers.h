@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "nvz/error.h"
 #include "nvz/fs.h"
+#include "pathfmt.h"
 
 static __attribute__((unused)) char base[] = "/tmp/nvz-test-fs-XXXXXX";
 static __attribute__((unused)) char root[PATH_MAX], sentinel[PATH_MAX];
@@ -36,19 +37,6 @@ static __attribute__((unused)) const char sentinel_passwd[] = "SENTINEL passwd\n
 static __attribute__((unused)) const char sentinel_deep[] = "SENTINEL deep\n";
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* printf into one of a small ring of buffers, so a test can hold a few paths. */
-__attribute__((format(printf, 1, 2), unused)) static const char *P(const char *fmt, ...)
-{
-	static char ring[32][PATH_MAX * 2];
-	static unsigned next;
-	char *b = ring[next++ % 32];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return b;
-}
 
 static __attribute__((unused)) bool put_file(const char *path, const char *s, mode_t mode)
 {

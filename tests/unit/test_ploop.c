@@ -28,6 +28,7 @@
 #include "storage/ext4sb.h"
 #include "storage/layouts.h"
 #include "storage/loop.h"
+#include "pathfmt.h"
 
 #define MiB (1024ULL * 1024)
 
@@ -35,18 +36,6 @@ static char base[64], priv[128], root[128], image[160], sentinel[160];
 static struct nvz_disk disk;
 static pid_t holder; /* a child holding a mount, killed in teardown */
 static const struct nvz_layout *L;
-
-static const char *P(const char *fmt, ...)
-{
-	static char bufs[8][512];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(bufs[0]), fmt, ap);
-	va_end(ap);
-	return b;
-}
 
 static bool bound(void)
 {

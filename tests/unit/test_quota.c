@@ -23,22 +23,9 @@
 #include "storage/layouts.h"
 #include "storage/loop.h"
 #include "storage/quota.h"
+#include "pathfmt.h"
 
 static char base[] = "/tmp/nvz-test-quota-XXXXXX";
-
-/* printf into a ring of buffers: for short-lived paths only. */
-static const char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *P(const char *fmt, ...)
-{
-	static char ring[16][512];
-	static unsigned next;
-	char *b = ring[next++ % 16];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return b;
-}
 
 static void setup(void)
 {

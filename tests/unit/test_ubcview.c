@@ -491,6 +491,7 @@ Test(human, incremental_column)
 #include <glob.h>
 
 #include "nvz/cgroup.h"
+#include "pathfmt.h"
 
 static char g_base[64];
 static char g_prefix[64];
@@ -504,18 +505,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	(void)st, (void)flag, (void)ftw;
 	remove(path);
 	return 0;
-}
-
-__attribute__((format(printf, 1, 2))) static const char *P(const char *fmt, ...)
-{
-	static char ring[8][PATH_MAX];
-	static unsigned next;
-	char *b = ring[next++ % 8];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return b;
 }
 
 static void put(const char *path, const char *s)

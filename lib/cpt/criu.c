@@ -18,6 +18,7 @@
 #include "cpt/taskfd.h"
 #include "cpt/run.h"
 #include "cpt/tmpfs.h"
+#include "linux/userns.h"
 #include "nvz/cleanup.h"
 #include "nvz/config.h"
 #include "nvz/fs.h"
@@ -292,10 +293,7 @@ static int add_externals(struct nvz_cpt_args *a, pid_t pid, const char *ve_root,
 static int ct_netns(pid_t pid)
 {
 	char path[64];
-	struct stat user, ours;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	if (stat(path, &user) < 0 || stat("/proc/self/ns/user", &ours) < 0 ||
-	    user.st_ino != ours.st_ino)
+	if (nvz_ns_cmp(pid, "user") != 0)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	return open(path, O_RDONLY | O_CLOEXEC);

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cpt/taskfd.h"
+#include "linux/userns.h"
 #include "nvz/cleanup.h"
 
 static const struct {
@@ -68,6 +68,5 @@ bool nvz_cpt_nested_ns(pid_t init_pid, char *why, size_t len)
 
 bool nvz_cpt_own_userns(pid_t init_pid)
 {
-	ino_t ct, host;
-	return ns_ino(init_pid, "user", &ct) && ns_ino(getpid(), "user", &host) && ct != host;
+	return nvz_ns_cmp(init_pid, "user") == 1;
 }

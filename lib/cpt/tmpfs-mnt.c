@@ -14,6 +14,7 @@
 
 #include "cpt/tmpfs.h"
 #include "ct/console.h"
+#include "linux/userns.h"
 #include "nvz/cleanup.h"
 #include "nvz/fs.h"
 
@@ -139,15 +140,13 @@ static int recv_fds(int sock, struct nvz_cpt_tmpfs *t)
 void nvz_cpt_tmpfs_grab(pid_t pid, struct nvz_cpt_tmpfs *t)
 {
 	memset(t, 0, sizeof(*t));
-	char path[64];
-	struct stat user, ours;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	/* A CT in a user namespace of its own owns its mounts: criu's way. */
-	if (stat(path, &user) < 0 || stat("/proc/self/ns/user", &ours) < 0 || user.st_ino != ours.st_ino)
+	if (nvz_ns_cmp(pid, "user") != 0)
 		return;
 	candidates(pid, t);
 	if (t->n == 0)
 		return;
+	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
 	cleanup_close int rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/sched.h>
@@ -171,18 +170,6 @@ static pid_t spawn_stub(int cgfd, struct stub_child *c)
 	return pid;
 }
 
-/* Is init in a time namespace other than ours (the launcher's, or the one
- * criu made at a restore)? Not for a CT an older nvz started, nor where
- * the kernel has none. */
-static bool own_timens(pid_t pid)
-{
-	char path[64];
-	struct stat a, b;
-	snprintf(path, sizeof(path), "/proc/%d/ns/time", (int)pid);
-	return stat(path, &a) == 0 && stat("/proc/self/ns/time", &b) == 0 &&
-	       (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
-}
-
 int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 			const struct nvz_exec_opts *o, const struct nvz_exec_cmd *c,
 			const int fds[4], pid_t *pid, struct nvz_error **err)
@@ -199,7 +186,9 @@ int nvz_exec_stub_spawn(struct nvz_ct *ct, struct nvz_cgroup *cg, int pidfd,
 		return nvz_err_sys(err, NVZ_E_EXEC, errno, "open the container's cgroup");
 	cleanup_close int leaf = counting_v2 && join >= 0 ? nvz_cgroup_open_leaf_of(cg, nvz_pidfd_pid(pidfd)) : -1;
 	cleanup_close int params =
-		params_memfd(ct, o, c, userns >= 0, join >= 0, leaf >= 0, own_timens(nvz_pidfd_pid(pidfd)), err);
+		params_memfd(ct, o, c, userns >= 0, join >= 0, leaf >= 0,
+			     /* the launcher's or a restore's; not an older nvz's */
+			     nvz_ns_cmp(nvz_pidfd_pid(pidfd), "time") == 1, err);
 	if (params < 0)
 		return -1;
 	cleanup_close int stub = stub_memfd(err);

@@ -97,6 +97,17 @@ int nvz_userns_create(const struct nvz_idmap *map, struct nvz_error **err)
 	return fd;
 }
 
+int nvz_ns_cmp(pid_t pid, const char *ns)
+{
+	char theirs[64], ours[64];
+	struct stat a, b;
+	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, ns);
+	snprintf(ours, sizeof(ours), "/proc/self/ns/%s", ns);
+	if (stat(theirs, &a) < 0 || stat(ours, &b) < 0)
+		return -1;
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
 int nvz_userns_of(pid_t pid, struct nvz_error **err)
 {
 	char path[64];

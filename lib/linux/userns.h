@@ -22,6 +22,10 @@ int nvz_userns_write_maps(pid_t pid, const struct nvz_idmap *map, struct nvz_err
 /* A new user namespace with map as its uid and gid maps; returns an fd of
  * it (close-on-exec) to setns(2) into and to idmap mounts with. */
 int nvz_userns_create(const struct nvz_idmap *map, struct nvz_error **err);
+/* Is pid's namespace of kind ns ("user", "net", "time"...) this process's
+ * own (0), another (1), or can either not be read (-1: pid gone, or no
+ * such kind in this kernel)? */
+int nvz_ns_cmp(pid_t pid, const char *ns);
 /* pid's user namespace as an fd, or -2 when it is the caller's own. */
 int nvz_userns_of(pid_t pid, struct nvz_error **err);
 /* A detached clone of the mount at path, idmapped through the user

@@ -186,6 +186,20 @@ have_cap_sys_resource() {
 # Pid of the CT's init / monitor from the runtime state.
 state_pid() { sed -n "s/^$2=\"\\([0-9]*\\)\"/\\1/p" "$T/run/$1/state"; }
 
+# reboot_inside ID TRIES CMD: run CMD in the CT (a reboot) and wait up to
+# TRIES tenths of a second for a new init. A failure says what CMD printed,
+# the CT's status and the end of the log: a rare miss is then explained.
+reboot_inside() {
+	local id=$1 tries=$2 cmd=$3 init1 out
+	init1=$(state_pid "$id" INIT_PID)
+	out=$("$VZCTL" exec "$id" "$cmd" 2>&1; echo "(exit $?)")
+	wait_for "$tries" eval "new=\$(state_pid $id INIT_PID 2>/dev/null); [ -n \"\$new\" ] && [ \"\$new\" != $init1 ]" &&
+		return 0
+	fail "CT $id did not come back after '$cmd' (init was $init1): $out
+$("$VZCTL" status "$id" 2>&1)
+$(tail -15 "$T/vzctl.log" 2>/dev/null)"
+}
+
 # cgroup files of a CT, on either version. cgdir CONTROLLER ID: the
 # directory (v1: per controller; v2: the unified one).
 cg_v2() { [ -e /sys/fs/cgroup/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/memory ]; }

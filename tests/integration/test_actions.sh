@@ -43,11 +43,7 @@ mkdir -p "$VE_ROOT/mnt/host" && mount --bind "'"$T/hostdir"'" "$VE_ROOT/mnt/host
 	expect_rc 0 "$VZCTL" exec 720 cat /run/start-script
 	expect_out '^started$'
 	# A reboot inside restarts the CT as a start does: CTID.start again.
-	local init1
-	init1=$(state_pid 720 INIT_PID)
-	"$VZCTL" exec 720 'rm /run/start-script; reboot' >/dev/null 2>&1
-	wait_for 200 eval '[ -n "$(state_pid 720 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 720 INIT_PID)" != "$init1" ]' ||
-		fail "no reboot"
+	reboot_inside 720 200 'rm /run/start-script; reboot'
 	wait_for 100 booted 720 || fail "no boot after reboot"
 	wait_for 50 "$VZCTL" exec 720 test -e /run/start-script || fail "720.start did not run after the reboot"
 	expect_rc 0 "$VZCTL" exec 720 cat /mnt/host/hello

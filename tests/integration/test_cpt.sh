@@ -546,11 +546,7 @@ t_cpt_lxcfs_console_reboot() {
 	OUT=$( (sleep 0.5; "$VZCTL" exec 1507 'echo hello-after-restore >/proc/1/fd/1'; sleep 0.5; printf '\033.') |
 		timeout 20 "$VZCTL" console 1507 2>&1)
 	expect_out 'hello-after-restore'
-	local init1
-	init1=$(state_pid 1507 INIT_PID)
-	"$VZCTL" exec 1507 reboot >/dev/null 2>&1
-	wait_for 200 eval '[ -n "$(state_pid 1507 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 1507 INIT_PID)" != "$init1" ]' ||
-		fail "no reboot after restore"
+	reboot_inside 1507 200 reboot
 	wait_for 100 booted 1507 || fail "no boot after reboot"
 	expect_rc 0 "$VZCTL" stop 1507
 	return 0

@@ -53,12 +53,9 @@ t_debian_systemd_boot() {
 	printf '%s\n' "$OUT" | grep -Eq 'getty-gen|fstab|sysv' && fail "a generator with work is masked: $OUT"
 	expect_rc 0 "$VZCTL" exec 801 'printf "#!/bin/sh\ntouch /run/rc-local-ran\n" >/etc/rc.local; chmod +x /etc/rc.local'
 	# Reboot inside: systemd goes down and comes back.
-	local init1 boot1
-	init1=$(state_pid 801 INIT_PID)
+	local boot1
 	boot1=$("$VZCTL" exec 801 cat /proc/sys/kernel/random/boot_id)
-	"$VZCTL" exec 801 'systemctl reboot' >/dev/null 2>&1
-	wait_for 300 eval '[ -n "$(state_pid 801 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 801 INIT_PID)" != "$init1" ]' ||
-		fail "no reboot"
+	reboot_inside 801 300 'systemctl reboot'
 	wait_for 300 eval '"$VZCTL" exec 801 systemctl is-system-running | grep -Eq "^(running|degraded)$"' ||
 		fail "systemd did not come back up after reboot"
 	expect_rc 0 "$VZCTL" exec 801 'ls /run/systemd/system-generators; ls /run/rc-local-ran'
@@ -162,11 +159,7 @@ t_debian_sysvinit_boot() {
 	# What init starts does not ignore SIGPIPE (the hub's, before).
 	expect_rc 0 "$VZCTL" exec 804 'for p in $(pidof getty); do v=$(awk "/^SigIgn/ {print \$2}" /proc/$p/status); echo $((0x$v & 0x1000)); done | sort -u'
 	[ "$OUT" = 0 ] || fail "the gettys init started ignore SIGPIPE"
-	local init1
-	init1=$(state_pid 804 INIT_PID)
-	"$VZCTL" exec 804 reboot >/dev/null 2>&1
-	wait_for 300 eval '[ -n "$(state_pid 804 INIT_PID 2>/dev/null)" ] && [ "$(state_pid 804 INIT_PID)" != "$init1" ]' ||
-		fail "no reboot"
+	reboot_inside 804 300 reboot
 	wait_for 300 eval '"$VZCTL" exec 804 runlevel | grep -q " 2$"' || fail "not back in runlevel 2 after the reboot"
 	expect_rc 0 "$VZCTL" stop 804
 	expect_out 'Container was stopped'

@@ -64,9 +64,7 @@ t_reboot_and_halt_inside() {
 	start_busybox 101
 	local init1 init2
 	init1=$(state_pid 101 INIT_PID)
-	"$VZCTL" exec 101 reboot
-	wait_for 150 eval '[ "$(state_pid 101 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 101 INIT_PID)" != "$init1" ]' ||
-		fail "CT did not come back after reboot"
+	reboot_inside 101 150 reboot
 	wait_for 100 booted 101 || fail "no boot after reboot"
 	init2=$(state_pid 101 INIT_PID)
 	[ "$init1" != "$init2" ] || fail "same init after reboot"

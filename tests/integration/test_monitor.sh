@@ -108,10 +108,7 @@ t_hub_serves_and_restarts() {
 	check_hub_let_go 104 "$hub"
 	# reboot inside: the hub hands the exit to vzctl, which restarts the
 	# CT under the same hub.
-	local init1=$(state_pid 101 INIT_PID)
-	"$VZCTL" exec 101 reboot
-	wait_for 150 eval '[ "$(state_pid 101 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 101 INIT_PID)" != "$init1" ]' ||
-		fail "CT did not come back after reboot"
+	reboot_inside 101 150 reboot
 	wait_for 100 booted 101 || fail "no boot after reboot"
 	check_hub 101
 	check_beancounters 101
@@ -674,11 +671,7 @@ t_hub_init_gets_starters_limits() {
 	grep -q '^LIMITS="' "$T/run/114/state" || fail "no LIMITS in the state"
 	[ -e "$T/run/114/limits" ] && fail "a limits file"
 	# A reboot inside restarts the CT (through a vzctl the hub runs) with them.
-	local init1
-	init1=$(state_pid 114 INIT_PID)
-	"$VZCTL" exec 114 reboot
-	wait_for 150 eval '[ "$(state_pid 114 INIT_PID 2>/dev/null)" != "" ] && [ "$(state_pid 114 INIT_PID)" != "$init1" ]' ||
-		fail "114 did not come back after reboot"
+	reboot_inside 114 150 reboot
 	wait_for 100 booted 114 || fail "no boot after reboot"
 	expect_rc 0 "$VZCTL" exec 114 'grep -E "^Max (open files|stack size)" /proc/1/limits'
 	printf '%s\n' "$OUT" | grep -Eq '^Max open files +2222 +3333 +files' || fail "114 after reboot: $OUT"

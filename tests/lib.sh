@@ -195,9 +195,11 @@ reboot_inside() {
 	out=$("$VZCTL" exec "$id" "$cmd" 2>&1; echo "(exit $?)")
 	wait_for "$tries" eval "new=\$(state_pid $id INIT_PID 2>/dev/null); [ -n \"\$new\" ] && [ \"\$new\" != $init1 ]" &&
 		return 0
+	# Still up: what it is waiting for (a systemd's jobs, its processes).
 	fail "CT $id did not come back after '$cmd' (init was $init1): $out
 $("$VZCTL" status "$id" 2>&1)
-$(tail -15 "$T/vzctl.log" 2>/dev/null)"
+$(tail -15 "$T/vzctl.log" 2>/dev/null)
+$(timeout 20 "$VZCTL" exec "$id" 'systemctl list-jobs --no-pager 2>/dev/null; ps -eo pid,stat,etime,args 2>/dev/null || ps' 2>&1)"
 }
 
 # cgroup files of a CT, on either version. cgdir CONTROLLER ID: the

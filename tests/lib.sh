@@ -190,7 +190,7 @@ state_pid() { sed -n "s/^$2=\"\\([0-9]*\\)\"/\\1/p" "$T/run/$1/state"; }
 # TRIES tenths of a second for a new init. A failure says what CMD printed,
 # the CT's status and the end of the log: a rare miss is then explained.
 reboot_inside() {
-	local id=$1 tries=$2 cmd=$3 init1 out
+	local id=$1 tries=$2 cmd=$3 init1 out new
 	init1=$(state_pid "$id" INIT_PID)
 	out=$("$VZCTL" exec "$id" "$cmd" 2>&1; echo "(exit $?)")
 	wait_for "$tries" eval "new=\$(state_pid $id INIT_PID 2>/dev/null); [ -n \"\$new\" ] && [ \"\$new\" != $init1 ]" &&
